@@ -1,0 +1,59 @@
+// Package sharedtest locates the reference material that sits in ../shared
+// beside the repository (schemas, a real TDX quote, the stories260K model)
+// for tests. The material is read in place, never copied into the repo.
+// A test that needs it is skipped when it is absent, except under CI=true,
+// where its absence is a failure.
+package sharedtest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Dir returns the shared directory: $COCOON_SHARED if set, otherwise
+// ../shared next to the module root found above the working directory.
+// It returns "" when neither exists.
+func Dir() string {
+	if d := os.Getenv("COCOON_SHARED"); d != "" {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d
+		}
+		return ""
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			s := filepath.Join(filepath.Dir(d), "shared")
+			if st, err := os.Stat(s); err == nil && st.IsDir() {
+				return s
+			}
+			return ""
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+// Path returns the path of rel inside the shared directory. When the file
+// is missing it skips the test, or fails it when CI=true.
+func Path(t testing.TB, rel string) string {
+	t.Helper()
+	d := Dir()
+	if d != "" {
+		p := filepath.Join(d, rel)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	msg := "reference file ../shared/" + rel + " is absent (set COCOON_SHARED to the shared directory)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg + ": required under CI=true")
+	}
+	t.Skip(msg)
+	return ""
+}
