@@ -1,0 +1,168 @@
+package obs
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNewLogger(t *testing.T) {
+	tests := []struct {
+		name, format, level string
+		wantErr             bool
+		wantDebug           bool
+		wantJSON            bool
+	}{
+		{name: "defaults", wantDebug: false},
+		{name: "json debug", format: "json", level: "DEBUG", wantDebug: true, wantJSON: true},
+		{name: "text warn", format: "text", level: "warn"},
+		{name: "bad level", level: "loud", wantErr: true},
+		{name: "bad format", format: "xml", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			l, err := NewLogger(&buf, tt.format, tt.level)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("NewLogger error = %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			l.Debug("dbg")
+			l.Error("boom", "k", "v")
+			if got := strings.Contains(buf.String(), "dbg"); got != tt.wantDebug {
+				t.Errorf("debug line logged = %v, want %v", got, tt.wantDebug)
+			}
+			if got := strings.HasPrefix(buf.String(), "{"); got != tt.wantJSON {
+				t.Errorf("output %q is JSON = %v, want %v", buf.String(), got, tt.wantJSON)
+			}
+		})
+	}
+}
+
+func TestRate(t *testing.T) {
+	var r Rate
+	t0 := time.Unix(1000, 0)
+	r.Add(t0, 10)
+	s := r.Snapshot(t0)
+	if s.Total != 10 {
+		t.Errorf("total = %v, want 10", s.Total)
+	}
+	if got := s.Rates["10s"]; math.Abs(got-1) > 1e-9 {
+		t.Errorf("10s rate right after adding 10 = %v, want 1", got)
+	}
+	s = r.Snapshot(t0.Add(10 * time.Second))
+	if got, want := s.Rates["10s"], math.Exp(-1); math.Abs(got-want) > 1e-9 {
+		t.Errorf("10s rate after one period = %v, want %v", got, want)
+	}
+	if s.Total != 10 {
+		t.Errorf("total after decay = %v, want 10", s.Total)
+	}
+	// Reading at an earlier time must not grow the sums.
+	before := r.Snapshot(t0)
+	if before.Rates["10s"] > s.Rates["10s"]+1e-12 {
+		t.Errorf("reading in the past gave %v, more than %v", before.Rates["10s"], s.Rates["10s"])
+	}
+}
+
+type snap struct {
+	Status  string `json:"status"`
+	Workers []struct {
+		Model string `json:"model"`
+		Count int    `json:"count"`
+	} `json:"workers"`
+}
+
+func sample() any {
+	s := snap{Status: "<ok>"}
+	s.Workers = append(s.Workers, struct {
+		Model string `json:"model"`
+		Count int    `json:"count"`
+	}{"m&1", 3})
+	return s
+}
+
+func get(t *testing.T, h http.Handler, url string) (*http.Response, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", url, nil))
+	res := rec.Result()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func TestStatsPages(t *testing.T) {
+	mux := http.NewServeMux()
+	Mount(mux, "proxy <1>", sample, NewMetrics("proxy"), "")
+	res, body := get(t, mux, "/jsonstats")
+	if res.StatusCode != 200 {
+		t.Fatalf("/jsonstats status = %d, want 200", res.StatusCode)
+	}
+	var got snap
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatalf("/jsonstats body %q is not JSON: %v", body, err)
+	}
+	if got.Status != "<ok>" || len(got.Workers) != 1 || got.Workers[0].Count != 3 {
+		t.Errorf("/jsonstats = %+v, want the snapshot back", got)
+	}
+	res, body = get(t, mux, "/stats")
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("/stats content type = %q, want text/html", ct)
+	}
+	for _, want := range []string{"proxy &lt;1&gt;", "&lt;ok&gt;", "m&amp;1", "<th>count</th>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/stats body lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "<ok>") {
+		t.Errorf("/stats body has an unescaped string")
+	}
+}
+
+func TestRequireAccessHash(t *testing.T) {
+	mux := http.NewServeMux()
+	Mount(mux, "w", sample, NewMetrics("worker"), "s3cret")
+	tests := []struct {
+		url  string
+		want int
+	}{
+		{"/jsonstats", 400},
+		{"/jsonstats?access_hash=wrong", 400},
+		{"/jsonstats?access_hash=s3cret", 200},
+		{"/stats?access_hash=s3cret", 200},
+		{"/metrics", 400},
+	}
+	for _, tt := range tests {
+		if res, _ := get(t, mux, tt.url); res.StatusCode != tt.want {
+			t.Errorf("GET %s = %d, want %d", tt.url, res.StatusCode, tt.want)
+		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	m := NewMetrics("client")
+	m.RequestStarted()
+	m.RequestFinished(OutcomeSuccess, 30*time.Millisecond)
+	m.AddBytes(123)
+	m.SetConnections(2)
+	m.Retried()
+	_, body := get(t, m.Handler(), "/metrics")
+	for _, want := range []string{
+		`cocoon_requests_total{outcome="success",role="client"} 1`,
+		`cocoon_answer_bytes_total{role="client"} 123`,
+		`cocoon_ready_connections{role="client"} 2`,
+		`cocoon_retries_total{role="client"} 1`,
+		`cocoon_active_requests{role="client"} 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
