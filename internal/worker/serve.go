@@ -1,0 +1,208 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/openai"
+)
+
+// TON error codes the worker answers with; the client maps them to HTTP
+// statuses (602/621 → 400, 651 → 502, 652 → 504).
+const (
+	codeError          = 602
+	codeProtoViolation = 621
+	codeNotReady       = 651
+	codeTimeout        = 652
+	codeCancelled      = 653
+)
+
+// chunkSize bounds the engine bytes carried by one answer part.
+const chunkSize = 64 << 10
+
+// maxQueryBody bounds the request body the worker accepts from a proxy.
+const maxQueryBody = 8 << 20
+
+// header is one HTTP header as http.request and http.response carry it.
+type header struct{ name, value string }
+
+// query is the worker's view of one proxy.runQueryEx.
+type query struct {
+	method, url string
+	header      []header
+	body        []byte
+	coefficient int64
+	timeout     time.Duration
+}
+
+// answerSink receives the answer to one query: at most one head, then
+// parts, then exactly one of finish and fail. fail may come without a
+// head. An error from the sink means the proxy is gone; serving stops.
+type answerSink interface {
+	head(status int, reason string, h []header) error
+	part(data []byte) error
+	finish(tokens billing.Adjusted, start, end time.Time) error
+	fail(code int32, message string, tokens billing.Adjusted, start, end time.Time) error
+}
+
+// queryError is a failure reported to the proxy with a TON error code.
+type queryError struct {
+	code    int32
+	message string
+}
+
+func (e *queryError) Error() string { return e.message }
+
+// prepare validates a query for a worker serving baseModel and returns the
+// body to send to the engine: the completion limit capped (a body without
+// one gets the default that the proxy reserved for) and usage reporting
+// forced on streams. Every OpenAI field is passed through; the engine
+// judges what it supports.
+func prepare(q *query, baseModel string) (path string, body []byte, err error) {
+	path = q.url
+	if i := strings.IndexByte(path, '/'); i > 0 {
+		path = path[i:] // an absolute URL: keep the path
+	}
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	if path != "/v1/chat/completions" && path != "/v1/completions" {
+		return "", nil, &queryError{codeProtoViolation, fmt.Sprintf("unsupported method %s %s", q.method, path)}
+	}
+	if q.method != http.MethodPost {
+		return "", nil, &queryError{codeProtoViolation, fmt.Sprintf("unsupported method %s %s", q.method, path)}
+	}
+	if len(q.body) > maxQueryBody {
+		return "", nil, &queryError{codeProtoViolation, fmt.Sprintf("request body of %d bytes exceeds %d", len(q.body), maxQueryBody)}
+	}
+	obj, err := openai.DecodeObject(q.body)
+	if err != nil {
+		return "", nil, &queryError{codeProtoViolation, "invalid request body: " + err.Error()}
+	}
+	model, err := openai.RequestModel(q.body)
+	if err != nil {
+		return "", nil, &queryError{codeProtoViolation, err.Error()}
+	}
+	if model != baseModel {
+		return "", nil, &queryError{codeProtoViolation, fmt.Sprintf("model name mismatch: request names %q, worker serves %q", model, baseModel)}
+	}
+	switch path {
+	case "/v1/chat/completions":
+		if _, ok := obj["messages"]; !ok {
+			return "", nil, &queryError{codeProtoViolation, "invalid request body: messages is missing"}
+		}
+	case "/v1/completions":
+		if _, ok := obj["prompt"]; !ok {
+			return "", nil, &queryError{codeProtoViolation, "invalid request body: prompt is missing"}
+		}
+	}
+	limit, err := openai.MaxTokens(q.body, openai.DefaultMaxTokens)
+	if err != nil {
+		return "", nil, &queryError{codeProtoViolation, err.Error()}
+	}
+	body, err = openai.CapMaxTokens(q.body, limit)
+	if err != nil {
+		return "", nil, &queryError{codeProtoViolation, err.Error()}
+	}
+	body, err = openai.ForceIncludeUsage(body)
+	if err != nil {
+		return "", nil, &queryError{codeProtoViolation, err.Error()}
+	}
+	return path, body, nil
+}
+
+// responseHopHeaders are dropped from the engine's answer: each hop sets
+// its own framing.
+var responseHopHeaders = map[string]bool{"Content-Length": true, "Transfer-Encoding": true, "Connection": true, "Keep-Alive": true}
+
+// serveQuery runs one query on the engine and streams the answer into
+// sink. It returns when the answer is complete, failed, or ctx ends (the
+// proxy's time budget, a cancellation or a dropped connection), and in
+// every case aborts the engine request before returning.
+func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billing.Prices, q *query, sink answerSink, now func() time.Time) error {
+	start := now()
+	fail := func(code int32, msg string, tokens billing.Adjusted) error {
+		return sink.fail(code, msg, tokens, start, now())
+	}
+	path, body, err := prepare(q, baseModel)
+	if err != nil {
+		var qe *queryError
+		errors.As(err, &qe)
+		return fail(qe.code, qe.message, billing.Adjusted{})
+	}
+	if q.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, q.timeout)
+		defer cancel()
+	}
+	h := make(http.Header, len(q.header))
+	for _, kv := range q.header {
+		h.Add(kv.name, kv.value)
+	}
+	res, err := eng.Do(ctx, q.method, path, h, body)
+	if err != nil {
+		code, msg := engineFailure(ctx, err)
+		return fail(code, msg, billing.Adjusted{})
+	}
+	defer res.Body.Close()
+	out := make([]header, 0, len(res.Header))
+	for k, vs := range res.Header {
+		if responseHopHeaders[k] {
+			continue
+		}
+		for _, v := range vs {
+			out = append(out, header{k, v})
+		}
+	}
+	reason := strings.TrimSpace(strings.TrimPrefix(res.Status, fmt.Sprint(res.StatusCode)))
+	if err := sink.head(res.StatusCode, reason, out); err != nil {
+		return fmt.Errorf("sending the answer head: %w", err)
+	}
+	usage := openai.NewUsageCounter()
+	tokens := func() billing.Adjusted {
+		c := usage.Counts()
+		a, err := billing.Adjust(billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}, q.coefficient, prices)
+		if err != nil {
+			return billing.Adjusted{}
+		}
+		return a
+	}
+	buf := make([]byte, chunkSize)
+	for {
+		n, rerr := res.Body.Read(buf)
+		if n > 0 {
+			usage.Write(buf[:n])
+			if err := sink.part(buf[:n]); err != nil {
+				return fmt.Errorf("sending an answer part: %w", err)
+			}
+		}
+		if rerr == io.EOF {
+			usage.Finish()
+			return sink.finish(tokens(), start, now())
+		}
+		if rerr != nil {
+			usage.Finish()
+			code, msg := engineFailure(ctx, rerr)
+			return fail(code, msg, tokens())
+		}
+	}
+}
+
+// engineFailure names an engine failure with a TON error code: the
+// request's own deadline is a timeout, a cancellation is cancelled, and
+// anything else means the engine is not serving.
+func engineFailure(ctx context.Context, err error) (int32, string) {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return codeTimeout, "worker: timeout"
+	case ctx.Err() != nil:
+		return codeCancelled, "worker: request cancelled"
+	}
+	return codeNotReady, "worker: engine failed: " + err.Error()
+}

@@ -1,0 +1,256 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+)
+
+// recordSink keeps what serveQuery sent.
+type recordSink struct {
+	mu       sync.Mutex
+	status   int
+	headers  []header
+	body     strings.Builder
+	parts    int
+	finished bool
+	failCode int32
+	failMsg  string
+	tokens   billing.Adjusted
+	partSeen chan struct{} // receives after each part, if non-nil
+}
+
+func (s *recordSink) head(status int, _ string, h []header) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status, s.headers = status, h
+	return nil
+}
+
+func (s *recordSink) part(data []byte) error {
+	s.mu.Lock()
+	s.body.Write(data)
+	s.parts++
+	s.mu.Unlock()
+	if s.partSeen != nil {
+		s.partSeen <- struct{}{}
+	}
+	return nil
+}
+
+func (s *recordSink) finish(tokens billing.Adjusted, _, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.finished, s.tokens = true, tokens
+	return nil
+}
+
+func (s *recordSink) fail(code int32, msg string, tokens billing.Adjusted, _, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failCode, s.failMsg, s.tokens = code, msg, tokens
+	return nil
+}
+
+// fakeEngine answers chat requests with an SSE stream of n chunks and a
+// usage event, recording the bodies it received.
+type fakeEngine struct {
+	mu     sync.Mutex
+	bodies []map[string]any
+	chunks int
+	hold   chan struct{} // if non-nil, the stream waits on it after the first chunk
+	gone   chan struct{} // closed when a held request's context ends
+}
+
+func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1/models" {
+		fmt.Fprint(w, `{"object":"list","data":[]}`)
+		return
+	}
+	var body map[string]any
+	json.NewDecoder(r.Body).Decode(&body)
+	f.mu.Lock()
+	f.bodies = append(f.bodies, body)
+	f.mu.Unlock()
+	if body["stream"] != true {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}`)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	for i := range f.chunks {
+		fmt.Fprintf(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"t%d\"}}]}\n\n", i)
+		w.(http.Flusher).Flush()
+		if f.hold != nil {
+			select {
+			case <-f.hold:
+			case <-r.Context().Done():
+				close(f.gone)
+				return
+			}
+		}
+	}
+	fmt.Fprint(w, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,\"total_tokens\":7}}\n\ndata: [DONE]\n\n")
+}
+
+func newEngine(t *testing.T, h http.Handler) *Engine {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	e, err := NewEngine(srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func chatQuery(body string) *query {
+	return &query{method: "POST", url: "/v1/chat/completions", body: []byte(body), coefficient: 1000, timeout: 10 * time.Second}
+}
+
+func TestServeQueryStreams(t *testing.T) {
+	fe := &fakeEngine{chunks: 3}
+	eng := newEngine(t, fe)
+	sink := &recordSink{}
+	q := chatQuery(`{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true,"tools":[{"type":"function","function":{"name":"f"}}],"seed":1,"user":"u"}`)
+	if err := serveQuery(context.Background(), eng, "m", billing.DefaultPrices(2, 1), q, sink, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	if !sink.finished || sink.status != 200 {
+		t.Fatalf("finished = %v, status = %d; want a finished 200", sink.finished, sink.status)
+	}
+	if got := sink.tokens.Total; got != 7 {
+		t.Errorf("tokens used = %d, want 7 from the SSE usage event", got)
+	}
+	if !strings.Contains(sink.body.String(), "t2") || !strings.Contains(sink.body.String(), "[DONE]") {
+		t.Errorf("body = %q, want every chunk and [DONE]", sink.body.String())
+	}
+	got := fe.bodies[0]
+	if got["max_tokens"] != float64(1000) {
+		t.Errorf("engine got max_tokens = %v, want the default 1000 injected", got["max_tokens"])
+	}
+	if so, _ := got["stream_options"].(map[string]any); so["include_usage"] != true {
+		t.Errorf("engine got stream_options = %v, want include_usage forced", got["stream_options"])
+	}
+	for _, k := range []string{"tools", "seed", "user"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("engine did not get %q: the full OpenAI field set must pass", k)
+		}
+	}
+}
+
+func TestServeQueryCoefficient(t *testing.T) {
+	eng := newEngine(t, &fakeEngine{})
+	sink := &recordSink{}
+	q := chatQuery(`{"model":"m","messages":[],"max_tokens":5000}`)
+	q.coefficient = 2000
+	if err := serveQuery(context.Background(), eng, "m", billing.DefaultPrices(2, 1), q, sink, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.tokens.Total; got != 24 {
+		t.Errorf("tokens used at coefficient 2.0 = %d, want 24", got)
+	}
+}
+
+func TestServeQueryRejects(t *testing.T) {
+	eng := newEngine(t, &fakeEngine{})
+	tests := []struct {
+		name     string
+		q        *query
+		wantCode int32
+		wantMsg  string
+	}{
+		{"wrong path", &query{method: "POST", url: "/v1/embeddings", body: []byte(`{"model":"m"}`)}, codeProtoViolation, "unsupported method"},
+		{"wrong method", &query{method: "GET", url: "/v1/chat/completions"}, codeProtoViolation, "unsupported method"},
+		{"bad json", chatQuery(`{"model":`), codeProtoViolation, "invalid request body"},
+		{"duplicate key", chatQuery(`{"model":"m","model":"n","messages":[]}`), codeProtoViolation, "duplicate key"},
+		{"other model", chatQuery(`{"model":"n","messages":[]}`), codeProtoViolation, "model name mismatch"},
+		{"no messages", chatQuery(`{"model":"m"}`), codeProtoViolation, "messages is missing"},
+		{"no prompt", &query{method: "POST", url: "/v1/completions", body: []byte(`{"model":"m"}`)}, codeProtoViolation, "prompt is missing"},
+		{"bad max_tokens", chatQuery(`{"model":"m","messages":[],"max_tokens":-1}`), codeProtoViolation, "max_tokens"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sink := &recordSink{}
+			if err := serveQuery(context.Background(), eng, "m", billing.DefaultPrices(2, 1), tt.q, sink, time.Now); err != nil {
+				t.Fatal(err)
+			}
+			if sink.failCode != tt.wantCode || !strings.Contains(sink.failMsg, tt.wantMsg) {
+				t.Errorf("failed with %d %q, want %d containing %q", sink.failCode, sink.failMsg, tt.wantCode, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestServeQueryEngineDown(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	eng, _ := NewEngine(srv.URL, nil)
+	srv.Close()
+	sink := &recordSink{}
+	serveQuery(context.Background(), eng, "m", billing.DefaultPrices(2, 1), chatQuery(`{"model":"m","messages":[]}`), sink, time.Now)
+	if sink.failCode != codeNotReady {
+		t.Errorf("engine down: code %d %q, want %d", sink.failCode, sink.failMsg, codeNotReady)
+	}
+}
+
+func TestServeQueryCancelAbortsEngine(t *testing.T) {
+	fe := &fakeEngine{chunks: 5, hold: make(chan struct{}), gone: make(chan struct{})}
+	eng := newEngine(t, fe)
+	sink := &recordSink{partSeen: make(chan struct{}, 16)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- serveQuery(ctx, eng, "m", billing.DefaultPrices(2, 1), chatQuery(`{"model":"m","messages":[],"stream":true}`), sink, time.Now)
+	}()
+	<-sink.partSeen
+	cancel()
+	select {
+	case <-fe.gone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("engine request still running 5 s after the query was cancelled")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if sink.failCode != codeCancelled {
+		t.Errorf("cancelled query failed with %d %q, want %d", sink.failCode, sink.failMsg, codeCancelled)
+	}
+}
+
+func TestEngineHealth(t *testing.T) {
+	if err := newEngine(t, &fakeEngine{}).Health(context.Background()); err != nil {
+		t.Errorf("healthy engine: %v", err)
+	}
+	bad := newEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+	if err := bad.Health(context.Background()); err == nil {
+		t.Error("engine answering 503: Health = nil, want an error")
+	}
+}
+
+func TestNewEngine(t *testing.T) {
+	tests := []struct {
+		in      string
+		wantErr bool
+	}{
+		{"http://127.0.0.1:8000", false},
+		{"127.0.0.1:8000", false},
+		{"https://h/base/", false},
+		{"", true},
+		{"ftp://h", true},
+		{"http://", true},
+	}
+	for _, tt := range tests {
+		_, err := NewEngine(tt.in, nil)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("NewEngine(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+		}
+	}
+}
