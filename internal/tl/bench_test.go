@@ -1,0 +1,54 @@
+package tl
+
+import (
+	"bytes"
+	"testing"
+)
+
+func answerPart() *ProxyQueryAnswerPartEx {
+	chunk := []byte("data: {\"choices\":[]}\n\n")
+	return &ProxyQueryAnswerPartEx{
+		RequestID: [32]byte{1, 2, 3},
+		Answer:    bytes.Repeat(chunk, 4096/len(chunk)+1)[:4096],
+	}
+}
+
+func BenchmarkEncodeAnswerPart4K(b *testing.B) {
+	part := answerPart()
+	buf := make([]byte, 0, 8192)
+	b.SetBytes(int64(len(part.Answer)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendBoxed(buf[:0], part)
+	}
+}
+
+func BenchmarkDecodeAnswerPart4K(b *testing.B) {
+	enc := Marshal(answerPart())
+	var part ProxyQueryAnswerPartEx
+	b.SetBytes(4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := UnmarshalAs(enc, &part); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkForwardAnswerPart4K measures the proxy's hot path: decode a
+// worker's part, re-encode it as the client's part.
+func BenchmarkForwardAnswerPart4K(b *testing.B) {
+	enc := Marshal(answerPart())
+	buf := make([]byte, 0, 8192)
+	b.SetBytes(4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		o, err := Unmarshal(enc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := o.(*ProxyQueryAnswerPartEx)
+		out := ClientQueryAnswerPartEx{RequestID: in.RequestID, Answer: in.Answer, Flags: in.Flags}
+		buf = AppendBoxed(buf[:0], &out)
+	}
+}
