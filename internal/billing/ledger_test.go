@@ -1,0 +1,246 @@
+package billing
+
+import (
+	"errors"
+	"testing"
+)
+
+func newTestLedger(t *testing.T) *Ledger {
+	t.Helper()
+	l, err := NewLedger(DefaultPrices(2, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1000 tokens paid, 100 tokens of stake: uncharged usage is capped at 100.
+	if err := l.UpdateClient("client-a", "owner-a", ClientChain{Balance: 2000, Stake: 200}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AddWorker("worker-a", "wowner-a"); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func mustReserve(t *testing.T, maxTokens, prompt int64) Reservation {
+	t.Helper()
+	r, err := Reserve(maxTokens, prompt, CoefficientOne, DefaultPrices(2, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestLedgerHoldAndSettle(t *testing.T) {
+	l := newTestLedger(t)
+	if got, err := l.Available("client-a"); err != nil || got != 100 {
+		t.Fatalf("Available = %d, %v, want 100", got, err)
+	}
+	h, err := l.Hold("client-a", mustReserve(t, 50, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := l.Available("client-a"); got != 40 {
+		t.Fatalf("Available after holding 60 = %d, want 40", got)
+	}
+	if _, err := l.Hold("client-a", mustReserve(t, 40, 1)); !errors.Is(err, ErrInsufficientBalance) {
+		t.Fatalf("Hold beyond availability = %v, want ErrInsufficientBalance", err)
+	}
+	s, err := l.Settle(h, "worker-a", 25, Cancelled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Settlement{Tokens: 25, Charged: 50, Earned: 25, Commission: 25}
+	if s != want {
+		t.Errorf("Settle = %+v, want %+v", s, want)
+	}
+	if _, err := l.Settle(h, "worker-a", 25, Succeeded); !errors.Is(err, ErrSettled) {
+		t.Errorf("second Settle = %v, want ErrSettled", err)
+	}
+	c, _ := l.Client("client-a")
+	w, _ := l.Worker("worker-a")
+	if c.Tokens != 25 || c.Reserved != 0 || w.Tokens != 25 {
+		t.Errorf("client tokens %d reserved %d, worker tokens %d; want 25, 0, 25", c.Tokens, c.Reserved, w.Tokens)
+	}
+	if got, _ := l.Available("client-a"); got != 75 {
+		t.Errorf("Available after settling 25 = %d, want 75", got)
+	}
+	if got := l.Totals().Requests[Cancelled]; got != 1 {
+		t.Errorf("cancelled requests = %d, want 1", got)
+	}
+	if err := l.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestLedgerSettleCapsAtReservation(t *testing.T) {
+	l := newTestLedger(t)
+	r := mustReserve(t, 10, 5)
+	h, err := l.Hold("client-a", r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Charge(16); !errors.Is(err, ErrReservationExceeded) {
+		t.Fatalf("Charge(16) = %v, want ErrReservationExceeded", err)
+	}
+	s, err := l.Settle(h, "worker-a", h.Used(), Failed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Tokens != 15 || !s.Capped {
+		t.Errorf("Settle = %+v, want 15 tokens, capped", s)
+	}
+}
+
+func TestLedgerRefusals(t *testing.T) {
+	l := newTestLedger(t)
+	if err := l.UpdateClient("client-b", "owner-b", ClientChain{State: ClientClosing, Balance: 2000, Stake: 2000}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		client string
+		want   error
+	}{
+		{"unknown client", "nobody", ErrNotFound},
+		{"closing client", "client-b", ErrClientNotRunning},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := l.Hold(tt.client, mustReserve(t, 1, 1)); !errors.Is(err, tt.want) {
+				t.Errorf("Hold = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	h, err := l.Hold("client-a", mustReserve(t, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Settle(h, "no-worker", 1, Succeeded); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Settle on an unknown worker = %v, want ErrNotFound", err)
+	}
+	if err := l.Release(h); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := l.Client("client-a"); c.Reserved != 0 {
+		t.Errorf("reserved after Release = %d, want 0", c.Reserved)
+	}
+	if _, err := NewLedger(DefaultPrices(1, 2)); err == nil {
+		t.Error("NewLedger with fee above price succeeded, want an error")
+	}
+}
+
+func settle(t *testing.T, l *Ledger, tokens int64) {
+	t.Helper()
+	h, err := l.Hold("client-a", mustReserve(t, tokens, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Settle(h, "worker-a", tokens, Succeeded); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLedgerFlushAndCommit(t *testing.T) {
+	l := newTestLedger(t)
+	settle(t, l, 10)
+	f1, ok := l.PrepareFlush()
+	if !ok || f1.Seqno != 1 || len(f1.Records) != 2 {
+		t.Fatalf("PrepareFlush = %+v, %v, want seqno 1 with 2 records", f1, ok)
+	}
+	settle(t, l, 5) // lands after the batch was taken
+	if err := l.Flushed(f1); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Flushed(f1); err == nil {
+		t.Fatal("applying the same flush twice succeeded, want an error")
+	}
+	w, _ := l.Worker("worker-a")
+	if w.Tokens != 15 || w.CommittedToDB != 10 || w.CommittedToChain != 0 {
+		t.Fatalf("worker = %+v, want tokens 15, db 10, chain 0", w.Balance())
+	}
+	f2, ok := l.PrepareFlush()
+	if !ok || f2.Seqno != 2 {
+		t.Fatalf("second PrepareFlush = %+v, %v, want seqno 2", f2, ok)
+	}
+	if err := l.Flushed(f2); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.PrepareFlush(); ok {
+		t.Error("PrepareFlush with nothing changed returned a batch")
+	}
+	if err := l.CommittedToChain(3); err == nil {
+		t.Error("committing an unflushed seqno succeeded, want an error")
+	}
+	if err := l.CommittedToChain(1); err != nil {
+		t.Fatal(err)
+	}
+	w, _ = l.Worker("worker-a")
+	if got, want := w.Balance(), (Balance{CommittedToChain: 10, CommittedToDB: 15, Tokens: 15}); got != want {
+		t.Fatalf("after chain commit of 1: %+v, want %+v", got, want)
+	}
+	if err := l.CommittedToChain(2); err != nil {
+		t.Fatal(err)
+	}
+	w, _ = l.Worker("worker-a")
+	if w.CommittedToChain != 15 {
+		t.Errorf("after chain commit of 2: committed to chain %d, want 15", w.CommittedToChain)
+	}
+	if err := l.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestLedgerRestore(t *testing.T) {
+	recs := []Record{
+		{Kind: KindClient, Address: "c", Owner: "o", Tokens: 40, CommittedToChain: 20, Seqno: 7, Chain: ClientChain{Balance: 1000, Stake: 1000, TokensUsed: 20}},
+		{Kind: KindWorker, Address: "w", Owner: "o", Tokens: 40, CommittedToChain: 30, Seqno: 5},
+	}
+	l, err := NewLedger(DefaultPrices(2, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Restore(7, 5, recs); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := l.Client("c")
+	w, _ := l.Worker("w")
+	if got, want := c.Balance(), (Balance{20, 40, 40}); got != want {
+		t.Errorf("client balance %+v, want %+v", got, want)
+	}
+	if got, want := w.Balance(), (Balance{40, 40, 40}); got != want {
+		t.Errorf("worker balance %+v, want %+v (written at 5, confirmed at 5)", got, want)
+	}
+	if err := l.CommittedToChain(7); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ = l.Client("c"); c.CommittedToChain != 40 {
+		t.Errorf("client committed to chain after 7 = %d, want 40", c.CommittedToChain)
+	}
+	if err := l.Check(); err != nil {
+		t.Error(err)
+	}
+	if err := l.Restore(7, 5, recs); err == nil {
+		t.Error("Restore into a non-empty ledger succeeded, want an error")
+	}
+	invalid := []struct {
+		name  string
+		seqno uint32
+		chain uint32
+		recs  []Record
+	}{
+		{"chain after flush", 1, 2, nil},
+		{"unknown kind", 1, 0, []Record{{Kind: 9, Address: "x"}}},
+		{"no address", 1, 0, []Record{{Kind: KindClient}}},
+		{"tokens below chain", 1, 0, []Record{{Kind: KindClient, Address: "x", Tokens: 1, CommittedToChain: 2}}},
+		{"written in the future", 1, 0, []Record{{Kind: KindClient, Address: "x", Seqno: 2}}},
+		{"duplicate", 1, 0, []Record{{Kind: KindWorker, Address: "x"}, {Kind: KindWorker, Address: "x"}}},
+	}
+	for _, tt := range invalid {
+		t.Run(tt.name, func(t *testing.T) {
+			l, _ := NewLedger(DefaultPrices(2, 1))
+			if err := l.Restore(tt.seqno, tt.chain, tt.recs); err == nil {
+				t.Error("Restore succeeded, want an error")
+			}
+		})
+	}
+}
