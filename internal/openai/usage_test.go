@@ -1,0 +1,141 @@
+package openai
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+const sseStream = "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n" +
+	"data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n" +
+	": keep-alive\n\n" +
+	"data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"hmm\"}}]}\r\n\r\n" +
+	"data: {\"choices\":[{\"delta\":{\"content\":\"lo}\\\"{\"}}]}\n\n" +
+	"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":34,\"completion_tokens\":100,\"total_tokens\":134," +
+	"\"prompt_tokens_details\":{\"cached_tokens\":11},\"completion_tokens_details\":{\"reasoning_tokens\":10}}}\n\n" +
+	"data: [DONE]\n\n"
+
+func TestUsageCounterShapes(t *testing.T) {
+	usageLine := `{"usage":{"prompt_tokens":34,"completion_tokens":100,"prompt_tokens_details":{"cached_tokens":11},"reasoning_tokens":12}}`
+	tests := []struct {
+		name string
+		body string
+		want TokenCounts
+	}{
+		{"sse", sseStream, TokenCounts{PromptTokens: 34, CachedTokens: 11, CompletionTokens: 100, ReasoningTokens: 10, ContentDeltas: 3, Values: 5}},
+		{"sse without final blank line", "data: {\"usage\":{\"prompt_tokens\":3}}", TokenCounts{PromptTokens: 3, Values: 1}},
+		{"ndjson", "{\"delta\":\"x\",\"i\":0}\n{\"delta\":\"y\",\"i\":1}\n" + usageLine + "\n", TokenCounts{PromptTokens: 34, CachedTokens: 11, CompletionTokens: 100, ReasoningTokens: 12, Values: 3}},
+		{"pretty json", "\n{\n  \"object\": \"text_completion\",\n  \"choices\": [{\"text\": \"a }\"}],\n  \"usage\": {\"prompt_tokens\": 5.0, \"completion_tokens\": 7}\n}\n", TokenCounts{PromptTokens: 5, CompletionTokens: 7, ContentDeltas: 1, Values: 1}},
+		{"maxima over values", "{\"usage\":{\"completion_tokens\":9}}{\"usage\":{\"completion_tokens\":4}}", TokenCounts{CompletionTokens: 9, Values: 2}},
+		{"malformed values skipped", "data: {nope\n\ndata: {\"usage\":{\"prompt_tokens\":-3,\"completion_tokens\":\"x\"}}\n\n", TokenCounts{Values: 1, Skipped: 1}},
+		{"unfinished json", "{\"usage\":{\"prompt_tokens\":3}", TokenCounts{Skipped: 1}},
+		{"empty", "", TokenCounts{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, size := range []int{1, 2, 7, len(tt.body) + 1} {
+				c := NewUsageCounter()
+				for b := tt.body; len(b) > 0; {
+					n := min(size, len(b))
+					if _, err := c.Write([]byte(b[:n])); err != nil {
+						t.Fatal(err)
+					}
+					b = b[n:]
+				}
+				c.Finish()
+				if got := c.Counts(); got != tt.want {
+					t.Errorf("chunks of %d: got %+v, want %+v", size, got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestUsageCounterBoundsMemory(t *testing.T) {
+	c := NewUsageCounter()
+	chunk := []byte(strings.Repeat("z", 64<<10))
+	if _, err := c.Write([]byte("data: ")); err != nil {
+		t.Fatal(err)
+	}
+	for range (MaxUsageValue / len(chunk)) + 2 {
+		if _, err := c.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cap(c.pending) > MaxUsageValue {
+		t.Errorf("got a pending buffer of %d bytes, want at most %d", cap(c.pending), MaxUsageValue)
+	}
+	if _, err := c.Write([]byte("\n\ndata: {\"usage\":{\"prompt_tokens\":2}}\n\n")); err != nil {
+		t.Fatal(err)
+	}
+	c.Finish()
+	if got := c.Counts(); got.PromptTokens != 2 || got.Skipped != 1 {
+		t.Errorf("after an oversized line: got %+v, want prompt 2 and 1 skipped", got)
+	}
+}
+
+func BenchmarkUsageCounterSSE(b *testing.B) {
+	var sb strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&sb, "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":null}]}\n\n", strings.Repeat("0", 128)+fmt.Sprint(i))
+	}
+	sb.WriteString("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":34,\"completion_tokens\":100,\"prompt_tokens_details\":{\"cached_tokens\":11},\"completion_tokens_details\":{\"reasoning_tokens\":10}}}\n\ndata: [DONE]\n\n")
+	body := []byte(sb.String())
+	// Feed it the way the worker receives it: in the backend's chunks.
+	var chunks [][]byte
+	for len(body) > 0 {
+		n := min(300, len(body))
+		chunks = append(chunks, body[:n])
+		body = body[n:]
+	}
+	b.SetBytes(int64(sb.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		c := NewUsageCounter()
+		for _, ch := range chunks {
+			if _, err := c.Write(ch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		c.Finish()
+		if got := c.Counts(); got.CompletionTokens != 100 || got.ContentDeltas != 50 {
+			b.Fatalf("got %+v", got)
+		}
+	}
+}
+
+func FuzzUsageCounter(f *testing.F) {
+	f.Add([]byte(sseStream), uint8(3))
+	f.Add([]byte("{\"usage\":{\"prompt_tokens\":1}}\n{\"choices\":[{\"text\":\"a\"}]}"), uint8(1))
+	f.Fuzz(func(t *testing.T, body []byte, size uint8) {
+		// Decoding in one piece and in chunks must agree.
+		whole := NewUsageCounter()
+		if _, err := whole.Write(body); err != nil {
+			t.Fatal(err)
+		}
+		whole.Finish()
+		chunked := NewUsageCounter()
+		step := int(size)%16 + 1
+		for b := body; len(b) > 0; {
+			n := min(step, len(b))
+			if _, err := chunked.Write(b[:n]); err != nil {
+				t.Fatal(err)
+			}
+			b = b[n:]
+		}
+		chunked.Finish()
+		if whole.Counts() != chunked.Counts() {
+			t.Fatalf("whole %+v, chunked by %d %+v", whole.Counts(), step, chunked.Counts())
+		}
+		// Re-encoding the usage found and counting again gives it back.
+		got := whole.Counts()
+		again := NewUsageCounter()
+		fmt.Fprintf(again, "data: {\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"prompt_tokens_details\":{\"cached_tokens\":%d},\"reasoning_tokens\":%d}}\n\n",
+			got.PromptTokens, got.CompletionTokens, got.CachedTokens, got.ReasoningTokens)
+		again.Finish()
+		a := again.Counts()
+		if a.PromptTokens != got.PromptTokens || a.CompletionTokens != got.CompletionTokens || a.CachedTokens != got.CachedTokens || a.ReasoningTokens != got.ReasoningTokens {
+			t.Fatalf("re-encoded %+v, counted back %+v", got, a)
+		}
+	})
+}
