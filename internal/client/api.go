@@ -1,0 +1,373 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/openai"
+)
+
+// TON error codes carried by answers, as the reference defines them.
+const (
+	codeError          = 602
+	codeWarning        = 603
+	codeProtoViolation = 621
+	codeNotReady       = 651
+	codeTimeout        = 652
+	codeCancelled      = 653
+)
+
+// DefaultMaxBodyBytes bounds a request body unless the config says otherwise.
+const DefaultMaxBodyBytes = 16 << 20
+
+// modelsTimeout bounds the proxy's answer to GET /v1/models, as in the
+// reference.
+const modelsTimeout = 10 * time.Second
+
+// query is one inference request as the client forwards it to a proxy.
+type query struct {
+	model          string
+	method, url    string
+	header         []header
+	body           []byte
+	maxCoefficient uint32
+	maxTokens      int64
+	timeout        time.Duration // the budget the proxy gets
+	debug          bool
+}
+
+// workerInstance is one worker of a model as the proxy lists it.
+type workerInstance struct {
+	Coefficient        int32 `json:"coefficient"`
+	RunningRequests    int32 `json:"running_requests"`
+	MaxRunningRequests int32 `json:"max_running_requests"`
+}
+
+// modelInfo is one model the proxy serves.
+type modelInfo struct {
+	name    string
+	workers []workerInstance
+}
+
+// network is what the HTTP API needs from the proxy connections.
+type network interface {
+	// send forwards q on a ready proxy connection and returns the answer
+	// stream, which the caller closes.
+	send(ctx context.Context, q *query) (*stream, error)
+	// models lists the models and workers behind a ready proxy.
+	models(ctx context.Context) ([]modelInfo, error)
+}
+
+// errNoProxy reports that no proxy connection is ready.
+var errNoProxy = errors.New("no working proxy connections")
+
+// apiError is an error answered to the HTTP caller.
+type apiError struct {
+	status  int
+	typ     string // openai.ErrorType*
+	code    string // stable machine-readable code
+	message string
+	cause   error // logged under the request id, never shown
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func badRequest(code, msg string) *apiError {
+	return &apiError{status: http.StatusBadRequest, typ: openai.ErrorTypeInvalidRequest, code: code, message: msg}
+}
+
+// api is the OpenAI-compatible HTTP API of the client.
+type api struct {
+	net      network
+	log      *slog.Logger
+	keys     [][]byte // accepted bearer keys; empty means no authentication
+	maxBody  int64
+	now      func() time.Time
+	metrics  *obs.Metrics
+	counters *counters
+}
+
+// handler returns the API with stats mounted beside it.
+func (a *api) handler(snapshot func() any, accessHash string) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/chat/completions", a.wrap(a.inference))
+	mux.Handle("POST /v1/completions", a.wrap(a.inference))
+	mux.Handle("GET /v1/models", a.wrap(a.listModels))
+	obs.Mount(mux, "COCOON client", snapshot, a.metrics, accessHash)
+	mux.Handle("/", a.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		return &apiError{status: http.StatusNotFound, typ: openai.ErrorTypeNotFound, code: "unknown_url",
+			message: fmt.Sprintf("no endpoint %s %s; try POST /v1/chat/completions", r.Method, r.URL.Path)}
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization")
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// wrap turns a handler that returns an error into an http.Handler: it
+// checks the bearer key, gives the request an id, and writes errors as
+// OpenAI error JSON.
+func (a *api) wrap(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := newRequestID()
+		w.Header().Set("X-Request-Id", id)
+		err := a.authorize(r)
+		if err == nil {
+			err = h(w, r)
+		}
+		if err == nil {
+			return
+		}
+		var ae *apiError
+		if !errors.As(err, &ae) {
+			ae = &apiError{status: http.StatusInternalServerError, typ: openai.ErrorTypeServer, code: "internal_error", message: "internal error", cause: err}
+		}
+		a.log.Info("request failed", "request_id", id, "status", ae.status, "code", ae.code, "error", ae.message, "cause", ae.cause)
+		writeError(w, ae)
+	})
+}
+
+func writeError(w http.ResponseWriter, ae *apiError) {
+	b, _ := json.Marshal(openai.NewError(ae.message, ae.typ, "", ae.code)) // a plain struct always marshals
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Del("Content-Length")
+	w.WriteHeader(ae.status)
+	w.Write(b)
+}
+
+func (a *api) authorize(r *http.Request) error {
+	if len(a.keys) == 0 {
+		return nil
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if ok {
+		for _, k := range a.keys {
+			if subtle.ConstantTimeCompare([]byte(got), k) == 1 {
+				return nil
+			}
+		}
+	}
+	return &apiError{status: http.StatusUnauthorized, typ: openai.ErrorTypeInvalidRequest, code: "invalid_api_key",
+		message: "missing or invalid API key: send Authorization: Bearer <key>"}
+}
+
+func newRequestID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return "req_" + hex.EncodeToString(b[:])
+}
+
+// requestHopHeaders are not forwarded: they describe the caller's
+// connection, or carry the caller's key, which stays at the client.
+var requestHopHeaders = map[string]bool{
+	"Content-Length": true, "Transfer-Encoding": true, "Connection": true, "Keep-Alive": true,
+	"Authorization": true, "Cookie": true, "Upgrade": true, "Te": true, "Proxy-Authorization": true,
+}
+
+// responseHopHeaders are not passed back to the caller: this hop frames the
+// body itself.
+var responseHopHeaders = map[string]bool{"Content-Length": true, "Transfer-Encoding": true, "Connection": true, "Keep-Alive": true}
+
+func unixTime(t time.Time) string { return fmt.Sprintf("%.6f", float64(t.UnixMicro())/1e6) }
+
+// inference forwards a chat or text completion request and streams the
+// answer back.
+func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
+	start := a.now()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, code: "request_too_large",
+				message: fmt.Sprintf("request body exceeds %d bytes", a.maxBody)}
+		}
+		return badRequest("unreadable_body", "reading the request body: "+err.Error())
+	}
+	params, body, err := openai.ExtractCocoonParams(body)
+	if err != nil {
+		return badRequest("invalid_request", err.Error())
+	}
+	model, err := openai.RequestModel(body)
+	if err != nil || model == "" {
+		return badRequest("invalid_request", "the request names no model")
+	}
+	maxTokens, err := openai.MaxTokens(body, openai.DefaultMaxTokens)
+	if err != nil {
+		return badRequest("invalid_request", err.Error())
+	}
+	if body, err = openai.DropMaxTokensIfCompletionLimit(body); err != nil {
+		return badRequest("invalid_request", err.Error())
+	}
+	var hdrs []header
+	for k, vs := range r.Header {
+		if requestHopHeaders[k] {
+			continue
+		}
+		for _, v := range vs {
+			hdrs = append(hdrs, header{k, v})
+		}
+	}
+	sort.Slice(hdrs, func(i, j int) bool { return hdrs[i].name < hdrs[j].name })
+
+	a.metrics.RequestStarted()
+	outcome := obs.OutcomeFailed
+	defer func() {
+		a.metrics.RequestFinished(outcome, a.now().Sub(start))
+		a.counters.finished(a.now(), outcome == obs.OutcomeSuccess, a.now().Sub(start))
+	}()
+
+	ctx, cancel := context.WithTimeout(r.Context(), params.Timeout)
+	defer cancel()
+	q := &query{
+		model: model, method: r.Method, url: r.URL.RequestURI(), header: hdrs, body: body,
+		maxCoefficient: params.MaxCoefficient, maxTokens: maxTokens,
+		timeout: params.Timeout * 95 / 100, debug: params.EnableDebug,
+	}
+	s, err := a.net.send(ctx, q)
+	if err != nil {
+		return a.networkError(ctx, err, params.Timeout)
+	}
+	defer s.close()
+	h, err := s.waitHead(ctx)
+	if err != nil {
+		return a.networkError(ctx, err, params.Timeout)
+	}
+	out := w.Header()
+	sse := false
+	for _, kv := range h.header {
+		if responseHopHeaders[http.CanonicalHeaderKey(kv.name)] {
+			continue
+		}
+		out.Add(kv.name, kv.value)
+		if strings.EqualFold(kv.name, "Content-Type") && strings.HasPrefix(kv.value, "text/event-stream") {
+			sse = true
+		}
+	}
+	out.Set("X-Cocoon-Client-Start", unixTime(start))
+	out.Set("X-Cocoon-Client-End", unixTime(a.now()))
+	status := h.status
+	if status < 100 || status > 999 {
+		status = http.StatusBadGateway
+	}
+	w.WriteHeader(status)
+	rc := http.NewResponseController(w)
+	rc.Flush()
+	for {
+		chunks, done, err := s.next(ctx)
+		for _, c := range chunks {
+			if _, werr := w.Write(c); werr != nil {
+				return nil // the caller is gone; closing the stream tells the proxy
+			}
+			a.metrics.AddBytes(len(c))
+		}
+		if len(chunks) > 0 {
+			rc.Flush()
+		}
+		if !done {
+			continue
+		}
+		if err == nil {
+			outcome = obs.OutcomeSuccess
+			return nil
+		}
+		if r.Context().Err() != nil {
+			return nil // the caller left
+		}
+		ae := a.networkError(ctx, err, params.Timeout)
+		a.log.Info("answer failed after its head", "status", ae.status, "error", ae.message)
+		if sse {
+			// An error event ends the stream in a form OpenAI SDKs report.
+			b, _ := json.Marshal(openai.NewError(ae.message, ae.typ, "", ae.code))
+			fmt.Fprintf(w, "data: %s\n\n", b)
+			rc.Flush()
+			return nil
+		}
+		// A body cut short must not look complete: abort the connection.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// networkError turns a failure of the network into an HTTP error: the
+// caller's mistakes are 4xx, the network's 502/503/504.
+func (a *api) networkError(ctx context.Context, err error, timeout time.Duration) *apiError {
+	if errors.Is(err, context.DeadlineExceeded) || (ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded)) {
+		return &apiError{status: http.StatusGatewayTimeout, typ: openai.ErrorTypeServer, code: "timeout",
+			message: fmt.Sprintf("no answer within the request's deadline of %v", timeout), cause: err}
+	}
+	if errors.Is(err, errNoProxy) {
+		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: errNoProxy.Error(), cause: err}
+	}
+	var ae *answerError
+	if !errors.As(err, &ae) {
+		return &apiError{status: http.StatusBadGateway, typ: openai.ErrorTypeServer, code: "network_error", message: "the request failed in the network", cause: err}
+	}
+	switch {
+	case strings.HasPrefix(ae.message, "unknown model") || strings.HasPrefix(ae.message, "no workers for model"):
+		return &apiError{status: http.StatusNotFound, typ: openai.ErrorTypeNotFound, code: "model_not_found", message: ae.message}
+	case strings.HasPrefix(ae.message, "can run this query with coefficient"):
+		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "coefficient_too_low", message: ae.message + " (raise max_coefficient)"}
+	}
+	switch ae.code {
+	case codeError, codeWarning, codeProtoViolation:
+		return badRequest("rejected", ae.message)
+	case codeNotReady:
+		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "not_ready", message: ae.message}
+	case codeTimeout:
+		return &apiError{status: http.StatusGatewayTimeout, typ: openai.ErrorTypeServer, code: "timeout", message: ae.message}
+	}
+	return &apiError{status: http.StatusBadGateway, typ: openai.ErrorTypeServer, code: "upstream_error", message: ae.message}
+}
+
+// modelEntry is one /v1/models entry: OpenAI's fields plus the workers.
+type modelEntry struct {
+	ID      string           `json:"id"`
+	Object  string           `json:"object"`
+	Created int64            `json:"created"`
+	OwnedBy string           `json:"owned_by"`
+	Workers []workerInstance `json:"workers"`
+}
+
+func (a *api) listModels(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), modelsTimeout)
+	defer cancel()
+	ms, err := a.net.models(ctx)
+	if err != nil {
+		return a.networkError(ctx, err, modelsTimeout)
+	}
+	list := struct {
+		Object string       `json:"object"`
+		Data   []modelEntry `json:"data"`
+	}{Object: "list", Data: []modelEntry{}}
+	for _, m := range ms {
+		ws := append([]workerInstance{}, m.workers...)
+		sort.Slice(ws, func(i, j int) bool { return ws[i].Coefficient < ws[j].Coefficient })
+		list.Data = append(list.Data, modelEntry{ID: m.name, Object: "model", OwnedBy: "cocoon", Workers: ws})
+	}
+	sort.Slice(list.Data, func(i, j int) bool { return list.Data[i].ID < list.Data[j].ID })
+	b, err := json.Marshal(list)
+	if err != nil {
+		return fmt.Errorf("encoding the model list: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+	return nil
+}

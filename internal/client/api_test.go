@@ -1,0 +1,274 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/obs"
+)
+
+// fakeNetwork answers every query with script, run in its own goroutine
+// against the stream.
+type fakeNetwork struct {
+	mu      sync.Mutex
+	queries []*query
+	closed  int
+	err     error // returned by send when set
+	script  func(q *query, s *stream)
+	list    []modelInfo
+	onClose func() // called when a stream closes, if set
+	wg      sync.WaitGroup
+}
+
+func (f *fakeNetwork) send(ctx context.Context, q *query) (*stream, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	f.mu.Lock()
+	f.queries = append(f.queries, q)
+	f.mu.Unlock()
+	s := newStream(func() {
+		f.mu.Lock()
+		f.closed++
+		f.mu.Unlock()
+		if f.onClose != nil {
+			f.onClose()
+		}
+	})
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		f.script(q, s)
+	}()
+	return s, nil
+}
+
+func (f *fakeNetwork) models(ctx context.Context) ([]modelInfo, error) {
+	return f.list, f.err
+}
+
+func newTestAPI(t *testing.T, f *fakeNetwork, keys ...string) *httptest.Server {
+	t.Helper()
+	a := &api{net: f, log: slog.New(slog.DiscardHandler), maxBody: 1 << 10, now: time.Now, metrics: obs.NewMetrics("client"), counters: &counters{}}
+	for _, k := range keys {
+		a.keys = append(a.keys, []byte(k))
+	}
+	srv := httptest.NewServer(a.handler(func() any { return map[string]any{"ok": true} }, ""))
+	t.Cleanup(func() {
+		srv.Close()
+		f.wg.Wait()
+	})
+	return srv
+}
+
+func sseScript(q *query, s *stream) {
+	s.pushHead(head{status: 200, reason: "OK", header: []header{{"Content-Type", "text/event-stream"}, {"Content-Length", "999"}, {"X-Cocoon-Worker-Start", "1.0"}}}, nil)
+	s.pushData([]byte("data: {\"a\":1}\n\n"))
+	s.pushData([]byte("data: [DONE]\n\n"))
+	s.finish(&finalInfo{tokens: 3})
+}
+
+func post(t *testing.T, srv *httptest.Server, path, body string, hdr ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func TestInferenceStreams(t *testing.T) {
+	f := &fakeNetwork{script: sseScript}
+	srv := newTestAPI(t, f)
+	res, body := post(t, srv, "/v1/chat/completions", `{"model":"m","messages":[],"stream":true,"max_coefficient":2000,"timeout":30,"max_completion_tokens":50,"max_tokens":9}`,
+		"Authorization", "Bearer secret", "X-Custom", "v")
+	if res.StatusCode != 200 || body != "data: {\"a\":1}\n\ndata: [DONE]\n\n" {
+		t.Fatalf("got %d %q, want 200 and the stream", res.StatusCode, body)
+	}
+	for _, h := range []string{"X-Cocoon-Client-Start", "X-Cocoon-Client-End", "X-Cocoon-Worker-Start", "Access-Control-Allow-Origin"} {
+		if res.Header.Get(h) == "" {
+			t.Errorf("response lacks header %s", h)
+		}
+	}
+	if res.Header.Get("Content-Length") == "999" {
+		t.Error("the engine's Content-Length was passed through")
+	}
+	q := f.queries[0]
+	if q.model != "m" || q.maxCoefficient != 2000 || q.maxTokens != 50 || q.timeout != 28500*time.Millisecond {
+		t.Errorf("query = model %q coef %d tokens %d timeout %v, want m 2000 50 28.5s", q.model, q.maxCoefficient, q.maxTokens, q.timeout)
+	}
+	var sent map[string]any
+	json.Unmarshal(q.body, &sent)
+	for _, k := range []string{"max_coefficient", "timeout", "max_tokens"} {
+		if _, ok := sent[k]; ok {
+			t.Errorf("forwarded body still has %q: %s", k, q.body)
+		}
+	}
+	for _, h := range q.header {
+		if h.name == "Authorization" {
+			t.Error("the caller's API key was forwarded into the network")
+		}
+	}
+	if f.closed != 1 {
+		t.Errorf("stream closed %d times, want 1", f.closed)
+	}
+}
+
+func TestInferenceErrors(t *testing.T) {
+	failWith := func(err error) func(*query, *stream) {
+		return func(q *query, s *stream) { s.fail(err) }
+	}
+	tests := []struct {
+		name       string
+		body       string
+		net        *fakeNetwork
+		keys       []string
+		hdr        []string
+		wantStatus int
+		wantCode   string
+	}{
+		{"malformed json", `{"model":`, &fakeNetwork{script: sseScript}, nil, nil, 400, "invalid_request"},
+		{"no model", `{"messages":[]}`, &fakeNetwork{script: sseScript}, nil, nil, 400, "invalid_request"},
+		{"bad timeout", `{"model":"m","timeout":"x"}`, &fakeNetwork{script: sseScript}, nil, nil, 400, "invalid_request"},
+		{"oversized", `{"model":"m","messages":"` + strings.Repeat("x", 2000) + `"}`, &fakeNetwork{script: sseScript}, nil, nil, 413, "request_too_large"},
+		{"no proxy", `{"model":"m"}`, &fakeNetwork{err: errNoProxy}, nil, nil, 503, "no_proxy"},
+		{"unknown model", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{codeProtoViolation, "unknown model m"})}, nil, nil, 404, "model_not_found"},
+		{"rejected", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{codeProtoViolation, "model name mismatch"})}, nil, nil, 400, "rejected"},
+		{"not ready", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{codeNotReady, "no ready workers"})}, nil, nil, 503, "not_ready"},
+		{"proxy timeout", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{codeTimeout, "timeout in proxy"})}, nil, nil, 504, "timeout"},
+		{"own deadline", `{"model":"m","timeout":0.2}`, &fakeNetwork{script: func(*query, *stream) {}}, nil, nil, 504, "timeout"},
+		{"missing key", `{"model":"m"}`, &fakeNetwork{script: sseScript}, []string{"k1"}, nil, 401, "invalid_api_key"},
+		{"wrong key", `{"model":"m"}`, &fakeNetwork{script: sseScript}, []string{"k1"}, []string{"Authorization", "Bearer k2"}, 401, "invalid_api_key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newTestAPI(t, tt.net, tt.keys...)
+			res, body := post(t, srv, "/v1/chat/completions", tt.body, tt.hdr...)
+			var e struct {
+				Error struct {
+					Message string `json:"message"`
+					Code    string `json:"code"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal([]byte(body), &e); err != nil {
+				t.Fatalf("body %q is not OpenAI error JSON: %v", body, err)
+			}
+			if res.StatusCode != tt.wantStatus || e.Error.Code != tt.wantCode || e.Error.Message == "" {
+				t.Errorf("got %d %q (%q), want %d %q", res.StatusCode, e.Error.Code, e.Error.Message, tt.wantStatus, tt.wantCode)
+			}
+		})
+	}
+}
+
+func TestInferenceKeyAccepted(t *testing.T) {
+	srv := newTestAPI(t, &fakeNetwork{script: sseScript}, "k1", "k2")
+	if res, _ := post(t, srv, "/v1/completions", `{"model":"m","prompt":"x"}`, "Authorization", "Bearer k2"); res.StatusCode != 200 {
+		t.Errorf("right key: status %d, want 200", res.StatusCode)
+	}
+}
+
+func TestInferenceFailsMidStream(t *testing.T) {
+	script := func(q *query, s *stream) {
+		s.pushHead(head{status: 200, header: []header{{"Content-Type", "text/event-stream"}}}, []byte("data: {\"a\":1}\n\n"))
+		s.fail(&answerError{codeNotReady, "worker connection lost"})
+	}
+	srv := newTestAPI(t, &fakeNetwork{script: script})
+	res, body := post(t, srv, "/v1/chat/completions", `{"model":"m","stream":true}`)
+	if res.StatusCode != 200 || !strings.Contains(body, `"error"`) || !strings.Contains(body, "worker connection lost") {
+		t.Errorf("got %d %q, want the stream ended by an error event", res.StatusCode, body)
+	}
+
+	plain := func(q *query, s *stream) {
+		s.pushHead(head{status: 200, header: []header{{"Content-Type", "application/json"}}}, []byte("{\"a\":"))
+		s.fail(&answerError{codeNotReady, "worker connection lost"})
+	}
+	srv = newTestAPI(t, &fakeNetwork{script: plain})
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m"}`))
+	res, err := http.DefaultClient.Do(req)
+	if err == nil {
+		_, err = io.ReadAll(res.Body)
+		res.Body.Close()
+	}
+	if err == nil {
+		t.Error("a JSON body cut short was delivered as complete; want the connection aborted")
+	}
+}
+
+func TestCallerDisconnectClosesStream(t *testing.T) {
+	released := make(chan struct{})
+	script := func(q *query, s *stream) {
+		s.pushHead(head{status: 200, header: []header{{"Content-Type", "text/event-stream"}}}, []byte("data: 1\n\n"))
+	}
+	f := &fakeNetwork{script: script, onClose: func() { close(released) }}
+	srv := newTestAPI(t, f)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","stream":true}`))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 9)
+	io.ReadFull(res.Body, buf)
+	cancel()
+	res.Body.Close()
+	select {
+	case <-released:
+	case <-time.After(5 * time.Second):
+		t.Fatal("stream still open 5 s after the caller left")
+	}
+}
+
+func TestModelsAndCORS(t *testing.T) {
+	f := &fakeNetwork{list: []modelInfo{
+		{name: "b", workers: []workerInstance{{Coefficient: 2000}, {Coefficient: 1000, MaxRunningRequests: 5}}},
+		{name: "a"},
+	}}
+	srv := newTestAPI(t, f)
+	res, err := http.Get(srv.URL + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var list struct {
+		Object string       `json:"object"`
+		Data   []modelEntry `json:"data"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		t.Fatalf("models body %q: %v", b, err)
+	}
+	if strings.Count(string(b), `"object":"list"`) != 1 {
+		t.Errorf("body %s repeats the object key", b)
+	}
+	if list.Object != "list" || len(list.Data) != 2 || list.Data[0].ID != "a" || list.Data[1].Workers[0].Coefficient != 1000 {
+		t.Errorf("models = %+v, want a then b with workers sorted by coefficient", list)
+	}
+	req, _ := http.NewRequest("OPTIONS", srv.URL+"/v1/chat/completions", nil)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Methods") != "GET, POST, OPTIONS" {
+		t.Errorf("OPTIONS: %d %v, want 200 with CORS", res.StatusCode, res.Header)
+	}
+	res, _ = http.Get(srv.URL + "/nope")
+	res.Body.Close()
+	if res.StatusCode != 404 {
+		t.Errorf("unknown path: %d, want 404", res.StatusCode)
+	}
+}
