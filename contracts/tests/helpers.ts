@@ -168,3 +168,12 @@ export async function balanceOf(chain: Blockchain, a: Address): Promise<bigint> 
 export type Treasury = SandboxContract<TreasuryContract>;
 
 export { ONE_TON };
+
+// The account's persistent data cell.
+export async function accountData(chain: Blockchain, a: Address): Promise<Cell> {
+    const acc = (await chain.getContract(a)).account.account;
+    if (!acc || acc.storage.state.type !== 'active' || !acc.storage.state.state.data) {
+        throw new Error(`account ${a.toString()} is not active`);
+    }
+    return acc.storage.state.state.data;
+}
