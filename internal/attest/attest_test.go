@@ -1,0 +1,148 @@
+package attest
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"testing"
+)
+
+func TestImageHashFormula(t *testing.T) {
+	var m Measurements
+	for i := range m.MRTD {
+		m.MRTD[i] = 1
+		m.MRConfigID[i] = 2
+		m.MROwner[i] = 3
+		m.MROwnerConfig[i] = 4
+		for r := range m.RTMR {
+			m.RTMR[r][i] = byte(5 + r)
+		}
+	}
+	var buf []byte
+	for v := byte(1); v <= 8; v++ {
+		for range MeasurementSize {
+			buf = append(buf, v)
+		}
+	}
+	buf = append(buf, make([]byte, 64)...)
+	if len(buf) != 448 {
+		t.Fatalf("got %d hashed bytes, want 448", len(buf))
+	}
+	if got, want := m.ImageHash(), sha256.Sum256(buf); got != want {
+		t.Errorf("got %x, want %x", got, want)
+	}
+}
+
+func TestImageHashIgnoresReportDataNotMRTD(t *testing.T) {
+	var a Measurements
+	b := a
+	b.ReportData[0], b.TCBStatus, b.RootKeyID[0] = 1, TCBOutOfDate, 1
+	if a.ImageHash() != b.ImageHash() {
+		t.Error("image hash changed with report data, TCB status or root key; want it not to")
+	}
+	c := a
+	c.MRTD[47] = 1
+	if a.ImageHash() == c.ImageHash() {
+		t.Error("image hash did not change with MRTD; want it to")
+	}
+	// Every fake TDX peer has this hash: SHA-256 of 448 zero bytes.
+	zero := a.ImageHash()
+	if want := sha256.Sum256(make([]byte, 448)); zero != want {
+		t.Errorf("got zero image hash %x, want %x", zero, want)
+	}
+}
+
+func TestPolicyCheck(t *testing.T) {
+	tdx := Measurements{Kind: KindTDX, TCBStatus: TCBUpToDate, RootKeyID: IntelRootKeyID}
+	tdx.MRTD[0] = 7
+	tdx.RTMR[3][0] = 9
+	fake := Measurements{Kind: KindFakeTDX}
+	named := func(name string) Policy {
+		p, err := NamedPolicy(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	with := func(p Policy, f func(*Policy)) Policy { f(&p); return p }
+	otherMRTD := Measurement{1}
+	tests := []struct {
+		name    string
+		policy  Policy
+		m       Measurements
+		wantErr error
+	}{
+		{"any accepts nothing attested", named("any"), Measurements{}, nil},
+		{"any accepts tdx", named("any"), tdx, nil},
+		{"fake_tdx accepts fake", named("fake_tdx"), fake, nil},
+		{"fake_tdx refuses tdx", named("fake_tdx"), tdx, ErrKindMismatch},
+		{"tdx accepts tdx", named("tdx"), tdx, nil},
+		{"tdx refuses fake", named("tdx"), fake, ErrKindMismatch},
+		{"tdx refuses unattested", named("tdx"), Measurements{}, ErrKindMismatch},
+		{"MRTD allowed", with(named("tdx"), func(p *Policy) { p.MRTDs = []Measurement{otherMRTD, tdx.MRTD} }), tdx, nil},
+		{"MRTD not allowed", with(named("tdx"), func(p *Policy) { p.MRTDs = []Measurement{otherMRTD} }), tdx, ErrMRTDNotAllowed},
+		{"RTMR allowed", with(named("tdx"), func(p *Policy) { p.RTMRs = [][4]Measurement{tdx.RTMR} }), tdx, nil},
+		{"RTMR not allowed", with(named("tdx"), func(p *Policy) { p.RTMRs = [][4]Measurement{{}} }), tdx, ErrRTMRNotAllowed},
+		{"image hash allowed", with(named("fake_tdx"), func(p *Policy) { p.ImageHashes = [][32]byte{fake.ImageHash()} }), fake, nil},
+		{"image hash not allowed", with(named("tdx"), func(p *Policy) { p.ImageHashes = [][32]byte{fake.ImageHash()} }), tdx, ErrImageHashNotAllowed},
+		{"foreign root", named("tdx"), with2(tdx, func(m *Measurements) { m.RootKeyID = Measurement{1} }), ErrRootKeyNotAllowed},
+		{"any root", with(named("tdx"), func(p *Policy) { p.RootKeyIDs = nil }), with2(tdx, func(m *Measurements) { m.RootKeyID = Measurement{1} }), nil},
+		{"out of date", named("tdx"), with2(tdx, func(m *Measurements) { m.TCBStatus = TCBOutOfDate }), ErrTCBStatusNotAllowed},
+		{"out of date tolerated", with(named("tdx"), func(p *Policy) { p.TCBStatuses = []TCBStatus{TCBUpToDate, TCBOutOfDate} }), with2(tdx, func(m *Measurements) { m.TCBStatus = TCBOutOfDate }), nil},
+		{"not evaluated", named("tdx"), with2(tdx, func(m *Measurements) { m.TCBStatus = TCBNotEvaluated }), ErrTCBStatusNotAllowed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.policy.Check(tc.m)
+			if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+				t.Errorf("got %v, want %v", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func with2(m Measurements, f func(*Measurements)) Measurements { f(&m); return m }
+
+func TestParsePolicy(t *testing.T) {
+	h := "04b3afd931d28680af91a15b09d672c40ad6b141f7f9089a8d67d595220f7436"
+	tests := []struct {
+		spec    string
+		wantErr bool
+		hashes  int
+		require Kind
+	}{
+		{"any", false, 0, KindNone},
+		{"fake_tdx", false, 0, KindFakeTDX},
+		{"tdx", false, 0, KindTDX},
+		{"tdx:" + h, false, 1, KindTDX},
+		{"tdx:" + h + "," + h, false, 2, KindTDX},
+		{"any:" + h, true, 0, 0},
+		{"tdx:zz", true, 0, 0},
+		{"tdx:" + h[:62], true, 0, 0},
+		{"sgx", true, 0, 0},
+		{"", true, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.spec, func(t *testing.T) {
+			p, err := ParsePolicy(tc.spec)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("got error %v, want error: %v", err, tc.wantErr)
+			}
+			if err == nil && (len(p.ImageHashes) != tc.hashes || p.Require != tc.require) {
+				t.Errorf("got %d hashes requiring %s, want %d requiring %s", len(p.ImageHashes), p.Require, tc.hashes, tc.require)
+			}
+		})
+	}
+}
+
+func TestNoVerificationAndNoEvidence(t *testing.T) {
+	ctx := context.Background()
+	q, err := NoEvidence.Issue(ctx, ReportData([]byte("k")))
+	if err != nil || len(q) != 0 {
+		t.Errorf("NoEvidence: got %d bytes, %v; want none", len(q), err)
+	}
+	m, err := NoVerification.Validate(ctx, []byte("anything"), [ReportDataSize]byte{})
+	if err != nil || m.Kind != KindNone {
+		t.Errorf("NoVerification: got kind %s, %v; want none, nil", m.Kind, err)
+	}
+}

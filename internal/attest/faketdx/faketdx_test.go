@@ -1,0 +1,54 @@
+package faketdx
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/cocoon-go/cocoon/internal/attest"
+)
+
+func TestRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	rd := attest.ReportData([]byte("claims"))
+	q, err := NewIssuer().Issue(ctx, rd)
+	if err != nil {
+		t.Fatalf("Issue: %v", err)
+	}
+	m, err := NewValidator().Validate(ctx, q, rd)
+	if err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if m.Kind != attest.KindFakeTDX || m.ReportData != rd {
+		t.Errorf("got kind %s report data %x, want fake_tdx and %x", m.Kind, m.ReportData, rd)
+	}
+	if got, want := m.ImageHash(), (attest.Measurements{}).ImageHash(); got != want {
+		t.Errorf("got image hash %x, want the constant all-zero hash %x", got, want)
+	}
+}
+
+func TestRejects(t *testing.T) {
+	rd := attest.ReportData([]byte("claims"))
+	other := attest.ReportData([]byte("other"))
+	tests := []struct {
+		name    string
+		quote   []byte
+		wantErr error
+	}{
+		{"empty", nil, attest.ErrNoQuote},
+		{"other key", other[:], attest.ErrReportDataMismatch},
+		{"short", rd[:63], nil},
+		{"long", append(rd[:], 0), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewValidator().Validate(context.Background(), tc.quote, rd)
+			if err == nil {
+				t.Fatal("got nil error, want rejection")
+			}
+			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Errorf("got %v, want %v", err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package attest
+
+import (
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// IntelRootKeyID is the root key id of Intel's SGX/TDX provisioning root CA
+// (SHA-384 of its uncompressed P-256 public key), the reference's default
+// for --collateral-hash.
+var IntelRootKeyID = mustMeasurement("46e403bd34f05a3f2817ab9badcaacc7ffc98e0f261008cd30dae936cace18d5dcf58eef31463613de1570d516200993")
+
+// Policy decides which measurements are accepted. An empty allow-list
+// accepts any value; TCBStatuses empty accepts TCBUpToDate only.
+type Policy struct {
+	// Name is the policy's name, for messages.
+	Name string
+	// Require is the kind of attestation demanded; KindNone accepts any
+	// peer without looking at measurements (and then no allow-list may be
+	// set).
+	Require     Kind
+	MRTDs       []Measurement
+	RTMRs       [][4]Measurement
+	ImageHashes [][32]byte
+	RootKeyIDs  []Measurement
+	TCBStatuses []TCBStatus
+}
+
+// NamedPolicy returns one of the reference's built-in policies: "any"
+// (no attestation), "fake_tdx" (fake quotes, any measurements) or "tdx"
+// (real quotes, Intel's root key, TCB up to date).
+func NamedPolicy(name string) (Policy, error) {
+	switch name {
+	case "any":
+		return Policy{Name: name, Require: KindNone}, nil
+	case "fake_tdx":
+		return Policy{Name: name, Require: KindFakeTDX}, nil
+	case "tdx":
+		return Policy{Name: name, Require: KindTDX, RootKeyIDs: []Measurement{IntelRootKeyID}}, nil
+	}
+	return Policy{}, fmt.Errorf("unknown policy %q: want any, fake_tdx or tdx", name)
+}
+
+// ParsePolicy reads the reference's router syntax "type[:hash,hash…]": a
+// named policy and an optional allow-list of hex image hashes.
+func ParsePolicy(spec string) (Policy, error) {
+	name, hashes, hasHashes := strings.Cut(spec, ":")
+	p, err := NamedPolicy(name)
+	if err != nil {
+		return Policy{}, fmt.Errorf("parsing policy %q: %w", spec, err)
+	}
+	if hasHashes {
+		for h := range strings.SplitSeq(hashes, ",") {
+			b, err := hex.DecodeString(h)
+			if err != nil || len(b) != 32 {
+				return Policy{}, fmt.Errorf("parsing policy %q: image hash %q is not 64 hex digits", spec, h)
+			}
+			p.ImageHashes = append(p.ImageHashes, [32]byte(b))
+		}
+	}
+	return p, p.Validate()
+}
+
+// Validate reports a policy that cannot be enforced: allow-lists on a
+// policy that attests nothing.
+func (p Policy) Validate() error {
+	if p.Require == KindNone && (len(p.MRTDs) > 0 || len(p.RTMRs) > 0 || len(p.ImageHashes) > 0 || len(p.RootKeyIDs) > 0 || len(p.TCBStatuses) > 0) {
+		return fmt.Errorf("policy %q attests nothing, so it cannot check allow-lists", p.Name)
+	}
+	return nil
+}
+
+// Check applies the policy to verified measurements, in the reference's
+// order: kind, MRTD, RTMR tuple, image hash, root key id, then TCB status.
+func (p Policy) Check(m Measurements) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if p.Require == KindNone {
+		return nil
+	}
+	if m.Kind != p.Require {
+		return fmt.Errorf("policy %q: %w: got %s, want %s", p.Name, ErrKindMismatch, m.Kind, p.Require)
+	}
+	if len(p.MRTDs) > 0 && !slices.Contains(p.MRTDs, m.MRTD) {
+		return fmt.Errorf("policy %q: %w: %x", p.Name, ErrMRTDNotAllowed, m.MRTD)
+	}
+	if len(p.RTMRs) > 0 && !slices.Contains(p.RTMRs, m.RTMR) {
+		return fmt.Errorf("policy %q: %w", p.Name, ErrRTMRNotAllowed)
+	}
+	if len(p.ImageHashes) > 0 {
+		if h := m.ImageHash(); !slices.Contains(p.ImageHashes, h) {
+			return fmt.Errorf("policy %q: %w: %x", p.Name, ErrImageHashNotAllowed, h)
+		}
+	}
+	if m.Kind != KindTDX {
+		return nil
+	}
+	if len(p.RootKeyIDs) > 0 && !slices.Contains(p.RootKeyIDs, m.RootKeyID) {
+		return fmt.Errorf("policy %q: %w: %x", p.Name, ErrRootKeyNotAllowed, m.RootKeyID)
+	}
+	allowed := p.TCBStatuses
+	if len(allowed) == 0 {
+		allowed = []TCBStatus{TCBUpToDate}
+	}
+	if !slices.Contains(allowed, m.TCBStatus) {
+		return fmt.Errorf("policy %q: %w: %s", p.Name, ErrTCBStatusNotAllowed, m.TCBStatus)
+	}
+	return nil
+}
+
+func mustMeasurement(s string) Measurement {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != MeasurementSize {
+		panic("attest: bad built-in measurement " + s)
+	}
+	return Measurement(b)
+}

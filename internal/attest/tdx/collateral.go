@@ -1,0 +1,184 @@
+package tdx
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// intelPCS is the host go-tdx-guest builds collateral URLs on; a PCCS
+// serves the same paths.
+const intelPCS = "https://api.trustedservices.intel.com"
+
+// intelRootCRL is where go-tdx-guest fetches the root CA's CRL; a PCCS
+// serves it at pccsRootCRL.
+const (
+	intelRootCRL = "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der"
+	pccsRootCRL  = "/sgx/certification/v4/rootcacrl"
+)
+
+// maxCollateralSize bounds one collateral response.
+const maxCollateralSize = 1 << 20
+
+// ErrCollateralUnavailable reports that collateral could not be fetched or
+// is missing from the offline directory.
+var ErrCollateralUnavailable = errors.New("TDX collateral unavailable")
+
+// collateralGetter serves go-tdx-guest's collateral requests: from a PCCS
+// instead of Intel PCS when configured, through a disk cache that keeps
+// each response until its own expiry, or only from an offline directory.
+type collateralGetter struct {
+	pccs    string // replaces intelPCS when set
+	dir     string // cache or offline directory; "" for none
+	offline bool   // never fetch; read dir regardless of expiry
+	client  *http.Client
+	clock   func() time.Time
+}
+
+// cachedResponse is one collateral response on disk.
+type cachedResponse struct {
+	URL     string              `json:"url"`
+	Header  map[string][]string `json:"header"`
+	Body    []byte              `json:"body"`
+	Expires time.Time           `json:"expires"`
+}
+
+func (g *collateralGetter) Get(url string) (map[string][]string, []byte, error) {
+	return g.GetContext(context.Background(), url)
+}
+
+func (g *collateralGetter) GetContext(ctx context.Context, url string) (map[string][]string, []byte, error) {
+	if g.dir != "" {
+		c, err := readCached(g.dir, url)
+		switch {
+		case err == nil && (g.offline || g.clock().Before(c.Expires)):
+			return c.Header, c.Body, nil
+		case g.offline:
+			return nil, nil, fmt.Errorf("reading offline collateral for %s: %w: %w", url, ErrCollateralUnavailable, err)
+		}
+	}
+	header, body, err := g.fetch(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	if g.dir != "" {
+		if err := writeCached(g.dir, cachedResponse{URL: url, Header: header, Body: body, Expires: expiry(body, g.clock())}); err != nil {
+			return nil, nil, err
+		}
+	}
+	return header, body, nil
+}
+
+func (g *collateralGetter) fetch(ctx context.Context, url string) (map[string][]string, []byte, error) {
+	target := url
+	if g.pccs != "" {
+		base := strings.TrimSuffix(g.pccs, "/")
+		if rest, ok := strings.CutPrefix(url, intelPCS); ok {
+			target = base + rest
+		} else if url == intelRootCRL {
+			target = base + pccsRootCRL
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetching collateral %s: %w", target, err)
+	}
+	resp, err := g.client.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetching collateral %s: %w: %w", target, ErrCollateralUnavailable, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxCollateralSize+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetching collateral %s: %w: %w", target, ErrCollateralUnavailable, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, fmt.Errorf("fetching collateral %s: %w: HTTP status %s", target, ErrCollateralUnavailable, resp.Status)
+	}
+	if len(body) > maxCollateralSize {
+		return nil, nil, fmt.Errorf("fetching collateral %s: response larger than %d bytes", target, maxCollateralSize)
+	}
+	return resp.Header, body, nil
+}
+
+// expiry returns when a collateral response stops being current: the
+// nextUpdate of TCB info, QE identity or a CRL, or an hour from now for
+// anything else.
+func expiry(body []byte, now time.Time) time.Time {
+	var doc struct {
+		TCBInfo struct {
+			NextUpdate time.Time `json:"nextUpdate"`
+		} `json:"tcbInfo"`
+		EnclaveIdentity struct {
+			NextUpdate time.Time `json:"nextUpdate"`
+		} `json:"enclaveIdentity"`
+	}
+	if json.Unmarshal(body, &doc) == nil {
+		if !doc.TCBInfo.NextUpdate.IsZero() {
+			return doc.TCBInfo.NextUpdate
+		}
+		if !doc.EnclaveIdentity.NextUpdate.IsZero() {
+			return doc.EnclaveIdentity.NextUpdate
+		}
+	}
+	if crl, err := x509.ParseRevocationList(body); err == nil && !crl.NextUpdate.IsZero() {
+		return crl.NextUpdate
+	}
+	return now.Add(time.Hour)
+}
+
+func cachePath(dir, url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return filepath.Join(dir, hex.EncodeToString(sum[:])+".json")
+}
+
+func readCached(dir, url string) (cachedResponse, error) {
+	b, err := os.ReadFile(cachePath(dir, url))
+	if err != nil {
+		return cachedResponse{}, err
+	}
+	var c cachedResponse
+	if err := json.Unmarshal(b, &c); err != nil {
+		return cachedResponse{}, fmt.Errorf("reading cached collateral for %s: %w", url, err)
+	}
+	if c.URL != url {
+		return cachedResponse{}, fmt.Errorf("reading cached collateral for %s: file holds %s", url, c.URL)
+	}
+	return c, nil
+}
+
+func writeCached(dir string, c cachedResponse) error {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("caching collateral for %s: %w", c.URL, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("caching collateral for %s: %w", c.URL, err)
+	}
+	p := cachePath(dir, c.URL)
+	tmp, err := os.CreateTemp(dir, ".collateral-*")
+	if err != nil {
+		return fmt.Errorf("caching collateral for %s: %w", c.URL, err)
+	}
+	_, werr := tmp.Write(b)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("caching collateral for %s: %w", c.URL, err)
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("caching collateral for %s: %w", c.URL, err)
+	}
+	return nil
+}
