@@ -1,0 +1,626 @@
+package wire
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/tl"
+)
+
+// TON error codes, as carried by tcp.queryError.
+const (
+	CodeFailure        int32 = 601
+	CodeError          int32 = 602
+	CodeWarning        int32 = 603
+	CodeProtoViolation int32 = 621
+	CodeNotReady       int32 = 651
+	CodeTimeout        int32 = 652
+	CodeCancelled      int32 = 653
+)
+
+// Defaults of Config, as in the reference.
+const (
+	DefaultPingAfter            = 10 * time.Second
+	DefaultOutboundIdleTimeout  = 20 * time.Second
+	DefaultInboundIdleTimeout   = 60 * time.Second
+	DefaultHandshakeTimeout     = 30 * time.Second
+	DefaultWriteTimeout         = 20 * time.Second
+	DefaultMaxConcurrentQueries = 256
+)
+
+// Session errors.
+var (
+	ErrClosed      = errors.New("wire: session closed")
+	ErrNotStarted  = errors.New("wire: session not started")
+	ErrIdleTimeout = errors.New("wire: peer silent for too long")
+	ErrProtocol    = errors.New("wire: protocol violation")
+)
+
+// QueryError is a failed query as tcp.queryError carries it.
+type QueryError struct {
+	Code    int32
+	Message string
+}
+
+func (e *QueryError) Error() string {
+	return fmt.Sprintf("query failed with code %d: %s", e.Code, e.Message)
+}
+
+// Handler serves what the peer sends on a session.
+type Handler interface {
+	// ServeQuery answers a tcp.query whose data is payload. It runs in
+	// its own goroutine; ctx ends when the session does. A *QueryError
+	// goes back with its code, any other error with CodeError.
+	ServeQuery(ctx context.Context, payload []byte) ([]byte, error)
+	// ServePacket receives a one-way tcp.packet. Calls come in order from
+	// the session's read loop, so a slow ServePacket slows the peer down
+	// instead of making the session buffer. It must not call Close (Abort
+	// is fine).
+	ServePacket(payload []byte)
+}
+
+// Config configures a Session. Zero durations and limits take the
+// defaults.
+type Config struct {
+	// Outbound is true on the side that opened the connection: it sends
+	// tcp.connect and pings a silent peer.
+	Outbound bool
+	// Handler serves the peer's queries and packets. Without one, queries
+	// fail with CodeError and packets are logged and dropped.
+	Handler Handler
+	// Logger receives the session's diagnostics; nil discards them.
+	Logger *slog.Logger
+	// PingAfter is how long an outbound session waits in silence before
+	// it sends tcp.ping (default 10 s).
+	PingAfter time.Duration
+	// IdleTimeout ends the session after this long without receiving
+	// anything (default 20 s outbound, 60 s inbound).
+	IdleTimeout time.Duration
+	// HandshakeTimeout bounds Start when its context has no deadline
+	// (default 30 s).
+	HandshakeTimeout time.Duration
+	// WriteTimeout ends the session when the peer does not take our
+	// bytes for this long (default 20 s).
+	WriteTimeout time.Duration
+	// MaxConcurrentQueries bounds the peer's queries served at once;
+	// beyond it they fail at once with CodeNotReady (default 256).
+	MaxConcurrentQueries int
+}
+
+func (c *Config) setDefaults() {
+	if c.PingAfter <= 0 {
+		c.PingAfter = DefaultPingAfter
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultInboundIdleTimeout
+		if c.Outbound {
+			c.IdleTimeout = DefaultOutboundIdleTimeout
+		}
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.MaxConcurrentQueries <= 0 {
+		c.MaxConcurrentQueries = DefaultMaxConcurrentQueries
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Handler == nil {
+		c.Handler = noHandler{log: c.Logger}
+	}
+}
+
+// Session is one tcp.* connection: queries both ways, one-way packets and
+// keepalive. Query, Send, Abort, Err and Done are safe for concurrent use.
+type Session struct {
+	conn  net.Conn
+	cfg   Config
+	log   *slog.Logger
+	fr    *FrameReader // used by Start, then only by the read loop
+	epoch time.Time    // lastRecv counts from here
+	sem   chan struct{}
+
+	// lastRecv is when the last frame arrived, in nanoseconds since epoch.
+	lastRecv atomic.Int64
+
+	// pendingWrites counts senders that want wmu; the last one to leave
+	// flushes, so bursts of small messages share a write.
+	pendingWrites atomic.Int32
+	// wmu guards the write side: bw, fw and wbuf.
+	wmu  sync.Mutex
+	bw   *bufio.Writer
+	fw   *FrameWriter
+	wbuf []byte
+
+	// done is closed by end, once, when the session ends.
+	done chan struct{}
+
+	// mu guards the fields below.
+	mu       sync.Mutex
+	started  bool
+	ended    bool
+	err      error
+	queries  map[int64]chan queryResult
+	cancels  map[uint64]context.CancelFunc // of running ServeQuery calls
+	nextCall uint64
+
+	// wg counts the read loop, the keepalive loop and ServeQuery calls;
+	// Close waits for it. Add is called under mu while !ended.
+	wg sync.WaitGroup
+}
+
+type queryResult struct {
+	data []byte
+	err  error
+}
+
+// NewSession wraps conn, which must already be authenticated (after
+// ClientHandshake or ServerHandshake). Nothing happens until Start.
+func NewSession(conn net.Conn, cfg Config) *Session {
+	cfg.setDefaults()
+	bw := bufio.NewWriterSize(conn, 64<<10)
+	return &Session{
+		conn:    conn,
+		cfg:     cfg,
+		log:     cfg.Logger.With("component", "wire.session", "remote", conn.RemoteAddr().String()),
+		fr:      NewFrameReader(bufio.NewReaderSize(conn, 64<<10)),
+		sem:     make(chan struct{}, cfg.MaxConcurrentQueries),
+		bw:      bw,
+		fw:      NewFrameWriter(bw),
+		done:    make(chan struct{}),
+		queries: make(map[int64]chan queryResult),
+		cancels: make(map[uint64]context.CancelFunc),
+	}
+}
+
+// Start runs the opening exchange: the outbound side sends tcp.connect and
+// waits for tcp.connected with the same id, the inbound side waits for
+// tcp.connect and answers. ctx bounds only this exchange (or
+// HandshakeTimeout when ctx has no deadline); the session then runs until
+// Close, Abort or a failure. On failure the connection is closed.
+func (s *Session) Start(ctx context.Context) error {
+	s.mu.Lock()
+	switch {
+	case s.ended:
+		s.mu.Unlock()
+		return ErrClosed
+	case s.started:
+		s.mu.Unlock()
+		return errors.New("wire: session already started")
+	}
+	s.started = true
+	s.mu.Unlock()
+
+	if err := s.openingExchange(ctx); err != nil {
+		s.end(err)
+		return err
+	}
+	s.epoch = time.Now()
+	s.touch()
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return s.Err()
+	}
+	s.wg.Add(2)
+	s.mu.Unlock()
+	go s.readLoop()
+	go s.keepalive()
+	return nil
+}
+
+func (s *Session) openingExchange(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.HandshakeTimeout)
+		defer cancel()
+	}
+	deadline, _ := ctx.Deadline()
+	_ = s.conn.SetReadDeadline(deadline)
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = s.conn.SetDeadline(time.Unix(1, 0))
+		close(fired)
+	})
+	defer func() {
+		if !stop() {
+			<-fired
+		}
+		_ = s.conn.SetDeadline(time.Time{})
+	}()
+
+	if s.cfg.Outbound {
+		id := int64(rand.Uint64())
+		if err := s.send(&tl.TCPConnect{ID: id}); err != nil {
+			return fmt.Errorf("sending tcp.connect: %w", ctxErr(ctx, err))
+		}
+		p, err := s.readPacket()
+		if err != nil {
+			return fmt.Errorf("waiting for tcp.connected: %w", ctxErr(ctx, err))
+		}
+		c, ok := p.(*tl.TCPConnected)
+		if !ok {
+			return fmt.Errorf("waiting for tcp.connected: got %s: %w", tl.Name(p.TLID()), ErrProtocol)
+		}
+		if c.ID != id {
+			return fmt.Errorf("waiting for tcp.connected: got id %d, want %d: %w", c.ID, id, ErrProtocol)
+		}
+		return nil
+	}
+	p, err := s.readPacket()
+	if err != nil {
+		return fmt.Errorf("waiting for tcp.connect: %w", ctxErr(ctx, err))
+	}
+	c, ok := p.(*tl.TCPConnect)
+	if !ok {
+		return fmt.Errorf("waiting for tcp.connect: got %s: %w", tl.Name(p.TLID()), ErrProtocol)
+	}
+	if err := s.send(&tl.TCPConnected{ID: c.ID}); err != nil {
+		return fmt.Errorf("sending tcp.connected: %w", ctxErr(ctx, err))
+	}
+	return nil
+}
+
+func (s *Session) readPacket() (tl.TCPPacketT, error) {
+	frame, err := s.fr.ReadFrame()
+	if err != nil {
+		return nil, err
+	}
+	return decodePacket(frame)
+}
+
+// decodePacket decodes a frame's payload, which must be a tcp.* object.
+func decodePacket(b []byte) (tl.TCPPacketT, error) {
+	if len(b) < 4 {
+		return nil, fmt.Errorf("decoding packet: %d bytes: %w", len(b), ErrProtocol)
+	}
+	o, err := tl.New(binary.LittleEndian.Uint32(b))
+	if err != nil {
+		return nil, fmt.Errorf("decoding packet: %w: %w", ErrProtocol, err)
+	}
+	p, ok := o.(tl.TCPPacketT)
+	if !ok {
+		return nil, fmt.Errorf("decoding packet: %s is not a tcp.Packet: %w", tl.Name(o.TLID()), ErrProtocol)
+	}
+	if err := tl.UnmarshalAs(b, p); err != nil {
+		return nil, fmt.Errorf("decoding packet: %w: %w", ErrProtocol, err)
+	}
+	return p, nil
+}
+
+// Query sends payload (a boxed TL function call) as a tcp.query and waits
+// for the answer. A tcp.queryError comes back as *QueryError. ctx's
+// deadline or cancellation abandons the query; a late answer is dropped.
+// Once the session has ended, errors wrap ErrClosed and the cause.
+func (s *Session) Query(ctx context.Context, payload []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sending query: %w", err)
+	}
+	if err := checkFrameSize(4 + 8 + tl.BytesSize(len(payload))); err != nil {
+		return nil, err
+	}
+	ch := make(chan queryResult, 1)
+	s.mu.Lock()
+	if err := s.usableLocked(); err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("sending query: %w", err)
+	}
+	id := int64(rand.Uint64())
+	for s.queries[id] != nil {
+		id = int64(rand.Uint64())
+	}
+	s.queries[id] = ch
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.queries, id)
+		s.mu.Unlock()
+	}()
+
+	if err := s.send(&tl.TCPQuery{ID: id, Data: payload}); err != nil {
+		return nil, fmt.Errorf("sending query: %w", err)
+	}
+	select {
+	case r := <-ch:
+		return r.data, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for query answer: %w", ctx.Err())
+	case <-s.done:
+		return nil, fmt.Errorf("waiting for query answer: %w", s.closedErr())
+	}
+}
+
+// Send sends payload (a boxed TL object) as a one-way tcp.packet. It
+// blocks while the peer does not read, up to WriteTimeout, after which the
+// session ends. A payload too large for a frame is refused with
+// ErrFrameTooLarge and the session goes on.
+func (s *Session) Send(payload []byte) error {
+	s.mu.Lock()
+	err := s.usableLocked()
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("sending packet: %w", err)
+	}
+	if err := checkFrameSize(4 + tl.BytesSize(len(payload))); err != nil {
+		return err
+	}
+	if err := s.send(&tl.TCPPacket{Data: payload}); err != nil {
+		return fmt.Errorf("sending packet: %w", err)
+	}
+	return nil
+}
+
+func (s *Session) usableLocked() error {
+	switch {
+	case s.ended:
+		if errors.Is(s.err, ErrClosed) {
+			return ErrClosed
+		}
+		return fmt.Errorf("%w: %w", ErrClosed, s.err)
+	case !s.started:
+		return ErrNotStarted
+	}
+	return nil
+}
+
+// send writes o as one frame. Concurrent senders queue on wmu; the last
+// one flushes the buffer.
+func (s *Session) send(o tl.Object) error {
+	s.pendingWrites.Add(1)
+	s.wmu.Lock()
+	err := s.writeLocked(o)
+	if s.pendingWrites.Add(-1) == 0 && err == nil {
+		if ferr := s.bw.Flush(); ferr != nil {
+			err = fmt.Errorf("flushing: %w", ferr)
+			s.end(err)
+		}
+	}
+	s.wmu.Unlock()
+	return err
+}
+
+func (s *Session) writeLocked(o tl.Object) error {
+	select {
+	case <-s.done:
+		return s.closedErr()
+	default:
+	}
+	s.wbuf = tl.AppendBoxed(s.wbuf[:0], o)
+	defer func() {
+		if cap(s.wbuf) > 1<<20 {
+			s.wbuf = nil // do not keep a huge message's buffer
+		}
+	}()
+	if err := checkFrameSize(len(s.wbuf)); err != nil {
+		return err
+	}
+	_ = s.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	if err := s.fw.WriteFrame(s.wbuf); err != nil {
+		s.end(err)
+		return err
+	}
+	return nil
+}
+
+func (s *Session) closedErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if errors.Is(s.err, ErrClosed) {
+		return ErrClosed
+	}
+	return fmt.Errorf("%w: %w", ErrClosed, s.err)
+}
+
+func (s *Session) touch() { s.lastRecv.Store(int64(time.Since(s.epoch))) }
+
+func (s *Session) readLoop() {
+	defer s.wg.Done()
+	for {
+		frame, err := s.fr.ReadFrame()
+		if err != nil {
+			s.end(err)
+			return
+		}
+		s.touch()
+		if err := s.handleFrame(frame); err != nil {
+			s.end(err)
+			return
+		}
+	}
+}
+
+func (s *Session) handleFrame(frame []byte) error {
+	p, err := decodePacket(frame)
+	if err != nil {
+		return err
+	}
+	switch p := p.(type) {
+	case *tl.TCPPing:
+		return s.send(&tl.TCPPong{ID: p.ID})
+	case *tl.TCPPong:
+		return nil
+	case *tl.TCPPacket:
+		s.cfg.Handler.ServePacket(p.Data)
+		return nil
+	case *tl.TCPQuery:
+		return s.serveQuery(p)
+	case *tl.TCPQueryAnswer:
+		s.deliver(p.ID, queryResult{data: p.Data})
+		return nil
+	case *tl.TCPQueryError:
+		s.deliver(p.ID, queryResult{err: &QueryError{Code: p.Code, Message: p.Message}})
+		return nil
+	default:
+		return fmt.Errorf("unexpected %s after the opening exchange: %w", tl.Name(p.TLID()), ErrProtocol)
+	}
+}
+
+func (s *Session) deliver(id int64, r queryResult) {
+	s.mu.Lock()
+	ch := s.queries[id]
+	delete(s.queries, id)
+	s.mu.Unlock()
+	if ch == nil {
+		s.log.Debug("answer to an unknown or abandoned query", "query_id", id)
+		return
+	}
+	ch <- r // buffered, and each query gets one answer
+}
+
+func (s *Session) serveQuery(q *tl.TCPQuery) error {
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		return s.send(&tl.TCPQueryError{ID: q.ID, Code: CodeNotReady, Message: "too many concurrent queries"})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		cancel()
+		<-s.sem
+		return nil
+	}
+	key := s.nextCall
+	s.nextCall++
+	s.cancels[key] = cancel
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.cancels, key)
+			s.mu.Unlock()
+			cancel()
+			<-s.sem
+		}()
+		answer, err := s.cfg.Handler.ServeQuery(ctx, q.Data)
+		var reply tl.Object = &tl.TCPQueryAnswer{ID: q.ID, Data: answer}
+		if err != nil {
+			qe := &QueryError{Code: CodeError, Message: err.Error()}
+			errors.As(err, &qe)
+			reply = &tl.TCPQueryError{ID: q.ID, Code: qe.Code, Message: qe.Message}
+		}
+		if err == nil && checkFrameSize(4+8+tl.BytesSize(len(answer))) != nil {
+			reply = &tl.TCPQueryError{ID: q.ID, Code: CodeError, Message: fmt.Sprintf("answer of %d bytes is too large for a frame", len(answer))}
+		}
+		if err := s.send(reply); err != nil {
+			s.log.Debug("answer not sent", "query_id", q.ID, "err", err)
+		}
+	}()
+	return nil
+}
+
+func (s *Session) keepalive() {
+	defer s.wg.Done()
+	idle, pingAfter := s.cfg.IdleTimeout, s.cfg.PingAfter
+	first := idle
+	if s.cfg.Outbound {
+		first = min(idle, pingAfter)
+	}
+	t := time.NewTimer(first)
+	defer t.Stop()
+	pingedAt := int64(-1) // lastRecv when we last pinged
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		last := s.lastRecv.Load()
+		silence := time.Since(s.epoch) - time.Duration(last)
+		if silence >= idle {
+			s.end(fmt.Errorf("nothing received for %v: %w", silence.Round(time.Millisecond), ErrIdleTimeout))
+			return
+		}
+		next := idle - silence
+		if s.cfg.Outbound && pingedAt != last {
+			if silence >= pingAfter {
+				pingedAt = last
+				if err := s.send(&tl.TCPPing{ID: int64(rand.Uint64())}); err != nil {
+					return // send has ended the session
+				}
+			} else {
+				next = min(next, pingAfter-silence)
+			}
+		}
+		t.Reset(next)
+	}
+}
+
+// end ends the session with err, once: it closes the connection, fails
+// waiting queries and cancels running handlers, without waiting for them.
+func (s *Session) end(err error) {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.ended = true
+	s.err = err
+	cancels := s.cancels
+	s.cancels = nil
+	s.mu.Unlock()
+	close(s.done)
+	_ = s.conn.Close()
+	for _, cancel := range cancels {
+		cancel()
+	}
+	if !errors.Is(err, ErrClosed) {
+		s.log.Debug("session ended", "err", err)
+	}
+}
+
+// Abort ends the session with err without waiting for its goroutines; a
+// handler may call it. Close must still be called to wait for them.
+func (s *Session) Abort(err error) {
+	if err == nil {
+		err = ErrClosed
+	}
+	s.end(err)
+}
+
+// Close ends the session and waits for every goroutine it started,
+// including running ServeQuery calls (whose contexts it cancels). It must
+// not be called from a Handler.
+func (s *Session) Close() error {
+	s.end(ErrClosed)
+	s.wg.Wait()
+	return nil
+}
+
+// Done is closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns why the session ended (ErrClosed after Close), or nil while
+// it runs.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// noHandler serves a session that was given no Handler.
+type noHandler struct{ log *slog.Logger }
+
+func (noHandler) ServeQuery(context.Context, []byte) ([]byte, error) {
+	return nil, &QueryError{Code: CodeError, Message: "queries are not served here"}
+}
+
+func (h noHandler) ServePacket(payload []byte) {
+	h.log.Warn("dropping a packet: no handler", "bytes", len(payload))
+}
