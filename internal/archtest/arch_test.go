@@ -56,6 +56,7 @@ var heavy = map[string][]string{
 	"github.com/openai/openai-go":               {}, // tests only
 	"github.com/schollz/progressbar":            {"engine"},
 	"github.com/xssnick/tonutils-go/tvm":        {"ton"},
+	"github.com/xssnick/tonutils-go/tvm/cell":   {"ton", "payment"},
 	"github.com/xssnick/tonutils-go/liteclient": {"ton"},
 }
 
