@@ -1,0 +1,423 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/cocoon-go/cocoon/internal/openai"
+)
+
+// Errors a caller of Generate may need to tell apart.
+var (
+	// ErrBusy reports that the queue of waiting requests is full.
+	ErrBusy = errors.New("engine busy")
+	// ErrClosed reports a request made to, or cut off by, a closed engine.
+	ErrClosed = errors.New("engine closed")
+	// ErrPromptTooLong reports a prompt that leaves no room in the context.
+	ErrPromptTooLong = errors.New("prompt too long")
+	// ErrBadToken reports a prompt token outside the vocabulary.
+	ErrBadToken = errors.New("token out of range")
+)
+
+// Options configures an Engine. Zero values pick the defaults.
+type Options struct {
+	// Threads is the number of goroutines generating tokens (default 1).
+	Threads int
+	// MaxSequences is how many sequences are generated at once,
+	// interleaved token by token (default 4).
+	MaxSequences int
+	// QueueSize is how many requests may wait for a free sequence slot
+	// before Generate answers ErrBusy (default 64).
+	QueueSize int
+	// Logger receives lifecycle events; never prompts or completions.
+	Logger *slog.Logger
+}
+
+// Request is one generation.
+type Request struct {
+	// Prompt is the token sequence to continue, BOS included.
+	Prompt []int32
+	// MaxTokens bounds the generated tokens; 0 means up to the context.
+	MaxTokens int
+	// Temperature 0 picks the most likely token every time.
+	Temperature float32
+	// TopP restricts sampling to the smallest set of tokens of that mass;
+	// 0 or 1 disables it.
+	TopP float32
+	// Seed makes sampling reproducible.
+	Seed uint64
+	// Stop ends generation before the first occurrence of any of these
+	// strings, which are not part of the text.
+	Stop []string
+}
+
+// Result is the outcome of a generation.
+type Result struct {
+	Text             string
+	PromptTokens     int
+	CompletionTokens int
+	// FinishReason is openai.FinishStop (end of sequence or a stop
+	// string) or openai.FinishLength (MaxTokens or the context is full).
+	FinishReason string
+}
+
+// Engine runs generations on a model: Threads goroutines each step up to
+// their share of MaxSequences sequences one token at a time, taking new
+// work from a queue of QueueSize requests.
+type Engine struct {
+	model   *Model
+	log     *slog.Logger
+	perWork int
+
+	// queue carries accepted requests to the workers; it is never
+	// closed: workers stop on quit, and Close fails what remains.
+	queue chan *sequence
+	quit  chan struct{} // closed by Close
+	wg    sync.WaitGroup
+
+	// mu guards closed; senders to queue hold it for reading so that
+	// nothing is queued once Close has begun.
+	mu     sync.RWMutex
+	closed bool
+}
+
+// New starts an engine on model. Close stops it.
+func New(model *Model, opts Options) *Engine {
+	threads := max(opts.Threads, 1)
+	maxSeq := opts.MaxSequences
+	if maxSeq <= 0 {
+		maxSeq = 4
+	}
+	maxSeq = max(maxSeq, threads)
+	queue := opts.QueueSize
+	if queue <= 0 {
+		queue = 64
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{
+		model:   model,
+		log:     logger.With("component", "engine"),
+		perWork: (maxSeq + threads - 1) / threads,
+		queue:   make(chan *sequence, queue),
+		quit:    make(chan struct{}),
+	}
+	e.wg.Add(threads)
+	for range threads {
+		go e.work()
+	}
+	e.log.Info("engine started", "model", model.Name(), "sha256", model.SHA256(), "threads", threads, "max_sequences", maxSeq, "queue", queue)
+	return e
+}
+
+// Model returns the model the engine runs.
+func (e *Engine) Model() *Model { return e.model }
+
+// Close stops the workers, fails the requests in flight and in the queue
+// with ErrClosed, and waits for the workers to exit.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.mu.Unlock()
+	close(e.quit)
+	e.wg.Wait()
+	for {
+		select {
+		case s := <-e.queue:
+			s.finish(ErrClosed)
+		default:
+			return nil
+		}
+	}
+}
+
+// Generate runs req, calling onText on the calling goroutine with each
+// piece of new text as it is produced (never splitting a UTF-8 character
+// or showing the beginning of a stop string). It returns when generation
+// ends, when ctx is done (its error), or when onText fails (that error).
+func (e *Engine) Generate(ctx context.Context, req Request, onText func(string) error) (Result, error) {
+	cfg := e.model.cfg
+	if len(req.Prompt) == 0 {
+		return Result{}, errors.New("generating: empty prompt")
+	}
+	for _, id := range req.Prompt {
+		if id < 0 || int(id) >= cfg.Vocab {
+			return Result{}, fmt.Errorf("generating: %w: %d (vocabulary %d)", ErrBadToken, id, cfg.Vocab)
+		}
+	}
+	if len(req.Prompt) >= cfg.Context {
+		return Result{}, fmt.Errorf("generating: %w: %d tokens, context %d", ErrPromptTooLong, len(req.Prompt), cfg.Context)
+	}
+	limit := cfg.Context - len(req.Prompt)
+	if req.MaxTokens > 0 && req.MaxTokens < limit {
+		limit = req.MaxTokens
+	}
+	s := &sequence{
+		ctx:    ctx,
+		req:    req,
+		limit:  limit,
+		notify: make(chan struct{}, 1),
+	}
+	for _, st := range req.Stop {
+		if st != "" {
+			s.stops = append(s.stops, st)
+		}
+	}
+
+	e.mu.RLock()
+	if e.closed {
+		e.mu.RUnlock()
+		return Result{}, ErrClosed
+	}
+	select {
+	case e.queue <- s:
+	default:
+		e.mu.RUnlock()
+		return Result{}, ErrBusy
+	}
+	e.mu.RUnlock()
+
+	for {
+		select {
+		case <-s.notify:
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
+		text, done, res, err := s.take()
+		if text != "" && onText != nil {
+			if err := onText(text); err != nil {
+				s.abandon()
+				return Result{}, err
+			}
+		}
+		if done {
+			return res, err
+		}
+	}
+}
+
+// work is one worker goroutine, owned by the Engine and waited for in
+// Close.
+func (e *Engine) work() {
+	defer e.wg.Done()
+	var active []*sequence
+	for {
+		if len(active) == 0 {
+			select {
+			case s := <-e.queue:
+				active = append(active, s)
+			case <-e.quit:
+				return
+			}
+		}
+	fill:
+		for len(active) < e.perWork {
+			select {
+			case s := <-e.queue:
+				active = append(active, s)
+			default:
+				break fill
+			}
+		}
+		select {
+		case <-e.quit:
+			for _, s := range active {
+				s.finish(ErrClosed)
+			}
+			return
+		default:
+		}
+		kept := active[:0]
+		for _, s := range active {
+			if e.step(s) {
+				kept = append(kept, s)
+			}
+		}
+		clear(active[len(kept):])
+		active = kept
+	}
+}
+
+// prefillChunk is how many prompt tokens one step of a sequence runs, so
+// that a long prompt does not stall the sequences interleaved with it.
+const prefillChunk = 32
+
+// step advances a sequence by one token (or one chunk of its prompt) and
+// reports whether it goes on.
+func (e *Engine) step(s *sequence) bool {
+	if err := s.ctx.Err(); err != nil {
+		s.finish(err)
+		return false
+	}
+	if s.abandoned() {
+		s.finish(context.Canceled)
+		return false
+	}
+	m := e.model
+	if s.st == nil {
+		s.st = newState(m.cfg, len(s.req.Prompt)+s.limit)
+		s.smp = newSampler(m.cfg.Vocab, s.req.Temperature, s.req.TopP, s.req.Seed)
+	}
+	if s.pos < len(s.req.Prompt) {
+		end := min(s.pos+prefillChunk, len(s.req.Prompt))
+		for ; s.pos < end; s.pos++ {
+			m.forward(s.st, int(s.req.Prompt[s.pos]), s.pos, s.pos == len(s.req.Prompt)-1)
+		}
+		return true
+	}
+	tok := int32(s.smp.sample(s.st.logits))
+	s.generated++
+	if tok == m.tok.eos {
+		s.complete(openai.FinishStop)
+		return false
+	}
+	s.text = append(s.text, m.tok.Piece(tok)...)
+	if i := s.stopIndex(); i >= 0 {
+		s.text = s.text[:i]
+		s.complete(openai.FinishStop)
+		return false
+	}
+	if s.generated >= s.limit {
+		s.complete(openai.FinishLength)
+		return false
+	}
+	s.publish(s.safeEnd())
+	m.forward(s.st, int(tok), s.pos, true)
+	s.pos++
+	return true
+}
+
+// sequence is one request in flight. The fields above mu belong to the
+// worker that steps it; those below are shared with the caller.
+type sequence struct {
+	ctx       context.Context
+	req       Request
+	limit     int
+	stops     []string
+	st        *state
+	smp       *sampler
+	pos       int
+	generated int
+	text      []byte
+	emitted   int // bytes of text handed to the caller
+
+	notify chan struct{} // capacity 1: "there is news"; never closed
+
+	mu      sync.Mutex
+	pending []byte
+	done    bool
+	gone    bool // the caller stopped listening
+	result  Result
+	err     error
+}
+
+// stopIndex returns where the first stop string begins in the text, or -1.
+// Only the tail that the last token could have completed is searched.
+func (s *sequence) stopIndex() int {
+	best := -1
+	for _, st := range s.stops {
+		from := max(0, s.emitted-len(st))
+		if i := strings.Index(string(s.text[from:]), st); i >= 0 && (best < 0 || from+i < best) {
+			best = from + i
+		}
+	}
+	return best
+}
+
+// safeEnd returns how much of the text can be shown: not a trailing
+// partial UTF-8 character, and not a tail that could begin a stop string.
+func (s *sequence) safeEnd() int {
+	end := len(s.text)
+	for _, st := range s.stops {
+		for k := min(len(st)-1, end-s.emitted); k > 0; k-- {
+			if string(s.text[end-k:]) == st[:k] {
+				end -= k
+				break
+			}
+		}
+	}
+	for i := 1; i <= utf8.UTFMax && end-i >= s.emitted; i++ {
+		if utf8.RuneStart(s.text[end-i]) {
+			if !utf8.FullRune(s.text[end-i : end]) {
+				end -= i
+			}
+			break
+		}
+	}
+	return max(end, s.emitted)
+}
+
+// publish hands text up to end to the caller.
+func (s *sequence) publish(end int) {
+	if end <= s.emitted {
+		return
+	}
+	s.mu.Lock()
+	s.pending = append(s.pending, s.text[s.emitted:end]...)
+	s.mu.Unlock()
+	s.emitted = end
+	s.wake()
+}
+
+func (s *sequence) complete(reason string) {
+	s.publish(len(s.text))
+	s.mu.Lock()
+	s.done = true
+	s.result = Result{
+		Text:             string(s.text),
+		PromptTokens:     len(s.req.Prompt),
+		CompletionTokens: s.generated,
+		FinishReason:     reason,
+	}
+	s.mu.Unlock()
+	s.st = nil
+	s.wake()
+}
+
+func (s *sequence) finish(err error) {
+	s.mu.Lock()
+	s.done = true
+	s.err = err
+	s.mu.Unlock()
+	s.st = nil
+	s.wake()
+}
+
+func (s *sequence) wake() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// take collects what the worker has published since the last call.
+func (s *sequence) take() (string, bool, Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	text := string(s.pending)
+	s.pending = s.pending[:0]
+	return text, s.done, s.result, s.err
+}
+
+func (s *sequence) abandon() {
+	s.mu.Lock()
+	s.gone = true
+	s.mu.Unlock()
+}
+
+func (s *sequence) abandoned() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gone
+}

@@ -1,0 +1,212 @@
+package gguf
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// Encode writes f as a GGUF file. Tensor offsets are recomputed from
+// the order of f.Tensors and the alignment (general.alignment if set,
+// DefaultAlignment otherwise); f is not modified.
+func Encode(f *File) ([]byte, error) {
+	if f.Version != 2 && f.Version != 3 {
+		return nil, fmt.Errorf("encoding gguf: version %d is not supported", f.Version)
+	}
+	align := uint64(DefaultAlignment)
+	if f.Alignment != 0 {
+		align = f.Alignment
+	}
+	var b bytes.Buffer
+	w := writer{&b}
+	w.u32(Magic)
+	w.u32(f.Version)
+	w.u64(uint64(len(f.Tensors)))
+	w.u64(uint64(len(f.Metadata)))
+	for _, kv := range f.Metadata {
+		w.str(kv.Key)
+		w.u32(uint32(kv.Value.Type))
+		if err := w.value(kv.Value); err != nil {
+			return nil, fmt.Errorf("encoding metadata %q: %w", kv.Key, err)
+		}
+	}
+	offset := uint64(0)
+	for i := range f.Tensors {
+		t := &f.Tensors[i]
+		size, err := t.size()
+		if err != nil {
+			return nil, fmt.Errorf("encoding tensor %q: %w", t.Name, err)
+		}
+		if uint64(len(t.Data)) != size {
+			return nil, fmt.Errorf("encoding tensor %q: got %d bytes of data, want %d", t.Name, len(t.Data), size)
+		}
+		w.str(t.Name)
+		w.u32(uint32(len(t.Dims)))
+		for _, d := range t.Dims {
+			w.u64(d)
+		}
+		w.u32(uint32(t.Type))
+		w.u64(offset)
+		offset = alignUp(offset+size, align)
+	}
+	pad := func() {
+		for uint64(b.Len())%align != 0 {
+			b.WriteByte(0)
+		}
+	}
+	pad()
+	for i := range f.Tensors {
+		b.Write(f.Tensors[i].Data)
+		pad()
+	}
+	return b.Bytes(), nil
+}
+
+type writer struct{ b *bytes.Buffer }
+
+func (w writer) u32(v uint32) { w.b.Write(binary.LittleEndian.AppendUint32(nil, v)) }
+func (w writer) u64(v uint64) { w.b.Write(binary.LittleEndian.AppendUint64(nil, v)) }
+func (w writer) str(s string) {
+	w.u64(uint64(len(s)))
+	w.b.WriteString(s)
+}
+
+func (w writer) value(v Value) error {
+	switch x := v.V.(type) {
+	case uint8:
+		w.b.WriteByte(x)
+	case int8:
+		w.b.WriteByte(byte(x))
+	case bool:
+		if x {
+			w.b.WriteByte(1)
+		} else {
+			w.b.WriteByte(0)
+		}
+	case uint16:
+		w.b.Write(binary.LittleEndian.AppendUint16(nil, x))
+	case int16:
+		w.b.Write(binary.LittleEndian.AppendUint16(nil, uint16(x)))
+	case uint32:
+		w.u32(x)
+	case int32:
+		w.u32(uint32(x))
+	case float32:
+		w.u32(math.Float32bits(x))
+	case uint64:
+		w.u64(x)
+	case int64:
+		w.u64(uint64(x))
+	case float64:
+		w.u64(math.Float64bits(x))
+	case string:
+		w.str(x)
+	default:
+		return w.array(v)
+	}
+	if v.Type == TypeArray {
+		return fmt.Errorf("array value holds a scalar %T", v.V)
+	}
+	return nil
+}
+
+func (w writer) array(v Value) error {
+	if v.Type != TypeArray {
+		return fmt.Errorf("value of type %d holds %T", v.Type, v.V)
+	}
+	w.u32(uint32(v.Elem))
+	switch s := v.V.(type) {
+	case []Value:
+		w.u64(uint64(len(s)))
+		for _, e := range s {
+			if e.Type != TypeArray {
+				return fmt.Errorf("nested array element of type %d", e.Type)
+			}
+			if err := w.array(e); err != nil {
+				return err
+			}
+		}
+	case []string:
+		w.u64(uint64(len(s)))
+		for _, e := range s {
+			w.str(e)
+		}
+	default:
+		return w.scalars(v.Elem, s)
+	}
+	return nil
+}
+
+func (w writer) scalars(elem ValueType, s any) error {
+	var buf bytes.Buffer
+	le := binary.LittleEndian
+	var n int
+	switch x := s.(type) {
+	case []uint8:
+		n = len(x)
+		buf.Write(x)
+	case []int8:
+		n = len(x)
+		for _, e := range x {
+			buf.WriteByte(byte(e))
+		}
+	case []bool:
+		n = len(x)
+		for _, e := range x {
+			if e {
+				buf.WriteByte(1)
+			} else {
+				buf.WriteByte(0)
+			}
+		}
+	case []uint16:
+		n = len(x)
+		for _, e := range x {
+			buf.Write(le.AppendUint16(nil, e))
+		}
+	case []int16:
+		n = len(x)
+		for _, e := range x {
+			buf.Write(le.AppendUint16(nil, uint16(e)))
+		}
+	case []uint32:
+		n = len(x)
+		for _, e := range x {
+			buf.Write(le.AppendUint32(nil, e))
+		}
+	case []int32:
+		n = len(x)
+		for _, e := range x {
+			buf.Write(le.AppendUint32(nil, uint32(e)))
+		}
+	case []float32:
+		n = len(x)
+		for _, e := range x {
+			buf.Write(le.AppendUint32(nil, math.Float32bits(e)))
+		}
+	case []uint64:
+		n = len(x)
+		for _, e := range x {
+			buf.Write(le.AppendUint64(nil, e))
+		}
+	case []int64:
+		n = len(x)
+		for _, e := range x {
+			buf.Write(le.AppendUint64(nil, uint64(e)))
+		}
+	case []float64:
+		n = len(x)
+		for _, e := range x {
+			buf.Write(le.AppendUint64(nil, math.Float64bits(e)))
+		}
+	default:
+		return fmt.Errorf("unsupported array %T", s)
+	}
+	if sz := elem.scalarSize(); sz == 0 || buf.Len() != n*sz {
+		return fmt.Errorf("array %T does not match element type %d", s, elem)
+	}
+	w.u64(uint64(n))
+	w.b.Write(buf.Bytes())
+	return nil
+}

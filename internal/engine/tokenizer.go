@@ -1,0 +1,259 @@
+package engine
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cocoon-go/cocoon/internal/engine/gguf"
+)
+
+// Token types of tokenizer.ggml.token_type.
+const (
+	tokenNormal      = 1
+	tokenUnknown     = 2
+	tokenControl     = 3
+	tokenUserDefined = 4
+	tokenUnused      = 5
+	tokenByte        = 6
+)
+
+// spaceMark stands for a space in SentencePiece pieces.
+const spaceMark = "▁"
+
+// Tokenizer is the SentencePiece tokenizer described by a model's GGUF
+// metadata (tokenizer.ggml.model "llama"): pieces merged by score, with
+// <0xNN> byte tokens for text the vocabulary cannot spell. It is
+// read-only and safe for concurrent use.
+type Tokenizer struct {
+	pieces   []string
+	scores   []float32
+	types    []int32
+	ids      map[string]int32 // mergeable pieces
+	bytes    [256]int32       // byte fallback tokens, -1 when absent
+	decoded  [][]byte         // the bytes each token stands for
+	bos, eos int32
+	unk      int32
+	addBOS   bool
+	addSpace bool
+}
+
+func newTokenizer(f *gguf.File) (*Tokenizer, error) {
+	model, err := f.String("tokenizer.ggml.model")
+	if err != nil {
+		return nil, fmt.Errorf("reading tokenizer: %w", err)
+	}
+	if model != "llama" {
+		return nil, fmt.Errorf("reading tokenizer: model %q is not supported (want llama, SentencePiece)", model)
+	}
+	pieces, err := f.Strings("tokenizer.ggml.tokens")
+	if err != nil {
+		return nil, fmt.Errorf("reading tokenizer: %w", err)
+	}
+	if len(pieces) == 0 || len(pieces) > 1<<24 {
+		return nil, fmt.Errorf("reading tokenizer: %d tokens", len(pieces))
+	}
+	scores, err := f.Float32s("tokenizer.ggml.scores")
+	if errors.Is(err, gguf.ErrNotFound) {
+		scores = make([]float32, len(pieces))
+	} else if err != nil {
+		return nil, fmt.Errorf("reading tokenizer: %w", err)
+	}
+	types, err := f.Int32s("tokenizer.ggml.token_type")
+	if errors.Is(err, gguf.ErrNotFound) {
+		types = make([]int32, len(pieces))
+		for i := range types {
+			types[i] = tokenNormal
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("reading tokenizer: %w", err)
+	}
+	if len(scores) != len(pieces) || len(types) != len(pieces) {
+		return nil, fmt.Errorf("reading tokenizer: %d tokens, %d scores and %d types", len(pieces), len(scores), len(types))
+	}
+	t := &Tokenizer{pieces: pieces, scores: scores, types: types, ids: make(map[string]int32, len(pieces)),
+		decoded: make([][]byte, len(pieces)), addBOS: true, addSpace: true, unk: -1}
+	id := func(key string, def int32) (int32, error) {
+		n, err := f.Uint(key)
+		if errors.Is(err, gguf.ErrNotFound) {
+			return def, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("reading tokenizer: %w", err)
+		}
+		if n >= uint64(len(pieces)) {
+			return -1, nil // absent, as 0xFFFFFFFF often says
+		}
+		return int32(n), nil
+	}
+	if t.bos, err = id("tokenizer.ggml.bos_token_id", 1); err != nil {
+		return nil, err
+	}
+	if t.eos, err = id("tokenizer.ggml.eos_token_id", 2); err != nil {
+		return nil, err
+	}
+	if t.unk, err = id("tokenizer.ggml.unknown_token_id", 0); err != nil {
+		return nil, err
+	}
+	if b, err := f.Bool("tokenizer.ggml.add_bos_token"); err == nil {
+		t.addBOS = b
+	}
+	if b, err := f.Bool("tokenizer.ggml.add_space_prefix"); err == nil {
+		t.addSpace = b
+	}
+	for i := range t.bytes {
+		t.bytes[i] = -1
+	}
+	for i, p := range pieces {
+		switch types[i] {
+		case tokenByte:
+			var b byte
+			if _, err := fmt.Sscanf(p, "<0x%02X>", &b); err != nil || len(p) != 6 {
+				return nil, fmt.Errorf("reading tokenizer: byte token %d is %q", i, p)
+			}
+			t.bytes[b] = int32(i)
+			t.decoded[i] = []byte{b}
+		case tokenControl, tokenUnknown, tokenUnused:
+			// These stand for no text.
+		default:
+			if _, dup := t.ids[p]; !dup {
+				t.ids[p] = int32(i)
+			}
+			t.decoded[i] = []byte(strings.ReplaceAll(p, spaceMark, " "))
+		}
+	}
+	return t, nil
+}
+
+// Len returns the vocabulary size.
+func (t *Tokenizer) Len() int { return len(t.pieces) }
+
+// BOS returns the beginning-of-sequence token, or -1.
+func (t *Tokenizer) BOS() int32 { return t.bos }
+
+// EOS returns the end-of-sequence token, or -1.
+func (t *Tokenizer) EOS() int32 { return t.eos }
+
+// Piece returns the bytes a token stands for (empty for control tokens).
+func (t *Tokenizer) Piece(id int32) []byte {
+	if id < 0 || int(id) >= len(t.decoded) {
+		return nil
+	}
+	return t.decoded[id]
+}
+
+// Decode returns the text of a token sequence.
+func (t *Tokenizer) Decode(ids []int32) string {
+	var b []byte
+	for _, id := range ids {
+		b = append(b, t.Piece(id)...)
+	}
+	return string(b)
+}
+
+// Encode tokenizes text, prefixed by BOS when bos is set and the model
+// asks for it.
+func (t *Tokenizer) Encode(text string, bos bool) []int32 {
+	var out []int32
+	if bos && t.addBOS && t.bos >= 0 {
+		out = append(out, t.bos)
+	}
+	if text == "" {
+		return out
+	}
+	if t.addSpace {
+		text = " " + text
+	}
+	text = strings.ReplaceAll(text, " ", spaceMark)
+	return t.appendPieces(out, text)
+}
+
+// symbol is a stretch of the input in the merge list.
+type symbol struct {
+	start, end int // byte range in the text
+	prev, next int // neighbours, -1 at the ends
+}
+
+// bigram is a candidate merge of symbol left with its right neighbour.
+type bigram struct {
+	left, right int
+	score       float32
+	size        int // length of the merged text, to detect stale entries
+}
+
+type bigramQueue []bigram
+
+func (q bigramQueue) Len() int { return len(q) }
+func (q bigramQueue) Less(i, j int) bool {
+	if q[i].score != q[j].score {
+		return q[i].score > q[j].score
+	}
+	return q[i].left < q[j].left
+}
+func (q bigramQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *bigramQueue) Push(x any)   { *q = append(*q, x.(bigram)) }
+func (q *bigramQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+// appendPieces runs the SentencePiece merge: start from single
+// characters and repeatedly merge the adjacent pair whose union is the
+// best-scoring piece, leftmost first on ties.
+func (t *Tokenizer) appendPieces(out []int32, text string) []int32 {
+	syms := make([]symbol, 0, len(text))
+	for i := 0; i < len(text); {
+		_, n := utf8.DecodeRuneInString(text[i:])
+		syms = append(syms, symbol{start: i, end: i + n, prev: len(syms) - 1, next: len(syms) + 1})
+		i += n
+	}
+	syms[len(syms)-1].next = -1
+	q := &bigramQueue{}
+	try := func(l, r int) {
+		if l < 0 || r < 0 {
+			return
+		}
+		piece := text[syms[l].start:syms[r].end]
+		if id, ok := t.ids[piece]; ok {
+			heap.Push(q, bigram{left: l, right: r, score: t.scores[id], size: len(piece)})
+		}
+	}
+	for i := 1; i < len(syms); i++ {
+		try(i-1, i)
+	}
+	for q.Len() > 0 {
+		b := heap.Pop(q).(bigram)
+		l, r := &syms[b.left], &syms[b.right]
+		if l.end == l.start || r.end == r.start || l.next != b.right || r.end-l.start != b.size {
+			continue // one side was merged away since
+		}
+		l.end = r.end
+		l.next = r.next
+		r.start, r.end = 0, 0
+		if l.next >= 0 {
+			syms[l.next].prev = b.left
+		}
+		try(l.prev, b.left)
+		try(b.left, l.next)
+	}
+	for i := 0; i >= 0 && i < len(syms); i = syms[i].next {
+		piece := text[syms[i].start:syms[i].end]
+		if id, ok := t.ids[piece]; ok {
+			out = append(out, id)
+			continue
+		}
+		for j := 0; j < len(piece); j++ {
+			switch {
+			case t.bytes[piece[j]] >= 0:
+				out = append(out, t.bytes[piece[j]])
+			case t.unk >= 0:
+				out = append(out, t.unk)
+			}
+		}
+	}
+	return out
+}
