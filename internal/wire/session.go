@@ -55,7 +55,8 @@ func (e *QueryError) Error() string {
 	return fmt.Sprintf("query failed with code %d: %s", e.Code, e.Message)
 }
 
-// Handler serves what the peer sends on a session.
+// Handler serves what the peer sends on a session. Payloads are boxed TL
+// objects in buffers that the handler owns.
 type Handler interface {
 	// ServeQuery answers a tcp.query whose data is payload. It runs in
 	// its own goroutine; ctx ends when the session does. A *QueryError

@@ -652,3 +652,77 @@ func TestTooLargeAnswerBecomesError(t *testing.T) {
 		t.Errorf("got %v, want a QueryError saying the answer is too large", err)
 	}
 }
+
+// abortingHandler ends its session from ServePacket.
+type abortingHandler struct{ s *Session }
+
+func (h *abortingHandler) ServeQuery(context.Context, []byte) ([]byte, error) { return nil, nil }
+func (h *abortingHandler) ServePacket(p []byte) {
+	h.s.Abort(fmt.Errorf("handler refused %q: %w", p, ErrProtocol))
+}
+
+func TestAbortFromHandler(t *testing.T) {
+	a, b := net.Pipe()
+	h := &abortingHandler{}
+	out := NewSession(a, Config{Outbound: true})
+	in := NewSession(b, Config{Handler: h})
+	h.s = in
+	errc := make(chan error, 1)
+	go func() { errc <- in.Start(context.Background()) }()
+	if err := out.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	defer in.Close()
+	if err := out.Send([]byte("bad!")); err != nil {
+		t.Fatal(err)
+	}
+	<-in.Done()
+	if !errors.Is(in.Err(), ErrProtocol) {
+		t.Errorf("got %v, want the handler's error", in.Err())
+	}
+	<-out.Done()
+}
+
+// FuzzSessionFrames feeds arbitrary bytes after the opening exchange into
+// a running session: it must end with an error or keep running, and never
+// panic, hang or leak a goroutine.
+func FuzzSessionFrames(f *testing.F) {
+	var seed bytes.Buffer
+	fw := NewFrameWriter(&seed)
+	_ = fw.WriteFrame(tl.Marshal(&tl.TCPConnected{ID: 0}))
+	_ = fw.WriteFrame(tl.Marshal(&tl.TCPPing{ID: 1}))
+	_ = fw.WriteFrame(tl.Marshal(&tl.TCPPacket{Data: []byte("abcd")}))
+	_ = fw.WriteFrame(tl.Marshal(&tl.TCPQuery{ID: 2, Data: []byte("q")}))
+	_ = fw.WriteFrame(tl.Marshal(&tl.TCPQueryAnswer{ID: 3, Data: []byte("a")}))
+	f.Add(seed.Bytes()[20:]) // without the tcp.connected frame
+	f.Add(header(MaxFrameSize+1, 1))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		a, b := net.Pipe()
+		s := NewSession(a, Config{Outbound: true, Handler: &testHandler{}})
+		peer := newRawPeer(t, b)
+		errc := make(chan error, 1)
+		go func() { errc <- s.Start(context.Background()) }()
+		c := peer.read().(*tl.TCPConnect)
+		peer.write(&tl.TCPConnected{ID: c.ID})
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		drained := make(chan struct{})
+		go func() {
+			_ = drain(peer)
+			close(drained)
+		}()
+		_, _ = b.Write(in)
+		b.Close()
+		<-s.Done()
+		if s.Err() == nil {
+			t.Fatal("session ended without an error")
+		}
+		s.Close()
+		<-drained
+	})
+}
