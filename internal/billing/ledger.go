@@ -314,6 +314,23 @@ func (l *Ledger) get(k Kind, address string) (Account, error) {
 	return a.Account, nil
 }
 
+// Clients returns every client account, ordered by address.
+func (l *Ledger) Clients() []Account { return l.list(KindClient) }
+
+// Workers returns every worker account, ordered by address.
+func (l *Ledger) Workers() []Account { return l.list(KindWorker) }
+
+func (l *Ledger) list(k Kind) []Account {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m := l.book(k)
+	out := make([]Account, 0, len(m))
+	for _, addr := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[addr].Account)
+	}
+	return out
+}
+
 // Available returns the adjusted tokens a client may still reserve:
 //
 //	min(balance/price + charged, stake/price + charged) − reserved − tokens

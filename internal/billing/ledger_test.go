@@ -244,3 +244,55 @@ func TestLedgerRestore(t *testing.T) {
 		})
 	}
 }
+
+func TestLedgerLists(t *testing.T) {
+	l := newTestLedger(t)
+	if err := l.AddWorker("worker-0", "o"); err != nil {
+		t.Fatal(err)
+	}
+	ws := l.Workers()
+	if len(ws) != 2 || ws[0].Address != "worker-0" || ws[1].Address != "worker-a" {
+		t.Errorf("Workers() = %+v, want worker-0 then worker-a", ws)
+	}
+	if cs := l.Clients(); len(cs) != 1 || cs[0].Address != "client-a" || cs[0].Owner != "owner-a" {
+		t.Errorf("Clients() = %+v, want client-a owned by owner-a", cs)
+	}
+}
+
+func BenchmarkAdjust(b *testing.B) {
+	p := Prices{PricePerToken: 2, WorkerFeePerToken: 1, PromptMult: 10000, CachedMult: 2500, CompletionMult: 20000, ReasoningMult: 30000}
+	u := Usage{Prompt: 3400, Cached: 1100, Completion: 10000, Reasoning: 1000}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Adjust(u, 1500, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLedgerHoldSettle(b *testing.B) {
+	l, err := NewLedger(DefaultPrices(2, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := l.UpdateClient("c", "o", ClientChain{Balance: 1 << 60, Stake: 1 << 60}); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.AddWorker("w", "o"); err != nil {
+		b.Fatal(err)
+	}
+	r, err := Reserve(1000, 1000, 4000, DefaultPrices(2, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		h, err := l.Hold("c", r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := l.Settle(h, "w", 1, Succeeded); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -177,3 +177,17 @@ func Adjust(u Usage, coefficient int64, p Prices) (Adjusted, error) {
 	}
 	return a, nil
 }
+
+// Due reports whether tokens not yet settled on chain are worth a chain
+// message: whether their value at perToken reaches threshold. The proxy
+// charges a client at price ≥ 1 TON and pays a worker at fee ≥ 10 TON. The
+// comparison is in nanoTON on both sides; the reference compared a token
+// count with a nanoTON figure in the worker's payout rule. A value too
+// large for int64 is due.
+func Due(tokens int64, perToken, threshold NanoTON) bool {
+	if tokens <= 0 || perToken <= 0 {
+		return threshold <= 0
+	}
+	v, err := perToken.Mul(tokens)
+	return err != nil || v >= threshold
+}

@@ -224,3 +224,27 @@ func TestCompareBalance(t *testing.T) {
 		t.Errorf("CompareExtended(21) = %v, want ErrRollback", err)
 	}
 }
+
+func TestDue(t *testing.T) {
+	tests := []struct {
+		name      string
+		tokens    int64
+		perToken  NanoTON
+		threshold NanoTON
+		want      bool
+	}{
+		{"below", 499_999_999, 2, TON, false},
+		{"exactly", 500_000_000, 2, TON, true},
+		{"worker threshold in TON, not tokens", 10_000_000_000, 1, 10 * TON, true},
+		{"nothing owed", 0, 2, TON, false},
+		{"free tokens", 1 << 40, 0, TON, false},
+		{"overflowing value", math.MaxInt64, 2, TON, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Due(tt.tokens, tt.perToken, tt.threshold); got != tt.want {
+				t.Errorf("Due(%d, %s, %s) = %v, want %v", tt.tokens, tt.perToken, tt.threshold, got, tt.want)
+			}
+		})
+	}
+}

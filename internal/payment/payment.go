@@ -8,6 +8,8 @@ package payment
 
 import (
 	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -75,6 +77,14 @@ type Payment struct {
 	Target    *address.Address // the client or worker contract, std internal
 	ExcessTo  *address.Address // std internal or addr_none
 	Signature [ed25519.SignatureSize]byte
+}
+
+// RandomQueryID returns a random query id for a new payment, as the
+// reference draws one for every message it signs.
+func RandomQueryID() uint64 {
+	var b [8]byte
+	rand.Read(b[:]) // crypto/rand.Read never fails; it panics if the system source does
+	return binary.BigEndian.Uint64(b[:])
 }
 
 // Sign builds and signs a payment with the proxy's key over the hash of

@@ -157,6 +157,14 @@ func TestPaymentRoundTrip(t *testing.T) {
 			if q.Op != op || q.QueryID != 7 || q.Tokens != 12345 || !q.ExcessTo.IsAddrNone() || q.Signature != p.Signature {
 				t.Errorf("parsed %+v, want what was signed %+v", q, p)
 			}
+			c, err := p.Cell()
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain := c.ToBOCWithOptions(cell.BOCSerializeOptions{}) // no CRC, as other writers may send
+			if q2, err := Parse(plain); err != nil || q2.Signature != p.Signature {
+				t.Errorf("BoC without CRC: Parse = %+v, %v", q2, err)
+			}
 			r := q.Rewrap(testAddr(0x22))
 			if err := r.Verify(pub, op, target); err != nil {
 				t.Errorf("rewrapped payment does not verify: %v", err)
@@ -173,6 +181,12 @@ func TestPaymentRoundTrip(t *testing.T) {
 				t.Errorf("rewrapped excess address %v, want %v", rp.ExcessTo, testAddr(0x22))
 			}
 		})
+	}
+}
+
+func TestRandomQueryID(t *testing.T) {
+	if a, b := RandomQueryID(), RandomQueryID(); a == b {
+		t.Errorf("two random query ids are both %d", a)
 	}
 }
 
