@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 )
 
 // maxBuffered bounds the answer bytes a stream holds for a caller that
@@ -33,9 +32,7 @@ func (e *answerError) Error() string { return fmt.Sprintf("%s (code %d)", e.mess
 
 // finalInfo is what the last message of an answer says.
 type finalInfo struct {
-	tokens                 int64
-	proxyStart, proxyEnd   time.Time
-	workerStart, workerEnd time.Time
+	tokens int64 // adjusted tokens billed for the request
 }
 
 // stream is the answer to one request as it arrives from a proxy
@@ -169,13 +166,6 @@ func (s *stream) next(ctx context.Context) (chunks [][]byte, done bool, err erro
 			return nil, true, ctx.Err()
 		}
 	}
-}
-
-// finalInfo returns the final info of a finished answer, or nil.
-func (s *stream) finalInfo() *finalInfo {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.final
 }
 
 // close releases the stream: the connection forgets the request and, if

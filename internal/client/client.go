@@ -1,0 +1,528 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/wire"
+)
+
+// Protocol versions the client speaks; 1 and 2 carry the Ex answers.
+const (
+	minProto = 1
+	maxProto = 2
+)
+
+// Timing of the client.
+const (
+	connectTimeout = 30 * time.Second
+	authTimeout    = 300 * time.Second
+	// readyWait is how long a request waits for a proxy connection when
+	// none is ready, as happens right after start.
+	readyWait  = 5 * time.Second
+	minBackoff = 200 * time.Millisecond
+	maxBackoff = 10 * time.Second
+)
+
+// Deps are what a client is built from besides its config.
+type Deps struct {
+	// TLS is the RA-TLS client config that checks each proxy against the
+	// proxy policy.
+	TLS *tls.Config
+	// Dial opens TCP connections; nil means a net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+	// Clock is the time source; nil means time.Now.
+	Clock func() time.Time
+}
+
+// Client is the client role. Build it with New, run it with Run; its
+// Handler serves the OpenAI API and the stats pages.
+type Client struct {
+	cfg     Config
+	tls     *tls.Config
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *obs.Metrics
+	stats   counters
+	api     *api
+
+	// mu guards the fields below.
+	mu      sync.Mutex
+	conns   []*proxyConn  // ready connections
+	changed chan struct{} // closed and replaced whenever conns changes
+	turn    int
+}
+
+// New builds a client.
+func New(cfg Config, deps Deps) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.TLS == nil {
+		return nil, errors.New("building the client: a TLS config is required")
+	}
+	c := &Client{cfg: cfg, tls: deps.TLS, dial: deps.Dial, log: deps.Logger, now: deps.Clock,
+		metrics: obs.NewMetrics("client"), changed: make(chan struct{})}
+	if c.dial == nil {
+		c.dial = (&net.Dialer{}).DialContext
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With("component", "client")
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.api = &api{net: c, log: c.log, maxBody: cfg.MaxBodyBytes, now: c.now, metrics: c.metrics, counters: &c.stats}
+	for _, k := range cfg.APIKeys {
+		c.api.keys = append(c.api.keys, []byte(k))
+	}
+	return c, nil
+}
+
+// Handler serves the OpenAI-compatible API and the stats pages.
+func (c *Client) Handler() http.Handler {
+	return c.api.handler(func() any { return c.Snapshot() }, c.cfg.HTTPAccessHash)
+}
+
+// Run keeps ProxyConnections proxies connected until ctx ends, then
+// closes every connection and waits for every goroutine it started.
+func (c *Client) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for slot := range c.cfg.ProxyConnections {
+		wg.Go(func() { c.keepConnected(ctx, slot) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// keepConnected keeps one slot connected: it tries the proxies in turn,
+// starting with its own, skipping those other slots hold, with capped,
+// jittered exponential backoff.
+func (c *Client) keepConnected(ctx context.Context, slot int) {
+	backoff := minBackoff
+	n := len(c.cfg.Proxies)
+	for i := 0; ctx.Err() == nil; i++ {
+		addr := c.cfg.Proxies[(slot+i)%n]
+		if c.connectedTo(addr) && n > 1 {
+			continue
+		}
+		start := c.now()
+		err := c.serveProxy(ctx, addr)
+		if ctx.Err() != nil {
+			return
+		}
+		if c.now().Sub(start) > time.Minute {
+			backoff = minBackoff
+		}
+		c.log.Warn("proxy connection ended", "proxy", addr, "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff/2 + mrand.N(backoff/2+1)):
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+func (c *Client) connectedTo(addr string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, pc := range c.conns {
+		if pc.addr == addr {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Client) setReady(pc *proxyConn, ready bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ready {
+		c.conns = append(c.conns, pc)
+	} else {
+		for i, x := range c.conns {
+			if x == pc {
+				c.conns = append(c.conns[:i:i], c.conns[i+1:]...)
+				break
+			}
+		}
+	}
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.metrics.SetConnections(len(c.conns))
+}
+
+// ready returns the ready connections, starting at the next in turn, so
+// that requests spread over them; it waits up to readyWait for one.
+func (c *Client) ready(ctx context.Context) ([]*proxyConn, error) {
+	timer := time.NewTimer(readyWait)
+	defer timer.Stop()
+	for {
+		c.mu.Lock()
+		n := len(c.conns)
+		if n > 0 {
+			c.turn++
+			out := make([]*proxyConn, 0, n)
+			for i := range n {
+				out = append(out, c.conns[(c.turn+i)%n])
+			}
+			c.mu.Unlock()
+			return out, nil
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		select {
+		case <-changed:
+		case <-timer.C:
+			return nil, errNoProxy
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// send forwards q on a ready proxy connection, failing over to the next
+// when one cannot take it.
+func (c *Client) send(ctx context.Context, q *query) (*stream, error) {
+	conns, err := c.ready(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, pc := range conns {
+		s, err := pc.start(q)
+		if err == nil {
+			return s, nil
+		}
+		c.log.Debug("proxy connection refused a request", "proxy", pc.addr, "err", err)
+	}
+	return nil, errNoProxy
+}
+
+// models lists the models behind a ready proxy.
+func (c *Client) models(ctx context.Context) ([]modelInfo, error) {
+	conns, err := c.ready(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for _, pc := range conns {
+		b, err := pc.sess.Query(ctx, tl.Marshal(&tl.ClientGetWorkerTypesV2{}))
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		var types tl.ClientWorkerTypesV2
+		if err := tl.UnmarshalAs(b, &types); err != nil {
+			lastErr = err
+			continue
+		}
+		out := make([]modelInfo, 0, len(types.Types))
+		for _, t := range types.Types {
+			m := modelInfo{name: t.Name}
+			for _, w := range t.Workers {
+				m.workers = append(m.workers, workerInstance{Coefficient: w.Coefficient, RunningRequests: w.ActiveRequests, MaxRunningRequests: w.MaxActiveRequests})
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("listing models: %w", lastErr)
+}
+
+// proxyConn is one ready connection to a proxy.
+type proxyConn struct {
+	c    *Client
+	addr string
+	sess *wire.Session
+	ext  bool // the proxy is a cocoon-go node and takes our extensions
+
+	// mu guards streams.
+	mu      sync.Mutex
+	streams map[[32]byte]*stream // requests whose answer has not ended
+}
+
+// serveProxy runs one connection to a proxy until it or ctx ends.
+func (c *Client) serveProxy(ctx context.Context, addr string) error {
+	hctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	raw, err := c.dial(hctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("dialling proxy %s: %w", addr, err)
+	}
+	conn, err := wire.ClientHandshake(hctx, raw, c.tls, c.cfg.MaxPoWDifficulty)
+	if err != nil {
+		return fmt.Errorf("connecting to proxy %s: %w", addr, err)
+	}
+	pc := &proxyConn{c: c, addr: addr, streams: map[[32]byte]*stream{}}
+	pc.sess = wire.NewSession(conn, wire.Config{Outbound: true, Handler: pc, Logger: c.log})
+	defer func() {
+		pc.sess.Close()
+		pc.failAll(&answerError{codeNotReady, "proxy connection lost"})
+	}()
+	if err := pc.sess.Start(hctx); err != nil {
+		return fmt.Errorf("opening session with proxy %s: %w", addr, err)
+	}
+	if err := pc.handshake(ctx); err != nil {
+		return fmt.Errorf("client handshake with proxy %s: %w", addr, err)
+	}
+	c.log.Info("connected to proxy", "proxy", addr, "cocoon_go_peer", pc.ext)
+	c.setReady(pc, true)
+	defer c.setReady(pc, false)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-pc.sess.Done():
+		return pc.sess.Err()
+	}
+}
+
+// handshake runs client.connectToProxy and the authorisation.
+func (pc *proxyConn) handshake(ctx context.Context) error {
+	c := pc.c
+	qctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	b, err := pc.sess.Query(qctx, tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
+		Flags: 1 | 2 | extFlag, ClientOwnerAddress: c.cfg.OwnerAddress, IsTest: c.cfg.IsTest,
+		MinProtoVersion: minProto, MaxProtoVersion: maxProto,
+	}}))
+	if err != nil {
+		return fmt.Errorf("client.connectToProxy: %w", err)
+	}
+	var connected tl.ClientConnectedToProxy
+	if err := tl.UnmarshalAs(b, &connected); err != nil {
+		return fmt.Errorf("client.connectToProxy: %w", err)
+	}
+	p := connected.Params
+	if p.Flags&2 == 0 || p.ProtoVersion < minProto || p.ProtoVersion > maxProto {
+		return fmt.Errorf("proxy chose protocol %d, want %d..%d", p.ProtoVersion, minProto, maxProto)
+	}
+	if p.Flags&1 != 0 && p.IsTest != c.cfg.IsTest {
+		return fmt.Errorf("proxy is_test=%v, ours %v", p.IsTest, c.cfg.IsTest)
+	}
+	pc.ext = p.Flags&extFlag != 0
+	var auth tl.Object
+	switch a := connected.Auth.(type) {
+	case *tl.ClientProxyConnectionAuthShort:
+		h := sha256.Sum256([]byte(c.cfg.SecretString))
+		if subtle.ConstantTimeCompare(h[:], a.SecretHash[:]) != 1 {
+			return errors.New("the proxy knows another secret for this client: check secret_string")
+		}
+		auth = &tl.ClientAuthorizeWithProxyShort{Data: []byte(c.cfg.SecretString)}
+	case *tl.ClientProxyConnectionAuthLong:
+		auth = &tl.ClientAuthorizeWithProxyLong{}
+	default:
+		return fmt.Errorf("proxy offered unknown authentication %T", connected.Auth)
+	}
+	actx, cancel2 := context.WithTimeout(ctx, authTimeout)
+	defer cancel2()
+	b, err = pc.sess.Query(actx, tl.Marshal(auth))
+	if err != nil {
+		return fmt.Errorf("authorising with proxy: %w", err)
+	}
+	obj, err := tl.Unmarshal(b)
+	if err != nil {
+		return fmt.Errorf("authorising with proxy: %w", err)
+	}
+	switch r := obj.(type) {
+	case *tl.ClientAuthorizationWithProxySuccess:
+		return nil
+	case *tl.ClientAuthorizationWithProxyFailed:
+		return fmt.Errorf("proxy refused authorisation: %s (code %d)", r.Error, r.ErrorCode)
+	}
+	return fmt.Errorf("authorising with proxy: unexpected answer %s", tl.Name(obj.TLID()))
+}
+
+// start sends one request on this connection.
+func (pc *proxyConn) start(q *query) (*stream, error) {
+	var id [32]byte
+	rand.Read(id[:])
+	s := newStream(func() { pc.abandon(id) })
+	req := &tl.HTTPRequest{Method: q.method, URL: q.url, HTTPVersion: "HTTP/1.1", Payload: q.body}
+	for _, h := range q.header {
+		req.Headers = append(req.Headers, tl.HTTPHeader{Name: h.name, Value: h.value})
+	}
+	req.Headers = append(req.Headers, tl.HTTPHeader{Name: "Content-Length", Value: strconv.Itoa(len(q.body))})
+	msg := &tl.ClientRunQueryEx{
+		ModelName: q.model, Query: tl.Marshal(req), MaxCoefficient: int32(min(q.maxCoefficient, math.MaxInt32)),
+		MaxTokens: int32(min(q.maxTokens, math.MaxInt32)), Timeout: q.timeout.Seconds(), RequestID: id,
+	}
+	if q.debug {
+		msg.Flags, msg.EnableDebug = 1, true
+	}
+	pc.mu.Lock()
+	pc.streams[id] = s
+	pc.mu.Unlock()
+	if err := pc.sess.Send(tl.Marshal(msg)); err != nil {
+		pc.mu.Lock()
+		delete(pc.streams, id)
+		pc.mu.Unlock()
+		return nil, err
+	}
+	return s, nil
+}
+
+// abandon forgets a request whose caller closed its stream; if its answer
+// had not ended, a cocoon-go proxy is told to stop it.
+func (pc *proxyConn) abandon(id [32]byte) {
+	pc.mu.Lock()
+	_, running := pc.streams[id]
+	delete(pc.streams, id)
+	pc.mu.Unlock()
+	if running && pc.ext {
+		pc.sess.Send(tl.Marshal(&cancelQuery{RequestID: id}))
+	}
+}
+
+// take returns the stream of a request; when final, the request's answer
+// has ended and the stream is forgotten.
+func (pc *proxyConn) take(id [32]byte, final bool) *stream {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	s := pc.streams[id]
+	if final {
+		delete(pc.streams, id)
+	}
+	return s
+}
+
+func (pc *proxyConn) failAll(err error) {
+	pc.mu.Lock()
+	streams := pc.streams
+	pc.streams = map[[32]byte]*stream{}
+	pc.mu.Unlock()
+	for _, s := range streams {
+		s.fail(err)
+	}
+}
+
+func final(f *tl.ClientQueryFinalInfo) *finalInfo {
+	if f == nil {
+		return &finalInfo{}
+	}
+	return &finalInfo{tokens: f.TokensUsed.TotalTokensUsed}
+}
+
+// ServeQuery answers queries from the proxy; the protocol has none.
+func (pc *proxyConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, error) {
+	return nil, &wire.QueryError{Code: codeProtoViolation, Message: "client serves no queries"}
+}
+
+// ServePacket routes answers to their streams.
+func (pc *proxyConn) ServePacket(payload []byte) {
+	if len(payload) >= 4 && binary.LittleEndian.Uint32(payload) == cancelQueryID {
+		return
+	}
+	obj, err := tl.Unmarshal(payload)
+	if err != nil {
+		pc.c.log.Debug("dropping undecodable packet from proxy", "proxy", pc.addr, "err", err)
+		return
+	}
+	switch m := obj.(type) {
+	case *tl.ClientQueryAnswerEx:
+		last := m.Flags&1 != 0
+		s := pc.take(m.RequestID, last)
+		if s == nil {
+			return
+		}
+		var resp tl.HTTPResponse
+		if err := tl.UnmarshalAs(m.Answer, &resp); err != nil {
+			pc.take(m.RequestID, true)
+			s.fail(&answerError{codeProtoViolation, "proxy sent an undecodable answer head"})
+			return
+		}
+		h := head{status: int(resp.StatusCode), reason: resp.Reason}
+		for _, kv := range resp.Headers {
+			h.header = append(h.header, header{kv.Name, kv.Value})
+		}
+		s.pushHead(h, resp.Payload)
+		if last {
+			s.finish(final(m.FinalInfo))
+		}
+	case *tl.ClientQueryAnswerPartEx:
+		last := m.Flags&1 != 0
+		if s := pc.take(m.RequestID, last); s != nil {
+			s.pushData(m.Answer)
+			if last {
+				s.finish(final(m.FinalInfo))
+			}
+		}
+	case *tl.ClientQueryAnswerErrorEx:
+		if s := pc.take(m.RequestID, true); s != nil {
+			s.fail(&answerError{m.ErrorCode, m.Error})
+		}
+	// Reference proxies send their own failures in the older forms, which
+	// the reference client drops; we end the request with them instead.
+	case *tl.ClientQueryAnswerError:
+		if s := pc.take(m.RequestID, true); s != nil {
+			s.fail(&answerError{m.ErrorCode, m.Error})
+		}
+	case *tl.ClientQueryAnswerPartError:
+		if s := pc.take(m.RequestID, true); s != nil {
+			s.fail(&answerError{m.ErrorCode, m.Error})
+		}
+	default:
+		pc.c.log.Debug("ignoring packet from proxy", "proxy", pc.addr, "type", tl.Name(obj.TLID()))
+	}
+}
+
+// Snapshot is what /jsonstats shows, with the reference's key names where
+// they exist.
+type Snapshot struct {
+	Stats            countersSnapshot    `json:"stats"`
+	LocalConf        LocalConfSnapshot   `json:"localconf"`
+	ProxyConnections []ProxyConnSnapshot `json:"proxy_connections"`
+}
+
+// LocalConfSnapshot is the client's configuration as it runs.
+type LocalConfSnapshot struct {
+	IsTest       bool     `json:"is_test"`
+	OwnerAddress string   `json:"owner_address"`
+	Proxies      []string `json:"proxies"`
+	ProxyPolicy  string   `json:"proxy_policy"`
+}
+
+// ProxyConnSnapshot is one ready proxy connection.
+type ProxyConnSnapshot struct {
+	Address        string `json:"address"`
+	CocoonGoPeer   bool   `json:"cocoon_go_peer"`
+	RunningQueries int    `json:"running_queries"`
+}
+
+// Snapshot reads the client's stats.
+func (c *Client) Snapshot() Snapshot {
+	s := Snapshot{
+		Stats:            c.stats.snapshot(c.now()),
+		LocalConf:        LocalConfSnapshot{IsTest: c.cfg.IsTest, OwnerAddress: c.cfg.OwnerAddress, Proxies: c.cfg.Proxies, ProxyPolicy: c.cfg.ProxyPolicy},
+		ProxyConnections: []ProxyConnSnapshot{},
+	}
+	c.mu.Lock()
+	conns := append([]*proxyConn(nil), c.conns...)
+	c.mu.Unlock()
+	for _, pc := range conns {
+		pc.mu.Lock()
+		s.ProxyConnections = append(s.ProxyConnections, ProxyConnSnapshot{Address: pc.addr, CocoonGoPeer: pc.ext, RunningQueries: len(pc.streams)})
+		pc.mu.Unlock()
+	}
+	return s
+}

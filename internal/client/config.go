@@ -1,0 +1,140 @@
+package client
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+
+	"github.com/cocoon-go/cocoon/internal/attest"
+)
+
+// Config is a client's JSON configuration file. Fields named as in the
+// reference's clientRunner.config keep their meaning; the others are ours.
+type Config struct {
+	IsTest bool `json:"is_test"`
+	// HTTPPort serves the OpenAI API on 127.0.0.1; HTTPListen, when set,
+	// names the address instead.
+	HTTPPort   int    `json:"http_port"`
+	HTTPListen string `json:"http_listen"`
+	// OwnerAddress is the TON address the client pays from.
+	OwnerAddress string `json:"owner_address"`
+	// Proxies are the "host:port" client endpoints of the proxies to use.
+	Proxies []string `json:"proxies"`
+	// ProxyConnections is how many proxies to keep connected (default: all).
+	ProxyConnections int `json:"proxy_connections"`
+	// ProxyPolicy is what a proxy must attest, in the reference router's
+	// syntax "tdx|fake_tdx|any[:imagehash,…]" (default "tdx").
+	ProxyPolicy string `json:"proxy_policy"`
+	// SecretString proves the client's identity to a proxy that knows it
+	// (short authentication).
+	SecretString string `json:"secret_string"`
+	// MaxPoWDifficulty is the hardest proof of work solved (default 28).
+	MaxPoWDifficulty int `json:"max_pow_difficulty"`
+	// APIKeys, when set, are the bearer keys the HTTP API accepts.
+	APIKeys []string `json:"api_keys"`
+	// MaxBodyBytes bounds a request body (default 16 MiB).
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// HTTPAccessHash, when set, guards the stats pages.
+	HTTPAccessHash string `json:"http_access_hash"`
+}
+
+// Defaults of the client.
+const (
+	DefaultHTTPPort         = 10000
+	DefaultMaxPoWDifficulty = 28
+)
+
+// LoadConfig reads and validates a configuration file.
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("reading client config: %w", err)
+	}
+	c, err := ParseConfig(b)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseConfig decodes a configuration, fills in defaults and validates it.
+// Unknown fields are errors, so that a misspelt option is not ignored.
+func ParseConfig(b []byte) (Config, error) {
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("decoding client config: %w", err)
+	}
+	if c.HTTPPort == 0 && c.HTTPListen == "" {
+		c.HTTPPort = DefaultHTTPPort
+	}
+	if c.ProxyConnections == 0 {
+		c.ProxyConnections = len(c.Proxies)
+	}
+	if c.ProxyPolicy == "" {
+		c.ProxyPolicy = "tdx"
+	}
+	if c.MaxPoWDifficulty == 0 {
+		c.MaxPoWDifficulty = DefaultMaxPoWDifficulty
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate checks a configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(c.Proxies) == 0 {
+		bad("proxies is empty: name at least one proxy's client endpoint host:port")
+	}
+	for _, p := range c.Proxies {
+		if _, _, err := net.SplitHostPort(p); err != nil {
+			bad("proxy %q: %v", p, err)
+		}
+	}
+	if c.ProxyConnections < 1 || c.ProxyConnections > len(c.Proxies) {
+		bad("proxy_connections %d outside [1, %d]", c.ProxyConnections, len(c.Proxies))
+	}
+	if c.HTTPPort < 0 || c.HTTPPort > 65535 {
+		bad("http_port %d outside [0, 65535]", c.HTTPPort)
+	}
+	if c.MaxPoWDifficulty < 0 || c.MaxPoWDifficulty > 64 {
+		bad("max_pow_difficulty %d outside [0, 64]", c.MaxPoWDifficulty)
+	}
+	if c.MaxBodyBytes < 1 {
+		bad("max_body_bytes %d: want at least 1", c.MaxBodyBytes)
+	}
+	for i, k := range c.APIKeys {
+		if len(k) < 8 {
+			bad("api_keys[%d] is shorter than 8 characters", i)
+		}
+	}
+	if p, err := attest.ParsePolicy(c.ProxyPolicy); err != nil {
+		bad("proxy_policy: %v", err)
+	} else if !c.IsTest && p.Require != attest.KindTDX {
+		bad("proxy_policy %q accepts proxies without real TDX attestation; only a test network (is_test) may", c.ProxyPolicy)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid client config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// HTTPAddr is the address of the API server.
+func (c *Config) HTTPAddr() string {
+	if c.HTTPListen != "" {
+		return c.HTTPListen
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(c.HTTPPort))
+}

@@ -1,0 +1,39 @@
+package client
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		json    string
+		wantErr string
+	}{
+		{name: "minimal", json: `{"proxies":["p:11002"]}`},
+		{name: "unknown field", json: `{"proxies":["p:1"],"rpc_port":10001}`, wantErr: "unknown field"},
+		{name: "no proxies", json: `{}`, wantErr: "proxies is empty"},
+		{name: "too many connections", json: `{"proxies":["p:1"],"proxy_connections":2}`, wantErr: "proxy_connections"},
+		{name: "short key", json: `{"proxies":["p:1"],"api_keys":["abc"]}`, wantErr: "api_keys[0]"},
+		{name: "any outside test", json: `{"proxies":["p:1"],"proxy_policy":"any"}`, wantErr: "only a test network"},
+		{name: "any in test", json: `{"is_test":true,"proxies":["p:1"],"proxy_policy":"any"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := ParseConfig([]byte(tt.json))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseConfig error = %v, want one mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.HTTPAddr() != "127.0.0.1:10000" || c.MaxBodyBytes != DefaultMaxBodyBytes || c.ProxyConnections != 1 {
+				t.Errorf("defaults: got %+v", c)
+			}
+		})
+	}
+}

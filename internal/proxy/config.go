@@ -1,0 +1,147 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+
+	"github.com/cocoon-go/cocoon/internal/attest"
+)
+
+// Config is a proxy's JSON configuration file. Fields named as in the
+// reference's proxyRunner.config keep their meaning; the others are ours.
+type Config struct {
+	IsTest bool `json:"is_test"`
+	// WorkersListen and ClientsListen are the public endpoints for workers
+	// and clients (the reference's router ports 11001 and 11002).
+	WorkersListen string `json:"workers_listen"`
+	ClientsListen string `json:"clients_listen"`
+	// HTTPPort serves stats and control on 127.0.0.1; HTTPListen, when set,
+	// names the address instead.
+	HTTPPort   int    `json:"http_port"`
+	HTTPListen string `json:"http_listen"`
+	// OwnerAddress is the TON address that owns the proxy's earnings.
+	OwnerAddress string `json:"owner_address"`
+	// MachineSpecificPrivateKey is the base64 Ed25519 seed the proxy signs
+	// payments with; its public key goes to clients and workers.
+	MachineSpecificPrivateKey string `json:"machine_specific_private_key"`
+	// PoWDifficulty is the proof of work demanded before TLS (default 20).
+	PoWDifficulty int `json:"pow_difficulty"`
+	// WorkerPolicy and ClientPolicy are what workers and clients must
+	// attest, in the router's syntax "tdx|fake_tdx|any[:imagehash,…]"
+	// (defaults "tdx" and "any", as the reference's router ports).
+	WorkerPolicy string `json:"worker_policy"`
+	ClientPolicy string `json:"client_policy"`
+	// HTTPAccessHash, when set, guards the stats and control pages.
+	HTTPAccessHash string `json:"http_access_hash"`
+}
+
+// Defaults of the proxy.
+const (
+	DefaultHTTPPort      = 11000
+	DefaultWorkersListen = ":11001"
+	DefaultClientsListen = ":11002"
+	DefaultPoWDifficulty = 20
+)
+
+// LoadConfig reads and validates a configuration file.
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("reading proxy config: %w", err)
+	}
+	c, err := ParseConfig(b)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseConfig decodes a configuration, fills in defaults and validates it.
+// Unknown fields are errors, so that a misspelt option is not ignored.
+func ParseConfig(b []byte) (Config, error) {
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("decoding proxy config: %w", err)
+	}
+	if c.HTTPPort == 0 && c.HTTPListen == "" {
+		c.HTTPPort = DefaultHTTPPort
+	}
+	if c.WorkersListen == "" {
+		c.WorkersListen = DefaultWorkersListen
+	}
+	if c.ClientsListen == "" {
+		c.ClientsListen = DefaultClientsListen
+	}
+	if c.PoWDifficulty == 0 {
+		c.PoWDifficulty = DefaultPoWDifficulty
+	}
+	if c.WorkerPolicy == "" {
+		c.WorkerPolicy = "tdx"
+	}
+	if c.ClientPolicy == "" {
+		c.ClientPolicy = "any"
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate checks a configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	for name, addr := range map[string]string{"workers_listen": c.WorkersListen, "clients_listen": c.ClientsListen} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad("%s %q: %v", name, addr, err)
+		}
+	}
+	if c.HTTPPort < 0 || c.HTTPPort > 65535 {
+		bad("http_port %d outside [0, 65535]", c.HTTPPort)
+	}
+	if c.PoWDifficulty < 0 || c.PoWDifficulty > 28 {
+		bad("pow_difficulty %d outside [0, 28] (clients refuse more than 28)", c.PoWDifficulty)
+	}
+	if p, err := attest.ParsePolicy(c.WorkerPolicy); err != nil {
+		bad("worker_policy: %v", err)
+	} else if !c.IsTest && p.Require != attest.KindTDX {
+		bad("worker_policy %q accepts workers without real TDX attestation; only a test network (is_test) may", c.WorkerPolicy)
+	}
+	if _, err := attest.ParsePolicy(c.ClientPolicy); err != nil {
+		bad("client_policy: %v", err)
+	}
+	if c.MachineSpecificPrivateKey != "" {
+		if _, err := c.SigningSeed(); err != nil {
+			bad("%v", err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid proxy config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// SigningSeed decodes MachineSpecificPrivateKey.
+func (c *Config) SigningSeed() ([32]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(c.MachineSpecificPrivateKey)
+	if err != nil || len(b) != 32 {
+		return [32]byte{}, errors.New("machine_specific_private_key: want 32 bytes in base64")
+	}
+	return [32]byte(b), nil
+}
+
+// HTTPAddr is the address of the stats and control server.
+func (c *Config) HTTPAddr() string {
+	if c.HTTPListen != "" {
+		return c.HTTPListen
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(c.HTTPPort))
+}

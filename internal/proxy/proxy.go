@@ -1,0 +1,241 @@
+package proxy
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/wire"
+)
+
+// Protocol versions the proxy speaks with workers and clients.
+const (
+	minProto = 1
+	maxProto = 2
+)
+
+// Timing and limits of the proxy.
+const (
+	handshakeTimeout = 30 * time.Second
+	// hopShare is the part of its remaining budget that a hop passes on,
+	// so that the next hop times out first and its error still reaches
+	// the caller.
+	hopShare = 0.95
+	// defaultBudget applies when a client sends no usable timeout.
+	defaultBudget = 114 * time.Second
+	maxBudget     = 24 * time.Hour
+	// DefaultMaxAttempts is how many workers a request may try when each
+	// fails before its first byte.
+	DefaultMaxAttempts = 3
+	// latencyWeight is the weight of the newest sample in a worker's
+	// moving-average request time.
+	latencyWeight = 0.2
+)
+
+// Deps are what a proxy is built from besides its config.
+type Deps struct {
+	// WorkerTLS and ClientTLS are the RA-TLS server configs of the two
+	// listeners, each checking peers against its own policy.
+	WorkerTLS, ClientTLS *tls.Config
+	// SigningKey is the proxy's Ed25519 key; its public half goes into
+	// proxy.params. Nil means a fresh random key.
+	SigningKey ed25519.PrivateKey
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+	// Clock is the time source; nil means time.Now.
+	Clock func() time.Time
+	// MaxAttempts bounds the workers one request tries; zero means
+	// DefaultMaxAttempts.
+	MaxAttempts int
+}
+
+// Proxy is the proxy role. Build it with New, run it with Run; its
+// Handler serves the stats pages.
+type Proxy struct {
+	cfg         Config
+	wtls, ctls  *tls.Config
+	pub         [32]byte
+	log         *slog.Logger
+	now         func() time.Time
+	maxAttempts int
+	metrics     *obs.Metrics
+	stats       counters
+	sel         selector
+
+	// mu guards the fields below and the selection fields of every
+	// workerConn (see there).
+	mu      sync.Mutex
+	models  map[string][]*workerConn // ready workers by base model name
+	seen    map[string]bool          // every model a worker ever offered
+	clients map[*clientConn]struct{} // authorised clients
+	nextID  uint64
+}
+
+// New builds a proxy.
+func New(cfg Config, deps Deps) (*Proxy, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.WorkerTLS == nil || deps.ClientTLS == nil {
+		return nil, errors.New("building the proxy: both TLS configs are required")
+	}
+	p := &Proxy{
+		cfg: cfg, wtls: deps.WorkerTLS, ctls: deps.ClientTLS, log: deps.Logger, now: deps.Clock,
+		maxAttempts: deps.MaxAttempts, metrics: obs.NewMetrics("proxy"),
+		models: map[string][]*workerConn{}, seen: map[string]bool{}, clients: map[*clientConn]struct{}{},
+	}
+	key := deps.SigningKey
+	if key == nil {
+		_, k, err := ed25519.GenerateKey(nil)
+		if err != nil {
+			return nil, fmt.Errorf("building the proxy: generating a signing key: %w", err)
+		}
+		key = k
+	}
+	copy(p.pub[:], key.Public().(ed25519.PublicKey))
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	p.log = p.log.With("component", "proxy")
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.maxAttempts <= 0 {
+		p.maxAttempts = DefaultMaxAttempts
+	}
+	return p, nil
+}
+
+// Run accepts workers on workers and clients on clients until ctx ends,
+// then closes both listeners and every connection and waits for every
+// goroutine it started.
+func (p *Proxy) Run(ctx context.Context, workers, clients net.Listener) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	wg.Go(func() { errs <- p.accept(ctx, workers, p.wtls, p.serveWorker) })
+	wg.Go(func() { errs <- p.accept(ctx, clients, p.ctls, p.serveClient) })
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	workers.Close()
+	clients.Close()
+	wg.Wait()
+	return err
+}
+
+// accept serves every connection on ln with serve after the proof of
+// work and the RA-TLS handshake.
+func (p *Proxy) accept(ctx context.Context, ln net.Listener, cfg *tls.Config, serve func(context.Context, *tls.Conn)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	context.AfterFunc(ctx, func() { ln.Close() })
+	for {
+		raw, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			return fmt.Errorf("accepting on %s: %w", ln.Addr(), err)
+		}
+		wg.Go(func() {
+			hctx, hcancel := context.WithTimeout(ctx, handshakeTimeout)
+			conn, err := wire.ServerHandshake(hctx, raw, cfg, p.cfg.PoWDifficulty)
+			hcancel()
+			if err != nil {
+				p.log.Debug("inbound handshake failed", "remote", raw.RemoteAddr().String(), "err", err)
+				return
+			}
+			serve(ctx, conn)
+		})
+	}
+}
+
+// params is the proxy.params the proxy answers with.
+func (p *Proxy) params(proto int32) tl.ProxyParams {
+	return tl.ProxyParams{
+		Flags: 1 | 2 | extFlag, ProxyPublicKey: p.pub, ProxyOwnerAddress: p.cfg.OwnerAddress,
+		IsTest: p.cfg.IsTest, ProtoVersion: proto,
+	}
+}
+
+// commonProto picks the highest protocol version both sides speak.
+func commonProto(flags uint32, lo, hi int32) (int32, error) {
+	if flags&2 == 0 {
+		lo, hi = 0, 0
+	}
+	v := min(hi, maxProto)
+	if v < max(lo, minProto) {
+		return 0, &wire.QueryError{Code: codeProtoViolation, Message: fmt.Sprintf("no common protocol version: peer speaks %d..%d, proxy %d..%d", lo, hi, minProto, maxProto)}
+	}
+	return v, nil
+}
+
+var emptyPayment tl.ProxySignedPaymentT = &tl.ProxySignedPaymentEmpty{}
+
+// workerTypes lists the models and their enabled workers.
+func (p *Proxy) workerTypes() *tl.ClientWorkerTypesV2 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	names := make([]string, 0, len(p.seen))
+	for m := range p.seen {
+		names = append(names, m)
+	}
+	sort.Strings(names)
+	out := &tl.ClientWorkerTypesV2{}
+	for _, m := range names {
+		t := tl.ClientWorkerTypeV2{Name: m}
+		for _, wc := range p.models[m] {
+			if !wc.enabled {
+				continue
+			}
+			t.Workers = append(t.Workers, tl.ClientWorkerInstanceV2{Coefficient: wc.coefficient, ActiveRequests: int32(wc.running), MaxActiveRequests: int32(wc.capacity)})
+		}
+		sort.Slice(t.Workers, func(i, j int) bool { return t.Workers[i].Coefficient < t.Workers[j].Coefficient })
+		out.Types = append(out.Types, t)
+	}
+	return out
+}
+
+// workerTypesV1 is the older summary form of workerTypes.
+func (p *Proxy) workerTypesV1() *tl.ClientWorkerTypes {
+	out := &tl.ClientWorkerTypes{}
+	for _, t := range p.workerTypes().Types {
+		wt := tl.ClientWorkerType{Name: t.Name, ActiveWorkers: int32(len(t.Workers))}
+		if n := len(t.Workers); n > 0 {
+			wt.CoefficientMin = t.Workers[0].Coefficient
+			wt.CoefficientBucket50 = t.Workers[n/2].Coefficient
+			wt.CoefficientMax = t.Workers[n-1].Coefficient
+		}
+		out.Types = append(out.Types, wt)
+	}
+	return out
+}
+
+// Handler serves the stats pages.
+func (p *Proxy) Handler() http.Handler {
+	mux := http.NewServeMux()
+	obs.Mount(mux, "COCOON proxy", func() any { return p.Snapshot() }, p.metrics, p.cfg.HTTPAccessHash)
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "unknown path", http.StatusBadRequest)
+	}))
+	return mux
+}

@@ -1,0 +1,293 @@
+package proxy
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"sync"
+
+	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/tl"
+)
+
+// request is one client request on its way through the proxy: it is sent
+// to a worker, retried on another one while no answer byte has gone to the
+// client, and ended by the worker's last message, an error, the time
+// budget or the client. Every client-bound message leaves with the
+// request's mutex held, so they go out in order.
+type request struct {
+	p        *Proxy
+	cc       *clientConn
+	clientID [32]byte
+	model    string
+	maxCoef  int32
+	query    []byte
+	flags    uint32
+	debug    bool
+	start    time.Time
+	deadline time.Time
+	timer    *time.Timer
+
+	// mu guards the fields below.
+	mu       sync.Mutex
+	wc       *workerConn // the worker now running the request, if any
+	wid      [32]byte    // its request id on that worker
+	sentAt   time.Time   // when it went to that worker
+	tried    []*workerConn
+	headSent bool
+	done     bool
+}
+
+// forward starts a client request.
+func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
+	now := p.now()
+	budget := time.Duration(m.Timeout * float64(time.Second))
+	if !(m.Timeout > 0) || budget > maxBudget {
+		budget = defaultBudget
+	}
+	r := &request{
+		p: p, cc: cc, clientID: m.RequestID, model: m.ModelName, maxCoef: m.MaxCoefficient,
+		query: append([]byte(nil), m.Query...), flags: m.Flags & 1, debug: m.EnableDebug,
+		start: now, deadline: now.Add(budget),
+	}
+	cc.mu.Lock()
+	_, dup := cc.reqs[r.clientID]
+	if !dup {
+		cc.reqs[r.clientID] = r
+	}
+	cc.mu.Unlock()
+	if dup {
+		cc.sess.Send(tl.Marshal(&tl.ClientQueryAnswerErrorEx{RequestID: r.clientID, ErrorCode: codeProtoViolation, Error: "duplicate request id", Flags: 1, FinalInfo: r.finalInfo(nil)}))
+		return
+	}
+	p.metrics.RequestStarted()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.timer = time.AfterFunc(budget, r.timedOut)
+	r.dispatchLocked()
+}
+
+// dispatchLocked sends the request to the best worker not yet tried.
+func (r *request) dispatchLocked() {
+	p := r.p
+	for {
+		wc, err := p.pick(r.model, r.maxCoef, r.tried)
+		if err != nil {
+			code, msg := int32(codeError), err.Error()
+			var rej *rejection
+			if errors.As(err, &rej) {
+				code = rej.code
+			}
+			r.failLocked(code, msg, nil)
+			return
+		}
+		var wid [32]byte
+		rand.Read(wid[:])
+		wc.mu.Lock()
+		wc.reqs[wid] = r
+		wc.mu.Unlock()
+		r.wc, r.wid, r.sentAt = wc, wid, p.now()
+		r.tried = append(r.tried, wc)
+		left := r.deadline.Sub(r.sentAt)
+		err = wc.sess.Send(tl.Marshal(&tl.ProxyRunQueryEx{
+			Query: r.query, SignedPayment: emptyPayment, Coefficient: int64(wc.coefficientSnapshot()),
+			Timeout: left.Seconds() * hopShare, RequestID: wid, Flags: r.flags, EnableDebug: r.debug,
+		}))
+		if err == nil {
+			return
+		}
+		p.log.Debug("sending request to worker failed", "remote", wc.remote, "err", err)
+		r.releaseLocked(false)
+		if len(r.tried) >= p.maxAttempts {
+			r.failLocked(codeNotReady, "no worker accepted the request", nil)
+			return
+		}
+		p.metrics.Retried()
+	}
+}
+
+func (wc *workerConn) coefficientSnapshot() int32 {
+	wc.p.mu.Lock()
+	defer wc.p.mu.Unlock()
+	return wc.coefficient
+}
+
+// current reports whether a worker message is for the running attempt.
+func (r *request) current(wc *workerConn, wid [32]byte) bool {
+	return !r.done && r.wc == wc && r.wid == wid
+}
+
+// releaseLocked ends the current attempt's use of its worker.
+func (r *request) releaseLocked(ok bool) {
+	if r.wc == nil {
+		return
+	}
+	r.wc.mu.Lock()
+	delete(r.wc.reqs, r.wid)
+	r.wc.mu.Unlock()
+	r.p.release(r.wc, ok, r.p.now().Sub(r.sentAt))
+	r.wc = nil
+}
+
+// cancelWorkerLocked stops the current attempt, telling the worker when it
+// understands our cancel message; a reference worker runs on until its own
+// deadline.
+func (r *request) cancelWorkerLocked() {
+	if r.wc == nil {
+		return
+	}
+	if r.wc.ext {
+		r.wc.sess.Send(tl.Marshal(&cancelQuery{RequestID: r.wid}))
+	}
+	r.releaseLocked(false)
+}
+
+// endLocked marks the request finished and forgets it.
+func (r *request) endLocked(outcome string) {
+	r.done = true
+	r.timer.Stop()
+	r.cc.mu.Lock()
+	delete(r.cc.reqs, r.clientID)
+	r.cc.mu.Unlock()
+	now := r.p.now()
+	r.p.metrics.RequestFinished(outcome, now.Sub(r.start))
+	r.p.stats.finished(now, outcome == obs.OutcomeSuccess, now.Sub(r.start))
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
+
+// finalInfo builds the client's final info from the worker's.
+func (r *request) finalInfo(w *tl.ProxyQueryFinalInfo) *tl.ClientQueryFinalInfo {
+	f := &tl.ClientQueryFinalInfo{Flags: 2, ProxyStartTime: unixSeconds(r.start), ProxyEndTime: unixSeconds(r.p.now())}
+	if w != nil {
+		f.TokensUsed = w.TokensUsed
+		if w.Flags&2 != 0 {
+			f.WorkerStartTime, f.WorkerEndTime = w.WorkerStartTime, w.WorkerEndTime
+		}
+		if w.Flags&1 != 0 {
+			f.Flags |= 1
+			f.WorkerDebug, f.ProxyDebug = w.WorkerDebug, "{}"
+		}
+	}
+	return f
+}
+
+// failLocked sends the error to the client, in the Ex form clients read,
+// and ends the request.
+func (r *request) failLocked(code int32, msg string, w *tl.ProxyQueryFinalInfo) {
+	r.cc.sess.Send(tl.Marshal(&tl.ClientQueryAnswerErrorEx{RequestID: r.clientID, ErrorCode: code, Error: msg, Flags: 1, FinalInfo: r.finalInfo(w)}))
+	outcome := obs.OutcomeFailed
+	if r.wc == nil && !r.headSent && len(r.tried) == 0 {
+		outcome = obs.OutcomeRejected
+	}
+	r.releaseLocked(false)
+	r.endLocked(outcome)
+}
+
+// workerHead passes the answer's head on, adding the proxy's timing
+// headers.
+func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags uint32, final *tl.ProxyQueryFinalInfo) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.current(wc, wid) {
+		return
+	}
+	var resp tl.HTTPResponse
+	if err := tl.UnmarshalAs(answer, &resp); err != nil {
+		r.cancelWorkerLocked()
+		r.failLocked(codeProtoViolation, "worker sent an undecodable answer head", nil)
+		return
+	}
+	resp.Headers = append(resp.Headers,
+		tl.HTTPHeader{Name: "X-Cocoon-Proxy-Start", Value: fmt.Sprintf("%.6f", unixSeconds(r.start))},
+		tl.HTTPHeader{Name: "X-Cocoon-Proxy-End", Value: fmt.Sprintf("%.6f", unixSeconds(r.p.now()))})
+	r.headSent = true
+	msg := &tl.ClientQueryAnswerEx{RequestID: r.clientID, Answer: tl.Marshal(&resp)}
+	if flags&1 != 0 {
+		msg.Flags, msg.FinalInfo = 1, r.finalInfo(final)
+	}
+	if err := r.cc.sess.Send(tl.Marshal(msg)); err != nil {
+		r.cancelWorkerLocked()
+		r.endLocked(obs.OutcomeFailed)
+		return
+	}
+	if flags&1 != 0 {
+		r.releaseLocked(true)
+		r.endLocked(obs.OutcomeSuccess)
+	}
+}
+
+// workerPart passes a body part on; the last one ends the request.
+func (r *request) workerPart(wc *workerConn, wid [32]byte, answer []byte, flags uint32, final *tl.ProxyQueryFinalInfo) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.current(wc, wid) {
+		return
+	}
+	if !r.headSent {
+		r.cancelWorkerLocked()
+		r.failLocked(codeProtoViolation, "worker sent an answer part before its head", nil)
+		return
+	}
+	msg := &tl.ClientQueryAnswerPartEx{RequestID: r.clientID, Answer: answer}
+	if flags&1 != 0 {
+		msg.Flags, msg.FinalInfo = 1, r.finalInfo(final)
+	}
+	r.p.metrics.AddBytes(len(answer))
+	if err := r.cc.sess.Send(tl.Marshal(msg)); err != nil {
+		r.cancelWorkerLocked()
+		r.endLocked(obs.OutcomeFailed)
+		return
+	}
+	if flags&1 != 0 {
+		r.releaseLocked(true)
+		r.endLocked(obs.OutcomeSuccess)
+	}
+}
+
+// retriable reports whether a worker's failure may succeed elsewhere: the
+// worker was busy, disabled, lost its engine or its connection. A request
+// that one worker judges invalid is invalid everywhere.
+func retriable(code int32) bool { return code == codeNotReady }
+
+// workerFailed handles a worker's error or lost connection: before the
+// first byte went to the client, the request moves to another worker.
+func (r *request) workerFailed(wc *workerConn, wid [32]byte, code int32, msg string, final *tl.ProxyQueryFinalInfo) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.current(wc, wid) {
+		return
+	}
+	if !r.headSent && retriable(code) && len(r.tried) < r.p.maxAttempts && r.p.now().Before(r.deadline) {
+		r.p.log.Debug("retrying request on another worker", "failed_worker", wc.remote, "code", code, "error", msg)
+		r.releaseLocked(false)
+		r.p.metrics.Retried()
+		r.dispatchLocked()
+		return
+	}
+	r.failLocked(code, msg, final)
+}
+
+// timedOut ends a request that outran its budget.
+func (r *request) timedOut() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return
+	}
+	r.cancelWorkerLocked()
+	r.failLocked(codeTimeout, "timeout in proxy", nil)
+}
+
+// clientCancelled ends a request whose client left or cancelled it.
+func (r *request) clientCancelled() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return
+	}
+	r.cancelWorkerLocked()
+	r.endLocked(obs.OutcomeFailed)
+}

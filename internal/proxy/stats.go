@@ -1,0 +1,93 @@
+package proxy
+
+import (
+	"sort"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/obs"
+)
+
+// counters are the request counters of the stats pages.
+type counters struct {
+	queries, success, failed, seconds obs.Rate
+}
+
+func (c *counters) finished(now time.Time, ok bool, d time.Duration) {
+	c.queries.Add(now, 1)
+	if ok {
+		c.success.Add(now, 1)
+	} else {
+		c.failed.Add(now, 1)
+	}
+	c.seconds.Add(now, d.Seconds())
+}
+
+// Snapshot is what /jsonstats shows, with the reference's key names where
+// they exist.
+type Snapshot struct {
+	Status            StatusSnapshot       `json:"status"`
+	Stats             map[string]any       `json:"stats"`
+	LocalConfig       LocalConfigSnapshot  `json:"localconfig"`
+	WorkerConnections []WorkerConnSnapshot `json:"worker_connections"`
+	Clients           int                  `json:"clients"`
+}
+
+// StatusSnapshot is the proxy's state.
+type StatusSnapshot struct {
+	Enabled bool `json:"enabled"`
+}
+
+// LocalConfigSnapshot is the proxy's configuration as it runs.
+type LocalConfigSnapshot struct {
+	IsTest        bool   `json:"is_test"`
+	OwnerAddress  string `json:"owner_address"`
+	PoWDifficulty int    `json:"pow_difficulty"`
+	WorkerPolicy  string `json:"worker_policy"`
+	ClientPolicy  string `json:"client_policy"`
+}
+
+// WorkerConnSnapshot is one worker connection.
+type WorkerConnSnapshot struct {
+	ID             uint64  `json:"id"`
+	Remote         string  `json:"remote"`
+	Model          string  `json:"model"`
+	Coefficient    int32   `json:"coefficient"`
+	Enabled        bool    `json:"enabled"`
+	RunningQueries int     `json:"running_queries"`
+	MaxQueries     int     `json:"max_queries"`
+	AvgTimeSeconds float64 `json:"avg_time"`
+	SuccessRate    float64 `json:"queries_success_rate"`
+	CocoonGoPeer   bool    `json:"cocoon_go_peer"`
+}
+
+// Snapshot reads the proxy's stats.
+func (p *Proxy) Snapshot() Snapshot {
+	now := p.now()
+	s := Snapshot{
+		Status: StatusSnapshot{Enabled: true},
+		Stats: map[string]any{
+			"queries": p.stats.queries.Snapshot(now), "success": p.stats.success.Snapshot(now),
+			"failed": p.stats.failed.Snapshot(now), "time": p.stats.seconds.Snapshot(now),
+		},
+		LocalConfig:       LocalConfigSnapshot{IsTest: p.cfg.IsTest, OwnerAddress: p.cfg.OwnerAddress, PoWDifficulty: p.cfg.PoWDifficulty, WorkerPolicy: p.cfg.WorkerPolicy, ClientPolicy: p.cfg.ClientPolicy},
+		WorkerConnections: []WorkerConnSnapshot{},
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ws := range p.models {
+		for _, wc := range ws {
+			rate := 1.0
+			if n := wc.successes + wc.failures; n > 0 {
+				rate = float64(wc.successes) / float64(n)
+			}
+			s.WorkerConnections = append(s.WorkerConnections, WorkerConnSnapshot{
+				ID: wc.id, Remote: wc.remote, Model: wc.model, Coefficient: wc.coefficient, Enabled: wc.enabled,
+				RunningQueries: wc.running, MaxQueries: wc.capacity, AvgTimeSeconds: wc.latency.Seconds(),
+				SuccessRate: rate, CocoonGoPeer: wc.ext,
+			})
+		}
+	}
+	sort.Slice(s.WorkerConnections, func(i, j int) bool { return s.WorkerConnections[i].ID < s.WorkerConnections[j].ID })
+	s.Clients = len(p.clients)
+	return s
+}

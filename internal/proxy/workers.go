@@ -1,0 +1,297 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/wire"
+)
+
+// Handshake states of a worker connection.
+const (
+	workerAwaitConnect = iota
+	workerAwaitCompare
+	workerAwaitComplete // after the comparison, extended or not
+	workerReady
+)
+
+// workerConn is one worker's connection.
+type workerConn struct {
+	p      *Proxy
+	sess   *wire.Session
+	remote string
+
+	// mu guards state, params and reqs.
+	mu     sync.Mutex
+	state  int
+	params tl.WorkerParams
+	reqs   map[[32]byte]*request // by worker-side request id
+
+	// Set once in the handshake, read-only once ready.
+	id    uint64
+	model string // base model name
+	ext   bool   // the worker is a cocoon-go node
+
+	// Selection fields, guarded by Proxy.mu.
+	enabled     bool
+	coefficient int32
+	capacity    int
+	running     int
+	latency     time.Duration
+	successes   uint64
+	failures    uint64
+}
+
+// serveWorker runs one worker connection until it or ctx ends.
+func (p *Proxy) serveWorker(ctx context.Context, conn *tls.Conn) {
+	wc := &workerConn{p: p, remote: conn.RemoteAddr().String(), reqs: map[[32]byte]*request{}}
+	wc.sess = wire.NewSession(conn, wire.Config{Handler: wc, Logger: p.log})
+	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	err := wc.sess.Start(hctx)
+	cancel()
+	if err != nil {
+		p.log.Debug("worker session did not start", "remote", wc.remote, "err", err)
+		wc.sess.Close()
+		return
+	}
+	select {
+	case <-ctx.Done():
+	case <-wc.sess.Done():
+	}
+	wc.sess.Close()
+	p.removeWorker(wc)
+	wc.mu.Lock()
+	lost := make(map[[32]byte]*request, len(wc.reqs))
+	for id, r := range wc.reqs {
+		lost[id] = r
+	}
+	wc.mu.Unlock()
+	for id, r := range lost {
+		r.workerFailed(wc, id, codeNotReady, "worker connection lost", nil)
+	}
+	p.log.Info("worker disconnected", "remote", wc.remote, "model", wc.model, "err", wc.sess.Err())
+}
+
+func (p *Proxy) addWorker(wc *workerConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.nextID++
+	wc.id = p.nextID
+	p.models[wc.model] = append(p.models[wc.model], wc)
+	p.seen[wc.model] = true
+	n := 0
+	for _, ws := range p.models {
+		n += len(ws)
+	}
+	p.metrics.SetConnections(n)
+}
+
+func (p *Proxy) removeWorker(wc *workerConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ws := p.models[wc.model]
+	for i, w := range ws {
+		if w == wc {
+			p.models[wc.model] = append(ws[:i:i], ws[i+1:]...)
+			break
+		}
+	}
+}
+
+// ServeQuery runs the worker handshake: connectToProxy, the balance
+// comparison (extended or not) and proxyHandshakeComplete; then payment
+// status polls.
+func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, error) {
+	obj, err := tl.Unmarshal(payload)
+	if err != nil {
+		return nil, &wire.QueryError{Code: codeProtoViolation, Message: "undecodable query: " + err.Error()}
+	}
+	wc.mu.Lock()
+	defer wc.mu.Unlock()
+	p := wc.p
+	bad := func(format string, args ...any) ([]byte, error) {
+		return nil, &wire.QueryError{Code: codeProtoViolation, Message: fmt.Sprintf(format, args...)}
+	}
+	switch q := obj.(type) {
+	case *tl.WorkerConnectToProxy:
+		if wc.state != workerAwaitConnect {
+			return bad("worker.connectToProxy out of order")
+		}
+		w := q.Params
+		base, _, _ := strings.Cut(w.Model, "@")
+		switch {
+		case w.Flags&1 == 0:
+			return bad("worker params lack is_test, proxy_cnt and max_active_requests")
+		case w.IsTest != p.cfg.IsTest:
+			return bad("worker is_test=%v, proxy is_test=%v", w.IsTest, p.cfg.IsTest)
+		case base == "":
+			return bad("worker offers no model")
+		case w.Coefficient < 0 || w.Coefficient >= billing.MaxCoefficient:
+			return bad("coefficient %d outside [0, %d)", w.Coefficient, billing.MaxCoefficient)
+		case w.MaxActiveRequests < 1:
+			return bad("max_active_requests %d below 1", w.MaxActiveRequests)
+		case w.ProxyCnt < 1:
+			return bad("proxy_cnt %d below 1", w.ProxyCnt)
+		}
+		proto, err := commonProto(w.Flags, w.MinProtoVersion, w.MaxProtoVersion)
+		if err != nil {
+			return nil, err
+		}
+		wc.params, wc.model, wc.ext = w, base, w.Flags&extFlag != 0
+		wc.state = workerAwaitCompare
+		return tl.Marshal(&tl.WorkerConnectedToProxy{Params: p.params(proto)}), nil
+	case *tl.WorkerCompareBalanceWithProxy:
+		if wc.state != workerAwaitCompare {
+			return bad("worker.compareBalanceWithProxy out of order")
+		}
+		mine := billing.Balance{}
+		cmp, err := billing.CompareBalance(billing.Balance{CommittedToChain: q.TokensCommittedToBlockchain, CommittedToDB: q.TokensCommittedToDB, Tokens: q.MaxTokens}, mine)
+		if err != nil {
+			// The reference aborts the process here; refusing this worker
+			// is enough.
+			p.log.Warn("refusing worker ahead of our ledger", "remote", wc.remote, "err", err)
+			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
+		}
+		wc.state = workerAwaitComplete
+		return tl.Marshal(&tl.WorkerCompareBalanceWithProxyResult{SignedPayment: emptyPayment, TokensCommittedToDB: mine.CommittedToDB, MaxTokens: mine.Tokens, ErrorCode: cmp.ErrorCode()}), nil
+	case *tl.WorkerExtendedCompareBalanceWithProxy:
+		if wc.state != workerAwaitComplete {
+			return bad("worker.extendedCompareBalanceWithProxy out of order")
+		}
+		if err := billing.CompareExtended(q.TokensCommittedToDB, billing.Balance{}); err != nil {
+			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
+		}
+		// Unlike the reference, stay ready for proxyHandshakeComplete.
+		return tl.Marshal(&tl.WorkerExtendedCompareBalanceWithProxyResult{}), nil
+	case *tl.WorkerProxyHandshakeComplete:
+		if wc.state != workerAwaitComplete {
+			return bad("worker.proxyHandshakeComplete out of order")
+		}
+		wc.state = workerReady
+		per := (int(wc.params.MaxActiveRequests) + int(wc.params.ProxyCnt) - 1) / int(wc.params.ProxyCnt)
+		p.mu.Lock()
+		wc.enabled, wc.coefficient, wc.capacity = !q.IsDisabled, wc.params.Coefficient, per
+		p.mu.Unlock()
+		p.addWorker(wc)
+		p.log.Info("worker ready", "remote", wc.remote, "model", wc.params.Model, "coefficient", wc.params.Coefficient, "capacity", per, "cocoon_go_peer", wc.ext)
+		return tl.Marshal(&tl.WorkerProxyHandshakeCompleted{}), nil
+	case *tl.WorkerUpdatePaymentStatus:
+		if wc.state != workerReady {
+			return bad("worker.updatePaymentStatus before the handshake completed")
+		}
+		return tl.Marshal(&tl.WorkerPaymentStatus{SignedPayment: emptyPayment}), nil
+	}
+	return bad("unexpected query %s from worker", tl.Name(obj.TLID()))
+}
+
+// ServePacket takes the worker's answers and state changes.
+func (wc *workerConn) ServePacket(payload []byte) {
+	p := wc.p
+	if len(payload) >= 4 && binary.LittleEndian.Uint32(payload) == cancelQueryID {
+		return // workers do not cancel
+	}
+	obj, err := tl.Unmarshal(payload)
+	if err != nil {
+		p.log.Debug("dropping undecodable packet from worker", "remote", wc.remote, "err", err)
+		return
+	}
+	wc.mu.Lock()
+	ready := wc.state == workerReady
+	wc.mu.Unlock()
+	if !ready {
+		wc.sess.Abort(fmt.Errorf("worker sent %s before the handshake completed: %w", tl.Name(obj.TLID()), wire.ErrProtocol))
+		return
+	}
+	switch m := obj.(type) {
+	case *tl.WorkerEnabledDisabled:
+		p.mu.Lock()
+		wc.enabled = m.Disabled == 0
+		p.mu.Unlock()
+	case *tl.WorkerNewCoefficient:
+		if m.NewCoefficient >= 0 && m.NewCoefficient < billing.MaxCoefficient {
+			p.mu.Lock()
+			wc.coefficient = m.NewCoefficient
+			p.mu.Unlock()
+		}
+	case *tl.ProxyQueryAnswerEx:
+		if r := wc.request(m.RequestID); r != nil {
+			r.workerHead(wc, m.RequestID, m.Answer, m.Flags, m.FinalInfo)
+		}
+	case *tl.ProxyQueryAnswerPartEx:
+		if r := wc.request(m.RequestID); r != nil {
+			r.workerPart(wc, m.RequestID, m.Answer, m.Flags, m.FinalInfo)
+		}
+	case *tl.ProxyQueryAnswerErrorEx:
+		if r := wc.request(m.RequestID); r != nil {
+			r.workerFailed(wc, m.RequestID, m.ErrorCode, m.Error, m.FinalInfo)
+		}
+	default:
+		p.log.Debug("ignoring packet from worker", "remote", wc.remote, "type", tl.Name(obj.TLID()))
+	}
+}
+
+func (wc *workerConn) request(id [32]byte) *request {
+	wc.mu.Lock()
+	defer wc.mu.Unlock()
+	return wc.reqs[id]
+}
+
+// candidates describes the workers of a model for selection; the caller
+// holds p.mu.
+func (p *Proxy) candidatesLocked(model string, buf []candidate) []candidate {
+	for _, wc := range p.models[model] {
+		buf = append(buf, candidate{
+			id: wc.id, enabled: wc.enabled, running: wc.running, capacity: wc.capacity,
+			coefficient: wc.coefficient, latency: wc.latency, successes: wc.successes, failures: wc.failures,
+		})
+	}
+	return buf
+}
+
+// pick chooses a worker for a request and counts the request against it.
+func (p *Proxy) pick(model string, maxCoefficient int32, tried []*workerConn) (*workerConn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.seen[model] {
+		return nil, &rejection{codeProtoViolation, "unknown model " + model}
+	}
+	ws := p.models[model]
+	cands := p.candidatesLocked(model, make([]candidate, 0, len(ws)))
+	i, err := p.sel.choose(cands, maxCoefficient, func(i int) bool {
+		for _, t := range tried {
+			if t == ws[i] {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
+	ws[i].running++
+	return ws[i], nil
+}
+
+// release ends a request's use of a worker and records how it went.
+func (p *Proxy) release(wc *workerConn, ok bool, took time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	wc.running--
+	if !ok {
+		wc.failures++
+		return
+	}
+	wc.successes++
+	if wc.latency == 0 {
+		wc.latency = took
+	} else {
+		wc.latency = time.Duration(latencyWeight*float64(took) + (1-latencyWeight)*float64(wc.latency))
+	}
+}

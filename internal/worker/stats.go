@@ -1,0 +1,77 @@
+package worker
+
+import (
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/obs"
+)
+
+// counters are the request counters of the stats pages.
+type counters struct {
+	queries, success, failed, seconds obs.Rate
+}
+
+func (c *counters) finished(now time.Time, ok bool, d time.Duration) {
+	c.queries.Add(now, 1)
+	if ok {
+		c.success.Add(now, 1)
+	} else {
+		c.failed.Add(now, 1)
+	}
+	c.seconds.Add(now, d.Seconds())
+}
+
+// Snapshot is what /jsonstats shows, with the reference's key names where
+// they exist.
+type Snapshot struct {
+	Status    StatusSnapshot      `json:"status"`
+	Stats     map[string]any      `json:"stats"`
+	LocalConf LocalConfSnapshot   `json:"localconf"`
+	Proxies   []ProxyConnSnapshot `json:"proxy_connections"`
+}
+
+// StatusSnapshot is the worker's state.
+type StatusSnapshot struct {
+	Enabled       bool `json:"enabled"`
+	EngineHealthy bool `json:"engine_healthy"`
+	UplinkCount   int  `json:"uplink_connected"`
+}
+
+// LocalConfSnapshot is the worker's configuration as it runs.
+type LocalConfSnapshot struct {
+	Model          string `json:"model"`
+	Coefficient    int32  `json:"coefficient"`
+	MaxActive      int    `json:"max_active_requests"`
+	ActiveRequests int64  `json:"active_requests"`
+}
+
+// ProxyConnSnapshot is one proxy connection.
+type ProxyConnSnapshot struct {
+	Address      string `json:"address"`
+	CocoonGoPeer bool   `json:"cocoon_go_peer"`
+	Running      int    `json:"running_requests"`
+	Tokens       int64  `json:"tokens"`
+	DBTokens     int64  `json:"db_tokens"`
+}
+
+// Snapshot reads the worker's stats.
+func (w *Worker) Snapshot() Snapshot {
+	now := w.now()
+	conns := w.readyConns()
+	w.mu.Lock()
+	s := Snapshot{
+		Status:    StatusSnapshot{Enabled: !w.forceOff, EngineHealthy: w.healthy, UplinkCount: len(w.conns)},
+		LocalConf: LocalConfSnapshot{Model: w.cfg.ModelName, Coefficient: w.coefficient, MaxActive: w.cfg.MaxActiveRequests, ActiveRequests: w.active.Load()},
+	}
+	w.mu.Unlock()
+	s.Stats = map[string]any{
+		"queries": w.stats.queries.Snapshot(now), "success": w.stats.success.Snapshot(now),
+		"failed": w.stats.failed.Snapshot(now), "time": w.stats.seconds.Snapshot(now),
+	}
+	for _, c := range conns {
+		c.mu.Lock()
+		s.Proxies = append(s.Proxies, ProxyConnSnapshot{Address: c.addr, CocoonGoPeer: c.ext, Running: len(c.reqs), Tokens: c.balance.Tokens, DBTokens: c.balance.CommittedToDB})
+		c.mu.Unlock()
+	}
+	return s
+}

@@ -1,0 +1,571 @@
+package worker
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/wire"
+)
+
+// Protocol versions the worker speaks; 1 and 2 carry the Ex answers.
+const (
+	minProto = 1
+	maxProto = 2
+)
+
+// Timing of the worker, after the reference.
+const (
+	handshakeTimeout = 30 * time.Second
+	healthEvery      = 2 * time.Second
+	paymentPollEvery = 15 * time.Second
+	paymentTimeout   = 60 * time.Second
+	maxBackoff       = 10 * time.Second
+	minBackoff       = 200 * time.Millisecond
+)
+
+// Deps are what a worker is built from besides its config.
+type Deps struct {
+	// TLS is the RA-TLS client config that attests this worker and checks
+	// each proxy against the proxy policy.
+	TLS *tls.Config
+	// Engine runs the requests.
+	Engine *Engine
+	// Prices carry the root config's token multipliers (fake TON: 1.0).
+	Prices billing.Prices
+	// Dial opens TCP connections; nil means a net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+	// Clock is the time source; nil means time.Now.
+	Clock func() time.Time
+	// HealthEvery is the engine probe period; zero means 2 s.
+	HealthEvery time.Duration
+}
+
+// Worker is the worker role. Build it with New, run it with Run; its
+// Handler serves stats and control.
+type Worker struct {
+	cfg         Config
+	baseModel   string
+	tls         *tls.Config
+	eng         *Engine
+	prices      billing.Prices
+	dial        func(ctx context.Context, network, addr string) (net.Conn, error)
+	log         *slog.Logger
+	now         func() time.Time
+	healthEvery time.Duration
+	metrics     *obs.Metrics
+	stats       counters
+
+	// active counts requests in flight over all proxies.
+	active atomic.Int64
+
+	// mu guards the fields below.
+	mu          sync.Mutex
+	conns       map[*proxyConn]struct{} // ready connections
+	forceOff    bool                    // the operator disabled the worker
+	healthy     bool                    // the engine answered its last probe
+	coefficient int32
+}
+
+// New builds a worker.
+func New(cfg Config, deps Deps) (*Worker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.TLS == nil || deps.Engine == nil {
+		return nil, errors.New("building the worker: TLS config and engine are required")
+	}
+	w := &Worker{
+		cfg: cfg, baseModel: cfg.BaseModel(), tls: deps.TLS, eng: deps.Engine, prices: deps.Prices,
+		dial: deps.Dial, log: deps.Logger, now: deps.Clock, healthEvery: deps.HealthEvery,
+		metrics: obs.NewMetrics("worker"), conns: map[*proxyConn]struct{}{},
+		coefficient: int32(cfg.Coefficient), healthy: true,
+	}
+	if w.dial == nil {
+		w.dial = (&net.Dialer{}).DialContext
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	w.log = w.log.With("component", "worker")
+	if w.now == nil {
+		w.now = time.Now
+	}
+	if w.healthEvery <= 0 {
+		w.healthEvery = healthEvery
+	}
+	return w, nil
+}
+
+// Run keeps the worker connected to every configured proxy and probes the
+// engine until ctx ends, then closes every connection and waits for every
+// goroutine it started.
+func (w *Worker) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, addr := range w.cfg.Proxies {
+		wg.Go(func() { w.keepConnected(ctx, addr) })
+	}
+	wg.Go(func() { w.probeEngine(ctx) })
+	wg.Wait()
+	return nil
+}
+
+// probeEngine checks the engine's health and tells the proxies when the
+// worker's availability changes.
+func (w *Worker) probeEngine(ctx context.Context) {
+	t := time.NewTicker(w.healthEvery)
+	defer t.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, w.healthEvery)
+		err := w.eng.Health(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		w.mu.Lock()
+		changed := w.healthy != (err == nil)
+		w.healthy = err == nil
+		w.mu.Unlock()
+		if changed {
+			if err != nil {
+				w.log.Warn("engine unhealthy: disabling", "err", err)
+			} else {
+				w.log.Info("engine healthy again: enabling")
+			}
+			w.broadcastEnabled()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// disabled reports whether the worker should take no requests.
+func (w *Worker) disabled() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.forceOff || !w.healthy
+}
+
+func (w *Worker) readyConns() []*proxyConn {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]*proxyConn, 0, len(w.conns))
+	for c := range w.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (w *Worker) broadcastEnabled() {
+	off := int32(0)
+	if w.disabled() {
+		off = 1
+	}
+	msg := tl.Marshal(&tl.WorkerEnabledDisabled{Disabled: off})
+	for _, c := range w.readyConns() {
+		c.sess.Send(msg)
+	}
+}
+
+// SetEnabled switches the worker on or off, as /request/enable and
+// /request/disable do.
+func (w *Worker) SetEnabled(on bool) {
+	w.mu.Lock()
+	w.forceOff = !on
+	w.mu.Unlock()
+	w.broadcastEnabled()
+}
+
+// SetCoefficient changes the price coefficient (1000 = 1.0x) and tells the
+// proxies.
+func (w *Worker) SetCoefficient(c int32) error {
+	if c < 0 || c >= billing.MaxCoefficient {
+		return fmt.Errorf("setting coefficient: %d outside [0, %d)", c, billing.MaxCoefficient)
+	}
+	w.mu.Lock()
+	w.coefficient = c
+	w.mu.Unlock()
+	msg := tl.Marshal(&tl.WorkerNewCoefficient{NewCoefficient: c})
+	for _, conn := range w.readyConns() {
+		conn.sess.Send(msg)
+	}
+	return nil
+}
+
+// keepConnected connects to one proxy and reconnects with capped,
+// jittered exponential backoff until ctx ends.
+func (w *Worker) keepConnected(ctx context.Context, addr string) {
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		start := w.now()
+		err := w.serveProxy(ctx, addr)
+		if ctx.Err() != nil {
+			return
+		}
+		if w.now().Sub(start) > time.Minute {
+			backoff = minBackoff
+		}
+		w.log.Warn("proxy connection ended", "proxy", addr, "err", err, "retry_in", backoff)
+		delay := backoff/2 + rand.N(backoff/2+1)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// proxyConn is one ready connection to a proxy.
+type proxyConn struct {
+	w    *Worker
+	addr string
+	sess *wire.Session
+	ext  bool // the proxy is a cocoon-go node and takes our extensions
+	ctx  context.Context
+
+	// mu guards the fields below.
+	mu      sync.Mutex
+	reqs    map[[32]byte]context.CancelFunc
+	balance billing.Balance // the proxy's signed account of this worker, highest seen
+
+	// wg counts request goroutines; serveProxy waits for them.
+	wg sync.WaitGroup
+}
+
+// serveProxy runs one connection to a proxy: dial, proof of work, RA-TLS,
+// the tcp.connect exchange, the worker handshake, then requests until the
+// connection or ctx ends.
+func (w *Worker) serveProxy(ctx context.Context, addr string) error {
+	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	defer cancel()
+	raw, err := w.dial(hctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("dialling proxy %s: %w", addr, err)
+	}
+	conn, err := wire.ClientHandshake(hctx, raw, w.tls, w.cfg.MaxPoWDifficulty)
+	if err != nil {
+		return fmt.Errorf("connecting to proxy %s: %w", addr, err)
+	}
+	cctx, stop := context.WithCancel(ctx)
+	defer stop()
+	pc := &proxyConn{w: w, addr: addr, ctx: cctx, reqs: map[[32]byte]context.CancelFunc{}}
+	pc.sess = wire.NewSession(conn, wire.Config{Outbound: true, Handler: pc, Logger: w.log})
+	defer func() {
+		stop()
+		pc.sess.Close()
+		pc.wg.Wait()
+	}()
+	if err := pc.sess.Start(hctx); err != nil {
+		return fmt.Errorf("opening session with proxy %s: %w", addr, err)
+	}
+	if err := pc.handshake(hctx); err != nil {
+		return fmt.Errorf("worker handshake with proxy %s: %w", addr, err)
+	}
+	w.mu.Lock()
+	w.conns[pc] = struct{}{}
+	n := len(w.conns)
+	w.mu.Unlock()
+	w.metrics.SetConnections(n)
+	w.log.Info("connected to proxy", "proxy", addr, "cocoon_go_peer", pc.ext)
+	defer func() {
+		w.mu.Lock()
+		delete(w.conns, pc)
+		n := len(w.conns)
+		w.mu.Unlock()
+		w.metrics.SetConnections(n)
+	}()
+	poll := time.NewTicker(paymentPollEvery)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-pc.sess.Done():
+			return pc.sess.Err()
+		case <-poll.C:
+			pc.pollPayment(ctx)
+		}
+	}
+}
+
+// query sends a handshake query and decodes the answer into ans.
+func (pc *proxyConn) query(ctx context.Context, q, ans tl.Object) error {
+	b, err := pc.sess.Query(ctx, tl.Marshal(q))
+	if err != nil {
+		return err
+	}
+	return tl.UnmarshalAs(b, ans)
+}
+
+// handshake runs worker.connectToProxy, the balance comparison (with the
+// extended step the reference never finishes) and proxyHandshakeComplete.
+func (pc *proxyConn) handshake(ctx context.Context) error {
+	w := pc.w
+	w.mu.Lock()
+	coef := w.coefficient
+	w.mu.Unlock()
+	perProxy := w.cfg.MaxActiveRequests
+	var connected tl.WorkerConnectedToProxy
+	err := pc.query(ctx, &tl.WorkerConnectToProxy{Params: tl.WorkerParams{
+		Flags: 1 | 2 | extFlag, WorkerOwnerAddress: w.cfg.OwnerAddress, Model: w.cfg.ModelName,
+		Coefficient: coef, IsTest: w.cfg.IsTest, ProxyCnt: int32(w.cfg.ProxyConnections),
+		MaxActiveRequests: int32(perProxy), MinProtoVersion: minProto, MaxProtoVersion: maxProto,
+	}}, &connected)
+	if err != nil {
+		return fmt.Errorf("worker.connectToProxy: %w", err)
+	}
+	p := connected.Params
+	if p.Flags&1 != 0 && p.IsTest != w.cfg.IsTest {
+		return fmt.Errorf("proxy is_test=%v, ours %v", p.IsTest, w.cfg.IsTest)
+	}
+	if p.Flags&2 != 0 && (p.ProtoVersion < minProto || p.ProtoVersion > maxProto) {
+		return fmt.Errorf("proxy chose protocol %d outside [%d, %d]", p.ProtoVersion, minProto, maxProto)
+	}
+	pc.ext = p.Flags&extFlag != 0
+
+	pc.mu.Lock()
+	mine := pc.balance
+	pc.mu.Unlock()
+	var res tl.WorkerCompareBalanceWithProxyResult
+	err = pc.query(ctx, &tl.WorkerCompareBalanceWithProxy{
+		TokensCommittedToBlockchain: mine.CommittedToChain, TokensCommittedToDB: mine.CommittedToDB, MaxTokens: mine.Tokens,
+	}, &res)
+	if err != nil {
+		return fmt.Errorf("worker.compareBalanceWithProxy: %w", err)
+	}
+	theirs := billing.Balance{CommittedToChain: mine.CommittedToChain, CommittedToDB: res.TokensCommittedToDB, Tokens: res.MaxTokens}
+	cmp, err := billing.CompareBalance(mine, theirs)
+	if err != nil {
+		return err
+	}
+	if res.ErrorCode == 1 || cmp == billing.BalanceUncommittedAhead {
+		var ext tl.WorkerExtendedCompareBalanceWithProxyResult
+		err := pc.query(ctx, &tl.WorkerExtendedCompareBalanceWithProxy{TokensCommittedToDB: mine.CommittedToDB}, &ext)
+		if err != nil {
+			return fmt.Errorf("worker.extendedCompareBalanceWithProxy: %w", err)
+		}
+		if ext.ErrorCode != 0 {
+			return fmt.Errorf("proxy refused the extended balance comparison with code %d", ext.ErrorCode)
+		}
+	}
+	var done tl.WorkerProxyHandshakeCompleted
+	if err := pc.query(ctx, &tl.WorkerProxyHandshakeComplete{IsDisabled: w.disabled()}, &done); err != nil {
+		return fmt.Errorf("worker.proxyHandshakeComplete: %w", err)
+	}
+	return nil
+}
+
+// pollPayment asks the proxy for its signed account of this worker.
+func (pc *proxyConn) pollPayment(ctx context.Context) {
+	qctx, cancel := context.WithTimeout(ctx, paymentTimeout)
+	defer cancel()
+	var st tl.WorkerPaymentStatus
+	if err := pc.query(qctx, &tl.WorkerUpdatePaymentStatus{}, &st); err != nil {
+		pc.w.log.Debug("payment status poll failed", "proxy", pc.addr, "err", err)
+		return
+	}
+	pc.updateBalance(st.DBTokens, st.MaxTokens)
+}
+
+// updateBalance records the proxy's figures; figures going backwards mean
+// the proxy lost state, and the connection is dropped, as the reference
+// does.
+func (pc *proxyConn) updateBalance(db, max int64) {
+	pc.mu.Lock()
+	back := db < pc.balance.CommittedToDB || max < pc.balance.Tokens
+	if !back {
+		pc.balance.CommittedToDB, pc.balance.Tokens = db, max
+	}
+	pc.mu.Unlock()
+	if back {
+		pc.sess.Abort(fmt.Errorf("proxy's account of this worker went backwards: %w", billing.ErrRollback))
+	}
+}
+
+// ServeQuery answers queries from the proxy; the protocol has none.
+func (pc *proxyConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, error) {
+	return nil, &wire.QueryError{Code: codeProtoViolation, Message: "worker serves no queries"}
+}
+
+// ServePacket handles the proxy's one-way messages: requests, payment
+// updates and cancellations.
+func (pc *proxyConn) ServePacket(payload []byte) {
+	if len(payload) >= 4 && binary.LittleEndian.Uint32(payload) == cancelQueryID {
+		var c cancelQuery
+		if tl.UnmarshalAs(payload, &c) == nil {
+			pc.cancel(c.RequestID)
+		}
+		return
+	}
+	obj, err := tl.Unmarshal(payload)
+	if err != nil {
+		pc.w.log.Debug("dropping undecodable packet from proxy", "proxy", pc.addr, "err", err)
+		return
+	}
+	switch m := obj.(type) {
+	case *tl.ProxyRunQueryEx:
+		pc.start(m.RequestID, m.Query, m.Coefficient, m.Timeout)
+	case *tl.ProxyWorkerRequestPayment:
+		pc.updateBalance(m.DBTokens, m.MaxTokens)
+	default:
+		pc.w.log.Debug("ignoring packet from proxy", "proxy", pc.addr, "type", tl.Name(obj.TLID()))
+	}
+}
+
+func (pc *proxyConn) cancel(id [32]byte) {
+	pc.mu.Lock()
+	cancel := pc.reqs[id]
+	pc.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// start begins serving one request in its own goroutine.
+func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, timeout float64) {
+	w := pc.w
+	sink := &sessionSink{pc: pc, id: id}
+	now := w.now()
+	reject := func(code int32, msg string) {
+		sink.fail(code, msg, billing.Adjusted{}, now, now)
+		w.stats.finished(now, false, 0)
+	}
+	var req tl.HTTPRequest
+	if err := tl.UnmarshalAs(rawQuery, &req); err != nil {
+		reject(codeProtoViolation, "worker: undecodable http.request: "+err.Error())
+		return
+	}
+	if w.disabled() {
+		reject(codeNotReady, "worker is disabled")
+		return
+	}
+	if w.active.Add(1) > int64(w.cfg.MaxActiveRequests) {
+		w.active.Add(-1)
+		reject(codeNotReady, "too many active queries")
+		return
+	}
+	q := &query{method: req.Method, url: req.URL, body: req.Payload, coefficient: coefficient}
+	for _, h := range req.Headers {
+		q.header = append(q.header, header{h.Name, h.Value})
+	}
+	if timeout > 0 && timeout < 1e7 {
+		q.timeout = time.Duration(timeout * float64(time.Second))
+	}
+	ctx, cancel := context.WithCancel(pc.ctx)
+	pc.mu.Lock()
+	pc.reqs[id] = cancel
+	pc.mu.Unlock()
+	w.metrics.RequestStarted()
+	pc.wg.Go(func() {
+		defer func() {
+			cancel()
+			pc.mu.Lock()
+			delete(pc.reqs, id)
+			pc.mu.Unlock()
+			w.active.Add(-1)
+		}()
+		start := w.now()
+		err := serveQuery(ctx, w.eng, w.baseModel, w.prices, q, sink, w.now)
+		outcome := obs.OutcomeSuccess
+		if err != nil || sink.failed {
+			outcome = obs.OutcomeFailed
+		}
+		if err != nil {
+			w.log.Debug("request ended early", "proxy", pc.addr, "err", err)
+		}
+		d := w.now().Sub(start)
+		w.metrics.RequestFinished(outcome, d)
+		w.stats.finished(w.now(), outcome == obs.OutcomeSuccess, d)
+	})
+}
+
+// sessionSink sends one request's answer to the proxy as proxy.*Ex
+// messages.
+type sessionSink struct {
+	pc     *proxyConn
+	id     [32]byte
+	failed bool
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
+
+func (s *sessionSink) head(status int, reason string, h []header) error {
+	resp := &tl.HTTPResponse{HTTPVersion: "HTTP/1.1", StatusCode: int32(status), Reason: reason}
+	for _, kv := range h {
+		resp.Headers = append(resp.Headers, tl.HTTPHeader{Name: kv.name, Value: kv.value})
+	}
+	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerEx{RequestID: s.id, Answer: tl.Marshal(resp)}))
+}
+
+func (s *sessionSink) part(data []byte) error {
+	s.pc.w.metrics.AddBytes(len(data))
+	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Answer: data}))
+}
+
+func finalInfo(tokens billing.Adjusted, start, end time.Time) *tl.ProxyQueryFinalInfo {
+	return &tl.ProxyQueryFinalInfo{
+		Flags: 2,
+		TokensUsed: tl.TokensUsed{
+			PromptTokensUsed: tokens.Prompt, CachedTokensUsed: tokens.Cached,
+			CompletionTokensUsed: tokens.Completion, ReasoningTokensUsed: tokens.Reasoning, TotalTokensUsed: tokens.Total,
+		},
+		WorkerStartTime: unixSeconds(start), WorkerEndTime: unixSeconds(end),
+	}
+}
+
+func (s *sessionSink) finish(tokens billing.Adjusted, start, end time.Time) error {
+	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Flags: 1, FinalInfo: finalInfo(tokens, start, end)}))
+}
+
+func (s *sessionSink) fail(code int32, message string, tokens billing.Adjusted, start, end time.Time) error {
+	s.failed = true
+	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerErrorEx{RequestID: s.id, ErrorCode: code, Error: message, Flags: 1, FinalInfo: finalInfo(tokens, start, end)}))
+}
+
+// Handler serves the stats pages and the control endpoints
+// /request/enable, /request/disable and /request/change_coefficient.
+func (w *Worker) Handler() http.Handler {
+	mux := http.NewServeMux()
+	obs.Mount(mux, "COCOON worker", func() any { return w.Snapshot() }, w.metrics, w.cfg.HTTPAccessHash)
+	control := func(f func(r *http.Request) error) http.Handler {
+		return obs.RequireAccessHash(w.cfg.HTTPAccessHash, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if err := f(r); err != nil {
+				http.Error(rw, err.Error(), http.StatusBadRequest)
+				return
+			}
+			fmt.Fprintln(rw, "OK")
+		}))
+	}
+	mux.Handle("/request/enable", control(func(*http.Request) error { w.SetEnabled(true); return nil }))
+	mux.Handle("/request/disable", control(func(*http.Request) error { w.SetEnabled(false); return nil }))
+	mux.Handle("/request/change_coefficient", control(func(r *http.Request) error {
+		f, err := strconv.ParseFloat(r.URL.Query().Get("coefficient"), 64)
+		if err != nil || f < 0 || f*1000 >= billing.MaxCoefficient {
+			return errors.New("coefficient: want a non-negative number such as 1.5")
+		}
+		return w.SetCoefficient(int32(f * 1000))
+	}))
+	mux.Handle("/", http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		http.Error(rw, "unknown path", http.StatusBadRequest)
+	}))
+	return mux
+}
