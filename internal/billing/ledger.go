@@ -267,23 +267,23 @@ func (l *Ledger) UpdateClient(address, owner string, chain ClientChain) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	a := l.open(KindClient, address, owner)
-	a.Chain = chain
-	a.dirty = true
+	if a.Chain != chain {
+		a.Chain = chain
+		a.dirty = true
+	}
 	return nil
 }
 
 // AddWorker opens a worker's account if it is new and records its owner.
+// Like UpdateClient, it marks the account for the next flush only when
+// something changed.
 func (l *Ledger) AddWorker(address, owner string) error {
 	if address == "" {
 		return errors.New("adding worker: empty address")
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	a := l.open(KindWorker, address, owner)
-	if a.Owner != owner {
-		a.Owner = owner
-		a.dirty = true
-	}
+	l.open(KindWorker, address, owner)
 	return nil
 }
 
@@ -294,7 +294,10 @@ func (l *Ledger) open(k Kind, address, owner string) *account {
 		a = &account{Account: Account{Kind: k, Address: address, Owner: owner}, dirty: true}
 		m[address] = a
 	}
-	a.Owner = owner
+	if a.Owner != owner {
+		a.Owner = owner
+		a.dirty = true
+	}
 	return a
 }
 
@@ -532,6 +535,9 @@ func (l *Ledger) Flushed(f Flush) error {
 
 // CommittedToChain records that the flush at seqno is confirmed on chain:
 // every account's usage as of that flush becomes committed to the chain.
+// Until then each account remembers its figure at every flush that
+// changed it, so the memory held grows with the flushes between chain
+// confirmations (about 30 at the reference's pace).
 func (l *Ledger) CommittedToChain(seqno uint32) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -296,3 +296,39 @@ func BenchmarkLedgerHoldSettle(b *testing.B) {
 		}
 	}
 }
+
+func TestLedgerDirtyOnlyOnChange(t *testing.T) {
+	l := newTestLedger(t)
+	f, _ := l.PrepareFlush()
+	if err := l.Flushed(f); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name  string
+		do    func() error
+		dirty bool
+	}{
+		{"same client state", func() error { return l.UpdateClient("client-a", "owner-a", ClientChain{Balance: 2000, Stake: 200}) }, false},
+		{"same worker", func() error { return l.AddWorker("worker-a", "wowner-a") }, false},
+		{"new worker owner", func() error { return l.AddWorker("worker-a", "wowner-b") }, true},
+		{"new client balance", func() error { return l.UpdateClient("client-a", "owner-a", ClientChain{Balance: 3000, Stake: 200}) }, true},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatal(err)
+		}
+		f, ok := l.PrepareFlush()
+		if ok != s.dirty {
+			t.Fatalf("%s: PrepareFlush ok = %v, want %v", s.name, ok, s.dirty)
+		}
+		if ok {
+			if err := l.Flushed(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	w, _ := l.Worker("worker-a")
+	if w.Owner != "wowner-b" {
+		t.Errorf("worker owner %q, want wowner-b", w.Owner)
+	}
+}
