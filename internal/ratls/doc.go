@@ -1,0 +1,12 @@
+// Package ratls owns COCOON's RA-TLS: self-signed Ed25519 certificates that
+// carry an attestation quote bound to the certificate's key, in the
+// reference's exact format; the tls.Config of both sides (TLS 1.3,
+// AES-GCM, no session tickets, client certificate required); verification
+// of the peer inside VerifyConnection (certificate shape, self-signature,
+// validity by an injected clock, report-data binding, then an
+// attest.Validator and an attest.Policy, with a bounded TTL cache of
+// verified quotes); and the verified Peer that handlers use.
+//
+// It verifies by default: a Verifier needs a Validator, and the only way to
+// skip attestation is to pass attest.NoVerification by name.
+package ratls

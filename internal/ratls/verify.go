@@ -1,0 +1,188 @@
+package ratls
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/attest"
+)
+
+// Peer is a verified remote party.
+type Peer struct {
+	// PublicKey is the Ed25519 key of the peer's certificate, which the
+	// TLS handshake proved the peer holds.
+	PublicKey ed25519.PublicKey
+	// Measurements are what the peer's quote proved (KindNone when the
+	// verifier does not attest).
+	Measurements attest.Measurements
+	// ImageHash is Measurements.ImageHash().
+	ImageHash [32]byte
+}
+
+// Errors of peer verification, each distinct so that callers and logs can
+// tell the cause.
+var (
+	ErrCertificateCount         = errors.New("peer must present exactly one certificate")
+	ErrNotEd25519               = errors.New("peer certificate key is not Ed25519")
+	ErrBadSelfSignature         = errors.New("peer certificate is not validly self-signed")
+	ErrNotYetValid              = errors.New("peer certificate is not yet valid")
+	ErrExpired                  = errors.New("peer certificate has expired")
+	ErrUnknownCriticalExtension = errors.New("peer certificate has an unknown critical extension")
+	ErrClaimsMismatch           = errors.New("peer certificate claims another key")
+	ErrCipherSuite              = errors.New("negotiated cipher suite is not AES-GCM")
+	ErrTLSVersion               = errors.New("negotiated TLS version is not 1.3")
+)
+
+// Verifier checks RA-TLS peers against a Validator and a Policy.
+type Verifier struct {
+	validator attest.Validator
+	policy    attest.Policy
+	clock     func() time.Time
+	skew      time.Duration
+	timeout   time.Duration
+	cache     *cache
+}
+
+// Option configures a Verifier.
+type Option func(*Verifier)
+
+// WithClock sets the clock that judges certificate validity and cache
+// expiry (default time.Now).
+func WithClock(clock func() time.Time) Option { return func(v *Verifier) { v.clock = clock } }
+
+// WithClockSkew tolerates peers whose clocks differ from ours by up to d
+// when judging certificate validity (default one minute).
+func WithClockSkew(d time.Duration) Option { return func(v *Verifier) { v.skew = d } }
+
+// WithCache sets how long a validated quote is remembered and how many are
+// remembered (default 10 minutes and 10000 entries); size 0 disables the
+// cache.
+func WithCache(ttl time.Duration, size int) Option {
+	return func(v *Verifier) { v.cache = newCache(ttl, size) }
+}
+
+// WithValidateTimeout bounds one quote validation, including any
+// collateral fetch (default 30 seconds).
+func WithValidateTimeout(d time.Duration) Option { return func(v *Verifier) { v.timeout = d } }
+
+// NewVerifier returns a Verifier that accepts peers whose quotes validator
+// verifies and whose measurements policy accepts. A nil validator is an
+// error: pass attest.NoVerification to attest nothing.
+func NewVerifier(validator attest.Validator, policy attest.Policy, opts ...Option) (*Verifier, error) {
+	if validator == nil {
+		return nil, errors.New("creating RA-TLS verifier: nil validator (use attest.NoVerification to skip attestation)")
+	}
+	if err := policy.Validate(); err != nil {
+		return nil, fmt.Errorf("creating RA-TLS verifier: %w", err)
+	}
+	v := &Verifier{
+		validator: validator,
+		policy:    policy,
+		clock:     time.Now,
+		skew:      time.Minute,
+		timeout:   30 * time.Second,
+		cache:     newCache(10*time.Minute, 10000),
+	}
+	for _, o := range opts {
+		o(v)
+	}
+	return v, nil
+}
+
+// VerifyConnection checks a completed handshake; it is the VerifyConnection
+// of both tls.Configs.
+func (v *Verifier) VerifyConnection(cs tls.ConnectionState) error {
+	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
+	defer cancel()
+	_, err := v.verifyState(ctx, cs)
+	return err
+}
+
+// PeerFromState returns the verified peer of a completed handshake whose
+// configuration used v. It verifies again, which hits the quote cache.
+func (v *Verifier) PeerFromState(ctx context.Context, cs tls.ConnectionState) (*Peer, error) {
+	if !cs.HandshakeComplete {
+		return nil, errors.New("getting RA-TLS peer: handshake not complete")
+	}
+	return v.verifyState(ctx, cs)
+}
+
+func (v *Verifier) verifyState(ctx context.Context, cs tls.ConnectionState) (*Peer, error) {
+	if cs.Version != tls.VersionTLS13 {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w", ErrTLSVersion)
+	}
+	if cs.CipherSuite != tls.TLS_AES_128_GCM_SHA256 && cs.CipherSuite != tls.TLS_AES_256_GCM_SHA384 {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w: %s", ErrCipherSuite, tls.CipherSuiteName(cs.CipherSuite))
+	}
+	return v.VerifyCertificates(ctx, cs.PeerCertificates)
+}
+
+// VerifyCertificates checks a peer's certificate list: exactly one
+// self-signed Ed25519 certificate, valid now, with no unknown critical
+// extension, whose quote binds its key and passes the validator and the
+// policy.
+func (v *Verifier) VerifyCertificates(ctx context.Context, certs []*x509.Certificate) (*Peer, error) {
+	if len(certs) != 1 {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w: got %d", ErrCertificateCount, len(certs))
+	}
+	cert := certs[0]
+	pub, ok := cert.PublicKey.(ed25519.PublicKey)
+	if !ok || cert.SignatureAlgorithm != x509.PureEd25519 {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w", ErrNotEd25519)
+	}
+	if err := cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature); err != nil {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w: %w", ErrBadSelfSignature, err)
+	}
+	now := v.clock()
+	if now.Add(v.skew).Before(cert.NotBefore) {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w: valid from %s, now %s", ErrNotYetValid, cert.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if now.Add(-v.skew).After(cert.NotAfter) {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w: valid until %s, now %s", ErrExpired, cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	for _, oid := range cert.UnhandledCriticalExtensions {
+		if !oid.Equal(OIDQuote) && !oid.Equal(OIDClaims) {
+			return nil, fmt.Errorf("verifying RA-TLS peer: %w: %s", ErrUnknownCriticalExtension, oid)
+		}
+	}
+	ev, err := ParseEvidence(cert)
+	if err != nil {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w", err)
+	}
+	if ev.Claims != nil && !pub.Equal(ed25519.PublicKey(ev.Claims)) {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w", ErrClaimsMismatch)
+	}
+	reportData := attest.ReportData(pub)
+	m, err := v.validate(ctx, ev.Quote, reportData, now)
+	if err != nil {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w", err)
+	}
+	if m.Kind != attest.KindNone && m.ReportData != reportData {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w", attest.ErrReportDataMismatch)
+	}
+	if err := v.policy.Check(m); err != nil {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w", err)
+	}
+	return &Peer{PublicKey: pub, Measurements: m, ImageHash: m.ImageHash()}, nil
+}
+
+func (v *Verifier) validate(ctx context.Context, quote []byte, reportData [attest.ReportDataSize]byte, now time.Time) (attest.Measurements, error) {
+	if len(quote) == 0 {
+		return v.validator.Validate(ctx, nil, reportData)
+	}
+	key := quoteKey(quote)
+	if m, ok := v.cache.get(key, now); ok {
+		return m, nil
+	}
+	m, err := v.validator.Validate(ctx, quote, reportData)
+	if err != nil {
+		return attest.Measurements{}, err
+	}
+	v.cache.put(key, m, now)
+	return m, nil
+}
