@@ -388,7 +388,11 @@ func (l *Ledger) Hold(client string, r Reservation) (*Hold, error) {
 	if avail := l.available(a); r.limit > avail {
 		return nil, fmt.Errorf("reserving %d tokens for client %s with %d available: %w", r.limit, client, avail, ErrInsufficientBalance)
 	}
-	a.Reserved += r.limit
+	reserved, err := addInt64(a.Reserved, r.limit)
+	if err != nil {
+		return nil, fmt.Errorf("reserving tokens for client %s: %w", client, err)
+	}
+	a.Reserved = reserved
 	return &Hold{Reservation: r, client: client}, nil
 }
 

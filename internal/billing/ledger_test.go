@@ -2,6 +2,7 @@ package billing
 
 import (
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -330,5 +331,25 @@ func TestLedgerDirtyOnlyOnChange(t *testing.T) {
 	w, _ := l.Worker("worker-a")
 	if w.Owner != "wowner-b" {
 		t.Errorf("worker owner %q, want wowner-b", w.Owner)
+	}
+}
+
+func TestLedgerFreeReservationsDoNotOverflow(t *testing.T) {
+	l, err := NewLedger(DefaultPrices(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.UpdateClient("c", "o", ClientChain{}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Reserve(math.MaxInt64/2, math.MaxInt64/2, CoefficientOne, DefaultPrices(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Hold("c", r); err != nil {
+		t.Fatalf("first huge hold on a free ledger: %v", err)
+	}
+	if _, err := l.Hold("c", r); !errors.Is(err, ErrOverflow) {
+		t.Errorf("second huge hold = %v, want ErrOverflow", err)
 	}
 }
