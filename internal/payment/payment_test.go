@@ -131,7 +131,6 @@ func TestPaymentGolden(t *testing.T) {
 		t.Errorf("independent wrapper hash %s, want %s", got, goldenWrapperHash)
 	}
 
-
 	// Ed25519 is deterministic, so the signature of this payload by this
 	// key is pinned, as is the payload hash it covers.
 	if got, want := hex.EncodeToString(wantPayloadHash), goldenPayloadHash; got != want {
