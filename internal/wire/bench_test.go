@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"sync/atomic"
 	"testing"
+
+	"github.com/cocoon-go/cocoon/internal/tl"
 )
 
 // BenchmarkFrameThroughput writes 4 KiB frames over loopback TCP through
@@ -114,4 +116,35 @@ func BenchmarkSolvePoW20(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func answerPart() *tl.ClientQueryAnswerPartEx {
+	return &tl.ClientQueryAnswerPartEx{RequestID: [32]byte{1}, Answer: make([]byte, 4096)}
+}
+
+// BenchmarkSessionSendMarshal4K forwards answer parts the plain way:
+// Send(tl.Marshal(part)).
+func BenchmarkSessionSendMarshal4K(b *testing.B) {
+	benchmarkSendParts(b, func(s *Session, part tl.Object) error { return s.Send(tl.Marshal(part)) })
+}
+
+// BenchmarkSessionSendObject4K forwards answer parts with SendObject,
+// which encodes each part once, straight into the session's buffer.
+func BenchmarkSessionSendObject4K(b *testing.B) {
+	benchmarkSendParts(b, func(s *Session, part tl.Object) error { return s.SendObject(part) })
+}
+
+func benchmarkSendParts(b *testing.B, send func(*Session, tl.Object) error) {
+	h := &countingHandler{want: int64(b.N), done: make(chan struct{})}
+	a, c := tcpPair(b)
+	out, _ := startPair(b, a, c, Config{}, Config{Handler: h})
+	part := answerPart()
+	b.SetBytes(int64(len(part.Answer)))
+	b.ReportAllocs()
+	for range b.N {
+		if err := send(out, part); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-h.done
 }

@@ -313,6 +313,15 @@ func (s *Session) Query(ctx context.Context, payload []byte) ([]byte, error) {
 	if err := checkFrameSize(4 + 8 + tl.BytesSize(len(payload))); err != nil {
 		return nil, err
 	}
+	return s.query(ctx, func(id int64) error { return s.send(&tl.TCPQuery{ID: id, Data: payload}) })
+}
+
+// query registers a fresh query id, sends the query with send and waits
+// for its answer.
+func (s *Session) query(ctx context.Context, send func(id int64) error) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sending query: %w", err)
+	}
 	ch := make(chan queryResult, 1)
 	s.mu.Lock()
 	if err := s.usableLocked(); err != nil {
@@ -331,7 +340,7 @@ func (s *Session) Query(ctx context.Context, payload []byte) ([]byte, error) {
 		s.mu.Unlock()
 	}()
 
-	if err := s.send(&tl.TCPQuery{ID: id, Data: payload}); err != nil {
+	if err := send(id); err != nil {
 		return nil, fmt.Errorf("sending query: %w", err)
 	}
 	select {
@@ -377,12 +386,17 @@ func (s *Session) usableLocked() error {
 	return nil
 }
 
-// send writes o as one frame. Concurrent senders queue on wmu; the last
-// one flushes the buffer.
+// send writes o as one frame.
 func (s *Session) send(o tl.Object) error {
+	return s.sendFrame(func(dst []byte) ([]byte, error) { return tl.AppendBoxed(dst, o), nil })
+}
+
+// sendFrame writes the frame that enc builds in a reused buffer.
+// Concurrent senders queue on wmu; the last one flushes the buffer.
+func (s *Session) sendFrame(enc func(dst []byte) ([]byte, error)) error {
 	s.pendingWrites.Add(1)
 	s.wmu.Lock()
-	err := s.writeLocked(o)
+	err := s.writeLocked(enc)
 	if s.pendingWrites.Add(-1) == 0 && err == nil {
 		if ferr := s.bw.Flush(); ferr != nil {
 			err = fmt.Errorf("flushing: %w", ferr)
@@ -393,27 +407,101 @@ func (s *Session) send(o tl.Object) error {
 	return err
 }
 
-func (s *Session) writeLocked(o tl.Object) error {
+func (s *Session) writeLocked(enc func(dst []byte) ([]byte, error)) error {
 	select {
 	case <-s.done:
 		return s.closedErr()
 	default:
 	}
-	s.wbuf = tl.AppendBoxed(s.wbuf[:0], o)
-	defer func() {
-		if cap(s.wbuf) > 1<<20 {
-			s.wbuf = nil // do not keep a huge message's buffer
-		}
-	}()
-	if err := checkFrameSize(len(s.wbuf)); err != nil {
+	frame, err := enc(s.wbuf[:0])
+	if cap(frame) <= 1<<20 {
+		s.wbuf = frame[:0] // reuse, but do not keep a huge message's buffer
+	}
+	if err != nil {
+		return err
+	}
+	if err := checkFrameSize(len(frame)); err != nil {
 		return err
 	}
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-	if err := s.fw.WriteFrame(s.wbuf); err != nil {
+	if err := s.fw.WriteFrame(frame); err != nil {
 		s.end(err)
 		return err
 	}
 	return nil
+}
+
+var (
+	idTCPPacket = (*tl.TCPPacket)(nil).TLID()
+	idTCPQuery  = (*tl.TCPQuery)(nil).TLID()
+)
+
+// appendWrapped builds in dst a tcp.packet (or, withQueryID, a tcp.query
+// with queryID) whose data is o boxed, encoding o only once: it leaves
+// room for the longest header, encodes o, then writes the header just
+// before it and returns the frame payload, which may start a few bytes
+// into the result.
+func appendWrapped(dst []byte, o tl.Object, withQueryID bool, queryID int64) ([]byte, error) {
+	prefix := 8 // constructor id and the longest bytes header
+	if withQueryID {
+		prefix += 8
+	}
+	var room [16]byte
+	dst = append(dst[:0], room[:prefix]...)
+	dst = tl.AppendBoxed(dst, o)
+	n := len(dst) - prefix
+	if n+prefix > MaxFrameSize {
+		return dst, fmt.Errorf("sending %s of %d bytes: %w", tl.Name(o.TLID()), n, ErrFrameTooLarge)
+	}
+	start, hl := 0, 4
+	if n < 254 {
+		start, hl = 3, 1
+		dst[prefix-1] = byte(n)
+	} else {
+		dst[prefix-4], dst[prefix-3], dst[prefix-2], dst[prefix-1] = 0xfe, byte(n), byte(n>>8), byte(n>>16)
+	}
+	id := idTCPPacket
+	if withQueryID {
+		id = idTCPQuery
+		binary.LittleEndian.PutUint64(dst[start+4:], uint64(queryID))
+	}
+	binary.LittleEndian.PutUint32(dst[start:], id)
+	for pad := (4 - (hl+n)%4) % 4; pad > 0; pad-- {
+		dst = append(dst, 0)
+	}
+	return dst[start:], nil
+}
+
+// SendObject sends o, boxed, as a one-way tcp.packet, like
+// Send(tl.Marshal(o)) without the intermediate encoding.
+func (s *Session) SendObject(o tl.Object) error {
+	s.mu.Lock()
+	err := s.usableLocked()
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("sending %s: %w", tl.Name(o.TLID()), err)
+	}
+	err = s.sendFrame(func(dst []byte) ([]byte, error) { return appendWrapped(dst, o, false, 0) })
+	if err != nil {
+		return fmt.Errorf("sending %s: %w", tl.Name(o.TLID()), err)
+	}
+	return nil
+}
+
+// QueryObject sends q, boxed, as a tcp.query and decodes the answer as
+// any registered TL object; errors are those of Query.
+func (s *Session) QueryObject(ctx context.Context, q tl.Object) (tl.Object, error) {
+	b, err := s.query(ctx, func(id int64) error {
+		return s.sendFrame(func(dst []byte) ([]byte, error) { return appendWrapped(dst, q, true, id) })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("querying %s: %w", tl.Name(q.TLID()), err)
+	}
+	o, err := tl.Unmarshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("querying %s: decoding the answer: %w", tl.Name(q.TLID()), err)
+	}
+	return o, nil
 }
 
 func (s *Session) closedErr() error {

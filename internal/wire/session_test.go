@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -726,3 +727,67 @@ func FuzzSessionFrames(f *testing.F) {
 		<-drained
 	})
 }
+
+func TestAppendWrapped(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 240, 241, 242, 243, 244, 245, 246, 250, 251, 252, 253, 300, 5000} {
+		inner := &tl.TCPPacket{Data: bytes.Repeat([]byte{0xab}, n)}
+		boxed := tl.Marshal(inner)
+		got, err := appendWrapped([]byte("junk"), inner, false, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := tl.Marshal(&tl.TCPPacket{Data: boxed}); !bytes.Equal(got, want) {
+			t.Errorf("packet around %d inner bytes:\n got %x\nwant %x", len(boxed), got, want)
+		}
+		got, err = appendWrapped(nil, inner, true, -5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := tl.Marshal(&tl.TCPQuery{ID: -5, Data: boxed}); !bytes.Equal(got, want) {
+			t.Errorf("query around %d inner bytes:\n got %x\nwant %x", len(boxed), got, want)
+		}
+	}
+	if _, err := appendWrapped(nil, &tl.TCPPacket{Data: make([]byte, MaxFrameSize-8)}, false, 0); !errors.Is(err, ErrFrameTooLarge) {
+		t.Errorf("oversized object: got %v, want ErrFrameTooLarge", err)
+	}
+}
+
+func TestObjectMethods(t *testing.T) {
+	got := make(chan []byte, 1)
+	h := &objectHandler{got: got}
+	a, b := tcpPair(t)
+	out, _ := startPair(t, a, b, Config{}, Config{Handler: h})
+	ans, err := out.QueryObject(context.Background(), &tl.ClientGetWorkerTypes{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wt, ok := ans.(*tl.ClientWorkerTypes); !ok || len(wt.Types) != 1 || wt.Types[0].Name != "m" {
+		t.Errorf("QueryObject answer: got %+v", ans)
+	}
+	part := &tl.ClientQueryAnswerPartEx{RequestID: [32]byte{1}, Answer: bytes.Repeat([]byte("x"), 4000)}
+	if err := out.SendObject(part); err != nil {
+		t.Fatal(err)
+	}
+	o, err := tl.Unmarshal(<-got)
+	if err != nil || !reflect.DeepEqual(o, part) {
+		t.Errorf("SendObject delivered %+v, %v", o, err)
+	}
+	if _, err := out.QueryObject(context.Background(), &tl.ClientUpdatePaymentStatus{}); err == nil || !strings.Contains(err.Error(), "client.updatePaymentStatus") {
+		t.Errorf("failing QueryObject: got %v, want an error naming the query", err)
+	}
+}
+
+type objectHandler struct{ got chan []byte }
+
+func (h *objectHandler) ServeQuery(_ context.Context, p []byte) ([]byte, error) {
+	o, err := tl.Unmarshal(p)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := o.(*tl.ClientGetWorkerTypes); !ok {
+		return nil, &QueryError{Code: CodeError, Message: "unexpected " + tl.Name(o.TLID())}
+	}
+	return tl.Marshal(&tl.ClientWorkerTypes{Types: []tl.ClientWorkerType{{Name: "m"}}}), nil
+}
+
+func (h *objectHandler) ServePacket(p []byte) { h.got <- p }
