@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
+)
+
+// referenceImageHash is SHA-256 over the reference quote's MRTD,
+// MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0-3 and 64 zero bytes.
+const referenceImageHash = "04b3afd931d28680af91a15b09d672c40ad6b141f7f9089a8d67d595220f7436"
+
+func runCmd(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(args, &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+func TestAttestInspectReferenceQuote(t *testing.T) {
+	path := sharedtest.Path(t, "testdata/tdx/quote.dat")
+	out, err := runCmd(t, "attest", "inspect", path)
+	if err != nil {
+		t.Fatalf("inspect: %v\n%s", err, out)
+	}
+	for _, want := range []string{"TDX quote version 4", "MRTD:          7357a10d", "image hash:    " + referenceImageHash} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestAttestVerifyReferenceQuoteWithoutCollateral(t *testing.T) {
+	path := sharedtest.Path(t, "testdata/tdx/quote.dat")
+	out, err := runCmd(t, "attest", "inspect", "--verify", "--at", "2025-12-01T00:00:00Z", "--insecure-skip-collateral", path)
+	if err == nil {
+		t.Fatalf("got success, want policy tdx to reject an unevaluated TCB:\n%s", out)
+	}
+	for _, want := range []string{"verified (report data not bound to any key), TCB NotEvaluated", "46e403bd", "REJECTED"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = runCmd(t, "attest", "inspect", "--verify", "--offline-collateral", t.TempDir(), path)
+	if err == nil || !strings.Contains(out, "collateral unavailable") {
+		t.Errorf("without collateral: got %v, want rejection for unavailable collateral:\n%s", err, out)
+	}
+}
+
+func TestAttestGenCertFake(t *testing.T) {
+	dir := t.TempDir()
+	out, err := runCmd(t, "attest", "gen-cert", "--tdx", "fake", "--out", dir)
+	if err != nil {
+		t.Fatalf("gen-cert: %v\n%s", err, out)
+	}
+	hash, err := os.ReadFile(filepath.Join(dir, "image_hash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := sha256.Sum256(make([]byte, 448))
+	if got, want := strings.TrimSpace(string(hash)), hex.EncodeToString(zero[:]); got != want {
+		t.Errorf("got image hash %s, want the fake constant %s", got, want)
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(dir, "key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pem.Decode(keyPEM)
+	key, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, err := os.ReadFile(filepath.Join(dir, "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := pem.Decode(certPEM)
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !key.(ed25519.PrivateKey).Public().(ed25519.PublicKey).Equal(cert.PublicKey) {
+		t.Error("key.pem does not match cert.pem")
+	}
+	out, err = runCmd(t, "attest", "inspect", "--verify", "--tdx", "fake", filepath.Join(dir, "cert.pem"))
+	if err != nil || !strings.Contains(out, "verdict:       OK (policy fake_tdx)") {
+		t.Errorf("verify fake certificate: got %v:\n%s", err, out)
+	}
+	out, err = runCmd(t, "attest", "inspect", "--verify", filepath.Join(dir, "cert.pem"))
+	if err == nil || !strings.Contains(out, "REJECTED") {
+		t.Errorf("verify a fake certificate as tdx: got %v, want rejection:\n%s", err, out)
+	}
+}
+
+func TestAttestUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"no subcommand", []string{"attest"}, 2},
+		{"unknown subcommand", []string{"attest", "frob"}, 2},
+		{"bad tdx kind", []string{"attest", "gen-cert", "--tdx", "sgx", "--out", "x"}, 2},
+		{"no out", []string{"attest", "gen-cert", "--tdx", "fake"}, 2},
+		{"inspect without file", []string{"attest", "inspect"}, 2},
+		{"missing file", []string{"attest", "inspect", filepath.Join(t.TempDir(), "absent")}, 1},
+		{"not a quote", []string{"attest", "inspect", writeTemp(t, []byte("hello"))}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := runCmd(t, tc.args...)
+			if err == nil {
+				t.Fatalf("got success, want exit code %d:\n%s", tc.code, out)
+			}
+			if got := exitCode(err); got != tc.code {
+				t.Errorf("got exit code %d (%v), want %d", got, err, tc.code)
+			}
+		})
+	}
+}
+
+func TestAttestGenCertOutsideTD(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/config/tsm/report"); err == nil {
+		t.Skip("this machine has configfs-tsm")
+	}
+	out, err := runCmd(t, "attest", "gen-cert", "--tdx", "tdx", "--out", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "not running inside a TDX trust domain") {
+		t.Errorf("got %v, want a clear error outside a TD:\n%s", err, out)
+	}
+}
+
+func writeTemp(t *testing.T, b []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
