@@ -64,8 +64,10 @@ type Handler interface {
 	ServeQuery(ctx context.Context, payload []byte) ([]byte, error)
 	// ServePacket receives a one-way tcp.packet. Calls come in order from
 	// the session's read loop, so a slow ServePacket slows the peer down
-	// instead of making the session buffer. It must not call Close (Abort
-	// is fine).
+	// instead of making the session buffer; while it runs, the peer's
+	// silence does not count towards IdleTimeout. It must not call Close
+	// (Abort is fine), and sending on the same session from it can stall
+	// against a peer that does the same, until WriteTimeout.
 	ServePacket(payload []byte)
 }
 
@@ -134,8 +136,11 @@ type Session struct {
 	epoch time.Time    // lastRecv counts from here
 	sem   chan struct{}
 
-	// lastRecv is when the last frame arrived, in nanoseconds since epoch.
+	// lastRecv is when the read loop last finished with a frame, in
+	// nanoseconds since epoch; busy is true while it handles one (a slow
+	// ServePacket is our own backpressure, not the peer's silence).
 	lastRecv atomic.Int64
+	busy     atomic.Bool
 
 	// pendingWrites counts senders that want wmu; the last one to leave
 	// flushes, so bursts of small messages share a write.
@@ -523,8 +528,11 @@ func (s *Session) readLoop() {
 			s.end(err)
 			return
 		}
+		s.busy.Store(true)
+		err = s.handleFrame(frame)
 		s.touch()
-		if err := s.handleFrame(frame); err != nil {
+		s.busy.Store(false)
+		if err != nil {
 			s.end(err)
 			return
 		}
@@ -629,6 +637,10 @@ func (s *Session) keepalive() {
 		case <-s.done:
 			return
 		case <-t.C:
+		}
+		if s.busy.Load() {
+			t.Reset(min(idle, pingAfter))
+			continue
 		}
 		last := s.lastRecv.Load()
 		silence := time.Since(s.epoch) - time.Duration(last)

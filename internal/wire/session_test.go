@@ -791,3 +791,43 @@ func (h *objectHandler) ServeQuery(_ context.Context, p []byte) ([]byte, error) 
 }
 
 func (h *objectHandler) ServePacket(p []byte) { h.got <- p }
+
+// TestSlowHandlerIsNotSilence: a ServePacket that takes longer than the
+// idle timeout does not make the session give up on its peer.
+func TestSlowHandlerIsNotSilence(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := &slowHandler{d: time.Minute}
+		a, b := net.Pipe()
+		s := NewSession(a, Config{Outbound: true, Handler: h})
+		defer s.Close()
+		peer := newRawPeer(t, b)
+		defer b.Close()
+		errc := make(chan error, 1)
+		go func() { errc <- s.Start(context.Background()) }()
+		c := peer.read().(*tl.TCPConnect)
+		peer.write(&tl.TCPConnected{ID: c.ID})
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		peer.write(&tl.TCPPacket{Data: []byte("slow")})
+		// The handler holds the read loop for a minute; the first ping
+		// comes 10 s after it returns.
+		if _, ok := peer.read().(*tl.TCPPing); !ok {
+			t.Fatal("expected tcp.ping")
+		}
+		if got, want := time.Since(start), time.Minute+DefaultPingAfter; got != want {
+			t.Errorf("pinged after %v, want %v", got, want)
+		}
+		select {
+		case <-s.Done():
+			t.Fatalf("session ended: %v", s.Err())
+		default:
+		}
+	})
+}
+
+type slowHandler struct{ d time.Duration }
+
+func (h *slowHandler) ServeQuery(context.Context, []byte) ([]byte, error) { return nil, nil }
+func (h *slowHandler) ServePacket([]byte)                                 { time.Sleep(h.d) }
