@@ -5,23 +5,30 @@ import (
 )
 
 // state is the working memory of one sequence: activations and the KV
-// cache. It is allocated once per sequence so that generating a token
-// allocates nothing.
+// cache. It is allocated once per sequence, and the cache doubles when it
+// fills, so that generating a token allocates nothing in the common case.
 type state struct {
 	x, xb, xb2   []float32 // Dim
 	q            []float32 // Dim
 	k, v         []float32 // KVHeads*HeadDim
 	hb, hb2      []float32 // FFN
-	att          []float32 // capacity
+	att          []float32 // one score per cached position
 	logits       []float32 // Vocab
 	cos, sin     []float32 // RopeDim/2
 	invFreq      []float32 // RopeDim/2
 	keys, values [][]float32
-	capacity     int // positions the cache holds
+	kvDim        int
+	capacity     int // positions the cache holds now
+	limit        int // positions the cache may grow to
 }
 
-func newState(cfg Config, capacity int) *state {
+// initialPositions is the cache a sequence starts with when it may grow
+// larger, so that a long context costs memory only when it is used.
+const initialPositions = 256
+
+func newState(cfg Config, limit int) *state {
 	kvDim := cfg.KVHeads * cfg.HeadDim
+	capacity := min(limit, initialPositions)
 	s := &state{
 		x: make([]float32, cfg.Dim), xb: make([]float32, cfg.Dim), xb2: make([]float32, cfg.Dim),
 		q: make([]float32, cfg.Dim), k: make([]float32, kvDim), v: make([]float32, kvDim),
@@ -31,7 +38,9 @@ func newState(cfg Config, capacity int) *state {
 		invFreq:  make([]float32, cfg.RopeDim/2),
 		keys:     make([][]float32, cfg.Layers),
 		values:   make([][]float32, cfg.Layers),
+		kvDim:    kvDim,
 		capacity: capacity,
+		limit:    limit,
 	}
 	for i := range s.invFreq {
 		s.invFreq[i] = float32(1 / math.Pow(float64(cfg.RopeTheta), float64(2*i)/float64(cfg.RopeDim)))
@@ -43,6 +52,24 @@ func newState(cfg Config, capacity int) *state {
 	return s
 }
 
+// grow makes room in the cache for position pos.
+func (s *state) grow(pos int) {
+	if pos < s.capacity {
+		return
+	}
+	c := min(max(2*s.capacity, pos+1), max(s.limit, pos+1))
+	for l := range s.keys {
+		k := make([]float32, c*s.kvDim)
+		copy(k, s.keys[l])
+		s.keys[l] = k
+		v := make([]float32, c*s.kvDim)
+		copy(v, s.values[l])
+		s.values[l] = v
+	}
+	s.att = make([]float32, c)
+	s.capacity = c
+}
+
 // forward runs token at position pos through the model, filling the KV
 // cache, and computes the next-token logits when wantLogits is set.
 func (m *Model) forward(s *state, token, pos int, wantLogits bool) {
@@ -50,6 +77,7 @@ func (m *Model) forward(s *state, token, pos int, wantLogits bool) {
 	dim, hd := cfg.Dim, cfg.HeadDim
 	kvDim := cfg.KVHeads * hd
 	group := cfg.Heads / cfg.KVHeads
+	s.grow(pos)
 	copy(s.x, m.embed[token*dim:(token+1)*dim])
 
 	for i, f := range s.invFreq {

@@ -278,7 +278,7 @@ func (h *handler) chat(w http.ResponseWriter, r *http.Request) error {
 		return sse.WriteJSON(chunk(openai.ChatDelta{Content: text}, nil))
 	})
 	if err != nil {
-		return err
+		return failStream(sse, err)
 	}
 	if err := start(); err != nil {
 		return err
@@ -354,7 +354,7 @@ func (h *handler) completions(w http.ResponseWriter, r *http.Request) error {
 		return sse.WriteJSON(completion(text, nil))
 	})
 	if err != nil {
-		return err
+		return failStream(sse, err)
 	}
 	start()
 	if err := sse.WriteJSON(completion("", &res.FinishReason)); err != nil {
@@ -368,6 +368,21 @@ func (h *handler) completions(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return sse.WriteDone()
+}
+
+// failStream ends a stream that has begun with an error event, since the
+// status line is gone, and returns err for the log. A caller that went
+// away gets nothing more.
+func failStream(sse *openai.SSEWriter, err error) error {
+	if sse == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	msg, code := "generation failed", "internal_error"
+	if errors.Is(err, ErrClosed) {
+		msg, code = "engine is shutting down", "engine_closed"
+	}
+	_ = sse.WriteJSON(openai.NewError(msg, openai.ErrorTypeServer, "", code))
+	return err
 }
 
 func startSSE(w http.ResponseWriter) {

@@ -270,3 +270,37 @@ func TestBusyIsServiceUnavailable(t *testing.T) {
 		return
 	}
 }
+
+func TestStreamEndsWithErrorEventOnClose(t *testing.T) {
+	m := storiesModel(t)
+	e := New(m, Options{})
+	srv := httptest.NewServer(NewHandler(e, ""))
+	defer srv.Close()
+	defer e.Close()
+	resp := post(t, srv.URL+"/v1/completions", `{"model":"stories260K","prompt":"Once upon a time","max_tokens":2000,"stream":true}`)
+	r := openai.NewSSEReader(resp.Body)
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var last openai.SSEEvent
+	for {
+		ev, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.IsDone() {
+			t.Fatal("got [DONE] from a stream cut off by Close")
+		}
+		last = ev
+	}
+	var body openai.ErrorResponse
+	if err := json.Unmarshal(last.Data, &body); err != nil || body.Error.Code == nil || *body.Error.Code != "engine_closed" {
+		t.Errorf("last event %s: want an engine_closed error", last.Data)
+	}
+}

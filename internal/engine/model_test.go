@@ -132,3 +132,32 @@ func FuzzNewModel(f *testing.F) {
 		}
 	})
 }
+
+func TestCacheGrows(t *testing.T) {
+	m := synthModel(t)
+	tokens := make([]int32, m.cfg.Context-1)
+	for i := range tokens {
+		tokens[i] = int32(3 + 'a' + i%3)
+	}
+	small := newState(m.cfg, len(tokens))
+	small.capacity, small.att = 1, small.att[:1] // force growth at every doubling
+	for l := range small.keys {
+		small.keys[l], small.values[l] = small.keys[l][:small.kvDim], small.values[l][:small.kvDim]
+	}
+	big := newState(m.cfg, len(tokens))
+	for l := range big.keys {
+		big.keys[l] = make([]float32, len(tokens)*big.kvDim)
+		big.values[l] = make([]float32, len(tokens)*big.kvDim)
+	}
+	big.att, big.capacity = make([]float32, len(tokens)), len(tokens)
+	for p, tok := range tokens {
+		m.forward(small, int(tok), p, true)
+		m.forward(big, int(tok), p, true)
+	}
+	if !reflect.DeepEqual(small.logits, big.logits) {
+		t.Error("a growing cache gives other logits than a preallocated one")
+	}
+	if small.capacity < len(tokens) || small.capacity > 2*len(tokens) {
+		t.Errorf("cache holds %d positions after %d tokens", small.capacity, len(tokens))
+	}
+}
