@@ -1,7 +1,7 @@
 import { Address, beginCell, Cell } from '@ton/core';
 import { internal } from '@ton/sandbox';
 import '@ton/test-utils';
-import { ClientConfig, ClientMsg, CocoonClient, clientConfigToCell, clientStateToCell, initialClientConfig } from '../wrappers/Client';
+import { ClientConfig, ClientMsg, CocoonClient, clientStateToCell, initialClientConfig } from '../wrappers/Client';
 import { CHILD_FLOOR, COMMISSION, Err, excessesBody, Op, payoutBody, proxyParams, signCell, signedEnvelope, State, STORAGE_FLOOR } from '../wrappers/common';
 import { accountData, codes, defaultParams, expectActions, findTx, keepOf, NOW, ONE_TON, otherKey, proxyKey, pubkeyInt } from './helpers';
 import { computeSkippedNoGas, Network, newNetwork } from './network';
@@ -140,7 +140,7 @@ describe('CocoonClient', () => {
     it('request refund: normal -> closing with the excess refunded, then forced refund after the delay', async () => {
         await topUp(3n * ONE_TON);
         await expectFails(n.stranger.address, ONE_TON, ClientMsg.requestRefund(1n, n.relay.address), Err.expectedOwner);
-        let { tx, keep } = await send(n.clientOwner.address, ONE_TON, ClientMsg.requestRefund(7n, n.relay.address));
+        const { tx, keep } = await send(n.clientOwner.address, ONE_TON, ClientMsg.requestRefund(7n, n.relay.address));
         let d = await n.client.getData();
         expect(d).toMatchObject({ state: State.closing, balance: ONE_TON, unlockTs: NOW + 3600 });
         expectActions(tx, [
@@ -167,8 +167,6 @@ describe('CocoonClient', () => {
         expect((await n.chain.getContract(n.client.address)).balance).toBeLessThanOrEqual(STORAGE_FLOOR);
         expect((await n.chain.getContract(n.clientOwner.address)).balance - ownerBefore).toBeGreaterThan(0n);
         await expectFails(n.clientOwner.address, ONE_TON, ClientMsg.requestRefund(1n, n.relay.address), Err.closed);
-        void keep;
-        void tx;
     });
 
     it('request refund without an excess above the stake sends a notice', async () => {
@@ -322,6 +320,5 @@ describe('CocoonClient', () => {
         // Top-ups do not read params.
         r = await client.sendBody(n.relay.getSender(), 2n * ONE_TON, ClientMsg.topUp(1n, ONE_TON, n.relay.address));
         expect(r.transactions).toHaveTransaction({ to: client.address, success: true });
-        void clientConfigToCell;
     });
 });
