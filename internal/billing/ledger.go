@@ -144,7 +144,6 @@ type pendingCommit struct {
 
 type account struct {
 	Account
-	seqno   uint32          // the flush that wrote CommittedToDB
 	dirty   bool            // Tokens or metadata changed since the last flush
 	pending []pendingCommit // flushed, not yet confirmed on chain; seqno ascending
 }
@@ -173,8 +172,9 @@ func NewLedger(p Prices) (*Ledger, error) {
 	return &Ledger{prices: p, clients: map[string]*account{}, workers: map[string]*account{}}, nil
 }
 
-// Restore loads the state a store returned into an empty ledger. Records
-// written at or before chainSeqno count as committed to the chain.
+// Restore loads the state a store returned into an empty ledger, wholly or
+// not at all. Records written at or before chainSeqno count as committed
+// to the chain.
 func (l *Ledger) Restore(seqno, chainSeqno uint32, recs []Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -184,6 +184,8 @@ func (l *Ledger) Restore(seqno, chainSeqno uint32, recs []Record) error {
 	if chainSeqno > seqno {
 		return fmt.Errorf("restoring ledger: chain seqno %d is after the last flush %d", chainSeqno, seqno)
 	}
+	books := map[Kind]map[string]*account{KindClient: {}, KindWorker: {}}
+	var sums [2]int64 // clients, workers
 	for _, r := range recs {
 		if err := checkRecord(r, seqno); err != nil {
 			return fmt.Errorf("restoring ledger: %w", err)
@@ -192,26 +194,26 @@ func (l *Ledger) Restore(seqno, chainSeqno uint32, recs []Record) error {
 			Kind: r.Kind, Address: r.Address, Owner: r.Owner,
 			Tokens: r.Tokens, CommittedToDB: r.Tokens, CommittedToChain: r.CommittedToChain,
 			Chain: r.Chain,
-		}, seqno: r.Seqno}
+		}}
 		if r.Seqno <= chainSeqno {
 			a.CommittedToChain = r.Tokens
 		} else if r.Tokens > r.CommittedToChain {
 			a.pending = []pendingCommit{{r.Seqno, r.Tokens}}
 		}
-		m := l.book(r.Kind)
-		if _, dup := m[r.Address]; dup {
+		if _, dup := books[r.Kind][r.Address]; dup {
 			return fmt.Errorf("restoring ledger: %s %s appears twice", r.Kind, r.Address)
 		}
-		m[r.Address] = a
+		books[r.Kind][r.Address] = a
 		i := 0
 		if r.Kind == KindWorker {
 			i = 1
 		}
 		var err error
-		if l.restored[i], err = addInt64(l.restored[i], r.Tokens); err != nil {
+		if sums[i], err = addInt64(sums[i], r.Tokens); err != nil {
 			return fmt.Errorf("restoring ledger: %w", err)
 		}
 	}
+	l.clients, l.workers, l.restored = books[KindClient], books[KindWorker], sums
 	l.seqno, l.chainSeqno = seqno, chainSeqno
 	return nil
 }
@@ -527,7 +529,7 @@ func (l *Ledger) Flushed(f Flush) error {
 	}
 	for _, r := range f.Records {
 		a := l.book(r.Kind)[r.Address]
-		a.CommittedToDB, a.seqno = r.Tokens, f.Seqno
+		a.CommittedToDB = r.Tokens
 		a.dirty = a.Tokens != r.Tokens || a.Owner != r.Owner || a.Chain != r.Chain
 		if r.Tokens > a.CommittedToChain {
 			a.pending = append(a.pending, pendingCommit{f.Seqno, r.Tokens})

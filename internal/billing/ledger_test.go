@@ -235,12 +235,19 @@ func TestLedgerRestore(t *testing.T) {
 		{"tokens below chain", 1, 0, []Record{{Kind: KindClient, Address: "x", Tokens: 1, CommittedToChain: 2}}},
 		{"written in the future", 1, 0, []Record{{Kind: KindClient, Address: "x", Seqno: 2}}},
 		{"duplicate", 1, 0, []Record{{Kind: KindWorker, Address: "x"}, {Kind: KindWorker, Address: "x"}}},
+		{"bad record after good ones", 1, 0, []Record{{Kind: KindWorker, Address: "y"}, {Kind: KindClient, Address: "x", Seqno: 2}}},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
 			l, _ := NewLedger(DefaultPrices(2, 1))
 			if err := l.Restore(tt.seqno, tt.chain, tt.recs); err == nil {
-				t.Error("Restore succeeded, want an error")
+				t.Fatal("Restore succeeded, want an error")
+			}
+			if n := len(l.Clients()) + len(l.Workers()); n != 0 {
+				t.Fatalf("a failed Restore left %d accounts", n)
+			}
+			if err := l.Restore(7, 5, recs); err != nil {
+				t.Errorf("Restore after a failed one: %v", err)
 			}
 		})
 	}
