@@ -401,7 +401,8 @@ func (l *Ledger) Hold(client string, r Reservation) (*Hold, error) {
 // Settle ends a held request: it releases the reservation and bills the
 // adjusted tokens the request actually produced, capped at the
 // reservation, debiting the client and crediting the worker by the same
-// count whatever the outcome.
+// count whatever the outcome. On error nothing changes and the hold stays
+// open, to be settled again or released.
 func (l *Ledger) Settle(h *Hold, worker string, tokens int64, o Outcome) (Settlement, error) {
 	if tokens < 0 {
 		return Settlement{}, fmt.Errorf("settling request: %w: negative tokens %d", ErrInvalidUsage, tokens)
