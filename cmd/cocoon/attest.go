@@ -151,6 +151,7 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cacheDir := fs.String("collateral-cache", "", "cache fetched collateral in this directory")
 	offlineDir := fs.String("offline-collateral", "", "read collateral only from this directory (written by --collateral-cache)")
 	skipCollateral := fs.Bool("insecure-skip-collateral", false, "check only signatures and the PCK chain; the TCB status is then not evaluated")
+	allowTCB := fs.String("allow-tcb", "", "comma-separated TCB statuses the policy accepts (default UpToDate only)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
@@ -218,6 +219,11 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	policy, err := attest.ParsePolicy(policyName)
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	if *allowTCB != "" {
+		if policy.TCBStatuses, err = attest.ParseTCBStatuses(*allowTCB); err != nil {
+			return usageError{err.Error()}
+		}
 	}
 	if cert != nil {
 		v, err := ratls.NewVerifier(validator, policy, ratls.WithClock(func() time.Time { return now }), ratls.WithClockSkew(0))

@@ -146,3 +146,15 @@ func TestNoVerificationAndNoEvidence(t *testing.T) {
 		t.Errorf("NoVerification: got kind %s, %v; want none, nil", m.Kind, err)
 	}
 }
+
+func TestParseTCBStatuses(t *testing.T) {
+	got, err := ParseTCBStatuses("UpToDate, SWHardeningNeeded,NotEvaluated")
+	if err != nil || len(got) != 3 || got[1] != TCBSWHardeningNeeded {
+		t.Errorf("got %v, %v; want three statuses", got, err)
+	}
+	for _, bad := range []string{"", "Revoked", "uptodate", "UpToDate,,OutOfDate"} {
+		if _, err := ParseTCBStatuses(bad); err == nil {
+			t.Errorf("%q: got nil error, want one", bad)
+		}
+	}
+}

@@ -118,3 +118,20 @@ func mustMeasurement(s string) Measurement {
 	}
 	return Measurement(b)
 }
+
+// ParseTCBStatuses reads a comma-separated list of TCB status names, for
+// Policy.TCBStatuses.
+func ParseTCBStatuses(list string) ([]TCBStatus, error) {
+	var out []TCBStatus
+	for s := range strings.SplitSeq(list, ",") {
+		st := TCBStatus(strings.TrimSpace(s))
+		switch st {
+		case TCBUpToDate, TCBSWHardeningNeeded, TCBConfigurationNeeded, TCBConfigurationAndSWHardeningNeeded,
+			TCBOutOfDate, TCBOutOfDateConfigurationNeeded, TCBNotEvaluated:
+			out = append(out, st)
+		default:
+			return nil, fmt.Errorf("parsing TCB statuses: unknown or unacceptable status %q", st)
+		}
+	}
+	return out, nil
+}

@@ -5,6 +5,6 @@ import (
 	"github.com/google/go-tdx-guest/verify"
 )
 
-func libErrCollateralNil() error { return verify.ErrCollateralNil }
+func libErrTcbInfoExpired() error { return verify.ErrTcbInfoExpired }
 
 func statusOf(s string) pcs.TcbComponentStatus { return pcs.TcbComponentStatus(s) }

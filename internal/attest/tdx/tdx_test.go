@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"net/http"
@@ -197,7 +198,7 @@ func TestValidateRejects(t *testing.T) {
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("got %v, want %v", err, tc.wantErr)
 			}
-			for _, other := range []error{attest.ErrNoQuote, ErrMalformedQuote, attest.ErrReportDataMismatch, ErrBadSignature, ErrUntrustedRoot, ErrPCKCertificateInvalid, ErrCollateralUnavailable, ErrCollateralExpired, ErrCollateralInvalid, ErrTCBStatusNotUpToDate} {
+			for _, other := range []error{attest.ErrNoQuote, ErrMalformedQuote, attest.ErrReportDataMismatch, ErrBadSignature, ErrUntrustedRoot, ErrPCKCertificateInvalid, ErrCollateralUnavailable, ErrCollateralExpired, ErrCollateralInvalid, ErrTCBRevoked} {
 				if other != tc.wantErr && errors.Is(err, other) {
 					t.Errorf("error %v also matches %v; causes must be distinct", err, other)
 				}
@@ -217,29 +218,64 @@ func TestReferenceQuoteRejectsOtherKey(t *testing.T) {
 	}
 }
 
-func TestClassifyCollateral(t *testing.T) {
-	verr := errors.New("verification failed")
+func TestJudgeCollateral(t *testing.T) {
+	statusErr := errors.New("TDX TCB info reported by Intel PCS failed TCB status check: unable to find latest status of TDX TCB, it is now OutOfDate")
+	qeStatusErr := errors.New("QE Identity reported by Intel PCS failed TCB status check: QE TCB Status is not \"UpToDate\", found \"SWHardeningNeeded\"")
+	other := errors.New("FMSPC from PCK Certificate does not match")
+	qeOK := func() error { return nil }
+	qeBad := func() error { return errors.New("QE report MRSIGNER does not match QE identity") }
 	tests := []struct {
-		name    string
-		verr    error
-		lerr    error
-		tdx, qe string
-		wantErr error
+		name       string
+		verr, lerr error
+		tdx, qe    string
+		checkQE    func() error
+		want       attest.TCBStatus
+		wantErr    error
 	}{
-		{"verified", nil, nil, "UpToDate", "UpToDate", nil},
-		{"unavailable", verr, libErrCollateralNil(), "", "", ErrCollateralUnavailable},
-		{"out of date", verr, nil, "OutOfDate", "UpToDate", ErrTCBStatusNotUpToDate},
-		{"QE out of date", verr, nil, "UpToDate", "OutOfDate", ErrTCBStatusNotUpToDate},
-		{"mismatch", verr, nil, "UpToDate", "UpToDate", ErrCollateralInvalid},
-		{"no level", verr, errors.New("no matching TCB level found"), "", "", ErrCollateralInvalid},
+		{"verified", nil, nil, "UpToDate", "UpToDate", qeOK, attest.TCBUpToDate, nil},
+		{"unavailable", other, errCollateralNil, "", "", qeOK, "", ErrCollateralUnavailable},
+		{"expired", other, libErrTcbInfoExpired(), "", "", qeOK, "", ErrCollateralExpired},
+		{"TDX out of date", statusErr, nil, "OutOfDate", "UpToDate", qeOK, attest.TCBOutOfDate, nil},
+		{"TDX out of date, QE identity mismatch", statusErr, nil, "OutOfDate", "UpToDate", qeBad, "", ErrCollateralInvalid},
+		{"QE needs hardening", qeStatusErr, nil, "UpToDate", "SWHardeningNeeded", qeBad, attest.TCBSWHardeningNeeded, nil},
+		{"worst of both", statusErr, nil, "SWHardeningNeeded", "OutOfDate", qeOK, attest.TCBOutOfDate, nil},
+		{"revoked", statusErr, nil, "Revoked", "UpToDate", qeOK, "", ErrTCBRevoked},
+		{"other failure with stale levels", other, nil, "OutOfDate", "UpToDate", qeOK, "", ErrCollateralInvalid},
+		{"status message but levels up to date", statusErr, nil, "UpToDate", "UpToDate", qeOK, "", ErrCollateralInvalid},
+		{"no matching level", statusErr, errors.New("no matching TCB level found"), "", "", qeOK, "", ErrCollateralInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := classifyCollateral(tc.verr, tc.lerr, statusOf(tc.tdx), statusOf(tc.qe))
-			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
-				t.Errorf("got %v, want %v", err, tc.wantErr)
+			got, err := judgeCollateral(tc.verr, tc.lerr, statusOf(tc.tdx), statusOf(tc.qe), tc.checkQE)
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) || got != tc.want {
+				t.Errorf("got %q, %v; want %q, %v", got, err, tc.want, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestCheckQEReport(t *testing.T) {
+	rec := &recordingGetter{inner: &collateralGetter{dir: offlineCollateral(t), offline: true, clock: fixed(v4Time)}}
+	if _, _, err := rec.GetContext(context.Background(), intelPCS+"/tdx/certification/v4/qe/identity"); err != nil {
+		t.Fatal(err)
+	}
+	q, err := ParseQuote(testdata.RawQuote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.checkQE(q.proto); err != nil {
+		t.Errorf("sample QE report against sample QE identity: %v", err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(rec.qeIdentity, &raw); err != nil {
+		t.Fatal(err)
+	}
+	raw["enclaveIdentity"].(map[string]any)["mrsigner"] = strings.Repeat("00", 32)
+	if rec.qeIdentity, err = json.Marshal(raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.checkQE(q.proto); err == nil {
+		t.Error("QE identity with another MRSIGNER: got nil, want an error")
 	}
 }
 

@@ -24,7 +24,9 @@ var (
 	ErrBadSignature          = errors.New("TDX quote signature does not verify")
 	ErrCollateralExpired     = errors.New("TDX collateral has expired")
 	ErrCollateralInvalid     = errors.New("TDX quote does not match its collateral")
-	ErrTCBStatusNotUpToDate  = errors.New("TDX platform TCB is not up to date")
+	ErrTCBRevoked            = errors.New("TDX platform TCB is revoked")
+
+	errCollateralNil = verify.ErrCollateralNil
 )
 
 // intelRootPEM is Intel's SGX/TDX provisioning root CA, the default trust
@@ -123,8 +125,9 @@ func NewValidator(clock func() time.Time, opts ...Option) (*Validator, error) {
 
 // Validate verifies quote: its report data must equal reportData, its PCK
 // chain must lead to a trusted root, its signatures must verify, and its
-// collateral (unless skipped) must be current, match the quote and rate the
-// platform's TCB up to date.
+// collateral (unless skipped) must be current and match the quote. The
+// platform's TCB status goes into the measurements for the policy to judge
+// (only a revoked TCB is refused here).
 func (v *Validator) Validate(ctx context.Context, quote []byte, reportData [attest.ReportDataSize]byte) (attest.Measurements, error) {
 	q, err := ParseQuote(quote)
 	if err != nil {
@@ -149,36 +152,22 @@ func (v *Validator) Validate(ctx context.Context, quote []byte, reportData [atte
 	if v.skipCollateral {
 		return m, nil
 	}
-	opts := &verify.Options{GetCollateral: true, CheckRevocations: true, Getter: v.getter, Now: times, TrustedRoots: v.roots}
+	rec := &recordingGetter{inner: v.getter}
+	opts := &verify.Options{GetCollateral: true, CheckRevocations: true, Getter: rec, Now: times, TrustedRoots: v.roots}
 	verr := safely(func() error { return verify.TdxQuoteContext(ctx, q.proto, opts) })
 	var tdxLevel, qeLevel pcs.TcbLevel
 	lerr := safely(func() (err error) {
 		tdxLevel, qeLevel, err = verify.SupportedTcbLevelsFromCollateral(q.proto, opts)
 		return err
 	})
-	if err := classifyCollateral(verr, lerr, tdxLevel.TcbStatus, qeLevel.TcbStatus); err != nil {
+	status, err := judgeCollateral(verr, lerr, tdxLevel.TcbStatus, qeLevel.TcbStatus, func() error {
+		return safely(func() error { return rec.checkQE(q.proto) })
+	})
+	if err != nil {
 		return attest.Measurements{}, fmt.Errorf("verifying TDX quote: %w", err)
 	}
-	m.TCBStatus = attest.TCBUpToDate
+	m.TCBStatus = status
 	return m, nil
-}
-
-// classifyCollateral turns go-tdx-guest's verdicts into one of our errors:
-// verr from full verification, lerr and the statuses from reading the TCB
-// levels of the same collateral.
-func classifyCollateral(verr, lerr error, tdxStatus, qeStatus pcs.TcbComponentStatus) error {
-	if verr == nil {
-		return nil
-	}
-	switch {
-	case errors.Is(lerr, verify.ErrCollateralNil):
-		return fmt.Errorf("%w: %w", ErrCollateralUnavailable, verr)
-	case isExpiry(lerr):
-		return fmt.Errorf("%w: %w", ErrCollateralExpired, lerr)
-	case lerr == nil && (tdxStatus != pcs.TcbComponentStatusUpToDate || qeStatus != pcs.TcbComponentStatusUpToDate):
-		return fmt.Errorf("%w: TDX TCB %s, QE TCB %s", ErrTCBStatusNotUpToDate, tdxStatus, qeStatus)
-	}
-	return fmt.Errorf("%w: %w", ErrCollateralInvalid, verr)
 }
 
 // safely runs a go-tdx-guest verification step, turning a panic on a
