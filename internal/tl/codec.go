@@ -28,7 +28,15 @@ type Object interface {
 // Writer appends TL values to a byte slice. The zero value is ready to use.
 type Writer struct {
 	buf []byte
+	err error
 }
+
+// Err reports a value that TL cannot represent. A bytes or string value of
+// 16 MiB or more is written with the length prefix 0xff and a nil boxed
+// field (other than a nil ProxySignedPaymentT, which stands for
+// proxy.signedPaymentEmpty) with the id 0: every decoder rejects both, so
+// such an encoding is never mistaken for a valid one.
+func (w *Writer) Err() error { return w.err }
 
 // NewWriter returns a Writer that appends to dst.
 func NewWriter(dst []byte) *Writer { return &Writer{buf: dst} }
@@ -36,8 +44,14 @@ func NewWriter(dst []byte) *Writer { return &Writer{buf: dst} }
 // Data returns everything written so far.
 func (w *Writer) Data() []byte { return w.buf }
 
-// Reset makes the Writer append to dst from now on.
-func (w *Writer) Reset(dst []byte) { w.buf = dst }
+// Reset makes the Writer append to dst from now on and clears Err.
+func (w *Writer) Reset(dst []byte) { *w = Writer{buf: dst} }
+
+func (w *Writer) fail(err error) {
+	if w.err == nil {
+		w.err = err
+	}
+}
 
 // Int32 writes an int.
 func (w *Writer) Int32(v int32) { w.buf = binary.LittleEndian.AppendUint32(w.buf, uint32(v)) }
@@ -71,8 +85,8 @@ func (w *Writer) Int256(v [32]byte) { w.buf = append(w.buf, v[:]...) }
 // Raw writes b as it is, without a length.
 func (w *Writer) Raw(b []byte) { w.buf = append(w.buf, b...) }
 
-// Bytes writes b with its length and padding. It panics if b is 16 MiB or
-// longer, which TL cannot represent; frames are limited to 16 MiB anyway.
+// Bytes writes b with its length and padding. A value of 16 MiB or more
+// cannot be represented: see Err.
 func (w *Writer) Bytes(b []byte) {
 	w.header(len(b))
 	w.buf = append(w.buf, b...)
@@ -110,7 +124,8 @@ func (w *Writer) header(n int) {
 	case n < 1<<24:
 		w.buf = append(w.buf, 0xfe, byte(n), byte(n>>8), byte(n>>16))
 	default:
-		panic(fmt.Sprintf("tl: %d bytes do not fit a TL bytes value", n))
+		w.buf = append(w.buf, 0xff, byte(n), byte(n>>8), byte(n>>16))
+		w.fail(fmt.Errorf("encoding %d bytes: TL bytes values are limited to 16 MiB", n))
 	}
 }
 
@@ -290,7 +305,8 @@ func (r *Reader) Bare(o Object) {
 	}
 }
 
-// Marshal returns the boxed encoding of o.
+// Marshal returns the boxed encoding of o. A value that TL cannot
+// represent (see Writer.Err) makes an encoding that no decoder accepts.
 func Marshal(o Object) []byte { return AppendBoxed(nil, o) }
 
 // AppendBoxed appends the boxed encoding of o to dst.
@@ -298,6 +314,17 @@ func AppendBoxed(dst []byte, o Object) []byte {
 	w := Writer{buf: dst}
 	w.Boxed(o)
 	return w.buf
+}
+
+// Encode appends the boxed encoding of o to dst like AppendBoxed, and
+// fails if o holds a value that TL cannot represent (see Writer.Err).
+func Encode(dst []byte, o Object) ([]byte, error) {
+	w := Writer{buf: dst}
+	w.Boxed(o)
+	if w.err != nil {
+		return w.buf, fmt.Errorf("encoding %s: %w", Name(o.TLID()), w.err)
+	}
+	return w.buf, nil
 }
 
 // Unmarshal decodes a boxed object of any registered constructor. The

@@ -358,3 +358,40 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+func TestOversizedBytesCannotDecode(t *testing.T) {
+	var w Writer
+	w.Bytes(make([]byte, 1<<24))
+	if w.Err() == nil {
+		t.Error("Writer.Err after a 16 MiB value: got nil")
+	}
+	if got := len(w.Data()); got < 1<<24 {
+		t.Errorf("encoding is %d bytes, want at least the value's length", got)
+	}
+	b := Marshal(&TCPPacket{Data: make([]byte, 1<<24)})
+	if _, err := Unmarshal(b); err == nil || !strings.Contains(err.Error(), "0xff") {
+		t.Errorf("decoding an oversized value: got %v, want the 0xff prefix refused", err)
+	}
+	w.Reset(nil)
+	if w.Err() != nil {
+		t.Errorf("Err after Reset: %v", w.Err())
+	}
+}
+
+func TestNilBoxedFieldCannotDecode(t *testing.T) {
+	var w Writer
+	w.Boxed(&ClientConnectedToProxy{})
+	if w.Err() == nil {
+		t.Error("Writer.Err after a nil auth field: got nil")
+	}
+	if _, err := Unmarshal(w.Data()); err == nil {
+		t.Error("decoding a nil auth field: got no error")
+	}
+	if _, err := Encode(nil, &ClientConnectedToProxy{}); err == nil || !strings.Contains(err.Error(), "client.ProxyConnectionAuth") {
+		t.Errorf("Encode with a nil auth field: got %v", err)
+	}
+	b, err := Encode([]byte{9}, &TCPPing{ID: 1})
+	if err != nil || !bytes.Equal(b[1:], Marshal(&TCPPing{ID: 1})) || b[0] != 9 {
+		t.Errorf("Encode of a valid object: got %x, %v", b, err)
+	}
+}

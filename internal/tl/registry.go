@@ -1,6 +1,9 @@
 package tl
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // TCPPacketT is the boxed TL type tcp.Packet, implemented by *TCPPing,
 // *TCPPong, *TCPPacket, *TCPQueryAnswer, *TCPQueryError, *TCPQuery,
@@ -29,10 +32,13 @@ type RootConfigConfig interface {
 func (*RootConfigPseudo) isRootConfigConfig()   {}
 func (*RootConfigConfigV5) isRootConfigConfig() {}
 
-// writeRootConfigConfig writes v boxed; v must not be nil.
+// writeRootConfigConfig writes v boxed; a nil v is
+// written as the invalid id 0 and recorded in Err.
 func writeRootConfigConfig(w *Writer, v RootConfigConfig) {
 	if v == nil {
-		panic("tl: writing a nil rootConfig.Config")
+		w.fail(errors.New("encoding a nil rootConfig.Config"))
+		w.Uint32(0)
+		return
 	}
 	w.Boxed(v)
 }
@@ -97,10 +103,13 @@ type ClientProxyConnectionAuth interface {
 func (*ClientProxyConnectionAuthShort) isClientProxyConnectionAuth() {}
 func (*ClientProxyConnectionAuthLong) isClientProxyConnectionAuth()  {}
 
-// writeClientProxyConnectionAuth writes v boxed; v must not be nil.
+// writeClientProxyConnectionAuth writes v boxed; a nil v is
+// written as the invalid id 0 and recorded in Err.
 func writeClientProxyConnectionAuth(w *Writer, v ClientProxyConnectionAuth) {
 	if v == nil {
-		panic("tl: writing a nil client.ProxyConnectionAuth")
+		w.fail(errors.New("encoding a nil client.ProxyConnectionAuth"))
+		w.Uint32(0)
+		return
 	}
 	w.Boxed(v)
 }

@@ -393,7 +393,7 @@ func (s *Session) usableLocked() error {
 
 // send writes o as one frame.
 func (s *Session) send(o tl.Object) error {
-	return s.sendFrame(func(dst []byte) ([]byte, error) { return tl.AppendBoxed(dst, o), nil })
+	return s.sendFrame(func(dst []byte) ([]byte, error) { return tl.Encode(dst, o) })
 }
 
 // sendFrame writes the frame that enc builds in a reused buffer.
@@ -453,7 +453,10 @@ func appendWrapped(dst []byte, o tl.Object, withQueryID bool, queryID int64) ([]
 	}
 	var room [16]byte
 	dst = append(dst[:0], room[:prefix]...)
-	dst = tl.AppendBoxed(dst, o)
+	dst, err := tl.Encode(dst, o)
+	if err != nil {
+		return dst, err
+	}
 	n := len(dst) - prefix
 	if n+prefix > MaxFrameSize {
 		return dst, fmt.Errorf("sending %s of %d bytes: %w", tl.Name(o.TLID()), n, ErrFrameTooLarge)

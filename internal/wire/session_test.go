@@ -831,3 +831,25 @@ type slowHandler struct{ d time.Duration }
 
 func (h *slowHandler) ServeQuery(context.Context, []byte) ([]byte, error) { return nil, nil }
 func (h *slowHandler) ServePacket([]byte)                                 { time.Sleep(h.d) }
+
+func TestUnencodableObjectRefused(t *testing.T) {
+	a, b := net.Pipe()
+	out, _ := startPair(t, a, b, Config{}, Config{})
+	if err := out.SendObject(&tl.ClientConnectedToProxy{}); err == nil {
+		t.Error("SendObject with a nil boxed field: got no error")
+	}
+	if _, err := out.QueryObject(context.Background(), &tl.RootConfigConfigV5{}); err != nil {
+		var qe *QueryError
+		if !errors.As(err, &qe) {
+			t.Errorf("valid query object: got %v, want the peer's QueryError", err)
+		}
+	}
+	if _, err := out.QueryObject(context.Background(), &tl.ProxyDBOldInstance{}); err == nil || errors.As(err, new(*QueryError)) {
+		t.Errorf("QueryObject with a nil boxed field: got %v, want a local error", err)
+	}
+	select {
+	case <-out.Done():
+		t.Fatalf("session ended: %v", out.Err())
+	default:
+	}
+}
