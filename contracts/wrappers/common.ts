@@ -1,6 +1,6 @@
 // Shared vocabulary of the COCOON contracts: opcodes, error codes, CocoonParams, the signed
 // envelope, the standard replies and StateInit address derivation (messages.tlb layouts).
-import { Address, beginCell, Builder, Cell, contractAddress, Slice } from '@ton/core';
+import { Address, beginCell, Builder, Cell, contractAddress } from '@ton/core';
 import { sign } from '@ton/crypto';
 
 export const ONE_TON = 1_000_000_000n;
@@ -177,24 +177,12 @@ export function addressOf(code: Cell | null | undefined, data: Cell): Address {
     return new Address(0, init.hash());
 }
 
-export function storeAddr(b: Builder, a: Address | null): Builder {
-    return b.storeAddress(a);
-}
-
 export function excessesBody(queryId: bigint): Cell {
     return beginCell().storeUint(Op.excesses, 32).storeUint(queryId, 64).endCell();
 }
 
 export function payoutBody(queryId: bigint): Cell {
     return beginCell().storeUint(Op.payout, 32).storeUint(queryId, 64).endCell();
-}
-
-export function doNotProcessBody(): Cell {
-    return beginCell().storeUint(Op.doNotProcess, 32).storeUint(0, 64).endCell();
-}
-
-export function textBody(text: string): Cell {
-    return beginCell().storeUint(0, 32).storeStringTail(text).endCell();
 }
 
 // A signed payload: op, query_id, then the op-specific fields written by fill.
@@ -215,12 +203,4 @@ export function signedEnvelope(op: number, queryId: bigint, sendExcessesTo: Addr
         .storeBuffer(signature)
         .storeRef(payload)
         .endCell();
-}
-
-// Reads the common header of an outgoing message body: op and query_id.
-export function opAndQuery(body: Cell): { op: number; queryId: bigint; rest: Slice } {
-    const s = body.beginParse();
-    const op = s.loadUint(32);
-    const queryId = s.remainingBits >= 64 ? s.loadUintBig(64) : 0n;
-    return { op, queryId, rest: s };
 }
