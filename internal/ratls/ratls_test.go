@@ -311,3 +311,36 @@ func certWith(t testing.TB, key ed25519.PrivateKey, ev Evidence, notBefore time.
 	}
 	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
 }
+
+// TestServerRenewsWithoutRestart keeps one server configuration across a
+// renewal: the next handshake after RenewAfter sees a new certificate.
+func TestServerRenewsWithoutRestart(t *testing.T) {
+	at := now
+	var mu sync.Mutex
+	serverClock := func() time.Time { mu.Lock(); defer mu.Unlock(); return at }
+	srvCert, err := NewCertifier(context.Background(), newKey(t), faketdx.NewIssuer(), serverClock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := mustVerifier(t, faketdx.NewValidator(), "fake_tdx", WithClock(func() time.Time { return now.Add(3 * time.Hour) }))
+	server := ServerConfig(srvCert, v)
+	client := ClientConfig(mustCertifier(t, faketdx.NewIssuer()), v)
+	serial := func() string {
+		t.Helper()
+		srv, cli := handshake(t, server, client)
+		if srv.err != nil || cli.err != nil {
+			t.Fatalf("got server error %v, client error %v", srv.err, cli.err)
+		}
+		return cli.state.PeerCertificates[0].SerialNumber.String()
+	}
+	first := serial()
+	if again := serial(); again != first {
+		t.Errorf("got a new certificate %s before RenewAfter, want %s", again, first)
+	}
+	mu.Lock()
+	at = at.Add(RenewAfter + time.Minute)
+	mu.Unlock()
+	if renewed := serial(); renewed == first {
+		t.Errorf("got the old certificate %s after RenewAfter, want a renewed one", first)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -34,15 +35,25 @@ const maxCollateralSize = 1 << 20
 // is missing from the offline directory.
 var ErrCollateralUnavailable = errors.New("TDX collateral unavailable")
 
+// maxMemoryCached bounds the in-memory collateral cache; there are a few
+// responses per platform model (FMSPC), so this is never reached in
+// practice, and the cache is emptied when it is.
+const maxMemoryCached = 256
+
 // collateralGetter serves go-tdx-guest's collateral requests: from a PCCS
-// instead of Intel PCS when configured, through a disk cache that keeps
-// each response until its own expiry, or only from an offline directory.
+// instead of Intel PCS when configured, through an in-memory cache and an
+// optional disk cache that keep each response until its own expiry, or
+// only from an offline directory.
 type collateralGetter struct {
 	pccs    string // replaces intelPCS when set
 	dir     string // cache or offline directory; "" for none
 	offline bool   // never fetch; read dir regardless of expiry
 	client  *http.Client
 	clock   func() time.Time
+
+	// mu guards memory.
+	mu     sync.Mutex
+	memory map[string]cachedResponse
 }
 
 // cachedResponse is one collateral response on disk.
@@ -58,6 +69,14 @@ func (g *collateralGetter) Get(url string) (map[string][]string, []byte, error) 
 }
 
 func (g *collateralGetter) GetContext(ctx context.Context, url string) (map[string][]string, []byte, error) {
+	if !g.offline {
+		g.mu.Lock()
+		c, ok := g.memory[url]
+		g.mu.Unlock()
+		if ok && g.clock().Before(c.Expires) {
+			return c.Header, c.Body, nil
+		}
+	}
 	if g.dir != "" {
 		c, err := readCached(g.dir, url)
 		switch {
@@ -71,8 +90,15 @@ func (g *collateralGetter) GetContext(ctx context.Context, url string) (map[stri
 	if err != nil {
 		return nil, nil, err
 	}
+	c := cachedResponse{URL: url, Header: header, Body: body, Expires: expiry(body, g.clock())}
+	g.mu.Lock()
+	if g.memory == nil || len(g.memory) >= maxMemoryCached {
+		g.memory = make(map[string]cachedResponse)
+	}
+	g.memory[url] = c
+	g.mu.Unlock()
 	if g.dir != "" {
-		if err := writeCached(g.dir, cachedResponse{URL: url, Header: header, Body: body, Expires: expiry(body, g.clock())}); err != nil {
+		if err := writeCached(g.dir, c); err != nil {
 			return nil, nil, err
 		}
 	}

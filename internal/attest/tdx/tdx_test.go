@@ -363,3 +363,49 @@ func TestValidateThroughPCCS(t *testing.T) {
 		t.Error("got no requests to the PCCS, want collateral fetched from it")
 	}
 }
+
+func TestCollateralMemoryCache(t *testing.T) {
+	srv, hits := fakePCCS(t)
+	g := &collateralGetter{pccs: srv.URL, client: srv.Client(), clock: fixed(v4Time)}
+	url := intelPCS + "/tdx/certification/v4/qe/identity"
+	for range 3 {
+		if _, _, err := g.GetContext(context.Background(), url); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := hits.Load(); got != 1 {
+		t.Errorf("got %d fetches for three gets without a cache directory, want 1", got)
+	}
+}
+
+func BenchmarkValidateSignatureAndChain(b *testing.B) {
+	v, err := NewValidator(fixed(v4Time), InsecureSkipCollateral())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rd := reportDataOf(b, testdata.RawQuote)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Validate(ctx, testdata.RawQuote, rd); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkValidateWithOfflineCollateral(b *testing.B) {
+	v, err := NewValidator(fixed(v4Time), WithOfflineCollateral(offlineCollateral(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rd := reportDataOf(b, testdata.RawQuote)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		// Ends at the TCB level match, after all signature, chain, CRL
+		// and collateral checks.
+		if _, err := v.Validate(ctx, testdata.RawQuote, rd); !errors.Is(err, ErrCollateralInvalid) {
+			b.Fatal(err)
+		}
+	}
+}
