@@ -409,3 +409,53 @@ func BenchmarkValidateWithOfflineCollateral(b *testing.B) {
 		}
 	}
 }
+
+// TestRejectsEachQuote applies the quote-level attacks to every real
+// quote we have: the reference's v4, go-tdx-guest's v4 and v5.
+func TestRejectsEachQuote(t *testing.T) {
+	quotes := []struct {
+		name string
+		raw  func(testing.TB) []byte
+		at   time.Time
+		flip int // a byte inside the TD quote body, outside report data
+		// stale is the verdict with go-tdx-guest's sample collateral.
+		stale error
+	}{
+		{"reference v4", referenceQuote, referenceQuoteTime, 0x3C, ErrCollateralExpired},
+		// Current, but no TCB level matches.
+		{"go-tdx-guest v4", func(testing.TB) []byte { return testdata.RawQuote }, v4Time, 0x3C, ErrCollateralInvalid},
+		{"go-tdx-guest v5", func(testing.TB) []byte { return testdata.RawQuoteV5 }, v5Time, 0x3C + 6, ErrCollateralExpired},
+	}
+	for _, q := range quotes {
+		raw := q.raw(t)
+		rd := reportDataOf(t, raw)
+		flipped := append([]byte(nil), raw...)
+		flipped[q.flip] ^= 0x01
+		cases := []struct {
+			name    string
+			quote   []byte
+			rd      [attest.ReportDataSize]byte
+			opts    []Option
+			wantErr error
+		}{
+			{"flipped byte", flipped, rd, []Option{InsecureSkipCollateral()}, ErrBadSignature},
+			{"wrong report data", raw, attest.ReportData([]byte("our key")), []Option{InsecureSkipCollateral()}, attest.ErrReportDataMismatch},
+			{"foreign root", raw, rd, []Option{WithTrustedRoots(foreignRoot(t)), InsecureSkipCollateral()}, ErrUntrustedRoot},
+			// go-tdx-guest's sample collateral covers all three platforms
+			// (FMSPC 50806f000000 and 90c06f000000) and is stale at the
+			// dates at which the v5 and the reference PCK chains are valid.
+			{"sample collateral", raw, rd, []Option{WithOfflineCollateral(offlineCollateral(t))}, q.stale},
+		}
+		for _, tc := range cases {
+			t.Run(q.name+"/"+tc.name, func(t *testing.T) {
+				v, err := NewValidator(fixed(q.at), tc.opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := v.Validate(context.Background(), tc.quote, tc.rd); !errors.Is(err, tc.wantErr) {
+					t.Errorf("got %v, want %v", err, tc.wantErr)
+				}
+			})
+		}
+	}
+}
