@@ -1,0 +1,174 @@
+package emulated
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tlb"
+	"github.com/xssnick/tonutils-go/tvm"
+	"github.com/xssnick/tonutils-go/tvm/cell"
+)
+
+// stateVersion is the layout of the state file.
+const stateVersion = 1
+
+// maxStateFile bounds the state file a chain loads.
+const maxStateFile = 1 << 30
+
+// stateFile is the JSON layout of a saved chain. Cells are BoC bytes.
+type stateFile struct {
+	Version  int            `json:"version"`
+	LT       uint64         `json:"lt"`
+	Accounts []stateAccount `json:"accounts"`
+}
+
+type stateAccount struct {
+	Address      string   `json:"address"`
+	ShardAccount []byte   `json:"shard_account"`
+	StorageStat  []byte   `json:"storage_stat,omitempty"`
+	Transactions [][]byte `json:"transactions,omitempty"`
+}
+
+// save writes the state file atomically. The caller holds mu.
+func (c *Chain) save() error {
+	st := stateFile{Version: stateVersion, LT: c.lt}
+	keys := make([]string, 0, len(c.accounts))
+	for k := range c.accounts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		acc := c.accounts[k]
+		sc := acc.prepared.ShardAccountCell()
+		if sc == nil {
+			return fmt.Errorf("saving chain: account %s has no state cell", k)
+		}
+		sa := stateAccount{Address: k, ShardAccount: sc.ToBOC()}
+		if acc.stat != nil {
+			sa.StorageStat = acc.stat.ToBOC()
+		}
+		for _, t := range acc.txs {
+			sa.Transactions = append(sa.Transactions, t.cell.ToBOC())
+		}
+		st.Accounts = append(st.Accounts, sa)
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("saving chain: %w", err)
+	}
+	if err := writeAtomic(c.path, raw); err != nil {
+		return fmt.Errorf("saving chain: %w", err)
+	}
+	return nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+	}
+	return err
+}
+
+// load reads the state file when it exists.
+func (c *Chain) load() error {
+	f, err := os.Open(c.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("loading chain: %w", err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, maxStateFile+1))
+	if err != nil {
+		return fmt.Errorf("loading chain: %w", err)
+	}
+	if len(raw) > maxStateFile {
+		return fmt.Errorf("loading chain: state file larger than %d bytes", maxStateFile)
+	}
+	accounts, lt, err := decodeState(raw)
+	if err != nil {
+		return fmt.Errorf("loading chain %s: %w", c.path, err)
+	}
+	c.accounts, c.lt = accounts, lt
+	return nil
+}
+
+func decodeState(raw []byte) (map[string]*account, uint64, error) {
+	var st stateFile
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return nil, 0, err
+	}
+	if st.Version != stateVersion {
+		return nil, 0, fmt.Errorf("state version %d, want %d", st.Version, stateVersion)
+	}
+	accounts := make(map[string]*account, len(st.Accounts))
+	for _, sa := range st.Accounts {
+		acc, err := decodeAccount(sa)
+		if err != nil {
+			return nil, 0, fmt.Errorf("account %s: %w", sa.Address, err)
+		}
+		accounts[key(acc.addr)] = acc
+	}
+	return accounts, st.LT, nil
+}
+
+func decodeAccount(sa stateAccount) (*account, error) {
+	addr, err := address.ParseRawAddr(sa.Address)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := cell.FromBOC(sa.ShardAccount)
+	if err != nil {
+		return nil, fmt.Errorf("reading state: %w", err)
+	}
+	var shard tlb.ShardAccount
+	if err := tlb.Parse(&shard, sc); err != nil {
+		return nil, fmt.Errorf("reading state: %w", err)
+	}
+	p, err := tvm.PrepareAccount(&shard, addr)
+	if err != nil {
+		return nil, fmt.Errorf("reading state: %w", err)
+	}
+	acc := &account{addr: addr, prepared: p}
+	if len(sa.StorageStat) > 0 {
+		if acc.stat, err = cell.FromBOC(sa.StorageStat); err != nil {
+			return nil, fmt.Errorf("reading storage stat: %w", err)
+		}
+	}
+	for i, raw := range sa.Transactions {
+		tc, err := cell.FromBOC(raw)
+		if err != nil {
+			return nil, fmt.Errorf("reading transaction %d: %w", i, err)
+		}
+		var tx tlb.Transaction
+		if err := tlb.Parse(&tx, tc); err != nil {
+			return nil, fmt.Errorf("reading transaction %d: %w", i, err)
+		}
+		tx.Hash = tc.Hash()
+		acc.txs = append(acc.txs, storedTx{cell: tc, tx: &tx})
+	}
+	return acc, nil
+}
