@@ -3,12 +3,12 @@
 import { Address, Cell, external, internal as coreInternal, toNano } from '@ton/core';
 import '@ton/test-utils';
 import { ClientMsg, CocoonClient, initialClientConfig } from '../wrappers/Client';
-import { COMMISSION, Op, State, STORAGE_FLOOR } from '../wrappers/common';
+import { COMMISSION, excessesBody, Op, State, STORAGE_FLOOR } from '../wrappers/common';
 import { CocoonRoot, RootMsg } from '../wrappers/Root';
 import { CocoonWallet, walletExternalBody, walletSignedPart } from '../wrappers/Wallet';
 import { WorkerMsg } from '../wrappers/Worker';
 import { ProxyMsg } from '../wrappers/Proxy';
-import { codes, defaultParams, keyFromSeedByte, NOW, ONE_TON, proxyKey, pubkeyInt } from './helpers';
+import { codes, defaultParams, expectActions, keyFromSeedByte, NOW, ONE_TON, proxyKey, pubkeyInt } from './helpers';
 import { computeSkippedNoGas, Network, newNetwork } from './network';
 
 const walletKey = keyFromSeedByte(3);
@@ -172,5 +172,36 @@ describe('flows', () => {
         expect(payoutsTo(txs, n.proxyOwner.address)).toBeGreaterThan(proxyFunds - STORAGE_FLOOR);
         expect(await balance(n, n.proxy.address)).toBeLessThanOrEqual(STORAGE_FLOOR);
         expect(await n.proxy.getData()).toMatchObject({ state: State.closed, balance: 0n, stake: 0n });
+    });
+
+    it('a proxy that closed before the client refunds: the coins the refused refund carried go back to the owner', async () => {
+        const n = await newNetwork();
+        await n.client.sendBody(n.relay.getSender(), 3n * ONE_TON, ClientMsg.topUp(1n, 2n * ONE_TON, n.relay.address));
+        await n.client.sendBody(n.clientOwner.getSender(), ONE_TON, ClientMsg.requestRefund(2n, n.relay.address));
+        await n.proxy.sendBody(n.proxyOwner.getSender(), ONE_TON, ProxyMsg.ownerClose(3n, n.proxyOwner.address));
+        n.chain.now = NOW + 3601;
+        await n.proxy.sendBody(n.relay.getSender(), ONE_TON, ProxyMsg.close(true, 4n, n.proxy.address, n.relay.address, proxyKey.secretKey));
+        expect((await n.proxy.getData()).state).toBe(State.closed);
+        const clientOwn = await balance(n, n.client.address);
+        const txs = (await n.client.sendBody(n.clientOwner.getSender(), ONE_TON, ClientMsg.requestRefund(5n, n.relay.address))).transactions;
+        expect(txs).toHaveTransaction({ from: n.client.address, to: n.proxy.address, exitCode: 1006 });
+        const bounce = txs.find((t) => t.inMessage?.info.type === 'internal' && t.inMessage.info.bounced && t.inMessage.info.dest.equals(n.client.address))!;
+        expectActions(bounce, [{ mode: 64, bounce: false, to: n.clientOwner.address, value: 0n, body: excessesBody(5n) }]);
+        const back = txs.find((t) => t.inMessage?.info.dest instanceof Address && t.inMessage.info.dest.equals(n.clientOwner.address) && t.inMessage.info.src instanceof Address && t.inMessage.info.src.equals(n.client.address))!;
+        const body = back.inMessage!.body.beginParse();
+        expect([body.loadUint(32), body.loadUintBig(64)]).toEqual([Op.excesses, 5n]);
+        expect(back.inMessage!.info.type === 'internal' && back.inMessage!.info.value.coins).toBeGreaterThan(clientOwn);
+        expect(await balance(n, n.client.address)).toBeLessThanOrEqual(STORAGE_FLOOR);
+    });
+
+    it('a worker paid out after its proxy closed gets the refused request back to its owner', async () => {
+        const n = await newNetwork();
+        await n.proxy.sendBody(n.proxyOwner.getSender(), ONE_TON, ProxyMsg.ownerClose(3n, n.proxyOwner.address));
+        n.chain.now = NOW + 3601;
+        await n.proxy.sendBody(n.relay.getSender(), ONE_TON, ProxyMsg.close(true, 4n, n.proxy.address, n.relay.address, proxyKey.secretKey));
+        const txs = (await n.worker.sendBody(n.relay.getSender(), ONE_TON, WorkerMsg.payout(true, 6n, 10n, n.worker.address, n.relay.address, proxyKey.secretKey))).transactions;
+        expect(txs).toHaveTransaction({ from: n.worker.address, to: n.proxy.address, exitCode: 1006 });
+        expect(txs).toHaveTransaction({ from: n.worker.address, to: n.workerOwner.address, op: Op.excesses, success: true });
+        expect(await balance(n, n.worker.address)).toBeLessThanOrEqual(STORAGE_FLOOR);
     });
 });
