@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/attest/attesttest"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -51,4 +52,13 @@ func TestRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestConformance(t *testing.T) {
+	rd := attest.ReportData([]byte("claims"))
+	q, err := NewIssuer().Issue(context.Background(), rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attesttest.TestValidator(t, NewValidator(), q, rd, []int{0, 31, 63})
 }

@@ -7,12 +7,12 @@ import (
 )
 
 func FuzzParseQuote(f *testing.F) {
-	f.Add(testdata.RawQuote)
+	f.Add(v4Quote)
 	f.Add(testdata.RawQuoteV5)
 	f.Add([]byte{4, 0, 2, 0, 0x81, 0, 0, 0})
 	// A QE authentication data size beyond the buffer, which makes
 	// go-tdx-guest's decoder panic.
-	bad := append([]byte(nil), testdata.RawQuote...)
+	bad := append([]byte(nil), v4Quote...)
 	bad[1218], bad[1219] = 0x22, 0xff
 	f.Add(bad)
 	f.Fuzz(func(t *testing.T, raw []byte) {

@@ -1,8 +1,10 @@
 package tdx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/go-tdx-guest/abi"
 	pb "github.com/google/go-tdx-guest/proto/tdx"
@@ -98,6 +100,20 @@ func decode(raw []byte) (p any, err error) {
 	}
 	if err := abi.CheckQuote(p); err != nil {
 		return nil, err
+	}
+	// Bytes after the signed data are not signed. Quote generation pads
+	// with zeros (the reference's quote.dat ends in 70); anything else
+	// there is refused, and so is anything go-tdx-guest would not
+	// re-encode to exactly the same bytes.
+	if extra, ok := p.(interface{ GetExtraBytes() []byte }); ok && slices.ContainsFunc(extra.GetExtraBytes(), func(b byte) bool { return b != 0 }) {
+		return nil, errors.New("non-zero bytes after the signed quote")
+	}
+	enc, err := abi.QuoteToAbiBytes(p)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(enc, raw) {
+		return nil, fmt.Errorf("quote of %d bytes is not in canonical form (re-encodes to %d bytes)", len(raw), len(enc))
 	}
 	return p, nil
 }

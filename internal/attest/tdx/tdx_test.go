@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-tdx-guest/testing/testdata"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/attest/attesttest"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
@@ -95,7 +96,7 @@ func TestValidateWithoutCollateral(t *testing.T) {
 		version int
 	}{
 		{"reference quote v4", referenceQuote, referenceQuoteTime, 4},
-		{"go-tdx-guest v4", func(testing.TB) []byte { return testdata.RawQuote }, v4Time, 4},
+		{"go-tdx-guest v4", func(testing.TB) []byte { return v4Quote }, v4Time, 4},
 		{"go-tdx-guest v5", func(testing.TB) []byte { return testdata.RawQuoteV5 }, v5Time, 5},
 	}
 	for _, tc := range tests {
@@ -164,7 +165,7 @@ func foreignRoot(t testing.TB) *x509.Certificate {
 }
 
 func TestValidateRejects(t *testing.T) {
-	v4 := testdata.RawQuote
+	v4 := v4Quote
 	rd := reportDataOf(t, v4)
 	flipped := append([]byte(nil), v4...)
 	flipped[0x3C] ^= 0x01 // inside the TD quote body, outside report data
@@ -178,6 +179,8 @@ func TestValidateRejects(t *testing.T) {
 	}{
 		{"no quote", nil, rd, v4Time, nil, attest.ErrNoQuote},
 		{"truncated", v4[:1000], rd, v4Time, nil, ErrMalformedQuote},
+		{"text after the signed data", testdata.RawQuote, rd, v4Time, nil, ErrMalformedQuote},
+		{"zeros after the signed data", append(append([]byte(nil), v4...), 0, 0, 0), rd, v4Time, []Option{InsecureSkipCollateral()}, nil},
 		{"wrong report data", v4, attest.ReportData([]byte("another key")), v4Time, nil, attest.ErrReportDataMismatch},
 		{"flipped byte", flipped, rd, v4Time, []Option{InsecureSkipCollateral()}, ErrBadSignature},
 		{"foreign root", v4, rd, v4Time, []Option{WithTrustedRoots(foreignRoot(t)), InsecureSkipCollateral()}, ErrUntrustedRoot},
@@ -259,7 +262,7 @@ func TestCheckQEReport(t *testing.T) {
 	if _, _, err := rec.GetContext(context.Background(), intelPCS+"/tdx/certification/v4/qe/identity"); err != nil {
 		t.Fatal(err)
 	}
-	q, err := ParseQuote(testdata.RawQuote)
+	q, err := ParseQuote(v4Quote)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +358,7 @@ func TestValidateThroughPCCS(t *testing.T) {
 	// The sample collateral verifies (signatures, CRLs, expiry) but has no
 	// TCB level for the sample quote: the verdict comes from collateral
 	// that was fetched and checked.
-	_, err = v.Validate(context.Background(), testdata.RawQuote, reportDataOf(t, testdata.RawQuote))
+	_, err = v.Validate(context.Background(), v4Quote, reportDataOf(t, v4Quote))
 	if !errors.Is(err, ErrCollateralInvalid) {
 		t.Errorf("got %v, want %v", err, ErrCollateralInvalid)
 	}
@@ -383,11 +386,11 @@ func BenchmarkValidateSignatureAndChain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rd := reportDataOf(b, testdata.RawQuote)
+	rd := reportDataOf(b, v4Quote)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := v.Validate(ctx, testdata.RawQuote, rd); err != nil {
+		if _, err := v.Validate(ctx, v4Quote, rd); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -398,13 +401,13 @@ func BenchmarkValidateWithOfflineCollateral(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rd := reportDataOf(b, testdata.RawQuote)
+	rd := reportDataOf(b, v4Quote)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
 		// Ends at the TCB level match, after all signature, chain, CRL
 		// and collateral checks.
-		if _, err := v.Validate(ctx, testdata.RawQuote, rd); !errors.Is(err, ErrCollateralInvalid) {
+		if _, err := v.Validate(ctx, v4Quote, rd); !errors.Is(err, ErrCollateralInvalid) {
 			b.Fatal(err)
 		}
 	}
@@ -423,7 +426,7 @@ func TestRejectsEachQuote(t *testing.T) {
 	}{
 		{"reference v4", referenceQuote, referenceQuoteTime, 0x3C, ErrCollateralExpired},
 		// Current, but no TCB level matches.
-		{"go-tdx-guest v4", func(testing.TB) []byte { return testdata.RawQuote }, v4Time, 0x3C, ErrCollateralInvalid},
+		{"go-tdx-guest v4", func(testing.TB) []byte { return v4Quote }, v4Time, 0x3C, ErrCollateralInvalid},
 		{"go-tdx-guest v5", func(testing.TB) []byte { return testdata.RawQuoteV5 }, v5Time, 0x3C + 6, ErrCollateralExpired},
 	}
 	for _, q := range quotes {
@@ -458,4 +461,15 @@ func TestRejectsEachQuote(t *testing.T) {
 			})
 		}
 	}
+}
+
+func TestConformance(t *testing.T) {
+	v, err := NewValidator(fixed(v4Time), InsecureSkipCollateral())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := v4Quote
+	// Header, TD quote body (MRTD, RTMR3), signature, attestation key, QE
+	// report, PCK chain.
+	attesttest.TestValidator(t, v, raw, reportDataOf(t, raw), []int{0x1E, 48 + 136, 48 + 136 + 7*48, 640, 720, 800, 0xB77})
 }
