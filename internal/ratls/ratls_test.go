@@ -344,3 +344,18 @@ func TestServerRenewsWithoutRestart(t *testing.T) {
 		t.Errorf("got the old certificate %s after RenewAfter, want a renewed one", first)
 	}
 }
+
+func TestUnattestedPeerHasNoImageHash(t *testing.T) {
+	c := mustCertifier(t, attest.NoEvidence)
+	cert, err := c.Certificate(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := mustVerifier(t, attest.NoVerification, "any").VerifyCertificates(context.Background(), []*x509.Certificate{cert.Leaf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Measurements.Kind != attest.KindNone || p.ImageHash != ([32]byte{}) {
+		t.Errorf("got kind %s image hash %x, want none and all zeros", p.Measurements.Kind, p.ImageHash)
+	}
+}

@@ -20,7 +20,9 @@ type Peer struct {
 	// Measurements are what the peer's quote proved (KindNone when the
 	// verifier does not attest).
 	Measurements attest.Measurements
-	// ImageHash is Measurements.ImageHash().
+	// ImageHash is Measurements.ImageHash(), or all zeros when nothing was
+	// attested (KindNone), so that an unattested peer never carries the
+	// image hash that every fake TDX peer shares.
 	ImageHash [32]byte
 }
 
@@ -168,7 +170,11 @@ func (v *Verifier) VerifyCertificates(ctx context.Context, certs []*x509.Certifi
 	if err := v.policy.Check(m); err != nil {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w", err)
 	}
-	return &Peer{PublicKey: pub, Measurements: m, ImageHash: m.ImageHash()}, nil
+	p := &Peer{PublicKey: pub, Measurements: m}
+	if m.Kind != attest.KindNone {
+		p.ImageHash = m.ImageHash()
+	}
+	return p, nil
 }
 
 func (v *Verifier) validate(ctx context.Context, quote []byte, reportData [attest.ReportDataSize]byte, now time.Time) (attest.Measurements, error) {
