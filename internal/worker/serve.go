@@ -160,6 +160,9 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 			out = append(out, header{k, v})
 		}
 	}
+	out = append(out,
+		header{"X-Cocoon-Worker-Start", fmt.Sprintf("%.6f", unixSeconds(start))},
+		header{"X-Cocoon-Worker-End", fmt.Sprintf("%.6f", unixSeconds(now()))})
 	reason := strings.TrimSpace(strings.TrimPrefix(res.Status, fmt.Sprint(res.StatusCode)))
 	if err := sink.head(res.StatusCode, reason, out); err != nil {
 		return fmt.Errorf("sending the answer head: %w", err)

@@ -1,0 +1,412 @@
+// Package devnet composes a whole COCOON network in one process on
+// loopback: a proxy, N workers and a client, with fake TDX attestation,
+// a low proof-of-work difficulty, the built-in engine (or any
+// OpenAI-compatible engine URL) and the reference's fake-TON semantics.
+// It is what `cocoon devnet` runs and what the integration tests start.
+package devnet
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/engine"
+	"github.com/cocoon-go/cocoon/internal/proxy"
+	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/worker"
+)
+
+// Fake-TON prices of the reference's pseudo root config: 2 nanoTON per
+// token for clients, 1 for workers, multipliers 1.0.
+const (
+	FakePricePerToken     billing.NanoTON = 2
+	FakeWorkerFeePerToken billing.NanoTON = 1
+)
+
+// DefaultPoWDifficulty is the devnet's proof of work: cheap, but real.
+const DefaultPoWDifficulty = 12
+
+// Options configure a network. Exactly one engine source is used: Engine
+// handlers, then EngineURL, then ModelPath with the built-in engine.
+type Options struct {
+	// Workers is the number of workers (default 1).
+	Workers int
+	// ModelPath is a GGUF file run by the built-in engine.
+	ModelPath string
+	// EngineURL is an OpenAI-compatible server all workers forward to.
+	EngineURL string
+	// Engine, if set, returns the engine of worker i as an http.Handler
+	// served on a loopback listener (tests use fakes).
+	Engine func(i int) http.Handler
+	// Model is the model name requests use; with ModelPath it defaults to
+	// the model's own name.
+	Model string
+	// PortsBase, when non-zero, places the HTTP ports as the reference
+	// does: client on N, proxy on N+1000, worker k on N+2000+10k; the
+	// proxy's worker and client endpoints are N+1001 and N+1002. Zero
+	// picks free ports (tests).
+	PortsBase int
+	// DataDir, if set, receives the generated config of every node.
+	DataDir string
+	// PoWDifficulty defaults to DefaultPoWDifficulty.
+	PoWDifficulty int
+	// MaxActiveRequests per worker (default the worker's default).
+	MaxActiveRequests int
+	// APIKeys, if set, protect the client's API.
+	APIKeys []string
+	// Logger receives every node's diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// Network is a running devnet.
+type Network struct {
+	// ClientURL is the base URL of the client's OpenAI API.
+	ClientURL string
+	// ProxyURL and WorkerURLs are the stats servers.
+	ProxyURL   string
+	WorkerURLs []string
+	// ProxyWorkersAddr and ProxyClientsAddr are the proxy's endpoints.
+	ProxyWorkersAddr, ProxyClientsAddr string
+	// Model is the model name to request.
+	Model string
+
+	Proxy   *proxy.Proxy
+	Client  *client.Client
+	Workers []*worker.Worker
+
+	log     *slog.Logger
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	servers []*http.Server
+	closers []func()
+	// workerStops stops worker i alone.
+	workerStops []context.CancelFunc
+	closeOnce   sync.Once
+}
+
+// listen opens a loopback listener on port, or a free one when port is 0.
+func listen(port int) (net.Listener, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return nil, fmt.Errorf("listening on 127.0.0.1:%d: %w", port, err)
+	}
+	return ln, nil
+}
+
+func port(base, off int) int {
+	if base == 0 {
+		return 0
+	}
+	return base + off
+}
+
+// node is one node's RA-TLS material with fake TDX quotes.
+type node struct {
+	cert *ratls.Certifier
+	key  ed25519.PrivateKey
+}
+
+func newNode(ctx context.Context, log *slog.Logger) (*node, error) {
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		return nil, fmt.Errorf("generating a node key: %w", err)
+	}
+	c, err := ratls.NewCertifier(ctx, key, faketdx.NewIssuer(), time.Now, log)
+	if err != nil {
+		return nil, err
+	}
+	return &node{cert: c, key: key}, nil
+}
+
+// verifier accepts peers with fake TDX quotes, or anyone for policy "any".
+func verifier(policy string) (*ratls.Verifier, error) {
+	p, err := attest.ParsePolicy(policy)
+	if err != nil {
+		return nil, err
+	}
+	var v attest.Validator = faketdx.NewValidator()
+	if p.Require == attest.KindNone {
+		v = attest.NoVerification
+	}
+	return ratls.NewVerifier(v, p)
+}
+
+// Start starts a network and returns once the client has a ready proxy
+// connection and every worker is registered with the proxy. ctx bounds
+// only the start; Close stops the network.
+func Start(ctx context.Context, opts Options) (_ *Network, err error) {
+	if opts.Workers <= 0 {
+		opts.Workers = 1
+	}
+	if opts.PoWDifficulty == 0 {
+		opts.PoWDifficulty = DefaultPoWDifficulty
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	n := &Network{log: log, cancel: cancel}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	if opts.DataDir != "" {
+		if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating the data directory: %w", err)
+		}
+	}
+
+	engines, model, err := n.startEngines(opts)
+	if err != nil {
+		return nil, err
+	}
+	n.Model = model
+
+	// The proxy.
+	wln, err := listen(port(opts.PortsBase, 1001))
+	if err != nil {
+		return nil, err
+	}
+	cln, err := listen(port(opts.PortsBase, 1002))
+	if err != nil {
+		wln.Close()
+		return nil, err
+	}
+	n.ProxyWorkersAddr, n.ProxyClientsAddr = wln.Addr().String(), cln.Addr().String()
+	pcfg := proxy.Config{
+		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
+		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
+		WorkerPolicy: "fake_tdx", ClientPolicy: "any", OwnerAddress: "devnet-proxy",
+	}
+	pnode, err := newNode(ctx, log)
+	if err != nil {
+		wln.Close()
+		cln.Close()
+		return nil, err
+	}
+	wv, err := verifier(pcfg.WorkerPolicy)
+	if err != nil {
+		return nil, err
+	}
+	cv, err := verifier(pcfg.ClientPolicy)
+	if err != nil {
+		return nil, err
+	}
+	p, err := proxy.New(pcfg, proxy.Deps{
+		WorkerTLS: ratls.ServerConfig(pnode.cert, wv), ClientTLS: ratls.ServerConfig(pnode.cert, cv),
+		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
+	})
+	if err != nil {
+		wln.Close()
+		cln.Close()
+		return nil, err
+	}
+	n.Proxy = p
+	n.wg.Go(func() { p.Run(runCtx, wln, cln) })
+	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), p.Handler()); err != nil {
+		return nil, err
+	}
+	n.writeConfig(opts.DataDir, "proxy.json", pcfg)
+
+	// The workers.
+	for i := range opts.Workers {
+		wcfg := worker.Config{
+			IsTest: true, OwnerAddress: fmt.Sprintf("devnet-worker-%d", i), Proxies: []string{n.ProxyWorkersAddr},
+			ProxyConnections: 1, ModelName: model, Coefficient: billing.CoefficientOne,
+			ForwardRequestsTo: engines[i], MaxActiveRequests: opts.MaxActiveRequests,
+			ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
+			HTTPPort: port(opts.PortsBase, 2000+10*i),
+		}
+		if wcfg.MaxActiveRequests == 0 {
+			wcfg.MaxActiveRequests = worker.DefaultMaxActiveRequests
+		}
+		wnode, err := newNode(ctx, log)
+		if err != nil {
+			return nil, err
+		}
+		pv, err := verifier(wcfg.ProxyPolicy)
+		if err != nil {
+			return nil, err
+		}
+		eng, err := worker.NewEngine(engines[i], nil)
+		if err != nil {
+			return nil, err
+		}
+		w, err := worker.New(wcfg, worker.Deps{
+			TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
+			Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken), Logger: log.With("node", fmt.Sprintf("worker-%d", i)),
+		})
+		if err != nil {
+			return nil, err
+		}
+		wctx, stop := context.WithCancel(runCtx)
+		n.workerStops = append(n.workerStops, stop)
+		n.Workers = append(n.Workers, w)
+		n.wg.Go(func() { w.Run(wctx) })
+		u, err := n.serveHTTP(port(opts.PortsBase, 2000+10*i), w.Handler())
+		if err != nil {
+			return nil, err
+		}
+		n.WorkerURLs = append(n.WorkerURLs, u)
+		n.writeConfig(opts.DataDir, fmt.Sprintf("worker-%d.json", i), wcfg)
+	}
+
+	// The client.
+	ccfg := client.Config{
+		IsTest: true, OwnerAddress: "devnet-client", Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
+		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
+		APIKeys: opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
+	}
+	cnode, err := newNode(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	pv, err := verifier(ccfg.ProxyPolicy)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.New(ccfg, client.Deps{TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client")})
+	if err != nil {
+		return nil, err
+	}
+	n.Client = c
+	n.wg.Go(func() { c.Run(runCtx) })
+	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), c.Handler()); err != nil {
+		return nil, err
+	}
+	n.writeConfig(opts.DataDir, "client.json", ccfg)
+
+	if err := n.waitReady(ctx, opts.Workers); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// startEngines returns the base URL of each worker's engine and the model
+// name.
+func (n *Network) startEngines(opts Options) ([]string, string, error) {
+	urls := make([]string, opts.Workers)
+	switch {
+	case opts.Engine != nil:
+		if opts.Model == "" {
+			return nil, "", errors.New("starting devnet: a model name is needed with engine handlers")
+		}
+		for i := range urls {
+			u, err := n.serveHTTP(0, opts.Engine(i))
+			if err != nil {
+				return nil, "", err
+			}
+			urls[i] = u
+		}
+		return urls, opts.Model, nil
+	case opts.EngineURL != "":
+		if opts.Model == "" {
+			return nil, "", errors.New("starting devnet: --engine-url needs a model name")
+		}
+		for i := range urls {
+			urls[i] = opts.EngineURL
+		}
+		return urls, opts.Model, nil
+	case opts.ModelPath != "":
+		m, err := engine.Load(context.Background(), opts.ModelPath, "", nil)
+		if err != nil {
+			return nil, "", fmt.Errorf("starting devnet: %w", err)
+		}
+		name := opts.Model
+		if name == "" {
+			name = m.Name()
+		}
+		e := engine.New(m, engine.Options{Threads: 1, Logger: n.log.With("node", "engine")})
+		n.closers = append(n.closers, func() { e.Close() })
+		u, err := n.serveHTTP(0, engine.NewHandler(e, name))
+		if err != nil {
+			return nil, "", err
+		}
+		for i := range urls {
+			urls[i] = u
+		}
+		return urls, name, nil
+	}
+	return nil, "", errors.New("starting devnet: no engine: give a GGUF model or an engine URL")
+}
+
+// serveHTTP serves h on a loopback port until Close and returns its URL.
+func (n *Network) serveHTTP(p int, h http.Handler) (string, error) {
+	ln, err := listen(p)
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	n.servers = append(n.servers, srv)
+	n.wg.Go(func() { srv.Serve(ln) })
+	return "http://" + ln.Addr().String(), nil
+}
+
+func (n *Network) writeConfig(dir, name string, cfg any) {
+	if dir == "" {
+		return
+	}
+	b, _ := json.MarshalIndent(cfg, "", "  ") // plain config structs always marshal
+	if err := os.WriteFile(filepath.Join(dir, name), append(b, '\n'), 0o644); err != nil {
+		n.log.Warn("writing a node config", "file", name, "err", err)
+	}
+}
+
+// waitReady waits until every worker is registered and the client is
+// connected.
+func (n *Network) waitReady(ctx context.Context, workers int) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		ps := n.Proxy.Snapshot()
+		cs := n.Client.Snapshot()
+		if len(ps.WorkerConnections) >= workers && len(cs.ProxyConnections) > 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the network: %d of %d workers registered, %d client connections: %w",
+				len(ps.WorkerConnections), workers, len(cs.ProxyConnections), ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// StopWorker stops worker i: its proxy connections close at once, with
+// whatever requests they carried.
+func (n *Network) StopWorker(i int) { n.workerStops[i]() }
+
+// Close stops every node and waits for all of them.
+func (n *Network) Close() error {
+	n.closeOnce.Do(func() {
+		n.cancel()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for _, s := range n.servers {
+			if s.Shutdown(sctx) != nil {
+				s.Close()
+			}
+		}
+		n.wg.Wait()
+		for _, c := range n.closers {
+			c()
+		}
+	})
+	return nil
+}

@@ -1,0 +1,351 @@
+package devnet
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"go.uber.org/goleak"
+
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+	)
+}
+
+// fakeEngine is an OpenAI-compatible engine that streams chunks deltas and
+// a usage event, or answers one JSON body when not streaming.
+type fakeEngine struct {
+	chunks int
+	// abort makes every request fail before its head, as an engine that
+	// crashes does.
+	abort bool
+	// hold, if set, stalls each stream after its first chunk until the
+	// channel closes or the request ends; gone then receives.
+	hold chan struct{}
+	gone chan struct{}
+	// stall, if set, holds every request before its head until it ends;
+	// gone then receives.
+	stall bool
+	// requests counts inference requests.
+	requests atomic.Int64
+}
+
+func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1/models" {
+		fmt.Fprint(w, `{"object":"list","data":[]}`)
+		return
+	}
+	f.requests.Add(1)
+	if f.abort {
+		panic(http.ErrAbortHandler)
+	}
+	var body struct {
+		Stream bool `json:"stream"`
+	}
+	// Read the whole body first: only then does the server notice a client
+	// that goes away.
+	b, _ := io.ReadAll(r.Body)
+	json.Unmarshal(b, &body)
+	if f.stall {
+		<-r.Context().Done()
+		f.gone <- struct{}{}
+		return
+	}
+	if !body.Stream {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":2,"completion_tokens":1,"total_tokens":3}}`)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	for i := range f.chunks {
+		fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"t%d \"}}]}\n\n", i)
+		w.(http.Flusher).Flush()
+		if i == 0 && f.hold != nil {
+			select {
+			case <-f.hold:
+			case <-r.Context().Done():
+				f.gone <- struct{}{}
+				return
+			}
+		}
+	}
+	fmt.Fprint(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,\"total_tokens\":7}}\n\ndata: [DONE]\n\n")
+}
+
+func start(t *testing.T, opts Options) *Network {
+	t.Helper()
+	if opts.Model == "" && opts.Engine != nil {
+		opts.Model = "m"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+func engines(fs ...*fakeEngine) func(int) http.Handler {
+	return func(i int) http.Handler { return fs[i] }
+}
+
+const chatStream = `{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}`
+
+func post(t *testing.T, ctx context.Context, url, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/v1/chat/completions", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	return res, string(b)
+}
+
+func TestChatRawHTTP(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 3})})
+	res, body := post(t, context.Background(), n.ClientURL, chatStream)
+	if res.StatusCode != 200 || !strings.Contains(body, "t2 ") || !strings.HasSuffix(body, "data: [DONE]\n\n") {
+		t.Fatalf("streamed chat: %d %q, want 200 with every chunk", res.StatusCode, body)
+	}
+	for _, h := range []string{"X-Cocoon-Client-Start", "X-Cocoon-Proxy-Start", "X-Cocoon-Worker-Start", "X-Cocoon-Worker-End"} {
+		if res.Header.Get(h) == "" {
+			t.Errorf("streamed answer lacks %s", h)
+		}
+	}
+	res, body = post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[{"role":"user","content":"hi"}]}`)
+	if res.StatusCode != 200 || !strings.Contains(body, `"hello"`) {
+		t.Fatalf("plain chat: %d %q, want 200 with the completion", res.StatusCode, body)
+	}
+	mres, err := http.Get(n.ClientURL + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Object string `json:"object"`
+		Data   []struct {
+			ID      string            `json:"id"`
+			Workers []json.RawMessage `json:"workers"`
+		} `json:"data"`
+	}
+	json.NewDecoder(mres.Body).Decode(&list)
+	mres.Body.Close()
+	if list.Object != "list" || len(list.Data) != 1 || list.Data[0].ID != "m" || len(list.Data[0].Workers) != 1 {
+		t.Errorf("/v1/models = %+v, want model m with one worker", list)
+	}
+}
+
+func TestChatOpenAISDK(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 4})})
+	c := openai.NewClient(option.WithBaseURL(n.ClientURL+"/v1/"), option.WithAPIKey("unused"), option.WithMaxRetries(0))
+	params := openai.ChatCompletionNewParams{Model: "m", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}
+	got, err := c.Chat.Completions.New(context.Background(), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Choices) != 1 || got.Choices[0].Message.Content != "hello" {
+		t.Errorf("completion = %+v, want hello", got.Choices)
+	}
+	stream := c.Chat.Completions.NewStreaming(context.Background(), params)
+	var text strings.Builder
+	var usage int64
+	for stream.Next() {
+		ch := stream.Current()
+		for _, choice := range ch.Choices {
+			text.WriteString(choice.Delta.Content)
+		}
+		usage = max(usage, ch.Usage.TotalTokens)
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	stream.Close()
+	if text.String() != "t0 t1 t2 t3 " || usage != 7 {
+		t.Errorf("streamed text %q usage %d, want \"t0 t1 t2 t3 \" and 7", text.String(), usage)
+	}
+}
+
+func TestWorkerKilledMidStream(t *testing.T) {
+	f := &fakeEngine{chunks: 3, hold: make(chan struct{}), gone: make(chan struct{}, 1)}
+	n := start(t, Options{Engine: engines(f)})
+	req, _ := http.NewRequest("POST", n.ClientURL+"/v1/chat/completions", strings.NewReader(chatStream))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	r := bufio.NewReader(res.Body)
+	if line, err := r.ReadString('\n'); err != nil || !strings.Contains(line, "t0") {
+		t.Fatalf("first line %q, %v; want the first chunk", line, err)
+	}
+	n.StopWorker(0)
+	rest, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("reading after the worker died: %v", err)
+	}
+	if !strings.Contains(string(rest), `"error"`) || strings.Contains(string(rest), "[DONE]") {
+		t.Errorf("stream after the worker died = %q, want an error event and no [DONE]", rest)
+	}
+}
+
+func TestRetryBeforeHead(t *testing.T) {
+	// The healthy engine holds its streams, so that it is busy and the
+	// proxy sends later requests to the idle, failing worker first.
+	bad := &fakeEngine{abort: true}
+	good := &fakeEngine{chunks: 2, hold: make(chan struct{}), gone: make(chan struct{}, 8)}
+	n := start(t, Options{Workers: 2, Engine: engines(bad, good)})
+	const requests = 4
+	var wg sync.WaitGroup
+	statuses := make([]string, requests)
+	for i := range requests {
+		wg.Go(func() {
+			res, err := http.Post(n.ClientURL+"/v1/chat/completions", "application/json", strings.NewReader(chatStream))
+			if err != nil {
+				statuses[i] = err.Error()
+				return
+			}
+			body, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			statuses[i] = fmt.Sprintf("%d %v %v", res.StatusCode, strings.Contains(string(body), "[DONE]"), err)
+		})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for good.requests.Load() < requests && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(good.hold)
+	wg.Wait()
+	for i, s := range statuses {
+		if s != "200 true <nil>" {
+			t.Errorf("request %d: %s, want 200 served in full by the healthy worker", i, s)
+		}
+	}
+	if bad.requests.Load() == 0 {
+		t.Error("the failing worker was never tried; the test proves nothing")
+	}
+	if good.requests.Load() != requests {
+		t.Errorf("healthy worker served %d of %d requests", good.requests.Load(), requests)
+	}
+}
+
+func TestCallerDisconnectCancelsEngine(t *testing.T) {
+	f := &fakeEngine{chunks: 3, hold: make(chan struct{}), gone: make(chan struct{}, 1)}
+	n := start(t, Options{Engine: engines(f)})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", n.ClientURL+"/v1/chat/completions", strings.NewReader(chatStream))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bufio.NewReader(res.Body).ReadString('\n')
+	cancel()
+	res.Body.Close()
+	select {
+	case <-f.gone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("engine request still running 10 s after the caller left")
+	}
+}
+
+func TestErrors(t *testing.T) {
+	f := &fakeEngine{stall: true, gone: make(chan struct{}, 8)}
+	n := start(t, Options{Engine: engines(f)})
+	tests := []struct {
+		name       string
+		body       string
+		wantStatus int
+	}{
+		{"unknown model", `{"model":"nope","messages":[]}`, 404},
+		{"malformed json", `{"model":`, 400},
+		{"oversized body", `{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("x", 17<<20) + `"}]}`, 413},
+		{"expired deadline", `{"model":"m","messages":[],"stream":true,"timeout":0.3}`, 504},
+		{"coefficient too low", `{"model":"m","messages":[],"max_coefficient":10}`, 503},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := post(t, context.Background(), n.ClientURL, tt.body)
+			var e struct {
+				Error struct {
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Message == "" {
+				t.Errorf("body %q is not an OpenAI error: %v", body, err)
+			}
+			if res.StatusCode != tt.wantStatus {
+				t.Errorf("status %d (%s), want %d", res.StatusCode, e.Error.Message, tt.wantStatus)
+			}
+		})
+	}
+	select {
+	case <-f.gone:
+	case <-time.After(10 * time.Second):
+		t.Error("the engine request of the expired request still runs 10 s later")
+	}
+}
+
+func TestConcurrentStreams(t *testing.T) {
+	n := start(t, Options{Workers: 2, Engine: engines(&fakeEngine{chunks: 3}, &fakeEngine{chunks: 3})})
+	const streams = 200
+	tr := &http.Transport{MaxIdleConnsPerHost: streams}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 60 * time.Second}
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for range streams {
+		wg.Go(func() {
+			res, err := hc.Post(n.ClientURL+"/v1/chat/completions", "application/json", strings.NewReader(chatStream))
+			if err != nil {
+				failed.Add(1)
+				return
+			}
+			b, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil || res.StatusCode != 200 || !strings.HasSuffix(string(b), "data: [DONE]\n\n") {
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if f := failed.Load(); f != 0 {
+		t.Errorf("%d of %d concurrent streams failed", f, streams)
+	}
+}
+
+// TestBuiltInEngine runs the real network on the stories260K model: the
+// README's first command in miniature.
+func TestBuiltInEngine(t *testing.T) {
+	model := sharedtest.Path(t, "models/stories260K.gguf")
+	n := start(t, Options{ModelPath: model})
+	if n.Model != "stories260K" {
+		t.Errorf("model name %q, want stories260K", n.Model)
+	}
+	body := `{"model":"stories260K","messages":[{"role":"user","content":"Once upon a time"}],"stream":true,"max_tokens":16}`
+	res, got := post(t, context.Background(), n.ClientURL, body)
+	if res.StatusCode != 200 || strings.Count(got, "data: ") < 3 || !strings.Contains(got, "[DONE]") {
+		t.Fatalf("got %d %q, want a stream of tokens", res.StatusCode, got)
+	}
+}
