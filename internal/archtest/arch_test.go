@@ -39,11 +39,12 @@ var layers = map[string]int{
 	"worker": 3,
 	// Composition: chooses implementations.
 	"devnet": 4,
-	"bench":  4,
+	// Measurement: runs whole networks.
+	"bench": 5,
 	// Test support.
 	"sharedtest": 0,
 	// Tests of the layout itself.
-	"archtest": 5,
+	"archtest": 6,
 }
 
 // heavy lists third-party modules that only some packages may import.
