@@ -169,15 +169,21 @@ describe('CocoonClient', () => {
         await expectFails(n.clientOwner.address, ONE_TON, ClientMsg.requestRefund(1n, n.relay.address), Err.closed);
     });
 
-    it('request refund without an excess above the stake sends a notice', async () => {
+    it('request refund without an excess above the stake sends a close notice the proxy executes', async () => {
         await topUp(ONE_TON / 2n);
-        const { tx, keep } = await send(n.clientOwner.address, ONE_TON, ClientMsg.requestRefund(3n, n.relay.address));
+        const proxyBefore = (await n.chain.getContract(n.proxy.address)).balance;
+        const { tx, txs, keep } = await send(n.clientOwner.address, ONE_TON, ClientMsg.requestRefund(3n, n.relay.address));
         expect((await n.client.getData()).state).toBe(State.closing);
         expectActions(tx, [
             { reserve: keep },
-            { mode: 1, bounce: true, to: n.proxy.address, value: 1n, body: report(3n, await stateCell(), null) },
-            { mode: 128, bounce: false, to: n.relay.address, value: 0n, body: excessesBody(3n) },
+            { mode: 128, bounce: true, to: n.proxy.address, value: 0n, body: report(3n, await stateCell(), null) },
         ]);
+        // Unlike a 1-nanoTON notice, the proxy runs it and returns the coins to the client owner.
+        const ptx = findTx(txs, n.proxy.address, n.client.address);
+        expect(computeSkippedNoGas(ptx)).toBe(false);
+        expectActions(ptx, [{ mode: 64 | 2, bounce: false, to: n.clientOwner.address, value: 0n, body: excessesBody(3n) }]);
+        expect(txs).toHaveTransaction({ from: n.proxy.address, to: n.clientOwner.address, op: Op.excesses, success: true });
+        expect((await n.chain.getContract(n.proxy.address)).balance).toBeGreaterThanOrEqual(proxyBefore);
     });
 
     it('charges signed token counters at the client price', async () => {

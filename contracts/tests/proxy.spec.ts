@@ -197,9 +197,19 @@ describe('CocoonProxy', () => {
             expect((await n.proxy.getData()).balance).toBe(9000n);
         });
 
-        it('accepts a request without payload from anyone as a no-op', async () => {
-            const txs = await sendFrom(n.chain, n.stranger.address, n.proxy.address, ONE_TON, workerRequest(null));
-            expect(txs).toHaveTransaction({ to: n.proxy.address, success: true, outMessagesCount: 0 });
+        it('accepts a request without payload from anyone, returning its coins to the named owner', async () => {
+            const before = await accountData(n.chain, n.proxy.address);
+            const txs = await sendFrom(n.chain, n.stranger.address, n.proxy.address, ONE_TON, workerRequest(null, 4n));
+            const tx = findTx(txs, n.proxy.address, n.stranger.address);
+            expectActions(tx, [{ mode: 64 | 2, bounce: false, to: n.workerOwner.address, value: 0n, body: excessesBody(4n) }]);
+            expect((await accountData(n.chain, n.proxy.address)).equals(before)).toBe(true);
+        });
+
+        it('keeps the coins of a notice that names no owner, without failing', async () => {
+            const body = beginCell().storeUint(Op.workerProxyRequest, 32).storeUint(1, 64).storeAddress(null).storeUint(0, 66).storeBit(0).endCell();
+            const txs = await sendFrom(n.chain, n.stranger.address, n.proxy.address, ONE_TON, body);
+            const tx = findTx(txs, n.proxy.address, n.stranger.address);
+            expect(tx).toHaveTransaction({ success: true, outMessagesCount: 0 });
         });
 
         it('refuses a payload from an address that is not the derived worker with 1014', async () => {
@@ -302,8 +312,10 @@ describe('CocoonProxy', () => {
         });
 
         it('accepts a request without payload from anyone, refuses unknown inner ops', async () => {
-            const txs = await sendFrom(n.chain, n.stranger.address, n.proxy.address, ONE_TON, clientRequest(null));
-            expect(txs).toHaveTransaction({ to: n.proxy.address, success: true, outMessagesCount: 0 });
+            const txs = await sendFrom(n.chain, n.stranger.address, n.proxy.address, ONE_TON, clientRequest(null, 6n));
+            expectActions(findTx(txs, n.proxy.address, n.stranger.address), [
+                { mode: 64 | 2, bounce: false, to: n.clientOwner.address, value: 0n, body: excessesBody(6n) },
+            ]);
             const r = await fromClient(beginCell().storeUint(0x1234, 32).endCell());
             expect(r.tx).toHaveTransaction({ exitCode: Err.unknownOp });
         });
