@@ -136,8 +136,13 @@ func (c *Certifier) GetClientCertificate(ri *tls.CertificateRequestInfo) (*tls.C
 
 // ServerConfig returns the tls.Config of the accepting side: TLS 1.3 only,
 // no session tickets, a client certificate required and verified by v.
+// Each handshake runs on a copy of the returned config (taken when the
+// client hello arrives, so later changes to its fields count) whose
+// VerifyConnection runs v under the handshake's context
+// (tls.Conn.HandshakeContext): cancelling it stops a quote validation in
+// progress.
 func ServerConfig(c *Certifier, v *Verifier) *tls.Config {
-	return &tls.Config{
+	cfg := &tls.Config{
 		MinVersion:             tls.VersionTLS13,
 		MaxVersion:             tls.VersionTLS13,
 		GetCertificate:         c.GetCertificate,
@@ -145,6 +150,14 @@ func ServerConfig(c *Certifier, v *Verifier) *tls.Config {
 		SessionTicketsDisabled: true,
 		VerifyConnection:       v.VerifyConnection,
 	}
+	cfg.GetConfigForClient = func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
+		per := cfg.Clone()
+		per.GetConfigForClient = nil
+		ctx := hi.Context()
+		per.VerifyConnection = func(cs tls.ConnectionState) error { return v.verifyConnection(ctx, cs) }
+		return per, nil
+	}
+	return cfg
 }
 
 // ClientConfig returns the tls.Config of the connecting side: TLS 1.3

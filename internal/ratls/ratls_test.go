@@ -359,3 +359,48 @@ func TestUnattestedPeerHasNoImageHash(t *testing.T) {
 		t.Errorf("got kind %s image hash %x, want none and all zeros", p.Measurements.Kind, p.ImageHash)
 	}
 }
+
+// blockingValidator waits inside Validate until its context ends.
+type blockingValidator struct{ entered chan struct{} }
+
+func (b blockingValidator) Validate(ctx context.Context, _ []byte, _ [attest.ReportDataSize]byte) (attest.Measurements, error) {
+	close(b.entered)
+	<-ctx.Done()
+	return attest.Measurements{}, ctx.Err()
+}
+
+func TestServerVerificationFollowsHandshakeContext(t *testing.T) {
+	bv := blockingValidator{entered: make(chan struct{})}
+	server := ServerConfig(mustCertifier(t, faketdx.NewIssuer()), mustVerifier(t, bv, "fake_tdx"))
+	client := ClientConfig(mustCertifier(t, faketdx.NewIssuer()), mustVerifier(t, faketdx.NewValidator(), "fake_tdx"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srvErr := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			srvErr <- err
+			return
+		}
+		defer c.Close()
+		srvErr <- tls.Server(c, server).HandshakeContext(ctx)
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	go func() {
+		<-bv.entered
+		cancel()
+	}()
+	tls.Client(c, client).Handshake()
+	if err := <-srvErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want the handshake's cancellation to end the validation", err)
+	}
+}

@@ -97,9 +97,13 @@ func NewVerifier(validator attest.Validator, policy attest.Policy, opts ...Optio
 }
 
 // VerifyConnection checks a completed handshake; it is the VerifyConnection
-// of both tls.Configs.
+// of ClientConfig, and of ServerConfig where no handshake context is known.
 func (v *Verifier) VerifyConnection(cs tls.ConnectionState) error {
-	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
+	return v.verifyConnection(context.Background(), cs)
+}
+
+func (v *Verifier) verifyConnection(ctx context.Context, cs tls.ConnectionState) error {
+	ctx, cancel := context.WithTimeout(ctx, v.timeout)
 	defer cancel()
 	_, err := v.verifyState(ctx, cs)
 	return err
