@@ -144,8 +144,8 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("attest inspect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	doVerify := fs.Bool("verify", false, "verify the quote (and, for a certificate, the certificate) and print the verdict")
-	kind := fs.String("tdx", "tdx", "verifier: tdx, or fake to accept the reference's fake quotes")
-	policySpec := fs.String("policy", "", "policy type[:hash,…] (default: tdx, or fake_tdx with --tdx fake)")
+	fake := fs.Bool("insecure-fake-tdx", false, "verify the reference's fake quotes, which prove nothing, instead of real TDX quotes")
+	policySpec := fs.String("policy", "", "policy type[:hash,…] (default: tdx, or fake_tdx with --insecure-fake-tdx)")
 	at := fs.String("at", "", "judge validity at this RFC 3339 time instead of now")
 	pccs := fs.String("pccs", "", "fetch collateral from this PCCS base URL instead of Intel PCS")
 	cacheDir := fs.String("collateral-cache", "", "cache fetched collateral in this directory")
@@ -188,10 +188,9 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	var validator attest.Validator
 	policyName := "tdx"
-	switch *kind {
-	case "fake":
+	if *fake {
 		validator, policyName = faketdx.NewValidator(), "fake_tdx"
-	case "tdx":
+	} else {
 		var opts []tdx.Option
 		if *pccs != "" {
 			opts = append(opts, tdx.WithPCCS(*pccs))
@@ -210,8 +209,6 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("inspecting: %w", err)
 		}
 		validator = v
-	default:
-		return usageError{fmt.Sprintf("--tdx must be fake or tdx, not %q", *kind)}
 	}
 	if *policySpec != "" {
 		policyName = *policySpec

@@ -95,7 +95,7 @@ func TestAttestGenCertFake(t *testing.T) {
 	if !key.(ed25519.PrivateKey).Public().(ed25519.PublicKey).Equal(cert.PublicKey) {
 		t.Error("key.pem does not match cert.pem")
 	}
-	out, err = runCmd(t, "attest", "inspect", "--verify", "--tdx", "fake", filepath.Join(dir, "cert.pem"))
+	out, err = runCmd(t, "attest", "inspect", "--verify", "--insecure-fake-tdx", filepath.Join(dir, "cert.pem"))
 	if err != nil || !strings.Contains(out, "verdict:       OK (policy fake_tdx)") {
 		t.Errorf("verify fake certificate: got %v:\n%s", err, out)
 	}
