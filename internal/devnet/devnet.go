@@ -396,12 +396,10 @@ func (n *Network) StopWorker(i int) { n.workerStops[i]() }
 func (n *Network) Close() error {
 	n.closeOnce.Do(func() {
 		n.cancel()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
+		// The roles are stopping, so there is nothing left to drain:
+		// close the HTTP servers and their connections at once.
 		for _, s := range n.servers {
-			if s.Shutdown(sctx) != nil {
-				s.Close()
-			}
+			s.Close()
 		}
 		n.wg.Wait()
 		for _, c := range n.closers {
