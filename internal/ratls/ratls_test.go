@@ -404,3 +404,31 @@ func TestServerVerificationFollowsHandshakeContext(t *testing.T) {
 		t.Errorf("got %v, want the handshake's cancellation to end the validation", err)
 	}
 }
+
+func TestVerifyConcurrently(t *testing.T) {
+	v := mustVerifier(t, faketdx.NewValidator(), "fake_tdx", WithCache(time.Minute, 3))
+	certs := make([]*x509.Certificate, 6)
+	for i := range certs {
+		c, err := mustCertifier(t, faketdx.NewIssuer()).Certificate(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs[i] = c.Leaf
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 4*len(certs))
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = v.VerifyCertificates(context.Background(), certs[i%len(certs):i%len(certs)+1])
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("verification %d: %v", i, err)
+		}
+	}
+	if n := v.cache.len(); n > 3 {
+		t.Errorf("got %d cached quotes, want at most 3", n)
+	}
+}

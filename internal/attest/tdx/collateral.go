@@ -134,7 +134,24 @@ func (g *collateralGetter) fetch(ctx context.Context, url string) (map[string][]
 	if len(body) > maxCollateralSize {
 		return nil, nil, fmt.Errorf("fetching collateral %s: response larger than %d bytes", target, maxCollateralSize)
 	}
+	if url == intelRootCRL {
+		body = derCRL(body)
+	}
 	return resp.Header, body, nil
+}
+
+// derCRL returns a CRL as DER: some PCCS versions serve the root CA CRL
+// hex-encoded rather than as Intel does.
+func derCRL(body []byte) []byte {
+	if _, err := x509.ParseRevocationList(body); err == nil {
+		return body
+	}
+	if der, err := hex.DecodeString(strings.TrimSpace(string(body))); err == nil {
+		if _, err := x509.ParseRevocationList(der); err == nil {
+			return der
+		}
+	}
+	return body
 }
 
 // expiry returns when a collateral response stops being current: the

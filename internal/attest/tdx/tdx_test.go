@@ -1,6 +1,7 @@
 package tdx
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -16,6 +17,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -472,4 +474,46 @@ func TestConformance(t *testing.T) {
 	// Header, TD quote body (MRTD, RTMR3), signature, attestation key, QE
 	// report, PCK chain.
 	attesttest.TestValidator(t, v, raw, reportDataOf(t, raw), []int{0x1E, 48 + 136, 48 + 136 + 7*48, 640, 720, 800, 0xB77})
+}
+
+func TestDERCRL(t *testing.T) {
+	der := testdata.RootCrlBody
+	tests := []struct {
+		name string
+		body []byte
+	}{
+		{"DER", der},
+		{"hex", []byte(hex.EncodeToString(der))},
+		{"hex with newline", []byte(hex.EncodeToString(der) + "\n")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := derCRL(tc.body); !bytes.Equal(got, der) {
+				t.Errorf("got %d bytes, want the %d-byte DER CRL", len(got), len(der))
+			}
+		})
+	}
+	if got := derCRL([]byte("garbage")); string(got) != "garbage" {
+		t.Errorf("got %q for garbage, want it passed through for the verifier to refuse", got)
+	}
+}
+
+func TestValidateConcurrently(t *testing.T) {
+	srv, _ := fakePCCS(t)
+	v, err := NewValidator(fixed(v4Time), WithPCCS(srv.URL), WithHTTPClient(srv.Client()), WithCollateralCache(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := reportDataOf(t, v4Quote)
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = v.Validate(context.Background(), v4Quote, rd) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, ErrCollateralInvalid) {
+			t.Errorf("validation %d: got %v, want %v", i, err, ErrCollateralInvalid)
+		}
+	}
 }
