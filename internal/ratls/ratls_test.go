@@ -432,3 +432,31 @@ func TestVerifyConcurrently(t *testing.T) {
 		t.Errorf("got %d cached quotes, want at most 3", n)
 	}
 }
+
+func TestSetPolicy(t *testing.T) {
+	c, err := mustCertifier(t, faketdx.NewIssuer()).Certificate(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := mustVerifier(t, faketdx.NewValidator(), "fake_tdx")
+	verify := func() error {
+		_, err := v.VerifyCertificates(context.Background(), []*x509.Certificate{c.Leaf})
+		return err
+	}
+	if err := verify(); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := attest.NamedPolicy("fake_tdx")
+	p.ImageHashes = [][32]byte{{1}}
+	if err := v.SetPolicy(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(); !errors.Is(err, attest.ErrImageHashNotAllowed) {
+		t.Errorf("after narrowing the policy: got %v, want %v", err, attest.ErrImageHashNotAllowed)
+	}
+	anyWithHashes, _ := attest.NamedPolicy("any")
+	anyWithHashes.ImageHashes = p.ImageHashes
+	if err := v.SetPolicy(anyWithHashes); err == nil {
+		t.Error("got no error for an unenforceable policy, want one")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
@@ -43,11 +44,12 @@ var (
 // Verifier checks RA-TLS peers against a Validator and a Policy.
 type Verifier struct {
 	validator attest.Validator
-	policy    attest.Policy
-	clock     func() time.Time
-	skew      time.Duration
-	timeout   time.Duration
-	cache     *cache
+	// policy is replaced whole by SetPolicy while handshakes read it.
+	policy  atomic.Pointer[attest.Policy]
+	clock   func() time.Time
+	skew    time.Duration
+	timeout time.Duration
+	cache   *cache
 }
 
 // Option configures a Verifier.
@@ -84,16 +86,27 @@ func NewVerifier(validator attest.Validator, policy attest.Policy, opts ...Optio
 	}
 	v := &Verifier{
 		validator: validator,
-		policy:    policy,
 		clock:     time.Now,
 		skew:      time.Minute,
 		timeout:   30 * time.Second,
 		cache:     newCache(10*time.Minute, 10000),
 	}
+	v.policy.Store(&policy)
 	for _, o := range opts {
 		o(v)
 	}
 	return v, nil
+}
+
+// SetPolicy replaces the policy for handshakes from now on, for example
+// when the allowed image hashes in the root contract change. Established
+// connections are not re-checked.
+func (v *Verifier) SetPolicy(policy attest.Policy) error {
+	if err := policy.Validate(); err != nil {
+		return fmt.Errorf("setting RA-TLS policy: %w", err)
+	}
+	v.policy.Store(&policy)
+	return nil
 }
 
 // VerifyConnection checks a completed handshake; it is the VerifyConnection
@@ -171,7 +184,7 @@ func (v *Verifier) VerifyCertificates(ctx context.Context, certs []*x509.Certifi
 	if m.Kind != attest.KindNone && m.ReportData != reportData {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w", attest.ErrReportDataMismatch)
 	}
-	if err := v.policy.Check(m); err != nil {
+	if err := v.policy.Load().Check(m); err != nil {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w", err)
 	}
 	p := &Peer{PublicKey: pub, Measurements: m}
