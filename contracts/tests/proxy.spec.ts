@@ -321,6 +321,14 @@ describe('CocoonProxy', () => {
         });
     });
 
+    it('accepts no child when its params lack the child code (1014)', async () => {
+        n = await newNetwork({ params: defaultParams({ workerScCode: null, clientScCode: null }) });
+        let txs = await sendFrom(n.chain, n.worker.address, n.proxy.address, ONE_TON, workerRequest(WorkerMsg.payoutRequest(1n, 1n, n.relay.address)));
+        expect(txs).toHaveTransaction({ to: n.proxy.address, exitCode: Err.contractAddressMismatch });
+        txs = await sendFrom(n.chain, n.client.address, n.proxy.address, ONE_TON, clientRequest(ClientMsg.coinsPayload(Op.clientProxyTopUp, 1n, n.relay.address)));
+        expect(txs).toHaveTransaction({ to: n.proxy.address, exitCode: Err.contractAddressMismatch });
+    });
+
     it('refuses params of another struct version with 1008 (getter, close, child checks)', async () => {
         const config = { ...n.proxyConfig, params: { ...proxyParams(defaultParams()), structVersion: 2 } };
         const proxy = n.chain.openContract(CocoonProxy.createFromConfig(config, codes.proxy));
