@@ -460,3 +460,15 @@ func TestSetPolicy(t *testing.T) {
 		t.Error("got no error for an unenforceable policy, want one")
 	}
 }
+
+func TestValidateTimeout(t *testing.T) {
+	c, err := mustCertifier(t, faketdx.NewIssuer()).Certificate(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := mustVerifier(t, blockingValidator{entered: make(chan struct{})}, "fake_tdx", WithValidateTimeout(time.Millisecond))
+	cs := tls.ConnectionState{Version: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256, PeerCertificates: []*x509.Certificate{c.Leaf}}
+	if err := v.VerifyConnection(cs); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("got %v, want the validation cut off by its timeout", err)
+	}
+}
