@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,13 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(peerEnv); spec != "" {
+		if err := runIdlePeer(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "idle peer:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	goleak.VerifyTestMain(m)
 }
 
