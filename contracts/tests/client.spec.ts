@@ -229,6 +229,7 @@ describe('CocoonClient', () => {
         await send(n.relay.address, ONE_TON, ClientMsg.charge(1n, 100n, n.client.address, n.relay.address, proxyKey.secretKey));
         await expectFails(n.relay.address, ONE_TON, ClientMsg.grantRefund(2n, 99n, n.client.address, n.relay.address, proxyKey.secretKey), Err.oldMessage);
         await expectFails(n.relay.address, ONE_TON, ClientMsg.grantRefund(2n, 200n, n.client.address, n.relay.address, otherKey.secretKey), Err.badSignature);
+        await expectFails(n.relay.address, ONE_TON, ClientMsg.grantRefund(2n, 200n, n.proxy.address, n.relay.address, proxyKey.secretKey), Err.expectedMyAddress);
         const relayBefore = (await n.chain.getContract(n.relay.address)).balance;
         const { tx, txs } = await send(n.relay.address, ONE_TON, ClientMsg.grantRefund(2n, 200n, n.client.address, n.relay.address, proxyKey.secretKey));
         const refund = 3n * ONE_TON - 200n * 1_000_000n;

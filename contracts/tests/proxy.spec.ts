@@ -114,6 +114,7 @@ describe('CocoonProxy', () => {
         await expectFails(n.relay.address, ONE_TON, close(false), Err.closed);
         await expectFails(n.relay.address, ONE_TON, close(true), Err.notUnlockedYet);
         await expectFails(n.relay.address, ONE_TON, close(true, 1n, otherKey.secretKey), Err.badSignature);
+        await expectFails(n.relay.address, ONE_TON, close(true, 1n, proxyKey.secretKey, n.worker.address), Err.expectedMyAddress);
         n.chain.now = NOW + 3600;
         const ownerBefore = (await n.chain.getContract(owner())).balance;
         const proxyBalance = (await n.chain.getContract(n.proxy.address)).balance;
