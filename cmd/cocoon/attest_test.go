@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
@@ -149,4 +151,29 @@ func writeTemp(t *testing.T, b []byte) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestAttestInspectCertificateWithReferenceQuote(t *testing.T) {
+	quote, err := os.ReadFile(sharedtest.Path(t, "testdata/tdx/quote.dat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := ratls.CreateCertificate(key, quote, time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeTemp(t, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	out, err := runCmd(t, "attest", "inspect", path)
+	if err != nil || !strings.Contains(out, "TDX quote version 4") || !strings.Contains(out, "image hash:    "+referenceImageHash) {
+		t.Errorf("inspect: got %v:\n%s", err, out)
+	}
+	// The quote is bound to the reference's key, not to this certificate's.
+	out, err = runCmd(t, "attest", "inspect", "--verify", "--at", "2025-12-01T12:00:00Z", "--insecure-skip-collateral", path)
+	if err == nil || !strings.Contains(out, "not bound to the peer's key") {
+		t.Errorf("verify: got %v, want the report-data binding refused:\n%s", err, out)
+	}
 }
