@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/ratls"
+)
+
+func init() {
+	commands["client"] = command{summary: "run a client: the OpenAI-compatible API in front of the network", run: runClient}
+}
+
+func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	rf := newRoleFlags("client", stderr, true)
+	log, err := rf.parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := client.LoadConfig(*rf.config)
+	if err != nil {
+		return err
+	}
+	// Proxies do not attest clients (their client port's policy is
+	// "any"), so a client needs no quote unless asked for a fake one.
+	var issuer attest.Issuer = attest.NoEvidence
+	if *rf.fakeTDX {
+		if issuer, err = rf.issuer(log); err != nil {
+			return err
+		}
+	}
+	cert, err := certifier(ctx, issuer, log)
+	if err != nil {
+		return err
+	}
+	v, err := rf.verifier(cfg.ProxyPolicy, log)
+	if err != nil {
+		return err
+	}
+	c, err := client.New(cfg, client.Deps{TLS: ratls.ClientConfig(cert, v), Logger: log})
+	if err != nil {
+		return err
+	}
+	return serveRole(ctx, log, cfg.HTTPAddr(), c.Handler(), c.Run)
+}

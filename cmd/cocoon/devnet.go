@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/obs"
+)
+
+func init() {
+	commands["devnet"] = command{summary: "run a whole local network (proxy, workers, client) in one process", run: runDevnet}
+}
+
+func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("devnet", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	workers := fs.Int("workers", 1, "number of workers")
+	model := fs.String("model", "", "GGUF model `file` for the built-in engine (default: the first *.gguf in $COCOON_MODEL or ../shared/models)")
+	engineURL := fs.String("engine-url", "", "forward to this OpenAI-compatible server instead of the built-in engine")
+	modelName := fs.String("model-name", "", "model name to serve (required with --engine-url; default: the GGUF file's name)")
+	portsBase := fs.Int("ports-base", 10000, "client HTTP on N, proxy on N+1000..N+1002, worker k on N+2000+10k")
+	dataDir := fs.String("data-dir", "", "directory for the generated node configs")
+	pow := fs.Int("pow-difficulty", devnet.DefaultPoWDifficulty, "proof-of-work difficulty of the proxy")
+	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	switch {
+	case fs.NArg() != 0:
+		return usageError{fmt.Sprintf("devnet takes no arguments, got %q", fs.Args())}
+	case *workers < 1 || *workers > 100:
+		return usageError{"--workers must be between 1 and 100"}
+	case *portsBase < 1 || *portsBase+2000+10**workers > 65535:
+		return usageError{"--ports-base leaves no room for every port"}
+	case *engineURL != "" && *modelName == "":
+		return usageError{"--engine-url needs --model-name"}
+	case *engineURL != "" && *model != "":
+		return usageError{"give --model or --engine-url, not both"}
+	}
+	log, err := obs.NewLogger(stderr, "text", *logLevel)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if *engineURL == "" && *model == "" {
+		if *model, err = findModel(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(stderr, "starting devnet: fake TDX attestation and fake TON; for development only")
+	n, err := devnet.Start(ctx, devnet.Options{
+		Workers: *workers, ModelPath: *model, EngineURL: *engineURL, Model: *modelName,
+		PortsBase: *portsBase, DataDir: *dataDir, PoWDifficulty: *pow, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	printDevnet(stdout, n, *dataDir)
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "stopping devnet")
+	return nil
+}
+
+// findModel returns the first GGUF file in $COCOON_MODEL (a file or a
+// directory) or ../shared/models.
+func findModel() (string, error) {
+	var places []string
+	if env := os.Getenv("COCOON_MODEL"); env != "" {
+		if st, err := os.Stat(env); err == nil && !st.IsDir() {
+			return env, nil
+		}
+		places = append(places, env)
+	}
+	places = append(places, filepath.Join("..", "shared", "models"))
+	for _, dir := range places {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.gguf"))
+		sort.Strings(files)
+		if len(files) > 0 {
+			return files[0], nil
+		}
+	}
+	return "", errors.New("no model: pass --model FILE.gguf, set COCOON_MODEL, or put a GGUF file in ../shared/models")
+}
+
+func printDevnet(w io.Writer, n *devnet.Network, dataDir string) {
+	fmt.Fprintf(w, "COCOON devnet is up (fake TDX, fake TON: for development only)\n\n")
+	fmt.Fprintf(w, "  client API   %s/v1   stats %s/stats\n", n.ClientURL, n.ClientURL)
+	fmt.Fprintf(w, "  proxy        workers %s, clients %s, stats %s/stats\n", n.ProxyWorkersAddr, n.ProxyClientsAddr, n.ProxyURL)
+	for i, u := range n.WorkerURLs {
+		fmt.Fprintf(w, "  worker %-5d stats %s/stats\n", i, u)
+	}
+	fmt.Fprintf(w, "  model        %s\n", n.Model)
+	if dataDir != "" {
+		fmt.Fprintf(w, "  configs      %s\n", dataDir)
+	}
+	body := fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"Once upon a time"}],"stream":true,"max_tokens":64}`, n.Model)
+	fmt.Fprintf(w, "\nTry:\n  curl -N %s/v1/chat/completions -d '%s'\n\nPress Ctrl-C to stop.\n", n.ClientURL, strings.ReplaceAll(body, "'", `'\''`))
+}
