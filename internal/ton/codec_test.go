@@ -347,3 +347,15 @@ func TestContractDataRoundTrip(t *testing.T) {
 		t.Errorf("wallet data\n got %+v\nwant %+v", gl, wallet)
 	}
 }
+
+func BenchmarkParseRootConfig(b *testing.B) {
+	c, err := fixtureRoot(b).Cell()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := ParseRootConfig(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -244,6 +244,8 @@ func (v *V5Wallet) Address() *address.Address { return v.w.WalletAddress() }
 
 // External builds a signed external with seqno. With seqno 0 it carries
 // the wallet's StateInit. It is valid for an hour of wall-clock time.
+// Every mode gets ModeIgnoreErrors added: v5r1 refuses (exit code 137)
+// external sends without it.
 func (v *V5Wallet) External(ctx context.Context, seqno uint32, msgs ...Transfer) (*tlb.ExternalMessage, error) {
 	list := make([]*wallet.Message, 0, len(msgs))
 	for i, m := range msgs {
@@ -251,7 +253,7 @@ func (v *V5Wallet) External(ctx context.Context, seqno uint32, msgs ...Transfer)
 		if err != nil {
 			return nil, fmt.Errorf("building v5r1 external: message %d: %w", i, err)
 		}
-		list = append(list, &wallet.Message{Mode: m.Mode, InternalMessage: im})
+		list = append(list, &wallet.Message{Mode: m.Mode | ModeIgnoreErrors, InternalMessage: im})
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()

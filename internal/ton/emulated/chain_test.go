@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +73,131 @@ func TestV5WalletTransfer(t *testing.T) {
 	n, err := ton.IntResult(res, 0)
 	if err != nil || n.Int64() != 2 {
 		t.Errorf("seqno %v (%v), want 2", n, err)
+	}
+}
+
+func TestPersistAcrossRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "chain.json")
+	c := newChain(t, path)
+	w, err := ton.NewV5R1(testKey(5), -239)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Fund(ctx, w.Address(), 4*billing.TON); err != nil {
+		t.Fatal(err)
+	}
+	dst := address.NewAddress(0, 0, bytes.Repeat([]byte{0xcd}, 32))
+	send := ton.Transfer{To: dst, Amount: billing.TON, Mode: ton.ModePayFeesSeparately}
+	if err := w.Send(ctx, c, send); err != nil {
+		t.Fatal(err)
+	}
+	before, err := c.Account(ctx, w.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	txsBefore, err := c.Transactions(ctx, w.Address(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := newChain(t, path)
+	after, err := r.Account(ctx, w.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Balance != before.Balance || after.LastLT != before.LastLT || !bytes.Equal(after.LastHash, before.LastHash) || !bytes.Equal(after.DataHash(), before.DataHash()) {
+		t.Errorf("reloaded wallet %+v, want %+v", after, before)
+	}
+	txsAfter, err := r.Transactions(ctx, w.Address(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(txsAfter) != len(txsBefore) || !bytes.Equal(txsAfter[len(txsAfter)-1].Hash, txsBefore[len(txsBefore)-1].Hash) {
+		t.Errorf("reloaded %d transactions, want %d with the same last hash", len(txsAfter), len(txsBefore))
+	}
+	// The reloaded chain carries on: the next transfer uses seqno 1 and
+	// its logical time follows the old ones.
+	if err := w.Send(ctx, r, send); err != nil {
+		t.Fatal(err)
+	}
+	if got := balanceOf(t, r, dst); got != 2*billing.TON {
+		t.Errorf("destination holds %v after two transfers across a restart, want 2", got)
+	}
+	if next, err := r.Account(ctx, w.Address()); err != nil || next.LastLT <= before.LastLT {
+		t.Errorf("last LT %d after restart (%v), want above %d", next.LastLT, err, before.LastLT)
+	}
+}
+
+func balanceOf(t *testing.T, c *Chain, a *address.Address) billing.NanoTON {
+	t.Helper()
+	acc, err := c.Account(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc.Balance
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, body, want string
+	}{
+		{"not json", "{", "loading chain"},
+		{"wrong version", `{"version": 9}`, "state version 9"},
+		{"bad address", `{"version": 1, "accounts": [{"address": "nope"}]}`, "account nope"},
+		{"bad state", `{"version": 1, "accounts": [{"address": "0:` + strings.Repeat("00", 32) + `", "shard_account": "AAAA"}]}`, "reading state"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_"))
+			if err := os.WriteFile(p, []byte(tt.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := New(Options{Path: p, Clock: fixedClock})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestExternalErrors(t *testing.T) {
+	ctx := context.Background()
+	c := newChain(t, "")
+	w, err := ton.NewV5R1(testKey(6), -239)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := w.External(ctx, 0, ton.Transfer{To: w.Address(), Amount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendExternal(ctx, ext); !errors.Is(err, ton.ErrNotFound) {
+		t.Errorf("external to a missing account: got %v, want ErrNotFound", err)
+	}
+	if err := c.Fund(ctx, w.Address(), billing.TON); err != nil {
+		t.Fatal(err)
+	}
+	before, err := c.Account(ctx, w.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, err := w.External(ctx, 5, ton.Transfer{To: w.Address(), Amount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendExternal(ctx, wrong); !errors.Is(err, ton.ErrRejected) {
+		t.Errorf("external without state init to an uninit wallet: got %v, want ErrRejected", err)
+	}
+	after, err := c.Account(ctx, w.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.LastLT != before.LastLT || after.Balance != before.Balance {
+		t.Errorf("a rejected external changed the account: %+v, was %+v", after, before)
+	}
+	if _, err := c.Transactions(ctx, w.Address(), 0, 0); err == nil {
+		t.Error("limit 0 accepted, want an error")
 	}
 }
