@@ -32,7 +32,6 @@ const (
 	commission       = billing.TON / 10
 	workerFeePerTok  = 100_000
 	pricePerTok      = 1_000_000
-	clientFloorKeep  = commission + billing.TON/100
 	proxyDepositSeed = 20 * billing.TON
 )
 
@@ -272,7 +271,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	}
 	proxyBefore := balance(t, c, proxy)
 	topUp := cell.BeginCell().MustStoreUInt(opClientTopUp, 32).MustStoreUInt(6, 64).
-		MustStoreCoins(uint64(5*billing.TON)).MustStoreAddr(relay).EndCell()
+		MustStoreCoins(uint64(5 * billing.TON)).MustStoreAddr(relay).EndCell()
 	if err := c.SendInternal(ctx, relay, ton.Transfer{To: client, Amount: 5*billing.TON + 2*commission, Bounce: true, Body: topUp}); err != nil {
 		t.Fatal(err)
 	}
