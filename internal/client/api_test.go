@@ -272,3 +272,5 @@ func TestModelsAndCORS(t *testing.T) {
 		t.Errorf("unknown path: %d, want 404", res.StatusCode)
 	}
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,0 +1,139 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/cocoon-go/cocoon/internal/tl"
+)
+
+func testConn() (*proxyConn, [32]byte, *stream) {
+	c := &Client{}
+	pc := &proxyConn{c: c, addr: "test", streams: map[[32]byte]*stream{}}
+	id := [32]byte{7}
+	s := newStream(nil)
+	pc.streams[id] = s
+	return pc, id, s
+}
+
+func headBytes(status int32, payload string) []byte {
+	return tl.Marshal(&tl.HTTPResponse{HTTPVersion: "HTTP/1.1", StatusCode: status, Reason: "OK",
+		Headers: []tl.HTTPHeader{{Name: "Content-Type", Value: "text/event-stream"}}, Payload: []byte(payload)})
+}
+
+func TestServePacketRoutesAnswer(t *testing.T) {
+	pc, id, s := testConn()
+	pc.c.log = discard()
+	pc.ServePacket(tl.Marshal(&tl.ClientQueryAnswerEx{RequestID: id, Answer: headBytes(200, "a")}))
+	pc.ServePacket(tl.Marshal(&tl.ClientQueryAnswerPartEx{RequestID: id, Answer: []byte("b")}))
+	pc.ServePacket(tl.Marshal(&tl.ClientQueryAnswerPartEx{RequestID: id, Answer: []byte("c"), Flags: 1,
+		FinalInfo: &tl.ClientQueryFinalInfo{TokensUsed: tl.TokensUsed{TotalTokensUsed: 9}}}))
+	h, err := s.waitHead(context.Background())
+	if err != nil || h.status != 200 || len(h.header) != 1 {
+		t.Fatalf("head = %+v, %v", h, err)
+	}
+	var body []byte
+	for {
+		chunks, done, err := s.next(context.Background())
+		for _, c := range chunks {
+			body = append(body, c...)
+		}
+		if done {
+			if err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if string(body) != "abc" {
+		t.Errorf("body = %q, want abc", body)
+	}
+	if len(pc.streams) != 0 {
+		t.Errorf("%d streams left after the final part, want 0", len(pc.streams))
+	}
+}
+
+func TestServePacketErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  func(id [32]byte) tl.Object
+		code int32
+	}{
+		{"Ex error", func(id [32]byte) tl.Object {
+			return &tl.ClientQueryAnswerErrorEx{RequestID: id, ErrorCode: codeNotReady, Error: "no ready workers", Flags: 1, FinalInfo: &tl.ClientQueryFinalInfo{}}
+		}, codeNotReady},
+		// What reference proxies send for their own failures, and
+		// reference clients drop, leaving the caller hanging.
+		{"reference error", func(id [32]byte) tl.Object {
+			return &tl.ClientQueryAnswerError{ErrorCode: codeProtoViolation, Error: "unknown model x", RequestID: id}
+		}, codeProtoViolation},
+		{"reference part error", func(id [32]byte) tl.Object {
+			return &tl.ClientQueryAnswerPartError{ErrorCode: codeTimeout, Error: "timeout in proxy", RequestID: id}
+		}, codeTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pc, id, s := testConn()
+			pc.c.log = discard()
+			pc.ServePacket(tl.Marshal(tt.msg(id)))
+			_, err := s.waitHead(context.Background())
+			var ae *answerError
+			if !errors.As(err, &ae) || ae.code != tt.code {
+				t.Errorf("waitHead error = %v, want code %d", err, tt.code)
+			}
+		})
+	}
+}
+
+func TestStreamOverflowFails(t *testing.T) {
+	s := newStream(nil)
+	s.pushHead(head{status: 200}, nil)
+	big := make([]byte, 1<<20)
+	for range maxBuffered>>20 + 1 {
+		s.pushData(big)
+	}
+	_, done, err := s.next(context.Background())
+	if !done || err == nil {
+		t.Errorf("after %d MiB unread: done=%v err=%v, want a failure", maxBuffered>>20+1, done, err)
+	}
+}
+
+// FuzzServePacket feeds arbitrary bytes to the answer router: it must
+// never panic, and a stream it ends must end once.
+func FuzzServePacket(f *testing.F) {
+	id := [32]byte{7}
+	f.Add(tl.Marshal(&tl.ClientQueryAnswerEx{RequestID: id, Answer: headBytes(200, "x")}))
+	f.Add(tl.Marshal(&tl.ClientQueryAnswerEx{RequestID: id, Answer: []byte{1, 2, 3}}))
+	f.Add(tl.Marshal(&tl.ClientQueryAnswerPartEx{RequestID: id, Answer: []byte("y"), Flags: 1, FinalInfo: &tl.ClientQueryFinalInfo{}}))
+	f.Add(tl.Marshal(&tl.ClientQueryAnswerErrorEx{RequestID: id, Error: "e"}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pc, _, _ := testConn()
+		pc.c.log = discard()
+		pc.ServePacket(b)
+		obj, err := tl.Unmarshal(b)
+		if err != nil {
+			return
+		}
+		// decode → encode → decode gives the same object.
+		again, err := tl.Unmarshal(tl.Marshal(obj))
+		if err != nil || again.TLID() != obj.TLID() {
+			t.Fatalf("re-decoding %s: %v", tl.Name(obj.TLID()), err)
+		}
+	})
+}
+
+// FuzzCancelQuery checks the round trip of our cancel extension.
+func FuzzCancelQuery(f *testing.F) {
+	f.Add(tl.Marshal(&cancelQuery{RequestID: [32]byte{9}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var c cancelQuery
+		if tl.UnmarshalAs(b, &c) != nil {
+			return
+		}
+		var again cancelQuery
+		if err := tl.UnmarshalAs(tl.Marshal(&c), &again); err != nil || again != c {
+			t.Fatalf("round trip: %+v, %v; want %+v", again, err, c)
+		}
+	})
+}
