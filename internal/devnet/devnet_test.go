@@ -349,3 +349,40 @@ func TestBuiltInEngine(t *testing.T) {
 		t.Fatalf("got %d %q, want a stream of tokens", res.StatusCode, got)
 	}
 }
+
+// eventually polls cond for up to 5 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 5 s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestWorkerControl(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1})})
+	n.Workers[0].SetEnabled(false)
+	eventually(t, "proxy sees the worker disabled", func() bool { return !n.Proxy.Snapshot().WorkerConnections[0].Enabled })
+	res, body := post(t, context.Background(), n.ClientURL, chatStream)
+	if res.StatusCode != 503 || !strings.Contains(body, "no ready workers") {
+		t.Errorf("request to a disabled worker: %d %q, want 503 no ready workers", res.StatusCode, body)
+	}
+	n.Workers[0].SetEnabled(true)
+	if err := n.Workers[0].SetCoefficient(2500); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "proxy sees the new coefficient", func() bool {
+		w := n.Proxy.Snapshot().WorkerConnections[0]
+		return w.Enabled && w.Coefficient == 2500
+	})
+	res, body = post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[],"stream":true,"max_coefficient":2000}`)
+	if res.StatusCode != 503 || !strings.Contains(body, "coefficient=2500") {
+		t.Errorf("request below the coefficient: %d %q, want 503 naming coefficient=2500", res.StatusCode, body)
+	}
+	if res, _ := post(t, context.Background(), n.ClientURL, chatStream); res.StatusCode != 200 {
+		t.Errorf("request to the re-enabled worker: %d, want 200", res.StatusCode)
+	}
+}
