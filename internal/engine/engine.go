@@ -278,7 +278,7 @@ func (e *Engine) step(s *sequence) bool {
 	}
 	tok := int32(s.smp.sample(s.st.logits))
 	s.generated++
-	if tok == m.tok.eos {
+	if m.isStop(tok) {
 		s.complete(openai.FinishStop)
 		return false
 	}

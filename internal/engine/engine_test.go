@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -136,35 +137,36 @@ func TestParallelSequences(t *testing.T) {
 	}
 }
 
+// fill occupies the only slot and the only queue place of an engine
+// made with MaxSequences 1 and QueueSize 1, until ctx is done.
+func fill(ctx context.Context, t *testing.T, e *Engine, wg *sync.WaitGroup) {
+	t.Helper()
+	started := make(chan struct{})
+	var once sync.Once
+	long := greedy(e.Model(), "Once upon a time", 2000)
+	wg.Go(func() {
+		_, _ = e.Generate(ctx, long, func(string) error {
+			once.Do(func() { close(started) })
+			return nil
+		})
+	})
+	<-started
+	wg.Go(func() { _, _ = e.Generate(ctx, long, nil) })
+	for len(e.queue) == 0 {
+		runtime.Gosched()
+	}
+}
+
 func TestBusyQueue(t *testing.T) {
 	m := storiesModel(t)
 	e := newEngine(t, m, Options{MaxSequences: 1, QueueSize: 1})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
-	for range 3 {
-		wg.Go(func() {
-			_, err := e.Generate(ctx, greedy(m, "Once upon a time", 2000), nil)
-			errs <- err
-		})
-	}
-	// Of three long requests, one runs and one waits; the third cannot be
-	// queued. Wait for that refusal, then cancel the others.
-	busy := 0
-	for busy == 0 {
-		if err := <-errs; errors.Is(err, ErrBusy) {
-			busy++
-		} else {
-			t.Fatalf("got %v, want ErrBusy first", err)
-		}
-	}
-	cancel()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if !errors.Is(err, ErrBusy) && !errors.Is(err, context.Canceled) {
-			t.Errorf("got %v, want ErrBusy or context.Canceled", err)
-		}
+	defer wg.Wait()
+	defer cancel()
+	fill(ctx, t, e, &wg)
+	if _, err := e.Generate(context.Background(), greedy(m, "Once", 1), nil); !errors.Is(err, ErrBusy) {
+		t.Errorf("with the slot and queue full: got %v, want ErrBusy", err)
 	}
 }
 

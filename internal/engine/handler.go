@@ -229,12 +229,13 @@ func (h *handler) chat(w http.ResponseWriter, r *http.Request) error {
 	if cr.MaxCompletionTokens != nil {
 		maxTok = cr.MaxCompletionTokens
 	}
+	prompt, stops := h.e.model.ChatPrompt(cr.Messages)
 	req, err := h.request(params{model: cr.Model, maxTokens: maxTok, temperature: cr.Temperature, topP: cr.TopP,
-		seed: cr.Seed, stop: cr.Stop.Values, n: cr.N}, h.e.model.ChatPrompt(cr.Messages))
+		seed: cr.Seed, stop: cr.Stop.Values, n: cr.N}, prompt)
 	if err != nil {
 		return err
 	}
-	req.Stop = append(append([]string(nil), req.Stop...), chatStops...)
+	req.Stop = append(append([]string(nil), req.Stop...), stops...)
 	id, created := newID("chatcmpl-"), time.Now().Unix()
 	if !cr.Stream {
 		res, err := h.e.Generate(r.Context(), req, nil)

@@ -44,6 +44,8 @@ type Model struct {
 	output  []float32
 	sha256  [32]byte
 	name    string
+	chat    chatFormat
+	stops   []int32 // tokens that end generation: EOS and end-of-turn
 }
 
 // Config returns the model's shape.
@@ -142,7 +144,11 @@ func fromGGUF(f *gguf.File) (*Model, error) {
 	}
 	cfg.Vocab = tok.Len()
 
-	m := &Model{cfg: cfg, tok: tok}
+	m := &Model{cfg: cfg, tok: tok, chat: detectChat(tok)}
+	if tok.eos >= 0 {
+		m.stops = append(m.stops, tok.eos)
+	}
+	m.stops = append(m.stops, endOfTurn(tok)...)
 	kvDim := cfg.KVHeads * cfg.HeadDim
 	if m.embed, err = tensor(f, "token_embd.weight", cfg.Dim, cfg.Vocab); err != nil {
 		return nil, err
@@ -181,6 +187,16 @@ func fromGGUF(f *gguf.File) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// isStop reports whether generating tok ends the sequence.
+func (m *Model) isStop(tok int32) bool {
+	for _, s := range m.stops {
+		if s == tok {
+			return true
+		}
+	}
+	return false
 }
 
 // tensor loads a tensor as float32, checking its shape.

@@ -23,21 +23,28 @@ const (
 // spaceMark stands for a space in SentencePiece pieces.
 const spaceMark = "▁"
 
-// Tokenizer is the SentencePiece tokenizer described by a model's GGUF
-// metadata (tokenizer.ggml.model "llama"): pieces merged by score, with
-// <0xNN> byte tokens for text the vocabulary cannot spell. It is
-// read-only and safe for concurrent use.
+// Tokenizer is the tokenizer described by a model's GGUF metadata:
+// SentencePiece (tokenizer.ggml.model "llama": pieces merged by score,
+// with <0xNN> byte tokens for text the vocabulary cannot spell) or
+// byte-level BPE ("gpt2": text split by a pre-tokenizer, then merged by
+// rank). It is read-only and safe for concurrent use.
 type Tokenizer struct {
 	pieces   []string
 	scores   []float32
 	types    []int32
 	ids      map[string]int32 // mergeable pieces
+	special  map[string]int32 // control and user-defined tokens
 	bytes    [256]int32       // byte fallback tokens, -1 when absent
 	decoded  [][]byte         // the bytes each token stands for
 	bos, eos int32
 	unk      int32
 	addBOS   bool
 	addSpace bool
+
+	// Byte-level BPE only.
+	bpe   bool
+	ranks map[string]int // "left right" → merge rank
+	split func(string) []string
 }
 
 func newTokenizer(f *gguf.File) (*Tokenizer, error) {
@@ -45,8 +52,8 @@ func newTokenizer(f *gguf.File) (*Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading tokenizer: %w", err)
 	}
-	if model != "llama" {
-		return nil, fmt.Errorf("reading tokenizer: model %q is not supported (want llama, SentencePiece)", model)
+	if model != "llama" && model != "gpt2" {
+		return nil, fmt.Errorf("reading tokenizer: model %q is not supported (want llama or gpt2)", model)
 	}
 	pieces, err := f.Strings("tokenizer.ggml.tokens")
 	if err != nil {
@@ -74,7 +81,10 @@ func newTokenizer(f *gguf.File) (*Tokenizer, error) {
 		return nil, fmt.Errorf("reading tokenizer: %d tokens, %d scores and %d types", len(pieces), len(scores), len(types))
 	}
 	t := &Tokenizer{pieces: pieces, scores: scores, types: types, ids: make(map[string]int32, len(pieces)),
-		decoded: make([][]byte, len(pieces)), addBOS: true, addSpace: true, unk: -1}
+		special: map[string]int32{}, decoded: make([][]byte, len(pieces)), addBOS: true, addSpace: true, unk: -1}
+	if model == "gpt2" {
+		t.bpe, t.addBOS, t.addSpace = true, false, false
+	}
 	id := func(key string, def int32) (int32, error) {
 		n, err := f.Uint(key)
 		if errors.Is(err, gguf.ErrNotFound) {
@@ -88,19 +98,23 @@ func newTokenizer(f *gguf.File) (*Tokenizer, error) {
 		}
 		return int32(n), nil
 	}
-	if t.bos, err = id("tokenizer.ggml.bos_token_id", 1); err != nil {
+	defBOS, defEOS, defUNK := int32(1), int32(2), int32(0)
+	if t.bpe {
+		defBOS, defEOS, defUNK = -1, -1, -1
+	}
+	if t.bos, err = id("tokenizer.ggml.bos_token_id", defBOS); err != nil {
 		return nil, err
 	}
-	if t.eos, err = id("tokenizer.ggml.eos_token_id", 2); err != nil {
+	if t.eos, err = id("tokenizer.ggml.eos_token_id", defEOS); err != nil {
 		return nil, err
 	}
-	if t.unk, err = id("tokenizer.ggml.unknown_token_id", 0); err != nil {
+	if t.unk, err = id("tokenizer.ggml.unknown_token_id", defUNK); err != nil {
 		return nil, err
 	}
 	if b, err := f.Bool("tokenizer.ggml.add_bos_token"); err == nil {
 		t.addBOS = b
 	}
-	if b, err := f.Bool("tokenizer.ggml.add_space_prefix"); err == nil {
+	if b, err := f.Bool("tokenizer.ggml.add_space_prefix"); err == nil && !t.bpe {
 		t.addSpace = b
 	}
 	for i := range t.bytes {
@@ -117,14 +131,38 @@ func newTokenizer(f *gguf.File) (*Tokenizer, error) {
 			t.decoded[i] = []byte{b}
 		case tokenControl, tokenUnknown, tokenUnused:
 			// These stand for no text.
+			if types[i] == tokenControl {
+				t.special[p] = int32(i)
+			}
+		case tokenUserDefined:
+			t.special[p] = int32(i)
+			t.decoded[i] = []byte(p)
 		default:
 			if _, dup := t.ids[p]; !dup {
 				t.ids[p] = int32(i)
 			}
-			t.decoded[i] = []byte(strings.ReplaceAll(p, spaceMark, " "))
+			if t.bpe {
+				t.decoded[i] = unmapBytes(p)
+			} else {
+				t.decoded[i] = []byte(strings.ReplaceAll(p, spaceMark, " "))
+			}
+		}
+	}
+	if t.bpe {
+		if err := t.initBPE(f); err != nil {
+			return nil, err
 		}
 	}
 	return t, nil
+}
+
+// Special returns the id of a control or user-defined token such as
+// "<|im_end|>", or -1.
+func (t *Tokenizer) Special(piece string) int32 {
+	if id, ok := t.special[piece]; ok {
+		return id
+	}
+	return -1
 }
 
 // Len returns the vocabulary size.
@@ -154,7 +192,8 @@ func (t *Tokenizer) Decode(ids []int32) string {
 }
 
 // Encode tokenizes text, prefixed by BOS when bos is set and the model
-// asks for it.
+// asks for it. Special tokens written in the text are not recognised:
+// "<|im_end|>" in a prompt is plain text.
 func (t *Tokenizer) Encode(text string, bos bool) []int32 {
 	var out []int32
 	if bos && t.addBOS && t.bos >= 0 {
@@ -166,8 +205,15 @@ func (t *Tokenizer) Encode(text string, bos bool) []int32 {
 	if t.addSpace {
 		text = " " + text
 	}
-	text = strings.ReplaceAll(text, " ", spaceMark)
-	return t.appendPieces(out, text)
+	return t.appendText(out, text)
+}
+
+// appendText tokenizes text as it stands (no prefix space, no BOS).
+func (t *Tokenizer) appendText(out []int32, text string) []int32 {
+	if t.bpe {
+		return t.appendBPE(out, text)
+	}
+	return t.appendPieces(out, strings.ReplaceAll(text, " ", spaceMark))
 }
 
 // symbol is a stretch of the input in the merge list.

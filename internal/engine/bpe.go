@@ -1,0 +1,262 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/cocoon-go/cocoon/internal/engine/gguf"
+)
+
+// byteRunes is GPT-2's reversible mapping of bytes to printable runes:
+// printable Latin-1 bytes stand for themselves, the others for runes
+// from U+0100 on. runeBytes is its inverse.
+var byteRunes, runeBytes = func() ([256]rune, map[rune]byte) {
+	var m [256]rune
+	inv := make(map[rune]byte, 256)
+	n := 0
+	for b := range 256 {
+		if (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF) {
+			m[b] = rune(b)
+		} else {
+			m[b] = rune(256 + n)
+			n++
+		}
+		inv[m[b]] = byte(b)
+	}
+	return m, inv
+}()
+
+// mapBytes spells the bytes of s in GPT-2's byte runes.
+func mapBytes(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteRune(byteRunes[s[i]])
+	}
+	return b.String()
+}
+
+// unmapBytes turns a byte-level piece back into its bytes; runes outside
+// the mapping are kept as UTF-8.
+func unmapBytes(p string) []byte {
+	out := make([]byte, 0, len(p))
+	for _, r := range p {
+		if b, ok := runeBytes[r]; ok {
+			out = append(out, b)
+		} else {
+			out = utf8.AppendRune(out, r)
+		}
+	}
+	return out
+}
+
+// initBPE reads the merges and picks the pre-tokenizer.
+func (t *Tokenizer) initBPE(f *gguf.File) error {
+	merges, err := f.Strings("tokenizer.ggml.merges")
+	if err != nil {
+		return fmt.Errorf("reading BPE tokenizer: %w", err)
+	}
+	t.ranks = make(map[string]int, len(merges))
+	for i, m := range merges {
+		if _, _, ok := strings.Cut(m, " "); !ok {
+			return fmt.Errorf("reading BPE tokenizer: merge %d is %q, want two pieces", i, m)
+		}
+		if _, dup := t.ranks[m]; !dup {
+			t.ranks[m] = i
+		}
+	}
+	pre, err := f.String("tokenizer.ggml.pre")
+	if errors.Is(err, gguf.ErrNotFound) {
+		pre = "default"
+	} else if err != nil {
+		return fmt.Errorf("reading BPE tokenizer: %w", err)
+	}
+	switch pre {
+	case "llama3", "llama-bpe", "dbrx", "smaug-bpe":
+		t.split = func(s string) []string { return splitLlama3(s, 3) }
+	case "qwen2", "deepseek-r1-qwen":
+		t.split = func(s string) []string { return splitLlama3(s, 1) }
+	case "default", "gpt2", "gpt-2":
+		t.split = splitGPT2
+	default:
+		return fmt.Errorf("reading BPE tokenizer: pre-tokenizer %q is not supported", pre)
+	}
+	return nil
+}
+
+// appendBPE splits text into words and merges each word's bytes by rank.
+func (t *Tokenizer) appendBPE(out []int32, text string) []int32 {
+	var syms []string
+	for _, word := range t.split(text) {
+		syms = syms[:0]
+		for _, r := range mapBytes(word) {
+			syms = append(syms, string(r))
+		}
+		for len(syms) > 1 {
+			best, bestRank := -1, 0
+			for i := 0; i+1 < len(syms); i++ {
+				if r, ok := t.ranks[syms[i]+" "+syms[i+1]]; ok && (best < 0 || r < bestRank) {
+					best, bestRank = i, r
+				}
+			}
+			if best < 0 {
+				break
+			}
+			syms[best] += syms[best+1]
+			syms = append(syms[:best+1], syms[best+2:]...)
+		}
+		for _, s := range syms {
+			if id, ok := t.ids[s]; ok {
+				out = append(out, id)
+				continue
+			}
+			for _, r := range s {
+				if id, ok := t.ids[string(r)]; ok {
+					out = append(out, id)
+				} else if t.unk >= 0 {
+					out = append(out, t.unk)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// contraction returns the length of an English contraction ('s, 't, 're,
+// 've, 'm, 'll, 'd) at the start of r, or 0.
+func contraction(r []rune, foldCase bool) int {
+	if len(r) < 2 || r[0] != '\'' {
+		return 0
+	}
+	lower := func(c rune) rune {
+		if foldCase {
+			return unicode.ToLower(c)
+		}
+		return c
+	}
+	a := lower(r[1])
+	switch a {
+	case 's', 't', 'm', 'd':
+		return 2
+	}
+	if len(r) >= 3 {
+		switch b := lower(r[2]); {
+		case a == 'r' && b == 'e', a == 'v' && b == 'e', a == 'l' && b == 'l':
+			return 3
+		}
+	}
+	return 0
+}
+
+func isL(r rune) bool { return unicode.IsLetter(r) }
+func isN(r rune) bool { return unicode.IsNumber(r) }
+func isS(r rune) bool { return unicode.IsSpace(r) }
+
+// run returns how many runes from i on satisfy ok.
+func run(r []rune, i int, ok func(rune) bool) int {
+	n := 0
+	for i+n < len(r) && ok(r[i+n]) {
+		n++
+	}
+	return n
+}
+
+// spaceRun implements \s+(?!\S) then \s+ at i: a whitespace run, less
+// its last rune when a non-space follows and the run is longer than one.
+func spaceRun(r []rune, i int) int {
+	n := run(r, i, isS)
+	if n > 1 && i+n < len(r) {
+		n--
+	}
+	return n
+}
+
+// splitGPT2 is GPT-2's pre-tokenizer:
+// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+func splitGPT2(s string) []string {
+	r := []rune(s)
+	var out []string
+	other := func(c rune) bool { return !isS(c) && !isL(c) && !isN(c) }
+	for i := 0; i < len(r); {
+		n := contraction(r[i:], false)
+		if n == 0 {
+			j := i
+			if r[j] == ' ' && j+1 < len(r) {
+				j++
+			}
+			for _, class := range []func(rune) bool{isL, isN, other} {
+				if k := run(r, j, class); k > 0 {
+					n = j - i + k
+					break
+				}
+			}
+		}
+		if n == 0 {
+			n = spaceRun(r, i)
+		}
+		if n == 0 {
+			n = 1
+		}
+		out = append(out, string(r[i:i+n]))
+		i += n
+	}
+	return out
+}
+
+// splitLlama3 is the Llama 3 pre-tokenizer (Qwen2's with maxDigits 1):
+// (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+// ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+func splitLlama3(s string, maxDigits int) []string {
+	r := []rune(s)
+	var out []string
+	isNL := func(c rune) bool { return c == '\r' || c == '\n' }
+	other := func(c rune) bool { return !isS(c) && !isL(c) && !isN(c) }
+	for i := 0; i < len(r); {
+		n := contraction(r[i:], true)
+		if n == 0 {
+			// [^\r\n\p{L}\p{N}]?\p{L}+
+			j := i
+			if c := r[j]; !isNL(c) && !isL(c) && !isN(c) && j+1 < len(r) && isL(r[j+1]) {
+				j++
+			}
+			if k := run(r, j, isL); k > 0 {
+				n = j - i + k
+			}
+		}
+		if n == 0 {
+			n = min(run(r, i, isN), maxDigits)
+		}
+		if n == 0 {
+			// ?[^\s\p{L}\p{N}]+[\r\n]*
+			j := i
+			if r[j] == ' ' && j+1 < len(r) && other(r[j+1]) {
+				j++
+			}
+			if k := run(r, j, other); k > 0 {
+				n = j - i + k
+				n += run(r, i+n, isNL)
+			}
+		}
+		if n == 0 {
+			// \s*[\r\n]+: through the last newline of the whitespace run.
+			ws := run(r, i, isS)
+			for k := ws; k > 0; k-- {
+				if isNL(r[i+k-1]) {
+					n = k
+					break
+				}
+			}
+		}
+		if n == 0 {
+			n = spaceRun(r, i)
+		}
+		if n == 0 {
+			n = 1
+		}
+		out = append(out, string(r[i:i+n]))
+		i += n
+	}
+	return out
+}
