@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tvm/cell"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/ton/emulated"
+)
+
+// chainState writes an emulated chain with a plain funded account and a
+// deployed root, and returns the file and the two addresses.
+func chainState(t *testing.T) (path string, plain, root *address.Address) {
+	t.Helper()
+	ctx := context.Background()
+	path = filepath.Join(t.TempDir(), "chain.json")
+	c, err := emulated.New(emulated.Options{Path: path, Clock: func() time.Time { return time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain = address.NewAddress(0, 0, bytes.Repeat([]byte{0x12}, 32))
+	if err := c.Fund(ctx, plain, 1_500_000_001); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "..", "contracts", "build", "root.boc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := cell.FromBOC(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := ton.RootConfig{
+		Owner:   plain,
+		Version: 4,
+		Proxies: []ton.RegisteredProxy{{Seqno: 1, Desc: "127.0.0.1:5222"}},
+		Params:  ton.Params{StructVersion: 3, ParamsVersion: 2, PricePerToken: 20, WorkerFeePerToken: 10},
+	}
+	data, err := cfg.Cell()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root, err = c.Deploy(ctx, code, data, billing.TON, nil); err != nil {
+		t.Fatal(err)
+	}
+	return path, plain, root
+}
+
+func TestChainState(t *testing.T) {
+	path, plain, root := chainState(t)
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"plain account", []string{"state", "--state", path, plain.String()}, []string{
+			"status:    uninit", "balance:   1.500000001 TON", "code hash: none", "last lt:   ",
+		}},
+		{"root after the address", []string{"state", root.StringRaw(), "--state", path}, []string{
+			"status:    active", "contract:  root", "version 4, params version 2", "proxy 1: 127.0.0.1:5222",
+			"price per token 0.00000002 TON",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if err := runChain(context.Background(), tt.args, &out, &errOut); err != nil {
+				t.Fatalf("runChain: %v", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestChainStateErrors(t *testing.T) {
+	path, _, _ := chainState(t)
+	missing := address.NewAddress(0, 0, bytes.Repeat([]byte{0x34}, 32)).String()
+	tests := []struct {
+		name      string
+		args      []string
+		wantUsage bool
+		want      string
+	}{
+		{"no subcommand", nil, true, "subcommand"},
+		{"unknown subcommand", []string{"frob"}, true, "unknown chain subcommand"},
+		{"no address", []string{"state", "--state", path}, true, "exactly one ADDRESS"},
+		{"no source", []string{"state", missing}, true, "exactly one of"},
+		{"two sources", []string{"state", missing, "--state", path, "--ton-config", path}, true, "exactly one of"},
+		{"bad address", []string{"state", "nope", "--state", path}, true, "bad address"},
+		{"unknown flag", []string{"state", "--frob"}, true, "frob"},
+		{"missing account", []string{"state", missing, "--state", path}, false, "not found"},
+		{"missing state file", []string{"state", missing, "--state", filepath.Join(t.TempDir(), "none.json")}, false, "opening chain state"},
+		{"bad ton config", []string{"state", missing, "--ton-config", path}, false, "TON global config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := runChain(context.Background(), tt.args, &out, &errOut)
+			if err == nil {
+				t.Fatal("runChain succeeded, want an error")
+			}
+			var u usageError
+			if errors.As(err, &u) != tt.wantUsage {
+				t.Errorf("usage error %v, want %v (%v)", errors.As(err, &u), tt.wantUsage, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
