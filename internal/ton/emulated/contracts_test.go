@@ -145,9 +145,12 @@ func TestRootDeployAndAdminister(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ton.ParseRootConfig(data(t, c, root))
+	got, err := ton.ReadRootConfig(ctx, c, root)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := ton.ReadRootConfig(ctx, c, addr(0x3c)); !errors.Is(err, ton.ErrNotFound) {
+		t.Errorf("reading a missing root: got %v, want ErrNotFound", err)
 	}
 	if !reflect.DeepEqual(got.Proxies, want.Proxies) || !reflect.DeepEqual(got.WorkerHashes, want.WorkerHashes) ||
 		!reflect.DeepEqual(got.ModelHashes, want.ModelHashes) || got.Version != 7 || !got.Owner.Equals(owner.Address()) {
@@ -328,7 +331,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	if paid := lastTx(t, c, workerOwner); paid.In == nil || op(paid.In.Body) != opPayout || !paid.In.Src.Equals(proxy) {
 		t.Errorf("worker owner's transaction %+v, want the proxy's payout", paid.In)
 	}
-	ps, err := ton.ParseProxyData(data(t, c, proxy))
+	ps, err := ton.ReadProxyData(ctx, c, proxy)
 	if err != nil {
 		t.Fatal(err)
 	}
