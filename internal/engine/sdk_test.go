@@ -62,4 +62,3 @@ func TestOfficialSDK(t *testing.T) {
 		t.Errorf("unknown model: got %v, want a 404 model_not_found the SDK understands", err)
 	}
 }
-
