@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,5 +200,62 @@ func TestExternalErrors(t *testing.T) {
 	}
 	if _, err := c.Transactions(ctx, w.Address(), 0, 0); err == nil {
 		t.Error("limit 0 accepted, want an error")
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	c := newChain(t, filepath.Join(t.TempDir(), "chain.json"))
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			a := address.NewAddress(0, 0, bytes.Repeat([]byte{byte(0xa0 + g)}, 32))
+			for range 5 {
+				if err := c.Fund(ctx, a, billing.TON); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := c.Account(ctx, a); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for g := range 4 {
+		a := address.NewAddress(0, 0, bytes.Repeat([]byte{byte(0xa0 + g)}, 32))
+		if got := balanceOf(t, c, a); got != 5*billing.TON {
+			t.Errorf("account %d holds %v, want 5 TON", g, got)
+		}
+		txs, err := c.Transactions(ctx, a, 0, 100)
+		if err != nil || len(txs) != 5 {
+			t.Errorf("account %d has %d transactions (%v), want 5", g, len(txs), err)
+		}
+	}
+}
+
+func TestHistoryIsBounded(t *testing.T) {
+	ctx := context.Background()
+	c, err := New(Options{Clock: fixedClock, History: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := address.NewAddress(0, 0, bytes.Repeat([]byte{0xb1}, 32))
+	for range 5 {
+		if err := c.Fund(ctx, a, billing.TON); err != nil {
+			t.Fatal(err)
+		}
+	}
+	txs, err := c.Transactions(ctx, a, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := c.Account(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(txs) != 3 || txs[2].LT != acc.LastLT {
+		t.Errorf("kept %d transactions ending at LT %d, want the last 3 ending at %d", len(txs), txs[len(txs)-1].LT, acc.LastLT)
 	}
 }
