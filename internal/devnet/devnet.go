@@ -37,6 +37,10 @@ const (
 	FakeWorkerFeePerToken billing.NanoTON = 1
 )
 
+// fakeConfigVersion is the version of the reference's fake-TON root
+// config, which reference clients send as their min_config_version.
+const fakeConfigVersion = 3
+
 // DefaultPoWDifficulty is the devnet's proof of work: cheap, but real.
 const DefaultPoWDifficulty = 12
 
@@ -193,6 +197,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
 		WorkerPolicy: "fake_tdx", ClientPolicy: "any", OwnerAddress: "devnet-proxy",
+		RootConfigVersion: fakeConfigVersion,
 	}
 	pnode, err := newNode(ctx, log)
 	if err != nil {
@@ -211,6 +216,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	p, err := proxy.New(pcfg, proxy.Deps{
 		WorkerTLS: ratls.ServerConfig(pnode.cert, wv), ClientTLS: ratls.ServerConfig(pnode.cert, cv),
 		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
+		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
 	})
 	if err != nil {
 		wln.Close()

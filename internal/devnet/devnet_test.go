@@ -386,3 +386,28 @@ func TestWorkerControl(t *testing.T) {
 		t.Errorf("request to the re-enabled worker: %d, want 200", res.StatusCode)
 	}
 }
+
+func TestBilling(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 2})})
+	if res, _ := post(t, context.Background(), n.ClientURL, chatStream); res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	// The fake engine reports 3 prompt and 4 completion tokens; at
+	// coefficient 1.0 that is 7 tokens, 14 nanoTON charged, 7 earned.
+	eventually(t, "the proxy settles the request", func() bool { return n.Proxy.Snapshot().Totals.Tokens == 7 })
+	tot := n.Proxy.Snapshot().Totals
+	if tot.Charged != 14 || tot.Earned != 7 || tot.Commission != 7 {
+		t.Errorf("totals = %+v, want 14 charged, 7 earned, 7 commission", tot)
+	}
+	eventually(t, "the worker hears its account", func() bool {
+		ps := n.Workers[0].Snapshot().Proxies
+		return len(ps) == 1 && ps[0].Tokens == 7
+	})
+	res, body := post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[],"max_tokens":2000000000}`)
+	if res.StatusCode != 503 || !strings.Contains(body, "client balance is too low") {
+		t.Errorf("request beyond the stake: %d %q, want 503 client balance is too low", res.StatusCode, body)
+	}
+	if c := n.Proxy.Snapshot().Clients; len(c) != 1 || c[0].Reserved != 0 || c[0].Tokens != 7 {
+		t.Errorf("client accounts = %+v, want one with 7 tokens and nothing reserved", c)
+	}
+}

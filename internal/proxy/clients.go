@@ -26,11 +26,12 @@ type clientConn struct {
 	remote string
 
 	// mu guards the fields below.
-	mu    sync.Mutex
-	state int
-	owner string
-	ext   bool                  // the client is a cocoon-go node
-	reqs  map[[32]byte]*request // by the client's request id
+	mu      sync.Mutex
+	state   int
+	owner   string
+	account string                // the client's ledger account, set before ready
+	ext     bool                  // the client is a cocoon-go node
+	reqs    map[[32]byte]*request // by the client's request id
 }
 
 // serveClient runs one client connection until it or ctx ends.
@@ -90,7 +91,7 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 			return bad("client params lack is_test")
 		case c.IsTest != p.cfg.IsTest:
 			return bad("client is_test=%v, proxy is_test=%v", c.IsTest, p.cfg.IsTest)
-		case q.MinConfigVersion > 0:
+		case q.MinConfigVersion > p.cfg.RootConfigVersion:
 			return bad("active config version is too low")
 		}
 		proto, err := commonProto(c.Flags, c.MinProtoVersion, c.MaxProtoVersion)
@@ -114,7 +115,11 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		}
 		cc.mu.Lock()
 		cc.state = clientReady
+		cc.account = accountKey(cc.owner, cc.remote)
 		cc.mu.Unlock()
+		if err := p.ledger.UpdateClient(cc.account, cc.owner, fakeClientChain); err != nil {
+			return nil, &wire.QueryError{Code: codeError, Message: "opening the client's account: " + err.Error()}
+		}
 		p.mu.Lock()
 		p.clients[cc] = struct{}{}
 		p.mu.Unlock()
@@ -135,7 +140,11 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if state != clientReady {
 			return bad("client.updatePaymentStatus before authorisation")
 		}
-		return tl.Marshal(&tl.ClientPaymentStatus{SignedPayment: emptyPayment}), nil
+		a, err := p.ledger.Client(cc.account)
+		if err != nil {
+			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
+		}
+		return tl.Marshal(&tl.ClientPaymentStatus{SignedPayment: emptyPayment, DBTokens: a.CommittedToDB, MaxTokens: a.Tokens}), nil
 	}
 	return bad("unexpected query %s from client", tl.Name(obj.TLID()))
 }

@@ -39,6 +39,11 @@ type Config struct {
 	ClientPolicy string `json:"client_policy"`
 	// HTTPAccessHash, when set, guards the stats and control pages.
 	HTTPAccessHash string `json:"http_access_hash"`
+	// RootConfigVersion is the version of the root configuration the proxy
+	// runs under; clients that have seen a newer one are refused. Until
+	// the root contract is read, it stands for the fake-TON config's
+	// version (3 in the reference's spec/fake-ton config).
+	RootConfigVersion int32 `json:"root_config_version"`
 }
 
 // Defaults of the proxy.

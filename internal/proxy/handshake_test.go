@@ -144,6 +144,9 @@ func TestClientHandshake(t *testing.T) {
 	if _, err := ask(&tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, IsTest: false, MinProtoVersion: 1, MaxProtoVersion: 2}}); err == nil {
 		t.Error("a mainnet client was accepted by a test proxy")
 	}
+	if _, err := ask(&tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}, MinConfigVersion: 1}); err == nil {
+		t.Error("a client that saw a newer root config was accepted")
+	}
 	obj, err := ask(&tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, ClientOwnerAddress: "o", IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}})
 	if err != nil {
 		t.Fatal(err)

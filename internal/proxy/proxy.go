@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
@@ -57,6 +58,9 @@ type Deps struct {
 	// MaxAttempts bounds the workers one request tries; zero means
 	// DefaultMaxAttempts.
 	MaxAttempts int
+	// Prices are the root config's prices; the zero value bills nothing.
+	// Until the chain is read, clients hold the fake-TON pseudo state.
+	Prices billing.Prices
 }
 
 // Proxy is the proxy role. Build it with New, run it with Run; its
@@ -71,6 +75,7 @@ type Proxy struct {
 	metrics     *obs.Metrics
 	stats       counters
 	sel         selector
+	ledger      *billing.Ledger
 
 	// mu guards the fields below and the selection fields of every
 	// workerConn (see there).
@@ -94,6 +99,15 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 		maxAttempts: deps.MaxAttempts, metrics: obs.NewMetrics("proxy"),
 		models: map[string][]*workerConn{}, seen: map[string]bool{}, clients: map[*clientConn]struct{}{},
 	}
+	prices := deps.Prices
+	if prices == (billing.Prices{}) {
+		prices = billing.DefaultPrices(0, 0)
+	}
+	ledger, err := billing.NewLedger(prices)
+	if err != nil {
+		return nil, fmt.Errorf("building the proxy: %w", err)
+	}
+	p.ledger = ledger
 	key := deps.SigningKey
 	if key == nil {
 		_, k, err := ed25519.GenerateKey(nil)

@@ -8,6 +8,7 @@ import (
 
 	"sync"
 
+	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/tl"
 )
@@ -30,14 +31,20 @@ type request struct {
 	deadline time.Time
 	timer    *time.Timer
 
+	// hold reserves the request's tokens against the client's balance.
+	hold *billing.Hold
+
 	// mu guards the fields below.
-	mu       sync.Mutex
-	wc       *workerConn // the worker now running the request, if any
-	wid      [32]byte    // its request id on that worker
-	sentAt   time.Time   // when it went to that worker
-	tried    []*workerConn
-	headSent bool
-	done     bool
+	mu        sync.Mutex
+	wc        *workerConn // the worker now running the request, if any
+	last      *workerConn // the worker of the latest attempt, billed at the end
+	tokens    int64       // adjusted tokens the latest attempt reported
+	cancelled bool        // the client cancelled or left
+	wid       [32]byte    // its request id on that worker
+	sentAt    time.Time   // when it went to that worker
+	tried     []*workerConn
+	headSent  bool
+	done      bool
 }
 
 // forward starts a client request.
@@ -52,6 +59,16 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 		query: append([]byte(nil), m.Query...), flags: m.Flags & 1, debug: m.EnableDebug,
 		start: now, deadline: now.Add(budget),
 	}
+	reject := func(code int32, msg string) {
+		cc.sess.Send(tl.Marshal(&tl.ClientQueryAnswerErrorEx{RequestID: r.clientID, ErrorCode: code, Error: msg, Flags: 1, FinalInfo: r.finalInfo(nil)}))
+		p.stats.finished(now, false, 0)
+	}
+	hold, err := p.reserve(cc.account, m)
+	if err != nil {
+		reject(codeNotReady, err.Error())
+		return
+	}
+	r.hold = hold
 	cc.mu.Lock()
 	_, dup := cc.reqs[r.clientID]
 	if !dup {
@@ -59,7 +76,8 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 	}
 	cc.mu.Unlock()
 	if dup {
-		cc.sess.Send(tl.Marshal(&tl.ClientQueryAnswerErrorEx{RequestID: r.clientID, ErrorCode: codeProtoViolation, Error: "duplicate request id", Flags: 1, FinalInfo: r.finalInfo(nil)}))
+		p.ledger.Release(hold)
+		reject(codeProtoViolation, "duplicate request id")
 		return
 	}
 	p.metrics.RequestStarted()
@@ -88,7 +106,7 @@ func (r *request) dispatchLocked() {
 		wc.mu.Lock()
 		wc.reqs[wid] = r
 		wc.mu.Unlock()
-		r.wc, r.wid, r.sentAt = wc, wid, p.now()
+		r.wc, r.last, r.wid, r.sentAt, r.tokens = wc, wc, wid, p.now(), 0
 		r.tried = append(r.tried, wc)
 		left := r.deadline.Sub(r.sentAt)
 		err = wc.sess.Send(tl.Marshal(&tl.ProxyRunQueryEx{
@@ -144,13 +162,21 @@ func (r *request) cancelWorkerLocked() {
 	r.releaseLocked(false)
 }
 
-// endLocked marks the request finished and forgets it.
+// endLocked marks the request finished, bills it and forgets it.
 func (r *request) endLocked(outcome string) {
 	r.done = true
 	r.timer.Stop()
 	r.cc.mu.Lock()
 	delete(r.cc.reqs, r.clientID)
 	r.cc.mu.Unlock()
+	billed := billing.Failed
+	switch {
+	case outcome == obs.OutcomeSuccess:
+		billed = billing.Succeeded
+	case r.cancelled:
+		billed = billing.Cancelled
+	}
+	r.p.settle(r, billed)
 	now := r.p.now()
 	r.p.metrics.RequestFinished(outcome, now.Sub(r.start))
 	r.p.stats.finished(now, outcome == obs.OutcomeSuccess, now.Sub(r.start))
@@ -207,6 +233,7 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 	msg := &tl.ClientQueryAnswerEx{RequestID: r.clientID, Answer: tl.Marshal(&resp)}
 	if flags&1 != 0 {
 		msg.Flags, msg.FinalInfo = 1, r.finalInfo(final)
+		r.noteTokens(final)
 	}
 	if err := r.cc.sess.Send(tl.Marshal(msg)); err != nil {
 		r.cancelWorkerLocked()
@@ -216,6 +243,13 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 	if flags&1 != 0 {
 		r.releaseLocked(true)
 		r.endLocked(obs.OutcomeSuccess)
+	}
+}
+
+// noteTokens records the usage a worker's final info reports.
+func (r *request) noteTokens(final *tl.ProxyQueryFinalInfo) {
+	if final != nil && final.TokensUsed.TotalTokensUsed > 0 {
+		r.tokens = final.TokensUsed.TotalTokensUsed
 	}
 }
 
@@ -234,6 +268,7 @@ func (r *request) workerPart(wc *workerConn, wid [32]byte, answer []byte, flags 
 	msg := &tl.ClientQueryAnswerPartEx{RequestID: r.clientID, Answer: answer}
 	if flags&1 != 0 {
 		msg.Flags, msg.FinalInfo = 1, r.finalInfo(final)
+		r.noteTokens(final)
 	}
 	r.p.metrics.AddBytes(len(answer))
 	if err := r.cc.sess.Send(tl.Marshal(msg)); err != nil {
@@ -260,7 +295,8 @@ func (r *request) workerFailed(wc *workerConn, wid [32]byte, code int32, msg str
 	if !r.current(wc, wid) {
 		return
 	}
-	if !r.headSent && retriable(code) && len(r.tried) < r.p.maxAttempts && r.p.now().Before(r.deadline) {
+	r.noteTokens(final)
+	if !r.headSent && r.tokens == 0 && retriable(code) && len(r.tried) < r.p.maxAttempts && r.p.now().Before(r.deadline) {
 		r.p.log.Debug("retrying request on another worker", "failed_worker", wc.remote, "code", code, "error", msg)
 		r.releaseLocked(false)
 		r.p.metrics.Retried()
@@ -288,6 +324,7 @@ func (r *request) clientCancelled() {
 	if r.done {
 		return
 	}
+	r.cancelled = true
 	r.cancelWorkerLocked()
 	r.endLocked(obs.OutcomeFailed)
 }

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/obs"
 )
 
@@ -29,7 +30,36 @@ type Snapshot struct {
 	Stats             map[string]any       `json:"stats"`
 	LocalConfig       LocalConfigSnapshot  `json:"localconfig"`
 	WorkerConnections []WorkerConnSnapshot `json:"worker_connections"`
-	Clients           int                  `json:"clients"`
+	// ConnectedClients counts the authorised client connections.
+	ConnectedClients int               `json:"connected_clients"`
+	Clients          []AccountSnapshot `json:"clients"`
+	Workers          []AccountSnapshot `json:"workers"`
+	Totals           TotalsSnapshot    `json:"totals"`
+}
+
+// AccountSnapshot is one ledger account.
+type AccountSnapshot struct {
+	Address          string `json:"address"`
+	Tokens           int64  `json:"tokens"`
+	CommittedToDB    int64  `json:"tokens_committed_to_db"`
+	CommittedToChain int64  `json:"tokens_committed_to_blockchain"`
+	Reserved         int64  `json:"reserved_tokens,omitempty"`
+}
+
+// TotalsSnapshot sums every settled request.
+type TotalsSnapshot struct {
+	Tokens     int64           `json:"tokens"`
+	Charged    billing.NanoTON `json:"charged"`
+	Earned     billing.NanoTON `json:"earned"`
+	Commission billing.NanoTON `json:"commission"`
+}
+
+func accounts(as []billing.Account) []AccountSnapshot {
+	out := make([]AccountSnapshot, 0, len(as))
+	for _, a := range as {
+		out = append(out, AccountSnapshot{Address: a.Address, Tokens: a.Tokens, CommittedToDB: a.CommittedToDB, CommittedToChain: a.CommittedToChain, Reserved: a.Reserved})
+	}
+	return out
 }
 
 // StatusSnapshot is the proxy's state.
@@ -71,7 +101,11 @@ func (p *Proxy) Snapshot() Snapshot {
 		},
 		LocalConfig:       LocalConfigSnapshot{IsTest: p.cfg.IsTest, OwnerAddress: p.cfg.OwnerAddress, PoWDifficulty: p.cfg.PoWDifficulty, WorkerPolicy: p.cfg.WorkerPolicy, ClientPolicy: p.cfg.ClientPolicy},
 		WorkerConnections: []WorkerConnSnapshot{},
+		Clients:           accounts(p.ledger.Clients()),
+		Workers:           accounts(p.ledger.Workers()),
 	}
+	t := p.ledger.Totals()
+	s.Totals = TotalsSnapshot{Tokens: t.Tokens, Charged: t.Charged, Earned: t.Earned, Commission: t.Commission}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, ws := range p.models {
@@ -88,6 +122,6 @@ func (p *Proxy) Snapshot() Snapshot {
 		}
 	}
 	sort.Slice(s.WorkerConnections, func(i, j int) bool { return s.WorkerConnections[i].ID < s.WorkerConnections[j].ID })
-	s.Clients = len(p.clients)
+	s.ConnectedClients = len(p.clients)
 	return s
 }

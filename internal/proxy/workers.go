@@ -35,9 +35,10 @@ type workerConn struct {
 	reqs   map[[32]byte]*request // by worker-side request id
 
 	// Set once in the handshake, read-only once ready.
-	id    uint64
-	model string // base model name
-	ext   bool   // the worker is a cocoon-go node
+	id      uint64
+	model   string // base model name
+	account string // the worker's ledger account
+	ext     bool   // the worker is a cocoon-go node
 
 	// Selection fields, guarded by Proxy.mu.
 	enabled     bool
@@ -145,13 +146,21 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 			return nil, err
 		}
 		wc.params, wc.model, wc.ext = w, base, w.Flags&extFlag != 0
+		wc.account = accountKey(w.WorkerOwnerAddress, wc.remote)
+		if err := p.ledger.AddWorker(wc.account, w.WorkerOwnerAddress); err != nil {
+			return nil, &wire.QueryError{Code: codeError, Message: "opening the worker's account: " + err.Error()}
+		}
 		wc.state = workerAwaitCompare
 		return tl.Marshal(&tl.WorkerConnectedToProxy{Params: p.params(proto)}), nil
 	case *tl.WorkerCompareBalanceWithProxy:
 		if wc.state != workerAwaitCompare {
 			return bad("worker.compareBalanceWithProxy out of order")
 		}
-		mine := billing.Balance{}
+		acct, err := p.ledger.Worker(wc.account)
+		if err != nil {
+			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
+		}
+		mine := acct.Balance()
 		cmp, err := billing.CompareBalance(billing.Balance{CommittedToChain: q.TokensCommittedToBlockchain, CommittedToDB: q.TokensCommittedToDB, Tokens: q.MaxTokens}, mine)
 		if err != nil {
 			// The reference aborts the process here; refusing this worker
@@ -165,7 +174,11 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if wc.state != workerAwaitComplete {
 			return bad("worker.extendedCompareBalanceWithProxy out of order")
 		}
-		if err := billing.CompareExtended(q.TokensCommittedToDB, billing.Balance{}); err != nil {
+		acct, err := p.ledger.Worker(wc.account)
+		if err != nil {
+			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
+		}
+		if err := billing.CompareExtended(q.TokensCommittedToDB, acct.Balance()); err != nil {
 			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
 		}
 		// Unlike the reference, stay ready for proxyHandshakeComplete.
@@ -186,7 +199,11 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if wc.state != workerReady {
 			return bad("worker.updatePaymentStatus before the handshake completed")
 		}
-		return tl.Marshal(&tl.WorkerPaymentStatus{SignedPayment: emptyPayment}), nil
+		a, err := p.ledger.Worker(wc.account)
+		if err != nil {
+			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
+		}
+		return tl.Marshal(&tl.WorkerPaymentStatus{SignedPayment: emptyPayment, DBTokens: a.CommittedToDB, MaxTokens: a.Tokens}), nil
 	}
 	return bad("unexpected query %s from worker", tl.Name(obj.TLID()))
 }

@@ -1,0 +1,78 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/tl"
+)
+
+// Fake-TON state of a client contract, as the reference's pseudo root
+// config gives every new client: a large prepaid balance and a stake of
+// the minimum client stake, which bounds uncharged usage.
+var fakeClientChain = billing.ClientChain{
+	State:   billing.ClientRunning,
+	Balance: 1_000_000 * billing.TON,
+	Stake:   billing.TON,
+}
+
+// accountKey names a peer's ledger account. Until contract addresses come
+// from the chain, the owner address stands for the contract.
+func accountKey(owner, remote string) string {
+	if owner != "" {
+		return owner
+	}
+	return "anonymous@" + remote
+}
+
+// reserve holds a request's worst-case cost against its client's balance,
+// as the reference reserves max_tokens plus the request's size in bytes at
+// the client's maximum coefficient.
+func (p *Proxy) reserve(client string, m *tl.ClientRunQueryEx) (*billing.Hold, error) {
+	if m.MaxTokens < 0 || m.MaxCoefficient < 0 {
+		return nil, fmt.Errorf("invalid request: max_tokens %d, max_coefficient %d", m.MaxTokens, m.MaxCoefficient)
+	}
+	res, err := billing.Reserve(int64(m.MaxTokens), int64(len(m.Query)), int64(m.MaxCoefficient), p.ledger.Prices())
+	if err != nil {
+		return nil, err
+	}
+	h, err := p.ledger.Hold(client, res)
+	switch {
+	case errors.Is(err, billing.ErrInsufficientBalance):
+		return nil, fmt.Errorf("client balance is too low: %w", err)
+	case errors.Is(err, billing.ErrClientNotRunning):
+		return nil, errors.New("client is closing")
+	}
+	return h, err
+}
+
+// settle bills a finished request to its client and its last worker and
+// sends both the proxy's account of them, as the reference does after
+// every request. Unlike the reference, the worker is not told which client
+// it served.
+func (p *Proxy) settle(r *request, outcome billing.Outcome) {
+	if r.hold == nil {
+		return
+	}
+	if r.last == nil {
+		if err := p.ledger.Release(r.hold); err != nil {
+			p.log.Error("releasing a reservation", "err", err)
+		}
+		return
+	}
+	s, err := p.ledger.Settle(r.hold, r.last.account, r.tokens, outcome)
+	if err != nil {
+		p.log.Error("settling a request", "err", err)
+		return
+	}
+	if s.Capped {
+		p.log.Warn("request used more tokens than it reserved; billed up to the reservation", "client", r.cc.account, "tokens", r.tokens, "billed", s.Tokens)
+	}
+	if c, err := p.ledger.Client(r.cc.account); err == nil {
+		r.cc.sess.Send(tl.Marshal(&tl.ProxyClientRequestPayment{RequestID: r.clientID, SignedPayment: emptyPayment, DBTokens: c.CommittedToDB, MaxTokens: c.Tokens, RequestTokens: s.Tokens}))
+	}
+	if w, err := p.ledger.Worker(r.last.account); err == nil {
+		r.last.sess.Send(tl.Marshal(&tl.ProxyWorkerRequestPayment{RequestID: r.wid, SignedPayment: emptyPayment, DBTokens: w.CommittedToDB, MaxTokens: w.Tokens, RequestTokens: s.Tokens}))
+	}
+}
