@@ -115,4 +115,3 @@ func TestQ6K(t *testing.T) {
 		return 0.25 * float32(s) * float32(q-32)
 	})
 }
-
