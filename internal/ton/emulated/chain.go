@@ -250,7 +250,7 @@ func pushArg(s *vm.Stack, a any) error {
 
 // getMethodC7 builds the c7 a liteserver gives get-methods.
 func getMethodC7(block *tvm.BlockContext, st ton.Account, lt uint64, version uint32) tuple.Tuple {
-	seed := sha256.Sum256(append([]byte(st.Address.StringRaw()), byte(lt)))
+	seed := sha256.Sum256(binary.BigEndian.AppendUint64([]byte(st.Address.StringRaw()), lt))
 	values := []any{
 		big.NewInt(0x076ef1ea),
 		big.NewInt(0),
