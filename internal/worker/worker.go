@@ -68,6 +68,7 @@ type Worker struct {
 	log         *slog.Logger
 	now         func() time.Time
 	healthEvery time.Duration
+	health      func(context.Context) error // the engine probe
 	metrics     *obs.Metrics
 	stats       counters
 
@@ -96,6 +97,7 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		metrics: obs.NewMetrics("worker"), conns: map[*proxyConn]struct{}{},
 		coefficient: int32(cfg.Coefficient), healthy: true,
 	}
+	w.health = w.eng.Health
 	if w.dial == nil {
 		w.dial = (&net.Dialer{}).DialContext
 	}
@@ -132,7 +134,7 @@ func (w *Worker) probeEngine(ctx context.Context) {
 	defer t.Stop()
 	for {
 		pctx, cancel := context.WithTimeout(ctx, w.healthEvery)
-		err := w.eng.Health(pctx)
+		err := w.health(pctx)
 		cancel()
 		if ctx.Err() != nil {
 			return

@@ -1,11 +1,17 @@
 package worker
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/tl"
@@ -87,6 +93,94 @@ func FuzzCancelQuery(f *testing.F) {
 		var again cancelQuery
 		if err := tl.UnmarshalAs(tl.Marshal(&c), &again); err != nil || again != c {
 			t.Fatalf("round trip: %+v, %v; want %+v", again, err, c)
+		}
+	})
+}
+
+func TestProbeEngineTogglesAvailability(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestWorker(t)
+		var mu sync.Mutex
+		healthy := true
+		probes := 0
+		w.health = func(context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			probes++
+			if !healthy {
+				return errors.New("engine down")
+			}
+			return nil
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			w.probeEngine(ctx)
+			close(done)
+		}()
+		synctest.Wait()
+		if w.disabled() {
+			t.Fatal("disabled while the engine is healthy")
+		}
+		mu.Lock()
+		healthy = false
+		mu.Unlock()
+		time.Sleep(w.healthEvery)
+		synctest.Wait()
+		if !w.disabled() {
+			t.Error("still enabled one probe period after the engine failed")
+		}
+		mu.Lock()
+		healthy = true
+		mu.Unlock()
+		time.Sleep(w.healthEvery)
+		synctest.Wait()
+		if w.disabled() {
+			t.Error("still disabled one probe period after the engine recovered")
+		}
+		mu.Lock()
+		if probes != 3 {
+			t.Errorf("%d probes in two periods, want 3", probes)
+		}
+		mu.Unlock()
+		cancel()
+		<-done
+	})
+}
+
+func TestReconnectBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestWorker(t)
+		var mu sync.Mutex
+		var dials []time.Time
+		w.dial = func(context.Context, string, string) (net.Conn, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			dials = append(dials, time.Now())
+			return nil, errors.New("connection refused")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			w.keepConnected(ctx, "127.0.0.1:2")
+			close(done)
+		}()
+		time.Sleep(2 * time.Minute)
+		cancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		if len(dials) < 10 {
+			t.Fatalf("%d dials in 2 minutes, want at least 10", len(dials))
+		}
+		for i := 1; i < len(dials); i++ {
+			gap := dials[i].Sub(dials[i-1])
+			if gap < minBackoff/2 || gap > maxBackoff {
+				t.Errorf("gap %d = %v, want within [%v, %v]", i, gap, minBackoff/2, maxBackoff)
+			}
+		}
+		if last := dials[len(dials)-1].Sub(dials[len(dials)-2]); last < maxBackoff/2 {
+			t.Errorf("last gap %v, want the backoff grown to at least %v", last, maxBackoff/2)
 		}
 	})
 }
