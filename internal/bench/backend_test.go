@@ -256,3 +256,46 @@ func TestBackendStopsWhenClientLeaves(t *testing.T) {
 		}
 	})
 }
+
+// FuzzBackendQuery feeds the backend arbitrary queries: it answers 400 or
+// a stream of exactly the chunks asked for, then the usage line, never
+// panics, and answers the same query the same way twice.
+func FuzzBackendQuery(f *testing.F) {
+	for _, q := range []string{"", "chunks=3&bytes=5", "delay_ms=0", "chunks=-1", "bytes=x", "chunks=2&chunks=9", "%zz"} {
+		f.Add(q)
+	}
+	b, err := NewBackend(BackendOptions{Chunks: 2, ChunkBytes: 4})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader("{}"))
+		req.URL.RawQuery = query
+		chunks, size, delay, err := b.shape(req)
+		if err == nil && (chunks*(size+32) > 1<<20 || delay > 0) {
+			t.Skip("a long or slow answer: the shape is valid, streaming it is not what is fuzzed")
+		}
+		answer := func() *httptest.ResponseRecorder {
+			rec := httptest.NewRecorder()
+			b.ServeHTTP(rec, req.Clone(req.Context()))
+			return rec
+		}
+		rec := answer()
+		switch {
+		case err != nil:
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("query %q: shape error %v but status %d, want 400", query, err, rec.Code)
+			}
+		case rec.Code != http.StatusOK:
+			t.Fatalf("query %q: status %d, want 200", query, rec.Code)
+		default:
+			if n := strings.Count(rec.Body.String(), "\n"); n != chunks+1 {
+				t.Fatalf("query %q: got %d lines, want %d chunks and a usage line", query, n, chunks)
+			}
+			checkUsage(t, usageOf(t, rec.Body.Bytes()))
+		}
+		if again := answer(); again.Code != rec.Code || again.Body.String() != rec.Body.String() {
+			t.Fatalf("query %q: a second answer differs from the first", query)
+		}
+	})
+}
