@@ -41,6 +41,9 @@ const (
 	// latencyWeight is the weight of the newest sample in a worker's
 	// moving-average request time.
 	latencyWeight = 0.2
+	// maxConnsPerListener bounds the connections each listener holds,
+	// handshakes included; beyond it new ones are closed at once.
+	maxConnsPerListener = 10000
 )
 
 // Deps are what a proxy is built from besides its config.
@@ -157,6 +160,7 @@ func (p *Proxy) accept(ctx context.Context, ln net.Listener, cfg *tls.Config, se
 	defer wg.Wait()
 	defer cancel()
 	context.AfterFunc(ctx, func() { ln.Close() })
+	slots := make(chan struct{}, maxConnsPerListener)
 	for {
 		raw, err := ln.Accept()
 		if err != nil {
@@ -170,7 +174,15 @@ func (p *Proxy) accept(ctx context.Context, ln net.Listener, cfg *tls.Config, se
 			}
 			return fmt.Errorf("accepting on %s: %w", ln.Addr(), err)
 		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			p.log.Warn("refusing a connection: too many", "listener", ln.Addr().String(), "limit", maxConnsPerListener)
+			raw.Close()
+			continue
+		}
 		wg.Go(func() {
+			defer func() { <-slots }()
 			hctx, hcancel := context.WithTimeout(ctx, handshakeTimeout)
 			conn, err := wire.ServerHandshake(hctx, raw, cfg, p.cfg.PoWDifficulty)
 			hcancel()
