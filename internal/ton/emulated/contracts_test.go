@@ -167,6 +167,14 @@ func TestRootDeployAndAdminister(t *testing.T) {
 			t.Errorf("get_cocoon_data[%d] = %v (%v), want %d", i, v, err, w)
 		}
 	}
+	if sl, err := ton.SliceResult(res, 9); err != nil {
+		t.Errorf("get_cocoon_data[9]: %v", err)
+	} else if a, err := sl.LoadAddr(); err != nil || !a.Equals(owner.Address()) {
+		t.Errorf("get_cocoon_data owner %v (%v), want %s", a, err, owner.Address())
+	}
+	if _, err := ton.SliceResult(res, 0); err == nil {
+		t.Error("SliceResult accepted an integer")
+	}
 	checks := []struct {
 		method string
 		hash   ton.Hash
