@@ -133,14 +133,14 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	var paths []*path
 	if cfg.Mode != ModeDirect {
-		net, err := devnet.Start(ctx, devnet.Options{
+		nw, err := devnet.Start(ctx, devnet.Options{
 			Workers: cfg.Workers, EngineURL: srv.url, Model: cfg.Backend.Model, Logger: cfg.Logger,
 		})
 		if err != nil {
 			return Report{}, fmt.Errorf("starting the network: %w", err)
 		}
-		defer net.Close()
-		paths = append(paths, &path{name: ModeRouted, url: net.ClientURL + "/v1/chat/completions"})
+		defer nw.Close()
+		paths = append(paths, &path{name: ModeRouted, url: nw.ClientURL + "/v1/chat/completions"})
 	}
 	if cfg.Mode != ModeRouted {
 		paths = append(paths, &path{name: ModeDirect, url: srv.url + "/v1/chat/completions"})
