@@ -19,10 +19,10 @@ import (
 // Fixture is what the suite runs against.
 type Fixture struct {
 	Chain ton.Chain
-	// Wallet is an active v5r1 wallet with at least one transaction. When
-	// Key signs for it and it holds a little TON, the sending cases run.
+	// Wallet is an active v5r1 wallet with at least one transaction.
 	Wallet *address.Address
-	// Signer, when not nil, is the wallet Wallet names, able to send.
+	// Signer, when not nil, signs for Wallet; the sending cases then run
+	// and spend a little of its TON in fees.
 	Signer *ton.V5Wallet
 	// Missing is an address with no account.
 	Missing *address.Address
