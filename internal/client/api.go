@@ -36,6 +36,9 @@ const DefaultMaxBodyBytes = 16 << 20
 // reference.
 const modelsTimeout = 10 * time.Second
 
+// bodyTimeout bounds the upload of a request body, as in the reference.
+const bodyTimeout = 60 * time.Second
+
 // query is one inference request as the client forwards it to a proxy.
 type query struct {
 	model          string
@@ -193,7 +196,12 @@ func unixTime(t time.Time) string { return fmt.Sprintf("%.6f", float64(t.UnixMic
 // answer back.
 func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 	start := a.now()
+	rc := http.NewResponseController(w)
+	// The body must arrive within bodyTimeout, as in the reference; the
+	// answer may then stream for as long as the request's deadline allows.
+	rc.SetReadDeadline(time.Now().Add(bodyTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
+	rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -269,7 +277,6 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusBadGateway
 	}
 	w.WriteHeader(status)
-	rc := http.NewResponseController(w)
 	rc.Flush()
 	for {
 		chunks, done, err := s.next(ctx)
