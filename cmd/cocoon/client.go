@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+
+	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
 )
 
 func init() {
@@ -39,7 +44,30 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	c, err := client.New(cfg, client.Deps{TLS: ratls.ClientConfig(cert, v), Logger: log})
+	deps := client.Deps{TLS: ratls.ClientConfig(cert, v), Logger: log}
+	if cfg.RootContractAddress != "" {
+		root, err := address.ParseAddr(cfg.RootContractAddress)
+		if err != nil {
+			return fmt.Errorf("root_contract_address: %w", err)
+		}
+		chain, err := liteclient.Open(ctx, liteclient.Options{ConfigPath: cfg.TonConfigFilename, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer chain.Close()
+		deps.Registry = func(ctx context.Context) ([]string, error) {
+			rc, err := ton.ReadRootConfig(ctx, chain, root)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]string, 0, len(rc.Proxies))
+			for _, p := range rc.Proxies {
+				out = append(out, p.ClientAddr())
+			}
+			return out, nil
+		}
+	}
+	c, err := client.New(cfg, deps)
 	if err != nil {
 		return err
 	}

@@ -51,22 +51,32 @@ type Deps struct {
 	Logger *slog.Logger
 	// Clock is the time source; nil means time.Now.
 	Clock func() time.Time
+	// Registry, if set, lists the client endpoints of the proxies the
+	// root contract registers; it replaces Config.Proxies and is read
+	// again every registryEvery.
+	Registry func(ctx context.Context) ([]string, error)
 }
+
+// registryEvery is how often the proxy list is read from the root
+// contract, as the reference polls it every 30–60 s.
+const registryEvery = 45 * time.Second
 
 // Client is the client role. Build it with New, run it with Run; its
 // Handler serves the OpenAI API and the stats pages.
 type Client struct {
-	cfg     Config
-	tls     *tls.Config
-	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
-	log     *slog.Logger
-	now     func() time.Time
-	metrics *obs.Metrics
-	stats   counters
-	api     *api
+	cfg      Config
+	tls      *tls.Config
+	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	log      *slog.Logger
+	now      func() time.Time
+	metrics  *obs.Metrics
+	stats    counters
+	api      *api
+	registry func(ctx context.Context) ([]string, error)
 
 	// mu guards the fields below.
 	mu      sync.Mutex
+	proxies []string      // the proxies to choose from
 	conns   []*proxyConn  // ready connections
 	changed chan struct{} // closed and replaced whenever conns changes
 	turn    int
@@ -81,7 +91,8 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		return nil, errors.New("building the client: a TLS config is required")
 	}
 	c := &Client{cfg: cfg, tls: deps.TLS, dial: deps.Dial, log: deps.Logger, now: deps.Clock,
-		metrics: obs.NewMetrics("client"), changed: make(chan struct{})}
+		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), registry: deps.Registry,
+		proxies: append([]string(nil), cfg.Proxies...)}
 	if c.dial == nil {
 		c.dial = (&net.Dialer{}).DialContext
 	}
@@ -108,6 +119,21 @@ func (c *Client) Handler() http.Handler {
 // closes every connection and waits for every goroutine it started.
 func (c *Client) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
+	if c.registry != nil {
+		c.refreshProxies(ctx)
+		wg.Go(func() {
+			t := time.NewTicker(registryEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					c.refreshProxies(ctx)
+				}
+			}
+		})
+	}
 	for slot := range c.cfg.ProxyConnections {
 		wg.Go(func() { c.keepConnected(ctx, slot) })
 	}
@@ -115,15 +141,49 @@ func (c *Client) Run(ctx context.Context) error {
 	return nil
 }
 
+// refreshProxies reads the proxy list from the root contract; on failure
+// the previous list stays.
+func (c *Client) refreshProxies(ctx context.Context) {
+	list, err := c.registry(ctx)
+	if err != nil {
+		c.log.Warn("reading the proxy list from the root contract", "err", err)
+		return
+	}
+	if len(list) == 0 {
+		c.log.Warn("the root contract registers no proxies")
+		return
+	}
+	c.mu.Lock()
+	c.proxies = list
+	c.mu.Unlock()
+}
+
+// proxyList returns the proxies to choose from.
+func (c *Client) proxyList() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.proxies
+}
+
 // keepConnected keeps one slot connected: it tries the proxies in turn,
 // starting with its own, skipping those other slots hold, with capped,
 // jittered exponential backoff.
 func (c *Client) keepConnected(ctx context.Context, slot int) {
 	backoff := minBackoff
-	n := len(c.cfg.Proxies)
 	for i := 0; ctx.Err() == nil; i++ {
-		addr := c.cfg.Proxies[(slot+i)%n]
-		if c.connectedTo(addr) && n > 1 {
+		proxies := c.proxyList()
+		n := len(proxies)
+		if n == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, maxBackoff)
+			continue
+		}
+		addr := proxies[(slot+i)%n]
+		if c.connectedTo(addr) && n > 1 && i%n != n-1 {
 			continue
 		}
 		start := c.now()
@@ -513,7 +573,7 @@ type ProxyConnSnapshot struct {
 func (c *Client) Snapshot() Snapshot {
 	s := Snapshot{
 		Stats:            c.stats.snapshot(c.now()),
-		LocalConf:        LocalConfSnapshot{IsTest: c.cfg.IsTest, OwnerAddress: c.cfg.OwnerAddress, Proxies: c.cfg.Proxies, ProxyPolicy: c.cfg.ProxyPolicy},
+		LocalConf:        LocalConfSnapshot{IsTest: c.cfg.IsTest, OwnerAddress: c.cfg.OwnerAddress, Proxies: c.proxyList(), ProxyPolicy: c.cfg.ProxyPolicy},
 		ProxyConnections: []ProxyConnSnapshot{},
 	}
 	c.mu.Lock()

@@ -23,9 +23,16 @@ type Config struct {
 	// OwnerAddress is the TON address the client pays from.
 	OwnerAddress string `json:"owner_address"`
 	// Proxies are the "host:port" client endpoints of the proxies to use.
+	// With RootContractAddress they come from the root contract instead.
 	Proxies []string `json:"proxies"`
-	// ProxyConnections is how many proxies to keep connected (default: all).
+	// ProxyConnections is how many proxies to keep connected (default: all
+	// of Proxies, or 1 from the root contract).
 	ProxyConnections int `json:"proxy_connections"`
+	// RootContractAddress, when set, is the root contract whose registered
+	// proxies the client uses, read through the liteservers of the TON
+	// global config TonConfigFilename.
+	RootContractAddress string `json:"root_contract_address"`
+	TonConfigFilename   string `json:"ton_config_filename"`
 	// ProxyPolicy is what a proxy must attest, in the reference router's
 	// syntax "tdx|fake_tdx|any[:imagehash,…]" (default "tdx").
 	ProxyPolicy string `json:"proxy_policy"`
@@ -74,7 +81,7 @@ func ParseConfig(b []byte) (Config, error) {
 		c.HTTPPort = DefaultHTTPPort
 	}
 	if c.ProxyConnections == 0 {
-		c.ProxyConnections = len(c.Proxies)
+		c.ProxyConnections = max(len(c.Proxies), 1)
 	}
 	if c.ProxyPolicy == "" {
 		c.ProxyPolicy = "tdx"
@@ -95,15 +102,18 @@ func ParseConfig(b []byte) (Config, error) {
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if len(c.Proxies) == 0 {
-		bad("proxies is empty: name at least one proxy's client endpoint host:port")
+	if len(c.Proxies) == 0 && c.RootContractAddress == "" {
+		bad("proxies is empty: name at least one proxy's client endpoint host:port, or a root_contract_address")
+	}
+	if c.RootContractAddress != "" && c.TonConfigFilename == "" {
+		bad("root_contract_address needs ton_config_filename, the TON global config to reach it through")
 	}
 	for _, p := range c.Proxies {
 		if _, _, err := net.SplitHostPort(p); err != nil {
 			bad("proxy %q: %v", p, err)
 		}
 	}
-	if c.ProxyConnections < 1 || c.ProxyConnections > len(c.Proxies) {
+	if c.ProxyConnections < 1 || (c.RootContractAddress == "" && c.ProxyConnections > len(c.Proxies)) {
 		bad("proxy_connections %d outside [1, %d]", c.ProxyConnections, len(c.Proxies))
 	}
 	if c.HTTPPort < 0 || c.HTTPPort > 65535 {

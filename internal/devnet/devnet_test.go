@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,8 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"go.uber.org/goleak"
 
+	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
@@ -409,5 +412,47 @@ func TestBilling(t *testing.T) {
 	}
 	if c := n.Proxy.Snapshot().Clients; len(c) != 1 || c[0].Reserved != 0 || c[0].Tokens != 7 {
 		t.Errorf("client accounts = %+v, want one with 7 tokens and nothing reserved", c)
+	}
+}
+
+// TestClientFromRegistry runs a second client that learns the proxy from a
+// registry (the root contract's proxy list) instead of its config.
+func TestClientFromRegistry(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1})})
+	node, err := newNode(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verifier("fake_tdx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := client.ParseConfig([]byte(`{"is_test":true,"root_contract_address":"EQroot","ton_config_filename":"unused","proxy_policy":"fake_tdx"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reads atomic.Int64
+	c, err := client.New(cfg, client.Deps{TLS: ratls.ClientConfig(node.cert, v), Registry: func(context.Context) ([]string, error) {
+		reads.Add(1)
+		return []string{n.ProxyClientsAddr}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		c.Run(ctx)
+		close(done)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	srv := httptest.NewServer(c.Handler())
+	defer srv.Close()
+	res, body := post(t, context.Background(), srv.URL, chatStream)
+	if res.StatusCode != 200 || reads.Load() == 0 {
+		t.Errorf("request through a registry-fed client: %d %q after %d registry reads", res.StatusCode, body, reads.Load())
 	}
 }
