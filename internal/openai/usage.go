@@ -160,6 +160,11 @@ func (c *UsageCounter) sseLine(line []byte) {
 		c.counts.Skipped++
 		return
 	}
+	if need := len(c.event) + len(value) + 1; need > cap(c.event) {
+		grown := make([]byte, len(c.event), min(MaxUsageValue, max(2*need, 512)))
+		copy(grown, c.event)
+		c.event = grown
+	}
 	if c.hasData {
 		c.event = append(c.event, '\n')
 	}

@@ -1,7 +1,8 @@
 // Package gguf owns the GGUF model file format (versions 2 and 3): it
 // decodes the header, metadata and tensor directory of a file held in
-// memory, dequantizes F32, F16, BF16, Q8_0 and Q4_0 tensors to float32,
-// and encodes files (for tests and tools that write models).
+// memory, dequantizes tensors to float32 (F32, F16, BF16, Q4_0, Q4_1,
+// Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K), and encodes files (for tests and
+// tools that write models).
 //
 // Decoding treats the file as untrusted: every count and length is
 // checked against the bytes that remain before anything is allocated, so
@@ -77,8 +78,8 @@ type KV struct {
 // TensorType is the ggml storage type of a tensor.
 type TensorType uint32
 
-// Tensor types whose sizes are known. Those that Float32 can dequantize
-// are F32, F16, BF16, Q8_0 and Q4_0.
+// Tensor types whose sizes are known. Float32 dequantizes all but Q8_1,
+// Q2_K, Q3_K and Q8_K.
 const (
 	TensorF32  TensorType = 0
 	TensorF16  TensorType = 1
