@@ -79,9 +79,27 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("printing the report: %w", err)
+		}
+	} else {
+		printReport(stdout, rep)
 	}
-	printReport(stdout, rep)
+	return failures(rep)
+}
+
+// failures turns failed requests into an error after the report, so that
+// scripts notice them.
+func failures(r bench.Report) error {
+	var n int
+	for _, s := range []*bench.Stats{r.Routed, r.Direct} {
+		if s != nil {
+			n += s.Errors
+		}
+	}
+	if n > 0 {
+		return fmt.Errorf("%d requests failed", n)
+	}
 	return nil
 }
 
