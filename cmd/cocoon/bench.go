@@ -98,7 +98,7 @@ func failures(r bench.Report) error {
 		}
 	}
 	if n > 0 {
-		return fmt.Errorf("%d requests failed", n)
+		return fmt.Errorf("%d of the measured requests failed", n)
 	}
 	return nil
 }

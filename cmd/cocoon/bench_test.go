@@ -79,9 +79,9 @@ func TestBenchFailures(t *testing.T) {
 		want string
 	}{
 		{"none", bench.Report{Routed: &bench.Stats{Requests: 3}, Direct: &bench.Stats{Requests: 3}}, ""},
-		{"routed", bench.Report{Routed: &bench.Stats{Errors: 2}, Direct: &bench.Stats{}}, "2 requests failed"},
-		{"both", bench.Report{Routed: &bench.Stats{Errors: 1}, Direct: &bench.Stats{Errors: 4}}, "5 requests failed"},
-		{"direct only", bench.Report{Direct: &bench.Stats{Errors: 1}}, "1 requests failed"},
+		{"routed", bench.Report{Routed: &bench.Stats{Errors: 2}, Direct: &bench.Stats{}}, "2 of the measured requests failed"},
+		{"both", bench.Report{Routed: &bench.Stats{Errors: 1}, Direct: &bench.Stats{Errors: 4}}, "5 of the measured requests failed"},
+		{"direct only", bench.Report{Direct: &bench.Stats{Errors: 1}}, "1 of the measured requests failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
