@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -278,8 +279,17 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(status)
 	rc.Flush()
+	headAt := a.now()
+	// With enable_debug the last chunk is held back until the answer ends,
+	// so that the timing of every hop can be added to it.
+	var held []byte
 	for {
 		chunks, done, err := s.next(ctx)
+		if params.EnableDebug && len(chunks) > 0 {
+			chunks = append([][]byte{held}, chunks...)
+			held = chunks[len(chunks)-1]
+			chunks = chunks[:len(chunks)-1]
+		}
 		for _, c := range chunks {
 			if _, werr := w.Write(c); werr != nil {
 				return nil // the caller is gone; closing the stream tells the proxy
@@ -293,6 +303,10 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		if err == nil {
+			if params.EnableDebug {
+				w.Write(withDebug(held, sse, debugJSON(s.finalInfo(), start, headAt, a.now())))
+				rc.Flush()
+			}
 			outcome = obs.OutcomeSuccess
 			return nil
 		}
@@ -311,6 +325,47 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 		// A body cut short must not look complete: abort the connection.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// debugJSON is the reference's debug object: each hop's start time and
+// when its answer started and finished passing.
+func debugJSON(f *finalInfo, start, headAt, end time.Time) []byte {
+	hop := func(s string) json.RawMessage {
+		if s == "" || !json.Valid([]byte(s)) {
+			return json.RawMessage("{}")
+		}
+		return json.RawMessage(s)
+	}
+	var worker, proxy string
+	if f != nil {
+		worker, proxy = f.workerDebug, f.proxyDebug
+	}
+	b, _ := json.Marshal(map[string]json.RawMessage{ // raw JSON and plain values always marshal
+		"worker": hop(worker),
+		"proxy":  hop(proxy),
+		"client": hop(fmt.Sprintf(`{"type":"client","start_time":%s,"answer_receive_start_at":%s,"answer_receive_end_at":%s}`,
+			unixTime(start), unixTime(headAt), unixTime(end))),
+	})
+	return b
+}
+
+// withDebug adds the debug object to the end of an answer: into its
+// trailing JSON object when there is one, as an SSE event after a stream,
+// or else as a line of its own.
+func withDebug(last []byte, sse bool, debug []byte) []byte {
+	if sse {
+		return fmt.Appendf(last, "data: {\"debug\":%s}\n\n", debug)
+	}
+	trimmed := bytes.TrimRight(last, " \t\r\n")
+	if n := len(trimmed); n > 0 && trimmed[n-1] == '}' {
+		out := append([]byte(nil), trimmed[:n-1]...)
+		if inner := bytes.TrimRight(out, " \t\r\n"); len(inner) > 0 && inner[len(inner)-1] != '{' {
+			out = append(out, ',')
+		}
+		out = fmt.Appendf(out, `"debug":%s}`, debug)
+		return append(out, last[n:]...)
+	}
+	return fmt.Appendf(last, "{\"debug\":%s}\n", debug)
 }
 
 // networkError turns a failure of the network into an HTTP error: the

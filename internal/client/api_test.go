@@ -274,3 +274,22 @@ func TestModelsAndCORS(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestWithDebug(t *testing.T) {
+	d := []byte(`{"x":1}`)
+	tests := []struct {
+		name, last string
+		sse        bool
+		want       string
+	}{
+		{"object", `{"id":"a"}` + "\n", false, `{"id":"a","debug":{"x":1}}` + "\n"},
+		{"empty object", `{}`, false, `{"debug":{"x":1}}`},
+		{"not an object", `[1]`, false, `[1]{"debug":{"x":1}}` + "\n"},
+		{"stream", "data: [DONE]\n\n", true, "data: [DONE]\n\ndata: {\"debug\":{\"x\":1}}\n\n"},
+	}
+	for _, tt := range tests {
+		if got := string(withDebug([]byte(tt.last), tt.sse, d)); got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

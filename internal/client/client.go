@@ -480,7 +480,11 @@ func final(f *tl.ClientQueryFinalInfo) *finalInfo {
 	if f == nil {
 		return &finalInfo{}
 	}
-	return &finalInfo{tokens: f.TokensUsed.TotalTokensUsed}
+	fi := &finalInfo{tokens: f.TokensUsed.TotalTokensUsed}
+	if f.Flags&1 != 0 {
+		fi.workerDebug, fi.proxyDebug = f.WorkerDebug, f.ProxyDebug
+	}
+	return fi
 }
 
 // ServeQuery answers queries from the proxy; the protocol has none.

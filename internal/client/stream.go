@@ -33,6 +33,9 @@ func (e *answerError) Error() string { return fmt.Sprintf("%s (code %d)", e.mess
 // finalInfo is what the last message of an answer says.
 type finalInfo struct {
 	tokens int64 // adjusted tokens billed for the request
+	// workerDebug and proxyDebug are the hops' timing as JSON objects,
+	// present when the request asked for enable_debug.
+	workerDebug, proxyDebug string
 }
 
 // stream is the answer to one request as it arrives from a proxy
@@ -166,6 +169,13 @@ func (s *stream) next(ctx context.Context) (chunks [][]byte, done bool, err erro
 			return nil, true, ctx.Err()
 		}
 	}
+}
+
+// finalInfo returns the final info of an answer that ended well, or nil.
+func (s *stream) finalInfo() *finalInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.final
 }
 
 // close releases the stream: the connection forgets the request and, if

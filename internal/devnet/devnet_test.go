@@ -456,3 +456,28 @@ func TestClientFromRegistry(t *testing.T) {
 		t.Errorf("request through a registry-fed client: %d %q after %d registry reads", res.StatusCode, body, reads.Load())
 	}
 }
+
+func TestEnableDebug(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{})})
+	res, body := post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[],"enable_debug":true}`)
+	var got struct {
+		Choices []json.RawMessage `json:"choices"`
+		Debug   map[string]struct {
+			Type      string  `json:"type"`
+			StartTime float64 `json:"start_time"`
+			EndAt     float64 `json:"answer_receive_end_at"`
+		} `json:"debug"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil || res.StatusCode != 200 {
+		t.Fatalf("answer %d %q: %v", res.StatusCode, body, err)
+	}
+	for _, hop := range []string{"client", "proxy", "worker"} {
+		d := got.Debug[hop]
+		if d.Type != hop || d.StartTime == 0 || d.EndAt < d.StartTime {
+			t.Errorf("debug.%s = %+v, want its type and ordered times", hop, d)
+		}
+	}
+	if len(got.Choices) != 1 {
+		t.Errorf("the answer lost its choices: %s", body)
+	}
+}

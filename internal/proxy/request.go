@@ -44,6 +44,7 @@ type request struct {
 	sentAt    time.Time   // when it went to that worker
 	tried     []*workerConn
 	headSent  bool
+	headAt    time.Time // when the head passed the proxy
 	done      bool
 }
 
@@ -184,18 +185,29 @@ func (r *request) endLocked(outcome string) {
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
 
-// finalInfo builds the client's final info from the worker's.
+// finalInfo builds the client's final info from the worker's; a request
+// with enable_debug gets the proxy's timing in the reference's debug form.
 func (r *request) finalInfo(w *tl.ProxyQueryFinalInfo) *tl.ClientQueryFinalInfo {
-	f := &tl.ClientQueryFinalInfo{Flags: 2, ProxyStartTime: unixSeconds(r.start), ProxyEndTime: unixSeconds(r.p.now())}
+	now := r.p.now()
+	f := &tl.ClientQueryFinalInfo{Flags: 2, ProxyStartTime: unixSeconds(r.start), ProxyEndTime: unixSeconds(now)}
 	if w != nil {
 		f.TokensUsed = w.TokensUsed
 		if w.Flags&2 != 0 {
 			f.WorkerStartTime, f.WorkerEndTime = w.WorkerStartTime, w.WorkerEndTime
 		}
-		if w.Flags&1 != 0 {
-			f.Flags |= 1
-			f.WorkerDebug, f.ProxyDebug = w.WorkerDebug, "{}"
+	}
+	if r.flags&1 != 0 && r.debug {
+		headAt := r.headAt
+		if headAt.IsZero() {
+			headAt = now
 		}
+		f.Flags |= 1
+		f.WorkerDebug = "{}"
+		if w != nil && w.Flags&1 != 0 {
+			f.WorkerDebug = w.WorkerDebug
+		}
+		f.ProxyDebug = fmt.Sprintf(`{"type":"proxy","start_time":%.6f,"answer_receive_start_at":%.6f,"answer_receive_end_at":%.6f}`,
+			unixSeconds(r.start), unixSeconds(headAt), unixSeconds(now))
 	}
 	return f
 }
@@ -229,7 +241,7 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 	resp.Headers = append(resp.Headers,
 		tl.HTTPHeader{Name: "X-Cocoon-Proxy-Start", Value: fmt.Sprintf("%.6f", unixSeconds(r.start))},
 		tl.HTTPHeader{Name: "X-Cocoon-Proxy-End", Value: fmt.Sprintf("%.6f", unixSeconds(r.p.now()))})
-	r.headSent = true
+	r.headSent, r.headAt = true, r.p.now()
 	msg := &tl.ClientQueryAnswerEx{RequestID: r.clientID, Answer: tl.Marshal(&resp)}
 	if flags&1 != 0 {
 		msg.Flags, msg.FinalInfo = 1, r.finalInfo(final)

@@ -425,7 +425,7 @@ func (pc *proxyConn) ServePacket(payload []byte) {
 	}
 	switch m := obj.(type) {
 	case *tl.ProxyRunQueryEx:
-		pc.start(m.RequestID, m.Query, m.Coefficient, m.Timeout)
+		pc.start(m.RequestID, m.Query, m.Coefficient, m.Timeout, m.Flags&1 != 0 && m.EnableDebug)
 	case *tl.ProxyWorkerRequestPayment:
 		pc.updateBalance(m.DBTokens, m.MaxTokens)
 	default:
@@ -443,9 +443,9 @@ func (pc *proxyConn) cancel(id [32]byte) {
 }
 
 // start begins serving one request in its own goroutine.
-func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, timeout float64) {
+func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, timeout float64, debug bool) {
 	w := pc.w
-	sink := &sessionSink{pc: pc, id: id}
+	sink := &sessionSink{pc: pc, id: id, debug: debug}
 	now := w.now()
 	reject := func(code int32, msg string) {
 		sink.fail(code, msg, billing.Adjusted{}, now, now)
@@ -505,12 +505,15 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 type sessionSink struct {
 	pc     *proxyConn
 	id     [32]byte
+	debug  bool      // the request asked for timing details
+	headAt time.Time // when the engine's head arrived
 	failed bool
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
 
 func (s *sessionSink) head(status int, reason string, h []header) error {
+	s.headAt = s.pc.w.now()
 	resp := &tl.HTTPResponse{HTTPVersion: "HTTP/1.1", StatusCode: int32(status), Reason: reason}
 	for _, kv := range h {
 		resp.Headers = append(resp.Headers, tl.HTTPHeader{Name: kv.name, Value: kv.value})
@@ -523,8 +526,10 @@ func (s *sessionSink) part(data []byte) error {
 	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Answer: data}))
 }
 
-func finalInfo(tokens billing.Adjusted, start, end time.Time) *tl.ProxyQueryFinalInfo {
-	return &tl.ProxyQueryFinalInfo{
+// finalInfo builds the last message's final info; with debug it carries
+// the worker's timing in the reference's debug form.
+func (s *sessionSink) finalInfo(tokens billing.Adjusted, start, end time.Time) *tl.ProxyQueryFinalInfo {
+	f := &tl.ProxyQueryFinalInfo{
 		Flags: 2,
 		TokensUsed: tl.TokensUsed{
 			PromptTokensUsed: tokens.Prompt, CachedTokensUsed: tokens.Cached,
@@ -532,15 +537,25 @@ func finalInfo(tokens billing.Adjusted, start, end time.Time) *tl.ProxyQueryFina
 		},
 		WorkerStartTime: unixSeconds(start), WorkerEndTime: unixSeconds(end),
 	}
+	if s.debug {
+		headAt := s.headAt
+		if headAt.IsZero() {
+			headAt = end
+		}
+		f.Flags |= 1
+		f.WorkerDebug = fmt.Sprintf(`{"type":"worker","start_time":%.6f,"answer_receive_start_at":%.6f,"answer_receive_end_at":%.6f}`,
+			unixSeconds(start), unixSeconds(headAt), unixSeconds(end))
+	}
+	return f
 }
 
 func (s *sessionSink) finish(tokens billing.Adjusted, start, end time.Time) error {
-	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Flags: 1, FinalInfo: finalInfo(tokens, start, end)}))
+	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Flags: 1, FinalInfo: s.finalInfo(tokens, start, end)}))
 }
 
 func (s *sessionSink) fail(code int32, message string, tokens billing.Adjusted, start, end time.Time) error {
 	s.failed = true
-	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerErrorEx{RequestID: s.id, ErrorCode: code, Error: message, Flags: 1, FinalInfo: finalInfo(tokens, start, end)}))
+	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerErrorEx{RequestID: s.id, ErrorCode: code, Error: message, Flags: 1, FinalInfo: s.finalInfo(tokens, start, end)}))
 }
 
 // Handler serves the stats pages and the control endpoints
