@@ -93,11 +93,24 @@ func (m *Model) forward(s *state, token, pos int, wantLogits bool) {
 		matVec(s.q, l.wq, s.xb)
 		matVec(s.k, l.wk, s.xb)
 		matVec(s.v, l.wv, s.xb)
+		if l.bq != nil {
+			add(s.q, l.bq)
+		}
+		if l.bk != nil {
+			add(s.k, l.bk)
+		}
+		if l.bv != nil {
+			add(s.v, l.bv)
+		}
+		rot := rope
+		if cfg.RopeNeoX {
+			rot = ropeNeoX
+		}
 		for h := 0; h < cfg.Heads; h++ {
-			rope(s.q[h*hd:h*hd+cfg.RopeDim], s.cos, s.sin)
+			rot(s.q[h*hd:h*hd+cfg.RopeDim], s.cos, s.sin)
 		}
 		for h := 0; h < cfg.KVHeads; h++ {
-			rope(s.k[h*hd:h*hd+cfg.RopeDim], s.cos, s.sin)
+			rot(s.k[h*hd:h*hd+cfg.RopeDim], s.cos, s.sin)
 		}
 		keys, values := s.keys[li], s.values[li]
 		copy(keys[pos*kvDim:], s.k)
@@ -166,6 +179,17 @@ func rope(x, cos, sin []float32) {
 		c, s := cos[i], sin[i]
 		x[2*i] = a*c - b*s
 		x[2*i+1] = a*s + b*c
+	}
+}
+
+// ropeNeoX rotates dimension i of x with dimension i+len(x)/2.
+func ropeNeoX(x, cos, sin []float32) {
+	half := len(cos)
+	for i := range cos {
+		a, b := x[i], x[i+half]
+		c, s := cos[i], sin[i]
+		x[i] = a*c - b*s
+		x[i+half] = a*s + b*c
 	}
 }
 

@@ -10,8 +10,11 @@ import (
 	"github.com/cocoon-go/cocoon/internal/engine/gguf"
 )
 
-// Config is the shape of a llama model.
+// Config is the shape of a model.
 type Config struct {
+	// Arch is the GGUF architecture: llama, or qwen2 (llama with biases
+	// on the query, key and value projections and NeoX-style RoPE).
+	Arch      string
 	Dim       int // embedding width
 	Layers    int
 	Heads     int
@@ -23,6 +26,9 @@ type Config struct {
 	Context   int // longest sequence
 	NormEps   float32
 	RopeTheta float32
+	// RopeNeoX rotates each dimension i with i+RopeDim/2 instead of with
+	// its neighbour.
+	RopeNeoX bool
 }
 
 // layer holds the weights of one transformer block; matrices are stored
@@ -31,9 +37,10 @@ type layer struct {
 	attnNorm, ffnNorm []float32
 	wq, wk, wv, wo    []float32
 	wGate, wUp, wDown []float32
+	bq, bk, bv        []float32 // biases, nil when the model has none
 }
 
-// Model is a loaded llama model: weights, tokenizer and identity. It is
+// Model is a loaded model: weights, tokenizer and identity. It is
 // read-only after loading and safe for concurrent use.
 type Model struct {
 	cfg     Config
@@ -82,20 +89,20 @@ func fromGGUF(f *gguf.File) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading model architecture: %w", err)
 	}
-	if arch != "llama" {
-		return nil, fmt.Errorf("reading model: architecture %q is not supported (want llama)", arch)
+	if arch != "llama" && arch != "qwen2" {
+		return nil, fmt.Errorf("reading model: architecture %q is not supported (want llama or qwen2)", arch)
 	}
 	u := func(key string) (int, error) {
-		n, err := f.Uint("llama." + key)
+		n, err := f.Uint(arch + "." + key)
 		if err != nil {
 			return 0, fmt.Errorf("reading model shape: %w", err)
 		}
 		if n == 0 || n > 1<<20 {
-			return 0, fmt.Errorf("reading model shape: llama.%s = %d is out of range", key, n)
+			return 0, fmt.Errorf("reading model shape: %s.%s = %d is out of range", arch, key, n)
 		}
 		return int(n), nil
 	}
-	var cfg Config
+	cfg := Config{Arch: arch, RopeNeoX: arch == "qwen2"}
 	if cfg.Dim, err = u("embedding_length"); err != nil {
 		return nil, err
 	}
@@ -112,7 +119,7 @@ func fromGGUF(f *gguf.File) (*Model, error) {
 		return nil, err
 	}
 	cfg.KVHeads = cfg.Heads
-	if _, err := f.Lookup("llama.attention.head_count_kv"); err == nil {
+	if _, err := f.Lookup(arch + ".attention.head_count_kv"); err == nil {
 		if cfg.KVHeads, err = u("attention.head_count_kv"); err != nil {
 			return nil, err
 		}
@@ -122,7 +129,7 @@ func fromGGUF(f *gguf.File) (*Model, error) {
 	}
 	cfg.HeadDim = cfg.Dim / cfg.Heads
 	cfg.RopeDim = cfg.HeadDim
-	if _, err := f.Lookup("llama.rope.dimension_count"); err == nil {
+	if _, err := f.Lookup(arch + ".rope.dimension_count"); err == nil {
 		if cfg.RopeDim, err = u("rope.dimension_count"); err != nil {
 			return nil, err
 		}
@@ -131,11 +138,11 @@ func fromGGUF(f *gguf.File) (*Model, error) {
 		return nil, fmt.Errorf("reading model shape: RoPE dimension %d does not fit head size %d", cfg.RopeDim, cfg.HeadDim)
 	}
 	cfg.NormEps = 1e-5
-	if v, err := f.Float("llama.attention.layer_norm_rms_epsilon"); err == nil {
+	if v, err := f.Float(arch + ".attention.layer_norm_rms_epsilon"); err == nil {
 		cfg.NormEps = float32(v)
 	}
 	cfg.RopeTheta = 10000
-	if v, err := f.Float("llama.rope.freq_base"); err == nil && v > 0 {
+	if v, err := f.Float(arch + ".rope.freq_base"); err == nil && v > 0 {
 		cfg.RopeTheta = float32(v)
 	}
 	tok, err := newTokenizer(f)
@@ -182,6 +189,16 @@ func fromGGUF(f *gguf.File) (*Model, error) {
 			{&l.wDown, "ffn_down.weight", []int{cfg.FFN, cfg.Dim}},
 		} {
 			if *w.dst, err = tensor(f, p+w.name, w.dims...); err != nil {
+				return nil, err
+			}
+		}
+		for _, b := range []struct {
+			dst  *[]float32
+			name string
+			n    int
+		}{{&l.bq, "attn_q.bias", cfg.Dim}, {&l.bk, "attn_k.bias", kvDim}, {&l.bv, "attn_v.bias", kvDim}} {
+			*b.dst, err = tensor(f, p+b.name, b.n)
+			if err != nil && !errors.Is(err, gguf.ErrNotFound) {
 				return nil, err
 			}
 		}

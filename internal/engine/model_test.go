@@ -52,17 +52,27 @@ func TestSyntheticTokenizer(t *testing.T) {
 }
 
 func TestForwardMatchesReference(t *testing.T) {
-	m := synthModel(t)
-	tokens := m.Tokenizer().Encode("ab c abc bca", true)
-	s := newState(m.cfg, len(tokens))
-	for p, tok := range tokens {
-		m.forward(s, int(tok), p, true)
-		want := referenceLogits(m, tokens[:p+1])
-		for i, w := range want {
-			if d := math.Abs(float64(s.logits[i]) - w); d > 1e-3*math.Max(1, math.Abs(w)) {
-				t.Fatalf("position %d logit %d: got %g, want %g", p, i, s.logits[i], w)
+	for _, arch := range []string{"llama", "qwen2"} {
+		t.Run(arch, func(t *testing.T) {
+			m, err := NewModel(synthArch(t, 42, gguf.TensorF32, arch), "synth")
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
+			if got := m.layers[0].bq != nil; got != (arch == "qwen2") || m.cfg.RopeNeoX != (arch == "qwen2") {
+				t.Fatalf("got biases %v, NeoX RoPE %v for %s", got, m.cfg.RopeNeoX, arch)
+			}
+			tokens := m.Tokenizer().Encode("ab c abc bca", true)
+			s := newState(m.cfg, len(tokens))
+			for p, tok := range tokens {
+				m.forward(s, int(tok), p, true)
+				want := referenceLogits(m, tokens[:p+1])
+				for i, w := range want {
+					if d := math.Abs(float64(s.logits[i]) - w); d > 1e-3*math.Max(1, math.Abs(w)) {
+						t.Fatalf("position %d logit %d: got %g, want %g", p, i, s.logits[i], w)
+					}
+				}
+			}
+		})
 	}
 }
 

@@ -27,6 +27,13 @@ var synthPieces = []struct {
 // values. typ is the storage type of the matrices.
 func synthGGUF(t testing.TB, seed uint64, typ gguf.TensorType) []byte {
 	t.Helper()
+	return synthArch(t, seed, typ, "llama")
+}
+
+// synthArch is synthGGUF for an architecture: llama, or qwen2, which
+// adds query, key and value biases.
+func synthArch(t testing.TB, seed uint64, typ gguf.TensorType, arch string) []byte {
+	t.Helper()
 	cfg := synthConfig
 	pieces := []string{"<unk>", "<s>", "</s>"}
 	types := []int32{tokenUnknown, tokenControl, tokenControl}
@@ -87,20 +94,25 @@ func synthGGUF(t testing.TB, seed uint64, typ gguf.TensorType) []byte {
 		addT(p+"ffn_gate.weight", weights(cfg.Dim*cfg.FFN, 0.3), typ, d, ffn)
 		addT(p+"ffn_down.weight", weights(cfg.Dim*cfg.FFN, 0.3), typ, ffn, d)
 		addT(p+"ffn_up.weight", weights(cfg.Dim*cfg.FFN, 0.3), typ, d, ffn)
+		if arch == "qwen2" {
+			addT(p+"attn_q.bias", weights(cfg.Dim, 0.5), gguf.TensorF32, d)
+			addT(p+"attn_k.bias", weights(int(kv), 0.5), gguf.TensorF32, kv)
+			addT(p+"attn_v.bias", weights(int(kv), 0.5), gguf.TensorF32, kv)
+		}
 	}
 	str := func(s string) gguf.Value { return gguf.Value{Type: gguf.TypeString, V: s} }
 	u32 := func(n int) gguf.Value { return gguf.Value{Type: gguf.TypeUint32, V: uint32(n)} }
 	f := &gguf.File{
 		Version: 3,
 		Metadata: []gguf.KV{
-			{Key: "general.architecture", Value: str("llama")},
-			{Key: "llama.embedding_length", Value: u32(cfg.Dim)},
-			{Key: "llama.block_count", Value: u32(cfg.Layers)},
-			{Key: "llama.attention.head_count", Value: u32(cfg.Heads)},
-			{Key: "llama.attention.head_count_kv", Value: u32(cfg.KVHeads)},
-			{Key: "llama.feed_forward_length", Value: u32(cfg.FFN)},
-			{Key: "llama.context_length", Value: u32(cfg.Context)},
-			{Key: "llama.attention.layer_norm_rms_epsilon", Value: gguf.Value{Type: gguf.TypeFloat32, V: cfg.NormEps}},
+			{Key: "general.architecture", Value: str(arch)},
+			{Key: arch + ".embedding_length", Value: u32(cfg.Dim)},
+			{Key: arch + ".block_count", Value: u32(cfg.Layers)},
+			{Key: arch + ".attention.head_count", Value: u32(cfg.Heads)},
+			{Key: arch + ".attention.head_count_kv", Value: u32(cfg.KVHeads)},
+			{Key: arch + ".feed_forward_length", Value: u32(cfg.FFN)},
+			{Key: arch + ".context_length", Value: u32(cfg.Context)},
+			{Key: arch + ".attention.layer_norm_rms_epsilon", Value: gguf.Value{Type: gguf.TypeFloat32, V: cfg.NormEps}},
 			{Key: "tokenizer.ggml.model", Value: str("llama")},
 			{Key: "tokenizer.ggml.tokens", Value: gguf.Value{Type: gguf.TypeArray, Elem: gguf.TypeString, V: pieces}},
 			{Key: "tokenizer.ggml.scores", Value: gguf.Value{Type: gguf.TypeArray, Elem: gguf.TypeFloat32, V: scores}},
@@ -158,10 +170,20 @@ func referenceLogits(m *Model, tokens []int32) []float64 {
 		for h := 0; h < len(v)/hd; h++ {
 			for i := 0; i < cfg.RopeDim/2; i++ {
 				theta := float64(pos) * math.Pow(float64(cfg.RopeTheta), -float64(2*i)/float64(cfg.RopeDim))
-				a, b := v[h*hd+2*i], v[h*hd+2*i+1]
-				v[h*hd+2*i] = a*math.Cos(theta) - b*math.Sin(theta)
-				v[h*hd+2*i+1] = a*math.Sin(theta) + b*math.Cos(theta)
+				// Pairs are neighbours, or halves apart in NeoX style.
+				x, y := h*hd+2*i, h*hd+2*i+1
+				if cfg.RopeNeoX {
+					x, y = h*hd+i, h*hd+i+cfg.RopeDim/2
+				}
+				a, b := v[x], v[y]
+				v[x] = a*math.Cos(theta) - b*math.Sin(theta)
+				v[y] = a*math.Sin(theta) + b*math.Cos(theta)
 			}
+		}
+	}
+	bias := func(v []float64, b []float32) {
+		for i := range b {
+			v[i] += float64(b[i])
 		}
 	}
 	xs := make([][]float64, n)
@@ -177,6 +199,9 @@ func referenceLogits(m *Model, tokens []int32) []float64 {
 		for p := range n {
 			xn := norm(xs[p], l.attnNorm)
 			qs[p], ks[p], vs[p] = mat(l.wq, xn, cfg.Dim), mat(l.wk, xn, kvDim), mat(l.wv, xn, kvDim)
+			bias(qs[p], l.bq)
+			bias(ks[p], l.bk)
+			bias(vs[p], l.bv)
 			rot(qs[p], p)
 			rot(ks[p], p)
 		}
