@@ -100,7 +100,7 @@ type api struct {
 	maxBody  int64
 	now      func() time.Time
 	metrics  *obs.Metrics
-	counters *counters
+	counters *obs.RequestRates
 }
 
 // handler returns the API with stats mounted beside it.
@@ -241,7 +241,7 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 	outcome := obs.OutcomeFailed
 	defer func() {
 		a.metrics.RequestFinished(outcome, a.now().Sub(start))
-		a.counters.finished(a.now(), outcome == obs.OutcomeSuccess, a.now().Sub(start))
+		a.counters.Finished(a.now(), outcome == obs.OutcomeSuccess, a.now().Sub(start))
 	}()
 
 	ctx, cancel := context.WithTimeout(r.Context(), params.Timeout)

@@ -57,7 +57,7 @@ func (f *fakeNetwork) models(ctx context.Context) ([]modelInfo, error) {
 
 func newTestAPI(t *testing.T, f *fakeNetwork, keys ...string) *httptest.Server {
 	t.Helper()
-	a := &api{net: f, log: slog.New(slog.DiscardHandler), maxBody: 1 << 10, now: time.Now, metrics: obs.NewMetrics("client"), counters: &counters{}}
+	a := &api{net: f, log: slog.New(slog.DiscardHandler), maxBody: 1 << 10, now: time.Now, metrics: obs.NewMetrics("client"), counters: &obs.RequestRates{}}
 	for _, k := range keys {
 		a.keys = append(a.keys, []byte(k))
 	}

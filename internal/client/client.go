@@ -70,7 +70,7 @@ type Client struct {
 	log      *slog.Logger
 	now      func() time.Time
 	metrics  *obs.Metrics
-	stats    counters
+	stats    obs.RequestRates
 	api      *api
 	registry func(ctx context.Context) ([]string, error)
 
@@ -553,9 +553,9 @@ func (pc *proxyConn) ServePacket(payload []byte) {
 // Snapshot is what /jsonstats shows, with the reference's key names where
 // they exist.
 type Snapshot struct {
-	Stats            countersSnapshot    `json:"stats"`
-	LocalConf        LocalConfSnapshot   `json:"localconf"`
-	ProxyConnections []ProxyConnSnapshot `json:"proxy_connections"`
+	Stats            obs.RequestRatesSnapshot `json:"stats"`
+	LocalConf        LocalConfSnapshot        `json:"localconf"`
+	ProxyConnections []ProxyConnSnapshot      `json:"proxy_connections"`
 }
 
 // LocalConfSnapshot is the client's configuration as it runs.
@@ -576,7 +576,7 @@ type ProxyConnSnapshot struct {
 // Snapshot reads the client's stats.
 func (c *Client) Snapshot() Snapshot {
 	s := Snapshot{
-		Stats:            c.stats.snapshot(c.now()),
+		Stats:            c.stats.Snapshot(c.now()),
 		LocalConf:        LocalConfSnapshot{IsTest: c.cfg.IsTest, OwnerAddress: c.cfg.OwnerAddress, Proxies: c.proxyList(), ProxyPolicy: c.cfg.ProxyPolicy},
 		ProxyConnections: []ProxyConnSnapshot{},
 	}

@@ -166,3 +166,14 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestRates(t *testing.T) {
+	var r RequestRates
+	now := time.Unix(100, 0)
+	r.Finished(now, true, 2*time.Second)
+	r.Finished(now, false, time.Second)
+	s := r.Snapshot(now)
+	if s.Queries.Total != 2 || s.Success.Total != 1 || s.Failed.Total != 1 || s.Time.Total != 3 {
+		t.Errorf("snapshot = %+v, want 2 queries, 1 success, 1 failed, 3 s", s)
+	}
+}

@@ -66,3 +66,37 @@ func (r *Rate) Snapshot(now time.Time) RateSnapshot {
 	}
 	return s
 }
+
+// RequestRates are the request counters of a role's stats pages, under
+// the reference's names: queries, success, failed and time (seconds spent).
+// They are safe for concurrent use.
+type RequestRates struct {
+	queries, success, failed, seconds Rate
+}
+
+// Finished records one request that ended at now after d.
+func (c *RequestRates) Finished(now time.Time, ok bool, d time.Duration) {
+	c.queries.Add(now, 1)
+	if ok {
+		c.success.Add(now, 1)
+	} else {
+		c.failed.Add(now, 1)
+	}
+	c.seconds.Add(now, d.Seconds())
+}
+
+// RequestRatesSnapshot is RequestRates as read at one moment.
+type RequestRatesSnapshot struct {
+	Queries RateSnapshot `json:"queries"`
+	Success RateSnapshot `json:"success"`
+	Failed  RateSnapshot `json:"failed"`
+	Time    RateSnapshot `json:"time"`
+}
+
+// Snapshot reads the counters at now.
+func (c *RequestRates) Snapshot(now time.Time) RequestRatesSnapshot {
+	return RequestRatesSnapshot{
+		Queries: c.queries.Snapshot(now), Success: c.success.Snapshot(now),
+		Failed: c.failed.Snapshot(now), Time: c.seconds.Snapshot(now),
+	}
+}

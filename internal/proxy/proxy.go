@@ -76,7 +76,7 @@ type Proxy struct {
 	now         func() time.Time
 	maxAttempts int
 	metrics     *obs.Metrics
-	stats       counters
+	stats       obs.RequestRates
 	sel         selector
 	ledger      *billing.Ledger
 

@@ -62,7 +62,7 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 	}
 	reject := func(code int32, msg string) {
 		cc.sess.Send(tl.Marshal(&tl.ClientQueryAnswerErrorEx{RequestID: r.clientID, ErrorCode: code, Error: msg, Flags: 1, FinalInfo: r.finalInfo(nil)}))
-		p.stats.finished(now, false, 0)
+		p.stats.Finished(now, false, 0)
 	}
 	hold, err := p.reserve(cc.account, m)
 	if err != nil {
@@ -180,7 +180,7 @@ func (r *request) endLocked(outcome string) {
 	r.p.settle(r, billed)
 	now := r.p.now()
 	r.p.metrics.RequestFinished(outcome, now.Sub(r.start))
-	r.p.stats.finished(now, outcome == obs.OutcomeSuccess, now.Sub(r.start))
+	r.p.stats.Finished(now, outcome == obs.OutcomeSuccess, now.Sub(r.start))
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }

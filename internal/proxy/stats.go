@@ -2,34 +2,18 @@ package proxy
 
 import (
 	"sort"
-	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/obs"
 )
 
-// counters are the request counters of the stats pages.
-type counters struct {
-	queries, success, failed, seconds obs.Rate
-}
-
-func (c *counters) finished(now time.Time, ok bool, d time.Duration) {
-	c.queries.Add(now, 1)
-	if ok {
-		c.success.Add(now, 1)
-	} else {
-		c.failed.Add(now, 1)
-	}
-	c.seconds.Add(now, d.Seconds())
-}
-
 // Snapshot is what /jsonstats shows, with the reference's key names where
 // they exist.
 type Snapshot struct {
-	Status            StatusSnapshot       `json:"status"`
-	Stats             map[string]any       `json:"stats"`
-	LocalConfig       LocalConfigSnapshot  `json:"localconfig"`
-	WorkerConnections []WorkerConnSnapshot `json:"worker_connections"`
+	Status            StatusSnapshot           `json:"status"`
+	Stats             obs.RequestRatesSnapshot `json:"stats"`
+	LocalConfig       LocalConfigSnapshot      `json:"localconfig"`
+	WorkerConnections []WorkerConnSnapshot     `json:"worker_connections"`
 	// ConnectedClients counts the authorised client connections.
 	ConnectedClients int               `json:"connected_clients"`
 	Clients          []AccountSnapshot `json:"clients"`
@@ -94,11 +78,8 @@ type WorkerConnSnapshot struct {
 func (p *Proxy) Snapshot() Snapshot {
 	now := p.now()
 	s := Snapshot{
-		Status: StatusSnapshot{Enabled: true},
-		Stats: map[string]any{
-			"queries": p.stats.queries.Snapshot(now), "success": p.stats.success.Snapshot(now),
-			"failed": p.stats.failed.Snapshot(now), "time": p.stats.seconds.Snapshot(now),
-		},
+		Status:            StatusSnapshot{Enabled: true},
+		Stats:             p.stats.Snapshot(now),
 		LocalConfig:       LocalConfigSnapshot{IsTest: p.cfg.IsTest, OwnerAddress: p.cfg.OwnerAddress, PoWDifficulty: p.cfg.PoWDifficulty, WorkerPolicy: p.cfg.WorkerPolicy, ClientPolicy: p.cfg.ClientPolicy},
 		WorkerConnections: []WorkerConnSnapshot{},
 		Clients:           accounts(p.ledger.Clients()),

@@ -1,33 +1,14 @@
 package worker
 
-import (
-	"time"
-
-	"github.com/cocoon-go/cocoon/internal/obs"
-)
-
-// counters are the request counters of the stats pages.
-type counters struct {
-	queries, success, failed, seconds obs.Rate
-}
-
-func (c *counters) finished(now time.Time, ok bool, d time.Duration) {
-	c.queries.Add(now, 1)
-	if ok {
-		c.success.Add(now, 1)
-	} else {
-		c.failed.Add(now, 1)
-	}
-	c.seconds.Add(now, d.Seconds())
-}
+import "github.com/cocoon-go/cocoon/internal/obs"
 
 // Snapshot is what /jsonstats shows, with the reference's key names where
 // they exist.
 type Snapshot struct {
-	Status    StatusSnapshot      `json:"status"`
-	Stats     map[string]any      `json:"stats"`
-	LocalConf LocalConfSnapshot   `json:"localconf"`
-	Proxies   []ProxyConnSnapshot `json:"proxy_connections"`
+	Status    StatusSnapshot           `json:"status"`
+	Stats     obs.RequestRatesSnapshot `json:"stats"`
+	LocalConf LocalConfSnapshot        `json:"localconf"`
+	Proxies   []ProxyConnSnapshot      `json:"proxy_connections"`
 }
 
 // StatusSnapshot is the worker's state.
@@ -64,10 +45,7 @@ func (w *Worker) Snapshot() Snapshot {
 		LocalConf: LocalConfSnapshot{Model: w.cfg.ModelName, Coefficient: w.coefficient, MaxActive: w.cfg.MaxActiveRequests, ActiveRequests: w.active.Load()},
 	}
 	w.mu.Unlock()
-	s.Stats = map[string]any{
-		"queries": w.stats.queries.Snapshot(now), "success": w.stats.success.Snapshot(now),
-		"failed": w.stats.failed.Snapshot(now), "time": w.stats.seconds.Snapshot(now),
-	}
+	s.Stats = w.stats.Snapshot(now)
 	for _, c := range conns {
 		c.mu.Lock()
 		s.Proxies = append(s.Proxies, ProxyConnSnapshot{Address: c.addr, CocoonGoPeer: c.ext, Running: len(c.reqs), Tokens: c.balance.Tokens, DBTokens: c.balance.CommittedToDB})

@@ -70,7 +70,7 @@ type Worker struct {
 	healthEvery time.Duration
 	health      func(context.Context) error // the engine probe
 	metrics     *obs.Metrics
-	stats       counters
+	stats       obs.RequestRates
 
 	// active counts requests in flight over all proxies.
 	active atomic.Int64
@@ -449,7 +449,7 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 	now := w.now()
 	reject := func(code int32, msg string) {
 		sink.fail(code, msg, billing.Adjusted{}, now, now)
-		w.stats.finished(now, false, 0)
+		w.stats.Finished(now, false, 0)
 	}
 	var req tl.HTTPRequest
 	if err := tl.UnmarshalAs(rawQuery, &req); err != nil {
@@ -496,7 +496,7 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 		}
 		d := w.now().Sub(start)
 		w.metrics.RequestFinished(outcome, d)
-		w.stats.finished(w.now(), outcome == obs.OutcomeSuccess, d)
+		w.stats.Finished(w.now(), outcome == obs.OutcomeSuccess, d)
 	})
 }
 
