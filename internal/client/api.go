@@ -77,6 +77,9 @@ type network interface {
 // errNoProxy reports that no proxy connection is ready.
 var errNoProxy = errors.New("no working proxy connections")
 
+// errProxyLost ends the requests of a proxy connection that dropped.
+var errProxyLost = &answerError{codeNotReady, "proxy connection lost"}
+
 // apiError is an error answered to the HTTP caller.
 type apiError struct {
 	status  int
@@ -251,15 +254,11 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 		maxCoefficient: params.MaxCoefficient, maxTokens: maxTokens,
 		timeout: params.Timeout * 95 / 100, debug: params.EnableDebug,
 	}
-	s, err := a.net.send(ctx, q)
+	s, h, err := a.exchange(ctx, q)
 	if err != nil {
 		return a.networkError(ctx, err, params.Timeout)
 	}
 	defer s.close()
-	h, err := s.waitHead(ctx)
-	if err != nil {
-		return a.networkError(ctx, err, params.Timeout)
-	}
 	out := w.Header()
 	sse := false
 	for _, kv := range h.header {
@@ -325,6 +324,33 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 		// A body cut short must not look complete: abort the connection.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// maxProxyAttempts bounds the proxies one request tries when each loses
+// its connection before the answer starts.
+const maxProxyAttempts = 2
+
+// exchange sends q and waits for the answer's head. A request whose proxy
+// connection drops before the head goes to another ready proxy: nothing
+// has reached the caller yet.
+func (a *api) exchange(ctx context.Context, q *query) (*stream, head, error) {
+	var err error
+	for range maxProxyAttempts {
+		var s *stream
+		if s, err = a.net.send(ctx, q); err != nil {
+			return nil, head{}, err
+		}
+		var h head
+		if h, err = s.waitHead(ctx); err == nil {
+			return s, h, nil
+		}
+		s.close()
+		if !errors.Is(err, errProxyLost) || ctx.Err() != nil {
+			break
+		}
+		a.log.Info("proxy connection lost before the answer; trying another proxy")
+	}
+	return nil, head{}, err
 }
 
 // debugJSON is the reference's debug object: each hop's start time and

@@ -293,3 +293,28 @@ func TestWithDebug(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryOnLostProxy(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	script := func(q *query, s *stream) {
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			s.fail(errProxyLost)
+			return
+		}
+		sseScript(q, s)
+	}
+	f := &fakeNetwork{script: script}
+	srv := newTestAPI(t, f)
+	res, body := post(t, srv, "/v1/chat/completions", `{"model":"m","stream":true}`)
+	if res.StatusCode != 200 || !strings.Contains(body, "[DONE]") {
+		t.Errorf("got %d %q, want the second proxy's answer", res.StatusCode, body)
+	}
+	if len(f.queries) != 2 || f.closed != 2 {
+		t.Errorf("%d sends, %d closes; want 2 and 2", len(f.queries), f.closed)
+	}
+}

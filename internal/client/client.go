@@ -338,7 +338,7 @@ func (c *Client) serveProxy(ctx context.Context, addr string) error {
 	pc.sess = wire.NewSession(conn, wire.Config{Outbound: true, Handler: pc, Logger: c.log})
 	defer func() {
 		pc.sess.Close()
-		pc.failAll(&answerError{codeNotReady, "proxy connection lost"})
+		pc.failAll(errProxyLost)
 	}()
 	if err := pc.sess.Start(hctx); err != nil {
 		return fmt.Errorf("opening session with proxy %s: %w", addr, err)
