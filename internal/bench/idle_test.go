@@ -232,21 +232,22 @@ func runIdlePeer(spec string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cert, _, err := fakeCertifier(ctx)
-	if err != nil {
-		return err
-	}
 	pv, err := fakeVerifier("fake_tdx")
 	if err != nil {
 		return err
 	}
-	tlsCfg := ratls.ClientConfig(cert, pv)
 	sessions := make([]*wire.Session, n)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
 	for i := range n {
 		g.Go(func() error {
-			var err error
+			// Every peer is a node of its own, with its own key and
+			// quote, as the proxy's verification cache would see them.
+			cert, _, err := fakeCertifier(gctx)
+			if err != nil {
+				return err
+			}
+			tlsCfg := ratls.ClientConfig(cert, pv)
 			if i%2 == 0 {
 				sessions[i], err = idleWorker(gctx, f[0], tlsCfg, i)
 			} else {
