@@ -35,6 +35,10 @@ const (
 	paymentTimeout   = 60 * time.Second
 	maxBackoff       = 10 * time.Second
 	minBackoff       = 200 * time.Millisecond
+	// defaultQueryTimeout bounds a request whose proxy sent no usable
+	// timeout: the reference client's default of 120 s.
+	defaultQueryTimeout = 120 * time.Second
+	maxQueryTimeout     = 24 * time.Hour
 )
 
 // Deps are what a worker is built from besides its config.
@@ -469,7 +473,8 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 	for _, h := range req.Headers {
 		q.header = append(q.header, header{h.Name, h.Value})
 	}
-	if timeout > 0 && timeout < 1e7 {
+	q.timeout = defaultQueryTimeout
+	if timeout > 0 && timeout < maxQueryTimeout.Seconds() {
 		q.timeout = time.Duration(timeout * float64(time.Second))
 	}
 	ctx, cancel := context.WithCancel(pc.ctx)
