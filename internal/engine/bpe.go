@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"container/heap"
 	"errors"
 	"fmt"
 	"strings"
@@ -86,33 +87,56 @@ func (t *Tokenizer) initBPE(f *gguf.File) error {
 	return nil
 }
 
-// appendBPE splits text into words and merges each word's bytes by rank.
+// appendBPE splits text into words and merges each word's byte runes,
+// lowest merge rank first (leftmost on ties), in O(n log n) per word.
 func (t *Tokenizer) appendBPE(out []int32, text string) []int32 {
-	var syms []string
 	for _, word := range t.split(text) {
-		syms = syms[:0]
-		for _, r := range mapBytes(word) {
-			syms = append(syms, string(r))
+		w := mapBytes(word)
+		syms := make([]symbol, 0, len(w))
+		for i := 0; i < len(w); {
+			_, n := utf8.DecodeRuneInString(w[i:])
+			syms = append(syms, symbol{start: i, end: i + n, prev: len(syms) - 1, next: len(syms) + 1})
+			i += n
 		}
-		for len(syms) > 1 {
-			best, bestRank := -1, 0
-			for i := 0; i+1 < len(syms); i++ {
-				if r, ok := t.ranks[syms[i]+" "+syms[i+1]]; ok && (best < 0 || r < bestRank) {
-					best, bestRank = i, r
-				}
-			}
-			if best < 0 {
-				break
-			}
-			syms[best] += syms[best+1]
-			syms = append(syms[:best+1], syms[best+2:]...)
+		if len(syms) == 0 {
+			continue
 		}
-		for _, s := range syms {
-			if id, ok := t.ids[s]; ok {
+		syms[len(syms)-1].next = -1
+		q := &bigramQueue{}
+		try := func(l, r int) {
+			if l < 0 || r < 0 {
+				return
+			}
+			key := w[syms[l].start:syms[l].end] + " " + w[syms[r].start:syms[r].end]
+			if rank, ok := t.ranks[key]; ok {
+				heap.Push(q, bigram{left: l, right: r, score: -float32(rank), size: syms[r].end - syms[l].start})
+			}
+		}
+		for i := 1; i < len(syms); i++ {
+			try(i-1, i)
+		}
+		for q.Len() > 0 {
+			b := heap.Pop(q).(bigram)
+			l, r := &syms[b.left], &syms[b.right]
+			if l.end == l.start || r.end == r.start || l.next != b.right || r.end-l.start != b.size {
+				continue // one side was merged away since
+			}
+			l.end = r.end
+			l.next = r.next
+			r.start, r.end = 0, 0
+			if l.next >= 0 {
+				syms[l.next].prev = b.left
+			}
+			try(l.prev, b.left)
+			try(b.left, l.next)
+		}
+		for i := 0; i >= 0; i = syms[i].next {
+			piece := w[syms[i].start:syms[i].end]
+			if id, ok := t.ids[piece]; ok {
 				out = append(out, id)
 				continue
 			}
-			for _, r := range s {
+			for _, r := range piece {
 				if id, ok := t.ids[string(r)]; ok {
 					out = append(out, id)
 				} else if t.unk >= 0 {

@@ -22,6 +22,15 @@ var (
 	ErrPromptTooLong = errors.New("prompt too long")
 	// ErrBadToken reports a prompt token outside the vocabulary.
 	ErrBadToken = errors.New("token out of range")
+	// ErrBadStop reports more than MaxStops stop strings, or one longer
+	// than MaxStopLen bytes.
+	ErrBadStop = errors.New("stop strings out of bounds")
+)
+
+// Bounds on stop strings, which are checked after every token.
+const (
+	MaxStops   = 32
+	MaxStopLen = 256
 )
 
 // Options configures an Engine. Zero values pick the defaults.
@@ -154,6 +163,14 @@ func (e *Engine) Generate(ctx context.Context, req Request, onText func(string) 
 	for _, id := range req.Prompt {
 		if id < 0 || int(id) >= cfg.Vocab {
 			return Result{}, fmt.Errorf("generating: %w: %d (vocabulary %d)", ErrBadToken, id, cfg.Vocab)
+		}
+	}
+	if len(req.Stop) > MaxStops {
+		return Result{}, fmt.Errorf("generating: %w: %d stop strings, at most %d", ErrBadStop, len(req.Stop), MaxStops)
+	}
+	for _, st := range req.Stop {
+		if len(st) > MaxStopLen {
+			return Result{}, fmt.Errorf("generating: %w: a stop string of %d bytes, at most %d", ErrBadStop, len(st), MaxStopLen)
 		}
 	}
 	if len(req.Prompt) >= cfg.Context {

@@ -231,6 +231,8 @@ func TestRequestValidation(t *testing.T) {
 	}{
 		{"too long", Request{Prompt: long}, ErrPromptTooLong},
 		{"bad token", Request{Prompt: []int32{1, int32(m.cfg.Vocab)}}, ErrBadToken},
+		{"long stop", Request{Prompt: []int32{1}, Stop: []string{strings.Repeat("x", MaxStopLen+1)}}, ErrBadStop},
+		{"many stops", Request{Prompt: []int32{1}, Stop: make([]string, MaxStops+1)}, ErrBadStop},
 	}
 	for _, tt := range tests {
 		if _, err := e.Generate(context.Background(), tt.req, nil); !errors.Is(err, tt.want) {

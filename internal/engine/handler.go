@@ -18,8 +18,9 @@ import (
 // maxBody bounds a request body.
 const maxBody = 4 << 20
 
-// maxStops bounds the stop strings of one request.
-const maxStops = 16
+// maxRequestStops bounds the stop strings a request may give, leaving the
+// rest of MaxStops to the chat format.
+const maxRequestStops = 16
 
 // handler serves the OpenAI-compatible API of one engine.
 type handler struct {
@@ -113,6 +114,8 @@ func (h *handler) serve(fn func(http.ResponseWriter, *http.Request) error) http.
 			ae = &apiError{status: http.StatusBadRequest, typ: openai.ErrorTypeInvalidRequest, code: "context_length_exceeded", msg: err.Error()}
 		case errors.Is(err, ErrBadToken):
 			ae = badRequest("prompt", "%v", err)
+		case errors.Is(err, ErrBadStop):
+			ae = badRequest("stop", "%v", err)
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			h.log.Info("request cancelled", "request_id", id, "err", err)
 			return
@@ -210,8 +213,8 @@ func (h *handler) request(p params, prompt []int32) (Request, error) {
 	if p.seed != nil {
 		req.Seed = uint64(*p.seed)
 	}
-	if len(p.stop) > maxStops {
-		return Request{}, badRequest("stop", "at most %d stop strings", maxStops)
+	if len(p.stop) > maxRequestStops {
+		return Request{}, badRequest("stop", "at most %d stop strings", maxRequestStops)
 	}
 	req.Stop = p.stop
 	return req, nil

@@ -193,6 +193,8 @@ func TestHandlerErrors(t *testing.T) {
 		{"hot temperature", "POST", "/v1/chat/completions", `{"model":"synth","messages":[{"role":"user","content":"a"}],"temperature":3}`, 400, ""},
 		{"no messages", "POST", "/v1/chat/completions", `{"model":"synth","messages":[]}`, 400, ""},
 		{"unknown path", "GET", "/v2/x", ``, 404, "not_found"},
+		{"long stop", "POST", "/v1/completions", `{"model":"synth","prompt":"a","stop":"` + strings.Repeat("x", MaxStopLen+1) + `"}`, 400, ""},
+		{"many stops", "POST", "/v1/completions", `{"model":"synth","prompt":"a","stop":["` + strings.Repeat(`a","`, maxRequestStops) + `b"]}`, 400, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
