@@ -1,11 +1,11 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -188,7 +188,7 @@ func (e *Engine) Generate(ctx context.Context, req Request, onText func(string) 
 	}
 	for _, st := range req.Stop {
 		if st != "" {
-			s.stops = append(s.stops, st)
+			s.stops = append(s.stops, []byte(st))
 		}
 	}
 
@@ -321,7 +321,7 @@ type sequence struct {
 	ctx       context.Context
 	req       Request
 	limit     int
-	stops     []string
+	stops     [][]byte
 	st        *state
 	smp       *sampler
 	pos       int
@@ -345,7 +345,7 @@ func (s *sequence) stopIndex() int {
 	best := -1
 	for _, st := range s.stops {
 		from := max(0, s.emitted-len(st))
-		if i := strings.Index(string(s.text[from:]), st); i >= 0 && (best < 0 || from+i < best) {
+		if i := bytes.Index(s.text[from:], st); i >= 0 && (best < 0 || from+i < best) {
 			best = from + i
 		}
 	}
@@ -358,7 +358,7 @@ func (s *sequence) safeEnd() int {
 	end := len(s.text)
 	for _, st := range s.stops {
 		for k := min(len(st)-1, end-s.emitted); k > 0; k-- {
-			if string(s.text[end-k:]) == st[:k] {
+			if bytes.Equal(s.text[end-k:end], st[:k]) {
 				end -= k
 				break
 			}

@@ -293,7 +293,10 @@ func TestStreamingHoldsBack(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &sequence{stops: tt.stops, notify: make(chan struct{}, 1)}
+			s := &sequence{notify: make(chan struct{}, 1)}
+			for _, st := range tt.stops {
+				s.stops = append(s.stops, []byte(st))
+			}
 			stopped := false
 			for i, p := range tt.pieces {
 				s.text = append(s.text, p...)
