@@ -18,16 +18,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/openai"
-)
-
-// TON error codes carried by answers, as the reference defines them.
-const (
-	codeError          = 602
-	codeWarning        = 603
-	codeProtoViolation = 621
-	codeNotReady       = 651
-	codeTimeout        = 652
-	codeCancelled      = 653
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // DefaultMaxBodyBytes bounds a request body unless the config says otherwise.
@@ -78,7 +69,7 @@ type network interface {
 var errNoProxy = errors.New("no working proxy connections")
 
 // errProxyLost ends the requests of a proxy connection that dropped.
-var errProxyLost = &answerError{codeNotReady, "proxy connection lost"}
+var errProxyLost = &answerError{wire.CodeNotReady, "proxy connection lost"}
 
 // apiError is an error answered to the HTTP caller.
 type apiError struct {
@@ -415,11 +406,11 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "coefficient_too_low", message: ae.message + " (raise max_coefficient)"}
 	}
 	switch ae.code {
-	case codeError, codeWarning, codeProtoViolation:
+	case wire.CodeError, wire.CodeWarning, wire.CodeProtoViolation:
 		return badRequest("rejected", ae.message)
-	case codeNotReady:
+	case wire.CodeNotReady:
 		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "not_ready", message: ae.message}
-	case codeTimeout:
+	case wire.CodeTimeout:
 		return &apiError{status: http.StatusGatewayTimeout, typ: openai.ErrorTypeServer, code: "timeout", message: ae.message}
 	}
 	return &apiError{status: http.StatusBadGateway, typ: openai.ErrorTypeServer, code: "upstream_error", message: ae.message}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // fakeNetwork answers every query with script, run in its own goroutine
@@ -146,10 +147,10 @@ func TestInferenceErrors(t *testing.T) {
 		{"bad timeout", `{"model":"m","timeout":"x"}`, &fakeNetwork{script: sseScript}, nil, nil, 400, "invalid_request"},
 		{"oversized", `{"model":"m","messages":"` + strings.Repeat("x", 2000) + `"}`, &fakeNetwork{script: sseScript}, nil, nil, 413, "request_too_large"},
 		{"no proxy", `{"model":"m"}`, &fakeNetwork{err: errNoProxy}, nil, nil, 503, "no_proxy"},
-		{"unknown model", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{codeProtoViolation, "unknown model m"})}, nil, nil, 404, "model_not_found"},
-		{"rejected", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{codeProtoViolation, "model name mismatch"})}, nil, nil, 400, "rejected"},
-		{"not ready", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{codeNotReady, "no ready workers"})}, nil, nil, 503, "not_ready"},
-		{"proxy timeout", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{codeTimeout, "timeout in proxy"})}, nil, nil, 504, "timeout"},
+		{"unknown model", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{wire.CodeProtoViolation, "unknown model m"})}, nil, nil, 404, "model_not_found"},
+		{"rejected", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{wire.CodeProtoViolation, "model name mismatch"})}, nil, nil, 400, "rejected"},
+		{"not ready", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{wire.CodeNotReady, "no ready workers"})}, nil, nil, 503, "not_ready"},
+		{"proxy timeout", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{wire.CodeTimeout, "timeout in proxy"})}, nil, nil, 504, "timeout"},
 		{"own deadline", `{"model":"m","timeout":0.2}`, &fakeNetwork{script: func(*query, *stream) {}}, nil, nil, 504, "timeout"},
 		{"missing key", `{"model":"m"}`, &fakeNetwork{script: sseScript}, []string{"k1"}, nil, 401, "invalid_api_key"},
 		{"wrong key", `{"model":"m"}`, &fakeNetwork{script: sseScript}, []string{"k1"}, []string{"Authorization", "Bearer k2"}, 401, "invalid_api_key"},
@@ -184,7 +185,7 @@ func TestInferenceKeyAccepted(t *testing.T) {
 func TestInferenceFailsMidStream(t *testing.T) {
 	script := func(q *query, s *stream) {
 		s.pushHead(head{status: 200, header: []header{{"Content-Type", "text/event-stream"}}}, []byte("data: {\"a\":1}\n\n"))
-		s.fail(&answerError{codeNotReady, "worker connection lost"})
+		s.fail(&answerError{wire.CodeNotReady, "worker connection lost"})
 	}
 	srv := newTestAPI(t, &fakeNetwork{script: script})
 	res, body := post(t, srv, "/v1/chat/completions", `{"model":"m","stream":true}`)
@@ -194,7 +195,7 @@ func TestInferenceFailsMidStream(t *testing.T) {
 
 	plain := func(q *query, s *stream) {
 		s.pushHead(head{status: 200, header: []header{{"Content-Type", "application/json"}}}, []byte("{\"a\":"))
-		s.fail(&answerError{codeNotReady, "worker connection lost"})
+		s.fail(&answerError{wire.CodeNotReady, "worker connection lost"})
 	}
 	srv = newTestAPI(t, &fakeNetwork{script: plain})
 	req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m"}`))

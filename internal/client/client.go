@@ -489,7 +489,7 @@ func final(f *tl.ClientQueryFinalInfo) *finalInfo {
 
 // ServeQuery answers queries from the proxy; the protocol has none.
 func (pc *proxyConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, error) {
-	return nil, &wire.QueryError{Code: codeProtoViolation, Message: "client serves no queries"}
+	return nil, &wire.QueryError{Code: wire.CodeProtoViolation, Message: "client serves no queries"}
 }
 
 // ServePacket routes answers to their streams.
@@ -512,7 +512,7 @@ func (pc *proxyConn) ServePacket(payload []byte) {
 		var resp tl.HTTPResponse
 		if err := tl.UnmarshalAs(m.Answer, &resp); err != nil {
 			pc.take(m.RequestID, true)
-			s.fail(&answerError{codeProtoViolation, "proxy sent an undecodable answer head"})
+			s.fail(&answerError{wire.CodeProtoViolation, "proxy sent an undecodable answer head"})
 			return
 		}
 		h := head{status: int(resp.StatusCode), reason: resp.Reason}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 func testConn() (*proxyConn, [32]byte, *stream) {
@@ -61,16 +62,16 @@ func TestServePacketErrors(t *testing.T) {
 		code int32
 	}{
 		{"Ex error", func(id [32]byte) tl.Object {
-			return &tl.ClientQueryAnswerErrorEx{RequestID: id, ErrorCode: codeNotReady, Error: "no ready workers", Flags: 1, FinalInfo: &tl.ClientQueryFinalInfo{}}
-		}, codeNotReady},
+			return &tl.ClientQueryAnswerErrorEx{RequestID: id, ErrorCode: wire.CodeNotReady, Error: "no ready workers", Flags: 1, FinalInfo: &tl.ClientQueryFinalInfo{}}
+		}, wire.CodeNotReady},
 		// What reference proxies send for their own failures, and
 		// reference clients drop, leaving the caller hanging.
 		{"reference error", func(id [32]byte) tl.Object {
-			return &tl.ClientQueryAnswerError{ErrorCode: codeProtoViolation, Error: "unknown model x", RequestID: id}
-		}, codeProtoViolation},
+			return &tl.ClientQueryAnswerError{ErrorCode: wire.CodeProtoViolation, Error: "unknown model x", RequestID: id}
+		}, wire.CodeProtoViolation},
 		{"reference part error", func(id [32]byte) tl.Object {
-			return &tl.ClientQueryAnswerPartError{ErrorCode: codeTimeout, Error: "timeout in proxy", RequestID: id}
-		}, codeTimeout},
+			return &tl.ClientQueryAnswerPartError{ErrorCode: wire.CodeTimeout, Error: "timeout in proxy", RequestID: id}
+		}, wire.CodeTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

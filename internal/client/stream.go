@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // maxBuffered bounds the answer bytes a stream holds for a caller that
@@ -94,7 +96,7 @@ func (s *stream) appendLocked(data []byte) {
 	}
 	if s.buffered+len(data) > maxBuffered {
 		s.done = true
-		s.err = &answerError{codeError, "client: caller reads too slowly, answer buffer overflowed"}
+		s.err = &answerError{wire.CodeError, "client: caller reads too slowly, answer buffer overflowed"}
 		s.chunks = nil
 		return
 	}
@@ -136,7 +138,7 @@ func (s *stream) waitHead(ctx context.Context) (head, error) {
 		}
 		if done {
 			if err == nil {
-				err = &answerError{codeError, "answer ended without a head"}
+				err = &answerError{wire.CodeError, "answer ended without a head"}
 			}
 			return head{}, err
 		}

@@ -72,10 +72,10 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 	p := cc.p
 	obj, err := tl.Unmarshal(payload)
 	if err != nil {
-		return nil, &wire.QueryError{Code: codeProtoViolation, Message: "undecodable query: " + err.Error()}
+		return nil, &wire.QueryError{Code: wire.CodeProtoViolation, Message: "undecodable query: " + err.Error()}
 	}
 	bad := func(format string, args ...any) ([]byte, error) {
-		return nil, &wire.QueryError{Code: codeProtoViolation, Message: fmt.Sprintf(format, args...)}
+		return nil, &wire.QueryError{Code: wire.CodeProtoViolation, Message: fmt.Sprintf(format, args...)}
 	}
 	cc.mu.Lock()
 	state := cc.state
@@ -118,14 +118,14 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		cc.account = accountKey(cc.owner, cc.remote)
 		cc.mu.Unlock()
 		if err := p.ledger.UpdateClient(cc.account, cc.owner, fakeClientChain); err != nil {
-			return nil, &wire.QueryError{Code: codeError, Message: "opening the client's account: " + err.Error()}
+			return nil, &wire.QueryError{Code: wire.CodeError, Message: "opening the client's account: " + err.Error()}
 		}
 		p.mu.Lock()
 		p.clients[cc] = struct{}{}
 		p.mu.Unlock()
 		return tl.Marshal(&tl.ClientAuthorizationWithProxySuccess{SignedPayment: emptyPayment}), nil
 	case *tl.ClientAuthorizeWithProxyShort:
-		return tl.Marshal(&tl.ClientAuthorizationWithProxyFailed{ErrorCode: codeProtoViolation, Error: "short authentication was not offered"}), nil
+		return tl.Marshal(&tl.ClientAuthorizationWithProxyFailed{ErrorCode: wire.CodeProtoViolation, Error: "short authentication was not offered"}), nil
 	case *tl.ClientGetWorkerTypesV2:
 		if state != clientReady {
 			return bad("client.getWorkerTypesV2 before authorisation")
@@ -142,7 +142,7 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		}
 		a, err := p.ledger.Client(cc.account)
 		if err != nil {
-			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
+			return nil, &wire.QueryError{Code: wire.CodeError, Message: err.Error()}
 		}
 		return tl.Marshal(&tl.ClientPaymentStatus{SignedPayment: emptyPayment, DBTokens: a.CommittedToDB, MaxTokens: a.Tokens}), nil
 	}
@@ -180,7 +180,7 @@ func (cc *clientConn) ServePacket(payload []byte) {
 	case *tl.ClientRunQueryEx:
 		p.forward(cc, m)
 	case *tl.ClientRunQuery:
-		cc.sess.Send(tl.Marshal(&tl.ClientQueryAnswerError{ErrorCode: codeProtoViolation, Error: "client.runQuery needs protocol 0; use client.runQueryEx", RequestID: m.RequestID}))
+		cc.sess.Send(tl.Marshal(&tl.ClientQueryAnswerError{ErrorCode: wire.CodeProtoViolation, Error: "client.runQuery needs protocol 0; use client.runQueryEx", RequestID: m.RequestID}))
 	default:
 		p.log.Debug("ignoring packet from client", "remote", cc.remote, "type", tl.Name(obj.TLID()))
 	}

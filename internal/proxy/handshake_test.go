@@ -102,7 +102,7 @@ func TestWorkerHandshakeRejects(t *testing.T) {
 			var connected tl.WorkerConnectedToProxy
 			err := ask(t, newWorkerConn(newTestProxy(t)), &tl.WorkerConnectToProxy{Params: tt.params}, &connected)
 			var qe *wire.QueryError
-			if !errors.As(err, &qe) || qe.Code != codeProtoViolation {
+			if !errors.As(err, &qe) || qe.Code != wire.CodeProtoViolation {
 				t.Errorf("connectToProxy = %v, want a protocol-violation query error", err)
 			}
 		})

@@ -210,7 +210,7 @@ func commonProto(flags uint32, lo, hi int32) (int32, error) {
 	}
 	v := min(hi, maxProto)
 	if v < max(lo, minProto) {
-		return 0, &wire.QueryError{Code: codeProtoViolation, Message: fmt.Sprintf("no common protocol version: peer speaks %d..%d, proxy %d..%d", lo, hi, minProto, maxProto)}
+		return 0, &wire.QueryError{Code: wire.CodeProtoViolation, Message: fmt.Sprintf("no common protocol version: peer speaks %d..%d, proxy %d..%d", lo, hi, minProto, maxProto)}
 	}
 	return v, nil
 }

@@ -4,13 +4,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"time"
-
 	"sync"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // request is one client request on its way through the proxy: it is sent
@@ -66,7 +66,7 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 	}
 	hold, err := p.reserve(cc.account, m)
 	if err != nil {
-		reject(codeNotReady, err.Error())
+		reject(wire.CodeNotReady, err.Error())
 		return
 	}
 	r.hold = hold
@@ -78,7 +78,7 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 	cc.mu.Unlock()
 	if dup {
 		p.ledger.Release(hold)
-		reject(codeProtoViolation, "duplicate request id")
+		reject(wire.CodeProtoViolation, "duplicate request id")
 		return
 	}
 	p.metrics.RequestStarted()
@@ -94,7 +94,7 @@ func (r *request) dispatchLocked() {
 	for {
 		wc, err := p.pick(r.model, r.maxCoef, r.tried)
 		if err != nil {
-			code, msg := int32(codeError), err.Error()
+			code, msg := int32(wire.CodeError), err.Error()
 			var rej *rejection
 			if errors.As(err, &rej) {
 				code = rej.code
@@ -120,7 +120,7 @@ func (r *request) dispatchLocked() {
 		p.log.Debug("sending request to worker failed", "remote", wc.remote, "err", err)
 		r.releaseLocked(false)
 		if len(r.tried) >= p.maxAttempts {
-			r.failLocked(codeNotReady, "no worker accepted the request", nil)
+			r.failLocked(wire.CodeNotReady, "no worker accepted the request", nil)
 			return
 		}
 		p.metrics.Retried()
@@ -235,7 +235,7 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 	var resp tl.HTTPResponse
 	if err := tl.UnmarshalAs(answer, &resp); err != nil {
 		r.cancelWorkerLocked()
-		r.failLocked(codeProtoViolation, "worker sent an undecodable answer head", nil)
+		r.failLocked(wire.CodeProtoViolation, "worker sent an undecodable answer head", nil)
 		return
 	}
 	resp.Headers = append(resp.Headers,
@@ -247,12 +247,18 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 		msg.Flags, msg.FinalInfo = 1, r.finalInfo(final)
 		r.noteTokens(final)
 	}
+	r.passLocked(msg, flags&1 != 0)
+}
+
+// passLocked sends an answer message on to the client; the last one ends
+// the request. A client that cannot take it ends the request too.
+func (r *request) passLocked(msg tl.Object, last bool) {
 	if err := r.cc.sess.Send(tl.Marshal(msg)); err != nil {
 		r.cancelWorkerLocked()
 		r.endLocked(obs.OutcomeFailed)
 		return
 	}
-	if flags&1 != 0 {
+	if last {
 		r.releaseLocked(true)
 		r.endLocked(obs.OutcomeSuccess)
 	}
@@ -274,7 +280,7 @@ func (r *request) workerPart(wc *workerConn, wid [32]byte, answer []byte, flags 
 	}
 	if !r.headSent {
 		r.cancelWorkerLocked()
-		r.failLocked(codeProtoViolation, "worker sent an answer part before its head", nil)
+		r.failLocked(wire.CodeProtoViolation, "worker sent an answer part before its head", nil)
 		return
 	}
 	msg := &tl.ClientQueryAnswerPartEx{RequestID: r.clientID, Answer: answer}
@@ -283,21 +289,13 @@ func (r *request) workerPart(wc *workerConn, wid [32]byte, answer []byte, flags 
 		r.noteTokens(final)
 	}
 	r.p.metrics.AddBytes(len(answer))
-	if err := r.cc.sess.Send(tl.Marshal(msg)); err != nil {
-		r.cancelWorkerLocked()
-		r.endLocked(obs.OutcomeFailed)
-		return
-	}
-	if flags&1 != 0 {
-		r.releaseLocked(true)
-		r.endLocked(obs.OutcomeSuccess)
-	}
+	r.passLocked(msg, flags&1 != 0)
 }
 
 // retriable reports whether a worker's failure may succeed elsewhere: the
 // worker was busy, disabled, lost its engine or its connection. A request
 // that one worker judges invalid is invalid everywhere.
-func retriable(code int32) bool { return code == codeNotReady }
+func retriable(code int32) bool { return code == wire.CodeNotReady }
 
 // workerFailed handles a worker's error or lost connection: before the
 // first byte went to the client, the request moves to another worker.
@@ -326,7 +324,7 @@ func (r *request) timedOut() {
 		return
 	}
 	r.cancelWorkerLocked()
-	r.failLocked(codeTimeout, "timeout in proxy", nil)
+	r.failLocked(wire.CodeTimeout, "timeout in proxy", nil)
 }
 
 // clientCancelled ends a request whose client left or cancelled it.

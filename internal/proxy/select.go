@@ -5,16 +5,8 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
-)
 
-// Error codes the proxy puts in its answers: TON's ErrorCode values, the
-// ones the reference's clients map to HTTP statuses.
-const (
-	codeError          = 602
-	codeProtoViolation = 621
-	codeNotReady       = 651
-	codeTimeout        = 652
-	codeCancelled      = 653
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // rejection is a failure the proxy reports to its client with a TON error
@@ -88,7 +80,7 @@ type selector struct {
 // all connections serving the model.
 func (s *selector) choose(cands []candidate, maxCoefficient int32, skip func(i int) bool) (int, error) {
 	if len(cands) == 0 {
-		return -1, &rejection{codeProtoViolation, "no workers for model"}
+		return -1, &rejection{wire.CodeProtoViolation, "no workers for model"}
 	}
 	best := -1
 	ties := 0
@@ -111,9 +103,9 @@ func (s *selector) choose(cands []candidate, maxCoefficient int32, skip func(i i
 	}
 	if best < 0 {
 		if minCoefficient != math.MaxInt32 {
-			return -1, &rejection{codeNotReady, fmt.Sprintf("can run this query with coefficient=%d", minCoefficient)}
+			return -1, &rejection{wire.CodeNotReady, fmt.Sprintf("can run this query with coefficient=%d", minCoefficient)}
 		}
-		return -1, &rejection{codeNotReady, "no ready workers"}
+		return -1, &rejection{wire.CodeNotReady, "no ready workers"}
 	}
 	if ties == 1 {
 		return best, nil

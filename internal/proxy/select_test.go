@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 func idle(id uint64, coef int32) candidate {
@@ -35,16 +37,16 @@ func TestChoose(t *testing.T) {
 		wantCode int32
 		wantMsg  string
 	}{
-		{name: "none", cands: nil, maxCoef: 4000, wantCode: codeProtoViolation, wantMsg: "no workers for model"},
+		{name: "none", cands: nil, maxCoef: 4000, wantCode: wire.CodeProtoViolation, wantMsg: "no workers for model"},
 		{name: "lower expected wait wins", cands: []candidate{busy, fast}, maxCoef: 4000, wantIdx: 1},
 		{name: "idle beats busy", cands: []candidate{fast, idle(9, 1000)}, maxCoef: 4000, wantIdx: 1},
 		{name: "full and disabled skipped", cands: []candidate{full, disabled, busy}, maxCoef: 4000, wantIdx: 2},
-		{name: "only full", cands: []candidate{full}, maxCoef: 4000, wantCode: codeNotReady, wantMsg: "no ready workers"},
-		{name: "coefficient too high", cands: []candidate{idle(1, 3000), idle(2, 2000)}, maxCoef: 1000, wantCode: codeNotReady, wantMsg: "can run this query with coefficient=2000"},
+		{name: "only full", cands: []candidate{full}, maxCoef: 4000, wantCode: wire.CodeNotReady, wantMsg: "no ready workers"},
+		{name: "coefficient too high", cands: []candidate{idle(1, 3000), idle(2, 2000)}, maxCoef: 1000, wantCode: wire.CodeNotReady, wantMsg: "can run this query with coefficient=2000"},
 		{name: "reputation breaks tie", cands: []candidate{flaky, reliable}, maxCoef: 4000, wantIdx: 1},
 		{name: "price breaks tie", cands: []candidate{idle(1, 2000), idle(2, 1500)}, maxCoef: 4000, wantIdx: 1},
 		{name: "skip failed worker", cands: []candidate{idle(1, 1000), idle(2, 1500)}, maxCoef: 4000, skip: func(i int) bool { return i == 0 }, wantIdx: 1},
-		{name: "all skipped", cands: []candidate{idle(1, 1000)}, maxCoef: 4000, skip: func(int) bool { return true }, wantCode: codeNotReady, wantMsg: "no ready workers"},
+		{name: "all skipped", cands: []candidate{idle(1, 1000)}, maxCoef: 4000, skip: func(int) bool { return true }, wantCode: wire.CodeNotReady, wantMsg: "no ready workers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

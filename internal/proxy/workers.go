@@ -75,7 +75,7 @@ func (p *Proxy) serveWorker(ctx context.Context, conn *tls.Conn) {
 	}
 	wc.mu.Unlock()
 	for id, r := range lost {
-		r.workerFailed(wc, id, codeNotReady, "worker connection lost", nil)
+		r.workerFailed(wc, id, wire.CodeNotReady, "worker connection lost", nil)
 	}
 	p.log.Info("worker disconnected", "remote", wc.remote, "model", wc.model, "err", wc.sess.Err())
 }
@@ -112,13 +112,13 @@ func (p *Proxy) removeWorker(wc *workerConn) {
 func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, error) {
 	obj, err := tl.Unmarshal(payload)
 	if err != nil {
-		return nil, &wire.QueryError{Code: codeProtoViolation, Message: "undecodable query: " + err.Error()}
+		return nil, &wire.QueryError{Code: wire.CodeProtoViolation, Message: "undecodable query: " + err.Error()}
 	}
 	wc.mu.Lock()
 	defer wc.mu.Unlock()
 	p := wc.p
 	bad := func(format string, args ...any) ([]byte, error) {
-		return nil, &wire.QueryError{Code: codeProtoViolation, Message: fmt.Sprintf(format, args...)}
+		return nil, &wire.QueryError{Code: wire.CodeProtoViolation, Message: fmt.Sprintf(format, args...)}
 	}
 	switch q := obj.(type) {
 	case *tl.WorkerConnectToProxy:
@@ -148,7 +148,7 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		wc.params, wc.model, wc.ext = w, base, w.Flags&extFlag != 0
 		wc.account = accountKey(w.WorkerOwnerAddress, wc.remote)
 		if err := p.ledger.AddWorker(wc.account, w.WorkerOwnerAddress); err != nil {
-			return nil, &wire.QueryError{Code: codeError, Message: "opening the worker's account: " + err.Error()}
+			return nil, &wire.QueryError{Code: wire.CodeError, Message: "opening the worker's account: " + err.Error()}
 		}
 		wc.state = workerAwaitCompare
 		return tl.Marshal(&tl.WorkerConnectedToProxy{Params: p.params(proto)}), nil
@@ -158,7 +158,7 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		}
 		acct, err := p.ledger.Worker(wc.account)
 		if err != nil {
-			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
+			return nil, &wire.QueryError{Code: wire.CodeError, Message: err.Error()}
 		}
 		mine := acct.Balance()
 		cmp, err := billing.CompareBalance(billing.Balance{CommittedToChain: q.TokensCommittedToBlockchain, CommittedToDB: q.TokensCommittedToDB, Tokens: q.MaxTokens}, mine)
@@ -166,7 +166,7 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 			// The reference aborts the process here; refusing this worker
 			// is enough.
 			p.log.Warn("refusing worker ahead of our ledger", "remote", wc.remote, "err", err)
-			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
+			return nil, &wire.QueryError{Code: wire.CodeError, Message: err.Error()}
 		}
 		wc.state = workerAwaitComplete
 		return tl.Marshal(&tl.WorkerCompareBalanceWithProxyResult{SignedPayment: emptyPayment, TokensCommittedToDB: mine.CommittedToDB, MaxTokens: mine.Tokens, ErrorCode: cmp.ErrorCode()}), nil
@@ -176,10 +176,10 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		}
 		acct, err := p.ledger.Worker(wc.account)
 		if err != nil {
-			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
+			return nil, &wire.QueryError{Code: wire.CodeError, Message: err.Error()}
 		}
 		if err := billing.CompareExtended(q.TokensCommittedToDB, acct.Balance()); err != nil {
-			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
+			return nil, &wire.QueryError{Code: wire.CodeError, Message: err.Error()}
 		}
 		// Unlike the reference, stay ready for proxyHandshakeComplete.
 		return tl.Marshal(&tl.WorkerExtendedCompareBalanceWithProxyResult{}), nil
@@ -201,7 +201,7 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		}
 		a, err := p.ledger.Worker(wc.account)
 		if err != nil {
-			return nil, &wire.QueryError{Code: codeError, Message: err.Error()}
+			return nil, &wire.QueryError{Code: wire.CodeError, Message: err.Error()}
 		}
 		return tl.Marshal(&tl.WorkerPaymentStatus{SignedPayment: emptyPayment, DBTokens: a.CommittedToDB, MaxTokens: a.Tokens}), nil
 	}
@@ -277,7 +277,7 @@ func (p *Proxy) pick(model string, maxCoefficient int32, tried []*workerConn) (*
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.seen[model] {
-		return nil, &rejection{codeProtoViolation, "unknown model " + model}
+		return nil, &rejection{wire.CodeProtoViolation, "unknown model " + model}
 	}
 	ws := p.models[model]
 	cands := p.candidatesLocked(model, make([]candidate, 0, len(ws)))

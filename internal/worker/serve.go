@@ -11,16 +11,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/openai"
-)
-
-// TON error codes the worker answers with; the client maps them to HTTP
-// statuses (602/621 → 400, 651 → 502, 652 → 504).
-const (
-	codeError          = 602
-	codeProtoViolation = 621
-	codeNotReady       = 651
-	codeTimeout        = 652
-	codeCancelled      = 653
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // chunkSize bounds the engine bytes carried by one answer part.
@@ -73,46 +64,46 @@ func prepare(q *query, baseModel string) (path string, body []byte, err error) {
 		path = path[:i]
 	}
 	if path != "/v1/chat/completions" && path != "/v1/completions" {
-		return "", nil, &queryError{codeProtoViolation, fmt.Sprintf("unsupported method %s %s", q.method, path)}
+		return "", nil, &queryError{wire.CodeProtoViolation, fmt.Sprintf("unsupported method %s %s", q.method, path)}
 	}
 	if q.method != http.MethodPost {
-		return "", nil, &queryError{codeProtoViolation, fmt.Sprintf("unsupported method %s %s", q.method, path)}
+		return "", nil, &queryError{wire.CodeProtoViolation, fmt.Sprintf("unsupported method %s %s", q.method, path)}
 	}
 	if len(q.body) > maxQueryBody {
-		return "", nil, &queryError{codeProtoViolation, fmt.Sprintf("request body of %d bytes exceeds %d", len(q.body), maxQueryBody)}
+		return "", nil, &queryError{wire.CodeProtoViolation, fmt.Sprintf("request body of %d bytes exceeds %d", len(q.body), maxQueryBody)}
 	}
 	obj, err := openai.DecodeObject(q.body)
 	if err != nil {
-		return "", nil, &queryError{codeProtoViolation, "invalid request body: " + err.Error()}
+		return "", nil, &queryError{wire.CodeProtoViolation, "invalid request body: " + err.Error()}
 	}
 	model, err := openai.RequestModel(q.body)
 	if err != nil {
-		return "", nil, &queryError{codeProtoViolation, err.Error()}
+		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
 	if model != baseModel {
-		return "", nil, &queryError{codeProtoViolation, fmt.Sprintf("model name mismatch: request names %q, worker serves %q", model, baseModel)}
+		return "", nil, &queryError{wire.CodeProtoViolation, fmt.Sprintf("model name mismatch: request names %q, worker serves %q", model, baseModel)}
 	}
 	switch path {
 	case "/v1/chat/completions":
 		if _, ok := obj["messages"]; !ok {
-			return "", nil, &queryError{codeProtoViolation, "invalid request body: messages is missing"}
+			return "", nil, &queryError{wire.CodeProtoViolation, "invalid request body: messages is missing"}
 		}
 	case "/v1/completions":
 		if _, ok := obj["prompt"]; !ok {
-			return "", nil, &queryError{codeProtoViolation, "invalid request body: prompt is missing"}
+			return "", nil, &queryError{wire.CodeProtoViolation, "invalid request body: prompt is missing"}
 		}
 	}
 	limit, err := openai.MaxTokens(q.body, openai.DefaultMaxTokens)
 	if err != nil {
-		return "", nil, &queryError{codeProtoViolation, err.Error()}
+		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
 	body, err = openai.CapMaxTokens(q.body, limit)
 	if err != nil {
-		return "", nil, &queryError{codeProtoViolation, err.Error()}
+		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
 	body, err = openai.ForceIncludeUsage(body)
 	if err != nil {
-		return "", nil, &queryError{codeProtoViolation, err.Error()}
+		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
 	return path, body, nil
 }
@@ -203,9 +194,9 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 func engineFailure(ctx context.Context, err error) (int32, string) {
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return codeTimeout, "worker: timeout"
+		return wire.CodeTimeout, "worker: timeout"
 	case ctx.Err() != nil:
-		return codeCancelled, "worker: request cancelled"
+		return wire.CodeCancelled, "worker: request cancelled"
 	}
-	return codeNotReady, "worker: engine failed: " + err.Error()
+	return wire.CodeNotReady, "worker: engine failed: " + err.Error()
 }

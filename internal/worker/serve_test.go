@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // recordSink keeps what serveQuery sent.
@@ -168,14 +169,14 @@ func TestServeQueryRejects(t *testing.T) {
 		wantCode int32
 		wantMsg  string
 	}{
-		{"wrong path", &query{method: "POST", url: "/v1/embeddings", body: []byte(`{"model":"m"}`)}, codeProtoViolation, "unsupported method"},
-		{"wrong method", &query{method: "GET", url: "/v1/chat/completions"}, codeProtoViolation, "unsupported method"},
-		{"bad json", chatQuery(`{"model":`), codeProtoViolation, "invalid request body"},
-		{"duplicate key", chatQuery(`{"model":"m","model":"n","messages":[]}`), codeProtoViolation, "duplicate key"},
-		{"other model", chatQuery(`{"model":"n","messages":[]}`), codeProtoViolation, "model name mismatch"},
-		{"no messages", chatQuery(`{"model":"m"}`), codeProtoViolation, "messages is missing"},
-		{"no prompt", &query{method: "POST", url: "/v1/completions", body: []byte(`{"model":"m"}`)}, codeProtoViolation, "prompt is missing"},
-		{"bad max_tokens", chatQuery(`{"model":"m","messages":[],"max_tokens":-1}`), codeProtoViolation, "max_tokens"},
+		{"wrong path", &query{method: "POST", url: "/v1/embeddings", body: []byte(`{"model":"m"}`)}, wire.CodeProtoViolation, "unsupported method"},
+		{"wrong method", &query{method: "GET", url: "/v1/chat/completions"}, wire.CodeProtoViolation, "unsupported method"},
+		{"bad json", chatQuery(`{"model":`), wire.CodeProtoViolation, "invalid request body"},
+		{"duplicate key", chatQuery(`{"model":"m","model":"n","messages":[]}`), wire.CodeProtoViolation, "duplicate key"},
+		{"other model", chatQuery(`{"model":"n","messages":[]}`), wire.CodeProtoViolation, "model name mismatch"},
+		{"no messages", chatQuery(`{"model":"m"}`), wire.CodeProtoViolation, "messages is missing"},
+		{"no prompt", &query{method: "POST", url: "/v1/completions", body: []byte(`{"model":"m"}`)}, wire.CodeProtoViolation, "prompt is missing"},
+		{"bad max_tokens", chatQuery(`{"model":"m","messages":[],"max_tokens":-1}`), wire.CodeProtoViolation, "max_tokens"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,8 +197,8 @@ func TestServeQueryEngineDown(t *testing.T) {
 	srv.Close()
 	sink := &recordSink{}
 	serveQuery(context.Background(), eng, "m", billing.DefaultPrices(2, 1), chatQuery(`{"model":"m","messages":[]}`), sink, time.Now)
-	if sink.failCode != codeNotReady {
-		t.Errorf("engine down: code %d %q, want %d", sink.failCode, sink.failMsg, codeNotReady)
+	if sink.failCode != wire.CodeNotReady {
+		t.Errorf("engine down: code %d %q, want %d", sink.failCode, sink.failMsg, wire.CodeNotReady)
 	}
 }
 
@@ -220,8 +221,8 @@ func TestServeQueryCancelAbortsEngine(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if sink.failCode != codeCancelled {
-		t.Errorf("cancelled query failed with %d %q, want %d", sink.failCode, sink.failMsg, codeCancelled)
+	if sink.failCode != wire.CodeCancelled {
+		t.Errorf("cancelled query failed with %d %q, want %d", sink.failCode, sink.failMsg, wire.CodeCancelled)
 	}
 }
 

@@ -409,7 +409,7 @@ func (pc *proxyConn) updateBalance(db, max int64) {
 
 // ServeQuery answers queries from the proxy; the protocol has none.
 func (pc *proxyConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, error) {
-	return nil, &wire.QueryError{Code: codeProtoViolation, Message: "worker serves no queries"}
+	return nil, &wire.QueryError{Code: wire.CodeProtoViolation, Message: "worker serves no queries"}
 }
 
 // ServePacket handles the proxy's one-way messages: requests, payment
@@ -457,16 +457,16 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 	}
 	var req tl.HTTPRequest
 	if err := tl.UnmarshalAs(rawQuery, &req); err != nil {
-		reject(codeProtoViolation, "worker: undecodable http.request: "+err.Error())
+		reject(wire.CodeProtoViolation, "worker: undecodable http.request: "+err.Error())
 		return
 	}
 	if w.disabled() {
-		reject(codeNotReady, "worker is disabled")
+		reject(wire.CodeNotReady, "worker is disabled")
 		return
 	}
 	if w.active.Add(1) > int64(w.cfg.MaxActiveRequests) {
 		w.active.Add(-1)
-		reject(codeNotReady, "too many active queries")
+		reject(wire.CodeNotReady, "too many active queries")
 		return
 	}
 	q := &query{method: req.Method, url: req.URL, body: req.Payload, coefficient: coefficient}
