@@ -151,30 +151,43 @@ func (e *Engine) Close() error {
 	}
 }
 
-// Generate runs req, calling onText on the calling goroutine with each
-// piece of new text as it is produced (never splitting a UTF-8 character
-// or showing the beginning of a stop string). It returns when generation
-// ends, when ctx is done (its error), or when onText fails (that error).
+// Generate runs req: Start, then Wait.
 func (e *Engine) Generate(ctx context.Context, req Request, onText func(string) error) (Result, error) {
+	st, err := e.Start(ctx, req)
+	if err != nil {
+		return Result{}, err
+	}
+	return st.Wait(onText)
+}
+
+// Stream is a generation accepted by Start.
+type Stream struct {
+	s *sequence
+}
+
+// Start checks req and queues it, failing at once with ErrBusy when the
+// queue is full. The generation runs until it ends or ctx is done; the
+// caller collects it with Wait.
+func (e *Engine) Start(ctx context.Context, req Request) (*Stream, error) {
 	cfg := e.model.cfg
 	if len(req.Prompt) == 0 {
-		return Result{}, errors.New("generating: empty prompt")
+		return nil, errors.New("generating: empty prompt")
 	}
 	for _, id := range req.Prompt {
 		if id < 0 || int(id) >= cfg.Vocab {
-			return Result{}, fmt.Errorf("generating: %w: %d (vocabulary %d)", ErrBadToken, id, cfg.Vocab)
+			return nil, fmt.Errorf("generating: %w: %d (vocabulary %d)", ErrBadToken, id, cfg.Vocab)
 		}
 	}
 	if len(req.Stop) > MaxStops {
-		return Result{}, fmt.Errorf("generating: %w: %d stop strings, at most %d", ErrBadStop, len(req.Stop), MaxStops)
+		return nil, fmt.Errorf("generating: %w: %d stop strings, at most %d", ErrBadStop, len(req.Stop), MaxStops)
 	}
 	for _, st := range req.Stop {
 		if len(st) > MaxStopLen {
-			return Result{}, fmt.Errorf("generating: %w: a stop string of %d bytes, at most %d", ErrBadStop, len(st), MaxStopLen)
+			return nil, fmt.Errorf("generating: %w: a stop string of %d bytes, at most %d", ErrBadStop, len(st), MaxStopLen)
 		}
 	}
 	if len(req.Prompt) >= cfg.Context {
-		return Result{}, fmt.Errorf("generating: %w: %d tokens, context %d", ErrPromptTooLong, len(req.Prompt), cfg.Context)
+		return nil, fmt.Errorf("generating: %w: %d tokens, context %d", ErrPromptTooLong, len(req.Prompt), cfg.Context)
 	}
 	limit := cfg.Context - len(req.Prompt)
 	if req.MaxTokens > 0 && req.MaxTokens < limit {
@@ -195,21 +208,31 @@ func (e *Engine) Generate(ctx context.Context, req Request, onText func(string) 
 	e.mu.RLock()
 	if e.closed {
 		e.mu.RUnlock()
-		return Result{}, ErrClosed
+		return nil, ErrClosed
 	}
 	select {
 	case e.queue <- s:
 	default:
 		e.mu.RUnlock()
-		return Result{}, ErrBusy
+		return nil, ErrBusy
 	}
 	e.mu.RUnlock()
 
+	return &Stream{s: s}, nil
+}
+
+// Wait calls onText on the calling goroutine with each piece of new text
+// as it is produced (never splitting a UTF-8 character or showing the
+// beginning of a stop string). It returns when generation ends, when the
+// context given to Start is done (its error), or when onText fails (that
+// error, and generation stops at the next token).
+func (st *Stream) Wait(onText func(string) error) (Result, error) {
+	s := st.s
 	for {
 		select {
 		case <-s.notify:
-		case <-ctx.Done():
-			return Result{}, ctx.Err()
+		case <-s.ctx.Done():
+			return Result{}, s.ctx.Err()
 		}
 		text, done, res, err := s.take()
 		if text != "" && onText != nil {
@@ -315,8 +338,10 @@ func (e *Engine) step(s *sequence) bool {
 	return true
 }
 
-// sequence is one request in flight. The fields above mu belong to the
-// worker that steps it; those below are shared with the caller.
+// sequence is one request in flight. Like an http.Request it carries its
+// request's context, which the worker checks before every token. The
+// fields above mu belong to the worker that steps it; those below are
+// shared with the caller.
 type sequence struct {
 	ctx       context.Context
 	req       Request

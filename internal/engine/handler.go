@@ -256,22 +256,18 @@ func (h *handler) chat(w http.ResponseWriter, r *http.Request) error {
 		return openai.ChatCompletionChunk{ID: id, Object: openai.ObjectChatCompletionChunk, Created: created, Model: h.name,
 			Choices: []openai.ChatChunkChoice{{Delta: delta, FinishReason: finish}}}
 	}
-	// The first event waits for the engine to accept the request, so
-	// that a full queue is still answered with an error status.
-	var sse *openai.SSEWriter
-	first := true
-	start := func() error {
-		if sse != nil {
-			return nil
-		}
-		startSSE(w)
-		sse = openai.NewSSEWriter(w)
-		return sse.WriteJSON(chunk(openai.ChatDelta{Role: "assistant"}, nil))
+	// The head goes out once the engine has queued the request, so that
+	// a full queue is still answered with an error status.
+	st, err := h.e.Start(r.Context(), req)
+	if err != nil {
+		return err
 	}
-	res, err := h.e.Generate(r.Context(), req, func(text string) error {
-		if err := start(); err != nil {
-			return err
-		}
+	sse := startSSE(w)
+	if err := sse.WriteJSON(chunk(openai.ChatDelta{Role: "assistant"}, nil)); err != nil {
+		return err
+	}
+	first := true
+	res, err := st.Wait(func(text string) error {
 		if first {
 			text = trimLeadingSpace(text)
 			first = false
@@ -283,9 +279,6 @@ func (h *handler) chat(w http.ResponseWriter, r *http.Request) error {
 	})
 	if err != nil {
 		return failStream(sse, err)
-	}
-	if err := start(); err != nil {
-		return err
 	}
 	reason := res.FinishReason
 	if err := sse.WriteJSON(chunk(openai.ChatDelta{}, &reason)); err != nil {
@@ -346,21 +339,17 @@ func (h *handler) completions(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, c)
 		return nil
 	}
-	var sse *openai.SSEWriter
-	start := func() {
-		if sse == nil {
-			startSSE(w)
-			sse = openai.NewSSEWriter(w)
-		}
+	st, err := h.e.Start(r.Context(), req)
+	if err != nil {
+		return err
 	}
-	res, err := h.e.Generate(r.Context(), req, func(text string) error {
-		start()
+	sse := startSSE(w)
+	res, err := st.Wait(func(text string) error {
 		return sse.WriteJSON(completion(text, nil))
 	})
 	if err != nil {
 		return failStream(sse, err)
 	}
-	start()
 	if err := sse.WriteJSON(completion("", &res.FinishReason)); err != nil {
 		return err
 	}
@@ -378,7 +367,7 @@ func (h *handler) completions(w http.ResponseWriter, r *http.Request) error {
 // status line is gone, and returns err for the log. A caller that went
 // away gets nothing more.
 func failStream(sse *openai.SSEWriter, err error) error {
-	if sse == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	msg, code := "generation failed", "internal_error"
@@ -389,11 +378,17 @@ func failStream(sse *openai.SSEWriter, err error) error {
 	return err
 }
 
-func startSSE(w http.ResponseWriter) {
+// startSSE sends the head of an event stream, flushed so that the caller
+// knows at once that the request was accepted.
+func startSSE(w http.ResponseWriter) *openai.SSEWriter {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	return openai.NewSSEWriter(w)
 }
 
 // trimLeadingSpace drops the space that SentencePiece puts before the
