@@ -481,3 +481,54 @@ func TestEnableDebug(t *testing.T) {
 		t.Errorf("the answer lost its choices: %s", body)
 	}
 }
+
+// TestWorkerLostBeforeHead stops a worker while it holds a request whose
+// answer has not started: the proxy must move the request to the other
+// worker, and the caller must see only the good answer.
+func TestWorkerLostBeforeHead(t *testing.T) {
+	stalled := &fakeEngine{stall: true, gone: make(chan struct{}, 4)}
+	good := &fakeEngine{chunks: 2}
+	n := start(t, Options{Workers: 2, Engine: engines(stalled, good)})
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	for range 20 {
+		done := make(chan answer, 1)
+		go func() {
+			res, err := http.Post(n.ClientURL+"/v1/chat/completions", "application/json", strings.NewReader(chatStream))
+			if err != nil {
+				done <- answer{err: err}
+				return
+			}
+			b, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			done <- answer{res.StatusCode, string(b), err}
+		}()
+		// Either the healthy worker answers, and we try again, or the
+		// request stalls on the other one.
+		var a answer
+		answered := false
+		for !answered && stalled.requests.Load() == 0 {
+			select {
+			case a = <-done:
+				answered = true
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		if answered {
+			if a.err != nil || a.status != 200 {
+				t.Fatalf("request served by the healthy worker: %d %v", a.status, a.err)
+			}
+			continue
+		}
+		n.StopWorker(0)
+		a = <-done
+		if a.err != nil || a.status != 200 || !strings.Contains(a.body, "[DONE]") {
+			t.Fatalf("request moved off the lost worker: %d %q %v, want 200 with the whole stream", a.status, a.body, a.err)
+		}
+		return
+	}
+	t.Fatal("no request reached the stalling worker in 20 tries")
+}

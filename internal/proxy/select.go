@@ -49,10 +49,12 @@ func (c *candidate) expectedWait() time.Duration {
 	return time.Duration(c.running) * l
 }
 
-// reputation is the Laplace-smoothed success rate in buckets: higher is
-// better, and a worker without history sits in the middle.
+// reputation is the success rate in buckets, higher is better. A worker
+// starts with the benefit of the doubt, (successes+1)/(requests+1), so that
+// a new worker ties with a flawless one and gets its share of the load
+// instead of starving behind workers with a history.
 func (c *candidate) reputation() int {
-	rate := (float64(c.successes) + 1) / (float64(c.successes+c.failures) + 2)
+	rate := (float64(c.successes) + 1) / (float64(c.successes+c.failures) + 1)
 	return int(math.Floor(rate * reputationBuckets))
 }
 

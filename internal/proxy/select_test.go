@@ -110,3 +110,22 @@ func BenchmarkChoose1000(b *testing.B) {
 		}
 	}
 }
+
+func TestNewWorkerIsNotStarved(t *testing.T) {
+	veteran := idle(1, 1000)
+	veteran.successes = 50
+	veteran.latency = 10 * time.Millisecond
+	newcomer := idle(2, 1000)
+	var s selector
+	picked := map[int]int{}
+	for range 10 {
+		i, err := s.choose([]candidate{veteran, newcomer}, 4000, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		picked[i]++
+	}
+	if picked[1] == 0 {
+		t.Errorf("a new idle worker got none of 10 requests beside an idle veteran (%v)", picked)
+	}
+}
