@@ -271,6 +271,11 @@ func TestCallerDisconnectCancelsEngine(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("engine request still running 10 s after the caller left")
 	}
+	// A caller that leaves is not the worker's fault.
+	eventually(t, "the proxy releases the worker", func() bool { return n.Proxy.Snapshot().WorkerConnections[0].RunningQueries == 0 })
+	if w := n.Proxy.Snapshot().WorkerConnections[0]; w.SuccessRate != 1 {
+		t.Errorf("worker success rate %v after a caller left, want 1", w.SuccessRate)
+	}
 }
 
 func TestErrors(t *testing.T) {

@@ -118,7 +118,7 @@ func (r *request) dispatchLocked() {
 			return
 		}
 		p.log.Debug("sending request to worker failed", "remote", wc.remote, "err", err)
-		r.releaseLocked(false)
+		r.releaseLocked(failed)
 		if len(r.tried) >= p.maxAttempts {
 			r.failLocked(wire.CodeNotReady, "no worker accepted the request", nil)
 			return
@@ -139,28 +139,28 @@ func (r *request) current(wc *workerConn, wid [32]byte) bool {
 }
 
 // releaseLocked ends the current attempt's use of its worker.
-func (r *request) releaseLocked(ok bool) {
+func (r *request) releaseLocked(v verdict) {
 	if r.wc == nil {
 		return
 	}
 	r.wc.mu.Lock()
 	delete(r.wc.reqs, r.wid)
 	r.wc.mu.Unlock()
-	r.p.release(r.wc, ok, r.p.now().Sub(r.sentAt))
+	r.p.release(r.wc, v, r.p.now().Sub(r.sentAt))
 	r.wc = nil
 }
 
 // cancelWorkerLocked stops the current attempt, telling the worker when it
 // understands our cancel message; a reference worker runs on until its own
-// deadline.
-func (r *request) cancelWorkerLocked() {
+// deadline. v says whether the worker is to blame.
+func (r *request) cancelWorkerLocked(v verdict) {
 	if r.wc == nil {
 		return
 	}
 	if r.wc.ext {
 		r.wc.sess.Send(tl.Marshal(&cancelQuery{RequestID: r.wid}))
 	}
-	r.releaseLocked(false)
+	r.releaseLocked(v)
 }
 
 // endLocked marks the request finished, bills it and forgets it.
@@ -220,7 +220,13 @@ func (r *request) failLocked(code int32, msg string, w *tl.ProxyQueryFinalInfo) 
 	if r.wc == nil && !r.headSent && len(r.tried) == 0 {
 		outcome = obs.OutcomeRejected
 	}
-	r.releaseLocked(false)
+	// A worker that is busy, broken or slow loses reputation; one that
+	// refused a bad request does not.
+	v := neutral
+	if code == wire.CodeNotReady || code == wire.CodeTimeout {
+		v = failed
+	}
+	r.releaseLocked(v)
 	r.endLocked(outcome)
 }
 
@@ -234,7 +240,7 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 	}
 	var resp tl.HTTPResponse
 	if err := tl.UnmarshalAs(answer, &resp); err != nil {
-		r.cancelWorkerLocked()
+		r.cancelWorkerLocked(failed)
 		r.failLocked(wire.CodeProtoViolation, "worker sent an undecodable answer head", nil)
 		return
 	}
@@ -254,12 +260,12 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 // the request. A client that cannot take it ends the request too.
 func (r *request) passLocked(msg tl.Object, last bool) {
 	if err := r.cc.sess.Send(tl.Marshal(msg)); err != nil {
-		r.cancelWorkerLocked()
+		r.cancelWorkerLocked(neutral)
 		r.endLocked(obs.OutcomeFailed)
 		return
 	}
 	if last {
-		r.releaseLocked(true)
+		r.releaseLocked(succeeded)
 		r.endLocked(obs.OutcomeSuccess)
 	}
 }
@@ -279,7 +285,7 @@ func (r *request) workerPart(wc *workerConn, wid [32]byte, answer []byte, flags 
 		return
 	}
 	if !r.headSent {
-		r.cancelWorkerLocked()
+		r.cancelWorkerLocked(failed)
 		r.failLocked(wire.CodeProtoViolation, "worker sent an answer part before its head", nil)
 		return
 	}
@@ -308,7 +314,7 @@ func (r *request) workerFailed(wc *workerConn, wid [32]byte, code int32, msg str
 	r.noteTokens(final)
 	if !r.headSent && r.tokens == 0 && retriable(code) && len(r.tried) < r.p.maxAttempts && r.p.now().Before(r.deadline) {
 		r.p.log.Debug("retrying request on another worker", "failed_worker", wc.remote, "code", code, "error", msg)
-		r.releaseLocked(false)
+		r.releaseLocked(failed)
 		r.p.metrics.Retried()
 		r.dispatchLocked()
 		return
@@ -323,7 +329,7 @@ func (r *request) timedOut() {
 	if r.done {
 		return
 	}
-	r.cancelWorkerLocked()
+	r.cancelWorkerLocked(failed)
 	r.failLocked(wire.CodeTimeout, "timeout in proxy", nil)
 }
 
@@ -335,6 +341,6 @@ func (r *request) clientCancelled() {
 		return
 	}
 	r.cancelled = true
-	r.cancelWorkerLocked()
+	r.cancelWorkerLocked(neutral)
 	r.endLocked(obs.OutcomeFailed)
 }

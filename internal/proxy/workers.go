@@ -296,12 +296,26 @@ func (p *Proxy) pick(model string, maxCoefficient int32, tried []*workerConn) (*
 	return ws[i], nil
 }
 
+// verdict is what an attempt says about its worker's reputation.
+type verdict int
+
+const (
+	// neutral: the attempt ended for reasons not the worker's (the client
+	// left, or the request itself was bad).
+	neutral verdict = iota
+	succeeded
+	failed
+)
+
 // release ends a request's use of a worker and records how it went.
-func (p *Proxy) release(wc *workerConn, ok bool, took time.Duration) {
+func (p *Proxy) release(wc *workerConn, v verdict, took time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	wc.running--
-	if !ok {
+	switch v {
+	case neutral:
+		return
+	case failed:
 		wc.failures++
 		return
 	}
