@@ -35,7 +35,9 @@ const (
 
 // Options configures an Engine. Zero values pick the defaults.
 type Options struct {
-	// Threads is the number of goroutines generating tokens (default 1).
+	// Threads is the number of goroutines computing (default 1): the
+	// sequences of a round are stepped in parallel, and a lone sequence
+	// of a large model has its matrix products shared out.
 	Threads int
 	// MaxSequences is how many sequences are generated at once,
 	// interleaved token by token (default 4).
@@ -75,16 +77,19 @@ type Result struct {
 	FinishReason string
 }
 
-// Engine runs generations on a model: Threads goroutines each step up to
-// their share of MaxSequences sequences one token at a time, taking new
-// work from a queue of QueueSize requests.
+// Engine runs generations on a model. One scheduler goroutine takes
+// requests from a queue of QueueSize and steps up to MaxSequences of them
+// a token at a time, in rounds; with Threads > 1 a pool of helpers
+// shares out each round.
 type Engine struct {
 	model   *Model
 	log     *slog.Logger
-	perWork int
+	maxSeq  int
+	threads int
+	pool    *pool // nil with one thread; closed by Close after the scheduler
 
-	// queue carries accepted requests to the workers; it is never
-	// closed: workers stop on quit, and Close fails what remains.
+	// queue carries accepted requests to the scheduler; it is never
+	// closed: the scheduler stops on quit, and Close fails what remains.
 	queue chan *sequence
 	quit  chan struct{} // closed by Close
 	wg    sync.WaitGroup
@@ -102,7 +107,6 @@ func New(model *Model, opts Options) *Engine {
 	if maxSeq <= 0 {
 		maxSeq = 4
 	}
-	maxSeq = max(maxSeq, threads)
 	queue := opts.QueueSize
 	if queue <= 0 {
 		queue = 64
@@ -114,14 +118,16 @@ func New(model *Model, opts Options) *Engine {
 	e := &Engine{
 		model:   model,
 		log:     logger.With("component", "engine"),
-		perWork: (maxSeq + threads - 1) / threads,
+		maxSeq:  maxSeq,
+		threads: threads,
 		queue:   make(chan *sequence, queue),
 		quit:    make(chan struct{}),
 	}
-	e.wg.Add(threads)
-	for range threads {
-		go e.work()
+	if threads > 1 {
+		e.pool = newPool(threads - 1)
 	}
+	e.wg.Add(1)
+	go e.schedule()
 	e.log.Info("engine started", "model", model.Name(), "sha256", model.SHA256(), "threads", threads, "max_sequences", maxSeq, "queue", queue)
 	return e
 }
@@ -129,8 +135,8 @@ func New(model *Model, opts Options) *Engine {
 // Model returns the model the engine runs.
 func (e *Engine) Model() *Model { return e.model }
 
-// Close stops the workers, fails the requests in flight and in the queue
-// with ErrClosed, and waits for the workers to exit.
+// Close stops the scheduler and the helpers, fails the requests in flight
+// and in the queue with ErrClosed, and waits for every goroutine to exit.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {
@@ -141,6 +147,9 @@ func (e *Engine) Close() error {
 	e.mu.Unlock()
 	close(e.quit)
 	e.wg.Wait()
+	if e.pool != nil {
+		e.pool.close()
+	}
 	for {
 		select {
 		case s := <-e.queue:
@@ -247,11 +256,12 @@ func (st *Stream) Wait(onText func(string) error) (Result, error) {
 	}
 }
 
-// work is one worker goroutine, owned by the Engine and waited for in
-// Close.
-func (e *Engine) work() {
+// schedule is the scheduler goroutine, owned by the Engine and waited
+// for in Close.
+func (e *Engine) schedule() {
 	defer e.wg.Done()
 	var active []*sequence
+	var keep []bool
 	for {
 		if len(active) == 0 {
 			select {
@@ -262,7 +272,7 @@ func (e *Engine) work() {
 			}
 		}
 	fill:
-		for len(active) < e.perWork {
+		for len(active) < e.maxSeq {
 			select {
 			case s := <-e.queue:
 				active = append(active, s)
@@ -278,9 +288,23 @@ func (e *Engine) work() {
 			return
 		default:
 		}
+		if cap(keep) < len(active) {
+			keep = make([]bool, e.maxSeq)
+		}
+		keep = keep[:len(active)]
+		switch {
+		case e.pool == nil:
+			for i, s := range active {
+				keep[i] = e.step(s, nil)
+			}
+		case len(active) == 1:
+			keep[0] = e.step(active[0], e.pool)
+		default:
+			e.pool.run(len(active), func(i int) { keep[i] = e.step(active[i], nil) })
+		}
 		kept := active[:0]
-		for _, s := range active {
-			if e.step(s) {
+		for i, s := range active {
+			if keep[i] {
 				kept = append(kept, s)
 			}
 		}
@@ -294,8 +318,9 @@ func (e *Engine) work() {
 const prefillChunk = 32
 
 // step advances a sequence by one token (or one chunk of its prompt) and
-// reports whether it goes on.
-func (e *Engine) step(s *sequence) bool {
+// reports whether it goes on. With par set, large matrix products are
+// shared out over it.
+func (e *Engine) step(s *sequence, par *pool) bool {
 	if err := s.ctx.Err(); err != nil {
 		s.finish(err)
 		return false
@@ -312,7 +337,7 @@ func (e *Engine) step(s *sequence) bool {
 	if s.pos < len(s.req.Prompt) {
 		end := min(s.pos+prefillChunk, len(s.req.Prompt))
 		for ; s.pos < end; s.pos++ {
-			m.forward(s.st, int(s.req.Prompt[s.pos]), s.pos, s.pos == len(s.req.Prompt)-1)
+			m.forward(s.st, int(s.req.Prompt[s.pos]), s.pos, s.pos == len(s.req.Prompt)-1, par, e.threads)
 		}
 		return true
 	}
@@ -333,7 +358,7 @@ func (e *Engine) step(s *sequence) bool {
 		return false
 	}
 	s.publish(s.safeEnd())
-	m.forward(s.st, int(tok), s.pos, true)
+	m.forward(s.st, int(tok), s.pos, true, par, e.threads)
 	s.pos++
 	return true
 }

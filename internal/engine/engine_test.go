@@ -266,11 +266,11 @@ func BenchmarkForward(b *testing.B) {
 	m := storiesModel(b)
 	s := newState(m.cfg, 256)
 	for p := range 128 {
-		m.forward(s, 1, p, false)
+		m.forward(s, 1, p, false, nil, 1)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		m.forward(s, 300, 128, true)
+		m.forward(s, 300, 128, true, nil, 1)
 	}
 }
 

@@ -71,8 +71,9 @@ func (s *state) grow(pos int) {
 }
 
 // forward runs token at position pos through the model, filling the KV
-// cache, and computes the next-token logits when wantLogits is set.
-func (m *Model) forward(s *state, token, pos int, wantLogits bool) {
+// cache, and computes the next-token logits when wantLogits is set. When
+// par is set, large matrix products are split in parts over it.
+func (m *Model) forward(s *state, token, pos int, wantLogits bool, par *pool, parts int) {
 	cfg := &m.cfg
 	dim, hd := cfg.Dim, cfg.HeadDim
 	kvDim := cfg.KVHeads * hd
@@ -90,9 +91,9 @@ func (m *Model) forward(s *state, token, pos int, wantLogits bool) {
 	for li := range m.layers {
 		l := &m.layers[li]
 		rmsNorm(s.xb, s.x, l.attnNorm, cfg.NormEps)
-		matVec(s.q, l.wq, s.xb)
-		matVec(s.k, l.wk, s.xb)
-		matVec(s.v, l.wv, s.xb)
+		matVecPar(par, parts, s.q, l.wq, s.xb)
+		matVecPar(par, parts, s.k, l.wk, s.xb)
+		matVecPar(par, parts, s.v, l.wv, s.xb)
 		if l.bq != nil {
 			add(s.q, l.bq)
 		}
@@ -142,23 +143,23 @@ func (m *Model) forward(s *state, token, pos int, wantLogits bool) {
 				axpy(out, values[t*kvDim+off:t*kvDim+off+hd], a*inv)
 			}
 		}
-		matVec(s.xb, l.wo, s.xb2)
+		matVecPar(par, parts, s.xb, l.wo, s.xb2)
 		add(s.x, s.xb)
 
 		rmsNorm(s.xb, s.x, l.ffnNorm, cfg.NormEps)
-		matVec(s.hb, l.wGate, s.xb)
-		matVec(s.hb2, l.wUp, s.xb)
+		matVecPar(par, parts, s.hb, l.wGate, s.xb)
+		matVecPar(par, parts, s.hb2, l.wUp, s.xb)
 		for i, g := range s.hb {
 			s.hb[i] = g / (1 + float32(math.Exp(float64(-g)))) * s.hb2[i]
 		}
-		matVec(s.xb, l.wDown, s.hb)
+		matVecPar(par, parts, s.xb, l.wDown, s.hb)
 		add(s.x, s.xb)
 	}
 	if !wantLogits {
 		return
 	}
 	rmsNorm(s.xb, s.x, m.outNorm, cfg.NormEps)
-	matVec(s.logits, m.output, s.xb)
+	matVecPar(par, parts, s.logits, m.output, s.xb)
 }
 
 // rmsNorm writes x normalised by its root mean square and scaled by w.

@@ -64,7 +64,7 @@ func TestForwardMatchesReference(t *testing.T) {
 			tokens := m.Tokenizer().Encode("ab c abc bca", true)
 			s := newState(m.cfg, len(tokens))
 			for p, tok := range tokens {
-				m.forward(s, int(tok), p, true)
+				m.forward(s, int(tok), p, true, nil, 1)
 				want := referenceLogits(m, tokens[:p+1])
 				for i, w := range want {
 					if d := math.Abs(float64(s.logits[i]) - w); d > 1e-3*math.Max(1, math.Abs(w)) {
@@ -85,8 +85,8 @@ func TestF16MatchesF32(t *testing.T) {
 	tokens := m32.Tokenizer().Encode("abc", true)
 	s32, s16 := newState(m32.cfg, len(tokens)), newState(m16.cfg, len(tokens))
 	for p, tok := range tokens {
-		m32.forward(s32, int(tok), p, true)
-		m16.forward(s16, int(tok), p, true)
+		m32.forward(s32, int(tok), p, true, nil, 1)
+		m16.forward(s16, int(tok), p, true, nil, 1)
 	}
 	if !reflect.DeepEqual(s32.logits, s16.logits) {
 		t.Errorf("F16 logits differ from F32 ones holding the same values")
@@ -138,7 +138,7 @@ func FuzzNewModel(f *testing.F) {
 		toks := m.Tokenizer().Encode("abc", true)
 		s := newState(m.cfg, len(toks))
 		for p, tok := range toks {
-			m.forward(s, int(tok), p, true)
+			m.forward(s, int(tok), p, true, nil, 1)
 		}
 	})
 }
@@ -161,8 +161,8 @@ func TestCacheGrows(t *testing.T) {
 	}
 	big.att, big.capacity = make([]float32, len(tokens)), len(tokens)
 	for p, tok := range tokens {
-		m.forward(small, int(tok), p, true)
-		m.forward(big, int(tok), p, true)
+		m.forward(small, int(tok), p, true, nil, 1)
+		m.forward(big, int(tok), p, true, nil, 1)
 	}
 	if !reflect.DeepEqual(small.logits, big.logits) {
 		t.Error("a growing cache gives other logits than a preallocated one")
