@@ -12,8 +12,7 @@ import (
 const MaxUsageValue = 4 << 20
 
 // TokenCounts is what a UsageCounter has seen so far: the maxima of the
-// usage counters over every JSON value in the response, and how many
-// content deltas went by.
+// usage counters over every JSON value in the response.
 type TokenCounts struct {
 	PromptTokens     int64
 	CachedTokens     int64
@@ -22,11 +21,10 @@ type TokenCounts struct {
 	// usage.completion_tokens_details.reasoning_tokens and
 	// usage.reasoning_tokens.
 	ReasoningTokens int64
-	// ContentDeltas counts choices carrying non-empty delta.content,
-	// delta.reasoning_content or text.
-	ContentDeltas int64
-	// Values counts the JSON values parsed; Skipped those that were
-	// malformed or larger than MaxUsageValue.
+	// Values counts the JSON values examined: SSE events other than
+	// [DONE], or top-level JSON values. Skipped counts the values left
+	// out, larger than MaxUsageValue or unfinished at the end, and those
+	// whose usage object could not be decoded.
 	Values  int64
 	Skipped int64
 }
@@ -38,6 +36,11 @@ type TokenCounts struct {
 // non-blank byte. Each byte is examined a bounded number of times, so the
 // total cost is linear in the body, and at most MaxUsageValue bytes of an
 // unfinished value are held.
+//
+// Usage is read, as the reference reads it, from the top-level key
+// "usage" of each value, where it holds an object. Only values in which a
+// byte scan finds such a key are decoded as JSON: the streamed content
+// chunks, and chunks that carry "usage": null, are only scanned.
 //
 // A UsageCounter is not safe for concurrent use.
 type UsageCounter struct {
@@ -185,32 +188,25 @@ func (c *UsageCounter) endEvent() {
 }
 
 // writeJSON splits a sequence of JSON values by tracking nesting depth and
-// strings, and parses each value once when it closes.
+// strings, and examines each value once when it closes: in place when it
+// lies within p, from pending when it began in an earlier Write.
 func (c *UsageCounter) writeJSON(p []byte) {
 	start := 0
-	for i := 0; i < len(p); i++ {
-		b := p[i]
+	for i := 0; i < len(p); {
 		if c.depth == 0 {
-			switch b {
-			case '{', '[':
+			// Whitespace and stray top-level scalars are ignored.
+			if b := p[i]; b == '{' || b == '[' {
 				c.depth = 1
 				start = i
 			}
-			// Whitespace and stray top-level scalars are ignored.
+			i++
 			continue
 		}
 		if c.inString {
-			switch {
-			case c.escaped:
-				c.escaped = false
-			case b == '\\':
-				c.escaped = true
-			case b == '"':
-				c.inString = false
-			}
+			i = c.skipString(p, i)
 			continue
 		}
-		switch b {
+		switch p[i] {
 		case '"':
 			c.inString = true
 		case '{', '[':
@@ -218,20 +214,64 @@ func (c *UsageCounter) writeJSON(p []byte) {
 		case '}', ']':
 			c.depth--
 			if c.depth == 0 {
-				c.appendPending(p[start : i+1])
-				if c.over {
-					c.counts.Skipped++
-					c.over = false
-				} else {
-					c.value(c.pending)
-				}
-				c.pending = c.pending[:0]
+				c.endValue(p[start : i+1])
 			}
 		}
+		i++
 	}
 	if c.depth > 0 {
 		c.appendPending(p[start:])
 	}
+}
+
+// skipString advances through a JSON string from p[i], which is inside
+// it, and returns where scanning goes on: after the closing quote, or at
+// the end of p.
+func (c *UsageCounter) skipString(p []byte, i int) int {
+	for i < len(p) {
+		if c.escaped {
+			c.escaped = false
+			i++
+			continue
+		}
+		rest := p[i:]
+		q := bytes.IndexByte(rest, '"')
+		if q >= 0 {
+			rest = rest[:q]
+		}
+		if e := bytes.IndexByte(rest, '\\'); e >= 0 {
+			c.escaped = true
+			i += e + 1
+			continue
+		}
+		if q < 0 {
+			return len(p)
+		}
+		c.inString = false
+		return i + q + 1
+	}
+	return i
+}
+
+// endValue handles the last bytes of a JSON value: all of it when nothing
+// of it is pending from an earlier Write.
+func (c *UsageCounter) endValue(tail []byte) {
+	if len(c.pending) == 0 && !c.over {
+		if len(tail) > MaxUsageValue {
+			c.counts.Skipped++
+			return
+		}
+		c.value(tail)
+		return
+	}
+	c.appendPending(tail)
+	if c.over {
+		c.counts.Skipped++
+		c.over = false
+	} else {
+		c.value(c.pending)
+	}
+	c.pending = c.pending[:0]
 }
 
 // count is a token counter that decodes leniently: integers and floats
@@ -251,54 +291,151 @@ func (n *count) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// usageProbe picks out of a response value what billing needs.
-type usageProbe struct {
-	Usage *struct {
-		PromptTokens        count `json:"prompt_tokens"`
-		CompletionTokens    count `json:"completion_tokens"`
-		ReasoningTokens     count `json:"reasoning_tokens"`
-		PromptTokensDetails *struct {
-			CachedTokens count `json:"cached_tokens"`
-		} `json:"prompt_tokens_details"`
-		CompletionTokensDetails *struct {
-			ReasoningTokens count `json:"reasoning_tokens"`
-		} `json:"completion_tokens_details"`
-	} `json:"usage"`
-	Choices []struct {
-		Delta *struct {
-			Content          *string `json:"content"`
-			ReasoningContent *string `json:"reasoning_content"`
-		} `json:"delta"`
-		Text *string `json:"text"`
-	} `json:"choices"`
+// usage is what billing needs from a value's "usage" object.
+type usage struct {
+	PromptTokens        count `json:"prompt_tokens"`
+	CompletionTokens    count `json:"completion_tokens"`
+	ReasoningTokens     count `json:"reasoning_tokens"`
+	PromptTokensDetails *struct {
+		CachedTokens count `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+	CompletionTokensDetails *struct {
+		ReasoningTokens count `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
 }
 
+// value examines one complete JSON value.
 func (c *UsageCounter) value(data []byte) {
-	var p usageProbe
-	if err := json.Unmarshal(data, &p); err != nil {
+	c.counts.Values++
+	if !hasUsageKey(data) {
+		return
+	}
+	u, err := decodeUsage(data)
+	if err != nil {
 		c.counts.Skipped++
 		return
 	}
-	c.counts.Values++
-	if u := p.Usage; u != nil {
-		c.counts.PromptTokens = max(c.counts.PromptTokens, int64(u.PromptTokens))
-		c.counts.CompletionTokens = max(c.counts.CompletionTokens, int64(u.CompletionTokens))
-		c.counts.ReasoningTokens = max(c.counts.ReasoningTokens, int64(u.ReasoningTokens))
-		if d := u.PromptTokensDetails; d != nil {
-			c.counts.CachedTokens = max(c.counts.CachedTokens, int64(d.CachedTokens))
+	if u == nil {
+		return
+	}
+	c.counts.PromptTokens = max(c.counts.PromptTokens, int64(u.PromptTokens))
+	c.counts.CompletionTokens = max(c.counts.CompletionTokens, int64(u.CompletionTokens))
+	c.counts.ReasoningTokens = max(c.counts.ReasoningTokens, int64(u.ReasoningTokens))
+	if d := u.PromptTokensDetails; d != nil {
+		c.counts.CachedTokens = max(c.counts.CachedTokens, int64(d.CachedTokens))
+	}
+	if d := u.CompletionTokensDetails; d != nil {
+		c.counts.ReasoningTokens = max(c.counts.ReasoningTokens, int64(d.ReasoningTokens))
+	}
+}
+
+// decodeUsage decodes the object under data's top-level key "usage"
+// (spelled exactly so, after unescaping), or returns nil when there is
+// none or it is not an object.
+func decodeUsage(data []byte) (*usage, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, err
+	}
+	raw := bytes.TrimLeft(top["usage"], " \t\r\n")
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, nil
+	}
+	var u usage
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// hasUsageKey reports whether data may hold a key "usage" whose value is
+// an object: a quoted string that spells usage (its letters plain or as
+// \u escapes), then a colon and an opening brace. It is a superset of
+// what decodeUsage finds; a string value that happens to spell the same
+// only costs a decode.
+func hasUsageKey(data []byte) bool {
+	for rest := data; ; {
+		i := bytes.Index(rest, usageKey)
+		if i < 0 {
+			break
 		}
-		if d := u.CompletionTokensDetails; d != nil {
-			c.counts.ReasoningTokens = max(c.counts.ReasoningTokens, int64(d.ReasoningTokens))
+		rest = rest[i+len(usageKey):]
+		if objectFollows(rest) {
+			return true
 		}
 	}
-	for _, ch := range p.Choices {
+	if !bytes.Contains(data, []byte(`\u`)) {
+		return false
+	}
+	// A key with escaped letters: try every quote.
+	for rest := data; ; {
+		i := bytes.IndexByte(rest, '"')
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+1:]
+		if n, ok := spellsUsage(rest); ok && objectFollows(rest[n:]) {
+			return true
+		}
+	}
+}
+
+var usageKey = []byte(`"usage"`)
+
+// spellsUsage reports whether s starts with the letters of usage, each
+// plain or as a \u escape, and a closing quote, and how many bytes that
+// took.
+func spellsUsage(s []byte) (int, bool) {
+	n := 0
+	for _, want := range []byte("usage") {
 		switch {
-		case ch.Delta != nil && ch.Delta.Content != nil && *ch.Delta.Content != "",
-			ch.Delta != nil && ch.Delta.ReasoningContent != nil && *ch.Delta.ReasoningContent != "",
-			ch.Text != nil && *ch.Text != "":
-			c.counts.ContentDeltas++
+		case n < len(s) && s[n] == want:
+			n++
+		case len(s)-n >= 6 && s[n] == '\\' && s[n+1] == 'u' && unhex4(s[n+2:n+6]) == int(want):
+			n += 6
+		default:
+			return 0, false
 		}
 	}
+	if n < len(s) && s[n] == '"' {
+		return n + 1, true
+	}
+	return 0, false
+}
+
+// unhex4 decodes four hexadecimal digits, or returns -1.
+func unhex4(h []byte) int {
+	v := 0
+	for _, b := range h {
+		switch {
+		case b >= '0' && b <= '9':
+			v = v<<4 | int(b-'0')
+		case b >= 'a' && b <= 'f':
+			v = v<<4 | int(b-'a'+10)
+		case b >= 'A' && b <= 'F':
+			v = v<<4 | int(b-'A'+10)
+		default:
+			return -1
+		}
+	}
+	return v
+}
+
+// objectFollows reports whether s starts with a colon and an opening
+// brace, with optional whitespace around the colon.
+func objectFollows(s []byte) bool {
+	i := 0
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	if i == len(s) || s[i] != ':' {
+		return false
+	}
+	i++
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return i < len(s) && s[i] == '{'
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }

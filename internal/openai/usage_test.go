@@ -22,12 +22,18 @@ func TestUsageCounterShapes(t *testing.T) {
 		body string
 		want TokenCounts
 	}{
-		{"sse", sseStream, TokenCounts{PromptTokens: 34, CachedTokens: 11, CompletionTokens: 100, ReasoningTokens: 10, ContentDeltas: 3, Values: 5}},
+		{"sse", sseStream, TokenCounts{PromptTokens: 34, CachedTokens: 11, CompletionTokens: 100, ReasoningTokens: 10, Values: 5}},
 		{"sse without final blank line", "data: {\"usage\":{\"prompt_tokens\":3}}", TokenCounts{PromptTokens: 3, Values: 1}},
+		{"sse with usage null in every chunk", "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}],\"usage\":null}\n\n" +
+			"data: {\"choices\":[],\"usage\" : {\"completion_tokens\":4}}\n\n", TokenCounts{CompletionTokens: 4, Values: 2}},
 		{"ndjson", "{\"delta\":\"x\",\"i\":0}\n{\"delta\":\"y\",\"i\":1}\n" + usageLine + "\n", TokenCounts{PromptTokens: 34, CachedTokens: 11, CompletionTokens: 100, ReasoningTokens: 12, Values: 3}},
-		{"pretty json", "\n{\n  \"object\": \"text_completion\",\n  \"choices\": [{\"text\": \"a }\"}],\n  \"usage\": {\"prompt_tokens\": 5.0, \"completion_tokens\": 7}\n}\n", TokenCounts{PromptTokens: 5, CompletionTokens: 7, ContentDeltas: 1, Values: 1}},
+		{"pretty json", "\n{\n  \"object\": \"text_completion\",\n  \"choices\": [{\"text\": \"a }\"}],\n  \"usage\": {\"prompt_tokens\": 5.0, \"completion_tokens\": 7}\n}\n", TokenCounts{PromptTokens: 5, CompletionTokens: 7, Values: 1}},
 		{"maxima over values", "{\"usage\":{\"completion_tokens\":9}}{\"usage\":{\"completion_tokens\":4}}", TokenCounts{CompletionTokens: 9, Values: 2}},
-		{"malformed values skipped", "data: {nope\n\ndata: {\"usage\":{\"prompt_tokens\":-3,\"completion_tokens\":\"x\"}}\n\n", TokenCounts{Values: 1, Skipped: 1}},
+		{"escaped key", "{\"\\u0075s\\u0061ge\":{\"prompt_tokens\":6}}", TokenCounts{PromptTokens: 6, Values: 1}},
+		{"usage below the top level", "{\"x\":{\"usage\":{\"prompt_tokens\":6}}}", TokenCounts{Values: 1}},
+		{"usage spelled inside a string", "{\"delta\":\"\\\"usage\\\":{\\\"prompt_tokens\\\":6}\"}", TokenCounts{Values: 1}},
+		{"differently cased key", "{\"Usage\":{\"prompt_tokens\":6}}", TokenCounts{Values: 1}},
+		{"malformed values skipped", "data: {nope\n\ndata: {\"usage\":{nope}}\n\ndata: {\"usage\":{\"prompt_tokens\":-3,\"completion_tokens\":\"x\"}}\n\n", TokenCounts{Values: 3, Skipped: 1}},
 		{"unfinished json", "{\"usage\":{\"prompt_tokens\":3}", TokenCounts{Skipped: 1}},
 		{"empty", "", TokenCounts{}},
 	}
@@ -98,7 +104,7 @@ func BenchmarkUsageCounterSSE(b *testing.B) {
 			}
 		}
 		c.Finish()
-		if got := c.Counts(); got.CompletionTokens != 100 || got.ContentDeltas != 50 {
+		if got := c.Counts(); got.CompletionTokens != 100 || got.Values != 51 {
 			b.Fatalf("got %+v", got)
 		}
 	}
@@ -136,6 +142,21 @@ func FuzzUsageCounter(f *testing.F) {
 		a := again.Counts()
 		if a.PromptTokens != got.PromptTokens || a.CompletionTokens != got.CompletionTokens || a.CachedTokens != got.CachedTokens || a.ReasoningTokens != got.ReasoningTokens {
 			t.Fatalf("re-encoded %+v, counted back %+v", got, a)
+		}
+	})
+}
+
+// FuzzHasUsageKey checks that the byte scan deciding which values to
+// decode never passes over one whose usage decodeUsage would find.
+func FuzzHasUsageKey(f *testing.F) {
+	f.Add([]byte(`{"choices":[],"usage":{"prompt_tokens":1}}`))
+	f.Add([]byte(`{"usage" :` + "\n" + `{"completion_tokens":2},"x":null}`))
+	f.Add([]byte(`{"\u0075\u0073age":{"prompt_tokens":3}}`))
+	f.Add([]byte(`{"usage":null,"choices":[{"delta":{"content":"\u00e9"}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		u, err := decodeUsage(data)
+		if err == nil && u != nil && !hasUsageKey(data) {
+			t.Fatalf("%q: decoded usage %+v, but the scan found no usage key", data, *u)
 		}
 	})
 }
