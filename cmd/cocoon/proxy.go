@@ -22,6 +22,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/store"
 )
 
 func init() {
@@ -191,6 +192,14 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		deps.SigningKey = ed25519.NewKeyFromSeed(seed[:])
+	}
+	if cfg.DBPath != "" {
+		st, err := store.OpenBolt(cfg.DBPath, deps.SigningKey, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		deps.Store = st
 	}
 	p, err := proxy.New(cfg, deps)
 	if err != nil {

@@ -30,6 +30,10 @@ type Config struct {
 	// MachineSpecificPrivateKey is the base64 Ed25519 seed the proxy signs
 	// payments with; its public key goes to clients and workers.
 	MachineSpecificPrivateKey string `json:"machine_specific_private_key"`
+	// DBPath, when set, is the ledger file (bbolt); it needs
+	// MachineSpecificPrivateKey, which signs its records. Without it the
+	// ledger lives in memory.
+	DBPath string `json:"db_path"`
 	// PoWDifficulty is the proof of work demanded before TLS (default 20).
 	PoWDifficulty int `json:"pow_difficulty"`
 	// WorkerPolicy and ClientPolicy are what workers and clients must
@@ -122,6 +126,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := attest.ParsePolicy(c.ClientPolicy); err != nil {
 		bad("client_policy: %v", err)
+	}
+	if c.DBPath != "" && c.MachineSpecificPrivateKey == "" {
+		bad("db_path needs machine_specific_private_key: the ledger's records are signed with it and checked on every start")
 	}
 	if c.MachineSpecificPrivateKey != "" {
 		if _, err := c.SigningSeed(); err != nil {

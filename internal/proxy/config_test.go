@@ -18,6 +18,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "fake workers outside test", json: `{"worker_policy":"fake_tdx"}`, wantErr: "only a test network"},
 		{name: "fake workers in test", json: `{"is_test":true,"worker_policy":"fake_tdx"}`},
 		{name: "bad key", json: `{"machine_specific_private_key":"AAAA"}`, wantErr: "machine_specific_private_key"},
+		{name: "db without key", json: `{"db_path":"/tmp/x.db"}`, wantErr: "db_path needs machine_specific_private_key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -64,6 +64,9 @@ type Deps struct {
 	// Prices are the root config's prices; the zero value bills nothing.
 	// Until the chain is read, clients hold the fake-TON pseudo state.
 	Prices billing.Prices
+	// Store, if set, keeps the ledger across restarts: Run loads it first
+	// and flushes to it every 1–2 s. Nil keeps the ledger in memory.
+	Store LedgerStore
 }
 
 // Proxy is the proxy role. Build it with New, run it with Run; its
@@ -79,6 +82,7 @@ type Proxy struct {
 	stats       obs.RequestRates
 	sel         selector
 	ledger      *billing.Ledger
+	store       LedgerStore
 
 	// mu guards the fields below and the selection fields of every
 	// workerConn (see there).
@@ -110,7 +114,7 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the proxy: %w", err)
 	}
-	p.ledger = ledger
+	p.ledger, p.store = ledger, deps.Store
 	key := deps.SigningKey
 	if key == nil {
 		_, k, err := ed25519.GenerateKey(nil)
@@ -137,6 +141,25 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 // then closes both listeners and every connection and waits for every
 // goroutine it started.
 func (p *Proxy) Run(ctx context.Context, workers, clients net.Listener) error {
+	if err := p.restoreLedger(ctx); err != nil {
+		workers.Close()
+		clients.Close()
+		return err
+	}
+	// The ledger is flushed while connections run, and once more after
+	// the last of them has settled its requests.
+	flushDone := make(chan struct{})
+	fctx, stopFlushing := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		defer close(flushDone)
+		if p.store != nil {
+			p.keepFlushing(fctx)
+		}
+	}()
+	defer func() {
+		stopFlushing()
+		<-flushDone
+	}()
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	wg.Go(func() { errs <- p.accept(ctx, workers, p.wtls, p.serveWorker) })

@@ -1,0 +1,77 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/store"
+)
+
+// LedgerStore keeps the proxy's ledger across restarts; store.Bolt and
+// store.Memory are two.
+type LedgerStore interface {
+	Load(ctx context.Context) (store.State, error)
+	Save(ctx context.Context, f billing.Flush) error
+}
+
+// Flush period of the ledger, as the reference writes its database every
+// 1–2 s.
+const (
+	flushEvery  = time.Second
+	flushJitter = time.Second
+)
+
+// restoreLedger loads the stored ledger before any peer is served.
+func (p *Proxy) restoreLedger(ctx context.Context) error {
+	if p.store == nil {
+		return nil
+	}
+	st, err := p.store.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("loading the ledger: %w", err)
+	}
+	if err := p.ledger.Restore(st.Seqno, st.ChainSeqno, st.Records); err != nil {
+		return err
+	}
+	p.log.Info("ledger restored", "seqno", st.Seqno, "accounts", len(st.Records))
+	return nil
+}
+
+// flushLedger writes what changed since the last flush. Without a chain,
+// a flush counts as committed to the chain as soon as it is written, as
+// the reference's fake-TON mode acknowledges its save-state at once.
+func (p *Proxy) flushLedger(ctx context.Context) error {
+	f, ok := p.ledger.PrepareFlush()
+	if !ok {
+		return nil
+	}
+	f.ChainSeqno = f.Seqno // stored with the flush, so that a restart knows it
+	if err := p.store.Save(ctx, f); err != nil {
+		return fmt.Errorf("saving ledger flush %d: %w", f.Seqno, err)
+	}
+	if err := p.ledger.Flushed(f); err != nil {
+		return err
+	}
+	return p.ledger.CommittedToChain(f.Seqno)
+}
+
+// keepFlushing flushes the ledger every 1–2 s until ctx ends, then once
+// more.
+func (p *Proxy) keepFlushing(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			if err := p.flushLedger(context.WithoutCancel(ctx)); err != nil {
+				p.log.Error("final ledger flush failed", "err", err)
+			}
+			return
+		case <-time.After(flushEvery + rand.N(flushJitter)):
+		}
+		if err := p.flushLedger(ctx); err != nil {
+			p.log.Error("ledger flush failed", "err", err)
+		}
+	}
+}
