@@ -537,3 +537,11 @@ func TestWorkerLostBeforeHead(t *testing.T) {
 	}
 	t.Fatal("no request reached the stalling worker in 20 tries")
 }
+
+func TestOnlyWorkerFails(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{abort: true})})
+	res, body := post(t, context.Background(), n.ClientURL, chatStream)
+	if res.StatusCode != 503 || !strings.Contains(body, "engine failed") {
+		t.Errorf("got %d %q, want 503 naming the worker's failure", res.StatusCode, body)
+	}
+}

@@ -46,6 +46,9 @@ type request struct {
 	headSent  bool
 	headAt    time.Time // when the head passed the proxy
 	done      bool
+	// lastFailure is the error of the latest failed attempt, reported when
+	// no other worker is left to try.
+	lastFailure *rejection
 }
 
 // forward starts a client request.
@@ -99,6 +102,9 @@ func (r *request) dispatchLocked() {
 			if errors.As(err, &rej) {
 				code = rej.code
 			}
+			if f := r.lastFailure; f != nil {
+				code, msg = f.code, f.message
+			}
 			r.failLocked(code, msg, nil)
 			return
 		}
@@ -118,6 +124,7 @@ func (r *request) dispatchLocked() {
 			return
 		}
 		p.log.Debug("sending request to worker failed", "remote", wc.remote, "err", err)
+		r.lastFailure = &rejection{wire.CodeNotReady, "worker connection lost"}
 		r.releaseLocked(failed)
 		if len(r.tried) >= p.maxAttempts {
 			r.failLocked(wire.CodeNotReady, "no worker accepted the request", nil)
@@ -314,6 +321,7 @@ func (r *request) workerFailed(wc *workerConn, wid [32]byte, code int32, msg str
 	r.noteTokens(final)
 	if !r.headSent && r.tokens == 0 && retriable(code) && len(r.tried) < r.p.maxAttempts && r.p.now().Before(r.deadline) {
 		r.p.log.Debug("retrying request on another worker", "failed_worker", wc.remote, "code", code, "error", msg)
+		r.lastFailure = &rejection{code, msg}
 		r.releaseLocked(failed)
 		r.p.metrics.Retried()
 		r.dispatchLocked()
