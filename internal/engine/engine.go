@@ -155,6 +155,7 @@ func (e *Engine) Close() error {
 		case s := <-e.queue:
 			s.finish(ErrClosed)
 		default:
+			e.log.Info("engine stopped")
 			return nil
 		}
 	}
