@@ -545,3 +545,26 @@ func TestOnlyWorkerFails(t *testing.T) {
 		t.Errorf("got %d %q, want 503 naming the worker's failure", res.StatusCode, body)
 	}
 }
+
+func TestProxyDisable(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1})})
+	control := func(path string) int {
+		res, err := http.Post(n.ProxyURL+path, "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := control("/request/disable"); got != 200 {
+		t.Fatalf("disable: %d", got)
+	}
+	res, body := post(t, context.Background(), n.ClientURL, chatStream)
+	if res.StatusCode != 503 || !strings.Contains(body, "proxy is disabled") || n.Proxy.Snapshot().Status.Enabled {
+		t.Errorf("request to a disabled proxy: %d %q", res.StatusCode, body)
+	}
+	control("/request/enable")
+	if res, _ := post(t, context.Background(), n.ClientURL, chatStream); res.StatusCode != 200 {
+		t.Errorf("request after enabling: %d, want 200", res.StatusCode)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
@@ -83,6 +84,7 @@ type Proxy struct {
 	sel         selector
 	ledger      *billing.Ledger
 	store       LedgerStore
+	disabled    atomic.Bool // the operator refuses new requests
 
 	// mu guards the fields below and the selection fields of every
 	// workerConn (see there).
@@ -279,10 +281,22 @@ func (p *Proxy) workerTypesV1() *tl.ClientWorkerTypes {
 	return out
 }
 
-// Handler serves the stats pages.
+// SetEnabled switches the proxy on or off, as POST /request/enable and
+// /request/disable do: a disabled proxy keeps its connections and running
+// requests but refuses new requests.
+func (p *Proxy) SetEnabled(on bool) { p.disabled.Store(!on) }
+
+// Handler serves the stats pages and POST /request/enable and
+// /request/disable.
 func (p *Proxy) Handler() http.Handler {
 	mux := http.NewServeMux()
 	obs.Mount(mux, "COCOON proxy", func() any { return p.Snapshot() }, p.metrics, p.cfg.HTTPAccessHash)
+	for path, on := range map[string]bool{"POST /request/enable": true, "POST /request/disable": false} {
+		mux.Handle(path, obs.RequireAccessHash(p.cfg.HTTPAccessHash, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p.SetEnabled(on)
+			fmt.Fprintln(w, "OK")
+		})))
+	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown path", http.StatusBadRequest)
 	}))

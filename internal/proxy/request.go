@@ -67,6 +67,10 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 		cc.sess.Send(tl.Marshal(&tl.ClientQueryAnswerErrorEx{RequestID: r.clientID, ErrorCode: code, Error: msg, Flags: 1, FinalInfo: r.finalInfo(nil)}))
 		p.stats.Finished(now, false, 0)
 	}
+	if p.disabled.Load() {
+		reject(wire.CodeNotReady, "proxy is disabled")
+		return
+	}
 	hold, err := p.reserve(cc.account, m)
 	if err != nil {
 		reject(wire.CodeNotReady, err.Error())

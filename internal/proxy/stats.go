@@ -78,7 +78,7 @@ type WorkerConnSnapshot struct {
 func (p *Proxy) Snapshot() Snapshot {
 	now := p.now()
 	s := Snapshot{
-		Status:            StatusSnapshot{Enabled: true},
+		Status:            StatusSnapshot{Enabled: !p.disabled.Load()},
 		Stats:             p.stats.Snapshot(now),
 		LocalConfig:       LocalConfigSnapshot{IsTest: p.cfg.IsTest, OwnerAddress: p.cfg.OwnerAddress, PoWDifficulty: p.cfg.PoWDifficulty, WorkerPolicy: p.cfg.WorkerPolicy, ClientPolicy: p.cfg.ClientPolicy},
 		WorkerConnections: []WorkerConnSnapshot{},
