@@ -30,6 +30,7 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dataDir := fs.String("data-dir", "", "directory for the generated node configs")
 	pow := fs.Int("pow-difficulty", devnet.DefaultPoWDifficulty, "proof-of-work difficulty of the proxy")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	apiKeys := fs.String("api-keys", "", "comma-separated bearer keys the client API demands (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
@@ -45,6 +46,10 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *engineURL != "" && *model != "":
 		return usageError{"give --model or --engine-url, not both"}
 	}
+	var keys []string
+	if *apiKeys != "" {
+		keys = strings.Split(*apiKeys, ",")
+	}
 	log, err := obs.NewLogger(stderr, "text", *logLevel)
 	if err != nil {
 		return usageError{err.Error()}
@@ -57,20 +62,22 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintln(stderr, "starting devnet: fake TDX attestation and fake TON; for development only")
 	n, err := devnet.Start(ctx, devnet.Options{
 		Workers: *workers, ModelPath: *model, EngineURL: *engineURL, Model: *modelName,
-		PortsBase: *portsBase, DataDir: *dataDir, PoWDifficulty: *pow, Logger: log,
+		PortsBase: *portsBase, DataDir: *dataDir, PoWDifficulty: *pow, Logger: log, APIKeys: keys,
 	})
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	printDevnet(stdout, n, *dataDir)
+	printDevnet(stdout, n, *dataDir, keys)
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "stopping devnet")
 	return nil
 }
 
 // findModel returns the first GGUF file in $COCOON_MODEL (a file or a
-// directory) or ../shared/models.
+// directory), $COCOON_SHARED/models, or the models directory of the
+// shared folder beside the checkout (../shared/models from its root,
+// found from any directory inside it).
 func findModel() (string, error) {
 	var places []string
 	if env := os.Getenv("COCOON_MODEL"); env != "" {
@@ -79,7 +86,18 @@ func findModel() (string, error) {
 		}
 		places = append(places, env)
 	}
+	if env := os.Getenv("COCOON_SHARED"); env != "" {
+		places = append(places, filepath.Join(env, "models"))
+	}
 	places = append(places, filepath.Join("..", "shared", "models"))
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; filepath.Dir(d) != d; d = filepath.Dir(d) {
+			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+				places = append(places, filepath.Join(filepath.Dir(d), "shared", "models"))
+				break
+			}
+		}
+	}
 	for _, dir := range places {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.gguf"))
 		sort.Strings(files)
@@ -87,10 +105,10 @@ func findModel() (string, error) {
 			return files[0], nil
 		}
 	}
-	return "", errors.New("no model: pass --model FILE.gguf, set COCOON_MODEL, or put a GGUF file in ../shared/models")
+	return "", errors.New("no model: pass --model FILE.gguf, set COCOON_MODEL, or put a GGUF file in ../shared/models beside the checkout")
 }
 
-func printDevnet(w io.Writer, n *devnet.Network, dataDir string) {
+func printDevnet(w io.Writer, n *devnet.Network, dataDir string, keys []string) {
 	fmt.Fprintf(w, "COCOON devnet is up (fake TDX, fake TON: for development only)\n\n")
 	fmt.Fprintf(w, "  client API   %s/v1   stats %s/stats\n", n.ClientURL, n.ClientURL)
 	fmt.Fprintf(w, "  proxy        workers %s, clients %s, stats %s/stats\n", n.ProxyWorkersAddr, n.ProxyClientsAddr, n.ProxyURL)
@@ -102,5 +120,9 @@ func printDevnet(w io.Writer, n *devnet.Network, dataDir string) {
 		fmt.Fprintf(w, "  configs      %s\n", dataDir)
 	}
 	body := fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"Once upon a time"}],"stream":true,"max_tokens":64}`, n.Model)
-	fmt.Fprintf(w, "\nTry:\n  curl -N %s/v1/chat/completions -d '%s'\n\nPress Ctrl-C to stop.\n", n.ClientURL, strings.ReplaceAll(body, "'", `'\''`))
+	auth := ""
+	if len(keys) > 0 {
+		auth = fmt.Sprintf("-H 'Authorization: Bearer %s' ", keys[0])
+	}
+	fmt.Fprintf(w, "\nTry:\n  curl -N %s%s/v1/chat/completions -d '%s'\n\nPress Ctrl-C to stop.\n", auth, n.ClientURL, strings.ReplaceAll(body, "'", `'\''`))
 }
