@@ -29,5 +29,6 @@ bench:
 contracts:
 	@if [ -f contracts/package.json ]; then cd contracts && npm ci --no-audit --no-fund && npm test; else echo "no contracts/package.json: skipping the contract suite"; fi
 
+# ARGS passes flags through: make devnet ARGS="--workers 2"
 devnet: build
-	./bin/cocoon devnet
+	./bin/cocoon devnet $(ARGS)
