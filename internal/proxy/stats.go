@@ -30,12 +30,15 @@ type AccountSnapshot struct {
 	Reserved         int64  `json:"reserved_tokens,omitempty"`
 }
 
-// TotalsSnapshot sums every settled request.
+// TotalsSnapshot sums every settled request since the ledger began,
+// across restarts: Charged = Earned + Commission to the nanoTON. Amounts
+// are JSON strings of integer nanoTON, so that no reader rounds them
+// through a float.
 type TotalsSnapshot struct {
-	Tokens     int64           `json:"tokens"`
-	Charged    billing.NanoTON `json:"charged"`
-	Earned     billing.NanoTON `json:"earned"`
-	Commission billing.NanoTON `json:"commission"`
+	Tokens     int64 `json:"tokens"`
+	Charged    int64 `json:"client_charged_nano,string"`
+	Earned     int64 `json:"worker_earned_nano,string"`
+	Commission int64 `json:"commission_nano,string"`
 }
 
 func accounts(as []billing.Account) []AccountSnapshot {
@@ -86,7 +89,7 @@ func (p *Proxy) Snapshot() Snapshot {
 		Workers:           accounts(p.ledger.Workers()),
 	}
 	t := p.ledger.Totals()
-	s.Totals = TotalsSnapshot{Tokens: t.Tokens, Charged: t.Charged, Earned: t.Earned, Commission: t.Commission}
+	s.Totals = TotalsSnapshot{Tokens: t.Tokens, Charged: int64(t.Charged), Earned: int64(t.Earned), Commission: int64(t.Commission)}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, ws := range p.models {

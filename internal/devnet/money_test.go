@@ -1,0 +1,79 @@
+package devnet
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"testing"
+)
+
+// totals is the "totals" object of the proxy's /jsonstats, read as a
+// stranger would: amounts are strings or integers of nanoTON.
+type totals struct {
+	Charged    json.Number `json:"client_charged_nano"`
+	Earned     json.Number `json:"worker_earned_nano"`
+	Commission json.Number `json:"commission_nano"`
+	Tokens     json.Number `json:"tokens"`
+}
+
+func (t totals) ints(tb testing.TB) (charged, earned, commission, tokens int64) {
+	tb.Helper()
+	var out [4]int64
+	for i, s := range []json.Number{t.Charged, t.Earned, t.Commission, t.Tokens} {
+		v, err := strconv.ParseInt(string(s), 10, 64)
+		if err != nil {
+			tb.Fatalf("totals field %d = %q: %v", i, s, err)
+		}
+		out[i] = v
+	}
+	return out[0], out[1], out[2], out[3]
+}
+
+// jsonTotals fetches the proxy's /jsonstats totals over HTTP.
+func jsonTotals(tb testing.TB, proxyURL string) totals {
+	tb.Helper()
+	res, err := http.Get(proxyURL + "/jsonstats")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		tb.Fatalf("GET /jsonstats: status %d", res.StatusCode)
+	}
+	dec := json.NewDecoder(res.Body)
+	dec.UseNumber()
+	var s struct {
+		Totals *totals `json:"totals"`
+	}
+	if err := dec.Decode(&s); err != nil {
+		tb.Fatalf("decoding /jsonstats: %v", err)
+	}
+	if s.Totals == nil {
+		tb.Fatal("/jsonstats has no totals")
+	}
+	return *s.Totals
+}
+
+func TestJSONStatsTotals(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 2})})
+	const requests = 3
+	for range requests {
+		if res, _ := post(t, context.Background(), n.ClientURL, chatStream); res.StatusCode != 200 {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+	}
+	// Each request is 7 tokens at coefficient 1.0; the fake-TON prices
+	// charge 2 and pay the worker 1 nanoTON per token.
+	eventually(t, "the proxy settles the requests", func() bool { return n.Proxy.Snapshot().Totals.Tokens == 7*requests })
+	charged, earned, commission, tokens := jsonTotals(t, n.ProxyURL).ints(t)
+	if charged <= 0 {
+		t.Errorf("client_charged_nano = %d, want > 0", charged)
+	}
+	if charged != earned+commission {
+		t.Errorf("charged %d != earned %d + commission %d", charged, earned, commission)
+	}
+	if charged != 2*7*requests || earned != 7*requests || tokens != 7*requests {
+		t.Errorf("got charged %d, earned %d, tokens %d; want %d, %d, %d", charged, earned, tokens, 2*7*requests, 7*requests, 7*requests)
+	}
+}
