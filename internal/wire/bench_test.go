@@ -10,8 +10,8 @@ import (
 	"github.com/cocoon-go/cocoon/internal/tl"
 )
 
-// BenchmarkFrameThroughput writes 4 KiB frames over loopback TCP through
-// buffered FrameWriter/FrameReader, as the session does.
+// BenchmarkFrameThroughput writes 4 KiB frames over loopback TCP through a
+// buffered FrameWriter to a FrameReader, which does its own buffering.
 func BenchmarkFrameThroughput(b *testing.B) {
 	a, c := tcpPair(b)
 	defer a.Close()
@@ -20,7 +20,7 @@ func BenchmarkFrameThroughput(b *testing.B) {
 	done := make(chan error, 1)
 	n := b.N
 	go func() {
-		fr := NewFrameReader(bufio.NewReaderSize(c, 64<<10))
+		fr := NewFrameReader(c)
 		for range n {
 			if _, err := fr.ReadFrame(); err != nil {
 				done <- err
@@ -62,11 +62,19 @@ func (h *countingHandler) ServePacket([]byte) {
 }
 
 // BenchmarkSessionSend4K sends 4 KiB one-way packets (answer parts) from
-// four goroutines over a loopback TCP session.
-func BenchmarkSessionSend4K(b *testing.B) {
+// four goroutines over a loopback TCP session; the receiver's handler gets
+// a copy of each.
+func BenchmarkSessionSend4K(b *testing.B) { benchmarkSend4K(b, Config{}) }
+
+// BenchmarkSessionSend4KBorrowed is BenchmarkSessionSend4K with a
+// receiver whose handler borrows the payloads.
+func BenchmarkSessionSend4KBorrowed(b *testing.B) { benchmarkSend4K(b, Config{BorrowPackets: true}) }
+
+func benchmarkSend4K(b *testing.B, inCfg Config) {
 	h := &countingHandler{want: int64(b.N), done: make(chan struct{})}
+	inCfg.Handler = h
 	a, c := tcpPair(b)
-	out, _ := startPair(b, a, c, Config{}, Config{Handler: h})
+	out, _ := startPair(b, a, c, Config{}, inCfg)
 	payload := make([]byte, 4096)
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()

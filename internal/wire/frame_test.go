@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"testing/iotest"
 )
 
 func TestFramesRoundTrip(t *testing.T) {
@@ -29,6 +30,87 @@ func TestFramesRoundTrip(t *testing.T) {
 	}
 	if _, err := fr.ReadFrame(); !errors.Is(err, io.EOF) {
 		t.Errorf("after the last frame: got %v, want EOF", err)
+	}
+}
+
+func TestFrameReaderInputInPieces(t *testing.T) {
+	var enc bytes.Buffer
+	fw := NewFrameWriter(&enc)
+	var payloads [][]byte
+	for i, n := range []int{4, 5, 100, readAhead - 8, readAhead, 20000, 4, 300 << 10, 70000, 8} {
+		p := bytes.Repeat([]byte{byte(i + 1)}, n)
+		payloads = append(payloads, p)
+		if err := fw.WriteFrame(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readers := []struct {
+		name string
+		r    func(io.Reader) io.Reader
+	}{
+		{"whole", func(r io.Reader) io.Reader { return r }},
+		{"one byte at a time", iotest.OneByteReader},
+		{"half of each read", iotest.HalfReader},
+		{"data with the last read's EOF", iotest.DataErrReader},
+	}
+	for _, tt := range readers {
+		t.Run(tt.name, func(t *testing.T) {
+			fr := NewFrameReader(tt.r(bytes.NewReader(enc.Bytes())))
+			for i, want := range payloads {
+				got, err := fr.ReadFrame()
+				if err != nil {
+					t.Fatalf("frame %d: %v", i, err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("frame %d: got %d bytes starting %x, want %d of %x", i, len(got), got[:1], len(want), want[:1])
+				}
+			}
+			if _, err := fr.ReadFrame(); !errors.Is(err, io.EOF) {
+				t.Errorf("after the last frame: got %v, want EOF", err)
+			}
+		})
+	}
+}
+
+// waitingReader serves its bytes, then reports through check what the
+// FrameReader holds when it has to wait for more.
+type waitingReader struct {
+	r     io.Reader
+	check func()
+}
+
+func (w *waitingReader) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if err == io.EOF {
+		w.check()
+	}
+	return n, err
+}
+
+func TestFrameReaderHoldsNoBufferWhileWaiting(t *testing.T) {
+	var enc bytes.Buffer
+	fw := NewFrameWriter(&enc)
+	for range 10 {
+		if err := fw.WriteFrame(make([]byte, 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := &waitingReader{r: &enc}
+	fr := NewFrameReader(w)
+	waited := false
+	w.check = func() {
+		waited = true
+		if fr.buf != nil {
+			t.Errorf("waiting for the peer with a %d-byte pooled buffer, want none", cap(*fr.buf))
+		}
+	}
+	for {
+		if _, err := fr.ReadFrame(); err != nil {
+			break
+		}
+	}
+	if !waited {
+		t.Error("the reader never waited")
 	}
 }
 
@@ -120,7 +202,7 @@ func FuzzFrameReader(f *testing.F) {
 			if err != nil {
 				break
 			}
-			frames = append(frames, p)
+			frames = append(frames, bytes.Clone(p)) // p is valid until the next ReadFrame
 		}
 		var out bytes.Buffer
 		fw := NewFrameWriter(&out)

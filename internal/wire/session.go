@@ -1,7 +1,7 @@
 package wire
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -56,7 +56,8 @@ func (e *QueryError) Error() string {
 }
 
 // Handler serves what the peer sends on a session. Payloads are boxed TL
-// objects in buffers that the handler owns.
+// objects. A query's payload is the handler's to keep; a packet's is too,
+// unless Config.BorrowPackets says otherwise.
 type Handler interface {
 	// ServeQuery answers a tcp.query whose data is payload. It runs in
 	// its own goroutine; ctx ends when the session does. A *QueryError
@@ -68,6 +69,11 @@ type Handler interface {
 	// silence does not count towards IdleTimeout. It must not call Close
 	// (Abort is fine), and sending on the same session from it can stall
 	// against a peer that does the same, until WriteTimeout.
+	//
+	// With Config.BorrowPackets, payload is valid only until ServePacket
+	// returns. tl decoding returns []byte fields that alias its input, so
+	// such a handler copies every byte it keeps, or hands to another
+	// goroutine, beyond the call.
 	ServePacket(payload []byte)
 }
 
@@ -97,6 +103,11 @@ type Config struct {
 	// MaxConcurrentQueries bounds the peer's queries served at once;
 	// beyond it they fail at once with CodeNotReady (default 256).
 	MaxConcurrentQueries int
+	// BorrowPackets lends ServePacket the payload in the session's read
+	// buffer, valid only until ServePacket returns, instead of a copy of
+	// its own: an allocation and a copy less per packet, for a Handler
+	// that keeps nothing of it (see Handler).
+	BorrowPackets bool
 }
 
 func (c *Config) setDefaults() {
@@ -142,14 +153,18 @@ type Session struct {
 	lastRecv atomic.Int64
 	busy     atomic.Bool
 
-	// pendingWrites counts senders that want wmu; the last one to leave
-	// flushes, so bursts of small messages share a write.
-	pendingWrites atomic.Int32
-	// wmu guards the write side: bw, fw and wbuf.
-	wmu  sync.Mutex
-	bw   *bufio.Writer
-	fw   *FrameWriter
-	wbuf []byte
+	// The write side. A sender appends its whole frame to wbuf under wmu;
+	// the sender that finds no flush running becomes the flusher: it
+	// takes wbuf, writes it to conn with wmu released, and goes on until
+	// nothing is left. Writes to conn are thus serialised and carry the
+	// frames of every sender that came meanwhile, and no sender waits for
+	// another's write unless wbuf holds maxPendingWrite bytes or more,
+	// which bounds it; the flusher's write deadline bounds that wait.
+	wmu      sync.Mutex
+	wspace   sync.Cond // on wmu; broadcast when wbuf is taken and when the session ends
+	wbuf     *[]byte   // frames not yet written, from bufPools; nil when none
+	wseqno   int32     // sequence number of the next frame
+	flushing bool      // a sender is writing to conn
 
 	// done is closed by end, once, when the session ends.
 	done chan struct{}
@@ -177,19 +192,18 @@ type queryResult struct {
 // ClientHandshake or ServerHandshake). Nothing happens until Start.
 func NewSession(conn net.Conn, cfg Config) *Session {
 	cfg.setDefaults()
-	bw := bufio.NewWriterSize(conn, 64<<10)
-	return &Session{
+	s := &Session{
 		conn:    conn,
 		cfg:     cfg,
 		log:     cfg.Logger.With("component", "wire.session", "remote", conn.RemoteAddr().String()),
-		fr:      NewFrameReader(bufio.NewReaderSize(conn, 64<<10)),
+		fr:      NewFrameReader(conn),
 		sem:     make(chan struct{}, cfg.MaxConcurrentQueries),
-		bw:      bw,
-		fw:      NewFrameWriter(bw),
 		done:    make(chan struct{}),
 		queries: make(map[int64]chan queryResult),
 		cancels: make(map[uint64]context.CancelFunc),
 	}
+	s.wspace.L = &s.wmu
+	return s
 }
 
 // Start runs the opening exchange: the outbound side sends tcp.connect and
@@ -391,48 +405,91 @@ func (s *Session) usableLocked() error {
 	return nil
 }
 
+// maxPendingWrite is how many bytes of frames a session holds for
+// writing before senders wait; one frame beyond it is let in.
+const maxPendingWrite = 64 << 10
+
+// writeBufSize is the capacity a session's pending buffer starts with.
+const writeBufSize = 64 << 10
+
 // send writes o as one frame.
 func (s *Session) send(o tl.Object) error {
 	return s.sendFrame(func(dst []byte) ([]byte, error) { return tl.Encode(dst, o) })
 }
 
-// sendFrame writes the frame that enc builds in a reused buffer.
-// Concurrent senders queue on wmu; the last one flushes the buffer.
+// sendFrame appends to the pending frames the one whose payload enc
+// appends to dst, and writes them unless another sender is doing so.
 func (s *Session) sendFrame(enc func(dst []byte) ([]byte, error)) error {
-	s.pendingWrites.Add(1)
 	s.wmu.Lock()
-	err := s.writeLocked(enc)
-	if s.pendingWrites.Add(-1) == 0 && err == nil {
-		if ferr := s.bw.Flush(); ferr != nil {
-			err = fmt.Errorf("flushing: %w", ferr)
+	for {
+		select {
+		case <-s.done:
+			s.wmu.Unlock()
+			return s.closedErr()
+		default:
+		}
+		if s.wbuf == nil || len(*s.wbuf) < maxPendingWrite {
+			break
+		}
+		s.wspace.Wait()
+	}
+	if s.wbuf == nil {
+		s.wbuf = getBuf(writeBufSize)
+	}
+	err := s.appendFrameLocked(enc)
+	if err != nil || s.flushing {
+		if !s.flushing && len(*s.wbuf) == 0 {
+			putBuf(s.wbuf)
+			s.wbuf = nil
+		}
+		s.wmu.Unlock()
+		return err
+	}
+	s.flushing = true
+	for s.wbuf != nil && len(*s.wbuf) > 0 {
+		b := s.wbuf
+		s.wbuf = nil
+		s.wspace.Broadcast()
+		s.wmu.Unlock()
+		_ = s.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		_, werr := s.conn.Write(*b)
+		putBuf(b)
+		if werr != nil {
+			err = fmt.Errorf("writing: %w", werr)
 			s.end(err)
 		}
+		s.wmu.Lock()
+		if err != nil {
+			break
+		}
+	}
+	s.flushing = false
+	if s.wbuf != nil && len(*s.wbuf) == 0 {
+		putBuf(s.wbuf)
+		s.wbuf = nil
 	}
 	s.wmu.Unlock()
 	return err
 }
 
-func (s *Session) writeLocked(enc func(dst []byte) ([]byte, error)) error {
-	select {
-	case <-s.done:
-		return s.closedErr()
-	default:
-	}
-	frame, err := enc(s.wbuf[:0])
-	if cap(frame) <= 1<<20 {
-		s.wbuf = frame[:0] // reuse, but do not keep a huge message's buffer
+// appendFrameLocked appends to wbuf a frame whose payload enc appends.
+// When enc fails, or the payload is outside the frame size limits, wbuf
+// is left as it was.
+func (s *Session) appendFrameLocked(enc func(dst []byte) ([]byte, error)) error {
+	b := *s.wbuf
+	start := len(b)
+	var hdr [frameHeaderSize]byte
+	b, err := enc(append(b, hdr[:]...))
+	if err == nil {
+		err = checkFrameSize(len(b) - start - frameHeaderSize)
 	}
 	if err != nil {
+		*s.wbuf = b[:start]
 		return err
 	}
-	if err := checkFrameSize(len(frame)); err != nil {
-		return err
-	}
-	_ = s.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-	if err := s.fw.WriteFrame(frame); err != nil {
-		s.end(err)
-		return err
-	}
+	putFrameHeader(b[start:], len(b)-start-frameHeaderSize, s.wseqno)
+	s.wseqno++
+	*s.wbuf = b
 	return nil
 }
 
@@ -441,43 +498,47 @@ var (
 	idTCPQuery  = (*tl.TCPQuery)(nil).TLID()
 )
 
-// appendWrapped builds in dst a tcp.packet (or, withQueryID, a tcp.query
-// with queryID) whose data is o boxed, encoding o only once: it leaves
-// room for the longest header, encodes o, then writes the header just
-// before it and returns the frame payload, which may start a few bytes
-// into the result.
+// appendWrapped appends to dst a tcp.packet (or, withQueryID, a
+// tcp.query with queryID) whose data is o boxed, encoding o only once: it
+// leaves room for the longest header, encodes o, then writes the header
+// and, for a short o whose length takes one byte instead of four, moves o
+// back to close the gap. On failure dst comes back as it was.
 func appendWrapped(dst []byte, o tl.Object, withQueryID bool, queryID int64) ([]byte, error) {
-	prefix := 8 // constructor id and the longest bytes header
+	base := len(dst)
+	lenAt := 4 // where the bytes header starts: after the constructor id
 	if withQueryID {
-		prefix += 8
+		lenAt += 8
 	}
+	prefix := lenAt + 4 // the longest bytes header
 	var room [16]byte
-	dst = append(dst[:0], room[:prefix]...)
-	dst, err := tl.Encode(dst, o)
+	dst, err := tl.Encode(append(dst, room[:prefix]...), o)
 	if err != nil {
-		return dst, err
+		return dst[:base], err
 	}
-	n := len(dst) - prefix
+	n := len(dst) - base - prefix
 	if n+prefix > MaxFrameSize {
-		return dst, fmt.Errorf("sending %s of %d bytes: %w", tl.Name(o.TLID()), n, ErrFrameTooLarge)
+		return dst[:base], fmt.Errorf("sending %s of %d bytes: %w", tl.Name(o.TLID()), n, ErrFrameTooLarge)
 	}
-	start, hl := 0, 4
-	if n < 254 {
-		start, hl = 3, 1
-		dst[prefix-1] = byte(n)
-	} else {
-		dst[prefix-4], dst[prefix-3], dst[prefix-2], dst[prefix-1] = 0xfe, byte(n), byte(n>>8), byte(n>>16)
-	}
+	h := dst[base:]
 	id := idTCPPacket
 	if withQueryID {
 		id = idTCPQuery
-		binary.LittleEndian.PutUint64(dst[start+4:], uint64(queryID))
+		binary.LittleEndian.PutUint64(h[4:], uint64(queryID))
 	}
-	binary.LittleEndian.PutUint32(dst[start:], id)
+	binary.LittleEndian.PutUint32(h, id)
+	hl := 4
+	if n < 254 {
+		hl = 1
+		h[lenAt] = byte(n)
+		copy(h[lenAt+1:], h[prefix:prefix+n])
+		dst = dst[:base+lenAt+1+n]
+	} else {
+		h[lenAt], h[lenAt+1], h[lenAt+2], h[lenAt+3] = 0xfe, byte(n), byte(n>>8), byte(n>>16)
+	}
 	for pad := (4 - (hl+n)%4) % 4; pad > 0; pad-- {
 		dst = append(dst, 0)
 	}
-	return dst[start:], nil
+	return dst, nil
 }
 
 // SendObject sends o, boxed, as a one-way tcp.packet, like
@@ -553,9 +614,14 @@ func (s *Session) handleFrame(frame []byte) error {
 	case *tl.TCPPong:
 		return nil
 	case *tl.TCPPacket:
-		s.cfg.Handler.ServePacket(p.Data)
+		if s.cfg.BorrowPackets {
+			s.cfg.Handler.ServePacket(p.Data)
+		} else {
+			s.cfg.Handler.ServePacket(bytes.Clone(p.Data))
+		}
 		return nil
 	case *tl.TCPQuery:
+		p.Data = bytes.Clone(p.Data) // ServeQuery runs on after the frame
 		return s.serveQuery(p)
 	case *tl.TCPQueryAnswer:
 		s.deliver(p.ID, queryResult{data: p.Data})
@@ -577,7 +643,8 @@ func (s *Session) deliver(id int64, r queryResult) {
 		s.log.Debug("answer to an unknown or abandoned query", "query_id", id)
 		return
 	}
-	ch <- r // buffered, and each query gets one answer
+	r.data = bytes.Clone(r.data) // the waiting Query returns it after the frame
+	ch <- r                      // buffered, and each query gets one answer
 }
 
 func (s *Session) serveQuery(q *tl.TCPQuery) error {
@@ -681,6 +748,9 @@ func (s *Session) end(err error) {
 	s.mu.Unlock()
 	close(s.done)
 	_ = s.conn.Close()
+	s.wmu.Lock()
+	s.wspace.Broadcast() // senders waiting for room see done
+	s.wmu.Unlock()
 	for _, cancel := range cancels {
 		cancel()
 	}

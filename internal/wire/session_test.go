@@ -593,6 +593,74 @@ func TestInboundIdleTimeout(t *testing.T) {
 	})
 }
 
+// borrowingHandler keeps copies of borrowed packets.
+type borrowingHandler struct {
+	mu      sync.Mutex
+	packets []string
+	got     chan struct{}
+}
+
+func (h *borrowingHandler) ServeQuery(context.Context, []byte) ([]byte, error) { return nil, nil }
+
+func (h *borrowingHandler) ServePacket(payload []byte) {
+	h.mu.Lock()
+	h.packets = append(h.packets, string(payload))
+	h.mu.Unlock()
+	h.got <- struct{}{}
+}
+
+func TestBorrowedPackets(t *testing.T) {
+	h := &borrowingHandler{got: make(chan struct{}, 1000)}
+	a, b := tcpPair(t)
+	out, _ := startPair(t, a, b, Config{}, Config{Handler: h, BorrowPackets: true})
+	for i := range 1000 {
+		if err := out.Send(fmt.Appendf(nil, "packet %04d %s", i, bytes.Repeat([]byte{'x'}, i*37))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 1000 {
+		<-h.got
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, p := range h.packets {
+		if want := fmt.Sprintf("packet %04d %s", i, bytes.Repeat([]byte{'x'}, i*37)); p != want {
+			t.Fatalf("packet %d: got %.20q (%d bytes), want %.20q (%d bytes)", i, p, len(p), want, len(want))
+		}
+	}
+}
+
+// TestSlowPeerFailsEverySender: senders that find the pending frames full
+// wait, and all of them fail when the flusher's write times out.
+func TestSlowPeerFailsEverySender(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := startAgainstRaw(t, Config{WriteTimeout: 5 * time.Second, IdleTimeout: time.Hour, PingAfter: time.Hour})
+		start := time.Now()
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for range 8 {
+			wg.Go(func() {
+				var err error
+				for err == nil {
+					err = s.Send(bytes.Repeat([]byte{1}, 32<<10))
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if !errors.Is(err, ErrClosed) && !strings.Contains(err.Error(), "timeout") {
+				t.Errorf("got %v, want a write timeout", err)
+			}
+		}
+		if d := time.Since(start); d != 5*time.Second {
+			t.Errorf("senders failed after %v, want 5s", d)
+		}
+		<-s.Done()
+	})
+}
+
 // TestSlowPeerBlocksThenFails: a peer that stops reading makes Send block,
 // not buffer, and the session ends after WriteTimeout.
 func TestSlowPeerBlocksThenFails(t *testing.T) {
@@ -732,11 +800,11 @@ func TestAppendWrapped(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 3, 240, 241, 242, 243, 244, 245, 246, 250, 251, 252, 253, 300, 5000} {
 		inner := &tl.TCPPacket{Data: bytes.Repeat([]byte{0xab}, n)}
 		boxed := tl.Marshal(inner)
-		got, err := appendWrapped([]byte("junk"), inner, false, 0)
+		got, err := appendWrapped([]byte("head"), inner, false, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := tl.Marshal(&tl.TCPPacket{Data: boxed}); !bytes.Equal(got, want) {
+		if want := append([]byte("head"), tl.Marshal(&tl.TCPPacket{Data: boxed})...); !bytes.Equal(got, want) {
 			t.Errorf("packet around %d inner bytes:\n got %x\nwant %x", len(boxed), got, want)
 		}
 		got, err = appendWrapped(nil, inner, true, -5)
@@ -747,8 +815,12 @@ func TestAppendWrapped(t *testing.T) {
 			t.Errorf("query around %d inner bytes:\n got %x\nwant %x", len(boxed), got, want)
 		}
 	}
-	if _, err := appendWrapped(nil, &tl.TCPPacket{Data: make([]byte, MaxFrameSize-8)}, false, 0); !errors.Is(err, ErrFrameTooLarge) {
+	got, err := appendWrapped([]byte("head"), &tl.TCPPacket{Data: make([]byte, MaxFrameSize-8)}, false, 0)
+	if !errors.Is(err, ErrFrameTooLarge) {
 		t.Errorf("oversized object: got %v, want ErrFrameTooLarge", err)
+	}
+	if string(got) != "head" {
+		t.Errorf("oversized object: got dst %.10q..., want it back as it was", got)
 	}
 }
 
