@@ -17,43 +17,108 @@ var ErrDuplicateKey = errors.New("duplicate key")
 
 // DecodeObject splits a JSON object into its members. It rejects anything
 // that is not a single object and objects that repeat a key, since two
-// parsers could disagree on which of the repeated values counts.
+// parsers could disagree on which of the repeated values counts. The
+// members' values share one copy of data.
 func DecodeObject(data []byte) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
+	// The members are found by a scan that trusts the syntax, once it is
+	// checked.
+	if !json.Valid(data) {
+		var v json.RawMessage
+		err := json.Unmarshal(data, &v) // to say what is wrong
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
 		return nil, fmt.Errorf("reading JSON object: %w", err)
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	raw := bytes.Clone(data)
+	i := skipSpace(raw, 0)
+	if i == len(raw) || raw[i] != '{' {
 		return nil, errors.New("reading JSON object: not an object")
 	}
 	m := make(map[string]json.RawMessage)
-	for dec.More() {
-		tok, err := dec.Token()
+	for i = skipSpace(raw, i+1); raw[i] != '}'; i = skipSpace(raw, i) {
+		if raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
+		end := endOfString(raw, i)
+		key, err := objectKey(raw[i:end])
 		if err != nil {
 			return nil, fmt.Errorf("reading JSON object key: %w", err)
 		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, errors.New("reading JSON object: key is not a string")
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("reading JSON member %q: %w", key, err)
-		}
+		i = skipSpace(raw, skipSpace(raw, end)+1) // past the colon
+		end = endOfValue(raw, i)
 		if _, dup := m[key]; dup {
 			return nil, fmt.Errorf("reading JSON object: %w %q", ErrDuplicateKey, key)
 		}
-		m[key] = v
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("reading JSON object end: %w", err)
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, errors.New("reading JSON object: trailing data after the object")
+		m[key] = raw[i:end:end]
+		i = end
 	}
 	return m, nil
+}
+
+// The helpers below scan JSON that json.Valid has accepted.
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// endOfString returns the index after the string that starts at b[i].
+func endOfString(b []byte, i int) int {
+	for i++; ; i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+}
+
+// endOfValue returns the index after the value that starts at b[i].
+func endOfValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return endOfString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; ; i++ {
+			switch b[i] {
+			case '"':
+				i = endOfString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	}
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// objectKey decodes a quoted key; one without escapes or non-ASCII bytes
+// is taken as it is.
+func objectKey(quoted []byte) (string, error) {
+	plain := quoted[1 : len(quoted)-1]
+	for _, c := range plain {
+		if c == '\\' || c >= 0x80 {
+			var s string
+			err := json.Unmarshal(quoted, &s)
+			return s, err
+		}
+	}
+	return string(plain), nil
 }
 
 // EncodeObject writes members as a JSON object with keys in sorted order.
