@@ -124,23 +124,36 @@ func objectKey(quoted []byte) (string, error) {
 // EncodeObject writes members as a JSON object with keys in sorted order.
 func EncodeObject(m map[string]json.RawMessage) []byte {
 	keys := make([]string, 0, len(m))
-	for k := range m {
+	size := 2
+	for k, v := range m {
 		keys = append(keys, k)
+		size += len(k) + len(v) + 4
 	}
 	sort.Strings(keys)
-	var b bytes.Buffer
-	b.WriteByte('{')
+	b := make([]byte, 0, size)
+	b = append(b, '{')
 	for i, k := range keys {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		kb, _ := json.Marshal(k) // a string always marshals
-		b.Write(kb)
-		b.WriteByte(':')
-		b.Write(m[k])
+		b = appendKey(b, k)
+		b = append(b, ':')
+		b = append(b, m[k]...)
 	}
-	b.WriteByte('}')
-	return b.Bytes()
+	return append(b, '}')
+}
+
+// appendKey appends k as a JSON string, as json.Marshal writes it.
+func appendKey(b []byte, k string) []byte {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			kb, _ := json.Marshal(k) // a string always marshals
+			return append(b, kb...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, k...)
+	return append(b, '"')
 }
 
 // splitExtra decodes data into known (a pointer to a struct without custom

@@ -57,6 +57,25 @@ func TestDecodeObjectCopiesInput(t *testing.T) {
 	}
 }
 
+func TestEncodeObjectKeys(t *testing.T) {
+	m := map[string]json.RawMessage{"b": json.RawMessage("1"), "a<\"\n\u00e9": json.RawMessage(`"x"`), "": json.RawMessage("[]")}
+	want := `{"":[],"a\u003c\"\né":"x","b":1}`
+	if got := string(EncodeObject(m)); got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func BenchmarkEncodeObject(b *testing.B) {
+	m, err := DecodeObject([]byte(chatBody))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		EncodeObject(m)
+	}
+}
+
 func BenchmarkDecodeObject(b *testing.B) {
 	body := []byte(chatBody)
 	b.SetBytes(int64(len(body)))
@@ -91,6 +110,11 @@ func FuzzDecodeObject(f *testing.F) {
 		eq := func(a, b json.RawMessage) bool { return bytes.Equal(a, b) }
 		if !maps.EqualFunc(got, want, eq) {
 			t.Fatalf("%q: got %q, encoding/json %q", data, got, want)
+		}
+		for k := range got {
+			if kb, _ := json.Marshal(k); string(appendKey(nil, k)) != string(kb) {
+				t.Fatalf("key %q: got %s, json.Marshal %s", k, appendKey(nil, k), kb)
+			}
 		}
 		again, err := DecodeObject(EncodeObject(got))
 		if err != nil || !maps.EqualFunc(again, got, eq) {
