@@ -56,6 +56,37 @@ func DecodeObject(data []byte) (map[string]json.RawMessage, error) {
 	return m, nil
 }
 
+// objectMember returns the value of data's top-level member key (the last
+// one, if the key repeats, as encoding/json decodes it into a map), or nil
+// when data is a JSON object without it. data must be valid JSON.
+func objectMember(data []byte, key string) (json.RawMessage, error) {
+	if !json.Valid(data) {
+		return nil, errors.New("reading JSON object: invalid JSON")
+	}
+	i := skipSpace(data, 0)
+	if data[i] != '{' {
+		return nil, errors.New("reading JSON object: not an object")
+	}
+	var found json.RawMessage
+	for i = skipSpace(data, i+1); data[i] != '}'; i = skipSpace(data, i) {
+		if data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+		end := endOfString(data, i)
+		k, err := objectKey(data[i:end])
+		if err != nil {
+			return nil, fmt.Errorf("reading JSON object key: %w", err)
+		}
+		i = skipSpace(data, skipSpace(data, end)+1)
+		end = endOfValue(data, i)
+		if k == key {
+			found = data[i:end:end]
+		}
+		i = end
+	}
+	return found, nil
+}
+
 // The helpers below scan JSON that json.Valid has accepted.
 
 func skipSpace(b []byte, i int) int {

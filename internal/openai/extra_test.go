@@ -111,7 +111,10 @@ func FuzzDecodeObject(f *testing.F) {
 		if !maps.EqualFunc(got, want, eq) {
 			t.Fatalf("%q: got %q, encoding/json %q", data, got, want)
 		}
-		for k := range got {
+		for k, v := range got {
+			if m, err := objectMember(data, k); err != nil || !bytes.Equal(m, v) {
+				t.Fatalf("%q: objectMember(%q) got %q (%v), want %q", data, k, m, err, v)
+			}
 			if kb, _ := json.Marshal(k); string(appendKey(nil, k)) != string(kb) {
 				t.Fatalf("key %q: got %s, json.Marshal %s", k, appendKey(nil, k), kb)
 			}

@@ -333,11 +333,10 @@ func (c *UsageCounter) value(data []byte) {
 // (spelled exactly so, after unescaping), or returns nil when there is
 // none or it is not an object.
 func decodeUsage(data []byte) (*usage, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	raw, err := objectMember(data, "usage")
+	if err != nil {
 		return nil, err
 	}
-	raw := bytes.TrimLeft(top["usage"], " \t\r\n")
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, nil
 	}
