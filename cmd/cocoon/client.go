@@ -44,7 +44,11 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	deps := client.Deps{TLS: ratls.ClientConfig(cert, v), Logger: log}
+	contracts, err := fakeTONContracts(log)
+	if err != nil {
+		return err
+	}
+	deps := client.Deps{TLS: ratls.ClientConfig(cert, v), Logger: log, Prices: fakeTONPrices, Contracts: contracts}
 	if cfg.RootContractAddress != "" {
 		root, err := address.ParseAddr(cfg.RootContractAddress)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
+	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/tl"
@@ -92,8 +93,10 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := sess.Start(ctx); err != nil {
 		return fmt.Errorf("probe: tcp.connect: %w", err)
 	}
+	// A throwaway owner: the proxy derives a client contract from it but
+	// the probe never authorises, so nothing is opened.
 	b, err := sess.Query(ctx, tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
-		Flags: 1 | 2, ClientOwnerAddress: "cocoon-probe", IsTest: *isTest, MinProtoVersion: 1, MaxProtoVersion: 2,
+		Flags: 1 | 2, ClientOwnerAddress: devnet.NewOwnerAddress().String(), IsTest: *isTest, MinProtoVersion: 1, MaxProtoVersion: 2,
 	}}))
 	if err != nil {
 		return fmt.Errorf("probe: client.connectToProxy: %w", err)

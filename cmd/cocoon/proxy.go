@@ -19,6 +19,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/attest/tdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
@@ -123,6 +124,23 @@ func certifier(ctx context.Context, issuer attest.Issuer, log *slog.Logger) (*ra
 	return ratls.NewCertifier(ctx, key, issuer, time.Now, log)
 }
 
+// fakeTONPrices are the prices the roles bill and value tokens at until
+// the root contract is read: the reference's fake-TON 2 nanoTON per token,
+// 1 to the worker, multipliers 1.0.
+var fakeTONPrices = billing.DefaultPrices(devnet.FakePricePerToken, devnet.FakeWorkerFeePerToken)
+
+// fakeTONContracts derives contract addresses under the fake-TON root
+// params and the compiled contract code, until the root contract's own
+// params are read from the chain.
+func fakeTONContracts(log *slog.Logger) (*devnet.Contracts, error) {
+	c, err := devnet.FakeTONContracts()
+	if err != nil {
+		return nil, err
+	}
+	log.Info("contract addresses derived under the fake-TON root", "root", devnet.FakeTONRoot.String())
+	return c, nil
+}
+
 // roleShutdown bounds how long the HTTP server may take to stop.
 const roleShutdown = 5 * time.Second
 
@@ -180,11 +198,13 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("client_policy: %w", err)
 	}
+	contracts, err := fakeTONContracts(log)
+	if err != nil {
+		return err
+	}
 	deps := proxy.Deps{
 		WorkerTLS: ratls.ServerConfig(cert, wv), ClientTLS: ratls.ServerConfig(cert, cv), Logger: log,
-		// Until the root contract is read, bill at the reference's
-		// fake-TON prices: 2 nanoTON per token, 1 to the worker.
-		Prices: billing.DefaultPrices(2, 1),
+		Prices: fakeTONPrices, Contracts: contracts,
 	}
 	if cfg.MachineSpecificPrivateKey != "" {
 		seed, err := cfg.SigningSeed()

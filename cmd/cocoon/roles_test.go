@@ -89,7 +89,7 @@ func TestProbeDevnet(t *testing.T) {
 	if err := runProbe(context.Background(), []string{"--test", "--policy", "fake_tdx", "--insecure-fake-tdx", n.ProxyClientsAddr}, &out, &errOut); err != nil {
 		t.Fatalf("probe: %v\n%s", err, errOut.String())
 	}
-	for _, want := range []string{"image hash:", "verified against policy fake_tdx", "protocol        2", "cocoon-go       true", "owner address   devnet-proxy"} {
+	for _, want := range []string{"image hash:", "verified against policy fake_tdx", "protocol        2", "cocoon-go       true", "owner address   " + n.Proxy.Snapshot().LocalConfig.OwnerAddress, "client contract EQ"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("probe output lacks %q:\n%s", want, out.String())
 		}

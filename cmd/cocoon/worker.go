@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 
-	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
@@ -39,11 +38,12 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	contracts, err := fakeTONContracts(log)
+	if err != nil {
+		return err
+	}
 	w, err := worker.New(cfg, worker.Deps{
-		TLS: ratls.ClientConfig(cert, v), Engine: eng, Logger: log,
-		// Until the root contract is read, prices carry multipliers of
-		// 1.0, as the reference's fake-TON root config does.
-		Prices: billing.DefaultPrices(0, 0),
+		TLS: ratls.ClientConfig(cert, v), Engine: eng, Logger: log, Prices: fakeTONPrices, Contracts: contracts,
 	})
 	if err != nil {
 		return err

@@ -59,6 +59,7 @@ var heavy = map[string][]string{
 	"github.com/xssnick/tonutils-go/tvm":        {"ton"},
 	"github.com/xssnick/tonutils-go/tvm/cell":   {"ton", "payment"},
 	"github.com/xssnick/tonutils-go/liteclient": {"ton"},
+	"github.com/xssnick/tonutils-go/address":    {"ton", "payment", "store", "client", "proxy", "worker"}, // pure; the roles name contract addresses
 }
 
 type pkg struct {

@@ -18,7 +18,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
@@ -55,6 +59,15 @@ type Deps struct {
 	// root contract registers; it replaces Config.Proxies and is read
 	// again every registryEvery.
 	Registry func(ctx context.Context) ([]string, error)
+	// Contracts, if set, derives the proxy's and this client's contract
+	// addresses; owner_address must then be a TON address, and the
+	// client checks each proxy's contracts and verifies every signed
+	// payment it sends. Nil trusts the proxy's figures unchecked: for
+	// tests of other matters only.
+	Contracts Contracts
+	// Prices are the root config's prices, with which the client values
+	// the tokens it is charged; the zero value values them at nothing.
+	Prices billing.Prices
 }
 
 // registryEvery is how often the proxy list is read from the root
@@ -73,13 +86,18 @@ type Client struct {
 	stats    obs.RequestRates
 	api      *api
 	registry func(ctx context.Context) ([]string, error)
+	// contracts and owner are set when payments are checked.
+	contracts Contracts
+	owner     *address.Address
+	prices    billing.Prices
 
 	// mu guards the fields below.
-	mu      sync.Mutex
-	proxies []string      // the proxies to choose from
-	conns   []*proxyConn  // ready connections
-	changed chan struct{} // closed and replaced whenever conns changes
-	turn    int
+	mu       sync.Mutex
+	accounts map[string]*account // by proxy address; entries are never removed
+	proxies  []string            // the proxies to choose from
+	conns    []*proxyConn        // ready connections
+	changed  chan struct{}       // closed and replaced whenever conns changes
+	turn     int
 }
 
 // New builds a client.
@@ -92,7 +110,15 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, tls: deps.TLS, dial: deps.Dial, log: deps.Logger, now: deps.Clock,
 		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), registry: deps.Registry,
-		proxies: append([]string(nil), cfg.Proxies...)}
+		proxies: append([]string(nil), cfg.Proxies...), contracts: deps.Contracts, prices: deps.Prices,
+		accounts: map[string]*account{}}
+	if c.contracts != nil {
+		owner, err := address.ParseAddr(cfg.OwnerAddress)
+		if err != nil {
+			return nil, fmt.Errorf("building the client: owner_address %q is not a TON address: %w", cfg.OwnerAddress, err)
+		}
+		c.owner = owner
+	}
 	if c.dial == nil {
 		c.dial = (&net.Dialer{}).DialContext
 	}
@@ -316,6 +342,10 @@ type proxyConn struct {
 	addr string
 	sess *wire.Session
 	ext  bool // the proxy is a cocoon-go node and takes our extensions
+	// account and tracker check the proxy's payment reports; both are
+	// set by the handshake, nil without contracts.
+	account *account
+	tracker *payment.Tracker
 
 	// mu guards streams.
 	mu      sync.Mutex
@@ -349,11 +379,17 @@ func (c *Client) serveProxy(ctx context.Context, addr string) error {
 	c.log.Info("connected to proxy", "proxy", addr, "cocoon_go_peer", pc.ext)
 	c.setReady(pc, true)
 	defer c.setReady(pc, false)
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-pc.sess.Done():
-		return pc.sess.Err()
+	poll := time.NewTicker(paymentPollEvery)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-pc.sess.Done():
+			return pc.sess.Err()
+		case <-poll.C:
+			pc.pollPayment(ctx)
+		}
 	}
 }
 
@@ -381,6 +417,15 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		return fmt.Errorf("proxy is_test=%v, ours %v", p.IsTest, c.cfg.IsTest)
 	}
 	pc.ext = p.Flags&extFlag != 0
+	if pc.account, pc.tracker, err = c.checkProxy(pc.addr, p, connected.ClientSCAddress); err != nil {
+		return fmt.Errorf("checking the proxy: %w", err)
+	}
+	if pc.tracker != nil {
+		f := pc.tracker.Figures()
+		if err := pc.payment(connected.SignedPayment, f.DB, f.Max); err != nil {
+			return err
+		}
+	}
 	var auth tl.Object
 	switch a := connected.Auth.(type) {
 	case *tl.ClientProxyConnectionAuthShort:
@@ -406,7 +451,7 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	}
 	switch r := obj.(type) {
 	case *tl.ClientAuthorizationWithProxySuccess:
-		return nil
+		return pc.payment(r.SignedPayment, r.TokensCommittedToDB, r.MaxTokens)
 	case *tl.ClientAuthorizationWithProxyFailed:
 		return fmt.Errorf("proxy refused authorisation: %s (code %d)", r.Error, r.ErrorCode)
 	}
@@ -503,6 +548,8 @@ func (pc *proxyConn) ServePacket(payload []byte) {
 		return
 	}
 	switch m := obj.(type) {
+	case *tl.ProxyClientRequestPayment:
+		pc.requestPayment(m)
 	case *tl.ClientQueryAnswerEx:
 		last := m.Flags&1 != 0
 		s := pc.take(m.RequestID, last)
@@ -556,6 +603,10 @@ type Snapshot struct {
 	Stats            obs.RequestRatesSnapshot `json:"stats"`
 	LocalConf        LocalConfSnapshot        `json:"localconf"`
 	ProxyConnections []ProxyConnSnapshot      `json:"proxy_connections"`
+	// Accounts are the client's accounts at the proxies, from their
+	// verified payment reports; Paid sums them.
+	Accounts []AccountSnapshot `json:"accounts"`
+	Paid     PaidSnapshot      `json:"paid"`
 }
 
 // LocalConfSnapshot is the client's configuration as it runs.
@@ -580,6 +631,7 @@ func (c *Client) Snapshot() Snapshot {
 		LocalConf:        LocalConfSnapshot{IsTest: c.cfg.IsTest, OwnerAddress: c.cfg.OwnerAddress, Proxies: c.proxyList(), ProxyPolicy: c.cfg.ProxyPolicy},
 		ProxyConnections: []ProxyConnSnapshot{},
 	}
+	s.Accounts, s.Paid = c.accountsSnapshot()
 	c.mu.Lock()
 	conns := append([]*proxyConn(nil), c.conns...)
 	c.mu.Unlock()

@@ -27,6 +27,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/engine"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/store"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -181,6 +182,10 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 	n.Model = model
+	contracts, err := FakeTONContracts()
+	if err != nil {
+		return nil, err
+	}
 
 	// The proxy.
 	wln, err := listen(port(opts.PortsBase, 1001))
@@ -196,7 +201,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	pcfg := proxy.Config{
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
-		WorkerPolicy: "fake_tdx", ClientPolicy: "any", OwnerAddress: "devnet-proxy",
+		WorkerPolicy: "fake_tdx", ClientPolicy: "any", OwnerAddress: NewOwnerAddress().String(),
 		RootConfigVersion: fakeConfigVersion,
 	}
 	pnode, err := newNode(ctx, log)
@@ -213,10 +218,19 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The ledger is kept in memory, flushed as to a database, so that
+	// the proxy signs payments for committed tokens.
+	ledgerStore, err := store.OpenMemory(store.NewMemoryFile(), pnode.key)
+	if err != nil {
+		wln.Close()
+		cln.Close()
+		return nil, err
+	}
 	p, err := proxy.New(pcfg, proxy.Deps{
 		WorkerTLS: ratls.ServerConfig(pnode.cert, wv), ClientTLS: ratls.ServerConfig(pnode.cert, cv),
 		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
 		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
+		Store:  ledgerStore, Contracts: contracts,
 	})
 	if err != nil {
 		wln.Close()
@@ -233,7 +247,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	// The workers.
 	for i := range opts.Workers {
 		wcfg := worker.Config{
-			IsTest: true, OwnerAddress: fmt.Sprintf("devnet-worker-%d", i), Proxies: []string{n.ProxyWorkersAddr},
+			IsTest: true, OwnerAddress: NewOwnerAddress().String(), Proxies: []string{n.ProxyWorkersAddr},
 			ProxyConnections: 1, ModelName: model, Coefficient: billing.CoefficientOne,
 			ForwardRequestsTo: engines[i], MaxActiveRequests: opts.MaxActiveRequests,
 			ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
@@ -257,6 +271,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		w, err := worker.New(wcfg, worker.Deps{
 			TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
 			Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken), Logger: log.With("node", fmt.Sprintf("worker-%d", i)),
+			Contracts: contracts,
 		})
 		if err != nil {
 			return nil, err
@@ -275,7 +290,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 
 	// The client.
 	ccfg := client.Config{
-		IsTest: true, OwnerAddress: "devnet-client", Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
+		IsTest: true, OwnerAddress: NewOwnerAddress().String(), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
 		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
 		APIKeys: opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
 	}
@@ -287,7 +302,10 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(ccfg, client.Deps{TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client")})
+	c, err := client.New(ccfg, client.Deps{
+		TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: contracts,
+		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
+	})
 	if err != nil {
 		return nil, err
 	}

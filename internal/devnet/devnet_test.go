@@ -432,7 +432,7 @@ func TestClientFromRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := client.ParseConfig([]byte(`{"is_test":true,"root_contract_address":"EQroot","ton_config_filename":"unused","proxy_policy":"fake_tdx"}`))
+	cfg, err := client.ParseConfig([]byte(`{"is_test":true,"root_contract_address":"EQroot","ton_config_filename":"unused","proxy_policy":"fake_tdx","owner_address":"` + NewOwnerAddress().String() + `"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,3 +77,37 @@ func TestJSONStatsTotals(t *testing.T) {
 		t.Errorf("got charged %d, earned %d, tokens %d; want %d, %d, %d", charged, earned, tokens, 2*7*requests, 7*requests, 7*requests)
 	}
 }
+
+func TestSignedPayments(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1})})
+	if res, _ := post(t, context.Background(), n.ClientURL, chatStream); res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	// The proxy signs what it has committed to its database, which it
+	// flushes every 1–2 s; the next request's payment carries it.
+	eventually(t, "the proxy commits the first request", func() bool {
+		c := n.Proxy.Snapshot().Clients
+		return len(c) == 1 && c[0].CommittedToDB == 7
+	})
+	if res, _ := post(t, context.Background(), n.ClientURL, chatStream); res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	eventually(t, "the client and worker hold signed payments", func() bool {
+		c, w := n.Client.Snapshot().Accounts, n.Workers[0].Snapshot().Accounts
+		return len(c) == 1 && c[0].SignedTokens >= 7 && c[0].Requests == 2 && len(w) == 1 && w[0].SignedTokens >= 7 && w[0].Requests == 2
+	})
+	ps := n.Proxy.Snapshot()
+	cs, ws := n.Client.Snapshot(), n.Workers[0].Snapshot()
+	if got, want := cs.Accounts[0].ClientSCAddress, ps.Clients[0].Address; got != want {
+		t.Errorf("client contract: client says %s, proxy %s", got, want)
+	}
+	if got, want := ws.Accounts[0].WorkerSCAddress, ps.Workers[0].Address; got != want {
+		t.Errorf("worker contract: worker says %s, proxy %s", got, want)
+	}
+	if cs.Paid.Tokens != 14 || cs.Paid.PaidNano != 28 {
+		t.Errorf("client paid %+v, want 14 tokens, 28 nanoTON", cs.Paid)
+	}
+	if ws.Earned.Tokens != 14 || ws.Earned.EarnedNano != 14 {
+		t.Errorf("worker earned %+v, want 14 tokens, 14 nanoTON", ws.Earned)
+	}
+}

@@ -70,9 +70,9 @@ func (p *Proxy) settle(r *request, outcome billing.Outcome) {
 		p.log.Warn("request used more tokens than it reserved; billed up to the reservation", "client", r.cc.account, "tokens", r.tokens, "billed", s.Tokens)
 	}
 	if c, err := p.ledger.Client(r.cc.account); err == nil {
-		r.cc.sess.Send(tl.Marshal(&tl.ProxyClientRequestPayment{RequestID: r.clientID, SignedPayment: emptyPayment, DBTokens: c.CommittedToDB, MaxTokens: c.Tokens, RequestTokens: s.Tokens}))
+		r.cc.sess.Send(tl.Marshal(&tl.ProxyClientRequestPayment{RequestID: r.clientID, SignedPayment: p.signed(billing.KindClient, r.cc.contract, c), DBTokens: c.CommittedToDB, MaxTokens: c.Tokens, RequestTokens: s.Tokens}))
 	}
 	if w, err := p.ledger.Worker(r.last.account); err == nil {
-		r.last.sess.Send(tl.Marshal(&tl.ProxyWorkerRequestPayment{RequestID: r.wid, SignedPayment: emptyPayment, DBTokens: w.CommittedToDB, MaxTokens: w.Tokens, RequestTokens: s.Tokens}))
+		r.last.sess.Send(tl.Marshal(&tl.ProxyWorkerRequestPayment{RequestID: r.wid, SignedPayment: p.signed(billing.KindWorker, r.last.contract, w), DBTokens: w.CommittedToDB, MaxTokens: w.Tokens, RequestTokens: s.Tokens}))
 	}
 }

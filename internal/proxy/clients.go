@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
@@ -29,9 +32,12 @@ type clientConn struct {
 	mu      sync.Mutex
 	state   int
 	owner   string
-	account string                // the client's ledger account, set before ready
-	ext     bool                  // the client is a cocoon-go node
-	reqs    map[[32]byte]*request // by the client's request id
+	account string // the client's ledger account, set before ready
+	// contract is the client's contract, set with the account; nil
+	// without contracts.
+	contract *address.Address
+	ext      bool                  // the client is a cocoon-go node
+	reqs     map[[32]byte]*request // by the client's request id
 }
 
 // serveClient runs one client connection until it or ctx ends.
@@ -98,16 +104,31 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if err != nil {
 			return nil, err
 		}
+		contract, err := p.peerContract(billing.KindClient, c.ClientOwnerAddress)
+		if err != nil {
+			return bad("%v", err)
+		}
+		account := accountKey(c.ClientOwnerAddress, cc.remote)
+		scAddress := ""
+		if contract != nil {
+			account, scAddress = contract.String(), contract.String()
+		}
 		var nonce [8]byte
 		rand.Read(nonce[:])
 		cc.mu.Lock()
 		cc.state, cc.owner, cc.ext = clientAwaitAuth, c.ClientOwnerAddress, c.Flags&extFlag != 0
+		cc.account, cc.contract = account, contract
 		cc.mu.Unlock()
+		pay := emptyPayment
+		if a, err := p.ledger.Client(account); err == nil {
+			pay = p.signed(billing.KindClient, contract, a)
+		}
 		// Without a chain every client is new to us, so it authenticates
 		// the long way, which the fake-TON semantics accept at once.
 		return tl.Marshal(&tl.ClientConnectedToProxy{
-			Params: p.params(proto), Auth: &tl.ClientProxyConnectionAuthLong{Nonce: int64(binary.LittleEndian.Uint64(nonce[:]))},
-			SignedPayment: emptyPayment,
+			Params: p.params(proto), ClientSCAddress: scAddress,
+			Auth:          &tl.ClientProxyConnectionAuthLong{Nonce: int64(binary.LittleEndian.Uint64(nonce[:]))},
+			SignedPayment: pay,
 		}), nil
 	case *tl.ClientAuthorizeWithProxyLong:
 		if state != clientAwaitAuth {
@@ -115,15 +136,20 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		}
 		cc.mu.Lock()
 		cc.state = clientReady
-		cc.account = accountKey(cc.owner, cc.remote)
 		cc.mu.Unlock()
 		if err := p.ledger.UpdateClient(cc.account, cc.owner, fakeClientChain); err != nil {
 			return nil, &wire.QueryError{Code: wire.CodeError, Message: "opening the client's account: " + err.Error()}
 		}
+		a, err := p.ledger.Client(cc.account)
+		if err != nil {
+			return nil, &wire.QueryError{Code: wire.CodeError, Message: err.Error()}
+		}
 		p.mu.Lock()
 		p.clients[cc] = struct{}{}
 		p.mu.Unlock()
-		return tl.Marshal(&tl.ClientAuthorizationWithProxySuccess{SignedPayment: emptyPayment}), nil
+		return tl.Marshal(&tl.ClientAuthorizationWithProxySuccess{
+			SignedPayment: p.signed(billing.KindClient, cc.contract, a), TokensCommittedToDB: a.CommittedToDB, MaxTokens: a.Tokens,
+		}), nil
 	case *tl.ClientAuthorizeWithProxyShort:
 		return tl.Marshal(&tl.ClientAuthorizationWithProxyFailed{ErrorCode: wire.CodeProtoViolation, Error: "short authentication was not offered"}), nil
 	case *tl.ClientGetWorkerTypesV2:
@@ -144,7 +170,7 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if err != nil {
 			return nil, &wire.QueryError{Code: wire.CodeError, Message: err.Error()}
 		}
-		return tl.Marshal(&tl.ClientPaymentStatus{SignedPayment: emptyPayment, DBTokens: a.CommittedToDB, MaxTokens: a.Tokens}), nil
+		return tl.Marshal(&tl.ClientPaymentStatus{SignedPayment: p.signed(billing.KindClient, cc.contract, a), DBTokens: a.CommittedToDB, MaxTokens: a.Tokens}), nil
 	}
 	return bad("unexpected query %s from client", tl.Name(obj.TLID()))
 }

@@ -36,8 +36,46 @@ func (p *Proxy) restoreLedger(ctx context.Context) error {
 	if err := p.ledger.Restore(st.Seqno, st.ChainSeqno, st.Records); err != nil {
 		return err
 	}
-	p.log.Info("ledger restored", "seqno", st.Seqno, "accounts", len(st.Records))
+	t, err := restoredTotals(st.Records, p.ledger.Prices())
+	if err != nil {
+		return fmt.Errorf("summing the restored ledger: %w", err)
+	}
+	p.mu.Lock()
+	p.restored = t
+	p.mu.Unlock()
+	p.log.Info("ledger restored", "seqno", st.Seqno, "accounts", len(st.Records), "tokens", t.Tokens)
 	return nil
+}
+
+// restoredTotals prices the usage of restored records: every settled
+// token was billed once to a client and once to a worker, and a flush
+// writes both sides together, so the client and worker sums agree. The
+// prices are the ones the proxy bills at, fixed for a run until the root
+// contract is read.
+func restoredTotals(recs []billing.Record, prices billing.Prices) (billing.Totals, error) {
+	var clients, workers int64
+	for _, r := range recs {
+		if r.Kind == billing.KindClient {
+			clients += r.Tokens
+		} else {
+			workers += r.Tokens
+		}
+	}
+	if clients != workers {
+		return billing.Totals{}, fmt.Errorf("clients used %d tokens and workers served %d", clients, workers)
+	}
+	t := billing.Totals{Tokens: clients}
+	var err error
+	if t.Charged, err = prices.Cost(clients); err != nil {
+		return billing.Totals{}, err
+	}
+	if t.Earned, err = prices.Earning(workers); err != nil {
+		return billing.Totals{}, err
+	}
+	if t.Commission, err = t.Charged.Sub(t.Earned); err != nil {
+		return billing.Totals{}, err
+	}
+	return t, nil
 }
 
 // flushLedger writes what changed since the last flush. Without a chain,

@@ -68,6 +68,13 @@ type Deps struct {
 	// Store, if set, keeps the ledger across restarts: Run loads it first
 	// and flushes to it every 1–2 s. Nil keeps the ledger in memory.
 	Store LedgerStore
+	// Contracts, if set, derives the proxy's, clients' and workers'
+	// contract addresses; the owner addresses of the config and of every
+	// peer must then be TON addresses, and the proxy signs a payment to
+	// each contract for the tokens committed to its database. Nil keeps
+	// accounts by owner and sends proxy.signedPaymentEmpty, which holders
+	// cannot claim: for tests of other matters only.
+	Contracts Contracts
 }
 
 // Proxy is the proxy role. Build it with New, run it with Run; its
@@ -84,6 +91,7 @@ type Proxy struct {
 	sel         selector
 	ledger      *billing.Ledger
 	store       LedgerStore
+	contracts   *contracts  // nil without Deps.Contracts
 	disabled    atomic.Bool // the operator refuses new requests
 
 	// mu guards the fields below and the selection fields of every
@@ -93,6 +101,9 @@ type Proxy struct {
 	seen    map[string]bool          // every model a worker ever offered
 	clients map[*clientConn]struct{} // authorised clients
 	nextID  uint64
+	// restored are the totals of the usage the ledger was restored with;
+	// Snapshot adds them to the ledger's own.
+	restored billing.Totals
 }
 
 // New builds a proxy.
@@ -126,6 +137,11 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 		key = k
 	}
 	copy(p.pub[:], key.Public().(ed25519.PublicKey))
+	if deps.Contracts != nil {
+		if p.contracts, err = newContracts(deps.Contracts, cfg.OwnerAddress, key); err != nil {
+			return nil, fmt.Errorf("building the proxy: %w", err)
+		}
+	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -222,10 +238,14 @@ func (p *Proxy) accept(ctx context.Context, ln net.Listener, cfg *tls.Config, se
 
 // params is the proxy.params the proxy answers with.
 func (p *Proxy) params(proto int32) tl.ProxyParams {
-	return tl.ProxyParams{
+	pp := tl.ProxyParams{
 		Flags: 1 | 2 | extFlag, ProxyPublicKey: p.pub, ProxyOwnerAddress: p.cfg.OwnerAddress,
 		IsTest: p.cfg.IsTest, ProtoVersion: proto,
 	}
+	if p.contracts != nil {
+		pp.ProxySCAddress = p.contracts.sc.String()
+	}
+	return pp
 }
 
 // commonProto picks the highest protocol version both sides speak.

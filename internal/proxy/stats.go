@@ -89,7 +89,13 @@ func (p *Proxy) Snapshot() Snapshot {
 		Workers:           accounts(p.ledger.Workers()),
 	}
 	t := p.ledger.Totals()
-	s.Totals = TotalsSnapshot{Tokens: t.Tokens, Charged: int64(t.Charged), Earned: int64(t.Earned), Commission: int64(t.Commission)}
+	p.mu.Lock()
+	r := p.restored
+	p.mu.Unlock()
+	s.Totals = TotalsSnapshot{
+		Tokens: t.Tokens + r.Tokens, Charged: int64(t.Charged + r.Charged),
+		Earned: int64(t.Earned + r.Earned), Commission: int64(t.Commission + r.Commission),
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, ws := range p.models {

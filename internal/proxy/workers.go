@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
@@ -35,10 +37,11 @@ type workerConn struct {
 	reqs   map[[32]byte]*request // by worker-side request id
 
 	// Set once in the handshake, read-only once ready.
-	id      uint64
-	model   string // base model name
-	account string // the worker's ledger account
-	ext     bool   // the worker is a cocoon-go node
+	id       uint64
+	model    string           // base model name
+	account  string           // the worker's ledger account
+	contract *address.Address // the worker's contract; nil without contracts
+	ext      bool             // the worker is a cocoon-go node
 
 	// Selection fields, guarded by Proxy.mu.
 	enabled     bool
@@ -145,13 +148,21 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if err != nil {
 			return nil, err
 		}
+		contract, err := p.peerContract(billing.KindWorker, w.WorkerOwnerAddress)
+		if err != nil {
+			return bad("%v", err)
+		}
 		wc.params, wc.model, wc.ext = w, base, w.Flags&extFlag != 0
-		wc.account = accountKey(w.WorkerOwnerAddress, wc.remote)
+		wc.account, wc.contract = accountKey(w.WorkerOwnerAddress, wc.remote), contract
+		scAddress := ""
+		if contract != nil {
+			wc.account, scAddress = contract.String(), contract.String()
+		}
 		if err := p.ledger.AddWorker(wc.account, w.WorkerOwnerAddress); err != nil {
 			return nil, &wire.QueryError{Code: wire.CodeError, Message: "opening the worker's account: " + err.Error()}
 		}
 		wc.state = workerAwaitCompare
-		return tl.Marshal(&tl.WorkerConnectedToProxy{Params: p.params(proto)}), nil
+		return tl.Marshal(&tl.WorkerConnectedToProxy{Params: p.params(proto), WorkerSCAddress: scAddress}), nil
 	case *tl.WorkerCompareBalanceWithProxy:
 		if wc.state != workerAwaitCompare {
 			return bad("worker.compareBalanceWithProxy out of order")
@@ -169,7 +180,7 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 			return nil, &wire.QueryError{Code: wire.CodeError, Message: err.Error()}
 		}
 		wc.state = workerAwaitComplete
-		return tl.Marshal(&tl.WorkerCompareBalanceWithProxyResult{SignedPayment: emptyPayment, TokensCommittedToDB: mine.CommittedToDB, MaxTokens: mine.Tokens, ErrorCode: cmp.ErrorCode()}), nil
+		return tl.Marshal(&tl.WorkerCompareBalanceWithProxyResult{SignedPayment: p.signed(billing.KindWorker, wc.contract, acct), TokensCommittedToDB: mine.CommittedToDB, MaxTokens: mine.Tokens, ErrorCode: cmp.ErrorCode()}), nil
 	case *tl.WorkerExtendedCompareBalanceWithProxy:
 		if wc.state != workerAwaitComplete {
 			return bad("worker.extendedCompareBalanceWithProxy out of order")
@@ -203,7 +214,7 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if err != nil {
 			return nil, &wire.QueryError{Code: wire.CodeError, Message: err.Error()}
 		}
-		return tl.Marshal(&tl.WorkerPaymentStatus{SignedPayment: emptyPayment, DBTokens: a.CommittedToDB, MaxTokens: a.Tokens}), nil
+		return tl.Marshal(&tl.WorkerPaymentStatus{SignedPayment: p.signed(billing.KindWorker, wc.contract, a), DBTokens: a.CommittedToDB, MaxTokens: a.Tokens}), nil
 	}
 	return bad("unexpected query %s from worker", tl.Name(obj.TLID()))
 }

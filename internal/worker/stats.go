@@ -9,6 +9,10 @@ type Snapshot struct {
 	Stats     obs.RequestRatesSnapshot `json:"stats"`
 	LocalConf LocalConfSnapshot        `json:"localconf"`
 	Proxies   []ProxyConnSnapshot      `json:"proxy_connections"`
+	// Accounts are the worker's accounts at the proxies, from their
+	// verified payment reports; Earned sums them.
+	Accounts []AccountSnapshot `json:"accounts"`
+	Earned   EarnedSnapshot    `json:"earned"`
 }
 
 // StatusSnapshot is the worker's state.
@@ -48,8 +52,11 @@ func (w *Worker) Snapshot() Snapshot {
 	s.Stats = w.stats.Snapshot(now)
 	for _, c := range conns {
 		c.mu.Lock()
-		s.Proxies = append(s.Proxies, ProxyConnSnapshot{Address: c.addr, CocoonGoPeer: c.ext, Running: len(c.reqs), Tokens: c.balance.Tokens, DBTokens: c.balance.CommittedToDB})
+		running := len(c.reqs)
 		c.mu.Unlock()
+		b := c.account.mine()
+		s.Proxies = append(s.Proxies, ProxyConnSnapshot{Address: c.addr, CocoonGoPeer: c.ext, Running: running, Tokens: b.Tokens, DBTokens: b.CommittedToDB})
 	}
+	s.Accounts, s.Earned = w.accountsSnapshot()
 	return s
 }

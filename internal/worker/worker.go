@@ -16,7 +16,10 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
@@ -58,6 +61,12 @@ type Deps struct {
 	Clock func() time.Time
 	// HealthEvery is the engine probe period; zero means 2 s.
 	HealthEvery time.Duration
+	// Contracts, if set, derives the proxy's and this worker's contract
+	// addresses; owner_address must then be a TON address, and the
+	// worker checks each proxy's contracts and verifies every signed
+	// payout it sends. Nil trusts the proxy's figures unchecked: for
+	// tests of other matters only.
+	Contracts Contracts
 }
 
 // Worker is the worker role. Build it with New, run it with Run; its
@@ -75,6 +84,9 @@ type Worker struct {
 	health      func(context.Context) error // the engine probe
 	metrics     *obs.Metrics
 	stats       obs.RequestRates
+	// contracts and owner are set when payments are checked.
+	contracts Contracts
+	owner     *address.Address
 
 	// active counts requests in flight over all proxies.
 	active atomic.Int64
@@ -85,6 +97,7 @@ type Worker struct {
 	forceOff    bool                    // the operator disabled the worker
 	healthy     bool                    // the engine answered its last probe
 	coefficient int32
+	accounts    map[string]*account // by proxy address; entries are never removed
 }
 
 // New builds a worker.
@@ -99,7 +112,15 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		cfg: cfg, baseModel: cfg.BaseModel(), tls: deps.TLS, eng: deps.Engine, prices: deps.Prices,
 		dial: deps.Dial, log: deps.Logger, now: deps.Clock, healthEvery: deps.HealthEvery,
 		metrics: obs.NewMetrics("worker"), conns: map[*proxyConn]struct{}{},
-		coefficient: int32(cfg.Coefficient), healthy: true,
+		coefficient: int32(cfg.Coefficient), healthy: true, contracts: deps.Contracts,
+		accounts: map[string]*account{},
+	}
+	if w.contracts != nil {
+		owner, err := address.ParseAddr(cfg.OwnerAddress)
+		if err != nil {
+			return nil, fmt.Errorf("building the worker: owner_address %q is not a TON address: %w", cfg.OwnerAddress, err)
+		}
+		w.owner = owner
 	}
 	w.health = w.eng.Health
 	if w.dial == nil {
@@ -248,10 +269,14 @@ type proxyConn struct {
 	ext  bool // the proxy is a cocoon-go node and takes our extensions
 	ctx  context.Context
 
+	// account and tracker check the proxy's payment reports; set by the
+	// handshake. tracker is nil without contracts.
+	account *account
+	tracker *payment.Tracker
+
 	// mu guards the fields below.
-	mu      sync.Mutex
-	reqs    map[[32]byte]context.CancelFunc
-	balance billing.Balance // the proxy's signed account of this worker, highest seen
+	mu   sync.Mutex
+	reqs map[[32]byte]context.CancelFunc
 
 	// wg counts request goroutines; serveProxy waits for them.
 	wg sync.WaitGroup
@@ -347,10 +372,11 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		return fmt.Errorf("proxy chose protocol %d outside [%d, %d]", p.ProtoVersion, minProto, maxProto)
 	}
 	pc.ext = p.Flags&extFlag != 0
+	if pc.account, pc.tracker, err = w.accountAt(pc.addr, p, connected.WorkerSCAddress); err != nil {
+		return fmt.Errorf("checking the proxy: %w", err)
+	}
 
-	pc.mu.Lock()
-	mine := pc.balance
-	pc.mu.Unlock()
+	mine := pc.account.mine()
 	var res tl.WorkerCompareBalanceWithProxyResult
 	err = pc.query(ctx, &tl.WorkerCompareBalanceWithProxy{
 		TokensCommittedToBlockchain: mine.CommittedToChain, TokensCommittedToDB: mine.CommittedToDB, MaxTokens: mine.Tokens,
@@ -363,6 +389,13 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if cmp == billing.BalanceUncommittedAhead {
+		w.log.Warn("proxy lost tokens it had not committed", "proxy", pc.addr, "ours", mine.Tokens, "theirs", res.MaxTokens)
+		pc.account.forgetUncommitted(res.MaxTokens)
+	}
+	if err := pc.payment(res.SignedPayment, res.TokensCommittedToDB, res.MaxTokens); err != nil {
+		return err
+	}
 	if res.ErrorCode == 1 || cmp == billing.BalanceUncommittedAhead {
 		var ext tl.WorkerExtendedCompareBalanceWithProxyResult
 		err := pc.query(ctx, &tl.WorkerExtendedCompareBalanceWithProxy{TokensCommittedToDB: mine.CommittedToDB}, &ext)
@@ -371,6 +404,9 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		}
 		if ext.ErrorCode != 0 {
 			return fmt.Errorf("proxy refused the extended balance comparison with code %d", ext.ErrorCode)
+		}
+		if err := billing.CompareExtended(mine.CommittedToDB, theirs); err != nil {
+			return err
 		}
 	}
 	var done tl.WorkerProxyHandshakeCompleted
@@ -389,22 +425,7 @@ func (pc *proxyConn) pollPayment(ctx context.Context) {
 		pc.w.log.Debug("payment status poll failed", "proxy", pc.addr, "err", err)
 		return
 	}
-	pc.updateBalance(st.DBTokens, st.MaxTokens)
-}
-
-// updateBalance records the proxy's figures; figures going backwards mean
-// the proxy lost state, and the connection is dropped, as the reference
-// does.
-func (pc *proxyConn) updateBalance(db, max int64) {
-	pc.mu.Lock()
-	back := db < pc.balance.CommittedToDB || max < pc.balance.Tokens
-	if !back {
-		pc.balance.CommittedToDB, pc.balance.Tokens = db, max
-	}
-	pc.mu.Unlock()
-	if back {
-		pc.sess.Abort(fmt.Errorf("proxy's account of this worker went backwards: %w", billing.ErrRollback))
-	}
+	pc.report(st.SignedPayment, st.DBTokens, st.MaxTokens)
 }
 
 // ServeQuery answers queries from the proxy; the protocol has none.
@@ -431,7 +452,7 @@ func (pc *proxyConn) ServePacket(payload []byte) {
 	case *tl.ProxyRunQueryEx:
 		pc.start(m.RequestID, m.Query, m.Coefficient, m.Timeout, m.Flags&1 != 0 && m.EnableDebug)
 	case *tl.ProxyWorkerRequestPayment:
-		pc.updateBalance(m.DBTokens, m.MaxTokens)
+		pc.requestPayment(m)
 	default:
 		pc.w.log.Debug("ignoring packet from proxy", "proxy", pc.addr, "type", tl.Name(obj.TLID()))
 	}

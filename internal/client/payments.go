@@ -1,0 +1,223 @@
+package client
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/tl"
+)
+
+// Payment status polling, as the reference asks every 10–20 s.
+const (
+	paymentPollEvery = 15 * time.Second
+	paymentTimeout   = 60 * time.Second
+)
+
+// Contracts derives contract addresses as the root contract deploys them;
+// devnet.Contracts is one.
+type Contracts interface {
+	ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error)
+	ClientAddress(owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error)
+}
+
+// errProxyRolledBack reports a proxy whose account of this client went
+// backwards or whose payment does not verify.
+var errProxyRolledBack = errors.New("proxy's account of this client is not to be trusted")
+
+// account is what the client knows of its account at one proxy, kept
+// across reconnections: the proxy's key and contracts as first seen, the
+// highest verified charge and the proxy's figures.
+type account struct {
+	key      ed25519.PublicKey
+	proxySC  *address.Address
+	clientSC *address.Address
+
+	// mu guards the fields below.
+	mu sync.Mutex
+	// best is the BoC of the highest verified signed charge, nil if none.
+	best []byte
+	// signed, db and max are the highest figures the proxy has reported:
+	// the signed charge, tokens committed to its database, all tokens.
+	signed, db, max int64
+	// requests and tokens count the settled requests and their tokens
+	// from proxy.clientRequestPayment.
+	requests, tokens int64
+}
+
+// checkProxy verifies the proxy's contracts as the reference does: the
+// client recomputes the proxy contract from the proxy's owner and key and
+// its own client contract, and both must match what the proxy sent; a
+// proxy whose key or contracts changed since first seen is refused. It
+// returns the account at the proxy and a fresh tracker for this
+// connection, which starts from the highest payment and committed figure
+// seen before, so that a proxy that restarted may have lost usage it had
+// not committed, but nothing it had.
+func (c *Client) checkProxy(addr string, p tl.ProxyParams, clientSC string) (*account, *payment.Tracker, error) {
+	if c.contracts == nil {
+		return nil, nil, nil
+	}
+	key := ed25519.PublicKey(p.ProxyPublicKey[:])
+	proxyOwner, err := address.ParseAddr(p.ProxyOwnerAddress)
+	if err != nil {
+		return nil, nil, fmt.Errorf("proxy owner address %q: %w", p.ProxyOwnerAddress, err)
+	}
+	wantProxy, err := c.contracts.ProxyAddress(proxyOwner, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if got, err := address.ParseAddr(p.ProxySCAddress); err != nil || !got.Equals(wantProxy) {
+		return nil, nil, fmt.Errorf("proxy contract %q is not %s, derived from its owner and key", p.ProxySCAddress, wantProxy)
+	}
+	wantClient, err := c.contracts.ClientAddress(c.owner, proxyOwner, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if got, err := address.ParseAddr(clientSC); err != nil || !got.Equals(wantClient) {
+		return nil, nil, fmt.Errorf("client contract %q is not %s, derived from our owner and the proxy", clientSC, wantClient)
+	}
+	c.mu.Lock()
+	a := c.accounts[addr]
+	if a == nil {
+		a = &account{key: key, proxySC: wantProxy, clientSC: wantClient}
+		c.accounts[addr] = a
+	}
+	c.mu.Unlock()
+	if !a.key.Equal(key) || !a.proxySC.Equals(wantProxy) {
+		return nil, nil, fmt.Errorf("proxy changed its key or contract since first seen: %w", errProxyRolledBack)
+	}
+	t, err := payment.NewTracker(key, wantClient, payment.OpClientCharge, payment.OpClientGrantRefund)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := t.Update(a.best, a.db, a.db); err != nil {
+		return nil, nil, err
+	}
+	return a, t, nil
+}
+
+// payment takes one payment report from the proxy. A payment that does not
+// verify or figures that go backwards drop the connection.
+func (pc *proxyConn) payment(sp tl.ProxySignedPaymentT, db, total int64) error {
+	if pc.tracker == nil {
+		return nil
+	}
+	var boc []byte
+	if s, ok := sp.(*tl.ProxySignedPayment); ok {
+		boc = s.Data
+	}
+	if err := pc.tracker.Update(boc, db, total); err != nil {
+		err = fmt.Errorf("%w: %w", errProxyRolledBack, err)
+		pc.c.log.Error("refusing proxy: bad payment report", "proxy", pc.addr, "err", err)
+		pc.sess.Abort(err)
+		return err
+	}
+	f := pc.tracker.Figures()
+	a := pc.account
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if f.Signed > a.signed || a.best == nil {
+		if best, err := pc.tracker.Best(); err == nil {
+			if b, err := best.BOC(); err == nil {
+				a.best = b
+			}
+		}
+	}
+	a.signed, a.db, a.max = max(a.signed, f.Signed), max(a.db, f.DB), f.Max
+	return nil
+}
+
+// pollPayment asks the proxy for its account of this client.
+func (pc *proxyConn) pollPayment(ctx context.Context) {
+	qctx, cancel := context.WithTimeout(ctx, paymentTimeout)
+	defer cancel()
+	b, err := pc.sess.Query(qctx, tl.Marshal(&tl.ClientUpdatePaymentStatus{}))
+	if err != nil {
+		pc.c.log.Debug("payment status poll failed", "proxy", pc.addr, "err", err)
+		return
+	}
+	var st tl.ClientPaymentStatus
+	if err := tl.UnmarshalAs(b, &st); err != nil {
+		pc.c.log.Debug("payment status poll failed", "proxy", pc.addr, "err", err)
+		return
+	}
+	pc.payment(st.SignedPayment, st.DBTokens, st.MaxTokens)
+}
+
+// requestPayment records what one request cost.
+func (pc *proxyConn) requestPayment(m *tl.ProxyClientRequestPayment) {
+	if pc.payment(m.SignedPayment, m.DBTokens, m.MaxTokens) != nil || pc.account == nil {
+		return
+	}
+	a := pc.account
+	a.mu.Lock()
+	a.requests++
+	a.tokens += m.RequestTokens
+	a.mu.Unlock()
+}
+
+// AccountSnapshot is the client's account at one proxy as the proxy's
+// verified reports give it.
+type AccountSnapshot struct {
+	Proxy           string `json:"proxy"`
+	ProxySCAddress  string `json:"proxy_sc_address"`
+	ClientSCAddress string `json:"client_sc_address"`
+	// SignedTokens is the highest signed charge; DBTokens and MaxTokens
+	// the proxy's committed and total figures.
+	SignedTokens int64 `json:"signed_tokens"`
+	DBTokens     int64 `json:"tokens_committed_to_db"`
+	MaxTokens    int64 `json:"max_tokens"`
+	Requests     int64 `json:"requests"`
+	Tokens       int64 `json:"tokens"`
+	PaidNano     int64 `json:"paid_nano,string"`
+}
+
+// PaidSnapshot sums what the client paid at every proxy since it started.
+type PaidSnapshot struct {
+	Requests int64 `json:"requests"`
+	Tokens   int64 `json:"tokens"`
+	PaidNano int64 `json:"paid_nano,string"`
+}
+
+// accountsSnapshot lists the accounts by proxy and their sums.
+func (c *Client) accountsSnapshot() ([]AccountSnapshot, PaidSnapshot) {
+	c.mu.Lock()
+	addrs := make([]string, 0, len(c.accounts))
+	for addr := range c.accounts {
+		addrs = append(addrs, addr)
+	}
+	c.mu.Unlock()
+	slices.Sort(addrs)
+	out := make([]AccountSnapshot, 0, len(addrs))
+	var sum PaidSnapshot
+	for _, addr := range addrs {
+		c.mu.Lock()
+		a := c.accounts[addr]
+		c.mu.Unlock()
+		a.mu.Lock()
+		s := AccountSnapshot{
+			Proxy: addr, ProxySCAddress: a.proxySC.String(), ClientSCAddress: a.clientSC.String(),
+			SignedTokens: a.signed, DBTokens: a.db, MaxTokens: a.max, Requests: a.requests, Tokens: a.tokens,
+		}
+		a.mu.Unlock()
+		paid, err := c.prices.Cost(s.Tokens)
+		if err != nil {
+			c.log.Error("valuing the tokens charged", "proxy", addr, "err", err)
+		}
+		s.PaidNano = int64(paid)
+		sum.Requests += s.Requests
+		sum.Tokens += s.Tokens
+		sum.PaidNano += s.PaidNano
+		out = append(out, s)
+	}
+	return out, sum
+}

@@ -1,0 +1,128 @@
+package devnet
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+
+	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tvm/cell"
+
+	"github.com/cocoon-go/cocoon/contracts"
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/ton"
+)
+
+// Contracts derives the addresses of the proxy, client and worker
+// contracts under one root contract, as the root deploys them and as the
+// reference recomputes them (reference.md §4.8): the hash of the StateInit
+// of the contract's code from the root params and its initial data. It
+// serves the roles' Contracts dependencies.
+type Contracts struct {
+	root   *address.Address
+	params ton.Params
+}
+
+// NewContracts returns the derivation under the root contract root whose
+// params (with all three child codes) are params.
+func NewContracts(root *address.Address, params ton.Params) (*Contracts, error) {
+	if root == nil || params.ProxyCode == nil || params.ClientCode == nil || params.WorkerCode == nil {
+		return nil, fmt.Errorf("deriving contract addresses: need the root address and the proxy, client and worker codes")
+	}
+	return &Contracts{root: root, params: params}, nil
+}
+
+// FakeTONRoot is the root contract address of fake-TON networks: there is
+// no chain, so it only has to be the same for every node.
+var FakeTONRoot = address.NewAddress(0, 0, func() []byte { h := sha256.Sum256([]byte("cocoon fake-TON root")); return h[:] }())
+
+// FakeTONParams returns the fake-TON root params (reference.md §4.10):
+// unique_id 13, is_test, price 2 and fee 1 nanoTON per token, multipliers
+// 1.0, close delays 600 and 300 s, 1 TON minimum stakes, and the compiled
+// child contract codes of package contracts.
+func FakeTONParams() (ton.Params, error) {
+	p := ton.Params{
+		StructVersion: ton.ParamsStructVersion, ParamsVersion: 1, UniqueID: 13, IsTest: true,
+		PricePerToken: FakePricePerToken, WorkerFeePerToken: FakeWorkerFeePerToken,
+		PromptMultiplier: 10000, CachedMultiplier: 10000, CompletionMultiplier: 10000, ReasoningMultiplier: 10000,
+		ProxyDelayBeforeClose: 600, ClientDelayBeforeClose: 300,
+		MinProxyStake: billing.TON, MinClientStake: billing.TON,
+	}
+	for _, c := range []struct {
+		name string
+		dst  **cell.Cell
+	}{{contracts.Proxy, &p.ProxyCode}, {contracts.Worker, &p.WorkerCode}, {contracts.Client, &p.ClientCode}} {
+		b, err := contracts.BOC(c.name)
+		if err != nil {
+			return ton.Params{}, err
+		}
+		if *c.dst, err = cell.FromBOC(b); err != nil {
+			return ton.Params{}, fmt.Errorf("decoding the %s contract code: %w", c.name, err)
+		}
+	}
+	return p, nil
+}
+
+// FakeTONContracts returns the derivation under the fake-TON root.
+func FakeTONContracts() (*Contracts, error) {
+	p, err := FakeTONParams()
+	if err != nil {
+		return nil, err
+	}
+	return NewContracts(FakeTONRoot, p)
+}
+
+// ProxyAddress is the contract of the proxy owned by owner with signing
+// key key.
+func (c *Contracts) ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+	a, err := ton.ProxyAddress(owner, c.root, key, c.params)
+	if err != nil {
+		return nil, fmt.Errorf("deriving the proxy contract address: %w", err)
+	}
+	return a, nil
+}
+
+func (c *Contracts) proxy(owner *address.Address, key ed25519.PublicKey) (*address.Address, ton.ProxyData, error) {
+	pa, err := c.ProxyAddress(owner, key)
+	if err != nil {
+		return nil, ton.ProxyData{}, err
+	}
+	return pa, ton.NewProxyData(owner, c.root, key, c.params), nil
+}
+
+// ClientAddress is the contract of the client owned by owner at the proxy
+// owned by proxyOwner with key proxyKey.
+func (c *Contracts) ClientAddress(owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error) {
+	pa, pd, err := c.proxy(proxyOwner, proxyKey)
+	if err != nil {
+		return nil, err
+	}
+	a, err := ton.ClientAddress(owner, pa, pd)
+	if err != nil {
+		return nil, fmt.Errorf("deriving the client contract address: %w", err)
+	}
+	return a, nil
+}
+
+// WorkerAddress is the contract of the worker owned by owner at the proxy
+// owned by proxyOwner with key proxyKey.
+func (c *Contracts) WorkerAddress(owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error) {
+	pa, pd, err := c.proxy(proxyOwner, proxyKey)
+	if err != nil {
+		return nil, err
+	}
+	a, err := ton.WorkerAddress(owner, pa, pd)
+	if err != nil {
+		return nil, fmt.Errorf("deriving the worker contract address: %w", err)
+	}
+	return a, nil
+}
+
+// NewOwnerAddress returns a random std address in workchain 0, as the
+// owner of a devnet node's contract.
+func NewOwnerAddress() *address.Address {
+	var h [32]byte
+	rand.Read(h[:])
+	return address.NewAddress(0, 0, h[:])
+}

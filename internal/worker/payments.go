@@ -1,0 +1,236 @@
+package worker
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/tl"
+)
+
+// Contracts derives contract addresses as the root contract deploys them;
+// devnet.Contracts is one.
+type Contracts interface {
+	ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error)
+	WorkerAddress(owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error)
+}
+
+// errUntrustedProxy reports a proxy whose account of this worker went
+// backwards or whose payment does not verify.
+var errUntrustedProxy = errors.New("proxy's account of this worker is not to be trusted")
+
+// account is what the worker knows of its account at one proxy, kept
+// across reconnections: the proxy's key and contracts as first seen, the
+// highest verified payout and the proxy's figures.
+type account struct {
+	// Set when the account is made, then read-only; nil without contracts.
+	key      ed25519.PublicKey
+	proxySC  *address.Address
+	workerSC *address.Address
+
+	// mu guards the fields below.
+	mu sync.Mutex
+	// best is the BoC of the highest verified signed payout, nil if none.
+	best []byte
+	// balance holds the highest figures the proxy reported; signed the
+	// highest signed payout.
+	balance billing.Balance
+	signed  int64
+	// requests and tokens count the settled requests and their tokens
+	// from proxy.workerRequestPayment.
+	requests, tokens int64
+}
+
+// accountAt returns the account at the proxy at addr, checking the
+// proxy's contracts as the reference does: the worker recomputes the proxy
+// contract from the proxy's owner and key, and its own worker contract,
+// and both must match what the proxy sent; a proxy whose key or contract
+// changed since first seen is refused. It also returns a fresh tracker for
+// this connection that starts from the highest payment and committed
+// figure seen before: a proxy that restarted may have lost usage it had
+// not committed, but nothing it had.
+func (w *Worker) accountAt(addr string, p tl.ProxyParams, workerSC string) (*account, *payment.Tracker, error) {
+	if w.contracts == nil {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		a := w.accounts[addr]
+		if a == nil {
+			a = &account{}
+			w.accounts[addr] = a
+		}
+		return a, nil, nil
+	}
+	key := ed25519.PublicKey(p.ProxyPublicKey[:])
+	proxyOwner, err := address.ParseAddr(p.ProxyOwnerAddress)
+	if err != nil {
+		return nil, nil, fmt.Errorf("proxy owner address %q: %w", p.ProxyOwnerAddress, err)
+	}
+	wantProxy, err := w.contracts.ProxyAddress(proxyOwner, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if got, err := address.ParseAddr(p.ProxySCAddress); err != nil || !got.Equals(wantProxy) {
+		return nil, nil, fmt.Errorf("proxy contract %q is not %s, derived from its owner and key", p.ProxySCAddress, wantProxy)
+	}
+	wantWorker, err := w.contracts.WorkerAddress(w.owner, proxyOwner, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if got, err := address.ParseAddr(workerSC); err != nil || !got.Equals(wantWorker) {
+		return nil, nil, fmt.Errorf("worker contract %q is not %s, derived from our owner and the proxy", workerSC, wantWorker)
+	}
+	w.mu.Lock()
+	a := w.accounts[addr]
+	if a == nil {
+		a = &account{key: key, proxySC: wantProxy, workerSC: wantWorker}
+		w.accounts[addr] = a
+	}
+	w.mu.Unlock()
+	if !a.key.Equal(key) || !a.proxySC.Equals(wantProxy) {
+		return nil, nil, fmt.Errorf("proxy changed its key or contract since first seen: %w", errUntrustedProxy)
+	}
+	t, err := payment.NewTracker(key, wantWorker, payment.OpWorkerPayout, payment.OpWorkerLastPayout)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := t.Update(a.best, a.balance.CommittedToDB, a.balance.CommittedToDB); err != nil {
+		return nil, nil, err
+	}
+	return a, t, nil
+}
+
+// mine is the worker's view of its account for the balance comparison.
+func (a *account) mine() billing.Balance {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.balance
+}
+
+// forgetUncommitted lowers the total to what a restarted proxy reports,
+// once the comparison has shown that it kept every committed token.
+func (a *account) forgetUncommitted(total int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.balance.Tokens = min(a.balance.Tokens, total)
+}
+
+// payment takes one payment report from the proxy: the signed payout must
+// verify, and no figure may go backwards within a connection.
+func (pc *proxyConn) payment(sp tl.ProxySignedPaymentT, db, total int64) error {
+	a := pc.account
+	if pc.tracker == nil {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if db < a.balance.CommittedToDB || total < a.balance.Tokens {
+			return fmt.Errorf("figures %d committed, %d total below %d, %d: %w", db, total, a.balance.CommittedToDB, a.balance.Tokens, billing.ErrRollback)
+		}
+		a.balance.CommittedToDB, a.balance.Tokens = db, total
+		return nil
+	}
+	var boc []byte
+	if s, ok := sp.(*tl.ProxySignedPayment); ok {
+		boc = s.Data
+	}
+	if err := pc.tracker.Update(boc, db, total); err != nil {
+		return fmt.Errorf("%w: %w", errUntrustedProxy, err)
+	}
+	f := pc.tracker.Figures()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if f.Signed > a.signed || a.best == nil {
+		if best, err := pc.tracker.Best(); err == nil {
+			if b, err := best.BOC(); err == nil {
+				a.best = b
+			}
+		}
+	}
+	a.signed = max(a.signed, f.Signed)
+	a.balance.CommittedToDB, a.balance.Tokens = max(a.balance.CommittedToDB, f.DB), f.Max
+	return nil
+}
+
+// report takes a payment report outside the handshake; a bad one drops
+// the connection with a logged error.
+func (pc *proxyConn) report(sp tl.ProxySignedPaymentT, db, total int64) bool {
+	if err := pc.payment(sp, db, total); err != nil {
+		pc.w.log.Error("refusing proxy: bad payment report", "proxy", pc.addr, "err", err)
+		pc.sess.Abort(err)
+		return false
+	}
+	return true
+}
+
+// requestPayment records what one request earned.
+func (pc *proxyConn) requestPayment(m *tl.ProxyWorkerRequestPayment) {
+	if !pc.report(m.SignedPayment, m.DBTokens, m.MaxTokens) {
+		return
+	}
+	a := pc.account
+	a.mu.Lock()
+	a.requests++
+	a.tokens += m.RequestTokens
+	a.mu.Unlock()
+}
+
+// AccountSnapshot is the worker's account at one proxy as the proxy's
+// verified reports give it.
+type AccountSnapshot struct {
+	Proxy           string `json:"proxy"`
+	ProxySCAddress  string `json:"proxy_sc_address,omitempty"`
+	WorkerSCAddress string `json:"worker_sc_address,omitempty"`
+	SignedTokens    int64  `json:"signed_tokens"`
+	DBTokens        int64  `json:"tokens_committed_to_db"`
+	MaxTokens       int64  `json:"max_tokens"`
+	Requests        int64  `json:"requests"`
+	Tokens          int64  `json:"tokens"`
+	EarnedNano      int64  `json:"earned_nano,string"`
+}
+
+// EarnedSnapshot sums what the worker earned at every proxy since it
+// started.
+type EarnedSnapshot struct {
+	Requests   int64 `json:"requests"`
+	Tokens     int64 `json:"tokens"`
+	EarnedNano int64 `json:"earned_nano,string"`
+}
+
+func (w *Worker) accountsSnapshot() ([]AccountSnapshot, EarnedSnapshot) {
+	w.mu.Lock()
+	addrs := slices.Sorted(maps.Keys(w.accounts))
+	accts := make([]*account, len(addrs))
+	for i, addr := range addrs {
+		accts[i] = w.accounts[addr]
+	}
+	w.mu.Unlock()
+	out := make([]AccountSnapshot, 0, len(addrs))
+	var sum EarnedSnapshot
+	for i, a := range accts {
+		s := AccountSnapshot{Proxy: addrs[i]}
+		if a.proxySC != nil {
+			s.ProxySCAddress, s.WorkerSCAddress = a.proxySC.String(), a.workerSC.String()
+		}
+		a.mu.Lock()
+		s.SignedTokens, s.DBTokens, s.MaxTokens = a.signed, a.balance.CommittedToDB, a.balance.Tokens
+		s.Requests, s.Tokens = a.requests, a.tokens
+		a.mu.Unlock()
+		earned, err := w.prices.Earning(s.Tokens)
+		if err != nil {
+			w.log.Error("valuing the tokens earned", "proxy", addrs[i], "err", err)
+		}
+		s.EarnedNano = int64(earned)
+		sum.Requests += s.Requests
+		sum.Tokens += s.Tokens
+		sum.EarnedNano += s.EarnedNano
+		out = append(out, s)
+	}
+	return out, sum
+}
