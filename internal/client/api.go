@@ -402,6 +402,12 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 	switch {
 	case strings.HasPrefix(ae.message, "unknown model") || strings.HasPrefix(ae.message, "no workers for model"):
 		return &apiError{status: http.StatusNotFound, typ: openai.ErrorTypeNotFound, code: "model_not_found", message: ae.message}
+	case strings.Contains(ae.message, "balance is too low"):
+		// The proxy refused to reserve the request's worst-case cost
+		// against the client contract's balance and stake; the reference
+		// proxy says "balance is too low" too.
+		return &apiError{status: http.StatusPaymentRequired, typ: openai.ErrorTypeInvalidRequest, code: "insufficient_balance",
+			message: ae.message + " (top up the client contract or lower max_tokens)"}
 	case strings.HasPrefix(ae.message, "can run this query with coefficient"):
 		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "coefficient_too_low", message: ae.message + " (raise max_coefficient)"}
 	}

@@ -73,6 +73,9 @@ type Options struct {
 	MaxActiveRequests int
 	// APIKeys, if set, protect the client's API.
 	APIKeys []string
+	// ClientStake is the fake-TON stake of the client's contract, which
+	// bounds its uncharged usage; zero means proxy.DefaultClientStake.
+	ClientStake billing.NanoTON
 	// Logger receives every node's diagnostics; nil discards them.
 	Logger *slog.Logger
 }
@@ -230,7 +233,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		WorkerTLS: ratls.ServerConfig(pnode.cert, wv), ClientTLS: ratls.ServerConfig(pnode.cert, cv),
 		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
 		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
-		Store:  ledgerStore, Contracts: contracts,
+		Store:  ledgerStore, Contracts: contracts, ClientStake: opts.ClientStake,
 	})
 	if err != nil {
 		wln.Close()

@@ -412,8 +412,8 @@ func TestBilling(t *testing.T) {
 		return len(ps) == 1 && ps[0].Tokens == 7
 	})
 	res, body := post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[],"max_tokens":2000000000}`)
-	if res.StatusCode != 503 || !strings.Contains(body, "client balance is too low") {
-		t.Errorf("request beyond the stake: %d %q, want 503 client balance is too low", res.StatusCode, body)
+	if res.StatusCode != 402 || !strings.Contains(body, "client balance is too low") {
+		t.Errorf("request beyond the stake: %d %q, want 402 client balance is too low", res.StatusCode, body)
 	}
 	if c := n.Proxy.Snapshot().Clients; len(c) != 1 || c[0].Reserved != 0 || c[0].Tokens != 7 {
 		t.Errorf("client accounts = %+v, want one with 7 tokens and nothing reserved", c)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // totals is the "totals" object of the proxy's /jsonstats, read as a
@@ -109,5 +111,33 @@ func TestSignedPayments(t *testing.T) {
 	}
 	if ws.Earned.Tokens != 14 || ws.Earned.EarnedNano != 14 {
 		t.Errorf("worker earned %+v, want 14 tokens, 14 nanoTON", ws.Earned)
+	}
+}
+
+func TestLowBalanceIs402(t *testing.T) {
+	// A stake of 10 nanoTON covers 5 tokens at 2 nanoTON each: less than
+	// any request reserves.
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1}), ClientStake: 10})
+	for name, body := range map[string]string{"stream": chatStream, "plain": `{"model":"m","messages":[{"role":"user","content":"hi"}]}`} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			res, got := post(t, ctx, n.ClientURL, body)
+			var e struct {
+				Error struct {
+					Code    string `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal([]byte(got), &e); err != nil {
+				t.Fatalf("answer %q is not error JSON: %v", got, err)
+			}
+			if res.StatusCode != http.StatusPaymentRequired || e.Error.Code != "insufficient_balance" || !strings.Contains(e.Error.Message, "balance is too low") {
+				t.Errorf("got %d %q, want 402 insufficient_balance saying the balance is too low", res.StatusCode, got)
+			}
+		})
+	}
+	if tot := n.Proxy.Snapshot().Totals; tot.Tokens != 0 || tot.Charged != 0 {
+		t.Errorf("totals after refused requests = %+v, want nothing billed", tot)
 	}
 }

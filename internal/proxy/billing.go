@@ -8,17 +8,20 @@ import (
 	"github.com/cocoon-go/cocoon/internal/tl"
 )
 
-// Fake-TON state of a client contract, as the reference's pseudo root
-// config gives every new client: a large prepaid balance and a stake of
-// the minimum client stake, which bounds uncharged usage.
-var fakeClientChain = billing.ClientChain{
-	State:   billing.ClientRunning,
-	Balance: 1_000_000 * billing.TON,
-	Stake:   billing.TON,
+// fakeClientChain is the fake-TON state of a client contract, as the
+// reference's pseudo root config gives every new client: a large prepaid
+// balance and a stake (by default the minimum client stake), which bounds
+// uncharged usage.
+func fakeClientChain(stake billing.NanoTON) billing.ClientChain {
+	return billing.ClientChain{State: billing.ClientRunning, Balance: 1_000_000 * billing.TON, Stake: stake}
 }
 
-// accountKey names a peer's ledger account. Until contract addresses come
-// from the chain, the owner address stands for the contract.
+// DefaultClientStake is the fake-TON stake of every client contract: the
+// minimum client stake of the reference's pseudo root config.
+const DefaultClientStake = billing.TON
+
+// accountKey names a peer's ledger account when no contracts are derived:
+// the owner address, or the connection for an anonymous peer.
 func accountKey(owner, remote string) string {
 	if owner != "" {
 		return owner

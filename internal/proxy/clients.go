@@ -137,7 +137,7 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		cc.mu.Lock()
 		cc.state = clientReady
 		cc.mu.Unlock()
-		if err := p.ledger.UpdateClient(cc.account, cc.owner, fakeClientChain); err != nil {
+		if err := p.ledger.UpdateClient(cc.account, cc.owner, fakeClientChain(p.clientStake)); err != nil {
 			return nil, &wire.QueryError{Code: wire.CodeError, Message: "opening the client's account: " + err.Error()}
 		}
 		a, err := p.ledger.Client(cc.account)

@@ -36,7 +36,7 @@ func TestLedgerSurvivesRestart(t *testing.T) {
 	}
 	{
 		l := first.ledger
-		if err := l.UpdateClient("c", "c", fakeClientChain); err != nil {
+		if err := l.UpdateClient("c", "c", fakeClientChain(DefaultClientStake)); err != nil {
 			t.Fatal(err)
 		}
 		l.AddWorker("w", "w")

@@ -75,6 +75,10 @@ type Deps struct {
 	// accounts by owner and sends proxy.signedPaymentEmpty, which holders
 	// cannot claim: for tests of other matters only.
 	Contracts Contracts
+	// ClientStake is the fake-TON stake of every client contract, which
+	// bounds the usage not yet charged on chain; zero means
+	// DefaultClientStake.
+	ClientStake billing.NanoTON
 }
 
 // Proxy is the proxy role. Build it with New, run it with Run; its
@@ -91,7 +95,8 @@ type Proxy struct {
 	sel         selector
 	ledger      *billing.Ledger
 	store       LedgerStore
-	contracts   *contracts  // nil without Deps.Contracts
+	contracts   *contracts // nil without Deps.Contracts
+	clientStake billing.NanoTON
 	disabled    atomic.Bool // the operator refuses new requests
 
 	// mu guards the fields below and the selection fields of every
@@ -127,7 +132,10 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the proxy: %w", err)
 	}
-	p.ledger, p.store = ledger, deps.Store
+	p.ledger, p.store, p.clientStake = ledger, deps.Store, deps.ClientStake
+	if p.clientStake <= 0 {
+		p.clientStake = DefaultClientStake
+	}
 	key := deps.SigningKey
 	if key == nil {
 		_, k, err := ed25519.GenerateKey(nil)
