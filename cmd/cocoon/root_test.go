@@ -1,0 +1,523 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tvm/cell"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/ton/emulated"
+)
+
+// rootRun runs cocoon with args and returns stdout and stderr together.
+func rootRun(args ...string) (string, error) {
+	var out, errOut bytes.Buffer
+	err := run(args, &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+// rootKeyFile writes the hex seed of a test key (every byte b) and
+// returns the file and the key.
+func rootKeyFile(t *testing.T, b byte) (string, ed25519.PrivateKey) {
+	t.Helper()
+	seed := bytes.Repeat([]byte{b}, ed25519.SeedSize)
+	path := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(seed)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, ed25519.NewKeyFromSeed(seed)
+}
+
+func rootV5(t *testing.T, key ed25519.PrivateKey) *address.Address {
+	t.Helper()
+	w, err := ton.NewV5R1(key, -239)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.Address()
+}
+
+// rootTestChain writes an emulated chain with a root owned by owner (a
+// funded wallet) and the funded stranger, and returns the state file and
+// the root's address.
+func rootTestChain(t *testing.T, owner, stranger *address.Address) (string, *address.Address) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "chain.json")
+	c, err := emulated.New(emulated.Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []*address.Address{owner, stranger} {
+		if err := c.Fund(ctx, a, 10*billing.TON); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, err := rootCode("root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := ton.RootConfig{
+		Owner:   owner,
+		Version: 1,
+		Params: ton.Params{
+			StructVersion: ton.ParamsStructVersion, ParamsVersion: 1, PricePerToken: 20, WorkerFeePerToken: 10,
+			ProxyDelayBeforeClose: 600, ClientDelayBeforeClose: 300, MinProxyStake: billing.TON, MinClientStake: billing.TON,
+		},
+	}
+	data, err := cfg.Cell()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := c.Deploy(ctx, code, data, billing.TON, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, root
+}
+
+func rootConfigOf(t *testing.T, path string, root *address.Address) ton.RootConfig {
+	t.Helper()
+	c, err := emulated.New(emulated.Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ton.ReadRootConfig(context.Background(), c, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func rootHashOf(b byte) ton.Hash { return ton.Hash(bytes.Repeat([]byte{b}, 32)) }
+
+func TestRootAdministration(t *testing.T) {
+	ownerKey, key := rootKeyFile(t, 1)
+	strangerKey, skey := rootKeyFile(t, 2)
+	path, root := rootTestChain(t, rootV5(t, key), rootV5(t, skey))
+	send := func(sub string, args ...string) []string {
+		return append(append([]string{"root", sub}, args...), "--root", root.String(), "--state", path, "--key", ownerKey)
+	}
+	model := sha256.Sum256([]byte("Qwen/Qwen3-0.6B@abc:def"))
+	newOwner := address.NewAddress(0, 0, bytes.Repeat([]byte{0x77}, 32))
+	steps := []struct {
+		name  string
+		args  []string
+		check func(r ton.RootConfig) bool
+	}{
+		{"add proxy hash", send("add-proxy-hash", hex.EncodeToString(bytes.Repeat([]byte{0xa1}, 32))), func(r ton.RootConfig) bool { return r.HasProxyHash(rootHashOf(0xa1)) }},
+		{"add worker hash", send("add-worker-hash", "0x"+hex.EncodeToString(bytes.Repeat([]byte{0xb2}, 32))), func(r ton.RootConfig) bool { return r.HasWorkerHash(rootHashOf(0xb2)) }},
+		{"add model hash", send("add-model-hash", hex.EncodeToString(bytes.Repeat([]byte{0xc3}, 32))), func(r ton.RootConfig) bool { return r.HasModelHash(rootHashOf(0xc3)) }},
+		{"add model by name", send("add-model-hash", "--model-name", "Qwen/Qwen3-0.6B@abc:def"), func(r ton.RootConfig) bool { return r.HasModelHash(model) }},
+		{"del proxy hash", send("del-proxy-hash", hex.EncodeToString(bytes.Repeat([]byte{0xa1}, 32))), func(r ton.RootConfig) bool { return len(r.ProxyHashes) == 0 }},
+		{"del worker hash", send("del-worker-hash", hex.EncodeToString(bytes.Repeat([]byte{0xb2}, 32))), func(r ton.RootConfig) bool { return len(r.WorkerHashes) == 0 }},
+		{"del model by name", send("del-model-hash", "--model-name", "Qwen/Qwen3-0.6B@abc:def"), func(r ton.RootConfig) bool {
+			return !r.HasModelHash(model) && r.HasModelHash(rootHashOf(0xc3))
+		}},
+		{"register proxy", send("register-proxy", "--addr", "10.0.0.1:5222 10.0.0.1:5223"), func(r ton.RootConfig) bool {
+			return slices.Equal(r.Proxies, []ton.RegisteredProxy{{Seqno: 1, Desc: "10.0.0.1:5222 10.0.0.1:5223"}})
+		}},
+		{"register second proxy", send("register-proxy", "--addr", "10.0.0.2:5222"), func(r ton.RootConfig) bool { return len(r.Proxies) == 2 && r.LastProxySeqno == 2 }},
+		{"update proxy", send("update-proxy", "--seqno", "1", "--addr", "10.0.0.9:1"), func(r ton.RootConfig) bool { return r.Proxies[0].Desc == "10.0.0.9:1" }},
+		{"unregister proxy", send("unregister-proxy", "--seqno", "2"), func(r ton.RootConfig) bool {
+			return len(r.Proxies) == 1 && r.Proxies[0].Seqno == 1 && r.LastProxySeqno == 2
+		}},
+		{"set price and fee", send("set-prices", "--price", "0.00000003", "--fee", "0.000000025"), func(r ton.RootConfig) bool {
+			return r.Params.PricePerToken == 30 && r.Params.WorkerFeePerToken == 25 && r.Params.ParamsVersion == 2
+		}},
+		{"set price only", send("set-prices", "--price", "0.00000004"), func(r ton.RootConfig) bool {
+			return r.Params.PricePerToken == 40 && r.Params.WorkerFeePerToken == 25 && r.Params.ParamsVersion == 3
+		}},
+		{"set params", send("set-prices", "--client-delay", "60", "--min-proxy-stake", "15"), func(r ton.RootConfig) bool {
+			p := r.Params
+			return p.PricePerToken == 40 && p.WorkerFeePerToken == 25 && p.ProxyDelayBeforeClose == 600 && p.ClientDelayBeforeClose == 60 &&
+				p.MinProxyStake == 15*billing.TON && p.MinClientStake == billing.TON && p.ParamsVersion == 4
+		}},
+		{"upgrade contracts", send("upgrade-contracts"), func(r ton.RootConfig) bool {
+			return r.Params.ProxyCode != nil && r.Params.WorkerCode != nil && r.Params.ClientCode != nil && r.Params.ParamsVersion == 5
+		}},
+		{"set owner", send("set-owner", "--new-owner", newOwner.String()), func(r ton.RootConfig) bool { return r.Owner.Equals(newOwner) }},
+	}
+	for i, s := range steps {
+		out, err := rootRun(s.args...)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", s.name, err, out)
+		}
+		if !strings.Contains(out, " done: root ") {
+			t.Errorf("%s: output %q does not report success", s.name, out)
+		}
+		r := rootConfigOf(t, path, root)
+		if !s.check(r) {
+			t.Errorf("%s: root config %+v does not show the change", s.name, r)
+		}
+		if got, want := r.Version, uint32(2+i); got != want {
+			t.Errorf("%s: got version %d, want %d", s.name, got, want)
+		}
+	}
+
+	// The owner is now newOwner: the old owner's key is a stranger's.
+	for _, k := range []string{ownerKey, strangerKey} {
+		before := rootConfigOf(t, path, root)
+		_, err := rootRun("root", "add-proxy-hash", hex.EncodeToString(bytes.Repeat([]byte{0xd4}, 32)), "--root", root.String(), "--state", path, "--key", k)
+		if err == nil || !strings.Contains(err.Error(), "exit code 1010") {
+			t.Errorf("a stranger's add-proxy-hash: got error %v, want exit code 1010", err)
+		}
+		if after := rootConfigOf(t, path, root); after.Version != before.Version || len(after.ProxyHashes) != 0 {
+			t.Errorf("a stranger changed the root: version %d -> %d, proxy hashes %d", before.Version, after.Version, len(after.ProxyHashes))
+		}
+	}
+}
+
+func TestRootContractErrors(t *testing.T) {
+	ownerKey, key := rootKeyFile(t, 3)
+	poorKey, _ := rootKeyFile(t, 4)
+	path, root := rootTestChain(t, rootV5(t, key), address.NewAddress(0, 0, bytes.Repeat([]byte{0x55}, 32)))
+	common := []string{"--root", root.String(), "--state", path}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown proxy seqno", append([]string{"root", "update-proxy", "--seqno", "7", "--addr", "1.2.3.4:5", "--key", ownerKey}, common...), "exit code 2000"},
+		{"unfunded wallet", append([]string{"root", "del-worker-hash", strings.Repeat("00", 32), "--key", poorKey}, common...), "does not exist on the chain"},
+		{"too much attached", append([]string{"root", "del-worker-hash", strings.Repeat("00", 32), "--key", ownerKey, "--amount", "20"}, common...), "fund it first"},
+		{"not a root", []string{"root", "show", "--root", rootV5(t, key).String(), "--state", path}, "reading root"},
+		{"missing root", []string{"root", "show", "--root", address.NewAddress(0, 0, bytes.Repeat([]byte{0x56}, 32)).String(), "--state", path}, "not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := rootRun(tt.args...)
+			if err == nil {
+				t.Fatalf("succeeded, want an error containing %q\n%s", tt.want, out)
+			}
+			var u usageError
+			if errors.As(err, &u) {
+				t.Errorf("got usage error %v, want a failure", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRootDeployAndShow(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "chain.json")
+	keyPath, key := rootKeyFile(t, 5)
+	owner := address.NewAddress(0, 0, bytes.Repeat([]byte{0x42}, 32))
+	deploy := []string{"root", "deploy", "--state", path, "--owner-key", keyPath, "--wallet", "cocoon", "--wallet-owner", owner.String(), "--price", "0.00000002", "--fee", "0.000000019"}
+	out, err := rootRun(deploy...)
+	if err != nil {
+		t.Fatalf("deploy: %v\n%s", err, out)
+	}
+	line, _, _ := strings.Cut(strings.TrimPrefix(out, "root:"), "\n")
+	root, err := address.ParseAddr(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("deploy printed no root address: %v\n%s", err, out)
+	}
+	again, err := rootRun(append(deploy, "--fund", "0")...)
+	if err != nil || !strings.Contains(again, "already deployed") {
+		t.Errorf("second deploy: got %v\n%s, want an already deployed root", err, again)
+	}
+
+	out, err = rootRun("root", "add-worker-hash", strings.Repeat("e5", 32), "--root", root.String(), "--state", path,
+		"--key", keyPath, "--wallet", "cocoon", "--wallet-owner", owner.String())
+	if err != nil {
+		t.Fatalf("add-worker-hash through the cocoon wallet: %v\n%s", err, out)
+	}
+	r := rootConfigOf(t, path, root)
+	code, err := rootCode("wallet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := ton.NewCocoonWallet(code, key, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Owner.Equals(w.Address()) {
+		t.Errorf("got root owner %s, want the cocoon wallet %s", r.Owner, w.Address())
+	}
+
+	out, err = rootRun("root", "show", "--state", path, "--root", root.String())
+	if err != nil {
+		t.Fatalf("show: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"version:               2", "unique id:             13", "price per token:       0.00000002 TON (20 nanoTON)",
+		"worker fee per token:  0.000000019 TON (19 nanoTON)", "close delays:          proxy 600 s, client 300 s",
+		"worker hashes: 1\n  " + strings.Repeat("e5", 32), "proxy hashes: 0", "registered proxies: 0 (last seqno 0)",
+		"owner:                 " + w.Address().String(),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestRootUsage(t *testing.T) {
+	keyPath, _ := rootKeyFile(t, 6)
+	state := filepath.Join(t.TempDir(), "chain.json")
+	root := address.NewAddress(0, 0, bytes.Repeat([]byte{0x12}, 32)).String()
+	hash := strings.Repeat("ab", 32)
+	send := []string{"--root", root, "--state", state, "--key", keyPath}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no subcommand", nil, "subcommand"},
+		{"unknown subcommand", []string{"frob"}, "unknown root subcommand"},
+		{"show without chain", []string{"show", "--root", root}, "exactly one of"},
+		{"show with two chains", []string{"show", "--root", root, "--state", state, "--ton-config", state}, "exactly one of"},
+		{"show without root", []string{"show", "--state", state}, "--root ADDR is required"},
+		{"show with an argument", []string{"show", "x", "--root", root, "--state", state}, "no arguments"},
+		{"bad root", append([]string{"add-proxy-hash", hash}, "--root", "nope", "--state", state, "--key", keyPath), "bad --root"},
+		{"no hash", append([]string{"add-proxy-hash"}, send...), "takes one HASH"},
+		{"two hashes", append([]string{"add-worker-hash", hash, hash}, send...), "takes one HASH"},
+		{"short hash", append([]string{"add-worker-hash", "abcd"}, send...), "64 hex digits"},
+		{"hash and model name", append([]string{"add-model-hash", hash, "--model-name", "m"}, send...), "HASH or --model-name"},
+		{"model name on proxy hash", append([]string{"add-proxy-hash", "--model-name", "m"}, send...), "model-name"},
+		{"no key", []string{"del-proxy-hash", hash, "--root", root, "--state", state}, "--key FILE"},
+		{"no addr", append([]string{"register-proxy"}, send...), "--addr"},
+		{"three endpoints", append([]string{"register-proxy", "--addr", "a:1 b:2 c:3"}, send...), "one or two"},
+		{"endpoint without port", append([]string{"register-proxy", "--addr", "a:1 b"}, send...), "not HOST:PORT"},
+		{"update without seqno", append([]string{"update-proxy", "--addr", "a:1"}, send...), "--seqno"},
+		{"unregister without seqno", append([]string{"unregister-proxy"}, send...), "--seqno"},
+		{"seqno too large", append([]string{"unregister-proxy", "--seqno", "4294967296"}, send...), "--seqno"},
+		{"nothing to set", append([]string{"set-prices"}, send...), "at least one"},
+		{"bad price", append([]string{"set-prices", "--price", "1e-9"}, send...), "bad --price"},
+		{"negative fee", append([]string{"set-prices", "--fee", "-1"}, send...), "negative"},
+		{"delay too large", append([]string{"set-prices", "--proxy-delay", "4294967296"}, send...), "32 bits"},
+		{"no new owner", append([]string{"set-owner"}, send...), "--new-owner"},
+		{"bad amount", append([]string{"add-proxy-hash", hash, "--amount", "x"}, send...), "bad --amount"},
+		{"zero timeout", append([]string{"add-proxy-hash", hash, "--timeout", "0s"}, send...), "--timeout"},
+		{"unknown wallet", append([]string{"add-proxy-hash", hash, "--wallet", "v4"}, send...), "unknown --wallet"},
+		{"cocoon wallet without owner", append([]string{"add-proxy-hash", hash, "--wallet", "cocoon"}, send...), "--wallet-owner"},
+		{"wallet owner on v5r1", append([]string{"add-proxy-hash", hash, "--wallet-owner", root}, send...), "cocoon only"},
+		{"unknown flag", []string{"show", "--frob"}, "frob"},
+		{"deploy without state", []string{"deploy", "--owner-key", keyPath}, "--state FILE"},
+		{"deploy without key", []string{"deploy", "--state", state}, "--owner-key"},
+		{"deploy with zero balance", []string{"deploy", "--state", state, "--owner-key", keyPath, "--balance", "0"}, "--balance"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := rootRun(append([]string{"root"}, tt.args...)...)
+			if err == nil {
+				t.Fatalf("succeeded, want a usage error\n%s", out)
+			}
+			if got := exitCode(err); got != 2 {
+				t.Errorf("got exit code %d (%v), want 2", got, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("a refused command created the state file (stat: %v)", err)
+	}
+}
+
+func TestRootChainSources(t *testing.T) {
+	keyPath, _ := rootKeyFile(t, 7)
+	dir := t.TempDir()
+	badConfig := filepath.Join(dir, "global.json")
+	if err := os.WriteFile(badConfig, []byte(`{"liteservers": []}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := address.NewAddress(0, 0, bytes.Repeat([]byte{0x12}, 32)).String()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"show on a bad TON config", []string{"root", "show", "--root", root, "--ton-config", badConfig}, "TON global config"},
+		{"send on a bad TON config", []string{"root", "add-proxy-hash", strings.Repeat("00", 32), "--root", root, "--ton-config", badConfig, "--key", keyPath}, "TON global config"},
+		{"missing state file", []string{"root", "show", "--root", root, "--state", filepath.Join(dir, "none.json")}, "opening chain state"},
+		{"missing key file", []string{"root", "add-proxy-hash", strings.Repeat("00", 32), "--root", root, "--state", badConfig, "--key", filepath.Join(dir, "none")}, "reading key file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := rootRun(tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRootLoadKey(t *testing.T) {
+	seed := bytes.Repeat([]byte{9}, ed25519.SeedSize)
+	key := ed25519.NewKeyFromSeed(seed)
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, ed25519.SeedSize))
+	mismatched := append(append([]byte{}, seed...), other.Public().(ed25519.PublicKey)...)
+	tests := []struct {
+		name    string
+		content string
+		want    string // empty: the key loads
+	}{
+		{"hex seed", hex.EncodeToString(seed) + "\n", ""},
+		{"upper-case hex seed", strings.ToUpper(hex.EncodeToString(seed)), ""},
+		{"base64 seed", base64.StdEncoding.EncodeToString(seed), ""},
+		{"unpadded base64 seed", base64.RawStdEncoding.EncodeToString(seed), ""},
+		{"hex private key", hex.EncodeToString(key), ""},
+		{"mismatched private key", hex.EncodeToString(mismatched), "does not match"},
+		{"short seed", hex.EncodeToString(seed[:31]), "32 bytes"},
+		{"not a key", "correct horse battery staple", "32 bytes"},
+		{"empty", "", "32 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "key")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got, err := rootLoadKey(path)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("rootLoadKey: %v", err)
+				}
+				if !got.Equal(key) {
+					t.Error("got another key than the file's")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got error %v, want one containing %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), hex.EncodeToString(seed[:8])) {
+				t.Errorf("the error %q shows the key", err)
+			}
+		})
+	}
+}
+
+// rootFakeChain is the far side of awaitRootTx: a chain whose root shows
+// txs from the given call of Transactions on.
+type rootFakeChain struct {
+	ton.Chain
+	calls   int
+	visible int
+	txs     []ton.Tx
+}
+
+func (c *rootFakeChain) Transactions(_ context.Context, _ *address.Address, afterLT uint64, limit int) ([]ton.Tx, error) {
+	c.calls++
+	if c.calls < c.visible {
+		return nil, nil
+	}
+	var out []ton.Tx
+	for _, tx := range c.txs {
+		if tx.LT > afterLT && len(out) < limit {
+			out = append(out, tx)
+		}
+	}
+	return out, nil
+}
+
+func rootTestTx(t *testing.T, lt uint64, from *address.Address, op uint32, queryID uint64) ton.Tx {
+	t.Helper()
+	body := cell.BeginCell().MustStoreUInt(uint64(op), 32).MustStoreUInt(queryID, 64).EndCell()
+	return ton.Tx{LT: lt, Success: true, In: &ton.Message{Kind: ton.Internal, Src: from, Body: body}}
+}
+
+func TestAwaitRootTx(t *testing.T) {
+	root := address.NewAddress(0, 0, bytes.Repeat([]byte{1}, 32))
+	wallet := address.NewAddress(0, 0, bytes.Repeat([]byte{2}, 32))
+	other := address.NewAddress(0, 0, bytes.Repeat([]byte{3}, 32))
+	const op = uint32(ton.RootAddProxyType)
+	txs := []ton.Tx{
+		rootTestTx(t, 10, wallet, op, 1),                 // before afterLT
+		rootTestTx(t, 11, other, op, 7),                  // another sender
+		rootTestTx(t, 12, wallet, op, 8),                 // another query
+		rootTestTx(t, 13, wallet, 0x2565934c, 7),         // another op
+		{LT: 14, In: &ton.Message{Kind: ton.ExternalIn}}, // an external
+		rootTestTx(t, 15, wallet, op, 7),                 // the answer
+	}
+	tests := []struct {
+		name    string
+		visible int
+		poll    time.Duration
+		wantLT  uint64
+		wantErr string
+	}{
+		{"applied at once", 0, 0, 15, ""},
+		{"after three polls", 3, 2 * time.Second, 15, ""},
+		{"never on a chain that applies at once", 2, 0, 0, "the wallet sent nothing"},
+		{"never within the timeout", 1 << 30, 2 * time.Second, 0, "deadline exceeded"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				c := &rootFakeChain{visible: tt.visible, txs: txs}
+				start := time.Now()
+				tx, err := awaitRootTx(ctx, c, root, wallet, 10, op, 7, tt.poll, slog.New(slog.DiscardHandler))
+				if tt.wantErr != "" {
+					if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, errNoRootTx) {
+						t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("awaitRootTx: %v", err)
+				}
+				if tx.LT != tt.wantLT {
+					t.Errorf("got transaction lt %d, want %d", tx.LT, tt.wantLT)
+				}
+				if want := time.Duration(max(tt.visible-1, 0)) * tt.poll; time.Since(start) != want {
+					t.Errorf("got the answer after %v, want %v", time.Since(start), want)
+				}
+			})
+		})
+	}
+}
+
+func TestRootOutcome(t *testing.T) {
+	wallet := address.NewAddress(0, 0, bytes.Repeat([]byte{2}, 32))
+	owner := address.NewAddress(0, 0, bytes.Repeat([]byte{3}, 32))
+	tests := []struct {
+		name string
+		tx   ton.Tx
+		want string // empty: success
+	}{
+		{"success", ton.Tx{Success: true}, ""},
+		{"skipped", ton.Tx{Skipped: true}, "skipped"},
+		{"action phase", ton.Tx{ExitCode: 0}, "action phase failed"},
+		{"not the owner", ton.Tx{ExitCode: 1010}, "exit code 1010, expected_message_from_owner"},
+		{"malformed", ton.Tx{ExitCode: 9}, "exit code 9, cell underflow"},
+		{"unknown code", ton.Tx{ExitCode: 77}, "exit code 77, unknown code"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := rootOutcome(tt.tx, "add proxy hash", wallet, owner)
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("got %v, want success", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
