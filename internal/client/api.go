@@ -408,6 +408,9 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 		// proxy says "balance is too low" too.
 		return &apiError{status: http.StatusPaymentRequired, typ: openai.ErrorTypeInvalidRequest, code: "insufficient_balance",
 			message: ae.message + " (top up the client contract or lower max_tokens)"}
+	case strings.Contains(ae.message, "exceeded its token reservation"):
+		return &apiError{status: http.StatusBadRequest, typ: openai.ErrorTypeInvalidRequest, code: "reservation_exceeded",
+			message: ae.message + " (the answer used more tokens than max_tokens and the prompt allow; it was stopped and billed up to them)"}
 	case strings.HasPrefix(ae.message, "can run this query with coefficient"):
 		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "coefficient_too_low", message: ae.message + " (raise max_coefficient)"}
 	}

@@ -3,6 +3,8 @@ package devnet
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -139,5 +141,58 @@ func TestLowBalanceIs402(t *testing.T) {
 	}
 	if tot := n.Proxy.Snapshot().Totals; tot.Tokens != 0 || tot.Charged != 0 {
 		t.Errorf("totals after refused requests = %+v, want nothing billed", tot)
+	}
+}
+
+// overrunEngine streams a chunk, then one whose usage is far beyond any
+// reservation, then holds the stream until the request ends, which it
+// reports on gone.
+type overrunEngine struct{ gone chan struct{} }
+
+func (e overrunEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1/models" {
+		fmt.Fprint(w, `{"object":"list","data":[]}`)
+		return
+	}
+	io.ReadAll(r.Body)
+	w.Header().Set("Content-Type", "text/event-stream")
+	fmt.Fprint(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"within \"}}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}\n\n")
+	w.(http.Flusher).Flush()
+	fmt.Fprint(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"beyond \"}}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1000000,\"total_tokens\":1000003}}\n\n")
+	w.(http.Flusher).Flush()
+	<-r.Context().Done()
+	e.gone <- struct{}{}
+}
+
+func TestReservationEnforcedMidStream(t *testing.T) {
+	eng := overrunEngine{gone: make(chan struct{}, 1)}
+	n := start(t, Options{Engine: func(int) http.Handler { return eng }})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, body := post(t, ctx, n.ClientURL, `{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"max_tokens":16}`)
+	// The worker may pass both chunks on in one part, which the proxy
+	// then drops whole.
+	if strings.Contains(body, "beyond") {
+		t.Errorf("answer %q carries the chunk beyond the reservation", body)
+	}
+	if !strings.Contains(body, "reservation_exceeded") {
+		t.Errorf("answer %q does not say the request exceeded its reservation", body)
+	}
+	select {
+	case <-eng.gone:
+	case <-ctx.Done():
+		t.Fatal("the engine request was not stopped")
+	}
+	eventually(t, "the proxy settles the request", func() bool { return n.Proxy.Snapshot().Totals.Tokens > 0 })
+	ps := n.Proxy.Snapshot()
+	tot := ps.Totals
+	if tot.Tokens >= 1000003 || tot.Tokens < 16 {
+		t.Errorf("billed %d tokens, want the reservation: at least max_tokens 16 and far below the 1000003 reported", tot.Tokens)
+	}
+	if tot.Charged != tot.Earned+tot.Commission || tot.Charged != 2*tot.Tokens {
+		t.Errorf("totals %+v: want charged = 2 × tokens = earned + commission", tot)
+	}
+	if len(ps.Clients) != 1 || ps.Clients[0].Reserved != 0 || ps.Clients[0].Tokens != tot.Tokens {
+		t.Errorf("client accounts %+v: want one billed %d tokens with nothing reserved", ps.Clients, tot.Tokens)
 	}
 }

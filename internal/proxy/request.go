@@ -9,6 +9,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
@@ -39,6 +40,11 @@ type request struct {
 	wc        *workerConn // the worker now running the request, if any
 	last      *workerConn // the worker of the latest attempt, billed at the end
 	tokens    int64       // adjusted tokens the latest attempt reported
+	coef      int64       // the coefficient the latest attempt was sent with
+	// usage reads the usage the answer reports while it streams, so that
+	// a request is stopped once it outgrows its reservation; set when
+	// the head arrives.
+	usage *openai.UsageCounter
 	cancelled bool        // the client cancelled or left
 	wid       [32]byte    // its request id on that worker
 	sentAt    time.Time   // when it went to that worker
@@ -118,10 +124,11 @@ func (r *request) dispatchLocked() {
 		wc.reqs[wid] = r
 		wc.mu.Unlock()
 		r.wc, r.last, r.wid, r.sentAt, r.tokens = wc, wc, wid, p.now(), 0
+		r.coef = int64(wc.coefficientSnapshot())
 		r.tried = append(r.tried, wc)
 		left := r.deadline.Sub(r.sentAt)
 		err = wc.sess.Send(tl.Marshal(&tl.ProxyRunQueryEx{
-			Query: r.query, SignedPayment: emptyPayment, Coefficient: int64(wc.coefficientSnapshot()),
+			Query: r.query, SignedPayment: emptyPayment, Coefficient: r.coef,
 			Timeout: left.Seconds() * hopShare, RequestID: wid, Flags: r.flags, EnableDebug: r.debug,
 		}))
 		if err == nil {
@@ -259,6 +266,7 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 		tl.HTTPHeader{Name: "X-Cocoon-Proxy-Start", Value: fmt.Sprintf("%.6f", unixSeconds(r.start))},
 		tl.HTTPHeader{Name: "X-Cocoon-Proxy-End", Value: fmt.Sprintf("%.6f", unixSeconds(r.p.now()))})
 	r.headSent, r.headAt = true, r.p.now()
+	r.usage = openai.NewUsageCounter()
 	msg := &tl.ClientQueryAnswerEx{RequestID: r.clientID, Answer: tl.Marshal(&resp)}
 	if flags&1 != 0 {
 		msg.Flags, msg.FinalInfo = 1, r.finalInfo(final)
@@ -281,11 +289,33 @@ func (r *request) passLocked(msg tl.Object, last bool) {
 	}
 }
 
-// noteTokens records the usage a worker's final info reports.
+// noteTokens records the usage a worker's final info reports; the
+// request is billed up to its reservation whatever the worker says.
 func (r *request) noteTokens(final *tl.ProxyQueryFinalInfo) {
 	if final != nil && final.TokensUsed.TotalTokensUsed > 0 {
 		r.tokens = final.TokensUsed.TotalTokensUsed
 	}
+}
+
+// overReservation reads the usage an answer part reports and tells
+// whether the request has outgrown the tokens reserved for it; the worker
+// reports usage as the engine does, so the check is as fine as the
+// engine's usage updates. Such a request is billed its whole reservation.
+// The reference never enforces the reservation while streaming.
+func (r *request) overReservation(part []byte) bool {
+	r.usage.Write(part)
+	c := r.usage.Counts()
+	a, err := billing.Adjust(billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}, r.coef, r.p.ledger.Prices())
+	if err != nil {
+		r.p.log.Debug("unusable usage in an answer", "err", err)
+		return false
+	}
+	if err := r.hold.Charge(a.Total); err != nil {
+		r.p.log.Warn("stopping a request that outgrew its reservation", "client", r.cc.account, "err", err)
+		r.tokens = r.hold.Limit()
+		return true
+	}
+	return false
 }
 
 // workerPart passes a body part on; the last one ends the request.
@@ -298,6 +328,11 @@ func (r *request) workerPart(wc *workerConn, wid [32]byte, answer []byte, flags 
 	if !r.headSent {
 		r.cancelWorkerLocked(failed)
 		r.failLocked(wire.CodeProtoViolation, "worker sent an answer part before its head", nil)
+		return
+	}
+	if r.hold != nil && r.overReservation(answer) {
+		r.cancelWorkerLocked(neutral)
+		r.failLocked(wire.CodeError, billing.ErrReservationExceeded.Error(), nil)
 		return
 	}
 	msg := &tl.ClientQueryAnswerPartEx{RequestID: r.clientID, Answer: answer}
