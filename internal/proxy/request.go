@@ -36,18 +36,18 @@ type request struct {
 	hold *billing.Hold
 
 	// mu guards the fields below.
-	mu        sync.Mutex
-	wc        *workerConn // the worker now running the request, if any
-	last      *workerConn // the worker of the latest attempt, billed at the end
-	tokens    int64       // adjusted tokens the latest attempt reported
-	coef      int64       // the coefficient the latest attempt was sent with
+	mu     sync.Mutex
+	wc     *workerConn // the worker now running the request, if any
+	last   *workerConn // the worker of the latest attempt, billed at the end
+	tokens int64       // adjusted tokens the latest attempt reported
+	coef   int64       // the coefficient the latest attempt was sent with
 	// usage reads the usage the answer reports while it streams, so that
 	// a request is stopped once it outgrows its reservation; set when
 	// the head arrives.
-	usage *openai.UsageCounter
-	cancelled bool        // the client cancelled or left
-	wid       [32]byte    // its request id on that worker
-	sentAt    time.Time   // when it went to that worker
+	usage     *openai.UsageCounter
+	cancelled bool      // the client cancelled or left
+	wid       [32]byte  // its request id on that worker
+	sentAt    time.Time // when it went to that worker
 	tried     []*workerConn
 	headSent  bool
 	headAt    time.Time // when the head passed the proxy
