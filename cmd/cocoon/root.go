@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -667,6 +668,10 @@ func runRootProxy(ctx context.Context, name string, args []string, stdout, stder
 	return sf.send(ctx, "root "+name, strings.ReplaceAll(name, "-", " "), build, stdout, stderr)
 }
 
+// rootMaxDesc is the longest proxy description an update_proxy body
+// (op, query id, seqno, type and length: 136 bits) carries in one cell.
+const rootMaxDesc = (1023 - 136) / 8
+
 // rootCheckDesc accepts "host:port" or two of them separated by one
 // space, as the reference reads a registered proxy.
 func rootCheckDesc(desc string) error {
@@ -678,13 +683,13 @@ func rootCheckDesc(desc string) error {
 		return usageError{fmt.Sprintf("bad --addr %q: one or two HOST:PORT separated by one space", desc)}
 	}
 	for _, p := range parts {
-		host, port, ok := strings.Cut(p, ":")
-		if !ok || host == "" || port == "" || strings.ContainsAny(port, ":") {
+		host, port, err := net.SplitHostPort(p)
+		if err != nil || host == "" || port == "" {
 			return usageError{fmt.Sprintf("bad --addr %q: %q is not HOST:PORT", desc, p)}
 		}
 	}
-	if len(desc) > 127 {
-		return usageError{fmt.Sprintf("bad --addr: %d bytes, at most 127", len(desc))}
+	if len(desc) > rootMaxDesc {
+		return usageError{fmt.Sprintf("bad --addr: %d bytes, at most %d", len(desc), rootMaxDesc)}
 	}
 	return nil
 }

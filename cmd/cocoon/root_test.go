@@ -116,6 +116,7 @@ func TestRootAdministration(t *testing.T) {
 	}
 	model := sha256.Sum256([]byte("Qwen/Qwen3-0.6B@abc:def"))
 	newOwner := address.NewAddress(0, 0, bytes.Repeat([]byte{0x77}, 32))
+	longDesc := strings.Repeat("p", rootMaxDesc-len(".example:1")) + ".example:1"
 	steps := []struct {
 		name  string
 		args  []string
@@ -134,7 +135,7 @@ func TestRootAdministration(t *testing.T) {
 			return slices.Equal(r.Proxies, []ton.RegisteredProxy{{Seqno: 1, Desc: "10.0.0.1:5222 10.0.0.1:5223"}})
 		}},
 		{"register second proxy", send("register-proxy", "--addr", "10.0.0.2:5222"), func(r ton.RootConfig) bool { return len(r.Proxies) == 2 && r.LastProxySeqno == 2 }},
-		{"update proxy", send("update-proxy", "--seqno", "1", "--addr", "10.0.0.9:1"), func(r ton.RootConfig) bool { return r.Proxies[0].Desc == "10.0.0.9:1" }},
+		{"update proxy to the longest description", send("update-proxy", "--seqno", "1", "--addr", longDesc), func(r ton.RootConfig) bool { return r.Proxies[0].Desc == longDesc }},
 		{"unregister proxy", send("unregister-proxy", "--seqno", "2"), func(r ton.RootConfig) bool {
 			return len(r.Proxies) == 1 && r.Proxies[0].Seqno == 1 && r.LastProxySeqno == 2
 		}},
@@ -520,4 +521,69 @@ func TestRootOutcome(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRootCheckDesc(t *testing.T) {
+	tests := []struct {
+		desc string
+		ok   bool
+	}{
+		{"127.0.0.1:5222", true},
+		{"10.0.0.1:5222 10.0.0.1:5223", true},
+		{"[::1]:5222", true},
+		{"proxy.example.com:443 [2001:db8::1]:8443", true},
+		{"", false},
+		{"127.0.0.1", false},
+		{":5222", false},
+		{"127.0.0.1:", false},
+		{"::1:5222", false},
+		{"a:1  b:2", false},
+		{"a:1 b:2 c:3", false},
+		{strings.Repeat("a", 108) + ":1", true},
+		{strings.Repeat("a", 109) + ":1", false},
+	}
+	for _, tt := range tests {
+		err := rootCheckDesc(tt.desc)
+		if (err == nil) != tt.ok {
+			t.Errorf("rootCheckDesc(%q) = %v, want ok %v", tt.desc, err, tt.ok)
+		}
+	}
+}
+
+// FuzzRootTxAnswers feeds the matcher arbitrary inbound bodies read from
+// the chain: it must never panic, and a body that carries the awaited op
+// and query id (whatever follows) must match.
+func FuzzRootTxAnswers(f *testing.F) {
+	body, err := ton.RootHashBody(ton.RootAddProxyType, 7, rootHashOf(1))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(body.ToBOC(), uint32(ton.RootAddProxyType), uint64(7))
+	f.Add([]byte{}, uint32(0), uint64(0))
+	f.Add(cell.BeginCell().MustStoreUInt(1, 8).EndCell().ToBOC(), uint32(1), uint64(1))
+	wallet := address.NewAddress(0, 0, bytes.Repeat([]byte{2}, 32))
+	f.Fuzz(func(t *testing.T, boc []byte, op uint32, queryID uint64) {
+		if c, err := cell.FromBOC(boc); err == nil {
+			tx := ton.Tx{In: &ton.Message{Kind: ton.Internal, Src: wallet, Body: c}}
+			got := rootTxAnswers(tx, wallet, op, queryID)
+			s, err := c.BeginParse()
+			if err != nil {
+				return
+			}
+			gotOp, errOp := s.LoadUInt(32)
+			gotQuery, errQuery := s.LoadUInt(64)
+			if want := errOp == nil && errQuery == nil && uint32(gotOp) == op && gotQuery == queryID; got != want {
+				t.Errorf("rootTxAnswers = %v, want %v", got, want)
+			}
+		}
+		// A body with the op and query id and then anything matches.
+		b := cell.BeginCell().MustStoreUInt(uint64(op), 32).MustStoreUInt(queryID, 64)
+		if len(boc) <= 100 {
+			b.MustStoreSlice(boc, uint(8*len(boc)))
+		}
+		tx := ton.Tx{In: &ton.Message{Kind: ton.Internal, Src: wallet, Body: b.EndCell()}}
+		if !rootTxAnswers(tx, wallet, op, queryID) {
+			t.Errorf("a body with op %#x and query id %d does not match", op, queryID)
+		}
+	})
 }
