@@ -253,7 +253,9 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 	out := w.Header()
 	sse := false
 	for _, kv := range h.header {
-		if responseHopHeaders[http.CanonicalHeaderKey(kv.name)] {
+		// The request's id is ours, set by wrap; an engine's own id would
+		// make a second X-Request-Id.
+		if name := http.CanonicalHeaderKey(kv.name); responseHopHeaders[name] || name == "X-Request-Id" {
 			continue
 		}
 		out.Add(kv.name, kv.value)

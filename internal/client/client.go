@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -399,7 +398,7 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	qctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	b, err := pc.sess.Query(qctx, tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
-		Flags: 1 | 2 | extFlag, ClientOwnerAddress: c.cfg.OwnerAddress, IsTest: c.cfg.IsTest,
+		Flags: 1 | 2 | tl.ExtFlag, ClientOwnerAddress: c.cfg.OwnerAddress, IsTest: c.cfg.IsTest,
 		MinProtoVersion: minProto, MaxProtoVersion: maxProto,
 	}}))
 	if err != nil {
@@ -416,7 +415,7 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	if p.Flags&1 != 0 && p.IsTest != c.cfg.IsTest {
 		return fmt.Errorf("proxy is_test=%v, ours %v", p.IsTest, c.cfg.IsTest)
 	}
-	pc.ext = p.Flags&extFlag != 0
+	pc.ext = p.Flags&tl.ExtFlag != 0
 	if pc.account, pc.tracker, err = c.checkProxy(pc.addr, p, connected.ClientSCAddress); err != nil {
 		return fmt.Errorf("checking the proxy: %w", err)
 	}
@@ -495,7 +494,7 @@ func (pc *proxyConn) abandon(id [32]byte) {
 	delete(pc.streams, id)
 	pc.mu.Unlock()
 	if running && pc.ext {
-		pc.sess.Send(tl.Marshal(&cancelQuery{RequestID: id}))
+		pc.sess.Send(tl.Marshal(&tl.CocoonCancelQuery{RequestID: id}))
 	}
 }
 
@@ -539,9 +538,6 @@ func (pc *proxyConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, er
 
 // ServePacket routes answers to their streams.
 func (pc *proxyConn) ServePacket(payload []byte) {
-	if len(payload) >= 4 && binary.LittleEndian.Uint32(payload) == cancelQueryID {
-		return
-	}
 	obj, err := tl.Unmarshal(payload)
 	if err != nil {
 		pc.c.log.Debug("dropping undecodable packet from proxy", "proxy", pc.addr, "err", err)

@@ -123,18 +123,3 @@ func FuzzServePacket(f *testing.F) {
 		}
 	})
 }
-
-// FuzzCancelQuery checks the round trip of our cancel extension.
-func FuzzCancelQuery(f *testing.F) {
-	f.Add(tl.Marshal(&cancelQuery{RequestID: [32]byte{9}}))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var c cancelQuery
-		if tl.UnmarshalAs(b, &c) != nil {
-			return
-		}
-		var again cancelQuery
-		if err := tl.UnmarshalAs(tl.Marshal(&c), &again); err != nil || again != c {
-			t.Fatalf("round trip: %+v, %v; want %+v", again, err, c)
-		}
-	})
-}

@@ -568,3 +568,16 @@ func TestProxyDisable(t *testing.T) {
 		t.Errorf("request after enabling: %d, want 200", res.StatusCode)
 	}
 }
+
+func TestOneRequestID(t *testing.T) {
+	eng := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "engine-id")
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)
+	})
+	n := start(t, Options{Engine: func(int) http.Handler { return eng }})
+	res, _ := post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[]}`)
+	if ids := res.Header.Values("X-Request-Id"); res.StatusCode != 200 || len(ids) != 1 || ids[0] == "engine-id" {
+		t.Errorf("got status %d and X-Request-Id %q, want 200 and one id of the client's own", res.StatusCode, ids)
+	}
+}

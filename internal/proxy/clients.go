@@ -116,7 +116,7 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		var nonce [8]byte
 		rand.Read(nonce[:])
 		cc.mu.Lock()
-		cc.state, cc.owner, cc.ext = clientAwaitAuth, c.ClientOwnerAddress, c.Flags&extFlag != 0
+		cc.state, cc.owner, cc.ext = clientAwaitAuth, c.ClientOwnerAddress, c.Flags&tl.ExtFlag != 0
 		cc.account, cc.contract = account, contract
 		cc.mu.Unlock()
 		pay := emptyPayment
@@ -185,24 +185,19 @@ func (cc *clientConn) ServePacket(payload []byte) {
 		cc.sess.Abort(fmt.Errorf("client sent a packet before authorisation: %w", wire.ErrProtocol))
 		return
 	}
-	if len(payload) >= 4 && binary.LittleEndian.Uint32(payload) == cancelQueryID {
-		var c cancelQuery
-		if tl.UnmarshalAs(payload, &c) == nil {
-			cc.mu.Lock()
-			r := cc.reqs[c.RequestID]
-			cc.mu.Unlock()
-			if r != nil {
-				r.clientCancelled()
-			}
-		}
-		return
-	}
 	obj, err := tl.Unmarshal(payload)
 	if err != nil {
 		p.log.Debug("dropping undecodable packet from client", "remote", cc.remote, "err", err)
 		return
 	}
 	switch m := obj.(type) {
+	case *tl.CocoonCancelQuery:
+		cc.mu.Lock()
+		r := cc.reqs[m.RequestID]
+		cc.mu.Unlock()
+		if r != nil {
+			r.clientCancelled()
+		}
 	case *tl.ClientRunQueryEx:
 		p.forward(cc, m)
 	case *tl.ClientRunQuery:

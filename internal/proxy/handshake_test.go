@@ -29,7 +29,7 @@ func newWorkerConn(p *Proxy) *workerConn {
 }
 
 func workerParams() tl.WorkerParams {
-	return tl.WorkerParams{Flags: 1 | 2 | extFlag, Model: "Org/M@abc:def", Coefficient: 1500, IsTest: true, ProxyCnt: 2, MaxActiveRequests: 5, MinProtoVersion: 1, MaxProtoVersion: 2}
+	return tl.WorkerParams{Flags: 1 | 2 | tl.ExtFlag, Model: "Org/M@abc:def", Coefficient: 1500, IsTest: true, ProxyCnt: 2, MaxActiveRequests: 5, MinProtoVersion: 1, MaxProtoVersion: 2}
 }
 
 // ask runs one handshake query and decodes the answer into ans.
@@ -52,7 +52,7 @@ func TestWorkerHandshakeExtendedPath(t *testing.T) {
 	if err := ask(t, wc, &tl.WorkerConnectToProxy{Params: workerParams()}, &connected); err != nil {
 		t.Fatal(err)
 	}
-	if connected.Params.ProtoVersion != 2 || connected.Params.Flags&extFlag == 0 || !connected.Params.IsTest {
+	if connected.Params.ProtoVersion != 2 || connected.Params.Flags&tl.ExtFlag == 0 || !connected.Params.IsTest {
 		t.Errorf("proxy params = %+v, want proto 2, is_test, the extension flag", connected.Params)
 	}
 	// A worker that saw more uncommitted tokens than this proxy (which
@@ -155,7 +155,7 @@ func TestClientHandshake(t *testing.T) {
 	if _, ok := connected.Auth.(*tl.ClientProxyConnectionAuthLong); !ok {
 		t.Errorf("auth = %T, want long authentication", connected.Auth)
 	}
-	if connected.Params.Flags&extFlag == 0 {
+	if connected.Params.Flags&tl.ExtFlag == 0 {
 		t.Error("proxy params lack the extension flag")
 	}
 	obj, err = ask(&tl.ClientAuthorizeWithProxyLong{})
@@ -197,23 +197,5 @@ func FuzzWorkerQuery(f *testing.F) {
 			}
 		}
 		p.removeWorker(wc)
-	})
-}
-
-// FuzzCancelQuery checks the decode → encode → decode round trip of our
-// cancel extension.
-func FuzzCancelQuery(f *testing.F) {
-	f.Add(tl.Marshal(&cancelQuery{RequestID: [32]byte{1, 2, 3}}))
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var c cancelQuery
-		if err := tl.UnmarshalAs(b, &c); err != nil {
-			return
-		}
-		enc := tl.Marshal(&c)
-		var again cancelQuery
-		if err := tl.UnmarshalAs(enc, &again); err != nil || again != c {
-			t.Fatalf("round trip of %x: %+v, %v; want %+v", b, again, err, c)
-		}
 	})
 }

@@ -247,7 +247,7 @@ func (p *Proxy) accept(ctx context.Context, ln net.Listener, cfg *tls.Config, se
 // params is the proxy.params the proxy answers with.
 func (p *Proxy) params(proto int32) tl.ProxyParams {
 	pp := tl.ProxyParams{
-		Flags: 1 | 2 | extFlag, ProxyPublicKey: p.pub, ProxyOwnerAddress: p.cfg.OwnerAddress,
+		Flags: 1 | 2 | tl.ExtFlag, ProxyPublicKey: p.pub, ProxyOwnerAddress: p.cfg.OwnerAddress,
 		IsTest: p.cfg.IsTest, ProtoVersion: proto,
 	}
 	if p.contracts != nil {

@@ -176,7 +176,7 @@ func (r *request) cancelWorkerLocked(v verdict) {
 		return
 	}
 	if r.wc.ext {
-		r.wc.sess.Send(tl.Marshal(&cancelQuery{RequestID: r.wid}))
+		r.wc.sess.Send(tl.Marshal(&tl.CocoonCancelQuery{RequestID: r.wid}))
 	}
 	r.releaseLocked(v)
 }

@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"fmt"
 	"strings"
 	"sync"
@@ -152,7 +151,7 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if err != nil {
 			return bad("%v", err)
 		}
-		wc.params, wc.model, wc.ext = w, base, w.Flags&extFlag != 0
+		wc.params, wc.model, wc.ext = w, base, w.Flags&tl.ExtFlag != 0
 		wc.account, wc.contract = accountKey(w.WorkerOwnerAddress, wc.remote), contract
 		scAddress := ""
 		if contract != nil {
@@ -222,9 +221,6 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 // ServePacket takes the worker's answers and state changes.
 func (wc *workerConn) ServePacket(payload []byte) {
 	p := wc.p
-	if len(payload) >= 4 && binary.LittleEndian.Uint32(payload) == cancelQueryID {
-		return // workers do not cancel
-	}
 	obj, err := tl.Unmarshal(payload)
 	if err != nil {
 		p.log.Debug("dropping undecodable packet from worker", "remote", wc.remote, "err", err)

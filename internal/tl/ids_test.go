@@ -72,6 +72,9 @@ func TestIDsMatchReferenceSchema(t *testing.T) {
 	}
 	ref := schemaIDs(t, string(src))
 	for id, c := range registry {
+		if ownConstructors[id] {
+			continue // ours, not the reference's; see cocoon.go
+		}
 		want, ok := ref[c.name]
 		if !ok {
 			t.Errorf("%s is not in the reference schema", c.name)

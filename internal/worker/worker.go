@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -357,7 +356,7 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	perProxy := w.cfg.MaxActiveRequests
 	var connected tl.WorkerConnectedToProxy
 	err := pc.query(ctx, &tl.WorkerConnectToProxy{Params: tl.WorkerParams{
-		Flags: 1 | 2 | extFlag, WorkerOwnerAddress: w.cfg.OwnerAddress, Model: w.cfg.ModelName,
+		Flags: 1 | 2 | tl.ExtFlag, WorkerOwnerAddress: w.cfg.OwnerAddress, Model: w.cfg.ModelName,
 		Coefficient: coef, IsTest: w.cfg.IsTest, ProxyCnt: int32(w.cfg.ProxyConnections),
 		MaxActiveRequests: int32(perProxy), MinProtoVersion: minProto, MaxProtoVersion: maxProto,
 	}}, &connected)
@@ -371,7 +370,7 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	if p.Flags&2 != 0 && (p.ProtoVersion < minProto || p.ProtoVersion > maxProto) {
 		return fmt.Errorf("proxy chose protocol %d outside [%d, %d]", p.ProtoVersion, minProto, maxProto)
 	}
-	pc.ext = p.Flags&extFlag != 0
+	pc.ext = p.Flags&tl.ExtFlag != 0
 	if pc.account, pc.tracker, err = w.accountAt(pc.addr, p, connected.WorkerSCAddress); err != nil {
 		return fmt.Errorf("checking the proxy: %w", err)
 	}
@@ -436,13 +435,6 @@ func (pc *proxyConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, er
 // ServePacket handles the proxy's one-way messages: requests, payment
 // updates and cancellations.
 func (pc *proxyConn) ServePacket(payload []byte) {
-	if len(payload) >= 4 && binary.LittleEndian.Uint32(payload) == cancelQueryID {
-		var c cancelQuery
-		if tl.UnmarshalAs(payload, &c) == nil {
-			pc.cancel(c.RequestID)
-		}
-		return
-	}
 	obj, err := tl.Unmarshal(payload)
 	if err != nil {
 		pc.w.log.Debug("dropping undecodable packet from proxy", "proxy", pc.addr, "err", err)
@@ -451,6 +443,8 @@ func (pc *proxyConn) ServePacket(payload []byte) {
 	switch m := obj.(type) {
 	case *tl.ProxyRunQueryEx:
 		pc.start(m.RequestID, m.Query, m.Coefficient, m.Timeout, m.Flags&1 != 0 && m.EnableDebug)
+	case *tl.CocoonCancelQuery:
+		pc.cancel(m.RequestID)
 	case *tl.ProxyWorkerRequestPayment:
 		pc.requestPayment(m)
 	default:

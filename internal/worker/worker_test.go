@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/openai"
-	"github.com/cocoon-go/cocoon/internal/tl"
 )
 
 func newTestWorker(t *testing.T) *Worker {
@@ -78,21 +77,6 @@ func FuzzPrepare(f *testing.F) {
 		_, again, err := prepare(&query{method: http.MethodPost, url: path, body: out}, "m")
 		if err != nil || string(again) != string(out) {
 			t.Fatalf("preparing %q again gave %q, %v", out, again, err)
-		}
-	})
-}
-
-// FuzzCancelQuery checks the round trip of our cancel extension.
-func FuzzCancelQuery(f *testing.F) {
-	f.Add(tl.Marshal(&cancelQuery{RequestID: [32]byte{9}}))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var c cancelQuery
-		if tl.UnmarshalAs(b, &c) != nil {
-			return
-		}
-		var again cancelQuery
-		if err := tl.UnmarshalAs(tl.Marshal(&c), &again); err != nil || again != c {
-			t.Fatalf("round trip: %+v, %v; want %+v", again, err, c)
 		}
 	})
 }
