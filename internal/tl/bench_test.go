@@ -23,6 +23,17 @@ func BenchmarkEncodeAnswerPart4K(b *testing.B) {
 	}
 }
 
+// BenchmarkMarshalAnswerPart4K encodes a part into a slice of its own, as
+// Send(tl.Marshal(part)) does.
+func BenchmarkMarshalAnswerPart4K(b *testing.B) {
+	part := answerPart()
+	b.SetBytes(int64(len(part.Answer)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Marshal(part)
+	}
+}
+
 func BenchmarkDecodeAnswerPart4K(b *testing.B) {
 	enc := Marshal(answerPart())
 	var part ProxyQueryAnswerPartEx

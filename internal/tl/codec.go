@@ -1,10 +1,12 @@
 package tl
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Ids of the built-in constructors.
@@ -305,9 +307,28 @@ func (r *Reader) Bare(o Object) {
 	}
 }
 
-// Marshal returns the boxed encoding of o. A value that TL cannot
-// represent (see Writer.Err) makes an encoding that no decoder accepts.
-func Marshal(o Object) []byte { return AppendBoxed(nil, o) }
+// Marshal returns the boxed encoding of o in a slice of its own. A value
+// that TL cannot represent (see Writer.Err) makes an encoding that no
+// decoder accepts.
+func Marshal(o Object) []byte {
+	// Encoding into a reused scratch buffer and copying the result out
+	// costs one allocation of the right size instead of one per growth.
+	w := scratchWriters.Get().(*Writer)
+	w.Reset(w.buf[:0])
+	w.Boxed(o)
+	out := bytes.Clone(w.buf)
+	if cap(w.buf) <= maxScratch {
+		w.Reset(w.buf[:0])
+		scratchWriters.Put(w)
+	}
+	return out
+}
+
+// scratchWriters holds Writers whose buffers Marshal reuses; one that grew
+// past maxScratch is dropped instead.
+var scratchWriters = sync.Pool{New: func() any { return new(Writer) }}
+
+const maxScratch = 256 << 10
 
 // AppendBoxed appends the boxed encoding of o to dst.
 func AppendBoxed(dst []byte, o Object) []byte {
