@@ -317,7 +317,7 @@ func newRootSendFlags(fs *flag.FlagSet) rootSendFlags {
 		root:    fs.String("root", "", "address of the root contract"),
 		key:     fs.String("key", "", "file holding the owner wallet's Ed25519 seed (hex or base64)"),
 		amount:  fs.String("amount", "0.05", "TON attached to the message; the root returns what it does not spend"),
-		timeout: fs.Duration("timeout", 2*time.Minute, "how long to wait for the root's transaction"),
+		timeout: fs.Duration("timeout", 2*time.Minute, "how long to wait for the chain and the root's transaction"),
 	}
 }
 
@@ -353,13 +353,13 @@ func (f rootSendFlags) send(ctx context.Context, cmd, opName string, build rootB
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, *f.timeout)
+	defer cancel()
 	chain, err := f.chain.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer chain.close()
-	ctx, cancel := context.WithTimeout(ctx, *f.timeout)
-	defer cancel()
 	op := rootOp{chain: chain, root: root, wallet: w, amount: amount, log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	return op.run(ctx, opName, build, stdout)
 }
@@ -418,6 +418,9 @@ func (o rootOp) run(ctx context.Context, opName string, build rootBuild, stdout 
 	}
 	fmt.Fprintf(stdout, "%s done: root %s, transaction lt %d hash %s\n", opName, o.root, tx.LT, hex.EncodeToString(tx.Hash))
 	fmt.Fprintf(stdout, "root version %d -> %d, params version %d -> %d\n", before.Version, after.Version, before.Params.ParamsVersion, after.Params.ParamsVersion)
+	if after.LastProxySeqno != before.LastProxySeqno {
+		fmt.Fprintf(stdout, "proxy registered under seqno %d\n", after.LastProxySeqno)
+	}
 	return nil
 }
 

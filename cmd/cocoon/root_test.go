@@ -163,6 +163,9 @@ func TestRootAdministration(t *testing.T) {
 		if !strings.Contains(out, " done: root ") {
 			t.Errorf("%s: output %q does not report success", s.name, out)
 		}
+		if strings.HasPrefix(s.name, "register") != strings.Contains(out, "proxy registered under seqno") {
+			t.Errorf("%s: output %q reports a registration wrongly", s.name, out)
+		}
 		r := rootConfigOf(t, path, root)
 		if !s.check(r) {
 			t.Errorf("%s: root config %+v does not show the change", s.name, r)
