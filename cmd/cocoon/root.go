@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,7 +34,7 @@ func init() {
 }
 
 const rootUsage = `Usage:
-  cocoon root show --root ADDR CHAIN
+  cocoon root show --root ADDR CHAIN [--json]
   cocoon root add-proxy-hash HASH   SEND      cocoon root del-proxy-hash HASH   SEND
   cocoon root add-worker-hash HASH  SEND      cocoon root del-worker-hash HASH  SEND
   cocoon root add-model-hash (HASH | --model-name NAME) SEND
@@ -531,6 +533,7 @@ func runRootShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.SetOutput(stderr)
 	cf := newRootChainFlags(fs)
 	rootFlag := fs.String("root", "", "address of the root contract")
+	asJSON := fs.Bool("json", false, "print the configuration as JSON")
 	pos, err := rootParse(fs, args)
 	if err != nil {
 		return err
@@ -554,8 +557,75 @@ func runRootShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(newRootConfigJSON(root, cfg))
+	}
 	printRootConfig(stdout, root, cfg)
 	return nil
+}
+
+// rootConfigJSON is what root show --json prints: addresses in the
+// user-friendly form, hashes in hex, amounts as integer nanoTON strings.
+type rootConfigJSON struct {
+	Root              string            `json:"root"`
+	Owner             string            `json:"owner"`
+	Version           uint32            `json:"version"`
+	ParamsVersion     uint32            `json:"params_version"`
+	UniqueID          uint32            `json:"unique_id"`
+	IsTest            bool              `json:"is_test"`
+	PricePerToken     string            `json:"price_per_token_nano"`
+	WorkerFeePerToken string            `json:"worker_fee_per_token_nano"`
+	Multipliers       map[string]uint32 `json:"multipliers"`
+	ProxyDelay        uint32            `json:"proxy_delay_before_close_s"`
+	ClientDelay       uint32            `json:"client_delay_before_close_s"`
+	MinProxyStake     string            `json:"min_proxy_stake_nano"`
+	MinClientStake    string            `json:"min_client_stake_nano"`
+	CodeHashes        map[string]string `json:"code_hashes"`
+	ProxyHashes       []string          `json:"proxy_hashes"`
+	WorkerHashes      []string          `json:"worker_hashes"`
+	ModelHashes       []string          `json:"model_hashes"`
+	Proxies           []rootProxyJSON   `json:"registered_proxies"`
+	LastProxySeqno    uint32            `json:"last_proxy_seqno"`
+}
+
+type rootProxyJSON struct {
+	Seqno uint32 `json:"seqno"`
+	Desc  string `json:"desc"`
+}
+
+func newRootConfigJSON(root *address.Address, r ton.RootConfig) rootConfigJSON {
+	p := r.Params
+	nano := func(n billing.NanoTON) string { return strconv.FormatInt(int64(n), 10) }
+	hashes := func(list []ton.Hash) []string {
+		out := make([]string, len(list))
+		for i, h := range list {
+			out[i] = hex.EncodeToString(h[:])
+		}
+		return out
+	}
+	codes := map[string]string{}
+	for name, c := range map[string]*cell.Cell{"proxy": p.ProxyCode, "worker": p.WorkerCode, "client": p.ClientCode} {
+		if c != nil {
+			codes[name] = hex.EncodeToString(c.Hash())
+		}
+	}
+	proxies := make([]rootProxyJSON, len(r.Proxies))
+	for i, px := range r.Proxies {
+		proxies[i] = rootProxyJSON{Seqno: px.Seqno, Desc: px.Desc}
+	}
+	return rootConfigJSON{
+		Root: root.String(), Owner: fmt.Sprint(r.Owner), Version: r.Version,
+		ParamsVersion: p.ParamsVersion, UniqueID: p.UniqueID, IsTest: p.IsTest,
+		PricePerToken: nano(p.PricePerToken), WorkerFeePerToken: nano(p.WorkerFeePerToken),
+		Multipliers: map[string]uint32{"prompt": p.PromptMultiplier, "cached": p.CachedMultiplier, "completion": p.CompletionMultiplier, "reasoning": p.ReasoningMultiplier},
+		ProxyDelay:  p.ProxyDelayBeforeClose, ClientDelay: p.ClientDelayBeforeClose,
+		MinProxyStake: nano(p.MinProxyStake), MinClientStake: nano(p.MinClientStake),
+		CodeHashes:  codes,
+		ProxyHashes: hashes(r.ProxyHashes), WorkerHashes: hashes(r.WorkerHashes), ModelHashes: hashes(r.ModelHashes),
+		Proxies: proxies, LastProxySeqno: r.LastProxySeqno,
+	}
 }
 
 func printRootConfig(w io.Writer, root *address.Address, r ton.RootConfig) {

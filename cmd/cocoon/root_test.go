@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
+	"github.com/cocoon-go/cocoon/contracts"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
@@ -272,6 +274,25 @@ func TestRootDeployAndShow(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("show output lacks %q:\n%s", want, out)
 		}
+	}
+
+	out, err = rootRun("root", "show", "--state", path, "--root", root.String(), "--json")
+	if err != nil {
+		t.Fatalf("show --json: %v\n%s", err, out)
+	}
+	var got rootConfigJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("show --json printed no JSON: %v\n%s", err, out)
+	}
+	proxyHash, err := contracts.Hash(contracts.Proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Root != root.String() || got.Owner != w.Address().String() || got.Version != 2 || got.PricePerToken != "20" ||
+		got.WorkerFeePerToken != "19" || got.MinClientStake != "1000000000" || got.Multipliers["reasoning"] != 10000 ||
+		!slices.Equal(got.WorkerHashes, []string{strings.Repeat("e5", 32)}) || len(got.ProxyHashes) != 0 ||
+		got.CodeHashes["proxy"] != proxyHash || len(got.Proxies) != 0 {
+		t.Errorf("show --json printed %+v", got)
 	}
 }
 
