@@ -332,21 +332,34 @@ const maxScratch = 256 << 10
 
 // AppendBoxed appends the boxed encoding of o to dst.
 func AppendBoxed(dst []byte, o Object) []byte {
-	w := Writer{buf: dst}
-	w.Boxed(o)
-	return w.buf
+	b, _ := encode(dst, o)
+	return b
 }
 
 // Encode appends the boxed encoding of o to dst like AppendBoxed, and
 // fails if o holds a value that TL cannot represent (see Writer.Err).
 func Encode(dst []byte, o Object) ([]byte, error) {
-	w := Writer{buf: dst}
-	w.Boxed(o)
-	if w.err != nil {
-		return w.buf, fmt.Errorf("encoding %s: %w", Name(o.TLID()), w.err)
+	b, err := encode(dst, o)
+	if err != nil {
+		return b, fmt.Errorf("encoding %s: %w", Name(o.TLID()), err)
 	}
-	return w.buf, nil
+	return b, nil
 }
+
+// encode appends o boxed to dst with a pooled Writer: one that o's
+// methods see through an interface would otherwise be allocated per call.
+func encode(dst []byte, o Object) ([]byte, error) {
+	w := writers.Get().(*Writer)
+	w.Reset(dst)
+	w.Boxed(o)
+	b, err := w.buf, w.err
+	w.Reset(nil)
+	writers.Put(w)
+	return b, err
+}
+
+// writers holds Writers without a buffer, for encode.
+var writers = sync.Pool{New: func() any { return new(Writer) }}
 
 // Unmarshal decodes a boxed object of any registered constructor. The
 // whole input must be consumed.
@@ -383,15 +396,20 @@ func UnmarshalAs(b []byte, o Object) error {
 }
 
 func decodeBody(b []byte, o Object) error {
-	r := Reader{buf: b}
-	if err := o.UnmarshalTL(&r); err != nil {
-		return err
+	// A pooled Reader, as o's methods would make a fresh one escape.
+	r := readers.Get().(*Reader)
+	r.Reset(b)
+	err := o.UnmarshalTL(r)
+	if err == nil && r.Len() != 0 {
+		err = fmt.Errorf("%d trailing bytes after offset %d", r.Len(), r.off+4)
 	}
-	if r.Len() != 0 {
-		return fmt.Errorf("%d trailing bytes after offset %d", r.Len(), r.off+4)
-	}
-	return nil
+	r.Reset(nil)
+	readers.Put(r)
+	return err
 }
+
+// readers holds Readers without input, for decodeBody.
+var readers = sync.Pool{New: func() any { return new(Reader) }}
 
 // Name returns the TL name of a registered constructor id, or the id in
 // hexadecimal.
