@@ -47,6 +47,7 @@ const rootUsage = `Usage:
   cocoon root set-owner --new-owner ADDR SEND
   cocoon root upgrade-contracts SEND
   cocoon root deploy --state FILE --owner-key FILE [--wallet v5r1|cocoon] [--fund TON] [params]
+  cocoon root wallet-address --key FILE [--wallet v5r1|cocoon] [--wallet-owner ADDR] [--network-id N]
 
 CHAIN is --state FILE (the emulated chain a devnet keeps) or --ton-config FILE
 (a real network through the liteservers of a TON global config).
@@ -62,7 +63,9 @@ given: price and fee alone use the root's change_price; delays or minimum
 stakes use change_params (the price multipliers cannot be changed on chain).
 upgrade-contracts sets the proxy, worker and client code built into this
 binary. deploy works on an emulated chain only: it deploys a root owned by
-the key's wallet and funds that wallet from the faucet.`
+the key's wallet and funds that wallet from the faucet. wallet-address
+prints the address of the key's wallet: the one to fund, and the owner a
+root must name.`
 
 func runRoot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -97,6 +100,8 @@ func runRoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return runRootUpgrade(ctx, rest, stdout, stderr)
 	case "deploy":
 		return runRootDeploy(ctx, rest, stdout, stderr)
+	case "wallet-address":
+		return runRootWalletAddress(rest, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, rootUsage)
 		return nil
@@ -1025,5 +1030,32 @@ func runRootDeploy(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	fmt.Fprintf(stdout, "owner wallet: %s (%s), funded with %s TON\n", w.addr, w.kind, amounts["fund"])
+	return nil
+}
+
+func runRootWalletAddress(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("root wallet-address", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	keyPath := fs.String("key", "", "file holding the wallet's Ed25519 seed (hex or base64)")
+	wf := newRootWalletFlags(fs)
+	pos, err := rootParse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError{"root wallet-address takes flags only"}
+	}
+	if *keyPath == "" {
+		return usageError{"root wallet-address needs --key FILE"}
+	}
+	key, err := rootLoadKey(*keyPath)
+	if err != nil {
+		return err
+	}
+	w, err := wf.open(key)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s wallet: %s (raw %s)\n", w.kind, w.addr, w.addr.StringRaw())
 	return nil
 }

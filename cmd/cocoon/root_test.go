@@ -611,3 +611,43 @@ func FuzzRootTxAnswers(f *testing.F) {
 		}
 	})
 }
+
+func TestRootWalletAddress(t *testing.T) {
+	keyPath, key := rootKeyFile(t, 10)
+	owner := address.NewAddress(0, 0, bytes.Repeat([]byte{0x43}, 32))
+	code, err := rootCode("wallet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw, err := ton.NewCocoonWallet(code, key, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testnet, err := ton.NewV5R1(key, -3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want *address.Address
+	}{
+		{"v5r1", nil, rootV5(t, key)},
+		{"v5r1 on testnet", []string{"--network-id", "-3"}, testnet.Address()},
+		{"cocoon", []string{"--wallet", "cocoon", "--wallet-owner", owner.StringRaw()}, cw.Address()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := rootRun(append([]string{"root", "wallet-address", "--key", keyPath}, tt.args...)...)
+			if err != nil {
+				t.Fatalf("wallet-address: %v\n%s", err, out)
+			}
+			if !strings.Contains(out, tt.want.String()) || !strings.Contains(out, tt.want.StringRaw()) {
+				t.Errorf("got %q, want the address %s", out, tt.want)
+			}
+		})
+	}
+	if _, err := rootRun("root", "wallet-address"); exitCode(err) != 2 {
+		t.Errorf("wallet-address without --key: got %v, want a usage error", err)
+	}
+}
