@@ -36,7 +36,7 @@ func rootRun(args ...string) (string, error) {
 
 // rootKeyFile writes the hex seed of a test key (every byte b) and
 // returns the file and the key.
-func rootKeyFile(t *testing.T, b byte) (string, ed25519.PrivateKey) {
+func rootKeyFile(t testing.TB, b byte) (string, ed25519.PrivateKey) {
 	t.Helper()
 	seed := bytes.Repeat([]byte{b}, ed25519.SeedSize)
 	path := filepath.Join(t.TempDir(), "key")
@@ -58,7 +58,7 @@ func rootV5(t *testing.T, key ed25519.PrivateKey) *address.Address {
 // rootTestChain writes an emulated chain with a root owned by owner (a
 // funded wallet) and the funded stranger, and returns the state file and
 // the root's address.
-func rootTestChain(t *testing.T, owner, stranger *address.Address) (string, *address.Address) {
+func rootTestChain(t testing.TB, owner, stranger *address.Address) (string, *address.Address) {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "chain.json")
@@ -649,5 +649,24 @@ func TestRootWalletAddress(t *testing.T) {
 	}
 	if _, err := rootRun("root", "wallet-address"); exitCode(err) != 2 {
 		t.Errorf("wallet-address without --key: got %v, want a usage error", err)
+	}
+}
+
+// BenchmarkRootAddWorkerHash measures one whole `cocoon root
+// add-worker-hash` on an emulated chain file: load the chain, sign and send
+// through the v5r1 wallet, run the wallet and the root, save, and read back.
+func BenchmarkRootAddWorkerHash(b *testing.B) {
+	ownerKey, key := rootKeyFile(b, 11)
+	w, err := ton.NewV5R1(key, -239)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path, root := rootTestChain(b, w.Address(), address.NewAddress(0, 0, bytes.Repeat([]byte{0x57}, 32)))
+	b.ResetTimer()
+	for i := range b.N {
+		h := sha256.Sum256([]byte{byte(i), byte(i >> 8), byte(i >> 16)})
+		if out, err := rootRun("root", "add-worker-hash", hex.EncodeToString(h[:]), "--root", root.String(), "--state", path, "--key", ownerKey); err != nil {
+			b.Fatalf("%v\n%s", err, out)
+		}
 	}
 }
