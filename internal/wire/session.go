@@ -604,6 +604,15 @@ func (s *Session) readLoop() {
 }
 
 func (s *Session) handleFrame(frame []byte) error {
+	if len(frame) >= 4 && binary.LittleEndian.Uint32(frame) == idTCPPacket {
+		// The common case, decoded without allocating a tl.TCPPacket.
+		r := tl.NewReader(frame[4:])
+		data := r.Bytes()
+		if r.Err() == nil && r.Len() == 0 {
+			s.servePacket(data)
+			return nil
+		}
+	}
 	p, err := decodePacket(frame)
 	if err != nil {
 		return err
@@ -614,11 +623,7 @@ func (s *Session) handleFrame(frame []byte) error {
 	case *tl.TCPPong:
 		return nil
 	case *tl.TCPPacket:
-		if s.cfg.BorrowPackets {
-			s.cfg.Handler.ServePacket(p.Data)
-		} else {
-			s.cfg.Handler.ServePacket(bytes.Clone(p.Data))
-		}
+		s.servePacket(p.Data)
 		return nil
 	case *tl.TCPQuery:
 		p.Data = bytes.Clone(p.Data) // ServeQuery runs on after the frame
@@ -632,6 +637,15 @@ func (s *Session) handleFrame(frame []byte) error {
 	default:
 		return fmt.Errorf("unexpected %s after the opening exchange: %w", tl.Name(p.TLID()), ErrProtocol)
 	}
+}
+
+// servePacket hands a packet's data to the Handler: lent, or copied
+// unless Config.BorrowPackets.
+func (s *Session) servePacket(data []byte) {
+	if !s.cfg.BorrowPackets {
+		data = bytes.Clone(data)
+	}
+	s.cfg.Handler.ServePacket(data)
 }
 
 func (s *Session) deliver(id int64, r queryResult) {
