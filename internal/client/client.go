@@ -373,6 +373,9 @@ func (c *Client) serveProxy(ctx context.Context, addr string) error {
 		return fmt.Errorf("opening session with proxy %s: %w", addr, err)
 	}
 	if err := pc.handshake(ctx); err != nil {
+		if errors.Is(err, errProxyRolledBack) {
+			c.log.Error("refusing proxy: its account of this client is not to be trusted", "proxy", addr, "err", err)
+		}
 		return fmt.Errorf("client handshake with proxy %s: %w", addr, err)
 	}
 	c.log.Info("connected to proxy", "proxy", addr, "cocoon_go_peer", pc.ext)

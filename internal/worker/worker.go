@@ -308,6 +308,9 @@ func (w *Worker) serveProxy(ctx context.Context, addr string) error {
 		return fmt.Errorf("opening session with proxy %s: %w", addr, err)
 	}
 	if err := pc.handshake(hctx); err != nil {
+		if errors.Is(err, billing.ErrRollback) || errors.Is(err, errUntrustedProxy) {
+			w.log.Error("refusing proxy: its account of this worker is not to be trusted", "proxy", addr, "err", err)
+		}
 		return fmt.Errorf("worker handshake with proxy %s: %w", addr, err)
 	}
 	w.mu.Lock()

@@ -1,0 +1,219 @@
+package client
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"errors"
+	"net"
+	"testing"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/wire"
+)
+
+// fakeContracts derives addresses by hashing what they depend on, as the
+// real derivation does, without contract code.
+type fakeContracts struct{}
+
+func hashAddr(parts ...[]byte) *address.Address {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return address.NewAddress(0, 0, h.Sum(nil))
+}
+
+func (fakeContracts) ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+	return hashAddr([]byte("proxy"), owner.Data(), key), nil
+}
+
+func (fakeContracts) ClientAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+	return hashAddr([]byte("client"), owner.Data(), proxyOwner.Data(), key), nil
+}
+
+var _ Contracts = fakeContracts{}
+
+// paymentFixture is a client with a proxy key and the parameters an
+// honest proxy sends.
+type paymentFixture struct {
+	c        *Client
+	key      ed25519.PrivateKey
+	params   tl.ProxyParams
+	clientSC string
+}
+
+func newPaymentFixture(t *testing.T) *paymentFixture {
+	t.Helper()
+	pub, key, _ := ed25519.GenerateKey(nil)
+	owner, proxyOwner := hashAddr([]byte("client owner")), hashAddr([]byte("proxy owner"))
+	f := &paymentFixture{
+		c:   &Client{log: discard(), contracts: fakeContracts{}, owner: owner, accounts: map[string]*account{}},
+		key: key,
+	}
+	f.params = tl.ProxyParams{Flags: 3, ProxyOwnerAddress: proxyOwner.String(), IsTest: true, ProtoVersion: 2}
+	copy(f.params.ProxyPublicKey[:], pub)
+	psc, _ := fakeContracts{}.ProxyAddress(proxyOwner, pub)
+	csc, _ := fakeContracts{}.ClientAddress(owner, proxyOwner, pub)
+	f.params.ProxySCAddress, f.clientSC = psc.String(), csc.String()
+	return f
+}
+
+// conn returns a connection checked by checkProxy, over a session whose
+// far side takes everything.
+func (f *paymentFixture) conn(t *testing.T) *proxyConn {
+	t.Helper()
+	a, b := net.Pipe()
+	far := wire.NewSession(b, wire.Config{Handler: nopHandler{}})
+	near := wire.NewSession(a, wire.Config{Outbound: true, Handler: nopHandler{}})
+	t.Cleanup(func() {
+		near.Close()
+		far.Close()
+	})
+	go far.Start(context.Background())
+	if err := near.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pc := &proxyConn{c: f.c, addr: "proxy:1", sess: near, streams: map[[32]byte]*stream{}}
+	var err error
+	if pc.account, pc.tracker, err = f.c.checkProxy(pc.addr, f.params, f.clientSC); err != nil {
+		t.Fatalf("checkProxy: %v", err)
+	}
+	return pc
+}
+
+type nopHandler struct{}
+
+func (nopHandler) ServeQuery(context.Context, []byte) ([]byte, error) { return nil, errors.New("none") }
+func (nopHandler) ServePacket([]byte)                                 {}
+
+// charge signs a charge of tokens for target with key.
+func charge(t *testing.T, key ed25519.PrivateKey, op payment.Op, target string, tokens int64) tl.ProxySignedPaymentT {
+	t.Helper()
+	p, err := payment.Sign(key, op, 1, tokens, address.MustParseAddr(target), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.BOC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tl.ProxySignedPayment{Data: b}
+}
+
+func TestPaymentReports(t *testing.T) {
+	_, otherKey, _ := ed25519.GenerateKey(nil)
+	tests := []struct {
+		name    string
+		second  func(f *paymentFixture) (tl.ProxySignedPaymentT, int64, int64)
+		refused bool
+	}{
+		{"higher figures", func(f *paymentFixture) (tl.ProxySignedPaymentT, int64, int64) {
+			return charge(t, f.key, payment.OpClientCharge, f.clientSC, 20), 20, 30
+		}, false},
+		{"no payment, same figures", func(f *paymentFixture) (tl.ProxySignedPaymentT, int64, int64) {
+			return &tl.ProxySignedPaymentEmpty{}, 10, 15
+		}, false},
+		{"signed by another key", func(f *paymentFixture) (tl.ProxySignedPaymentT, int64, int64) {
+			return charge(t, otherKey, payment.OpClientCharge, f.clientSC, 20), 20, 30
+		}, true},
+		{"for another contract", func(f *paymentFixture) (tl.ProxySignedPaymentT, int64, int64) {
+			return charge(t, f.key, payment.OpClientCharge, f.params.ProxySCAddress, 20), 20, 30
+		}, true},
+		{"a worker payout", func(f *paymentFixture) (tl.ProxySignedPaymentT, int64, int64) {
+			return charge(t, f.key, payment.OpWorkerPayout, f.clientSC, 20), 20, 30
+		}, true},
+		{"signed tokens go backwards", func(f *paymentFixture) (tl.ProxySignedPaymentT, int64, int64) {
+			return charge(t, f.key, payment.OpClientCharge, f.clientSC, 5), 10, 15
+		}, true},
+		{"committed tokens go backwards", func(f *paymentFixture) (tl.ProxySignedPaymentT, int64, int64) {
+			return &tl.ProxySignedPaymentEmpty{}, 9, 15
+		}, true},
+		{"total tokens go backwards", func(f *paymentFixture) (tl.ProxySignedPaymentT, int64, int64) {
+			return &tl.ProxySignedPaymentEmpty{}, 10, 14
+		}, true},
+		{"not a payment", func(f *paymentFixture) (tl.ProxySignedPaymentT, int64, int64) {
+			return &tl.ProxySignedPayment{Data: []byte{1, 2, 3}}, 10, 15
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newPaymentFixture(t)
+			pc := f.conn(t)
+			if err := pc.payment(charge(t, f.key, payment.OpClientCharge, f.clientSC, 10), 10, 15); err != nil {
+				t.Fatalf("first report refused: %v", err)
+			}
+			sp, db, total := tt.second(f)
+			err := pc.payment(sp, db, total)
+			if got := err != nil; got != tt.refused {
+				t.Fatalf("second report: got error %v, want refused=%v", err, tt.refused)
+			}
+			select {
+			case <-pc.sess.Done():
+				if !tt.refused {
+					t.Errorf("connection dropped after an acceptable report: %v", pc.sess.Err())
+				} else if !errors.Is(pc.sess.Err(), errProxyRolledBack) {
+					t.Errorf("connection dropped with %v, want %v", pc.sess.Err(), errProxyRolledBack)
+				}
+			default:
+				if tt.refused {
+					t.Error("connection kept after a refused report")
+				}
+			}
+			if got := pc.account.signed; !tt.refused && got < 10 || tt.refused && got != 10 {
+				t.Errorf("signed tokens kept = %d", got)
+			}
+		})
+	}
+}
+
+func TestReconnectKeepsCommittedFigures(t *testing.T) {
+	f := newPaymentFixture(t)
+	pc := f.conn(t)
+	if err := pc.payment(charge(t, f.key, payment.OpClientCharge, f.clientSC, 10), 10, 15); err != nil {
+		t.Fatal(err)
+	}
+	// A restarted proxy may have lost its uncommitted 5 tokens, but not
+	// its committed 10 or its signature for them.
+	pc2 := f.conn(t)
+	if err := pc2.payment(&tl.ProxySignedPaymentEmpty{}, 10, 10); err != nil {
+		t.Errorf("a proxy that kept its committed figures was refused: %v", err)
+	}
+	pc3 := f.conn(t)
+	if err := pc3.payment(&tl.ProxySignedPaymentEmpty{}, 9, 9); err == nil {
+		t.Error("a proxy that lost committed tokens was accepted")
+	}
+}
+
+func TestCheckProxy(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(f *paymentFixture)
+	}{
+		{"wrong proxy contract", func(f *paymentFixture) { f.params.ProxySCAddress = f.clientSC }},
+		{"wrong client contract", func(f *paymentFixture) { f.clientSC = f.params.ProxySCAddress }},
+		{"owner is not an address", func(f *paymentFixture) { f.params.ProxyOwnerAddress = "proxy" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newPaymentFixture(t)
+			tt.change(f)
+			if _, _, err := f.c.checkProxy("proxy:1", f.params, f.clientSC); err == nil {
+				t.Error("checkProxy accepted the proxy")
+			}
+		})
+	}
+	t.Run("key changed since first seen", func(t *testing.T) {
+		f := newPaymentFixture(t)
+		f.conn(t)
+		g := newPaymentFixture(t)
+		f.params, f.clientSC = g.params, g.clientSC
+		f.c.owner = g.c.owner
+		if _, _, err := f.c.checkProxy("proxy:1", f.params, f.clientSC); !errors.Is(err, errProxyRolledBack) {
+			t.Errorf("checkProxy = %v, want %v", err, errProxyRolledBack)
+		}
+	})
+}

@@ -1,0 +1,203 @@
+package worker
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/tls"
+	"errors"
+	"net"
+	"testing"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/wire"
+)
+
+// fakeContracts derives addresses by hashing what they depend on, as the
+// real derivation does, without contract code.
+type fakeContracts struct{}
+
+func hashAddr(parts ...[]byte) *address.Address {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return address.NewAddress(0, 0, h.Sum(nil))
+}
+
+func (fakeContracts) ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+	return hashAddr([]byte("proxy"), owner.Data(), key), nil
+}
+
+func (fakeContracts) WorkerAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+	return hashAddr([]byte("worker"), owner.Data(), proxyOwner.Data(), key), nil
+}
+
+var _ Contracts = fakeContracts{}
+
+// fakeProxy answers the worker handshake with the figures it is given and
+// payouts signed with its key.
+type fakeProxy struct {
+	key             ed25519.PrivateKey
+	owner           *address.Address
+	workerOwner     *address.Address
+	db, total       int64
+	extendedRefusal bool
+	sawExtended     bool
+}
+
+func (p *fakeProxy) sc() (proxySC, workerSC *address.Address) {
+	pub := p.key.Public().(ed25519.PublicKey)
+	proxySC, _ = fakeContracts{}.ProxyAddress(p.owner, pub)
+	workerSC, _ = fakeContracts{}.WorkerAddress(p.workerOwner, p.owner, pub)
+	return proxySC, workerSC
+}
+
+func (p *fakeProxy) ServeQuery(_ context.Context, payload []byte) ([]byte, error) {
+	obj, err := tl.Unmarshal(payload)
+	if err != nil {
+		return nil, err
+	}
+	proxySC, workerSC := p.sc()
+	switch obj.(type) {
+	case *tl.WorkerConnectToProxy:
+		params := tl.ProxyParams{Flags: 3, ProxyOwnerAddress: p.owner.String(), ProxySCAddress: proxySC.String(), IsTest: true, ProtoVersion: 2}
+		copy(params.ProxyPublicKey[:], p.key.Public().(ed25519.PublicKey))
+		return tl.Marshal(&tl.WorkerConnectedToProxy{Params: params, WorkerSCAddress: workerSC.String()}), nil
+	case *tl.WorkerCompareBalanceWithProxy:
+		var sp tl.ProxySignedPaymentT = &tl.ProxySignedPaymentEmpty{}
+		if p.db > 0 {
+			pay, err := payment.Sign(p.key, payment.OpWorkerPayout, 1, p.db, workerSC, nil)
+			if err != nil {
+				return nil, err
+			}
+			b, _ := pay.BOC()
+			sp = &tl.ProxySignedPayment{Data: b}
+		}
+		return tl.Marshal(&tl.WorkerCompareBalanceWithProxyResult{SignedPayment: sp, TokensCommittedToDB: p.db, MaxTokens: p.total}), nil
+	case *tl.WorkerExtendedCompareBalanceWithProxy:
+		p.sawExtended = true
+		code := int32(0)
+		if p.extendedRefusal {
+			code = 1
+		}
+		return tl.Marshal(&tl.WorkerExtendedCompareBalanceWithProxyResult{ErrorCode: code}), nil
+	case *tl.WorkerProxyHandshakeComplete:
+		return tl.Marshal(&tl.WorkerProxyHandshakeCompleted{}), nil
+	}
+	return nil, &wire.QueryError{Code: wire.CodeProtoViolation, Message: "unexpected query"}
+}
+
+func (p *fakeProxy) ServePacket([]byte) {}
+
+func newPaymentWorker(t *testing.T, owner *address.Address) *Worker {
+	t.Helper()
+	cfg, err := ParseConfig([]byte(`{"is_test":true,"model_name":"m@c:v","forward_requests_to":"127.0.0.1:1","proxies":["127.0.0.1:2"],"proxy_policy":"fake_tdx","owner_address":"` + owner.String() + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
+	w, err := New(cfg, Deps{TLS: &tls.Config{}, Engine: eng, Contracts: fakeContracts{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// handshakeWith runs the worker's handshake against p on a fresh
+// connection.
+func handshakeWith(t *testing.T, w *Worker, p *fakeProxy) (*proxyConn, error) {
+	t.Helper()
+	a, b := net.Pipe()
+	far := wire.NewSession(b, wire.Config{Handler: p})
+	pc := &proxyConn{w: w, addr: "proxy:1", reqs: map[[32]byte]context.CancelFunc{}}
+	pc.sess = wire.NewSession(a, wire.Config{Outbound: true, Handler: pc})
+	t.Cleanup(func() {
+		pc.sess.Close()
+		far.Close()
+	})
+	go far.Start(context.Background())
+	if err := pc.sess.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return pc, pc.handshake(context.Background())
+}
+
+func TestHandshakeBalanceComparison(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	workerOwner := hashAddr([]byte("worker owner"))
+	w := newPaymentWorker(t, workerOwner)
+	p := &fakeProxy{key: key, owner: hashAddr([]byte("proxy owner")), workerOwner: workerOwner, db: 10, total: 15}
+	if _, err := handshakeWith(t, w, p); err != nil {
+		t.Fatalf("first handshake: %v", err)
+	}
+	if a := w.accounts["proxy:1"]; a.signed != 10 || a.balance.CommittedToDB != 10 || a.balance.Tokens != 15 {
+		t.Fatalf("account after the first handshake: signed %d, balance %+v; want 10 signed, 10 committed of 15", a.signed, a.balance)
+	}
+	tests := []struct {
+		name         string
+		db, total    int64
+		extRefusal   bool
+		wantErr      error
+		wantExtended bool
+	}{
+		// A restart lost the 5 uncommitted tokens: the extended
+		// comparison runs, and the proxy is accepted.
+		{name: "lost uncommitted tokens", db: 10, total: 10, wantExtended: true},
+		{name: "ahead", db: 12, total: 20},
+		{name: "lost committed tokens", db: 9, total: 20, wantErr: billing.ErrRollback},
+		{name: "extended comparison refused", db: 10, total: 12, extRefusal: true, wantErr: errAny, wantExtended: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newPaymentWorker(t, workerOwner)
+			if _, err := handshakeWith(t, w, &fakeProxy{key: key, owner: p.owner, workerOwner: workerOwner, db: 10, total: 15}); err != nil {
+				t.Fatal(err)
+			}
+			q := &fakeProxy{key: key, owner: p.owner, workerOwner: workerOwner, db: tt.db, total: tt.total, extendedRefusal: tt.extRefusal}
+			_, err := handshakeWith(t, w, q)
+			switch {
+			case tt.wantErr == nil && err != nil:
+				t.Errorf("handshake: %v, want success", err)
+			case tt.wantErr == errAny && err == nil:
+				t.Error("handshake succeeded, want an error")
+			case tt.wantErr != nil && tt.wantErr != errAny && !errors.Is(err, tt.wantErr):
+				t.Errorf("handshake: %v, want %v", err, tt.wantErr)
+			}
+			if q.sawExtended != tt.wantExtended {
+				t.Errorf("extended comparison ran: %v, want %v", q.sawExtended, tt.wantExtended)
+			}
+		})
+	}
+}
+
+// errAny stands for any error in the table above.
+var errAny = errors.New("any error")
+
+func TestHandshakeRefusesForgedPayout(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	_, other, _ := ed25519.GenerateKey(nil)
+	workerOwner := hashAddr([]byte("worker owner"))
+	w := newPaymentWorker(t, workerOwner)
+	// The proxy introduces itself with key but signs with other.
+	p := &fakeProxy{key: key, owner: hashAddr([]byte("proxy owner")), workerOwner: workerOwner, db: 10, total: 15}
+	pc, err := handshakeWith(t, w, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, workerSC := p.sc()
+	forged, _ := payment.Sign(other, payment.OpWorkerPayout, 2, 20, workerSC, nil)
+	b, _ := forged.BOC()
+	pc.ServePacket(tl.Marshal(&tl.ProxyWorkerRequestPayment{SignedPayment: &tl.ProxySignedPayment{Data: b}, DBTokens: 20, MaxTokens: 20, RequestTokens: 5}))
+	<-pc.sess.Done()
+	if !errors.Is(pc.sess.Err(), errUntrustedProxy) {
+		t.Errorf("connection ended with %v, want %v", pc.sess.Err(), errUntrustedProxy)
+	}
+	if a := w.accounts["proxy:1"]; a.signed != 10 || a.requests != 0 {
+		t.Errorf("account after the forged payout: signed %d, %d requests; want 10 and none", a.signed, a.requests)
+	}
+}
