@@ -32,9 +32,10 @@ const readAhead = 16 << 10
 // FrameReader reads frames from r and checks that their sequence numbers
 // count up from 0. It reads ahead: while nothing is waiting, into a small
 // array of its own, which holds headers and small frames; for larger
-// frames and bursts, into a buffer taken from a pool for as long as bytes
-// wait in it. A reader waiting for the next frame holds no pooled buffer.
-// It is not safe for concurrent use.
+// frames and bursts, into a buffer taken from a pool. Once everything it
+// read has been consumed, it gives that buffer back before it reads again,
+// so a reader waiting for the peer between frames holds none. It is not
+// safe for concurrent use.
 type FrameReader struct {
 	r     io.Reader
 	seqno int32
