@@ -72,4 +72,35 @@ func TestLedgerSurvivesRestart(t *testing.T) {
 			t.Errorf("comparison after restart = %v, %v; want consistent", got, err)
 		}
 	}
+	// The totals carry on from the restored usage.
+	if tot := second.Snapshot().Totals; tot.Tokens != 42 || tot.Charged != 84 || tot.Earned != 42 || tot.Commission != 42 {
+		t.Errorf("totals after restart = %+v, want 42 tokens, 84 charged, 42 earned, 42 commission", tot)
+	}
+}
+
+func TestRestoredTotals(t *testing.T) {
+	prices := billing.DefaultPrices(3, 1)
+	tests := []struct {
+		name    string
+		recs    []billing.Record
+		want    billing.Totals
+		wantErr bool
+	}{
+		{"empty", nil, billing.Totals{}, false},
+		{"balanced", []billing.Record{
+			{Kind: billing.KindClient, Address: "c1", Tokens: 5}, {Kind: billing.KindClient, Address: "c2", Tokens: 7},
+			{Kind: billing.KindWorker, Address: "w", Tokens: 12},
+		}, billing.Totals{Tokens: 12, Charged: 36, Earned: 12, Commission: 24}, false},
+		{"unbalanced", []billing.Record{
+			{Kind: billing.KindClient, Address: "c", Tokens: 5}, {Kind: billing.KindWorker, Address: "w", Tokens: 4},
+		}, billing.Totals{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := restoredTotals(tt.recs, prices)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("got %+v, %v; want %+v, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
 }

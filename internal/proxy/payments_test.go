@@ -1,0 +1,122 @@
+package proxy
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/tls"
+	"testing"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/tl"
+)
+
+// fakeContracts derives addresses by hashing what they depend on, as the
+// real derivation does, without contract code.
+type fakeContracts struct{}
+
+func hashAddr(parts ...[]byte) *address.Address {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return address.NewAddress(0, 0, h.Sum(nil))
+}
+
+func (fakeContracts) ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+	return hashAddr([]byte("proxy"), owner.Data(), key), nil
+}
+
+func (fakeContracts) ClientAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+	return hashAddr([]byte("client"), owner.Data(), proxyOwner.Data(), key), nil
+}
+
+func (fakeContracts) WorkerAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+	return hashAddr([]byte("worker"), owner.Data(), proxyOwner.Data(), key), nil
+}
+
+var _ Contracts = fakeContracts{}
+
+func newSigningProxy(t testing.TB) (*Proxy, ed25519.PublicKey) {
+	t.Helper()
+	pub, key, _ := ed25519.GenerateKey(nil)
+	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + hashAddr([]byte("owner")).String() + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key, Contracts: fakeContracts{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, pub
+}
+
+func TestSignedPayment(t *testing.T) {
+	p, pub := newSigningProxy(t)
+	if got := p.params(2).ProxySCAddress; got != p.contracts.sc.String() || got == "" {
+		t.Errorf("proxy.params carries contract %q, want %s", got, p.contracts.sc)
+	}
+	owner := hashAddr([]byte("peer"))
+	tests := []struct {
+		kind      billing.Kind
+		committed int64
+		op        payment.Op
+	}{
+		{billing.KindClient, 0, 0},
+		{billing.KindClient, 70, payment.OpClientCharge},
+		{billing.KindWorker, 0, 0},
+		{billing.KindWorker, 35, payment.OpWorkerPayout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind.String(), func(t *testing.T) {
+			contract, err := p.peerContract(tt.kind, owner.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp := p.signed(tt.kind, contract, billing.Account{Tokens: tt.committed + 5, CommittedToDB: tt.committed})
+			if tt.committed == 0 {
+				if _, ok := sp.(*tl.ProxySignedPaymentEmpty); !ok {
+					t.Errorf("nothing committed: got %T, want proxy.signedPaymentEmpty", sp)
+				}
+				return
+			}
+			boc := sp.(*tl.ProxySignedPayment).Data
+			pay, err := payment.Parse(boc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := pay.Verify(pub, tt.op, contract); err != nil {
+				t.Errorf("payment does not verify: %v", err)
+			}
+			if pay.Tokens != tt.committed {
+				t.Errorf("signed %d tokens, want the %d committed", pay.Tokens, tt.committed)
+			}
+		})
+	}
+	if _, err := p.peerContract(billing.KindClient, "not-an-address"); err == nil {
+		t.Error("a peer owner that is not a TON address was accepted")
+	}
+}
+
+func TestNewNeedsTONOwner(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"proxy-owner"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, Contracts: fakeContracts{}}); err == nil {
+		t.Error("New accepted an owner_address that is not a TON address")
+	}
+}
+
+// BenchmarkSignedPayment is the cost a settled request pays for each of
+// its two payment messages when the committed count has not changed.
+func BenchmarkSignedPayment(b *testing.B) {
+	p, _ := newSigningProxy(b)
+	contract, _ := p.peerContract(billing.KindClient, hashAddr([]byte("peer")).String())
+	a := billing.Account{Tokens: 100, CommittedToDB: 70}
+	for b.Loop() {
+		p.signed(billing.KindClient, contract, a)
+	}
+}
