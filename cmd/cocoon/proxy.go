@@ -137,7 +137,7 @@ func fakeTONContracts(log *slog.Logger) (*devnet.Contracts, error) {
 	if err != nil {
 		return nil, err
 	}
-	log.Info("contract addresses derived under the fake-TON root", "root", devnet.FakeTONRoot.String())
+	log.Info("contract addresses derived under the fake-TON root", "root", devnet.FakeTONRoot().String())
 	return c, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 
 	"github.com/xssnick/tonutils-go/address"
@@ -28,14 +29,17 @@ type Contracts struct {
 // params (with all three child codes) are params.
 func NewContracts(root *address.Address, params ton.Params) (*Contracts, error) {
 	if root == nil || params.ProxyCode == nil || params.ClientCode == nil || params.WorkerCode == nil {
-		return nil, fmt.Errorf("deriving contract addresses: need the root address and the proxy, client and worker codes")
+		return nil, errors.New("deriving contract addresses: need the root address and the proxy, client and worker codes")
 	}
 	return &Contracts{root: root, params: params}, nil
 }
 
-// FakeTONRoot is the root contract address of fake-TON networks: there is
-// no chain, so it only has to be the same for every node.
-var FakeTONRoot = address.NewAddress(0, 0, func() []byte { h := sha256.Sum256([]byte("cocoon fake-TON root")); return h[:] }())
+// FakeTONRoot returns the root contract address of fake-TON networks:
+// there is no chain, so it only has to be the same for every node.
+func FakeTONRoot() *address.Address {
+	h := sha256.Sum256([]byte("cocoon fake-TON root"))
+	return address.NewAddress(0, 0, h[:])
+}
 
 // FakeTONParams returns the fake-TON root params (reference.md §4.10):
 // unique_id 13, is_test, price 2 and fee 1 nanoTON per token, multipliers
@@ -70,7 +74,7 @@ func FakeTONContracts() (*Contracts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewContracts(FakeTONRoot, p)
+	return NewContracts(FakeTONRoot(), p)
 }
 
 // ProxyAddress is the contract of the proxy owned by owner with signing
