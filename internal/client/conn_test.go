@@ -108,6 +108,8 @@ func FuzzServePacket(f *testing.F) {
 	f.Add(tl.Marshal(&tl.ClientQueryAnswerEx{RequestID: id, Answer: []byte{1, 2, 3}}))
 	f.Add(tl.Marshal(&tl.ClientQueryAnswerPartEx{RequestID: id, Answer: []byte("y"), Flags: 1, FinalInfo: &tl.ClientQueryFinalInfo{}}))
 	f.Add(tl.Marshal(&tl.ClientQueryAnswerErrorEx{RequestID: id, Error: "e"}))
+	f.Add(tl.Marshal(&tl.ProxyClientRequestPayment{RequestID: id, SignedPayment: &tl.ProxySignedPayment{Data: []byte{1}}, DBTokens: 1, MaxTokens: 2, RequestTokens: 1}))
+	f.Add(tl.Marshal(&tl.CocoonCancelQuery{RequestID: id}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		pc, _, _ := testConn()
 		pc.c.log = discard()
