@@ -1,13 +1,16 @@
 package devnet
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -194,5 +197,92 @@ func TestReservationEnforcedMidStream(t *testing.T) {
 	}
 	if len(ps.Clients) != 1 || ps.Clients[0].Reserved != 0 || ps.Clients[0].Tokens != tot.Tokens {
 		t.Errorf("client accounts %+v: want one billed %d tokens with nothing reserved", ps.Clients, tot.Tokens)
+	}
+}
+
+// mixEngine answers by the mode the prompt names: "ok" streams an answer
+// with usage at the end, "fail" streams a chunk with usage and breaks the
+// connection, "stall" streams a chunk with usage and waits for the caller
+// to leave.
+var mixEngine = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1/models" {
+		fmt.Fprint(w, `{"object":"list","data":[]}`)
+		return
+	}
+	b, _ := io.ReadAll(r.Body)
+	w.Header().Set("Content-Type", "text/event-stream")
+	chunk := "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n"
+	switch {
+	case bytes.Contains(b, []byte(`"fail"`)):
+		fmt.Fprint(w, chunk)
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	case bytes.Contains(b, []byte(`"stall"`)):
+		fmt.Fprint(w, chunk)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	default:
+		fmt.Fprint(w, chunk+"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,\"total_tokens\":7}}\n\ndata: [DONE]\n\n")
+	}
+})
+
+// TestMoneyInvariantUnderMixedOutcomes runs a random mix of requests that
+// succeed, fail mid-answer and are cancelled by their caller, and checks
+// that every nanoTON charged is earned or kept as commission, that clients
+// and workers are billed the same tokens, and that nothing stays reserved.
+func TestMoneyInvariantUnderMixedOutcomes(t *testing.T) {
+	n := start(t, Options{Workers: 2, Engine: func(int) http.Handler { return mixEngine }})
+	rng := rand.New(rand.NewPCG(1, 2))
+	modes := []string{"ok", "fail", "stall"}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 6)
+	var want int64 // tokens produced: 7 by a whole answer, 5 by one cut short
+	for range 40 {
+		mode := modes[rng.IntN(len(modes))]
+		want += map[string]int64{"ok": 7, "fail": 5, "stall": 5}[mode]
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			body := `{"model":"m","messages":[{"role":"user","content":"` + mode + `"}],"stream":true}`
+			req, _ := http.NewRequestWithContext(ctx, "POST", n.ClientURL+"/v1/chat/completions", strings.NewReader(body))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return
+			}
+			defer res.Body.Close()
+			if mode == "stall" {
+				// Leave once the first chunk has arrived.
+				buf := make([]byte, 1)
+				res.Body.Read(buf)
+				cancel()
+			}
+			io.Copy(io.Discard, res.Body)
+		})
+	}
+	wg.Wait()
+	eventually(t, "every request settles", func() bool {
+		s := n.Proxy.Snapshot()
+		return len(s.Clients) == 1 && s.Clients[0].Reserved == 0
+	})
+	s := n.Proxy.Snapshot()
+	tot := s.Totals
+	var workerTokens int64
+	for _, w := range s.Workers {
+		workerTokens += w.Tokens
+	}
+	if tot.Charged <= 0 || tot.Charged != tot.Earned+tot.Commission {
+		t.Errorf("totals %+v: want charged > 0 and charged = earned + commission", tot)
+	}
+	if tot.Charged != 2*tot.Tokens || tot.Earned != tot.Tokens {
+		t.Errorf("totals %+v: want 2 nanoTON per token charged, 1 earned", tot)
+	}
+	// Failed and cancelled requests pay for what they produced.
+	if tot.Tokens != want {
+		t.Errorf("billed %d tokens, want the %d produced", tot.Tokens, want)
+	}
+	if s.Clients[0].Tokens != tot.Tokens || workerTokens != tot.Tokens {
+		t.Errorf("client billed %d tokens, workers credited %d, totals %d: want all equal", s.Clients[0].Tokens, workerTokens, tot.Tokens)
 	}
 }

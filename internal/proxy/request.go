@@ -297,8 +297,9 @@ func (r *request) noteTokens(final *tl.ProxyQueryFinalInfo) {
 	}
 }
 
-// overReservation reads the usage an answer part reports and tells
-// whether the request has outgrown the tokens reserved for it; the worker
+// overReservation reads the usage an answer part reports, records it as
+// what the request has produced so far, and tells whether the request
+// has outgrown the tokens reserved for it; the worker
 // reports usage as the engine does, so the check is as fine as the
 // engine's usage updates. Such a request is billed its whole reservation.
 // The reference never enforces the reservation while streaming.
@@ -315,6 +316,9 @@ func (r *request) overReservation(part []byte) bool {
 		r.tokens = r.hold.Limit()
 		return true
 	}
+	// A request that fails or is cancelled from here pays for what it
+	// has produced.
+	r.tokens = max(r.tokens, a.Total)
 	return false
 }
 
