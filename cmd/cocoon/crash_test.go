@@ -168,7 +168,8 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
-// crashEngine streams a short answer: 3 prompt and 4 completion tokens.
+// crashEngine streams a short answer, 3 prompt and 4 completion tokens,
+// slowly enough that requests are in flight whenever the proxy dies.
 var crashEngine = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/v1/models" {
 		fmt.Fprint(w, `{"object":"list","data":[]}`)
@@ -182,7 +183,7 @@ var crashEngine = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) 
 		select {
 		case <-r.Context().Done():
 			return
-		case <-time.After(2 * time.Millisecond):
+		case <-time.After(30 * time.Millisecond):
 		}
 	}
 	fmt.Fprint(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,\"total_tokens\":7}}\n\ndata: [DONE]\n\n")
@@ -195,7 +196,11 @@ var crashEngine = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) 
 func TestProxyCrash(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "cocoon")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, ".")...)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building cocoon: %v\n%s", err, out)
 	}
@@ -222,9 +227,9 @@ func TestProxyCrash(t *testing.T) {
 		"is_test": true, "http_listen": clientHTTP, "owner_address": devnet.NewOwnerAddress().String(),
 		"proxies": []string{clientsAddr}, "proxy_connections": 1, "proxy_policy": "fake_tdx",
 	})
-	pxy := startProc(t, bin, "proxy", "--config", proxyCfg, "--insecure-fake-tdx", "--log-level", "warn")
-	startProc(t, bin, "worker", "--config", workerCfg, "--insecure-fake-tdx", "--log-level", "warn")
-	startProc(t, bin, "client", "--config", clientCfg, "--insecure-fake-tdx", "--log-level", "warn")
+	pxy := startProc(t, bin, "proxy", "--config", proxyCfg, "--insecure-fake-tdx", "--log-level", "info")
+	startProc(t, bin, "worker", "--config", workerCfg, "--insecure-fake-tdx", "--log-level", "info")
+	startProc(t, bin, "client", "--config", clientCfg, "--insecure-fake-tdx", "--log-level", "info")
 
 	proxyStats := func() (crashStats, error) {
 		var s crashStats
@@ -237,69 +242,79 @@ func TestProxyCrash(t *testing.T) {
 	}
 	waitFor(t, "the network connects", 20*time.Second, ready)
 
-	// send runs n requests, at most 8 at a time, and counts the answers
-	// that completed; after is called once when half have been sent.
-	var ok atomic.Int64
-	send := func(n int, half func()) {
-		var wg sync.WaitGroup
-		var once sync.Once
-		slots := make(chan struct{}, 8)
-		for i := range n {
-			if i == n/2 && half != nil {
-				once.Do(half)
-			}
-			slots <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-slots }()
-				c := http.Client{Timeout: 10 * time.Second}
-				res, err := c.Post("http://"+clientHTTP+"/v1/chat/completions", "application/json",
-					strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"max_tokens":8}`))
-				if err != nil {
+	// Load: a few requests always in flight, at most maxRequests in all,
+	// until stopLoad.
+	const maxRequests, inFlight = 300, 6
+	var sent, ok, running atomic.Int64
+	stop := make(chan struct{})
+	var load sync.WaitGroup
+	for range inFlight {
+		load.Go(func() {
+			c := http.Client{Timeout: 10 * time.Second}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if sent.Add(1) > maxRequests {
 					return
 				}
-				b, _ := io.ReadAll(res.Body)
-				res.Body.Close()
-				if res.StatusCode == http.StatusOK && bytes.Contains(b, []byte("[DONE]")) {
-					ok.Add(1)
+				running.Add(1)
+				done := false
+				res, err := c.Post("http://"+clientHTTP+"/v1/chat/completions", "application/json",
+					strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"max_tokens":8}`))
+				if err == nil {
+					b, _ := io.ReadAll(res.Body)
+					res.Body.Close()
+					done = res.StatusCode == http.StatusOK && bytes.Contains(b, []byte("[DONE]"))
 				}
-			})
-		}
-		wg.Wait()
-	}
-
-	// Load, with the proxy killed halfway through, once it has committed
-	// some usage, and restarted at once on its database; the last figures
-	// it showed are the ones it must keep.
-	var before crashStats
-	send(160, func() {
-		waitFor(t, "the proxy commits usage", 10*time.Second, func() bool {
-			s, err := proxyStats()
-			return err == nil && len(s.Clients) == 1 && s.Clients[0].CommittedToDB > 0
+				running.Add(-1)
+				if done {
+					ok.Add(1)
+					continue
+				}
+				// While the network recovers, requests fail fast; pause
+				// so that they do not use up the load.
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
 		})
-		s, err := proxyStats()
-		if err != nil {
-			t.Fatalf("reading the proxy's stats before the crash: %v", err)
-		}
-		before = s
-		pxy.kill()
-		pxy = startProc(t, bin, "proxy", "--config", proxyCfg, "--insecure-fake-tdx", "--log-level", "warn")
-	})
-	beforeOK := ok.Load()
-	if beforeOK == 0 {
-		t.Fatal("no request completed around the crash")
 	}
+	stopLoad := sync.OnceFunc(func() {
+		close(stop)
+		load.Wait()
+	})
+	defer stopLoad()
+
+	// Under load, once the proxy has committed some usage, kill it and
+	// restart it at once on its database; the last figures it showed
+	// are the ones it must keep.
+	waitFor(t, "the proxy commits usage", 10*time.Second, func() bool {
+		s, err := proxyStats()
+		return err == nil && len(s.Clients) == 1 && s.Clients[0].CommittedToDB > 0
+	})
+	before, err := proxyStats()
+	if err != nil {
+		t.Fatalf("reading the proxy's stats before the crash: %v", err)
+	}
+	beforeOK, inFlightAtKill := ok.Load(), running.Load()
+	pxy.kill()
+	// The restarted proxy is stopped by startProc's cleanup.
+	startProc(t, bin, "proxy", "--config", proxyCfg, "--insecure-fake-tdx", "--log-level", "info")
 	waitFor(t, "the worker and client reconnect to the restarted proxy", 30*time.Second, ready)
 	after0, err := proxyStats()
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkNotBackwards(t, "on restart", before, after0)
+	okAtRestart := ok.Load()
+	waitFor(t, "40 more requests complete", 20*time.Second, func() bool { return ok.Load() >= okAtRestart+40 })
+	stopLoad()
 
-	ok.Store(0)
-	send(60, nil)
-	if got := ok.Load(); got != 60 {
-		t.Errorf("%d of 60 requests after the restart completed, want all", got)
-	}
 	// Every request has settled; wait for them to be committed.
 	var after crashStats
 	waitFor(t, "the restarted proxy commits the usage", 10*time.Second, func() bool {
@@ -331,8 +346,8 @@ func TestProxyCrash(t *testing.T) {
 			t.Errorf("%s has %d proxy connections, want 1: it refused the restarted proxy", name, len(h.ProxyConnections))
 		}
 	}
-	t.Logf("%d of 160 requests completed around the crash; %d tokens billed in all, %d of them committed before the crash",
-		beforeOK, tot.Tokens, before.Clients[0].CommittedToDB)
+	t.Logf("%d requests sent, %d completed before the crash with %d in flight, %d in all; %d tokens billed, %d of them committed before the crash",
+		min(sent.Load(), maxRequests), beforeOK, inFlightAtKill, ok.Load(), tot.Tokens, before.Clients[0].CommittedToDB)
 }
 
 // checkNotBackwards compares two readings of the proxy's stats: no
