@@ -345,6 +345,9 @@ type proxyConn struct {
 	// set by the handshake, nil without contracts.
 	account *account
 	tracker *payment.Tracker
+	// payMu makes each payment report's check and update of tracker
+	// one step.
+	payMu sync.Mutex
 
 	// mu guards streams.
 	mu      sync.Mutex

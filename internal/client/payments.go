@@ -93,7 +93,7 @@ func (c *Client) checkProxy(addr string, p tl.ProxyParams, clientSC string) (*ac
 	if !a.key.Equal(key) || !a.proxySC.Equals(wantProxy) {
 		return nil, nil, fmt.Errorf("proxy changed its key or contract since first seen: %w", errProxyRolledBack)
 	}
-	t, err := payment.NewTracker(key, wantClient, payment.OpClientCharge, payment.OpClientGrantRefund)
+	t, err := payment.NewTracker(key, wantClient, clientOps...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -111,15 +111,73 @@ func (pc *proxyConn) payment(sp tl.ProxySignedPaymentT, db, total int64) error {
 	if pc.tracker == nil {
 		return nil
 	}
-	var boc []byte
+	pc.payMu.Lock()
+	defer pc.payMu.Unlock()
+	return pc.paymentLocked(bocOf(sp), db, total)
+}
+
+// clientOps are the signed payments a client contract accepts.
+var clientOps = []payment.Op{payment.OpClientCharge, payment.OpClientGrantRefund}
+
+func bocOf(sp tl.ProxySignedPaymentT) []byte {
 	if s, ok := sp.(*tl.ProxySignedPayment); ok {
-		boc = s.Data
+		return s.Data
 	}
+	return nil
+}
+
+// refuse drops the connection to a proxy whose report cannot be trusted.
+func (pc *proxyConn) refuse(err error) error {
+	err = fmt.Errorf("%w: %w", errProxyRolledBack, err)
+	pc.c.log.Error("refusing proxy: bad payment report", "proxy", pc.addr, "err", err)
+	pc.sess.Abort(err)
+	return err
+}
+
+// pollAnswer takes the answer to a payment status poll sent while the
+// tracker held asked. Reports that the proxy sends as packets after
+// answering may overtake the answer, so the answer must not fall below
+// asked but may fall below newer figures: its payment is then only
+// verified, and the newer figures are kept.
+func (pc *proxyConn) pollAnswer(sp tl.ProxySignedPaymentT, db, total int64, asked payment.Figures) error {
+	if pc.tracker == nil {
+		return nil
+	}
+	pc.payMu.Lock()
+	defer pc.payMu.Unlock()
+	cur := pc.tracker.Figures()
+	boc := bocOf(sp)
+	signed := cur.Signed
+	if boc != nil {
+		p, err := payment.Parse(boc)
+		if err != nil {
+			return pc.refuse(err)
+		}
+		signed = p.Tokens
+	}
+	if signed >= cur.Signed && db >= cur.DB && total >= cur.Max {
+		return pc.paymentLocked(boc, db, total)
+	}
+	if signed < asked.Signed || db < asked.DB || total < asked.Max {
+		return pc.refuse(fmt.Errorf("payment status: signed %d, committed %d, total %d below %d, %d, %d reported before the poll: %w",
+			signed, db, total, asked.Signed, asked.DB, asked.Max, payment.ErrWentBackwards))
+	}
+	if boc != nil {
+		check, err := payment.NewTracker(pc.account.key, pc.account.clientSC, clientOps...)
+		if err == nil {
+			err = check.Update(boc, 0, 0)
+		}
+		if err != nil {
+			return pc.refuse(err)
+		}
+	}
+	return nil
+}
+
+// paymentLocked applies a report; the caller holds payMu.
+func (pc *proxyConn) paymentLocked(boc []byte, db, total int64) error {
 	if err := pc.tracker.Update(boc, db, total); err != nil {
-		err = fmt.Errorf("%w: %w", errProxyRolledBack, err)
-		pc.c.log.Error("refusing proxy: bad payment report", "proxy", pc.addr, "err", err)
-		pc.sess.Abort(err)
-		return err
+		return pc.refuse(err)
 	}
 	f := pc.tracker.Figures()
 	a := pc.account
@@ -140,6 +198,10 @@ func (pc *proxyConn) payment(sp tl.ProxySignedPaymentT, db, total int64) error {
 func (pc *proxyConn) pollPayment(ctx context.Context) {
 	qctx, cancel := context.WithTimeout(ctx, paymentTimeout)
 	defer cancel()
+	var asked payment.Figures
+	if pc.tracker != nil {
+		asked = pc.tracker.Figures()
+	}
 	b, err := pc.sess.Query(qctx, tl.Marshal(&tl.ClientUpdatePaymentStatus{}))
 	if err != nil {
 		pc.c.log.Debug("payment status poll failed", "proxy", pc.addr, "err", err)
@@ -150,7 +212,7 @@ func (pc *proxyConn) pollPayment(ctx context.Context) {
 		pc.c.log.Debug("payment status poll failed", "proxy", pc.addr, "err", err)
 		return
 	}
-	pc.payment(st.SignedPayment, st.DBTokens, st.MaxTokens)
+	pc.pollAnswer(st.SignedPayment, st.DBTokens, st.MaxTokens, asked)
 }
 
 // requestPayment records what one request cost.

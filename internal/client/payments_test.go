@@ -217,3 +217,38 @@ func TestCheckProxy(t *testing.T) {
 		}
 	})
 }
+
+func TestPollAnswerOvertaken(t *testing.T) {
+	f := newPaymentFixture(t)
+	pc := f.conn(t)
+	if err := pc.payment(charge(t, f.key, payment.OpClientCharge, f.clientSC, 10), 10, 15); err != nil {
+		t.Fatal(err)
+	}
+	asked := pc.tracker.Figures()
+	// A request's report, sent after the proxy answered the poll, arrives
+	// first.
+	if err := pc.payment(charge(t, f.key, payment.OpClientCharge, f.clientSC, 20), 20, 25); err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.pollAnswer(charge(t, f.key, payment.OpClientCharge, f.clientSC, 10), 10, 17, asked); err != nil {
+		t.Errorf("an overtaken poll answer was refused: %v", err)
+	}
+	if got := pc.tracker.Figures(); got.Signed != 20 || got.DB != 20 || got.Max != 25 {
+		t.Errorf("figures after the overtaken answer = %+v, want the newer 20, 20, 25", got)
+	}
+	// A forged payment is refused even in an overtaken answer.
+	_, other, _ := ed25519.GenerateKey(nil)
+	if err := pc.pollAnswer(charge(t, other, payment.OpClientCharge, f.clientSC, 12), 12, 17, asked); err == nil {
+		t.Error("a forged payment in an overtaken answer was accepted")
+	}
+
+	g := newPaymentFixture(t)
+	pc = g.conn(t)
+	if err := pc.payment(charge(t, g.key, payment.OpClientCharge, g.clientSC, 10), 10, 15); err != nil {
+		t.Fatal(err)
+	}
+	asked = pc.tracker.Figures()
+	if err := pc.pollAnswer(&tl.ProxySignedPaymentEmpty{}, 9, 15, asked); !errors.Is(err, errProxyRolledBack) {
+		t.Errorf("an answer below the figures held when polling: %v, want %v", err, errProxyRolledBack)
+	}
+}

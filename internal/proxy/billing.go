@@ -72,10 +72,14 @@ func (p *Proxy) settle(r *request, outcome billing.Outcome) {
 	if s.Capped {
 		p.log.Warn("request used more tokens than it reserved; billed up to the reservation", "client", r.cc.account, "tokens", r.tokens, "billed", s.Tokens)
 	}
+	r.cc.payMu.Lock()
 	if c, err := p.ledger.Client(r.cc.account); err == nil {
 		r.cc.sess.Send(tl.Marshal(&tl.ProxyClientRequestPayment{RequestID: r.clientID, SignedPayment: p.signed(billing.KindClient, r.cc.contract, c), DBTokens: c.CommittedToDB, MaxTokens: c.Tokens, RequestTokens: s.Tokens}))
 	}
+	r.cc.payMu.Unlock()
+	r.last.payMu.Lock()
 	if w, err := p.ledger.Worker(r.last.account); err == nil {
 		r.last.sess.Send(tl.Marshal(&tl.ProxyWorkerRequestPayment{RequestID: r.wid, SignedPayment: p.signed(billing.KindWorker, r.last.contract, w), DBTokens: w.CommittedToDB, MaxTokens: w.Tokens, RequestTokens: s.Tokens}))
 	}
+	r.last.payMu.Unlock()
 }

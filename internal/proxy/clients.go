@@ -38,6 +38,11 @@ type clientConn struct {
 	contract *address.Address
 	ext      bool                  // the client is a cocoon-go node
 	reqs     map[[32]byte]*request // by the client's request id
+
+	// payMu serialises reading the account and sending a payment report,
+	// so that reports leave in the order of their figures, which only
+	// grow; a client refuses a proxy whose figures go backwards.
+	payMu sync.Mutex
 }
 
 // serveClient runs one client connection until it or ctx ends.

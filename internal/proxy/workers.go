@@ -40,7 +40,10 @@ type workerConn struct {
 	model    string           // base model name
 	account  string           // the worker's ledger account
 	contract *address.Address // the worker's contract; nil without contracts
-	ext      bool             // the worker is a cocoon-go node
+	// payMu serialises reading the account and sending a payment report,
+	// as clientConn.payMu does.
+	payMu sync.Mutex
+	ext   bool // the worker is a cocoon-go node
 
 	// Selection fields, guarded by Proxy.mu.
 	enabled     bool

@@ -96,7 +96,7 @@ func (w *Worker) accountAt(addr string, p tl.ProxyParams, workerSC string) (*acc
 	if !a.key.Equal(key) || !a.proxySC.Equals(wantProxy) {
 		return nil, nil, fmt.Errorf("proxy changed its key or contract since first seen: %w", errUntrustedProxy)
 	}
-	t, err := payment.NewTracker(key, wantWorker, payment.OpWorkerPayout, payment.OpWorkerLastPayout)
+	t, err := payment.NewTracker(key, wantWorker, workerOps...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -123,9 +123,72 @@ func (a *account) forgetUncommitted(total int64) {
 	a.balance.Tokens = min(a.balance.Tokens, total)
 }
 
+// workerOps are the signed payments a worker contract accepts.
+var workerOps = []payment.Op{payment.OpWorkerPayout, payment.OpWorkerLastPayout}
+
+func bocOf(sp tl.ProxySignedPaymentT) []byte {
+	if s, ok := sp.(*tl.ProxySignedPayment); ok {
+		return s.Data
+	}
+	return nil
+}
+
+// figures are the proxy's latest accepted figures on this connection.
+func (pc *proxyConn) figures() payment.Figures {
+	if pc.tracker != nil {
+		return pc.tracker.Figures()
+	}
+	b := pc.account.mine()
+	return payment.Figures{DB: b.CommittedToDB, Max: b.Tokens}
+}
+
 // payment takes one payment report from the proxy: the signed payout must
 // verify, and no figure may go backwards within a connection.
 func (pc *proxyConn) payment(sp tl.ProxySignedPaymentT, db, total int64) error {
+	pc.payMu.Lock()
+	defer pc.payMu.Unlock()
+	return pc.paymentLocked(bocOf(sp), db, total)
+}
+
+// pollAnswer takes the answer to a payment status poll sent while the
+// connection held asked. Reports that the proxy sends as packets after
+// answering may overtake the answer, so the answer must not fall below
+// asked but may fall below newer figures: its payout is then only
+// verified, and the newer figures are kept.
+func (pc *proxyConn) pollAnswer(sp tl.ProxySignedPaymentT, db, total int64, asked payment.Figures) error {
+	pc.payMu.Lock()
+	defer pc.payMu.Unlock()
+	cur := pc.figures()
+	boc := bocOf(sp)
+	signed := cur.Signed
+	if boc != nil && pc.tracker != nil {
+		p, err := payment.Parse(boc)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errUntrustedProxy, err)
+		}
+		signed = p.Tokens
+	}
+	if signed >= cur.Signed && db >= cur.DB && total >= cur.Max {
+		return pc.paymentLocked(boc, db, total)
+	}
+	if signed < asked.Signed || db < asked.DB || total < asked.Max {
+		return fmt.Errorf("%w: payment status: signed %d, committed %d, total %d below %d, %d, %d reported before the poll: %w",
+			errUntrustedProxy, signed, db, total, asked.Signed, asked.DB, asked.Max, billing.ErrRollback)
+	}
+	if boc != nil && pc.tracker != nil {
+		check, err := payment.NewTracker(pc.account.key, pc.account.workerSC, workerOps...)
+		if err == nil {
+			err = check.Update(boc, 0, 0)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %w", errUntrustedProxy, err)
+		}
+	}
+	return nil
+}
+
+// paymentLocked applies a report; the caller holds payMu.
+func (pc *proxyConn) paymentLocked(boc []byte, db, total int64) error {
 	a := pc.account
 	if pc.tracker == nil {
 		a.mu.Lock()
@@ -135,10 +198,6 @@ func (pc *proxyConn) payment(sp tl.ProxySignedPaymentT, db, total int64) error {
 		}
 		a.balance.CommittedToDB, a.balance.Tokens = db, total
 		return nil
-	}
-	var boc []byte
-	if s, ok := sp.(*tl.ProxySignedPayment); ok {
-		boc = s.Data
 	}
 	if err := pc.tracker.Update(boc, db, total); err != nil {
 		return fmt.Errorf("%w: %w", errUntrustedProxy, err)
@@ -158,12 +217,17 @@ func (pc *proxyConn) payment(sp tl.ProxySignedPaymentT, db, total int64) error {
 	return nil
 }
 
+// refuse drops the connection to a proxy whose report cannot be trusted.
+func (pc *proxyConn) refuse(err error) {
+	pc.w.log.Error("refusing proxy: bad payment report", "proxy", pc.addr, "err", err)
+	pc.sess.Abort(err)
+}
+
 // report takes a payment report outside the handshake; a bad one drops
 // the connection with a logged error.
 func (pc *proxyConn) report(sp tl.ProxySignedPaymentT, db, total int64) bool {
 	if err := pc.payment(sp, db, total); err != nil {
-		pc.w.log.Error("refusing proxy: bad payment report", "proxy", pc.addr, "err", err)
-		pc.sess.Abort(err)
+		pc.refuse(err)
 		return false
 	}
 	return true

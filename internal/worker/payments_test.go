@@ -201,3 +201,37 @@ func TestHandshakeRefusesForgedPayout(t *testing.T) {
 		t.Errorf("account after the forged payout: signed %d, %d requests; want 10 and none", a.signed, a.requests)
 	}
 }
+
+func TestPollAnswerOvertaken(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	workerOwner := hashAddr([]byte("worker owner"))
+	w := newPaymentWorker(t, workerOwner)
+	p := &fakeProxy{key: key, owner: hashAddr([]byte("proxy owner")), workerOwner: workerOwner, db: 10, total: 15}
+	pc, err := handshakeWith(t, w, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, workerSC := p.sc()
+	payout := func(k ed25519.PrivateKey, tokens int64) tl.ProxySignedPaymentT {
+		pay, _ := payment.Sign(k, payment.OpWorkerPayout, 3, tokens, workerSC, nil)
+		b, _ := pay.BOC()
+		return &tl.ProxySignedPayment{Data: b}
+	}
+	asked := pc.figures()
+	if err := pc.payment(payout(key, 20), 20, 25); err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.pollAnswer(payout(key, 10), 10, 18, asked); err != nil {
+		t.Errorf("an overtaken poll answer was refused: %v", err)
+	}
+	if got := pc.figures(); got.Signed != 20 || got.DB != 20 || got.Max != 25 {
+		t.Errorf("figures after the overtaken answer = %+v, want the newer 20, 20, 25", got)
+	}
+	_, other, _ := ed25519.GenerateKey(nil)
+	if err := pc.pollAnswer(payout(other, 12), 12, 18, asked); !errors.Is(err, errUntrustedProxy) {
+		t.Errorf("a forged payout in an overtaken answer: %v, want %v", err, errUntrustedProxy)
+	}
+	if err := pc.pollAnswer(&tl.ProxySignedPaymentEmpty{}, 9, 18, asked); !errors.Is(err, billing.ErrRollback) {
+		t.Errorf("an answer below the figures held when polling: %v, want %v", err, billing.ErrRollback)
+	}
+}

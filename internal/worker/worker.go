@@ -272,6 +272,8 @@ type proxyConn struct {
 	// handshake. tracker is nil without contracts.
 	account *account
 	tracker *payment.Tracker
+	// payMu makes each payment report's check and update one step.
+	payMu sync.Mutex
 
 	// mu guards the fields below.
 	mu   sync.Mutex
@@ -422,12 +424,15 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 func (pc *proxyConn) pollPayment(ctx context.Context) {
 	qctx, cancel := context.WithTimeout(ctx, paymentTimeout)
 	defer cancel()
+	asked := pc.figures()
 	var st tl.WorkerPaymentStatus
 	if err := pc.query(qctx, &tl.WorkerUpdatePaymentStatus{}, &st); err != nil {
 		pc.w.log.Debug("payment status poll failed", "proxy", pc.addr, "err", err)
 		return
 	}
-	pc.report(st.SignedPayment, st.DBTokens, st.MaxTokens)
+	if err := pc.pollAnswer(st.SignedPayment, st.DBTokens, st.MaxTokens, asked); err != nil {
+		pc.refuse(err)
+	}
 }
 
 // ServeQuery answers queries from the proxy; the protocol has none.
