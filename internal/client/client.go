@@ -435,10 +435,13 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	switch a := connected.Auth.(type) {
 	case *tl.ClientProxyConnectionAuthShort:
 		h := sha256.Sum256([]byte(c.cfg.SecretString))
-		if subtle.ConstantTimeCompare(h[:], a.SecretHash[:]) != 1 {
-			return errors.New("the proxy knows another secret for this client: check secret_string")
+		if subtle.ConstantTimeCompare(h[:], a.SecretHash[:]) == 1 {
+			auth = &tl.ClientAuthorizeWithProxyShort{Data: []byte(c.cfg.SecretString)}
+		} else {
+			// Not our secret: prove the contract the long way instead.
+			c.log.Info("secret_string does not match the contract's secret hash; authenticating the long way", "proxy", pc.addr)
+			auth = &tl.ClientAuthorizeWithProxyLong{}
 		}
-		auth = &tl.ClientAuthorizeWithProxyShort{Data: []byte(c.cfg.SecretString)}
 	case *tl.ClientProxyConnectionAuthLong:
 		auth = &tl.ClientAuthorizeWithProxyLong{}
 	default:

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -15,6 +16,12 @@ import (
 func fakeClientChain(stake billing.NanoTON) billing.ClientChain {
 	return billing.ClientChain{State: billing.ClientRunning, Balance: 1_000_000 * billing.TON, Stake: stake}
 }
+
+// fakeClientSecretHash is the secret hash on every fake-TON client
+// contract: the reference's pseudo contract state holds sha256(""), so a
+// client with an empty secret_string authenticates the short way. A chain
+// reader will take the hash from each client contract's state instead.
+var fakeClientSecretHash = sha256.Sum256(nil)
 
 // DefaultClientStake is the fake-TON stake of every client contract: the
 // minimum client stake of the reference's pseudo root config.

@@ -3,6 +3,8 @@ package proxy
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/tls"
 	"encoding/binary"
 	"fmt"
@@ -20,6 +22,7 @@ const (
 	clientAwaitConnect = iota
 	clientAwaitAuth
 	clientReady
+	clientRefused // a wrong secret: the connection is never authorised
 )
 
 // clientConn is one client's connection.
@@ -36,8 +39,12 @@ type clientConn struct {
 	// contract is the client's contract, set with the account; nil
 	// without contracts.
 	contract *address.Address
-	ext      bool                  // the client is a cocoon-go node
-	reqs     map[[32]byte]*request // by the client's request id
+	ext      bool // the client is a cocoon-go node
+	// secretHash is the hash of the secret the client proves on the short
+	// path, set with the account when short authentication was offered;
+	// nil otherwise.
+	secretHash *[32]byte
+	reqs       map[[32]byte]*request // by the client's request id
 
 	// payMu serialises reading the account and sending a payment report,
 	// so that reports leave in the order of their figures, which only
@@ -120,43 +127,64 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		}
 		var nonce [8]byte
 		rand.Read(nonce[:])
-		cc.mu.Lock()
-		cc.state, cc.owner, cc.ext = clientAwaitAuth, c.ClientOwnerAddress, c.Flags&tl.ExtFlag != 0
-		cc.account, cc.contract = account, contract
-		cc.mu.Unlock()
+		n := int64(binary.LittleEndian.Uint64(nonce[:]))
+		// A client the proxy already has an account for (seen before in
+		// this run or restored from the store) is offered the short path,
+		// with the secret hash of its contract.
+		var auth tl.ClientProxyConnectionAuth = &tl.ClientProxyConnectionAuthLong{Nonce: n}
+		var secretHash *[32]byte
 		pay := emptyPayment
 		if a, err := p.ledger.Client(account); err == nil {
 			pay = p.signed(billing.KindClient, contract, a)
-		}
-		// Without a chain every client is new to us, so it authenticates
-		// the long way, which the fake-TON semantics accept at once.
-		return tl.Marshal(&tl.ClientConnectedToProxy{
-			Params: p.params(proto), ClientSCAddress: scAddress,
-			Auth:          &tl.ClientProxyConnectionAuthLong{Nonce: int64(binary.LittleEndian.Uint64(nonce[:]))},
-			SignedPayment: pay,
-		}), nil
-	case *tl.ClientAuthorizeWithProxyLong:
-		if state != clientAwaitAuth {
-			return bad("client.authorizeWithProxyLong out of order")
+			h := fakeClientSecretHash
+			secretHash = &h
+			auth = &tl.ClientProxyConnectionAuthShort{SecretHash: h, Nonce: n}
 		}
 		cc.mu.Lock()
-		cc.state = clientReady
+		cc.state, cc.owner, cc.ext = clientAwaitAuth, c.ClientOwnerAddress, c.Flags&tl.ExtFlag != 0
+		cc.account, cc.contract, cc.secretHash = account, contract, secretHash
 		cc.mu.Unlock()
-		if err := p.ledger.UpdateClient(cc.account, cc.owner, fakeClientChain(p.clientStake)); err != nil {
-			return nil, &wire.QueryError{Code: wire.CodeError, Message: "opening the client's account: " + err.Error()}
-		}
-		a, err := p.ledger.Client(cc.account)
-		if err != nil {
-			return nil, &wire.QueryError{Code: wire.CodeError, Message: err.Error()}
-		}
-		p.mu.Lock()
-		p.clients[cc] = struct{}{}
-		p.mu.Unlock()
-		return tl.Marshal(&tl.ClientAuthorizationWithProxySuccess{
-			SignedPayment: p.signed(billing.KindClient, cc.contract, a), TokensCommittedToDB: a.CommittedToDB, MaxTokens: a.Tokens,
+		return tl.Marshal(&tl.ClientConnectedToProxy{
+			Params: p.params(proto), ClientSCAddress: scAddress, Auth: auth, SignedPayment: pay,
 		}), nil
+	case *tl.ClientAuthorizeWithProxyLong:
+		// Without a chain the long path succeeds at once, as the fake-TON
+		// semantics accept it, whichever path was offered.
+		if !cc.advance(clientAwaitAuth, clientReady) {
+			return bad("client.authorizeWithProxyLong out of order")
+		}
+		b, err := cc.authorise()
+		if err == nil {
+			p.auths.long.Add(1)
+		}
+		return b, err
 	case *tl.ClientAuthorizeWithProxyShort:
-		return tl.Marshal(&tl.ClientAuthorizationWithProxyFailed{ErrorCode: wire.CodeProtoViolation, Error: "short authentication was not offered"}), nil
+		cc.mu.Lock()
+		want := cc.secretHash
+		cc.mu.Unlock()
+		if want == nil {
+			if state != clientAwaitAuth {
+				return bad("client.authorizeWithProxyShort out of order")
+			}
+			return tl.Marshal(&tl.ClientAuthorizationWithProxyFailed{ErrorCode: wire.CodeProtoViolation, Error: "short authentication was not offered"}), nil
+		}
+		got := sha256.Sum256(q.Data)
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			if !cc.advance(clientAwaitAuth, clientRefused) {
+				return bad("client.authorizeWithProxyShort out of order")
+			}
+			p.auths.refused.Add(1)
+			p.log.Info("client refused: wrong secret", "remote", cc.remote)
+			return tl.Marshal(&tl.ClientAuthorizationWithProxyFailed{ErrorCode: wire.CodeError, Error: "the secret does not match the client contract's secret hash"}), nil
+		}
+		if !cc.advance(clientAwaitAuth, clientReady) {
+			return bad("client.authorizeWithProxyShort out of order")
+		}
+		b, err := cc.authorise()
+		if err == nil {
+			p.auths.short.Add(1)
+		}
+		return b, err
 	case *tl.ClientGetWorkerTypesV2:
 		if state != clientReady {
 			return bad("client.getWorkerTypesV2 before authorisation")
@@ -178,6 +206,37 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		return tl.Marshal(&tl.ClientPaymentStatus{SignedPayment: p.signed(billing.KindClient, cc.contract, a), DBTokens: a.CommittedToDB, MaxTokens: a.Tokens}), nil
 	}
 	return bad("unexpected query %s from client", tl.Name(obj.TLID()))
+}
+
+// advance moves the handshake from state from to state to, and reports
+// whether it was in state from: of two authorisations racing, one wins.
+func (cc *clientConn) advance(from, to int) bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.state != from {
+		return false
+	}
+	cc.state = to
+	return true
+}
+
+// authorise opens or refreshes the account of a connection just made
+// ready and answers with it.
+func (cc *clientConn) authorise() ([]byte, error) {
+	p := cc.p
+	if err := p.ledger.UpdateClient(cc.account, cc.owner, fakeClientChain(p.clientStake)); err != nil {
+		return nil, &wire.QueryError{Code: wire.CodeError, Message: "opening the client's account: " + err.Error()}
+	}
+	a, err := p.ledger.Client(cc.account)
+	if err != nil {
+		return nil, &wire.QueryError{Code: wire.CodeError, Message: err.Error()}
+	}
+	p.mu.Lock()
+	p.clients[cc] = struct{}{}
+	p.mu.Unlock()
+	return tl.Marshal(&tl.ClientAuthorizationWithProxySuccess{
+		SignedPayment: p.signed(billing.KindClient, cc.contract, a), TokensCommittedToDB: a.CommittedToDB, MaxTokens: a.Tokens,
+	}), nil
 }
 
 // ServePacket takes the client's requests and cancellations.

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"testing"
@@ -197,5 +198,142 @@ func FuzzWorkerQuery(f *testing.F) {
 			}
 		}
 		p.removeWorker(wc)
+	})
+}
+
+// connectClient runs client.connectToProxy for owner on a new connection
+// and returns it with the authentication the proxy offered.
+func connectClient(t *testing.T, p *Proxy, owner string) (*clientConn, tl.ClientProxyConnectionAuth) {
+	t.Helper()
+	cc := newClientConn(p)
+	b, err := cc.ServeQuery(context.Background(), tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, ClientOwnerAddress: owner, IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var connected tl.ClientConnectedToProxy
+	if err := tl.UnmarshalAs(b, &connected); err != nil {
+		t.Fatal(err)
+	}
+	return cc, connected.Auth
+}
+
+// clientAsk runs one query on cc and decodes the answer.
+func clientAsk(cc *clientConn, q tl.Object) (tl.Object, error) {
+	b, err := cc.ServeQuery(context.Background(), tl.Marshal(q))
+	if err != nil {
+		return nil, err
+	}
+	return tl.Unmarshal(b)
+}
+
+func TestClientShortAuth(t *testing.T) {
+	emptyHash := sha256.Sum256(nil)
+	tests := []struct {
+		name       string
+		auth       tl.Object
+		wantOK     bool
+		wantCounts ClientAuthSnapshot // after a first long authorisation
+	}{
+		{"right secret", &tl.ClientAuthorizeWithProxyShort{Data: []byte{}}, true, ClientAuthSnapshot{Short: 1, Long: 1}},
+		{"wrong secret", &tl.ClientAuthorizeWithProxyShort{Data: []byte("guess")}, false, ClientAuthSnapshot{Long: 1, Refused: 1}},
+		{"long instead", &tl.ClientAuthorizeWithProxyLong{}, true, ClientAuthSnapshot{Long: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newTestProxy(t)
+			first, auth := connectClient(t, p, "o")
+			if _, ok := auth.(*tl.ClientProxyConnectionAuthLong); !ok {
+				t.Fatalf("first connection offered %T, want long authentication", auth)
+			}
+			if obj, err := clientAsk(first, &tl.ClientAuthorizeWithProxyLong{}); err != nil {
+				t.Fatalf("long authorisation = %T, %v", obj, err)
+			}
+			cc, auth := connectClient(t, p, "o")
+			short, ok := auth.(*tl.ClientProxyConnectionAuthShort)
+			if !ok {
+				t.Fatalf("known client offered %T, want short authentication", auth)
+			}
+			if short.SecretHash != emptyHash {
+				t.Errorf("offered secret hash %x, want sha256(\"\") %x", short.SecretHash, emptyHash)
+			}
+			obj, err := clientAsk(cc, tt.auth)
+			if err != nil {
+				t.Fatalf("authorisation: %v", err)
+			}
+			switch r := obj.(type) {
+			case *tl.ClientAuthorizationWithProxySuccess:
+				if !tt.wantOK {
+					t.Errorf("authorisation succeeded, want failed")
+				}
+			case *tl.ClientAuthorizationWithProxyFailed:
+				if tt.wantOK {
+					t.Errorf("authorisation failed: %s, want success", r.Error)
+				}
+			default:
+				t.Fatalf("authorisation answered %T", obj)
+			}
+			_, err = clientAsk(cc, &tl.ClientGetWorkerTypesV2{})
+			if got := err == nil; got != tt.wantOK {
+				t.Errorf("worker types after authorisation: err %v, want authorised=%v", err, tt.wantOK)
+			}
+			if !tt.wantOK {
+				if _, err := clientAsk(cc, &tl.ClientAuthorizeWithProxyLong{}); err == nil {
+					t.Error("a refused connection authorised the long way afterwards")
+				}
+			}
+			if got := p.Snapshot().ClientAuth; got != tt.wantCounts {
+				t.Errorf("auth counts = %+v, want %+v", got, tt.wantCounts)
+			}
+		})
+	}
+	t.Run("short not offered", func(t *testing.T) {
+		cc, _ := connectClient(t, newTestProxy(t), "new")
+		obj, err := clientAsk(cc, &tl.ClientAuthorizeWithProxyShort{})
+		if _, ok := obj.(*tl.ClientAuthorizationWithProxyFailed); err != nil || !ok {
+			t.Errorf("short authorisation of a new client = %T, %v; want failed", obj, err)
+		}
+	})
+	t.Run("short before connect", func(t *testing.T) {
+		if _, err := clientAsk(newClientConn(newTestProxy(t)), &tl.ClientAuthorizeWithProxyShort{}); err == nil {
+			t.Error("short authorisation before connectToProxy accepted")
+		}
+	})
+}
+
+// FuzzClientQuery feeds arbitrary bytes to the client handshake of a
+// known client, so that both authentication paths are reachable: it must
+// answer or refuse, never panic, and an answer must decode and re-encode
+// to the same bytes.
+func FuzzClientQuery(f *testing.F) {
+	connect := tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, ClientOwnerAddress: "o", IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}})
+	f.Add(connect)
+	f.Add(tl.Marshal(&tl.ClientAuthorizeWithProxyShort{Data: []byte("x")}))
+	f.Add(tl.Marshal(&tl.ClientAuthorizeWithProxyLong{}))
+	f.Add([]byte{1, 2, 3})
+	p := newTestProxy(f)
+	if err := p.ledger.UpdateClient("o", "o", fakeClientChain(p.clientStake)); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cc := newClientConn(p)
+		for _, q := range [][]byte{nil, connect} {
+			if q != nil {
+				cc.ServeQuery(context.Background(), q)
+			}
+			ans, err := cc.ServeQuery(context.Background(), b)
+			if err != nil {
+				continue
+			}
+			obj, err := tl.Unmarshal(ans)
+			if err != nil {
+				t.Fatalf("answer %x does not decode: %v", ans, err)
+			}
+			if again := tl.Marshal(obj); !bytes.Equal(again, ans) {
+				t.Fatalf("answer re-encodes as %x, want %x", again, ans)
+			}
+		}
+		p.mu.Lock()
+		delete(p.clients, cc)
+		p.mu.Unlock()
 	})
 }

@@ -98,6 +98,8 @@ type Proxy struct {
 	contracts   *contracts // nil without Deps.Contracts
 	clientStake billing.NanoTON
 	disabled    atomic.Bool // the operator refuses new requests
+	// auths counts client authorisations by path, for the stats.
+	auths struct{ short, long, refused atomic.Int64 }
 
 	// mu guards the fields below and the selection fields of every
 	// workerConn (see there).

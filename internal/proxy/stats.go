@@ -15,10 +15,12 @@ type Snapshot struct {
 	LocalConfig       LocalConfigSnapshot      `json:"localconfig"`
 	WorkerConnections []WorkerConnSnapshot     `json:"worker_connections"`
 	// ConnectedClients counts the authorised client connections.
-	ConnectedClients int               `json:"connected_clients"`
-	Clients          []AccountSnapshot `json:"clients"`
-	Workers          []AccountSnapshot `json:"workers"`
-	Totals           TotalsSnapshot    `json:"totals"`
+	ConnectedClients int `json:"connected_clients"`
+	// ClientAuth counts client authorisations since start by path.
+	ClientAuth ClientAuthSnapshot `json:"client_auth"`
+	Clients    []AccountSnapshot  `json:"clients"`
+	Workers    []AccountSnapshot  `json:"workers"`
+	Totals     TotalsSnapshot     `json:"totals"`
 }
 
 // AccountSnapshot is one ledger account.
@@ -47,6 +49,14 @@ func accounts(as []billing.Account) []AccountSnapshot {
 		out = append(out, AccountSnapshot{Address: a.Address, Tokens: a.Tokens, CommittedToDB: a.CommittedToDB, CommittedToChain: a.CommittedToChain, Reserved: a.Reserved})
 	}
 	return out
+}
+
+// ClientAuthSnapshot counts client authorisations: Short and Long are the
+// successful ones by path, Refused the short ones with a wrong secret.
+type ClientAuthSnapshot struct {
+	Short   int64 `json:"short"`
+	Long    int64 `json:"long"`
+	Refused int64 `json:"refused"`
 }
 
 // StatusSnapshot is the proxy's state.
@@ -87,6 +97,7 @@ func (p *Proxy) Snapshot() Snapshot {
 		WorkerConnections: []WorkerConnSnapshot{},
 		Clients:           accounts(p.ledger.Clients()),
 		Workers:           accounts(p.ledger.Workers()),
+		ClientAuth:        ClientAuthSnapshot{Short: p.auths.short.Load(), Long: p.auths.long.Load(), Refused: p.auths.refused.Load()},
 	}
 	t := p.ledger.Totals()
 	p.mu.Lock()
