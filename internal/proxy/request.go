@@ -349,9 +349,14 @@ func (r *request) workerPart(wc *workerConn, wid [32]byte, answer []byte, flags 
 }
 
 // retriable reports whether a worker's failure may succeed elsewhere: the
-// worker was busy, disabled, lost its engine or its connection. A request
-// that one worker judges invalid is invalid everywhere.
-func retriable(code int32) bool { return code == wire.CodeNotReady }
+// worker was busy, disabled, lost its engine or its connection, or gave the
+// request up on its own (a cancellation reaching the running attempt is the
+// worker's: the proxy forgets an attempt before it cancels it, for instance
+// when the worker shuts down). A request that one worker judges invalid is
+// invalid everywhere.
+func retriable(code int32) bool {
+	return code == wire.CodeNotReady || code == wire.CodeCancelled
+}
 
 // workerFailed handles a worker's error or lost connection: before the
 // first byte went to the client, the request moves to another worker.
