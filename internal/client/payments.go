@@ -64,25 +64,15 @@ func (c *Client) checkProxy(addr string, p tl.ProxyParams, clientSC string) (*ac
 	if c.contracts == nil {
 		return nil, nil, nil
 	}
-	key := ed25519.PublicKey(p.ProxyPublicKey[:])
-	proxyOwner, err := address.ParseAddr(p.ProxyOwnerAddress)
-	if err != nil {
-		return nil, nil, fmt.Errorf("proxy owner address %q: %w", p.ProxyOwnerAddress, err)
-	}
-	wantProxy, err := c.contracts.ProxyAddress(proxyOwner, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	if got, err := address.ParseAddr(p.ProxySCAddress); err != nil || !got.Equals(wantProxy) {
-		return nil, nil, fmt.Errorf("proxy contract %q is not %s, derived from its owner and key", p.ProxySCAddress, wantProxy)
-	}
-	wantClient, err := c.contracts.ClientAddress(c.owner, proxyOwner, key)
+	pc, err := payment.CheckProxyContracts(p.ProxyPublicKey[:], p.ProxyOwnerAddress, p.ProxySCAddress, clientSC,
+		c.contracts.ProxyAddress,
+		func(proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+			return c.contracts.ClientAddress(c.owner, proxyOwner, key)
+		})
 	if err != nil {
 		return nil, nil, err
 	}
-	if got, err := address.ParseAddr(clientSC); err != nil || !got.Equals(wantClient) {
-		return nil, nil, fmt.Errorf("client contract %q is not %s, derived from our owner and the proxy", clientSC, wantClient)
-	}
+	key, wantProxy, wantClient := pc.Key, pc.Proxy, pc.Own
 	c.mu.Lock()
 	a := c.accounts[addr]
 	if a == nil {

@@ -67,25 +67,15 @@ func (w *Worker) accountAt(addr string, p tl.ProxyParams, workerSC string) (*acc
 		}
 		return a, nil, nil
 	}
-	key := ed25519.PublicKey(p.ProxyPublicKey[:])
-	proxyOwner, err := address.ParseAddr(p.ProxyOwnerAddress)
-	if err != nil {
-		return nil, nil, fmt.Errorf("proxy owner address %q: %w", p.ProxyOwnerAddress, err)
-	}
-	wantProxy, err := w.contracts.ProxyAddress(proxyOwner, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	if got, err := address.ParseAddr(p.ProxySCAddress); err != nil || !got.Equals(wantProxy) {
-		return nil, nil, fmt.Errorf("proxy contract %q is not %s, derived from its owner and key", p.ProxySCAddress, wantProxy)
-	}
-	wantWorker, err := w.contracts.WorkerAddress(w.owner, proxyOwner, key)
+	pc, err := payment.CheckProxyContracts(p.ProxyPublicKey[:], p.ProxyOwnerAddress, p.ProxySCAddress, workerSC,
+		w.contracts.ProxyAddress,
+		func(proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+			return w.contracts.WorkerAddress(w.owner, proxyOwner, key)
+		})
 	if err != nil {
 		return nil, nil, err
 	}
-	if got, err := address.ParseAddr(workerSC); err != nil || !got.Equals(wantWorker) {
-		return nil, nil, fmt.Errorf("worker contract %q is not %s, derived from our owner and the proxy", workerSC, wantWorker)
-	}
+	key, wantProxy, wantWorker := pc.Key, pc.Proxy, pc.Own
 	w.mu.Lock()
 	a := w.accounts[addr]
 	if a == nil {
