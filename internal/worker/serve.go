@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
@@ -16,6 +17,12 @@ import (
 
 // chunkSize bounds the engine bytes carried by one answer part.
 const chunkSize = 64 << 10
+
+// chunkPool holds the engine read buffers of serveQuery. A buffer goes
+// back when its query returns: neither the usage counter nor the sink
+// keeps the bytes past the call (sessionSink.part encodes them into the
+// session's pending frames before returning).
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
 // maxQueryBody bounds the request body the worker accepts from a proxy.
 const maxQueryBody = 8 << 20
@@ -167,7 +174,9 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 		}
 		return a
 	}
-	buf := make([]byte, chunkSize)
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := *bp
 	for {
 		n, rerr := res.Body.Read(buf)
 		if n > 0 {

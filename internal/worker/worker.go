@@ -546,12 +546,12 @@ func (s *sessionSink) head(status int, reason string, h []header) error {
 	for _, kv := range h {
 		resp.Headers = append(resp.Headers, tl.HTTPHeader{Name: kv.name, Value: kv.value})
 	}
-	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerEx{RequestID: s.id, Answer: tl.Marshal(resp)}))
+	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerEx{RequestID: s.id, Answer: tl.Marshal(resp)})
 }
 
 func (s *sessionSink) part(data []byte) error {
 	s.pc.w.metrics.AddBytes(len(data))
-	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Answer: data}))
+	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Answer: data})
 }
 
 // finalInfo builds the last message's final info; with debug it carries
@@ -578,12 +578,12 @@ func (s *sessionSink) finalInfo(tokens billing.Adjusted, start, end time.Time) *
 }
 
 func (s *sessionSink) finish(tokens billing.Adjusted, start, end time.Time) error {
-	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Flags: 1, FinalInfo: s.finalInfo(tokens, start, end)}))
+	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Flags: 1, FinalInfo: s.finalInfo(tokens, start, end)})
 }
 
 func (s *sessionSink) fail(code int32, message string, tokens billing.Adjusted, start, end time.Time) error {
 	s.failed = true
-	return s.pc.sess.Send(tl.Marshal(&tl.ProxyQueryAnswerErrorEx{RequestID: s.id, ErrorCode: code, Error: message, Flags: 1, FinalInfo: s.finalInfo(tokens, start, end)}))
+	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerErrorEx{RequestID: s.id, ErrorCode: code, Error: message, Flags: 1, FinalInfo: s.finalInfo(tokens, start, end)})
 }
 
 // Handler serves the stats pages and the control endpoints
