@@ -367,7 +367,7 @@ func (c *Client) serveProxy(ctx context.Context, addr string) error {
 		return fmt.Errorf("connecting to proxy %s: %w", addr, err)
 	}
 	pc := &proxyConn{c: c, addr: addr, streams: map[[32]byte]*stream{}}
-	pc.sess = wire.NewSession(conn, wire.Config{Outbound: true, Handler: pc, Logger: c.log})
+	pc.sess = wire.NewSession(conn, wire.Config{Outbound: true, Handler: pc, Logger: c.log, BorrowPackets: true})
 	defer func() {
 		pc.sess.Close()
 		pc.failAll(errProxyLost)
@@ -486,7 +486,7 @@ func (pc *proxyConn) start(q *query) (*stream, error) {
 	pc.mu.Lock()
 	pc.streams[id] = s
 	pc.mu.Unlock()
-	if err := pc.sess.Send(tl.Marshal(msg)); err != nil {
+	if err := pc.sess.SendObject(msg); err != nil {
 		pc.mu.Lock()
 		delete(pc.streams, id)
 		pc.mu.Unlock()

@@ -23,16 +23,28 @@ func headBytes(status int32, payload string) []byte {
 		Headers: []tl.HTTPHeader{{Name: "Content-Type", Value: "text/event-stream"}}, Payload: []byte(payload)})
 }
 
+// lend serves a packet as a session with BorrowPackets does, then
+// overwrites it as the session's next frame would.
+func lend(pc *proxyConn, payload []byte) {
+	pc.ServePacket(payload)
+	for i := range payload {
+		payload[i] = 0xff
+	}
+}
+
 func TestServePacketRoutesAnswer(t *testing.T) {
 	pc, id, s := testConn()
 	pc.c.log = discard()
-	pc.ServePacket(tl.Marshal(&tl.ClientQueryAnswerEx{RequestID: id, Answer: headBytes(200, "a")}))
-	pc.ServePacket(tl.Marshal(&tl.ClientQueryAnswerPartEx{RequestID: id, Answer: []byte("b")}))
-	pc.ServePacket(tl.Marshal(&tl.ClientQueryAnswerPartEx{RequestID: id, Answer: []byte("c"), Flags: 1,
+	lend(pc, tl.Marshal(&tl.ClientQueryAnswerEx{RequestID: id, Answer: headBytes(200, "a")}))
+	lend(pc, tl.Marshal(&tl.ClientQueryAnswerPartEx{RequestID: id, Answer: []byte("b")}))
+	lend(pc, tl.Marshal(&tl.ClientQueryAnswerPartEx{RequestID: id, Answer: []byte("c"), Flags: 1,
 		FinalInfo: &tl.ClientQueryFinalInfo{TokensUsed: tl.TokensUsed{TotalTokensUsed: 9}}}))
 	h, err := s.waitHead(context.Background())
 	if err != nil || h.status != 200 || len(h.header) != 1 {
 		t.Fatalf("head = %+v, %v", h, err)
+	}
+	if got := h.header[0]; got != (header{"Content-Type", "text/event-stream"}) {
+		t.Errorf("header = %+v, want Content-Type: text/event-stream", got)
 	}
 	var body []byte
 	for {

@@ -55,7 +55,7 @@ type clientConn struct {
 // serveClient runs one client connection until it or ctx ends.
 func (p *Proxy) serveClient(ctx context.Context, conn *tls.Conn) {
 	cc := &clientConn{p: p, remote: conn.RemoteAddr().String(), reqs: map[[32]byte]*request{}}
-	cc.sess = wire.NewSession(conn, wire.Config{Handler: cc, Logger: p.log})
+	cc.sess = wire.NewSession(conn, wire.Config{Handler: cc, Logger: p.log, BorrowPackets: true})
 	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	err := cc.sess.Start(hctx)
 	cancel()

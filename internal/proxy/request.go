@@ -127,10 +127,10 @@ func (r *request) dispatchLocked() {
 		r.coef = int64(wc.coefficientSnapshot())
 		r.tried = append(r.tried, wc)
 		left := r.deadline.Sub(r.sentAt)
-		err = wc.sess.Send(tl.Marshal(&tl.ProxyRunQueryEx{
+		err = wc.sess.SendObject(&tl.ProxyRunQueryEx{
 			Query: r.query, SignedPayment: emptyPayment, Coefficient: r.coef,
 			Timeout: left.Seconds() * hopShare, RequestID: wid, Flags: r.flags, EnableDebug: r.debug,
-		}))
+		})
 		if err == nil {
 			return
 		}
@@ -233,7 +233,7 @@ func (r *request) finalInfo(w *tl.ProxyQueryFinalInfo) *tl.ClientQueryFinalInfo 
 // failLocked sends the error to the client, in the Ex form clients read,
 // and ends the request.
 func (r *request) failLocked(code int32, msg string, w *tl.ProxyQueryFinalInfo) {
-	r.cc.sess.Send(tl.Marshal(&tl.ClientQueryAnswerErrorEx{RequestID: r.clientID, ErrorCode: code, Error: msg, Flags: 1, FinalInfo: r.finalInfo(w)}))
+	r.cc.sess.SendObject(&tl.ClientQueryAnswerErrorEx{RequestID: r.clientID, ErrorCode: code, Error: msg, Flags: 1, FinalInfo: r.finalInfo(w)})
 	outcome := obs.OutcomeFailed
 	if r.wc == nil && !r.headSent && len(r.tried) == 0 {
 		outcome = obs.OutcomeRejected
@@ -278,7 +278,7 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 // passLocked sends an answer message on to the client; the last one ends
 // the request. A client that cannot take it ends the request too.
 func (r *request) passLocked(msg tl.Object, last bool) {
-	if err := r.cc.sess.Send(tl.Marshal(msg)); err != nil {
+	if err := r.cc.sess.SendObject(msg); err != nil {
 		r.cancelWorkerLocked(neutral)
 		r.endLocked(obs.OutcomeFailed)
 		return

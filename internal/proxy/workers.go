@@ -58,7 +58,7 @@ type workerConn struct {
 // serveWorker runs one worker connection until it or ctx ends.
 func (p *Proxy) serveWorker(ctx context.Context, conn *tls.Conn) {
 	wc := &workerConn{p: p, remote: conn.RemoteAddr().String(), reqs: map[[32]byte]*request{}}
-	wc.sess = wire.NewSession(conn, wire.Config{Handler: wc, Logger: p.log})
+	wc.sess = wire.NewSession(conn, wire.Config{Handler: wc, Logger: p.log, BorrowPackets: true})
 	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	err := wc.sess.Start(hctx)
 	cancel()
