@@ -37,29 +37,31 @@ var layers = map[string]int{
 	"client": 3,
 	"proxy":  3,
 	"worker": 3,
-	// Composition: chooses implementations.
-	"devnet": 4,
+	// Composition: chooses implementations. onchain adapts package ton
+	// to the roles' Chain interfaces; devnet composes whole networks.
+	"onchain": 4,
+	"devnet":  5,
 	// Measurement: runs whole networks.
-	"bench": 5,
+	"bench": 6,
 	// Test support.
 	"sharedtest": 0,
 	// Tests of the layout itself.
-	"archtest": 6,
+	"archtest": 7,
 }
 
 // heavy lists third-party modules that only some packages may import.
 var heavy = map[string][]string{
 	"github.com/google/go-tdx-guest":            {"attest/tdx"},
 	"github.com/google/go-configfs-tsm":         {"attest/tdx"},
-	"github.com/xssnick/tonutils-go":            {"ton", "payment", "store"},
+	"github.com/xssnick/tonutils-go":            {"ton", "payment", "store", "onchain"},
 	"go.etcd.io/bbolt":                          {"store"},
 	"github.com/prometheus/client_golang":       {"obs"},
 	"github.com/openai/openai-go":               {}, // tests only
 	"github.com/schollz/progressbar":            {"engine"},
 	"github.com/xssnick/tonutils-go/tvm":        {"ton"},
-	"github.com/xssnick/tonutils-go/tvm/cell":   {"ton", "payment"},
+	"github.com/xssnick/tonutils-go/tvm/cell":   {"ton", "payment", "onchain"},
 	"github.com/xssnick/tonutils-go/liteclient": {"ton"},
-	"github.com/xssnick/tonutils-go/address":    {"ton", "payment", "store", "client", "proxy", "worker"}, // pure; the roles name contract addresses
+	"github.com/xssnick/tonutils-go/address":    {"ton", "payment", "store", "onchain", "client", "proxy", "worker"}, // pure; the roles name contract addresses
 }
 
 type pkg struct {

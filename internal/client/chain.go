@@ -1,0 +1,66 @@
+package client
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+)
+
+// ErrNoContract reports a client contract that is not deployed (or not
+// active) on the chain.
+var ErrNoContract = errors.New("contract not deployed")
+
+// ProxyID names a proxy as its contracts are derived: its owner address
+// and its signing key. A client has one contract per proxy.
+type ProxyID struct {
+	Owner *address.Address
+	Key   ed25519.PublicKey
+}
+
+// Chain is the client's view of TON: its contract at each proxy, operated
+// from the client's wallet, which is the contract's owner. onchain.Client
+// implements it over the emulated chain and over real TON. Without a
+// Chain the client runs with the reference's fake-TON semantics.
+//
+// Every operation returns once its message was sent (on a real chain:
+// queued); its effect shows in Contract later.
+type Chain interface {
+	// Contract reads this client's contract at the proxy; ErrNoContract
+	// when it is not deployed.
+	Contract(ctx context.Context, p ProxyID) (ClientContract, error)
+	// Deploy deploys the contract and tops it up with amount, setting the
+	// secret hash (owner_client_change_secret_hash_and_top_up).
+	Deploy(ctx context.Context, p ProxyID, amount billing.NanoTON, secretHash [32]byte) error
+	// Register sends owner_client_register with nonce: the proof the
+	// proxy waits for on the long authorisation path.
+	Register(ctx context.Context, p ProxyID, nonce uint64) error
+	// TopUp adds amount to the contract's balance (ext_client_top_up).
+	TopUp(ctx context.Context, p ProxyID, amount billing.NanoTON) error
+	// ChangeSecret sets the contract's secret hash.
+	ChangeSecret(ctx context.Context, p ProxyID, secretHash [32]byte) error
+	// Withdraw takes back the balance above the stake.
+	Withdraw(ctx context.Context, p ProxyID) error
+	// RequestRefund starts closing the contract (the first call) or,
+	// once the contract's unlock time has passed, claims the refund by
+	// force (the second).
+	RequestRefund(ctx context.Context, p ProxyID) error
+	// Charge relays the proxy's signed charge (a BoC as the proxy sent
+	// it) to the contract.
+	Charge(ctx context.Context, p ProxyID, signed []byte) error
+}
+
+// ClientContract is the client contract's on-chain state.
+type ClientContract struct {
+	billing.ClientChain
+	// SecretHash is the hash of the secret for short authorisation.
+	SecretHash [32]byte
+	// UnlockTS is when a closing contract may claim its refund by force
+	// (Unix seconds; zero when not closing).
+	UnlockTS int64
+	// Address is the contract's address.
+	Address *address.Address
+}

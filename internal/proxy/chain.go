@@ -1,0 +1,77 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+)
+
+// ErrNoContract reports a client or worker contract that is not deployed
+// (or not active) on the chain.
+var ErrNoContract = errors.New("contract not deployed")
+
+// Chain is the proxy's view of TON, behind which the proxy reads the root
+// contract, keeps its own proxy contract, commits its ledger seqno, reads
+// its clients' and workers' contracts and relays signed payments.
+// onchain.Proxy implements it over the emulated chain and over real TON.
+// Without a Chain the proxy runs with the reference's fake-TON semantics.
+type Chain interface {
+	// Root reads the root contract's current config.
+	Root(ctx context.Context) (RootConfig, error)
+	// Open makes sure the proxy's own contract is deployed, deploying it
+	// from the proxy's wallet when it is not, and returns its address.
+	Open(ctx context.Context) (*address.Address, error)
+	// CommitSeqno records the ledger seqno on chain (the reference's
+	// save_state, with the proxy run's random session hash) and returns
+	// once the chain shows it, or with an error.
+	CommitSeqno(ctx context.Context, seqno uint32, session [32]byte) error
+	// Client reads a client contract; ErrNoContract when it is not
+	// deployed.
+	Client(ctx context.Context, contract *address.Address) (ClientContract, error)
+	// Worker reads a worker contract; ErrNoContract when it is not
+	// deployed.
+	Worker(ctx context.Context, contract *address.Address) (WorkerContract, error)
+	// Registered reports whether the client contract has reported
+	// owner_client_register with nonce to the proxy contract: the proof
+	// of the long authorisation.
+	Registered(ctx context.Context, client *address.Address, nonce uint64) (bool, error)
+	// Submit relays a signed payment message (a BoC as the proxy signs
+	// them: charge, grant refund, payout, last payout) to its target
+	// contract from the proxy's wallet, paying the gas, and returns once
+	// the message was sent (on a real chain: queued).
+	Submit(ctx context.Context, signed []byte) error
+}
+
+// RootConfig is what the proxy reads from the root contract.
+type RootConfig struct {
+	// Version changes with every change of the root; ParamsVersion with
+	// every change of the params (prices, delays, codes).
+	Version, ParamsVersion uint32
+	// Prices are the current root params' prices.
+	Prices billing.Prices
+	// The allowed image hashes of proxies and workers and the allowed
+	// model hashes.
+	ProxyHashes, WorkerHashes, ModelHashes [][32]byte
+}
+
+// ClientContract is a client contract's on-chain state.
+type ClientContract struct {
+	billing.ClientChain
+	// SecretHash is the hash of the secret the client proves on the short
+	// authorisation path.
+	SecretHash [32]byte
+	// UnlockTS is when a closing client may claim its refund by force
+	// (Unix seconds; zero when not closing).
+	UnlockTS int64
+}
+
+// WorkerContract is a worker contract's on-chain state.
+type WorkerContract struct {
+	// State is 0 (normal) or 2 (closed).
+	State int
+	// Tokens are the tokens paid out so far.
+	Tokens int64
+}
