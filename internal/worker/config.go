@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/billing"
 )
 
 // Config is a worker's JSON configuration file. Fields named as in the
@@ -46,13 +51,65 @@ type Config struct {
 	MaxPoWDifficulty int `json:"max_pow_difficulty"`
 	// HTTPAccessHash, when set, guards the stats and control pages.
 	HTTPAccessHash string `json:"http_access_hash"`
+	// RootContractAddress is the COCOON root contract, and
+	// TonConfigFilename a TON global config whose liteservers reach the
+	// chain; ChainState, ours, names instead the state file of an emulated
+	// chain (a devnet's). With neither the worker runs on fake TON.
+	RootContractAddress string `json:"root_contract_address"`
+	TonConfigFilename   string `json:"ton_config_filename"`
+	ChainState          string `json:"chain_state"`
+	// NodeWalletKey is the Ed25519 seed of the worker's cocoon wallet,
+	// which relays payouts: a file holding it, or the seed itself in hex
+	// or base64, as the reference reads it.
+	NodeWalletKey string `json:"node_wallet_key"`
+	// PayoutEvery is how often, with a chain, the worker checks each
+	// proxy's signed payout against its worker contract (default 15 s; the
+	// reference: 10–20 s).
+	PayoutEvery Duration `json:"payout_every"`
+	// MinPayoutNano is the least value, in nanoTON, worth a payout: the
+	// signed tokens not yet paid out times the worker fee per token
+	// (default 10 TON, the reference's figure in the unit it meant).
+	MinPayoutNano int64 `json:"min_payout_nano"`
 }
+
+// Duration is a configured period: in JSON a Go duration string such as
+// "15s" or "500ms", or a number of seconds.
+type Duration time.Duration
+
+// UnmarshalJSON reads a duration string or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("parsing duration: %w", err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("parsing duration: want a string such as \"15s\" or a number of seconds: %w", err)
+	}
+	if math.Abs(f) > float64(math.MaxInt64)/float64(time.Second) {
+		return fmt.Errorf("parsing duration: %g seconds is out of range", f)
+	}
+	*d = Duration(f * float64(time.Second))
+	return nil
+}
+
+// MarshalJSON writes the duration as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
 // Defaults of the worker.
 const (
 	DefaultMaxActiveRequests = 200
 	DefaultHTTPPort          = 12000
 	DefaultMaxPoWDifficulty  = 28
+	DefaultPayoutEvery       = Duration(15 * time.Second)
+	DefaultMinPayoutNano     = int64(10 * billing.TON)
+	// minPayoutEvery bounds how often the chain is asked.
+	minPayoutEvery = Duration(10 * time.Millisecond)
 )
 
 // LoadConfig reads and validates a configuration file.
@@ -91,6 +148,12 @@ func ParseConfig(b []byte) (Config, error) {
 	}
 	if c.MaxPoWDifficulty == 0 {
 		c.MaxPoWDifficulty = DefaultMaxPoWDifficulty
+	}
+	if c.PayoutEvery == 0 {
+		c.PayoutEvery = DefaultPayoutEvery
+	}
+	if c.MinPayoutNano == 0 {
+		c.MinPayoutNano = DefaultMinPayoutNano
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -134,6 +197,26 @@ func (c *Config) Validate() error {
 	if c.MaxPoWDifficulty < 0 || c.MaxPoWDifficulty > 64 {
 		bad("max_pow_difficulty %d outside [0, 64]", c.MaxPoWDifficulty)
 	}
+	if c.TonConfigFilename != "" && c.ChainState != "" {
+		bad("ton_config_filename and chain_state both set: name one chain")
+	}
+	if c.OnChain() {
+		if c.RootContractAddress == "" {
+			bad("a chain needs root_contract_address")
+		}
+		if c.NodeWalletKey == "" {
+			bad("a chain needs node_wallet_key, the seed of the wallet that relays payouts")
+		}
+		if _, err := address.ParseAddr(c.OwnerAddress); err != nil {
+			bad("a chain needs owner_address to be a TON address: %v", err)
+		}
+	}
+	if c.PayoutEvery != 0 && c.PayoutEvery < minPayoutEvery {
+		bad("payout_every %v: want at least %v", time.Duration(c.PayoutEvery), time.Duration(minPayoutEvery))
+	}
+	if c.MinPayoutNano < 0 {
+		bad("min_payout_nano %d is negative", c.MinPayoutNano)
+	}
 	if p, err := attest.ParsePolicy(c.ProxyPolicy); err != nil {
 		bad("proxy_policy: %v", err)
 	} else if !c.IsTest && p.Require != attest.KindTDX {
@@ -144,6 +227,10 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// OnChain reports whether the configuration names a chain, real or
+// emulated.
+func (c *Config) OnChain() bool { return c.TonConfigFilename != "" || c.ChainState != "" }
 
 // HTTPAddr is the address of the stats and control server.
 func (c *Config) HTTPAddr() string {

@@ -31,9 +31,10 @@ var errUntrustedProxy = errors.New("proxy's account of this worker is not to be 
 // highest verified payout and the proxy's figures.
 type account struct {
 	// Set when the account is made, then read-only; nil without contracts.
-	key      ed25519.PublicKey
-	proxySC  *address.Address
-	workerSC *address.Address
+	key        ed25519.PublicKey
+	proxyOwner *address.Address
+	proxySC    *address.Address
+	workerSC   *address.Address
 
 	// mu guards the fields below.
 	mu sync.Mutex
@@ -46,6 +47,9 @@ type account struct {
 	// requests and tokens count the settled requests and their tokens
 	// from proxy.workerRequestPayment.
 	requests, tokens int64
+	// onChain is the worker contract as the payout loop last saw it and
+	// what the loop submitted.
+	onChain chainView
 }
 
 // accountAt returns the account at the proxy at addr, checking the
@@ -76,10 +80,15 @@ func (w *Worker) accountAt(addr string, p tl.ProxyParams, workerSC string) (*acc
 		return nil, nil, err
 	}
 	key, wantProxy, wantWorker := pc.Key, pc.Proxy, pc.Own
+	// CheckProxyContracts parsed the owner already.
+	proxyOwner, err := address.ParseAddr(p.ProxyOwnerAddress)
+	if err != nil {
+		return nil, nil, fmt.Errorf("proxy owner address %q: %w", p.ProxyOwnerAddress, err)
+	}
 	w.mu.Lock()
 	a := w.accounts[addr]
 	if a == nil {
-		a = &account{key: key, proxySC: wantProxy, workerSC: wantWorker}
+		a = &account{key: key, proxyOwner: proxyOwner, proxySC: wantProxy, workerSC: wantWorker}
 		w.accounts[addr] = a
 	}
 	w.mu.Unlock()
@@ -247,6 +256,8 @@ type AccountSnapshot struct {
 	Requests        int64  `json:"requests"`
 	Tokens          int64  `json:"tokens"`
 	EarnedNano      int64  `json:"earned_nano,string"`
+	// Chain is the worker contract as last read, with a chain only.
+	Chain *AccountChainSnapshot `json:"chain,omitempty"`
 }
 
 // EarnedSnapshot sums what the worker earned at every proxy since it
@@ -275,6 +286,9 @@ func (w *Worker) accountsSnapshot() ([]AccountSnapshot, EarnedSnapshot) {
 		a.mu.Lock()
 		s.SignedTokens, s.DBTokens, s.MaxTokens = a.signed, a.balance.CommittedToDB, a.balance.Tokens
 		s.Requests, s.Tokens = a.requests, a.tokens
+		if w.chain != nil {
+			s.Chain = w.chainSnapshot(a)
+		}
 		a.mu.Unlock()
 		earned, err := w.prices.Earning(s.Tokens)
 		if err != nil {

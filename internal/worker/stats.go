@@ -13,6 +13,8 @@ type Snapshot struct {
 	// verified payment reports; Earned sums them.
 	Accounts []AccountSnapshot `json:"accounts"`
 	Earned   EarnedSnapshot    `json:"earned"`
+	// Payouts sums the payouts to the worker contracts, with a chain only.
+	Payouts *PayoutsSnapshot `json:"payouts,omitempty"`
 }
 
 // StatusSnapshot is the worker's state.
@@ -58,5 +60,16 @@ func (w *Worker) Snapshot() Snapshot {
 		s.Proxies = append(s.Proxies, ProxyConnSnapshot{Address: c.addr, CocoonGoPeer: c.ext, Running: running, Tokens: b.Tokens, DBTokens: b.CommittedToDB})
 	}
 	s.Accounts, s.Earned = w.accountsSnapshot()
+	if w.chain != nil {
+		p := &PayoutsSnapshot{Every: w.payoutEvery.String(), MinPayoutNano: int64(w.minPayout)}
+		for _, a := range s.Accounts {
+			if c := a.Chain; c != nil {
+				p.PaidOutNano += c.PaidOutNano
+				p.Payouts += c.Payouts
+				p.Errors += c.Errors
+			}
+		}
+		s.Payouts = p
+	}
 	return s
 }

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -66,6 +67,10 @@ type Deps struct {
 	// payout it sends. Nil trusts the proxy's figures unchecked: for
 	// tests of other matters only.
 	Contracts Contracts
+	// Chain, if set, is where the worker submits the proxies' signed
+	// payouts to its worker contracts; it needs Contracts. Nil keeps the
+	// payouts off chain (fake TON).
+	Chain Chain
 }
 
 // Worker is the worker role. Build it with New, run it with Run; its
@@ -86,6 +91,11 @@ type Worker struct {
 	// contracts and owner are set when payments are checked.
 	contracts Contracts
 	owner     *address.Address
+	// chain, payoutEvery and minPayout drive the payout loop; chain is nil
+	// without one.
+	chain       Chain
+	payoutEvery time.Duration
+	minPayout   billing.NanoTON
 
 	// active counts requests in flight over all proxies.
 	active atomic.Int64
@@ -112,7 +122,12 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		dial: deps.Dial, log: deps.Logger, now: deps.Clock, healthEvery: deps.HealthEvery,
 		metrics: obs.NewMetrics("worker"), conns: map[*proxyConn]struct{}{},
 		coefficient: int32(cfg.Coefficient), healthy: true, contracts: deps.Contracts,
-		accounts: map[string]*account{},
+		accounts: map[string]*account{}, chain: deps.Chain,
+		payoutEvery: time.Duration(cmp.Or(cfg.PayoutEvery, DefaultPayoutEvery)),
+		minPayout:   billing.NanoTON(cmp.Or(cfg.MinPayoutNano, DefaultMinPayoutNano)),
+	}
+	if w.chain != nil && w.contracts == nil {
+		return nil, errors.New("building the worker: a chain needs contract derivation (Contracts) to check the proxies' payouts")
 	}
 	if w.contracts != nil {
 		owner, err := address.ParseAddr(cfg.OwnerAddress)
@@ -138,15 +153,18 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	return w, nil
 }
 
-// Run keeps the worker connected to every configured proxy and probes the
-// engine until ctx ends, then closes every connection and waits for every
-// goroutine it started.
+// Run keeps the worker connected to every configured proxy, probes the
+// engine and, with a chain, submits payouts until ctx ends, then closes
+// every connection and waits for every goroutine it started.
 func (w *Worker) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, addr := range w.cfg.Proxies {
 		wg.Go(func() { w.keepConnected(ctx, addr) })
 	}
 	wg.Go(func() { w.probeEngine(ctx) })
+	if w.chain != nil {
+		wg.Go(func() { w.payoutLoop(ctx) })
+	}
 	wg.Wait()
 	return nil
 }

@@ -1,0 +1,181 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/payment"
+)
+
+// Timing of the payout loop.
+const (
+	// chainTimeout bounds one contract read or one payout submission.
+	chainTimeout = 30 * time.Second
+	// minResubmit is the least time a submitted payout is given to show
+	// on chain before the same payout is submitted again; the loop waits
+	// four periods when that is longer.
+	minResubmit = time.Minute
+)
+
+// contractClosed is the worker contract's closed state; it takes no more
+// payouts.
+const contractClosed = 2
+
+// chainView is what the payout loop knows of one worker contract; the
+// account's mu guards it.
+type chainView struct {
+	// read is set once the contract was read; state and tokens are then
+	// its state and paid-out tokens (0 and 0 while not deployed).
+	read   bool
+	state  int
+	tokens int64
+	// submitted is the tokens of the last payout submitted, at
+	// submittedAt.
+	submitted   int64
+	submittedAt time.Time
+	// payouts counts the payouts submitted, errors the failed reads and
+	// submissions.
+	payouts, errors int64
+}
+
+// payoutLoop submits, every payoutEvery until ctx ends, each proxy's best
+// signed payout that is worth it (see payoutTo). Failures are logged and
+// counted, never fatal. The reference also pays out what is left when a
+// proxy's params version changes; this worker does not: such a proxy
+// closes, and the last payout it signs is submitted like any other.
+func (w *Worker) payoutLoop(ctx context.Context) {
+	t := time.NewTicker(w.payoutEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		w.payoutAll(ctx)
+	}
+}
+
+// payoutAll runs payoutTo on every account, in the order of the proxies'
+// addresses.
+func (w *Worker) payoutAll(ctx context.Context) {
+	w.mu.Lock()
+	addrs := slices.Sorted(maps.Keys(w.accounts))
+	accts := make([]*account, len(addrs))
+	for i, addr := range addrs {
+		accts[i] = w.accounts[addr]
+	}
+	w.mu.Unlock()
+	for i, a := range accts {
+		if ctx.Err() != nil {
+			return
+		}
+		if err := w.payoutTo(ctx, a); err != nil && ctx.Err() == nil {
+			a.mu.Lock()
+			a.onChain.errors++
+			a.mu.Unlock()
+			w.log.Warn("worker payout failed", "proxy", addrs[i], "err", err)
+		}
+	}
+}
+
+// payoutTo reads the worker contract at the account's proxy (not
+// deployed: no tokens paid out yet) and submits the best signed payout
+// when the tokens it adds, valued at the worker fee, reach minPayout; a
+// last payout, which closes the contract, is submitted whatever it adds.
+// Nothing is submitted without a signed payout, to a closed contract, or
+// while the payout submitted last has not shown on chain for
+// max(4 periods, minResubmit).
+func (w *Worker) payoutTo(ctx context.Context, a *account) error {
+	a.mu.Lock()
+	best, signed, view := a.best, a.signed, a.onChain
+	a.mu.Unlock()
+	if best == nil || a.key == nil {
+		return nil
+	}
+	id := ProxyID{Owner: a.proxyOwner, Key: a.key}
+	cctx, cancel := context.WithTimeout(ctx, chainTimeout)
+	defer cancel()
+	c, err := w.chain.Contract(cctx, id)
+	switch {
+	case errors.Is(err, ErrNoContract):
+		c = WorkerContract{}
+	case err != nil:
+		return fmt.Errorf("reading the worker contract %s: %w", a.workerSC, err)
+	}
+	a.mu.Lock()
+	a.onChain.read, a.onChain.state, a.onChain.tokens = true, c.State, c.Tokens
+	a.mu.Unlock()
+	if c.State == contractClosed {
+		return nil
+	}
+	delta := signed - c.Tokens
+	if delta <= 0 {
+		return nil
+	}
+	p, err := payment.Parse(best)
+	if err != nil {
+		return fmt.Errorf("reading the signed payout: %w", err)
+	}
+	// A value too large for int64 is worth a payout.
+	value, overflow := w.prices.Earning(delta)
+	if p.Op != payment.OpWorkerLastPayout && overflow == nil && value < w.minPayout {
+		return nil
+	}
+	now := w.now()
+	if view.submitted > c.Tokens && now.Sub(view.submittedAt) < max(4*w.payoutEvery, minResubmit) {
+		return nil
+	}
+	if err := w.chain.Payout(cctx, id, best); err != nil {
+		return fmt.Errorf("submitting the payout of %d tokens to %s: %w", signed, a.workerSC, err)
+	}
+	a.mu.Lock()
+	a.onChain.submitted, a.onChain.submittedAt = signed, now
+	a.onChain.payouts++
+	a.mu.Unlock()
+	w.log.Info("worker payout submitted", "contract", a.workerSC.String(), "tokens", signed, "new_tokens", delta,
+		"value_nano", int64(value), "last", p.Op == payment.OpWorkerLastPayout)
+	return nil
+}
+
+// AccountChainSnapshot is a worker contract as the payout loop last saw
+// it.
+type AccountChainSnapshot struct {
+	// Read is false until the contract was first read; State is 0
+	// (normal) or 2 (closed); Tokens are those paid out, PaidOutNano
+	// their value at the worker fee.
+	Read        bool  `json:"read"`
+	State       int   `json:"state"`
+	Tokens      int64 `json:"tokens"`
+	PaidOutNano int64 `json:"paid_out_nano,string"`
+	// SubmittedTokens are the tokens of the last payout submitted.
+	SubmittedTokens int64 `json:"submitted_tokens"`
+	Payouts         int64 `json:"payouts"`
+	Errors          int64 `json:"errors"`
+}
+
+// PayoutsSnapshot sums the payout loop's work over every proxy.
+type PayoutsSnapshot struct {
+	Every         string `json:"payout_every"`
+	MinPayoutNano int64  `json:"min_payout_nano,string"`
+	PaidOutNano   int64  `json:"paid_out_nano,string"`
+	Payouts       int64  `json:"payouts"`
+	Errors        int64  `json:"errors"`
+}
+
+// chainSnapshot reads an account's on-chain view; the caller holds a.mu.
+func (w *Worker) chainSnapshot(a *account) *AccountChainSnapshot {
+	v := a.onChain
+	paid, err := w.prices.Earning(v.tokens)
+	if err != nil {
+		w.log.Error("valuing the tokens paid out", "contract", a.workerSC, "err", err)
+	}
+	return &AccountChainSnapshot{
+		Read: v.read, State: v.state, Tokens: v.tokens, PaidOutNano: int64(paid),
+		SubmittedTokens: v.submitted, Payouts: v.payouts, Errors: v.errors,
+	}
+}
