@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strconv"
 
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
@@ -21,10 +24,14 @@ func init() {
 }
 
 const chainUsage = `Usage:
-  cocoon chain state ADDRESS (--state FILE | --ton-config FILE)
+  cocoon chain state ADDRESS [--data-dir DIR | --state FILE | --ton-config FILE]
 
---state reads the emulated chain a devnet keeps in FILE; --ton-config
-reaches a real network through the liteservers of a TON global config.`
+It prints the account's status and balance and, for a COCOON contract, the
+contract's state. By default it reads the emulated chain of the devnet in
+the default data directory (as ` + "`cocoon devnet`" + ` starts it); --data-dir names
+another devnet's directory, --state an emulated chain state file, and
+--ton-config reaches a real network through the liteservers of a TON
+global config.`
 
 func runChain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -46,6 +53,7 @@ func runChainState(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flag.NewFlagSet("chain state", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	statePath := fs.String("state", "", "emulated chain state file (as a devnet writes it)")
+	dataDir := fs.String("data-dir", "", "a devnet's data directory, whose emulated chain to read (default "+defaultDevnetDir()+")")
 	configPath := fs.String("ton-config", "", "TON global config file of a real network")
 	// Flags may come before or after the address.
 	var positional []string
@@ -65,8 +73,19 @@ func runChainState(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(positional) != 1 {
 		return usageError{"chain state takes exactly one ADDRESS"}
 	}
-	if (*statePath == "") == (*configPath == "") {
-		return usageError{"chain state needs exactly one of --state and --ton-config"}
+	sources := 0
+	for _, s := range []string{*statePath, *dataDir, *configPath} {
+		if s != "" {
+			sources++
+		}
+	}
+	switch {
+	case sources > 1:
+		return usageError{"chain state takes at most one of --data-dir, --state and --ton-config"}
+	case *dataDir != "":
+		*statePath = filepath.Join(*dataDir, devnet.ChainStateFile)
+	case sources == 0:
+		*statePath = filepath.Join(defaultDevnetDir(), devnet.ChainStateFile)
 	}
 	addr, err := address.ParseAddr(positional[0])
 	if err != nil {
@@ -77,7 +96,7 @@ func runChainState(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var chain ton.Chain
 	if *statePath != "" {
 		if _, err := os.Stat(*statePath); err != nil {
-			return fmt.Errorf("opening chain state: %w", err)
+			return fmt.Errorf("opening chain state (is a devnet with --chain emulated using this directory?): %w", err)
 		}
 		c, err := emulated.New(emulated.Options{Path: *statePath})
 		if err != nil {
@@ -135,21 +154,35 @@ func printContract(w io.Writer, acc ton.Account) {
 	}
 	if p, err := ton.ParseProxyData(acc.Data); err == nil {
 		fmt.Fprintln(w, "contract:  proxy")
-		fmt.Fprintf(w, "  owner %s, state %d, earned %s TON, stake %s TON, unlock %d\n", p.Owner, p.State, p.Balance, p.Stake, p.UnlockTS)
+		fmt.Fprintf(w, "  owner %s, state %s, earned %s TON, stake %s TON, unlock %d\n", p.Owner, contractState(p.State), p.Balance, p.Stake, p.UnlockTS)
+		fmt.Fprintf(w, "  price per token %s TON, worker fee per token %s TON, params version %d\n", p.Params.PricePerToken, p.Params.WorkerFeePerToken, p.Params.ParamsVersion)
 		return
 	}
 	if c, err := ton.ParseClientData(acc.Data); err == nil {
 		fmt.Fprintln(w, "contract:  client")
-		fmt.Fprintf(w, "  owner %s, proxy %s, state %d, balance %s TON, stake %s TON, tokens used %d\n", c.Owner, c.Proxy, c.State, c.Balance, c.Stake, c.TokensUsed)
+		fmt.Fprintf(w, "  owner %s, proxy %s, state %s, balance %s TON, stake %s TON, tokens used %d, unlock %d\n", c.Owner, c.Proxy, contractState(c.State), c.Balance, c.Stake, c.TokensUsed, c.UnlockTS)
 		return
 	}
 	if k, err := ton.ParseWorkerData(acc.Data); err == nil {
 		fmt.Fprintln(w, "contract:  worker")
-		fmt.Fprintf(w, "  owner %s, proxy %s, state %d, tokens %d\n", k.Owner, k.Proxy, k.State, k.Tokens)
+		fmt.Fprintf(w, "  owner %s, proxy %s, state %s, tokens %d\n", k.Owner, k.Proxy, contractState(k.State), k.Tokens)
 		return
 	}
 	if d, err := ton.ParseWalletData(acc.Data); err == nil {
 		fmt.Fprintln(w, "contract:  cocoon wallet")
 		fmt.Fprintf(w, "  owner %s, seqno %d, status %d\n", d.Owner, d.Seqno, d.Status)
 	}
+}
+
+// contractState names the state of a proxy, client or worker contract.
+func contractState(s uint8) string {
+	switch s {
+	case 0:
+		return "0 (normal)"
+	case 1:
+		return "1 (closing)"
+	case 2:
+		return "2 (closed)"
+	}
+	return strconv.Itoa(int(s))
 }

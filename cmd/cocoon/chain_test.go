@@ -14,6 +14,7 @@ import (
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
@@ -86,6 +87,40 @@ func TestChainState(t *testing.T) {
 	}
 }
 
+// TestChainStateDefault reads the chain of the devnet in the default data
+// directory, or in the one --data-dir names.
+func TestChainStateDefault(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	_, plain, _ := chainState(t)
+	var out, errOut bytes.Buffer
+	err := runChain(context.Background(), []string{"state", plain.String()}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "opening chain state") {
+		t.Errorf("without a devnet: got %v, want an error opening the chain state", err)
+	}
+	path, plain, _ := chainState(t)
+	dir := defaultDevnetDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, devnet.ChainStateFile), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"state", plain.String()}, {"state", "--data-dir", dir, plain.String()}} {
+		out.Reset()
+		if err := runChain(context.Background(), args, &out, &errOut); err != nil {
+			t.Fatalf("runChain %q: %v", args, err)
+		}
+		if !strings.Contains(out.String(), "balance:   1.500000001 TON") {
+			t.Errorf("runChain %q printed:\n%s\nwant the account's balance", args, out.String())
+		}
+	}
+}
+
 func TestChainStateErrors(t *testing.T) {
 	path, _, _ := chainState(t)
 	missing := address.NewAddress(0, 0, bytes.Repeat([]byte{0x34}, 32)).String()
@@ -98,8 +133,9 @@ func TestChainStateErrors(t *testing.T) {
 		{"no subcommand", nil, true, "subcommand"},
 		{"unknown subcommand", []string{"frob"}, true, "unknown chain subcommand"},
 		{"no address", []string{"state", "--state", path}, true, "exactly one ADDRESS"},
-		{"no source", []string{"state", missing}, true, "exactly one of"},
-		{"two sources", []string{"state", missing, "--state", path, "--ton-config", path}, true, "exactly one of"},
+		{"two sources", []string{"state", missing, "--state", path, "--ton-config", path}, true, "at most one of"},
+		{"data dir and state", []string{"state", missing, "--state", path, "--data-dir", filepath.Dir(path)}, true, "at most one of"},
+		{"no devnet in the data dir", []string{"state", missing, "--data-dir", t.TempDir()}, false, "opening chain state"},
 		{"bad address", []string{"state", "nope", "--state", path}, true, "bad address"},
 		{"unknown flag", []string{"state", "--frob"}, true, "frob"},
 		{"missing account", []string{"state", missing, "--state", path}, false, "not found"},

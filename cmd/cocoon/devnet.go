@@ -27,7 +27,8 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	engineURL := fs.String("engine-url", "", "forward to this OpenAI-compatible server instead of the built-in engine")
 	modelName := fs.String("model-name", "", "model name to serve (required with --engine-url; default: the GGUF file's name)")
 	portsBase := fs.Int("ports-base", 10000, "client HTTP on N, proxy on N+1000..N+1002, worker k on N+2000+10k")
-	dataDir := fs.String("data-dir", "", "directory for the generated node configs")
+	chain := fs.String("chain", devnet.ChainEmulated, "chain the money moves on: emulated (contracts deployed at start) or fake (the reference's fake TON, nothing moves)")
+	dataDir := fs.String("data-dir", defaultDevnetDir(), "directory for the node configs and keys and, with --chain emulated, the chain state (a restarted devnet reuses its contracts); empty keeps everything in memory")
 	pow := fs.Int("pow-difficulty", devnet.DefaultPoWDifficulty, "proof-of-work difficulty of the proxy")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
 	apiKeys := fs.String("api-keys", "", "comma-separated bearer keys the client API demands (default: none)")
@@ -45,6 +46,8 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{"--engine-url needs --model-name"}
 	case *engineURL != "" && *model != "":
 		return usageError{"give --model or --engine-url, not both"}
+	case *chain != devnet.ChainEmulated && *chain != devnet.ChainFake:
+		return usageError{fmt.Sprintf("unknown --chain %q: want emulated or fake", *chain)}
 	}
 	var keys []string
 	if *apiKeys != "" {
@@ -59,10 +62,11 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	fmt.Fprintln(stderr, "starting devnet: fake TDX attestation and fake TON; for development only")
+	fmt.Fprintf(stderr, "starting devnet: fake TDX attestation and %s; for development only\n", chainName(*chain))
 	n, err := devnet.Start(ctx, devnet.Options{
 		Workers: *workers, ModelPath: *model, EngineURL: *engineURL, Model: *modelName,
 		PortsBase: *portsBase, DataDir: *dataDir, PoWDifficulty: *pow, Logger: log, APIKeys: keys,
+		Chain: *chain,
 	})
 	if err != nil {
 		return err
@@ -108,8 +112,26 @@ func findModel() (string, error) {
 	return "", errors.New("no model: pass --model FILE.gguf, set COCOON_MODEL, or put a GGUF file in ../shared/models beside the checkout")
 }
 
+// defaultDevnetDir is where `cocoon devnet` keeps its state unless told
+// otherwise, and where `cocoon chain state` looks for the chain: the
+// user's cache directory, or a directory under the temporary one.
+func defaultDevnetDir() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "cocoon", "devnet")
+}
+
+func chainName(chain string) string {
+	if chain == devnet.ChainFake {
+		return "fake TON"
+	}
+	return "an emulated TON chain"
+}
+
 func printDevnet(w io.Writer, n *devnet.Network, dataDir string, keys []string) {
-	fmt.Fprintf(w, "COCOON devnet is up (fake TDX, fake TON: for development only)\n\n")
+	fmt.Fprintf(w, "COCOON devnet is up (fake TDX, %s: for development only)\n\n", chainName(n.ChainKind))
 	fmt.Fprintf(w, "  client API   %s/v1   stats %s/stats\n", n.ClientURL, n.ClientURL)
 	fmt.Fprintf(w, "  proxy        workers %s, clients %s, stats %s/stats\n", n.ProxyWorkersAddr, n.ProxyClientsAddr, n.ProxyURL)
 	for i, u := range n.WorkerURLs {
@@ -117,7 +139,23 @@ func printDevnet(w io.Writer, n *devnet.Network, dataDir string, keys []string) 
 	}
 	fmt.Fprintf(w, "  model        %s\n", n.Model)
 	if dataDir != "" {
-		fmt.Fprintf(w, "  configs      %s\n", dataDir)
+		fmt.Fprintf(w, "  data         %s\n", dataDir)
+	}
+	if a := n.Addresses; a != nil {
+		fmt.Fprintf(w, "\nContracts and wallets on the emulated chain:\n")
+		fmt.Fprintf(w, "  root             %s (admin wallet %s)\n", a.Root, a.Admin)
+		fmt.Fprintf(w, "  proxy contract   %s (wallet and owner %s)\n", a.ProxyContract, a.ProxyWallet)
+		fmt.Fprintf(w, "  client contract  %s (wallet and owner %s)\n", a.ClientContract, a.ClientWallet)
+		for i := range a.WorkerContracts {
+			fmt.Fprintf(w, "  worker %d contract %s (wallet %s, owner %s)\n", i, a.WorkerContracts[i], a.WorkerWallets[i], a.WorkerOwners[i])
+		}
+		if n.ChainStatePath != "" {
+			state := ""
+			if n.ChainStatePath != filepath.Join(defaultDevnetDir(), devnet.ChainStateFile) {
+				state = " --state " + n.ChainStatePath
+			}
+			fmt.Fprintf(w, "Read one with:\n  cocoon chain state%s %s\n", state, a.ClientContract)
+		}
 	}
 	body := fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"Once upon a time"}],"stream":true,"max_tokens":64}`, n.Model)
 	auth := ""

@@ -1,8 +1,10 @@
 // Package devnet composes a whole COCOON network in one process on
 // loopback: a proxy, N workers and a client, with fake TDX attestation,
 // a low proof-of-work difficulty, the built-in engine (or any
-// OpenAI-compatible engine URL) and the reference's fake-TON semantics.
-// It is what `cocoon devnet` runs and what the integration tests start.
+// OpenAI-compatible engine URL), and either the reference's fake-TON
+// semantics or an emulated TON chain on which the COCOON contracts are
+// deployed at start and the roles move money. It is what `cocoon devnet`
+// runs and what the integration tests start.
 package devnet
 
 import (
@@ -20,6 +22,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
@@ -28,6 +32,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
+	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -65,8 +70,16 @@ type Options struct {
 	// proxy's worker and client endpoints are N+1001 and N+1002. Zero
 	// picks free ports (tests).
 	PortsBase int
-	// DataDir, if set, receives the generated config of every node.
+	// DataDir, if set, receives the generated config of every node and,
+	// on the emulated chain, the node keys (KeysFile), the chain state
+	// (ChainStateFile) and the proxy's ledger, so that a devnet restarted
+	// on the same directory finds its contracts and accounts again.
 	DataDir string
+	// Chain is ChainFake (the zero value) or ChainEmulated.
+	Chain string
+	// ChainStatePath is the emulated chain's state file; empty means
+	// ChainStateFile in DataDir, or memory without a DataDir.
+	ChainStatePath string
 	// PoWDifficulty defaults to DefaultPoWDifficulty.
 	PoWDifficulty int
 	// MaxActiveRequests per worker (default the worker's default).
@@ -95,6 +108,15 @@ type Network struct {
 	Proxy   *proxy.Proxy
 	Client  *client.Client
 	Workers []*worker.Worker
+
+	// ChainKind is the chain the network runs on (ChainFake or
+	// ChainEmulated).
+	ChainKind string
+	// On the emulated chain: the chain, its state file (empty in memory)
+	// and the accounts of the network; nil and empty on fake TON.
+	Chain          *emulated.Chain
+	ChainStatePath string
+	Addresses      *Addresses
 
 	log     *slog.Logger
 	cancel  context.CancelFunc
@@ -129,9 +151,16 @@ type node struct {
 }
 
 func newNode(ctx context.Context, log *slog.Logger) (*node, error) {
-	_, key, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		return nil, fmt.Errorf("generating a node key: %w", err)
+	return newNodeKey(ctx, nil, log)
+}
+
+// newNodeKey returns a node with key, or with a fresh key when key is nil.
+func newNodeKey(ctx context.Context, key ed25519.PrivateKey, log *slog.Logger) (*node, error) {
+	if key == nil {
+		var err error
+		if _, key, err = ed25519.GenerateKey(nil); err != nil {
+			return nil, fmt.Errorf("generating a node key: %w", err)
+		}
 	}
 	c, err := ratls.NewCertifier(ctx, key, faketdx.NewIssuer(), time.Now, log)
 	if err != nil {
@@ -180,6 +209,19 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 	}
 
+	var keys *nodeKeys
+	switch opts.Chain {
+	case "", ChainFake:
+		n.ChainKind = ChainFake
+	case ChainEmulated:
+		n.ChainKind = ChainEmulated
+		if keys, err = loadKeys(opts.DataDir, opts.Workers); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("starting devnet: unknown chain %q: want %q or %q", opts.Chain, ChainEmulated, ChainFake)
+	}
+
 	engines, model, err := n.startEngines(opts)
 	if err != nil {
 		return nil, err
@@ -201,13 +243,34 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 	n.ProxyWorkersAddr, n.ProxyClientsAddr = wln.Addr().String(), cln.Addr().String()
+	var tn *tonNet
+	if keys != nil {
+		if tn, contracts, err = n.openChain(ctx, opts, keys); err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, err
+		}
+	}
+	// owner names the owner of a node's contract: on the emulated chain
+	// the given account, on fake TON a random address.
+	owner := func(a func(*tonNet) *address.Address) string {
+		if tn == nil {
+			return NewOwnerAddress().String()
+		}
+		return a(tn).String()
+	}
 	pcfg := proxy.Config{
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
-		WorkerPolicy: "fake_tdx", ClientPolicy: "any", OwnerAddress: NewOwnerAddress().String(),
+		WorkerPolicy: "fake_tdx", ClientPolicy: "any",
+		OwnerAddress:      owner(func(t *tonNet) *address.Address { return t.proxyWallet.Address() }),
 		RootConfigVersion: fakeConfigVersion,
 	}
-	pnode, err := newNode(ctx, log)
+	var proxyKey ed25519.PrivateKey
+	if keys != nil {
+		proxyKey = keys.proxy
+	}
+	pnode, err := newNodeKey(ctx, proxyKey, log)
 	if err != nil {
 		wln.Close()
 		cln.Close()
@@ -221,9 +284,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if err != nil {
 		return nil, err
 	}
-	// The ledger is kept in memory, flushed as to a database, so that
-	// the proxy signs payments for committed tokens.
-	ledgerStore, err := store.OpenMemory(store.NewMemoryFile(), pnode.key)
+	ledgerStore, err := n.openLedger(opts, pnode.key)
 	if err != nil {
 		wln.Close()
 		cln.Close()
@@ -250,7 +311,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	// The workers.
 	for i := range opts.Workers {
 		wcfg := worker.Config{
-			IsTest: true, OwnerAddress: NewOwnerAddress().String(), Proxies: []string{n.ProxyWorkersAddr},
+			IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }), Proxies: []string{n.ProxyWorkersAddr},
 			ProxyConnections: 1, ModelName: model, Coefficient: billing.CoefficientOne,
 			ForwardRequestsTo: engines[i], MaxActiveRequests: opts.MaxActiveRequests,
 			ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
@@ -293,9 +354,12 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 
 	// The client.
 	ccfg := client.Config{
-		IsTest: true, OwnerAddress: NewOwnerAddress().String(), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
+		IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.clientWallet.Address() }), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
 		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
 		APIKeys: opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
+	}
+	if keys != nil {
+		ccfg.SecretString = keys.clientSecret
 	}
 	cnode, err := newNode(ctx, log)
 	if err != nil {
@@ -323,6 +387,45 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// openChain opens the emulated chain of opts and deploys what is missing,
+// and returns it with the derivation of the contracts under its root.
+func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (*tonNet, *Contracts, error) {
+	n.ChainStatePath = opts.ChainStatePath
+	if n.ChainStatePath == "" && opts.DataDir != "" {
+		n.ChainStatePath = filepath.Join(opts.DataDir, ChainStateFile)
+	}
+	tn, err := openChain(ctx, n.ChainStatePath, opts.DataDir, keys, n.ProxyWorkersAddr+" "+n.ProxyClientsAddr)
+	if err != nil {
+		return nil, nil, err
+	}
+	contracts, err := tn.contracts()
+	if err != nil {
+		return nil, nil, err
+	}
+	n.Chain = tn.chain
+	if n.Addresses, err = tn.addresses(contracts); err != nil {
+		return nil, nil, err
+	}
+	return tn, contracts, nil
+}
+
+// openLedger opens the proxy's ledger. On the emulated chain with a data
+// directory it is a database there, so that a restarted devnet continues
+// the accounts its contracts hold; otherwise it is kept in memory,
+// flushed as to a database, so that the proxy signs payments for
+// committed tokens.
+func (n *Network) openLedger(opts Options, key ed25519.PrivateKey) (proxy.LedgerStore, error) {
+	if n.ChainKind == ChainEmulated && opts.DataDir != "" {
+		b, err := store.OpenBolt(filepath.Join(opts.DataDir, LedgerFile), key, 5*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		n.closers = append(n.closers, func() { b.Close() })
+		return b, nil
+	}
+	return store.OpenMemory(store.NewMemoryFile(), key)
 }
 
 // startEngines returns the base URL of each worker's engine and the model

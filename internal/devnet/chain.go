@@ -1,0 +1,404 @@
+package devnet
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tvm/cell"
+
+	"github.com/cocoon-go/cocoon/contracts"
+	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/ton/emulated"
+)
+
+// The chains a devnet runs on.
+const (
+	// ChainFake is the reference's fake-TON semantics: no chain at all,
+	// pseudo-deployed contracts with a fixed stake; nothing moves.
+	ChainFake = "fake"
+	// ChainEmulated is the emulated TON chain: the contracts are deployed
+	// at start and the roles move money through them.
+	ChainEmulated = "emulated"
+)
+
+// File names in a devnet's data directory.
+const (
+	// ChainStateFile holds the emulated chain (`cocoon chain state
+	// --state DIR/chain.json`).
+	ChainStateFile = "chain.json"
+	// KeysFile holds the node keys that fix the devnet's contract
+	// addresses, so that a restarted devnet finds its contracts again.
+	KeysFile = "keys.json"
+	// LedgerFile is the proxy's ledger database.
+	LedgerFile = "ledger.db"
+	// AdminKeyFile holds the root owner's wallet seed in hex, as
+	// `cocoon root … --owner-key` reads it.
+	AdminKeyFile = "admin.key"
+)
+
+// Funding of the devnet's wallets from the faucet, in nanoTON: enough for
+// thousands of operations at 0.7 TON of attached gas, whose excesses come
+// back.
+const (
+	walletFunding = 1000 * billing.TON
+	rootBalance   = billing.TON
+)
+
+// adminNetworkID is the network id of the admin's v5r1 wallet, the
+// default of `cocoon root`'s --network-id.
+const adminNetworkID = -239
+
+// rootProxySeqno is the seqno of the devnet's proxy in the root's list.
+const rootProxySeqno = 1
+
+// Addresses are the accounts of a devnet on the emulated chain, printed at
+// start so that a user can read them with `cocoon chain state`.
+type Addresses struct {
+	// Root is the root contract; Admin its owner's wallet.
+	Root, Admin *address.Address
+	// ProxyContract is the proxy's contract (deployed by the proxy at
+	// start); ProxyWallet its cocoon wallet, which is also its owner.
+	ProxyContract, ProxyWallet *address.Address
+	// ClientContract is the client's contract at the proxy (deployed by
+	// the client on its first connection); ClientWallet its cocoon
+	// wallet and owner.
+	ClientContract, ClientWallet *address.Address
+	// WorkerContracts, WorkerWallets and WorkerOwners are per worker: the
+	// contract at the proxy, the cocoon wallet that relays payouts and the
+	// owner the payouts go to.
+	WorkerContracts, WorkerWallets, WorkerOwners []*address.Address
+}
+
+// keyFile is the JSON layout of KeysFile. Seeds are hex Ed25519 seeds.
+type keyFile struct {
+	Root         string       `json:"root_address,omitempty"`
+	Admin        string       `json:"admin_seed"`
+	Proxy        string       `json:"proxy_seed"`
+	ProxyWallet  string       `json:"proxy_wallet_seed"`
+	ClientWallet string       `json:"client_wallet_seed"`
+	ClientSecret string       `json:"client_secret"`
+	Workers      []workerKeys `json:"workers"`
+}
+
+type workerKeys struct {
+	Wallet string `json:"wallet_seed"`
+	Owner  string `json:"owner_address"`
+}
+
+// nodeKeys are the decoded keys of a devnet.
+type nodeKeys struct {
+	admin, proxy, proxyWallet, clientWallet ed25519.PrivateKey
+	clientSecret                            string
+	workerWallets                           []ed25519.PrivateKey
+	workerOwners                            []*address.Address
+	// root is the root contract a previous run deployed, or nil.
+	root *address.Address
+}
+
+func newSeed() string {
+	var s [ed25519.SeedSize]byte
+	rand.Read(s[:])
+	return hex.EncodeToString(s[:])
+}
+
+func parseSeed(name, s string) (ed25519.PrivateKey, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != ed25519.SeedSize {
+		return nil, fmt.Errorf("reading devnet keys: %s is not a hex Ed25519 seed of %d bytes", name, ed25519.SeedSize)
+	}
+	return ed25519.NewKeyFromSeed(b), nil
+}
+
+// loadKeys reads the keys of dir, adding fresh ones for what is missing
+// (a new directory, or more workers than last time), and writes them back.
+// An empty dir gives fresh keys kept in memory only.
+func loadKeys(dir string, workers int) (*nodeKeys, error) {
+	var kf keyFile
+	path := ""
+	if dir != "" {
+		path = filepath.Join(dir, KeysFile)
+		switch b, err := os.ReadFile(path); {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("reading devnet keys: %w", err)
+		default:
+			if err := json.Unmarshal(b, &kf); err != nil {
+				return nil, fmt.Errorf("reading devnet keys %s: %w", path, err)
+			}
+		}
+	}
+	for _, s := range []*string{&kf.Admin, &kf.Proxy, &kf.ProxyWallet, &kf.ClientWallet, &kf.ClientSecret} {
+		if *s == "" {
+			*s = newSeed()
+		}
+	}
+	for len(kf.Workers) < workers {
+		kf.Workers = append(kf.Workers, workerKeys{Wallet: newSeed(), Owner: NewOwnerAddress().StringRaw()})
+	}
+	k := &nodeKeys{clientSecret: kf.ClientSecret}
+	var err error
+	for _, s := range []struct {
+		name, seed string
+		dst        *ed25519.PrivateKey
+	}{{"admin_seed", kf.Admin, &k.admin}, {"proxy_seed", kf.Proxy, &k.proxy}, {"proxy_wallet_seed", kf.ProxyWallet, &k.proxyWallet}, {"client_wallet_seed", kf.ClientWallet, &k.clientWallet}} {
+		if *s.dst, err = parseSeed(s.name, s.seed); err != nil {
+			return nil, err
+		}
+	}
+	for i, w := range kf.Workers[:workers] {
+		key, err := parseSeed(fmt.Sprintf("workers[%d].wallet_seed", i), w.Wallet)
+		if err != nil {
+			return nil, err
+		}
+		owner, err := address.ParseRawAddr(w.Owner)
+		if err != nil {
+			return nil, fmt.Errorf("reading devnet keys: workers[%d].owner_address: %w", i, err)
+		}
+		k.workerWallets = append(k.workerWallets, key)
+		k.workerOwners = append(k.workerOwners, owner)
+	}
+	if kf.Root != "" {
+		if k.root, err = address.ParseRawAddr(kf.Root); err != nil {
+			return nil, fmt.Errorf("reading devnet keys: root_address: %w", err)
+		}
+	}
+	if path != "" {
+		if err := writeKeys(dir, kf); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// saveRoot records the deployed root's address in dir's key file.
+func saveRoot(dir string, root *address.Address) error {
+	if dir == "" {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, KeysFile))
+	if err != nil {
+		return fmt.Errorf("recording the root address: %w", err)
+	}
+	var kf keyFile
+	if err := json.Unmarshal(b, &kf); err != nil {
+		return fmt.Errorf("recording the root address: %w", err)
+	}
+	kf.Root = root.StringRaw()
+	return writeKeys(dir, kf)
+}
+
+// writeKeys writes the key file and the admin key file, readable by the
+// owner only, each through a temporary file and a rename.
+func writeKeys(dir string, kf keyFile) error {
+	b, err := json.MarshalIndent(kf, "", "  ")
+	if err != nil {
+		return fmt.Errorf("writing devnet keys: %w", err)
+	}
+	for name, data := range map[string][]byte{KeysFile: append(b, '\n'), AdminKeyFile: []byte(kf.Admin + "\n")} {
+		path := filepath.Join(dir, name)
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, data, 0o600); err != nil {
+			return fmt.Errorf("writing devnet keys: %w", err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("writing devnet keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// tonNet is a devnet's emulated chain with its root contract and the
+// nodes' wallets.
+type tonNet struct {
+	chain  *emulated.Chain
+	root   *address.Address
+	params ton.Params
+	keys   *nodeKeys
+	admin  *ton.V5Wallet
+	// proxyWallet, clientWallet and workerWallets are the nodes' cocoon
+	// wallets, owned (their escape hatch) by the admin.
+	proxyWallet, clientWallet *ton.CocoonWallet
+	workerWallets             []*ton.CocoonWallet
+}
+
+// openChain opens the emulated chain at statePath (empty: in memory) and
+// makes sure the root contract is deployed with the proxy registered at
+// desc ("workers_host:port clients_host:port") and the wallets are funded.
+// A chain that already holds the keys' root is reused: only a changed
+// proxy endpoint is updated, by the admin.
+func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, desc string) (*tonNet, error) {
+	chain, err := emulated.New(emulated.Options{Path: statePath})
+	if err != nil {
+		return nil, fmt.Errorf("opening the emulated chain: %w", err)
+	}
+	params, err := FakeTONParams()
+	if err != nil {
+		return nil, err
+	}
+	t := &tonNet{chain: chain, params: params, keys: keys}
+	if t.admin, err = ton.NewV5R1(keys.admin, adminNetworkID); err != nil {
+		return nil, err
+	}
+	raw, err := contracts.BOC(contracts.Wallet)
+	if err != nil {
+		return nil, err
+	}
+	walletCode, err := cell.FromBOC(raw)
+	if err != nil {
+		return nil, fmt.Errorf("decoding the cocoon wallet code: %w", err)
+	}
+	owner := t.admin.Address()
+	if t.proxyWallet, err = ton.NewCocoonWallet(walletCode, keys.proxyWallet, owner); err != nil {
+		return nil, err
+	}
+	if t.clientWallet, err = ton.NewCocoonWallet(walletCode, keys.clientWallet, owner); err != nil {
+		return nil, err
+	}
+	for _, k := range keys.workerWallets {
+		w, err := ton.NewCocoonWallet(walletCode, k, owner)
+		if err != nil {
+			return nil, err
+		}
+		t.workerWallets = append(t.workerWallets, w)
+	}
+
+	// Wallets are topped up to their funding whenever they have fallen
+	// below half of it, so that a long-lived devnet keeps paying gas.
+	for _, a := range t.fundedAccounts() {
+		acc, err := chain.Account(ctx, a)
+		if err != nil && !errors.Is(err, ton.ErrNotFound) {
+			return nil, fmt.Errorf("reading wallet %s: %w", a, err)
+		}
+		if err == nil && acc.Balance >= walletFunding/2 {
+			continue
+		}
+		if err := chain.Fund(ctx, a, walletFunding); err != nil {
+			return nil, err
+		}
+	}
+	if keys.root != nil {
+		switch acc, err := chain.Account(ctx, keys.root); {
+		case err == nil && acc.Status == ton.StatusActive:
+			t.root = keys.root
+			if err := t.updateProxy(ctx, acc, desc); err != nil {
+				return nil, err
+			}
+		case err != nil && !errors.Is(err, ton.ErrNotFound):
+			return nil, fmt.Errorf("reading the root contract: %w", err)
+		}
+	}
+	if t.root == nil {
+		if err := t.deploy(ctx, desc); err != nil {
+			return nil, err
+		}
+		if err := saveRoot(dataDir, t.root); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// fundedAccounts are the wallets the faucet funds.
+func (t *tonNet) fundedAccounts() []*address.Address {
+	out := []*address.Address{t.admin.Address(), t.proxyWallet.Address(), t.clientWallet.Address()}
+	for _, w := range t.workerWallets {
+		out = append(out, w.Address())
+	}
+	return out
+}
+
+// rootConfig is the devnet's initial root: the fake-TON params, the
+// fake-TDX image hash allowed for proxies and workers, and the proxy.
+func (t *tonNet) rootConfig(desc string) ton.RootConfig {
+	fake := ton.Hash(attest.Measurements{Kind: attest.KindFakeTDX}.ImageHash())
+	return ton.RootConfig{
+		Owner: t.admin.Address(), Version: 1,
+		ProxyHashes: []ton.Hash{fake}, WorkerHashes: []ton.Hash{fake},
+		Proxies:        []ton.RegisteredProxy{{Seqno: rootProxySeqno, Desc: desc}},
+		LastProxySeqno: rootProxySeqno,
+		Params:         t.params,
+	}
+}
+
+func (t *tonNet) deploy(ctx context.Context, desc string) error {
+	raw, err := contracts.BOC(contracts.Root)
+	if err != nil {
+		return err
+	}
+	code, err := cell.FromBOC(raw)
+	if err != nil {
+		return fmt.Errorf("decoding the root contract code: %w", err)
+	}
+	data, err := t.rootConfig(desc).Cell()
+	if err != nil {
+		return err
+	}
+	if t.root, err = t.chain.Deploy(ctx, code, data, rootBalance, nil); err != nil {
+		return fmt.Errorf("deploying the root contract: %w", err)
+	}
+	return nil
+}
+
+// updateProxy points the root's entry of the proxy at desc when a
+// restarted devnet listens elsewhere.
+func (t *tonNet) updateProxy(ctx context.Context, root ton.Account, desc string) error {
+	cfg, err := ton.ParseRootConfig(root.Data)
+	if err != nil {
+		return err
+	}
+	for _, p := range cfg.Proxies {
+		if p.Seqno == rootProxySeqno && p.Desc == desc {
+			return nil
+		}
+	}
+	body, err := ton.RootUpdateProxyBody(0, rootProxySeqno, desc)
+	if err != nil {
+		return err
+	}
+	if err := t.admin.Send(ctx, t.chain, ton.Transfer{To: t.root, Amount: billing.TON / 10, Bounce: true, Body: body}); err != nil {
+		return fmt.Errorf("updating the proxy's endpoint in the root: %w", err)
+	}
+	return nil
+}
+
+// contracts derives the child contracts under the devnet's root.
+func (t *tonNet) contracts() (*Contracts, error) {
+	return NewContracts(t.root, t.params)
+}
+
+// addresses lists the network's accounts; the child contracts are derived
+// under the root, whether deployed yet or not.
+func (t *tonNet) addresses(c *Contracts) (*Addresses, error) {
+	proxyOwner := t.proxyWallet.Address()
+	proxyKey := t.keys.proxy.Public().(ed25519.PublicKey)
+	a := &Addresses{Root: t.root, Admin: t.admin.Address(), ProxyWallet: proxyOwner, ClientWallet: t.clientWallet.Address()}
+	var err error
+	if a.ProxyContract, err = c.ProxyAddress(proxyOwner, proxyKey); err != nil {
+		return nil, err
+	}
+	if a.ClientContract, err = c.ClientAddress(a.ClientWallet, proxyOwner, proxyKey); err != nil {
+		return nil, err
+	}
+	for i, w := range t.workerWallets {
+		owner := t.keys.workerOwners[i]
+		wc, err := c.WorkerAddress(owner, proxyOwner, proxyKey)
+		if err != nil {
+			return nil, err
+		}
+		a.WorkerContracts = append(a.WorkerContracts, wc)
+		a.WorkerWallets = append(a.WorkerWallets, w.Address())
+		a.WorkerOwners = append(a.WorkerOwners, owner)
+	}
+	return a, nil
+}
