@@ -12,6 +12,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/openai"
+	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -113,6 +114,64 @@ func prepare(q *query, baseModel string) (path string, body []byte, err error) {
 		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
 	return path, body, nil
+}
+
+// sessionSink sends one request's answer to the proxy as proxy.*Ex
+// messages.
+type sessionSink struct {
+	pc     *proxyConn
+	id     [32]byte
+	debug  bool      // the request asked for timing details
+	headAt time.Time // when the engine's head arrived
+	failed bool
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
+
+func (s *sessionSink) head(status int, reason string, h []header) error {
+	s.headAt = s.pc.w.now()
+	resp := &tl.HTTPResponse{HTTPVersion: "HTTP/1.1", StatusCode: int32(status), Reason: reason}
+	for _, kv := range h {
+		resp.Headers = append(resp.Headers, tl.HTTPHeader{Name: kv.name, Value: kv.value})
+	}
+	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerEx{RequestID: s.id, Answer: tl.Marshal(resp)})
+}
+
+func (s *sessionSink) part(data []byte) error {
+	s.pc.w.metrics.AddBytes(len(data))
+	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Answer: data})
+}
+
+// finalInfo builds the last message's final info; with debug it carries
+// the worker's timing in the reference's debug form.
+func (s *sessionSink) finalInfo(tokens billing.Adjusted, start, end time.Time) *tl.ProxyQueryFinalInfo {
+	f := &tl.ProxyQueryFinalInfo{
+		Flags: 2,
+		TokensUsed: tl.TokensUsed{
+			PromptTokensUsed: tokens.Prompt, CachedTokensUsed: tokens.Cached,
+			CompletionTokensUsed: tokens.Completion, ReasoningTokensUsed: tokens.Reasoning, TotalTokensUsed: tokens.Total,
+		},
+		WorkerStartTime: unixSeconds(start), WorkerEndTime: unixSeconds(end),
+	}
+	if s.debug {
+		headAt := s.headAt
+		if headAt.IsZero() {
+			headAt = end
+		}
+		f.Flags |= 1
+		f.WorkerDebug = fmt.Sprintf(`{"type":"worker","start_time":%.6f,"answer_receive_start_at":%.6f,"answer_receive_end_at":%.6f}`,
+			unixSeconds(start), unixSeconds(headAt), unixSeconds(end))
+	}
+	return f
+}
+
+func (s *sessionSink) finish(tokens billing.Adjusted, start, end time.Time) error {
+	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Flags: 1, FinalInfo: s.finalInfo(tokens, start, end)})
+}
+
+func (s *sessionSink) fail(code int32, message string, tokens billing.Adjusted, start, end time.Time) error {
+	s.failed = true
+	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerErrorEx{RequestID: s.id, ErrorCode: code, Error: message, Flags: 1, FinalInfo: s.finalInfo(tokens, start, end)})
 }
 
 // responseHopHeaders are dropped from the engine's answer: each hop sets
