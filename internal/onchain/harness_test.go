@@ -1,0 +1,172 @@
+package onchain
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/ton/emulated"
+)
+
+// Network figures of the tests.
+const (
+	testPrice    billing.NanoTON = 1_000_000
+	testFee      billing.NanoTON = 100_000
+	testStake                    = billing.TON
+	testDelay                    = 3600
+	walletFunds                  = 100 * billing.TON
+	testStartUTC                 = 1_800_000_000
+)
+
+func testKey(b byte) ed25519.PrivateKey {
+	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize))
+}
+
+func testAddr(b byte) *address.Address {
+	return address.NewAddress(0, 0, bytes.Repeat([]byte{b}, 32))
+}
+
+// clock is the emulated chain's adjustable clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// net is a root deployed on an emulated chain, with a funded proxy wallet
+// and the proxy adapter.
+type net struct {
+	chain    *emulated.Chain
+	clock    *clock
+	root     *address.Address
+	proxyKey ed25519.PrivateKey
+	pw       *Wallet
+	proxy    *Proxy
+}
+
+func testParams(t *testing.T) ton.Params {
+	t.Helper()
+	p, err := ChildCodes(ton.Params{
+		StructVersion: ton.ParamsStructVersion, ParamsVersion: 1, UniqueID: 77, IsTest: true,
+		PricePerToken: testPrice, WorkerFeePerToken: testFee,
+		PromptMultiplier: billing.MultiplierOne, CachedMultiplier: billing.MultiplierOne,
+		CompletionMultiplier: billing.MultiplierOne, ReasoningMultiplier: billing.MultiplierOne,
+		ProxyDelayBeforeClose: testDelay, ClientDelayBeforeClose: testDelay,
+		MinProxyStake: testStake, MinClientStake: testStake,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// fundedWallet returns a cocoon wallet of key holding walletFunds.
+func fundedWallet(t *testing.T, c *emulated.Chain, key ed25519.PrivateKey) *Wallet {
+	t.Helper()
+	w, err := NewWallet(c, key, testAddr(0xee), WalletOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Fund(context.Background(), w.Address(), walletFunds); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func newNet(t *testing.T) *net {
+	t.Helper()
+	ctx := context.Background()
+	clk := &clock{now: time.Unix(testStartUTC, 0)}
+	c, err := emulated.New(emulated.Options{Clock: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := fundedWallet(t, c, testKey(1))
+	root, err := DeployRoot(ctx, admin, ton.RootConfig{
+		Owner: admin.Address(), Version: 1,
+		ProxyHashes: []ton.Hash{{1}}, WorkerHashes: []ton.Hash{{2}}, ModelHashes: []ton.Hash{{3}},
+		Params: testParams(t),
+	}, billing.TON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &net{chain: c, clock: clk, root: root, proxyKey: testKey(2)}
+	n.pw = fundedWallet(t, c, testKey(3))
+	n.proxy, err = NewProxy(ProxyConfig{Chain: c, Root: root, Wallet: n.pw, Owner: n.pw.Address(), Key: n.proxyKey.Public().(ed25519.PublicKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// open opens the proxy contract.
+func (n *net) open(t *testing.T) *address.Address {
+	t.Helper()
+	addr, err := n.proxy.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+func (n *net) balance(t *testing.T, a *address.Address) billing.NanoTON {
+	t.Helper()
+	acc, err := n.chain.Account(context.Background(), a)
+	if errors.Is(err, ton.ErrNotFound) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc.Balance
+}
+
+func (n *net) proxyData(t *testing.T, a *address.Address) ton.ProxyData {
+	t.Helper()
+	d, err := ton.ReadProxyData(context.Background(), n.chain, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// lastTxs returns the last k transactions of a, oldest first.
+func (n *net) txsAfter(t *testing.T, a *address.Address, after uint64) []ton.Tx {
+	t.Helper()
+	txs, err := n.chain.Transactions(context.Background(), a, after, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return txs
+}
+
+func (n *net) lastLT(t *testing.T, a *address.Address) uint64 {
+	t.Helper()
+	acc, err := n.chain.Account(context.Background(), a)
+	if errors.Is(err, ton.ErrNotFound) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc.LastLT
+}

@@ -1,0 +1,442 @@
+package onchain
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tlb"
+	"github.com/xssnick/tonutils-go/tvm/cell"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/proxy"
+	"github.com/cocoon-go/cocoon/internal/ton"
+)
+
+// Limits of the proxy adapter.
+const (
+	// maxRegistrations bounds the remembered (client, nonce) pairs; the
+	// oldest are forgotten first. A long authorisation waits seconds, so
+	// only recent ones matter.
+	maxRegistrations = 1 << 16
+	// txPage is how many transactions one listing asks for.
+	txPage = 100
+)
+
+// ProxyConfig configures a Proxy.
+type ProxyConfig struct {
+	// Chain is the TON chain; Root the network's root contract.
+	Chain ton.Chain
+	Root  *address.Address
+	// Wallet is the proxy's cocoon wallet: it deploys the proxy contract,
+	// sends the save-state records and relays signed payments.
+	Wallet *Wallet
+	// Owner is the proxy contract's owner, to whom its earnings go (in
+	// devnet the wallet's address).
+	Owner *address.Address
+	// Key is the proxy's signing key, which its contract stores.
+	Key ed25519.PublicKey
+	// Poll is how often awaited chain states are read (DefaultPoll).
+	Poll time.Duration
+	// Logger; nil discards.
+	Logger *slog.Logger
+}
+
+// Proxy is the proxy's view of TON (proxy.Chain): its root, its own
+// contract, its clients' and workers' contracts.
+type Proxy struct {
+	chain  ton.Chain
+	root   *address.Address
+	wallet *Wallet
+	owner  *address.Address
+	key    ed25519.PublicKey
+	poll   time.Duration
+	log    *slog.Logger
+
+	// mu guards addr, set by Open.
+	mu   sync.Mutex
+	addr *address.Address
+
+	// scan guards the registration tail: cursor is the last proxy
+	// transaction read; regs holds the pairs seen, order them in arrival
+	// order (a ring of at most maxRegistrations), next the ring's oldest.
+	scan   sync.Mutex
+	cursor uint64
+	regs   map[registration]struct{}
+	order  []registration
+	next   int
+}
+
+var _ proxy.Chain = (*Proxy)(nil)
+
+// registration is an owner_client_register notice: the client contract
+// (raw address) and its nonce.
+type registration struct {
+	client string
+	nonce  uint64
+}
+
+// NewProxy returns the proxy adapter for cfg.
+func NewProxy(cfg ProxyConfig) (*Proxy, error) {
+	switch {
+	case cfg.Chain == nil:
+		return nil, errors.New("creating proxy chain adapter: no chain")
+	case cfg.Root == nil:
+		return nil, errors.New("creating proxy chain adapter: no root address")
+	case cfg.Wallet == nil:
+		return nil, errors.New("creating proxy chain adapter: no wallet")
+	case cfg.Owner == nil:
+		return nil, errors.New("creating proxy chain adapter: no owner address")
+	case len(cfg.Key) != ed25519.PublicKeySize:
+		return nil, fmt.Errorf("creating proxy chain adapter: key of %d bytes, want %d", len(cfg.Key), ed25519.PublicKeySize)
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Proxy{
+		chain: cfg.Chain, root: cfg.Root, wallet: cfg.Wallet, owner: cfg.Owner, key: cfg.Key,
+		poll: cfg.Poll, log: cfg.Logger.With("component", "onchain-proxy"),
+		regs: map[registration]struct{}{},
+	}, nil
+}
+
+// Root reads the root contract's current config.
+func (p *Proxy) Root(ctx context.Context) (proxy.RootConfig, error) {
+	r, err := ton.ReadRootConfig(ctx, p.chain, p.root)
+	if err != nil {
+		return proxy.RootConfig{}, err
+	}
+	pr := r.Params
+	return proxy.RootConfig{
+		Version:       r.Version,
+		ParamsVersion: pr.ParamsVersion,
+		Prices: billing.Prices{
+			PricePerToken: pr.PricePerToken, WorkerFeePerToken: pr.WorkerFeePerToken,
+			PromptMult: pr.PromptMultiplier, CachedMult: pr.CachedMultiplier,
+			CompletionMult: pr.CompletionMultiplier, ReasoningMult: pr.ReasoningMultiplier,
+		},
+		ProxyHashes:  hashes(r.ProxyHashes),
+		WorkerHashes: hashes(r.WorkerHashes),
+		ModelHashes:  hashes(r.ModelHashes),
+	}, nil
+}
+
+func hashes(list []ton.Hash) [][32]byte {
+	out := make([][32]byte, len(list))
+	for i, h := range list {
+		out[i] = h
+	}
+	return out
+}
+
+// Open makes sure the proxy contract derived from the root's current
+// params is deployed, deploying it from the wallet with the minimum proxy
+// stake when it is not, and returns its address. It waits until the
+// contract is active.
+func (p *Proxy) Open(ctx context.Context) (*address.Address, error) {
+	r, err := ton.ReadRootConfig(ctx, p.chain, p.root)
+	if err != nil {
+		return nil, fmt.Errorf("opening proxy contract: %w", err)
+	}
+	data := ton.NewProxyData(p.owner, p.root, p.key, r.Params)
+	dataCell, err := data.Cell()
+	if err != nil {
+		return nil, fmt.Errorf("opening proxy contract: %w", err)
+	}
+	addr, err := ton.ProxyAddress(p.owner, p.root, p.key, r.Params)
+	if err != nil {
+		return nil, fmt.Errorf("opening proxy contract: %w", err)
+	}
+	acc, err := active(ctx, p.chain, addr)
+	switch {
+	case errors.Is(err, ton.ErrNotFound):
+		acc, err = p.deploy(ctx, addr, r.Params, dataCell)
+		if err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, fmt.Errorf("opening proxy contract: %w", err)
+	}
+	d, err := ton.ParseProxyData(acc.Data)
+	if err != nil {
+		return nil, fmt.Errorf("opening proxy contract %s: %w", addr, err)
+	}
+	if d.State == ton.StateClosed {
+		return nil, fmt.Errorf("opening proxy contract %s: it is closed", addr)
+	}
+	p.mu.Lock()
+	p.addr = addr
+	p.mu.Unlock()
+	p.scan.Lock()
+	if p.cursor == 0 {
+		p.cursor = acc.LastLT
+	}
+	p.scan.Unlock()
+	p.log.Info("proxy contract open", "contract", addr.String(), "state", d.State, "stake", d.Stake.String(), "balance", d.Balance.String())
+	return addr, nil
+}
+
+// deploy deploys the proxy contract with ext_proxy_increase_stake of the
+// minimum stake and waits until it is active.
+func (p *Proxy) deploy(ctx context.Context, addr *address.Address, params ton.Params, data *cell.Cell) (ton.Account, error) {
+	body, err := ton.ProxyIncreaseStakeBody(queryID(), params.MinProxyStake, p.wallet.Address())
+	if err != nil {
+		return ton.Account{}, fmt.Errorf("deploying proxy contract %s: %w", addr, err)
+	}
+	t := ton.Transfer{To: addr, Amount: params.MinProxyStake + ProxyDeployGas, StateInit: ton.StateInit(params.ProxyCode, data), Body: body}
+	if err := p.wallet.Send(ctx, t); err != nil {
+		return ton.Account{}, fmt.Errorf("deploying proxy contract %s: %w", addr, err)
+	}
+	var acc ton.Account
+	err = await(ctx, p.poll, "the proxy contract's deployment", func() (bool, error) {
+		a, err := active(ctx, p.chain, addr)
+		if errors.Is(err, ton.ErrNotFound) {
+			return false, nil
+		}
+		acc = a
+		return err == nil, err
+	})
+	if err != nil {
+		return ton.Account{}, err
+	}
+	p.log.Info("proxy contract deployed", "contract", addr.String(), "stake", params.MinProxyStake.String())
+	return acc, nil
+}
+
+// contract returns the proxy contract's address, set by Open.
+func (p *Proxy) contract() (*address.Address, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.addr == nil {
+		return nil, errors.New("the proxy contract is not open: call Open first")
+	}
+	return p.addr, nil
+}
+
+// CommitSeqno sends the save-state record of seqno and session from the
+// wallet to the proxy contract (1 nanoTON) and waits until the proxy
+// contract's transactions show it.
+func (p *Proxy) CommitSeqno(ctx context.Context, seqno uint32, session [32]byte) error {
+	addr, err := p.contract()
+	if err != nil {
+		return fmt.Errorf("committing seqno %d: %w", seqno, err)
+	}
+	acc, err := p.chain.Account(ctx, addr)
+	if err != nil {
+		return fmt.Errorf("committing seqno %d: reading proxy contract: %w", seqno, err)
+	}
+	want := ton.SaveState{QueryID: queryID(), Seqno: seqno, Session: session}
+	body, err := want.Cell()
+	if err != nil {
+		return fmt.Errorf("committing seqno %d: %w", seqno, err)
+	}
+	t := ton.Transfer{To: addr, Amount: SaveStateValue, Bounce: true, Body: body, Mode: ton.ModePayFeesSeparately}
+	if err := p.wallet.Send(ctx, t); err != nil {
+		return fmt.Errorf("committing seqno %d: %w", seqno, err)
+	}
+	after := acc.LastLT
+	return await(ctx, p.poll, fmt.Sprintf("save state of seqno %d", seqno), func() (bool, error) {
+		for {
+			txs, err := p.chain.Transactions(ctx, addr, after, txPage)
+			if err != nil {
+				return false, err
+			}
+			for _, tx := range txs {
+				after = tx.LT
+				if p.isSaveState(tx, want) {
+					return true, nil
+				}
+			}
+			if len(txs) < txPage {
+				return false, nil
+			}
+		}
+	})
+}
+
+// isSaveState reports whether tx received want from the proxy's wallet.
+func (p *Proxy) isSaveState(tx ton.Tx, want ton.SaveState) bool {
+	in := tx.In
+	if in == nil || in.Kind != ton.Internal || in.Src == nil || !in.Src.Equals(p.wallet.Address()) {
+		return false
+	}
+	got, err := ton.ParseSaveState(in.Body)
+	return err == nil && got == want
+}
+
+// Client reads a client contract of this proxy.
+func (p *Proxy) Client(ctx context.Context, contract *address.Address) (proxy.ClientContract, error) {
+	d, err := readClient(ctx, p.chain, contract)
+	if errors.Is(err, ton.ErrNotFound) {
+		return proxy.ClientContract{}, fmt.Errorf("reading client contract %s: %w", contract, proxy.ErrNoContract)
+	}
+	if err != nil {
+		return proxy.ClientContract{}, err
+	}
+	if !bytes.Equal(d.ProxyPublicKey, p.key) {
+		return proxy.ClientContract{}, fmt.Errorf("reading client contract %s: it belongs to another proxy key", contract)
+	}
+	chain, err := clientChain(d)
+	if err != nil {
+		return proxy.ClientContract{}, fmt.Errorf("reading client contract %s: %w", contract, err)
+	}
+	return proxy.ClientContract{ClientChain: chain, SecretHash: d.SecretHash, UnlockTS: int64(d.UnlockTS)}, nil
+}
+
+// Worker reads a worker contract of this proxy.
+func (p *Proxy) Worker(ctx context.Context, contract *address.Address) (proxy.WorkerContract, error) {
+	d, err := readWorker(ctx, p.chain, contract)
+	if errors.Is(err, ton.ErrNotFound) {
+		return proxy.WorkerContract{}, fmt.Errorf("reading worker contract %s: %w", contract, proxy.ErrNoContract)
+	}
+	if err != nil {
+		return proxy.WorkerContract{}, err
+	}
+	if !bytes.Equal(d.ProxyPublicKey, p.key) {
+		return proxy.WorkerContract{}, fmt.Errorf("reading worker contract %s: it belongs to another proxy key", contract)
+	}
+	if d.Tokens > math.MaxInt64 {
+		return proxy.WorkerContract{}, fmt.Errorf("reading worker contract %s: token count %d beyond int64", contract, d.Tokens)
+	}
+	return proxy.WorkerContract{State: int(d.State), Tokens: int64(d.Tokens)}, nil
+}
+
+// Registered reports whether the client contract has sent the proxy
+// contract owner_client_register's notice with nonce since Open. It reads
+// the proxy contract's new transactions first.
+func (p *Proxy) Registered(ctx context.Context, client *address.Address, nonce uint64) (bool, error) {
+	addr, err := p.contract()
+	if err != nil {
+		return false, fmt.Errorf("checking registration: %w", err)
+	}
+	if client == nil {
+		return false, errors.New("checking registration: no client address")
+	}
+	p.scan.Lock()
+	defer p.scan.Unlock()
+	for {
+		txs, err := p.chain.Transactions(ctx, addr, p.cursor, txPage)
+		if err != nil {
+			return false, fmt.Errorf("checking registration: listing proxy transactions: %w", err)
+		}
+		for _, tx := range txs {
+			p.cursor = tx.LT
+			p.notice(tx)
+		}
+		if len(txs) < txPage {
+			break
+		}
+	}
+	_, ok := p.regs[registration{client: client.StringRaw(), nonce: nonce}]
+	return ok, nil
+}
+
+// notice remembers tx's register notice, if it is one. The sender is the
+// chain's word: only the client contract's code can send from its
+// address. The caller holds p.scan.
+func (p *Proxy) notice(tx ton.Tx) {
+	in := tx.In
+	if in == nil || in.Kind != ton.Internal || in.Src == nil {
+		return
+	}
+	r, err := ton.ParseClientReport(in.Body)
+	if err != nil || r.Kind != ton.ReportRegister {
+		return
+	}
+	reg := registration{client: in.Src.StringRaw(), nonce: r.Nonce}
+	if _, ok := p.regs[reg]; ok {
+		return
+	}
+	if len(p.order) < maxRegistrations {
+		p.order = append(p.order, reg)
+	} else {
+		delete(p.regs, p.order[p.next])
+		p.order[p.next] = reg
+		p.next = (p.next + 1) % maxRegistrations
+	}
+	p.regs[reg] = struct{}{}
+}
+
+// Submit relays a payment signed with the proxy's key to its target
+// contract from the wallet, with the wallet as the excess address.
+func (p *Proxy) Submit(ctx context.Context, signed []byte) error {
+	pay, err := payment.Parse(signed)
+	if err != nil {
+		return fmt.Errorf("submitting signed payment: %w", err)
+	}
+	if err := pay.Verify(p.key, pay.Op, pay.Target); err != nil {
+		return fmt.Errorf("submitting signed payment: %w", err)
+	}
+	return relay(ctx, p.wallet, pay, nil)
+}
+
+// relay sends pay, rewrapped with the wallet as its excess address, to its
+// target with the gas its op needs, attaching init when not nil.
+func relay(ctx context.Context, w *Wallet, pay payment.Payment, init *tlb.StateInit) error {
+	gas := ClientOpGas
+	if pay.Op == payment.OpWorkerPayout || pay.Op == payment.OpWorkerLastPayout {
+		gas = PayoutGas
+	}
+	body, err := pay.Rewrap(w.Address()).Cell()
+	if err != nil {
+		return fmt.Errorf("relaying %v payment: %w", pay.Op, err)
+	}
+	t := ton.Transfer{To: pay.Target, Amount: gas, Bounce: init == nil, Body: body, StateInit: init}
+	if err := w.Send(ctx, t); err != nil {
+		return fmt.Errorf("relaying %v payment of %d tokens to %s: %w", pay.Op, pay.Tokens, pay.Target, err)
+	}
+	return nil
+}
+
+// readClient reads and parses a client contract; ton.ErrNotFound when it
+// is not active.
+func readClient(ctx context.Context, chain ton.Chain, addr *address.Address) (ton.ClientData, error) {
+	if addr == nil {
+		return ton.ClientData{}, errors.New("reading client contract: no address")
+	}
+	acc, err := active(ctx, chain, addr)
+	if err != nil {
+		return ton.ClientData{}, err
+	}
+	d, err := ton.ParseClientData(acc.Data)
+	if err != nil {
+		return ton.ClientData{}, fmt.Errorf("reading client contract %s: %w", addr, err)
+	}
+	return d, nil
+}
+
+// readWorker reads and parses a worker contract; ton.ErrNotFound when it
+// is not active.
+func readWorker(ctx context.Context, chain ton.Chain, addr *address.Address) (ton.WorkerData, error) {
+	if addr == nil {
+		return ton.WorkerData{}, errors.New("reading worker contract: no address")
+	}
+	acc, err := active(ctx, chain, addr)
+	if err != nil {
+		return ton.WorkerData{}, err
+	}
+	d, err := ton.ParseWorkerData(acc.Data)
+	if err != nil {
+		return ton.WorkerData{}, fmt.Errorf("reading worker contract %s: %w", addr, err)
+	}
+	return d, nil
+}
+
+// clientChain returns a client contract's figures as the ledger takes them.
+func clientChain(d ton.ClientData) (billing.ClientChain, error) {
+	if d.TokensUsed > math.MaxInt64 {
+		return billing.ClientChain{}, fmt.Errorf("token count %d beyond int64", d.TokensUsed)
+	}
+	return billing.ClientChain{State: int(d.State), Balance: d.Balance, Stake: d.Stake, TokensUsed: int64(d.TokensUsed)}, nil
+}

@@ -1,0 +1,63 @@
+package ton
+
+import (
+	"fmt"
+
+	"github.com/xssnick/tonutils-go/tvm/cell"
+)
+
+// Opcodes of the proxy's save-state record (contracts.md §1.2, §8.7;
+// reference.md §4.3).
+const (
+	// OpDoNotProcess makes every COCOON contract return at once.
+	OpDoNotProcess uint32 = 0x9a1247c0
+	// OpProxySaveState follows do_not_process in a save-state record.
+	OpProxySaveState uint32 = 0x53109c0f
+)
+
+// SaveState is the proxy's save-state record: the ledger seqno the proxy
+// commits to chain and the random hash of the proxy run that wrote it.
+type SaveState struct {
+	QueryID uint64
+	Seqno   uint32
+	Session Hash
+}
+
+// ProxySaveStateBody builds the body of a save-state record:
+// do_not_process:uint32 query_id:uint64 proxy_save_state:uint32
+// seqno:int32 session:bits256. The seqno is written as its 32 bits.
+func ProxySaveStateBody(queryID uint64, seqno uint32, session Hash) (*cell.Cell, error) {
+	return SaveState{QueryID: queryID, Seqno: seqno, Session: session}.Cell()
+}
+
+// Cell encodes the record as ProxySaveStateBody does.
+func (s SaveState) Cell() (*cell.Cell, error) {
+	return body(OpDoNotProcess, s.QueryID, func(w *writer) {
+		w.uint(uint64(OpProxySaveState), 32)
+		w.uint(uint64(s.Seqno), 32)
+		w.slice(s.Session[:], 256)
+	})
+}
+
+// ParseSaveState reads a save-state record body strictly: both opcodes,
+// nothing after the session hash, no references.
+func ParseSaveState(b *cell.Cell) (SaveState, error) {
+	var s SaveState
+	err := parseCell(b, func(r *reader) {
+		if op := uint32(r.uint(32)); r.err == nil && op != OpDoNotProcess {
+			r.err = fmt.Errorf("op %#x, want %#x", op, OpDoNotProcess)
+			return
+		}
+		s.QueryID = r.uint(64)
+		if op := uint32(r.uint(32)); r.err == nil && op != OpProxySaveState {
+			r.err = fmt.Errorf("record op %#x, want %#x", op, OpProxySaveState)
+			return
+		}
+		s.Seqno = uint32(r.uint(32))
+		copy(s.Session[:], r.bytes(32))
+	})
+	if err != nil {
+		return SaveState{}, fmt.Errorf("reading save-state record: %w", err)
+	}
+	return s, nil
+}
