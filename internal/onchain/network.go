@@ -35,25 +35,24 @@ const (
 // maxCachedProxies bounds the cache of deployed proxies' storage.
 const maxCachedProxies = 1024
 
-// network derives COCOON contract addresses under one root. The storage
-// of deployed proxy contracts is cached: it never changes on chain in
-// the fields children derive from (contracts.md §8.9).
+// network derives COCOON contract addresses under one root. The proxy
+// contract of an owner and key derives from the root's current params;
+// the storage of deployed proxy contracts is cached by address, since the
+// fields their children derive from never change on chain (contracts.md
+// §8.9).
 type network struct {
 	chain ton.Chain
 	root  *address.Address
 
-	// mu guards proxies.
+	// mu guards proxies: deployed proxy contracts by raw address.
 	mu      sync.Mutex
-	proxies map[string]proxyInfo
+	proxies map[string]ton.ProxyData
 }
 
 // proxyInfo is a proxy contract as its children derive from it.
 type proxyInfo struct {
 	addr *address.Address
 	data ton.ProxyData
-	// deployed is false when data is what the proxy would be deployed
-	// with under the root's current params.
-	deployed bool
 }
 
 func newNetwork(chain ton.Chain, root *address.Address) (*network, error) {
@@ -63,22 +62,15 @@ func newNetwork(chain ton.Chain, root *address.Address) (*network, error) {
 	if root == nil {
 		return nil, errors.New("no root address")
 	}
-	return &network{chain: chain, root: root, proxies: map[string]proxyInfo{}}, nil
+	return &network{chain: chain, root: root, proxies: map[string]ton.ProxyData{}}, nil
 }
 
-// proxy returns the proxy contract of owner and key: its stored data when
-// it is deployed, else the data it would be deployed with under the
-// root's current params.
+// proxy returns the proxy contract of owner and key under the root's
+// current params: its stored data when it is deployed, else the data it
+// would be deployed with.
 func (n *network) proxy(ctx context.Context, owner *address.Address, key ed25519.PublicKey) (proxyInfo, error) {
 	if owner == nil || len(key) != ed25519.PublicKeySize {
 		return proxyInfo{}, errors.New("deriving proxy contract: no owner or a bad key")
-	}
-	k := owner.StringRaw() + "/" + string(key)
-	n.mu.Lock()
-	p, ok := n.proxies[k]
-	n.mu.Unlock()
-	if ok {
-		return p, nil
 	}
 	root, err := ton.ReadRootConfig(ctx, n.chain, n.root)
 	if err != nil {
@@ -88,20 +80,26 @@ func (n *network) proxy(ctx context.Context, owner *address.Address, key ed25519
 	if err != nil {
 		return proxyInfo{}, err
 	}
-	data, err := ton.ReadProxyData(ctx, n.chain, addr)
+	k := addr.StringRaw()
+	n.mu.Lock()
+	data, ok := n.proxies[k]
+	n.mu.Unlock()
+	if ok {
+		return proxyInfo{addr: addr, data: data}, nil
+	}
+	data, err = ton.ReadProxyData(ctx, n.chain, addr)
 	switch {
 	case errors.Is(err, ton.ErrNotFound):
 		return proxyInfo{addr: addr, data: ton.NewProxyData(owner, n.root, key, root.Params)}, nil
 	case err != nil:
 		return proxyInfo{}, err
 	}
-	p = proxyInfo{addr: addr, data: data, deployed: true}
 	n.mu.Lock()
 	if len(n.proxies) < maxCachedProxies {
-		n.proxies[k] = p
+		n.proxies[k] = data
 	}
 	n.mu.Unlock()
-	return p, nil
+	return proxyInfo{addr: addr, data: data}, nil
 }
 
 // active reads addr and returns it when it is an active account;
