@@ -46,7 +46,7 @@ func TestRegisteredPagesAndForgets(t *testing.T) {
 	p.scan.Lock()
 	defer p.scan.Unlock()
 	for i := range uint64(maxRegistrations) {
-		body, err := ton.ClientReport{Owner: addr, Kind: ton.ReportRegister, Nonce: 1 << 40 + i}.Cell()
+		body, err := ton.ClientReport{Owner: addr, Kind: ton.ReportRegister, Nonce: 1<<40 + i}.Cell()
 		if err != nil {
 			t.Fatal(err)
 		}
