@@ -265,8 +265,15 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 	resp.Headers = append(resp.Headers,
 		tl.HTTPHeader{Name: "X-Cocoon-Proxy-Start", Value: fmt.Sprintf("%.6f", unixSeconds(r.start))},
 		tl.HTTPHeader{Name: "X-Cocoon-Proxy-End", Value: fmt.Sprintf("%.6f", unixSeconds(r.p.now()))})
-	r.headSent, r.headAt = true, r.p.now()
 	r.usage = openai.NewUsageCounter()
+	// The head may carry the first body bytes, or the whole body.
+	if len(resp.Payload) > 0 && r.hold != nil && r.overReservation(resp.Payload) {
+		r.cancelWorkerLocked(neutral)
+		r.failLocked(wire.CodeError, billing.ErrReservationExceeded.Error(), nil)
+		return
+	}
+	r.p.metrics.AddBytes(len(resp.Payload))
+	r.headSent, r.headAt = true, r.p.now()
 	msg := &tl.ClientQueryAnswerEx{RequestID: r.clientID, Answer: tl.Marshal(&resp)}
 	if flags&1 != 0 {
 		msg.Flags, msg.FinalInfo = 1, r.finalInfo(final)

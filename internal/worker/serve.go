@@ -19,11 +19,111 @@ import (
 // chunkSize bounds the engine bytes carried by one answer part.
 const chunkSize = 64 << 10
 
-// chunkPool holds the engine read buffers of serveQuery. A buffer goes
-// back when its query returns: neither the usage counter nor the sink
-// keeps the bytes past the call (sessionSink.part encodes them into the
-// session's pending frames before returning).
+// chunkPool holds the engine read buffers of serveQuery and its reader.
+// A buffer goes back when its query returns: neither the usage counter nor
+// the sink keeps the bytes past the call (sessionSink encodes them into
+// the session's pending frames before returning).
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// Answer bytes are coalesced: a part goes to the proxy once sendAt bytes
+// wait, the body has ended, or coalesceDelay has passed since the first
+// waiting byte arrived, whichever comes first. The head waits the same
+// delay for the first body bytes. An engine that streams faster than
+// that then costs one message per delay instead of one per read, and a
+// short answer travels as a single message; a slow stream's bytes are
+// held at most coalesceDelay.
+const (
+	sendAt        = 16 << 10
+	coalesceDelay = time.Millisecond
+)
+
+// bodyReader reads an engine's answer body in its own goroutine into a
+// bounded buffer, so that serveQuery can wait for more bytes with a time
+// limit. Concurrency: the reader goroutine appends to pending and sets
+// err; serveQuery takes pending; mu guards both. ready (1-buffered) is
+// signalled when pending gets its first byte or reaches sendAt and when
+// err is set; space is signalled when serveQuery takes pending.
+type bodyReader struct {
+	mu      sync.Mutex
+	pending []byte // at most chunkSize bytes read and not yet taken
+	err     error  // io.EOF or the read error that ended the body
+	stopped bool   // serveQuery no longer takes bytes
+	space   *sync.Cond
+	ready   chan struct{}
+}
+
+func newBodyReader(pending []byte) *bodyReader {
+	b := &bodyReader{pending: pending[:0], ready: make(chan struct{}, 1)}
+	b.space = sync.NewCond(&b.mu)
+	return b
+}
+
+func (b *bodyReader) signal() {
+	select {
+	case b.ready <- struct{}{}:
+	default:
+	}
+}
+
+// run reads body until it ends or stop is called, into a read buffer of
+// its own from chunkPool.
+func (b *bodyReader) run(body io.Reader) {
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	for {
+		b.mu.Lock()
+		for len(b.pending) == cap(b.pending) && !b.stopped {
+			b.space.Wait()
+		}
+		if b.stopped {
+			b.mu.Unlock()
+			return
+		}
+		free := cap(b.pending) - len(b.pending)
+		b.mu.Unlock()
+		n, err := body.Read((*bp)[:free])
+		b.mu.Lock()
+		before := len(b.pending)
+		b.pending = append(b.pending, (*bp)[:n]...)
+		if err != nil {
+			b.err = err
+		}
+		wake := err != nil || (before == 0 && n > 0) || (before < sendAt && len(b.pending) >= sendAt)
+		b.mu.Unlock()
+		if wake {
+			b.signal()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// take swaps the waiting bytes for buf (emptied) and returns them with
+// the error that ended the body, if it has ended.
+func (b *bodyReader) take(buf []byte) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	data := b.pending
+	b.pending = buf[:0]
+	b.space.Signal()
+	return data, b.err
+}
+
+// state returns how many bytes wait and whether the body has ended.
+func (b *bodyReader) state() (int, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.pending), b.err != nil
+}
+
+// stop makes run return instead of waiting for space.
+func (b *bodyReader) stop() {
+	b.mu.Lock()
+	b.stopped = true
+	b.space.Signal()
+	b.mu.Unlock()
+}
 
 // maxQueryBody bounds the request body the worker accepts from a proxy.
 const maxQueryBody = 8 << 20
@@ -41,13 +141,21 @@ type query struct {
 }
 
 // answerSink receives the answer to one query: at most one head, then
-// parts, then exactly one of finish and fail. fail may come without a
-// head. An error from the sink means the proxy is gone; serving stops.
+// parts, the last message (a head or a part with last set) or one fail.
+// fail may come without a head. The head carries the first body bytes,
+// and the last message the last ones, so that a short answer travels as
+// one message. An error from the sink means the proxy is gone; serving
+// stops. The sink must not keep data past the call.
 type answerSink interface {
-	head(status int, reason string, h []header) error
-	part(data []byte) error
-	finish(tokens billing.Adjusted, start, end time.Time) error
+	head(status int, reason string, h []header, data []byte, last *ending) error
+	part(data []byte, last *ending) error
 	fail(code int32, message string, tokens billing.Adjusted, start, end time.Time) error
+}
+
+// ending is what the last message of a complete answer reports.
+type ending struct {
+	tokens     billing.Adjusted
+	start, end time.Time
 }
 
 // queryError is a failure reported to the proxy with a TON error code.
@@ -128,18 +236,27 @@ type sessionSink struct {
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
 
-func (s *sessionSink) head(status int, reason string, h []header) error {
+func (s *sessionSink) head(status int, reason string, h []header, data []byte, last *ending) error {
 	s.headAt = s.pc.w.now()
-	resp := &tl.HTTPResponse{HTTPVersion: "HTTP/1.1", StatusCode: int32(status), Reason: reason}
+	resp := &tl.HTTPResponse{HTTPVersion: "HTTP/1.1", StatusCode: int32(status), Reason: reason, Payload: data}
 	for _, kv := range h {
 		resp.Headers = append(resp.Headers, tl.HTTPHeader{Name: kv.name, Value: kv.value})
 	}
-	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerEx{RequestID: s.id, Answer: tl.Marshal(resp)})
+	s.pc.w.metrics.AddBytes(len(data))
+	m := &tl.ProxyQueryAnswerEx{RequestID: s.id, Answer: tl.Marshal(resp)}
+	if last != nil {
+		m.Flags, m.FinalInfo = 1, s.finalInfo(last.tokens, last.start, last.end)
+	}
+	return s.pc.sess.SendObject(m)
 }
 
-func (s *sessionSink) part(data []byte) error {
+func (s *sessionSink) part(data []byte, last *ending) error {
 	s.pc.w.metrics.AddBytes(len(data))
-	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Answer: data})
+	m := &tl.ProxyQueryAnswerPartEx{RequestID: s.id, Answer: data}
+	if last != nil {
+		m.Flags, m.FinalInfo = 1, s.finalInfo(last.tokens, last.start, last.end)
+	}
+	return s.pc.sess.SendObject(m)
 }
 
 // finalInfo builds the last message's final info; with debug it carries
@@ -163,10 +280,6 @@ func (s *sessionSink) finalInfo(tokens billing.Adjusted, start, end time.Time) *
 			unixSeconds(start), unixSeconds(headAt), unixSeconds(end))
 	}
 	return f
-}
-
-func (s *sessionSink) finish(tokens billing.Adjusted, start, end time.Time) error {
-	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerPartEx{RequestID: s.id, Flags: 1, FinalInfo: s.finalInfo(tokens, start, end)})
 }
 
 func (s *sessionSink) fail(code int32, message string, tokens billing.Adjusted, start, end time.Time) error {
@@ -193,11 +306,15 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 		errors.As(err, &qe)
 		return fail(qe.code, qe.message, billing.Adjusted{})
 	}
+	// The engine request ends with serveQuery, which also waits for the
+	// reader goroutine: cancelling the request aborts its body read.
+	var cancel context.CancelFunc
 	if q.timeout > 0 {
-		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, q.timeout)
-		defer cancel()
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
 	}
+	defer cancel()
 	h := make(http.Header, len(q.header))
 	for _, kv := range q.header {
 		h.Add(kv.name, kv.value)
@@ -207,7 +324,6 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 		code, msg := engineFailure(ctx, err)
 		return fail(code, msg, billing.Adjusted{})
 	}
-	defer res.Body.Close()
 	out := make([]header, 0, len(res.Header))
 	for k, vs := range res.Header {
 		if responseHopHeaders[k] {
@@ -217,13 +333,8 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 			out = append(out, header{k, v})
 		}
 	}
-	out = append(out,
-		header{"X-Cocoon-Worker-Start", fmt.Sprintf("%.6f", unixSeconds(start))},
-		header{"X-Cocoon-Worker-End", fmt.Sprintf("%.6f", unixSeconds(now()))})
+	out = append(out, header{"X-Cocoon-Worker-Start", fmt.Sprintf("%.6f", unixSeconds(start))})
 	reason := strings.TrimSpace(strings.TrimPrefix(res.Status, fmt.Sprint(res.StatusCode)))
-	if err := sink.head(res.StatusCode, reason, out); err != nil {
-		return fmt.Errorf("sending the answer head: %w", err)
-	}
 	usage := openai.NewUsageCounter()
 	tokens := func() billing.Adjusted {
 		c := usage.Counts()
@@ -233,22 +344,71 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 		}
 		return a
 	}
-	bp := chunkPool.Get().(*[]byte)
-	defer chunkPool.Put(bp)
-	buf := *bp
+
+	pp, sp := chunkPool.Get().(*[]byte), chunkPool.Get().(*[]byte)
+	br := newBodyReader(*pp)
+	var wg sync.WaitGroup
+	wg.Go(func() { br.run(res.Body) })
+	defer func() {
+		br.stop()
+		cancel()
+		res.Body.Close()
+		wg.Wait()
+		chunkPool.Put(pp)
+		chunkPool.Put(sp)
+	}()
+	spare := *sp
+	timer := time.NewTimer(coalesceDelay) // the head's wait for body bytes
+	defer timer.Stop()
+	armed, expired, cancelled, headSent := true, false, false, false
 	for {
-		n, rerr := res.Body.Read(buf)
-		if n > 0 {
-			usage.Write(buf[:n])
-			if err := sink.part(buf[:n]); err != nil {
+		n, ended := br.state()
+		if !ended && n < sendAt && !expired && !cancelled {
+			if n > 0 && !armed {
+				timer.Reset(coalesceDelay)
+				armed = true
+			}
+			var fired <-chan time.Time
+			if armed {
+				fired = timer.C
+			}
+			select {
+			case <-br.ready:
+			case <-fired:
+				expired = true
+			case <-ctx.Done():
+				cancelled = true // send what waits, then fail
+			}
+			continue
+		}
+		timer.Stop()
+		armed, expired = false, false
+		data, rerr := br.take(spare)
+		spare = data
+		if rerr == nil && cancelled {
+			rerr = ctx.Err()
+		}
+		usage.Write(data)
+		var last *ending
+		if rerr == io.EOF {
+			usage.Finish()
+			last = &ending{tokens: tokens(), start: start, end: now()}
+		}
+		if !headSent {
+			headSent = true
+			h := append(out, header{"X-Cocoon-Worker-End", fmt.Sprintf("%.6f", unixSeconds(now()))})
+			if err := sink.head(res.StatusCode, reason, h, data, last); err != nil {
+				return fmt.Errorf("sending the answer head: %w", err)
+			}
+		} else if len(data) > 0 || last != nil {
+			if err := sink.part(data, last); err != nil {
 				return fmt.Errorf("sending an answer part: %w", err)
 			}
 		}
-		if rerr == io.EOF {
-			usage.Finish()
-			return sink.finish(tokens(), start, now())
-		}
-		if rerr != nil {
+		switch {
+		case last != nil:
+			return nil
+		case rerr != nil:
 			usage.Finish()
 			code, msg := engineFailure(ctx, rerr)
 			return fail(code, msg, tokens())

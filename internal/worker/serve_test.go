@@ -1,14 +1,18 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
@@ -29,28 +33,26 @@ type recordSink struct {
 	partSeen chan struct{} // receives after each part, if non-nil
 }
 
-func (s *recordSink) head(status int, _ string, h []header) error {
+func (s *recordSink) head(status int, _ string, h []header, data []byte, last *ending) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.status, s.headers = status, h
-	return nil
+	s.mu.Unlock()
+	return s.part(data, last)
 }
 
-func (s *recordSink) part(data []byte) error {
+func (s *recordSink) part(data []byte, last *ending) error {
 	s.mu.Lock()
 	s.body.Write(data)
-	s.parts++
+	if len(data) > 0 {
+		s.parts++
+	}
+	if last != nil {
+		s.finished, s.tokens = true, last.tokens
+	}
 	s.mu.Unlock()
-	if s.partSeen != nil {
+	if s.partSeen != nil && len(data) > 0 {
 		s.partSeen <- struct{}{}
 	}
-	return nil
-}
-
-func (s *recordSink) finish(tokens billing.Adjusted, _, _ time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.finished, s.tokens = true, tokens
 	return nil
 }
 
@@ -254,4 +256,147 @@ func TestNewEngine(t *testing.T) {
 			t.Errorf("NewEngine(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
 		}
 	}
+}
+
+// pipeTransport answers every request with a 200 whose body is what the
+// test writes to w.
+type pipeTransport struct{ r *io.PipeReader }
+
+func (p pipeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Status: "200 OK", Header: http.Header{"Content-Type": {"application/x-ndjson"}}, Body: p.r, Request: req}, nil
+}
+
+// timedSink records each message and when it was sent.
+type timedSink struct {
+	msgs []string // "head:<data>" or "part:<data>", with "+last" on the last
+	at   []time.Duration
+	t0   time.Time
+}
+
+func (s *timedSink) record(kind string, data []byte, last *ending) {
+	m := kind + ":" + string(data)
+	if last != nil {
+		m += "+last"
+	}
+	s.msgs = append(s.msgs, m)
+	s.at = append(s.at, time.Since(s.t0))
+}
+
+func (s *timedSink) head(_ int, _ string, _ []header, data []byte, last *ending) error {
+	s.record("head", data, last)
+	return nil
+}
+
+func (s *timedSink) part(data []byte, last *ending) error {
+	s.record("part", data, last)
+	return nil
+}
+
+func (s *timedSink) fail(code int32, msg string, _ billing.Adjusted, _, _ time.Time) error {
+	s.msgs = append(s.msgs, fmt.Sprintf("fail:%d %s", code, msg))
+	s.at = append(s.at, time.Since(s.t0))
+	return nil
+}
+
+// TestServeQueryCoalesces checks how engine bytes become messages: bytes
+// that arrive together with the head, or together with the end, travel in
+// one message, and no byte waits longer than coalesceDelay.
+func TestServeQueryCoalesces(t *testing.T) {
+	type write struct {
+		after time.Duration // pause before writing
+		data  string
+	}
+	tests := []struct {
+		name   string
+		writes []write
+		want   []string
+		wantAt []time.Duration
+	}{
+		{"whole answer at once", []write{{0, "a"}, {0, "b"}, {0, "c"}},
+			[]string{"head:abc+last"}, []time.Duration{0}},
+		{"slow stream", []write{{0, "a"}, {10 * time.Millisecond, "b"}, {0, "c"}, {10 * time.Millisecond, "d"}},
+			[]string{"head:a", "part:bc", "part:d+last"},
+			[]time.Duration{coalesceDelay, 10*time.Millisecond + coalesceDelay, 20 * time.Millisecond}},
+		{"head before the first byte", []write{{5 * time.Millisecond, "a"}},
+			[]string{"head:", "part:a+last"}, []time.Duration{coalesceDelay, 5 * time.Millisecond}},
+		{"ends without a pause", []write{{0, "a"}, {10 * time.Millisecond, "b"}},
+			[]string{"head:a", "part:b+last"}, []time.Duration{coalesceDelay, 10 * time.Millisecond}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				pr, pw := io.Pipe()
+				eng, err := NewEngine("http://engine.invalid", &http.Client{Transport: pipeTransport{pr}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				go func() {
+					for _, w := range tt.writes {
+						time.Sleep(w.after)
+						pw.Write([]byte(w.data))
+					}
+					pw.Close()
+				}()
+				sink := &timedSink{t0: time.Now()}
+				if err := serveQuery(context.Background(), eng, "m", billing.DefaultPrices(2, 1), chatQuery(`{"model":"m","messages":[]}`), sink, time.Now); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(sink.msgs, tt.want) {
+					t.Fatalf("messages = %q, want %q", sink.msgs, tt.want)
+				}
+				if !slices.Equal(sink.at, tt.wantAt) {
+					t.Errorf("sent at %v, want %v", sink.at, tt.wantAt)
+				}
+			})
+		})
+	}
+}
+
+// TestServeQueryBoundedBuffer checks that an engine faster than the
+// proxy connection is read no further ahead than chunkSize bytes: parts
+// never exceed it and every byte arrives in order.
+func TestServeQueryBoundedBuffer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pr, pw := io.Pipe()
+		eng, err := NewEngine("http://engine.invalid", &http.Client{Transport: pipeTransport{pr}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.Repeat([]byte("0123456789abcdef"), 3*chunkSize/16+5)
+		go func() {
+			pw.Write(want)
+			pw.Close()
+		}()
+		sink := &recordSink{}
+		var sizes sizeSink
+		sizes.recordSink = sink
+		if err := serveQuery(context.Background(), eng, "m", billing.DefaultPrices(2, 1), chatQuery(`{"model":"m","messages":[]}`), &sizes, time.Now); err != nil {
+			t.Fatal(err)
+		}
+		if got := sink.body.String(); got != string(want) {
+			t.Fatalf("body of %d bytes, want the engine's %d bytes in order", len(got), len(want))
+		}
+		if !sink.finished {
+			t.Error("answer not finished")
+		}
+		if sizes.max > chunkSize {
+			t.Errorf("largest message carried %d bytes, want at most %d", sizes.max, chunkSize)
+		}
+	})
+}
+
+// sizeSink records the largest message of a recordSink.
+type sizeSink struct {
+	*recordSink
+	max int
+}
+
+func (s *sizeSink) head(status int, reason string, h []header, data []byte, last *ending) error {
+	s.max = max(s.max, len(data))
+	return s.recordSink.head(status, reason, h, data, last)
+}
+
+func (s *sizeSink) part(data []byte, last *ending) error {
+	s.max = max(s.max, len(data))
+	return s.recordSink.part(data, last)
 }
