@@ -3,6 +3,7 @@ package onchain
 import (
 	"context"
 	"crypto/ed25519"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -166,4 +167,34 @@ func TestConcurrentSends(t *testing.T) {
 	if got := n.balance(t, testAddr(0x70)); got != senders*billing.TON {
 		t.Errorf("destination holds %v, want %v", got, senders*billing.TON)
 	}
+}
+
+// TestSendGivesUpOnAnExpiredExternal loses every external: the send is
+// repeated until the external expires on the chain's clock, then fails.
+func TestSendGivesUpOnAnExpiredExternal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newNet(t)
+		lc := &laggingChain{Chain: n.chain, drop: 1 << 20}
+		w, err := NewWallet(lc, testKey(3), testAddr(0xee), WalletOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		start := time.Now()
+		go func() { errc <- w.Send(context.Background(), ton.Transfer{To: testAddr(0x71), Amount: billing.TON}) }()
+		time.Sleep(DefaultResend + DefaultPoll)
+		n.clock.Advance(externalTTL)
+		err = <-errc
+		if err == nil || !strings.Contains(err.Error(), "expired") {
+			t.Errorf("got %v, want the external's expiry", err)
+		}
+		if took := time.Since(start); took != 2*DefaultResend {
+			t.Errorf("gave up after %v, want at the second resend, %v", took, 2*DefaultResend)
+		}
+		lc.mu.Lock()
+		defer lc.mu.Unlock()
+		if lc.sent != 2 {
+			t.Errorf("the external was sent %d times, want 2", lc.sent)
+		}
+	})
 }

@@ -123,7 +123,8 @@ func (w *Wallet) Balance(ctx context.Context) (billing.NanoTON, error) {
 // them; their effects at the destinations may come later on a real chain.
 // It refuses when the wallet holds less than WalletMinimum plus the
 // value of msgs. An external not included within the resend interval is
-// sent again; ctx bounds the wait.
+// sent again, until it expires (an hour of chain time); ctx bounds the
+// wait.
 func (w *Wallet) Send(ctx context.Context, msgs ...ton.Transfer) error {
 	if len(msgs) == 0 {
 		return errors.New("sending from cocoon wallet: no messages")
@@ -149,7 +150,8 @@ func (w *Wallet) Send(ctx context.Context, msgs ...ton.Transfer) error {
 	if err != nil {
 		return fmt.Errorf("reading chain time: %w", err)
 	}
-	ext, err := w.w.External(seqno, now.Add(externalTTL), msgs...)
+	validUntil := now.Add(externalTTL)
+	ext, err := w.w.External(seqno, validUntil, msgs...)
 	if err != nil {
 		return err
 	}
@@ -167,6 +169,9 @@ func (w *Wallet) Send(ctx context.Context, msgs ...ton.Transfer) error {
 		case cur > seqno:
 			return nil
 		case time.Since(sent) >= w.resend:
+			if now, err := w.chain.Now(ctx); err == nil && !now.Before(validUntil) {
+				return fmt.Errorf("sending from wallet %s: the external with seqno %d expired at %v without being included", w.Address(), seqno, validUntil)
+			}
 			w.log.Info("external not included yet: sending again", "seqno", seqno)
 			if err := w.chain.SendExternal(ctx, ext); err != nil {
 				w.log.Warn("sending external again", "seqno", seqno, "error", err)
