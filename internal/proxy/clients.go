@@ -7,8 +7,10 @@ import (
 	"crypto/subtle"
 	"crypto/tls"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/xssnick/tonutils-go/address"
 
@@ -21,6 +23,7 @@ import (
 const (
 	clientAwaitConnect = iota
 	clientAwaitAuth
+	clientAuthorising // waiting for the chain to show the long path's proof
 	clientReady
 	clientRefused // a wrong secret: the connection is never authorised
 )
@@ -44,7 +47,12 @@ type clientConn struct {
 	// path, set with the account when short authentication was offered;
 	// nil otherwise.
 	secretHash *[32]byte
-	reqs       map[[32]byte]*request // by the client's request id
+	// nonce is the long path's nonce offered at connectToProxy.
+	nonce uint64
+	// onChain is the client contract's state read at connectToProxy when
+	// short authentication was offered from the chain; nil otherwise.
+	onChain *billing.ClientChain
+	reqs    map[[32]byte]*request // by the client's request id
 
 	// payMu serialises reading the account and sending a payment report,
 	// so that reports leave in the order of their figures, which only
@@ -109,7 +117,7 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 			return bad("client params lack is_test")
 		case c.IsTest != p.cfg.IsTest:
 			return bad("client is_test=%v, proxy is_test=%v", c.IsTest, p.cfg.IsTest)
-		case q.MinConfigVersion > p.cfg.RootConfigVersion:
+		case q.MinConfigVersion > p.rootVersion.Load():
 			return bad("active config version is too low")
 		}
 		proto, err := commonProto(c.Flags, c.MinProtoVersion, c.MaxProtoVersion)
@@ -128,14 +136,31 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		var nonce [8]byte
 		rand.Read(nonce[:])
 		n := int64(binary.LittleEndian.Uint64(nonce[:]))
-		// A client the proxy already has an account for (seen before in
-		// this run or restored from the store) is offered the short path,
-		// with the secret hash of its contract.
+		// Without a chain, a client the proxy already has an account for
+		// (seen before in this run or restored from the store) is offered
+		// the short path, with the fake-TON contract's secret hash. With a
+		// chain, a client whose contract is deployed and not closed is
+		// offered the short path with the contract's secret hash.
 		var auth tl.ClientProxyConnectionAuth = &tl.ClientProxyConnectionAuthLong{Nonce: n}
 		var secretHash *[32]byte
+		var onChain *billing.ClientChain
 		pay := emptyPayment
-		if a, err := p.ledger.Client(account); err == nil {
+		a, err := p.ledger.Client(account)
+		if err == nil {
 			pay = p.signed(billing.KindClient, contract, a)
+		}
+		switch {
+		case p.chain != nil && contract != nil:
+			sc, err := p.chain.Client(ctx, contract)
+			switch {
+			case err == nil && sc.State != billing.ClientClosed:
+				h := sc.SecretHash
+				secretHash, onChain = &h, &sc.ClientChain
+				auth = &tl.ClientProxyConnectionAuthShort{SecretHash: h, Nonce: n}
+			case err != nil && !errors.Is(err, ErrNoContract):
+				p.chainFailed("reading client contract "+account, err)
+			}
+		case err == nil:
 			h := fakeClientSecretHash
 			secretHash = &h
 			auth = &tl.ClientProxyConnectionAuthShort{SecretHash: h, Nonce: n}
@@ -143,17 +168,27 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		cc.mu.Lock()
 		cc.state, cc.owner, cc.ext = clientAwaitAuth, c.ClientOwnerAddress, c.Flags&tl.ExtFlag != 0
 		cc.account, cc.contract, cc.secretHash = account, contract, secretHash
+		cc.nonce, cc.onChain = uint64(n), onChain
 		cc.mu.Unlock()
 		return tl.Marshal(&tl.ClientConnectedToProxy{
 			Params: p.params(proto), ClientSCAddress: scAddress, Auth: auth, SignedPayment: pay,
 		}), nil
 	case *tl.ClientAuthorizeWithProxyLong:
 		// Without a chain the long path succeeds at once, as the fake-TON
-		// semantics accept it, whichever path was offered.
-		if !cc.advance(clientAwaitAuth, clientReady) {
+		// semantics accept it, whichever path was offered. With a chain it
+		// waits for the client contract's register notice with the nonce.
+		if !cc.advance(clientAwaitAuth, clientAuthorising) {
 			return bad("client.authorizeWithProxyLong out of order")
 		}
-		b, err := cc.authorise()
+		state, err := cc.proveLong(ctx)
+		if err != nil {
+			cc.advance(clientAuthorising, clientAwaitAuth)
+			p.auths.longFailed.Add(1)
+			p.log.Info("client long authorisation failed", "remote", cc.remote, "err", err)
+			return tl.Marshal(&tl.ClientAuthorizationWithProxyFailed{ErrorCode: wire.CodeError, Error: err.Error()}), nil
+		}
+		cc.advance(clientAuthorising, clientReady)
+		b, err := cc.authorise(state)
 		if err == nil {
 			p.auths.long.Add(1)
 		}
@@ -180,7 +215,13 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if !cc.advance(clientAwaitAuth, clientReady) {
 			return bad("client.authorizeWithProxyShort out of order")
 		}
-		b, err := cc.authorise()
+		state := fakeClientChain(p.clientStake)
+		cc.mu.Lock()
+		if cc.onChain != nil {
+			state = *cc.onChain
+		}
+		cc.mu.Unlock()
+		b, err := cc.authorise(state)
 		if err == nil {
 			p.auths.short.Add(1)
 		}
@@ -220,11 +261,50 @@ func (cc *clientConn) advance(from, to int) bool {
 	return true
 }
 
-// authorise opens or refreshes the account of a connection just made
-// ready and answers with it.
-func (cc *clientConn) authorise() ([]byte, error) {
+// proveLong checks the long path's proof and returns the client
+// contract's state: without a chain, the fake-TON state at once; with one,
+// once the chain shows the contract's owner_client_register with this
+// connection's nonce, waiting at most longAuthWait.
+func (cc *clientConn) proveLong(ctx context.Context) (billing.ClientChain, error) {
 	p := cc.p
-	if err := p.ledger.UpdateClient(cc.account, cc.owner, fakeClientChain(p.clientStake)); err != nil {
+	if p.chain == nil {
+		return fakeClientChain(p.clientStake), nil
+	}
+	cc.mu.Lock()
+	contract, nonce := cc.contract, cc.nonce
+	cc.mu.Unlock()
+	if contract == nil {
+		return billing.ClientChain{}, errors.New("long authentication needs a client contract address")
+	}
+	wctx, cancel := context.WithTimeout(ctx, longAuthWait)
+	defer cancel()
+	for {
+		ok, err := p.chain.Registered(wctx, contract, nonce)
+		if err != nil && wctx.Err() == nil {
+			p.chainFailed("checking the registration of client contract "+contract.String(), err)
+		}
+		if ok {
+			break
+		}
+		select {
+		case <-wctx.Done():
+			return billing.ClientChain{}, fmt.Errorf("client contract %s has not registered this connection's nonce %d on chain in time (owner_client_register)", contract, nonce)
+		case <-time.After(registerPoll):
+		}
+	}
+	sc, err := p.chain.Client(ctx, contract)
+	if err != nil {
+		p.chainFailed("reading client contract "+contract.String(), err)
+		return billing.ClientChain{}, fmt.Errorf("reading client contract %s after its registration: %w", contract, err)
+	}
+	return sc.ClientChain, nil
+}
+
+// authorise opens or refreshes the account of a connection just made
+// ready with the client contract's state, and answers with it.
+func (cc *clientConn) authorise(state billing.ClientChain) ([]byte, error) {
+	p := cc.p
+	if err := p.ledger.UpdateClient(cc.account, cc.owner, state); err != nil {
 		return nil, &wire.QueryError{Code: wire.CodeError, Message: "opening the client's account: " + err.Error()}
 	}
 	a, err := p.ledger.Client(cc.account)

@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/billing"
 )
 
 // Config is a proxy's JSON configuration file. Fields named as in the
@@ -48,7 +51,51 @@ type Config struct {
 	// the root contract is read, it stands for the fake-TON config's
 	// version (3 in the reference's spec/fake-ton config).
 	RootConfigVersion int32 `json:"root_config_version"`
+	// ChainCommitEvery is how often, with a chain, the proxy commits its
+	// latest flushed ledger seqno on chain (default 45 s; the reference:
+	// 30–60 s).
+	ChainCommitEvery Duration `json:"chain_commit_every"`
+	// ChainPollEvery is how often, with a chain, the proxy reads its
+	// clients' and workers' contracts and moves money (default 5 s).
+	ChainPollEvery Duration `json:"chain_poll_every"`
+	// ChargeThresholdNano is the least value, in nanoTON, of committed but
+	// uncharged usage worth charging a client for (default 1 TON, the
+	// reference's figure).
+	ChargeThresholdNano int64 `json:"charge_threshold_nano"`
+	// PayoutThresholdNano is the least worker earning, in nanoTON, of
+	// committed but unpaid usage worth a payout (default 10 TON, the
+	// reference's figure).
+	PayoutThresholdNano int64 `json:"payout_threshold_nano"`
 }
+
+// Duration is a configured period: in JSON a Go duration string such as
+// "45s" or "500ms", or a number of seconds.
+type Duration time.Duration
+
+// UnmarshalJSON reads a duration string or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("parsing duration: %w", err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("parsing duration: want a string such as \"45s\" or a number of seconds: %w", err)
+	}
+	if math.Abs(f) > float64(math.MaxInt64)/float64(time.Second) {
+		return fmt.Errorf("parsing duration: %g seconds is out of range", f)
+	}
+	*d = Duration(f * float64(time.Second))
+	return nil
+}
+
+// MarshalJSON writes the duration as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
 // Defaults of the proxy.
 const (
@@ -56,6 +103,15 @@ const (
 	DefaultWorkersListen = ":11001"
 	DefaultClientsListen = ":11002"
 	DefaultPoWDifficulty = 20
+	// DefaultChainCommitEvery and DefaultChainPollEvery are the periods of
+	// the chain loop; DefaultChargeThresholdNano and
+	// DefaultPayoutThresholdNano the reference's thresholds of §4.7.
+	DefaultChainCommitEvery    = Duration(45 * time.Second)
+	DefaultChainPollEvery      = Duration(5 * time.Second)
+	DefaultChargeThresholdNano = int64(billing.TON)
+	DefaultPayoutThresholdNano = int64(10 * billing.TON)
+	// minChainEvery bounds how often the chain is asked.
+	minChainEvery = Duration(10 * time.Millisecond)
 )
 
 // LoadConfig reads and validates a configuration file.
@@ -98,10 +154,28 @@ func ParseConfig(b []byte) (Config, error) {
 	if c.ClientPolicy == "" {
 		c.ClientPolicy = "any"
 	}
+	c.chainDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// chainDefaults fills in the chain loop's periods and thresholds left
+// zero, in ParseConfig and for configs built in code.
+func (c *Config) chainDefaults() {
+	if c.ChainCommitEvery == 0 {
+		c.ChainCommitEvery = DefaultChainCommitEvery
+	}
+	if c.ChainPollEvery == 0 {
+		c.ChainPollEvery = DefaultChainPollEvery
+	}
+	if c.ChargeThresholdNano == 0 {
+		c.ChargeThresholdNano = DefaultChargeThresholdNano
+	}
+	if c.PayoutThresholdNano == 0 {
+		c.PayoutThresholdNano = DefaultPayoutThresholdNano
+	}
 }
 
 // Validate checks a configuration.
@@ -129,6 +203,17 @@ func (c *Config) Validate() error {
 	}
 	if c.DBPath != "" && c.MachineSpecificPrivateKey == "" {
 		bad("db_path needs machine_specific_private_key: the ledger's records are signed with it and checked on every start")
+	}
+	for name, d := range map[string]Duration{"chain_commit_every": c.ChainCommitEvery, "chain_poll_every": c.ChainPollEvery} {
+		if d != 0 && d < minChainEvery {
+			bad("%s %v: want at least %v", name, time.Duration(d), time.Duration(minChainEvery))
+		}
+	}
+	if c.ChargeThresholdNano < 0 {
+		bad("charge_threshold_nano %d is negative", c.ChargeThresholdNano)
+	}
+	if c.PayoutThresholdNano < 0 {
+		bad("payout_threshold_nano %d is negative", c.PayoutThresholdNano)
 	}
 	if c.MachineSpecificPrivateKey != "" {
 		if _, err := c.SigningSeed(); err != nil {

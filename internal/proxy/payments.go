@@ -27,6 +27,9 @@ type contracts struct {
 	owner  *address.Address
 	sc     *address.Address
 	signer *payment.Signer
+	// key signs the payments relayed on chain, apart from the signer's
+	// cache of the payments sent to peers.
+	key ed25519.PrivateKey
 }
 
 func newContracts(d Contracts, ownerAddress string, key ed25519.PrivateKey) (*contracts, error) {
@@ -42,7 +45,7 @@ func newContracts(d Contracts, ownerAddress string, key ed25519.PrivateKey) (*co
 	if err != nil {
 		return nil, err
 	}
-	return &contracts{derive: d, owner: owner, sc: sc, signer: s}, nil
+	return &contracts{derive: d, owner: owner, sc: sc, signer: s, key: key}, nil
 }
 
 // peerContract derives the contract of a client or worker from the owner

@@ -79,6 +79,12 @@ type Deps struct {
 	// bounds the usage not yet charged on chain; zero means
 	// DefaultClientStake.
 	ClientStake billing.NanoTON
+	// Chain, if set, is TON: Run reads the root contract, opens the
+	// proxy's contract and commits its ledger seqno before serving, and
+	// a chain loop commits, charges clients, pays workers and grants
+	// refunds; clients authorise against their contracts. It needs
+	// Contracts. Nil keeps the fake-TON semantics.
+	Chain Chain
 }
 
 // Proxy is the proxy role. Build it with New, run it with Run; its
@@ -98,8 +104,14 @@ type Proxy struct {
 	contracts   *contracts // nil without Deps.Contracts
 	clientStake billing.NanoTON
 	disabled    atomic.Bool // the operator refuses new requests
+	chain       Chain       // nil without Deps.Chain
+	// rootVersion is the root config version clients are judged against:
+	// the config's until the root contract is read.
+	rootVersion atomic.Int32
+	// onChain is the chain loop's state and counters.
+	onChain chainState
 	// auths counts client authorisations by path, for the stats.
-	auths struct{ short, long, refused atomic.Int64 }
+	auths struct{ short, long, refused, longFailed atomic.Int64 }
 
 	// mu guards the fields below and the selection fields of every
 	// workerConn (see there).
@@ -147,6 +159,13 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 		key = k
 	}
 	copy(p.pub[:], key.Public().(ed25519.PublicKey))
+	if deps.Chain != nil && deps.Contracts == nil {
+		return nil, errors.New("building the proxy: a chain needs Contracts to derive contract addresses")
+	}
+	p.chain = deps.Chain
+	p.onChain.pending = map[pendingKey]pendingPay{}
+	p.cfg.chainDefaults()
+	p.rootVersion.Store(cfg.RootConfigVersion)
 	if deps.Contracts != nil {
 		if p.contracts, err = newContracts(deps.Contracts, cfg.OwnerAddress, key); err != nil {
 			return nil, fmt.Errorf("building the proxy: %w", err)
@@ -174,13 +193,23 @@ func (p *Proxy) Run(ctx context.Context, workers, clients net.Listener) error {
 		clients.Close()
 		return err
 	}
+	// With a chain, no connection is accepted before the proxy's seqno
+	// is committed on chain under this run's session hash.
+	if p.chain != nil {
+		if err := p.startChain(ctx); err != nil {
+			workers.Close()
+			clients.Close()
+			return err
+		}
+	}
 	// The ledger is flushed while connections run, and once more after
-	// the last of them has settled its requests.
+	// the last of them has settled its requests. Without a store but with
+	// a chain, flushes are kept in memory, since the chain commits them.
 	flushDone := make(chan struct{})
 	fctx, stopFlushing := context.WithCancel(context.WithoutCancel(ctx))
 	go func() {
 		defer close(flushDone)
-		if p.store != nil {
+		if p.store != nil || p.chain != nil {
 			p.keepFlushing(fctx)
 		}
 	}()
@@ -188,6 +217,20 @@ func (p *Proxy) Run(ctx context.Context, workers, clients net.Listener) error {
 		stopFlushing()
 		<-flushDone
 	}()
+	// The chain loop runs until the connections are closed; Run waits
+	// for it.
+	if p.chain != nil {
+		cctx, stopChain := context.WithCancel(ctx)
+		chainDone := make(chan struct{})
+		go func() {
+			defer close(chainDone)
+			p.keepChain(cctx)
+		}()
+		defer func() {
+			stopChain()
+			<-chainDone
+		}()
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	wg.Go(func() { errs <- p.accept(ctx, workers, p.wtls, p.serveWorker) })

@@ -21,6 +21,25 @@ type Snapshot struct {
 	Clients    []AccountSnapshot  `json:"clients"`
 	Workers    []AccountSnapshot  `json:"workers"`
 	Totals     TotalsSnapshot     `json:"totals"`
+	// Chain is the proxy's work on chain; absent without a chain.
+	Chain *ChainSnapshot `json:"chain,omitempty"`
+}
+
+// ChainSnapshot is the proxy's work on chain: its contract, the last
+// ledger seqno the chain shows, the payments it submitted, the allowed
+// hashes of the root contract and the chain calls that failed.
+type ChainSnapshot struct {
+	ProxyContract       string `json:"proxy_contract"`
+	CommittedSeqno      uint32 `json:"committed_seqno"`
+	RootVersion         int32  `json:"root_version"`
+	ChargesSubmitted    int64  `json:"charges_submitted"`
+	PayoutsSubmitted    int64  `json:"payouts_submitted"`
+	RefundsSubmitted    int64  `json:"refunds_submitted"`
+	AllowedProxyHashes  int    `json:"allowed_proxy_hashes"`
+	AllowedWorkerHashes int    `json:"allowed_worker_hashes"`
+	AllowedModelHashes  int    `json:"allowed_model_hashes"`
+	Errors              int64  `json:"errors"`
+	LastError           string `json:"last_error,omitempty"`
 }
 
 // AccountSnapshot is one ledger account.
@@ -52,11 +71,13 @@ func accounts(as []billing.Account) []AccountSnapshot {
 }
 
 // ClientAuthSnapshot counts client authorisations: Short and Long are the
-// successful ones by path, Refused the short ones with a wrong secret.
+// successful ones by path, Refused the short ones with a wrong secret,
+// LongFailed the long ones the chain did not prove in time.
 type ClientAuthSnapshot struct {
-	Short   int64 `json:"short"`
-	Long    int64 `json:"long"`
-	Refused int64 `json:"refused"`
+	Short      int64 `json:"short"`
+	Long       int64 `json:"long"`
+	Refused    int64 `json:"refused"`
+	LongFailed int64 `json:"long_failed"`
 }
 
 // StatusSnapshot is the proxy's state.
@@ -97,7 +118,10 @@ func (p *Proxy) Snapshot() Snapshot {
 		WorkerConnections: []WorkerConnSnapshot{},
 		Clients:           accounts(p.ledger.Clients()),
 		Workers:           accounts(p.ledger.Workers()),
-		ClientAuth:        ClientAuthSnapshot{Short: p.auths.short.Load(), Long: p.auths.long.Load(), Refused: p.auths.refused.Load()},
+		ClientAuth:        ClientAuthSnapshot{Short: p.auths.short.Load(), Long: p.auths.long.Load(), Refused: p.auths.refused.Load(), LongFailed: p.auths.longFailed.Load()},
+	}
+	if p.chain != nil {
+		s.Chain = p.chainSnapshot()
 	}
 	t := p.ledger.Totals()
 	p.mu.Lock()
@@ -124,5 +148,20 @@ func (p *Proxy) Snapshot() Snapshot {
 	}
 	sort.Slice(s.WorkerConnections, func(i, j int) bool { return s.WorkerConnections[i].ID < s.WorkerConnections[j].ID })
 	s.ConnectedClients = len(p.clients)
+	return s
+}
+
+// chainSnapshot reads the chain loop's state.
+func (p *Proxy) chainSnapshot() *ChainSnapshot {
+	c := &p.onChain
+	s := &ChainSnapshot{
+		CommittedSeqno: c.committed.Load(), RootVersion: p.rootVersion.Load(),
+		ChargesSubmitted: c.charges.Load(), PayoutsSubmitted: c.payouts.Load(), RefundsSubmitted: c.refunds.Load(),
+		Errors: c.errors.Load(),
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s.ProxyContract, s.LastError = c.contract, c.lastErr
+	s.AllowedProxyHashes, s.AllowedWorkerHashes, s.AllowedModelHashes = c.hashes[0], c.hashes[1], c.hashes[2]
 	return s
 }

@@ -1,0 +1,627 @@
+package proxy
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/tls"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/tl"
+)
+
+// fakeChain is the chain side of the proxy in tests: programmable root,
+// contract states, register notices and failures; it records every commit
+// and every submitted payment.
+type fakeChain struct {
+	sc *address.Address // what Open returns
+
+	mu         sync.Mutex
+	root       RootConfig
+	rootFails  int   // Root fails this many more times
+	commitErr  error // CommitSeqno fails with it
+	readErr    error // Client and Worker fail with it
+	submitErr  error // Submit fails with it
+	clients    map[string]ClientContract
+	workers    map[string]WorkerContract
+	registered map[string]uint64 // client contract → nonce registered
+	commits    []uint32
+	submitted  []payment.Payment
+	// onCommit, if set, runs inside CommitSeqno before it returns.
+	onCommit func(seqno uint32)
+}
+
+var _ Chain = (*fakeChain)(nil)
+
+func newFakeChain(sc *address.Address) *fakeChain {
+	return &fakeChain{
+		sc: sc, root: RootConfig{Version: 3, ParamsVersion: 1, Prices: billing.DefaultPrices(2, 1), ModelHashes: [][32]byte{{1}}},
+		clients: map[string]ClientContract{}, workers: map[string]WorkerContract{}, registered: map[string]uint64{},
+	}
+}
+
+func (f *fakeChain) Root(context.Context) (RootConfig, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rootFails > 0 {
+		f.rootFails--
+		return RootConfig{}, errors.New("liteserver unreachable")
+	}
+	return f.root, nil
+}
+
+func (f *fakeChain) Open(context.Context) (*address.Address, error) { return f.sc, nil }
+
+func (f *fakeChain) CommitSeqno(_ context.Context, seqno uint32, _ [32]byte) error {
+	f.mu.Lock()
+	err, hook := f.commitErr, f.onCommit
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if hook != nil {
+		hook(seqno)
+	}
+	f.mu.Lock()
+	f.commits = append(f.commits, seqno)
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeChain) Client(_ context.Context, c *address.Address) (ClientContract, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.readErr != nil {
+		return ClientContract{}, f.readErr
+	}
+	s, ok := f.clients[c.String()]
+	if !ok {
+		return ClientContract{}, ErrNoContract
+	}
+	return s, nil
+}
+
+func (f *fakeChain) Worker(_ context.Context, c *address.Address) (WorkerContract, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.readErr != nil {
+		return WorkerContract{}, f.readErr
+	}
+	s, ok := f.workers[c.String()]
+	if !ok {
+		return WorkerContract{}, ErrNoContract
+	}
+	return s, nil
+}
+
+func (f *fakeChain) Registered(_ context.Context, c *address.Address, nonce uint64) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, ok := f.registered[c.String()]
+	return ok && n == nonce, nil
+}
+
+func (f *fakeChain) Submit(_ context.Context, signed []byte) error {
+	pay, err := payment.Parse(signed)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.submitErr != nil {
+		return f.submitErr
+	}
+	f.submitted = append(f.submitted, pay)
+	return nil
+}
+
+func (f *fakeChain) setClient(c *address.Address, s ClientContract) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.clients[c.String()] = s
+}
+
+func (f *fakeChain) payments() []payment.Payment {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]payment.Payment(nil), f.submitted...)
+}
+
+func (f *fakeChain) commitList() []uint32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]uint32(nil), f.commits...)
+}
+
+// fakeListener accepts nothing: Accept records that it was called and
+// blocks until Close.
+type fakeListener struct {
+	once     sync.Once
+	closed   chan struct{}
+	accepted chan struct{} // closed at the first Accept
+	first    sync.Once
+}
+
+func newFakeListener() *fakeListener {
+	return &fakeListener{closed: make(chan struct{}), accepted: make(chan struct{})}
+}
+
+func (l *fakeListener) Accept() (net.Conn, error) {
+	l.first.Do(func() { close(l.accepted) })
+	<-l.closed
+	return nil, net.ErrClosed
+}
+
+func (l *fakeListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *fakeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+
+// chainProxy is a proxy on a fake chain with contracts, prices 2 and 1
+// from the root, and the given config additions.
+type chainProxy struct {
+	*Proxy
+	chain *fakeChain
+	pub   ed25519.PublicKey
+}
+
+func newChainProxy(t *testing.T, extra string) chainProxy {
+	t.Helper()
+	pub, key, _ := ed25519.GenerateKey(nil)
+	owner := hashAddr([]byte("owner"))
+	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + owner.String() + `"` + extra + `}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := fakeContracts{}.ProxyAddress(owner, pub)
+	fc := newFakeChain(sc)
+	p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key, Contracts: fakeContracts{},
+		Prices: billing.DefaultPrices(2, 1), Chain: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return chainProxy{Proxy: p, chain: fc, pub: pub}
+}
+
+// contractOf derives the contract of a client or worker owner.
+func (cp chainProxy) contractOf(t *testing.T, kind billing.Kind, owner string) *address.Address {
+	t.Helper()
+	a, err := cp.peerContract(kind, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// use bills tokens from a client to a worker, flushes, and commits the
+// flush to the chain when commit is set.
+func (cp chainProxy) use(t *testing.T, client, worker string, tokens int64, commit bool) {
+	t.Helper()
+	l := cp.ledger
+	if err := l.AddWorker(worker, worker); err != nil {
+		t.Fatal(err)
+	}
+	res, err := billing.Reserve(tokens, 0, billing.CoefficientOne, l.Prices())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := l.Hold(client, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Settle(h, worker, tokens, billing.Succeeded); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.flushLedger(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if commit {
+		flushed, _ := l.Seqno()
+		if err := l.CommittedToChain(flushed); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var rich = billing.ClientChain{State: billing.ClientRunning, Balance: 100 * billing.TON, Stake: 10 * billing.TON}
+
+func TestRunCommitsBeforeAccepting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cp := newChainProxy(t, `,"chain_commit_every":"10s","chain_poll_every":"1s"`)
+		cp.chain.rootFails = 2 // the first reads fail and are retried
+		cp.chain.root.Prices = billing.DefaultPrices(5, 3)
+		workers, clients := newFakeListener(), newFakeListener()
+		var acceptedAtCommit bool
+		cp.chain.onCommit = func(uint32) {
+			select {
+			case <-clients.accepted:
+				acceptedAtCommit = true
+			case <-workers.accepted:
+				acceptedAtCommit = true
+			default:
+			}
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- cp.Run(ctx, workers, clients) }()
+		<-clients.accepted
+		<-workers.accepted
+		if acceptedAtCommit {
+			t.Error("a listener accepted before the first seqno was committed")
+		}
+		if got := cp.chain.commitList(); len(got) != 1 || got[0] != 0 {
+			t.Errorf("commits at start = %v, want [0]", got)
+		}
+		if got := cp.ledger.Prices(); got != billing.DefaultPrices(5, 3) {
+			t.Errorf("ledger prices = %+v, want the root's 5 and 3", got)
+		}
+		s := cp.Snapshot().Chain
+		if s == nil || s.ProxyContract != cp.contracts.sc.String() || s.RootVersion != 3 || s.Errors != 2 || s.AllowedModelHashes != 1 {
+			t.Errorf("chain stats = %+v, want the contract, root version 3, 2 errors, 1 model hash", s)
+		}
+		// Usage flushed during the run is committed at the next commit
+		// period, and the ledger promotes it.
+		client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String()).String()
+		if err := cp.ledger.UpdateClient(client, "c", rich); err != nil {
+			t.Fatal(err)
+		}
+		cp.use(t, client, "w", 10, false)
+		time.Sleep(11 * time.Second)
+		synctest.Wait()
+		if got := cp.chain.commitList(); len(got) != 2 || got[1] != 1 {
+			t.Errorf("commits after a period = %v, want [0 1]", got)
+		}
+		if a, _ := cp.ledger.Client(client); a.CommittedToChain != 10 {
+			t.Errorf("client committed to chain = %d, want 10", a.CommittedToChain)
+		}
+		if got := cp.Snapshot().Chain.CommittedSeqno; got != 1 {
+			t.Errorf("stats committed seqno = %d, want 1", got)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	})
+}
+
+func TestRunRefusesAnotherProxyContract(t *testing.T) {
+	cp := newChainProxy(t, "")
+	cp.chain.sc = hashAddr([]byte("elsewhere"))
+	err := cp.Run(t.Context(), newFakeListener(), newFakeListener())
+	if err == nil || !strings.Contains(err.Error(), "derives to") {
+		t.Errorf("Run with another proxy contract = %v, want an error naming the derived address", err)
+	}
+}
+
+func TestCommittedToChainOnlyAfterCommit(t *testing.T) {
+	cp := newChainProxy(t, "")
+	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String()).String()
+	if err := cp.ledger.UpdateClient(client, "c", rich); err != nil {
+		t.Fatal(err)
+	}
+	cp.use(t, client, "w", 7, false)
+	var during int64 = -1
+	cp.chain.onCommit = func(uint32) {
+		a, _ := cp.ledger.Client(client)
+		during = a.CommittedToChain
+	}
+	// A failed commit promotes nothing.
+	cp.chain.commitErr = errors.New("wallet out of gas")
+	cp.commitChain(t.Context())
+	if a, _ := cp.ledger.Client(client); a.CommittedToChain != 0 {
+		t.Errorf("committed to chain after a failed commit = %d, want 0", a.CommittedToChain)
+	}
+	cp.chain.commitErr = nil
+	cp.commitChain(t.Context())
+	if during != 0 {
+		t.Errorf("committed to chain while the commit ran = %d, want 0", during)
+	}
+	if a, _ := cp.ledger.Client(client); a.CommittedToChain != 7 {
+		t.Errorf("committed to chain after the commit = %d, want 7", a.CommittedToChain)
+	}
+	if s := cp.Snapshot().Chain; s.Errors != 1 || !strings.Contains(s.LastError, "wallet out of gas") {
+		t.Errorf("chain stats = %+v, want 1 error naming the cause", s)
+	}
+}
+
+func TestLongAuthWaitsForRegistration(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cp := newChainProxy(t, "")
+		owner := hashAddr([]byte("new client")).String()
+		contract := cp.contractOf(t, billing.KindClient, owner)
+		cc, auth := connectClient(t, cp.Proxy, owner)
+		long, ok := auth.(*tl.ClientProxyConnectionAuthLong)
+		if !ok {
+			t.Fatalf("auth offered to an undeployed client = %T, want long", auth)
+		}
+		answer := make(chan tl.Object, 1)
+		go func() {
+			obj, err := clientAsk(cc, &tl.ClientAuthorizeWithProxyLong{})
+			if err != nil {
+				t.Error(err)
+			}
+			answer <- obj
+		}()
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		select {
+		case obj := <-answer:
+			t.Fatalf("long authorisation answered %T before the registration", obj)
+		default:
+		}
+		state := billing.ClientChain{State: billing.ClientRunning, Balance: 3 * billing.TON, Stake: billing.TON, TokensUsed: 5}
+		cp.chain.setClient(contract, ClientContract{ClientChain: state})
+		cp.chain.mu.Lock()
+		cp.chain.registered[contract.String()] = uint64(long.Nonce)
+		cp.chain.mu.Unlock()
+		if obj := <-answer; obj == nil || obj.TLID() != (&tl.ClientAuthorizationWithProxySuccess{}).TLID() {
+			t.Fatalf("long authorisation after the registration = %T, want success", obj)
+		}
+		a, err := cp.ledger.Client(contract.String())
+		if err != nil || a.Chain != state {
+			t.Errorf("client account = %+v, %v; want the contract's state %+v", a.Chain, err, state)
+		}
+		if got := cp.Snapshot().ClientAuth; got != (ClientAuthSnapshot{Long: 1}) {
+			t.Errorf("auth counts = %+v, want one long", got)
+		}
+	})
+}
+
+func TestLongAuthTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cp := newChainProxy(t, "")
+		owner := hashAddr([]byte("silent client")).String()
+		cc, _ := connectClient(t, cp.Proxy, owner)
+		// Another nonce from the same contract does not count.
+		cp.chain.mu.Lock()
+		cp.chain.registered[cp.contractOf(t, billing.KindClient, owner).String()] = 12345
+		cp.chain.mu.Unlock()
+		start := time.Now()
+		obj, err := clientAsk(cc, &tl.ClientAuthorizeWithProxyLong{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed, ok := obj.(*tl.ClientAuthorizationWithProxyFailed)
+		if !ok || !strings.Contains(failed.Error, "owner_client_register") {
+			t.Fatalf("long authorisation never registered = %+v, want a failure naming owner_client_register", obj)
+		}
+		if waited := time.Since(start); waited != longAuthWait {
+			t.Errorf("waited %v, want %v", waited, longAuthWait)
+		}
+		if got := cp.Snapshot().ClientAuth; got != (ClientAuthSnapshot{LongFailed: 1}) {
+			t.Errorf("auth counts = %+v, want one failed long", got)
+		}
+		if _, err := clientAsk(cc, &tl.ClientGetWorkerTypesV2{}); err == nil {
+			t.Error("a connection whose long authorisation failed was served")
+		}
+	})
+}
+
+func TestShortAuthWithContractSecret(t *testing.T) {
+	secret := []byte("s3cret")
+	hash := sha256.Sum256(secret)
+	tests := []struct {
+		name      string
+		state     int
+		data      []byte
+		wantShort bool
+		wantOK    bool
+	}{
+		{"running, right secret", billing.ClientRunning, secret, true, true},
+		{"closing, right secret", billing.ClientClosing, secret, true, true},
+		{"running, the fake-TON empty secret", billing.ClientRunning, []byte{}, true, false},
+		{"closed", billing.ClientClosed, secret, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cp := newChainProxy(t, "")
+			owner := hashAddr([]byte("client")).String()
+			contract := cp.contractOf(t, billing.KindClient, owner)
+			state := billing.ClientChain{State: tt.state, Balance: 2 * billing.TON, Stake: billing.TON, TokensUsed: 9}
+			cp.chain.setClient(contract, ClientContract{ClientChain: state, SecretHash: hash})
+			cc, auth := connectClient(t, cp.Proxy, owner)
+			short, isShort := auth.(*tl.ClientProxyConnectionAuthShort)
+			if isShort != tt.wantShort {
+				t.Fatalf("auth offered = %T, want short %v", auth, tt.wantShort)
+			}
+			if !isShort {
+				return
+			}
+			if short.SecretHash != hash {
+				t.Errorf("offered secret hash %x, want the contract's %x", short.SecretHash, hash)
+			}
+			obj, err := clientAsk(cc, &tl.ClientAuthorizeWithProxyShort{Data: tt.data})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, ok := obj.(*tl.ClientAuthorizationWithProxySuccess)
+			if ok != tt.wantOK {
+				t.Fatalf("short authorisation = %T, want success %v", obj, tt.wantOK)
+			}
+			if !ok {
+				return
+			}
+			if a, err := cp.ledger.Client(contract.String()); err != nil || a.Chain != state {
+				t.Errorf("client account = %+v, %v; want the contract's state %+v", a.Chain, err, state)
+			}
+		})
+	}
+}
+
+func TestChargeAndPayoutThresholds(t *testing.T) {
+	// Price 2 and fee 1 per token; thresholds 1000 and 500 nanoTON.
+	tests := []struct {
+		name        string
+		tokens      int64
+		onChainUsed int64 // the client contract's tokens_used
+		workerPaid  int64 // the worker contract's tokens
+		wantCharge  bool
+		wantPayout  bool
+	}{
+		{"below both", 499, 0, 0, false, false},
+		{"payout threshold only", 500, 1, 0, false, true},
+		{"both thresholds", 500, 0, 0, true, true},
+		{"charged and paid already", 600, 600, 600, false, false},
+		{"charged, worker below", 600, 600, 101, false, false},
+		{"charged, worker at threshold", 600, 600, 100, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cp := newChainProxy(t, `,"charge_threshold_nano":1000,"payout_threshold_nano":500`)
+			client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+			worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
+			if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
+				t.Fatal(err)
+			}
+			cp.use(t, client.String(), worker.String(), tt.tokens, true)
+			cp.use(t, client.String(), worker.String(), 1000, false) // in the database, not on chain
+			onChain := rich
+			onChain.TokensUsed = tt.onChainUsed
+			cp.chain.setClient(client, ClientContract{ClientChain: onChain})
+			cp.chain.workers[worker.String()] = WorkerContract{Tokens: tt.workerPaid}
+			cp.pollChain(t.Context())
+			var charged, paid bool
+			for _, pay := range cp.chain.payments() {
+				want, op := client, payment.OpClientCharge
+				if pay.Op == payment.OpWorkerPayout {
+					want, op = worker, payment.OpWorkerPayout
+					paid = true
+				} else {
+					charged = true
+				}
+				if err := pay.Verify(cp.pub, op, want); err != nil {
+					t.Errorf("submitted %v: %v", pay.Op, err)
+				}
+				if pay.Tokens != tt.tokens {
+					t.Errorf("submitted %v for %d tokens, want the %d committed to chain", pay.Op, pay.Tokens, tt.tokens)
+				}
+			}
+			if charged != tt.wantCharge || paid != tt.wantPayout {
+				t.Errorf("charged %v, paid %v; want %v, %v", charged, paid, tt.wantCharge, tt.wantPayout)
+			}
+			s := cp.Snapshot().Chain
+			if (s.ChargesSubmitted == 1) != tt.wantCharge || (s.PayoutsSubmitted == 1) != tt.wantPayout {
+				t.Errorf("chain stats = %+v", s)
+			}
+			// The same payment is not submitted again while it is pending.
+			n := len(cp.chain.payments())
+			cp.pollChain(t.Context())
+			if got := len(cp.chain.payments()); got != n {
+				t.Errorf("a second poll submitted %d more payments, want none", got-n)
+			}
+		})
+	}
+}
+
+func TestGrantRefund(t *testing.T) {
+	tests := []struct {
+		name       string
+		state      int
+		running    bool // a request holds a reservation
+		uncommited bool // usage flushed but not committed to chain
+		want       bool
+	}{
+		{"closing, idle, committed", billing.ClientClosing, false, false, true},
+		{"running", billing.ClientRunning, false, false, false},
+		{"closing with a running request", billing.ClientClosing, true, false, false},
+		{"closing with usage not on chain", billing.ClientClosing, false, true, false},
+		{"closed", billing.ClientClosed, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cp := newChainProxy(t, "")
+			client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+			if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
+				t.Fatal(err)
+			}
+			cp.use(t, client.String(), "w", 40, true)
+			if tt.uncommited {
+				cp.use(t, client.String(), "w", 2, false)
+			}
+			if tt.running {
+				res, _ := billing.Reserve(10, 0, billing.CoefficientOne, cp.ledger.Prices())
+				if _, err := cp.ledger.Hold(client.String(), res); err != nil {
+					t.Fatal(err)
+				}
+			}
+			onChain := rich
+			onChain.State = tt.state
+			cp.chain.setClient(client, ClientContract{ClientChain: onChain, UnlockTS: 1})
+			cp.pollChain(t.Context())
+			var refunds []payment.Payment
+			for _, pay := range cp.chain.payments() {
+				if pay.Op == payment.OpClientGrantRefund {
+					refunds = append(refunds, pay)
+				}
+			}
+			if got := len(refunds) == 1; got != tt.want {
+				t.Fatalf("grant refunds = %+v, want one: %v", refunds, tt.want)
+			}
+			if tt.want {
+				if err := refunds[0].Verify(cp.pub, payment.OpClientGrantRefund, client); err != nil || refunds[0].Tokens != 40 {
+					t.Errorf("grant refund for %d tokens (%v), want 40", refunds[0].Tokens, err)
+				}
+				if got := cp.Snapshot().Chain.RefundsSubmitted; got != 1 {
+					t.Errorf("refunds submitted = %d, want 1", got)
+				}
+			}
+			if a, _ := cp.ledger.Client(client.String()); a.Chain.State != tt.state {
+				t.Errorf("ledger client state = %d, want the chain's %d", a.Chain.State, tt.state)
+			}
+		})
+	}
+}
+
+func TestChainErrorsTolerated(t *testing.T) {
+	cp := newChainProxy(t, `,"charge_threshold_nano":1`)
+	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
+		t.Fatal(err)
+	}
+	cp.use(t, client.String(), "w", 10, true)
+	cp.chain.setClient(client, ClientContract{ClientChain: rich})
+	cp.chain.readErr = errors.New("liteserver timeout")
+	cp.pollChain(t.Context())
+	cp.chain.readErr = nil
+	cp.chain.submitErr = errors.New("wallet seqno mismatch")
+	cp.pollChain(t.Context())
+	if s := cp.Snapshot().Chain; s.Errors != 2 || !strings.Contains(s.LastError, "wallet seqno mismatch") || s.ChargesSubmitted != 0 {
+		t.Errorf("chain stats after failures = %+v, want 2 errors, the last named, no charge", s)
+	}
+	// The next poll after the chain recovers charges.
+	cp.chain.submitErr = nil
+	cp.pollChain(t.Context())
+	if got := cp.chain.payments(); len(got) != 1 || got[0].Tokens != 10 {
+		t.Errorf("payments after recovery = %+v, want one charge for 10 tokens", got)
+	}
+	// A failing chain at connect falls back to the long path.
+	cp.chain.readErr = errors.New("liteserver timeout")
+	if _, auth := connectClient(t, cp.Proxy, hashAddr([]byte("c")).String()); auth == nil {
+		t.Error("no auth offered")
+	} else if _, ok := auth.(*tl.ClientProxyConnectionAuthLong); !ok {
+		t.Errorf("auth offered while the chain fails = %T, want long", auth)
+	}
+}
+
+func TestNewChainNeedsContracts(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, Chain: newFakeChain(nil)})
+	if err == nil || !strings.Contains(err.Error(), "Contracts") {
+		t.Errorf("New with a chain and no contracts = %v, want an error naming Contracts", err)
+	}
+}

@@ -1,0 +1,280 @@
+package proxy
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/payment"
+)
+
+// Timing of the proxy's chain work.
+const (
+	// longAuthWait bounds how long authorizeWithProxyLong waits for the
+	// client contract's register notice.
+	longAuthWait = 60 * time.Second
+	// registerPoll is how often that wait asks the chain.
+	registerPoll = 500 * time.Millisecond
+	// resubmitPolls is how many poll periods a submitted payment is given
+	// to show on chain before the same one is submitted again.
+	resubmitPolls = 6
+)
+
+// chainState is the chain loop's state and what the stats show of it.
+type chainState struct {
+	// session is set by startChain before the chain loop starts.
+	session [32]byte
+
+	committed                 atomic.Uint32 // the last seqno seen on chain
+	charges, payouts, refunds atomic.Int64  // payments submitted
+	errors                    atomic.Int64  // failed chain calls
+
+	// mu guards the fields below, set by startChain and read by the stats.
+	mu       sync.Mutex
+	lastErr  string
+	contract string
+	hashes   [3]int // allowed proxy, worker and model hashes
+
+	// pending are the payments submitted and not yet seen on chain, by op
+	// and contract; only the chain loop's goroutine touches it.
+	pending map[pendingKey]pendingPay
+}
+
+type pendingKey struct {
+	op       payment.Op
+	contract string
+}
+
+type pendingPay struct {
+	tokens int64
+	at     time.Time
+}
+
+// chainFailed records a failed chain call: logged, counted and shown in
+// the stats; the loop tries again at its next turn.
+func (p *Proxy) chainFailed(what string, err error) {
+	p.onChain.errors.Add(1)
+	p.onChain.mu.Lock()
+	p.onChain.lastErr = what + ": " + err.Error()
+	p.onChain.mu.Unlock()
+	p.log.Warn("chain call failed", "op", what, "err", err)
+}
+
+// startChain reads the root contract, opens the proxy's contract and
+// commits the ledger's seqno under a fresh session hash, and returns once
+// the chain shows it. A failing chain call is retried every poll period
+// until ctx ends; a chain that disagrees with the proxy's config is an
+// error.
+func (p *Proxy) startChain(ctx context.Context) error {
+	rand.Read(p.onChain.session[:]) // crypto/rand.Read never fails; it panics if the system source does
+	root, err := retry(ctx, p, "reading the root contract", func() (RootConfig, error) { return p.chain.Root(ctx) })
+	if err != nil {
+		return err
+	}
+	if err := p.ledger.SetPrices(root.Prices); err != nil {
+		return fmt.Errorf("starting on chain: the root contract's prices: %w", err)
+	}
+	p.rootVersion.Store(int32(root.Version))
+	p.onChain.mu.Lock()
+	p.onChain.hashes = [3]int{len(root.ProxyHashes), len(root.WorkerHashes), len(root.ModelHashes)}
+	p.onChain.mu.Unlock()
+	sc, err := retry(ctx, p, "opening the proxy contract", func() (*address.Address, error) { return p.chain.Open(ctx) })
+	if err != nil {
+		return err
+	}
+	if !sc.Equals(p.contracts.sc) {
+		return fmt.Errorf("starting on chain: the proxy contract is %s, but its address derives to %s", sc, p.contracts.sc)
+	}
+	p.onChain.mu.Lock()
+	p.onChain.contract = sc.String()
+	p.onChain.mu.Unlock()
+	flushed, _ := p.ledger.Seqno()
+	if _, err := retry(ctx, p, "committing the first seqno", func() (struct{}, error) {
+		return struct{}{}, p.chain.CommitSeqno(ctx, flushed, p.onChain.session)
+	}); err != nil {
+		return err
+	}
+	if err := p.ledger.CommittedToChain(flushed); err != nil {
+		return fmt.Errorf("starting on chain: %w", err)
+	}
+	p.onChain.committed.Store(flushed)
+	p.log.Info("started on chain", "proxy_contract", sc.String(), "seqno", flushed,
+		"root_version", root.Version, "params_version", root.ParamsVersion,
+		"price_per_token", root.Prices.PricePerToken, "worker_fee_per_token", root.Prices.WorkerFeePerToken,
+		"proxy_hashes", len(root.ProxyHashes), "worker_hashes", len(root.WorkerHashes), "model_hashes", len(root.ModelHashes))
+	return nil
+}
+
+// retry calls f until it succeeds or ctx ends, waiting a poll period
+// after each failure.
+func retry[T any](ctx context.Context, p *Proxy, what string, f func() (T, error)) (T, error) {
+	for {
+		v, err := f()
+		if err == nil {
+			return v, nil
+		}
+		if ctx.Err() != nil {
+			return v, fmt.Errorf("starting on chain: %s: %w", what, err)
+		}
+		p.chainFailed(what, err)
+		select {
+		case <-ctx.Done():
+			return v, fmt.Errorf("starting on chain: %s: %w", what, err)
+		case <-time.After(time.Duration(p.cfg.ChainPollEvery)):
+		}
+	}
+}
+
+// keepChain commits the latest flushed seqno every ChainCommitEvery and
+// polls the contracts every ChainPollEvery, until ctx ends.
+func (p *Proxy) keepChain(ctx context.Context) {
+	commit := time.NewTicker(time.Duration(p.cfg.ChainCommitEvery))
+	defer commit.Stop()
+	poll := time.NewTicker(time.Duration(p.cfg.ChainPollEvery))
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-commit.C:
+			p.commitChain(ctx)
+		case <-poll.C:
+			p.pollChain(ctx)
+		}
+	}
+}
+
+// commitChain commits the latest flush on chain, if any is not yet, and
+// only once the chain shows it promotes the ledger's figures.
+func (p *Proxy) commitChain(ctx context.Context) {
+	flushed, chain := p.ledger.Seqno()
+	if flushed <= chain {
+		return
+	}
+	if err := p.chain.CommitSeqno(ctx, flushed, p.onChain.session); err != nil {
+		if ctx.Err() == nil {
+			p.chainFailed(fmt.Sprintf("committing seqno %d", flushed), err)
+		}
+		return
+	}
+	if err := p.ledger.CommittedToChain(flushed); err != nil {
+		p.log.Error("promoting the ledger to a committed seqno", "seqno", flushed, "err", err)
+		return
+	}
+	p.onChain.committed.Store(flushed)
+	p.log.Debug("ledger seqno committed on chain", "seqno", flushed)
+}
+
+// pollChain reads every known client's and worker's contract and moves
+// the money that is due.
+func (p *Proxy) pollChain(ctx context.Context) {
+	for _, a := range p.ledger.Clients() {
+		if ctx.Err() != nil {
+			return
+		}
+		p.checkClient(ctx, a)
+	}
+	for _, a := range p.ledger.Workers() {
+		if ctx.Err() != nil {
+			return
+		}
+		p.checkWorker(ctx, a)
+	}
+}
+
+// checkClient refreshes a client's on-chain state, then grants its refund
+// when it is closing with nothing running and everything committed, or
+// else charges it when the committed, uncharged usage is worth it.
+func (p *Proxy) checkClient(ctx context.Context, a billing.Account) {
+	addr, err := address.ParseAddr(a.Address)
+	if err != nil {
+		return // an account of a peer without a contract
+	}
+	c, err := p.chain.Client(ctx, addr)
+	if errors.Is(err, ErrNoContract) {
+		return
+	}
+	if err != nil {
+		p.chainFailed("reading client contract "+a.Address, err)
+		return
+	}
+	if err := p.ledger.UpdateClient(a.Address, a.Owner, c.ClientChain); err != nil {
+		p.log.Error("updating a client's on-chain state", "client", a.Address, "err", err)
+		return
+	}
+	if c.State == billing.ClientClosed {
+		return
+	}
+	// Read again after the update: a closing client takes no new
+	// requests, so Reserved only falls from here.
+	if a, err = p.ledger.Client(a.Address); err != nil {
+		return
+	}
+	if c.State == billing.ClientClosing && a.Reserved == 0 && a.CommittedToChain == a.Tokens {
+		p.submit(ctx, payment.OpClientGrantRefund, addr, a.Tokens, &p.onChain.refunds)
+		return
+	}
+	ready := a.CommittedToChain - c.TokensUsed
+	if ready > 0 && billing.Due(ready, p.ledger.Prices().PricePerToken, billing.NanoTON(p.cfg.ChargeThresholdNano)) {
+		p.submit(ctx, payment.OpClientCharge, addr, a.CommittedToChain, &p.onChain.charges)
+	}
+}
+
+// checkWorker pays a deployed worker when its committed, unpaid earning
+// is worth it.
+func (p *Proxy) checkWorker(ctx context.Context, a billing.Account) {
+	addr, err := address.ParseAddr(a.Address)
+	if err != nil {
+		return
+	}
+	w, err := p.chain.Worker(ctx, addr)
+	if errors.Is(err, ErrNoContract) {
+		return // the worker deploys its contract with its first payout
+	}
+	if err != nil {
+		p.chainFailed("reading worker contract "+a.Address, err)
+		return
+	}
+	if w.State != 0 {
+		return
+	}
+	ready := a.CommittedToChain - w.Tokens
+	if ready > 0 && billing.Due(ready, p.ledger.Prices().WorkerFeePerToken, billing.NanoTON(p.cfg.PayoutThresholdNano)) {
+		p.submit(ctx, payment.OpWorkerPayout, addr, a.CommittedToChain, &p.onChain.payouts)
+	}
+}
+
+// submit signs a payment of op for tokens to contract and relays it,
+// unless the same payment was submitted within the last few polls.
+func (p *Proxy) submit(ctx context.Context, op payment.Op, contract *address.Address, tokens int64, count *atomic.Int64) {
+	k := pendingKey{op: op, contract: contract.String()}
+	now := p.now()
+	if last, ok := p.onChain.pending[k]; ok && last.tokens == tokens && now.Sub(last.at) < resubmitPolls*time.Duration(p.cfg.ChainPollEvery) {
+		return
+	}
+	pay, err := payment.Sign(p.contracts.key, op, payment.RandomQueryID(), tokens, contract, nil)
+	var boc []byte
+	if err == nil {
+		boc, err = pay.BOC()
+	}
+	if err != nil {
+		p.log.Error("signing a payment for the chain", "op", op, "contract", k.contract, "err", err)
+		return
+	}
+	if err := p.chain.Submit(ctx, boc); err != nil {
+		if ctx.Err() == nil {
+			p.chainFailed(fmt.Sprintf("submitting %v to %s", op, k.contract), err)
+		}
+		return
+	}
+	p.onChain.pending[k] = pendingPay{tokens: tokens, at: now}
+	count.Add(1)
+	p.log.Info("payment submitted on chain", "op", op, "contract", k.contract, "tokens", tokens)
+}
