@@ -30,7 +30,9 @@ type ProxyID struct {
 // queued); its effect shows in Contract later.
 type Chain interface {
 	// Contract reads this client's contract at the proxy; ErrNoContract
-	// when it is not deployed.
+	// when it is not deployed, returned with the contract as it would be
+	// deployed where known (Address, and Stake from the proxy's params),
+	// since the client deposits one stake by default.
 	Contract(ctx context.Context, p ProxyID) (ClientContract, error)
 	// Deploy deploys the contract and tops it up with amount, setting the
 	// secret hash (owner_client_change_secret_hash_and_top_up).

@@ -67,6 +67,12 @@ type Deps struct {
 	// Prices are the root config's prices, with which the client values
 	// the tokens it is charged; the zero value values them at nothing.
 	Prices billing.Prices
+	// Chain, if set, is the client's contracts on TON: the client deploys
+	// its contract at each proxy, registers for the long authorisation,
+	// tops up, submits the proxy's signed charges and recovers its funds
+	// (Withdraw, Close). It needs Contracts. Nil runs the reference's
+	// fake-TON semantics.
+	Chain Chain
 }
 
 // registryEvery is how often the proxy list is read from the root
@@ -89,6 +95,14 @@ type Client struct {
 	contracts Contracts
 	owner     *address.Address
 	prices    billing.Prices
+	// chain is nil without a chain; secretHash is sha256(secret_string).
+	chain      Chain
+	secretHash [32]byte
+	checkEvery time.Duration
+
+	// chainMu guards chainAccts and orders the writes of the state file.
+	chainMu    sync.Mutex
+	chainAccts map[string]*chainAccount // by client contract address; never removed
 
 	// mu guards the fields below.
 	mu       sync.Mutex
@@ -110,13 +124,29 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	c := &Client{cfg: cfg, tls: deps.TLS, dial: deps.Dial, log: deps.Logger, now: deps.Clock,
 		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), registry: deps.Registry,
 		proxies: append([]string(nil), cfg.Proxies...), contracts: deps.Contracts, prices: deps.Prices,
-		accounts: map[string]*account{}}
+		accounts: map[string]*account{}, chain: deps.Chain, secretHash: sha256.Sum256([]byte(cfg.SecretString)),
+		checkEvery: time.Duration(cfg.ChainCheckEvery), chainAccts: map[string]*chainAccount{}}
+	if c.checkEvery <= 0 {
+		c.checkEvery = time.Duration(DefaultChainCheckEvery)
+	}
+	if c.chain != nil && c.contracts == nil {
+		return nil, errors.New("building the client: a chain needs Contracts, to check the proxies whose charges it relays")
+	}
 	if c.contracts != nil {
 		owner, err := address.ParseAddr(cfg.OwnerAddress)
 		if err != nil {
 			return nil, fmt.Errorf("building the client: owner_address %q is not a TON address: %w", cfg.OwnerAddress, err)
 		}
 		c.owner = owner
+	}
+	if c.chain != nil && cfg.StateFile != "" {
+		saved, err := loadState(cfg.StateFile, c.owner)
+		if err == nil {
+			err = c.restoreAccounts(saved)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("building the client: %w", err)
+		}
 	}
 	if c.dial == nil {
 		c.dial = (&net.Dialer{}).DialContext
@@ -135,9 +165,13 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	return c, nil
 }
 
-// Handler serves the OpenAI-compatible API and the stats pages.
+// Handler serves the OpenAI-compatible API, the stats pages and the
+// control endpoints (POST /control/withdraw and /control/close).
 func (c *Client) Handler() http.Handler {
-	return c.api.handler(func() any { return c.Snapshot() }, c.cfg.HTTPAccessHash)
+	mux := http.NewServeMux()
+	c.mountControl(mux)
+	mux.Handle("/", c.api.handler(func() any { return c.Snapshot() }, c.cfg.HTTPAccessHash))
+	return mux
 }
 
 // Run keeps ProxyConnections proxies connected until ctx ends, then
@@ -158,6 +192,9 @@ func (c *Client) Run(ctx context.Context) error {
 				}
 			}
 		})
+	}
+	if c.chain != nil {
+		wg.Go(func() { c.checkLoop(ctx) })
 	}
 	for slot := range c.cfg.ProxyConnections {
 		wg.Go(func() { c.keepConnected(ctx, slot) })
@@ -432,10 +469,11 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		}
 	}
 	var auth tl.Object
+	var nonce int64
 	switch a := connected.Auth.(type) {
 	case *tl.ClientProxyConnectionAuthShort:
-		h := sha256.Sum256([]byte(c.cfg.SecretString))
-		if subtle.ConstantTimeCompare(h[:], a.SecretHash[:]) == 1 {
+		nonce = a.Nonce
+		if subtle.ConstantTimeCompare(c.secretHash[:], a.SecretHash[:]) == 1 {
 			auth = &tl.ClientAuthorizeWithProxyShort{Data: []byte(c.cfg.SecretString)}
 		} else {
 			// Not our secret: prove the contract the long way instead.
@@ -443,9 +481,21 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 			auth = &tl.ClientAuthorizeWithProxyLong{}
 		}
 	case *tl.ClientProxyConnectionAuthLong:
+		nonce = a.Nonce
 		auth = &tl.ClientAuthorizeWithProxyLong{}
 	default:
 		return fmt.Errorf("proxy offered unknown authentication %T", connected.Auth)
+	}
+	if c.chain != nil {
+		_, long := auth.(*tl.ClientAuthorizeWithProxyLong)
+		// Deploying and registering take a chain's time: as long as the
+		// authorisation may.
+		cctx, cancel := context.WithTimeout(ctx, authTimeout)
+		err := c.prepareContract(cctx, pc, p, connected.ClientSCAddress, long, nonce)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("preparing our contract at the proxy: %w", err)
+		}
 	}
 	actx, cancel2 := context.WithTimeout(ctx, authTimeout)
 	defer cancel2()
@@ -612,6 +662,8 @@ type Snapshot struct {
 	// verified payment reports; Paid sums them.
 	Accounts []AccountSnapshot `json:"accounts"`
 	Paid     PaidSnapshot      `json:"paid"`
+	// Contracts are the client's contracts on chain, with a chain.
+	Contracts []ContractSnapshot `json:"contracts,omitempty"`
 }
 
 // LocalConfSnapshot is the client's configuration as it runs.
@@ -637,6 +689,9 @@ func (c *Client) Snapshot() Snapshot {
 		ProxyConnections: []ProxyConnSnapshot{},
 	}
 	s.Accounts, s.Paid = c.accountsSnapshot()
+	if c.chain != nil {
+		s.Contracts = c.contractsSnapshot()
+	}
 	c.mu.Lock()
 	conns := append([]*proxyConn(nil), c.conns...)
 	c.mu.Unlock()

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 )
@@ -45,14 +47,59 @@ type Config struct {
 	APIKeys []string `json:"api_keys"`
 	// MaxBodyBytes bounds a request body (default 16 MiB).
 	MaxBodyBytes int64 `json:"max_body_bytes"`
-	// HTTPAccessHash, when set, guards the stats pages.
+	// HTTPAccessHash, when set, guards the stats pages and the control
+	// endpoints.
 	HTTPAccessHash string `json:"http_access_hash"`
+	// DepositNano is what, in nanoTON, the client deposits when it
+	// deploys its contract at a proxy (with a chain; default 0: the
+	// contract's stake).
+	DepositNano int64 `json:"deposit_nano"`
+	// ChainCheckEvery is how often, with a chain, the client checks each
+	// of its contracts: top-up, self-charge, refunds (default 1.5 s; the
+	// reference: 1–2 s).
+	ChainCheckEvery Duration `json:"chain_check_every"`
+	// StateFile, when set, keeps the state of the client's contracts
+	// (running, refund requested, closed) across restarts; empty keeps it
+	// in memory.
+	StateFile string `json:"state_file"`
 }
+
+// Duration is a configured period: in JSON a Go duration string such as
+// "1.5s" or "500ms", or a number of seconds.
+type Duration time.Duration
+
+// UnmarshalJSON reads a duration string or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("parsing duration: %w", err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("parsing duration: want a string such as \"1.5s\" or a number of seconds: %w", err)
+	}
+	if math.Abs(f) > float64(math.MaxInt64)/float64(time.Second) {
+		return fmt.Errorf("parsing duration: %g seconds is out of range", f)
+	}
+	*d = Duration(f * float64(time.Second))
+	return nil
+}
+
+// MarshalJSON writes the duration as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
 // Defaults of the client.
 const (
 	DefaultHTTPPort         = 10000
 	DefaultMaxPoWDifficulty = 28
+	DefaultChainCheckEvery  = Duration(1500 * time.Millisecond)
+	// minChainCheckEvery bounds how often the chain is asked.
+	minChainCheckEvery = Duration(10 * time.Millisecond)
 )
 
 // LoadConfig reads and validates a configuration file.
@@ -92,6 +139,9 @@ func ParseConfig(b []byte) (Config, error) {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if c.ChainCheckEvery == 0 {
+		c.ChainCheckEvery = DefaultChainCheckEvery
+	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -124,6 +174,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1 {
 		bad("max_body_bytes %d: want at least 1", c.MaxBodyBytes)
+	}
+	if c.DepositNano < 0 {
+		bad("deposit_nano %d is negative", c.DepositNano)
+	}
+	if c.ChainCheckEvery != 0 && c.ChainCheckEvery < minChainCheckEvery {
+		bad("chain_check_every %v: want at least %v", time.Duration(c.ChainCheckEvery), time.Duration(minChainCheckEvery))
 	}
 	for i, k := range c.APIKeys {
 		if len(k) < 8 {

@@ -1,0 +1,153 @@
+package client
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/xssnick/tonutils-go/address"
+)
+
+// Phase is where a client contract stands in the client's fund recovery.
+type Phase string
+
+// The phases of a client contract: running until the client asks for its
+// refund (the first owner_client_request_refund), refund-requested until
+// the chain shows the contract closed, either because the proxy granted
+// the refund or because the client claimed it by force after unlock_ts
+// (the second request), and closed for good.
+const (
+	PhaseRunning         Phase = "running"
+	PhaseRefundRequested Phase = "refund-requested"
+	PhaseClosed          Phase = "closed"
+)
+
+func (p Phase) valid() bool {
+	return p == PhaseRunning || p == PhaseRefundRequested || p == PhaseClosed
+}
+
+// stateFileVersion is the layout of the state file.
+const stateFileVersion = 1
+
+// stateFile is the persisted form of the client's contracts.
+type stateFile struct {
+	Version   int             `json:"version"`
+	Owner     string          `json:"owner_address"`
+	Contracts []contractState `json:"contracts"`
+}
+
+// contractState is one contract as persisted.
+type contractState struct {
+	// Address is the client contract's address, the key.
+	Address    string `json:"client_sc_address"`
+	ProxyOwner string `json:"proxy_owner_address"`
+	ProxyKey   string `json:"proxy_public_key"` // hex
+	// Proxy is the proxy's client endpoint as last connected.
+	Proxy    string `json:"proxy"`
+	Phase    Phase  `json:"phase"`
+	UnlockTS int64  `json:"unlock_ts"`
+}
+
+// loadState reads the state file at path; a missing file is an empty
+// state. owner is the client's owner address, which the file must name.
+func loadState(path string, owner *address.Address) ([]contractState, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the client state file: %w", err)
+	}
+	var f stateFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("reading the client state file %s: %w", path, err)
+	}
+	if err := f.check(owner); err != nil {
+		return nil, fmt.Errorf("reading the client state file %s: %w", path, err)
+	}
+	return f.Contracts, nil
+}
+
+// check validates a decoded state file.
+func (f *stateFile) check(owner *address.Address) error {
+	if f.Version != stateFileVersion {
+		return fmt.Errorf("version %d, want %d", f.Version, stateFileVersion)
+	}
+	o, err := address.ParseAddr(f.Owner)
+	if err != nil {
+		return fmt.Errorf("owner_address %q: %w", f.Owner, err)
+	}
+	if !o.Equals(owner) {
+		return fmt.Errorf("the file holds the contracts of owner %s, not of this client's %s", o, owner)
+	}
+	seen := map[string]bool{}
+	for i, c := range f.Contracts {
+		a, err := address.ParseAddr(c.Address)
+		if err != nil {
+			return fmt.Errorf("contract %d: client_sc_address %q: %w", i, c.Address, err)
+		}
+		if seen[a.String()] {
+			return fmt.Errorf("contract %d: %s is listed twice", i, a)
+		}
+		seen[a.String()] = true
+		if _, err := c.proxyID(); err != nil {
+			return fmt.Errorf("contract %d: %w", i, err)
+		}
+		if !c.Phase.valid() {
+			return fmt.Errorf("contract %d: unknown phase %q", i, c.Phase)
+		}
+		if c.UnlockTS < 0 {
+			return fmt.Errorf("contract %d: negative unlock_ts %d", i, c.UnlockTS)
+		}
+	}
+	return nil
+}
+
+// proxyID decodes the proxy a persisted contract is at.
+func (c contractState) proxyID() (ProxyID, error) {
+	owner, err := address.ParseAddr(c.ProxyOwner)
+	if err != nil {
+		return ProxyID{}, fmt.Errorf("proxy_owner_address %q: %w", c.ProxyOwner, err)
+	}
+	key, err := hex.DecodeString(c.ProxyKey)
+	if err != nil || len(key) != ed25519.PublicKeySize {
+		return ProxyID{}, fmt.Errorf("proxy_public_key is not %d bytes of hex", ed25519.PublicKeySize)
+	}
+	return ProxyID{Owner: owner, Key: ed25519.PublicKey(key)}, nil
+}
+
+// saveState writes the state file atomically: a temporary file beside it,
+// synced, then renamed over it.
+func saveState(path string, owner *address.Address, contracts []contractState) error {
+	b, err := json.MarshalIndent(stateFile{Version: stateFileVersion, Owner: owner.String(), Contracts: contracts}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the client state: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing the client state file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(append(b, '\n'))
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the client state file: %w", err)
+	}
+	return nil
+}
