@@ -79,15 +79,18 @@ func (c *Client) contract(ctx context.Context, p client.ProxyID) (*address.Addre
 	return addr, ton.StateInit(info.data.Params.ClientCode, data), info, nil
 }
 
-// Contract reads this client's contract at p.
+// Contract reads this client's contract at p. When it is not deployed
+// the error is client.ErrNoContract and the contract is returned as it
+// would be deployed: its address and the stake of the proxy's params.
 func (c *Client) Contract(ctx context.Context, p client.ProxyID) (client.ClientContract, error) {
-	addr, _, _, err := c.contract(ctx, p)
+	addr, _, info, err := c.contract(ctx, p)
 	if err != nil {
 		return client.ClientContract{}, err
 	}
 	d, err := readClient(ctx, c.net.chain, addr)
 	if errors.Is(err, ton.ErrNotFound) {
-		return client.ClientContract{}, fmt.Errorf("reading client contract %s: %w", addr, client.ErrNoContract)
+		undeployed := client.ClientContract{ClientChain: billing.ClientChain{Stake: info.data.Params.MinClientStake}, Address: addr}
+		return undeployed, fmt.Errorf("reading client contract %s: %w", addr, client.ErrNoContract)
 	}
 	if err != nil {
 		return client.ClientContract{}, err

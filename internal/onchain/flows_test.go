@@ -81,8 +81,12 @@ func TestClientLifecycle(t *testing.T) {
 	c, cw := n.newClient(t, 0x21)
 	id := n.clientID()
 
-	if _, err := c.Contract(ctx, id); !errors.Is(err, client.ErrNoContract) {
+	undeployed, err := c.Contract(ctx, id)
+	if !errors.Is(err, client.ErrNoContract) {
 		t.Fatalf("Contract before Deploy: got %v, want ErrNoContract", err)
+	}
+	if wantAddr, err := c.Address(ctx, id); err != nil || undeployed.Address == nil || !undeployed.Address.Equals(wantAddr) || undeployed.Stake != testStake {
+		t.Errorf("undeployed contract %+v, want address %s and stake %v", undeployed, wantAddr, testStake)
 	}
 	if err := c.Register(ctx, id, 5); !errors.Is(err, client.ErrNoContract) {
 		t.Errorf("Register before Deploy: got %v, want ErrNoContract", err)
