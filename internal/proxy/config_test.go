@@ -3,6 +3,7 @@ package proxy
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -19,6 +20,12 @@ func TestParseConfig(t *testing.T) {
 		{name: "fake workers in test", json: `{"is_test":true,"worker_policy":"fake_tdx"}`},
 		{name: "bad key", json: `{"machine_specific_private_key":"AAAA"}`, wantErr: "machine_specific_private_key"},
 		{name: "db without key", json: `{"db_path":"/tmp/x.db"}`, wantErr: "db_path needs machine_specific_private_key"},
+		{name: "chain periods as strings", json: `{"chain_commit_every":"2s","chain_poll_every":"250ms"}`},
+		{name: "chain period in seconds", json: `{"chain_commit_every":1.5}`},
+		{name: "chain period too short", json: `{"chain_poll_every":"1ms"}`, wantErr: "chain_poll_every"},
+		{name: "chain period unparsable", json: `{"chain_commit_every":"soon"}`, wantErr: "parsing duration"},
+		{name: "negative charge threshold", json: `{"charge_threshold_nano":-1}`, wantErr: "charge_threshold_nano"},
+		{name: "negative payout threshold", json: `{"payout_threshold_nano":-1}`, wantErr: "payout_threshold_nano"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -34,6 +41,33 @@ func TestParseConfig(t *testing.T) {
 			}
 			if c.PoWDifficulty != DefaultPoWDifficulty || c.ClientPolicy != "any" || c.HTTPAddr() != "127.0.0.1:11000" {
 				t.Errorf("defaults: got %+v", c)
+			}
+		})
+	}
+}
+
+func TestChainDefaults(t *testing.T) {
+	tests := []struct {
+		name string
+		json string
+		want Config
+	}{
+		{"defaults", `{}`, Config{ChainCommitEvery: DefaultChainCommitEvery, ChainPollEvery: DefaultChainPollEvery,
+			ChargeThresholdNano: DefaultChargeThresholdNano, PayoutThresholdNano: DefaultPayoutThresholdNano}},
+		{"devnet's short ones", `{"chain_commit_every":"2s","chain_poll_every":0.5,"charge_threshold_nano":1,"payout_threshold_nano":2}`,
+			Config{ChainCommitEvery: Duration(2 * time.Second), ChainPollEvery: Duration(500 * time.Millisecond), ChargeThresholdNano: 1, PayoutThresholdNano: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := ParseConfig([]byte(tt.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ChainCommitEvery != tt.want.ChainCommitEvery || c.ChainPollEvery != tt.want.ChainPollEvery ||
+				c.ChargeThresholdNano != tt.want.ChargeThresholdNano || c.PayoutThresholdNano != tt.want.PayoutThresholdNano {
+				t.Errorf("got commit %v, poll %v, charge %d, payout %d; want %v, %v, %d, %d",
+					time.Duration(c.ChainCommitEvery), time.Duration(c.ChainPollEvery), c.ChargeThresholdNano, c.PayoutThresholdNano,
+					time.Duration(tt.want.ChainCommitEvery), time.Duration(tt.want.ChainPollEvery), tt.want.ChargeThresholdNano, tt.want.PayoutThresholdNano)
 			}
 		})
 	}
