@@ -3,6 +3,7 @@ package client
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -33,6 +34,40 @@ func TestParseConfig(t *testing.T) {
 			}
 			if c.HTTPAddr() != "127.0.0.1:10000" || c.MaxBodyBytes != DefaultMaxBodyBytes || c.ProxyConnections != 1 {
 				t.Errorf("defaults: got %+v", c)
+			}
+		})
+	}
+}
+
+func TestParseConfigChain(t *testing.T) {
+	tests := []struct {
+		name      string
+		json      string
+		wantEvery time.Duration
+		wantErr   string
+	}{
+		{name: "defaults", json: `{"proxies":["p:1"]}`, wantEvery: 1500 * time.Millisecond},
+		{name: "duration string", json: `{"proxies":["p:1"],"chain_check_every":"200ms"}`, wantEvery: 200 * time.Millisecond},
+		{name: "seconds", json: `{"proxies":["p:1"],"chain_check_every":2}`, wantEvery: 2 * time.Second},
+		{name: "too often", json: `{"proxies":["p:1"],"chain_check_every":"1ms"}`, wantErr: "chain_check_every"},
+		{name: "not a duration", json: `{"proxies":["p:1"],"chain_check_every":"soon"}`, wantErr: "parsing duration"},
+		{name: "negative deposit", json: `{"proxies":["p:1"],"deposit_nano":-1}`, wantErr: "deposit_nano"},
+		{name: "deposit and state file", json: `{"proxies":["p:1"],"deposit_nano":5000000000,"state_file":"/var/lib/cocoon/client-state.json"}`, wantEvery: 1500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := ParseConfig([]byte(tt.json))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseConfig error = %v, want one mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := time.Duration(c.ChainCheckEvery); got != tt.wantEvery {
+				t.Errorf("chain_check_every = %v, want %v", got, tt.wantEvery)
 			}
 		})
 	}

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
@@ -825,5 +826,45 @@ func TestControlEndpoints(t *testing.T) {
 		if code != http.StatusConflict || ans.OK || ans.Error == "" {
 			t.Errorf("status %d, answer %+v, want 409 with an error", code, ans)
 		}
+	})
+}
+
+// TestCheckLoopUnderRun: Run owns the check loop, which acts every
+// chain_check_every and stops with Run.
+func TestCheckLoopUnderRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newChainFixture(t, nil)
+		f.deployed(0, testSecret)
+		owner := hashAddr([]byte("client owner"))
+		path := filepath.Join(t.TempDir(), "state.json")
+		saved := []contractState{{Address: f.clientSC, ProxyOwner: f.id.Owner.String(), ProxyKey: hex.EncodeToString(f.id.Key), Proxy: "proxy:1", Phase: PhaseRunning}}
+		if err := saveState(path, owner, saved); err != nil {
+			t.Fatal(err)
+		}
+		cfg := f.c.cfg
+		cfg.StateFile, cfg.ChainCheckEvery = path, Duration(time.Second)
+		c, err := New(cfg, Deps{TLS: &tls.Config{}, Logger: discard(), Contracts: fakeContracts{}, Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain,
+			Dial: func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("no network") }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			c.Run(ctx)
+			close(done)
+		}()
+		time.Sleep(time.Second / 2)
+		synctest.Wait()
+		if got := f.chain.called(); len(got) != 0 {
+			t.Errorf("before the first check: chain calls %q, want none", got)
+		}
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if got, want := f.chain.called(), []string{fmt.Sprintf("topup %d", testStake)}; !slices.Equal(got, want) {
+			t.Errorf("after three checks: chain calls %q, want %q", got, want)
+		}
+		cancel()
+		<-done
 	})
 }
