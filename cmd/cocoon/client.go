@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-
-	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/ton"
-	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
 )
 
 func init() {
@@ -44,31 +41,44 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	contracts, err := fakeTONContracts(log)
+	deps := client.Deps{TLS: ratls.ClientConfig(cert, v), Logger: log}
+	spec := rf.chainSpec(chainSpec{tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress})
+	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, false)
 	if err != nil {
 		return err
 	}
-	deps := client.Deps{TLS: ratls.ClientConfig(cert, v), Logger: log, Prices: fakeTONPrices, Contracts: contracts}
-	if cfg.RootContractAddress != "" {
-		root, err := address.ParseAddr(cfg.RootContractAddress)
-		if err != nil {
-			return fmt.Errorf("root_contract_address: %w", err)
-		}
-		chain, err := liteclient.Open(ctx, liteclient.Options{ConfigPath: cfg.TonConfigFilename, Logger: log})
-		if err != nil {
+	if rc == nil {
+		if deps.Contracts, err = fakeTONContracts(log); err != nil {
 			return err
 		}
-		defer chain.Close()
+		deps.Prices = fakeTONPrices
+	} else {
+		defer rc.close()
+		if deps.Prices, deps.Contracts, err = rc.derivation(); err != nil {
+			return err
+		}
 		deps.Registry = func(ctx context.Context) ([]string, error) {
-			rc, err := ton.ReadRootConfig(ctx, chain, root)
+			r, err := ton.ReadRootConfig(ctx, rc.chain, rc.root)
 			if err != nil {
 				return nil, err
 			}
-			out := make([]string, 0, len(rc.Proxies))
-			for _, p := range rc.Proxies {
+			out := make([]string, 0, len(r.Proxies))
+			for _, p := range r.Proxies {
 				out = append(out, p.ClientAddr())
 			}
 			return out, nil
+		}
+		if rc.wallet == nil {
+			log.Warn("no node_wallet_key (--node-wallet-key): the proxies come from the root contract, but the client's contracts are not operated")
+		} else {
+			// The client's contracts are owned by its cocoon wallet
+			// (reference.md §4.5): that is the owner it names to proxies.
+			cfg.OwnerAddress = rc.wallet.Address().String()
+			log.Info("the client's contracts are owned by its cocoon wallet", "owner", cfg.OwnerAddress)
+			deps.Chain, err = onchain.NewClient(onchain.ClientConfig{Chain: rc.chain, Root: rc.root, Wallet: rc.wallet, Logger: log})
+			if err != nil {
+				return err
+			}
 		}
 	}
 	c, err := client.New(cfg, deps)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,8 +13,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
@@ -21,9 +26,13 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
+	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/ton/emulated"
+	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
 )
 
 func init() {
@@ -38,6 +47,9 @@ type roleFlags struct {
 	logLevel        *string
 	fakeTDX         *bool
 	skipAttestation *bool
+	// The chain: each overrides the config field of the same meaning
+	// where the role's config has one.
+	chainState, tonConfig, root, nodeWalletKey *string
 }
 
 func newRoleFlags(name string, stderr io.Writer, skip bool) *roleFlags {
@@ -50,6 +62,11 @@ func newRoleFlags(name string, stderr io.Writer, skip bool) *roleFlags {
 		logLevel:  fs.String("log-level", "info", "log level: debug, info, warn or error"),
 		fakeTDX: fs.Bool("insecure-fake-tdx", false,
 			"attest with the reference's fake TDX quotes and accept them from peers (proves nothing; test networks only)"),
+		chainState: fs.String("chain-state", "", "run on the emulated chain kept in this state `file` (a devnet's; chain_state)"),
+		tonConfig:  fs.String("ton-config", "", "run on real TON through the liteservers of this global config `file` (ton_config_filename)"),
+		root:       fs.String("root", "", "`address` of the COCOON root contract (root_contract_address)"),
+		nodeWalletKey: fs.String("node-wallet-key", "",
+			"Ed25519 seed of the node's cocoon wallet: a `file` holding it, or the seed in hex or base64 (node_wallet_key)"),
 	}
 	if skip {
 		r.skipAttestation = fs.Bool("insecure-skip-attestation", false,
@@ -141,6 +158,171 @@ func fakeTONContracts(log *slog.Logger) (*devnet.Contracts, error) {
 	return c, nil
 }
 
+// chainSpec says where a role's chain is, as the reference's config
+// fields name it, plus chain_state: the state file of an emulated chain.
+type chainSpec struct {
+	state, tonConfig, root, walletKey string
+}
+
+// chainSpec returns the config's chain fields overridden by the flags.
+func (r *roleFlags) chainSpec(config chainSpec) chainSpec {
+	s := config
+	for _, f := range []struct {
+		flag *string
+		dst  *string
+	}{{r.chainState, &s.state}, {r.tonConfig, &s.tonConfig}, {r.root, &s.root}, {r.nodeWalletKey, &s.walletKey}} {
+		if *f.flag != "" {
+			*f.dst = *f.flag
+		}
+	}
+	return s
+}
+
+// roleChain is a role's chain, opened: the root contract as read at the
+// start and the node's cocoon wallet, owned by the node's owner address.
+type roleChain struct {
+	chain  ton.Chain
+	root   *address.Address
+	config ton.RootConfig
+	// wallet and owner are nil without a node wallet key.
+	wallet *onchain.Wallet
+	owner  *address.Address
+	close  func()
+}
+
+// openRoleChain opens the chain s names (nil, nil for none: fake TON),
+// reads its root contract and opens the node's cocoon wallet, owned by
+// owner. needWallet makes the wallet key required.
+func openRoleChain(ctx context.Context, log *slog.Logger, s chainSpec, owner string, needWallet bool) (*roleChain, error) {
+	switch {
+	case s.state != "" && s.tonConfig != "":
+		return nil, errors.New("chain_state (--chain-state) and ton_config_filename (--ton-config) both set: name one chain")
+	case s.state == "" && s.tonConfig == "":
+		if s.root != "" || s.walletKey != "" {
+			return nil, errors.New("root_contract_address and node_wallet_key need a chain: chain_state (--chain-state) or ton_config_filename (--ton-config)")
+		}
+		return nil, nil
+	case s.root == "":
+		return nil, errors.New("a chain needs root_contract_address (--root)")
+	case needWallet && s.walletKey == "":
+		return nil, errors.New("a chain needs node_wallet_key (--node-wallet-key): the seed of the node's cocoon wallet, which sends its messages")
+	}
+	root, err := parseAnyAddr(s.root)
+	if err != nil {
+		return nil, fmt.Errorf("root_contract_address: %w", err)
+	}
+	rc := &roleChain{root: root}
+	if s.walletKey != "" {
+		if rc.owner, err = parseAnyAddr(owner); err != nil {
+			return nil, fmt.Errorf("owner_address %q: the node's cocoon wallet names its owner: %w", owner, err)
+		}
+	}
+	var key ed25519.PrivateKey
+	if s.walletKey != "" {
+		if key, err = loadNodeKey(s.walletKey); err != nil {
+			return nil, err
+		}
+	}
+	kind := "ton"
+	if s.state != "" {
+		kind = "emulated"
+		if _, err := os.Stat(s.state); err != nil {
+			return nil, fmt.Errorf("opening emulated chain state: %w", err)
+		}
+		c, err := emulated.New(emulated.Options{Path: s.state, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		rc.chain, rc.close = c, func() {}
+	} else {
+		c, err := liteclient.Open(ctx, liteclient.Options{ConfigPath: s.tonConfig, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		rc.chain, rc.close = c, func() { c.Close() }
+	}
+	if rc.config, err = ton.ReadRootConfig(ctx, rc.chain, root); err != nil {
+		rc.close()
+		return nil, fmt.Errorf("starting on the %s chain: %w", kind, err)
+	}
+	log.Info("on chain", "chain", kind, "root", root.String(), "root_version", rc.config.Version,
+		"params_version", rc.config.Params.ParamsVersion, "price_per_token_nano", int64(rc.config.Params.PricePerToken),
+		"worker_fee_per_token_nano", int64(rc.config.Params.WorkerFeePerToken))
+	if key == nil {
+		return rc, nil
+	}
+	if rc.wallet, err = onchain.NewWallet(rc.chain, key, rc.owner, onchain.WalletOptions{Logger: log}); err != nil {
+		rc.close()
+		return nil, err
+	}
+	bal, err := rc.wallet.Balance(ctx)
+	if err != nil {
+		rc.close()
+		return nil, fmt.Errorf("starting on the %s chain: %w", kind, err)
+	}
+	if bal < onchain.WalletMinimum {
+		log.Warn("the node's cocoon wallet cannot send until it is funded", "wallet", rc.wallet.Address().String(),
+			"balance_ton", bal.String(), "minimum_ton", onchain.WalletMinimum.String())
+	} else {
+		log.Info("node's cocoon wallet", "wallet", rc.wallet.Address().String(), "balance_ton", bal.String())
+	}
+	return rc, nil
+}
+
+// derivation returns the root's prices and the contract derivation under
+// its params.
+func (rc *roleChain) derivation() (billing.Prices, *devnet.Contracts, error) {
+	p := rc.config.Params
+	prices := billing.Prices{
+		PricePerToken: p.PricePerToken, WorkerFeePerToken: p.WorkerFeePerToken,
+		PromptMult: p.PromptMultiplier, CachedMult: p.CachedMultiplier,
+		CompletionMult: p.CompletionMultiplier, ReasoningMult: p.ReasoningMultiplier,
+	}
+	if err := prices.Validate(); err != nil {
+		return billing.Prices{}, nil, fmt.Errorf("root %s prices: %w", rc.root, err)
+	}
+	c, err := devnet.NewContracts(rc.root, p)
+	if err != nil {
+		return billing.Prices{}, nil, fmt.Errorf("root %s params: %w", rc.root, err)
+	}
+	return prices, c, nil
+}
+
+// parseAnyAddr reads a TON address in user-friendly or raw form.
+func parseAnyAddr(s string) (*address.Address, error) {
+	a, err := address.ParseAddr(s)
+	if err == nil {
+		return a, nil
+	}
+	if a, rawErr := address.ParseRawAddr(s); rawErr == nil {
+		return a, nil
+	}
+	return nil, err
+}
+
+// loadNodeKey reads a node_wallet_key as the reference does: a file
+// holding the Ed25519 seed, or the seed itself in hex or base64. The key
+// never appears in an error.
+func loadNodeKey(s string) (ed25519.PrivateKey, error) {
+	if _, err := os.Stat(s); err == nil {
+		k, err := rootLoadKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("node_wallet_key: %w", err)
+		}
+		return k, nil
+	}
+	text := strings.TrimSpace(s)
+	if b, err := hex.DecodeString(text); err == nil && len(b) == ed25519.SeedSize {
+		return ed25519.NewKeyFromSeed(b), nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(text); err == nil && len(b) == ed25519.SeedSize {
+			return ed25519.NewKeyFromSeed(b), nil
+		}
+	}
+	return nil, errors.New("node_wallet_key: neither a readable file nor a 32-byte Ed25519 seed in hex or base64")
+}
+
 // roleShutdown bounds how long the HTTP server may take to stop.
 const roleShutdown = 5 * time.Second
 
@@ -198,13 +380,8 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("client_policy: %w", err)
 	}
-	contracts, err := fakeTONContracts(log)
-	if err != nil {
-		return err
-	}
 	deps := proxy.Deps{
 		WorkerTLS: ratls.ServerConfig(cert, wv), ClientTLS: ratls.ServerConfig(cert, cv), Logger: log,
-		Prices: fakeTONPrices, Contracts: contracts,
 	}
 	if cfg.MachineSpecificPrivateKey != "" {
 		seed, err := cfg.SigningSeed()
@@ -212,6 +389,31 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		deps.SigningKey = ed25519.NewKeyFromSeed(seed[:])
+	}
+	rc, err := openRoleChain(ctx, log, rf.chainSpec(chainSpec{}), cfg.OwnerAddress, true)
+	if err != nil {
+		return err
+	}
+	if rc == nil {
+		if deps.Contracts, err = fakeTONContracts(log); err != nil {
+			return err
+		}
+		deps.Prices = fakeTONPrices
+	} else {
+		defer rc.close()
+		if deps.SigningKey == nil {
+			return errors.New("a proxy on a chain needs machine_specific_private_key: its contract stores the proxy's key")
+		}
+		if deps.Prices, deps.Contracts, err = rc.derivation(); err != nil {
+			return err
+		}
+		deps.Chain, err = onchain.NewProxy(onchain.ProxyConfig{
+			Chain: rc.chain, Root: rc.root, Wallet: rc.wallet, Owner: rc.owner,
+			Key: deps.SigningKey.Public().(ed25519.PublicKey), Logger: log,
+		})
+		if err != nil {
+			return err
+		}
 	}
 	if cfg.DBPath != "" {
 		st, err := store.OpenBolt(cfg.DBPath, deps.SigningKey, 5*time.Second)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
@@ -38,13 +39,28 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	contracts, err := fakeTONContracts(log)
+	deps := worker.Deps{TLS: ratls.ClientConfig(cert, v), Engine: eng, Logger: log}
+	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
+	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, true)
 	if err != nil {
 		return err
 	}
-	w, err := worker.New(cfg, worker.Deps{
-		TLS: ratls.ClientConfig(cert, v), Engine: eng, Logger: log, Prices: fakeTONPrices, Contracts: contracts,
-	})
+	if rc == nil {
+		if deps.Contracts, err = fakeTONContracts(log); err != nil {
+			return err
+		}
+		deps.Prices = fakeTONPrices
+	} else {
+		defer rc.close()
+		if deps.Prices, deps.Contracts, err = rc.derivation(); err != nil {
+			return err
+		}
+		deps.Chain, err = onchain.NewWorker(onchain.WorkerConfig{Chain: rc.chain, Root: rc.root, Wallet: rc.wallet, Owner: rc.owner, Logger: log})
+		if err != nil {
+			return err
+		}
+	}
+	w, err := worker.New(cfg, deps)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/onchain"
+	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/ton/emulated"
+)
+
+// chainNode is a node of the role tests on an emulated chain: its cocoon
+// wallet's key (hex seed) and the owner the wallet names.
+type chainNode struct {
+	key   ed25519.PrivateKey
+	owner *address.Address
+}
+
+func newChainNode(b byte) chainNode {
+	return chainNode{
+		key:   ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize)),
+		owner: address.NewAddress(0, 0, bytes.Repeat([]byte{b + 0x40}, 32)),
+	}
+}
+
+func (n chainNode) seedHex() string { return hex.EncodeToString(n.key.Seed()) }
+
+// wallet is the address of the node's cocoon wallet.
+func (n chainNode) wallet(t *testing.T) *address.Address {
+	t.Helper()
+	c, err := emulated.New(emulated.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := onchain.NewWallet(c, n.key, n.owner, onchain.WalletOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.Address()
+}
+
+// chainRolesState writes an emulated chain with a root (the fake-TON
+// params with the contract codes, the proxy at 127.0.0.1:1 registered)
+// and funds each node's cocoon wallet with 100 TON. It returns the state
+// file and the root's address.
+func chainRolesState(t *testing.T, nodes ...chainNode) (string, *address.Address) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "chain.json")
+	c, err := emulated.New(emulated.Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params, err := devnet.FakeTONParams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := address.NewAddress(0, 0, bytes.Repeat([]byte{0x01}, 32))
+	cfg := ton.RootConfig{Owner: admin, Version: 1, Params: params,
+		Proxies: []ton.RegisteredProxy{{Seqno: 1, Desc: "127.0.0.1:1"}}, LastProxySeqno: 1}
+	data, err := cfg.Cell()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := onchain.Code("root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := c.Deploy(ctx, code, data, billing.TON, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		w, err := onchain.NewWallet(c, n.key, n.owner, onchain.WalletOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Fund(ctx, w.Address(), 100*billing.TON); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path, root
+}
+
+// startRole runs a role command until the test ends, then checks that it
+// stopped cleanly. It waits until the role's log shows every one of want.
+func startRole(t *testing.T, role func(context.Context, []string, io.Writer, io.Writer) error, args []string, want ...string) *lockedBuffer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	errOut := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- role(ctx, append(args, "--log-level", "debug"), io.Discard, errOut) }()
+	ended := false
+	t.Cleanup(func() {
+		cancel()
+		if ended {
+			return
+		}
+		if err := <-done; err != nil {
+			t.Errorf("role stopped with %v, want a clean stop", err)
+		}
+	})
+	waitFor(t, "role start-up", 60*time.Second, func() bool {
+		select {
+		case err := <-done:
+			ended = true
+			t.Fatalf("role ended early: %v\n%s", err, errOut.String())
+		default:
+		}
+		for _, w := range want {
+			if !strings.Contains(errOut.String(), w) {
+				return false
+			}
+		}
+		return true
+	})
+	return errOut
+}
+
+func TestWorkerOnEmulatedChain(t *testing.T) {
+	node := newChainNode(0x21)
+	state, root := chainRolesState(t, node)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "worker.json")
+	writeJSON(t, cfg, map[string]any{
+		"is_test": true, "model_name": "m@c:v", "forward_requests_to": "127.0.0.1:1", "proxies": []string{"127.0.0.1:1"},
+		"proxy_policy": "fake_tdx", "owner_address": node.owner.String(), "http_listen": "127.0.0.1:0",
+		"chain_state": state, "root_contract_address": root.String(), "node_wallet_key": node.seedHex(), "payout_every": "50ms",
+	})
+	startRole(t, runWorker, []string{"--config", cfg, "--insecure-fake-tdx"},
+		"on chain", "root="+root.String(), "node's cocoon wallet", "wallet="+node.wallet(t).String(), "HTTP listening")
+}
+
+func TestProxyOnEmulatedChain(t *testing.T) {
+	node := newChainNode(0x22)
+	state, root := chainRolesState(t, node)
+	seed := bytes.Repeat([]byte{0x33}, ed25519.SeedSize)
+	cfg := filepath.Join(t.TempDir(), "proxy.json")
+	writeJSON(t, cfg, map[string]any{
+		"is_test": true, "workers_listen": "127.0.0.1:0", "clients_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
+		"owner_address": node.owner.String(), "machine_specific_private_key": base64.StdEncoding.EncodeToString(seed),
+		"worker_policy": "fake_tdx", "client_policy": "any",
+	})
+	startRole(t, runProxy, []string{"--config", cfg, "--insecure-fake-tdx", "--chain-state", state, "--root", root.String(), "--node-wallet-key", node.seedHex()},
+		"on chain", "node's cocoon wallet", "wallet="+node.wallet(t).String(), "proxy listening")
+	// The proxy deploys its contract before it takes connections.
+	params, err := devnet.FakeTONParams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	contracts, err := devnet.NewContracts(root, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxySC, err := contracts.ProxyAddress(node.owner, ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the proxy contract deployed", 60*time.Second, func() bool {
+		c, err := emulated.New(emulated.Options{Path: state})
+		if err != nil {
+			return false
+		}
+		acc, err := c.Account(context.Background(), proxySC)
+		return err == nil && acc.Status == ton.StatusActive
+	})
+}
+
+func TestClientOnEmulatedChain(t *testing.T) {
+	node := newChainNode(0x23)
+	state, root := chainRolesState(t, node)
+	cfg := filepath.Join(t.TempDir(), "client.json")
+	writeJSON(t, cfg, map[string]any{
+		"is_test": true, "http_listen": "127.0.0.1:0", "owner_address": node.owner.String(), "proxy_policy": "fake_tdx",
+		"proxies": []string{"127.0.0.1:1"},
+	})
+	startRole(t, runClient, []string{"--config", cfg, "--insecure-fake-tdx", "--chain-state", state, "--root", root.String(), "--node-wallet-key", node.seedHex()},
+		"on chain", "owned by its cocoon wallet", "owner="+node.wallet(t).String(), "HTTP listening")
+}
+
+func TestRoleChainErrors(t *testing.T) {
+	node := newChainNode(0x24)
+	state, root := chainRolesState(t, node)
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "wallet.key")
+	writeFile(t, keyFile, node.seedHex()+"\n")
+	proxyCfg := func(name string, machineKey bool) string {
+		c := map[string]any{"is_test": true, "workers_listen": "127.0.0.1:0", "clients_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
+			"owner_address": node.owner.String(), "worker_policy": "fake_tdx", "client_policy": "any"}
+		if machineKey {
+			c["machine_specific_private_key"] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x33}, 32))
+		}
+		p := filepath.Join(dir, name)
+		writeJSON(t, p, c)
+		return p
+	}
+	withKey, withoutKey := proxyCfg("proxy.json", true), proxyCfg("proxy-nokey.json", false)
+	workerCfg := filepath.Join(dir, "worker.json")
+	writeJSON(t, workerCfg, map[string]any{
+		"is_test": true, "model_name": "m@c:v", "forward_requests_to": "127.0.0.1:1", "proxies": []string{"127.0.0.1:1"},
+		"proxy_policy": "fake_tdx", "owner_address": node.owner.String(), "http_listen": "127.0.0.1:0",
+		"chain_state": state, "root_contract_address": root.String(), "node_wallet_key": keyFile,
+	})
+	clientCfg := filepath.Join(dir, "client.json")
+	writeJSON(t, clientCfg, map[string]any{"is_test": true, "http_listen": "127.0.0.1:0", "owner_address": node.owner.String(),
+		"proxy_policy": "fake_tdx", "proxies": []string{"127.0.0.1:1"}})
+	other := address.NewAddress(0, 0, bytes.Repeat([]byte{0x77}, 32)).String()
+	onChain := func(cfg string, extra ...string) []string {
+		return append([]string{"--config", cfg, "--insecure-fake-tdx"}, extra...)
+	}
+	tests := []struct {
+		name    string
+		role    func(context.Context, []string, io.Writer, io.Writer) error
+		args    []string
+		wantErr string
+	}{
+		{"two chains", runWorker, onChain(workerCfg, "--ton-config", filepath.Join(dir, "global.json")), "name one chain"},
+		{"chain without root", runProxy, onChain(withKey, "--chain-state", state, "--node-wallet-key", keyFile), "root_contract_address"},
+		{"root without chain", runProxy, onChain(withKey, "--root", root.String()), "need a chain"},
+		{"wallet key without chain", runClient, onChain(clientCfg, "--node-wallet-key", keyFile), "need a chain"},
+		{"proxy without wallet key", runProxy, onChain(withKey, "--chain-state", state, "--root", root.String()), "node_wallet_key"},
+		{"proxy without machine key", runProxy, onChain(withoutKey, "--chain-state", state, "--root", root.String(), "--node-wallet-key", keyFile), "machine_specific_private_key"},
+		{"missing state file", runProxy, onChain(withKey, "--chain-state", filepath.Join(dir, "none.json"), "--root", root.String(), "--node-wallet-key", keyFile), "opening emulated chain state"},
+		{"no root at the address", runWorker, onChain(workerCfg, "--root", other), "starting on the emulated chain"},
+		{"bad root address", runClient, onChain(clientCfg, "--chain-state", state, "--root", "nowhere"), "root_contract_address"},
+		{"bad wallet key", runWorker, onChain(workerCfg, "--node-wallet-key", "c0ffee"), "neither a readable file nor"},
+		{"bad owner", runClient, []string{"--config", writeClientCfg(t, dir, "not-an-address"), "--insecure-fake-tdx", "--chain-state", state, "--root", root.String(), "--node-wallet-key", keyFile}, "owner_address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errOut bytes.Buffer
+			err := tt.role(t.Context(), tt.args, io.Discard, &errOut)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("got %v, want an error mentioning %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error()+errOut.String(), node.seedHex()) {
+				t.Error("the wallet key appears in the error or the log")
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeClientCfg(t *testing.T, dir, owner string) string {
+	t.Helper()
+	p := filepath.Join(dir, "client-"+owner+".json")
+	writeJSON(t, p, map[string]any{"is_test": true, "http_listen": "127.0.0.1:0", "owner_address": owner,
+		"proxy_policy": "fake_tdx", "proxies": []string{"127.0.0.1:1"}})
+	return p
+}
+
+func TestLoadNodeKey(t *testing.T) {
+	seed := bytes.Repeat([]byte{0x5a}, ed25519.SeedSize)
+	want := ed25519.NewKeyFromSeed(seed)
+	file := filepath.Join(t.TempDir(), "k")
+	writeFile(t, file, base64.StdEncoding.EncodeToString(seed))
+	for name, in := range map[string]string{
+		"hex": hex.EncodeToString(seed), "base64": base64.StdEncoding.EncodeToString(seed),
+		"raw url base64": base64.RawURLEncoding.EncodeToString(seed), "file": file,
+	} {
+		got, err := loadNodeKey(in)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("%s: got %v, want the seed's key", name, err)
+		}
+	}
+	for _, bad := range []string{"", "zz", hex.EncodeToString(seed[:31])} {
+		if _, err := loadNodeKey(bad); err == nil {
+			t.Errorf("loadNodeKey(%q) succeeded, want an error", bad)
+		}
+	}
+}
