@@ -14,6 +14,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
 )
 
@@ -353,7 +354,9 @@ func (c *Client) checkContract(ctx context.Context, ca *chainAccount) {
 	switch phase {
 	case PhaseRunning:
 		if ct.State != billing.ClientRunning {
-			c.adopt(ca, ct)
+			if err := c.adopt(ca, ct); err != nil {
+				c.failed(ca, "following the contract's state", err)
+			}
 			return
 		}
 		c.keepSecret(ctx, ca, ct)
@@ -417,6 +420,10 @@ func (c *Client) selfCharge(ctx context.Context, ca *chainAccount, ct ClientCont
 	if best == nil || signed <= ct.TokensUsed {
 		return
 	}
+	// Only a charge: a signed grant refund would close the contract.
+	if p, err := payment.Parse(best); err != nil || p.Op != payment.OpClientCharge {
+		return
+	}
 	value, err := price.Mul(signed - ct.TokensUsed)
 	if err == nil {
 		value, err = value.Mul(2)
@@ -448,7 +455,9 @@ func (c *Client) followRefund(ctx context.Context, ca *chainAccount, ct ClientCo
 		unlock := ca.unlockTS
 		ca.mu.Unlock()
 		c.log.Info("client contract closed: its balance went back to the owner", "contract", ca.address.String())
-		c.setPhase(ca, PhaseClosed, unlock)
+		if err := c.setPhase(ca, PhaseClosed, unlock); err != nil {
+			c.failed(ca, "recording the contract closed", err)
+		}
 	case billing.ClientRunning:
 		ca.mu.Lock()
 		due := now.Sub(ca.refundAt) >= resendAfter

@@ -514,12 +514,15 @@ func TestSelfCharge(t *testing.T) {
 	halfStakeTokens := int64(testStake/testPrice) / 2
 	tests := []struct {
 		name   string
+		op     payment.Op
 		signed int64
 		want   []string
 	}{
-		{"nothing signed beyond the chain", 0, nil},
-		{"exactly half the stake", halfStakeTokens, nil},
-		{"more than half the stake", halfStakeTokens + 1, []string{fmt.Sprintf("charge %d", halfStakeTokens+1)}},
+		{"nothing signed beyond the chain", payment.OpClientCharge, 0, nil},
+		{"exactly half the stake", payment.OpClientCharge, halfStakeTokens, nil},
+		{"more than half the stake", payment.OpClientCharge, halfStakeTokens + 1, []string{fmt.Sprintf("charge %d", halfStakeTokens+1)}},
+		// Submitting it would close the contract.
+		{"a signed grant refund", payment.OpClientGrantRefund, halfStakeTokens + 1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -530,7 +533,9 @@ func TestSelfCharge(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.signed > 0 {
-				f.signedCharge(t, pc, tt.signed, tt.signed)
+				if err := pc.payment(charge(t, f.key, tt.op, f.clientSC, tt.signed), tt.signed, tt.signed); err != nil {
+					t.Fatal(err)
+				}
 			}
 			f.chain.called()
 			f.check(t)
@@ -684,6 +689,9 @@ func TestStateFileResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.check(t)
+	if entries, err := os.ReadDir(filepath.Dir(path)); err != nil || len(entries) != 1 {
+		t.Errorf("state directory holds %d entries (%v), want only the state file", len(entries), err)
+	}
 
 	// A new client on the same file, chain and clock resumes the machine
 	// without connecting anywhere.
