@@ -17,6 +17,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/store"
 	"github.com/cocoon-go/cocoon/internal/tl"
 )
 
@@ -624,4 +625,55 @@ func TestNewChainNeedsContracts(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Contracts") {
 		t.Errorf("New with a chain and no contracts = %v, want an error naming Contracts", err)
 	}
+}
+
+func TestRunRestoresAtRootPricesAndCommitsRestoredSeqno(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, key, _ := ed25519.GenerateKey(nil)
+		file := store.NewMemoryFile()
+		st, err := store.OpenMemory(file, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A previous run flushed 30 tokens at seqno 1 and never saw it on
+		// chain.
+		recs := []billing.Record{
+			{Kind: billing.KindClient, Address: "c", Owner: "c", Tokens: 30, Seqno: 1, Chain: rich},
+			{Kind: billing.KindWorker, Address: "w", Owner: "w", Tokens: 30, Seqno: 1},
+		}
+		if err := st.Save(t.Context(), billing.Flush{Seqno: 1, Records: recs}); err != nil {
+			t.Fatal(err)
+		}
+		owner := hashAddr([]byte("owner"))
+		cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + owner.String() + `"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, _ := fakeContracts{}.ProxyAddress(owner, key.Public().(ed25519.PublicKey))
+		fc := newFakeChain(sc)
+		fc.root.Prices = billing.DefaultPrices(5, 3)
+		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key, Contracts: fakeContracts{},
+			Prices: billing.DefaultPrices(2, 1), Store: st, Chain: fc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		workers, clients := newFakeListener(), newFakeListener()
+		done := make(chan error, 1)
+		go func() { done <- p.Run(ctx, workers, clients) }()
+		<-clients.accepted
+		if got := fc.commitList(); len(got) != 1 || got[0] != 1 {
+			t.Errorf("first commit = %v, want the restored seqno [1]", got)
+		}
+		if a, _ := p.ledger.Client("c"); a.CommittedToChain != 30 {
+			t.Errorf("restored client committed to chain = %d, want 30 after the first commit", a.CommittedToChain)
+		}
+		if tot := p.Snapshot().Totals; tot.Charged != 150 || tot.Earned != 90 || tot.Commission != 60 {
+			t.Errorf("restored totals = %+v, want 150 charged, 90 earned, 60 commission at the root's prices", tot)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	})
 }

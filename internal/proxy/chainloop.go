@@ -67,13 +67,11 @@ func (p *Proxy) chainFailed(what string, err error) {
 	p.log.Warn("chain call failed", "op", what, "err", err)
 }
 
-// startChain reads the root contract, opens the proxy's contract and
-// commits the ledger's seqno under a fresh session hash, and returns once
-// the chain shows it. A failing chain call is retried every poll period
-// until ctx ends; a chain that disagrees with the proxy's config is an
-// error.
-func (p *Proxy) startChain(ctx context.Context) error {
-	rand.Read(p.onChain.session[:]) // crypto/rand.Read never fails; it panics if the system source does
+// openChain reads the root contract, whose prices the ledger then bills
+// at, and opens the proxy's contract. A failing chain call is retried
+// every poll period until ctx ends; a chain that disagrees with the
+// proxy's config is an error.
+func (p *Proxy) openChain(ctx context.Context) error {
 	root, err := retry(ctx, p, "reading the root contract", func() (RootConfig, error) { return p.chain.Root(ctx) })
 	if err != nil {
 		return err
@@ -95,6 +93,18 @@ func (p *Proxy) startChain(ctx context.Context) error {
 	p.onChain.mu.Lock()
 	p.onChain.contract = sc.String()
 	p.onChain.mu.Unlock()
+	p.log.Info("proxy contract open", "proxy_contract", sc.String(),
+		"root_version", root.Version, "params_version", root.ParamsVersion,
+		"price_per_token", root.Prices.PricePerToken, "worker_fee_per_token", root.Prices.WorkerFeePerToken,
+		"proxy_hashes", len(root.ProxyHashes), "worker_hashes", len(root.WorkerHashes), "model_hashes", len(root.ModelHashes))
+	return nil
+}
+
+// firstCommit commits the restored ledger's seqno under this run's fresh
+// session hash and returns once the chain shows it (reference §4.3: the
+// proxy serves nobody before), retrying as openChain does.
+func (p *Proxy) firstCommit(ctx context.Context) error {
+	rand.Read(p.onChain.session[:]) // crypto/rand.Read never fails; it panics if the system source does
 	flushed, _ := p.ledger.Seqno()
 	if _, err := retry(ctx, p, "committing the first seqno", func() (struct{}, error) {
 		return struct{}{}, p.chain.CommitSeqno(ctx, flushed, p.onChain.session)
@@ -105,10 +115,7 @@ func (p *Proxy) startChain(ctx context.Context) error {
 		return fmt.Errorf("starting on chain: %w", err)
 	}
 	p.onChain.committed.Store(flushed)
-	p.log.Info("started on chain", "proxy_contract", sc.String(), "seqno", flushed,
-		"root_version", root.Version, "params_version", root.ParamsVersion,
-		"price_per_token", root.Prices.PricePerToken, "worker_fee_per_token", root.Prices.WorkerFeePerToken,
-		"proxy_hashes", len(root.ProxyHashes), "worker_hashes", len(root.WorkerHashes), "model_hashes", len(root.ModelHashes))
+	p.log.Info("started on chain", "seqno", flushed)
 	return nil
 }
 

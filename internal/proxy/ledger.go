@@ -50,8 +50,8 @@ func (p *Proxy) restoreLedger(ctx context.Context) error {
 // restoredTotals prices the usage of restored records: every settled
 // token was billed once to a client and once to a worker, and a flush
 // writes both sides together, so the client and worker sums agree. The
-// prices are the ones the proxy bills at, fixed for a run until the root
-// contract is read.
+// prices are the ones the proxy bills at: with a chain, the root
+// contract's, read before the ledger is restored.
 func restoredTotals(recs []billing.Record, prices billing.Prices) (billing.Totals, error) {
 	var clients, workers int64
 	for _, r := range recs {

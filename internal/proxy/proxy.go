@@ -188,15 +188,15 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 // then closes both listeners and every connection and waits for every
 // goroutine it started.
 func (p *Proxy) Run(ctx context.Context, workers, clients net.Listener) error {
-	if err := p.restoreLedger(ctx); err != nil {
-		workers.Close()
-		clients.Close()
-		return err
-	}
-	// With a chain, no connection is accepted before the proxy's seqno
-	// is committed on chain under this run's session hash.
+	// With a chain, the root's prices apply to the restored ledger, and
+	// no connection is accepted before the proxy's seqno is committed on
+	// chain under this run's session hash.
+	steps := []func(context.Context) error{p.restoreLedger}
 	if p.chain != nil {
-		if err := p.startChain(ctx); err != nil {
+		steps = []func(context.Context) error{p.openChain, p.restoreLedger, p.firstCommit}
+	}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
 			workers.Close()
 			clients.Close()
 			return err
