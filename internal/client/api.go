@@ -205,21 +205,25 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 		}
 		return badRequest("unreadable_body", "reading the request body: "+err.Error())
 	}
-	params, body, err := openai.ExtractCocoonParams(body)
+	// The body is decoded once; its rewrites apply to the decoded form.
+	b, err := openai.ParseBody(body)
+	if err != nil {
+		return badRequest("invalid_request", "reading request body: "+err.Error())
+	}
+	params, err := b.ExtractCocoonParams()
 	if err != nil {
 		return badRequest("invalid_request", err.Error())
 	}
-	model, err := openai.RequestModel(body)
+	model, err := b.Model()
 	if err != nil || model == "" {
 		return badRequest("invalid_request", "the request names no model")
 	}
-	maxTokens, err := openai.MaxTokens(body, openai.DefaultMaxTokens)
+	maxTokens, err := b.MaxTokens(openai.DefaultMaxTokens)
 	if err != nil {
 		return badRequest("invalid_request", err.Error())
 	}
-	if body, err = openai.DropMaxTokensIfCompletionLimit(body); err != nil {
-		return badRequest("invalid_request", err.Error())
-	}
+	b.DropMaxTokensIfCompletionLimit()
+	body = b.Bytes()
 	var hdrs []header
 	for k, vs := range r.Header {
 		if requestHopHeaders[k] {

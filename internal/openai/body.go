@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Defaults the client applies when a request leaves COCOON's fields out.
@@ -31,87 +32,111 @@ type CocoonParams struct {
 	RequestGUID    string
 }
 
-// ExtractCocoonParams reads max_coefficient, timeout, enable_debug and
-// request_guid from a request body, applying the defaults for absent
-// ones, and returns the body without them. The body must be a JSON object
-// with a string model.
-func ExtractCocoonParams(body []byte) (CocoonParams, []byte, error) {
-	p := CocoonParams{MaxCoefficient: DefaultMaxCoefficient, Timeout: DefaultTimeout}
+// Body is a request body decoded once: a hop reads it and applies its
+// rewrites to the decoded members, then encodes it once with Bytes. The
+// free functions below (ExtractCocoonParams, RequestModel, …) do the same
+// for one step each.
+type Body struct {
+	raw     []byte
+	m       map[string]json.RawMessage
+	changed bool
+}
+
+// ParseBody decodes a request body, which must be one JSON object without
+// repeated keys.
+func ParseBody(body []byte) (*Body, error) {
 	m, err := DecodeObject(body)
 	if err != nil {
-		return p, nil, fmt.Errorf("reading request body: %w", err)
+		return nil, err
 	}
-	if _, err := modelOf(m); err != nil {
-		return p, nil, err
+	return &Body{raw: body, m: m}, nil
+}
+
+// Has reports whether the body has the member key.
+func (b *Body) Has(key string) bool {
+	_, ok := b.m[key]
+	return ok
+}
+
+// Bytes returns the body with its rewrites: the bytes it was parsed from
+// when nothing changed, otherwise its members encoded with keys in sorted
+// order.
+func (b *Body) Bytes() []byte {
+	if !b.changed {
+		return b.raw
 	}
-	changed := false
-	if v, ok := m["max_coefficient"]; ok {
+	b.raw, b.changed = EncodeObject(b.m), false
+	return b.raw
+}
+
+func (b *Body) set(key string, v json.RawMessage) {
+	b.m[key] = v
+	b.changed = true
+}
+
+func (b *Body) drop(key string) {
+	delete(b.m, key)
+	b.changed = true
+}
+
+// ExtractCocoonParams reads max_coefficient, timeout, enable_debug and
+// request_guid, applying the defaults for absent ones, and removes them.
+// The body must have a string model.
+func (b *Body) ExtractCocoonParams() (CocoonParams, error) {
+	p := CocoonParams{MaxCoefficient: DefaultMaxCoefficient, Timeout: DefaultTimeout}
+	if _, err := b.Model(); err != nil {
+		return p, err
+	}
+	if v, ok := b.m["max_coefficient"]; ok {
 		n, err := parseCount(v)
 		if err != nil || n > math.MaxUint32 {
-			return p, nil, fmt.Errorf("reading max_coefficient: want an unsigned 32-bit integer, got %s", clip(v))
+			return p, fmt.Errorf("reading max_coefficient: want an unsigned 32-bit integer, got %s", clip(v))
 		}
 		p.MaxCoefficient = uint32(n)
-		delete(m, "max_coefficient")
-		changed = true
+		b.drop("max_coefficient")
 	}
-	if v, ok := m["timeout"]; ok {
+	if v, ok := b.m["timeout"]; ok {
 		var secs float64
 		if err := json.Unmarshal(v, &secs); err != nil || secs <= 0 || secs > maxTimeout.Seconds() {
-			return p, nil, fmt.Errorf("reading timeout: want seconds in (0, %v], got %s", maxTimeout.Seconds(), clip(v))
+			return p, fmt.Errorf("reading timeout: want seconds in (0, %v], got %s", maxTimeout.Seconds(), clip(v))
 		}
 		p.Timeout = time.Duration(secs * float64(time.Second))
-		delete(m, "timeout")
-		changed = true
+		b.drop("timeout")
 	}
-	if v, ok := m["enable_debug"]; ok {
+	if v, ok := b.m["enable_debug"]; ok {
 		if err := json.Unmarshal(v, &p.EnableDebug); err != nil {
-			return p, nil, fmt.Errorf("reading enable_debug: want a boolean, got %s", clip(v))
+			return p, fmt.Errorf("reading enable_debug: want a boolean, got %s", clip(v))
 		}
-		delete(m, "enable_debug")
-		changed = true
+		b.drop("enable_debug")
 	}
-	if v, ok := m["request_guid"]; ok {
-		if err := json.Unmarshal(v, &p.RequestGUID); err != nil {
-			return p, nil, fmt.Errorf("reading request_guid: want a string, got %s", clip(v))
+	if v, ok := b.m["request_guid"]; ok {
+		s, err := jsonString(v)
+		if err != nil {
+			return p, fmt.Errorf("reading request_guid: want a string, got %s", clip(v))
 		}
-		delete(m, "request_guid")
-		changed = true
+		p.RequestGUID = s
+		b.drop("request_guid")
 	}
-	if !changed {
-		return p, body, nil
-	}
-	return p, EncodeObject(m), nil
+	return p, nil
 }
 
-// RequestModel returns the model a request body names.
-func RequestModel(body []byte) (string, error) {
-	m, err := DecodeObject(body)
-	if err != nil {
-		return "", fmt.Errorf("reading request body: %w", err)
-	}
-	return modelOf(m)
-}
-
-func modelOf(m map[string]json.RawMessage) (string, error) {
-	v, ok := m["model"]
+// Model returns the model the body names.
+func (b *Body) Model() (string, error) {
+	v, ok := b.m["model"]
 	if !ok {
 		return "", errors.New("reading request body: model is missing")
 	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, err := jsonString(v)
+	if err != nil {
 		return "", fmt.Errorf("reading model: want a string, got %s", clip(v))
 	}
 	return s, nil
 }
 
-// MaxTokens returns the effective completion limit of a request body:
-// max_completion_tokens if present, otherwise max_tokens, otherwise def.
-func MaxTokens(body []byte, def int64) (int64, error) {
-	m, err := DecodeObject(body)
-	if err != nil {
-		return 0, fmt.Errorf("reading request body: %w", err)
-	}
-	n, present, err := maxTokensOf(m)
+// MaxTokens returns the effective completion limit: max_completion_tokens
+// if present, otherwise max_tokens, otherwise def.
+func (b *Body) MaxTokens(def int64) (int64, error) {
+	n, present, err := maxTokensOf(b.m)
 	if err != nil {
 		return 0, err
 	}
@@ -121,11 +146,116 @@ func MaxTokens(body []byte, def int64) (int64, error) {
 	return n, nil
 }
 
+// DropMaxTokensIfCompletionLimit removes max_tokens when the body also
+// sets max_completion_tokens, which then governs alone.
+func (b *Body) DropMaxTokensIfCompletionLimit() {
+	if b.Has("max_completion_tokens") && b.Has("max_tokens") {
+		b.drop("max_tokens")
+	}
+}
+
+// CapMaxTokens bounds the completion limit at limit: a larger
+// max_completion_tokens or max_tokens is lowered to it, and a body with
+// neither gets max_tokens set to it.
+func (b *Body) CapMaxTokens(limit int64) error {
+	if limit < 0 {
+		return fmt.Errorf("capping max tokens: negative limit %d", limit)
+	}
+	present := false
+	for _, key := range []string{"max_completion_tokens", "max_tokens"} {
+		v, ok := b.m[key]
+		if !ok || isNull(v) {
+			continue
+		}
+		n, err := parseCount(v)
+		if err != nil {
+			return fmt.Errorf("reading %s: want a non-negative integer, got %s", key, clip(v))
+		}
+		present = true
+		if n > uint64(limit) {
+			b.set(key, json.RawMessage(strconv.FormatInt(limit, 10)))
+		}
+	}
+	if !present {
+		b.set("max_tokens", json.RawMessage(strconv.FormatInt(limit, 10)))
+	}
+	return nil
+}
+
+// ForceIncludeUsage makes a streaming request report usage: a body with
+// stream_options but no stream is made streaming, and a streaming body
+// gets stream_options.include_usage=true. Non-streaming bodies stay as
+// they are.
+func (b *Body) ForceIncludeUsage() error {
+	stream := false
+	if v, ok := b.m["stream"]; ok && !isNull(v) {
+		if err := json.Unmarshal(v, &stream); err != nil {
+			return fmt.Errorf("reading stream: want a boolean, got %s", clip(v))
+		}
+	}
+	opts, hasOpts := b.m["stream_options"]
+	if hasOpts && isNull(opts) {
+		hasOpts = false
+	}
+	if !stream && !hasOpts {
+		return nil
+	}
+	o := map[string]json.RawMessage{}
+	if hasOpts {
+		var err error
+		if o, err = DecodeObject(opts); err != nil {
+			return fmt.Errorf("reading stream_options: %w", err)
+		}
+	}
+	if stream && bytes.Equal(o["include_usage"], []byte("true")) {
+		return nil
+	}
+	o["include_usage"] = json.RawMessage("true")
+	b.set("stream_options", EncodeObject(o))
+	b.set("stream", json.RawMessage("true"))
+	return nil
+}
+
+// ExtractCocoonParams reads max_coefficient, timeout, enable_debug and
+// request_guid from a request body, applying the defaults for absent
+// ones, and returns the body without them. The body must be a JSON object
+// with a string model.
+func ExtractCocoonParams(body []byte) (CocoonParams, []byte, error) {
+	b, err := ParseBody(body)
+	if err != nil {
+		return CocoonParams{MaxCoefficient: DefaultMaxCoefficient, Timeout: DefaultTimeout}, nil, fmt.Errorf("reading request body: %w", err)
+	}
+	p, err := b.ExtractCocoonParams()
+	if err != nil {
+		return p, nil, err
+	}
+	return p, b.Bytes(), nil
+}
+
+// RequestModel returns the model a request body names.
+func RequestModel(body []byte) (string, error) {
+	b, err := ParseBody(body)
+	if err != nil {
+		return "", fmt.Errorf("reading request body: %w", err)
+	}
+	return b.Model()
+}
+
+// MaxTokens returns the effective completion limit of a request body:
+// max_completion_tokens if present, otherwise max_tokens, otherwise def.
+func MaxTokens(body []byte, def int64) (int64, error) {
+	b, err := ParseBody(body)
+	if err != nil {
+		return 0, fmt.Errorf("reading request body: %w", err)
+	}
+	return b.MaxTokens(def)
+}
+
 // maxTokensOf reads the effective limit and whether any field set it.
 func maxTokensOf(m map[string]json.RawMessage) (int64, bool, error) {
 	for _, key := range []string{"max_completion_tokens", "max_tokens"} {
 		v, ok := m[key]
-		if !ok || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+		if !ok || isNull(v) {
 			continue
 		}
 		n, err := parseCount(v)
@@ -140,17 +270,12 @@ func maxTokensOf(m map[string]json.RawMessage) (int64, bool, error) {
 // DropMaxTokensIfCompletionLimit removes max_tokens from a body that also
 // sets max_completion_tokens, which then governs alone.
 func DropMaxTokensIfCompletionLimit(body []byte) ([]byte, error) {
-	m, err := DecodeObject(body)
+	b, err := ParseBody(body)
 	if err != nil {
 		return nil, fmt.Errorf("reading request body: %w", err)
 	}
-	_, hasMCT := m["max_completion_tokens"]
-	_, hasMT := m["max_tokens"]
-	if !hasMCT || !hasMT {
-		return body, nil
-	}
-	delete(m, "max_tokens")
-	return EncodeObject(m), nil
+	b.DropMaxTokensIfCompletionLimit()
+	return b.Bytes(), nil
 }
 
 // CapMaxTokens bounds the completion limit of a body at limit: a larger
@@ -160,35 +285,14 @@ func CapMaxTokens(body []byte, limit int64) ([]byte, error) {
 	if limit < 0 {
 		return nil, fmt.Errorf("capping max tokens: negative limit %d", limit)
 	}
-	m, err := DecodeObject(body)
+	b, err := ParseBody(body)
 	if err != nil {
 		return nil, fmt.Errorf("reading request body: %w", err)
 	}
-	changed := false
-	present := false
-	for _, key := range []string{"max_completion_tokens", "max_tokens"} {
-		v, ok := m[key]
-		if !ok || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-			continue
-		}
-		n, err := parseCount(v)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: want a non-negative integer, got %s", key, clip(v))
-		}
-		present = true
-		if n > uint64(limit) {
-			m[key] = json.RawMessage(strconv.FormatInt(limit, 10))
-			changed = true
-		}
+	if err := b.CapMaxTokens(limit); err != nil {
+		return nil, err
 	}
-	if !present {
-		m["max_tokens"] = json.RawMessage(strconv.FormatInt(limit, 10))
-		changed = true
-	}
-	if !changed {
-		return body, nil
-	}
-	return EncodeObject(m), nil
+	return b.Bytes(), nil
 }
 
 // ForceIncludeUsage makes a streaming request report usage: a body with
@@ -196,36 +300,41 @@ func CapMaxTokens(body []byte, limit int64) ([]byte, error) {
 // gets stream_options.include_usage=true. Non-streaming bodies are
 // returned unchanged.
 func ForceIncludeUsage(body []byte) ([]byte, error) {
-	m, err := DecodeObject(body)
+	b, err := ParseBody(body)
 	if err != nil {
 		return nil, fmt.Errorf("reading request body: %w", err)
 	}
-	stream := false
-	if v, ok := m["stream"]; ok && !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-		if err := json.Unmarshal(v, &stream); err != nil {
-			return nil, fmt.Errorf("reading stream: want a boolean, got %s", clip(v))
+	if err := b.ForceIncludeUsage(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// isNull reports whether a JSON value is null.
+func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
+
+// jsonString decodes a JSON string; one without escapes is taken as it is.
+func jsonString(v json.RawMessage) (string, error) {
+	v = bytes.TrimSpace(v)
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		plain := v[1 : len(v)-1]
+		if bytes.IndexByte(plain, '\\') < 0 && bytes.IndexByte(plain, '"') < 0 && utf8.Valid(plain) && !hasControl(plain) {
+			return string(plain), nil
 		}
 	}
-	opts, hasOpts := m["stream_options"]
-	if hasOpts && bytes.Equal(bytes.TrimSpace(opts), []byte("null")) {
-		hasOpts = false
-	}
-	if !stream && !hasOpts {
-		return body, nil
-	}
-	o := map[string]json.RawMessage{}
-	if hasOpts {
-		if o, err = DecodeObject(opts); err != nil {
-			return nil, fmt.Errorf("reading stream_options: %w", err)
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err
+}
+
+// hasControl reports whether b holds a byte JSON strings must escape.
+func hasControl(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 {
+			return true
 		}
 	}
-	if stream && bytes.Equal(o["include_usage"], []byte("true")) {
-		return body, nil
-	}
-	o["include_usage"] = json.RawMessage("true")
-	m["stream_options"] = EncodeObject(o)
-	m["stream"] = json.RawMessage("true")
-	return EncodeObject(m), nil
+	return false
 }
 
 // parseCount reads a non-negative JSON integer.

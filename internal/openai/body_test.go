@@ -118,3 +118,145 @@ func FuzzExtractCocoonParams(f *testing.F) {
 		}
 	})
 }
+
+// TestBodyOnceMatchesSteps checks that a hop's rewrites applied to one
+// decoded Body give the bytes of the one-step functions chained, as the
+// client (extract, drop) and the worker (cap, force usage) apply them.
+func TestBodyOnceMatchesSteps(t *testing.T) {
+	bodies := []string{
+		`{"model":"m"}`,
+		chatBody,
+		`{"model":"m","max_coefficient":1500,"timeout":2.5,"enable_debug":true,"request_guid":"g\u00e9","max_tokens":9,"max_completion_tokens":7}`,
+		`{"model":"m","stream":true,"stream_options":{"include_usage":false,"x":1},"max_tokens":5000}`,
+		`{"model":"m","stream":null,"max_completion_tokens":null,"max_tokens":3}`,
+	}
+	for _, body := range bodies {
+		p1, stepped, err := ExtractCocoonParams([]byte(body))
+		if err != nil {
+			t.Fatalf("ExtractCocoonParams(%s): %v", body, err)
+		}
+		if stepped, err = DropMaxTokensIfCompletionLimit(stepped); err != nil {
+			t.Fatal(err)
+		}
+		if stepped, err = CapMaxTokens(stepped, 100); err != nil {
+			t.Fatal(err)
+		}
+		if stepped, err = ForceIncludeUsage(stepped); err != nil {
+			t.Fatal(err)
+		}
+
+		b, err := ParseBody([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p2, err := b.ExtractCocoonParams()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.DropMaxTokensIfCompletionLimit()
+		if err := b.CapMaxTokens(100); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.ForceIncludeUsage(); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.Bytes(); string(got) != string(stepped) || p1 != p2 {
+			t.Errorf("%s: once gives %+v %s, steps give %+v %s", body, p2, got, p1, stepped)
+		}
+	}
+}
+
+func TestBodyUnchangedKeepsBytes(t *testing.T) {
+	body := []byte(`{ "model" : "m", "max_tokens": 5, "stream": false }`)
+	b, err := ParseBody(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ExtractCocoonParams(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CapMaxTokens(10); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ForceIncludeUsage(); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Bytes(); string(got) != string(body) {
+		t.Errorf("got %s, want the body unchanged: %s", got, body)
+	}
+}
+
+func TestJSONString(t *testing.T) {
+	tests := []struct {
+		in, want string
+		wantErr  bool
+	}{
+		{`"Qwen/Qwen3-8B"`, "Qwen/Qwen3-8B", false},
+		{`"a\"b"`, `a"b`, false},
+		{`"\u00e9"`, "é", false},
+		{`"é"`, "é", false},
+		{`"` + "\xff" + `"`, "\ufffd", false},
+		{` "x" `, "x", false},
+		{`1`, "", true},
+		{`null`, "", false},
+	}
+	for _, tt := range tests {
+		got, err := jsonString([]byte(tt.in))
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("jsonString(%s) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+// BenchmarkWorkerRewrites is the worker's request preparation: read the
+// model, the limit, cap it and force usage reporting, decoded once.
+func BenchmarkWorkerRewrites(b *testing.B) {
+	body := []byte(chatBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := ParseBody(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := p.Model(); err != nil {
+			b.Fatal(err)
+		}
+		n, err := p.MaxTokens(DefaultMaxTokens)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.CapMaxTokens(n); err != nil {
+			b.Fatal(err)
+		}
+		if err := p.ForceIncludeUsage(); err != nil {
+			b.Fatal(err)
+		}
+		p.Bytes()
+	}
+}
+
+// BenchmarkWorkerRewritesStepwise is the same with one decode per step,
+// as the worker did before Body.
+func BenchmarkWorkerRewritesStepwise(b *testing.B) {
+	body := []byte(chatBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeObject(body); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := RequestModel(body); err != nil {
+			b.Fatal(err)
+		}
+		n, err := MaxTokens(body, DefaultMaxTokens)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := CapMaxTokens(body, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ForceIncludeUsage(out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -188,11 +188,11 @@ func prepare(q *query, baseModel string) (path string, body []byte, err error) {
 	if len(q.body) > maxQueryBody {
 		return "", nil, &queryError{wire.CodeProtoViolation, fmt.Sprintf("request body of %d bytes exceeds %d", len(q.body), maxQueryBody)}
 	}
-	obj, err := openai.DecodeObject(q.body)
+	b, err := openai.ParseBody(q.body)
 	if err != nil {
 		return "", nil, &queryError{wire.CodeProtoViolation, "invalid request body: " + err.Error()}
 	}
-	model, err := openai.RequestModel(q.body)
+	model, err := b.Model()
 	if err != nil {
 		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
@@ -201,26 +201,25 @@ func prepare(q *query, baseModel string) (path string, body []byte, err error) {
 	}
 	switch path {
 	case "/v1/chat/completions":
-		if _, ok := obj["messages"]; !ok {
+		if !b.Has("messages") {
 			return "", nil, &queryError{wire.CodeProtoViolation, "invalid request body: messages is missing"}
 		}
 	case "/v1/completions":
-		if _, ok := obj["prompt"]; !ok {
+		if !b.Has("prompt") {
 			return "", nil, &queryError{wire.CodeProtoViolation, "invalid request body: prompt is missing"}
 		}
 	}
-	limit, err := openai.MaxTokens(q.body, openai.DefaultMaxTokens)
+	limit, err := b.MaxTokens(openai.DefaultMaxTokens)
 	if err != nil {
 		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
-	body, err = openai.CapMaxTokens(q.body, limit)
-	if err != nil {
+	if err := b.CapMaxTokens(limit); err != nil {
 		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
-	body, err = openai.ForceIncludeUsage(body)
-	if err != nil {
+	if err := b.ForceIncludeUsage(); err != nil {
 		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
+	body = b.Bytes()
 	return path, body, nil
 }
 
