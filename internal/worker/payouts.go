@@ -89,12 +89,16 @@ func (w *Worker) payoutAll(ctx context.Context) {
 // last payout, which closes the contract, is submitted whatever it adds.
 // Nothing is submitted without a signed payout, to a closed contract, or
 // while the payout submitted last has not shown on chain for
-// max(4 periods, minResubmit).
+// max(4 periods, minResubmit); nothing is read while the contract is
+// known to hold the signed tokens.
 func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	a.mu.Lock()
 	best, signed, view := a.best, a.signed, a.onChain
 	a.mu.Unlock()
-	if best == nil || a.key == nil {
+	// A contract's tokens only grow, and a closed contract stays closed:
+	// there is nothing to read while it holds the signed tokens, nor ever
+	// once it is closed.
+	if best == nil || a.key == nil || (view.read && (signed <= view.tokens || view.state == contractClosed)) {
 		return nil
 	}
 	id := ProxyID{Owner: a.proxyOwner, Key: a.key}

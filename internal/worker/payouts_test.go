@@ -212,6 +212,27 @@ func TestPayoutErrorsTolerated(t *testing.T) {
 	if got := w.Snapshot().Payouts.PaidOutNano; got != 10*testFee {
 		t.Errorf("paid out in all: got %d nanoTON, want %d", got, 10*testFee)
 	}
+	// With nothing newly signed, the chain is not asked again.
+	reads := chain.reads
+	w.payoutAll(context.Background())
+	if chain.reads != reads {
+		t.Errorf("contract reads with nothing new signed: got %d more, want none", chain.reads-reads)
+	}
+}
+
+func TestPayoutClosedContractReadOnce(t *testing.T) {
+	chain := &fakeChain{deployed: true, state: contractClosed, tokens: 5}
+	w, p := newChainWorker(t, chain, 1)
+	holdPayout(t, w, p, payment.OpWorkerPayout, 10)
+	for range 3 {
+		w.payoutAll(context.Background())
+	}
+	if chain.reads != 1 || len(chain.payouts) != 0 {
+		t.Errorf("closed contract: got %d reads and payouts %v, want one read and none", chain.reads, chain.payouts)
+	}
+	if c := w.Snapshot().Accounts[0].Chain; c == nil || c.State != contractClosed {
+		t.Errorf("account's chain view: got %+v, want the closed state", c)
+	}
 }
 
 func TestPayoutNotResubmittedWhilePending(t *testing.T) {
