@@ -63,7 +63,8 @@ type Deps struct {
 	// DefaultMaxAttempts.
 	MaxAttempts int
 	// Prices are the root config's prices; the zero value bills nothing.
-	// Until the chain is read, clients hold the fake-TON pseudo state.
+	// With a Chain, the root contract's prices replace them at Run;
+	// without one, clients hold the fake-TON pseudo state.
 	Prices billing.Prices
 	// Store, if set, keeps the ledger across restarts: Run loads it first
 	// and flushes to it every 1–2 s. Nil keeps the ledger in memory.
