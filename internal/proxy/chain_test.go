@@ -677,3 +677,73 @@ func TestRunRestoresAtRootPricesAndCommitsRestoredSeqno(t *testing.T) {
 		}
 	})
 }
+
+func TestRootVersionFollowsTheChain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cp := newChainProxy(t, `,"chain_commit_every":"10s"`)
+		ctx, cancel := context.WithCancel(t.Context())
+		workers, clients := newFakeListener(), newFakeListener()
+		done := make(chan error, 1)
+		go func() { done <- cp.Run(ctx, workers, clients) }()
+		<-clients.accepted
+		connectAt := func(version int32) error {
+			cc := newClientConn(cp.Proxy)
+			_, err := clientAsk(cc, &tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, ClientOwnerAddress: hashAddr([]byte("c")).String(), IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}, MinConfigVersion: version})
+			return err
+		}
+		if err := connectAt(4); err == nil {
+			t.Error("a client that saw root version 4 was accepted at version 3")
+		}
+		cp.chain.mu.Lock()
+		cp.chain.root.Version, cp.chain.root.ParamsVersion = 4, 2
+		cp.chain.mu.Unlock()
+		time.Sleep(11 * time.Second)
+		synctest.Wait()
+		if err := connectAt(4); err != nil {
+			t.Errorf("a client that saw root version 4 after the root moved to it: %v", err)
+		}
+		if got := cp.ledger.Prices(); got != billing.DefaultPrices(2, 1) {
+			t.Errorf("prices after a params change = %+v, want those of the start", got)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	})
+}
+
+func TestPendingPaymentResubmitted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cp := newChainProxy(t, `,"charge_threshold_nano":1,"chain_poll_every":"1s"`)
+		client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+		if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
+			t.Fatal(err)
+		}
+		cp.use(t, client.String(), "w", 10, true)
+		cp.chain.setClient(client, ClientContract{ClientChain: rich}) // the charge never lands
+		for i := range resubmitPolls + 1 {
+			cp.pollChain(t.Context())
+			if got, want := len(cp.chain.payments()), 1+i/resubmitPolls; got != want {
+				t.Fatalf("after %d polls: %d charges submitted, want %d", i+1, got, want)
+			}
+			time.Sleep(time.Second)
+		}
+	})
+}
+
+func TestNoPayoutToClosedWorker(t *testing.T) {
+	cp := newChainProxy(t, `,"payout_threshold_nano":1`)
+	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+	worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
+	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
+		t.Fatal(err)
+	}
+	cp.use(t, client.String(), worker.String(), 10, true)
+	cp.chain.workers[worker.String()] = WorkerContract{State: 2}
+	cp.pollChain(t.Context())
+	for _, pay := range cp.chain.payments() {
+		if pay.Op == payment.OpWorkerPayout {
+			t.Errorf("payout of %d tokens submitted to a closed worker contract", pay.Tokens)
+		}
+	}
+}

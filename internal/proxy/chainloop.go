@@ -41,6 +41,8 @@ type chainState struct {
 	lastErr  string
 	contract string
 	hashes   [3]int // allowed proxy, worker and model hashes
+	// paramsVersion is the root's params version last read.
+	paramsVersion uint32
 
 	// pending are the payments submitted and not yet seen on chain, by op
 	// and contract; only the chain loop's goroutine touches it.
@@ -82,6 +84,7 @@ func (p *Proxy) openChain(ctx context.Context) error {
 	p.rootVersion.Store(int32(root.Version))
 	p.onChain.mu.Lock()
 	p.onChain.hashes = [3]int{len(root.ProxyHashes), len(root.WorkerHashes), len(root.ModelHashes)}
+	p.onChain.paramsVersion = root.ParamsVersion
 	p.onChain.mu.Unlock()
 	sc, err := retry(ctx, p, "opening the proxy contract", func() (*address.Address, error) { return p.chain.Open(ctx) })
 	if err != nil {
@@ -151,10 +154,35 @@ func (p *Proxy) keepChain(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-commit.C:
+			p.refreshRoot(ctx)
 			p.commitChain(ctx)
 		case <-poll.C:
 			p.pollChain(ctx)
 		}
+	}
+}
+
+// refreshRoot re-reads the root contract, so that clients that have seen
+// a newer root version are accepted. The proxy keeps billing at the
+// prices it started with: a change of the root's params is logged, and
+// the operator restarts the proxy under the new params.
+func (p *Proxy) refreshRoot(ctx context.Context) {
+	root, err := p.chain.Root(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.chainFailed("reading the root contract", err)
+		}
+		return
+	}
+	p.rootVersion.Store(int32(root.Version))
+	p.onChain.mu.Lock()
+	p.onChain.hashes = [3]int{len(root.ProxyHashes), len(root.WorkerHashes), len(root.ModelHashes)}
+	changed := root.ParamsVersion != p.onChain.paramsVersion
+	p.onChain.paramsVersion = root.ParamsVersion
+	p.onChain.mu.Unlock()
+	if changed {
+		p.log.Warn("the root contract's params changed; billing goes on at the prices of the start until a restart",
+			"params_version", root.ParamsVersion, "price_per_token", root.Prices.PricePerToken, "worker_fee_per_token", root.Prices.WorkerFeePerToken)
 	}
 }
 
