@@ -540,7 +540,16 @@ func (c *Client) withdraw(ctx context.Context, ca *chainAccount) error {
 	ca.mu.Lock()
 	ca.withdrawals++
 	ca.mu.Unlock()
+	c.refresh(ctx, ca)
 	return nil
+}
+
+// refresh reads the contract again after an operation, so that the
+// answer shows its effect where the chain already does.
+func (c *Client) refresh(ctx context.Context, ca *chainAccount) {
+	if ct, err := c.chain.Contract(ctx, ca.id); err == nil {
+		ca.observe(ct, c.now())
+	}
 }
 
 // Close closes every contract of the client: each running contract is
@@ -594,6 +603,7 @@ func (c *Client) closeContract(ctx context.Context, ca *chainAccount) error {
 		return fmt.Errorf("%w (the check loop sends it again)", err)
 	}
 	c.log.Info("requested the refund of the client contract", "contract", ca.address.String())
+	c.refresh(ctx, ca)
 	return nil
 }
 
@@ -660,6 +670,9 @@ func (c *Client) contractsSnapshot() []ContractSnapshot {
 		}
 		if !ca.readAt.IsZero() {
 			s.ReadAt = ca.readAt.UTC().Format(time.RFC3339)
+		}
+		if s.UnlockTS == 0 && ca.deployed {
+			s.UnlockTS = ct.UnlockTS
 		}
 		ca.mu.Unlock()
 		out = append(out, s)

@@ -630,11 +630,21 @@ func TestCloseClaimsAfterUnlock(t *testing.T) {
 func TestCloseGranted(t *testing.T) {
 	f := newChainFixture(t, nil)
 	f.deployed(testStake, testSecret)
-	if _, _, err := f.connect(t, &tl.ClientProxyConnectionAuthLong{Nonce: 1}); err != nil {
+	pc, _, err := f.connect(t, &tl.ClientProxyConnectionAuthLong{Nonce: 1})
+	if err != nil {
 		t.Fatal(err)
 	}
+	f.c.setReady(pc, true)
 	if err := f.c.Close(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-pc.sess.Done():
+		if !errors.Is(pc.sess.Err(), errContractClosing) {
+			t.Errorf("connection ended with %v, want %v", pc.sess.Err(), errContractClosing)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the connection to the proxy was kept after Close")
 	}
 	f.chain.called()
 	f.chain.grant(f.id)
@@ -810,6 +820,20 @@ func TestControlEndpoints(t *testing.T) {
 		code, ans = post(t, f.c.Handler(), "/control/close?access_hash=h4sh")
 		if code != http.StatusOK || !ans.OK || ans.Contracts[0].Phase != PhaseRefundRequested {
 			t.Errorf("close: status %d, answer %+v, want ok with the contract refund-requested", code, ans)
+		}
+		srv := httptest.NewServer(f.c.Handler())
+		defer srv.Close()
+		resp, err := http.Get(srv.URL + "/jsonstats?access_hash=h4sh")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var snap Snapshot
+		if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Contracts) != 1 || snap.Contracts[0].Phase != PhaseRefundRequested || snap.Contracts[0].State != billing.ClientClosing || snap.Contracts[0].StakeNano != int64(testStake) {
+			t.Errorf("/jsonstats contracts = %+v, want one refund-requested, closing on chain, with its stake", snap.Contracts)
 		}
 	})
 	t.Run("chain failure", func(t *testing.T) {
