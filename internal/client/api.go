@@ -274,12 +274,19 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusBadGateway
 	}
 	w.WriteHeader(status)
-	rc.Flush()
 	headAt := a.now()
+	// What is written is flushed only when the next read of the stream
+	// would wait: bytes that arrive together leave in one write, and an
+	// answer that has fully arrived leaves with the response's end.
+	unflushed := true
 	// With enable_debug the last chunk is held back until the answer ends,
 	// so that the timing of every hop can be added to it.
 	var held []byte
 	for {
+		if unflushed && !s.ready() {
+			rc.Flush()
+			unflushed = false
+		}
 		chunks, done, err := s.next(ctx)
 		if params.EnableDebug && len(chunks) > 0 {
 			chunks = append([][]byte{held}, chunks...)
@@ -291,9 +298,7 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 				return nil // the caller is gone; closing the stream tells the proxy
 			}
 			a.metrics.AddBytes(len(c))
-		}
-		if len(chunks) > 0 {
-			rc.Flush()
+			unflushed = true
 		}
 		if !done {
 			continue
@@ -301,10 +306,9 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 		if err == nil {
 			if params.EnableDebug {
 				w.Write(withDebug(held, sse, debugJSON(s.finalInfo(), start, headAt, a.now())))
-				rc.Flush()
 			}
 			outcome = obs.OutcomeSuccess
-			return nil
+			return nil // the server flushes the rest with the response's end
 		}
 		if r.Context().Err() != nil {
 			return nil // the caller left
@@ -315,10 +319,11 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 			// An error event ends the stream in a form OpenAI SDKs report.
 			b, _ := json.Marshal(openai.NewError(ae.message, ae.typ, "", ae.code))
 			fmt.Fprintf(w, "data: %s\n\n", b)
-			rc.Flush()
 			return nil
 		}
-		// A body cut short must not look complete: abort the connection.
+		// A body cut short must not look complete: abort the connection,
+		// after what arrived.
+		rc.Flush()
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -319,3 +319,34 @@ func TestRetryOnLostProxy(t *testing.T) {
 		t.Errorf("%d sends, %d closes; want 2 and 2", len(f.queries), f.closed)
 	}
 }
+
+// TestInferenceFlushesBeforeWaiting checks that what reached the client
+// reaches the caller before the client waits for more: the head alone,
+// then each chunk while the next one has not arrived.
+func TestInferenceFlushesBeforeWaiting(t *testing.T) {
+	step := make(chan struct{})
+	script := func(q *query, s *stream) {
+		s.pushHead(head{status: 200, header: []header{{"Content-Type", "text/event-stream"}}}, nil)
+		<-step
+		s.pushData([]byte("data: 1\n\n"))
+		<-step
+		s.pushData([]byte("data: 2\n\n"))
+		s.finish(&finalInfo{})
+	}
+	srv := newTestAPI(t, &fakeNetwork{script: script})
+	res, err := http.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","stream":true}`))
+	if err != nil {
+		t.Fatal(err) // the head did not reach the caller while the answer waited
+	}
+	defer res.Body.Close()
+	step <- struct{}{}
+	buf := make([]byte, 9)
+	if _, err := io.ReadFull(res.Body, buf); err != nil || string(buf) != "data: 1\n\n" {
+		t.Fatalf("first chunk: got %q, %v; want it before the next one exists", buf, err)
+	}
+	step <- struct{}{}
+	rest, err := io.ReadAll(res.Body)
+	if err != nil || string(rest) != "data: 2\n\n" {
+		t.Errorf("rest: got %q, %v, want the second chunk and the end", rest, err)
+	}
+}

@@ -173,6 +173,13 @@ func (s *stream) next(ctx context.Context) (chunks [][]byte, done bool, err erro
 	}
 }
 
+// ready reports whether next would return without waiting.
+func (s *stream) ready() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.chunks) > 0 || s.done
+}
+
 // finalInfo returns the final info of an answer that ended well, or nil.
 func (s *stream) finalInfo() *finalInfo {
 	s.mu.Lock()
