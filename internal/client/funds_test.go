@@ -900,3 +900,36 @@ func TestCheckLoopUnderRun(t *testing.T) {
 		<-done
 	})
 }
+
+// FuzzStateFile feeds arbitrary bytes to the state file reader: it must
+// never panic, and a state it accepts must survive a write and a read.
+func FuzzStateFile(f *testing.F) {
+	owner := hashAddr([]byte("client owner"))
+	pub := make([]byte, ed25519.PublicKeySize)
+	good := fmt.Sprintf(`{"version":1,"owner_address":%q,"contracts":[{"client_sc_address":%q,"proxy_owner_address":%q,"proxy_public_key":%q,"proxy":"p:1","phase":"refund-requested","unlock_ts":7}]}`,
+		owner.String(), hashAddr([]byte("c")).String(), hashAddr([]byte("p")).String(), hex.EncodeToString(pub))
+	f.Add([]byte(good))
+	f.Add([]byte(`{"version":1,"owner_address":"` + owner.String() + `","contracts":[]}`))
+	f.Add([]byte("{"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "state.json")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := loadState(path, owner)
+		if err != nil {
+			return
+		}
+		if err := saveState(path, owner, got); err != nil {
+			t.Fatal(err)
+		}
+		again, err := loadState(path, owner)
+		if err != nil {
+			t.Fatalf("reading back an accepted state: %v", err)
+		}
+		if !slices.Equal(got, again) {
+			t.Fatalf("state changed through a write: %+v, then %+v", got, again)
+		}
+	})
+}
