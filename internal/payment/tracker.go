@@ -1,6 +1,7 @@
 package payment
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -40,6 +41,11 @@ type Tracker struct {
 	best    Payment
 	hasBest bool
 	figures Figures
+	// lastBOC is the latest payment BoC that verified, and lastPayment
+	// what it holds: a proxy sends the same signed payment with many
+	// reports, and bytes that verified once need no second check.
+	lastBOC     []byte
+	lastPayment Payment
 }
 
 // NewTracker returns a tracker for payments that proxyKey signs for the
@@ -74,13 +80,7 @@ func (t *Tracker) Update(boc []byte, db, max int64) error {
 	var p Payment
 	if len(boc) > 0 {
 		var err error
-		if p, err = Parse(boc); err != nil {
-			return fmt.Errorf("taking payment update: %w", err)
-		}
-		if !slices.Contains(t.ops, p.Op) {
-			return fmt.Errorf("taking payment update: %v: %w", p.Op, ErrWrongOp)
-		}
-		if err := p.Verify(t.proxyKey, p.Op, t.target); err != nil {
+		if p, err = t.verified(boc); err != nil {
 			return fmt.Errorf("taking payment update: %w", err)
 		}
 	}
@@ -105,6 +105,32 @@ func (t *Tracker) Update(boc []byte, db, max int64) error {
 	}
 	t.figures = next
 	return nil
+}
+
+// verified parses boc and checks its op, target and signature, unless it
+// is the BoC that verified last.
+func (t *Tracker) verified(boc []byte) (Payment, error) {
+	t.mu.Lock()
+	if bytes.Equal(boc, t.lastBOC) {
+		p := t.lastPayment
+		t.mu.Unlock()
+		return p, nil
+	}
+	t.mu.Unlock()
+	p, err := Parse(boc)
+	if err != nil {
+		return Payment{}, err
+	}
+	if !slices.Contains(t.ops, p.Op) {
+		return Payment{}, fmt.Errorf("%v: %w", p.Op, ErrWrongOp)
+	}
+	if err := p.Verify(t.proxyKey, p.Op, t.target); err != nil {
+		return Payment{}, err
+	}
+	t.mu.Lock()
+	t.lastBOC, t.lastPayment = bytes.Clone(boc), p
+	t.mu.Unlock()
+	return p, nil
 }
 
 // Best returns the highest verified signed payment, or ErrNoPayment.

@@ -89,3 +89,60 @@ func TestNewTrackerRefuses(t *testing.T) {
 		t.Errorf("NewTracker with an unknown op = %v, want ErrWrongOp", err)
 	}
 }
+
+// TestTrackerRepeatedPayment checks that a BoC that verified once is taken
+// again without a second verification, and that any other bytes, such
+// as the same payment with its signature altered, are still checked.
+func TestTrackerRepeatedPayment(t *testing.T) {
+	tr, err := NewTracker(testKey.Public().(ed25519.PublicKey), testAddr(0x10), OpWorkerPayout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boc := signedBOC(t, testKey, OpWorkerPayout, 100, 0x10)
+	for i := range 3 {
+		if err := tr.Update(boc, int64(100+i), 200); err != nil {
+			t.Fatalf("report %d: Update = %v, want success", i, err)
+		}
+	}
+	p, err := Parse(boc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Signature[0] ^= 1
+	forged, err := p.BOC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Update(forged, 110, 200); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("altered signature after the genuine BoC: Update = %v, want %v", err, ErrBadSignature)
+	}
+	if err := tr.Update(boc, 110, 200); err != nil {
+		t.Errorf("genuine BoC after a forged one: Update = %v, want success", err)
+	}
+	if n := testing.AllocsPerRun(10, func() { tr.Update(boc, 110, 200) }); n > 0 {
+		t.Errorf("a repeated report allocates %v times, want none (no second parse or verification)", n)
+	}
+}
+
+// BenchmarkTrackerUpdateRepeated is a report that carries the signed
+// payment of the report before, as most do.
+func BenchmarkTrackerUpdateRepeated(b *testing.B) {
+	tr, err := NewTracker(testKey.Public().(ed25519.PublicKey), testAddr(0x10), OpWorkerPayout)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := Sign(testKey, OpWorkerPayout, 1, 100, testAddr(0x10), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	boc, err := p.BOC()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := tr.Update(boc, 100, 200); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
