@@ -19,11 +19,15 @@ import (
 // chunkSize bounds the engine bytes carried by one answer part.
 const chunkSize = 64 << 10
 
-// chunkPool holds the engine read buffers of serveQuery and its reader.
-// A buffer goes back when its query returns: neither the usage counter nor
+// chunkPool holds the two part buffers of a running query (the bytes
+// waiting and those being sent) and readPool its reader's read buffer. A
+// buffer goes back when its query returns: neither the usage counter nor
 // the sink keeps the bytes past the call (sessionSink encodes them into
 // the session's pending frames before returning).
-var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+var (
+	chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+	readPool  = sync.Pool{New: func() any { b := make([]byte, sendAt); return &b }}
+)
 
 // Answer bytes are coalesced: a part goes to the proxy once sendAt bytes
 // wait, the body has ended, or coalesceDelay has passed since the first
@@ -66,10 +70,10 @@ func (b *bodyReader) signal() {
 }
 
 // run reads body until it ends or stop is called, into a read buffer of
-// its own from chunkPool.
+// its own from readPool.
 func (b *bodyReader) run(body io.Reader) {
-	bp := chunkPool.Get().(*[]byte)
-	defer chunkPool.Put(bp)
+	bp := readPool.Get().(*[]byte)
+	defer readPool.Put(bp)
 	for {
 		b.mu.Lock()
 		for len(b.pending) == cap(b.pending) && !b.stopped {
@@ -79,7 +83,7 @@ func (b *bodyReader) run(body io.Reader) {
 			b.mu.Unlock()
 			return
 		}
-		free := cap(b.pending) - len(b.pending)
+		free := min(cap(b.pending)-len(b.pending), len(*bp))
 		b.mu.Unlock()
 		n, err := body.Read((*bp)[:free])
 		b.mu.Lock()
