@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tvm/cell"
@@ -18,8 +20,12 @@ import (
 	"github.com/cocoon-go/cocoon/contracts"
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/onchain"
+	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
+	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
 // The chains a devnet runs on.
@@ -221,7 +227,9 @@ func writeKeys(dir string, kf keyFile) error {
 // tonNet is a devnet's emulated chain with its root contract and the
 // nodes' wallets.
 type tonNet struct {
+	// chain is the emulated chain; view is how the running nodes use it.
 	chain  *emulated.Chain
+	view   *lockedChain
 	root   *address.Address
 	params ton.Params
 	keys   *nodeKeys
@@ -246,7 +254,7 @@ func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, d
 	if err != nil {
 		return nil, err
 	}
-	t := &tonNet{chain: chain, params: params, keys: keys}
+	t := &tonNet{chain: chain, view: &lockedChain{c: chain}, params: params, keys: keys}
 	if t.admin, err = ton.NewV5R1(keys.admin, adminNetworkID); err != nil {
 		return nil, err
 	}
@@ -401,4 +409,59 @@ func (t *tonNet) addresses(c *Contracts) (*Addresses, error) {
 		a.WorkerOwners = append(a.WorkerOwners, owner)
 	}
 	return a, nil
+}
+
+// proxies lists the client endpoints of the proxies the root registers:
+// a client's registry.
+func (t *tonNet) proxies(ctx context.Context) ([]string, error) {
+	cfg, err := ton.ReadRootConfig(ctx, t.view, t.root)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(cfg.Proxies))
+	for _, p := range cfg.Proxies {
+		out = append(out, p.ClientAddr())
+	}
+	return out, nil
+}
+
+// chainPoll is how often the adapters read an awaited chain state; the
+// emulated chain applies a message before SendExternal returns, so the
+// first read normally finds it.
+const chainPoll = 100 * time.Millisecond
+
+// wallet returns the adapter's view of a node's cocoon wallet.
+func (t *tonNet) wallet(key ed25519.PrivateKey, log *slog.Logger) (*onchain.Wallet, error) {
+	return onchain.NewWallet(t.view, key, t.admin.Address(), onchain.WalletOptions{Poll: chainPoll, Logger: log})
+}
+
+// proxyChain is the proxy's chain: its wallet owns its contract.
+func (t *tonNet) proxyChain(log *slog.Logger) (proxy.Chain, error) {
+	w, err := t.wallet(t.keys.proxyWallet, log)
+	if err != nil {
+		return nil, err
+	}
+	return onchain.NewProxy(onchain.ProxyConfig{
+		Chain: t.view, Root: t.root, Wallet: w, Owner: w.Address(),
+		Key: t.keys.proxy.Public().(ed25519.PublicKey), Poll: chainPoll, Logger: log,
+	})
+}
+
+// clientChain is the client's chain: its wallet owns its contracts.
+func (t *tonNet) clientChain(log *slog.Logger) (client.Chain, error) {
+	w, err := t.wallet(t.keys.clientWallet, log)
+	if err != nil {
+		return nil, err
+	}
+	return onchain.NewClient(onchain.ClientConfig{Chain: t.view, Root: t.root, Wallet: w, Logger: log})
+}
+
+// workerChain is worker i's chain: its wallet relays payouts to the
+// contracts of its owner.
+func (t *tonNet) workerChain(i int, log *slog.Logger) (worker.Chain, error) {
+	w, err := t.wallet(t.keys.workerWallets[i], log)
+	if err != nil {
+		return nil, err
+	}
+	return onchain.NewWorker(onchain.WorkerConfig{Chain: t.view, Root: t.root, Wallet: w, Owner: t.keys.workerOwners[i], Logger: log})
 }

@@ -32,7 +32,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
-	"github.com/cocoon-go/cocoon/internal/ton/emulated"
+	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -80,6 +80,9 @@ type Options struct {
 	// ChainStatePath is the emulated chain's state file; empty means
 	// ChainStateFile in DataDir, or memory without a DataDir.
 	ChainStatePath string
+	// Settlement sets how fast money moves on the emulated chain; its
+	// zero fields take DefaultSettlement's.
+	Settlement Settlement
 	// PoWDifficulty defaults to DefaultPoWDifficulty.
 	PoWDifficulty int
 	// MaxActiveRequests per worker (default the worker's default).
@@ -112,9 +115,10 @@ type Network struct {
 	// ChainKind is the chain the network runs on (ChainFake or
 	// ChainEmulated).
 	ChainKind string
-	// On the emulated chain: the chain, its state file (empty in memory)
-	// and the accounts of the network; nil and empty on fake TON.
-	Chain          *emulated.Chain
+	// On the emulated chain: the chain as the nodes use it, its state
+	// file (empty in memory) and the accounts of the network; nil and
+	// empty on fake TON.
+	Chain          ton.Chain
 	ChainStatePath string
 	Addresses      *Addresses
 
@@ -259,12 +263,16 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 		return a(tn).String()
 	}
+	settle := opts.Settlement.withDefaults()
 	pcfg := proxy.Config{
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
 		WorkerPolicy: "fake_tdx", ClientPolicy: "any",
 		OwnerAddress:      owner(func(t *tonNet) *address.Address { return t.proxyWallet.Address() }),
 		RootConfigVersion: fakeConfigVersion,
+	}
+	if tn != nil {
+		settle.proxy(&pcfg)
 	}
 	var proxyKey ed25519.PrivateKey
 	if keys != nil {
@@ -290,12 +298,20 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		cln.Close()
 		return nil, err
 	}
-	p, err := proxy.New(pcfg, proxy.Deps{
+	pdeps := proxy.Deps{
 		WorkerTLS: ratls.ServerConfig(pnode.cert, wv), ClientTLS: ratls.ServerConfig(pnode.cert, cv),
 		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
 		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
 		Store:  ledgerStore, Contracts: contracts, ClientStake: opts.ClientStake,
-	})
+	}
+	if tn != nil {
+		if pdeps.Chain, err = tn.proxyChain(pdeps.Logger); err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, err
+		}
+	}
+	p, err := proxy.New(pcfg, pdeps)
 	if err != nil {
 		wln.Close()
 		cln.Close()
@@ -320,6 +336,9 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		if wcfg.MaxActiveRequests == 0 {
 			wcfg.MaxActiveRequests = worker.DefaultMaxActiveRequests
 		}
+		if tn != nil {
+			settle.worker(&wcfg)
+		}
 		wnode, err := newNode(ctx, log)
 		if err != nil {
 			return nil, err
@@ -332,11 +351,17 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		if err != nil {
 			return nil, err
 		}
-		w, err := worker.New(wcfg, worker.Deps{
+		wdeps := worker.Deps{
 			TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
 			Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken), Logger: log.With("node", fmt.Sprintf("worker-%d", i)),
 			Contracts: contracts,
-		})
+		}
+		if tn != nil {
+			if wdeps.Chain, err = tn.workerChain(i, wdeps.Logger); err != nil {
+				return nil, err
+			}
+		}
+		w, err := worker.New(wcfg, wdeps)
 		if err != nil {
 			return nil, err
 		}
@@ -358,8 +383,9 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
 		APIKeys: opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
 	}
-	if keys != nil {
+	if tn != nil {
 		ccfg.SecretString = keys.clientSecret
+		settle.client(&ccfg, opts.DataDir)
 	}
 	cnode, err := newNode(ctx, log)
 	if err != nil {
@@ -369,10 +395,19 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(ccfg, client.Deps{
+	cdeps := client.Deps{
 		TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: contracts,
 		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
-	})
+	}
+	if tn != nil {
+		// The client learns its proxy from the root, as on TON; the
+		// configured proxy stands until the first read.
+		cdeps.Registry = tn.proxies
+		if cdeps.Chain, err = tn.clientChain(cdeps.Logger); err != nil {
+			return nil, err
+		}
+	}
+	c, err := client.New(ccfg, cdeps)
 	if err != nil {
 		return nil, err
 	}
@@ -404,7 +439,7 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (
 	if err != nil {
 		return nil, nil, err
 	}
-	n.Chain = tn.chain
+	n.Chain = tn.view
 	if n.Addresses, err = tn.addresses(contracts); err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,83 @@
+package devnet
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/proxy"
+	"github.com/cocoon-go/cocoon/internal/worker"
+)
+
+// ClientStateFile, in a devnet's data directory, keeps the state of the
+// client's contracts (running, refund requested, closed) across restarts.
+const ClientStateFile = "client-state.json"
+
+// Settlement sets how fast money moves on the emulated chain: how often
+// the roles commit, poll and check, and the least value worth a message.
+// The reference's figures (commits every 30–60 s, charges from 1 TON,
+// payouts from 10 TON) would keep a devnet's few requests off chain for
+// good, so a devnet moves every nanoTON within a second or two.
+type Settlement struct {
+	// CommitEvery is how often the proxy commits its ledger seqno on
+	// chain; PollEvery how often it reads its clients' and workers'
+	// contracts, charges, pays out and grants refunds.
+	CommitEvery, PollEvery time.Duration
+	// ClientCheckEvery is how often the client checks its contract;
+	// PayoutEvery how often a worker submits its best signed payout.
+	ClientCheckEvery, PayoutEvery time.Duration
+	// ChargeThreshold and PayoutThreshold are the least uncharged or
+	// unpaid value the proxy sends a charge or a payout for; MinPayout
+	// the least a worker submits a payout for.
+	ChargeThreshold, PayoutThreshold, MinPayout billing.NanoTON
+	// Deposit is what the client deposits when it deploys its contract
+	// (zero: one stake, the params' min_client_stake).
+	Deposit billing.NanoTON
+}
+
+// DefaultSettlement is a devnet's settlement: every half second, from a
+// single nanoTON.
+var DefaultSettlement = Settlement{
+	CommitEvery: 500 * time.Millisecond, PollEvery: 500 * time.Millisecond,
+	ClientCheckEvery: 500 * time.Millisecond, PayoutEvery: 500 * time.Millisecond,
+	ChargeThreshold: 1, PayoutThreshold: 1, MinPayout: 1,
+}
+
+func (s Settlement) withDefaults() Settlement {
+	d := DefaultSettlement
+	for _, f := range []struct{ v, def *time.Duration }{
+		{&s.CommitEvery, &d.CommitEvery}, {&s.PollEvery, &d.PollEvery},
+		{&s.ClientCheckEvery, &d.ClientCheckEvery}, {&s.PayoutEvery, &d.PayoutEvery},
+	} {
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	for _, f := range []struct{ v, def *billing.NanoTON }{
+		{&s.ChargeThreshold, &d.ChargeThreshold}, {&s.PayoutThreshold, &d.PayoutThreshold}, {&s.MinPayout, &d.MinPayout},
+	} {
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	return s
+}
+
+func (s Settlement) proxy(c *proxy.Config) {
+	c.ChainCommitEvery, c.ChainPollEvery = proxy.Duration(s.CommitEvery), proxy.Duration(s.PollEvery)
+	c.ChargeThresholdNano, c.PayoutThresholdNano = int64(s.ChargeThreshold), int64(s.PayoutThreshold)
+}
+
+func (s Settlement) worker(c *worker.Config) {
+	c.PayoutEvery, c.MinPayoutNano = worker.Duration(s.PayoutEvery), int64(s.MinPayout)
+}
+
+// client configures the client; with a data directory its contracts'
+// state machine is kept there.
+func (s Settlement) client(c *client.Config, dataDir string) {
+	c.ChainCheckEvery, c.DepositNano = client.Duration(s.ClientCheckEvery), int64(s.Deposit)
+	if dataDir != "" {
+		c.StateFile = filepath.Join(dataDir, ClientStateFile)
+	}
+}

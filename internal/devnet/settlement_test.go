@@ -1,0 +1,244 @@
+package devnet
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/proxy"
+	"github.com/cocoon-go/cocoon/internal/ton"
+)
+
+const chatPlain = `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
+
+// within polls cond every 20 ms for up to d: settlement on the chain
+// takes a few of the devnet's half-second rounds.
+func within(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// settled reports whether everything the proxy's ledger holds is on
+// chain: committed, charged to the client contract and paid out to the
+// worker contracts. It returns the ledger's accounts when it is.
+func settled(r chainReader) (client proxy.AccountSnapshot, workers []proxy.AccountSnapshot, ok bool) {
+	ps := r.n.Proxy.Snapshot()
+	if len(ps.Clients) != 1 || len(ps.Workers) != len(r.n.Workers) {
+		return client, nil, false
+	}
+	client = ps.Clients[0]
+	if client.Tokens == 0 || client.CommittedToChain != client.Tokens {
+		return client, nil, false
+	}
+	if cd, ok := r.client(); !ok || int64(cd.TokensUsed) != client.Tokens {
+		return client, nil, false
+	}
+	// The proxy lists its workers by contract address.
+	index := map[string]int{}
+	for i, a := range r.n.Addresses.WorkerContracts {
+		index[a.String()] = i
+	}
+	for _, w := range ps.Workers {
+		i, known := index[w.Address]
+		if !known {
+			r.tb.Fatalf("the proxy lists a worker contract %s that the devnet does not know", w.Address)
+		}
+		if w.CommittedToChain != w.Tokens {
+			return client, nil, false
+		}
+		if wd, ok := r.worker(i); !ok || int64(wd.Tokens) != w.Tokens {
+			return client, nil, false
+		}
+	}
+	return client, ps.Workers, true
+}
+
+// TestSettlementOnChain runs requests through a devnet on the emulated
+// chain until they are settled, then checks that the contracts moved by
+// exactly what the proxy's ledger says, gas accounted separately; then
+// the client closes and gets its remaining balance back.
+func TestSettlementOnChain(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 3}), Chain: ChainEmulated})
+	r := chainReader{tb: t, n: n}
+	a := n.Addresses
+	ctx := context.Background()
+	// Two rounds: a proxy pays only deployed worker contracts, and the
+	// worker deploys its contract with its first payout, which it can
+	// submit once it holds a payout signed for committed tokens. A
+	// request's payment report brings one; so does the worker's poll of
+	// its payment status, but only every 15 s.
+	const requests = 6
+	for i := range requests {
+		if i == requests/2 {
+			within(t, 10*time.Second, "the first round committed", func() bool {
+				c := n.Proxy.Snapshot().Clients
+				return len(c) == 1 && c[0].CommittedToDB == c[0].Tokens
+			})
+		}
+		body := chatStream
+		if i%2 == 1 {
+			body = chatPlain
+		}
+		if res, got := post(t, ctx, n.ClientURL, body); res.StatusCode != 200 {
+			t.Fatalf("request %d: %d %s", i, res.StatusCode, got)
+		}
+	}
+	var client proxy.AccountSnapshot
+	within(t, 30*time.Second, "settlement on chain", func() bool {
+		var ok bool
+		client, _, ok = settled(r)
+		return ok
+	})
+	tot := n.Proxy.Snapshot().Totals
+	if tot.Charged != tot.Earned+tot.Commission || tot.Charged != client.Tokens*int64(FakePricePerToken) {
+		t.Fatalf("ledger: charged %d, earned %d, commission %d for %d tokens; want charged = earned + commission = tokens × %d",
+			tot.Charged, tot.Earned, tot.Commission, client.Tokens, FakePricePerToken)
+	}
+
+	// The client contract: charged for every token, from its deposit.
+	cd, _ := r.client()
+	deposit := r.deposits(a.ClientContract)
+	if deposit != billing.TON {
+		t.Errorf("deposited %d nanoTON, want one stake (%d)", deposit, billing.TON)
+	}
+	if got, want := cd.Balance, deposit-billing.NanoTON(tot.Charged); got != want {
+		t.Errorf("client contract balance %d, want deposit %d − charged %d = %d", got, deposit, tot.Charged, want)
+	}
+
+	// The worker's owner: paid exactly its earnings by the proxy contract.
+	// The owner is a plain account, so its balance is what arrived minus
+	// the fees of the transactions that brought it.
+	owner := a.WorkerOwners[0]
+	ownerTxs := r.txs(owner, 0)
+	f := r.flows(ownerTxs, a.ProxyContract)
+	if got := r.balance(owner); got != f.received-f.sent-f.fees {
+		t.Fatalf("worker owner balance %d, want received %d − sent %d − fees %d", got, f.received, f.sent, f.fees)
+	}
+	if len(ownerTxs) == 0 {
+		t.Fatal("the worker's owner was never paid")
+	}
+	if f.payouts != f.received || f.received != billing.NanoTON(tot.Earned) || f.sent != 0 {
+		t.Errorf("worker owner received %d (%d as payouts from the proxy contract), want exactly the ledger's earned %d", f.received, f.payouts, tot.Earned)
+	}
+	if got := r.balance(owner) + f.fees; got != billing.NanoTON(tot.Earned) {
+		t.Errorf("worker owner balance + fees = %d, want earned %d", got, tot.Earned)
+	}
+
+	// The proxy contract: its operator's share of the paid-out tokens.
+	pd, ok := r.proxy()
+	if !ok {
+		t.Fatal("the proxy contract is not deployed")
+	}
+	if pd.Balance != billing.NanoTON(tot.Commission) {
+		t.Errorf("proxy contract balance field %d, want the commission %d", pd.Balance, tot.Commission)
+	}
+	if pd.Stake != billing.TON {
+		t.Errorf("proxy stake %d, want min_proxy_stake %d", pd.Stake, billing.TON)
+	}
+	// On chain alone: what left the client's balance reached the worker's
+	// owner and the operator.
+	if charged := deposit - cd.Balance; charged != f.received+pd.Balance {
+		t.Errorf("on chain: client charged %d, worker paid %d + operator credited %d", charged, f.received, pd.Balance)
+	}
+
+	// Closing: the proxy grants the refund of the remaining balance, which
+	// its contract pays to the client's owner, its wallet.
+	wallet := a.ClientWallet
+	fromLT, before := r.lastLT(wallet), r.balance(wallet)
+	remaining := cd.Balance
+	if err := n.Client.Close(ctx); err != nil {
+		t.Fatalf("closing the client: %v", err)
+	}
+	within(t, 30*time.Second, "the refund", func() bool {
+		cd, ok := r.client()
+		return ok && cd.State == ton.StateClosed && r.flows(r.txs(wallet, fromLT), a.ProxyContract).payouts > 0
+	})
+	cd, _ = r.client()
+	if cd.Balance != 0 || int64(cd.TokensUsed) != client.Tokens {
+		t.Errorf("closed client contract: balance %d, tokens used %d; want 0 and %d", cd.Balance, cd.TokensUsed, client.Tokens)
+	}
+	// The wallet's balance moved by what came in minus what it sent and
+	// the fees it paid: TON's bookkeeping, checked first. What came in is
+	// the refund, paid by the proxy contract with mode 1 so that it
+	// arrives whole, and the excesses of the gas the wallet attached to its
+	// close request. So the refund is the balance delta plus the wallet's
+	// fees plus the gas it attached (what it sent) minus the gas that came
+	// back (the excesses), and it must be exactly the balance the contract
+	// held.
+	w := r.flows(r.txs(wallet, fromLT), a.ProxyContract)
+	delta := r.balance(wallet) - before
+	if delta != w.received-w.sent-w.fees {
+		t.Fatalf("client wallet moved by %d, want received %d − sent %d − fees %d", delta, w.received, w.sent, w.fees)
+	}
+	if w.other != 0 {
+		t.Errorf("client wallet received %d that is neither a refund nor an excess", w.other)
+	}
+	if refund := delta + w.fees + w.sent - w.excesses; refund != remaining || w.payouts != remaining {
+		t.Errorf("client wallet: delta %d + fees %d + gas attached %d − gas returned %d = %d (payouts %d), want the remaining balance %d",
+			delta, w.fees, w.sent, w.excesses, refund, w.payouts, remaining)
+	}
+	if pd, _ := r.proxy(); pd.Balance != billing.NanoTON(tot.Commission) || pd.Stake != billing.TON {
+		t.Errorf("after the refund the proxy contract holds balance %d, stake %d; want %d and %d (the refund came from the deposits)", pd.Balance, pd.Stake, tot.Commission, billing.TON)
+	}
+}
+
+// TestEmulatedRestart stops a devnet on a data directory and starts it
+// again: it finds its root and contracts, its proxy's ledger, and goes on
+// charging the same client contract, which is not deployed or funded again.
+func TestEmulatedRestart(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{Engine: engines(&fakeEngine{chunks: 1}), Chain: ChainEmulated, DataDir: dir}
+	ctx := context.Background()
+	charged := func(n *Network, tokens int64) {
+		t.Helper()
+		r := chainReader{tb: t, n: n}
+		within(t, 30*time.Second, "the usage charged on chain", func() bool {
+			cd, ok := r.client()
+			return ok && int64(cd.TokensUsed) == tokens
+		})
+	}
+	first := start(t, opts)
+	if res, got := post(t, ctx, first.ClientURL, chatStream); res.StatusCode != 200 {
+		t.Fatalf("first run: %d %s", res.StatusCode, got)
+	}
+	charged(first, 7)
+	before := *first.Addresses
+	first.Close()
+
+	second := start(t, opts)
+	after := second.Addresses
+	for _, c := range []struct {
+		name      string
+		got, want string
+	}{
+		{"root", after.Root.String(), before.Root.String()},
+		{"proxy contract", after.ProxyContract.String(), before.ProxyContract.String()},
+		{"client contract", after.ClientContract.String(), before.ClientContract.String()},
+		{"worker contract", after.WorkerContracts[0].String(), before.WorkerContracts[0].String()},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s after a restart %s, want %s", c.name, c.got, c.want)
+		}
+	}
+	if c := second.Proxy.Snapshot().Clients; len(c) != 1 || c[0].Tokens != 7 {
+		t.Errorf("restored ledger clients %+v, want the client's 7 tokens", c)
+	}
+	if res, got := post(t, ctx, second.ClientURL, chatStream); res.StatusCode != 200 {
+		t.Fatalf("second run: %d %s", res.StatusCode, got)
+	}
+	charged(second, 14)
+	r := chainReader{tb: t, n: second}
+	if got := r.deposits(after.ClientContract); got != billing.TON {
+		t.Errorf("client deposits after a restart %d, want the one stake %d", got, billing.TON)
+	}
+	if cd, _ := r.client(); cd.Balance != billing.TON-14*FakePricePerToken {
+		t.Errorf("client contract balance %d, want %d", cd.Balance, billing.TON-14*FakePricePerToken)
+	}
+}
