@@ -143,11 +143,14 @@ func printDevnet(w io.Writer, n *devnet.Network, dataDir string, keys []string) 
 	}
 	if a := n.Addresses; a != nil {
 		fmt.Fprintf(w, "\nContracts and wallets on the emulated chain:\n")
-		fmt.Fprintf(w, "  root             %s (admin wallet %s)\n", a.Root, a.Admin)
-		fmt.Fprintf(w, "  proxy contract   %s (wallet and owner %s)\n", a.ProxyContract, a.ProxyWallet)
-		fmt.Fprintf(w, "  client contract  %s (wallet and owner %s)\n", a.ClientContract, a.ClientWallet)
+		row := func(name string, addr fmt.Stringer, note string, args ...any) {
+			fmt.Fprintf(w, "  %-18s %s ("+note+")\n", append([]any{name, addr}, args...)...)
+		}
+		row("root", a.Root, "admin wallet %s", a.Admin)
+		row("proxy contract", a.ProxyContract, "wallet and owner %s", a.ProxyWallet)
+		row("client contract", a.ClientContract, "wallet and owner %s", a.ClientWallet)
 		for i := range a.WorkerContracts {
-			fmt.Fprintf(w, "  worker %d contract %s (wallet %s, owner %s)\n", i, a.WorkerContracts[i], a.WorkerWallets[i], a.WorkerOwners[i])
+			row(fmt.Sprintf("worker %d contract", i), a.WorkerContracts[i], "wallet %s, owner %s", a.WorkerWallets[i], a.WorkerOwners[i])
 		}
 		if n.ChainStatePath != "" {
 			state := ""

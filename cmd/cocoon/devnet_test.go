@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/devnet"
 )
@@ -24,7 +25,14 @@ func TestDevnetChainFlag(t *testing.T) {
 // addresses it prints invite a user to.
 func TestDevnetChainState(t *testing.T) {
 	dir := t.TempDir()
-	engine := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"object":"list","data":[]}`)) })
+	engine := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/models" {
+			w.Write([]byte(`{"object":"list","data":[]}`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":2,"completion_tokens":1,"total_tokens":3}}`))
+	})
 	n, err := devnet.Start(context.Background(), devnet.Options{Model: "m", Engine: func(int) http.Handler { return engine }, Chain: devnet.ChainEmulated, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -32,10 +40,33 @@ func TestDevnetChainState(t *testing.T) {
 	defer n.Close()
 	var out bytes.Buffer
 	printDevnet(&out, n, dir, nil)
-	for _, want := range []string{"emulated TON chain", "root             " + n.Addresses.Root.String(), "client contract  " + n.Addresses.ClientContract.String(), "cocoon chain state --state " + filepath.Join(dir, devnet.ChainStateFile)} {
+	for _, want := range []string{"emulated TON chain", "root               " + n.Addresses.Root.String(), "client contract    " + n.Addresses.ClientContract.String(), "worker 0 contract  " + n.Addresses.WorkerContracts[0].String(), "cocoon chain state --state " + filepath.Join(dir, devnet.ChainStateFile)} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("devnet banner lacks %q:\n%s", want, out.String())
 		}
+	}
+	res, err := http.Post(n.ClientURL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("request: status %d", res.StatusCode)
+	}
+	// The 3 tokens are charged to the client contract within a few of the
+	// devnet's half-second rounds.
+	client := n.Addresses.ClientContract.String()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var out, errOut bytes.Buffer
+		err := runChain(context.Background(), []string{"state", "--data-dir", dir, client}, &out, &errOut)
+		if err == nil && strings.Contains(out.String(), "tokens used 3,") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the client contract never showed its 3 tokens used: %v\n%s", err, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	tests := []struct {
 		name string
@@ -43,7 +74,9 @@ func TestDevnetChainState(t *testing.T) {
 		want []string
 	}{
 		{"root", n.Addresses.Root.String(), []string{"status:    active", "contract:  root", "price per token 0.000000002 TON", n.ProxyWorkersAddr + " " + n.ProxyClientsAddr}},
-		{"proxy wallet", n.Addresses.ProxyWallet.String(), []string{"balance:   "}},
+		{"proxy contract", n.Addresses.ProxyContract.String(), []string{"contract:  proxy", "state 0 (normal)", "stake 1 TON"}},
+		{"client contract", client, []string{"contract:  client", "state 0 (normal), balance 0.999999994 TON, stake 1 TON, tokens used 3,"}},
+		{"proxy wallet", n.Addresses.ProxyWallet.String(), []string{"contract:  cocoon wallet", ", status 0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
