@@ -173,3 +173,27 @@ func TestEmulatedDevnetAddresses(t *testing.T) {
 		t.Errorf("worker accounts %+v, want the contract %s", ws.Accounts, a.WorkerContracts[0])
 	}
 }
+
+func TestStartChainErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"unknown chain", Options{Chain: "real"}, `unknown chain "real"`},
+		{"state file on fake TON", Options{ChainStatePath: "chain.json"}, "needs the emulated chain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Engine, tt.opts.Model = engines(&fakeEngine{}), "m"
+			n, err := Start(context.Background(), tt.opts)
+			if err == nil {
+				n.Close()
+				t.Fatal("Start succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -217,6 +217,9 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	switch opts.Chain {
 	case "", ChainFake:
 		n.ChainKind = ChainFake
+		if opts.ChainStatePath != "" {
+			return nil, errors.New("starting devnet: a chain state file needs the emulated chain")
+		}
 	case ChainEmulated:
 		n.ChainKind = ChainEmulated
 		if keys, err = loadKeys(opts.DataDir, opts.Workers); err != nil {
