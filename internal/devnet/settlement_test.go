@@ -65,16 +65,17 @@ func settled(r chainReader) (client proxy.AccountSnapshot, workers []proxy.Accou
 // exactly what the proxy's ledger says, gas accounted separately; then
 // the client closes and gets its remaining balance back.
 func TestSettlementOnChain(t *testing.T) {
-	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 3}), Chain: ChainEmulated})
+	n := start(t, Options{Workers: 2, Engine: engines(&fakeEngine{chunks: 3}, &fakeEngine{chunks: 2}), Chain: ChainEmulated})
 	r := chainReader{tb: t, n: n}
 	a := n.Addresses
 	ctx := context.Background()
-	// Two rounds: a proxy pays only deployed worker contracts, and the
+	// Two rounds: a proxy pays only deployed worker contracts, and a
 	// worker deploys its contract with its first payout, which it can
 	// submit once it holds a payout signed for committed tokens. A
 	// request's payment report brings one; so does the worker's poll of
-	// its payment status, but only every 15 s.
-	const requests = 6
+	// its payment status, but only every 15 s. The two workers' engines
+	// count different tokens.
+	const requests = 12
 	for i := range requests {
 		if i == requests/2 {
 			within(t, 10*time.Second, "the first round committed", func() bool {
@@ -91,9 +92,10 @@ func TestSettlementOnChain(t *testing.T) {
 		}
 	}
 	var client proxy.AccountSnapshot
+	var workers []proxy.AccountSnapshot
 	within(t, 30*time.Second, "settlement on chain", func() bool {
 		var ok bool
-		client, _, ok = settled(r)
+		client, workers, ok = settled(r)
 		return ok
 	})
 	tot := n.Proxy.Snapshot().Totals
@@ -112,23 +114,34 @@ func TestSettlementOnChain(t *testing.T) {
 		t.Errorf("client contract balance %d, want deposit %d − charged %d = %d", got, deposit, tot.Charged, want)
 	}
 
-	// The worker's owner: paid exactly its earnings by the proxy contract.
-	// The owner is a plain account, so its balance is what arrived minus
+	// Each worker's owner: paid exactly its earnings by the proxy contract.
+	// An owner is a plain account, so its balance is what arrived minus
 	// the fees of the transactions that brought it.
-	owner := a.WorkerOwners[0]
-	ownerTxs := r.txs(owner, 0)
-	f := r.flows(ownerTxs, a.ProxyContract)
-	if got := r.balance(owner); got != f.received-f.sent-f.fees {
-		t.Fatalf("worker owner balance %d, want received %d − sent %d − fees %d", got, f.received, f.sent, f.fees)
+	earned := map[string]int64{}
+	for _, w := range workers {
+		earned[w.Address] = w.Tokens * int64(FakeWorkerFeePerToken)
 	}
-	if len(ownerTxs) == 0 {
-		t.Fatal("the worker's owner was never paid")
+	var paid billing.NanoTON
+	for i, owner := range a.WorkerOwners {
+		want := billing.NanoTON(earned[a.WorkerContracts[i].String()])
+		ownerTxs := r.txs(owner, 0)
+		f := r.flows(ownerTxs, a.ProxyContract)
+		if got := r.balance(owner); got != f.received-f.sent-f.fees {
+			t.Fatalf("worker %d owner balance %d, want received %d − sent %d − fees %d", i, got, f.received, f.sent, f.fees)
+		}
+		if len(ownerTxs) == 0 || want == 0 {
+			t.Fatalf("worker %d earned %d and its owner has %d transactions: each worker should have served and been paid", i, want, len(ownerTxs))
+		}
+		if f.payouts != f.received || f.received != want || f.sent != 0 {
+			t.Errorf("worker %d owner received %d (%d as payouts from the proxy contract), want exactly its ledger earnings %d", i, f.received, f.payouts, want)
+		}
+		if got := r.balance(owner) + f.fees; got != want {
+			t.Errorf("worker %d owner balance + fees = %d, want its earnings %d", i, got, want)
+		}
+		paid += f.received
 	}
-	if f.payouts != f.received || f.received != billing.NanoTON(tot.Earned) || f.sent != 0 {
-		t.Errorf("worker owner received %d (%d as payouts from the proxy contract), want exactly the ledger's earned %d", f.received, f.payouts, tot.Earned)
-	}
-	if got := r.balance(owner) + f.fees; got != billing.NanoTON(tot.Earned) {
-		t.Errorf("worker owner balance + fees = %d, want earned %d", got, tot.Earned)
+	if paid != billing.NanoTON(tot.Earned) {
+		t.Errorf("worker owners received %d in all, want the ledger's earned %d", paid, tot.Earned)
 	}
 
 	// The proxy contract: its operator's share of the paid-out tokens.
@@ -142,10 +155,10 @@ func TestSettlementOnChain(t *testing.T) {
 	if pd.Stake != billing.TON {
 		t.Errorf("proxy stake %d, want min_proxy_stake %d", pd.Stake, billing.TON)
 	}
-	// On chain alone: what left the client's balance reached the worker's
-	// owner and the operator.
-	if charged := deposit - cd.Balance; charged != f.received+pd.Balance {
-		t.Errorf("on chain: client charged %d, worker paid %d + operator credited %d", charged, f.received, pd.Balance)
+	// On chain alone: what left the client's balance reached the workers'
+	// owners and the operator.
+	if charged := deposit - cd.Balance; charged != paid+pd.Balance {
+		t.Errorf("on chain: client charged %d, workers paid %d + operator credited %d", charged, paid, pd.Balance)
 	}
 
 	// Closing: the proxy grants the refund of the remaining balance, which
