@@ -238,6 +238,8 @@ type tonNet struct {
 	// wallets, owned (their escape hatch) by the admin.
 	proxyWallet, clientWallet *ton.CocoonWallet
 	workerWallets             []*ton.CocoonWallet
+	// deployed is set when this run deployed the root: the chain is new.
+	deployed bool
 }
 
 // openChain opens the emulated chain at statePath (empty: in memory) and
@@ -313,6 +315,7 @@ func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, d
 		if err := saveRoot(dataDir, t.root); err != nil {
 			return nil, err
 		}
+		t.deployed = true
 	}
 	return t, nil
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -441,6 +442,17 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (
 	contracts, err := tn.contracts()
 	if err != nil {
 		return nil, nil, err
+	}
+	if tn.deployed && opts.DataDir != "" {
+		// A new chain: the proxy's ledger and the client's contract states
+		// of a previous run belong to contracts that are gone.
+		for _, name := range []string{LedgerFile, ClientStateFile} {
+			if err := os.Remove(filepath.Join(opts.DataDir, name)); err == nil {
+				n.log.Info("new chain: removed the state of the previous one", "file", name)
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return nil, nil, fmt.Errorf("removing the state of a previous chain: %w", err)
+			}
+		}
 	}
 	n.Chain = tn.view
 	if n.Addresses, err = tn.addresses(contracts); err != nil {

@@ -2,6 +2,8 @@ package devnet
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -253,5 +255,46 @@ func TestEmulatedRestart(t *testing.T) {
 	}
 	if cd, _ := r.client(); cd.Balance != billing.TON-14*FakePricePerToken {
 		t.Errorf("client contract balance %d, want %d", cd.Balance, billing.TON-14*FakePricePerToken)
+	}
+}
+
+// TestEmulatedNewChain starts a devnet on a data directory whose chain
+// file was removed: the keys stay, but the proxy's ledger and the client's
+// contract states of the old chain go with it, so that the new client
+// contract is charged for its own usage only.
+func TestEmulatedNewChain(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{Engine: engines(&fakeEngine{chunks: 1}), Chain: ChainEmulated, DataDir: dir}
+	ctx := context.Background()
+	first := start(t, opts)
+	if res, got := post(t, ctx, first.ClientURL, chatStream); res.StatusCode != 200 {
+		t.Fatalf("first run: %d %s", res.StatusCode, got)
+	}
+	r := chainReader{tb: t, n: first}
+	within(t, 30*time.Second, "the usage charged on chain", func() bool {
+		cd, ok := r.client()
+		return ok && cd.TokensUsed == 7
+	})
+	first.Close()
+	if err := os.Remove(filepath.Join(dir, ChainStateFile)); err != nil {
+		t.Fatal(err)
+	}
+
+	second := start(t, opts)
+	for _, c := range second.Proxy.Snapshot().Clients {
+		if c.Tokens != 0 {
+			t.Errorf("ledger on a new chain holds %+v, want no usage", c)
+		}
+	}
+	if res, got := post(t, ctx, second.ClientURL, chatStream); res.StatusCode != 200 {
+		t.Fatalf("second run: %d %s", res.StatusCode, got)
+	}
+	r = chainReader{tb: t, n: second}
+	within(t, 30*time.Second, "the new usage charged on chain", func() bool {
+		cd, ok := r.client()
+		return ok && cd.TokensUsed == 7
+	})
+	if cd, _ := r.client(); cd.Balance != billing.TON-7*FakePricePerToken {
+		t.Errorf("new client contract balance %d, want %d", cd.Balance, billing.TON-7*FakePricePerToken)
 	}
 }
