@@ -233,6 +233,8 @@ func (r *request) finalInfo(w *tl.ProxyQueryFinalInfo) *tl.ClientQueryFinalInfo 
 // failLocked sends the error to the client, in the Ex form clients read,
 // and ends the request.
 func (r *request) failLocked(code int32, msg string, w *tl.ProxyQueryFinalInfo) {
+	// The payment report that settling sends leaves in the same write.
+	defer r.cc.sess.Hold()()
 	r.cc.sess.SendObject(&tl.ClientQueryAnswerErrorEx{RequestID: r.clientID, ErrorCode: code, Error: msg, Flags: 1, FinalInfo: r.finalInfo(w)})
 	outcome := obs.OutcomeFailed
 	if r.wc == nil && !r.headSent && len(r.tried) == 0 {
@@ -285,6 +287,10 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 // passLocked sends an answer message on to the client; the last one ends
 // the request. A client that cannot take it ends the request too.
 func (r *request) passLocked(msg tl.Object, last bool) {
+	if last {
+		// The payment report that settling sends leaves in the same write.
+		defer r.cc.sess.Hold()()
+	}
 	if err := r.cc.sess.SendObject(msg); err != nil {
 		r.cancelWorkerLocked(neutral)
 		r.endLocked(obs.OutcomeFailed)

@@ -165,6 +165,10 @@ type Session struct {
 	wbuf     *[]byte   // frames not yet written, from bufPools; nil when none
 	wseqno   int32     // sequence number of the next frame
 	flushing bool      // a sender is writing to conn
+	// holds counts the Hold calls not yet released; while it is above
+	// zero, senders leave their frames in wbuf (below maxPendingWrite)
+	// and the last release writes them.
+	holds int
 
 	// done is closed by end, once, when the session ends.
 	done chan struct{}
@@ -437,7 +441,8 @@ func (s *Session) sendFrame(enc func(dst []byte) ([]byte, error)) error {
 		s.wbuf = getBuf(writeBufSize)
 	}
 	err := s.appendFrameLocked(enc)
-	if err != nil || s.flushing {
+	held := s.holds > 0 && len(*s.wbuf) < maxPendingWrite
+	if err != nil || s.flushing || held {
 		if !s.flushing && len(*s.wbuf) == 0 {
 			putBuf(s.wbuf)
 			s.wbuf = nil
@@ -445,6 +450,46 @@ func (s *Session) sendFrame(enc func(dst []byte) ([]byte, error)) error {
 		s.wmu.Unlock()
 		return err
 	}
+	err = s.flushLocked()
+	s.wmu.Unlock()
+	return err
+}
+
+// Hold keeps the frames sent on the session from being written until
+// release is called, so that messages sent one after another (an
+// answer's last part and the payment report that follows it) leave in one
+// write. Frames of other senders wait too, so the caller releases as soon
+// as it has sent them; release must be called exactly once. A hold never
+// keeps more than maxPendingWrite bytes back: beyond that, frames are
+// written as usual.
+func (s *Session) Hold() (release func()) {
+	s.wmu.Lock()
+	s.holds++
+	s.wmu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.wmu.Lock()
+			defer s.wmu.Unlock()
+			s.holds--
+			if s.holds > 0 || s.flushing || s.wbuf == nil {
+				return
+			}
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			_ = s.flushLocked()
+		})
+	}
+}
+
+// flushLocked writes wbuf, and whatever other senders add meanwhile, to
+// conn with wmu released during each write; wmu is held on entry and on
+// return, and no other flush may be running.
+func (s *Session) flushLocked() error {
+	var err error
 	s.flushing = true
 	for s.wbuf != nil && len(*s.wbuf) > 0 {
 		b := s.wbuf
@@ -468,7 +513,6 @@ func (s *Session) sendFrame(enc func(dst []byte) ([]byte, error)) error {
 		putBuf(s.wbuf)
 		s.wbuf = nil
 	}
-	s.wmu.Unlock()
 	return err
 }
 

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -923,5 +924,67 @@ func TestUnencodableObjectRefused(t *testing.T) {
 	case <-out.Done():
 		t.Fatalf("session ended: %v", out.Err())
 	default:
+	}
+}
+
+// countingConn counts the writes to a connection.
+type countingConn struct {
+	net.Conn
+	writes atomic.Int64
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// TestHoldBatchesWrites checks that frames sent under Hold leave in one
+// write when it is released, in order, and that a hold never keeps more
+// than maxPendingWrite bytes back.
+func TestHoldBatchesWrites(t *testing.T) {
+	h := &testHandler{got: make(chan struct{}, 100)}
+	a, b := tcpPair(t)
+	cc := &countingConn{Conn: a}
+	out, _ := startPair(t, cc, b, Config{}, Config{Handler: h})
+	before := cc.writes.Load()
+
+	release := out.Hold()
+	for i := range 3 {
+		if err := out.Send(fmt.Appendf(nil, "held %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := cc.writes.Load() - before; got != 0 {
+		t.Fatalf("%d writes while held, want 0", got)
+	}
+	release()
+	release() // a second call does nothing
+	for range 3 {
+		<-h.got
+	}
+	if got := cc.writes.Load() - before; got != 1 {
+		t.Errorf("%d writes for three held frames, want 1", got)
+	}
+
+	// A hold lets through what would exceed the pending limit.
+	release = out.Hold()
+	big := make([]byte, maxPendingWrite/4)
+	for range 6 {
+		if err := out.Send(big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 4 {
+		<-h.got // the frames up to the one that reached the limit arrive before release
+	}
+	release()
+	<-h.got
+	<-h.got
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, p := range h.packets[:3] {
+		if want := fmt.Sprintf("held %d", i); string(p) != want {
+			t.Errorf("packet %d: got %q, want %q", i, p, want)
+		}
 	}
 }
