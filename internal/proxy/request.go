@@ -276,12 +276,16 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 	}
 	r.p.metrics.AddBytes(len(resp.Payload))
 	r.headSent, r.headAt = true, r.p.now()
-	msg := &tl.ClientQueryAnswerEx{RequestID: r.clientID, Answer: tl.Marshal(&resp)}
+	msg := &tl.ClientQueryAnswerEx{RequestID: r.clientID}
 	if flags&1 != 0 {
 		msg.Flags, msg.FinalInfo = 1, r.finalInfo(final)
 		r.noteTokens(final)
 	}
-	r.passLocked(msg, flags&1 != 0)
+	tl.MarshalScratch(&resp, func(b []byte) error {
+		msg.Answer = b // passLocked encodes it into the session's frame before returning
+		r.passLocked(msg, flags&1 != 0)
+		return nil
+	})
 }
 
 // passLocked sends an answer message on to the client; the last one ends

@@ -63,3 +63,22 @@ func BenchmarkForwardAnswerPart4K(b *testing.B) {
 		buf = AppendBoxed(buf[:0], &out)
 	}
 }
+
+// BenchmarkScratchAnswerHead4K is an answer head with a 4 KiB body
+// encoded inside the message that carries it, as the worker and the
+// proxy send it (without the intermediate copy that Marshal makes).
+func BenchmarkScratchAnswerHead4K(b *testing.B) {
+	resp := &HTTPResponse{HTTPVersion: "HTTP/1.1", StatusCode: 200, Reason: "OK",
+		Headers: []HTTPHeader{{Name: "Content-Type", Value: "text/event-stream"}}, Payload: answerPart().Answer}
+	msg := &ClientQueryAnswerEx{RequestID: [32]byte{1}}
+	buf := make([]byte, 0, 16<<10)
+	b.SetBytes(int64(len(resp.Payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		MarshalScratch(resp, func(a []byte) error {
+			msg.Answer = a
+			buf = AppendBoxed(buf[:0], msg)
+			return nil
+		})
+	}
+}

@@ -324,6 +324,22 @@ func Marshal(o Object) []byte {
 	return out
 }
 
+// MarshalScratch calls f with the boxed encoding of o in a reused scratch
+// buffer that is valid only until f returns, and returns f's error: Marshal
+// without the copy, for an encoding that f copies on at once, such as into
+// a bytes field of an enclosing message that is sent before f returns.
+func MarshalScratch(o Object, f func(b []byte) error) error {
+	w := scratchWriters.Get().(*Writer)
+	w.Reset(w.buf[:0])
+	w.Boxed(o)
+	err := f(w.buf)
+	if cap(w.buf) <= maxScratch {
+		w.Reset(w.buf[:0])
+		scratchWriters.Put(w)
+	}
+	return err
+}
+
 // scratchWriters holds Writers whose buffers Marshal reuses; one that grew
 // past maxScratch is dropped instead.
 var scratchWriters = sync.Pool{New: func() any { return new(Writer) }}

@@ -395,3 +395,22 @@ func TestNilBoxedFieldCannotDecode(t *testing.T) {
 		t.Errorf("Encode of a valid object: got %x, %v", b, err)
 	}
 }
+
+func TestMarshalScratch(t *testing.T) {
+	resp := &HTTPResponse{HTTPVersion: "HTTP/1.1", StatusCode: 200, Reason: "OK",
+		Headers: []HTTPHeader{{Name: "Content-Type", Value: "text/event-stream"}}, Payload: bytes.Repeat([]byte("x"), 5000)}
+	want := Marshal(resp)
+	for range 3 { // the scratch buffer is reused between calls
+		var got []byte
+		if err := MarshalScratch(resp, func(b []byte) error { got = bytes.Clone(b); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("MarshalScratch gave %d bytes differing from Marshal's %d", len(got), len(want))
+		}
+	}
+	errStop := errors.New("stop")
+	if err := MarshalScratch(resp, func([]byte) error { return errStop }); !errors.Is(err, errStop) {
+		t.Errorf("MarshalScratch returned %v, want f's error", err)
+	}
+}

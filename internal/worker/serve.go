@@ -246,11 +246,14 @@ func (s *sessionSink) head(status int, reason string, h []header, data []byte, l
 		resp.Headers = append(resp.Headers, tl.HTTPHeader{Name: kv.name, Value: kv.value})
 	}
 	s.pc.w.metrics.AddBytes(len(data))
-	m := &tl.ProxyQueryAnswerEx{RequestID: s.id, Answer: tl.Marshal(resp)}
+	m := &tl.ProxyQueryAnswerEx{RequestID: s.id}
 	if last != nil {
 		m.Flags, m.FinalInfo = 1, s.finalInfo(last.tokens, last.start, last.end)
 	}
-	return s.pc.sess.SendObject(m)
+	return tl.MarshalScratch(resp, func(b []byte) error {
+		m.Answer = b
+		return s.pc.sess.SendObject(m)
+	})
 }
 
 func (s *sessionSink) part(data []byte, last *ending) error {
