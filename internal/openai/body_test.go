@@ -260,3 +260,51 @@ func BenchmarkWorkerRewritesStepwise(b *testing.B) {
 		}
 	}
 }
+
+// FuzzBody checks that a hop's rewrites on one decoded Body give what the
+// one-step functions chained give, or fail where they fail.
+func FuzzBody(f *testing.F) {
+	f.Add([]byte(chatBody), int64(100))
+	f.Add([]byte(`{"model":"m","stream_options":{"include_usage":false},"max_completion_tokens":5,"max_tokens":9}`), int64(3))
+	f.Fuzz(func(t *testing.T, body []byte, limit int64) {
+		if limit < 0 {
+			limit = -limit
+		}
+		stepped, stepErr := func() ([]byte, error) {
+			_, b, err := ExtractCocoonParams(body)
+			if err != nil {
+				return nil, err
+			}
+			if b, err = DropMaxTokensIfCompletionLimit(b); err != nil {
+				return nil, err
+			}
+			if b, err = CapMaxTokens(b, limit); err != nil {
+				return nil, err
+			}
+			return ForceIncludeUsage(b)
+		}()
+		once, onceErr := func() ([]byte, error) {
+			b, err := ParseBody(body)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := b.ExtractCocoonParams(); err != nil {
+				return nil, err
+			}
+			b.DropMaxTokensIfCompletionLimit()
+			if err := b.CapMaxTokens(limit); err != nil {
+				return nil, err
+			}
+			if err := b.ForceIncludeUsage(); err != nil {
+				return nil, err
+			}
+			return b.Bytes(), nil
+		}()
+		if (stepErr == nil) != (onceErr == nil) {
+			t.Fatalf("steps: %v, once: %v", stepErr, onceErr)
+		}
+		if string(stepped) != string(once) {
+			t.Fatalf("steps give %s, once gives %s", stepped, once)
+		}
+	})
+}
