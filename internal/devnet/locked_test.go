@@ -85,3 +85,30 @@ func mustAccount(t *testing.T, c ton.Chain, tn *tonNet) ton.Account {
 	}
 	return acc
 }
+
+// BenchmarkAccountRead compares reading the root's account from the
+// emulated chain directly and through the devnet's locked view, which
+// copies its cells.
+func BenchmarkAccountRead(b *testing.B) {
+	ctx := context.Background()
+	keys, err := loadKeys("", 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tn, err := openChain(ctx, "", "", keys, "127.0.0.1:1 127.0.0.1:2")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		chain ton.Chain
+	}{{"direct", tn.chain}, {"locked", tn.view}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.chain.Account(ctx, tn.root); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
