@@ -283,8 +283,8 @@ func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, d
 		t.workerWallets = append(t.workerWallets, w)
 	}
 
-	// Wallets are topped up to their funding whenever they have fallen
-	// below half of it, so that a long-lived devnet keeps paying gas.
+	// A wallet holding less than half its funding (a new one, or one a
+	// long-lived devnet spent on gas) is sent its funding again.
 	for _, a := range t.fundedAccounts() {
 		acc, err := chain.Account(ctx, a)
 		if err != nil && !errors.Is(err, ton.ErrNotFound) {
