@@ -39,6 +39,9 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
+// chainTestOwner is a TON address for the chain configs of the tests.
+const chainTestOwner = "EQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAM9c"
+
 func TestParseConfigChain(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -52,6 +55,15 @@ func TestParseConfigChain(t *testing.T) {
 		{name: "too often", json: `{"proxies":["p:1"],"chain_check_every":"1ms"}`, wantErr: "chain_check_every"},
 		{name: "not a duration", json: `{"proxies":["p:1"],"chain_check_every":"soon"}`, wantErr: "parsing duration"},
 		{name: "negative deposit", json: `{"proxies":["p:1"],"deposit_nano":-1}`, wantErr: "deposit_nano"},
+		{name: "root on a real chain", json: `{"root_contract_address":"r","ton_config_filename":"/etc/global.json"}`, wantEvery: 1500 * time.Millisecond},
+		{name: "root on an emulated chain", json: `{"root_contract_address":"r","chain_state":"/data/chain.json"}`, wantEvery: 1500 * time.Millisecond},
+		{name: "wallet key on an emulated chain", json: `{"root_contract_address":"r","chain_state":"/data/chain.json","node_wallet_key":"/data/client-wallet.key","owner_address":"` + chainTestOwner + `"}`, wantEvery: 1500 * time.Millisecond},
+		{name: "proxies and a chain", json: `{"proxies":["p:1"],"root_contract_address":"r","chain_state":"c","node_wallet_key":"00","owner_address":"` + chainTestOwner + `"}`, wantEvery: 1500 * time.Millisecond},
+		{name: "root without a chain", json: `{"root_contract_address":"r"}`, wantErr: "root_contract_address needs a chain"},
+		{name: "two chains", json: `{"root_contract_address":"r","chain_state":"c","ton_config_filename":"t"}`, wantErr: "name one chain"},
+		{name: "chain without root", json: `{"proxies":["p:1"],"chain_state":"c"}`, wantErr: "a chain needs root_contract_address"},
+		{name: "wallet key without owner", json: `{"root_contract_address":"r","chain_state":"c","node_wallet_key":"k"}`, wantErr: "owner_address"},
+		{name: "chain field misspelt", json: `{"proxies":["p:1"],"wallet_key":"k"}`, wantErr: "unknown field"},
 		{name: "deposit and state file", json: `{"proxies":["p:1"],"deposit_nano":5000000000,"state_file":"/var/lib/cocoon/client-state.json"}`, wantEvery: 1500 * time.Millisecond},
 	}
 	for _, tt := range tests {

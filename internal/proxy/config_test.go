@@ -6,6 +6,9 @@ import (
 	"time"
 )
 
+// chainTestOwner is a TON address for the chain configs of the tests.
+const chainTestOwner = "EQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAM9c"
+
 func TestParseConfig(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -26,6 +29,14 @@ func TestParseConfig(t *testing.T) {
 		{name: "chain period unparsable", json: `{"chain_commit_every":"soon"}`, wantErr: "parsing duration"},
 		{name: "negative charge threshold", json: `{"charge_threshold_nano":-1}`, wantErr: "charge_threshold_nano"},
 		{name: "negative payout threshold", json: `{"payout_threshold_nano":-1}`, wantErr: "payout_threshold_nano"},
+		{name: "emulated chain", json: `{"chain_state":"/data/chain.json","root_contract_address":"r","node_wallet_key":"/data/proxy-wallet.key","owner_address":"` + chainTestOwner + `"}`},
+		{name: "real chain", json: `{"ton_config_filename":"/etc/global.json","root_contract_address":"r","node_wallet_key":"00","owner_address":"` + chainTestOwner + `"}`},
+		{name: "root and key without a chain", json: `{"root_contract_address":"r","node_wallet_key":"k"}`},
+		{name: "two chains", json: `{"chain_state":"c","ton_config_filename":"t","root_contract_address":"r","node_wallet_key":"k","owner_address":"` + chainTestOwner + `"}`, wantErr: "name one chain"},
+		{name: "chain without root", json: `{"chain_state":"c","node_wallet_key":"k","owner_address":"` + chainTestOwner + `"}`, wantErr: "root_contract_address"},
+		{name: "chain without wallet key", json: `{"chain_state":"c","root_contract_address":"r","owner_address":"` + chainTestOwner + `"}`, wantErr: "node_wallet_key"},
+		{name: "chain without owner", json: `{"ton_config_filename":"t","root_contract_address":"r","node_wallet_key":"k"}`, wantErr: "owner_address"},
+		{name: "chain field misspelt", json: `{"chain_state_file":"c"}`, wantErr: "unknown field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,6 +49,9 @@ func TestParseConfig(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if c.OnChain() != (c.ChainState != "" || c.TonConfigFilename != "") {
+				t.Errorf("OnChain() = %v with chain_state %q, ton_config_filename %q", c.OnChain(), c.ChainState, c.TonConfigFilename)
 			}
 			if c.PoWDifficulty != DefaultPoWDifficulty || c.ClientPolicy != "any" || c.HTTPAddr() != "127.0.0.1:11000" {
 				t.Errorf("defaults: got %+v", c)
