@@ -191,6 +191,67 @@ func TestClientOnEmulatedChain(t *testing.T) {
 		"on chain", "owned by its cocoon wallet", "owner="+node.wallet(t).String(), "HTTP listening")
 }
 
+// TestRolesChainFromConfig starts a proxy and a client whose chain only
+// their configs name, then again with flags that override every chain
+// field the config gets wrong.
+func TestRolesChainFromConfig(t *testing.T) {
+	node, stranger := newChainNode(0x25), newChainNode(0x26)
+	state, root := chainRolesState(t, node)
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "wallet.key")
+	writeFile(t, keyFile, node.seedHex()+"\n")
+	other := address.NewAddress(0, 0, bytes.Repeat([]byte{0x78}, 32)).String()
+	proxyCfg := func(name string, chain map[string]any) string {
+		c := map[string]any{"is_test": true, "workers_listen": "127.0.0.1:0", "clients_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
+			"owner_address": node.owner.String(), "worker_policy": "fake_tdx", "client_policy": "any",
+			"machine_specific_private_key": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x34}, 32))}
+		for k, v := range chain {
+			c[k] = v
+		}
+		p := filepath.Join(dir, name)
+		writeJSON(t, p, c)
+		return p
+	}
+	clientCfg := func(name string, chain map[string]any) string {
+		c := map[string]any{"is_test": true, "http_listen": "127.0.0.1:0", "owner_address": node.owner.String(), "proxy_policy": "fake_tdx"}
+		for k, v := range chain {
+			c[k] = v
+		}
+		p := filepath.Join(dir, name)
+		writeJSON(t, p, c)
+		return p
+	}
+	right := map[string]any{"chain_state": state, "root_contract_address": root.String(), "node_wallet_key": keyFile}
+	// wrong names a missing state file, a root that is not there and a
+	// stranger's wallet: the flags below replace each.
+	wrong := map[string]any{"chain_state": filepath.Join(dir, "none.json"), "root_contract_address": other, "node_wallet_key": stranger.seedHex()}
+	overrides := []string{"--chain-state", state, "--root", root.String(), "--node-wallet-key", node.seedHex()}
+	wallet := node.wallet(t).String()
+	tests := []struct {
+		name string
+		role func(context.Context, []string, io.Writer, io.Writer) error
+		args []string
+		want []string
+	}{
+		{"proxy from config", runProxy, []string{"--config", proxyCfg("proxy.json", right)},
+			[]string{"on chain", "root=" + root.String(), "wallet=" + wallet, "proxy listening", "started on chain"}},
+		{"client from config", runClient, []string{"--config", clientCfg("client.json", right)},
+			[]string{"on chain", "root=" + root.String(), "owned by its cocoon wallet", "owner=" + wallet, "HTTP listening"}},
+		{"proxy flags override config", runProxy, append([]string{"--config", proxyCfg("proxy-wrong.json", wrong)}, overrides...),
+			[]string{"on chain", "root=" + root.String(), "wallet=" + wallet, "proxy listening", "started on chain"}},
+		{"client flags override config", runClient, append([]string{"--config", clientCfg("client-wrong.json", wrong)}, overrides...),
+			[]string{"on chain", "root=" + root.String(), "owned by its cocoon wallet", "owner=" + wallet, "HTTP listening"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := startRole(t, tt.role, append(tt.args, "--insecure-fake-tdx"), tt.want...)
+			if strings.Contains(out.String(), node.seedHex()) || strings.Contains(out.String(), stranger.seedHex()) {
+				t.Error("a wallet key appears in the log")
+			}
+		})
+	}
+}
+
 func TestRoleChainErrors(t *testing.T) {
 	node := newChainNode(0x24)
 	state, root := chainRolesState(t, node)
@@ -237,6 +298,11 @@ func TestRoleChainErrors(t *testing.T) {
 		{"no root at the address", runWorker, onChain(workerCfg, "--root", other), "starting on the emulated chain"},
 		{"bad root address", runClient, onChain(clientCfg, "--chain-state", state, "--root", "nowhere"), "root_contract_address"},
 		{"bad wallet key", runWorker, onChain(workerCfg, "--node-wallet-key", "c0ffee"), "neither a readable file nor"},
+		{"proxy config chain without machine key", runProxy, []string{"--config", writeProxyChainCfg(t, dir, node, state, root, keyFile, false), "--insecure-fake-tdx"}, "machine_specific_private_key"},
+		{"proxy config chain and a second by flag", runProxy, []string{"--config", writeProxyChainCfg(t, dir, node, state, root, keyFile, true), "--insecure-fake-tdx", "--ton-config", filepath.Join(dir, "global.json")}, "name one chain"},
+		{"client config chain, bad wallet key by flag", runClient, []string{"--config", writeJSONFile(t, filepath.Join(dir, "client-chain.json"), map[string]any{
+			"is_test": true, "http_listen": "127.0.0.1:0", "owner_address": node.owner.String(), "proxy_policy": "fake_tdx",
+			"chain_state": state, "root_contract_address": root.String(), "node_wallet_key": keyFile}), "--insecure-fake-tdx", "--node-wallet-key", "c0ffee"}, "neither a readable file nor"},
 		{"bad owner", runClient, []string{"--config", writeClientCfg(t, dir, "not-an-address"), "--insecure-fake-tdx", "--chain-state", state, "--root", root.String(), "--node-wallet-key", keyFile}, "owner_address"},
 	}
 	for _, tt := range tests {
@@ -258,6 +324,27 @@ func writeFile(t *testing.T, path, text string) {
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func writeJSONFile(t *testing.T, path string, v any) string {
+	t.Helper()
+	writeJSON(t, path, v)
+	return path
+}
+
+// writeProxyChainCfg writes a proxy config naming its chain, with or
+// without a machine key.
+func writeProxyChainCfg(t *testing.T, dir string, node chainNode, state string, root *address.Address, keyFile string, machineKey bool) string {
+	t.Helper()
+	c := map[string]any{"is_test": true, "workers_listen": "127.0.0.1:0", "clients_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
+		"owner_address": node.owner.String(), "worker_policy": "fake_tdx", "client_policy": "any",
+		"chain_state": state, "root_contract_address": root.String(), "node_wallet_key": keyFile}
+	name := "proxy-chain-nokey.json"
+	if machineKey {
+		c["machine_specific_private_key"] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x35}, 32))
+		name = "proxy-chain.json"
+	}
+	return writeJSONFile(t, filepath.Join(dir, name), c)
 }
 
 func writeClientCfg(t *testing.T, dir, owner string) string {

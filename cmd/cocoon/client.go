@@ -42,7 +42,7 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	deps := client.Deps{TLS: ratls.ClientConfig(cert, v), Logger: log}
-	spec := rf.chainSpec(chainSpec{tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress})
+	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
 	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, false)
 	if err != nil {
 		return err

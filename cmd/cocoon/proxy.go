@@ -47,8 +47,9 @@ type roleFlags struct {
 	logLevel        *string
 	fakeTDX         *bool
 	skipAttestation *bool
-	// The chain: each overrides the config field of the same meaning
-	// where the role's config has one.
+	// The chain: each overrides the role config's field of the same
+	// meaning (chain_state, ton_config_filename, root_contract_address,
+	// node_wallet_key).
 	chainState, tonConfig, root, nodeWalletKey *string
 }
 
@@ -390,7 +391,8 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		deps.SigningKey = ed25519.NewKeyFromSeed(seed[:])
 	}
-	rc, err := openRoleChain(ctx, log, rf.chainSpec(chainSpec{}), cfg.OwnerAddress, true)
+	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
+	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, true)
 	if err != nil {
 		return err
 	}
