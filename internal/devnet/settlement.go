@@ -71,6 +71,8 @@ func (s Settlement) proxy(c *proxy.Config) {
 
 func (s Settlement) worker(c *worker.Config) {
 	c.PayoutEvery, c.MinPayoutNano = worker.Duration(s.PayoutEvery), int64(s.MinPayout)
+	// The worker learns of new signed payments as often as it pays out.
+	c.PaymentPollEvery = worker.Duration(s.PayoutEvery)
 }
 
 // client configures the client; with a data directory its contracts'

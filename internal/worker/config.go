@@ -70,6 +70,9 @@ type Config struct {
 	// signed tokens not yet paid out times the worker fee per token
 	// (default 10 TON, the reference's figure in the unit it meant).
 	MinPayoutNano int64 `json:"min_payout_nano"`
+	// PaymentPollEvery is how often the worker asks each proxy for its
+	// latest signed payment (default 15 s, the reference's period).
+	PaymentPollEvery Duration `json:"payment_poll_every"`
 }
 
 // Duration is a configured period: in JSON a Go duration string such as
@@ -108,6 +111,7 @@ const (
 	DefaultMaxPoWDifficulty  = 28
 	DefaultPayoutEvery       = Duration(15 * time.Second)
 	DefaultMinPayoutNano     = int64(10 * billing.TON)
+	DefaultPaymentPollEvery  = Duration(15 * time.Second)
 	// minPayoutEvery bounds how often the chain is asked.
 	minPayoutEvery = Duration(10 * time.Millisecond)
 )
@@ -154,6 +158,9 @@ func ParseConfig(b []byte) (Config, error) {
 	}
 	if c.MinPayoutNano == 0 {
 		c.MinPayoutNano = DefaultMinPayoutNano
+	}
+	if c.PaymentPollEvery == 0 {
+		c.PaymentPollEvery = DefaultPaymentPollEvery
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -213,6 +220,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PayoutEvery != 0 && c.PayoutEvery < minPayoutEvery {
 		bad("payout_every %v: want at least %v", time.Duration(c.PayoutEvery), time.Duration(minPayoutEvery))
+	}
+	if c.PaymentPollEvery != 0 && c.PaymentPollEvery < minPayoutEvery {
+		bad("payment_poll_every %v: want at least %v", time.Duration(c.PaymentPollEvery), time.Duration(minPayoutEvery))
 	}
 	if c.MinPayoutNano < 0 {
 		bad("min_payout_nano %d is negative", c.MinPayoutNano)

@@ -34,7 +34,6 @@ const (
 const (
 	handshakeTimeout = 30 * time.Second
 	healthEvery      = 2 * time.Second
-	paymentPollEvery = 15 * time.Second
 	paymentTimeout   = 60 * time.Second
 	maxBackoff       = 10 * time.Second
 	minBackoff       = 200 * time.Millisecond
@@ -96,6 +95,9 @@ type Worker struct {
 	chain       Chain
 	payoutEvery time.Duration
 	minPayout   billing.NanoTON
+	// paymentPollEvery is how often each proxy is asked for its latest
+	// signed payment.
+	paymentPollEvery time.Duration
 
 	// active counts requests in flight over all proxies.
 	active atomic.Int64
@@ -123,8 +125,9 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		metrics: obs.NewMetrics("worker"), conns: map[*proxyConn]struct{}{},
 		coefficient: int32(cfg.Coefficient), healthy: true, contracts: deps.Contracts,
 		accounts: map[string]*account{}, chain: deps.Chain,
-		payoutEvery: time.Duration(cmp.Or(cfg.PayoutEvery, DefaultPayoutEvery)),
-		minPayout:   billing.NanoTON(cmp.Or(cfg.MinPayoutNano, DefaultMinPayoutNano)),
+		payoutEvery:      time.Duration(cmp.Or(cfg.PayoutEvery, DefaultPayoutEvery)),
+		paymentPollEvery: time.Duration(cmp.Or(cfg.PaymentPollEvery, DefaultPaymentPollEvery)),
+		minPayout:        billing.NanoTON(cmp.Or(cfg.MinPayoutNano, DefaultMinPayoutNano)),
 	}
 	if w.chain != nil && w.contracts == nil {
 		return nil, errors.New("building the worker: a chain needs contract derivation (Contracts) to check the proxies' payouts")
@@ -155,7 +158,8 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 
 // Run keeps the worker connected to every configured proxy, probes the
 // engine and, with a chain, submits payouts until ctx ends, then closes
-// every connection and waits for every goroutine it started.
+// every connection, the engine's included, and waits for every goroutine
+// it started.
 func (w *Worker) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, addr := range w.cfg.Proxies {
@@ -166,6 +170,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Go(func() { w.payoutLoop(ctx) })
 	}
 	wg.Wait()
+	// Every engine request has ended (serveProxy waits for its requests),
+	// so the engine connections are idle.
+	w.eng.CloseIdleConnections()
 	return nil
 }
 
@@ -346,7 +353,7 @@ func (w *Worker) serveProxy(ctx context.Context, addr string) error {
 		w.mu.Unlock()
 		w.metrics.SetConnections(n)
 	}()
-	poll := time.NewTicker(paymentPollEvery)
+	poll := time.NewTicker(w.paymentPollEvery)
 	defer poll.Stop()
 	for {
 		select {
