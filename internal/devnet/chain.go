@@ -227,9 +227,8 @@ func writeKeys(dir string, kf keyFile) error {
 // tonNet is a devnet's emulated chain with its root contract and the
 // nodes' wallets.
 type tonNet struct {
-	// chain is the emulated chain; view is how the running nodes use it.
+	// chain is the emulated chain the nodes and the devnet share.
 	chain  *emulated.Chain
-	view   *lockedChain
 	root   *address.Address
 	params ton.Params
 	keys   *nodeKeys
@@ -256,7 +255,7 @@ func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, d
 	if err != nil {
 		return nil, err
 	}
-	t := &tonNet{chain: chain, view: &lockedChain{c: chain}, params: params, keys: keys}
+	t := &tonNet{chain: chain, params: params, keys: keys}
 	if t.admin, err = ton.NewV5R1(keys.admin, adminNetworkID); err != nil {
 		return nil, err
 	}
@@ -417,7 +416,7 @@ func (t *tonNet) addresses(c *Contracts) (*Addresses, error) {
 // proxies lists the client endpoints of the proxies the root registers:
 // a client's registry.
 func (t *tonNet) proxies(ctx context.Context) ([]string, error) {
-	cfg, err := ton.ReadRootConfig(ctx, t.view, t.root)
+	cfg, err := ton.ReadRootConfig(ctx, t.chain, t.root)
 	if err != nil {
 		return nil, err
 	}
@@ -435,7 +434,7 @@ const chainPoll = 100 * time.Millisecond
 
 // wallet returns the adapter's view of a node's cocoon wallet.
 func (t *tonNet) wallet(key ed25519.PrivateKey, log *slog.Logger) (*onchain.Wallet, error) {
-	return onchain.NewWallet(t.view, key, t.admin.Address(), onchain.WalletOptions{Poll: chainPoll, Logger: log})
+	return onchain.NewWallet(t.chain, key, t.admin.Address(), onchain.WalletOptions{Poll: chainPoll, Logger: log})
 }
 
 // proxyChain is the proxy's chain: its wallet owns its contract.
@@ -445,7 +444,7 @@ func (t *tonNet) proxyChain(log *slog.Logger) (proxy.Chain, error) {
 		return nil, err
 	}
 	return onchain.NewProxy(onchain.ProxyConfig{
-		Chain: t.view, Root: t.root, Wallet: w, Owner: w.Address(),
+		Chain: t.chain, Root: t.root, Wallet: w, Owner: w.Address(),
 		Key: t.keys.proxy.Public().(ed25519.PublicKey), Poll: chainPoll, Logger: log,
 	})
 }
@@ -456,7 +455,7 @@ func (t *tonNet) clientChain(log *slog.Logger) (client.Chain, error) {
 	if err != nil {
 		return nil, err
 	}
-	return onchain.NewClient(onchain.ClientConfig{Chain: t.view, Root: t.root, Wallet: w, Logger: log})
+	return onchain.NewClient(onchain.ClientConfig{Chain: t.chain, Root: t.root, Wallet: w, Logger: log})
 }
 
 // workerChain is worker i's chain: its wallet relays payouts to the
@@ -466,5 +465,5 @@ func (t *tonNet) workerChain(i int, log *slog.Logger) (worker.Chain, error) {
 	if err != nil {
 		return nil, err
 	}
-	return onchain.NewWorker(onchain.WorkerConfig{Chain: t.view, Root: t.root, Wallet: w, Owner: t.keys.workerOwners[i], Logger: log})
+	return onchain.NewWorker(onchain.WorkerConfig{Chain: t.chain, Root: t.root, Wallet: w, Owner: t.keys.workerOwners[i], Logger: log})
 }

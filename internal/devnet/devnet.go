@@ -10,6 +10,7 @@ package devnet
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -277,6 +278,11 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	if tn != nil {
 		settle.proxy(&pcfg)
+		if pcfg.ChainState, pcfg.RootContractAddress, pcfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, ProxyWalletKeyFile, keys.proxyWallet); err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, err
+		}
 	}
 	var proxyKey ed25519.PrivateKey
 	if keys != nil {
@@ -342,6 +348,9 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 		if tn != nil {
 			settle.worker(&wcfg)
+			if wcfg.ChainState, wcfg.RootContractAddress, wcfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, WorkerWalletKeyFile(i), keys.workerWallets[i]); err != nil {
+				return nil, err
+			}
 		}
 		wnode, err := newNode(ctx, log)
 		if err != nil {
@@ -390,6 +399,9 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if tn != nil {
 		ccfg.SecretString = keys.clientSecret
 		settle.client(&ccfg, opts.DataDir)
+		if ccfg.ChainState, ccfg.RootContractAddress, ccfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, ClientWalletKeyFile, keys.clientWallet); err != nil {
+			return nil, err
+		}
 	}
 	cnode, err := newNode(ctx, log)
 	if err != nil {
@@ -454,7 +466,7 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (
 			}
 		}
 	}
-	n.Chain = tn.view
+	n.Chain = tn.chain
 	if n.Addresses, err = tn.addresses(contracts); err != nil {
 		return nil, nil, err
 	}
@@ -536,6 +548,43 @@ func (n *Network) serveHTTP(p int, h http.Handler) (string, error) {
 	n.servers = append(n.servers, srv)
 	n.wg.Go(func() { srv.Serve(ln) })
 	return "http://" + ln.Addr().String(), nil
+}
+
+// Files of the nodes' cocoon wallet keys in a devnet's data directory on
+// the emulated chain, each the wallet's hex Ed25519 seed as KeysFile has
+// it, readable by the owner only: the node configs' node_wallet_key.
+const (
+	ProxyWalletKeyFile  = "proxy-wallet.key"
+	ClientWalletKeyFile = "client-wallet.key"
+)
+
+// WorkerWalletKeyFile is the file of worker i's cocoon wallet key.
+func WorkerWalletKeyFile(i int) string { return fmt.Sprintf("worker-%d-wallet.key", i) }
+
+// nodeChain returns the chain fields of a node config on the emulated
+// chain with a data directory, so that the config written there names the
+// devnet's chain: the absolute path of its state file, the root's address
+// and the file of the node's wallet key, which it writes. Without a data
+// directory nothing is written and the fields stay empty.
+func (n *Network) nodeChain(dir string, tn *tonNet, keyName string, key ed25519.PrivateKey) (state, root, keyFile string, err error) {
+	if dir == "" || n.ChainStatePath == "" {
+		return "", "", "", nil
+	}
+	if state, err = filepath.Abs(n.ChainStatePath); err != nil {
+		return "", "", "", fmt.Errorf("writing the node configs: %w", err)
+	}
+	if keyFile, err = filepath.Abs(filepath.Join(dir, keyName)); err != nil {
+		return "", "", "", fmt.Errorf("writing the node configs: %w", err)
+	}
+	tmp := keyFile + ".tmp"
+	if err := os.WriteFile(tmp, []byte(hex.EncodeToString(key.Seed())+"\n"), 0o600); err != nil {
+		return "", "", "", fmt.Errorf("writing a node wallet key: %w", err)
+	}
+	if err := os.Rename(tmp, keyFile); err != nil {
+		os.Remove(tmp)
+		return "", "", "", fmt.Errorf("writing a node wallet key: %w", err)
+	}
+	return state, tn.root.String(), keyFile, nil
 }
 
 func (n *Network) writeConfig(dir, name string, cfg any) {

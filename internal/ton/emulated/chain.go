@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -48,6 +49,9 @@ func FaucetAddress() *address.Address { return faucet }
 type Options struct {
 	// Path is the state file; empty keeps the chain in memory only. An
 	// existing file is loaded; every change is written back atomically.
+	// Processes sharing a state file share the chain: each operation
+	// runs under a lock on Path+".lock" and first loads what another
+	// process wrote since (Unix only; elsewhere one process per file).
 	Path string
 	// Clock gives the chain's time; nil uses the wall clock.
 	Clock func() time.Time
@@ -61,7 +65,15 @@ type Options struct {
 }
 
 // Chain is an emulated TON chain. It is safe for concurrent use; messages
-// are applied one inbound message (and its whole cascade) at a time.
+// are applied one inbound message (and its whole cascade) at a time, and
+// get-methods run between them.
+//
+// Every cell the chain hands out is a detached copy. A TVM run attaches
+// its cell-load accounting (a trace) to the cells it produces and reads;
+// parsing such a cell while the next message runs would race inside
+// tonutils-go, so no cell a caller sees is one a run touches: account
+// code and data are copied after each transaction, transactions are kept
+// as copies, and get-method results are copied before mu is released.
 type Chain struct {
 	machine *tvm.TVM
 	cfg     *tvm.PreparedBlockchainConfig
@@ -70,10 +82,18 @@ type Chain struct {
 	path    string
 	history int
 
-	// mu guards lt and accounts.
+	// mu guards lt, accounts and the fields below, and is held for every
+	// TVM run.
 	mu       sync.Mutex
 	lt       uint64
 	accounts map[string]*account
+	// gen is the generation of the state file this chain last loaded or
+	// wrote, as its lock file records it; stale forces the next operation
+	// to load the file.
+	gen   [genSize]byte
+	stale bool
+	// held is the lock file during an operation on a state file.
+	held *os.File
 }
 
 var _ ton.Chain = (*Chain)(nil)
@@ -84,8 +104,43 @@ type account struct {
 	prepared *tvm.PreparedAccount
 	stat     *cell.Cell
 	txs      []storedTx
+	// code and data are detached copies of the active state's, what
+	// Account hands out (nil when the account is not active).
+	code, data *cell.Cell
 }
 
+// snapshot refreshes the detached copies of the account's code and data.
+func (a *account) snapshot() error {
+	a.code, a.data = nil, nil
+	st := a.prepared.State()
+	if st.Status != tlb.AccountStatusActive || st.StateInit == nil {
+		return nil
+	}
+	var err error
+	if a.code, err = detach(st.StateInit.Code); err != nil {
+		return fmt.Errorf("copying code of %s: %w", a.addr, err)
+	}
+	if a.data, err = detach(st.StateInit.Data); err != nil {
+		return fmt.Errorf("copying data of %s: %w", a.addr, err)
+	}
+	return nil
+}
+
+// detach copies a cell through its BoC, leaving behind any trace a TVM run
+// attached to it or to the cells below; nil stays nil.
+func detach(c *cell.Cell) (*cell.Cell, error) {
+	if c == nil {
+		return nil, nil
+	}
+	d, err := cell.FromBOC(c.ToBOC())
+	if err != nil {
+		return nil, fmt.Errorf("copying a cell: %w", err)
+	}
+	return d, nil
+}
+
+// storedTx is a transaction as the chain keeps it: a detached copy of its
+// cell and the transaction parsed from that copy.
 type storedTx struct {
 	cell *cell.Cell
 	tx   *tlb.Transaction
@@ -125,9 +180,12 @@ func New(opts Options) (*Chain, error) {
 		c.history = DefaultHistory
 	}
 	if c.path != "" {
-		if err := c.load(); err != nil {
+		c.stale = true
+		end, err := c.begin()
+		if err != nil {
 			return nil, err
 		}
+		end()
 	}
 	return c, nil
 }
@@ -146,8 +204,11 @@ func (c *Chain) Account(ctx context.Context, addr *address.Address) (ton.Account
 	if err := ctx.Err(); err != nil {
 		return ton.Account{}, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	end, err := c.begin()
+	if err != nil {
+		return ton.Account{}, err
+	}
+	defer end()
 	acc, ok := c.accounts[key(addr)]
 	if !ok {
 		return ton.Account{}, fmt.Errorf("reading account %s: %w", addr, ton.ErrNotFound)
@@ -171,9 +232,7 @@ func view(acc *account) (ton.Account, error) {
 	switch st.Status {
 	case tlb.AccountStatusActive:
 		out.Status = ton.StatusActive
-		if st.StateInit != nil {
-			out.Code, out.Data = st.StateInit.Code, st.StateInit.Data
-		}
+		out.Code, out.Data = acc.code, acc.data
 	case tlb.AccountStatusFrozen:
 		out.Status = ton.StatusFrozen
 	default:
@@ -183,22 +242,21 @@ func view(acc *account) (ton.Account, error) {
 }
 
 // RunGetMethod runs a get-method on the latest state of an active account.
+// Cells among the results are detached copies.
 func (c *Chain) RunGetMethod(ctx context.Context, addr *address.Address, method string, args ...any) ([]any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	acc, ok := c.accounts[key(addr)]
-	var st ton.Account
-	var err error
-	if ok {
-		st, err = view(acc)
+	end, err := c.begin()
+	if err != nil {
+		return nil, err
 	}
-	lt := c.lt
-	c.mu.Unlock()
+	defer end()
+	acc, ok := c.accounts[key(addr)]
 	if !ok {
 		return nil, fmt.Errorf("running %s on %s: %w", method, addr, ton.ErrNotFound)
 	}
+	st, err := view(acc)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +277,9 @@ func (c *Chain) RunGetMethod(ctx context.Context, addr *address.Address, method 
 	if err != nil {
 		return nil, fmt.Errorf("running %s: %w", method, err)
 	}
-	c7 := getMethodC7(block, st, lt, c.cfg.GlobalVersion())
+	c7 := getMethodC7(block, st, c.lt, c.cfg.GlobalVersion())
+	// The run reads the account's copies, never the state the next
+	// transaction runs on.
 	res, err := c.machine.ExecuteGetMethod(st.Code, st.Data, c7, vm.GasWithLimit(getMethodGas), stack, tvm.ExecutionConfig{Config: c.cfg})
 	if err != nil {
 		return nil, fmt.Errorf("running %s on %s: %w", method, addr, err)
@@ -227,7 +287,47 @@ func (c *Chain) RunGetMethod(ctx context.Context, addr *address.Address, method 
 	if res.ExitCode != 0 && res.ExitCode != 1 {
 		return nil, &ton.ExitError{Method: method, Code: res.ExitCode}
 	}
-	return stackValues(res.Stack)
+	vals, err := stackValues(res.Stack)
+	if err != nil {
+		return nil, err
+	}
+	return detachValues(vals)
+}
+
+// detachValues copies the cells and slices among get-method results,
+// tuples included.
+func detachValues(vs []any) ([]any, error) {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		switch v := v.(type) {
+		case *cell.Cell:
+			c, err := detach(v)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		case *cell.Slice:
+			c, err := v.ToCell()
+			if err != nil {
+				return nil, fmt.Errorf("copying a slice: %w", err)
+			}
+			if c, err = detach(c); err != nil {
+				return nil, err
+			}
+			if out[i], err = c.BeginParse(); err != nil {
+				return nil, fmt.Errorf("copying a slice: %w", err)
+			}
+		case []any:
+			t, err := detachValues(v)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = t
+		default:
+			out[i] = v
+		}
+	}
+	return out, nil
 }
 
 func pushArg(s *vm.Stack, a any) error {
@@ -409,8 +509,14 @@ type pending struct {
 // apply runs the transaction of first and then every internal message it
 // causes, in logical-time order, and saves the state.
 func (c *Chain) apply(ctx context.Context, first *cell.Cell, external bool) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	end, err := c.begin()
+	if err != nil {
+		return err
+	}
+	defer end()
 	now := c.clock()
 	seed := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("cocoon emulated block"), c.lt))
 	block, err := c.cfg.NewBlockContext(tvm.BlockOptions{Now: uint32(now.Unix()), RandSeed: seed[:]})
@@ -420,11 +526,10 @@ func (c *Chain) apply(ctx context.Context, first *cell.Cell, external bool) erro
 	queue := []pending{{msg: first}}
 	seq := 0
 	for steps := 0; len(queue) > 0; steps++ {
+		// A cascade runs to its end once begun, whatever ctx says: the
+		// messages in the queue carry value that must not vanish.
 		if steps >= maxCascade {
 			return fmt.Errorf("message cascade longer than %d transactions", maxCascade)
-		}
-		if err := ctx.Err(); err != nil {
-			return err
 		}
 		next := queue[0]
 		queue = queue[1:]
@@ -486,13 +591,17 @@ func (c *Chain) deliver(block *tvm.BlockContext, msgCell *cell.Cell, external bo
 	if external && !res.Accepted {
 		return nil, fmt.Errorf("sending external to %s: exit code %d: %w", dst, res.ExitCode, ton.ErrRejected)
 	}
-	tx, err := res.ParseTransaction()
+	stored, err := storeTx(res.TransactionCell)
 	if err != nil {
 		return nil, fmt.Errorf("reading transaction on %s: %w", dst, err)
 	}
+	tx := stored.tx
 	acc.prepared = res.NextAccount
 	acc.stat = res.AccountStorageStat
-	acc.txs = append(acc.txs, storedTx{cell: res.TransactionCell, tx: tx})
+	if err := acc.snapshot(); err != nil {
+		return nil, err
+	}
+	acc.txs = append(acc.txs, stored)
 	if len(acc.txs) > c.history {
 		acc.txs = slices.Delete(acc.txs, 0, len(acc.txs)-c.history)
 	}
@@ -512,6 +621,21 @@ func (c *Chain) deliver(block *tvm.BlockContext, msgCell *cell.Cell, external bo
 		outs = append(outs, pending{lt: im.CreatedLT, msg: o.Cell})
 	}
 	return outs, nil
+}
+
+// storeTx keeps a transaction: a detached copy of its cell and the
+// transaction parsed from it.
+func storeTx(tc *cell.Cell) (storedTx, error) {
+	d, err := detach(tc)
+	if err != nil {
+		return storedTx{}, err
+	}
+	var tx tlb.Transaction
+	if err := tlb.Parse(&tx, d); err != nil {
+		return storedTx{}, err
+	}
+	tx.Hash = d.Hash()
+	return storedTx{cell: d, tx: &tx}, nil
 }
 
 func emptyAccount(addr *address.Address) (*account, error) {
@@ -535,7 +659,10 @@ func (c *Chain) Transactions(ctx context.Context, addr *address.Address, afterLT
 	if limit <= 0 {
 		return nil, fmt.Errorf("listing transactions: limit %d, want a positive number", limit)
 	}
-	c.mu.Lock()
+	end, err := c.begin()
+	if err != nil {
+		return nil, err
+	}
 	var list []*tlb.Transaction
 	if acc, ok := c.accounts[key(addr)]; ok {
 		for _, t := range acc.txs {
@@ -544,7 +671,7 @@ func (c *Chain) Transactions(ctx context.Context, addr *address.Address, afterLT
 			}
 		}
 	}
-	c.mu.Unlock()
+	end()
 	out := make([]ton.Tx, 0, len(list))
 	for _, t := range list {
 		tx, err := ton.TxFromTLB(t)

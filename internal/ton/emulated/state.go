@@ -1,6 +1,7 @@
 package emulated
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,7 +37,47 @@ type stateAccount struct {
 	Transactions [][]byte `json:"transactions,omitempty"`
 }
 
-// save writes the state file atomically. The caller holds mu.
+// genSize is the size of a state file's generation, which every save
+// draws anew and records in the lock file.
+const genSize = 16
+
+// begin starts an operation: it takes mu and, with a state file, the lock
+// file's lock, and loads the state file when another process saved it
+// since this chain last read or wrote it. end releases both.
+func (c *Chain) begin() (end func(), err error) {
+	c.mu.Lock()
+	if c.path == "" {
+		return c.mu.Unlock, nil
+	}
+	lf, err := lockFile(c.path + ".lock")
+	if err != nil {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("locking chain state: %w", err)
+	}
+	c.held = lf
+	end = func() {
+		c.held = nil
+		lf.Close()
+		c.mu.Unlock()
+	}
+	var gen [genSize]byte
+	n, err := lf.ReadAt(gen[:], 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		end()
+		return nil, fmt.Errorf("reading chain state generation: %w", err)
+	}
+	if c.stale || (n == genSize && gen != c.gen) {
+		if err := c.load(); err != nil {
+			end()
+			return nil, err
+		}
+		c.gen, c.stale = gen, false
+	}
+	return end, nil
+}
+
+// save writes the state file atomically and records a new generation in
+// the lock file. The caller is inside begin.
 func (c *Chain) save() error {
 	st := stateFile{Version: stateVersion, LT: c.lt}
 	keys := make([]string, 0, len(c.accounts))
@@ -66,6 +107,15 @@ func (c *Chain) save() error {
 	if err := writeAtomic(c.path, raw); err != nil {
 		return fmt.Errorf("saving chain: %w", err)
 	}
+	var gen [genSize]byte
+	rand.Read(gen[:])
+	if _, err := c.held.WriteAt(gen[:], 0); err != nil {
+		// Other processes would not see this save; the next operation
+		// loads the file again.
+		c.stale = true
+		return fmt.Errorf("saving chain: recording its generation: %w", err)
+	}
+	c.gen = gen
 	return nil
 }
 
@@ -158,17 +208,19 @@ func decodeAccount(sa stateAccount) (*account, error) {
 			return nil, fmt.Errorf("reading storage stat: %w", err)
 		}
 	}
+	if err := acc.snapshot(); err != nil {
+		return nil, err
+	}
 	for i, raw := range sa.Transactions {
 		tc, err := cell.FromBOC(raw)
 		if err != nil {
 			return nil, fmt.Errorf("reading transaction %d: %w", i, err)
 		}
-		var tx tlb.Transaction
-		if err := tlb.Parse(&tx, tc); err != nil {
+		st, err := storeTx(tc)
+		if err != nil {
 			return nil, fmt.Errorf("reading transaction %d: %w", i, err)
 		}
-		tx.Hash = tc.Hash()
-		acc.txs = append(acc.txs, storedTx{cell: tc, tx: &tx})
+		acc.txs = append(acc.txs, st)
 	}
 	return acc, nil
 }
