@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,10 +17,13 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/onchain"
+	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
+	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
 // chainNode is a node of the role tests on an emulated chain: its cocoon
@@ -249,6 +253,50 @@ func TestRolesChainFromConfig(t *testing.T) {
 				t.Error("a wallet key appears in the log")
 			}
 		})
+	}
+}
+
+// TestDevnetConfigsKeys: the node_wallet_key files a devnet on the
+// emulated chain writes next to its node configs are keys loadNodeKey
+// reads, those of the wallets the devnet reports (owned by its admin).
+func TestDevnetConfigsKeys(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	n, err := devnet.Start(ctx, devnet.Options{Chain: devnet.ChainEmulated, DataDir: dir, Model: "m",
+		Engine: func(int) http.Handler { return http.NotFoundHandler() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	pcfg, err := proxy.LoadConfig(filepath.Join(dir, "proxy.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccfg, err := client.LoadConfig(filepath.Join(dir, "client.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wcfg, err := worker.LoadConfig(filepath.Join(dir, "worker-0.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := n.Addresses
+	for _, c := range []struct {
+		name, key string
+		want      *address.Address
+	}{{"proxy", pcfg.NodeWalletKey, a.ProxyWallet}, {"client", ccfg.NodeWalletKey, a.ClientWallet}, {"worker", wcfg.NodeWalletKey, a.WorkerWallets[0]}} {
+		key, err := loadNodeKey(c.key)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		w, err := onchain.NewWallet(n.Chain, key, a.Admin, onchain.WalletOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Address().String() != c.want.String() {
+			t.Errorf("%s: node_wallet_key %s derives wallet %s, the devnet's is %s", c.name, c.key, w.Address(), c.want)
+		}
 	}
 }
 
