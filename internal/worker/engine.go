@@ -53,6 +53,14 @@ func NewEngine(baseURL string, client *http.Client) (*Engine, error) {
 	return &Engine{base: u, client: client}, nil
 }
 
+// CloseIdleConnections closes the engine connections that carry no
+// request. The worker calls it when it stops: a kept-alive connection
+// left open holds the engine's transport goroutines, and a connection
+// the transport dialled for a request that another connection then
+// served has carried nothing, which a Go engine's graceful shutdown
+// (http.Server.Shutdown) waits 5 s for.
+func (e *Engine) CloseIdleConnections() { e.client.CloseIdleConnections() }
+
 // hopHeaders are not passed to the engine: they describe the connection,
 // not the request.
 var hopHeaders = []string{"Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Upgrade", "Te", "Trailer", "Proxy-Connection"}

@@ -168,3 +168,75 @@ func TestReconnectBackoff(t *testing.T) {
 		}
 	})
 }
+
+// trackedConn is an engine connection that records its closing.
+type trackedConn struct {
+	net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return c.Conn.Close()
+}
+
+// TestRunClosesEngineConnections checks that a worker leaves no engine
+// connection open once Run returns: a Go engine's graceful shutdown would
+// wait for it (5 s for one that never carried a request).
+func TestRunClosesEngineConnections(t *testing.T) {
+	srv := httptest.NewServer(&fakeEngine{})
+	defer srv.Close()
+	var mu sync.Mutex
+	var conns []*trackedConn
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := &trackedConn{Conn: c, closed: make(chan struct{})}
+		mu.Lock()
+		conns = append(conns, tc)
+		mu.Unlock()
+		return tc, nil
+	}}
+	eng, err := NewEngine(srv.URL, &http.Client{Transport: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newTestWorker(t)
+	w.eng = eng
+	w.dial = func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("connection refused") }
+	probed := make(chan error, 1)
+	w.health = func(ctx context.Context) error {
+		err := eng.Health(ctx)
+		select {
+		case probed <- err:
+		default:
+		}
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		w.Run(ctx)
+		close(done)
+	}()
+	if err := <-probed; err != nil {
+		t.Fatalf("probing the engine: %v", err)
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if len(conns) == 0 {
+		t.Fatal("the engine probe dialled no connection")
+	}
+	for i, c := range conns {
+		select {
+		case <-c.closed:
+		default:
+			t.Errorf("engine connection %d of %d still open after Run returned", i+1, len(conns))
+		}
+	}
+}
