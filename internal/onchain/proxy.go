@@ -31,6 +31,11 @@ const (
 	txPage = 100
 )
 
+// ProxyWithdrawGas goes with ext_proxy_payout_request: the reference's
+// 0.2 TON, above the contract's COMMISSION (0.1 TON) that it demands. The
+// contract returns what it does not spend to the wallet as excesses.
+const ProxyWithdrawGas = billing.TON / 5
+
 // ProxyConfig configures a Proxy.
 type ProxyConfig struct {
 	// Chain is the TON chain; Root the network's root contract.
@@ -379,6 +384,41 @@ func (p *Proxy) Submit(ctx context.Context, signed []byte) error {
 		return fmt.Errorf("submitting signed payment: %w", err)
 	}
 	return relay(ctx, p.wallet, pay, nil)
+}
+
+// Earnings reads the proxy contract's balance field: the commission
+// credited by worker payouts and not yet paid to the owner.
+func (p *Proxy) Earnings(ctx context.Context) (billing.NanoTON, error) {
+	addr, err := p.contract()
+	if err != nil {
+		return 0, fmt.Errorf("reading the proxy contract's earnings: %w", err)
+	}
+	d, err := ton.ReadProxyData(ctx, p.chain, addr)
+	if err != nil {
+		return 0, fmt.Errorf("reading the proxy contract's earnings: %w", err)
+	}
+	return d.Balance, nil
+}
+
+// Withdraw sends ext_proxy_payout_request from the wallet to the proxy
+// contract with ProxyWithdrawGas, the wallet as the excess address: the
+// contract pays its balance field to the owner. It returns once the
+// wallet sent it.
+func (p *Proxy) Withdraw(ctx context.Context) error {
+	addr, err := p.contract()
+	if err != nil {
+		return fmt.Errorf("requesting the proxy's earnings: %w", err)
+	}
+	body, err := ton.ProxyPayoutRequestBody(queryID(), p.wallet.Address())
+	if err != nil {
+		return fmt.Errorf("requesting the proxy's earnings: %w", err)
+	}
+	t := ton.Transfer{To: addr, Amount: ProxyWithdrawGas, Bounce: true, Body: body}
+	if err := p.wallet.Send(ctx, t); err != nil {
+		return fmt.Errorf("requesting the proxy's earnings from %s: %w", addr, err)
+	}
+	p.log.Debug("proxy earnings requested", "contract", addr.String(), "owner", p.owner.String())
+	return nil
 }
 
 // relay sends pay, rewrapped with the wallet as its excess address, to its

@@ -43,6 +43,16 @@ type Chain interface {
 	// contract from the proxy's wallet, paying the gas, and returns once
 	// the message was sent (on a real chain: queued).
 	Submit(ctx context.Context, signed []byte) error
+	// Earnings reads the proxy contract's balance field: the operator's
+	// commission credited by worker payouts and not yet paid to its owner.
+	Earnings(ctx context.Context) (billing.NanoTON, error)
+	// Withdraw sends ext_proxy_payout_request to the proxy contract from
+	// the proxy's wallet with the gas it needs, the excess returning to
+	// the wallet: the contract pays its whole balance field to its owner.
+	// It returns once the message was sent (on a real chain: queued);
+	// Earnings shows the payout when it lands. A request that finds the
+	// balance field already paid out moves nothing but gas.
+	Withdraw(ctx context.Context) error
 }
 
 // RootConfig is what the proxy reads from the root contract.

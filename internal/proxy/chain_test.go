@@ -40,6 +40,15 @@ type fakeChain struct {
 	submitted  []payment.Payment
 	// onCommit, if set, runs inside CommitSeqno before it returns.
 	onCommit func(seqno uint32)
+	// earned is the proxy contract's balance field; earnedErr and
+	// withdrawErr fail Earnings and Withdraw; withdrawals counts the
+	// withdrawals requested, which leave earned as it is (in flight)
+	// unless payOnWithdraw is set.
+	earned        billing.NanoTON
+	earnedErr     error
+	withdrawErr   error
+	withdrawals   int
+	payOnWithdraw bool
 }
 
 var _ Chain = (*fakeChain)(nil)
@@ -123,6 +132,28 @@ func (f *fakeChain) Submit(_ context.Context, signed []byte) error {
 		return f.submitErr
 	}
 	f.submitted = append(f.submitted, pay)
+	return nil
+}
+
+func (f *fakeChain) Earnings(context.Context) (billing.NanoTON, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.earnedErr != nil {
+		return 0, f.earnedErr
+	}
+	return f.earned, nil
+}
+
+func (f *fakeChain) Withdraw(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.withdrawErr != nil {
+		return f.withdrawErr
+	}
+	f.withdrawals++
+	if f.payOnWithdraw {
+		f.earned = 0
+	}
 	return nil
 }
 

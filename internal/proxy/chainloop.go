@@ -23,7 +23,9 @@ const (
 	// registerPoll is how often that wait asks the chain.
 	registerPoll = 500 * time.Millisecond
 	// resubmitPolls is how many poll periods a submitted payment is given
-	// to show on chain before the same one is submitted again.
+	// to show on chain before the same one is submitted again; also how
+	// many polls a withdrawal is given to show in the proxy contract's
+	// balance field before it is requested again.
 	resubmitPolls = 6
 )
 
@@ -43,6 +45,19 @@ type chainState struct {
 	hashes   [3]int // allowed proxy, worker and model hashes
 	// paramsVersion is the root's params version last read.
 	paramsVersion uint32
+	// earned is the proxy contract's balance field last read: commission
+	// not yet paid to the owner.
+	earned billing.NanoTON
+	// withdrawals counts the withdrawals requested; lastWithdrawal and
+	// lastWithdrawalAt are the earnings the last one asked for and when.
+	withdrawals      int64
+	lastWithdrawal   billing.NanoTON
+	lastWithdrawalAt time.Time
+	// withdrawing is the earnings the withdrawal in flight asked for (zero
+	// when none is), withdrawPolls the polls that have not shown it since.
+	// Only the chain loop's goroutine writes them.
+	withdrawing   billing.NanoTON
+	withdrawPolls int
 
 	// pending are the payments submitted and not yet seen on chain, by op
 	// and contract; only the chain loop's goroutine touches it.
@@ -208,7 +223,7 @@ func (p *Proxy) commitChain(ctx context.Context) {
 }
 
 // pollChain reads every known client's and worker's contract and moves
-// the money that is due.
+// the money that is due, then the proxy contract's earnings.
 func (p *Proxy) pollChain(ctx context.Context) {
 	for _, a := range p.ledger.Clients() {
 		if ctx.Err() != nil {
@@ -222,6 +237,63 @@ func (p *Proxy) pollChain(ctx context.Context) {
 		}
 		p.checkWorker(ctx, a)
 	}
+	if ctx.Err() != nil {
+		return
+	}
+	p.checkEarnings(ctx)
+}
+
+// checkEarnings reads the proxy contract's balance field, the commission
+// credited to it and not yet paid out, and asks the contract to pay it to
+// its owner once it reaches WithdrawThresholdNano (reference §4.7). A
+// withdrawal is in flight until the balance field falls below what it
+// asked for, or for resubmitPolls polls: a request that lands late finds
+// the balance already paid and moves nothing but gas, so nothing is lost
+// or paid twice either way.
+func (p *Proxy) checkEarnings(ctx context.Context) {
+	earned, err := p.chain.Earnings(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.chainFailed("reading the proxy contract's earnings", err)
+		}
+		return
+	}
+	c := &p.onChain
+	c.mu.Lock()
+	c.earned = earned
+	inFlight := c.withdrawing
+	landed := inFlight > 0 && earned < inFlight
+	if inFlight > 0 && !landed {
+		c.withdrawPolls++
+		if c.withdrawPolls < resubmitPolls {
+			c.mu.Unlock()
+			return
+		}
+	}
+	c.withdrawing, c.withdrawPolls = 0, 0
+	c.mu.Unlock()
+	switch {
+	case landed:
+		p.log.Info("proxy earnings paid to the owner", "requested_nano", int64(inFlight), "owner", p.cfg.OwnerAddress)
+	case inFlight > 0:
+		p.log.Warn("the proxy contract's balance field does not show the withdrawal; requesting it again",
+			"requested_nano", int64(inFlight), "earned_nano", int64(earned), "polls", resubmitPolls)
+	}
+	if earned <= 0 || earned < billing.NanoTON(p.cfg.WithdrawThresholdNano) {
+		return
+	}
+	if err := p.chain.Withdraw(ctx); err != nil {
+		if ctx.Err() == nil {
+			p.chainFailed(fmt.Sprintf("requesting the withdrawal of %d nanoTON of earnings", int64(earned)), err)
+		}
+		return
+	}
+	c.mu.Lock()
+	c.withdrawing, c.withdrawPolls = earned, 0
+	c.withdrawals++
+	c.lastWithdrawal, c.lastWithdrawalAt = earned, p.now()
+	c.mu.Unlock()
+	p.log.Info("proxy earnings withdrawal requested", "amount_nano", int64(earned), "owner", p.cfg.OwnerAddress)
 }
 
 // checkClient refreshes a client's on-chain state, then grants its refund

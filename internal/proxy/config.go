@@ -79,6 +79,11 @@ type Config struct {
 	// committed but unpaid usage worth a payout (default 10 TON, the
 	// reference's figure).
 	PayoutThresholdNano int64 `json:"payout_threshold_nano"`
+	// WithdrawThresholdNano is the least commission, in nanoTON, credited
+	// to the proxy contract and not yet paid to its owner that is worth
+	// an ext_proxy_payout_request (default 10 TON, the reference's
+	// figure).
+	WithdrawThresholdNano int64 `json:"withdraw_threshold_nano"`
 }
 
 // Duration is a configured period: in JSON a Go duration string such as
@@ -117,12 +122,14 @@ const (
 	DefaultClientsListen = ":11002"
 	DefaultPoWDifficulty = 20
 	// DefaultChainCommitEvery and DefaultChainPollEvery are the periods of
-	// the chain loop; DefaultChargeThresholdNano and
-	// DefaultPayoutThresholdNano the reference's thresholds of §4.7.
-	DefaultChainCommitEvery    = Duration(45 * time.Second)
-	DefaultChainPollEvery      = Duration(5 * time.Second)
-	DefaultChargeThresholdNano = int64(billing.TON)
-	DefaultPayoutThresholdNano = int64(10 * billing.TON)
+	// the chain loop; DefaultChargeThresholdNano,
+	// DefaultPayoutThresholdNano and DefaultWithdrawThresholdNano the
+	// reference's thresholds of §4.7.
+	DefaultChainCommitEvery      = Duration(45 * time.Second)
+	DefaultChainPollEvery        = Duration(5 * time.Second)
+	DefaultChargeThresholdNano   = int64(billing.TON)
+	DefaultPayoutThresholdNano   = int64(10 * billing.TON)
+	DefaultWithdrawThresholdNano = int64(10 * billing.TON)
 	// minChainEvery bounds how often the chain is asked.
 	minChainEvery = Duration(10 * time.Millisecond)
 )
@@ -189,6 +196,9 @@ func (c *Config) chainDefaults() {
 	if c.PayoutThresholdNano == 0 {
 		c.PayoutThresholdNano = DefaultPayoutThresholdNano
 	}
+	if c.WithdrawThresholdNano == 0 {
+		c.WithdrawThresholdNano = DefaultWithdrawThresholdNano
+	}
 }
 
 // Validate checks a configuration.
@@ -241,6 +251,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PayoutThresholdNano < 0 {
 		bad("payout_threshold_nano %d is negative", c.PayoutThresholdNano)
+	}
+	if c.WithdrawThresholdNano < 0 {
+		bad("withdraw_threshold_nano %d is negative", c.WithdrawThresholdNano)
 	}
 	if c.MachineSpecificPrivateKey != "" {
 		if _, err := c.SigningSeed(); err != nil {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"sort"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/obs"
@@ -26,20 +27,33 @@ type Snapshot struct {
 }
 
 // ChainSnapshot is the proxy's work on chain: its contract, the last
-// ledger seqno the chain shows, the payments it submitted, the allowed
-// hashes of the root contract and the chain calls that failed.
+// ledger seqno the chain shows, the payments it submitted, the earnings
+// its contract holds and their withdrawals, the allowed hashes of the
+// root contract and the chain calls that failed. Amounts are JSON
+// strings of integer nanoTON, as in TotalsSnapshot.
 type ChainSnapshot struct {
-	ProxyContract       string `json:"proxy_contract"`
-	CommittedSeqno      uint32 `json:"committed_seqno"`
-	RootVersion         int32  `json:"root_version"`
-	ChargesSubmitted    int64  `json:"charges_submitted"`
-	PayoutsSubmitted    int64  `json:"payouts_submitted"`
-	RefundsSubmitted    int64  `json:"refunds_submitted"`
-	AllowedProxyHashes  int    `json:"allowed_proxy_hashes"`
-	AllowedWorkerHashes int    `json:"allowed_worker_hashes"`
-	AllowedModelHashes  int    `json:"allowed_model_hashes"`
-	Errors              int64  `json:"errors"`
-	LastError           string `json:"last_error,omitempty"`
+	ProxyContract    string `json:"proxy_contract"`
+	CommittedSeqno   uint32 `json:"committed_seqno"`
+	RootVersion      int32  `json:"root_version"`
+	ChargesSubmitted int64  `json:"charges_submitted"`
+	PayoutsSubmitted int64  `json:"payouts_submitted"`
+	RefundsSubmitted int64  `json:"refunds_submitted"`
+	// Earned is the proxy contract's balance field last read: commission
+	// not yet paid to the owner.
+	Earned int64 `json:"earned_nano,string"`
+	// WithdrawalsRequested counts the ext_proxy_payout_requests sent;
+	// LastWithdrawal is the earnings the last one asked for, at
+	// LastWithdrawalAt; WithdrawalInFlight whether the balance field has
+	// yet to show it.
+	WithdrawalsRequested int64     `json:"withdrawals_requested"`
+	LastWithdrawal       int64     `json:"last_withdrawal_nano,string"`
+	LastWithdrawalAt     time.Time `json:"last_withdrawal_at,omitzero"`
+	WithdrawalInFlight   bool      `json:"withdrawal_in_flight"`
+	AllowedProxyHashes   int       `json:"allowed_proxy_hashes"`
+	AllowedWorkerHashes  int       `json:"allowed_worker_hashes"`
+	AllowedModelHashes   int       `json:"allowed_model_hashes"`
+	Errors               int64     `json:"errors"`
+	LastError            string    `json:"last_error,omitempty"`
 }
 
 // AccountSnapshot is one ledger account.
@@ -163,5 +177,7 @@ func (p *Proxy) chainSnapshot() *ChainSnapshot {
 	defer c.mu.Unlock()
 	s.ProxyContract, s.LastError = c.contract, c.lastErr
 	s.AllowedProxyHashes, s.AllowedWorkerHashes, s.AllowedModelHashes = c.hashes[0], c.hashes[1], c.hashes[2]
+	s.Earned, s.WithdrawalsRequested = int64(c.earned), c.withdrawals
+	s.LastWithdrawal, s.LastWithdrawalAt, s.WithdrawalInFlight = int64(c.lastWithdrawal), c.lastWithdrawalAt, c.withdrawing > 0
 	return s
 }
