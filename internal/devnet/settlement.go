@@ -17,8 +17,9 @@ const ClientStateFile = "client-state.json"
 // Settlement sets how fast money moves on the emulated chain: how often
 // the roles commit, poll and check, and the least value worth a message.
 // The reference's figures (commits every 30–60 s, charges from 1 TON,
-// payouts from 10 TON) would keep a devnet's few requests off chain for
-// good, so a devnet moves every nanoTON within a second or two.
+// payouts and withdrawals from 10 TON) would keep a devnet's few
+// requests off chain for good, so a devnet moves every nanoTON within a
+// second or two.
 type Settlement struct {
 	// CommitEvery is how often the proxy commits its ledger seqno on
 	// chain; PollEvery how often it reads its clients' and workers'
@@ -28,9 +29,11 @@ type Settlement struct {
 	// PayoutEvery how often a worker submits its best signed payout.
 	ClientCheckEvery, PayoutEvery time.Duration
 	// ChargeThreshold and PayoutThreshold are the least uncharged or
-	// unpaid value the proxy sends a charge or a payout for; MinPayout
-	// the least a worker submits a payout for.
-	ChargeThreshold, PayoutThreshold, MinPayout billing.NanoTON
+	// unpaid value the proxy sends a charge or a payout for;
+	// WithdrawThreshold the least commission in the proxy contract it
+	// withdraws to its owner; MinPayout the least a worker submits a
+	// payout for.
+	ChargeThreshold, PayoutThreshold, WithdrawThreshold, MinPayout billing.NanoTON
 	// Deposit is what the client deposits when it deploys its contract
 	// (zero: one stake, the params' min_client_stake).
 	Deposit billing.NanoTON
@@ -41,7 +44,7 @@ type Settlement struct {
 var DefaultSettlement = Settlement{
 	CommitEvery: 500 * time.Millisecond, PollEvery: 500 * time.Millisecond,
 	ClientCheckEvery: 500 * time.Millisecond, PayoutEvery: 500 * time.Millisecond,
-	ChargeThreshold: 1, PayoutThreshold: 1, MinPayout: 1,
+	ChargeThreshold: 1, PayoutThreshold: 1, WithdrawThreshold: 1, MinPayout: 1,
 }
 
 func (s Settlement) withDefaults() Settlement {
@@ -55,7 +58,8 @@ func (s Settlement) withDefaults() Settlement {
 		}
 	}
 	for _, f := range []struct{ v, def *billing.NanoTON }{
-		{&s.ChargeThreshold, &d.ChargeThreshold}, {&s.PayoutThreshold, &d.PayoutThreshold}, {&s.MinPayout, &d.MinPayout},
+		{&s.ChargeThreshold, &d.ChargeThreshold}, {&s.PayoutThreshold, &d.PayoutThreshold},
+		{&s.WithdrawThreshold, &d.WithdrawThreshold}, {&s.MinPayout, &d.MinPayout},
 	} {
 		if *f.v == 0 {
 			*f.v = *f.def
@@ -67,6 +71,7 @@ func (s Settlement) withDefaults() Settlement {
 func (s Settlement) proxy(c *proxy.Config) {
 	c.ChainCommitEvery, c.ChainPollEvery = proxy.Duration(s.CommitEvery), proxy.Duration(s.PollEvery)
 	c.ChargeThresholdNano, c.PayoutThresholdNano = int64(s.ChargeThreshold), int64(s.PayoutThreshold)
+	c.WithdrawThresholdNano = int64(s.WithdrawThreshold)
 }
 
 func (s Settlement) worker(c *worker.Config) {
