@@ -74,27 +74,36 @@ type Addresses struct {
 	// Root is the root contract; Admin its owner's wallet.
 	Root, Admin *address.Address
 	// ProxyContract is the proxy's contract (deployed by the proxy at
-	// start); ProxyWallet its cocoon wallet, which is also its owner.
-	ProxyContract, ProxyWallet *address.Address
+	// start); ProxyWallet its cocoon wallet, which sends its messages;
+	// ProxyOwner the owner_address of proxy.json, which owns both.
+	ProxyContract, ProxyWallet, ProxyOwner *address.Address
 	// ClientContract is the client's contract at the proxy (deployed by
 	// the client on its first connection); ClientWallet its cocoon
-	// wallet and owner.
-	ClientContract, ClientWallet *address.Address
+	// wallet, which owns the contract (as `cocoon client` on a chain has
+	// it); ClientOwner the owner_address of client.json, which owns the
+	// wallet.
+	ClientContract, ClientWallet, ClientOwner *address.Address
 	// WorkerContracts, WorkerWallets and WorkerOwners are per worker: the
 	// contract at the proxy, the cocoon wallet that relays payouts and the
-	// owner the payouts go to.
+	// owner_address of worker-N.json, which owns both and receives the
+	// payouts.
 	WorkerContracts, WorkerWallets, WorkerOwners []*address.Address
 }
 
-// keyFile is the JSON layout of KeysFile. Seeds are hex Ed25519 seeds.
+// keyFile is the JSON layout of KeysFile. Seeds are hex Ed25519 seeds,
+// addresses raw.
 type keyFile struct {
-	Root         string       `json:"root_address,omitempty"`
-	Admin        string       `json:"admin_seed"`
-	Proxy        string       `json:"proxy_seed"`
-	ProxyWallet  string       `json:"proxy_wallet_seed"`
-	ClientWallet string       `json:"client_wallet_seed"`
-	ClientSecret string       `json:"client_secret"`
-	Workers      []workerKeys `json:"workers"`
+	Root         string `json:"root_address,omitempty"`
+	Admin        string `json:"admin_seed"`
+	Proxy        string `json:"proxy_seed"`
+	ProxyWallet  string `json:"proxy_wallet_seed"`
+	ClientWallet string `json:"client_wallet_seed"`
+	ClientSecret string `json:"client_secret"`
+	// ProxyOwner and ClientOwner are the owner_address of proxy.json and
+	// client.json. Key files of older devnets lack them; see loadKeys.
+	ProxyOwner  string       `json:"proxy_owner_address,omitempty"`
+	ClientOwner string       `json:"client_owner_address,omitempty"`
+	Workers     []workerKeys `json:"workers"`
 }
 
 type workerKeys struct {
@@ -107,9 +116,17 @@ type nodeKeys struct {
 	admin, proxy, proxyWallet, clientWallet ed25519.PrivateKey
 	clientSecret                            string
 	workerWallets                           []ed25519.PrivateKey
-	workerOwners                            []*address.Address
+	// proxyOwner, clientOwner and workerOwners are the nodes' config
+	// owner_address: each owns the node's cocoon wallet, and the proxy's
+	// and the workers' own their contracts.
+	proxyOwner, clientOwner *address.Address
+	workerOwners            []*address.Address
 	// root is the root contract a previous run deployed, or nil.
 	root *address.Address
+	// olderWallets, for a key file of an older devnet whose admin owned
+	// every wallet, are those wallets that are no longer the nodes': the
+	// proxy's and the workers'. They keep their funds.
+	olderWallets []*address.Address
 }
 
 func newSeed() string {
@@ -126,9 +143,31 @@ func parseSeed(name, s string) (ed25519.PrivateKey, error) {
 	return ed25519.NewKeyFromSeed(b), nil
 }
 
+// walletCode is the code of the cocoon wallet.
+func walletCode() (*cell.Cell, error) {
+	raw, err := contracts.BOC(contracts.Wallet)
+	if err != nil {
+		return nil, err
+	}
+	code, err := cell.FromBOC(raw)
+	if err != nil {
+		return nil, fmt.Errorf("decoding the cocoon wallet code: %w", err)
+	}
+	return code, nil
+}
+
 // loadKeys reads the keys of dir, adding fresh ones for what is missing
 // (a new directory, or more workers than last time), and writes them back.
 // An empty dir gives fresh keys kept in memory only.
+//
+// The proxy's and the client's owner default to the admin, whose key is
+// in the directory. A key file of an older devnet, whose wallets were all
+// owned by the admin and whose proxy contract by the proxy's wallet, gets
+// that wallet as the proxy's owner instead: so its proxy contract, and the
+// client and worker contracts under it, stay where they are. Its client
+// wallet stays too (owned by the admin); the proxy's and the workers'
+// wallets are now owned by their configs' owners, hence new, and the old
+// ones keep their funds on chain under the admin's escape hatch.
 func loadKeys(dir string, workers int) (*nodeKeys, error) {
 	var kf keyFile
 	path := ""
@@ -142,6 +181,15 @@ func loadKeys(dir string, workers int) (*nodeKeys, error) {
 			if err := json.Unmarshal(b, &kf); err != nil {
 				return nil, fmt.Errorf("reading devnet keys %s: %w", path, err)
 			}
+		}
+	}
+	// A key file with wallets but no proxy owner is an older devnet's:
+	// the wallets its admin owned are the proxy's and the workers'.
+	var older []string
+	if kf.ProxyWallet != "" && kf.ProxyOwner == "" {
+		older = append(older, kf.ProxyWallet)
+		for _, w := range kf.Workers {
+			older = append(older, w.Wallet)
 		}
 	}
 	for _, s := range []*string{&kf.Admin, &kf.Proxy, &kf.ProxyWallet, &kf.ClientWallet, &kf.ClientSecret} {
@@ -161,6 +209,9 @@ func loadKeys(dir string, workers int) (*nodeKeys, error) {
 		if *s.dst, err = parseSeed(s.name, s.seed); err != nil {
 			return nil, err
 		}
+	}
+	if err := k.owners(&kf, older); err != nil {
+		return nil, err
 	}
 	for i, w := range kf.Workers[:workers] {
 		key, err := parseSeed(fmt.Sprintf("workers[%d].wallet_seed", i), w.Wallet)
@@ -185,6 +236,49 @@ func loadKeys(dir string, workers int) (*nodeKeys, error) {
 		}
 	}
 	return k, nil
+}
+
+// owners sets the proxy's and the client's owner from kf, filling in
+// kf's missing ones (see loadKeys). older are the wallet seeds of an older
+// devnet's key file, the proxy's first: its admin owned those wallets,
+// which k.olderWallets lists.
+func (k *nodeKeys) owners(kf *keyFile, older []string) error {
+	adminWallet, err := ton.NewV5R1(k.admin, adminNetworkID)
+	if err != nil {
+		return err
+	}
+	admin := adminWallet.Address()
+	if len(older) > 0 {
+		code, err := walletCode()
+		if err != nil {
+			return err
+		}
+		for i, seed := range older {
+			key, err := parseSeed(fmt.Sprintf("older wallet seed %d", i), seed)
+			if err != nil {
+				return err
+			}
+			w, err := ton.NewCocoonWallet(code, key, admin)
+			if err != nil {
+				return err
+			}
+			k.olderWallets = append(k.olderWallets, w.Address())
+		}
+		// The older devnet's proxy contract was owned by its wallet.
+		kf.ProxyOwner = k.olderWallets[0].StringRaw()
+	}
+	for _, o := range []*string{&kf.ProxyOwner, &kf.ClientOwner} {
+		if *o == "" {
+			*o = admin.StringRaw()
+		}
+	}
+	if k.proxyOwner, err = address.ParseRawAddr(kf.ProxyOwner); err != nil {
+		return fmt.Errorf("reading devnet keys: proxy_owner_address: %w", err)
+	}
+	if k.clientOwner, err = address.ParseRawAddr(kf.ClientOwner); err != nil {
+		return fmt.Errorf("reading devnet keys: client_owner_address: %w", err)
+	}
+	return nil
 }
 
 // saveRoot records the deployed root's address in dir's key file.
@@ -212,16 +306,33 @@ func writeKeys(dir string, kf keyFile) error {
 		return fmt.Errorf("writing devnet keys: %w", err)
 	}
 	for name, data := range map[string][]byte{KeysFile: append(b, '\n'), AdminKeyFile: []byte(kf.Admin + "\n")} {
-		path := filepath.Join(dir, name)
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, data, 0o600); err != nil {
-			return fmt.Errorf("writing devnet keys: %w", err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
+		if err := writePrivate(filepath.Join(dir, name), data); err != nil {
 			return fmt.Errorf("writing devnet keys: %w", err)
 		}
 	}
 	return nil
+}
+
+// writePrivate writes data to path readable by the owner only, through a
+// new temporary file in the same directory and a rename, so that path
+// never holds part of it nor, for a moment, wider permissions.
+func writePrivate(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode 0600
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // tonNet is a devnet's emulated chain with its root contract and the
@@ -234,7 +345,8 @@ type tonNet struct {
 	keys   *nodeKeys
 	admin  *ton.V5Wallet
 	// proxyWallet, clientWallet and workerWallets are the nodes' cocoon
-	// wallets, owned (their escape hatch) by the admin.
+	// wallets, each owned (its escape hatch) by the node's owner, as the
+	// role commands derive them from the node configs.
 	proxyWallet, clientWallet *ton.CocoonWallet
 	workerWallets             []*ton.CocoonWallet
 	// deployed is set when this run deployed the root: the chain is new.
@@ -259,23 +371,18 @@ func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, d
 	if t.admin, err = ton.NewV5R1(keys.admin, adminNetworkID); err != nil {
 		return nil, err
 	}
-	raw, err := contracts.BOC(contracts.Wallet)
+	code, err := walletCode()
 	if err != nil {
 		return nil, err
 	}
-	walletCode, err := cell.FromBOC(raw)
-	if err != nil {
-		return nil, fmt.Errorf("decoding the cocoon wallet code: %w", err)
-	}
-	owner := t.admin.Address()
-	if t.proxyWallet, err = ton.NewCocoonWallet(walletCode, keys.proxyWallet, owner); err != nil {
+	if t.proxyWallet, err = ton.NewCocoonWallet(code, keys.proxyWallet, keys.proxyOwner); err != nil {
 		return nil, err
 	}
-	if t.clientWallet, err = ton.NewCocoonWallet(walletCode, keys.clientWallet, owner); err != nil {
+	if t.clientWallet, err = ton.NewCocoonWallet(code, keys.clientWallet, keys.clientOwner); err != nil {
 		return nil, err
 	}
-	for _, k := range keys.workerWallets {
-		w, err := ton.NewCocoonWallet(walletCode, k, owner)
+	for i, k := range keys.workerWallets {
+		w, err := ton.NewCocoonWallet(code, k, keys.workerOwners[i])
 		if err != nil {
 			return nil, err
 		}
@@ -283,7 +390,9 @@ func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, d
 	}
 
 	// A wallet holding less than half its funding (a new one, or one a
-	// long-lived devnet spent on gas) is sent its funding again.
+	// long-lived devnet spent on gas) is sent its funding again. The
+	// wallets of an older devnet that are no longer the nodes' are left
+	// as they are.
 	for _, a := range t.fundedAccounts() {
 		acc, err := chain.Account(ctx, a)
 		if err != nil && !errors.Is(err, ton.ErrNotFound) {
@@ -390,9 +499,13 @@ func (t *tonNet) contracts() (*Contracts, error) {
 // addresses lists the network's accounts; the child contracts are derived
 // under the root, whether deployed yet or not.
 func (t *tonNet) addresses(c *Contracts) (*Addresses, error) {
-	proxyOwner := t.proxyWallet.Address()
+	proxyOwner := t.keys.proxyOwner
 	proxyKey := t.keys.proxy.Public().(ed25519.PublicKey)
-	a := &Addresses{Root: t.root, Admin: t.admin.Address(), ProxyWallet: proxyOwner, ClientWallet: t.clientWallet.Address()}
+	a := &Addresses{
+		Root: t.root, Admin: t.admin.Address(),
+		ProxyWallet: t.proxyWallet.Address(), ProxyOwner: proxyOwner,
+		ClientWallet: t.clientWallet.Address(), ClientOwner: t.keys.clientOwner,
+	}
 	var err error
 	if a.ProxyContract, err = c.ProxyAddress(proxyOwner, proxyKey); err != nil {
 		return nil, err
@@ -432,26 +545,29 @@ func (t *tonNet) proxies(ctx context.Context) ([]string, error) {
 // first read normally finds it.
 const chainPoll = 100 * time.Millisecond
 
-// wallet returns the adapter's view of a node's cocoon wallet.
-func (t *tonNet) wallet(key ed25519.PrivateKey, log *slog.Logger) (*onchain.Wallet, error) {
-	return onchain.NewWallet(t.chain, key, t.admin.Address(), onchain.WalletOptions{Poll: chainPoll, Logger: log})
+// wallet returns the adapter's view of a node's cocoon wallet, owned by
+// owner: what `cocoon proxy|worker|client` opens from the node's config.
+func (t *tonNet) wallet(key ed25519.PrivateKey, owner *address.Address, log *slog.Logger) (*onchain.Wallet, error) {
+	return onchain.NewWallet(t.chain, key, owner, onchain.WalletOptions{Poll: chainPoll, Logger: log})
 }
 
-// proxyChain is the proxy's chain: its wallet owns its contract.
+// proxyChain is the proxy's chain: its wallet sends, its owner owns its
+// contract, as `cocoon proxy` has it.
 func (t *tonNet) proxyChain(log *slog.Logger) (proxy.Chain, error) {
-	w, err := t.wallet(t.keys.proxyWallet, log)
+	w, err := t.wallet(t.keys.proxyWallet, t.keys.proxyOwner, log)
 	if err != nil {
 		return nil, err
 	}
 	return onchain.NewProxy(onchain.ProxyConfig{
-		Chain: t.chain, Root: t.root, Wallet: w, Owner: w.Address(),
+		Chain: t.chain, Root: t.root, Wallet: w, Owner: t.keys.proxyOwner,
 		Key: t.keys.proxy.Public().(ed25519.PublicKey), Poll: chainPoll, Logger: log,
 	})
 }
 
-// clientChain is the client's chain: its wallet owns its contracts.
+// clientChain is the client's chain: its wallet owns its contracts, as
+// `cocoon client` on a chain has it.
 func (t *tonNet) clientChain(log *slog.Logger) (client.Chain, error) {
-	w, err := t.wallet(t.keys.clientWallet, log)
+	w, err := t.wallet(t.keys.clientWallet, t.keys.clientOwner, log)
 	if err != nil {
 		return nil, err
 	}
@@ -461,7 +577,7 @@ func (t *tonNet) clientChain(log *slog.Logger) (client.Chain, error) {
 // workerChain is worker i's chain: its wallet relays payouts to the
 // contracts of its owner.
 func (t *tonNet) workerChain(i int, log *slog.Logger) (worker.Chain, error) {
-	w, err := t.wallet(t.keys.workerWallets[i], log)
+	w, err := t.wallet(t.keys.workerWallets[i], t.keys.workerOwners[i], log)
 	if err != nil {
 		return nil, err
 	}

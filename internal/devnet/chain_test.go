@@ -2,15 +2,20 @@ package devnet
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
 
 func TestLoadKeys(t *testing.T) {
@@ -64,6 +69,8 @@ func TestLoadKeysErrors(t *testing.T) {
 		{"short seed", `{"proxy_seed":"abcd"}`, "proxy_seed is not a hex Ed25519 seed"},
 		{"bad owner", `{"workers":[{"wallet_seed":"` + strings.Repeat("11", 32) + `","owner_address":"nope"}]}`, "workers[0].owner_address"},
 		{"bad root", `{"root_address":"nope"}`, "root_address"},
+		{"bad proxy owner", `{"proxy_owner_address":"nope"}`, "proxy_owner_address"},
+		{"bad client owner", `{"client_owner_address":"nope"}`, "client_owner_address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,8 +165,11 @@ func TestEmulatedDevnetAddresses(t *testing.T) {
 		t.Errorf("root %s: %+v, %v; want an active account", a.Root, acc.Status, err)
 	}
 	ps := n.Proxy.Snapshot()
-	if got, want := ps.LocalConfig.OwnerAddress, a.ProxyWallet.String(); got != want {
-		t.Errorf("proxy owner %s, want its wallet %s", got, want)
+	if got, want := ps.LocalConfig.OwnerAddress, a.ProxyOwner.String(); got != want {
+		t.Errorf("proxy owner %s, want %s", got, want)
+	}
+	if a.ProxyOwner.StringRaw() != a.Admin.StringRaw() || a.ClientOwner.StringRaw() != a.Admin.StringRaw() {
+		t.Errorf("proxy owner %s, client owner %s; want the admin %s", a.ProxyOwner, a.ClientOwner, a.Admin)
 	}
 	if res, _ := post(t, ctx, n.ClientURL, chatStream); res.StatusCode != 200 {
 		t.Fatalf("status %d", res.StatusCode)
@@ -167,6 +177,9 @@ func TestEmulatedDevnetAddresses(t *testing.T) {
 	cs := n.Client.Snapshot()
 	if len(cs.Accounts) != 1 || cs.Accounts[0].ClientSCAddress != a.ClientContract.String() {
 		t.Errorf("client accounts %+v, want the contract %s", cs.Accounts, a.ClientContract)
+	}
+	if got, want := cs.LocalConf.OwnerAddress, a.ClientWallet.String(); got != want {
+		t.Errorf("client runs as owner %s, want its wallet %s", got, want)
 	}
 	ws := n.Workers[0].Snapshot()
 	if len(ws.Accounts) != 1 || ws.Accounts[0].WorkerSCAddress != a.WorkerContracts[0].String() {
@@ -195,5 +208,166 @@ func TestStartChainErrors(t *testing.T) {
 				t.Errorf("got error %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// olderKeyFile is a key file as devnets wrote it when the admin owned
+// every wallet: no owners but the workers'.
+type olderKeyFile struct {
+	kf keyFile
+	// admin, proxyWallet, clientWallet and workerWallet are the keys'
+	// wallets as that devnet derived them, all owned by the admin.
+	admin                                   *address.Address
+	proxyWallet, clientWallet, workerWallet *address.Address
+}
+
+func writeOlderKeyFile(t *testing.T, dir string) olderKeyFile {
+	t.Helper()
+	o := olderKeyFile{kf: keyFile{
+		Admin: newSeed(), Proxy: newSeed(), ProxyWallet: newSeed(), ClientWallet: newSeed(), ClientSecret: newSeed(),
+		Workers: []workerKeys{{Wallet: newSeed(), Owner: NewOwnerAddress().StringRaw()}},
+	}}
+	b, err := json.Marshal(o.kf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, KeysFile), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := func(s string) ed25519.PrivateKey {
+		k, err := parseSeed("seed", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	admin, err := ton.NewV5R1(key(o.kf.Admin), adminNetworkID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.admin = admin.Address()
+	code, err := walletCode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		seed string
+		dst  **address.Address
+	}{{o.kf.ProxyWallet, &o.proxyWallet}, {o.kf.ClientWallet, &o.clientWallet}, {o.kf.Workers[0].Wallet, &o.workerWallet}} {
+		cw, err := ton.NewCocoonWallet(code, key(w.seed), o.admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*w.dst = cw.Address()
+	}
+	return o
+}
+
+// TestLoadKeysOlder loads the key file of an older devnet: the proxy's
+// owner becomes its old wallet, which owned its contract, and the client's
+// the admin, which owned its wallet, so that the contracts stay; the old
+// proxy and worker wallets are listed as no longer the nodes', a worker
+// added now is not; the owners are written back, and a second load is no
+// longer an older devnet's.
+func TestLoadKeysOlder(t *testing.T) {
+	dir := t.TempDir()
+	o := writeOlderKeyFile(t, dir)
+	k, err := loadKeys(dir, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := k.proxyOwner.StringRaw(), o.proxyWallet.StringRaw(); got != want {
+		t.Errorf("proxy owner %s, want the older proxy wallet %s", got, want)
+	}
+	if got, want := k.clientOwner.StringRaw(), o.admin.StringRaw(); got != want {
+		t.Errorf("client owner %s, want the admin %s", got, want)
+	}
+	var older []string
+	for _, w := range k.olderWallets {
+		older = append(older, w.StringRaw())
+	}
+	if want := []string{o.proxyWallet.StringRaw(), o.workerWallet.StringRaw()}; strings.Join(older, " ") != strings.Join(want, " ") {
+		t.Errorf("older wallets %v, want the proxy's and worker 0's %v", older, want)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, KeysFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kf keyFile
+	if err := json.Unmarshal(b, &kf); err != nil {
+		t.Fatal(err)
+	}
+	if kf.ProxyOwner != o.proxyWallet.StringRaw() || kf.ClientOwner != o.admin.StringRaw() {
+		t.Errorf("key file owners proxy %q, client %q; want %s and %s", kf.ProxyOwner, kf.ClientOwner, o.proxyWallet.StringRaw(), o.admin.StringRaw())
+	}
+	again, err := loadKeys(dir, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.olderWallets) != 0 || again.proxyOwner.StringRaw() != k.proxyOwner.StringRaw() {
+		t.Errorf("second load: older wallets %v, proxy owner %s; want none and %s", again.olderWallets, again.proxyOwner, k.proxyOwner)
+	}
+
+	fresh, err := loadKeys(t.TempDir(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := ton.NewV5R1(fresh.admin, adminNetworkID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.proxyOwner.StringRaw() != admin.Address().StringRaw() || fresh.clientOwner.StringRaw() != admin.Address().StringRaw() || len(fresh.olderWallets) != 0 {
+		t.Errorf("fresh keys: proxy owner %s, client owner %s, older wallets %v; want the admin %s twice and none",
+			fresh.proxyOwner, fresh.clientOwner, fresh.olderWallets, admin.Address())
+	}
+}
+
+// TestStartOlderDataDir starts a devnet on the data directory of an older
+// devnet whose wallets the admin owned and funded: the client keeps its
+// wallet, the proxy and the worker get new wallets owned by their configs'
+// owners, funded at start, the old ones keep their funds (the old proxy
+// wallet, now the proxy's owner, may gain its commission), and a request
+// is charged on chain.
+func TestStartOlderDataDir(t *testing.T) {
+	dir := t.TempDir()
+	o := writeOlderKeyFile(t, dir)
+	chain, err := emulated.New(emulated.Options{Path: filepath.Join(dir, ChainStateFile)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, w := range []*address.Address{o.proxyWallet, o.clientWallet, o.workerWallet} {
+		if err := chain.Fund(ctx, w, walletFunding); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1}), Chain: ChainEmulated, DataDir: dir})
+	a := n.Addresses
+	r := chainReader{tb: t, n: n}
+	if a.ProxyOwner.StringRaw() != o.proxyWallet.StringRaw() || a.ClientWallet.StringRaw() != o.clientWallet.StringRaw() {
+		t.Errorf("proxy owner %s, client wallet %s; want the older proxy wallet %s and the same client wallet %s", a.ProxyOwner, a.ClientWallet, o.proxyWallet, o.clientWallet)
+	}
+	for _, w := range []*address.Address{a.ProxyWallet, a.WorkerWallets[0]} {
+		if w.StringRaw() == o.proxyWallet.StringRaw() || w.StringRaw() == o.workerWallet.StringRaw() {
+			t.Errorf("wallet %s is an older, admin-owned one", w)
+		}
+	}
+	if got := r.balance(a.WorkerWallets[0]); got != walletFunding {
+		t.Errorf("new worker wallet balance %d, want its funding %d", got, walletFunding)
+	}
+	if res, got := post(t, ctx, n.ClientURL, chatStream); res.StatusCode != 200 {
+		t.Fatalf("request: %d %s", res.StatusCode, got)
+	}
+	within(t, 30*time.Second, "the usage charged on chain", func() bool {
+		cd, ok := r.client()
+		return ok && cd.TokensUsed == 7
+	})
+	// The older proxy wallet owns the proxy contract, so it may receive
+	// the commission; nothing leaves it.
+	if got := r.balance(o.workerWallet); got != walletFunding {
+		t.Errorf("older worker wallet holds %d, want its %d untouched", got, walletFunding)
+	}
+	if got := r.balance(o.proxyWallet); got < walletFunding {
+		t.Errorf("older proxy wallet holds %d, want at least its %d", got, walletFunding)
 	}
 }

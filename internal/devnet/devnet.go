@@ -10,6 +10,7 @@ package devnet
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,10 +74,28 @@ type Options struct {
 	// proxy's worker and client endpoints are N+1001 and N+1002. Zero
 	// picks free ports (tests).
 	PortsBase int
-	// DataDir, if set, receives the generated config of every node and,
-	// on the emulated chain, the node keys (KeysFile), the chain state
-	// (ChainStateFile) and the proxy's ledger, so that a devnet restarted
-	// on the same directory finds its contracts and accounts again.
+	// DataDir, if set, receives the config of every node (proxy.json,
+	// worker-N.json, client.json: the ports the devnet bound, readable by
+	// the owner only as they may hold secrets) and, on the emulated chain,
+	// the node keys (KeysFile, AdminKeyFile and each node's wallet key
+	// file), the chain state (ChainStateFile), the proxy's ledger
+	// (LedgerFile) and the client's contract states (ClientStateFile), so
+	// that a devnet restarted on the same directory finds its contracts
+	// and accounts again.
+	//
+	// The devnet builds each node as `cocoon proxy|worker|client --config
+	// DIR/x.json --insecure-fake-tdx` builds it from the config written
+	// there: the node's cocoon wallet is owned by the config's
+	// owner_address (the admin for the proxy and the client, a random
+	// address per worker, kept in KeysFile), the proxy's and the workers'
+	// contracts too, and the client's contracts by its wallet; proxy.json
+	// carries the proxy's signing key and the ledger. So once the devnet
+	// is closed, nodes started from those configs run on the same chain
+	// with the same wallets, contracts and ledger. The data directory of
+	// an older devnet, whose admin owned every wallet, keeps its contracts
+	// (its proxy's owner becomes the proxy's old wallet); its proxy and
+	// workers get new wallets, funded at start, and the old ones keep
+	// their funds under the admin's escape hatch.
 	DataDir string
 	// Chain is ChainFake (the zero value) or ChainEmulated.
 	Chain string
@@ -105,6 +125,13 @@ type Network struct {
 	// ProxyURL and WorkerURLs are the stats servers.
 	ProxyURL   string
 	WorkerURLs []string
+	// EngineURLs are the base URLs of the workers' engines, which their
+	// configs forward to: with Engine handlers or the built-in engine,
+	// servers of the devnet's own, gone once it is closed.
+	EngineURLs []string
+	// ModelPath is the GGUF file the built-in engine runs; empty with
+	// other engines.
+	ModelPath string
 	// ProxyWorkersAddr and ProxyClientsAddr are the proxy's endpoints.
 	ProxyWorkersAddr, ProxyClientsAddr string
 	// Model is the model name to request.
@@ -235,7 +262,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n.Model = model
+	n.Model, n.EngineURLs = model, engines
 	contracts, err := FakeTONContracts()
 	if err != nil {
 		return nil, err
@@ -259,6 +286,9 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			cln.Close()
 			return nil, err
 		}
+		for _, w := range keys.olderWallets {
+			log.Info("keys of an older devnet: this wallet, owned by the admin, is no longer a node's and keeps its funds", "wallet", w.String())
+		}
 	}
 	// owner names the owner of a node's contract: on the emulated chain
 	// the given account, on fake TON a random address.
@@ -273,12 +303,17 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
 		WorkerPolicy: "fake_tdx", ClientPolicy: "any",
-		OwnerAddress:      owner(func(t *tonNet) *address.Address { return t.proxyWallet.Address() }),
+		OwnerAddress:      owner(func(t *tonNet) *address.Address { return t.keys.proxyOwner }),
 		RootConfigVersion: fakeConfigVersion,
 	}
 	if tn != nil {
 		settle.proxy(&pcfg)
 		if pcfg.ChainState, pcfg.RootContractAddress, pcfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, ProxyWalletKeyFile, keys.proxyWallet); err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, err
+		}
+		if pcfg.MachineSpecificPrivateKey, pcfg.DBPath, err = proxySigning(opts.DataDir, keys.proxy); err != nil {
 			wln.Close()
 			cln.Close()
 			return nil, err
@@ -332,7 +367,10 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), p.Handler()); err != nil {
 		return nil, err
 	}
-	n.writeConfig(opts.DataDir, "proxy.json", pcfg)
+	pcfg.HTTPPort = urlPort(n.ProxyURL)
+	if err := writeConfig(opts.DataDir, "proxy.json", pcfg); err != nil {
+		return nil, err
+	}
 
 	// The workers.
 	for i := range opts.Workers {
@@ -387,18 +425,28 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			return nil, err
 		}
 		n.WorkerURLs = append(n.WorkerURLs, u)
-		n.writeConfig(opts.DataDir, fmt.Sprintf("worker-%d.json", i), wcfg)
+		wcfg.HTTPPort = urlPort(u)
+		if err := writeConfig(opts.DataDir, fmt.Sprintf("worker-%d.json", i), wcfg); err != nil {
+			return nil, err
+		}
 	}
 
-	// The client.
+	// The client. Its config names the owner of its cocoon wallet; the
+	// client runs with that wallet as its owner, which owns its contracts,
+	// as `cocoon client` on a chain does.
 	ccfg := client.Config{
-		IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.clientWallet.Address() }), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
+		IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.clientOwner }), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
 		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
 		APIKeys: opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
 	}
 	if tn != nil {
 		ccfg.SecretString = keys.clientSecret
 		settle.client(&ccfg, opts.DataDir)
+		if ccfg.StateFile != "" {
+			if ccfg.StateFile, err = filepath.Abs(ccfg.StateFile); err != nil {
+				return nil, fmt.Errorf("writing the node configs: %w", err)
+			}
+		}
 		if ccfg.ChainState, ccfg.RootContractAddress, ccfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, ClientWalletKeyFile, keys.clientWallet); err != nil {
 			return nil, err
 		}
@@ -423,7 +471,11 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			return nil, err
 		}
 	}
-	c, err := client.New(ccfg, cdeps)
+	runCfg := ccfg
+	if tn != nil {
+		runCfg.OwnerAddress = tn.clientWallet.Address().String()
+	}
+	c, err := client.New(runCfg, cdeps)
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +484,10 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), c.Handler()); err != nil {
 		return nil, err
 	}
-	n.writeConfig(opts.DataDir, "client.json", ccfg)
+	ccfg.HTTPPort = urlPort(n.ClientURL)
+	if err := writeConfig(opts.DataDir, "client.json", ccfg); err != nil {
+		return nil, err
+	}
 
 	if err := n.waitReady(ctx, opts.Workers); err != nil {
 		return nil, err
@@ -524,6 +579,7 @@ func (n *Network) startEngines(opts Options) ([]string, string, error) {
 		if name == "" {
 			name = m.Name()
 		}
+		n.ModelPath = opts.ModelPath
 		e := engine.New(m, engine.Options{Threads: 1, Logger: n.log.With("node", "engine")})
 		n.closers = append(n.closers, func() { e.Close() })
 		u, err := n.serveHTTP(0, engine.NewHandler(e, name))
@@ -576,25 +632,45 @@ func (n *Network) nodeChain(dir string, tn *tonNet, keyName string, key ed25519.
 	if keyFile, err = filepath.Abs(filepath.Join(dir, keyName)); err != nil {
 		return "", "", "", fmt.Errorf("writing the node configs: %w", err)
 	}
-	tmp := keyFile + ".tmp"
-	if err := os.WriteFile(tmp, []byte(hex.EncodeToString(key.Seed())+"\n"), 0o600); err != nil {
-		return "", "", "", fmt.Errorf("writing a node wallet key: %w", err)
-	}
-	if err := os.Rename(tmp, keyFile); err != nil {
-		os.Remove(tmp)
+	if err := writePrivate(keyFile, []byte(hex.EncodeToString(key.Seed())+"\n")); err != nil {
 		return "", "", "", fmt.Errorf("writing a node wallet key: %w", err)
 	}
 	return state, tn.root.String(), keyFile, nil
 }
 
-func (n *Network) writeConfig(dir, name string, cfg any) {
+// proxySigning returns the fields of proxy.json that let `cocoon proxy`
+// sign as the devnet's proxy and continue its ledger: key's seed as
+// machine_specific_private_key, and the absolute path of the ledger in
+// dir as db_path. Without a data directory both are empty.
+func proxySigning(dir string, key ed25519.PrivateKey) (machineKey, dbPath string, err error) {
 	if dir == "" {
-		return
+		return "", "", nil
+	}
+	if dbPath, err = filepath.Abs(filepath.Join(dir, LedgerFile)); err != nil {
+		return "", "", fmt.Errorf("writing the node configs: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(key.Seed()), dbPath, nil
+}
+
+// urlPort is the port of a URL serveHTTP returned.
+func urlPort(u string) int {
+	_, p, _ := net.SplitHostPort(strings.TrimPrefix(u, "http://"))
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// writeConfig writes a node config into dir, if set, readable by the
+// owner only: proxy.json holds the proxy's signing key, client.json the
+// client's secret and API keys.
+func writeConfig(dir, name string, cfg any) error {
+	if dir == "" {
+		return nil
 	}
 	b, _ := json.MarshalIndent(cfg, "", "  ") // plain config structs always marshal
-	if err := os.WriteFile(filepath.Join(dir, name), append(b, '\n'), 0o644); err != nil {
-		n.log.Warn("writing a node config", "file", name, "err", err)
+	if err := writePrivate(filepath.Join(dir, name), append(b, '\n')); err != nil {
+		return fmt.Errorf("writing the node config %s: %w", name, err)
 	}
+	return nil
 }
 
 // waitReady waits until every worker is registered and the client is
