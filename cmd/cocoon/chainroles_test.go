@@ -258,7 +258,8 @@ func TestRolesChainFromConfig(t *testing.T) {
 
 // TestDevnetConfigsKeys: the node_wallet_key files a devnet on the
 // emulated chain writes next to its node configs are keys loadNodeKey
-// reads, those of the wallets the devnet reports (owned by its admin).
+// reads, those of the wallets the devnet reports, owned by the configs'
+// owner_address as openRoleChain derives them.
 func TestDevnetConfigsKeys(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -283,14 +284,22 @@ func TestDevnetConfigsKeys(t *testing.T) {
 	}
 	a := n.Addresses
 	for _, c := range []struct {
-		name, key string
-		want      *address.Address
-	}{{"proxy", pcfg.NodeWalletKey, a.ProxyWallet}, {"client", ccfg.NodeWalletKey, a.ClientWallet}, {"worker", wcfg.NodeWalletKey, a.WorkerWallets[0]}} {
+		name, key, owner string
+		want             *address.Address
+	}{
+		{"proxy", pcfg.NodeWalletKey, pcfg.OwnerAddress, a.ProxyWallet},
+		{"client", ccfg.NodeWalletKey, ccfg.OwnerAddress, a.ClientWallet},
+		{"worker", wcfg.NodeWalletKey, wcfg.OwnerAddress, a.WorkerWallets[0]},
+	} {
 		key, err := loadNodeKey(c.key)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		w, err := onchain.NewWallet(n.Chain, key, a.Admin, onchain.WalletOptions{})
+		owner, err := parseAnyAddr(c.owner)
+		if err != nil {
+			t.Fatalf("%s: owner_address: %v", c.name, err)
+		}
+		w, err := onchain.NewWallet(n.Chain, key, owner, onchain.WalletOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

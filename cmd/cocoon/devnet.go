@@ -147,7 +147,7 @@ func printDevnet(w io.Writer, n *devnet.Network, dataDir string, keys []string) 
 			fmt.Fprintf(w, "  %-18s %s ("+note+")\n", append([]any{name, addr}, args...)...)
 		}
 		row("root", a.Root, "admin wallet %s", a.Admin)
-		row("proxy contract", a.ProxyContract, "wallet and owner %s", a.ProxyWallet)
+		row("proxy contract", a.ProxyContract, "wallet %s, owner %s", a.ProxyWallet, a.ProxyOwner)
 		row("client contract", a.ClientContract, "wallet and owner %s", a.ClientWallet)
 		for i := range a.WorkerContracts {
 			row(fmt.Sprintf("worker %d contract", i), a.WorkerContracts[i], "wallet %s, owner %s", a.WorkerWallets[i], a.WorkerOwners[i])
@@ -160,10 +160,29 @@ func printDevnet(w io.Writer, n *devnet.Network, dataDir string, keys []string) 
 			fmt.Fprintf(w, "Read one with:\n  cocoon chain state%s %s\n", state, a.ClientContract)
 		}
 	}
+	if dataDir != "" {
+		printRerun(w, n, dataDir)
+	}
 	body := fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"Once upon a time"}],"stream":true,"max_tokens":64}`, n.Model)
 	auth := ""
 	if len(keys) > 0 {
 		auth = fmt.Sprintf("-H 'Authorization: Bearer %s' ", keys[0])
 	}
 	fmt.Fprintf(w, "\nTry:\n  curl -N %s%s/v1/chat/completions -d '%s'\n\nPress Ctrl-C to stop.\n", auth, n.ClientURL, strings.ReplaceAll(body, "'", `'\''`))
+}
+
+// printRerun says how to run the devnet's nodes on their own from the
+// configs in dataDir, on the same chain with the same wallets and
+// contracts: once the devnet is stopped, as they take its ports, its
+// ledger and its client state.
+func printRerun(w io.Writer, n *devnet.Network, dataDir string) {
+	fmt.Fprintf(w, "\nRun the nodes on their own from their configs, once the devnet is stopped:\n")
+	if n.ModelPath != "" && len(n.EngineURLs) > 0 {
+		fmt.Fprintf(w, "  cocoon engine --model %s --name %s --listen %s\n", n.ModelPath, n.Model, strings.TrimPrefix(n.EngineURLs[0], "http://"))
+	}
+	fmt.Fprintf(w, "  cocoon proxy --config %s --insecure-fake-tdx\n", filepath.Join(dataDir, "proxy.json"))
+	for i := range n.WorkerURLs {
+		fmt.Fprintf(w, "  cocoon worker --config %s --insecure-fake-tdx\n", filepath.Join(dataDir, fmt.Sprintf("worker-%d.json", i)))
+	}
+	fmt.Fprintf(w, "  cocoon client --config %s --insecure-fake-tdx\n", filepath.Join(dataDir, "client.json"))
 }
