@@ -328,6 +328,24 @@ func TestRunCommitsBeforeAccepting(t *testing.T) {
 	})
 }
 
+// TestRunStoppedWhileStarting stops a proxy whose chain never answers
+// during its start: a clean stop, not an error.
+func TestRunStoppedWhileStarting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cp := newChainProxy(t, "")
+		cp.chain.rootFails = 1 << 30
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- cp.Run(ctx, newFakeListener(), newFakeListener()) }()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run stopped while starting = %v, want nil", err)
+		}
+	})
+}
+
 func TestRunRefusesAnotherProxyContract(t *testing.T) {
 	cp := newChainProxy(t, "")
 	cp.chain.sc = hashAddr([]byte("elsewhere"))

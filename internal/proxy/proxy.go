@@ -200,6 +200,11 @@ func (p *Proxy) Run(ctx context.Context, workers, clients net.Listener) error {
 		if err := step(ctx); err != nil {
 			workers.Close()
 			clients.Close()
+			if ctx.Err() != nil {
+				// Stopped while starting: a clean stop, nothing was
+				// served yet.
+				return nil
+			}
 			return err
 		}
 	}
