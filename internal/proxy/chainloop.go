@@ -112,7 +112,7 @@ func (p *Proxy) openChain(ctx context.Context) error {
 	p.onChain.contract = sc.String()
 	p.onChain.mu.Unlock()
 	p.log.Info("proxy contract open", "proxy_contract", sc.String(),
-		"root_version", root.Version, "params_version", root.ParamsVersion,
+		"root_version", root.Version, "root_params_version", root.ParamsVersion,
 		"price_per_token", root.Prices.PricePerToken, "worker_fee_per_token", root.Prices.WorkerFeePerToken,
 		"proxy_hashes", len(root.ProxyHashes), "worker_hashes", len(root.WorkerHashes), "model_hashes", len(root.ModelHashes))
 	return nil
@@ -198,7 +198,7 @@ func (p *Proxy) refreshRoot(ctx context.Context) {
 	p.onChain.mu.Unlock()
 	if changed {
 		p.log.Warn("the root contract's params changed; the proxy contract keeps the params it was deployed with, and billing goes on at its prices",
-			"params_version", root.ParamsVersion, "price_per_token", root.Prices.PricePerToken, "worker_fee_per_token", root.Prices.WorkerFeePerToken)
+			"root_params_version", root.ParamsVersion, "price_per_token", root.Prices.PricePerToken, "worker_fee_per_token", root.Prices.WorkerFeePerToken)
 	}
 }
 
