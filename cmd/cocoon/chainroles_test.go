@@ -432,3 +432,73 @@ func TestLoadNodeKey(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyKeepsItsContractAcrossParams runs `cocoon proxy` with a
+// database on an emulated chain, changes the root's fees while it is
+// stopped, and runs it again: it locates the contract its database
+// records and deploys none under the new params (contracts.md §8.9).
+func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
+	node := newChainNode(0x24)
+	state, root := chainRolesState(t, node)
+	seed := bytes.Repeat([]byte{0x34}, ed25519.SeedSize)
+	key := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "proxy.json")
+	writeJSON(t, cfg, map[string]any{
+		"is_test": true, "workers_listen": "127.0.0.1:0", "clients_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
+		"owner_address": node.owner.String(), "machine_specific_private_key": base64.StdEncoding.EncodeToString(seed),
+		"worker_policy": "fake_tdx", "client_policy": "any", "db_path": filepath.Join(dir, "proxy.db"),
+	})
+	args := []string{"--config", cfg, "--insecure-fake-tdx", "--chain-state", state, "--root", root.String(), "--node-wallet-key", node.seedHex()}
+	params, err := devnet.FakeTONParams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := ton.ProxyAddress(node.owner, root, key, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	active := func(a *address.Address) bool {
+		c, err := emulated.New(emulated.Options{Path: state})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, err := c.Account(context.Background(), a)
+		return err == nil && acc.Status == ton.StatusActive
+	}
+	t.Run("first run", func(t *testing.T) {
+		startRole(t, runProxy, args, "started on chain")
+		if !active(first) {
+			t.Fatalf("the proxy contract %s is not deployed", first)
+		}
+	})
+
+	ctx := context.Background()
+	c, err := emulated.New(emulated.Options{Path: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := ton.RootChangeFeesBody(1, 3*devnet.FakePricePerToken, 3*devnet.FakeWorkerFeePerToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := address.NewAddress(0, 0, bytes.Repeat([]byte{0x01}, 32))
+	if err := c.SendInternal(ctx, admin, ton.Transfer{To: root, Amount: billing.TON / 10, Bounce: true, Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := ton.ReadRootConfig(ctx, c, root)
+	if err != nil || rc.Params.ParamsVersion != params.ParamsVersion+1 {
+		t.Fatalf("root params version %d (%v) after the change, want %d", rc.Params.ParamsVersion, err, params.ParamsVersion+1)
+	}
+	fresh, err := ton.ProxyAddress(node.owner, root, key, rc.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("after the change", func(t *testing.T) {
+		startRole(t, runProxy, args, "proxy contract located", "started on chain")
+		if !active(first) || active(fresh) {
+			t.Errorf("proxy contract %s active %v, under the new params %s active %v; want only the first", first, active(first), fresh, active(fresh))
+		}
+	})
+}

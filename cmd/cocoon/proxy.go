@@ -270,19 +270,23 @@ func openRoleChain(ctx context.Context, log *slog.Logger, s chainSpec, owner str
 	return rc, nil
 }
 
-// derivation returns the root's prices and the contract derivation under
-// its params.
-func (rc *roleChain) derivation() (billing.Prices, *devnet.Contracts, error) {
-	p := rc.config.Params
-	prices := billing.Prices{
-		PricePerToken: p.PricePerToken, WorkerFeePerToken: p.WorkerFeePerToken,
-		PromptMult: p.PromptMultiplier, CachedMult: p.CachedMultiplier,
-		CompletionMult: p.CompletionMultiplier, ReasoningMult: p.ReasoningMultiplier,
-	}
+// prices returns the prices of params, checked.
+func (rc *roleChain) prices(params ton.Params) (billing.Prices, error) {
+	prices := onchain.Prices(params)
 	if err := prices.Validate(); err != nil {
-		return billing.Prices{}, nil, fmt.Errorf("root %s prices: %w", rc.root, err)
+		return billing.Prices{}, fmt.Errorf("root %s prices: %w", rc.root, err)
 	}
-	c, err := devnet.NewContracts(rc.root, p)
+	return prices, nil
+}
+
+// derivation returns the prices of params and the contract derivation
+// under them.
+func (rc *roleChain) derivation(params ton.Params) (billing.Prices, *devnet.Contracts, error) {
+	prices, err := rc.prices(params)
+	if err != nil {
+		return billing.Prices{}, nil, err
+	}
+	c, err := devnet.NewContracts(rc.root, params)
 	if err != nil {
 		return billing.Prices{}, nil, fmt.Errorf("root %s params: %w", rc.root, err)
 	}
@@ -406,24 +410,37 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if deps.SigningKey == nil {
 			return errors.New("a proxy on a chain needs machine_specific_private_key: its contract stores the proxy's key")
 		}
-		if deps.Prices, deps.Contracts, err = rc.derivation(); err != nil {
+	}
+	var st *store.Bolt
+	if cfg.DBPath != "" {
+		if st, err = store.OpenBolt(cfg.DBPath, deps.SigningKey, 5*time.Second); err != nil {
 			return err
 		}
-		deps.Chain, err = onchain.NewProxy(onchain.ProxyConfig{
+		defer st.Close()
+		deps.Store = st
+	}
+	if rc != nil {
+		pc, err := onchain.NewProxy(onchain.ProxyConfig{
 			Chain: rc.chain, Root: rc.root, Wallet: rc.wallet, Owner: rc.owner,
 			Key: deps.SigningKey.Public().(ed25519.PublicKey), Logger: log,
 		})
 		if err != nil {
 			return err
 		}
-	}
-	if cfg.DBPath != "" {
-		st, err := store.OpenBolt(cfg.DBPath, deps.SigningKey, 5*time.Second)
+		// The proxy keeps the contract its ledger is at across changes of
+		// the root's params; without a database it has no ledger to keep.
+		var rec onchain.ProxyRecord
+		if st != nil {
+			rec = st
+		}
+		params, err := pc.Locate(ctx, rec)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		deps.Store = st
+		if deps.Prices, deps.Contracts, err = rc.derivation(params); err != nil {
+			return err
+		}
+		deps.Chain = pc
 	}
 	p, err := proxy.New(cfg, deps)
 	if err != nil {

@@ -52,7 +52,12 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		deps.Prices = fakeTONPrices
 	} else {
 		defer rc.close()
-		if deps.Prices, deps.Contracts, err = rc.derivation(); err != nil {
+		if deps.Prices, err = rc.prices(rc.config.Params); err != nil {
+			return err
+		}
+		// Proxies name their contracts, deployed under the params of
+		// their day; our contracts derive from those.
+		if deps.Contracts, err = onchain.NewContracts(rc.chain, rc.root); err != nil {
 			return err
 		}
 		deps.Chain, err = onchain.NewWorker(onchain.WorkerConfig{Chain: rc.chain, Root: rc.root, Wallet: rc.wallet, Owner: rc.owner, Logger: log})

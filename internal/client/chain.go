@@ -14,11 +14,15 @@ import (
 // active) on the chain.
 var ErrNoContract = errors.New("contract not deployed")
 
-// ProxyID names a proxy as its contracts are derived: its owner address
-// and its signing key. A client has one contract per proxy.
+// ProxyID names a proxy as its contracts are derived: its owner address,
+// its signing key and its proxy contract. A client has one contract per
+// proxy contract, derived from the params that contract stores.
 type ProxyID struct {
 	Owner *address.Address
 	Key   ed25519.PublicKey
+	// Contract is the proxy contract the proxy named and the client
+	// checked; nil names the one derived from the root's current params.
+	Contract *address.Address
 }
 
 // Chain is the client's view of TON: its contract at each proxy, operated

@@ -459,7 +459,7 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		return fmt.Errorf("proxy is_test=%v, ours %v", p.IsTest, c.cfg.IsTest)
 	}
 	pc.ext = p.Flags&tl.ExtFlag != 0
-	if pc.account, pc.tracker, err = c.checkProxy(pc.addr, p, connected.ClientSCAddress); err != nil {
+	if pc.account, pc.tracker, err = c.checkProxy(qctx, pc.addr, p, connected.ClientSCAddress); err != nil {
 		return fmt.Errorf("checking the proxy: %w", err)
 	}
 	if pc.tracker != nil {

@@ -35,8 +35,12 @@ var errContractClosing = errors.New("our contract at this proxy is closing or cl
 // showed of it and where it stands in fund recovery. Entries are never
 // removed.
 type chainAccount struct {
+	// id and address are set when the account is made, then read-only:
+	// the proxy and the client contract. A contract restored from a state
+	// file written before the proxy contract was kept has none in id, and
+	// is derived under the root's current params.
 	id      ProxyID
-	address *address.Address // the client contract
+	address *address.Address
 
 	// opMu serialises the chain operations on this contract: the
 	// handshake's, the check loop's and the control endpoints'. Locks are
@@ -72,8 +76,12 @@ type chainAccount struct {
 // persisted is the account's state as the state file keeps it; the
 // caller holds mu.
 func (ca *chainAccount) persisted() contractState {
-	return contractState{Address: ca.address.String(), ProxyOwner: ca.id.Owner.String(), ProxyKey: hex.EncodeToString(ca.id.Key),
+	st := contractState{Address: ca.address.String(), ProxyOwner: ca.id.Owner.String(), ProxyKey: hex.EncodeToString(ca.id.Key),
 		Proxy: ca.proxy, Phase: ca.phase, UnlockTS: ca.unlockTS}
+	if ca.id.Contract != nil {
+		st.ProxySC = ca.id.Contract.String()
+	}
+	return st
 }
 
 // observe records a read of the contract and returns the phase.
@@ -185,7 +193,7 @@ func (c *Client) chainAccountFor(id ProxyID, clientSC, proxy string, acct *accou
 		c.chainAccts[addr.String()] = ca
 	}
 	c.chainMu.Unlock()
-	if !ca.id.Owner.Equals(id.Owner) || !ca.id.Key.Equal(id.Key) {
+	if !ca.id.Owner.Equals(id.Owner) || !ca.id.Key.Equal(id.Key) || (ca.id.Contract != nil && id.Contract != nil && !ca.id.Contract.Equals(id.Contract)) {
 		return nil, fmt.Errorf("contract %s belongs to another proxy than this one: %w", addr, errProxyRolledBack)
 	}
 	ca.mu.Lock()
@@ -214,6 +222,9 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 		return fmt.Errorf("proxy owner address %q: %w", p.ProxyOwnerAddress, err)
 	}
 	id := ProxyID{Owner: owner, Key: ed25519.PublicKey(slices.Clone(p.ProxyPublicKey[:]))}
+	if pc.account != nil {
+		id.Contract = pc.account.proxySC
+	}
 	ca, err := c.chainAccountFor(id, clientSC, pc.addr, pc.account)
 	if err != nil {
 		return err

@@ -702,6 +702,12 @@ func TestStateFileResumes(t *testing.T) {
 	if entries, err := os.ReadDir(filepath.Dir(path)); err != nil || len(entries) != 1 {
 		t.Errorf("state directory holds %d entries (%v), want only the state file", len(entries), err)
 	}
+	// The file names the proxy contract the client contract is at, from
+	// which it derives across changes of the root's params.
+	saved, err := loadState(path, f.c.owner)
+	if err != nil || len(saved) != 1 || saved[0].ProxySC != f.params.ProxySCAddress {
+		t.Fatalf("state file contracts %+v (%v), want one at proxy contract %s", saved, err, f.params.ProxySCAddress)
+	}
 
 	// A new client on the same file, chain and clock resumes the machine
 	// without connecting anywhere.
@@ -717,6 +723,9 @@ func TestStateFileResumes(t *testing.T) {
 	f.chain.called()
 	f.clock.advance((testDelay + 1) * time.Second)
 	ca := g.chainAccounts()[0]
+	if ca.id.Contract == nil || ca.id.Contract.String() != f.params.ProxySCAddress {
+		t.Errorf("restored contract at proxy contract %v, want %s", ca.id.Contract, f.params.ProxySCAddress)
+	}
 	g.checkContract(context.Background(), ca)
 	g.checkContract(context.Background(), ca)
 	if got, want := f.chain.called(), []string{"refund"}; !slices.Equal(got, want) {
@@ -745,6 +754,7 @@ func TestCorruptStateFile(t *testing.T) {
 		{"another owner", `{"version":1,"owner_address":"` + hashAddr([]byte("x")).String() + `","contracts":[]}`, "not of this client"},
 		{"bad phase", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, `"running"`, `"open"`, 1) + `]}`, "unknown phase"},
 		{"bad key", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, hex.EncodeToString(pub), "abcd", 1) + `]}`, "proxy_public_key"},
+		{"bad proxy contract", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, `"proxy":`, `"proxy_sc_address":"zz","proxy":`, 1) + `]}`, "proxy_sc_address"},
 		{"listed twice", `{"version":1,"owner_address":"` + owner + `","contracts":[` + good + "," + good + `]}`, "listed twice"},
 	}
 	for _, tt := range tests {

@@ -21,11 +21,14 @@ const (
 	paymentTimeout   = 60 * time.Second
 )
 
-// Contracts derives contract addresses as the root contract deploys them;
-// devnet.Contracts is one.
+// Contracts checks a proxy's contract and derives this client's contract
+// under it, as the root contract deploys them; devnet.Contracts derives
+// them from fixed params, onchain.Contracts from what the chain holds.
 type Contracts interface {
-	ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error)
-	ClientAddress(owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error)
+	// ClientContract checks that proxySC is the contract of the proxy
+	// owned by proxyOwner with key proxyKey and returns the client
+	// contract of owner under it.
+	ClientContract(ctx context.Context, owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey, proxySC *address.Address) (*address.Address, error)
 }
 
 // errProxyRolledBack reports a proxy whose account of this client went
@@ -53,21 +56,21 @@ type account struct {
 }
 
 // checkProxy verifies the proxy's contracts as the reference does: the
-// client recomputes the proxy contract from the proxy's owner and key and
-// its own client contract, and both must match what the proxy sent; a
-// proxy whose key or contracts changed since first seen is refused. It
+// proxy contract the proxy names must be its owner's and key's (deployed
+// with them under our root, or derived from the root's current params),
+// and the client contract the proxy names must derive from ours under it;
+// a proxy whose key or contract changed since first seen is refused. It
 // returns the account at the proxy and a fresh tracker for this
 // connection, which starts from the highest payment and committed figure
 // seen before, so that a proxy that restarted may have lost usage it had
 // not committed, but nothing it had.
-func (c *Client) checkProxy(addr string, p tl.ProxyParams, clientSC string) (*account, *payment.Tracker, error) {
+func (c *Client) checkProxy(ctx context.Context, addr string, p tl.ProxyParams, clientSC string) (*account, *payment.Tracker, error) {
 	if c.contracts == nil {
 		return nil, nil, nil
 	}
 	pc, err := payment.CheckProxyContracts(p.ProxyPublicKey[:], p.ProxyOwnerAddress, p.ProxySCAddress, clientSC,
-		c.contracts.ProxyAddress,
-		func(proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-			return c.contracts.ClientAddress(c.owner, proxyOwner, key)
+		func(proxyOwner *address.Address, key ed25519.PublicKey, sc *address.Address) (*address.Address, error) {
+			return c.contracts.ClientContract(ctx, c.owner, proxyOwner, key, sc)
 		})
 	if err != nil {
 		return nil, nil, err

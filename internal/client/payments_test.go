@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 
@@ -33,6 +34,14 @@ func (fakeContracts) ProxyAddress(owner *address.Address, key ed25519.PublicKey)
 
 func (fakeContracts) ClientAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
 	return hashAddr([]byte("client"), owner.Data(), proxyOwner.Data(), key), nil
+}
+
+// ClientContract checks that proxySC is the proxy's derived contract.
+func (f fakeContracts) ClientContract(_ context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	if want, _ := f.ProxyAddress(proxyOwner, key); !proxySC.Equals(want) {
+		return nil, fmt.Errorf("proxy contract %s is not %s", proxySC, want)
+	}
+	return f.ClientAddress(owner, proxyOwner, key)
 }
 
 var _ Contracts = fakeContracts{}
@@ -79,7 +88,7 @@ func (f *paymentFixture) conn(t *testing.T) *proxyConn {
 	}
 	pc := &proxyConn{c: f.c, addr: "proxy:1", sess: near, streams: map[[32]byte]*stream{}}
 	var err error
-	if pc.account, pc.tracker, err = f.c.checkProxy(pc.addr, f.params, f.clientSC); err != nil {
+	if pc.account, pc.tracker, err = f.c.checkProxy(context.Background(), pc.addr, f.params, f.clientSC); err != nil {
 		t.Fatalf("checkProxy: %v", err)
 	}
 	return pc
@@ -201,7 +210,7 @@ func TestCheckProxy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newPaymentFixture(t)
 			tt.change(f)
-			if _, _, err := f.c.checkProxy("proxy:1", f.params, f.clientSC); err == nil {
+			if _, _, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, f.clientSC); err == nil {
 				t.Error("checkProxy accepted the proxy")
 			}
 		})
@@ -212,7 +221,7 @@ func TestCheckProxy(t *testing.T) {
 		g := newPaymentFixture(t)
 		f.params, f.clientSC = g.params, g.clientSC
 		f.c.owner = g.c.owner
-		if _, _, err := f.c.checkProxy("proxy:1", f.params, f.clientSC); !errors.Is(err, errProxyRolledBack) {
+		if _, _, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, f.clientSC); !errors.Is(err, errProxyRolledBack) {
 			t.Errorf("checkProxy = %v, want %v", err, errProxyRolledBack)
 		}
 	})

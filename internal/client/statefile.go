@@ -48,6 +48,9 @@ type contractState struct {
 	Address    string `json:"client_sc_address"`
 	ProxyOwner string `json:"proxy_owner_address"`
 	ProxyKey   string `json:"proxy_public_key"` // hex
+	// ProxySC is the proxy contract the client contract is at; files
+	// written before it was kept lack it.
+	ProxySC string `json:"proxy_sc_address,omitempty"`
 	// Proxy is the proxy's client endpoint as last connected.
 	Proxy    string `json:"proxy"`
 	Phase    Phase  `json:"phase"`
@@ -121,7 +124,13 @@ func (c contractState) proxyID() (ProxyID, error) {
 	if err != nil || len(key) != ed25519.PublicKeySize {
 		return ProxyID{}, fmt.Errorf("proxy_public_key is not %d bytes of hex", ed25519.PublicKeySize)
 	}
-	return ProxyID{Owner: owner, Key: ed25519.PublicKey(key)}, nil
+	id := ProxyID{Owner: owner, Key: ed25519.PublicKey(key)}
+	if c.ProxySC != "" {
+		if id.Contract, err = address.ParseAddr(c.ProxySC); err != nil {
+			return ProxyID{}, fmt.Errorf("proxy_sc_address %q: %w", c.ProxySC, err)
+		}
+	}
+	return id, nil
 }
 
 // saveState writes the state file atomically: a temporary file beside it,

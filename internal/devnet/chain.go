@@ -22,7 +22,6 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/onchain"
-	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/worker"
@@ -491,11 +490,6 @@ func (t *tonNet) updateProxy(ctx context.Context, root ton.Account, desc string)
 	return nil
 }
 
-// contracts derives the child contracts under the devnet's root.
-func (t *tonNet) contracts() (*Contracts, error) {
-	return NewContracts(t.root, t.params)
-}
-
 // addresses lists the network's accounts; the child contracts are derived
 // under the root, whether deployed yet or not.
 func (t *tonNet) addresses(c *Contracts) (*Addresses, error) {
@@ -553,7 +547,7 @@ func (t *tonNet) wallet(key ed25519.PrivateKey, owner *address.Address, log *slo
 
 // proxyChain is the proxy's chain: its wallet sends, its owner owns its
 // contract, as `cocoon proxy` has it.
-func (t *tonNet) proxyChain(log *slog.Logger) (proxy.Chain, error) {
+func (t *tonNet) proxyChain(log *slog.Logger) (*onchain.Proxy, error) {
 	w, err := t.wallet(t.keys.proxyWallet, t.keys.proxyOwner, log)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package devnet
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -121,6 +122,38 @@ func (c *Contracts) WorkerAddress(owner, proxyOwner *address.Address, proxyKey e
 		return nil, fmt.Errorf("deriving the worker contract address: %w", err)
 	}
 	return a, nil
+}
+
+// ClientContract checks that proxySC is the contract of the proxy owned
+// by proxyOwner with key proxyKey under these params and returns the
+// client contract of owner under it.
+func (c *Contracts) ClientContract(_ context.Context, owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	if err := c.checkProxy(proxyOwner, proxyKey, proxySC); err != nil {
+		return nil, err
+	}
+	return c.ClientAddress(owner, proxyOwner, proxyKey)
+}
+
+// WorkerContract checks that proxySC is the contract of the proxy owned
+// by proxyOwner with key proxyKey under these params and returns the
+// worker contract of owner under it.
+func (c *Contracts) WorkerContract(_ context.Context, owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	if err := c.checkProxy(proxyOwner, proxyKey, proxySC); err != nil {
+		return nil, err
+	}
+	return c.WorkerAddress(owner, proxyOwner, proxyKey)
+}
+
+// checkProxy checks that proxySC derives from the proxy's owner and key.
+func (c *Contracts) checkProxy(owner *address.Address, key ed25519.PublicKey, proxySC *address.Address) error {
+	want, err := c.ProxyAddress(owner, key)
+	if err != nil {
+		return err
+	}
+	if !proxySC.Equals(want) {
+		return fmt.Errorf("proxy contract %s is not %s, derived from its owner and key", proxySC, want)
+	}
+	return nil
 }
 
 // NewOwnerAddress returns a random std address in workchain 0, as the

@@ -33,6 +33,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/engine"
+	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
@@ -281,7 +282,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	n.ProxyWorkersAddr, n.ProxyClientsAddr = wln.Addr().String(), cln.Addr().String()
 	var tn *tonNet
 	if keys != nil {
-		if tn, contracts, err = n.openChain(ctx, opts, keys); err != nil {
+		if tn, err = n.openChain(ctx, opts, keys); err != nil {
 			wln.Close()
 			cln.Close()
 			return nil, err
@@ -347,15 +348,49 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		WorkerTLS: ratls.ServerConfig(pnode.cert, wv), ClientTLS: ratls.ServerConfig(pnode.cert, cv),
 		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
 		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
-		Store:  ledgerStore, Contracts: contracts, ClientStake: opts.ClientStake,
+		Store:  ledgerStore, ClientStake: opts.ClientStake,
 	}
+	// The roles' derivations of the contracts: on fake TON from the
+	// fake-TON params; on the emulated chain the proxy's from the params
+	// of the contract its ledger is at, which it keeps across changes of
+	// the root's params, and the client's and worker's from the proxy
+	// contract the proxy names, as the chain holds it.
+	proxyContracts := contracts
+	var roleContracts interface {
+		client.Contracts
+		worker.Contracts
+	} = contracts
 	if tn != nil {
-		if pdeps.Chain, err = tn.proxyChain(pdeps.Logger); err != nil {
+		pc, err := tn.proxyChain(pdeps.Logger)
+		if err != nil {
 			wln.Close()
 			cln.Close()
 			return nil, err
 		}
+		params, err := pc.Locate(ctx, ledgerStore)
+		if err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, err
+		}
+		if proxyContracts, err = NewContracts(tn.root, params); err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, err
+		}
+		if n.Addresses, err = tn.addresses(proxyContracts); err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, err
+		}
+		if roleContracts, err = onchain.NewContracts(tn.chain, tn.root); err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, err
+		}
+		pdeps.Chain, pdeps.Prices = pc, onchain.Prices(params)
 	}
+	pdeps.Contracts = proxyContracts
 	p, err := proxy.New(pcfg, pdeps)
 	if err != nil {
 		wln.Close()
@@ -405,7 +440,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		wdeps := worker.Deps{
 			TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
 			Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken), Logger: log.With("node", fmt.Sprintf("worker-%d", i)),
-			Contracts: contracts,
+			Contracts: roleContracts,
 		}
 		if tn != nil {
 			if wdeps.Chain, err = tn.workerChain(i, wdeps.Logger); err != nil {
@@ -460,7 +495,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 	cdeps := client.Deps{
-		TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: contracts,
+		TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: roleContracts,
 		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
 	}
 	if tn != nil {
@@ -495,20 +530,15 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	return n, nil
 }
 
-// openChain opens the emulated chain of opts and deploys what is missing,
-// and returns it with the derivation of the contracts under its root.
-func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (*tonNet, *Contracts, error) {
+// openChain opens the emulated chain of opts and deploys what is missing.
+func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (*tonNet, error) {
 	n.ChainStatePath = opts.ChainStatePath
 	if n.ChainStatePath == "" && opts.DataDir != "" {
 		n.ChainStatePath = filepath.Join(opts.DataDir, ChainStateFile)
 	}
 	tn, err := openChain(ctx, n.ChainStatePath, opts.DataDir, keys, n.ProxyWorkersAddr+" "+n.ProxyClientsAddr)
 	if err != nil {
-		return nil, nil, err
-	}
-	contracts, err := tn.contracts()
-	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if tn.deployed && opts.DataDir != "" {
 		// A new chain: the proxy's ledger and the client's contract states
@@ -517,15 +547,12 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (
 			if err := os.Remove(filepath.Join(opts.DataDir, name)); err == nil {
 				n.log.Info("new chain: removed the state of the previous one", "file", name)
 			} else if !errors.Is(err, fs.ErrNotExist) {
-				return nil, nil, fmt.Errorf("removing the state of a previous chain: %w", err)
+				return nil, fmt.Errorf("removing the state of a previous chain: %w", err)
 			}
 		}
 	}
 	n.Chain = tn.chain
-	if n.Addresses, err = tn.addresses(contracts); err != nil {
-		return nil, nil, err
-	}
-	return tn, contracts, nil
+	return tn, nil
 }
 
 // openLedger opens the proxy's ledger. On the emulated chain with a data
@@ -533,7 +560,7 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (
 // the accounts its contracts hold; otherwise it is kept in memory,
 // flushed as to a database, so that the proxy signs payments for
 // committed tokens.
-func (n *Network) openLedger(opts Options, key ed25519.PrivateKey) (proxy.LedgerStore, error) {
+func (n *Network) openLedger(opts Options, key ed25519.PrivateKey) (store.Store, error) {
 	if n.ChainKind == ChainEmulated && opts.DataDir != "" {
 		b, err := store.OpenBolt(filepath.Join(opts.DataDir, LedgerFile), key, 5*time.Second)
 		if err != nil {

@@ -61,7 +61,7 @@ func (c *Client) Address(ctx context.Context, p client.ProxyID) (*address.Addres
 // contract derives the client's contract at p: its address, its StateInit
 // and the proxy's public key.
 func (c *Client) contract(ctx context.Context, p client.ProxyID) (*address.Address, *tlb.StateInit, proxyInfo, error) {
-	info, err := c.net.proxy(ctx, p.Owner, p.Key)
+	info, err := c.net.proxy(ctx, p.Owner, p.Key, p.Contract)
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving client contract: %w", err)
 	}

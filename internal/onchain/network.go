@@ -35,11 +35,11 @@ const (
 // maxCachedProxies bounds the cache of deployed proxies' storage.
 const maxCachedProxies = 1024
 
-// network derives COCOON contract addresses under one root. The proxy
-// contract of an owner and key derives from the root's current params;
-// the storage of deployed proxy contracts is cached by address, since the
-// fields their children derive from never change on chain (contracts.md
-// §8.9).
+// network derives COCOON contract addresses under one root. A proxy's
+// children derive from the params its contract stores, which never change
+// on chain (contracts.md §8.9): a proxy contract deployed before a change
+// of the root's params keeps its address and its children theirs. The
+// storage of deployed proxy contracts is cached by address.
 type network struct {
 	chain ton.Chain
 	root  *address.Address
@@ -65,12 +65,27 @@ func newNetwork(chain ton.Chain, root *address.Address) (*network, error) {
 	return &network{chain: chain, root: root, proxies: map[string]ton.ProxyData{}}, nil
 }
 
-// proxy returns the proxy contract of owner and key under the root's
-// current params: its stored data when it is deployed, else the data it
-// would be deployed with.
-func (n *network) proxy(ctx context.Context, owner *address.Address, key ed25519.PublicKey) (proxyInfo, error) {
+// proxy returns the proxy contract of owner and key at sc, the contract
+// the proxy names: its stored data when it is deployed, which must name
+// owner, key and this root, else the data it would be deployed with under
+// the root's current params, from which sc must derive. A nil sc is the
+// contract derived from the root's current params.
+func (n *network) proxy(ctx context.Context, owner *address.Address, key ed25519.PublicKey, sc *address.Address) (proxyInfo, error) {
 	if owner == nil || len(key) != ed25519.PublicKeySize {
 		return proxyInfo{}, errors.New("deriving proxy contract: no owner or a bad key")
+	}
+	if sc != nil {
+		data, err := n.deployed(ctx, sc)
+		switch {
+		case err == nil:
+			if !data.Owner.Equals(owner) || !data.PublicKey.Equal(key) || !data.Root.Equals(n.root) {
+				return proxyInfo{}, fmt.Errorf("proxy contract %s belongs to owner %s with another key or root, not to proxy owner %s under root %s",
+					sc, data.Owner, owner, n.root)
+			}
+			return proxyInfo{addr: sc, data: data}, nil
+		case !errors.Is(err, ton.ErrNotFound):
+			return proxyInfo{}, err
+		}
 	}
 	root, err := ton.ReadRootConfig(ctx, n.chain, n.root)
 	if err != nil {
@@ -80,26 +95,68 @@ func (n *network) proxy(ctx context.Context, owner *address.Address, key ed25519
 	if err != nil {
 		return proxyInfo{}, err
 	}
-	k := addr.StringRaw()
-	n.mu.Lock()
-	data, ok := n.proxies[k]
-	n.mu.Unlock()
-	if ok {
-		return proxyInfo{addr: addr, data: data}, nil
+	if sc != nil && !sc.Equals(addr) {
+		return proxyInfo{}, fmt.Errorf("proxy contract %s is not deployed and is not %s, derived from its owner and key under the root's params version %d",
+			sc, addr, root.Params.ParamsVersion)
 	}
-	data, err = ton.ReadProxyData(ctx, n.chain, addr)
+	data, err := n.deployed(ctx, addr)
 	switch {
 	case errors.Is(err, ton.ErrNotFound):
 		return proxyInfo{addr: addr, data: ton.NewProxyData(owner, n.root, key, root.Params)}, nil
 	case err != nil:
 		return proxyInfo{}, err
 	}
+	return proxyInfo{addr: addr, data: data}, nil
+}
+
+// deployed reads the stored data of the proxy contract at addr, from the
+// cache when it was read before; ton.ErrNotFound when it is not deployed.
+// The contract must sit at the address its code and stored params derive
+// to: a proxy contract as the root deploys them, not an account that only
+// stores the same fields.
+func (n *network) deployed(ctx context.Context, addr *address.Address) (ton.ProxyData, error) {
+	k := addr.StringRaw()
+	n.mu.Lock()
+	data, ok := n.proxies[k]
+	n.mu.Unlock()
+	if ok {
+		return data, nil
+	}
+	data, _, err := readProxy(ctx, n.chain, addr)
+	if err != nil {
+		return ton.ProxyData{}, err
+	}
 	n.mu.Lock()
 	if len(n.proxies) < maxCachedProxies {
 		n.proxies[k] = data
 	}
 	n.mu.Unlock()
-	return proxyInfo{addr: addr, data: data}, nil
+	return data, nil
+}
+
+// readProxy reads the proxy contract at addr and returns its stored data
+// and the params it was deployed with (its stored params and its code),
+// checking that addr derives from them; ton.ErrNotFound when it is not
+// active.
+func readProxy(ctx context.Context, chain ton.Chain, addr *address.Address) (ton.ProxyData, ton.Params, error) {
+	acc, err := active(ctx, chain, addr)
+	if err != nil {
+		return ton.ProxyData{}, ton.Params{}, err
+	}
+	data, err := ton.ParseProxyData(acc.Data)
+	if err != nil {
+		return ton.ProxyData{}, ton.Params{}, fmt.Errorf("reading proxy contract %s: %w", addr, err)
+	}
+	params := data.Params
+	params.ProxyCode = acc.Code
+	want, err := ton.ProxyAddress(data.Owner, data.Root, data.PublicKey, params)
+	if err != nil {
+		return ton.ProxyData{}, ton.Params{}, fmt.Errorf("reading proxy contract %s: %w", addr, err)
+	}
+	if !want.Equals(addr) {
+		return ton.ProxyData{}, ton.Params{}, fmt.Errorf("reading proxy contract %s: its code and stored params derive to %s", addr, want)
+	}
+	return data, params, nil
 }
 
 // active reads addr and returns it when it is an active account;

@@ -66,9 +66,11 @@ type Proxy struct {
 	poll   time.Duration
 	log    *slog.Logger
 
-	// mu guards addr, set by Open.
-	mu   sync.Mutex
-	addr *address.Address
+	// mu guards addr, set by Open, and params: the params the proxy
+	// contract derives from, set by Locate or Open.
+	mu     sync.Mutex
+	addr   *address.Address
+	params *ton.Params
 
 	// scan guards the registration tail: cursor is the last proxy
 	// transaction read; regs holds the pairs seen, order them in arrival
@@ -116,24 +118,27 @@ func NewProxy(cfg ProxyConfig) (*Proxy, error) {
 	}, nil
 }
 
-// Root reads the root contract's current config.
+// Root reads the root contract's current config. Its prices are those of
+// the proxy contract's params once Locate or Open found them: the proxy
+// bills at the prices its contract was deployed with.
 func (p *Proxy) Root(ctx context.Context) (proxy.RootConfig, error) {
 	r, err := ton.ReadRootConfig(ctx, p.chain, p.root)
 	if err != nil {
 		return proxy.RootConfig{}, err
 	}
 	pr := r.Params
+	p.mu.Lock()
+	if p.params != nil {
+		pr = *p.params
+	}
+	p.mu.Unlock()
 	return proxy.RootConfig{
 		Version:       r.Version,
-		ParamsVersion: pr.ParamsVersion,
-		Prices: billing.Prices{
-			PricePerToken: pr.PricePerToken, WorkerFeePerToken: pr.WorkerFeePerToken,
-			PromptMult: pr.PromptMultiplier, CachedMult: pr.CachedMultiplier,
-			CompletionMult: pr.CompletionMultiplier, ReasoningMult: pr.ReasoningMultiplier,
-		},
-		ProxyHashes:  hashes(r.ProxyHashes),
-		WorkerHashes: hashes(r.WorkerHashes),
-		ModelHashes:  hashes(r.ModelHashes),
+		ParamsVersion: r.Params.ParamsVersion,
+		Prices:        Prices(pr),
+		ProxyHashes:   hashes(r.ProxyHashes),
+		WorkerHashes:  hashes(r.WorkerHashes),
+		ModelHashes:   hashes(r.ModelHashes),
 	}, nil
 }
 
@@ -145,28 +150,115 @@ func hashes(list []ton.Hash) [][32]byte {
 	return out
 }
 
-// Open makes sure the proxy contract derived from the root's current
-// params is deployed, deploying it from the wallet with the minimum proxy
-// stake when it is not, and returns its address. It waits until the
-// contract is active.
-func (p *Proxy) Open(ctx context.Context) (*address.Address, error) {
+// Prices are the prices of params, as the ledger bills at them.
+func Prices(params ton.Params) billing.Prices {
+	return billing.Prices{
+		PricePerToken: params.PricePerToken, WorkerFeePerToken: params.WorkerFeePerToken,
+		PromptMult: params.PromptMultiplier, CachedMult: params.CachedMultiplier,
+		CompletionMult: params.CompletionMultiplier, ReasoningMult: params.ReasoningMultiplier,
+	}
+}
+
+// ProxyRecord keeps the proxy contract a proxy's ledger is at across
+// restarts; store.Bolt and store.Memory are two.
+type ProxyRecord interface {
+	ProxyContract(ctx context.Context) (string, error)
+	SetProxyContract(ctx context.Context, addr string) error
+}
+
+// Locate finds the proxy contract this proxy keeps using and returns the
+// params it derives from, which Open then opens and the proxy's
+// derivation of its clients' and workers' contracts takes: the contract
+// rec names, while it is deployed for this proxy's owner and key under
+// this root and not closed, so that a change of the root's params
+// (contracts.md §8.9) does not move the proxy to a new contract on a
+// restart and abandon its clients' deposits; else the one derived from
+// the root's current params, which it records in rec. A nil rec keeps no
+// record: the root's current params.
+func (p *Proxy) Locate(ctx context.Context, rec ProxyRecord) (ton.Params, error) {
+	var recorded *address.Address
+	if rec != nil {
+		s, err := rec.ProxyContract(ctx)
+		if err != nil {
+			return ton.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
+		}
+		if s != "" {
+			if recorded, err = address.ParseRawAddr(s); err != nil {
+				return ton.Params{}, fmt.Errorf("locating the proxy contract: the recorded address %q: %w", s, err)
+			}
+		}
+	}
+	if recorded != nil {
+		data, params, err := readProxy(ctx, p.chain, recorded)
+		switch {
+		case err == nil && data.Owner.Equals(p.owner) && data.PublicKey.Equal(p.key) && data.Root.Equals(p.root) && data.State != ton.StateClosed:
+			p.located(params)
+			p.log.Info("proxy contract located", "contract", recorded.String(), "params_version", params.ParamsVersion)
+			return params, nil
+		case err == nil:
+			p.log.Warn("the recorded proxy contract is closed or not this proxy's; deriving one from the root's current params",
+				"contract", recorded.String(), "state", data.State)
+		case errors.Is(err, ton.ErrNotFound):
+			p.log.Info("the recorded proxy contract is not deployed; deriving one from the root's current params", "contract", recorded.String())
+		default:
+			return ton.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
+		}
+	}
 	r, err := ton.ReadRootConfig(ctx, p.chain, p.root)
 	if err != nil {
-		return nil, fmt.Errorf("opening proxy contract: %w", err)
+		return ton.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
 	}
-	data := ton.NewProxyData(p.owner, p.root, p.key, r.Params)
+	addr, err := ton.ProxyAddress(p.owner, p.root, p.key, r.Params)
+	if err != nil {
+		return ton.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
+	}
+	if rec != nil && (recorded == nil || !recorded.Equals(addr)) {
+		if err := rec.SetProxyContract(ctx, addr.StringRaw()); err != nil {
+			return ton.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
+		}
+	}
+	p.located(r.Params)
+	return r.Params, nil
+}
+
+// located sets the params the proxy contract derives from.
+func (p *Proxy) located(params ton.Params) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.params = &params
+}
+
+// Open makes sure the proxy contract is deployed, deploying it from the
+// wallet with the minimum proxy stake when it is not, and returns its
+// address. It waits until the contract is active. The contract derives
+// from the params Locate found, else from the root's current params.
+func (p *Proxy) Open(ctx context.Context) (*address.Address, error) {
+	p.mu.Lock()
+	located := p.params
+	p.mu.Unlock()
+	var params ton.Params
+	if located != nil {
+		params = *located
+	} else {
+		r, err := ton.ReadRootConfig(ctx, p.chain, p.root)
+		if err != nil {
+			return nil, fmt.Errorf("opening proxy contract: %w", err)
+		}
+		params = r.Params
+	}
+	data := ton.NewProxyData(p.owner, p.root, p.key, params)
 	dataCell, err := data.Cell()
 	if err != nil {
 		return nil, fmt.Errorf("opening proxy contract: %w", err)
 	}
-	addr, err := ton.ProxyAddress(p.owner, p.root, p.key, r.Params)
+	addr, err := ton.ProxyAddress(p.owner, p.root, p.key, params)
 	if err != nil {
 		return nil, fmt.Errorf("opening proxy contract: %w", err)
 	}
 	acc, err := active(ctx, p.chain, addr)
 	switch {
 	case errors.Is(err, ton.ErrNotFound):
-		acc, err = p.deploy(ctx, addr, r.Params, dataCell)
+		acc, err = p.deploy(ctx, addr, params, dataCell)
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +273,7 @@ func (p *Proxy) Open(ctx context.Context) (*address.Address, error) {
 		return nil, fmt.Errorf("opening proxy contract %s: it is closed", addr)
 	}
 	p.mu.Lock()
-	p.addr = addr
+	p.addr, p.params = addr, &params
 	p.mu.Unlock()
 	p.scan.Lock()
 	if p.cursor == 0 {

@@ -66,7 +66,7 @@ func (w *Worker) Address(ctx context.Context, p worker.ProxyID) (*address.Addres
 // contract derives the worker's contract at p: its address, its
 // StateInit and the proxy it belongs to.
 func (w *Worker) contract(ctx context.Context, p worker.ProxyID) (*address.Address, *tlb.StateInit, proxyInfo, error) {
-	info, err := w.net.proxy(ctx, p.Owner, p.Key)
+	info, err := w.net.proxy(ctx, p.Owner, p.Key, p.Contract)
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving worker contract: %w", err)
 	}

@@ -8,21 +8,21 @@ import (
 )
 
 // ProxyContracts are the contracts a payment holder expects from a proxy:
-// the proxy's own and the holder's (a client or worker contract), both
-// derived from the proxy's owner and key.
+// the proxy's own and the holder's (a client or worker contract), derived
+// from the proxy's owner, key and contract.
 type ProxyContracts struct {
 	Key   ed25519.PublicKey
+	Owner *address.Address
 	Proxy *address.Address
 	Own   *address.Address
 }
 
-// CheckProxyContracts recomputes a proxy's contract and the holder's own
-// contract, as the reference's clients and workers do, and checks them
-// against what the proxy claimed. deriveProxy maps the proxy's owner and
-// key to its contract; deriveOwn maps them to the holder's contract.
+// CheckProxyContracts checks the contracts a proxy claimed, as the
+// reference's clients and workers do: derive checks that the proxy
+// contract proxySC is the one of the proxy's owner and key and derives the
+// holder's own contract under it, which must be ownSC.
 func CheckProxyContracts(key ed25519.PublicKey, proxyOwner, proxySC, ownSC string,
-	deriveProxy func(owner *address.Address, key ed25519.PublicKey) (*address.Address, error),
-	deriveOwn func(proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error),
+	derive func(owner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error),
 ) (ProxyContracts, error) {
 	if len(key) != ed25519.PublicKeySize {
 		return ProxyContracts{}, fmt.Errorf("proxy key has %d bytes, want %d", len(key), ed25519.PublicKeySize)
@@ -31,19 +31,16 @@ func CheckProxyContracts(key ed25519.PublicKey, proxyOwner, proxySC, ownSC strin
 	if err != nil {
 		return ProxyContracts{}, fmt.Errorf("proxy owner address %q: %w", proxyOwner, err)
 	}
-	wantProxy, err := deriveProxy(owner, key)
+	sc, err := address.ParseAddr(proxySC)
 	if err != nil {
-		return ProxyContracts{}, fmt.Errorf("deriving the proxy contract: %w", err)
+		return ProxyContracts{}, fmt.Errorf("proxy contract address %q: %w", proxySC, err)
 	}
-	if got, err := address.ParseAddr(proxySC); err != nil || !got.Equals(wantProxy) {
-		return ProxyContracts{}, fmt.Errorf("proxy contract %q is not %s, derived from its owner and key", proxySC, wantProxy)
-	}
-	wantOwn, err := deriveOwn(owner, key)
+	wantOwn, err := derive(owner, key, sc)
 	if err != nil {
-		return ProxyContracts{}, fmt.Errorf("deriving our contract: %w", err)
+		return ProxyContracts{}, fmt.Errorf("checking the proxy contract and deriving ours: %w", err)
 	}
 	if got, err := address.ParseAddr(ownSC); err != nil || !got.Equals(wantOwn) {
-		return ProxyContracts{}, fmt.Errorf("our contract %q is not %s, derived from our owner and the proxy", ownSC, wantOwn)
+		return ProxyContracts{}, fmt.Errorf("our contract %q is not %s, derived from our owner and the proxy contract", ownSC, wantOwn)
 	}
-	return ProxyContracts{Key: key, Proxy: wantProxy, Own: wantOwn}, nil
+	return ProxyContracts{Key: key, Owner: owner, Proxy: sc, Own: wantOwn}, nil
 }

@@ -60,7 +60,9 @@ type RootConfig struct {
 	// Version changes with every change of the root; ParamsVersion with
 	// every change of the params (prices, delays, codes).
 	Version, ParamsVersion uint32
-	// Prices are the current root params' prices.
+	// Prices are the prices the proxy bills at: those of the params its
+	// contract was deployed with, which a change of the root's params
+	// leaves as they are.
 	Prices billing.Prices
 	// The allowed image hashes of proxies and workers and the allowed
 	// model hashes.

@@ -112,7 +112,7 @@ func (p *Proxy) openChain(ctx context.Context) error {
 	p.onChain.contract = sc.String()
 	p.onChain.mu.Unlock()
 	p.log.Info("proxy contract open", "proxy_contract", sc.String(),
-		"root_version", root.Version, "params_version", root.ParamsVersion,
+		"root_version", root.Version, "root_params_version", root.ParamsVersion,
 		"price_per_token", root.Prices.PricePerToken, "worker_fee_per_token", root.Prices.WorkerFeePerToken,
 		"proxy_hashes", len(root.ProxyHashes), "worker_hashes", len(root.WorkerHashes), "model_hashes", len(root.ModelHashes))
 	return nil
@@ -178,9 +178,10 @@ func (p *Proxy) keepChain(ctx context.Context) {
 }
 
 // refreshRoot re-reads the root contract, so that clients that have seen
-// a newer root version are accepted. The proxy keeps billing at the
-// prices it started with: a change of the root's params is logged, and
-// the operator restarts the proxy under the new params.
+// a newer root version are accepted. A change of the root's params is
+// logged: the proxy contract keeps the params it was deployed with, its
+// clients' and workers' contracts derive from them, and the proxy bills
+// at their prices, across restarts too (contracts.md §8.9).
 func (p *Proxy) refreshRoot(ctx context.Context) {
 	root, err := p.chain.Root(ctx)
 	if err != nil {
@@ -196,8 +197,8 @@ func (p *Proxy) refreshRoot(ctx context.Context) {
 	p.onChain.paramsVersion = root.ParamsVersion
 	p.onChain.mu.Unlock()
 	if changed {
-		p.log.Warn("the root contract's params changed; billing goes on at the prices of the start until a restart",
-			"params_version", root.ParamsVersion, "price_per_token", root.Prices.PricePerToken, "worker_fee_per_token", root.Prices.WorkerFeePerToken)
+		p.log.Warn("the root contract's params changed; the proxy contract keeps the params it was deployed with, and billing goes on at its prices",
+			"root_params_version", root.ParamsVersion, "price_per_token", root.Prices.PricePerToken, "worker_fee_per_token", root.Prices.WorkerFeePerToken)
 	}
 }
 

@@ -99,6 +99,43 @@ func (b *Bolt) Save(ctx context.Context, f billing.Flush) error {
 	return nil
 }
 
+// ProxyContract implements Store.
+func (b *Bolt) ProxyContract(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("reading the proxy contract: %w", err)
+	}
+	var v []byte
+	err := b.db.View(func(tx *bolt.Tx) error {
+		v = append([]byte(nil), tx.Bucket(ledgerBucket).Get([]byte(contractKey))...)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("reading the proxy contract: %w", closedErr(err))
+	}
+	if len(v) == 0 {
+		return "", nil
+	}
+	return b.signer.openContract(v)
+}
+
+// SetProxyContract implements Store.
+func (b *Bolt) SetProxyContract(ctx context.Context, addr string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("recording the proxy contract: %w", err)
+	}
+	v, err := b.signer.sealContract(addr)
+	if err != nil {
+		return err
+	}
+	err = b.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(ledgerBucket).Put([]byte(contractKey), v)
+	})
+	if err != nil {
+		return fmt.Errorf("recording the proxy contract: %w", closedErr(err))
+	}
+	return nil
+}
+
 // Close implements Store.
 func (b *Bolt) Close() error {
 	if err := b.db.Close(); err != nil {

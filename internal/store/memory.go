@@ -76,7 +76,7 @@ func loadValues(s signer, values map[string][]byte) (State, error) {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(values)) {
-		if k == configKey {
+		if k == configKey || k == contractKey {
 			continue
 		}
 		r, err := s.openRecord(k, values[k])
@@ -130,5 +130,34 @@ func (m *Memory) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
+	return nil
+}
+
+// ProxyContract implements Store.
+func (m *Memory) ProxyContract(ctx context.Context) (string, error) {
+	if err := m.check(ctx); err != nil {
+		return "", fmt.Errorf("reading the proxy contract: %w", err)
+	}
+	m.file.mu.Lock()
+	v, ok := m.file.values[contractKey]
+	m.file.mu.Unlock()
+	if !ok {
+		return "", nil
+	}
+	return m.signer.openContract(v)
+}
+
+// SetProxyContract implements Store.
+func (m *Memory) SetProxyContract(ctx context.Context, addr string) error {
+	if err := m.check(ctx); err != nil {
+		return fmt.Errorf("recording the proxy contract: %w", err)
+	}
+	v, err := m.signer.sealContract(addr)
+	if err != nil {
+		return err
+	}
+	m.file.mu.Lock()
+	m.file.values[contractKey] = v
+	m.file.mu.Unlock()
 	return nil
 }

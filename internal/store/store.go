@@ -46,6 +46,13 @@ type Store interface {
 	// together or not at all. The seqno must be above the stored one and
 	// the chain seqno must neither go back nor pass the seqno.
 	Save(ctx context.Context, f billing.Flush) error
+	// ProxyContract returns the proxy contract recorded by
+	// SetProxyContract: the contract the ledger's accounts are at; ""
+	// when none is.
+	ProxyContract(ctx context.Context) (string, error)
+	// SetProxyContract records the proxy contract the ledger's accounts
+	// are at, replacing any recorded before.
+	SetProxyContract(ctx context.Context, addr string) error
 	// Close releases the store.
 	Close() error
 }
@@ -53,8 +60,12 @@ type Store interface {
 // maxField bounds an address or owner string in a record.
 const maxField = 255
 
-// configKey is the key of the seqno record.
-const configKey = "config"
+// configKey is the key of the seqno record; contractKey the key of the
+// proxy contract's record.
+const (
+	configKey   = "config"
+	contractKey = "contract"
+)
 
 // recordKey is the key of an account record: "client_<address>" or
 // "worker_<address>", the namespaces the reference uses.
@@ -180,6 +191,21 @@ func (s signer) openConfig(value []byte) (seqno, chainSeqno uint32, err error) {
 		return 0, 0, fmt.Errorf("decoding record %q: %w", configKey, err)
 	}
 	return seqno, chainSeqno, nil
+}
+
+func (s signer) sealContract(addr string) ([]byte, error) {
+	if addr == "" || len(addr) > maxField {
+		return nil, fmt.Errorf("recording the proxy contract: address of %d bytes, want 1 to %d", len(addr), maxField)
+	}
+	return s.seal(contractKey, []byte(addr)), nil
+}
+
+func (s signer) openContract(value []byte) (string, error) {
+	body, err := s.open(contractKey, value)
+	if err != nil {
+		return "", fmt.Errorf("reading the proxy contract: %w", err)
+	}
+	return string(body), nil
 }
 
 // sortRecords orders records as a State lists them.

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -15,11 +16,14 @@ import (
 	"github.com/cocoon-go/cocoon/internal/tl"
 )
 
-// Contracts derives contract addresses as the root contract deploys them;
-// devnet.Contracts is one.
+// Contracts checks a proxy's contract and derives this worker's contract
+// under it, as the root contract deploys them; devnet.Contracts derives
+// them from fixed params, onchain.Contracts from what the chain holds.
 type Contracts interface {
-	ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error)
-	WorkerAddress(owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error)
+	// WorkerContract checks that proxySC is the contract of the proxy
+	// owned by proxyOwner with key proxyKey and returns the worker
+	// contract of owner under it.
+	WorkerContract(ctx context.Context, owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey, proxySC *address.Address) (*address.Address, error)
 }
 
 // errUntrustedProxy reports a proxy whose account of this worker went
@@ -53,14 +57,15 @@ type account struct {
 }
 
 // accountAt returns the account at the proxy at addr, checking the
-// proxy's contracts as the reference does: the worker recomputes the proxy
-// contract from the proxy's owner and key, and its own worker contract,
-// and both must match what the proxy sent; a proxy whose key or contract
-// changed since first seen is refused. It also returns a fresh tracker for
+// proxy's contracts as the reference does: the proxy contract the proxy
+// names must be its owner's and key's (deployed with them under our root,
+// or derived from the root's current params), and the worker contract the
+// proxy names must derive from ours under it; a proxy whose key or
+// contract changed since first seen is refused. It also returns a fresh tracker for
 // this connection that starts from the highest payment and committed
 // figure seen before: a proxy that restarted may have lost usage it had
 // not committed, but nothing it had.
-func (w *Worker) accountAt(addr string, p tl.ProxyParams, workerSC string) (*account, *payment.Tracker, error) {
+func (w *Worker) accountAt(ctx context.Context, addr string, p tl.ProxyParams, workerSC string) (*account, *payment.Tracker, error) {
 	if w.contracts == nil {
 		w.mu.Lock()
 		defer w.mu.Unlock()
@@ -72,19 +77,13 @@ func (w *Worker) accountAt(addr string, p tl.ProxyParams, workerSC string) (*acc
 		return a, nil, nil
 	}
 	pc, err := payment.CheckProxyContracts(p.ProxyPublicKey[:], p.ProxyOwnerAddress, p.ProxySCAddress, workerSC,
-		w.contracts.ProxyAddress,
-		func(proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-			return w.contracts.WorkerAddress(w.owner, proxyOwner, key)
+		func(proxyOwner *address.Address, key ed25519.PublicKey, sc *address.Address) (*address.Address, error) {
+			return w.contracts.WorkerContract(ctx, w.owner, proxyOwner, key, sc)
 		})
 	if err != nil {
 		return nil, nil, err
 	}
-	key, wantProxy, wantWorker := pc.Key, pc.Proxy, pc.Own
-	// CheckProxyContracts parsed the owner already.
-	proxyOwner, err := address.ParseAddr(p.ProxyOwnerAddress)
-	if err != nil {
-		return nil, nil, fmt.Errorf("proxy owner address %q: %w", p.ProxyOwnerAddress, err)
-	}
+	key, proxyOwner, wantProxy, wantWorker := pc.Key, pc.Owner, pc.Proxy, pc.Own
 	w.mu.Lock()
 	a := w.accounts[addr]
 	if a == nil {

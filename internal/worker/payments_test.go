@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 
@@ -35,6 +36,14 @@ func (fakeContracts) ProxyAddress(owner *address.Address, key ed25519.PublicKey)
 
 func (fakeContracts) WorkerAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
 	return hashAddr([]byte("worker"), owner.Data(), proxyOwner.Data(), key), nil
+}
+
+// WorkerContract checks that proxySC is the proxy's derived contract.
+func (f fakeContracts) WorkerContract(_ context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	if want, _ := f.ProxyAddress(proxyOwner, key); !proxySC.Equals(want) {
+		return nil, fmt.Errorf("proxy contract %s is not %s", proxySC, want)
+	}
+	return f.WorkerAddress(owner, proxyOwner, key)
 }
 
 var _ Contracts = fakeContracts{}

@@ -101,7 +101,7 @@ func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	if best == nil || a.key == nil || (view.read && (signed <= view.tokens || view.state == contractClosed)) {
 		return nil
 	}
-	id := ProxyID{Owner: a.proxyOwner, Key: a.key}
+	id := ProxyID{Owner: a.proxyOwner, Key: a.key, Contract: a.proxySC}
 	cctx, cancel := context.WithTimeout(ctx, chainTimeout)
 	defer cancel()
 	c, err := w.chain.Contract(cctx, id)

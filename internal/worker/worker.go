@@ -401,7 +401,7 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		return fmt.Errorf("proxy chose protocol %d outside [%d, %d]", p.ProtoVersion, minProto, maxProto)
 	}
 	pc.ext = p.Flags&tl.ExtFlag != 0
-	if pc.account, pc.tracker, err = w.accountAt(pc.addr, p, connected.WorkerSCAddress); err != nil {
+	if pc.account, pc.tracker, err = w.accountAt(ctx, pc.addr, p, connected.WorkerSCAddress); err != nil {
 		return fmt.Errorf("checking the proxy: %w", err)
 	}
 

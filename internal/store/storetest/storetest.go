@@ -1,7 +1,8 @@
 // Package storetest is the conformance suite that every store.Store
 // implementation passes: round trips, persistence across reopening,
 // seqno rules, all-or-nothing batches, signature checks under another key,
-// use after close, and a ledger restored from what it flushed.
+// use after close, a ledger restored from what it flushed, and the
+// record of the proxy contract.
 package storetest
 
 import (
@@ -46,6 +47,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"Cancelled", testCancelled},
 		{"Concurrent", testConcurrent},
 		{"LedgerRestore", testLedgerRestore},
+		{"ProxyContract", testProxyContract},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
@@ -326,5 +328,53 @@ func testLedgerRestore(t *testing.T, open Opener) {
 		if got != want {
 			t.Errorf("restored account %+v, want %+v", got, want)
 		}
+	}
+}
+
+// testProxyContract records the proxy contract beside the ledger: absent
+// at first, kept across reopening, replaced by a new record, apart from
+// the ledger's records, signed, and refused after close.
+func testProxyContract(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := mustOpen(t, open, Key)
+	if got, err := s.ProxyContract(ctx); err != nil || got != "" {
+		t.Fatalf("ProxyContract of an empty store = %q, %v; want \"\", nil", got, err)
+	}
+	if err := s.SetProxyContract(ctx, ""); err == nil {
+		t.Error("SetProxyContract accepted an empty address")
+	}
+	save(t, s, billing.Flush{Seqno: 1, Records: []billing.Record{client("0:aa", 3, 1)}})
+	if err := s.SetProxyContract(ctx, "0:01"); err != nil {
+		t.Fatalf("SetProxyContract: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, open, Key)
+	if got, err := s.ProxyContract(ctx); err != nil || got != "0:01" {
+		t.Errorf("ProxyContract after reopening = %q, %v; want \"0:01\"", got, err)
+	}
+	checkState(t, load(t, s), store.State{Seqno: 1, Records: []billing.Record{client("0:aa", 3, 1)}})
+	if err := s.SetProxyContract(ctx, "0:02"); err != nil {
+		t.Fatalf("SetProxyContract: %v", err)
+	}
+	if got, err := s.ProxyContract(ctx); err != nil || got != "0:02" {
+		t.Errorf("ProxyContract after a new record = %q, %v; want \"0:02\"", got, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	other := mustOpen(t, open, otherKey)
+	if _, err := other.ProxyContract(ctx); !errors.Is(err, store.ErrTampered) {
+		t.Errorf("ProxyContract under another key = %v, want ErrTampered", err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ProxyContract(ctx); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("ProxyContract after Close = %v, want ErrClosed", err)
+	}
+	if err := other.SetProxyContract(ctx, "0:03"); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("SetProxyContract after Close = %v, want ErrClosed", err)
 	}
 }

@@ -1,0 +1,66 @@
+package onchain
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/worker"
+)
+
+// Contracts checks the proxy contracts that proxies name and derives the
+// client and worker contracts under them from what the chain holds: a
+// deployed proxy contract's stored params, which stay those it was
+// deployed with when the root's params change (contracts.md §8.9), or,
+// for one not deployed yet, the root's current params.
+type Contracts struct {
+	net *network
+}
+
+var (
+	_ client.Contracts = (*Contracts)(nil)
+	_ worker.Contracts = (*Contracts)(nil)
+)
+
+// NewContracts returns the derivation under the root contract root.
+func NewContracts(chain ton.Chain, root *address.Address) (*Contracts, error) {
+	n, err := newNetwork(chain, root)
+	if err != nil {
+		return nil, fmt.Errorf("creating contract derivation: %w", err)
+	}
+	return &Contracts{net: n}, nil
+}
+
+// ClientContract checks that proxySC is the contract of the proxy owned
+// by proxyOwner with key proxyKey and returns the client contract of
+// owner under it.
+func (c *Contracts) ClientContract(ctx context.Context, owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	info, err := c.net.proxy(ctx, proxyOwner, proxyKey, proxySC)
+	if err != nil {
+		return nil, err
+	}
+	a, err := ton.ClientAddress(owner, info.addr, info.data)
+	if err != nil {
+		return nil, fmt.Errorf("deriving the client contract address: %w", err)
+	}
+	return a, nil
+}
+
+// WorkerContract checks that proxySC is the contract of the proxy owned
+// by proxyOwner with key proxyKey and returns the worker contract of
+// owner under it.
+func (c *Contracts) WorkerContract(ctx context.Context, owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	info, err := c.net.proxy(ctx, proxyOwner, proxyKey, proxySC)
+	if err != nil {
+		return nil, err
+	}
+	a, err := ton.WorkerAddress(owner, info.addr, info.data)
+	if err != nil {
+		return nil, fmt.Errorf("deriving the worker contract address: %w", err)
+	}
+	return a, nil
+}

@@ -1,0 +1,165 @@
+package onchain
+
+import (
+	"context"
+	"crypto/ed25519"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/ton"
+)
+
+// record is a ProxyRecord in memory.
+type record struct{ addr string }
+
+func (r *record) ProxyContract(context.Context) (string, error) { return r.addr, nil }
+
+func (r *record) SetProxyContract(_ context.Context, addr string) error {
+	r.addr = addr
+	return nil
+}
+
+// changeFees changes the root's price and fee from the admin wallet of
+// newNet and returns the root's new params.
+func (n *net) changeFees(t *testing.T, price, fee billing.NanoTON) ton.Params {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := NewWallet(n.chain, testKey(1), testAddr(0xee), WalletOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := ton.RootChangeFeesBody(queryID(), price, fee)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Send(ctx, ton.Transfer{To: n.root, Amount: billing.TON / 10, Bounce: true, Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	var r ton.RootConfig
+	err = await(ctx, time.Millisecond, "the root's new params", func() (bool, error) {
+		r, err = ton.ReadRootConfig(ctx, n.chain, n.root)
+		return err == nil && r.Params.PricePerToken == price && r.Params.WorkerFeePerToken == fee, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Params
+}
+
+// TestProxyKeepsItsContractAcrossParams opens the proxy contract, changes
+// the root's params, and checks contracts.md §8.9 from every side: the
+// proxy located from its record keeps its contract and its prices, the
+// client and worker contracts derive from the params the proxy contract
+// stores, and only the contract a proxy is deployed with, or the one the
+// root's current params derive, is accepted as the proxy's.
+func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
+	n := newNet(t)
+	ctx := context.Background()
+	key := n.proxyKey.Public().(ed25519.PublicKey)
+	owner := n.pw.Address()
+	rec := &record{}
+	first, err := n.proxy.Locate(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := n.open(t)
+	if first.ParamsVersion != 1 || rec.addr != sc.StringRaw() {
+		t.Fatalf("located params version %d, recorded %q; want 1 and the opened contract %s", first.ParamsVersion, rec.addr, sc.StringRaw())
+	}
+
+	params := n.changeFees(t, 2*testPrice, 2*testFee)
+	fresh, err := ton.ProxyAddress(owner, n.root, key, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Equals(sc) {
+		t.Fatal("the new params derive the same proxy contract")
+	}
+
+	// A restarted proxy: located from its record, it opens the same
+	// contract without sending anything and bills at its prices.
+	again, err := NewProxy(ProxyConfig{Chain: n.chain, Root: n.root, Wallet: n.pw, Owner: owner, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	located, err := again.Locate(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if located.ParamsVersion != 1 || located.PricePerToken != testPrice || located.ProxyCode == nil {
+		t.Errorf("located params version %d, price %d, proxy code %v; want 1, %d and the code", located.ParamsVersion, located.PricePerToken, located.ProxyCode != nil, testPrice)
+	}
+	root, err := again.Root(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := billing.DefaultPrices(testPrice, testFee); root.Prices != want || root.ParamsVersion != 2 {
+		t.Errorf("Root prices %+v, params version %d; want the contract's %+v and the root's 2", root.Prices, root.ParamsVersion, want)
+	}
+	lt := n.lastLT(t, n.pw.Address())
+	if got, err := again.Open(ctx); err != nil || !got.Equals(sc) {
+		t.Fatalf("Open after the change = %v, %v; want %s", got, err, sc)
+	}
+	if got := n.lastLT(t, n.pw.Address()); got != lt {
+		t.Error("Open after the change sent from the wallet")
+	}
+
+	// Without a record the proxy derives from the root's current params;
+	// a record of a contract that is not deployed gives way to them too.
+	bare, err := NewProxy(ProxyConfig{Chain: n.chain, Root: n.root, Wallet: n.pw, Owner: owner, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := bare.Locate(ctx, nil); err != nil || p.ParamsVersion != params.ParamsVersion {
+		t.Errorf("Locate without a record = version %d, %v; want the root's %d", p.ParamsVersion, err, params.ParamsVersion)
+	}
+	gone := &record{addr: testAddr(0x44).StringRaw()}
+	if p, err := bare.Locate(ctx, gone); err != nil || p.ParamsVersion != params.ParamsVersion || gone.addr != fresh.StringRaw() {
+		t.Errorf("Locate from a record of nothing deployed = version %d, record %q, %v; want %d and %s", p.ParamsVersion, gone.addr, err, params.ParamsVersion, fresh.StringRaw())
+	}
+
+	// Clients and workers: under the deployed contract, the children of
+	// its stored params; under the contract of the current params, not
+	// deployed yet, theirs.
+	c, err := NewContracts(n.chain, n.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := n.proxyData(t, sc)
+	them := testAddr(0x55)
+	for _, tc := range []struct {
+		name   string
+		derive func(context.Context, *address.Address, *address.Address, ed25519.PublicKey, *address.Address) (*address.Address, error)
+		want   func(owner, proxyAddr *address.Address, proxy ton.ProxyData) (*address.Address, error)
+	}{
+		{"client", c.ClientContract, ton.ClientAddress},
+		{"worker", c.WorkerContract, ton.WorkerAddress},
+	} {
+		got, err := tc.derive(ctx, them, owner, key, sc)
+		if err != nil {
+			t.Fatalf("%s contract under the deployed proxy contract: %v", tc.name, err)
+		}
+		want, _ := tc.want(them, sc, stored)
+		if !got.Equals(want) {
+			t.Errorf("%s contract under the deployed proxy contract %s, want %s", tc.name, got, want)
+		}
+		got, err = tc.derive(ctx, them, owner, key, fresh)
+		if err != nil {
+			t.Fatalf("%s contract under the proxy contract of the current params: %v", tc.name, err)
+		}
+		want, _ = tc.want(them, fresh, ton.NewProxyData(owner, n.root, key, params))
+		if !got.Equals(want) {
+			t.Errorf("%s contract under the proxy contract of the current params %s, want %s", tc.name, got, want)
+		}
+		if _, err := tc.derive(ctx, them, owner, key, testAddr(0x66)); err == nil || !strings.Contains(err.Error(), "not deployed") {
+			t.Errorf("%s contract under an unknown proxy contract: %v, want an error saying it is not deployed", tc.name, err)
+		}
+		if _, err := tc.derive(ctx, them, testAddr(0x77), key, sc); err == nil || !strings.Contains(err.Error(), "belongs to") {
+			t.Errorf("%s contract under another owner's claim of the proxy contract: %v, want an error", tc.name, err)
+		}
+	}
+}
