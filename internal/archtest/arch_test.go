@@ -21,6 +21,8 @@ var layers = map[string]int{
 	"openai":  0,
 	"billing": 0,
 	"attest":  0,
+	// chainconf: the roles' shared chain settings.
+	"chainconf": 0,
 	// Mechanisms: built on the vocabulary.
 	"wire":    1,
 	"ratls":   1,
@@ -61,7 +63,7 @@ var heavy = map[string][]string{
 	"github.com/xssnick/tonutils-go/tvm":        {"ton"},
 	"github.com/xssnick/tonutils-go/tvm/cell":   {"ton", "payment", "onchain"},
 	"github.com/xssnick/tonutils-go/liteclient": {"ton"},
-	"github.com/xssnick/tonutils-go/address":    {"ton", "payment", "store", "onchain", "client", "proxy", "worker"}, // pure; the roles name contract addresses
+	"github.com/xssnick/tonutils-go/address":    {"ton", "payment", "store", "onchain", "client", "proxy", "worker", "chainconf"}, // pure; the roles name contract addresses
 }
 
 type pkg struct {

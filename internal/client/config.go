@@ -11,9 +11,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/xssnick/tonutils-go/address"
-
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 )
 
 // Config is a client's JSON configuration file. Fields named as in the
@@ -32,20 +31,12 @@ type Config struct {
 	// ProxyConnections is how many proxies to keep connected (default: all
 	// of Proxies, or 1 from the root contract).
 	ProxyConnections int `json:"proxy_connections"`
-	// RootContractAddress, when set, is the root contract whose registered
-	// proxies the client uses, read through the liteservers of the TON
-	// global config TonConfigFilename; ChainState, ours, names instead the
-	// state file of an emulated chain (a devnet's). With neither the
-	// client runs on fake TON.
-	RootContractAddress string `json:"root_contract_address"`
-	TonConfigFilename   string `json:"ton_config_filename"`
-	ChainState          string `json:"chain_state"`
-	// NodeWalletKey is the Ed25519 seed of the client's cocoon wallet,
-	// which owns and operates its contracts: a file holding it, or the
-	// seed itself in hex or base64, as the reference reads it. Without it
-	// a client on a chain reads its proxies from the root but operates no
-	// contract.
-	NodeWalletKey string `json:"node_wallet_key"`
+	// Chain names the chain (root_contract_address, ton_config_filename,
+	// chain_state, node_wallet_key at the top level of the file). With a
+	// root, the client uses the proxies registered there. Without a node
+	// wallet key a client on a chain reads its proxies from the root but
+	// operates no contract.
+	chainconf.Chain
 	// ProxyPolicy is what a proxy must attest, in the reference router's
 	// syntax "tdx|fake_tdx|any[:imagehash,…]" (default "tdx").
 	ProxyPolicy string `json:"proxy_policy"`
@@ -166,21 +157,11 @@ func (c *Config) Validate() error {
 	if len(c.Proxies) == 0 && c.RootContractAddress == "" {
 		bad("proxies is empty: name at least one proxy's client endpoint host:port, or a root_contract_address")
 	}
-	if c.TonConfigFilename != "" && c.ChainState != "" {
-		bad("ton_config_filename and chain_state both set: name one chain")
-	}
 	if c.RootContractAddress != "" && !c.OnChain() {
 		bad("root_contract_address needs a chain: ton_config_filename, the TON global config to reach it through, or chain_state, an emulated chain's state file")
 	}
-	if c.OnChain() {
-		if c.RootContractAddress == "" {
-			bad("a chain needs root_contract_address")
-		}
-		if c.NodeWalletKey != "" {
-			if _, err := address.ParseAddr(c.OwnerAddress); err != nil {
-				bad("node_wallet_key needs owner_address to be a TON address, the owner of the cocoon wallet: %v", err)
-			}
-		}
+	for _, p := range c.Chain.Problems(c.OwnerAddress, "") {
+		bad("%s", p)
 	}
 	for _, p := range c.Proxies {
 		if _, _, err := net.SplitHostPort(p); err != nil {
@@ -220,10 +201,6 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
-
-// OnChain reports whether the configuration names a chain, real or
-// emulated.
-func (c *Config) OnChain() bool { return c.TonConfigFilename != "" || c.ChainState != "" }
 
 // HTTPAddr is the address of the API server.
 func (c *Config) HTTPAddr() string {

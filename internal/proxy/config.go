@@ -12,10 +12,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/xssnick/tonutils-go/address"
-
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 )
 
 // Config is a proxy's JSON configuration file. Fields named as in the
@@ -48,17 +47,9 @@ type Config struct {
 	ClientPolicy string `json:"client_policy"`
 	// HTTPAccessHash, when set, guards the stats and control pages.
 	HTTPAccessHash string `json:"http_access_hash"`
-	// RootContractAddress is the COCOON root contract, and
-	// TonConfigFilename a TON global config whose liteservers reach the
-	// chain; ChainState, ours, names instead the state file of an emulated
-	// chain (a devnet's). With neither the proxy runs on fake TON.
-	RootContractAddress string `json:"root_contract_address"`
-	TonConfigFilename   string `json:"ton_config_filename"`
-	ChainState          string `json:"chain_state"`
-	// NodeWalletKey is the Ed25519 seed of the proxy's cocoon wallet,
-	// which commits the ledger and moves money: a file holding it, or the
-	// seed itself in hex or base64, as the reference reads it.
-	NodeWalletKey string `json:"node_wallet_key"`
+	// Chain names the chain: root_contract_address, ton_config_filename,
+	// chain_state and node_wallet_key at the top level of the file.
+	chainconf.Chain
 	// RootConfigVersion is the version of the root configuration the proxy
 	// runs under; clients that have seen a newer one are refused. Until
 	// the root contract is read, it stands for the fake-TON config's
@@ -227,19 +218,8 @@ func (c *Config) Validate() error {
 	if c.DBPath != "" && c.MachineSpecificPrivateKey == "" {
 		bad("db_path needs machine_specific_private_key: the ledger's records are signed with it and checked on every start")
 	}
-	if c.TonConfigFilename != "" && c.ChainState != "" {
-		bad("ton_config_filename and chain_state both set: name one chain")
-	}
-	if c.OnChain() {
-		if c.RootContractAddress == "" {
-			bad("a chain needs root_contract_address")
-		}
-		if c.NodeWalletKey == "" {
-			bad("a chain needs node_wallet_key, the seed of the wallet that commits the ledger and moves money")
-		}
-		if _, err := address.ParseAddr(c.OwnerAddress); err != nil {
-			bad("a chain needs owner_address to be a TON address: %v", err)
-		}
+	for _, p := range c.Chain.Problems(c.OwnerAddress, "commits the ledger and moves money") {
+		bad("%s", p)
 	}
 	for name, d := range map[string]Duration{"chain_commit_every": c.ChainCommitEvery, "chain_poll_every": c.ChainPollEvery} {
 		if d != 0 && d < minChainEvery {
@@ -265,10 +245,6 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
-
-// OnChain reports whether the configuration names a chain, real or
-// emulated.
-func (c *Config) OnChain() bool { return c.TonConfigFilename != "" || c.ChainState != "" }
 
 // SigningSeed decodes MachineSpecificPrivateKey.
 func (c *Config) SigningSeed() ([32]byte, error) {

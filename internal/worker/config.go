@@ -12,10 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xssnick/tonutils-go/address"
-
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 )
 
 // Config is a worker's JSON configuration file. Fields named as in the
@@ -51,17 +50,9 @@ type Config struct {
 	MaxPoWDifficulty int `json:"max_pow_difficulty"`
 	// HTTPAccessHash, when set, guards the stats and control pages.
 	HTTPAccessHash string `json:"http_access_hash"`
-	// RootContractAddress is the COCOON root contract, and
-	// TonConfigFilename a TON global config whose liteservers reach the
-	// chain; ChainState, ours, names instead the state file of an emulated
-	// chain (a devnet's). With neither the worker runs on fake TON.
-	RootContractAddress string `json:"root_contract_address"`
-	TonConfigFilename   string `json:"ton_config_filename"`
-	ChainState          string `json:"chain_state"`
-	// NodeWalletKey is the Ed25519 seed of the worker's cocoon wallet,
-	// which relays payouts: a file holding it, or the seed itself in hex
-	// or base64, as the reference reads it.
-	NodeWalletKey string `json:"node_wallet_key"`
+	// Chain names the chain: root_contract_address, ton_config_filename,
+	// chain_state and node_wallet_key at the top level of the file.
+	chainconf.Chain
 	// PayoutEvery is how often, with a chain, the worker checks each
 	// proxy's signed payout against its worker contract (default 15 s; the
 	// reference: 10–20 s).
@@ -204,19 +195,8 @@ func (c *Config) Validate() error {
 	if c.MaxPoWDifficulty < 0 || c.MaxPoWDifficulty > 64 {
 		bad("max_pow_difficulty %d outside [0, 64]", c.MaxPoWDifficulty)
 	}
-	if c.TonConfigFilename != "" && c.ChainState != "" {
-		bad("ton_config_filename and chain_state both set: name one chain")
-	}
-	if c.OnChain() {
-		if c.RootContractAddress == "" {
-			bad("a chain needs root_contract_address")
-		}
-		if c.NodeWalletKey == "" {
-			bad("a chain needs node_wallet_key, the seed of the wallet that relays payouts")
-		}
-		if _, err := address.ParseAddr(c.OwnerAddress); err != nil {
-			bad("a chain needs owner_address to be a TON address: %v", err)
-		}
+	for _, p := range c.Chain.Problems(c.OwnerAddress, "relays payouts") {
+		bad("%s", p)
 	}
 	if c.PayoutEvery != 0 && c.PayoutEvery < minPayoutEvery {
 		bad("payout_every %v: want at least %v", time.Duration(c.PayoutEvery), time.Duration(minPayoutEvery))
@@ -237,10 +217,6 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
-
-// OnChain reports whether the configuration names a chain, real or
-// emulated.
-func (c *Config) OnChain() bool { return c.TonConfigFilename != "" || c.ChainState != "" }
 
 // HTTPAddr is the address of the stats and control server.
 func (c *Config) HTTPAddr() string {
