@@ -36,6 +36,12 @@ const (
 // contract returns what it does not spend to the wallet as excesses.
 const ProxyWithdrawGas = billing.TON / 5
 
+// ProxyCloseGas goes with the signed proxy close ops, which demand the
+// contract's COMMISSION (0.1 TON). The close request returns what it does
+// not spend to the relaying wallet as excesses; the close completion pays
+// it to the owner with the contract's balance.
+const ProxyCloseGas = billing.TON / 5
+
 // ProxyConfig configures a Proxy.
 type ProxyConfig struct {
 	// Chain is the TON chain; Root the network's root contract.
@@ -466,7 +472,9 @@ func (p *Proxy) notice(tx ton.Tx) {
 }
 
 // Submit relays a payment signed with the proxy's key to its target
-// contract from the wallet, with the wallet as the excess address.
+// contract from the wallet, with the wallet as the excess address: a
+// charge, refund or payout to a client or worker contract, or a close
+// request or close completion to a proxy contract of this key.
 func (p *Proxy) Submit(ctx context.Context, signed []byte) error {
 	pay, err := payment.Parse(signed)
 	if err != nil {
@@ -516,9 +524,14 @@ func (p *Proxy) Withdraw(ctx context.Context) error {
 // relay sends pay, rewrapped with the wallet as its excess address, to its
 // target with the gas its op needs, attaching init when not nil.
 func relay(ctx context.Context, w *Wallet, pay payment.Payment, init *tlb.StateInit) error {
-	gas := ClientOpGas
-	if pay.Op == payment.OpWorkerPayout || pay.Op == payment.OpWorkerLastPayout {
+	var gas billing.NanoTON
+	switch pay.Op {
+	case payment.OpWorkerPayout, payment.OpWorkerLastPayout:
 		gas = PayoutGas
+	case payment.OpProxyCloseRequest, payment.OpProxyCloseComplete:
+		gas = ProxyCloseGas
+	default:
+		gas = ClientOpGas
 	}
 	body, err := pay.Rewrap(w.Address()).Cell()
 	if err != nil {
@@ -526,7 +539,7 @@ func relay(ctx context.Context, w *Wallet, pay payment.Payment, init *tlb.StateI
 	}
 	t := ton.Transfer{To: pay.Target, Amount: gas, Bounce: init == nil, Body: body, StateInit: init}
 	if err := w.Send(ctx, t); err != nil {
-		return fmt.Errorf("relaying %v payment of %d tokens to %s: %w", pay.Op, pay.Tokens, pay.Target, err)
+		return fmt.Errorf("relaying %v of %d tokens to %s: %w", pay.Op, pay.Tokens, pay.Target, err)
 	}
 	return nil
 }
