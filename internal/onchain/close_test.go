@@ -6,9 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xssnick/tonutils-go/tvm/cell"
+
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -97,5 +100,85 @@ func TestProxyCloseSigned(t *testing.T) {
 	closeOp(payment.OpProxyCloseComplete, signPayment(t, n.proxyKey, payment.OpProxyCloseComplete, 0, proxyAddr))
 	if got := n.payouts(t, owner, proxyAddr, ownerLT); len(got) != 1 {
 		t.Errorf("owner payouts after a second completion %v, want still one", got)
+	}
+}
+
+// TestWindDownOnChain runs the proxy's wind-down of a contract its owner
+// closes on the real contracts: while the proxy contract is closing, the
+// grant refund of a running client's final tokens pays the client's owner
+// exactly its balance less their price, the last payout pays the worker's
+// owner exactly the fee of its final tokens, and the close completion then
+// pays the rest to the owner.
+func TestWindDownOnChain(t *testing.T) {
+	n := newNet(t)
+	ctx := context.Background()
+	proxyAddr := n.open(t)
+	c, cw := n.newClient(t, 0x2d)
+	id := n.clientID()
+	if err := c.Deploy(ctx, id, 5*billing.TON, [32]byte{}); err != nil {
+		t.Fatal(err)
+	}
+	cc, err := c.Contract(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpClientCharge, 1000, cc.Address)); err != nil {
+		t.Fatal(err)
+	}
+	workerOwner := testAddr(0x5d)
+	w, err := NewWorker(WorkerConfig{Chain: n.chain, Root: n.root, Wallet: fundedWallet(t, n.chain, testKey(0x2e)), Owner: workerOwner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waddr, err := w.Address(ctx, n.workerID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Payout(ctx, n.workerID(), signPayment(t, n.proxyKey, payment.OpWorkerPayout, 400, waddr)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The owner starts the close: op, query id, send_excesses_to.
+	body := cell.BeginCell().MustStoreUInt(0xb51d5a01, 32).MustStoreUInt(7, 64).MustStoreAddr(n.pw.Address()).EndCell()
+	if err := n.pw.Send(ctx, ton.Transfer{To: proxyAddr, Amount: ProxyCloseGas, Bounce: true, Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := n.proxy.State(ctx)
+	if want := int64(n.clock.Now().Unix()) + testDelay; err != nil || st.State != proxy.ContractClosing || st.UnlockTS != want {
+		t.Fatalf("proxy contract state after owner_proxy_close: %+v (%v), want closing until %d", st, err, want)
+	}
+
+	lt := n.lastLT(t, cw.Address())
+	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpClientGrantRefund, 1500, cc.Address)); err != nil {
+		t.Fatal(err)
+	}
+	onePayout(t, n.payouts(t, cw.Address(), proxyAddr, lt), 5*billing.TON-1500*testPrice)
+	if d := n.clientData(t, cc.Address); d.State != ton.StateClosed || d.Balance != 0 || d.TokensUsed != 1500 {
+		t.Errorf("client contract after the grant refund: state %d, balance %v, tokens %d; want closed, 0, 1500", d.State, d.Balance, d.TokensUsed)
+	}
+
+	lt = n.lastLT(t, workerOwner)
+	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpWorkerLastPayout, 1000, waddr)); err != nil {
+		t.Fatal(err)
+	}
+	onePayout(t, n.payouts(t, workerOwner, proxyAddr, lt), (1000-400)*testFee)
+	if d, err := readWorker(ctx, n.chain, waddr); err != nil || d.State != ton.StateClosed || d.Tokens != 1000 {
+		t.Errorf("worker contract after the last payout: %+v (%v), want closed with 1000 tokens", d, err)
+	}
+
+	n.clock.Advance(testDelay * time.Second)
+	lt = n.lastLT(t, n.pw.Address())
+	held := n.balance(t, proxyAddr)
+	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpProxyCloseComplete, 0, proxyAddr)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := n.proxy.State(ctx); err != nil || st.State != proxy.ContractClosed {
+		t.Errorf("proxy contract state after the completion: %+v (%v), want closed", st, err)
+	}
+	if paid := n.payouts(t, n.pw.Address(), proxyAddr, lt); len(paid) != 1 || paid[0] <= held-storageFloor || paid[0] >= held+ProxyCloseGas-storageFloor {
+		t.Errorf("owner payouts %v, want one of the %v held and the gas less fees, less the floor", paid, held)
+	}
+	if got := n.balance(t, proxyAddr); got != storageFloor {
+		t.Errorf("closed proxy contract holds %v, want the storage floor %v", got, storageFloor)
 	}
 }

@@ -500,6 +500,20 @@ func (p *Proxy) Earnings(ctx context.Context) (billing.NanoTON, error) {
 	return d.Balance, nil
 }
 
+// State reads the proxy contract's state and, when closing, its unlock
+// time.
+func (p *Proxy) State(ctx context.Context) (proxy.ProxyContract, error) {
+	addr, err := p.contract()
+	if err != nil {
+		return proxy.ProxyContract{}, fmt.Errorf("reading the proxy contract's state: %w", err)
+	}
+	d, err := ton.ReadProxyData(ctx, p.chain, addr)
+	if err != nil {
+		return proxy.ProxyContract{}, fmt.Errorf("reading the proxy contract's state: %w", err)
+	}
+	return proxy.ProxyContract{State: int(d.State), UnlockTS: int64(d.UnlockTS)}, nil
+}
+
 // Withdraw sends ext_proxy_payout_request from the wallet to the proxy
 // contract with ProxyWithdrawGas, the wallet as the excess address: the
 // contract pays its balance field to the owner. It returns once the
