@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -19,6 +20,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/store"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // fakeChain is the chain side of the proxy in tests: programmable root,
@@ -935,5 +937,55 @@ func TestWindDownWaitsForUndeployedWorker(t *testing.T) {
 		if pay.Op == payment.OpProxyCloseComplete {
 			t.Fatal("close completed while a worker with earnings has no contract")
 		}
+	}
+}
+
+// packets is the far side of a session: it keeps the packets it receives.
+type packets chan []byte
+
+func (packets) ServeQuery(context.Context, []byte) ([]byte, error) {
+	return nil, errors.New("no queries")
+}
+
+func (p packets) ServePacket(payload []byte) {
+	p <- bytes.Clone(payload)
+}
+
+// TestWindDownRefusesRequests refuses a client's request once the proxy
+// contract is seen closing, and leaves nothing reserved.
+func TestWindDownRefusesRequests(t *testing.T) {
+	cp := newChainProxy(t, "")
+	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
+		t.Fatal(err)
+	}
+	cp.chain.setClient(client, ClientContract{ClientChain: rich})
+	cp.chain.contract = ProxyContract{State: ContractClosing, UnlockTS: cp.now().Unix() + 3600}
+	cp.pollChain(t.Context())
+
+	cc := newClientConn(cp.Proxy)
+	cc.account = client.String()
+	a, b := net.Pipe()
+	got := make(packets, 1)
+	far := wire.NewSession(b, wire.Config{Outbound: true, Handler: got})
+	cc.sess = wire.NewSession(a, wire.Config{Handler: cc})
+	t.Cleanup(func() {
+		cc.sess.Close()
+		far.Close()
+	})
+	go cc.sess.Start(t.Context())
+	if err := far.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	cp.forward(cc, &tl.ClientRunQueryEx{ModelName: "m", Query: []byte("q"), MaxCoefficient: 4000, MaxTokens: 10, Timeout: 10, RequestID: [32]byte{1}})
+	var answer tl.ClientQueryAnswerErrorEx
+	if err := tl.UnmarshalAs(<-got, &answer); err != nil {
+		t.Fatal(err)
+	}
+	if answer.ErrorCode != wire.CodeNotReady || answer.Error != "the proxy contract is closing" {
+		t.Errorf("answer %d %q, want %d and the proxy contract closing", answer.ErrorCode, answer.Error, wire.CodeNotReady)
+	}
+	if acc, err := cp.ledger.Client(client.String()); err != nil || acc.Reserved != 0 {
+		t.Errorf("client reserves %d tokens (%v) after a refused request, want 0", acc.Reserved, err)
 	}
 }

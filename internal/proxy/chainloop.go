@@ -248,9 +248,8 @@ func (p *Proxy) commitChain(ctx context.Context) {
 func (p *Proxy) pollChain(ctx context.Context) {
 	contract, read := p.checkState(ctx)
 	winding := p.onChain.closing.Load()
-	clients := p.ledger.Clients()
 	settled, idle := read, true
-	for _, a := range clients {
+	for _, a := range p.ledger.Clients() {
 		if ctx.Err() != nil {
 			return
 		}
@@ -258,8 +257,10 @@ func (p *Proxy) pollChain(ctx context.Context) {
 			settled = false
 		}
 	}
-	// Read after the checks: a client that settles a request after its
-	// check cannot start another, as the proxy takes none while winding.
+	// A request holds a reservation from before it starts until it
+	// settles, and none starts once closing is set (forward checks it
+	// after reserving): with no reservation left, the workers' tokens are
+	// final.
 	for _, a := range p.ledger.Clients() {
 		if a.Reserved > 0 {
 			idle = false
