@@ -36,6 +36,12 @@ const (
 // contract returns what it does not spend to the wallet as excesses.
 const ProxyWithdrawGas = billing.TON / 5
 
+// ProxyCloseGas goes with the signed proxy close ops, which demand the
+// contract's COMMISSION (0.1 TON). The close request returns what it does
+// not spend to the relaying wallet as excesses; the close completion pays
+// it to the owner with the contract's balance.
+const ProxyCloseGas = billing.TON / 5
+
 // ProxyConfig configures a Proxy.
 type ProxyConfig struct {
 	// Chain is the TON chain; Root the network's root contract.
@@ -466,7 +472,9 @@ func (p *Proxy) notice(tx ton.Tx) {
 }
 
 // Submit relays a payment signed with the proxy's key to its target
-// contract from the wallet, with the wallet as the excess address.
+// contract from the wallet, with the wallet as the excess address: a
+// charge, refund or payout to a client or worker contract, or a close
+// request or close completion to a proxy contract of this key.
 func (p *Proxy) Submit(ctx context.Context, signed []byte) error {
 	pay, err := payment.Parse(signed)
 	if err != nil {
@@ -490,6 +498,20 @@ func (p *Proxy) Earnings(ctx context.Context) (billing.NanoTON, error) {
 		return 0, fmt.Errorf("reading the proxy contract's earnings: %w", err)
 	}
 	return d.Balance, nil
+}
+
+// State reads the proxy contract's state and, when closing, its unlock
+// time.
+func (p *Proxy) State(ctx context.Context) (proxy.ProxyContract, error) {
+	addr, err := p.contract()
+	if err != nil {
+		return proxy.ProxyContract{}, fmt.Errorf("reading the proxy contract's state: %w", err)
+	}
+	d, err := ton.ReadProxyData(ctx, p.chain, addr)
+	if err != nil {
+		return proxy.ProxyContract{}, fmt.Errorf("reading the proxy contract's state: %w", err)
+	}
+	return proxy.ProxyContract{State: int(d.State), UnlockTS: int64(d.UnlockTS)}, nil
 }
 
 // Withdraw sends ext_proxy_payout_request from the wallet to the proxy
@@ -516,9 +538,14 @@ func (p *Proxy) Withdraw(ctx context.Context) error {
 // relay sends pay, rewrapped with the wallet as its excess address, to its
 // target with the gas its op needs, attaching init when not nil.
 func relay(ctx context.Context, w *Wallet, pay payment.Payment, init *tlb.StateInit) error {
-	gas := ClientOpGas
-	if pay.Op == payment.OpWorkerPayout || pay.Op == payment.OpWorkerLastPayout {
+	var gas billing.NanoTON
+	switch pay.Op {
+	case payment.OpWorkerPayout, payment.OpWorkerLastPayout:
 		gas = PayoutGas
+	case payment.OpProxyCloseRequest, payment.OpProxyCloseComplete:
+		gas = ProxyCloseGas
+	default:
+		gas = ClientOpGas
 	}
 	body, err := pay.Rewrap(w.Address()).Cell()
 	if err != nil {
@@ -526,7 +553,7 @@ func relay(ctx context.Context, w *Wallet, pay payment.Payment, init *tlb.StateI
 	}
 	t := ton.Transfer{To: pay.Target, Amount: gas, Bounce: init == nil, Body: body, StateInit: init}
 	if err := w.Send(ctx, t); err != nil {
-		return fmt.Errorf("relaying %v payment of %d tokens to %s: %w", pay.Op, pay.Tokens, pay.Target, err)
+		return fmt.Errorf("relaying %v of %d tokens to %s: %w", pay.Op, pay.Tokens, pay.Target, err)
 	}
 	return nil
 }

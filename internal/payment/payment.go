@@ -1,6 +1,7 @@
 // Package payment owns the proxy-signed payment messages of COCOON: the
 // payload and wrapper cells that a client or worker contract accepts as a
-// charge, refund or payout, their signing with the proxy's Ed25519 key,
+// charge, refund or payout, and that a proxy contract accepts as a close
+// request or close completion (contracts.md §1.4), their signing with the proxy's Ed25519 key,
 // their BoC form as carried in proxy.signedPayment, strict parsing and
 // verification, and the Tracker with which a client or worker keeps the
 // highest payment a proxy has signed and refuses a proxy that goes back.
@@ -27,6 +28,10 @@ const (
 	OpClientGrantRefund Op = 0xefd711e1 // ext_client_grant_refund_signed
 	OpWorkerPayout      Op = 0xa040ad28 // ext_worker_payout_request_signed
 	OpWorkerLastPayout  Op = 0xf5f26a36 // ext_worker_last_payout_request_signed
+	// The proxy close ops carry no token count; their target is the proxy
+	// contract.
+	OpProxyCloseRequest  Op = 0x636a4391 // ext_proxy_close_request_signed
+	OpProxyCloseComplete Op = 0xe511abc7 // ext_proxy_close_complete_request_signed
 )
 
 func (o Op) String() string {
@@ -39,16 +44,26 @@ func (o Op) String() string {
 		return "worker payout"
 	case OpWorkerLastPayout:
 		return "worker last payout"
+	case OpProxyCloseRequest:
+		return "proxy close request"
+	case OpProxyCloseComplete:
+		return "proxy close complete"
 	}
 	return fmt.Sprintf("Op(%#08x)", uint32(o))
 }
 
 func (o Op) known() bool {
 	switch o {
-	case OpClientCharge, OpClientGrantRefund, OpWorkerPayout, OpWorkerLastPayout:
+	case OpClientCharge, OpClientGrantRefund, OpWorkerPayout, OpWorkerLastPayout, OpProxyCloseRequest, OpProxyCloseComplete:
 		return true
 	}
 	return false
+}
+
+// counts reports whether the op's payload carries a token count: every op
+// but the proxy close ops.
+func (o Op) counts() bool {
+	return o != OpProxyCloseRequest && o != OpProxyCloseComplete
 }
 
 // MaxBOCSize bounds the BoC of a signed payment. A real one is under 200
@@ -67,7 +82,8 @@ var (
 )
 
 // Payment is one signed payment message. Tokens is the new monotonic token
-// count of the target contract. ExcessTo is outside the signature: whoever
+// count of the target contract; it is 0 for the proxy close ops, which
+// carry none. ExcessTo is outside the signature: whoever
 // relays the message chooses it (Rewrap). Addresses are not modified after
 // construction.
 type Payment struct {
@@ -114,6 +130,8 @@ func (p Payment) check() error {
 		return fmt.Errorf("%w: %v", ErrWrongOp, p.Op)
 	case p.Tokens < 0:
 		return fmt.Errorf("negative token count %d", p.Tokens)
+	case !p.Op.counts() && p.Tokens != 0:
+		return fmt.Errorf("%v carries no token count, got %d", p.Op, p.Tokens)
 	case !isStd(p.Target):
 		return errors.New("target is not a std internal address")
 	case p.ExcessTo == nil || !(p.ExcessTo.IsAddrNone() || isStd(p.ExcessTo)):
@@ -129,18 +147,18 @@ func isStd(a *address.Address) bool {
 }
 
 // PayloadCell builds the signed cell:
-// op:uint32 query_id:uint64 tokens:uint64 target:MsgAddressInt.
+// op:uint32 query_id:uint64 tokens:uint64 target:MsgAddressInt, without
+// tokens for the proxy close ops.
 func (p Payment) PayloadCell() (*cell.Cell, error) {
 	if !isStd(p.Target) {
 		return nil, errors.New("building payment payload: target is not a std internal address")
 	}
 	b := cell.BeginCell()
-	if err := errors.Join(
-		b.StoreUInt(uint64(p.Op), 32),
-		b.StoreUInt(p.QueryID, 64),
-		b.StoreUInt(uint64(p.Tokens), 64),
-		b.StoreAddr(p.Target),
-	); err != nil {
+	err := errors.Join(b.StoreUInt(uint64(p.Op), 32), b.StoreUInt(p.QueryID, 64))
+	if p.Op.counts() {
+		err = errors.Join(err, b.StoreUInt(uint64(p.Tokens), 64))
+	}
+	if err := errors.Join(err, b.StoreAddr(p.Target)); err != nil {
 		return nil, fmt.Errorf("building payment payload: %w", err)
 	}
 	return b.EndCell(), nil
@@ -262,14 +280,16 @@ func parseWrapper(root *cell.Cell) (Payment, error) {
 	if innerOp != op || innerQID != p.QueryID {
 		return Payment{}, fmt.Errorf("payload op %#08x and query id %d do not repeat the outer %#08x and %d", innerOp, innerQID, op, p.QueryID)
 	}
-	tokens, err := ps.LoadUInt(64)
-	if err != nil {
-		return Payment{}, fmt.Errorf("reading tokens: %w", err)
+	if p.Op.counts() {
+		tokens, err := ps.LoadUInt(64)
+		if err != nil {
+			return Payment{}, fmt.Errorf("reading tokens: %w", err)
+		}
+		if tokens > math.MaxInt64 {
+			return Payment{}, fmt.Errorf("token count %d beyond int64", tokens)
+		}
+		p.Tokens = int64(tokens)
 	}
-	if tokens > math.MaxInt64 {
-		return Payment{}, fmt.Errorf("token count %d beyond int64", tokens)
-	}
-	p.Tokens = int64(tokens)
 	if p.Target, err = ps.LoadAddr(); err != nil {
 		return Payment{}, fmt.Errorf("reading target address: %w", err)
 	}

@@ -141,12 +141,50 @@ func TestPaymentGolden(t *testing.T) {
 	}
 }
 
+// TestProxyClosePayload checks the proxy close ops' payload against an
+// independent build of contracts.md §1.4: op, query id and the proxy
+// contract's address, no token count.
+func TestProxyClosePayload(t *testing.T) {
+	target := testAddr(0xcc)
+	const qid = 0x0fedcba987654321
+	for _, op := range []Op{OpProxyCloseRequest, OpProxyCloseComplete} {
+		t.Run(op.String(), func(t *testing.T) {
+			p, err := Sign(testKey, op, qid, 0, target, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pw bitWriter
+			pw.put(uint64(op), 32)
+			pw.put(qid, 64)
+			pw.stdAddr(0, target.Data())
+			payload, err := p.PayloadCell()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := payload.BitsSize(); got != 363 || pw.bits != 363 {
+				t.Errorf("payload has %d bits, independent build %d, want 363", got, pw.bits)
+			}
+			want := reprHash(&pw)
+			if got := payload.Hash(); !bytes.Equal(got, want) {
+				t.Errorf("payload hash %x, want %x", got, want)
+			}
+			if !ed25519.Verify(testKey.Public().(ed25519.PublicKey), want, p.Signature[:]) {
+				t.Error("signature does not verify over the independently computed payload hash")
+			}
+		})
+	}
+}
+
 func TestPaymentRoundTrip(t *testing.T) {
 	pub := testKey.Public().(ed25519.PublicKey)
-	for _, op := range []Op{OpClientCharge, OpClientGrantRefund, OpWorkerPayout, OpWorkerLastPayout} {
+	for _, op := range []Op{OpClientCharge, OpClientGrantRefund, OpWorkerPayout, OpWorkerLastPayout, OpProxyCloseRequest, OpProxyCloseComplete} {
 		t.Run(op.String(), func(t *testing.T) {
 			target := testAddr(0x11)
-			p, err := Sign(testKey, op, 7, 12345, target, nil)
+			tokens := int64(12345)
+			if !op.counts() {
+				tokens = 0
+			}
+			p, err := Sign(testKey, op, 7, tokens, target, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +199,7 @@ func TestPaymentRoundTrip(t *testing.T) {
 			if err := q.Verify(pub, op, target); err != nil {
 				t.Fatal(err)
 			}
-			if q.Op != op || q.QueryID != 7 || q.Tokens != 12345 || !q.ExcessTo.IsAddrNone() || q.Signature != p.Signature {
+			if q.Op != op || q.QueryID != 7 || q.Tokens != tokens || !q.ExcessTo.IsAddrNone() || q.Signature != p.Signature {
 				t.Errorf("parsed %+v, want what was signed %+v", q, p)
 			}
 			c, err := p.Cell()
@@ -245,6 +283,8 @@ func TestSignRefuses(t *testing.T) {
 		{"no target", testKey, OpClientCharge, 1, nil, nil},
 		{"none target", testKey, OpClientCharge, 1, address.NewAddressNone(), nil},
 		{"external excess", testKey, OpClientCharge, 1, testAddr(1), address.NewAddressExt(0, 8, []byte{1})},
+		{"close request with tokens", testKey, OpProxyCloseRequest, 1, testAddr(1), nil},
+		{"close complete with tokens", testKey, OpProxyCloseComplete, 1, testAddr(1), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,6 +338,8 @@ func TestParseRefuses(t *testing.T) {
 		{"tokens beyond int64", cell.BeginCell().MustStoreUInt(uint64(op), 32).MustStoreUInt(9, 64).MustStoreAddr(nil).MustStoreSlice(make([]byte, 64), 512).
 			MustStoreRef(cell.BeginCell().MustStoreUInt(uint64(op), 32).MustStoreUInt(9, 64).MustStoreSlice(tokenBytes[:], 64).MustStoreAddr(testAddr(1)).EndCell()).EndCell().ToBOC()},
 		{"two roots", cell.ToBOCWithOptions(nil, cell.BOCSerializeOptions{})},
+		{"close request with tokens", build(t, uint32(OpProxyCloseRequest), uint32(OpProxyCloseRequest), 9, 9, 0, 0)},
+		{"close complete with tokens", build(t, uint32(OpProxyCloseComplete), uint32(OpProxyCloseComplete), 9, 9, 0, 0)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -321,6 +363,17 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(boc)
 	f.Add(build(f, uint32(OpWorkerLastPayout), uint32(OpWorkerLastPayout), 1, 1, 0, 0))
+	for _, op := range []Op{OpProxyCloseRequest, OpProxyCloseComplete} {
+		c, err := Sign(testKey, op, 5, 0, testAddr(0x55), testAddr(0x66))
+		if err != nil {
+			f.Fatal(err)
+		}
+		cb, err := c.BOC()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(cb)
+	}
 	f.Add([]byte{0xb5, 0xee, 0x9c, 0x72})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse(data)

@@ -39,7 +39,8 @@ type Chain interface {
 	// of the long authorisation.
 	Registered(ctx context.Context, client *address.Address, nonce uint64) (bool, error)
 	// Submit relays a signed payment message (a BoC as the proxy signs
-	// them: charge, grant refund, payout, last payout) to its target
+	// them: charge, grant refund, payout, last payout, proxy close
+	// completion) to its target
 	// contract from the proxy's wallet, paying the gas, and returns once
 	// the message was sent (on a real chain: queued).
 	Submit(ctx context.Context, signed []byte) error
@@ -53,6 +54,25 @@ type Chain interface {
 	// Earnings shows the payout when it lands. A request that finds the
 	// balance field already paid out moves nothing but gas.
 	Withdraw(ctx context.Context) error
+	// State reads the proxy contract's state: a contract whose owner
+	// started its close is wound down (contracts.md §4.3).
+	State(ctx context.Context) (ProxyContract, error)
+}
+
+// The states of a proxy contract (contracts.md §4.3).
+const (
+	ContractNormal  = 0
+	ContractClosing = 1
+	ContractClosed  = 2
+)
+
+// ProxyContract is the proxy contract's on-chain state.
+type ProxyContract struct {
+	// State is ContractNormal, ContractClosing or ContractClosed.
+	State int
+	// UnlockTS is when a closing contract may complete its close (Unix
+	// seconds; zero when not closing).
+	UnlockTS int64
 }
 
 // RootConfig is what the proxy reads from the root contract.

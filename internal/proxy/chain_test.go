@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -19,6 +20,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/store"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // fakeChain is the chain side of the proxy in tests: programmable root,
@@ -49,6 +51,8 @@ type fakeChain struct {
 	withdrawErr   error
 	withdrawals   int
 	payOnWithdraw bool
+	// contract is the proxy contract's state.
+	contract ProxyContract
 }
 
 var _ Chain = (*fakeChain)(nil)
@@ -155,6 +159,12 @@ func (f *fakeChain) Withdraw(context.Context) error {
 		f.earned = 0
 	}
 	return nil
+}
+
+func (f *fakeChain) State(context.Context) (ProxyContract, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.contract, nil
 }
 
 func (f *fakeChain) setClient(c *address.Address, s ClientContract) {
@@ -794,5 +804,188 @@ func TestNoPayoutToClosedWorker(t *testing.T) {
 		if pay.Op == payment.OpWorkerPayout {
 			t.Errorf("payout of %d tokens submitted to a closed worker contract", pay.Tokens)
 		}
+	}
+}
+
+// TestWindDownClosingContract winds a closing proxy contract down: no
+// client is refunded and no worker last-paid while a request runs or
+// usage is not committed; then the client gets its grant refund and the
+// worker its last payout of their final tokens; the close completes only
+// once both contracts are closed and the contract unlocked.
+func TestWindDownClosingContract(t *testing.T) {
+	cp := newChainProxy(t, "")
+	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+	worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
+	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
+		t.Fatal(err)
+	}
+	cp.use(t, client.String(), worker.String(), 40, true)
+	cp.chain.setClient(client, ClientContract{ClientChain: rich})
+	cp.chain.workers[worker.String()] = WorkerContract{}
+	ops := func() map[payment.Op][]payment.Payment {
+		out := map[payment.Op][]payment.Payment{}
+		for _, pay := range cp.chain.payments() {
+			out[pay.Op] = append(out[pay.Op], pay)
+		}
+		return out
+	}
+	windDownOps := func(got map[payment.Op][]payment.Payment) int {
+		return len(got[payment.OpClientGrantRefund]) + len(got[payment.OpWorkerLastPayout]) + len(got[payment.OpProxyCloseComplete])
+	}
+
+	cp.pollChain(t.Context())
+	if got := ops(); windDownOps(got) != 0 || cp.Snapshot().Chain.Closing {
+		t.Fatalf("a normal proxy contract: submitted %v, closing %v; want no wind-down", got, cp.Snapshot().Chain.Closing)
+	}
+
+	unlock := cp.now().Unix() + 3600
+	cp.chain.mu.Lock()
+	cp.chain.contract = ProxyContract{State: ContractClosing, UnlockTS: unlock}
+	cp.chain.mu.Unlock()
+	res, err := billing.Reserve(10, 0, billing.CoefficientOne, cp.ledger.Prices())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold, err := cp.ledger.Hold(client.String(), res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.pollChain(t.Context())
+	if got := ops(); windDownOps(got) != 0 {
+		t.Errorf("wind-down with a request running: submitted %v, want nothing yet", got)
+	}
+	if !cp.Snapshot().Chain.Closing {
+		t.Error("stats do not show the proxy contract closing")
+	}
+	cp.ledger.Release(hold)
+	cp.use(t, client.String(), worker.String(), 2, false)
+	cp.pollChain(t.Context())
+	if got := ops(); windDownOps(got) != 0 {
+		t.Errorf("wind-down with usage not committed on chain: submitted %v, want nothing yet", got)
+	}
+
+	flushed, _ := cp.ledger.Seqno()
+	if err := cp.ledger.CommittedToChain(flushed); err != nil {
+		t.Fatal(err)
+	}
+	cp.pollChain(t.Context())
+	got := ops()
+	if r := got[payment.OpClientGrantRefund]; len(r) != 1 || r[0].Tokens != 42 || r[0].Verify(cp.pub, payment.OpClientGrantRefund, client) != nil {
+		t.Errorf("grant refunds %+v, want one of the final 42 tokens to the client", r)
+	}
+	if l := got[payment.OpWorkerLastPayout]; len(l) != 1 || l[0].Tokens != 42 || l[0].Verify(cp.pub, payment.OpWorkerLastPayout, worker) != nil {
+		t.Errorf("last payouts %+v, want one of the final 42 tokens to the worker", l)
+	}
+	if c := got[payment.OpProxyCloseComplete]; len(c) != 0 {
+		t.Errorf("close completed %+v before the client and worker contracts closed", c)
+	}
+
+	closedClient := rich
+	closedClient.State, closedClient.TokensUsed = billing.ClientClosed, 42
+	cp.chain.setClient(client, ClientContract{ClientChain: closedClient})
+	cp.chain.mu.Lock()
+	cp.chain.workers[worker.String()] = WorkerContract{State: 2, Tokens: 42}
+	cp.chain.mu.Unlock()
+	cp.pollChain(t.Context())
+	if c := ops()[payment.OpProxyCloseComplete]; len(c) != 0 {
+		t.Errorf("close completed %+v before the contract unlocked", c)
+	}
+
+	cp.chain.mu.Lock()
+	cp.chain.contract.UnlockTS = cp.now().Unix()
+	cp.chain.mu.Unlock()
+	// The completion waits resubmitPolls polls of settled contracts, so
+	// that their refund and payout reports land first.
+	for range resubmitPolls - 2 {
+		cp.pollChain(t.Context())
+	}
+	if c := ops()[payment.OpProxyCloseComplete]; len(c) != 0 {
+		t.Fatalf("close completed %+v after %d polls of settled contracts, want %d", c, resubmitPolls-1, resubmitPolls)
+	}
+	cp.pollChain(t.Context())
+	c := ops()[payment.OpProxyCloseComplete]
+	if len(c) != 1 || c[0].Tokens != 0 || c[0].Verify(cp.pub, payment.OpProxyCloseComplete, cp.contracts.sc) != nil {
+		t.Fatalf("close completions %+v, want one signed for the proxy contract %s", c, cp.contracts.sc)
+	}
+	if got := cp.Snapshot().Chain.CloseCompletions; got != 1 {
+		t.Errorf("close completions submitted = %d, want 1", got)
+	}
+	if got := ops(); len(got[payment.OpClientGrantRefund]) != 1 || len(got[payment.OpWorkerLastPayout]) != 1 {
+		t.Errorf("settled contracts were paid again: %v", got)
+	}
+}
+
+// TestWindDownWaitsForUndeployedWorker keeps a closing proxy contract
+// open while a worker with earnings has not deployed its contract, which
+// its payouts from the proxy contract need.
+func TestWindDownWaitsForUndeployedWorker(t *testing.T) {
+	cp := newChainProxy(t, "")
+	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+	worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
+	closed := rich
+	closed.State = billing.ClientClosed
+	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
+		t.Fatal(err)
+	}
+	cp.use(t, client.String(), worker.String(), 5, true)
+	cp.chain.setClient(client, ClientContract{ClientChain: closed})
+	cp.chain.contract = ProxyContract{State: ContractClosing, UnlockTS: cp.now().Unix()}
+	for range 2 * resubmitPolls {
+		cp.pollChain(t.Context())
+	}
+	for _, pay := range cp.chain.payments() {
+		if pay.Op == payment.OpProxyCloseComplete {
+			t.Fatal("close completed while a worker with earnings has no contract")
+		}
+	}
+}
+
+// packets is the far side of a session: it keeps the packets it receives.
+type packets chan []byte
+
+func (packets) ServeQuery(context.Context, []byte) ([]byte, error) {
+	return nil, errors.New("no queries")
+}
+
+func (p packets) ServePacket(payload []byte) {
+	p <- bytes.Clone(payload)
+}
+
+// TestWindDownRefusesRequests refuses a client's request once the proxy
+// contract is seen closing, and leaves nothing reserved.
+func TestWindDownRefusesRequests(t *testing.T) {
+	cp := newChainProxy(t, "")
+	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
+		t.Fatal(err)
+	}
+	cp.chain.setClient(client, ClientContract{ClientChain: rich})
+	cp.chain.contract = ProxyContract{State: ContractClosing, UnlockTS: cp.now().Unix() + 3600}
+	cp.pollChain(t.Context())
+
+	cc := newClientConn(cp.Proxy)
+	cc.account = client.String()
+	a, b := net.Pipe()
+	got := make(packets, 1)
+	far := wire.NewSession(b, wire.Config{Outbound: true, Handler: got})
+	cc.sess = wire.NewSession(a, wire.Config{Handler: cc})
+	t.Cleanup(func() {
+		cc.sess.Close()
+		far.Close()
+	})
+	go cc.sess.Start(t.Context())
+	if err := far.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	cp.forward(cc, &tl.ClientRunQueryEx{ModelName: "m", Query: []byte("q"), MaxCoefficient: 4000, MaxTokens: 10, Timeout: 10, RequestID: [32]byte{1}})
+	var answer tl.ClientQueryAnswerErrorEx
+	if err := tl.UnmarshalAs(<-got, &answer); err != nil {
+		t.Fatal(err)
+	}
+	if answer.ErrorCode != wire.CodeNotReady || answer.Error != "the proxy contract is closing" {
+		t.Errorf("answer %d %q, want %d and the proxy contract closing", answer.ErrorCode, answer.Error, wire.CodeNotReady)
+	}
+	if acc, err := cp.ledger.Client(client.String()); err != nil || acc.Reserved != 0 {
+		t.Errorf("client reserves %d tokens (%v) after a refused request, want 0", acc.Reserved, err)
 	}
 }

@@ -25,7 +25,9 @@ const (
 	// resubmitPolls is how many poll periods a submitted payment is given
 	// to show on chain before the same one is submitted again; also how
 	// many polls a withdrawal is given to show in the proxy contract's
-	// balance field before it is requested again.
+	// balance field before it is requested again; and how many polls
+	// must find every client and worker contract of a closing proxy
+	// contract settled before its close is completed.
 	resubmitPolls = 6
 )
 
@@ -36,7 +38,12 @@ type chainState struct {
 
 	committed                 atomic.Uint32 // the last seqno seen on chain
 	charges, payouts, refunds atomic.Int64  // payments submitted
+	closes                    atomic.Int64  // close completions submitted
 	errors                    atomic.Int64  // failed chain calls
+	// closing is set once the proxy contract is seen closing or closed:
+	// the proxy takes no new requests and winds the contract down. A
+	// contract never reopens, so it is never cleared.
+	closing atomic.Bool
 
 	// mu guards the fields below, set by startChain and read by the stats.
 	mu       sync.Mutex
@@ -58,6 +65,11 @@ type chainState struct {
 	// Only the chain loop's goroutine writes them.
 	withdrawing   billing.NanoTON
 	withdrawPolls int
+
+	// settledPolls counts the consecutive polls that found every client
+	// and worker contract of a closing proxy contract settled; only the
+	// chain loop's goroutine touches it.
+	settledPolls int
 
 	// pending are the payments submitted and not yet seen on chain, by op
 	// and contract; only the chain loop's goroutine touches it.
@@ -223,25 +235,77 @@ func (p *Proxy) commitChain(ctx context.Context) {
 	p.log.Debug("ledger seqno committed on chain", "seqno", flushed)
 }
 
-// pollChain reads every known client's and worker's contract and moves
-// the money that is due, then the proxy contract's earnings.
+// pollChain reads the proxy contract, then every known client's and
+// worker's contract and moves the money that is due, then the proxy
+// contract's earnings. Once the proxy contract is closing (its owner
+// started the close), it winds it down as the reference's old instance
+// (reference §4.7): every client gets a grant refund of its final tokens
+// once nothing of it runs and all is committed, every worker a last payout
+// of its final tokens once no request runs at all and all is committed,
+// and once every client and worker contract has been closed for
+// resubmitPolls polls and the contract is unlocked, the signed close
+// completion pays the rest to the owner.
 func (p *Proxy) pollChain(ctx context.Context) {
+	contract, read := p.checkState(ctx)
+	winding := p.onChain.closing.Load()
+	settled, idle := read, true
 	for _, a := range p.ledger.Clients() {
 		if ctx.Err() != nil {
 			return
 		}
-		p.checkClient(ctx, a)
+		if !p.checkClient(ctx, a, winding) {
+			settled = false
+		}
+	}
+	// A request holds a reservation from before it starts until it
+	// settles, and none starts once closing is set (forward checks it
+	// after reserving): with no reservation left, the workers' tokens are
+	// final.
+	for _, a := range p.ledger.Clients() {
+		if a.Reserved > 0 {
+			idle = false
+		}
 	}
 	for _, a := range p.ledger.Workers() {
 		if ctx.Err() != nil {
 			return
 		}
-		p.checkWorker(ctx, a)
+		if !p.checkWorker(ctx, a, winding && idle) {
+			settled = false
+		}
 	}
 	if ctx.Err() != nil {
 		return
 	}
 	p.checkEarnings(ctx)
+	if !winding || !settled {
+		p.onChain.settledPolls = 0
+		return
+	}
+	// A closed client or worker contract has sent the proxy contract the
+	// report by which it pays the refund or payout; the completion, which
+	// pays the rest to the owner, waits a few polls so that it lands first.
+	p.onChain.settledPolls++
+	if p.onChain.settledPolls >= resubmitPolls && contract.State == ContractClosing && p.now().Unix() >= contract.UnlockTS {
+		p.submit(ctx, payment.OpProxyCloseComplete, p.contracts.sc, 0, &p.onChain.closes)
+	}
+}
+
+// checkState reads the proxy contract's state and notes when it is
+// closing or closed; read is false when the read failed.
+func (p *Proxy) checkState(ctx context.Context) (c ProxyContract, read bool) {
+	c, err := p.chain.State(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.chainFailed("reading the proxy contract's state", err)
+		}
+		return ProxyContract{}, false
+	}
+	if c.State != ContractNormal && !p.onChain.closing.Swap(true) {
+		p.log.Warn("the proxy contract is closing: taking no new requests, refunding every client, paying every worker its last payout, then completing the close",
+			"proxy_contract", p.contracts.sc.String(), "state", c.State, "unlock_ts", c.UnlockTS)
+	}
+	return c, true
 }
 
 // checkEarnings reads the proxy contract's balance field, the commission
@@ -298,65 +362,79 @@ func (p *Proxy) checkEarnings(ctx context.Context) {
 }
 
 // checkClient refreshes a client's on-chain state, then grants its refund
-// when it is closing with nothing running and everything committed, or
-// else charges it when the committed, uncharged usage is worth it.
-func (p *Proxy) checkClient(ctx context.Context, a billing.Account) {
+// when it is closing, or the proxy is winding its contract down, with
+// nothing running and everything committed, or else charges it when the
+// committed, uncharged usage is worth it. It reports whether the client
+// is settled for the wind-down: its contract closed, or none deployed.
+func (p *Proxy) checkClient(ctx context.Context, a billing.Account, winding bool) (settled bool) {
 	addr, err := address.ParseAddr(a.Address)
 	if err != nil {
-		return // an account of a peer without a contract
+		return true // an account of a peer without a contract
 	}
 	c, err := p.chain.Client(ctx, addr)
 	if errors.Is(err, ErrNoContract) {
-		return
+		return true
 	}
 	if err != nil {
 		p.chainFailed("reading client contract "+a.Address, err)
-		return
+		return false
 	}
 	if err := p.ledger.UpdateClient(a.Address, a.Owner, c.ClientChain); err != nil {
 		p.log.Error("updating a client's on-chain state", "client", a.Address, "err", err)
-		return
+		return false
 	}
 	if c.State == billing.ClientClosed {
-		return
+		return true
 	}
 	// Read again after the update: a closing client takes no new
-	// requests, so Reserved only falls from here.
+	// requests, nor does a winding proxy, so Reserved only falls from
+	// here.
 	if a, err = p.ledger.Client(a.Address); err != nil {
-		return
+		return false
 	}
-	if c.State == billing.ClientClosing && a.Reserved == 0 && a.CommittedToChain == a.Tokens {
+	if (c.State == billing.ClientClosing || winding) && a.Reserved == 0 && a.CommittedToChain == a.Tokens {
 		p.submit(ctx, payment.OpClientGrantRefund, addr, a.Tokens, &p.onChain.refunds)
-		return
+		return false
 	}
 	ready := a.CommittedToChain - c.TokensUsed
 	if ready > 0 && billing.Due(ready, p.ledger.Prices().PricePerToken, billing.NanoTON(p.cfg.ChargeThresholdNano)) {
 		p.submit(ctx, payment.OpClientCharge, addr, a.CommittedToChain, &p.onChain.charges)
 	}
+	return false
 }
 
 // checkWorker pays a deployed worker when its committed, unpaid earning
-// is worth it.
-func (p *Proxy) checkWorker(ctx context.Context, a billing.Account) {
+// is worth it; when last is set (the proxy is winding its contract down
+// and no request runs) it pays its last payout of its final tokens once
+// they are all committed. It reports whether the worker is settled for
+// the wind-down: its contract closed, or none deployed and nothing earned.
+func (p *Proxy) checkWorker(ctx context.Context, a billing.Account, last bool) (settled bool) {
 	addr, err := address.ParseAddr(a.Address)
 	if err != nil {
-		return
+		return true
 	}
 	w, err := p.chain.Worker(ctx, addr)
 	if errors.Is(err, ErrNoContract) {
-		return // the worker deploys its contract with its first payout
+		// The worker deploys its contract with its first payout, which
+		// it holds signed; the close waits for it.
+		return a.Tokens == 0
 	}
 	if err != nil {
 		p.chainFailed("reading worker contract "+a.Address, err)
-		return
+		return false
 	}
 	if w.State != 0 {
-		return
+		return true
+	}
+	if last && a.CommittedToChain == a.Tokens {
+		p.submit(ctx, payment.OpWorkerLastPayout, addr, a.Tokens, &p.onChain.payouts)
+		return false
 	}
 	ready := a.CommittedToChain - w.Tokens
 	if ready > 0 && billing.Due(ready, p.ledger.Prices().WorkerFeePerToken, billing.NanoTON(p.cfg.PayoutThresholdNano)) {
 		p.submit(ctx, payment.OpWorkerPayout, addr, a.CommittedToChain, &p.onChain.payouts)
 	}
+	return false
 }
 
 // submit signs a payment of op for tokens to contract and relays it,

@@ -82,6 +82,15 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 		reject(wire.CodeNotReady, err.Error())
 		return
 	}
+	// Checked after the reservation: the chain loop sets closing before it
+	// reads the reservations, so either it sees this one or this sees
+	// closing, and no request starts after a client's final refund or a
+	// worker's last payout.
+	if p.onChain.closing.Load() {
+		p.ledger.Release(hold)
+		reject(wire.CodeNotReady, "the proxy contract is closing")
+		return
+	}
 	r.hold = hold
 	cc.mu.Lock()
 	_, dup := cc.reqs[r.clientID]

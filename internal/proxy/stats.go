@@ -38,6 +38,11 @@ type ChainSnapshot struct {
 	ChargesSubmitted int64  `json:"charges_submitted"`
 	PayoutsSubmitted int64  `json:"payouts_submitted"`
 	RefundsSubmitted int64  `json:"refunds_submitted"`
+	// Closing is set once the proxy contract was seen closing: the proxy
+	// winds it down; CloseCompletions counts the signed close completions
+	// submitted.
+	Closing          bool  `json:"closing"`
+	CloseCompletions int64 `json:"close_completions_submitted"`
 	// Earned is the proxy contract's balance field last read: commission
 	// not yet paid to the owner.
 	Earned int64 `json:"earned_nano,string"`
@@ -171,7 +176,7 @@ func (p *Proxy) chainSnapshot() *ChainSnapshot {
 	s := &ChainSnapshot{
 		CommittedSeqno: c.committed.Load(), RootVersion: p.rootVersion.Load(),
 		ChargesSubmitted: c.charges.Load(), PayoutsSubmitted: c.payouts.Load(), RefundsSubmitted: c.refunds.Load(),
-		Errors: c.errors.Load(),
+		Closing: c.closing.Load(), CloseCompletions: c.closes.Load(), Errors: c.errors.Load(),
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
