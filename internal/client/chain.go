@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"time"
 
 	"github.com/xssnick/tonutils-go/address"
 
@@ -69,4 +70,10 @@ type ClientContract struct {
 	UnlockTS int64
 	// Address is the contract's address.
 	Address *address.Address
+	// CloseWait is how long the client waits, once the proxy has moved
+	// to a new contract, before it closes this one itself: half of
+	// proxy_delay_before_close less client_delay_before_close of the
+	// contract's params (reference §4.5 step 1), so that the proxy's
+	// refund, which charges the final tokens, comes first.
+	CloseWait time.Duration
 }

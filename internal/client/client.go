@@ -106,10 +106,10 @@ type Client struct {
 
 	// mu guards the fields below.
 	mu       sync.Mutex
-	accounts map[string]*account // by proxy address; entries are never removed
-	proxies  []string            // the proxies to choose from
-	conns    []*proxyConn        // ready connections
-	changed  chan struct{}       // closed and replaced whenever conns changes
+	accounts map[accountKey]*account // entries are never removed
+	proxies  []string                // the proxies to choose from
+	conns    []*proxyConn            // ready connections
+	changed  chan struct{}           // closed and replaced whenever conns changes
 	turn     int
 }
 
@@ -124,7 +124,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	c := &Client{cfg: cfg, tls: deps.TLS, dial: deps.Dial, log: deps.Logger, now: deps.Clock,
 		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), registry: deps.Registry,
 		proxies: append([]string(nil), cfg.Proxies...), contracts: deps.Contracts, prices: deps.Prices,
-		accounts: map[string]*account{}, chain: deps.Chain, secretHash: sha256.Sum256([]byte(cfg.SecretString)),
+		accounts: map[accountKey]*account{}, chain: deps.Chain, secretHash: sha256.Sum256([]byte(cfg.SecretString)),
 		checkEvery: time.Duration(cfg.ChainCheckEvery), chainAccts: map[string]*chainAccount{}}
 	if c.checkEvery <= 0 {
 		c.checkEvery = time.Duration(DefaultChainCheckEvery)

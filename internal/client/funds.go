@@ -68,6 +68,11 @@ type chainAccount struct {
 	topUpAt, chargeAt, refundAt, claimAt, secretAt time.Time
 	topUpFrom                                      billing.NanoTON
 	chargeTo                                       int64
+	// supersededAt is when the proxy was first seen, in this run, under
+	// a newer contract than this one's; zero while it is not. The check
+	// loop then tops the contract up no more and, CloseWait later, closes
+	// it unless the proxy has refunded it.
+	supersededAt time.Time
 	// Counters of what was sent, and of failures.
 	deploys, registers, secretChanges, topUps, charges, withdrawals, refundRequests, claims, errors int64
 	lastErr                                                                                         string
@@ -202,13 +207,41 @@ func (c *Client) chainAccountFor(id ProxyID, clientSC, proxy string, acct *accou
 	if acct != nil {
 		ca.acct = acct
 	}
+	ca.supersededAt = time.Time{}
 	ca.mu.Unlock()
+	if id.Contract != nil {
+		c.supersede(id, ca)
+	}
 	if created || moved {
 		if err := c.persist(); err != nil {
 			return nil, err
 		}
 	}
 	return ca, nil
+}
+
+// supersede marks the running contracts of the proxy id other than cur,
+// under another proxy contract than id's, as left by the proxy: it has
+// moved to a new contract, as after a change of the root's params
+// (reference §4.7 close_all).
+func (c *Client) supersede(id ProxyID, cur *chainAccount) {
+	now := c.now()
+	for _, ca := range c.chainAccounts() {
+		if ca == cur || ca.id.Contract == nil || ca.id.Contract.Equals(id.Contract) ||
+			!ca.id.Owner.Equals(id.Owner) || !ca.id.Key.Equal(id.Key) {
+			continue
+		}
+		ca.mu.Lock()
+		first := ca.phase == PhaseRunning && ca.supersededAt.IsZero()
+		if first {
+			ca.supersededAt = now
+		}
+		ca.mu.Unlock()
+		if first {
+			c.log.Info("the proxy moved to a new contract: this client contract under its old one is closed unless the proxy refunds it",
+				"contract", ca.address.String(), "old_proxy_contract", ca.id.Contract.String(), "proxy_contract", id.Contract.String())
+		}
+	}
 }
 
 // prepareContract readies this client's contract at the proxy before the
@@ -370,11 +403,34 @@ func (c *Client) checkContract(ctx context.Context, ca *chainAccount) {
 			}
 			return
 		}
+		ca.mu.Lock()
+		superseded := ca.supersededAt
+		ca.mu.Unlock()
+		if !superseded.IsZero() {
+			c.leave(ctx, ca, ct, superseded)
+			return
+		}
 		c.keepSecret(ctx, ca, ct)
 		c.topUp(ctx, ca, ct)
 		c.selfCharge(ctx, ca, ct)
 	case PhaseRefundRequested:
 		c.followRefund(ctx, ca, ct)
+	}
+}
+
+// leave closes a running contract that the proxy left for a new one at
+// since, once ct.CloseWait has passed without the proxy's refund; the
+// refund request is then followed like any other.
+func (c *Client) leave(ctx context.Context, ca *chainAccount, ct ClientContract, since time.Time) {
+	if c.now().Sub(since) < ct.CloseWait {
+		return
+	}
+	if err := c.setPhase(ca, PhaseRefundRequested, 0); err != nil {
+		c.failed(ca, "recording the refund request", err)
+		return
+	}
+	if c.requestRefund(ctx, ca) == nil {
+		c.log.Info("requested the refund of a client contract the proxy has left", "contract", ca.address.String(), "waited", ct.CloseWait)
 	}
 }
 

@@ -21,6 +21,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
@@ -85,14 +87,24 @@ func (f *fakeChain) called() []string {
 }
 
 func (f *fakeChain) get(p ProxyID) *ClientContract {
-	return f.contracts[hex.EncodeToString(p.Key)]
+	return f.contracts[slot(p)]
+}
+
+// slot names the contract at p: one per proxy key, and one more per
+// contract the proxy moved to from its derived one.
+func slot(p ProxyID) string {
+	k := hex.EncodeToString(p.Key)
+	if derived, _ := (fakeContracts{}).ProxyAddress(p.Owner, p.Key); p.Contract != nil && !p.Contract.Equals(derived) {
+		k += "/" + p.Contract.String()
+	}
+	return k
 }
 
 // set deploys or replaces the contract at p.
 func (f *fakeChain) set(p ProxyID, ct ClientContract) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.contracts[hex.EncodeToString(p.Key)] = &ct
+	f.contracts[slot(p)] = &ct
 }
 
 func (f *fakeChain) state(p ProxyID) ClientContract {
@@ -123,7 +135,7 @@ func (f *fakeChain) Deploy(ctx context.Context, p ProxyID, amount billing.NanoTO
 	if err := f.record("deploy %d %x", amount, secretHash[:4]); err != nil {
 		return err
 	}
-	f.contracts[hex.EncodeToString(p.Key)] = &ClientContract{ClientChain: billing.ClientChain{Balance: amount, Stake: testStake}, SecretHash: secretHash}
+	f.contracts[slot(p)] = &ClientContract{ClientChain: billing.ClientChain{Balance: amount, Stake: testStake}, SecretHash: secretHash}
 	return nil
 }
 
@@ -942,4 +954,46 @@ func FuzzStateFile(f *testing.F) {
 			t.Fatalf("state changed through a write: %+v, then %+v", got, again)
 		}
 	})
+}
+
+func TestLeaveContractProxyMovedFrom(t *testing.T) {
+	for _, granted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("granted=%v", granted), func(t *testing.T) {
+			f := newChainFixture(t, nil)
+			old := f.id
+			old.Contract, _ = address.ParseAddr(f.params.ProxySCAddress)
+			// An empty contract, which a running one would top up.
+			f.chain.set(old, ClientContract{ClientChain: billing.ClientChain{Stake: testStake},
+				SecretHash: sha256.Sum256([]byte(testSecret)), CloseWait: 100 * time.Second})
+			oldCA, err := f.c.chainAccountFor(old, f.clientSC, "proxy:1", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			moved := old
+			moved.Contract = hashAddr([]byte("moved proxy contract"))
+			newCA, err := f.c.chainAccountFor(moved, hashAddr([]byte("client under the moved contract")).String(), "proxy:1", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.c.checkContract(context.Background(), oldCA)
+			if got := f.chain.called(); len(got) != 0 {
+				t.Errorf("calls before the close wait: %v, want none (no top-up of a contract the proxy left)", got)
+			}
+			if granted {
+				f.chain.grant(old)
+			}
+			f.clock.advance(100 * time.Second)
+			f.c.checkContract(context.Background(), oldCA)
+			want, phase := []string{"refund"}, PhaseRefundRequested
+			if granted {
+				want, phase = nil, PhaseClosed
+			}
+			if got := f.chain.called(); !slices.Equal(got, want) {
+				t.Errorf("calls after the close wait: %v, want %v", got, want)
+			}
+			if oldCA.phase != phase || newCA.phase != PhaseRunning || !newCA.supersededAt.IsZero() {
+				t.Errorf("phases: old %s, new %s (superseded at %v); want %s and running", oldCA.phase, newCA.phase, newCA.supersededAt, phase)
+			}
+		})
+	}
 }

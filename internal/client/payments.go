@@ -1,10 +1,12 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -55,12 +57,19 @@ type account struct {
 	requests, tokens int64
 }
 
+// accountKey names an account: the proxy's client endpoint and the proxy
+// contract it named. A proxy that moves to a new contract, as after a
+// change of the root's params (reference §4.7 close_all), opens a new
+// account under it; the old one keeps what the old contract owes.
+type accountKey struct{ proxy, contract string }
+
 // checkProxy verifies the proxy's contracts as the reference does: the
 // proxy contract the proxy names must be its owner's and key's (deployed
 // with them under our root, or derived from the root's current params),
 // and the client contract the proxy names must derive from ours under it;
-// a proxy whose key or contract changed since first seen is refused. It
-// returns the account at the proxy and a fresh tracker for this
+// a proxy whose key changed since first seen is refused, and one that
+// names another contract than before is a new account under it. It
+// returns the account at the proxy contract and a fresh tracker for this
 // connection, which starts from the highest payment and committed figure
 // seen before, so that a proxy that restarted may have lost usage it had
 // not committed, but nothing it had.
@@ -76,16 +85,20 @@ func (c *Client) checkProxy(ctx context.Context, addr string, p tl.ProxyParams, 
 		return nil, nil, err
 	}
 	key, wantProxy, wantClient := pc.Key, pc.Proxy, pc.Own
+	k := accountKey{proxy: addr, contract: wantProxy.String()}
 	c.mu.Lock()
-	a := c.accounts[addr]
+	for ok, other := range c.accounts {
+		if ok.proxy == addr && !other.key.Equal(key) {
+			c.mu.Unlock()
+			return nil, nil, fmt.Errorf("proxy changed its key since first seen: %w", errProxyRolledBack)
+		}
+	}
+	a := c.accounts[k]
 	if a == nil {
 		a = &account{key: key, proxySC: wantProxy, clientSC: wantClient}
-		c.accounts[addr] = a
+		c.accounts[k] = a
 	}
 	c.mu.Unlock()
-	if !a.key.Equal(key) || !a.proxySC.Equals(wantProxy) {
-		return nil, nil, fmt.Errorf("proxy changed its key or contract since first seen: %w", errProxyRolledBack)
-	}
 	t, err := payment.NewTracker(key, wantClient, clientOps...)
 	if err != nil {
 		return nil, nil, err
@@ -246,18 +259,18 @@ type PaidSnapshot struct {
 // accountsSnapshot lists the accounts by proxy and their sums.
 func (c *Client) accountsSnapshot() ([]AccountSnapshot, PaidSnapshot) {
 	c.mu.Lock()
-	addrs := make([]string, 0, len(c.accounts))
-	for addr := range c.accounts {
-		addrs = append(addrs, addr)
+	keys := slices.SortedFunc(maps.Keys(c.accounts), func(a, b accountKey) int {
+		return cmp.Or(cmp.Compare(a.proxy, b.proxy), cmp.Compare(a.contract, b.contract))
+	})
+	accts := make([]*account, len(keys))
+	for i, k := range keys {
+		accts[i] = c.accounts[k]
 	}
 	c.mu.Unlock()
-	slices.Sort(addrs)
-	out := make([]AccountSnapshot, 0, len(addrs))
+	out := make([]AccountSnapshot, 0, len(keys))
 	var sum PaidSnapshot
-	for _, addr := range addrs {
-		c.mu.Lock()
-		a := c.accounts[addr]
-		c.mu.Unlock()
+	for i, a := range accts {
+		addr := keys[i].proxy
 		a.mu.Lock()
 		s := AccountSnapshot{
 			Proxy: addr, ProxySCAddress: a.proxySC.String(), ClientSCAddress: a.clientSC.String(),

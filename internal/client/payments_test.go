@@ -60,7 +60,7 @@ func newPaymentFixture(t *testing.T) *paymentFixture {
 	pub, key, _ := ed25519.GenerateKey(nil)
 	owner, proxyOwner := hashAddr([]byte("client owner")), hashAddr([]byte("proxy owner"))
 	f := &paymentFixture{
-		c:   &Client{log: discard(), contracts: fakeContracts{}, owner: owner, accounts: map[string]*account{}},
+		c:   &Client{log: discard(), contracts: fakeContracts{}, owner: owner, accounts: map[accountKey]*account{}},
 		key: key,
 	}
 	f.params = tl.ProxyParams{Flags: 3, ProxyOwnerAddress: proxyOwner.String(), IsTest: true, ProtoVersion: 2}
@@ -225,6 +225,53 @@ func TestCheckProxy(t *testing.T) {
 			t.Errorf("checkProxy = %v, want %v", err, errProxyRolledBack)
 		}
 	})
+}
+
+// movedContracts accepts, besides the proxy's derived contract, the
+// contract moved to, as after a change of the root's params.
+type movedContracts struct{ moved *address.Address }
+
+func (m movedContracts) ClientContract(ctx context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	if proxySC.Equals(m.moved) {
+		return hashAddr([]byte("client"), owner.Data(), proxySC.Data()), nil
+	}
+	return fakeContracts{}.ClientContract(ctx, owner, proxyOwner, key, proxySC)
+}
+
+func TestCheckProxyMovedContract(t *testing.T) {
+	f := newPaymentFixture(t)
+	moved := hashAddr([]byte("moved proxy contract"))
+	f.c.contracts = movedContracts{moved: moved}
+	pc := f.conn(t)
+	if err := pc.payment(charge(t, f.key, payment.OpClientCharge, f.clientSC, 10), 10, 15); err != nil {
+		t.Fatal(err)
+	}
+	old := pc.account
+	f.params.ProxySCAddress = moved.String()
+	newClient := hashAddr([]byte("client"), f.c.owner.Data(), moved.Data())
+	a, tr, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, newClient.String())
+	if err != nil {
+		t.Fatalf("the proxy's new contract was refused: %v", err)
+	}
+	if a == old || !a.proxySC.Equals(moved) || !a.clientSC.Equals(newClient) {
+		t.Errorf("account under the new contract: %+v, want a new one at %s", a, newClient)
+	}
+	// The new account starts from nothing; the old keeps its figures.
+	if got := tr.Figures(); got != (payment.Figures{}) {
+		t.Errorf("new account's tracker starts at %+v, want zero", got)
+	}
+	if old.signed != 10 || old.db != 10 || old.max != 15 {
+		t.Errorf("old account: signed %d, committed %d, total %d; want 10, 10, 15", old.signed, old.db, old.max)
+	}
+	if got, _ := f.c.accountsSnapshot(); len(got) != 2 || got[0].ProxySCAddress == got[1].ProxySCAddress {
+		t.Errorf("accounts = %+v, want one under each contract", got)
+	}
+	// Another key at the same address is still refused.
+	pub, _, _ := ed25519.GenerateKey(nil)
+	copy(f.params.ProxyPublicKey[:], pub)
+	if _, _, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, newClient.String()); !errors.Is(err, errProxyRolledBack) {
+		t.Errorf("a proxy with another key: %v, want %v", err, errProxyRolledBack)
+	}
 }
 
 func TestPollAnswerOvertaken(t *testing.T) {

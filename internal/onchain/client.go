@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tlb"
@@ -89,7 +90,8 @@ func (c *Client) Contract(ctx context.Context, p client.ProxyID) (client.ClientC
 	}
 	d, err := readClient(ctx, c.net.chain, addr)
 	if errors.Is(err, ton.ErrNotFound) {
-		undeployed := client.ClientContract{ClientChain: billing.ClientChain{Stake: info.data.Params.MinClientStake}, Address: addr}
+		undeployed := client.ClientContract{ClientChain: billing.ClientChain{Stake: info.data.Params.MinClientStake}, Address: addr,
+			CloseWait: closeWait(info.data.Params)}
 		return undeployed, fmt.Errorf("reading client contract %s: %w", addr, client.ErrNoContract)
 	}
 	if err != nil {
@@ -99,7 +101,19 @@ func (c *Client) Contract(ctx context.Context, p client.ProxyID) (client.ClientC
 	if err != nil {
 		return client.ClientContract{}, fmt.Errorf("reading client contract %s: %w", addr, err)
 	}
-	return client.ClientContract{ClientChain: chain, SecretHash: d.SecretHash, UnlockTS: int64(d.UnlockTS), Address: addr}, nil
+	return client.ClientContract{ClientChain: chain, SecretHash: d.SecretHash, UnlockTS: int64(d.UnlockTS), Address: addr,
+		CloseWait: closeWait(d.Params)}, nil
+}
+
+// closeWait is how long a client waits, once its proxy has moved to a new
+// contract, before it closes its contract under the old one itself:
+// half of proxy_delay_before_close less client_delay_before_close
+// (reference §4.5 step 1), none where the client's delay is the longer.
+func closeWait(p ton.Params) time.Duration {
+	if p.ProxyDelayBeforeClose <= p.ClientDelayBeforeClose {
+		return 0
+	}
+	return time.Duration(p.ProxyDelayBeforeClose-p.ClientDelayBeforeClose) * time.Second / 2
 }
 
 // Deploy deploys the contract at p with a top-up of amount and the secret

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -54,14 +55,26 @@ type account struct {
 	// onChain is the worker contract as the payout loop last saw it and
 	// what the loop submitted.
 	onChain chainView
+	// superseded is set while the proxy names a newer contract than this
+	// account's: the payout loop then pays out what is left, whatever it
+	// adds.
+	superseded bool
 }
+
+// accountKey names an account: the proxy's worker endpoint and the proxy
+// contract it named. A proxy that moves to a new contract, as after a
+// change of the root's params (reference §4.7 close_all), opens a new
+// account under it; the old one keeps what the old contract owes.
+type accountKey struct{ proxy, contract string }
 
 // accountAt returns the account at the proxy at addr, checking the
 // proxy's contracts as the reference does: the proxy contract the proxy
 // names must be its owner's and key's (deployed with them under our root,
 // or derived from the root's current params), and the worker contract the
-// proxy names must derive from ours under it; a proxy whose key or
-// contract changed since first seen is refused. It also returns a fresh tracker for
+// proxy names must derive from ours under it; a proxy whose key changed
+// since first seen is refused, and one that names another contract than
+// before is a new account under it, its older accounts left to pay out
+// what is left (reference §4.6). It also returns a fresh tracker for
 // this connection that starts from the highest payment and committed
 // figure seen before: a proxy that restarted may have lost usage it had
 // not committed, but nothing it had.
@@ -69,10 +82,11 @@ func (w *Worker) accountAt(ctx context.Context, addr string, p tl.ProxyParams, w
 	if w.contracts == nil {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		a := w.accounts[addr]
+		k := accountKey{proxy: addr}
+		a := w.accounts[k]
 		if a == nil {
 			a = &account{}
-			w.accounts[addr] = a
+			w.accounts[k] = a
 		}
 		return a, nil, nil
 	}
@@ -84,16 +98,32 @@ func (w *Worker) accountAt(ctx context.Context, addr string, p tl.ProxyParams, w
 		return nil, nil, err
 	}
 	key, proxyOwner, wantProxy, wantWorker := pc.Key, pc.Owner, pc.Proxy, pc.Own
+	k := accountKey{proxy: addr, contract: wantProxy.String()}
 	w.mu.Lock()
-	a := w.accounts[addr]
+	for ok, other := range w.accounts {
+		if ok.proxy == addr && !other.key.Equal(key) {
+			w.mu.Unlock()
+			return nil, nil, fmt.Errorf("proxy changed its key since first seen: %w", errUntrustedProxy)
+		}
+	}
+	a := w.accounts[k]
 	if a == nil {
 		a = &account{key: key, proxyOwner: proxyOwner, proxySC: wantProxy, workerSC: wantWorker}
-		w.accounts[addr] = a
+		w.accounts[k] = a
+	}
+	for ok, other := range w.accounts {
+		if ok.proxy == addr {
+			other.mu.Lock()
+			was, now := other.superseded, ok != k
+			other.superseded = now
+			other.mu.Unlock()
+			if now && !was {
+				w.log.Info("the proxy moved to a new contract: paying out what is left at the old one",
+					"proxy", addr, "old_proxy_contract", ok.contract, "proxy_contract", k.contract)
+			}
+		}
 	}
 	w.mu.Unlock()
-	if !a.key.Equal(key) || !a.proxySC.Equals(wantProxy) {
-		return nil, nil, fmt.Errorf("proxy changed its key or contract since first seen: %w", errUntrustedProxy)
-	}
 	t, err := payment.NewTracker(key, wantWorker, workerOps...)
 	if err != nil {
 		return nil, nil, err
@@ -268,17 +298,12 @@ type EarnedSnapshot struct {
 }
 
 func (w *Worker) accountsSnapshot() ([]AccountSnapshot, EarnedSnapshot) {
-	w.mu.Lock()
-	addrs := slices.Sorted(maps.Keys(w.accounts))
-	accts := make([]*account, len(addrs))
-	for i, addr := range addrs {
-		accts[i] = w.accounts[addr]
-	}
-	w.mu.Unlock()
-	out := make([]AccountSnapshot, 0, len(addrs))
+	keys, accts := w.accountList()
+	out := make([]AccountSnapshot, 0, len(keys))
 	var sum EarnedSnapshot
 	for i, a := range accts {
-		s := AccountSnapshot{Proxy: addrs[i]}
+		addr := keys[i].proxy
+		s := AccountSnapshot{Proxy: addr}
 		if a.proxySC != nil {
 			s.ProxySCAddress, s.WorkerSCAddress = a.proxySC.String(), a.workerSC.String()
 		}
@@ -291,7 +316,7 @@ func (w *Worker) accountsSnapshot() ([]AccountSnapshot, EarnedSnapshot) {
 		a.mu.Unlock()
 		earned, err := w.prices.Earning(s.Tokens)
 		if err != nil {
-			w.log.Error("valuing the tokens earned", "proxy", addrs[i], "err", err)
+			w.log.Error("valuing the tokens earned", "proxy", addr, "err", err)
 		}
 		s.EarnedNano = int64(earned)
 		sum.Requests += s.Requests
@@ -300,4 +325,19 @@ func (w *Worker) accountsSnapshot() ([]AccountSnapshot, EarnedSnapshot) {
 		out = append(out, s)
 	}
 	return out, sum
+}
+
+// accountList lists the accounts in the order of the proxies' addresses,
+// then of their contracts.
+func (w *Worker) accountList() ([]accountKey, []*account) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	keys := slices.SortedFunc(maps.Keys(w.accounts), func(a, b accountKey) int {
+		return cmp.Or(cmp.Compare(a.proxy, b.proxy), cmp.Compare(a.contract, b.contract))
+	})
+	accts := make([]*account, len(keys))
+	for i, k := range keys {
+		accts[i] = w.accounts[k]
+	}
+	return keys, accts
 }

@@ -66,6 +66,12 @@ func (p *fakeProxy) sc() (proxySC, workerSC *address.Address) {
 	return proxySC, workerSC
 }
 
+// accountKey names the worker's account at p, connected as proxy:1.
+func (p *fakeProxy) accountKey() accountKey {
+	proxySC, _ := p.sc()
+	return accountKey{proxy: "proxy:1", contract: proxySC.String()}
+}
+
 func (p *fakeProxy) ServeQuery(_ context.Context, payload []byte) ([]byte, error) {
 	obj, err := tl.Unmarshal(payload)
 	if err != nil {
@@ -144,7 +150,7 @@ func TestHandshakeBalanceComparison(t *testing.T) {
 	if _, err := handshakeWith(t, w, p); err != nil {
 		t.Fatalf("first handshake: %v", err)
 	}
-	if a := w.accounts["proxy:1"]; a.signed != 10 || a.balance.CommittedToDB != 10 || a.balance.Tokens != 15 {
+	if a := w.accounts[p.accountKey()]; a.signed != 10 || a.balance.CommittedToDB != 10 || a.balance.Tokens != 15 {
 		t.Fatalf("account after the first handshake: signed %d, balance %+v; want 10 signed, 10 committed of 15", a.signed, a.balance)
 	}
 	tests := []struct {
@@ -206,7 +212,7 @@ func TestHandshakeRefusesForgedPayout(t *testing.T) {
 	if !errors.Is(pc.sess.Err(), errUntrustedProxy) {
 		t.Errorf("connection ended with %v, want %v", pc.sess.Err(), errUntrustedProxy)
 	}
-	if a := w.accounts["proxy:1"]; a.signed != 10 || a.requests != 0 {
+	if a := w.accounts[p.accountKey()]; a.signed != 10 || a.requests != 0 {
 		t.Errorf("account after the forged payout: signed %d, %d requests; want 10 and none", a.signed, a.requests)
 	}
 }
@@ -242,5 +248,60 @@ func TestPollAnswerOvertaken(t *testing.T) {
 	}
 	if err := pc.pollAnswer(&tl.ProxySignedPaymentEmpty{}, 9, 18, asked); !errors.Is(err, billing.ErrRollback) {
 		t.Errorf("an answer below the figures held when polling: %v, want %v", err, billing.ErrRollback)
+	}
+}
+
+// movedContracts accepts, besides the proxy's derived contract, the
+// contract moved to, as after a change of the root's params.
+type movedContracts struct{ moved *address.Address }
+
+func (m movedContracts) WorkerContract(ctx context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	if proxySC.Equals(m.moved) {
+		return hashAddr([]byte("worker"), owner.Data(), proxySC.Data()), nil
+	}
+	return fakeContracts{}.WorkerContract(ctx, owner, proxyOwner, key, proxySC)
+}
+
+func TestAccountAtProxyMovedContract(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	workerOwner := hashAddr([]byte("worker owner"))
+	w := newPaymentWorker(t, workerOwner)
+	p := &fakeProxy{key: key, owner: hashAddr([]byte("proxy owner")), workerOwner: workerOwner}
+	moved := hashAddr([]byte("moved proxy contract"))
+	w.contracts = movedContracts{moved: moved}
+	oldSC, oldWorker := p.sc()
+	params := func(sc *address.Address, key ed25519.PublicKey) tl.ProxyParams {
+		pp := tl.ProxyParams{Flags: 3, ProxyOwnerAddress: p.owner.String(), ProxySCAddress: sc.String(), IsTest: true, ProtoVersion: 2}
+		copy(pp.ProxyPublicKey[:], key)
+		return pp
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	old, _, err := w.accountAt(context.Background(), "proxy:1", params(oldSC, pub), oldWorker.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	newWorker := hashAddr([]byte("worker"), workerOwner.Data(), moved.Data())
+	a, _, err := w.accountAt(context.Background(), "proxy:1", params(moved, pub), newWorker.String())
+	if err != nil {
+		t.Fatalf("the proxy's new contract was refused: %v", err)
+	}
+	if a == old || !a.proxySC.Equals(moved) || !a.workerSC.Equals(newWorker) || a.superseded {
+		t.Errorf("account under the new contract: %+v, want a new current account at %s", a, newWorker)
+	}
+	if !old.superseded {
+		t.Error("the account under the old contract is not superseded")
+	}
+	if got := len(w.accounts); got != 2 {
+		t.Errorf("accounts: %d, want 2", got)
+	}
+	// Back at the old contract, say after a restart from an older
+	// database, the old account is current again.
+	if again, _, err := w.accountAt(context.Background(), "proxy:1", params(oldSC, pub), oldWorker.String()); err != nil || again != old || old.superseded || !a.superseded {
+		t.Errorf("back at the old contract: %v; old superseded %v, new superseded %v", err, old.superseded, a.superseded)
+	}
+	// Another key at the same address is still refused.
+	other, _, _ := ed25519.GenerateKey(nil)
+	if _, _, err := w.accountAt(context.Background(), "proxy:1", params(moved, other), newWorker.String()); !errors.Is(err, errUntrustedProxy) {
+		t.Errorf("a proxy with another key: %v, want %v", err, errUntrustedProxy)
 	}
 }

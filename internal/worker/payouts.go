@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/payment"
@@ -44,9 +42,10 @@ type chainView struct {
 
 // payoutLoop submits, every payoutEvery until ctx ends, each proxy's best
 // signed payout that is worth it (see payoutTo). Failures are logged and
-// counted, never fatal. The reference also pays out what is left when a
-// proxy's params version changes; this worker does not: such a proxy
-// closes, and the last payout it signs is submitted like any other.
+// counted, never fatal. When a proxy moves to a new contract, the payouts
+// signed for the old one are paid out whatever they add, as the reference
+// pays out what is left when the params version changes; the proxy's last
+// payout, once it winds the old contract down, closes it.
 func (w *Worker) payoutLoop(ctx context.Context) {
 	t := time.NewTicker(w.payoutEvery)
 	defer t.Stop()
@@ -63,13 +62,7 @@ func (w *Worker) payoutLoop(ctx context.Context) {
 // payoutAll runs payoutTo on every account, in the order of the proxies'
 // addresses.
 func (w *Worker) payoutAll(ctx context.Context) {
-	w.mu.Lock()
-	addrs := slices.Sorted(maps.Keys(w.accounts))
-	accts := make([]*account, len(addrs))
-	for i, addr := range addrs {
-		accts[i] = w.accounts[addr]
-	}
-	w.mu.Unlock()
+	keys, accts := w.accountList()
 	for i, a := range accts {
 		if ctx.Err() != nil {
 			return
@@ -78,7 +71,7 @@ func (w *Worker) payoutAll(ctx context.Context) {
 			a.mu.Lock()
 			a.onChain.errors++
 			a.mu.Unlock()
-			w.log.Warn("worker payout failed", "proxy", addrs[i], "err", err)
+			w.log.Warn("worker payout failed", "proxy", keys[i].proxy, "proxy_contract", keys[i].contract, "err", err)
 		}
 	}
 }
@@ -86,14 +79,15 @@ func (w *Worker) payoutAll(ctx context.Context) {
 // payoutTo reads the worker contract at the account's proxy (not
 // deployed: no tokens paid out yet) and submits the best signed payout
 // when the tokens it adds, valued at the worker fee, reach minPayout; a
-// last payout, which closes the contract, is submitted whatever it adds.
+// last payout, which closes the contract, and the payout of an account
+// whose proxy moved to a new contract are submitted whatever they add.
 // Nothing is submitted without a signed payout, to a closed contract, or
 // while the payout submitted last has not shown on chain for
 // max(4 periods, minResubmit); nothing is read while the contract is
 // known to hold the signed tokens.
 func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	a.mu.Lock()
-	best, signed, view := a.best, a.signed, a.onChain
+	best, signed, view, superseded := a.best, a.signed, a.onChain, a.superseded
 	a.mu.Unlock()
 	// A contract's tokens only grow, and a closed contract stays closed:
 	// there is nothing to read while it holds the signed tokens, nor ever
@@ -127,7 +121,7 @@ func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	}
 	// A value too large for int64 is worth a payout.
 	value, overflow := w.prices.Earning(delta)
-	if p.Op != payment.OpWorkerLastPayout && overflow == nil && value < w.minPayout {
+	if p.Op != payment.OpWorkerLastPayout && !superseded && overflow == nil && value < w.minPayout {
 		return nil
 	}
 	now := w.now()

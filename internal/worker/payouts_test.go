@@ -134,7 +134,7 @@ func holdPayout(t *testing.T, w *Worker, p *fakeProxy, op payment.Op, tokens int
 		a.signed = tokens
 	}
 	w.mu.Lock()
-	w.accounts["proxy:1"] = a
+	w.accounts[p.accountKey()] = a
 	w.mu.Unlock()
 }
 
@@ -147,7 +147,9 @@ func TestPayoutThreshold(t *testing.T) {
 		op       payment.Op
 		signed   int64
 		min      int64
-		want     []int64 // payouts submitted
+		// superseded: the proxy moved to a new contract since.
+		superseded bool
+		want       []int64 // payouts submitted
 	}{
 		{name: "at the threshold, not deployed", signed: 10, min: 10 * testFee, want: []int64{10}},
 		{name: "above the threshold", deployed: true, onChain: 5, signed: 100, min: 10 * testFee, want: []int64{100}},
@@ -159,6 +161,7 @@ func TestPayoutThreshold(t *testing.T) {
 		{name: "no signed payout", signed: 0, min: 1},
 		{name: "closed contract", deployed: true, state: contractClosed, onChain: 5, signed: 100, min: 1},
 		{name: "last payout below the threshold", deployed: true, onChain: 9, op: payment.OpWorkerLastPayout, signed: 10, min: 10 * testFee, want: []int64{10}},
+		{name: "what is left at a contract the proxy moved from", deployed: true, onChain: 9, signed: 10, min: 10 * testFee, superseded: true, want: []int64{10}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +172,7 @@ func TestPayoutThreshold(t *testing.T) {
 				op = payment.OpWorkerPayout
 			}
 			holdPayout(t, w, p, op, tt.signed)
+			w.accounts[p.accountKey()].superseded = tt.superseded
 			w.payoutAll(context.Background())
 			got := chain.submitted()
 			if len(got) != len(tt.want) || (len(got) == 1 && got[0] != tt.want[0]) {

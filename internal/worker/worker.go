@@ -108,7 +108,7 @@ type Worker struct {
 	forceOff    bool                    // the operator disabled the worker
 	healthy     bool                    // the engine answered its last probe
 	coefficient int32
-	accounts    map[string]*account // by proxy address; entries are never removed
+	accounts    map[accountKey]*account // entries are never removed
 }
 
 // New builds a worker.
@@ -124,7 +124,7 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		dial: deps.Dial, log: deps.Logger, now: deps.Clock, healthEvery: deps.HealthEvery,
 		metrics: obs.NewMetrics("worker"), conns: map[*proxyConn]struct{}{},
 		coefficient: int32(cfg.Coefficient), healthy: true, contracts: deps.Contracts,
-		accounts: map[string]*account{}, chain: deps.Chain,
+		accounts: map[accountKey]*account{}, chain: deps.Chain,
 		payoutEvery:      time.Duration(cmp.Or(cfg.PayoutEvery, DefaultPayoutEvery)),
 		paymentPollEvery: time.Duration(cmp.Or(cfg.PaymentPollEvery, DefaultPaymentPollEvery)),
 		minPayout:        billing.NanoTON(cmp.Or(cfg.MinPayoutNano, DefaultMinPayoutNano)),
