@@ -163,3 +163,24 @@ func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseWait checks the wait of a client whose proxy moved to a new
+// contract before it closes its old one: half of proxy_delay_before_close
+// less client_delay_before_close (reference §4.5 step 1).
+func TestCloseWait(t *testing.T) {
+	tests := []struct {
+		proxy, client uint32
+		want          time.Duration
+	}{
+		{600, 300, 150 * time.Second},
+		{301, 300, 500 * time.Millisecond},
+		{300, 300, 0},
+		{100, 300, 0},
+	}
+	for _, tt := range tests {
+		p := ton.Params{ProxyDelayBeforeClose: tt.proxy, ClientDelayBeforeClose: tt.client}
+		if got := closeWait(p); got != tt.want {
+			t.Errorf("closeWait(proxy %d s, client %d s) = %v, want %v", tt.proxy, tt.client, got, tt.want)
+		}
+	}
+}
