@@ -435,8 +435,9 @@ func TestLoadNodeKey(t *testing.T) {
 
 // TestProxyKeepsItsContractAcrossParams runs `cocoon proxy` with a
 // database on an emulated chain, changes the root's fees while it is
-// stopped, and runs it again: it locates the contract its database
-// records and deploys none under the new params (contracts.md §8.9).
+// stopped, and runs it again: it starts on the contract its database
+// records (contracts.md §8.9), then rolls over to one under the new
+// params, which a third run locates.
 func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 	node := newChainNode(0x24)
 	state, root := chainRolesState(t, node)
@@ -495,10 +496,34 @@ func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	located := func(out string) string {
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "proxy contract located") {
+				return line
+			}
+		}
+		return ""
+	}
+	// Committing often, the proxy reads the root's params version soon.
+	writeJSON(t, cfg, map[string]any{
+		"is_test": true, "workers_listen": "127.0.0.1:0", "clients_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
+		"owner_address": node.owner.String(), "machine_specific_private_key": base64.StdEncoding.EncodeToString(seed),
+		"worker_policy": "fake_tdx", "client_policy": "any", "db_path": filepath.Join(dir, "proxy.db"),
+		"chain_commit_every": "200ms",
+	})
 	t.Run("after the change", func(t *testing.T) {
-		startRole(t, runProxy, args, "proxy contract located", "started on chain")
-		if !active(first) || active(fresh) {
-			t.Errorf("proxy contract %s active %v, under the new params %s active %v; want only the first", first, active(first), fresh, active(fresh))
+		out := startRole(t, runProxy, args, "proxy contract located", "started on chain", "moved to a new contract")
+		if line := located(out.String()); !strings.Contains(line, first.String()) {
+			t.Errorf("located %q, want the recorded %s", line, first)
+		}
+		if !active(first) || !active(fresh) {
+			t.Errorf("proxy contract %s active %v, under the new params %s active %v; want both, the first winding down", first, active(first), fresh, active(fresh))
+		}
+	})
+	t.Run("restart", func(t *testing.T) {
+		out := startRole(t, runProxy, args, "proxy contract located", "started on chain")
+		if line := located(out.String()); !strings.Contains(line, fresh.String()) {
+			t.Errorf("located %q, want the contract rolled over to, %s", line, fresh)
 		}
 	})
 }

@@ -423,6 +423,10 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		pc, err := onchain.NewProxy(onchain.ProxyConfig{
 			Chain: rc.chain, Root: rc.root, Wallet: rc.wallet, Owner: rc.owner,
 			Key: deps.SigningKey.Public().(ed25519.PublicKey), Logger: log,
+			Derive: func(params ton.Params) (proxy.Contracts, error) {
+				_, c, err := rc.derivation(params)
+				return c, err
+			},
 		})
 		if err != nil {
 			return err

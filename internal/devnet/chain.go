@@ -22,6 +22,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/onchain"
+	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/worker"
@@ -357,7 +358,7 @@ type tonNet struct {
 // desc ("workers_host:port clients_host:port") and the wallets are funded.
 // A chain that already holds the keys' root is reused: only a changed
 // proxy endpoint is updated, by the admin.
-func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, desc string) (*tonNet, error) {
+func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, desc string, settle Settlement) (*tonNet, error) {
 	chain, err := emulated.New(emulated.Options{Path: statePath})
 	if err != nil {
 		return nil, fmt.Errorf("opening the emulated chain: %w", err)
@@ -366,6 +367,7 @@ func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, d
 	if err != nil {
 		return nil, err
 	}
+	settle.closeDelays(&params)
 	t := &tonNet{chain: chain, params: params, keys: keys}
 	if t.admin, err = ton.NewV5R1(keys.admin, adminNetworkID); err != nil {
 		return nil, err
@@ -555,6 +557,7 @@ func (t *tonNet) proxyChain(log *slog.Logger) (*onchain.Proxy, error) {
 	return onchain.NewProxy(onchain.ProxyConfig{
 		Chain: t.chain, Root: t.root, Wallet: w, Owner: t.keys.proxyOwner,
 		Key: t.keys.proxy.Public().(ed25519.PublicKey), Poll: chainPoll, Logger: log,
+		Derive: func(params ton.Params) (proxy.Contracts, error) { return NewContracts(t.root, params) },
 	})
 }
 

@@ -98,7 +98,7 @@ func TestOpenChain(t *testing.T) {
 	}
 	path := filepath.Join(dir, ChainStateFile)
 	const desc = "127.0.0.1:1001 127.0.0.1:1002"
-	tn, err := openChain(ctx, path, dir, keys, desc)
+	tn, err := openChain(ctx, path, dir, keys, desc, Settlement{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestOpenChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	const moved = "127.0.0.1:2001 127.0.0.1:2002"
-	again, err := openChain(ctx, path, dir, keys, moved)
+	again, err := openChain(ctx, path, dir, keys, moved, Settlement{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
@@ -79,108 +81,218 @@ func round(t *testing.T, n *Network, requests int) (client proxy.AccountSnapshot
 }
 
 // TestParamsChangeOnChain changes the root's prices through the admin
-// wallet between two rounds of requests. The proxy keeps its contract,
-// whose stored params do not change (contracts.md §8.9), and bills at its
-// prices; the client and the worker keep the contracts they derive under
-// it, so every token of both rounds is charged to the client contract and
-// paid to the worker's owner exactly, and nothing is deployed under the
-// new params. A restart of the devnet keeps the same contracts and prices.
+// wallet between two rounds of requests, on a root with short close
+// delays. The proxy rolls over (reference §4.7 close_all): it deploys a
+// contract under the new params and bills the second round at its
+// prices, the client and the worker follow it with new contracts, and
+// the old contract is wound down: the client's old contract is refunded
+// to its wallet exactly what the first round left of its deposit, the
+// worker's owner is paid exactly every token of both rounds, each at its
+// contract's fee, and the old proxy contract ends closed with its rest
+// paid to the owner. A restart keeps the new contract.
 func TestParamsChangeOnChain(t *testing.T) {
 	dir := t.TempDir()
-	opts := Options{Engine: engines(&fakeEngine{chunks: 3}), Chain: ChainEmulated, DataDir: dir}
+	settle := Settlement{ProxyCloseDelay: 4 * time.Second, ClientCloseDelay: 2 * time.Second}
+	opts := Options{Engine: engines(&fakeEngine{chunks: 3}), Chain: ChainEmulated, DataDir: dir, Settlement: settle}
 	n := start(t, opts)
-	a := *n.Addresses
-	first, _ := round(t, n, 4)
-
-	params := changeFees(t, n, dir, 3*FakePricePerToken, 3*FakeWorkerFeePerToken)
-	second, _ := round(t, n, 4)
-	if second.Tokens <= first.Tokens {
-		t.Fatalf("the client's tokens went from %d to %d over the second round, want more", first.Tokens, second.Tokens)
-	}
-	if !n.Addresses.ProxyContract.Equals(a.ProxyContract) || second.Address != a.ClientContract.String() {
-		t.Errorf("after the change the proxy contract is %s and the client's %s, want %s and %s",
-			n.Addresses.ProxyContract, second.Address, a.ProxyContract, a.ClientContract)
-	}
+	old := *n.Addresses
 	r := chainReader{tb: t, n: n}
+	first, _ := round(t, n, 4)
+	oldDeposit := r.deposits(old.ClientContract)
 	pd, ok := r.proxy()
 	if !ok {
 		t.Fatal("the proxy contract is not deployed")
 	}
-	if pd.Params.PricePerToken != FakePricePerToken || pd.Params.WorkerFeePerToken != FakeWorkerFeePerToken {
-		t.Errorf("proxy contract params price %d, fee %d; want the ones it was deployed with, %d and %d",
-			pd.Params.PricePerToken, pd.Params.WorkerFeePerToken, FakePricePerToken, FakeWorkerFeePerToken)
-	}
-	fresh, err := ton.ProxyAddress(pd.Owner, a.Root, pd.PublicKey, params)
+
+	price, fee := 3*FakePricePerToken, 3*FakeWorkerFeePerToken
+	params := changeFees(t, n, dir, price, fee)
+	c, err := NewContracts(old.Root, params)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, deployed := r.account(fresh); deployed {
-		t.Errorf("a proxy contract %s was deployed under the new params", fresh)
+	newProxy, err := c.ProxyAddress(old.ProxyOwner, pd.PublicKey)
+	if err != nil {
+		t.Fatal(err)
 	}
-	checkPaid(t, n, second.Tokens)
-	// The worker's payout loop and the client's contract checks went on
-	// against the same contracts: the worker reads its contract holding
-	// every token, and neither failed a chain operation.
-	within(t, 10*time.Second, "the worker reading its contract paid", func() bool {
-		acc := n.Workers[0].Snapshot().Accounts
-		return len(acc) == 1 && acc[0].Chain != nil && acc[0].Chain.Tokens == second.Tokens
+	newClient, err := c.ClientAddress(old.ClientWallet, old.ProxyOwner, pd.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newWorker, err := c.WorkerAddress(old.WorkerOwners[0], old.ProxyOwner, pd.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The proxy rolls over, and the client and the worker reconnect under
+	// the new contract, the client deploying its contract there.
+	within(t, 30*time.Second, "the client and the worker under the new proxy contract", func() bool {
+		ps := n.Proxy.Snapshot()
+		_, client := accountAt(ps.Clients, newClient)
+		_, worker := accountAt(ps.Workers, newWorker)
+		_, deployed := r.account(newClient)
+		return ps.Chain.ProxyContract == newProxy.String() && client && worker && deployed && len(ps.WorkerConnections) == 1
 	})
-	if p := n.Workers[0].Snapshot().Payouts; p == nil || p.Errors != 0 {
-		t.Errorf("worker payouts %+v, want no errors", p)
-	}
-	for _, c := range n.Client.Snapshot().Contracts {
-		if c.Errors != 0 {
-			t.Errorf("client contract %s: %d errors, the last %q; want none", c.Address, c.Errors, c.LastError)
+	ctx := context.Background()
+	for i := range 4 {
+		body := chatStream
+		if i%2 == 1 {
+			body = chatPlain
+		}
+		if res, got := post(t, ctx, n.ClientURL, body); res.StatusCode != 200 {
+			t.Fatalf("request %d under the new contract: %d %s", i, res.StatusCode, got)
 		}
 	}
 
+	// The new contracts settle; the old ones close.
+	var second proxy.AccountSnapshot
+	state := func(a *address.Address) (uint8, bool) {
+		acc, ok := r.account(a)
+		if !ok || acc.Status != ton.StatusActive {
+			return 0, false
+		}
+		if a.Equals(old.ProxyContract) {
+			d, err := ton.ParseProxyData(acc.Data)
+			return d.State, err == nil
+		}
+		if a.Equals(old.ClientContract) {
+			d, err := ton.ParseClientData(acc.Data)
+			return d.State, err == nil
+		}
+		d, err := ton.ParseWorkerData(acc.Data)
+		return d.State, err == nil
+	}
+	within(t, 60*time.Second, "the new contracts settled and the old ones closed", func() bool {
+		ps := n.Proxy.Snapshot()
+		var ok bool
+		if second, ok = accountAt(ps.Clients, newClient); !ok || second.Tokens == 0 || second.CommittedToChain != second.Tokens {
+			return false
+		}
+		w, _ := accountAt(ps.Workers, newWorker)
+		cd, cok := clientAt(r, newClient)
+		wd, wok := workerAt(r, newWorker)
+		if !cok || int64(cd.TokensUsed) != second.Tokens || !wok || int64(wd.Tokens) != w.Tokens || w.Tokens != second.Tokens {
+			return false
+		}
+		for _, a := range []*address.Address{old.ProxyContract, old.ClientContract, old.WorkerContracts[0]} {
+			if st, ok := state(a); !ok || st != ton.StateClosed {
+				return false
+			}
+		}
+		return true
+	})
+
+	// The client: its old contract refunded to its wallet, by the old
+	// proxy contract, exactly what the first round left of its deposit;
+	// its new contract charged the second round at the new price.
+	if oldDeposit != billing.TON {
+		t.Errorf("deposited %d nanoTON in the old client contract, want one stake (%d)", oldDeposit, billing.TON)
+	}
+	wallet := r.flows(r.txs(old.ClientWallet, 0), old.ProxyContract)
+	if want := oldDeposit - billing.NanoTON(first.Tokens)*FakePricePerToken; wallet.payouts != want {
+		t.Errorf("the client's wallet was refunded %d by the old proxy contract, want the deposit %d less %d tokens at %d: %d",
+			wallet.payouts, oldDeposit, first.Tokens, FakePricePerToken, want)
+	}
+	cd, _ := clientAt(r, newClient)
+	newDeposit := r.deposits(newClient)
+	if want := newDeposit - billing.NanoTON(second.Tokens)*price; cd.Balance != want || cd.State != ton.StateNormal {
+		t.Errorf("new client contract: balance %d, state %d; want the deposit %d less %d tokens at the new price %d: %d, running",
+			cd.Balance, cd.State, newDeposit, second.Tokens, price, want)
+	}
+	// The worker's owner: every token of both rounds, each at its
+	// contract's fee.
+	owner := r.txs(old.WorkerOwners[0], 0)
+	fromOld, fromNew := r.flows(owner, old.ProxyContract), r.flows(owner, newProxy)
+	if want := billing.NanoTON(first.Tokens) * FakeWorkerFeePerToken; fromOld.payouts != want {
+		t.Errorf("the worker's owner was paid %d by the old proxy contract, want %d tokens at %d: %d", fromOld.payouts, first.Tokens, FakeWorkerFeePerToken, want)
+	}
+	if want := billing.NanoTON(second.Tokens) * fee; fromNew.payouts != want {
+		t.Errorf("the worker's owner was paid %d by the new proxy contract, want %d tokens at %d: %d", fromNew.payouts, second.Tokens, fee, want)
+	}
+	if fromOld.received != fromOld.payouts+fromNew.payouts {
+		t.Errorf("the worker's owner received %d, want only the payouts %d and %d", fromOld.received, fromOld.payouts, fromNew.payouts)
+	}
+	// The old proxy contract: closed, its stake and the commission it held
+	// paid to the owner.
+	if got := r.flows(r.txs(old.ProxyOwner, 0), old.ProxyContract).payouts; got < pd.Stake {
+		t.Errorf("the proxy's owner was paid %d by the old proxy contract, want at least its stake %d", got, pd.Stake)
+	}
+	if got := r.balance(old.ProxyContract); got > billing.TON/100 {
+		t.Errorf("the closed old proxy contract holds %d, want no more than a storage floor", got)
+	}
+	tot := n.Proxy.Snapshot().Totals
+	charged := first.Tokens*int64(FakePricePerToken) + second.Tokens*int64(price)
+	earned := first.Tokens*int64(FakeWorkerFeePerToken) + second.Tokens*int64(fee)
+	if tot.Tokens != first.Tokens+second.Tokens || tot.Charged != charged || tot.Earned != earned {
+		t.Errorf("ledger totals %+v, want %d tokens charged %d and earned %d", tot, first.Tokens+second.Tokens, charged, earned)
+	}
+	// The chain may show the completion before the proxy counts it.
+	within(t, 10*time.Second, "the proxy's stats counting the completion", func() bool {
+		return n.Proxy.Snapshot().Chain.CloseCompletions > 0
+	})
+	if s := n.Proxy.Snapshot().Chain; s.Rollovers != 1 || s.CloseRequests == 0 {
+		t.Errorf("proxy chain stats %+v, want one rollover and its close request", s)
+	}
+	for _, ct := range n.Client.Snapshot().Contracts {
+		if ct.Address == old.ClientContract.String() && ct.Phase != "closed" {
+			within(t, 10*time.Second, "the client seeing its old contract closed", func() bool {
+				for _, ct := range n.Client.Snapshot().Contracts {
+					if ct.Address == old.ClientContract.String() {
+						return ct.Phase == "closed"
+					}
+				}
+				return false
+			})
+		}
+	}
+
+	// A restart keeps the new contract and winds nothing down.
 	n.Close()
 	again := start(t, opts)
-	if got := again.Addresses; !got.ProxyContract.Equals(a.ProxyContract) || !got.ClientContract.Equals(a.ClientContract) || !got.WorkerContracts[0].Equals(a.WorkerContracts[0]) {
+	if got := again.Addresses; !got.ProxyContract.Equals(newProxy) || !got.ClientContract.Equals(newClient) || !got.WorkerContracts[0].Equals(newWorker) {
 		t.Fatalf("after a restart the contracts are %s, %s, %s; want %s, %s, %s",
-			got.ProxyContract, got.ClientContract, got.WorkerContracts[0], a.ProxyContract, a.ClientContract, a.WorkerContracts[0])
+			got.ProxyContract, got.ClientContract, got.WorkerContracts[0], newProxy, newClient, newWorker)
 	}
-	third, _ := round(t, again, 2)
-	if third.Tokens <= second.Tokens {
-		t.Fatalf("the client's tokens went from %d to %d over the third round, want more", second.Tokens, third.Tokens)
+	if res, got := post(t, ctx, again.ClientURL, chatPlain); res.StatusCode != 200 {
+		t.Fatalf("a request after the restart: %d %s", res.StatusCode, got)
 	}
-	checkPaid(t, again, third.Tokens)
-	r = chainReader{tb: t, n: again}
-	if _, deployed := r.account(fresh); deployed {
-		t.Errorf("a restart deployed a proxy contract %s under the new params", fresh)
+	if s := again.Proxy.Snapshot().Chain; s.Rollovers != 0 || s.CloseRequests != 0 {
+		t.Errorf("restarted proxy chain stats %+v, want no rollover and nothing to wind down", s)
 	}
 }
 
-// checkPaid checks the money of a settled devnet of one worker whose
-// client used tokens: the client contract, funded once with one stake, is
-// charged tokens × the price the proxy contract was deployed with, and the
-// worker's owner received exactly tokens × its fee from the proxy
-// contract.
-func checkPaid(t *testing.T, n *Network, tokens int64) {
-	t.Helper()
-	r := chainReader{tb: t, n: n}
-	a := n.Addresses
-	tot := n.Proxy.Snapshot().Totals
-	if tot.Tokens != tokens || tot.Charged != tokens*int64(FakePricePerToken) || tot.Earned != tokens*int64(FakeWorkerFeePerToken) {
-		t.Errorf("ledger totals %+v, want %d tokens charged %d and earned %d", tot, tokens, tokens*int64(FakePricePerToken), tokens*int64(FakeWorkerFeePerToken))
+// accountAt finds the ledger account of contract a.
+func accountAt(list []proxy.AccountSnapshot, a *address.Address) (proxy.AccountSnapshot, bool) {
+	for _, s := range list {
+		if s.Address == a.String() {
+			return s, true
+		}
 	}
-	cd, ok := r.client()
-	if !ok {
-		t.Fatal("the client contract is not deployed")
+	return proxy.AccountSnapshot{}, false
+}
+
+// clientAt reads the client contract at a; ok is false until deployed.
+func clientAt(r chainReader, a *address.Address) (ton.ClientData, bool) {
+	r.tb.Helper()
+	acc, ok := r.account(a)
+	if !ok || acc.Status != ton.StatusActive {
+		return ton.ClientData{}, false
 	}
-	deposit := r.deposits(a.ClientContract)
-	if deposit != billing.TON {
-		t.Errorf("deposited %d nanoTON, want one stake (%d)", deposit, billing.TON)
+	d, err := ton.ParseClientData(acc.Data)
+	if err != nil {
+		r.tb.Fatal(err)
 	}
-	if want := deposit - billing.NanoTON(tokens)*FakePricePerToken; int64(cd.TokensUsed) != tokens || cd.Balance != want {
-		t.Errorf("client contract: tokens used %d, balance %d; want %d and %d", cd.TokensUsed, cd.Balance, tokens, want)
+	return d, true
+}
+
+// workerAt reads the worker contract at a; ok is false until deployed.
+func workerAt(r chainReader, a *address.Address) (ton.WorkerData, bool) {
+	r.tb.Helper()
+	acc, ok := r.account(a)
+	if !ok || acc.Status != ton.StatusActive {
+		return ton.WorkerData{}, false
 	}
-	owner := a.WorkerOwners[0]
-	f := r.flows(r.txs(owner, 0), a.ProxyContract)
-	if want := billing.NanoTON(tokens) * FakeWorkerFeePerToken; f.payouts != want || f.received != want {
-		t.Errorf("worker owner received %d (%d as payouts from the proxy contract), want exactly %d", f.received, f.payouts, want)
+	d, err := ton.ParseWorkerData(acc.Data)
+	if err != nil {
+		r.tb.Fatal(err)
 	}
-	if wd, ok := r.worker(0); !ok || int64(wd.Tokens) != tokens {
-		t.Errorf("worker contract tokens %d (deployed %v), want %d", wd.Tokens, ok, tokens)
-	}
+	return d, true
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/proxy"
+	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -37,6 +38,23 @@ type Settlement struct {
 	// Deposit is what the client deposits when it deploys its contract
 	// (zero: one stake, the params' min_client_stake).
 	Deposit billing.NanoTON
+	// ProxyCloseDelay and ClientCloseDelay are proxy_delay_before_close
+	// and client_delay_before_close, in whole seconds, of the params the
+	// root of a new chain is deployed with (zero: the fake-TON root's 600
+	// and 300 s). A proxy contract wound down after a change of the
+	// root's params completes its close ProxyCloseDelay after its close
+	// request.
+	ProxyCloseDelay, ClientCloseDelay time.Duration
+}
+
+// closeDelays sets the close delays of params that are set.
+func (s Settlement) closeDelays(params *ton.Params) {
+	if s.ProxyCloseDelay > 0 {
+		params.ProxyDelayBeforeClose = uint32(s.ProxyCloseDelay / time.Second)
+	}
+	if s.ClientCloseDelay > 0 {
+		params.ClientDelayBeforeClose = uint32(s.ClientCloseDelay / time.Second)
+	}
 }
 
 // DefaultSettlement is a devnet's settlement: every half second, from a

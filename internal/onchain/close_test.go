@@ -143,7 +143,7 @@ func TestWindDownOnChain(t *testing.T) {
 	if err := n.pw.Send(ctx, ton.Transfer{To: proxyAddr, Amount: ProxyCloseGas, Bounce: true, Body: body}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := n.proxy.State(ctx)
+	st, err := n.proxy.State(ctx, proxyAddr)
 	if want := int64(n.clock.Now().Unix()) + testDelay; err != nil || st.State != proxy.ContractClosing || st.UnlockTS != want {
 		t.Fatalf("proxy contract state after owner_proxy_close: %+v (%v), want closing until %d", st, err, want)
 	}
@@ -172,7 +172,7 @@ func TestWindDownOnChain(t *testing.T) {
 	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpProxyCloseComplete, 0, proxyAddr)); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := n.proxy.State(ctx); err != nil || st.State != proxy.ContractClosed {
+	if st, err := n.proxy.State(ctx, proxyAddr); err != nil || st.State != proxy.ContractClosed {
 		t.Errorf("proxy contract state after the completion: %+v (%v), want closed", st, err)
 	}
 	if paid := n.payouts(t, n.pw.Address(), proxyAddr, lt); len(paid) != 1 || paid[0] <= held-storageFloor || paid[0] >= held+ProxyCloseGas-storageFloor {

@@ -3,6 +3,7 @@ package onchain
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -10,16 +11,28 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
 // record is a ProxyRecord in memory.
-type record struct{ addr string }
+type record struct {
+	addr    string
+	winding []string
+}
 
 func (r *record) ProxyContract(context.Context) (string, error) { return r.addr, nil }
 
 func (r *record) SetProxyContract(_ context.Context, addr string) error {
 	r.addr = addr
+	return nil
+}
+
+func (r *record) WindingContracts(context.Context) ([]string, error) { return r.winding, nil }
+
+func (r *record) SetWindingContracts(_ context.Context, addrs []string) error {
+	r.winding = addrs
 	return nil
 }
 
@@ -182,5 +195,94 @@ func TestCloseWait(t *testing.T) {
 		if got := closeWait(p); got != tt.want {
 			t.Errorf("closeWait(proxy %d s, client %d s) = %v, want %v", tt.proxy, tt.client, got, tt.want)
 		}
+	}
+}
+
+// derivedFrom stands for the derivation under a proxy contract of params:
+// the test only looks at which params it was made from.
+type derivedFrom struct{ params ton.Params }
+
+func (derivedFrom) ProxyAddress(*address.Address, ed25519.PublicKey) (*address.Address, error) {
+	return nil, errors.New("not derived in this test")
+}
+
+func (derivedFrom) ClientAddress(*address.Address, *address.Address, ed25519.PublicKey) (*address.Address, error) {
+	return nil, errors.New("not derived in this test")
+}
+
+func (derivedFrom) WorkerAddress(*address.Address, *address.Address, ed25519.PublicKey) (*address.Address, error) {
+	return nil, errors.New("not derived in this test")
+}
+
+// TestProxyRollover rolls a proxy over to the contract of the root's new
+// params (reference §4.7 close_all): the new contract is deployed and
+// recorded, with the old one recorded to wind down; Root then gives the
+// new contract's params version and prices, and Winding lists the old
+// contract with its own prices until it is closed, then forgets it.
+func TestProxyRollover(t *testing.T) {
+	n := newNet(t)
+	ctx := context.Background()
+	key := n.proxyKey.Public().(ed25519.PublicKey)
+	owner := n.pw.Address()
+	rec := &record{}
+	p, err := NewProxy(ProxyConfig{Chain: n.chain, Root: n.root, Wallet: n.pw, Owner: owner, Key: key,
+		Derive: func(params ton.Params) (proxy.Contracts, error) { return derivedFrom{params}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Locate(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	old, err := p.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, err := p.Winding(ctx); err != nil || len(w) != 0 {
+		t.Fatalf("Winding before any rollover = %v, %v; want none", w, err)
+	}
+	params := n.changeFees(t, 2*testPrice, 2*testFee)
+	if r, err := p.Root(ctx); err != nil || r.ParamsVersion != 2 || r.ContractParamsVersion != 1 {
+		t.Fatalf("Root after the change: %+v, %v; want the root's params version 2 and the contract's 1", r, err)
+	}
+	in, err := p.Rollover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := ton.ProxyAddress(owner, n.root, key, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newPrices := billing.DefaultPrices(2*testPrice, 2*testFee)
+	if !in.Contract.Equals(fresh) || in.Prices != newPrices || in.Derive.(derivedFrom).params.ParamsVersion != 2 {
+		t.Errorf("rolled over to %s at %+v, derived from params version %d; want %s at %+v from 2",
+			in.Contract, in.Prices, in.Derive.(derivedFrom).params.ParamsVersion, fresh, newPrices)
+	}
+	if rec.addr != fresh.StringRaw() || len(rec.winding) != 1 || rec.winding[0] != old.StringRaw() {
+		t.Errorf("recorded %q winding down %q; want %q winding down %q", rec.addr, rec.winding, fresh.StringRaw(), old.StringRaw())
+	}
+	if st, err := p.State(ctx, fresh); err != nil || st.State != proxy.ContractNormal {
+		t.Errorf("the new contract's state: %+v, %v; want deployed and normal", st, err)
+	}
+	if r, err := p.Root(ctx); err != nil || r.ContractParamsVersion != 2 || r.Prices != newPrices {
+		t.Errorf("Root after the rollover: %+v, %v; want the new contract's params version 2 and prices", r, err)
+	}
+	w, err := p.Winding(ctx)
+	if err != nil || len(w) != 1 || !w[0].Contract.Equals(old) || w[0].Prices != billing.DefaultPrices(testPrice, testFee) {
+		t.Fatalf("Winding after the rollover = %+v, %v; want the old contract %s at its prices", w, err, old)
+	}
+
+	// The old contract closed, Winding forgets it.
+	if err := p.Submit(ctx, signPayment(t, n.proxyKey, payment.OpProxyCloseRequest, 0, old)); err != nil {
+		t.Fatal(err)
+	}
+	n.clock.Advance(testDelay * time.Second)
+	if err := p.Submit(ctx, signPayment(t, n.proxyKey, payment.OpProxyCloseComplete, 0, old)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p.State(ctx, old); err != nil || st.State != proxy.ContractClosed {
+		t.Fatalf("the old contract's state: %+v, %v; want closed", st, err)
+	}
+	if w, err := p.Winding(ctx); err != nil || len(w) != 0 || len(rec.winding) != 0 {
+		t.Errorf("Winding once the old contract is closed = %+v, %v, recorded %q; want none", w, err, rec.winding)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -57,6 +58,9 @@ type ProxyConfig struct {
 	Key ed25519.PublicKey
 	// Poll is how often awaited chain states are read (DefaultPoll).
 	Poll time.Duration
+	// Derive derives the client and worker contracts under a proxy
+	// contract of params; Rollover and Winding need it.
+	Derive func(params ton.Params) (proxy.Contracts, error)
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -70,13 +74,16 @@ type Proxy struct {
 	owner  *address.Address
 	key    ed25519.PublicKey
 	poll   time.Duration
+	derive func(ton.Params) (proxy.Contracts, error)
 	log    *slog.Logger
 
-	// mu guards addr, set by Open, and params: the params the proxy
-	// contract derives from, set by Locate or Open.
+	// mu guards addr, set by Open and Rollover; params, the params the
+	// proxy contract derives from, set by Locate, Open and Rollover; and
+	// rec, the record Locate was given.
 	mu     sync.Mutex
 	addr   *address.Address
 	params *ton.Params
+	rec    ProxyRecord
 
 	// scan guards the registration tail: cursor is the last proxy
 	// transaction read; regs holds the pairs seen, order them in arrival
@@ -119,14 +126,16 @@ func NewProxy(cfg ProxyConfig) (*Proxy, error) {
 	}
 	return &Proxy{
 		chain: cfg.Chain, root: cfg.Root, wallet: cfg.Wallet, owner: cfg.Owner, key: cfg.Key,
-		poll: cfg.Poll, log: cfg.Logger.With("component", "onchain-proxy"),
+		poll: cfg.Poll, derive: cfg.Derive, log: cfg.Logger.With("component", "onchain-proxy"),
 		regs: map[registration]struct{}{},
 	}, nil
 }
 
-// Root reads the root contract's current config. Its prices are those of
-// the proxy contract's params once Locate or Open found them: the proxy
-// bills at the prices its contract was deployed with.
+// Root reads the root contract's current config. Its prices and contract
+// params version are those of the proxy contract's params once Locate,
+// Open or Rollover found them: the proxy bills at the prices its contract
+// was deployed with, and rolls over when the root's params version is
+// another.
 func (p *Proxy) Root(ctx context.Context) (proxy.RootConfig, error) {
 	r, err := ton.ReadRootConfig(ctx, p.chain, p.root)
 	if err != nil {
@@ -139,12 +148,13 @@ func (p *Proxy) Root(ctx context.Context) (proxy.RootConfig, error) {
 	}
 	p.mu.Unlock()
 	return proxy.RootConfig{
-		Version:       r.Version,
-		ParamsVersion: r.Params.ParamsVersion,
-		Prices:        Prices(pr),
-		ProxyHashes:   hashes(r.ProxyHashes),
-		WorkerHashes:  hashes(r.WorkerHashes),
-		ModelHashes:   hashes(r.ModelHashes),
+		Version:               r.Version,
+		ParamsVersion:         r.Params.ParamsVersion,
+		ContractParamsVersion: pr.ParamsVersion,
+		Prices:                Prices(pr),
+		ProxyHashes:           hashes(r.ProxyHashes),
+		WorkerHashes:          hashes(r.WorkerHashes),
+		ModelHashes:           hashes(r.ModelHashes),
 	}, nil
 }
 
@@ -165,11 +175,14 @@ func Prices(params ton.Params) billing.Prices {
 	}
 }
 
-// ProxyRecord keeps the proxy contract a proxy's ledger is at across
-// restarts; store.Bolt and store.Memory are two.
+// ProxyRecord keeps the proxy contract a proxy's ledger is at, and the
+// older ones it winds down, across restarts; store.Bolt and store.Memory
+// are two.
 type ProxyRecord interface {
 	ProxyContract(ctx context.Context) (string, error)
 	SetProxyContract(ctx context.Context, addr string) error
+	WindingContracts(ctx context.Context) ([]string, error)
+	SetWindingContracts(ctx context.Context, addrs []string) error
 }
 
 // Locate finds the proxy contract this proxy keeps using and returns the
@@ -178,10 +191,14 @@ type ProxyRecord interface {
 // rec names, while it is deployed for this proxy's owner and key under
 // this root and not closed, so that a change of the root's params
 // (contracts.md §8.9) does not move the proxy to a new contract on a
-// restart and abandon its clients' deposits; else the one derived from
-// the root's current params, which it records in rec. A nil rec keeps no
-// record: the root's current params.
+// restart and abandon its clients' deposits (it rolls over, winding the
+// old one down, once running); else the one derived from the root's
+// current params, which it records in rec. A nil rec keeps no record:
+// the root's current params. Rollover and Winding keep using rec.
 func (p *Proxy) Locate(ctx context.Context, rec ProxyRecord) (ton.Params, error) {
+	p.mu.Lock()
+	p.rec = rec
+	p.mu.Unlock()
 	var recorded *address.Address
 	if rec != nil {
 		s, err := rec.ProxyContract(ctx)
@@ -252,31 +269,9 @@ func (p *Proxy) Open(ctx context.Context) (*address.Address, error) {
 		}
 		params = r.Params
 	}
-	data := ton.NewProxyData(p.owner, p.root, p.key, params)
-	dataCell, err := data.Cell()
+	addr, acc, err := p.openAt(ctx, params)
 	if err != nil {
-		return nil, fmt.Errorf("opening proxy contract: %w", err)
-	}
-	addr, err := ton.ProxyAddress(p.owner, p.root, p.key, params)
-	if err != nil {
-		return nil, fmt.Errorf("opening proxy contract: %w", err)
-	}
-	acc, err := active(ctx, p.chain, addr)
-	switch {
-	case errors.Is(err, ton.ErrNotFound):
-		acc, err = p.deploy(ctx, addr, params, dataCell)
-		if err != nil {
-			return nil, err
-		}
-	case err != nil:
-		return nil, fmt.Errorf("opening proxy contract: %w", err)
-	}
-	d, err := ton.ParseProxyData(acc.Data)
-	if err != nil {
-		return nil, fmt.Errorf("opening proxy contract %s: %w", addr, err)
-	}
-	if d.State == ton.StateClosed {
-		return nil, fmt.Errorf("opening proxy contract %s: it is closed", addr)
+		return nil, err
 	}
 	p.mu.Lock()
 	p.addr, p.params = addr, &params
@@ -286,8 +281,147 @@ func (p *Proxy) Open(ctx context.Context) (*address.Address, error) {
 		p.cursor = acc.LastLT
 	}
 	p.scan.Unlock()
-	p.log.Info("proxy contract open", "contract", addr.String(), "state", d.State, "stake", d.Stake.String(), "balance", d.Balance.String())
 	return addr, nil
+}
+
+// openAt makes sure the proxy contract of params is deployed, deploying it
+// when it is not, and returns it once active and not closed.
+func (p *Proxy) openAt(ctx context.Context, params ton.Params) (*address.Address, ton.Account, error) {
+	data := ton.NewProxyData(p.owner, p.root, p.key, params)
+	dataCell, err := data.Cell()
+	if err != nil {
+		return nil, ton.Account{}, fmt.Errorf("opening proxy contract: %w", err)
+	}
+	addr, err := ton.ProxyAddress(p.owner, p.root, p.key, params)
+	if err != nil {
+		return nil, ton.Account{}, fmt.Errorf("opening proxy contract: %w", err)
+	}
+	acc, err := active(ctx, p.chain, addr)
+	switch {
+	case errors.Is(err, ton.ErrNotFound):
+		acc, err = p.deploy(ctx, addr, params, dataCell)
+		if err != nil {
+			return nil, ton.Account{}, err
+		}
+	case err != nil:
+		return nil, ton.Account{}, fmt.Errorf("opening proxy contract: %w", err)
+	}
+	d, err := ton.ParseProxyData(acc.Data)
+	if err != nil {
+		return nil, ton.Account{}, fmt.Errorf("opening proxy contract %s: %w", addr, err)
+	}
+	if d.State == ton.StateClosed {
+		return nil, ton.Account{}, fmt.Errorf("opening proxy contract %s: it is closed", addr)
+	}
+	p.log.Info("proxy contract open", "contract", addr.String(), "state", d.State, "stake", d.Stake.String(), "balance", d.Balance.String())
+	return addr, acc, nil
+}
+
+// Rollover moves the proxy to the contract of the root's current params
+// (reference §4.7 close_all): it records the contract open so far as one
+// to wind down, deploys the new one when it is not, records it as the
+// proxy's and makes it the one CommitSeqno, Registered, Earnings and
+// Withdraw act on. The old one is recorded first, so that a restart in
+// between finds it still the proxy's and rolls over again.
+func (p *Proxy) Rollover(ctx context.Context) (proxy.Instance, error) {
+	old, err := p.contract()
+	if err != nil {
+		return proxy.Instance{}, fmt.Errorf("rolling over: %w", err)
+	}
+	r, err := ton.ReadRootConfig(ctx, p.chain, p.root)
+	if err != nil {
+		return proxy.Instance{}, fmt.Errorf("rolling over: %w", err)
+	}
+	p.mu.Lock()
+	rec := p.rec
+	p.mu.Unlock()
+	if rec != nil {
+		winding, err := rec.WindingContracts(ctx)
+		if err != nil {
+			return proxy.Instance{}, fmt.Errorf("rolling over: %w", err)
+		}
+		if !slices.Contains(winding, old.StringRaw()) {
+			if err := rec.SetWindingContracts(ctx, append(winding, old.StringRaw())); err != nil {
+				return proxy.Instance{}, fmt.Errorf("rolling over: %w", err)
+			}
+		}
+	}
+	addr, acc, err := p.openAt(ctx, r.Params)
+	if err != nil {
+		return proxy.Instance{}, fmt.Errorf("rolling over: %w", err)
+	}
+	in, err := p.instance(addr, r.Params)
+	if err != nil {
+		return proxy.Instance{}, fmt.Errorf("rolling over: %w", err)
+	}
+	if rec != nil {
+		if err := rec.SetProxyContract(ctx, addr.StringRaw()); err != nil {
+			return proxy.Instance{}, fmt.Errorf("rolling over: %w", err)
+		}
+	}
+	p.mu.Lock()
+	p.addr, p.params = addr, &r.Params
+	p.mu.Unlock()
+	p.scan.Lock()
+	p.cursor = acc.LastLT
+	p.scan.Unlock()
+	p.log.Info("rolled over to a new proxy contract", "contract", addr.String(), "old_contract", old.String(), "params_version", r.Params.ParamsVersion)
+	return in, nil
+}
+
+// Winding lists the older proxy contracts recorded to wind down that are
+// still there and not closed, and forgets the others.
+func (p *Proxy) Winding(ctx context.Context) ([]proxy.Instance, error) {
+	p.mu.Lock()
+	rec := p.rec
+	p.mu.Unlock()
+	if rec == nil {
+		return nil, nil
+	}
+	recorded, err := rec.WindingContracts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing the proxy contracts to wind down: %w", err)
+	}
+	var out []proxy.Instance
+	var keep []string
+	for _, s := range recorded {
+		addr, err := address.ParseRawAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("listing the proxy contracts to wind down: the recorded address %q: %w", s, err)
+		}
+		data, params, err := readProxy(ctx, p.chain, addr)
+		switch {
+		case errors.Is(err, ton.ErrNotFound) || (err == nil && data.State == ton.StateClosed):
+			p.log.Info("an older proxy contract is wound down", "contract", addr.String())
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("listing the proxy contracts to wind down: %w", err)
+		}
+		in, err := p.instance(addr, params)
+		if err != nil {
+			return nil, fmt.Errorf("listing the proxy contracts to wind down: %w", err)
+		}
+		out, keep = append(out, in), append(keep, s)
+	}
+	if len(keep) != len(recorded) {
+		if err := rec.SetWindingContracts(ctx, keep); err != nil {
+			return nil, fmt.Errorf("listing the proxy contracts to wind down: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// instance is the proxy contract at addr of params as the proxy bills and
+// derives under it.
+func (p *Proxy) instance(addr *address.Address, params ton.Params) (proxy.Instance, error) {
+	if p.derive == nil {
+		return proxy.Instance{}, errors.New("no derivation of the contracts under a proxy contract (ProxyConfig.Derive)")
+	}
+	d, err := p.derive(params)
+	if err != nil {
+		return proxy.Instance{}, err
+	}
+	return proxy.Instance{Contract: addr, Prices: Prices(params), Derive: d}, nil
 }
 
 // deploy deploys the proxy contract with ext_proxy_increase_stake of the
@@ -500,13 +634,9 @@ func (p *Proxy) Earnings(ctx context.Context) (billing.NanoTON, error) {
 	return d.Balance, nil
 }
 
-// State reads the proxy contract's state and, when closing, its unlock
-// time.
-func (p *Proxy) State(ctx context.Context) (proxy.ProxyContract, error) {
-	addr, err := p.contract()
-	if err != nil {
-		return proxy.ProxyContract{}, fmt.Errorf("reading the proxy contract's state: %w", err)
-	}
+// State reads the state of the proxy contract at addr and, when closing,
+// its unlock time.
+func (p *Proxy) State(ctx context.Context, addr *address.Address) (proxy.ProxyContract, error) {
 	d, err := ton.ReadProxyData(ctx, p.chain, addr)
 	if err != nil {
 		return proxy.ProxyContract{}, fmt.Errorf("reading the proxy contract's state: %w", err)

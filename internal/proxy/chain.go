@@ -54,9 +54,31 @@ type Chain interface {
 	// Earnings shows the payout when it lands. A request that finds the
 	// balance field already paid out moves nothing but gas.
 	Withdraw(ctx context.Context) error
-	// State reads the proxy contract's state: a contract whose owner
-	// started its close is wound down (contracts.md §4.3).
-	State(ctx context.Context) (ProxyContract, error)
+	// State reads the state of a proxy contract of this proxy: the one
+	// it serves under, whose owner may start its close, or an older one
+	// it winds down (contracts.md §4.3).
+	State(ctx context.Context, contract *address.Address) (ProxyContract, error)
+	// Rollover deploys or opens the proxy contract under the root's
+	// current params and makes it the one the proxy commits to, reads the
+	// earnings of and registers clients at; it records it, and the one it
+	// replaces as one to wind down, so that a restart finds both
+	// (reference §4.7 close_all).
+	Rollover(ctx context.Context) (Instance, error)
+	// Winding lists the older proxy contracts recorded to wind down that
+	// are not closed yet.
+	Winding(ctx context.Context) ([]Instance, error)
+}
+
+// Instance is a proxy contract of the proxy: the one it serves under, or
+// an older one it winds down after a change of the root's params.
+type Instance struct {
+	// Contract is the proxy contract's address.
+	Contract *address.Address
+	// Prices are those of its params: its clients and workers are billed
+	// at them.
+	Prices billing.Prices
+	// Derive derives its clients' and workers' contracts.
+	Derive Contracts
 }
 
 // The states of a proxy contract (contracts.md §4.3).
@@ -80,9 +102,12 @@ type RootConfig struct {
 	// Version changes with every change of the root; ParamsVersion with
 	// every change of the params (prices, delays, codes).
 	Version, ParamsVersion uint32
-	// Prices are the prices the proxy bills at: those of the params its
-	// contract was deployed with, which a change of the root's params
-	// leaves as they are.
+	// ContractParamsVersion is the params version of the proxy contract
+	// the proxy serves under: the proxy rolls over to a new contract when
+	// the root's differs.
+	ContractParamsVersion uint32
+	// Prices are the prices the proxy bills at: those of the params the
+	// proxy contract it serves under was deployed with.
 	Prices billing.Prices
 	// The allowed image hashes of proxies and workers and the allowed
 	// model hashes.

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -51,16 +52,22 @@ type fakeChain struct {
 	withdrawErr   error
 	withdrawals   int
 	payOnWithdraw bool
-	// contract is the proxy contract's state.
+	// contract is the proxy contract's state; olds the older contracts'
+	// by address.
 	contract ProxyContract
+	olds     map[string]ProxyContract
+	// next is what Rollover moves to; winding what Winding lists.
+	next    *Instance
+	winding []Instance
 }
 
 var _ Chain = (*fakeChain)(nil)
 
 func newFakeChain(sc *address.Address) *fakeChain {
 	return &fakeChain{
-		sc: sc, root: RootConfig{Version: 3, ParamsVersion: 1, Prices: billing.DefaultPrices(2, 1), ModelHashes: [][32]byte{{1}}},
+		sc: sc, root: RootConfig{Version: 3, ParamsVersion: 1, ContractParamsVersion: 1, Prices: billing.DefaultPrices(2, 1), ModelHashes: [][32]byte{{1}}},
 		clients: map[string]ClientContract{}, workers: map[string]WorkerContract{}, registered: map[string]uint64{},
+		olds: map[string]ProxyContract{},
 	}
 }
 
@@ -161,10 +168,37 @@ func (f *fakeChain) Withdraw(context.Context) error {
 	return nil
 }
 
-func (f *fakeChain) State(context.Context) (ProxyContract, error) {
+func (f *fakeChain) State(_ context.Context, c *address.Address) (ProxyContract, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.contract, nil
+	if c.Equals(f.sc) {
+		return f.contract, nil
+	}
+	if s, ok := f.olds[c.String()]; ok {
+		return s, nil
+	}
+	return ProxyContract{}, fmt.Errorf("no proxy contract %s", c)
+}
+
+// Rollover moves to next: the contract served so far becomes an older
+// one, in the state it had.
+func (f *fakeChain) Rollover(context.Context) (Instance, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.next == nil {
+		return Instance{}, errors.New("no contract to roll over to")
+	}
+	f.olds[f.sc.String()] = f.contract
+	f.sc, f.contract = f.next.Contract, ProxyContract{}
+	f.root.ContractParamsVersion = f.root.ParamsVersion
+	f.root.Prices = f.next.Prices
+	return *f.next, nil
+}
+
+func (f *fakeChain) Winding(context.Context) ([]Instance, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.winding, nil
 }
 
 func (f *fakeChain) setClient(c *address.Address, s ClientContract) {
@@ -240,7 +274,7 @@ func newChainProxy(t *testing.T, extra string) chainProxy {
 // contractOf derives the contract of a client or worker owner.
 func (cp chainProxy) contractOf(t *testing.T, kind billing.Kind, owner string) *address.Address {
 	t.Helper()
-	a, err := cp.peerContract(kind, owner)
+	a, _, err := cp.peerContract(kind, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +344,7 @@ func TestRunCommitsBeforeAccepting(t *testing.T) {
 			t.Errorf("ledger prices = %+v, want the root's 5 and 3", got)
 		}
 		s := cp.Snapshot().Chain
-		if s == nil || s.ProxyContract != cp.contracts.sc.String() || s.RootVersion != 3 || s.Errors != 2 || s.AllowedModelHashes != 1 {
+		if s == nil || s.ProxyContract != cp.inst.Load().sc.String() || s.RootVersion != 3 || s.Errors != 2 || s.AllowedModelHashes != 1 {
 			t.Errorf("chain stats = %+v, want the contract, root version 3, 2 errors, 1 model hash", s)
 		}
 		// Usage flushed during the run is committed at the next commit
@@ -904,8 +938,8 @@ func TestWindDownClosingContract(t *testing.T) {
 	}
 	cp.pollChain(t.Context())
 	c := ops()[payment.OpProxyCloseComplete]
-	if len(c) != 1 || c[0].Tokens != 0 || c[0].Verify(cp.pub, payment.OpProxyCloseComplete, cp.contracts.sc) != nil {
-		t.Fatalf("close completions %+v, want one signed for the proxy contract %s", c, cp.contracts.sc)
+	if len(c) != 1 || c[0].Tokens != 0 || c[0].Verify(cp.pub, payment.OpProxyCloseComplete, cp.inst.Load().sc) != nil {
+		t.Fatalf("close completions %+v, want one signed for the proxy contract %s", c, cp.inst.Load().sc)
 	}
 	if got := cp.Snapshot().Chain.CloseCompletions; got != 1 {
 		t.Errorf("close completions submitted = %d, want 1", got)
@@ -987,5 +1021,142 @@ func TestWindDownRefusesRequests(t *testing.T) {
 	}
 	if acc, err := cp.ledger.Client(client.String()); err != nil || acc.Reserved != 0 {
 		t.Errorf("client reserves %d tokens (%v) after a refused request, want 0", acc.Reserved, err)
+	}
+}
+
+// movedContracts derives the contracts under the proxy contract a proxy
+// rolled over to: other addresses than fakeContracts'.
+type movedContracts struct{}
+
+func (movedContracts) ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+	return hashAddr([]byte("moved proxy"), owner.Data(), key), nil
+}
+
+func (movedContracts) ClientAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+	return hashAddr([]byte("moved client"), owner.Data(), proxyOwner.Data(), key), nil
+}
+
+func (movedContracts) WorkerAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
+	return hashAddr([]byte("moved worker"), owner.Data(), proxyOwner.Data(), key), nil
+}
+
+// TestRolloverWindsOldContractDown changes the root's params under a
+// proxy with a client and a worker: the proxy moves to the new contract
+// and its prices, refuses a request of a connection under the old one,
+// and winds the old one down — its close request, the client's grant
+// refund and the worker's last payout of their final tokens, then, once
+// both contracts are closed and the old contract unlocked, its close
+// completion — while the new contract's accounts are charged as usual.
+func TestRolloverWindsOldContractDown(t *testing.T) {
+	cp := newChainProxy(t, "")
+	oldSC := cp.inst.Load().sc
+	oldIn := cp.inst.Load()
+	clientOwner, workerOwner := hashAddr([]byte("c")).String(), hashAddr([]byte("w")).String()
+	client := cp.contractOf(t, billing.KindClient, clientOwner)
+	worker := cp.contractOf(t, billing.KindWorker, workerOwner)
+	if err := cp.ledger.UpdateClient(client.String(), clientOwner, rich); err != nil {
+		t.Fatal(err)
+	}
+	cp.use(t, client.String(), worker.String(), 40, true)
+	if err := cp.ledger.AddWorker(worker.String(), workerOwner); err != nil {
+		t.Fatal(err)
+	}
+	cp.chain.setClient(client, ClientContract{ClientChain: rich})
+	cp.chain.workers[worker.String()] = WorkerContract{Tokens: 40}
+
+	newSC, _ := movedContracts{}.ProxyAddress(cp.contracts.owner, cp.pub)
+	newPrices := billing.DefaultPrices(6, 3)
+	cp.chain.mu.Lock()
+	cp.chain.root.ParamsVersion = 2
+	cp.chain.next = &Instance{Contract: newSC, Prices: newPrices, Derive: movedContracts{}}
+	cp.chain.mu.Unlock()
+	cp.refreshRoot(t.Context())
+	if got := cp.inst.Load(); !got.sc.Equals(newSC) || got.prices != newPrices || cp.ledger.Prices() != newPrices {
+		t.Fatalf("after the rollover the proxy serves under %s at %+v (ledger %+v), want %s at %+v", got.sc, got.prices, cp.ledger.Prices(), newSC, newPrices)
+	}
+	if s := cp.Snapshot().Chain; s.Rollovers != 1 || s.ProxyContract != newSC.String() {
+		t.Errorf("chain stats %+v, want one rollover to %s", s, newSC)
+	}
+	if moved := cp.contractOf(t, billing.KindClient, clientOwner); moved.Equals(client) {
+		t.Error("a client connecting after the rollover derives its old contract")
+	}
+
+	// A connection under the old contract is refused a request.
+	cc := newClientConn(cp.Proxy)
+	cc.account, cc.contract, cc.inst = client.String(), client, oldIn
+	a, b := net.Pipe()
+	got := make(packets, 1)
+	far := wire.NewSession(b, wire.Config{Outbound: true, Handler: got})
+	cc.sess = wire.NewSession(a, wire.Config{Handler: cc})
+	t.Cleanup(func() {
+		cc.sess.Close()
+		far.Close()
+	})
+	go cc.sess.Start(t.Context())
+	if err := far.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	cp.forward(cc, &tl.ClientRunQueryEx{ModelName: "m", Query: []byte("q"), MaxCoefficient: 4000, MaxTokens: 10, Timeout: 10, RequestID: [32]byte{1}})
+	var answer tl.ClientQueryAnswerErrorEx
+	if err := tl.UnmarshalAs(<-got, &answer); err != nil {
+		t.Fatal(err)
+	}
+	if answer.ErrorCode != wire.CodeNotReady || !strings.Contains(answer.Error, "new contract") {
+		t.Errorf("answer %d %q, want %d and the proxy's new contract", answer.ErrorCode, answer.Error, wire.CodeNotReady)
+	}
+	if acc, err := cp.ledger.Client(client.String()); err != nil || acc.Reserved != 0 {
+		t.Errorf("client reserves %d tokens (%v) after a refused request, want 0", acc.Reserved, err)
+	}
+
+	ops := func() map[payment.Op][]payment.Payment {
+		out := map[payment.Op][]payment.Payment{}
+		for _, pay := range cp.chain.payments() {
+			out[pay.Op] = append(out[pay.Op], pay)
+		}
+		return out
+	}
+	cp.pollChain(t.Context())
+	ops1 := ops()
+	if r := ops1[payment.OpProxyCloseRequest]; len(r) != 1 || r[0].Verify(cp.pub, payment.OpProxyCloseRequest, oldSC) != nil {
+		t.Errorf("close requests %+v, want one signed for the old contract %s", r, oldSC)
+	}
+	if r := ops1[payment.OpClientGrantRefund]; len(r) != 1 || r[0].Tokens != 40 || r[0].Verify(cp.pub, payment.OpClientGrantRefund, client) != nil {
+		t.Errorf("grant refunds %+v, want one of the final 40 tokens to the old client contract", r)
+	}
+	if l := ops1[payment.OpWorkerLastPayout]; len(l) != 1 || l[0].Tokens != 40 || l[0].Verify(cp.pub, payment.OpWorkerLastPayout, worker) != nil {
+		t.Errorf("last payouts %+v, want one of the final 40 tokens to the old worker contract", l)
+	}
+
+	// The old contract closing, its accounts closed and unlocked: the
+	// completion after resubmitPolls settled polls.
+	closedClient := rich
+	closedClient.State, closedClient.TokensUsed = billing.ClientClosed, 40
+	cp.chain.setClient(client, ClientContract{ClientChain: closedClient})
+	cp.chain.mu.Lock()
+	cp.chain.workers[worker.String()] = WorkerContract{State: 2, Tokens: 40}
+	cp.chain.olds[oldSC.String()] = ProxyContract{State: ContractClosing, UnlockTS: cp.now().Unix()}
+	cp.chain.mu.Unlock()
+	for range resubmitPolls {
+		cp.pollChain(t.Context())
+	}
+	c := ops()[payment.OpProxyCloseComplete]
+	if len(c) != 1 || c[0].Verify(cp.pub, payment.OpProxyCloseComplete, oldSC) != nil {
+		t.Fatalf("close completions %+v, want one signed for the old contract %s", c, oldSC)
+	}
+	if cp.Snapshot().Chain.Closing {
+		t.Error("stats show the contract served under closing")
+	}
+
+	// Closed, the old contract and its accounts are left alone.
+	cp.chain.mu.Lock()
+	cp.chain.olds[oldSC.String()] = ProxyContract{State: ContractClosed}
+	cp.chain.mu.Unlock()
+	cp.pollChain(t.Context())
+	before := len(cp.chain.payments())
+	for range 2 * resubmitPolls {
+		cp.pollChain(t.Context())
+	}
+	if after := cp.chain.payments(); len(after) != before {
+		t.Errorf("payments after the old contract closed: %+v, want none", after[before:])
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // Timing of the proxy's chain work.
@@ -39,6 +40,7 @@ type chainState struct {
 	committed                 atomic.Uint32 // the last seqno seen on chain
 	charges, payouts, refunds atomic.Int64  // payments submitted
 	closes                    atomic.Int64  // close completions submitted
+	closeRequests             atomic.Int64  // close requests submitted to older contracts
 	errors                    atomic.Int64  // failed chain calls
 	// closing is set once the proxy contract is seen closing or closed:
 	// the proxy takes no new requests and winds the contract down. A
@@ -66,10 +68,12 @@ type chainState struct {
 	withdrawing   billing.NanoTON
 	withdrawPolls int
 
-	// settledPolls counts the consecutive polls that found every client
-	// and worker contract of a closing proxy contract settled; only the
-	// chain loop's goroutine touches it.
-	settledPolls int
+	// rollovers counts the moves to a new proxy contract.
+	rollovers int64
+
+	// old are the older proxy contracts being wound down, set by
+	// openChain and then only touched by the chain loop's goroutine.
+	old []*instance
 
 	// pending are the payments submitted and not yet seen on chain, by op
 	// and contract; only the chain loop's goroutine touches it.
@@ -117,8 +121,21 @@ func (p *Proxy) openChain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if !sc.Equals(p.contracts.sc) {
-		return fmt.Errorf("starting on chain: the proxy contract is %s, but its address derives to %s", sc, p.contracts.sc)
+	cur := p.inst.Load()
+	if !sc.Equals(cur.sc) {
+		return fmt.Errorf("starting on chain: the proxy contract is %s, but its address derives to %s", sc, cur.sc)
+	}
+	p.inst.Store(&instance{sc: sc, derive: cur.derive, prices: root.Prices})
+	olds, err := retry(ctx, p, "listing the proxy contracts to wind down", func() ([]Instance, error) { return p.chain.Winding(ctx) })
+	if err != nil {
+		return err
+	}
+	for _, o := range olds {
+		if o.Contract.Equals(sc) {
+			continue
+		}
+		p.onChain.old = append(p.onChain.old, &instance{sc: o.Contract, derive: o.Derive, prices: o.Prices})
+		p.log.Info("winding down an older proxy contract", "proxy_contract", o.Contract.String())
 	}
 	p.onChain.mu.Lock()
 	p.onChain.contract = sc.String()
@@ -190,10 +207,9 @@ func (p *Proxy) keepChain(ctx context.Context) {
 }
 
 // refreshRoot re-reads the root contract, so that clients that have seen
-// a newer root version are accepted. A change of the root's params is
-// logged: the proxy contract keeps the params it was deployed with, its
-// clients' and workers' contracts derive from them, and the proxy bills
-// at their prices, across restarts too (contracts.md §8.9).
+// a newer root version are accepted. When the root's params version is
+// not that of the proxy contract, the proxy rolls over to a contract under
+// the root's params (reference §4.7 close_all).
 func (p *Proxy) refreshRoot(ctx context.Context) {
 	root, err := p.chain.Root(ctx)
 	if err != nil {
@@ -205,14 +221,79 @@ func (p *Proxy) refreshRoot(ctx context.Context) {
 	p.rootVersion.Store(int32(root.Version))
 	p.onChain.mu.Lock()
 	p.onChain.hashes = [3]int{len(root.ProxyHashes), len(root.WorkerHashes), len(root.ModelHashes)}
-	changed := root.ParamsVersion != p.onChain.paramsVersion
 	p.onChain.paramsVersion = root.ParamsVersion
 	p.onChain.mu.Unlock()
-	if changed {
-		p.log.Warn("the root contract's params changed; the proxy contract keeps the params it was deployed with, and billing goes on at its prices",
-			"root_params_version", root.ParamsVersion, "price_per_token", root.Prices.PricePerToken, "worker_fee_per_token", root.Prices.WorkerFeePerToken)
+	if root.ParamsVersion != root.ContractParamsVersion {
+		p.rollover(ctx, root)
 	}
 }
+
+// rollover moves the proxy to a contract under the root's current params:
+// new connections derive their contracts under it and are billed at its
+// prices, every connection under the old one is dropped so that its peer
+// reconnects under the new one, and the chain loop winds the old one down
+// as the reference's old instance (reference §4.7): its close request,
+// every client's refund of its final tokens, every worker's last payout,
+// then after proxy_delay_before_close the close completion, which pays
+// the rest to the owner.
+func (p *Proxy) rollover(ctx context.Context, root RootConfig) {
+	in, err := p.chain.Rollover(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.chainFailed("rolling over to a proxy contract under the root's params", err)
+		}
+		return
+	}
+	old := p.inst.Load()
+	if in.Contract.Equals(old.sc) {
+		return
+	}
+	if err := p.ledger.SetPrices(in.Prices); err != nil {
+		p.log.Error("the new proxy contract's prices", "proxy_contract", in.Contract.String(), "err", err)
+		return
+	}
+	p.onChain.old = append(p.onChain.old, old)
+	p.inst.Store(&instance{sc: in.Contract, derive: in.Derive, prices: in.Prices})
+	// The old contract, closing or not, is wound down as an old one; the
+	// new one serves.
+	p.onChain.closing.Store(false)
+	p.onChain.mu.Lock()
+	p.onChain.contract = in.Contract.String()
+	p.onChain.rollovers++
+	p.onChain.mu.Unlock()
+	p.log.Warn("the root contract's params changed: the proxy moved to a new contract and winds the old one down",
+		"proxy_contract", in.Contract.String(), "old_proxy_contract", old.sc.String(), "root_params_version", root.ParamsVersion,
+		"price_per_token", in.Prices.PricePerToken, "worker_fee_per_token", in.Prices.WorkerFeePerToken)
+	p.dropStale()
+}
+
+// dropStale drops the connections under another proxy contract than the
+// one the proxy serves under, so that their peers reconnect under it.
+func (p *Proxy) dropStale() {
+	cur := p.inst.Load()
+	var drop []*wire.Session
+	p.mu.Lock()
+	for cc := range p.clients {
+		if cc.inst != cur {
+			drop = append(drop, cc.sess)
+		}
+	}
+	for _, ws := range p.models {
+		for _, wc := range ws {
+			if wc.inst != cur {
+				drop = append(drop, wc.sess)
+			}
+		}
+	}
+	p.mu.Unlock()
+	for _, s := range drop {
+		s.Abort(errMovedContract)
+	}
+}
+
+// errMovedContract ends the connections under a proxy contract the proxy
+// moved from.
+var errMovedContract = errors.New("the proxy moved to a new contract")
 
 // commitChain commits the latest flush on chain, if any is not yet, and
 // only once the chain shows it promotes the ledger's figures.
@@ -235,66 +316,111 @@ func (p *Proxy) commitChain(ctx context.Context) {
 	p.log.Debug("ledger seqno committed on chain", "seqno", flushed)
 }
 
-// pollChain reads the proxy contract, then every known client's and
-// worker's contract and moves the money that is due, then the proxy
-// contract's earnings. Once the proxy contract is closing (its owner
-// started the close), it winds it down as the reference's old instance
-// (reference §4.7): every client gets a grant refund of its final tokens
-// once nothing of it runs and all is committed, every worker a last payout
-// of its final tokens once no request runs at all and all is committed,
-// and once every client and worker contract has been closed for
-// resubmitPolls polls and the contract is unlocked, the signed close
-// completion pays the rest to the owner.
+// pollChain reads the proxy contract and the older ones it winds down,
+// then every known client's and worker's contract and moves the money
+// that is due, at the prices of the proxy contract the account is under,
+// then the proxy contract's earnings. A proxy contract being wound down —
+// an older one after a rollover, or the one it serves under once its
+// owner started its close — is wound down as the reference's old instance
+// (reference §4.7): every client of it gets a grant refund of its final
+// tokens once nothing of it runs and all is committed, every worker a
+// last payout of its final tokens once no request of it runs and all is
+// committed, and once every client and worker contract of it has been
+// closed for resubmitPolls polls and the contract is unlocked, the signed
+// close completion pays the rest to the owner.
 func (p *Proxy) pollChain(ctx context.Context) {
-	contract, read := p.checkState(ctx)
-	winding := p.onChain.closing.Load()
-	settled, idle := read, true
-	for _, a := range p.ledger.Clients() {
+	p.dropStale()
+	cur := p.inst.Load()
+	contract, read := p.checkState(ctx, cur)
+	cur.state, cur.unlockTS = contract.State, contract.UnlockTS
+	winding := map[*instance]bool{cur: p.onChain.closing.Load()}
+	settled := map[*instance]bool{cur: read}
+	idle := map[*instance]bool{cur: true}
+	for _, o := range p.onChain.old {
+		if !o.closed {
+			winding[o], settled[o], idle[o] = true, p.windOld(ctx, o), true
+		}
+	}
+	clients := p.ledger.Clients()
+	for _, a := range clients {
 		if ctx.Err() != nil {
 			return
 		}
-		if !p.checkClient(ctx, a, winding) {
-			settled = false
+		in := p.instanceOf(billing.KindClient, a, cur)
+		if in.closed {
+			continue
+		}
+		if !p.checkClient(ctx, a, in, winding[in]) {
+			settled[in] = false
 		}
 	}
 	// A request holds a reservation from before it starts until it
-	// settles, and none starts once closing is set (forward checks it
-	// after reserving): with no reservation left, the workers' tokens are
-	// final.
-	for _, a := range p.ledger.Clients() {
+	// settles, and none starts under a contract being wound down (forward
+	// checks it after reserving): with no reservation left under it, its
+	// workers' tokens are final.
+	for _, a := range clients {
 		if a.Reserved > 0 {
-			idle = false
+			idle[p.instanceOf(billing.KindClient, a, cur)] = false
 		}
 	}
 	for _, a := range p.ledger.Workers() {
 		if ctx.Err() != nil {
 			return
 		}
-		if !p.checkWorker(ctx, a, winding && idle) {
-			settled = false
+		in := p.instanceOf(billing.KindWorker, a, cur)
+		if in.closed {
+			continue
+		}
+		if !p.checkWorker(ctx, a, in, winding[in] && idle[in]) {
+			settled[in] = false
 		}
 	}
 	if ctx.Err() != nil {
 		return
 	}
 	p.checkEarnings(ctx)
-	if !winding || !settled {
-		p.onChain.settledPolls = 0
-		return
-	}
-	// A closed client or worker contract has sent the proxy contract the
-	// report by which it pays the refund or payout; the completion, which
-	// pays the rest to the owner, waits a few polls so that it lands first.
-	p.onChain.settledPolls++
-	if p.onChain.settledPolls >= resubmitPolls && contract.State == ContractClosing && p.now().Unix() >= contract.UnlockTS {
-		p.submit(ctx, payment.OpProxyCloseComplete, p.contracts.sc, 0, &p.onChain.closes)
+	for in, w := range winding {
+		if !w || !settled[in] {
+			in.settledPolls = 0
+			continue
+		}
+		// A closed client or worker contract has sent the proxy contract
+		// the report by which it pays the refund or payout; the
+		// completion, which pays the rest to the owner, waits a few polls
+		// so that it lands first.
+		in.settledPolls++
+		if in.settledPolls >= resubmitPolls && in.state == ContractClosing && p.now().Unix() >= in.unlockTS {
+			p.submit(ctx, payment.OpProxyCloseComplete, in.sc, 0, &p.onChain.closes)
+		}
 	}
 }
 
-// checkState reads the proxy contract's state and notes when it is
-// closing or closed; read is false when the read failed.
-func (p *Proxy) checkState(ctx context.Context) (c ProxyContract, read bool) {
-	c, err := p.chain.State(ctx)
+// instanceOf returns the proxy contract a ledger account is under: an
+// older one being wound down whose derivation gives the account's
+// contract from its owner, else cur.
+func (p *Proxy) instanceOf(kind billing.Kind, a billing.Account, cur *instance) *instance {
+	for _, o := range p.onChain.old {
+		if o.members == nil {
+			o.members = map[string]bool{}
+		}
+		member, ok := o.members[a.Address]
+		if !ok {
+			sc, err := p.derivePeer(o, kind, a.Owner)
+			member = err == nil && sc.String() == a.Address
+			o.members[a.Address] = member
+		}
+		if member {
+			return o
+		}
+	}
+	return cur
+}
+
+// checkState reads the state of the proxy contract cur, which the proxy
+// serves under, and notes when it is closing or closed; read is false
+// when the read failed.
+func (p *Proxy) checkState(ctx context.Context, cur *instance) (c ProxyContract, read bool) {
+	c, err := p.chain.State(ctx, cur.sc)
 	if err != nil {
 		if ctx.Err() == nil {
 			p.chainFailed("reading the proxy contract's state", err)
@@ -303,9 +429,31 @@ func (p *Proxy) checkState(ctx context.Context) (c ProxyContract, read bool) {
 	}
 	if c.State != ContractNormal && !p.onChain.closing.Swap(true) {
 		p.log.Warn("the proxy contract is closing: taking no new requests, refunding every client, paying every worker its last payout, then completing the close",
-			"proxy_contract", p.contracts.sc.String(), "state", c.State, "unlock_ts", c.UnlockTS)
+			"proxy_contract", cur.sc.String(), "state", c.State, "unlock_ts", c.UnlockTS)
 	}
 	return c, true
+}
+
+// windOld reads an older proxy contract being wound down and sends its
+// signed close request while it is not closing yet; it notes when it is
+// closed, which ends its wind-down. It reports whether the read worked.
+func (p *Proxy) windOld(ctx context.Context, o *instance) bool {
+	c, err := p.chain.State(ctx, o.sc)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.chainFailed("reading the state of proxy contract "+o.sc.String(), err)
+		}
+		return false
+	}
+	o.state, o.unlockTS = c.State, c.UnlockTS
+	switch c.State {
+	case ContractNormal:
+		p.submit(ctx, payment.OpProxyCloseRequest, o.sc, 0, &p.onChain.closeRequests)
+	case ContractClosed:
+		o.closed = true
+		p.log.Info("an older proxy contract is closed: its rest went to the owner", "proxy_contract", o.sc.String())
+	}
+	return true
 }
 
 // checkEarnings reads the proxy contract's balance field, the commission
@@ -362,11 +510,12 @@ func (p *Proxy) checkEarnings(ctx context.Context) {
 }
 
 // checkClient refreshes a client's on-chain state, then grants its refund
-// when it is closing, or the proxy is winding its contract down, with
-// nothing running and everything committed, or else charges it when the
-// committed, uncharged usage is worth it. It reports whether the client
-// is settled for the wind-down: its contract closed, or none deployed.
-func (p *Proxy) checkClient(ctx context.Context, a billing.Account, winding bool) (settled bool) {
+// when it is closing, or the proxy is winding its proxy contract in down,
+// with nothing running and everything committed, or else charges it when
+// the committed, uncharged usage is worth it at in's price. It reports
+// whether the client is settled for the wind-down: its contract closed,
+// or none deployed.
+func (p *Proxy) checkClient(ctx context.Context, a billing.Account, in *instance, winding bool) (settled bool) {
 	addr, err := address.ParseAddr(a.Address)
 	if err != nil {
 		return true // an account of a peer without a contract
@@ -397,18 +546,19 @@ func (p *Proxy) checkClient(ctx context.Context, a billing.Account, winding bool
 		return false
 	}
 	ready := a.CommittedToChain - c.TokensUsed
-	if ready > 0 && billing.Due(ready, p.ledger.Prices().PricePerToken, billing.NanoTON(p.cfg.ChargeThresholdNano)) {
+	if ready > 0 && billing.Due(ready, in.prices.PricePerToken, billing.NanoTON(p.cfg.ChargeThresholdNano)) {
 		p.submit(ctx, payment.OpClientCharge, addr, a.CommittedToChain, &p.onChain.charges)
 	}
 	return false
 }
 
 // checkWorker pays a deployed worker when its committed, unpaid earning
-// is worth it; when last is set (the proxy is winding its contract down
-// and no request runs) it pays its last payout of its final tokens once
-// they are all committed. It reports whether the worker is settled for
-// the wind-down: its contract closed, or none deployed and nothing earned.
-func (p *Proxy) checkWorker(ctx context.Context, a billing.Account, last bool) (settled bool) {
+// is worth it at the fee of its proxy contract in; when last is set (the
+// proxy is winding in down and no request of it runs) it pays its last
+// payout of its final tokens once they are all committed. It reports
+// whether the worker is settled for the wind-down: its contract closed,
+// or none deployed and nothing earned.
+func (p *Proxy) checkWorker(ctx context.Context, a billing.Account, in *instance, last bool) (settled bool) {
 	addr, err := address.ParseAddr(a.Address)
 	if err != nil {
 		return true
@@ -431,7 +581,7 @@ func (p *Proxy) checkWorker(ctx context.Context, a billing.Account, last bool) (
 		return false
 	}
 	ready := a.CommittedToChain - w.Tokens
-	if ready > 0 && billing.Due(ready, p.ledger.Prices().WorkerFeePerToken, billing.NanoTON(p.cfg.PayoutThresholdNano)) {
+	if ready > 0 && billing.Due(ready, in.prices.WorkerFeePerToken, billing.NanoTON(p.cfg.PayoutThresholdNano)) {
 		p.submit(ctx, payment.OpWorkerPayout, addr, a.CommittedToChain, &p.onChain.payouts)
 	}
 	return false

@@ -39,9 +39,10 @@ type clientConn struct {
 	state   int
 	owner   string
 	account string // the client's ledger account, set before ready
-	// contract is the client's contract, set with the account; nil
-	// without contracts.
+	// contract is the client's contract, set with the account, under
+	// the proxy contract inst; both nil without contracts.
 	contract *address.Address
+	inst     *instance
 	ext      bool // the client is a cocoon-go node
 	// secretHash is the hash of the secret the client proves on the short
 	// path, set with the account when short authentication was offered;
@@ -124,7 +125,7 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if err != nil {
 			return nil, err
 		}
-		contract, err := p.peerContract(billing.KindClient, c.ClientOwnerAddress)
+		contract, in, err := p.peerContract(billing.KindClient, c.ClientOwnerAddress)
 		if err != nil {
 			return bad("%v", err)
 		}
@@ -167,11 +168,11 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		}
 		cc.mu.Lock()
 		cc.state, cc.owner, cc.ext = clientAwaitAuth, c.ClientOwnerAddress, c.Flags&tl.ExtFlag != 0
-		cc.account, cc.contract, cc.secretHash = account, contract, secretHash
+		cc.account, cc.contract, cc.inst, cc.secretHash = account, contract, in, secretHash
 		cc.nonce, cc.onChain = uint64(n), onChain
 		cc.mu.Unlock()
 		return tl.Marshal(&tl.ClientConnectedToProxy{
-			Params: p.params(proto), ClientSCAddress: scAddress, Auth: auth, SignedPayment: pay,
+			Params: p.params(proto, in), ClientSCAddress: scAddress, Auth: auth, SignedPayment: pay,
 		}), nil
 	case *tl.ClientAuthorizeWithProxyLong:
 		// Without a chain the long path succeeds at once, as the fake-TON

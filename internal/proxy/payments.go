@@ -20,47 +20,74 @@ type Contracts interface {
 	WorkerAddress(owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error)
 }
 
-// contracts is the proxy's side of signed payments: its owner and contract
-// addresses and the signer with its key.
+// contracts is the proxy's side of signed payments: its owner address and
+// the signer with its key.
 type contracts struct {
-	derive Contracts
 	owner  *address.Address
-	sc     *address.Address
 	signer *payment.Signer
 	// key signs the payments relayed on chain, apart from the signer's
 	// cache of the payments sent to peers.
 	key ed25519.PrivateKey
 }
 
-func newContracts(d Contracts, ownerAddress string, key ed25519.PrivateKey) (*contracts, error) {
+// instance is a proxy contract of the proxy with the derivation of its
+// clients' and workers' contracts and its prices: the one it serves
+// under, or an older one it winds down.
+type instance struct {
+	sc     *address.Address
+	derive Contracts
+	prices billing.Prices
+
+	// The wind-down's state, touched only by the chain loop's goroutine:
+	// members caches which ledger accounts are the instance's; state and
+	// unlockTS are the contract's as last read, closed is set once it is
+	// closed; settledPolls counts the consecutive polls that found every
+	// client and worker contract of it settled.
+	members      map[string]bool
+	state        int
+	unlockTS     int64
+	closed       bool
+	settledPolls int
+}
+
+func newContracts(d Contracts, ownerAddress string, key ed25519.PrivateKey, prices billing.Prices) (*contracts, *instance, error) {
 	owner, err := address.ParseAddr(ownerAddress)
 	if err != nil {
-		return nil, fmt.Errorf("owner_address %q is not a TON address: %w", ownerAddress, err)
+		return nil, nil, fmt.Errorf("owner_address %q is not a TON address: %w", ownerAddress, err)
 	}
 	sc, err := d.ProxyAddress(owner, key.Public().(ed25519.PublicKey))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s, err := payment.NewSigner(key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &contracts{derive: d, owner: owner, sc: sc, signer: s, key: key}, nil
+	return &contracts{owner: owner, signer: s, key: key}, &instance{sc: sc, derive: d, prices: prices}, nil
 }
 
 // peerContract derives the contract of a client or worker from the owner
-// address it sent; the account of the ledger is keyed by it.
-func (p *Proxy) peerContract(kind billing.Kind, ownerAddress string) (*address.Address, error) {
-	if p.contracts == nil {
-		return nil, nil
+// address it sent under the proxy contract the proxy serves under, which
+// it returns too; the account of the ledger is keyed by the contract.
+func (p *Proxy) peerContract(kind billing.Kind, ownerAddress string) (*address.Address, *instance, error) {
+	in := p.inst.Load()
+	if in == nil {
+		return nil, nil, nil
 	}
+	sc, err := p.derivePeer(in, kind, ownerAddress)
+	return sc, in, err
+}
+
+// derivePeer derives the contract of a client or worker of owner under
+// the instance in.
+func (p *Proxy) derivePeer(in *instance, kind billing.Kind, ownerAddress string) (*address.Address, error) {
 	owner, err := address.ParseAddr(ownerAddress)
 	if err != nil {
 		return nil, fmt.Errorf("%s owner address %q is not a TON address: %w", kind, ownerAddress, err)
 	}
-	derive := p.contracts.derive.WorkerAddress
+	derive := in.derive.WorkerAddress
 	if kind == billing.KindClient {
-		derive = p.contracts.derive.ClientAddress
+		derive = in.derive.ClientAddress
 	}
 	return derive(owner, p.contracts.owner, p.pub[:])
 }

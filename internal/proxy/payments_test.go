@@ -55,8 +55,8 @@ func newSigningProxy(t testing.TB) (*Proxy, ed25519.PublicKey) {
 
 func TestSignedPayment(t *testing.T) {
 	p, pub := newSigningProxy(t)
-	if got := p.params(2).ProxySCAddress; got != p.contracts.sc.String() || got == "" {
-		t.Errorf("proxy.params carries contract %q, want %s", got, p.contracts.sc)
+	if got := p.params(2, p.inst.Load()).ProxySCAddress; got != p.inst.Load().sc.String() || got == "" {
+		t.Errorf("proxy.params carries contract %q, want %s", got, p.inst.Load().sc)
 	}
 	owner := hashAddr([]byte("peer"))
 	tests := []struct {
@@ -71,7 +71,7 @@ func TestSignedPayment(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind.String(), func(t *testing.T) {
-			contract, err := p.peerContract(tt.kind, owner.String())
+			contract, _, err := p.peerContract(tt.kind, owner.String())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +95,7 @@ func TestSignedPayment(t *testing.T) {
 			}
 		})
 	}
-	if _, err := p.peerContract(billing.KindClient, "not-an-address"); err == nil {
+	if _, _, err := p.peerContract(billing.KindClient, "not-an-address"); err == nil {
 		t.Error("a peer owner that is not a TON address was accepted")
 	}
 }
@@ -114,7 +114,7 @@ func TestNewNeedsTONOwner(t *testing.T) {
 // its two payment messages when the committed count has not changed.
 func BenchmarkSignedPayment(b *testing.B) {
 	p, _ := newSigningProxy(b)
-	contract, _ := p.peerContract(billing.KindClient, hashAddr([]byte("peer")).String())
+	contract, _, _ := p.peerContract(billing.KindClient, hashAddr([]byte("peer")).String())
 	a := billing.Account{Tokens: 100, CommittedToDB: 70}
 	for b.Loop() {
 		p.signed(billing.KindClient, contract, a)

@@ -103,6 +103,9 @@ type Proxy struct {
 	ledger      *billing.Ledger
 	store       LedgerStore
 	contracts   *contracts // nil without Deps.Contracts
+	// inst is the proxy contract the proxy serves under; nil without
+	// Deps.Contracts. A rollover replaces it.
+	inst        atomic.Pointer[instance]
 	clientStake billing.NanoTON
 	disabled    atomic.Bool // the operator refuses new requests
 	chain       Chain       // nil without Deps.Chain
@@ -168,9 +171,11 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	p.cfg.chainDefaults()
 	p.rootVersion.Store(cfg.RootConfigVersion)
 	if deps.Contracts != nil {
-		if p.contracts, err = newContracts(deps.Contracts, cfg.OwnerAddress, key); err != nil {
+		var in *instance
+		if p.contracts, in, err = newContracts(deps.Contracts, cfg.OwnerAddress, key, deps.Prices); err != nil {
 			return nil, fmt.Errorf("building the proxy: %w", err)
 		}
+		p.inst.Store(in)
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -295,14 +300,15 @@ func (p *Proxy) accept(ctx context.Context, ln net.Listener, cfg *tls.Config, se
 	}
 }
 
-// params is the proxy.params the proxy answers with.
-func (p *Proxy) params(proto int32) tl.ProxyParams {
+// params is the proxy.params the proxy answers with under the proxy
+// contract in (nil without contracts).
+func (p *Proxy) params(proto int32, in *instance) tl.ProxyParams {
 	pp := tl.ProxyParams{
 		Flags: 1 | 2 | tl.ExtFlag, ProxyPublicKey: p.pub, ProxyOwnerAddress: p.cfg.OwnerAddress,
 		IsTest: p.cfg.IsTest, ProtoVersion: proto,
 	}
-	if p.contracts != nil {
-		pp.ProxySCAddress = p.contracts.sc.String()
+	if in != nil {
+		pp.ProxySCAddress = in.sc.String()
 	}
 	return pp
 }

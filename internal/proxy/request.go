@@ -91,6 +91,13 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 		reject(wire.CodeNotReady, "the proxy contract is closing")
 		return
 	}
+	// Likewise for a rollover, which replaces inst before the chain loop
+	// reads the old contract's reservations.
+	if cc.inst != p.inst.Load() {
+		p.ledger.Release(hold)
+		reject(wire.CodeNotReady, "the proxy moved to a new contract: reconnect")
+		return
+	}
 	r.hold = hold
 	cc.mu.Lock()
 	_, dup := cc.reqs[r.clientID]
@@ -114,7 +121,7 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 func (r *request) dispatchLocked() {
 	p := r.p
 	for {
-		wc, err := p.pick(r.model, r.maxCoef, r.tried)
+		wc, err := p.pick(r.model, r.maxCoef, r.tried, r.cc.inst)
 		if err != nil {
 			code, msg := int32(wire.CodeError), err.Error()
 			var rej *rejection

@@ -43,6 +43,11 @@ type ChainSnapshot struct {
 	// submitted.
 	Closing          bool  `json:"closing"`
 	CloseCompletions int64 `json:"close_completions_submitted"`
+	// Rollovers counts the moves to a new proxy contract after a change
+	// of the root's params; CloseRequests the signed close requests sent
+	// to the older contracts it winds down.
+	Rollovers     int64 `json:"rollovers"`
+	CloseRequests int64 `json:"close_requests_submitted"`
 	// Earned is the proxy contract's balance field last read: commission
 	// not yet paid to the owner.
 	Earned int64 `json:"earned_nano,string"`
@@ -176,11 +181,11 @@ func (p *Proxy) chainSnapshot() *ChainSnapshot {
 	s := &ChainSnapshot{
 		CommittedSeqno: c.committed.Load(), RootVersion: p.rootVersion.Load(),
 		ChargesSubmitted: c.charges.Load(), PayoutsSubmitted: c.payouts.Load(), RefundsSubmitted: c.refunds.Load(),
-		Closing: c.closing.Load(), CloseCompletions: c.closes.Load(), Errors: c.errors.Load(),
+		Closing: c.closing.Load(), CloseCompletions: c.closes.Load(), CloseRequests: c.closeRequests.Load(), Errors: c.errors.Load(),
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s.ProxyContract, s.LastError = c.contract, c.lastErr
+	s.ProxyContract, s.LastError, s.Rollovers = c.contract, c.lastErr, c.rollovers
 	s.AllowedProxyHashes, s.AllowedWorkerHashes, s.AllowedModelHashes = c.hashes[0], c.hashes[1], c.hashes[2]
 	s.Earned, s.WithdrawalsRequested = int64(c.earned), c.withdrawals
 	s.LastWithdrawal, s.LastWithdrawalAt, s.WithdrawalInFlight = int64(c.lastWithdrawal), c.lastWithdrawalAt, c.withdrawing > 0

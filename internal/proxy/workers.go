@@ -40,6 +40,7 @@ type workerConn struct {
 	model    string           // base model name
 	account  string           // the worker's ledger account
 	contract *address.Address // the worker's contract; nil without contracts
+	inst     *instance        // the proxy contract it is under; nil without contracts
 	// payMu serialises reading the account and sending a payment report,
 	// as clientConn.payMu does.
 	payMu sync.Mutex
@@ -150,12 +151,12 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if err != nil {
 			return nil, err
 		}
-		contract, err := p.peerContract(billing.KindWorker, w.WorkerOwnerAddress)
+		contract, in, err := p.peerContract(billing.KindWorker, w.WorkerOwnerAddress)
 		if err != nil {
 			return bad("%v", err)
 		}
 		wc.params, wc.model, wc.ext = w, base, w.Flags&tl.ExtFlag != 0
-		wc.account, wc.contract = accountKey(w.WorkerOwnerAddress, wc.remote), contract
+		wc.account, wc.contract, wc.inst = accountKey(w.WorkerOwnerAddress, wc.remote), contract, in
 		scAddress := ""
 		if contract != nil {
 			wc.account, scAddress = contract.String(), contract.String()
@@ -164,7 +165,7 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 			return nil, &wire.QueryError{Code: wire.CodeError, Message: "opening the worker's account: " + err.Error()}
 		}
 		wc.state = workerAwaitCompare
-		return tl.Marshal(&tl.WorkerConnectedToProxy{Params: p.params(proto), WorkerSCAddress: scAddress}), nil
+		return tl.Marshal(&tl.WorkerConnectedToProxy{Params: p.params(proto, in), WorkerSCAddress: scAddress}), nil
 	case *tl.WorkerCompareBalanceWithProxy:
 		if wc.state != workerAwaitCompare {
 			return bad("worker.compareBalanceWithProxy out of order")
@@ -282,8 +283,9 @@ func (p *Proxy) candidatesLocked(model string, buf []candidate) []candidate {
 	return buf
 }
 
-// pick chooses a worker for a request and counts the request against it.
-func (p *Proxy) pick(model string, maxCoefficient int32, tried []*workerConn) (*workerConn, error) {
+// pick chooses a worker under the proxy contract in for a request and
+// counts the request against it.
+func (p *Proxy) pick(model string, maxCoefficient int32, tried []*workerConn, in *instance) (*workerConn, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.seen[model] {
@@ -292,6 +294,9 @@ func (p *Proxy) pick(model string, maxCoefficient int32, tried []*workerConn) (*
 	ws := p.models[model]
 	cands := p.candidatesLocked(model, make([]candidate, 0, len(ws)))
 	i, err := p.sel.choose(cands, maxCoefficient, func(i int) bool {
+		if ws[i].inst != in {
+			return true
+		}
 		for _, t := range tried {
 			if t == ws[i] {
 				return true

@@ -136,6 +136,43 @@ func (b *Bolt) SetProxyContract(ctx context.Context, addr string) error {
 	return nil
 }
 
+// WindingContracts implements Store.
+func (b *Bolt) WindingContracts(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("reading the proxy contracts being wound down: %w", err)
+	}
+	var v []byte
+	err := b.db.View(func(tx *bolt.Tx) error {
+		v = append([]byte(nil), tx.Bucket(ledgerBucket).Get([]byte(windingKey))...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the proxy contracts being wound down: %w", closedErr(err))
+	}
+	if len(v) == 0 {
+		return nil, nil
+	}
+	return b.signer.openWinding(v)
+}
+
+// SetWindingContracts implements Store.
+func (b *Bolt) SetWindingContracts(ctx context.Context, addrs []string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("recording the proxy contracts being wound down: %w", err)
+	}
+	v, err := b.signer.sealWinding(addrs)
+	if err != nil {
+		return err
+	}
+	err = b.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(ledgerBucket).Put([]byte(windingKey), v)
+	})
+	if err != nil {
+		return fmt.Errorf("recording the proxy contracts being wound down: %w", closedErr(err))
+	}
+	return nil
+}
+
 // Close implements Store.
 func (b *Bolt) Close() error {
 	if err := b.db.Close(); err != nil {

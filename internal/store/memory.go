@@ -76,7 +76,7 @@ func loadValues(s signer, values map[string][]byte) (State, error) {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(values)) {
-		if k == configKey || k == contractKey {
+		if k == configKey || k == contractKey || k == windingKey {
 			continue
 		}
 		r, err := s.openRecord(k, values[k])
@@ -158,6 +158,35 @@ func (m *Memory) SetProxyContract(ctx context.Context, addr string) error {
 	}
 	m.file.mu.Lock()
 	m.file.values[contractKey] = v
+	m.file.mu.Unlock()
+	return nil
+}
+
+// WindingContracts implements Store.
+func (m *Memory) WindingContracts(ctx context.Context) ([]string, error) {
+	if err := m.check(ctx); err != nil {
+		return nil, fmt.Errorf("reading the proxy contracts being wound down: %w", err)
+	}
+	m.file.mu.Lock()
+	v, ok := m.file.values[windingKey]
+	m.file.mu.Unlock()
+	if !ok {
+		return nil, nil
+	}
+	return m.signer.openWinding(v)
+}
+
+// SetWindingContracts implements Store.
+func (m *Memory) SetWindingContracts(ctx context.Context, addrs []string) error {
+	if err := m.check(ctx); err != nil {
+		return fmt.Errorf("recording the proxy contracts being wound down: %w", err)
+	}
+	v, err := m.signer.sealWinding(addrs)
+	if err != nil {
+		return err
+	}
+	m.file.mu.Lock()
+	m.file.values[windingKey] = v
 	m.file.mu.Unlock()
 	return nil
 }

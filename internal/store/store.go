@@ -53,6 +53,12 @@ type Store interface {
 	// SetProxyContract records the proxy contract the ledger's accounts
 	// are at, replacing any recorded before.
 	SetProxyContract(ctx context.Context, addr string) error
+	// WindingContracts returns the older proxy contracts recorded by
+	// SetWindingContracts, which the proxy winds down; nil when none is.
+	WindingContracts(ctx context.Context) ([]string, error)
+	// SetWindingContracts records the older proxy contracts being wound
+	// down, replacing any recorded before.
+	SetWindingContracts(ctx context.Context, addrs []string) error
 	// Close releases the store.
 	Close() error
 }
@@ -61,10 +67,12 @@ type Store interface {
 const maxField = 255
 
 // configKey is the key of the seqno record; contractKey the key of the
-// proxy contract's record.
+// proxy contract's record; windingKey the key of the record of the older
+// proxy contracts being wound down.
 const (
 	configKey   = "config"
 	contractKey = "contract"
+	windingKey  = "winding"
 )
 
 // recordKey is the key of an account record: "client_<address>" or
@@ -206,6 +214,26 @@ func (s signer) openContract(value []byte) (string, error) {
 		return "", fmt.Errorf("reading the proxy contract: %w", err)
 	}
 	return string(body), nil
+}
+
+func (s signer) sealWinding(addrs []string) ([]byte, error) {
+	for _, a := range addrs {
+		if a == "" || len(a) > maxField || strings.Contains(a, "\n") {
+			return nil, fmt.Errorf("recording the proxy contracts being wound down: address %q, want 1 to %d bytes and no line break", a, maxField)
+		}
+	}
+	return s.seal(windingKey, []byte(strings.Join(addrs, "\n"))), nil
+}
+
+func (s signer) openWinding(value []byte) ([]string, error) {
+	body, err := s.open(windingKey, value)
+	if err != nil {
+		return nil, fmt.Errorf("reading the proxy contracts being wound down: %w", err)
+	}
+	if len(body) == 0 {
+		return nil, nil
+	}
+	return strings.Split(string(body), "\n"), nil
 }
 
 // sortRecords orders records as a State lists them.

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +49,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"Concurrent", testConcurrent},
 		{"LedgerRestore", testLedgerRestore},
 		{"ProxyContract", testProxyContract},
+		{"WindingContracts", testWindingContracts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
@@ -376,5 +378,62 @@ func testProxyContract(t *testing.T, open Opener) {
 	}
 	if err := other.SetProxyContract(ctx, "0:03"); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("SetProxyContract after Close = %v, want ErrClosed", err)
+	}
+}
+
+// testWindingContracts records the older proxy contracts being wound
+// down: none at first, kept across reopening, replaced by a new record
+// (empty too), apart from the ledger's records, signed, and refused after
+// close.
+func testWindingContracts(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := mustOpen(t, open, Key)
+	if got, err := s.WindingContracts(ctx); err != nil || got != nil {
+		t.Fatalf("WindingContracts of an empty store = %q, %v; want none", got, err)
+	}
+	if err := s.SetWindingContracts(ctx, []string{"0:01", ""}); err == nil {
+		t.Error("SetWindingContracts accepted an empty address")
+	}
+	save(t, s, billing.Flush{Seqno: 1, Records: []billing.Record{client("0:aa", 3, 1)}})
+	if err := s.SetWindingContracts(ctx, []string{"0:01", "0:02"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetProxyContract(ctx, "0:03"); err != nil {
+		t.Fatal(err)
+	}
+	if st := load(t, s); len(st.Records) != 1 || st.Seqno != 1 {
+		t.Errorf("ledger beside the record: %+v, want its one record at seqno 1", st)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, open, Key)
+	if got, err := s.WindingContracts(ctx); err != nil || !slices.Equal(got, []string{"0:01", "0:02"}) {
+		t.Errorf("WindingContracts after reopening = %q, %v; want 0:01 and 0:02", got, err)
+	}
+	if err := s.SetWindingContracts(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.WindingContracts(ctx); err != nil || got != nil {
+		t.Errorf("WindingContracts after an empty record = %q, %v; want none", got, err)
+	}
+	if err := s.SetWindingContracts(ctx, []string{"0:04"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	other := mustOpen(t, open, otherKey)
+	if _, err := other.WindingContracts(ctx); !errors.Is(err, store.ErrTampered) {
+		t.Errorf("WindingContracts under another key = %v, want ErrTampered", err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.WindingContracts(ctx); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("WindingContracts after Close = %v, want ErrClosed", err)
+	}
+	if err := other.SetWindingContracts(ctx, []string{"0:05"}); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("SetWindingContracts after Close = %v, want ErrClosed", err)
 	}
 }
