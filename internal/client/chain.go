@@ -36,7 +36,8 @@ type ProxyID struct {
 type Chain interface {
 	// Contract reads this client's contract at the proxy; ErrNoContract
 	// when it is not deployed, returned with the contract as it would be
-	// deployed where known (Address, and Stake from the proxy's params),
+	// deployed where known (Address, and Stake, PricePerToken and
+	// CloseWait from the proxy's params),
 	// since the client deposits one stake by default.
 	Contract(ctx context.Context, p ProxyID) (ClientContract, error)
 	// Deploy deploys the contract and tops it up with amount, setting the
@@ -70,6 +71,9 @@ type ClientContract struct {
 	UnlockTS int64
 	// Address is the contract's address.
 	Address *address.Address
+	// PricePerToken is the price of the contract's params: its proxy
+	// charges it at that price, whatever the root's current one.
+	PricePerToken billing.NanoTON
 	// CloseWait is how long the client waits, once the proxy has moved
 	// to a new contract, before it closes this one itself: half of
 	// proxy_delay_before_close less client_delay_before_close of the

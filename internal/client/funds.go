@@ -436,9 +436,9 @@ func (c *Client) leave(ctx context.Context, ca *chainAccount, ct ClientContract,
 
 // topUp adds one stake when the prepaid tokens left fall below half the
 // stake's tokens: prepaid = balance/price + tokens_used, used = the
-// proxy's reported tokens.
+// proxy's reported tokens, at the contract's price.
 func (c *Client) topUp(ctx context.Context, ca *chainAccount, ct ClientContract) {
-	price := c.prices.PricePerToken
+	price := ct.PricePerToken
 	if price <= 0 || ct.Stake <= 0 {
 		return
 	}
@@ -470,9 +470,9 @@ func (c *Client) topUp(ctx context.Context, ca *chainAccount, ct ClientContract)
 // selfCharge submits the proxy's best signed charge when it exceeds the
 // tokens charged on chain by more than half the stake in value, as the
 // reference client does, so that uncharged usage does not exhaust the
-// stake that secures it.
+// stake that secures it; the value is at the contract's price.
 func (c *Client) selfCharge(ctx context.Context, ca *chainAccount, ct ClientContract) {
-	price := c.prices.PricePerToken
+	price := ct.PricePerToken
 	now := c.now()
 	ca.mu.Lock()
 	acct := ca.acct

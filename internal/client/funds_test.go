@@ -55,7 +55,7 @@ func (c *fakeClock) advance(d time.Duration) {
 }
 
 // fakeChain acts as the client contracts do (contracts.md §5.3), one per
-// proxy key, and records the operations sent.
+// proxy key, at the price testPrice, and records the operations sent.
 type fakeChain struct {
 	clock *fakeClock
 
@@ -124,9 +124,11 @@ func (f *fakeChain) Contract(ctx context.Context, p ProxyID) (ClientContract, er
 	}
 	ct := f.get(p)
 	if ct == nil {
-		return ClientContract{ClientChain: billing.ClientChain{Stake: testStake}}, ErrNoContract
+		return ClientContract{ClientChain: billing.ClientChain{Stake: testStake}, PricePerToken: testPrice}, ErrNoContract
 	}
-	return *ct, nil
+	read := *ct
+	read.PricePerToken = testPrice
+	return read, nil
 }
 
 func (f *fakeChain) Deploy(ctx context.Context, p ProxyID, amount billing.NanoTON, secretHash [32]byte) error {
@@ -479,6 +481,9 @@ func TestTopUp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newChainFixture(t, nil)
+			// The root's price has changed since the contract was
+			// deployed: the contract's price counts.
+			f.c.prices = billing.DefaultPrices(100*testPrice, 1)
 			f.deployed(tt.balance, testSecret)
 			pc, _, err := f.connect(t, &tl.ClientProxyConnectionAuthLong{Nonce: 1})
 			if err != nil {

@@ -91,7 +91,7 @@ func (c *Client) Contract(ctx context.Context, p client.ProxyID) (client.ClientC
 	d, err := readClient(ctx, c.net.chain, addr)
 	if errors.Is(err, ton.ErrNotFound) {
 		undeployed := client.ClientContract{ClientChain: billing.ClientChain{Stake: info.data.Params.MinClientStake}, Address: addr,
-			CloseWait: closeWait(info.data.Params)}
+			PricePerToken: info.data.Params.PricePerToken, CloseWait: closeWait(info.data.Params)}
 		return undeployed, fmt.Errorf("reading client contract %s: %w", addr, client.ErrNoContract)
 	}
 	if err != nil {
@@ -102,7 +102,7 @@ func (c *Client) Contract(ctx context.Context, p client.ProxyID) (client.ClientC
 		return client.ClientContract{}, fmt.Errorf("reading client contract %s: %w", addr, err)
 	}
 	return client.ClientContract{ClientChain: chain, SecretHash: d.SecretHash, UnlockTS: int64(d.UnlockTS), Address: addr,
-		CloseWait: closeWait(d.Params)}, nil
+		PricePerToken: d.Params.PricePerToken, CloseWait: closeWait(d.Params)}, nil
 }
 
 // closeWait is how long a client waits, once its proxy has moved to a new

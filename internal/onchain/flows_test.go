@@ -85,8 +85,8 @@ func TestClientLifecycle(t *testing.T) {
 	if !errors.Is(err, client.ErrNoContract) {
 		t.Fatalf("Contract before Deploy: got %v, want ErrNoContract", err)
 	}
-	if wantAddr, err := c.Address(ctx, id); err != nil || undeployed.Address == nil || !undeployed.Address.Equals(wantAddr) || undeployed.Stake != testStake {
-		t.Errorf("undeployed contract %+v, want address %s and stake %v", undeployed, wantAddr, testStake)
+	if wantAddr, err := c.Address(ctx, id); err != nil || undeployed.Address == nil || !undeployed.Address.Equals(wantAddr) || undeployed.Stake != testStake || undeployed.PricePerToken != testPrice {
+		t.Errorf("undeployed contract %+v, want address %s, stake %v and price %v", undeployed, wantAddr, testStake, testPrice)
 	}
 	if err := c.Register(ctx, id, 5); !errors.Is(err, client.ErrNoContract) {
 		t.Errorf("Register before Deploy: got %v, want ErrNoContract", err)
@@ -100,7 +100,7 @@ func TestClientLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := client.ClientContract{ClientChain: billing.ClientChain{State: billing.ClientRunning, Balance: 5 * billing.TON, Stake: testStake}, SecretHash: secret, Address: cc.Address}
+	want := client.ClientContract{ClientChain: billing.ClientChain{State: billing.ClientRunning, Balance: 5 * billing.TON, Stake: testStake}, SecretHash: secret, Address: cc.Address, PricePerToken: testPrice}
 	if cc != want {
 		t.Errorf("after Deploy: got %+v, want %+v", cc, want)
 	}
@@ -268,8 +268,8 @@ func TestWorkerPayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := n.workerID()
-	if _, err := w.Contract(ctx, id); !errors.Is(err, worker.ErrNoContract) {
-		t.Fatalf("Contract before the first payout: got %v, want ErrNoContract", err)
+	if wc, err := w.Contract(ctx, id); !errors.Is(err, worker.ErrNoContract) || wc.FeePerToken != testFee {
+		t.Fatalf("Contract before the first payout: got %+v, %v; want ErrNoContract at the fee %v", wc, err, testFee)
 	}
 	addr, err := w.Address(ctx, id)
 	if err != nil {
@@ -293,8 +293,8 @@ func TestWorkerPayout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if wc.Tokens != s.tokens || wc.State != 0 || !wc.Address.Equals(addr) {
-			t.Errorf("worker contract %+v, want %d tokens, state 0 at %s", wc, s.tokens, addr)
+		if wc.Tokens != s.tokens || wc.State != 0 || !wc.Address.Equals(addr) || wc.FeePerToken != testFee {
+			t.Errorf("worker contract %+v, want %d tokens, state 0 at %s, fee %v", wc, s.tokens, addr, testFee)
 		}
 		if pw, err := n.proxy.Worker(ctx, addr); err != nil || pw.Tokens != s.tokens {
 			t.Errorf("the proxy reads %+v (%v), want %d tokens", pw, err, s.tokens)

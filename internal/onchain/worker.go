@@ -86,13 +86,14 @@ func (w *Worker) contract(ctx context.Context, p worker.ProxyID) (*address.Addre
 
 // Contract reads this worker's contract at p.
 func (w *Worker) Contract(ctx context.Context, p worker.ProxyID) (worker.WorkerContract, error) {
-	addr, _, _, err := w.contract(ctx, p)
+	addr, _, info, err := w.contract(ctx, p)
 	if err != nil {
 		return worker.WorkerContract{}, err
 	}
 	d, err := readWorker(ctx, w.net.chain, addr)
 	if errors.Is(err, ton.ErrNotFound) {
-		return worker.WorkerContract{}, fmt.Errorf("reading worker contract %s: %w", addr, worker.ErrNoContract)
+		undeployed := worker.WorkerContract{Address: addr, FeePerToken: info.data.Params.WorkerFeePerToken}
+		return undeployed, fmt.Errorf("reading worker contract %s: %w", addr, worker.ErrNoContract)
 	}
 	if err != nil {
 		return worker.WorkerContract{}, err
@@ -100,7 +101,7 @@ func (w *Worker) Contract(ctx context.Context, p worker.ProxyID) (worker.WorkerC
 	if d.Tokens > math.MaxInt64 {
 		return worker.WorkerContract{}, fmt.Errorf("reading worker contract %s: token count %d beyond int64", addr, d.Tokens)
 	}
-	return worker.WorkerContract{State: int(d.State), Tokens: int64(d.Tokens), Address: addr}, nil
+	return worker.WorkerContract{State: int(d.State), Tokens: int64(d.Tokens), Address: addr, FeePerToken: d.Params.WorkerFeePerToken}, nil
 }
 
 // Payout relays the proxy's signed payout (or last payout) to this

@@ -6,6 +6,8 @@ import (
 	"errors"
 
 	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
 )
 
 // ErrNoContract reports a worker contract that is not deployed (or not
@@ -29,7 +31,8 @@ type ProxyID struct {
 // Chain the worker only collects signed payouts.
 type Chain interface {
 	// Contract reads this worker's contract at the proxy; ErrNoContract
-	// when it is not deployed.
+	// when it is not deployed, returned with the contract as it would be
+	// deployed (Address and FeePerToken from the proxy's params).
 	Contract(ctx context.Context, p ProxyID) (WorkerContract, error)
 	// Payout relays the proxy's signed payout (a BoC as the proxy sent
 	// it; a last payout closes the contract), deploying the contract with
@@ -46,4 +49,7 @@ type WorkerContract struct {
 	Tokens int64
 	// Address is the contract's address.
 	Address *address.Address
+	// FeePerToken is the worker fee of the contract's params: its proxy
+	// pays it out at that fee, whatever the root's current one.
+	FeePerToken billing.NanoTON
 }

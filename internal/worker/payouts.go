@@ -78,9 +78,10 @@ func (w *Worker) payoutAll(ctx context.Context) {
 
 // payoutTo reads the worker contract at the account's proxy (not
 // deployed: no tokens paid out yet) and submits the best signed payout
-// when the tokens it adds, valued at the worker fee, reach minPayout; a
-// last payout, which closes the contract, and the payout of an account
-// whose proxy moved to a new contract are submitted whatever they add.
+// when the tokens it adds, valued at the contract's worker fee, reach
+// minPayout; a last payout, which closes the contract, and the payout of
+// an account whose proxy moved to a new contract are submitted whatever
+// they add.
 // Nothing is submitted without a signed payout, to a closed contract, or
 // while the payout submitted last has not shown on chain for
 // max(4 periods, minResubmit); nothing is read while the contract is
@@ -98,11 +99,10 @@ func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	id := ProxyID{Owner: a.proxyOwner, Key: a.key, Contract: a.proxySC}
 	cctx, cancel := context.WithTimeout(ctx, chainTimeout)
 	defer cancel()
+	// Not deployed, the contract comes as it would be deployed: nothing
+	// paid out yet.
 	c, err := w.chain.Contract(cctx, id)
-	switch {
-	case errors.Is(err, ErrNoContract):
-		c = WorkerContract{}
-	case err != nil:
+	if err != nil && !errors.Is(err, ErrNoContract) {
 		return fmt.Errorf("reading the worker contract %s: %w", a.workerSC, err)
 	}
 	a.mu.Lock()
@@ -119,8 +119,9 @@ func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	if err != nil {
 		return fmt.Errorf("reading the signed payout: %w", err)
 	}
-	// A value too large for int64 is worth a payout.
-	value, overflow := w.prices.Earning(delta)
+	// At the contract's fee; a value too large for int64 is worth a
+	// payout.
+	value, overflow := c.FeePerToken.Mul(delta)
 	if p.Op != payment.OpWorkerLastPayout && !superseded && overflow == nil && value < w.minPayout {
 		return nil
 	}

@@ -17,10 +17,10 @@ import (
 	"github.com/cocoon-go/cocoon/internal/tl"
 )
 
-// fakeChain acts as one worker contract: it is deployed by the first
-// payout, takes a payout only above its tokens (a last payout at or
-// above), and refuses everything once closed, as the contract does. With
-// queued set, payouts are recorded but never land.
+// fakeChain acts as one worker contract, at the worker fee testFee: it is
+// deployed by the first payout, takes a payout only above its tokens (a
+// last payout at or above), and refuses everything once closed, as the
+// contract does. With queued set, payouts are recorded but never land.
 type fakeChain struct {
 	// want is the proxy every call must name.
 	want ProxyID
@@ -50,9 +50,9 @@ func (c *fakeChain) Contract(_ context.Context, p ProxyID) (WorkerContract, erro
 		return WorkerContract{}, c.readErr
 	}
 	if !c.deployed {
-		return WorkerContract{}, ErrNoContract
+		return WorkerContract{FeePerToken: testFee}, ErrNoContract
 	}
-	return WorkerContract{State: c.state, Tokens: c.tokens}, nil
+	return WorkerContract{State: c.state, Tokens: c.tokens, FeePerToken: testFee}, nil
 }
 
 func (c *fakeChain) Payout(_ context.Context, p ProxyID, signed []byte) error {
@@ -167,6 +167,9 @@ func TestPayoutThreshold(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			chain := &fakeChain{deployed: tt.deployed, state: tt.state, tokens: tt.onChain}
 			w, p := newChainWorker(t, chain, tt.min)
+			// The root's fee has changed since the contract was
+			// deployed: the contract's fee counts.
+			w.prices = billing.DefaultPrices(100*testFee, 100*testFee)
 			op := tt.op
 			if op == 0 {
 				op = payment.OpWorkerPayout
