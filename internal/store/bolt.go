@@ -101,74 +101,69 @@ func (b *Bolt) Save(ctx context.Context, f billing.Flush) error {
 
 // ProxyContract implements Store.
 func (b *Bolt) ProxyContract(ctx context.Context) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("reading the proxy contract: %w", err)
-	}
-	var v []byte
-	err := b.db.View(func(tx *bolt.Tx) error {
-		v = append([]byte(nil), tx.Bucket(ledgerBucket).Get([]byte(contractKey))...)
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("reading the proxy contract: %w", closedErr(err))
-	}
-	if len(v) == 0 {
-		return "", nil
+	v, err := b.record(ctx, contractKey, "reading the proxy contract")
+	if err != nil || v == nil {
+		return "", err
 	}
 	return b.signer.openContract(v)
 }
 
 // SetProxyContract implements Store.
 func (b *Bolt) SetProxyContract(ctx context.Context, addr string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("recording the proxy contract: %w", err)
-	}
 	v, err := b.signer.sealContract(addr)
 	if err != nil {
 		return err
 	}
-	err = b.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(ledgerBucket).Put([]byte(contractKey), v)
-	})
-	if err != nil {
-		return fmt.Errorf("recording the proxy contract: %w", closedErr(err))
-	}
-	return nil
+	return b.setRecord(ctx, contractKey, v, "recording the proxy contract")
 }
 
 // WindingContracts implements Store.
 func (b *Bolt) WindingContracts(ctx context.Context) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("reading the proxy contracts being wound down: %w", err)
-	}
-	var v []byte
-	err := b.db.View(func(tx *bolt.Tx) error {
-		v = append([]byte(nil), tx.Bucket(ledgerBucket).Get([]byte(windingKey))...)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading the proxy contracts being wound down: %w", closedErr(err))
-	}
-	if len(v) == 0 {
-		return nil, nil
+	v, err := b.record(ctx, windingKey, "reading the proxy contracts being wound down")
+	if err != nil || v == nil {
+		return nil, err
 	}
 	return b.signer.openWinding(v)
 }
 
 // SetWindingContracts implements Store.
 func (b *Bolt) SetWindingContracts(ctx context.Context, addrs []string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("recording the proxy contracts being wound down: %w", err)
-	}
 	v, err := b.signer.sealWinding(addrs)
 	if err != nil {
 		return err
 	}
-	err = b.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(ledgerBucket).Put([]byte(windingKey), v)
+	return b.setRecord(ctx, windingKey, v, "recording the proxy contracts being wound down")
+}
+
+// record reads the sealed record under key in the ledger bucket: a copy,
+// or nil when there is none. what names the operation in errors.
+func (b *Bolt) record(ctx context.Context, key, what string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	var v []byte
+	err := b.db.View(func(tx *bolt.Tx) error {
+		if got := tx.Bucket(ledgerBucket).Get([]byte(key)); len(got) > 0 {
+			v = append([]byte(nil), got...)
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("recording the proxy contracts being wound down: %w", closedErr(err))
+		return nil, fmt.Errorf("%s: %w", what, closedErr(err))
+	}
+	return v, nil
+}
+
+// setRecord writes the sealed record v under key in the ledger bucket.
+func (b *Bolt) setRecord(ctx context.Context, key string, v []byte, what string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(ledgerBucket).Put([]byte(key), v)
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, closedErr(err))
 	}
 	return nil
 }
