@@ -57,10 +57,11 @@ type chainAccount struct {
 	// unlockTS is when a closing contract may claim its refund by force.
 	unlockTS int64
 	// contract is the contract as last read, at readAt; deployed is
-	// false until a read finds it.
-	contract ClientContract
-	deployed bool
-	readAt   time.Time
+	// false until a read finds it, observed once one has: contract then
+	// holds the price of its params, at which its usage is valued.
+	contract           ClientContract
+	deployed, observed bool
+	readAt             time.Time
 	// When operations were last sent, so that they are not repeated
 	// before the chain could show them: a top-up from balance topUpFrom,
 	// a charge to chargeTo tokens, the first refund request, the forced
@@ -93,7 +94,7 @@ func (ca *chainAccount) persisted() contractState {
 func (ca *chainAccount) observe(ct ClientContract, at time.Time) Phase {
 	ca.mu.Lock()
 	defer ca.mu.Unlock()
-	ca.contract, ca.deployed, ca.readAt = ct, true, at
+	ca.contract, ca.deployed, ca.observed, ca.readAt = ct, true, true, at
 	return ca.phase
 }
 

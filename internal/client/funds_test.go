@@ -55,7 +55,8 @@ func (c *fakeClock) advance(d time.Duration) {
 }
 
 // fakeChain acts as the client contracts do (contracts.md §5.3), one per
-// proxy key, at the price testPrice, and records the operations sent.
+// proxy key, at the price testPrice unless one set holds another, and
+// records the operations sent.
 type fakeChain struct {
 	clock *fakeClock
 
@@ -127,7 +128,9 @@ func (f *fakeChain) Contract(ctx context.Context, p ProxyID) (ClientContract, er
 		return ClientContract{ClientChain: billing.ClientChain{Stake: testStake}, PricePerToken: testPrice}, ErrNoContract
 	}
 	read := *ct
-	read.PricePerToken = testPrice
+	if read.PricePerToken == 0 {
+		read.PricePerToken = testPrice
+	}
 	return read, nil
 }
 
@@ -1001,4 +1004,39 @@ func TestLeaveContractProxyMovedFrom(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPaidAtContractPrice checks that what the client paid at a proxy is
+// valued at the price of its contract's params, read from the chain, not
+// at the price the client started with; and at the latter where there is
+// no contract to read, as on fake TON.
+func TestPaidAtContractPrice(t *testing.T) {
+	const tokens = 10
+	contractPrice := 5 * testPrice
+	t.Run("contract", func(t *testing.T) {
+		f := newChainFixture(t, nil)
+		f.chain.set(f.id, ClientContract{ClientChain: billing.ClientChain{Balance: testStake, Stake: testStake},
+			SecretHash: sha256.Sum256([]byte(testSecret)), PricePerToken: contractPrice})
+		pc, _, err := f.connect(t, &tl.ClientProxyConnectionAuthLong{Nonce: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc.requestPayment(&tl.ProxyClientRequestPayment{SignedPayment: charge(t, f.key, payment.OpClientCharge, f.clientSC, tokens),
+			DBTokens: tokens, MaxTokens: tokens, RequestTokens: tokens})
+		s := f.c.Snapshot()
+		want := int64(contractPrice) * tokens
+		if len(s.Accounts) != 1 || s.Accounts[0].PaidNano != want || s.Paid.PaidNano != want {
+			t.Errorf("accounts %+v, paid %+v: want %d nanoTON at the contract's price", s.Accounts, s.Paid, want)
+		}
+	})
+	t.Run("fake TON", func(t *testing.T) {
+		f := newPaymentFixture(t)
+		f.c.prices = billing.DefaultPrices(testPrice, 1)
+		pc := f.conn(t)
+		pc.requestPayment(&tl.ProxyClientRequestPayment{SignedPayment: charge(t, f.key, payment.OpClientCharge, f.clientSC, tokens),
+			DBTokens: tokens, MaxTokens: tokens, RequestTokens: tokens})
+		if _, paid := f.c.accountsSnapshot(); paid.PaidNano != int64(testPrice)*tokens {
+			t.Errorf("paid %+v: want %d nanoTON at the client's price", paid, int64(testPrice)*tokens)
+		}
+	})
 }
