@@ -775,6 +775,7 @@ func TestCorruptStateFile(t *testing.T) {
 		{"bad phase", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, `"running"`, `"open"`, 1) + `]}`, "unknown phase"},
 		{"bad key", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, hex.EncodeToString(pub), "abcd", 1) + `]}`, "proxy_public_key"},
 		{"bad proxy contract", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, `"proxy":`, `"proxy_sc_address":"zz","proxy":`, 1) + `]}`, "proxy_sc_address"},
+		{"negative superseded_at", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, `"unlock_ts":0`, `"unlock_ts":0,"superseded_at":-1`, 1) + `]}`, "superseded_at"},
 		{"listed twice", `{"version":1,"owner_address":"` + owner + `","contracts":[` + good + "," + good + `]}`, "listed twice"},
 	}
 	for _, tt := range tests {
@@ -939,6 +940,7 @@ func FuzzStateFile(f *testing.F) {
 	good := fmt.Sprintf(`{"version":1,"owner_address":%q,"contracts":[{"client_sc_address":%q,"proxy_owner_address":%q,"proxy_public_key":%q,"proxy":"p:1","phase":"refund-requested","unlock_ts":7}]}`,
 		owner.String(), hashAddr([]byte("c")).String(), hashAddr([]byte("p")).String(), hex.EncodeToString(pub))
 	f.Add([]byte(good))
+	f.Add([]byte(strings.Replace(good, `"unlock_ts":7`, `"unlock_ts":0,"superseded_at":1800000000,"proxy_sc_address":"`+hashAddr([]byte("psc")).String()+`"`, 1)))
 	f.Add([]byte(`{"version":1,"owner_address":"` + owner.String() + `","contracts":[]}`))
 	f.Add([]byte("{"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -1039,4 +1041,70 @@ func TestPaidAtContractPrice(t *testing.T) {
 			t.Errorf("paid %+v: want %d nanoTON at the client's price", paid, int64(testPrice)*tokens)
 		}
 	})
+}
+
+// TestLeaveResumesAfterRestart checks that a client restarted while it
+// waits to close a contract its proxy left closes it when the first run
+// would have: the wait's start is in the state file.
+func TestLeaveResumesAfterRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "client-state.json")
+	f := newChainFixture(t, func(cfg *Config) { cfg.StateFile = path })
+	old := f.id
+	old.Contract, _ = address.ParseAddr(f.params.ProxySCAddress)
+	f.chain.set(old, ClientContract{ClientChain: billing.ClientChain{Balance: testStake, Stake: testStake},
+		SecretHash: sha256.Sum256([]byte(testSecret)), CloseWait: 100 * time.Second})
+	if _, err := f.c.chainAccountFor(old, f.clientSC, "proxy:1", nil); err != nil {
+		t.Fatal(err)
+	}
+	start := f.clock.now()
+	moved := old
+	moved.Contract = hashAddr([]byte("moved proxy contract"))
+	if _, err := f.c.chainAccountFor(moved, hashAddr([]byte("client under the moved contract")).String(), "proxy:1", nil); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := loadState(path, f.c.owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var marked []int64
+	for _, st := range saved {
+		marked = append(marked, st.SupersededAt)
+	}
+	if want := []int64{0, start.Unix()}; !slices.Equal(slices.Sorted(slices.Values(marked)), want) {
+		t.Fatalf("superseded_at in the state file: %v, want %v in some order", marked, want)
+	}
+
+	// Restarted 60 s into the wait, without connecting to the proxy.
+	f.clock.advance(60 * time.Second)
+	g, err := New(f.c.cfg, Deps{TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.now, Contracts: fakeContracts{},
+		Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ca *chainAccount
+	for _, a := range g.chainAccounts() {
+		if a.address.String() == f.clientSC {
+			ca = a
+		}
+	}
+	if ca == nil {
+		t.Fatalf("restored contracts %+v lack %s", g.Snapshot().Contracts, f.clientSC)
+	}
+	f.chain.called()
+	g.checkContract(context.Background(), ca)
+	f.clock.advance(39 * time.Second)
+	g.checkContract(context.Background(), ca)
+	if got := f.chain.called(); len(got) != 0 {
+		t.Errorf("calls before the original deadline: %v, want none (no top-up, no refund)", got)
+	}
+	f.clock.advance(time.Second)
+	g.checkContract(context.Background(), ca)
+	if got, want := f.chain.called(), []string{"refund"}; !slices.Equal(got, want) {
+		t.Errorf("calls at the original deadline: %v, want %v", got, want)
+	}
+	if got := g.Snapshot().Contracts; !slices.ContainsFunc(got, func(s ContractSnapshot) bool {
+		return s.Address == f.clientSC && s.Phase == PhaseRefundRequested
+	}) {
+		t.Errorf("contracts after the deadline: %+v, want %s refund-requested", got, f.clientSC)
+	}
 }
