@@ -401,9 +401,20 @@ func (l *Ledger) Hold(client string, r Reservation) (*Hold, error) {
 // Settle ends a held request: it releases the reservation and bills the
 // adjusted tokens the request actually produced, capped at the
 // reservation, debiting the client and crediting the worker by the same
-// count whatever the outcome. On error nothing changes and the hold stays
-// open, to be settled again or released.
+// count whatever the outcome, valued at the ledger's prices. On error
+// nothing changes and the hold stays open, to be settled again or
+// released.
 func (l *Ledger) Settle(h *Hold, worker string, tokens int64, o Outcome) (Settlement, error) {
+	return l.SettleAt(h, worker, tokens, o, l.Prices())
+}
+
+// SettleAt is Settle with the tokens valued at p instead of the ledger's
+// prices: those of the contract the client's account belongs to, which
+// may be older than the ledger's when the request ran across a change.
+func (l *Ledger) SettleAt(h *Hold, worker string, tokens int64, o Outcome, p Prices) (Settlement, error) {
+	if err := p.Validate(); err != nil {
+		return Settlement{}, fmt.Errorf("settling request: %w", err)
+	}
 	if tokens < 0 {
 		return Settlement{}, fmt.Errorf("settling request: %w: negative tokens %d", ErrInvalidUsage, tokens)
 	}
@@ -425,10 +436,10 @@ func (l *Ledger) Settle(h *Hold, worker string, tokens int64, o Outcome) (Settle
 	}
 	s := Settlement{Tokens: min(tokens, h.limit), Capped: tokens > h.limit}
 	var err error
-	if s.Charged, err = l.prices.Cost(s.Tokens); err != nil {
+	if s.Charged, err = p.Cost(s.Tokens); err != nil {
 		return Settlement{}, fmt.Errorf("settling request: %w", err)
 	}
-	if s.Earned, err = l.prices.Earning(s.Tokens); err != nil {
+	if s.Earned, err = p.Earning(s.Tokens); err != nil {
 		return Settlement{}, fmt.Errorf("settling request: %w", err)
 	}
 	if s.Commission, err = s.Charged.Sub(s.Earned); err != nil {

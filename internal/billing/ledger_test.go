@@ -73,6 +73,33 @@ func TestLedgerHoldAndSettle(t *testing.T) {
 	}
 }
 
+// TestLedgerSettleAt values a settlement at the prices given, not the
+// ledger's, and refuses invalid ones, leaving the hold open.
+func TestLedgerSettleAt(t *testing.T) {
+	l := newTestLedger(t)
+	h, err := l.Hold("client-a", mustReserve(t, 50, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.SettleAt(h, "worker-a", 20, Succeeded, Prices{PricePerToken: 1, WorkerFeePerToken: 2}); err == nil {
+		t.Fatal("SettleAt with a fee above the price succeeded, want an error")
+	}
+	s, err := l.SettleAt(h, "worker-a", 20, Succeeded, DefaultPrices(5, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Settlement{Tokens: 20, Charged: 100, Earned: 60, Commission: 40}
+	if s != want {
+		t.Errorf("SettleAt = %+v, want %+v", s, want)
+	}
+	if got := l.Totals(); got.Tokens != 20 || got.Charged != 100 || got.Earned != 60 || got.Commission != 40 {
+		t.Errorf("totals %+v, want 20 tokens charged 100, earned 60, commission 40", got)
+	}
+	if err := l.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestLedgerSettleCapsAtReservation(t *testing.T) {
 	l := newTestLedger(t)
 	r := mustReserve(t, 10, 5)

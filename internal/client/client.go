@@ -65,7 +65,8 @@ type Deps struct {
 	// tests of other matters only.
 	Contracts Contracts
 	// Prices are the root config's prices, with which the client values
-	// the tokens it is charged; the zero value values them at nothing.
+	// the tokens it is charged at a contract whose price it has not read
+	// (on fake TON, every one); the zero value values them at nothing.
 	Prices billing.Prices
 	// Chain, if set, is the client's contracts on TON: the client deploys
 	// its contract at each proxy, registers for the long authorisation,

@@ -57,10 +57,11 @@ type chainAccount struct {
 	// unlockTS is when a closing contract may claim its refund by force.
 	unlockTS int64
 	// contract is the contract as last read, at readAt; deployed is
-	// false until a read finds it.
-	contract ClientContract
-	deployed bool
-	readAt   time.Time
+	// false until a read finds it, observed once one has: contract then
+	// holds the price of its params, at which its usage is valued.
+	contract           ClientContract
+	deployed, observed bool
+	readAt             time.Time
 	// When operations were last sent, so that they are not repeated
 	// before the chain could show them: a top-up from balance topUpFrom,
 	// a charge to chargeTo tokens, the first refund request, the forced
@@ -68,10 +69,11 @@ type chainAccount struct {
 	topUpAt, chargeAt, refundAt, claimAt, secretAt time.Time
 	topUpFrom                                      billing.NanoTON
 	chargeTo                                       int64
-	// supersededAt is when the proxy was first seen, in this run, under
-	// a newer contract than this one's; zero while it is not. The check
-	// loop then tops the contract up no more and, CloseWait later, closes
-	// it unless the proxy has refunded it.
+	// supersededAt is when the proxy was first seen under a newer
+	// contract than this one's, rounded up to a whole second as the
+	// state file keeps it; zero while it is not. The check loop then tops
+	// the contract up no more and, CloseWait later, closes it unless the
+	// proxy has refunded it.
 	supersededAt time.Time
 	// Counters of what was sent, and of failures.
 	deploys, registers, secretChanges, topUps, charges, withdrawals, refundRequests, claims, errors int64
@@ -86,6 +88,9 @@ func (ca *chainAccount) persisted() contractState {
 	if ca.id.Contract != nil {
 		st.ProxySC = ca.id.Contract.String()
 	}
+	if !ca.supersededAt.IsZero() {
+		st.SupersededAt = ca.supersededAt.Unix()
+	}
 	return st
 }
 
@@ -93,7 +98,7 @@ func (ca *chainAccount) persisted() contractState {
 func (ca *chainAccount) observe(ct ClientContract, at time.Time) Phase {
 	ca.mu.Lock()
 	defer ca.mu.Unlock()
-	ca.contract, ca.deployed, ca.readAt = ct, true, at
+	ca.contract, ca.deployed, ca.observed, ca.readAt = ct, true, true, at
 	return ca.phase
 }
 
@@ -108,7 +113,11 @@ func (c *Client) restoreAccounts(saved []contractState) error {
 		if err != nil {
 			return err
 		}
-		c.chainAccts[addr.String()] = &chainAccount{id: id, address: addr, proxy: s.Proxy, phase: s.Phase, unlockTS: s.UnlockTS}
+		ca := &chainAccount{id: id, address: addr, proxy: s.Proxy, phase: s.Phase, unlockTS: s.UnlockTS}
+		if s.SupersededAt != 0 {
+			ca.supersededAt = time.Unix(s.SupersededAt, 0)
+		}
+		c.chainAccts[addr.String()] = ca
 	}
 	return nil
 }
@@ -183,8 +192,10 @@ func (c *Client) failed(ca *chainAccount, what string, err error) error {
 }
 
 // chainAccountFor returns the account of the contract clientSC at proxy
-// id, creating and persisting it when new, and links it to the proxy's
-// endpoint and reports.
+// id, creating it when new, and links it to the proxy's endpoint and
+// reports; the proxy names its contract, so that it is no longer left,
+// and any of its others under an older proxy contract are (supersede).
+// A new account and any change are persisted.
 func (c *Client) chainAccountFor(id ProxyID, clientSC, proxy string, acct *account) (*chainAccount, error) {
 	addr, err := address.ParseAddr(clientSC)
 	if err != nil {
@@ -202,17 +213,17 @@ func (c *Client) chainAccountFor(id ProxyID, clientSC, proxy string, acct *accou
 		return nil, fmt.Errorf("contract %s belongs to another proxy than this one: %w", addr, errProxyRolledBack)
 	}
 	ca.mu.Lock()
-	moved := ca.proxy != proxy
+	changed := ca.proxy != proxy || !ca.supersededAt.IsZero()
 	ca.proxy = proxy
 	if acct != nil {
 		ca.acct = acct
 	}
 	ca.supersededAt = time.Time{}
 	ca.mu.Unlock()
-	if id.Contract != nil {
-		c.supersede(id, ca)
+	if id.Contract != nil && c.supersede(id, ca) {
+		changed = true
 	}
-	if created || moved {
+	if created || changed {
 		if err := c.persist(); err != nil {
 			return nil, err
 		}
@@ -223,9 +234,16 @@ func (c *Client) chainAccountFor(id ProxyID, clientSC, proxy string, acct *accou
 // supersede marks the running contracts of the proxy id other than cur,
 // under another proxy contract than id's, as left by the proxy: it has
 // moved to a new contract, as after a change of the root's params
-// (reference §4.7 close_all).
-func (c *Client) supersede(id ProxyID, cur *chainAccount) {
+// (reference §4.7 close_all). It reports whether it marked any, for the
+// caller to persist.
+func (c *Client) supersede(id ProxyID, cur *chainAccount) bool {
+	// Rounded up, so that the wait restored from the state file ends
+	// when this run's would, and never before.
 	now := c.now()
+	if whole := now.Truncate(time.Second); whole.Before(now) {
+		now = whole.Add(time.Second)
+	}
+	marked := false
 	for _, ca := range c.chainAccounts() {
 		if ca == cur || ca.id.Contract == nil || ca.id.Contract.Equals(id.Contract) ||
 			!ca.id.Owner.Equals(id.Owner) || !ca.id.Key.Equal(id.Key) {
@@ -238,10 +256,12 @@ func (c *Client) supersede(id ProxyID, cur *chainAccount) {
 		}
 		ca.mu.Unlock()
 		if first {
+			marked = true
 			c.log.Info("the proxy moved to a new contract: this client contract under its old one is closed unless the proxy refunds it",
 				"contract", ca.address.String(), "old_proxy_contract", ca.id.Contract.String(), "proxy_contract", id.Contract.String())
 		}
 	}
+	return marked
 }
 
 // prepareContract readies this client's contract at the proxy before the

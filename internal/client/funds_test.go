@@ -55,7 +55,8 @@ func (c *fakeClock) advance(d time.Duration) {
 }
 
 // fakeChain acts as the client contracts do (contracts.md §5.3), one per
-// proxy key, at the price testPrice, and records the operations sent.
+// proxy key, at the price testPrice unless one set holds another, and
+// records the operations sent.
 type fakeChain struct {
 	clock *fakeClock
 
@@ -127,7 +128,9 @@ func (f *fakeChain) Contract(ctx context.Context, p ProxyID) (ClientContract, er
 		return ClientContract{ClientChain: billing.ClientChain{Stake: testStake}, PricePerToken: testPrice}, ErrNoContract
 	}
 	read := *ct
-	read.PricePerToken = testPrice
+	if read.PricePerToken == 0 {
+		read.PricePerToken = testPrice
+	}
 	return read, nil
 }
 
@@ -772,6 +775,7 @@ func TestCorruptStateFile(t *testing.T) {
 		{"bad phase", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, `"running"`, `"open"`, 1) + `]}`, "unknown phase"},
 		{"bad key", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, hex.EncodeToString(pub), "abcd", 1) + `]}`, "proxy_public_key"},
 		{"bad proxy contract", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, `"proxy":`, `"proxy_sc_address":"zz","proxy":`, 1) + `]}`, "proxy_sc_address"},
+		{"negative superseded_at", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, `"unlock_ts":0`, `"unlock_ts":0,"superseded_at":-1`, 1) + `]}`, "superseded_at"},
 		{"listed twice", `{"version":1,"owner_address":"` + owner + `","contracts":[` + good + "," + good + `]}`, "listed twice"},
 	}
 	for _, tt := range tests {
@@ -936,6 +940,7 @@ func FuzzStateFile(f *testing.F) {
 	good := fmt.Sprintf(`{"version":1,"owner_address":%q,"contracts":[{"client_sc_address":%q,"proxy_owner_address":%q,"proxy_public_key":%q,"proxy":"p:1","phase":"refund-requested","unlock_ts":7}]}`,
 		owner.String(), hashAddr([]byte("c")).String(), hashAddr([]byte("p")).String(), hex.EncodeToString(pub))
 	f.Add([]byte(good))
+	f.Add([]byte(strings.Replace(good, `"unlock_ts":7`, `"unlock_ts":0,"superseded_at":1800000000,"proxy_sc_address":"`+hashAddr([]byte("psc")).String()+`"`, 1)))
 	f.Add([]byte(`{"version":1,"owner_address":"` + owner.String() + `","contracts":[]}`))
 	f.Add([]byte("{"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -1000,5 +1005,106 @@ func TestLeaveContractProxyMovedFrom(t *testing.T) {
 				t.Errorf("phases: old %s, new %s (superseded at %v); want %s and running", oldCA.phase, newCA.phase, newCA.supersededAt, phase)
 			}
 		})
+	}
+}
+
+// TestPaidAtContractPrice checks that what the client paid at a proxy is
+// valued at the price of its contract's params, read from the chain, not
+// at the price the client started with; and at the latter where there is
+// no contract to read, as on fake TON.
+func TestPaidAtContractPrice(t *testing.T) {
+	const tokens = 10
+	contractPrice := 5 * testPrice
+	t.Run("contract", func(t *testing.T) {
+		f := newChainFixture(t, nil)
+		f.chain.set(f.id, ClientContract{ClientChain: billing.ClientChain{Balance: testStake, Stake: testStake},
+			SecretHash: sha256.Sum256([]byte(testSecret)), PricePerToken: contractPrice})
+		pc, _, err := f.connect(t, &tl.ClientProxyConnectionAuthLong{Nonce: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc.requestPayment(&tl.ProxyClientRequestPayment{SignedPayment: charge(t, f.key, payment.OpClientCharge, f.clientSC, tokens),
+			DBTokens: tokens, MaxTokens: tokens, RequestTokens: tokens})
+		s := f.c.Snapshot()
+		want := int64(contractPrice) * tokens
+		if len(s.Accounts) != 1 || s.Accounts[0].PaidNano != want || s.Paid.PaidNano != want {
+			t.Errorf("accounts %+v, paid %+v: want %d nanoTON at the contract's price", s.Accounts, s.Paid, want)
+		}
+	})
+	t.Run("fake TON", func(t *testing.T) {
+		f := newPaymentFixture(t)
+		f.c.prices = billing.DefaultPrices(testPrice, 1)
+		pc := f.conn(t)
+		pc.requestPayment(&tl.ProxyClientRequestPayment{SignedPayment: charge(t, f.key, payment.OpClientCharge, f.clientSC, tokens),
+			DBTokens: tokens, MaxTokens: tokens, RequestTokens: tokens})
+		if _, paid := f.c.accountsSnapshot(); paid.PaidNano != int64(testPrice)*tokens {
+			t.Errorf("paid %+v: want %d nanoTON at the client's price", paid, int64(testPrice)*tokens)
+		}
+	})
+}
+
+// TestLeaveResumesAfterRestart checks that a client restarted while it
+// waits to close a contract its proxy left closes it when the first run
+// would have: the wait's start is in the state file.
+func TestLeaveResumesAfterRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "client-state.json")
+	f := newChainFixture(t, func(cfg *Config) { cfg.StateFile = path })
+	old := f.id
+	old.Contract, _ = address.ParseAddr(f.params.ProxySCAddress)
+	f.chain.set(old, ClientContract{ClientChain: billing.ClientChain{Balance: testStake, Stake: testStake},
+		SecretHash: sha256.Sum256([]byte(testSecret)), CloseWait: 100 * time.Second})
+	if _, err := f.c.chainAccountFor(old, f.clientSC, "proxy:1", nil); err != nil {
+		t.Fatal(err)
+	}
+	start := f.clock.now()
+	moved := old
+	moved.Contract = hashAddr([]byte("moved proxy contract"))
+	if _, err := f.c.chainAccountFor(moved, hashAddr([]byte("client under the moved contract")).String(), "proxy:1", nil); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := loadState(path, f.c.owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var marked []int64
+	for _, st := range saved {
+		marked = append(marked, st.SupersededAt)
+	}
+	if want := []int64{0, start.Unix()}; !slices.Equal(slices.Sorted(slices.Values(marked)), want) {
+		t.Fatalf("superseded_at in the state file: %v, want %v in some order", marked, want)
+	}
+
+	// Restarted 60 s into the wait, without connecting to the proxy.
+	f.clock.advance(60 * time.Second)
+	g, err := New(f.c.cfg, Deps{TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.now, Contracts: fakeContracts{},
+		Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ca *chainAccount
+	for _, a := range g.chainAccounts() {
+		if a.address.String() == f.clientSC {
+			ca = a
+		}
+	}
+	if ca == nil {
+		t.Fatalf("restored contracts %+v lack %s", g.Snapshot().Contracts, f.clientSC)
+	}
+	f.chain.called()
+	g.checkContract(context.Background(), ca)
+	f.clock.advance(39 * time.Second)
+	g.checkContract(context.Background(), ca)
+	if got := f.chain.called(); len(got) != 0 {
+		t.Errorf("calls before the original deadline: %v, want none (no top-up, no refund)", got)
+	}
+	f.clock.advance(time.Second)
+	g.checkContract(context.Background(), ca)
+	if got, want := f.chain.called(), []string{"refund"}; !slices.Equal(got, want) {
+		t.Errorf("calls at the original deadline: %v, want %v", got, want)
+	}
+	if got := g.Snapshot().Contracts; !slices.ContainsFunc(got, func(s ContractSnapshot) bool {
+		return s.Address == f.clientSC && s.Phase == PhaseRefundRequested
+	}) {
+		t.Errorf("contracts after the deadline: %+v, want %s refund-requested", got, f.clientSC)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
 )
@@ -246,7 +247,10 @@ type AccountSnapshot struct {
 	MaxTokens    int64 `json:"max_tokens"`
 	Requests     int64 `json:"requests"`
 	Tokens       int64 `json:"tokens"`
-	PaidNano     int64 `json:"paid_nano,string"`
+	// PaidNano is Tokens valued at the price of the account's client
+	// contract's params once read from the chain, else at the client's
+	// own.
+	PaidNano int64 `json:"paid_nano,string"`
 }
 
 // PaidSnapshot sums what the client paid at every proxy since it started.
@@ -267,6 +271,7 @@ func (c *Client) accountsSnapshot() ([]AccountSnapshot, PaidSnapshot) {
 		accts[i] = c.accounts[k]
 	}
 	c.mu.Unlock()
+	contracts := c.chainAccounts()
 	out := make([]AccountSnapshot, 0, len(keys))
 	var sum PaidSnapshot
 	for i, a := range accts {
@@ -277,7 +282,7 @@ func (c *Client) accountsSnapshot() ([]AccountSnapshot, PaidSnapshot) {
 			SignedTokens: a.signed, DBTokens: a.db, MaxTokens: a.max, Requests: a.requests, Tokens: a.tokens,
 		}
 		a.mu.Unlock()
-		paid, err := c.prices.Cost(s.Tokens)
+		paid, err := c.priceOf(a, contracts).Mul(s.Tokens)
 		if err != nil {
 			c.log.Error("valuing the tokens charged", "proxy", addr, "err", err)
 		}
@@ -288,4 +293,23 @@ func (c *Client) accountsSnapshot() ([]AccountSnapshot, PaidSnapshot) {
 		out = append(out, s)
 	}
 	return out, sum
+}
+
+// priceOf is the price at which the usage of account a is valued: that
+// of its client contract's params, once a read of the contract among
+// contracts has given it, else the client's own (without a chain, as on
+// fake TON, there is no contract to read).
+func (c *Client) priceOf(a *account, contracts []*chainAccount) billing.NanoTON {
+	for _, ca := range contracts {
+		if !ca.address.Equals(a.clientSC) {
+			continue
+		}
+		ca.mu.Lock()
+		defer ca.mu.Unlock()
+		if ca.observed {
+			return ca.contract.PricePerToken
+		}
+		break
+	}
+	return c.prices.PricePerToken
 }

@@ -55,6 +55,12 @@ type contractState struct {
 	Proxy    string `json:"proxy"`
 	Phase    Phase  `json:"phase"`
 	UnlockTS int64  `json:"unlock_ts"`
+	// SupersededAt is when the proxy was first seen under a newer
+	// contract than this one's (Unix seconds; zero while it is not), from
+	// which the client waits ClientContract.CloseWait before it closes
+	// this one itself, across restarts; files written before it was kept
+	// lack it.
+	SupersededAt int64 `json:"superseded_at,omitempty"`
 }
 
 // loadState reads the state file at path; a missing file is an empty
@@ -109,6 +115,9 @@ func (f *stateFile) check(owner *address.Address) error {
 		}
 		if c.UnlockTS < 0 {
 			return fmt.Errorf("contract %d: negative unlock_ts %d", i, c.UnlockTS)
+		}
+		if c.SupersededAt < 0 {
+			return fmt.Errorf("contract %d: negative superseded_at %d", i, c.SupersededAt)
 		}
 	}
 	return nil

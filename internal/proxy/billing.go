@@ -36,14 +36,25 @@ func accountKey(owner, remote string) string {
 	return "anonymous@" + remote
 }
 
-// reserve holds a request's worst-case cost against its client's balance,
-// as the reference reserves max_tokens plus the request's size in bytes at
-// the client's maximum coefficient.
-func (p *Proxy) reserve(client string, m *tl.ClientRunQueryEx) (*billing.Hold, error) {
+// pricesOf is what the requests of a client connection are billed at:
+// the prices of the proxy contract its account is under, which a
+// rollover does not change for a request that runs across it; without
+// contracts, the ledger's.
+func (p *Proxy) pricesOf(cc *clientConn) billing.Prices {
+	if cc.inst != nil {
+		return cc.inst.prices
+	}
+	return p.ledger.Prices()
+}
+
+// reserve holds a request's worst-case cost at prices against its
+// client's balance, as the reference reserves max_tokens plus the
+// request's size in bytes at the client's maximum coefficient.
+func (p *Proxy) reserve(client string, m *tl.ClientRunQueryEx, prices billing.Prices) (*billing.Hold, error) {
 	if m.MaxTokens < 0 || m.MaxCoefficient < 0 {
 		return nil, fmt.Errorf("invalid request: max_tokens %d, max_coefficient %d", m.MaxTokens, m.MaxCoefficient)
 	}
-	res, err := billing.Reserve(int64(m.MaxTokens), int64(len(m.Query)), int64(m.MaxCoefficient), p.ledger.Prices())
+	res, err := billing.Reserve(int64(m.MaxTokens), int64(len(m.Query)), int64(m.MaxCoefficient), prices)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +82,7 @@ func (p *Proxy) settle(r *request, outcome billing.Outcome) {
 		}
 		return
 	}
-	s, err := p.ledger.Settle(r.hold, r.last.account, r.tokens, outcome)
+	s, err := p.ledger.SettleAt(r.hold, r.last.account, r.tokens, outcome, r.prices)
 	if err != nil {
 		p.log.Error("settling a request", "err", err)
 		return

@@ -1160,3 +1160,63 @@ func TestRolloverWindsOldContractDown(t *testing.T) {
 		t.Errorf("payments after the old contract closed: %+v, want none", after[before:])
 	}
 }
+
+// TestRequestAcrossRolloverBilledAtItsContract settles a request that a
+// client under the old proxy contract started before a rollover: it is
+// billed at the old contract's prices, not the new ones the ledger moved
+// to.
+func TestRequestAcrossRolloverBilledAtItsContract(t *testing.T) {
+	cp := newChainProxy(t, "")
+	oldIn := cp.inst.Load()
+	clientOwner, workerOwner := hashAddr([]byte("c")).String(), hashAddr([]byte("w")).String()
+	client := cp.contractOf(t, billing.KindClient, clientOwner)
+	worker := cp.contractOf(t, billing.KindWorker, workerOwner)
+	if err := cp.ledger.UpdateClient(client.String(), clientOwner, rich); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.ledger.AddWorker(worker.String(), workerOwner); err != nil {
+		t.Fatal(err)
+	}
+	session := func() *wire.Session {
+		a, b := net.Pipe()
+		far := wire.NewSession(b, wire.Config{Outbound: true, Handler: make(packets, 4)})
+		near := wire.NewSession(a, wire.Config{Handler: make(packets, 4)})
+		t.Cleanup(func() {
+			near.Close()
+			far.Close()
+		})
+		go near.Start(t.Context())
+		if err := far.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return near
+	}
+	cc := newClientConn(cp.Proxy)
+	cc.account, cc.contract, cc.inst, cc.sess = client.String(), client, oldIn, session()
+	wc := newWorkerConn(cp.Proxy)
+	wc.account, wc.contract, wc.inst, wc.sess = worker.String(), worker, oldIn, session()
+
+	r := &request{p: cp.Proxy, cc: cc, prices: cp.pricesOf(cc)}
+	hold, err := cp.reserve(cc.account, &tl.ClientRunQueryEx{MaxTokens: 100, MaxCoefficient: billing.CoefficientOne}, r.prices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.hold = hold
+
+	newSC, _ := movedContracts{}.ProxyAddress(cp.contracts.owner, cp.pub)
+	cp.chain.mu.Lock()
+	cp.chain.root.ParamsVersion = 2
+	cp.chain.next = &Instance{Contract: newSC, Prices: billing.DefaultPrices(6, 3), Derive: movedContracts{}}
+	cp.chain.mu.Unlock()
+	cp.refreshRoot(t.Context())
+	if cp.inst.Load() == oldIn {
+		t.Fatal("no rollover")
+	}
+
+	r.last, r.tokens = wc, 40
+	cp.settle(r, billing.Succeeded)
+	// The old contract's prices: 2 and 1 per token.
+	if got := cp.ledger.Totals(); got.Tokens != 40 || got.Charged != 80 || got.Earned != 40 || got.Commission != 40 {
+		t.Errorf("totals %+v, want 40 tokens charged 80, earned 40, commission 40 at the old contract's prices", got)
+	}
+}

@@ -172,7 +172,7 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	p.rootVersion.Store(cfg.RootConfigVersion)
 	if deps.Contracts != nil {
 		var in *instance
-		if p.contracts, in, err = newContracts(deps.Contracts, cfg.OwnerAddress, key, deps.Prices); err != nil {
+		if p.contracts, in, err = newContracts(deps.Contracts, cfg.OwnerAddress, key, prices); err != nil {
 			return nil, fmt.Errorf("building the proxy: %w", err)
 		}
 		p.inst.Store(in)

@@ -32,8 +32,10 @@ type request struct {
 	deadline time.Time
 	timer    *time.Timer
 
-	// hold reserves the request's tokens against the client's balance.
-	hold *billing.Hold
+	// hold reserves the request's tokens against the client's balance;
+	// prices are those it is reserved and billed at (pricesOf).
+	hold   *billing.Hold
+	prices billing.Prices
 
 	// mu guards the fields below.
 	mu     sync.Mutex
@@ -67,7 +69,7 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 	r := &request{
 		p: p, cc: cc, clientID: m.RequestID, model: m.ModelName, maxCoef: m.MaxCoefficient,
 		query: append([]byte(nil), m.Query...), flags: m.Flags & 1, debug: m.EnableDebug,
-		start: now, deadline: now.Add(budget),
+		start: now, deadline: now.Add(budget), prices: p.pricesOf(cc),
 	}
 	reject := func(code int32, msg string) {
 		cc.sess.Send(tl.Marshal(&tl.ClientQueryAnswerErrorEx{RequestID: r.clientID, ErrorCode: code, Error: msg, Flags: 1, FinalInfo: r.finalInfo(nil)}))
@@ -77,7 +79,7 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 		reject(wire.CodeNotReady, "proxy is disabled")
 		return
 	}
-	hold, err := p.reserve(cc.account, m)
+	hold, err := p.reserve(cc.account, m, r.prices)
 	if err != nil {
 		reject(wire.CodeNotReady, err.Error())
 		return
@@ -339,7 +341,7 @@ func (r *request) noteTokens(final *tl.ProxyQueryFinalInfo) {
 func (r *request) overReservation(part []byte) bool {
 	r.usage.Write(part)
 	c := r.usage.Counts()
-	a, err := billing.Adjust(billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}, r.coef, r.p.ledger.Prices())
+	a, err := billing.Adjust(billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}, r.coef, r.prices)
 	if err != nil {
 		r.p.log.Debug("unusable usage in an answer", "err", err)
 		return false

@@ -284,7 +284,9 @@ type AccountSnapshot struct {
 	MaxTokens       int64  `json:"max_tokens"`
 	Requests        int64  `json:"requests"`
 	Tokens          int64  `json:"tokens"`
-	EarnedNano      int64  `json:"earned_nano,string"`
+	// EarnedNano is Tokens valued at the worker fee of the account's
+	// contract once read from the chain, else at the worker's own.
+	EarnedNano int64 `json:"earned_nano,string"`
 	// Chain is the worker contract as last read, with a chain only.
 	Chain *AccountChainSnapshot `json:"chain,omitempty"`
 }
@@ -313,8 +315,9 @@ func (w *Worker) accountsSnapshot() ([]AccountSnapshot, EarnedSnapshot) {
 		if w.chain != nil {
 			s.Chain = w.chainSnapshot(a)
 		}
+		fee := w.feeOf(a)
 		a.mu.Unlock()
-		earned, err := w.prices.Earning(s.Tokens)
+		earned, err := fee.Mul(s.Tokens)
 		if err != nil {
 			w.log.Error("valuing the tokens earned", "proxy", addr, "err", err)
 		}

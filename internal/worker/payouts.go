@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/payment"
 )
 
@@ -27,10 +28,12 @@ const contractClosed = 2
 // account's mu guards it.
 type chainView struct {
 	// read is set once the contract was read; state and tokens are then
-	// its state and paid-out tokens (0 and 0 while not deployed).
+	// its state and paid-out tokens (0 and 0 while not deployed), and fee
+	// the worker fee of its params, at which its tokens are valued.
 	read   bool
 	state  int
 	tokens int64
+	fee    billing.NanoTON
 	// submitted is the tokens of the last payout submitted, at
 	// submittedAt.
 	submitted   int64
@@ -106,7 +109,7 @@ func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 		return fmt.Errorf("reading the worker contract %s: %w", a.workerSC, err)
 	}
 	a.mu.Lock()
-	a.onChain.read, a.onChain.state, a.onChain.tokens = true, c.State, c.Tokens
+	a.onChain.read, a.onChain.state, a.onChain.tokens, a.onChain.fee = true, c.State, c.Tokens, c.FeePerToken
 	a.mu.Unlock()
 	if c.State == contractClosed {
 		return nil
@@ -146,7 +149,7 @@ func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 type AccountChainSnapshot struct {
 	// Read is false until the contract was first read; State is 0
 	// (normal) or 2 (closed); Tokens are those paid out, PaidOutNano
-	// their value at the worker fee.
+	// their value at the contract's worker fee.
 	Read        bool  `json:"read"`
 	State       int   `json:"state"`
 	Tokens      int64 `json:"tokens"`
@@ -169,7 +172,7 @@ type PayoutsSnapshot struct {
 // chainSnapshot reads an account's on-chain view; the caller holds a.mu.
 func (w *Worker) chainSnapshot(a *account) *AccountChainSnapshot {
 	v := a.onChain
-	paid, err := w.prices.Earning(v.tokens)
+	paid, err := w.feeOf(a).Mul(v.tokens)
 	if err != nil {
 		w.log.Error("valuing the tokens paid out", "contract", a.workerSC, "err", err)
 	}
@@ -177,4 +180,15 @@ func (w *Worker) chainSnapshot(a *account) *AccountChainSnapshot {
 		Read: v.read, State: v.state, Tokens: v.tokens, PaidOutNano: int64(paid),
 		SubmittedTokens: v.submitted, Payouts: v.payouts, Errors: v.errors,
 	}
+}
+
+// feeOf is the worker fee at which the account's tokens are valued: its
+// contract's, once the payout loop has read it, else the worker's own
+// (without a chain, as on fake TON, there is no contract to read). The
+// caller holds a.mu.
+func (w *Worker) feeOf(a *account) billing.NanoTON {
+	if a.onChain.read {
+		return a.onChain.fee
+	}
+	return w.prices.WorkerFeePerToken
 }

@@ -227,6 +227,36 @@ func TestPayoutErrorsTolerated(t *testing.T) {
 	}
 }
 
+// TestValuedAtContractFee checks that an account's earnings and payouts
+// are valued at its contract's worker fee once the payout loop has read
+// it, and at the worker's own until then: the contract's fee is testFee,
+// the worker started at another.
+func TestValuedAtContractFee(t *testing.T) {
+	chain := &fakeChain{}
+	w, p := newChainWorker(t, chain, 1)
+	w.prices = billing.DefaultPrices(100*testFee, 10*testFee)
+	holdPayout(t, w, p, payment.OpWorkerPayout, 10)
+	a := w.accounts[p.accountKey()]
+	a.tokens = 10
+	if got, want := w.Snapshot().Earned.EarnedNano, int64(10*10*testFee); got != want {
+		t.Errorf("earned before the contract was read: got %d nanoTON, want %d at the worker's fee", got, want)
+	}
+	// The first round deploys the contract with the payout, the second
+	// reads the tokens paid out.
+	w.payoutAll(context.Background())
+	w.payoutAll(context.Background())
+	s := w.Snapshot()
+	if got, want := s.Earned.EarnedNano, int64(10*testFee); got != want {
+		t.Errorf("earned: got %d nanoTON, want %d at the contract's fee", got, want)
+	}
+	if got := s.Accounts[0]; got.EarnedNano != 10*testFee || got.Chain == nil || got.Chain.PaidOutNano != 10*testFee {
+		t.Errorf("account: got %+v (chain %+v), want %d nanoTON earned and paid out", got, got.Chain, 10*testFee)
+	}
+	if got := s.Payouts.PaidOutNano; got != 10*testFee {
+		t.Errorf("paid out in all: got %d nanoTON, want %d", got, 10*testFee)
+	}
+}
+
 func TestPayoutClosedContractReadOnce(t *testing.T) {
 	chain := &fakeChain{deployed: true, state: contractClosed, tokens: 5}
 	w, p := newChainWorker(t, chain, 1)
