@@ -999,23 +999,7 @@ func TestWindDownRefusesRequests(t *testing.T) {
 
 	cc := newClientConn(cp.Proxy)
 	cc.account = client.String()
-	a, b := net.Pipe()
-	got := make(packets, 1)
-	far := wire.NewSession(b, wire.Config{Outbound: true, Handler: got})
-	cc.sess = wire.NewSession(a, wire.Config{Handler: cc})
-	t.Cleanup(func() {
-		cc.sess.Close()
-		far.Close()
-	})
-	go cc.sess.Start(t.Context())
-	if err := far.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	cp.forward(cc, &tl.ClientRunQueryEx{ModelName: "m", Query: []byte("q"), MaxCoefficient: 4000, MaxTokens: 10, Timeout: 10, RequestID: [32]byte{1}})
-	var answer tl.ClientQueryAnswerErrorEx
-	if err := tl.UnmarshalAs(<-got, &answer); err != nil {
-		t.Fatal(err)
-	}
+	answer := refusedQuery(t, cp, cc)
 	if answer.ErrorCode != wire.CodeNotReady || answer.Error != "the proxy contract is closing" {
 		t.Errorf("answer %d %q, want %d and the proxy contract closing", answer.ErrorCode, answer.Error, wire.CodeNotReady)
 	}
@@ -1084,23 +1068,7 @@ func TestRolloverWindsOldContractDown(t *testing.T) {
 	// A connection under the old contract is refused a request.
 	cc := newClientConn(cp.Proxy)
 	cc.account, cc.contract, cc.inst = client.String(), client, oldIn
-	a, b := net.Pipe()
-	got := make(packets, 1)
-	far := wire.NewSession(b, wire.Config{Outbound: true, Handler: got})
-	cc.sess = wire.NewSession(a, wire.Config{Handler: cc})
-	t.Cleanup(func() {
-		cc.sess.Close()
-		far.Close()
-	})
-	go cc.sess.Start(t.Context())
-	if err := far.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	cp.forward(cc, &tl.ClientRunQueryEx{ModelName: "m", Query: []byte("q"), MaxCoefficient: 4000, MaxTokens: 10, Timeout: 10, RequestID: [32]byte{1}})
-	var answer tl.ClientQueryAnswerErrorEx
-	if err := tl.UnmarshalAs(<-got, &answer); err != nil {
-		t.Fatal(err)
-	}
+	answer := refusedQuery(t, cp, cc)
 	if answer.ErrorCode != wire.CodeNotReady || !strings.Contains(answer.Error, "new contract") {
 		t.Errorf("answer %d %q, want %d and the proxy's new contract", answer.ErrorCode, answer.Error, wire.CodeNotReady)
 	}
@@ -1219,4 +1187,28 @@ func TestRequestAcrossRolloverBilledAtItsContract(t *testing.T) {
 	if got := cp.ledger.Totals(); got.Tokens != 40 || got.Charged != 80 || got.Earned != 40 || got.Commission != 40 {
 		t.Errorf("totals %+v, want 40 tokens charged 80, earned 40, commission 40 at the old contract's prices", got)
 	}
+}
+
+// refusedQuery connects cc to a far end over a pipe, forwards a query
+// from it and returns the error answer the far end receives.
+func refusedQuery(t *testing.T, cp chainProxy, cc *clientConn) tl.ClientQueryAnswerErrorEx {
+	t.Helper()
+	a, b := net.Pipe()
+	got := make(packets, 1)
+	far := wire.NewSession(b, wire.Config{Outbound: true, Handler: got})
+	cc.sess = wire.NewSession(a, wire.Config{Handler: cc})
+	t.Cleanup(func() {
+		cc.sess.Close()
+		far.Close()
+	})
+	go cc.sess.Start(t.Context())
+	if err := far.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	cp.forward(cc, &tl.ClientRunQueryEx{ModelName: "m", Query: []byte("q"), MaxCoefficient: 4000, MaxTokens: 10, Timeout: 10, RequestID: [32]byte{1}})
+	var answer tl.ClientQueryAnswerErrorEx
+	if err := tl.UnmarshalAs(<-got, &answer); err != nil {
+		t.Fatal(err)
+	}
+	return answer
 }
