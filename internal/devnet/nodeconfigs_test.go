@@ -57,14 +57,7 @@ func TestNodeConfigsCarryChain(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	pcfg, err := proxy.LoadConfig(filepath.Join(dir, "proxy.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ccfg, err := client.LoadConfig(filepath.Join(dir, "client.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcfg, ccfg := loadProxyClientConfigs(t, dir)
 	type node struct {
 		name          string
 		fields        chainFields
@@ -143,14 +136,7 @@ func TestNodeConfigsCarryChain(t *testing.T) {
 func TestNodeConfigsWithoutChain(t *testing.T) {
 	dir := t.TempDir()
 	start(t, Options{Engine: engines(&fakeEngine{chunks: 1}), DataDir: dir})
-	pcfg, err := proxy.LoadConfig(filepath.Join(dir, "proxy.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ccfg, err := client.LoadConfig(filepath.Join(dir, "client.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcfg, ccfg := loadProxyClientConfigs(t, dir)
 	wcfg, err := worker.LoadConfig(filepath.Join(dir, "worker-0.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -182,15 +168,8 @@ func TestNodeConfigsRerun(t *testing.T) {
 	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1}), Chain: ChainEmulated, DataDir: dir,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a := n.Addresses
-	pcfg, err := proxy.LoadConfig(filepath.Join(dir, "proxy.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcfg, ccfg := loadProxyClientConfigs(t, dir)
 	wcfg, err := worker.LoadConfig(filepath.Join(dir, "worker-0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ccfg, err := client.LoadConfig(filepath.Join(dir, "client.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,4 +272,19 @@ func TestNodeConfigsRerun(t *testing.T) {
 			t.Errorf("%s mode %v, want 0600", name, fi.Mode().Perm())
 		}
 	}
+}
+
+// loadProxyClientConfigs loads the proxy and client configs a devnet wrote
+// into dir.
+func loadProxyClientConfigs(t *testing.T, dir string) (proxy.Config, client.Config) {
+	t.Helper()
+	pcfg, err := proxy.LoadConfig(filepath.Join(dir, "proxy.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccfg, err := client.LoadConfig(filepath.Join(dir, "client.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pcfg, ccfg
 }
