@@ -75,9 +75,12 @@ type Measurements struct {
 	RootKeyID Measurement
 }
 
-// ImageHash returns the reference's image hash:
+// ImageHash returns the hash the root contract's proxy_hashes and
+// worker_hashes list. For TDX, real or fake, it is the reference's:
 // SHA-256(MRTD‖MRCONFIGID‖MROWNER‖MROWNERCONFIG‖RTMR0‖RTMR1‖RTMR2‖RTMR3‖64 zero bytes).
-// It does not depend on report data, TCB status or root key.
+// It does not depend on report data, TCB status or root key. Another TEE
+// kind defines its own formula here, one that cannot collide with this
+// one, so that one list can hold the images of several kinds.
 func (m Measurements) ImageHash() [32]byte {
 	h := sha256.New()
 	for _, r := range [...]*Measurement{&m.MRTD, &m.MRConfigID, &m.MROwner, &m.MROwnerConfig, &m.RTMR[0], &m.RTMR[1], &m.RTMR[2], &m.RTMR[3]} {
@@ -118,6 +121,9 @@ var (
 	ErrImageHashNotAllowed = errors.New("image hash not in allow-list")
 	ErrRootKeyNotAllowed   = errors.New("root key id not in allow-list")
 	ErrTCBStatusNotAllowed = errors.New("TCB status not accepted")
+	// ErrFakeQuote is a fake TDX quote offered to a policy that requires
+	// a real one.
+	ErrFakeQuote = errors.New("fake TDX quote rejected")
 )
 
 // NoVerification is the reference's policy "any" as a Validator: it accepts

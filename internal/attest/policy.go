@@ -14,6 +14,8 @@ var IntelRootKeyID = mustMeasurement("46e403bd34f05a3f2817ab9badcaacc7ffc98e0f26
 
 // Policy decides which measurements are accepted. An empty allow-list
 // accepts any value; TCBStatuses empty accepts TCBUpToDate only.
+// Allowed, set, is a live list that is checked last and admits nobody
+// when empty.
 type Policy struct {
 	// Name is the policy's name, for messages.
 	Name string
@@ -26,7 +28,48 @@ type Policy struct {
 	ImageHashes [][32]byte
 	RootKeyIDs  []Measurement
 	TCBStatuses []TCBStatus
+	// Allowed, if set, is the list of image hashes a live source allows
+	// (the root contract's proxy_hashes or worker_hashes), checked after
+	// everything else.
+	Allowed *AllowList
 }
+
+// AllowList is a list of allowed image hashes from a named source, such as
+// the root contract's worker_hashes as last read. Unlike
+// Policy.ImageHashes, an empty AllowList admits nobody. Each entry is what
+// Measurements.ImageHash computes for the peer's TEE kind, so one list can
+// hold the images of several kinds.
+type AllowList struct {
+	// Peer names what the list admits ("worker", "proxy"), and Source
+	// where it comes from ("the root's worker_hashes (root EQ…, version
+	// 12)"), for messages.
+	Peer, Source string
+	Hashes       [][32]byte
+}
+
+// Check reports whether image is on the list: nil, or a
+// *NotAllowedError.
+func (a *AllowList) Check(image [32]byte) error {
+	if slices.Contains(a.Hashes, image) {
+		return nil
+	}
+	return &NotAllowedError{Peer: a.Peer, Image: image, Source: a.Source}
+}
+
+// NotAllowedError is a peer whose image hash an AllowList lacks; it is
+// ErrImageHashNotAllowed.
+type NotAllowedError struct {
+	Peer   string
+	Image  [32]byte
+	Source string
+}
+
+func (e *NotAllowedError) Error() string {
+	return fmt.Sprintf("%s image hash %x is not in %s", e.Peer, e.Image, e.Source)
+}
+
+// Unwrap makes the error ErrImageHashNotAllowed.
+func (e *NotAllowedError) Unwrap() error { return ErrImageHashNotAllowed }
 
 // NamedPolicy returns one of the reference's built-in policies: "any"
 // (no attestation), "fake_tdx" (fake quotes, any measurements) or "tdx"
@@ -66,15 +109,27 @@ func ParsePolicy(spec string) (Policy, error) {
 // Validate reports a policy that cannot be enforced: allow-lists on a
 // policy that attests nothing.
 func (p Policy) Validate() error {
-	if p.Require == KindNone && (len(p.MRTDs) > 0 || len(p.RTMRs) > 0 || len(p.ImageHashes) > 0 || len(p.RootKeyIDs) > 0 || len(p.TCBStatuses) > 0) {
+	if p.Require == KindNone && (len(p.MRTDs) > 0 || len(p.RTMRs) > 0 || len(p.ImageHashes) > 0 || len(p.RootKeyIDs) > 0 || len(p.TCBStatuses) > 0 || p.Allowed != nil) {
 		return fmt.Errorf("policy %q attests nothing, so it cannot check allow-lists", p.Name)
 	}
 	return nil
 }
 
 // Check applies the policy to verified measurements, in the reference's
-// order: kind, MRTD, RTMR tuple, image hash, root key id, then TCB status.
+// order: kind, MRTD, RTMR tuple, image hash, root key id, then TCB status;
+// then the live list Allowed.
 func (p Policy) Check(m Measurements) error {
+	if err := p.CheckStatic(m); err != nil {
+		return err
+	}
+	if p.Allowed != nil {
+		return p.Allowed.Check(m.ImageHash())
+	}
+	return nil
+}
+
+// CheckStatic applies the policy without its live list Allowed.
+func (p Policy) CheckStatic(m Measurements) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -107,6 +162,18 @@ func (p Policy) Check(m Measurements) error {
 	}
 	if !slices.Contains(allowed, m.TCBStatus) {
 		return fmt.Errorf("policy %q: %w: %s", p.Name, ErrTCBStatusNotAllowed, m.TCBStatus)
+	}
+	return nil
+}
+
+// CheckQuoteShape refuses, before any verification, a quote that cannot
+// be of the kind the policy requires: a fake TDX quote (exactly
+// ReportDataSize bytes, far shorter than any real quote) under a policy
+// that requires real TDX. It names the cause instead of the real
+// verifier's "malformed quote".
+func (p Policy) CheckQuoteShape(quote []byte) error {
+	if p.Require == KindTDX && len(quote) == ReportDataSize {
+		return fmt.Errorf("%w: policy %s requires a real quote", ErrFakeQuote, p.Name)
 	}
 	return nil
 }
