@@ -19,7 +19,9 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/attest/tdx"
+	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/trust"
 )
 
 func init() {
@@ -152,8 +154,18 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	offlineDir := fs.String("offline-collateral", "", "read collateral only from this directory (written by --collateral-cache)")
 	skipCollateral := fs.Bool("insecure-skip-collateral", false, "check only signatures and the PCK chain; the TCB status is then not evaluated")
 	allowTCB := fs.String("allow-tcb", "", "comma-separated TCB statuses the policy accepts (default UpToDate only)")
+	rootf := newRootFlags(fs)
+	peerKind := fs.String("peer", "proxy", "with a root, the list the image must be in: proxy (proxy_hashes) or worker (worker_hashes)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
+	}
+	peers := trust.Proxies
+	switch *peerKind {
+	case "proxy":
+	case "worker":
+		peers = trust.Workers
+	default:
+		return usageError{fmt.Sprintf("--peer %q: want proxy or worker", *peerKind)}
 	}
 	if fs.NArg() != 1 {
 		return usageError{"inspect takes one FILE"}
@@ -222,18 +234,27 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return usageError{err.Error()}
 		}
 	}
+	log, _ := obs.NewLogger(stderr, "text", "warn")
+	lists, err := rootf.lists(ctx, log)
+	if err != nil {
+		return err
+	}
 	if cert != nil {
 		v, err := ratls.NewVerifier(validator, policy, ratls.WithClock(func() time.Time { return now }), ratls.WithClockSkew(0))
 		if err != nil {
 			return fmt.Errorf("verifying: %w", err)
 		}
-		peer, err := v.VerifyCertificates(ctx, []*x509.Certificate{cert})
-		if err != nil {
-			fmt.Fprintf(stdout, "verdict:       REJECTED: %v\n", err)
-			return errors.New("verification failed")
+		if lists != nil {
+			printRoot(stdout, lists, now)
+			if err := bindRoot(v, lists, peers); err != nil {
+				return err
+			}
 		}
-		fmt.Fprintf(stdout, "verdict:       OK (policy %s): peer key %x, image hash %x, TCB %s\n", policy.Name, []byte(peer.PublicKey), peer.ImageHash, statusOf(peer.Measurements))
-		return nil
+		peer, err := v.VerifyCertificates(ctx, []*x509.Certificate{cert})
+		return printVerdict(stdout, policy.Name, peer, err)
+	}
+	if lists != nil {
+		return usageError{"--root judges a certificate; a bare quote binds no key"}
 	}
 	// A bare quote has no key to bind; it is checked against its own
 	// report data.

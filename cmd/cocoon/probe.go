@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -35,6 +37,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxPoW := fs.Int("max-pow-difficulty", wire.DefaultMaxPoWDifficulty, "hardest proof of work to solve")
 	isTest := fs.Bool("test", false, "claim to be a test-network client (is_test)")
 	timeout := fs.Duration("timeout", 30*time.Second, "time allowed for the whole probe")
+	rootf := newRootFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
@@ -47,7 +50,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log, _ := obs.NewLogger(stderr, "text", "warn")
 	rf := &roleFlags{fakeTDX: fakeTDX, skipAttestation: skip}
-	v, err := rf.verifier(*policy, log)
+	v, err := rf.verifier(*policy, 0, log)
 	if err != nil {
 		return usageError{err.Error()}
 	}
@@ -61,23 +64,48 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// With a root, the proxy is judged as a client on its chain judges
+	// it: its endpoint registered, its image in proxy_hashes, its
+	// attested key the one it signs with.
+	lists, err := rootf.lists(ctx, log)
+	if err != nil {
+		return err
+	}
+	var refused error
+	if lists != nil {
+		printRoot(stdout, lists, time.Now())
+		if err := bindRoot(v, lists, trust.Proxies); err != nil {
+			return err
+		}
+		if refused = lists.CheckClientEndpoint(addr); refused != nil {
+			fmt.Fprintf(stdout, "endpoint:      REJECTED: %v\n", refused)
+		} else {
+			fmt.Fprintf(stdout, "endpoint:      %s is registered on the root\n", addr)
+		}
+	}
 
 	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("probe: dialling %s: %w", addr, err)
 	}
 	fmt.Fprintf(stdout, "connected to %s\n", addr)
-	// Read the certificate whether or not it verifies, to print it.
+	// Read the certificate whether or not it verifies, to print it and
+	// the verifier's verdict.
 	cfg := ratls.ClientConfig(cert, v)
 	var state tls.ConnectionState
+	var verifyErr error
 	verify := cfg.VerifyConnection
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 		state = cs
-		return verify(cs)
+		verifyErr = verify(cs)
+		return verifyErr
 	}
 	conn, hsErr := wire.ClientHandshake(ctx, raw, cfg, *maxPoW)
 	if len(state.PeerCertificates) > 0 {
 		printPeer(stdout, state.PeerCertificates[0].Raw)
+	}
+	if verifyErr != nil {
+		return fmt.Errorf("probe: %s: %w", addr, printVerdict(stdout, *policy, nil, verifyErr))
 	}
 	if hsErr != nil {
 		return fmt.Errorf("probe: proof of work and RA-TLS with %s: %w", addr, hsErr)
@@ -87,6 +115,8 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		verdict = "NOT verified (--insecure-skip-attestation)"
 	}
 	fmt.Fprintf(stdout, "attestation:   %s\n", verdict)
+	peer, err := v.VerifyCertificates(ctx, state.PeerCertificates)
+	printVerdict(stdout, *policy, peer, err)
 
 	sess := wire.NewSession(conn, wire.Config{Outbound: true, Logger: log})
 	defer sess.Close()
@@ -124,7 +154,26 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *tl.ClientProxyConnectionAuthLong:
 		fmt.Fprintf(stdout, "  authentication  long (on-chain registration)\n")
 	}
+	if lists != nil && peer != nil {
+		if err := trust.CheckProxyKey(p.Flags&probeExtFlag != 0, peer.PublicKey, p.ProxyPublicKey); err != nil {
+			fmt.Fprintf(stdout, "proxy key:     REJECTED: %v\n", err)
+			refused = errors.Join(refused, err)
+		} else {
+			fmt.Fprintf(stdout, "proxy key:     the key it signs with is %s\n", keyNote(p.Flags&probeExtFlag != 0))
+		}
+	}
+	if refused != nil {
+		return fmt.Errorf("probe: a client on this root would refuse the proxy: %w", refused)
+	}
 	return nil
+}
+
+// keyNote says what stands behind a proxy's signing key.
+func keyNote(ext bool) string {
+	if ext {
+		return "its attested key"
+	}
+	return "not its attested key: a reference proxy, trusted for its image as the reference trusts it"
 }
 
 // printPeer prints the measurements a proxy's certificate carries.

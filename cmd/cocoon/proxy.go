@@ -24,6 +24,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/attest/tdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/onchain"
@@ -47,6 +48,7 @@ type roleFlags struct {
 	logLevel        *string
 	fakeTDX         *bool
 	skipAttestation *bool
+	skipHashChecks  *bool
 	// The chain: each overrides the role config's field of the same
 	// meaning (chain_state, ton_config_filename, root_contract_address,
 	// node_wallet_key).
@@ -63,6 +65,8 @@ func newRoleFlags(name string, stderr io.Writer, skip bool) *roleFlags {
 		logLevel:  fs.String("log-level", "info", "log level: debug, info, warn or error"),
 		fakeTDX: fs.Bool("insecure-fake-tdx", false,
 			"attest with the reference's fake TDX quotes and accept them from peers (proves nothing; test networks only)"),
+		skipHashChecks: fs.Bool("insecure-skip-hash-checks", false,
+			"do not check peers against the root's proxy_hashes, worker_hashes and model_hashes (insecure_skip_hash_checks; test networks only)"),
 		chainState: fs.String("chain-state", "", "run on the emulated chain kept in this state `file` (a devnet's; chain_state)"),
 		tonConfig:  fs.String("ton-config", "", "run on real TON through the liteservers of this global config `file` (ton_config_filename)"),
 		root:       fs.String("root", "", "`address` of the COCOON root contract (root_contract_address)"),
@@ -107,11 +111,28 @@ func (r *roleFlags) issuer(log *slog.Logger) (attest.Issuer, error) {
 	return i, nil
 }
 
-// verifier checks peers against a policy in the router's syntax.
-func (r *roleFlags) verifier(spec string, log *slog.Logger) (*ratls.Verifier, error) {
+// skipHashes applies --insecure-skip-hash-checks to a role's chain
+// settings: only a test network may.
+func (r *roleFlags) skipHashes(c *chainconf.Chain, isTest bool) error {
+	if r.skipHashChecks == nil || !*r.skipHashChecks {
+		return nil
+	}
+	if !isTest {
+		return usageError{"--insecure-skip-hash-checks lets any attested image serve; only a test network (is_test) may"}
+	}
+	c.InsecureSkipHashChecks = true
+	return nil
+}
+
+// verifier checks peers against a policy in the router's syntax. A quote
+// it validated is remembered for at most one root poll, rootPoll, so that
+// a revoked collateral or a changed root is never served from its cache
+// for longer.
+func (r *roleFlags) verifier(spec string, rootPoll time.Duration, log *slog.Logger) (*ratls.Verifier, error) {
+	cache := ratls.WithCache(rootPoll, devnet.VerifierCacheSize)
 	if r.skipAttestation != nil && *r.skipAttestation {
 		log.Warn("INSECURE: peers' attestation is not checked (--insecure-skip-attestation)")
-		return ratls.NewVerifier(attest.NoVerification, attest.Policy{Name: "any", Require: attest.KindNone})
+		return ratls.NewVerifier(attest.NoVerification, attest.Policy{Name: "any", Require: attest.KindNone}, cache)
 	}
 	p, err := attest.ParsePolicy(spec)
 	if err != nil {
@@ -119,18 +140,39 @@ func (r *roleFlags) verifier(spec string, log *slog.Logger) (*ratls.Verifier, er
 	}
 	switch p.Require {
 	case attest.KindNone:
-		return ratls.NewVerifier(attest.NoVerification, p)
+		return ratls.NewVerifier(attest.NoVerification, p, cache)
 	case attest.KindFakeTDX:
 		if !*r.fakeTDX {
 			return nil, fmt.Errorf("policy %q accepts fake TDX quotes: pass --insecure-fake-tdx to allow it", spec)
 		}
-		return ratls.NewVerifier(faketdx.NewValidator(), p)
+		return ratls.NewVerifier(faketdx.NewValidator(), p, cache)
 	}
 	v, err := tdx.NewValidator(time.Now)
 	if err != nil {
 		return nil, fmt.Errorf("setting up TDX verification: %w", err)
 	}
-	return ratls.NewVerifier(v, p)
+	return ratls.NewVerifier(v, p, cache)
+}
+
+// ownImage is the image hash this node attests with c's certificate:
+// zero when it attests nothing.
+func ownImage(ctx context.Context, c *ratls.Certifier) ([32]byte, error) {
+	cert, err := c.Certificate(ctx)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	ev, err := ratls.ParseEvidence(cert.Leaf)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("reading our own certificate: %w", err)
+	}
+	m, err := measurementsOf(ev.Quote)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("reading our own quote: %w", err)
+	}
+	if m.Kind == attest.KindNone {
+		return [32]byte{}, nil
+	}
+	return m.ImageHash(), nil
 }
 
 // certifier issues this node's RA-TLS certificate for a fresh key.
@@ -369,31 +411,46 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := rf.skipHashes(&cfg.Chain, cfg.IsTest); err != nil {
+		return err
+	}
 	issuer, err := rf.issuer(log)
 	if err != nil {
 		return err
 	}
-	cert, err := certifier(ctx, issuer, log)
-	if err != nil {
-		return err
-	}
-	wv, err := rf.verifier(cfg.WorkerPolicy, log)
-	if err != nil {
-		return fmt.Errorf("worker_policy: %w", err)
-	}
-	cv, err := rf.verifier(cfg.ClientPolicy, log)
-	if err != nil {
-		return fmt.Errorf("client_policy: %w", err)
-	}
-	deps := proxy.Deps{
-		WorkerTLS: ratls.ServerConfig(cert, wv), ClientTLS: ratls.ServerConfig(cert, cv), Logger: log,
-	}
+	// The proxy's RA-TLS key is its signing key, so that its attestation
+	// vouches for the key its contract and payments carry; peers that are
+	// cocoon-go nodes check it.
+	var key ed25519.PrivateKey
 	if cfg.MachineSpecificPrivateKey != "" {
 		seed, err := cfg.SigningSeed()
 		if err != nil {
 			return err
 		}
-		deps.SigningKey = ed25519.NewKeyFromSeed(seed[:])
+		key = ed25519.NewKeyFromSeed(seed[:])
+	} else if _, key, err = ed25519.GenerateKey(rand.Reader); err != nil {
+		return fmt.Errorf("generating the proxy's key: %w", err)
+	}
+	cert, err := ratls.NewCertifier(ctx, key, issuer, time.Now, log)
+	if err != nil {
+		return err
+	}
+	image, err := ownImage(ctx, cert)
+	if err != nil {
+		return err
+	}
+	rootPoll := time.Duration(cfg.RootPollEvery)
+	wv, err := rf.verifier(cfg.WorkerPolicy, rootPoll, log)
+	if err != nil {
+		return fmt.Errorf("worker_policy: %w", err)
+	}
+	cv, err := rf.verifier(cfg.ClientPolicy, rootPoll, log)
+	if err != nil {
+		return fmt.Errorf("client_policy: %w", err)
+	}
+	deps := proxy.Deps{
+		WorkerTLS: ratls.ServerConfig(cert, wv), ClientTLS: ratls.ServerConfig(cert, cv), Logger: log,
+		SigningKey: key, WorkerPeers: wv, ImageHash: image,
 	}
 	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
 	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, true)
@@ -407,7 +464,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		deps.Prices = fakeTONPrices
 	} else {
 		defer rc.close()
-		if deps.SigningKey == nil {
+		if cfg.MachineSpecificPrivateKey == "" {
 			return errors.New("a proxy on a chain needs machine_specific_private_key: its contract stores the proxy's key")
 		}
 	}

@@ -89,13 +89,14 @@ func TestProbeDevnet(t *testing.T) {
 	if err := runProbe(context.Background(), []string{"--test", "--policy", "fake_tdx", "--insecure-fake-tdx", n.ProxyClientsAddr}, &out, &errOut); err != nil {
 		t.Fatalf("probe: %v\n%s", err, errOut.String())
 	}
-	for _, want := range []string{"image hash:", "verified against policy fake_tdx", "protocol        2", "cocoon-go       true", "owner address   " + n.Proxy.Snapshot().LocalConfig.OwnerAddress, "client contract EQ"} {
+	for _, want := range []string{"image hash:", "verified against policy fake_tdx", "verdict:       OK (policy fake_tdx)", "protocol        2", "cocoon-go       true", "owner address   " + n.Proxy.Snapshot().LocalConfig.OwnerAddress, "client contract EQ"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("probe output lacks %q:\n%s", want, out.String())
 		}
 	}
 	out.Reset()
-	if err := runProbe(context.Background(), []string{n.ProxyClientsAddr}, &out, &errOut); err == nil || !strings.Contains(out.String(), "fake TDX") {
-		t.Errorf("probe with the default tdx policy = %v, want a refusal after printing the fake quote:\n%s", err, out.String())
+	if err := runProbe(context.Background(), []string{n.ProxyClientsAddr}, &out, &errOut); err == nil || !strings.Contains(out.String(), "fake TDX") ||
+		!strings.Contains(out.String(), "verdict:       REJECTED: verifying RA-TLS peer: fake TDX quote rejected: policy tdx requires a real quote") {
+		t.Errorf("probe with the default tdx policy = %v, want a refusal naming the fake quote after printing it:\n%s", err, out.String())
 	}
 }

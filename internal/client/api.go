@@ -404,7 +404,9 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 			message: fmt.Sprintf("no answer within the request's deadline of %v", timeout), cause: err}
 	}
 	if errors.Is(err, errNoProxy) {
-		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: errNoProxy.Error(), cause: err}
+		// The message says why, when the root gave the cause: a proxy
+		// endpoint or image it does not list, or a reading too old.
+		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: err.Error(), cause: err}
 	}
 	var ae *answerError
 	if !errors.As(err, &ae) {

@@ -115,6 +115,9 @@ type Options struct {
 	// ClientStake is the fake-TON stake of the client's contract, which
 	// bounds its uncharged usage; zero means proxy.DefaultClientStake.
 	ClientStake billing.NanoTON
+	// ChainClock is the emulated chain's clock; nil is the wall clock. A
+	// chain behind the nodes' clocks is one whose state they judge old.
+	ChainClock func() time.Time
 	// Logger receives every node's diagnostics; nil discards them.
 	Logger *slog.Logger
 }
@@ -151,12 +154,21 @@ type Network struct {
 	Chain          ton.Chain
 	ChainStatePath string
 	Addresses      *Addresses
+	// RootPollEvery is how often the nodes read the root contract on the
+	// emulated chain: a node the root stops listing is refused within it.
+	RootPollEvery time.Duration
 
-	log     *slog.Logger
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	servers []*http.Server
-	closers []func()
+	log    *slog.Logger
+	runCtx context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// tn is the emulated chain, nil on fake TON; settle its pace.
+	tn     *tonNet
+	settle Settlement
+	// workerContracts derives the workers' contracts.
+	workerContracts worker.Contracts
+	servers         []*http.Server
+	closers         []func()
 	// workerStops stops worker i alone.
 	workerStops []context.CancelFunc
 	closeOnce   sync.Once
@@ -204,7 +216,9 @@ func newNodeKey(ctx context.Context, key ed25519.PrivateKey, log *slog.Logger) (
 }
 
 // verifier accepts peers with fake TDX quotes, or anyone for policy "any".
-func verifier(policy string) (*ratls.Verifier, error) {
+// It remembers a validated quote for one root poll, so that what the
+// root or the collateral says is never older than that.
+func verifier(policy string, rootPoll time.Duration) (*ratls.Verifier, error) {
 	p, err := attest.ParsePolicy(policy)
 	if err != nil {
 		return nil, err
@@ -213,8 +227,11 @@ func verifier(policy string) (*ratls.Verifier, error) {
 	if p.Require == attest.KindNone {
 		v = attest.NoVerification
 	}
-	return ratls.NewVerifier(v, p)
+	return ratls.NewVerifier(v, p, ratls.WithCache(rootPoll, VerifierCacheSize))
 }
+
+// VerifierCacheSize is how many validated quotes a node remembers.
+const VerifierCacheSize = 10000
 
 // Start starts a network and returns once the client has a ready proxy
 // connection and every worker is registered with the proxy. ctx bounds
@@ -231,7 +248,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	n := &Network{log: log, cancel: cancel}
+	n := &Network{log: log, runCtx: runCtx, cancel: cancel, settle: opts.Settlement.withDefaults()}
+	n.RootPollEvery = n.settle.RootPollEvery
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -299,7 +317,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 		return a(tn).String()
 	}
-	settle := opts.Settlement.withDefaults()
+	settle := n.settle
 	pcfg := proxy.Config{
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
@@ -330,11 +348,11 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		cln.Close()
 		return nil, err
 	}
-	wv, err := verifier(pcfg.WorkerPolicy)
+	wv, err := verifier(pcfg.WorkerPolicy, settle.RootPollEvery)
 	if err != nil {
 		return nil, err
 	}
-	cv, err := verifier(pcfg.ClientPolicy)
+	cv, err := verifier(pcfg.ClientPolicy, settle.RootPollEvery)
 	if err != nil {
 		return nil, err
 	}
@@ -349,6 +367,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
 		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
 		Store:  ledgerStore, ClientStake: opts.ClientStake,
+		WorkerPeers: wv, ImageHash: FakeImageHash,
 	}
 	// The roles' derivations of the contracts: on fake TON from the
 	// fake-TON params; on the emulated chain the proxy's from the params
@@ -408,57 +427,25 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 
 	// The workers.
+	n.workerContracts = roleContracts
 	for i := range opts.Workers {
-		wcfg := worker.Config{
-			IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }), Proxies: []string{n.ProxyWorkersAddr},
-			ProxyConnections: 1, ModelName: model, Coefficient: billing.CoefficientOne,
-			ForwardRequestsTo: engines[i], MaxActiveRequests: opts.MaxActiveRequests,
-			ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
-			HTTPPort: port(opts.PortsBase, 2000+10*i),
-		}
-		if wcfg.MaxActiveRequests == 0 {
-			wcfg.MaxActiveRequests = worker.DefaultMaxActiveRequests
-		}
+		wcfg := n.workerConfig(i, opts, owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }))
+		wlog := log.With("node", fmt.Sprintf("worker-%d", i))
+		var wchain worker.Chain
 		if tn != nil {
 			settle.worker(&wcfg)
 			if wcfg.ChainState, wcfg.RootContractAddress, wcfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, WorkerWalletKeyFile(i), keys.workerWallets[i]); err != nil {
 				return nil, err
 			}
-		}
-		wnode, err := newNode(ctx, log)
-		if err != nil {
-			return nil, err
-		}
-		pv, err := verifier(wcfg.ProxyPolicy)
-		if err != nil {
-			return nil, err
-		}
-		eng, err := worker.NewEngine(engines[i], nil)
-		if err != nil {
-			return nil, err
-		}
-		wdeps := worker.Deps{
-			TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
-			Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken), Logger: log.With("node", fmt.Sprintf("worker-%d", i)),
-			Contracts: roleContracts,
-		}
-		if tn != nil {
-			if wdeps.Chain, err = tn.workerChain(i, wdeps.Logger); err != nil {
+			if wchain, err = tn.workerChain(i, wlog); err != nil {
 				return nil, err
 			}
 		}
-		w, err := worker.New(wcfg, wdeps)
+		w, u, err := n.startWorker(ctx, wcfg, engines[i], wchain, wlog)
 		if err != nil {
 			return nil, err
 		}
-		wctx, stop := context.WithCancel(runCtx)
-		n.workerStops = append(n.workerStops, stop)
 		n.Workers = append(n.Workers, w)
-		n.wg.Go(func() { w.Run(wctx) })
-		u, err := n.serveHTTP(port(opts.PortsBase, 2000+10*i), w.Handler())
-		if err != nil {
-			return nil, err
-		}
 		n.WorkerURLs = append(n.WorkerURLs, u)
 		wcfg.HTTPPort = urlPort(u)
 		if err := writeConfig(opts.DataDir, fmt.Sprintf("worker-%d.json", i), wcfg); err != nil {
@@ -490,7 +477,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if err != nil {
 		return nil, err
 	}
-	pv, err := verifier(ccfg.ProxyPolicy)
+	pv, err := verifier(ccfg.ProxyPolicy, settle.RootPollEvery)
 	if err != nil {
 		return nil, err
 	}
@@ -499,9 +486,9 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
 	}
 	if tn != nil {
-		// The client learns its proxy from the root, as on TON; the
-		// configured proxy stands until the first read.
-		cdeps.Registry = tn.proxies
+		// The client learns its proxy from the root, as on TON, and checks
+		// it against the root's lists.
+		cdeps.Root, cdeps.ProxyPeers = tn.rootLists, pv
 		if cdeps.Chain, err = tn.clientChain(cdeps.Logger); err != nil {
 			return nil, err
 		}
@@ -536,10 +523,11 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (
 	if n.ChainStatePath == "" && opts.DataDir != "" {
 		n.ChainStatePath = filepath.Join(opts.DataDir, ChainStateFile)
 	}
-	tn, err := openChain(ctx, n.ChainStatePath, opts.DataDir, keys, n.ProxyWorkersAddr+" "+n.ProxyClientsAddr, opts.Settlement)
+	tn, err := openChain(ctx, n.ChainStatePath, opts.DataDir, keys, n.ProxyWorkersAddr+" "+n.ProxyClientsAddr, n.Model, opts.Settlement, opts.ChainClock)
 	if err != nil {
 		return nil, err
 	}
+	n.tn = tn
 	if tn.deployed && opts.DataDir != "" {
 		// A new chain: the proxy's ledger and the client's contract states
 		// of a previous run belong to contracts that are gone.
@@ -553,6 +541,62 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (
 	}
 	n.Chain = tn.chain
 	return tn, nil
+}
+
+// workerConfig is the config of worker i, whose owner is owner, before
+// its chain fields.
+func (n *Network) workerConfig(i int, opts Options, owner string) worker.Config {
+	c := worker.Config{
+		IsTest: true, OwnerAddress: owner, Proxies: []string{n.ProxyWorkersAddr},
+		ProxyConnections: 1, ModelName: n.Model, Coefficient: billing.CoefficientOne,
+		ForwardRequestsTo: n.EngineURLs[i], MaxActiveRequests: opts.MaxActiveRequests,
+		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
+		HTTPPort: port(opts.PortsBase, 2000+10*i),
+	}
+	if c.MaxActiveRequests == 0 {
+		c.MaxActiveRequests = worker.DefaultMaxActiveRequests
+	}
+	return c
+}
+
+// startWorker builds a worker from cfg as `cocoon worker --config …
+// --insecure-fake-tdx` does, on the engine at engineURL, relaying payouts
+// on chain (nil: none), and runs it and its HTTP server until the network
+// closes. On the emulated chain it reads the root and checks the proxy
+// and itself against its lists.
+func (n *Network) startWorker(ctx context.Context, cfg worker.Config, engineURL string, chain worker.Chain, log *slog.Logger) (*worker.Worker, string, error) {
+	wnode, err := newNode(ctx, log)
+	if err != nil {
+		return nil, "", err
+	}
+	pv, err := verifier(cfg.ProxyPolicy, n.settle.RootPollEvery)
+	if err != nil {
+		return nil, "", err
+	}
+	eng, err := worker.NewEngine(engineURL, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	deps := worker.Deps{
+		TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
+		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken), Logger: log,
+		Contracts: n.workerContracts, Chain: chain,
+	}
+	if n.tn != nil {
+		deps.Root, deps.ProxyPeers, deps.ImageHash = n.tn.rootLists, pv, FakeImageHash
+	}
+	w, err := worker.New(cfg, deps)
+	if err != nil {
+		return nil, "", err
+	}
+	wctx, stop := context.WithCancel(n.runCtx)
+	n.workerStops = append(n.workerStops, stop)
+	n.wg.Go(func() { w.Run(wctx) })
+	u, err := n.serveHTTP(cfg.HTTPPort, w.Handler())
+	if err != nil {
+		return nil, "", err
+	}
+	return w, u, nil
 }
 
 // openLedger opens the proxy's ledger. On the emulated chain with a data

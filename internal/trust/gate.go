@@ -96,7 +96,7 @@ func (g *Gate) Bind(p Peers, v Verifier) error {
 	}
 	base := v.Policy()
 	if base.Require == attest.KindNone {
-		return fmt.Errorf("checking %ss against the root's %s: policy %q attests nothing, so there is no image hash to check (test networks may switch the check off with insecure_skip_hash_checks)", p, p.list(), base.Name)
+		return fmt.Errorf("checking %s against the root's %s: policy %q attests nothing, so there is no image hash to check (test networks may switch the check off with insecure_skip_hash_checks)", p.plural(), p.list(), base.Name)
 	}
 	base.Allowed = nil
 	b := binding{peers: p, v: v, base: base}

@@ -89,6 +89,14 @@ func (p Peers) String() string {
 
 func (p Peers) list() string { return p.String() + "_hashes" }
 
+// plural names the peers in the plural: "proxies" or "workers".
+func (p Peers) plural() string {
+	if p == Workers {
+		return "workers"
+	}
+	return "proxies"
+}
+
 // source names one of the lists: "the root's worker_hashes (root EQ…,
 // version 12)".
 func (l *Lists) source(list string) string {
