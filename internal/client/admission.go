@@ -94,6 +94,23 @@ func (c *Client) readRoot(ctx context.Context) {
 	}
 }
 
+// admitted checks, before a request goes to pc, that the root's lists in
+// force still register its endpoint and list its image, so that no
+// request goes to a proxy the last reading dropped, even before the poll
+// closes its connection.
+func (c *Client) admitted(pc *proxyConn) error {
+	if c.trust == nil {
+		return nil
+	}
+	if err := c.trust.Ready(); err != nil {
+		return err
+	}
+	if err := c.trust.CheckClientEndpoint(pc.addr); err != nil {
+		return err
+	}
+	return c.trust.CheckImage(trust.Proxies, pc.image)
+}
+
 // admitEndpoint checks, before a connection to addr, that the root's
 // reading is fresh and registers addr; a refusal is recorded.
 func (c *Client) admitEndpoint(addr string) error {

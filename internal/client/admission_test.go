@@ -182,3 +182,41 @@ func TestClientDialsOnlyRegisteredProxies(t *testing.T) {
 		<-done
 	})
 }
+
+// TestNoRequestToADroppedProxy: once a reading of the root drops a
+// proxy's image or endpoint, no request goes to it, even on a connection
+// the poll has not closed yet.
+func TestNoRequestToADroppedProxy(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"is_test":true,"proxies":["10.0.0.1:11002"],"proxy_policy":"fake_tdx"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists := trust.Lists{Root: "EQr", Version: 1, AsOf: time.Now(), ProxyHashes: [][32]byte{fakeImage}, Proxies: []trust.Endpoint{{Clients: "10.0.0.1:11002"}}}
+	c, err := New(cfg, Deps{TLS: &tls.Config{}, ProxyPeers: fakeVerifier(t), Logger: discard(),
+		Root: func(context.Context) (trust.Lists, error) { return lists, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The connection has no session: a request that got past the check
+	// would fail on it.
+	pc := &proxyConn{c: c, addr: "10.0.0.1:11002", image: fakeImage, streams: map[[32]byte]*stream{}}
+	for _, tc := range []struct {
+		name string
+		drop func(l *trust.Lists)
+		want error
+	}{
+		{"image", func(l *trust.Lists) { l.ProxyHashes = nil }, attest.ErrImageHashNotAllowed},
+		{"endpoint", func(l *trust.Lists) { l.Proxies = nil }, trust.ErrEndpointNotRegistered},
+	} {
+		l := lists
+		l.Version++
+		tc.drop(&l)
+		if err := c.trust.Update(l); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pc.start(&query{model: "m"}); !errors.Is(err, tc.want) {
+			t.Errorf("%s dropped: got %v, want %v", tc.name, err, tc.want)
+		}
+		lists.Version = l.Version
+	}
+}

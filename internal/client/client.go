@@ -368,12 +368,19 @@ func (c *Client) send(ctx context.Context, q *query) (*stream, error) {
 	if err != nil {
 		return nil, err
 	}
+	var refusal error
 	for _, pc := range conns {
 		s, err := pc.start(q)
 		if err == nil {
 			return s, nil
 		}
+		if trust.IsRefusal(err) {
+			refusal = err
+		}
 		c.log.Debug("proxy connection refused a request", "proxy", pc.addr, "err", err)
+	}
+	if refusal != nil {
+		return nil, fmt.Errorf("%w: %w", errNoProxy, refusal)
 	}
 	return nil, errNoProxy
 }
@@ -582,6 +589,9 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 
 // start sends one request on this connection.
 func (pc *proxyConn) start(q *query) (*stream, error) {
+	if err := pc.c.admitted(pc); err != nil {
+		return nil, err
+	}
 	var id [32]byte
 	rand.Read(id[:])
 	s := newStream(func() { pc.abandon(id) })

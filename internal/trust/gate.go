@@ -33,7 +33,8 @@ type Config struct {
 	MaxAge time.Duration
 	// Clock judges the state's age; nil means time.Now.
 	Clock func() time.Time
-	// Logger receives the root's changes; nil discards them.
+	// Logger, the role's, receives the root's changes; nil discards
+	// them.
 	Logger *slog.Logger
 }
 
@@ -76,7 +77,6 @@ func New(cfg Config) *Gate {
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
-	g.log = g.log.With("component", "trust")
 	return g
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/chainconf"
@@ -117,7 +118,7 @@ func (w *Worker) setBarred(why error) {
 	case why != nil && (prev == nil || prev.Error() != why.Error()):
 		w.log.Warn("the root does not admit this worker: taking no requests until it does", "err", why)
 	case why == nil && prev != nil:
-		w.log.Info("the root admits this worker again: taking requests")
+		w.log.Info("the root admits this worker: taking requests")
 	default:
 		return
 	}
@@ -138,6 +139,17 @@ func (w *Worker) admitted() error {
 	return w.barred
 }
 
+// proxyAdmitted checks, before the worker takes a request from pc, that
+// the root's lists in force still list the proxy's image, so that no
+// request is served for a proxy the last reading dropped, even before the
+// poll closes its connection.
+func (w *Worker) proxyAdmitted(pc *proxyConn) error {
+	if w.trust == nil {
+		return nil
+	}
+	return w.trust.CheckImage(trust.Proxies, pc.image)
+}
+
 // awaitAdmission waits, before a connection to the proxy at addr, until
 // the root admits this worker; it reports false when ctx ended first.
 func (w *Worker) awaitAdmission(ctx context.Context, addr string) bool {
@@ -151,7 +163,13 @@ func (w *Worker) awaitAdmission(ctx context.Context, addr string) bool {
 		}
 		if why.Error() != said {
 			said = why.Error()
-			w.log.Warn("not connecting to a proxy: the root does not admit this worker", "proxy", addr, "err", why)
+			// Before the first reading, which is on its way, there is
+			// nothing to warn about.
+			level := slog.LevelWarn
+			if errors.Is(why, trust.ErrNotRead) {
+				level = slog.LevelDebug
+			}
+			w.log.Log(ctx, level, "not connecting to a proxy: the root does not admit this worker", "proxy", addr, "err", why)
 		}
 		select {
 		case <-ctx.Done():

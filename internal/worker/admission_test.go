@@ -174,7 +174,7 @@ func TestWorkerFollowsTheRoot(t *testing.T) {
 		}
 		cancel()
 		<-done
-		for _, want := range []string{"the root does not admit this worker: taking no requests until it does", "the root admits this worker again", "not connecting to a proxy"} {
+		for _, want := range []string{"the root does not admit this worker: taking no requests until it does", "the root admits this worker: taking requests", "not connecting to a proxy"} {
 			if !strings.Contains(log.String(), want) {
 				t.Errorf("log lacks %q", want)
 			}

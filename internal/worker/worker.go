@@ -341,8 +341,10 @@ type proxyConn struct {
 	w    *Worker
 	addr string
 	sess *wire.Session
-	// certs are the proxy's RA-TLS certificates.
+	// certs are the proxy's RA-TLS certificates; image its attested image
+	// hash (zero without a root).
 	certs []*x509.Certificate
+	image [32]byte
 	ext   bool // the proxy is a cocoon-go node and takes our extensions
 	ctx   context.Context
 
@@ -386,6 +388,13 @@ func (w *Worker) serveProxy(ctx context.Context, addr string) error {
 	}()
 	if err := pc.sess.Start(hctx); err != nil {
 		return fmt.Errorf("opening session with proxy %s: %w", addr, err)
+	}
+	if w.trust != nil {
+		peer, err := w.proxyPeers.Recheck(hctx, pc.certs)
+		if err != nil {
+			return fmt.Errorf("verifying proxy %s: %w", addr, err)
+		}
+		pc.image = peer.ImageHash
 	}
 	if err := pc.handshake(hctx); err != nil {
 		if errors.Is(err, billing.ErrRollback) || errors.Is(err, errUntrustedProxy) {
@@ -569,6 +578,10 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 	}
 	if err := w.admitted(); err != nil {
 		reject(wire.CodeNotReady, "worker is not admitted by the root: "+err.Error())
+		return
+	}
+	if err := w.proxyAdmitted(pc); err != nil {
+		reject(wire.CodeNotReady, "worker: the root no longer admits this proxy: "+err.Error())
 		return
 	}
 	if w.disabled() {
