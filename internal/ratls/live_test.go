@@ -132,3 +132,46 @@ func TestRecheckRevalidatesAfterTTL(t *testing.T) {
 		t.Errorf("after the TTL: got %d validations, want 2", n)
 	}
 }
+
+// tcbValidator accepts a fake quote and one padding byte (so that policy
+// tdx does not take it for a fake one) as a real TDX quote under Intel's
+// root, with the TCB status it is set to: a platform whose collateral
+// changes.
+type tcbValidator struct{ status attest.TCBStatus }
+
+func (v *tcbValidator) Validate(ctx context.Context, quote []byte, rd [attest.ReportDataSize]byte) (attest.Measurements, error) {
+	if len(quote) == 0 {
+		return attest.Measurements{}, attest.ErrNoQuote
+	}
+	if _, err := faketdx.NewValidator().Validate(ctx, quote[:len(quote)-1], rd); err != nil {
+		return attest.Measurements{}, err
+	}
+	return attest.Measurements{Kind: attest.KindTDX, ReportData: rd, TCBStatus: v.status, RootKeyID: attest.IntelRootKeyID}, nil
+}
+
+// TestRecheckJudgesTheTCBAgain: a platform whose TCB is revoked after its
+// peer connected is refused at the first Recheck past the cache's TTL.
+func TestRecheckJudgesTheTCBAgain(t *testing.T) {
+	key := newKey(t)
+	pub := key.Public().(ed25519.PublicKey)
+	quote, err := faketdx.NewIssuer().Issue(context.Background(), attest.ReportData(pub))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := certWith(t, key, Evidence{Quote: append(quote, 0), Claims: pub}, now)
+	tv := &tcbValidator{status: attest.TCBUpToDate}
+	at := now
+	v := mustVerifier(t, tv, "tdx", WithClock(func() time.Time { return at }), WithCache(time.Minute, 10))
+	certs := []*x509.Certificate{c.Leaf}
+	if _, err := v.Recheck(context.Background(), certs); err != nil {
+		t.Fatal(err)
+	}
+	tv.status = attest.TCBRevoked
+	if _, err := v.Recheck(context.Background(), certs); err != nil {
+		t.Errorf("within the TTL: got %v, want the cached verdict", err)
+	}
+	at = at.Add(time.Minute)
+	if _, err := v.Recheck(context.Background(), certs); !errors.Is(err, attest.ErrTCBStatusNotAllowed) {
+		t.Errorf("past the TTL: got %v, want %v", err, attest.ErrTCBStatusNotAllowed)
+	}
+}
