@@ -9,6 +9,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/web"
 )
 
 func init() {
@@ -90,5 +91,9 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return serveRole(ctx, log, cfg.HTTPAddr(), c.Handler(), c.Run)
+	site, err := web.NewClientSite(c, pageOptions(rc, cfg.HTTPAccessHash, log))
+	if err != nil {
+		return err
+	}
+	return serveRole(ctx, log, cfg.HTTPAddr(), site.Handler(c.Handler()), withPages(site, c.Run))
 }

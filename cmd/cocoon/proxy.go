@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
@@ -33,6 +34,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
+	"github.com/cocoon-go/cocoon/internal/web"
 )
 
 func init() {
@@ -460,5 +462,35 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listening for clients: %w", err)
 	}
 	log.Info("proxy listening", "workers", wln.Addr().String(), "clients", cln.Addr().String())
-	return serveRole(ctx, log, cfg.HTTPAddr(), p.Handler(), func(ctx context.Context) error { return p.Run(ctx, wln, cln) })
+	site, err := web.NewProxySite(p, pageOptions(rc, cfg.HTTPAccessHash, log))
+	if err != nil {
+		wln.Close()
+		cln.Close()
+		return err
+	}
+	return serveRole(ctx, log, cfg.HTTPAddr(), site.Handler(p.Handler()), withPages(site, func(ctx context.Context) error { return p.Run(ctx, wln, cln) }))
+}
+
+// pageOptions are the options of a role's pages (package web): its
+// chain and root, or none on fake TON.
+func pageOptions(rc *roleChain, accessHash string, log *slog.Logger) web.Options {
+	opts := web.Options{AccessHash: accessHash, Logger: log}
+	if rc != nil {
+		opts.Chain, opts.Root = rc.chain, rc.root
+	}
+	return opts
+}
+
+// withPages runs a role with its pages' sampler beside it; both stop
+// when the role does.
+func withPages(site *web.Site, run func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		pctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { site.Run(pctx) })
+		err := run(ctx)
+		cancel()
+		wg.Wait()
+		return err
+	}
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
 	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/web"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -123,9 +124,14 @@ type Options struct {
 type Network struct {
 	// ClientURL is the base URL of the client's OpenAI API.
 	ClientURL string
-	// ProxyURL and WorkerURLs are the stats servers.
+	// ProxyURL and WorkerURLs are the stats servers. Every node's HTTP
+	// port serves the pages of package web besides: the explorer on each,
+	// the wallet page on the client's (/wallet), the earnings page on
+	// each worker's (/earnings).
 	ProxyURL   string
 	WorkerURLs []string
+	// ExplorerURL is the explorer on the proxy's port.
+	ExplorerURL string
 	// EngineURLs are the base URLs of the workers' engines, which their
 	// configs forward to: with Engine handlers or the built-in engine,
 	// servers of the devnet's own, gone once it is closed.
@@ -399,9 +405,14 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	n.Proxy = p
 	n.wg.Go(func() { p.Run(runCtx, wln, cln) })
-	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), p.Handler()); err != nil {
+	psite, err := web.NewProxySite(p, n.siteOptions(tn, pcfg.HTTPAccessHash, pdeps.Logger))
+	if err != nil {
 		return nil, err
 	}
+	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), n.pages(runCtx, psite, p.Handler())); err != nil {
+		return nil, err
+	}
+	n.ExplorerURL = n.ProxyURL + "/explorer"
 	pcfg.HTTPPort = urlPort(n.ProxyURL)
 	if err := writeConfig(opts.DataDir, "proxy.json", pcfg); err != nil {
 		return nil, err
@@ -455,7 +466,11 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		n.workerStops = append(n.workerStops, stop)
 		n.Workers = append(n.Workers, w)
 		n.wg.Go(func() { w.Run(wctx) })
-		u, err := n.serveHTTP(port(opts.PortsBase, 2000+10*i), w.Handler())
+		wsite, err := web.NewWorkerSite(w, n.siteOptions(tn, wcfg.HTTPAccessHash, wdeps.Logger))
+		if err != nil {
+			return nil, err
+		}
+		u, err := n.serveHTTP(port(opts.PortsBase, 2000+10*i), n.pages(runCtx, wsite, w.Handler()))
 		if err != nil {
 			return nil, err
 		}
@@ -516,7 +531,11 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	n.Client = c
 	n.wg.Go(func() { c.Run(runCtx) })
-	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), c.Handler()); err != nil {
+	csite, err := web.NewClientSite(c, n.siteOptions(tn, ccfg.HTTPAccessHash, cdeps.Logger))
+	if err != nil {
+		return nil, err
+	}
+	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), n.pages(runCtx, csite, c.Handler())); err != nil {
 		return nil, err
 	}
 	ccfg.HTTPPort = urlPort(n.ClientURL)
@@ -619,6 +638,23 @@ func (n *Network) startEngines(opts Options) ([]string, string, error) {
 		return urls, name, nil
 	}
 	return nil, "", errors.New("starting devnet: no engine: give a GGUF model or an engine URL")
+}
+
+// siteOptions are the options of a node's pages: the emulated chain and
+// its root, or none on fake TON.
+func (n *Network) siteOptions(tn *tonNet, accessHash string, log *slog.Logger) web.Options {
+	opts := web.Options{AccessHash: accessHash, Logger: log}
+	if tn != nil {
+		opts.Chain, opts.Root = tn.chain, tn.root
+	}
+	return opts
+}
+
+// pages runs a node's pages until the network closes and returns the
+// handler that serves them in front of the node's own.
+func (n *Network) pages(ctx context.Context, site *web.Site, role http.Handler) http.Handler {
+	n.wg.Go(func() { site.Run(ctx) })
+	return site.Handler(role)
 }
 
 // serveHTTP serves h on a loopback port until Close and returns its URL.
