@@ -118,6 +118,9 @@ type Options struct {
 	ClientStake billing.NanoTON
 	// Logger receives every node's diagnostics; nil discards them.
 	Logger *slog.Logger
+	// SampleEvery is how often the nodes' pages sample them for their
+	// charts; zero means web.SampleEvery.
+	SampleEvery time.Duration
 }
 
 // Network is a running devnet.
@@ -405,7 +408,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	n.Proxy = p
 	n.wg.Go(func() { p.Run(runCtx, wln, cln) })
-	psite, err := web.NewProxySite(p, n.siteOptions(tn, pcfg.HTTPAccessHash, pdeps.Logger))
+	psite, err := web.NewProxySite(p, n.siteOptions(opts, tn, pcfg.HTTPAccessHash, pdeps.Logger))
 	if err != nil {
 		return nil, err
 	}
@@ -466,7 +469,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		n.workerStops = append(n.workerStops, stop)
 		n.Workers = append(n.Workers, w)
 		n.wg.Go(func() { w.Run(wctx) })
-		wsite, err := web.NewWorkerSite(w, n.siteOptions(tn, wcfg.HTTPAccessHash, wdeps.Logger))
+		wsite, err := web.NewWorkerSite(w, n.siteOptions(opts, tn, wcfg.HTTPAccessHash, wdeps.Logger))
 		if err != nil {
 			return nil, err
 		}
@@ -531,7 +534,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	n.Client = c
 	n.wg.Go(func() { c.Run(runCtx) })
-	csite, err := web.NewClientSite(c, n.siteOptions(tn, ccfg.HTTPAccessHash, cdeps.Logger))
+	csite, err := web.NewClientSite(c, n.siteOptions(opts, tn, ccfg.HTTPAccessHash, cdeps.Logger))
 	if err != nil {
 		return nil, err
 	}
@@ -642,8 +645,8 @@ func (n *Network) startEngines(opts Options) ([]string, string, error) {
 
 // siteOptions are the options of a node's pages: the emulated chain and
 // its root, or none on fake TON.
-func (n *Network) siteOptions(tn *tonNet, accessHash string, log *slog.Logger) web.Options {
-	opts := web.Options{AccessHash: accessHash, Logger: log}
+func (n *Network) siteOptions(o Options, tn *tonNet, accessHash string, log *slog.Logger) web.Options {
+	opts := web.Options{AccessHash: accessHash, Logger: log, SampleEvery: o.SampleEvery}
 	if tn != nil {
 		opts.Chain, opts.Root = tn.chain, tn.root
 	}

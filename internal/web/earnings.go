@@ -207,7 +207,7 @@ func (s *Site) estimate(ctx context.Context, tokens, earnedNano, active int64, m
 	}
 	n, secs, ok := tokenRate(list, estimateWindow)
 	est.Assumptions = []string{
-		fmt.Sprintf("the worker keeps the pace it had over the last %v (or since it started, if later), measured every %v", estimateWindow, SampleEvery),
+		fmt.Sprintf("the worker keeps the pace it had over the last %v (or since it started, if later), measured every %v", estimateWindow, s.sampleEvery()),
 		"its load, and the requests the proxies send it, stay as they were over that time",
 		"the fee stays " + est.Fee.String() + " TON per token (" + est.FeeFrom + "), applied to the tokens the proxy counts (prompt and completion tokens after the price multipliers and the worker's coefficient)",
 		"no downtime; a day is 24 hours and a month 30 days; the gas of payouts is not deducted",
@@ -229,4 +229,12 @@ func (s *Site) estimate(ctx context.Context, tokens, earnedNano, active int64, m
 		est.OK = false
 	}
 	return est
+}
+
+// sampleEvery is how often the charts sample the node.
+func (s *Site) sampleEvery() time.Duration {
+	if s.series == nil {
+		return SampleEvery
+	}
+	return s.series.every
 }

@@ -7,8 +7,10 @@ import (
 )
 
 // The charts' samples: one every SampleEvery, the last SeriesLen of them
-// kept, which is one hour. The ring is the whole of the memory the charts
-// take: SeriesLen samples of four numbers and a time per node.
+// kept, which is one hour (a Site may sample faster, as the devnet's
+// tests do, and then keeps less time). The ring is the whole of the
+// memory the charts take: SeriesLen samples of four numbers and a time
+// per node.
 const (
 	SampleEvery = 10 * time.Second
 	SeriesLen   = 360
@@ -22,8 +24,9 @@ type sample struct {
 
 // series keeps the last SeriesLen samples of a node's counters in a ring.
 type series struct {
-	read func() counters
-	now  func() time.Time
+	read  func() counters
+	now   func() time.Time
+	every time.Duration
 
 	// mu guards ring, next and n.
 	mu   sync.Mutex
@@ -32,8 +35,8 @@ type series struct {
 	n    int // samples held, at most SeriesLen
 }
 
-func newSeries(read func() counters, now func() time.Time) *series {
-	return &series{read: read, now: now}
+func newSeries(read func() counters, now func() time.Time, every time.Duration) *series {
+	return &series{read: read, now: now, every: every}
 }
 
 // take records one sample now.
@@ -46,10 +49,10 @@ func (s *series) take() {
 	s.n = min(s.n+1, SeriesLen)
 }
 
-// run samples at once and then every SampleEvery until ctx ends.
+// run samples at once and then every s.every until ctx ends.
 func (s *series) run(ctx context.Context) {
 	s.take()
-	t := time.NewTicker(SampleEvery)
+	t := time.NewTicker(s.every)
 	defer t.Stop()
 	for {
 		select {

@@ -55,6 +55,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock is the time source; nil means time.Now.
 	Clock func() time.Time
+	// SampleEvery is how often the charts sample the node; zero means
+	// SampleEvery (the package constant).
+	SampleEvery time.Duration
 }
 
 // Site serves the pages of one node (or of the explorer alone) in front
@@ -94,7 +97,11 @@ func newSite(kind string, n node, opts Options) (*Site, error) {
 		s.now = time.Now
 	}
 	if n != nil {
-		s.series = newSeries(n.counters, s.now)
+		every := opts.SampleEvery
+		if every <= 0 {
+			every = SampleEvery
+		}
+		s.series = newSeries(n.counters, s.now, every)
 	}
 	if opts.Chain != nil {
 		s.explorer = &explorer{chain: opts.Chain, root: opts.Root, locator: opts.Locator, fixed: opts.ProxyContracts,
@@ -107,6 +114,7 @@ func newSite(kind string, n node, opts Options) (*Site, error) {
 		"state": stateName,
 		"q":     s.query,
 		"qr":    qrHTML,
+		"link":  tonLink,
 		"time":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 		"unix":  func(t uint32) string { return time.Unix(int64(t), 0).UTC().Format("2006-01-02 15:04:05 UTC") },
 		"gas":   func(t TopUp) billing.NanoTON { return t.Value - t.Amount },
@@ -279,13 +287,17 @@ type page struct {
 	Nav   string // the page shown: explorer, wallet or earnings
 	Query string // the access hash's query string
 	Hash  string // the access hash, for forms
-	// Charts is whether the node's charts are shown.
-	Charts bool
+	// Charts is whether the node's charts are shown; Every is how often
+	// they are sampled and Kept how much time the samples cover.
+	Charts      bool
+	Every, Kept time.Duration
 	Data   any
 }
 
 func (s *Site) page(title, nav string, data any) page {
-	return page{Title: title, Kind: s.kind, Nav: nav, Query: s.query(), Hash: s.hash, Charts: s.series != nil, Data: data}
+	every := s.sampleEvery()
+	return page{Title: title, Kind: s.kind, Nav: nav, Query: s.query(), Hash: s.hash, Charts: s.series != nil,
+		Every: every, Kept: every * SeriesLen, Data: data}
 }
 
 // network returns the network as read at most freshFor ago.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/skip2/go-qrcode"
@@ -257,5 +258,21 @@ func parseAmount(s string) (billing.NanoTON, error) {
 	return n, nil
 }
 
-// qrHTML marks a QR code's data URL as safe for an img src.
-func qrHTML(s string) template.URL { return template.URL(s) }
+// qrHTML marks a QR code's data URL, which newTopUp built, as safe for
+// an img src; anything else is refused.
+func qrHTML(s string) template.URL {
+	if !strings.HasPrefix(s, "data:image/png;base64,") {
+		return "#"
+	}
+	return template.URL(s)
+}
+
+// tonLink marks a ton://transfer link, which newTopUp built, as safe for
+// an href (html/template refuses schemes it does not know); anything else
+// is refused.
+func tonLink(s string) template.URL {
+	if !strings.HasPrefix(s, "ton://transfer/") {
+		return "#"
+	}
+	return template.URL(s)
+}
