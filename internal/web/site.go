@@ -291,7 +291,7 @@ type page struct {
 	// they are sampled and Kept how much time the samples cover.
 	Charts      bool
 	Every, Kept time.Duration
-	Data   any
+	Data        any
 }
 
 func (s *Site) page(title, nav string, data any) page {
