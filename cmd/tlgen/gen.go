@@ -162,13 +162,13 @@ func (g *gen) check(d *decl, f field) error {
 		return nil
 	}
 	if cs := g.ctors[f.typ]; len(cs) > 0 {
-		if g.ifaces[f.typ] == "" {
-			return fmt.Errorf("field %s of %s holds the boxed type %s, which has only one constructor: not supported", f.name, d.name, f.typ)
-		}
 		for _, c := range cs {
 			if !slices.Contains(g.selected, c) {
 				return fmt.Errorf("field %s of %s holds a boxed %s, but the list does not select its constructor %s", f.name, d.name, f.typ, c.name)
 			}
+		}
+		if g.ifaces[f.typ] == "" {
+			return fmt.Errorf("field %s of %s holds the boxed type %s, which has only one constructor: not supported", f.name, d.name, f.typ)
 		}
 		if !slices.Contains(g.boxedFields, f.typ) {
 			g.boxedFields = append(g.boxedFields, f.typ)
@@ -260,6 +260,7 @@ func (g *gen) write() {
 	for _, t := range g.boxedFields {
 		g.writeBoxedField(t)
 	}
+	g.p("")
 	g.p("// registry maps the id of every generated constructor to its name and")
 	g.p("// a constructor.")
 	g.p("var registry = map[uint32]constructor{")

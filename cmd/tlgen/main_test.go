@@ -187,6 +187,7 @@ c.odd x:float = c.Odd;
 		{"built-in", schema, "int\n", "built-in"},
 		{"bare field not selected", schema, "a.flagged\n", "list does not select"},
 		{"boxed field whose constructor is not selected", schema, "c.holder\nb.one\n", "does not select its constructor b.two"},
+		{"boxed field whose constructors are not selected", schema, "c.holder\n", "does not select its constructor b.one"},
 		{"boxed field of one constructor", schema, "c.singleHolder\nc.single\n", "only one constructor"},
 		{"unknown field type", schema, "c.odd\n", "does not know"},
 		{"nil of a constructor with fields", schema, "nil b.Union = b.one\nb.one\nb.two\n", "without fields"},
