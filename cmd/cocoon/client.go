@@ -29,7 +29,7 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// Proxies do not attest clients (their client port's policy is
 	// "any"), so a client needs no quote unless asked for a fake one.
 	var issuer attest.Issuer = attest.NoEvidence
-	if *rf.fakeTDX {
+	if *rf.fakeTDX || *rf.fakeSEVSNP {
 		if issuer, err = rf.issuer(log); err != nil {
 			return err
 		}

@@ -145,16 +145,16 @@ func probeProxy(ctx context.Context, addr string, cfg *tls.Config, maxPoW int, i
 
 // printPeer prints the measurements a proxy's certificate carries.
 func printPeer(w io.Writer, der []byte) {
-	c, quote, err := splitInput(der)
+	c, ev, err := splitInput(der, false)
 	if err != nil || c == nil {
 		fmt.Fprintf(w, "certificate:   unreadable: %v\n", err)
 		return
 	}
 	fmt.Fprintf(w, "certificate:   %s, valid %s to %s\n", c.Subject, c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
-	m, err := measurementsOf(quote)
+	m, err := measurementsOf(ev)
 	if err != nil {
 		fmt.Fprintf(w, "quote:         unreadable: %v\n", err)
 		return
 	}
-	printMeasurements(w, quote, m)
+	printMeasurements(w, ev, m)
 }

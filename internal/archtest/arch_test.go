@@ -30,10 +30,12 @@ var layers = map[string]int{
 	"obs":     1,
 	"payment": 1,
 	// Adapters: each owns one heavy third-party library.
-	"attest/tdx":     2,
-	"attest/faketdx": 2,
-	"ton":            2,
-	"engine":         2,
+	"attest/tdx":        2,
+	"attest/faketdx":    2,
+	"attest/sevsnp":     2,
+	"attest/fakesevsnp": 2,
+	"ton":               2,
+	"engine":            2,
 	// Roles: never import each other or an adapter; they declare the
 	// interfaces they consume.
 	"client": 3,
@@ -56,7 +58,8 @@ var layers = map[string]int{
 // heavy lists third-party modules that only some packages may import.
 var heavy = map[string][]string{
 	"github.com/google/go-tdx-guest":            {"attest/tdx"},
-	"github.com/google/go-configfs-tsm":         {"attest/tdx"},
+	"github.com/google/go-configfs-tsm":         {"attest/tdx", "attest/sevsnp"},
+	"github.com/google/go-sev-guest":            {"attest/sevsnp"},
 	"github.com/xssnick/tonutils-go":            {"ton", "payment", "store", "onchain"},
 	"go.etcd.io/bbolt":                          {"store"},
 	"github.com/prometheus/client_golang":       {"obs"},

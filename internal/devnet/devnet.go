@@ -29,6 +29,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
@@ -53,6 +54,12 @@ const (
 // config, which reference clients send as their min_config_version.
 const fakeConfigVersion = 3
 
+// The attestation a devnet worker may have (Options.WorkerTEEs).
+const (
+	TEEFakeTDX    = "fake-tdx"
+	TEEFakeSEVSNP = "fake-sev-snp"
+)
+
 // DefaultPoWDifficulty is the devnet's proof of work: cheap, but real.
 const DefaultPoWDifficulty = 12
 
@@ -61,6 +68,14 @@ const DefaultPoWDifficulty = 12
 type Options struct {
 	// Workers is the number of workers (default 1).
 	Workers int
+	// WorkerTEEs names the attestation of worker i: TEEFakeTDX (the
+	// default, also for workers past its end) or TEEFakeSEVSNP. With an
+	// SEV-SNP worker the proxy's worker_policy is
+	// fake_tdx_or_fake_sev_snp, and that worker is built as `cocoon worker
+	// --config DIR/worker-N.json --insecure-fake-tdx --insecure-fake-sev-snp
+	// --tee fake-sev-snp` builds it (it attests with fake SEV-SNP and
+	// accepts the proxy's fake TDX).
+	WorkerTEEs []string
 	// ModelPath is a GGUF file run by the built-in engine.
 	ModelPath string
 	// EngineURL is an OpenAI-compatible server all workers forward to.
@@ -187,42 +202,70 @@ func port(base, off int) int {
 	return base + off
 }
 
-// node is one node's RA-TLS material with fake TDX quotes.
+// node is one node's RA-TLS material with fake quotes.
 type node struct {
 	cert *ratls.Certifier
 	key  ed25519.PrivateKey
 }
 
+// newNode returns a node with a fresh key attesting with fake TDX quotes.
 func newNode(ctx context.Context, log *slog.Logger) (*node, error) {
-	return newNodeKey(ctx, nil, log)
+	return newNodeKey(ctx, nil, faketdx.NewIssuer(), log)
 }
 
-// newNodeKey returns a node with key, or with a fresh key when key is nil.
-func newNodeKey(ctx context.Context, key ed25519.PrivateKey, log *slog.Logger) (*node, error) {
+// newNodeKey returns a node with key, or with a fresh key when key is nil,
+// attesting with issuer.
+func newNodeKey(ctx context.Context, key ed25519.PrivateKey, issuer attest.Issuer, log *slog.Logger) (*node, error) {
 	if key == nil {
 		var err error
 		if _, key, err = ed25519.GenerateKey(nil); err != nil {
 			return nil, fmt.Errorf("generating a node key: %w", err)
 		}
 	}
-	c, err := ratls.NewCertifier(ctx, key, faketdx.NewIssuer(), time.Now, log)
+	c, err := ratls.NewCertifier(ctx, key, issuer, time.Now, log)
 	if err != nil {
 		return nil, err
 	}
 	return &node{cert: c, key: key}, nil
 }
 
-// verifier accepts peers with fake TDX quotes, or anyone for policy "any".
+// verifier accepts peers with fake TDX quotes or fake SEV-SNP evidence as
+// policy allows, or anyone for policy "any".
 func verifier(policy string) (*ratls.Verifier, error) {
 	p, err := attest.ParsePolicy(policy)
 	if err != nil {
 		return nil, err
 	}
-	var v attest.Validator = faketdx.NewValidator()
 	if p.Require == attest.KindNone {
-		v = attest.NoVerification
+		return ratls.NewVerifier(attest.NoVerification, p)
 	}
-	return ratls.NewVerifier(v, p)
+	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()))
+}
+
+// workerTEEs returns the issuer of each worker and the proxy's worker
+// policy for opts.
+func workerTEEs(opts Options) ([]attest.Issuer, string, error) {
+	if len(opts.WorkerTEEs) > opts.Workers {
+		return nil, "", fmt.Errorf("starting devnet: %d worker TEEs for %d workers", len(opts.WorkerTEEs), opts.Workers)
+	}
+	issuers := make([]attest.Issuer, opts.Workers)
+	policy := "fake_tdx"
+	for i := range issuers {
+		tee := TEEFakeTDX
+		if i < len(opts.WorkerTEEs) && opts.WorkerTEEs[i] != "" {
+			tee = opts.WorkerTEEs[i]
+		}
+		switch tee {
+		case TEEFakeTDX:
+			issuers[i] = faketdx.NewIssuer()
+		case TEEFakeSEVSNP:
+			issuers[i] = fakesevsnp.NewIssuer()
+			policy = "fake_tdx_or_fake_sev_snp"
+		default:
+			return nil, "", fmt.Errorf("starting devnet: worker %d: unknown TEE %q: want %q or %q", i, tee, TEEFakeTDX, TEEFakeSEVSNP)
+		}
+	}
+	return issuers, policy, nil
 }
 
 // Start starts a network and returns once the client has a ready proxy
@@ -252,6 +295,10 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 	}
 
+	workerIssuers, workerPolicy, err := workerTEEs(opts)
+	if err != nil {
+		return nil, err
+	}
 	var keys *nodeKeys
 	switch opts.Chain {
 	case "", ChainFake:
@@ -312,7 +359,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	pcfg := proxy.Config{
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
-		WorkerPolicy: "fake_tdx", ClientPolicy: "any",
+		WorkerPolicy: workerPolicy, ClientPolicy: "any",
 		OwnerAddress:      owner(func(t *tonNet) *address.Address { return t.keys.proxyOwner }),
 		RootConfigVersion: fakeConfigVersion,
 	}
@@ -333,7 +380,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if keys != nil {
 		proxyKey = keys.proxy
 	}
-	pnode, err := newNodeKey(ctx, proxyKey, log)
+	pnode, err := newNodeKey(ctx, proxyKey, faketdx.NewIssuer(), log)
 	if err != nil {
 		wln.Close()
 		cln.Close()
@@ -439,7 +486,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 				return nil, err
 			}
 		}
-		wnode, err := newNode(ctx, log)
+		wnode, err := newNodeKey(ctx, nil, workerIssuers[i], log)
 		if err != nil {
 			return nil, err
 		}
