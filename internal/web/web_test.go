@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -56,22 +57,37 @@ func TestVendoredUPlot(t *testing.T) {
 }
 
 // fakeCounters is a node's running totals that a test moves.
-type fakeCounters struct{ c counters }
+type fakeCounters struct {
+	mu sync.Mutex // guards c
+	c  counters
+}
+
+func (f *fakeCounters) read() counters {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.c
+}
+
+func (f *fakeCounters) add(d counters) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.c.requests += d.requests
+	f.c.tokens += d.tokens
+	f.c.answers += d.answers
+	f.c.answerSeconds += d.answerSeconds
+}
 
 func TestSeriesRing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var f fakeCounters
-		s := newSeries(func() counters { return f.c }, time.Now, SampleEvery)
+		s := newSeries(f.read, time.Now, SampleEvery)
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
 		go func() { s.run(ctx); close(done) }()
 		synctest.Wait()
 		// Each interval: 5 requests, 100 tokens, 2 first answers taking 0.5 s.
 		for range SeriesLen + 10 {
-			f.c.requests += 5
-			f.c.tokens += 100
-			f.c.answers += 2
-			f.c.answerSeconds += 0.5
+			f.add(counters{requests: 5, tokens: 100, answers: 2, answerSeconds: 0.5})
 			time.Sleep(SampleEvery)
 			synctest.Wait()
 		}
@@ -225,9 +241,16 @@ func TestTakingRequests(t *testing.T) {
 }
 
 // fakeWorker is a worker as its pages see it.
-type fakeWorker struct{ snap worker.Snapshot }
+type fakeWorker struct {
+	mu   sync.Mutex // guards snap
+	snap worker.Snapshot
+}
 
-func (f *fakeWorker) Snapshot() worker.Snapshot { return f.snap }
+func (f *fakeWorker) Snapshot() worker.Snapshot {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snap
+}
 
 func TestEstimateWithoutChain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -244,8 +267,10 @@ func TestEstimateWithoutChain(t *testing.T) {
 		// 30 tokens every 10 s, earned at 3 nanoTON each.
 		synctest.Wait()
 		for range 6 {
+			w.mu.Lock()
 			w.snap.Earned.Tokens += 30
 			w.snap.Earned.EarnedNano = 3 * w.snap.Earned.Tokens
+			w.mu.Unlock()
 			time.Sleep(SampleEvery)
 			synctest.Wait()
 		}
