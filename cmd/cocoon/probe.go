@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"time"
 
@@ -84,11 +85,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return fmt.Errorf("probe: dialling %s: %w", addr, err)
-	}
-	fmt.Fprintf(stdout, "connected to %s\n", addr)
+	fmt.Fprintf(stdout, "connecting to %s\n", addr)
 	// Read the certificate whether or not it verifies, to print it and
 	// the verifier's verdict.
 	cfg := ratls.ClientConfig(cert, v)
@@ -100,15 +97,16 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		verifyErr = verify(cs)
 		return verifyErr
 	}
-	conn, hsErr := wire.ClientHandshake(ctx, raw, cfg, *maxPoW)
-	if len(state.PeerCertificates) > 0 {
-		printPeer(stdout, state.PeerCertificates[0].Raw)
-	}
+	connected, err := probeProxy(ctx, addr, cfg, *maxPoW, *isTest, log, func() {
+		if len(state.PeerCertificates) > 0 {
+			printPeer(stdout, state.PeerCertificates[0].Raw)
+		}
+	})
 	if verifyErr != nil {
 		return fmt.Errorf("probe: %s: %w", addr, printVerdict(stdout, *policy, nil, verifyErr))
 	}
-	if hsErr != nil {
-		return fmt.Errorf("probe: proof of work and RA-TLS with %s: %w", addr, hsErr)
+	if err != nil {
+		return err
 	}
 	verdict := "verified against policy " + *policy
 	if *skip {
@@ -117,24 +115,6 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "attestation:   %s\n", verdict)
 	peer, err := v.VerifyCertificates(ctx, state.PeerCertificates)
 	printVerdict(stdout, *policy, peer, err)
-
-	sess := wire.NewSession(conn, wire.Config{Outbound: true, Logger: log})
-	defer sess.Close()
-	if err := sess.Start(ctx); err != nil {
-		return fmt.Errorf("probe: tcp.connect: %w", err)
-	}
-	// A throwaway owner: the proxy derives a client contract from it but
-	// the probe never authorises, so nothing is opened.
-	b, err := sess.Query(ctx, tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
-		Flags: 1 | 2, ClientOwnerAddress: devnet.NewOwnerAddress().String(), IsTest: *isTest, MinProtoVersion: 1, MaxProtoVersion: 2,
-	}}))
-	if err != nil {
-		return fmt.Errorf("probe: client.connectToProxy: %w", err)
-	}
-	var connected tl.ClientConnectedToProxy
-	if err := tl.UnmarshalAs(b, &connected); err != nil {
-		return fmt.Errorf("probe: client.connectToProxy answer: %w", err)
-	}
 	p := connected.Params
 	fmt.Fprintf(stdout, "proxy params:\n")
 	fmt.Fprintf(stdout, "  public key      %x\n", p.ProxyPublicKey)
@@ -176,18 +156,54 @@ func keyNote(ext bool) string {
 	return "not its attested key: a reference proxy, trusted for its image as the reference trusts it"
 }
 
+// probeProxy connects to a proxy's client endpoint as a client would
+// (proof of work, RA-TLS checked by cfg, tcp.connect) and returns its
+// answer to client.connectToProxy, which names its contract; handshaken,
+// if set, runs once the TLS handshake ended, whether or not it verified.
+// The owner it names is a throwaway one: the proxy derives a client
+// contract from it, but the probe never authorises, so nothing is opened.
+func probeProxy(ctx context.Context, addr string, cfg *tls.Config, maxPoW int, isTest bool, log *slog.Logger, handshaken func()) (tl.ClientConnectedToProxy, error) {
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return tl.ClientConnectedToProxy{}, fmt.Errorf("probe: dialling %s: %w", addr, err)
+	}
+	conn, err := wire.ClientHandshake(ctx, raw, cfg, maxPoW)
+	if handshaken != nil {
+		handshaken()
+	}
+	if err != nil {
+		return tl.ClientConnectedToProxy{}, fmt.Errorf("probe: proof of work and RA-TLS with %s: %w", addr, err)
+	}
+	sess := wire.NewSession(conn, wire.Config{Outbound: true, Logger: log})
+	defer sess.Close()
+	if err := sess.Start(ctx); err != nil {
+		return tl.ClientConnectedToProxy{}, fmt.Errorf("probe: tcp.connect: %w", err)
+	}
+	b, err := sess.Query(ctx, tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
+		Flags: 1 | 2, ClientOwnerAddress: devnet.NewOwnerAddress().String(), IsTest: isTest, MinProtoVersion: 1, MaxProtoVersion: 2,
+	}}))
+	if err != nil {
+		return tl.ClientConnectedToProxy{}, fmt.Errorf("probe: client.connectToProxy: %w", err)
+	}
+	var connected tl.ClientConnectedToProxy
+	if err := tl.UnmarshalAs(b, &connected); err != nil {
+		return tl.ClientConnectedToProxy{}, fmt.Errorf("probe: client.connectToProxy answer: %w", err)
+	}
+	return connected, nil
+}
+
 // printPeer prints the measurements a proxy's certificate carries.
 func printPeer(w io.Writer, der []byte) {
-	c, quote, err := splitInput(der)
+	c, ev, err := splitInput(der, false)
 	if err != nil || c == nil {
 		fmt.Fprintf(w, "certificate:   unreadable: %v\n", err)
 		return
 	}
 	fmt.Fprintf(w, "certificate:   %s, valid %s to %s\n", c.Subject, c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
-	m, err := measurementsOf(quote)
+	m, err := measurementsOf(ev)
 	if err != nil {
 		fmt.Fprintf(w, "quote:         unreadable: %v\n", err)
 		return
 	}
-	printMeasurements(w, quote, m)
+	printMeasurements(w, ev, m)
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
@@ -352,9 +353,10 @@ type tonNet struct {
 	workerWallets             []*ton.CocoonWallet
 	// deployed is set when this run deployed the root: the chain is new.
 	deployed bool
-	// model is the hash of the workers' full model name, which the root
-	// registers.
-	model ton.Hash
+	// model is the hash of the workers' full model name, and
+	// workerImages the workers' image hashes, which the root lists.
+	model        ton.Hash
+	workerImages []ton.Hash
 }
 
 // FakeImageHash is the image hash of every fake TDX node: what the
@@ -364,12 +366,13 @@ var FakeImageHash = ton.Hash(attest.Measurements{Kind: attest.KindFakeTDX}.Image
 // openChain opens the emulated chain at statePath (empty: in memory) and
 // makes sure the root contract is deployed with the proxy registered at
 // desc ("workers_host:port clients_host:port"), the fake TDX image hash in
-// its proxy_hashes and worker_hashes and the hash of model, the workers'
-// full model name, in its model_hashes, and that the wallets are funded.
+// its proxy_hashes, workerImages (the workers' fake image hashes) in its
+// worker_hashes and the hash of model, the workers' full model name, in
+// its model_hashes, and that the wallets are funded.
 // A chain that already holds the keys' root is reused: a changed proxy
 // endpoint and any of those hashes it lacks are updated, by the admin. The
 // chain's clock is clock (nil: the wall clock).
-func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, desc, model string, settle Settlement, clock func() time.Time) (*tonNet, error) {
+func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, desc, model string, workerImages []ton.Hash, settle Settlement, clock func() time.Time) (*tonNet, error) {
 	chain, err := emulated.New(emulated.Options{Path: statePath, Clock: clock})
 	if err != nil {
 		return nil, fmt.Errorf("opening the emulated chain: %w", err)
@@ -380,6 +383,11 @@ func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, d
 	}
 	settle.closeDelays(&params)
 	t := &tonNet{chain: chain, params: params, keys: keys, model: ton.Hash(trust.ModelHash(model))}
+	for _, h := range workerImages {
+		if !slices.Contains(t.workerImages, h) {
+			t.workerImages = append(t.workerImages, h)
+		}
+	}
 	if t.admin, err = ton.NewV5R1(keys.admin, adminNetworkID); err != nil {
 		return nil, err
 	}
@@ -459,7 +467,7 @@ func (t *tonNet) fundedAccounts() []*address.Address {
 func (t *tonNet) rootConfig(desc string) ton.RootConfig {
 	return ton.RootConfig{
 		Owner: t.admin.Address(), Version: 1,
-		ProxyHashes: []ton.Hash{FakeImageHash}, WorkerHashes: []ton.Hash{FakeImageHash}, ModelHashes: []ton.Hash{t.model},
+		ProxyHashes: []ton.Hash{FakeImageHash}, WorkerHashes: t.workerImages, ModelHashes: []ton.Hash{t.model},
 		Proxies:        []ton.RegisteredProxy{{Seqno: rootProxySeqno, Desc: desc}},
 		LastProxySeqno: rootProxySeqno,
 		Params:         t.params,
@@ -508,8 +516,8 @@ func (t *tonNet) updateProxy(ctx context.Context, root ton.Account, desc string)
 }
 
 // registerHashes adds, by the admin, what a reused root lacks of the fake
-// TDX image hash in its proxy_hashes and worker_hashes and the workers'
-// model in its model_hashes: a restarted devnet runs again, also with
+// TDX image hash in its proxy_hashes, the workers' image hashes in its
+// worker_hashes and their model in its model_hashes: a restarted devnet runs again, also with
 // another model, while a hash removed during a run stays removed for the
 // rest of it.
 func (t *tonNet) registerHashes(ctx context.Context, root ton.Account) error {
@@ -517,15 +525,16 @@ func (t *tonNet) registerHashes(ctx context.Context, root ton.Account) error {
 	if err != nil {
 		return err
 	}
-	for _, h := range []struct {
+	type registration struct {
 		op   ton.RootOp
 		has  bool
 		hash ton.Hash
-	}{
-		{ton.RootAddProxyType, cfg.HasProxyHash(FakeImageHash), FakeImageHash},
-		{ton.RootAddWorkerType, cfg.HasWorkerHash(FakeImageHash), FakeImageHash},
-		{ton.RootAddModelType, cfg.HasModelHash(t.model), t.model},
-	} {
+	}
+	regs := []registration{{ton.RootAddProxyType, cfg.HasProxyHash(FakeImageHash), FakeImageHash}, {ton.RootAddModelType, cfg.HasModelHash(t.model), t.model}}
+	for _, h := range t.workerImages {
+		regs = append(regs, registration{ton.RootAddWorkerType, cfg.HasWorkerHash(h), h})
+	}
+	for _, h := range regs {
 		if h.has {
 			continue
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
+	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
@@ -229,7 +230,7 @@ func TestRootIsLivePolicy(t *testing.T) {
 		var log syncBuffer
 		cfg := n.workerConfig(0, Options{}, NewOwnerAddress().String())
 		cfg.InsecureSkipHashChecks = true
-		if _, _, err := n.startWorker(context.Background(), cfg, n.EngineURLs[0], nil, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
+		if _, _, err := n.startWorker(context.Background(), Options{}, cfg, faketdx.NewIssuer(), nil, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
 			t.Fatal(err)
 		}
 		want := "proxy refuses this worker: worker image hash " + fakeHex + " is not in the root's worker_hashes (root " + n.Addresses.Root.String()
