@@ -36,6 +36,11 @@ func TestUsageCounterShapes(t *testing.T) {
 		{"malformed values skipped", "data: {nope\n\ndata: {\"usage\":{nope}}\n\ndata: {\"usage\":{\"prompt_tokens\":-3,\"completion_tokens\":\"x\"}}\n\n", TokenCounts{Values: 3, Skipped: 1}},
 		{"unfinished json", "{\"usage\":{\"prompt_tokens\":3}", TokenCounts{Skipped: 1}},
 		{"empty", "", TokenCounts{}},
+		{"transcription duration", `{"text":"hi","usage":{"type":"duration","seconds":9}}`, TokenCounts{AudioMillis: 9000, Values: 1}},
+		{"fractional duration rounds up", `{"text":"hi","usage":{"type":"duration","seconds":2.0001}}`, TokenCounts{AudioMillis: 2001, Values: 1}},
+		{"duration with an exponent", `{"usage":{"type":"duration","seconds":1.5e1}}`, TokenCounts{AudioMillis: 15000, Values: 1}},
+		{"negative or absurd durations", `{"usage":{"seconds":-4}}{"usage":{"seconds":"x"}}{"usage":{"seconds":1e40}}`, TokenCounts{AudioMillis: MaxAudioMillis, Values: 3}},
+		{"transcription tokens", `{"text":"hi","usage":{"type":"tokens","input_tokens":40,"input_token_details":{"audio_tokens":38,"text_tokens":2},"output_tokens":7,"total_tokens":47}}`, TokenCounts{PromptTokens: 40, CompletionTokens: 7, Values: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
