@@ -2,6 +2,7 @@ package openai
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -266,3 +267,36 @@ func EncodeForm(boundary string, f *Form) []byte {
 
 // Boundary returns the form's boundary.
 func (f *Form) Boundary() string { return f.boundary }
+
+// cocoonFields are COCOON's own request fields.
+var cocoonFields = []string{"max_coefficient", "timeout", "enable_debug", "request_guid"}
+
+// FormCocoonParams reads COCOON's fields from an upload's text fields, as
+// ExtractCocoonParams reads them from a JSON body (numbers and booleans
+// written as in JSON), applying the defaults for absent ones, and removes
+// them from the form.
+func FormCocoonParams(f *Form) (CocoonParams, error) {
+	m := map[string]json.RawMessage{"model": json.RawMessage(`""`)}
+	for _, k := range cocoonFields {
+		v, ok, err := f.Value(k)
+		if err != nil {
+			return CocoonParams{}, err
+		}
+		if !ok {
+			continue
+		}
+		raw := json.RawMessage(v)
+		if k == "request_guid" {
+			raw, _ = json.Marshal(v) // a string always marshals
+		}
+		m[k] = raw
+	}
+	p, err := (&Body{m: m}).ExtractCocoonParams()
+	if err != nil {
+		return p, err
+	}
+	for _, k := range cocoonFields {
+		f.Remove(k)
+	}
+	return p, nil
+}
