@@ -50,6 +50,7 @@ type TokenCounts struct {
 //
 // A UsageCounter is not safe for concurrent use.
 type UsageCounter struct {
+	audio   bool // also read a top-level "duration" (NewAudioUsageCounter)
 	mode    byte // 0 undetected, 's' SSE, 'j' JSON values
 	counts  TokenCounts
 	pending []byte // SSE: the unfinished line; JSON: the unfinished value
@@ -65,6 +66,12 @@ type UsageCounter struct {
 
 // NewUsageCounter returns an empty counter.
 func NewUsageCounter() *UsageCounter { return &UsageCounter{} }
+
+// NewAudioUsageCounter returns an empty counter for the answers of the
+// audio endpoints, which also takes a top-level "duration" (seconds, as a
+// number or a numeric string) for the audio's length: the verbose_json
+// answers of OpenAI and vLLM carry it, vLLM's without a usage object.
+func NewAudioUsageCounter() *UsageCounter { return &UsageCounter{audio: true} }
 
 // Write feeds the next bytes of the body. It never fails.
 func (c *UsageCounter) Write(p []byte) (int, error) {
@@ -375,6 +382,12 @@ type usage struct {
 // value examines one complete JSON value.
 func (c *UsageCounter) value(data []byte) {
 	c.counts.Values++
+	if c.audio && bytes.Contains(data, []byte(`"duration"`)) {
+		if raw, err := objectMember(data, "duration"); err == nil && len(raw) > 0 {
+			raw = bytes.Trim(raw, `"`)
+			c.counts.AudioMillis = max(c.counts.AudioMillis, millisOf(raw))
+		}
+	}
 	if !hasUsageKey(data) {
 		return
 	}

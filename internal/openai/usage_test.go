@@ -62,6 +62,42 @@ func TestUsageCounterShapes(t *testing.T) {
 	}
 }
 
+func TestAudioUsageCounter(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want int64
+	}{
+		{"vllm verbose_json duration as a string", `{"task":"transcribe","duration":"5.01","text":"x","segments":[]}`, 5010},
+		{"openai verbose_json duration as a number", `{"duration":2.5,"text":"x"}`, 2500},
+		{"usage and duration: the longer", `{"duration":2.5,"usage":{"type":"duration","seconds":3}}`, 3000},
+		{"duration below the top level", `{"segments":[{"duration":9}]}`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewAudioUsageCounter()
+			c.Write([]byte(tt.body))
+			c.Finish()
+			if got := c.Counts().AudioMillis; got != tt.want {
+				t.Errorf("AudioMillis = %d, want %d", got, tt.want)
+			}
+			plain := NewUsageCounter()
+			plain.Write([]byte(tt.body))
+			plain.Finish()
+			if got, want := plain.Counts().AudioMillis, min(tt.want, 3000)*boolInt(strings.Contains(tt.body, "usage")); got != want {
+				t.Errorf("a plain counter: AudioMillis = %d, want %d (usage only)", got, want)
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func TestUsageCounterBoundsMemory(t *testing.T) {
 	c := NewUsageCounter()
 	chunk := []byte(strings.Repeat("z", 64<<10))

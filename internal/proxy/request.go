@@ -297,6 +297,9 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 		tl.HTTPHeader{Name: "X-Cocoon-Proxy-Start", Value: fmt.Sprintf("%.6f", unixSeconds(r.start))},
 		tl.HTTPHeader{Name: "X-Cocoon-Proxy-End", Value: fmt.Sprintf("%.6f", unixSeconds(r.p.now()))})
 	r.usage = openai.NewUsageCounter()
+	if openai.IsAudio(r.endpoint) {
+		r.usage = openai.NewAudioUsageCounter()
+	}
 	// The head may carry the first body bytes, or the whole body.
 	if len(resp.Payload) > 0 && r.hold != nil && r.overReservation(resp.Payload) {
 		r.cancelWorkerLocked(neutral)

@@ -415,6 +415,9 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 	out = append(out, header{"X-Cocoon-Worker-Start", fmt.Sprintf("%.6f", unixSeconds(start))})
 	reason := strings.TrimSpace(strings.TrimPrefix(res.Status, fmt.Sprint(res.StatusCode)))
 	usage := openai.NewUsageCounter()
+	if openai.IsAudio(path) {
+		usage = openai.NewAudioUsageCounter()
+	}
 	tokens := func() billing.Adjusted {
 		c := usage.Counts()
 		u, err := billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}.WithAudio(c.AudioMillis, q.audioRate)
