@@ -99,15 +99,15 @@ func badRequest(code, msg string) *apiError {
 
 // api is the OpenAI-compatible HTTP API of the client.
 type api struct {
-	net      network
-	log      *slog.Logger
-	keys     [][]byte // accepted bearer keys; empty means no authentication
-	maxBody  int64
+	net     network
+	log     *slog.Logger
+	keys    [][]byte // accepted bearer keys; empty means no authentication
+	maxBody int64
 	// maxUpload bounds an audio upload.
 	maxUpload int64
 	now       func() time.Time
-	metrics  *obs.Metrics
-	counters *obs.RequestRates
+	metrics   *obs.Metrics
+	counters  *obs.RequestRates
 }
 
 // handler returns the API with stats mounted beside it.

@@ -554,7 +554,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.clientOwner }), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
 		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
 		MaxUploadBytes: cmp.Or(opts.MaxUploadBytes, client.DefaultMaxUploadBytes),
-		APIKeys: opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
+		APIKeys:        opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
 	}
 	if tn != nil {
 		ccfg.SecretString = keys.clientSecret
