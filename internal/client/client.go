@@ -565,13 +565,9 @@ func (pc *proxyConn) start(q *query) (*stream, error) {
 	pc.mu.Lock()
 	pc.streams[id] = s
 	pc.mu.Unlock()
-	// The http.request is encoded into a scratch buffer that lives only
-	// until the frame is: the body is not copied into a query of its own.
-	err := tl.MarshalScratch(req, func(b []byte) error {
-		msg.Query = b
-		return pc.sess.SendObject(msg)
-	})
-	if err != nil {
+	// The http.request is encoded inside the frame: the body is copied
+	// once, into the frame.
+	if err := pc.sess.SendObject(&queryFrame{msg: msg, req: req}); err != nil {
 		pc.mu.Lock()
 		delete(pc.streams, id)
 		pc.mu.Unlock()
