@@ -148,3 +148,38 @@ func FuzzParseForm(f *testing.F) {
 		}
 	})
 }
+
+func TestFormCocoonParams(t *testing.T) {
+	ct, body := upload(t, [][2]string{{"model", "whisper"}, {"max_coefficient", "2500"}, {"timeout", "30"}, {"enable_debug", "true"}, {"request_guid", "g-1"}, {"language", "ru"}}, []byte("RIFF"))
+	f, err := ParseForm(ct, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := FormCocoonParams(f)
+	if err != nil || p.MaxCoefficient != 2500 || p.Timeout.Seconds() != 30 || !p.EnableDebug || p.RequestGUID != "g-1" {
+		t.Fatalf("FormCocoonParams = %+v, %v", p, err)
+	}
+	for _, k := range cocoonFields {
+		if _, ok, _ := f.Value(k); ok {
+			t.Errorf("%s is still in the upload", k)
+		}
+	}
+	if v, _, _ := f.Value("language"); v != "ru" {
+		t.Errorf("language = %q after the rewrite, want ru", v)
+	}
+	if _, ok := f.File("file"); !ok {
+		t.Error("the file is gone after the rewrite")
+	}
+	ct, body = upload(t, [][2]string{{"model", "whisper"}}, nil)
+	if f, _ = ParseForm(ct, body); true {
+		if p, err := FormCocoonParams(f); err != nil || p.MaxCoefficient != DefaultMaxCoefficient || p.Timeout != DefaultTimeout {
+			t.Errorf("defaults: %+v, %v", p, err)
+		}
+	}
+	ct, body = upload(t, [][2]string{{"model", "whisper"}, {"timeout", "soon"}}, nil)
+	if f, _ = ParseForm(ct, body); true {
+		if _, err := FormCocoonParams(f); err == nil {
+			t.Error("a timeout of \"soon\" was accepted")
+		}
+	}
+}
