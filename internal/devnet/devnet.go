@@ -295,13 +295,13 @@ func verifier(policy string) (*ratls.Verifier, error) {
 	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()))
 }
 
-// workerTEEs returns the issuer of each worker and the proxy's worker
-// policy for opts.
+// workerTEEs returns the issuer of each worker, the Workers' and then
+// the Extra ones' (fake TDX), and the proxy's worker policy for opts.
 func workerTEEs(opts Options) ([]attest.Issuer, string, error) {
 	if len(opts.WorkerTEEs) > opts.Workers {
 		return nil, "", fmt.Errorf("starting devnet: %d worker TEEs for %d workers", len(opts.WorkerTEEs), opts.Workers)
 	}
-	issuers := make([]attest.Issuer, opts.Workers)
+	issuers := make([]attest.Issuer, opts.Workers+len(opts.Extra))
 	policy := "fake_tdx"
 	for i := range issuers {
 		tee := TEEFakeTDX
