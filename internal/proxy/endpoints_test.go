@@ -61,6 +61,11 @@ func TestWorkerDeclaresEndpoints(t *testing.T) {
 	if speech.audioRate != DefaultMaxAudioTokensPerSecond {
 		t.Errorf("speech worker bills at %d tokens/s, want %d", speech.audioRate, DefaultMaxAudioTokensPerSecond)
 	}
+	for _, w := range p.Snapshot().WorkerConnections {
+		if w.Model == "whisper" && (len(w.Endpoints) != 2 || w.AudioTokensPerSecond != DefaultMaxAudioTokensPerSecond) {
+			t.Errorf("stats of the speech worker: %+v", w)
+		}
+	}
 	got := map[string]string{}
 	for _, m := range p.modelEndpoints().Models {
 		got[m.Name] = strings.Join(m.Endpoints, " ")
