@@ -196,3 +196,21 @@ func TestEndpointMismatch(t *testing.T) {
 		t.Errorf("refused requests were billed: %+v", tot)
 	}
 }
+
+// TestLargeUpload sends an upload of nearly the default bound, 14 MiB of
+// WAV (7 min 38 s of 16 kHz speech), through the network in one frame
+// per hop, billed its duration.
+func TestLargeUpload(t *testing.T) {
+	n := start(t, Options{ModelPath: sharedtest.Path(t, "models/stories260K.gguf"), Extra: []ExtraWorker{FakeSpeechWorker()}})
+	audio := fakespeech.WAV(458.752) // 14 MiB of samples
+	ct, form := audioForm(t, audio, "model", FakeSpeechModel)
+	var status int
+	var body []byte
+	tokens := billed(t, n, func() { status, body, _ = do(t, n.ClientURL, openai.PathTranscriptions, ct, form) })
+	if status != 200 || !strings.Contains(string(body), fakespeech.Transcript("transcribe", 458.752)) {
+		t.Fatalf("a %d-byte upload: %d %.200s", len(form), status, body)
+	}
+	if want := int64(459 * DefaultAudioTokensPerSecond); tokens != want {
+		t.Errorf("billed %d tokens, want %d (459 s at %d tokens/s)", tokens, want, DefaultAudioTokensPerSecond)
+	}
+}
