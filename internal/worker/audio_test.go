@@ -16,7 +16,7 @@ import (
 )
 
 // audioQuery is a transcription upload for the worker of model "whisper".
-func audioQuery(t *testing.T, path string, audio []byte, fields ...string) *query {
+func audioQuery(t testing.TB, path string, audio []byte, fields ...string) *query {
 	t.Helper()
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
@@ -136,4 +136,24 @@ func TestConfigEndpoints(t *testing.T) {
 	if _, err := ParseConfig([]byte(base + `,"endpoints":["/v1/audio/transcriptions"],"audio_tokens_per_second":10}`)); err != nil {
 		t.Errorf("an audio worker's config: %v", err)
 	}
+}
+
+// FuzzPrepareUpload checks arbitrary uploads: never a panic, and an
+// upload prepared once is prepared again unchanged.
+func FuzzPrepareUpload(f *testing.F) {
+	seed := audioQuery(f, openai.PathTranscriptions, fakespeech.WAV(0.01), "model", "whisper", "response_format", "text")
+	f.Add(seed.header[0].value, seed.body)
+	f.Add("multipart/form-data; boundary=b", []byte("--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper\r\n--b--\r\n"))
+	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
+		q := &query{method: http.MethodPost, url: openai.PathTranscriptions, body: body, header: []header{{"Content-Type", contentType}}, endpoints: fakespeech.Endpoints}
+		_, out, err := prepare(q, "whisper")
+		if err != nil {
+			return
+		}
+		out = append([]byte(nil), out...)
+		again := &query{method: http.MethodPost, url: openai.PathTranscriptions, body: append([]byte(nil), out...), header: q.header, endpoints: fakespeech.Endpoints}
+		if _, twice, err := prepare(again, "whisper"); err != nil || !bytes.Equal(twice, out) {
+			t.Fatalf("preparing %q again gave %q, %v", out, twice, err)
+		}
+	})
 }
