@@ -353,10 +353,9 @@ type tonNet struct {
 	workerWallets             []*ton.CocoonWallet
 	// deployed is set when this run deployed the root: the chain is new.
 	deployed bool
-	// model is the hash of the workers' full model name, and
+	// models are the hashes of the workers' full model names, and
 	// workerImages the workers' image hashes, which the root lists.
-	model        ton.Hash
-	workerImages []ton.Hash
+	models, workerImages []ton.Hash
 }
 
 // FakeImageHash is the image hash of every fake TDX node: what the
@@ -367,12 +366,12 @@ var FakeImageHash = ton.Hash(attest.Measurements{Kind: attest.KindFakeTDX}.Image
 // makes sure the root contract is deployed with the proxy registered at
 // desc ("workers_host:port clients_host:port"), the fake TDX image hash in
 // its proxy_hashes, workerImages (the workers' fake image hashes) in its
-// worker_hashes and the hash of model, the workers' full model name, in
-// its model_hashes, and that the wallets are funded.
+// worker_hashes and the hashes of models, the workers' full model names,
+// in its model_hashes, and that the wallets are funded.
 // A chain that already holds the keys' root is reused: a changed proxy
 // endpoint and any of those hashes it lacks are updated, by the admin. The
 // chain's clock is clock (nil: the wall clock).
-func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, desc, model string, workerImages []ton.Hash, settle Settlement, clock func() time.Time) (*tonNet, error) {
+func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, desc string, models []string, workerImages []ton.Hash, settle Settlement, clock func() time.Time) (*tonNet, error) {
 	chain, err := emulated.New(emulated.Options{Path: statePath, Clock: clock})
 	if err != nil {
 		return nil, fmt.Errorf("opening the emulated chain: %w", err)
@@ -382,10 +381,15 @@ func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, d
 		return nil, err
 	}
 	settle.closeDelays(&params)
-	t := &tonNet{chain: chain, params: params, keys: keys, model: ton.Hash(trust.ModelHash(model))}
+	t := &tonNet{chain: chain, params: params, keys: keys}
 	for _, h := range workerImages {
 		if !slices.Contains(t.workerImages, h) {
 			t.workerImages = append(t.workerImages, h)
+		}
+	}
+	for _, m := range models {
+		if h := ton.Hash(trust.ModelHash(m)); !slices.Contains(t.models, h) {
+			t.models = append(t.models, h)
 		}
 	}
 	if t.admin, err = ton.NewV5R1(keys.admin, adminNetworkID); err != nil {
@@ -467,7 +471,7 @@ func (t *tonNet) fundedAccounts() []*address.Address {
 func (t *tonNet) rootConfig(desc string) ton.RootConfig {
 	return ton.RootConfig{
 		Owner: t.admin.Address(), Version: 1,
-		ProxyHashes: []ton.Hash{FakeImageHash}, WorkerHashes: t.workerImages, ModelHashes: []ton.Hash{t.model},
+		ProxyHashes: []ton.Hash{FakeImageHash}, WorkerHashes: t.workerImages, ModelHashes: t.models,
 		Proxies:        []ton.RegisteredProxy{{Seqno: rootProxySeqno, Desc: desc}},
 		LastProxySeqno: rootProxySeqno,
 		Params:         t.params,
@@ -517,7 +521,7 @@ func (t *tonNet) updateProxy(ctx context.Context, root ton.Account, desc string)
 
 // registerHashes adds, by the admin, what a reused root lacks of the fake
 // TDX image hash in its proxy_hashes, the workers' image hashes in its
-// worker_hashes and their model in its model_hashes: a restarted devnet runs again, also with
+// worker_hashes and their models in its model_hashes: a restarted devnet runs again, also with
 // another model, while a hash removed during a run stays removed for the
 // rest of it.
 func (t *tonNet) registerHashes(ctx context.Context, root ton.Account) error {
@@ -530,9 +534,12 @@ func (t *tonNet) registerHashes(ctx context.Context, root ton.Account) error {
 		has  bool
 		hash ton.Hash
 	}
-	regs := []registration{{ton.RootAddProxyType, cfg.HasProxyHash(FakeImageHash), FakeImageHash}, {ton.RootAddModelType, cfg.HasModelHash(t.model), t.model}}
+	regs := []registration{{ton.RootAddProxyType, cfg.HasProxyHash(FakeImageHash), FakeImageHash}}
 	for _, h := range t.workerImages {
 		regs = append(regs, registration{ton.RootAddWorkerType, cfg.HasWorkerHash(h), h})
+	}
+	for _, h := range t.models {
+		regs = append(regs, registration{ton.RootAddModelType, cfg.HasModelHash(h), h})
 	}
 	for _, h := range regs {
 		if h.has {

@@ -99,7 +99,7 @@ func TestOpenChain(t *testing.T) {
 	}
 	path := filepath.Join(dir, ChainStateFile)
 	const desc = "127.0.0.1:1001 127.0.0.1:1002"
-	tn, err := openChain(ctx, path, dir, keys, desc, "Org/M@1:a", []ton.Hash{FakeImageHash}, Settlement{}, nil)
+	tn, err := openChain(ctx, path, dir, keys, desc, []string{"Org/M@1:a"}, []ton.Hash{FakeImageHash}, Settlement{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestOpenChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	const moved = "127.0.0.1:2001 127.0.0.1:2002"
-	again, err := openChain(ctx, path, dir, keys, moved, "Org/N@1:b", []ton.Hash{FakeImageHash}, Settlement{}, nil)
+	again, err := openChain(ctx, path, dir, keys, moved, []string{"Org/N@1:b"}, []ton.Hash{FakeImageHash}, Settlement{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@
 package devnet
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -34,7 +35,9 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/engine"
+	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/onchain"
+	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
@@ -86,6 +89,14 @@ type Options struct {
 	// Model is the model name requests use; with ModelPath it defaults to
 	// the model's own name.
 	Model string
+	// Endpoints are those the Workers' engine serves; empty means
+	// chat, completions and embeddings with the built-in engine, and the
+	// reference's two (chat and completions) with any other.
+	Endpoints []string
+	// Extra are workers of other models besides the Workers, each in
+	// front of an engine of its own: a speech engine, for instance
+	// (FakeSpeechWorker).
+	Extra []ExtraWorker
 	// PortsBase, when non-zero, places the HTTP ports as the reference
 	// does: client on N, proxy on N+1000, worker k on N+2000+10k; the
 	// proxy's worker and client endpoints are N+1001 and N+1002. Zero
@@ -128,6 +139,9 @@ type Options struct {
 	MaxActiveRequests int
 	// APIKeys, if set, protect the client's API.
 	APIKeys []string
+	// MaxUploadBytes bounds the client's audio uploads; zero means
+	// client.DefaultMaxUploadBytes.
+	MaxUploadBytes int64
 	// ClientStake is the fake-TON stake of the client's contract, which
 	// bounds its uncharged usage; zero means proxy.DefaultClientStake.
 	ClientStake billing.NanoTON
@@ -139,6 +153,42 @@ type Options struct {
 	// SampleEvery is how often the nodes' pages sample them for their
 	// charts; zero means web.SampleEvery.
 	SampleEvery time.Duration
+}
+
+// ExtraWorker is a worker of a model of its own, besides the Workers.
+type ExtraWorker struct {
+	// Model is the model name its requests use.
+	Model string
+	// EngineURL is its engine, an OpenAI-compatible server; or Engine, a
+	// handler the devnet serves on a loopback listener for it.
+	EngineURL string
+	Engine    http.Handler
+	// Endpoints are what its engine serves.
+	Endpoints []string
+	// AudioTokensPerSecond is the worker's audio rate (required with an
+	// audio endpoint).
+	AudioTokensPerSecond int64
+}
+
+// FakeSpeechModel is the model name of the FAKE speech engine's worker.
+const FakeSpeechModel = "fake-whisper"
+
+// DefaultAudioTokensPerSecond is the audio rate of the devnet's speech
+// workers: ten tokens a second of audio, as OpenAI's audio models count
+// one token per 100 ms.
+const DefaultAudioTokensPerSecond = 10
+
+// FakeSpeechWorker is a worker in front of the FAKE speech engine
+// (package fakespeech), which speaks vLLM's Whisper API and recognises
+// nothing: for tests and development only.
+func FakeSpeechWorker() ExtraWorker {
+	return ExtraWorker{Model: FakeSpeechModel, Engine: fakespeech.NewHandler(FakeSpeechModel), Endpoints: fakespeech.Endpoints, AudioTokensPerSecond: DefaultAudioTokensPerSecond}
+}
+
+// SpeechWorker is a worker in front of a speech engine at url serving
+// model on the audio endpoints, as vLLM serves Whisper.
+func SpeechWorker(url, model string) ExtraWorker {
+	return ExtraWorker{Model: model, EngineURL: url, Endpoints: fakespeech.Endpoints, AudioTokensPerSecond: DefaultAudioTokensPerSecond}
 }
 
 // Network is a running devnet.
@@ -164,6 +214,9 @@ type Network struct {
 	ProxyWorkersAddr, ProxyClientsAddr string
 	// Model is the model name to request.
 	Model string
+	// ExtraModels are the models of Options.Extra, in order; their
+	// workers follow the Workers in WorkerURLs, EngineURLs and Workers.
+	ExtraModels []string
 
 	Proxy   *proxy.Proxy
 	Client  *client.Client
@@ -256,13 +309,13 @@ func verifier(policy string, rootPoll time.Duration) (*ratls.Verifier, error) {
 	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()), ratls.WithCache(rootPoll, VerifierCacheSize))
 }
 
-// workerTEEs returns the issuer of each worker and the proxy's worker
-// policy for opts.
+// workerTEEs returns the issuer of each worker, the Workers' and then
+// the Extra ones' (fake TDX), and the proxy's worker policy for opts.
 func workerTEEs(opts Options) ([]attest.Issuer, string, error) {
 	if len(opts.WorkerTEEs) > opts.Workers {
 		return nil, "", fmt.Errorf("starting devnet: %d worker TEEs for %d workers", len(opts.WorkerTEEs), opts.Workers)
 	}
-	issuers := make([]attest.Issuer, opts.Workers)
+	issuers := make([]attest.Issuer, opts.Workers+len(opts.Extra))
 	policy := "fake_tdx"
 	for i := range issuers {
 		tee := TEEFakeTDX
@@ -326,7 +379,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 	case ChainEmulated:
 		n.ChainKind = ChainEmulated
-		if keys, err = loadKeys(opts.DataDir, opts.Workers); err != nil {
+		if keys, err = loadKeys(opts.DataDir, opts.Workers+len(opts.Extra)); err != nil {
 			return nil, err
 		}
 	default:
@@ -338,6 +391,33 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 	n.Model, n.EngineURLs = model, engines
+	endpoints := opts.Endpoints
+	if len(endpoints) == 0 && opts.Engine == nil && opts.EngineURL == "" {
+		endpoints = []string{openai.PathChatCompletions, openai.PathCompletions, openai.PathEmbeddings}
+	}
+	type spec struct {
+		model     string
+		endpoints []string
+		rate      int64
+	}
+	specs := make([]spec, 0, opts.Workers+len(opts.Extra))
+	for range opts.Workers {
+		specs = append(specs, spec{model, endpoints, 0})
+	}
+	for _, x := range opts.Extra {
+		u := x.EngineURL
+		if x.Engine != nil {
+			if u, err = n.serveHTTP(0, x.Engine); err != nil {
+				return nil, err
+			}
+		}
+		if x.Model == "" || u == "" {
+			return nil, errors.New("starting devnet: an extra worker needs a model name and an engine")
+		}
+		n.EngineURLs = append(n.EngineURLs, u)
+		n.ExtraModels = append(n.ExtraModels, x.Model)
+		specs = append(specs, spec{x.Model, x.Endpoints, x.AudioTokensPerSecond})
+	}
 	contracts, err := FakeTONContracts()
 	if err != nil {
 		return nil, err
@@ -360,7 +440,11 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		for i, is := range workerIssuers {
 			images[i] = fakeImage(is)
 		}
-		if tn, err = n.openChain(ctx, opts, keys, images); err != nil {
+		models := []string{model}
+		for _, sp := range specs[opts.Workers:] {
+			models = append(models, sp.model)
+		}
+		if tn, err = n.openChain(ctx, opts, keys, images, models); err != nil {
 			wln.Close()
 			cln.Close()
 			return nil, err
@@ -493,8 +577,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 
 	// The workers.
 	n.workerContracts = roleContracts
-	for i := range opts.Workers {
-		wcfg := n.workerConfig(i, opts, owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }))
+	for i, sp := range specs {
+		wcfg := n.workerConfig(i, opts, owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }), sp.model, sp.endpoints, sp.rate)
 		wlog := log.With("node", fmt.Sprintf("worker-%d", i))
 		var wchain worker.Chain
 		if tn != nil {
@@ -524,7 +608,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	ccfg := client.Config{
 		IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.clientOwner }), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
 		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
-		APIKeys: opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
+		MaxUploadBytes: cmp.Or(opts.MaxUploadBytes, client.DefaultMaxUploadBytes),
+		APIKeys:        opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
 	}
 	if tn != nil {
 		ccfg.SecretString = keys.clientSecret
@@ -580,20 +665,21 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 
-	if err := n.waitReady(ctx, opts.Workers); err != nil {
+	if err := n.waitReady(ctx, len(specs)); err != nil {
 		return nil, err
 	}
 	return n, nil
 }
 
 // openChain opens the emulated chain of opts and deploys what is missing;
-// its root lists workerImages, the image hashes of the workers.
-func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys, workerImages []ton.Hash) (*tonNet, error) {
+// its root lists workerImages, the image hashes of the workers, and
+// models, their full model names.
+func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys, workerImages []ton.Hash, models []string) (*tonNet, error) {
 	n.ChainStatePath = opts.ChainStatePath
 	if n.ChainStatePath == "" && opts.DataDir != "" {
 		n.ChainStatePath = filepath.Join(opts.DataDir, ChainStateFile)
 	}
-	tn, err := openChain(ctx, n.ChainStatePath, opts.DataDir, keys, n.ProxyWorkersAddr+" "+n.ProxyClientsAddr, n.Model, workerImages, opts.Settlement, opts.ChainClock)
+	tn, err := openChain(ctx, n.ChainStatePath, opts.DataDir, keys, n.ProxyWorkersAddr+" "+n.ProxyClientsAddr, models, workerImages, opts.Settlement, opts.ChainClock)
 	if err != nil {
 		return nil, err
 	}
@@ -613,12 +699,13 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys, w
 	return tn, nil
 }
 
-// workerConfig is the config of worker i, whose owner is owner, before
-// its chain fields.
-func (n *Network) workerConfig(i int, opts Options, owner string) worker.Config {
+// workerConfig is the config of worker i, whose owner is owner, of model
+// on endpoints (audio billed at audioRate), before its chain fields.
+func (n *Network) workerConfig(i int, opts Options, owner, model string, endpoints []string, audioRate int64) worker.Config {
 	c := worker.Config{
 		IsTest: true, OwnerAddress: owner, Proxies: []string{n.ProxyWorkersAddr},
-		ProxyConnections: 1, ModelName: n.Model, Coefficient: billing.CoefficientOne,
+		ProxyConnections: 1, ModelName: model, Coefficient: billing.CoefficientOne,
+		Endpoints: endpoints, AudioTokensPerSecond: audioRate,
 		ForwardRequestsTo: n.EngineURLs[i], MaxActiveRequests: opts.MaxActiveRequests,
 		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
 		HTTPPort: port(opts.PortsBase, 2000+10*i),

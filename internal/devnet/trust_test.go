@@ -228,7 +228,7 @@ func TestRootIsLivePolicy(t *testing.T) {
 		// A worker that does not check itself connects, and the proxy
 		// refuses it with the cause.
 		var log syncBuffer
-		cfg := n.workerConfig(0, Options{}, NewOwnerAddress().String())
+		cfg := n.workerConfig(0, Options{}, NewOwnerAddress().String(), n.Model, nil, 0)
 		cfg.InsecureSkipHashChecks = true
 		if _, _, err := n.startWorker(context.Background(), Options{}, cfg, faketdx.NewIssuer(), nil, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
 			t.Fatal(err)
@@ -299,4 +299,23 @@ func TestStaleRootStopsNewWork(t *testing.T) {
 	}
 	lag.Store(0)
 	served(t, n, "a request once the chain caught up")
+}
+
+// TestExtraModelsOnChain: the root of a devnet on the emulated chain
+// registers every worker's model, the extra workers' too, so that all of
+// them are admitted (Start waits for every worker).
+func TestExtraModelsOnChain(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1}), Chain: ChainEmulated, Extra: []ExtraWorker{FakeSpeechWorker()}})
+	root, err := ton.ReadRootConfig(context.Background(), n.Chain, n.Addresses.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{n.Model, FakeSpeechModel} {
+		if !root.HasModelHash(ton.Hash(trust.ModelHash(m))) {
+			t.Errorf("the root does not register model %s: %x", m, root.ModelHashes)
+		}
+	}
+	if ws := n.Proxy.Snapshot().WorkerConnections; len(ws) != 2 {
+		t.Errorf("worker connections %+v, want both workers admitted", ws)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/trust"
@@ -92,7 +93,7 @@ func TestWorkerAdmission(t *testing.T) {
 		!strings.HasSuffix(qe.Message, "is not in the root's model_hashes (root EQfakeroot, version 3)") {
 		t.Errorf("unregistered model: got %q", qe.Message)
 	}
-	if _, err := cp.pick("Org/Other", 4000, nil, cp.inst.Load()); err == nil || !strings.HasPrefix(err.Error(), "no worker may serve model Org/Other: model Org/Other@1:2 is not registered") {
+	if _, err := cp.pick("Org/Other", openai.PathChatCompletions, 4000, nil, cp.inst.Load()); err == nil || !strings.HasPrefix(err.Error(), "no worker may serve model Org/Other: model Org/Other@1:2 is not registered") {
 		t.Errorf("request for the refused model: got %v", err)
 	}
 
@@ -108,7 +109,7 @@ func TestWorkerAdmission(t *testing.T) {
 	if err != nil {
 		t.Fatalf("listed worker: %v", err)
 	}
-	if got, err := cp.pick("Org/M", 4000, nil, cp.inst.Load()); err != nil || got != wc {
+	if got, err := cp.pick("Org/M", openai.PathChatCompletions, 4000, nil, cp.inst.Load()); err != nil || got != wc {
 		t.Fatalf("pick: %v, %v; want the admitted worker", got, err)
 	}
 	cp.release(wc, neutral, 0)
@@ -122,7 +123,7 @@ func TestWorkerAdmission(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the unlisted worker's connection is still open after the poll")
 	}
-	_, err = cp.pick("Org/M", 4000, nil, cp.inst.Load())
+	_, err = cp.pick("Org/M", openai.PathChatCompletions, 4000, nil, cp.inst.Load())
 	var rej *rejection
 	if !errors.As(err, &rej) || rej.code != wire.CodeNotReady ||
 		rej.message != "no worker may serve model Org/M: worker image hash 5c55c8f4db4010ba9203d83536d0609856af8c847ac039e37e7dde8fbd574b61 is not in the root's worker_hashes (root EQfakeroot, version 6)" {
@@ -138,7 +139,7 @@ func TestWorkerAdmission(t *testing.T) {
 	if _, err := joinWorker(t, cp, "w", testModel, nil); err != nil {
 		t.Fatalf("worker after the root listed it again: %v", err)
 	}
-	if _, err := cp.pick("Org/M", 4000, nil, cp.inst.Load()); err != nil {
+	if _, err := cp.pick("Org/M", openai.PathChatCompletions, 4000, nil, cp.inst.Load()); err != nil {
 		t.Errorf("request after the worker came back: %v", err)
 	}
 }
@@ -256,7 +257,7 @@ func TestNoRequestServedByUnlistedWorker(t *testing.T) {
 				}
 			default:
 				m := models[rng.IntN(len(models))]
-				wc, err := cp.pick(baseModel(m), 4000, nil, cp.inst.Load())
+				wc, err := cp.pick(baseModel(m), openai.PathChatCompletions, 4000, nil, cp.inst.Load())
 				if err != nil {
 					continue
 				}

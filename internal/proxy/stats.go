@@ -144,6 +144,10 @@ type WorkerConnSnapshot struct {
 	// attested image hash (empty without a chain).
 	FullModel string `json:"full_model"`
 	ImageHash string `json:"image_hash,omitempty"`
+	// Endpoints are those the worker serves, and AudioTokensPerSecond the
+	// rate its audio is billed at.
+	Endpoints            []string `json:"endpoints"`
+	AudioTokensPerSecond int64    `json:"audio_tokens_per_second"`
 }
 
 // Snapshot reads the proxy's stats.
@@ -185,7 +189,7 @@ func (p *Proxy) Snapshot() Snapshot {
 			s.WorkerConnections = append(s.WorkerConnections, WorkerConnSnapshot{
 				ID: wc.id, Remote: wc.remote, Account: wc.account, Model: wc.model, Coefficient: wc.coefficient, Enabled: wc.enabled,
 				RunningQueries: wc.running, MaxQueries: wc.capacity, AvgTimeSeconds: wc.latency.Seconds(),
-				SuccessRate: rate, CocoonGoPeer: wc.ext, FullModel: wc.fullModel,
+				SuccessRate: rate, CocoonGoPeer: wc.ext, FullModel: wc.fullModel, Endpoints: wc.endpoints, AudioTokensPerSecond: wc.audioRate,
 			})
 			if wc.image != [32]byte{} {
 				s.WorkerConnections[len(s.WorkerConnections)-1].ImageHash = fmt.Sprintf("%x", wc.image)

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
@@ -54,6 +56,12 @@ type workerConn struct {
 	// as clientConn.payMu does.
 	payMu sync.Mutex
 	ext   bool // the worker is a cocoon-go node
+	// endpoints are those the worker serves: the reference's unless it
+	// declared others in its handshake; audioRate is the rate its audio
+	// seconds are billed at, its declared one capped. Set before the
+	// worker is ready and read-only after.
+	endpoints []string
+	audioRate int64
 
 	// Selection fields, guarded by Proxy.mu.
 	enabled     bool
@@ -244,9 +252,30 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		}
 		// Unlike the reference, stay ready for proxyHandshakeComplete.
 		return tl.Marshal(&tl.WorkerExtendedCompareBalanceWithProxyResult{}), nil
+	case *tl.CocoonWorkerEndpoints:
+		if wc.state != workerAwaitComplete || wc.endpoints != nil {
+			return bad("cocoon.workerEndpoints out of order")
+		}
+		if len(q.Endpoints) == 0 || len(q.Endpoints) > len(openai.Endpoints) {
+			return bad("a worker declares 1 to %d endpoints, not %d", len(openai.Endpoints), len(q.Endpoints))
+		}
+		for i, e := range q.Endpoints {
+			if !openai.IsEndpoint(e) || slices.Contains(q.Endpoints[:i], e) {
+				return bad("worker declares endpoint %q twice or unknown", e)
+			}
+		}
+		if q.AudioTokensPerSecond < 0 {
+			return bad("negative audio rate %d", q.AudioTokensPerSecond)
+		}
+		wc.endpoints = q.Endpoints
+		wc.audioRate = min(q.AudioTokensPerSecond, p.cfg.MaxAudioTokensPerSecond)
+		return tl.Marshal(&tl.CocoonWorkerEndpointsAccepted{AudioTokensPerSecond: wc.audioRate}), nil
 	case *tl.WorkerProxyHandshakeComplete:
 		if wc.state != workerAwaitComplete {
 			return bad("worker.proxyHandshakeComplete out of order")
+		}
+		if wc.endpoints == nil {
+			wc.endpoints = openai.ReferenceEndpoints
 		}
 		per := (int(wc.params.MaxActiveRequests) + int(wc.params.ProxyCnt) - 1) / int(wc.params.ProxyCnt)
 		p.mu.Lock()
@@ -256,7 +285,8 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 			return nil, &wire.QueryError{Code: wire.CodeError, Message: "proxy refuses this worker: " + err.Error()}
 		}
 		wc.state = workerReady
-		p.log.Info("worker ready", "remote", wc.remote, "model", wc.params.Model, "coefficient", wc.params.Coefficient, "capacity", per, "cocoon_go_peer", wc.ext)
+		p.log.Info("worker ready", "remote", wc.remote, "model", wc.params.Model, "coefficient", wc.params.Coefficient, "capacity", per, "cocoon_go_peer", wc.ext,
+			"endpoints", wc.endpoints, "audio_tokens_per_second", wc.audioRate)
 		return tl.Marshal(&tl.WorkerProxyHandshakeCompleted{}), nil
 	case *tl.WorkerUpdatePaymentStatus:
 		if wc.state != workerReady {
@@ -332,9 +362,11 @@ func (p *Proxy) candidatesLocked(model string, buf []candidate) []candidate {
 	return buf
 }
 
-// pick chooses a worker under the proxy contract in for a request and
-// counts the request against it.
-func (p *Proxy) pick(model string, maxCoefficient int32, tried []*workerConn, in *instance) (*workerConn, error) {
+// pick chooses a worker of model that serves endpoint under the proxy
+// contract in for a request and counts the request against it. A model
+// none of whose workers serves the endpoint is refused with
+// errUnsupportedEndpoint's message.
+func (p *Proxy) pick(model, endpoint string, maxCoefficient int32, tried []*workerConn, in *instance) (*workerConn, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ws := p.models[model]
@@ -344,9 +376,13 @@ func (p *Proxy) pick(model string, maxCoefficient int32, tried []*workerConn, in
 	if !p.seen[model] {
 		return nil, &rejection{wire.CodeProtoViolation, "unknown model " + model}
 	}
+	if len(ws) > 0 && !slices.ContainsFunc(ws, func(wc *workerConn) bool { return slices.Contains(wc.endpoints, endpoint) }) {
+		return nil, &rejection{wire.CodeProtoViolation, fmt.Sprintf("%s: model %s does not serve %s; it serves %s",
+			unsupportedEndpoint, model, endpoint, strings.Join(endpointsOf(ws), ", "))}
+	}
 	cands := p.candidatesLocked(model, make([]candidate, 0, len(ws)))
 	i, err := p.sel.choose(cands, maxCoefficient, func(i int) bool {
-		if ws[i].inst != in {
+		if ws[i].inst != in || !slices.Contains(ws[i].endpoints, endpoint) {
 			return true
 		}
 		for _, t := range tried {
@@ -361,6 +397,35 @@ func (p *Proxy) pick(model string, maxCoefficient int32, tried []*workerConn, in
 	}
 	ws[i].running++
 	return ws[i], nil
+}
+
+// unsupportedEndpoint begins the refusal of a request for an endpoint its
+// model's workers do not serve; the client answers it with a 404.
+const unsupportedEndpoint = "unsupported endpoint"
+
+// endpointsOf is the union of the endpoints workers serve, in the order of
+// openai.Endpoints.
+func endpointsOf(ws []*workerConn) []string {
+	var out []string
+	for _, e := range openai.Endpoints {
+		if slices.ContainsFunc(ws, func(wc *workerConn) bool { return slices.Contains(wc.endpoints, e) }) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// modelEndpoints lists every model a worker ever offered with the
+// endpoints its ready workers serve.
+func (p *Proxy) modelEndpoints() *tl.CocoonModelEndpoints {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := &tl.CocoonModelEndpoints{Models: make([]tl.CocoonModelEndpoint, 0, len(p.seen))}
+	for m := range p.seen {
+		out.Models = append(out.Models, tl.CocoonModelEndpoint{Name: m, Endpoints: endpointsOf(p.models[m])})
+	}
+	slices.SortFunc(out.Models, func(a, b tl.CocoonModelEndpoint) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // verdict is what an attempt says about its worker's reputation.
