@@ -26,6 +26,19 @@ type Chain struct {
 	// base64, as the reference reads it. The wallet is owned by the
 	// role's owner_address.
 	NodeWalletKey string `json:"node_wallet_key"`
+	// IsTestnet says the chain is TON's testnet, as the reference's
+	// is_testnet: the addresses a node sends in its handshakes carry the
+	// testnet flag. Nodes that talk to each other must agree on it.
+	IsTestnet bool `json:"is_testnet"`
+}
+
+// WireAddress renders a as the reference writes every address it sends in
+// a handshake (client.params, worker.params, proxy.params and the
+// contract addresses of the answers): user-friendly, non-bounceable, with
+// the testnet flag of IsTestnet. The reference compares the addresses it
+// receives flags included; ours compare parsed addresses.
+func (c Chain) WireAddress(a *address.Address) string {
+	return a.Bounce(false).Testnet(c.IsTestnet).String()
 }
 
 // OnChain reports whether c names a chain, real or emulated.

@@ -307,8 +307,11 @@ func (p *Proxy) params(proto int32, in *instance) tl.ProxyParams {
 		Flags: 1 | 2 | tl.ExtFlag, ProxyPublicKey: p.pub, ProxyOwnerAddress: p.cfg.OwnerAddress,
 		IsTest: p.cfg.IsTest, ProtoVersion: proto,
 	}
+	if p.contracts != nil {
+		pp.ProxyOwnerAddress = p.cfg.WireAddress(p.contracts.owner)
+	}
 	if in != nil {
-		pp.ProxySCAddress = in.sc.String()
+		pp.ProxySCAddress = p.cfg.WireAddress(in.sc)
 	}
 	return pp
 }
