@@ -410,6 +410,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if deps.SigningKey == nil {
 			return errors.New("a proxy on a chain needs machine_specific_private_key: its contract stores the proxy's key")
 		}
+		deps.Wallet = rc.wallet.Address()
 	}
 	var st *store.Bolt
 	if cfg.DBPath != "" {

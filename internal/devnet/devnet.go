@@ -388,7 +388,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			cln.Close()
 			return nil, err
 		}
-		pdeps.Chain, pdeps.Prices = pc, onchain.Prices(params)
+		pdeps.Chain, pdeps.Prices, pdeps.Wallet = pc, onchain.Prices(params), n.Addresses.ProxyWallet
 	}
 	pdeps.Contracts = proxyContracts
 	p, err := proxy.New(pcfg, pdeps)

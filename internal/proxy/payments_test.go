@@ -64,9 +64,9 @@ func TestSignedPayment(t *testing.T) {
 		committed int64
 		op        payment.Op
 	}{
-		{billing.KindClient, 0, 0},
+		{billing.KindClient, 0, payment.OpClientCharge},
 		{billing.KindClient, 70, payment.OpClientCharge},
-		{billing.KindWorker, 0, 0},
+		{billing.KindWorker, 0, payment.OpWorkerPayout},
 		{billing.KindWorker, 35, payment.OpWorkerPayout},
 	}
 	for _, tt := range tests {
@@ -76,13 +76,11 @@ func TestSignedPayment(t *testing.T) {
 				t.Fatal(err)
 			}
 			sp := p.signed(tt.kind, contract, billing.Account{Tokens: tt.committed + 5, CommittedToDB: tt.committed})
-			if tt.committed == 0 {
-				if _, ok := sp.(*tl.ProxySignedPaymentEmpty); !ok {
-					t.Errorf("nothing committed: got %T, want proxy.signedPaymentEmpty", sp)
-				}
-				return
+			signed, ok := sp.(*tl.ProxySignedPayment)
+			if !ok {
+				t.Fatalf("%d committed: got %T, want proxy.signedPayment, as the reference signs even 0 tokens", tt.committed, sp)
 			}
-			boc := sp.(*tl.ProxySignedPayment).Data
+			boc := signed.Data
 			pay, err := payment.Parse(boc)
 			if err != nil {
 				t.Fatal(err)
@@ -92,6 +90,9 @@ func TestSignedPayment(t *testing.T) {
 			}
 			if pay.Tokens != tt.committed {
 				t.Errorf("signed %d tokens, want the %d committed", pay.Tokens, tt.committed)
+			}
+			if !pay.ExcessTo.Equals(p.contracts.owner) {
+				t.Errorf("excess address %v, want the owner %v for a proxy without a wallet", pay.ExcessTo, p.contracts.owner)
 			}
 		})
 	}

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/tl"
@@ -76,6 +78,10 @@ type Deps struct {
 	// accounts by owner and sends proxy.signedPaymentEmpty, which holders
 	// cannot claim: for tests of other matters only.
 	Contracts Contracts
+	// Wallet is the proxy's cocoon wallet, where the payments it signs
+	// send their excess, as the reference's (whose holders refuse
+	// addr_none there). Nil means the owner_address.
+	Wallet *address.Address
 	// ClientStake is the fake-TON stake of every client contract, which
 	// bounds the usage not yet charged on chain; zero means
 	// DefaultClientStake.
@@ -172,7 +178,7 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	p.rootVersion.Store(cfg.RootConfigVersion)
 	if deps.Contracts != nil {
 		var in *instance
-		if p.contracts, in, err = newContracts(deps.Contracts, cfg.OwnerAddress, key, prices); err != nil {
+		if p.contracts, in, err = newContracts(deps.Contracts, cfg.OwnerAddress, deps.Wallet, key, prices); err != nil {
 			return nil, fmt.Errorf("building the proxy: %w", err)
 		}
 		p.inst.Store(in)
