@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -297,6 +298,18 @@ func (s *sessionSink) fail(code int32, message string, tokens billing.Adjusted, 
 // its own framing.
 var responseHopHeaders = map[string]bool{"Content-Length": true, "Transfer-Encoding": true, "Connection": true, "Keep-Alive": true}
 
+// framing is the framing header of the answer head, as the reference's
+// worker writes it: Content-Length when the head carries the whole body,
+// Transfer-Encoding: chunked when parts follow. The reference's client
+// copies it into its own HTTP answer, which without it has no framing;
+// ours and the proxy frame their own and drop it.
+func framing(data []byte, last *ending) header {
+	if last != nil {
+		return header{"Content-Length", strconv.Itoa(len(data))}
+	}
+	return header{"Transfer-Encoding", "chunked"}
+}
+
 // serveQuery runs one query on the engine and streams the answer into
 // sink. It returns when the answer is complete, failed, or ctx ends (the
 // proxy's time budget, a cancellation or a dropped connection), and in
@@ -402,7 +415,7 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 		}
 		if !headSent {
 			headSent = true
-			h := append(out, header{"X-Cocoon-Worker-End", fmt.Sprintf("%.6f", unixSeconds(now()))})
+			h := append(out, header{"X-Cocoon-Worker-End", fmt.Sprintf("%.6f", unixSeconds(now()))}, framing(data, last))
 			if err := sink.head(res.StatusCode, reason, h, data, last); err != nil {
 				return fmt.Errorf("sending the answer head: %w", err)
 			}

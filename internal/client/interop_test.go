@@ -1,0 +1,216 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
+	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/wire"
+)
+
+// refBytes returns the bytes of one fixture of ../shared/testdata/reference.
+func refBytes(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(sharedtest.Path(t, "testdata/reference/"+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func refObject(t *testing.T, name string) tl.Object {
+	t.Helper()
+	obj, err := tl.Unmarshal(refBytes(t, name))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return obj
+}
+
+// collect is the far side of a session: it keeps the packets it
+// receives.
+type collect chan []byte
+
+func (collect) ServeQuery(context.Context, []byte) ([]byte, error) { return nil, wire.ErrProtocol }
+func (c collect) ServePacket(b []byte)                             { c <- bytes.Clone(b) }
+
+// TestInteropHostHeader pins mismatch 6 on the client's side: the
+// reference's client forwards its caller's Host first and its own
+// Content-Length last (a-0005); its worker passes the headers to the
+// engine as they are, and an engine refuses a request without Host. Ours
+// sends the request of a curl-like caller in the same form.
+func TestInteropHostHeader(t *testing.T) {
+	run := refObject(t, "a-proxy-client-0005-client.runQueryEx.bin").(*tl.ClientRunQueryEx)
+	var ref tl.HTTPRequest
+	if err := tl.UnmarshalAs(run.Query, &ref); err != nil {
+		t.Fatal(err)
+	}
+	n := len(ref.Headers)
+	if n < 2 || ref.Headers[0].Name != "Host" || ref.Headers[n-1] != (tl.HTTPHeader{Name: "Content-Length", Value: strconv.Itoa(len(ref.Payload))}) {
+		t.Fatalf("the reference's request has headers %+v: the fixture changed", ref.Headers)
+	}
+
+	f := &fakeNetwork{script: sseScript}
+	srv := newTestAPI(t, f)
+	req, _ := http.NewRequest("POST", srv.URL+ref.URL, bytes.NewReader(ref.Payload))
+	for _, h := range ref.Headers[1 : n-1] {
+		req.Header.Set(h.Name, h.Value)
+	}
+	res, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+
+	// What the client sends the proxy for that query.
+	a, b := net.Pipe()
+	got := make(collect, 1)
+	far := wire.NewSession(b, wire.Config{Handler: got})
+	pc := &proxyConn{c: &Client{log: discard()}, addr: "test", streams: map[[32]byte]*stream{}}
+	pc.sess = wire.NewSession(a, wire.Config{Outbound: true, Handler: pc})
+	t.Cleanup(func() {
+		pc.sess.Close()
+		far.Close()
+	})
+	go far.Start(t.Context())
+	if err := pc.sess.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.start(f.queries[0]); err != nil {
+		t.Fatal(err)
+	}
+	var sent tl.ClientRunQueryEx
+	if err := tl.UnmarshalAs(<-got, &sent); err != nil {
+		t.Fatal(err)
+	}
+	var ours tl.HTTPRequest
+	if err := tl.UnmarshalAs(sent.Query, &ours); err != nil {
+		t.Fatal(err)
+	}
+	m := len(ours.Headers)
+	if m < 2 || ours.Headers[0] != (tl.HTTPHeader{Name: "Host", Value: strings.TrimPrefix(srv.URL, "http://")}) {
+		t.Errorf("our request's first header is %+v, want the caller's Host %s", ours.Headers, strings.TrimPrefix(srv.URL, "http://"))
+	}
+	if ours.Headers[m-1] != (tl.HTTPHeader{Name: "Content-Length", Value: strconv.Itoa(len(ours.Payload))}) {
+		t.Errorf("our request's last header is %+v, want its Content-Length %d", ours.Headers[m-1], len(ours.Payload))
+	}
+	if ours.Method != ref.Method || ours.URL != ref.URL || ours.HTTPVersion != ref.HTTPVersion {
+		t.Errorf("our request line %s %s %s, want the reference's %s %s %s", ours.Method, ours.URL, ours.HTTPVersion, ref.Method, ref.URL, ref.HTTPVersion)
+	}
+	names := func(h []tl.HTTPHeader) []string {
+		var out []string
+		for _, kv := range h {
+			out = append(out, kv.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if g, w := names(ours.Headers), names(ref.Headers); !slices.Equal(g, w) {
+		t.Errorf("our request carries headers %v, the reference's for the same caller %v", g, w)
+	}
+}
+
+// replayNetwork answers every query with the reference proxy's packets of
+// one answer to the request id, decoded by a proxy connection as they
+// came off the wire.
+type replayNetwork struct {
+	id      [32]byte
+	packets [][]byte
+	wg      sync.WaitGroup
+}
+
+func (r *replayNetwork) send(context.Context, *query) (*stream, error) {
+	pc := &proxyConn{c: &Client{log: discard()}, addr: "test", streams: map[[32]byte]*stream{}}
+	s := newStream(nil)
+	pc.streams[r.id] = s
+	r.wg.Go(func() {
+		for _, p := range r.packets {
+			pc.ServePacket(bytes.Clone(p))
+		}
+	})
+	return s, nil
+}
+
+func (r *replayNetwork) models(context.Context) ([]modelInfo, error) { return nil, nil }
+
+func refObjectOf(t *testing.T, b []byte) tl.Object {
+	t.Helper()
+	obj, err := tl.Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+// TestInteropAnswerFraming pins mismatch 7 on the client's side: the
+// reference's worker puts its framing in the answer's head, and backend
+// framing passes through (b-0005: Transfer-Encoding twice and Connection:
+// Close; b-0013: Content-Length 347 and Transfer-Encoding for a 416-byte
+// body). Our client frames its own HTTP answer and copies none of them:
+// the caller gets every body byte in a well-formed answer.
+func TestInteropAnswerFraming(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		packets []string
+	}{
+		{"streamed", []string{"b-client-proxy-0005-client.queryAnswerEx.bin", "b-client-proxy-0006-client.queryAnswerPartEx.bin",
+			"b-client-proxy-0007-client.queryAnswerPartEx.bin", "b-client-proxy-0011-client.queryAnswerPartEx.bin"}},
+		{"whole", []string{"b-client-proxy-0013-client.queryAnswerEx.bin", "b-client-proxy-0014-client.queryAnswerPartEx.bin"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rn := &replayNetwork{}
+			var want []byte
+			for _, name := range tc.packets {
+				b := refBytes(t, name)
+				rn.packets = append(rn.packets, b)
+				switch m := refObjectOf(t, b).(type) {
+				case *tl.ClientQueryAnswerEx:
+					rn.id = m.RequestID
+					var resp tl.HTTPResponse
+					if err := tl.UnmarshalAs(m.Answer, &resp); err != nil {
+						t.Fatal(err)
+					}
+					want = append(want, resp.Payload...)
+				case *tl.ClientQueryAnswerPartEx:
+					want = append(want, m.Answer...)
+				}
+			}
+			a := &api{net: rn, log: discard(), maxBody: 1 << 10, now: time.Now, metrics: obs.NewMetrics("client"), counters: &obs.RequestRates{}}
+			srv := httptest.NewServer(a.handler(func() any { return nil }, ""))
+			defer srv.Close()
+			defer rn.wg.Wait()
+			res, err := http.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"Qwen/Qwen3-8B","messages":[]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, err := io.ReadAll(res.Body)
+			if err != nil {
+				t.Fatalf("reading the answer: %v (a framing header copied from the head breaks it)", err)
+			}
+			if res.StatusCode != 200 || !bytes.Equal(body, want) {
+				t.Errorf("got %d %q, want 200 %q", res.StatusCode, body, want)
+			}
+			if res.ContentLength != -1 && res.ContentLength != int64(len(want)) {
+				t.Errorf("answer Content-Length %d, want none or %d", res.ContentLength, len(want))
+			}
+			if res.Close || res.Header.Get("Connection") != "" {
+				t.Errorf("the backend's Connection: Close was copied (close %v, %q)", res.Close, res.Header.Get("Connection"))
+			}
+		})
+	}
+}

@@ -1,0 +1,166 @@
+package worker
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
+	"github.com/cocoon-go/cocoon/internal/tl"
+)
+
+// refObject decodes one TL object the reference sent, from
+// ../shared/testdata/reference.
+func refObject(t *testing.T, name string) tl.Object {
+	t.Helper()
+	b, err := os.ReadFile(sharedtest.Path(t, "testdata/reference/"+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := tl.Unmarshal(b)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return obj
+}
+
+// hostEngine answers a chat request with a whole JSON body and records
+// the Host and headers it was asked with.
+type hostEngine struct {
+	mu     sync.Mutex
+	host   string
+	header http.Header
+	body   []byte
+}
+
+func (e *hostEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	e.mu.Lock()
+	e.host, e.header, e.body = r.Host, r.Header.Clone(), b
+	e.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}`)
+}
+
+// TestInteropHostHeader pins mismatch 6 on the worker's side: the
+// reference's client forwards its caller's Host, and a worker passes the
+// request's headers to the engine as they came. Our worker serves the
+// reference proxy's proxy.runQueryEx (d-0006) with the Host it carries.
+func TestInteropHostHeader(t *testing.T) {
+	run := refObject(t, "d-worker-proxy-0006-proxy.runQueryEx.bin").(*tl.ProxyRunQueryEx)
+	var req tl.HTTPRequest
+	if err := tl.UnmarshalAs(run.Query, &req); err != nil {
+		t.Fatal(err)
+	}
+	if len(req.Headers) == 0 || req.Headers[0].Name != "Host" {
+		t.Fatalf("the reference's request has headers %+v, want Host first: the fixture changed", req.Headers)
+	}
+	q := &query{method: req.Method, url: req.URL, body: req.Payload, coefficient: run.Coefficient, timeout: 10 * time.Second}
+	for _, h := range req.Headers {
+		q.header = append(q.header, header{h.Name, h.Value})
+	}
+	e := &hostEngine{}
+	sink := &recordSink{}
+	if err := serveQuery(context.Background(), newEngine(t, e), "Qwen/Qwen3-8B", billing.DefaultPrices(2, 1), q, sink, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	if !sink.finished || sink.failMsg != "" {
+		t.Fatalf("the reference's request failed: %d %q", sink.failCode, sink.failMsg)
+	}
+	if e.host != req.Headers[0].Value {
+		t.Errorf("the engine saw Host %q, want the caller's %q", e.host, req.Headers[0].Value)
+	}
+	for _, h := range req.Headers[1:] {
+		if h.Name == "Content-Length" {
+			continue // each hop frames its own body
+		}
+		if got := e.header.Get(h.Name); got != h.Value {
+			t.Errorf("the engine saw %s %q, want %q as forwarded", h.Name, got, h.Value)
+		}
+	}
+}
+
+// framedTransport answers every request with a 200 whose body is what the
+// test writes, carrying the engine's own Content-Length, as the backend
+// of the reference's c-0011 did.
+type framedTransport struct{ r *io.PipeReader }
+
+func (p framedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Status: "200 OK", Header: http.Header{"Content-Type": {"application/json"}, "Content-Length": {"347"}},
+		Body: p.r, Request: req}, nil
+}
+
+// TestInteropAnswerFraming pins mismatch 7 on the worker's side: the head
+// of the answer ends with the reference's framing header, Content-Length
+// when it carries the whole body and Transfer-Encoding: chunked when parts
+// follow (c-0005, c-0011: after X-Cocoon-Worker-Start and -End). The
+// engine's own framing headers are not passed on.
+func TestInteropAnswerFraming(t *testing.T) {
+	for _, name := range []string{"c-proxy-worker-0005-proxy.queryAnswerEx.bin", "c-proxy-worker-0011-proxy.queryAnswerEx.bin"} {
+		var resp tl.HTTPResponse
+		if err := tl.UnmarshalAs(refObject(t, name).(*tl.ProxyQueryAnswerEx).Answer, &resp); err != nil {
+			t.Fatal(err)
+		}
+		n := len(resp.Headers)
+		if n < 3 || resp.Headers[n-3].Name != "X-Cocoon-Worker-Start" || resp.Headers[n-2].Name != "X-Cocoon-Worker-End" ||
+			resp.Headers[n-1] != (tl.HTTPHeader{Name: "Transfer-Encoding", Value: "chunked"}) {
+			t.Fatalf("%s ends with %+v: the fixture changed", name, resp.Headers[max(0, n-3):])
+		}
+	}
+	names := func(h []header) []string {
+		var out []string
+		for _, kv := range h {
+			out = append(out, kv.name)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name    string
+		writes  []string // with a pause between them
+		framing header
+	}{
+		{"whole", []string{"abc"}, header{"Content-Length", "3"}},
+		{"streamed", []string{"a", "bc"}, header{"Transfer-Encoding", "chunked"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				pr, pw := io.Pipe()
+				eng, err := NewEngine("http://engine.invalid", &http.Client{Transport: framedTransport{pr}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				go func() {
+					for i, w := range tc.writes {
+						if i > 0 {
+							time.Sleep(10 * time.Millisecond)
+						}
+						pw.Write([]byte(w))
+					}
+					pw.Close()
+				}()
+				sink := &recordSink{}
+				if err := serveQuery(context.Background(), eng, "m", billing.DefaultPrices(2, 1), chatQuery(`{"model":"m","messages":[]}`), sink, time.Now); err != nil {
+					t.Fatal(err)
+				}
+				h := sink.headers
+				n := len(h)
+				if n < 3 || h[n-3].name != "X-Cocoon-Worker-Start" || h[n-2].name != "X-Cocoon-Worker-End" || h[n-1] != tc.framing {
+					t.Errorf("head ends with %+v, want X-Cocoon-Worker-Start, -End, %+v", h[max(0, n-3):], tc.framing)
+				}
+				if c, te := slices.Index(names(h), "Content-Length"), slices.Index(names(h), "Transfer-Encoding"); c >= 0 && te >= 0 || max(c, te) != n-1 {
+					t.Errorf("head %v, want one framing header, last; the engine's Content-Length 347 dropped", names(h))
+				}
+				if sink.body.String() != "abc" || !sink.finished {
+					t.Errorf("body %q finished %v, want abc", sink.body.String(), sink.finished)
+				}
+			})
+		})
+	}
+}
