@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
@@ -212,5 +214,32 @@ func TestInteropAnswerFraming(t *testing.T) {
 				t.Errorf("the backend's Connection: Close was copied (close %v, %q)", res.Close, res.Header.Get("Connection"))
 			}
 		})
+	}
+}
+
+// TestInteropAddressFormsShareAccounts: a proxy that names its contracts
+// bounceable (ours before mismatch 3 was fixed) and one that names them
+// non-bounceable on testnet (the reference's form on its testnet) are the
+// same account: the client keys and stores parsed addresses in one form.
+func TestInteropAddressFormsShareAccounts(t *testing.T) {
+	f := newPaymentFixture(t)
+	pc := f.conn(t)
+	for _, form := range []func(*address.Address) *address.Address{
+		func(a *address.Address) *address.Address { return a.Bounce(false) },
+		func(a *address.Address) *address.Address { return a.Bounce(false).Testnet(true) },
+	} {
+		params := f.params
+		params.ProxySCAddress = form(address.MustParseAddr(f.params.ProxySCAddress)).String()
+		params.ProxyOwnerAddress = form(address.MustParseAddr(f.params.ProxyOwnerAddress)).String()
+		a, _, err := f.c.checkProxy(context.Background(), "proxy:1", params, form(address.MustParseAddr(f.clientSC)).String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a != pc.account || a.proxySC.String() != f.params.ProxySCAddress {
+			t.Errorf("proxy contract %s named as %s is another account (%s), want the one of %s", a.proxySC, params.ProxySCAddress, a.proxySC, f.params.ProxySCAddress)
+		}
+	}
+	if got, _ := f.c.accountsSnapshot(); len(got) != 1 {
+		t.Errorf("accounts %+v, want one", got)
 	}
 }
