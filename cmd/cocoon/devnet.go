@@ -32,6 +32,8 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	pow := fs.Int("pow-difficulty", devnet.DefaultPoWDifficulty, "proof-of-work difficulty of the proxy")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
 	apiKeys := fs.String("api-keys", "", "comma-separated bearer keys the client API demands (default: none)")
+	fakeTON := fs.String("disable-ton", "", "with --chain fake: run under the reference's fake-TON root config `file` (its runners' --disable-ton FILE), deriving the contracts its runners derive")
+	fakeRoot := fs.String("fake-ton-root", "", "with --disable-ton: the root contract `address` its contracts derive under (default: the reference's local network's, "+devnet.ReferenceLocalRoot+")")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
@@ -48,6 +50,10 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{"give --model or --engine-url, not both"}
 	case *chain != devnet.ChainEmulated && *chain != devnet.ChainFake:
 		return usageError{fmt.Sprintf("unknown --chain %q: want emulated or fake", *chain)}
+	case *fakeTON != "" && *chain != devnet.ChainFake:
+		return usageError{"--disable-ton needs --chain fake"}
+	case *fakeRoot != "" && *fakeTON == "":
+		return usageError{"--fake-ton-root needs --disable-ton"}
 	}
 	var keys []string
 	if *apiKeys != "" {
@@ -66,7 +72,7 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	n, err := devnet.Start(ctx, devnet.Options{
 		Workers: *workers, ModelPath: *model, EngineURL: *engineURL, Model: *modelName,
 		PortsBase: *portsBase, DataDir: *dataDir, PoWDifficulty: *pow, Logger: log, APIKeys: keys,
-		Chain: *chain,
+		Chain: *chain, FakeTONConfig: *fakeTON, FakeTONRoot: *fakeRoot,
 	})
 	if err != nil {
 		return err

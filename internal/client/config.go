@@ -157,7 +157,7 @@ func (c *Config) Validate() error {
 	if len(c.Proxies) == 0 && c.RootContractAddress == "" {
 		bad("proxies is empty: name at least one proxy's client endpoint host:port, or a root_contract_address")
 	}
-	if c.RootContractAddress != "" && !c.OnChain() {
+	if c.RootContractAddress != "" && !c.OnChain() && c.FakeTONConfig == "" {
 		bad("root_contract_address needs a chain: ton_config_filename, the TON global config to reach it through, or chain_state, an emulated chain's state file")
 	}
 	for _, p := range c.Chain.Problems(c.OwnerAddress, "") {

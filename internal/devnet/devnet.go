@@ -8,6 +8,7 @@
 package devnet
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -31,6 +32,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/engine"
 	"github.com/cocoon-go/cocoon/internal/onchain"
@@ -48,9 +50,10 @@ const (
 	FakeWorkerFeePerToken billing.NanoTON = 1
 )
 
-// fakeConfigVersion is the version of the reference's fake-TON root
-// config, which reference clients send as their min_config_version.
-const fakeConfigVersion = 3
+// FakeTONVersion is the version of our fake TON's root config: that of
+// the reference's fake-TON config, which its clients send as their
+// min_config_version.
+const FakeTONVersion = 3
 
 // DefaultPoWDifficulty is the devnet's proof of work: cheap, but real.
 const DefaultPoWDifficulty = 12
@@ -112,6 +115,16 @@ type Options struct {
 	MaxActiveRequests int
 	// APIKeys, if set, protect the client's API.
 	APIKeys []string
+	// FakeTONConfig, with Chain ChainFake, is the reference's fake-TON
+	// root config file (its runners' --disable-ton FILE): the network
+	// runs under it and FakeTONRoot, so that its contracts are the ones
+	// the reference's runners derive. Empty runs our own fake TON
+	// (BuiltinFakeTON).
+	FakeTONConfig string
+	// FakeTONRoot is the root contract address of FakeTONConfig, the
+	// reference's runners' root_contract_address; empty means
+	// ReferenceLocalRoot.
+	FakeTONRoot string
 	// ClientStake is the fake-TON stake of the client's contract, which
 	// bounds its uncharged usage; zero means proxy.DefaultClientStake.
 	ClientStake billing.NanoTON
@@ -137,6 +150,10 @@ type Network struct {
 	ProxyWorkersAddr, ProxyClientsAddr string
 	// Model is the model name to request.
 	Model string
+	// ProxyKey is the proxy's signing key, from which its contract and
+	// its clients' and workers' contracts derive (as `cocoon probe`
+	// shows it).
+	ProxyKey ed25519.PublicKey
 
 	Proxy   *proxy.Proxy
 	Client  *client.Client
@@ -264,10 +281,36 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 	n.Model, n.EngineURLs = model, engines
-	contracts, err := FakeTONContracts()
+	// Fake TON: ours, or the reference's from its config file. On the
+	// emulated chain the chain's root replaces it below.
+	fake, err := BuiltinFakeTON()
 	if err != nil {
 		return nil, err
 	}
+	var fakeChain chainconf.Chain
+	if opts.FakeTONConfig != "" {
+		if n.ChainKind != ChainFake {
+			return nil, errors.New("starting devnet: a fake-TON config needs the fake chain")
+		}
+		if fakeChain.FakeTONConfig, err = filepath.Abs(opts.FakeTONConfig); err != nil {
+			return nil, fmt.Errorf("starting devnet: %w", err)
+		}
+		fakeChain.RootContractAddress = cmp.Or(opts.FakeTONRoot, ReferenceLocalRoot)
+		root, err := address.ParseAddr(fakeChain.RootContractAddress)
+		if err != nil {
+			return nil, fmt.Errorf("starting devnet: the fake-TON root %q: %w", fakeChain.RootContractAddress, err)
+		}
+		if fake, err = LoadFakeTON(fakeChain.FakeTONConfig, root); err != nil {
+			return nil, fmt.Errorf("starting devnet: %w", err)
+		}
+	} else if opts.FakeTONRoot != "" {
+		return nil, errors.New("starting devnet: a fake-TON root needs the fake-TON config it is the root of")
+	}
+	contracts, err := fake.Contracts()
+	if err != nil {
+		return nil, err
+	}
+	prices := fake.Prices()
 
 	// The proxy.
 	wln, err := listen(port(opts.PortsBase, 1001))
@@ -304,8 +347,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
 		WorkerPolicy: "fake_tdx", ClientPolicy: "any",
-		OwnerAddress:      owner(func(t *tonNet) *address.Address { return t.keys.proxyOwner }),
-		RootConfigVersion: fakeConfigVersion,
+		OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.proxyOwner }),
+		Chain:        fakeChain,
 	}
 	if tn != nil {
 		settle.proxy(&pcfg)
@@ -347,8 +390,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	pdeps := proxy.Deps{
 		WorkerTLS: ratls.ServerConfig(pnode.cert, wv), ClientTLS: ratls.ServerConfig(pnode.cert, cv),
 		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
-		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
-		Store:  ledgerStore, ClientStake: opts.ClientStake,
+		Prices: prices, RootVersion: fake.Config.Version,
+		Store: ledgerStore, ClientStake: opts.ClientStake,
 	}
 	// The roles' derivations of the contracts: on fake TON from the
 	// fake-TON params; on the emulated chain the proxy's from the params
@@ -389,6 +432,13 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			return nil, err
 		}
 		pdeps.Chain, pdeps.Prices, pdeps.Wallet = pc, onchain.Prices(params), n.Addresses.ProxyWallet
+		root, err := ton.ReadRootConfig(ctx, tn.chain, tn.root)
+		if err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, fmt.Errorf("starting devnet: %w", err)
+		}
+		pdeps.RootVersion = root.Version
 	}
 	pdeps.Contracts = proxyContracts
 	p, err := proxy.New(pcfg, pdeps)
@@ -397,7 +447,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		cln.Close()
 		return nil, err
 	}
-	n.Proxy = p
+	n.Proxy, n.ProxyKey = p, pnode.key.Public().(ed25519.PublicKey)
 	n.wg.Go(func() { p.Run(runCtx, wln, cln) })
 	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), p.Handler()); err != nil {
 		return nil, err
@@ -414,7 +464,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			ProxyConnections: 1, ModelName: model, Coefficient: billing.CoefficientOne,
 			ForwardRequestsTo: engines[i], MaxActiveRequests: opts.MaxActiveRequests,
 			ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
-			HTTPPort: port(opts.PortsBase, 2000+10*i),
+			HTTPPort: port(opts.PortsBase, 2000+10*i), Chain: fakeChain,
 		}
 		if wcfg.MaxActiveRequests == 0 {
 			wcfg.MaxActiveRequests = worker.DefaultMaxActiveRequests
@@ -439,7 +489,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 		wdeps := worker.Deps{
 			TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
-			Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken), Logger: log.With("node", fmt.Sprintf("worker-%d", i)),
+			Prices: prices, Logger: log.With("node", fmt.Sprintf("worker-%d", i)),
 			Contracts: roleContracts,
 		}
 		if tn != nil {
@@ -472,7 +522,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	ccfg := client.Config{
 		IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.clientOwner }), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
 		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
-		APIKeys: opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
+		APIKeys: opts.APIKeys, HTTPPort: port(opts.PortsBase, 0), Chain: fakeChain,
 	}
 	if tn != nil {
 		ccfg.SecretString = keys.clientSecret
@@ -496,7 +546,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	cdeps := client.Deps{
 		TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: roleContracts,
-		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
+		Prices: prices,
 	}
 	if tn != nil {
 		// The client learns its proxy from the root, as on TON; the

@@ -50,11 +50,6 @@ type Config struct {
 	// Chain names the chain: root_contract_address, ton_config_filename,
 	// chain_state and node_wallet_key at the top level of the file.
 	chainconf.Chain
-	// RootConfigVersion is the version of the root configuration the proxy
-	// runs under; clients that have seen a newer one are refused. Until
-	// the root contract is read, it stands for the fake-TON config's
-	// version (3 in the reference's spec/fake-ton config).
-	RootConfigVersion int32 `json:"root_config_version"`
 	// ChainCommitEvery is how often, with a chain, the proxy commits its
 	// latest flushed ledger seqno on chain (default 45 s; the reference:
 	// 30–60 s).

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -55,7 +57,7 @@ func interopProxy(t *testing.T, extra string, wallet ...*address.Address) *Proxy
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key, Contracts: fakeContracts{}}
+	deps := Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{}}
 	if len(wallet) > 0 {
 		deps.Wallet = wallet[0]
 	}
@@ -349,6 +351,257 @@ func TestInteropExcessAddress(t *testing.T) {
 				if pay.ExcessTo.Type() != address.StdAddress || !pay.ExcessTo.Equals(tc.want(p)) {
 					t.Errorf("%s: excess address %v, want %v", what, pay.ExcessTo, tc.want(p))
 				}
+			}
+		})
+	}
+}
+
+// refBytes returns the bytes of one fixture of ../shared/testdata/reference.
+func refBytes(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(sharedtest.Path(t, "testdata/reference/"+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestInteropReferencePeersThroughOurProxy replays the reference's client
+// (scenario a) and worker (scenario c) through our proxy, byte for byte:
+// their handshakes, the client's streamed request and the worker's answer.
+// The worker receives the client's http.request unchanged (Host
+// included), the client the worker's head with the proxy's two headers
+// added, as the reference's proxy forwards it (b-0005), and a request
+// payment of the request's 134 tokens (b-0012).
+func TestInteropReferencePeersThroughOurProxy(t *testing.T) {
+	p := interopProxy(t, "")
+	cc, wc := newClientConn(p), newWorkerConn(p)
+	var client, worker packets
+	cc.sess, client = pipeSession(t, cc)
+	wc.sess, worker = pipeSession(t, wc)
+	serve := func(conn wire.Handler, name string, want tl.Object) {
+		t.Helper()
+		b, err := conn.ServeQuery(context.Background(), refBytes(t, name))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := tl.UnmarshalAs(b, want); err != nil {
+			t.Fatalf("answer to %s: %v", name, err)
+		}
+	}
+	serve(cc, "a-proxy-client-0001-client.connectToProxy.bin", &tl.ClientConnectedToProxy{})
+	serve(cc, "a-proxy-client-0002-client.authorizeWithProxyLong.bin", &tl.ClientAuthorizationWithProxySuccess{})
+	serve(cc, "a-proxy-client-0003-client.updatePaymentStatus.bin", &tl.ClientPaymentStatus{})
+	serve(wc, "c-proxy-worker-0001-worker.connectToProxy.bin", &tl.WorkerConnectedToProxy{})
+	var cmp tl.WorkerCompareBalanceWithProxyResult
+	serve(wc, "c-proxy-worker-0002-worker.compareBalanceWithProxy.bin", &cmp)
+	if cmp.ErrorCode != 0 {
+		t.Fatalf("compareBalanceWithProxy error_code %d, want 0", cmp.ErrorCode)
+	}
+	serve(wc, "c-proxy-worker-0003-worker.proxyHandshakeComplete.bin", &tl.WorkerProxyHandshakeCompleted{})
+
+	query := refObject(t, "a-proxy-client-0005-client.runQueryEx.bin").(*tl.ClientRunQueryEx)
+	cc.ServePacket(refBytes(t, "a-proxy-client-0005-client.runQueryEx.bin"))
+	next := func(ch packets, what string) tl.Object {
+		t.Helper()
+		select {
+		case b := <-ch:
+			obj, err := tl.Unmarshal(b)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			return obj
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %s", what)
+		}
+		return nil
+	}
+	run, ok := next(worker, "proxy.runQueryEx").(*tl.ProxyRunQueryEx)
+	if !ok || !bytes.Equal(run.Query, query.Query) || run.Coefficient != 1000 || run.Flags&1 == 0 {
+		t.Fatalf("the worker got %+v, want the client's http.request unchanged at coefficient 1000", run)
+	}
+	signedTokens(t, "proxy.runQueryEx", run.SignedPayment)
+
+	var sent [][]byte
+	for _, name := range []string{"c-proxy-worker-0005-proxy.queryAnswerEx.bin", "c-proxy-worker-0006-proxy.queryAnswerPartEx.bin",
+		"c-proxy-worker-0007-proxy.queryAnswerPartEx.bin", "c-proxy-worker-0010-proxy.queryAnswerPartEx.bin"} {
+		switch m := refObject(t, name).(type) {
+		case *tl.ProxyQueryAnswerEx:
+			m.RequestID = run.RequestID
+			sent = append(sent, nil)
+			wc.ServePacket(tl.Marshal(m))
+		case *tl.ProxyQueryAnswerPartEx:
+			m.RequestID = run.RequestID
+			sent = append(sent, m.Answer)
+			wc.ServePacket(tl.Marshal(m))
+		}
+	}
+	head, ok := next(client, "client.queryAnswerEx").(*tl.ClientQueryAnswerEx)
+	if !ok || head.RequestID != query.RequestID || head.Flags&1 != 0 {
+		t.Fatalf("the client got %+v, want the head of its request", head)
+	}
+	var resp tl.HTTPResponse
+	if err := tl.UnmarshalAs(head.Answer, &resp); err != nil {
+		t.Fatal(err)
+	}
+	var refHead tl.HTTPResponse
+	if err := tl.UnmarshalAs(refObject(t, "b-client-proxy-0005-client.queryAnswerEx.bin").(*tl.ClientQueryAnswerEx).Answer, &refHead); err != nil {
+		t.Fatal(err)
+	}
+	headerNames := func(h []tl.HTTPHeader) (out []string) {
+		for _, kv := range h {
+			out = append(out, kv.Name)
+		}
+		return out
+	}
+	if got, want := headerNames(resp.Headers), headerNames(refHead.Headers); !slices.Equal(got, want) {
+		t.Errorf("forwarded head has headers %v, want the reference proxy's %v", got, want)
+	}
+	var body []byte
+	for i := 1; i < len(sent); i++ {
+		part, ok := next(client, "client.queryAnswerPartEx").(*tl.ClientQueryAnswerPartEx)
+		if !ok {
+			t.Fatalf("part %d is not client.queryAnswerPartEx", i)
+		}
+		body = append(body, part.Answer...)
+		if last := i == len(sent)-1; last != (part.Flags&1 != 0) || last != (part.FinalInfo != nil) {
+			t.Errorf("part %d flags %#x final info %v, want the final info on the last only", i, part.Flags, part.FinalInfo)
+		}
+	}
+	if want := bytes.Join(sent, nil); !bytes.Equal(body, want) {
+		t.Errorf("the client got body %q, want %q", body, want)
+	}
+	pay, ok := next(client, "proxy.clientRequestPayment").(*tl.ProxyClientRequestPayment)
+	ref := refObject(t, "b-client-proxy-0012-proxy.clientRequestPayment.bin").(*tl.ProxyClientRequestPayment)
+	if !ok || pay.RequestID != query.RequestID || pay.RequestTokens != ref.RequestTokens || pay.MaxTokens != ref.MaxTokens {
+		t.Errorf("request payment %+v, want request and max tokens %d and %d as the reference's", pay, ref.RequestTokens, ref.MaxTokens)
+	}
+}
+
+// TestInteropRootConfigVersion pins the root config version half of
+// mismatch 8: the reference's client sends the version of its root config
+// (a-0001: 3) and is refused by a proxy under an older one ("active config
+// version is too low"); a proxy is given its version, never a default 0.
+func TestInteropRootConfigVersion(t *testing.T) {
+	hello := refBytes(t, "a-proxy-client-0001-client.connectToProxy.bin")
+	if v := refObject(t, "a-proxy-client-0001-client.connectToProxy.bin").(*tl.ClientConnectToProxy).MinConfigVersion; v != testRootVersion {
+		t.Fatalf("the reference's client is at root config version %d: the fixture changed", v)
+	}
+	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + hashAddr([]byte("owner")).String() + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		version uint32
+		ok      bool
+	}{{testRootVersion, true}, {testRootVersion + 1, true}, {testRootVersion - 1, false}} {
+		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: tc.version, Contracts: fakeContracts{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = newClientConn(p).ServeQuery(context.Background(), hello)
+		if (err == nil) != tc.ok {
+			t.Errorf("a reference client at version 3, proxy at %d: got %v, want accepted %v", tc.version, err, tc.ok)
+		}
+	}
+	if _, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, Contracts: fakeContracts{}}); err == nil {
+		t.Error("a proxy without a root config version was built")
+	}
+}
+
+// TestInteropNoExtensionsToReferencePeers: our own protocol extensions
+// are negotiated by tl.ExtFlag in the params, which the reference's nodes
+// never set (a-0001, c-0001 and the proxy's b-0001, d-0001 carry flags
+// 0x3). A request of the reference's client (a-0005) cancelled while the
+// reference's worker (c-0001) runs it is not cancelled at the worker
+// (cocoon.cancelQuery is ours): the next thing the worker receives is the
+// next request. A cocoon-go worker is told.
+func TestInteropNoExtensionsToReferencePeers(t *testing.T) {
+	for name, flags := range map[string]uint32{
+		"a-proxy-client-0001-client.connectToProxy.bin":   refObject(t, "a-proxy-client-0001-client.connectToProxy.bin").(*tl.ClientConnectToProxy).Params.Flags,
+		"c-proxy-worker-0001-worker.connectToProxy.bin":   refObject(t, "c-proxy-worker-0001-worker.connectToProxy.bin").(*tl.WorkerConnectToProxy).Params.Flags,
+		"b-client-proxy-0001-client.connectedToProxy.bin": refObject(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy).Params.Flags,
+		"d-worker-proxy-0001-worker.connectedToProxy.bin": refObject(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy).Params.Flags,
+	} {
+		if flags&tl.ExtFlag != 0 || flags != 3 {
+			t.Errorf("%s: flags %#x, want the reference's 0x3 without our extension bit", name, flags)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		worker []byte // worker.connectToProxy
+		cancel bool   // the worker is told
+	}{
+		{"reference worker", refBytes(t, "c-proxy-worker-0001-worker.connectToProxy.bin"), false},
+		{"cocoon-go worker", func() []byte {
+			w := refObject(t, "c-proxy-worker-0001-worker.connectToProxy.bin").(*tl.WorkerConnectToProxy)
+			w.Params.Flags |= tl.ExtFlag
+			return tl.Marshal(w)
+		}(), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := interopProxy(t, "")
+			cc, wc := newClientConn(p), newWorkerConn(p)
+			cc.sess, _ = pipeSession(t, cc)
+			var worker packets
+			wc.sess, worker = pipeSession(t, wc)
+			for _, q := range []struct {
+				conn wire.Handler
+				b    []byte
+			}{
+				{cc, refBytes(t, "a-proxy-client-0001-client.connectToProxy.bin")},
+				{cc, refBytes(t, "a-proxy-client-0002-client.authorizeWithProxyLong.bin")},
+				{wc, tc.worker},
+				{wc, refBytes(t, "c-proxy-worker-0002-worker.compareBalanceWithProxy.bin")},
+				{wc, refBytes(t, "c-proxy-worker-0003-worker.proxyHandshakeComplete.bin")},
+			} {
+				if _, err := q.conn.ServeQuery(context.Background(), q.b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			first := refObject(t, "a-proxy-client-0005-client.runQueryEx.bin").(*tl.ClientRunQueryEx)
+			cc.ServePacket(refBytes(t, "a-proxy-client-0005-client.runQueryEx.bin"))
+			next := func() tl.Object {
+				t.Helper()
+				select {
+				case b := <-worker:
+					obj, err := tl.Unmarshal(b)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return obj
+				case <-time.After(10 * time.Second):
+					t.Fatal("the worker received nothing")
+				}
+				return nil
+			}
+			run := next().(*tl.ProxyRunQueryEx)
+			cc.mu.Lock()
+			r := cc.reqs[first.RequestID]
+			cc.mu.Unlock()
+			if r == nil {
+				t.Fatal("the proxy holds no request of the client")
+			}
+			r.clientCancelled()
+			cc.ServePacket(refBytes(t, "a-proxy-client-0006-client.runQueryEx.bin"))
+			// Until the next request: the first one's settlement and, to
+			// a cocoon-go worker only, its cancellation.
+			cancelled := false
+			for {
+				got := next()
+				if c, ok := got.(*tl.CocoonCancelQuery); ok {
+					cancelled = c.RequestID == run.RequestID
+					continue
+				}
+				if _, ok := got.(*tl.ProxyRunQueryEx); ok {
+					break
+				}
+				if _, ok := got.(*tl.ProxyWorkerRequestPayment); !ok {
+					t.Fatalf("the worker received %s", tl.Name(got.TLID()))
+				}
+			}
+			if cancelled != tc.cancel {
+				t.Errorf("the worker was told of the cancellation: %v, want %v", cancelled, tc.cancel)
 			}
 		})
 	}

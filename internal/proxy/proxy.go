@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"sort"
@@ -78,6 +79,13 @@ type Deps struct {
 	// accounts by owner and sends proxy.signedPaymentEmpty, which holders
 	// cannot claim: for tests of other matters only.
 	Contracts Contracts
+	// RootVersion is the version of the root config the proxy runs under,
+	// as the composition read it: the fake-TON root config's (3 in the
+	// reference's) or the root contract's. Clients that have seen a newer
+	// one are refused ("active config version is too low"), so it is
+	// required; with a Chain the root contract's replaces it as the chain
+	// loop reads it.
+	RootVersion uint32
 	// Wallet is the proxy's cocoon wallet, where the payments it signs
 	// send their excess, as the reference's (whose holders refuse
 	// addr_none there). Nil means the owner_address.
@@ -116,7 +124,7 @@ type Proxy struct {
 	disabled    atomic.Bool // the operator refuses new requests
 	chain       Chain       // nil without Deps.Chain
 	// rootVersion is the root config version clients are judged against:
-	// the config's until the root contract is read.
+	// Deps.RootVersion until the root contract is read.
 	rootVersion atomic.Int32
 	// onChain is the chain loop's state and counters.
 	onChain chainState
@@ -142,6 +150,9 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	}
 	if deps.WorkerTLS == nil || deps.ClientTLS == nil {
 		return nil, errors.New("building the proxy: both TLS configs are required")
+	}
+	if deps.RootVersion == 0 || deps.RootVersion > math.MaxInt32 {
+		return nil, fmt.Errorf("building the proxy: root config version %d: want the fake-TON root config's or the root contract's, from 1", deps.RootVersion)
 	}
 	p := &Proxy{
 		cfg: cfg, wtls: deps.WorkerTLS, ctls: deps.ClientTLS, log: deps.Logger, now: deps.Clock,
@@ -175,7 +186,7 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	p.chain = deps.Chain
 	p.onChain.pending = map[pendingKey]pendingPay{}
 	p.cfg.chainDefaults()
-	p.rootVersion.Store(cfg.RootConfigVersion)
+	p.rootVersion.Store(int32(deps.RootVersion))
 	if deps.Contracts != nil {
 		var in *instance
 		if p.contracts, in, err = newContracts(deps.Contracts, cfg.OwnerAddress, deps.Wallet, key, prices); err != nil {
