@@ -3,6 +3,9 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -20,6 +23,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -241,5 +245,123 @@ func TestInteropAddressFormsShareAccounts(t *testing.T) {
 	}
 	if got, _ := f.c.accountsSnapshot(); len(got) != 1 {
 		t.Errorf("accounts %+v, want one", got)
+	}
+}
+
+// refContracts derives the contracts as the reference's fake-TON runners
+// do, under its fake-TON config (fake-ton-config.json) and the root of its
+// local network.
+type refContracts struct {
+	root   *address.Address
+	params ton.Params
+}
+
+func newRefContracts(t *testing.T) refContracts {
+	t.Helper()
+	cfg, err := ton.ParsePseudoRootConfig(refBytes(t, "fake-ton-config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return refContracts{root: address.MustParseAddr("EQBT4hy4vMEZ9uxSCuhw_gBKh9_AwmHXLe7Wo0O4Vh-4kRjJ"), params: cfg.Params}
+}
+
+func (r refContracts) ClientContract(_ context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	want, err := ton.ProxyAddress(proxyOwner, r.root, key, r.params)
+	if err != nil {
+		return nil, err
+	}
+	if !want.Equals(proxySC) {
+		return nil, fmt.Errorf("proxy contract %s is not %s", proxySC, want)
+	}
+	return ton.ClientAddress(owner, proxySC, ton.NewProxyData(proxyOwner, r.root, key, r.params))
+}
+
+// referenceProxy answers our client's handshake with the reference's
+// proxy's own answers (b-0001, b-0002) and keeps what it receives.
+type referenceProxy struct {
+	t        *testing.T
+	mu       sync.Mutex
+	hello    *tl.ClientConnectToProxy
+	auth     tl.Object
+	received collect
+}
+
+func (r *referenceProxy) ServeQuery(_ context.Context, b []byte) ([]byte, error) {
+	obj, err := tl.Unmarshal(b)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch q := obj.(type) {
+	case *tl.ClientConnectToProxy:
+		r.hello = q
+		return refBytes(r.t, "b-client-proxy-0001-client.connectedToProxy.bin"), nil
+	case *tl.ClientAuthorizeWithProxyShort, *tl.ClientAuthorizeWithProxyLong:
+		r.auth = q
+		return refBytes(r.t, "b-client-proxy-0002-client.authorizationWithProxySuccess.bin"), nil
+	}
+	return nil, wire.ErrProtocol
+}
+
+func (r *referenceProxy) ServePacket(b []byte) { r.received <- bytes.Clone(b) }
+
+// TestInteropReferenceProxyHandshake runs our client's handshake against
+// the reference's proxy's answers (scenario b), under the reference's
+// fake-TON derivation, with the launch script's owner: it accepts the
+// proxy's contracts (named non-bounceable), authenticates the short way
+// (secret "" as the reference's config has it) and takes its signed
+// payment of 0. It names its owner exactly as the reference's nodes write
+// it, and, the reference proxy not announcing our extensions, sends it
+// none: an abandoned request is not cancelled, and the next packet the
+// proxy sees is the next request.
+func TestInteropReferenceProxyHandshake(t *testing.T) {
+	const owner = "UQAuz15H1ZHrZ_psVrAra7HealMIVeFq0wguqlmFno1f3B-m"
+	c := &Client{cfg: Config{IsTest: true, OwnerAddress: owner}, log: discard(), contracts: newRefContracts(t),
+		owner: address.MustParseAddr(owner), accounts: map[accountKey]*account{}, secretHash: sha256.Sum256(nil)}
+	rp := &referenceProxy{t: t, received: make(collect, 4)}
+	a, b := net.Pipe()
+	far := wire.NewSession(b, wire.Config{Handler: rp})
+	pc := &proxyConn{c: c, addr: "127.0.0.1:11002", streams: map[[32]byte]*stream{}}
+	pc.sess = wire.NewSession(a, wire.Config{Outbound: true, Handler: pc})
+	t.Cleanup(func() {
+		pc.sess.Close()
+		far.Close()
+	})
+	go far.Start(t.Context())
+	if err := pc.sess.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.handshake(t.Context()); err != nil {
+		t.Fatalf("handshake with the reference's proxy: %v", err)
+	}
+	if rp.hello.Params.ClientOwnerAddress != owner {
+		t.Errorf("we named our owner %q, the reference's nodes write %q", rp.hello.Params.ClientOwnerAddress, owner)
+	}
+	if _, ok := rp.auth.(*tl.ClientAuthorizeWithProxyShort); !ok {
+		t.Errorf("we authorised with %T, want the short way the proxy offered", rp.auth)
+	}
+	if pc.ext {
+		t.Fatal("the reference's proxy is taken for a cocoon-go node")
+	}
+	if pc.tracker == nil || pc.account == nil {
+		t.Fatal("no account at the reference's proxy")
+	}
+	if pc.account.best == nil || pc.tracker.Figures().Signed != 0 {
+		t.Errorf("payment %x, figures %+v after the handshake, want the signed payment of 0 taken", pc.account.best, pc.tracker.Figures())
+	}
+	s, err := pc.start(&query{model: "Qwen/Qwen3-8B", method: "POST", url: "/v1/chat/completions", body: []byte(`{}`), timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.close() // abandoned before its answer ended
+	if _, err := pc.start(&query{model: "Qwen/Qwen3-8B", method: "POST", url: "/v1/chat/completions", body: []byte(`{}`), timeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		obj, err := tl.Unmarshal(<-rp.received)
+		if _, ok := obj.(*tl.ClientRunQueryEx); err != nil || !ok {
+			t.Fatalf("packet %d the reference's proxy received: %T (%v), want client.runQueryEx only", i, obj, err)
+		}
 	}
 }

@@ -2,6 +2,9 @@ package worker
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -11,9 +14,14 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // refObject decodes one TL object the reference sent, from
@@ -162,5 +170,109 @@ func TestInteropAnswerFraming(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// refContracts derives the contracts as the reference's fake-TON runners
+// do, under its fake-TON config and the root of its local network.
+type refContracts struct {
+	root   *address.Address
+	params ton.Params
+}
+
+func (r refContracts) WorkerContract(_ context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	want, err := ton.ProxyAddress(proxyOwner, r.root, key, r.params)
+	if err != nil {
+		return nil, err
+	}
+	if !want.Equals(proxySC) {
+		return nil, fmt.Errorf("proxy contract %s is not %s", proxySC, want)
+	}
+	return ton.WorkerAddress(owner, proxySC, ton.NewProxyData(proxyOwner, r.root, key, r.params))
+}
+
+// referenceProxy answers our worker's handshake with the reference's
+// proxy's own answers (d-0001, d-0002, d-0003) and keeps the queries.
+type referenceProxy struct {
+	t       *testing.T
+	mu      sync.Mutex
+	queries []tl.Object
+}
+
+func (r *referenceProxy) ServeQuery(_ context.Context, b []byte) ([]byte, error) {
+	obj, err := tl.Unmarshal(b)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queries = append(r.queries, obj)
+	name := map[uint32]string{
+		(&tl.WorkerConnectToProxy{}).TLID():          "d-worker-proxy-0001-worker.connectedToProxy.bin",
+		(&tl.WorkerCompareBalanceWithProxy{}).TLID(): "d-worker-proxy-0002-worker.compareBalanceWithProxyResult.bin",
+		(&tl.WorkerProxyHandshakeComplete{}).TLID():  "d-worker-proxy-0003-worker.proxyHandshakeCompleted.bin",
+		(&tl.WorkerUpdatePaymentStatus{}).TLID():     "d-worker-proxy-0005-worker.paymentStatus.bin",
+	}[obj.TLID()]
+	if name == "" {
+		return nil, wire.ErrProtocol
+	}
+	b, err = os.ReadFile(sharedtest.Path(r.t, "testdata/reference/"+name))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (r *referenceProxy) ServePacket([]byte) {}
+
+// TestInteropReferenceProxyHandshake runs our worker's handshake against
+// the reference's proxy's answers (scenario d), under the reference's
+// fake-TON derivation, with the launch script's owner: it accepts the
+// proxy's contracts (named non-bounceable) and its signed payment of 0,
+// completes the handshake without the extended comparison, names its
+// owner exactly as the reference's worker does (c-0001), and takes the
+// proxy for a reference node, to which it sends no extension.
+func TestInteropReferenceProxyHandshake(t *testing.T) {
+	refWorker := refObject(t, "c-proxy-worker-0001-worker.connectToProxy.bin").(*tl.WorkerConnectToProxy)
+	owner := refWorker.Params.WorkerOwnerAddress
+	pseudo, err := os.ReadFile(sharedtest.Path(t, "testdata/reference/fake-ton-config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := ton.ParsePseudoRootConfig(pseudo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig([]byte(`{"is_test":true,"model_name":"Qwen/Qwen3-8B@abc:v","forward_requests_to":"127.0.0.1:1","proxies":["127.0.0.1:11001"],"proxy_policy":"fake_tdx","owner_address":"` + owner + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
+	w, err := New(cfg, Deps{TLS: &tls.Config{}, Engine: eng, Contracts: refContracts{root: address.MustParseAddr("EQBT4hy4vMEZ9uxSCuhw_gBKh9_AwmHXLe7Wo0O4Vh-4kRjJ"), params: rc.Params}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := &referenceProxy{t: t}
+	pc, err := handshakeWith(t, w, rp)
+	if err != nil {
+		t.Fatalf("handshake with the reference's proxy: %v", err)
+	}
+	if pc.ext {
+		t.Error("the reference's proxy is taken for a cocoon-go node")
+	}
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	var names []string
+	for _, q := range rp.queries {
+		names = append(names, tl.Name(q.TLID()))
+	}
+	if want := []string{"worker.connectToProxy", "worker.compareBalanceWithProxy", "worker.proxyHandshakeComplete"}; !slices.Equal(names, want) {
+		t.Errorf("queries %v, want %v", names, want)
+	}
+	if got := rp.queries[0].(*tl.WorkerConnectToProxy).Params.WorkerOwnerAddress; got != owner {
+		t.Errorf("we named our owner %q, the reference's worker %q", got, owner)
+	}
+	if pc.account == nil || pc.account.signed != 0 || pc.tracker.Figures() != (payment.Figures{}) {
+		t.Errorf("account after the handshake: %+v, want the signed payment of 0 taken", pc.account)
 	}
 }
