@@ -26,7 +26,9 @@ type Config struct {
 	// OwnerAddress is the TON address the client pays from.
 	OwnerAddress string `json:"owner_address"`
 	// Proxies are the "host:port" client endpoints of the proxies to use.
-	// With RootContractAddress they come from the root contract instead.
+	// With RootContractAddress they come from the root contract instead,
+	// or on the reference's fake TON (FakeTONConfig) from its root
+	// config's registered proxies.
 	Proxies []string `json:"proxies"`
 	// ProxyConnections is how many proxies to keep connected (default: all
 	// of Proxies, or 1 from the root contract).
