@@ -10,7 +10,7 @@ import (
 // testdata/reference, the bytes the running C++ reference sent
 // (docs/INTEROP.md).
 var referenceArtefacts = []struct{ glob, test string }{
-	{"*.bin", "tl.TestReferenceFixtures, each object and what it nests; the role tests replay them"},
+	{"*.bin", "tl.TestReferenceFixturesRoundTrip, each object and what it nests; the role tests replay them"},
 	{"*.boc", "payment.TestInteropReferencePayments, payment.TestInteropPaymentReports"},
 	{"*-index.tsv", "wire.TestReferenceFrames"},
 	{"*-peer-cert.pem", "ratls.TestInteropV1CertificateExtensions"},
