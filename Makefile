@@ -2,9 +2,11 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: check fmt vet staticcheck test bench contracts build devnet screenshots
+.PHONY: check fmt vet staticcheck test bench contracts sdk-deps build devnet screenshots
 
-check: fmt vet staticcheck test bench contracts
+# sdk-deps comes before test: internal/devnet's TestOpenAINodeSDK runs
+# OpenAI's Node SDK (examples/node) against a devnet.
+check: fmt vet staticcheck sdk-deps test bench contracts
 
 build:
 	$(GO) build -o bin/cocoon ./cmd/cocoon
@@ -24,6 +26,10 @@ test:
 # Every benchmark once, so that none rots; figures come from -benchtime runs by hand.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime=1x -timeout 20m $(PKGS)
+
+# OpenAI's Node SDK, pinned by examples/node/package-lock.json.
+sdk-deps:
+	cd examples/node && npm ci --no-audit --no-fund
 
 # The contract suite runs when the contracts are present.
 contracts:

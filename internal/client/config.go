@@ -13,6 +13,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // Config is a client's JSON configuration file. Fields named as in the
@@ -51,6 +52,11 @@ type Config struct {
 	APIKeys []string `json:"api_keys"`
 	// MaxBodyBytes bounds a request body (default 16 MiB).
 	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// MaxUploadBytes bounds an audio upload to /v1/audio/transcriptions
+	// or /v1/audio/translations (default 15 MiB, at most what one frame
+	// of the wire protocol carries: the reference has no way to split a
+	// request body over several messages).
+	MaxUploadBytes int64 `json:"max_upload_bytes"`
 	// HTTPAccessHash, when set, guards the stats pages and the control
 	// endpoints.
 	HTTPAccessHash string `json:"http_access_hash"`
@@ -140,6 +146,9 @@ func ParseConfig(b []byte) (Config, error) {
 	if c.MaxPoWDifficulty == 0 {
 		c.MaxPoWDifficulty = DefaultMaxPoWDifficulty
 	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
+	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -178,6 +187,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPoWDifficulty < 0 || c.MaxPoWDifficulty > 64 {
 		bad("max_pow_difficulty %d outside [0, 64]", c.MaxPoWDifficulty)
+	}
+	if c.MaxUploadBytes < 0 || c.MaxUploadBytes > MaxUploadBytesLimit {
+		bad("max_upload_bytes %d outside [0, %d]: an upload travels in one frame of at most %d bytes", c.MaxUploadBytes, MaxUploadBytesLimit, wire.MaxFrameSize)
 	}
 	if c.MaxBodyBytes < 1 {
 		bad("max_body_bytes %d: want at least 1", c.MaxBodyBytes)

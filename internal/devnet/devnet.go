@@ -36,7 +36,9 @@ import (
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/engine"
+	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/onchain"
+	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
@@ -89,6 +91,14 @@ type Options struct {
 	// Model is the model name requests use; with ModelPath it defaults to
 	// the model's own name.
 	Model string
+	// Endpoints are those the Workers' engine serves; empty means
+	// chat, completions and embeddings with the built-in engine, and the
+	// reference's two (chat and completions) with any other.
+	Endpoints []string
+	// Extra are workers of other models besides the Workers, each in
+	// front of an engine of its own: a speech engine, for instance
+	// (FakeSpeechWorker).
+	Extra []ExtraWorker
 	// PortsBase, when non-zero, places the HTTP ports as the reference
 	// does: client on N, proxy on N+1000, worker k on N+2000+10k; the
 	// proxy's worker and client endpoints are N+1001 and N+1002. Zero
@@ -141,6 +151,9 @@ type Options struct {
 	// reference's runners' root_contract_address; empty means
 	// ReferenceLocalRoot.
 	FakeTONRoot string
+	// MaxUploadBytes bounds the client's audio uploads; zero means
+	// client.DefaultMaxUploadBytes.
+	MaxUploadBytes int64
 	// ClientStake is the fake-TON stake of the client's contract, which
 	// bounds its uncharged usage; zero means proxy.DefaultClientStake.
 	ClientStake billing.NanoTON
@@ -149,6 +162,42 @@ type Options struct {
 	// SampleEvery is how often the nodes' pages sample them for their
 	// charts; zero means web.SampleEvery.
 	SampleEvery time.Duration
+}
+
+// ExtraWorker is a worker of a model of its own, besides the Workers.
+type ExtraWorker struct {
+	// Model is the model name its requests use.
+	Model string
+	// EngineURL is its engine, an OpenAI-compatible server; or Engine, a
+	// handler the devnet serves on a loopback listener for it.
+	EngineURL string
+	Engine    http.Handler
+	// Endpoints are what its engine serves.
+	Endpoints []string
+	// AudioTokensPerSecond is the worker's audio rate (required with an
+	// audio endpoint).
+	AudioTokensPerSecond int64
+}
+
+// FakeSpeechModel is the model name of the FAKE speech engine's worker.
+const FakeSpeechModel = "fake-whisper"
+
+// DefaultAudioTokensPerSecond is the audio rate of the devnet's speech
+// workers: ten tokens a second of audio, as OpenAI's audio models count
+// one token per 100 ms.
+const DefaultAudioTokensPerSecond = 10
+
+// FakeSpeechWorker is a worker in front of the FAKE speech engine
+// (package fakespeech), which speaks vLLM's Whisper API and recognises
+// nothing: for tests and development only.
+func FakeSpeechWorker() ExtraWorker {
+	return ExtraWorker{Model: FakeSpeechModel, Engine: fakespeech.NewHandler(FakeSpeechModel), Endpoints: fakespeech.Endpoints, AudioTokensPerSecond: DefaultAudioTokensPerSecond}
+}
+
+// SpeechWorker is a worker in front of a speech engine at url serving
+// model on the audio endpoints, as vLLM serves Whisper.
+func SpeechWorker(url, model string) ExtraWorker {
+	return ExtraWorker{Model: model, EngineURL: url, Endpoints: fakespeech.Endpoints, AudioTokensPerSecond: DefaultAudioTokensPerSecond}
 }
 
 // Network is a running devnet.
@@ -178,6 +227,9 @@ type Network struct {
 	// its clients' and workers' contracts derive (as `cocoon probe`
 	// shows it).
 	ProxyKey ed25519.PublicKey
+	// ExtraModels are the models of Options.Extra, in order; their
+	// workers follow the Workers in WorkerURLs, EngineURLs and Workers.
+	ExtraModels []string
 
 	Proxy   *proxy.Proxy
 	Client  *client.Client
@@ -259,13 +311,13 @@ func verifier(policy string) (*ratls.Verifier, error) {
 	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()))
 }
 
-// workerTEEs returns the issuer of each worker and the proxy's worker
-// policy for opts.
+// workerTEEs returns the issuer of each worker, the Workers' and then
+// the Extra ones' (fake TDX), and the proxy's worker policy for opts.
 func workerTEEs(opts Options) ([]attest.Issuer, string, error) {
 	if len(opts.WorkerTEEs) > opts.Workers {
 		return nil, "", fmt.Errorf("starting devnet: %d worker TEEs for %d workers", len(opts.WorkerTEEs), opts.Workers)
 	}
-	issuers := make([]attest.Issuer, opts.Workers)
+	issuers := make([]attest.Issuer, opts.Workers+len(opts.Extra))
 	policy := "fake_tdx"
 	for i := range issuers {
 		tee := TEEFakeTDX
@@ -325,7 +377,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 	case ChainEmulated:
 		n.ChainKind = ChainEmulated
-		if keys, err = loadKeys(opts.DataDir, opts.Workers); err != nil {
+		if keys, err = loadKeys(opts.DataDir, opts.Workers+len(opts.Extra)); err != nil {
 			return nil, err
 		}
 	default:
@@ -337,6 +389,33 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 	n.Model, n.EngineURLs = model, engines
+	endpoints := opts.Endpoints
+	if len(endpoints) == 0 && opts.Engine == nil && opts.EngineURL == "" {
+		endpoints = []string{openai.PathChatCompletions, openai.PathCompletions, openai.PathEmbeddings}
+	}
+	type spec struct {
+		model     string
+		endpoints []string
+		rate      int64
+	}
+	specs := make([]spec, 0, opts.Workers+len(opts.Extra))
+	for range opts.Workers {
+		specs = append(specs, spec{model, endpoints, 0})
+	}
+	for _, x := range opts.Extra {
+		u := x.EngineURL
+		if x.Engine != nil {
+			if u, err = n.serveHTTP(0, x.Engine); err != nil {
+				return nil, err
+			}
+		}
+		if x.Model == "" || u == "" {
+			return nil, errors.New("starting devnet: an extra worker needs a model name and an engine")
+		}
+		n.EngineURLs = append(n.EngineURLs, u)
+		n.ExtraModels = append(n.ExtraModels, x.Model)
+		specs = append(specs, spec{x.Model, x.Endpoints, x.AudioTokensPerSecond})
+	}
 	// Fake TON: ours, or the reference's from its config file. On the
 	// emulated chain the chain's root replaces it below.
 	fake, err := BuiltinFakeTON()
@@ -519,11 +598,12 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 
 	// The workers.
-	for i := range opts.Workers {
+	for i, sp := range specs {
 		wcfg := worker.Config{
 			IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }), Proxies: []string{n.ProxyWorkersAddr},
-			ProxyConnections: 1, ModelName: model, Coefficient: billing.CoefficientOne,
-			ForwardRequestsTo: engines[i], MaxActiveRequests: opts.MaxActiveRequests,
+			ProxyConnections: 1, ModelName: sp.model, Coefficient: billing.CoefficientOne,
+			Endpoints: sp.endpoints, AudioTokensPerSecond: sp.rate,
+			ForwardRequestsTo: n.EngineURLs[i], MaxActiveRequests: opts.MaxActiveRequests,
 			ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
 			HTTPPort: port(opts.PortsBase, 2000+10*i), Chain: fakeChain,
 		}
@@ -544,7 +624,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		if err != nil {
 			return nil, err
 		}
-		eng, err := worker.NewEngine(engines[i], nil)
+		eng, err := worker.NewEngine(n.EngineURLs[i], nil)
 		if err != nil {
 			return nil, err
 		}
@@ -587,7 +667,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	ccfg := client.Config{
 		IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.clientOwner }), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
 		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
-		APIKeys: opts.APIKeys, HTTPPort: port(opts.PortsBase, 0), Chain: fakeChain,
+		MaxUploadBytes: cmp.Or(opts.MaxUploadBytes, client.DefaultMaxUploadBytes),
+		APIKeys:        opts.APIKeys, HTTPPort: port(opts.PortsBase, 0), Chain: fakeChain,
 	}
 	if tn != nil {
 		ccfg.SecretString = keys.clientSecret
@@ -643,7 +724,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 
-	if err := n.waitReady(ctx, opts.Workers); err != nil {
+	if err := n.waitReady(ctx, len(specs)); err != nil {
 		return nil, err
 	}
 	return n, nil

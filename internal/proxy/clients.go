@@ -232,6 +232,11 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 			return bad("client.getWorkerTypesV2 before authorisation")
 		}
 		return tl.Marshal(p.workerTypes()), nil
+	case *tl.CocoonGetModelEndpoints:
+		if state != clientReady {
+			return bad("cocoon.getModelEndpoints before authorisation")
+		}
+		return tl.Marshal(p.modelEndpoints()), nil
 	case *tl.ClientGetWorkerTypes:
 		if state != clientReady {
 			return bad("client.getWorkerTypes before authorisation")

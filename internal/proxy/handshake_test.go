@@ -176,6 +176,7 @@ func FuzzWorkerQuery(f *testing.F) {
 	f.Add(tl.Marshal(&tl.WorkerConnectToProxy{Params: workerParams()}))
 	f.Add(tl.Marshal(&tl.WorkerCompareBalanceWithProxy{MaxTokens: 3}))
 	f.Add(tl.Marshal(&tl.WorkerProxyHandshakeComplete{}))
+	f.Add(tl.Marshal(&tl.CocoonWorkerEndpoints{Endpoints: []string{"/v1/embeddings"}, AudioTokensPerSecond: 7}))
 	f.Add([]byte{1, 2, 3})
 	p := newTestProxy(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -309,6 +310,7 @@ func FuzzClientQuery(f *testing.F) {
 	f.Add(connect)
 	f.Add(tl.Marshal(&tl.ClientAuthorizeWithProxyShort{Data: []byte("x")}))
 	f.Add(tl.Marshal(&tl.ClientAuthorizeWithProxyLong{}))
+	f.Add(tl.Marshal(&tl.CocoonGetModelEndpoints{}))
 	f.Add([]byte{1, 2, 3})
 	p := newTestProxy(f)
 	if err := p.ledger.UpdateClient("o", "o", fakeClientChain(p.clientStake)); err != nil {

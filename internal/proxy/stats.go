@@ -133,6 +133,10 @@ type WorkerConnSnapshot struct {
 	AvgTimeSeconds float64 `json:"avg_time"`
 	SuccessRate    float64 `json:"queries_success_rate"`
 	CocoonGoPeer   bool    `json:"cocoon_go_peer"`
+	// Endpoints are those the worker serves, and AudioTokensPerSecond the
+	// rate its audio is billed at.
+	Endpoints            []string `json:"endpoints"`
+	AudioTokensPerSecond int64    `json:"audio_tokens_per_second"`
 }
 
 // Snapshot reads the proxy's stats.
@@ -169,7 +173,7 @@ func (p *Proxy) Snapshot() Snapshot {
 			s.WorkerConnections = append(s.WorkerConnections, WorkerConnSnapshot{
 				ID: wc.id, Remote: wc.remote, Account: wc.account, Model: wc.model, Coefficient: wc.coefficient, Enabled: wc.enabled,
 				RunningQueries: wc.running, MaxQueries: wc.capacity, AvgTimeSeconds: wc.latency.Seconds(),
-				SuccessRate: rate, CocoonGoPeer: wc.ext,
+				SuccessRate: rate, CocoonGoPeer: wc.ext, Endpoints: wc.endpoints, AudioTokensPerSecond: wc.audioRate,
 			})
 		}
 	}

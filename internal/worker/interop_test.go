@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -17,6 +18,8 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
+	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
@@ -171,6 +174,19 @@ func TestInteropAnswerFraming(t *testing.T) {
 			})
 		})
 	}
+	// An answer the worker rewrites (a transcription asked as text) is
+	// framed the same.
+	t.Run("rewritten as text", func(t *testing.T) {
+		sink := &recordSink{}
+		q := audioQuery(t, openai.PathTranscriptions, fakespeech.WAV(1), "model", "whisper", "response_format", "text")
+		if err := serveQuery(context.Background(), newEngine(t, fakespeech.NewHandler("whisper")), "whisper", billing.DefaultPrices(2, 1), q, sink, time.Now); err != nil {
+			t.Fatal(err)
+		}
+		h := sink.headers
+		if n := len(h); n == 0 || h[n-1] != (header{"Content-Length", strconv.Itoa(sink.body.Len())}) || !sink.finished {
+			t.Errorf("head %+v, want it to end with Content-Length: %d", h, sink.body.Len())
+		}
+	})
 }
 
 // refContracts derives the contracts as the reference's fake-TON runners
