@@ -47,16 +47,27 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	deps := client.Deps{TLS: ratls.ClientConfig(cert, v), Logger: log}
-	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
+	spec := rf.chainSpec(roleSpec(cfg.Chain))
 	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, false)
 	if err != nil {
 		return err
 	}
 	if rc == nil {
-		if deps.Contracts, err = fakeTONContracts(log); err != nil {
+		ft, err := fakeTON(log, spec)
+		if err != nil {
 			return err
 		}
-		deps.Prices = fakeTONPrices
+		if deps.Contracts, err = ft.Contracts(); err != nil {
+			return err
+		}
+		deps.Prices = ft.Prices()
+		// The reference's fake TON lists its proxies, as a root
+		// contract would; they do not change.
+		if spec.fakeTON != "" && len(cfg.Proxies) == 0 {
+			for _, p := range ft.Config.Proxies {
+				cfg.Proxies = append(cfg.Proxies, p.ClientAddr())
+			}
+		}
 	} else {
 		defer rc.close()
 		if deps.Prices, err = rc.prices(rc.config.Params); err != nil {

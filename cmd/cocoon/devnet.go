@@ -32,6 +32,8 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	pow := fs.Int("pow-difficulty", devnet.DefaultPoWDifficulty, "proof-of-work difficulty of the proxy")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
 	apiKeys := fs.String("api-keys", "", "comma-separated bearer keys the client API demands (default: none)")
+	fakeTON := fs.String("disable-ton", "", "with --chain fake: run under the reference's fake-TON root config `file` (its runners' --disable-ton FILE), deriving the contracts its runners derive")
+	fakeRoot := fs.String("fake-ton-root", "", "with --disable-ton: the root contract `address` its contracts derive under (default: the reference's local network's, "+devnet.ReferenceLocalRoot+")")
 	fakeSpeech := fs.Bool("fake-speech", false, "add a worker in front of the FAKE speech engine (model "+devnet.FakeSpeechModel+"): vLLM's Whisper API, recognising nothing; for development only")
 	speechURL := fs.String("speech-engine-url", "", "add a worker in front of this speech engine (vLLM serving Whisper) for /v1/audio/transcriptions and /translations")
 	speechModel := fs.String("speech-model", "", "the model name the speech engine serves (required with --speech-engine-url)")
@@ -55,6 +57,10 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{"give --model or --engine-url, not both"}
 	case *chain != devnet.ChainEmulated && *chain != devnet.ChainFake:
 		return usageError{fmt.Sprintf("unknown --chain %q: want emulated or fake", *chain)}
+	case *fakeTON != "" && *chain != devnet.ChainFake:
+		return usageError{"--disable-ton needs --chain fake"}
+	case *fakeRoot != "" && *fakeTON == "":
+		return usageError{"--fake-ton-root needs --disable-ton"}
 	}
 	var keys []string
 	if *apiKeys != "" {
@@ -80,7 +86,7 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	n, err := devnet.Start(ctx, devnet.Options{
 		Workers: *workers, ModelPath: *model, EngineURL: *engineURL, Model: *modelName,
 		PortsBase: *portsBase, DataDir: *dataDir, PoWDifficulty: *pow, Logger: log, APIKeys: keys,
-		Chain: *chain, Extra: extra,
+		Chain: *chain, Extra: extra, FakeTONConfig: *fakeTON, FakeTONRoot: *fakeRoot,
 	})
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
@@ -189,5 +190,7 @@ func (l *probeLocator) Locate(ctx context.Context, endpoint string, isTest bool)
 	if err != nil {
 		return nil, fmt.Errorf("the proxy at %s names contract %q: %w", endpoint, connected.Params.ProxySCAddress, err)
 	}
-	return a, nil
+	// Proxies name it non-bounceable, as the reference does; the pages
+	// key contracts in the one form derived addresses have.
+	return payment.Canonical(a), nil
 }

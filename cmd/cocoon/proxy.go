@@ -21,6 +21,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cocoon-go/cocoon/contracts"
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
@@ -57,8 +58,8 @@ type roleFlags struct {
 	skipHashChecks  *bool
 	// The chain: each overrides the role config's field of the same
 	// meaning (chain_state, ton_config_filename, root_contract_address,
-	// node_wallet_key).
-	chainState, tonConfig, root, nodeWalletKey *string
+	// node_wallet_key, fake_ton_config).
+	chainState, tonConfig, root, nodeWalletKey, fakeTON *string
 }
 
 func newRoleFlags(name string, stderr io.Writer, skip bool) *roleFlags {
@@ -81,6 +82,8 @@ func newRoleFlags(name string, stderr io.Writer, skip bool) *roleFlags {
 		root:       fs.String("root", "", "`address` of the COCOON root contract (root_contract_address)"),
 		nodeWalletKey: fs.String("node-wallet-key", "",
 			"Ed25519 seed of the node's cocoon wallet: a `file` holding it, or the seed in hex or base64 (node_wallet_key)"),
+		fakeTON: fs.String("disable-ton", "",
+			"run on the reference's fake TON: its root config `file` (its runners' --disable-ton FILE) under the root of --root (fake_ton_config)"),
 	}
 	if skip {
 		r.skipAttestation = fs.Bool("insecure-skip-attestation", false,
@@ -246,27 +249,73 @@ func certifier(ctx context.Context, issuer attest.Issuer, log *slog.Logger) (*ra
 	return ratls.NewCertifier(ctx, key, issuer, time.Now, log)
 }
 
-// fakeTONPrices are the prices the roles bill and value tokens at until
-// the root contract is read: the reference's fake-TON 2 nanoTON per token,
-// 1 to the worker, multipliers 1.0.
-var fakeTONPrices = billing.DefaultPrices(devnet.FakePricePerToken, devnet.FakeWorkerFeePerToken)
+// fakeTON returns the fake TON a role without a chain runs on: the
+// reference's, from its root config file s.fakeTON under the root s.root,
+// or without that file our own.
+func fakeTON(log *slog.Logger, s chainSpec) (devnet.FakeTON, error) {
+	if s.fakeTON == "" {
+		f, err := devnet.BuiltinFakeTON()
+		if err != nil {
+			return devnet.FakeTON{}, err
+		}
+		log.Info("on our fake TON: contract addresses derived under its root", "root", f.Root.String(), "root_version", f.Config.Version)
+		return f, nil
+	}
+	if s.root == "" {
+		return devnet.FakeTON{}, errors.New("fake_ton_config (--disable-ton) needs root_contract_address (--root): the reference's runners derive their contracts under theirs")
+	}
+	root, err := parseAnyAddr(s.root)
+	if err != nil {
+		return devnet.FakeTON{}, fmt.Errorf("root_contract_address: %w", err)
+	}
+	f, err := devnet.LoadFakeTON(s.fakeTON, root)
+	if err != nil {
+		return devnet.FakeTON{}, err
+	}
+	if err := f.Prices().Validate(); err != nil {
+		return devnet.FakeTON{}, fmt.Errorf("fake_ton_config %s: %w", s.fakeTON, err)
+	}
+	log.Info("on the reference's fake TON: contract addresses derived under its root config", "config", s.fakeTON, "root", root.String(),
+		"root_version", f.Config.Version, "params_version", f.Config.Params.ParamsVersion,
+		"price_per_token_nano", int64(f.Config.Params.PricePerToken), "worker_fee_per_token_nano", int64(f.Config.Params.WorkerFeePerToken))
+	return f, nil
+}
 
-// fakeTONContracts derives contract addresses under the fake-TON root
-// params and the compiled contract code, until the root contract's own
-// params are read from the chain.
-func fakeTONContracts(log *slog.Logger) (*devnet.Contracts, error) {
-	c, err := devnet.FakeTONContracts()
+// fakeWallet returns the address of the node's cocoon wallet on fake TON,
+// which no chain holds but whose address the key and owner fix; nil
+// without a node_wallet_key.
+func fakeWallet(s chainSpec, owner string) (*address.Address, error) {
+	if s.walletKey == "" {
+		return nil, nil
+	}
+	key, err := loadNodeKey(s.walletKey)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("contract addresses derived under the fake-TON root", "root", devnet.FakeTONRoot().String())
-	return c, nil
+	o, err := parseAnyAddr(owner)
+	if err != nil {
+		return nil, fmt.Errorf("owner_address %q: the node's cocoon wallet names its owner: %w", owner, err)
+	}
+	code, err := onchain.Code(contracts.Wallet)
+	if err != nil {
+		return nil, err
+	}
+	w, err := ton.NewCocoonWallet(code, key, o)
+	if err != nil {
+		return nil, err
+	}
+	return w.Address(), nil
 }
 
 // chainSpec says where a role's chain is, as the reference's config
 // fields name it, plus chain_state: the state file of an emulated chain.
 type chainSpec struct {
-	state, tonConfig, root, walletKey string
+	state, tonConfig, root, walletKey, fakeTON string
+}
+
+// roleSpec returns the chain fields of a role's config.
+func roleSpec(c chainconf.Chain) chainSpec {
+	return chainSpec{state: c.ChainState, tonConfig: c.TonConfigFilename, root: c.RootContractAddress, walletKey: c.NodeWalletKey, fakeTON: c.FakeTONConfig}
 }
 
 // chainSpec returns the config's chain fields overridden by the flags.
@@ -275,7 +324,7 @@ func (r *roleFlags) chainSpec(config chainSpec) chainSpec {
 	for _, f := range []struct {
 		flag *string
 		dst  *string
-	}{{r.chainState, &s.state}, {r.tonConfig, &s.tonConfig}, {r.root, &s.root}, {r.nodeWalletKey, &s.walletKey}} {
+	}{{r.chainState, &s.state}, {r.tonConfig, &s.tonConfig}, {r.root, &s.root}, {r.nodeWalletKey, &s.walletKey}, {r.fakeTON, &s.fakeTON}} {
 		if *f.flag != "" {
 			*f.dst = *f.flag
 		}
@@ -302,9 +351,11 @@ func openRoleChain(ctx context.Context, log *slog.Logger, s chainSpec, owner str
 	switch {
 	case s.state != "" && s.tonConfig != "":
 		return nil, errors.New("chain_state (--chain-state) and ton_config_filename (--ton-config) both set: name one chain")
+	case s.fakeTON != "" && (s.state != "" || s.tonConfig != ""):
+		return nil, errors.New("fake_ton_config (--disable-ton) and a chain (chain_state, ton_config_filename) both set: fake TON has no chain")
 	case s.state == "" && s.tonConfig == "":
-		if s.root != "" || s.walletKey != "" {
-			return nil, errors.New("root_contract_address and node_wallet_key need a chain: chain_state (--chain-state) or ton_config_filename (--ton-config)")
+		if s.fakeTON == "" && (s.root != "" || s.walletKey != "") {
+			return nil, errors.New("root_contract_address and node_wallet_key need a chain, chain_state (--chain-state) or ton_config_filename (--ton-config), or the reference's fake TON, fake_ton_config (--disable-ton)")
 		}
 		return nil, nil
 	case s.root == "":
@@ -514,21 +565,32 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		WorkerTLS: ratls.ServerConfig(cert, wv), ClientTLS: ratls.ServerConfig(cert, cv), Logger: log,
 		SigningKey: key, WorkerPeers: wv, ImageHash: image,
 	}
-	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
+	spec := rf.chainSpec(roleSpec(cfg.Chain))
 	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, true)
 	if err != nil {
 		return err
 	}
 	if rc == nil {
-		if deps.Contracts, err = fakeTONContracts(log); err != nil {
+		ft, err := fakeTON(log, spec)
+		if err != nil {
 			return err
 		}
-		deps.Prices = fakeTONPrices
+		if deps.Contracts, err = ft.Contracts(); err != nil {
+			return err
+		}
+		deps.Prices, deps.RootVersion = ft.Prices(), ft.Config.Version
+		// The payments the proxy signs send their excess to its cocoon
+		// wallet, which fake TON does not deploy but whose address the
+		// key fixes.
+		if deps.Wallet, err = fakeWallet(spec, cfg.OwnerAddress); err != nil {
+			return err
+		}
 	} else {
 		defer rc.close()
 		if cfg.MachineSpecificPrivateKey == "" {
 			return errors.New("a proxy on a chain needs machine_specific_private_key: its contract stores the proxy's key")
 		}
+		deps.Wallet, deps.RootVersion = rc.wallet.Address(), rc.config.Version
 	}
 	var st *store.Bolt
 	if cfg.DBPath != "" {

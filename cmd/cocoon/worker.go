@@ -50,16 +50,20 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	deps := worker.Deps{TLS: ratls.ClientConfig(cert, v), Engine: eng, Logger: log}
-	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
+	spec := rf.chainSpec(roleSpec(cfg.Chain))
 	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, true)
 	if err != nil {
 		return err
 	}
 	if rc == nil {
-		if deps.Contracts, err = fakeTONContracts(log); err != nil {
+		ft, err := fakeTON(log, spec)
+		if err != nil {
 			return err
 		}
-		deps.Prices = fakeTONPrices
+		if deps.Contracts, err = ft.Contracts(); err != nil {
+			return err
+		}
+		deps.Prices = ft.Prices()
 	} else {
 		defer rc.close()
 		if deps.Prices, err = rc.prices(rc.config.Params); err != nil {

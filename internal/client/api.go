@@ -304,6 +304,14 @@ func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, m
 		}
 	}
 	sort.Slice(hdrs, func(i, j int) bool { return hdrs[i].name < hdrs[j].name })
+	// The caller's Host goes first, as the reference's client forwards
+	// the headers in the order they came and callers send Host first:
+	// its worker passes headers to the engine as they are, and an engine
+	// answers a request without Host with 400. net/http keeps it in
+	// r.Host.
+	if r.Host != "" {
+		hdrs = append([]header{{"Host", r.Host}}, hdrs...)
+	}
 
 	a.metrics.RequestStarted()
 	outcome := obs.OutcomeFailed

@@ -532,8 +532,12 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	c := pc.c
 	qctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
+	owner := c.cfg.OwnerAddress
+	if c.owner != nil {
+		owner = c.cfg.WireAddress(c.owner)
+	}
 	b, err := pc.sess.Query(qctx, tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
-		Flags: 1 | 2 | tl.ExtFlag, ClientOwnerAddress: c.cfg.OwnerAddress, IsTest: c.cfg.IsTest,
+		Flags: 1 | 2 | tl.ExtFlag, ClientOwnerAddress: owner, IsTest: c.cfg.IsTest,
 		MinProtoVersion: minProto, MaxProtoVersion: maxProto,
 	}}))
 	if err != nil {

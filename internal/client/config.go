@@ -27,7 +27,9 @@ type Config struct {
 	// OwnerAddress is the TON address the client pays from.
 	OwnerAddress string `json:"owner_address"`
 	// Proxies are the "host:port" client endpoints of the proxies to use.
-	// With RootContractAddress they come from the root contract instead.
+	// With RootContractAddress they come from the root contract instead,
+	// or on the reference's fake TON (FakeTONConfig) from its root
+	// config's registered proxies.
 	Proxies []string `json:"proxies"`
 	// ProxyConnections is how many proxies to keep connected (default: all
 	// of Proxies, or 1 from the root contract).
@@ -176,7 +178,7 @@ func (c *Config) Validate() error {
 	if len(c.Proxies) == 0 && c.RootContractAddress == "" {
 		bad("proxies is empty: name at least one proxy's client endpoint host:port, or a root_contract_address")
 	}
-	if c.RootContractAddress != "" && !c.OnChain() {
+	if c.RootContractAddress != "" && !c.OnChain() && c.FakeTONConfig == "" {
 		bad("root_contract_address needs a chain: ton_config_filename, the TON global config to reach it through, or chain_state, an emulated chain's state file")
 	}
 	for _, p := range c.Chain.Problems(c.OwnerAddress, "") {

@@ -33,6 +33,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/engine"
 	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
@@ -53,9 +54,10 @@ const (
 	FakeWorkerFeePerToken billing.NanoTON = 1
 )
 
-// fakeConfigVersion is the version of the reference's fake-TON root
-// config, which reference clients send as their min_config_version.
-const fakeConfigVersion = 3
+// FakeTONVersion is the version of our fake TON's root config: that of
+// the reference's fake-TON config, which its clients send as their
+// min_config_version.
+const FakeTONVersion = 3
 
 // The attestation a devnet worker may have (Options.WorkerTEEs).
 const (
@@ -139,6 +141,16 @@ type Options struct {
 	MaxActiveRequests int
 	// APIKeys, if set, protect the client's API.
 	APIKeys []string
+	// FakeTONConfig, with Chain ChainFake, is the reference's fake-TON
+	// root config file (its runners' --disable-ton FILE): the network
+	// runs under it and FakeTONRoot, so that its contracts are the ones
+	// the reference's runners derive. Empty runs our own fake TON
+	// (BuiltinFakeTON).
+	FakeTONConfig string
+	// FakeTONRoot is the root contract address of FakeTONConfig, the
+	// reference's runners' root_contract_address; empty means
+	// ReferenceLocalRoot.
+	FakeTONRoot string
 	// MaxUploadBytes bounds the client's audio uploads; zero means
 	// client.DefaultMaxUploadBytes.
 	MaxUploadBytes int64
@@ -214,6 +226,10 @@ type Network struct {
 	ProxyWorkersAddr, ProxyClientsAddr string
 	// Model is the model name to request.
 	Model string
+	// ProxyKey is the proxy's signing key, from which its contract and
+	// its clients' and workers' contracts derive (as `cocoon probe`
+	// shows it).
+	ProxyKey ed25519.PublicKey
 	// ExtraModels are the models of Options.Extra, in order; their
 	// workers follow the Workers in WorkerURLs, EngineURLs and Workers.
 	ExtraModels []string
@@ -242,8 +258,10 @@ type Network struct {
 	// tn is the emulated chain, nil on fake TON; settle its pace.
 	tn     *tonNet
 	settle Settlement
-	// workerContracts derives the workers' contracts.
+	// workerContracts derives the workers' contracts; prices are the
+	// network's until a chain's root is read.
 	workerContracts worker.Contracts
+	prices          billing.Prices
 	servers         []*http.Server
 	closers         []func()
 	// workerStops stops worker i alone.
@@ -418,10 +436,36 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		n.ExtraModels = append(n.ExtraModels, x.Model)
 		specs = append(specs, spec{x.Model, x.Endpoints, x.AudioTokensPerSecond})
 	}
-	contracts, err := FakeTONContracts()
+	// Fake TON: ours, or the reference's from its config file. On the
+	// emulated chain the chain's root replaces it below.
+	fake, err := BuiltinFakeTON()
 	if err != nil {
 		return nil, err
 	}
+	var fakeChain chainconf.Chain
+	if opts.FakeTONConfig != "" {
+		if n.ChainKind != ChainFake {
+			return nil, errors.New("starting devnet: a fake-TON config needs the fake chain")
+		}
+		if fakeChain.FakeTONConfig, err = filepath.Abs(opts.FakeTONConfig); err != nil {
+			return nil, fmt.Errorf("starting devnet: %w", err)
+		}
+		fakeChain.RootContractAddress = cmp.Or(opts.FakeTONRoot, ReferenceLocalRoot)
+		root, err := address.ParseAddr(fakeChain.RootContractAddress)
+		if err != nil {
+			return nil, fmt.Errorf("starting devnet: the fake-TON root %q: %w", fakeChain.RootContractAddress, err)
+		}
+		if fake, err = LoadFakeTON(fakeChain.FakeTONConfig, root); err != nil {
+			return nil, fmt.Errorf("starting devnet: %w", err)
+		}
+	} else if opts.FakeTONRoot != "" {
+		return nil, errors.New("starting devnet: a fake-TON root needs the fake-TON config it is the root of")
+	}
+	contracts, err := fake.Contracts()
+	if err != nil {
+		return nil, err
+	}
+	prices := fake.Prices()
 
 	// The proxy.
 	wln, err := listen(port(opts.PortsBase, 1001))
@@ -466,8 +510,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
 		WorkerPolicy: workerPolicy, ClientPolicy: "any",
-		OwnerAddress:      owner(func(t *tonNet) *address.Address { return t.keys.proxyOwner }),
-		RootConfigVersion: fakeConfigVersion,
+		OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.proxyOwner }),
+		Chain:        fakeChain,
 	}
 	if tn != nil {
 		settle.proxy(&pcfg)
@@ -509,8 +553,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	pdeps := proxy.Deps{
 		WorkerTLS: ratls.ServerConfig(pnode.cert, wv), ClientTLS: ratls.ServerConfig(pnode.cert, cv),
 		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
-		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
-		Store:  ledgerStore, ClientStake: opts.ClientStake,
+		Prices: prices, RootVersion: fake.Config.Version,
+		Store: ledgerStore, ClientStake: opts.ClientStake,
 		WorkerPeers: wv, ImageHash: FakeImageHash,
 	}
 	// The roles' derivations of the contracts: on fake TON from the
@@ -551,7 +595,14 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			cln.Close()
 			return nil, err
 		}
-		pdeps.Chain, pdeps.Prices = pc, onchain.Prices(params)
+		pdeps.Chain, pdeps.Prices, pdeps.Wallet = pc, onchain.Prices(params), n.Addresses.ProxyWallet
+		root, err := ton.ReadRootConfig(ctx, tn.chain, tn.root)
+		if err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, fmt.Errorf("starting devnet: %w", err)
+		}
+		pdeps.RootVersion = root.Version
 	}
 	pdeps.Contracts = proxyContracts
 	p, err := proxy.New(pcfg, pdeps)
@@ -560,7 +611,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		cln.Close()
 		return nil, err
 	}
-	n.Proxy = p
+	n.Proxy, n.ProxyKey = p, pnode.key.Public().(ed25519.PublicKey)
 	n.wg.Go(func() { p.Run(runCtx, wln, cln) })
 	psite, err := web.NewProxySite(p, n.siteOptions(opts, tn, pcfg.HTTPAccessHash, pdeps.Logger))
 	if err != nil {
@@ -576,9 +627,10 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 
 	// The workers.
-	n.workerContracts = roleContracts
+	n.workerContracts, n.prices = roleContracts, prices
 	for i, sp := range specs {
 		wcfg := n.workerConfig(i, opts, owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }), sp.model, sp.endpoints, sp.rate)
+		wcfg.Chain = fakeChain
 		wlog := log.With("node", fmt.Sprintf("worker-%d", i))
 		var wchain worker.Chain
 		if tn != nil {
@@ -609,7 +661,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.clientOwner }), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
 		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
 		MaxUploadBytes: cmp.Or(opts.MaxUploadBytes, client.DefaultMaxUploadBytes),
-		APIKeys:        opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
+		APIKeys:        opts.APIKeys, HTTPPort: port(opts.PortsBase, 0), Chain: fakeChain,
 	}
 	if tn != nil {
 		ccfg.SecretString = keys.clientSecret
@@ -633,7 +685,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	cdeps := client.Deps{
 		TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: roleContracts,
-		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
+		Prices: prices,
 	}
 	if tn != nil {
 		// The client learns its proxy from the root, as on TON, and checks
@@ -736,7 +788,7 @@ func (n *Network) startWorker(ctx context.Context, opts Options, cfg worker.Conf
 	}
 	deps := worker.Deps{
 		TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
-		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken), Logger: log,
+		Prices: n.prices, Logger: log,
 		Contracts: n.workerContracts, Chain: chain,
 	}
 	if n.tn != nil {

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"math/rand/v2"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -20,31 +19,14 @@ import (
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
-// pipeSession returns the near end of a started session over a pipe whose
-// far end swallows what it is sent.
-func pipeSession(t *testing.T) *wire.Session {
-	t.Helper()
-	a, b := net.Pipe()
-	far := wire.NewSession(b, wire.Config{Outbound: true, Handler: make(packets, 64)})
-	near := wire.NewSession(a, wire.Config{Handler: make(packets, 64)})
-	t.Cleanup(func() {
-		near.Close()
-		far.Close()
-	})
-	go near.Start(t.Context())
-	if err := far.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return near
-}
-
 // joinWorker runs a worker's handshake on cp over a pipe: connect, the
 // balance comparison and its completion. It returns the connection and
 // the first refusal.
 func joinWorker(t *testing.T, cp chainProxy, owner, model string, certs []*x509.Certificate) (*workerConn, error) {
 	t.Helper()
 	wc := newWorkerConn(cp.Proxy)
-	wc.sess, wc.certs = pipeSession(t), certs
+	wc.certs = certs
+	wc.sess, _ = pipeSession(t, wc)
 	w := workerParams()
 	w.Model, w.WorkerOwnerAddress = model, hashAddr([]byte(owner)).String()
 	var connected tl.WorkerConnectedToProxy

@@ -132,7 +132,7 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		account := accountKey(c.ClientOwnerAddress, cc.remote)
 		scAddress := ""
 		if contract != nil {
-			account, scAddress = contract.String(), contract.String()
+			account, scAddress = contract.String(), p.cfg.WireAddress(contract)
 		}
 		var nonce [8]byte
 		rand.Read(nonce[:])

@@ -64,11 +64,6 @@ type Config struct {
 	// stats show whether the root lists it. Set, it must be the image
 	// hash the proxy attests.
 	ImageHash string `json:"image_hash"`
-	// RootConfigVersion is the version of the root configuration the proxy
-	// runs under; clients that have seen a newer one are refused. Until
-	// the root contract is read, it stands for the fake-TON config's
-	// version (3 in the reference's spec/fake-ton config).
-	RootConfigVersion int32 `json:"root_config_version"`
 	// ChainCommitEvery is how often, with a chain, the proxy commits its
 	// latest flushed ledger seqno on chain (default 45 s; the reference:
 	// 30–60 s).

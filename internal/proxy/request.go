@@ -163,7 +163,7 @@ func (r *request) dispatchLocked() {
 		r.tried = append(r.tried, wc)
 		left := r.deadline.Sub(r.sentAt)
 		err = wc.sess.SendObject(&tl.ProxyRunQueryEx{
-			Query: r.query, SignedPayment: emptyPayment, Coefficient: r.coef,
+			Query: r.query, SignedPayment: p.workerPayment(wc), Coefficient: r.coef,
 			Timeout: left.Seconds() * hopShare, RequestID: wid, Flags: r.flags, EnableDebug: r.debug,
 		})
 		if err == nil {

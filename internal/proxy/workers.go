@@ -214,7 +214,7 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		wc.account, wc.contract, wc.inst = accountKey(w.WorkerOwnerAddress, wc.remote), contract, in
 		scAddress := ""
 		if contract != nil {
-			wc.account, scAddress = contract.String(), contract.String()
+			wc.account, scAddress = contract.String(), p.cfg.WireAddress(contract)
 		}
 		if err := p.ledger.AddWorker(wc.account, w.WorkerOwnerAddress); err != nil {
 			return nil, &wire.QueryError{Code: wire.CodeError, Message: "opening the worker's account: " + err.Error()}

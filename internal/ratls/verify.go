@@ -208,12 +208,18 @@ func (v *Verifier) verify(ctx context.Context, certs []*x509.Certificate, c chec
 	if c.validity && now.Add(-v.skew).After(cert.NotAfter) {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w: valid until %s, now %s", ErrExpired, cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
-	for _, oid := range cert.UnhandledCriticalExtensions {
+	// The reference's certificates are version 1 with extensions: their
+	// extensions are judged as a version 3 certificate's.
+	view, err := extensionView(cert)
+	if err != nil {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w", err)
+	}
+	for _, oid := range view.UnhandledCriticalExtensions {
 		if !oid.Equal(OIDQuote) && !oid.Equal(OIDClaims) && !oid.Equal(OIDCMW) {
 			return nil, fmt.Errorf("verifying RA-TLS peer: %w: %s", ErrUnknownCriticalExtension, oid)
 		}
 	}
-	ev, err := ParseEvidence(cert)
+	ev, err := parseEvidence(view)
 	if err != nil {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w", err)
 	}

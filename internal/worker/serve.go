@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -388,6 +389,18 @@ func (s *sessionSink) fail(code int32, message string, tokens billing.Adjusted, 
 // its own framing.
 var responseHopHeaders = map[string]bool{"Content-Length": true, "Transfer-Encoding": true, "Connection": true, "Keep-Alive": true}
 
+// framing is the framing header of the answer head, as the reference's
+// worker writes it: Content-Length when the head carries the whole body,
+// Transfer-Encoding: chunked when parts follow. The reference's client
+// copies it into its own HTTP answer, which without it has no framing;
+// ours and the proxy frame their own and drop it.
+func framing(data []byte, last *ending) header {
+	if last != nil {
+		return header{"Content-Length", strconv.Itoa(len(data))}
+	}
+	return header{"Transfer-Encoding", "chunked"}
+}
+
 // serveQuery runs one query on the engine and streams the answer into
 // sink. It returns when the answer is complete, failed, or ctx ends (the
 // proxy's time budget, a cancellation or a dropped connection), and in
@@ -504,7 +517,7 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 		}
 		if !headSent {
 			headSent = true
-			h := append(out, header{"X-Cocoon-Worker-End", fmt.Sprintf("%.6f", unixSeconds(now()))})
+			h := append(out, header{"X-Cocoon-Worker-End", fmt.Sprintf("%.6f", unixSeconds(now()))}, framing(data, last))
 			if err := sink.head(res.StatusCode, reason, h, data, last); err != nil {
 				return fmt.Errorf("sending the answer head: %w", err)
 			}
@@ -553,8 +566,9 @@ func serveText(ctx context.Context, res *http.Response, reason string, out []hea
 			h = append(h, kv)
 		}
 	}
-	h = append(h, header{"Content-Type", "text/plain; charset=utf-8"}, header{"X-Cocoon-Worker-End", fmt.Sprintf("%.6f", unixSeconds(now()))})
-	if err := sink.head(res.StatusCode, reason, h, []byte(*answer.Text), &ending{tokens: tokens(), start: start, end: now()}); err != nil {
+	text, last := []byte(*answer.Text), &ending{tokens: tokens(), start: start, end: now()}
+	h = append(h, header{"Content-Type", "text/plain; charset=utf-8"}, header{"X-Cocoon-Worker-End", fmt.Sprintf("%.6f", unixSeconds(now()))}, framing(text, last))
+	if err := sink.head(res.StatusCode, reason, h, text, last); err != nil {
 		return fmt.Errorf("sending the answer head: %w", err)
 	}
 	return nil

@@ -454,9 +454,13 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	coef := w.coefficient
 	w.mu.Unlock()
 	perProxy := w.cfg.MaxActiveRequests
+	owner := w.cfg.OwnerAddress
+	if w.owner != nil {
+		owner = w.cfg.WireAddress(w.owner)
+	}
 	var connected tl.WorkerConnectedToProxy
 	err := pc.query(ctx, &tl.WorkerConnectToProxy{Params: tl.WorkerParams{
-		Flags: 1 | 2 | tl.ExtFlag, WorkerOwnerAddress: w.cfg.OwnerAddress, Model: w.cfg.ModelName,
+		Flags: 1 | 2 | tl.ExtFlag, WorkerOwnerAddress: owner, Model: w.cfg.ModelName,
 		Coefficient: coef, IsTest: w.cfg.IsTest, ProxyCnt: int32(w.cfg.ProxyConnections),
 		MaxActiveRequests: int32(perProxy), MinProtoVersion: minProto, MaxProtoVersion: maxProto,
 	}}, &connected)
