@@ -253,6 +253,7 @@ func TestNoRequestServedByUnlistedWorker(t *testing.T) {
 	}
 	// The property holds only if it was tested: requests were served and
 	// workers refused.
+	t.Logf("served %d requests and refused %d workers over 30 sequences of 100 steps", served, refused)
 	if served < 100 || refused < 100 {
 		t.Errorf("served %d requests and refused %d workers over every sequence, want at least 100 of each", served, refused)
 	}
