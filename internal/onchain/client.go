@@ -13,6 +13,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
@@ -69,15 +70,15 @@ func (c *Client) contract(ctx context.Context, p client.ProxyID) (*address.Addre
 	if info.data.Params.ClientCode == nil {
 		return nil, nil, proxyInfo{}, errors.New("deriving client contract: the proxy's params carry no client code")
 	}
-	data, err := ton.NewClientData(c.wallet.Address(), info.addr, info.data).Cell()
+	data, err := contracts.NewClientData(c.wallet.Address(), info.addr, info.data).Cell()
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving client contract: %w", err)
 	}
-	addr, err := ton.AddressOf(info.data.Params.ClientCode, data)
+	addr, err := contracts.AddressOf(info.data.Params.ClientCode, data)
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving client contract: %w", err)
 	}
-	return addr, ton.StateInit(info.data.Params.ClientCode, data), info, nil
+	return addr, contracts.StateInit(info.data.Params.ClientCode, data), info, nil
 }
 
 // Contract reads this client's contract at p. When it is not deployed
@@ -109,7 +110,7 @@ func (c *Client) Contract(ctx context.Context, p client.ProxyID) (client.ClientC
 // contract, before it closes its contract under the old one itself:
 // half of proxy_delay_before_close less client_delay_before_close
 // (reference §4.5 step 1), none where the client's delay is the longer.
-func closeWait(p ton.Params) time.Duration {
+func closeWait(p contracts.Params) time.Duration {
 	if p.ProxyDelayBeforeClose <= p.ClientDelayBeforeClose {
 		return 0
 	}
@@ -126,7 +127,7 @@ func (c *Client) Deploy(ctx context.Context, p client.ProxyID, amount billing.Na
 	if err != nil {
 		return err
 	}
-	body, err := ton.ClientSecretAndTopUpBody(queryID(), amount, secretHash, c.wallet.Address())
+	body, err := contracts.ClientSecretAndTopUpBody(queryID(), amount, secretHash, c.wallet.Address())
 	if err != nil {
 		return fmt.Errorf("deploying client contract %s: %w", addr, err)
 	}
@@ -140,7 +141,7 @@ func (c *Client) Deploy(ctx context.Context, p client.ProxyID, amount billing.Na
 // Register sends owner_client_register with nonce.
 func (c *Client) Register(ctx context.Context, p client.ProxyID, nonce uint64) error {
 	return c.op(ctx, p, "registering", 0, func(excess *address.Address) (*cell.Cell, error) {
-		return ton.ClientRegisterBody(queryID(), nonce, excess)
+		return contracts.ClientRegisterBody(queryID(), nonce, excess)
 	})
 }
 
@@ -151,21 +152,21 @@ func (c *Client) TopUp(ctx context.Context, p client.ProxyID, amount billing.Nan
 		return fmt.Errorf("topping up client contract: amount %d, want positive", int64(amount))
 	}
 	return c.op(ctx, p, "topping up", amount, func(excess *address.Address) (*cell.Cell, error) {
-		return ton.ClientTopUpBody(queryID(), amount, excess)
+		return contracts.ClientTopUpBody(queryID(), amount, excess)
 	})
 }
 
 // ChangeSecret sets the contract's secret hash.
 func (c *Client) ChangeSecret(ctx context.Context, p client.ProxyID, secretHash [32]byte) error {
 	return c.op(ctx, p, "changing the secret of", 0, func(excess *address.Address) (*cell.Cell, error) {
-		return ton.ClientChangeSecretBody(queryID(), secretHash, excess)
+		return contracts.ClientChangeSecretBody(queryID(), secretHash, excess)
 	})
 }
 
 // Withdraw takes the balance above the stake back to the wallet.
 func (c *Client) Withdraw(ctx context.Context, p client.ProxyID) error {
 	return c.op(ctx, p, "withdrawing from", 0, func(excess *address.Address) (*cell.Cell, error) {
-		return ton.ClientWithdrawBody(queryID(), excess)
+		return contracts.ClientWithdrawBody(queryID(), excess)
 	})
 }
 
@@ -173,7 +174,7 @@ func (c *Client) Withdraw(ctx context.Context, p client.ProxyID) error {
 // claims the refund by force.
 func (c *Client) RequestRefund(ctx context.Context, p client.ProxyID) error {
 	return c.op(ctx, p, "requesting a refund from", 0, func(excess *address.Address) (*cell.Cell, error) {
-		return ton.ClientRequestRefundBody(queryID(), excess)
+		return contracts.ClientRequestRefundBody(queryID(), excess)
 	})
 }
 
@@ -191,7 +192,7 @@ func (c *Client) Charge(ctx context.Context, p client.ProxyID, signed []byte) er
 	if err := pay.Verify(info.data.PublicKey, payment.OpClientCharge, addr); err != nil {
 		return fmt.Errorf("relaying a charge to %s: %w", addr, err)
 	}
-	if _, err := active(ctx, c.net.chain, addr); errors.Is(err, ton.ErrNotFound) {
+	if _, err := ton.Active(ctx, c.net.chain, addr); errors.Is(err, ton.ErrNotFound) {
 		return fmt.Errorf("relaying a charge to %s: %w", addr, client.ErrNoContract)
 	}
 	return relay(ctx, c.wallet, pay, nil)
@@ -204,7 +205,7 @@ func (c *Client) op(ctx context.Context, p client.ProxyID, what string, amount b
 	if err != nil {
 		return err
 	}
-	if _, err := active(ctx, c.net.chain, addr); errors.Is(err, ton.ErrNotFound) {
+	if _, err := ton.Active(ctx, c.net.chain, addr); errors.Is(err, ton.ErrNotFound) {
 		return fmt.Errorf("%s client contract %s: %w", what, addr, client.ErrNoContract)
 	} else if err != nil {
 		return fmt.Errorf("%s client contract: %w", what, err)

@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
-	"github.com/xssnick/tonutils-go/tvm/cell"
 
-	"github.com/cocoon-go/cocoon/contracts"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -67,7 +66,7 @@ func NewWallet(chain ton.Chain, key ed25519.PrivateKey, owner *address.Address, 
 	if chain == nil {
 		return nil, errors.New("creating cocoon wallet: no chain")
 	}
-	code, err := Code(contracts.Wallet)
+	code, err := contracts.Code(contracts.Wallet)
 	if err != nil {
 		return nil, fmt.Errorf("creating cocoon wallet: %w", err)
 	}
@@ -88,20 +87,6 @@ func NewWallet(chain ton.Chain, key ed25519.PrivateKey, owner *address.Address, 
 		poll: opts.Poll, resend: opts.Resend}, nil
 }
 
-// Code returns the compiled code of the named COCOON contract
-// (contracts.Root, contracts.Proxy, …).
-func Code(name string) (*cell.Cell, error) {
-	raw, err := contracts.BOC(name)
-	if err != nil {
-		return nil, err
-	}
-	c, err := cell.FromBOC(raw)
-	if err != nil {
-		return nil, fmt.Errorf("decoding the %s contract code: %w", name, err)
-	}
-	return c, nil
-}
-
 // Address returns the wallet's address.
 func (w *Wallet) Address() *address.Address { return w.w.Address() }
 
@@ -118,7 +103,7 @@ func (w *Wallet) Balance(ctx context.Context) (billing.NanoTON, error) {
 	return acc.Balance, nil
 }
 
-// Send sends msgs (at most ton.MaxCocoonWalletMessages) in one external
+// Send sends msgs (at most contracts.MaxWalletMessages) in one external
 // and returns once the wallet's seqno advanced, i.e. the wallet has sent
 // them; their effects at the destinations may come later on a real chain.
 // It refuses when the wallet holds less than WalletMinimum plus the
@@ -197,7 +182,7 @@ func (w *Wallet) state(ctx context.Context) (uint32, billing.NanoTON, error) {
 	case acc.Status != ton.StatusActive:
 		return 0, acc.Balance, nil
 	}
-	d, err := ton.ParseWalletData(acc.Data)
+	d, err := contracts.ParseWalletData(acc.Data)
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading wallet %s: %w", w.Address(), err)
 	}
