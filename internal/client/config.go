@@ -47,7 +47,9 @@ type Config struct {
 	MaxPoWDifficulty int `json:"max_pow_difficulty"`
 	// APIKeys, when set, are the bearer keys the HTTP API accepts.
 	APIKeys []string `json:"api_keys"`
-	// MaxBodyBytes bounds a request body (default 16 MiB).
+	// MaxBodyBytes bounds a request body, in bytes: a bigger one is
+	// refused with 413 before it is forwarded (default and most 8 MiB,
+	// what the network carries).
 	MaxBodyBytes int64 `json:"max_body_bytes"`
 	// HTTPAccessHash, when set, guards the stats pages and the control
 	// endpoints.
@@ -177,8 +179,8 @@ func (c *Config) Validate() error {
 	if c.MaxPoWDifficulty < 0 || c.MaxPoWDifficulty > 64 {
 		bad("max_pow_difficulty %d outside [0, 64]", c.MaxPoWDifficulty)
 	}
-	if c.MaxBodyBytes < 1 {
-		bad("max_body_bytes %d: want at least 1", c.MaxBodyBytes)
+	if c.MaxBodyBytes < 1 || c.MaxBodyBytes > MaxBodyLimit {
+		bad("max_body_bytes %d outside [1, %d]: the network carries request bodies of at most %d bytes", c.MaxBodyBytes, MaxBodyLimit, MaxBodyLimit)
 	}
 	if c.DepositNano < 0 {
 		bad("deposit_nano %d is negative", c.DepositNano)

@@ -130,7 +130,7 @@ func (b *bodyReader) stop() {
 }
 
 // maxQueryBody bounds the request body the worker accepts from a proxy.
-const maxQueryBody = 8 << 20
+const maxQueryBody = openai.MaxRequestBody
 
 // header is one HTTP header as http.request and http.response carry it.
 type header struct{ name, value string }
