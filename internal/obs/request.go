@@ -3,6 +3,8 @@ package obs
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,6 +78,34 @@ type requestMetrics struct {
 	nano            *prometheus.CounterVec   // model, worker, kind
 	firstToken      *prometheus.HistogramVec // model, worker
 	queue           *prometheus.HistogramVec // model, worker
+
+	mu    sync.Mutex // guards tally
+	tally map[string]*ModelRow
+}
+
+// ModelRow is one model's line of the /stats page: its requests by
+// outcome, tokens and nanoTON since the start.
+type ModelRow struct {
+	Model                      string `json:"model"`
+	Success, Failed, Rejected  int64
+	PromptTokens, OutputTokens int64
+	Nano                       int64
+	FirstTokenSum              time.Duration
+	FirstTokenCount            int64
+}
+
+// Models returns the per-model rows of what Observe has seen, sorted by
+// model.
+func (m *Metrics) Models() []ModelRow {
+	rm := m.perRequest
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	out := make([]ModelRow, 0, len(rm.tally))
+	for _, r := range rm.tally {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b ModelRow) int { return strings.Compare(a.Model, b.Model) })
+	return out
 }
 
 // nanoKind names what a role's nanoTON are.
@@ -128,6 +158,31 @@ func (m *Metrics) Observe(r Request) {
 		worker = rm.workers.value(r.Worker)
 	}
 	rm.byModel.WithLabelValues(r.Outcome, model, worker).Inc()
+	rm.mu.Lock()
+	if rm.tally == nil {
+		rm.tally = map[string]*ModelRow{}
+	}
+	row := rm.tally[model]
+	if row == nil {
+		row = &ModelRow{Model: model}
+		rm.tally[model] = row
+	}
+	switch r.Outcome {
+	case OutcomeSuccess:
+		row.Success++
+	case OutcomeRejected:
+		row.Rejected++
+	default:
+		row.Failed++
+	}
+	row.PromptTokens += r.PromptTokens
+	row.OutputTokens += r.CompletionTokens
+	row.Nano += r.Nano
+	if r.FirstToken > 0 {
+		row.FirstTokenSum += r.FirstToken
+		row.FirstTokenCount++
+	}
+	rm.mu.Unlock()
 	for _, t := range []struct {
 		kind string
 		n    int64

@@ -235,12 +235,21 @@ type sessionSink struct {
 	debug  bool      // the request asked for timing details
 	headAt time.Time // when the engine's head arrived
 	failed bool
+	// What the request log reports: the engine's status, the billed
+	// tokens of the last message and the failure's message.
+	status int
+	tokens billing.Adjusted
+	errMsg string
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
 
 func (s *sessionSink) head(status int, reason string, h []header, data []byte, last *ending) error {
 	s.headAt = s.pc.w.now()
+	s.status = status
+	if last != nil {
+		s.tokens = last.tokens
+	}
 	resp := &tl.HTTPResponse{HTTPVersion: "HTTP/1.1", StatusCode: int32(status), Reason: reason, Payload: data}
 	for _, kv := range h {
 		resp.Headers = append(resp.Headers, tl.HTTPHeader{Name: kv.name, Value: kv.value})
@@ -258,6 +267,9 @@ func (s *sessionSink) head(status int, reason string, h []header, data []byte, l
 
 func (s *sessionSink) part(data []byte, last *ending) error {
 	s.pc.w.metrics.AddBytes(len(data))
+	if last != nil {
+		s.tokens = last.tokens
+	}
 	m := &tl.ProxyQueryAnswerPartEx{RequestID: s.id, Answer: data}
 	if last != nil {
 		m.Flags, m.FinalInfo = 1, s.finalInfo(last.tokens, last.start, last.end)
@@ -290,6 +302,7 @@ func (s *sessionSink) finalInfo(tokens billing.Adjusted, start, end time.Time) *
 
 func (s *sessionSink) fail(code int32, message string, tokens billing.Adjusted, start, end time.Time) error {
 	s.failed = true
+	s.tokens, s.errMsg = tokens, message
 	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerErrorEx{RequestID: s.id, ErrorCode: code, Error: message, Flags: 1, FinalInfo: s.finalInfo(tokens, start, end)})
 }
 
