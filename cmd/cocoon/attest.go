@@ -51,7 +51,7 @@ func runAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runGenCert(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("attest gen-cert", flag.ContinueOnError)
+	fs := newFlagSet("attest gen-cert", stdout, stderr)
 	fs.SetOutput(stderr)
 	kind := fs.String("tdx", "", "attestation: tdx (a real quote from configfs-tsm) or fake (the reference's fake quote, which proves nothing)")
 	out := fs.String("out", "", "directory for cert.pem, key.pem and image_hash")
@@ -141,7 +141,7 @@ func measurementsOf(quote []byte) (attest.Measurements, error) {
 }
 
 func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("attest inspect", flag.ContinueOnError)
+	fs := newFlagSet("attest inspect", stdout, stderr)
 	fs.SetOutput(stderr)
 	doVerify := fs.Bool("verify", false, "verify the quote (and, for a certificate, the certificate) and print the verdict")
 	fake := fs.Bool("insecure-fake-tdx", false, "verify the reference's fake quotes, which prove nothing, instead of real TDX quotes")

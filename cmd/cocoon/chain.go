@@ -50,7 +50,7 @@ func runChain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func runChainState(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("chain state", flag.ContinueOnError)
+	fs := newFlagSet("chain state", stdout, stderr)
 	fs.SetOutput(stderr)
 	statePath := fs.String("state", "", "emulated chain state file (as a devnet writes it)")
 	dataDir := fs.String("data-dir", "", "a devnet's data directory, whose emulated chain to read (default "+defaultDevnetDir()+")")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +19,7 @@ func init() {
 }
 
 func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("devnet", flag.ContinueOnError)
+	fs := newFlagSet("devnet", stdout, stderr)
 	fs.SetOutput(stderr)
 	workers := fs.Int("workers", 1, "number of workers")
 	model := fs.String("model", "", "GGUF model `file` for the built-in engine (default: the first *.gguf in $COCOON_MODEL or ../shared/models)")

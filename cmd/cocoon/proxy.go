@@ -53,9 +53,8 @@ type roleFlags struct {
 	chainState, tonConfig, root, nodeWalletKey *string
 }
 
-func newRoleFlags(name string, stderr io.Writer, skip bool) *roleFlags {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func newRoleFlags(name string, stdout, stderr io.Writer, skip bool) *roleFlags {
+	fs := newFlagSet(name, stdout, stderr)
 	r := &roleFlags{
 		fs:        fs,
 		config:    fs.String("config", "", "JSON configuration `file` (required)"),
@@ -360,7 +359,7 @@ func serveRole(ctx context.Context, log *slog.Logger, httpAddr string, h http.Ha
 }
 
 func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	rf := newRoleFlags("proxy", stderr, false)
+	rf := newRoleFlags("proxy", stdout, stderr, false)
 	log, err := rf.parse(args, stderr)
 	if err != nil {
 		return err
