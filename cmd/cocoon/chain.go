@@ -122,7 +122,7 @@ func runChainState(ctx context.Context, args []string, stdout, stderr io.Writer)
 func printAccount(w io.Writer, acc ton.Account) {
 	fmt.Fprintf(w, "address:   %s\n", acc.Address.StringRaw())
 	fmt.Fprintf(w, "status:    %s\n", acc.Status)
-	fmt.Fprintf(w, "balance:   %s TON\n", acc.Balance)
+	fmt.Fprintf(w, "balance:   %s TON (the account's; a client contract's own record of its client's balance is below)\n", acc.Balance)
 	fmt.Fprintf(w, "code hash: %s\n", hexOrNone(acc.CodeHash()))
 	fmt.Fprintf(w, "data hash: %s\n", hexOrNone(acc.DataHash()))
 	fmt.Fprintf(w, "last lt:   %d\n", acc.LastLT)
@@ -160,7 +160,7 @@ func printContract(w io.Writer, acc ton.Account) {
 	}
 	if c, err := ton.ParseClientData(acc.Data); err == nil {
 		fmt.Fprintln(w, "contract:  client")
-		fmt.Fprintf(w, "  owner %s, proxy %s, state %s, balance %s TON, stake %s TON, tokens used %d, unlock %d\n", c.Owner, c.Proxy, contractState(c.State), c.Balance, c.Stake, c.TokensUsed, c.UnlockTS)
+		fmt.Fprintf(w, "  owner %s, proxy %s, state %s, recorded balance %s TON, stake %s TON, tokens used %d, unlock %d\n", c.Owner, c.Proxy, contractState(c.State), c.Balance, c.Stake, c.TokensUsed, c.UnlockTS)
 		return
 	}
 	if k, err := ton.ParseWorkerData(acc.Data); err == nil {

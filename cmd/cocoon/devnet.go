@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,7 +28,7 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	modelName := fs.String("model-name", "", "model name to serve (required with --engine-url; default: the GGUF file's name)")
 	portsBase := fs.Int("ports-base", 10000, "client HTTP on N, proxy on N+1000..N+1002, worker k on N+2000+10k")
 	chain := fs.String("chain", devnet.ChainEmulated, "chain the money moves on: emulated (contracts deployed at start) or fake (the reference's fake TON, nothing moves)")
-	dataDir := fs.String("data-dir", defaultDevnetDir(), "directory for the node configs and keys and, with --chain emulated, the chain state (a restarted devnet reuses its contracts); empty keeps everything in memory")
+	dataDir := fs.String("data-dir", defaultDevnetDir(), "directory for the node configs and keys and, with --chain emulated, the chain state (a restarted devnet reuses its contracts; --chain fake uses DIR/fake); empty keeps everything in memory")
 	pow := fs.Int("pow-difficulty", devnet.DefaultPoWDifficulty, "proof-of-work difficulty of the proxy")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
 	apiKeys := fs.String("api-keys", "", "comma-separated bearer keys the client API demands (default: none)")
@@ -47,6 +48,13 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{"give --model or --engine-url, not both"}
 	case *chain != devnet.ChainEmulated && *chain != devnet.ChainFake:
 		return usageError{fmt.Sprintf("unknown --chain %q: want emulated or fake", *chain)}
+	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	if *chain == devnet.ChainFake && !explicit["data-dir"] {
+		// Fake TON's configs name no chain: they go beside, not over, the
+		// emulated devnet's.
+		*dataDir = filepath.Join(defaultDevnetDir(), "fake")
 	}
 	var keys []string
 	if *apiKeys != "" {
@@ -71,7 +79,7 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer n.Close()
-	printDevnet(stdout, n, *dataDir, keys)
+	printDevnet(stdout, selfCommand(), n, *dataDir, keys)
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "stopping devnet")
 	return nil
@@ -129,7 +137,17 @@ func chainName(chain string) string {
 	return "an emulated TON chain"
 }
 
-func printDevnet(w io.Writer, n *devnet.Network, dataDir string, keys []string) {
+// selfCommand is how the banner names this binary so that its commands
+// run as printed: the path it was started by (./bin/cocoon from make
+// devnet), or cocoon when it was found on PATH.
+func selfCommand() string {
+	if strings.ContainsRune(os.Args[0], filepath.Separator) {
+		return os.Args[0]
+	}
+	return "cocoon"
+}
+
+func printDevnet(w io.Writer, bin string, n *devnet.Network, dataDir string, keys []string) {
 	fmt.Fprintf(w, "COCOON devnet is up (fake TDX, %s: for development only)\n\n", chainName(n.ChainKind))
 	fmt.Fprintf(w, "  client API   %s/v1   stats %s/stats\n", n.ClientURL, n.ClientURL)
 	fmt.Fprintf(w, "  proxy        workers %s, clients %s, stats %s/stats\n", n.ProxyWorkersAddr, n.ProxyClientsAddr, n.ProxyURL)
@@ -156,11 +174,11 @@ func printDevnet(w io.Writer, n *devnet.Network, dataDir string, keys []string) 
 			if n.ChainStatePath != filepath.Join(defaultDevnetDir(), devnet.ChainStateFile) {
 				state = " --state " + n.ChainStatePath
 			}
-			fmt.Fprintf(w, "Read one with:\n  cocoon chain state%s %s\n", state, a.ClientContract)
+			fmt.Fprintf(w, "Read one with:\n  %s chain state%s %s\n  %s root show%s\n", bin, state, a.ClientContract, bin, state)
 		}
 	}
 	if dataDir != "" {
-		printRerun(w, n, dataDir)
+		printRerun(w, bin, n, dataDir)
 	}
 	body := fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"Once upon a time"}],"stream":true,"max_tokens":64}`, n.Model)
 	auth := ""
@@ -174,14 +192,18 @@ func printDevnet(w io.Writer, n *devnet.Network, dataDir string, keys []string) 
 // configs in dataDir, on the same chain with the same wallets and
 // contracts: once the devnet is stopped, as they take its ports, its
 // ledger and its client state.
-func printRerun(w io.Writer, n *devnet.Network, dataDir string) {
-	fmt.Fprintf(w, "\nRun the nodes on their own from their configs, once the devnet is stopped:\n")
+func printRerun(w io.Writer, bin string, n *devnet.Network, dataDir string) {
+	fmt.Fprintf(w, "\nRun the nodes on their own from their configs, once the devnet is stopped (each in a terminal of its own):\n")
 	if n.ModelPath != "" && len(n.EngineURLs) > 0 {
-		fmt.Fprintf(w, "  cocoon engine --model %s --name %s --listen %s\n", n.ModelPath, n.Model, strings.TrimPrefix(n.EngineURLs[0], "http://"))
+		model := n.ModelPath
+		if abs, err := filepath.Abs(model); err == nil {
+			model = abs
+		}
+		fmt.Fprintf(w, "  %s engine --model %s --name %s --listen %s\n", bin, model, n.Model, strings.TrimPrefix(n.EngineURLs[0], "http://"))
 	}
-	fmt.Fprintf(w, "  cocoon proxy --config %s --insecure-fake-tdx\n", filepath.Join(dataDir, "proxy.json"))
+	fmt.Fprintf(w, "  %s proxy --config %s --insecure-fake-tdx\n", bin, filepath.Join(dataDir, "proxy.json"))
 	for i := range n.WorkerURLs {
-		fmt.Fprintf(w, "  cocoon worker --config %s --insecure-fake-tdx\n", filepath.Join(dataDir, fmt.Sprintf("worker-%d.json", i)))
+		fmt.Fprintf(w, "  %s worker --config %s --insecure-fake-tdx\n", bin, filepath.Join(dataDir, fmt.Sprintf("worker-%d.json", i)))
 	}
-	fmt.Fprintf(w, "  cocoon client --config %s --insecure-fake-tdx\n", filepath.Join(dataDir, "client.json"))
+	fmt.Fprintf(w, "  %s client --config %s --insecure-fake-tdx\n", bin, filepath.Join(dataDir, "client.json"))
 }

@@ -39,7 +39,7 @@ func TestDevnetChainState(t *testing.T) {
 	}
 	defer n.Close()
 	var out bytes.Buffer
-	printDevnet(&out, n, dir, nil)
+	printDevnet(&out, "cocoon", n, dir, nil)
 	for _, want := range []string{"emulated TON chain", "root               " + n.Addresses.Root.String(), "client contract    " + n.Addresses.ClientContract.String(), "worker 0 contract  " + n.Addresses.WorkerContracts[0].String(), "cocoon chain state --state " + filepath.Join(dir, devnet.ChainStateFile)} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("devnet banner lacks %q:\n%s", want, out.String())
@@ -75,7 +75,7 @@ func TestDevnetChainState(t *testing.T) {
 	}{
 		{"root", n.Addresses.Root.String(), []string{"status:    active", "contract:  root", "price per token 0.000000002 TON", n.ProxyWorkersAddr + " " + n.ProxyClientsAddr}},
 		{"proxy contract", n.Addresses.ProxyContract.String(), []string{"contract:  proxy", "state 0 (normal)", "stake 1 TON"}},
-		{"client contract", client, []string{"contract:  client", "state 0 (normal), balance 0.999999994 TON, stake 1 TON, tokens used 3,"}},
+		{"client contract", client, []string{"contract:  client", "state 0 (normal), recorded balance 0.999999994 TON, stake 1 TON, tokens used 3,"}},
 		{"proxy wallet", n.Addresses.ProxyWallet.String(), []string{"contract:  cocoon wallet", ", status 0"}},
 	}
 	for _, tt := range tests {
