@@ -26,7 +26,7 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	model := fs.String("model", "", "GGUF model `file` for the built-in engine (default: the first *.gguf in $COCOON_MODEL or ../shared/models)")
 	engineURL := fs.String("engine-url", "", "forward to this OpenAI-compatible server instead of the built-in engine")
 	modelName := fs.String("model-name", "", "model name to serve (required with --engine-url; default: the GGUF file's name)")
-	portsBase := fs.Int("ports-base", 10000, "client HTTP on N, proxy on N+1000..N+1002, worker k on N+2000+10k")
+	portsBase := fs.Int("ports-base", 10000, "client HTTP on N, proxy on N+1000..N+1002, worker k on N+2000+10k; 0 picks free ports")
 	chain := fs.String("chain", devnet.ChainEmulated, "chain the money moves on: emulated (contracts deployed at start) or fake (the reference's fake TON, nothing moves)")
 	dataDir := fs.String("data-dir", defaultDevnetDir(), "directory for the node configs and keys and, with --chain emulated, the chain state (a restarted devnet reuses its contracts; --chain fake uses DIR/fake); empty keeps everything in memory")
 	pow := fs.Int("pow-difficulty", devnet.DefaultPoWDifficulty, "proof-of-work difficulty of the proxy")
@@ -40,7 +40,7 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{fmt.Sprintf("devnet takes no arguments, got %q", fs.Args())}
 	case *workers < 1 || *workers > 100:
 		return usageError{"--workers must be between 1 and 100"}
-	case *portsBase < 1 || *portsBase+2000+10**workers > 65535:
+	case *portsBase < 0 || *portsBase+2000+10**workers > 65535:
 		return usageError{"--ports-base leaves no room for every port"}
 	case *engineURL != "" && *modelName == "":
 		return usageError{"--engine-url needs --model-name"}
