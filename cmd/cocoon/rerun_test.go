@@ -24,7 +24,7 @@ import (
 // rerunEngine answers every chat with 2 prompt and 1 completion tokens.
 var rerunEngine = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/v1/models" {
-		w.Write([]byte(`{"object":"list","data":[]}`))
+		w.Write([]byte(`{"object":"list","data":[{"id":"m","object":"model"}]}`))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -631,7 +631,9 @@ func (n *Network) startEngines(opts Options) ([]string, string, error) {
 // checkEngine asks the engine at url for its models and fails, naming the
 // cause and the fix, when it does not answer or does not serve model.
 func checkEngine(url, model string) error {
-	c := http.Client{Timeout: 10 * time.Second}
+	// Its own connection, closed after: the engine's shutdown does not
+	// wait for it.
+	c := http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	res, err := c.Get(strings.TrimSuffix(url, "/") + "/v1/models")
 	if err != nil {
 		return fmt.Errorf("the engine at %s does not answer (%v): start it, or fix --engine-url", url, err)
