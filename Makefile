@@ -2,9 +2,9 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: check fmt vet staticcheck test bench contracts build devnet
+.PHONY: check fmt vet staticcheck test bench contracts conformance build devnet
 
-check: fmt vet staticcheck test bench contracts
+check: fmt vet staticcheck conformance test bench contracts
 
 # The version and revision come from git, so that a binary built from a
 # clone says which one it is (cocoon --version).
@@ -31,6 +31,11 @@ test:
 # Every benchmark once, so that none rots; figures come from -benchtime runs by hand.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime=1x -timeout 20m $(PKGS)
+
+# OpenAI's Node SDK, pinned in conformance/package-lock.json, for the
+# conformance test that go test ./cmd/cocoon runs against a devnet.
+conformance:
+	cd conformance && npm ci --no-audit --no-fund
 
 # The contract suite runs when the contracts are present.
 contracts:

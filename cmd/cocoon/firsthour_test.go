@@ -142,8 +142,37 @@ func TestFirstHour(t *testing.T) {
 		t.Errorf("stream: %v", err)
 	}
 
+	// The same API through OpenAI's Node SDK (conformance/, installed by
+	// make conformance).
+	nodeSDK(t, ctx, api)
+
 	devnetCmd.Process.Signal(syscall.SIGINT)
 	if err := devnetCmd.Wait(); err != nil {
 		t.Errorf("devnet after Ctrl-C: %v, want exit 0", err)
+	}
+}
+
+// nodeSDK runs conformance/sdk.test.mjs, OpenAI's Node SDK against the
+// client API at api. It skips where node or the SDK is not installed,
+// and fails for that under CI=true.
+func nodeSDK(t *testing.T, ctx context.Context, api string) {
+	t.Helper()
+	dir := filepath.Join("..", "..", "conformance")
+	_, nodeErr := exec.LookPath("node")
+	_, sdkErr := os.Stat(filepath.Join(dir, "node_modules", "openai", "package.json"))
+	if nodeErr != nil || sdkErr != nil {
+		msg := "OpenAI's Node SDK is not installed (node, and make conformance): its conformance test did not run"
+		if os.Getenv("CI") == "true" {
+			t.Error(msg)
+		} else {
+			t.Log(msg)
+		}
+		return
+	}
+	cmd := exec.CommandContext(ctx, "node", "--test", "sdk.test.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "COCOON_API_URL="+strings.TrimSuffix(api, "/"), "COCOON_MODEL=stories260K")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("OpenAI's Node SDK against the devnet: %v\n%s", err, out)
 	}
 }
