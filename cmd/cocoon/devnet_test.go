@@ -91,4 +91,17 @@ func TestDevnetChainState(t *testing.T) {
 			}
 		})
 	}
+	// A wallet funded at start: chain wait returns at once; asked for more
+	// than it holds, it says how much is missing and where to send it.
+	wallet := n.Addresses.ClientWallet.String()
+	var errOut bytes.Buffer
+	out.Reset()
+	if err := runChain(context.Background(), []string{"wait", "--data-dir", dir, wallet, "--balance", "0.001"}, &out, &errOut); err != nil || !strings.Contains(out.String(), "funded") {
+		t.Errorf("chain wait on a funded wallet: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	err = runChain(context.Background(), []string{"wait", "--data-dir", dir, wallet, "--balance", "1000000", "--timeout", "300ms"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "ton://transfer/") || !strings.Contains(out.String(), "of 1000000 TON (") {
+		t.Errorf("chain wait beyond the balance: %v\n%s", err, out.String())
+	}
 }

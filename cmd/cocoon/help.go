@@ -206,6 +206,15 @@ var helps = map[string]help{
 			{"cocoon chain state --ton-config testnet-global.config.json EQ…", "an account on TON testnet"},
 		},
 	},
+	"chain wait": {
+		purpose: "wait until an account holds a balance, printing its progress and a ton://transfer link to fund it",
+		args:    "ADDRESS",
+		argDocs: []string{"ADDRESS  the account to fund, such as the wallet `cocoon root wallet-address` prints"},
+		examples: []example{
+			{"cocoon chain wait --ton-config testnet-global.config.json UQ… --balance 2", "until the wallet holds 2 TON on testnet"},
+			{"cocoon chain wait UQ… --balance 0.5 --timeout 5m", "on the devnet's emulated chain, for at most 5 minutes"},
+		},
+	},
 	"bench": {
 		purpose: "measure the routed path (client, proxy, worker) against the backend alone: requests/s, latency, CPU",
 		examples: []example{

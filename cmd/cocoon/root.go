@@ -1073,6 +1073,7 @@ func runRootWalletAddress(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("root wallet-address", stdout, stderr)
 	fs.SetOutput(stderr)
 	keyPath := fs.String("key", "", "file holding the wallet's Ed25519 seed (hex or base64)")
+	fund := fs.String("fund", "", "TON the printed ton://transfer link asks for (default: none, the wallet app asks)")
 	wf := newRootWalletFlags(fs)
 	pos, err := rootParse(fs, args)
 	if err != nil {
@@ -1093,5 +1094,14 @@ func runRootWalletAddress(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s wallet: %s (raw %s)\n", w.kind, w.addr, w.addr.StringRaw())
+	link := "ton://transfer/" + friendly(w.addr)
+	if *fund != "" {
+		amount, err := rootParseTON("fund", *fund)
+		if err != nil {
+			return err
+		}
+		link = transferLink(w.addr, amount)
+	}
+	fmt.Fprintf(stdout, "fund it:        %s\nthen wait with: cocoon chain wait %s --balance TON [--ton-config FILE]\n", link, friendly(w.addr))
 	return nil
 }
