@@ -141,6 +141,25 @@ func certifier(ctx context.Context, issuer attest.Issuer, log *slog.Logger) (*ra
 	return ratls.NewCertifier(ctx, key, issuer, time.Now, log)
 }
 
+// registeredAt reports whether a proxy the root registers has the ports
+// of the workers and clients listeners (the hosts are public addresses the
+// proxy cannot see from inside), and its seqno.
+func registeredAt(proxies []ton.RegisteredProxy, workers, clients net.Addr) (uint32, bool) {
+	port := func(a string) string {
+		_, p, err := net.SplitHostPort(a)
+		if err != nil {
+			return ""
+		}
+		return p
+	}
+	for _, p := range proxies {
+		if port(p.WorkerAddr()) == port(workers.String()) && port(p.ClientAddr()) == port(clients.String()) {
+			return p.Seqno, true
+		}
+	}
+	return 0, false
+}
+
 // fakeTONPrices are the prices the roles bill and value tokens at until
 // the root contract is read: the reference's fake-TON 2 nanoTON per token,
 // 1 to the worker, multipliers 1.0.
@@ -459,5 +478,13 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listening for clients: %w", err)
 	}
 	log.Info("proxy listening", "workers", wln.Addr().String(), "clients", cln.Addr().String())
+	if rc != nil {
+		if seqno, ok := registeredAt(rc.config.Proxies, wln.Addr(), cln.Addr()); !ok {
+			log.Warn("the root registers no proxy at the ports this proxy listens on: workers and clients that follow the root cannot reach it; have the root's owner run cocoon root update-proxy (or register-proxy) with these ports, or listen where the root says",
+				"workers", wln.Addr().String(), "clients", cln.Addr().String(), "registered", rc.config.Proxies)
+		} else {
+			log.Info("the root registers this proxy's endpoints", "seqno", seqno)
+		}
+	}
 	return serveRole(ctx, log, cfg.HTTPAddr(), p.Handler(), func(ctx context.Context) error { return p.Run(ctx, wln, cln) })
 }

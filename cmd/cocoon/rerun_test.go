@@ -135,7 +135,7 @@ func TestDevnetConfigsRerun(t *testing.T) {
 		return []string{"--config", filepath.Join(dir, name), "--insecure-fake-tdx"}
 	}
 	logs := []*lockedBuffer{
-		startRole(t, runProxy, flags("proxy.json"), "wallet="+a.ProxyWallet.String(), "contract="+a.ProxyContract.String(), "ledger restored", "proxy listening"),
+		startRole(t, runProxy, flags("proxy.json"), "wallet="+a.ProxyWallet.String(), "contract="+a.ProxyContract.String(), "ledger restored", "proxy listening", "the root registers this proxy's endpoints"),
 		startRole(t, runWorker, flags("worker-0.json"), "wallet="+a.WorkerWallets[0].String(), "HTTP listening"),
 	}
 	clientLog := startRole(t, runClient, flags("client.json"), "owner="+a.ClientWallet.String(), "HTTP listening")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
 func TestRoleCommandUsage(t *testing.T) {
@@ -97,5 +99,24 @@ func TestProbeDevnet(t *testing.T) {
 	out.Reset()
 	if err := runProbe(context.Background(), []string{n.ProxyClientsAddr}, &out, &errOut); err == nil || !strings.Contains(out.String(), "fake TDX") {
 		t.Errorf("probe with the default tdx policy = %v, want a refusal after printing the fake quote:\n%s", err, out.String())
+	}
+}
+
+func TestRegisteredAt(t *testing.T) {
+	w, c := &net.TCPAddr{IP: net.IPv6unspecified, Port: 11001}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 11002}
+	tests := []struct {
+		name    string
+		proxies []ton.RegisteredProxy
+		want    bool
+	}{
+		{"registered", []ton.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:11001 1.2.3.4:11002"}}, true},
+		{"other ports", []ton.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:12001 1.2.3.4:12002"}}, false},
+		{"one address", []ton.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:11001"}}, false},
+		{"none", nil, false},
+	}
+	for _, tt := range tests {
+		if seqno, got := registeredAt(tt.proxies, w, c); got != tt.want || (got && seqno != 3) {
+			t.Errorf("%s: got %d %v, want %v", tt.name, seqno, got, tt.want)
+		}
 	}
 }

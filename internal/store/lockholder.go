@@ -9,13 +9,13 @@ import (
 	"strings"
 	"syscall"
 
-	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // lockedError explains a ledger file that another process holds: which
 // process, where the system says so (/proc/locks), and what to do.
 func lockedError(path string, err error) error {
-	if !errors.Is(err, bolt.ErrTimeout) {
+	if !errors.Is(err, bolterrors.ErrTimeout) {
 		return err
 	}
 	who := "another process"
