@@ -187,7 +187,9 @@ func (a *api) wrapInference() http.Handler {
 			writeError(w, ae)
 		}
 		obs.LogRequest(a.log, rec)
-		if rec.Outcome != obs.OutcomeRejected {
+		if rec.Model != "" {
+			// Only a request that passed validation names a model worth
+			// a label.
 			a.metrics.Observe(rec)
 		}
 	})

@@ -112,6 +112,9 @@ func renderValue(key string, v any) string {
 	case key == "avg_time" || strings.HasSuffix(key, "_seconds") || strings.HasSuffix(key, "_time"):
 		return strconv.FormatFloat(f, 'f', 3, 64) + " s"
 	case isRateKey(key):
+		if f < 1e-6 {
+			f = 0 // decayed to nothing
+		}
 		return strconv.FormatFloat(f, 'g', 3, 64) + " /s"
 	}
 	return strconv.FormatFloat(f, 'g', 4, 64)
