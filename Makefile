@@ -2,9 +2,12 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: check fmt vet staticcheck test bench contracts conformance build devnet
+.PHONY: check fmt vet staticcheck test bench contracts sdk-deps build devnet screenshots
 
-check: fmt vet staticcheck conformance test bench contracts
+# sdk-deps comes before test: internal/devnet's TestOpenAINodeSDK runs
+# OpenAI's Node SDK (examples/node) against a devnet, and cmd/cocoon's
+# TestFirstHour its chat conformance test (examples/node/chat.test.mjs).
+check: fmt vet staticcheck sdk-deps test bench contracts
 
 # The version and revision come from git, so that a binary built from a
 # clone says which one it is (cocoon --version).
@@ -32,10 +35,9 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime=1x -timeout 20m $(PKGS)
 
-# OpenAI's Node SDK, pinned in conformance/package-lock.json, for the
-# conformance test that go test ./cmd/cocoon runs against a devnet.
-conformance:
-	cd conformance && npm ci --no-audit --no-fund
+# OpenAI's Node SDK, pinned by examples/node/package-lock.json.
+sdk-deps:
+	cd examples/node && npm ci --no-audit --no-fund
 
 # The contract suite runs when the contracts are present.
 contracts:
@@ -44,3 +46,7 @@ contracts:
 # ARGS passes flags through: make devnet ARGS="--workers 2"
 devnet: build
 	./bin/cocoon devnet $(ARGS)
+
+# The README's screenshots: the browser tests of internal/web write one of each page (needs chromium).
+screenshots:
+	COCOON_SCREENSHOTS=$(CURDIR)/docs/img $(GO) test -count=1 -run '^TestBrowser$$' ./internal/web/

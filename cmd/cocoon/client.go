@@ -9,6 +9,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/web"
 )
 
 func init() {
@@ -28,7 +29,7 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// Proxies do not attest clients (their client port's policy is
 	// "any"), so a client needs no quote unless asked for a fake one.
 	var issuer attest.Issuer = attest.NoEvidence
-	if *rf.fakeTDX {
+	if *rf.fakeTDX || *rf.fakeSEVSNP {
 		if issuer, err = rf.issuer(log); err != nil {
 			return err
 		}
@@ -42,16 +43,29 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	deps := client.Deps{TLS: ratls.ClientConfig(cert, v), Logger: log}
-	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
+	spec := rf.chainSpec(roleSpec(cfg.Chain))
 	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, false)
 	if err != nil {
 		return err
 	}
 	if rc == nil {
-		if deps.Contracts, err = fakeTONContracts(log); err != nil {
+		ft, err := fakeTON(log, spec)
+		if err != nil {
 			return err
 		}
-		deps.Prices = fakeTONPrices
+		if deps.Contracts, err = ft.Contracts(); err != nil {
+			return err
+		}
+		deps.Prices = ft.Prices()
+		// The reference's fake TON lists its proxies, as a root
+		// contract would.
+		if spec.fakeTON != "" && len(cfg.Proxies) == 0 {
+			proxies := make([]string, 0, len(ft.Config.Proxies))
+			for _, p := range ft.Config.Proxies {
+				proxies = append(proxies, p.ClientAddr())
+			}
+			deps.Registry = func(context.Context) ([]string, error) { return proxies, nil }
+		}
 	} else {
 		defer rc.close()
 		if deps.Prices, err = rc.prices(rc.config.Params); err != nil {
@@ -90,5 +104,9 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return serveRole(ctx, log, cfg.HTTPAddr(), c.Handler(), c.Run)
+	site, err := web.NewClientSite(c, pageOptions(rc, cfg.HTTPAccessHash, log))
+	if err != nil {
+		return err
+	}
+	return serveRole(ctx, log, cfg.HTTPAddr(), site.Handler(c.Handler()), withPages(site, c.Run))
 }

@@ -32,6 +32,11 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	pow := fs.Int("pow-difficulty", devnet.DefaultPoWDifficulty, "proof-of-work difficulty of the proxy")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
 	apiKeys := fs.String("api-keys", "", "comma-separated bearer keys the client API demands (default: none)")
+	fakeTON := fs.String("disable-ton", "", "with --chain fake: run under the reference's fake-TON root config `file` (its runners' --disable-ton FILE), deriving the contracts its runners derive")
+	fakeRoot := fs.String("fake-ton-root", "", "with --disable-ton: the root contract `address` its contracts derive under (default: the reference's local network's, "+devnet.ReferenceLocalRoot+")")
+	fakeSpeech := fs.Bool("fake-speech", false, "add a worker in front of the FAKE speech engine (model "+devnet.FakeSpeechModel+"): vLLM's Whisper API, recognising nothing; for development only")
+	speechURL := fs.String("speech-engine-url", "", "add a worker in front of this speech engine (vLLM serving Whisper) for /v1/audio/transcriptions and /translations")
+	speechModel := fs.String("speech-model", "", "the model name the speech engine serves (required with --speech-engine-url)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
@@ -40,7 +45,11 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{fmt.Sprintf("devnet takes no arguments, got %q", fs.Args())}
 	case *workers < 1 || *workers > 100:
 		return usageError{"--workers must be between 1 and 100"}
-	case *portsBase < 0 || *portsBase+2000+10**workers > 65535:
+	case *speechURL != "" && *speechModel == "":
+		return usageError{"--speech-engine-url needs --speech-model"}
+	case *speechURL == "" && *speechModel != "":
+		return usageError{"--speech-model needs --speech-engine-url"}
+	case *portsBase < 0 || *portsBase+2000+10*(*workers+2) > 65535:
 		return usageError{"--ports-base leaves no room for every port"}
 	case *engineURL != "" && *modelName == "":
 		return usageError{"--engine-url needs --model-name"}
@@ -48,6 +57,10 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{"give --model or --engine-url, not both"}
 	case *chain != devnet.ChainEmulated && *chain != devnet.ChainFake:
 		return usageError{fmt.Sprintf("unknown --chain %q: want emulated or fake", *chain)}
+	case *fakeTON != "" && *chain != devnet.ChainFake:
+		return usageError{"--disable-ton needs --chain fake"}
+	case *fakeRoot != "" && *fakeTON == "":
+		return usageError{"--fake-ton-root needs --disable-ton"}
 	}
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
@@ -69,11 +82,18 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
+	var extra []devnet.ExtraWorker
+	if *fakeSpeech {
+		extra = append(extra, devnet.FakeSpeechWorker())
+	}
+	if *speechURL != "" {
+		extra = append(extra, devnet.SpeechWorker(*speechURL, *speechModel))
+	}
 	fmt.Fprintf(stderr, "starting devnet: fake TDX attestation and %s; for development only\n", chainName(*chain))
 	n, err := devnet.Start(ctx, devnet.Options{
 		Workers: *workers, ModelPath: *model, EngineURL: *engineURL, Model: *modelName,
 		PortsBase: *portsBase, DataDir: *dataDir, PoWDifficulty: *pow, Logger: log, APIKeys: keys,
-		Chain: *chain,
+		Chain: *chain, Extra: extra, FakeTONConfig: *fakeTON, FakeTONRoot: *fakeRoot,
 	})
 	if err != nil {
 		return err
@@ -154,7 +174,15 @@ func printDevnet(w io.Writer, bin string, n *devnet.Network, dataDir string, key
 	for i, u := range n.WorkerURLs {
 		fmt.Fprintf(w, "  worker %-5d stats %s/stats\n", i, u)
 	}
+	fmt.Fprintf(w, "  explorer     %s\n", n.ExplorerURL)
+	fmt.Fprintf(w, "  wallet       %s/wallet\n", n.ClientURL)
+	for i, u := range n.WorkerURLs {
+		fmt.Fprintf(w, "  earnings %-3d %s/earnings\n", i, u)
+	}
 	fmt.Fprintf(w, "  model        %s\n", n.Model)
+	for _, m := range n.ExtraModels {
+		fmt.Fprintf(w, "  model        %s (audio)\n", m)
+	}
 	if dataDir != "" {
 		fmt.Fprintf(w, "  data         %s\n", dataDir)
 	}
@@ -175,6 +203,7 @@ func printDevnet(w io.Writer, bin string, n *devnet.Network, dataDir string, key
 				state = " --state " + n.ChainStatePath
 			}
 			fmt.Fprintf(w, "Read one with:\n  %s chain state%s %s\n  %s root show%s\n", bin, state, a.ClientContract, bin, state)
+			fmt.Fprintf(w, "Explore the chain on its own (while the devnet runs, or after):\n  %s explorer%s --root %s --policy fake_tdx --insecure-fake-tdx\n", bin, state, a.Root)
 		}
 	}
 	if dataDir != "" {
@@ -185,7 +214,11 @@ func printDevnet(w io.Writer, bin string, n *devnet.Network, dataDir string, key
 	if len(keys) > 0 {
 		auth = fmt.Sprintf("-H 'Authorization: Bearer %s' ", keys[0])
 	}
-	fmt.Fprintf(w, "\nTry:\n  curl -N %s%s/v1/chat/completions -d '%s'\n\nPress Ctrl-C to stop.\n", auth, n.ClientURL, strings.ReplaceAll(body, "'", `'\''`))
+	fmt.Fprintf(w, "\nTry:\n  curl -N %s%s/v1/chat/completions -d '%s'\n", auth, n.ClientURL, strings.ReplaceAll(body, "'", `'\''`))
+	for _, m := range n.ExtraModels {
+		fmt.Fprintf(w, "  curl %s%s/v1/audio/transcriptions -F model=%s -F file=@voice.wav\n", auth, n.ClientURL, m)
+	}
+	fmt.Fprintf(w, "\nPress Ctrl-C to stop.\n")
 }
 
 // printRerun says how to run the devnet's nodes on their own from the
@@ -203,7 +236,11 @@ func printRerun(w io.Writer, bin string, n *devnet.Network, dataDir string) {
 	}
 	fmt.Fprintf(w, "  %s proxy --config %s --insecure-fake-tdx\n", bin, filepath.Join(dataDir, "proxy.json"))
 	for i := range n.WorkerURLs {
-		fmt.Fprintf(w, "  %s worker --config %s --insecure-fake-tdx\n", bin, filepath.Join(dataDir, fmt.Sprintf("worker-%d.json", i)))
+		note := ""
+		if x := i - (len(n.WorkerURLs) - len(n.ExtraModels)); x >= 0 && n.ExtraModels[x] == devnet.FakeSpeechModel {
+			note = "   (its engine, the fake speech engine, runs inside the devnet only)"
+		}
+		fmt.Fprintf(w, "  %s worker --config %s --insecure-fake-tdx%s\n", bin, filepath.Join(dataDir, fmt.Sprintf("worker-%d.json", i)), note)
 	}
 	fmt.Fprintf(w, "  %s client --config %s --insecure-fake-tdx\n", bin, filepath.Join(dataDir, "client.json"))
 }

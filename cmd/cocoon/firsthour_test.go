@@ -142,8 +142,8 @@ func TestFirstHour(t *testing.T) {
 		t.Errorf("stream: %v", err)
 	}
 
-	// The same API through OpenAI's Node SDK (conformance/, installed by
-	// make conformance).
+	// The same API through OpenAI's Node SDK (examples/node, installed by
+	// make sdk-deps).
 	nodeSDK(t, ctx, api)
 
 	devnetCmd.Process.Signal(syscall.SIGINT)
@@ -152,16 +152,16 @@ func TestFirstHour(t *testing.T) {
 	}
 }
 
-// nodeSDK runs conformance/sdk.test.mjs, OpenAI's Node SDK against the
+// nodeSDK runs examples/node/chat.test.mjs, OpenAI's Node SDK against the
 // client API at api. It skips where node or the SDK is not installed,
 // and fails for that under CI=true.
 func nodeSDK(t *testing.T, ctx context.Context, api string) {
 	t.Helper()
-	dir := filepath.Join("..", "..", "conformance")
+	dir := filepath.Join("..", "..", "examples", "node")
 	_, nodeErr := exec.LookPath("node")
 	_, sdkErr := os.Stat(filepath.Join(dir, "node_modules", "openai", "package.json"))
 	if nodeErr != nil || sdkErr != nil {
-		msg := "OpenAI's Node SDK is not installed (node, and make conformance): its conformance test did not run"
+		msg := "OpenAI's Node SDK is not installed (node, and make sdk-deps): its conformance test did not run"
 		if os.Getenv("CI") == "true" {
 			t.Error(msg)
 		} else {
@@ -169,7 +169,7 @@ func nodeSDK(t *testing.T, ctx context.Context, api string) {
 		}
 		return
 	}
-	cmd := exec.CommandContext(ctx, "node", "--test", "sdk.test.mjs")
+	cmd := exec.CommandContext(ctx, "node", "--test", "chat.test.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "COCOON_API_URL="+strings.TrimSuffix(api, "/"), "COCOON_MODEL=stories260K")
 	if out, err := cmd.CombinedOutput(); err != nil {

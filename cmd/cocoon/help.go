@@ -28,7 +28,7 @@ type example struct{ cmd, does string }
 // every other flag is among the command's own options.
 var flagGroups = map[string]string{
 	"config": "Config", "log-level": "Logging", "log-format": "Logging",
-	"chain-state": "Chain", "ton-config": "Chain", "root": "Chain", "node-wallet-key": "Chain", "state": "Chain",
+	"chain-state": "Chain", "ton-config": "Chain", "disable-ton": "Chain", "fake-ton-root": "Chain", "proxy-contract": "Chain", "root": "Chain", "node-wallet-key": "Chain", "state": "Chain",
 	"data-dir": "Chain", "chain": "Chain", "network-id": "Chain",
 	"key": "Sending (the root owner's wallet)", "wallet": "Sending (the root owner's wallet)", "wallet-owner": "Sending (the root owner's wallet)",
 	"amount":            "Sending (the root owner's wallet)",
@@ -204,6 +204,14 @@ var helps = map[string]help{
 		examples: []example{
 			{"cocoon chain state EQCAoLrV4KHMlhO__t_hhCgz2rLELDtUu0hzaGx8nD0KRcLi", "a contract of the devnet"},
 			{"cocoon chain state --ton-config testnet-global.config.json EQ…", "an account on TON testnet"},
+		},
+	},
+	"explorer": {
+		purpose: "serve the network explorer: the root, its proxies, their workers and clients, the value locked",
+		notes:   []string{"Without --state or --ton-config it reads the devnet's emulated chain in the default data directory."},
+		examples: []example{
+			{"cocoon explorer --root EQ… --policy fake_tdx --insecure-fake-tdx", "the devnet's network on http://127.0.0.1:8080 (the devnet prints the exact command)"},
+			{"cocoon explorer --ton-config global.config.json --root EQ… --listen 127.0.0.1:9090", "a network on TON"},
 		},
 	},
 	"chain wait": {

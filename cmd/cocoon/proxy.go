@@ -15,15 +15,20 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cocoon-go/cocoon/contracts"
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
+	"github.com/cocoon-go/cocoon/internal/attest/sevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/tdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/onchain"
@@ -33,6 +38,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
+	"github.com/cocoon-go/cocoon/internal/web"
 )
 
 func init() {
@@ -46,11 +52,13 @@ type roleFlags struct {
 	logFormat       *string
 	logLevel        *string
 	fakeTDX         *bool
+	fakeSEVSNP      *bool
+	tee             *string
 	skipAttestation *bool
 	// The chain: each overrides the role config's field of the same
 	// meaning (chain_state, ton_config_filename, root_contract_address,
-	// node_wallet_key).
-	chainState, tonConfig, root, nodeWalletKey *string
+	// node_wallet_key, fake_ton_config).
+	chainState, tonConfig, root, nodeWalletKey, fakeTON *string
 }
 
 func newRoleFlags(name string, stdout, stderr io.Writer, skip bool) *roleFlags {
@@ -62,11 +70,16 @@ func newRoleFlags(name string, stdout, stderr io.Writer, skip bool) *roleFlags {
 		logLevel:  fs.String("log-level", "info", "log level: debug, info, warn or error"),
 		fakeTDX: fs.Bool("insecure-fake-tdx", false,
 			"attest with the reference's fake TDX quotes and accept them from peers (proves nothing; test networks only)"),
+		fakeSEVSNP: fs.Bool("insecure-fake-sev-snp", false,
+			"attest with fake AMD SEV-SNP evidence and accept it from peers (proves nothing; test networks only)"),
+		tee:        fs.String("tee", "", "what this node attests with: tdx (Intel TDX, the default) or sev-snp (AMD SEV-SNP); fake-tdx or fake-sev-snp with their --insecure-fake-* flag (the default with one of them alone)"),
 		chainState: fs.String("chain-state", "", "run on the emulated chain kept in this state `file` (a devnet's; chain_state)"),
 		tonConfig:  fs.String("ton-config", "", "run on real TON through the liteservers of this global config `file` (ton_config_filename)"),
 		root:       fs.String("root", "", "`address` of the COCOON root contract (root_contract_address)"),
 		nodeWalletKey: fs.String("node-wallet-key", "",
 			"Ed25519 seed of the node's cocoon wallet: a `file` holding it, or the seed in hex or base64 (node_wallet_key)"),
+		fakeTON: fs.String("disable-ton", "",
+			"run on the reference's fake TON: its root config `file` (its runners' --disable-ton FILE) under the root of --root (fake_ton_config)"),
 	}
 	if skip {
 		r.skipAttestation = fs.Bool("insecure-skip-attestation", false,
@@ -93,20 +106,57 @@ func (r *roleFlags) parse(args []string, stderr io.Writer) (*slog.Logger, error)
 	return log, nil
 }
 
-// issuer is where this node's quotes come from.
+// issuer is where this node's quotes come from: --tee, or the fake that
+// the one --insecure-fake-* flag given allows, or TDX.
 func (r *roleFlags) issuer(log *slog.Logger) (attest.Issuer, error) {
-	if *r.fakeTDX {
+	fakeSNP := r.fakeSEVSNP != nil && *r.fakeSEVSNP
+	tee := ""
+	if r.tee != nil {
+		tee = *r.tee
+	}
+	if tee == "" {
+		switch {
+		case *r.fakeTDX && fakeSNP:
+			return nil, usageError{"--insecure-fake-tdx and --insecure-fake-sev-snp: pass --tee fake-tdx or --tee fake-sev-snp to say which this node attests with"}
+		case *r.fakeTDX:
+			tee = "fake-tdx"
+		case fakeSNP:
+			tee = "fake-sev-snp"
+		default:
+			tee = "tdx"
+		}
+	}
+	switch tee {
+	case "fake-tdx":
+		if !*r.fakeTDX {
+			return nil, usageError{"--tee fake-tdx needs --insecure-fake-tdx"}
+		}
 		log.Warn("INSECURE: attesting with fake TDX quotes, which prove nothing")
 		return faketdx.NewIssuer(), nil
+	case "fake-sev-snp":
+		if !fakeSNP {
+			return nil, usageError{"--tee fake-sev-snp needs --insecure-fake-sev-snp"}
+		}
+		log.Warn("INSECURE: attesting with fake SEV-SNP evidence, which proves nothing")
+		return fakesevsnp.NewIssuer(), nil
+	case "sev-snp":
+		i, err := sevsnp.NewIssuer()
+		if err != nil {
+			return nil, fmt.Errorf("setting up SEV-SNP attestation (outside an SNP guest, test networks may use --insecure-fake-sev-snp): %w", err)
+		}
+		return i, nil
+	case "tdx":
+		i, err := tdx.NewIssuer()
+		if err != nil {
+			return nil, fmt.Errorf("setting up TDX attestation (outside a TD, test networks may use --insecure-fake-tdx): %w", err)
+		}
+		return i, nil
 	}
-	i, err := tdx.NewIssuer()
-	if err != nil {
-		return nil, fmt.Errorf("setting up TDX attestation (outside a TD, test networks may use --insecure-fake-tdx): %w", err)
-	}
-	return i, nil
+	return nil, usageError{fmt.Sprintf("--tee must be tdx, sev-snp, fake-tdx or fake-sev-snp, not %q", tee)}
 }
 
-// verifier checks peers against a policy in the router's syntax.
+// verifier checks peers against a policy in the router's syntax, with a
+// validator for each TEE the policy accepts.
 func (r *roleFlags) verifier(spec string, log *slog.Logger) (*ratls.Verifier, error) {
 	if r.skipAttestation != nil && *r.skipAttestation {
 		log.Warn("INSECURE: peers' attestation is not checked (--insecure-skip-attestation)")
@@ -116,20 +166,37 @@ func (r *roleFlags) verifier(spec string, log *slog.Logger) (*ratls.Verifier, er
 	if err != nil {
 		return nil, err
 	}
-	switch p.Require {
-	case attest.KindNone:
+	if p.Require == attest.KindNone {
 		return ratls.NewVerifier(attest.NoVerification, p)
-	case attest.KindFakeTDX:
-		if !*r.fakeTDX {
-			return nil, fmt.Errorf("policy %q accepts fake TDX quotes: pass --insecure-fake-tdx to allow it", spec)
+	}
+	var tdxV, snpV attest.Validator = attest.NoVerification, nil
+	for _, k := range p.Kinds() {
+		switch k {
+		case attest.KindFakeTDX:
+			if !*r.fakeTDX {
+				return nil, fmt.Errorf("policy %q accepts fake TDX quotes: pass --insecure-fake-tdx to allow it", spec)
+			}
+			tdxV = faketdx.NewValidator()
+		case attest.KindFakeSEVSNP:
+			if r.fakeSEVSNP == nil || !*r.fakeSEVSNP {
+				return nil, fmt.Errorf("policy %q accepts fake SEV-SNP evidence: pass --insecure-fake-sev-snp to allow it", spec)
+			}
+			snpV = fakesevsnp.NewValidator()
+		case attest.KindTDX:
+			if tdxV, err = tdx.NewValidator(time.Now); err != nil {
+				return nil, fmt.Errorf("setting up TDX verification: %w", err)
+			}
+		case attest.KindSEVSNP:
+			if snpV, err = sevsnp.NewValidator(time.Now); err != nil {
+				return nil, fmt.Errorf("setting up SEV-SNP verification: %w", err)
+			}
 		}
-		return ratls.NewVerifier(faketdx.NewValidator(), p)
 	}
-	v, err := tdx.NewValidator(time.Now)
-	if err != nil {
-		return nil, fmt.Errorf("setting up TDX verification: %w", err)
+	var opts []ratls.Option
+	if snpV != nil {
+		opts = append(opts, ratls.WithSEVSNP(snpV))
 	}
-	return ratls.NewVerifier(v, p)
+	return ratls.NewVerifier(tdxV, p, opts...)
 }
 
 // certifier issues this node's RA-TLS certificate for a fresh key.
@@ -160,27 +227,73 @@ func registeredAt(proxies []ton.RegisteredProxy, workers, clients net.Addr) (uin
 	return 0, false
 }
 
-// fakeTONPrices are the prices the roles bill and value tokens at until
-// the root contract is read: the reference's fake-TON 2 nanoTON per token,
-// 1 to the worker, multipliers 1.0.
-var fakeTONPrices = billing.DefaultPrices(devnet.FakePricePerToken, devnet.FakeWorkerFeePerToken)
+// fakeTON returns the fake TON a role without a chain runs on: the
+// reference's, from its root config file s.fakeTON under the root s.root,
+// or without that file our own.
+func fakeTON(log *slog.Logger, s chainSpec) (devnet.FakeTON, error) {
+	if s.fakeTON == "" {
+		f, err := devnet.BuiltinFakeTON()
+		if err != nil {
+			return devnet.FakeTON{}, err
+		}
+		log.Info("on our fake TON: contract addresses derived under its root", "root", f.Root.String(), "root_version", f.Config.Version)
+		return f, nil
+	}
+	if s.root == "" {
+		return devnet.FakeTON{}, errors.New("fake_ton_config (--disable-ton) needs root_contract_address (--root): the reference's runners derive their contracts under theirs")
+	}
+	root, err := parseAnyAddr(s.root)
+	if err != nil {
+		return devnet.FakeTON{}, fmt.Errorf("root_contract_address: %w", err)
+	}
+	f, err := devnet.LoadFakeTON(s.fakeTON, root)
+	if err != nil {
+		return devnet.FakeTON{}, err
+	}
+	if err := f.Prices().Validate(); err != nil {
+		return devnet.FakeTON{}, fmt.Errorf("fake_ton_config %s: %w", s.fakeTON, err)
+	}
+	log.Info("on the reference's fake TON: contract addresses derived under its root config", "config", s.fakeTON, "root", root.String(),
+		"root_version", f.Config.Version, "params_version", f.Config.Params.ParamsVersion,
+		"price_per_token_nano", int64(f.Config.Params.PricePerToken), "worker_fee_per_token_nano", int64(f.Config.Params.WorkerFeePerToken))
+	return f, nil
+}
 
-// fakeTONContracts derives contract addresses under the fake-TON root
-// params and the compiled contract code, until the root contract's own
-// params are read from the chain.
-func fakeTONContracts(log *slog.Logger) (*devnet.Contracts, error) {
-	c, err := devnet.FakeTONContracts()
+// fakeWallet returns the address of the node's cocoon wallet on fake TON,
+// which no chain holds but whose address the key and owner fix; nil
+// without a node_wallet_key.
+func fakeWallet(s chainSpec, owner string) (*address.Address, error) {
+	if s.walletKey == "" {
+		return nil, nil
+	}
+	key, err := loadNodeKey(s.walletKey)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("contract addresses derived under the fake-TON root", "root", devnet.FakeTONRoot().String())
-	return c, nil
+	o, err := parseAnyAddr(owner)
+	if err != nil {
+		return nil, fmt.Errorf("owner_address %q: the node's cocoon wallet names its owner: %w", owner, err)
+	}
+	code, err := onchain.Code(contracts.Wallet)
+	if err != nil {
+		return nil, err
+	}
+	w, err := ton.NewCocoonWallet(code, key, o)
+	if err != nil {
+		return nil, err
+	}
+	return w.Address(), nil
 }
 
 // chainSpec says where a role's chain is, as the reference's config
 // fields name it, plus chain_state: the state file of an emulated chain.
 type chainSpec struct {
-	state, tonConfig, root, walletKey string
+	state, tonConfig, root, walletKey, fakeTON string
+}
+
+// roleSpec returns the chain fields of a role's config.
+func roleSpec(c chainconf.Chain) chainSpec {
+	return chainSpec{state: c.ChainState, tonConfig: c.TonConfigFilename, root: c.RootContractAddress, walletKey: c.NodeWalletKey, fakeTON: c.FakeTONConfig}
 }
 
 // chainSpec returns the config's chain fields overridden by the flags.
@@ -189,7 +302,7 @@ func (r *roleFlags) chainSpec(config chainSpec) chainSpec {
 	for _, f := range []struct {
 		flag *string
 		dst  *string
-	}{{r.chainState, &s.state}, {r.tonConfig, &s.tonConfig}, {r.root, &s.root}, {r.nodeWalletKey, &s.walletKey}} {
+	}{{r.chainState, &s.state}, {r.tonConfig, &s.tonConfig}, {r.root, &s.root}, {r.nodeWalletKey, &s.walletKey}, {r.fakeTON, &s.fakeTON}} {
 		if *f.flag != "" {
 			*f.dst = *f.flag
 		}
@@ -216,9 +329,11 @@ func openRoleChain(ctx context.Context, log *slog.Logger, s chainSpec, owner str
 	switch {
 	case s.state != "" && s.tonConfig != "":
 		return nil, errors.New("chain_state (--chain-state) and ton_config_filename (--ton-config) both set: name one chain")
+	case s.fakeTON != "" && (s.state != "" || s.tonConfig != ""):
+		return nil, errors.New("fake_ton_config (--disable-ton) and a chain (chain_state, ton_config_filename) both set: fake TON has no chain")
 	case s.state == "" && s.tonConfig == "":
-		if s.root != "" || s.walletKey != "" {
-			return nil, errors.New("root_contract_address and node_wallet_key need a chain: chain_state (--chain-state) or ton_config_filename (--ton-config)")
+		if s.fakeTON == "" && (s.root != "" || s.walletKey != "") {
+			return nil, errors.New("root_contract_address and node_wallet_key need a chain, chain_state (--chain-state) or ton_config_filename (--ton-config), or the reference's fake TON, fake_ton_config (--disable-ton)")
 		}
 		return nil, nil
 	case s.root == "":
@@ -413,21 +528,32 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		deps.SigningKey = ed25519.NewKeyFromSeed(seed[:])
 	}
-	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
+	spec := rf.chainSpec(roleSpec(cfg.Chain))
 	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, true)
 	if err != nil {
 		return err
 	}
 	if rc == nil {
-		if deps.Contracts, err = fakeTONContracts(log); err != nil {
+		ft, err := fakeTON(log, spec)
+		if err != nil {
 			return err
 		}
-		deps.Prices = fakeTONPrices
+		if deps.Contracts, err = ft.Contracts(); err != nil {
+			return err
+		}
+		deps.Prices, deps.RootVersion = ft.Prices(), ft.Config.Version
+		// The payments the proxy signs send their excess to its cocoon
+		// wallet, which fake TON does not deploy but whose address the
+		// key fixes.
+		if deps.Wallet, err = fakeWallet(spec, cfg.OwnerAddress); err != nil {
+			return err
+		}
 	} else {
 		defer rc.close()
 		if deps.SigningKey == nil {
 			return errors.New("a proxy on a chain needs machine_specific_private_key: its contract stores the proxy's key")
 		}
+		deps.Wallet, deps.RootVersion = rc.wallet.Address(), rc.config.Version
 	}
 	var st *store.Bolt
 	if cfg.DBPath != "" {
@@ -486,5 +612,35 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			log.Info("the root registers this proxy's endpoints", "seqno", seqno)
 		}
 	}
-	return serveRole(ctx, log, cfg.HTTPAddr(), p.Handler(), func(ctx context.Context) error { return p.Run(ctx, wln, cln) })
+	site, err := web.NewProxySite(p, pageOptions(rc, cfg.HTTPAccessHash, log))
+	if err != nil {
+		wln.Close()
+		cln.Close()
+		return err
+	}
+	return serveRole(ctx, log, cfg.HTTPAddr(), site.Handler(p.Handler()), withPages(site, func(ctx context.Context) error { return p.Run(ctx, wln, cln) }))
+}
+
+// pageOptions are the options of a role's pages (package web): its
+// chain and root, or none on fake TON.
+func pageOptions(rc *roleChain, accessHash string, log *slog.Logger) web.Options {
+	opts := web.Options{AccessHash: accessHash, Logger: log}
+	if rc != nil {
+		opts.Chain, opts.Root = rc.chain, rc.root
+	}
+	return opts
+}
+
+// withPages runs a role with its pages' sampler beside it; both stop
+// when the role does.
+func withPages(site *web.Site, run func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		pctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { site.Run(pctx) })
+		err := run(ctx)
+		cancel()
+		wg.Wait()
+		return err
+	}
 }

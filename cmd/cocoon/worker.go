@@ -6,6 +6,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/web"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -40,16 +41,20 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	deps := worker.Deps{TLS: ratls.ClientConfig(cert, v), Engine: eng, Logger: log}
-	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
+	spec := rf.chainSpec(roleSpec(cfg.Chain))
 	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, true)
 	if err != nil {
 		return err
 	}
 	if rc == nil {
-		if deps.Contracts, err = fakeTONContracts(log); err != nil {
+		ft, err := fakeTON(log, spec)
+		if err != nil {
 			return err
 		}
-		deps.Prices = fakeTONPrices
+		if deps.Contracts, err = ft.Contracts(); err != nil {
+			return err
+		}
+		deps.Prices = ft.Prices()
 	} else {
 		defer rc.close()
 		if deps.Prices, err = rc.prices(rc.config.Params); err != nil {
@@ -69,5 +74,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return serveRole(ctx, log, cfg.HTTPAddr(), w.Handler(), w.Run)
+	site, err := web.NewWorkerSite(w, pageOptions(rc, cfg.HTTPAccessHash, log))
+	if err != nil {
+		return err
+	}
+	return serveRole(ctx, log, cfg.HTTPAddr(), site.Handler(w.Handler()), withPages(site, w.Run))
 }

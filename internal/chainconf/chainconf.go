@@ -26,6 +26,26 @@ type Chain struct {
 	// base64, as the reference reads it. The wallet is owned by the
 	// role's owner_address.
 	NodeWalletKey string `json:"node_wallet_key"`
+	// FakeTONConfig, ours, is the reference's fake-TON root config (the
+	// JSON rootConfig.pseudo its runners take with --disable-ton): the
+	// role runs on fake TON under that root config and
+	// RootContractAddress, and derives the contracts the reference's
+	// runners derive from them. Without it, and without a chain, the role
+	// runs on our own fake TON.
+	FakeTONConfig string `json:"fake_ton_config"`
+	// IsTestnet says the chain is TON's testnet, as the reference's
+	// is_testnet: the addresses a node sends in its handshakes carry the
+	// testnet flag. Nodes that talk to each other must agree on it.
+	IsTestnet bool `json:"is_testnet"`
+}
+
+// WireAddress renders a as the reference writes every address it sends in
+// a handshake (client.params, worker.params, proxy.params and the
+// contract addresses of the answers): user-friendly, non-bounceable, with
+// the testnet flag of IsTestnet. The reference compares the addresses it
+// receives flags included; ours compare parsed addresses.
+func (c Chain) WireAddress(a *address.Address) string {
+	return a.Bounce(false).Testnet(c.IsTestnet).String()
 }
 
 // OnChain reports whether c names a chain, real or emulated.
@@ -38,6 +58,14 @@ func (c Chain) Problems(owner, walletUse string) []string {
 	var out []string
 	if c.TonConfigFilename != "" && c.ChainState != "" {
 		out = append(out, "ton_config_filename and chain_state both set: name one chain")
+	}
+	if c.FakeTONConfig != "" {
+		if c.OnChain() {
+			out = append(out, "fake_ton_config and a chain (ton_config_filename or chain_state) both set: fake TON has no chain")
+		}
+		if c.RootContractAddress == "" {
+			out = append(out, "fake_ton_config needs root_contract_address, the root the contracts derive under (the reference's runners' own)")
+		}
 	}
 	if !c.OnChain() {
 		return out

@@ -25,6 +25,9 @@ func TestProblems(t *testing.T) {
 		{"no wallet", Chain{TonConfigFilename: "g", RootContractAddress: "r"}, owner, "moves money", []string{"node_wallet_key, the seed of the wallet that moves money"}},
 		{"optional wallet absent", Chain{TonConfigFilename: "g", RootContractAddress: "r"}, "not an address", "", nil},
 		{"optional wallet, bad owner", Chain{ChainState: "s", RootContractAddress: "r", NodeWalletKey: "k"}, "not an address", "", []string{"owner_address to be a TON address"}},
+		{"reference's fake TON", Chain{FakeTONConfig: "f", RootContractAddress: "r"}, "", "moves money", nil},
+		{"fake TON without root", Chain{FakeTONConfig: "f"}, "", "", []string{"fake_ton_config needs root_contract_address"}},
+		{"fake TON and a chain", Chain{FakeTONConfig: "f", ChainState: "s", RootContractAddress: "r", NodeWalletKey: "k"}, owner, "moves money", []string{"fake TON has no chain"}},
 		{"every fault", Chain{ChainState: "s", TonConfigFilename: "g"}, "", "moves money", []string{"name one chain", "root_contract_address", "node_wallet_key", "owner_address"}},
 	}
 	for _, c := range cases {
@@ -41,5 +44,24 @@ func TestProblems(t *testing.T) {
 	}
 	if (Chain{ChainState: "s"}).OnChain() != true || (Chain{RootContractAddress: "r"}).OnChain() {
 		t.Error("OnChain: want true exactly when a chain is named")
+	}
+}
+
+func TestWireAddress(t *testing.T) {
+	a := address.NewAddress(0, 0, bytes.Repeat([]byte{7}, 32))
+	for _, tc := range []struct {
+		c    Chain
+		want string
+	}{{Chain{}, a.Bounce(false).String()}, {Chain{IsTestnet: true}, a.Bounce(false).Testnet(true).String()}} {
+		got := tc.c.WireAddress(a)
+		if got != tc.want || !strings.HasPrefix(got, map[bool]string{false: "UQ", true: "0Q"}[tc.c.IsTestnet]) {
+			t.Errorf("is_testnet %v: got %s, want %s", tc.c.IsTestnet, got, tc.want)
+		}
+		if back := address.MustParseAddr(got); !back.Equals(a) {
+			t.Errorf("%s parses to %s, want %s", got, back, a)
+		}
+	}
+	if a.String() != address.NewAddress(0, 0, bytes.Repeat([]byte{7}, 32)).String() {
+		t.Error("WireAddress changed the address it was given")
 	}
 }

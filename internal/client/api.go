@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -27,6 +26,14 @@ const DefaultMaxBodyBytes = openai.MaxRequestBody
 
 // MaxBodyLimit is the highest max_body_bytes a config may set.
 const MaxBodyLimit = openai.MaxRequestBody
+
+// DefaultMaxUploadBytes bounds an audio upload unless the config says
+// otherwise; MaxUploadBytesLimit is the most one frame carries with room
+// for the request's head.
+const (
+	DefaultMaxUploadBytes = 15 << 20
+	MaxUploadBytesLimit   = wire.MaxFrameSize - 64<<10
+)
 
 // modelsTimeout bounds the proxy's answer to GET /v1/models, as in the
 // reference.
@@ -58,6 +65,9 @@ type workerInstance struct {
 type modelInfo struct {
 	name    string
 	workers []workerInstance
+	// endpoints are those its workers serve; nil when the proxy cannot
+	// say (a reference proxy).
+	endpoints []string
 }
 
 // network is what the HTTP API needs from the proxy connections.
@@ -103,13 +113,15 @@ func invalid(err error) error {
 
 // api is the OpenAI-compatible HTTP API of the client.
 type api struct {
-	net      network
-	log      *slog.Logger
-	keys     [][]byte // accepted bearer keys; empty means no authentication
-	maxBody  int64
-	now      func() time.Time
-	metrics  *obs.Metrics
-	counters *obs.RequestRates
+	net     network
+	log     *slog.Logger
+	keys    [][]byte // accepted bearer keys; empty means no authentication
+	maxBody int64
+	// maxUpload bounds an audio upload.
+	maxUpload int64
+	now       func() time.Time
+	metrics   *obs.Metrics
+	counters  *obs.RequestRates
 	// cost values billed tokens in nanoTON for the request log and
 	// metrics; nil values nothing.
 	cost func(tokens int64) int64
@@ -118,8 +130,11 @@ type api struct {
 // handler returns the API with stats mounted beside it.
 func (a *api) handler(snapshot func() any, accessHash string) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/chat/completions", a.wrapInference())
-	mux.Handle("POST /v1/completions", a.wrapInference())
+	mux.Handle("POST /v1/chat/completions", a.wrapInference(a.inference))
+	mux.Handle("POST /v1/completions", a.wrapInference(a.inference))
+	mux.Handle("POST /v1/embeddings", a.wrapInference(a.inference))
+	mux.Handle("POST /v1/audio/transcriptions", a.wrapInference(a.upload))
+	mux.Handle("POST /v1/audio/translations", a.wrapInference(a.upload))
 	mux.Handle("GET /v1/models", a.wrap(a.listModels))
 	obs.Mount(mux, "COCOON client", snapshot, a.metrics, accessHash)
 	mux.Handle("/", a.wrap(func(w http.ResponseWriter, r *http.Request) error {
@@ -164,7 +179,7 @@ func (a *api) wrap(h func(http.ResponseWriter, *http.Request) error) http.Handle
 
 // wrapInference is wrap for the inference endpoints, which write their
 // own log line per request (see inference).
-func (a *api) wrapInference() http.Handler {
+func (a *api) wrapInference(h func(http.ResponseWriter, *http.Request, *obs.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
@@ -172,7 +187,7 @@ func (a *api) wrapInference() http.Handler {
 		start := a.now()
 		err := a.authorize(r)
 		if err == nil {
-			err = a.inference(w, r, &rec)
+			err = h(w, r, &rec)
 		}
 		rec.Total = a.now().Sub(start)
 		if err != nil {
@@ -248,33 +263,53 @@ var responseHopHeaders = map[string]bool{"Content-Length": true, "Transfer-Encod
 
 func unixTime(t time.Time) string { return fmt.Sprintf("%.6f", float64(t.UnixMicro())/1e6) }
 
-// inference forwards a chat or text completion request and streams the
-// answer back, filling rec with what the request log and metrics report.
-func (a *api) inference(w http.ResponseWriter, r *http.Request, rec *obs.Request) error {
-	start := a.now()
+// readBody reads a request body of at most limit bytes within bodyTimeout;
+// what is too large is a 413 naming setting, the config field that sets
+// the limit.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, setting string) ([]byte, error) {
 	rc := http.NewResponseController(w)
 	// The body must arrive within bodyTimeout, as in the reference; the
 	// answer may then stream for as long as the request's deadline allows.
 	rc.SetReadDeadline(time.Now().Add(bodyTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
+	// A body of announced length is read into one buffer of that size
+	// instead of one grown by doubling.
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	body := buf.Bytes()
 	rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, code: openai.CodeRequestTooLarge,
-				message: fmt.Sprintf("The request body exceeds this client's limit of %d bytes (max_body_bytes in its config; the network carries at most %d). Send a shorter prompt.", a.maxBody, MaxBodyLimit)}
+			return nil, &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, code: openai.CodeRequestTooLarge,
+				message: fmt.Sprintf("The request body exceeds this client's limit of %d bytes (%s in its config). Send a smaller one.", limit, setting)}
 		}
-		return badRequest("unreadable_body", "reading the request body: "+err.Error())
+		return nil, badRequest("unreadable_body", "reading the request body: "+err.Error())
+	}
+	return body, nil
+}
+
+// inference forwards a chat or text completion or an embedding request
+// and streams the answer back, filling rec with what the request log and
+// metrics report.
+func (a *api) inference(w http.ResponseWriter, r *http.Request, rec *obs.Request) error {
+	start := a.now()
+	body, err := readBody(w, r, a.maxBody, "max_body_bytes")
+	if err != nil {
+		return err
 	}
 	// The body is decoded once; its rewrites apply to the decoded form.
 	b, err := openai.ParseBody(body)
 	if err != nil {
 		return invalid(openai.InvalidJSON(err))
 	}
-	if r.URL.Path == "/v1/completions" {
-		err = b.ValidateCompletion()
-	} else {
+	switch r.URL.Path {
+	case "/v1/chat/completions":
 		err = b.ValidateChat()
+	case "/v1/completions":
+		err = b.ValidateCompletion()
 	}
 	if err != nil {
 		return invalid(err)
@@ -299,7 +334,46 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request, rec *obs.Request
 		strip = &openai.UsageStripper{}
 	}
 	b.DropMaxTokensIfCompletionLimit()
-	body = b.Bytes()
+	return a.forward(w, r, start, model, b.Bytes(), maxTokens, params, strip, rec)
+}
+
+// upload forwards a transcription or translation: a multipart upload of
+// at most maxUpload bytes, read once and forwarded as it came but for
+// COCOON's own fields (max_coefficient, timeout, enable_debug,
+// request_guid), which are taken out in place. The proxy reserves the
+// default completion allowance plus the upload's size, which bounds its
+// audio's tokens at any rate a proxy accepts for audio compressed to no
+// fewer bytes per second than that rate.
+func (a *api) upload(w http.ResponseWriter, r *http.Request, rec *obs.Request) error {
+	start := a.now()
+	body, err := readBody(w, r, a.maxUpload, "max_upload_bytes")
+	if err != nil {
+		return err
+	}
+	f, err := openai.ParseForm(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		return badRequest("invalid_request", err.Error()+": send the audio as multipart/form-data")
+	}
+	model, _, err := f.Value("model")
+	if err != nil || model == "" {
+		return badRequest("invalid_request", "the upload names no model")
+	}
+	if _, ok := f.File("file"); !ok {
+		return badRequest("invalid_request", "the upload has no file")
+	}
+	params, err := openai.FormCocoonParams(f)
+	if err != nil {
+		return invalid(err)
+	}
+	rec.Model = model
+	return a.forward(w, r, start, model, f.Bytes(), openai.DefaultMaxTokens, params, nil, rec)
+}
+
+// forward sends a request body for model through the network and streams
+// the answer back, without the usage events strip removes (nil: all of
+// it), filling rec.
+func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, model string, body []byte, maxTokens int64, params openai.CocoonParams, strip *openai.UsageStripper, rec *obs.Request) error {
+	rc := http.NewResponseController(w)
 	var hdrs []header
 	for k, vs := range r.Header {
 		if requestHopHeaders[k] {
@@ -310,6 +384,14 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request, rec *obs.Request
 		}
 	}
 	sort.Slice(hdrs, func(i, j int) bool { return hdrs[i].name < hdrs[j].name })
+	// The caller's Host goes first, as the reference's client forwards
+	// the headers in the order they came and callers send Host first:
+	// its worker passes headers to the engine as they are, and an engine
+	// answers a request without Host with 400. net/http keeps it in
+	// r.Host.
+	if r.Host != "" {
+		hdrs = append([]header{{"Host", r.Host}}, hdrs...)
+	}
 
 	a.metrics.RequestStarted()
 	outcome := obs.OutcomeFailed
@@ -372,6 +454,8 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request, rec *obs.Request
 	// With enable_debug the last chunk is held back until the answer ends,
 	// so that the timing of every hop can be added to it.
 	var held []byte
+	// answered is set once the first body byte has gone to the caller.
+	answered := false
 	for {
 		if unflushed && !s.ready() {
 			rc.Flush()
@@ -396,12 +480,16 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request, rec *obs.Request
 			if len(c) == 0 {
 				continue
 			}
-			if rec.FirstToken == 0 {
-				rec.FirstToken = a.now().Sub(start)
-			}
 			if _, werr := w.Write(c); werr != nil {
 				rec.Error = "the caller left"
 				return nil // the caller is gone; closing the stream tells the proxy
+			}
+			if !answered {
+				answered = true
+				now := a.now()
+				rec.FirstToken = now.Sub(start)
+				a.metrics.FirstAnswer(now.Sub(start))
+				a.counters.FirstAnswer(now, now.Sub(start))
 			}
 			a.metrics.AddBytes(len(c))
 			unflushed = true
@@ -515,6 +603,10 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 		return &apiError{status: http.StatusGatewayTimeout, typ: openai.ErrorTypeServer, code: "timeout",
 			message: fmt.Sprintf("no answer within the request's deadline of %v", timeout), cause: err}
 	}
+	if errors.Is(err, wire.ErrFrameTooLarge) {
+		return &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, code: "request_too_large",
+			message: "the request does not fit in one message of the network (16 MiB with its headers)", cause: err}
+	}
 	if errors.Is(err, errNoProxy) {
 		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: errNoProxy.Error(), cause: err}
 	}
@@ -534,6 +626,10 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 	case strings.Contains(ae.message, "exceeded its token reservation"):
 		return &apiError{status: http.StatusBadRequest, typ: openai.ErrorTypeInvalidRequest, code: "reservation_exceeded",
 			message: ae.message + " (the answer used more tokens than max_tokens and the prompt allow; it was stopped and billed up to them)"}
+	case strings.HasPrefix(ae.message, "unsupported endpoint"):
+		// OpenAI answers a model asked of an endpoint it does not serve
+		// with a 404 too.
+		return &apiError{status: http.StatusNotFound, typ: openai.ErrorTypeInvalidRequest, code: "unsupported_endpoint", message: ae.message}
 	case strings.HasPrefix(ae.message, "can run this query with coefficient"):
 		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "coefficient_too_low", message: ae.message + " (raise max_coefficient)"}
 	}
@@ -548,13 +644,15 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 	return &apiError{status: http.StatusBadGateway, typ: openai.ErrorTypeServer, code: "upstream_error", message: ae.message}
 }
 
-// modelEntry is one /v1/models entry: OpenAI's fields plus the workers.
+// modelEntry is one /v1/models entry: OpenAI's fields plus the workers
+// and the endpoints they serve (absent when the proxy cannot say).
 type modelEntry struct {
-	ID      string           `json:"id"`
-	Object  string           `json:"object"`
-	Created int64            `json:"created"`
-	OwnedBy string           `json:"owned_by"`
-	Workers []workerInstance `json:"workers"`
+	ID        string           `json:"id"`
+	Object    string           `json:"object"`
+	Created   int64            `json:"created"`
+	OwnedBy   string           `json:"owned_by"`
+	Workers   []workerInstance `json:"workers"`
+	Endpoints []string         `json:"endpoints,omitempty"`
 }
 
 func (a *api) listModels(w http.ResponseWriter, r *http.Request) error {
@@ -571,7 +669,7 @@ func (a *api) listModels(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range ms {
 		ws := append([]workerInstance{}, m.workers...)
 		sort.Slice(ws, func(i, j int) bool { return ws[i].Coefficient < ws[j].Coefficient })
-		list.Data = append(list.Data, modelEntry{ID: m.name, Object: "model", OwnedBy: "cocoon", Workers: ws})
+		list.Data = append(list.Data, modelEntry{ID: m.name, Object: "model", OwnedBy: "cocoon", Workers: ws, Endpoints: m.endpoints})
 	}
 	sort.Slice(list.Data, func(i, j int) bool { return list.Data[i].ID < list.Data[j].ID })
 	b, err := json.Marshal(list)

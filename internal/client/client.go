@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -159,7 +160,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.api = &api{net: c, log: c.log, maxBody: cfg.MaxBodyBytes, now: c.now, metrics: c.metrics, counters: &c.stats,
+	c.api = &api{net: c, log: c.log, maxBody: cfg.MaxBodyBytes, maxUpload: cmp.Or(cfg.MaxUploadBytes, DefaultMaxUploadBytes), now: c.now, metrics: c.metrics, counters: &c.stats,
 		cost: func(tokens int64) int64 {
 			v, err := c.prices.Cost(tokens)
 			if err != nil {
@@ -344,6 +345,9 @@ func (c *Client) send(ctx context.Context, q *query) (*stream, error) {
 		if err == nil {
 			return s, nil
 		}
+		if errors.Is(err, wire.ErrFrameTooLarge) {
+			return nil, err // too large for any proxy
+		}
 		c.log.Debug("proxy connection refused a request", "proxy", pc.addr, "err", err)
 	}
 	return nil, errNoProxy
@@ -367,9 +371,10 @@ func (c *Client) models(ctx context.Context) ([]modelInfo, error) {
 			lastErr = err
 			continue
 		}
+		endpoints := pc.modelEndpoints(ctx)
 		out := make([]modelInfo, 0, len(types.Types))
 		for _, t := range types.Types {
-			m := modelInfo{name: t.Name}
+			m := modelInfo{name: t.Name, endpoints: endpoints[t.Name]}
 			for _, w := range t.Workers {
 				m.workers = append(m.workers, workerInstance{Coefficient: w.Coefficient, RunningRequests: w.ActiveRequests, MaxRunningRequests: w.MaxActiveRequests})
 			}
@@ -378,6 +383,29 @@ func (c *Client) models(ctx context.Context) ([]modelInfo, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("listing models: %w", lastErr)
+}
+
+// modelEndpoints asks a cocoon-go proxy which endpoints each model's
+// workers serve; a reference proxy cannot say, and nil is returned.
+func (pc *proxyConn) modelEndpoints(ctx context.Context) map[string][]string {
+	if !pc.ext {
+		return nil
+	}
+	b, err := pc.sess.Query(ctx, tl.Marshal(&tl.CocoonGetModelEndpoints{}))
+	if err != nil {
+		pc.c.log.Debug("asking the proxy for its models' endpoints", "proxy", pc.addr, "err", err)
+		return nil
+	}
+	var me tl.CocoonModelEndpoints
+	if err := tl.UnmarshalAs(b, &me); err != nil {
+		pc.c.log.Debug("reading the proxy's models' endpoints", "proxy", pc.addr, "err", err)
+		return nil
+	}
+	out := make(map[string][]string, len(me.Models))
+	for _, m := range me.Models {
+		out[m.Name] = m.Endpoints
+	}
+	return out
 }
 
 // proxyConn is one ready connection to a proxy.
@@ -448,8 +476,12 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	c := pc.c
 	qctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
+	owner := c.cfg.OwnerAddress
+	if c.owner != nil {
+		owner = c.cfg.WireAddress(c.owner)
+	}
 	b, err := pc.sess.Query(qctx, tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
-		Flags: 1 | 2 | tl.ExtFlag, ClientOwnerAddress: c.cfg.OwnerAddress, IsTest: c.cfg.IsTest,
+		Flags: 1 | 2 | tl.ExtFlag, ClientOwnerAddress: owner, IsTest: c.cfg.IsTest,
 		MinProtoVersion: minProto, MaxProtoVersion: maxProto,
 	}}))
 	if err != nil {
@@ -535,7 +567,7 @@ func (pc *proxyConn) start(q *query) (*stream, error) {
 	}
 	req.Headers = append(req.Headers, tl.HTTPHeader{Name: "Content-Length", Value: strconv.Itoa(len(q.body))})
 	msg := &tl.ClientRunQueryEx{
-		ModelName: q.model, Query: tl.Marshal(req), MaxCoefficient: int32(min(q.maxCoefficient, math.MaxInt32)),
+		ModelName: q.model, MaxCoefficient: int32(min(q.maxCoefficient, math.MaxInt32)),
 		MaxTokens: int32(min(q.maxTokens, math.MaxInt32)), Timeout: q.timeout.Seconds(), RequestID: id,
 	}
 	if q.debug {
@@ -544,7 +576,9 @@ func (pc *proxyConn) start(q *query) (*stream, error) {
 	pc.mu.Lock()
 	pc.streams[id] = s
 	pc.mu.Unlock()
-	if err := pc.sess.SendObject(msg); err != nil {
+	// The http.request is encoded inside the frame: the body is copied
+	// once, into the frame.
+	if err := pc.sess.SendObject(&queryFrame{msg: msg, req: req}); err != nil {
 		pc.mu.Lock()
 		delete(pc.streams, id)
 		pc.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // Config is a client's JSON configuration file. Fields named as in the
@@ -29,7 +30,9 @@ type Config struct {
 	// OwnerAddress is the TON address the client pays from.
 	OwnerAddress string `json:"owner_address"`
 	// Proxies are the "host:port" client endpoints of the proxies to use.
-	// With RootContractAddress they come from the root contract instead.
+	// With RootContractAddress they come from the root contract instead,
+	// or on the reference's fake TON (FakeTONConfig) from its root
+	// config's registered proxies.
 	Proxies []string `json:"proxies"`
 	// ProxyConnections is how many proxies to keep connected (default: all
 	// of Proxies, or 1 from the root contract).
@@ -54,6 +57,11 @@ type Config struct {
 	// refused with 413 before it is forwarded (default and most 8 MiB,
 	// what the network carries).
 	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// MaxUploadBytes bounds an audio upload to /v1/audio/transcriptions
+	// or /v1/audio/translations (default 15 MiB, at most what one frame
+	// of the wire protocol carries: the reference has no way to split a
+	// request body over several messages).
+	MaxUploadBytes int64 `json:"max_upload_bytes"`
 	// HTTPAccessHash, when set, guards the stats pages and the control
 	// endpoints.
 	HTTPAccessHash string `json:"http_access_hash"`
@@ -143,6 +151,9 @@ func ParseConfig(b []byte) (Config, error) {
 	if c.MaxPoWDifficulty == 0 {
 		c.MaxPoWDifficulty = DefaultMaxPoWDifficulty
 	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
+	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -162,7 +173,7 @@ func (c *Config) Validate() error {
 	if len(c.Proxies) == 0 && c.RootContractAddress == "" {
 		bad("proxies is empty: name at least one proxy's client endpoint host:port, or a root_contract_address")
 	}
-	if c.RootContractAddress != "" && !c.OnChain() {
+	if c.RootContractAddress != "" && !c.OnChain() && c.FakeTONConfig == "" {
 		bad("root_contract_address needs a chain: ton_config_filename, the TON global config to reach it through, or chain_state, an emulated chain's state file")
 	}
 	for _, p := range c.Chain.Problems(c.OwnerAddress, "") {
@@ -181,6 +192,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPoWDifficulty < 0 || c.MaxPoWDifficulty > 64 {
 		bad("max_pow_difficulty %d outside [0, 64]", c.MaxPoWDifficulty)
+	}
+	if c.MaxUploadBytes < 0 || c.MaxUploadBytes > MaxUploadBytesLimit {
+		bad("max_upload_bytes %d outside [0, %d]: an upload travels in one frame of at most %d bytes", c.MaxUploadBytes, MaxUploadBytesLimit, wire.MaxFrameSize)
 	}
 	if c.MaxBodyBytes < 1 || c.MaxBodyBytes > MaxBodyLimit {
 		bad("max_body_bytes %d outside [1, %d]: the network carries request bodies of at most %d bytes", c.MaxBodyBytes, MaxBodyLimit, MaxBodyLimit)

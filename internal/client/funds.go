@@ -201,6 +201,7 @@ func (c *Client) chainAccountFor(id ProxyID, clientSC, proxy string, acct *accou
 	if err != nil {
 		return nil, fmt.Errorf("client contract address %q: %w", clientSC, err)
 	}
+	addr = payment.Canonical(addr)
 	c.chainMu.Lock()
 	ca := c.chainAccts[addr.String()]
 	created := ca == nil
@@ -274,7 +275,7 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 	if err != nil {
 		return fmt.Errorf("proxy owner address %q: %w", p.ProxyOwnerAddress, err)
 	}
-	id := ProxyID{Owner: owner, Key: ed25519.PublicKey(slices.Clone(p.ProxyPublicKey[:]))}
+	id := ProxyID{Owner: payment.Canonical(owner), Key: ed25519.PublicKey(slices.Clone(p.ProxyPublicKey[:]))}
 	if pc.account != nil {
 		id.Contract = pc.account.proxySC
 	}

@@ -8,6 +8,7 @@
 package devnet
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -30,15 +31,20 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/engine"
+	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/onchain"
+	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
 	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/web"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -49,9 +55,16 @@ const (
 	FakeWorkerFeePerToken billing.NanoTON = 1
 )
 
-// fakeConfigVersion is the version of the reference's fake-TON root
-// config, which reference clients send as their min_config_version.
-const fakeConfigVersion = 3
+// FakeTONVersion is the version of our fake TON's root config: that of
+// the reference's fake-TON config, which its clients send as their
+// min_config_version.
+const FakeTONVersion = 3
+
+// The attestation a devnet worker may have (Options.WorkerTEEs).
+const (
+	TEEFakeTDX    = "fake-tdx"
+	TEEFakeSEVSNP = "fake-sev-snp"
+)
 
 // DefaultPoWDifficulty is the devnet's proof of work: cheap, but real.
 const DefaultPoWDifficulty = 12
@@ -61,6 +74,14 @@ const DefaultPoWDifficulty = 12
 type Options struct {
 	// Workers is the number of workers (default 1).
 	Workers int
+	// WorkerTEEs names the attestation of worker i: TEEFakeTDX (the
+	// default, also for workers past its end) or TEEFakeSEVSNP. With an
+	// SEV-SNP worker the proxy's worker_policy is
+	// fake_tdx_or_fake_sev_snp, and that worker is built as `cocoon worker
+	// --config DIR/worker-N.json --insecure-fake-tdx --insecure-fake-sev-snp
+	// --tee fake-sev-snp` builds it (it attests with fake SEV-SNP and
+	// accepts the proxy's fake TDX).
+	WorkerTEEs []string
 	// ModelPath is a GGUF file run by the built-in engine.
 	ModelPath string
 	// EngineURL is an OpenAI-compatible server all workers forward to.
@@ -71,6 +92,14 @@ type Options struct {
 	// Model is the model name requests use; with ModelPath it defaults to
 	// the model's own name.
 	Model string
+	// Endpoints are those the Workers' engine serves; empty means
+	// chat, completions and embeddings with the built-in engine, and the
+	// reference's two (chat and completions) with any other.
+	Endpoints []string
+	// Extra are workers of other models besides the Workers, each in
+	// front of an engine of its own: a speech engine, for instance
+	// (FakeSpeechWorker).
+	Extra []ExtraWorker
 	// PortsBase, when non-zero, places the HTTP ports as the reference
 	// does: client on N, proxy on N+1000, worker k on N+2000+10k; the
 	// proxy's worker and client endpoints are N+1001 and N+1002. Zero
@@ -113,20 +142,77 @@ type Options struct {
 	MaxActiveRequests int
 	// APIKeys, if set, protect the client's API.
 	APIKeys []string
+	// FakeTONConfig, with Chain ChainFake, is the reference's fake-TON
+	// root config file (its runners' --disable-ton FILE): the network
+	// runs under it and FakeTONRoot, so that its contracts are the ones
+	// the reference's runners derive. Empty runs our own fake TON
+	// (BuiltinFakeTON).
+	FakeTONConfig string
+	// FakeTONRoot is the root contract address of FakeTONConfig, the
+	// reference's runners' root_contract_address; empty means
+	// ReferenceLocalRoot.
+	FakeTONRoot string
+	// MaxUploadBytes bounds the client's audio uploads; zero means
+	// client.DefaultMaxUploadBytes.
+	MaxUploadBytes int64
 	// ClientStake is the fake-TON stake of the client's contract, which
 	// bounds its uncharged usage; zero means proxy.DefaultClientStake.
 	ClientStake billing.NanoTON
 	// Logger receives every node's diagnostics; nil discards them.
 	Logger *slog.Logger
+	// SampleEvery is how often the nodes' pages sample them for their
+	// charts; zero means web.SampleEvery.
+	SampleEvery time.Duration
+}
+
+// ExtraWorker is a worker of a model of its own, besides the Workers.
+type ExtraWorker struct {
+	// Model is the model name its requests use.
+	Model string
+	// EngineURL is its engine, an OpenAI-compatible server; or Engine, a
+	// handler the devnet serves on a loopback listener for it.
+	EngineURL string
+	Engine    http.Handler
+	// Endpoints are what its engine serves.
+	Endpoints []string
+	// AudioTokensPerSecond is the worker's audio rate (required with an
+	// audio endpoint).
+	AudioTokensPerSecond int64
+}
+
+// FakeSpeechModel is the model name of the FAKE speech engine's worker.
+const FakeSpeechModel = "fake-whisper"
+
+// DefaultAudioTokensPerSecond is the audio rate of the devnet's speech
+// workers: ten tokens a second of audio, as OpenAI's audio models count
+// one token per 100 ms.
+const DefaultAudioTokensPerSecond = 10
+
+// FakeSpeechWorker is a worker in front of the FAKE speech engine
+// (package fakespeech), which speaks vLLM's Whisper API and recognises
+// nothing: for tests and development only.
+func FakeSpeechWorker() ExtraWorker {
+	return ExtraWorker{Model: FakeSpeechModel, Engine: fakespeech.NewHandler(FakeSpeechModel), Endpoints: fakespeech.Endpoints, AudioTokensPerSecond: DefaultAudioTokensPerSecond}
+}
+
+// SpeechWorker is a worker in front of a speech engine at url serving
+// model on the audio endpoints, as vLLM serves Whisper.
+func SpeechWorker(url, model string) ExtraWorker {
+	return ExtraWorker{Model: model, EngineURL: url, Endpoints: fakespeech.Endpoints, AudioTokensPerSecond: DefaultAudioTokensPerSecond}
 }
 
 // Network is a running devnet.
 type Network struct {
 	// ClientURL is the base URL of the client's OpenAI API.
 	ClientURL string
-	// ProxyURL and WorkerURLs are the stats servers.
+	// ProxyURL and WorkerURLs are the stats servers. Every node's HTTP
+	// port serves the pages of package web besides: the explorer on each,
+	// the wallet page on the client's (/wallet), the earnings page on
+	// each worker's (/earnings).
 	ProxyURL   string
 	WorkerURLs []string
+	// ExplorerURL is the explorer on the proxy's port.
+	ExplorerURL string
 	// EngineURLs are the base URLs of the workers' engines, which their
 	// configs forward to: with Engine handlers or the built-in engine,
 	// servers of the devnet's own, gone once it is closed.
@@ -138,6 +224,13 @@ type Network struct {
 	ProxyWorkersAddr, ProxyClientsAddr string
 	// Model is the model name to request.
 	Model string
+	// ProxyKey is the proxy's signing key, from which its contract and
+	// its clients' and workers' contracts derive (as `cocoon probe`
+	// shows it).
+	ProxyKey ed25519.PublicKey
+	// ExtraModels are the models of Options.Extra, in order; their
+	// workers follow the Workers in WorkerURLs, EngineURLs and Workers.
+	ExtraModels []string
 
 	Proxy   *proxy.Proxy
 	Client  *client.Client
@@ -179,42 +272,70 @@ func port(base, off int) int {
 	return base + off
 }
 
-// node is one node's RA-TLS material with fake TDX quotes.
+// node is one node's RA-TLS material with fake quotes.
 type node struct {
 	cert *ratls.Certifier
 	key  ed25519.PrivateKey
 }
 
+// newNode returns a node with a fresh key attesting with fake TDX quotes.
 func newNode(ctx context.Context, log *slog.Logger) (*node, error) {
-	return newNodeKey(ctx, nil, log)
+	return newNodeKey(ctx, nil, faketdx.NewIssuer(), log)
 }
 
-// newNodeKey returns a node with key, or with a fresh key when key is nil.
-func newNodeKey(ctx context.Context, key ed25519.PrivateKey, log *slog.Logger) (*node, error) {
+// newNodeKey returns a node with key, or with a fresh key when key is nil,
+// attesting with issuer.
+func newNodeKey(ctx context.Context, key ed25519.PrivateKey, issuer attest.Issuer, log *slog.Logger) (*node, error) {
 	if key == nil {
 		var err error
 		if _, key, err = ed25519.GenerateKey(nil); err != nil {
 			return nil, fmt.Errorf("generating a node key: %w", err)
 		}
 	}
-	c, err := ratls.NewCertifier(ctx, key, faketdx.NewIssuer(), time.Now, log)
+	c, err := ratls.NewCertifier(ctx, key, issuer, time.Now, log)
 	if err != nil {
 		return nil, err
 	}
 	return &node{cert: c, key: key}, nil
 }
 
-// verifier accepts peers with fake TDX quotes, or anyone for policy "any".
+// verifier accepts peers with fake TDX quotes or fake SEV-SNP evidence as
+// policy allows, or anyone for policy "any".
 func verifier(policy string) (*ratls.Verifier, error) {
 	p, err := attest.ParsePolicy(policy)
 	if err != nil {
 		return nil, err
 	}
-	var v attest.Validator = faketdx.NewValidator()
 	if p.Require == attest.KindNone {
-		v = attest.NoVerification
+		return ratls.NewVerifier(attest.NoVerification, p)
 	}
-	return ratls.NewVerifier(v, p)
+	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()))
+}
+
+// workerTEEs returns the issuer of each worker, the Workers' and then
+// the Extra ones' (fake TDX), and the proxy's worker policy for opts.
+func workerTEEs(opts Options) ([]attest.Issuer, string, error) {
+	if len(opts.WorkerTEEs) > opts.Workers {
+		return nil, "", fmt.Errorf("starting devnet: %d worker TEEs for %d workers", len(opts.WorkerTEEs), opts.Workers)
+	}
+	issuers := make([]attest.Issuer, opts.Workers+len(opts.Extra))
+	policy := "fake_tdx"
+	for i := range issuers {
+		tee := TEEFakeTDX
+		if i < len(opts.WorkerTEEs) && opts.WorkerTEEs[i] != "" {
+			tee = opts.WorkerTEEs[i]
+		}
+		switch tee {
+		case TEEFakeTDX:
+			issuers[i] = faketdx.NewIssuer()
+		case TEEFakeSEVSNP:
+			issuers[i] = fakesevsnp.NewIssuer()
+			policy = "fake_tdx_or_fake_sev_snp"
+		default:
+			return nil, "", fmt.Errorf("starting devnet: worker %d: unknown TEE %q: want %q or %q", i, tee, TEEFakeTDX, TEEFakeSEVSNP)
+		}
+	}
+	return issuers, policy, nil
 }
 
 // Start starts a network and returns once the client has a ready proxy
@@ -244,6 +365,10 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 	}
 
+	workerIssuers, workerPolicy, err := workerTEEs(opts)
+	if err != nil {
+		return nil, err
+	}
 	var keys *nodeKeys
 	switch opts.Chain {
 	case "", ChainFake:
@@ -253,7 +378,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 	case ChainEmulated:
 		n.ChainKind = ChainEmulated
-		if keys, err = loadKeys(opts.DataDir, opts.Workers); err != nil {
+		if keys, err = loadKeys(opts.DataDir, opts.Workers+len(opts.Extra)); err != nil {
 			return nil, err
 		}
 	default:
@@ -265,10 +390,63 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 	n.Model, n.EngineURLs = model, engines
-	contracts, err := FakeTONContracts()
+	endpoints := opts.Endpoints
+	if len(endpoints) == 0 && opts.Engine == nil && opts.EngineURL == "" {
+		endpoints = []string{openai.PathChatCompletions, openai.PathCompletions, openai.PathEmbeddings}
+	}
+	type spec struct {
+		model     string
+		endpoints []string
+		rate      int64
+	}
+	specs := make([]spec, 0, opts.Workers+len(opts.Extra))
+	for range opts.Workers {
+		specs = append(specs, spec{model, endpoints, 0})
+	}
+	for _, x := range opts.Extra {
+		u := x.EngineURL
+		if x.Engine != nil {
+			if u, err = n.serveHTTP(0, x.Engine); err != nil {
+				return nil, err
+			}
+		}
+		if x.Model == "" || u == "" {
+			return nil, errors.New("starting devnet: an extra worker needs a model name and an engine")
+		}
+		n.EngineURLs = append(n.EngineURLs, u)
+		n.ExtraModels = append(n.ExtraModels, x.Model)
+		specs = append(specs, spec{x.Model, x.Endpoints, x.AudioTokensPerSecond})
+	}
+	// Fake TON: ours, or the reference's from its config file. On the
+	// emulated chain the chain's root replaces it below.
+	fake, err := BuiltinFakeTON()
 	if err != nil {
 		return nil, err
 	}
+	var fakeChain chainconf.Chain
+	if opts.FakeTONConfig != "" {
+		if n.ChainKind != ChainFake {
+			return nil, errors.New("starting devnet: a fake-TON config needs the fake chain")
+		}
+		if fakeChain.FakeTONConfig, err = filepath.Abs(opts.FakeTONConfig); err != nil {
+			return nil, fmt.Errorf("starting devnet: %w", err)
+		}
+		fakeChain.RootContractAddress = cmp.Or(opts.FakeTONRoot, ReferenceLocalRoot)
+		root, err := address.ParseAddr(fakeChain.RootContractAddress)
+		if err != nil {
+			return nil, fmt.Errorf("starting devnet: the fake-TON root %q: %w", fakeChain.RootContractAddress, err)
+		}
+		if fake, err = LoadFakeTON(fakeChain.FakeTONConfig, root); err != nil {
+			return nil, fmt.Errorf("starting devnet: %w", err)
+		}
+	} else if opts.FakeTONRoot != "" {
+		return nil, errors.New("starting devnet: a fake-TON root needs the fake-TON config it is the root of")
+	}
+	contracts, err := fake.Contracts()
+	if err != nil {
+		return nil, err
+	}
+	prices := fake.Prices()
 
 	// The proxy.
 	wln, err := listen(port(opts.PortsBase, 1001))
@@ -304,9 +482,9 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	pcfg := proxy.Config{
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
-		WorkerPolicy: "fake_tdx", ClientPolicy: "any",
-		OwnerAddress:      owner(func(t *tonNet) *address.Address { return t.keys.proxyOwner }),
-		RootConfigVersion: fakeConfigVersion,
+		WorkerPolicy: workerPolicy, ClientPolicy: "any",
+		OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.proxyOwner }),
+		Chain:        fakeChain,
 	}
 	if tn != nil {
 		settle.proxy(&pcfg)
@@ -325,7 +503,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if keys != nil {
 		proxyKey = keys.proxy
 	}
-	pnode, err := newNodeKey(ctx, proxyKey, log)
+	pnode, err := newNodeKey(ctx, proxyKey, faketdx.NewIssuer(), log)
 	if err != nil {
 		wln.Close()
 		cln.Close()
@@ -348,8 +526,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	pdeps := proxy.Deps{
 		WorkerTLS: ratls.ServerConfig(pnode.cert, wv), ClientTLS: ratls.ServerConfig(pnode.cert, cv),
 		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
-		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
-		Store:  ledgerStore, ClientStake: opts.ClientStake,
+		Prices: prices, RootVersion: fake.Config.Version,
+		Store: ledgerStore, ClientStake: opts.ClientStake,
 	}
 	// The roles' derivations of the contracts: on fake TON from the
 	// fake-TON params; on the emulated chain the proxy's from the params
@@ -389,7 +567,14 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			cln.Close()
 			return nil, err
 		}
-		pdeps.Chain, pdeps.Prices = pc, onchain.Prices(params)
+		pdeps.Chain, pdeps.Prices, pdeps.Wallet = pc, onchain.Prices(params), n.Addresses.ProxyWallet
+		root, err := ton.ReadRootConfig(ctx, tn.chain, tn.root)
+		if err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, fmt.Errorf("starting devnet: %w", err)
+		}
+		pdeps.RootVersion = root.Version
 	}
 	pdeps.Contracts = proxyContracts
 	p, err := proxy.New(pcfg, pdeps)
@@ -398,24 +583,30 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		cln.Close()
 		return nil, err
 	}
-	n.Proxy = p
+	n.Proxy, n.ProxyKey = p, pnode.key.Public().(ed25519.PublicKey)
 	n.wg.Go(func() { p.Run(runCtx, wln, cln) })
-	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), p.Handler()); err != nil {
+	psite, err := web.NewProxySite(p, n.siteOptions(opts, tn, pcfg.HTTPAccessHash, pdeps.Logger))
+	if err != nil {
 		return nil, err
 	}
+	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), n.pages(runCtx, psite, p.Handler())); err != nil {
+		return nil, err
+	}
+	n.ExplorerURL = n.ProxyURL + "/explorer"
 	pcfg.HTTPPort = urlPort(n.ProxyURL)
 	if err := writeConfig(opts.DataDir, "proxy.json", pcfg); err != nil {
 		return nil, err
 	}
 
 	// The workers.
-	for i := range opts.Workers {
+	for i, sp := range specs {
 		wcfg := worker.Config{
 			IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }), Proxies: []string{n.ProxyWorkersAddr},
-			ProxyConnections: 1, ModelName: model, Coefficient: billing.CoefficientOne,
-			ForwardRequestsTo: engines[i], MaxActiveRequests: opts.MaxActiveRequests,
+			ProxyConnections: 1, ModelName: sp.model, Coefficient: billing.CoefficientOne,
+			Endpoints: sp.endpoints, AudioTokensPerSecond: sp.rate,
+			ForwardRequestsTo: n.EngineURLs[i], MaxActiveRequests: opts.MaxActiveRequests,
 			ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
-			HTTPPort: port(opts.PortsBase, 2000+10*i),
+			HTTPPort: port(opts.PortsBase, 2000+10*i), Chain: fakeChain,
 		}
 		if wcfg.MaxActiveRequests == 0 {
 			wcfg.MaxActiveRequests = worker.DefaultMaxActiveRequests
@@ -426,7 +617,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 				return nil, err
 			}
 		}
-		wnode, err := newNode(ctx, log)
+		wnode, err := newNodeKey(ctx, nil, workerIssuers[i], log)
 		if err != nil {
 			return nil, err
 		}
@@ -434,13 +625,13 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		if err != nil {
 			return nil, err
 		}
-		eng, err := worker.NewEngine(engines[i], nil)
+		eng, err := worker.NewEngine(n.EngineURLs[i], nil)
 		if err != nil {
 			return nil, err
 		}
 		wdeps := worker.Deps{
 			TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
-			Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken), Logger: log.With("node", fmt.Sprintf("worker-%d", i)),
+			Prices: prices, Logger: log.With("node", fmt.Sprintf("worker-%d", i)),
 			Contracts: roleContracts,
 		}
 		if tn != nil {
@@ -456,7 +647,11 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		n.workerStops = append(n.workerStops, stop)
 		n.Workers = append(n.Workers, w)
 		n.wg.Go(func() { w.Run(wctx) })
-		u, err := n.serveHTTP(port(opts.PortsBase, 2000+10*i), w.Handler())
+		wsite, err := web.NewWorkerSite(w, n.siteOptions(opts, tn, wcfg.HTTPAccessHash, wdeps.Logger))
+		if err != nil {
+			return nil, err
+		}
+		u, err := n.serveHTTP(port(opts.PortsBase, 2000+10*i), n.pages(runCtx, wsite, w.Handler()))
 		if err != nil {
 			return nil, err
 		}
@@ -473,7 +668,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	ccfg := client.Config{
 		IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.clientOwner }), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
 		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
-		APIKeys: opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
+		MaxUploadBytes: cmp.Or(opts.MaxUploadBytes, client.DefaultMaxUploadBytes),
+		APIKeys:        opts.APIKeys, HTTPPort: port(opts.PortsBase, 0), Chain: fakeChain,
 	}
 	if tn != nil {
 		ccfg.SecretString = keys.clientSecret
@@ -497,7 +693,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	cdeps := client.Deps{
 		TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: roleContracts,
-		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
+		Prices: prices,
 	}
 	if tn != nil {
 		// The client learns its proxy from the root, as on TON; the
@@ -517,7 +713,11 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	n.Client = c
 	n.wg.Go(func() { c.Run(runCtx) })
-	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), c.Handler()); err != nil {
+	csite, err := web.NewClientSite(c, n.siteOptions(opts, tn, ccfg.HTTPAccessHash, cdeps.Logger))
+	if err != nil {
+		return nil, err
+	}
+	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), n.pages(runCtx, csite, c.Handler())); err != nil {
 		return nil, err
 	}
 	ccfg.HTTPPort = urlPort(n.ClientURL)
@@ -525,10 +725,10 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 
-	if err := removeStaleConfigs(opts.DataDir, opts.Workers); err != nil {
+	if err := removeStaleConfigs(opts.DataDir, len(specs)); err != nil {
 		return nil, err
 	}
-	if err := n.waitReady(ctx, opts.Workers); err != nil {
+	if err := n.waitReady(ctx, len(specs)); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -676,6 +876,23 @@ func removeStaleConfigs(dir string, n int) error {
 			return fmt.Errorf("removing the config of a worker this devnet does not run: %w", err)
 		}
 	}
+}
+
+// siteOptions are the options of a node's pages: the emulated chain and
+// its root, or none on fake TON.
+func (n *Network) siteOptions(o Options, tn *tonNet, accessHash string, log *slog.Logger) web.Options {
+	opts := web.Options{AccessHash: accessHash, Logger: log, SampleEvery: o.SampleEvery}
+	if tn != nil {
+		opts.Chain, opts.Root = tn.chain, tn.root
+	}
+	return opts
+}
+
+// pages runs a node's pages until the network closes and returns the
+// handler that serves them in front of the node's own.
+func (n *Network) pages(ctx context.Context, site *web.Site, role http.Handler) http.Handler {
+	n.wg.Go(func() { site.Run(ctx) })
+	return site.Handler(role)
 }
 
 // serveHTTP serves h on a loopback port until Close and returns its URL.

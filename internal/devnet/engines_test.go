@@ -95,7 +95,7 @@ func (f flavour) engine(model string) http.Handler {
 	})
 }
 
-// TestEngineFlavours runs the worker config docs/examples/worker-ENGINE.json
+// TestEngineFlavours runs the worker config examples/engines/worker-ENGINE.json
 // of each engine's guide (docs/WORKER.md) against a fake engine that speaks
 // as that engine does: the devnet finds the config's model in the
 // engine's list, every answer is metered whether or not the caller asked
@@ -103,7 +103,7 @@ func (f flavour) engine(model string) http.Handler {
 func TestEngineFlavours(t *testing.T) {
 	for _, f := range flavours {
 		t.Run(f.name, func(t *testing.T) {
-			cfg, err := worker.LoadConfig(filepath.Join("..", "..", "docs", "examples", "worker-"+f.name+".json"))
+			cfg, err := worker.LoadConfig(filepath.Join("..", "..", "examples", "engines", "worker-"+f.name+".json"))
 			if err != nil {
 				t.Fatalf("the guide's config: %v", err)
 			}
@@ -139,7 +139,7 @@ func TestEngineFlavours(t *testing.T) {
 
 func TestEngineFlavourExamplesExist(t *testing.T) {
 	for _, f := range flavours {
-		if _, err := os.Stat(filepath.Join("..", "..", "docs", "examples", "worker-"+f.name+".json")); err != nil {
+		if _, err := os.Stat(filepath.Join("..", "..", "examples", "engines", "worker-"+f.name+".json")); err != nil {
 			t.Errorf("no example config for %s: %v", f.name, err)
 		}
 	}

@@ -33,8 +33,8 @@ type handler struct {
 }
 
 // NewHandler returns the HTTP API of e: POST /v1/chat/completions,
-// POST /v1/completions (both streaming or not), GET /v1/models and
-// GET /health. The model is served as modelName, or under the model's
+// POST /v1/completions (both streaming or not), POST /v1/embeddings,
+// GET /v1/models and GET /health. The model is served as modelName, or under the model's
 // own name when modelName is empty; requests must name it.
 func NewHandler(e *Engine, modelName string) http.Handler {
 	if modelName == "" {
@@ -43,6 +43,7 @@ func NewHandler(e *Engine, modelName string) http.Handler {
 	h := &handler{e: e, name: modelName, log: e.log, mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST /v1/chat/completions", h.serve(h.chat))
 	h.mux.HandleFunc("POST /v1/completions", h.serve(h.completions))
+	h.mux.HandleFunc("POST /v1/embeddings", h.serve(h.embeddings))
 	h.mux.HandleFunc("GET /v1/models", h.serve(h.models))
 	h.mux.HandleFunc("GET /health", h.serve(h.health))
 	h.mux.HandleFunc("/", h.serve(func(http.ResponseWriter, *http.Request) error {
@@ -189,6 +190,9 @@ func decode(r *http.Request, v any, check func(map[string]json.RawMessage) error
 	}
 	return nil
 }
+
+// anyMembers is the check of a body whose members decode alone judges.
+func anyMembers(map[string]json.RawMessage) error { return nil }
 
 // paramError is an OpenAI parameter error as this handler answers it.
 func paramError(err error) error {

@@ -363,15 +363,6 @@ func (v *validator) messages(raw json.RawMessage) {
 	}
 }
 
-// clipString shortens a caller's string quoted in a message.
-func clipString(s string) string {
-	const n = 40
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
-
 // InvalidJSON describes a body that is not one JSON object, without the
 // decoder's Go vocabulary.
 func InvalidJSON(err error) *ParamError {

@@ -263,7 +263,7 @@ func newChainProxy(t *testing.T, extra string) chainProxy {
 	}
 	sc, _ := fakeContracts{}.ProxyAddress(owner, pub)
 	fc := newFakeChain(sc)
-	p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key, Contracts: fakeContracts{},
+	p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
 		Prices: billing.DefaultPrices(2, 1), Chain: fc})
 	if err != nil {
 		t.Fatal(err)
@@ -714,7 +714,7 @@ func TestNewChainNeedsContracts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, Chain: newFakeChain(nil)})
+	_, err = New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, Chain: newFakeChain(nil)})
 	if err == nil || !strings.Contains(err.Error(), "Contracts") {
 		t.Errorf("New with a chain and no contracts = %v, want an error naming Contracts", err)
 	}
@@ -745,7 +745,7 @@ func TestRunRestoresAtRootPricesAndCommitsRestoredSeqno(t *testing.T) {
 		sc, _ := fakeContracts{}.ProxyAddress(owner, key.Public().(ed25519.PublicKey))
 		fc := newFakeChain(sc)
 		fc.root.Prices = billing.DefaultPrices(5, 3)
-		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key, Contracts: fakeContracts{},
+		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
 			Prices: billing.DefaultPrices(2, 1), Store: st, Chain: fc})
 		if err != nil {
 			t.Fatal(err)

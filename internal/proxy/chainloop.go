@@ -595,7 +595,7 @@ func (p *Proxy) submit(ctx context.Context, op payment.Op, contract *address.Add
 	if last, ok := p.onChain.pending[k]; ok && last.tokens == tokens && now.Sub(last.at) < resubmitPolls*time.Duration(p.cfg.ChainPollEvery) {
 		return
 	}
-	pay, err := payment.Sign(p.contracts.key, op, payment.RandomQueryID(), tokens, contract, nil)
+	pay, err := payment.Sign(p.contracts.key, op, payment.RandomQueryID(), tokens, contract, p.contracts.signer.ExcessTo())
 	var boc []byte
 	if err == nil {
 		boc, err = pay.BOC()

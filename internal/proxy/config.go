@@ -53,11 +53,6 @@ type Config struct {
 	// Chain names the chain: root_contract_address, ton_config_filename,
 	// chain_state and node_wallet_key at the top level of the file.
 	chainconf.Chain
-	// RootConfigVersion is the version of the root configuration the proxy
-	// runs under; clients that have seen a newer one are refused. Until
-	// the root contract is read, it stands for the fake-TON config's
-	// version (3 in the reference's spec/fake-ton config).
-	RootConfigVersion int32 `json:"root_config_version"`
 	// ChainCommitEvery is how often, with a chain, the proxy commits its
 	// latest flushed ledger seqno on chain (default 45 s; the reference:
 	// 30–60 s).
@@ -78,6 +73,10 @@ type Config struct {
 	// an ext_proxy_payout_request (default 10 TON, the reference's
 	// figure).
 	WithdrawThresholdNano int64 `json:"withdraw_threshold_nano"`
+	// MaxAudioTokensPerSecond caps the rate at which a worker bills audio
+	// seconds (its audio_tokens_per_second): a worker that declares more
+	// is billed at this (default 100).
+	MaxAudioTokensPerSecond int64 `json:"max_audio_tokens_per_second"`
 }
 
 // Duration is a configured period: in JSON a Go duration string such as
@@ -124,6 +123,10 @@ const (
 	DefaultChargeThresholdNano   = int64(billing.TON)
 	DefaultPayoutThresholdNano   = int64(10 * billing.TON)
 	DefaultWithdrawThresholdNano = int64(10 * billing.TON)
+	// DefaultMaxAudioTokensPerSecond caps a worker's audio rate.
+	DefaultMaxAudioTokensPerSecond = 100
+	// maxAudioRate bounds max_audio_tokens_per_second.
+	maxAudioRate = 1_000_000
 	// minChainEvery bounds how often the chain is asked.
 	minChainEvery = Duration(10 * time.Millisecond)
 )
@@ -193,12 +196,18 @@ func (c *Config) chainDefaults() {
 	if c.WithdrawThresholdNano == 0 {
 		c.WithdrawThresholdNano = DefaultWithdrawThresholdNano
 	}
+	if c.MaxAudioTokensPerSecond == 0 {
+		c.MaxAudioTokensPerSecond = DefaultMaxAudioTokensPerSecond
+	}
 }
 
 // Validate checks a configuration.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.MaxAudioTokensPerSecond < 0 || c.MaxAudioTokensPerSecond > maxAudioRate {
+		bad("max_audio_tokens_per_second %d outside [0, %d]", c.MaxAudioTokensPerSecond, maxAudioRate)
+	}
 	for name, addr := range map[string]string{"workers_listen": c.WorkersListen, "clients_listen": c.ClientsListen} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			bad("%s %q: %v", name, addr, err)

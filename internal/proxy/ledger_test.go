@@ -22,7 +22,7 @@ func TestLedgerSurvivesRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key,
+		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key,
 			Prices: billing.DefaultPrices(2, 1), Store: st})
 		if err != nil {
 			t.Fatal(err)

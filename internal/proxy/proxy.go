@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/obs"
@@ -76,6 +79,17 @@ type Deps struct {
 	// accounts by owner and sends proxy.signedPaymentEmpty, which holders
 	// cannot claim: for tests of other matters only.
 	Contracts Contracts
+	// RootVersion is the version of the root config the proxy runs under,
+	// as the composition read it: the fake-TON root config's (3 in the
+	// reference's) or the root contract's. Clients that have seen a newer
+	// one are refused ("active config version is too low"), so it is
+	// required; with a Chain the root contract's replaces it as the chain
+	// loop reads it.
+	RootVersion uint32
+	// Wallet is the proxy's cocoon wallet, where the payments it signs
+	// send their excess, as the reference's (whose holders refuse
+	// addr_none there). Nil means the owner_address.
+	Wallet *address.Address
 	// ClientStake is the fake-TON stake of every client contract, which
 	// bounds the usage not yet charged on chain; zero means
 	// DefaultClientStake.
@@ -110,7 +124,7 @@ type Proxy struct {
 	disabled    atomic.Bool // the operator refuses new requests
 	chain       Chain       // nil without Deps.Chain
 	// rootVersion is the root config version clients are judged against:
-	// the config's until the root contract is read.
+	// Deps.RootVersion until the root contract is read.
 	rootVersion atomic.Int32
 	// onChain is the chain loop's state and counters.
 	onChain chainState
@@ -136,6 +150,9 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	}
 	if deps.WorkerTLS == nil || deps.ClientTLS == nil {
 		return nil, errors.New("building the proxy: both TLS configs are required")
+	}
+	if deps.RootVersion == 0 || deps.RootVersion > math.MaxInt32 {
+		return nil, fmt.Errorf("building the proxy: root config version %d: want the fake-TON root config's or the root contract's, from 1", deps.RootVersion)
 	}
 	p := &Proxy{
 		cfg: cfg, wtls: deps.WorkerTLS, ctls: deps.ClientTLS, log: deps.Logger, now: deps.Clock,
@@ -169,10 +186,10 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	p.chain = deps.Chain
 	p.onChain.pending = map[pendingKey]pendingPay{}
 	p.cfg.chainDefaults()
-	p.rootVersion.Store(cfg.RootConfigVersion)
+	p.rootVersion.Store(int32(deps.RootVersion))
 	if deps.Contracts != nil {
 		var in *instance
-		if p.contracts, in, err = newContracts(deps.Contracts, cfg.OwnerAddress, key, prices); err != nil {
+		if p.contracts, in, err = newContracts(deps.Contracts, cfg.OwnerAddress, deps.Wallet, key, prices); err != nil {
 			return nil, fmt.Errorf("building the proxy: %w", err)
 		}
 		p.inst.Store(in)
@@ -307,8 +324,11 @@ func (p *Proxy) params(proto int32, in *instance) tl.ProxyParams {
 		Flags: 1 | 2 | tl.ExtFlag, ProxyPublicKey: p.pub, ProxyOwnerAddress: p.cfg.OwnerAddress,
 		IsTest: p.cfg.IsTest, ProtoVersion: proto,
 	}
+	if p.contracts != nil {
+		pp.ProxyOwnerAddress = p.cfg.WireAddress(p.contracts.owner)
+	}
 	if in != nil {
-		pp.ProxySCAddress = in.sc.String()
+		pp.ProxySCAddress = p.cfg.WireAddress(in.sc)
 	}
 	return pp
 }

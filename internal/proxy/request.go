@@ -25,6 +25,7 @@ type request struct {
 	cc       *clientConn
 	clientID [32]byte
 	model    string
+	endpoint string // the path of its http.request
 	maxCoef  int32
 	query    []byte
 	flags    uint32
@@ -44,6 +45,9 @@ type request struct {
 	last   *workerConn // the worker of the latest attempt, billed at the end
 	tokens int64       // adjusted tokens the latest attempt reported
 	coef   int64       // the coefficient the latest attempt was sent with
+	// audioRate is the rate the latest attempt's worker bills audio
+	// seconds at.
+	audioRate int64
 	// usage reads the usage the answer reports while it streams, so that
 	// a request is stopped once it outgrows its reservation; set when
 	// the head arrives.
@@ -54,6 +58,7 @@ type request struct {
 	tried     []*workerConn
 	headSent  bool
 	headAt    time.Time // when the head passed the proxy
+	answered  bool      // the first body byte passed the proxy
 	done      bool
 	// lastFailure is the error of the latest failed attempt, reported when
 	// no other worker is left to try.
@@ -80,6 +85,7 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 		reject(wire.CodeNotReady, "proxy is disabled")
 		return
 	}
+
 	hold, err := p.reserve(cc.account, m, r.prices)
 	if err != nil {
 		reject(wire.CodeNotReady, err.Error())
@@ -99,6 +105,11 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 	if cc.inst != p.inst.Load() {
 		p.ledger.Release(hold)
 		reject(wire.CodeNotReady, "the proxy moved to a new contract: reconnect")
+		return
+	}
+	if r.endpoint, err = requestPath(m.Query); err != nil {
+		p.ledger.Release(hold)
+		reject(wire.CodeProtoViolation, err.Error())
 		return
 	}
 	r.hold = hold
@@ -124,7 +135,7 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 func (r *request) dispatchLocked() {
 	p := r.p
 	for {
-		wc, err := p.pick(r.model, r.maxCoef, r.tried, r.cc.inst)
+		wc, err := p.pick(r.model, r.endpoint, r.maxCoef, r.tried, r.cc.inst)
 		if err != nil {
 			code, msg := int32(wire.CodeError), err.Error()
 			var rej *rejection
@@ -144,10 +155,11 @@ func (r *request) dispatchLocked() {
 		wc.mu.Unlock()
 		r.wc, r.last, r.wid, r.sentAt, r.tokens = wc, wc, wid, p.now(), 0
 		r.coef = int64(wc.coefficientSnapshot())
+		r.audioRate = wc.audioRate
 		r.tried = append(r.tried, wc)
 		left := r.deadline.Sub(r.sentAt)
 		err = wc.sess.SendObject(&tl.ProxyRunQueryEx{
-			Query: r.query, SignedPayment: emptyPayment, Coefficient: r.coef,
+			Query: r.query, SignedPayment: p.workerPayment(wc), Coefficient: r.coef,
 			Timeout: left.Seconds() * hopShare, RequestID: wid, Flags: r.flags, EnableDebug: r.debug,
 		})
 		if err == nil {
@@ -309,6 +321,9 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 		tl.HTTPHeader{Name: "X-Cocoon-Proxy-Start", Value: fmt.Sprintf("%.6f", unixSeconds(r.start))},
 		tl.HTTPHeader{Name: "X-Cocoon-Proxy-End", Value: fmt.Sprintf("%.6f", unixSeconds(r.p.now()))})
 	r.usage = openai.NewUsageCounter()
+	if openai.IsAudio(r.endpoint) {
+		r.usage = openai.NewAudioUsageCounter()
+	}
 	// The head may carry the first body bytes, or the whole body.
 	if len(resp.Payload) > 0 && r.hold != nil && r.overReservation(resp.Payload) {
 		r.cancelWorkerLocked(neutral)
@@ -316,6 +331,7 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 		return
 	}
 	r.p.metrics.AddBytes(len(resp.Payload))
+	r.answerLocked(resp.Payload)
 	r.headSent, r.headAt = true, r.p.now()
 	msg := &tl.ClientQueryAnswerEx{RequestID: r.clientID}
 	if flags&1 != 0 {
@@ -348,11 +364,30 @@ func (r *request) passLocked(msg tl.Object, last bool) {
 }
 
 // noteTokens records the usage a worker's final info reports; the
-// request is billed up to its reservation whatever the worker says.
+// request is billed up to its reservation whatever the worker says. An
+// answer that reported audio seconds is billed at most what the proxy
+// counts from them at the rate it capped, so that a worker cannot bill
+// its audio above the cap.
 func (r *request) noteTokens(final *tl.ProxyQueryFinalInfo) {
-	if final != nil && final.TokensUsed.TotalTokensUsed > 0 {
-		r.tokens = final.TokensUsed.TotalTokensUsed
+	if final == nil || final.TokensUsed.TotalTokensUsed <= 0 {
+		return
 	}
+	r.tokens = final.TokensUsed.TotalTokensUsed
+	if r.usage != nil && r.usage.Counts().AudioMillis > 0 {
+		if own, err := r.counted(); err == nil {
+			r.tokens = min(r.tokens, own.Total)
+		}
+	}
+}
+
+// counted is the usage the answer has reported so far, adjusted.
+func (r *request) counted() (billing.Adjusted, error) {
+	c := r.usage.Counts()
+	u, err := billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}.WithAudio(c.AudioMillis, r.audioRate)
+	if err != nil {
+		return billing.Adjusted{}, err
+	}
+	return billing.Adjust(u, r.coef, r.prices)
 }
 
 // overReservation reads the usage an answer part reports, records it as
@@ -363,8 +398,7 @@ func (r *request) noteTokens(final *tl.ProxyQueryFinalInfo) {
 // The reference never enforces the reservation while streaming.
 func (r *request) overReservation(part []byte) bool {
 	r.usage.Write(part)
-	c := r.usage.Counts()
-	a, err := billing.Adjust(billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}, r.coef, r.prices)
+	a, err := r.counted()
 	if err != nil {
 		r.p.log.Debug("unusable usage in an answer", "err", err)
 		return false
@@ -378,6 +412,21 @@ func (r *request) overReservation(part []byte) bool {
 	// has produced.
 	r.tokens = max(r.tokens, a.Total)
 	return false
+}
+
+// requestPath reads the path of the http.request a query carries, which
+// routes it by endpoint, without decoding its headers or body.
+func requestPath(query []byte) (string, error) {
+	rd := tl.NewReader(query)
+	if id := rd.Uint32(); rd.Err() == nil && id != (*tl.HTTPRequest)(nil).TLID() {
+		return "", fmt.Errorf("the query is %s, not an http.request", tl.Name(id))
+	}
+	rd.Bytes() // the method
+	url := rd.Bytes()
+	if err := rd.Err(); err != nil {
+		return "", fmt.Errorf("undecodable http.request: %w", err)
+	}
+	return openai.RequestPath(string(url)), nil
 }
 
 // workerPart passes a body part on; the last one ends the request.
@@ -403,7 +452,20 @@ func (r *request) workerPart(wc *workerConn, wid [32]byte, answer []byte, flags 
 		r.noteTokens(final)
 	}
 	r.p.metrics.AddBytes(len(answer))
+	r.answerLocked(answer)
 	r.passLocked(msg, flags&1 != 0)
+}
+
+// answerLocked records the time to the first body byte when data holds
+// it; the caller holds r.mu.
+func (r *request) answerLocked(data []byte) {
+	if r.answered || len(data) == 0 {
+		return
+	}
+	r.answered = true
+	now := r.p.now()
+	r.p.metrics.FirstAnswer(now.Sub(r.start))
+	r.p.stats.FirstAnswer(now, now.Sub(r.start))
 }
 
 // retriable reports whether a worker's failure may succeed elsewhere: the

@@ -120,8 +120,11 @@ type LocalConfigSnapshot struct {
 
 // WorkerConnSnapshot is one worker connection.
 type WorkerConnSnapshot struct {
-	ID             uint64  `json:"id"`
-	Remote         string  `json:"remote"`
+	ID     uint64 `json:"id"`
+	Remote string `json:"remote"`
+	// Account is the worker's ledger account: its worker contract's
+	// address with contracts, as Workers lists it.
+	Account        string  `json:"account"`
 	Model          string  `json:"model"`
 	Coefficient    int32   `json:"coefficient"`
 	Enabled        bool    `json:"enabled"`
@@ -130,6 +133,10 @@ type WorkerConnSnapshot struct {
 	AvgTimeSeconds float64 `json:"avg_time"`
 	SuccessRate    float64 `json:"queries_success_rate"`
 	CocoonGoPeer   bool    `json:"cocoon_go_peer"`
+	// Endpoints are those the worker serves, and AudioTokensPerSecond the
+	// rate its audio is billed at.
+	Endpoints            []string `json:"endpoints"`
+	AudioTokensPerSecond int64    `json:"audio_tokens_per_second"`
 }
 
 // Snapshot reads the proxy's stats.
@@ -164,9 +171,9 @@ func (p *Proxy) Snapshot() Snapshot {
 				rate = float64(wc.successes) / float64(n)
 			}
 			s.WorkerConnections = append(s.WorkerConnections, WorkerConnSnapshot{
-				ID: wc.id, Remote: wc.remote, Model: wc.model, Coefficient: wc.coefficient, Enabled: wc.enabled,
+				ID: wc.id, Remote: wc.remote, Account: wc.account, Model: wc.model, Coefficient: wc.coefficient, Enabled: wc.enabled,
 				RunningQueries: wc.running, MaxQueries: wc.capacity, AvgTimeSeconds: wc.latency.Seconds(),
-				SuccessRate: rate, CocoonGoPeer: wc.ext,
+				SuccessRate: rate, CocoonGoPeer: wc.ext, Endpoints: wc.endpoints, AudioTokensPerSecond: wc.audioRate,
 			})
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
@@ -45,6 +47,12 @@ type workerConn struct {
 	// as clientConn.payMu does.
 	payMu sync.Mutex
 	ext   bool // the worker is a cocoon-go node
+	// endpoints are those the worker serves: the reference's unless it
+	// declared others in its handshake; audioRate is the rate its audio
+	// seconds are billed at, its declared one capped. Set before the
+	// worker is ready and read-only after.
+	endpoints []string
+	audioRate int64
 
 	// Selection fields, guarded by Proxy.mu.
 	enabled     bool
@@ -159,7 +167,7 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		wc.account, wc.contract, wc.inst = accountKey(w.WorkerOwnerAddress, wc.remote), contract, in
 		scAddress := ""
 		if contract != nil {
-			wc.account, scAddress = contract.String(), contract.String()
+			wc.account, scAddress = contract.String(), p.cfg.WireAddress(contract)
 		}
 		if err := p.ledger.AddWorker(wc.account, w.WorkerOwnerAddress); err != nil {
 			return nil, &wire.QueryError{Code: wire.CodeError, Message: "opening the worker's account: " + err.Error()}
@@ -197,17 +205,39 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		}
 		// Unlike the reference, stay ready for proxyHandshakeComplete.
 		return tl.Marshal(&tl.WorkerExtendedCompareBalanceWithProxyResult{}), nil
+	case *tl.CocoonWorkerEndpoints:
+		if wc.state != workerAwaitComplete || wc.endpoints != nil {
+			return bad("cocoon.workerEndpoints out of order")
+		}
+		if len(q.Endpoints) == 0 || len(q.Endpoints) > len(openai.Endpoints) {
+			return bad("a worker declares 1 to %d endpoints, not %d", len(openai.Endpoints), len(q.Endpoints))
+		}
+		for i, e := range q.Endpoints {
+			if !openai.IsEndpoint(e) || slices.Contains(q.Endpoints[:i], e) {
+				return bad("worker declares endpoint %q twice or unknown", e)
+			}
+		}
+		if q.AudioTokensPerSecond < 0 {
+			return bad("negative audio rate %d", q.AudioTokensPerSecond)
+		}
+		wc.endpoints = q.Endpoints
+		wc.audioRate = min(q.AudioTokensPerSecond, p.cfg.MaxAudioTokensPerSecond)
+		return tl.Marshal(&tl.CocoonWorkerEndpointsAccepted{AudioTokensPerSecond: wc.audioRate}), nil
 	case *tl.WorkerProxyHandshakeComplete:
 		if wc.state != workerAwaitComplete {
 			return bad("worker.proxyHandshakeComplete out of order")
 		}
 		wc.state = workerReady
+		if wc.endpoints == nil {
+			wc.endpoints = openai.ReferenceEndpoints
+		}
 		per := (int(wc.params.MaxActiveRequests) + int(wc.params.ProxyCnt) - 1) / int(wc.params.ProxyCnt)
 		p.mu.Lock()
 		wc.enabled, wc.coefficient, wc.capacity = !q.IsDisabled, wc.params.Coefficient, per
 		p.mu.Unlock()
 		p.addWorker(wc)
-		p.log.Info("worker ready", "remote", wc.remote, "model", wc.params.Model, "coefficient", wc.params.Coefficient, "capacity", per, "cocoon_go_peer", wc.ext)
+		p.log.Info("worker ready", "remote", wc.remote, "model", wc.params.Model, "coefficient", wc.params.Coefficient, "capacity", per, "cocoon_go_peer", wc.ext,
+			"endpoints", wc.endpoints, "audio_tokens_per_second", wc.audioRate)
 		return tl.Marshal(&tl.WorkerProxyHandshakeCompleted{}), nil
 	case *tl.WorkerUpdatePaymentStatus:
 		if wc.state != workerReady {
@@ -283,18 +313,24 @@ func (p *Proxy) candidatesLocked(model string, buf []candidate) []candidate {
 	return buf
 }
 
-// pick chooses a worker under the proxy contract in for a request and
-// counts the request against it.
-func (p *Proxy) pick(model string, maxCoefficient int32, tried []*workerConn, in *instance) (*workerConn, error) {
+// pick chooses a worker of model that serves endpoint under the proxy
+// contract in for a request and counts the request against it. A model
+// none of whose workers serves the endpoint is refused with
+// errUnsupportedEndpoint's message.
+func (p *Proxy) pick(model, endpoint string, maxCoefficient int32, tried []*workerConn, in *instance) (*workerConn, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.seen[model] {
 		return nil, &rejection{wire.CodeProtoViolation, "unknown model " + model}
 	}
 	ws := p.models[model]
+	if len(ws) > 0 && !slices.ContainsFunc(ws, func(wc *workerConn) bool { return slices.Contains(wc.endpoints, endpoint) }) {
+		return nil, &rejection{wire.CodeProtoViolation, fmt.Sprintf("%s: model %s does not serve %s; it serves %s",
+			unsupportedEndpoint, model, endpoint, strings.Join(endpointsOf(ws), ", "))}
+	}
 	cands := p.candidatesLocked(model, make([]candidate, 0, len(ws)))
 	i, err := p.sel.choose(cands, maxCoefficient, func(i int) bool {
-		if ws[i].inst != in {
+		if ws[i].inst != in || !slices.Contains(ws[i].endpoints, endpoint) {
 			return true
 		}
 		for _, t := range tried {
@@ -309,6 +345,35 @@ func (p *Proxy) pick(model string, maxCoefficient int32, tried []*workerConn, in
 	}
 	ws[i].running++
 	return ws[i], nil
+}
+
+// unsupportedEndpoint begins the refusal of a request for an endpoint its
+// model's workers do not serve; the client answers it with a 404.
+const unsupportedEndpoint = "unsupported endpoint"
+
+// endpointsOf is the union of the endpoints workers serve, in the order of
+// openai.Endpoints.
+func endpointsOf(ws []*workerConn) []string {
+	var out []string
+	for _, e := range openai.Endpoints {
+		if slices.ContainsFunc(ws, func(wc *workerConn) bool { return slices.Contains(wc.endpoints, e) }) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// modelEndpoints lists every model a worker ever offered with the
+// endpoints its ready workers serve.
+func (p *Proxy) modelEndpoints() *tl.CocoonModelEndpoints {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := &tl.CocoonModelEndpoints{Models: make([]tl.CocoonModelEndpoint, 0, len(p.seen))}
+	for m := range p.seen {
+		out.Models = append(out.Models, tl.CocoonModelEndpoint{Name: m, Endpoints: endpointsOf(p.models[m])})
+	}
+	slices.SortFunc(out.Models, func(a, b tl.CocoonModelEndpoint) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // verdict is what an attempt says about its worker's reputation.

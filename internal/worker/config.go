@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/openai"
 )
 
 // Config is a worker's JSON configuration file. Fields named as in the
@@ -67,6 +69,18 @@ type Config struct {
 	// PaymentPollEvery is how often the worker asks each proxy for its
 	// latest signed payment (default 15 s, the reference's period).
 	PaymentPollEvery Duration `json:"payment_poll_every"`
+	// Endpoints are the OpenAI endpoints the engine serves, of
+	// /v1/chat/completions, /v1/completions, /v1/embeddings,
+	// /v1/audio/transcriptions and /v1/audio/translations (default the
+	// first two, what the reference's workers serve). The worker declares
+	// them to cocoon-go proxies, which route by model and endpoint, and
+	// refuses requests for any other.
+	Endpoints []string `json:"endpoints"`
+	// AudioTokensPerSecond is the rate at which audio the engine reports
+	// as a duration (usage of type "duration", as vLLM's Whisper does) is
+	// billed: this many prompt tokens per second of audio, rounded up. A
+	// cocoon-go proxy may cap it. Required with an audio endpoint.
+	AudioTokensPerSecond int64 `json:"audio_tokens_per_second"`
 }
 
 // Duration is a configured period: in JSON a Go duration string such as
@@ -106,6 +120,8 @@ const (
 	DefaultPayoutEvery       = Duration(15 * time.Second)
 	DefaultMinPayoutNano     = int64(10 * billing.TON)
 	DefaultPaymentPollEvery  = Duration(15 * time.Second)
+	// MaxAudioTokensPerSecond bounds audio_tokens_per_second.
+	MaxAudioTokensPerSecond = 1_000_000
 	// minPayoutEvery bounds how often the chain is asked.
 	minPayoutEvery = Duration(10 * time.Millisecond)
 )
@@ -155,6 +171,9 @@ func ParseConfig(b []byte) (Config, error) {
 	}
 	if c.PaymentPollEvery == 0 {
 		c.PaymentPollEvery = DefaultPaymentPollEvery
+	}
+	if len(c.Endpoints) == 0 {
+		c.Endpoints = append([]string(nil), openai.ReferenceEndpoints...)
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -209,6 +228,22 @@ func (c *Config) Validate() error {
 	}
 	if c.MinPayoutNano < 0 {
 		bad("min_payout_nano %d is negative", c.MinPayoutNano)
+	}
+	audio := false
+	for i, e := range c.Endpoints {
+		if !openai.IsEndpoint(e) {
+			bad("endpoints: %q is not one of %s", e, strings.Join(openai.Endpoints, ", "))
+		}
+		if slices.Contains(c.Endpoints[:i], e) {
+			bad("endpoints: %q is listed twice", e)
+		}
+		audio = audio || openai.IsAudio(e)
+	}
+	switch {
+	case c.AudioTokensPerSecond < 0 || c.AudioTokensPerSecond > MaxAudioTokensPerSecond:
+		bad("audio_tokens_per_second %d outside [0, %d]", c.AudioTokensPerSecond, MaxAudioTokensPerSecond)
+	case audio && c.AudioTokensPerSecond == 0:
+		bad("audio_tokens_per_second is 0 with an audio endpoint: say how many tokens a second of audio is billed as")
 	}
 	if p, err := attest.ParsePolicy(c.ProxyPolicy); err != nil {
 		bad("proxy_policy: %v", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
@@ -114,6 +115,9 @@ type Worker struct {
 
 // New builds a worker.
 func New(cfg Config, deps Deps) (*Worker, error) {
+	if len(cfg.Endpoints) == 0 {
+		cfg.Endpoints = append([]string(nil), openai.ReferenceEndpoints...)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -293,6 +297,10 @@ type proxyConn struct {
 	sess *wire.Session
 	ext  bool // the proxy is a cocoon-go node and takes our extensions
 	ctx  context.Context
+	// audioRate is the rate this connection's requests bill audio
+	// seconds at: the configured one, or as a cocoon-go proxy capped it.
+	// Set by the handshake.
+	audioRate int64
 
 	// account and tracker check the proxy's payment reports; set by the
 	// handshake. tracker is nil without contracts.
@@ -385,9 +393,13 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	coef := w.coefficient
 	w.mu.Unlock()
 	perProxy := w.cfg.MaxActiveRequests
+	owner := w.cfg.OwnerAddress
+	if w.owner != nil {
+		owner = w.cfg.WireAddress(w.owner)
+	}
 	var connected tl.WorkerConnectedToProxy
 	err := pc.query(ctx, &tl.WorkerConnectToProxy{Params: tl.WorkerParams{
-		Flags: 1 | 2 | tl.ExtFlag, WorkerOwnerAddress: w.cfg.OwnerAddress, Model: w.cfg.ModelName,
+		Flags: 1 | 2 | tl.ExtFlag, WorkerOwnerAddress: owner, Model: w.cfg.ModelName,
 		Coefficient: coef, IsTest: w.cfg.IsTest, ProxyCnt: int32(w.cfg.ProxyConnections),
 		MaxActiveRequests: int32(perProxy), MinProtoVersion: minProto, MaxProtoVersion: maxProto,
 	}}, &connected)
@@ -438,6 +450,23 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		if err := billing.CompareExtended(mine.CommittedToDB, theirs); err != nil {
 			return err
 		}
+	}
+	pc.audioRate = w.cfg.AudioTokensPerSecond
+	if pc.ext {
+		// A cocoon-go proxy routes by endpoint: tell it ours. A reference
+		// proxy routes by model alone and never hears of this.
+		var acc tl.CocoonWorkerEndpointsAccepted
+		err := pc.query(ctx, &tl.CocoonWorkerEndpoints{Endpoints: w.cfg.Endpoints, AudioTokensPerSecond: w.cfg.AudioTokensPerSecond}, &acc)
+		if err != nil {
+			return fmt.Errorf("cocoon.workerEndpoints: %w", err)
+		}
+		if acc.AudioTokensPerSecond < 0 || acc.AudioTokensPerSecond > w.cfg.AudioTokensPerSecond {
+			return fmt.Errorf("proxy answered an audio rate of %d tokens/s for our %d", acc.AudioTokensPerSecond, w.cfg.AudioTokensPerSecond)
+		}
+		if acc.AudioTokensPerSecond < w.cfg.AudioTokensPerSecond {
+			w.log.Info("proxy caps our audio rate", "proxy", pc.addr, "ours", w.cfg.AudioTokensPerSecond, "capped", acc.AudioTokensPerSecond)
+		}
+		pc.audioRate = acc.AudioTokensPerSecond
 	}
 	var done tl.WorkerProxyHandshakeCompleted
 	if err := pc.query(ctx, &tl.WorkerProxyHandshakeComplete{IsDisabled: w.disabled()}, &done); err != nil {
@@ -498,8 +527,8 @@ func (pc *proxyConn) cancel(id [32]byte) {
 // start begins serving one request in its own goroutine.
 func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, timeout float64, debug bool) {
 	w := pc.w
-	sink := &sessionSink{pc: pc, id: id, debug: debug}
 	now := w.now()
+	sink := &sessionSink{pc: pc, id: id, debug: debug, start: now}
 	reject := func(code int32, msg string) {
 		sink.fail(code, msg, billing.Adjusted{}, now, now)
 		w.stats.Finished(now, false, 0)
@@ -518,7 +547,7 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 		reject(wire.CodeNotReady, "too many active queries")
 		return
 	}
-	q := &query{method: req.Method, url: req.URL, body: req.Payload, coefficient: coefficient}
+	q := &query{method: req.Method, url: req.URL, body: req.Payload, coefficient: coefficient, endpoints: w.cfg.Endpoints, audioRate: pc.audioRate}
 	for _, h := range req.Headers {
 		q.header = append(q.header, header{h.Name, h.Value})
 	}

@@ -3,20 +3,19 @@
 // COCOON_MODEL, the built-in engine's stories260K): a chat, a stream with
 // and without usage, a completion, the model list, and a table of bad
 // requests, each refused with a 400 that names its parameter in OpenAI's
-// error shape. cmd/cocoon's TestFirstHour runs it against a devnet.
+// error shape. cmd/cocoon's TestFirstHour runs it against a devnet;
+// without COCOON_API_URL its tests are skipped.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 
 const baseURL = process.env.COCOON_API_URL;
 const model = process.env.COCOON_MODEL ?? "stories260K";
-if (!baseURL) {
-  throw new Error("set COCOON_API_URL to a cocoon client's API, such as http://127.0.0.1:10000/v1");
-}
-const client = new OpenAI({ baseURL, apiKey: process.env.COCOON_API_KEY ?? "unused", maxRetries: 0 });
+const skip = baseURL ? false : "set COCOON_API_URL to a cocoon client's API, such as http://127.0.0.1:10000/v1";
+const client = new OpenAI({ baseURL: baseURL ?? "http://127.0.0.1:1/v1", apiKey: process.env.COCOON_API_KEY ?? "unused", maxRetries: 0 });
 const messages = [{ role: "user", content: "Once upon a time" }];
 
-test("chat completion", async () => {
+test("chat completion", { skip }, async () => {
   const c = await client.chat.completions.create({ model, messages, max_tokens: 8 });
   assert.equal(c.object, "chat.completion");
   assert.equal(c.choices.length, 1);
@@ -24,7 +23,7 @@ test("chat completion", async () => {
   assert.ok(c.usage.completion_tokens > 0);
 });
 
-test("stream without usage: every chunk has a choice", async () => {
+test("stream without usage: every chunk has a choice", { skip }, async () => {
   const stream = await client.chat.completions.create({ model, messages, max_tokens: 8, stream: true });
   let text = "";
   for await (const chunk of stream) {
@@ -35,7 +34,7 @@ test("stream without usage: every chunk has a choice", async () => {
   assert.ok(text.length > 0);
 });
 
-test("stream with usage: a last chunk with choices [] and usage", async () => {
+test("stream with usage: a last chunk with choices [] and usage", { skip }, async () => {
   const stream = await client.chat.completions.create({
     model, messages, max_tokens: 8, stream: true, stream_options: { include_usage: true },
   });
@@ -46,7 +45,7 @@ test("stream with usage: a last chunk with choices [] and usage", async () => {
   assert.ok(last.usage.completion_tokens > 0 && last.usage.prompt_tokens > 0);
 });
 
-test("completion and models", async () => {
+test("completion and models", { skip }, async () => {
   const c = await client.completions.create({ model, prompt: "Once upon a time", max_tokens: 4 });
   assert.equal(c.object, "text_completion");
   const list = await client.models.list();
@@ -64,7 +63,7 @@ const bad = [
   ["stream_options without stream", { stream_options: { include_usage: true } }, "stream_options", "invalid_value"],
 ];
 for (const [name, params, param, code] of bad) {
-  test(`bad request: ${name}`, async () => {
+  test(`bad request: ${name}`, { skip }, async () => {
     await assert.rejects(client.chat.completions.create({ model, messages, ...params }), (err) => {
       assert.ok(err instanceof OpenAI.BadRequestError, `got ${err}`);
       assert.equal(err.status, 400);
@@ -77,7 +76,7 @@ for (const [name, params, param, code] of bad) {
   });
 }
 
-test("bad request: echo on the built-in engine", async () => {
+test("bad request: echo on the built-in engine", { skip }, async () => {
   await assert.rejects(client.completions.create({ model, prompt: "x", echo: true }), (err) => {
     assert.equal(err.status, 400);
     assert.equal(err.param, "echo");
