@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
-	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/web"
 )
 
@@ -26,6 +27,9 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if err := rf.skipHashes(&cfg.Chain, cfg.IsTest); err != nil {
+		return err
+	}
 	// Proxies do not attest clients (their client port's policy is
 	// "any"), so a client needs no quote unless asked for a fake one.
 	var issuer attest.Issuer = attest.NoEvidence
@@ -38,7 +42,7 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	v, err := rf.verifier(cfg.ProxyPolicy, log)
+	v, err := rf.verifier(cfg.ProxyPolicy, time.Duration(cfg.RootPollEvery), log)
 	if err != nil {
 		return err
 	}
@@ -58,13 +62,11 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		deps.Prices = ft.Prices()
 		// The reference's fake TON lists its proxies, as a root
-		// contract would.
+		// contract would; they do not change.
 		if spec.fakeTON != "" && len(cfg.Proxies) == 0 {
-			proxies := make([]string, 0, len(ft.Config.Proxies))
 			for _, p := range ft.Config.Proxies {
-				proxies = append(proxies, p.ClientAddr())
+				cfg.Proxies = append(cfg.Proxies, p.ClientAddr())
 			}
-			deps.Registry = func(context.Context) ([]string, error) { return proxies, nil }
 		}
 	} else {
 		defer rc.close()
@@ -76,17 +78,10 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if deps.Contracts, err = onchain.NewContracts(rc.chain, rc.root); err != nil {
 			return err
 		}
-		deps.Registry = func(ctx context.Context) ([]string, error) {
-			r, err := ton.ReadRootConfig(ctx, rc.chain, rc.root)
-			if err != nil {
-				return nil, err
-			}
-			out := make([]string, 0, len(r.Proxies))
-			for _, p := range r.Proxies {
-				out = append(out, p.ClientAddr())
-			}
-			return out, nil
-		}
+		// The client dials the proxies the root registers and checks
+		// them against its lists.
+		deps.Root = func(ctx context.Context) (trust.Lists, error) { return onchain.RootLists(ctx, rc.chain, rc.root) }
+		deps.ProxyPeers = v
 		if rc.wallet == nil {
 			log.Warn("no node_wallet_key (--node-wallet-key): the proxies come from the root contract, but the client's contracts are not operated")
 		} else {

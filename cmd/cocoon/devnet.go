@@ -206,6 +206,7 @@ func printDevnet(w io.Writer, bin string, n *devnet.Network, dataDir string, key
 			fmt.Fprintf(w, "Explore the chain on its own (while the devnet runs, or after):\n  %s explorer%s --root %s --policy fake_tdx --insecure-fake-tdx\n", bin, state, a.Root)
 		}
 	}
+	printTrust(w, n, dataDir)
 	if dataDir != "" {
 		printRerun(w, bin, n, dataDir)
 	}
@@ -219,6 +220,24 @@ func printDevnet(w io.Writer, bin string, n *devnet.Network, dataDir string, key
 		fmt.Fprintf(w, "  curl %s%s/v1/audio/transcriptions -F model=%s -F file=@voice.wav\n", auth, n.ClientURL, m)
 	}
 	fmt.Fprintf(w, "\nPress Ctrl-C to stop.\n")
+}
+
+// printTrust says how to probe the proxy as a client judges it and, on the
+// emulated chain, how the root's lists admit and evict nodes.
+func printTrust(w io.Writer, n *devnet.Network, dataDir string) {
+	root := ""
+	if a := n.Addresses; a != nil && n.ChainStatePath != "" {
+		root = fmt.Sprintf(" --chain-state %s --root %s", n.ChainStatePath, a.Root)
+	}
+	fmt.Fprintf(w, "\nProbe the proxy as a client would, by its attestation and the root's lists:\n")
+	fmt.Fprintf(w, "  cocoon probe --test --policy fake_tdx --insecure-fake-tdx%s %s\n", root, n.ProxyClientsAddr)
+	if root == "" || dataDir == "" {
+		return
+	}
+	fmt.Fprintf(w, "The root admits nodes by their image and model hashes, read every %v; take the workers' image off it, and put it back:\n", n.RootPollEvery)
+	for _, op := range []string{"del-worker-hash", "add-worker-hash"} {
+		fmt.Fprintf(w, "  cocoon root %s --root %s --state %s --key %s %x\n", op, n.Addresses.Root, n.ChainStatePath, filepath.Join(dataDir, devnet.AdminKeyFile), devnet.FakeImageHash)
+	}
 }
 
 // printRerun says how to run the devnet's nodes on their own from the

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/payment"
@@ -162,7 +163,7 @@ const probeTimeout = 20 * time.Second
 
 func newProbeLocator(ctx context.Context, policy string, fakeTDX bool, maxPoW int, log *slog.Logger) (*probeLocator, error) {
 	rf := &roleFlags{fakeTDX: &fakeTDX}
-	v, err := rf.verifier(policy, log)
+	v, err := rf.verifier(policy, time.Duration(chainconf.DefaultRootPollEvery), log)
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}

@@ -55,6 +55,7 @@ type roleFlags struct {
 	fakeSEVSNP      *bool
 	tee             *string
 	skipAttestation *bool
+	skipHashChecks  *bool
 	// The chain: each overrides the role config's field of the same
 	// meaning (chain_state, ton_config_filename, root_contract_address,
 	// node_wallet_key, fake_ton_config).
@@ -72,7 +73,9 @@ func newRoleFlags(name string, stdout, stderr io.Writer, skip bool) *roleFlags {
 			"attest with the reference's fake TDX quotes and accept them from peers (proves nothing; test networks only)"),
 		fakeSEVSNP: fs.Bool("insecure-fake-sev-snp", false,
 			"attest with fake AMD SEV-SNP evidence and accept it from peers (proves nothing; test networks only)"),
-		tee:        fs.String("tee", "", "what this node attests with: tdx (Intel TDX, the default) or sev-snp (AMD SEV-SNP); fake-tdx or fake-sev-snp with their --insecure-fake-* flag (the default with one of them alone)"),
+		tee: fs.String("tee", "", "what this node attests with: tdx (Intel TDX, the default) or sev-snp (AMD SEV-SNP); fake-tdx or fake-sev-snp with their --insecure-fake-* flag (the default with one of them alone)"),
+		skipHashChecks: fs.Bool("insecure-skip-hash-checks", false,
+			"do not check peers against the root's proxy_hashes, worker_hashes and model_hashes (insecure_skip_hash_checks; test networks only)"),
 		chainState: fs.String("chain-state", "", "run on the emulated chain kept in this state `file` (a devnet's; chain_state)"),
 		tonConfig:  fs.String("ton-config", "", "run on real TON through the liteservers of this global config `file` (ton_config_filename)"),
 		root:       fs.String("root", "", "`address` of the COCOON root contract (root_contract_address)"),
@@ -155,19 +158,35 @@ func (r *roleFlags) issuer(log *slog.Logger) (attest.Issuer, error) {
 	return nil, usageError{fmt.Sprintf("--tee must be tdx, sev-snp, fake-tdx or fake-sev-snp, not %q", tee)}
 }
 
+// skipHashes applies --insecure-skip-hash-checks to a role's chain
+// settings: only a test network may.
+func (r *roleFlags) skipHashes(c *chainconf.Chain, isTest bool) error {
+	if r.skipHashChecks == nil || !*r.skipHashChecks {
+		return nil
+	}
+	if !isTest {
+		return usageError{"--insecure-skip-hash-checks lets any attested image serve; only a test network (is_test) may"}
+	}
+	c.InsecureSkipHashChecks = true
+	return nil
+}
+
 // verifier checks peers against a policy in the router's syntax, with a
-// validator for each TEE the policy accepts.
-func (r *roleFlags) verifier(spec string, log *slog.Logger) (*ratls.Verifier, error) {
+// validator for each TEE the policy accepts. Evidence it validated is
+// remembered for at most one root poll, rootPoll, so that a revoked
+// collateral or a changed root is never served from its cache for longer.
+func (r *roleFlags) verifier(spec string, rootPoll time.Duration, log *slog.Logger) (*ratls.Verifier, error) {
+	cache := ratls.WithCache(rootPoll, devnet.VerifierCacheSize)
 	if r.skipAttestation != nil && *r.skipAttestation {
 		log.Warn("INSECURE: peers' attestation is not checked (--insecure-skip-attestation)")
-		return ratls.NewVerifier(attest.NoVerification, attest.Policy{Name: "any", Require: attest.KindNone})
+		return ratls.NewVerifier(attest.NoVerification, attest.Policy{Name: "any", Require: attest.KindNone}, cache)
 	}
 	p, err := attest.ParsePolicy(spec)
 	if err != nil {
 		return nil, err
 	}
 	if p.Require == attest.KindNone {
-		return ratls.NewVerifier(attest.NoVerification, p)
+		return ratls.NewVerifier(attest.NoVerification, p, cache)
 	}
 	var tdxV, snpV attest.Validator = attest.NoVerification, nil
 	for _, k := range p.Kinds() {
@@ -196,7 +215,28 @@ func (r *roleFlags) verifier(spec string, log *slog.Logger) (*ratls.Verifier, er
 	if snpV != nil {
 		opts = append(opts, ratls.WithSEVSNP(snpV))
 	}
-	return ratls.NewVerifier(tdxV, p, opts...)
+	return ratls.NewVerifier(tdxV, p, append(opts, cache)...)
+}
+
+// ownImage is the image hash this node attests with c's certificate:
+// zero when it attests nothing.
+func ownImage(ctx context.Context, c *ratls.Certifier) ([32]byte, error) {
+	cert, err := c.Certificate(ctx)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	ev, err := ratls.ParseEvidence(cert.Leaf)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("reading our own certificate: %w", err)
+	}
+	m, err := measurementsOf(ev)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("reading our own evidence: %w", err)
+	}
+	if m.Kind == attest.KindNone {
+		return [32]byte{}, nil
+	}
+	return m.ImageHash(), nil
 }
 
 // certifier issues this node's RA-TLS certificate for a fresh key.
@@ -502,31 +542,46 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := rf.skipHashes(&cfg.Chain, cfg.IsTest); err != nil {
+		return err
+	}
 	issuer, err := rf.issuer(log)
 	if err != nil {
 		return err
 	}
-	cert, err := certifier(ctx, issuer, log)
-	if err != nil {
-		return err
-	}
-	wv, err := rf.verifier(cfg.WorkerPolicy, log)
-	if err != nil {
-		return fmt.Errorf("worker_policy: %w", err)
-	}
-	cv, err := rf.verifier(cfg.ClientPolicy, log)
-	if err != nil {
-		return fmt.Errorf("client_policy: %w", err)
-	}
-	deps := proxy.Deps{
-		WorkerTLS: ratls.ServerConfig(cert, wv), ClientTLS: ratls.ServerConfig(cert, cv), Logger: log,
-	}
+	// The proxy's RA-TLS key is its signing key, so that its attestation
+	// vouches for the key its contract and payments carry; peers that are
+	// cocoon-go nodes check it.
+	var key ed25519.PrivateKey
 	if cfg.MachineSpecificPrivateKey != "" {
 		seed, err := cfg.SigningSeed()
 		if err != nil {
 			return err
 		}
-		deps.SigningKey = ed25519.NewKeyFromSeed(seed[:])
+		key = ed25519.NewKeyFromSeed(seed[:])
+	} else if _, key, err = ed25519.GenerateKey(rand.Reader); err != nil {
+		return fmt.Errorf("generating the proxy's key: %w", err)
+	}
+	cert, err := ratls.NewCertifier(ctx, key, issuer, time.Now, log)
+	if err != nil {
+		return err
+	}
+	image, err := ownImage(ctx, cert)
+	if err != nil {
+		return err
+	}
+	rootPoll := time.Duration(cfg.RootPollEvery)
+	wv, err := rf.verifier(cfg.WorkerPolicy, rootPoll, log)
+	if err != nil {
+		return fmt.Errorf("worker_policy: %w", err)
+	}
+	cv, err := rf.verifier(cfg.ClientPolicy, rootPoll, log)
+	if err != nil {
+		return fmt.Errorf("client_policy: %w", err)
+	}
+	deps := proxy.Deps{
+		WorkerTLS: ratls.ServerConfig(cert, wv), ClientTLS: ratls.ServerConfig(cert, cv), Logger: log,
+		SigningKey: key, WorkerPeers: wv, ImageHash: image,
 	}
 	spec := rf.chainSpec(roleSpec(cfg.Chain))
 	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, true)
@@ -550,7 +605,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	} else {
 		defer rc.close()
-		if deps.SigningKey == nil {
+		if cfg.MachineSpecificPrivateKey == "" {
 			return errors.New("a proxy on a chain needs machine_specific_private_key: its contract stores the proxy's key")
 		}
 		deps.Wallet, deps.RootVersion = rc.wallet.Address(), rc.config.Version

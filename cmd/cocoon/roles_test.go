@@ -98,14 +98,15 @@ func TestProbeDevnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"image hash:", "verified against policy fake_tdx", "protocol        2", "cocoon-go       true", "owner address   " + owner.Bounce(false).String(), "client contract UQ"} {
+	for _, want := range []string{"image hash:", "verified against policy fake_tdx", "verdict:       OK (policy fake_tdx)", "protocol        2", "cocoon-go       true", "owner address   " + owner.Bounce(false).String(), "client contract UQ"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("probe output lacks %q:\n%s", want, out.String())
 		}
 	}
 	out.Reset()
-	if err := runProbe(context.Background(), []string{n.ProxyClientsAddr}, &out, &errOut); err == nil || !strings.Contains(out.String(), "fake TDX") {
-		t.Errorf("probe with the default tdx policy = %v, want a refusal after printing the fake quote:\n%s", err, out.String())
+	if err := runProbe(context.Background(), []string{n.ProxyClientsAddr}, &out, &errOut); err == nil || !strings.Contains(out.String(), "fake TDX") ||
+		!strings.Contains(out.String(), "verdict:       REJECTED: verifying RA-TLS peer: fake TDX quote rejected: policy tdx requires a real quote") {
+		t.Errorf("probe with the default tdx policy = %v, want a refusal naming the fake quote after printing it:\n%s", err, out.String())
 	}
 }
 

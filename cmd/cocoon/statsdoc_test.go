@@ -75,8 +75,8 @@ func TestObservabilityReference(t *testing.T) {
 		var missing []string
 		for k := range keys {
 			where := body
-			if strings.HasPrefix(k, "stats.") {
-				where = sections["Common:"]
+			if strings.HasPrefix(k, "stats.") || strings.HasPrefix(k, "root.") {
+				where = string(doc)
 			}
 			if !strings.Contains(where, "`"+k+"`") {
 				missing = append(missing, k)

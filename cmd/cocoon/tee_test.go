@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 )
@@ -81,7 +82,7 @@ func TestRoleVerifierPerTEE(t *testing.T) {
 			if err := rf.fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
-			_, err := rf.verifier(tc.policy, log)
+			_, err := rf.verifier(tc.policy, time.Minute, log)
 			if (tc.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("got %v, want error %q", err, tc.wantErr)
 			}

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/web"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
@@ -24,6 +26,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if err := rf.skipHashes(&cfg.Chain, cfg.IsTest); err != nil {
+		return err
+	}
 	issuer, err := rf.issuer(log)
 	if err != nil {
 		return err
@@ -32,7 +37,11 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	v, err := rf.verifier(cfg.ProxyPolicy, log)
+	image, err := ownImage(ctx, cert)
+	if err != nil {
+		return err
+	}
+	v, err := rf.verifier(cfg.ProxyPolicy, time.Duration(cfg.RootPollEvery), log)
 	if err != nil {
 		return err
 	}
@@ -69,6 +78,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
+		// The root admits the proxies and this worker by its lists.
+		deps.Root = func(ctx context.Context) (trust.Lists, error) { return onchain.RootLists(ctx, rc.chain, rc.root) }
+		deps.ProxyPeers, deps.ImageHash = v, image
 	}
 	w, err := worker.New(cfg, deps)
 	if err != nil {

@@ -608,7 +608,9 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 			message: "the request does not fit in one message of the network (16 MiB with its headers)", cause: err}
 	}
 	if errors.Is(err, errNoProxy) {
-		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: errNoProxy.Error(), cause: err}
+		// The message says why, when the root gave the cause: a proxy
+		// endpoint or image it does not list, or a reading too old.
+		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: err.Error(), cause: err}
 	}
 	var ae *answerError
 	if !errors.As(err, &ae) {

@@ -3,10 +3,12 @@ package client
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,9 +23,12 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -55,10 +60,17 @@ type Deps struct {
 	Logger *slog.Logger
 	// Clock is the time source; nil means time.Now.
 	Clock func() time.Time
-	// Registry, if set, lists the client endpoints of the proxies the
-	// root contract registers; it replaces Config.Proxies and is read
-	// again every registryEvery.
-	Registry func(ctx context.Context) ([]string, error)
+	// Root, if set, reads the root contract's lists, every
+	// root_poll_every: the client then dials only the proxies the root
+	// registers (those of Config.Proxies, when it names some), accepts
+	// one only if the root lists its attested image (ProxyPeers keeps the
+	// handshake's list at the root's proxy_hashes), closes a connection
+	// to one it no longer registers or lists within a poll, and takes no
+	// request while its reading is too old. Nil, without a root (fake
+	// TON), uses Config.Proxies and checks none of it.
+	Root func(ctx context.Context) (trust.Lists, error)
+	// ProxyPeers is the verifier behind TLS; needed with Root.
+	ProxyPeers PeerVerifier
 	// Contracts, if set, derives the proxy's and this client's contract
 	// addresses; owner_address must then be a TON address, and the
 	// client checks each proxy's contracts and verifies every signed
@@ -77,22 +89,33 @@ type Deps struct {
 	Chain Chain
 }
 
-// registryEvery is how often the proxy list is read from the root
-// contract, as the reference polls it every 30–60 s.
-const registryEvery = 45 * time.Second
+// PeerVerifier is what the client needs of its RA-TLS verifier:
+// ratls.Verifier.
+type PeerVerifier interface {
+	// Policy and SetPolicy let the client's trust.Gate keep the live
+	// list.
+	trust.Verifier
+	// Recheck verifies an established peer under the policy in force.
+	Recheck(ctx context.Context, certs []*x509.Certificate) (*ratls.Peer, error)
+}
 
 // Client is the client role. Build it with New, run it with Run; its
 // Handler serves the OpenAI API and the stats pages.
 type Client struct {
-	cfg      Config
-	tls      *tls.Config
-	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
-	log      *slog.Logger
-	now      func() time.Time
-	metrics  *obs.Metrics
-	stats    obs.RequestRates
-	api      *api
-	registry func(ctx context.Context) ([]string, error)
+	cfg     Config
+	tls     *tls.Config
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *obs.Metrics
+	stats   obs.RequestRates
+	api     *api
+	// root reads the root, every rootEvery, into trust, by which
+	// proxyPeers checks proxies; root and trust are nil without a root.
+	root       func(ctx context.Context) (trust.Lists, error)
+	rootEvery  time.Duration
+	trust      *trust.Gate
+	proxyPeers PeerVerifier
 	// contracts and owner are set when payments are checked.
 	contracts Contracts
 	owner     *address.Address
@@ -113,6 +136,13 @@ type Client struct {
 	conns    []*proxyConn            // ready connections
 	changed  chan struct{}           // closed and replaced whenever conns changes
 	turn     int
+	// refusal is the latest proxy refused for a cause the root gives (an
+	// endpoint it does not register, an image it does not list, a reading
+	// too old); a request that finds no proxy says it.
+	refusal error
+	// listed is closed, and replaced, whenever proxies is set from the
+	// root.
+	listed chan struct{}
 }
 
 // New builds a client.
@@ -124,7 +154,8 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		return nil, errors.New("building the client: a TLS config is required")
 	}
 	c := &Client{cfg: cfg, tls: deps.TLS, dial: deps.Dial, log: deps.Logger, now: deps.Clock,
-		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), registry: deps.Registry,
+		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), listed: make(chan struct{}),
+		root: deps.Root, rootEvery: time.Duration(cmp.Or(cfg.RootPollEvery, chainconf.DefaultRootPollEvery)), proxyPeers: deps.ProxyPeers,
 		proxies: append([]string(nil), cfg.Proxies...), contracts: deps.Contracts, prices: deps.Prices,
 		accounts: map[accountKey]*account{}, chain: deps.Chain, secretHash: sha256.Sum256([]byte(cfg.SecretString)),
 		checkEvery: time.Duration(cfg.ChainCheckEvery), chainAccts: map[string]*chainAccount{}}
@@ -160,6 +191,9 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	if err := c.setUpTrust(); err != nil {
+		return nil, err
+	}
 	c.api = &api{net: c, log: c.log, maxBody: cfg.MaxBodyBytes, maxUpload: cmp.Or(cfg.MaxUploadBytes, DefaultMaxUploadBytes), now: c.now, metrics: c.metrics, counters: &c.stats,
 		cost: func(tokens int64) int64 {
 			v, err := c.prices.Cost(tokens)
@@ -187,17 +221,17 @@ func (c *Client) Handler() http.Handler {
 // closes every connection and waits for every goroutine it started.
 func (c *Client) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	if c.registry != nil {
-		c.refreshProxies(ctx)
+	if c.root != nil {
+		c.readRoot(ctx)
 		wg.Go(func() {
-			t := time.NewTicker(registryEvery)
+			t := time.NewTicker(c.rootEvery)
 			defer t.Stop()
 			for {
 				select {
 				case <-ctx.Done():
 					return
 				case <-t.C:
-					c.refreshProxies(ctx)
+					c.readRoot(ctx)
 				}
 			}
 		})
@@ -210,23 +244,6 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	return nil
-}
-
-// refreshProxies reads the proxy list from the root contract; on failure
-// the previous list stays.
-func (c *Client) refreshProxies(ctx context.Context) {
-	list, err := c.registry(ctx)
-	if err != nil {
-		c.log.Warn("reading the proxy list from the root contract", "err", err)
-		return
-	}
-	if len(list) == 0 {
-		c.log.Warn("the root contract registers no proxies")
-		return
-	}
-	c.mu.Lock()
-	c.proxies = list
-	c.mu.Unlock()
 }
 
 // proxyList returns the proxies to choose from.
@@ -257,6 +274,12 @@ func (c *Client) keepConnected(ctx context.Context, slot int) {
 		if c.connectedTo(addr) && n > 1 && i%n != n-1 {
 			continue
 		}
+		if err := c.admitEndpoint(addr); err != nil {
+			if !c.awaitRoot(ctx) {
+				return
+			}
+			continue
+		}
 		start := c.now()
 		err := c.serveProxy(ctx, addr)
 		if ctx.Err() != nil {
@@ -264,6 +287,9 @@ func (c *Client) keepConnected(ctx context.Context, slot int) {
 		}
 		if c.now().Sub(start) > time.Minute {
 			backoff = minBackoff
+		}
+		if trust.IsRefusal(err) {
+			c.refused(err)
 		}
 		c.log.Warn("proxy connection ended", "proxy", addr, "err", err, "retry_in", backoff)
 		select {
@@ -305,8 +331,14 @@ func (c *Client) setReady(pc *proxyConn, ready bool) {
 }
 
 // ready returns the ready connections, starting at the next in turn, so
-// that requests spread over them; it waits up to readyWait for one.
+// that requests spread over them; it waits up to readyWait for one. When
+// none comes, the error says why, if the root gave a cause.
 func (c *Client) ready(ctx context.Context) ([]*proxyConn, error) {
+	if c.trust != nil {
+		if err := c.trust.Ready(); err != nil {
+			return nil, fmt.Errorf("%w: %w", errNoProxy, err)
+		}
+	}
 	timer := time.NewTimer(readyWait)
 	defer timer.Stop()
 	for {
@@ -321,11 +353,14 @@ func (c *Client) ready(ctx context.Context) ([]*proxyConn, error) {
 			c.mu.Unlock()
 			return out, nil
 		}
-		changed := c.changed
+		changed, refusal := c.changed, c.refusal
 		c.mu.Unlock()
 		select {
 		case <-changed:
 		case <-timer.C:
+			if refusal != nil {
+				return nil, fmt.Errorf("%w: %w", errNoProxy, refusal)
+			}
 			return nil, errNoProxy
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -340,6 +375,7 @@ func (c *Client) send(ctx context.Context, q *query) (*stream, error) {
 	if err != nil {
 		return nil, err
 	}
+	var refusal error
 	for _, pc := range conns {
 		s, err := pc.start(q)
 		if err == nil {
@@ -348,7 +384,13 @@ func (c *Client) send(ctx context.Context, q *query) (*stream, error) {
 		if errors.Is(err, wire.ErrFrameTooLarge) {
 			return nil, err // too large for any proxy
 		}
+		if trust.IsRefusal(err) {
+			refusal = err
+		}
 		c.log.Debug("proxy connection refused a request", "proxy", pc.addr, "err", err)
+	}
+	if refusal != nil {
+		return nil, fmt.Errorf("%w: %w", errNoProxy, refusal)
 	}
 	return nil, errNoProxy
 }
@@ -414,6 +456,10 @@ type proxyConn struct {
 	addr string
 	sess *wire.Session
 	ext  bool // the proxy is a cocoon-go node and takes our extensions
+	// certs are the proxy's RA-TLS certificates; image its attested image
+	// hash (zero without a root).
+	certs []*x509.Certificate
+	image [32]byte
 	// account and tracker check the proxy's payment reports; both are
 	// set by the handshake, nil without contracts.
 	account *account
@@ -425,6 +471,9 @@ type proxyConn struct {
 	// mu guards streams.
 	mu      sync.Mutex
 	streams map[[32]byte]*stream // requests whose answer has not ended
+	// evicted is why the client closed the connection, if the root no
+	// longer admits the proxy.
+	evicted error
 }
 
 // serveProxy runs one connection to a proxy until it or ctx ends.
@@ -439,12 +488,26 @@ func (c *Client) serveProxy(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("connecting to proxy %s: %w", addr, err)
 	}
-	pc := &proxyConn{c: c, addr: addr, streams: map[[32]byte]*stream{}}
+	pc := &proxyConn{c: c, addr: addr, streams: map[[32]byte]*stream{}, certs: conn.ConnectionState().PeerCertificates}
 	pc.sess = wire.NewSession(conn, wire.Config{Outbound: true, Handler: pc, Logger: c.log, BorrowPackets: true})
 	defer func() {
 		pc.sess.Close()
+		pc.mu.Lock()
+		why := pc.evicted
+		pc.mu.Unlock()
+		if why != nil {
+			pc.failAll(&answerError{wire.CodeNotReady, "proxy connection closed: " + why.Error()})
+			return
+		}
 		pc.failAll(errProxyLost)
 	}()
+	if c.trust != nil {
+		peer, err := c.proxyPeers.Recheck(hctx, pc.certs)
+		if err != nil {
+			return fmt.Errorf("verifying proxy %s: %w", addr, err)
+		}
+		pc.image = peer.ImageHash
+	}
 	if err := pc.sess.Start(hctx); err != nil {
 		return fmt.Errorf("opening session with proxy %s: %w", addr, err)
 	}
@@ -499,6 +562,12 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		return fmt.Errorf("proxy is_test=%v, ours %v", p.IsTest, c.cfg.IsTest)
 	}
 	pc.ext = p.Flags&tl.ExtFlag != 0
+	if c.trust != nil && len(pc.certs) == 1 {
+		attested, _ := pc.certs[0].PublicKey.(ed25519.PublicKey)
+		if err := c.trust.CheckProxyKey(pc.ext, attested, p.ProxyPublicKey); err != nil {
+			return fmt.Errorf("checking the proxy: %w", err)
+		}
+	}
 	if pc.account, pc.tracker, err = c.checkProxy(qctx, pc.addr, p, connected.ClientSCAddress); err != nil {
 		return fmt.Errorf("checking the proxy: %w", err)
 	}
@@ -558,6 +627,9 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 
 // start sends one request on this connection.
 func (pc *proxyConn) start(q *query) (*stream, error) {
+	if err := pc.c.admitted(pc); err != nil {
+		return nil, err
+	}
 	var id [32]byte
 	rand.Read(id[:])
 	s := newStream(func() { pc.abandon(id) })
@@ -706,6 +778,11 @@ type Snapshot struct {
 	Paid     PaidSnapshot      `json:"paid"`
 	// Contracts are the client's contracts on chain, with a chain.
 	Contracts []ContractSnapshot `json:"contracts,omitempty"`
+	// Root is the root contract as the client last read it, by which it
+	// chooses and checks proxies (absent without one); LastRefusal the
+	// latest proxy it refused for the root's cause.
+	Root        *trust.Snapshot `json:"root,omitempty"`
+	LastRefusal string          `json:"last_refusal,omitempty"`
 }
 
 // LocalConfSnapshot is the client's configuration as it runs.
@@ -721,6 +798,9 @@ type ProxyConnSnapshot struct {
 	Address        string `json:"address"`
 	CocoonGoPeer   bool   `json:"cocoon_go_peer"`
 	RunningQueries int    `json:"running_queries"`
+	// ImageHash is the proxy's attested image hash (empty without a
+	// root).
+	ImageHash string `json:"image_hash,omitempty"`
 }
 
 // Snapshot reads the client's stats.
@@ -734,13 +814,24 @@ func (c *Client) Snapshot() Snapshot {
 	if c.chain != nil {
 		s.Contracts = c.contractsSnapshot()
 	}
+	if c.trust != nil {
+		r := c.trust.Snapshot()
+		s.Root = &r
+	}
 	c.mu.Lock()
 	conns := append([]*proxyConn(nil), c.conns...)
+	if c.refusal != nil {
+		s.LastRefusal = c.refusal.Error()
+	}
 	c.mu.Unlock()
 	for _, pc := range conns {
 		pc.mu.Lock()
-		s.ProxyConnections = append(s.ProxyConnections, ProxyConnSnapshot{Address: pc.addr, CocoonGoPeer: pc.ext, RunningQueries: len(pc.streams)})
+		ps := ProxyConnSnapshot{Address: pc.addr, CocoonGoPeer: pc.ext, RunningQueries: len(pc.streams)}
 		pc.mu.Unlock()
+		if pc.image != [32]byte{} {
+			ps.ImageHash = fmt.Sprintf("%x", pc.image)
+		}
+		s.ProxyConnections = append(s.ProxyConnections, ps)
 	}
 	return s
 }

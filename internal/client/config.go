@@ -41,8 +41,17 @@ type Config struct {
 	// chain_state, node_wallet_key at the top level of the file). With a
 	// root, the client uses the proxies registered there. Without a node
 	// wallet key a client on a chain reads its proxies from the root but
-	// operates no contract.
+	// operates no contract. With root_poll_every, max_root_age and
+	// insecure_skip_hash_checks: on a chain the client dials only the
+	// proxies the root registers (those of Proxies, when it names some)
+	// and accepts one only if its attested image hash is in the root's
+	// proxy_hashes, closing its connection within root_poll_every once
+	// either is no longer so.
 	chainconf.Chain
+	// CheckProxyHashes is the reference's switch (check_proxy_hashes):
+	// true asks for the check above, which is on anyway; false does not
+	// switch it off (insecure_skip_hash_checks does, on a test network).
+	CheckProxyHashes *bool `json:"check_proxy_hashes"`
 	// ProxyPolicy is what a proxy must attest, in the reference router's
 	// syntax "tdx|fake_tdx|any[:imagehash,…]" (default "tdx").
 	ProxyPolicy string `json:"proxy_policy"`
@@ -160,6 +169,7 @@ func ParseConfig(b []byte) (Config, error) {
 	if c.ChainCheckEvery == 0 {
 		c.ChainCheckEvery = DefaultChainCheckEvery
 	}
+	c.RootDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -209,6 +219,9 @@ func (c *Config) Validate() error {
 		if len(k) < 8 {
 			bad("api_keys[%d] is shorter than 8 characters", i)
 		}
+	}
+	for _, p := range c.Chain.TrustProblems(c.IsTest, c.CheckProxyHashes, "check_proxy_hashes") {
+		bad("%s", p)
 	}
 	if p, err := attest.ParsePolicy(c.ProxyPolicy); err != nil {
 		bad("proxy_policy: %v", err)

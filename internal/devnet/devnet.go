@@ -158,6 +158,9 @@ type Options struct {
 	// ClientStake is the fake-TON stake of the client's contract, which
 	// bounds its uncharged usage; zero means proxy.DefaultClientStake.
 	ClientStake billing.NanoTON
+	// ChainClock is the emulated chain's clock; nil is the wall clock. A
+	// chain behind the nodes' clocks is one whose state they judge old.
+	ChainClock func() time.Time
 	// Logger receives every node's diagnostics; nil discards them.
 	Logger *slog.Logger
 	// SampleEvery is how often the nodes' pages sample them for their
@@ -245,12 +248,23 @@ type Network struct {
 	Chain          ton.Chain
 	ChainStatePath string
 	Addresses      *Addresses
+	// RootPollEvery is how often the nodes read the root contract on the
+	// emulated chain: a node the root stops listing is refused within it.
+	RootPollEvery time.Duration
 
-	log     *slog.Logger
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	servers []*http.Server
-	closers []func()
+	log    *slog.Logger
+	runCtx context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// tn is the emulated chain, nil on fake TON; settle its pace.
+	tn     *tonNet
+	settle Settlement
+	// workerContracts derives the workers' contracts; prices are the
+	// network's until a chain's root is read.
+	workerContracts worker.Contracts
+	prices          billing.Prices
+	servers         []*http.Server
+	closers         []func()
 	// workerStops stops worker i alone.
 	workerStops []context.CancelFunc
 	closeOnce   sync.Once
@@ -300,8 +314,10 @@ func newNodeKey(ctx context.Context, key ed25519.PrivateKey, issuer attest.Issue
 }
 
 // verifier accepts peers with fake TDX quotes or fake SEV-SNP evidence as
-// policy allows, or anyone for policy "any".
-func verifier(policy string) (*ratls.Verifier, error) {
+// policy allows, or anyone for policy "any". It remembers validated
+// evidence for one root poll, so that what the root or the collateral says
+// is never older than that.
+func verifier(policy string, rootPoll time.Duration) (*ratls.Verifier, error) {
 	p, err := attest.ParsePolicy(policy)
 	if err != nil {
 		return nil, err
@@ -309,7 +325,7 @@ func verifier(policy string) (*ratls.Verifier, error) {
 	if p.Require == attest.KindNone {
 		return ratls.NewVerifier(attest.NoVerification, p)
 	}
-	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()))
+	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()), ratls.WithCache(rootPoll, VerifierCacheSize))
 }
 
 // workerTEEs returns the issuer of each worker, the Workers' and then
@@ -338,6 +354,9 @@ func workerTEEs(opts Options) ([]attest.Issuer, string, error) {
 	return issuers, policy, nil
 }
 
+// VerifierCacheSize is how many validated quotes a node remembers.
+const VerifierCacheSize = 10000
+
 // Start starts a network and returns once the client has a ready proxy
 // connection and every worker is registered with the proxy. ctx bounds
 // only the start; Close stops the network.
@@ -353,7 +372,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	n := &Network{log: log, cancel: cancel}
+	n := &Network{log: log, runCtx: runCtx, cancel: cancel, settle: opts.Settlement.withDefaults()}
+	n.RootPollEvery = n.settle.RootPollEvery
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -461,7 +481,15 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	n.ProxyWorkersAddr, n.ProxyClientsAddr = wln.Addr().String(), cln.Addr().String()
 	var tn *tonNet
 	if keys != nil {
-		if tn, err = n.openChain(ctx, opts, keys); err != nil {
+		images := make([]ton.Hash, len(workerIssuers))
+		for i, is := range workerIssuers {
+			images[i] = fakeImage(is)
+		}
+		models := []string{model}
+		for _, sp := range specs[opts.Workers:] {
+			models = append(models, sp.model)
+		}
+		if tn, err = n.openChain(ctx, opts, keys, images, models); err != nil {
 			wln.Close()
 			cln.Close()
 			return nil, err
@@ -478,7 +506,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 		return a(tn).String()
 	}
-	settle := opts.Settlement.withDefaults()
+	settle := n.settle
 	pcfg := proxy.Config{
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
@@ -509,11 +537,11 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		cln.Close()
 		return nil, err
 	}
-	wv, err := verifier(pcfg.WorkerPolicy)
+	wv, err := verifier(pcfg.WorkerPolicy, settle.RootPollEvery)
 	if err != nil {
 		return nil, err
 	}
-	cv, err := verifier(pcfg.ClientPolicy)
+	cv, err := verifier(pcfg.ClientPolicy, settle.RootPollEvery)
 	if err != nil {
 		return nil, err
 	}
@@ -528,6 +556,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
 		Prices: prices, RootVersion: fake.Config.Version,
 		Store: ledgerStore, ClientStake: opts.ClientStake,
+		WorkerPeers: wv, ImageHash: FakeImageHash,
 	}
 	// The roles' derivations of the contracts: on fake TON from the
 	// fake-TON params; on the emulated chain the proxy's from the params
@@ -599,62 +628,26 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 
 	// The workers.
+	n.workerContracts, n.prices = roleContracts, prices
 	for i, sp := range specs {
-		wcfg := worker.Config{
-			IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }), Proxies: []string{n.ProxyWorkersAddr},
-			ProxyConnections: 1, ModelName: sp.model, Coefficient: billing.CoefficientOne,
-			Endpoints: sp.endpoints, AudioTokensPerSecond: sp.rate,
-			ForwardRequestsTo: n.EngineURLs[i], MaxActiveRequests: opts.MaxActiveRequests,
-			ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
-			HTTPPort: port(opts.PortsBase, 2000+10*i), Chain: fakeChain,
-		}
-		if wcfg.MaxActiveRequests == 0 {
-			wcfg.MaxActiveRequests = worker.DefaultMaxActiveRequests
-		}
+		wcfg := n.workerConfig(i, opts, owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }), sp.model, sp.endpoints, sp.rate)
+		wcfg.Chain = fakeChain
+		wlog := log.With("node", fmt.Sprintf("worker-%d", i))
+		var wchain worker.Chain
 		if tn != nil {
 			settle.worker(&wcfg)
 			if wcfg.ChainState, wcfg.RootContractAddress, wcfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, WorkerWalletKeyFile(i), keys.workerWallets[i]); err != nil {
 				return nil, err
 			}
-		}
-		wnode, err := newNodeKey(ctx, nil, workerIssuers[i], log)
-		if err != nil {
-			return nil, err
-		}
-		pv, err := verifier(wcfg.ProxyPolicy)
-		if err != nil {
-			return nil, err
-		}
-		eng, err := worker.NewEngine(n.EngineURLs[i], nil)
-		if err != nil {
-			return nil, err
-		}
-		wdeps := worker.Deps{
-			TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
-			Prices: prices, Logger: log.With("node", fmt.Sprintf("worker-%d", i)),
-			Contracts: roleContracts,
-		}
-		if tn != nil {
-			if wdeps.Chain, err = tn.workerChain(i, wdeps.Logger); err != nil {
+			if wchain, err = tn.workerChain(i, wlog); err != nil {
 				return nil, err
 			}
 		}
-		w, err := worker.New(wcfg, wdeps)
+		w, u, err := n.startWorker(ctx, opts, wcfg, workerIssuers[i], wchain, wlog)
 		if err != nil {
 			return nil, err
 		}
-		wctx, stop := context.WithCancel(runCtx)
-		n.workerStops = append(n.workerStops, stop)
 		n.Workers = append(n.Workers, w)
-		n.wg.Go(func() { w.Run(wctx) })
-		wsite, err := web.NewWorkerSite(w, n.siteOptions(opts, tn, wcfg.HTTPAccessHash, wdeps.Logger))
-		if err != nil {
-			return nil, err
-		}
-		u, err := n.serveHTTP(port(opts.PortsBase, 2000+10*i), n.pages(runCtx, wsite, w.Handler()))
-		if err != nil {
-			return nil, err
-		}
 		n.WorkerURLs = append(n.WorkerURLs, u)
 		wcfg.HTTPPort = urlPort(u)
 		if err := writeConfig(opts.DataDir, fmt.Sprintf("worker-%d.json", i), wcfg); err != nil {
@@ -687,7 +680,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if err != nil {
 		return nil, err
 	}
-	pv, err := verifier(ccfg.ProxyPolicy)
+	pv, err := verifier(ccfg.ProxyPolicy, settle.RootPollEvery)
 	if err != nil {
 		return nil, err
 	}
@@ -696,9 +689,9 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		Prices: prices,
 	}
 	if tn != nil {
-		// The client learns its proxy from the root, as on TON; the
-		// configured proxy stands until the first read.
-		cdeps.Registry = tn.proxies
+		// The client learns its proxy from the root, as on TON, and checks
+		// it against the root's lists.
+		cdeps.Root, cdeps.ProxyPeers = tn.rootLists, pv
 		if cdeps.Chain, err = tn.clientChain(cdeps.Logger); err != nil {
 			return nil, err
 		}
@@ -734,16 +727,19 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	return n, nil
 }
 
-// openChain opens the emulated chain of opts and deploys what is missing.
-func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (*tonNet, error) {
+// openChain opens the emulated chain of opts and deploys what is missing;
+// its root lists workerImages, the image hashes of the workers, and
+// models, their full model names.
+func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys, workerImages []ton.Hash, models []string) (*tonNet, error) {
 	n.ChainStatePath = opts.ChainStatePath
 	if n.ChainStatePath == "" && opts.DataDir != "" {
 		n.ChainStatePath = filepath.Join(opts.DataDir, ChainStateFile)
 	}
-	tn, err := openChain(ctx, n.ChainStatePath, opts.DataDir, keys, n.ProxyWorkersAddr+" "+n.ProxyClientsAddr, opts.Settlement)
+	tn, err := openChain(ctx, n.ChainStatePath, opts.DataDir, keys, n.ProxyWorkersAddr+" "+n.ProxyClientsAddr, models, workerImages, opts.Settlement, opts.ChainClock)
 	if err != nil {
 		return nil, err
 	}
+	n.tn = tn
 	if tn.deployed && opts.DataDir != "" {
 		// A new chain: the proxy's ledger and the client's contract states
 		// of a previous run belong to contracts that are gone.
@@ -757,6 +753,73 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (
 	}
 	n.Chain = tn.chain
 	return tn, nil
+}
+
+// workerConfig is the config of worker i, whose owner is owner, of model
+// on endpoints (audio billed at audioRate), before its chain fields.
+func (n *Network) workerConfig(i int, opts Options, owner, model string, endpoints []string, audioRate int64) worker.Config {
+	c := worker.Config{
+		IsTest: true, OwnerAddress: owner, Proxies: []string{n.ProxyWorkersAddr},
+		ProxyConnections: 1, ModelName: model, Coefficient: billing.CoefficientOne,
+		Endpoints: endpoints, AudioTokensPerSecond: audioRate,
+		ForwardRequestsTo: n.EngineURLs[i], MaxActiveRequests: opts.MaxActiveRequests,
+		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
+		HTTPPort: port(opts.PortsBase, 2000+10*i),
+	}
+	if c.MaxActiveRequests == 0 {
+		c.MaxActiveRequests = worker.DefaultMaxActiveRequests
+	}
+	return c
+}
+
+// startWorker builds a worker from cfg as `cocoon worker --config …
+// --insecure-fake-tdx` does, attesting with issuer, relaying payouts on
+// chain (nil: none), and runs it and its HTTP server until the network
+// closes. On the emulated chain it reads the root and checks the proxy
+// and itself against its lists.
+func (n *Network) startWorker(ctx context.Context, opts Options, cfg worker.Config, issuer attest.Issuer, chain worker.Chain, log *slog.Logger) (*worker.Worker, string, error) {
+	wnode, err := newNodeKey(ctx, nil, issuer, log)
+	if err != nil {
+		return nil, "", err
+	}
+	pv, err := verifier(cfg.ProxyPolicy, n.settle.RootPollEvery)
+	if err != nil {
+		return nil, "", err
+	}
+	eng, err := worker.NewEngine(cfg.ForwardRequestsTo, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	deps := worker.Deps{
+		TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
+		Prices: n.prices, Logger: log,
+		Contracts: n.workerContracts, Chain: chain,
+	}
+	if n.tn != nil {
+		deps.Root, deps.ProxyPeers, deps.ImageHash = n.tn.rootLists, pv, fakeImage(issuer)
+	}
+	w, err := worker.New(cfg, deps)
+	if err != nil {
+		return nil, "", err
+	}
+	wctx, stop := context.WithCancel(n.runCtx)
+	n.workerStops = append(n.workerStops, stop)
+	n.wg.Go(func() { w.Run(wctx) })
+	wsite, err := web.NewWorkerSite(w, n.siteOptions(opts, n.tn, cfg.HTTPAccessHash, log))
+	if err != nil {
+		return nil, "", err
+	}
+	u, err := n.serveHTTP(cfg.HTTPPort, n.pages(n.runCtx, wsite, w.Handler()))
+	if err != nil {
+		return nil, "", err
+	}
+	return w, u, nil
+}
+
+// fakeImage is the image hash of every node that issuer attests: its
+// fake TEE's measurements are all zero.
+func fakeImage(issuer attest.Issuer) ton.Hash {
+	return ton.Hash(attest.Measurements{Kind: attest.IssuedKind(issuer)}.ImageHash())
 }
 
 // openLedger opens the proxy's ledger. On the emulated chain with a data

@@ -21,6 +21,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
+	"github.com/cocoon-go/cocoon/internal/trust"
 )
 
 func TestMain(m *testing.M) {
@@ -438,15 +439,16 @@ func TestBilling(t *testing.T) {
 	}
 }
 
-// TestClientFromRegistry runs a second client that learns the proxy from a
-// registry (the root contract's proxy list) instead of its config.
-func TestClientFromRegistry(t *testing.T) {
+// TestClientFromRoot runs a second client that learns the proxy from the
+// root contract's lists instead of its config, and checks the proxy
+// against them.
+func TestClientFromRoot(t *testing.T) {
 	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1})})
 	node, err := newNode(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := verifier("fake_tdx")
+	v, err := verifier("fake_tdx", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,9 +457,10 @@ func TestClientFromRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reads atomic.Int64
-	c, err := client.New(cfg, client.Deps{TLS: ratls.ClientConfig(node.cert, v), Registry: func(context.Context) ([]string, error) {
+	c, err := client.New(cfg, client.Deps{TLS: ratls.ClientConfig(node.cert, v), ProxyPeers: v, Root: func(context.Context) (trust.Lists, error) {
 		reads.Add(1)
-		return []string{n.ProxyClientsAddr}, nil
+		return trust.Lists{Root: "EQroot", Version: 1, AsOf: time.Now(), ProxyHashes: [][32]byte{FakeImageHash},
+			Proxies: []trust.Endpoint{{Workers: n.ProxyWorkersAddr, Clients: n.ProxyClientsAddr}}}, nil
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -476,7 +479,7 @@ func TestClientFromRegistry(t *testing.T) {
 	defer srv.Close()
 	res, body := post(t, context.Background(), srv.URL, chatStream)
 	if res.StatusCode != 200 || reads.Load() == 0 {
-		t.Errorf("request through a registry-fed client: %d %q after %d registry reads", res.StatusCode, body, reads.Load())
+		t.Errorf("request through a root-fed client: %d %q after %d root reads", res.StatusCode, body, reads.Load())
 	}
 }
 

@@ -51,8 +51,22 @@ type Config struct {
 	// HTTPAccessHash, when set, guards the stats and control pages.
 	HTTPAccessHash string `json:"http_access_hash"`
 	// Chain names the chain: root_contract_address, ton_config_filename,
-	// chain_state and node_wallet_key at the top level of the file.
+	// chain_state and node_wallet_key at the top level of the file, with
+	// root_poll_every, max_root_age and insecure_skip_hash_checks. On a
+	// chain the proxy admits a worker only if its attested image hash is
+	// in the root's worker_hashes and the sha256 of its full model name in
+	// model_hashes, and evicts it within root_poll_every once either is
+	// not.
 	chainconf.Chain
+	// CheckWorkerHashes is the reference's switch (check_worker_hashes):
+	// true asks for the check above, which is on anyway; false does not
+	// switch it off (insecure_skip_hash_checks does, on a test network).
+	CheckWorkerHashes *bool `json:"check_worker_hashes"`
+	// ImageHash is the proxy's own image hash as the reference's config
+	// states it (image_hash: 32 bytes in base64, or 64 hex digits); the
+	// stats show whether the root lists it. Set, it must be the image
+	// hash the proxy attests.
+	ImageHash string `json:"image_hash"`
 	// ChainCommitEvery is how often, with a chain, the proxy commits its
 	// latest flushed ledger seqno on chain (default 45 s; the reference:
 	// 30–60 s).
@@ -199,6 +213,7 @@ func (c *Config) chainDefaults() {
 	if c.MaxAudioTokensPerSecond == 0 {
 		c.MaxAudioTokensPerSecond = DefaultMaxAudioTokensPerSecond
 	}
+	c.RootDefaults()
 }
 
 // Validate checks a configuration.
@@ -251,6 +266,12 @@ func (c *Config) Validate() error {
 		if _, err := c.SigningSeed(); err != nil {
 			bad("%v", err)
 		}
+	}
+	for _, p := range c.Chain.TrustProblems(c.IsTest, c.CheckWorkerHashes, "check_worker_hashes") {
+		bad("%s", p)
+	}
+	if _, err := chainconf.ParseImageHash(c.ImageHash); err != nil {
+		bad("%v", err)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid proxy config: %w", errors.Join(errs...))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,8 +19,11 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -98,8 +102,26 @@ type Deps struct {
 	// proxy's contract and commits its ledger seqno before serving, and
 	// a chain loop commits, charges clients, pays workers and grants
 	// refunds; clients authorise against their contracts. It needs
-	// Contracts. Nil keeps the fake-TON semantics.
+	// Contracts and WorkerPeers. Nil keeps the fake-TON semantics.
 	Chain Chain
+	// WorkerPeers is the verifier behind WorkerTLS. With a Chain the
+	// proxy keeps its live list at the root's worker_hashes, admits each
+	// worker by it when the worker first asks (the handshake leaves the
+	// list to that step, so that a refusal reaches the worker with its
+	// reason), and verifies every worker again at each root poll.
+	WorkerPeers PeerVerifier
+	// ImageHash is the proxy's own attested image hash, which the stats
+	// show beside the root's proxy_hashes; zero when unknown.
+	ImageHash [32]byte
+}
+
+// PeerVerifier is what the proxy needs of the worker port's RA-TLS
+// verifier: ratls.Verifier.
+type PeerVerifier interface {
+	// Policy and SetPolicy let the proxy's trust.Gate keep the live list.
+	trust.Verifier
+	// Recheck verifies an established peer under the policy in force.
+	Recheck(ctx context.Context, certs []*x509.Certificate) (*ratls.Peer, error)
 }
 
 // Proxy is the proxy role. Build it with New, run it with Run; its
@@ -128,6 +150,15 @@ type Proxy struct {
 	rootVersion atomic.Int32
 	// onChain is the chain loop's state and counters.
 	onChain chainState
+	// trust is the root's live admission policy, nil without a chain;
+	// workerPeers verifies workers against it.
+	trust       *trust.Gate
+	workerPeers PeerVerifier
+	// image is the proxy's own image hash, zero when unknown.
+	image [32]byte
+	// admissions counts the workers refused and evicted by the root's
+	// lists or their attestation, for the stats.
+	admissions struct{ refused, evicted atomic.Int64 }
 	// auths counts client authorisations by path, for the stats.
 	auths struct{ short, long, refused, longFailed atomic.Int64 }
 
@@ -138,6 +169,12 @@ type Proxy struct {
 	seen    map[string]bool          // every model a worker ever offered
 	clients map[*clientConn]struct{} // authorised clients
 	nextID  uint64
+	// barred is, by base model, why the latest worker of the model was
+	// refused or evicted; cleared when one is admitted. A request for a
+	// model no worker may serve says why.
+	barred map[string]string
+	// lastRefusal is the latest refusal or eviction of a worker.
+	lastRefusal string
 	// restored are the totals of the usage the ledger was restored with;
 	// Snapshot adds them to the ledger's own.
 	restored billing.Totals
@@ -158,6 +195,7 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 		cfg: cfg, wtls: deps.WorkerTLS, ctls: deps.ClientTLS, log: deps.Logger, now: deps.Clock,
 		maxAttempts: deps.MaxAttempts, metrics: obs.NewMetrics("proxy"),
 		models: map[string][]*workerConn{}, seen: map[string]bool{}, clients: map[*clientConn]struct{}{},
+		barred: map[string]string{}, workerPeers: deps.WorkerPeers,
 	}
 	prices := deps.Prices
 	if prices == (billing.Prices{}) {
@@ -186,6 +224,16 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	p.chain = deps.Chain
 	p.onChain.pending = map[pendingKey]pendingPay{}
 	p.cfg.chainDefaults()
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	p.log = p.log.With("component", "proxy")
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if err := p.setUpTrust(deps); err != nil {
+		return nil, err
+	}
 	p.rootVersion.Store(int32(deps.RootVersion))
 	if deps.Contracts != nil {
 		var in *instance
@@ -194,17 +242,43 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 		}
 		p.inst.Store(in)
 	}
-	if p.log == nil {
-		p.log = slog.New(slog.DiscardHandler)
-	}
-	p.log = p.log.With("component", "proxy")
-	if p.now == nil {
-		p.now = time.Now
-	}
 	if p.maxAttempts <= 0 {
 		p.maxAttempts = DefaultMaxAttempts
 	}
 	return p, nil
+}
+
+// setUpTrust makes, with a chain, the gate that admits workers by the
+// root's lists, bound to the worker port's verifier.
+func (p *Proxy) setUpTrust(deps Deps) error {
+	stated, _ := chainconf.ParseImageHash(p.cfg.ImageHash) // Validate checked it
+	switch {
+	case stated != [32]byte{} && deps.ImageHash != [32]byte{} && stated != deps.ImageHash:
+		return fmt.Errorf("building the proxy: image_hash %x is not the image hash the proxy attests, %x", stated, deps.ImageHash)
+	case deps.ImageHash != [32]byte{}:
+		p.image = deps.ImageHash
+	default:
+		p.image = stated
+	}
+	if p.chain == nil {
+		return nil
+	}
+	if deps.WorkerPeers == nil {
+		return errors.New("building the proxy: a chain needs WorkerPeers, the worker port's verifier, to admit workers by the root's worker_hashes")
+	}
+	p.trust = trust.New(trust.Config{
+		InsecureSkipHashChecks: p.cfg.InsecureSkipHashChecks, MaxAge: time.Duration(p.cfg.MaxRootAge),
+		Clock: p.now, Logger: p.log,
+	})
+	if p.cfg.InsecureSkipHashChecks {
+		p.log.Warn("INSECURE: workers are not checked against the root's worker_hashes and model_hashes (insecure_skip_hash_checks)")
+	} else if c := p.cfg.CheckWorkerHashes; c != nil && !*c {
+		p.log.Info("check_worker_hashes is false: workers are checked against the root anyway (only insecure_skip_hash_checks, on a test network, stops it)")
+	}
+	if err := p.trust.Bind(trust.Workers, deps.WorkerPeers); err != nil {
+		return fmt.Errorf("building the proxy: worker_policy: %w", err)
+	}
+	return nil
 }
 
 // Run accepts workers on workers and clients on clients until ctx ends,

@@ -85,7 +85,12 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 		reject(wire.CodeNotReady, "proxy is disabled")
 		return
 	}
-
+	if p.trust != nil {
+		if err := p.trust.Ready(); err != nil {
+			reject(wire.CodeNotReady, err.Error())
+			return
+		}
+	}
 	hold, err := p.reserve(cc.account, m, r.prices)
 	if err != nil {
 		reject(wire.CodeNotReady, err.Error())

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,19 +31,27 @@ type workerConn struct {
 	p      *Proxy
 	sess   *wire.Session
 	remote string
+	// certs are the worker's RA-TLS certificates, set before the session
+	// starts.
+	certs []*x509.Certificate
 
-	// mu guards state, params and reqs.
+	// mu guards state, params, reqs and evicted.
 	mu     sync.Mutex
 	state  int
 	params tl.WorkerParams
 	reqs   map[[32]byte]*request // by worker-side request id
+	// evicted is why the proxy ended the connection, if it did: the root
+	// or the worker's attestation no longer admits it.
+	evicted error
 
 	// Set once in the handshake, read-only once ready.
-	id       uint64
-	model    string           // base model name
-	account  string           // the worker's ledger account
-	contract *address.Address // the worker's contract; nil without contracts
-	inst     *instance        // the proxy contract it is under; nil without contracts
+	id        uint64
+	model     string           // base model name
+	fullModel string           // the model name the worker offered, Org/M@commit:verity
+	image     [32]byte         // the worker's attested image hash; zero without a chain
+	account   string           // the worker's ledger account
+	contract  *address.Address // the worker's contract; nil without contracts
+	inst      *instance        // the proxy contract it is under; nil without contracts
 	// payMu serialises reading the account and sending a payment report,
 	// as clientConn.payMu does.
 	payMu sync.Mutex
@@ -66,7 +75,7 @@ type workerConn struct {
 
 // serveWorker runs one worker connection until it or ctx ends.
 func (p *Proxy) serveWorker(ctx context.Context, conn *tls.Conn) {
-	wc := &workerConn{p: p, remote: conn.RemoteAddr().String(), reqs: map[[32]byte]*request{}}
+	wc := &workerConn{p: p, remote: conn.RemoteAddr().String(), reqs: map[[32]byte]*request{}, certs: conn.ConnectionState().PeerCertificates}
 	wc.sess = wire.NewSession(conn, wire.Config{Handler: wc, Logger: p.log, BorrowPackets: true})
 	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	err := wc.sess.Start(hctx)
@@ -87,16 +96,27 @@ func (p *Proxy) serveWorker(ctx context.Context, conn *tls.Conn) {
 	for id, r := range wc.reqs {
 		lost[id] = r
 	}
+	why := "worker connection lost"
+	if wc.evicted != nil {
+		why = "worker evicted: " + wc.evicted.Error()
+	}
 	wc.mu.Unlock()
 	for id, r := range lost {
-		r.workerFailed(wc, id, wire.CodeNotReady, "worker connection lost", nil)
+		r.workerFailed(wc, id, wire.CodeNotReady, why, nil)
 	}
 	p.log.Info("worker disconnected", "remote", wc.remote, "model", wc.model, "err", wc.sess.Err())
 }
 
-func (p *Proxy) addWorker(wc *workerConn) {
+// addWorker puts a worker that completed its handshake into the
+// selection, unless the root's lists in force no longer admit it.
+func (p *Proxy) addWorker(wc *workerConn) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if err := p.listsAdmit(wc); err != nil {
+		p.refuseWorkerLocked(wc, wc.fullModel, err)
+		return err
+	}
+	delete(p.barred, wc.model)
 	p.nextID++
 	wc.id = p.nextID
 	p.models[wc.model] = append(p.models[wc.model], wc)
@@ -106,18 +126,32 @@ func (p *Proxy) addWorker(wc *workerConn) {
 		n += len(ws)
 	}
 	p.metrics.SetConnections(n)
+	return nil
 }
 
 func (p *Proxy) removeWorker(wc *workerConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.removeWorkerLocked(wc)
+}
+
+// removeWorkerLocked takes a worker out of the selection and reports
+// whether it was in; the caller holds p.mu.
+func (p *Proxy) removeWorkerLocked(wc *workerConn) bool {
 	ws := p.models[wc.model]
 	for i, w := range ws {
 		if w == wc {
 			p.models[wc.model] = append(ws[:i:i], ws[i+1:]...)
-			break
+			return true
 		}
 	}
+	return false
+}
+
+// baseModel is the model name requests use: the part before '@'.
+func baseModel(full string) string {
+	base, _, _ := strings.Cut(full, "@")
+	return base
 }
 
 // ServeQuery runs the worker handshake: connectToProxy, the balance
@@ -128,9 +162,16 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 	if err != nil {
 		return nil, &wire.QueryError{Code: wire.CodeProtoViolation, Message: "undecodable query: " + err.Error()}
 	}
+	p := wc.p
+	// Admission verifies the worker's quote again, which may take a
+	// collateral fetch: outside wc.mu.
+	var image [32]byte
+	var refused error
+	if q, ok := obj.(*tl.WorkerConnectToProxy); ok {
+		image, refused = p.admitWorker(ctx, wc, q.Params.Model)
+	}
 	wc.mu.Lock()
 	defer wc.mu.Unlock()
-	p := wc.p
 	bad := func(format string, args ...any) ([]byte, error) {
 		return nil, &wire.QueryError{Code: wire.CodeProtoViolation, Message: fmt.Sprintf(format, args...)}
 	}
@@ -159,11 +200,17 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if err != nil {
 			return nil, err
 		}
+		if refused != nil {
+			p.mu.Lock()
+			p.refuseWorkerLocked(wc, w.Model, refused)
+			p.mu.Unlock()
+			return nil, &wire.QueryError{Code: wire.CodeError, Message: "proxy refuses this worker: " + refused.Error()}
+		}
 		contract, in, err := p.peerContract(billing.KindWorker, w.WorkerOwnerAddress)
 		if err != nil {
 			return bad("%v", err)
 		}
-		wc.params, wc.model, wc.ext = w, base, w.Flags&tl.ExtFlag != 0
+		wc.params, wc.model, wc.fullModel, wc.image, wc.ext = w, base, w.Model, image, w.Flags&tl.ExtFlag != 0
 		wc.account, wc.contract, wc.inst = accountKey(w.WorkerOwnerAddress, wc.remote), contract, in
 		scAddress := ""
 		if contract != nil {
@@ -227,7 +274,6 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		if wc.state != workerAwaitComplete {
 			return bad("worker.proxyHandshakeComplete out of order")
 		}
-		wc.state = workerReady
 		if wc.endpoints == nil {
 			wc.endpoints = openai.ReferenceEndpoints
 		}
@@ -235,7 +281,10 @@ func (wc *workerConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		p.mu.Lock()
 		wc.enabled, wc.coefficient, wc.capacity = !q.IsDisabled, wc.params.Coefficient, per
 		p.mu.Unlock()
-		p.addWorker(wc)
+		if err := p.addWorker(wc); err != nil {
+			return nil, &wire.QueryError{Code: wire.CodeError, Message: "proxy refuses this worker: " + err.Error()}
+		}
+		wc.state = workerReady
 		p.log.Info("worker ready", "remote", wc.remote, "model", wc.params.Model, "coefficient", wc.params.Coefficient, "capacity", per, "cocoon_go_peer", wc.ext,
 			"endpoints", wc.endpoints, "audio_tokens_per_second", wc.audioRate)
 		return tl.Marshal(&tl.WorkerProxyHandshakeCompleted{}), nil
@@ -320,10 +369,13 @@ func (p *Proxy) candidatesLocked(model string, buf []candidate) []candidate {
 func (p *Proxy) pick(model, endpoint string, maxCoefficient int32, tried []*workerConn, in *instance) (*workerConn, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	ws := p.models[model]
+	if why := p.barred[model]; why != "" && len(ws) == 0 {
+		return nil, &rejection{wire.CodeNotReady, "no worker may serve model " + model + ": " + why}
+	}
 	if !p.seen[model] {
 		return nil, &rejection{wire.CodeProtoViolation, "unknown model " + model}
 	}
-	ws := p.models[model]
 	if len(ws) > 0 && !slices.ContainsFunc(ws, func(wc *workerConn) bool { return slices.Contains(wc.endpoints, endpoint) }) {
 		return nil, &rejection{wire.CodeProtoViolation, fmt.Sprintf("%s: model %s does not serve %s; it serves %s",
 			unsupportedEndpoint, model, endpoint, strings.Join(endpointsOf(ws), ", "))}

@@ -56,8 +56,21 @@ type Config struct {
 	// HTTPAccessHash, when set, guards the stats and control pages.
 	HTTPAccessHash string `json:"http_access_hash"`
 	// Chain names the chain: root_contract_address, ton_config_filename,
-	// chain_state and node_wallet_key at the top level of the file.
+	// chain_state and node_wallet_key at the top level of the file, with
+	// root_poll_every, max_root_age and insecure_skip_hash_checks. On a
+	// chain the worker accepts a proxy only if its attested image hash is
+	// in the root's proxy_hashes, and takes requests only while the root
+	// lists its own image hash in worker_hashes and the sha256 of its
+	// model_name in model_hashes.
 	chainconf.Chain
+	// CheckProxyHashes is the reference's switch (check_proxy_hashes):
+	// true asks for the check above, which is on anyway; false does not
+	// switch it off (insecure_skip_hash_checks does, on a test network).
+	CheckProxyHashes *bool `json:"check_proxy_hashes"`
+	// ImageHash is the worker's own image hash as the reference's config
+	// states it (image_hash: 32 bytes in base64, or 64 hex digits). Set,
+	// it must be the image hash the worker attests.
+	ImageHash string `json:"image_hash"`
 	// PayoutEvery is how often, with a chain, the worker checks each
 	// proxy's signed payout against its worker contract (default 15 s; the
 	// reference: 10–20 s).
@@ -175,6 +188,7 @@ func ParseConfig(b []byte) (Config, error) {
 	if len(c.Endpoints) == 0 {
 		c.Endpoints = append([]string(nil), openai.ReferenceEndpoints...)
 	}
+	c.RootDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -228,6 +242,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MinPayoutNano < 0 {
 		bad("min_payout_nano %d is negative", c.MinPayoutNano)
+	}
+	for _, p := range c.Chain.TrustProblems(c.IsTest, c.CheckProxyHashes, "check_proxy_hashes") {
+		bad("%s", p)
+	}
+	if _, err := chainconf.ParseImageHash(c.ImageHash); err != nil {
+		bad("%v", err)
 	}
 	audio := false
 	for i, e := range c.Endpoints {

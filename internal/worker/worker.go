@@ -3,7 +3,9 @@ package worker
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,13 +18,16 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -72,6 +77,29 @@ type Deps struct {
 	// payouts to its worker contracts; it needs Contracts. Nil keeps the
 	// payouts off chain (fake TON).
 	Chain Chain
+	// Root, if set, reads the root contract's lists, every
+	// root_poll_every: the worker then accepts a proxy only if the root
+	// lists its attested image (ProxyPeers keeps the handshake's list at
+	// the root's proxy_hashes), closes a connection to one it no longer
+	// lists within a poll, and takes requests only while the root lists
+	// its own image (ImageHash) and model. Nil, without a root (fake
+	// TON), checks none of it.
+	Root func(ctx context.Context) (trust.Lists, error)
+	// ProxyPeers is the verifier behind TLS; needed with Root.
+	ProxyPeers PeerVerifier
+	// ImageHash is the worker's own attested image hash; needed with
+	// Root unless the checks are off.
+	ImageHash [32]byte
+}
+
+// PeerVerifier is what the worker needs of its RA-TLS verifier:
+// ratls.Verifier.
+type PeerVerifier interface {
+	// Policy and SetPolicy let the worker's trust.Gate keep the live
+	// list.
+	trust.Verifier
+	// Recheck verifies an established peer under the policy in force.
+	Recheck(ctx context.Context, certs []*x509.Certificate) (*ratls.Peer, error)
 }
 
 // Worker is the worker role. Build it with New, run it with Run; its
@@ -100,6 +128,14 @@ type Worker struct {
 	// paymentPollEvery is how often each proxy is asked for its latest
 	// signed payment.
 	paymentPollEvery time.Duration
+	// root reads the root, every rootEvery, into trust, by which
+	// proxyPeers checks proxies; image is the worker's own image hash.
+	// root and trust are nil without a root.
+	root       func(ctx context.Context) (trust.Lists, error)
+	rootEvery  time.Duration
+	trust      *trust.Gate
+	proxyPeers PeerVerifier
+	image      [32]byte
 
 	// active counts requests in flight over all proxies.
 	active atomic.Int64
@@ -111,6 +147,10 @@ type Worker struct {
 	healthy     bool                    // the engine answered its last probe
 	coefficient int32
 	accounts    map[accountKey]*account // entries are never removed
+	// barred is why the root does not admit this worker now, nil while it
+	// does; judged is closed, and replaced, whenever barred is judged.
+	barred error
+	judged chan struct{}
 }
 
 // New builds a worker.
@@ -133,6 +173,8 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		payoutEvery:      time.Duration(cmp.Or(cfg.PayoutEvery, DefaultPayoutEvery)),
 		paymentPollEvery: time.Duration(cmp.Or(cfg.PaymentPollEvery, DefaultPaymentPollEvery)),
 		minPayout:        billing.NanoTON(cmp.Or(cfg.MinPayoutNano, DefaultMinPayoutNano)),
+		root:             deps.Root, rootEvery: time.Duration(cmp.Or(cfg.RootPollEvery, chainconf.DefaultRootPollEvery)),
+		proxyPeers: deps.ProxyPeers, judged: make(chan struct{}),
 	}
 	if w.chain != nil && w.contracts == nil {
 		return nil, errors.New("building the worker: a chain needs contract derivation (Contracts) to check the proxies' payouts")
@@ -158,6 +200,9 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	if w.healthEvery <= 0 {
 		w.healthEvery = healthEvery
 	}
+	if err := w.setUpTrust(deps); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -171,6 +216,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Go(func() { w.keepConnected(ctx, addr) })
 	}
 	wg.Go(func() { w.probeEngine(ctx) })
+	if w.root != nil {
+		wg.Go(func() { w.rootLoop(ctx) })
+	}
 	if w.chain != nil {
 		wg.Go(func() { w.payoutLoop(ctx) })
 	}
@@ -217,7 +265,7 @@ func (w *Worker) probeEngine(ctx context.Context) {
 func (w *Worker) disabled() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.forceOff || !w.healthy
+	return w.forceOff || !w.healthy || w.barred != nil
 }
 
 func (w *Worker) readyConns() []*proxyConn {
@@ -271,6 +319,9 @@ func (w *Worker) SetCoefficient(c int32) error {
 func (w *Worker) keepConnected(ctx context.Context, addr string) {
 	backoff := minBackoff
 	for ctx.Err() == nil {
+		if !w.awaitAdmission(ctx, addr) {
+			return
+		}
 		start := w.now()
 		err := w.serveProxy(ctx, addr)
 		if ctx.Err() != nil {
@@ -295,8 +346,12 @@ type proxyConn struct {
 	w    *Worker
 	addr string
 	sess *wire.Session
-	ext  bool // the proxy is a cocoon-go node and takes our extensions
-	ctx  context.Context
+	// certs are the proxy's RA-TLS certificates; image its attested image
+	// hash (zero without a root).
+	certs []*x509.Certificate
+	image [32]byte
+	ext   bool // the proxy is a cocoon-go node and takes our extensions
+	ctx   context.Context
 	// audioRate is the rate this connection's requests bill audio
 	// seconds at: the configured one, or as a cocoon-go proxy capped it.
 	// Set by the handshake.
@@ -333,7 +388,7 @@ func (w *Worker) serveProxy(ctx context.Context, addr string) error {
 	}
 	cctx, stop := context.WithCancel(ctx)
 	defer stop()
-	pc := &proxyConn{w: w, addr: addr, ctx: cctx, reqs: map[[32]byte]context.CancelFunc{}}
+	pc := &proxyConn{w: w, addr: addr, ctx: cctx, reqs: map[[32]byte]context.CancelFunc{}, certs: conn.ConnectionState().PeerCertificates}
 	pc.sess = wire.NewSession(conn, wire.Config{Outbound: true, Handler: pc, Logger: w.log})
 	defer func() {
 		stop()
@@ -342,6 +397,13 @@ func (w *Worker) serveProxy(ctx context.Context, addr string) error {
 	}()
 	if err := pc.sess.Start(hctx); err != nil {
 		return fmt.Errorf("opening session with proxy %s: %w", addr, err)
+	}
+	if w.trust != nil {
+		peer, err := w.proxyPeers.Recheck(hctx, pc.certs)
+		if err != nil {
+			return fmt.Errorf("verifying proxy %s: %w", addr, err)
+		}
+		pc.image = peer.ImageHash
 	}
 	if err := pc.handshake(hctx); err != nil {
 		if errors.Is(err, billing.ErrRollback) || errors.Is(err, errUntrustedProxy) {
@@ -414,6 +476,12 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		return fmt.Errorf("proxy chose protocol %d outside [%d, %d]", p.ProtoVersion, minProto, maxProto)
 	}
 	pc.ext = p.Flags&tl.ExtFlag != 0
+	if w.trust != nil && len(pc.certs) == 1 {
+		attested, _ := pc.certs[0].PublicKey.(ed25519.PublicKey)
+		if err := w.trust.CheckProxyKey(pc.ext, attested, p.ProxyPublicKey); err != nil {
+			return fmt.Errorf("checking the proxy: %w", err)
+		}
+	}
 	if pc.account, pc.tracker, err = w.accountAt(ctx, pc.addr, p, connected.WorkerSCAddress); err != nil {
 		return fmt.Errorf("checking the proxy: %w", err)
 	}
@@ -536,6 +604,14 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 	var req tl.HTTPRequest
 	if err := tl.UnmarshalAs(rawQuery, &req); err != nil {
 		reject(wire.CodeProtoViolation, "worker: undecodable http.request: "+err.Error())
+		return
+	}
+	if err := w.admitted(); err != nil {
+		reject(wire.CodeNotReady, "worker is not admitted by the root: "+err.Error())
+		return
+	}
+	if err := w.proxyAdmitted(pc); err != nil {
+		reject(wire.CodeNotReady, "worker: the root no longer admits this proxy: "+err.Error())
 		return
 	}
 	if w.disabled() {
