@@ -5,11 +5,19 @@ PKGS := ./...
 .PHONY: check fmt vet staticcheck test bench contracts sdk-deps build devnet screenshots
 
 # sdk-deps comes before test: internal/devnet's TestOpenAINodeSDK runs
-# OpenAI's Node SDK (examples/node) against a devnet.
+# OpenAI's Node SDK (examples/node) against a devnet, and cmd/cocoon's
+# TestFirstHour its chat conformance test (examples/node/chat.test.mjs).
 check: fmt vet staticcheck sdk-deps test bench contracts
 
+# The version and revision come from git, so that a binary built from a
+# clone says which one it is (cocoon --version).
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null)
+REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+LDFLAGS := -X main.buildVersion=$(VERSION) -X main.buildRevision=$(REVISION)
+
 build:
-	$(GO) build -o bin/cocoon ./cmd/cocoon
+	@if [ ! -x bin/cocoon ]; then echo "building bin/cocoon: the first build fetches and compiles the dependencies, about 3 minutes on 2 cores; later builds take seconds"; else echo "building bin/cocoon"; fi
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/cocoon ./cmd/cocoon
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -58,7 +58,7 @@ func runAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runGenCert(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("attest gen-cert", flag.ContinueOnError)
+	fs := newFlagSet("attest gen-cert", stdout, stderr)
 	fs.SetOutput(stderr)
 	tee := fs.String("tee", "", "attestation: tdx or sev-snp (real, from configfs-tsm), fake-tdx or fake-sev-snp (fake, which proves nothing)")
 	kind := fs.String("tdx", "", "older spelling of --tee: tdx or fake (fake-tdx)")
@@ -181,7 +181,7 @@ func measurementsOf(ev ratls.Evidence) (attest.Measurements, error) {
 }
 
 func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("attest inspect", flag.ContinueOnError)
+	fs := newFlagSet("attest inspect", stdout, stderr)
 	fs.SetOutput(stderr)
 	doVerify := fs.Bool("verify", false, "verify the evidence (and, for a certificate, the certificate) and print the verdict")
 	fake := fs.Bool("insecure-fake-tdx", false, "verify the reference's fake quotes, which prove nothing, instead of real TDX quotes")

@@ -18,7 +18,7 @@ func init() {
 }
 
 func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	rf := newRoleFlags("client", stderr, true)
+	rf := newRoleFlags("client", stdout, stderr, true)
 	log, err := rf.parse(args, stderr)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,7 +46,7 @@ func (p *proxyContracts) Set(s string) error {
 }
 
 func runExplorer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("explorer", flag.ContinueOnError)
+	fs := newFlagSet("explorer", stdout, stderr)
 	fs.SetOutput(stderr)
 	statePath := fs.String("state", "", "emulated chain state `file` (as a devnet writes it)")
 	dataDir := fs.String("data-dir", "", "a devnet's data `directory`, whose emulated chain to read (default "+defaultDevnetDir()+")")

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
@@ -30,7 +33,7 @@ func init() {
 const probeExtFlag = 1 << 30
 
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	fs := newFlagSet("probe", stdout, stderr)
 	fs.SetOutput(stderr)
 	policy := fs.String("policy", "tdx", "attestation the proxy must present: tdx, fake_tdx or any, with optional :imagehash,…")
 	fakeTDX := fs.Bool("insecure-fake-tdx", false, "present a fake TDX quote (for a proxy's worker port on a test network) and accept fake quotes")
@@ -38,6 +41,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxPoW := fs.Int("max-pow-difficulty", wire.DefaultMaxPoWDifficulty, "hardest proof of work to solve")
 	isTest := fs.Bool("test", false, "claim to be a test-network client (is_test)")
 	timeout := fs.Duration("timeout", 30*time.Second, "time allowed for the whole probe")
+	dataDir := fs.String("data-dir", defaultDevnetDir(), "a devnet's data directory: a HOST:PORT its proxy.json names is probed as that devnet's clients connect")
 	rootf := newRootFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
@@ -48,6 +52,15 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.Arg(0)
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return usageError{fmt.Sprintf("probe: %q is not HOST:PORT", addr)}
+	}
+	if devnetProxy(*dataDir, addr) {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["policy"] && !set["insecure-fake-tdx"] && !set["test"] {
+			*policy, *fakeTDX, *isTest = "fake_tdx", true, true
+			fmt.Fprintf(stdout, "devnet proxy (%s): INSECURE fake TDX accepted, as a test-network client, as the devnet's clients connect; for development only\n",
+				filepath.Join(*dataDir, "proxy.json"))
+		}
 	}
 	log, _ := obs.NewLogger(stderr, "text", "warn")
 	rf := &roleFlags{fakeTDX: fakeTDX, skipAttestation: skip}
@@ -146,6 +159,28 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("probe: a client on this root would refuse the proxy: %w", refused)
 	}
 	return nil
+}
+
+// devnetProxy reports whether addr is the clients endpoint of the devnet
+// whose configs are in dir.
+func devnetProxy(dir, addr string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "proxy.json"))
+	if err != nil {
+		return false
+	}
+	var cfg struct {
+		ClientsListen string `json:"clients_listen"`
+	}
+	if json.Unmarshal(b, &cfg) != nil || cfg.ClientsListen == "" {
+		return false
+	}
+	if cfg.ClientsListen == addr {
+		return true
+	}
+	h1, p1, err1 := net.SplitHostPort(cfg.ClientsListen)
+	h2, p2, err2 := net.SplitHostPort(addr)
+	loopback := func(h string) bool { ip := net.ParseIP(h); return h == "localhost" || (ip != nil && ip.IsLoopback()) }
+	return err1 == nil && err2 == nil && p1 == p2 && loopback(h1) && loopback(h2)
 }
 
 // keyNote says what stands behind a proxy's signing key.

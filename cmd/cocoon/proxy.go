@@ -61,9 +61,8 @@ type roleFlags struct {
 	chainState, tonConfig, root, nodeWalletKey, fakeTON *string
 }
 
-func newRoleFlags(name string, stderr io.Writer, skip bool) *roleFlags {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func newRoleFlags(name string, stdout, stderr io.Writer, skip bool) *roleFlags {
+	fs := newFlagSet(name, stdout, stderr)
 	r := &roleFlags{
 		fs:        fs,
 		config:    fs.String("config", "", "JSON configuration `file` (required)"),
@@ -246,6 +245,25 @@ func certifier(ctx context.Context, issuer attest.Issuer, log *slog.Logger) (*ra
 		return nil, fmt.Errorf("generating the TLS key: %w", err)
 	}
 	return ratls.NewCertifier(ctx, key, issuer, time.Now, log)
+}
+
+// registeredAt reports whether a proxy the root registers has the ports
+// of the workers and clients listeners (the hosts are public addresses the
+// proxy cannot see from inside), and its seqno.
+func registeredAt(proxies []contracts.RegisteredProxy, workers, clients net.Addr) (uint32, bool) {
+	port := func(a string) string {
+		_, p, err := net.SplitHostPort(a)
+		if err != nil {
+			return ""
+		}
+		return p
+	}
+	for _, p := range proxies {
+		if port(p.WorkerAddr()) == port(workers.String()) && port(p.ClientAddr()) == port(clients.String()) {
+			return p.Seqno, true
+		}
+	}
+	return 0, false
 }
 
 // fakeTON returns the fake TON a role without a chain runs on: the
@@ -514,7 +532,7 @@ func serveRole(ctx context.Context, log *slog.Logger, httpAddr string, h http.Ha
 }
 
 func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	rf := newRoleFlags("proxy", stderr, false)
+	rf := newRoleFlags("proxy", stdout, stderr, false)
 	log, err := rf.parse(args, stderr)
 	if err != nil {
 		return err
@@ -640,6 +658,14 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listening for clients: %w", err)
 	}
 	log.Info("proxy listening", "workers", wln.Addr().String(), "clients", cln.Addr().String())
+	if rc != nil {
+		if seqno, ok := registeredAt(rc.config.Proxies, wln.Addr(), cln.Addr()); !ok {
+			log.Warn("the root registers no proxy at the ports this proxy listens on: workers and clients that follow the root cannot reach it; have the root's owner run cocoon root update-proxy (or register-proxy) with these ports, or listen where the root says",
+				"workers", wln.Addr().String(), "clients", cln.Addr().String(), "registered", rc.config.Proxies)
+		} else {
+			log.Info("the root registers this proxy's endpoints", "seqno", seqno)
+		}
+	}
 	site, err := web.NewProxySite(p, pageOptions(rc, cfg.HTTPAccessHash, log))
 	if err != nil {
 		wln.Close()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 )
 
@@ -105,5 +107,24 @@ func TestProbeDevnet(t *testing.T) {
 	if err := runProbe(context.Background(), []string{n.ProxyClientsAddr}, &out, &errOut); err == nil || !strings.Contains(out.String(), "fake TDX") ||
 		!strings.Contains(out.String(), "verdict:       REJECTED: verifying RA-TLS peer: fake TDX quote rejected: policy tdx requires a real quote") {
 		t.Errorf("probe with the default tdx policy = %v, want a refusal naming the fake quote after printing it:\n%s", err, out.String())
+	}
+}
+
+func TestRegisteredAt(t *testing.T) {
+	w, c := &net.TCPAddr{IP: net.IPv6unspecified, Port: 11001}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 11002}
+	tests := []struct {
+		name    string
+		proxies []contracts.RegisteredProxy
+		want    bool
+	}{
+		{"registered", []contracts.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:11001 1.2.3.4:11002"}}, true},
+		{"other ports", []contracts.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:12001 1.2.3.4:12002"}}, false},
+		{"one address", []contracts.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:11001"}}, false},
+		{"none", nil, false},
+	}
+	for _, tt := range tests {
+		if seqno, got := registeredAt(tt.proxies, w, c); got != tt.want || (got && seqno != 3) {
+			t.Errorf("%s: got %d %v, want %v", tt.name, seqno, got, tt.want)
+		}
 	}
 }

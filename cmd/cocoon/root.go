@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -151,11 +152,45 @@ func newRootChainFlags(fs *flag.FlagSet) rootChainFlags {
 	}
 }
 
-func (f rootChainFlags) check(cmd string) error {
-	if (*f.state == "") == (*f.tonConfig == "") {
-		return usageError{cmd + " needs exactly one of --state and --ton-config"}
+// check checks the chain flags. With neither --state nor --ton-config
+// it takes the devnet's chain in the default data directory, and, where
+// they are empty, that devnet's root as root and its admin key as key
+// (nil for commands without them).
+func (f rootChainFlags) check(cmd string, root, key *string) error {
+	if *f.state != "" && *f.tonConfig != "" {
+		return usageError{cmd + " needs one of --state and --ton-config, not both"}
+	}
+	if *f.tonConfig != "" {
+		return nil
+	}
+	dir := defaultDevnetDir()
+	if *f.state == "" {
+		*f.state = devnetChainState(dir)
+		if _, err := os.Stat(*f.state); err != nil {
+			return usageError{fmt.Sprintf("%s: no devnet chain at %s (start one with `cocoon devnet`), or name a chain with --state FILE or --ton-config FILE", cmd, *f.state)}
+		}
+	} else {
+		dir = filepath.Dir(*f.state)
+	}
+	if root != nil && *root == "" {
+		var cfg struct {
+			Root string `json:"root_contract_address"`
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "proxy.json")); err == nil && json.Unmarshal(b, &cfg) == nil && cfg.Root != "" {
+			*root = cfg.Root
+		}
+	}
+	if key != nil && *key == "" {
+		if k := devnetAdminKey(dir); fileExists(k) {
+			*key = k
+		}
 	}
 	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // rootChain is an opened chain. poll is how often to look for a sent
@@ -187,7 +222,7 @@ func (f rootChainFlags) open(ctx context.Context) (rootChain, error) {
 
 func rootParseAddr(flagName, s string) (*address.Address, error) {
 	if s == "" {
-		return nil, usageError{fmt.Sprintf("--%s ADDR is required", flagName)}
+		return nil, usageError{fmt.Sprintf("--%s ADDR is required (the devnet's is read from the proxy.json beside its chain state)", flagName)}
 	}
 	a, err := address.ParseAddr(s)
 	if err != nil {
@@ -275,7 +310,7 @@ func newRootSendFlags(fs *flag.FlagSet) rootSendFlags {
 // built by build to the root, waits for the root's transaction and
 // prints what changed.
 func (f rootSendFlags) send(ctx context.Context, cmd, opName string, build rootadmin.Build, stdout, stderr io.Writer) error {
-	if err := f.chain.check(cmd); err != nil {
+	if err := f.chain.check(cmd, f.root, f.key); err != nil {
 		return err
 	}
 	root, err := rootParseAddr("root", *f.root)
@@ -322,7 +357,7 @@ func (f rootSendFlags) send(ctx context.Context, cmd, opName string, build roota
 }
 
 func runRootShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root show", flag.ContinueOnError)
+	fs := newFlagSet("root show", stdout, stderr)
 	fs.SetOutput(stderr)
 	cf := newRootChainFlags(fs)
 	rootFlag := fs.String("root", "", "address of the root contract")
@@ -334,7 +369,7 @@ func runRootShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(pos) != 0 {
 		return usageError{"root show takes no arguments"}
 	}
-	if err := cf.check("root show"); err != nil {
+	if err := cf.check("root show", rootFlag, nil); err != nil {
 		return err
 	}
 	root, err := rootParseAddr("root", *rootFlag)
@@ -360,7 +395,7 @@ func runRootShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func runRootHash(ctx context.Context, name string, op contracts.Op, model bool, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root "+name, flag.ContinueOnError)
+	fs := newFlagSet("root "+name, stdout, stderr)
 	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	var modelName *string
@@ -389,7 +424,7 @@ func runRootHash(ctx context.Context, name string, op contracts.Op, model bool, 
 }
 
 func runRootProxy(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root "+name, flag.ContinueOnError)
+	fs := newFlagSet("root "+name, stdout, stderr)
 	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	var addr *string
@@ -439,7 +474,7 @@ func rootCheckDesc(desc string) error {
 }
 
 func runRootSetPrices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root set-prices", flag.ContinueOnError)
+	fs := newFlagSet("root set-prices", stdout, stderr)
 	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	price := fs.String("price", "", "price per token in TON (e.g. 0.00000002)")
@@ -487,7 +522,7 @@ func runRootSetPrices(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 func runRootSetOwner(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root set-owner", flag.ContinueOnError)
+	fs := newFlagSet("root set-owner", stdout, stderr)
 	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	newOwner := fs.String("new-owner", "", "address of the root's next owner")
@@ -502,7 +537,7 @@ func runRootSetOwner(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 func runRootUpgrade(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root upgrade-contracts", flag.ContinueOnError)
+	fs := newFlagSet("root upgrade-contracts", stdout, stderr)
 	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	if err := rootParseFlagsOnly(fs, args); err != nil {
@@ -516,7 +551,7 @@ func runRootUpgrade(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func runRootDeploy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root deploy", flag.ContinueOnError)
+	fs := newFlagSet("root deploy", stdout, stderr)
 	fs.SetOutput(stderr)
 	state := fs.String("state", "", "emulated chain state file (created when absent)")
 	keyPath := fs.String("owner-key", "", "file holding the owner wallet's Ed25519 seed (hex or base64)")
@@ -599,9 +634,10 @@ func runRootDeploy(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func runRootWalletAddress(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root wallet-address", flag.ContinueOnError)
+	fs := newFlagSet("root wallet-address", stdout, stderr)
 	fs.SetOutput(stderr)
 	keyPath := fs.String("key", "", "file holding the wallet's Ed25519 seed (hex or base64)")
+	fund := fs.String("fund", "", "TON the printed ton://transfer link asks for (default: none, the wallet app asks)")
 	wf := newRootWalletFlags(fs)
 	if err := rootParseFlagsOnly(fs, args); err != nil {
 		return err
@@ -618,5 +654,14 @@ func runRootWalletAddress(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s wallet: %s (raw %s)\n", w.Kind(), w.Address(), w.Address().StringRaw())
+	link := "ton://transfer/" + friendly(w.Address())
+	if *fund != "" {
+		amount, err := rootParseTON("fund", *fund)
+		if err != nil {
+			return err
+		}
+		link = transferLink(w.Address(), amount)
+	}
+	fmt.Fprintf(stdout, "fund it:        %s\nthen wait with: cocoon chain wait %s --balance TON [--ton-config FILE]\n", link, friendly(w.Address()))
 	return nil
 }

@@ -42,7 +42,7 @@ func TestRoleTEEFlags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rf := newRoleFlags("worker", io.Discard, false)
+			rf := newRoleFlags("worker", io.Discard, io.Discard, false)
 			if err := rf.fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +78,7 @@ func TestRoleVerifierPerTEE(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rf := newRoleFlags("worker", io.Discard, false)
+			rf := newRoleFlags("worker", io.Discard, io.Discard, false)
 			if err := rf.fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}

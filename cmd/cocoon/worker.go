@@ -17,7 +17,7 @@ func init() {
 }
 
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	rf := newRoleFlags("worker", stderr, true)
+	rf := newRoleFlags("worker", stdout, stderr, true)
 	log, err := rf.parse(args, stderr)
 	if err != nil {
 		return err

@@ -20,8 +20,12 @@ import (
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
-// DefaultMaxBodyBytes bounds a request body unless the config says otherwise.
-const DefaultMaxBodyBytes = 16 << 20
+// DefaultMaxBodyBytes bounds a request body unless the config says
+// otherwise: the most the network carries.
+const DefaultMaxBodyBytes = openai.MaxRequestBody
+
+// MaxBodyLimit is the highest max_body_bytes a config may set.
+const MaxBodyLimit = openai.MaxRequestBody
 
 // DefaultMaxUploadBytes bounds an audio upload unless the config says
 // otherwise; MaxUploadBytesLimit is the most one frame carries with room
@@ -86,6 +90,7 @@ type apiError struct {
 	status  int
 	typ     string // openai.ErrorType*
 	code    string // stable machine-readable code
+	param   string // the request parameter at fault, if one is
 	message string
 	cause   error // logged under the request id, never shown
 }
@@ -94,6 +99,16 @@ func (e *apiError) Error() string { return e.message }
 
 func badRequest(code, msg string) *apiError {
 	return &apiError{status: http.StatusBadRequest, typ: openai.ErrorTypeInvalidRequest, code: code, message: msg}
+}
+
+// invalid turns a refusal of the request's content into a 400 naming the
+// parameter; other errors stay as they are.
+func invalid(err error) error {
+	var pe *openai.ParamError
+	if errors.As(err, &pe) {
+		return &apiError{status: http.StatusBadRequest, typ: openai.ErrorTypeInvalidRequest, code: pe.Code, param: pe.Param, message: pe.Message}
+	}
+	return err
 }
 
 // api is the OpenAI-compatible HTTP API of the client.
@@ -107,16 +122,19 @@ type api struct {
 	now       func() time.Time
 	metrics   *obs.Metrics
 	counters  *obs.RequestRates
+	// cost values billed tokens in nanoTON for the request log and
+	// metrics; nil values nothing.
+	cost func(tokens int64) int64
 }
 
 // handler returns the API with stats mounted beside it.
 func (a *api) handler(snapshot func() any, accessHash string) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/chat/completions", a.wrap(a.inference))
-	mux.Handle("POST /v1/completions", a.wrap(a.inference))
-	mux.Handle("POST /v1/embeddings", a.wrap(a.inference))
-	mux.Handle("POST /v1/audio/transcriptions", a.wrap(a.upload))
-	mux.Handle("POST /v1/audio/translations", a.wrap(a.upload))
+	mux.Handle("POST /v1/chat/completions", a.wrapInference(a.inference))
+	mux.Handle("POST /v1/completions", a.wrapInference(a.inference))
+	mux.Handle("POST /v1/embeddings", a.wrapInference(a.inference))
+	mux.Handle("POST /v1/audio/transcriptions", a.wrapInference(a.upload))
+	mux.Handle("POST /v1/audio/translations", a.wrapInference(a.upload))
 	mux.Handle("GET /v1/models", a.wrap(a.listModels))
 	obs.Mount(mux, "COCOON client", snapshot, a.metrics, accessHash)
 	mux.Handle("/", a.wrap(func(w http.ResponseWriter, r *http.Request) error {
@@ -159,8 +177,51 @@ func (a *api) wrap(h func(http.ResponseWriter, *http.Request) error) http.Handle
 	})
 }
 
+// wrapInference is wrap for the inference endpoints, which write their
+// own log line per request (see inference).
+func (a *api) wrapInference(h func(http.ResponseWriter, *http.Request, *obs.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := newRequestID()
+		w.Header().Set("X-Request-Id", id)
+		rec := obs.Request{ID: id, Outcome: obs.OutcomeRejected}
+		start := a.now()
+		err := a.authorize(r)
+		if err == nil {
+			err = h(w, r, &rec)
+		}
+		rec.Total = a.now().Sub(start)
+		if err != nil {
+			ae := asAPIError(err)
+			rec.Status, rec.Error = ae.status, ae.code
+			if ae.status < 500 {
+				rec.Outcome = obs.OutcomeRejected
+			}
+			if ae.cause != nil {
+				rec.Error += ": " + ae.cause.Error()
+			}
+			writeError(w, ae)
+		}
+		obs.LogRequest(a.log, rec)
+		if rec.Model != "" {
+			// Only a request that passed validation names a model worth
+			// a label.
+			a.metrics.Observe(rec)
+		}
+	})
+}
+
+// asAPIError is err as the caller sees it: an apiError, or a 500 whose
+// cause only the log shows.
+func asAPIError(err error) *apiError {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{status: http.StatusInternalServerError, typ: openai.ErrorTypeServer, code: "internal_error", message: "internal error", cause: err}
+	}
+	return ae
+}
+
 func writeError(w http.ResponseWriter, ae *apiError) {
-	b, _ := json.Marshal(openai.NewError(ae.message, ae.typ, "", ae.code)) // a plain struct always marshals
+	b, _ := json.Marshal(openai.NewError(ae.message, ae.typ, ae.param, ae.code)) // a plain struct always marshals
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Del("Content-Length")
 	w.WriteHeader(ae.status)
@@ -222,8 +283,8 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, setting strin
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, code: "request_too_large",
-				message: fmt.Sprintf("request body exceeds %d bytes (the client's %s)", limit, setting)}
+			return nil, &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, code: openai.CodeRequestTooLarge,
+				message: fmt.Sprintf("The request body exceeds this client's limit of %d bytes (%s in its config). Send a smaller one.", limit, setting)}
 		}
 		return nil, badRequest("unreadable_body", "reading the request body: "+err.Error())
 	}
@@ -231,8 +292,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, setting strin
 }
 
 // inference forwards a chat or text completion or an embedding request
-// and streams the answer back.
-func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
+// and streams the answer back, filling rec with what the request log and
+// metrics report.
+func (a *api) inference(w http.ResponseWriter, r *http.Request, rec *obs.Request) error {
 	start := a.now()
 	body, err := readBody(w, r, a.maxBody, "max_body_bytes")
 	if err != nil {
@@ -241,22 +303,38 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 	// The body is decoded once; its rewrites apply to the decoded form.
 	b, err := openai.ParseBody(body)
 	if err != nil {
-		return badRequest("invalid_request", "reading request body: "+err.Error())
+		return invalid(openai.InvalidJSON(err))
+	}
+	switch r.URL.Path {
+	case "/v1/chat/completions":
+		err = b.ValidateChat()
+	case "/v1/completions":
+		err = b.ValidateCompletion()
+	}
+	if err != nil {
+		return invalid(err)
 	}
 	params, err := b.ExtractCocoonParams()
 	if err != nil {
-		return badRequest("invalid_request", err.Error())
+		return invalid(err)
 	}
 	model, err := b.Model()
 	if err != nil || model == "" {
-		return badRequest("invalid_request", "the request names no model")
+		return badRequest(openai.CodeMissingParameter, "Missing required parameter: 'model'.")
 	}
+	rec.Model = model
 	maxTokens, err := b.MaxTokens(openai.DefaultMaxTokens)
 	if err != nil {
-		return badRequest("invalid_request", err.Error())
+		return invalid(err)
+	}
+	// The network forces usage on every stream, for metering; a caller
+	// that did not ask for it does not see it, as from OpenAI.
+	var strip *openai.UsageStripper
+	if b.IsStream() && !b.WantsStreamUsage() {
+		strip = &openai.UsageStripper{}
 	}
 	b.DropMaxTokensIfCompletionLimit()
-	return a.forward(w, r, start, model, b.Bytes(), maxTokens, params)
+	return a.forward(w, r, start, model, b.Bytes(), maxTokens, params, strip, rec)
 }
 
 // upload forwards a transcription or translation: a multipart upload of
@@ -266,7 +344,7 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 // default completion allowance plus the upload's size, which bounds its
 // audio's tokens at any rate a proxy accepts for audio compressed to no
 // fewer bytes per second than that rate.
-func (a *api) upload(w http.ResponseWriter, r *http.Request) error {
+func (a *api) upload(w http.ResponseWriter, r *http.Request, rec *obs.Request) error {
 	start := a.now()
 	body, err := readBody(w, r, a.maxUpload, "max_upload_bytes")
 	if err != nil {
@@ -285,14 +363,16 @@ func (a *api) upload(w http.ResponseWriter, r *http.Request) error {
 	}
 	params, err := openai.FormCocoonParams(f)
 	if err != nil {
-		return badRequest("invalid_request", err.Error())
+		return invalid(err)
 	}
-	return a.forward(w, r, start, model, f.Bytes(), openai.DefaultMaxTokens, params)
+	rec.Model = model
+	return a.forward(w, r, start, model, f.Bytes(), openai.DefaultMaxTokens, params, nil, rec)
 }
 
 // forward sends a request body for model through the network and streams
-// the answer back.
-func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, model string, body []byte, maxTokens int64, params openai.CocoonParams) error {
+// the answer back, without the usage events strip removes (nil: all of
+// it), filling rec.
+func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, model string, body []byte, maxTokens int64, params openai.CocoonParams, strip *openai.UsageStripper, rec *obs.Request) error {
 	rc := http.NewResponseController(w)
 	var hdrs []header
 	for k, vs := range r.Header {
@@ -315,9 +395,19 @@ func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, m
 
 	a.metrics.RequestStarted()
 	outcome := obs.OutcomeFailed
+	// The answer's usage, counted before any of it is stripped.
+	usage := openai.NewUsageCounter()
+	var final *finalInfo
 	defer func() {
 		a.metrics.RequestFinished(outcome, a.now().Sub(start))
 		a.counters.Finished(a.now(), outcome == obs.OutcomeSuccess, a.now().Sub(start))
+		usage.Finish()
+		u := usage.Counts()
+		rec.Outcome = outcome
+		rec.PromptTokens, rec.CachedTokens, rec.CompletionTokens, rec.ReasoningTokens = u.PromptTokens, u.CachedTokens, u.CompletionTokens, u.ReasoningTokens
+		if final != nil && a.cost != nil {
+			rec.Nano = a.cost(final.tokens)
+		}
 	}()
 
 	ctx, cancel := context.WithTimeout(r.Context(), params.Timeout)
@@ -352,7 +442,11 @@ func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, m
 		status = http.StatusBadGateway
 	}
 	w.WriteHeader(status)
+	rec.Status = status
 	headAt := a.now()
+	if status != http.StatusOK || !sse {
+		strip = nil
+	}
 	// What is written is flushed only when the next read of the stream
 	// would wait: bytes that arrive together leave in one write, and an
 	// answer that has fully arrived leaves with the response's end.
@@ -368,18 +462,32 @@ func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, m
 			unflushed = false
 		}
 		chunks, done, err := s.next(ctx)
+		for i, c := range chunks {
+			usage.Write(c)
+			if strip != nil {
+				chunks[i] = strip.Write(c)
+			}
+		}
+		if done && strip != nil {
+			chunks = append(chunks, strip.Flush())
+		}
 		if params.EnableDebug && len(chunks) > 0 {
 			chunks = append([][]byte{held}, chunks...)
 			held = chunks[len(chunks)-1]
 			chunks = chunks[:len(chunks)-1]
 		}
 		for _, c := range chunks {
+			if len(c) == 0 {
+				continue
+			}
 			if _, werr := w.Write(c); werr != nil {
+				rec.Error = "the caller left"
 				return nil // the caller is gone; closing the stream tells the proxy
 			}
-			if !answered && len(c) > 0 {
+			if !answered {
 				answered = true
 				now := a.now()
+				rec.FirstToken = now.Sub(start)
 				a.metrics.FirstAnswer(now.Sub(start))
 				a.counters.FirstAnswer(now, now.Sub(start))
 			}
@@ -390,17 +498,23 @@ func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, m
 			continue
 		}
 		if err == nil {
+			final = s.finalInfo()
 			if params.EnableDebug {
-				w.Write(withDebug(held, sse, debugJSON(s.finalInfo(), start, headAt, a.now())))
+				w.Write(withDebug(held, sse, debugJSON(final, start, headAt, a.now())))
 			}
-			outcome = obs.OutcomeSuccess
+			switch {
+			case status < 300:
+				outcome = obs.OutcomeSuccess
+			case status < 500:
+				outcome = obs.OutcomeRejected // the engine refused the request
+			}
 			return nil // the server flushes the rest with the response's end
 		}
 		if r.Context().Err() != nil {
 			return nil // the caller left
 		}
 		ae := a.networkError(ctx, err, params.Timeout)
-		a.log.Info("answer failed after its head", "status", ae.status, "error", ae.message)
+		rec.Error = ae.code + ": " + ae.message
 		if sse {
 			// An error event ends the stream in a form OpenAI SDKs report.
 			b, _ := json.Marshal(openai.NewError(ae.message, ae.typ, "", ae.code))

@@ -194,7 +194,14 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	if err := c.setUpTrust(); err != nil {
 		return nil, err
 	}
-	c.api = &api{net: c, log: c.log, maxBody: cfg.MaxBodyBytes, maxUpload: cmp.Or(cfg.MaxUploadBytes, DefaultMaxUploadBytes), now: c.now, metrics: c.metrics, counters: &c.stats}
+	c.api = &api{net: c, log: c.log, maxBody: cfg.MaxBodyBytes, maxUpload: cmp.Or(cfg.MaxUploadBytes, DefaultMaxUploadBytes), now: c.now, metrics: c.metrics, counters: &c.stats,
+		cost: func(tokens int64) int64 {
+			v, err := c.prices.Cost(tokens)
+			if err != nil {
+				return 0
+			}
+			return int64(v)
+		}}
 	for _, k := range cfg.APIKeys {
 		c.api.keys = append(c.api.keys, []byte(k))
 	}

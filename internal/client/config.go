@@ -19,6 +19,9 @@ import (
 // Config is a client's JSON configuration file. Fields named as in the
 // reference's clientRunner.config keep their meaning; the others are ours.
 type Config struct {
+	// IsTest marks a node of a test network: it may accept peers without
+	// real TDX attestation (fake_tdx or any policies) and says so to its
+	// peers (the reference's is_test).
 	IsTest bool `json:"is_test"`
 	// HTTPPort serves the OpenAI API on 127.0.0.1; HTTPListen, when set,
 	// names the address instead.
@@ -59,7 +62,9 @@ type Config struct {
 	MaxPoWDifficulty int `json:"max_pow_difficulty"`
 	// APIKeys, when set, are the bearer keys the HTTP API accepts.
 	APIKeys []string `json:"api_keys"`
-	// MaxBodyBytes bounds a request body (default 16 MiB).
+	// MaxBodyBytes bounds a request body, in bytes: a bigger one is
+	// refused with 413 before it is forwarded (default and most 8 MiB,
+	// what the network carries).
 	MaxBodyBytes int64 `json:"max_body_bytes"`
 	// MaxUploadBytes bounds an audio upload to /v1/audio/transcriptions
 	// or /v1/audio/translations (default 15 MiB, at most what one frame
@@ -201,8 +206,8 @@ func (c *Config) Validate() error {
 	if c.MaxUploadBytes < 0 || c.MaxUploadBytes > MaxUploadBytesLimit {
 		bad("max_upload_bytes %d outside [0, %d]: an upload travels in one frame of at most %d bytes", c.MaxUploadBytes, MaxUploadBytesLimit, wire.MaxFrameSize)
 	}
-	if c.MaxBodyBytes < 1 {
-		bad("max_body_bytes %d: want at least 1", c.MaxBodyBytes)
+	if c.MaxBodyBytes < 1 || c.MaxBodyBytes > MaxBodyLimit {
+		bad("max_body_bytes %d outside [1, %d]: the network carries request bodies of at most %d bytes", c.MaxBodyBytes, MaxBodyLimit, MaxBodyLimit)
 	}
 	if c.DepositNano < 0 {
 		bad("deposit_nano %d is negative", c.DepositNano)

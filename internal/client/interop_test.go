@@ -199,7 +199,7 @@ func TestInteropAnswerFraming(t *testing.T) {
 			srv := httptest.NewServer(a.handler(func() any { return nil }, ""))
 			defer srv.Close()
 			defer rn.wg.Wait()
-			res, err := http.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"Qwen/Qwen3-8B","messages":[]}`))
+			res, err := http.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"Qwen/Qwen3-8B","messages":[{"role":"user","content":"hi"}]}`))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -378,3 +378,52 @@ func TestStartOlderDataDir(t *testing.T) {
 		t.Errorf("older proxy wallet holds %d, want at least its %d", got, walletFunding)
 	}
 }
+
+// TestRestartRegistersListeningEndpoints restarts an emulated devnet on
+// other ports: the root's registered proxy endpoints, the client's proxies
+// and the configs written must all name the ports the proxy listens on
+// now.
+func TestRestartRegistersListeningEndpoints(t *testing.T) {
+	dir := t.TempDir()
+	first := start(t, Options{Engine: engines(&fakeEngine{chunks: 1}), Chain: ChainEmulated, DataDir: dir})
+	firstDesc := first.ProxyWorkersAddr + " " + first.ProxyClientsAddr
+	first.Close()
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1}), Chain: ChainEmulated, DataDir: dir})
+	desc := n.ProxyWorkersAddr + " " + n.ProxyClientsAddr
+	if desc == firstDesc {
+		t.Skip("the restarted devnet got the same free ports")
+	}
+	cfg, err := ton.ReadRootConfig(context.Background(), n.Chain, n.Addresses.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Proxies) != 1 || cfg.Proxies[0].Desc != desc {
+		t.Errorf("root registers %+v, want the proxy at %q where it listens", cfg.Proxies, desc)
+	}
+	eventually(t, "the client following the root", func() bool {
+		p := n.Client.Snapshot().LocalConf.Proxies
+		return len(p) == 1 && p[0] == n.ProxyClientsAddr
+	})
+	var pc struct {
+		WorkersListen string `json:"workers_listen"`
+		ClientsListen string `json:"clients_listen"`
+	}
+	var cc struct {
+		Proxies []string `json:"proxies"`
+	}
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"proxy.json", &pc}, {"client.json", &cc}} {
+		b, err := os.ReadFile(filepath.Join(dir, f.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, f.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pc.WorkersListen+" "+pc.ClientsListen != desc || len(cc.Proxies) != 1 || cc.Proxies[0] != n.ProxyClientsAddr {
+		t.Errorf("proxy.json listens on %q %q, client.json names %q; want %q", pc.WorkersListen, pc.ClientsListen, cc.Proxies, desc)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -262,7 +263,7 @@ type Network struct {
 func listen(port int) (net.Listener, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		return nil, fmt.Errorf("listening on 127.0.0.1:%d: %w", port, err)
+		return nil, fmt.Errorf("listening on 127.0.0.1:%d (another devnet or program has the port: stop it, or pass --ports-base N): %w", port, err)
 	}
 	return ln, nil
 }
@@ -703,6 +704,9 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 
+	if err := removeStaleConfigs(opts.DataDir, len(specs)); err != nil {
+		return nil, err
+	}
 	if err := n.waitReady(ctx, len(specs)); err != nil {
 		return nil, err
 	}
@@ -842,6 +846,9 @@ func (n *Network) startEngines(opts Options) ([]string, string, error) {
 		if opts.Model == "" {
 			return nil, "", errors.New("starting devnet: --engine-url needs a model name")
 		}
+		if err := checkEngine(opts.EngineURL, opts.Model); err != nil {
+			return nil, "", fmt.Errorf("starting devnet: %w", err)
+		}
 		for i := range urls {
 			urls[i] = opts.EngineURL
 		}
@@ -868,6 +875,56 @@ func (n *Network) startEngines(opts Options) ([]string, string, error) {
 		return urls, name, nil
 	}
 	return nil, "", errors.New("starting devnet: no engine: give a GGUF model or an engine URL")
+}
+
+// checkEngine asks the engine at url for its models and fails, naming the
+// cause and the fix, when it does not answer or does not serve model.
+func checkEngine(url, model string) error {
+	// Its own connection, closed after: the engine's shutdown does not
+	// wait for it.
+	c := http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	res, err := c.Get(strings.TrimSuffix(url, "/") + "/v1/models")
+	if err != nil {
+		return fmt.Errorf("the engine at %s does not answer (%v): start it, or fix --engine-url", url, err)
+	}
+	defer res.Body.Close()
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("the engine at %s answers GET /v1/models with %s: is it an OpenAI-compatible server? fix --engine-url", url, res.Status)
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&list); err != nil {
+		return fmt.Errorf("the engine at %s answers GET /v1/models with no model list (%v): is it an OpenAI-compatible server? fix --engine-url", url, err)
+	}
+	var ids []string
+	for _, m := range list.Data {
+		if m.ID == model {
+			return nil
+		}
+		ids = append(ids, m.ID)
+	}
+	return fmt.Errorf("the engine at %s does not serve model %q; it serves %q: pass one of them as --model-name", url, model, ids)
+}
+
+// removeStaleConfigs removes the configs of workers beyond the first n
+// that an earlier devnet with more workers left in dir, so that no
+// config there describes a node this devnet does not run.
+func removeStaleConfigs(dir string, n int) error {
+	if dir == "" {
+		return nil
+	}
+	for i := n; ; i++ {
+		err := os.Remove(filepath.Join(dir, fmt.Sprintf("worker-%d.json", i)))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("removing the config of a worker this devnet does not run: %w", err)
+		}
+	}
 }
 
 // siteOptions are the options of a node's pages: the emulated chain and

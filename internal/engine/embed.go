@@ -136,7 +136,7 @@ func toTokens(ids []int64) []int32 {
 
 func (h *handler) embeddings(w http.ResponseWriter, r *http.Request) error {
 	var req embeddingRequest
-	if err := decode(r, &req); err != nil {
+	if err := decode(r, &req, anyMembers, nil); err != nil {
 		return err
 	}
 	if req.Model != h.name {

@@ -20,6 +20,9 @@ import (
 // Config is a proxy's JSON configuration file. Fields named as in the
 // reference's proxyRunner.config keep their meaning; the others are ours.
 type Config struct {
+	// IsTest marks a node of a test network: it may accept peers without
+	// real TDX attestation (fake_tdx or any policies) and says so to its
+	// peers (the reference's is_test).
 	IsTest bool `json:"is_test"`
 	// WorkersListen and ClientsListen are the public endpoints for workers
 	// and clients (the reference's router ports 11001 and 11002).

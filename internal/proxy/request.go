@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -230,10 +231,32 @@ func (r *request) endLocked(outcome string) {
 	case r.cancelled:
 		billed = billing.Cancelled
 	}
-	r.p.settle(r, billed)
+	tokens := r.p.settle(r, billed)
 	now := r.p.now()
 	r.p.metrics.RequestFinished(outcome, now.Sub(r.start))
 	r.p.stats.Finished(now, outcome == obs.OutcomeSuccess, now.Sub(r.start))
+	rec := obs.Request{ID: hex.EncodeToString(r.clientID[:8]), Model: r.model, Outcome: outcome, Total: now.Sub(r.start)}
+	if r.last != nil {
+		rec.Worker = r.last.remote
+	}
+	if r.usage != nil {
+		u := r.usage.Counts()
+		rec.PromptTokens, rec.CachedTokens, rec.CompletionTokens, rec.ReasoningTokens = u.PromptTokens, u.CachedTokens, u.CompletionTokens, u.ReasoningTokens
+	}
+	if v, err := r.prices.Cost(tokens); err == nil {
+		rec.Nano = int64(v)
+	}
+	if !r.sentAt.IsZero() {
+		rec.Queue = r.sentAt.Sub(r.start) // until a worker took it, retries included
+	}
+	if !r.headAt.IsZero() {
+		rec.FirstToken = r.headAt.Sub(r.start)
+	}
+	if r.lastFailure != nil {
+		rec.Error = r.lastFailure.message
+	}
+	r.p.metrics.Observe(rec)
+	obs.LogRequest(r.p.log, rec)
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }

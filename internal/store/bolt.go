@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cocoon-go/cocoon/internal/billing"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
 )
 
 // ledgerBucket holds every key of the store.
@@ -35,7 +36,7 @@ func OpenBolt(path string, key ed25519.PrivateKey, lockTimeout time.Duration) (*
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
-		return nil, fmt.Errorf("opening ledger file %s: %w", path, err)
+		return nil, fmt.Errorf("opening ledger file %s: %w", path, lockedError(path, err))
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(ledgerBucket)

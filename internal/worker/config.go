@@ -22,6 +22,9 @@ import (
 // Config is a worker's JSON configuration file. Fields named as in the
 // reference's workerRunner.config keep their meaning; the others are ours.
 type Config struct {
+	// IsTest marks a node of a test network: it may accept peers without
+	// real TDX attestation (fake_tdx or any policies) and says so to its
+	// peers (the reference's is_test).
 	IsTest bool `json:"is_test"`
 	// HTTPPort serves stats and control on 127.0.0.1; HTTPListen, when set,
 	// names the address instead.

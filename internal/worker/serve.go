@@ -133,8 +133,9 @@ func (b *bodyReader) stop() {
 }
 
 // maxQueryBody bounds the JSON request body the worker accepts from a
-// proxy; an upload is bounded by the frame that carries it.
-const maxQueryBody = 8 << 20
+// proxy, what the network carries; an upload is bounded by the frame that
+// carries it.
+const maxQueryBody = openai.MaxRequestBody
 
 // maxTextAnswer bounds the JSON answer the worker turns into the plain
 // text a transcription with response_format text asked for.
@@ -313,6 +314,11 @@ type sessionSink struct {
 	// body byte went to the proxy.
 	start    time.Time
 	answered bool
+	// What the request log reports: the engine's status, the billed
+	// tokens of the last message and the failure's message.
+	status int
+	tokens billing.Adjusted
+	errMsg string
 }
 
 // answer records the time to the first body byte when data holds it.
@@ -331,6 +337,10 @@ func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
 
 func (s *sessionSink) head(status int, reason string, h []header, data []byte, last *ending) error {
 	s.headAt = s.pc.w.now()
+	s.status = status
+	if last != nil {
+		s.tokens = last.tokens
+	}
 	resp := &tl.HTTPResponse{HTTPVersion: "HTTP/1.1", StatusCode: int32(status), Reason: reason, Payload: data}
 	for _, kv := range h {
 		resp.Headers = append(resp.Headers, tl.HTTPHeader{Name: kv.name, Value: kv.value})
@@ -349,6 +359,9 @@ func (s *sessionSink) head(status int, reason string, h []header, data []byte, l
 
 func (s *sessionSink) part(data []byte, last *ending) error {
 	s.pc.w.metrics.AddBytes(len(data))
+	if last != nil {
+		s.tokens = last.tokens
+	}
 	s.answer(data)
 	m := &tl.ProxyQueryAnswerPartEx{RequestID: s.id, Answer: data}
 	if last != nil {
@@ -382,6 +395,7 @@ func (s *sessionSink) finalInfo(tokens billing.Adjusted, start, end time.Time) *
 
 func (s *sessionSink) fail(code int32, message string, tokens billing.Adjusted, start, end time.Time) error {
 	s.failed = true
+	s.tokens, s.errMsg = tokens, message
 	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerErrorEx{RequestID: s.id, ErrorCode: code, Error: message, Flags: 1, FinalInfo: s.finalInfo(tokens, start, end)})
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -655,6 +656,20 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 		d := w.now().Sub(start)
 		w.metrics.RequestFinished(outcome, d)
 		w.stats.Finished(w.now(), outcome == obs.OutcomeSuccess, d)
+		rec := obs.Request{
+			ID: hex.EncodeToString(id[:8]), Model: w.baseModel, Outcome: outcome, Status: sink.status, Error: sink.errMsg,
+			PromptTokens: sink.tokens.Prompt, CachedTokens: sink.tokens.Cached, CompletionTokens: sink.tokens.Completion, ReasoningTokens: sink.tokens.Reasoning,
+			Total: d,
+		}
+		if earned, err := w.prices.Earning(sink.tokens.Total); err == nil {
+			rec.Nano = int64(earned)
+		}
+		if !sink.headAt.IsZero() {
+			rec.Queue = sink.headAt.Sub(start)
+			rec.FirstToken = rec.Queue
+		}
+		w.metrics.Observe(rec)
+		obs.LogRequest(w.log, rec)
 	})
 }
 
