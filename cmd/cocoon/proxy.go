@@ -34,6 +34,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
+	"github.com/cocoon-go/cocoon/internal/store/boltstore"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
@@ -609,9 +610,9 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		deps.Wallet, deps.RootVersion = rc.wallet.Address(), rc.config.Version
 	}
-	var st *store.Bolt
+	var st *store.Ledger
 	if cfg.DBPath != "" {
-		if st, err = store.OpenBolt(cfg.DBPath, deps.SigningKey, 5*time.Second); err != nil {
+		if st, err = boltstore.Open(cfg.DBPath, deps.SigningKey, 5*time.Second); err != nil {
 			return err
 		}
 		defer st.Close()

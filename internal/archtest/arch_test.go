@@ -25,8 +25,10 @@ var layers = map[string]int{
 	"openai":  0,
 	"billing": 0,
 	"attest":  0,
-	// chainconf: the roles' shared chain settings.
-	"chainconf": 0,
+	// chainconf: the roles' shared chain settings; config: the strict
+	// JSON loader and the Duration type every role's config reads with.
+	"chainconf": 1,
+	"config":    0,
 	// contracts: everything the code knows about the COCOON contracts
 	// (opcodes, exit codes, storage codecs, messages, derivation), on the
 	// vocabulary and nothing else: what mechanisms, adapters and roles
@@ -41,6 +43,7 @@ var layers = map[string]int{
 	// trust: the root contract as live admission policy.
 	"trust": 2,
 	// Adapters: each owns one heavy third-party library.
+	"store/boltstore":   adapters,
 	"attest/tdx":        adapters,
 	"attest/faketdx":    adapters,
 	"attest/sevsnp":     adapters,
@@ -81,7 +84,7 @@ var heavy = map[string][]string{
 	"github.com/google/go-configfs-tsm":         {"attest/tdx", "attest/sevsnp"},
 	"github.com/google/go-sev-guest":            {"attest/sevsnp"},
 	"github.com/xssnick/tonutils-go":            {"contracts", "ton", "payment", "store", "onchain"},
-	"go.etcd.io/bbolt":                          {"store"},
+	"go.etcd.io/bbolt":                          {"store/boltstore"},
 	"github.com/prometheus/client_golang":       {"obs"},
 	"github.com/openai/openai-go":               {}, // tests only
 	"github.com/schollz/progressbar":            {"engine"},

@@ -9,11 +9,10 @@ package chainconf
 import (
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/xssnick/tonutils-go/address"
 )
 
@@ -21,12 +20,12 @@ import (
 const (
 	// DefaultRootPollEvery is how often a role reads the root contract:
 	// the reference reads it every 30–60 s.
-	DefaultRootPollEvery = Duration(45 * time.Second)
+	DefaultRootPollEvery = config.Duration(45 * time.Second)
 	// DefaultMaxRootAge bounds how old the root's state may be before a
 	// role takes no new work: the reference's 7,200 s.
-	DefaultMaxRootAge = Duration(2 * time.Hour)
+	DefaultMaxRootAge = config.Duration(2 * time.Hour)
 	// minRootPollEvery bounds how often the root is read.
-	minRootPollEvery = Duration(10 * time.Millisecond)
+	minRootPollEvery = config.Duration(10 * time.Millisecond)
 )
 
 // Chain names a role's chain. It is embedded in each role's Config, so its
@@ -49,11 +48,11 @@ type Chain struct {
 	// allow-lists, registered proxies and params (default 45 s). A peer
 	// whose image or model the root drops is refused within one such
 	// period.
-	RootPollEvery Duration `json:"root_poll_every"`
+	RootPollEvery config.Duration `json:"root_poll_every"`
 	// MaxRootAge bounds how old the root's state, as last read, may be
 	// before the role takes no new work (default 7,200 s, the
 	// reference's bound).
-	MaxRootAge Duration `json:"max_root_age"`
+	MaxRootAge config.Duration `json:"max_root_age"`
 	// InsecureSkipHashChecks stops checking peers against the root's
 	// proxy_hashes, worker_hashes and model_hashes (and the age of the
 	// root's state): any attested image may then serve. Only a test
@@ -80,35 +79,6 @@ type Chain struct {
 func (c Chain) WireAddress(a *address.Address) string {
 	return a.Bounce(false).Testnet(c.IsTestnet).String()
 }
-
-// Duration is a configured period: in JSON a Go duration string such as
-// "45s" or "500ms", or a number of seconds.
-type Duration time.Duration
-
-// UnmarshalJSON reads a duration string or a number of seconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("parsing duration: %w", err)
-		}
-		*d = Duration(v)
-		return nil
-	}
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return fmt.Errorf("parsing duration: want a string such as \"45s\" or a number of seconds: %w", err)
-	}
-	if math.Abs(f) > float64(math.MaxInt64)/float64(time.Second) {
-		return fmt.Errorf("parsing duration: %g seconds is out of range", f)
-	}
-	*d = Duration(f * float64(time.Second))
-	return nil
-}
-
-// MarshalJSON writes the duration as a Go duration string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
 // RootDefaults fills in the root's reading periods left zero.
 func (c *Chain) RootDefaults() {

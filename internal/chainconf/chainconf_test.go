@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/xssnick/tonutils-go/address"
 )
 
@@ -82,9 +83,9 @@ func TestTrustProblems(t *testing.T) {
 		{"skip on a test network", Chain{InsecureSkipHashChecks: true}, true, nil, nil},
 		{"skip outside a test network", Chain{InsecureSkipHashChecks: true}, false, nil, []string{"only a test network (is_test)"}},
 		{"skip and check", Chain{InsecureSkipHashChecks: true}, true, &yes, []string{"contradict"}},
-		{"poll too fast", Chain{RootPollEvery: Duration(time.Millisecond)}, false, nil, []string{"root_poll_every"}},
+		{"poll too fast", Chain{RootPollEvery: config.Duration(time.Millisecond)}, false, nil, []string{"root_poll_every"}},
 		{"negative age", Chain{MaxRootAge: -1}, false, nil, []string{"negative"}},
-		{"age within a poll", Chain{RootPollEvery: Duration(time.Minute), MaxRootAge: Duration(time.Minute)}, false, nil, []string{"no longer than root_poll_every"}},
+		{"age within a poll", Chain{RootPollEvery: config.Duration(time.Minute), MaxRootAge: config.Duration(time.Minute)}, false, nil, []string{"no longer than root_poll_every"}},
 	}
 	for _, c := range cases {
 		got := c.c.TrustProblems(c.isTest, c.check, "check_worker_hashes")
@@ -102,24 +103,6 @@ func TestTrustProblems(t *testing.T) {
 	c.RootDefaults()
 	if c.RootPollEvery != DefaultRootPollEvery || c.MaxRootAge != DefaultMaxRootAge {
 		t.Errorf("defaults: got %v and %v", time.Duration(c.RootPollEvery), time.Duration(c.MaxRootAge))
-	}
-}
-
-func TestDuration(t *testing.T) {
-	for in, want := range map[string]time.Duration{`"45s"`: 45 * time.Second, `7200`: 2 * time.Hour, `0.5`: 500 * time.Millisecond} {
-		var d Duration
-		if err := d.UnmarshalJSON([]byte(in)); err != nil || time.Duration(d) != want {
-			t.Errorf("%s: got %v, %v; want %v", in, time.Duration(d), err, want)
-		}
-	}
-	for _, in := range []string{`"x"`, `true`, `1e300`} {
-		var d Duration
-		if err := d.UnmarshalJSON([]byte(in)); err == nil {
-			t.Errorf("%s: got nil error, want one", in)
-		}
-	}
-	if b, _ := Duration(time.Minute).MarshalJSON(); string(b) != `"1m0s"` {
-		t.Errorf("marshal: got %s", b)
 	}
 }
 

@@ -1,18 +1,15 @@
 package client
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net"
-	"os"
 	"strconv"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -81,72 +78,33 @@ type Config struct {
 	// ChainCheckEvery is how often, with a chain, the client checks each
 	// of its contracts: top-up, self-charge, refunds (default 1.5 s; the
 	// reference: 1–2 s).
-	ChainCheckEvery Duration `json:"chain_check_every"`
+	ChainCheckEvery config.Duration `json:"chain_check_every"`
 	// StateFile, when set, keeps the state of the client's contracts
 	// (running, refund requested, closed) across restarts; empty keeps it
 	// in memory.
 	StateFile string `json:"state_file"`
 }
 
-// Duration is a configured period: in JSON a Go duration string such as
-// "1.5s" or "500ms", or a number of seconds.
-type Duration time.Duration
-
-// UnmarshalJSON reads a duration string or a number of seconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("parsing duration: %w", err)
-		}
-		*d = Duration(v)
-		return nil
-	}
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return fmt.Errorf("parsing duration: want a string such as \"1.5s\" or a number of seconds: %w", err)
-	}
-	if math.Abs(f) > float64(math.MaxInt64)/float64(time.Second) {
-		return fmt.Errorf("parsing duration: %g seconds is out of range", f)
-	}
-	*d = Duration(f * float64(time.Second))
-	return nil
-}
-
-// MarshalJSON writes the duration as a Go duration string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
 // Defaults of the client.
 const (
 	DefaultHTTPPort         = 10000
 	DefaultMaxPoWDifficulty = 28
-	DefaultChainCheckEvery  = Duration(1500 * time.Millisecond)
+	DefaultChainCheckEvery  = config.Duration(1500 * time.Millisecond)
 	// minChainCheckEvery bounds how often the chain is asked.
-	minChainCheckEvery = Duration(10 * time.Millisecond)
+	minChainCheckEvery = config.Duration(10 * time.Millisecond)
 )
 
 // LoadConfig reads and validates a configuration file.
 func LoadConfig(path string) (Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("reading client config: %w", err)
-	}
-	c, err := ParseConfig(b)
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
+	return config.Load(path, "client config", ParseConfig)
 }
 
 // ParseConfig decodes a configuration, fills in defaults and validates it.
 // Unknown fields are errors, so that a misspelt option is not ignored.
 func ParseConfig(b []byte) (Config, error) {
-	var c Config
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("decoding client config: %w", err)
+	c, err := config.Decode[Config](b, "client config")
+	if err != nil {
+		return Config{}, err
 	}
 	if c.HTTPPort == 0 && c.HTTPListen == "" {
 		c.HTTPPort = DefaultHTTPPort

@@ -24,6 +24,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
@@ -905,7 +906,7 @@ func TestCheckLoopUnderRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg := f.c.cfg
-		cfg.StateFile, cfg.ChainCheckEvery = path, Duration(time.Second)
+		cfg.StateFile, cfg.ChainCheckEvery = path, config.Duration(time.Second)
 		c, err := New(cfg, Deps{TLS: &tls.Config{}, Logger: discard(), Contracts: fakeContracts{}, Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain,
 			Dial: func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("no network") }})
 		if err != nil {

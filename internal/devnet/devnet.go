@@ -44,6 +44,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
+	"github.com/cocoon-go/cocoon/internal/store/boltstore"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/web"
 	"github.com/cocoon-go/cocoon/internal/worker"
@@ -815,7 +816,7 @@ func fakeImage(issuer attest.Issuer) contracts.Hash {
 // committed tokens.
 func (n *Network) openLedger(opts Options, key ed25519.PrivateKey) (store.Store, error) {
 	if n.ChainKind == ChainEmulated && opts.DataDir != "" {
-		b, err := store.OpenBolt(filepath.Join(opts.DataDir, LedgerFile), key, 5*time.Second)
+		b, err := boltstore.Open(filepath.Join(opts.DataDir, LedgerFile), key, 5*time.Second)
 		if err != nil {
 			return nil, err
 		}

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
-	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/worker"
@@ -91,24 +91,24 @@ func (s Settlement) withDefaults() Settlement {
 }
 
 func (s Settlement) proxy(c *proxy.Config) {
-	c.ChainCommitEvery, c.ChainPollEvery = proxy.Duration(s.CommitEvery), proxy.Duration(s.PollEvery)
+	c.ChainCommitEvery, c.ChainPollEvery = config.Duration(s.CommitEvery), config.Duration(s.PollEvery)
 	c.ChargeThresholdNano, c.PayoutThresholdNano = int64(s.ChargeThreshold), int64(s.PayoutThreshold)
 	c.WithdrawThresholdNano = int64(s.WithdrawThreshold)
-	c.RootPollEvery = chainconf.Duration(s.RootPollEvery)
+	c.RootPollEvery = config.Duration(s.RootPollEvery)
 }
 
 func (s Settlement) worker(c *worker.Config) {
-	c.PayoutEvery, c.MinPayoutNano = worker.Duration(s.PayoutEvery), int64(s.MinPayout)
+	c.PayoutEvery, c.MinPayoutNano = config.Duration(s.PayoutEvery), int64(s.MinPayout)
 	// The worker learns of new signed payments as often as it pays out.
-	c.PaymentPollEvery = worker.Duration(s.PayoutEvery)
-	c.RootPollEvery = chainconf.Duration(s.RootPollEvery)
+	c.PaymentPollEvery = config.Duration(s.PayoutEvery)
+	c.RootPollEvery = config.Duration(s.RootPollEvery)
 }
 
 // client configures the client; with a data directory its contracts'
 // state machine is kept there.
 func (s Settlement) client(c *client.Config, dataDir string) {
-	c.ChainCheckEvery, c.DepositNano = client.Duration(s.ClientCheckEvery), int64(s.Deposit)
-	c.RootPollEvery = chainconf.Duration(s.RootPollEvery)
+	c.ChainCheckEvery, c.DepositNano = config.Duration(s.ClientCheckEvery), int64(s.Deposit)
+	c.RootPollEvery = config.Duration(s.RootPollEvery)
 	if dataDir != "" {
 		c.StateFile = filepath.Join(dataDir, ClientStateFile)
 	}

@@ -1,20 +1,17 @@
 package proxy
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net"
-	"os"
 	"strconv"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/config"
 )
 
 // Config is a proxy's JSON configuration file. Fields named as in the
@@ -70,10 +67,10 @@ type Config struct {
 	// ChainCommitEvery is how often, with a chain, the proxy commits its
 	// latest flushed ledger seqno on chain (default 45 s; the reference:
 	// 30–60 s).
-	ChainCommitEvery Duration `json:"chain_commit_every"`
+	ChainCommitEvery config.Duration `json:"chain_commit_every"`
 	// ChainPollEvery is how often, with a chain, the proxy reads its
 	// clients' and workers' contracts and moves money (default 5 s).
-	ChainPollEvery Duration `json:"chain_poll_every"`
+	ChainPollEvery config.Duration `json:"chain_poll_every"`
 	// ChargeThresholdNano is the least value, in nanoTON, of committed but
 	// uncharged usage worth charging a client for (default 1 TON, the
 	// reference's figure).
@@ -93,35 +90,6 @@ type Config struct {
 	MaxAudioTokensPerSecond int64 `json:"max_audio_tokens_per_second"`
 }
 
-// Duration is a configured period: in JSON a Go duration string such as
-// "45s" or "500ms", or a number of seconds.
-type Duration time.Duration
-
-// UnmarshalJSON reads a duration string or a number of seconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("parsing duration: %w", err)
-		}
-		*d = Duration(v)
-		return nil
-	}
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return fmt.Errorf("parsing duration: want a string such as \"45s\" or a number of seconds: %w", err)
-	}
-	if math.Abs(f) > float64(math.MaxInt64)/float64(time.Second) {
-		return fmt.Errorf("parsing duration: %g seconds is out of range", f)
-	}
-	*d = Duration(f * float64(time.Second))
-	return nil
-}
-
-// MarshalJSON writes the duration as a Go duration string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
 // Defaults of the proxy.
 const (
 	DefaultHTTPPort      = 11000
@@ -132,8 +100,8 @@ const (
 	// the chain loop; DefaultChargeThresholdNano,
 	// DefaultPayoutThresholdNano and DefaultWithdrawThresholdNano the
 	// reference's thresholds of §4.7.
-	DefaultChainCommitEvery      = Duration(45 * time.Second)
-	DefaultChainPollEvery        = Duration(5 * time.Second)
+	DefaultChainCommitEvery      = config.Duration(45 * time.Second)
+	DefaultChainPollEvery        = config.Duration(5 * time.Second)
 	DefaultChargeThresholdNano   = int64(billing.TON)
 	DefaultPayoutThresholdNano   = int64(10 * billing.TON)
 	DefaultWithdrawThresholdNano = int64(10 * billing.TON)
@@ -142,30 +110,20 @@ const (
 	// maxAudioRate bounds max_audio_tokens_per_second.
 	maxAudioRate = 1_000_000
 	// minChainEvery bounds how often the chain is asked.
-	minChainEvery = Duration(10 * time.Millisecond)
+	minChainEvery = config.Duration(10 * time.Millisecond)
 )
 
 // LoadConfig reads and validates a configuration file.
 func LoadConfig(path string) (Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("reading proxy config: %w", err)
-	}
-	c, err := ParseConfig(b)
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
+	return config.Load(path, "proxy config", ParseConfig)
 }
 
 // ParseConfig decodes a configuration, fills in defaults and validates it.
 // Unknown fields are errors, so that a misspelt option is not ignored.
 func ParseConfig(b []byte) (Config, error) {
-	var c Config
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("decoding proxy config: %w", err)
+	c, err := config.Decode[Config](b, "proxy config")
+	if err != nil {
+		return Config{}, err
 	}
 	if c.HTTPPort == 0 && c.HTTPListen == "" {
 		c.HTTPPort = DefaultHTTPPort
@@ -248,7 +206,7 @@ func (c *Config) Validate() error {
 	for _, p := range c.Chain.Problems(c.OwnerAddress, "commits the ledger and moves money") {
 		bad("%s", p)
 	}
-	for name, d := range map[string]Duration{"chain_commit_every": c.ChainCommitEvery, "chain_poll_every": c.ChainPollEvery} {
+	for name, d := range map[string]config.Duration{"chain_commit_every": c.ChainCommitEvery, "chain_poll_every": c.ChainPollEvery} {
 		if d != 0 && d < minChainEvery {
 			bad("%s %v: want at least %v", name, time.Duration(d), time.Duration(minChainEvery))
 		}

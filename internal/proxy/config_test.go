@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cocoon-go/cocoon/internal/config"
 )
 
 // chainTestOwner is a TON address for the chain configs of the tests.
@@ -76,7 +78,7 @@ func TestChainDefaults(t *testing.T) {
 		{"defaults", `{}`, Config{ChainCommitEvery: DefaultChainCommitEvery, ChainPollEvery: DefaultChainPollEvery,
 			ChargeThresholdNano: DefaultChargeThresholdNano, PayoutThresholdNano: DefaultPayoutThresholdNano}},
 		{"devnet's short ones", `{"chain_commit_every":"2s","chain_poll_every":0.5,"charge_threshold_nano":1,"payout_threshold_nano":2}`,
-			Config{ChainCommitEvery: Duration(2 * time.Second), ChainPollEvery: Duration(500 * time.Millisecond), ChargeThresholdNano: 1, PayoutThresholdNano: 2}},
+			Config{ChainCommitEvery: config.Duration(2 * time.Second), ChainPollEvery: config.Duration(500 * time.Millisecond), ChargeThresholdNano: 1, PayoutThresholdNano: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,9 +1,10 @@
 // Package store owns the proxy's durable ledger: the Store interface the
-// proxy flushes its billing records through, the signed record encoding
-// shared by every implementation, a bbolt implementation for production
-// and an in-memory one for tests and devnet. Every record is signed with
-// the proxy's Ed25519 key and verified on load; every flush is written as
-// one atomic batch.
+// proxy flushes its billing records through, and Ledger, its one
+// implementation, over a Backend of sealed values: in memory here (for
+// tests and devnet) or in a bbolt file (package store/boltstore, for
+// production, so that only what composes a proxy with it links bbolt).
+// Every record is signed with the proxy's Ed25519 key and verified on
+// load; every flush is written as one atomic batch.
 package store
 
 import (
@@ -99,22 +100,22 @@ func parseKey(key string) (billing.Kind, string, error) {
 // is written.
 func checkFlush(f billing.Flush, seqno, chainSeqno uint32) error {
 	if f.Seqno <= seqno {
-		return fmt.Errorf("saving flush %d over stored %d: %w", f.Seqno, seqno, ErrStaleSeqno)
+		return fmt.Errorf("over stored %d: %w", seqno, ErrStaleSeqno)
 	}
 	if f.ChainSeqno < chainSeqno || f.ChainSeqno > f.Seqno {
-		return fmt.Errorf("saving flush %d: chain seqno %d outside [%d, %d]", f.Seqno, f.ChainSeqno, chainSeqno, f.Seqno)
+		return fmt.Errorf("chain seqno %d outside [%d, %d]", f.ChainSeqno, chainSeqno, f.Seqno)
 	}
 	seen := make(map[string]bool, len(f.Records))
 	for _, r := range f.Records {
 		if err := checkRecord(r); err != nil {
-			return fmt.Errorf("saving flush %d: %w", f.Seqno, err)
+			return err
 		}
 		if r.Seqno > f.Seqno {
-			return fmt.Errorf("saving flush %d: %s %s written at later seqno %d", f.Seqno, r.Kind, r.Address, r.Seqno)
+			return fmt.Errorf("%s %s written at later seqno %d", r.Kind, r.Address, r.Seqno)
 		}
 		k := recordKey(r.Kind, r.Address)
 		if seen[k] {
-			return fmt.Errorf("saving flush %d: %s appears twice", f.Seqno, k)
+			return fmt.Errorf("%s appears twice", k)
 		}
 		seen[k] = true
 	}

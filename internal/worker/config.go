@@ -1,13 +1,9 @@
 package worker
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +12,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/cocoon-go/cocoon/internal/openai"
 )
 
@@ -74,14 +71,14 @@ type Config struct {
 	// PayoutEvery is how often, with a chain, the worker checks each
 	// proxy's signed payout against its worker contract (default 15 s; the
 	// reference: 10–20 s).
-	PayoutEvery Duration `json:"payout_every"`
+	PayoutEvery config.Duration `json:"payout_every"`
 	// MinPayoutNano is the least value, in nanoTON, worth a payout: the
 	// signed tokens not yet paid out times the worker fee per token
 	// (default 10 TON, the reference's figure in the unit it meant).
 	MinPayoutNano int64 `json:"min_payout_nano"`
 	// PaymentPollEvery is how often the worker asks each proxy for its
 	// latest signed payment (default 15 s, the reference's period).
-	PaymentPollEvery Duration `json:"payment_poll_every"`
+	PaymentPollEvery config.Duration `json:"payment_poll_every"`
 	// Endpoints are the OpenAI endpoints the engine serves, of
 	// /v1/chat/completions, /v1/completions, /v1/embeddings,
 	// /v1/audio/transcriptions and /v1/audio/translations (default the
@@ -96,70 +93,31 @@ type Config struct {
 	AudioTokensPerSecond int64 `json:"audio_tokens_per_second"`
 }
 
-// Duration is a configured period: in JSON a Go duration string such as
-// "15s" or "500ms", or a number of seconds.
-type Duration time.Duration
-
-// UnmarshalJSON reads a duration string or a number of seconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("parsing duration: %w", err)
-		}
-		*d = Duration(v)
-		return nil
-	}
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return fmt.Errorf("parsing duration: want a string such as \"15s\" or a number of seconds: %w", err)
-	}
-	if math.Abs(f) > float64(math.MaxInt64)/float64(time.Second) {
-		return fmt.Errorf("parsing duration: %g seconds is out of range", f)
-	}
-	*d = Duration(f * float64(time.Second))
-	return nil
-}
-
-// MarshalJSON writes the duration as a Go duration string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
 // Defaults of the worker.
 const (
 	DefaultMaxActiveRequests = 200
 	DefaultHTTPPort          = 12000
 	DefaultMaxPoWDifficulty  = 28
-	DefaultPayoutEvery       = Duration(15 * time.Second)
+	DefaultPayoutEvery       = config.Duration(15 * time.Second)
 	DefaultMinPayoutNano     = int64(10 * billing.TON)
-	DefaultPaymentPollEvery  = Duration(15 * time.Second)
+	DefaultPaymentPollEvery  = config.Duration(15 * time.Second)
 	// MaxAudioTokensPerSecond bounds audio_tokens_per_second.
 	MaxAudioTokensPerSecond = 1_000_000
 	// minPayoutEvery bounds how often the chain is asked.
-	minPayoutEvery = Duration(10 * time.Millisecond)
+	minPayoutEvery = config.Duration(10 * time.Millisecond)
 )
 
 // LoadConfig reads and validates a configuration file.
 func LoadConfig(path string) (Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("reading worker config: %w", err)
-	}
-	c, err := ParseConfig(b)
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
+	return config.Load(path, "worker config", ParseConfig)
 }
 
 // ParseConfig decodes a configuration, fills in defaults and validates it.
 // Unknown fields are errors, so that a misspelt option is not ignored.
 func ParseConfig(b []byte) (Config, error) {
-	var c Config
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("decoding worker config: %w", err)
+	c, err := config.Decode[Config](b, "worker config")
+	if err != nil {
+		return Config{}, err
 	}
 	if c.HTTPPort == 0 && c.HTTPListen == "" {
 		c.HTTPPort = DefaultHTTPPort

@@ -1,4 +1,4 @@
-package store_test
+package boltstore_test
 
 import (
 	"bufio"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
-	"github.com/cocoon-go/cocoon/internal/store"
+	"github.com/cocoon-go/cocoon/internal/store/boltstore"
 	"github.com/cocoon-go/cocoon/internal/store/storetest"
 )
 
@@ -67,7 +67,7 @@ func TestBoltCrash(t *testing.T) {
 		}
 		cmd.Wait() // the child dies of the kill; its status says nothing more
 
-		s, err := store.OpenBolt(path, storetest.Key, 5*time.Second)
+		s, err := boltstore.Open(path, storetest.Key, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestBoltCrash(t *testing.T) {
 }
 
 func runCrashChild(path string) {
-	s, err := store.OpenBolt(path, storetest.Key, 5*time.Second)
+	s, err := boltstore.Open(path, storetest.Key, 5*time.Second)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

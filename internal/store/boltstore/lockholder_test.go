@@ -1,4 +1,4 @@
-package store
+package boltstore
 
 import (
 	"crypto/ed25519"
@@ -36,7 +36,7 @@ func TestLockedLedgerNamesTheHolder(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	_, err := OpenBolt(path, key, 100*time.Millisecond)
+	_, err := Open(path, key, 100*time.Millisecond)
 	if err == nil {
 		t.Fatal("opened a ledger file another process locks")
 	}
