@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/cocoon-go/cocoon/internal/bench"
 )
 
 func TestBenchJSON(t *testing.T) {
@@ -67,31 +65,6 @@ func TestBenchUsage(t *testing.T) {
 			err := run(tt.args, &out, &errOut)
 			if err == nil || exitCode(err) != 2 {
 				t.Errorf("run(%q): got %v (exit %d), want a usage error (exit 2)", tt.args, err, exitCode(err))
-			}
-		})
-	}
-}
-
-func TestBenchFailures(t *testing.T) {
-	tests := []struct {
-		name string
-		rep  bench.Report
-		want string
-	}{
-		{"none", bench.Report{Routed: &bench.Stats{Requests: 3}, Direct: &bench.Stats{Requests: 3}}, ""},
-		{"routed", bench.Report{Routed: &bench.Stats{Errors: 2}, Direct: &bench.Stats{}}, "2 of the measured requests failed"},
-		{"both", bench.Report{Routed: &bench.Stats{Errors: 1}, Direct: &bench.Stats{Errors: 4}}, "5 of the measured requests failed"},
-		{"direct only", bench.Report{Direct: &bench.Stats{Errors: 1}}, "1 of the measured requests failed"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := failures(tt.rep)
-			got := ""
-			if err != nil {
-				got = err.Error()
-			}
-			if got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}

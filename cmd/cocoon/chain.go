@@ -2,22 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainview"
 	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/ton"
-	"github.com/cocoon-go/cocoon/internal/ton/emulated"
-	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
 )
 
 func init() {
@@ -54,96 +51,98 @@ func runChain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return usageError{fmt.Sprintf("unknown chain subcommand %q", args[0])}
 }
 
-// chainArgs are the flags and the ADDRESS of the chain subcommands.
-type chainArgs struct {
-	statePath, dataDir, configPath *string
-	addr                           *address.Address
+// chainSource is the flags of the commands that read a chain: an
+// emulated chain's state file, a devnet's data directory (its chain) or a
+// TON global config, the devnet's in the default data directory when none
+// is given.
+type chainSource struct {
+	state, dataDir, tonConfig *string
 }
 
-// parseChainArgs defines the chain flags on fs, parses args (flags may
-// come before or after the address) and the one ADDRESS.
-func parseChainArgs(fs *flag.FlagSet, name string, args []string) (chainArgs, error) {
-	c := chainArgs{
-		statePath:  fs.String("state", "", "emulated chain state file (as a devnet writes it)"),
-		dataDir:    fs.String("data-dir", "", "a devnet's data directory, whose emulated chain to read (default "+defaultDevnetDir()+")"),
-		configPath: fs.String("ton-config", "", "TON global config file of a real network"),
+func newChainSource(fs *flag.FlagSet) chainSource {
+	return chainSource{
+		state:     fs.String("state", "", "emulated chain state `file` (as a devnet writes it)"),
+		dataDir:   fs.String("data-dir", "", "a devnet's data `directory`, whose emulated chain to read (default "+defaultDevnetDir()+")"),
+		tonConfig: fs.String("ton-config", "", "TON global config `file` of a real network"),
 	}
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return c, err
-			}
-			return c, usageError{err.Error()}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(positional) != 1 {
-		return c, usageError{name + " takes exactly one ADDRESS"}
-	}
+}
+
+// resolve returns the state file or the TON config the flags name.
+func (c chainSource) resolve(cmd string) (state, tonConfig string, err error) {
 	sources := 0
-	for _, s := range []string{*c.statePath, *c.dataDir, *c.configPath} {
+	for _, s := range []string{*c.state, *c.dataDir, *c.tonConfig} {
 		if s != "" {
 			sources++
 		}
 	}
 	switch {
 	case sources > 1:
-		return c, usageError{name + " takes at most one of --data-dir, --state and --ton-config"}
+		return "", "", usageError{cmd + " takes at most one of --data-dir, --state and --ton-config"}
 	case *c.dataDir != "":
-		*c.statePath = devnetChainState(*c.dataDir)
+		*c.state = devnetChainState(*c.dataDir)
 	case sources == 0:
-		*c.statePath = devnetChainState(defaultDevnetDir())
+		*c.state = devnetChainState(defaultDevnetDir())
 	}
-	addr, err := address.ParseAddr(positional[0])
-	if err != nil {
-		if addr, err = address.ParseRawAddr(positional[0]); err != nil {
-			return c, usageError{fmt.Sprintf("bad address %q", positional[0])}
-		}
-	}
-	c.addr = addr
-	return c, nil
+	return *c.state, *c.tonConfig, nil
 }
 
-// open opens the chain the flags name; close releases it.
-func (c chainArgs) open(ctx context.Context) (chain ton.Chain, poll time.Duration, close func(), err error) {
-	if *c.statePath != "" {
-		if _, err := os.Stat(*c.statePath); err != nil {
-			return nil, 0, nil, fmt.Errorf("opening chain state (is a devnet with --chain emulated using this directory? start one with `cocoon devnet`, or name a chain with --state or --ton-config): %w", err)
-		}
-		e, err := emulated.New(emulated.Options{Path: *c.statePath})
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		return e, 200 * time.Millisecond, func() {}, nil
+// found checks that the state file resolve named exists, saying where a
+// devnet's comes from when it does not.
+func found(state string) error {
+	if state == "" {
+		return nil
 	}
-	l, err := liteclient.Open(ctx, liteclient.Options{ConfigPath: *c.configPath})
+	if _, err := os.Stat(state); err != nil {
+		return fmt.Errorf("opening chain state (is a devnet with --chain emulated using this directory? start one with `cocoon devnet`, or name a chain with --state or --ton-config): %w", err)
+	}
+	return nil
+}
+
+// parseChainArgs defines the chain flags on fs, parses args (flags may
+// come before or after the address) and the one ADDRESS, and opens the
+// chain; close releases it.
+func parseChainArgs(ctx context.Context, fs *flag.FlagSet, name string, args []string, check func() error) (addr *address.Address, chain ton.Chain, poll time.Duration, close func(), err error) {
+	src := newChainSource(fs)
+	positional, err := rootParse(fs, args)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, nil, 0, nil, err
 	}
-	return l, 3 * time.Second, func() { l.Close() }, nil
+	if len(positional) != 1 {
+		return nil, nil, 0, nil, usageError{name + " takes exactly one ADDRESS"}
+	}
+	state, tonConfig, err := src.resolve(name)
+	if err != nil {
+		return nil, nil, 0, nil, err
+	}
+	if addr, err = contracts.ParseAddress(positional[0]); err != nil {
+		return nil, nil, 0, nil, usageError{fmt.Sprintf("bad address %q", positional[0])}
+	}
+	if err := check(); err != nil {
+		return nil, nil, 0, nil, err
+	}
+	if err := found(state); err != nil {
+		return nil, nil, 0, nil, err
+	}
+	poll = 3 * time.Second
+	if state != "" {
+		poll = 200 * time.Millisecond
+	}
+	chain, close, err = node.OpenChain(ctx, state, tonConfig, nil)
+	return addr, chain, poll, close, err
 }
 
 func runChainState(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("chain state", stdout, stderr)
-	c, err := parseChainArgs(fs, "chain state", args)
-	if err != nil {
-		return err
-	}
-	chain, _, closeChain, err := c.open(ctx)
+	addr, chain, _, closeChain, err := parseChainArgs(ctx, fs, "chain state", args, func() error { return nil })
 	if err != nil {
 		return err
 	}
 	defer closeChain()
-	acc, err := chain.Account(ctx, c.addr)
+	acc, err := chain.Account(ctx, addr)
 	if err != nil {
 		return err
 	}
-	printAccount(stdout, acc)
+	chainview.Account(stdout, acc)
 	return nil
 }
 
@@ -154,125 +153,20 @@ func runChainWait(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlagSet("chain wait", stdout, stderr)
 	want := fs.String("balance", "", "the balance to wait for, in TON (required)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "how long to wait")
-	c, err := parseChainArgs(fs, "chain wait", args)
-	if err != nil {
-		return err
-	}
-	target, err := billing.ParseTON(*want)
-	if err != nil || target <= 0 {
-		return usageError{fmt.Sprintf("chain wait needs --balance TON, a positive amount such as 2.5 (got %q)", *want)}
-	}
-	if *timeout <= 0 {
-		return usageError{"--timeout must be positive"}
-	}
-	chain, poll, closeChain, err := c.open(ctx)
+	var target billing.NanoTON
+	addr, chain, poll, closeChain, err := parseChainArgs(ctx, fs, "chain wait", args, func() error {
+		var err error
+		if target, err = billing.ParseTON(*want); err != nil || target <= 0 {
+			return usageError{fmt.Sprintf("chain wait needs --balance TON, a positive amount such as 2.5 (got %q)", *want)}
+		}
+		if *timeout <= 0 {
+			return usageError{"--timeout must be positive"}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	defer closeChain()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	fmt.Fprintf(stdout, "waiting for %s to hold %s TON; send it with %s\n", friendly(c.addr), target, transferLink(c.addr, target))
-	last := billing.NanoTON(-1)
-	for {
-		acc, err := chain.Account(ctx, c.addr)
-		if err == nil && acc.Balance != last {
-			last = acc.Balance
-			if last >= target {
-				fmt.Fprintf(stdout, "%s holds %s TON: funded\n", friendly(c.addr), last)
-				return nil
-			}
-			fmt.Fprintf(stdout, "  %s of %s TON (%d%%)\n", last, target, int64(last)*100/int64(target))
-		}
-		select {
-		case <-ctx.Done():
-			if ctx.Err() == context.DeadlineExceeded {
-				return fmt.Errorf("%s holds %s of %s TON after %v: send the rest with %s, then run chain wait again", friendly(c.addr), max(last, 0), target, *timeout, transferLink(c.addr, target-max(last, 0)))
-			}
-			return ctx.Err()
-		case <-time.After(poll):
-		}
-	}
-}
-
-// friendly is an address in the form wallets show for a transfer to an
-// account that may not be deployed yet: user-friendly, non-bounceable.
-func friendly(a *address.Address) string {
-	c := a.Copy()
-	c.SetBounce(false)
-	return c.String()
-}
-
-// transferLink is a ton://transfer link that asks a wallet app to send
-// amount to a.
-func transferLink(a *address.Address, amount billing.NanoTON) string {
-	return fmt.Sprintf("ton://transfer/%s?amount=%d", friendly(a), int64(amount))
-}
-
-func printAccount(w io.Writer, acc ton.Account) {
-	fmt.Fprintf(w, "address:   %s\n", acc.Address.StringRaw())
-	fmt.Fprintf(w, "status:    %s\n", acc.Status)
-	fmt.Fprintf(w, "balance:   %s TON (the account's; a client contract's own record of its client's balance is below)\n", acc.Balance)
-	fmt.Fprintf(w, "code hash: %s\n", hexOrNone(acc.CodeHash()))
-	fmt.Fprintf(w, "data hash: %s\n", hexOrNone(acc.DataHash()))
-	fmt.Fprintf(w, "last lt:   %d\n", acc.LastLT)
-	fmt.Fprintf(w, "last hash: %s\n", hexOrNone(acc.LastHash))
-	if acc.Data != nil {
-		printContract(w, acc)
-	}
-}
-
-func hexOrNone(b []byte) string {
-	if b == nil {
-		return "none"
-	}
-	return hex.EncodeToString(b)
-}
-
-// printContract prints the COCOON contract state the data decodes as, if
-// any: the layouts are strict, so at most one normally fits.
-func printContract(w io.Writer, acc ton.Account) {
-	if r, err := contracts.ParseRootConfig(acc.Data); err == nil {
-		fmt.Fprintln(w, "contract:  root")
-		fmt.Fprintf(w, "  owner %s, version %d, params version %d, unique id %d, test %v\n", r.Owner, r.Version, r.Params.ParamsVersion, r.Params.UniqueID, r.Params.IsTest)
-		fmt.Fprintf(w, "  price per token %s TON, worker fee per token %s TON\n", r.Params.PricePerToken, r.Params.WorkerFeePerToken)
-		fmt.Fprintf(w, "  %d proxy hashes, %d worker hashes, %d model hashes, last proxy seqno %d\n", len(r.ProxyHashes), len(r.WorkerHashes), len(r.ModelHashes), r.LastProxySeqno)
-		for _, p := range r.Proxies {
-			fmt.Fprintf(w, "  proxy %d: %s\n", p.Seqno, p.Desc)
-		}
-		return
-	}
-	if p, err := contracts.ParseProxyData(acc.Data); err == nil {
-		fmt.Fprintln(w, "contract:  proxy")
-		fmt.Fprintf(w, "  owner %s, state %s, earned %s TON, stake %s TON, unlock %d\n", p.Owner, contractState(p.State), p.Balance, p.Stake, p.UnlockTS)
-		fmt.Fprintf(w, "  price per token %s TON, worker fee per token %s TON, params version %d\n", p.Params.PricePerToken, p.Params.WorkerFeePerToken, p.Params.ParamsVersion)
-		return
-	}
-	if c, err := contracts.ParseClientData(acc.Data); err == nil {
-		fmt.Fprintln(w, "contract:  client")
-		fmt.Fprintf(w, "  owner %s, proxy %s, state %s, recorded balance %s TON, stake %s TON, tokens used %d, unlock %d\n", c.Owner, c.Proxy, contractState(c.State), c.Balance, c.Stake, c.TokensUsed, c.UnlockTS)
-		return
-	}
-	if k, err := contracts.ParseWorkerData(acc.Data); err == nil {
-		fmt.Fprintln(w, "contract:  worker")
-		fmt.Fprintf(w, "  owner %s, proxy %s, state %s, tokens %d\n", k.Owner, k.Proxy, contractState(k.State), k.Tokens)
-		return
-	}
-	if d, err := contracts.ParseWalletData(acc.Data); err == nil {
-		fmt.Fprintln(w, "contract:  cocoon wallet")
-		fmt.Fprintf(w, "  owner %s, seqno %d, status %d\n", d.Owner, d.Seqno, d.Status)
-	}
-}
-
-// contractState names the state of a proxy, client or worker contract.
-func contractState(s uint8) string {
-	switch s {
-	case 0:
-		return "0 (normal)"
-	case 1:
-		return "1 (closing)"
-	case 2:
-		return "2 (closed)"
-	}
-	return strconv.Itoa(int(s))
+	return chainview.WaitBalance(ctx, stdout, chain, addr, target, poll, *timeout)
 }

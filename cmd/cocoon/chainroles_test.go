@@ -21,6 +21,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
 	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
@@ -255,7 +256,7 @@ func TestRolesChainFromConfig(t *testing.T) {
 }
 
 // TestDevnetConfigsKeys: the node_wallet_key files a devnet on the
-// emulated chain writes next to its node configs are keys loadNodeKey
+// emulated chain writes next to its node configs are keys node.LoadNodeKey
 // reads, those of the wallets the devnet reports, owned by the configs'
 // owner_address as openRoleChain derives them.
 func TestDevnetConfigsKeys(t *testing.T) {
@@ -289,11 +290,11 @@ func TestDevnetConfigsKeys(t *testing.T) {
 		{"client", ccfg.NodeWalletKey, ccfg.OwnerAddress, a.ClientWallet},
 		{"worker", wcfg.NodeWalletKey, wcfg.OwnerAddress, a.WorkerWallets[0]},
 	} {
-		key, err := loadNodeKey(c.key)
+		key, err := node.LoadNodeKey(c.key)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		owner, err := parseAnyAddr(c.owner)
+		owner, err := contracts.ParseAddress(c.owner)
 		if err != nil {
 			t.Fatalf("%s: owner_address: %v", c.name, err)
 		}
@@ -408,27 +409,6 @@ func writeClientCfg(t *testing.T, dir, owner string) string {
 	writeJSON(t, p, map[string]any{"is_test": true, "http_listen": "127.0.0.1:0", "owner_address": owner,
 		"proxy_policy": "fake_tdx", "proxies": []string{"127.0.0.1:1"}})
 	return p
-}
-
-func TestLoadNodeKey(t *testing.T) {
-	seed := bytes.Repeat([]byte{0x5a}, ed25519.SeedSize)
-	want := ed25519.NewKeyFromSeed(seed)
-	file := filepath.Join(t.TempDir(), "k")
-	writeFile(t, file, base64.StdEncoding.EncodeToString(seed))
-	for name, in := range map[string]string{
-		"hex": hex.EncodeToString(seed), "base64": base64.StdEncoding.EncodeToString(seed),
-		"raw url base64": base64.RawURLEncoding.EncodeToString(seed), "file": file,
-	} {
-		got, err := loadNodeKey(in)
-		if err != nil || !got.Equal(want) {
-			t.Errorf("%s: got %v, want the seed's key", name, err)
-		}
-	}
-	for _, bad := range []string{"", "zz", hex.EncodeToString(seed[:31])} {
-		if _, err := loadNodeKey(bad); err == nil {
-			t.Errorf("loadNodeKey(%q) succeeded, want an error", bad)
-		}
-	}
 }
 
 // TestProxyKeepsItsContractAcrossParams runs `cocoon proxy` with a

@@ -43,7 +43,7 @@ func TestDevnetChainState(t *testing.T) {
 	}
 	defer n.Close()
 	var out bytes.Buffer
-	printDevnet(&out, "cocoon", n, dir, nil)
+	n.PrintBanner(&out, "cocoon", dir, nil)
 	for _, want := range []string{"emulated TON chain", "explorer     " + n.ProxyURL + "/explorer", "wallet       " + n.ClientURL + "/wallet",
 		"earnings 0   " + n.WorkerURLs[0] + "/earnings",
 		"cocoon explorer --state " + filepath.Join(dir, devnet.ChainStateFile) + " --root " + n.Addresses.Root.String(), "root               " + n.Addresses.Root.String(), "client contract    " + n.Addresses.ClientContract.String(), "worker 0 contract  " + n.Addresses.WorkerContracts[0].String(), "cocoon chain state --state " + filepath.Join(dir, devnet.ChainStateFile)} {

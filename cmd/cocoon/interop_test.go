@@ -13,7 +13,9 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
@@ -51,7 +53,7 @@ func readShared(t *testing.T, rel string) []byte {
 func TestInteropFakeTONRoles(t *testing.T) {
 	file := sharedtest.Path(t, "testdata/reference/fake-ton-config.json")
 	log := slog.New(slog.DiscardHandler)
-	ft, err := fakeTON(log, chainSpec{fakeTON: file, root: contracts.ReferenceLocalRoot})
+	ft, err := node.FakeTON(log, chainconf.Chain{FakeTONConfig: file, RootContractAddress: contracts.ReferenceLocalRoot})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,27 +79,28 @@ func TestInteropFakeTONRoles(t *testing.T) {
 			t.Errorf("%s contract %v, the reference named %s", what, c[0], c[1])
 		}
 	}
-	ours, err := fakeTON(log, chainSpec{})
+	ours, err := node.FakeTON(log, chainconf.Chain{})
 	if err != nil || ours.Config.Version != contracts.FakeTONVersion || contracts.FakeTONVersion == 0 {
 		t.Errorf("our fake TON at root config version %d (%v), want %d", ours.Config.Version, err, contracts.FakeTONVersion)
 	}
 	for _, tc := range []struct {
 		name string
-		s    chainSpec
+		s    chainconf.Chain
 		want string
 	}{
-		{"no root", chainSpec{fakeTON: file}, "needs root_contract_address"},
-		{"bad root", chainSpec{fakeTON: file, root: "nowhere"}, "root_contract_address"},
-		{"no file", chainSpec{fakeTON: filepath.Join(t.TempDir(), "none.json"), root: contracts.ReferenceLocalRoot}, "loading the fake-TON root config"},
+		{"no root", chainconf.Chain{FakeTONConfig: file}, "needs root_contract_address"},
+		{"bad root", chainconf.Chain{FakeTONConfig: file, RootContractAddress: "nowhere"}, "root_contract_address"},
+		{"no file", chainconf.Chain{FakeTONConfig: filepath.Join(t.TempDir(), "none.json"), RootContractAddress: contracts.ReferenceLocalRoot}, "loading the fake-TON root config"},
 	} {
-		if _, err := fakeTON(log, tc.s); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := node.FakeTON(log, tc.s); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want an error naming %q", tc.name, err, tc.want)
 		}
 	}
-	if _, err := openRoleChain(t.Context(), log, chainSpec{fakeTON: file, state: "chain.json", root: contracts.ReferenceLocalRoot}, refOwner, false); err == nil || !strings.Contains(err.Error(), "fake TON has no chain") {
+	cfgPath := filepath.Join(t.TempDir(), "proxy.json")
+	writeJSON(t, cfgPath, map[string]any{"is_test": true, "owner_address": refOwner, "worker_policy": "fake_tdx"})
+	if err := runProxy(t.Context(), []string{"--config", cfgPath, "--insecure-fake-tdx", "--disable-ton", file, "--chain-state", "chain.json", "--root", contracts.ReferenceLocalRoot}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "fake TON has no chain") {
 		t.Errorf("fake TON and a chain: got %v, want a refusal", err)
 	}
-	cfgPath := filepath.Join(t.TempDir(), "proxy.json")
 	writeJSON(t, cfgPath, map[string]any{"is_test": true, "owner_address": refOwner, "fake_ton_config": file})
 	if _, err := proxy.LoadConfig(cfgPath); err == nil || !strings.Contains(err.Error(), "fake_ton_config needs root_contract_address") {
 		t.Errorf("a proxy config with fake_ton_config and no root: got %v, want a refusal", err)

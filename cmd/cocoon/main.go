@@ -11,10 +11,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/cocoon-go/cocoon/internal/obs"
 )
 
 func main() {
@@ -126,31 +127,4 @@ var buildVersion, buildRevision string
 
 // version reports the module version (git describe's, from make build,
 // or the toolchain's), the VCS revision and the Go version.
-func version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(unknown)"
-	}
-	v, rev, dirty := info.Main.Version, buildRevision, false
-	if buildVersion != "" {
-		v = buildVersion
-	}
-	for _, s := range info.Settings {
-		switch {
-		case s.Key == "vcs.revision" && rev == "":
-			rev = s.Value
-		case s.Key == "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	switch {
-	case rev == "":
-		rev = "revision unknown (build with make build)"
-	case dirty && buildRevision == "":
-		rev += "-dirty"
-	}
-	return v + " " + rev + " " + info.GoVersion
-}
+func version() string { return obs.BuildVersion(buildVersion, buildRevision) }

@@ -103,7 +103,7 @@ func TestDevnetConfigsRerun(t *testing.T) {
 	a := *n.Addresses
 	// The banner tells how to run each node; the test runs those commands.
 	var banner bytes.Buffer
-	printDevnet(&banner, "cocoon", n, dir, nil)
+	n.PrintBanner(&banner, "cocoon", dir, nil)
 	for _, name := range []string{"proxy", "worker-0", "client"} {
 		role, _, _ := strings.Cut(name, "-")
 		if want := "cocoon " + role + " --config " + filepath.Join(dir, name+".json") + " --insecure-fake-tdx"; !strings.Contains(banner.String(), want) {

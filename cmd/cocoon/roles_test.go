@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
-	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 )
 
@@ -58,22 +56,6 @@ func TestRoleCommandUsage(t *testing.T) {
 	}
 }
 
-func TestFindModel(t *testing.T) {
-	dir := t.TempDir()
-	for _, f := range []string{"b.gguf", "a.gguf", "c.txt"} {
-		os.WriteFile(filepath.Join(dir, f), nil, 0o644)
-	}
-	t.Setenv("COCOON_MODEL", dir)
-	got, err := findModel()
-	if err != nil || got != filepath.Join(dir, "a.gguf") {
-		t.Errorf("findModel in a directory = %q, %v; want a.gguf", got, err)
-	}
-	t.Setenv("COCOON_MODEL", filepath.Join(dir, "b.gguf"))
-	if got, err := findModel(); err != nil || got != filepath.Join(dir, "b.gguf") {
-		t.Errorf("findModel of a file = %q, %v; want b.gguf", got, err)
-	}
-}
-
 func TestProbeUnreachable(t *testing.T) {
 	var out, errOut bytes.Buffer
 	err := runProbe(context.Background(), []string{"--timeout", "2s", "127.0.0.1:1"}, &out, &errOut)
@@ -107,24 +89,5 @@ func TestProbeDevnet(t *testing.T) {
 	if err := runProbe(context.Background(), []string{n.ProxyClientsAddr}, &out, &errOut); err == nil || !strings.Contains(out.String(), "fake TDX") ||
 		!strings.Contains(out.String(), "verdict:       REJECTED: verifying RA-TLS peer: fake TDX quote rejected: policy tdx requires a real quote") {
 		t.Errorf("probe with the default tdx policy = %v, want a refusal naming the fake quote after printing it:\n%s", err, out.String())
-	}
-}
-
-func TestRegisteredAt(t *testing.T) {
-	w, c := &net.TCPAddr{IP: net.IPv6unspecified, Port: 11001}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 11002}
-	tests := []struct {
-		name    string
-		proxies []contracts.RegisteredProxy
-		want    bool
-	}{
-		{"registered", []contracts.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:11001 1.2.3.4:11002"}}, true},
-		{"other ports", []contracts.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:12001 1.2.3.4:12002"}}, false},
-		{"one address", []contracts.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:11001"}}, false},
-		{"none", nil, false},
-	}
-	for _, tt := range tests {
-		if seqno, got := registeredAt(tt.proxies, w, c); got != tt.want || (got && seqno != 3) {
-			t.Errorf("%s: got %d %v, want %v", tt.name, seqno, got, tt.want)
-		}
 	}
 }

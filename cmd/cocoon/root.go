@@ -19,11 +19,12 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainview"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
+	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
-	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
 )
 
 func init() {
@@ -173,12 +174,7 @@ func (f rootChainFlags) check(cmd string, root, key *string) error {
 		dir = filepath.Dir(*f.state)
 	}
 	if root != nil && *root == "" {
-		var cfg struct {
-			Root string `json:"root_contract_address"`
-		}
-		if b, err := os.ReadFile(filepath.Join(dir, "proxy.json")); err == nil && json.Unmarshal(b, &cfg) == nil && cfg.Root != "" {
-			*root = cfg.Root
-		}
+		*root = devnetRoot(dir)
 	}
 	if key != nil && *key == "" {
 		if k := devnetAdminKey(dir); fileExists(k) {
@@ -188,47 +184,26 @@ func (f rootChainFlags) check(cmd string, root, key *string) error {
 	return nil
 }
 
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-// rootChain is an opened chain. poll is how often to look for a sent
-// message's effect; zero means the chain applies a message before
-// SendExternal returns, so there is nothing to wait for.
-type rootChain struct {
-	ton.Chain
-	poll  time.Duration
-	close func()
-}
-
-func (f rootChainFlags) open(ctx context.Context) (rootChain, error) {
-	if *f.state != "" {
-		if _, err := os.Stat(*f.state); err != nil {
-			return rootChain{}, fmt.Errorf("opening chain state: %w", err)
-		}
-		c, err := emulated.New(emulated.Options{Path: *f.state})
-		if err != nil {
-			return rootChain{}, err
-		}
-		return rootChain{Chain: c, close: func() {}}, nil
+// open opens the chain. poll is how often to look for a sent message's
+// effect; zero means the chain applies a message before SendExternal
+// returns, so there is nothing to wait for.
+func (f rootChainFlags) open(ctx context.Context) (chain ton.Chain, poll time.Duration, close func(), err error) {
+	if *f.state == "" {
+		poll = 2 * time.Second
+	} else if _, err := os.Stat(*f.state); err != nil {
+		return nil, 0, nil, fmt.Errorf("opening chain state: %w", err)
 	}
-	c, err := liteclient.Open(ctx, liteclient.Options{ConfigPath: *f.tonConfig})
-	if err != nil {
-		return rootChain{}, err
-	}
-	return rootChain{Chain: c, poll: 2 * time.Second, close: func() { c.Close() }}, nil
+	chain, close, err = node.OpenChain(ctx, *f.state, *f.tonConfig, nil)
+	return chain, poll, close, err
 }
 
 func rootParseAddr(flagName, s string) (*address.Address, error) {
 	if s == "" {
 		return nil, usageError{fmt.Sprintf("--%s ADDR is required (the devnet's is read from the proxy.json beside its chain state)", flagName)}
 	}
-	a, err := address.ParseAddr(s)
+	a, err := contracts.ParseAddress(s)
 	if err != nil {
-		if a, err = address.ParseRawAddr(s); err != nil {
-			return nil, usageError{fmt.Sprintf("bad --%s address %q", flagName, s)}
-		}
+		return nil, usageError{fmt.Sprintf("bad --%s address %q", flagName, s)}
 	}
 	return a, nil
 }
@@ -327,7 +302,7 @@ func (f rootSendFlags) send(ctx context.Context, cmd, opName string, build roota
 	if *f.timeout <= 0 {
 		return usageError{"--timeout must be positive"}
 	}
-	key, err := loadKeyFile(*f.key)
+	key, err := node.LoadKeyFile(*f.key)
 	if err != nil {
 		return err
 	}
@@ -337,12 +312,12 @@ func (f rootSendFlags) send(ctx context.Context, cmd, opName string, build roota
 	}
 	ctx, cancel := context.WithTimeout(ctx, *f.timeout)
 	defer cancel()
-	chain, err := f.chain.open(ctx)
+	chain, poll, closeChain, err := f.chain.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer chain.close()
-	owner := rootadmin.Owner{Chain: chain, Root: root, Wallet: w, Amount: amount, Poll: chain.poll,
+	defer closeChain()
+	owner := rootadmin.Owner{Chain: chain, Root: root, Wallet: w, Amount: amount, Poll: poll,
 		Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	r, err := owner.Run(ctx, opName, build)
 	if err != nil {
@@ -358,7 +333,6 @@ func (f rootSendFlags) send(ctx context.Context, cmd, opName string, build roota
 
 func runRootShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("root show", stdout, stderr)
-	fs.SetOutput(stderr)
 	cf := newRootChainFlags(fs)
 	rootFlag := fs.String("root", "", "address of the root contract")
 	asJSON := fs.Bool("json", false, "print the configuration as JSON")
@@ -376,11 +350,11 @@ func runRootShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	chain, err := cf.open(ctx)
+	chain, _, closeChain, err := cf.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer chain.close()
+	defer closeChain()
 	cfg, err := ton.ReadRootConfig(ctx, chain, root)
 	if err != nil {
 		return err
@@ -388,15 +362,14 @@ func runRootShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(newRootConfigJSON(root, cfg))
+		return enc.Encode(chainview.RootConfigJSON(root, cfg))
 	}
-	printRootConfig(stdout, root, cfg)
+	chainview.RootConfig(stdout, root, cfg)
 	return nil
 }
 
 func runRootHash(ctx context.Context, name string, op contracts.Op, model bool, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("root "+name, stdout, stderr)
-	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	var modelName *string
 	if model {
@@ -425,7 +398,6 @@ func runRootHash(ctx context.Context, name string, op contracts.Op, model bool, 
 
 func runRootProxy(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("root "+name, stdout, stderr)
-	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	var addr *string
 	if name != "unregister-proxy" {
@@ -475,7 +447,6 @@ func rootCheckDesc(desc string) error {
 
 func runRootSetPrices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("root set-prices", stdout, stderr)
-	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	price := fs.String("price", "", "price per token in TON (e.g. 0.00000002)")
 	fee := fs.String("fee", "", "worker fee per token in TON")
@@ -523,7 +494,6 @@ func runRootSetPrices(ctx context.Context, args []string, stdout, stderr io.Writ
 
 func runRootSetOwner(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("root set-owner", stdout, stderr)
-	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	newOwner := fs.String("new-owner", "", "address of the root's next owner")
 	if err := rootParseFlagsOnly(fs, args); err != nil {
@@ -538,7 +508,6 @@ func runRootSetOwner(ctx context.Context, args []string, stdout, stderr io.Write
 
 func runRootUpgrade(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("root upgrade-contracts", stdout, stderr)
-	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	if err := rootParseFlagsOnly(fs, args); err != nil {
 		return err
@@ -552,7 +521,6 @@ func runRootUpgrade(ctx context.Context, args []string, stdout, stderr io.Writer
 
 func runRootDeploy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("root deploy", stdout, stderr)
-	fs.SetOutput(stderr)
 	state := fs.String("state", "", "emulated chain state file (created when absent)")
 	keyPath := fs.String("owner-key", "", "file holding the owner wallet's Ed25519 seed (hex or base64)")
 	wf := newRootWalletFlags(fs)
@@ -591,7 +559,7 @@ func runRootDeploy(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return usageError{fmt.Sprintf("bad --%s: %d does not fit 32 bits", name, v)}
 		}
 	}
-	key, err := loadKeyFile(*keyPath)
+	key, err := node.LoadKeyFile(*keyPath)
 	if err != nil {
 		return err
 	}
@@ -635,7 +603,6 @@ func runRootDeploy(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func runRootWalletAddress(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("root wallet-address", stdout, stderr)
-	fs.SetOutput(stderr)
 	keyPath := fs.String("key", "", "file holding the wallet's Ed25519 seed (hex or base64)")
 	fund := fs.String("fund", "", "TON the printed ton://transfer link asks for (default: none, the wallet app asks)")
 	wf := newRootWalletFlags(fs)
@@ -645,7 +612,7 @@ func runRootWalletAddress(args []string, stdout, stderr io.Writer) error {
 	if *keyPath == "" {
 		return usageError{"root wallet-address needs --key FILE"}
 	}
-	key, err := loadKeyFile(*keyPath)
+	key, err := node.LoadKeyFile(*keyPath)
 	if err != nil {
 		return err
 	}
@@ -654,14 +621,19 @@ func runRootWalletAddress(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s wallet: %s (raw %s)\n", w.Kind(), w.Address(), w.Address().StringRaw())
-	link := "ton://transfer/" + friendly(w.Address())
+	link := "ton://transfer/" + chainview.Friendly(w.Address())
 	if *fund != "" {
 		amount, err := rootParseTON("fund", *fund)
 		if err != nil {
 			return err
 		}
-		link = transferLink(w.Address(), amount)
+		link = chainview.TransferLink(w.Address(), amount)
 	}
-	fmt.Fprintf(stdout, "fund it:        %s\nthen wait with: cocoon chain wait %s --balance TON [--ton-config FILE]\n", link, friendly(w.Address()))
+	fmt.Fprintf(stdout, "fund it:        %s\nthen wait with: cocoon chain wait %s --balance TON [--ton-config FILE]\n", link, chainview.Friendly(w.Address()))
 	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainview"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
 	"github.com/cocoon-go/cocoon/internal/ton"
@@ -268,7 +269,7 @@ func TestRootDeployAndShow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("show --json: %v\n%s", err, out)
 	}
-	var got rootConfigJSON
+	var got chainview.RootJSON
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("show --json printed no JSON: %v\n%s", err, out)
 	}

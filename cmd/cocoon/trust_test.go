@@ -48,7 +48,7 @@ func TestDevnetBannerTrust(t *testing.T) {
 	}
 	defer n.Close()
 	var banner bytes.Buffer
-	printDevnet(&banner, "cocoon", n, dir, nil)
+	n.PrintBanner(&banner, "cocoon", dir, nil)
 	fake := fmt.Sprintf("%x", devnet.FakeImageHash)
 
 	probe := bannerCommand(t, banner.String(), "probe")

@@ -56,20 +56,30 @@ var layers = map[string]int{
 	"proxy":  roles,
 	"worker": roles,
 	// contracts/rootadmin: the root contract's deployment and owner
-	// operations on a chain (package ton), for the devnet and cmd/.
+	// operations on a chain (package ton), for the devnet and cmd/;
+	// chainview: accounts and contracts printed for people; attest/evidence:
+	// attestation evidence printed and judged for people (it reads every
+	// TEE's, so it stands above the adapters).
 	"contracts/rootadmin": 5,
+	"chainview":           5,
+	"attest/evidence":     5,
+	// probe: a proxy asked as a client would, for `cocoon probe` and the
+	// explorer.
+	"probe": 6,
 	// Composition: chooses implementations. onchain adapts package ton
 	// to the roles' Chain interfaces; web serves the pages that read the
-	// roles and the chain; devnet composes whole networks.
+	// roles and the chain; node composes each node once, from its config;
+	// devnet composes whole networks of nodes.
 	"onchain": 6,
 	"web":     7,
-	"devnet":  8,
+	"node":    8,
+	"devnet":  9,
 	// Measurement: runs whole networks.
-	"bench": 9,
+	"bench": 10,
 	// Test support.
 	"sharedtest": 0,
 	// Tests of the layout itself.
-	"archtest": 10,
+	"archtest": 11,
 }
 
 // The layers of the adapters and of the roles, which may not import them.
@@ -91,7 +101,7 @@ var heavy = map[string][]string{
 	"github.com/xssnick/tonutils-go/tvm":        {"ton"},
 	"github.com/xssnick/tonutils-go/tvm/cell":   {"contracts", "ton", "payment", "onchain"},
 	"github.com/xssnick/tonutils-go/liteclient": {"ton"},
-	"github.com/xssnick/tonutils-go/address":    {"contracts", "ton", "payment", "store", "onchain", "client", "proxy", "worker", "chainconf", "web"}, // pure; the roles name contract addresses
+	"github.com/xssnick/tonutils-go/address":    {"contracts", "ton", "payment", "store", "onchain", "client", "proxy", "worker", "chainconf", "web", "chainview", "probe", "node"}, // pure; the roles name contract addresses
 	"github.com/skip2/go-qrcode":                {"web"},
 	"github.com/chromedp":                       {}, // browser tests only
 }

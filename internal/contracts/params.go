@@ -302,3 +302,27 @@ func ended(s *cell.Slice) error {
 	}
 	return nil
 }
+
+// CodeHash is the hash of one child contract's code that params carry;
+// Hash is nil when the params carry none.
+type CodeHash struct {
+	Name string
+	Hash []byte
+}
+
+// CodeHashes are the hashes of the proxy, worker and client code the
+// params carry, in that order.
+func (p Params) CodeHashes() []CodeHash {
+	out := make([]CodeHash, 0, 3)
+	for _, c := range []struct {
+		name string
+		code *cell.Cell
+	}{{"proxy", p.ProxyCode}, {"worker", p.WorkerCode}, {"client", p.ClientCode}} {
+		h := CodeHash{Name: c.name}
+		if c.code != nil {
+			h.Hash = c.code.Hash()
+		}
+		out = append(out, h)
+	}
+	return out
+}

@@ -1,4 +1,4 @@
-package main
+package node
 
 import (
 	"bytes"
@@ -37,10 +37,10 @@ func TestLoadKeyFile(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			got, err := loadKeyFile(path)
+			got, err := LoadKeyFile(path)
 			if tt.want == "" {
 				if err != nil {
-					t.Fatalf("loadKeyFile: %v", err)
+					t.Fatalf("LoadKeyFile: %v", err)
 				}
 				if !got.Equal(key) {
 					t.Error("got another key than the file's")
@@ -54,5 +54,28 @@ func TestLoadKeyFile(t *testing.T) {
 				t.Errorf("the error %q shows the key", err)
 			}
 		})
+	}
+}
+
+func TestLoadNodeKey(t *testing.T) {
+	seed := bytes.Repeat([]byte{0x5a}, ed25519.SeedSize)
+	want := ed25519.NewKeyFromSeed(seed)
+	file := filepath.Join(t.TempDir(), "k")
+	if err := os.WriteFile(file, []byte(base64.StdEncoding.EncodeToString(seed)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, in := range map[string]string{
+		"hex": hex.EncodeToString(seed), "base64": base64.StdEncoding.EncodeToString(seed),
+		"raw url base64": base64.RawURLEncoding.EncodeToString(seed), "file": file,
+	} {
+		got, err := LoadNodeKey(in)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("%s: got %v, want the seed's key", name, err)
+		}
+	}
+	for _, bad := range []string{"", "zz", hex.EncodeToString(seed[:31])} {
+		if _, err := LoadNodeKey(bad); err == nil {
+			t.Errorf("LoadNodeKey(%q) succeeded, want an error", bad)
+		}
 	}
 }
