@@ -27,6 +27,22 @@ type TokenCounts struct {
 	// whose usage object could not be decoded.
 	Values  int64
 	Skipped int64
+	// ContentValues counts the values that carry generated text: a
+	// member content, text, reasoning_content, reasoning, refusal or
+	// arguments holding a non-empty string, as a streamed chunk of
+	// completion tokens does.
+	ContentValues int64
+}
+
+// Delivered returns the counts to bill a response by when it may have
+// been cut short before its final usage: the completion tokens are at
+// least the values of generated text seen, since an engine streams each
+// such chunk for one token or more. The prompt tokens are those a usage
+// object reported, none when no usage came: an engine that reports usage
+// in every chunk (continuous_usage_stats) makes both exact.
+func (c TokenCounts) Delivered() TokenCounts {
+	c.CompletionTokens = max(c.CompletionTokens, c.ContentValues)
+	return c
 }
 
 // UsageCounter extracts token usage from a response body fed to it chunk
@@ -307,6 +323,9 @@ type usage struct {
 // value examines one complete JSON value.
 func (c *UsageCounter) value(data []byte) {
 	c.counts.Values++
+	if hasContent(data) {
+		c.counts.ContentValues++
+	}
 	if !hasUsageKey(data) {
 		return
 	}
@@ -438,3 +457,49 @@ func objectFollows(s []byte) bool {
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// contentKeys are the members that carry generated text in OpenAI's
+// streamed chunks and answers, quoted as keys.
+var contentKeys = [][]byte{[]byte(`"content"`), []byte(`"text"`), []byte(`"reasoning_content"`), []byte(`"reasoning"`), []byte(`"refusal"`), []byte(`"arguments"`)}
+
+// hasContent reports whether data holds one of contentKeys as a key
+// whose value is a non-empty string. A key is a quoted word not preceded
+// by a backslash (inside a string, quotes are escaped) and followed by a
+// colon, which no string value is.
+func hasContent(data []byte) bool {
+	for _, key := range contentKeys {
+		for rest, off := data, 0; ; {
+			i := bytes.Index(rest, key)
+			if i < 0 {
+				break
+			}
+			at := off + i
+			rest, off = rest[i+len(key):], at+len(key)
+			if at > 0 && data[at-1] == '\\' {
+				continue
+			}
+			if nonEmptyStringFollows(rest) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nonEmptyStringFollows reports whether s starts with a colon and a
+// string of at least one character, with optional whitespace around the
+// colon.
+func nonEmptyStringFollows(s []byte) bool {
+	i := 0
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	if i == len(s) || s[i] != ':' {
+		return false
+	}
+	i++
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return i+1 < len(s) && s[i] == '"' && s[i+1] != '"'
+}

@@ -173,8 +173,9 @@ func (e *queryError) Error() string { return e.message }
 // prepare validates a query for a worker serving baseModel and returns the
 // body to send to the engine: the completion limit capped (a body without
 // one gets the default that the proxy reserved for) and usage reporting
-// forced on streams. Every OpenAI field is passed through; the engine
-// judges what it supports.
+// forced on streams, in every chunk where the engine can (so that a
+// stream cut short is billed for what it delivered). Every OpenAI field
+// is passed through; the engine judges what it supports.
 func prepare(q *query, baseModel string) (path string, body []byte, err error) {
 	path = q.url
 	if i := strings.IndexByte(path, '/'); i > 0 {
@@ -221,6 +222,9 @@ func prepare(q *query, baseModel string) (path string, body []byte, err error) {
 		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
 	if err := b.ForceIncludeUsage(); err != nil {
+		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
+	}
+	if err := b.AskContinuousUsage(); err != nil {
 		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
 	body = b.Bytes()
@@ -342,8 +346,10 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 	out = append(out, header{"X-Cocoon-Worker-Start", fmt.Sprintf("%.6f", unixSeconds(start))})
 	reason := strings.TrimSpace(strings.TrimPrefix(res.Status, fmt.Sprint(res.StatusCode)))
 	usage := openai.NewUsageCounter()
+	// The tokens are those the answer delivered: exact where the engine
+	// reports usage in every chunk, the chunks of text otherwise.
 	tokens := func() billing.Adjusted {
-		c := usage.Counts()
+		c := usage.Counts().Delivered()
 		a, err := billing.Adjust(billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}, q.coefficient, prices)
 		if err != nil {
 			return billing.Adjusted{}
