@@ -720,7 +720,7 @@ func TestNewChainNeedsContracts(t *testing.T) {
 	}
 }
 
-func TestRunRestoresAtRootPricesAndCommitsRestoredSeqno(t *testing.T) {
+func TestRunValuesOlderRecordsAtTheContractsPricesAndCommitsRestoredSeqno(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, key, _ := ed25519.GenerateKey(nil)
 		file := store.NewMemoryFile()
@@ -728,14 +728,17 @@ func TestRunRestoresAtRootPricesAndCommitsRestoredSeqno(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A previous run flushed 30 tokens at seqno 1 and never saw it on
-		// chain.
+		// A previous run, older than the records' values, flushed 30
+		// tokens at seqno 1 and never saw it on chain.
 		recs := []billing.Record{
 			{Kind: billing.KindClient, Address: "c", Owner: "c", Tokens: 30, Seqno: 1, Chain: rich},
 			{Kind: billing.KindWorker, Address: "w", Owner: "w", Tokens: 30, Seqno: 1},
 		}
 		if err := st.Save(t.Context(), billing.Flush{Seqno: 1, Records: recs}); err != nil {
 			t.Fatal(err)
+		}
+		for i := range recs {
+			recs[i].ValueUnknown = true
 		}
 		owner := hashAddr([]byte("owner"))
 		cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + owner.String() + `"}`))
@@ -746,7 +749,7 @@ func TestRunRestoresAtRootPricesAndCommitsRestoredSeqno(t *testing.T) {
 		fc := newFakeChain(sc)
 		fc.root.Prices = billing.DefaultPrices(5, 3)
 		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key, Contracts: fakeContracts{},
-			Prices: billing.DefaultPrices(2, 1), Store: st, Chain: fc})
+			Prices: billing.DefaultPrices(2, 1), Store: legacyStore{st, recs}, Chain: fc})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -762,7 +765,7 @@ func TestRunRestoresAtRootPricesAndCommitsRestoredSeqno(t *testing.T) {
 			t.Errorf("restored client committed to chain = %d, want 30 after the first commit", a.CommittedToChain)
 		}
 		if tot := p.Snapshot().Totals; tot.Charged != 150 || tot.Earned != 90 || tot.Commission != 60 {
-			t.Errorf("restored totals = %+v, want 150 charged, 90 earned, 60 commission at the root's prices", tot)
+			t.Errorf("restored totals = %+v, want 150 charged, 90 earned, 60 commission at the prices of the proxy contract read from the root", tot)
 		}
 		cancel()
 		if err := <-done; err != nil {

@@ -124,9 +124,6 @@ type Proxy struct {
 	seen    map[string]bool          // every model a worker ever offered
 	clients map[*clientConn]struct{} // authorised clients
 	nextID  uint64
-	// restored are the totals of the usage the ledger was restored with;
-	// Snapshot adds them to the ledger's own.
-	restored billing.Totals
 }
 
 // New builds a proxy.
