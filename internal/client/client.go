@@ -101,16 +101,18 @@ type Client struct {
 	secretHash [32]byte
 	checkEvery time.Duration
 
-	// chainMu guards chainAccts and orders the writes of the state file.
+	// chainMu guards chainAccts and lastSaved and orders the writes of
+	// the state file.
 	chainMu    sync.Mutex
 	chainAccts map[string]*chainAccount // by client contract address; never removed
+	lastSaved  []byte                   // the state file as last written
 
 	// mu guards the fields below.
 	mu       sync.Mutex
-	accounts map[accountKey]*account // entries are never removed
-	proxies  []string                // the proxies to choose from
-	conns    []*proxyConn            // ready connections
-	changed  chan struct{}           // closed and replaced whenever conns changes
+	accounts map[string]*account // by client contract; entries are never removed
+	proxies  []string            // the proxies to choose from
+	conns    []*proxyConn        // ready connections
+	changed  chan struct{}       // closed and replaced whenever conns changes
 	turn     int
 }
 
@@ -125,7 +127,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	c := &Client{cfg: cfg, tls: deps.TLS, dial: deps.Dial, log: deps.Logger, now: deps.Clock,
 		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), registry: deps.Registry,
 		proxies: append([]string(nil), cfg.Proxies...), contracts: deps.Contracts, prices: deps.Prices,
-		accounts: map[accountKey]*account{}, chain: deps.Chain, secretHash: sha256.Sum256([]byte(cfg.SecretString)),
+		accounts: map[string]*account{}, chain: deps.Chain, secretHash: sha256.Sum256([]byte(cfg.SecretString)),
 		checkEvery: time.Duration(cfg.ChainCheckEvery), chainAccts: map[string]*chainAccount{}}
 	if c.checkEvery <= 0 {
 		c.checkEvery = time.Duration(DefaultChainCheckEvery)
@@ -201,6 +203,12 @@ func (c *Client) Run(ctx context.Context) error {
 		wg.Go(func() { c.keepConnected(ctx, slot) })
 	}
 	wg.Wait()
+	// Every connection has ended: keep their last reports.
+	if c.chain != nil {
+		if err := c.persist(); err != nil {
+			c.log.Error("writing the client state file", "err", err)
+		}
+	}
 	return nil
 }
 

@@ -1,9 +1,11 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -80,7 +82,8 @@ type chainAccount struct {
 	lastErr                                                                                         string
 }
 
-// persisted is the account's state as the state file keeps it; the
+// persisted is the account's state as the state file keeps it, with the
+// client's account at the proxy for the contract once there is one; the
 // caller holds mu.
 func (ca *chainAccount) persisted() contractState {
 	st := contractState{Address: ca.address.String(), ProxyOwner: ca.id.Owner.String(), ProxyKey: hex.EncodeToString(ca.id.Key),
@@ -90,6 +93,17 @@ func (ca *chainAccount) persisted() contractState {
 	}
 	if !ca.supersededAt.IsZero() {
 		st.SupersededAt = ca.supersededAt.Unix()
+	}
+	if ca.observed {
+		st.PriceNano, st.PriceKnown = int64(ca.contract.PricePerToken), true
+	}
+	if a := ca.acct; a != nil && st.ProxySC != "" {
+		a.mu.Lock()
+		if a.best != nil {
+			st.BestCharge = base64.StdEncoding.EncodeToString(a.best)
+		}
+		st.SignedTokens, st.DBTokens, st.MaxTokens, st.Requests = a.signed, a.db, a.max, a.requests
+		a.mu.Unlock()
 	}
 	return st
 }
@@ -102,7 +116,9 @@ func (ca *chainAccount) observe(ct ClientContract, at time.Time) Phase {
 	return ca.phase
 }
 
-// restoreAccounts builds the accounts a state file lists.
+// restoreAccounts builds the contracts a state file lists, and the
+// client's accounts at their proxies, whose best charge must verify as
+// the proxy's for the contract.
 func (c *Client) restoreAccounts(saved []contractState) error {
 	for _, s := range saved {
 		id, err := s.proxyID()
@@ -117,9 +133,46 @@ func (c *Client) restoreAccounts(saved []contractState) error {
 		if s.SupersededAt != 0 {
 			ca.supersededAt = time.Unix(s.SupersededAt, 0)
 		}
+		if s.PriceKnown {
+			ca.contract.PricePerToken, ca.observed = billing.NanoTON(s.PriceNano), true
+		}
+		if s.hasAccount() {
+			if ca.acct, err = restoreAccount(s, id, addr); err != nil {
+				return fmt.Errorf("contract %s: %w", addr, err)
+			}
+			c.accounts[addr.String()] = ca.acct
+		}
 		c.chainAccts[addr.String()] = ca
 	}
 	return nil
+}
+
+// restoreAccount builds the client's account at contract clientSC of the
+// proxy id from its state entry.
+func restoreAccount(s contractState, id ProxyID, clientSC *address.Address) (*account, error) {
+	a := &account{key: id.Key, proxySC: id.Contract, clientSC: clientSC, endpoint: s.Proxy,
+		signed: s.SignedTokens, db: s.DBTokens, max: s.MaxTokens, requests: s.Requests}
+	if s.BestCharge == "" {
+		if s.SignedTokens != 0 {
+			return nil, fmt.Errorf("signed_tokens %d without a charge", s.SignedTokens)
+		}
+		return a, nil
+	}
+	var err error
+	if a.best, err = base64.StdEncoding.DecodeString(s.BestCharge); err != nil {
+		return nil, fmt.Errorf("best_charge: %w", err)
+	}
+	t, err := payment.NewTracker(id.Key, clientSC, clientOps...)
+	if err == nil {
+		err = t.Update(a.best, 0, 0)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("best_charge: %w", err)
+	}
+	if f := t.Figures(); f.Signed != s.SignedTokens {
+		return nil, fmt.Errorf("best_charge signs %d tokens, signed_tokens says %d", f.Signed, s.SignedTokens)
+	}
+	return a, nil
 }
 
 // chainAccounts lists the contracts in address order.
@@ -140,7 +193,7 @@ func (c *Client) chainAccounts() []*chainAccount {
 }
 
 // persist writes every contract's state to the state file, if there is
-// one.
+// one and it changed since the last write.
 func (c *Client) persist() error {
 	if c.cfg.StateFile == "" {
 		return nil
@@ -159,7 +212,15 @@ func (c *Client) persist() error {
 		}
 		return 1
 	})
-	return saveState(c.cfg.StateFile, c.owner, list)
+	b := encodeState(c.owner, list)
+	if bytes.Equal(b, c.lastSaved) {
+		return nil
+	}
+	if err := saveState(c.cfg.StateFile, b); err != nil {
+		return err
+	}
+	c.lastSaved = b
+	return nil
 }
 
 // setPhase moves a contract to phase (with unlock, when known) and
@@ -385,6 +446,10 @@ func (c *Client) checkLoop(ctx context.Context) {
 		case <-t.C:
 			for _, ca := range c.chainAccounts() {
 				c.checkContract(ctx, ca)
+			}
+			// The proxy's reports since the last turn.
+			if err := c.persist(); err != nil {
+				c.log.Warn("writing the client state file", "err", err)
 			}
 		}
 	}

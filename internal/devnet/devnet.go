@@ -80,7 +80,8 @@ type Options struct {
 	// the owner only as they may hold secrets) and, on the emulated chain,
 	// the node keys (KeysFile, AdminKeyFile and each node's wallet key
 	// file), the chain state (ChainStateFile), the proxy's ledger
-	// (LedgerFile) and the client's contract states (ClientStateFile), so
+	// (LedgerFile), the client's contract states and accounts
+	// (ClientStateFile) and each worker's accounts (WorkerStateFile), so
 	// that a devnet restarted on the same directory finds its contracts
 	// and accounts again.
 	//
@@ -420,7 +421,12 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			wcfg.MaxActiveRequests = worker.DefaultMaxActiveRequests
 		}
 		if tn != nil {
-			settle.worker(&wcfg)
+			settle.worker(&wcfg, opts.DataDir, i)
+			if wcfg.StateFile != "" {
+				if wcfg.StateFile, err = filepath.Abs(wcfg.StateFile); err != nil {
+					return nil, fmt.Errorf("writing the node configs: %w", err)
+				}
+			}
 			if wcfg.ChainState, wcfg.RootContractAddress, wcfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, WorkerWalletKeyFile(i), keys.workerWallets[i]); err != nil {
 				return nil, err
 			}
@@ -541,9 +547,17 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (
 		return nil, err
 	}
 	if tn.deployed && opts.DataDir != "" {
-		// A new chain: the proxy's ledger and the client's contract states
-		// of a previous run belong to contracts that are gone.
-		for _, name := range []string{LedgerFile, ClientStateFile} {
+		// A new chain: the proxy's ledger and the client's and workers'
+		// states of a previous run belong to contracts that are gone.
+		names := []string{LedgerFile, ClientStateFile}
+		workers, err := filepath.Glob(filepath.Join(opts.DataDir, workerStateGlob))
+		if err != nil {
+			return nil, fmt.Errorf("listing the workers' state files: %w", err)
+		}
+		for _, w := range workers {
+			names = append(names, filepath.Base(w))
+		}
+		for _, name := range names {
 			if err := os.Remove(filepath.Join(opts.DataDir, name)); err == nil {
 				n.log.Info("new chain: removed the state of the previous one", "file", name)
 			} else if !errors.Is(err, fs.ErrNotExist) {

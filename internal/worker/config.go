@@ -64,6 +64,12 @@ type Config struct {
 	// PaymentPollEvery is how often the worker asks each proxy for its
 	// latest signed payment (default 15 s, the reference's period).
 	PaymentPollEvery Duration `json:"payment_poll_every"`
+	// StateFile, when set, keeps the worker's account at each proxy
+	// contract across restarts: the proxy's figures and best signed
+	// payout, so that /jsonstats shows what every contract earned and a
+	// proxy that lost committed tokens is caught; empty keeps them in
+	// memory.
+	StateFile string `json:"state_file"`
 }
 
 // Duration is a configured period: in JSON a Go duration string such as

@@ -237,7 +237,7 @@ func TestValuedAtContractFee(t *testing.T) {
 	w.prices = billing.DefaultPrices(100*testFee, 10*testFee)
 	holdPayout(t, w, p, payment.OpWorkerPayout, 10)
 	a := w.accounts[p.accountKey()]
-	a.tokens = 10
+	a.balance.Tokens = 10
 	if got, want := w.Snapshot().Earned.EarnedNano, int64(10*10*testFee); got != want {
 		t.Errorf("earned before the contract was read: got %d nanoTON, want %d at the worker's fee", got, want)
 	}
