@@ -403,7 +403,15 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 		return &apiError{status: http.StatusGatewayTimeout, typ: openai.ErrorTypeServer, code: "timeout",
 			message: fmt.Sprintf("no answer within the request's deadline of %v", timeout), cause: err}
 	}
-	if errors.Is(err, errNoProxy) {
+	var npe *noProxyError
+	switch {
+	case errors.As(err, &npe) && npe.short:
+		// The client could not fund a new contract: its wallet must be
+		// topped up.
+		return &apiError{status: http.StatusPaymentRequired, typ: openai.ErrorTypeInvalidRequest, code: "insufficient_funds", message: npe.msg, cause: err}
+	case npe != nil:
+		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: npe.msg, cause: err}
+	case errors.Is(err, errNoProxy):
 		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: errNoProxy.Error(), cause: err}
 	}
 	var ae *answerError

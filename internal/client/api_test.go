@@ -147,6 +147,8 @@ func TestInferenceErrors(t *testing.T) {
 		{"bad timeout", `{"model":"m","timeout":"x"}`, &fakeNetwork{script: sseScript}, nil, nil, 400, "invalid_request"},
 		{"oversized", `{"model":"m","messages":"` + strings.Repeat("x", 2000) + `"}`, &fakeNetwork{script: sseScript}, nil, nil, 413, "request_too_large"},
 		{"no proxy", `{"model":"m"}`, &fakeNetwork{err: errNoProxy}, nil, nil, 503, "no_proxy"},
+		{"contract closed", `{"model":"m"}`, &fakeNetwork{err: &noProxyError{msg: "no working proxy connections: our client contract at proxy p:1 is closed"}}, nil, nil, 503, "no_proxy"},
+		{"wallet short", `{"model":"m"}`, &fakeNetwork{err: &noProxyError{msg: "no working proxy connections: top up the client's cocoon wallet", short: true}}, nil, nil, 402, "insufficient_funds"},
 		{"unknown model", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{wire.CodeProtoViolation, "unknown model m"})}, nil, nil, 404, "model_not_found"},
 		{"rejected", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{wire.CodeProtoViolation, "model name mismatch"})}, nil, nil, 400, "rejected"},
 		{"not ready", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{wire.CodeNotReady, "no ready workers"})}, nil, nil, 503, "not_ready"},

@@ -110,10 +110,15 @@ type Client struct {
 	// mu guards the fields below.
 	mu       sync.Mutex
 	accounts map[string]*account // by client contract; entries are never removed
-	proxies  []string            // the proxies to choose from
-	conns    []*proxyConn        // ready connections
-	changed  chan struct{}       // closed and replaced whenever conns changes
-	turn     int
+	// endpoints are the client's standing at each proxy endpoint; needed
+	// is closed and replaced when something needs a proxy whose contract
+	// was closed (wantOpen).
+	endpoints map[string]*endpoint
+	needed    chan struct{}
+	proxies   []string      // the proxies to choose from
+	conns     []*proxyConn  // ready connections
+	changed   chan struct{} // closed and replaced whenever conns changes
+	turn      int
 }
 
 // New builds a client.
@@ -127,7 +132,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	c := &Client{cfg: cfg, tls: deps.TLS, dial: deps.Dial, log: deps.Logger, now: deps.Clock,
 		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), registry: deps.Registry,
 		proxies: append([]string(nil), cfg.Proxies...), contracts: deps.Contracts, prices: deps.Prices,
-		accounts: map[string]*account{}, chain: deps.Chain, secretHash: sha256.Sum256([]byte(cfg.SecretString)),
+		accounts: map[string]*account{}, chain: deps.Chain, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), secretHash: sha256.Sum256([]byte(cfg.SecretString)),
 		checkEvery: time.Duration(cfg.ChainCheckEvery), chainAccts: map[string]*chainAccount{}}
 	if c.checkEvery <= 0 {
 		c.checkEvery = time.Duration(DefaultChainCheckEvery)
@@ -150,6 +155,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("building the client: %w", err)
 		}
+		c.restoreGenerations()
 	}
 	if c.dial == nil {
 		c.dial = (&net.Dialer{}).DialContext
@@ -257,14 +263,31 @@ func (c *Client) keepConnected(ctx context.Context, slot int) {
 		if c.connectedTo(addr) && n > 1 && i%n != n-1 {
 			continue
 		}
+		gen := c.generation(addr)
 		start := c.now()
-		err := c.serveProxy(ctx, addr)
+		err := c.serveProxy(ctx, addr, gen)
 		if ctx.Err() != nil {
 			return
+		}
+		if errors.Is(err, errContractClosing) {
+			// Our contract there is closing or closed: on to the next
+			// generation's, at once or once something needs the proxy,
+			// at the same proxy.
+			next := gen + 1
+			if ce, ok := errors.AsType[*closedError](err); ok {
+				next = ce.next
+			}
+			if !c.reopen(ctx, addr, gen, next) {
+				return
+			}
+			backoff = minBackoff
+			i--
+			continue
 		}
 		if c.now().Sub(start) > time.Minute {
 			backoff = minBackoff
 		}
+		c.setStatus(addr, fmt.Sprintf("the connection to proxy %s failed: %v", addr, err), errors.Is(err, ErrInsufficientFunds))
 		c.log.Warn("proxy connection ended", "proxy", addr, "err", err, "retry_in", backoff)
 		select {
 		case <-ctx.Done():
@@ -305,10 +328,13 @@ func (c *Client) setReady(pc *proxyConn, ready bool) {
 }
 
 // ready returns the ready connections, starting at the next in turn, so
-// that requests spread over them; it waits up to readyWait for one.
+// that requests spread over them. Finding none, it asks for a new
+// contract where the client's was closed (wantOpen) and waits up to
+// readyWait for one, or openWait while a new contract is being opened;
+// then it fails with why none is ready.
 func (c *Client) ready(ctx context.Context) ([]*proxyConn, error) {
-	timer := time.NewTimer(readyWait)
-	defer timer.Stop()
+	start := time.Now()
+	asked := false
 	for {
 		c.mu.Lock()
 		n := len(c.conns)
@@ -321,15 +347,29 @@ func (c *Client) ready(ctx context.Context) ([]*proxyConn, error) {
 			c.mu.Unlock()
 			return out, nil
 		}
-		changed := c.changed
+		changed, opening := c.changed, c.openingLocked()
 		c.mu.Unlock()
+		if !asked {
+			asked = true
+			opening = c.wantOpen() || opening
+		}
+		limit := readyWait
+		if opening {
+			limit = openWait
+		}
+		wait := time.Until(start.Add(limit))
+		if wait <= 0 {
+			return nil, c.noProxy()
+		}
+		timer := time.NewTimer(wait)
 		select {
 		case <-changed:
 		case <-timer.C:
-			return nil, errNoProxy
 		case <-ctx.Done():
+			timer.Stop()
 			return nil, ctx.Err()
 		}
+		timer.Stop()
 	}
 }
 
@@ -385,6 +425,7 @@ func (c *Client) models(ctx context.Context) ([]modelInfo, error) {
 type proxyConn struct {
 	c    *Client
 	addr string
+	gen  uint32 // the generation of our contracts it is under
 	sess *wire.Session
 	ext  bool // the proxy is a cocoon-go node and takes our extensions
 	// account and tracker check the proxy's payment reports; both are
@@ -400,8 +441,9 @@ type proxyConn struct {
 	streams map[[32]byte]*stream // requests whose answer has not ended
 }
 
-// serveProxy runs one connection to a proxy until it or ctx ends.
-func (c *Client) serveProxy(ctx context.Context, addr string) error {
+// serveProxy runs one connection to a proxy, under the client's contracts
+// of generation gen there, until it or ctx ends.
+func (c *Client) serveProxy(ctx context.Context, addr string, gen uint32) error {
 	hctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	raw, err := c.dial(hctx, "tcp", addr)
@@ -412,7 +454,7 @@ func (c *Client) serveProxy(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("connecting to proxy %s: %w", addr, err)
 	}
-	pc := &proxyConn{c: c, addr: addr, streams: map[[32]byte]*stream{}}
+	pc := &proxyConn{c: c, addr: addr, gen: gen, streams: map[[32]byte]*stream{}}
 	pc.sess = wire.NewSession(conn, wire.Config{Outbound: true, Handler: pc, Logger: c.log, BorrowPackets: true})
 	defer func() {
 		pc.sess.Close()
@@ -427,7 +469,8 @@ func (c *Client) serveProxy(ctx context.Context, addr string) error {
 		}
 		return fmt.Errorf("client handshake with proxy %s: %w", addr, err)
 	}
-	c.log.Info("connected to proxy", "proxy", addr, "cocoon_go_peer", pc.ext)
+	c.log.Info("connected to proxy", "proxy", addr, "cocoon_go_peer", pc.ext, "generation", gen)
+	c.setStatus(addr, "", false)
 	c.setReady(pc, true)
 	defer c.setReady(pc, false)
 	poll := time.NewTicker(paymentPollEvery)
@@ -447,10 +490,14 @@ func (c *Client) serveProxy(ctx context.Context, addr string) error {
 // handshake runs client.connectToProxy and the authorisation.
 func (pc *proxyConn) handshake(ctx context.Context) error {
 	c := pc.c
+	ownerStr, owner, err := c.ownerFor(pc.gen)
+	if err != nil {
+		return err
+	}
 	qctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	b, err := pc.sess.Query(qctx, tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
-		Flags: 1 | 2 | tl.ExtFlag, ClientOwnerAddress: c.cfg.OwnerAddress, IsTest: c.cfg.IsTest,
+		Flags: 1 | 2 | tl.ExtFlag, ClientOwnerAddress: ownerStr, IsTest: c.cfg.IsTest,
 		MinProtoVersion: minProto, MaxProtoVersion: maxProto,
 	}}))
 	if err != nil {
@@ -468,7 +515,7 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		return fmt.Errorf("proxy is_test=%v, ours %v", p.IsTest, c.cfg.IsTest)
 	}
 	pc.ext = p.Flags&tl.ExtFlag != 0
-	if pc.account, pc.tracker, err = c.checkProxy(qctx, pc.addr, p, connected.ClientSCAddress); err != nil {
+	if pc.account, pc.tracker, err = c.checkProxy(qctx, pc.addr, p, connected.ClientSCAddress, owner); err != nil {
 		return fmt.Errorf("checking the proxy: %w", err)
 	}
 	if pc.tracker != nil {
@@ -673,6 +720,11 @@ type Snapshot struct {
 	Paid     PaidSnapshot      `json:"paid"`
 	// Contracts are the client's contracts on chain, with a chain.
 	Contracts []ContractSnapshot `json:"contracts,omitempty"`
+	// ProxyStatus is, with a chain, the client's standing at each proxy:
+	// the generation of its contracts there, their owner, whether it
+	// waits for a request or POST /control/open to open a new one where
+	// its contract was closed, and why it is not connected.
+	ProxyStatus []ProxyStatusSnapshot `json:"proxy_status,omitempty"`
 }
 
 // LocalConfSnapshot is the client's configuration as it runs.
@@ -700,6 +752,7 @@ func (c *Client) Snapshot() Snapshot {
 	s.Accounts, s.Paid = c.accountsSnapshot()
 	if c.chain != nil {
 		s.Contracts = c.contractsSnapshot()
+		s.ProxyStatus = c.endpointsSnapshot()
 	}
 	c.mu.Lock()
 	conns := append([]*proxyConn(nil), c.conns...)

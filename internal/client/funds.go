@@ -33,6 +33,38 @@ var ErrNoChain = errors.New("the client runs without a chain (fake TON): it has 
 // closed, so that it can no longer be used.
 var errContractClosing = errors.New("our contract at this proxy is closing or closed")
 
+// closedError is errContractClosing from a handshake, with the
+// generation to go on with at the proxy: the latest known there when it
+// runs, else the one after.
+type closedError struct{ next uint32 }
+
+func (e *closedError) Error() string { return errContractClosing.Error() }
+func (e *closedError) Unwrap() error { return errContractClosing }
+
+// closed is the handshake's error for the closing or closed contract of
+// generation id.Generation at the proxy id.
+func (c *Client) closed(id ProxyID) error {
+	next := id.Generation + 1
+	latest, running := id.Generation, false
+	for _, ca := range c.chainAccounts() {
+		if !ca.id.Owner.Equals(id.Owner) || !ca.id.Key.Equal(id.Key) || ca.id.Generation < latest {
+			continue
+		}
+		ca.mu.Lock()
+		phase := ca.phase
+		ca.mu.Unlock()
+		if ca.id.Generation > latest || phase == PhaseRunning {
+			latest, running = ca.id.Generation, phase == PhaseRunning
+		}
+	}
+	if running {
+		next = max(next, latest)
+	} else {
+		next = max(next, latest+1)
+	}
+	return &closedError{next: next}
+}
+
 // chainAccount is the client's contract at one proxy: what the chain last
 // showed of it and where it stands in fund recovery. Entries are never
 // removed.
@@ -87,7 +119,7 @@ type chainAccount struct {
 // caller holds mu.
 func (ca *chainAccount) persisted() contractState {
 	st := contractState{Address: ca.address.String(), ProxyOwner: ca.id.Owner.String(), ProxyKey: hex.EncodeToString(ca.id.Key),
-		Proxy: ca.proxy, Phase: ca.phase, UnlockTS: ca.unlockTS}
+		Generation: ca.id.Generation, Proxy: ca.proxy, Phase: ca.phase, UnlockTS: ca.unlockTS}
 	if ca.id.Contract != nil {
 		st.ProxySC = ca.id.Contract.String()
 	}
@@ -335,7 +367,7 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 	if err != nil {
 		return fmt.Errorf("proxy owner address %q: %w", p.ProxyOwnerAddress, err)
 	}
-	id := ProxyID{Owner: owner, Key: ed25519.PublicKey(slices.Clone(p.ProxyPublicKey[:]))}
+	id := ProxyID{Owner: owner, Key: ed25519.PublicKey(slices.Clone(p.ProxyPublicKey[:])), Generation: pc.gen}
 	if pc.account != nil {
 		id.Contract = pc.account.proxySC
 	}
@@ -349,7 +381,7 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 	phase := ca.phase
 	ca.mu.Unlock()
 	if phase != PhaseRunning {
-		return errContractClosing
+		return c.closed(id)
 	}
 	ct, err := c.chain.Contract(ctx, id)
 	switch {
@@ -361,7 +393,7 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 		if err := c.chain.Deploy(ctx, id, amount, c.secretHash); err != nil {
 			return c.failed(ca, "deploying the client contract", err)
 		}
-		c.log.Info("deployed the client contract", "contract", ca.address.String(), "proxy", pc.addr, "deposit", amount.String())
+		c.log.Info("deployed the client contract", "contract", ca.address.String(), "proxy", pc.addr, "deposit", amount.String(), "generation", id.Generation)
 		ca.mu.Lock()
 		ca.deploys++
 		ca.mu.Unlock()
@@ -379,7 +411,7 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 			if err := c.adopt(ca, ct); err != nil {
 				return err
 			}
-			return errContractClosing
+			return c.closed(id)
 		}
 		if err := c.keepSecret(ctx, ca, ct); err != nil {
 			return err
@@ -485,6 +517,16 @@ func (c *Client) checkContract(ctx context.Context, ca *chainAccount) {
 		if ct.State != billing.ClientRunning {
 			if err := c.adopt(ca, ct); err != nil {
 				c.failed(ca, "following the contract's state", err)
+			}
+			// Closed under us, as by its owner: the connections to its
+			// proxy can no longer be used, and the next request or
+			// POST /control/open opens a new contract there.
+			ca.mu.Lock()
+			proxy := ca.proxy
+			ca.mu.Unlock()
+			if c.isCurrent(ca) {
+				c.park(proxy, "closed on chain, as by its owner")
+				c.dropConnections(proxy)
 			}
 			return
 		}
@@ -606,9 +648,16 @@ func (c *Client) followRefund(ctx context.Context, ca *chainAccount, ct ClientCo
 		ca.mu.Lock()
 		unlock := ca.unlockTS
 		ca.mu.Unlock()
-		c.log.Info("client contract closed: its balance went back to the owner", "contract", ca.address.String())
+		c.log.Info("client contract closed: its balance went back to the owner", "contract", ca.address.String(), "generation", ca.id.Generation)
 		if err := c.setPhase(ca, PhaseClosed, unlock); err != nil {
 			c.failed(ca, "recording the contract closed", err)
+		}
+		// A later generation's owner passes the refund on to the
+		// client's wallet.
+		if ca.id.Generation > 0 {
+			if err := c.chain.Reclaim(ctx, ca.id.Generation); err != nil {
+				c.failed(ca, "sending the refund on to the client's wallet", err)
+			}
 		}
 	case billing.ClientRunning:
 		ca.mu.Lock()
@@ -708,21 +757,32 @@ func (c *Client) refresh(ctx context.Context, ca *chainAccount) {
 // recorded as refund-requested and sent the first refund request; the
 // check loop then follows it to closed, claiming the refund by force after
 // unlock_ts if the proxy does not grant it. Connections to those proxies
-// are dropped. A request that fails to send is repeated by the check
+// are dropped, and the client opens a new contract at each on the next
+// request or Open. A request that fails to send is repeated by the check
 // loop; Close returns the failures joined.
 func (c *Client) Close(ctx context.Context) error {
 	if c.chain == nil {
 		return ErrNoChain
 	}
 	var errs []error
+	var closed []string // the proxies whose contract in use is closing
 	for _, ca := range c.chainAccounts() {
+		current := c.isCurrent(ca)
 		errs = append(errs, c.closeContract(ctx, ca))
 		ca.mu.Lock()
 		proxy, phase := ca.proxy, ca.phase
 		ca.mu.Unlock()
-		if phase != PhaseRunning {
-			c.dropConnections(proxy)
+		if current && phase != PhaseRunning {
+			closed = append(closed, proxy)
 		}
+	}
+	// Parked first, so that a slot whose connection drops waits for a
+	// need instead of opening a new contract at once.
+	for _, proxy := range closed {
+		c.park(proxy, "closed by POST /control/close")
+	}
+	for _, proxy := range closed {
+		c.dropConnections(proxy)
 	}
 	return errors.Join(errs...)
 }
@@ -759,6 +819,15 @@ func (c *Client) closeContract(ctx context.Context, ca *chainAccount) error {
 	return nil
 }
 
+// isCurrent reports whether ca is of the generation the client uses at
+// its proxy.
+func (c *Client) isCurrent(ca *chainAccount) bool {
+	ca.mu.Lock()
+	proxy := ca.proxy
+	ca.mu.Unlock()
+	return c.generation(proxy) == ca.id.Generation
+}
+
 // dropConnections ends the connections to the proxy at addr.
 func (c *Client) dropConnections(addr string) {
 	c.mu.Lock()
@@ -780,6 +849,9 @@ type ContractSnapshot struct {
 	Address    string `json:"client_sc_address"`
 	Proxy      string `json:"proxy"`
 	ProxyOwner string `json:"proxy_owner_address"`
+	// Generation is which of the client's contracts at the proxy this is
+	// (0 first; one more for each new contract opened after a close).
+	Generation uint32 `json:"generation"`
 	Phase      Phase  `json:"phase"`
 	// Deployed is whether the last read found the contract; ReadAt when
 	// that was (RFC 3339, empty before the first read).
@@ -812,7 +884,7 @@ func (c *Client) contractsSnapshot() []ContractSnapshot {
 		ca.mu.Lock()
 		ct := ca.contract
 		s := ContractSnapshot{
-			Address: ca.address.String(), Proxy: ca.proxy, ProxyOwner: ca.id.Owner.String(), Phase: ca.phase,
+			Address: ca.address.String(), Proxy: ca.proxy, ProxyOwner: ca.id.Owner.String(), Generation: ca.id.Generation, Phase: ca.phase,
 			Deployed: ca.deployed, State: ct.State, BalanceNano: int64(ct.Balance), StakeNano: int64(ct.Stake),
 			TokensUsed: ct.TokensUsed, UnlockTS: ca.unlockTS,
 			SecretMatches: ca.deployed && subtle.ConstantTimeCompare(ct.SecretHash[:], c.secretHash[:]) == 1,

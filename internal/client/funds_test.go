@@ -91,14 +91,34 @@ func (f *fakeChain) get(p ProxyID) *ClientContract {
 	return f.contracts[slot(p)]
 }
 
-// slot names the contract at p: one per proxy key, and one more per
-// contract the proxy moved to from its derived one.
+// slot names the contract at p: one per proxy key, one more per contract
+// the proxy moved to from its derived one, and one more per generation.
 func slot(p ProxyID) string {
 	k := hex.EncodeToString(p.Key)
 	if derived, _ := (fakeContracts{}).ProxyAddress(p.Owner, p.Key); p.Contract != nil && !p.Contract.Equals(derived) {
 		k += "/" + p.Contract.String()
 	}
+	if p.Generation > 0 {
+		k += fmt.Sprintf("/gen %d", p.Generation)
+	}
 	return k
+}
+
+// genOwner is the owner of the fake client's contracts of generation gen:
+// the configured owner for the first.
+func genOwner(gen uint32) *address.Address {
+	if gen == 0 {
+		return hashAddr([]byte("client owner"))
+	}
+	return hashAddr([]byte("client owner"), []byte{byte(gen)})
+}
+
+func (f *fakeChain) Owner(gen uint32) (*address.Address, error) { return genOwner(gen), nil }
+
+func (f *fakeChain) Reclaim(ctx context.Context, gen uint32) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.record("reclaim %d", gen)
 }
 
 // set deploys or replaces the contract at p.
@@ -308,9 +328,16 @@ func (p *fakeProxy) ServeQuery(ctx context.Context, b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch obj.(type) {
+	switch q := obj.(type) {
 	case *tl.ClientConnectToProxy:
-		return tl.Marshal(&tl.ClientConnectedToProxy{Params: p.f.params, ClientSCAddress: p.f.clientSC, Auth: p.auth,
+		// The client contract derives from the owner the client names:
+		// its generation's.
+		owner, err := address.ParseAddr(q.Params.ClientOwnerAddress)
+		if err != nil {
+			return nil, err
+		}
+		csc, _ := fakeContracts{}.ClientAddress(owner, p.f.id.Owner, p.f.id.Key)
+		return tl.Marshal(&tl.ClientConnectedToProxy{Params: p.f.params, ClientSCAddress: csc.String(), Auth: p.auth,
 			SignedPayment: &tl.ProxySignedPaymentEmpty{}}), nil
 	case *tl.ClientAuthorizeWithProxyLong, *tl.ClientAuthorizeWithProxyShort:
 		p.mu.Lock()

@@ -72,20 +72,21 @@ type account struct {
 // checkProxy verifies the proxy's contracts as the reference does: the
 // proxy contract the proxy names must be its owner's and key's (deployed
 // with them under our root, or derived from the root's current params),
-// and the client contract the proxy names must derive from ours under it;
-// a proxy whose key changed since first seen is refused, and one that
-// names another contract than before is a new account under it. It
-// returns the account at the proxy contract and a fresh tracker for this
+// and the client contract the proxy names must derive from owner (that
+// of the generation of our contracts we named) under it; a proxy whose
+// key changed since first seen is refused, and one that names another
+// contract than before is a new account under it. It returns the account
+// at the client contract and a fresh tracker for this
 // connection, which starts from the highest payment and committed figure
 // seen before, so that a proxy that restarted may have lost usage it had
 // not committed, but nothing it had.
-func (c *Client) checkProxy(ctx context.Context, addr string, p tl.ProxyParams, clientSC string) (*account, *payment.Tracker, error) {
+func (c *Client) checkProxy(ctx context.Context, addr string, p tl.ProxyParams, clientSC string, owner *address.Address) (*account, *payment.Tracker, error) {
 	if c.contracts == nil {
 		return nil, nil, nil
 	}
 	pc, err := payment.CheckProxyContracts(p.ProxyPublicKey[:], p.ProxyOwnerAddress, p.ProxySCAddress, clientSC,
 		func(proxyOwner *address.Address, key ed25519.PublicKey, sc *address.Address) (*address.Address, error) {
-			return c.contracts.ClientContract(ctx, c.owner, proxyOwner, key, sc)
+			return c.contracts.ClientContract(ctx, owner, proxyOwner, key, sc)
 		})
 	if err != nil {
 		return nil, nil, err

@@ -51,6 +51,10 @@ type contractState struct {
 	// ProxySC is the proxy contract the client contract is at; files
 	// written before it was kept lack it.
 	ProxySC string `json:"proxy_sc_address,omitempty"`
+	// Generation is the generation of the client's contracts the contract
+	// belongs to (ProxyID.Generation); files written before generations
+	// lack it, their contracts are generation 0.
+	Generation uint32 `json:"generation,omitempty"`
 	// Proxy is the proxy's client endpoint as last connected.
 	Proxy    string `json:"proxy"`
 	Phase    Phase  `json:"phase"`
@@ -159,7 +163,7 @@ func (c contractState) proxyID() (ProxyID, error) {
 	if err != nil || len(key) != ed25519.PublicKeySize {
 		return ProxyID{}, fmt.Errorf("proxy_public_key is not %d bytes of hex", ed25519.PublicKeySize)
 	}
-	id := ProxyID{Owner: owner, Key: ed25519.PublicKey(key)}
+	id := ProxyID{Owner: owner, Key: ed25519.PublicKey(key), Generation: c.Generation}
 	if c.ProxySC != "" {
 		if id.Contract, err = address.ParseAddr(c.ProxySC); err != nil {
 			return ProxyID{}, fmt.Errorf("proxy_sc_address %q: %w", c.ProxySC, err)

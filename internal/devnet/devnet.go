@@ -533,7 +533,33 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if err := n.waitReady(ctx, opts.Workers); err != nil {
 		return nil, err
 	}
+	n.currentClientContract()
 	return n, nil
+}
+
+// currentClientContract points Addresses at the client's contract in use
+// when it is a later generation's than the first: one the client opened
+// after its first was closed, as in a data directory whose contract was.
+func (n *Network) currentClientContract() {
+	if n.Addresses == nil {
+		return
+	}
+	s := n.Client.Snapshot()
+	for _, ps := range s.ProxyStatus {
+		if ps.Generation == 0 {
+			continue
+		}
+		for _, c := range s.Contracts {
+			if c.Generation != ps.Generation || c.Phase != client.PhaseRunning {
+				continue
+			}
+			addr, err1 := address.ParseAddr(c.Address)
+			owner, err2 := address.ParseAddr(ps.Owner)
+			if err1 == nil && err2 == nil {
+				n.Addresses.ClientContract, n.Addresses.ClientGeneration, n.Addresses.ClientContractOwner = addr, ps.Generation, owner
+			}
+		}
+	}
 }
 
 // openChain opens the emulated chain of opts and deploys what is missing.

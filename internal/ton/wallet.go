@@ -123,19 +123,28 @@ func ParseWalletData(c *cell.Cell) (WalletData, error) {
 // CocoonWallet signs externals for a cocoon wallet contract (the node's hot
 // wallet, contracts.md §7).
 type CocoonWallet struct {
-	key  ed25519.PrivateKey
-	code *cell.Cell
-	data *cell.Cell
-	addr *address.Address
+	key       ed25519.PrivateKey
+	owner     *address.Address
+	subwallet uint32
+	code      *cell.Cell
+	data      *cell.Cell
+	addr      *address.Address
 }
 
 // NewCocoonWallet returns the cocoon wallet with the given code for key,
 // owned by owner (subwallet 0).
 func NewCocoonWallet(code *cell.Cell, key ed25519.PrivateKey, owner *address.Address) (*CocoonWallet, error) {
+	return NewCocoonSubwallet(code, key, owner, 0)
+}
+
+// NewCocoonSubwallet returns the cocoon wallet with the given code for
+// key, owned by owner, with subwallet id subwallet: the same key and owner
+// give another wallet, at another address, for every id.
+func NewCocoonSubwallet(code *cell.Cell, key ed25519.PrivateKey, owner *address.Address, subwallet uint32) (*CocoonWallet, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("wallet key of %d bytes, want %d", len(key), ed25519.PrivateKeySize)
 	}
-	data, err := WalletData{PublicKey: key.Public().(ed25519.PublicKey), Owner: owner}.Cell()
+	data, err := WalletData{Subwallet: subwallet, PublicKey: key.Public().(ed25519.PublicKey), Owner: owner}.Cell()
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +152,13 @@ func NewCocoonWallet(code *cell.Cell, key ed25519.PrivateKey, owner *address.Add
 	if err != nil {
 		return nil, err
 	}
-	return &CocoonWallet{key: key, code: code, data: data, addr: addr}, nil
+	return &CocoonWallet{key: key, owner: owner, subwallet: subwallet, code: code, data: data, addr: addr}, nil
+}
+
+// Subwallet returns the wallet of the same code, key and owner with
+// subwallet id id.
+func (w *CocoonWallet) Subwallet(id uint32) (*CocoonWallet, error) {
+	return NewCocoonSubwallet(w.code, w.key, w.owner, id)
 }
 
 // Address returns the wallet's address.
@@ -160,7 +175,7 @@ func (w *CocoonWallet) External(seqno uint32, validUntil time.Time, msgs ...Tran
 	}
 	signed := cell.BeginCell()
 	sw := writer{b: signed}
-	sw.uint(0, 32)
+	sw.uint(uint64(w.subwallet), 32)
 	sw.uint(uint64(validUntil.Unix()), 32)
 	sw.uint(uint64(seqno), 32)
 	for i, m := range msgs {
