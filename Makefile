@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: check fmt vet staticcheck test bench contracts build devnet
+.PHONY: check fmt vet staticcheck test bench contracts build devnet screenshots
 
 check: fmt vet staticcheck test bench contracts
 
@@ -32,3 +32,7 @@ contracts:
 # ARGS passes flags through: make devnet ARGS="--workers 2"
 devnet: build
 	./bin/cocoon devnet $(ARGS)
+
+# The README's screenshots: the browser tests of internal/web write one of each page (needs chromium).
+screenshots:
+	COCOON_SCREENSHOTS=$(CURDIR)/docs/img $(GO) test -count=1 -run '^TestBrowser$$' ./internal/web/

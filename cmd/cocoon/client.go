@@ -9,6 +9,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/web"
 )
 
 func init() {
@@ -28,7 +29,7 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// Proxies do not attest clients (their client port's policy is
 	// "any"), so a client needs no quote unless asked for a fake one.
 	var issuer attest.Issuer = attest.NoEvidence
-	if *rf.fakeTDX {
+	if *rf.fakeTDX || *rf.fakeSEVSNP {
 		if issuer, err = rf.issuer(log); err != nil {
 			return err
 		}
@@ -90,5 +91,9 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return serveRole(ctx, log, cfg.HTTPAddr(), c.Handler(), c.Run)
+	site, err := web.NewClientSite(c, pageOptions(rc, cfg.HTTPAccessHash, log))
+	if err != nil {
+		return err
+	}
+	return serveRole(ctx, log, cfg.HTTPAddr(), site.Handler(c.Handler()), withPages(site, c.Run))
 }

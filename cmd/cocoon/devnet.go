@@ -137,6 +137,11 @@ func printDevnet(w io.Writer, n *devnet.Network, dataDir string, keys []string) 
 	for i, u := range n.WorkerURLs {
 		fmt.Fprintf(w, "  worker %-5d stats %s/stats\n", i, u)
 	}
+	fmt.Fprintf(w, "  explorer     %s\n", n.ExplorerURL)
+	fmt.Fprintf(w, "  wallet       %s/wallet\n", n.ClientURL)
+	for i, u := range n.WorkerURLs {
+		fmt.Fprintf(w, "  earnings %-3d %s/earnings\n", i, u)
+	}
 	fmt.Fprintf(w, "  model        %s\n", n.Model)
 	if dataDir != "" {
 		fmt.Fprintf(w, "  data         %s\n", dataDir)
@@ -162,6 +167,7 @@ func printDevnet(w io.Writer, n *devnet.Network, dataDir string, keys []string) 
 				state = " --state " + n.ChainStatePath
 			}
 			fmt.Fprintf(w, "Read one with:\n  cocoon chain state%s %s\n", state, a.ClientContract)
+			fmt.Fprintf(w, "Explore the chain on its own (while the devnet runs, or after):\n  cocoon explorer%s --root %s --policy fake_tdx --insecure-fake-tdx\n", state, a.Root)
 		}
 	}
 	if dataDir != "" {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,16 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/devnet"
 )
+
+// plainEngine answers every chat request with one JSON body of 3 tokens.
+var plainEngine = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1/models" {
+		w.Write([]byte(`{"object":"list","data":[]}`))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(`{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":2,"completion_tokens":1,"total_tokens":3}}`))
+})
 
 func TestDevnetChainFlag(t *testing.T) {
 	var out, errOut bytes.Buffer
@@ -25,22 +37,16 @@ func TestDevnetChainFlag(t *testing.T) {
 // addresses it prints invite a user to.
 func TestDevnetChainState(t *testing.T) {
 	dir := t.TempDir()
-	engine := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1/models" {
-			w.Write([]byte(`{"object":"list","data":[]}`))
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":2,"completion_tokens":1,"total_tokens":3}}`))
-	})
-	n, err := devnet.Start(context.Background(), devnet.Options{Model: "m", Engine: func(int) http.Handler { return engine }, Chain: devnet.ChainEmulated, DataDir: dir})
+	n, err := devnet.Start(context.Background(), devnet.Options{Model: "m", Engine: func(int) http.Handler { return plainEngine }, Chain: devnet.ChainEmulated, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Close()
 	var out bytes.Buffer
 	printDevnet(&out, n, dir, nil)
-	for _, want := range []string{"emulated TON chain", "root               " + n.Addresses.Root.String(), "client contract    " + n.Addresses.ClientContract.String(), "worker 0 contract  " + n.Addresses.WorkerContracts[0].String(), "cocoon chain state --state " + filepath.Join(dir, devnet.ChainStateFile)} {
+	for _, want := range []string{"emulated TON chain", "explorer     " + n.ProxyURL + "/explorer", "wallet       " + n.ClientURL + "/wallet",
+		"earnings 0   " + n.WorkerURLs[0] + "/earnings",
+		"cocoon explorer --state " + filepath.Join(dir, devnet.ChainStateFile) + " --root " + n.Addresses.Root.String(), "root               " + n.Addresses.Root.String(), "client contract    " + n.Addresses.ClientContract.String(), "worker 0 contract  " + n.Addresses.WorkerContracts[0].String(), "cocoon chain state --state " + filepath.Join(dir, devnet.ChainStateFile)} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("devnet banner lacks %q:\n%s", want, out.String())
 		}
@@ -91,4 +97,99 @@ func TestDevnetChainState(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExplorerAlone runs `cocoon explorer` on a devnet's chain: it asks
+// the proxy the root registers for its contract, as a client would, and
+// shows it with its worker and client.
+func TestExplorerAlone(t *testing.T) {
+	dir := t.TempDir()
+	n, err := devnet.Start(context.Background(), devnet.Options{Model: "m", Engine: func(int) http.Handler { return plainEngine }, Chain: devnet.ChainEmulated, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	// A worker deploys its contract with its first payout.
+	res, err := http.Post(n.ClientURL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := newLineWriter()
+	done := make(chan error, 1)
+	go func() {
+		done <- runExplorer(ctx, []string{"--data-dir", dir, "--root", n.Addresses.Root.String(), "--listen", "127.0.0.1:0",
+			"--policy", "fake_tdx", "--insecure-fake-tdx", "--log-level", "error"}, out, io.Discard)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("explorer: %v", err)
+		}
+	}()
+	var url string
+	select {
+	case line := <-out.lines:
+		url = strings.TrimPrefix(strings.TrimSpace(line), "explorer on ")
+	case err := <-done:
+		t.Fatalf("explorer ended before serving: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the explorer printed no address")
+	}
+	var net struct {
+		Proxies []struct {
+			Address string `json:"address"`
+			Workers []struct {
+				Address string `json:"address"`
+			} `json:"workers"`
+			Clients []struct {
+				Address string `json:"address"`
+			} `json:"clients"`
+		} `json:"proxies"`
+		Errors []string `json:"errors"`
+	}
+	read := func() {
+		res, err := http.Get(strings.TrimSuffix(url, "/explorer") + "/explorer.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if err := json.NewDecoder(res.Body).Decode(&net); err != nil {
+			t.Fatalf("decoding /explorer.json: %v", err)
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		read()
+		if len(net.Proxies) == 1 && len(net.Proxies[0].Workers) == 1 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(net.Proxies) != 1 || net.Proxies[0].Address != n.Addresses.ProxyContract.String() {
+		t.Fatalf("explorer shows proxies %+v (errors %q), want the devnet's %s", net.Proxies, net.Errors, n.Addresses.ProxyContract)
+	}
+	p := net.Proxies[0]
+	if len(p.Workers) != 1 || p.Workers[0].Address != n.Addresses.WorkerContracts[0].String() {
+		t.Errorf("explorer shows workers %+v, want %s", p.Workers, n.Addresses.WorkerContracts[0])
+	}
+	if len(p.Clients) != 1 || p.Clients[0].Address != n.Addresses.ClientContract.String() {
+		t.Errorf("explorer shows clients %+v, want %s", p.Clients, n.Addresses.ClientContract)
+	}
+}
+
+// lineWriter hands each line written to it to lines.
+type lineWriter struct{ lines chan string }
+
+func newLineWriter() *lineWriter { return &lineWriter{lines: make(chan string, 16)} }
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	for _, l := range strings.SplitAfter(string(b), "\n") {
+		if l != "" {
+			select {
+			case w.lines <- l:
+			default:
+			}
+		}
+	}
+	return len(b), nil
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"time"
 
@@ -62,11 +63,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return fmt.Errorf("probe: dialling %s: %w", addr, err)
-	}
-	fmt.Fprintf(stdout, "connected to %s\n", addr)
+	fmt.Fprintf(stdout, "connecting to %s\n", addr)
 	// Read the certificate whether or not it verifies, to print it.
 	cfg := ratls.ClientConfig(cert, v)
 	var state tls.ConnectionState
@@ -75,36 +72,19 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		state = cs
 		return verify(cs)
 	}
-	conn, hsErr := wire.ClientHandshake(ctx, raw, cfg, *maxPoW)
-	if len(state.PeerCertificates) > 0 {
-		printPeer(stdout, state.PeerCertificates[0].Raw)
-	}
-	if hsErr != nil {
-		return fmt.Errorf("probe: proof of work and RA-TLS with %s: %w", addr, hsErr)
+	connected, err := probeProxy(ctx, addr, cfg, *maxPoW, *isTest, log, func() {
+		if len(state.PeerCertificates) > 0 {
+			printPeer(stdout, state.PeerCertificates[0].Raw)
+		}
+	})
+	if err != nil {
+		return err
 	}
 	verdict := "verified against policy " + *policy
 	if *skip {
 		verdict = "NOT verified (--insecure-skip-attestation)"
 	}
 	fmt.Fprintf(stdout, "attestation:   %s\n", verdict)
-
-	sess := wire.NewSession(conn, wire.Config{Outbound: true, Logger: log})
-	defer sess.Close()
-	if err := sess.Start(ctx); err != nil {
-		return fmt.Errorf("probe: tcp.connect: %w", err)
-	}
-	// A throwaway owner: the proxy derives a client contract from it but
-	// the probe never authorises, so nothing is opened.
-	b, err := sess.Query(ctx, tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
-		Flags: 1 | 2, ClientOwnerAddress: devnet.NewOwnerAddress().String(), IsTest: *isTest, MinProtoVersion: 1, MaxProtoVersion: 2,
-	}}))
-	if err != nil {
-		return fmt.Errorf("probe: client.connectToProxy: %w", err)
-	}
-	var connected tl.ClientConnectedToProxy
-	if err := tl.UnmarshalAs(b, &connected); err != nil {
-		return fmt.Errorf("probe: client.connectToProxy answer: %w", err)
-	}
 	p := connected.Params
 	fmt.Fprintf(stdout, "proxy params:\n")
 	fmt.Fprintf(stdout, "  public key      %x\n", p.ProxyPublicKey)
@@ -127,18 +107,54 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// probeProxy connects to a proxy's client endpoint as a client would
+// (proof of work, RA-TLS checked by cfg, tcp.connect) and returns its
+// answer to client.connectToProxy, which names its contract; handshaken,
+// if set, runs once the TLS handshake ended, whether or not it verified.
+// The owner it names is a throwaway one: the proxy derives a client
+// contract from it, but the probe never authorises, so nothing is opened.
+func probeProxy(ctx context.Context, addr string, cfg *tls.Config, maxPoW int, isTest bool, log *slog.Logger, handshaken func()) (tl.ClientConnectedToProxy, error) {
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return tl.ClientConnectedToProxy{}, fmt.Errorf("probe: dialling %s: %w", addr, err)
+	}
+	conn, err := wire.ClientHandshake(ctx, raw, cfg, maxPoW)
+	if handshaken != nil {
+		handshaken()
+	}
+	if err != nil {
+		return tl.ClientConnectedToProxy{}, fmt.Errorf("probe: proof of work and RA-TLS with %s: %w", addr, err)
+	}
+	sess := wire.NewSession(conn, wire.Config{Outbound: true, Logger: log})
+	defer sess.Close()
+	if err := sess.Start(ctx); err != nil {
+		return tl.ClientConnectedToProxy{}, fmt.Errorf("probe: tcp.connect: %w", err)
+	}
+	b, err := sess.Query(ctx, tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
+		Flags: 1 | 2, ClientOwnerAddress: devnet.NewOwnerAddress().String(), IsTest: isTest, MinProtoVersion: 1, MaxProtoVersion: 2,
+	}}))
+	if err != nil {
+		return tl.ClientConnectedToProxy{}, fmt.Errorf("probe: client.connectToProxy: %w", err)
+	}
+	var connected tl.ClientConnectedToProxy
+	if err := tl.UnmarshalAs(b, &connected); err != nil {
+		return tl.ClientConnectedToProxy{}, fmt.Errorf("probe: client.connectToProxy answer: %w", err)
+	}
+	return connected, nil
+}
+
 // printPeer prints the measurements a proxy's certificate carries.
 func printPeer(w io.Writer, der []byte) {
-	c, quote, err := splitInput(der)
+	c, ev, err := splitInput(der, false)
 	if err != nil || c == nil {
 		fmt.Fprintf(w, "certificate:   unreadable: %v\n", err)
 		return
 	}
 	fmt.Fprintf(w, "certificate:   %s, valid %s to %s\n", c.Subject, c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
-	m, err := measurementsOf(quote)
+	m, err := measurementsOf(ev)
 	if err != nil {
 		fmt.Fprintf(w, "quote:         unreadable: %v\n", err)
 		return
 	}
-	printMeasurements(w, quote, m)
+	printMeasurements(w, ev, m)
 }

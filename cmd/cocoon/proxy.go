@@ -15,13 +15,16 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
+	"github.com/cocoon-go/cocoon/internal/attest/sevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/tdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/devnet"
@@ -33,6 +36,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
+	"github.com/cocoon-go/cocoon/internal/web"
 )
 
 func init() {
@@ -46,6 +50,8 @@ type roleFlags struct {
 	logFormat       *string
 	logLevel        *string
 	fakeTDX         *bool
+	fakeSEVSNP      *bool
+	tee             *string
 	skipAttestation *bool
 	// The chain: each overrides the role config's field of the same
 	// meaning (chain_state, ton_config_filename, root_contract_address,
@@ -63,6 +69,9 @@ func newRoleFlags(name string, stderr io.Writer, skip bool) *roleFlags {
 		logLevel:  fs.String("log-level", "info", "log level: debug, info, warn or error"),
 		fakeTDX: fs.Bool("insecure-fake-tdx", false,
 			"attest with the reference's fake TDX quotes and accept them from peers (proves nothing; test networks only)"),
+		fakeSEVSNP: fs.Bool("insecure-fake-sev-snp", false,
+			"attest with fake AMD SEV-SNP evidence and accept it from peers (proves nothing; test networks only)"),
+		tee:        fs.String("tee", "", "what this node attests with: tdx (Intel TDX, the default) or sev-snp (AMD SEV-SNP); fake-tdx or fake-sev-snp with their --insecure-fake-* flag (the default with one of them alone)"),
 		chainState: fs.String("chain-state", "", "run on the emulated chain kept in this state `file` (a devnet's; chain_state)"),
 		tonConfig:  fs.String("ton-config", "", "run on real TON through the liteservers of this global config `file` (ton_config_filename)"),
 		root:       fs.String("root", "", "`address` of the COCOON root contract (root_contract_address)"),
@@ -94,20 +103,57 @@ func (r *roleFlags) parse(args []string, stderr io.Writer) (*slog.Logger, error)
 	return log, nil
 }
 
-// issuer is where this node's quotes come from.
+// issuer is where this node's quotes come from: --tee, or the fake that
+// the one --insecure-fake-* flag given allows, or TDX.
 func (r *roleFlags) issuer(log *slog.Logger) (attest.Issuer, error) {
-	if *r.fakeTDX {
+	fakeSNP := r.fakeSEVSNP != nil && *r.fakeSEVSNP
+	tee := ""
+	if r.tee != nil {
+		tee = *r.tee
+	}
+	if tee == "" {
+		switch {
+		case *r.fakeTDX && fakeSNP:
+			return nil, usageError{"--insecure-fake-tdx and --insecure-fake-sev-snp: pass --tee fake-tdx or --tee fake-sev-snp to say which this node attests with"}
+		case *r.fakeTDX:
+			tee = "fake-tdx"
+		case fakeSNP:
+			tee = "fake-sev-snp"
+		default:
+			tee = "tdx"
+		}
+	}
+	switch tee {
+	case "fake-tdx":
+		if !*r.fakeTDX {
+			return nil, usageError{"--tee fake-tdx needs --insecure-fake-tdx"}
+		}
 		log.Warn("INSECURE: attesting with fake TDX quotes, which prove nothing")
 		return faketdx.NewIssuer(), nil
+	case "fake-sev-snp":
+		if !fakeSNP {
+			return nil, usageError{"--tee fake-sev-snp needs --insecure-fake-sev-snp"}
+		}
+		log.Warn("INSECURE: attesting with fake SEV-SNP evidence, which proves nothing")
+		return fakesevsnp.NewIssuer(), nil
+	case "sev-snp":
+		i, err := sevsnp.NewIssuer()
+		if err != nil {
+			return nil, fmt.Errorf("setting up SEV-SNP attestation (outside an SNP guest, test networks may use --insecure-fake-sev-snp): %w", err)
+		}
+		return i, nil
+	case "tdx":
+		i, err := tdx.NewIssuer()
+		if err != nil {
+			return nil, fmt.Errorf("setting up TDX attestation (outside a TD, test networks may use --insecure-fake-tdx): %w", err)
+		}
+		return i, nil
 	}
-	i, err := tdx.NewIssuer()
-	if err != nil {
-		return nil, fmt.Errorf("setting up TDX attestation (outside a TD, test networks may use --insecure-fake-tdx): %w", err)
-	}
-	return i, nil
+	return nil, usageError{fmt.Sprintf("--tee must be tdx, sev-snp, fake-tdx or fake-sev-snp, not %q", tee)}
 }
 
-// verifier checks peers against a policy in the router's syntax.
+// verifier checks peers against a policy in the router's syntax, with a
+// validator for each TEE the policy accepts.
 func (r *roleFlags) verifier(spec string, log *slog.Logger) (*ratls.Verifier, error) {
 	if r.skipAttestation != nil && *r.skipAttestation {
 		log.Warn("INSECURE: peers' attestation is not checked (--insecure-skip-attestation)")
@@ -117,20 +163,37 @@ func (r *roleFlags) verifier(spec string, log *slog.Logger) (*ratls.Verifier, er
 	if err != nil {
 		return nil, err
 	}
-	switch p.Require {
-	case attest.KindNone:
+	if p.Require == attest.KindNone {
 		return ratls.NewVerifier(attest.NoVerification, p)
-	case attest.KindFakeTDX:
-		if !*r.fakeTDX {
-			return nil, fmt.Errorf("policy %q accepts fake TDX quotes: pass --insecure-fake-tdx to allow it", spec)
+	}
+	var tdxV, snpV attest.Validator = attest.NoVerification, nil
+	for _, k := range p.Kinds() {
+		switch k {
+		case attest.KindFakeTDX:
+			if !*r.fakeTDX {
+				return nil, fmt.Errorf("policy %q accepts fake TDX quotes: pass --insecure-fake-tdx to allow it", spec)
+			}
+			tdxV = faketdx.NewValidator()
+		case attest.KindFakeSEVSNP:
+			if r.fakeSEVSNP == nil || !*r.fakeSEVSNP {
+				return nil, fmt.Errorf("policy %q accepts fake SEV-SNP evidence: pass --insecure-fake-sev-snp to allow it", spec)
+			}
+			snpV = fakesevsnp.NewValidator()
+		case attest.KindTDX:
+			if tdxV, err = tdx.NewValidator(time.Now); err != nil {
+				return nil, fmt.Errorf("setting up TDX verification: %w", err)
+			}
+		case attest.KindSEVSNP:
+			if snpV, err = sevsnp.NewValidator(time.Now); err != nil {
+				return nil, fmt.Errorf("setting up SEV-SNP verification: %w", err)
+			}
 		}
-		return ratls.NewVerifier(faketdx.NewValidator(), p)
 	}
-	v, err := tdx.NewValidator(time.Now)
-	if err != nil {
-		return nil, fmt.Errorf("setting up TDX verification: %w", err)
+	var opts []ratls.Option
+	if snpV != nil {
+		opts = append(opts, ratls.WithSEVSNP(snpV))
 	}
-	return ratls.NewVerifier(v, p)
+	return ratls.NewVerifier(tdxV, p, opts...)
 }
 
 // certifier issues this node's RA-TLS certificate for a fresh key.
@@ -460,5 +523,35 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listening for clients: %w", err)
 	}
 	log.Info("proxy listening", "workers", wln.Addr().String(), "clients", cln.Addr().String())
-	return serveRole(ctx, log, cfg.HTTPAddr(), p.Handler(), func(ctx context.Context) error { return p.Run(ctx, wln, cln) })
+	site, err := web.NewProxySite(p, pageOptions(rc, cfg.HTTPAccessHash, log))
+	if err != nil {
+		wln.Close()
+		cln.Close()
+		return err
+	}
+	return serveRole(ctx, log, cfg.HTTPAddr(), site.Handler(p.Handler()), withPages(site, func(ctx context.Context) error { return p.Run(ctx, wln, cln) }))
+}
+
+// pageOptions are the options of a role's pages (package web): its
+// chain and root, or none on fake TON.
+func pageOptions(rc *roleChain, accessHash string, log *slog.Logger) web.Options {
+	opts := web.Options{AccessHash: accessHash, Logger: log}
+	if rc != nil {
+		opts.Chain, opts.Root = rc.chain, rc.root
+	}
+	return opts
+}
+
+// withPages runs a role with its pages' sampler beside it; both stop
+// when the role does.
+func withPages(site *web.Site, run func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		pctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { site.Run(pctx) })
+		err := run(ctx)
+		cancel()
+		wg.Wait()
+		return err
+	}
 }

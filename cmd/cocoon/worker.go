@@ -6,6 +6,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/web"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -69,5 +70,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return serveRole(ctx, log, cfg.HTTPAddr(), w.Handler(), w.Run)
+	site, err := web.NewWorkerSite(w, pageOptions(rc, cfg.HTTPAccessHash, log))
+	if err != nil {
+		return err
+	}
+	return serveRole(ctx, log, cfg.HTTPAddr(), site.Handler(w.Handler()), withPages(site, w.Run))
 }

@@ -30,31 +30,36 @@ var layers = map[string]int{
 	"obs":     1,
 	"payment": 1,
 	// Adapters: each owns one heavy third-party library.
-	"attest/tdx":     2,
-	"attest/faketdx": 2,
-	"ton":            2,
-	"engine":         2,
+	"attest/tdx":        2,
+	"attest/faketdx":    2,
+	"attest/sevsnp":     2,
+	"attest/fakesevsnp": 2,
+	"ton":               2,
+	"engine":            2,
 	// Roles: never import each other or an adapter; they declare the
 	// interfaces they consume.
 	"client": 3,
 	"proxy":  3,
 	"worker": 3,
 	// Composition: chooses implementations. onchain adapts package ton
-	// to the roles' Chain interfaces; devnet composes whole networks.
+	// to the roles' Chain interfaces; web serves the pages that read the
+	// roles and the chain; devnet composes whole networks.
 	"onchain": 4,
-	"devnet":  5,
+	"web":     5,
+	"devnet":  6,
 	// Measurement: runs whole networks.
-	"bench": 6,
+	"bench": 7,
 	// Test support.
 	"sharedtest": 0,
 	// Tests of the layout itself.
-	"archtest": 7,
+	"archtest": 8,
 }
 
 // heavy lists third-party modules that only some packages may import.
 var heavy = map[string][]string{
 	"github.com/google/go-tdx-guest":            {"attest/tdx"},
-	"github.com/google/go-configfs-tsm":         {"attest/tdx"},
+	"github.com/google/go-configfs-tsm":         {"attest/tdx", "attest/sevsnp"},
+	"github.com/google/go-sev-guest":            {"attest/sevsnp"},
 	"github.com/xssnick/tonutils-go":            {"ton", "payment", "store", "onchain"},
 	"go.etcd.io/bbolt":                          {"store"},
 	"github.com/prometheus/client_golang":       {"obs"},
@@ -63,7 +68,9 @@ var heavy = map[string][]string{
 	"github.com/xssnick/tonutils-go/tvm":        {"ton"},
 	"github.com/xssnick/tonutils-go/tvm/cell":   {"ton", "payment", "onchain"},
 	"github.com/xssnick/tonutils-go/liteclient": {"ton"},
-	"github.com/xssnick/tonutils-go/address":    {"ton", "payment", "store", "onchain", "client", "proxy", "worker", "chainconf"}, // pure; the roles name contract addresses
+	"github.com/xssnick/tonutils-go/address":    {"ton", "payment", "store", "onchain", "client", "proxy", "worker", "chainconf", "web"}, // pure; the roles name contract addresses
+	"github.com/skip2/go-qrcode":                {"web"},
+	"github.com/chromedp":                       {}, // browser tests only
 }
 
 type pkg struct {

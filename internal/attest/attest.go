@@ -27,7 +27,21 @@ const (
 	KindFakeTDX
 	// KindTDX: a real Intel TDX quote, verified to the Intel root.
 	KindTDX
+	// KindFakeSEVSNP: fake AMD SEV-SNP attestation, which proves nothing.
+	KindFakeSEVSNP
+	// KindSEVSNP: a real AMD SEV-SNP attestation report, verified to
+	// AMD's root key for its product.
+	KindSEVSNP
 )
+
+// IsSEVSNP reports whether k is an AMD SEV-SNP kind, real or fake.
+func (k Kind) IsSEVSNP() bool { return k == KindSEVSNP || k == KindFakeSEVSNP }
+
+// IsTDX reports whether k is an Intel TDX kind, real or fake.
+func (k Kind) IsTDX() bool { return k == KindTDX || k == KindFakeTDX }
+
+// IsFake reports whether k is a fake kind, which proves nothing.
+func (k Kind) IsFake() bool { return k == KindFakeTDX || k == KindFakeSEVSNP }
 
 // String returns the reference's name of the kind.
 func (k Kind) String() string {
@@ -38,6 +52,10 @@ func (k Kind) String() string {
 		return "fake_tdx"
 	case KindTDX:
 		return "tdx"
+	case KindFakeSEVSNP:
+		return "fake_sev_snp"
+	case KindSEVSNP:
+		return "sev_snp"
 	}
 	return "unknown"
 }
@@ -70,15 +88,26 @@ type Measurements struct {
 	ReportData    [ReportDataSize]byte
 	// TCBStatus is the platform's TCB status (KindTDX only).
 	TCBStatus TCBStatus
-	// RootKeyID is SHA-384 of the uncompressed public key of the root CA
-	// the quote chains to (KindTDX only).
+	// RootKeyID is SHA-384 of the public key of the root CA the quote
+	// chains to: for KindTDX the uncompressed P-256 point (DCAP's root key
+	// id), for KindSEVSNP the DER SubjectPublicKeyInfo of AMD's root key
+	// (ARK) for the product. Zero for the other kinds.
 	RootKeyID Measurement
+	// SNP holds what an AMD SEV-SNP report says (the SEV-SNP kinds only;
+	// the TDX registers above are then zero).
+	SNP SNP
 }
 
-// ImageHash returns the reference's image hash:
-// SHA-256(MRTD‖MRCONFIGID‖MROWNER‖MROWNERCONFIG‖RTMR0‖RTMR1‖RTMR2‖RTMR3‖64 zero bytes).
-// It does not depend on report data, TCB status or root key.
+// ImageHash returns the image hash that allow-lists (a policy's
+// ImageHashes, the root contract's proxy_hashes and worker_hashes) name:
+// for the TDX kinds the reference's
+// SHA-256(MRTD‖MRCONFIGID‖MROWNER‖MROWNERCONFIG‖RTMR0‖RTMR1‖RTMR2‖RTMR3‖64 zero bytes),
+// for the SEV-SNP kinds SNP.ImageHash. It does not depend on report data,
+// TCB or root key.
 func (m Measurements) ImageHash() [32]byte {
+	if m.Kind.IsSEVSNP() {
+		return m.SNP.ImageHash()
+	}
 	h := sha256.New()
 	for _, r := range [...]*Measurement{&m.MRTD, &m.MRConfigID, &m.MROwner, &m.MROwnerConfig, &m.RTMR[0], &m.RTMR[1], &m.RTMR[2], &m.RTMR[3]} {
 		h.Write(r[:])
@@ -101,6 +130,24 @@ type Issuer interface {
 	Issue(ctx context.Context, reportData [ReportDataSize]byte) ([]byte, error)
 }
 
+// A KindIssuer is an Issuer that says which kind of quote it issues, so
+// that the quote travels where that kind's verifier looks for it. An
+// Issuer that does not implement it issues TDX quotes (real or fake), as
+// the reference's do.
+type KindIssuer interface {
+	Issuer
+	Kind() Kind
+}
+
+// IssuedKind returns the kind of quote i issues: i.Kind() for a
+// KindIssuer, otherwise KindTDX (TDX and fake TDX quotes travel alike).
+func IssuedKind(i Issuer) Kind {
+	if k, ok := i.(KindIssuer); ok {
+		return k.Kind()
+	}
+	return KindTDX
+}
+
 // Validator verifies a quote and returns its measurements. A Validator must
 // fail with ErrReportDataMismatch unless the quote carries exactly
 // reportData, and with ErrNoQuote when quote is empty and its kind needs one.
@@ -118,6 +165,11 @@ var (
 	ErrImageHashNotAllowed = errors.New("image hash not in allow-list")
 	ErrRootKeyNotAllowed   = errors.New("root key id not in allow-list")
 	ErrTCBStatusNotAllowed = errors.New("TCB status not accepted")
+	// ErrSNPMeasurementNotAllowed: an SEV-SNP launch measurement outside
+	// the policy's allow-list.
+	ErrSNPMeasurementNotAllowed = errors.New("SEV-SNP launch measurement not in allow-list")
+	// ErrTCBTooOld: an SEV-SNP reported TCB below the policy's minimum.
+	ErrTCBTooOld = errors.New("SEV-SNP reported TCB below the minimum")
 )
 
 // NoVerification is the reference's policy "any" as a Validator: it accepts

@@ -14,33 +14,72 @@ var IntelRootKeyID = mustMeasurement("46e403bd34f05a3f2817ab9badcaacc7ffc98e0f26
 
 // Policy decides which measurements are accepted. An empty allow-list
 // accepts any value; TCBStatuses empty accepts TCBUpToDate only.
+// Allow-lists of one TEE's registers apply to peers of that TEE only (MRTDs
+// and RTMRs to the TDX kinds, SNPMeasurements to the SEV-SNP kinds); image
+// hashes, which say their TEE, apply to all.
 type Policy struct {
 	// Name is the policy's name, for messages.
 	Name string
 	// Require is the kind of attestation demanded; KindNone accepts any
 	// peer without looking at measurements (and then no allow-list may be
 	// set).
-	Require     Kind
+	Require Kind
+	// OrRequire lists the kinds accepted instead of Require (the policy
+	// tdx_or_sev_snp: Require KindTDX, OrRequire KindSEVSNP); each kind's
+	// own checks apply to a peer of that kind.
+	OrRequire   []Kind
 	MRTDs       []Measurement
 	RTMRs       [][4]Measurement
 	ImageHashes [][32]byte
+	// RootKeyIDs and TCBStatuses apply to KindTDX peers.
 	RootKeyIDs  []Measurement
 	TCBStatuses []TCBStatus
+	// SNPMeasurements is the allow-list of SEV-SNP launch measurements.
+	SNPMeasurements []Measurement
+	// SNPMinTCB is the lowest SEV-SNP reported TCB accepted, component by
+	// component (KindSEVSNP peers; zero accepts any). AMD publishes no TCB
+	// status as Intel does: operators set it from AMD's security bulletins.
+	SNPMinTCB SNPTCB
 }
 
-// NamedPolicy returns one of the reference's built-in policies: "any"
-// (no attestation), "fake_tdx" (fake quotes, any measurements) or "tdx"
-// (real quotes, Intel's root key, TCB up to date).
+// singlePolicies are the named policies of one kind each.
+var singlePolicies = map[string]Kind{
+	"fake_tdx":     KindFakeTDX,
+	"tdx":          KindTDX,
+	"fake_sev_snp": KindFakeSEVSNP,
+	"sev_snp":      KindSEVSNP,
+}
+
+// NamedPolicy returns a built-in policy: the reference's "any" (no
+// attestation), "fake_tdx" (fake quotes, any measurements) and "tdx" (real
+// quotes, Intel's root key, TCB up to date); "fake_sev_snp" and "sev_snp"
+// (real AMD SEV-SNP reports verified to AMD's root for their product);
+// and alternatives joined by "_or_", such as "tdx_or_sev_snp" or
+// "fake_tdx_or_fake_sev_snp". Fake and real kinds never mix.
 func NamedPolicy(name string) (Policy, error) {
-	switch name {
-	case "any":
+	if name == "any" {
 		return Policy{Name: name, Require: KindNone}, nil
-	case "fake_tdx":
-		return Policy{Name: name, Require: KindFakeTDX}, nil
-	case "tdx":
-		return Policy{Name: name, Require: KindTDX, RootKeyIDs: []Measurement{IntelRootKeyID}}, nil
 	}
-	return Policy{}, fmt.Errorf("unknown policy %q: want any, fake_tdx or tdx", name)
+	p := Policy{Name: name}
+	parts := strings.Split(name, "_or_")
+	for i, part := range parts {
+		k, ok := singlePolicies[part]
+		if !ok {
+			return Policy{}, fmt.Errorf("unknown policy %q: want any, fake_tdx, tdx, fake_sev_snp, sev_snp, or kinds joined by _or_ such as tdx_or_sev_snp", name)
+		}
+		if i == 0 {
+			p.Require = k
+		} else {
+			if k == p.Require || slices.Contains(p.OrRequire, k) {
+				return Policy{}, fmt.Errorf("policy %q names %s twice", name, part)
+			}
+			p.OrRequire = append(p.OrRequire, k)
+		}
+		if k == KindTDX {
+			p.RootKeyIDs = []Measurement{IntelRootKeyID}
+		}
+	}
+	return p, p.Validate()
 }
 
 // ParsePolicy reads the reference's router syntax "type[:hash,hash…]": a
@@ -63,17 +102,35 @@ func ParsePolicy(spec string) (Policy, error) {
 	return p, p.Validate()
 }
 
+// Kinds returns the kinds the policy accepts: Require, then OrRequire.
+func (p Policy) Kinds() []Kind { return append([]Kind{p.Require}, p.OrRequire...) }
+
+// Accepts reports whether the policy accepts peers of kind k (before
+// looking at their measurements).
+func (p Policy) Accepts(k Kind) bool { return k == p.Require || slices.Contains(p.OrRequire, k) }
+
 // Validate reports a policy that cannot be enforced: allow-lists on a
-// policy that attests nothing.
+// policy that attests nothing, an alternative to "any", or fake and real
+// kinds mixed.
 func (p Policy) Validate() error {
-	if p.Require == KindNone && (len(p.MRTDs) > 0 || len(p.RTMRs) > 0 || len(p.ImageHashes) > 0 || len(p.RootKeyIDs) > 0 || len(p.TCBStatuses) > 0) {
-		return fmt.Errorf("policy %q attests nothing, so it cannot check allow-lists", p.Name)
+	if p.Require == KindNone && (len(p.OrRequire) > 0 || len(p.MRTDs) > 0 || len(p.RTMRs) > 0 || len(p.ImageHashes) > 0 || len(p.RootKeyIDs) > 0 || len(p.TCBStatuses) > 0 || len(p.SNPMeasurements) > 0 || p.SNPMinTCB != (SNPTCB{})) {
+		return fmt.Errorf("policy %q attests nothing, so it cannot check allow-lists or accept other kinds", p.Name)
+	}
+	for _, k := range p.OrRequire {
+		if k == KindNone {
+			return fmt.Errorf("policy %q: no attestation cannot be an alternative to attestation", p.Name)
+		}
+		if k.IsFake() != p.Require.IsFake() {
+			return fmt.Errorf("policy %q mixes fake and real attestation", p.Name)
+		}
 	}
 	return nil
 }
 
 // Check applies the policy to verified measurements, in the reference's
-// order: kind, MRTD, RTMR tuple, image hash, root key id, then TCB status.
+// order for TDX peers: kind, MRTD, RTMR tuple, image hash, root key id,
+// then TCB status; for SEV-SNP peers: kind, launch measurement, image
+// hash, then the TCB minimum.
 func (p Policy) Check(m Measurements) error {
 	if err := p.Validate(); err != nil {
 		return err
@@ -81,23 +138,37 @@ func (p Policy) Check(m Measurements) error {
 	if p.Require == KindNone {
 		return nil
 	}
-	if m.Kind != p.Require {
-		return fmt.Errorf("policy %q: %w: got %s, want %s", p.Name, ErrKindMismatch, m.Kind, p.Require)
+	if !p.Accepts(m.Kind) {
+		return fmt.Errorf("policy %q: %w: got %s, want %s", p.Name, ErrKindMismatch, m.Kind, kindList(p.Kinds()))
 	}
-	if len(p.MRTDs) > 0 && !slices.Contains(p.MRTDs, m.MRTD) {
-		return fmt.Errorf("policy %q: %w: %x", p.Name, ErrMRTDNotAllowed, m.MRTD)
+	if m.Kind.IsTDX() {
+		if len(p.MRTDs) > 0 && !slices.Contains(p.MRTDs, m.MRTD) {
+			return fmt.Errorf("policy %q: %w: %x", p.Name, ErrMRTDNotAllowed, m.MRTD)
+		}
+		if len(p.RTMRs) > 0 && !slices.Contains(p.RTMRs, m.RTMR) {
+			return fmt.Errorf("policy %q: %w", p.Name, ErrRTMRNotAllowed)
+		}
 	}
-	if len(p.RTMRs) > 0 && !slices.Contains(p.RTMRs, m.RTMR) {
-		return fmt.Errorf("policy %q: %w", p.Name, ErrRTMRNotAllowed)
+	if m.Kind.IsSEVSNP() && len(p.SNPMeasurements) > 0 && !slices.Contains(p.SNPMeasurements, m.SNP.Measurement) {
+		return fmt.Errorf("policy %q: %w: %x", p.Name, ErrSNPMeasurementNotAllowed, m.SNP.Measurement)
 	}
 	if len(p.ImageHashes) > 0 {
 		if h := m.ImageHash(); !slices.Contains(p.ImageHashes, h) {
 			return fmt.Errorf("policy %q: %w: %x", p.Name, ErrImageHashNotAllowed, h)
 		}
 	}
-	if m.Kind != KindTDX {
-		return nil
+	switch m.Kind {
+	case KindTDX:
+		return p.checkTDX(m)
+	case KindSEVSNP:
+		if !m.SNP.ReportedTCB.AtLeast(p.SNPMinTCB) {
+			return fmt.Errorf("policy %q: %w: reported %s, minimum %s", p.Name, ErrTCBTooOld, m.SNP.ReportedTCB, p.SNPMinTCB)
+		}
 	}
+	return nil
+}
+
+func (p Policy) checkTDX(m Measurements) error {
 	if len(p.RootKeyIDs) > 0 && !slices.Contains(p.RootKeyIDs, m.RootKeyID) {
 		return fmt.Errorf("policy %q: %w: %x", p.Name, ErrRootKeyNotAllowed, m.RootKeyID)
 	}
@@ -109,6 +180,14 @@ func (p Policy) Check(m Measurements) error {
 		return fmt.Errorf("policy %q: %w: %s", p.Name, ErrTCBStatusNotAllowed, m.TCBStatus)
 	}
 	return nil
+}
+
+func kindList(ks []Kind) string {
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = k.String()
+	}
+	return strings.Join(names, " or ")
 }
 
 func mustMeasurement(s string) Measurement {

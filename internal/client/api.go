@@ -282,6 +282,8 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 	// With enable_debug the last chunk is held back until the answer ends,
 	// so that the timing of every hop can be added to it.
 	var held []byte
+	// answered is set once the first body byte has gone to the caller.
+	answered := false
 	for {
 		if unflushed && !s.ready() {
 			rc.Flush()
@@ -296,6 +298,12 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 		for _, c := range chunks {
 			if _, werr := w.Write(c); werr != nil {
 				return nil // the caller is gone; closing the stream tells the proxy
+			}
+			if !answered && len(c) > 0 {
+				answered = true
+				now := a.now()
+				a.metrics.FirstAnswer(now.Sub(start))
+				a.counters.FirstAnswer(now, now.Sub(start))
 			}
 			a.metrics.AddBytes(len(c))
 			unflushed = true

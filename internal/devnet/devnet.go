@@ -29,6 +29,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
@@ -38,6 +39,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
 	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/web"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -52,6 +54,12 @@ const (
 // config, which reference clients send as their min_config_version.
 const fakeConfigVersion = 3
 
+// The attestation a devnet worker may have (Options.WorkerTEEs).
+const (
+	TEEFakeTDX    = "fake-tdx"
+	TEEFakeSEVSNP = "fake-sev-snp"
+)
+
 // DefaultPoWDifficulty is the devnet's proof of work: cheap, but real.
 const DefaultPoWDifficulty = 12
 
@@ -60,6 +68,14 @@ const DefaultPoWDifficulty = 12
 type Options struct {
 	// Workers is the number of workers (default 1).
 	Workers int
+	// WorkerTEEs names the attestation of worker i: TEEFakeTDX (the
+	// default, also for workers past its end) or TEEFakeSEVSNP. With an
+	// SEV-SNP worker the proxy's worker_policy is
+	// fake_tdx_or_fake_sev_snp, and that worker is built as `cocoon worker
+	// --config DIR/worker-N.json --insecure-fake-tdx --insecure-fake-sev-snp
+	// --tee fake-sev-snp` builds it (it attests with fake SEV-SNP and
+	// accepts the proxy's fake TDX).
+	WorkerTEEs []string
 	// ModelPath is a GGUF file run by the built-in engine.
 	ModelPath string
 	// EngineURL is an OpenAI-compatible server all workers forward to.
@@ -118,15 +134,23 @@ type Options struct {
 	ClientStake billing.NanoTON
 	// Logger receives every node's diagnostics; nil discards them.
 	Logger *slog.Logger
+	// SampleEvery is how often the nodes' pages sample them for their
+	// charts; zero means web.SampleEvery.
+	SampleEvery time.Duration
 }
 
 // Network is a running devnet.
 type Network struct {
 	// ClientURL is the base URL of the client's OpenAI API.
 	ClientURL string
-	// ProxyURL and WorkerURLs are the stats servers.
+	// ProxyURL and WorkerURLs are the stats servers. Every node's HTTP
+	// port serves the pages of package web besides: the explorer on each,
+	// the wallet page on the client's (/wallet), the earnings page on
+	// each worker's (/earnings).
 	ProxyURL   string
 	WorkerURLs []string
+	// ExplorerURL is the explorer on the proxy's port.
+	ExplorerURL string
 	// EngineURLs are the base URLs of the workers' engines, which their
 	// configs forward to: with Engine handlers or the built-in engine,
 	// servers of the devnet's own, gone once it is closed.
@@ -179,42 +203,70 @@ func port(base, off int) int {
 	return base + off
 }
 
-// node is one node's RA-TLS material with fake TDX quotes.
+// node is one node's RA-TLS material with fake quotes.
 type node struct {
 	cert *ratls.Certifier
 	key  ed25519.PrivateKey
 }
 
+// newNode returns a node with a fresh key attesting with fake TDX quotes.
 func newNode(ctx context.Context, log *slog.Logger) (*node, error) {
-	return newNodeKey(ctx, nil, log)
+	return newNodeKey(ctx, nil, faketdx.NewIssuer(), log)
 }
 
-// newNodeKey returns a node with key, or with a fresh key when key is nil.
-func newNodeKey(ctx context.Context, key ed25519.PrivateKey, log *slog.Logger) (*node, error) {
+// newNodeKey returns a node with key, or with a fresh key when key is nil,
+// attesting with issuer.
+func newNodeKey(ctx context.Context, key ed25519.PrivateKey, issuer attest.Issuer, log *slog.Logger) (*node, error) {
 	if key == nil {
 		var err error
 		if _, key, err = ed25519.GenerateKey(nil); err != nil {
 			return nil, fmt.Errorf("generating a node key: %w", err)
 		}
 	}
-	c, err := ratls.NewCertifier(ctx, key, faketdx.NewIssuer(), time.Now, log)
+	c, err := ratls.NewCertifier(ctx, key, issuer, time.Now, log)
 	if err != nil {
 		return nil, err
 	}
 	return &node{cert: c, key: key}, nil
 }
 
-// verifier accepts peers with fake TDX quotes, or anyone for policy "any".
+// verifier accepts peers with fake TDX quotes or fake SEV-SNP evidence as
+// policy allows, or anyone for policy "any".
 func verifier(policy string) (*ratls.Verifier, error) {
 	p, err := attest.ParsePolicy(policy)
 	if err != nil {
 		return nil, err
 	}
-	var v attest.Validator = faketdx.NewValidator()
 	if p.Require == attest.KindNone {
-		v = attest.NoVerification
+		return ratls.NewVerifier(attest.NoVerification, p)
 	}
-	return ratls.NewVerifier(v, p)
+	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()))
+}
+
+// workerTEEs returns the issuer of each worker and the proxy's worker
+// policy for opts.
+func workerTEEs(opts Options) ([]attest.Issuer, string, error) {
+	if len(opts.WorkerTEEs) > opts.Workers {
+		return nil, "", fmt.Errorf("starting devnet: %d worker TEEs for %d workers", len(opts.WorkerTEEs), opts.Workers)
+	}
+	issuers := make([]attest.Issuer, opts.Workers)
+	policy := "fake_tdx"
+	for i := range issuers {
+		tee := TEEFakeTDX
+		if i < len(opts.WorkerTEEs) && opts.WorkerTEEs[i] != "" {
+			tee = opts.WorkerTEEs[i]
+		}
+		switch tee {
+		case TEEFakeTDX:
+			issuers[i] = faketdx.NewIssuer()
+		case TEEFakeSEVSNP:
+			issuers[i] = fakesevsnp.NewIssuer()
+			policy = "fake_tdx_or_fake_sev_snp"
+		default:
+			return nil, "", fmt.Errorf("starting devnet: worker %d: unknown TEE %q: want %q or %q", i, tee, TEEFakeTDX, TEEFakeSEVSNP)
+		}
+	}
+	return issuers, policy, nil
 }
 
 // Start starts a network and returns once the client has a ready proxy
@@ -244,6 +296,10 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 	}
 
+	workerIssuers, workerPolicy, err := workerTEEs(opts)
+	if err != nil {
+		return nil, err
+	}
 	var keys *nodeKeys
 	switch opts.Chain {
 	case "", ChainFake:
@@ -304,7 +360,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	pcfg := proxy.Config{
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
-		WorkerPolicy: "fake_tdx", ClientPolicy: "any",
+		WorkerPolicy: workerPolicy, ClientPolicy: "any",
 		OwnerAddress:      owner(func(t *tonNet) *address.Address { return t.keys.proxyOwner }),
 		RootConfigVersion: fakeConfigVersion,
 	}
@@ -325,7 +381,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if keys != nil {
 		proxyKey = keys.proxy
 	}
-	pnode, err := newNodeKey(ctx, proxyKey, log)
+	pnode, err := newNodeKey(ctx, proxyKey, faketdx.NewIssuer(), log)
 	if err != nil {
 		wln.Close()
 		cln.Close()
@@ -400,9 +456,14 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	n.Proxy = p
 	n.wg.Go(func() { p.Run(runCtx, wln, cln) })
-	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), p.Handler()); err != nil {
+	psite, err := web.NewProxySite(p, n.siteOptions(opts, tn, pcfg.HTTPAccessHash, pdeps.Logger))
+	if err != nil {
 		return nil, err
 	}
+	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), n.pages(runCtx, psite, p.Handler())); err != nil {
+		return nil, err
+	}
+	n.ExplorerURL = n.ProxyURL + "/explorer"
 	pcfg.HTTPPort = urlPort(n.ProxyURL)
 	if err := writeConfig(opts.DataDir, "proxy.json", pcfg); err != nil {
 		return nil, err
@@ -431,7 +492,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 				return nil, err
 			}
 		}
-		wnode, err := newNode(ctx, log)
+		wnode, err := newNodeKey(ctx, nil, workerIssuers[i], log)
 		if err != nil {
 			return nil, err
 		}
@@ -461,7 +522,11 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		n.workerStops = append(n.workerStops, stop)
 		n.Workers = append(n.Workers, w)
 		n.wg.Go(func() { w.Run(wctx) })
-		u, err := n.serveHTTP(port(opts.PortsBase, 2000+10*i), w.Handler())
+		wsite, err := web.NewWorkerSite(w, n.siteOptions(opts, tn, wcfg.HTTPAccessHash, wdeps.Logger))
+		if err != nil {
+			return nil, err
+		}
+		u, err := n.serveHTTP(port(opts.PortsBase, 2000+10*i), n.pages(runCtx, wsite, w.Handler()))
 		if err != nil {
 			return nil, err
 		}
@@ -522,7 +587,11 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	n.Client = c
 	n.wg.Go(func() { c.Run(runCtx) })
-	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), c.Handler()); err != nil {
+	csite, err := web.NewClientSite(c, n.siteOptions(opts, tn, ccfg.HTTPAccessHash, cdeps.Logger))
+	if err != nil {
+		return nil, err
+	}
+	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), n.pages(runCtx, csite, c.Handler())); err != nil {
 		return nil, err
 	}
 	ccfg.HTTPPort = urlPort(n.ClientURL)
@@ -659,6 +728,23 @@ func (n *Network) startEngines(opts Options) ([]string, string, error) {
 		return urls, name, nil
 	}
 	return nil, "", errors.New("starting devnet: no engine: give a GGUF model or an engine URL")
+}
+
+// siteOptions are the options of a node's pages: the emulated chain and
+// its root, or none on fake TON.
+func (n *Network) siteOptions(o Options, tn *tonNet, accessHash string, log *slog.Logger) web.Options {
+	opts := web.Options{AccessHash: accessHash, Logger: log, SampleEvery: o.SampleEvery}
+	if tn != nil {
+		opts.Chain, opts.Root = tn.chain, tn.root
+	}
+	return opts
+}
+
+// pages runs a node's pages until the network closes and returns the
+// handler that serves them in front of the node's own.
+func (n *Network) pages(ctx context.Context, site *web.Site, role http.Handler) http.Handler {
+	n.wg.Go(func() { site.Run(ctx) })
+	return site.Handler(role)
 }
 
 // serveHTTP serves h on a loopback port until Close and returns its URL.

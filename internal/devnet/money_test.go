@@ -286,3 +286,27 @@ func TestMoneyInvariantUnderMixedOutcomes(t *testing.T) {
 		t.Errorf("client billed %d tokens, workers credited %d, totals %d: want all equal", s.Clients[0].Tokens, workerTokens, tot.Tokens)
 	}
 }
+
+// TestFirstAnswerRecorded checks that every role records the time to the
+// first answer byte of each request, the figure behind the explorer's
+// time-to-first-token chart.
+func TestFirstAnswerRecorded(t *testing.T) {
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 2})})
+	const requests = 2
+	for range requests {
+		if res, _ := post(t, context.Background(), n.ClientURL, chatStream); res.StatusCode != 200 {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+	}
+	roles := map[string]func() float64{
+		"client": func() float64 { return n.Client.Snapshot().Stats.FirstAnswers.Total },
+		"proxy":  func() float64 { return n.Proxy.Snapshot().Stats.FirstAnswers.Total },
+		"worker": func() float64 { return n.Workers[0].Snapshot().Stats.FirstAnswers.Total },
+	}
+	for role, got := range roles {
+		eventually(t, role+" records every first answer", func() bool { return got() == requests })
+	}
+	if s := n.Client.Snapshot().Stats; s.FirstAnswerTime.Total <= 0 || s.FirstAnswerTime.Total > s.Time.Total {
+		t.Errorf("client's first-answer time %v s, want positive and at most the requests' %v s", s.FirstAnswerTime.Total, s.Time.Total)
+	}
+}

@@ -153,6 +153,7 @@ func TestMetrics(t *testing.T) {
 	m.AddBytes(123)
 	m.SetConnections(2)
 	m.Retried()
+	m.FirstAnswer(20 * time.Millisecond)
 	_, body := get(t, m.Handler(), "/metrics")
 	for _, want := range []string{
 		`cocoon_requests_total{outcome="success",role="client"} 1`,
@@ -160,6 +161,7 @@ func TestMetrics(t *testing.T) {
 		`cocoon_ready_connections{role="client"} 2`,
 		`cocoon_retries_total{role="client"} 1`,
 		`cocoon_active_requests{role="client"} 0`,
+		`cocoon_time_to_first_answer_byte_seconds_count{role="client"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
@@ -175,5 +177,11 @@ func TestRequestRates(t *testing.T) {
 	s := r.Snapshot(now)
 	if s.Queries.Total != 2 || s.Success.Total != 1 || s.Failed.Total != 1 || s.Time.Total != 3 {
 		t.Errorf("snapshot = %+v, want 2 queries, 1 success, 1 failed, 3 s", s)
+	}
+	r.FirstAnswer(now, 250*time.Millisecond)
+	r.FirstAnswer(now, 750*time.Millisecond)
+	s = r.Snapshot(now)
+	if s.FirstAnswers.Total != 2 || s.FirstAnswerTime.Total != 1 {
+		t.Errorf("first answers %v taking %v s, want 2 taking 1 s", s.FirstAnswers.Total, s.FirstAnswerTime.Total)
 	}
 }

@@ -68,10 +68,13 @@ func (r *Rate) Snapshot(now time.Time) RateSnapshot {
 }
 
 // RequestRates are the request counters of a role's stats pages, under
-// the reference's names: queries, success, failed and time (seconds spent).
-// They are safe for concurrent use.
+// the reference's names: queries, success, failed and time (seconds spent),
+// plus the answers whose first byte went out and the seconds each took to
+// get there (their ratio is the time to first token). They are safe for
+// concurrent use.
 type RequestRates struct {
 	queries, success, failed, seconds Rate
+	firstAnswers, firstSeconds        Rate
 }
 
 // Finished records one request that ended at now after d.
@@ -85,12 +88,23 @@ func (c *RequestRates) Finished(now time.Time, ok bool, d time.Duration) {
 	c.seconds.Add(now, d.Seconds())
 }
 
+// FirstAnswer records that a request's first answer byte went out at now,
+// d after the request arrived.
+func (c *RequestRates) FirstAnswer(now time.Time, d time.Duration) {
+	c.firstAnswers.Add(now, 1)
+	c.firstSeconds.Add(now, d.Seconds())
+}
+
 // RequestRatesSnapshot is RequestRates as read at one moment.
 type RequestRatesSnapshot struct {
 	Queries RateSnapshot `json:"queries"`
 	Success RateSnapshot `json:"success"`
 	Failed  RateSnapshot `json:"failed"`
 	Time    RateSnapshot `json:"time"`
+	// FirstAnswers counts answers whose first byte went out;
+	// FirstAnswerTime sums the seconds they took to get there.
+	FirstAnswers    RateSnapshot `json:"first_answers"`
+	FirstAnswerTime RateSnapshot `json:"first_answer_time"`
 }
 
 // Snapshot reads the counters at now.
@@ -98,5 +112,6 @@ func (c *RequestRates) Snapshot(now time.Time) RequestRatesSnapshot {
 	return RequestRatesSnapshot{
 		Queries: c.queries.Snapshot(now), Success: c.success.Snapshot(now),
 		Failed: c.failed.Snapshot(now), Time: c.seconds.Snapshot(now),
+		FirstAnswers: c.firstAnswers.Snapshot(now), FirstAnswerTime: c.firstSeconds.Snapshot(now),
 	}
 }

@@ -53,6 +53,7 @@ type request struct {
 	tried     []*workerConn
 	headSent  bool
 	headAt    time.Time // when the head passed the proxy
+	answered  bool      // the first body byte passed the proxy
 	done      bool
 	// lastFailure is the error of the latest failed attempt, reported when
 	// no other worker is left to try.
@@ -293,6 +294,7 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 		return
 	}
 	r.p.metrics.AddBytes(len(resp.Payload))
+	r.answerLocked(resp.Payload)
 	r.headSent, r.headAt = true, r.p.now()
 	msg := &tl.ClientQueryAnswerEx{RequestID: r.clientID}
 	if flags&1 != 0 {
@@ -382,7 +384,20 @@ func (r *request) workerPart(wc *workerConn, wid [32]byte, answer []byte, flags 
 		r.noteTokens(final)
 	}
 	r.p.metrics.AddBytes(len(answer))
+	r.answerLocked(answer)
 	r.passLocked(msg, flags&1 != 0)
+}
+
+// answerLocked records the time to the first body byte when data holds
+// it; the caller holds r.mu.
+func (r *request) answerLocked(data []byte) {
+	if r.answered || len(data) == 0 {
+		return
+	}
+	r.answered = true
+	now := r.p.now()
+	r.p.metrics.FirstAnswer(now.Sub(r.start))
+	r.p.stats.FirstAnswer(now, now.Sub(r.start))
 }
 
 // retriable reports whether a worker's failure may succeed elsewhere: the

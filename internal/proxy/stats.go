@@ -124,8 +124,11 @@ type LocalConfigSnapshot struct {
 
 // WorkerConnSnapshot is one worker connection.
 type WorkerConnSnapshot struct {
-	ID             uint64  `json:"id"`
-	Remote         string  `json:"remote"`
+	ID     uint64 `json:"id"`
+	Remote string `json:"remote"`
+	// Account is the worker's ledger account: its worker contract's
+	// address with contracts, as Workers lists it.
+	Account        string  `json:"account"`
 	Model          string  `json:"model"`
 	Coefficient    int32   `json:"coefficient"`
 	Enabled        bool    `json:"enabled"`
@@ -162,7 +165,7 @@ func (p *Proxy) Snapshot() Snapshot {
 				rate = float64(wc.successes) / float64(n)
 			}
 			s.WorkerConnections = append(s.WorkerConnections, WorkerConnSnapshot{
-				ID: wc.id, Remote: wc.remote, Model: wc.model, Coefficient: wc.coefficient, Enabled: wc.enabled,
+				ID: wc.id, Remote: wc.remote, Account: wc.account, Model: wc.model, Coefficient: wc.coefficient, Enabled: wc.enabled,
 				RunningQueries: wc.running, MaxQueries: wc.capacity, AvgTimeSeconds: wc.latency.Seconds(),
 				SuccessRate: rate, CocoonGoPeer: wc.ext,
 			})

@@ -13,6 +13,8 @@ import (
 	"math/big"
 	"net"
 	"time"
+
+	"github.com/cocoon-go/cocoon/internal/attest"
 )
 
 // The reference's certificate constants.
@@ -37,10 +39,28 @@ const (
 
 // Evidence is what a certificate carries besides its key.
 type Evidence struct {
-	// Quote is the raw quote; nil when the certificate carries none.
+	// Quote is the raw TDX (or fake TDX) quote of the reference's quote
+	// extension; nil when the certificate carries none.
 	Quote []byte
+	// SEVSNP is the AMD SEV-SNP (or fake SEV-SNP) evidence of the CMW
+	// extension; nil when the certificate carries none. A certificate
+	// carries a quote or SEV-SNP evidence, never both.
+	SEVSNP []byte
 	// Claims is the user-claims extension; nil when absent.
 	Claims []byte
+}
+
+// Kind returns the family of evidence the certificate carries: KindTDX
+// for a quote (real or fake), KindSEVSNP for SEV-SNP evidence (real or
+// fake), KindNone for neither.
+func (ev Evidence) Kind() attest.Kind {
+	switch {
+	case ev.Quote != nil:
+		return attest.KindTDX
+	case ev.SEVSNP != nil:
+		return attest.KindSEVSNP
+	}
+	return attest.KindNone
 }
 
 // CreateCertificate returns the DER of a self-signed certificate for key in
@@ -55,6 +75,23 @@ func CreateCertificate(key ed25519.PrivateKey, quote []byte, notBefore time.Time
 	}
 	pub := key.Public().(ed25519.PublicKey)
 	return buildCertificate(key, Evidence{Quote: quote, Claims: pub}, notBefore)
+}
+
+// CreateSEVSNPCertificate returns the DER of a certificate like
+// CreateCertificate's that carries AMD SEV-SNP evidence in the OIDCMW
+// extension instead of a quote.
+func CreateSEVSNPCertificate(key ed25519.PrivateKey, evidence []byte, notBefore time.Time) ([]byte, error) {
+	if len(key) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("creating RA-TLS certificate: Ed25519 private key is %d bytes, want %d", len(key), ed25519.PrivateKeySize)
+	}
+	if len(evidence) == 0 {
+		return nil, errors.New("creating RA-TLS certificate: no SEV-SNP evidence")
+	}
+	if len(evidence) > MaxQuoteSize {
+		return nil, fmt.Errorf("creating RA-TLS certificate: SEV-SNP evidence is %d bytes, more than %d", len(evidence), MaxQuoteSize)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	return buildCertificate(key, Evidence{SEVSNP: evidence, Claims: pub}, notBefore)
 }
 
 // buildCertificate signs a certificate for key carrying ev and any extra
@@ -80,6 +117,13 @@ func buildCertificate(key ed25519.PrivateKey, ev Evidence, notBefore time.Time, 
 	exts := []pkix.Extension{{Id: oidExtKeyUsage, Critical: true, Value: eku}}
 	if len(ev.Quote) > 0 {
 		exts = append(exts, pkix.Extension{Id: OIDQuote, Critical: true, Value: bytes.Clone(ev.Quote)})
+	}
+	if len(ev.SEVSNP) > 0 {
+		v, err := encodeCMW(ev.SEVSNP)
+		if err != nil {
+			return nil, fmt.Errorf("creating RA-TLS certificate: %w", err)
+		}
+		exts = append(exts, pkix.Extension{Id: OIDCMW, Critical: true, Value: v})
 	}
 	if len(ev.Claims) > 0 {
 		exts = append(exts, pkix.Extension{Id: OIDClaims, Critical: true, Value: bytes.Clone(ev.Claims)})
@@ -112,16 +156,20 @@ var (
 	ErrQuoteTooLarge      = errors.New("quote too large")
 )
 
-// ParseEvidence extracts the quote and claims extensions of a certificate.
-// Both must be critical when present, and the quote no larger than
-// MaxQuoteSize.
+// ParseEvidence extracts the quote, SEV-SNP evidence and claims
+// extensions of a certificate. Each must be critical when present, a
+// certificate may carry a quote or SEV-SNP evidence but not both, and
+// neither may be larger than MaxQuoteSize.
 func ParseEvidence(cert *x509.Certificate) (Evidence, error) {
 	var ev Evidence
+	var cmw []byte
 	for _, ext := range cert.Extensions {
 		var dst *[]byte
 		switch {
 		case ext.Id.Equal(OIDQuote):
 			dst = &ev.Quote
+		case ext.Id.Equal(OIDCMW):
+			dst = &cmw
 		case ext.Id.Equal(OIDClaims):
 			dst = &ev.Claims
 		default:
@@ -138,8 +186,21 @@ func ParseEvidence(cert *x509.Certificate) (Evidence, error) {
 		}
 		*dst = ext.Value
 	}
-	if len(ev.Quote) > MaxQuoteSize {
-		return Evidence{}, fmt.Errorf("%w: %d bytes, more than %d", ErrQuoteTooLarge, len(ev.Quote), MaxQuoteSize)
+	if cmw != nil {
+		e, err := decodeCMW(cmw)
+		if err != nil {
+			return Evidence{}, fmt.Errorf("%w: extension %s: %w", ErrMalformedExtension, OIDCMW, err)
+		}
+		if len(e) == 0 {
+			return Evidence{}, fmt.Errorf("%w: extension %s carries no evidence", ErrMalformedExtension, OIDCMW)
+		}
+		ev.SEVSNP = e
+	}
+	if ev.Quote != nil && ev.SEVSNP != nil {
+		return Evidence{}, fmt.Errorf("%w: both a TDX quote and SEV-SNP evidence", ErrMalformedExtension)
+	}
+	if n := max(len(ev.Quote), len(ev.SEVSNP)); n > MaxQuoteSize {
+		return Evidence{}, fmt.Errorf("%w: %d bytes, more than %d", ErrQuoteTooLarge, n, MaxQuoteSize)
 	}
 	return ev, nil
 }

@@ -41,7 +41,9 @@ type issued struct {
 }
 
 // NewCertifier issues a first certificate for key with a quote from issuer
-// (attest.NoEvidence for none), dated by clock. Failed renewals are logged
+// (attest.NoEvidence for none), dated by clock. The quote goes where its
+// kind's verifiers look: a TDX quote in the reference's quote extension,
+// the evidence of an SEV-SNP attest.KindIssuer in the CMW extension. Failed renewals are logged
 // to log (nil discards them).
 func NewCertifier(ctx context.Context, key ed25519.PrivateKey, issuer attest.Issuer, clock func() time.Time, log *slog.Logger) (*Certifier, error) {
 	if len(key) != ed25519.PrivateKeySize {
@@ -77,7 +79,11 @@ func (c *Certifier) renewLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("renewing RA-TLS certificate: issuing quote: %w", err)
 	}
-	der, err := CreateCertificate(c.key, quote, now)
+	create := CreateCertificate
+	if attest.IssuedKind(c.issuer).IsSEVSNP() && len(quote) > 0 {
+		create = CreateSEVSNPCertificate
+	}
+	der, err := create(c.key, quote, now)
 	if err != nil {
 		return fmt.Errorf("renewing RA-TLS certificate: %w", err)
 	}

@@ -41,9 +41,18 @@ var (
 	ErrTLSVersion               = errors.New("negotiated TLS version is not 1.3")
 )
 
-// Verifier checks RA-TLS peers against a Validator and a Policy.
+// ErrEvidenceNotAccepted reports a peer whose certificate carries evidence
+// of a TEE for which the verifier has no validator.
+var ErrEvidenceNotAccepted = errors.New("peer presents evidence of a TEE this verifier does not verify")
+
+// Verifier checks RA-TLS peers against a Validator and a Policy. The
+// validator given to NewVerifier verifies TDX quotes (the reference's quote
+// extension); WithSEVSNP adds one for SEV-SNP evidence (the CMW extension).
+// Both paths share the policy and the cache.
 type Verifier struct {
 	validator attest.Validator
+	// snp verifies SEV-SNP evidence; nil when the verifier accepts none.
+	snp attest.Validator
 	// policy is replaced whole by SetPolicy while handshakes read it.
 	policy  atomic.Pointer[attest.Policy]
 	clock   func() time.Time
@@ -69,6 +78,13 @@ func WithClockSkew(d time.Duration) Option { return func(v *Verifier) { v.skew =
 func WithCache(ttl time.Duration, size int) Option {
 	return func(v *Verifier) { v.cache = newCache(ttl, size) }
 }
+
+// WithSEVSNP verifies the SEV-SNP evidence of peers with v (a
+// sevsnp.Validator, or a fakesevsnp.Validator for test networks). Without
+// it, a peer presenting SEV-SNP evidence is refused with
+// ErrEvidenceNotAccepted, unless the verifier attests nothing
+// (attest.NoVerification).
+func WithSEVSNP(v attest.Validator) Option { return func(ver *Verifier) { ver.snp = v } }
 
 // WithValidateTimeout bounds one quote validation, including any
 // collateral fetch (default 30 seconds).
@@ -165,7 +181,7 @@ func (v *Verifier) VerifyCertificates(ctx context.Context, certs []*x509.Certifi
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w: valid until %s, now %s", ErrExpired, cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	for _, oid := range cert.UnhandledCriticalExtensions {
-		if !oid.Equal(OIDQuote) && !oid.Equal(OIDClaims) {
+		if !oid.Equal(OIDQuote) && !oid.Equal(OIDClaims) && !oid.Equal(OIDCMW) {
 			return nil, fmt.Errorf("verifying RA-TLS peer: %w: %s", ErrUnknownCriticalExtension, oid)
 		}
 	}
@@ -177,7 +193,7 @@ func (v *Verifier) VerifyCertificates(ctx context.Context, certs []*x509.Certifi
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w", ErrClaimsMismatch)
 	}
 	reportData := attest.ReportData(pub)
-	m, err := v.validate(ctx, ev.Quote, reportData, now)
+	m, err := v.validate(ctx, ev, reportData, now)
 	if err != nil {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w", err)
 	}
@@ -194,18 +210,44 @@ func (v *Verifier) VerifyCertificates(ctx context.Context, certs []*x509.Certifi
 	return p, nil
 }
 
-func (v *Verifier) validate(ctx context.Context, quote []byte, reportData [attest.ReportDataSize]byte, now time.Time) (attest.Measurements, error) {
-	if len(quote) == 0 {
-		return v.validator.Validate(ctx, nil, reportData)
+// validate verifies the certificate's evidence with the validator of its
+// family, through the cache, and checks that the validator vouched for a
+// kind of that family.
+func (v *Verifier) validate(ctx context.Context, ev Evidence, reportData [attest.ReportDataSize]byte, now time.Time) (attest.Measurements, error) {
+	validator, quote, family := v.validator, ev.Quote, ev.Kind()
+	if family == attest.KindSEVSNP {
+		quote = ev.SEVSNP
+		switch {
+		case v.snp != nil:
+			validator = v.snp
+		case v.validator != attest.NoVerification:
+			return attest.Measurements{}, fmt.Errorf("%w: AMD SEV-SNP", ErrEvidenceNotAccepted)
+		}
 	}
-	key := quoteKey(quote)
+	if len(quote) == 0 {
+		return validator.Validate(ctx, nil, reportData)
+	}
+	key := evidenceKey(family, quote)
 	if m, ok := v.cache.get(key, now); ok {
 		return m, nil
 	}
-	m, err := v.validator.Validate(ctx, quote, reportData)
+	m, err := validator.Validate(ctx, quote, reportData)
 	if err != nil {
 		return attest.Measurements{}, err
 	}
+	if m.Kind != attest.KindNone && m.Kind.IsSEVSNP() != (family == attest.KindSEVSNP) {
+		return attest.Measurements{}, fmt.Errorf("%w: %s measurements for evidence of the %s family", attest.ErrKindMismatch, m.Kind, family)
+	}
 	v.cache.put(key, m, now)
 	return m, nil
+}
+
+// evidenceKey is the cache key of evidence: SHA-256 of a TDX quote as
+// before, of SEV-SNP evidence after a prefix, so that the same bytes in
+// the two extensions are two entries.
+func evidenceKey(family attest.Kind, evidence []byte) [32]byte {
+	if family != attest.KindSEVSNP {
+		return quoteKey(evidence)
+	}
+	return quoteKey(append([]byte("sev-snp\x00"), evidence...))
 }

@@ -98,9 +98,21 @@ func TestIDsMatchReferenceSchema(t *testing.T) {
 	t.Logf("%d constructors checked against the reference schema", len(registry))
 }
 
+// omitted matches the namespaces of the reference's runner configurations,
+// databases and key manager, which no connection of ours carries, so
+// constructors.txt leaves them out.
+var omitted = regexp.MustCompile(`^(ton|\w+Runner|rootConfig|proxyDb|keyManagerDb|keyManager)\.`)
+
 // TestIDsMatchAppendixA checks our ids against the table in the reference
-// specification, which was extracted from the compiled schema.
+// specification, which was extracted from the compiled schema: every
+// constructor of the protocol is implemented with the id the table gives,
+// and the id of each one left out is what schemaIDs computes.
 func TestIDsMatchAppendixA(t *testing.T) {
+	schema, err := os.ReadFile(sharedtest.Path(t, "reference/cocoon_api.tl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := schemaIDs(t, string(schema))
 	src, err := os.ReadFile(sharedtest.Path(t, "spec/reference.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +138,12 @@ func TestIDsMatchAppendixA(t *testing.T) {
 	byName["boolTrue"], byName["boolFalse"], byName["vector"] = BoolTrueID, BoolFalseID, VectorID
 	for name, want := range table {
 		got, ok := byName[name]
+		if !ok && omitted.MatchString(name) {
+			if ref[name] != want {
+				t.Errorf("id of %s, which we leave out: the schema gives %#08x, Appendix A says %#08x", name, ref[name], want)
+			}
+			continue
+		}
 		if !ok {
 			t.Errorf("%s (%#08x) from Appendix A is not implemented", name, want)
 			continue

@@ -911,13 +911,13 @@ func TestUnencodableObjectRefused(t *testing.T) {
 	if err := out.SendObject(&tl.ClientConnectedToProxy{}); err == nil {
 		t.Error("SendObject with a nil boxed field: got no error")
 	}
-	if _, err := out.QueryObject(context.Background(), &tl.RootConfigConfigV5{}); err != nil {
+	if _, err := out.QueryObject(context.Background(), &tl.ClientUpdatePaymentStatus{}); err != nil {
 		var qe *QueryError
 		if !errors.As(err, &qe) {
 			t.Errorf("valid query object: got %v, want the peer's QueryError", err)
 		}
 	}
-	if _, err := out.QueryObject(context.Background(), &tl.ProxyDBOldInstance{}); err == nil || errors.As(err, new(*QueryError)) {
+	if _, err := out.QueryObject(context.Background(), &tl.ClientConnectedToProxy{}); err == nil || errors.As(err, new(*QueryError)) {
 		t.Errorf("QueryObject with a nil boxed field: got %v, want a local error", err)
 	}
 	select {

@@ -239,6 +239,22 @@ type sessionSink struct {
 	debug  bool      // the request asked for timing details
 	headAt time.Time // when the engine's head arrived
 	failed bool
+	// start is when the request arrived; answered is set once the first
+	// body byte went to the proxy.
+	start    time.Time
+	answered bool
+}
+
+// answer records the time to the first body byte when data holds it.
+func (s *sessionSink) answer(data []byte) {
+	if s.answered || len(data) == 0 {
+		return
+	}
+	s.answered = true
+	w := s.pc.w
+	now := w.now()
+	w.metrics.FirstAnswer(now.Sub(s.start))
+	w.stats.FirstAnswer(now, now.Sub(s.start))
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
@@ -250,6 +266,7 @@ func (s *sessionSink) head(status int, reason string, h []header, data []byte, l
 		resp.Headers = append(resp.Headers, tl.HTTPHeader{Name: kv.name, Value: kv.value})
 	}
 	s.pc.w.metrics.AddBytes(len(data))
+	s.answer(data)
 	m := &tl.ProxyQueryAnswerEx{RequestID: s.id}
 	if last != nil {
 		m.Flags, m.FinalInfo = 1, s.finalInfo(last.tokens, last.start, last.end)
@@ -262,6 +279,7 @@ func (s *sessionSink) head(status int, reason string, h []header, data []byte, l
 
 func (s *sessionSink) part(data []byte, last *ending) error {
 	s.pc.w.metrics.AddBytes(len(data))
+	s.answer(data)
 	m := &tl.ProxyQueryAnswerPartEx{RequestID: s.id, Answer: data}
 	if last != nil {
 		m.Flags, m.FinalInfo = 1, s.finalInfo(last.tokens, last.start, last.end)

@@ -519,8 +519,8 @@ func (pc *proxyConn) cancel(id [32]byte) {
 // start begins serving one request in its own goroutine.
 func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, timeout float64, debug bool) {
 	w := pc.w
-	sink := &sessionSink{pc: pc, id: id, debug: debug}
 	now := w.now()
+	sink := &sessionSink{pc: pc, id: id, debug: debug, start: now}
 	reject := func(code int32, msg string) {
 		sink.fail(code, msg, billing.Adjusted{}, now, now)
 		w.stats.Finished(now, false, 0)

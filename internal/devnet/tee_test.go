@@ -1,0 +1,71 @@
+package devnet
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/proxy"
+)
+
+// TestMixedTEEWorkers runs one fake TDX worker and one fake SEV-SNP worker
+// behind one proxy and shows that both serve one client: the proxy's
+// worker port verifies each with its TEE's validator under
+// fake_tdx_or_fake_sev_snp. Each worker takes one request at a time and
+// each engine holds its stream until both have one, so the two concurrent
+// requests must go one to each worker.
+func TestMixedTEEWorkers(t *testing.T) {
+	tdx := &fakeEngine{chunks: 2, hold: make(chan struct{}), gone: make(chan struct{}, 1)}
+	snp := &fakeEngine{chunks: 2, hold: make(chan struct{}), gone: make(chan struct{}, 1)}
+	dir := t.TempDir()
+	n := start(t, Options{Workers: 2, WorkerTEEs: []string{TEEFakeTDX, TEEFakeSEVSNP}, MaxActiveRequests: 1, Engine: engines(tdx, snp), DataDir: dir})
+	pcfg, err := proxy.LoadConfig(filepath.Join(dir, "proxy.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pcfg.WorkerPolicy != "fake_tdx_or_fake_sev_snp" {
+		t.Errorf("got proxy worker policy %q, want fake_tdx_or_fake_sev_snp", pcfg.WorkerPolicy)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	bodies := make([]string, 2)
+	for i := range bodies {
+		wg.Go(func() {
+			res, body := post(t, ctx, n.ClientURL, chatStream)
+			if res.StatusCode != 200 {
+				t.Errorf("request %d: got status %d: %s", i, res.StatusCode, body)
+			}
+			bodies[i] = body
+		})
+	}
+	for tdx.requests.Load() == 0 || snp.requests.Load() == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("got %d requests at the TDX worker and %d at the SEV-SNP one, want one each", tdx.requests.Load(), snp.requests.Load())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	close(tdx.hold)
+	close(snp.hold)
+	wg.Wait()
+	for i, b := range bodies {
+		if !strings.HasSuffix(b, "data: [DONE]\n\n") {
+			t.Errorf("request %d: got %q, want a whole stream", i, b)
+		}
+	}
+}
+
+func TestWorkerTEEsRefused(t *testing.T) {
+	for _, opts := range []Options{
+		{Workers: 1, WorkerTEEs: []string{"sev-snp"}},
+		{Workers: 1, WorkerTEEs: []string{TEEFakeTDX, TEEFakeSEVSNP}},
+	} {
+		if _, _, err := workerTEEs(opts); err == nil {
+			t.Errorf("%v: got nil error, want a refusal", opts.WorkerTEEs)
+		}
+	}
+}

@@ -1,0 +1,205 @@
+package web
+
+import (
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/proxy"
+	"github.com/cocoon-go/cocoon/internal/worker"
+)
+
+// ProxySource is the proxy whose HTTP port serves the pages.
+type ProxySource interface{ Snapshot() proxy.Snapshot }
+
+// ClientSource is the client whose HTTP port serves the pages.
+type ClientSource interface{ Snapshot() client.Snapshot }
+
+// WorkerSource is the worker whose HTTP port serves the pages.
+type WorkerSource interface{ Snapshot() worker.Snapshot }
+
+// counters are a node's running totals, as the charts sample them.
+type counters struct {
+	requests      float64 // requests finished
+	tokens        int64   // tokens settled (proxy), paid for (client) or earned (worker)
+	answers       float64 // answers whose first byte went out
+	answerSeconds float64 // the seconds those took to their first byte
+}
+
+// liveWorker is what a proxy knows of a connected worker beyond the chain.
+type liveWorker struct {
+	Model       string
+	Coefficient int32
+	Running     int
+	Max         int
+	SuccessRate float64
+	AvgSeconds  float64
+	// Served is the tokens the proxy's ledger holds for the worker.
+	Served int64
+}
+
+// node is a role as the pages see it.
+type node interface {
+	// kind is "proxy", "client" or "worker".
+	kind() string
+	counters() counters
+	// proxies are the proxy contracts the node knows, children the
+	// client and worker contracts.
+	proxies() []*address.Address
+	children() []*address.Address
+	// live returns what the node knows of the workers at proxy contract
+	// proxyRaw, keyed by worker contract (raw form); nil when nothing.
+	live(proxyRaw string) map[string]liveWorker
+}
+
+// parseAddr reads a TON address in user-friendly or raw form; nil when it
+// is neither (a node without contracts names accounts otherwise).
+func parseAddr(s string) *address.Address {
+	if a, err := address.ParseAddr(s); err == nil {
+		return a
+	}
+	if a, err := address.ParseRawAddr(s); err == nil {
+		return a
+	}
+	return nil
+}
+
+// addrs parses the addresses of list that parse.
+func addrs(list ...string) []*address.Address {
+	var out []*address.Address
+	for _, s := range list {
+		if a := parseAddr(s); a != nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+type proxyNode struct{ src ProxySource }
+
+func (proxyNode) kind() string { return "proxy" }
+
+func (n proxyNode) counters() counters {
+	s := n.src.Snapshot()
+	return counters{requests: s.Stats.Queries.Total, tokens: s.Totals.Tokens,
+		answers: s.Stats.FirstAnswers.Total, answerSeconds: s.Stats.FirstAnswerTime.Total}
+}
+
+func (n proxyNode) proxies() []*address.Address {
+	s := n.src.Snapshot()
+	if s.Chain == nil {
+		return nil
+	}
+	return addrs(s.Chain.ProxyContract)
+}
+
+func (n proxyNode) children() []*address.Address {
+	s := n.src.Snapshot()
+	var list []string
+	for _, a := range s.Clients {
+		list = append(list, a.Address)
+	}
+	for _, a := range s.Workers {
+		list = append(list, a.Address)
+	}
+	return addrs(list...)
+}
+
+func (n proxyNode) live(proxyRaw string) map[string]liveWorker {
+	s := n.src.Snapshot()
+	if s.Chain == nil {
+		return nil
+	}
+	if a := parseAddr(s.Chain.ProxyContract); a == nil || a.StringRaw() != proxyRaw {
+		return nil
+	}
+	served := map[string]int64{}
+	for _, w := range s.Workers {
+		if a := parseAddr(w.Address); a != nil {
+			served[a.StringRaw()] = w.Tokens
+		}
+	}
+	out := map[string]liveWorker{}
+	for _, wc := range s.WorkerConnections {
+		a := parseAddr(wc.Account)
+		if a == nil {
+			continue
+		}
+		out[a.StringRaw()] = liveWorker{Model: wc.Model, Coefficient: wc.Coefficient, Running: wc.RunningQueries,
+			Max: wc.MaxQueries, SuccessRate: wc.SuccessRate, AvgSeconds: wc.AvgTimeSeconds, Served: served[a.StringRaw()]}
+	}
+	return out
+}
+
+type clientNode struct{ src ClientSource }
+
+func (clientNode) kind() string { return "client" }
+
+func (n clientNode) counters() counters {
+	s := n.src.Snapshot()
+	return counters{requests: s.Stats.Queries.Total, tokens: s.Paid.Tokens,
+		answers: s.Stats.FirstAnswers.Total, answerSeconds: s.Stats.FirstAnswerTime.Total}
+}
+
+func (n clientNode) proxies() []*address.Address {
+	var list []string
+	for _, a := range n.src.Snapshot().Accounts {
+		list = append(list, a.ProxySCAddress)
+	}
+	return addrs(list...)
+}
+
+func (n clientNode) children() []*address.Address {
+	s := n.src.Snapshot()
+	var list []string
+	for _, c := range s.Contracts {
+		list = append(list, c.Address)
+	}
+	for _, a := range s.Accounts {
+		list = append(list, a.ClientSCAddress)
+	}
+	return addrs(list...)
+}
+
+func (clientNode) live(string) map[string]liveWorker { return nil }
+
+type workerNode struct{ src WorkerSource }
+
+func (workerNode) kind() string { return "worker" }
+
+func (n workerNode) counters() counters {
+	s := n.src.Snapshot()
+	return counters{requests: s.Stats.Queries.Total, tokens: s.Earned.Tokens,
+		answers: s.Stats.FirstAnswers.Total, answerSeconds: s.Stats.FirstAnswerTime.Total}
+}
+
+func (n workerNode) proxies() []*address.Address {
+	var list []string
+	for _, a := range n.src.Snapshot().Accounts {
+		list = append(list, a.ProxySCAddress)
+	}
+	return addrs(list...)
+}
+
+func (n workerNode) children() []*address.Address {
+	var list []string
+	for _, a := range n.src.Snapshot().Accounts {
+		list = append(list, a.WorkerSCAddress)
+	}
+	return addrs(list...)
+}
+
+// live reports the worker itself at the proxy contract proxyRaw: its
+// model, coefficient and load, the tokens it counts there.
+func (n workerNode) live(proxyRaw string) map[string]liveWorker {
+	s := n.src.Snapshot()
+	out := map[string]liveWorker{}
+	for _, a := range s.Accounts {
+		p, w := parseAddr(a.ProxySCAddress), parseAddr(a.WorkerSCAddress)
+		if p == nil || w == nil || p.StringRaw() != proxyRaw {
+			continue
+		}
+		out[w.StringRaw()] = liveWorker{Model: s.LocalConf.Model, Coefficient: s.LocalConf.Coefficient,
+			Running: int(s.LocalConf.ActiveRequests), Max: s.LocalConf.MaxActive, SuccessRate: -1, AvgSeconds: -1, Served: a.Tokens}
+	}
+	return out
+}
