@@ -68,6 +68,10 @@ type network interface {
 // errNoProxy reports that no proxy connection is ready.
 var errNoProxy = errors.New("no working proxy connections")
 
+// errStopped reports a request that came or waited as the client
+// stopped: no connection comes any more.
+var errStopped = fmt.Errorf("%w: the client is stopping", errNoProxy)
+
 // errProxyLost ends the requests of a proxy connection that dropped.
 var errProxyLost = &answerError{wire.CodeNotReady, "proxy connection lost"}
 

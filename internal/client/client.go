@@ -115,10 +115,12 @@ type Client struct {
 	// was closed (wantOpen).
 	endpoints map[string]*endpoint
 	needed    chan struct{}
-	proxies   []string      // the proxies to choose from
-	conns     []*proxyConn  // ready connections
-	changed   chan struct{} // closed and replaced whenever conns changes
-	turn      int
+	// stopped is closed when Run returns: no connection comes after it.
+	stopped chan struct{}
+	proxies []string      // the proxies to choose from
+	conns   []*proxyConn  // ready connections
+	changed chan struct{} // closed and replaced whenever conns changes
+	turn    int
 }
 
 // New builds a client.
@@ -132,7 +134,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	c := &Client{cfg: cfg, tls: deps.TLS, dial: deps.Dial, log: deps.Logger, now: deps.Clock,
 		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), registry: deps.Registry,
 		proxies: append([]string(nil), cfg.Proxies...), contracts: deps.Contracts, prices: deps.Prices,
-		accounts: map[string]*account{}, chain: deps.Chain, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), secretHash: sha256.Sum256([]byte(cfg.SecretString)),
+		accounts: map[string]*account{}, chain: deps.Chain, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{}), secretHash: sha256.Sum256([]byte(cfg.SecretString)),
 		checkEvery: time.Duration(cfg.ChainCheckEvery), chainAccts: map[string]*chainAccount{}}
 	if c.checkEvery <= 0 {
 		c.checkEvery = time.Duration(DefaultChainCheckEvery)
@@ -186,6 +188,7 @@ func (c *Client) Handler() http.Handler {
 // Run keeps ProxyConnections proxies connected until ctx ends, then
 // closes every connection and waits for every goroutine it started.
 func (c *Client) Run(ctx context.Context) error {
+	defer close(c.stopped)
 	var wg sync.WaitGroup
 	if c.registry != nil {
 		c.refreshProxies(ctx)
@@ -365,6 +368,9 @@ func (c *Client) ready(ctx context.Context) ([]*proxyConn, error) {
 		select {
 		case <-changed:
 		case <-timer.C:
+		case <-c.stopped:
+			timer.Stop()
+			return nil, errStopped
 		case <-ctx.Done():
 			timer.Stop()
 			return nil, ctx.Err()

@@ -140,11 +140,20 @@ func (ca *chainAccount) persisted() contractState {
 	return st
 }
 
-// observe records a read of the contract and returns the phase.
+// observe records a read of the contract and returns the phase. The
+// tokens charged on chain are part of the proxy's total for the
+// contract: the account's figure is raised to them, so that it shows
+// what a proxy charged after its last report reached the client (a
+// closed contract's final tokens, after its connection is gone).
 func (ca *chainAccount) observe(ct ClientContract, at time.Time) Phase {
 	ca.mu.Lock()
 	defer ca.mu.Unlock()
 	ca.contract, ca.deployed, ca.observed, ca.readAt = ct, true, true, at
+	if a := ca.acct; a != nil {
+		a.mu.Lock()
+		a.max = max(a.max, ct.TokensUsed)
+		a.mu.Unlock()
+	}
 	return ca.phase
 }
 

@@ -2,8 +2,10 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +16,7 @@ import (
 // connection) moves it to the next generation once, whichever slot comes
 // first, and a request meanwhile is told what happened and what to do.
 func TestReopenWaitsForNeed(t *testing.T) {
-	c := &Client{log: discard(), endpoints: map[string]*endpoint{}, needed: make(chan struct{}), changed: make(chan struct{})}
+	c := &Client{log: discard(), endpoints: map[string]*endpoint{}, needed: make(chan struct{}), changed: make(chan struct{}), stopped: make(chan struct{})}
 	c.park("p:1", "closed by POST /control/close")
 	err := c.noProxy()
 	if !errors.Is(err, errNoProxy) || !strings.Contains(err.Error(), "closed by POST /control/close") || !strings.Contains(err.Error(), "next request or POST /control/open") {
@@ -105,5 +107,32 @@ func TestHandshakeClosedContractNamesNext(t *testing.T) {
 	}
 	if ce, ok := errors.AsType[*closedError](f.c.closed(id)); !ok || ce.next != 3 {
 		t.Errorf("every generation closing: %v, want the next, 3", fmt.Sprint(ce))
+	}
+}
+
+// TestReadyFailsOnceStopped: a request that waits for a connection when
+// the client stops fails at once, instead of holding the caller (and the
+// HTTP server's shutdown) for the whole wait.
+func TestReadyFailsOnceStopped(t *testing.T) {
+	c, err := New(Config{IsTest: true, Proxies: []string{"127.0.0.1:1"}, ProxyConnections: 1, ProxyPolicy: "fake_tdx", MaxBodyBytes: 1},
+		Deps{TLS: &tls.Config{}, Logger: discard(), Dial: func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("no network") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.ready(context.Background())
+		done <- err
+	}()
+	go c.Run(ctx)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errStopped) || !errors.Is(err, errNoProxy) {
+			t.Errorf("got %v, want %v", err, errStopped)
+		}
+	case <-time.After(readyWait / 2):
+		t.Fatal("a request still waits after the client stopped")
 	}
 }

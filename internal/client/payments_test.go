@@ -60,7 +60,7 @@ func newPaymentFixture(t *testing.T) *paymentFixture {
 	pub, key, _ := ed25519.GenerateKey(nil)
 	owner, proxyOwner := hashAddr([]byte("client owner")), hashAddr([]byte("proxy owner"))
 	f := &paymentFixture{
-		c:   &Client{log: discard(), contracts: fakeContracts{}, owner: owner, accounts: map[string]*account{}, endpoints: map[string]*endpoint{}, needed: make(chan struct{})},
+		c:   &Client{log: discard(), contracts: fakeContracts{}, owner: owner, accounts: map[string]*account{}, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{})},
 		key: key,
 	}
 	f.params = tl.ProxyParams{Flags: 3, ProxyOwnerAddress: proxyOwner.String(), IsTest: true, ProtoVersion: 2}

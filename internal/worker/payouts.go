@@ -87,15 +87,18 @@ func (w *Worker) payoutAll(ctx context.Context) {
 // Nothing is submitted without a signed payout, to a closed contract, or
 // while the payout submitted last has not shown on chain for
 // max(4 periods, minResubmit); nothing is read while the contract is
-// known to hold the signed tokens.
+// known to hold the signed tokens, unless the proxy has left it (its last
+// payout, which the worker may not be told of, closes it). The tokens
+// paid out are part of the proxy's total for the contract: the account's
+// figure is raised to them.
 func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	a.mu.Lock()
 	best, signed, view, superseded := a.best, a.signed, a.onChain, a.superseded
 	a.mu.Unlock()
 	// A contract's tokens only grow, and a closed contract stays closed:
-	// there is nothing to read while it holds the signed tokens, nor ever
-	// once it is closed.
-	if best == nil || a.key == nil || (view.read && (signed <= view.tokens || view.state == contractClosed)) {
+	// there is nothing to read while it holds the signed tokens and the
+	// proxy serves under it, nor ever once it is closed.
+	if best == nil || a.key == nil || (view.read && (view.state == contractClosed || (signed <= view.tokens && !superseded))) {
 		return nil
 	}
 	id := ProxyID{Owner: a.proxyOwner, Key: a.key, Contract: a.proxySC}
@@ -110,6 +113,7 @@ func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	a.mu.Lock()
 	a.onChain.read, a.onChain.state, a.onChain.tokens = true, c.State, c.Tokens
 	a.fee, a.feeKnown = c.FeePerToken, true
+	a.balance.Tokens = max(a.balance.Tokens, c.Tokens)
 	a.mu.Unlock()
 	if c.State == contractClosed {
 		return nil
