@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
@@ -163,6 +164,8 @@ type Network struct {
 	// Model is the model name to request.
 	Model string
 
+	// Proxy, Client and Workers are the roles as running now: a restart
+	// (RestartProxy, RestartClient, RestartWorker) replaces one.
 	Proxy   *proxy.Proxy
 	Client  *client.Client
 	Workers []*worker.Worker
@@ -178,13 +181,75 @@ type Network struct {
 	Addresses      *Addresses
 
 	log     *slog.Logger
-	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	servers []*http.Server
 	closers []func()
-	// workerStops stops worker i alone.
-	workerStops []context.CancelFunc
-	closeOnce   sync.Once
+	// The roles' runs, and what builds each anew from its config and
+	// runs it (the first start and every restart); only the goroutine
+	// that starts, restarts and closes the network touches them.
+	proxyRole, clientRole   *role
+	workerRoles             []*role
+	startProxy, startClient func(ctx context.Context) error
+	startWorkers            []func(ctx context.Context) error
+	closeOnce               sync.Once
+}
+
+// role is one run of a node of the network, until the network closes or
+// a restart stops it; its HTTP server serves the handler of the run.
+type role struct {
+	handler atomic.Pointer[http.Handler]
+	stop    context.CancelFunc
+	done    chan struct{} // closed once the run and its pages have stopped
+}
+
+func (r *role) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	(*r.handler.Load()).ServeHTTP(w, req)
+}
+
+// run runs node and its pages site until the role is stopped (by a
+// restart or Close), serving the pages in front of the node's handler h.
+func (n *Network) run(r *role, site *web.Site, h http.Handler, node func(context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	handler := site.Handler(h)
+	r.handler.Store(&handler)
+	r.stop, r.done = cancel, done
+	n.wg.Go(func() {
+		defer close(done)
+		var pages sync.WaitGroup
+		pages.Go(func() { site.Run(ctx) })
+		node(ctx)
+		cancel()
+		pages.Wait()
+	})
+}
+
+// restart stops the run of r and waits for it, then starts the node
+// again with start.
+func restart(ctx context.Context, r *role, start func(context.Context) error) error {
+	r.stop()
+	<-r.done
+	return start(ctx)
+}
+
+// RestartProxy stops the proxy as its process ending would (it closes
+// its connections, settling their requests, and flushes its ledger) and
+// builds it again from its config, as `cocoon proxy` would: on the same
+// endpoints, ledger, keys and chain. It returns once the new proxy runs;
+// its peers reconnect on their own.
+func (n *Network) RestartProxy(ctx context.Context) error {
+	return restart(ctx, n.proxyRole, n.startProxy)
+}
+
+// RestartWorker stops worker i and builds it again from its config.
+func (n *Network) RestartWorker(ctx context.Context, i int) error {
+	return restart(ctx, n.workerRoles[i], n.startWorkers[i])
+}
+
+// RestartClient stops the client and builds it again from its config,
+// with its state file.
+func (n *Network) RestartClient(ctx context.Context) error {
+	return restart(ctx, n.clientRole, n.startClient)
 }
 
 // listen opens a loopback listener on port, or a free one when port is 0.
@@ -283,8 +348,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	n := &Network{log: log, cancel: cancel}
+	n := &Network{log: log}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -412,55 +476,84 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	// of the contract its ledger is at, which it keeps across changes of
 	// the root's params, and the client's and worker's from the proxy
 	// contract the proxy names, as the chain holds it.
-	proxyContracts := contracts
 	var roleContracts interface {
 		client.Contracts
 		worker.Contracts
 	} = contracts
 	if tn != nil {
-		pc, err := tn.proxyChain(pdeps.Logger)
-		if err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, err
-		}
-		params, err := pc.Locate(ctx, ledgerStore)
-		if err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, err
-		}
-		if proxyContracts, err = NewContracts(tn.root, params); err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, err
-		}
-		if n.Addresses, err = tn.addresses(proxyContracts); err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, err
-		}
 		if roleContracts, err = onchain.NewContracts(tn.chain, tn.root); err != nil {
 			wln.Close()
 			cln.Close()
 			return nil, err
 		}
-		pdeps.Chain, pdeps.Prices = pc, onchain.Prices(params)
 	}
-	pdeps.Contracts = proxyContracts
-	p, err := proxy.New(pcfg, pdeps)
+	// newProxy builds the proxy as `cocoon proxy` does from its config:
+	// on the emulated chain its adapter and the contract its ledger is at.
+	newProxy := func(ctx context.Context) (*proxy.Proxy, *Contracts, error) {
+		deps, derive := pdeps, contracts
+		if tn != nil {
+			pc, err := tn.proxyChain(deps.Logger)
+			if err != nil {
+				return nil, nil, err
+			}
+			params, err := pc.Locate(ctx, ledgerStore)
+			if err != nil {
+				return nil, nil, err
+			}
+			if derive, err = NewContracts(tn.root, params); err != nil {
+				return nil, nil, err
+			}
+			deps.Chain, deps.Prices = pc, onchain.Prices(params)
+		}
+		deps.Contracts = derive
+		p, err := proxy.New(pcfg, deps)
+		return p, derive, err
+	}
+	p, proxyContracts, err := newProxy(ctx)
 	if err != nil {
 		wln.Close()
 		cln.Close()
 		return nil, err
 	}
-	n.Proxy = p
-	n.wg.Go(func() { p.Run(runCtx, wln, cln) })
-	psite, err := web.NewProxySite(p, n.siteOptions(opts, tn, pcfg.HTTPAccessHash, pdeps.Logger))
-	if err != nil {
+	if tn != nil {
+		if n.Addresses, err = tn.addresses(proxyContracts); err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, err
+		}
+	}
+	n.proxyRole = &role{}
+	runProxy := func(p *proxy.Proxy, wln, cln net.Listener) error {
+		site, err := web.NewProxySite(p, n.siteOptions(opts, tn, pcfg.HTTPAccessHash, pdeps.Logger))
+		if err != nil {
+			wln.Close()
+			cln.Close()
+			return err
+		}
+		n.Proxy = p
+		n.run(n.proxyRole, site, p.Handler(), func(ctx context.Context) { p.Run(ctx, wln, cln) })
+		return nil
+	}
+	if err := runProxy(p, wln, cln); err != nil {
 		return nil, err
 	}
-	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), n.pages(runCtx, psite, p.Handler())); err != nil {
+	n.startProxy = func(ctx context.Context) error {
+		p, _, err := newProxy(ctx)
+		if err != nil {
+			return err
+		}
+		wln, err := net.Listen("tcp", n.ProxyWorkersAddr)
+		if err != nil {
+			return fmt.Errorf("restarting the proxy: %w", err)
+		}
+		cln, err := net.Listen("tcp", n.ProxyClientsAddr)
+		if err != nil {
+			wln.Close()
+			return fmt.Errorf("restarting the proxy: %w", err)
+		}
+		return runProxy(p, wln, cln)
+	}
+	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), n.proxyRole); err != nil {
 		return nil, err
 	}
 	n.ExplorerURL = n.ProxyURL + "/explorer"
@@ -500,33 +593,44 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		if err != nil {
 			return nil, err
 		}
-		eng, err := worker.NewEngine(engines[i], nil)
-		if err != nil {
-			return nil, err
-		}
-		wdeps := worker.Deps{
-			TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
-			Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken), Logger: log.With("node", fmt.Sprintf("worker-%d", i)),
-			Contracts: roleContracts,
-		}
-		if tn != nil {
-			if wdeps.Chain, err = tn.workerChain(i, wdeps.Logger); err != nil {
-				return nil, err
+		logger := log.With("node", fmt.Sprintf("worker-%d", i))
+		r := &role{}
+		n.workerRoles = append(n.workerRoles, r)
+		n.Workers = append(n.Workers, nil)
+		// start builds the worker as `cocoon worker` does from its config
+		// and runs it.
+		start := func(ctx context.Context) error {
+			eng, err := worker.NewEngine(engines[i], nil)
+			if err != nil {
+				return err
 			}
+			wdeps := worker.Deps{
+				TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
+				Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken), Logger: logger,
+				Contracts: roleContracts,
+			}
+			if tn != nil {
+				if wdeps.Chain, err = tn.workerChain(i, wdeps.Logger); err != nil {
+					return err
+				}
+			}
+			w, err := worker.New(wcfg, wdeps)
+			if err != nil {
+				return err
+			}
+			site, err := web.NewWorkerSite(w, n.siteOptions(opts, tn, wcfg.HTTPAccessHash, wdeps.Logger))
+			if err != nil {
+				return err
+			}
+			n.Workers[i] = w
+			n.run(r, site, w.Handler(), func(ctx context.Context) { w.Run(ctx) })
+			return nil
 		}
-		w, err := worker.New(wcfg, wdeps)
-		if err != nil {
+		n.startWorkers = append(n.startWorkers, start)
+		if err := start(ctx); err != nil {
 			return nil, err
 		}
-		wctx, stop := context.WithCancel(runCtx)
-		n.workerStops = append(n.workerStops, stop)
-		n.Workers = append(n.Workers, w)
-		n.wg.Go(func() { w.Run(wctx) })
-		wsite, err := web.NewWorkerSite(w, n.siteOptions(opts, tn, wcfg.HTTPAccessHash, wdeps.Logger))
-		if err != nil {
-			return nil, err
-		}
-		u, err := n.serveHTTP(port(opts.PortsBase, 2000+10*i), n.pages(runCtx, wsite, w.Handler()))
+		u, err := n.serveHTTP(port(opts.PortsBase, 2000+10*i), r)
 		if err != nil {
 			return nil, err
 		}
@@ -565,33 +669,43 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cdeps := client.Deps{
-		TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: roleContracts,
-		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
-	}
-	if tn != nil {
-		// The client learns its proxy from the root, as on TON; the
-		// configured proxy stands until the first read.
-		cdeps.Registry = tn.proxies
-		if cdeps.Chain, err = tn.clientChain(cdeps.Logger); err != nil {
-			return nil, err
-		}
-	}
 	runCfg := ccfg
 	if tn != nil {
 		runCfg.OwnerAddress = tn.clientWallet.Address().String()
 	}
-	c, err := client.New(runCfg, cdeps)
-	if err != nil {
+	n.clientRole = &role{}
+	// startClient builds the client as `cocoon client` does from its
+	// config and runs it.
+	n.startClient = func(ctx context.Context) error {
+		cdeps := client.Deps{
+			TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: roleContracts,
+			Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
+		}
+		if tn != nil {
+			// The client learns its proxy from the root, as on TON; the
+			// configured proxy stands until the first read.
+			cdeps.Registry = tn.proxies
+			var err error
+			if cdeps.Chain, err = tn.clientChain(cdeps.Logger); err != nil {
+				return err
+			}
+		}
+		c, err := client.New(runCfg, cdeps)
+		if err != nil {
+			return err
+		}
+		site, err := web.NewClientSite(c, n.siteOptions(opts, tn, ccfg.HTTPAccessHash, cdeps.Logger))
+		if err != nil {
+			return err
+		}
+		n.Client = c
+		n.run(n.clientRole, site, c.Handler(), func(ctx context.Context) { c.Run(ctx) })
+		return nil
+	}
+	if err := n.startClient(ctx); err != nil {
 		return nil, err
 	}
-	n.Client = c
-	n.wg.Go(func() { c.Run(runCtx) })
-	csite, err := web.NewClientSite(c, n.siteOptions(opts, tn, ccfg.HTTPAccessHash, cdeps.Logger))
-	if err != nil {
-		return nil, err
-	}
-	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), n.pages(runCtx, csite, c.Handler())); err != nil {
+	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), n.clientRole); err != nil {
 		return nil, err
 	}
 	ccfg.HTTPPort = urlPort(n.ClientURL)
@@ -740,13 +854,6 @@ func (n *Network) siteOptions(o Options, tn *tonNet, accessHash string, log *slo
 	return opts
 }
 
-// pages runs a node's pages until the network closes and returns the
-// handler that serves them in front of the node's own.
-func (n *Network) pages(ctx context.Context, site *web.Site, role http.Handler) http.Handler {
-	n.wg.Go(func() { site.Run(ctx) })
-	return site.Handler(role)
-}
-
 // serveHTTP serves h on a loopback port until Close and returns its URL.
 func (n *Network) serveHTTP(p int, h http.Handler) (string, error) {
 	ln, err := listen(p)
@@ -848,12 +955,16 @@ func (n *Network) waitReady(ctx context.Context, workers int) error {
 
 // StopWorker stops worker i: its proxy connections close at once, with
 // whatever requests they carried.
-func (n *Network) StopWorker(i int) { n.workerStops[i]() }
+func (n *Network) StopWorker(i int) { n.workerRoles[i].stop() }
 
 // Close stops every node and waits for all of them.
 func (n *Network) Close() error {
 	n.closeOnce.Do(func() {
-		n.cancel()
+		for _, r := range append([]*role{n.proxyRole, n.clientRole}, n.workerRoles...) {
+			if r != nil && r.stop != nil {
+				r.stop()
+			}
+		}
 		// The roles are stopping, so there is nothing left to drain:
 		// close the HTTP servers and their connections at once.
 		for _, s := range n.servers {
