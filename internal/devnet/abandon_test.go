@@ -23,7 +23,10 @@ import (
 type cutEngine struct {
 	chunks int
 	usage  bool
-	gone   chan struct{}
+	// fail breaks the engine's connection after the chunks instead of
+	// holding the stream, as an engine that crashes does.
+	fail bool
+	gone chan struct{}
 }
 
 const cutPrompt = 9
@@ -51,6 +54,10 @@ func (e cutEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"w%d \"}}]%s}\n\n", i, usage)
 		w.(http.Flusher).Flush()
 	}
+	if e.fail {
+		e.gone <- struct{}{}
+		panic(http.ErrAbortHandler)
+	}
 	<-r.Context().Done()
 	e.gone <- struct{}{}
 }
@@ -72,27 +79,38 @@ func readEvents(t *testing.T, r *bufio.Reader, n int) []string {
 	return events
 }
 
-// TestAbandonedStreamIsBilled leaves streams after a few chunks, as a
-// caller that reads 3 KB and closes does: the proxy bills the tokens
-// delivered, the prompt and the completion tokens of the chunks, the
-// same to client and worker, and charged = earned + commission exactly.
+// TestAbandonedStreamIsBilled ends streams after a few chunks in every
+// way a request is cut short: the caller leaves, as one that reads 3 KB
+// and closes does; the request's timeout passes; the engine fails. The
+// proxy bills the tokens delivered, the prompt and the completion tokens
+// of the chunks, the same to client and worker, and charged = earned +
+// commission exactly.
 func TestAbandonedStreamIsBilled(t *testing.T) {
 	tests := []struct {
-		name  string
-		usage bool
-		want  int64 // tokens billed for 5 chunks delivered
+		name        string
+		usage, fail bool
+		timeout     string // the request's timeout field, seconds
+		want        int64  // tokens billed for 5 chunks delivered
 	}{
-		{"usage in every chunk", true, cutPrompt + 5},
-		{"no usage until the end", false, 5},
+		{"caller leaves, usage in every chunk", true, false, "", cutPrompt + 5},
+		{"caller leaves, no usage until the end", false, false, "", 5},
+		{"timeout, usage in every chunk", true, false, "1", cutPrompt + 5},
+		{"timeout, no usage until the end", false, false, "1", 5},
+		{"engine fails, usage in every chunk", true, true, "", cutPrompt + 5},
+		{"engine fails, no usage until the end", false, true, "", 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			eng := cutEngine{chunks: 5, usage: tt.usage, gone: make(chan struct{}, 1)}
+			eng := cutEngine{chunks: 5, usage: tt.usage, fail: tt.fail, gone: make(chan struct{}, 1)}
 			n := start(t, Options{Engine: func(int) http.Handler { return eng }})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			timeout := ""
+			if tt.timeout != "" {
+				timeout = `,"timeout":` + tt.timeout
+			}
 			req, _ := http.NewRequestWithContext(ctx, "POST", n.ClientURL+"/v1/chat/completions",
-				strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"max_tokens":1900}`))
+				strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"max_tokens":1900`+timeout+`}`))
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -101,8 +119,17 @@ func TestAbandonedStreamIsBilled(t *testing.T) {
 				b, _ := io.ReadAll(res.Body)
 				t.Fatalf("status %d: %s", res.StatusCode, b)
 			}
-			readEvents(t, bufio.NewReader(res.Body), 5)
-			cancel()
+			body := bufio.NewReader(res.Body)
+			readEvents(t, body, 5)
+			if tt.timeout == "" && !tt.fail {
+				cancel()
+			} else {
+				// The answer ends on its own, with an error event.
+				rest, _ := io.ReadAll(body)
+				if !strings.Contains(string(rest), `"error"`) {
+					t.Errorf("the rest of the answer %q, want an error event", rest)
+				}
+			}
 			res.Body.Close()
 			<-eng.gone
 			eventually(t, "the proxy settles the abandoned request", func() bool {

@@ -117,15 +117,20 @@ func startLoad(n *Network, seed uint64, callers int) *load {
 		l.wg.Go(func() {
 			defer hc.CloseIdleConnections()
 			for ctx.Err() == nil {
-				l.one(ctx, hc, n.ClientURL, rng)
+				if !l.one(ctx, hc, n.ClientURL, rng) {
+					// As a caller would, wait a little after a failure:
+					// one that restarts refuses requests for a moment.
+					time.Sleep(20 * time.Millisecond)
+				}
 			}
 		})
 	}
 	return l
 }
 
-// one sends one request of a random kind.
-func (l *load) one(ctx context.Context, hc *http.Client, url string, rng *rand.Rand) {
+// one sends one request of a random kind and reports whether it did not
+// fail.
+func (l *load) one(ctx context.Context, hc *http.Client, url string, rng *rand.Rand) bool {
 	maxTokens := 4 + rng.IntN(40)
 	kind := rng.IntN(10)
 	stream := kind < 8
@@ -136,13 +141,13 @@ func (l *load) one(ctx context.Context, hc *http.Client, url string, rng *rand.R
 	res, err := hc.Do(req)
 	if err != nil {
 		l.failed.Add(1)
-		return
+		return false
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		io.Copy(io.Discard, res.Body)
 		l.failed.Add(1)
-		return
+		return false
 	}
 	if !stream {
 		var c struct {
@@ -152,11 +157,11 @@ func (l *load) one(ctx context.Context, hc *http.Client, url string, rng *rand.R
 		}
 		if err := json.NewDecoder(res.Body).Decode(&c); err != nil {
 			l.failed.Add(1)
-			return
+			return false
 		}
 		l.delivered.Add(c.Usage.Total)
 		l.ok.Add(1)
-		return
+		return true
 	}
 	// A stream: read to its end, or abandoned after a random number of
 	// chunks, as a caller that reads a few KB and closes.
@@ -195,10 +200,11 @@ func (l *load) one(ctx context.Context, hc *http.Client, url string, rng *rand.R
 	if done && total > 0 {
 		l.delivered.Add(total)
 		l.ok.Add(1)
-		return
+		return true
 	}
 	l.delivered.Add(chunks)
 	l.abandoned.Add(1)
+	return true
 }
 
 func (l *load) end() {
@@ -352,10 +358,11 @@ func chainView(t *testing.T, n *Network, ps proxyStats) (map[string]*onChain, bo
 }
 
 // TestMoneyChaos runs a devnet on the emulated chain under load from many
-// callers, some abandoning their streams at random points, while the
-// proxy, a worker and the client restart, the root's prices change (the
-// proxy rolls over to a new contract and winds the old one down) and the
-// client closes its contract and carries on with a new one. Once the
+// callers, some abandoning their streams at random points, while, twice
+// over in the seed's order, the proxy, the workers and the client
+// restart, the root's prices change (the proxy rolls over to a new
+// contract and winds the old one down) and the client closes its
+// contract and carries on with a new one. Once the
 // load stops and everything settles, for every proxy contract the tokens
 // charged on chain equal the tokens paid on chain, and in nanoTON the
 // charges equal the payouts plus the commission, each equal to the
@@ -391,29 +398,36 @@ func TestMoneyChaos(t *testing.T) {
 		from := l.ok.Load()
 		within(t, 30*time.Second, "the network answering again", func() bool { return l.ok.Load() >= from+10 })
 	}
-	steps := []struct {
+	type step struct {
 		name string
 		do   func() error
-	}{
-		{"restart the proxy", func() error { return n.RestartProxy(ctx) }},
-		{"restart worker 0", func() error { return n.RestartWorker(ctx, 0) }},
-		{"change the root's prices", func() error { changeFees(t, n, dir, 5, 2); return nil }},
-		{"close the client's contract", func() error {
-			if status, ans := control(t, n, "/control/close"); status != http.StatusOK || !ans.OK {
-				return fmt.Errorf("POST /control/close: %d %+v", status, ans)
-			}
-			return nil
-		}},
-		{"restart the client", func() error { return n.RestartClient(ctx) }},
-		{"restart worker 1", func() error { return n.RestartWorker(ctx, 1) }},
 	}
-	// In the seed's order.
-	rng.Shuffle(len(steps), func(i, j int) { steps[i], steps[j] = steps[j], steps[i] })
-	for _, s := range steps {
-		pause()
-		t.Logf("%6.1fs: %s (%d answered, %d abandoned, %d failed so far)", time.Since(began).Seconds(), s.name, l.ok.Load(), l.abandoned.Load(), l.failed.Load())
-		if err := s.do(); err != nil {
-			t.Fatalf("%s: %v", s.name, err)
+	// Two rounds of every event, each round in the seed's order; the
+	// round's price change moves to its own prices.
+	for round, prices := range [][2]billing.NanoTON{{5, 2}, {7, 4}} {
+		steps := []step{
+			{"restart the proxy", func() error { return n.RestartProxy(ctx) }},
+			{"restart worker 0", func() error { return n.RestartWorker(ctx, 0) }},
+			{fmt.Sprintf("change the root's prices to %d and %d", prices[0], prices[1]), func() error {
+				changeFees(t, n, dir, prices[0], prices[1])
+				return nil
+			}},
+			{"close the client's contract", func() error {
+				if status, ans := control(t, n, "/control/close"); status != http.StatusOK || !ans.OK {
+					return fmt.Errorf("POST /control/close: %d %+v", status, ans)
+				}
+				return nil
+			}},
+			{"restart the client", func() error { return n.RestartClient(ctx) }},
+			{"restart worker 1", func() error { return n.RestartWorker(ctx, 1) }},
+		}
+		rng.Shuffle(len(steps), func(i, j int) { steps[i], steps[j] = steps[j], steps[i] })
+		for _, s := range steps {
+			pause()
+			t.Logf("%6.1fs: round %d: %s (%d answered, %d abandoned, %d failed so far)", time.Since(began).Seconds(), round+1, s.name, l.ok.Load(), l.abandoned.Load(), l.failed.Load())
+			if err := s.do(); err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
 		}
 	}
 	pause()
@@ -436,15 +450,15 @@ func TestMoneyChaos(t *testing.T) {
 	}
 
 	// Everything settles: every ledger figure committed and charged or
-	// paid on chain, and the older proxy contract closed with every
-	// client and worker contract under it.
+	// paid on chain, and the two older proxy contracts closed with every
+	// client and worker contract under them.
 	var ps proxyStats
 	var groups map[string]*onChain
 	settled := func() bool {
 		ps = proxyStats{}
 		jsonStats(t, n.ProxyURL, &ps)
 		var ok bool
-		if groups, ok = chainView(t, n, ps); !ok || len(groups) != 2 {
+		if groups, ok = chainView(t, n, ps); !ok || len(groups) != 3 {
 			return false
 		}
 		cur := address.MustParseAddr(n.Proxy.Snapshot().Chain.ProxyContract).String()
@@ -569,35 +583,47 @@ func TestMoneyChaos(t *testing.T) {
 			used[a] = v
 		}
 	}
-	within(t, 30*time.Second, "the client's and workers' /jsonstats equal to the chain", func() bool {
+	// agree says how a role's /jsonstats differs from the chain, "" when
+	// it does not.
+	agree := func() string {
 		var cs clientStats
 		jsonStats(t, n.ClientURL, &cs)
 		var sumTokens, sumPaid int64
 		for _, a := range cs.Accounts {
-			a.Contract = address.MustParseAddr(a.Contract).String()
-			if a.Tokens != used[a.Contract] || a.Paid != used[a.Contract]*int64(price[a.Contract]) {
-				return false
+			c := address.MustParseAddr(a.Contract).String()
+			if a.Tokens != used[c] || a.Paid != used[c]*int64(price[c]) {
+				return fmt.Sprintf("the client shows contract %s with %d tokens worth %d, the chain %d at %d", c, a.Tokens, a.Paid, used[c], price[c])
 			}
 			sumTokens += a.Tokens
 			sumPaid += a.Paid
 		}
 		if sumTokens != tot.Tokens || sumPaid != tot.Charged || cs.Paid.Tokens != sumTokens || cs.Paid.Paid != sumPaid {
-			return false
+			return fmt.Sprintf("the client paid %+v over accounts summing to %d tokens worth %d, the ledger %d worth %d", cs.Paid, sumTokens, sumPaid, tot.Tokens, tot.Charged)
 		}
 		var earnedTokens, earned int64
-		for _, u := range n.WorkerURLs {
+		for i, u := range n.WorkerURLs {
 			var ws workerStats
 			jsonStats(t, u, &ws)
 			for _, a := range ws.Accounts {
-				a.Contract = address.MustParseAddr(a.Contract).String()
-				if a.Tokens != used[a.Contract] || a.Earned != used[a.Contract]*int64(fee[a.Contract]) {
-					return false
+				c := address.MustParseAddr(a.Contract).String()
+				if a.Tokens != used[c] || a.Earned != used[c]*int64(fee[c]) {
+					return fmt.Sprintf("worker %d shows contract %s with %d tokens worth %d, the chain %d at %d", i, c, a.Tokens, a.Earned, used[c], fee[c])
 				}
 			}
 			earnedTokens += ws.Earned.Tokens
 			earned += ws.Earned.Earned
 		}
-		return earnedTokens == tot.Tokens && earned == tot.Earned
-	})
+		if earnedTokens != tot.Tokens || earned != tot.Earned {
+			return fmt.Sprintf("the workers earned %d tokens worth %d, the ledger %d worth %d", earnedTokens, earned, tot.Tokens, tot.Earned)
+		}
+		return ""
+	}
+	why := agree()
+	for deadline := time.Now().Add(30 * time.Second); why != ""; why = agree() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the client's and workers' /jsonstats equal to the chain: not within 30 s: %s", why)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	t.Logf("%6.1fs: done: %d tokens, charged %d, earned %d, commission %d nanoTON", time.Since(began).Seconds(), tot.Tokens, tot.Charged, tot.Earned, tot.Commission)
 }

@@ -88,9 +88,10 @@ func (w *Worker) payoutAll(ctx context.Context) {
 // while the payout submitted last has not shown on chain for
 // max(4 periods, minResubmit); nothing is read while the contract is
 // known to hold the signed tokens, unless the proxy has left it (its last
-// payout, which the worker may not be told of, closes it). The tokens
-// paid out are part of the proxy's total for the contract: the account's
-// figure is raised to them.
+// payout, which the worker may not be told of, closes it: the contract is
+// read until then, signed payout or not). The tokens paid out are part of
+// the proxy's total for the contract: the account's figure is raised to
+// them.
 func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	a.mu.Lock()
 	best, signed, view, superseded := a.best, a.signed, a.onChain, a.superseded
@@ -98,7 +99,7 @@ func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	// A contract's tokens only grow, and a closed contract stays closed:
 	// there is nothing to read while it holds the signed tokens and the
 	// proxy serves under it, nor ever once it is closed.
-	if best == nil || a.key == nil || (view.read && (view.state == contractClosed || (signed <= view.tokens && !superseded))) {
+	if a.key == nil || (best == nil && !superseded) || (view.read && (view.state == contractClosed || (signed <= view.tokens && !superseded))) {
 		return nil
 	}
 	id := ProxyID{Owner: a.proxyOwner, Key: a.key, Contract: a.proxySC}
@@ -115,7 +116,7 @@ func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	a.fee, a.feeKnown = c.FeePerToken, true
 	a.balance.Tokens = max(a.balance.Tokens, c.Tokens)
 	a.mu.Unlock()
-	if c.State == contractClosed {
+	if c.State == contractClosed || best == nil {
 		return nil
 	}
 	delta := signed - c.Tokens
