@@ -27,10 +27,10 @@ type TokenCounts struct {
 	// whose usage object could not be decoded.
 	Values  int64
 	Skipped int64
-	// ContentValues counts the values that carry generated text: a
-	// member content, text, reasoning_content, reasoning, refusal or
-	// arguments holding a non-empty string, as a streamed chunk of
-	// completion tokens does.
+	// ContentValues counts the values without a usage object that carry
+	// generated text: a member content, text, reasoning_content,
+	// reasoning, refusal or arguments holding a non-empty string, as a
+	// streamed chunk of completion tokens does.
 	ContentValues int64
 }
 
@@ -323,10 +323,12 @@ type usage struct {
 // value examines one complete JSON value.
 func (c *UsageCounter) value(data []byte) {
 	c.counts.Values++
-	if hasContent(data) {
-		c.counts.ContentValues++
-	}
 	if !hasUsageKey(data) {
+		// Chunks of text are counted where no usage comes with them: a
+		// usage object counts what delivered them, exactly.
+		if hasContent(data) {
+			c.counts.ContentValues++
+		}
 		return
 	}
 	u, err := decodeUsage(data)
@@ -462,23 +464,36 @@ func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\
 // streamed chunks and answers, quoted as keys.
 var contentKeys = [][]byte{[]byte(`"content"`), []byte(`"text"`), []byte(`"reasoning_content"`), []byte(`"reasoning"`), []byte(`"refusal"`), []byte(`"arguments"`)}
 
+// contentMember is how the usual chunk spells its text's member.
+var contentMember = []byte(`"content":"`)
+
 // hasContent reports whether data holds one of contentKeys as a key
 // whose value is a non-empty string. A key is a quoted word not preceded
 // by a backslash (inside a string, quotes are escaped) and followed by a
-// colon, which no string value is.
+// colon, which no string value is. The usual chunk is found by one
+// search; any other takes a pass that visits each quote once.
 func hasContent(data []byte) bool {
-	for _, key := range contentKeys {
-		for rest, off := data, 0; ; {
-			i := bytes.Index(rest, key)
-			if i < 0 {
-				break
-			}
-			at := off + i
-			rest, off = rest[i+len(key):], at+len(key)
-			if at > 0 && data[at-1] == '\\' {
-				continue
-			}
-			if nonEmptyStringFollows(rest) {
+	if i := bytes.Index(data, contentMember); i >= 0 && (i == 0 || data[i-1] != '\\') &&
+		i+len(contentMember) < len(data) && data[i+len(contentMember)] != '"' {
+		return true
+	}
+	for i := 0; i < len(data); {
+		j := bytes.IndexByte(data[i:], '"')
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		i = at + 1
+		if i == len(data) || (at > 0 && data[at-1] == '\\') {
+			continue
+		}
+		switch data[i] {
+		case 'c', 't', 'r', 'a':
+		default:
+			continue
+		}
+		for _, key := range contentKeys {
+			if bytes.HasPrefix(data[at:], key) && nonEmptyStringFollows(data[at+len(key):]) {
 				return true
 			}
 		}

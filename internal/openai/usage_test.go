@@ -28,7 +28,7 @@ func TestUsageCounterShapes(t *testing.T) {
 		{"sse with usage null in every chunk", "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}],\"usage\":null}\n\n" +
 			"data: {\"choices\":[],\"usage\" : {\"completion_tokens\":4}}\n\n", TokenCounts{CompletionTokens: 4, Values: 2, ContentValues: 1}},
 		{"ndjson", "{\"delta\":\"x\",\"i\":0}\n{\"delta\":\"y\",\"i\":1}\n" + usageLine + "\n", TokenCounts{PromptTokens: 34, CachedTokens: 11, CompletionTokens: 100, ReasoningTokens: 12, Values: 3}},
-		{"pretty json", "\n{\n  \"object\": \"text_completion\",\n  \"choices\": [{\"text\": \"a }\"}],\n  \"usage\": {\"prompt_tokens\": 5.0, \"completion_tokens\": 7}\n}\n", TokenCounts{PromptTokens: 5, CompletionTokens: 7, Values: 1, ContentValues: 1}},
+		{"pretty json", "\n{\n  \"object\": \"text_completion\",\n  \"choices\": [{\"text\": \"a }\"}],\n  \"usage\": {\"prompt_tokens\": 5.0, \"completion_tokens\": 7}\n}\n", TokenCounts{PromptTokens: 5, CompletionTokens: 7, Values: 1}},
 		{"maxima over values", "{\"usage\":{\"completion_tokens\":9}}{\"usage\":{\"completion_tokens\":4}}", TokenCounts{CompletionTokens: 9, Values: 2}},
 		{"escaped key", "{\"\\u0075s\\u0061ge\":{\"prompt_tokens\":6}}", TokenCounts{PromptTokens: 6, Values: 1}},
 		{"usage below the top level", "{\"x\":{\"usage\":{\"prompt_tokens\":6}}}", TokenCounts{Values: 1}},
