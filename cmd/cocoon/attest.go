@@ -22,7 +22,9 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/attest/sevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/tdx"
+	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/trust"
 )
 
 func init() {
@@ -56,7 +58,7 @@ func runAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runGenCert(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("attest gen-cert", flag.ContinueOnError)
+	fs := newFlagSet("attest gen-cert", stdout, stderr)
 	fs.SetOutput(stderr)
 	tee := fs.String("tee", "", "attestation: tdx or sev-snp (real, from configfs-tsm), fake-tdx or fake-sev-snp (fake, which proves nothing)")
 	kind := fs.String("tdx", "", "older spelling of --tee: tdx or fake (fake-tdx)")
@@ -179,7 +181,7 @@ func measurementsOf(ev ratls.Evidence) (attest.Measurements, error) {
 }
 
 func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("attest inspect", flag.ContinueOnError)
+	fs := newFlagSet("attest inspect", stdout, stderr)
 	fs.SetOutput(stderr)
 	doVerify := fs.Bool("verify", false, "verify the evidence (and, for a certificate, the certificate) and print the verdict")
 	fake := fs.Bool("insecure-fake-tdx", false, "verify the reference's fake quotes, which prove nothing, instead of real TDX quotes")
@@ -197,8 +199,18 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	skipCRL := fs.Bool("insecure-skip-crl", false, "SEV-SNP: do not consult AMD's CRL, so that revoked keys go unnoticed")
 	allowDebug := fs.Bool("insecure-allow-debug", false, "SEV-SNP: accept a guest whose policy lets the host debug it (for inspecting test reports)")
 	minTCB := fs.String("snp-min-tcb", "", "SEV-SNP: lowest reported TCB the policy accepts, e.g. bl=3,tee=0,snp=8,ucode=115")
+	rootf := newRootFlags(fs)
+	peerKind := fs.String("peer", "proxy", "with a root, the list the image must be in: proxy (proxy_hashes) or worker (worker_hashes)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
+	}
+	peers := trust.Proxies
+	switch *peerKind {
+	case "proxy":
+	case "worker":
+		peers = trust.Workers
+	default:
+		return usageError{fmt.Sprintf("--peer %q: want proxy or worker", *peerKind)}
 	}
 	if fs.NArg() != 1 {
 		return usageError{"inspect takes one FILE"}
@@ -295,18 +307,27 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return usageError{err.Error()}
 		}
 	}
+	log, _ := obs.NewLogger(stderr, "text", "warn")
+	lists, err := rootf.lists(ctx, log)
+	if err != nil {
+		return err
+	}
 	if cert != nil {
 		v, err := ratls.NewVerifier(validator, policy, ratls.WithSEVSNP(snpValidator), ratls.WithClock(clock), ratls.WithClockSkew(0))
 		if err != nil {
 			return fmt.Errorf("verifying: %w", err)
 		}
-		peer, err := v.VerifyCertificates(ctx, []*x509.Certificate{cert})
-		if err != nil {
-			fmt.Fprintf(stdout, "verdict:       REJECTED: %v\n", err)
-			return errors.New("verification failed")
+		if lists != nil {
+			printRoot(stdout, lists, now)
+			if err := bindRoot(v, lists, peers); err != nil {
+				return err
+			}
 		}
-		fmt.Fprintf(stdout, "verdict:       OK (policy %s): peer key %x, image hash %x, TCB %s\n", policy.Name, []byte(peer.PublicKey), peer.ImageHash, statusOf(peer.Measurements))
-		return nil
+		peer, err := v.VerifyCertificates(ctx, []*x509.Certificate{cert})
+		return printVerdict(stdout, policy.Name, peer, err)
+	}
+	if lists != nil {
+		return usageError{"--root judges a certificate; bare evidence binds no key"}
 	}
 	// Bare evidence has no key to bind; it is checked against its own
 	// report data.

@@ -21,7 +21,7 @@ func init() {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs := newFlagSet("bench", stdout, stderr)
 	fs.SetOutput(stderr)
 	requests := fs.Int("requests", 2000, "measured requests per path")
 	concurrency := fs.Int("concurrency", 30, "requests in flight")

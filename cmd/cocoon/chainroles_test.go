@@ -144,8 +144,11 @@ func TestWorkerOnEmulatedChain(t *testing.T) {
 		"proxy_policy": "fake_tdx", "owner_address": node.owner.String(), "http_listen": "127.0.0.1:0",
 		"chain_state": state, "root_contract_address": root.String(), "node_wallet_key": node.seedHex(), "payout_every": "50ms",
 	})
+	// The root lists no image: the worker says so and takes no requests.
 	startRole(t, runWorker, []string{"--config", cfg, "--insecure-fake-tdx"},
-		"on chain", "root="+root.String(), "node's cocoon wallet", "wallet="+node.wallet(t).String(), "HTTP listening")
+		"on chain", "root="+root.String(), "node's cocoon wallet", "wallet="+node.wallet(t).String(), "HTTP listening",
+		"the root does not admit this worker: taking no requests until it does",
+		"worker image hash 5c55c8f4db4010ba9203d83536d0609856af8c847ac039e37e7dde8fbd574b61 is not in the root's worker_hashes (root "+root.String()+", version 1)")
 }
 
 func TestProxyOnEmulatedChain(t *testing.T) {
@@ -504,12 +507,12 @@ func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 		}
 		return ""
 	}
-	// Committing often, the proxy reads the root's params version soon.
+	// Reading the root often, the proxy sees its params version soon.
 	writeJSON(t, cfg, map[string]any{
 		"is_test": true, "workers_listen": "127.0.0.1:0", "clients_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
 		"owner_address": node.owner.String(), "machine_specific_private_key": base64.StdEncoding.EncodeToString(seed),
 		"worker_policy": "fake_tdx", "client_policy": "any", "db_path": filepath.Join(dir, "proxy.db"),
-		"chain_commit_every": "200ms",
+		"root_poll_every": "200ms",
 	})
 	t.Run("after the change", func(t *testing.T) {
 		out := startRole(t, runProxy, args, "proxy contract located", "started on chain", "moved to a new contract")

@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
-	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/web"
 )
 
@@ -17,13 +18,16 @@ func init() {
 }
 
 func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	rf := newRoleFlags("client", stderr, true)
+	rf := newRoleFlags("client", stdout, stderr, true)
 	log, err := rf.parse(args, stderr)
 	if err != nil {
 		return err
 	}
 	cfg, err := client.LoadConfig(*rf.config)
 	if err != nil {
+		return err
+	}
+	if err := rf.skipHashes(&cfg.Chain, cfg.IsTest); err != nil {
 		return err
 	}
 	// Proxies do not attest clients (their client port's policy is
@@ -38,21 +42,32 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	v, err := rf.verifier(cfg.ProxyPolicy, log)
+	v, err := rf.verifier(cfg.ProxyPolicy, time.Duration(cfg.RootPollEvery), log)
 	if err != nil {
 		return err
 	}
 	deps := client.Deps{TLS: ratls.ClientConfig(cert, v), Logger: log}
-	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
+	spec := rf.chainSpec(roleSpec(cfg.Chain))
 	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, false)
 	if err != nil {
 		return err
 	}
 	if rc == nil {
-		if deps.Contracts, err = fakeTONContracts(log); err != nil {
+		ft, err := fakeTON(log, spec)
+		if err != nil {
 			return err
 		}
-		deps.Prices = fakeTONPrices
+		if deps.Contracts, err = ft.Contracts(); err != nil {
+			return err
+		}
+		deps.Prices = ft.Prices()
+		// The reference's fake TON lists its proxies, as a root
+		// contract would; they do not change.
+		if spec.fakeTON != "" && len(cfg.Proxies) == 0 {
+			for _, p := range ft.Config.Proxies {
+				cfg.Proxies = append(cfg.Proxies, p.ClientAddr())
+			}
+		}
 	} else {
 		defer rc.close()
 		if deps.Prices, err = rc.prices(rc.config.Params); err != nil {
@@ -63,17 +78,10 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if deps.Contracts, err = onchain.NewContracts(rc.chain, rc.root); err != nil {
 			return err
 		}
-		deps.Registry = func(ctx context.Context) ([]string, error) {
-			r, err := ton.ReadRootConfig(ctx, rc.chain, rc.root)
-			if err != nil {
-				return nil, err
-			}
-			out := make([]string, 0, len(r.Proxies))
-			for _, p := range r.Proxies {
-				out = append(out, p.ClientAddr())
-			}
-			return out, nil
-		}
+		// The client dials the proxies the root registers and checks
+		// them against its lists.
+		deps.Root = func(ctx context.Context) (trust.Lists, error) { return onchain.RootLists(ctx, rc.chain, rc.root) }
+		deps.ProxyPeers = v
 		if rc.wallet == nil {
 			log.Warn("no node_wallet_key (--node-wallet-key): the proxies come from the root contract, but the client's contracts are not operated")
 		} else {

@@ -216,7 +216,6 @@ func TestProxyCrash(t *testing.T) {
 		"is_test": true, "workers_listen": workersAddr, "clients_listen": clientsAddr, "http_listen": proxyHTTP,
 		"owner_address": devnet.NewOwnerAddress().String(), "machine_specific_private_key": base64.StdEncoding.EncodeToString(seed[:]),
 		"db_path": filepath.Join(dir, "proxy.db"), "pow_difficulty": 1, "worker_policy": "fake_tdx", "client_policy": "any",
-		"root_config_version": 3,
 	})
 	writeJSON(t, workerCfg, map[string]any{
 		"is_test": true, "http_listen": workerHTTP, "owner_address": devnet.NewOwnerAddress().String(),

@@ -43,7 +43,7 @@ func TestDevnetChainState(t *testing.T) {
 	}
 	defer n.Close()
 	var out bytes.Buffer
-	printDevnet(&out, n, dir, nil)
+	printDevnet(&out, "cocoon", n, dir, nil)
 	for _, want := range []string{"emulated TON chain", "explorer     " + n.ProxyURL + "/explorer", "wallet       " + n.ClientURL + "/wallet",
 		"earnings 0   " + n.WorkerURLs[0] + "/earnings",
 		"cocoon explorer --state " + filepath.Join(dir, devnet.ChainStateFile) + " --root " + n.Addresses.Root.String(), "root               " + n.Addresses.Root.String(), "client contract    " + n.Addresses.ClientContract.String(), "worker 0 contract  " + n.Addresses.WorkerContracts[0].String(), "cocoon chain state --state " + filepath.Join(dir, devnet.ChainStateFile)} {
@@ -81,7 +81,7 @@ func TestDevnetChainState(t *testing.T) {
 	}{
 		{"root", n.Addresses.Root.String(), []string{"status:    active", "contract:  root", "price per token 0.000000002 TON", n.ProxyWorkersAddr + " " + n.ProxyClientsAddr}},
 		{"proxy contract", n.Addresses.ProxyContract.String(), []string{"contract:  proxy", "state 0 (normal)", "stake 1 TON"}},
-		{"client contract", client, []string{"contract:  client", "state 0 (normal), balance 0.999999994 TON, stake 1 TON, tokens used 3,"}},
+		{"client contract", client, []string{"contract:  client", "state 0 (normal), recorded balance 0.999999994 TON, stake 1 TON, tokens used 3,"}},
 		{"proxy wallet", n.Addresses.ProxyWallet.String(), []string{"contract:  cocoon wallet", ", status 0"}},
 	}
 	for _, tt := range tests {
@@ -96,6 +96,19 @@ func TestDevnetChainState(t *testing.T) {
 				}
 			}
 		})
+	}
+	// A wallet funded at start: chain wait returns at once; asked for more
+	// than it holds, it says how much is missing and where to send it.
+	wallet := n.Addresses.ClientWallet.String()
+	var errOut bytes.Buffer
+	out.Reset()
+	if err := runChain(context.Background(), []string{"wait", "--data-dir", dir, wallet, "--balance", "0.001"}, &out, &errOut); err != nil || !strings.Contains(out.String(), "funded") {
+		t.Errorf("chain wait on a funded wallet: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	err = runChain(context.Background(), []string{"wait", "--data-dir", dir, wallet, "--balance", "1000000", "--timeout", "300ms"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "ton://transfer/") || !strings.Contains(out.String(), "of 1000000 TON (") {
+		t.Errorf("chain wait beyond the balance: %v\n%s", err, out.String())
 	}
 }
 

@@ -27,7 +27,7 @@ func init() {
 const engineShutdown = 5 * time.Second
 
 func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("engine", flag.ContinueOnError)
+	fs := newFlagSet("engine", stdout, stderr)
 	fs.SetOutput(stderr)
 	model := fs.String("model", "", "model: a GGUF file, or an http(s) URL ending in #sha256=<hex>")
 	listen := fs.String("listen", "127.0.0.1:8000", "address to serve the OpenAI API on")

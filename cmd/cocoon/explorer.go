@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,8 +18,10 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
@@ -47,7 +48,7 @@ func (p *proxyContracts) Set(s string) error {
 }
 
 func runExplorer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("explorer", flag.ContinueOnError)
+	fs := newFlagSet("explorer", stdout, stderr)
 	fs.SetOutput(stderr)
 	statePath := fs.String("state", "", "emulated chain state `file` (as a devnet writes it)")
 	dataDir := fs.String("data-dir", "", "a devnet's data `directory`, whose emulated chain to read (default "+defaultDevnetDir()+")")
@@ -162,7 +163,7 @@ const probeTimeout = 20 * time.Second
 
 func newProbeLocator(ctx context.Context, policy string, fakeTDX bool, maxPoW int, log *slog.Logger) (*probeLocator, error) {
 	rf := &roleFlags{fakeTDX: &fakeTDX}
-	v, err := rf.verifier(policy, log)
+	v, err := rf.verifier(policy, time.Duration(chainconf.DefaultRootPollEvery), log)
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
@@ -188,5 +189,7 @@ func (l *probeLocator) Locate(ctx context.Context, endpoint string, isTest bool)
 	if err != nil {
 		return nil, fmt.Errorf("the proxy at %s names contract %q: %w", endpoint, connected.Params.ProxySCAddress, err)
 	}
-	return a, nil
+	// Proxies name it non-bounceable, as the reference does; the pages
+	// key contracts in the one form derived addresses have.
+	return payment.Canonical(a), nil
 }

@@ -13,13 +13,20 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"syscall"
 )
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "cocoon:", err)
+		fmt.Fprintln(os.Stderr, "cocoon:", err)
+		var u usageError
+		if errors.As(err, &u) && len(os.Args) > 1 {
+			cmd := os.Args[1]
+			if len(os.Args) > 2 && (cmd == "root" || cmd == "chain" || cmd == "attest") && !strings.HasPrefix(os.Args[2], "-") {
+				cmd += " " + os.Args[2]
+			}
+			fmt.Fprintf(os.Stderr, "Run 'cocoon %s -h' for help.\n", cmd)
 		}
 		os.Exit(exitCode(err))
 	}
@@ -32,7 +39,7 @@ func (e usageError) Error() string { return e.msg }
 
 func exitCode(err error) int {
 	var u usageError
-	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+	if errors.As(err, &u) {
 		return 2
 	}
 	return 1
@@ -46,7 +53,7 @@ type command struct {
 
 // commands lists every subcommand; each role registers itself in its own file.
 var commands = map[string]command{
-	"version": {summary: "print the version", run: runVersion},
+	"version": {summary: "print the module version, VCS revision and Go version"},
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -59,15 +66,24 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "help", "-h", "-help", "--help":
 		printHelp(stdout)
 		return nil
+	case "--version", "-version":
+		name = "version"
 	}
 	cmd, ok := commands[name]
+	if name == "version" {
+		cmd, ok = command{summary: "print the version", run: runVersion}, true
+	}
 	if !ok {
 		printHelp(stderr)
 		return usageError{fmt.Sprintf("unknown command %q", name)}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return cmd.run(ctx, rest, stdout, stderr)
+	err := cmd.run(ctx, rest, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // the command printed its help, as asked
+	}
+	return err
 }
 
 func printHelp(w io.Writer) {
@@ -86,10 +102,16 @@ func printHelp(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'cocoon COMMAND -h' for the flags of a command.")
+	fmt.Fprintln(w, "Run 'cocoon COMMAND -h' for a command's purpose, arguments, flags and examples;")
+	fmt.Fprintln(w, "'cocoon --version' for the version. Start with 'cocoon devnet' (README.md).")
 }
 
 func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fmt.Fprintln(stdout, "cocoon version: print the module version, VCS revision and Go version (also: cocoon --version)")
+		fmt.Fprintln(stdout, "\nUsage: cocoon version\n\nExamples:\n  cocoon version\n      cocoon v0.3.0-12-gabc1234 abc1234def56 go1.26.8\n  cocoon --version\n      the same")
+		return nil
+	}
 	if len(args) != 0 {
 		return usageError{"version takes no arguments"}
 	}
@@ -97,18 +119,38 @@ func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
 	return nil
 }
 
-// version reports the module version and, when built from a checkout, the
-// VCS revision recorded by the Go toolchain.
+// buildVersion and buildRevision are set by `make build` from git
+// (-ldflags -X), for a binary built where the toolchain records no VCS
+// information.
+var buildVersion, buildRevision string
+
+// version reports the module version (git describe's, from make build,
+// or the toolchain's), the VCS revision and the Go version.
 func version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "(unknown)"
 	}
-	v := info.Main.Version
+	v, rev, dirty := info.Main.Version, buildRevision, false
+	if buildVersion != "" {
+		v = buildVersion
+	}
 	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
+		switch {
+		case s.Key == "vcs.revision" && rev == "":
+			rev = s.Value
+		case s.Key == "vcs.modified":
+			dirty = s.Value == "true"
 		}
 	}
-	return v + " " + info.GoVersion
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	switch {
+	case rev == "":
+		rev = "revision unknown (build with make build)"
+	case dirty && buildRevision == "":
+		rev += "-dirty"
+	}
+	return v + " " + rev + " " + info.GoVersion
 }

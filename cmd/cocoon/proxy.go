@@ -21,12 +21,14 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cocoon-go/cocoon/contracts"
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/attest/sevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/tdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/onchain"
@@ -53,15 +55,15 @@ type roleFlags struct {
 	fakeSEVSNP      *bool
 	tee             *string
 	skipAttestation *bool
+	skipHashChecks  *bool
 	// The chain: each overrides the role config's field of the same
 	// meaning (chain_state, ton_config_filename, root_contract_address,
-	// node_wallet_key).
-	chainState, tonConfig, root, nodeWalletKey *string
+	// node_wallet_key, fake_ton_config).
+	chainState, tonConfig, root, nodeWalletKey, fakeTON *string
 }
 
-func newRoleFlags(name string, stderr io.Writer, skip bool) *roleFlags {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func newRoleFlags(name string, stdout, stderr io.Writer, skip bool) *roleFlags {
+	fs := newFlagSet(name, stdout, stderr)
 	r := &roleFlags{
 		fs:        fs,
 		config:    fs.String("config", "", "JSON configuration `file` (required)"),
@@ -71,12 +73,16 @@ func newRoleFlags(name string, stderr io.Writer, skip bool) *roleFlags {
 			"attest with the reference's fake TDX quotes and accept them from peers (proves nothing; test networks only)"),
 		fakeSEVSNP: fs.Bool("insecure-fake-sev-snp", false,
 			"attest with fake AMD SEV-SNP evidence and accept it from peers (proves nothing; test networks only)"),
-		tee:        fs.String("tee", "", "what this node attests with: tdx (Intel TDX, the default) or sev-snp (AMD SEV-SNP); fake-tdx or fake-sev-snp with their --insecure-fake-* flag (the default with one of them alone)"),
+		tee: fs.String("tee", "", "what this node attests with: tdx (Intel TDX, the default) or sev-snp (AMD SEV-SNP); fake-tdx or fake-sev-snp with their --insecure-fake-* flag (the default with one of them alone)"),
+		skipHashChecks: fs.Bool("insecure-skip-hash-checks", false,
+			"do not check peers against the root's proxy_hashes, worker_hashes and model_hashes (insecure_skip_hash_checks; test networks only)"),
 		chainState: fs.String("chain-state", "", "run on the emulated chain kept in this state `file` (a devnet's; chain_state)"),
 		tonConfig:  fs.String("ton-config", "", "run on real TON through the liteservers of this global config `file` (ton_config_filename)"),
 		root:       fs.String("root", "", "`address` of the COCOON root contract (root_contract_address)"),
 		nodeWalletKey: fs.String("node-wallet-key", "",
 			"Ed25519 seed of the node's cocoon wallet: a `file` holding it, or the seed in hex or base64 (node_wallet_key)"),
+		fakeTON: fs.String("disable-ton", "",
+			"run on the reference's fake TON: its root config `file` (its runners' --disable-ton FILE) under the root of --root (fake_ton_config)"),
 	}
 	if skip {
 		r.skipAttestation = fs.Bool("insecure-skip-attestation", false,
@@ -152,19 +158,35 @@ func (r *roleFlags) issuer(log *slog.Logger) (attest.Issuer, error) {
 	return nil, usageError{fmt.Sprintf("--tee must be tdx, sev-snp, fake-tdx or fake-sev-snp, not %q", tee)}
 }
 
+// skipHashes applies --insecure-skip-hash-checks to a role's chain
+// settings: only a test network may.
+func (r *roleFlags) skipHashes(c *chainconf.Chain, isTest bool) error {
+	if r.skipHashChecks == nil || !*r.skipHashChecks {
+		return nil
+	}
+	if !isTest {
+		return usageError{"--insecure-skip-hash-checks lets any attested image serve; only a test network (is_test) may"}
+	}
+	c.InsecureSkipHashChecks = true
+	return nil
+}
+
 // verifier checks peers against a policy in the router's syntax, with a
-// validator for each TEE the policy accepts.
-func (r *roleFlags) verifier(spec string, log *slog.Logger) (*ratls.Verifier, error) {
+// validator for each TEE the policy accepts. Evidence it validated is
+// remembered for at most one root poll, rootPoll, so that a revoked
+// collateral or a changed root is never served from its cache for longer.
+func (r *roleFlags) verifier(spec string, rootPoll time.Duration, log *slog.Logger) (*ratls.Verifier, error) {
+	cache := ratls.WithCache(rootPoll, devnet.VerifierCacheSize)
 	if r.skipAttestation != nil && *r.skipAttestation {
 		log.Warn("INSECURE: peers' attestation is not checked (--insecure-skip-attestation)")
-		return ratls.NewVerifier(attest.NoVerification, attest.Policy{Name: "any", Require: attest.KindNone})
+		return ratls.NewVerifier(attest.NoVerification, attest.Policy{Name: "any", Require: attest.KindNone}, cache)
 	}
 	p, err := attest.ParsePolicy(spec)
 	if err != nil {
 		return nil, err
 	}
 	if p.Require == attest.KindNone {
-		return ratls.NewVerifier(attest.NoVerification, p)
+		return ratls.NewVerifier(attest.NoVerification, p, cache)
 	}
 	var tdxV, snpV attest.Validator = attest.NoVerification, nil
 	for _, k := range p.Kinds() {
@@ -193,7 +215,28 @@ func (r *roleFlags) verifier(spec string, log *slog.Logger) (*ratls.Verifier, er
 	if snpV != nil {
 		opts = append(opts, ratls.WithSEVSNP(snpV))
 	}
-	return ratls.NewVerifier(tdxV, p, opts...)
+	return ratls.NewVerifier(tdxV, p, append(opts, cache)...)
+}
+
+// ownImage is the image hash this node attests with c's certificate:
+// zero when it attests nothing.
+func ownImage(ctx context.Context, c *ratls.Certifier) ([32]byte, error) {
+	cert, err := c.Certificate(ctx)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	ev, err := ratls.ParseEvidence(cert.Leaf)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("reading our own certificate: %w", err)
+	}
+	m, err := measurementsOf(ev)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("reading our own evidence: %w", err)
+	}
+	if m.Kind == attest.KindNone {
+		return [32]byte{}, nil
+	}
+	return m.ImageHash(), nil
 }
 
 // certifier issues this node's RA-TLS certificate for a fresh key.
@@ -205,27 +248,92 @@ func certifier(ctx context.Context, issuer attest.Issuer, log *slog.Logger) (*ra
 	return ratls.NewCertifier(ctx, key, issuer, time.Now, log)
 }
 
-// fakeTONPrices are the prices the roles bill and value tokens at until
-// the root contract is read: the reference's fake-TON 2 nanoTON per token,
-// 1 to the worker, multipliers 1.0.
-var fakeTONPrices = billing.DefaultPrices(devnet.FakePricePerToken, devnet.FakeWorkerFeePerToken)
+// registeredAt reports whether a proxy the root registers has the ports
+// of the workers and clients listeners (the hosts are public addresses the
+// proxy cannot see from inside), and its seqno.
+func registeredAt(proxies []ton.RegisteredProxy, workers, clients net.Addr) (uint32, bool) {
+	port := func(a string) string {
+		_, p, err := net.SplitHostPort(a)
+		if err != nil {
+			return ""
+		}
+		return p
+	}
+	for _, p := range proxies {
+		if port(p.WorkerAddr()) == port(workers.String()) && port(p.ClientAddr()) == port(clients.String()) {
+			return p.Seqno, true
+		}
+	}
+	return 0, false
+}
 
-// fakeTONContracts derives contract addresses under the fake-TON root
-// params and the compiled contract code, until the root contract's own
-// params are read from the chain.
-func fakeTONContracts(log *slog.Logger) (*devnet.Contracts, error) {
-	c, err := devnet.FakeTONContracts()
+// fakeTON returns the fake TON a role without a chain runs on: the
+// reference's, from its root config file s.fakeTON under the root s.root,
+// or without that file our own.
+func fakeTON(log *slog.Logger, s chainSpec) (devnet.FakeTON, error) {
+	if s.fakeTON == "" {
+		f, err := devnet.BuiltinFakeTON()
+		if err != nil {
+			return devnet.FakeTON{}, err
+		}
+		log.Info("on our fake TON: contract addresses derived under its root", "root", f.Root.String(), "root_version", f.Config.Version)
+		return f, nil
+	}
+	if s.root == "" {
+		return devnet.FakeTON{}, errors.New("fake_ton_config (--disable-ton) needs root_contract_address (--root): the reference's runners derive their contracts under theirs")
+	}
+	root, err := parseAnyAddr(s.root)
+	if err != nil {
+		return devnet.FakeTON{}, fmt.Errorf("root_contract_address: %w", err)
+	}
+	f, err := devnet.LoadFakeTON(s.fakeTON, root)
+	if err != nil {
+		return devnet.FakeTON{}, err
+	}
+	if err := f.Prices().Validate(); err != nil {
+		return devnet.FakeTON{}, fmt.Errorf("fake_ton_config %s: %w", s.fakeTON, err)
+	}
+	log.Info("on the reference's fake TON: contract addresses derived under its root config", "config", s.fakeTON, "root", root.String(),
+		"root_version", f.Config.Version, "params_version", f.Config.Params.ParamsVersion,
+		"price_per_token_nano", int64(f.Config.Params.PricePerToken), "worker_fee_per_token_nano", int64(f.Config.Params.WorkerFeePerToken))
+	return f, nil
+}
+
+// fakeWallet returns the address of the node's cocoon wallet on fake TON,
+// which no chain holds but whose address the key and owner fix; nil
+// without a node_wallet_key.
+func fakeWallet(s chainSpec, owner string) (*address.Address, error) {
+	if s.walletKey == "" {
+		return nil, nil
+	}
+	key, err := loadNodeKey(s.walletKey)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("contract addresses derived under the fake-TON root", "root", devnet.FakeTONRoot().String())
-	return c, nil
+	o, err := parseAnyAddr(owner)
+	if err != nil {
+		return nil, fmt.Errorf("owner_address %q: the node's cocoon wallet names its owner: %w", owner, err)
+	}
+	code, err := onchain.Code(contracts.Wallet)
+	if err != nil {
+		return nil, err
+	}
+	w, err := ton.NewCocoonWallet(code, key, o)
+	if err != nil {
+		return nil, err
+	}
+	return w.Address(), nil
 }
 
 // chainSpec says where a role's chain is, as the reference's config
 // fields name it, plus chain_state: the state file of an emulated chain.
 type chainSpec struct {
-	state, tonConfig, root, walletKey string
+	state, tonConfig, root, walletKey, fakeTON string
+}
+
+// roleSpec returns the chain fields of a role's config.
+func roleSpec(c chainconf.Chain) chainSpec {
+	return chainSpec{state: c.ChainState, tonConfig: c.TonConfigFilename, root: c.RootContractAddress, walletKey: c.NodeWalletKey, fakeTON: c.FakeTONConfig}
 }
 
 // chainSpec returns the config's chain fields overridden by the flags.
@@ -234,7 +342,7 @@ func (r *roleFlags) chainSpec(config chainSpec) chainSpec {
 	for _, f := range []struct {
 		flag *string
 		dst  *string
-	}{{r.chainState, &s.state}, {r.tonConfig, &s.tonConfig}, {r.root, &s.root}, {r.nodeWalletKey, &s.walletKey}} {
+	}{{r.chainState, &s.state}, {r.tonConfig, &s.tonConfig}, {r.root, &s.root}, {r.nodeWalletKey, &s.walletKey}, {r.fakeTON, &s.fakeTON}} {
 		if *f.flag != "" {
 			*f.dst = *f.flag
 		}
@@ -261,9 +369,11 @@ func openRoleChain(ctx context.Context, log *slog.Logger, s chainSpec, owner str
 	switch {
 	case s.state != "" && s.tonConfig != "":
 		return nil, errors.New("chain_state (--chain-state) and ton_config_filename (--ton-config) both set: name one chain")
+	case s.fakeTON != "" && (s.state != "" || s.tonConfig != ""):
+		return nil, errors.New("fake_ton_config (--disable-ton) and a chain (chain_state, ton_config_filename) both set: fake TON has no chain")
 	case s.state == "" && s.tonConfig == "":
-		if s.root != "" || s.walletKey != "" {
-			return nil, errors.New("root_contract_address and node_wallet_key need a chain: chain_state (--chain-state) or ton_config_filename (--ton-config)")
+		if s.fakeTON == "" && (s.root != "" || s.walletKey != "") {
+			return nil, errors.New("root_contract_address and node_wallet_key need a chain, chain_state (--chain-state) or ton_config_filename (--ton-config), or the reference's fake TON, fake_ton_config (--disable-ton)")
 		}
 		return nil, nil
 	case s.root == "":
@@ -423,7 +533,7 @@ func serveRole(ctx context.Context, log *slog.Logger, httpAddr string, h http.Ha
 }
 
 func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	rf := newRoleFlags("proxy", stderr, false)
+	rf := newRoleFlags("proxy", stdout, stderr, false)
 	log, err := rf.parse(args, stderr)
 	if err != nil {
 		return err
@@ -432,47 +542,73 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := rf.skipHashes(&cfg.Chain, cfg.IsTest); err != nil {
+		return err
+	}
 	issuer, err := rf.issuer(log)
 	if err != nil {
 		return err
 	}
-	cert, err := certifier(ctx, issuer, log)
-	if err != nil {
-		return err
-	}
-	wv, err := rf.verifier(cfg.WorkerPolicy, log)
-	if err != nil {
-		return fmt.Errorf("worker_policy: %w", err)
-	}
-	cv, err := rf.verifier(cfg.ClientPolicy, log)
-	if err != nil {
-		return fmt.Errorf("client_policy: %w", err)
-	}
-	deps := proxy.Deps{
-		WorkerTLS: ratls.ServerConfig(cert, wv), ClientTLS: ratls.ServerConfig(cert, cv), Logger: log,
-	}
+	// The proxy's RA-TLS key is its signing key, so that its attestation
+	// vouches for the key its contract and payments carry; peers that are
+	// cocoon-go nodes check it.
+	var key ed25519.PrivateKey
 	if cfg.MachineSpecificPrivateKey != "" {
 		seed, err := cfg.SigningSeed()
 		if err != nil {
 			return err
 		}
-		deps.SigningKey = ed25519.NewKeyFromSeed(seed[:])
+		key = ed25519.NewKeyFromSeed(seed[:])
+	} else if _, key, err = ed25519.GenerateKey(rand.Reader); err != nil {
+		return fmt.Errorf("generating the proxy's key: %w", err)
 	}
-	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
+	cert, err := ratls.NewCertifier(ctx, key, issuer, time.Now, log)
+	if err != nil {
+		return err
+	}
+	image, err := ownImage(ctx, cert)
+	if err != nil {
+		return err
+	}
+	rootPoll := time.Duration(cfg.RootPollEvery)
+	wv, err := rf.verifier(cfg.WorkerPolicy, rootPoll, log)
+	if err != nil {
+		return fmt.Errorf("worker_policy: %w", err)
+	}
+	cv, err := rf.verifier(cfg.ClientPolicy, rootPoll, log)
+	if err != nil {
+		return fmt.Errorf("client_policy: %w", err)
+	}
+	deps := proxy.Deps{
+		WorkerTLS: ratls.ServerConfig(cert, wv), ClientTLS: ratls.ServerConfig(cert, cv), Logger: log,
+		SigningKey: key, WorkerPeers: wv, ImageHash: image,
+	}
+	spec := rf.chainSpec(roleSpec(cfg.Chain))
 	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, true)
 	if err != nil {
 		return err
 	}
 	if rc == nil {
-		if deps.Contracts, err = fakeTONContracts(log); err != nil {
+		ft, err := fakeTON(log, spec)
+		if err != nil {
 			return err
 		}
-		deps.Prices = fakeTONPrices
+		if deps.Contracts, err = ft.Contracts(); err != nil {
+			return err
+		}
+		deps.Prices, deps.RootVersion = ft.Prices(), ft.Config.Version
+		// The payments the proxy signs send their excess to its cocoon
+		// wallet, which fake TON does not deploy but whose address the
+		// key fixes.
+		if deps.Wallet, err = fakeWallet(spec, cfg.OwnerAddress); err != nil {
+			return err
+		}
 	} else {
 		defer rc.close()
-		if deps.SigningKey == nil {
+		if cfg.MachineSpecificPrivateKey == "" {
 			return errors.New("a proxy on a chain needs machine_specific_private_key: its contract stores the proxy's key")
 		}
+		deps.Wallet, deps.RootVersion = rc.wallet.Address(), rc.config.Version
 	}
 	var st *store.Bolt
 	if cfg.DBPath != "" {
@@ -523,6 +659,14 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listening for clients: %w", err)
 	}
 	log.Info("proxy listening", "workers", wln.Addr().String(), "clients", cln.Addr().String())
+	if rc != nil {
+		if seqno, ok := registeredAt(rc.config.Proxies, wln.Addr(), cln.Addr()); !ok {
+			log.Warn("the root registers no proxy at the ports this proxy listens on: workers and clients that follow the root cannot reach it; have the root's owner run cocoon root update-proxy (or register-proxy) with these ports, or listen where the root says",
+				"workers", wln.Addr().String(), "clients", cln.Addr().String(), "registered", rc.config.Proxies)
+		} else {
+			log.Info("the root registers this proxy's endpoints", "seqno", seqno)
+		}
+	}
 	site, err := web.NewProxySite(p, pageOptions(rc, cfg.HTTPAccessHash, log))
 	if err != nil {
 		wln.Close()

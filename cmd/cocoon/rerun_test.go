@@ -24,7 +24,7 @@ import (
 // rerunEngine answers every chat with 2 prompt and 1 completion tokens.
 var rerunEngine = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/v1/models" {
-		w.Write([]byte(`{"object":"list","data":[]}`))
+		w.Write([]byte(`{"object":"list","data":[{"id":"m","object":"model"}]}`))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -102,7 +102,7 @@ func TestDevnetConfigsRerun(t *testing.T) {
 	a := *n.Addresses
 	// The banner tells how to run each node; the test runs those commands.
 	var banner bytes.Buffer
-	printDevnet(&banner, n, dir, nil)
+	printDevnet(&banner, "cocoon", n, dir, nil)
 	for _, name := range []string{"proxy", "worker-0", "client"} {
 		role, _, _ := strings.Cut(name, "-")
 		if want := "cocoon " + role + " --config " + filepath.Join(dir, name+".json") + " --insecure-fake-tdx"; !strings.Contains(banner.String(), want) {
@@ -135,7 +135,7 @@ func TestDevnetConfigsRerun(t *testing.T) {
 		return []string{"--config", filepath.Join(dir, name), "--insecure-fake-tdx"}
 	}
 	logs := []*lockedBuffer{
-		startRole(t, runProxy, flags("proxy.json"), "wallet="+a.ProxyWallet.String(), "contract="+a.ProxyContract.String(), "ledger restored", "proxy listening"),
+		startRole(t, runProxy, flags("proxy.json"), "wallet="+a.ProxyWallet.String(), "contract="+a.ProxyContract.String(), "ledger restored", "proxy listening", "the root registers this proxy's endpoints"),
 		startRole(t, runWorker, flags("worker-0.json"), "wallet="+a.WorkerWallets[0].String(), "HTTP listening"),
 	}
 	clientLog := startRole(t, runClient, flags("client.json"), "owner="+a.ClientWallet.String(), "HTTP listening")

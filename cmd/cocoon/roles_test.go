@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
 func TestRoleCommandUsage(t *testing.T) {
@@ -89,13 +93,38 @@ func TestProbeDevnet(t *testing.T) {
 	if err := runProbe(context.Background(), []string{"--test", "--policy", "fake_tdx", "--insecure-fake-tdx", n.ProxyClientsAddr}, &out, &errOut); err != nil {
 		t.Fatalf("probe: %v\n%s", err, errOut.String())
 	}
-	for _, want := range []string{"image hash:", "verified against policy fake_tdx", "protocol        2", "cocoon-go       true", "owner address   " + n.Proxy.Snapshot().LocalConfig.OwnerAddress, "client contract EQ"} {
+	// Addresses come in the reference's form: non-bounceable (UQ…).
+	owner, err := address.ParseAddr(n.Proxy.Snapshot().LocalConfig.OwnerAddress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"image hash:", "verified against policy fake_tdx", "verdict:       OK (policy fake_tdx)", "protocol        2", "cocoon-go       true", "owner address   " + owner.Bounce(false).String(), "client contract UQ"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("probe output lacks %q:\n%s", want, out.String())
 		}
 	}
 	out.Reset()
-	if err := runProbe(context.Background(), []string{n.ProxyClientsAddr}, &out, &errOut); err == nil || !strings.Contains(out.String(), "fake TDX") {
-		t.Errorf("probe with the default tdx policy = %v, want a refusal after printing the fake quote:\n%s", err, out.String())
+	if err := runProbe(context.Background(), []string{n.ProxyClientsAddr}, &out, &errOut); err == nil || !strings.Contains(out.String(), "fake TDX") ||
+		!strings.Contains(out.String(), "verdict:       REJECTED: verifying RA-TLS peer: fake TDX quote rejected: policy tdx requires a real quote") {
+		t.Errorf("probe with the default tdx policy = %v, want a refusal naming the fake quote after printing it:\n%s", err, out.String())
+	}
+}
+
+func TestRegisteredAt(t *testing.T) {
+	w, c := &net.TCPAddr{IP: net.IPv6unspecified, Port: 11001}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 11002}
+	tests := []struct {
+		name    string
+		proxies []ton.RegisteredProxy
+		want    bool
+	}{
+		{"registered", []ton.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:11001 1.2.3.4:11002"}}, true},
+		{"other ports", []ton.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:12001 1.2.3.4:12002"}}, false},
+		{"one address", []ton.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:11001"}}, false},
+		{"none", nil, false},
+	}
+	for _, tt := range tests {
+		if seqno, got := registeredAt(tt.proxies, w, c); got != tt.want || (got && seqno != 3) {
+			t.Errorf("%s: got %d %v, want %v", tt.name, seqno, got, tt.want)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/contracts"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
@@ -142,11 +144,45 @@ func newRootChainFlags(fs *flag.FlagSet) rootChainFlags {
 	}
 }
 
-func (f rootChainFlags) check(cmd string) error {
-	if (*f.state == "") == (*f.tonConfig == "") {
-		return usageError{cmd + " needs exactly one of --state and --ton-config"}
+// check checks the chain flags. With neither --state nor --ton-config
+// it takes the devnet's chain in the default data directory, and, where
+// they are empty, that devnet's root as root and its admin key as key
+// (nil for commands without them).
+func (f rootChainFlags) check(cmd string, root, key *string) error {
+	if *f.state != "" && *f.tonConfig != "" {
+		return usageError{cmd + " needs one of --state and --ton-config, not both"}
+	}
+	if *f.tonConfig != "" {
+		return nil
+	}
+	dir := defaultDevnetDir()
+	if *f.state == "" {
+		*f.state = filepath.Join(dir, devnet.ChainStateFile)
+		if _, err := os.Stat(*f.state); err != nil {
+			return usageError{fmt.Sprintf("%s: no devnet chain at %s (start one with `cocoon devnet`), or name a chain with --state FILE or --ton-config FILE", cmd, *f.state)}
+		}
+	} else {
+		dir = filepath.Dir(*f.state)
+	}
+	if root != nil && *root == "" {
+		var cfg struct {
+			Root string `json:"root_contract_address"`
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "proxy.json")); err == nil && json.Unmarshal(b, &cfg) == nil && cfg.Root != "" {
+			*root = cfg.Root
+		}
+	}
+	if key != nil && *key == "" {
+		if k := filepath.Join(dir, devnet.AdminKeyFile); fileExists(k) {
+			*key = k
+		}
 	}
 	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // rootChain is an opened chain. poll is how often to look for a sent
@@ -178,7 +214,7 @@ func (f rootChainFlags) open(ctx context.Context) (rootChain, error) {
 
 func rootParseAddr(flagName, s string) (*address.Address, error) {
 	if s == "" {
-		return nil, usageError{fmt.Sprintf("--%s ADDR is required", flagName)}
+		return nil, usageError{fmt.Sprintf("--%s ADDR is required (the devnet's is read from the proxy.json beside its chain state)", flagName)}
 	}
 	a, err := address.ParseAddr(s)
 	if err != nil {
@@ -335,7 +371,7 @@ type rootBuild func(queryID uint64, before ton.RootConfig) (*cell.Cell, error)
 // send checks the flags, then has the owner's wallet send the operation
 // built by build to the root and waits for the root's transaction.
 func (f rootSendFlags) send(ctx context.Context, cmd, opName string, build rootBuild, stdout, stderr io.Writer) error {
-	if err := f.chain.check(cmd); err != nil {
+	if err := f.chain.check(cmd, f.root, f.key); err != nil {
 		return err
 	}
 	root, err := rootParseAddr("root", *f.root)
@@ -534,7 +570,7 @@ func rootOutcome(tx ton.Tx, opName string, from, owner *address.Address) error {
 }
 
 func runRootShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root show", flag.ContinueOnError)
+	fs := newFlagSet("root show", stdout, stderr)
 	fs.SetOutput(stderr)
 	cf := newRootChainFlags(fs)
 	rootFlag := fs.String("root", "", "address of the root contract")
@@ -546,7 +582,7 @@ func runRootShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(pos) != 0 {
 		return usageError{"root show takes no arguments"}
 	}
-	if err := cf.check("root show"); err != nil {
+	if err := cf.check("root show", rootFlag, nil); err != nil {
 		return err
 	}
 	root, err := rootParseAddr("root", *rootFlag)
@@ -672,7 +708,7 @@ func printRootConfig(w io.Writer, root *address.Address, r ton.RootConfig) {
 }
 
 func runRootHash(ctx context.Context, name string, op ton.RootOp, model bool, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root "+name, flag.ContinueOnError)
+	fs := newFlagSet("root "+name, stdout, stderr)
 	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	var modelName *string
@@ -704,7 +740,7 @@ func runRootHash(ctx context.Context, name string, op ton.RootOp, model bool, ar
 }
 
 func runRootProxy(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root "+name, flag.ContinueOnError)
+	fs := newFlagSet("root "+name, stdout, stderr)
 	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	var addr *string
@@ -794,7 +830,7 @@ func rootChangeParamsBody(queryID uint64, p ton.Params) (*cell.Cell, error) {
 }
 
 func runRootSetPrices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root set-prices", flag.ContinueOnError)
+	fs := newFlagSet("root set-prices", stdout, stderr)
 	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	price := fs.String("price", "", "price per token in TON (e.g. 0.00000002)")
@@ -856,7 +892,7 @@ func runRootSetPrices(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 func runRootSetOwner(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root set-owner", flag.ContinueOnError)
+	fs := newFlagSet("root set-owner", stdout, stderr)
 	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	newOwner := fs.String("new-owner", "", "address of the root's next owner")
@@ -880,7 +916,7 @@ func runRootSetOwner(ctx context.Context, args []string, stdout, stderr io.Write
 const rootUpgradeContracts = 0xa2370f61
 
 func runRootUpgrade(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root upgrade-contracts", flag.ContinueOnError)
+	fs := newFlagSet("root upgrade-contracts", stdout, stderr)
 	fs.SetOutput(stderr)
 	sf := newRootSendFlags(fs)
 	pos, err := rootParse(fs, args)
@@ -930,7 +966,7 @@ func rootCode(name string) (*cell.Cell, error) {
 }
 
 func runRootDeploy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root deploy", flag.ContinueOnError)
+	fs := newFlagSet("root deploy", stdout, stderr)
 	fs.SetOutput(stderr)
 	state := fs.String("state", "", "emulated chain state file (created when absent)")
 	keyPath := fs.String("owner-key", "", "file holding the owner wallet's Ed25519 seed (hex or base64)")
@@ -1034,9 +1070,10 @@ func runRootDeploy(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func runRootWalletAddress(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("root wallet-address", flag.ContinueOnError)
+	fs := newFlagSet("root wallet-address", stdout, stderr)
 	fs.SetOutput(stderr)
 	keyPath := fs.String("key", "", "file holding the wallet's Ed25519 seed (hex or base64)")
+	fund := fs.String("fund", "", "TON the printed ton://transfer link asks for (default: none, the wallet app asks)")
 	wf := newRootWalletFlags(fs)
 	pos, err := rootParse(fs, args)
 	if err != nil {
@@ -1057,5 +1094,14 @@ func runRootWalletAddress(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s wallet: %s (raw %s)\n", w.kind, w.addr, w.addr.StringRaw())
+	link := "ton://transfer/" + friendly(w.addr)
+	if *fund != "" {
+		amount, err := rootParseTON("fund", *fund)
+		if err != nil {
+			return err
+		}
+		link = transferLink(w.addr, amount)
+	}
+	fmt.Fprintf(stdout, "fund it:        %s\nthen wait with: cocoon chain wait %s --balance TON [--ton-config FILE]\n", link, friendly(w.addr))
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 )
@@ -41,7 +42,7 @@ func TestRoleTEEFlags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rf := newRoleFlags("worker", io.Discard, false)
+			rf := newRoleFlags("worker", io.Discard, io.Discard, false)
 			if err := rf.fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
@@ -77,11 +78,11 @@ func TestRoleVerifierPerTEE(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rf := newRoleFlags("worker", io.Discard, false)
+			rf := newRoleFlags("worker", io.Discard, io.Discard, false)
 			if err := rf.fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
-			_, err := rf.verifier(tc.policy, log)
+			_, err := rf.verifier(tc.policy, time.Minute, log)
 			if (tc.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("got %v, want error %q", err, tc.wantErr)
 			}

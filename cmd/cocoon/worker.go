@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/web"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
@@ -15,13 +17,16 @@ func init() {
 }
 
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	rf := newRoleFlags("worker", stderr, true)
+	rf := newRoleFlags("worker", stdout, stderr, true)
 	log, err := rf.parse(args, stderr)
 	if err != nil {
 		return err
 	}
 	cfg, err := worker.LoadConfig(*rf.config)
 	if err != nil {
+		return err
+	}
+	if err := rf.skipHashes(&cfg.Chain, cfg.IsTest); err != nil {
 		return err
 	}
 	issuer, err := rf.issuer(log)
@@ -32,7 +37,11 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	v, err := rf.verifier(cfg.ProxyPolicy, log)
+	image, err := ownImage(ctx, cert)
+	if err != nil {
+		return err
+	}
+	v, err := rf.verifier(cfg.ProxyPolicy, time.Duration(cfg.RootPollEvery), log)
 	if err != nil {
 		return err
 	}
@@ -41,16 +50,20 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	deps := worker.Deps{TLS: ratls.ClientConfig(cert, v), Engine: eng, Logger: log}
-	spec := rf.chainSpec(chainSpec{state: cfg.ChainState, tonConfig: cfg.TonConfigFilename, root: cfg.RootContractAddress, walletKey: cfg.NodeWalletKey})
+	spec := rf.chainSpec(roleSpec(cfg.Chain))
 	rc, err := openRoleChain(ctx, log, spec, cfg.OwnerAddress, true)
 	if err != nil {
 		return err
 	}
 	if rc == nil {
-		if deps.Contracts, err = fakeTONContracts(log); err != nil {
+		ft, err := fakeTON(log, spec)
+		if err != nil {
 			return err
 		}
-		deps.Prices = fakeTONPrices
+		if deps.Contracts, err = ft.Contracts(); err != nil {
+			return err
+		}
+		deps.Prices = ft.Prices()
 	} else {
 		defer rc.close()
 		if deps.Prices, err = rc.prices(rc.config.Params); err != nil {
@@ -65,6 +78,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
+		// The root admits the proxies and this worker by its lists.
+		deps.Root = func(ctx context.Context) (trust.Lists, error) { return onchain.RootLists(ctx, rc.chain, rc.root) }
+		deps.ProxyPeers, deps.ImageHash = v, image
 	}
 	w, err := worker.New(cfg, deps)
 	if err != nil {

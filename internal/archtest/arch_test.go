@@ -29,6 +29,8 @@ var layers = map[string]int{
 	"store":   1,
 	"obs":     1,
 	"payment": 1,
+	// trust: the root contract as live admission policy.
+	"trust": 1,
 	// Adapters: each owns one heavy third-party library.
 	"attest/tdx":        2,
 	"attest/faketdx":    2,

@@ -165,6 +165,9 @@ var (
 	ErrImageHashNotAllowed = errors.New("image hash not in allow-list")
 	ErrRootKeyNotAllowed   = errors.New("root key id not in allow-list")
 	ErrTCBStatusNotAllowed = errors.New("TCB status not accepted")
+	// ErrFakeQuote is a fake TDX quote offered to a policy that requires
+	// a real one.
+	ErrFakeQuote = errors.New("fake TDX quote rejected")
 	// ErrSNPMeasurementNotAllowed: an SEV-SNP launch measurement outside
 	// the policy's allow-list.
 	ErrSNPMeasurementNotAllowed = errors.New("SEV-SNP launch measurement not in allow-list")

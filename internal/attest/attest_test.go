@@ -158,3 +158,77 @@ func TestParseTCBStatuses(t *testing.T) {
 		}
 	}
 }
+
+func TestAllowList(t *testing.T) {
+	fake := Measurements{Kind: KindFakeTDX}
+	tdx := Measurements{Kind: KindTDX, TCBStatus: TCBUpToDate, RootKeyID: IntelRootKeyID}
+	tdx.MRTD[0] = 7
+	list := &AllowList{Peer: "worker", Source: "the root's worker_hashes (root EQx, version 12)", Hashes: [][32]byte{tdx.ImageHash()}}
+	if err := list.Check(tdx.ImageHash()); err != nil {
+		t.Errorf("listed image: got %v, want nil", err)
+	}
+	err := list.Check(fake.ImageHash())
+	want := "worker image hash 5c55c8f4db4010ba9203d83536d0609856af8c847ac039e37e7dde8fbd574b61 is not in the root's worker_hashes (root EQx, version 12)"
+	if !errors.Is(err, ErrImageHashNotAllowed) || err == nil || err.Error() != want {
+		t.Errorf("unlisted image: got %v, want %q", err, want)
+	}
+	if err := (&AllowList{Peer: "proxy"}).Check(tdx.ImageHash()); !errors.Is(err, ErrImageHashNotAllowed) {
+		t.Errorf("empty list: got %v, want the image refused", err)
+	}
+
+	named := func(name string) Policy {
+		p, err := NamedPolicy(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		policy  Policy
+		m       Measurements
+		wantErr error
+	}{
+		{"fake listed", with3(named("fake_tdx"), &AllowList{Hashes: [][32]byte{fake.ImageHash()}}), fake, nil},
+		{"fake not listed", with3(named("fake_tdx"), &AllowList{}), fake, ErrImageHashNotAllowed},
+		{"tdx listed", with3(named("tdx"), list), tdx, nil},
+		{"tdx not listed", with3(named("tdx"), &AllowList{Hashes: [][32]byte{fake.ImageHash()}}), tdx, ErrImageHashNotAllowed},
+		// The list is checked last: a wrong kind says so, not that its
+		// image is unlisted.
+		{"kind first", with3(named("tdx"), &AllowList{}), fake, ErrKindMismatch},
+		{"TCB first", with3(named("tdx"), list), with2(tdx, func(m *Measurements) { m.TCBStatus = TCBOutOfDate }), ErrTCBStatusNotAllowed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.policy.Check(tc.m)
+			if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+				t.Errorf("got %v, want %v", err, tc.wantErr)
+			}
+			if err := tc.policy.CheckStatic(tc.m); errors.Is(err, ErrImageHashNotAllowed) {
+				t.Errorf("CheckStatic: got %v, want the live list left out", err)
+			}
+		})
+	}
+	if err := with3(named("any"), list).Validate(); err == nil {
+		t.Error("policy any with a live list: got nil error, want one (it attests nothing to check)")
+	}
+}
+
+func with3(p Policy, a *AllowList) Policy { p.Allowed = a; return p }
+
+func TestCheckQuoteShape(t *testing.T) {
+	tdx, _ := NamedPolicy("tdx")
+	fake, _ := NamedPolicy("fake_tdx")
+	err := tdx.CheckQuoteShape(make([]byte, ReportDataSize))
+	if !errors.Is(err, ErrFakeQuote) || err.Error() != "fake TDX quote rejected: policy tdx requires a real quote" {
+		t.Errorf("fake quote under tdx: got %v", err)
+	}
+	for _, tc := range []struct {
+		p     Policy
+		quote []byte
+	}{{tdx, make([]byte, 1000)}, {tdx, nil}, {fake, make([]byte, ReportDataSize)}} {
+		if err := tc.p.CheckQuoteShape(tc.quote); err != nil {
+			t.Errorf("policy %s, %d-byte quote: got %v, want nil", tc.p.Name, len(tc.quote), err)
+		}
+	}
+}

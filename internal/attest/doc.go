@@ -7,7 +7,8 @@
 // and tdx, cocoon's fake_sev_snp and sev_snp and their alternatives such as
 // tdx_or_sev_snp, with allow-lists of MRTDs, RTMR tuples, SEV-SNP launch
 // measurements, image hashes, Intel root key ids, TCB statuses and an
-// SEV-SNP TCB minimum).
+// SEV-SNP TCB minimum, and a live AllowList such as the root contract's
+// worker_hashes, whose refusals name the image, the list and its source).
 //
 // It knows nothing vendor-specific: attest/tdx verifies real Intel TDX
 // quotes, attest/sevsnp real AMD SEV-SNP reports, and attest/faketdx and

@@ -17,6 +17,8 @@ var IntelRootKeyID = mustMeasurement("46e403bd34f05a3f2817ab9badcaacc7ffc98e0f26
 // Allow-lists of one TEE's registers apply to peers of that TEE only (MRTDs
 // and RTMRs to the TDX kinds, SNPMeasurements to the SEV-SNP kinds); image
 // hashes, which say their TEE, apply to all.
+// Allowed, set, is a live list that is checked last and admits nobody
+// when empty.
 type Policy struct {
 	// Name is the policy's name, for messages.
 	Name string
@@ -40,7 +42,48 @@ type Policy struct {
 	// component (KindSEVSNP peers; zero accepts any). AMD publishes no TCB
 	// status as Intel does: operators set it from AMD's security bulletins.
 	SNPMinTCB SNPTCB
+	// Allowed, if set, is the list of image hashes a live source allows
+	// (the root contract's proxy_hashes or worker_hashes), checked after
+	// everything else.
+	Allowed *AllowList
 }
+
+// AllowList is a list of allowed image hashes from a named source, such as
+// the root contract's worker_hashes as last read. Unlike
+// Policy.ImageHashes, an empty AllowList admits nobody. Each entry is what
+// Measurements.ImageHash computes for the peer's TEE kind, so one list can
+// hold the images of several kinds.
+type AllowList struct {
+	// Peer names what the list admits ("worker", "proxy"), and Source
+	// where it comes from ("the root's worker_hashes (root EQ…, version
+	// 12)"), for messages.
+	Peer, Source string
+	Hashes       [][32]byte
+}
+
+// Check reports whether image is on the list: nil, or a
+// *NotAllowedError.
+func (a *AllowList) Check(image [32]byte) error {
+	if slices.Contains(a.Hashes, image) {
+		return nil
+	}
+	return &NotAllowedError{Peer: a.Peer, Image: image, Source: a.Source}
+}
+
+// NotAllowedError is a peer whose image hash an AllowList lacks; it is
+// ErrImageHashNotAllowed.
+type NotAllowedError struct {
+	Peer   string
+	Image  [32]byte
+	Source string
+}
+
+func (e *NotAllowedError) Error() string {
+	return fmt.Sprintf("%s image hash %x is not in %s", e.Peer, e.Image, e.Source)
+}
+
+// Unwrap makes the error ErrImageHashNotAllowed.
+func (e *NotAllowedError) Unwrap() error { return ErrImageHashNotAllowed }
 
 // singlePolicies are the named policies of one kind each.
 var singlePolicies = map[string]Kind{
@@ -113,7 +156,7 @@ func (p Policy) Accepts(k Kind) bool { return k == p.Require || slices.Contains(
 // policy that attests nothing, an alternative to "any", or fake and real
 // kinds mixed.
 func (p Policy) Validate() error {
-	if p.Require == KindNone && (len(p.OrRequire) > 0 || len(p.MRTDs) > 0 || len(p.RTMRs) > 0 || len(p.ImageHashes) > 0 || len(p.RootKeyIDs) > 0 || len(p.TCBStatuses) > 0 || len(p.SNPMeasurements) > 0 || p.SNPMinTCB != (SNPTCB{})) {
+	if p.Require == KindNone && (len(p.OrRequire) > 0 || len(p.MRTDs) > 0 || len(p.RTMRs) > 0 || len(p.ImageHashes) > 0 || len(p.RootKeyIDs) > 0 || len(p.TCBStatuses) > 0 || len(p.SNPMeasurements) > 0 || p.SNPMinTCB != (SNPTCB{}) || p.Allowed != nil) {
 		return fmt.Errorf("policy %q attests nothing, so it cannot check allow-lists or accept other kinds", p.Name)
 	}
 	for _, k := range p.OrRequire {
@@ -130,8 +173,20 @@ func (p Policy) Validate() error {
 // Check applies the policy to verified measurements, in the reference's
 // order for TDX peers: kind, MRTD, RTMR tuple, image hash, root key id,
 // then TCB status; for SEV-SNP peers: kind, launch measurement, image
-// hash, then the TCB minimum.
+// hash, then the TCB minimum. Then, whatever the kind, the live list
+// Allowed.
 func (p Policy) Check(m Measurements) error {
+	if err := p.CheckStatic(m); err != nil {
+		return err
+	}
+	if p.Allowed != nil {
+		return p.Allowed.Check(m.ImageHash())
+	}
+	return nil
+}
+
+// CheckStatic applies the policy without its live list Allowed.
+func (p Policy) CheckStatic(m Measurements) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -178,6 +233,18 @@ func (p Policy) checkTDX(m Measurements) error {
 	}
 	if !slices.Contains(allowed, m.TCBStatus) {
 		return fmt.Errorf("policy %q: %w: %s", p.Name, ErrTCBStatusNotAllowed, m.TCBStatus)
+	}
+	return nil
+}
+
+// CheckQuoteShape refuses, before any verification, a quote that cannot
+// be of a kind the policy accepts: a fake TDX quote (exactly
+// ReportDataSize bytes, far shorter than any real quote) under a policy
+// that accepts real TDX and not fake. It names the cause instead of the
+// real verifier's "malformed quote".
+func (p Policy) CheckQuoteShape(quote []byte) error {
+	if p.Accepts(KindTDX) && !p.Accepts(KindFakeTDX) && len(quote) == ReportDataSize {
+		return fmt.Errorf("%w: policy %s requires a real quote", ErrFakeQuote, p.Name)
 	}
 	return nil
 }

@@ -191,3 +191,39 @@ func Due(tokens int64, perToken, threshold NanoTON) bool {
 	v, err := perToken.Mul(tokens)
 	return err != nil || v >= threshold
 }
+
+// AudioTokens converts an audio duration to the prompt tokens it is billed
+// as: millis milliseconds at perSecond tokens per second of audio, rounded
+// up, in exact integer arithmetic: ⌈millis · perSecond / 1000⌉.
+func AudioTokens(millis, perSecond int64) (int64, error) {
+	if millis < 0 || perSecond < 0 {
+		return 0, fmt.Errorf("converting %d ms of audio at %d tokens/s: %w: negative", millis, perSecond, ErrInvalidUsage)
+	}
+	hi, lo := bits.Mul64(uint64(millis), uint64(perSecond))
+	lo, carry := bits.Add64(lo, 999, 0)
+	hi += carry
+	if hi >= 1000 {
+		return 0, fmt.Errorf("converting %d ms of audio: %w", millis, ErrOverflow)
+	}
+	q, _ := bits.Div64(hi, lo, 1000)
+	if q > math.MaxInt64 {
+		return 0, fmt.Errorf("converting %d ms of audio: %w", millis, ErrOverflow)
+	}
+	return int64(q), nil
+}
+
+// WithAudio adds the tokens of millis milliseconds of audio at perSecond
+// tokens per second to the usage's prompt tokens (AudioTokens).
+func (u Usage) WithAudio(millis, perSecond int64) (Usage, error) {
+	if millis == 0 {
+		return u, nil
+	}
+	a, err := AudioTokens(millis, perSecond)
+	if err != nil {
+		return Usage{}, err
+	}
+	if u.Prompt, err = addInt64(u.Prompt, a); err != nil {
+		return Usage{}, fmt.Errorf("adding audio tokens: %w", err)
+	}
+	return u, nil
+}

@@ -248,3 +248,37 @@ func TestDue(t *testing.T) {
 		})
 	}
 }
+
+func TestAudioTokens(t *testing.T) {
+	tests := []struct {
+		name              string
+		millis, perSecond int64
+		want              int64
+	}{
+		{"whole seconds", 9000, 10, 90},
+		{"a part of a token rounds up", 1, 10, 1},
+		{"exact", 2500, 2, 5},
+		{"just over", 2501, 2, 6},
+		{"no audio", 0, 25, 0},
+		{"free audio", 123456, 0, 0},
+		{"large", 1_000_000_000_000, 1000, 1_000_000_000_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := AudioTokens(tt.millis, tt.perSecond)
+			if err != nil || got != tt.want {
+				t.Errorf("AudioTokens(%d, %d) = %d, %v; want %d", tt.millis, tt.perSecond, got, err, tt.want)
+			}
+		})
+	}
+	if _, err := AudioTokens(-1, 1); !errors.Is(err, ErrInvalidUsage) {
+		t.Errorf("negative duration: got %v, want ErrInvalidUsage", err)
+	}
+	if _, err := AudioTokens(math.MaxInt64, math.MaxInt64); !errors.Is(err, ErrOverflow) {
+		t.Errorf("overflow: got %v, want ErrOverflow", err)
+	}
+	u, err := Usage{Prompt: 3, Completion: 4}.WithAudio(1500, 10)
+	if err != nil || u != (Usage{Prompt: 18, Completion: 4}) {
+		t.Errorf("WithAudio = %+v, %v; want prompt 3+15", u, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xssnick/tonutils-go/address"
 )
@@ -25,6 +26,9 @@ func TestProblems(t *testing.T) {
 		{"no wallet", Chain{TonConfigFilename: "g", RootContractAddress: "r"}, owner, "moves money", []string{"node_wallet_key, the seed of the wallet that moves money"}},
 		{"optional wallet absent", Chain{TonConfigFilename: "g", RootContractAddress: "r"}, "not an address", "", nil},
 		{"optional wallet, bad owner", Chain{ChainState: "s", RootContractAddress: "r", NodeWalletKey: "k"}, "not an address", "", []string{"owner_address to be a TON address"}},
+		{"reference's fake TON", Chain{FakeTONConfig: "f", RootContractAddress: "r"}, "", "moves money", nil},
+		{"fake TON without root", Chain{FakeTONConfig: "f"}, "", "", []string{"fake_ton_config needs root_contract_address"}},
+		{"fake TON and a chain", Chain{FakeTONConfig: "f", ChainState: "s", RootContractAddress: "r", NodeWalletKey: "k"}, owner, "moves money", []string{"fake TON has no chain"}},
 		{"every fault", Chain{ChainState: "s", TonConfigFilename: "g"}, "", "moves money", []string{"name one chain", "root_contract_address", "node_wallet_key", "owner_address"}},
 	}
 	for _, c := range cases {
@@ -41,5 +45,97 @@ func TestProblems(t *testing.T) {
 	}
 	if (Chain{ChainState: "s"}).OnChain() != true || (Chain{RootContractAddress: "r"}).OnChain() {
 		t.Error("OnChain: want true exactly when a chain is named")
+	}
+}
+
+func TestWireAddress(t *testing.T) {
+	a := address.NewAddress(0, 0, bytes.Repeat([]byte{7}, 32))
+	for _, tc := range []struct {
+		c    Chain
+		want string
+	}{{Chain{}, a.Bounce(false).String()}, {Chain{IsTestnet: true}, a.Bounce(false).Testnet(true).String()}} {
+		got := tc.c.WireAddress(a)
+		if got != tc.want || !strings.HasPrefix(got, map[bool]string{false: "UQ", true: "0Q"}[tc.c.IsTestnet]) {
+			t.Errorf("is_testnet %v: got %s, want %s", tc.c.IsTestnet, got, tc.want)
+		}
+		if back := address.MustParseAddr(got); !back.Equals(a) {
+			t.Errorf("%s parses to %s, want %s", got, back, a)
+		}
+	}
+	if a.String() != address.NewAddress(0, 0, bytes.Repeat([]byte{7}, 32)).String() {
+		t.Error("WireAddress changed the address it was given")
+	}
+}
+
+func TestTrustProblems(t *testing.T) {
+	yes, no := true, false
+	cases := []struct {
+		name   string
+		c      Chain
+		isTest bool
+		check  *bool
+		wanted []string
+	}{
+		{"defaults", Chain{}, false, nil, nil},
+		{"reference switch on", Chain{}, false, &yes, nil},
+		{"reference switch off", Chain{}, true, &no, nil},
+		{"skip on a test network", Chain{InsecureSkipHashChecks: true}, true, nil, nil},
+		{"skip outside a test network", Chain{InsecureSkipHashChecks: true}, false, nil, []string{"only a test network (is_test)"}},
+		{"skip and check", Chain{InsecureSkipHashChecks: true}, true, &yes, []string{"contradict"}},
+		{"poll too fast", Chain{RootPollEvery: Duration(time.Millisecond)}, false, nil, []string{"root_poll_every"}},
+		{"negative age", Chain{MaxRootAge: -1}, false, nil, []string{"negative"}},
+		{"age within a poll", Chain{RootPollEvery: Duration(time.Minute), MaxRootAge: Duration(time.Minute)}, false, nil, []string{"no longer than root_poll_every"}},
+	}
+	for _, c := range cases {
+		got := c.c.TrustProblems(c.isTest, c.check, "check_worker_hashes")
+		if len(got) != len(c.wanted) {
+			t.Errorf("%s: problems %q, want %d", c.name, got, len(c.wanted))
+			continue
+		}
+		for _, w := range c.wanted {
+			if !slices.ContainsFunc(got, func(p string) bool { return strings.Contains(p, w) }) {
+				t.Errorf("%s: problems %q, want one containing %q", c.name, got, w)
+			}
+		}
+	}
+	var c Chain
+	c.RootDefaults()
+	if c.RootPollEvery != DefaultRootPollEvery || c.MaxRootAge != DefaultMaxRootAge {
+		t.Errorf("defaults: got %v and %v", time.Duration(c.RootPollEvery), time.Duration(c.MaxRootAge))
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{`"45s"`: 45 * time.Second, `7200`: 2 * time.Hour, `0.5`: 500 * time.Millisecond} {
+		var d Duration
+		if err := d.UnmarshalJSON([]byte(in)); err != nil || time.Duration(d) != want {
+			t.Errorf("%s: got %v, %v; want %v", in, time.Duration(d), err, want)
+		}
+	}
+	for _, in := range []string{`"x"`, `true`, `1e300`} {
+		var d Duration
+		if err := d.UnmarshalJSON([]byte(in)); err == nil {
+			t.Errorf("%s: got nil error, want one", in)
+		}
+	}
+	if b, _ := Duration(time.Minute).MarshalJSON(); string(b) != `"1m0s"` {
+		t.Errorf("marshal: got %s", b)
+	}
+}
+
+func TestParseImageHash(t *testing.T) {
+	want := [32]byte{0x5c, 0x55}
+	for _, in := range []string{"5c55000000000000000000000000000000000000000000000000000000000000", "XFUAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="} {
+		if got, err := ParseImageHash(in); err != nil || got != want {
+			t.Errorf("%s: got %x, %v; want %x", in, got, err, want)
+		}
+	}
+	if got, err := ParseImageHash(""); err != nil || got != [32]byte{} {
+		t.Errorf("empty: got %x, %v; want zero", got, err)
+	}
+	for _, in := range []string{"5c55", "not a hash", "XFU="} {
+		if _, err := ParseImageHash(in); err == nil {
+			t.Errorf("%q: got nil error, want one", in)
+		}
 	}
 }

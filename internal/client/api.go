@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -21,8 +20,20 @@ import (
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
-// DefaultMaxBodyBytes bounds a request body unless the config says otherwise.
-const DefaultMaxBodyBytes = 16 << 20
+// DefaultMaxBodyBytes bounds a request body unless the config says
+// otherwise: the most the network carries.
+const DefaultMaxBodyBytes = openai.MaxRequestBody
+
+// MaxBodyLimit is the highest max_body_bytes a config may set.
+const MaxBodyLimit = openai.MaxRequestBody
+
+// DefaultMaxUploadBytes bounds an audio upload unless the config says
+// otherwise; MaxUploadBytesLimit is the most one frame carries with room
+// for the request's head.
+const (
+	DefaultMaxUploadBytes = 15 << 20
+	MaxUploadBytesLimit   = wire.MaxFrameSize - 64<<10
+)
 
 // modelsTimeout bounds the proxy's answer to GET /v1/models, as in the
 // reference.
@@ -54,6 +65,9 @@ type workerInstance struct {
 type modelInfo struct {
 	name    string
 	workers []workerInstance
+	// endpoints are those its workers serve; nil when the proxy cannot
+	// say (a reference proxy).
+	endpoints []string
 }
 
 // network is what the HTTP API needs from the proxy connections.
@@ -80,6 +94,7 @@ type apiError struct {
 	status  int
 	typ     string // openai.ErrorType*
 	code    string // stable machine-readable code
+	param   string // the request parameter at fault, if one is
 	message string
 	cause   error // logged under the request id, never shown
 }
@@ -90,22 +105,40 @@ func badRequest(code, msg string) *apiError {
 	return &apiError{status: http.StatusBadRequest, typ: openai.ErrorTypeInvalidRequest, code: code, message: msg}
 }
 
+// invalid turns a refusal of the request's content into a 400 naming the
+// parameter; other errors stay as they are.
+func invalid(err error) error {
+	var pe *openai.ParamError
+	if errors.As(err, &pe) {
+		return &apiError{status: http.StatusBadRequest, typ: openai.ErrorTypeInvalidRequest, code: pe.Code, param: pe.Param, message: pe.Message}
+	}
+	return err
+}
+
 // api is the OpenAI-compatible HTTP API of the client.
 type api struct {
-	net      network
-	log      *slog.Logger
-	keys     [][]byte // accepted bearer keys; empty means no authentication
-	maxBody  int64
-	now      func() time.Time
-	metrics  *obs.Metrics
-	counters *obs.RequestRates
+	net     network
+	log     *slog.Logger
+	keys    [][]byte // accepted bearer keys; empty means no authentication
+	maxBody int64
+	// maxUpload bounds an audio upload.
+	maxUpload int64
+	now       func() time.Time
+	metrics   *obs.Metrics
+	counters  *obs.RequestRates
+	// cost values billed tokens in nanoTON for the request log and
+	// metrics; nil values nothing.
+	cost func(tokens int64) int64
 }
 
 // handler returns the API with stats mounted beside it.
 func (a *api) handler(snapshot func() any, accessHash string) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/chat/completions", a.wrap(a.inference))
-	mux.Handle("POST /v1/completions", a.wrap(a.inference))
+	mux.Handle("POST /v1/chat/completions", a.wrapInference(a.inference))
+	mux.Handle("POST /v1/completions", a.wrapInference(a.inference))
+	mux.Handle("POST /v1/embeddings", a.wrapInference(a.inference))
+	mux.Handle("POST /v1/audio/transcriptions", a.wrapInference(a.upload))
+	mux.Handle("POST /v1/audio/translations", a.wrapInference(a.upload))
 	mux.Handle("GET /v1/models", a.wrap(a.listModels))
 	obs.Mount(mux, "COCOON client", snapshot, a.metrics, accessHash)
 	mux.Handle("/", a.wrap(func(w http.ResponseWriter, r *http.Request) error {
@@ -148,8 +181,51 @@ func (a *api) wrap(h func(http.ResponseWriter, *http.Request) error) http.Handle
 	})
 }
 
+// wrapInference is wrap for the inference endpoints, which write their
+// own log line per request (see inference).
+func (a *api) wrapInference(h func(http.ResponseWriter, *http.Request, *obs.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := newRequestID()
+		w.Header().Set("X-Request-Id", id)
+		rec := obs.Request{ID: id, Outcome: obs.OutcomeRejected}
+		start := a.now()
+		err := a.authorize(r)
+		if err == nil {
+			err = h(w, r, &rec)
+		}
+		rec.Total = a.now().Sub(start)
+		if err != nil {
+			ae := asAPIError(err)
+			rec.Status, rec.Error = ae.status, ae.code
+			if ae.status < 500 {
+				rec.Outcome = obs.OutcomeRejected
+			}
+			if ae.cause != nil {
+				rec.Error += ": " + ae.cause.Error()
+			}
+			writeError(w, ae)
+		}
+		obs.LogRequest(a.log, rec)
+		if rec.Model != "" {
+			// Only a request that passed validation names a model worth
+			// a label.
+			a.metrics.Observe(rec)
+		}
+	})
+}
+
+// asAPIError is err as the caller sees it: an apiError, or a 500 whose
+// cause only the log shows.
+func asAPIError(err error) *apiError {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{status: http.StatusInternalServerError, typ: openai.ErrorTypeServer, code: "internal_error", message: "internal error", cause: err}
+	}
+	return ae
+}
+
 func writeError(w http.ResponseWriter, ae *apiError) {
-	b, _ := json.Marshal(openai.NewError(ae.message, ae.typ, "", ae.code)) // a plain struct always marshals
+	b, _ := json.Marshal(openai.NewError(ae.message, ae.typ, ae.param, ae.code)) // a plain struct always marshals
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Del("Content-Length")
 	w.WriteHeader(ae.status)
@@ -191,43 +267,123 @@ var responseHopHeaders = map[string]bool{"Content-Length": true, "Transfer-Encod
 
 func unixTime(t time.Time) string { return fmt.Sprintf("%.6f", float64(t.UnixMicro())/1e6) }
 
-// inference forwards a chat or text completion request and streams the
-// answer back.
-func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
-	start := a.now()
+// readBody reads a request body of at most limit bytes within bodyTimeout;
+// what is too large is a 413 naming setting, the config field that sets
+// the limit.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, setting string) ([]byte, error) {
 	rc := http.NewResponseController(w)
 	// The body must arrive within bodyTimeout, as in the reference; the
 	// answer may then stream for as long as the request's deadline allows.
 	rc.SetReadDeadline(time.Now().Add(bodyTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
+	// A body of announced length is read into one buffer of that size
+	// instead of one grown by doubling.
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	body := buf.Bytes()
 	rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, code: "request_too_large",
-				message: fmt.Sprintf("request body exceeds %d bytes", a.maxBody)}
+			return nil, &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, code: openai.CodeRequestTooLarge,
+				message: fmt.Sprintf("The request body exceeds this client's limit of %d bytes (%s in its config). Send a smaller one.", limit, setting)}
 		}
-		return badRequest("unreadable_body", "reading the request body: "+err.Error())
+		return nil, badRequest("unreadable_body", "reading the request body: "+err.Error())
+	}
+	return body, nil
+}
+
+// inference forwards a chat or text completion or an embedding request
+// and streams the answer back, filling rec with what the request log and
+// metrics report.
+func (a *api) inference(w http.ResponseWriter, r *http.Request, rec *obs.Request) error {
+	start := a.now()
+	body, err := readBody(w, r, a.maxBody, "max_body_bytes")
+	if err != nil {
+		return err
 	}
 	// The body is decoded once; its rewrites apply to the decoded form.
 	b, err := openai.ParseBody(body)
 	if err != nil {
-		return badRequest("invalid_request", "reading request body: "+err.Error())
+		return invalid(openai.InvalidJSON(err))
+	}
+	switch r.URL.Path {
+	case "/v1/chat/completions":
+		err = b.ValidateChat()
+	case "/v1/completions":
+		err = b.ValidateCompletion()
+	}
+	if err != nil {
+		return invalid(err)
 	}
 	params, err := b.ExtractCocoonParams()
 	if err != nil {
-		return badRequest("invalid_request", err.Error())
+		return invalid(err)
 	}
 	model, err := b.Model()
 	if err != nil || model == "" {
-		return badRequest("invalid_request", "the request names no model")
+		return badRequest(openai.CodeMissingParameter, "Missing required parameter: 'model'.")
 	}
+	rec.Model = model
 	maxTokens, err := b.MaxTokens(openai.DefaultMaxTokens)
 	if err != nil {
-		return badRequest("invalid_request", err.Error())
+		return invalid(err)
+	}
+	// The network forces usage on every stream, for metering, in every
+	// chunk where the engine can (to bill a stream cut short); a caller
+	// that did not ask for it does not see it, and one that asked for it
+	// at the end sees it there, as from OpenAI.
+	var strip *openai.UsageStripper
+	switch {
+	case !b.IsStream():
+	case !b.WantsStreamUsage():
+		strip = &openai.UsageStripper{}
+	case !b.WantsContinuousUsage():
+		strip = &openai.UsageStripper{KeepUsageEvent: true}
 	}
 	b.DropMaxTokensIfCompletionLimit()
-	body = b.Bytes()
+	return a.forward(w, r, start, model, b.Bytes(), maxTokens, params, strip, rec)
+}
+
+// upload forwards a transcription or translation: a multipart upload of
+// at most maxUpload bytes, read once and forwarded as it came but for
+// COCOON's own fields (max_coefficient, timeout, enable_debug,
+// request_guid), which are taken out in place. The proxy reserves the
+// default completion allowance plus the upload's size, which bounds its
+// audio's tokens at any rate a proxy accepts for audio compressed to no
+// fewer bytes per second than that rate.
+func (a *api) upload(w http.ResponseWriter, r *http.Request, rec *obs.Request) error {
+	start := a.now()
+	body, err := readBody(w, r, a.maxUpload, "max_upload_bytes")
+	if err != nil {
+		return err
+	}
+	f, err := openai.ParseForm(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		return badRequest("invalid_request", err.Error()+": send the audio as multipart/form-data")
+	}
+	model, _, err := f.Value("model")
+	if err != nil || model == "" {
+		return badRequest("invalid_request", "the upload names no model")
+	}
+	if _, ok := f.File("file"); !ok {
+		return badRequest("invalid_request", "the upload has no file")
+	}
+	params, err := openai.FormCocoonParams(f)
+	if err != nil {
+		return invalid(err)
+	}
+	rec.Model = model
+	return a.forward(w, r, start, model, f.Bytes(), openai.DefaultMaxTokens, params, nil, rec)
+}
+
+// forward sends a request body for model through the network and streams
+// the answer back, without the usage events strip removes (nil: all of
+// it), filling rec.
+func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, model string, body []byte, maxTokens int64, params openai.CocoonParams, strip *openai.UsageStripper, rec *obs.Request) error {
+	rc := http.NewResponseController(w)
 	var hdrs []header
 	for k, vs := range r.Header {
 		if requestHopHeaders[k] {
@@ -238,12 +394,30 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	sort.Slice(hdrs, func(i, j int) bool { return hdrs[i].name < hdrs[j].name })
+	// The caller's Host goes first, as the reference's client forwards
+	// the headers in the order they came and callers send Host first:
+	// its worker passes headers to the engine as they are, and an engine
+	// answers a request without Host with 400. net/http keeps it in
+	// r.Host.
+	if r.Host != "" {
+		hdrs = append([]header{{"Host", r.Host}}, hdrs...)
+	}
 
 	a.metrics.RequestStarted()
 	outcome := obs.OutcomeFailed
+	// The answer's usage, counted before any of it is stripped.
+	usage := openai.NewUsageCounter()
+	var final *finalInfo
 	defer func() {
 		a.metrics.RequestFinished(outcome, a.now().Sub(start))
 		a.counters.Finished(a.now(), outcome == obs.OutcomeSuccess, a.now().Sub(start))
+		usage.Finish()
+		u := usage.Counts()
+		rec.Outcome = outcome
+		rec.PromptTokens, rec.CachedTokens, rec.CompletionTokens, rec.ReasoningTokens = u.PromptTokens, u.CachedTokens, u.CompletionTokens, u.ReasoningTokens
+		if final != nil && a.cost != nil {
+			rec.Nano = a.cost(final.tokens)
+		}
 	}()
 
 	ctx, cancel := context.WithTimeout(r.Context(), params.Timeout)
@@ -278,7 +452,11 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusBadGateway
 	}
 	w.WriteHeader(status)
+	rec.Status = status
 	headAt := a.now()
+	if status != http.StatusOK || !sse {
+		strip = nil
+	}
 	// What is written is flushed only when the next read of the stream
 	// would wait: bytes that arrive together leave in one write, and an
 	// answer that has fully arrived leaves with the response's end.
@@ -294,18 +472,32 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 			unflushed = false
 		}
 		chunks, done, err := s.next(ctx)
+		for i, c := range chunks {
+			usage.Write(c)
+			if strip != nil {
+				chunks[i] = strip.Write(c)
+			}
+		}
+		if done && strip != nil {
+			chunks = append(chunks, strip.Flush())
+		}
 		if params.EnableDebug && len(chunks) > 0 {
 			chunks = append([][]byte{held}, chunks...)
 			held = chunks[len(chunks)-1]
 			chunks = chunks[:len(chunks)-1]
 		}
 		for _, c := range chunks {
+			if len(c) == 0 {
+				continue
+			}
 			if _, werr := w.Write(c); werr != nil {
+				rec.Error = "the caller left"
 				return nil // the caller is gone; closing the stream tells the proxy
 			}
-			if !answered && len(c) > 0 {
+			if !answered {
 				answered = true
 				now := a.now()
+				rec.FirstToken = now.Sub(start)
 				a.metrics.FirstAnswer(now.Sub(start))
 				a.counters.FirstAnswer(now, now.Sub(start))
 			}
@@ -316,17 +508,23 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		if err == nil {
+			final = s.finalInfo()
 			if params.EnableDebug {
-				w.Write(withDebug(held, sse, debugJSON(s.finalInfo(), start, headAt, a.now())))
+				w.Write(withDebug(held, sse, debugJSON(final, start, headAt, a.now())))
 			}
-			outcome = obs.OutcomeSuccess
+			switch {
+			case status < 300:
+				outcome = obs.OutcomeSuccess
+			case status < 500:
+				outcome = obs.OutcomeRejected // the engine refused the request
+			}
 			return nil // the server flushes the rest with the response's end
 		}
 		if r.Context().Err() != nil {
 			return nil // the caller left
 		}
 		ae := a.networkError(ctx, err, params.Timeout)
-		a.log.Info("answer failed after its head", "status", ae.status, "error", ae.message)
+		rec.Error = ae.code + ": " + ae.message
 		if sse {
 			// An error event ends the stream in a form OpenAI SDKs report.
 			b, _ := json.Marshal(openai.NewError(ae.message, ae.typ, "", ae.code))
@@ -415,16 +613,20 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 		return &apiError{status: http.StatusGatewayTimeout, typ: openai.ErrorTypeServer, code: "timeout",
 			message: fmt.Sprintf("no answer within the request's deadline of %v", timeout), cause: err}
 	}
-	var npe *noProxyError
-	switch {
-	case errors.As(err, &npe) && npe.short:
+	if errors.Is(err, wire.ErrFrameTooLarge) {
+		return &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, code: "request_too_large",
+			message: "the request does not fit in one message of the network (16 MiB with its headers)", cause: err}
+	}
+	if npe, ok := errors.AsType[*noProxyError](err); ok && npe.short {
 		// The client could not fund a new contract: its wallet must be
 		// topped up.
-		return &apiError{status: http.StatusPaymentRequired, typ: openai.ErrorTypeInvalidRequest, code: "insufficient_funds", message: npe.msg, cause: err}
-	case npe != nil:
-		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: npe.msg, cause: err}
-	case errors.Is(err, errNoProxy):
-		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: errNoProxy.Error(), cause: err}
+		return &apiError{status: http.StatusPaymentRequired, typ: openai.ErrorTypeInvalidRequest, code: "insufficient_funds", message: err.Error(), cause: err}
+	}
+	if errors.Is(err, errNoProxy) {
+		// The message says why: the root's cause when it gave one (a proxy
+		// endpoint or image it does not list, a reading too old), and
+		// each proxy's (its contract closed, a new one opening, …).
+		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: err.Error(), cause: err}
 	}
 	var ae *answerError
 	if !errors.As(err, &ae) {
@@ -442,6 +644,10 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 	case strings.Contains(ae.message, "exceeded its token reservation"):
 		return &apiError{status: http.StatusBadRequest, typ: openai.ErrorTypeInvalidRequest, code: "reservation_exceeded",
 			message: ae.message + " (the answer used more tokens than max_tokens and the prompt allow; it was stopped and billed up to them)"}
+	case strings.HasPrefix(ae.message, "unsupported endpoint"):
+		// OpenAI answers a model asked of an endpoint it does not serve
+		// with a 404 too.
+		return &apiError{status: http.StatusNotFound, typ: openai.ErrorTypeInvalidRequest, code: "unsupported_endpoint", message: ae.message}
 	case strings.HasPrefix(ae.message, "can run this query with coefficient"):
 		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "coefficient_too_low", message: ae.message + " (raise max_coefficient)"}
 	}
@@ -456,13 +662,15 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 	return &apiError{status: http.StatusBadGateway, typ: openai.ErrorTypeServer, code: "upstream_error", message: ae.message}
 }
 
-// modelEntry is one /v1/models entry: OpenAI's fields plus the workers.
+// modelEntry is one /v1/models entry: OpenAI's fields plus the workers
+// and the endpoints they serve (absent when the proxy cannot say).
 type modelEntry struct {
-	ID      string           `json:"id"`
-	Object  string           `json:"object"`
-	Created int64            `json:"created"`
-	OwnedBy string           `json:"owned_by"`
-	Workers []workerInstance `json:"workers"`
+	ID        string           `json:"id"`
+	Object    string           `json:"object"`
+	Created   int64            `json:"created"`
+	OwnedBy   string           `json:"owned_by"`
+	Workers   []workerInstance `json:"workers"`
+	Endpoints []string         `json:"endpoints,omitempty"`
 }
 
 func (a *api) listModels(w http.ResponseWriter, r *http.Request) error {
@@ -479,7 +687,7 @@ func (a *api) listModels(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range ms {
 		ws := append([]workerInstance{}, m.workers...)
 		sort.Slice(ws, func(i, j int) bool { return ws[i].Coefficient < ws[j].Coefficient })
-		list.Data = append(list.Data, modelEntry{ID: m.name, Object: "model", OwnedBy: "cocoon", Workers: ws})
+		list.Data = append(list.Data, modelEntry{ID: m.name, Object: "model", OwnedBy: "cocoon", Workers: ws, Endpoints: m.endpoints})
 	}
 	sort.Slice(list.Data, func(i, j int) bool { return list.Data[i].ID < list.Data[j].ID })
 	b, err := json.Marshal(list)

@@ -95,7 +95,7 @@ func post(t *testing.T, srv *httptest.Server, path, body string, hdr ...string) 
 func TestInferenceStreams(t *testing.T) {
 	f := &fakeNetwork{script: sseScript}
 	srv := newTestAPI(t, f)
-	res, body := post(t, srv, "/v1/chat/completions", `{"model":"m","messages":[],"stream":true,"max_coefficient":2000,"timeout":30,"max_completion_tokens":50,"max_tokens":9}`,
+	res, body := post(t, srv, "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true,"max_coefficient":2000,"timeout":30,"max_completion_tokens":50,"max_tokens":9}`,
 		"Authorization", "Bearer secret", "X-Custom", "v")
 	if res.StatusCode != 200 || body != "data: {\"a\":1}\n\ndata: [DONE]\n\n" {
 		t.Fatalf("got %d %q, want 200 and the stream", res.StatusCode, body)
@@ -142,20 +142,20 @@ func TestInferenceErrors(t *testing.T) {
 		wantStatus int
 		wantCode   string
 	}{
-		{"malformed json", `{"model":`, &fakeNetwork{script: sseScript}, nil, nil, 400, "invalid_request"},
-		{"no model", `{"messages":[]}`, &fakeNetwork{script: sseScript}, nil, nil, 400, "invalid_request"},
-		{"bad timeout", `{"model":"m","timeout":"x"}`, &fakeNetwork{script: sseScript}, nil, nil, 400, "invalid_request"},
+		{"malformed json", `{"model":`, &fakeNetwork{script: sseScript}, nil, nil, 400, "invalid_json"},
+		{"no model", `{"messages":[]}`, &fakeNetwork{script: sseScript}, nil, nil, 400, "missing_required_parameter"},
+		{"bad timeout", `{"model":"m","messages":[{"role":"user","content":"x"}],"timeout":"x"}`, &fakeNetwork{script: sseScript}, nil, nil, 400, "invalid_value"},
 		{"oversized", `{"model":"m","messages":"` + strings.Repeat("x", 2000) + `"}`, &fakeNetwork{script: sseScript}, nil, nil, 413, "request_too_large"},
-		{"no proxy", `{"model":"m"}`, &fakeNetwork{err: errNoProxy}, nil, nil, 503, "no_proxy"},
-		{"contract closed", `{"model":"m"}`, &fakeNetwork{err: &noProxyError{msg: "no working proxy connections: our client contract at proxy p:1 is closed"}}, nil, nil, 503, "no_proxy"},
-		{"wallet short", `{"model":"m"}`, &fakeNetwork{err: &noProxyError{msg: "no working proxy connections: top up the client's cocoon wallet", short: true}}, nil, nil, 402, "insufficient_funds"},
-		{"unknown model", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{wire.CodeProtoViolation, "unknown model m"})}, nil, nil, 404, "model_not_found"},
-		{"rejected", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{wire.CodeProtoViolation, "model name mismatch"})}, nil, nil, 400, "rejected"},
-		{"not ready", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{wire.CodeNotReady, "no ready workers"})}, nil, nil, 503, "not_ready"},
-		{"proxy timeout", `{"model":"m"}`, &fakeNetwork{script: failWith(&answerError{wire.CodeTimeout, "timeout in proxy"})}, nil, nil, 504, "timeout"},
-		{"own deadline", `{"model":"m","timeout":0.2}`, &fakeNetwork{script: func(*query, *stream) {}}, nil, nil, 504, "timeout"},
-		{"missing key", `{"model":"m"}`, &fakeNetwork{script: sseScript}, []string{"k1"}, nil, 401, "invalid_api_key"},
-		{"wrong key", `{"model":"m"}`, &fakeNetwork{script: sseScript}, []string{"k1"}, []string{"Authorization", "Bearer k2"}, 401, "invalid_api_key"},
+		{"no proxy", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{err: errNoProxy}, nil, nil, 503, "no_proxy"},
+		{"contract closed", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{err: &noProxyError{msg: "no working proxy connections: our client contract at proxy p:1 is closed"}}, nil, nil, 503, "no_proxy"},
+		{"wallet short", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{err: &noProxyError{msg: "no working proxy connections: top up the client's cocoon wallet", short: true}}, nil, nil, 402, "insufficient_funds"},
+		{"unknown model", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&answerError{wire.CodeProtoViolation, "unknown model m"})}, nil, nil, 404, "model_not_found"},
+		{"rejected", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&answerError{wire.CodeProtoViolation, "model name mismatch"})}, nil, nil, 400, "rejected"},
+		{"not ready", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&answerError{wire.CodeNotReady, "no ready workers"})}, nil, nil, 503, "not_ready"},
+		{"proxy timeout", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&answerError{wire.CodeTimeout, "timeout in proxy"})}, nil, nil, 504, "timeout"},
+		{"own deadline", `{"model":"m","messages":[{"role":"user","content":"x"}],"timeout":0.2}`, &fakeNetwork{script: func(*query, *stream) {}}, nil, nil, 504, "timeout"},
+		{"missing key", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: sseScript}, []string{"k1"}, nil, 401, "invalid_api_key"},
+		{"wrong key", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: sseScript}, []string{"k1"}, []string{"Authorization", "Bearer k2"}, 401, "invalid_api_key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +190,7 @@ func TestInferenceFailsMidStream(t *testing.T) {
 		s.fail(&answerError{wire.CodeNotReady, "worker connection lost"})
 	}
 	srv := newTestAPI(t, &fakeNetwork{script: script})
-	res, body := post(t, srv, "/v1/chat/completions", `{"model":"m","stream":true}`)
+	res, body := post(t, srv, "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`)
 	if res.StatusCode != 200 || !strings.Contains(body, `"error"`) || !strings.Contains(body, "worker connection lost") {
 		t.Errorf("got %d %q, want the stream ended by an error event", res.StatusCode, body)
 	}
@@ -200,7 +200,7 @@ func TestInferenceFailsMidStream(t *testing.T) {
 		s.fail(&answerError{wire.CodeNotReady, "worker connection lost"})
 	}
 	srv = newTestAPI(t, &fakeNetwork{script: plain})
-	req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m"}`))
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
 	res, err := http.DefaultClient.Do(req)
 	if err == nil {
 		_, err = io.ReadAll(res.Body)
@@ -219,7 +219,7 @@ func TestCallerDisconnectClosesStream(t *testing.T) {
 	f := &fakeNetwork{script: script, onClose: func() { close(released) }}
 	srv := newTestAPI(t, f)
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","stream":true}`))
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -313,7 +313,7 @@ func TestRetryOnLostProxy(t *testing.T) {
 	}
 	f := &fakeNetwork{script: script}
 	srv := newTestAPI(t, f)
-	res, body := post(t, srv, "/v1/chat/completions", `{"model":"m","stream":true}`)
+	res, body := post(t, srv, "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`)
 	if res.StatusCode != 200 || !strings.Contains(body, "[DONE]") {
 		t.Errorf("got %d %q, want the second proxy's answer", res.StatusCode, body)
 	}
@@ -336,7 +336,7 @@ func TestInferenceFlushesBeforeWaiting(t *testing.T) {
 		s.finish(&finalInfo{})
 	}
 	srv := newTestAPI(t, &fakeNetwork{script: script})
-	res, err := http.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","stream":true}`))
+	res, err := http.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`))
 	if err != nil {
 		t.Fatal(err) // the head did not reach the caller while the answer waited
 	}
@@ -350,5 +350,70 @@ func TestInferenceFlushesBeforeWaiting(t *testing.T) {
 	rest, err := io.ReadAll(res.Body)
 	if err != nil || string(rest) != "data: 2\n\n" {
 		t.Errorf("rest: got %q, %v, want the second chunk and the end", rest, err)
+	}
+}
+
+// usageScript answers with a stream that carries usage, as the network
+// forces it on every stream.
+func usageScript(q *query, s *stream) {
+	s.pushHead(head{status: 200, header: []header{{"Content-Type", "text/event-stream"}}}, nil)
+	s.pushData([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"},\"index\":0}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":1}}\n"))
+	s.pushData([]byte("\ndata: [DONE]\n\n"))
+	s.finish(&finalInfo{tokens: 3})
+}
+
+func TestStreamUsageOnlyWhenAsked(t *testing.T) {
+	tests := []struct {
+		name, body string
+		usage      bool
+	}{
+		{"not asked", `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`, false},
+		{"asked", `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":true}}`, true},
+		{"asked not", `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":false}}`, false},
+	}
+	for _, tt := range tests {
+		srv := newTestAPI(t, &fakeNetwork{script: usageScript})
+		res, body := post(t, srv, "/v1/chat/completions", tt.body)
+		if res.StatusCode != 200 || !strings.HasSuffix(body, "data: [DONE]\n\n") || !strings.Contains(body, `"content":"a"`) {
+			t.Fatalf("%s: got %d %q, want the stream", tt.name, res.StatusCode, body)
+		}
+		if got := strings.Contains(body, "usage"); got != tt.usage {
+			t.Errorf("%s: usage in the stream %v, want %v: %q", tt.name, got, tt.usage, body)
+		}
+	}
+}
+
+func TestBadRequestsNameTheParameter(t *testing.T) {
+	srv := newTestAPI(t, &fakeNetwork{script: sseScript})
+	tests := []struct{ body, param, code string }{
+		{`{"model":"m","messages":"hi"}`, "messages", "invalid_type"},
+		{`{"model":"m","messages":[{"role":"wizard","content":"x"}]}`, "messages[0].role", "invalid_value"},
+		{`{"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":1e23}`, "max_tokens", "integer_above_max_value"},
+		{`{"model":"m","messages":[{"role":"user","content":"x"}],"max_coefficient":-1}`, "max_coefficient", "invalid_value"},
+		{`{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("x", 2000) + `"}]}`, "", "request_too_large"},
+	}
+	for _, tt := range tests {
+		res, body := post(t, srv, "/v1/chat/completions", tt.body)
+		var e struct {
+			Error struct {
+				Message string  `json:"message"`
+				Type    string  `json:"type"`
+				Param   *string `json:"param"`
+				Code    string  `json:"code"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			t.Fatalf("%s: body %q: %v", tt.body, body, err)
+		}
+		param := ""
+		if e.Error.Param != nil {
+			param = *e.Error.Param
+		}
+		if res.StatusCode/100 != 4 || param != tt.param || e.Error.Code != tt.code || e.Error.Type != "invalid_request_error" {
+			t.Errorf("%.60s: got %d param %q code %q, want 4xx %q %q", tt.body, res.StatusCode, param, e.Error.Code, tt.param, tt.code)
+		}
+		if strings.Contains(e.Error.Message, "Go struct") || strings.Contains(e.Error.Message, "unmarshal") {
+			t.Errorf("message %q speaks Go", e.Error.Message)
+		}
 	}
 }

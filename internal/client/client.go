@@ -1,11 +1,14 @@
 package client
 
 import (
+	"cmp"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,9 +23,12 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -54,10 +60,17 @@ type Deps struct {
 	Logger *slog.Logger
 	// Clock is the time source; nil means time.Now.
 	Clock func() time.Time
-	// Registry, if set, lists the client endpoints of the proxies the
-	// root contract registers; it replaces Config.Proxies and is read
-	// again every registryEvery.
-	Registry func(ctx context.Context) ([]string, error)
+	// Root, if set, reads the root contract's lists, every
+	// root_poll_every: the client then dials only the proxies the root
+	// registers (those of Config.Proxies, when it names some), accepts
+	// one only if the root lists its attested image (ProxyPeers keeps the
+	// handshake's list at the root's proxy_hashes), closes a connection
+	// to one it no longer registers or lists within a poll, and takes no
+	// request while its reading is too old. Nil, without a root (fake
+	// TON), uses Config.Proxies and checks none of it.
+	Root func(ctx context.Context) (trust.Lists, error)
+	// ProxyPeers is the verifier behind TLS; needed with Root.
+	ProxyPeers PeerVerifier
 	// Contracts, if set, derives the proxy's and this client's contract
 	// addresses; owner_address must then be a TON address, and the
 	// client checks each proxy's contracts and verifies every signed
@@ -76,22 +89,33 @@ type Deps struct {
 	Chain Chain
 }
 
-// registryEvery is how often the proxy list is read from the root
-// contract, as the reference polls it every 30–60 s.
-const registryEvery = 45 * time.Second
+// PeerVerifier is what the client needs of its RA-TLS verifier:
+// ratls.Verifier.
+type PeerVerifier interface {
+	// Policy and SetPolicy let the client's trust.Gate keep the live
+	// list.
+	trust.Verifier
+	// Recheck verifies an established peer under the policy in force.
+	Recheck(ctx context.Context, certs []*x509.Certificate) (*ratls.Peer, error)
+}
 
 // Client is the client role. Build it with New, run it with Run; its
 // Handler serves the OpenAI API and the stats pages.
 type Client struct {
-	cfg      Config
-	tls      *tls.Config
-	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
-	log      *slog.Logger
-	now      func() time.Time
-	metrics  *obs.Metrics
-	stats    obs.RequestRates
-	api      *api
-	registry func(ctx context.Context) ([]string, error)
+	cfg     Config
+	tls     *tls.Config
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *obs.Metrics
+	stats   obs.RequestRates
+	api     *api
+	// root reads the root, every rootEvery, into trust, by which
+	// proxyPeers checks proxies; root and trust are nil without a root.
+	root       func(ctx context.Context) (trust.Lists, error)
+	rootEvery  time.Duration
+	trust      *trust.Gate
+	proxyPeers PeerVerifier
 	// contracts and owner are set when payments are checked.
 	contracts Contracts
 	owner     *address.Address
@@ -121,6 +145,13 @@ type Client struct {
 	conns   []*proxyConn  // ready connections
 	changed chan struct{} // closed and replaced whenever conns changes
 	turn    int
+	// refusal is the latest proxy refused for a cause the root gives (an
+	// endpoint it does not register, an image it does not list, a reading
+	// too old); a request that finds no proxy says it.
+	refusal error
+	// listed is closed, and replaced, whenever proxies is set from the
+	// root.
+	listed chan struct{}
 }
 
 // New builds a client.
@@ -132,7 +163,8 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		return nil, errors.New("building the client: a TLS config is required")
 	}
 	c := &Client{cfg: cfg, tls: deps.TLS, dial: deps.Dial, log: deps.Logger, now: deps.Clock,
-		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), registry: deps.Registry,
+		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), listed: make(chan struct{}),
+		root: deps.Root, rootEvery: time.Duration(cmp.Or(cfg.RootPollEvery, chainconf.DefaultRootPollEvery)), proxyPeers: deps.ProxyPeers,
 		proxies: append([]string(nil), cfg.Proxies...), contracts: deps.Contracts, prices: deps.Prices,
 		accounts: map[string]*account{}, chain: deps.Chain, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{}), secretHash: sha256.Sum256([]byte(cfg.SecretString)),
 		checkEvery: time.Duration(cfg.ChainCheckEvery), chainAccts: map[string]*chainAccount{}}
@@ -169,7 +201,17 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.api = &api{net: c, log: c.log, maxBody: cfg.MaxBodyBytes, now: c.now, metrics: c.metrics, counters: &c.stats}
+	if err := c.setUpTrust(); err != nil {
+		return nil, err
+	}
+	c.api = &api{net: c, log: c.log, maxBody: cfg.MaxBodyBytes, maxUpload: cmp.Or(cfg.MaxUploadBytes, DefaultMaxUploadBytes), now: c.now, metrics: c.metrics, counters: &c.stats,
+		cost: func(tokens int64) int64 {
+			v, err := c.prices.Cost(tokens)
+			if err != nil {
+				return 0
+			}
+			return int64(v)
+		}}
 	for _, k := range cfg.APIKeys {
 		c.api.keys = append(c.api.keys, []byte(k))
 	}
@@ -190,17 +232,17 @@ func (c *Client) Handler() http.Handler {
 func (c *Client) Run(ctx context.Context) error {
 	defer close(c.stopped)
 	var wg sync.WaitGroup
-	if c.registry != nil {
-		c.refreshProxies(ctx)
+	if c.root != nil {
+		c.readRoot(ctx)
 		wg.Go(func() {
-			t := time.NewTicker(registryEvery)
+			t := time.NewTicker(c.rootEvery)
 			defer t.Stop()
 			for {
 				select {
 				case <-ctx.Done():
 					return
 				case <-t.C:
-					c.refreshProxies(ctx)
+					c.readRoot(ctx)
 				}
 			}
 		})
@@ -219,23 +261,6 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// refreshProxies reads the proxy list from the root contract; on failure
-// the previous list stays.
-func (c *Client) refreshProxies(ctx context.Context) {
-	list, err := c.registry(ctx)
-	if err != nil {
-		c.log.Warn("reading the proxy list from the root contract", "err", err)
-		return
-	}
-	if len(list) == 0 {
-		c.log.Warn("the root contract registers no proxies")
-		return
-	}
-	c.mu.Lock()
-	c.proxies = list
-	c.mu.Unlock()
 }
 
 // proxyList returns the proxies to choose from.
@@ -266,6 +291,12 @@ func (c *Client) keepConnected(ctx context.Context, slot int) {
 		if c.connectedTo(addr) && n > 1 && i%n != n-1 {
 			continue
 		}
+		if err := c.admitEndpoint(addr); err != nil {
+			if !c.awaitRoot(ctx) {
+				return
+			}
+			continue
+		}
 		gen := c.generation(addr)
 		start := c.now()
 		err := c.serveProxy(ctx, addr, gen)
@@ -291,6 +322,9 @@ func (c *Client) keepConnected(ctx context.Context, slot int) {
 			backoff = minBackoff
 		}
 		c.setStatus(addr, fmt.Sprintf("the connection to proxy %s failed: %v", addr, err), errors.Is(err, ErrInsufficientFunds))
+		if trust.IsRefusal(err) {
+			c.refused(err)
+		}
 		c.log.Warn("proxy connection ended", "proxy", addr, "err", err, "retry_in", backoff)
 		select {
 		case <-ctx.Done():
@@ -334,8 +368,14 @@ func (c *Client) setReady(pc *proxyConn, ready bool) {
 // that requests spread over them. Finding none, it asks for a new
 // contract where the client's was closed (wantOpen) and waits up to
 // readyWait for one, or openWait while a new contract is being opened;
-// then it fails with why none is ready.
+// then it fails with why none is ready: the root's cause, if it gave
+// one, and each proxy's.
 func (c *Client) ready(ctx context.Context) ([]*proxyConn, error) {
+	if c.trust != nil {
+		if err := c.trust.Ready(); err != nil {
+			return nil, fmt.Errorf("%w: %w", errNoProxy, err)
+		}
+	}
 	start := time.Now()
 	asked := false
 	for {
@@ -386,12 +426,22 @@ func (c *Client) send(ctx context.Context, q *query) (*stream, error) {
 	if err != nil {
 		return nil, err
 	}
+	var refusal error
 	for _, pc := range conns {
 		s, err := pc.start(q)
 		if err == nil {
 			return s, nil
 		}
+		if errors.Is(err, wire.ErrFrameTooLarge) {
+			return nil, err // too large for any proxy
+		}
+		if trust.IsRefusal(err) {
+			refusal = err
+		}
 		c.log.Debug("proxy connection refused a request", "proxy", pc.addr, "err", err)
+	}
+	if refusal != nil {
+		return nil, fmt.Errorf("%w: %w", errNoProxy, refusal)
 	}
 	return nil, errNoProxy
 }
@@ -414,9 +464,10 @@ func (c *Client) models(ctx context.Context) ([]modelInfo, error) {
 			lastErr = err
 			continue
 		}
+		endpoints := pc.modelEndpoints(ctx)
 		out := make([]modelInfo, 0, len(types.Types))
 		for _, t := range types.Types {
-			m := modelInfo{name: t.Name}
+			m := modelInfo{name: t.Name, endpoints: endpoints[t.Name]}
 			for _, w := range t.Workers {
 				m.workers = append(m.workers, workerInstance{Coefficient: w.Coefficient, RunningRequests: w.ActiveRequests, MaxRunningRequests: w.MaxActiveRequests})
 			}
@@ -427,6 +478,29 @@ func (c *Client) models(ctx context.Context) ([]modelInfo, error) {
 	return nil, fmt.Errorf("listing models: %w", lastErr)
 }
 
+// modelEndpoints asks a cocoon-go proxy which endpoints each model's
+// workers serve; a reference proxy cannot say, and nil is returned.
+func (pc *proxyConn) modelEndpoints(ctx context.Context) map[string][]string {
+	if !pc.ext {
+		return nil
+	}
+	b, err := pc.sess.Query(ctx, tl.Marshal(&tl.CocoonGetModelEndpoints{}))
+	if err != nil {
+		pc.c.log.Debug("asking the proxy for its models' endpoints", "proxy", pc.addr, "err", err)
+		return nil
+	}
+	var me tl.CocoonModelEndpoints
+	if err := tl.UnmarshalAs(b, &me); err != nil {
+		pc.c.log.Debug("reading the proxy's models' endpoints", "proxy", pc.addr, "err", err)
+		return nil
+	}
+	out := make(map[string][]string, len(me.Models))
+	for _, m := range me.Models {
+		out[m.Name] = m.Endpoints
+	}
+	return out
+}
+
 // proxyConn is one ready connection to a proxy.
 type proxyConn struct {
 	c    *Client
@@ -434,6 +508,10 @@ type proxyConn struct {
 	gen  uint32 // the generation of our contracts it is under
 	sess *wire.Session
 	ext  bool // the proxy is a cocoon-go node and takes our extensions
+	// certs are the proxy's RA-TLS certificates; image its attested image
+	// hash (zero without a root).
+	certs []*x509.Certificate
+	image [32]byte
 	// account and tracker check the proxy's payment reports; both are
 	// set by the handshake, nil without contracts.
 	account *account
@@ -445,6 +523,9 @@ type proxyConn struct {
 	// mu guards streams.
 	mu      sync.Mutex
 	streams map[[32]byte]*stream // requests whose answer has not ended
+	// evicted is why the client closed the connection, if the root no
+	// longer admits the proxy.
+	evicted error
 }
 
 // serveProxy runs one connection to a proxy, under the client's contracts
@@ -460,12 +541,26 @@ func (c *Client) serveProxy(ctx context.Context, addr string, gen uint32) error 
 	if err != nil {
 		return fmt.Errorf("connecting to proxy %s: %w", addr, err)
 	}
-	pc := &proxyConn{c: c, addr: addr, gen: gen, streams: map[[32]byte]*stream{}}
+	pc := &proxyConn{c: c, addr: addr, gen: gen, streams: map[[32]byte]*stream{}, certs: conn.ConnectionState().PeerCertificates}
 	pc.sess = wire.NewSession(conn, wire.Config{Outbound: true, Handler: pc, Logger: c.log, BorrowPackets: true})
 	defer func() {
 		pc.sess.Close()
+		pc.mu.Lock()
+		why := pc.evicted
+		pc.mu.Unlock()
+		if why != nil {
+			pc.failAll(&answerError{wire.CodeNotReady, "proxy connection closed: " + why.Error()})
+			return
+		}
 		pc.failAll(errProxyLost)
 	}()
+	if c.trust != nil {
+		peer, err := c.proxyPeers.Recheck(hctx, pc.certs)
+		if err != nil {
+			return fmt.Errorf("verifying proxy %s: %w", addr, err)
+		}
+		pc.image = peer.ImageHash
+	}
 	if err := pc.sess.Start(hctx); err != nil {
 		return fmt.Errorf("opening session with proxy %s: %w", addr, err)
 	}
@@ -521,6 +616,12 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		return fmt.Errorf("proxy is_test=%v, ours %v", p.IsTest, c.cfg.IsTest)
 	}
 	pc.ext = p.Flags&tl.ExtFlag != 0
+	if c.trust != nil && len(pc.certs) == 1 {
+		attested, _ := pc.certs[0].PublicKey.(ed25519.PublicKey)
+		if err := c.trust.CheckProxyKey(pc.ext, attested, p.ProxyPublicKey); err != nil {
+			return fmt.Errorf("checking the proxy: %w", err)
+		}
+	}
 	if pc.account, pc.tracker, err = c.checkProxy(qctx, pc.addr, p, connected.ClientSCAddress, owner); err != nil {
 		return fmt.Errorf("checking the proxy: %w", err)
 	}
@@ -580,6 +681,9 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 
 // start sends one request on this connection.
 func (pc *proxyConn) start(q *query) (*stream, error) {
+	if err := pc.c.admitted(pc); err != nil {
+		return nil, err
+	}
 	var id [32]byte
 	rand.Read(id[:])
 	s := newStream(func() { pc.abandon(id) })
@@ -589,7 +693,7 @@ func (pc *proxyConn) start(q *query) (*stream, error) {
 	}
 	req.Headers = append(req.Headers, tl.HTTPHeader{Name: "Content-Length", Value: strconv.Itoa(len(q.body))})
 	msg := &tl.ClientRunQueryEx{
-		ModelName: q.model, Query: tl.Marshal(req), MaxCoefficient: int32(min(q.maxCoefficient, math.MaxInt32)),
+		ModelName: q.model, MaxCoefficient: int32(min(q.maxCoefficient, math.MaxInt32)),
 		MaxTokens: int32(min(q.maxTokens, math.MaxInt32)), Timeout: q.timeout.Seconds(), RequestID: id,
 	}
 	if q.debug {
@@ -598,7 +702,9 @@ func (pc *proxyConn) start(q *query) (*stream, error) {
 	pc.mu.Lock()
 	pc.streams[id] = s
 	pc.mu.Unlock()
-	if err := pc.sess.SendObject(msg); err != nil {
+	// The http.request is encoded inside the frame: the body is copied
+	// once, into the frame.
+	if err := pc.sess.SendObject(&queryFrame{msg: msg, req: req}); err != nil {
 		pc.mu.Lock()
 		delete(pc.streams, id)
 		pc.mu.Unlock()
@@ -731,6 +837,11 @@ type Snapshot struct {
 	// waits for a request or POST /control/open to open a new one where
 	// its contract was closed, and why it is not connected.
 	ProxyStatus []ProxyStatusSnapshot `json:"proxy_status,omitempty"`
+	// Root is the root contract as the client last read it, by which it
+	// chooses and checks proxies (absent without one); LastRefusal the
+	// latest proxy it refused for the root's cause.
+	Root        *trust.Snapshot `json:"root,omitempty"`
+	LastRefusal string          `json:"last_refusal,omitempty"`
 }
 
 // LocalConfSnapshot is the client's configuration as it runs.
@@ -746,6 +857,9 @@ type ProxyConnSnapshot struct {
 	Address        string `json:"address"`
 	CocoonGoPeer   bool   `json:"cocoon_go_peer"`
 	RunningQueries int    `json:"running_queries"`
+	// ImageHash is the proxy's attested image hash (empty without a
+	// root).
+	ImageHash string `json:"image_hash,omitempty"`
 }
 
 // Snapshot reads the client's stats.
@@ -760,13 +874,24 @@ func (c *Client) Snapshot() Snapshot {
 		s.Contracts = c.contractsSnapshot()
 		s.ProxyStatus = c.endpointsSnapshot()
 	}
+	if c.trust != nil {
+		r := c.trust.Snapshot()
+		s.Root = &r
+	}
 	c.mu.Lock()
 	conns := append([]*proxyConn(nil), c.conns...)
+	if c.refusal != nil {
+		s.LastRefusal = c.refusal.Error()
+	}
 	c.mu.Unlock()
 	for _, pc := range conns {
 		pc.mu.Lock()
-		s.ProxyConnections = append(s.ProxyConnections, ProxyConnSnapshot{Address: pc.addr, CocoonGoPeer: pc.ext, RunningQueries: len(pc.streams)})
+		ps := ProxyConnSnapshot{Address: pc.addr, CocoonGoPeer: pc.ext, RunningQueries: len(pc.streams)}
 		pc.mu.Unlock()
+		if pc.image != [32]byte{} {
+			ps.ImageHash = fmt.Sprintf("%x", pc.image)
+		}
+		s.ProxyConnections = append(s.ProxyConnections, ps)
 	}
 	return s
 }

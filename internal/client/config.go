@@ -13,11 +13,15 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
 // Config is a client's JSON configuration file. Fields named as in the
 // reference's clientRunner.config keep their meaning; the others are ours.
 type Config struct {
+	// IsTest marks a node of a test network: it may accept peers without
+	// real TDX attestation (fake_tdx or any policies) and says so to its
+	// peers (the reference's is_test).
 	IsTest bool `json:"is_test"`
 	// HTTPPort serves the OpenAI API on 127.0.0.1; HTTPListen, when set,
 	// names the address instead.
@@ -26,7 +30,9 @@ type Config struct {
 	// OwnerAddress is the TON address the client pays from.
 	OwnerAddress string `json:"owner_address"`
 	// Proxies are the "host:port" client endpoints of the proxies to use.
-	// With RootContractAddress they come from the root contract instead.
+	// With RootContractAddress they come from the root contract instead,
+	// or on the reference's fake TON (FakeTONConfig) from its root
+	// config's registered proxies.
 	Proxies []string `json:"proxies"`
 	// ProxyConnections is how many proxies to keep connected (default: all
 	// of Proxies, or 1 from the root contract).
@@ -35,8 +41,17 @@ type Config struct {
 	// chain_state, node_wallet_key at the top level of the file). With a
 	// root, the client uses the proxies registered there. Without a node
 	// wallet key a client on a chain reads its proxies from the root but
-	// operates no contract.
+	// operates no contract. With root_poll_every, max_root_age and
+	// insecure_skip_hash_checks: on a chain the client dials only the
+	// proxies the root registers (those of Proxies, when it names some)
+	// and accepts one only if its attested image hash is in the root's
+	// proxy_hashes, closing its connection within root_poll_every once
+	// either is no longer so.
 	chainconf.Chain
+	// CheckProxyHashes is the reference's switch (check_proxy_hashes):
+	// true asks for the check above, which is on anyway; false does not
+	// switch it off (insecure_skip_hash_checks does, on a test network).
+	CheckProxyHashes *bool `json:"check_proxy_hashes"`
 	// ProxyPolicy is what a proxy must attest, in the reference router's
 	// syntax "tdx|fake_tdx|any[:imagehash,…]" (default "tdx").
 	ProxyPolicy string `json:"proxy_policy"`
@@ -47,8 +62,15 @@ type Config struct {
 	MaxPoWDifficulty int `json:"max_pow_difficulty"`
 	// APIKeys, when set, are the bearer keys the HTTP API accepts.
 	APIKeys []string `json:"api_keys"`
-	// MaxBodyBytes bounds a request body (default 16 MiB).
+	// MaxBodyBytes bounds a request body, in bytes: a bigger one is
+	// refused with 413 before it is forwarded (default and most 8 MiB,
+	// what the network carries).
 	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// MaxUploadBytes bounds an audio upload to /v1/audio/transcriptions
+	// or /v1/audio/translations (default 15 MiB, at most what one frame
+	// of the wire protocol carries: the reference has no way to split a
+	// request body over several messages).
+	MaxUploadBytes int64 `json:"max_upload_bytes"`
 	// HTTPAccessHash, when set, guards the stats pages and the control
 	// endpoints.
 	HTTPAccessHash string `json:"http_access_hash"`
@@ -138,12 +160,16 @@ func ParseConfig(b []byte) (Config, error) {
 	if c.MaxPoWDifficulty == 0 {
 		c.MaxPoWDifficulty = DefaultMaxPoWDifficulty
 	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
+	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if c.ChainCheckEvery == 0 {
 		c.ChainCheckEvery = DefaultChainCheckEvery
 	}
+	c.RootDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -157,7 +183,7 @@ func (c *Config) Validate() error {
 	if len(c.Proxies) == 0 && c.RootContractAddress == "" {
 		bad("proxies is empty: name at least one proxy's client endpoint host:port, or a root_contract_address")
 	}
-	if c.RootContractAddress != "" && !c.OnChain() {
+	if c.RootContractAddress != "" && !c.OnChain() && c.FakeTONConfig == "" {
 		bad("root_contract_address needs a chain: ton_config_filename, the TON global config to reach it through, or chain_state, an emulated chain's state file")
 	}
 	for _, p := range c.Chain.Problems(c.OwnerAddress, "") {
@@ -177,8 +203,11 @@ func (c *Config) Validate() error {
 	if c.MaxPoWDifficulty < 0 || c.MaxPoWDifficulty > 64 {
 		bad("max_pow_difficulty %d outside [0, 64]", c.MaxPoWDifficulty)
 	}
-	if c.MaxBodyBytes < 1 {
-		bad("max_body_bytes %d: want at least 1", c.MaxBodyBytes)
+	if c.MaxUploadBytes < 0 || c.MaxUploadBytes > MaxUploadBytesLimit {
+		bad("max_upload_bytes %d outside [0, %d]: an upload travels in one frame of at most %d bytes", c.MaxUploadBytes, MaxUploadBytesLimit, wire.MaxFrameSize)
+	}
+	if c.MaxBodyBytes < 1 || c.MaxBodyBytes > MaxBodyLimit {
+		bad("max_body_bytes %d outside [1, %d]: the network carries request bodies of at most %d bytes", c.MaxBodyBytes, MaxBodyLimit, MaxBodyLimit)
 	}
 	if c.DepositNano < 0 {
 		bad("deposit_nano %d is negative", c.DepositNano)
@@ -190,6 +219,9 @@ func (c *Config) Validate() error {
 		if len(k) < 8 {
 			bad("api_keys[%d] is shorter than 8 characters", i)
 		}
+	}
+	for _, p := range c.Chain.TrustProblems(c.IsTest, c.CheckProxyHashes, "check_proxy_hashes") {
+		bad("%s", p)
 	}
 	if p, err := attest.ParsePolicy(c.ProxyPolicy); err != nil {
 		bad("proxy_policy: %v", err)

@@ -19,6 +19,9 @@ func TestParseConfig(t *testing.T) {
 		{name: "short key", json: `{"proxies":["p:1"],"api_keys":["abc"]}`, wantErr: "api_keys[0]"},
 		{name: "any outside test", json: `{"proxies":["p:1"],"proxy_policy":"any"}`, wantErr: "only a test network"},
 		{name: "any in test", json: `{"is_test":true,"proxies":["p:1"],"proxy_policy":"any"}`},
+		{name: "reference hash switch", json: `{"proxies":["p:1"],"check_proxy_hashes":true}`},
+		{name: "hash checks off outside test", json: `{"proxies":["p:1"],"insecure_skip_hash_checks":true}`, wantErr: "only a test network (is_test) may set it"},
+		{name: "hash checks off in test", json: `{"is_test":true,"proxies":["p:1"],"insecure_skip_hash_checks":true}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

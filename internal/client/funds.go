@@ -303,6 +303,7 @@ func (c *Client) chainAccountFor(id ProxyID, clientSC, proxy string, acct *accou
 	if err != nil {
 		return nil, fmt.Errorf("client contract address %q: %w", clientSC, err)
 	}
+	addr = payment.Canonical(addr)
 	c.chainMu.Lock()
 	ca := c.chainAccts[addr.String()]
 	created := ca == nil
@@ -376,7 +377,7 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 	if err != nil {
 		return fmt.Errorf("proxy owner address %q: %w", p.ProxyOwnerAddress, err)
 	}
-	id := ProxyID{Owner: owner, Key: ed25519.PublicKey(slices.Clone(p.ProxyPublicKey[:])), Generation: pc.gen}
+	id := ProxyID{Owner: payment.Canonical(owner), Key: ed25519.PublicKey(slices.Clone(p.ProxyPublicKey[:])), Generation: pc.gen}
 	if pc.account != nil {
 		id.Contract = pc.account.proxySC
 	}

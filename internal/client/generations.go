@@ -68,13 +68,16 @@ func (c *Client) generation(addr string) uint32 {
 // one.
 func (c *Client) ownerFor(gen uint32) (string, *address.Address, error) {
 	if c.chain == nil {
-		return c.cfg.OwnerAddress, c.owner, nil
+		if c.owner == nil {
+			return c.cfg.OwnerAddress, nil, nil
+		}
+		return c.cfg.WireAddress(c.owner), c.owner, nil
 	}
 	o, err := c.chain.Owner(gen)
 	if err != nil {
 		return "", nil, fmt.Errorf("the owner of our contracts of generation %d: %w", gen, err)
 	}
-	return o.String(), o, nil
+	return c.cfg.WireAddress(o), o, nil
 }
 
 // setStatus records why the client is not connected to addr ("" once it
@@ -166,21 +169,32 @@ func (c *Client) reopen(ctx context.Context, addr string, gen, next uint32) bool
 	}
 }
 
-// noProxyError is errNoProxy with why each proxy is not connected.
+// noProxyError is errNoProxy with why no proxy is connected: the root's
+// cause, if it gave one (cause), and each proxy's.
 type noProxyError struct {
 	msg   string
 	short bool // a wallet's lack of funds is why
+	cause error
 }
 
 func (e *noProxyError) Error() string { return e.msg }
-func (e *noProxyError) Unwrap() error { return errNoProxy }
+func (e *noProxyError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{errNoProxy}
+	}
+	return []error{errNoProxy, e.cause}
+}
 
 // noProxy is the error of a request that found no connection: errNoProxy
-// with the reasons the endpoints give.
+// with the latest refusal for the root's cause and the reasons the
+// endpoints give.
 func (c *Client) noProxy() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var why []string
+	if c.refusal != nil {
+		why = append(why, c.refusal.Error())
+	}
 	short := false
 	for _, addr := range slices.Sorted(maps.Keys(c.endpoints)) {
 		if ep := c.endpoints[addr]; ep.status != "" {
@@ -191,7 +205,7 @@ func (c *Client) noProxy() error {
 	if len(why) == 0 {
 		return errNoProxy
 	}
-	return &noProxyError{msg: errNoProxy.Error() + ": " + strings.Join(why, "; "), short: short}
+	return &noProxyError{msg: errNoProxy.Error() + ": " + strings.Join(why, "; "), short: short, cause: c.refusal}
 }
 
 // Open makes the client deploy and fund a new contract at every proxy

@@ -155,14 +155,16 @@ func TestAbandonedStreamIsBilled(t *testing.T) {
 // engine: a stream of up to 1900 tokens left after about 3 KB. The
 // engine reports the usage so far in every chunk, so the proxy bills at
 // least the prompt and the completion tokens of the last chunk the caller
-// read, and no more than those of the chunks it passed on.
+// read, and no more than those of the chunks it passed on. The caller
+// asks to see that usage too (continuous_usage_stats); without, the
+// client strips it.
 func TestAbandonedStreamBuiltInEngine(t *testing.T) {
 	model := sharedtest.Path(t, "models/stories260K.gguf")
 	n := start(t, Options{ModelPath: model})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "POST", n.ClientURL+"/v1/chat/completions",
-		strings.NewReader(`{"model":"stories260K","messages":[{"role":"user","content":"Once upon a time"}],"stream":true,"max_tokens":1900}`))
+		strings.NewReader(`{"model":"stories260K","messages":[{"role":"user","content":"Once upon a time"}],"stream":true,"max_tokens":1900,"stream_options":{"include_usage":true,"continuous_usage_stats":true}}`))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -197,4 +199,46 @@ func TestAbandonedStreamBuiltInEngine(t *testing.T) {
 		t.Errorf("totals %+v: want 2 nanoTON a token, charged = earned + commission", tot)
 	}
 	t.Logf("the caller read %d tokens (%d prompt); billed %d", last.TotalTokens, last.PromptTokens, tot.Tokens)
+}
+
+// TestStreamUsageAsAsked: the network has the engine report the usage in
+// every chunk, to bill a stream cut short, but the caller sees it as it
+// asked: nowhere without include_usage, in a last chunk of its own with
+// it (as from OpenAI), in every chunk with continuous_usage_stats too.
+func TestStreamUsageAsAsked(t *testing.T) {
+	model := sharedtest.Path(t, "models/stories260K.gguf")
+	n := start(t, Options{ModelPath: model})
+	tests := []struct {
+		name, options     string
+		wantLast, wantAll bool
+	}{
+		{"not asked", ``, false, false},
+		{"at the end", `,"stream_options":{"include_usage":true}`, true, false},
+		{"in every chunk", `,"stream_options":{"include_usage":true,"continuous_usage_stats":true}`, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, body := post(t, context.Background(), n.ClientURL, `{"model":"stories260K","messages":[{"role":"user","content":"Once upon a time"}],"stream":true,"max_tokens":8`+tt.options+`}`)
+			var events []openai.ChatCompletionChunk
+			for line := range strings.Lines(body) {
+				data, ok := strings.CutPrefix(strings.TrimSpace(line), "data: ")
+				var c openai.ChatCompletionChunk
+				if ok && data != "[DONE]" && json.Unmarshal([]byte(data), &c) == nil {
+					events = append(events, c)
+				}
+			}
+			if len(events) < 3 {
+				t.Fatalf("got %d events in %q", len(events), body)
+			}
+			last := events[len(events)-1]
+			if got := last.Usage != nil && len(last.Choices) == 0; got != tt.wantLast {
+				t.Errorf("a last chunk of usage: %v, want %v", got, tt.wantLast)
+			}
+			for i, c := range events[:len(events)-1] {
+				if (c.Usage != nil) != tt.wantAll {
+					t.Errorf("chunk %d carries usage %v, want %v", i, c.Usage, tt.wantAll)
+				}
+			}
+		})
+	}
 }

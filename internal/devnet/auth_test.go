@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/proxy"
@@ -47,7 +48,7 @@ func runClient(t *testing.T, n *Network, owner, secret string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := verifier("fake_tdx")
+	v, err := verifier("fake_tdx", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

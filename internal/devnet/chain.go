@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
@@ -25,6 +26,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -357,15 +359,26 @@ type tonNet struct {
 	workerWallets             []*ton.CocoonWallet
 	// deployed is set when this run deployed the root: the chain is new.
 	deployed bool
+	// models are the hashes of the workers' full model names, and
+	// workerImages the workers' image hashes, which the root lists.
+	models, workerImages []ton.Hash
 }
+
+// FakeImageHash is the image hash of every fake TDX node: what the
+// devnet's root lists in its proxy_hashes and worker_hashes.
+var FakeImageHash = ton.Hash(attest.Measurements{Kind: attest.KindFakeTDX}.ImageHash())
 
 // openChain opens the emulated chain at statePath (empty: in memory) and
 // makes sure the root contract is deployed with the proxy registered at
-// desc ("workers_host:port clients_host:port") and the wallets are funded.
-// A chain that already holds the keys' root is reused: only a changed
-// proxy endpoint is updated, by the admin.
-func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, desc string, settle Settlement) (*tonNet, error) {
-	chain, err := emulated.New(emulated.Options{Path: statePath})
+// desc ("workers_host:port clients_host:port"), the fake TDX image hash in
+// its proxy_hashes, workerImages (the workers' fake image hashes) in its
+// worker_hashes and the hashes of models, the workers' full model names,
+// in its model_hashes, and that the wallets are funded.
+// A chain that already holds the keys' root is reused: a changed proxy
+// endpoint and any of those hashes it lacks are updated, by the admin. The
+// chain's clock is clock (nil: the wall clock).
+func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, desc string, models []string, workerImages []ton.Hash, settle Settlement, clock func() time.Time) (*tonNet, error) {
+	chain, err := emulated.New(emulated.Options{Path: statePath, Clock: clock})
 	if err != nil {
 		return nil, fmt.Errorf("opening the emulated chain: %w", err)
 	}
@@ -375,6 +388,16 @@ func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, d
 	}
 	settle.closeDelays(&params)
 	t := &tonNet{chain: chain, params: params, keys: keys}
+	for _, h := range workerImages {
+		if !slices.Contains(t.workerImages, h) {
+			t.workerImages = append(t.workerImages, h)
+		}
+	}
+	for _, m := range models {
+		if h := ton.Hash(trust.ModelHash(m)); !slices.Contains(t.models, h) {
+			t.models = append(t.models, h)
+		}
+	}
 	if t.admin, err = ton.NewV5R1(keys.admin, adminNetworkID); err != nil {
 		return nil, err
 	}
@@ -419,6 +442,9 @@ func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, d
 			if err := t.updateProxy(ctx, acc, desc); err != nil {
 				return nil, err
 			}
+			if err := t.registerHashes(ctx, acc); err != nil {
+				return nil, err
+			}
 		case err != nil && !errors.Is(err, ton.ErrNotFound):
 			return nil, fmt.Errorf("reading the root contract: %w", err)
 		}
@@ -445,12 +471,13 @@ func (t *tonNet) fundedAccounts() []*address.Address {
 }
 
 // rootConfig is the devnet's initial root: the fake-TON params, the
-// fake-TDX image hash allowed for proxies and workers, and the proxy.
+// fake-TDX image hash allowed for proxies and workers, the workers' model
+// and the proxy. The roles check their peers against these lists as they
+// do on TON.
 func (t *tonNet) rootConfig(desc string) ton.RootConfig {
-	fake := ton.Hash(attest.Measurements{Kind: attest.KindFakeTDX}.ImageHash())
 	return ton.RootConfig{
 		Owner: t.admin.Address(), Version: 1,
-		ProxyHashes: []ton.Hash{fake}, WorkerHashes: []ton.Hash{fake},
+		ProxyHashes: []ton.Hash{FakeImageHash}, WorkerHashes: t.workerImages, ModelHashes: t.models,
 		Proxies:        []ton.RegisteredProxy{{Seqno: rootProxySeqno, Desc: desc}},
 		LastProxySeqno: rootProxySeqno,
 		Params:         t.params,
@@ -498,6 +525,43 @@ func (t *tonNet) updateProxy(ctx context.Context, root ton.Account, desc string)
 	return nil
 }
 
+// registerHashes adds, by the admin, what a reused root lacks of the fake
+// TDX image hash in its proxy_hashes, the workers' image hashes in its
+// worker_hashes and their models in its model_hashes: a restarted devnet runs again, also with
+// another model, while a hash removed during a run stays removed for the
+// rest of it.
+func (t *tonNet) registerHashes(ctx context.Context, root ton.Account) error {
+	cfg, err := ton.ParseRootConfig(root.Data)
+	if err != nil {
+		return err
+	}
+	type registration struct {
+		op   ton.RootOp
+		has  bool
+		hash ton.Hash
+	}
+	regs := []registration{{ton.RootAddProxyType, cfg.HasProxyHash(FakeImageHash), FakeImageHash}}
+	for _, h := range t.workerImages {
+		regs = append(regs, registration{ton.RootAddWorkerType, cfg.HasWorkerHash(h), h})
+	}
+	for _, h := range t.models {
+		regs = append(regs, registration{ton.RootAddModelType, cfg.HasModelHash(h), h})
+	}
+	for _, h := range regs {
+		if h.has {
+			continue
+		}
+		body, err := ton.RootHashBody(h.op, 0, h.hash)
+		if err != nil {
+			return err
+		}
+		if err := t.admin.Send(ctx, t.chain, ton.Transfer{To: t.root, Amount: billing.TON / 10, Bounce: true, Body: body}); err != nil {
+			return fmt.Errorf("registering hash %x in the root: %w", h.hash, err)
+		}
+	}
+	return nil
+}
+
 // addresses lists the network's accounts; the child contracts are derived
 // under the root, whether deployed yet or not.
 func (t *tonNet) addresses(c *Contracts) (*Addresses, error) {
@@ -528,18 +592,10 @@ func (t *tonNet) addresses(c *Contracts) (*Addresses, error) {
 	return a, nil
 }
 
-// proxies lists the client endpoints of the proxies the root registers:
-// a client's registry.
-func (t *tonNet) proxies(ctx context.Context) ([]string, error) {
-	cfg, err := ton.ReadRootConfig(ctx, t.chain, t.root)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(cfg.Proxies))
-	for _, p := range cfg.Proxies {
-		out = append(out, p.ClientAddr())
-	}
-	return out, nil
+// rootLists reads the root's lists and registered proxies, as the roles
+// do every root poll.
+func (t *tonNet) rootLists(ctx context.Context) (trust.Lists, error) {
+	return onchain.RootLists(ctx, t.chain, t.root)
 }
 
 // chainPoll is how often the adapters read an awaited chain state; the

@@ -16,6 +16,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
+	"github.com/cocoon-go/cocoon/internal/trust"
 )
 
 func TestLoadKeys(t *testing.T) {
@@ -98,7 +99,7 @@ func TestOpenChain(t *testing.T) {
 	}
 	path := filepath.Join(dir, ChainStateFile)
 	const desc = "127.0.0.1:1001 127.0.0.1:1002"
-	tn, err := openChain(ctx, path, dir, keys, desc, Settlement{})
+	tn, err := openChain(ctx, path, dir, keys, desc, []string{"Org/M@1:a"}, []ton.Hash{FakeImageHash}, Settlement{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,8 +108,9 @@ func TestOpenChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := ton.Hash(attest.Measurements{Kind: attest.KindFakeTDX}.ImageHash())
-	if len(cfg.Proxies) != 1 || cfg.Proxies[0].Desc != desc || !cfg.HasWorkerHash(fake) || !cfg.HasProxyHash(fake) {
-		t.Errorf("root config %+v: want the proxy at %q and the fake image hash allowed", cfg, desc)
+	if len(cfg.Proxies) != 1 || cfg.Proxies[0].Desc != desc || !cfg.HasWorkerHash(fake) || !cfg.HasProxyHash(fake) ||
+		!cfg.HasModelHash(ton.Hash(trust.ModelHash("Org/M@1:a"))) || len(cfg.ModelHashes) != 1 {
+		t.Errorf("root config %+v: want the proxy at %q, the fake image hash allowed and the model registered", cfg, desc)
 	}
 	if cfg.Params.PricePerToken != FakePricePerToken || cfg.Params.WorkerFeePerToken != FakeWorkerFeePerToken || !cfg.Params.IsTest {
 		t.Errorf("root params price %d, fee %d, test %v; want the fake-TON params", cfg.Params.PricePerToken, cfg.Params.WorkerFeePerToken, cfg.Params.IsTest)
@@ -125,7 +127,7 @@ func TestOpenChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	const moved = "127.0.0.1:2001 127.0.0.1:2002"
-	again, err := openChain(ctx, path, dir, keys, moved, Settlement{})
+	again, err := openChain(ctx, path, dir, keys, moved, []string{"Org/N@1:b"}, []ton.Hash{FakeImageHash}, Settlement{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +139,10 @@ func TestOpenChain(t *testing.T) {
 	}
 	if len(cfg.Proxies) != 1 || cfg.Proxies[0].Desc != moved {
 		t.Errorf("proxies after a restart %+v, want the proxy at %q", cfg.Proxies, moved)
+	}
+	// A restart with another model registers it beside the first.
+	if !cfg.HasModelHash(ton.Hash(trust.ModelHash("Org/N@1:b"))) || !cfg.HasModelHash(ton.Hash(trust.ModelHash("Org/M@1:a"))) {
+		t.Errorf("model hashes after a restart with another model: %x, want both models", cfg.ModelHashes)
 	}
 	acc, err := again.chain.Account(ctx, again.clientWallet.Address())
 	if err != nil || acc.Balance != walletFunding {
@@ -369,5 +375,54 @@ func TestStartOlderDataDir(t *testing.T) {
 	}
 	if got := r.balance(o.proxyWallet); got < walletFunding {
 		t.Errorf("older proxy wallet holds %d, want at least its %d", got, walletFunding)
+	}
+}
+
+// TestRestartRegistersListeningEndpoints restarts an emulated devnet on
+// other ports: the root's registered proxy endpoints, the client's proxies
+// and the configs written must all name the ports the proxy listens on
+// now.
+func TestRestartRegistersListeningEndpoints(t *testing.T) {
+	dir := t.TempDir()
+	first := start(t, Options{Engine: engines(&fakeEngine{chunks: 1}), Chain: ChainEmulated, DataDir: dir})
+	firstDesc := first.ProxyWorkersAddr + " " + first.ProxyClientsAddr
+	first.Close()
+	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1}), Chain: ChainEmulated, DataDir: dir})
+	desc := n.ProxyWorkersAddr + " " + n.ProxyClientsAddr
+	if desc == firstDesc {
+		t.Skip("the restarted devnet got the same free ports")
+	}
+	cfg, err := ton.ReadRootConfig(context.Background(), n.Chain, n.Addresses.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Proxies) != 1 || cfg.Proxies[0].Desc != desc {
+		t.Errorf("root registers %+v, want the proxy at %q where it listens", cfg.Proxies, desc)
+	}
+	eventually(t, "the client following the root", func() bool {
+		p := n.Client.Snapshot().LocalConf.Proxies
+		return len(p) == 1 && p[0] == n.ProxyClientsAddr
+	})
+	var pc struct {
+		WorkersListen string `json:"workers_listen"`
+		ClientsListen string `json:"clients_listen"`
+	}
+	var cc struct {
+		Proxies []string `json:"proxies"`
+	}
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"proxy.json", &pc}, {"client.json", &cc}} {
+		b, err := os.ReadFile(filepath.Join(dir, f.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, f.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pc.WorkersListen+" "+pc.ClientsListen != desc || len(cc.Proxies) != 1 || cc.Proxies[0] != n.ProxyClientsAddr {
+		t.Errorf("proxy.json listens on %q %q, client.json names %q; want %q", pc.WorkersListen, pc.ClientsListen, cc.Proxies, desc)
 	}
 }

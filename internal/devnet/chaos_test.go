@@ -134,7 +134,12 @@ func (l *load) one(ctx context.Context, hc *http.Client, url string, rng *rand.R
 	maxTokens := 4 + rng.IntN(40)
 	kind := rng.IntN(10)
 	stream := kind < 8
-	body := fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":%v,"max_tokens":%d}`, stream, maxTokens)
+	options := ""
+	if stream {
+		// The usage at the end, as OpenAI sends it when asked.
+		options = `,"stream_options":{"include_usage":true}`
+	}
+	body := fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":%v,"max_tokens":%d%s}`, stream, maxTokens, options)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(rctx, "POST", url+"/v1/chat/completions", strings.NewReader(body))

@@ -7,12 +7,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/contracts"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -71,12 +73,61 @@ func FakeTONParams() (ton.Params, error) {
 
 // FakeTONContracts returns the derivation under the fake-TON root.
 func FakeTONContracts() (*Contracts, error) {
-	p, err := FakeTONParams()
+	f, err := BuiltinFakeTON()
 	if err != nil {
 		return nil, err
 	}
-	return NewContracts(FakeTONRoot(), p)
+	return f.Contracts()
 }
+
+// ReferenceLocalRoot is the root contract address of the reference's
+// local network (its scripts/cocoon-launch --local-all), under which its
+// fake-TON runners derive their contracts.
+const ReferenceLocalRoot = "EQBT4hy4vMEZ9uxSCuhw_gBKh9_AwmHXLe7Wo0O4Vh-4kRjJ"
+
+// FakeTON is a fake-TON network: no chain, only a root contract address,
+// which the contracts' addresses derive from, and its root config.
+type FakeTON struct {
+	Root   *address.Address
+	Config ton.RootConfig
+}
+
+// BuiltinFakeTON returns our own fake TON: FakeTONRoot, and a root config
+// of version FakeTONVersion whose params are FakeTONParams, with our
+// compiled contract codes. Its contracts are not the reference's: for
+// those, LoadFakeTON the reference's file.
+func BuiltinFakeTON() (FakeTON, error) {
+	p, err := FakeTONParams()
+	if err != nil {
+		return FakeTON{}, err
+	}
+	return FakeTON{Root: FakeTONRoot(), Config: ton.RootConfig{Version: FakeTONVersion, Params: p}}, nil
+}
+
+// LoadFakeTON reads the reference's fake-TON root config file path (what
+// its runners take with --disable-ton; ton.ParsePseudoRootConfig) under
+// the root contract root, its runners' root_contract_address: the
+// contracts derive as the reference's runners derive them.
+func LoadFakeTON(path string, root *address.Address) (FakeTON, error) {
+	if root == nil {
+		return FakeTON{}, errors.New("loading the fake-TON root config: it needs the root contract address its contracts derive under")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return FakeTON{}, fmt.Errorf("loading the fake-TON root config: %w", err)
+	}
+	cfg, err := ton.ParsePseudoRootConfig(b)
+	if err != nil {
+		return FakeTON{}, fmt.Errorf("loading the fake-TON root config %s: %w", path, err)
+	}
+	return FakeTON{Root: root, Config: cfg}, nil
+}
+
+// Contracts returns the derivation of the contracts under f.
+func (f FakeTON) Contracts() (*Contracts, error) { return NewContracts(f.Root, f.Config.Params) }
+
+// Prices returns the prices of f's params.
+func (f FakeTON) Prices() billing.Prices { return onchain.Prices(f.Config.Params) }
 
 // ProxyAddress is the contract of the proxy owned by owner with signing
 // key key.

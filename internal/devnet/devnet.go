@@ -8,6 +8,7 @@
 package devnet
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -15,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -33,9 +35,12 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/engine"
+	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/onchain"
+	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
@@ -51,9 +56,10 @@ const (
 	FakeWorkerFeePerToken billing.NanoTON = 1
 )
 
-// fakeConfigVersion is the version of the reference's fake-TON root
-// config, which reference clients send as their min_config_version.
-const fakeConfigVersion = 3
+// FakeTONVersion is the version of our fake TON's root config: that of
+// the reference's fake-TON config, which its clients send as their
+// min_config_version.
+const FakeTONVersion = 3
 
 // The attestation a devnet worker may have (Options.WorkerTEEs).
 const (
@@ -87,6 +93,14 @@ type Options struct {
 	// Model is the model name requests use; with ModelPath it defaults to
 	// the model's own name.
 	Model string
+	// Endpoints are those the Workers' engine serves; empty means
+	// chat, completions and embeddings with the built-in engine, and the
+	// reference's two (chat and completions) with any other.
+	Endpoints []string
+	// Extra are workers of other models besides the Workers, each in
+	// front of an engine of its own: a speech engine, for instance
+	// (FakeSpeechWorker).
+	Extra []ExtraWorker
 	// PortsBase, when non-zero, places the HTTP ports as the reference
 	// does: client on N, proxy on N+1000, worker k on N+2000+10k; the
 	// proxy's worker and client endpoints are N+1001 and N+1002. Zero
@@ -130,14 +144,66 @@ type Options struct {
 	MaxActiveRequests int
 	// APIKeys, if set, protect the client's API.
 	APIKeys []string
+	// FakeTONConfig, with Chain ChainFake, is the reference's fake-TON
+	// root config file (its runners' --disable-ton FILE): the network
+	// runs under it and FakeTONRoot, so that its contracts are the ones
+	// the reference's runners derive. Empty runs our own fake TON
+	// (BuiltinFakeTON).
+	FakeTONConfig string
+	// FakeTONRoot is the root contract address of FakeTONConfig, the
+	// reference's runners' root_contract_address; empty means
+	// ReferenceLocalRoot.
+	FakeTONRoot string
+	// MaxUploadBytes bounds the client's audio uploads; zero means
+	// client.DefaultMaxUploadBytes.
+	MaxUploadBytes int64
 	// ClientStake is the fake-TON stake of the client's contract, which
 	// bounds its uncharged usage; zero means proxy.DefaultClientStake.
 	ClientStake billing.NanoTON
+	// ChainClock is the emulated chain's clock; nil is the wall clock. A
+	// chain behind the nodes' clocks is one whose state they judge old.
+	ChainClock func() time.Time
 	// Logger receives every node's diagnostics; nil discards them.
 	Logger *slog.Logger
 	// SampleEvery is how often the nodes' pages sample them for their
 	// charts; zero means web.SampleEvery.
 	SampleEvery time.Duration
+}
+
+// ExtraWorker is a worker of a model of its own, besides the Workers.
+type ExtraWorker struct {
+	// Model is the model name its requests use.
+	Model string
+	// EngineURL is its engine, an OpenAI-compatible server; or Engine, a
+	// handler the devnet serves on a loopback listener for it.
+	EngineURL string
+	Engine    http.Handler
+	// Endpoints are what its engine serves.
+	Endpoints []string
+	// AudioTokensPerSecond is the worker's audio rate (required with an
+	// audio endpoint).
+	AudioTokensPerSecond int64
+}
+
+// FakeSpeechModel is the model name of the FAKE speech engine's worker.
+const FakeSpeechModel = "fake-whisper"
+
+// DefaultAudioTokensPerSecond is the audio rate of the devnet's speech
+// workers: ten tokens a second of audio, as OpenAI's audio models count
+// one token per 100 ms.
+const DefaultAudioTokensPerSecond = 10
+
+// FakeSpeechWorker is a worker in front of the FAKE speech engine
+// (package fakespeech), which speaks vLLM's Whisper API and recognises
+// nothing: for tests and development only.
+func FakeSpeechWorker() ExtraWorker {
+	return ExtraWorker{Model: FakeSpeechModel, Engine: fakespeech.NewHandler(FakeSpeechModel), Endpoints: fakespeech.Endpoints, AudioTokensPerSecond: DefaultAudioTokensPerSecond}
+}
+
+// SpeechWorker is a worker in front of a speech engine at url serving
+// model on the audio endpoints, as vLLM serves Whisper.
+func SpeechWorker(url, model string) ExtraWorker {
+	return ExtraWorker{Model: model, EngineURL: url, Endpoints: fakespeech.Endpoints, AudioTokensPerSecond: DefaultAudioTokensPerSecond}
 }
 
 // Network is a running devnet.
@@ -163,9 +229,14 @@ type Network struct {
 	ProxyWorkersAddr, ProxyClientsAddr string
 	// Model is the model name to request.
 	Model string
+	// ProxyKey is the proxy's signing key, from which its contract and
+	// its clients' and workers' contracts derive (as `cocoon probe`
+	// shows it).
+	ProxyKey ed25519.PublicKey
+	// ExtraModels are the models of Options.Extra, in order; their
+	// workers follow the Workers in WorkerURLs, EngineURLs and Workers.
+	ExtraModels []string
 
-	// Proxy, Client and Workers are the roles as running now: a restart
-	// (RestartProxy, RestartClient, RestartWorker) replaces one.
 	Proxy   *proxy.Proxy
 	Client  *client.Client
 	Workers []*worker.Worker
@@ -179,11 +250,23 @@ type Network struct {
 	Chain          ton.Chain
 	ChainStatePath string
 	Addresses      *Addresses
+	// RootPollEvery is how often the nodes read the root contract on the
+	// emulated chain: a node the root stops listing is refused within it.
+	RootPollEvery time.Duration
 
-	log     *slog.Logger
-	wg      sync.WaitGroup
-	servers []*http.Server
-	closers []func()
+	log    *slog.Logger
+	runCtx context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// tn is the emulated chain, nil on fake TON; settle its pace.
+	tn     *tonNet
+	settle Settlement
+	// workerContracts derives the workers' contracts; prices are the
+	// network's until a chain's root is read.
+	workerContracts worker.Contracts
+	prices          billing.Prices
+	servers         []*http.Server
+	closers         []func()
 	// The roles' runs, and what builds each anew from its config and
 	// runs it (the first start and every restart); only the goroutine
 	// that starts, restarts and closes the network touches them.
@@ -206,10 +289,11 @@ func (r *role) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	(*r.handler.Load()).ServeHTTP(w, req)
 }
 
-// run runs node and its pages site until the role is stopped (by a
-// restart or Close), serving the pages in front of the node's handler h.
+// run runs node and its pages site until the network closes or the role
+// is stopped by a restart, serving the pages in front of the node's
+// handler h.
 func (n *Network) run(r *role, site *web.Site, h http.Handler, node func(context.Context)) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(n.runCtx)
 	done := make(chan struct{})
 	handler := site.Handler(h)
 	r.handler.Store(&handler)
@@ -256,7 +340,7 @@ func (n *Network) RestartClient(ctx context.Context) error {
 func listen(port int) (net.Listener, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		return nil, fmt.Errorf("listening on 127.0.0.1:%d: %w", port, err)
+		return nil, fmt.Errorf("listening on 127.0.0.1:%d (another devnet or program has the port: stop it, or pass --ports-base N): %w", port, err)
 	}
 	return ln, nil
 }
@@ -296,8 +380,10 @@ func newNodeKey(ctx context.Context, key ed25519.PrivateKey, issuer attest.Issue
 }
 
 // verifier accepts peers with fake TDX quotes or fake SEV-SNP evidence as
-// policy allows, or anyone for policy "any".
-func verifier(policy string) (*ratls.Verifier, error) {
+// policy allows, or anyone for policy "any". It remembers validated
+// evidence for one root poll, so that what the root or the collateral says
+// is never older than that.
+func verifier(policy string, rootPoll time.Duration) (*ratls.Verifier, error) {
 	p, err := attest.ParsePolicy(policy)
 	if err != nil {
 		return nil, err
@@ -305,16 +391,16 @@ func verifier(policy string) (*ratls.Verifier, error) {
 	if p.Require == attest.KindNone {
 		return ratls.NewVerifier(attest.NoVerification, p)
 	}
-	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()))
+	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()), ratls.WithCache(rootPoll, VerifierCacheSize))
 }
 
-// workerTEEs returns the issuer of each worker and the proxy's worker
-// policy for opts.
+// workerTEEs returns the issuer of each worker, the Workers' and then
+// the Extra ones' (fake TDX), and the proxy's worker policy for opts.
 func workerTEEs(opts Options) ([]attest.Issuer, string, error) {
 	if len(opts.WorkerTEEs) > opts.Workers {
 		return nil, "", fmt.Errorf("starting devnet: %d worker TEEs for %d workers", len(opts.WorkerTEEs), opts.Workers)
 	}
-	issuers := make([]attest.Issuer, opts.Workers)
+	issuers := make([]attest.Issuer, opts.Workers+len(opts.Extra))
 	policy := "fake_tdx"
 	for i := range issuers {
 		tee := TEEFakeTDX
@@ -334,6 +420,9 @@ func workerTEEs(opts Options) ([]attest.Issuer, string, error) {
 	return issuers, policy, nil
 }
 
+// VerifierCacheSize is how many validated quotes a node remembers.
+const VerifierCacheSize = 10000
+
 // Start starts a network and returns once the client has a ready proxy
 // connection and every worker is registered with the proxy. ctx bounds
 // only the start; Close stops the network.
@@ -348,7 +437,9 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Network{log: log}
+	runCtx, cancel := context.WithCancel(context.Background())
+	n := &Network{log: log, runCtx: runCtx, cancel: cancel, settle: opts.Settlement.withDefaults()}
+	n.RootPollEvery = n.settle.RootPollEvery
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -373,7 +464,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 	case ChainEmulated:
 		n.ChainKind = ChainEmulated
-		if keys, err = loadKeys(opts.DataDir, opts.Workers); err != nil {
+		if keys, err = loadKeys(opts.DataDir, opts.Workers+len(opts.Extra)); err != nil {
 			return nil, err
 		}
 	default:
@@ -385,10 +476,63 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 	n.Model, n.EngineURLs = model, engines
-	contracts, err := FakeTONContracts()
+	endpoints := opts.Endpoints
+	if len(endpoints) == 0 && opts.Engine == nil && opts.EngineURL == "" {
+		endpoints = []string{openai.PathChatCompletions, openai.PathCompletions, openai.PathEmbeddings}
+	}
+	type spec struct {
+		model     string
+		endpoints []string
+		rate      int64
+	}
+	specs := make([]spec, 0, opts.Workers+len(opts.Extra))
+	for range opts.Workers {
+		specs = append(specs, spec{model, endpoints, 0})
+	}
+	for _, x := range opts.Extra {
+		u := x.EngineURL
+		if x.Engine != nil {
+			if u, err = n.serveHTTP(0, x.Engine); err != nil {
+				return nil, err
+			}
+		}
+		if x.Model == "" || u == "" {
+			return nil, errors.New("starting devnet: an extra worker needs a model name and an engine")
+		}
+		n.EngineURLs = append(n.EngineURLs, u)
+		n.ExtraModels = append(n.ExtraModels, x.Model)
+		specs = append(specs, spec{x.Model, x.Endpoints, x.AudioTokensPerSecond})
+	}
+	// Fake TON: ours, or the reference's from its config file. On the
+	// emulated chain the chain's root replaces it below.
+	fake, err := BuiltinFakeTON()
 	if err != nil {
 		return nil, err
 	}
+	var fakeChain chainconf.Chain
+	if opts.FakeTONConfig != "" {
+		if n.ChainKind != ChainFake {
+			return nil, errors.New("starting devnet: a fake-TON config needs the fake chain")
+		}
+		if fakeChain.FakeTONConfig, err = filepath.Abs(opts.FakeTONConfig); err != nil {
+			return nil, fmt.Errorf("starting devnet: %w", err)
+		}
+		fakeChain.RootContractAddress = cmp.Or(opts.FakeTONRoot, ReferenceLocalRoot)
+		root, err := address.ParseAddr(fakeChain.RootContractAddress)
+		if err != nil {
+			return nil, fmt.Errorf("starting devnet: the fake-TON root %q: %w", fakeChain.RootContractAddress, err)
+		}
+		if fake, err = LoadFakeTON(fakeChain.FakeTONConfig, root); err != nil {
+			return nil, fmt.Errorf("starting devnet: %w", err)
+		}
+	} else if opts.FakeTONRoot != "" {
+		return nil, errors.New("starting devnet: a fake-TON root needs the fake-TON config it is the root of")
+	}
+	contracts, err := fake.Contracts()
+	if err != nil {
+		return nil, err
+	}
+	prices := fake.Prices()
 
 	// The proxy.
 	wln, err := listen(port(opts.PortsBase, 1001))
@@ -403,7 +547,15 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	n.ProxyWorkersAddr, n.ProxyClientsAddr = wln.Addr().String(), cln.Addr().String()
 	var tn *tonNet
 	if keys != nil {
-		if tn, err = n.openChain(ctx, opts, keys); err != nil {
+		images := make([]ton.Hash, len(workerIssuers))
+		for i, is := range workerIssuers {
+			images[i] = fakeImage(is)
+		}
+		models := []string{model}
+		for _, sp := range specs[opts.Workers:] {
+			models = append(models, sp.model)
+		}
+		if tn, err = n.openChain(ctx, opts, keys, images, models); err != nil {
 			wln.Close()
 			cln.Close()
 			return nil, err
@@ -420,13 +572,13 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 		return a(tn).String()
 	}
-	settle := opts.Settlement.withDefaults()
+	settle := n.settle
 	pcfg := proxy.Config{
 		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
 		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
 		WorkerPolicy: workerPolicy, ClientPolicy: "any",
-		OwnerAddress:      owner(func(t *tonNet) *address.Address { return t.keys.proxyOwner }),
-		RootConfigVersion: fakeConfigVersion,
+		OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.proxyOwner }),
+		Chain:        fakeChain,
 	}
 	if tn != nil {
 		settle.proxy(&pcfg)
@@ -451,11 +603,11 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		cln.Close()
 		return nil, err
 	}
-	wv, err := verifier(pcfg.WorkerPolicy)
+	wv, err := verifier(pcfg.WorkerPolicy, settle.RootPollEvery)
 	if err != nil {
 		return nil, err
 	}
-	cv, err := verifier(pcfg.ClientPolicy)
+	cv, err := verifier(pcfg.ClientPolicy, settle.RootPollEvery)
 	if err != nil {
 		return nil, err
 	}
@@ -468,8 +620,9 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	pdeps := proxy.Deps{
 		WorkerTLS: ratls.ServerConfig(pnode.cert, wv), ClientTLS: ratls.ServerConfig(pnode.cert, cv),
 		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
-		Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
-		Store:  ledgerStore, ClientStake: opts.ClientStake,
+		Prices: prices, RootVersion: fake.Config.Version,
+		Store: ledgerStore, ClientStake: opts.ClientStake,
+		WorkerPeers: wv, ImageHash: FakeImageHash,
 	}
 	// The roles' derivations of the contracts: on fake TON from the
 	// fake-TON params; on the emulated chain the proxy's from the params
@@ -488,7 +641,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		}
 	}
 	// newProxy builds the proxy as `cocoon proxy` does from its config:
-	// on the emulated chain its adapter and the contract its ledger is at.
+	// on the emulated chain its adapter, the contract its ledger is at
+	// and the root's version.
 	newProxy := func(ctx context.Context) (*proxy.Proxy, *Contracts, error) {
 		deps, derive := pdeps, contracts
 		if tn != nil {
@@ -503,7 +657,12 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			if derive, err = NewContracts(tn.root, params); err != nil {
 				return nil, nil, err
 			}
-			deps.Chain, deps.Prices = pc, onchain.Prices(params)
+			deps.Chain, deps.Prices, deps.Wallet = pc, onchain.Prices(params), tn.proxyWallet.Address()
+			root, err := ton.ReadRootConfig(ctx, tn.chain, tn.root)
+			if err != nil {
+				return nil, nil, fmt.Errorf("starting devnet: %w", err)
+			}
+			deps.RootVersion = root.Version
 		}
 		deps.Contracts = derive
 		p, err := proxy.New(pcfg, deps)
@@ -522,6 +681,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			return nil, err
 		}
 	}
+	n.ProxyKey = pnode.key.Public().(ed25519.PublicKey)
 	n.proxyRole = &role{}
 	runProxy := func(p *proxy.Proxy, wln, cln net.Listener) error {
 		site, err := web.NewProxySite(p, n.siteOptions(opts, tn, pcfg.HTTPAccessHash, pdeps.Logger))
@@ -563,17 +723,12 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 
 	// The workers.
-	for i := range opts.Workers {
-		wcfg := worker.Config{
-			IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }), Proxies: []string{n.ProxyWorkersAddr},
-			ProxyConnections: 1, ModelName: model, Coefficient: billing.CoefficientOne,
-			ForwardRequestsTo: engines[i], MaxActiveRequests: opts.MaxActiveRequests,
-			ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
-			HTTPPort: port(opts.PortsBase, 2000+10*i),
-		}
-		if wcfg.MaxActiveRequests == 0 {
-			wcfg.MaxActiveRequests = worker.DefaultMaxActiveRequests
-		}
+	n.workerContracts, n.prices = roleContracts, prices
+	for i, sp := range specs {
+		wcfg := n.workerConfig(i, opts, owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }), sp.model, sp.endpoints, sp.rate)
+		wcfg.Chain = fakeChain
+		wlog := log.With("node", fmt.Sprintf("worker-%d", i))
+		var wchain worker.Chain
 		if tn != nil {
 			settle.worker(&wcfg, opts.DataDir, i)
 			if wcfg.StateFile != "" {
@@ -584,56 +739,15 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			if wcfg.ChainState, wcfg.RootContractAddress, wcfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, WorkerWalletKeyFile(i), keys.workerWallets[i]); err != nil {
 				return nil, err
 			}
+			if wchain, err = tn.workerChain(i, wlog); err != nil {
+				return nil, err
+			}
 		}
-		wnode, err := newNodeKey(ctx, nil, workerIssuers[i], log)
+		w, u, err := n.startWorker(ctx, opts, wcfg, workerIssuers[i], wchain, wlog)
 		if err != nil {
 			return nil, err
 		}
-		pv, err := verifier(wcfg.ProxyPolicy)
-		if err != nil {
-			return nil, err
-		}
-		logger := log.With("node", fmt.Sprintf("worker-%d", i))
-		r := &role{}
-		n.workerRoles = append(n.workerRoles, r)
-		n.Workers = append(n.Workers, nil)
-		// start builds the worker as `cocoon worker` does from its config
-		// and runs it.
-		start := func(ctx context.Context) error {
-			eng, err := worker.NewEngine(engines[i], nil)
-			if err != nil {
-				return err
-			}
-			wdeps := worker.Deps{
-				TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
-				Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken), Logger: logger,
-				Contracts: roleContracts,
-			}
-			if tn != nil {
-				if wdeps.Chain, err = tn.workerChain(i, wdeps.Logger); err != nil {
-					return err
-				}
-			}
-			w, err := worker.New(wcfg, wdeps)
-			if err != nil {
-				return err
-			}
-			site, err := web.NewWorkerSite(w, n.siteOptions(opts, tn, wcfg.HTTPAccessHash, wdeps.Logger))
-			if err != nil {
-				return err
-			}
-			n.Workers[i] = w
-			n.run(r, site, w.Handler(), func(ctx context.Context) { w.Run(ctx) })
-			return nil
-		}
-		n.startWorkers = append(n.startWorkers, start)
-		if err := start(ctx); err != nil {
-			return nil, err
-		}
-		u, err := n.serveHTTP(port(opts.PortsBase, 2000+10*i), r)
-		if err != nil {
-			return nil, err
-		}
+		n.Workers = append(n.Workers, w)
 		n.WorkerURLs = append(n.WorkerURLs, u)
 		wcfg.HTTPPort = urlPort(u)
 		if err := writeConfig(opts.DataDir, fmt.Sprintf("worker-%d.json", i), wcfg); err != nil {
@@ -647,7 +761,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	ccfg := client.Config{
 		IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.clientOwner }), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
 		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
-		APIKeys: opts.APIKeys, HTTPPort: port(opts.PortsBase, 0),
+		MaxUploadBytes: cmp.Or(opts.MaxUploadBytes, client.DefaultMaxUploadBytes),
+		APIKeys:        opts.APIKeys, HTTPPort: port(opts.PortsBase, 0), Chain: fakeChain,
 	}
 	if tn != nil {
 		ccfg.SecretString = keys.clientSecret
@@ -665,7 +780,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if err != nil {
 		return nil, err
 	}
-	pv, err := verifier(ccfg.ProxyPolicy)
+	pv, err := verifier(ccfg.ProxyPolicy, settle.RootPollEvery)
 	if err != nil {
 		return nil, err
 	}
@@ -679,12 +794,12 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	n.startClient = func(ctx context.Context) error {
 		cdeps := client.Deps{
 			TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: roleContracts,
-			Prices: billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken),
+			Prices: prices,
 		}
 		if tn != nil {
-			// The client learns its proxy from the root, as on TON; the
-			// configured proxy stands until the first read.
-			cdeps.Registry = tn.proxies
+			// The client learns its proxy from the root, as on TON, and
+			// checks it against the root's lists.
+			cdeps.Root, cdeps.ProxyPeers = tn.rootLists, pv
 			var err error
 			if cdeps.Chain, err = tn.clientChain(cdeps.Logger); err != nil {
 				return err
@@ -713,7 +828,10 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		return nil, err
 	}
 
-	if err := n.waitReady(ctx, opts.Workers); err != nil {
+	if err := removeStaleConfigs(opts.DataDir, len(specs)); err != nil {
+		return nil, err
+	}
+	if err := n.waitReady(ctx, len(specs)); err != nil {
 		return nil, err
 	}
 	n.currentClientContract()
@@ -745,16 +863,19 @@ func (n *Network) currentClientContract() {
 	}
 }
 
-// openChain opens the emulated chain of opts and deploys what is missing.
-func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (*tonNet, error) {
+// openChain opens the emulated chain of opts and deploys what is missing;
+// its root lists workerImages, the image hashes of the workers, and
+// models, their full model names.
+func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys, workerImages []ton.Hash, models []string) (*tonNet, error) {
 	n.ChainStatePath = opts.ChainStatePath
 	if n.ChainStatePath == "" && opts.DataDir != "" {
 		n.ChainStatePath = filepath.Join(opts.DataDir, ChainStateFile)
 	}
-	tn, err := openChain(ctx, n.ChainStatePath, opts.DataDir, keys, n.ProxyWorkersAddr+" "+n.ProxyClientsAddr, opts.Settlement)
+	tn, err := openChain(ctx, n.ChainStatePath, opts.DataDir, keys, n.ProxyWorkersAddr+" "+n.ProxyClientsAddr, models, workerImages, opts.Settlement, opts.ChainClock)
 	if err != nil {
 		return nil, err
 	}
+	n.tn = tn
 	if tn.deployed && opts.DataDir != "" {
 		// A new chain: the proxy's ledger and the client's and workers'
 		// states of a previous run belong to contracts that are gone.
@@ -776,6 +897,87 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys) (
 	}
 	n.Chain = tn.chain
 	return tn, nil
+}
+
+// workerConfig is the config of worker i, whose owner is owner, of model
+// on endpoints (audio billed at audioRate), before its chain fields.
+func (n *Network) workerConfig(i int, opts Options, owner, model string, endpoints []string, audioRate int64) worker.Config {
+	c := worker.Config{
+		IsTest: true, OwnerAddress: owner, Proxies: []string{n.ProxyWorkersAddr},
+		ProxyConnections: 1, ModelName: model, Coefficient: billing.CoefficientOne,
+		Endpoints: endpoints, AudioTokensPerSecond: audioRate,
+		ForwardRequestsTo: n.EngineURLs[i], MaxActiveRequests: opts.MaxActiveRequests,
+		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
+		HTTPPort: port(opts.PortsBase, 2000+10*i),
+	}
+	if c.MaxActiveRequests == 0 {
+		c.MaxActiveRequests = worker.DefaultMaxActiveRequests
+	}
+	return c
+}
+
+// startWorker builds a worker from cfg as `cocoon worker --config …
+// --insecure-fake-tdx` does, attesting with issuer, relaying payouts on
+// chain (nil: none), and runs it and its HTTP server until the network
+// closes; RestartWorker, with the index of its start, builds it again.
+// On the emulated chain it reads the root and checks the proxy and
+// itself against its lists.
+func (n *Network) startWorker(ctx context.Context, opts Options, cfg worker.Config, issuer attest.Issuer, chain worker.Chain, log *slog.Logger) (*worker.Worker, string, error) {
+	wnode, err := newNodeKey(ctx, nil, issuer, log)
+	if err != nil {
+		return nil, "", err
+	}
+	pv, err := verifier(cfg.ProxyPolicy, n.settle.RootPollEvery)
+	if err != nil {
+		return nil, "", err
+	}
+	r, i := &role{}, len(n.workerRoles)
+	var first *worker.Worker
+	start := func(ctx context.Context) error {
+		eng, err := worker.NewEngine(cfg.ForwardRequestsTo, nil)
+		if err != nil {
+			return err
+		}
+		deps := worker.Deps{
+			TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
+			Prices: n.prices, Logger: log,
+			Contracts: n.workerContracts, Chain: chain,
+		}
+		if n.tn != nil {
+			deps.Root, deps.ProxyPeers, deps.ImageHash = n.tn.rootLists, pv, fakeImage(issuer)
+		}
+		w, err := worker.New(cfg, deps)
+		if err != nil {
+			return err
+		}
+		site, err := web.NewWorkerSite(w, n.siteOptions(opts, n.tn, cfg.HTTPAccessHash, log))
+		if err != nil {
+			return err
+		}
+		if first == nil {
+			first = w
+		} else if i < len(n.Workers) {
+			n.Workers[i] = w
+		}
+		n.run(r, site, w.Handler(), func(ctx context.Context) { w.Run(ctx) })
+		return nil
+	}
+	n.workerRoles = append(n.workerRoles, r)
+	n.startWorkers = append(n.startWorkers, start)
+	if err := start(ctx); err != nil {
+		return nil, "", err
+	}
+	u, err := n.serveHTTP(cfg.HTTPPort, r)
+	if err != nil {
+		return nil, "", err
+	}
+	return first, u, nil
+}
+
+// fakeImage is the image hash of every node that issuer attests: its
+// fake TEE's measurements are all zero.
+func fakeImage(issuer attest.Issuer) ton.Hash {
+	return ton.Hash(attest.Measurements{Kind: attest.IssuedKind(issuer)}.ImageHash())
 }
 
 // openLedger opens the proxy's ledger. On the emulated chain with a data
@@ -816,6 +1018,9 @@ func (n *Network) startEngines(opts Options) ([]string, string, error) {
 		if opts.Model == "" {
 			return nil, "", errors.New("starting devnet: --engine-url needs a model name")
 		}
+		if err := checkEngine(opts.EngineURL, opts.Model); err != nil {
+			return nil, "", fmt.Errorf("starting devnet: %w", err)
+		}
 		for i := range urls {
 			urls[i] = opts.EngineURL
 		}
@@ -842,6 +1047,56 @@ func (n *Network) startEngines(opts Options) ([]string, string, error) {
 		return urls, name, nil
 	}
 	return nil, "", errors.New("starting devnet: no engine: give a GGUF model or an engine URL")
+}
+
+// checkEngine asks the engine at url for its models and fails, naming the
+// cause and the fix, when it does not answer or does not serve model.
+func checkEngine(url, model string) error {
+	// Its own connection, closed after: the engine's shutdown does not
+	// wait for it.
+	c := http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	res, err := c.Get(strings.TrimSuffix(url, "/") + "/v1/models")
+	if err != nil {
+		return fmt.Errorf("the engine at %s does not answer (%v): start it, or fix --engine-url", url, err)
+	}
+	defer res.Body.Close()
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("the engine at %s answers GET /v1/models with %s: is it an OpenAI-compatible server? fix --engine-url", url, res.Status)
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&list); err != nil {
+		return fmt.Errorf("the engine at %s answers GET /v1/models with no model list (%v): is it an OpenAI-compatible server? fix --engine-url", url, err)
+	}
+	var ids []string
+	for _, m := range list.Data {
+		if m.ID == model {
+			return nil
+		}
+		ids = append(ids, m.ID)
+	}
+	return fmt.Errorf("the engine at %s does not serve model %q; it serves %q: pass one of them as --model-name", url, model, ids)
+}
+
+// removeStaleConfigs removes the configs of workers beyond the first n
+// that an earlier devnet with more workers left in dir, so that no
+// config there describes a node this devnet does not run.
+func removeStaleConfigs(dir string, n int) error {
+	if dir == "" {
+		return nil
+	}
+	for i := n; ; i++ {
+		err := os.Remove(filepath.Join(dir, fmt.Sprintf("worker-%d.json", i)))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("removing the config of a worker this devnet does not run: %w", err)
+		}
+	}
 }
 
 // siteOptions are the options of a node's pages: the emulated chain and
@@ -960,11 +1215,7 @@ func (n *Network) StopWorker(i int) { n.workerRoles[i].stop() }
 // Close stops every node and waits for all of them.
 func (n *Network) Close() error {
 	n.closeOnce.Do(func() {
-		for _, r := range append([]*role{n.proxyRole, n.clientRole}, n.workerRoles...) {
-			if r != nil && r.stop != nil {
-				r.stop()
-			}
-		}
+		n.cancel()
 		// The roles are stopping, so there is nothing left to drain:
 		// close the HTTP servers and their connections at once.
 		for _, s := range n.servers {

@@ -21,6 +21,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
+	"github.com/cocoon-go/cocoon/internal/trust"
 )
 
 func TestMain(m *testing.M) {
@@ -28,6 +29,9 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
 		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+		// A server that answered a body over its limit (a 413) lingers
+		// half a second before closing the connection, by design.
+		goleak.IgnoreAnyFunction("net/http.(*conn).closeWriteAndWait"),
 	)
 }
 
@@ -51,7 +55,7 @@ type fakeEngine struct {
 
 func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/v1/models" {
-		fmt.Fprint(w, `{"object":"list","data":[]}`)
+		fmt.Fprint(w, `{"object":"list","data":[{"id":"m","object":"model"}]}`)
 		return
 	}
 	f.requests.Add(1)
@@ -172,22 +176,37 @@ func TestChatOpenAISDK(t *testing.T) {
 	if len(got.Choices) != 1 || got.Choices[0].Message.Content != "hello" {
 		t.Errorf("completion = %+v, want hello", got.Choices)
 	}
-	stream := c.Chat.Completions.NewStreaming(context.Background(), params)
-	var text strings.Builder
-	var usage int64
-	for stream.Next() {
-		ch := stream.Current()
-		for _, choice := range ch.Choices {
-			text.WriteString(choice.Delta.Content)
+	// Usage comes in a stream only when asked, in a last chunk without
+	// choices, as OpenAI sends it; unasked, every chunk has a choice.
+	for _, asked := range []bool{false, true} {
+		p := params
+		if asked {
+			p.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
 		}
-		usage = max(usage, ch.Usage.TotalTokens)
-	}
-	if err := stream.Err(); err != nil {
-		t.Fatal(err)
-	}
-	stream.Close()
-	if text.String() != "t0 t1 t2 t3 " || usage != 7 {
-		t.Errorf("streamed text %q usage %d, want \"t0 t1 t2 t3 \" and 7", text.String(), usage)
+		stream := c.Chat.Completions.NewStreaming(context.Background(), p)
+		var text strings.Builder
+		var usage int64
+		for stream.Next() {
+			ch := stream.Current()
+			if len(ch.Choices) == 0 && !asked {
+				t.Errorf("a chunk without choices in a stream that did not ask for usage: %+v", ch)
+			}
+			for _, choice := range ch.Choices {
+				text.WriteString(choice.Delta.Content)
+			}
+			usage = max(usage, ch.Usage.TotalTokens)
+		}
+		if err := stream.Err(); err != nil {
+			t.Fatal(err)
+		}
+		stream.Close()
+		want := int64(0)
+		if asked {
+			want = 7
+		}
+		if text.String() != "t0 t1 t2 t3 " || usage != want {
+			t.Errorf("include_usage %v: streamed text %q usage %d, want \"t0 t1 t2 t3 \" and %d", asked, text.String(), usage, want)
+		}
 	}
 }
 
@@ -286,11 +305,11 @@ func TestErrors(t *testing.T) {
 		body       string
 		wantStatus int
 	}{
-		{"unknown model", `{"model":"nope","messages":[]}`, 404},
+		{"unknown model", `{"model":"nope","messages":[{"role":"user","content":"hi"}]}`, 404},
 		{"malformed json", `{"model":`, 400},
 		{"oversized body", `{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("x", 17<<20) + `"}]}`, 413},
-		{"expired deadline", `{"model":"m","messages":[],"stream":true,"timeout":0.3}`, 504},
-		{"coefficient too low", `{"model":"m","messages":[],"max_coefficient":10}`, 503},
+		{"expired deadline", `{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"timeout":0.3}`, 504},
+		{"coefficient too low", `{"model":"m","messages":[{"role":"user","content":"hi"}],"max_coefficient":10}`, 503},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,7 +405,7 @@ func TestWorkerControl(t *testing.T) {
 		w := n.Proxy.Snapshot().WorkerConnections[0]
 		return w.Enabled && w.Coefficient == 2500
 	})
-	res, body = post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[],"stream":true,"max_coefficient":2000}`)
+	res, body = post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"max_coefficient":2000}`)
 	if res.StatusCode != 503 || !strings.Contains(body, "coefficient=2500") {
 		t.Errorf("request below the coefficient: %d %q, want 503 naming coefficient=2500", res.StatusCode, body)
 	}
@@ -411,7 +430,7 @@ func TestBilling(t *testing.T) {
 		ps := n.Workers[0].Snapshot().Proxies
 		return len(ps) == 1 && ps[0].Tokens == 7
 	})
-	res, body := post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[],"max_tokens":2000000000}`)
+	res, body := post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":2000000000}`)
 	if res.StatusCode != 402 || !strings.Contains(body, "client balance is too low") {
 		t.Errorf("request beyond the stake: %d %q, want 402 client balance is too low", res.StatusCode, body)
 	}
@@ -420,15 +439,16 @@ func TestBilling(t *testing.T) {
 	}
 }
 
-// TestClientFromRegistry runs a second client that learns the proxy from a
-// registry (the root contract's proxy list) instead of its config.
-func TestClientFromRegistry(t *testing.T) {
+// TestClientFromRoot runs a second client that learns the proxy from the
+// root contract's lists instead of its config, and checks the proxy
+// against them.
+func TestClientFromRoot(t *testing.T) {
 	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1})})
 	node, err := newNode(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := verifier("fake_tdx")
+	v, err := verifier("fake_tdx", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,9 +457,10 @@ func TestClientFromRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reads atomic.Int64
-	c, err := client.New(cfg, client.Deps{TLS: ratls.ClientConfig(node.cert, v), Registry: func(context.Context) ([]string, error) {
+	c, err := client.New(cfg, client.Deps{TLS: ratls.ClientConfig(node.cert, v), ProxyPeers: v, Root: func(context.Context) (trust.Lists, error) {
 		reads.Add(1)
-		return []string{n.ProxyClientsAddr}, nil
+		return trust.Lists{Root: "EQroot", Version: 1, AsOf: time.Now(), ProxyHashes: [][32]byte{FakeImageHash},
+			Proxies: []trust.Endpoint{{Workers: n.ProxyWorkersAddr, Clients: n.ProxyClientsAddr}}}, nil
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -458,13 +479,13 @@ func TestClientFromRegistry(t *testing.T) {
 	defer srv.Close()
 	res, body := post(t, context.Background(), srv.URL, chatStream)
 	if res.StatusCode != 200 || reads.Load() == 0 {
-		t.Errorf("request through a registry-fed client: %d %q after %d registry reads", res.StatusCode, body, reads.Load())
+		t.Errorf("request through a root-fed client: %d %q after %d root reads", res.StatusCode, body, reads.Load())
 	}
 }
 
 func TestEnableDebug(t *testing.T) {
 	n := start(t, Options{Engine: engines(&fakeEngine{})})
-	res, body := post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[],"enable_debug":true}`)
+	res, body := post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[{"role":"user","content":"hi"}],"enable_debug":true}`)
 	var got struct {
 		Choices []json.RawMessage `json:"choices"`
 		Debug   map[string]struct {
@@ -576,7 +597,7 @@ func TestOneRequestID(t *testing.T) {
 		fmt.Fprint(w, `{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)
 	})
 	n := start(t, Options{Engine: func(int) http.Handler { return eng }})
-	res, _ := post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[]}`)
+	res, _ := post(t, context.Background(), n.ClientURL, `{"model":"m","messages":[{"role":"user","content":"hi"}]}`)
 	if ids := res.Header.Values("X-Request-Id"); res.StatusCode != 200 || len(ids) != 1 || ids[0] == "engine-id" {
 		t.Errorf("got status %d and X-Request-Id %q, want 200 and one id of the client's own", res.StatusCode, ids)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
@@ -47,6 +48,9 @@ type Settlement struct {
 	// Deposit is what the client deposits when it deploys its contract
 	// (zero: one stake, the params' min_client_stake).
 	Deposit billing.NanoTON
+	// RootPollEvery is how often every role reads the root contract; a
+	// node whose image or model the root drops is refused within it.
+	RootPollEvery time.Duration
 	// ProxyCloseDelay and ClientCloseDelay are proxy_delay_before_close
 	// and client_delay_before_close, in whole seconds, of the params the
 	// root of a new chain is deployed with (zero: the fake-TON root's 600
@@ -70,7 +74,7 @@ func (s Settlement) closeDelays(params *ton.Params) {
 // single nanoTON.
 var DefaultSettlement = Settlement{
 	CommitEvery: 500 * time.Millisecond, PollEvery: 500 * time.Millisecond,
-	ClientCheckEvery: 500 * time.Millisecond, PayoutEvery: 500 * time.Millisecond,
+	ClientCheckEvery: 500 * time.Millisecond, PayoutEvery: 500 * time.Millisecond, RootPollEvery: 500 * time.Millisecond,
 	ChargeThreshold: 1, PayoutThreshold: 1, WithdrawThreshold: 1, MinPayout: 1,
 }
 
@@ -78,7 +82,7 @@ func (s Settlement) withDefaults() Settlement {
 	d := DefaultSettlement
 	for _, f := range []struct{ v, def *time.Duration }{
 		{&s.CommitEvery, &d.CommitEvery}, {&s.PollEvery, &d.PollEvery},
-		{&s.ClientCheckEvery, &d.ClientCheckEvery}, {&s.PayoutEvery, &d.PayoutEvery},
+		{&s.ClientCheckEvery, &d.ClientCheckEvery}, {&s.PayoutEvery, &d.PayoutEvery}, {&s.RootPollEvery, &d.RootPollEvery},
 	} {
 		if *f.v == 0 {
 			*f.v = *f.def
@@ -99,6 +103,7 @@ func (s Settlement) proxy(c *proxy.Config) {
 	c.ChainCommitEvery, c.ChainPollEvery = proxy.Duration(s.CommitEvery), proxy.Duration(s.PollEvery)
 	c.ChargeThresholdNano, c.PayoutThresholdNano = int64(s.ChargeThreshold), int64(s.PayoutThreshold)
 	c.WithdrawThresholdNano = int64(s.WithdrawThreshold)
+	c.RootPollEvery = chainconf.Duration(s.RootPollEvery)
 }
 
 // worker configures worker i; with a data directory its accounts are kept
@@ -107,6 +112,7 @@ func (s Settlement) worker(c *worker.Config, dataDir string, i int) {
 	c.PayoutEvery, c.MinPayoutNano = worker.Duration(s.PayoutEvery), int64(s.MinPayout)
 	// The worker learns of new signed payments as often as it pays out.
 	c.PaymentPollEvery = worker.Duration(s.PayoutEvery)
+	c.RootPollEvery = chainconf.Duration(s.RootPollEvery)
 	if dataDir != "" {
 		c.StateFile = filepath.Join(dataDir, WorkerStateFile(i))
 	}
@@ -116,6 +122,7 @@ func (s Settlement) worker(c *worker.Config, dataDir string, i int) {
 // state machine is kept there.
 func (s Settlement) client(c *client.Config, dataDir string) {
 	c.ChainCheckEvery, c.DepositNano = client.Duration(s.ClientCheckEvery), int64(s.Deposit)
+	c.RootPollEvery = chainconf.Duration(s.RootPollEvery)
 	if dataDir != "" {
 		c.StateFile = filepath.Join(dataDir, ClientStateFile)
 	}

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
 	"github.com/cocoon-go/cocoon/internal/proxy"
+	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
 // TestMixedTEEWorkers runs one fake TDX worker and one fake SEV-SNP worker
@@ -16,12 +18,28 @@ import (
 // worker port verifies each with its TEE's validator under
 // fake_tdx_or_fake_sev_snp. Each worker takes one request at a time and
 // each engine holds its stream until both have one, so the two concurrent
-// requests must go one to each worker.
+// requests must go one to each worker. On the emulated chain the root
+// lists both images, by which the roles admit the workers.
 func TestMixedTEEWorkers(t *testing.T) {
+	for _, chain := range []string{ChainFake, ChainEmulated} {
+		t.Run(chain, func(t *testing.T) { mixedTEEWorkers(t, chain) })
+	}
+}
+
+func mixedTEEWorkers(t *testing.T, chain string) {
 	tdx := &fakeEngine{chunks: 2, hold: make(chan struct{}), gone: make(chan struct{}, 1)}
 	snp := &fakeEngine{chunks: 2, hold: make(chan struct{}), gone: make(chan struct{}, 1)}
 	dir := t.TempDir()
-	n := start(t, Options{Workers: 2, WorkerTEEs: []string{TEEFakeTDX, TEEFakeSEVSNP}, MaxActiveRequests: 1, Engine: engines(tdx, snp), DataDir: dir})
+	n := start(t, Options{Workers: 2, WorkerTEEs: []string{TEEFakeTDX, TEEFakeSEVSNP}, MaxActiveRequests: 1, Engine: engines(tdx, snp), DataDir: dir, Chain: chain})
+	if chain == ChainEmulated {
+		root, err := ton.ReadRootConfig(context.Background(), n.Chain, n.Addresses.Root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snpImage := fakeImage(fakesevsnp.NewIssuer()); !root.HasWorkerHash(FakeImageHash) || !root.HasWorkerHash(snpImage) || snpImage == FakeImageHash {
+			t.Errorf("root worker hashes %x, want the fake TDX image %x and the fake SEV-SNP one %x", root.WorkerHashes, FakeImageHash, snpImage)
+		}
+	}
 	pcfg, err := proxy.LoadConfig(filepath.Join(dir, "proxy.json"))
 	if err != nil {
 		t.Fatal(err)

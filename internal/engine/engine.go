@@ -93,6 +93,9 @@ type Engine struct {
 	queue chan *sequence
 	quit  chan struct{} // closed by Close
 	wg    sync.WaitGroup
+	// embedSlots bounds the embeddings computed at once (Threads); Embed
+	// holds a slot while it runs on its caller's goroutine.
+	embedSlots chan struct{}
 
 	// mu guards closed; senders to queue hold it for reading so that
 	// nothing is queued once Close has begun.
@@ -122,6 +125,8 @@ func New(model *Model, opts Options) *Engine {
 		threads: threads,
 		queue:   make(chan *sequence, queue),
 		quit:    make(chan struct{}),
+
+		embedSlots: make(chan struct{}, threads),
 	}
 	if threads > 1 {
 		e.pool = newPool(threads - 1)

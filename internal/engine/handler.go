@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
@@ -15,8 +17,8 @@ import (
 	"github.com/cocoon-go/cocoon/internal/openai"
 )
 
-// maxBody bounds a request body.
-const maxBody = 4 << 20
+// maxBody bounds a request body: what the network carries.
+const maxBody = openai.MaxRequestBody
 
 // maxRequestStops bounds the stop strings a request may give, leaving the
 // rest of MaxStops to the chat format.
@@ -31,8 +33,8 @@ type handler struct {
 }
 
 // NewHandler returns the HTTP API of e: POST /v1/chat/completions,
-// POST /v1/completions (both streaming or not), GET /v1/models and
-// GET /health. The model is served as modelName, or under the model's
+// POST /v1/completions (both streaming or not), POST /v1/embeddings,
+// GET /v1/models and GET /health. The model is served as modelName, or under the model's
 // own name when modelName is empty; requests must name it.
 func NewHandler(e *Engine, modelName string) http.Handler {
 	if modelName == "" {
@@ -41,6 +43,7 @@ func NewHandler(e *Engine, modelName string) http.Handler {
 	h := &handler{e: e, name: modelName, log: e.log, mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST /v1/chat/completions", h.serve(h.chat))
 	h.mux.HandleFunc("POST /v1/completions", h.serve(h.completions))
+	h.mux.HandleFunc("POST /v1/embeddings", h.serve(h.embeddings))
 	h.mux.HandleFunc("GET /v1/models", h.serve(h.models))
 	h.mux.HandleFunc("GET /health", h.serve(h.health))
 	h.mux.HandleFunc("/", h.serve(func(http.ResponseWriter, *http.Request) error {
@@ -157,19 +160,105 @@ func (h *handler) models(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
-// decode reads a JSON request body into v.
-func decode(r *http.Request, v any) error {
-	body := http.MaxBytesReader(nil, r.Body, maxBody)
-	dec := json.NewDecoder(body)
-	if err := dec.Decode(v); err != nil {
+// decode reads a JSON request body into v, after checking its members as
+// OpenAI does (check) and refusing what this engine does not implement.
+func decode(r *http.Request, v any, check func(map[string]json.RawMessage) error, unsupported []feature) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, msg: fmt.Sprintf("request body over %d bytes", maxBody)}
+			return &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, code: openai.CodeRequestTooLarge,
+				msg: fmt.Sprintf("The request body exceeds %d bytes.", maxBody)}
 		}
-		return badRequest("", "invalid request body: %v", err)
+		return badRequest("", "reading the request body: %v", err)
+	}
+	m, err := openai.DecodeObject(body)
+	if err != nil {
+		return paramError(openai.InvalidJSON(err))
+	}
+	if err := check(m); err != nil {
+		return paramError(err)
+	}
+	for _, f := range unsupported {
+		if raw, ok := m[f.param]; ok && !f.harmless(bytes.TrimSpace(raw)) {
+			return paramError(openai.Unsupported(f.param, "is not supported by the built-in engine: "+f.instead))
+		}
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		// The members were checked; what is left is a type no check knew.
+		return badRequest("", "The request body does not match the API: %v", err)
 	}
 	return nil
 }
+
+// anyMembers is the check of a body whose members decode alone judges.
+func anyMembers(map[string]json.RawMessage) error { return nil }
+
+// paramError is an OpenAI parameter error as this handler answers it.
+func paramError(err error) error {
+	var pe *openai.ParamError
+	if errors.As(err, &pe) {
+		return &apiError{status: http.StatusBadRequest, typ: openai.ErrorTypeInvalidRequest, code: pe.Code, param: pe.Param, msg: pe.Message}
+	}
+	return err
+}
+
+// feature is a request member the built-in engine does not implement,
+// refused unless its value asks for nothing (harmless).
+type feature struct {
+	param    string
+	instead  string
+	harmless func(raw []byte) bool
+}
+
+// absent values ask for nothing: null, false, an empty array or object.
+func absent(raw []byte) bool {
+	switch string(raw) {
+	case "null", "false", "[]", "{}":
+		return true
+	}
+	return false
+}
+
+// is returns a harmless check that also accepts the given values.
+func is(values ...string) func([]byte) bool {
+	return func(raw []byte) bool {
+		for _, v := range values {
+			if string(raw) == v {
+				return true
+			}
+		}
+		return absent(raw)
+	}
+}
+
+const useEngine = "serve the model with an engine that has it (vLLM, SGLang, llama.cpp, Ollama) behind the worker"
+
+// chatUnsupported and completionUnsupported are what the built-in engine
+// refuses; an engine behind a worker gets them unchanged.
+var (
+	chatUnsupported = []feature{
+		{"tools", useEngine, absent},
+		{"tool_choice", useEngine, is(`"none"`, `"auto"`)},
+		{"functions", useEngine, absent},
+		{"function_call", useEngine, is(`"none"`, `"auto"`)},
+		{"response_format", useEngine, is(`{"type":"text"}`)},
+		{"logprobs", useEngine, absent},
+		{"top_logprobs", useEngine, is("0")},
+		{"logit_bias", useEngine, absent},
+		{"audio", useEngine, absent},
+		{"prediction", useEngine, absent},
+		{"n", "it answers one choice per request (n must be 1)", is("1")},
+	}
+	completionUnsupported = []feature{
+		{"echo", useEngine, absent},
+		{"logprobs", useEngine, is("0")},
+		{"suffix", useEngine, is(`""`)},
+		{"best_of", useEngine, is("1")},
+		{"logit_bias", useEngine, absent},
+		{"n", "it answers one choice per request (n must be 1)", is("1")},
+	}
+)
 
 // params holds the sampling fields common to both endpoints.
 type params struct {
@@ -222,7 +311,7 @@ func (h *handler) request(p params, prompt []int32) (Request, error) {
 
 func (h *handler) chat(w http.ResponseWriter, r *http.Request) error {
 	var cr openai.ChatRequest
-	if err := decode(r, &cr); err != nil {
+	if err := decode(r, &cr, openai.ValidateChat, chatUnsupported); err != nil {
 		return err
 	}
 	if len(cr.Messages) == 0 {
@@ -311,7 +400,7 @@ func (h *handler) chat(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) completions(w http.ResponseWriter, r *http.Request) error {
 	var cr openai.CompletionRequest
-	if err := decode(r, &cr); err != nil {
+	if err := decode(r, &cr, openai.ValidateCompletion, completionUnsupported); err != nil {
 		return err
 	}
 	var prompt []int32

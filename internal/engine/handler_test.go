@@ -195,6 +195,12 @@ func TestHandlerErrors(t *testing.T) {
 		{"unknown path", "GET", "/v2/x", ``, 404, "not_found"},
 		{"long stop", "POST", "/v1/completions", `{"model":"synth","prompt":"a","stop":"` + strings.Repeat("x", MaxStopLen+1) + `"}`, 400, ""},
 		{"many stops", "POST", "/v1/completions", `{"model":"synth","prompt":"a","stop":["` + strings.Repeat(`a","`, maxRequestStops) + `b"]}`, 400, ""},
+		{"tools", "POST", "/v1/chat/completions", `{"model":"synth","messages":[{"role":"user","content":"a"}],"tools":[{"type":"function","function":{"name":"f"}}]}`, 400, "unsupported_parameter"},
+		{"response_format", "POST", "/v1/chat/completions", `{"model":"synth","messages":[{"role":"user","content":"a"}],"response_format":{"type":"json_object"}}`, 400, "unsupported_parameter"},
+		{"logprobs", "POST", "/v1/chat/completions", `{"model":"synth","messages":[{"role":"user","content":"a"}],"logprobs":true}`, 400, "unsupported_parameter"},
+		{"echo", "POST", "/v1/completions", `{"model":"synth","prompt":"a","echo":true}`, 400, "unsupported_parameter"},
+		{"unknown role", "POST", "/v1/chat/completions", `{"model":"synth","messages":[{"role":"wizard","content":"a"}]}`, 400, "invalid_value"},
+		{"messages string", "POST", "/v1/chat/completions", `{"model":"synth","messages":"hi"}`, 400, "invalid_type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -216,6 +222,9 @@ func TestHandlerErrors(t *testing.T) {
 			}
 			if tt.code != "" && (e.Error.Code == nil || *e.Error.Code != tt.code) {
 				t.Errorf("got code %v, want %q", e.Error.Code, tt.code)
+			}
+			if tt.code == "unsupported_parameter" && (e.Error.Param == nil || !strings.Contains(e.Error.Message, *e.Error.Param)) {
+				t.Errorf("got %+v, want the parameter named in param and message", e.Error)
 			}
 		})
 	}

@@ -28,6 +28,8 @@ type Metrics struct {
 	bytes       prometheus.Counter
 	connections prometheus.Gauge
 	retries     prometheus.Counter
+	role        string
+	perRequest  *requestMetrics
 }
 
 // NewMetrics builds the metrics of role ("client", "proxy" or "worker"),
@@ -35,6 +37,7 @@ type Metrics struct {
 func NewMetrics(role string) *Metrics {
 	labels := prometheus.Labels{"role": role}
 	m := &Metrics{
+		role: role, perRequest: newRequestMetrics(labels),
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "cocoon", Name: "requests_total", ConstLabels: labels,
@@ -69,6 +72,7 @@ func NewMetrics(role string) *Metrics {
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.firstAnswer, m.active, m.bytes, m.connections, m.retries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.perRequest.collectors()...)
 	return m
 }
 

@@ -185,3 +185,27 @@ func TestRequestRates(t *testing.T) {
 		t.Errorf("first answers %v taking %v s, want 2 taking 1 s", s.FirstAnswers.Total, s.FirstAnswerTime.Total)
 	}
 }
+
+func TestStatsPageUnits(t *testing.T) {
+	m := NewMetrics("client")
+	m.Observe(Request{Model: "m", Outcome: OutcomeSuccess, PromptTokens: 3, CompletionTokens: 4, Nano: 1500000000, FirstToken: 250 * time.Millisecond})
+	snapshot := func() any {
+		return map[string]any{
+			"paid_nano":            "1500000001",
+			"stats":                map[string]any{"rates": map[string]any{"1m": 0.0000082303401870569}},
+			"queries_success_rate": 0.5,
+			"avg_time":             0.123456,
+		}
+	}
+	mux := http.NewServeMux()
+	Mount(mux, "client", snapshot, m, "")
+	_, body := get(t, mux, "/stats")
+	for _, want := range []string{"Requests by model", "<td>m</td><td>1</td>", "1.5 TON", "1.500000001 TON", "8.23e-06 /s", "per second over 1m", "50.0 %", "0.123 s", "0.250 s"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/stats lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "0.0000082303401870569") {
+		t.Error("/stats shows a raw float")
+	}
+}

@@ -8,7 +8,11 @@ import (
 	"html"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
 )
 
 // JSONStatsHandler serves snapshot() as JSON: the /jsonstats page. The
@@ -27,9 +31,12 @@ func JSONStatsHandler(snapshot func() any) http.Handler {
 }
 
 // StatsHandler serves snapshot() as an HTML page titled title: the /stats
-// page. Objects become two-column tables, lists of objects become tables
-// with a column per key; every string is escaped.
-func StatsHandler(title string, snapshot func() any) http.Handler {
+// page, for a person. Objects become two-column tables, lists of objects
+// (workers, accounts, connections) become tables with a column per key;
+// amounts whose key ends in _nano show as TON decimals, rates per second
+// and times with their units; every string is escaped. models, when set,
+// adds a table of the requests by model first.
+func StatsHandler(title string, snapshot func() any, models func() []ModelRow) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := json.Marshal(snapshot())
 		if err != nil {
@@ -48,21 +55,93 @@ func StatsHandler(title string, snapshot func() any) http.Handler {
 		fmt.Fprintf(&sb, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title>", t)
 		sb.WriteString("<style>body{font-family:sans-serif}table{border-collapse:collapse;margin:2px}td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}</style>")
 		fmt.Fprintf(&sb, "</head><body><h1>%s</h1>\n", t)
-		renderHTML(&sb, v)
+		if models != nil {
+			renderModels(&sb, models())
+		}
+		renderHTML(&sb, "", v)
 		sb.WriteString("\n</body></html>\n")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write([]byte(sb.String()))
 	})
 }
 
-func renderHTML(sb *strings.Builder, v any) {
+// renderModels writes the table of requests by model.
+func renderModels(sb *strings.Builder, rows []ModelRow) {
+	sb.WriteString("<h2>Requests by model</h2>")
+	if len(rows) == 0 {
+		sb.WriteString("<p>none yet</p>")
+		return
+	}
+	sb.WriteString("<table><tr><th>model</th><th>succeeded</th><th>failed</th><th>refused</th><th>prompt tokens</th><th>completion tokens</th><th>value</th><th>mean time to first token</th></tr>")
+	for _, r := range rows {
+		ttft := "&mdash;"
+		if r.FirstTokenCount > 0 {
+			ttft = fmt.Sprintf("%.3f s", (r.FirstTokenSum / time.Duration(r.FirstTokenCount)).Seconds())
+		}
+		fmt.Fprintf(sb, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td></tr>",
+			html.EscapeString(r.Model), r.Success, r.Failed, r.Rejected, r.PromptTokens, r.OutputTokens, html.EscapeString(tonString(r.Nano)), ttft)
+	}
+	sb.WriteString("</table><h2>State</h2>\n")
+}
+
+// tonString writes nanoTON as TON with up to nine decimals.
+func tonString(nano int64) string { return billing.NanoTON(nano).String() + " TON" }
+
+// renderValue formats a scalar for a person, with the unit its key names.
+func renderValue(key string, v any) string {
+	n, ok := v.(json.Number)
+	if s, isStr := v.(string); isStr && strings.HasSuffix(key, "_nano") {
+		n, ok = json.Number(s), true
+	}
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	if i, err := n.Int64(); err == nil && strings.HasSuffix(key, "_nano") {
+		return tonString(i)
+	}
+	f, err := n.Float64()
+	if err != nil {
+		return n.String()
+	}
+	if _, err := n.Int64(); err == nil {
+		return n.String()
+	}
+	switch {
+	case strings.HasSuffix(key, "rate"):
+		return strconv.FormatFloat(f*100, 'f', 1, 64) + " %"
+	case key == "avg_time" || strings.HasSuffix(key, "_seconds") || strings.HasSuffix(key, "_time"):
+		return strconv.FormatFloat(f, 'f', 3, 64) + " s"
+	case isRateKey(key):
+		if f < 1e-6 {
+			f = 0 // decayed to nothing
+		}
+		return strconv.FormatFloat(f, 'g', 3, 64) + " /s"
+	}
+	return strconv.FormatFloat(f, 'g', 4, 64)
+}
+
+// isRateKey reports a key of a decayed rate (RateNames).
+func isRateKey(key string) bool {
+	for _, r := range RateNames {
+		if key == r {
+			return true
+		}
+	}
+	return false
+}
+
+func renderHTML(sb *strings.Builder, key string, v any) {
 	switch v := v.(type) {
 	case map[string]any:
 		keys := sortedKeys(v)
 		sb.WriteString("<table>")
 		for _, k := range keys {
-			fmt.Fprintf(sb, "<tr><th>%s</th><td>", html.EscapeString(k))
-			renderHTML(sb, v[k])
+			label := k
+			if isRateKey(k) {
+				label = "per second over " + k
+			}
+			fmt.Fprintf(sb, "<tr><th>%s</th><td>", html.EscapeString(label))
+			renderHTML(sb, k, v[k])
 			sb.WriteString("</td></tr>")
 		}
 		sb.WriteString("</table>")
@@ -78,7 +157,7 @@ func renderHTML(sb *strings.Builder, v any) {
 				for _, c := range cols {
 					sb.WriteString("<td>")
 					if cell, ok := row.(map[string]any)[c]; ok {
-						renderHTML(sb, cell)
+						renderHTML(sb, c, cell)
 					}
 					sb.WriteString("</td>")
 				}
@@ -91,12 +170,12 @@ func renderHTML(sb *strings.Builder, v any) {
 			if i > 0 {
 				sb.WriteString("<br>")
 			}
-			renderHTML(sb, e)
+			renderHTML(sb, key, e)
 		}
 	case nil:
 		sb.WriteString("&mdash;")
 	default:
-		sb.WriteString(html.EscapeString(fmt.Sprint(v)))
+		sb.WriteString(html.EscapeString(renderValue(key, v)))
 	}
 }
 
@@ -148,7 +227,7 @@ func RequireAccessHash(hash string, h http.Handler) http.Handler {
 // are guarded by accessHash (see RequireAccessHash); /metrics is guarded
 // the same way.
 func Mount(mux *http.ServeMux, title string, snapshot func() any, m *Metrics, accessHash string) {
-	mux.Handle("GET /stats", RequireAccessHash(accessHash, StatsHandler(title, snapshot)))
+	mux.Handle("GET /stats", RequireAccessHash(accessHash, StatsHandler(title, snapshot, m.Models)))
 	mux.Handle("GET /jsonstats", RequireAccessHash(accessHash, JSONStatsHandler(snapshot)))
 	mux.Handle("GET /metrics", RequireAccessHash(accessHash, m.Handler()))
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/trust"
 )
 
 // Limits of the proxy adapter.
@@ -137,6 +138,10 @@ func NewProxy(cfg ProxyConfig) (*Proxy, error) {
 // was deployed with, and rolls over when the root's params version is
 // another.
 func (p *Proxy) Root(ctx context.Context) (proxy.RootConfig, error) {
+	at, err := p.chain.Now(ctx)
+	if err != nil {
+		return proxy.RootConfig{}, fmt.Errorf("reading root %s: %w", p.root, err)
+	}
 	r, err := ton.ReadRootConfig(ctx, p.chain, p.root)
 	if err != nil {
 		return proxy.RootConfig{}, err
@@ -152,10 +157,36 @@ func (p *Proxy) Root(ctx context.Context) (proxy.RootConfig, error) {
 		ParamsVersion:         r.Params.ParamsVersion,
 		ContractParamsVersion: pr.ParamsVersion,
 		Prices:                Prices(pr),
-		ProxyHashes:           hashes(r.ProxyHashes),
-		WorkerHashes:          hashes(r.WorkerHashes),
-		ModelHashes:           hashes(r.ModelHashes),
+		Lists:                 Lists(p.root, r, at),
 	}, nil
+}
+
+// RootLists reads the root contract's admission state: its allow-lists
+// and registered proxies as the chain holds them now, with the chain's
+// time.
+func RootLists(ctx context.Context, chain ton.Chain, root *address.Address) (trust.Lists, error) {
+	at, err := chain.Now(ctx)
+	if err != nil {
+		return trust.Lists{}, fmt.Errorf("reading root %s: %w", root, err)
+	}
+	r, err := ton.ReadRootConfig(ctx, chain, root)
+	if err != nil {
+		return trust.Lists{}, err
+	}
+	return Lists(root, r, at), nil
+}
+
+// Lists is the admission state of the root at address root whose storage
+// is r, read at the chain's time at.
+func Lists(root *address.Address, r ton.RootConfig, at time.Time) trust.Lists {
+	l := trust.Lists{
+		Root: root.String(), Version: r.Version, AsOf: at,
+		ProxyHashes: hashes(r.ProxyHashes), WorkerHashes: hashes(r.WorkerHashes), ModelHashes: hashes(r.ModelHashes),
+	}
+	for _, p := range r.Proxies {
+		l.Proxies = append(l.Proxies, trust.Endpoint{Workers: p.WorkerAddr(), Clients: p.ClientAddr()})
+	}
+	return l
 }
 
 func hashes(list []ton.Hash) [][32]byte {

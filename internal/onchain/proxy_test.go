@@ -22,9 +22,28 @@ func TestProxyRoot(t *testing.T) {
 	if got.Prices != want || got.Version != 1 || got.ParamsVersion != 1 {
 		t.Errorf("got prices %+v, version %d, params version %d; want %+v, 1, 1", got.Prices, got.Version, got.ParamsVersion, want)
 	}
-	if len(got.ProxyHashes) != 1 || got.ProxyHashes[0] != [32]byte{1} || len(got.WorkerHashes) != 1 || got.WorkerHashes[0] != [32]byte{2} ||
-		len(got.ModelHashes) != 1 || got.ModelHashes[0] != [32]byte{3} {
-		t.Errorf("got hashes %v %v %v, want [1] [2] [3]", got.ProxyHashes, got.WorkerHashes, got.ModelHashes)
+	l := got.Lists
+	if len(l.ProxyHashes) != 1 || l.ProxyHashes[0] != [32]byte{1} || len(l.WorkerHashes) != 1 || l.WorkerHashes[0] != [32]byte{2} ||
+		len(l.ModelHashes) != 1 || l.ModelHashes[0] != [32]byte{3} {
+		t.Errorf("got hashes %v %v %v, want [1] [2] [3]", l.ProxyHashes, l.WorkerHashes, l.ModelHashes)
+	}
+	// The lists name their root, its version and the chain's time.
+	if l.Root != n.root.String() || l.Version != 1 || !l.AsOf.Equal(n.clock.Now()) {
+		t.Errorf("got root %s version %d as of %v, want %s, 1, %v", l.Root, l.Version, l.AsOf, n.root, n.clock.Now())
+	}
+}
+
+func TestRootLists(t *testing.T) {
+	n := newNet(t)
+	l, err := RootLists(context.Background(), n.chain, n.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Root != n.root.String() || l.Version != 1 || len(l.WorkerHashes) != 1 || !l.AsOf.Equal(n.clock.Now()) {
+		t.Errorf("got %+v", l)
+	}
+	if _, err := RootLists(context.Background(), n.chain, testAddr(0x42)); err == nil {
+		t.Error("lists of an address without a root: got nil error, want one")
 	}
 }
 

@@ -121,7 +121,8 @@ func (b *Body) ExtractCocoonParams() (CocoonParams, error) {
 	if v, ok := b.m["max_coefficient"]; ok {
 		n, err := parseCount(v)
 		if err != nil || n > math.MaxUint32 {
-			return p, fmt.Errorf("reading max_coefficient: want an unsigned 32-bit integer, got %s", clip(v))
+			return p, &ParamError{Param: "max_coefficient", Code: CodeInvalidValue,
+				Message: fmt.Sprintf("Invalid 'max_coefficient': expected an integer between 0 and %d (1000 = 1.0x the base price), but got %s instead.", uint32(math.MaxUint32), clip(v))}
 		}
 		p.MaxCoefficient = uint32(n)
 		b.drop("max_coefficient")
@@ -129,21 +130,24 @@ func (b *Body) ExtractCocoonParams() (CocoonParams, error) {
 	if v, ok := b.m["timeout"]; ok {
 		var secs float64
 		if err := json.Unmarshal(v, &secs); err != nil || secs <= 0 || secs > maxTimeout.Seconds() {
-			return p, fmt.Errorf("reading timeout: want seconds in (0, %v], got %s", maxTimeout.Seconds(), clip(v))
+			return p, &ParamError{Param: "timeout", Code: CodeInvalidValue,
+				Message: fmt.Sprintf("Invalid 'timeout': expected a number of seconds above 0 and at most %v, but got %s instead.", maxTimeout.Seconds(), clip(v))}
 		}
 		p.Timeout = time.Duration(secs * float64(time.Second))
 		b.drop("timeout")
 	}
 	if v, ok := b.m["enable_debug"]; ok {
 		if err := json.Unmarshal(v, &p.EnableDebug); err != nil {
-			return p, fmt.Errorf("reading enable_debug: want a boolean, got %s", clip(v))
+			return p, &ParamError{Param: "enable_debug", Code: CodeInvalidType,
+				Message: fmt.Sprintf("Invalid type for 'enable_debug': expected a boolean, but got %s instead.", clip(v))}
 		}
 		b.drop("enable_debug")
 	}
 	if v, ok := b.m["request_guid"]; ok {
 		s, err := jsonString(v)
 		if err != nil {
-			return p, fmt.Errorf("reading request_guid: want a string, got %s", clip(v))
+			return p, &ParamError{Param: "request_guid", Code: CodeInvalidType,
+				Message: fmt.Sprintf("Invalid type for 'request_guid': expected a string, but got %s instead.", clip(v))}
 		}
 		p.RequestGUID = s
 		b.drop("request_guid")

@@ -7,6 +7,7 @@ const (
 	ObjectTextCompletion      = "text_completion"
 	ObjectList                = "list"
 	ObjectModel               = "model"
+	ObjectEmbedding           = "embedding"
 )
 
 // Finish reasons.
@@ -162,4 +163,27 @@ func NewError(message, typ, param, code string) ErrorResponse {
 		e.Error.Code = &code
 	}
 	return e
+}
+
+// Embedding is one vector of an embeddings answer: a list of floats, or
+// with encoding_format base64 the base64 of their little-endian float32
+// bytes.
+type Embedding struct {
+	Object    string `json:"object"`
+	Index     int    `json:"index"`
+	Embedding any    `json:"embedding"`
+}
+
+// EmbeddingUsage counts the tokens of an embeddings answer.
+type EmbeddingUsage struct {
+	PromptTokens int64 `json:"prompt_tokens"`
+	TotalTokens  int64 `json:"total_tokens"`
+}
+
+// EmbeddingList is the POST /v1/embeddings answer.
+type EmbeddingList struct {
+	Object string         `json:"object"`
+	Data   []Embedding    `json:"data"`
+	Model  string         `json:"model"`
+	Usage  EmbeddingUsage `json:"usage"`
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/big"
 	"strconv"
+	"strings"
 )
 
 // MaxUsageValue bounds the bytes a UsageCounter holds for one JSON value,
@@ -21,6 +23,10 @@ type TokenCounts struct {
 	// usage.completion_tokens_details.reasoning_tokens and
 	// usage.reasoning_tokens.
 	ReasoningTokens int64
+	// AudioMillis is the longest audio duration reported, in
+	// milliseconds rounded up: usage of type "duration" with "seconds",
+	// as OpenAI's and vLLM's transcriptions report whisper models.
+	AudioMillis int64
 	// Values counts the JSON values examined: SSE events other than
 	// [DONE], or top-level JSON values. Skipped counts the values left
 	// out, larger than MaxUsageValue or unfinished at the end, and those
@@ -30,7 +36,8 @@ type TokenCounts struct {
 	// ContentValues counts the values without a usage object that carry
 	// generated text: a member content, text, reasoning_content,
 	// reasoning, refusal or arguments holding a non-empty string, as a
-	// streamed chunk of completion tokens does.
+	// streamed chunk of completion tokens does (not counted by an audio
+	// counter, whose answers are billed by their audio).
 	ContentValues int64
 }
 
@@ -60,6 +67,7 @@ func (c TokenCounts) Delivered() TokenCounts {
 //
 // A UsageCounter is not safe for concurrent use.
 type UsageCounter struct {
+	audio   bool // also read a top-level "duration" (NewAudioUsageCounter)
 	mode    byte // 0 undetected, 's' SSE, 'j' JSON values
 	counts  TokenCounts
 	pending []byte // SSE: the unfinished line; JSON: the unfinished value
@@ -75,6 +83,12 @@ type UsageCounter struct {
 
 // NewUsageCounter returns an empty counter.
 func NewUsageCounter() *UsageCounter { return &UsageCounter{} }
+
+// NewAudioUsageCounter returns an empty counter for the answers of the
+// audio endpoints, which also takes a top-level "duration" (seconds, as a
+// number or a numeric string) for the audio's length: the verbose_json
+// answers of OpenAI and vLLM carry it, vLLM's without a usage object.
+func NewAudioUsageCounter() *UsageCounter { return &UsageCounter{audio: true} }
 
 // Write feeds the next bytes of the body. It never fails.
 func (c *UsageCounter) Write(p []byte) (int, error) {
@@ -307,11 +321,73 @@ func (n *count) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// usage is what billing needs from a value's "usage" object.
+// MaxAudioMillis bounds a reported audio duration (about 31 years): a
+// larger one counts as this.
+const MaxAudioMillis = 1_000_000_000_000
+
+// seconds is an audio duration in seconds, decoded exactly from its JSON
+// number into milliseconds rounded up: negatives and anything not a
+// number count as zero, and values past MaxAudioMillis as it.
+type seconds int64
+
+func (s *seconds) UnmarshalJSON(b []byte) error {
+	*s = seconds(millisOf(b))
+	return nil
+}
+
+// millisOf converts a JSON number of seconds to milliseconds, rounded up,
+// in integer arithmetic.
+func millisOf(b []byte) int64 {
+	num := string(b)
+	if len(num) == 0 || len(num) > 64 || num[0] == '-' {
+		return 0
+	}
+	mant, exp := num, 0
+	if i := strings.IndexAny(num, "eE"); i >= 0 {
+		e, err := strconv.Atoi(strings.TrimPrefix(num[i+1:], "+"))
+		if err != nil || e < -40 || e > 40 {
+			return 0
+		}
+		mant, exp = num[:i], e
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := intPart + frac
+	if digits == "" || strings.Trim(digits, "0123456789") != "" || intPart == "" {
+		return 0
+	}
+	n, ok := new(big.Int).SetString(digits, 10)
+	if !ok {
+		return 0
+	}
+	// value·1000 = n · 10^(exp + 3 − len(frac))
+	shift := exp + 3 - len(frac)
+	ten := big.NewInt(10)
+	if shift >= 0 {
+		n.Mul(n, new(big.Int).Exp(ten, big.NewInt(int64(shift)), nil))
+	} else {
+		d := new(big.Int).Exp(ten, big.NewInt(int64(-shift)), nil)
+		q, r := new(big.Int).QuoRem(n, d, new(big.Int))
+		if r.Sign() != 0 {
+			q.Add(q, big.NewInt(1))
+		}
+		n = q
+	}
+	if !n.IsInt64() || n.Int64() > MaxAudioMillis {
+		return MaxAudioMillis
+	}
+	return n.Int64()
+}
+
+// usage is what billing needs from a value's "usage" object: the chat
+// and completion counters, and the audio endpoints' two shapes, type
+// "tokens" (input_tokens, output_tokens) and type "duration" (seconds).
 type usage struct {
-	PromptTokens        count `json:"prompt_tokens"`
-	CompletionTokens    count `json:"completion_tokens"`
-	ReasoningTokens     count `json:"reasoning_tokens"`
+	PromptTokens        count   `json:"prompt_tokens"`
+	CompletionTokens    count   `json:"completion_tokens"`
+	ReasoningTokens     count   `json:"reasoning_tokens"`
+	InputTokens         count   `json:"input_tokens"`
+	OutputTokens        count   `json:"output_tokens"`
+	Seconds             seconds `json:"seconds"`
 	PromptTokensDetails *struct {
 		CachedTokens count `json:"cached_tokens"`
 	} `json:"prompt_tokens_details"`
@@ -323,10 +399,18 @@ type usage struct {
 // value examines one complete JSON value.
 func (c *UsageCounter) value(data []byte) {
 	c.counts.Values++
+	if c.audio && bytes.Contains(data, []byte(`"duration"`)) {
+		if raw, err := objectMember(data, "duration"); err == nil && len(raw) > 0 {
+			raw = bytes.Trim(raw, `"`)
+			c.counts.AudioMillis = max(c.counts.AudioMillis, millisOf(raw))
+		}
+	}
 	if !hasUsageKey(data) {
 		// Chunks of text are counted where no usage comes with them: a
-		// usage object counts what delivered them, exactly.
-		if hasContent(data) {
+		// usage object counts what delivered them, exactly. An audio
+		// answer is whole and billed by its audio, its text not tokens
+		// generated.
+		if !c.audio && hasContent(data) {
 			c.counts.ContentValues++
 		}
 		return
@@ -339,8 +423,9 @@ func (c *UsageCounter) value(data []byte) {
 	if u == nil {
 		return
 	}
-	c.counts.PromptTokens = max(c.counts.PromptTokens, int64(u.PromptTokens))
-	c.counts.CompletionTokens = max(c.counts.CompletionTokens, int64(u.CompletionTokens))
+	c.counts.PromptTokens = max(c.counts.PromptTokens, int64(u.PromptTokens), int64(u.InputTokens))
+	c.counts.CompletionTokens = max(c.counts.CompletionTokens, int64(u.CompletionTokens), int64(u.OutputTokens))
+	c.counts.AudioMillis = max(c.counts.AudioMillis, int64(u.Seconds))
 	c.counts.ReasoningTokens = max(c.counts.ReasoningTokens, int64(u.ReasoningTokens))
 	if d := u.PromptTokensDetails; d != nil {
 		c.counts.CachedTokens = max(c.counts.CachedTokens, int64(d.CachedTokens))

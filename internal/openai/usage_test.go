@@ -42,6 +42,11 @@ func TestUsageCounterShapes(t *testing.T) {
 		{"no generated text", "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n" +
 			"data: {\"choices\":[{\"delta\":{\"content\":null},\"logprobs\":{\"content\":[]}}]}\n\n" +
 			"data: {\"choices\":[{\"delta\":{\"role\":\"\\\"content\\\":\\\"x\"}}]}\n\n", TokenCounts{Values: 3}},
+		{"transcription duration", `{"text":"hi","usage":{"type":"duration","seconds":9}}`, TokenCounts{AudioMillis: 9000, Values: 1}},
+		{"fractional duration rounds up", `{"text":"hi","usage":{"type":"duration","seconds":2.0001}}`, TokenCounts{AudioMillis: 2001, Values: 1}},
+		{"duration with an exponent", `{"usage":{"type":"duration","seconds":1.5e1}}`, TokenCounts{AudioMillis: 15000, Values: 1}},
+		{"negative or absurd durations", `{"usage":{"seconds":-4}}{"usage":{"seconds":"x"}}{"usage":{"seconds":1e40}}`, TokenCounts{AudioMillis: MaxAudioMillis, Values: 3}},
+		{"transcription tokens", `{"text":"hi","usage":{"type":"tokens","input_tokens":40,"input_token_details":{"audio_tokens":38,"text_tokens":2},"output_tokens":7,"total_tokens":47}}`, TokenCounts{PromptTokens: 40, CompletionTokens: 7, Values: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +66,46 @@ func TestUsageCounterShapes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestAudioUsageCounter(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want int64
+	}{
+		{"vllm verbose_json duration as a string", `{"task":"transcribe","duration":"5.01","text":"x","segments":[]}`, 5010},
+		{"openai verbose_json duration as a number", `{"duration":2.5,"text":"x"}`, 2500},
+		{"usage and duration: the longer", `{"duration":2.5,"usage":{"type":"duration","seconds":3}}`, 3000},
+		{"duration below the top level", `{"segments":[{"duration":9}]}`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewAudioUsageCounter()
+			c.Write([]byte(tt.body))
+			c.Finish()
+			if got := c.Counts().AudioMillis; got != tt.want {
+				t.Errorf("AudioMillis = %d, want %d", got, tt.want)
+			}
+			// The answer's text is not tokens to bill.
+			if got := c.Counts().Delivered().CompletionTokens; got != 0 {
+				t.Errorf("delivered %d completion tokens, want none from an audio answer", got)
+			}
+			plain := NewUsageCounter()
+			plain.Write([]byte(tt.body))
+			plain.Finish()
+			if got, want := plain.Counts().AudioMillis, min(tt.want, 3000)*boolInt(strings.Contains(tt.body, "usage")); got != want {
+				t.Errorf("a plain counter: AudioMillis = %d, want %d (usage only)", got, want)
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func TestUsageCounterBoundsMemory(t *testing.T) {

@@ -35,6 +35,7 @@ func CheckProxyContracts(key ed25519.PublicKey, proxyOwner, proxySC, ownSC strin
 	if err != nil {
 		return ProxyContracts{}, fmt.Errorf("proxy contract address %q: %w", proxySC, err)
 	}
+	owner, sc = Canonical(owner), Canonical(sc)
 	wantOwn, err := derive(owner, key, sc)
 	if err != nil {
 		return ProxyContracts{}, fmt.Errorf("checking the proxy contract and deriving ours: %w", err)
@@ -44,3 +45,9 @@ func CheckProxyContracts(key ed25519.PublicKey, proxyOwner, proxySC, ownSC strin
 	}
 	return ProxyContracts{Key: key, Owner: owner, Proxy: sc, Own: wantOwn}, nil
 }
+
+// Canonical returns a in the one form holders key and store addresses
+// in, the form of a derived address (bounceable, mainnet), whatever
+// flags it was received with: the reference and ours send them
+// non-bounceable, with the testnet flag of the network.
+func Canonical(a *address.Address) *address.Address { return a.Bounce(true).Testnet(false) }

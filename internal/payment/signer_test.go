@@ -2,10 +2,13 @@ package payment
 
 import (
 	"testing"
+
+	"github.com/xssnick/tonutils-go/address"
 )
 
 func TestSigner(t *testing.T) {
-	s, err := NewSigner(testKey)
+	wallet := testAddr(0x20)
+	s, err := NewSigner(testKey, wallet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -16,6 +19,13 @@ func TestSigner(t *testing.T) {
 	}
 	if err := a.Verify(s.Public(), OpClientCharge, target); err != nil {
 		t.Fatalf("signed payment does not verify: %v", err)
+	}
+	if !a.ExcessTo.Equals(wallet) || a.ExcessTo.IsAddrNone() {
+		t.Errorf("got excess address %v, want the signer's %v", a.ExcessTo, wallet)
+	}
+	zero, err := s.Sign(OpWorkerPayout, target, 0)
+	if err != nil || zero.Tokens != 0 || zero.Verify(s.Public(), OpWorkerPayout, target) != nil {
+		t.Errorf("a payment of 0 tokens: %+v, %v; want one signed", zero, err)
 	}
 	b, err := s.Sign(OpClientCharge, testAddr(0x10), 100)
 	if err != nil {
@@ -41,7 +51,10 @@ func TestSigner(t *testing.T) {
 	if _, err := s.Sign(OpClientCharge, nil, 1); err == nil {
 		t.Error("signing for no target succeeded, want an error")
 	}
-	if _, err := NewSigner(testKey[:3]); err == nil {
+	if _, err := NewSigner(testKey[:3], wallet); err == nil {
 		t.Error("NewSigner with a short key succeeded, want an error")
+	}
+	if _, err := NewSigner(testKey, address.NewAddressNone()); err == nil {
+		t.Error("NewSigner with addr_none as the excess address succeeded, want an error")
 	}
 }

@@ -71,21 +71,21 @@ func (p *Proxy) reserve(client string, m *tl.ClientRunQueryEx, prices billing.Pr
 // settle bills a finished request to its client and its last worker and
 // sends both the proxy's account of them, as the reference does after
 // every request. Unlike the reference, the worker is not told which client
-// it served.
-func (p *Proxy) settle(r *request, outcome billing.Outcome) {
+// it served. It returns the tokens billed.
+func (p *Proxy) settle(r *request, outcome billing.Outcome) int64 {
 	if r.hold == nil {
-		return
+		return 0
 	}
 	if r.last == nil {
 		if err := p.ledger.Release(r.hold); err != nil {
 			p.log.Error("releasing a reservation", "err", err)
 		}
-		return
+		return 0
 	}
 	s, err := p.ledger.SettleAt(r.hold, r.last.account, r.tokens, outcome, r.prices)
 	if err != nil {
 		p.log.Error("settling a request", "err", err)
-		return
+		return 0
 	}
 	if s.Capped {
 		p.log.Warn("request used more tokens than it reserved; billed up to the reservation", "client", r.cc.account, "tokens", r.tokens, "billed", s.Tokens)
@@ -100,4 +100,5 @@ func (p *Proxy) settle(r *request, outcome billing.Outcome) {
 		r.last.sess.Send(tl.Marshal(&tl.ProxyWorkerRequestPayment{RequestID: r.wid, SignedPayment: p.signed(billing.KindWorker, r.last.contract, w), DBTokens: w.CommittedToDB, MaxTokens: w.Tokens, RequestTokens: s.Tokens}))
 	}
 	r.last.payMu.Unlock()
+	return s.Tokens
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/trust"
 )
 
 // ErrNoContract reports a client or worker contract that is not deployed
@@ -113,9 +114,9 @@ type RootConfig struct {
 	// Prices are the prices the proxy bills at: those of the params the
 	// proxy contract it serves under was deployed with.
 	Prices billing.Prices
-	// The allowed image hashes of proxies and workers and the allowed
-	// model hashes.
-	ProxyHashes, WorkerHashes, ModelHashes [][32]byte
+	// Lists are the root's allow-lists and registered proxies, which the
+	// proxy admits workers by.
+	Lists trust.Lists
 }
 
 // ClientContract is a client contract's on-chain state.

@@ -21,6 +21,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/store"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -32,10 +33,11 @@ type fakeChain struct {
 
 	mu         sync.Mutex
 	root       RootConfig
-	rootFails  int   // Root fails this many more times
-	commitErr  error // CommitSeqno fails with it
-	readErr    error // Client and Worker fail with it
-	submitErr  error // Submit fails with it
+	rootFails  int       // Root fails this many more times
+	asOf       time.Time // the chain time of Root's readings; zero: now
+	commitErr  error     // CommitSeqno fails with it
+	readErr    error     // Client and Worker fail with it
+	submitErr  error     // Submit fails with it
 	clients    map[string]ClientContract
 	workers    map[string]WorkerContract
 	registered map[string]uint64 // client contract → nonce registered
@@ -68,7 +70,8 @@ var _ Chain = (*fakeChain)(nil)
 
 func newFakeChain(sc *address.Address) *fakeChain {
 	return &fakeChain{
-		sc: sc, root: RootConfig{Version: 3, ParamsVersion: 1, ContractParamsVersion: 1, Prices: billing.DefaultPrices(2, 1), ModelHashes: [][32]byte{{1}}},
+		sc: sc, root: RootConfig{Version: 3, ParamsVersion: 1, ContractParamsVersion: 1, Prices: billing.DefaultPrices(2, 1),
+			Lists: trust.Lists{Root: "EQfakeroot", WorkerHashes: [][32]byte{fakeImage}, ModelHashes: [][32]byte{trust.ModelHash(testModel)}}},
 		clients: map[string]ClientContract{}, workers: map[string]WorkerContract{}, registered: map[string]uint64{},
 		olds: map[string]ProxyContract{},
 	}
@@ -81,7 +84,12 @@ func (f *fakeChain) Root(context.Context) (RootConfig, error) {
 		f.rootFails--
 		return RootConfig{}, errors.New("liteserver unreachable")
 	}
-	return f.root, nil
+	r := f.root
+	r.Lists.Version, r.Lists.AsOf = r.Version, f.asOf
+	if f.asOf.IsZero() {
+		r.Lists.AsOf = time.Now()
+	}
+	return r, nil
 }
 
 func (f *fakeChain) Open(context.Context) (*address.Address, error) { return f.sc, nil }
@@ -265,6 +273,13 @@ type chainProxy struct {
 
 func newChainProxy(t *testing.T, extra string) chainProxy {
 	t.Helper()
+	return newChainProxyWith(t, extra, newFakePeers(t))
+}
+
+// newChainProxyWith is newChainProxy with peers as the worker port's
+// verifier.
+func newChainProxyWith(t *testing.T, extra string, peers PeerVerifier) chainProxy {
+	t.Helper()
 	pub, key, _ := ed25519.GenerateKey(nil)
 	owner := hashAddr([]byte("owner"))
 	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + owner.String() + `"` + extra + `}`))
@@ -273,11 +288,17 @@ func newChainProxy(t *testing.T, extra string) chainProxy {
 	}
 	sc, _ := fakeContracts{}.ProxyAddress(owner, pub)
 	fc := newFakeChain(sc)
-	p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key, Contracts: fakeContracts{},
-		Prices: billing.DefaultPrices(2, 1), Chain: fc})
+	p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
+		Prices: billing.DefaultPrices(2, 1), Chain: fc, WorkerPeers: peers})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As Run's start does, the proxy reads the root's lists.
+	root, err := fc.Root(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.applyRoot(t.Context(), root.Lists)
 	return chainProxy{Proxy: p, chain: fc, pub: pub}
 }
 
@@ -724,7 +745,7 @@ func TestNewChainNeedsContracts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, Chain: newFakeChain(nil)})
+	_, err = New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, Chain: newFakeChain(nil)})
 	if err == nil || !strings.Contains(err.Error(), "Contracts") {
 		t.Errorf("New with a chain and no contracts = %v, want an error naming Contracts", err)
 	}
@@ -758,8 +779,8 @@ func TestRunValuesOlderRecordsAtTheContractsPricesAndCommitsRestoredSeqno(t *tes
 		sc, _ := fakeContracts{}.ProxyAddress(owner, key.Public().(ed25519.PublicKey))
 		fc := newFakeChain(sc)
 		fc.root.Prices = billing.DefaultPrices(5, 3)
-		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key, Contracts: fakeContracts{},
-			Prices: billing.DefaultPrices(2, 1), Store: legacyStore{st, recs}, Chain: fc})
+		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
+			Prices: billing.DefaultPrices(2, 1), Store: legacyStore{st, recs}, Chain: fc, WorkerPeers: newFakePeers(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -786,7 +807,7 @@ func TestRunValuesOlderRecordsAtTheContractsPricesAndCommitsRestoredSeqno(t *tes
 
 func TestRootVersionFollowsTheChain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cp := newChainProxy(t, `,"chain_commit_every":"10s"`)
+		cp := newChainProxy(t, `,"root_poll_every":"10s"`)
 		ctx, cancel := context.WithCancel(t.Context())
 		workers, clients := newFakeListener(), newFakeListener()
 		done := make(chan error, 1)

@@ -51,7 +51,6 @@ type chainState struct {
 	mu       sync.Mutex
 	lastErr  string
 	contract string
-	hashes   [3]int // allowed proxy, worker and model hashes
 	// paramsVersion is the root's params version last read.
 	paramsVersion uint32
 	// earned is the proxy contract's balance field last read: commission
@@ -114,9 +113,9 @@ func (p *Proxy) openChain(ctx context.Context) error {
 	}
 	p.rootVersion.Store(int32(root.Version))
 	p.onChain.mu.Lock()
-	p.onChain.hashes = [3]int{len(root.ProxyHashes), len(root.WorkerHashes), len(root.ModelHashes)}
 	p.onChain.paramsVersion = root.ParamsVersion
 	p.onChain.mu.Unlock()
+	p.applyRoot(ctx, root.Lists)
 	sc, err := retry(ctx, p, "opening the proxy contract", func() (*address.Address, error) { return p.chain.Open(ctx) })
 	if err != nil {
 		return err
@@ -143,7 +142,7 @@ func (p *Proxy) openChain(ctx context.Context) error {
 	p.log.Info("proxy contract open", "proxy_contract", sc.String(),
 		"root_version", root.Version, "root_params_version", root.ParamsVersion,
 		"price_per_token", root.Prices.PricePerToken, "worker_fee_per_token", root.Prices.WorkerFeePerToken,
-		"proxy_hashes", len(root.ProxyHashes), "worker_hashes", len(root.WorkerHashes), "model_hashes", len(root.ModelHashes))
+		"proxy_hashes", len(root.Lists.ProxyHashes), "worker_hashes", len(root.Lists.WorkerHashes), "model_hashes", len(root.Lists.ModelHashes))
 	return nil
 }
 
@@ -186,9 +185,12 @@ func retry[T any](ctx context.Context, p *Proxy, what string, f func() (T, error
 	}
 }
 
-// keepChain commits the latest flushed seqno every ChainCommitEvery and
-// polls the contracts every ChainPollEvery, until ctx ends.
+// keepChain reads the root every RootPollEvery, commits the latest
+// flushed seqno every ChainCommitEvery and polls the contracts every
+// ChainPollEvery, until ctx ends.
 func (p *Proxy) keepChain(ctx context.Context) {
+	root := time.NewTicker(time.Duration(p.cfg.RootPollEvery))
+	defer root.Stop()
 	commit := time.NewTicker(time.Duration(p.cfg.ChainCommitEvery))
 	defer commit.Stop()
 	poll := time.NewTicker(time.Duration(p.cfg.ChainPollEvery))
@@ -197,8 +199,9 @@ func (p *Proxy) keepChain(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-commit.C:
+		case <-root.C:
 			p.refreshRoot(ctx)
+		case <-commit.C:
 			p.commitChain(ctx)
 		case <-poll.C:
 			p.pollChain(ctx)
@@ -206,10 +209,11 @@ func (p *Proxy) keepChain(ctx context.Context) {
 	}
 }
 
-// refreshRoot re-reads the root contract, so that clients that have seen
-// a newer root version are accepted. When the root's params version is
-// not that of the proxy contract, the proxy rolls over to a contract under
-// the root's params (reference §4.7 close_all).
+// refreshRoot re-reads the root contract: its lists admit and evict
+// workers from now on, and clients that have seen a newer root version
+// are accepted. When the root's params version is not that of the proxy
+// contract, the proxy rolls over to a contract under the root's params
+// (reference §4.7 close_all).
 func (p *Proxy) refreshRoot(ctx context.Context) {
 	root, err := p.chain.Root(ctx)
 	if err != nil {
@@ -220,9 +224,9 @@ func (p *Proxy) refreshRoot(ctx context.Context) {
 	}
 	p.rootVersion.Store(int32(root.Version))
 	p.onChain.mu.Lock()
-	p.onChain.hashes = [3]int{len(root.ProxyHashes), len(root.WorkerHashes), len(root.ModelHashes)}
 	p.onChain.paramsVersion = root.ParamsVersion
 	p.onChain.mu.Unlock()
+	p.applyRoot(ctx, root.Lists)
 	if root.ParamsVersion != root.ContractParamsVersion {
 		p.rollover(ctx, root)
 	}
@@ -611,7 +615,7 @@ func (p *Proxy) sign(ctx context.Context, op payment.Op, contract *address.Addre
 	if last, ok := p.onChain.pending[k]; ok && last.tokens == tokens && now.Sub(last.at) < resubmitPolls*time.Duration(p.cfg.ChainPollEvery) {
 		return
 	}
-	pay, err := payment.Sign(p.contracts.key, op, payment.RandomQueryID(), tokens, contract, nil)
+	pay, err := payment.Sign(p.contracts.key, op, payment.RandomQueryID(), tokens, contract, p.contracts.signer.ExcessTo())
 	var boc []byte
 	if err == nil {
 		boc, err = pay.BOC()

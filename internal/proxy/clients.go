@@ -132,7 +132,7 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 		account := accountKey(c.ClientOwnerAddress, cc.remote)
 		scAddress := ""
 		if contract != nil {
-			account, scAddress = contract.String(), contract.String()
+			account, scAddress = contract.String(), p.cfg.WireAddress(contract)
 		}
 		var nonce [8]byte
 		rand.Read(nonce[:])
@@ -232,6 +232,11 @@ func (cc *clientConn) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 			return bad("client.getWorkerTypesV2 before authorisation")
 		}
 		return tl.Marshal(p.workerTypes()), nil
+	case *tl.CocoonGetModelEndpoints:
+		if state != clientReady {
+			return bad("cocoon.getModelEndpoints before authorisation")
+		}
+		return tl.Marshal(p.modelEndpoints()), nil
 	case *tl.ClientGetWorkerTypes:
 		if state != clientReady {
 			return bad("client.getWorkerTypes before authorisation")

@@ -20,6 +20,9 @@ import (
 // Config is a proxy's JSON configuration file. Fields named as in the
 // reference's proxyRunner.config keep their meaning; the others are ours.
 type Config struct {
+	// IsTest marks a node of a test network: it may accept peers without
+	// real TDX attestation (fake_tdx or any policies) and says so to its
+	// peers (the reference's is_test).
 	IsTest bool `json:"is_test"`
 	// WorkersListen and ClientsListen are the public endpoints for workers
 	// and clients (the reference's router ports 11001 and 11002).
@@ -48,13 +51,22 @@ type Config struct {
 	// HTTPAccessHash, when set, guards the stats and control pages.
 	HTTPAccessHash string `json:"http_access_hash"`
 	// Chain names the chain: root_contract_address, ton_config_filename,
-	// chain_state and node_wallet_key at the top level of the file.
+	// chain_state and node_wallet_key at the top level of the file, with
+	// root_poll_every, max_root_age and insecure_skip_hash_checks. On a
+	// chain the proxy admits a worker only if its attested image hash is
+	// in the root's worker_hashes and the sha256 of its full model name in
+	// model_hashes, and evicts it within root_poll_every once either is
+	// not.
 	chainconf.Chain
-	// RootConfigVersion is the version of the root configuration the proxy
-	// runs under; clients that have seen a newer one are refused. Until
-	// the root contract is read, it stands for the fake-TON config's
-	// version (3 in the reference's spec/fake-ton config).
-	RootConfigVersion int32 `json:"root_config_version"`
+	// CheckWorkerHashes is the reference's switch (check_worker_hashes):
+	// true asks for the check above, which is on anyway; false does not
+	// switch it off (insecure_skip_hash_checks does, on a test network).
+	CheckWorkerHashes *bool `json:"check_worker_hashes"`
+	// ImageHash is the proxy's own image hash as the reference's config
+	// states it (image_hash: 32 bytes in base64, or 64 hex digits); the
+	// stats show whether the root lists it. Set, it must be the image
+	// hash the proxy attests.
+	ImageHash string `json:"image_hash"`
 	// ChainCommitEvery is how often, with a chain, the proxy commits its
 	// latest flushed ledger seqno on chain (default 45 s; the reference:
 	// 30–60 s).
@@ -75,6 +87,10 @@ type Config struct {
 	// an ext_proxy_payout_request (default 10 TON, the reference's
 	// figure).
 	WithdrawThresholdNano int64 `json:"withdraw_threshold_nano"`
+	// MaxAudioTokensPerSecond caps the rate at which a worker bills audio
+	// seconds (its audio_tokens_per_second): a worker that declares more
+	// is billed at this (default 100).
+	MaxAudioTokensPerSecond int64 `json:"max_audio_tokens_per_second"`
 }
 
 // Duration is a configured period: in JSON a Go duration string such as
@@ -121,6 +137,10 @@ const (
 	DefaultChargeThresholdNano   = int64(billing.TON)
 	DefaultPayoutThresholdNano   = int64(10 * billing.TON)
 	DefaultWithdrawThresholdNano = int64(10 * billing.TON)
+	// DefaultMaxAudioTokensPerSecond caps a worker's audio rate.
+	DefaultMaxAudioTokensPerSecond = 100
+	// maxAudioRate bounds max_audio_tokens_per_second.
+	maxAudioRate = 1_000_000
 	// minChainEvery bounds how often the chain is asked.
 	minChainEvery = Duration(10 * time.Millisecond)
 )
@@ -190,12 +210,19 @@ func (c *Config) chainDefaults() {
 	if c.WithdrawThresholdNano == 0 {
 		c.WithdrawThresholdNano = DefaultWithdrawThresholdNano
 	}
+	if c.MaxAudioTokensPerSecond == 0 {
+		c.MaxAudioTokensPerSecond = DefaultMaxAudioTokensPerSecond
+	}
+	c.RootDefaults()
 }
 
 // Validate checks a configuration.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.MaxAudioTokensPerSecond < 0 || c.MaxAudioTokensPerSecond > maxAudioRate {
+		bad("max_audio_tokens_per_second %d outside [0, %d]", c.MaxAudioTokensPerSecond, maxAudioRate)
+	}
 	for name, addr := range map[string]string{"workers_listen": c.WorkersListen, "clients_listen": c.ClientsListen} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			bad("%s %q: %v", name, addr, err)
@@ -239,6 +266,12 @@ func (c *Config) Validate() error {
 		if _, err := c.SigningSeed(); err != nil {
 			bad("%v", err)
 		}
+	}
+	for _, p := range c.Chain.TrustProblems(c.IsTest, c.CheckWorkerHashes, "check_worker_hashes") {
+		bad("%s", p)
+	}
+	if _, err := chainconf.ParseImageHash(c.ImageHash); err != nil {
+		bad("%v", err)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid proxy config: %w", errors.Join(errs...))

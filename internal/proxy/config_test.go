@@ -37,6 +37,13 @@ func TestParseConfig(t *testing.T) {
 		{name: "chain without wallet key", json: `{"chain_state":"c","root_contract_address":"r","owner_address":"` + chainTestOwner + `"}`, wantErr: "node_wallet_key"},
 		{name: "chain without owner", json: `{"ton_config_filename":"t","root_contract_address":"r","node_wallet_key":"k"}`, wantErr: "owner_address"},
 		{name: "chain field misspelt", json: `{"chain_state_file":"c"}`, wantErr: "unknown field"},
+		{name: "reference hash switch", json: `{"check_worker_hashes":true,"image_hash":"XFXI9NtAELqSA9g1NtBgmFavjIR6wDnjfn3ej71XS2E="}`},
+		{name: "reference hash switch off", json: `{"is_test":true,"check_worker_hashes":false}`},
+		{name: "hash checks off in test", json: `{"is_test":true,"insecure_skip_hash_checks":true}`},
+		{name: "hash checks off outside test", json: `{"insecure_skip_hash_checks":true}`, wantErr: "only a test network (is_test) may set it"},
+		{name: "hash checks off and on", json: `{"is_test":true,"insecure_skip_hash_checks":true,"check_worker_hashes":true}`, wantErr: "contradict"},
+		{name: "bad image hash", json: `{"image_hash":"5c55"}`, wantErr: "image_hash"},
+		{name: "root read too seldom", json: `{"root_poll_every":"1h","max_root_age":"30m"}`, wantErr: "max_root_age"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

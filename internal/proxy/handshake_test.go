@@ -18,7 +18,7 @@ func newTestProxy(t testing.TB) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}})
+	p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestClientHandshake(t *testing.T) {
 	if _, err := ask(&tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, IsTest: false, MinProtoVersion: 1, MaxProtoVersion: 2}}); err == nil {
 		t.Error("a mainnet client was accepted by a test proxy")
 	}
-	if _, err := ask(&tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}, MinConfigVersion: 1}); err == nil {
+	if _, err := ask(&tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}, MinConfigVersion: testRootVersion + 1}); err == nil {
 		t.Error("a client that saw a newer root config was accepted")
 	}
 	obj, err := ask(&tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, ClientOwnerAddress: "o", IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}})
@@ -176,6 +176,7 @@ func FuzzWorkerQuery(f *testing.F) {
 	f.Add(tl.Marshal(&tl.WorkerConnectToProxy{Params: workerParams()}))
 	f.Add(tl.Marshal(&tl.WorkerCompareBalanceWithProxy{MaxTokens: 3}))
 	f.Add(tl.Marshal(&tl.WorkerProxyHandshakeComplete{}))
+	f.Add(tl.Marshal(&tl.CocoonWorkerEndpoints{Endpoints: []string{"/v1/embeddings"}, AudioTokensPerSecond: 7}))
 	f.Add([]byte{1, 2, 3})
 	p := newTestProxy(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -309,6 +310,7 @@ func FuzzClientQuery(f *testing.F) {
 	f.Add(connect)
 	f.Add(tl.Marshal(&tl.ClientAuthorizeWithProxyShort{Data: []byte("x")}))
 	f.Add(tl.Marshal(&tl.ClientAuthorizeWithProxyLong{}))
+	f.Add(tl.Marshal(&tl.CocoonGetModelEndpoints{}))
 	f.Add([]byte{1, 2, 3})
 	p := newTestProxy(f)
 	if err := p.ledger.UpdateClient("o", "o", fakeClientChain(p.clientStake)); err != nil {

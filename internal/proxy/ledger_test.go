@@ -22,7 +22,7 @@ func TestLedgerSurvivesRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key,
+		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key,
 			Prices: billing.DefaultPrices(2, 1), Store: st})
 		if err != nil {
 			t.Fatal(err)
@@ -129,7 +129,7 @@ func TestRestoredTotalsKeepTheirPrices(t *testing.T) {
 			if err := st.Save(ctx, billing.Flush{Seqno: 1, ChainSeqno: 1, Records: recs}); err != nil {
 				t.Fatal(err)
 			}
-			p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key,
+			p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key,
 				Prices: billing.DefaultPrices(4, 1), Store: legacyStore{st, tt.recs}})
 			if err != nil {
 				t.Fatal(err)

@@ -13,3 +13,7 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
 	)
 }
+
+// testRootVersion is the root config version test proxies run under: the
+// reference's fake-TON config's.
+const testRootVersion = 3

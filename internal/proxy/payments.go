@@ -50,7 +50,7 @@ type instance struct {
 	settledPolls int
 }
 
-func newContracts(d Contracts, ownerAddress string, key ed25519.PrivateKey, prices billing.Prices) (*contracts, *instance, error) {
+func newContracts(d Contracts, ownerAddress string, wallet *address.Address, key ed25519.PrivateKey, prices billing.Prices) (*contracts, *instance, error) {
 	owner, err := address.ParseAddr(ownerAddress)
 	if err != nil {
 		return nil, nil, fmt.Errorf("owner_address %q is not a TON address: %w", ownerAddress, err)
@@ -59,7 +59,10 @@ func newContracts(d Contracts, ownerAddress string, key ed25519.PrivateKey, pric
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := payment.NewSigner(key)
+	if wallet == nil {
+		wallet = owner
+	}
+	s, err := payment.NewSigner(key, wallet)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,10 +98,11 @@ func (p *Proxy) derivePeer(in *instance, kind billing.Kind, ownerAddress string)
 // signed returns the proxy's signed payment to a client or worker
 // contract for the tokens of its account committed to the database: what
 // the proxy has durably recorded, and so what it can stand by after a
-// crash. An account with nothing committed, or a proxy without contracts,
-// gets proxy.signedPaymentEmpty.
+// crash. A count of 0 is signed too, as the reference does: its workers
+// refuse proxy.signedPaymentEmpty ("tokens_committed_to_blockchain is too
+// low"). Only a proxy without contracts sends proxy.signedPaymentEmpty.
 func (p *Proxy) signed(kind billing.Kind, contract *address.Address, a billing.Account) tl.ProxySignedPaymentT {
-	if p.contracts == nil || contract == nil || a.CommittedToDB == 0 {
+	if p.contracts == nil || contract == nil {
 		return emptyPayment
 	}
 	op := payment.OpWorkerPayout
@@ -114,4 +118,15 @@ func (p *Proxy) signed(kind billing.Kind, contract *address.Address, a billing.A
 	}
 	p.log.Error("signing a payment", "kind", kind, "contract", contract.String(), "err", err)
 	return emptyPayment
+}
+
+// workerPayment returns the signed payment that goes with a request to the
+// worker of wc, as the reference's proxy.runQueryEx carries one.
+func (p *Proxy) workerPayment(wc *workerConn) tl.ProxySignedPaymentT {
+	a, err := p.ledger.Worker(wc.account)
+	if err != nil {
+		p.log.Error("reading the worker's account for its payment", "remote", wc.remote, "err", err)
+		return emptyPayment
+	}
+	return p.signed(billing.KindWorker, wc.contract, a)
 }

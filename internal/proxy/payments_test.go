@@ -46,7 +46,7 @@ func newSigningProxy(t testing.TB) (*Proxy, ed25519.PublicKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, SigningKey: key, Contracts: fakeContracts{}})
+	p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +55,8 @@ func newSigningProxy(t testing.TB) (*Proxy, ed25519.PublicKey) {
 
 func TestSignedPayment(t *testing.T) {
 	p, pub := newSigningProxy(t)
-	if got := p.params(2, p.inst.Load()).ProxySCAddress; got != p.inst.Load().sc.String() || got == "" {
-		t.Errorf("proxy.params carries contract %q, want %s", got, p.inst.Load().sc)
+	if got := p.params(2, p.inst.Load()).ProxySCAddress; got != p.inst.Load().sc.Bounce(false).String() || got == "" {
+		t.Errorf("proxy.params carries contract %q, want %s, non-bounceable", got, p.inst.Load().sc.Bounce(false))
 	}
 	owner := hashAddr([]byte("peer"))
 	tests := []struct {
@@ -64,9 +64,9 @@ func TestSignedPayment(t *testing.T) {
 		committed int64
 		op        payment.Op
 	}{
-		{billing.KindClient, 0, 0},
+		{billing.KindClient, 0, payment.OpClientCharge},
 		{billing.KindClient, 70, payment.OpClientCharge},
-		{billing.KindWorker, 0, 0},
+		{billing.KindWorker, 0, payment.OpWorkerPayout},
 		{billing.KindWorker, 35, payment.OpWorkerPayout},
 	}
 	for _, tt := range tests {
@@ -76,13 +76,11 @@ func TestSignedPayment(t *testing.T) {
 				t.Fatal(err)
 			}
 			sp := p.signed(tt.kind, contract, billing.Account{Tokens: tt.committed + 5, CommittedToDB: tt.committed})
-			if tt.committed == 0 {
-				if _, ok := sp.(*tl.ProxySignedPaymentEmpty); !ok {
-					t.Errorf("nothing committed: got %T, want proxy.signedPaymentEmpty", sp)
-				}
-				return
+			signed, ok := sp.(*tl.ProxySignedPayment)
+			if !ok {
+				t.Fatalf("%d committed: got %T, want proxy.signedPayment, as the reference signs even 0 tokens", tt.committed, sp)
 			}
-			boc := sp.(*tl.ProxySignedPayment).Data
+			boc := signed.Data
 			pay, err := payment.Parse(boc)
 			if err != nil {
 				t.Fatal(err)
@@ -92,6 +90,9 @@ func TestSignedPayment(t *testing.T) {
 			}
 			if pay.Tokens != tt.committed {
 				t.Errorf("signed %d tokens, want the %d committed", pay.Tokens, tt.committed)
+			}
+			if !pay.ExcessTo.Equals(p.contracts.owner) {
+				t.Errorf("excess address %v, want the owner %v for a proxy without a wallet", pay.ExcessTo, p.contracts.owner)
 			}
 		})
 	}
@@ -105,7 +106,7 @@ func TestNewNeedsTONOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, Contracts: fakeContracts{}}); err == nil {
+	if _, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, Contracts: fakeContracts{}}); err == nil {
 		t.Error("New accepted an owner_address that is not a TON address")
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"sort"
@@ -14,9 +16,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -76,6 +83,17 @@ type Deps struct {
 	// accounts by owner and sends proxy.signedPaymentEmpty, which holders
 	// cannot claim: for tests of other matters only.
 	Contracts Contracts
+	// RootVersion is the version of the root config the proxy runs under,
+	// as the composition read it: the fake-TON root config's (3 in the
+	// reference's) or the root contract's. Clients that have seen a newer
+	// one are refused ("active config version is too low"), so it is
+	// required; with a Chain the root contract's replaces it as the chain
+	// loop reads it.
+	RootVersion uint32
+	// Wallet is the proxy's cocoon wallet, where the payments it signs
+	// send their excess, as the reference's (whose holders refuse
+	// addr_none there). Nil means the owner_address.
+	Wallet *address.Address
 	// ClientStake is the fake-TON stake of every client contract, which
 	// bounds the usage not yet charged on chain; zero means
 	// DefaultClientStake.
@@ -84,8 +102,26 @@ type Deps struct {
 	// proxy's contract and commits its ledger seqno before serving, and
 	// a chain loop commits, charges clients, pays workers and grants
 	// refunds; clients authorise against their contracts. It needs
-	// Contracts. Nil keeps the fake-TON semantics.
+	// Contracts and WorkerPeers. Nil keeps the fake-TON semantics.
 	Chain Chain
+	// WorkerPeers is the verifier behind WorkerTLS. With a Chain the
+	// proxy keeps its live list at the root's worker_hashes, admits each
+	// worker by it when the worker first asks (the handshake leaves the
+	// list to that step, so that a refusal reaches the worker with its
+	// reason), and verifies every worker again at each root poll.
+	WorkerPeers PeerVerifier
+	// ImageHash is the proxy's own attested image hash, which the stats
+	// show beside the root's proxy_hashes; zero when unknown.
+	ImageHash [32]byte
+}
+
+// PeerVerifier is what the proxy needs of the worker port's RA-TLS
+// verifier: ratls.Verifier.
+type PeerVerifier interface {
+	// Policy and SetPolicy let the proxy's trust.Gate keep the live list.
+	trust.Verifier
+	// Recheck verifies an established peer under the policy in force.
+	Recheck(ctx context.Context, certs []*x509.Certificate) (*ratls.Peer, error)
 }
 
 // Proxy is the proxy role. Build it with New, run it with Run; its
@@ -110,10 +146,19 @@ type Proxy struct {
 	disabled    atomic.Bool // the operator refuses new requests
 	chain       Chain       // nil without Deps.Chain
 	// rootVersion is the root config version clients are judged against:
-	// the config's until the root contract is read.
+	// Deps.RootVersion until the root contract is read.
 	rootVersion atomic.Int32
 	// onChain is the chain loop's state and counters.
 	onChain chainState
+	// trust is the root's live admission policy, nil without a chain;
+	// workerPeers verifies workers against it.
+	trust       *trust.Gate
+	workerPeers PeerVerifier
+	// image is the proxy's own image hash, zero when unknown.
+	image [32]byte
+	// admissions counts the workers refused and evicted by the root's
+	// lists or their attestation, for the stats.
+	admissions struct{ refused, evicted atomic.Int64 }
 	// auths counts client authorisations by path, for the stats.
 	auths struct{ short, long, refused, longFailed atomic.Int64 }
 
@@ -124,6 +169,12 @@ type Proxy struct {
 	seen    map[string]bool          // every model a worker ever offered
 	clients map[*clientConn]struct{} // authorised clients
 	nextID  uint64
+	// barred is, by base model, why the latest worker of the model was
+	// refused or evicted; cleared when one is admitted. A request for a
+	// model no worker may serve says why.
+	barred map[string]string
+	// lastRefusal is the latest refusal or eviction of a worker.
+	lastRefusal string
 }
 
 // New builds a proxy.
@@ -134,10 +185,14 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	if deps.WorkerTLS == nil || deps.ClientTLS == nil {
 		return nil, errors.New("building the proxy: both TLS configs are required")
 	}
+	if deps.RootVersion == 0 || deps.RootVersion > math.MaxInt32 {
+		return nil, fmt.Errorf("building the proxy: root config version %d: want the fake-TON root config's or the root contract's, from 1", deps.RootVersion)
+	}
 	p := &Proxy{
 		cfg: cfg, wtls: deps.WorkerTLS, ctls: deps.ClientTLS, log: deps.Logger, now: deps.Clock,
 		maxAttempts: deps.MaxAttempts, metrics: obs.NewMetrics("proxy"),
 		models: map[string][]*workerConn{}, seen: map[string]bool{}, clients: map[*clientConn]struct{}{},
+		barred: map[string]string{}, workerPeers: deps.WorkerPeers,
 	}
 	prices := deps.Prices
 	if prices == (billing.Prices{}) {
@@ -166,14 +221,6 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	p.chain = deps.Chain
 	p.onChain.pending = map[pendingKey]pendingPay{}
 	p.cfg.chainDefaults()
-	p.rootVersion.Store(cfg.RootConfigVersion)
-	if deps.Contracts != nil {
-		var in *instance
-		if p.contracts, in, err = newContracts(deps.Contracts, cfg.OwnerAddress, key, prices); err != nil {
-			return nil, fmt.Errorf("building the proxy: %w", err)
-		}
-		p.inst.Store(in)
-	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -181,10 +228,54 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	if p.now == nil {
 		p.now = time.Now
 	}
+	if err := p.setUpTrust(deps); err != nil {
+		return nil, err
+	}
+	p.rootVersion.Store(int32(deps.RootVersion))
+	if deps.Contracts != nil {
+		var in *instance
+		if p.contracts, in, err = newContracts(deps.Contracts, cfg.OwnerAddress, deps.Wallet, key, prices); err != nil {
+			return nil, fmt.Errorf("building the proxy: %w", err)
+		}
+		p.inst.Store(in)
+	}
 	if p.maxAttempts <= 0 {
 		p.maxAttempts = DefaultMaxAttempts
 	}
 	return p, nil
+}
+
+// setUpTrust makes, with a chain, the gate that admits workers by the
+// root's lists, bound to the worker port's verifier.
+func (p *Proxy) setUpTrust(deps Deps) error {
+	stated, _ := chainconf.ParseImageHash(p.cfg.ImageHash) // Validate checked it
+	switch {
+	case stated != [32]byte{} && deps.ImageHash != [32]byte{} && stated != deps.ImageHash:
+		return fmt.Errorf("building the proxy: image_hash %x is not the image hash the proxy attests, %x", stated, deps.ImageHash)
+	case deps.ImageHash != [32]byte{}:
+		p.image = deps.ImageHash
+	default:
+		p.image = stated
+	}
+	if p.chain == nil {
+		return nil
+	}
+	if deps.WorkerPeers == nil {
+		return errors.New("building the proxy: a chain needs WorkerPeers, the worker port's verifier, to admit workers by the root's worker_hashes")
+	}
+	p.trust = trust.New(trust.Config{
+		InsecureSkipHashChecks: p.cfg.InsecureSkipHashChecks, MaxAge: time.Duration(p.cfg.MaxRootAge),
+		Clock: p.now, Logger: p.log,
+	})
+	if p.cfg.InsecureSkipHashChecks {
+		p.log.Warn("INSECURE: workers are not checked against the root's worker_hashes and model_hashes (insecure_skip_hash_checks)")
+	} else if c := p.cfg.CheckWorkerHashes; c != nil && !*c {
+		p.log.Info("check_worker_hashes is false: workers are checked against the root anyway (only insecure_skip_hash_checks, on a test network, stops it)")
+	}
+	if err := p.trust.Bind(trust.Workers, deps.WorkerPeers); err != nil {
+		return fmt.Errorf("building the proxy: worker_policy: %w", err)
+	}
+	return nil
 }
 
 // Run accepts workers on workers and clients on clients until ctx ends,
@@ -304,8 +395,11 @@ func (p *Proxy) params(proto int32, in *instance) tl.ProxyParams {
 		Flags: 1 | 2 | tl.ExtFlag, ProxyPublicKey: p.pub, ProxyOwnerAddress: p.cfg.OwnerAddress,
 		IsTest: p.cfg.IsTest, ProtoVersion: proto,
 	}
+	if p.contracts != nil {
+		pp.ProxyOwnerAddress = p.cfg.WireAddress(p.contracts.owner)
+	}
 	if in != nil {
-		pp.ProxySCAddress = in.sc.String()
+		pp.ProxySCAddress = p.cfg.WireAddress(in.sc)
 	}
 	return pp
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -24,6 +25,7 @@ type request struct {
 	cc       *clientConn
 	clientID [32]byte
 	model    string
+	endpoint string // the path of its http.request
 	maxCoef  int32
 	query    []byte
 	flags    uint32
@@ -43,6 +45,9 @@ type request struct {
 	last   *workerConn // the worker of the latest attempt, billed at the end
 	tokens int64       // adjusted tokens the latest attempt reported
 	coef   int64       // the coefficient the latest attempt was sent with
+	// audioRate is the rate the latest attempt's worker bills audio
+	// seconds at.
+	audioRate int64
 	// usage reads the usage the answer reports while it streams, so that
 	// a request is stopped once it outgrows its reservation; set when
 	// the head arrives.
@@ -80,6 +85,12 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 		reject(wire.CodeNotReady, "proxy is disabled")
 		return
 	}
+	if p.trust != nil {
+		if err := p.trust.Ready(); err != nil {
+			reject(wire.CodeNotReady, err.Error())
+			return
+		}
+	}
 	hold, err := p.reserve(cc.account, m, r.prices)
 	if err != nil {
 		reject(wire.CodeNotReady, err.Error())
@@ -99,6 +110,11 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 	if cc.inst != p.inst.Load() {
 		p.ledger.Release(hold)
 		reject(wire.CodeNotReady, "the proxy moved to a new contract: reconnect")
+		return
+	}
+	if r.endpoint, err = requestPath(m.Query); err != nil {
+		p.ledger.Release(hold)
+		reject(wire.CodeProtoViolation, err.Error())
 		return
 	}
 	r.hold = hold
@@ -124,7 +140,7 @@ func (p *Proxy) forward(cc *clientConn, m *tl.ClientRunQueryEx) {
 func (r *request) dispatchLocked() {
 	p := r.p
 	for {
-		wc, err := p.pick(r.model, r.maxCoef, r.tried, r.cc.inst)
+		wc, err := p.pick(r.model, r.endpoint, r.maxCoef, r.tried, r.cc.inst)
 		if err != nil {
 			code, msg := int32(wire.CodeError), err.Error()
 			var rej *rejection
@@ -144,10 +160,11 @@ func (r *request) dispatchLocked() {
 		wc.mu.Unlock()
 		r.wc, r.last, r.wid, r.sentAt, r.tokens = wc, wc, wid, p.now(), 0
 		r.coef = int64(wc.coefficientSnapshot())
+		r.audioRate = wc.audioRate
 		r.tried = append(r.tried, wc)
 		left := r.deadline.Sub(r.sentAt)
 		err = wc.sess.SendObject(&tl.ProxyRunQueryEx{
-			Query: r.query, SignedPayment: emptyPayment, Coefficient: r.coef,
+			Query: r.query, SignedPayment: p.workerPayment(wc), Coefficient: r.coef,
 			Timeout: left.Seconds() * hopShare, RequestID: wid, Flags: r.flags, EnableDebug: r.debug,
 		})
 		if err == nil {
@@ -214,10 +231,32 @@ func (r *request) endLocked(outcome string) {
 	case r.cancelled:
 		billed = billing.Cancelled
 	}
-	r.p.settle(r, billed)
+	tokens := r.p.settle(r, billed)
 	now := r.p.now()
 	r.p.metrics.RequestFinished(outcome, now.Sub(r.start))
 	r.p.stats.Finished(now, outcome == obs.OutcomeSuccess, now.Sub(r.start))
+	rec := obs.Request{ID: hex.EncodeToString(r.clientID[:8]), Model: r.model, Outcome: outcome, Total: now.Sub(r.start)}
+	if r.last != nil {
+		rec.Worker = r.last.remote
+	}
+	if r.usage != nil {
+		u := r.usage.Counts()
+		rec.PromptTokens, rec.CachedTokens, rec.CompletionTokens, rec.ReasoningTokens = u.PromptTokens, u.CachedTokens, u.CompletionTokens, u.ReasoningTokens
+	}
+	if v, err := r.prices.Cost(tokens); err == nil {
+		rec.Nano = int64(v)
+	}
+	if !r.sentAt.IsZero() {
+		rec.Queue = r.sentAt.Sub(r.start) // until a worker took it, retries included
+	}
+	if !r.headAt.IsZero() {
+		rec.FirstToken = r.headAt.Sub(r.start)
+	}
+	if r.lastFailure != nil {
+		rec.Error = r.lastFailure.message
+	}
+	r.p.metrics.Observe(rec)
+	obs.LogRequest(r.p.log, rec)
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
@@ -287,6 +326,9 @@ func (r *request) workerHead(wc *workerConn, wid [32]byte, answer []byte, flags 
 		tl.HTTPHeader{Name: "X-Cocoon-Proxy-Start", Value: fmt.Sprintf("%.6f", unixSeconds(r.start))},
 		tl.HTTPHeader{Name: "X-Cocoon-Proxy-End", Value: fmt.Sprintf("%.6f", unixSeconds(r.p.now()))})
 	r.usage = openai.NewUsageCounter()
+	if openai.IsAudio(r.endpoint) {
+		r.usage = openai.NewAudioUsageCounter()
+	}
 	// The head may carry the first body bytes, or the whole body.
 	if len(resp.Payload) > 0 && r.hold != nil && r.overReservation(resp.Payload) {
 		r.cancelWorkerLocked(neutral)
@@ -327,11 +369,32 @@ func (r *request) passLocked(msg tl.Object, last bool) {
 }
 
 // noteTokens records the usage a worker's final info reports; the
-// request is billed up to its reservation whatever the worker says.
+// request is billed up to its reservation whatever the worker says. An
+// answer that reported audio seconds is billed at most what the proxy
+// counts from them at the rate it capped, so that a worker cannot bill
+// its audio above the cap.
 func (r *request) noteTokens(final *tl.ProxyQueryFinalInfo) {
-	if final != nil && final.TokensUsed.TotalTokensUsed > 0 {
-		r.tokens = final.TokensUsed.TotalTokensUsed
+	if final == nil || final.TokensUsed.TotalTokensUsed <= 0 {
+		return
 	}
+	r.tokens = final.TokensUsed.TotalTokensUsed
+	if r.usage != nil && r.usage.Counts().AudioMillis > 0 {
+		if own, err := r.counted(); err == nil {
+			r.tokens = min(r.tokens, own.Total)
+		}
+	}
+}
+
+// counted is what the answer has delivered so far, adjusted: the usage
+// it reported, at least one completion token per chunk of text that came
+// without one (openai.TokenCounts.Delivered).
+func (r *request) counted() (billing.Adjusted, error) {
+	c := r.usage.Counts().Delivered()
+	u, err := billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}.WithAudio(c.AudioMillis, r.audioRate)
+	if err != nil {
+		return billing.Adjusted{}, err
+	}
+	return billing.Adjust(u, r.coef, r.prices)
 }
 
 // overReservation reads the usage an answer part reports, records it as
@@ -344,8 +407,7 @@ func (r *request) noteTokens(final *tl.ProxyQueryFinalInfo) {
 // a request cut short at nothing.
 func (r *request) overReservation(part []byte) bool {
 	r.usage.Write(part)
-	c := r.usage.Counts().Delivered()
-	a, err := billing.Adjust(billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}, r.coef, r.prices)
+	a, err := r.counted()
 	if err != nil {
 		r.p.log.Debug("unusable usage in an answer", "err", err)
 		return false
@@ -359,6 +421,21 @@ func (r *request) overReservation(part []byte) bool {
 	// has produced.
 	r.tokens = max(r.tokens, a.Total)
 	return false
+}
+
+// requestPath reads the path of the http.request a query carries, which
+// routes it by endpoint, without decoding its headers or body.
+func requestPath(query []byte) (string, error) {
+	rd := tl.NewReader(query)
+	if id := rd.Uint32(); rd.Err() == nil && id != (*tl.HTTPRequest)(nil).TLID() {
+		return "", fmt.Errorf("the query is %s, not an http.request", tl.Name(id))
+	}
+	rd.Bytes() // the method
+	url := rd.Bytes()
+	if err := rd.Err(); err != nil {
+		return "", fmt.Errorf("undecodable http.request: %w", err)
+	}
+	return openai.RequestPath(string(url)), nil
 }
 
 // workerPart passes a body part on; the last one ends the request.

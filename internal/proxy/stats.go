@@ -1,11 +1,13 @@
 package proxy
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/trust"
 )
 
 // Snapshot is what /jsonstats shows, with the reference's key names where
@@ -24,6 +26,11 @@ type Snapshot struct {
 	Totals     TotalsSnapshot     `json:"totals"`
 	// Chain is the proxy's work on chain; absent without a chain.
 	Chain *ChainSnapshot `json:"chain,omitempty"`
+	// Root is the root contract as the proxy last read it, by whose lists
+	// it admits workers; absent without a chain.
+	Root *trust.Snapshot `json:"root,omitempty"`
+	// Admission counts the workers refused and evicted.
+	Admission AdmissionSnapshot `json:"admission"`
 }
 
 // ChainSnapshot is the proxy's work on chain: its contract, the last
@@ -137,6 +144,14 @@ type WorkerConnSnapshot struct {
 	AvgTimeSeconds float64 `json:"avg_time"`
 	SuccessRate    float64 `json:"queries_success_rate"`
 	CocoonGoPeer   bool    `json:"cocoon_go_peer"`
+	// FullModel is the model name the worker offered; ImageHash its
+	// attested image hash (empty without a chain).
+	FullModel string `json:"full_model"`
+	ImageHash string `json:"image_hash,omitempty"`
+	// Endpoints are those the worker serves, and AudioTokensPerSecond the
+	// rate its audio is billed at.
+	Endpoints            []string `json:"endpoints"`
+	AudioTokensPerSecond int64    `json:"audio_tokens_per_second"`
 }
 
 // Snapshot reads the proxy's stats.
@@ -154,6 +169,11 @@ func (p *Proxy) Snapshot() Snapshot {
 	if p.chain != nil {
 		s.Chain = p.chainSnapshot()
 	}
+	if p.trust != nil {
+		r := p.trust.Snapshot()
+		s.Root = &r
+	}
+	s.Admission = p.admissionSnapshot()
 	t := p.ledger.Totals()
 	s.Totals = TotalsSnapshot{Tokens: t.Tokens, Charged: int64(t.Charged), Earned: int64(t.Earned), Commission: int64(t.Commission)}
 	p.mu.Lock()
@@ -167,8 +187,11 @@ func (p *Proxy) Snapshot() Snapshot {
 			s.WorkerConnections = append(s.WorkerConnections, WorkerConnSnapshot{
 				ID: wc.id, Remote: wc.remote, Account: wc.account, Model: wc.model, Coefficient: wc.coefficient, Enabled: wc.enabled,
 				RunningQueries: wc.running, MaxQueries: wc.capacity, AvgTimeSeconds: wc.latency.Seconds(),
-				SuccessRate: rate, CocoonGoPeer: wc.ext,
+				SuccessRate: rate, CocoonGoPeer: wc.ext, FullModel: wc.fullModel, Endpoints: wc.endpoints, AudioTokensPerSecond: wc.audioRate,
 			})
+			if wc.image != [32]byte{} {
+				s.WorkerConnections[len(s.WorkerConnections)-1].ImageHash = fmt.Sprintf("%x", wc.image)
+			}
 		}
 	}
 	sort.Slice(s.WorkerConnections, func(i, j int) bool { return s.WorkerConnections[i].ID < s.WorkerConnections[j].ID })
@@ -184,10 +207,12 @@ func (p *Proxy) chainSnapshot() *ChainSnapshot {
 		ChargesSubmitted: c.charges.Load(), PayoutsSubmitted: c.payouts.Load(), RefundsSubmitted: c.refunds.Load(),
 		Closing: c.closing.Load(), CloseCompletions: c.closes.Load(), CloseRequests: c.closeRequests.Load(), Errors: c.errors.Load(),
 	}
+	if l, ok := p.currentLists(); ok {
+		s.AllowedProxyHashes, s.AllowedWorkerHashes, s.AllowedModelHashes = len(l.ProxyHashes), len(l.WorkerHashes), len(l.ModelHashes)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s.ProxyContract, s.LastError, s.Rollovers = c.contract, c.lastErr, c.rollovers
-	s.AllowedProxyHashes, s.AllowedWorkerHashes, s.AllowedModelHashes = c.hashes[0], c.hashes[1], c.hashes[2]
 	s.Earned, s.WithdrawalsRequested = int64(c.earned), c.withdrawals
 	s.LastWithdrawal, s.LastWithdrawalAt, s.WithdrawalInFlight = int64(c.lastWithdrawal), c.lastWithdrawalAt, c.withdrawing > 0
 	return s

@@ -30,6 +30,15 @@ var (
 	oidClientAuth  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 2}
 )
 
+// SANDNSNames are the DNS names of our certificates' subjectAltName, the
+// reference's: its nodes check a peer's certificate against the host they
+// dialled as a DNS name, so that a proxy reached at 127.0.0.1 needs
+// DNS:127.0.0.1 (OpenSSL's hostname check reads DNS names only). The IP
+// names 127.0.0.1 and ::1 stay beside them for verifiers that match an IP
+// host against IP names, as RFC 6125 has it (crypto/x509 does); the
+// reference carries IP:::1 too.
+var SANDNSNames = []string{"localhost", "127.0.0.1"}
+
 const (
 	// Validity is how long a certificate is valid, as in the reference.
 	Validity = 24 * time.Hour
@@ -139,7 +148,7 @@ func buildCertificate(key ed25519.PrivateKey, ev Evidence, notBefore time.Time, 
 		IsCA:                  false,
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		SubjectKeyId:          ski[:],
-		DNSNames:              []string{"localhost"},
+		DNSNames:              SANDNSNames,
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		ExtraExtensions:       exts,
 	}
@@ -157,10 +166,21 @@ var (
 )
 
 // ParseEvidence extracts the quote, SEV-SNP evidence and claims
-// extensions of a certificate. Each must be critical when present, a
-// certificate may carry a quote or SEV-SNP evidence but not both, and
-// neither may be larger than MaxQuoteSize.
+// extensions of a certificate, of version 3 or, as the reference writes
+// them, version 1 carrying extensions. Each must be critical when
+// present, a certificate may carry a quote or SEV-SNP evidence but not
+// both, and neither may be larger than MaxQuoteSize.
 func ParseEvidence(cert *x509.Certificate) (Evidence, error) {
+	view, err := extensionView(cert)
+	if err != nil {
+		return Evidence{}, err
+	}
+	return parseEvidence(view)
+}
+
+// parseEvidence extracts the evidence of a certificate whose extensions
+// crypto/x509 has read (extensionView).
+func parseEvidence(cert *x509.Certificate) (Evidence, error) {
 	var ev Evidence
 	var cmw []byte
 	for _, ext := range cert.Extensions {

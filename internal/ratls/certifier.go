@@ -147,20 +147,29 @@ func (c *Certifier) GetClientCertificate(ri *tls.CertificateRequestInfo) (*tls.C
 // VerifyConnection runs v under the handshake's context
 // (tls.Conn.HandshakeContext): cancelling it stops a quote validation in
 // progress.
+//
+// The handshake checks everything but the policy's live list
+// (attest.Policy.Allowed): a TLS alert cannot say why a peer was
+// refused, so the accepting role applies the list with Recheck when the
+// peer first asks to be admitted, where its refusal can name the cause.
+// Until then the peer is attested but admitted to nothing.
 func ServerConfig(c *Certifier, v *Verifier) *tls.Config {
+	deferred := checks{validity: true}
 	cfg := &tls.Config{
 		MinVersion:             tls.VersionTLS13,
 		MaxVersion:             tls.VersionTLS13,
 		GetCertificate:         c.GetCertificate,
 		ClientAuth:             tls.RequireAnyClientCert,
 		SessionTicketsDisabled: true,
-		VerifyConnection:       v.VerifyConnection,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			return v.verifyConnection(context.Background(), cs, deferred)
+		},
 	}
 	cfg.GetConfigForClient = func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
 		per := cfg.Clone()
 		per.GetConfigForClient = nil
 		ctx := hi.Context()
-		per.VerifyConnection = func(cs tls.ConnectionState) error { return v.verifyConnection(ctx, cs) }
+		per.VerifyConnection = func(cs tls.ConnectionState) error { return v.verifyConnection(ctx, cs, deferred) }
 		return per, nil
 	}
 	return cfg

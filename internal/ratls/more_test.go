@@ -6,12 +6,15 @@ import (
 	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/pem"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"testing"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
 // TestOpenSSLSeesCriticalExtensions shows the certificate to OpenSSL, the
@@ -38,7 +41,7 @@ func TestOpenSSLSeesCriticalExtensions(t *testing.T) {
 		`X509v3 Key Usage: critical\s+Digital Signature`,
 		`X509v3 Extended Key Usage: critical\s+TLS Web Server Authentication, TLS Web Client Authentication`,
 		`X509v3 Subject Key Identifier`,
-		`DNS:localhost, IP Address:127\.0\.0\.1, IP Address:0:0:0:0:0:0:0:1`,
+		`DNS:localhost, DNS:127\.0\.0\.1, IP Address:127\.0\.0\.1, IP Address:0:0:0:0:0:0:0:1`,
 		`Public Key Algorithm: ED25519`,
 	} {
 		if !regexp.MustCompile(want).Match(out) {
@@ -55,6 +58,21 @@ func FuzzParseEvidence(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(der)
+	}
+	// Version 1 certificates with extensions, as the reference writes
+	// them: one of ours rewritten, and gen-cert's when the shared
+	// material is present.
+	der, err := CreateCertificate(key, []byte("q"), now)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(v1Of(f, der, key))
+	if d := sharedtest.Dir(); d != "" {
+		if b, err := os.ReadFile(filepath.Join(d, refGenCert)); err == nil {
+			if block, _ := pem.Decode(b); block != nil {
+				f.Add(block.Bytes)
+			}
+		}
 	}
 	f.Fuzz(func(t *testing.T, der []byte) {
 		cert, err := x509.ParseCertificate(der)

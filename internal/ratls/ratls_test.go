@@ -171,8 +171,8 @@ func TestCertificateFormat(t *testing.T) {
 	if c.Subject.String() != "CN=localhost,OU=Security,O=TDLib Development,ST=DUBAI,C=AE" || c.Subject.String() != c.Issuer.String() {
 		t.Errorf("got subject %q issuer %q, want the reference's name", c.Subject, c.Issuer)
 	}
-	if len(c.DNSNames) != 1 || c.DNSNames[0] != "localhost" || len(c.IPAddresses) != 2 || !c.IPAddresses[0].Equal(net.IPv4(127, 0, 0, 1)) || !c.IPAddresses[1].Equal(net.IPv6loopback) {
-		t.Errorf("got SAN %v %v, want localhost, 127.0.0.1, ::1", c.DNSNames, c.IPAddresses)
+	if len(c.DNSNames) != 2 || c.DNSNames[0] != "localhost" || c.DNSNames[1] != "127.0.0.1" || len(c.IPAddresses) != 2 || !c.IPAddresses[0].Equal(net.IPv4(127, 0, 0, 1)) || !c.IPAddresses[1].Equal(net.IPv6loopback) {
+		t.Errorf("got SAN %v %v, want DNS localhost, 127.0.0.1 and IP 127.0.0.1, ::1", c.DNSNames, c.IPAddresses)
 	}
 	if c.IsCA || c.KeyUsage != x509.KeyUsageDigitalSignature || len(c.SubjectKeyId) == 0 {
 		t.Errorf("got CA %v key usage %v SKI %x, want CA:FALSE, digitalSignature, an SKI", c.IsCA, c.KeyUsage, c.SubjectKeyId)

@@ -114,9 +114,9 @@ func NewVerifier(validator attest.Validator, policy attest.Policy, opts ...Optio
 	return v, nil
 }
 
-// SetPolicy replaces the policy for handshakes from now on, for example
+// SetPolicy replaces the policy for verifications from now on, for example
 // when the allowed image hashes in the root contract change. Established
-// connections are not re-checked.
+// connections are not re-checked: Recheck does that.
 func (v *Verifier) SetPolicy(policy attest.Policy) error {
 	if err := policy.Validate(); err != nil {
 		return fmt.Errorf("setting RA-TLS policy: %w", err)
@@ -125,43 +125,71 @@ func (v *Verifier) SetPolicy(policy attest.Policy) error {
 	return nil
 }
 
-// VerifyConnection checks a completed handshake; it is the VerifyConnection
-// of ClientConfig, and of ServerConfig where no handshake context is known.
-func (v *Verifier) VerifyConnection(cs tls.ConnectionState) error {
-	return v.verifyConnection(context.Background(), cs)
+// Policy returns the policy in force.
+func (v *Verifier) Policy() attest.Policy { return *v.policy.Load() }
+
+// checks says which parts of a verification run.
+type checks struct {
+	// validity judges the certificate's validity period at the clock.
+	validity bool
+	// allowed applies the policy's live list (attest.Policy.Allowed).
+	allowed bool
 }
 
-func (v *Verifier) verifyConnection(ctx context.Context, cs tls.ConnectionState) error {
+// VerifyConnection checks a completed handshake; it is the VerifyConnection
+// of ClientConfig.
+func (v *Verifier) VerifyConnection(cs tls.ConnectionState) error {
+	return v.verifyConnection(context.Background(), cs, checks{validity: true, allowed: true})
+}
+
+func (v *Verifier) verifyConnection(ctx context.Context, cs tls.ConnectionState, c checks) error {
 	ctx, cancel := context.WithTimeout(ctx, v.timeout)
 	defer cancel()
-	_, err := v.verifyState(ctx, cs)
+	_, err := v.verifyState(ctx, cs, c)
 	return err
 }
 
 // PeerFromState returns the verified peer of a completed handshake whose
-// configuration used v. It verifies again, which hits the quote cache.
+// configuration used v. It verifies again, the live list included, which
+// hits the quote cache.
 func (v *Verifier) PeerFromState(ctx context.Context, cs tls.ConnectionState) (*Peer, error) {
 	if !cs.HandshakeComplete {
 		return nil, errors.New("getting RA-TLS peer: handshake not complete")
 	}
-	return v.verifyState(ctx, cs)
+	return v.verifyState(ctx, cs, checks{validity: true, allowed: true})
 }
 
-func (v *Verifier) verifyState(ctx context.Context, cs tls.ConnectionState) (*Peer, error) {
+func (v *Verifier) verifyState(ctx context.Context, cs tls.ConnectionState, c checks) (*Peer, error) {
 	if cs.Version != tls.VersionTLS13 {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w", ErrTLSVersion)
 	}
 	if cs.CipherSuite != tls.TLS_AES_128_GCM_SHA256 && cs.CipherSuite != tls.TLS_AES_256_GCM_SHA384 {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w: %s", ErrCipherSuite, tls.CipherSuiteName(cs.CipherSuite))
 	}
-	return v.VerifyCertificates(ctx, cs.PeerCertificates)
+	return v.verify(ctx, cs.PeerCertificates, c)
 }
 
 // VerifyCertificates checks a peer's certificate list: exactly one
 // self-signed Ed25519 certificate, valid now, with no unknown critical
 // extension, whose quote binds its key and passes the validator and the
-// policy.
+// policy, its live list included.
 func (v *Verifier) VerifyCertificates(ctx context.Context, certs []*x509.Certificate) (*Peer, error) {
+	return v.verify(ctx, certs, checks{validity: true, allowed: true})
+}
+
+// Recheck verifies an established connection's peer again under the
+// policy in force now: its quote through the cache, so that a validation
+// older than the cache's TTL is redone (collateral and TCB status judged
+// again), and the whole policy, its live list included. The certificate's
+// validity period is not judged again: it was at the handshake, and a
+// connection may outlive it.
+func (v *Verifier) Recheck(ctx context.Context, certs []*x509.Certificate) (*Peer, error) {
+	ctx, cancel := context.WithTimeout(ctx, v.timeout)
+	defer cancel()
+	return v.verify(ctx, certs, checks{allowed: true})
+}
+
+func (v *Verifier) verify(ctx context.Context, certs []*x509.Certificate, c checks) (*Peer, error) {
 	if len(certs) != 1 {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w: got %d", ErrCertificateCount, len(certs))
 	}
@@ -174,23 +202,33 @@ func (v *Verifier) VerifyCertificates(ctx context.Context, certs []*x509.Certifi
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w: %w", ErrBadSelfSignature, err)
 	}
 	now := v.clock()
-	if now.Add(v.skew).Before(cert.NotBefore) {
+	if c.validity && now.Add(v.skew).Before(cert.NotBefore) {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w: valid from %s, now %s", ErrNotYetValid, cert.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
-	if now.Add(-v.skew).After(cert.NotAfter) {
+	if c.validity && now.Add(-v.skew).After(cert.NotAfter) {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w: valid until %s, now %s", ErrExpired, cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
-	for _, oid := range cert.UnhandledCriticalExtensions {
+	// The reference's certificates are version 1 with extensions: their
+	// extensions are judged as a version 3 certificate's.
+	view, err := extensionView(cert)
+	if err != nil {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w", err)
+	}
+	for _, oid := range view.UnhandledCriticalExtensions {
 		if !oid.Equal(OIDQuote) && !oid.Equal(OIDClaims) && !oid.Equal(OIDCMW) {
 			return nil, fmt.Errorf("verifying RA-TLS peer: %w: %s", ErrUnknownCriticalExtension, oid)
 		}
 	}
-	ev, err := ParseEvidence(cert)
+	ev, err := parseEvidence(view)
 	if err != nil {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w", err)
 	}
 	if ev.Claims != nil && !pub.Equal(ed25519.PublicKey(ev.Claims)) {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w", ErrClaimsMismatch)
+	}
+	policy := v.policy.Load()
+	if err := policy.CheckQuoteShape(ev.Quote); err != nil {
+		return nil, fmt.Errorf("verifying RA-TLS peer: %w", err)
 	}
 	reportData := attest.ReportData(pub)
 	m, err := v.validate(ctx, ev, reportData, now)
@@ -200,7 +238,11 @@ func (v *Verifier) VerifyCertificates(ctx context.Context, certs []*x509.Certifi
 	if m.Kind != attest.KindNone && m.ReportData != reportData {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w", attest.ErrReportDataMismatch)
 	}
-	if err := v.policy.Load().Check(m); err != nil {
+	check := policy.CheckStatic
+	if c.allowed {
+		check = policy.Check
+	}
+	if err := check(m); err != nil {
 		return nil, fmt.Errorf("verifying RA-TLS peer: %w", err)
 	}
 	p := &Peer{PublicKey: pub, Measurements: m}

@@ -35,7 +35,7 @@ func OpenBolt(path string, key ed25519.PrivateKey, lockTimeout time.Duration) (*
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
-		return nil, fmt.Errorf("opening ledger file %s: %w", path, err)
+		return nil, fmt.Errorf("opening ledger file %s: %w", path, lockedError(path, err))
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(ledgerBucket)

@@ -100,7 +100,7 @@ func (s *Site) earnings(ctx context.Context) Earnings {
 	snap := s.worker.Snapshot()
 	e := Earnings{Model: snap.LocalConf.Model, Coefficient: snap.LocalConf.Coefficient, Active: snap.LocalConf.ActiveRequests,
 		MaxActive: snap.LocalConf.MaxActive, Proxies: []EarningsProxy{}, Payouts: []Payout{}, PerDay: []DayPaid{}, NoChain: s.chain == nil}
-	e.Taking, e.Reasons = takingRequests(snap.Status.Enabled, snap.Status.EngineHealthy, snap.Status.UplinkCount, snap.LocalConf.ActiveRequests, snap.LocalConf.MaxActive)
+	e.Taking, e.Reasons = takingRequests(snap.Status.Enabled, snap.Status.EngineHealthy, snap.Admission.Reason, snap.Status.UplinkCount, snap.LocalConf.ActiveRequests, snap.LocalConf.MaxActive)
 	for _, a := range snap.Accounts {
 		p := EarningsProxy{Proxy: a.Proxy, ProxyContract: a.ProxySCAddress, WorkerContract: a.WorkerSCAddress,
 			Requests: a.Requests, Tokens: a.Tokens, Earned: billing.NanoTON(a.EarnedNano)}
@@ -121,11 +121,15 @@ func (s *Site) earnings(ctx context.Context) Earnings {
 	return e
 }
 
-// takingRequests says whether a worker takes requests and why (not).
-func takingRequests(enabled, healthy bool, uplinks int, active int64, maxActive int) (bool, []string) {
+// takingRequests says whether a worker takes requests and why (not);
+// barred is why the root contract does not admit it, empty when it does.
+func takingRequests(enabled, healthy bool, barred string, uplinks int, active int64, maxActive int) (bool, []string) {
 	var why []string
 	if !enabled {
 		why = append(why, "disabled by its operator (POST /request/disable; /request/enable turns it back on)")
+	}
+	if barred != "" {
+		why = append(why, "the root contract does not admit it: "+barred)
 	}
 	if !healthy {
 		why = append(why, "its inference engine does not pass its health check")

@@ -218,21 +218,23 @@ func TestTakingRequests(t *testing.T) {
 	tests := []struct {
 		name            string
 		enabled, health bool
+		barred          string
 		uplinks         int
 		active          int64
 		max             int
 		want            bool
 		reason          string
 	}{
-		{"serving", true, true, 1, 0, 4, true, "it takes requests"},
-		{"full", true, true, 1, 4, 4, true, "all 4 of its request slots are busy"},
-		{"disabled", false, true, 1, 0, 4, false, "disabled by its operator"},
-		{"engine down", true, false, 1, 0, 4, false, "health check"},
-		{"no proxy", true, true, 0, 0, 4, false, "connected to no proxy"},
+		{"serving", true, true, "", 1, 0, 4, true, "it takes requests"},
+		{"full", true, true, "", 1, 4, 4, true, "all 4 of its request slots are busy"},
+		{"disabled", false, true, "", 1, 0, 4, false, "disabled by its operator"},
+		{"engine down", true, false, "", 1, 0, 4, false, "health check"},
+		{"no proxy", true, true, "", 0, 0, 4, false, "connected to no proxy"},
+		{"not admitted", true, true, "worker image hash 5c55… is not in the root's worker_hashes", 1, 0, 4, false, "the root contract does not admit it: worker image hash 5c55"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, why := takingRequests(tt.enabled, tt.health, tt.uplinks, tt.active, tt.max)
+			got, why := takingRequests(tt.enabled, tt.health, tt.barred, tt.uplinks, tt.active, tt.max)
 			if got != tt.want || !strings.Contains(strings.Join(why, "; "), tt.reason) {
 				t.Errorf("got %v %q, want %v and a reason with %q", got, why, tt.want, tt.reason)
 			}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,11 +16,15 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/openai"
 )
 
 // Config is a worker's JSON configuration file. Fields named as in the
 // reference's workerRunner.config keep their meaning; the others are ours.
 type Config struct {
+	// IsTest marks a node of a test network: it may accept peers without
+	// real TDX attestation (fake_tdx or any policies) and says so to its
+	// peers (the reference's is_test).
 	IsTest bool `json:"is_test"`
 	// HTTPPort serves stats and control on 127.0.0.1; HTTPListen, when set,
 	// names the address instead.
@@ -51,8 +56,21 @@ type Config struct {
 	// HTTPAccessHash, when set, guards the stats and control pages.
 	HTTPAccessHash string `json:"http_access_hash"`
 	// Chain names the chain: root_contract_address, ton_config_filename,
-	// chain_state and node_wallet_key at the top level of the file.
+	// chain_state and node_wallet_key at the top level of the file, with
+	// root_poll_every, max_root_age and insecure_skip_hash_checks. On a
+	// chain the worker accepts a proxy only if its attested image hash is
+	// in the root's proxy_hashes, and takes requests only while the root
+	// lists its own image hash in worker_hashes and the sha256 of its
+	// model_name in model_hashes.
 	chainconf.Chain
+	// CheckProxyHashes is the reference's switch (check_proxy_hashes):
+	// true asks for the check above, which is on anyway; false does not
+	// switch it off (insecure_skip_hash_checks does, on a test network).
+	CheckProxyHashes *bool `json:"check_proxy_hashes"`
+	// ImageHash is the worker's own image hash as the reference's config
+	// states it (image_hash: 32 bytes in base64, or 64 hex digits). Set,
+	// it must be the image hash the worker attests.
+	ImageHash string `json:"image_hash"`
 	// PayoutEvery is how often, with a chain, the worker checks each
 	// proxy's signed payout against its worker contract (default 15 s; the
 	// reference: 10–20 s).
@@ -70,6 +88,18 @@ type Config struct {
 	// proxy that lost committed tokens is caught; empty keeps them in
 	// memory.
 	StateFile string `json:"state_file"`
+	// Endpoints are the OpenAI endpoints the engine serves, of
+	// /v1/chat/completions, /v1/completions, /v1/embeddings,
+	// /v1/audio/transcriptions and /v1/audio/translations (default the
+	// first two, what the reference's workers serve). The worker declares
+	// them to cocoon-go proxies, which route by model and endpoint, and
+	// refuses requests for any other.
+	Endpoints []string `json:"endpoints"`
+	// AudioTokensPerSecond is the rate at which audio the engine reports
+	// as a duration (usage of type "duration", as vLLM's Whisper does) is
+	// billed: this many prompt tokens per second of audio, rounded up. A
+	// cocoon-go proxy may cap it. Required with an audio endpoint.
+	AudioTokensPerSecond int64 `json:"audio_tokens_per_second"`
 }
 
 // Duration is a configured period: in JSON a Go duration string such as
@@ -109,6 +139,8 @@ const (
 	DefaultPayoutEvery       = Duration(15 * time.Second)
 	DefaultMinPayoutNano     = int64(10 * billing.TON)
 	DefaultPaymentPollEvery  = Duration(15 * time.Second)
+	// MaxAudioTokensPerSecond bounds audio_tokens_per_second.
+	MaxAudioTokensPerSecond = 1_000_000
 	// minPayoutEvery bounds how often the chain is asked.
 	minPayoutEvery = Duration(10 * time.Millisecond)
 )
@@ -159,6 +191,10 @@ func ParseConfig(b []byte) (Config, error) {
 	if c.PaymentPollEvery == 0 {
 		c.PaymentPollEvery = DefaultPaymentPollEvery
 	}
+	if len(c.Endpoints) == 0 {
+		c.Endpoints = append([]string(nil), openai.ReferenceEndpoints...)
+	}
+	c.RootDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -212,6 +248,28 @@ func (c *Config) Validate() error {
 	}
 	if c.MinPayoutNano < 0 {
 		bad("min_payout_nano %d is negative", c.MinPayoutNano)
+	}
+	for _, p := range c.Chain.TrustProblems(c.IsTest, c.CheckProxyHashes, "check_proxy_hashes") {
+		bad("%s", p)
+	}
+	if _, err := chainconf.ParseImageHash(c.ImageHash); err != nil {
+		bad("%v", err)
+	}
+	audio := false
+	for i, e := range c.Endpoints {
+		if !openai.IsEndpoint(e) {
+			bad("endpoints: %q is not one of %s", e, strings.Join(openai.Endpoints, ", "))
+		}
+		if slices.Contains(c.Endpoints[:i], e) {
+			bad("endpoints: %q is listed twice", e)
+		}
+		audio = audio || openai.IsAudio(e)
+	}
+	switch {
+	case c.AudioTokensPerSecond < 0 || c.AudioTokensPerSecond > MaxAudioTokensPerSecond:
+		bad("audio_tokens_per_second %d outside [0, %d]", c.AudioTokensPerSecond, MaxAudioTokensPerSecond)
+	case audio && c.AudioTokensPerSecond == 0:
+		bad("audio_tokens_per_second is 0 with an audio endpoint: say how many tokens a second of audio is billed as")
 	}
 	if p, err := attest.ParsePolicy(c.ProxyPolicy); err != nil {
 		bad("proxy_policy: %v", err)

@@ -81,6 +81,13 @@ func (e *Engine) Do(ctx context.Context, method, path string, header http.Header
 	for _, h := range hopHeaders {
 		req.Header.Del(h)
 	}
+	// The caller's Host, which the client forwards, goes to the engine
+	// as it came, as the reference's worker forwards headers; net/http
+	// sends req.Host, not a Host in the header map.
+	if host := req.Header.Get("Host"); host != "" {
+		req.Host = host
+		req.Header.Del("Host")
+	}
 	if req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

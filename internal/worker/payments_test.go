@@ -125,7 +125,7 @@ func newPaymentWorker(t *testing.T, owner *address.Address) *Worker {
 
 // handshakeWith runs the worker's handshake against p on a fresh
 // connection.
-func handshakeWith(t *testing.T, w *Worker, p *fakeProxy) (*proxyConn, error) {
+func handshakeWith(t *testing.T, w *Worker, p wire.Handler) (*proxyConn, error) {
 	t.Helper()
 	a, b := net.Pipe()
 	far := wire.NewSession(b, wire.Config{Handler: p})

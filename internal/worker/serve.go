@@ -2,10 +2,13 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -129,8 +132,14 @@ func (b *bodyReader) stop() {
 	b.mu.Unlock()
 }
 
-// maxQueryBody bounds the request body the worker accepts from a proxy.
-const maxQueryBody = 8 << 20
+// maxQueryBody bounds the JSON request body the worker accepts from a
+// proxy, what the network carries; an upload is bounded by the frame that
+// carries it.
+const maxQueryBody = openai.MaxRequestBody
+
+// maxTextAnswer bounds the JSON answer the worker turns into the plain
+// text a transcription with response_format text asked for.
+const maxTextAnswer = 8 << 20
 
 // header is one HTTP header as http.request and http.response carry it.
 type header struct{ name, value string }
@@ -142,6 +151,15 @@ type query struct {
 	body        []byte
 	coefficient int64
 	timeout     time.Duration
+	// endpoints are those this worker serves; nil means the reference's.
+	endpoints []string
+	// audioRate is the tokens per second of audio billed on this
+	// connection.
+	audioRate int64
+	// asText is set by prepare when a transcription asked for plain text:
+	// the engine is asked for JSON, which carries the usage to bill, and
+	// the worker answers its text.
+	asText bool
 }
 
 // answerSink receives the answer to one query: at most one head, then
@@ -171,24 +189,27 @@ type queryError struct {
 func (e *queryError) Error() string { return e.message }
 
 // prepare validates a query for a worker serving baseModel and returns the
-// body to send to the engine: the completion limit capped (a body without
-// one gets the default that the proxy reserved for) and usage reporting
-// forced on streams, in every chunk where the engine can (so that a
-// stream cut short is billed for what it delivered). Every OpenAI field
-// is passed through; the engine judges what it supports.
+// body to send to the engine. The path must be one of the worker's
+// endpoints and the body must name the worker's model. A completion's
+// limit is capped (a body without one gets the default that the proxy
+// reserved for) and usage reporting is forced on streams, in every chunk
+// where the engine can (so that a stream cut short is billed for what it
+// delivered); an embedding request is passed as it is; an upload is
+// checked in place and a plain text answer asked for as JSON (asText).
+// Every other OpenAI field is passed through; the engine judges what it
+// supports.
 func prepare(q *query, baseModel string) (path string, body []byte, err error) {
-	path = q.url
-	if i := strings.IndexByte(path, '/'); i > 0 {
-		path = path[i:] // an absolute URL: keep the path
+	path = openai.RequestPath(q.url)
+	endpoints := q.endpoints
+	if endpoints == nil {
+		endpoints = openai.ReferenceEndpoints
 	}
-	if i := strings.IndexAny(path, "?#"); i >= 0 {
-		path = path[:i]
+	if q.method != http.MethodPost || !slices.Contains(endpoints, path) {
+		return "", nil, &queryError{wire.CodeProtoViolation, fmt.Sprintf("unsupported method %s %s: this worker serves POST %s", q.method, path, strings.Join(endpoints, ", "))}
 	}
-	if path != "/v1/chat/completions" && path != "/v1/completions" {
-		return "", nil, &queryError{wire.CodeProtoViolation, fmt.Sprintf("unsupported method %s %s", q.method, path)}
-	}
-	if q.method != http.MethodPost {
-		return "", nil, &queryError{wire.CodeProtoViolation, fmt.Sprintf("unsupported method %s %s", q.method, path)}
+	if openai.IsAudio(path) {
+		body, err := prepareUpload(q, baseModel)
+		return path, body, err
 	}
 	if len(q.body) > maxQueryBody {
 		return "", nil, &queryError{wire.CodeProtoViolation, fmt.Sprintf("request body of %d bytes exceeds %d", len(q.body), maxQueryBody)}
@@ -205,14 +226,21 @@ func prepare(q *query, baseModel string) (path string, body []byte, err error) {
 		return "", nil, &queryError{wire.CodeProtoViolation, fmt.Sprintf("model name mismatch: request names %q, worker serves %q", model, baseModel)}
 	}
 	switch path {
-	case "/v1/chat/completions":
+	case openai.PathChatCompletions:
 		if !b.Has("messages") {
 			return "", nil, &queryError{wire.CodeProtoViolation, "invalid request body: messages is missing"}
 		}
-	case "/v1/completions":
+	case openai.PathCompletions:
 		if !b.Has("prompt") {
 			return "", nil, &queryError{wire.CodeProtoViolation, "invalid request body: prompt is missing"}
 		}
+	case openai.PathEmbeddings:
+		if !b.Has("input") {
+			return "", nil, &queryError{wire.CodeProtoViolation, "invalid request body: input is missing"}
+		}
+		// Embeddings are billed by their prompt tokens alone: nothing
+		// to cap, no stream.
+		return path, b.Bytes(), nil
 	}
 	limit, err := b.MaxTokens(openai.DefaultMaxTokens)
 	if err != nil {
@@ -227,8 +255,56 @@ func prepare(q *query, baseModel string) (path string, body []byte, err error) {
 	if err := b.AskContinuousUsage(); err != nil {
 		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
-	body = b.Bytes()
-	return path, body, nil
+	return path, b.Bytes(), nil
+}
+
+// prepareUpload checks a transcription or translation upload in place: a
+// multipart form naming the worker's model with a file, not streamed, in
+// a response format whose answer reports usage. Plain text is asked of
+// the engine as JSON (the same length, so the body is rewritten in
+// place) and turned back into text by serveQuery.
+func prepareUpload(q *query, baseModel string) ([]byte, error) {
+	bad := func(format string, args ...any) error {
+		return &queryError{wire.CodeProtoViolation, fmt.Sprintf(format, args...)}
+	}
+	contentType := ""
+	for _, h := range q.header {
+		if strings.EqualFold(h.name, "Content-Type") {
+			contentType = h.value
+		}
+	}
+	f, err := openai.ParseForm(contentType, q.body)
+	if err != nil {
+		return nil, bad("invalid upload: %v", err)
+	}
+	model, ok, err := f.Value("model")
+	switch {
+	case err != nil:
+		return nil, bad("invalid upload: %v", err)
+	case !ok:
+		return nil, bad("invalid upload: model is missing")
+	case model != baseModel:
+		return nil, bad("model name mismatch: request names %q, worker serves %q", model, baseModel)
+	}
+	if _, ok := f.File("file"); !ok {
+		return nil, bad("invalid upload: file is missing")
+	}
+	if v, _, _ := f.Value("stream"); v == "true" {
+		return nil, bad("stream is not supported for audio: ask for the whole answer")
+	}
+	rf, _, err := f.Value("response_format")
+	if err != nil {
+		return nil, bad("invalid upload: %v", err)
+	}
+	switch rf {
+	case "", "json", "verbose_json":
+	case "text":
+		f.SetValue("response_format", "json")
+		q.asText = true
+	default:
+		return nil, bad("response_format %q reports no usage to bill: use json, verbose_json or text", rf)
+	}
+	return f.Bytes(), nil
 }
 
 // sessionSink sends one request's answer to the proxy as proxy.*Ex
@@ -243,6 +319,11 @@ type sessionSink struct {
 	// body byte went to the proxy.
 	start    time.Time
 	answered bool
+	// What the request log reports: the engine's status, the billed
+	// tokens of the last message and the failure's message.
+	status int
+	tokens billing.Adjusted
+	errMsg string
 }
 
 // answer records the time to the first body byte when data holds it.
@@ -261,6 +342,10 @@ func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
 
 func (s *sessionSink) head(status int, reason string, h []header, data []byte, last *ending) error {
 	s.headAt = s.pc.w.now()
+	s.status = status
+	if last != nil {
+		s.tokens = last.tokens
+	}
 	resp := &tl.HTTPResponse{HTTPVersion: "HTTP/1.1", StatusCode: int32(status), Reason: reason, Payload: data}
 	for _, kv := range h {
 		resp.Headers = append(resp.Headers, tl.HTTPHeader{Name: kv.name, Value: kv.value})
@@ -279,6 +364,9 @@ func (s *sessionSink) head(status int, reason string, h []header, data []byte, l
 
 func (s *sessionSink) part(data []byte, last *ending) error {
 	s.pc.w.metrics.AddBytes(len(data))
+	if last != nil {
+		s.tokens = last.tokens
+	}
 	s.answer(data)
 	m := &tl.ProxyQueryAnswerPartEx{RequestID: s.id, Answer: data}
 	if last != nil {
@@ -312,12 +400,25 @@ func (s *sessionSink) finalInfo(tokens billing.Adjusted, start, end time.Time) *
 
 func (s *sessionSink) fail(code int32, message string, tokens billing.Adjusted, start, end time.Time) error {
 	s.failed = true
+	s.tokens, s.errMsg = tokens, message
 	return s.pc.sess.SendObject(&tl.ProxyQueryAnswerErrorEx{RequestID: s.id, ErrorCode: code, Error: message, Flags: 1, FinalInfo: s.finalInfo(tokens, start, end)})
 }
 
 // responseHopHeaders are dropped from the engine's answer: each hop sets
 // its own framing.
 var responseHopHeaders = map[string]bool{"Content-Length": true, "Transfer-Encoding": true, "Connection": true, "Keep-Alive": true}
+
+// framing is the framing header of the answer head, as the reference's
+// worker writes it: Content-Length when the head carries the whole body,
+// Transfer-Encoding: chunked when parts follow. The reference's client
+// copies it into its own HTTP answer, which without it has no framing;
+// ours and the proxy frame their own and drop it.
+func framing(data []byte, last *ending) header {
+	if last != nil {
+		return header{"Content-Length", strconv.Itoa(len(data))}
+	}
+	return header{"Transfer-Encoding", "chunked"}
+}
 
 // serveQuery runs one query on the engine and streams the answer into
 // sink. It returns when the answer is complete, failed, or ctx ends (the
@@ -364,15 +465,26 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 	out = append(out, header{"X-Cocoon-Worker-Start", fmt.Sprintf("%.6f", unixSeconds(start))})
 	reason := strings.TrimSpace(strings.TrimPrefix(res.Status, fmt.Sprint(res.StatusCode)))
 	usage := openai.NewUsageCounter()
+	if openai.IsAudio(path) {
+		usage = openai.NewAudioUsageCounter()
+	}
 	// The tokens are those the answer delivered: exact where the engine
 	// reports usage in every chunk, the chunks of text otherwise.
 	tokens := func() billing.Adjusted {
 		c := usage.Counts().Delivered()
-		a, err := billing.Adjust(billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}, q.coefficient, prices)
+		u, err := billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}.WithAudio(c.AudioMillis, q.audioRate)
+		if err != nil {
+			return billing.Adjusted{}
+		}
+		a, err := billing.Adjust(u, q.coefficient, prices)
 		if err != nil {
 			return billing.Adjusted{}
 		}
 		return a
+	}
+	if q.asText && res.StatusCode == http.StatusOK {
+		defer res.Body.Close()
+		return serveText(ctx, res, reason, out, usage, tokens, sink, start, now, fail)
 	}
 
 	pp, sp := chunkPool.Get().(*[]byte), chunkPool.Get().(*[]byte)
@@ -426,7 +538,7 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 		}
 		if !headSent {
 			headSent = true
-			h := append(out, header{"X-Cocoon-Worker-End", fmt.Sprintf("%.6f", unixSeconds(now()))})
+			h := append(out, header{"X-Cocoon-Worker-End", fmt.Sprintf("%.6f", unixSeconds(now()))}, framing(data, last))
 			if err := sink.head(res.StatusCode, reason, h, data, last); err != nil {
 				return fmt.Errorf("sending the answer head: %w", err)
 			}
@@ -444,6 +556,43 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 			return fail(code, msg, tokens())
 		}
 	}
+}
+
+// serveText answers a transcription that asked for plain text: the
+// engine's JSON answer, whose usage is billed, is read whole (it is the
+// text of the audio, bounded by maxTextAnswer) and its text sent as
+// text/plain.
+func serveText(ctx context.Context, res *http.Response, reason string, out []header, usage *openai.UsageCounter, tokens func() billing.Adjusted,
+	sink answerSink, start time.Time, now func() time.Time, fail func(int32, string, billing.Adjusted) error) error {
+	data, err := io.ReadAll(io.LimitReader(res.Body, maxTextAnswer+1))
+	if err != nil {
+		code, msg := engineFailure(ctx, err)
+		return fail(code, msg, billing.Adjusted{})
+	}
+	if len(data) > maxTextAnswer {
+		return fail(wire.CodeError, fmt.Sprintf("worker: the engine's answer exceeds %d bytes", maxTextAnswer), billing.Adjusted{})
+	}
+	usage.Write(data)
+	usage.Finish()
+	var answer struct {
+		Text *string `json:"text"`
+	}
+	if err := json.Unmarshal(data, &answer); err != nil || answer.Text == nil {
+		// Nothing can be delivered: nothing is billed.
+		return fail(wire.CodeError, "worker: the engine's transcription is not JSON with a text", billing.Adjusted{})
+	}
+	h := make([]header, 0, len(out)+2)
+	for _, kv := range out {
+		if !strings.EqualFold(kv.name, "Content-Type") {
+			h = append(h, kv)
+		}
+	}
+	text, last := []byte(*answer.Text), &ending{tokens: tokens(), start: start, end: now()}
+	h = append(h, header{"Content-Type", "text/plain; charset=utf-8"}, header{"X-Cocoon-Worker-End", fmt.Sprintf("%.6f", unixSeconds(now()))}, framing(text, last))
+	if err := sink.head(res.StatusCode, reason, h, text, last); err != nil {
+		return fmt.Errorf("sending the answer head: %w", err)
+	}
+	return nil
 }
 
 // engineFailure names an engine failure with a TON error code: the

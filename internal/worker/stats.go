@@ -1,6 +1,9 @@
 package worker
 
-import "github.com/cocoon-go/cocoon/internal/obs"
+import (
+	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/trust"
+)
 
 // Snapshot is what /jsonstats shows, with the reference's key names where
 // they exist.
@@ -15,6 +18,10 @@ type Snapshot struct {
 	Earned   EarnedSnapshot    `json:"earned"`
 	// Payouts sums the payouts to the worker contracts, with a chain only.
 	Payouts *PayoutsSnapshot `json:"payouts,omitempty"`
+	// Admission is the root's judgement of this worker; Root the root as
+	// last read (absent without one).
+	Admission AdmissionSnapshot `json:"admission"`
+	Root      *trust.Snapshot   `json:"root,omitempty"`
 }
 
 // StatusSnapshot is the worker's state.
@@ -60,6 +67,11 @@ func (w *Worker) Snapshot() Snapshot {
 		s.Proxies = append(s.Proxies, ProxyConnSnapshot{Address: c.addr, CocoonGoPeer: c.ext, Running: running, Tokens: b.Tokens, DBTokens: b.CommittedToDB})
 	}
 	s.Accounts, s.Earned = w.accountsSnapshot()
+	s.Admission = w.admissionSnapshot()
+	if w.trust != nil {
+		r := w.trust.Snapshot()
+		s.Root = &r
+	}
 	if w.chain != nil {
 		p := &PayoutsSnapshot{Every: w.payoutEvery.String(), MinPayoutNano: int64(w.minPayout)}
 		for _, a := range s.Accounts {

@@ -3,7 +3,10 @@ package worker
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,12 +18,16 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -70,6 +77,29 @@ type Deps struct {
 	// payouts to its worker contracts; it needs Contracts. Nil keeps the
 	// payouts off chain (fake TON).
 	Chain Chain
+	// Root, if set, reads the root contract's lists, every
+	// root_poll_every: the worker then accepts a proxy only if the root
+	// lists its attested image (ProxyPeers keeps the handshake's list at
+	// the root's proxy_hashes), closes a connection to one it no longer
+	// lists within a poll, and takes requests only while the root lists
+	// its own image (ImageHash) and model. Nil, without a root (fake
+	// TON), checks none of it.
+	Root func(ctx context.Context) (trust.Lists, error)
+	// ProxyPeers is the verifier behind TLS; needed with Root.
+	ProxyPeers PeerVerifier
+	// ImageHash is the worker's own attested image hash; needed with
+	// Root unless the checks are off.
+	ImageHash [32]byte
+}
+
+// PeerVerifier is what the worker needs of its RA-TLS verifier:
+// ratls.Verifier.
+type PeerVerifier interface {
+	// Policy and SetPolicy let the worker's trust.Gate keep the live
+	// list.
+	trust.Verifier
+	// Recheck verifies an established peer under the policy in force.
+	Recheck(ctx context.Context, certs []*x509.Certificate) (*ratls.Peer, error)
 }
 
 // Worker is the worker role. Build it with New, run it with Run; its
@@ -98,6 +128,14 @@ type Worker struct {
 	// paymentPollEvery is how often each proxy is asked for its latest
 	// signed payment.
 	paymentPollEvery time.Duration
+	// root reads the root, every rootEvery, into trust, by which
+	// proxyPeers checks proxies; image is the worker's own image hash.
+	// root and trust are nil without a root.
+	root       func(ctx context.Context) (trust.Lists, error)
+	rootEvery  time.Duration
+	trust      *trust.Gate
+	proxyPeers PeerVerifier
+	image      [32]byte
 
 	// active counts requests in flight over all proxies.
 	active atomic.Int64
@@ -109,6 +147,10 @@ type Worker struct {
 	healthy     bool                    // the engine answered its last probe
 	coefficient int32
 	accounts    map[string]*account // by accountKey; entries are never removed
+	// barred is why the root does not admit this worker now, nil while it
+	// does; judged is closed, and replaced, whenever barred is judged.
+	barred error
+	judged chan struct{}
 
 	// lastSaved is the state file's content as last written or read;
 	// only restoreAccounts and then saveLoop touch it.
@@ -117,6 +159,9 @@ type Worker struct {
 
 // New builds a worker.
 func New(cfg Config, deps Deps) (*Worker, error) {
+	if len(cfg.Endpoints) == 0 {
+		cfg.Endpoints = append([]string(nil), openai.ReferenceEndpoints...)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -132,6 +177,8 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		payoutEvery:      time.Duration(cmp.Or(cfg.PayoutEvery, DefaultPayoutEvery)),
 		paymentPollEvery: time.Duration(cmp.Or(cfg.PaymentPollEvery, DefaultPaymentPollEvery)),
 		minPayout:        billing.NanoTON(cmp.Or(cfg.MinPayoutNano, DefaultMinPayoutNano)),
+		root:             deps.Root, rootEvery: time.Duration(cmp.Or(cfg.RootPollEvery, chainconf.DefaultRootPollEvery)),
+		proxyPeers: deps.ProxyPeers, judged: make(chan struct{}),
 	}
 	if w.chain != nil && w.contracts == nil {
 		return nil, errors.New("building the worker: a chain needs contract derivation (Contracts) to check the proxies' payouts")
@@ -159,6 +206,9 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	}
 	if w.healthEvery <= 0 {
 		w.healthEvery = healthEvery
+	}
+	if err := w.setUpTrust(deps); err != nil {
+		return nil, err
 	}
 	return w, nil
 }
@@ -188,6 +238,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Go(func() { w.keepConnected(ctx, addr) })
 	}
 	wg.Go(func() { w.probeEngine(ctx) })
+	if w.root != nil {
+		wg.Go(func() { w.rootLoop(ctx) })
+	}
 	if w.chain != nil {
 		wg.Go(func() { w.payoutLoop(ctx) })
 	}
@@ -234,7 +287,7 @@ func (w *Worker) probeEngine(ctx context.Context) {
 func (w *Worker) disabled() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.forceOff || !w.healthy
+	return w.forceOff || !w.healthy || w.barred != nil
 }
 
 func (w *Worker) readyConns() []*proxyConn {
@@ -288,6 +341,9 @@ func (w *Worker) SetCoefficient(c int32) error {
 func (w *Worker) keepConnected(ctx context.Context, addr string) {
 	backoff := minBackoff
 	for ctx.Err() == nil {
+		if !w.awaitAdmission(ctx, addr) {
+			return
+		}
 		start := w.now()
 		err := w.serveProxy(ctx, addr)
 		if ctx.Err() != nil {
@@ -312,8 +368,16 @@ type proxyConn struct {
 	w    *Worker
 	addr string
 	sess *wire.Session
-	ext  bool // the proxy is a cocoon-go node and takes our extensions
-	ctx  context.Context
+	// certs are the proxy's RA-TLS certificates; image its attested image
+	// hash (zero without a root).
+	certs []*x509.Certificate
+	image [32]byte
+	ext   bool // the proxy is a cocoon-go node and takes our extensions
+	ctx   context.Context
+	// audioRate is the rate this connection's requests bill audio
+	// seconds at: the configured one, or as a cocoon-go proxy capped it.
+	// Set by the handshake.
+	audioRate int64
 
 	// account and tracker check the proxy's payment reports; set by the
 	// handshake. tracker is nil without contracts.
@@ -346,7 +410,7 @@ func (w *Worker) serveProxy(ctx context.Context, addr string) error {
 	}
 	cctx, stop := context.WithCancel(ctx)
 	defer stop()
-	pc := &proxyConn{w: w, addr: addr, ctx: cctx, reqs: map[[32]byte]context.CancelFunc{}}
+	pc := &proxyConn{w: w, addr: addr, ctx: cctx, reqs: map[[32]byte]context.CancelFunc{}, certs: conn.ConnectionState().PeerCertificates}
 	pc.sess = wire.NewSession(conn, wire.Config{Outbound: true, Handler: pc, Logger: w.log})
 	defer func() {
 		stop()
@@ -355,6 +419,13 @@ func (w *Worker) serveProxy(ctx context.Context, addr string) error {
 	}()
 	if err := pc.sess.Start(hctx); err != nil {
 		return fmt.Errorf("opening session with proxy %s: %w", addr, err)
+	}
+	if w.trust != nil {
+		peer, err := w.proxyPeers.Recheck(hctx, pc.certs)
+		if err != nil {
+			return fmt.Errorf("verifying proxy %s: %w", addr, err)
+		}
+		pc.image = peer.ImageHash
 	}
 	if err := pc.handshake(hctx); err != nil {
 		if errors.Is(err, billing.ErrRollback) || errors.Is(err, errUntrustedProxy) {
@@ -406,9 +477,13 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	coef := w.coefficient
 	w.mu.Unlock()
 	perProxy := w.cfg.MaxActiveRequests
+	owner := w.cfg.OwnerAddress
+	if w.owner != nil {
+		owner = w.cfg.WireAddress(w.owner)
+	}
 	var connected tl.WorkerConnectedToProxy
 	err := pc.query(ctx, &tl.WorkerConnectToProxy{Params: tl.WorkerParams{
-		Flags: 1 | 2 | tl.ExtFlag, WorkerOwnerAddress: w.cfg.OwnerAddress, Model: w.cfg.ModelName,
+		Flags: 1 | 2 | tl.ExtFlag, WorkerOwnerAddress: owner, Model: w.cfg.ModelName,
 		Coefficient: coef, IsTest: w.cfg.IsTest, ProxyCnt: int32(w.cfg.ProxyConnections),
 		MaxActiveRequests: int32(perProxy), MinProtoVersion: minProto, MaxProtoVersion: maxProto,
 	}}, &connected)
@@ -423,6 +498,12 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		return fmt.Errorf("proxy chose protocol %d outside [%d, %d]", p.ProtoVersion, minProto, maxProto)
 	}
 	pc.ext = p.Flags&tl.ExtFlag != 0
+	if w.trust != nil && len(pc.certs) == 1 {
+		attested, _ := pc.certs[0].PublicKey.(ed25519.PublicKey)
+		if err := w.trust.CheckProxyKey(pc.ext, attested, p.ProxyPublicKey); err != nil {
+			return fmt.Errorf("checking the proxy: %w", err)
+		}
+	}
 	if pc.account, pc.tracker, err = w.accountAt(ctx, pc.addr, p, connected.WorkerSCAddress); err != nil {
 		return fmt.Errorf("checking the proxy: %w", err)
 	}
@@ -459,6 +540,23 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 		if err := billing.CompareExtended(mine.CommittedToDB, theirs); err != nil {
 			return err
 		}
+	}
+	pc.audioRate = w.cfg.AudioTokensPerSecond
+	if pc.ext {
+		// A cocoon-go proxy routes by endpoint: tell it ours. A reference
+		// proxy routes by model alone and never hears of this.
+		var acc tl.CocoonWorkerEndpointsAccepted
+		err := pc.query(ctx, &tl.CocoonWorkerEndpoints{Endpoints: w.cfg.Endpoints, AudioTokensPerSecond: w.cfg.AudioTokensPerSecond}, &acc)
+		if err != nil {
+			return fmt.Errorf("cocoon.workerEndpoints: %w", err)
+		}
+		if acc.AudioTokensPerSecond < 0 || acc.AudioTokensPerSecond > w.cfg.AudioTokensPerSecond {
+			return fmt.Errorf("proxy answered an audio rate of %d tokens/s for our %d", acc.AudioTokensPerSecond, w.cfg.AudioTokensPerSecond)
+		}
+		if acc.AudioTokensPerSecond < w.cfg.AudioTokensPerSecond {
+			w.log.Info("proxy caps our audio rate", "proxy", pc.addr, "ours", w.cfg.AudioTokensPerSecond, "capped", acc.AudioTokensPerSecond)
+		}
+		pc.audioRate = acc.AudioTokensPerSecond
 	}
 	var done tl.WorkerProxyHandshakeCompleted
 	if err := pc.query(ctx, &tl.WorkerProxyHandshakeComplete{IsDisabled: w.disabled()}, &done); err != nil {
@@ -530,6 +628,14 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 		reject(wire.CodeProtoViolation, "worker: undecodable http.request: "+err.Error())
 		return
 	}
+	if err := w.admitted(); err != nil {
+		reject(wire.CodeNotReady, "worker is not admitted by the root: "+err.Error())
+		return
+	}
+	if err := w.proxyAdmitted(pc); err != nil {
+		reject(wire.CodeNotReady, "worker: the root no longer admits this proxy: "+err.Error())
+		return
+	}
 	if w.disabled() {
 		reject(wire.CodeNotReady, "worker is disabled")
 		return
@@ -539,7 +645,7 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 		reject(wire.CodeNotReady, "too many active queries")
 		return
 	}
-	q := &query{method: req.Method, url: req.URL, body: req.Payload, coefficient: coefficient}
+	q := &query{method: req.Method, url: req.URL, body: req.Payload, coefficient: coefficient, endpoints: w.cfg.Endpoints, audioRate: pc.audioRate}
 	for _, h := range req.Headers {
 		q.header = append(q.header, header{h.Name, h.Value})
 	}
@@ -572,6 +678,20 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 		d := w.now().Sub(start)
 		w.metrics.RequestFinished(outcome, d)
 		w.stats.Finished(w.now(), outcome == obs.OutcomeSuccess, d)
+		rec := obs.Request{
+			ID: hex.EncodeToString(id[:8]), Model: w.baseModel, Outcome: outcome, Status: sink.status, Error: sink.errMsg,
+			PromptTokens: sink.tokens.Prompt, CachedTokens: sink.tokens.Cached, CompletionTokens: sink.tokens.Completion, ReasoningTokens: sink.tokens.Reasoning,
+			Total: d,
+		}
+		if earned, err := w.prices.Earning(sink.tokens.Total); err == nil {
+			rec.Nano = int64(earned)
+		}
+		if !sink.headAt.IsZero() {
+			rec.Queue = sink.headAt.Sub(start)
+			rec.FirstToken = rec.Queue
+		}
+		w.metrics.Observe(rec)
+		obs.LogRequest(w.log, rec)
 	})
 }
 
