@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
-	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
@@ -96,9 +95,9 @@ func parseChainArgs(fs *flag.FlagSet, name string, args []string) (chainArgs, er
 	case sources > 1:
 		return c, usageError{name + " takes at most one of --data-dir, --state and --ton-config"}
 	case *c.dataDir != "":
-		*c.statePath = filepath.Join(*c.dataDir, devnet.ChainStateFile)
+		*c.statePath = devnetChainState(*c.dataDir)
 	case sources == 0:
-		*c.statePath = filepath.Join(defaultDevnetDir(), devnet.ChainStateFile)
+		*c.statePath = devnetChainState(defaultDevnetDir())
 	}
 	addr, err := address.ParseAddr(positional[0])
 	if err != nil {
@@ -233,7 +232,7 @@ func hexOrNone(b []byte) string {
 // printContract prints the COCOON contract state the data decodes as, if
 // any: the layouts are strict, so at most one normally fits.
 func printContract(w io.Writer, acc ton.Account) {
-	if r, err := ton.ParseRootConfig(acc.Data); err == nil {
+	if r, err := contracts.ParseRootConfig(acc.Data); err == nil {
 		fmt.Fprintln(w, "contract:  root")
 		fmt.Fprintf(w, "  owner %s, version %d, params version %d, unique id %d, test %v\n", r.Owner, r.Version, r.Params.ParamsVersion, r.Params.UniqueID, r.Params.IsTest)
 		fmt.Fprintf(w, "  price per token %s TON, worker fee per token %s TON\n", r.Params.PricePerToken, r.Params.WorkerFeePerToken)
@@ -243,23 +242,23 @@ func printContract(w io.Writer, acc ton.Account) {
 		}
 		return
 	}
-	if p, err := ton.ParseProxyData(acc.Data); err == nil {
+	if p, err := contracts.ParseProxyData(acc.Data); err == nil {
 		fmt.Fprintln(w, "contract:  proxy")
 		fmt.Fprintf(w, "  owner %s, state %s, earned %s TON, stake %s TON, unlock %d\n", p.Owner, contractState(p.State), p.Balance, p.Stake, p.UnlockTS)
 		fmt.Fprintf(w, "  price per token %s TON, worker fee per token %s TON, params version %d\n", p.Params.PricePerToken, p.Params.WorkerFeePerToken, p.Params.ParamsVersion)
 		return
 	}
-	if c, err := ton.ParseClientData(acc.Data); err == nil {
+	if c, err := contracts.ParseClientData(acc.Data); err == nil {
 		fmt.Fprintln(w, "contract:  client")
 		fmt.Fprintf(w, "  owner %s, proxy %s, state %s, recorded balance %s TON, stake %s TON, tokens used %d, unlock %d\n", c.Owner, c.Proxy, contractState(c.State), c.Balance, c.Stake, c.TokensUsed, c.UnlockTS)
 		return
 	}
-	if k, err := ton.ParseWorkerData(acc.Data); err == nil {
+	if k, err := contracts.ParseWorkerData(acc.Data); err == nil {
 		fmt.Fprintln(w, "contract:  worker")
 		fmt.Fprintf(w, "  owner %s, proxy %s, state %s, tokens %d\n", k.Owner, k.Proxy, contractState(k.State), k.Tokens)
 		return
 	}
-	if d, err := ton.ParseWalletData(acc.Data); err == nil {
+	if d, err := contracts.ParseWalletData(acc.Data); err == nil {
 		fmt.Fprintln(w, "contract:  cocoon wallet")
 		fmt.Fprintf(w, "  owner %s, seqno %d, status %d\n", d.Owner, d.Seqno, d.Status)
 	}

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
-	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
 	"github.com/cocoon-go/cocoon/internal/devnet"
-	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
 
@@ -33,28 +33,17 @@ func chainState(t *testing.T) (path string, plain, root *address.Address) {
 	if err := c.Fund(ctx, plain, 1_500_000_001); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join("..", "..", "contracts", "build", "root.boc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := cell.FromBOC(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := ton.RootConfig{
+	cfg := contracts.RootConfig{
 		Owner:   plain,
 		Version: 4,
-		Proxies: []ton.RegisteredProxy{{Seqno: 1, Desc: "127.0.0.1:5222"}},
-		Params:  ton.Params{StructVersion: 3, ParamsVersion: 2, PricePerToken: 20, WorkerFeePerToken: 10},
+		Proxies: []contracts.RegisteredProxy{{Seqno: 1, Desc: "127.0.0.1:5222"}},
+		Params:  contracts.Params{StructVersion: 3, ParamsVersion: 2, PricePerToken: 20, WorkerFeePerToken: 10},
 	}
-	data, err := cfg.Cell()
+	d, err := rootadmin.DeployRoot(ctx, c, c.Faucet(), cfg, billing.TON, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if root, err = c.Deploy(ctx, code, data, billing.TON, nil); err != nil {
-		t.Fatal(err)
-	}
-	return path, plain, root
+	return path, plain, d.Root
 }
 
 func TestChainState(t *testing.T) {

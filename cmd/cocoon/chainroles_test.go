@@ -18,6 +18,8 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/proxy"
@@ -68,25 +70,18 @@ func chainRolesState(t *testing.T, nodes ...chainNode) (string, *address.Address
 	if err != nil {
 		t.Fatal(err)
 	}
-	params, err := devnet.FakeTONParams()
+	params, err := contracts.FakeTONParams()
 	if err != nil {
 		t.Fatal(err)
 	}
 	admin := address.NewAddress(0, 0, bytes.Repeat([]byte{0x01}, 32))
-	cfg := ton.RootConfig{Owner: admin, Version: 1, Params: params,
-		Proxies: []ton.RegisteredProxy{{Seqno: 1, Desc: "127.0.0.1:1"}}, LastProxySeqno: 1}
-	data, err := cfg.Cell()
+	cfg := contracts.RootConfig{Owner: admin, Version: 1, Params: params,
+		Proxies: []contracts.RegisteredProxy{{Seqno: 1, Desc: "127.0.0.1:1"}}, LastProxySeqno: 1}
+	d, err := rootadmin.DeployRoot(ctx, c, c.Faucet(), cfg, billing.TON, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, err := onchain.Code("root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := c.Deploy(ctx, code, data, billing.TON, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := d.Root
 	for _, n := range nodes {
 		w, err := onchain.NewWallet(c, n.key, n.owner, onchain.WalletOptions{})
 		if err != nil {
@@ -164,11 +159,11 @@ func TestProxyOnEmulatedChain(t *testing.T) {
 	startRole(t, runProxy, []string{"--config", cfg, "--insecure-fake-tdx", "--chain-state", state, "--root", root.String(), "--node-wallet-key", node.seedHex()},
 		"on chain", "node's cocoon wallet", "wallet="+node.wallet(t).String(), "proxy listening")
 	// The proxy deploys its contract before it takes connections.
-	params, err := devnet.FakeTONParams()
+	params, err := contracts.FakeTONParams()
 	if err != nil {
 		t.Fatal(err)
 	}
-	contracts, err := devnet.NewContracts(root, params)
+	contracts, err := contracts.NewDerivation(root, params)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,11 +449,11 @@ func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 		"worker_policy": "fake_tdx", "client_policy": "any", "db_path": filepath.Join(dir, "proxy.db"),
 	})
 	args := []string{"--config", cfg, "--insecure-fake-tdx", "--chain-state", state, "--root", root.String(), "--node-wallet-key", node.seedHex()}
-	params, err := devnet.FakeTONParams()
+	params, err := contracts.FakeTONParams()
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := ton.ProxyAddress(node.owner, root, key, params)
+	first, err := contracts.ProxyAddress(node.owner, root, key, params)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,7 +477,7 @@ func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := ton.RootChangeFeesBody(1, 3*devnet.FakePricePerToken, 3*devnet.FakeWorkerFeePerToken)
+	body, err := contracts.RootChangeFeesBody(1, 3*contracts.FakePricePerToken, 3*contracts.FakeWorkerFeePerToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,7 +489,7 @@ func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 	if err != nil || rc.Params.ParamsVersion != params.ParamsVersion+1 {
 		t.Fatalf("root params version %d (%v) after the change, want %d", rc.Params.ParamsVersion, err, params.ParamsVersion+1)
 	}
-	fresh, err := ton.ProxyAddress(node.owner, root, key, rc.Params)
+	fresh, err := contracts.ProxyAddress(node.owner, root, key, rc.Params)
 	if err != nil {
 		t.Fatal(err)
 	}

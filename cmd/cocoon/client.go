@@ -57,7 +57,7 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		if deps.Contracts, err = ft.Contracts(); err != nil {
+		if deps.Contracts, err = ft.Derivation(); err != nil {
 			return err
 		}
 		deps.Prices = ft.Prices()

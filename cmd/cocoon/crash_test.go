@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 )
 
 // proc is a cocoon command run as a process of its own.
@@ -214,16 +214,16 @@ func TestProxyCrash(t *testing.T) {
 	proxyCfg, workerCfg, clientCfg := filepath.Join(dir, "proxy.json"), filepath.Join(dir, "worker.json"), filepath.Join(dir, "client.json")
 	writeJSON(t, proxyCfg, map[string]any{
 		"is_test": true, "workers_listen": workersAddr, "clients_listen": clientsAddr, "http_listen": proxyHTTP,
-		"owner_address": devnet.NewOwnerAddress().String(), "machine_specific_private_key": base64.StdEncoding.EncodeToString(seed[:]),
+		"owner_address": contracts.NewOwnerAddress().String(), "machine_specific_private_key": base64.StdEncoding.EncodeToString(seed[:]),
 		"db_path": filepath.Join(dir, "proxy.db"), "pow_difficulty": 1, "worker_policy": "fake_tdx", "client_policy": "any",
 	})
 	writeJSON(t, workerCfg, map[string]any{
-		"is_test": true, "http_listen": workerHTTP, "owner_address": devnet.NewOwnerAddress().String(),
+		"is_test": true, "http_listen": workerHTTP, "owner_address": contracts.NewOwnerAddress().String(),
 		"proxies": []string{workersAddr}, "proxy_connections": 1, "model_name": "m", "coefficient": 1000,
 		"forward_requests_to": engine.URL, "max_active_requests": 20, "proxy_policy": "fake_tdx",
 	})
 	writeJSON(t, clientCfg, map[string]any{
-		"is_test": true, "http_listen": clientHTTP, "owner_address": devnet.NewOwnerAddress().String(),
+		"is_test": true, "http_listen": clientHTTP, "owner_address": contracts.NewOwnerAddress().String(),
 		"proxies": []string{clientsAddr}, "proxy_connections": 1, "proxy_policy": "fake_tdx",
 	})
 	pxy := startProc(t, bin, "proxy", "--config", proxyCfg, "--insecure-fake-tdx", "--log-level", "info")

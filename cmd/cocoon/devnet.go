@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/obs"
 )
@@ -33,7 +34,7 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
 	apiKeys := fs.String("api-keys", "", "comma-separated bearer keys the client API demands (default: none)")
 	fakeTON := fs.String("disable-ton", "", "with --chain fake: run under the reference's fake-TON root config `file` (its runners' --disable-ton FILE), deriving the contracts its runners derive")
-	fakeRoot := fs.String("fake-ton-root", "", "with --disable-ton: the root contract `address` its contracts derive under (default: the reference's local network's, "+devnet.ReferenceLocalRoot+")")
+	fakeRoot := fs.String("fake-ton-root", "", "with --disable-ton: the root contract `address` its contracts derive under (default: the reference's local network's, "+contracts.ReferenceLocalRoot+")")
 	fakeSpeech := fs.Bool("fake-speech", false, "add a worker in front of the FAKE speech engine (model "+devnet.FakeSpeechModel+"): vLLM's Whisper API, recognising nothing; for development only")
 	speechURL := fs.String("speech-engine-url", "", "add a worker in front of this speech engine (vLLM serving Whisper) for /v1/audio/transcriptions and /translations")
 	speechModel := fs.String("speech-model", "", "the model name the speech engine serves (required with --speech-engine-url)")
@@ -150,6 +151,15 @@ func defaultDevnetDir() string {
 	return filepath.Join(base, "cocoon", "devnet")
 }
 
+// devnetChainState is the emulated chain's state file of the devnet whose
+// data directory is dir: what the commands that read a devnet's chain
+// default to.
+func devnetChainState(dir string) string { return filepath.Join(dir, devnet.ChainStateFile) }
+
+// devnetAdminKey is the root owner's key file of the devnet whose data
+// directory is dir.
+func devnetAdminKey(dir string) string { return filepath.Join(dir, devnet.AdminKeyFile) }
+
 func chainName(chain string) string {
 	if chain == devnet.ChainFake {
 		return "fake TON"
@@ -203,7 +213,7 @@ func printDevnet(w io.Writer, bin string, n *devnet.Network, dataDir string, key
 		}
 		if n.ChainStatePath != "" {
 			state := ""
-			if n.ChainStatePath != filepath.Join(defaultDevnetDir(), devnet.ChainStateFile) {
+			if n.ChainStatePath != devnetChainState(defaultDevnetDir()) {
 				state = " --state " + n.ChainStatePath
 			}
 			fmt.Fprintf(w, "Read one with:\n  %s chain state%s %s\n  %s root show%s\n", bin, state, a.ClientContract, bin, state)

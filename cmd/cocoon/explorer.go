@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
@@ -19,7 +18,6 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
-	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/ratls"
@@ -79,9 +77,9 @@ func runExplorer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case sources > 1:
 		return usageError{"explorer takes at most one of --data-dir, --state and --ton-config"}
 	case *dataDir != "":
-		*statePath = filepath.Join(*dataDir, devnet.ChainStateFile)
+		*statePath = devnetChainState(*dataDir)
 	case sources == 0:
-		*statePath = filepath.Join(defaultDevnetDir(), devnet.ChainStateFile)
+		*statePath = devnetChainState(defaultDevnetDir())
 	}
 	root, err := rootParseAddr("root", *rootFlag)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
-	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
@@ -51,7 +51,7 @@ func readShared(t *testing.T, rel string) []byte {
 func TestInteropFakeTONRoles(t *testing.T) {
 	file := sharedtest.Path(t, "testdata/reference/fake-ton-config.json")
 	log := slog.New(slog.DiscardHandler)
-	ft, err := fakeTON(log, chainSpec{fakeTON: file, root: devnet.ReferenceLocalRoot})
+	ft, err := fakeTON(log, chainSpec{fakeTON: file, root: contracts.ReferenceLocalRoot})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestInteropFakeTONRoles(t *testing.T) {
 	}
 	connected := refObject(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy)
 	workerConnected := refObject(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy)
-	d, err := ft.Contracts()
+	d, err := ft.Derivation()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +78,8 @@ func TestInteropFakeTONRoles(t *testing.T) {
 		}
 	}
 	ours, err := fakeTON(log, chainSpec{})
-	if err != nil || ours.Config.Version != devnet.FakeTONVersion || devnet.FakeTONVersion == 0 {
-		t.Errorf("our fake TON at root config version %d (%v), want %d", ours.Config.Version, err, devnet.FakeTONVersion)
+	if err != nil || ours.Config.Version != contracts.FakeTONVersion || contracts.FakeTONVersion == 0 {
+		t.Errorf("our fake TON at root config version %d (%v), want %d", ours.Config.Version, err, contracts.FakeTONVersion)
 	}
 	for _, tc := range []struct {
 		name string
@@ -88,13 +88,13 @@ func TestInteropFakeTONRoles(t *testing.T) {
 	}{
 		{"no root", chainSpec{fakeTON: file}, "needs root_contract_address"},
 		{"bad root", chainSpec{fakeTON: file, root: "nowhere"}, "root_contract_address"},
-		{"no file", chainSpec{fakeTON: filepath.Join(t.TempDir(), "none.json"), root: devnet.ReferenceLocalRoot}, "loading the fake-TON root config"},
+		{"no file", chainSpec{fakeTON: filepath.Join(t.TempDir(), "none.json"), root: contracts.ReferenceLocalRoot}, "loading the fake-TON root config"},
 	} {
 		if _, err := fakeTON(log, tc.s); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want an error naming %q", tc.name, err, tc.want)
 		}
 	}
-	if _, err := openRoleChain(t.Context(), log, chainSpec{fakeTON: file, state: "chain.json", root: devnet.ReferenceLocalRoot}, refOwner, false); err == nil || !strings.Contains(err.Error(), "fake TON has no chain") {
+	if _, err := openRoleChain(t.Context(), log, chainSpec{fakeTON: file, state: "chain.json", root: contracts.ReferenceLocalRoot}, refOwner, false); err == nil || !strings.Contains(err.Error(), "fake TON has no chain") {
 		t.Errorf("fake TON and a chain: got %v, want a refusal", err)
 	}
 	cfgPath := filepath.Join(t.TempDir(), "proxy.json")
@@ -116,7 +116,7 @@ func TestInteropProxyOnReferenceFakeTON(t *testing.T) {
 	var logs lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- runProxy(ctx, []string{"--config", cfgPath, "--insecure-fake-tdx", "--disable-ton", file, "--root", devnet.ReferenceLocalRoot}, io.Discard, &logs)
+		done <- runProxy(ctx, []string{"--config", cfgPath, "--insecure-fake-tdx", "--disable-ton", file, "--root", contracts.ReferenceLocalRoot}, io.Discard, &logs)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(logs.String(), "proxy listening") {

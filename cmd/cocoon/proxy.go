@@ -21,7 +21,6 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/cocoon-go/cocoon/contracts"
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
@@ -29,7 +28,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest/tdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
-	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/proxy"
@@ -176,7 +175,7 @@ func (r *roleFlags) skipHashes(c *chainconf.Chain, isTest bool) error {
 // remembered for at most one root poll, rootPoll, so that a revoked
 // collateral or a changed root is never served from its cache for longer.
 func (r *roleFlags) verifier(spec string, rootPoll time.Duration, log *slog.Logger) (*ratls.Verifier, error) {
-	cache := ratls.WithCache(rootPoll, devnet.VerifierCacheSize)
+	cache := ratls.WithCache(rootPoll, ratls.DefaultCacheSize)
 	if r.skipAttestation != nil && *r.skipAttestation {
 		log.Warn("INSECURE: peers' attestation is not checked (--insecure-skip-attestation)")
 		return ratls.NewVerifier(attest.NoVerification, attest.Policy{Name: "any", Require: attest.KindNone}, cache)
@@ -251,7 +250,7 @@ func certifier(ctx context.Context, issuer attest.Issuer, log *slog.Logger) (*ra
 // registeredAt reports whether a proxy the root registers has the ports
 // of the workers and clients listeners (the hosts are public addresses the
 // proxy cannot see from inside), and its seqno.
-func registeredAt(proxies []ton.RegisteredProxy, workers, clients net.Addr) (uint32, bool) {
+func registeredAt(proxies []contracts.RegisteredProxy, workers, clients net.Addr) (uint32, bool) {
 	port := func(a string) string {
 		_, p, err := net.SplitHostPort(a)
 		if err != nil {
@@ -270,28 +269,28 @@ func registeredAt(proxies []ton.RegisteredProxy, workers, clients net.Addr) (uin
 // fakeTON returns the fake TON a role without a chain runs on: the
 // reference's, from its root config file s.fakeTON under the root s.root,
 // or without that file our own.
-func fakeTON(log *slog.Logger, s chainSpec) (devnet.FakeTON, error) {
+func fakeTON(log *slog.Logger, s chainSpec) (contracts.FakeTON, error) {
 	if s.fakeTON == "" {
-		f, err := devnet.BuiltinFakeTON()
+		f, err := contracts.BuiltinFakeTON()
 		if err != nil {
-			return devnet.FakeTON{}, err
+			return contracts.FakeTON{}, err
 		}
 		log.Info("on our fake TON: contract addresses derived under its root", "root", f.Root.String(), "root_version", f.Config.Version)
 		return f, nil
 	}
 	if s.root == "" {
-		return devnet.FakeTON{}, errors.New("fake_ton_config (--disable-ton) needs root_contract_address (--root): the reference's runners derive their contracts under theirs")
+		return contracts.FakeTON{}, errors.New("fake_ton_config (--disable-ton) needs root_contract_address (--root): the reference's runners derive their contracts under theirs")
 	}
 	root, err := parseAnyAddr(s.root)
 	if err != nil {
-		return devnet.FakeTON{}, fmt.Errorf("root_contract_address: %w", err)
+		return contracts.FakeTON{}, fmt.Errorf("root_contract_address: %w", err)
 	}
-	f, err := devnet.LoadFakeTON(s.fakeTON, root)
+	f, err := contracts.LoadFakeTON(s.fakeTON, root)
 	if err != nil {
-		return devnet.FakeTON{}, err
+		return contracts.FakeTON{}, err
 	}
 	if err := f.Prices().Validate(); err != nil {
-		return devnet.FakeTON{}, fmt.Errorf("fake_ton_config %s: %w", s.fakeTON, err)
+		return contracts.FakeTON{}, fmt.Errorf("fake_ton_config %s: %w", s.fakeTON, err)
 	}
 	log.Info("on the reference's fake TON: contract addresses derived under its root config", "config", s.fakeTON, "root", root.String(),
 		"root_version", f.Config.Version, "params_version", f.Config.Params.ParamsVersion,
@@ -314,7 +313,7 @@ func fakeWallet(s chainSpec, owner string) (*address.Address, error) {
 	if err != nil {
 		return nil, fmt.Errorf("owner_address %q: the node's cocoon wallet names its owner: %w", owner, err)
 	}
-	code, err := onchain.Code(contracts.Wallet)
+	code, err := contracts.Code(contracts.Wallet)
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +354,7 @@ func (r *roleFlags) chainSpec(config chainSpec) chainSpec {
 type roleChain struct {
 	chain  ton.Chain
 	root   *address.Address
-	config ton.RootConfig
+	config contracts.RootConfig
 	// wallet and owner are nil without a node wallet key.
 	wallet *onchain.Wallet
 	owner  *address.Address
@@ -444,8 +443,8 @@ func openRoleChain(ctx context.Context, log *slog.Logger, s chainSpec, owner str
 }
 
 // prices returns the prices of params, checked.
-func (rc *roleChain) prices(params ton.Params) (billing.Prices, error) {
-	prices := onchain.Prices(params)
+func (rc *roleChain) prices(params contracts.Params) (billing.Prices, error) {
+	prices := params.Prices()
 	if err := prices.Validate(); err != nil {
 		return billing.Prices{}, fmt.Errorf("root %s prices: %w", rc.root, err)
 	}
@@ -454,12 +453,12 @@ func (rc *roleChain) prices(params ton.Params) (billing.Prices, error) {
 
 // derivation returns the prices of params and the contract derivation
 // under them.
-func (rc *roleChain) derivation(params ton.Params) (billing.Prices, *devnet.Contracts, error) {
+func (rc *roleChain) derivation(params contracts.Params) (billing.Prices, *contracts.Derivation, error) {
 	prices, err := rc.prices(params)
 	if err != nil {
 		return billing.Prices{}, nil, err
 	}
-	c, err := devnet.NewContracts(rc.root, params)
+	c, err := contracts.NewDerivation(rc.root, params)
 	if err != nil {
 		return billing.Prices{}, nil, fmt.Errorf("root %s params: %w", rc.root, err)
 	}
@@ -483,7 +482,7 @@ func parseAnyAddr(s string) (*address.Address, error) {
 // never appears in an error.
 func loadNodeKey(s string) (ed25519.PrivateKey, error) {
 	if _, err := os.Stat(s); err == nil {
-		k, err := rootLoadKey(s)
+		k, err := loadKeyFile(s)
 		if err != nil {
 			return nil, fmt.Errorf("node_wallet_key: %w", err)
 		}
@@ -593,7 +592,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		if deps.Contracts, err = ft.Contracts(); err != nil {
+		if deps.Contracts, err = ft.Derivation(); err != nil {
 			return err
 		}
 		deps.Prices, deps.RootVersion = ft.Prices(), ft.Config.Version
@@ -622,7 +621,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		pc, err := onchain.NewProxy(onchain.ProxyConfig{
 			Chain: rc.chain, Root: rc.root, Wallet: rc.wallet, Owner: rc.owner,
 			Key: deps.SigningKey.Public().(ed25519.PublicKey), Logger: log,
-			Derive: func(params ton.Params) (proxy.Contracts, error) {
+			Derive: func(params contracts.Params) (proxy.Contracts, error) {
 				_, c, err := rc.derivation(params)
 				return c, err
 			},

@@ -16,6 +16,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
@@ -58,11 +59,11 @@ func usage(t *testing.T, state string, clientSC, workerSC *address.Address) (cli
 	if !cok || !wok {
 		return 0, 0, false
 	}
-	cd, err := ton.ParseClientData(ca.Data)
+	cd, err := contracts.ParseClientData(ca.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wd, err := ton.ParseWorkerData(wa.Data)
+	wd, err := contracts.ParseWorkerData(wa.Data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/devnet"
-	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
 func TestRoleCommandUsage(t *testing.T) {
@@ -114,12 +114,12 @@ func TestRegisteredAt(t *testing.T) {
 	w, c := &net.TCPAddr{IP: net.IPv6unspecified, Port: 11001}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 11002}
 	tests := []struct {
 		name    string
-		proxies []ton.RegisteredProxy
+		proxies []contracts.RegisteredProxy
 		want    bool
 	}{
-		{"registered", []ton.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:11001 1.2.3.4:11002"}}, true},
-		{"other ports", []ton.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:12001 1.2.3.4:12002"}}, false},
-		{"one address", []ton.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:11001"}}, false},
+		{"registered", []contracts.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:11001 1.2.3.4:11002"}}, true},
+		{"other ports", []contracts.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:12001 1.2.3.4:12002"}}, false},
+		{"one address", []contracts.RegisteredProxy{{Seqno: 3, Desc: "1.2.3.4:11001"}}, false},
 		{"none", nil, false},
 	}
 	for _, tt := range tests {

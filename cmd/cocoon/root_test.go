@@ -5,24 +5,20 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"testing/synctest"
-	"time"
 
 	"github.com/xssnick/tonutils-go/address"
-	"github.com/xssnick/tonutils-go/tvm/cell"
 
-	"github.com/cocoon-go/cocoon/contracts"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
@@ -71,30 +67,22 @@ func rootTestChain(t testing.TB, owner, stranger *address.Address) (string, *add
 			t.Fatal(err)
 		}
 	}
-	code, err := rootCode("root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := ton.RootConfig{
+	cfg := contracts.RootConfig{
 		Owner:   owner,
 		Version: 1,
-		Params: ton.Params{
-			StructVersion: ton.ParamsStructVersion, ParamsVersion: 1, PricePerToken: 20, WorkerFeePerToken: 10,
+		Params: contracts.Params{
+			StructVersion: contracts.ParamsStructVersion, ParamsVersion: 1, PricePerToken: 20, WorkerFeePerToken: 10,
 			ProxyDelayBeforeClose: 600, ClientDelayBeforeClose: 300, MinProxyStake: billing.TON, MinClientStake: billing.TON,
 		},
 	}
-	data, err := cfg.Cell()
+	d, err := rootadmin.DeployRoot(ctx, c, c.Faucet(), cfg, billing.TON, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := c.Deploy(ctx, code, data, billing.TON, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return path, root
+	return path, d.Root
 }
 
-func rootConfigOf(t *testing.T, path string, root *address.Address) ton.RootConfig {
+func rootConfigOf(t *testing.T, path string, root *address.Address) contracts.RootConfig {
 	t.Helper()
 	c, err := emulated.New(emulated.Options{Path: path})
 	if err != nil {
@@ -107,7 +95,7 @@ func rootConfigOf(t *testing.T, path string, root *address.Address) ton.RootConf
 	return r
 }
 
-func rootHashOf(b byte) ton.Hash { return ton.Hash(bytes.Repeat([]byte{b}, 32)) }
+func rootHashOf(b byte) contracts.Hash { return contracts.Hash(bytes.Repeat([]byte{b}, 32)) }
 
 func TestRootAdministration(t *testing.T) {
 	ownerKey, key := rootKeyFile(t, 1)
@@ -118,44 +106,44 @@ func TestRootAdministration(t *testing.T) {
 	}
 	model := sha256.Sum256([]byte("Qwen/Qwen3-0.6B@abc:def"))
 	newOwner := address.NewAddress(0, 0, bytes.Repeat([]byte{0x77}, 32))
-	longDesc := strings.Repeat("p", rootMaxDesc-len(".example:1")) + ".example:1"
+	longDesc := strings.Repeat("p", contracts.MaxProxyDescUpdate-len(".example:1")) + ".example:1"
 	steps := []struct {
 		name  string
 		args  []string
-		check func(r ton.RootConfig) bool
+		check func(r contracts.RootConfig) bool
 	}{
-		{"add proxy hash", send("add-proxy-hash", hex.EncodeToString(bytes.Repeat([]byte{0xa1}, 32))), func(r ton.RootConfig) bool { return r.HasProxyHash(rootHashOf(0xa1)) }},
-		{"add worker hash", send("add-worker-hash", "0x"+hex.EncodeToString(bytes.Repeat([]byte{0xb2}, 32))), func(r ton.RootConfig) bool { return r.HasWorkerHash(rootHashOf(0xb2)) }},
-		{"add model hash", send("add-model-hash", hex.EncodeToString(bytes.Repeat([]byte{0xc3}, 32))), func(r ton.RootConfig) bool { return r.HasModelHash(rootHashOf(0xc3)) }},
-		{"add model by name", send("add-model-hash", "--model-name", "Qwen/Qwen3-0.6B@abc:def"), func(r ton.RootConfig) bool { return r.HasModelHash(model) }},
-		{"del proxy hash", send("del-proxy-hash", hex.EncodeToString(bytes.Repeat([]byte{0xa1}, 32))), func(r ton.RootConfig) bool { return len(r.ProxyHashes) == 0 }},
-		{"del worker hash", send("del-worker-hash", hex.EncodeToString(bytes.Repeat([]byte{0xb2}, 32))), func(r ton.RootConfig) bool { return len(r.WorkerHashes) == 0 }},
-		{"del model by name", send("del-model-hash", "--model-name", "Qwen/Qwen3-0.6B@abc:def"), func(r ton.RootConfig) bool {
+		{"add proxy hash", send("add-proxy-hash", hex.EncodeToString(bytes.Repeat([]byte{0xa1}, 32))), func(r contracts.RootConfig) bool { return r.HasProxyHash(rootHashOf(0xa1)) }},
+		{"add worker hash", send("add-worker-hash", "0x"+hex.EncodeToString(bytes.Repeat([]byte{0xb2}, 32))), func(r contracts.RootConfig) bool { return r.HasWorkerHash(rootHashOf(0xb2)) }},
+		{"add model hash", send("add-model-hash", hex.EncodeToString(bytes.Repeat([]byte{0xc3}, 32))), func(r contracts.RootConfig) bool { return r.HasModelHash(rootHashOf(0xc3)) }},
+		{"add model by name", send("add-model-hash", "--model-name", "Qwen/Qwen3-0.6B@abc:def"), func(r contracts.RootConfig) bool { return r.HasModelHash(model) }},
+		{"del proxy hash", send("del-proxy-hash", hex.EncodeToString(bytes.Repeat([]byte{0xa1}, 32))), func(r contracts.RootConfig) bool { return len(r.ProxyHashes) == 0 }},
+		{"del worker hash", send("del-worker-hash", hex.EncodeToString(bytes.Repeat([]byte{0xb2}, 32))), func(r contracts.RootConfig) bool { return len(r.WorkerHashes) == 0 }},
+		{"del model by name", send("del-model-hash", "--model-name", "Qwen/Qwen3-0.6B@abc:def"), func(r contracts.RootConfig) bool {
 			return !r.HasModelHash(model) && r.HasModelHash(rootHashOf(0xc3))
 		}},
-		{"register proxy", send("register-proxy", "--addr", "10.0.0.1:5222 10.0.0.1:5223"), func(r ton.RootConfig) bool {
-			return slices.Equal(r.Proxies, []ton.RegisteredProxy{{Seqno: 1, Desc: "10.0.0.1:5222 10.0.0.1:5223"}})
+		{"register proxy", send("register-proxy", "--addr", "10.0.0.1:5222 10.0.0.1:5223"), func(r contracts.RootConfig) bool {
+			return slices.Equal(r.Proxies, []contracts.RegisteredProxy{{Seqno: 1, Desc: "10.0.0.1:5222 10.0.0.1:5223"}})
 		}},
-		{"register second proxy", send("register-proxy", "--addr", "10.0.0.2:5222"), func(r ton.RootConfig) bool { return len(r.Proxies) == 2 && r.LastProxySeqno == 2 }},
-		{"update proxy to the longest description", send("update-proxy", "--seqno", "1", "--addr", longDesc), func(r ton.RootConfig) bool { return r.Proxies[0].Desc == longDesc }},
-		{"unregister proxy", send("unregister-proxy", "--seqno", "2"), func(r ton.RootConfig) bool {
+		{"register second proxy", send("register-proxy", "--addr", "10.0.0.2:5222"), func(r contracts.RootConfig) bool { return len(r.Proxies) == 2 && r.LastProxySeqno == 2 }},
+		{"update proxy to the longest description", send("update-proxy", "--seqno", "1", "--addr", longDesc), func(r contracts.RootConfig) bool { return r.Proxies[0].Desc == longDesc }},
+		{"unregister proxy", send("unregister-proxy", "--seqno", "2"), func(r contracts.RootConfig) bool {
 			return len(r.Proxies) == 1 && r.Proxies[0].Seqno == 1 && r.LastProxySeqno == 2
 		}},
-		{"set price and fee", send("set-prices", "--price", "0.00000003", "--fee", "0.000000025"), func(r ton.RootConfig) bool {
+		{"set price and fee", send("set-prices", "--price", "0.00000003", "--fee", "0.000000025"), func(r contracts.RootConfig) bool {
 			return r.Params.PricePerToken == 30 && r.Params.WorkerFeePerToken == 25 && r.Params.ParamsVersion == 2
 		}},
-		{"set price only", send("set-prices", "--price", "0.00000004"), func(r ton.RootConfig) bool {
+		{"set price only", send("set-prices", "--price", "0.00000004"), func(r contracts.RootConfig) bool {
 			return r.Params.PricePerToken == 40 && r.Params.WorkerFeePerToken == 25 && r.Params.ParamsVersion == 3
 		}},
-		{"set params", send("set-prices", "--client-delay", "60", "--min-proxy-stake", "15"), func(r ton.RootConfig) bool {
+		{"set params", send("set-prices", "--client-delay", "60", "--min-proxy-stake", "15"), func(r contracts.RootConfig) bool {
 			p := r.Params
 			return p.PricePerToken == 40 && p.WorkerFeePerToken == 25 && p.ProxyDelayBeforeClose == 600 && p.ClientDelayBeforeClose == 60 &&
 				p.MinProxyStake == 15*billing.TON && p.MinClientStake == billing.TON && p.ParamsVersion == 4
 		}},
-		{"upgrade contracts", send("upgrade-contracts"), func(r ton.RootConfig) bool {
+		{"upgrade contracts", send("upgrade-contracts"), func(r contracts.RootConfig) bool {
 			return r.Params.ProxyCode != nil && r.Params.WorkerCode != nil && r.Params.ClientCode != nil && r.Params.ParamsVersion == 5
 		}},
-		{"set owner", send("set-owner", "--new-owner", newOwner.String()), func(r ton.RootConfig) bool { return r.Owner.Equals(newOwner) }},
+		{"set owner", send("set-owner", "--new-owner", newOwner.String()), func(r contracts.RootConfig) bool { return r.Owner.Equals(newOwner) }},
 	}
 	for i, s := range steps {
 		out, err := rootRun(s.args...)
@@ -249,7 +237,7 @@ func TestRootDeployAndShow(t *testing.T) {
 		t.Fatalf("add-worker-hash through the cocoon wallet: %v\n%s", err, out)
 	}
 	r := rootConfigOf(t, path, root)
-	code, err := rootCode("wallet")
+	code, err := contracts.Code(contracts.Wallet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,10 +272,11 @@ func TestRootDeployAndShow(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("show --json printed no JSON: %v\n%s", err, out)
 	}
-	proxyHash, err := contracts.Hash(contracts.Proxy)
+	proxyCode, err := contracts.Code(contracts.Proxy)
 	if err != nil {
 		t.Fatal(err)
 	}
+	proxyHash := hex.EncodeToString(proxyCode.Hash())
 	if got.Root != root.String() || got.Owner != w.Address().String() || got.Version != 2 || got.PricePerToken != "20" ||
 		got.WorkerFeePerToken != "19" || got.MinClientStake != "1000000000" || got.Multipliers["reasoning"] != 10000 ||
 		!slices.Equal(got.WorkerHashes, []string{strings.Repeat("e5", 32)}) || len(got.ProxyHashes) != 0 ||
@@ -389,234 +378,10 @@ func TestRootChainSources(t *testing.T) {
 	}
 }
 
-func TestRootLoadKey(t *testing.T) {
-	seed := bytes.Repeat([]byte{9}, ed25519.SeedSize)
-	key := ed25519.NewKeyFromSeed(seed)
-	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, ed25519.SeedSize))
-	mismatched := append(append([]byte{}, seed...), other.Public().(ed25519.PublicKey)...)
-	tests := []struct {
-		name    string
-		content string
-		want    string // empty: the key loads
-	}{
-		{"hex seed", hex.EncodeToString(seed) + "\n", ""},
-		{"upper-case hex seed", strings.ToUpper(hex.EncodeToString(seed)), ""},
-		{"base64 seed", base64.StdEncoding.EncodeToString(seed), ""},
-		{"unpadded base64 seed", base64.RawStdEncoding.EncodeToString(seed), ""},
-		{"hex private key", hex.EncodeToString(key), ""},
-		{"mismatched private key", hex.EncodeToString(mismatched), "does not match"},
-		{"short seed", hex.EncodeToString(seed[:31]), "32 bytes"},
-		{"not a key", "correct horse battery staple", "32 bytes"},
-		{"empty", "", "32 bytes"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "key")
-			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			got, err := rootLoadKey(path)
-			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("rootLoadKey: %v", err)
-				}
-				if !got.Equal(key) {
-					t.Error("got another key than the file's")
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("got error %v, want one containing %q", err, tt.want)
-			}
-			if strings.Contains(err.Error(), hex.EncodeToString(seed[:8])) {
-				t.Errorf("the error %q shows the key", err)
-			}
-		})
-	}
-}
-
-// rootFakeChain is the far side of awaitRootTx: a chain whose root shows
-// txs from the given call of Transactions on.
-type rootFakeChain struct {
-	ton.Chain
-	calls   int
-	visible int
-	txs     []ton.Tx
-}
-
-func (c *rootFakeChain) Transactions(_ context.Context, _ *address.Address, afterLT uint64, limit int) ([]ton.Tx, error) {
-	c.calls++
-	if c.calls < c.visible {
-		return nil, nil
-	}
-	var out []ton.Tx
-	for _, tx := range c.txs {
-		if tx.LT > afterLT && len(out) < limit {
-			out = append(out, tx)
-		}
-	}
-	return out, nil
-}
-
-func rootTestTx(t *testing.T, lt uint64, from *address.Address, op uint32, queryID uint64) ton.Tx {
-	t.Helper()
-	body := cell.BeginCell().MustStoreUInt(uint64(op), 32).MustStoreUInt(queryID, 64).EndCell()
-	return ton.Tx{LT: lt, Success: true, In: &ton.Message{Kind: ton.Internal, Src: from, Body: body}}
-}
-
-func TestAwaitRootTx(t *testing.T) {
-	root := address.NewAddress(0, 0, bytes.Repeat([]byte{1}, 32))
-	wallet := address.NewAddress(0, 0, bytes.Repeat([]byte{2}, 32))
-	other := address.NewAddress(0, 0, bytes.Repeat([]byte{3}, 32))
-	const op = uint32(ton.RootAddProxyType)
-	txs := []ton.Tx{
-		rootTestTx(t, 10, wallet, op, 1),                 // before afterLT
-		rootTestTx(t, 11, other, op, 7),                  // another sender
-		rootTestTx(t, 12, wallet, op, 8),                 // another query
-		rootTestTx(t, 13, wallet, 0x2565934c, 7),         // another op
-		{LT: 14, In: &ton.Message{Kind: ton.ExternalIn}}, // an external
-		rootTestTx(t, 15, wallet, op, 7),                 // the answer
-	}
-	tests := []struct {
-		name    string
-		visible int
-		poll    time.Duration
-		wantLT  uint64
-		wantErr string
-	}{
-		{"applied at once", 0, 0, 15, ""},
-		{"after three polls", 3, 2 * time.Second, 15, ""},
-		{"never on a chain that applies at once", 2, 0, 0, "the wallet sent nothing"},
-		{"never within the timeout", 1 << 30, 2 * time.Second, 0, "deadline exceeded"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				c := &rootFakeChain{visible: tt.visible, txs: txs}
-				start := time.Now()
-				tx, err := awaitRootTx(ctx, c, root, wallet, 10, op, 7, tt.poll, slog.New(slog.DiscardHandler))
-				if tt.wantErr != "" {
-					if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, errNoRootTx) {
-						t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
-					}
-					return
-				}
-				if err != nil {
-					t.Fatalf("awaitRootTx: %v", err)
-				}
-				if tx.LT != tt.wantLT {
-					t.Errorf("got transaction lt %d, want %d", tx.LT, tt.wantLT)
-				}
-				if want := time.Duration(max(tt.visible-1, 0)) * tt.poll; time.Since(start) != want {
-					t.Errorf("got the answer after %v, want %v", time.Since(start), want)
-				}
-			})
-		})
-	}
-}
-
-func TestRootOutcome(t *testing.T) {
-	wallet := address.NewAddress(0, 0, bytes.Repeat([]byte{2}, 32))
-	owner := address.NewAddress(0, 0, bytes.Repeat([]byte{3}, 32))
-	tests := []struct {
-		name string
-		tx   ton.Tx
-		want string // empty: success
-	}{
-		{"success", ton.Tx{Success: true}, ""},
-		{"skipped", ton.Tx{Skipped: true}, "skipped"},
-		{"action phase", ton.Tx{ExitCode: 0}, "action phase failed"},
-		{"not the owner", ton.Tx{ExitCode: 1010}, "exit code 1010, expected_message_from_owner"},
-		{"malformed", ton.Tx{ExitCode: 9}, "exit code 9, cell underflow"},
-		{"unknown code", ton.Tx{ExitCode: 77}, "exit code 77, unknown code"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := rootOutcome(tt.tx, "add proxy hash", wallet, owner)
-			if tt.want == "" {
-				if err != nil {
-					t.Errorf("got %v, want success", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got error %v, want one containing %q", err, tt.want)
-			}
-		})
-	}
-}
-
-func TestRootCheckDesc(t *testing.T) {
-	tests := []struct {
-		desc string
-		ok   bool
-	}{
-		{"127.0.0.1:5222", true},
-		{"10.0.0.1:5222 10.0.0.1:5223", true},
-		{"[::1]:5222", true},
-		{"proxy.example.com:443 [2001:db8::1]:8443", true},
-		{"", false},
-		{"127.0.0.1", false},
-		{":5222", false},
-		{"127.0.0.1:", false},
-		{"::1:5222", false},
-		{"a:1  b:2", false},
-		{"a:1 b:2 c:3", false},
-		{strings.Repeat("a", 108) + ":1", true},
-		{strings.Repeat("a", 109) + ":1", false},
-	}
-	for _, tt := range tests {
-		err := rootCheckDesc(tt.desc)
-		if (err == nil) != tt.ok {
-			t.Errorf("rootCheckDesc(%q) = %v, want ok %v", tt.desc, err, tt.ok)
-		}
-	}
-}
-
-// FuzzRootTxAnswers feeds the matcher arbitrary inbound bodies read from
-// the chain: it must never panic, and a body that carries the awaited op
-// and query id (whatever follows) must match.
-func FuzzRootTxAnswers(f *testing.F) {
-	body, err := ton.RootHashBody(ton.RootAddProxyType, 7, rootHashOf(1))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(body.ToBOC(), uint32(ton.RootAddProxyType), uint64(7))
-	f.Add([]byte{}, uint32(0), uint64(0))
-	f.Add(cell.BeginCell().MustStoreUInt(1, 8).EndCell().ToBOC(), uint32(1), uint64(1))
-	wallet := address.NewAddress(0, 0, bytes.Repeat([]byte{2}, 32))
-	f.Fuzz(func(t *testing.T, boc []byte, op uint32, queryID uint64) {
-		if c, err := cell.FromBOC(boc); err == nil {
-			tx := ton.Tx{In: &ton.Message{Kind: ton.Internal, Src: wallet, Body: c}}
-			got := rootTxAnswers(tx, wallet, op, queryID)
-			s, err := c.BeginParse()
-			if err != nil {
-				return
-			}
-			gotOp, errOp := s.LoadUInt(32)
-			gotQuery, errQuery := s.LoadUInt(64)
-			if want := errOp == nil && errQuery == nil && uint32(gotOp) == op && gotQuery == queryID; got != want {
-				t.Errorf("rootTxAnswers = %v, want %v", got, want)
-			}
-		}
-		// A body with the op and query id and then anything matches.
-		b := cell.BeginCell().MustStoreUInt(uint64(op), 32).MustStoreUInt(queryID, 64)
-		if len(boc) <= 100 {
-			b.MustStoreSlice(boc, uint(8*len(boc)))
-		}
-		tx := ton.Tx{In: &ton.Message{Kind: ton.Internal, Src: wallet, Body: b.EndCell()}}
-		if !rootTxAnswers(tx, wallet, op, queryID) {
-			t.Errorf("a body with op %#x and query id %d does not match", op, queryID)
-		}
-	})
-}
-
 func TestRootWalletAddress(t *testing.T) {
 	keyPath, key := rootKeyFile(t, 10)
 	owner := address.NewAddress(0, 0, bytes.Repeat([]byte{0x43}, 32))
-	code, err := rootCode("wallet")
+	code, err := contracts.Code(contracts.Wallet)
 	if err != nil {
 		t.Fatal(err)
 	}

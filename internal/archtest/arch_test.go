@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -23,62 +27,78 @@ var layers = map[string]int{
 	"attest":  0,
 	// chainconf: the roles' shared chain settings.
 	"chainconf": 0,
+	// contracts: everything the code knows about the COCOON contracts
+	// (opcodes, exit codes, storage codecs, messages, derivation), on the
+	// vocabulary and nothing else: what mechanisms, adapters and roles
+	// read and write the contracts with.
+	"contracts": 1,
 	// Mechanisms: built on the vocabulary.
-	"wire":    1,
-	"ratls":   1,
-	"store":   1,
-	"obs":     1,
-	"payment": 1,
+	"wire":    2,
+	"ratls":   2,
+	"store":   2,
+	"obs":     2,
+	"payment": 2,
 	// trust: the root contract as live admission policy.
-	"trust": 1,
+	"trust": 2,
 	// Adapters: each owns one heavy third-party library.
-	"attest/tdx":        2,
-	"attest/faketdx":    2,
-	"attest/sevsnp":     2,
-	"attest/fakesevsnp": 2,
-	"ton":               2,
-	"engine":            2,
+	"attest/tdx":        adapters,
+	"attest/faketdx":    adapters,
+	"attest/sevsnp":     adapters,
+	"attest/fakesevsnp": adapters,
+	"ton":               adapters,
+	"engine":            adapters,
 	// Roles: never import each other or an adapter; they declare the
 	// interfaces they consume.
-	"client": 3,
-	"proxy":  3,
-	"worker": 3,
+	"client": roles,
+	"proxy":  roles,
+	"worker": roles,
+	// contracts/rootadmin: the root contract's deployment and owner
+	// operations on a chain (package ton), for the devnet and cmd/.
+	"contracts/rootadmin": 5,
 	// Composition: chooses implementations. onchain adapts package ton
 	// to the roles' Chain interfaces; web serves the pages that read the
 	// roles and the chain; devnet composes whole networks.
-	"onchain": 4,
-	"web":     5,
-	"devnet":  6,
+	"onchain": 6,
+	"web":     7,
+	"devnet":  8,
 	// Measurement: runs whole networks.
-	"bench": 7,
+	"bench": 9,
 	// Test support.
 	"sharedtest": 0,
 	// Tests of the layout itself.
-	"archtest": 8,
+	"archtest": 10,
 }
+
+// The layers of the adapters and of the roles, which may not import them.
+const (
+	adapters = 3
+	roles    = 4
+)
 
 // heavy lists third-party modules that only some packages may import.
 var heavy = map[string][]string{
 	"github.com/google/go-tdx-guest":            {"attest/tdx"},
 	"github.com/google/go-configfs-tsm":         {"attest/tdx", "attest/sevsnp"},
 	"github.com/google/go-sev-guest":            {"attest/sevsnp"},
-	"github.com/xssnick/tonutils-go":            {"ton", "payment", "store", "onchain"},
+	"github.com/xssnick/tonutils-go":            {"contracts", "ton", "payment", "store", "onchain"},
 	"go.etcd.io/bbolt":                          {"store"},
 	"github.com/prometheus/client_golang":       {"obs"},
 	"github.com/openai/openai-go":               {}, // tests only
 	"github.com/schollz/progressbar":            {"engine"},
 	"github.com/xssnick/tonutils-go/tvm":        {"ton"},
-	"github.com/xssnick/tonutils-go/tvm/cell":   {"ton", "payment", "onchain"},
+	"github.com/xssnick/tonutils-go/tvm/cell":   {"contracts", "ton", "payment", "onchain"},
 	"github.com/xssnick/tonutils-go/liteclient": {"ton"},
-	"github.com/xssnick/tonutils-go/address":    {"ton", "payment", "store", "onchain", "client", "proxy", "worker", "chainconf", "web"}, // pure; the roles name contract addresses
+	"github.com/xssnick/tonutils-go/address":    {"contracts", "ton", "payment", "store", "onchain", "client", "proxy", "worker", "chainconf", "web"}, // pure; the roles name contract addresses
 	"github.com/skip2/go-qrcode":                {"web"},
 	"github.com/chromedp":                       {}, // browser tests only
 }
 
 type pkg struct {
 	ImportPath string
+	Dir        string
 	Doc        string
 	Imports    []string
+	GoFiles    []string
 	Name       string
 }
 
@@ -160,13 +180,16 @@ func checkImport(from, fromTree string, fromLayer int, imp string) error {
 		if layers[toTree] >= fromLayer {
 			return fmt.Errorf("%s imports %s: layer %d may import only lower layers, and %s is layer %d", from, imp, fromLayer, toTree, layers[toTree])
 		}
-		if fromLayer == 3 && layers[toTree] == 2 {
+		if fromLayer == roles && layers[toTree] == adapters {
 			return fmt.Errorf("%s imports adapter %s: roles declare the interfaces they consume; only cmd/ and devnet choose implementations", from, imp)
 		}
 		return nil
 	}
 	if strings.HasPrefix(imp, module+"/cmd/") {
 		return fmt.Errorf("%s imports %s: nothing imports a command", from, imp)
+	}
+	if imp == compiled && fromTree != "contracts" {
+		return fmt.Errorf("%s imports %s: the compiled contracts are read through internal/contracts (contracts.Code), their one home", from, imp)
 	}
 	best, allowed := "", []string(nil)
 	for mod, who := range heavy {
@@ -183,4 +206,45 @@ func checkImport(from, fromTree string, fromLayer int, imp string) error {
 		}
 	}
 	return fmt.Errorf("%s imports %s: that library belongs to %v only", from, imp, allowed)
+}
+
+// compiled is the package that embeds the contracts' compiled code.
+const compiled = module + "/contracts"
+
+// devnetImporters are the packages, besides tests, that may import
+// internal/devnet, and in each the files that may: the devnet command,
+// and the benchmark that measures whole devnet networks. No production
+// path (a role, its chain, its contracts) goes through the devnet.
+var devnetImporters = map[string][]string{
+	module + "/cmd/cocoon":     {"devnet.go"},
+	module + "/internal/bench": nil, // all of it: it runs devnets
+}
+
+func TestDevnetOnlyForTheDevnet(t *testing.T) {
+	devnet := module + "/internal/devnet"
+	for _, p := range listPackages(t) {
+		if !slices.Contains(p.Imports, devnet) {
+			continue
+		}
+		files, ok := devnetImporters[p.ImportPath]
+		if !ok {
+			t.Errorf("%s imports %s: only the devnet command and tests may (and the benchmark, which runs devnets)", p.ImportPath, devnet)
+			continue
+		}
+		if files == nil {
+			continue
+		}
+		fset := token.NewFileSet()
+		for _, name := range p.GoFiles {
+			f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, imp := range f.Imports {
+				if strings.Trim(imp.Path.Value, `"`) == devnet && !slices.Contains(files, name) {
+					t.Errorf("%s/%s imports %s: in %s only %v may", p.ImportPath, name, devnet, p.ImportPath, files)
+				}
+			}
+		}
+	}
 }

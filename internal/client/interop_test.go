@@ -20,10 +20,10 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
-	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -253,12 +253,12 @@ func TestInteropAddressFormsShareAccounts(t *testing.T) {
 // local network.
 type refContracts struct {
 	root   *address.Address
-	params ton.Params
+	params contracts.Params
 }
 
 func newRefContracts(t *testing.T) refContracts {
 	t.Helper()
-	cfg, err := ton.ParsePseudoRootConfig(refBytes(t, "fake-ton-config.json"))
+	cfg, err := contracts.ParsePseudoRootConfig(refBytes(t, "fake-ton-config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,14 +266,14 @@ func newRefContracts(t *testing.T) refContracts {
 }
 
 func (r refContracts) ClientContract(_ context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
-	want, err := ton.ProxyAddress(proxyOwner, r.root, key, r.params)
+	want, err := contracts.ProxyAddress(proxyOwner, r.root, key, r.params)
 	if err != nil {
 		return nil, err
 	}
 	if !want.Equals(proxySC) {
 		return nil, fmt.Errorf("proxy contract %s is not %s", proxySC, want)
 	}
-	return ton.ClientAddress(owner, proxySC, ton.NewProxyData(proxyOwner, r.root, key, r.params))
+	return contracts.ClientAddress(owner, proxySC, contracts.NewProxyData(proxyOwner, r.root, key, r.params))
 }
 
 // referenceProxy answers our client's handshake with the reference's

@@ -25,7 +25,7 @@ const (
 )
 
 // Contracts checks a proxy's contract and derives this client's contract
-// under it, as the root contract deploys them; devnet.Contracts derives
+// under it, as the root contract deploys them; contracts.Derivation derives
 // them from fixed params, onchain.Contracts from what the chain holds.
 type Contracts interface {
 	// ClientContract checks that proxySC is the contract of the proxy

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
@@ -141,7 +142,7 @@ func TestAbandonedStreamIsBilled(t *testing.T) {
 			if tot.Tokens != tt.want {
 				t.Errorf("billed %d tokens, want the %d delivered", tot.Tokens, tt.want)
 			}
-			if tot.Charged != tot.Earned+tot.Commission || tot.Charged != int64(FakePricePerToken)*tot.Tokens || tot.Earned != int64(FakeWorkerFeePerToken)*tot.Tokens {
+			if tot.Charged != tot.Earned+tot.Commission || tot.Charged != int64(contracts.FakePricePerToken)*tot.Tokens || tot.Earned != int64(contracts.FakeWorkerFeePerToken)*tot.Tokens {
 				t.Errorf("totals %+v: want %d tokens at 2 charged and 1 earned, charged = earned + commission", tot, tt.want)
 			}
 			if s.Clients[0].Tokens != tot.Tokens || len(s.Workers) != 1 || s.Workers[0].Tokens != tot.Tokens {
@@ -195,7 +196,7 @@ func TestAbandonedStreamBuiltInEngine(t *testing.T) {
 	if tot.Tokens < last.TotalTokens || tot.Tokens > last.PromptTokens+1900 {
 		t.Errorf("billed %d tokens, want at least the %d the caller read and at most prompt and max_tokens", tot.Tokens, last.TotalTokens)
 	}
-	if tot.Charged != tot.Earned+tot.Commission || tot.Charged != int64(FakePricePerToken)*tot.Tokens {
+	if tot.Charged != tot.Earned+tot.Commission || tot.Charged != int64(contracts.FakePricePerToken)*tot.Tokens {
 		t.Errorf("totals %+v: want 2 nanoTON a token, charged = earned + commission", tot)
 	}
 	t.Logf("the caller read %d tokens (%d prompt); billed %d", last.TotalTokens, last.PromptTokens, tot.Tokens)

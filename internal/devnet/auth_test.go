@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 )
@@ -19,7 +20,7 @@ import (
 // client serves a request.
 func TestClientShortAuth(t *testing.T) {
 	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1})})
-	owner := NewOwnerAddress().String()
+	owner := contracts.NewOwnerAddress().String()
 	steps := []struct {
 		name   string
 		secret string

@@ -16,12 +16,12 @@ import (
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
-	"github.com/xssnick/tonutils-go/tvm/cell"
 
-	"github.com/cocoon-go/cocoon/contracts"
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
@@ -151,19 +151,6 @@ func parseSeed(name, s string) (ed25519.PrivateKey, error) {
 	return ed25519.NewKeyFromSeed(b), nil
 }
 
-// walletCode is the code of the cocoon wallet.
-func walletCode() (*cell.Cell, error) {
-	raw, err := contracts.BOC(contracts.Wallet)
-	if err != nil {
-		return nil, err
-	}
-	code, err := cell.FromBOC(raw)
-	if err != nil {
-		return nil, fmt.Errorf("decoding the cocoon wallet code: %w", err)
-	}
-	return code, nil
-}
-
 // loadKeys reads the keys of dir, adding fresh ones for what is missing
 // (a new directory, or more workers than last time), and writes them back.
 // An empty dir gives fresh keys kept in memory only.
@@ -206,7 +193,7 @@ func loadKeys(dir string, workers int) (*nodeKeys, error) {
 		}
 	}
 	for len(kf.Workers) < workers {
-		kf.Workers = append(kf.Workers, workerKeys{Wallet: newSeed(), Owner: NewOwnerAddress().StringRaw()})
+		kf.Workers = append(kf.Workers, workerKeys{Wallet: newSeed(), Owner: contracts.NewOwnerAddress().StringRaw()})
 	}
 	k := &nodeKeys{clientSecret: kf.ClientSecret}
 	var err error
@@ -257,7 +244,7 @@ func (k *nodeKeys) owners(kf *keyFile, older []string) error {
 	}
 	admin := adminWallet.Address()
 	if len(older) > 0 {
-		code, err := walletCode()
+		code, err := contracts.Code(contracts.Wallet)
 		if err != nil {
 			return err
 		}
@@ -349,9 +336,10 @@ type tonNet struct {
 	// chain is the emulated chain the nodes and the devnet share.
 	chain  *emulated.Chain
 	root   *address.Address
-	params ton.Params
+	params contracts.Params
 	keys   *nodeKeys
-	admin  *ton.V5Wallet
+	// admin is the root's owner: a v5r1 wallet of the admin key.
+	admin *rootadmin.Wallet
 	// proxyWallet, clientWallet and workerWallets are the nodes' cocoon
 	// wallets, each owned (its escape hatch) by the node's owner, as the
 	// role commands derive them from the node configs.
@@ -361,12 +349,12 @@ type tonNet struct {
 	deployed bool
 	// models are the hashes of the workers' full model names, and
 	// workerImages the workers' image hashes, which the root lists.
-	models, workerImages []ton.Hash
+	models, workerImages []contracts.Hash
 }
 
 // FakeImageHash is the image hash of every fake TDX node: what the
 // devnet's root lists in its proxy_hashes and worker_hashes.
-var FakeImageHash = ton.Hash(attest.Measurements{Kind: attest.KindFakeTDX}.ImageHash())
+var FakeImageHash = contracts.Hash(attest.Measurements{Kind: attest.KindFakeTDX}.ImageHash())
 
 // openChain opens the emulated chain at statePath (empty: in memory) and
 // makes sure the root contract is deployed with the proxy registered at
@@ -377,12 +365,12 @@ var FakeImageHash = ton.Hash(attest.Measurements{Kind: attest.KindFakeTDX}.Image
 // A chain that already holds the keys' root is reused: a changed proxy
 // endpoint and any of those hashes it lacks are updated, by the admin. The
 // chain's clock is clock (nil: the wall clock).
-func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, desc string, models []string, workerImages []ton.Hash, settle Settlement, clock func() time.Time) (*tonNet, error) {
+func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, desc string, models []string, workerImages []contracts.Hash, settle Settlement, clock func() time.Time) (*tonNet, error) {
 	chain, err := emulated.New(emulated.Options{Path: statePath, Clock: clock})
 	if err != nil {
 		return nil, fmt.Errorf("opening the emulated chain: %w", err)
 	}
-	params, err := FakeTONParams()
+	params, err := contracts.FakeTONParams()
 	if err != nil {
 		return nil, err
 	}
@@ -394,14 +382,14 @@ func openChain(ctx context.Context, statePath, dataDir string, keys *nodeKeys, d
 		}
 	}
 	for _, m := range models {
-		if h := ton.Hash(trust.ModelHash(m)); !slices.Contains(t.models, h) {
+		if h := contracts.Hash(trust.ModelHash(m)); !slices.Contains(t.models, h) {
 			t.models = append(t.models, h)
 		}
 	}
-	if t.admin, err = ton.NewV5R1(keys.admin, adminNetworkID); err != nil {
+	if t.admin, err = rootadmin.NewV5R1Wallet(keys.admin, adminNetworkID); err != nil {
 		return nil, err
 	}
-	code, err := walletCode()
+	code, err := contracts.Code(contracts.Wallet)
 	if err != nil {
 		return nil, err
 	}
@@ -474,39 +462,35 @@ func (t *tonNet) fundedAccounts() []*address.Address {
 // fake-TDX image hash allowed for proxies and workers, the workers' model
 // and the proxy. The roles check their peers against these lists as they
 // do on TON.
-func (t *tonNet) rootConfig(desc string) ton.RootConfig {
-	return ton.RootConfig{
+func (t *tonNet) rootConfig(desc string) contracts.RootConfig {
+	return contracts.RootConfig{
 		Owner: t.admin.Address(), Version: 1,
-		ProxyHashes: []ton.Hash{FakeImageHash}, WorkerHashes: t.workerImages, ModelHashes: t.models,
-		Proxies:        []ton.RegisteredProxy{{Seqno: rootProxySeqno, Desc: desc}},
+		ProxyHashes: []contracts.Hash{FakeImageHash}, WorkerHashes: t.workerImages, ModelHashes: t.models,
+		Proxies:        []contracts.RegisteredProxy{{Seqno: rootProxySeqno, Desc: desc}},
 		LastProxySeqno: rootProxySeqno,
 		Params:         t.params,
 	}
 }
 
 func (t *tonNet) deploy(ctx context.Context, desc string) error {
-	raw, err := contracts.BOC(contracts.Root)
+	d, err := rootadmin.DeployRoot(ctx, t.chain, t.chain.Faucet(), t.rootConfig(desc), rootBalance, 0)
 	if err != nil {
-		return err
-	}
-	code, err := cell.FromBOC(raw)
-	if err != nil {
-		return fmt.Errorf("decoding the root contract code: %w", err)
-	}
-	data, err := t.rootConfig(desc).Cell()
-	if err != nil {
-		return err
-	}
-	if t.root, err = t.chain.Deploy(ctx, code, data, rootBalance, nil); err != nil {
 		return fmt.Errorf("deploying the root contract: %w", err)
 	}
+	t.root = d.Root
 	return nil
+}
+
+// owner is the admin sending the root's owner operations; the emulated
+// chain applies each before the wallet's send returns.
+func (t *tonNet) owner() rootadmin.Owner {
+	return rootadmin.Owner{Chain: t.chain, Root: t.root, Wallet: t.admin, Amount: billing.TON / 10}
 }
 
 // updateProxy points the root's entry of the proxy at desc when a
 // restarted devnet listens elsewhere.
 func (t *tonNet) updateProxy(ctx context.Context, root ton.Account, desc string) error {
-	cfg, err := ton.ParseRootConfig(root.Data)
+	cfg, err := contracts.ParseRootConfig(root.Data)
 	if err != nil {
 		return err
 	}
@@ -515,11 +499,7 @@ func (t *tonNet) updateProxy(ctx context.Context, root ton.Account, desc string)
 			return nil
 		}
 	}
-	body, err := ton.RootUpdateProxyBody(0, rootProxySeqno, desc)
-	if err != nil {
-		return err
-	}
-	if err := t.admin.Send(ctx, t.chain, ton.Transfer{To: t.root, Amount: billing.TON / 10, Bounce: true, Body: body}); err != nil {
+	if _, err := t.owner().Run(ctx, "update proxy", rootadmin.UpdateProxy(rootProxySeqno, desc)); err != nil {
 		return fmt.Errorf("updating the proxy's endpoint in the root: %w", err)
 	}
 	return nil
@@ -531,31 +511,27 @@ func (t *tonNet) updateProxy(ctx context.Context, root ton.Account, desc string)
 // another model, while a hash removed during a run stays removed for the
 // rest of it.
 func (t *tonNet) registerHashes(ctx context.Context, root ton.Account) error {
-	cfg, err := ton.ParseRootConfig(root.Data)
+	cfg, err := contracts.ParseRootConfig(root.Data)
 	if err != nil {
 		return err
 	}
 	type registration struct {
-		op   ton.RootOp
+		op   contracts.Op
 		has  bool
-		hash ton.Hash
+		hash contracts.Hash
 	}
-	regs := []registration{{ton.RootAddProxyType, cfg.HasProxyHash(FakeImageHash), FakeImageHash}}
+	regs := []registration{{contracts.OpAddProxyType, cfg.HasProxyHash(FakeImageHash), FakeImageHash}}
 	for _, h := range t.workerImages {
-		regs = append(regs, registration{ton.RootAddWorkerType, cfg.HasWorkerHash(h), h})
+		regs = append(regs, registration{contracts.OpAddWorkerType, cfg.HasWorkerHash(h), h})
 	}
 	for _, h := range t.models {
-		regs = append(regs, registration{ton.RootAddModelType, cfg.HasModelHash(h), h})
+		regs = append(regs, registration{contracts.OpAddModelType, cfg.HasModelHash(h), h})
 	}
 	for _, h := range regs {
 		if h.has {
 			continue
 		}
-		body, err := ton.RootHashBody(h.op, 0, h.hash)
-		if err != nil {
-			return err
-		}
-		if err := t.admin.Send(ctx, t.chain, ton.Transfer{To: t.root, Amount: billing.TON / 10, Bounce: true, Body: body}); err != nil {
+		if _, err := t.owner().Run(ctx, h.op.String(), rootadmin.HashOp(h.op, h.hash)); err != nil {
 			return fmt.Errorf("registering hash %x in the root: %w", h.hash, err)
 		}
 	}
@@ -564,7 +540,7 @@ func (t *tonNet) registerHashes(ctx context.Context, root ton.Account) error {
 
 // addresses lists the network's accounts; the child contracts are derived
 // under the root, whether deployed yet or not.
-func (t *tonNet) addresses(c *Contracts) (*Addresses, error) {
+func (t *tonNet) addresses(c *contracts.Derivation) (*Addresses, error) {
 	proxyOwner := t.keys.proxyOwner
 	proxyKey := t.keys.proxy.Public().(ed25519.PublicKey)
 	a := &Addresses{
@@ -619,7 +595,7 @@ func (t *tonNet) proxyChain(log *slog.Logger) (*onchain.Proxy, error) {
 	return onchain.NewProxy(onchain.ProxyConfig{
 		Chain: t.chain, Root: t.root, Wallet: w, Owner: t.keys.proxyOwner,
 		Key: t.keys.proxy.Public().(ed25519.PublicKey), Poll: chainPoll, Logger: log,
-		Derive: func(params ton.Params) (proxy.Contracts, error) { return NewContracts(t.root, params) },
+		Derive: func(params contracts.Params) (proxy.Contracts, error) { return contracts.NewDerivation(t.root, params) },
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/trust"
@@ -99,7 +100,7 @@ func TestOpenChain(t *testing.T) {
 	}
 	path := filepath.Join(dir, ChainStateFile)
 	const desc = "127.0.0.1:1001 127.0.0.1:1002"
-	tn, err := openChain(ctx, path, dir, keys, desc, []string{"Org/M@1:a"}, []ton.Hash{FakeImageHash}, Settlement{}, nil)
+	tn, err := openChain(ctx, path, dir, keys, desc, []string{"Org/M@1:a"}, []contracts.Hash{FakeImageHash}, Settlement{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,12 +108,12 @@ func TestOpenChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake := ton.Hash(attest.Measurements{Kind: attest.KindFakeTDX}.ImageHash())
+	fake := contracts.Hash(attest.Measurements{Kind: attest.KindFakeTDX}.ImageHash())
 	if len(cfg.Proxies) != 1 || cfg.Proxies[0].Desc != desc || !cfg.HasWorkerHash(fake) || !cfg.HasProxyHash(fake) ||
-		!cfg.HasModelHash(ton.Hash(trust.ModelHash("Org/M@1:a"))) || len(cfg.ModelHashes) != 1 {
+		!cfg.HasModelHash(contracts.Hash(trust.ModelHash("Org/M@1:a"))) || len(cfg.ModelHashes) != 1 {
 		t.Errorf("root config %+v: want the proxy at %q, the fake image hash allowed and the model registered", cfg, desc)
 	}
-	if cfg.Params.PricePerToken != FakePricePerToken || cfg.Params.WorkerFeePerToken != FakeWorkerFeePerToken || !cfg.Params.IsTest {
+	if cfg.Params.PricePerToken != contracts.FakePricePerToken || cfg.Params.WorkerFeePerToken != contracts.FakeWorkerFeePerToken || !cfg.Params.IsTest {
 		t.Errorf("root params price %d, fee %d, test %v; want the fake-TON params", cfg.Params.PricePerToken, cfg.Params.WorkerFeePerToken, cfg.Params.IsTest)
 	}
 	for _, a := range tn.fundedAccounts() {
@@ -127,7 +128,7 @@ func TestOpenChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	const moved = "127.0.0.1:2001 127.0.0.1:2002"
-	again, err := openChain(ctx, path, dir, keys, moved, []string{"Org/N@1:b"}, []ton.Hash{FakeImageHash}, Settlement{}, nil)
+	again, err := openChain(ctx, path, dir, keys, moved, []string{"Org/N@1:b"}, []contracts.Hash{FakeImageHash}, Settlement{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestOpenChain(t *testing.T) {
 		t.Errorf("proxies after a restart %+v, want the proxy at %q", cfg.Proxies, moved)
 	}
 	// A restart with another model registers it beside the first.
-	if !cfg.HasModelHash(ton.Hash(trust.ModelHash("Org/N@1:b"))) || !cfg.HasModelHash(ton.Hash(trust.ModelHash("Org/M@1:a"))) {
+	if !cfg.HasModelHash(contracts.Hash(trust.ModelHash("Org/N@1:b"))) || !cfg.HasModelHash(contracts.Hash(trust.ModelHash("Org/M@1:a"))) {
 		t.Errorf("model hashes after a restart with another model: %x, want both models", cfg.ModelHashes)
 	}
 	acc, err := again.chain.Account(ctx, again.clientWallet.Address())
@@ -231,7 +232,7 @@ func writeOlderKeyFile(t *testing.T, dir string) olderKeyFile {
 	t.Helper()
 	o := olderKeyFile{kf: keyFile{
 		Admin: newSeed(), Proxy: newSeed(), ProxyWallet: newSeed(), ClientWallet: newSeed(), ClientSecret: newSeed(),
-		Workers: []workerKeys{{Wallet: newSeed(), Owner: NewOwnerAddress().StringRaw()}},
+		Workers: []workerKeys{{Wallet: newSeed(), Owner: contracts.NewOwnerAddress().StringRaw()}},
 	}}
 	b, err := json.Marshal(o.kf)
 	if err != nil {
@@ -252,7 +253,7 @@ func writeOlderKeyFile(t *testing.T, dir string) olderKeyFile {
 		t.Fatal(err)
 	}
 	o.admin = admin.Address()
-	code, err := walletCode()
+	code, err := contracts.Code(contracts.Wallet)
 	if err != nil {
 		t.Fatal(err)
 	}

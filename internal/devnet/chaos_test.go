@@ -20,7 +20,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
-	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 )
 
 // chaosEngine streams as many one-token chunks as a request's max_tokens
@@ -299,7 +299,7 @@ func chainView(t *testing.T, n *Network, ps proxyStats) (map[string]*onChain, bo
 	t.Helper()
 	r := chainReader{tb: t, n: n}
 	out := map[string]*onChain{}
-	group := func(proxyAddr *address.Address, p ton.Params) *onChain {
+	group := func(proxyAddr *address.Address, p contracts.Params) *onChain {
 		g := out[proxyAddr.String()]
 		if g == nil {
 			g = &onChain{price: p.PricePerToken, fee: p.WorkerFeePerToken, clients: map[string]int64{}, workers: map[string]int64{}}
@@ -320,7 +320,7 @@ func chainView(t *testing.T, n *Network, ps proxyStats) (map[string]*onChain, bo
 		g := group(d.Proxy, d.Params)
 		g.clients[a.Address] = int64(d.TokensUsed)
 		g.charged += int64(d.TokensUsed)
-		if d.State != ton.StateClosed {
+		if d.State != contracts.StateClosed {
 			g.openClients = true
 		}
 		if int64(d.TokensUsed) != a.Tokens || a.CommittedToChain != a.Tokens || a.Reserved != 0 {
@@ -339,7 +339,7 @@ func chainView(t *testing.T, n *Network, ps proxyStats) (map[string]*onChain, bo
 		g := group(d.Proxy, d.Params)
 		g.workers[a.Address] = int64(d.Tokens)
 		g.paid += int64(d.Tokens)
-		if d.State != ton.StateClosed {
+		if d.State != contracts.StateClosed {
 			g.open = true
 		}
 		if int64(d.Tokens) != a.Tokens || a.CommittedToChain != a.Tokens {
@@ -351,11 +351,11 @@ func chainView(t *testing.T, n *Network, ps proxyStats) (map[string]*onChain, bo
 		if !ok {
 			return nil, false
 		}
-		pd, err := ton.ParseProxyData(acc.Data)
+		pd, err := contracts.ParseProxyData(acc.Data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pd.State != ton.StateClosed {
+		if pd.State != contracts.StateClosed {
 			g.open = true
 		}
 	}
@@ -557,7 +557,7 @@ func TestMoneyChaos(t *testing.T) {
 			if !ok {
 				return false
 			}
-			pd, err := ton.ParseProxyData(acc.Data)
+			pd, err := contracts.ParseProxyData(acc.Data)
 			if err != nil {
 				t.Fatal(err)
 			}

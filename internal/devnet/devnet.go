@@ -37,6 +37,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/engine"
 	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/onchain"
@@ -48,18 +49,6 @@ import (
 	"github.com/cocoon-go/cocoon/internal/web"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
-
-// Fake-TON prices of the reference's pseudo root config: 2 nanoTON per
-// token for clients, 1 for workers, multipliers 1.0.
-const (
-	FakePricePerToken     billing.NanoTON = 2
-	FakeWorkerFeePerToken billing.NanoTON = 1
-)
-
-// FakeTONVersion is the version of our fake TON's root config: that of
-// the reference's fake-TON config, which its clients send as their
-// min_config_version.
-const FakeTONVersion = 3
 
 // The attestation a devnet worker may have (Options.WorkerTEEs).
 const (
@@ -148,11 +137,11 @@ type Options struct {
 	// root config file (its runners' --disable-ton FILE): the network
 	// runs under it and FakeTONRoot, so that its contracts are the ones
 	// the reference's runners derive. Empty runs our own fake TON
-	// (BuiltinFakeTON).
+	// (contracts.BuiltinFakeTON).
 	FakeTONConfig string
 	// FakeTONRoot is the root contract address of FakeTONConfig, the
 	// reference's runners' root_contract_address; empty means
-	// ReferenceLocalRoot.
+	// contracts.ReferenceLocalRoot.
 	FakeTONRoot string
 	// MaxUploadBytes bounds the client's audio uploads; zero means
 	// client.DefaultMaxUploadBytes.
@@ -391,7 +380,7 @@ func verifier(policy string, rootPoll time.Duration) (*ratls.Verifier, error) {
 	if p.Require == attest.KindNone {
 		return ratls.NewVerifier(attest.NoVerification, p)
 	}
-	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()), ratls.WithCache(rootPoll, VerifierCacheSize))
+	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()), ratls.WithCache(rootPoll, ratls.DefaultCacheSize))
 }
 
 // workerTEEs returns the issuer of each worker, the Workers' and then
@@ -419,9 +408,6 @@ func workerTEEs(opts Options) ([]attest.Issuer, string, error) {
 	}
 	return issuers, policy, nil
 }
-
-// VerifierCacheSize is how many validated quotes a node remembers.
-const VerifierCacheSize = 10000
 
 // Start starts a network and returns once the client has a ready proxy
 // connection and every worker is registered with the proxy. ctx bounds
@@ -505,7 +491,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	// Fake TON: ours, or the reference's from its config file. On the
 	// emulated chain the chain's root replaces it below.
-	fake, err := BuiltinFakeTON()
+	fake, err := contracts.BuiltinFakeTON()
 	if err != nil {
 		return nil, err
 	}
@@ -517,18 +503,18 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		if fakeChain.FakeTONConfig, err = filepath.Abs(opts.FakeTONConfig); err != nil {
 			return nil, fmt.Errorf("starting devnet: %w", err)
 		}
-		fakeChain.RootContractAddress = cmp.Or(opts.FakeTONRoot, ReferenceLocalRoot)
+		fakeChain.RootContractAddress = cmp.Or(opts.FakeTONRoot, contracts.ReferenceLocalRoot)
 		root, err := address.ParseAddr(fakeChain.RootContractAddress)
 		if err != nil {
 			return nil, fmt.Errorf("starting devnet: the fake-TON root %q: %w", fakeChain.RootContractAddress, err)
 		}
-		if fake, err = LoadFakeTON(fakeChain.FakeTONConfig, root); err != nil {
+		if fake, err = contracts.LoadFakeTON(fakeChain.FakeTONConfig, root); err != nil {
 			return nil, fmt.Errorf("starting devnet: %w", err)
 		}
 	} else if opts.FakeTONRoot != "" {
 		return nil, errors.New("starting devnet: a fake-TON root needs the fake-TON config it is the root of")
 	}
-	contracts, err := fake.Contracts()
+	derivation, err := fake.Derivation()
 	if err != nil {
 		return nil, err
 	}
@@ -547,7 +533,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	n.ProxyWorkersAddr, n.ProxyClientsAddr = wln.Addr().String(), cln.Addr().String()
 	var tn *tonNet
 	if keys != nil {
-		images := make([]ton.Hash, len(workerIssuers))
+		images := make([]contracts.Hash, len(workerIssuers))
 		for i, is := range workerIssuers {
 			images[i] = fakeImage(is)
 		}
@@ -568,7 +554,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	// the given account, on fake TON a random address.
 	owner := func(a func(*tonNet) *address.Address) string {
 		if tn == nil {
-			return NewOwnerAddress().String()
+			return contracts.NewOwnerAddress().String()
 		}
 		return a(tn).String()
 	}
@@ -632,7 +618,7 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	var roleContracts interface {
 		client.Contracts
 		worker.Contracts
-	} = contracts
+	} = derivation
 	if tn != nil {
 		if roleContracts, err = onchain.NewContracts(tn.chain, tn.root); err != nil {
 			wln.Close()
@@ -643,8 +629,8 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	// newProxy builds the proxy as `cocoon proxy` does from its config:
 	// on the emulated chain its adapter, the contract its ledger is at
 	// and the root's version.
-	newProxy := func(ctx context.Context) (*proxy.Proxy, *Contracts, error) {
-		deps, derive := pdeps, contracts
+	newProxy := func(ctx context.Context) (*proxy.Proxy, *contracts.Derivation, error) {
+		deps, derive := pdeps, derivation
 		if tn != nil {
 			pc, err := tn.proxyChain(deps.Logger)
 			if err != nil {
@@ -654,10 +640,10 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			if derive, err = NewContracts(tn.root, params); err != nil {
+			if derive, err = contracts.NewDerivation(tn.root, params); err != nil {
 				return nil, nil, err
 			}
-			deps.Chain, deps.Prices, deps.Wallet = pc, onchain.Prices(params), tn.proxyWallet.Address()
+			deps.Chain, deps.Prices, deps.Wallet = pc, params.Prices(), tn.proxyWallet.Address()
 			root, err := ton.ReadRootConfig(ctx, tn.chain, tn.root)
 			if err != nil {
 				return nil, nil, fmt.Errorf("starting devnet: %w", err)
@@ -866,7 +852,7 @@ func (n *Network) currentClientContract() {
 // openChain opens the emulated chain of opts and deploys what is missing;
 // its root lists workerImages, the image hashes of the workers, and
 // models, their full model names.
-func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys, workerImages []ton.Hash, models []string) (*tonNet, error) {
+func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys, workerImages []contracts.Hash, models []string) (*tonNet, error) {
 	n.ChainStatePath = opts.ChainStatePath
 	if n.ChainStatePath == "" && opts.DataDir != "" {
 		n.ChainStatePath = filepath.Join(opts.DataDir, ChainStateFile)
@@ -976,8 +962,8 @@ func (n *Network) startWorker(ctx context.Context, opts Options, cfg worker.Conf
 
 // fakeImage is the image hash of every node that issuer attests: its
 // fake TEE's measurements are all zero.
-func fakeImage(issuer attest.Issuer) ton.Hash {
-	return ton.Hash(attest.Measurements{Kind: attest.IssuedKind(issuer)}.ImageHash())
+func fakeImage(issuer attest.Issuer) contracts.Hash {
+	return contracts.Hash(attest.Measurements{Kind: attest.IssuedKind(issuer)}.ImageHash())
 }
 
 // openLedger opens the proxy's ledger. On the emulated chain with a data

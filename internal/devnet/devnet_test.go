@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/trust"
@@ -452,7 +453,7 @@ func TestClientFromRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := client.ParseConfig([]byte(`{"is_test":true,"root_contract_address":"EQroot","ton_config_filename":"unused","proxy_policy":"fake_tdx","owner_address":"` + NewOwnerAddress().String() + `"}`))
+	cfg, err := client.ParseConfig([]byte(`{"is_test":true,"root_contract_address":"EQroot","ton_config_filename":"unused","proxy_policy":"fake_tdx","owner_address":"` + contracts.NewOwnerAddress().String() + `"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
@@ -58,8 +59,8 @@ func TestInteropFakeTONDevnet(t *testing.T) {
 		"proxy": {pcfg.FakeTONConfig, pcfg.RootContractAddress}, "client": {ccfg.FakeTONConfig, ccfg.RootContractAddress},
 		"worker": {wcfg.FakeTONConfig, wcfg.RootContractAddress},
 	} {
-		if c != [2]string{file, ReferenceLocalRoot} {
-			t.Errorf("%s.json names fake TON %q under root %q, want %q under %q", name, c[0], c[1], file, ReferenceLocalRoot)
+		if c != [2]string{file, contracts.ReferenceLocalRoot} {
+			t.Errorf("%s.json names fake TON %q under root %q, want %q under %q", name, c[0], c[1], file, contracts.ReferenceLocalRoot)
 		}
 	}
 
@@ -70,21 +71,21 @@ func TestInteropFakeTONDevnet(t *testing.T) {
 	if len(accts) != 1 {
 		t.Fatalf("client accounts %+v, want one", accts)
 	}
-	ref, err := LoadFakeTON(file, address.MustParseAddr(ReferenceLocalRoot))
+	ref, err := contracts.LoadFakeTON(file, address.MustParseAddr(contracts.ReferenceLocalRoot))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours, err := BuiltinFakeTON()
+	ours, err := contracts.BuiltinFakeTON()
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxyOwner, clientOwner := address.MustParseAddr(pcfg.OwnerAddress), address.MustParseAddr(ccfg.OwnerAddress)
 	for _, c := range []struct {
 		name string
-		f    FakeTON
+		f    contracts.FakeTON
 		want bool
 	}{{"the reference's", ref, true}, {"ours", ours, false}} {
-		d, err := c.f.Contracts()
+		d, err := c.f.Derivation()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/xssnick/tonutils-go/tlb"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -39,13 +40,13 @@ func (r chainReader) balance(a *address.Address) billing.NanoTON {
 }
 
 // client reads the client contract; ok is false until it is deployed.
-func (r chainReader) client() (d ton.ClientData, ok bool) {
+func (r chainReader) client() (d contracts.ClientData, ok bool) {
 	r.tb.Helper()
 	acc, ok := r.account(r.n.Addresses.ClientContract)
 	if !ok || acc.Status != ton.StatusActive {
-		return ton.ClientData{}, false
+		return contracts.ClientData{}, false
 	}
-	d, err := ton.ParseClientData(acc.Data)
+	d, err := contracts.ParseClientData(acc.Data)
 	if err != nil {
 		r.tb.Fatal(err)
 	}
@@ -53,13 +54,13 @@ func (r chainReader) client() (d ton.ClientData, ok bool) {
 }
 
 // worker reads worker i's contract; ok is false until it is deployed.
-func (r chainReader) worker(i int) (d ton.WorkerData, ok bool) {
+func (r chainReader) worker(i int) (d contracts.WorkerData, ok bool) {
 	r.tb.Helper()
 	acc, ok := r.account(r.n.Addresses.WorkerContracts[i])
 	if !ok || acc.Status != ton.StatusActive {
-		return ton.WorkerData{}, false
+		return contracts.WorkerData{}, false
 	}
-	d, err := ton.ParseWorkerData(acc.Data)
+	d, err := contracts.ParseWorkerData(acc.Data)
 	if err != nil {
 		r.tb.Fatal(err)
 	}
@@ -67,13 +68,13 @@ func (r chainReader) worker(i int) (d ton.WorkerData, ok bool) {
 }
 
 // proxy reads the proxy contract; ok is false until it is deployed.
-func (r chainReader) proxy() (d ton.ProxyData, ok bool) {
+func (r chainReader) proxy() (d contracts.ProxyData, ok bool) {
 	r.tb.Helper()
 	acc, ok := r.account(r.n.Addresses.ProxyContract)
 	if !ok || acc.Status != ton.StatusActive {
-		return ton.ProxyData{}, false
+		return contracts.ProxyData{}, false
 	}
-	d, err := ton.ParseProxyData(acc.Data)
+	d, err := contracts.ParseProxyData(acc.Data)
 	if err != nil {
 		r.tb.Fatal(err)
 	}
@@ -178,8 +179,8 @@ func (r chainReader) deposits(client *address.Address) billing.NanoTON {
 	var sum billing.NanoTON
 	for _, tx := range r.txs(client, 0) {
 		for _, m := range tx.Out {
-			rep, err := ton.ParseClientReport(m.Body)
-			if err != nil || rep.Kind != ton.ReportTopUp {
+			rep, err := contracts.ParseClientReport(m.Body)
+			if err != nil || rep.Kind != contracts.OpClientProxyTopUp {
 				continue
 			}
 			sum += rep.Amount

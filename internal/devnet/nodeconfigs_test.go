@@ -15,6 +15,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/worker"
@@ -191,11 +192,11 @@ func TestNodeConfigsRerun(t *testing.T) {
 	}
 
 	// The contracts derived from the configs are the devnet's.
-	params, err := FakeTONParams()
+	params, err := contracts.FakeTONParams()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewContracts(a.Root, params)
+	c, err := contracts.NewDerivation(a.Root, params)
 	if err != nil {
 		t.Fatal(err)
 	}

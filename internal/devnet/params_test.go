@@ -13,6 +13,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
@@ -20,7 +21,7 @@ import (
 // changeFees sets the root's price and worker fee through the devnet's
 // admin wallet, as `cocoon root set-prices` does, and waits until the root
 // shows the new params version.
-func changeFees(t *testing.T, n *Network, dir string, price, fee billing.NanoTON) ton.Params {
+func changeFees(t *testing.T, n *Network, dir string, price, fee billing.NanoTON) contracts.Params {
 	t.Helper()
 	ctx := context.Background()
 	b, err := os.ReadFile(filepath.Join(dir, AdminKeyFile))
@@ -39,14 +40,14 @@ func changeFees(t *testing.T, n *Network, dir string, price, fee billing.NanoTON
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := ton.RootChangeFeesBody(1, price, fee)
+	body, err := contracts.RootChangeFeesBody(1, price, fee)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := admin.Send(ctx, n.Chain, ton.Transfer{To: n.Addresses.Root, Amount: billing.TON / 10, Bounce: true, Body: body}); err != nil {
 		t.Fatalf("changing the root's fees: %v", err)
 	}
-	var after ton.RootConfig
+	var after contracts.RootConfig
 	within(t, 10*time.Second, "the root's new params", func() bool {
 		after, err = ton.ReadRootConfig(ctx, n.Chain, n.Addresses.Root)
 		return err == nil && after.Params.ParamsVersion > before.Params.ParamsVersion
@@ -104,9 +105,9 @@ func TestParamsChangeOnChain(t *testing.T) {
 		t.Fatal("the proxy contract is not deployed")
 	}
 
-	price, fee := 3*FakePricePerToken, 3*FakeWorkerFeePerToken
+	price, fee := 3*contracts.FakePricePerToken, 3*contracts.FakeWorkerFeePerToken
 	params := changeFees(t, n, dir, price, fee)
-	c, err := NewContracts(old.Root, params)
+	c, err := contracts.NewDerivation(old.Root, params)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,14 +151,14 @@ func TestParamsChangeOnChain(t *testing.T) {
 			return 0, false
 		}
 		if a.Equals(old.ProxyContract) {
-			d, err := ton.ParseProxyData(acc.Data)
+			d, err := contracts.ParseProxyData(acc.Data)
 			return d.State, err == nil
 		}
 		if a.Equals(old.ClientContract) {
-			d, err := ton.ParseClientData(acc.Data)
+			d, err := contracts.ParseClientData(acc.Data)
 			return d.State, err == nil
 		}
-		d, err := ton.ParseWorkerData(acc.Data)
+		d, err := contracts.ParseWorkerData(acc.Data)
 		return d.State, err == nil
 	}
 	within(t, 60*time.Second, "the new contracts settled and the old ones closed", func() bool {
@@ -173,7 +174,7 @@ func TestParamsChangeOnChain(t *testing.T) {
 			return false
 		}
 		for _, a := range []*address.Address{old.ProxyContract, old.ClientContract, old.WorkerContracts[0]} {
-			if st, ok := state(a); !ok || st != ton.StateClosed {
+			if st, ok := state(a); !ok || st != contracts.StateClosed {
 				return false
 			}
 		}
@@ -187,13 +188,13 @@ func TestParamsChangeOnChain(t *testing.T) {
 		t.Errorf("deposited %d nanoTON in the old client contract, want one stake (%d)", oldDeposit, billing.TON)
 	}
 	wallet := r.flows(r.txs(old.ClientWallet, 0), old.ProxyContract)
-	if want := oldDeposit - billing.NanoTON(first.Tokens)*FakePricePerToken; wallet.payouts != want {
+	if want := oldDeposit - billing.NanoTON(first.Tokens)*contracts.FakePricePerToken; wallet.payouts != want {
 		t.Errorf("the client's wallet was refunded %d by the old proxy contract, want the deposit %d less %d tokens at %d: %d",
-			wallet.payouts, oldDeposit, first.Tokens, FakePricePerToken, want)
+			wallet.payouts, oldDeposit, first.Tokens, contracts.FakePricePerToken, want)
 	}
 	cd, _ := clientAt(r, newClient)
 	newDeposit := r.deposits(newClient)
-	if want := newDeposit - billing.NanoTON(second.Tokens)*price; cd.Balance != want || cd.State != ton.StateNormal {
+	if want := newDeposit - billing.NanoTON(second.Tokens)*price; cd.Balance != want || cd.State != contracts.StateNormal {
 		t.Errorf("new client contract: balance %d, state %d; want the deposit %d less %d tokens at the new price %d: %d, running",
 			cd.Balance, cd.State, newDeposit, second.Tokens, price, want)
 	}
@@ -201,8 +202,8 @@ func TestParamsChangeOnChain(t *testing.T) {
 	// contract's fee.
 	owner := r.txs(old.WorkerOwners[0], 0)
 	fromOld, fromNew := r.flows(owner, old.ProxyContract), r.flows(owner, newProxy)
-	if want := billing.NanoTON(first.Tokens) * FakeWorkerFeePerToken; fromOld.payouts != want {
-		t.Errorf("the worker's owner was paid %d by the old proxy contract, want %d tokens at %d: %d", fromOld.payouts, first.Tokens, FakeWorkerFeePerToken, want)
+	if want := billing.NanoTON(first.Tokens) * contracts.FakeWorkerFeePerToken; fromOld.payouts != want {
+		t.Errorf("the worker's owner was paid %d by the old proxy contract, want %d tokens at %d: %d", fromOld.payouts, first.Tokens, contracts.FakeWorkerFeePerToken, want)
 	}
 	if want := billing.NanoTON(second.Tokens) * fee; fromNew.payouts != want {
 		t.Errorf("the worker's owner was paid %d by the new proxy contract, want %d tokens at %d: %d", fromNew.payouts, second.Tokens, fee, want)
@@ -219,8 +220,8 @@ func TestParamsChangeOnChain(t *testing.T) {
 		t.Errorf("the closed old proxy contract holds %d, want no more than a storage floor", got)
 	}
 	tot := n.Proxy.Snapshot().Totals
-	charged := first.Tokens*int64(FakePricePerToken) + second.Tokens*int64(price)
-	earned := first.Tokens*int64(FakeWorkerFeePerToken) + second.Tokens*int64(fee)
+	charged := first.Tokens*int64(contracts.FakePricePerToken) + second.Tokens*int64(price)
+	earned := first.Tokens*int64(contracts.FakeWorkerFeePerToken) + second.Tokens*int64(fee)
 	if tot.Tokens != first.Tokens+second.Tokens || tot.Charged != charged || tot.Earned != earned {
 		t.Errorf("ledger totals %+v, want %d tokens charged %d and earned %d", tot, first.Tokens+second.Tokens, charged, earned)
 	}
@@ -275,13 +276,13 @@ func accountAt(list []proxy.AccountSnapshot, a *address.Address) (proxy.AccountS
 }
 
 // clientAt reads the client contract at a; ok is false until deployed.
-func clientAt(r chainReader, a *address.Address) (ton.ClientData, bool) {
+func clientAt(r chainReader, a *address.Address) (contracts.ClientData, bool) {
 	r.tb.Helper()
 	acc, ok := r.account(a)
 	if !ok || acc.Status != ton.StatusActive {
-		return ton.ClientData{}, false
+		return contracts.ClientData{}, false
 	}
-	d, err := ton.ParseClientData(acc.Data)
+	d, err := contracts.ParseClientData(acc.Data)
 	if err != nil {
 		r.tb.Fatal(err)
 	}
@@ -289,13 +290,13 @@ func clientAt(r chainReader, a *address.Address) (ton.ClientData, bool) {
 }
 
 // workerAt reads the worker contract at a; ok is false until deployed.
-func workerAt(r chainReader, a *address.Address) (ton.WorkerData, bool) {
+func workerAt(r chainReader, a *address.Address) (contracts.WorkerData, bool) {
 	r.tb.Helper()
 	acc, ok := r.account(a)
 	if !ok || acc.Status != ton.StatusActive {
-		return ton.WorkerData{}, false
+		return contracts.WorkerData{}, false
 	}
-	d, err := ton.ParseWorkerData(acc.Data)
+	d, err := contracts.ParseWorkerData(acc.Data)
 	if err != nil {
 		r.tb.Fatal(err)
 	}

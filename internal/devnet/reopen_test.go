@@ -11,8 +11,8 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/onchain"
-	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
 // control posts to one of the client's control endpoints and decodes the
@@ -96,7 +96,7 @@ func TestCloseThenCarryOn(t *testing.T) {
 			t.Fatal(err)
 		}
 		owners[gen] = owner
-		if d, ok := clientAt(r, addr); !ok || d.State != ton.StateNormal || !d.Owner.Equals(owner) {
+		if d, ok := clientAt(r, addr); !ok || d.State != contracts.StateNormal || !d.Owner.Equals(owner) {
 			t.Errorf("the new contract %s on chain: %+v, want running, owned by generation %d's owner %s", addr, d, gen, owner)
 		}
 		if c, ok := accountAt(n.Proxy.Snapshot().Clients, addr); !ok || c.Tokens != 7 {

@@ -8,8 +8,8 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/proxy"
-	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -61,7 +61,7 @@ type Settlement struct {
 }
 
 // closeDelays sets the close delays of params that are set.
-func (s Settlement) closeDelays(params *ton.Params) {
+func (s Settlement) closeDelays(params *contracts.Params) {
 	if s.ProxyCloseDelay > 0 {
 		params.ProxyDelayBeforeClose = uint32(s.ProxyCloseDelay / time.Second)
 	}

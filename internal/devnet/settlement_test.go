@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/proxy"
-	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
 const chatPlain = `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
@@ -102,9 +102,9 @@ func TestSettlementOnChain(t *testing.T) {
 		return ok
 	})
 	tot := n.Proxy.Snapshot().Totals
-	if tot.Charged != tot.Earned+tot.Commission || tot.Charged != client.Tokens*int64(FakePricePerToken) {
+	if tot.Charged != tot.Earned+tot.Commission || tot.Charged != client.Tokens*int64(contracts.FakePricePerToken) {
 		t.Fatalf("ledger: charged %d, earned %d, commission %d for %d tokens; want charged = earned + commission = tokens × %d",
-			tot.Charged, tot.Earned, tot.Commission, client.Tokens, FakePricePerToken)
+			tot.Charged, tot.Earned, tot.Commission, client.Tokens, contracts.FakePricePerToken)
 	}
 
 	// The client contract: charged for every token, from its deposit.
@@ -122,7 +122,7 @@ func TestSettlementOnChain(t *testing.T) {
 	// the fees of the transactions that brought it.
 	earned := map[string]int64{}
 	for _, w := range workers {
-		earned[w.Address] = w.Tokens * int64(FakeWorkerFeePerToken)
+		earned[w.Address] = w.Tokens * int64(contracts.FakeWorkerFeePerToken)
 	}
 	var paid billing.NanoTON
 	for i, owner := range a.WorkerOwners {
@@ -192,7 +192,7 @@ func TestSettlementOnChain(t *testing.T) {
 	}
 	within(t, 30*time.Second, "the refund", func() bool {
 		cd, ok := r.client()
-		return ok && cd.State == ton.StateClosed && r.flows(r.txs(wallet, fromLT), a.ProxyContract).payouts > 0
+		return ok && cd.State == contracts.StateClosed && r.flows(r.txs(wallet, fromLT), a.ProxyContract).payouts > 0
 	})
 	cd, _ = r.client()
 	if cd.Balance != 0 || int64(cd.TokensUsed) != client.Tokens {
@@ -264,19 +264,19 @@ func TestEmulatedRestart(t *testing.T) {
 			t.Errorf("%s after a restart %s, want %s", c.name, c.got, c.want)
 		}
 	}
-	if c := second.Proxy.Snapshot().Clients; len(c) != 1 || c[0].Tokens != 7 || c[0].ValueNano != 7*int64(FakePricePerToken) {
-		t.Errorf("restored ledger clients %+v, want the client's 7 tokens worth %d", c, 7*FakePricePerToken)
+	if c := second.Proxy.Snapshot().Clients; len(c) != 1 || c[0].Tokens != 7 || c[0].ValueNano != 7*int64(contracts.FakePricePerToken) {
+		t.Errorf("restored ledger clients %+v, want the client's 7 tokens worth %d", c, 7*contracts.FakePricePerToken)
 	}
 	// The client and the worker kept what they paid and earned at these
 	// contracts, as the proxy did.
 	agree := func(n *Network, tokens int64) {
 		t.Helper()
 		paid, earned := n.Client.Snapshot().Paid, n.Workers[0].Snapshot().Earned
-		if paid.Tokens != tokens || paid.PaidNano != tokens*int64(FakePricePerToken) {
-			t.Errorf("the client paid %+v, want %d tokens at %d", paid, tokens, FakePricePerToken)
+		if paid.Tokens != tokens || paid.PaidNano != tokens*int64(contracts.FakePricePerToken) {
+			t.Errorf("the client paid %+v, want %d tokens at %d", paid, tokens, contracts.FakePricePerToken)
 		}
-		if earned.Tokens != tokens || earned.EarnedNano != tokens*int64(FakeWorkerFeePerToken) {
-			t.Errorf("the worker earned %+v, want %d tokens at %d", earned, tokens, FakeWorkerFeePerToken)
+		if earned.Tokens != tokens || earned.EarnedNano != tokens*int64(contracts.FakeWorkerFeePerToken) {
+			t.Errorf("the worker earned %+v, want %d tokens at %d", earned, tokens, contracts.FakeWorkerFeePerToken)
 		}
 	}
 	agree(second, 7)
@@ -292,8 +292,8 @@ func TestEmulatedRestart(t *testing.T) {
 	if got := r.deposits(after.ClientContract); got != billing.TON {
 		t.Errorf("client deposits after a restart %d, want the one stake %d", got, billing.TON)
 	}
-	if cd, _ := r.client(); cd.Balance != billing.TON-14*FakePricePerToken {
-		t.Errorf("client contract balance %d, want %d", cd.Balance, billing.TON-14*FakePricePerToken)
+	if cd, _ := r.client(); cd.Balance != billing.TON-14*contracts.FakePricePerToken {
+		t.Errorf("client contract balance %d, want %d", cd.Balance, billing.TON-14*contracts.FakePricePerToken)
 	}
 }
 
@@ -333,7 +333,7 @@ func TestEmulatedNewChain(t *testing.T) {
 		cd, ok := r.client()
 		return ok && cd.TokensUsed == 7
 	})
-	if cd, _ := r.client(); cd.Balance != billing.TON-7*FakePricePerToken {
-		t.Errorf("new client contract balance %d, want %d", cd.Balance, billing.TON-7*FakePricePerToken)
+	if cd, _ := r.client(); cd.Balance != billing.TON-7*contracts.FakePricePerToken {
+		t.Errorf("new client contract balance %d, want %d", cd.Balance, billing.TON-7*contracts.FakePricePerToken)
 	}
 }

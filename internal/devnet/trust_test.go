@@ -20,6 +20,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/trust"
@@ -90,7 +91,7 @@ func (a rootAdmin) send(body *cell.Cell, err error) uint32 {
 	if err := a.admin.Send(ctx, a.n.Chain, ton.Transfer{To: a.n.Addresses.Root, Amount: billing.TON / 10, Bounce: true, Body: body}); err != nil {
 		a.t.Fatalf("sending to the root: %v", err)
 	}
-	var after ton.RootConfig
+	var after contracts.RootConfig
 	within(a.t, 10*time.Second, "the root's change", func() bool {
 		after, err = ton.ReadRootConfig(ctx, a.n.Chain, a.n.Addresses.Root)
 		return err == nil && after.Version > before.Version
@@ -98,9 +99,9 @@ func (a rootAdmin) send(body *cell.Cell, err error) uint32 {
 	return after.Version
 }
 
-func (a rootAdmin) hash(op ton.RootOp, h ton.Hash) uint32 {
+func (a rootAdmin) hash(op contracts.Op, h contracts.Hash) uint32 {
 	a.t.Helper()
-	return a.send(ton.RootHashBody(op, 1, h))
+	return a.send(contracts.RootHashBody(op, 1, h))
 }
 
 // ask posts one chat completion through the devnet's client and returns
@@ -180,7 +181,7 @@ func TestRootIsLivePolicy(t *testing.T) {
 			}
 			received.WriteString(line)
 		}
-		version := admin.hash(ton.RootDelWorkerType, FakeImageHash)
+		version := admin.hash(contracts.OpDelWorkerType, FakeImageHash)
 		rest, err := io.ReadAll(br)
 		if err != nil {
 			t.Fatalf("the stream did not end cleanly: %v", err)
@@ -192,7 +193,7 @@ func TestRootIsLivePolicy(t *testing.T) {
 		// Billed exactly the tokens the client received: 3 prompt and 2
 		// completion tokens, at the root's prices; the worker is paid them
 		// on chain.
-		got, err := billing.Adjust(billing.Usage{Prompt: 3, Completion: 2}, billing.CoefficientOne, billing.DefaultPrices(FakePricePerToken, FakeWorkerFeePerToken))
+		got, err := billing.Adjust(billing.Usage{Prompt: 3, Completion: 2}, billing.CoefficientOne, billing.DefaultPrices(contracts.FakePricePerToken, contracts.FakeWorkerFeePerToken))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +229,7 @@ func TestRootIsLivePolicy(t *testing.T) {
 		// A worker that does not check itself connects, and the proxy
 		// refuses it with the cause.
 		var log syncBuffer
-		cfg := n.workerConfig(0, Options{}, NewOwnerAddress().String(), n.Model, nil, 0)
+		cfg := n.workerConfig(0, Options{}, contracts.NewOwnerAddress().String(), n.Model, nil, 0)
 		cfg.InsecureSkipHashChecks = true
 		if _, _, err := n.startWorker(context.Background(), Options{}, cfg, faketdx.NewIssuer(), nil, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
 			t.Fatal(err)
@@ -244,36 +245,36 @@ func TestRootIsLivePolicy(t *testing.T) {
 	})
 
 	t.Run("worker image re-added", func(t *testing.T) {
-		admin.hash(ton.RootAddWorkerType, FakeImageHash)
+		admin.hash(contracts.OpAddWorkerType, FakeImageHash)
 		served(t, n, "a request once the root lists the worker again")
 		if a := n.Workers[0].Snapshot().Admission; !a.Admitted {
 			t.Errorf("worker admission %+v, want admitted again", a)
 		}
 	})
 
-	model := ton.Hash(trust.ModelHash("m"))
+	model := contracts.Hash(trust.ModelHash("m"))
 	t.Run("unregistered model", func(t *testing.T) {
-		version := admin.hash(ton.RootDelModelType, model)
+		version := admin.hash(contracts.OpDelModelType, model)
 		refused(t, n, "a request once the root drops the model",
 			fmt.Sprintf("model m is not registered: its hash %x is not in the root's model_hashes (root %s, version %d)", model, n.Addresses.Root, version))
-		admin.hash(ton.RootAddModelType, model)
+		admin.hash(contracts.OpAddModelType, model)
 		served(t, n, "a request once the root registers the model again")
 	})
 
 	t.Run("unregistered proxy image", func(t *testing.T) {
-		version := admin.hash(ton.RootDelProxyType, FakeImageHash)
+		version := admin.hash(contracts.OpDelProxyType, FakeImageHash)
 		refused(t, n, "a request once the root drops the proxy's image",
 			fmt.Sprintf("proxy image hash %s is not in the root's proxy_hashes (root %s, version %d)", fakeHex, n.Addresses.Root, version))
-		admin.hash(ton.RootAddProxyType, FakeImageHash)
+		admin.hash(contracts.OpAddProxyType, FakeImageHash)
 		served(t, n, "a request once the root lists the proxy again")
 	})
 
 	t.Run("proxy endpoint not on the root", func(t *testing.T) {
 		desc := n.ProxyWorkersAddr + " " + n.ProxyClientsAddr
-		version := admin.send(ton.RootUpdateProxyBody(1, rootProxySeqno, "127.0.0.1:1 127.0.0.1:2"))
+		version := admin.send(contracts.RootUpdateProxyBody(1, rootProxySeqno, "127.0.0.1:1 127.0.0.1:2"))
 		refused(t, n, "a request once the root moves the proxy elsewhere",
 			fmt.Sprintf("proxy endpoint %s is not registered on the root (root %s, version %d)", n.ProxyClientsAddr, n.Addresses.Root, version))
-		admin.send(ton.RootUpdateProxyBody(1, rootProxySeqno, desc))
+		admin.send(contracts.RootUpdateProxyBody(1, rootProxySeqno, desc))
 		served(t, n, "a request once the root registers the proxy again")
 	})
 }
@@ -311,7 +312,7 @@ func TestExtraModelsOnChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range []string{n.Model, FakeSpeechModel} {
-		if !root.HasModelHash(ton.Hash(trust.ModelHash(m))) {
+		if !root.HasModelHash(contracts.Hash(trust.ModelHash(m))) {
 			t.Errorf("the root does not register model %s: %x", m, root.ModelHashes)
 		}
 	}

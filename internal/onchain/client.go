@@ -14,6 +14,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
@@ -199,15 +200,15 @@ func (c *Client) contract(ctx context.Context, p client.ProxyID) (*address.Addre
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving client contract: %w", err)
 	}
-	data, err := ton.NewClientData(owner.Address(), info.addr, info.data).Cell()
+	data, err := contracts.NewClientData(owner.Address(), info.addr, info.data).Cell()
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving client contract: %w", err)
 	}
-	addr, err := ton.AddressOf(info.data.Params.ClientCode, data)
+	addr, err := contracts.AddressOf(info.data.Params.ClientCode, data)
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving client contract: %w", err)
 	}
-	return addr, ton.StateInit(info.data.Params.ClientCode, data), info, nil
+	return addr, contracts.StateInit(info.data.Params.ClientCode, data), info, nil
 }
 
 // Contract reads this client's contract at p. When it is not deployed
@@ -239,7 +240,7 @@ func (c *Client) Contract(ctx context.Context, p client.ProxyID) (client.ClientC
 // contract, before it closes its contract under the old one itself:
 // half of proxy_delay_before_close less client_delay_before_close
 // (reference §4.5 step 1), none where the client's delay is the longer.
-func closeWait(p ton.Params) time.Duration {
+func closeWait(p contracts.Params) time.Duration {
 	if p.ProxyDelayBeforeClose <= p.ClientDelayBeforeClose {
 		return 0
 	}
@@ -260,7 +261,7 @@ func (c *Client) Deploy(ctx context.Context, p client.ProxyID, amount billing.Na
 	if err != nil {
 		return fmt.Errorf("deploying client contract %s: %w", addr, err)
 	}
-	body, err := ton.ClientSecretAndTopUpBody(queryID(), amount, secretHash, w.Address())
+	body, err := contracts.ClientSecretAndTopUpBody(queryID(), amount, secretHash, w.Address())
 	if err != nil {
 		return fmt.Errorf("deploying client contract %s: %w", addr, err)
 	}
@@ -274,7 +275,7 @@ func (c *Client) Deploy(ctx context.Context, p client.ProxyID, amount billing.Na
 // Register sends owner_client_register with nonce.
 func (c *Client) Register(ctx context.Context, p client.ProxyID, nonce uint64) error {
 	return c.op(ctx, p, "registering", 0, true, func(excess *address.Address) (*cell.Cell, error) {
-		return ton.ClientRegisterBody(queryID(), nonce, excess)
+		return contracts.ClientRegisterBody(queryID(), nonce, excess)
 	})
 }
 
@@ -285,14 +286,14 @@ func (c *Client) TopUp(ctx context.Context, p client.ProxyID, amount billing.Nan
 		return fmt.Errorf("topping up client contract: amount %d, want positive", int64(amount))
 	}
 	return c.op(ctx, p, "topping up", amount, false, func(excess *address.Address) (*cell.Cell, error) {
-		return ton.ClientTopUpBody(queryID(), amount, excess)
+		return contracts.ClientTopUpBody(queryID(), amount, excess)
 	})
 }
 
 // ChangeSecret sets the contract's secret hash.
 func (c *Client) ChangeSecret(ctx context.Context, p client.ProxyID, secretHash [32]byte) error {
 	return c.op(ctx, p, "changing the secret of", 0, true, func(excess *address.Address) (*cell.Cell, error) {
-		return ton.ClientChangeSecretBody(queryID(), secretHash, excess)
+		return contracts.ClientChangeSecretBody(queryID(), secretHash, excess)
 	})
 }
 
@@ -300,7 +301,7 @@ func (c *Client) ChangeSecret(ctx context.Context, p client.ProxyID, secretHash 
 // owner.
 func (c *Client) Withdraw(ctx context.Context, p client.ProxyID) error {
 	return c.op(ctx, p, "withdrawing from", 0, true, func(excess *address.Address) (*cell.Cell, error) {
-		return ton.ClientWithdrawBody(queryID(), excess)
+		return contracts.ClientWithdrawBody(queryID(), excess)
 	})
 }
 
@@ -308,7 +309,7 @@ func (c *Client) Withdraw(ctx context.Context, p client.ProxyID) error {
 // claims the refund by force.
 func (c *Client) RequestRefund(ctx context.Context, p client.ProxyID) error {
 	return c.op(ctx, p, "requesting a refund from", 0, true, func(excess *address.Address) (*cell.Cell, error) {
-		return ton.ClientRequestRefundBody(queryID(), excess)
+		return contracts.ClientRequestRefundBody(queryID(), excess)
 	})
 }
 
@@ -326,7 +327,7 @@ func (c *Client) Charge(ctx context.Context, p client.ProxyID, signed []byte) er
 	if err := pay.Verify(info.data.PublicKey, payment.OpClientCharge, addr); err != nil {
 		return fmt.Errorf("relaying a charge to %s: %w", addr, err)
 	}
-	if _, err := active(ctx, c.net.chain, addr); errors.Is(err, ton.ErrNotFound) {
+	if _, err := ton.Active(ctx, c.net.chain, addr); errors.Is(err, ton.ErrNotFound) {
 		return fmt.Errorf("relaying a charge to %s: %w", addr, client.ErrNoContract)
 	}
 	return relay(ctx, c.wallet, pay, nil)
@@ -340,7 +341,7 @@ func (c *Client) op(ctx context.Context, p client.ProxyID, what string, amount b
 	if err != nil {
 		return err
 	}
-	if _, err := active(ctx, c.net.chain, addr); errors.Is(err, ton.ErrNotFound) {
+	if _, err := ton.Active(ctx, c.net.chain, addr); errors.Is(err, ton.ErrNotFound) {
 		return fmt.Errorf("%s client contract %s: %w", what, addr, client.ErrNoContract)
 	} else if err != nil {
 		return fmt.Errorf("%s client contract: %w", what, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
@@ -48,7 +49,7 @@ func TestProxyCloseSigned(t *testing.T) {
 			t.Fatalf("Submit of the %v: %v", op, err)
 		}
 	}
-	state := func() ton.ProxyData {
+	state := func() contracts.ProxyData {
 		t.Helper()
 		return n.proxyData(t, proxyAddr)
 	}
@@ -57,19 +58,19 @@ func TestProxyCloseSigned(t *testing.T) {
 	if err := p.Submit(ctx, signPayment(t, testKey(0x77), payment.OpProxyCloseRequest, 0, proxyAddr)); err == nil {
 		t.Error("Submit of a close request signed by another key: got no error")
 	}
-	if d := state(); d.State != ton.StateNormal {
+	if d := state(); d.State != contracts.StateNormal {
 		t.Fatalf("proxy contract after a refused close request: state %d, want normal", d.State)
 	}
 
 	closeOp(payment.OpProxyCloseRequest, signPayment(t, n.proxyKey, payment.OpProxyCloseRequest, 0, proxyAddr))
 	d := state()
-	if want := uint32(n.clock.Now().Unix()) + testDelay; d.State != ton.StateClosing || d.UnlockTS != want {
+	if want := uint32(n.clock.Now().Unix()) + testDelay; d.State != contracts.StateClosing || d.UnlockTS != want {
 		t.Fatalf("proxy contract after the close request: state %d, unlock_ts %d; want closing, %d", d.State, d.UnlockTS, want)
 	}
 
 	// The completion before unlock_ts fails on chain (1011).
 	closeOp(payment.OpProxyCloseComplete, signPayment(t, n.proxyKey, payment.OpProxyCloseComplete, 0, proxyAddr))
-	if d := state(); d.State != ton.StateClosing {
+	if d := state(); d.State != contracts.StateClosing {
 		t.Fatalf("proxy contract after an early close completion: state %d, want still closing", d.State)
 	}
 
@@ -77,7 +78,7 @@ func TestProxyCloseSigned(t *testing.T) {
 	ownerLT := n.lastLT(t, owner)
 	held := n.balance(t, proxyAddr)
 	closeOp(payment.OpProxyCloseComplete, signPayment(t, n.proxyKey, payment.OpProxyCloseComplete, 0, proxyAddr))
-	if d := state(); d.State != ton.StateClosed || d.Balance != 0 || d.Stake != 0 || d.UnlockTS != 0 {
+	if d := state(); d.State != contracts.StateClosed || d.Balance != 0 || d.Stake != 0 || d.UnlockTS != 0 {
 		t.Errorf("proxy contract after the close completion: state %d, balance %v, stake %v, unlock_ts %d; want closed and zeroes", d.State, d.Balance, d.Stake, d.UnlockTS)
 	}
 	if got := n.balance(t, proxyAddr); got != storageFloor {
@@ -153,7 +154,7 @@ func TestWindDownOnChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	onePayout(t, n.payouts(t, cw.Address(), proxyAddr, lt), 5*billing.TON-1500*testPrice)
-	if d := n.clientData(t, cc.Address); d.State != ton.StateClosed || d.Balance != 0 || d.TokensUsed != 1500 {
+	if d := n.clientData(t, cc.Address); d.State != contracts.StateClosed || d.Balance != 0 || d.TokensUsed != 1500 {
 		t.Errorf("client contract after the grant refund: state %d, balance %v, tokens %d; want closed, 0, 1500", d.State, d.Balance, d.TokensUsed)
 	}
 
@@ -162,7 +163,7 @@ func TestWindDownOnChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	onePayout(t, n.payouts(t, workerOwner, proxyAddr, lt), (1000-400)*testFee)
-	if d, err := readWorker(ctx, n.chain, waddr); err != nil || d.State != ton.StateClosed || d.Tokens != 1000 {
+	if d, err := readWorker(ctx, n.chain, waddr); err != nil || d.State != contracts.StateClosed || d.Tokens != 1000 {
 		t.Errorf("worker contract after the last payout: %+v (%v), want closed with 1000 tokens", d, err)
 	}
 

@@ -8,6 +8,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
@@ -43,7 +44,7 @@ func (c *Contracts) ClientContract(ctx context.Context, owner, proxyOwner *addre
 	if err != nil {
 		return nil, err
 	}
-	a, err := ton.ClientAddress(owner, info.addr, info.data)
+	a, err := contracts.ClientAddress(owner, info.addr, info.data)
 	if err != nil {
 		return nil, fmt.Errorf("deriving the client contract address: %w", err)
 	}
@@ -58,7 +59,7 @@ func (c *Contracts) WorkerContract(ctx context.Context, owner, proxyOwner *addre
 	if err != nil {
 		return nil, err
 	}
-	a, err := ton.WorkerAddress(owner, info.addr, info.data)
+	a, err := contracts.WorkerAddress(owner, info.addr, info.data)
 	if err != nil {
 		return nil, fmt.Errorf("deriving the worker contract address: %w", err)
 	}

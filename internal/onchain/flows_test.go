@@ -12,8 +12,8 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
-	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -38,7 +38,7 @@ func (n *net) workerID() worker.ProxyID {
 	return worker.ProxyID{Owner: n.pw.Address(), Key: n.proxyKey.Public().(ed25519.PublicKey)}
 }
 
-func (n *net) clientData(t *testing.T, a *address.Address) ton.ClientData {
+func (n *net) clientData(t *testing.T, a *address.Address) contracts.ClientData {
 	t.Helper()
 	d, err := readClient(context.Background(), n.chain, a)
 	if err != nil {
@@ -107,7 +107,7 @@ func TestClientLifecycle(t *testing.T) {
 	if gain := n.balance(t, proxyAddr) - proxyBefore; gain < 5*billing.TON || gain > 5*billing.TON+billing.TON/10 {
 		t.Errorf("the proxy contract gained %v from a 5 TON deposit, want 5 TON plus at most 0.1 of kept gas", gain)
 	}
-	derived, err := ton.ClientAddress(cw.Address(), proxyAddr, n.proxyData(t, proxyAddr))
+	derived, err := contracts.ClientAddress(cw.Address(), proxyAddr, n.proxyData(t, proxyAddr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestClientLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	onePayout(t, n.payouts(t, cw.Address(), proxyAddr, lt), testStake-100*testPrice)
-	if d := n.clientData(t, cc.Address); d.State != ton.StateClosed || d.Balance != 0 || d.TokensUsed != 1600 {
+	if d := n.clientData(t, cc.Address); d.State != contracts.StateClosed || d.Balance != 0 || d.TokensUsed != 1600 {
 		t.Errorf("after the grant: state %d balance %v tokens %d, want closed, 0, 1600", d.State, d.Balance, d.TokensUsed)
 	}
 }

@@ -7,8 +7,8 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
-	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
 // TestClientGenerations closes a client's contract at a proxy and opens
@@ -34,7 +34,7 @@ func TestClientGenerations(t *testing.T) {
 	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpClientGrantRefund, 10, firstAddr)); err != nil {
 		t.Fatal(err)
 	}
-	if d := n.clientData(t, firstAddr); d.State != ton.StateClosed {
+	if d := n.clientData(t, firstAddr); d.State != contracts.StateClosed {
 		t.Fatalf("the first contract is in state %d, want closed", d.State)
 	}
 
@@ -52,7 +52,7 @@ func TestClientGenerations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := ton.ClientAddress(owner1, proxyAddr, n.proxyData(t, proxyAddr))
+	want, err := contracts.ClientAddress(owner1, proxyAddr, n.proxyData(t, proxyAddr))
 	if err != nil || !secondAddr.Equals(want) || secondAddr.Equals(firstAddr) {
 		t.Fatalf("generation 1's contract %s (%v), want %s derived from its owner, not %s", secondAddr, err, want, firstAddr)
 	}
@@ -92,7 +92,7 @@ func TestClientGenerations(t *testing.T) {
 	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpClientGrantRefund, 0, secondAddr)); err != nil {
 		t.Fatal(err)
 	}
-	if d := n.clientData(t, secondAddr); d.State != ton.StateClosed {
+	if d := n.clientData(t, secondAddr); d.State != contracts.StateClosed {
 		t.Fatalf("generation 1's contract in state %d, want closed", d.State)
 	}
 	held := n.balance(t, owner1)

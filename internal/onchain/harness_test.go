@@ -12,6 +12,8 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
@@ -63,10 +65,10 @@ type net struct {
 	proxy    *Proxy
 }
 
-func testParams(t *testing.T) ton.Params {
+func testParams(t *testing.T) contracts.Params {
 	t.Helper()
-	p, err := ChildCodes(ton.Params{
-		StructVersion: ton.ParamsStructVersion, ParamsVersion: 1, UniqueID: 77, IsTest: true,
+	p, err := contracts.ChildCodes(contracts.Params{
+		StructVersion: contracts.ParamsStructVersion, ParamsVersion: 1, UniqueID: 77, IsTest: true,
 		PricePerToken: testPrice, WorkerFeePerToken: testFee,
 		PromptMultiplier: billing.MultiplierOne, CachedMultiplier: billing.MultiplierOne,
 		CompletionMultiplier: billing.MultiplierOne, ReasoningMultiplier: billing.MultiplierOne,
@@ -101,14 +103,15 @@ func newNet(t *testing.T) *net {
 		t.Fatal(err)
 	}
 	admin := fundedWallet(t, c, testKey(1))
-	root, err := DeployRoot(ctx, admin, ton.RootConfig{
+	d, err := rootadmin.DeployRoot(ctx, c, admin, contracts.RootConfig{
 		Owner: admin.Address(), Version: 1,
-		ProxyHashes: []ton.Hash{{1}}, WorkerHashes: []ton.Hash{{2}}, ModelHashes: []ton.Hash{{3}},
+		ProxyHashes: []contracts.Hash{{1}}, WorkerHashes: []contracts.Hash{{2}}, ModelHashes: []contracts.Hash{{3}},
 		Params: testParams(t),
-	}, billing.TON)
+	}, billing.TON, DefaultPoll)
 	if err != nil {
 		t.Fatal(err)
 	}
+	root := d.Root
 	n := &net{chain: c, clock: clk, root: root, proxyKey: testKey(2)}
 	n.pw = fundedWallet(t, c, testKey(3))
 	n.proxy, err = NewProxy(ProxyConfig{Chain: c, Root: root, Wallet: n.pw, Owner: n.pw.Address(), Key: n.proxyKey.Public().(ed25519.PublicKey)})
@@ -140,7 +143,7 @@ func (n *net) balance(t *testing.T, a *address.Address) billing.NanoTON {
 	return acc.Balance
 }
 
-func (n *net) proxyData(t *testing.T, a *address.Address) ton.ProxyData {
+func (n *net) proxyData(t *testing.T, a *address.Address) contracts.ProxyData {
 	t.Helper()
 	d, err := ton.ReadProxyData(context.Background(), n.chain, a)
 	if err != nil {

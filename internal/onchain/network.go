@@ -13,6 +13,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -46,13 +47,13 @@ type network struct {
 
 	// mu guards proxies: deployed proxy contracts by raw address.
 	mu      sync.Mutex
-	proxies map[string]ton.ProxyData
+	proxies map[string]contracts.ProxyData
 }
 
 // proxyInfo is a proxy contract as its children derive from it.
 type proxyInfo struct {
 	addr *address.Address
-	data ton.ProxyData
+	data contracts.ProxyData
 }
 
 func newNetwork(chain ton.Chain, root *address.Address) (*network, error) {
@@ -62,7 +63,7 @@ func newNetwork(chain ton.Chain, root *address.Address) (*network, error) {
 	if root == nil {
 		return nil, errors.New("no root address")
 	}
-	return &network{chain: chain, root: root, proxies: map[string]ton.ProxyData{}}, nil
+	return &network{chain: chain, root: root, proxies: map[string]contracts.ProxyData{}}, nil
 }
 
 // proxy returns the proxy contract of owner and key at sc, the contract
@@ -91,7 +92,7 @@ func (n *network) proxy(ctx context.Context, owner *address.Address, key ed25519
 	if err != nil {
 		return proxyInfo{}, err
 	}
-	addr, err := ton.ProxyAddress(owner, n.root, key, root.Params)
+	addr, err := contracts.ProxyAddress(owner, n.root, key, root.Params)
 	if err != nil {
 		return proxyInfo{}, err
 	}
@@ -102,7 +103,7 @@ func (n *network) proxy(ctx context.Context, owner *address.Address, key ed25519
 	data, err := n.deployed(ctx, addr)
 	switch {
 	case errors.Is(err, ton.ErrNotFound):
-		return proxyInfo{addr: addr, data: ton.NewProxyData(owner, n.root, key, root.Params)}, nil
+		return proxyInfo{addr: addr, data: contracts.NewProxyData(owner, n.root, key, root.Params)}, nil
 	case err != nil:
 		return proxyInfo{}, err
 	}
@@ -114,7 +115,7 @@ func (n *network) proxy(ctx context.Context, owner *address.Address, key ed25519
 // The contract must sit at the address its code and stored params derive
 // to: a proxy contract as the root deploys them, not an account that only
 // stores the same fields.
-func (n *network) deployed(ctx context.Context, addr *address.Address) (ton.ProxyData, error) {
+func (n *network) deployed(ctx context.Context, addr *address.Address) (contracts.ProxyData, error) {
 	k := addr.StringRaw()
 	n.mu.Lock()
 	data, ok := n.proxies[k]
@@ -124,7 +125,7 @@ func (n *network) deployed(ctx context.Context, addr *address.Address) (ton.Prox
 	}
 	data, _, err := readProxy(ctx, n.chain, addr)
 	if err != nil {
-		return ton.ProxyData{}, err
+		return contracts.ProxyData{}, err
 	}
 	n.mu.Lock()
 	if len(n.proxies) < maxCachedProxies {
@@ -138,38 +139,25 @@ func (n *network) deployed(ctx context.Context, addr *address.Address) (ton.Prox
 // and the params it was deployed with (its stored params and its code),
 // checking that addr derives from them; ton.ErrNotFound when it is not
 // active.
-func readProxy(ctx context.Context, chain ton.Chain, addr *address.Address) (ton.ProxyData, ton.Params, error) {
-	acc, err := active(ctx, chain, addr)
+func readProxy(ctx context.Context, chain ton.Chain, addr *address.Address) (contracts.ProxyData, contracts.Params, error) {
+	acc, err := ton.Active(ctx, chain, addr)
 	if err != nil {
-		return ton.ProxyData{}, ton.Params{}, err
+		return contracts.ProxyData{}, contracts.Params{}, err
 	}
-	data, err := ton.ParseProxyData(acc.Data)
+	data, err := contracts.ParseProxyData(acc.Data)
 	if err != nil {
-		return ton.ProxyData{}, ton.Params{}, fmt.Errorf("reading proxy contract %s: %w", addr, err)
+		return contracts.ProxyData{}, contracts.Params{}, fmt.Errorf("reading proxy contract %s: %w", addr, err)
 	}
 	params := data.Params
 	params.ProxyCode = acc.Code
-	want, err := ton.ProxyAddress(data.Owner, data.Root, data.PublicKey, params)
+	want, err := contracts.ProxyAddress(data.Owner, data.Root, data.PublicKey, params)
 	if err != nil {
-		return ton.ProxyData{}, ton.Params{}, fmt.Errorf("reading proxy contract %s: %w", addr, err)
+		return contracts.ProxyData{}, contracts.Params{}, fmt.Errorf("reading proxy contract %s: %w", addr, err)
 	}
 	if !want.Equals(addr) {
-		return ton.ProxyData{}, ton.Params{}, fmt.Errorf("reading proxy contract %s: its code and stored params derive to %s", addr, want)
+		return contracts.ProxyData{}, contracts.Params{}, fmt.Errorf("reading proxy contract %s: its code and stored params derive to %s", addr, want)
 	}
 	return data, params, nil
-}
-
-// active reads addr and returns it when it is an active account;
-// ton.ErrNotFound when it does not exist or is not active.
-func active(ctx context.Context, chain ton.Chain, addr *address.Address) (ton.Account, error) {
-	acc, err := chain.Account(ctx, addr)
-	if err != nil {
-		return ton.Account{}, fmt.Errorf("reading %s: %w", addr, err)
-	}
-	if acc.Status != ton.StatusActive {
-		return ton.Account{}, fmt.Errorf("reading %s: account is %s: %w", addr, acc.Status, ton.ErrNotFound)
-	}
-	return acc, nil
 }
 
 // await calls check until it reports done, every poll, until ctx ends.

@@ -11,6 +11,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
@@ -38,21 +39,21 @@ func (r *record) SetWindingContracts(_ context.Context, addrs []string) error {
 
 // changeFees changes the root's price and fee from the admin wallet of
 // newNet and returns the root's new params.
-func (n *net) changeFees(t *testing.T, price, fee billing.NanoTON) ton.Params {
+func (n *net) changeFees(t *testing.T, price, fee billing.NanoTON) contracts.Params {
 	t.Helper()
 	ctx := context.Background()
 	admin, err := NewWallet(n.chain, testKey(1), testAddr(0xee), WalletOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := ton.RootChangeFeesBody(queryID(), price, fee)
+	body, err := contracts.RootChangeFeesBody(queryID(), price, fee)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := admin.Send(ctx, ton.Transfer{To: n.root, Amount: billing.TON / 10, Bounce: true, Body: body}); err != nil {
 		t.Fatal(err)
 	}
-	var r ton.RootConfig
+	var r contracts.RootConfig
 	err = await(ctx, time.Millisecond, "the root's new params", func() (bool, error) {
 		r, err = ton.ReadRootConfig(ctx, n.chain, n.root)
 		return err == nil && r.Params.PricePerToken == price && r.Params.WorkerFeePerToken == fee, err
@@ -85,7 +86,7 @@ func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 	}
 
 	params := n.changeFees(t, 2*testPrice, 2*testFee)
-	fresh, err := ton.ProxyAddress(owner, n.root, key, params)
+	fresh, err := contracts.ProxyAddress(owner, n.root, key, params)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,10 +148,10 @@ func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		derive func(context.Context, *address.Address, *address.Address, ed25519.PublicKey, *address.Address) (*address.Address, error)
-		want   func(owner, proxyAddr *address.Address, proxy ton.ProxyData) (*address.Address, error)
+		want   func(owner, proxyAddr *address.Address, proxy contracts.ProxyData) (*address.Address, error)
 	}{
-		{"client", c.ClientContract, ton.ClientAddress},
-		{"worker", c.WorkerContract, ton.WorkerAddress},
+		{"client", c.ClientContract, contracts.ClientAddress},
+		{"worker", c.WorkerContract, contracts.WorkerAddress},
 	} {
 		got, err := tc.derive(ctx, them, owner, key, sc)
 		if err != nil {
@@ -164,7 +165,7 @@ func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s contract under the proxy contract of the current params: %v", tc.name, err)
 		}
-		want, _ = tc.want(them, fresh, ton.NewProxyData(owner, n.root, key, params))
+		want, _ = tc.want(them, fresh, contracts.NewProxyData(owner, n.root, key, params))
 		if !got.Equals(want) {
 			t.Errorf("%s contract under the proxy contract of the current params %s, want %s", tc.name, got, want)
 		}
@@ -191,7 +192,7 @@ func TestCloseWait(t *testing.T) {
 		{100, 300, 0},
 	}
 	for _, tt := range tests {
-		p := ton.Params{ProxyDelayBeforeClose: tt.proxy, ClientDelayBeforeClose: tt.client}
+		p := contracts.Params{ProxyDelayBeforeClose: tt.proxy, ClientDelayBeforeClose: tt.client}
 		if got := closeWait(p); got != tt.want {
 			t.Errorf("closeWait(proxy %d s, client %d s) = %v, want %v", tt.proxy, tt.client, got, tt.want)
 		}
@@ -200,7 +201,7 @@ func TestCloseWait(t *testing.T) {
 
 // derivedFrom stands for the derivation under a proxy contract of params:
 // the test only looks at which params it was made from.
-type derivedFrom struct{ params ton.Params }
+type derivedFrom struct{ params contracts.Params }
 
 func (derivedFrom) ProxyAddress(*address.Address, ed25519.PublicKey) (*address.Address, error) {
 	return nil, errors.New("not derived in this test")
@@ -226,7 +227,7 @@ func TestProxyRollover(t *testing.T) {
 	owner := n.pw.Address()
 	rec := &record{}
 	p, err := NewProxy(ProxyConfig{Chain: n.chain, Root: n.root, Wallet: n.pw, Owner: owner, Key: key,
-		Derive: func(params ton.Params) (proxy.Contracts, error) { return derivedFrom{params}, nil }})
+		Derive: func(params contracts.Params) (proxy.Contracts, error) { return derivedFrom{params}, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestProxyRollover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := ton.ProxyAddress(owner, n.root, key, params)
+	fresh, err := contracts.ProxyAddress(owner, n.root, key, params)
 	if err != nil {
 		t.Fatal(err)
 	}

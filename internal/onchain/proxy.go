@@ -17,6 +17,7 @@ import (
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
@@ -61,7 +62,7 @@ type ProxyConfig struct {
 	Poll time.Duration
 	// Derive derives the client and worker contracts under a proxy
 	// contract of params; Rollover and Winding need it.
-	Derive func(params ton.Params) (proxy.Contracts, error)
+	Derive func(params contracts.Params) (proxy.Contracts, error)
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -75,7 +76,7 @@ type Proxy struct {
 	owner  *address.Address
 	key    ed25519.PublicKey
 	poll   time.Duration
-	derive func(ton.Params) (proxy.Contracts, error)
+	derive func(contracts.Params) (proxy.Contracts, error)
 	log    *slog.Logger
 
 	// mu guards addr, set by Open and Rollover; params, the params the
@@ -83,7 +84,7 @@ type Proxy struct {
 	// rec, the record Locate was given.
 	mu     sync.Mutex
 	addr   *address.Address
-	params *ton.Params
+	params *contracts.Params
 	rec    ProxyRecord
 
 	// scan guards the registration tail: cursor is the last proxy
@@ -156,7 +157,7 @@ func (p *Proxy) Root(ctx context.Context) (proxy.RootConfig, error) {
 		Version:               r.Version,
 		ParamsVersion:         r.Params.ParamsVersion,
 		ContractParamsVersion: pr.ParamsVersion,
-		Prices:                Prices(pr),
+		Prices:                pr.Prices(),
 		Lists:                 Lists(p.root, r, at),
 	}, nil
 }
@@ -178,7 +179,7 @@ func RootLists(ctx context.Context, chain ton.Chain, root *address.Address) (tru
 
 // Lists is the admission state of the root at address root whose storage
 // is r, read at the chain's time at.
-func Lists(root *address.Address, r ton.RootConfig, at time.Time) trust.Lists {
+func Lists(root *address.Address, r contracts.RootConfig, at time.Time) trust.Lists {
 	l := trust.Lists{
 		Root: root.String(), Version: r.Version, AsOf: at,
 		ProxyHashes: hashes(r.ProxyHashes), WorkerHashes: hashes(r.WorkerHashes), ModelHashes: hashes(r.ModelHashes),
@@ -189,21 +190,12 @@ func Lists(root *address.Address, r ton.RootConfig, at time.Time) trust.Lists {
 	return l
 }
 
-func hashes(list []ton.Hash) [][32]byte {
+func hashes(list []contracts.Hash) [][32]byte {
 	out := make([][32]byte, len(list))
 	for i, h := range list {
 		out[i] = h
 	}
 	return out
-}
-
-// Prices are the prices of params, as the ledger bills at them.
-func Prices(params ton.Params) billing.Prices {
-	return billing.Prices{
-		PricePerToken: params.PricePerToken, WorkerFeePerToken: params.WorkerFeePerToken,
-		PromptMult: params.PromptMultiplier, CachedMult: params.CachedMultiplier,
-		CompletionMult: params.CompletionMultiplier, ReasoningMult: params.ReasoningMultiplier,
-	}
 }
 
 // ProxyRecord keeps the proxy contract a proxy's ledger is at, and the
@@ -226,7 +218,7 @@ type ProxyRecord interface {
 // old one down, once running); else the one derived from the root's
 // current params, which it records in rec. A nil rec keeps no record:
 // the root's current params. Rollover and Winding keep using rec.
-func (p *Proxy) Locate(ctx context.Context, rec ProxyRecord) (ton.Params, error) {
+func (p *Proxy) Locate(ctx context.Context, rec ProxyRecord) (contracts.Params, error) {
 	p.mu.Lock()
 	p.rec = rec
 	p.mu.Unlock()
@@ -234,18 +226,18 @@ func (p *Proxy) Locate(ctx context.Context, rec ProxyRecord) (ton.Params, error)
 	if rec != nil {
 		s, err := rec.ProxyContract(ctx)
 		if err != nil {
-			return ton.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
+			return contracts.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
 		}
 		if s != "" {
 			if recorded, err = address.ParseRawAddr(s); err != nil {
-				return ton.Params{}, fmt.Errorf("locating the proxy contract: the recorded address %q: %w", s, err)
+				return contracts.Params{}, fmt.Errorf("locating the proxy contract: the recorded address %q: %w", s, err)
 			}
 		}
 	}
 	if recorded != nil {
 		data, params, err := readProxy(ctx, p.chain, recorded)
 		switch {
-		case err == nil && data.Owner.Equals(p.owner) && data.PublicKey.Equal(p.key) && data.Root.Equals(p.root) && data.State != ton.StateClosed:
+		case err == nil && data.Owner.Equals(p.owner) && data.PublicKey.Equal(p.key) && data.Root.Equals(p.root) && data.State != contracts.StateClosed:
 			p.located(params)
 			p.log.Info("proxy contract located", "contract", recorded.String(), "params_version", params.ParamsVersion)
 			return params, nil
@@ -255,20 +247,20 @@ func (p *Proxy) Locate(ctx context.Context, rec ProxyRecord) (ton.Params, error)
 		case errors.Is(err, ton.ErrNotFound):
 			p.log.Info("the recorded proxy contract is not deployed; deriving one from the root's current params", "contract", recorded.String())
 		default:
-			return ton.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
+			return contracts.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
 		}
 	}
 	r, err := ton.ReadRootConfig(ctx, p.chain, p.root)
 	if err != nil {
-		return ton.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
+		return contracts.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
 	}
-	addr, err := ton.ProxyAddress(p.owner, p.root, p.key, r.Params)
+	addr, err := contracts.ProxyAddress(p.owner, p.root, p.key, r.Params)
 	if err != nil {
-		return ton.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
+		return contracts.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
 	}
 	if rec != nil && (recorded == nil || !recorded.Equals(addr)) {
 		if err := rec.SetProxyContract(ctx, addr.StringRaw()); err != nil {
-			return ton.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
+			return contracts.Params{}, fmt.Errorf("locating the proxy contract: %w", err)
 		}
 	}
 	p.located(r.Params)
@@ -276,7 +268,7 @@ func (p *Proxy) Locate(ctx context.Context, rec ProxyRecord) (ton.Params, error)
 }
 
 // located sets the params the proxy contract derives from.
-func (p *Proxy) located(params ton.Params) {
+func (p *Proxy) located(params contracts.Params) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.params = &params
@@ -290,7 +282,7 @@ func (p *Proxy) Open(ctx context.Context) (*address.Address, error) {
 	p.mu.Lock()
 	located := p.params
 	p.mu.Unlock()
-	var params ton.Params
+	var params contracts.Params
 	if located != nil {
 		params = *located
 	} else {
@@ -317,17 +309,17 @@ func (p *Proxy) Open(ctx context.Context) (*address.Address, error) {
 
 // openAt makes sure the proxy contract of params is deployed, deploying it
 // when it is not, and returns it once active and not closed.
-func (p *Proxy) openAt(ctx context.Context, params ton.Params) (*address.Address, ton.Account, error) {
-	data := ton.NewProxyData(p.owner, p.root, p.key, params)
+func (p *Proxy) openAt(ctx context.Context, params contracts.Params) (*address.Address, ton.Account, error) {
+	data := contracts.NewProxyData(p.owner, p.root, p.key, params)
 	dataCell, err := data.Cell()
 	if err != nil {
 		return nil, ton.Account{}, fmt.Errorf("opening proxy contract: %w", err)
 	}
-	addr, err := ton.ProxyAddress(p.owner, p.root, p.key, params)
+	addr, err := contracts.ProxyAddress(p.owner, p.root, p.key, params)
 	if err != nil {
 		return nil, ton.Account{}, fmt.Errorf("opening proxy contract: %w", err)
 	}
-	acc, err := active(ctx, p.chain, addr)
+	acc, err := ton.Active(ctx, p.chain, addr)
 	switch {
 	case errors.Is(err, ton.ErrNotFound):
 		acc, err = p.deploy(ctx, addr, params, dataCell)
@@ -337,11 +329,11 @@ func (p *Proxy) openAt(ctx context.Context, params ton.Params) (*address.Address
 	case err != nil:
 		return nil, ton.Account{}, fmt.Errorf("opening proxy contract: %w", err)
 	}
-	d, err := ton.ParseProxyData(acc.Data)
+	d, err := contracts.ParseProxyData(acc.Data)
 	if err != nil {
 		return nil, ton.Account{}, fmt.Errorf("opening proxy contract %s: %w", addr, err)
 	}
-	if d.State == ton.StateClosed {
+	if d.State == contracts.StateClosed {
 		return nil, ton.Account{}, fmt.Errorf("opening proxy contract %s: it is closed", addr)
 	}
 	p.log.Info("proxy contract open", "contract", addr.String(), "state", d.State, "stake", d.Stake.String(), "balance", d.Balance.String())
@@ -422,7 +414,7 @@ func (p *Proxy) Winding(ctx context.Context) ([]proxy.Instance, error) {
 		}
 		data, params, err := readProxy(ctx, p.chain, addr)
 		switch {
-		case errors.Is(err, ton.ErrNotFound) || (err == nil && data.State == ton.StateClosed):
+		case errors.Is(err, ton.ErrNotFound) || (err == nil && data.State == contracts.StateClosed):
 			p.log.Info("an older proxy contract is wound down", "contract", addr.String())
 			continue
 		case err != nil:
@@ -444,7 +436,7 @@ func (p *Proxy) Winding(ctx context.Context) ([]proxy.Instance, error) {
 
 // instance is the proxy contract at addr of params as the proxy bills and
 // derives under it.
-func (p *Proxy) instance(addr *address.Address, params ton.Params) (proxy.Instance, error) {
+func (p *Proxy) instance(addr *address.Address, params contracts.Params) (proxy.Instance, error) {
 	if p.derive == nil {
 		return proxy.Instance{}, errors.New("no derivation of the contracts under a proxy contract (ProxyConfig.Derive)")
 	}
@@ -452,23 +444,23 @@ func (p *Proxy) instance(addr *address.Address, params ton.Params) (proxy.Instan
 	if err != nil {
 		return proxy.Instance{}, err
 	}
-	return proxy.Instance{Contract: addr, Prices: Prices(params), Derive: d}, nil
+	return proxy.Instance{Contract: addr, Prices: params.Prices(), Derive: d}, nil
 }
 
 // deploy deploys the proxy contract with ext_proxy_increase_stake of the
 // minimum stake and waits until it is active.
-func (p *Proxy) deploy(ctx context.Context, addr *address.Address, params ton.Params, data *cell.Cell) (ton.Account, error) {
-	body, err := ton.ProxyIncreaseStakeBody(queryID(), params.MinProxyStake, p.wallet.Address())
+func (p *Proxy) deploy(ctx context.Context, addr *address.Address, params contracts.Params, data *cell.Cell) (ton.Account, error) {
+	body, err := contracts.ProxyIncreaseStakeBody(queryID(), params.MinProxyStake, p.wallet.Address())
 	if err != nil {
 		return ton.Account{}, fmt.Errorf("deploying proxy contract %s: %w", addr, err)
 	}
-	t := ton.Transfer{To: addr, Amount: params.MinProxyStake + ProxyDeployGas, StateInit: ton.StateInit(params.ProxyCode, data), Body: body}
+	t := ton.Transfer{To: addr, Amount: params.MinProxyStake + ProxyDeployGas, StateInit: contracts.StateInit(params.ProxyCode, data), Body: body}
 	if err := p.wallet.Send(ctx, t); err != nil {
 		return ton.Account{}, fmt.Errorf("deploying proxy contract %s: %w", addr, err)
 	}
 	var acc ton.Account
 	err = await(ctx, p.poll, "the proxy contract's deployment", func() (bool, error) {
-		a, err := active(ctx, p.chain, addr)
+		a, err := ton.Active(ctx, p.chain, addr)
 		if errors.Is(err, ton.ErrNotFound) {
 			return false, nil
 		}
@@ -504,7 +496,7 @@ func (p *Proxy) CommitSeqno(ctx context.Context, seqno uint32, session [32]byte)
 	if err != nil {
 		return fmt.Errorf("committing seqno %d: reading proxy contract: %w", seqno, err)
 	}
-	want := ton.SaveState{QueryID: queryID(), Seqno: seqno, Session: session}
+	want := contracts.SaveState{QueryID: queryID(), Seqno: seqno, Session: session}
 	body, err := want.Cell()
 	if err != nil {
 		return fmt.Errorf("committing seqno %d: %w", seqno, err)
@@ -534,12 +526,12 @@ func (p *Proxy) CommitSeqno(ctx context.Context, seqno uint32, session [32]byte)
 }
 
 // isSaveState reports whether tx received want from the proxy's wallet.
-func (p *Proxy) isSaveState(tx ton.Tx, want ton.SaveState) bool {
+func (p *Proxy) isSaveState(tx ton.Tx, want contracts.SaveState) bool {
 	in := tx.In
 	if in == nil || in.Kind != ton.Internal || in.Src == nil || !in.Src.Equals(p.wallet.Address()) {
 		return false
 	}
-	got, err := ton.ParseSaveState(in.Body)
+	got, err := contracts.ParseSaveState(in.Body)
 	return err == nil && got == want
 }
 
@@ -618,8 +610,8 @@ func (p *Proxy) notice(tx ton.Tx) {
 	if in == nil || in.Kind != ton.Internal || in.Src == nil {
 		return
 	}
-	r, err := ton.ParseClientReport(in.Body)
-	if err != nil || r.Kind != ton.ReportRegister {
+	r, err := contracts.ParseClientReport(in.Body)
+	if err != nil || r.Kind != contracts.OpClientProxyRegister {
 		return
 	}
 	reg := registration{client: in.Src.StringRaw(), nonce: r.Nonce}
@@ -675,11 +667,11 @@ func (p *Proxy) PayWorker(ctx context.Context, signed []byte, proxySC, owner *ad
 	if pd.Params.WorkerCode == nil {
 		return fmt.Errorf("paying a worker: the params of proxy contract %s carry no worker code", proxySC)
 	}
-	data, err := ton.NewWorkerData(owner, proxySC, pd).Cell()
+	data, err := contracts.NewWorkerData(owner, proxySC, pd).Cell()
 	if err != nil {
 		return fmt.Errorf("paying a worker: %w", err)
 	}
-	addr, err := ton.AddressOf(pd.Params.WorkerCode, data)
+	addr, err := contracts.AddressOf(pd.Params.WorkerCode, data)
 	if err != nil {
 		return fmt.Errorf("paying a worker: %w", err)
 	}
@@ -687,9 +679,9 @@ func (p *Proxy) PayWorker(ctx context.Context, signed []byte, proxySC, owner *ad
 		return fmt.Errorf("paying a worker: the payout is for %s, not the worker contract %s of %s under %s", pay.Target, addr, owner, proxySC)
 	}
 	var init *tlb.StateInit
-	switch _, err := active(ctx, p.chain, addr); {
+	switch _, err := ton.Active(ctx, p.chain, addr); {
 	case errors.Is(err, ton.ErrNotFound):
-		init = ton.StateInit(pd.Params.WorkerCode, data)
+		init = contracts.StateInit(pd.Params.WorkerCode, data)
 	case err != nil:
 		return fmt.Errorf("paying a worker: %w", err)
 	}
@@ -733,7 +725,7 @@ func (p *Proxy) Withdraw(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("requesting the proxy's earnings: %w", err)
 	}
-	body, err := ton.ProxyPayoutRequestBody(queryID(), p.wallet.Address())
+	body, err := contracts.ProxyPayoutRequestBody(queryID(), p.wallet.Address())
 	if err != nil {
 		return fmt.Errorf("requesting the proxy's earnings: %w", err)
 	}
@@ -770,40 +762,40 @@ func relay(ctx context.Context, w *Wallet, pay payment.Payment, init *tlb.StateI
 
 // readClient reads and parses a client contract; ton.ErrNotFound when it
 // is not active.
-func readClient(ctx context.Context, chain ton.Chain, addr *address.Address) (ton.ClientData, error) {
+func readClient(ctx context.Context, chain ton.Chain, addr *address.Address) (contracts.ClientData, error) {
 	if addr == nil {
-		return ton.ClientData{}, errors.New("reading client contract: no address")
+		return contracts.ClientData{}, errors.New("reading client contract: no address")
 	}
-	acc, err := active(ctx, chain, addr)
+	acc, err := ton.Active(ctx, chain, addr)
 	if err != nil {
-		return ton.ClientData{}, err
+		return contracts.ClientData{}, err
 	}
-	d, err := ton.ParseClientData(acc.Data)
+	d, err := contracts.ParseClientData(acc.Data)
 	if err != nil {
-		return ton.ClientData{}, fmt.Errorf("reading client contract %s: %w", addr, err)
+		return contracts.ClientData{}, fmt.Errorf("reading client contract %s: %w", addr, err)
 	}
 	return d, nil
 }
 
 // readWorker reads and parses a worker contract; ton.ErrNotFound when it
 // is not active.
-func readWorker(ctx context.Context, chain ton.Chain, addr *address.Address) (ton.WorkerData, error) {
+func readWorker(ctx context.Context, chain ton.Chain, addr *address.Address) (contracts.WorkerData, error) {
 	if addr == nil {
-		return ton.WorkerData{}, errors.New("reading worker contract: no address")
+		return contracts.WorkerData{}, errors.New("reading worker contract: no address")
 	}
-	acc, err := active(ctx, chain, addr)
+	acc, err := ton.Active(ctx, chain, addr)
 	if err != nil {
-		return ton.WorkerData{}, err
+		return contracts.WorkerData{}, err
 	}
-	d, err := ton.ParseWorkerData(acc.Data)
+	d, err := contracts.ParseWorkerData(acc.Data)
 	if err != nil {
-		return ton.WorkerData{}, fmt.Errorf("reading worker contract %s: %w", addr, err)
+		return contracts.WorkerData{}, fmt.Errorf("reading worker contract %s: %w", addr, err)
 	}
 	return d, nil
 }
 
 // clientChain returns a client contract's figures as the ledger takes them.
-func clientChain(d ton.ClientData) (billing.ClientChain, error) {
+func clientChain(d contracts.ClientData) (billing.ClientChain, error) {
 	if d.TokensUsed > math.MaxInt64 {
 		return billing.ClientChain{}, fmt.Errorf("token count %d beyond int64", d.TokensUsed)
 	}

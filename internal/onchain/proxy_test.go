@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/proxy"
-	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
 func TestProxyRoot(t *testing.T) {
@@ -53,7 +53,7 @@ func TestProxyOpenIsIdempotent(t *testing.T) {
 	before := n.balance(t, n.pw.Address())
 	addr := n.open(t)
 	d := n.proxyData(t, addr)
-	if d.State != ton.StateNormal || d.Stake != testStake || d.Balance != 0 || !d.Owner.Equals(n.pw.Address()) {
+	if d.State != contracts.StateNormal || d.Stake != testStake || d.Balance != 0 || !d.Owner.Equals(n.pw.Address()) {
 		t.Errorf("got proxy state %d, stake %v, balance %v, owner %s; want 0, %v, 0, %s", d.State, d.Stake, d.Balance, d.Owner, testStake, n.pw.Address())
 	}
 	spent := before - n.balance(t, n.pw.Address())
@@ -74,7 +74,7 @@ func TestProxyOpenIsIdempotent(t *testing.T) {
 	if got := n.lastLT(t, n.pw.Address()); got != lt {
 		t.Errorf("second Open sent from the wallet (last lt %d, want %d)", got, lt)
 	}
-	want, err := ton.ProxyAddress(n.pw.Address(), n.root, n.proxyKey.Public().(ed25519.PublicKey), testParams(t))
+	want, err := contracts.ProxyAddress(n.pw.Address(), n.root, n.proxyKey.Public().(ed25519.PublicKey), testParams(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestCommitSeqno(t *testing.T) {
 	if !tx.Skipped || tx.In == nil || tx.In.Value != SaveStateValue || !tx.In.Src.Equals(n.pw.Address()) {
 		t.Fatalf("got transaction skipped=%v in=%+v, want a skipped 1-nanoTON notice from the wallet", tx.Skipped, tx.In)
 	}
-	rec, err := ton.ParseSaveState(tx.In.Body)
+	rec, err := contracts.ParseSaveState(tx.In.Body)
 	if err != nil {
 		t.Fatal(err)
 	}

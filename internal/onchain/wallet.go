@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
-	"github.com/xssnick/tonutils-go/tvm/cell"
 
-	"github.com/cocoon-go/cocoon/contracts"
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -68,7 +67,7 @@ func NewWallet(chain ton.Chain, key ed25519.PrivateKey, owner *address.Address, 
 	if chain == nil {
 		return nil, errors.New("creating cocoon wallet: no chain")
 	}
-	code, err := Code(contracts.Wallet)
+	code, err := contracts.Code(contracts.Wallet)
 	if err != nil {
 		return nil, fmt.Errorf("creating cocoon wallet: %w", err)
 	}
@@ -104,20 +103,6 @@ func (w *Wallet) Subwallet(id uint32) (*Wallet, error) {
 	return newWallet(w.chain, sw, WalletOptions{Poll: w.poll, Resend: w.resend, Logger: w.base}), nil
 }
 
-// Code returns the compiled code of the named COCOON contract
-// (contracts.Root, contracts.Proxy, …).
-func Code(name string) (*cell.Cell, error) {
-	raw, err := contracts.BOC(name)
-	if err != nil {
-		return nil, err
-	}
-	c, err := cell.FromBOC(raw)
-	if err != nil {
-		return nil, fmt.Errorf("decoding the %s contract code: %w", name, err)
-	}
-	return c, nil
-}
-
 // Address returns the wallet's address.
 func (w *Wallet) Address() *address.Address { return w.w.Address() }
 
@@ -134,7 +119,7 @@ func (w *Wallet) Balance(ctx context.Context) (billing.NanoTON, error) {
 	return acc.Balance, nil
 }
 
-// Send sends msgs (at most ton.MaxCocoonWalletMessages) in one external
+// Send sends msgs (at most contracts.MaxWalletMessages) in one external
 // and returns once the wallet's seqno advanced, i.e. the wallet has sent
 // them; their effects at the destinations may come later on a real chain.
 // It refuses when the wallet holds less than WalletMinimum plus the
@@ -213,7 +198,7 @@ func (w *Wallet) state(ctx context.Context) (uint32, billing.NanoTON, error) {
 	case acc.Status != ton.StatusActive:
 		return 0, acc.Balance, nil
 	}
-	d, err := ton.ParseWalletData(acc.Data)
+	d, err := contracts.ParseWalletData(acc.Data)
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading wallet %s: %w", w.Address(), err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/worker"
@@ -75,7 +76,7 @@ func TestProxyWithdrawsEarnings(t *testing.T) {
 	if got, err := p.Earnings(ctx); err != nil || got != 0 {
 		t.Errorf("earnings after the withdrawal: got %v (%v), want 0", got, err)
 	}
-	if d := n.proxyData(t, proxyAddr); d.Balance != 0 || d.Stake != stake || d.State != ton.StateNormal {
+	if d := n.proxyData(t, proxyAddr); d.Balance != 0 || d.Stake != stake || d.State != contracts.StateNormal {
 		t.Errorf("proxy contract after the withdrawal: balance %v, stake %v, state %d; want 0, %v, normal", d.Balance, d.Stake, d.State, stake)
 	}
 	if got := n.balance(t, proxyAddr); got != held-commission {

@@ -10,6 +10,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tlb"
 
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/worker"
@@ -73,15 +74,15 @@ func (w *Worker) contract(ctx context.Context, p worker.ProxyID) (*address.Addre
 	if info.data.Params.WorkerCode == nil {
 		return nil, nil, proxyInfo{}, errors.New("deriving worker contract: the proxy's params carry no worker code")
 	}
-	data, err := ton.NewWorkerData(w.owner, info.addr, info.data).Cell()
+	data, err := contracts.NewWorkerData(w.owner, info.addr, info.data).Cell()
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving worker contract: %w", err)
 	}
-	addr, err := ton.AddressOf(info.data.Params.WorkerCode, data)
+	addr, err := contracts.AddressOf(info.data.Params.WorkerCode, data)
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving worker contract: %w", err)
 	}
-	return addr, ton.StateInit(info.data.Params.WorkerCode, data), info, nil
+	return addr, contracts.StateInit(info.data.Params.WorkerCode, data), info, nil
 }
 
 // Contract reads this worker's contract at p.
@@ -123,7 +124,7 @@ func (w *Worker) Payout(ctx context.Context, p worker.ProxyID, signed []byte) er
 	if err := pay.Verify(info.data.PublicKey, op, addr); err != nil {
 		return fmt.Errorf("relaying a payout to %s: %w", addr, err)
 	}
-	_, err = active(ctx, w.net.chain, addr)
+	_, err = ton.Active(ctx, w.net.chain, addr)
 	switch {
 	case err == nil:
 		init = nil

@@ -17,21 +17,23 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tvm/cell"
+
+	"github.com/cocoon-go/cocoon/internal/contracts"
 )
 
 // Op is the opcode of a signed payment; the contracts dispatch on it.
 type Op uint32
 
-// The signed payment ops.
+// The signed payment ops, as the contracts know them.
 const (
-	OpClientCharge      Op = 0xbb63ff93 // ext_client_charge_signed
-	OpClientGrantRefund Op = 0xefd711e1 // ext_client_grant_refund_signed
-	OpWorkerPayout      Op = 0xa040ad28 // ext_worker_payout_request_signed
-	OpWorkerLastPayout  Op = 0xf5f26a36 // ext_worker_last_payout_request_signed
+	OpClientCharge      = Op(contracts.OpClientChargeSigned)      // ext_client_charge_signed
+	OpClientGrantRefund = Op(contracts.OpClientGrantRefundSigned) // ext_client_grant_refund_signed
+	OpWorkerPayout      = Op(contracts.OpWorkerPayoutSigned)      // ext_worker_payout_request_signed
+	OpWorkerLastPayout  = Op(contracts.OpWorkerLastPayoutSigned)  // ext_worker_last_payout_request_signed
 	// The proxy close ops carry no token count; their target is the proxy
 	// contract.
-	OpProxyCloseRequest  Op = 0x636a4391 // ext_proxy_close_request_signed
-	OpProxyCloseComplete Op = 0xe511abc7 // ext_proxy_close_complete_request_signed
+	OpProxyCloseRequest  = Op(contracts.OpProxyCloseRequestSigned)  // ext_proxy_close_request_signed
+	OpProxyCloseComplete = Op(contracts.OpProxyCloseCompleteSigned) // ext_proxy_close_complete_request_signed
 )
 
 func (o Op) String() string {

@@ -13,7 +13,7 @@ import (
 
 // Contracts derives contract addresses as the root contract deploys them:
 // the proxy's own contract and the client and worker contracts of owners
-// at a proxy. devnet.Contracts is one.
+// at a proxy. contracts.Derivation is one.
 type Contracts interface {
 	ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error)
 	ClientAddress(owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error)

@@ -72,9 +72,13 @@ func WithClock(clock func() time.Time) Option { return func(v *Verifier) { v.clo
 // when judging certificate validity (default one minute).
 func WithClockSkew(d time.Duration) Option { return func(v *Verifier) { v.skew = d } }
 
+// DefaultCacheSize is how many validated quotes a verifier remembers
+// unless WithCache says otherwise.
+const DefaultCacheSize = 10000
+
 // WithCache sets how long a validated quote is remembered and how many are
-// remembered (default 10 minutes and 10000 entries); size 0 disables the
-// cache.
+// remembered (default 10 minutes and DefaultCacheSize entries); size 0
+// disables the cache.
 func WithCache(ttl time.Duration, size int) Option {
 	return func(v *Verifier) { v.cache = newCache(ttl, size) }
 }
@@ -105,7 +109,7 @@ func NewVerifier(validator attest.Validator, policy attest.Policy, opts ...Optio
 		clock:     time.Now,
 		skew:      time.Minute,
 		timeout:   30 * time.Second,
-		cache:     newCache(10*time.Minute, 10000),
+		cache:     newCache(10*time.Minute, DefaultCacheSize),
 	}
 	v.policy.Store(&policy)
 	for _, o := range opts {

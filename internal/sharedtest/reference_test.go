@@ -19,7 +19,7 @@ var referenceArtefacts = []struct{ glob, test string }{
 	{"gen-cert-fake_tdx_image_hash.b64", "ratls.TestInteropV1CertificateExtensions"},
 	{"gen-cert-fake_tdx.tdx_report", "ratls.TestInteropV1CertificateExtensions"},
 	{"fake_tdx-verify.tsv", "ratls.TestInteropReferenceCertificateFingerprints"},
-	{"fake-ton-config.json", "ton.TestInteropFakeTONConfig, cmd TestInteropFakeTONRoles, devnet.TestInteropFakeTONDevnet"},
+	{"fake-ton-config.json", "contracts.TestInteropFakeTONConfig, cmd TestInteropFakeTONRoles, devnet.TestInteropFakeTONDevnet"},
 	{"README.md", "the captures' description"},
 	{"DECODED.txt", "the captures decoded, as the tests check them"},
 }

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cocoon-go/cocoon/internal/billing"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
 )
 
 // ledgerBucket holds every key of the store.

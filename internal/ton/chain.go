@@ -263,3 +263,16 @@ func emptyIfNil(c *cell.Cell) *cell.Cell {
 	}
 	return c
 }
+
+// Active reads addr and returns its state when it is an active account;
+// ErrNotFound when it does not exist or is not active.
+func Active(ctx context.Context, chain Chain, addr *address.Address) (Account, error) {
+	acc, err := chain.Account(ctx, addr)
+	if err != nil {
+		return Account{}, fmt.Errorf("reading %s: %w", addr, err)
+	}
+	if acc.Status != StatusActive {
+		return Account{}, fmt.Errorf("reading %s: account is %s: %w", addr, acc.Status, ErrNotFound)
+	}
+	return acc, nil
+}

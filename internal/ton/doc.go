@@ -1,9 +1,10 @@
 // Package ton owns COCOON's access to the TON blockchain: the Chain
 // interface the roles read configuration and accounts through and send
-// messages with, the account and transaction views it returns, and the
-// codecs of the COCOON contracts (root configuration, CocoonParams, the
-// initial data of proxy, client, worker and cocoon-wallet contracts, and
-// address derivation from a StateInit). The two implementations live in
+// messages with, the account and transaction views it returns, the
+// wallets that sign externals (a standard v5r1 and the cocoon wallet), a
+// watch over an account's transactions, and reading the root's and a
+// proxy contract's storage from a chain (decoded by package contracts,
+// which owns what the contracts hold). The two implementations live in
 // subpackages: emulated (an in-process chain on tonutils-go's TVM) and
 // liteclient (real TON through liteservers); tontest is the conformance
 // suite both pass.

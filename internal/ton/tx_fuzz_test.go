@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tlb"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 )
+
+func addr(b byte) *address.Address {
+	return address.NewAddress(0, 0, bytes.Repeat([]byte{b}, 32))
+}
 
 // sampleTx is a transaction skipped for lack of gas on a 5-nanoTON
 // bounceable message.

@@ -14,6 +14,7 @@ import (
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 )
 
 // Send modes used with Transfer.Mode.
@@ -24,10 +25,6 @@ const (
 	// failing the action phase.
 	ModeIgnoreErrors uint8 = 2
 )
-
-// MaxCocoonWalletMessages is how many messages one cocoon-wallet external
-// carries at most.
-const MaxCocoonWalletMessages = 4
 
 // Transfer is one internal message a wallet sends.
 type Transfer struct {
@@ -80,46 +77,6 @@ func (t Transfer) Cell() (*cell.Cell, error) {
 	return c, nil
 }
 
-// WalletData is the cocoon wallet's storage (contracts.md §7.1).
-type WalletData struct {
-	Seqno     uint32
-	Subwallet uint32
-	PublicKey ed25519.PublicKey
-	Status    uint32
-	Owner     *address.Address
-}
-
-// Cell encodes the wallet data.
-func (d WalletData) Cell() (*cell.Cell, error) {
-	b := cell.BeginCell()
-	w := writer{b: b}
-	w.uint(uint64(d.Seqno), 32)
-	w.uint(uint64(d.Subwallet), 32)
-	w.key(d.PublicKey)
-	w.uint(uint64(d.Status), 32)
-	w.addr(d.Owner)
-	if w.err != nil {
-		return nil, fmt.Errorf("encoding wallet data: %w", w.err)
-	}
-	return b.EndCell(), nil
-}
-
-// ParseWalletData reads a cocoon wallet's data cell.
-func ParseWalletData(c *cell.Cell) (WalletData, error) {
-	var d WalletData
-	err := parseCell(c, func(r *reader) {
-		d.Seqno = uint32(r.uint(32))
-		d.Subwallet = uint32(r.uint(32))
-		d.PublicKey = r.key()
-		d.Status = uint32(r.uint(32))
-		d.Owner = r.addr()
-	})
-	if err != nil {
-		return WalletData{}, fmt.Errorf("reading wallet data: %w", err)
-	}
-	return d, nil
-}
-
 // CocoonWallet signs externals for a cocoon wallet contract (the node's hot
 // wallet, contracts.md §7).
 type CocoonWallet struct {
@@ -144,11 +101,11 @@ func NewCocoonSubwallet(code *cell.Cell, key ed25519.PrivateKey, owner *address.
 	if len(key) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("wallet key of %d bytes, want %d", len(key), ed25519.PrivateKeySize)
 	}
-	data, err := WalletData{Subwallet: subwallet, PublicKey: key.Public().(ed25519.PublicKey), Owner: owner}.Cell()
+	data, err := contracts.WalletData{Subwallet: subwallet, PublicKey: key.Public().(ed25519.PublicKey), Owner: owner}.Cell()
 	if err != nil {
 		return nil, err
 	}
-	addr, err := AddressOf(code, data)
+	addr, err := contracts.AddressOf(code, data)
 	if err != nil {
 		return nil, err
 	}
@@ -165,36 +122,25 @@ func (w *CocoonWallet) Subwallet(id uint32) (*CocoonWallet, error) {
 func (w *CocoonWallet) Address() *address.Address { return w.addr }
 
 // StateInit returns the wallet's initial state.
-func (w *CocoonWallet) StateInit() *tlb.StateInit { return StateInit(w.code, w.data) }
+func (w *CocoonWallet) StateInit() *tlb.StateInit { return contracts.StateInit(w.code, w.data) }
 
-// External builds a signed external carrying up to four transfers. With
-// seqno 0 it also carries the wallet's StateInit, deploying it.
+// External builds a signed external carrying up to
+// contracts.MaxWalletMessages transfers. With seqno 0 it also carries the
+// wallet's StateInit, deploying it.
 func (w *CocoonWallet) External(seqno uint32, validUntil time.Time, msgs ...Transfer) (*tlb.ExternalMessage, error) {
-	if len(msgs) > MaxCocoonWalletMessages {
-		return nil, fmt.Errorf("building wallet external: %d messages, at most %d", len(msgs), MaxCocoonWalletMessages)
-	}
-	signed := cell.BeginCell()
-	sw := writer{b: signed}
-	sw.uint(uint64(w.subwallet), 32)
-	sw.uint(uint64(validUntil.Unix()), 32)
-	sw.uint(uint64(seqno), 32)
+	list := make([]contracts.WalletMessage, len(msgs))
 	for i, m := range msgs {
 		c, err := m.Cell()
 		if err != nil {
 			return nil, fmt.Errorf("building wallet external: message %d: %w", i, err)
 		}
-		sw.uint(uint64(m.Mode), 8)
-		sw.ref(c)
+		list[i] = contracts.WalletMessage{Mode: m.Mode, Message: c}
 	}
-	if sw.err != nil {
-		return nil, fmt.Errorf("building wallet external: %w", sw.err)
+	body, err := contracts.WalletExternalBody(w.key, w.subwallet, seqno, validUntil, list...)
+	if err != nil {
+		return nil, err
 	}
-	part := signed.EndCell()
-	body := cell.BeginCell().MustStoreSlice(part.Sign(w.key), 512)
-	if err := body.StoreBuilder(part.ToBuilder()); err != nil {
-		return nil, fmt.Errorf("building wallet external: %w", err)
-	}
-	ext := &tlb.ExternalMessage{SrcAddr: address.NewAddressNone(), DstAddr: w.addr, Body: body.EndCell()}
+	ext := &tlb.ExternalMessage{SrcAddr: address.NewAddressNone(), DstAddr: w.addr, Body: body}
 	if seqno == 0 {
 		ext.StateInit = w.StateInit()
 	}
@@ -211,7 +157,7 @@ func (w *CocoonWallet) Send(ctx context.Context, chain Chain, validFor time.Dura
 	case err != nil:
 		return fmt.Errorf("reading wallet %s: %w", w.addr, err)
 	case acc.Status == StatusActive:
-		d, err := ParseWalletData(acc.Data)
+		d, err := contracts.ParseWalletData(acc.Data)
 		if err != nil {
 			return fmt.Errorf("reading wallet %s: %w", w.addr, err)
 		}

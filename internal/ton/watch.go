@@ -54,28 +54,3 @@ func Watch(ctx context.Context, chain Chain, addr *address.Address, afterLT uint
 		}
 	}
 }
-
-// ReadRootConfig reads the root contract's configuration from its data.
-func ReadRootConfig(ctx context.Context, chain Chain, root *address.Address) (RootConfig, error) {
-	acc, err := chain.Account(ctx, root)
-	if err != nil {
-		return RootConfig{}, fmt.Errorf("reading root %s: %w", root, err)
-	}
-	if acc.Status != StatusActive {
-		return RootConfig{}, fmt.Errorf("reading root %s: account is %s: %w", root, acc.Status, ErrNotFound)
-	}
-	return ParseRootConfig(acc.Data)
-}
-
-// ReadProxyData reads a proxy contract's storage, from which its
-// children's addresses derive.
-func ReadProxyData(ctx context.Context, chain Chain, proxy *address.Address) (ProxyData, error) {
-	acc, err := chain.Account(ctx, proxy)
-	if err != nil {
-		return ProxyData{}, fmt.Errorf("reading proxy %s: %w", proxy, err)
-	}
-	if acc.Status != StatusActive {
-		return ProxyData{}, fmt.Errorf("reading proxy %s: account is %s: %w", proxy, acc.Status, ErrNotFound)
-	}
-	return ParseProxyData(acc.Data)
-}

@@ -21,6 +21,7 @@ import (
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
@@ -152,13 +153,13 @@ func within(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // clientData reads the client contract as `cocoon chain state` decodes
 // it.
-func clientData(t *testing.T, n *devnet.Network) (ton.Account, ton.ClientData) {
+func clientData(t *testing.T, n *devnet.Network) (ton.Account, contracts.ClientData) {
 	t.Helper()
 	acc, err := n.Chain.Account(context.Background(), n.Addresses.ClientContract)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := ton.ParseClientData(acc.Data)
+	d, err := contracts.ParseClientData(acc.Data)
 	if err != nil {
 		t.Fatal(err)
 	}

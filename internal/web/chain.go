@@ -12,6 +12,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -53,8 +54,8 @@ type event struct {
 	At     time.Time
 	LT     uint64
 	From   *address.Address
-	Client *ton.ClientReport
-	Worker *ton.WorkerReport
+	Client *contracts.ClientReport
+	Worker *contracts.WorkerReport
 }
 
 // history is what the pages keep of one account's transactions.
@@ -145,11 +146,11 @@ func (h *history) keep(ev event) {
 // report reads m as a client or worker report.
 func report(tx ton.Tx, m *ton.Message) (event, bool) {
 	ev := event{At: tx.Now, LT: tx.LT, From: m.Src}
-	if r, err := ton.ParseClientReport(m.Body); err == nil {
+	if r, err := contracts.ParseClientReport(m.Body); err == nil {
 		ev.Client = &r
 		return ev, true
 	}
-	if r, err := ton.ParseWorkerReport(m.Body); err == nil {
+	if r, err := contracts.ParseWorkerReport(m.Body); err == nil {
 		ev.Worker = &r
 		return ev, true
 	}
@@ -169,16 +170,16 @@ type Contract struct {
 
 // RootView is the root contract's configuration.
 type RootView struct {
-	Address       string                `json:"address"`
-	Owner         string                `json:"owner"`
-	Balance       billing.NanoTON       `json:"balance_ton"`
-	Version       uint32                `json:"version"`
-	Params        ParamsView            `json:"params"`
-	ProxyHashes   []string              `json:"proxy_hashes"`
-	WorkerHashes  []string              `json:"worker_hashes"`
-	ModelHashes   []string              `json:"model_hashes"`
-	Registered    []ton.RegisteredProxy `json:"registered_proxies"`
-	LastProxySeqn uint32                `json:"last_proxy_seqno"`
+	Address       string                      `json:"address"`
+	Owner         string                      `json:"owner"`
+	Balance       billing.NanoTON             `json:"balance_ton"`
+	Version       uint32                      `json:"version"`
+	Params        ParamsView                  `json:"params"`
+	ProxyHashes   []string                    `json:"proxy_hashes"`
+	WorkerHashes  []string                    `json:"worker_hashes"`
+	ModelHashes   []string                    `json:"model_hashes"`
+	Registered    []contracts.RegisteredProxy `json:"registered_proxies"`
+	LastProxySeqn uint32                      `json:"last_proxy_seqno"`
 }
 
 // ParamsView is a CocoonParams cell without its code.
@@ -198,7 +199,7 @@ type ParamsView struct {
 	MinClientStake billing.NanoTON `json:"min_client_stake_ton"`
 }
 
-func paramsView(p ton.Params) ParamsView {
+func paramsView(p contracts.Params) ParamsView {
 	return ParamsView{Version: p.ParamsVersion, UniqueID: p.UniqueID, IsTest: p.IsTest,
 		PricePerToken: p.PricePerToken, WorkerFee: p.WorkerFeePerToken,
 		Prompt: p.PromptMultiplier, Cached: p.CachedMultiplier, Completion: p.CompletionMultiplier, Reasoning: p.ReasoningMultiplier,
@@ -304,7 +305,7 @@ func (e *explorer) read(ctx context.Context, n node) Network {
 		fail(fmt.Errorf("reading the root contract %s: %w", e.root, err))
 		return net
 	}
-	cfg, err := ton.ParseRootConfig(acc.Data)
+	cfg, err := contracts.ParseRootConfig(acc.Data)
 	if err != nil {
 		fail(fmt.Errorf("reading the root contract %s: %w", e.root, err))
 		return net
@@ -403,7 +404,7 @@ func (e *explorer) proxy(ctx context.Context, addr *address.Address, known []*ad
 	if acc.Status != ton.StatusActive {
 		return ProxyView{}, fmt.Errorf("reading proxy contract %s: the account is %s", addr, acc.Status)
 	}
-	d, err := ton.ParseProxyData(acc.Data)
+	d, err := contracts.ParseProxyData(acc.Data)
 	if err != nil {
 		return ProxyView{}, fmt.Errorf("reading proxy contract %s: %w", addr, err)
 	}
@@ -412,7 +413,7 @@ func (e *explorer) proxy(ctx context.Context, addr *address.Address, known []*ad
 	}
 	params := d.Params
 	params.ProxyCode = acc.Code
-	if want, err := ton.ProxyAddress(d.Owner, d.Root, d.PublicKey, params); err != nil || !want.Equals(addr) {
+	if want, err := contracts.ProxyAddress(d.Owner, d.Root, d.PublicKey, params); err != nil || !want.Equals(addr) {
 		return ProxyView{}, fmt.Errorf("contract %s stores a proxy's data but was not deployed from its code and params", addr)
 	}
 	pv := ProxyView{
@@ -451,7 +452,7 @@ func (e *explorer) child(ctx context.Context, pv *ProxyView, a, proxy *address.A
 		return
 	}
 	base := Contract{Address: a.String(), Status: acc.Status, Balance: acc.Balance}
-	if c, err := ton.ParseClientData(acc.Data); err == nil {
+	if c, err := contracts.ParseClientData(acc.Data); err == nil {
 		if !c.Proxy.Equals(proxy) {
 			return
 		}
@@ -459,7 +460,7 @@ func (e *explorer) child(ctx context.Context, pv *ProxyView, a, proxy *address.A
 		pv.Clients = append(pv.Clients, ClientView{Contract: base, Owner: c.Owner.String(), Credit: c.Balance, Stake: c.Stake, TokensUsed: c.TokensUsed})
 		return
 	}
-	w, err := ton.ParseWorkerData(acc.Data)
+	w, err := contracts.ParseWorkerData(acc.Data)
 	if err != nil || !w.Proxy.Equals(proxy) {
 		return
 	}
@@ -482,7 +483,7 @@ func (e *explorer) child(ctx context.Context, pv *ProxyView, a, proxy *address.A
 	pv.Workers = append(pv.Workers, wv)
 }
 
-func hexes(list []ton.Hash) []string {
+func hexes(list []contracts.Hash) []string {
 	out := make([]string, 0, len(list))
 	for _, h := range list {
 		out = append(out, fmt.Sprintf("%x", h[:]))

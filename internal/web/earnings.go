@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
-	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 )
 
 // estimateWindow is how far back the estimator measures the worker's
@@ -166,7 +166,7 @@ func (s *Site) payouts(ctx context.Context, worker, proxyContract string, errs *
 		}
 		if r.Payout != nil {
 			out = append(out, Payout{At: ev.At.UTC(), ProxyContract: proxyContract, Tokens: r.Tokens - min(prev, r.Tokens),
-				Amount: r.Payout.WorkerPart, Last: r.State == ton.StateClosed})
+				Amount: r.Payout.WorkerPart, Last: r.State == contracts.StateClosed})
 		}
 		prev = r.Tokens
 	}
@@ -198,7 +198,7 @@ func (s *Site) estimate(ctx context.Context, tokens, earnedNano, active int64, m
 	switch {
 	case s.chain != nil:
 		if acc, err := s.chain.Account(ctx, s.explorer.root); err == nil {
-			if cfg, err := ton.ParseRootConfig(acc.Data); err == nil {
+			if cfg, err := contracts.ParseRootConfig(acc.Data); err == nil {
 				est.Fee, est.FeeFrom = cfg.Params.WorkerFeePerToken, "the root contract's worker fee per token"
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
@@ -56,7 +57,7 @@ func newTopUp(contract, owner *address.Address, amount billing.NanoTON, queryID 
 	if err != nil {
 		return TopUp{}, fmt.Errorf("building a top-up: %w", err)
 	}
-	body, err := ton.ClientTopUpBody(queryID, amount, owner)
+	body, err := contracts.ClientTopUpBody(queryID, amount, owner)
 	if err != nil {
 		return TopUp{}, fmt.Errorf("building a top-up: %w", err)
 	}
@@ -177,7 +178,7 @@ func (s *Site) readClient(ctx context.Context, wc *WalletContract, amount billin
 		wc.Error = fmt.Sprintf("the contract is %s: the client deploys it on its first connection", acc.Status)
 		return
 	}
-	d, err := ton.ParseClientData(acc.Data)
+	d, err := contracts.ParseClientData(acc.Data)
 	if err != nil {
 		wc.Error = fmt.Sprintf("reading the contract: %v", err)
 		return
@@ -207,7 +208,7 @@ func (s *Site) readClient(ctx context.Context, wc *WalletContract, amount billin
 		}
 		wc.History = append(wc.History, Point{At: ev.At.Unix(), Credit: ev.Client.State.Balance, Spent: spent, What: reportName(ev.Client)})
 	}
-	if d.State == ton.StateClosed {
+	if d.State == contracts.StateClosed {
 		return
 	}
 	if amount <= 0 {
@@ -222,15 +223,15 @@ func (s *Site) readClient(ctx context.Context, wc *WalletContract, amount billin
 }
 
 // reportName names what a client report tells its proxy.
-func reportName(r *ton.ClientReport) string {
+func reportName(r *contracts.ClientReport) string {
 	switch r.Kind {
-	case ton.ReportTopUp:
+	case contracts.OpClientProxyTopUp:
 		return "top-up of " + r.Amount.String() + " TON"
-	case ton.ReportRegister:
+	case contracts.OpClientProxyRegister:
 		return "registration"
-	case ton.ReportRefundGranted:
+	case contracts.OpClientProxyRefundGranted:
 		return "refund of " + r.Amount.String() + " TON"
-	case ton.ReportRefundForce:
+	case contracts.OpClientProxyRefundForce:
 		return "forced refund of " + r.Amount.String() + " TON"
 	}
 	return "charge or state change"

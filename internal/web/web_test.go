@@ -25,8 +25,8 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/obs"
-	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -162,7 +162,7 @@ func TestTopUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := ton.ClientTopUpBody(42, 3*billing.TON/2, owner)
+	want, err := contracts.ClientTopUpBody(42, 3*billing.TON/2, owner)
 	if err != nil {
 		t.Fatal(err)
 	}

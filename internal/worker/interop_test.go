@@ -18,12 +18,12 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
-	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -193,18 +193,18 @@ func TestInteropAnswerFraming(t *testing.T) {
 // do, under its fake-TON config and the root of its local network.
 type refContracts struct {
 	root   *address.Address
-	params ton.Params
+	params contracts.Params
 }
 
 func (r refContracts) WorkerContract(_ context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
-	want, err := ton.ProxyAddress(proxyOwner, r.root, key, r.params)
+	want, err := contracts.ProxyAddress(proxyOwner, r.root, key, r.params)
 	if err != nil {
 		return nil, err
 	}
 	if !want.Equals(proxySC) {
 		return nil, fmt.Errorf("proxy contract %s is not %s", proxySC, want)
 	}
-	return ton.WorkerAddress(owner, proxySC, ton.NewProxyData(proxyOwner, r.root, key, r.params))
+	return contracts.WorkerAddress(owner, proxySC, contracts.NewProxyData(proxyOwner, r.root, key, r.params))
 }
 
 // referenceProxy answers our worker's handshake with the reference's
@@ -255,7 +255,7 @@ func TestInteropReferenceProxyHandshake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, err := ton.ParsePseudoRootConfig(pseudo)
+	rc, err := contracts.ParsePseudoRootConfig(pseudo)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 // Contracts checks a proxy's contract and derives this worker's contract
-// under it, as the root contract deploys them; devnet.Contracts derives
+// under it, as the root contract deploys them; contracts.Derivation derives
 // them from fixed params, onchain.Contracts from what the chain holds.
 type Contracts interface {
 	// WorkerContract checks that proxySC is the contract of the proxy

@@ -8,6 +8,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -45,7 +46,7 @@ func BenchmarkRootGetter(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	root := ton.RootConfig{Owner: addr(1), Version: 1, WorkerHashes: []ton.Hash{hashOf(1)}, Params: params(b)}
+	root := contracts.RootConfig{Owner: addr(1), Version: 1, WorkerHashes: []contracts.Hash{hashOf(1)}, Params: params(b)}
 	data, err := root.Cell()
 	if err != nil {
 		b.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/xssnick/tonutils-go/tvm/vm"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -478,14 +479,36 @@ func (c *Chain) Fund(ctx context.Context, addr *address.Address, amount billing.
 	return nil
 }
 
+// Faucet is the chain's faucet as a sender of internal messages: what it
+// sends is minted for the occasion. The devnet and `cocoon root deploy`
+// deploy the root from it.
+type Faucet struct{ c *Chain }
+
+// Faucet returns the chain's faucet.
+func (c *Chain) Faucet() *Faucet { return &Faucet{c: c} }
+
+// Address returns FaucetAddress.
+func (f *Faucet) Address() *address.Address { return faucet }
+
+// Send delivers msgs from the faucet, each with everything it causes, in
+// order.
+func (f *Faucet) Send(ctx context.Context, msgs ...ton.Transfer) error {
+	for _, m := range msgs {
+		if err := f.c.SendInternal(ctx, faucet, m); err != nil {
+			return fmt.Errorf("sending from the faucet: %w", err)
+		}
+	}
+	return nil
+}
+
 // Deploy deploys a contract from the faucet with amount of minted TON and
 // an optional body, and returns its address.
 func (c *Chain) Deploy(ctx context.Context, code, data *cell.Cell, amount billing.NanoTON, body *cell.Cell) (*address.Address, error) {
-	addr, err := ton.AddressOf(code, data)
+	addr, err := contracts.AddressOf(code, data)
 	if err != nil {
 		return nil, err
 	}
-	t := ton.Transfer{To: addr, Amount: amount, StateInit: ton.StateInit(code, data), Body: body}
+	t := ton.Transfer{To: addr, Amount: amount, StateInit: contracts.StateInit(code, data), Body: body}
 	if err := c.SendInternal(ctx, faucet, t); err != nil {
 		return nil, fmt.Errorf("deploying %s: %w", addr, err)
 	}

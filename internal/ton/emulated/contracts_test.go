@@ -16,6 +16,7 @@ import (
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -53,14 +54,14 @@ func addr(b byte) *address.Address {
 	return address.NewAddress(0, 0, bytes.Repeat([]byte{b}, 32))
 }
 
-func hashOf(n byte) ton.Hash {
-	var h ton.Hash
+func hashOf(n byte) contracts.Hash {
+	var h contracts.Hash
 	h[31] = n
 	return h
 }
 
-func params(t testing.TB) ton.Params {
-	return ton.Params{
+func params(t testing.TB) contracts.Params {
+	return contracts.Params{
 		StructVersion: 3, ParamsVersion: 1, UniqueID: 12345, IsTest: true,
 		PricePerToken: pricePerTok, WorkerFeePerToken: workerFeePerTok,
 		PromptMultiplier: 11000, CachedMultiplier: 12000, CompletionMultiplier: 13000, ReasoningMultiplier: 14000,
@@ -127,14 +128,14 @@ func TestRootDeployAndAdminister(t *testing.T) {
 	if err := c.Fund(ctx, owner.Address(), 10*billing.TON); err != nil {
 		t.Fatal(err)
 	}
-	want := ton.RootConfig{
+	want := contracts.RootConfig{
 		Owner:          owner.Address(),
 		Version:        7,
-		ProxyHashes:    []ton.Hash{hashOf(1), hashOf(2)},
-		Proxies:        []ton.RegisteredProxy{{Seqno: 1, Desc: "127.0.0.1:8000"}, {Seqno: 2, Desc: "10.0.0.1:1 10.0.0.2:2"}},
+		ProxyHashes:    []contracts.Hash{hashOf(1), hashOf(2)},
+		Proxies:        []contracts.RegisteredProxy{{Seqno: 1, Desc: "127.0.0.1:8000"}, {Seqno: 2, Desc: "10.0.0.1:1 10.0.0.2:2"}},
 		LastProxySeqno: 2,
-		WorkerHashes:   []ton.Hash{hashOf(3)},
-		ModelHashes:    []ton.Hash{hashOf(4), hashOf(5)},
+		WorkerHashes:   []contracts.Hash{hashOf(3)},
+		ModelHashes:    []contracts.Hash{hashOf(4), hashOf(5)},
 		Params:         params(t),
 	}
 	rootData, err := want.Cell()
@@ -177,7 +178,7 @@ func TestRootDeployAndAdminister(t *testing.T) {
 	}
 	checks := []struct {
 		method string
-		hash   ton.Hash
+		hash   contracts.Hash
 		want   int64
 	}{
 		{"worker_hash_is_valid", hashOf(3), -1},
@@ -198,18 +199,18 @@ func TestRootDeployAndAdminister(t *testing.T) {
 
 	// The owner registers a proxy through its cocoon wallet.
 	body := cell.BeginCell().MustStoreUInt(opRegisterProxy, 32).MustStoreUInt(1, 64)
-	if err := ton.StoreProxyDesc(body, "192.168.0.1:9000"); err != nil {
+	if err := contracts.StoreProxyDesc(body, "192.168.0.1:9000"); err != nil {
 		t.Fatal(err)
 	}
 	reg := ton.Transfer{To: root, Amount: billing.TON / 20, Bounce: true, Body: body.EndCell(), Mode: ton.ModePayFeesSeparately}
 	if err := owner.Send(ctx, c, time.Hour, reg); err != nil {
 		t.Fatal(err)
 	}
-	got, err = ton.ParseRootConfig(data(t, c, root))
+	got, err = contracts.ParseRootConfig(data(t, c, root))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.LastProxySeqno != 3 || got.Version != 8 || len(got.Proxies) != 3 || got.Proxies[2] != (ton.RegisteredProxy{Seqno: 3, Desc: "192.168.0.1:9000"}) {
+	if got.LastProxySeqno != 3 || got.Version != 8 || len(got.Proxies) != 3 || got.Proxies[2] != (contracts.RegisteredProxy{Seqno: 3, Desc: "192.168.0.1:9000"}) {
 		t.Errorf("after register_proxy: seqno %d, version %d, proxies %+v; want 3, 8 and the new proxy as seqno 3", got.LastProxySeqno, got.Version, got.Proxies)
 	}
 	excess := lastTx(t, c, owner.Address())
@@ -225,7 +226,7 @@ func TestRootDeployAndAdminister(t *testing.T) {
 	if tx := lastTx(t, c, root); tx.Success || tx.ExitCode != errNotOwner {
 		t.Errorf("stranger's register: success %v exit %d, want failure %d", tx.Success, tx.ExitCode, errNotOwner)
 	}
-	after, err := ton.ParseRootConfig(data(t, c, root))
+	after, err := contracts.ParseRootConfig(data(t, c, root))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +259,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	proxyKey := testKey(2)
 	proxyOwner, workerOwner, clientOwner, relay := addr(0x11), addr(0x44), addr(0x55), addr(0x88)
 
-	proxyData := ton.NewProxyData(proxyOwner, addr(0x22), proxyKey.Public().(ed25519.PublicKey), params(t))
+	proxyData := contracts.NewProxyData(proxyOwner, addr(0x22), proxyKey.Public().(ed25519.PublicKey), params(t))
 	pd, err := proxyData.Cell()
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +270,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	}
 
 	// Client: deploy, top up 5 TON.
-	cd, err := ton.NewClientData(clientOwner, proxy, proxyData).Cell()
+	cd, err := contracts.NewClientData(clientOwner, proxy, proxyData).Cell()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +278,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if derived, err := ton.ClientAddress(clientOwner, proxy, proxyData); err != nil || !derived.Equals(client) {
+	if derived, err := contracts.ClientAddress(clientOwner, proxy, proxyData); err != nil || !derived.Equals(client) {
 		t.Fatalf("derived client address %v (%v), want %s", derived, err, client)
 	}
 	proxyBefore := balance(t, c, proxy)
@@ -286,7 +287,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	if err := c.SendInternal(ctx, relay, ton.Transfer{To: client, Amount: 5*billing.TON + 2*commission, Bounce: true, Body: topUp}); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := ton.ParseClientData(data(t, c, client))
+	cs, err := contracts.ParseClientData(data(t, c, client))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +308,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	if err := c.SendInternal(ctx, relay, ton.Transfer{To: client, Amount: 2 * commission, Bounce: true, Body: charge}); err != nil {
 		t.Fatal(err)
 	}
-	if cs, err = ton.ParseClientData(data(t, c, client)); err != nil {
+	if cs, err = contracts.ParseClientData(data(t, c, client)); err != nil {
 		t.Fatal(err)
 	}
 	if cs.TokensUsed != 2000 || cs.Balance != 3*billing.TON {
@@ -318,7 +319,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	}
 
 	// Worker: deploy, signed payout of 1000 tokens.
-	wd, err := ton.NewWorkerData(workerOwner, proxy, proxyData).Cell()
+	wd, err := contracts.NewWorkerData(workerOwner, proxy, proxyData).Cell()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +350,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	if spent := proxyBefore - balance(t, c, proxy); spent < 1000*workerFeePerTok || spent > 1000*workerFeePerTok+commission/2 {
 		t.Errorf("proxy spent %v TON on the payout, want the worker's 0.1 plus fees", spent)
 	}
-	ws, err := ton.ParseWorkerData(data(t, c, worker))
+	ws, err := contracts.ParseWorkerData(data(t, c, worker))
 	if err != nil {
 		t.Fatal(err)
 	}

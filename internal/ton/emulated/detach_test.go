@@ -11,6 +11,7 @@ import (
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -73,7 +74,7 @@ func TestHandsOutDetachedCells(t *testing.T) {
 	if err := c.Fund(ctx, owner.Address(), 100*billing.TON); err != nil {
 		t.Fatal(err)
 	}
-	start := ton.RootConfig{Owner: owner.Address(), Version: 1, WorkerHashes: []ton.Hash{hashOf(1)}, Params: params(t)}
+	start := contracts.RootConfig{Owner: owner.Address(), Version: 1, WorkerHashes: []contracts.Hash{hashOf(1)}, Params: params(t)}
 	data, err := start.Cell()
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestHandsOutDetachedCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	send := func(i int) error {
-		body, err := ton.RootRegisterProxyBody(uint64(i), fmt.Sprintf("10.1.1.%d:5222", i))
+		body, err := contracts.RootRegisterProxyBody(uint64(i), fmt.Sprintf("10.1.1.%d:5222", i))
 		if err != nil {
 			return err
 		}

@@ -9,18 +9,19 @@ import (
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
 // TestReportsAsTheProxySeesThem drives the client and worker contracts with
-// the message builders of internal/ton, sent by their owners' cocoon
+// the message builders of internal/contracts, sent by their owners' cocoon
 // wallets, and reads the reports from the proxy's transactions as the
 // off-chain proxy does (contracts.md §8.2, §8.6, §8.11).
 func TestReportsAsTheProxySeesThem(t *testing.T) {
 	ctx := context.Background()
 	c := newChain(t, "")
 	proxyKey := testKey(2)
-	proxyData := ton.NewProxyData(addr(0x11), addr(0x22), proxyKey.Public().(ed25519.PublicKey), params(t))
+	proxyData := contracts.NewProxyData(addr(0x11), addr(0x22), proxyKey.Public().(ed25519.PublicKey), params(t))
 	pd, err := proxyData.Cell()
 	if err != nil {
 		t.Fatal(err)
@@ -60,42 +61,42 @@ func TestReportsAsTheProxySeesThem(t *testing.T) {
 
 	// The owner's wallet deploys its client contract and registers with
 	// a long-auth nonce, in one external.
-	clientData := ton.NewClientData(owner.Address(), proxy, proxyData)
+	clientData := contracts.NewClientData(owner.Address(), proxy, proxyData)
 	cd, err := clientData.Cell()
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := ton.ClientAddress(owner.Address(), proxy, proxyData)
+	client, err := contracts.ClientAddress(owner.Address(), proxy, proxyData)
 	if err != nil {
 		t.Fatal(err)
 	}
 	send(
-		ton.Transfer{To: client, Amount: billing.TON, StateInit: ton.StateInit(proxyData.Params.ClientCode, cd)},
-		ton.Transfer{To: client, Amount: billing.TON / 2, Bounce: true, Body: must(ton.ClientRegisterBody(1, 0xabcdef0123, owner.Address()))},
+		ton.Transfer{To: client, Amount: billing.TON, StateInit: contracts.StateInit(proxyData.Params.ClientCode, cd)},
+		ton.Transfer{To: client, Amount: billing.TON / 2, Bounce: true, Body: must(contracts.ClientRegisterBody(1, 0xabcdef0123, owner.Address()))},
 	)
 	tx := proxyReport()
-	rep, err := ton.ParseClientReport(tx.In.Body)
+	rep, err := contracts.ParseClientReport(tx.In.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !tx.In.Src.Equals(client) || !tx.Skipped || rep.Kind != ton.ReportRegister || rep.Nonce != 0xabcdef0123 || !rep.Owner.Equals(owner.Address()) || rep.State.Stake != billing.TON {
+	if !tx.In.Src.Equals(client) || !tx.Skipped || rep.Kind != contracts.OpClientProxyRegister || rep.Nonce != 0xabcdef0123 || !rep.Owner.Equals(owner.Address()) || rep.State.Stake != billing.TON {
 		t.Errorf("register report from %s (skipped %v): %+v; want the nonce from the client, skipped for lack of gas", tx.In.Src, tx.Skipped, rep)
 	}
 
 	// A top-up reaches the proxy as a carry-all report it executes.
-	send(ton.Transfer{To: client, Amount: 3 * billing.TON, Bounce: true, Body: must(ton.ClientTopUpBody(2, 2*billing.TON, owner.Address()))})
+	send(ton.Transfer{To: client, Amount: 3 * billing.TON, Bounce: true, Body: must(contracts.ClientTopUpBody(2, 2*billing.TON, owner.Address()))})
 	tx = proxyReport()
-	if rep, err = ton.ParseClientReport(tx.In.Body); err != nil {
+	if rep, err = contracts.ParseClientReport(tx.In.Body); err != nil {
 		t.Fatal(err)
 	}
-	if !tx.Success || rep.Kind != ton.ReportTopUp || rep.Amount != 2*billing.TON || rep.State.Balance != 2*billing.TON || !rep.ExcessTo.Equals(owner.Address()) {
+	if !tx.Success || rep.Kind != contracts.OpClientProxyTopUp || rep.Amount != 2*billing.TON || rep.State.Balance != 2*billing.TON || !rep.ExcessTo.Equals(owner.Address()) {
 		t.Errorf("top-up report (success %v): %+v; want 2 TON in the payload and the state", tx.Success, rep)
 	}
 
 	// Secret hash change: a notice carrying the new hash in the state.
 	secret := hashOf(0x5e)
-	send(ton.Transfer{To: client, Amount: billing.TON / 2, Bounce: true, Body: must(ton.ClientChangeSecretBody(3, secret, owner.Address()))})
-	if rep, err = ton.ParseClientReport(proxyReport().In.Body); err != nil {
+	send(ton.Transfer{To: client, Amount: billing.TON / 2, Bounce: true, Body: must(contracts.ClientChangeSecretBody(3, secret, owner.Address()))})
+	if rep, err = contracts.ParseClientReport(proxyReport().In.Body); err != nil {
 		t.Fatal(err)
 	}
 	if rep.Kind != 0 || rep.State.SecretHash != secret {
@@ -104,11 +105,11 @@ func TestReportsAsTheProxySeesThem(t *testing.T) {
 
 	// Withdraw above the stake: refund_granted, paid to the owner.
 	before := balance(t, c, owner.Address())
-	send(ton.Transfer{To: client, Amount: billing.TON / 2, Bounce: true, Body: must(ton.ClientWithdrawBody(4, owner.Address()))})
-	if rep, err = ton.ParseClientReport(proxyReport().In.Body); err != nil {
+	send(ton.Transfer{To: client, Amount: billing.TON / 2, Bounce: true, Body: must(contracts.ClientWithdrawBody(4, owner.Address()))})
+	if rep, err = contracts.ParseClientReport(proxyReport().In.Body); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Kind != ton.ReportRefundGranted || rep.Amount != billing.TON || rep.State.Balance != billing.TON {
+	if rep.Kind != contracts.OpClientProxyRefundGranted || rep.Amount != billing.TON || rep.State.Balance != billing.TON {
 		t.Errorf("withdraw report %+v, want 1 TON refunded and 1 TON (the stake) left", rep)
 	}
 	if gained := balance(t, c, owner.Address()) - before; gained < billing.TON/2 {
@@ -116,21 +117,21 @@ func TestReportsAsTheProxySeesThem(t *testing.T) {
 	}
 
 	// Worker register: the notice without payload.
-	workerData := ton.NewWorkerData(owner.Address(), proxy, proxyData)
+	workerData := contracts.NewWorkerData(owner.Address(), proxy, proxyData)
 	wd, err := workerData.Cell()
 	if err != nil {
 		t.Fatal(err)
 	}
-	worker, err := ton.WorkerAddress(owner.Address(), proxy, proxyData)
+	worker, err := contracts.WorkerAddress(owner.Address(), proxy, proxyData)
 	if err != nil {
 		t.Fatal(err)
 	}
 	send(
-		ton.Transfer{To: worker, Amount: billing.TON / 2, StateInit: ton.StateInit(proxyData.Params.WorkerCode, wd)},
-		ton.Transfer{To: worker, Amount: billing.TON / 2, Bounce: true, Body: must(ton.WorkerRegisterBody(5, owner.Address()))},
+		ton.Transfer{To: worker, Amount: billing.TON / 2, StateInit: contracts.StateInit(proxyData.Params.WorkerCode, wd)},
+		ton.Transfer{To: worker, Amount: billing.TON / 2, Bounce: true, Body: must(contracts.WorkerRegisterBody(5, owner.Address()))},
 	)
 	tx = proxyReport()
-	wrep, err := ton.ParseWorkerReport(tx.In.Body)
+	wrep, err := contracts.ParseWorkerReport(tx.In.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,12 +140,12 @@ func TestReportsAsTheProxySeesThem(t *testing.T) {
 	}
 
 	// Anyone asks the proxy to pay the operator's earnings (none yet).
-	send(ton.Transfer{To: proxy, Amount: billing.TON / 2, Bounce: true, Body: must(ton.ProxyPayoutRequestBody(6, owner.Address()))})
+	send(ton.Transfer{To: proxy, Amount: billing.TON / 2, Bounce: true, Body: must(contracts.ProxyPayoutRequestBody(6, owner.Address()))})
 	if tx := lastTx(t, c, proxy); !tx.Success {
 		t.Errorf("payout request failed with exit code %d", tx.ExitCode)
 	}
 	// And raises its stake.
-	send(ton.Transfer{To: proxy, Amount: 2 * billing.TON, Bounce: true, Body: must(ton.ProxyIncreaseStakeBody(7, billing.TON, owner.Address()))})
+	send(ton.Transfer{To: proxy, Amount: 2 * billing.TON, Bounce: true, Body: must(contracts.ProxyIncreaseStakeBody(7, billing.TON, owner.Address()))})
 	ps, err := ton.ReadProxyData(ctx, c, proxy)
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,12 @@
-package ton
+package contracts
 
 import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/xssnick/tonutils-go/address"
-	"github.com/xssnick/tonutils-go/tlb"
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
@@ -18,22 +18,6 @@ const (
 	StateClosing uint8 = 1
 	StateClosed  uint8 = 2
 )
-
-// StateInit returns the StateInit (code, data) of a contract; code may be
-// nil, as FunC builds it when a proxy's params lack a child's code.
-func StateInit(code, data *cell.Cell) *tlb.StateInit {
-	return &tlb.StateInit{Code: code, Data: data}
-}
-
-// AddressOf returns the workchain-0 address of a contract: the hash of
-// its StateInit cell (contracts.md §1.6).
-func AddressOf(code, data *cell.Cell) (*address.Address, error) {
-	c, err := tlb.ToCell(StateInit(code, data))
-	if err != nil {
-		return nil, fmt.Errorf("encoding state init: %w", err)
-	}
-	return address.NewAddress(0, 0, c.Hash()), nil
-}
 
 // ProxyData is a proxy contract's storage (contracts.md §4.1).
 type ProxyData struct {
@@ -235,37 +219,83 @@ func ParseWorkerData(c *cell.Cell) (WorkerData, error) {
 	return d, nil
 }
 
-// ClientAddress derives the client contract of owner at a proxy contract
-// from the proxy's stored data (contracts.md §1.6, §8.9).
-func ClientAddress(owner, proxyAddr *address.Address, proxy ProxyData) (*address.Address, error) {
-	data, err := NewClientData(owner, proxyAddr, proxy).Cell()
-	if err != nil {
-		return nil, err
-	}
-	return AddressOf(proxy.Params.ClientCode, data)
+// WalletData is the cocoon wallet's storage (contracts.md §7.1).
+type WalletData struct {
+	Seqno     uint32
+	Subwallet uint32
+	PublicKey ed25519.PublicKey
+	Status    uint32
+	Owner     *address.Address
 }
 
-// WorkerAddress derives the worker contract of owner at a proxy contract
-// from the proxy's stored data.
-func WorkerAddress(owner, proxyAddr *address.Address, proxy ProxyData) (*address.Address, error) {
-	data, err := NewWorkerData(owner, proxyAddr, proxy).Cell()
-	if err != nil {
-		return nil, err
+// Cell encodes the wallet data.
+func (d WalletData) Cell() (*cell.Cell, error) {
+	b := cell.BeginCell()
+	w := writer{b: b}
+	w.uint(uint64(d.Seqno), 32)
+	w.uint(uint64(d.Subwallet), 32)
+	w.key(d.PublicKey)
+	w.uint(uint64(d.Status), 32)
+	w.addr(d.Owner)
+	if w.err != nil {
+		return nil, fmt.Errorf("encoding wallet data: %w", w.err)
 	}
-	return AddressOf(proxy.Params.WorkerCode, data)
+	return b.EndCell(), nil
 }
 
-// ProxyAddress derives a proxy contract deployed from the root's current
-// params and proxy code.
-func ProxyAddress(owner, root *address.Address, key ed25519.PublicKey, rootParams Params) (*address.Address, error) {
-	if rootParams.ProxyCode == nil {
-		return nil, errors.New("deriving proxy address: root params carry no proxy code")
-	}
-	data, err := NewProxyData(owner, root, key, rootParams).Cell()
+// ParseWalletData reads a cocoon wallet's data cell.
+func ParseWalletData(c *cell.Cell) (WalletData, error) {
+	var d WalletData
+	err := parseCell(c, func(r *reader) {
+		d.Seqno = uint32(r.uint(32))
+		d.Subwallet = uint32(r.uint(32))
+		d.PublicKey = r.key()
+		d.Status = uint32(r.uint(32))
+		d.Owner = r.addr()
+	})
 	if err != nil {
-		return nil, err
+		return WalletData{}, fmt.Errorf("reading wallet data: %w", err)
 	}
-	return AddressOf(rootParams.ProxyCode, data)
+	return d, nil
+}
+
+// MaxWalletMessages is how many messages one cocoon-wallet external
+// carries at most.
+const MaxWalletMessages = 4
+
+// WalletMessage is one message of a cocoon-wallet external: the internal
+// message cell (its source addr_none: the wallet fills it in) and the
+// mode the wallet sends it with.
+type WalletMessage struct {
+	Mode    uint8
+	Message *cell.Cell
+}
+
+// WalletExternalBody builds the body of an external to a cocoon wallet
+// (contracts.md §7.2): the signature by key over the wallet's subwallet
+// id, valid_until, seqno and each message's mode and reference.
+func WalletExternalBody(key ed25519.PrivateKey, subwallet, seqno uint32, validUntil time.Time, msgs ...WalletMessage) (*cell.Cell, error) {
+	if len(msgs) > MaxWalletMessages {
+		return nil, fmt.Errorf("building wallet external: %d messages, at most %d", len(msgs), MaxWalletMessages)
+	}
+	signed := cell.BeginCell()
+	sw := writer{b: signed}
+	sw.uint(uint64(subwallet), 32)
+	sw.uint(uint64(validUntil.Unix()), 32)
+	sw.uint(uint64(seqno), 32)
+	for _, m := range msgs {
+		sw.uint(uint64(m.Mode), 8)
+		sw.ref(m.Message)
+	}
+	if sw.err != nil {
+		return nil, fmt.Errorf("building wallet external: %w", sw.err)
+	}
+	part := signed.EndCell()
+	body := cell.BeginCell().MustStoreSlice(part.Sign(key), 512)
+	if err := body.StoreBuilder(part.ToBuilder()); err != nil {
+		return nil, fmt.Errorf("building wallet external: %w", err)
+	}
+	return body.EndCell(), nil
 }
 
 // parseCell parses a whole cell with fn and requires it to end.

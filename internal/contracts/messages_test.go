@@ -1,4 +1,4 @@
-package ton
+package contracts
 
 import (
 	"reflect"
@@ -12,10 +12,10 @@ func sampleReports() []ClientReport {
 	state := ClientState{State: StateClosing, Balance: 5, Stake: 6, TokensUsed: 7, SecretHash: hashOf(8)}
 	return []ClientReport{
 		{QueryID: 1, Owner: addr(1), State: state},
-		{QueryID: 2, Owner: addr(1), State: state, Kind: ReportTopUp, Amount: 9, ExcessTo: addr(2)},
-		{QueryID: 3, Owner: addr(1), State: state, Kind: ReportRegister, Nonce: 0xfeedface},
-		{QueryID: 4, Owner: addr(1), State: state, Kind: ReportRefundGranted, Amount: 10, ExcessTo: addr(3)},
-		{QueryID: 5, Owner: addr(1), State: state, Kind: ReportRefundForce, Amount: 11, ExcessTo: addr(4)},
+		{QueryID: 2, Owner: addr(1), State: state, Kind: OpClientProxyTopUp, Amount: 9, ExcessTo: addr(2)},
+		{QueryID: 3, Owner: addr(1), State: state, Kind: OpClientProxyRegister, Nonce: 0xfeedface},
+		{QueryID: 4, Owner: addr(1), State: state, Kind: OpClientProxyRefundGranted, Amount: 10, ExcessTo: addr(3)},
+		{QueryID: 5, Owner: addr(1), State: state, Kind: OpClientProxyRefundForce, Amount: 11, ExcessTo: addr(4)},
 	}
 }
 
@@ -73,7 +73,7 @@ func TestReportErrors(t *testing.T) {
 		}, "want 0x65448ff4"},
 		{"client report with unknown payload", func() error { _, err := ParseClientReport(withPayload(unknown)); return err }, "unknown client report payload"},
 		{"register without nonce", func() error {
-			_, err := ParseClientReport(withPayload(cell.BeginCell().MustStoreUInt(uint64(ReportRegister), 32).EndCell()))
+			_, err := ParseClientReport(withPayload(cell.BeginCell().MustStoreUInt(uint64(OpClientProxyRegister), 32).EndCell()))
 			return err
 		}, "reading client report"},
 		{"worker report with another op", func() error {

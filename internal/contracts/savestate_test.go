@@ -1,4 +1,4 @@
-package ton
+package contracts
 
 import (
 	"encoding/hex"
@@ -52,7 +52,7 @@ func TestSaveStateErrors(t *testing.T) {
 		{"other record", cell.BeginCell().MustStoreUInt(uint64(OpDoNotProcess), 32).MustStoreUInt(1, 64).
 			MustStoreUInt(7, 32).EndCell(), "record op 0x7"},
 		{"short", cell.BeginCell().MustStoreUInt(uint64(OpDoNotProcess), 32).MustStoreUInt(1, 64).
-			MustStoreUInt(uint64(OpProxySaveState), 32).MustStoreUInt(2, 32).EndCell(), "reading 32 bytes"},
+			MustStoreUInt(uint64(SaveStateRecord), 32).MustStoreUInt(2, 32).EndCell(), "reading 32 bytes"},
 		{"trailing", cell.BeginCell().MustStoreBuilder(good.ToBuilder()).MustStoreUInt(1, 1).EndCell(), "left over"},
 		{"ref", cell.BeginCell().MustStoreBuilder(good.ToBuilder()).MustStoreRef(cell.BeginCell().EndCell()).EndCell(), "left over"},
 	}

@@ -1,4 +1,4 @@
-package ton
+package contracts
 
 import (
 	"fmt"
@@ -7,37 +7,6 @@ import (
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
-)
-
-// Opcodes of the reports children send their proxy (contracts.md §4.2,
-// §5.2, §6.2).
-const (
-	OpClientProxyRequest uint32 = 0x65448ff4
-	OpWorkerProxyRequest uint32 = 0x4d725d2c
-)
-
-// Payload kinds of a client report.
-const (
-	ReportTopUp         uint32 = 0x5cfc6b87
-	ReportRegister      uint32 = 0xa35cb580
-	ReportRefundGranted uint32 = 0xc68ebc7b
-	ReportRefundForce   uint32 = 0xf4c354c9
-	// workerPayoutRequest is the payload of a worker report.
-	workerPayoutRequest uint32 = 0x08e7d036
-)
-
-// Opcodes of messages to client, worker and proxy contracts.
-const (
-	opClientTopUp          uint32 = 0xf172e6c2
-	opClientRegister       uint32 = 0xc45f9f3b
-	opClientChangeSecret   uint32 = 0xa9357034
-	opClientWithdraw       uint32 = 0xda068e78
-	opClientRequestRefund  uint32 = 0xfafa6cc1
-	opWorkerRegister       uint32 = 0x26ed7f65
-	opProxyPayoutRequest   uint32 = 0x7610e6eb
-	opProxyIncreaseStake   uint32 = 0x9713f187
-	opClientIncreaseStake  uint32 = 0x6a1f6a60
-	opClientSecretAndTopUp uint32 = 0x8473b408
 )
 
 // ClientState is the state a client contract reports (without unlock_ts).
@@ -56,9 +25,9 @@ type ClientReport struct {
 	QueryID uint64
 	Owner   *address.Address
 	State   ClientState
-	// Kind is 0 for a report without payload, else one of ReportTopUp,
-	// ReportRegister, ReportRefundGranted, ReportRefundForce.
-	Kind uint32
+	// Kind is 0 for a report without payload, else one of OpClientProxyTopUp,
+	// OpClientProxyRegister, OpClientProxyRefundGranted, OpClientProxyRefundForce.
+	Kind Op
 	// Amount is the top-up or refund (top-up, refund kinds).
 	Amount billing.NanoTON
 	// ExcessTo receives the excess (top-up, refund kinds).
@@ -71,8 +40,8 @@ type ClientReport struct {
 func ParseClientReport(body *cell.Cell) (ClientReport, error) {
 	var r ClientReport
 	err := parseCell(body, func(rd *reader) {
-		if op := uint32(rd.uint(32)); rd.err == nil && op != OpClientProxyRequest {
-			rd.err = fmt.Errorf("op %#x, want %#x", op, OpClientProxyRequest)
+		if op := Op(rd.uint(32)); rd.err == nil && op != OpClientProxyRequest {
+			rd.err = fmt.Errorf("op %#x, want %#x", uint32(op), uint32(OpClientProxyRequest))
 			return
 		}
 		r.QueryID = rd.uint(64)
@@ -93,16 +62,16 @@ func ParseClientReport(body *cell.Cell) (ClientReport, error) {
 			return
 		}
 		rd.err = parseCell(payload, func(p *reader) {
-			r.Kind = uint32(p.uint(32))
+			r.Kind = Op(p.uint(32))
 			switch r.Kind {
-			case ReportTopUp, ReportRefundGranted, ReportRefundForce:
+			case OpClientProxyTopUp, OpClientProxyRefundGranted, OpClientProxyRefundForce:
 				r.Amount = p.coins()
 				r.ExcessTo = p.addr()
-			case ReportRegister:
+			case OpClientProxyRegister:
 				r.Nonce = p.uint(64)
 			default:
 				if p.err == nil {
-					p.err = fmt.Errorf("unknown client report payload %#x", r.Kind)
+					p.err = fmt.Errorf("unknown client report payload %#x", uint32(r.Kind))
 				}
 			}
 		})
@@ -131,13 +100,13 @@ func (r ClientReport) Cell() (*cell.Cell, error) {
 		pw := writer{b: pb}
 		pw.uint(uint64(r.Kind), 32)
 		switch r.Kind {
-		case ReportTopUp, ReportRefundGranted, ReportRefundForce:
+		case OpClientProxyTopUp, OpClientProxyRefundGranted, OpClientProxyRefundForce:
 			pw.coins(r.Amount)
 			pw.addr(r.ExcessTo)
-		case ReportRegister:
+		case OpClientProxyRegister:
 			pw.uint(r.Nonce, 64)
 		default:
-			return nil, fmt.Errorf("encoding client report: unknown payload %#x", r.Kind)
+			return nil, fmt.Errorf("encoding client report: unknown payload %#x", uint32(r.Kind))
 		}
 		if pw.err != nil {
 			return nil, fmt.Errorf("encoding client report: %w", pw.err)
@@ -179,8 +148,8 @@ type WorkerPayout struct {
 func ParseWorkerReport(body *cell.Cell) (WorkerReport, error) {
 	var r WorkerReport
 	err := parseCell(body, func(rd *reader) {
-		if op := uint32(rd.uint(32)); rd.err == nil && op != OpWorkerProxyRequest {
-			rd.err = fmt.Errorf("op %#x, want %#x", op, OpWorkerProxyRequest)
+		if op := Op(rd.uint(32)); rd.err == nil && op != OpWorkerProxyRequest {
+			rd.err = fmt.Errorf("op %#x, want %#x", uint32(op), uint32(OpWorkerProxyRequest))
 			return
 		}
 		r.QueryID = rd.uint(64)
@@ -193,8 +162,8 @@ func ParseWorkerReport(body *cell.Cell) (WorkerReport, error) {
 		}
 		var p WorkerPayout
 		rd.err = parseCell(payload, func(pr *reader) {
-			if op := uint32(pr.uint(32)); pr.err == nil && op != workerPayoutRequest {
-				pr.err = fmt.Errorf("worker payload op %#x, want %#x", op, workerPayoutRequest)
+			if op := Op(pr.uint(32)); pr.err == nil && op != OpWorkerProxyPayoutRequest {
+				pr.err = fmt.Errorf("worker payload op %#x, want %#x", uint32(op), uint32(OpWorkerProxyPayoutRequest))
 				return
 			}
 			p.WorkerPart = pr.coins()
@@ -215,7 +184,7 @@ func (r WorkerReport) Cell() (*cell.Cell, error) {
 	if r.Payout != nil {
 		pb := cell.BeginCell()
 		pw := writer{b: pb}
-		pw.uint(uint64(workerPayoutRequest), 32)
+		pw.uint(uint64(OpWorkerProxyPayoutRequest), 32)
 		pw.coins(r.Payout.WorkerPart)
 		pw.coins(r.Payout.ProxyPart)
 		pw.addr(r.Payout.ExcessTo)
@@ -239,14 +208,14 @@ func (r WorkerReport) Cell() (*cell.Cell, error) {
 }
 
 // body builds op, query_id and the fields fill writes.
-func body(op uint32, queryID uint64, fill func(w *writer)) (*cell.Cell, error) {
+func body(op Op, queryID uint64, fill func(w *writer)) (*cell.Cell, error) {
 	b := cell.BeginCell()
 	w := writer{b: b}
 	w.uint(uint64(op), 32)
 	w.uint(queryID, 64)
 	fill(&w)
 	if w.err != nil {
-		return nil, fmt.Errorf("building message %#x: %w", op, w.err)
+		return nil, fmt.Errorf("building message %#x: %w", uint32(op), w.err)
 	}
 	return b.EndCell(), nil
 }
@@ -254,52 +223,52 @@ func body(op uint32, queryID uint64, fill func(w *writer)) (*cell.Cell, error) {
 // ClientTopUpBody builds ext_client_top_up (anyone may send it; attach
 // amount plus at least 0.1 TON).
 func ClientTopUpBody(queryID uint64, amount billing.NanoTON, excessTo *address.Address) (*cell.Cell, error) {
-	return body(opClientTopUp, queryID, func(w *writer) { w.coins(amount); w.addr(excessTo) })
+	return body(OpExtClientTopUp, queryID, func(w *writer) { w.coins(amount); w.addr(excessTo) })
 }
 
 // ClientSecretAndTopUpBody builds owner_client_change_secret_hash_and_top_up.
 func ClientSecretAndTopUpBody(queryID uint64, amount billing.NanoTON, secretHash Hash, excessTo *address.Address) (*cell.Cell, error) {
-	return body(opClientSecretAndTopUp, queryID, func(w *writer) { w.coins(amount); w.slice(secretHash[:], 256); w.addr(excessTo) })
+	return body(OpOwnerClientChangeSecretHashAndTopUp, queryID, func(w *writer) { w.coins(amount); w.slice(secretHash[:], 256); w.addr(excessTo) })
 }
 
 // ClientRegisterBody builds owner_client_register with the long-auth nonce.
 func ClientRegisterBody(queryID, nonce uint64, excessTo *address.Address) (*cell.Cell, error) {
-	return body(opClientRegister, queryID, func(w *writer) { w.uint(nonce, 64); w.addr(excessTo) })
+	return body(OpOwnerClientRegister, queryID, func(w *writer) { w.uint(nonce, 64); w.addr(excessTo) })
 }
 
 // ClientChangeSecretBody builds owner_client_change_secret_hash.
 func ClientChangeSecretBody(queryID uint64, secretHash Hash, excessTo *address.Address) (*cell.Cell, error) {
-	return body(opClientChangeSecret, queryID, func(w *writer) { w.slice(secretHash[:], 256); w.addr(excessTo) })
+	return body(OpOwnerClientChangeSecretHash, queryID, func(w *writer) { w.slice(secretHash[:], 256); w.addr(excessTo) })
 }
 
 // ClientIncreaseStakeBody builds owner_client_increase_stake.
 func ClientIncreaseStakeBody(queryID uint64, newStake billing.NanoTON, excessTo *address.Address) (*cell.Cell, error) {
-	return body(opClientIncreaseStake, queryID, func(w *writer) { w.coins(newStake); w.addr(excessTo) })
+	return body(OpOwnerClientIncreaseStake, queryID, func(w *writer) { w.coins(newStake); w.addr(excessTo) })
 }
 
 // ClientWithdrawBody builds owner_client_withdraw.
 func ClientWithdrawBody(queryID uint64, excessTo *address.Address) (*cell.Cell, error) {
-	return body(opClientWithdraw, queryID, func(w *writer) { w.addr(excessTo) })
+	return body(OpOwnerClientWithdraw, queryID, func(w *writer) { w.addr(excessTo) })
 }
 
 // ClientRequestRefundBody builds owner_client_request_refund.
 func ClientRequestRefundBody(queryID uint64, excessTo *address.Address) (*cell.Cell, error) {
-	return body(opClientRequestRefund, queryID, func(w *writer) { w.addr(excessTo) })
+	return body(OpOwnerClientRequestRefund, queryID, func(w *writer) { w.addr(excessTo) })
 }
 
 // WorkerRegisterBody builds owner_worker_register.
 func WorkerRegisterBody(queryID uint64, excessTo *address.Address) (*cell.Cell, error) {
-	return body(opWorkerRegister, queryID, func(w *writer) { w.addr(excessTo) })
+	return body(OpOwnerWorkerRegister, queryID, func(w *writer) { w.addr(excessTo) })
 }
 
 // ProxyPayoutRequestBody builds ext_proxy_payout_request: pay the
 // operator's earnings to the proxy owner.
 func ProxyPayoutRequestBody(queryID uint64, excessTo *address.Address) (*cell.Cell, error) {
-	return body(opProxyPayoutRequest, queryID, func(w *writer) { w.addr(excessTo) })
+	return body(OpExtProxyPayoutRequest, queryID, func(w *writer) { w.addr(excessTo) })
 }
 
 // ProxyIncreaseStakeBody builds ext_proxy_increase_stake (attach grams
 // plus at least 0.1 TON).
 func ProxyIncreaseStakeBody(queryID uint64, grams billing.NanoTON, excessTo *address.Address) (*cell.Cell, error) {
-	return body(opProxyIncreaseStake, queryID, func(w *writer) { w.coins(grams); w.addr(excessTo) })
+	return body(OpExtProxyIncreaseStake, queryID, func(w *writer) { w.coins(grams); w.addr(excessTo) })
 }

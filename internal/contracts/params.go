@@ -1,4 +1,4 @@
-package ton
+package contracts
 
 import (
 	"errors"
@@ -49,6 +49,15 @@ func (p Params) WithoutCode() Params {
 func (p Params) ForProxy() Params {
 	p.ProxyCode = nil
 	return p
+}
+
+// Prices are the prices of the params, as the ledger bills at them.
+func (p Params) Prices() billing.Prices {
+	return billing.Prices{
+		PricePerToken: p.PricePerToken, WorkerFeePerToken: p.WorkerFeePerToken,
+		PromptMult: p.PromptMultiplier, CachedMult: p.CachedMultiplier,
+		CompletionMult: p.CompletionMultiplier, ReasoningMult: p.ReasoningMultiplier,
+	}
 }
 
 // ParseParams reads a CocoonParams cell. It rejects trailing data.

@@ -1,14 +1,16 @@
-package devnet
+package contracts
 
 import (
 	"crypto/ed25519"
 	"testing"
-
-	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
-func TestContracts(t *testing.T) {
-	c, err := FakeTONContracts()
+func TestDerivation(t *testing.T) {
+	f, err := BuiltinFakeTON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.Derivation()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,7 +20,7 @@ func TestContracts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := ton.ProxyAddress(proxyOwner, FakeTONRoot(), pub, params)
+	want, err := ProxyAddress(proxyOwner, FakeTONRoot(), pub, params)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +44,7 @@ func TestContracts(t *testing.T) {
 	if other.Equals(ca) {
 		t.Error("two owners have the same client contract")
 	}
-	if _, err := NewContracts(FakeTONRoot(), params.WithoutCode()); err == nil {
-		t.Error("NewContracts accepted params without contract code")
+	if _, err := NewDerivation(FakeTONRoot(), params.WithoutCode()); err == nil {
+		t.Error("NewDerivation accepted params without contract code")
 	}
 }

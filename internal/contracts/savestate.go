@@ -1,4 +1,4 @@
-package ton
+package contracts
 
 import (
 	"fmt"
@@ -6,14 +6,11 @@ import (
 	"github.com/xssnick/tonutils-go/tvm/cell"
 )
 
-// Opcodes of the proxy's save-state record (contracts.md §1.2, §8.7;
-// reference.md §4.3).
-const (
-	// OpDoNotProcess makes every COCOON contract return at once.
-	OpDoNotProcess uint32 = 0x9a1247c0
-	// OpProxySaveState follows do_not_process in a save-state record.
-	OpProxySaveState uint32 = 0x53109c0f
-)
+// SaveStateRecord is the op of the proxy's save-state record, which
+// follows OpDoNotProcess (contracts.md §1.2, §8.7; reference.md §4.3). It
+// is no contract's op: the contracts never read past do_not_process, and
+// the record is read back off chain.
+const SaveStateRecord uint32 = 0x53109c0f
 
 // SaveState is the proxy's save-state record: the ledger seqno the proxy
 // commits to chain and the random hash of the proxy run that wrote it.
@@ -33,7 +30,7 @@ func ProxySaveStateBody(queryID uint64, seqno uint32, session Hash) (*cell.Cell,
 // Cell encodes the record as ProxySaveStateBody does.
 func (s SaveState) Cell() (*cell.Cell, error) {
 	return body(OpDoNotProcess, s.QueryID, func(w *writer) {
-		w.uint(uint64(OpProxySaveState), 32)
+		w.uint(uint64(SaveStateRecord), 32)
 		w.uint(uint64(s.Seqno), 32)
 		w.slice(s.Session[:], 256)
 	})
@@ -44,13 +41,13 @@ func (s SaveState) Cell() (*cell.Cell, error) {
 func ParseSaveState(b *cell.Cell) (SaveState, error) {
 	var s SaveState
 	err := parseCell(b, func(r *reader) {
-		if op := uint32(r.uint(32)); r.err == nil && op != OpDoNotProcess {
-			r.err = fmt.Errorf("op %#x, want %#x", op, OpDoNotProcess)
+		if op := Op(r.uint(32)); r.err == nil && op != OpDoNotProcess {
+			r.err = fmt.Errorf("op %#x, want %#x", uint32(op), uint32(OpDoNotProcess))
 			return
 		}
 		s.QueryID = r.uint(64)
-		if op := uint32(r.uint(32)); r.err == nil && op != OpProxySaveState {
-			r.err = fmt.Errorf("record op %#x, want %#x", op, OpProxySaveState)
+		if op := uint32(r.uint(32)); r.err == nil && op != SaveStateRecord {
+			r.err = fmt.Errorf("record op %#x, want %#x", op, SaveStateRecord)
 			return
 		}
 		s.Seqno = uint32(r.uint(32))

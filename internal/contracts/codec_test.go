@@ -1,4 +1,4 @@
-package ton
+package contracts
 
 import (
 	"bytes"
