@@ -65,6 +65,13 @@ type Record struct {
 	CommittedToChain int64  // usage as of the last seqno confirmed on chain
 	Seqno            uint32 // the flush that wrote Tokens
 	Chain            ClientChain
+	// Value is what Tokens were billed, each request at the prices it
+	// was settled at: charged to a client, earned by a worker.
+	Value NanoTON
+	// ValueUnknown marks a record stored before values were kept: its
+	// Value is zero, and the proxy values its tokens before Restore,
+	// which refuses it otherwise.
+	ValueUnknown bool
 }
 
 // Flush is one batch of changed records for the store, all written at
@@ -85,6 +92,10 @@ type Account struct {
 	CommittedToChain int64 // usage as of the last flush confirmed on chain
 	Reserved         int64 // clients: tokens held by running requests
 	Chain            ClientChain
+	// Value is what Tokens were billed, each request at the prices it
+	// was settled at (those of the contract the account is under):
+	// charged to a client, earned by a worker.
+	Value NanoTON
 }
 
 // Balance is the account's figures in the form CompareBalance takes.
@@ -105,14 +116,17 @@ const (
 	numOutcomes
 )
 
-// Totals are the sums over every settled request since the ledger began.
-// Charged = Earned + Commission holds exactly.
+// Totals are the sums over every settled request since the ledger began,
+// those of the accounts it was restored with included, each request
+// valued at the prices it was settled at. Charged = Earned + Commission
+// holds exactly. Requests counts the requests settled since this run's
+// ledger was made, by Outcome.
 type Totals struct {
 	Tokens     int64
 	Charged    NanoTON
 	Earned     NanoTON
 	Commission NanoTON
-	Requests   [numOutcomes]int64 // by Outcome
+	Requests   [numOutcomes]int64
 }
 
 // Settlement is what one request was billed.
@@ -158,9 +172,9 @@ type Ledger struct {
 	chainSeqno uint32 // the last flush confirmed on chain
 	clients    map[string]*account
 	workers    map[string]*account
-	totals     Totals
-	// restored holds the client and worker token sums that Restore loaded,
-	// which Totals do not include.
+	// totals include the restored accounts'; restored holds the client
+	// and worker token sums that Restore loaded, which Check leaves out.
+	totals   Totals
 	restored [2]int64
 }
 
@@ -174,7 +188,9 @@ func NewLedger(p Prices) (*Ledger, error) {
 
 // Restore loads the state a store returned into an empty ledger, wholly or
 // not at all. Records written at or before chainSeqno count as committed
-// to the chain.
+// to the chain. The totals start from the records' tokens and values:
+// the clients' values are what was charged, the workers' what was
+// earned, and their difference the commission.
 func (l *Ledger) Restore(seqno, chainSeqno uint32, recs []Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -186,6 +202,7 @@ func (l *Ledger) Restore(seqno, chainSeqno uint32, recs []Record) error {
 	}
 	books := map[Kind]map[string]*account{KindClient: {}, KindWorker: {}}
 	var sums [2]int64 // clients, workers
+	var values [2]NanoTON
 	for _, r := range recs {
 		if err := checkRecord(r, seqno); err != nil {
 			return fmt.Errorf("restoring ledger: %w", err)
@@ -193,7 +210,7 @@ func (l *Ledger) Restore(seqno, chainSeqno uint32, recs []Record) error {
 		a := &account{Account: Account{
 			Kind: r.Kind, Address: r.Address, Owner: r.Owner,
 			Tokens: r.Tokens, CommittedToDB: r.Tokens, CommittedToChain: r.CommittedToChain,
-			Chain: r.Chain,
+			Chain: r.Chain, Value: r.Value,
 		}}
 		if r.Seqno <= chainSeqno {
 			a.CommittedToChain = r.Tokens
@@ -212,8 +229,19 @@ func (l *Ledger) Restore(seqno, chainSeqno uint32, recs []Record) error {
 		if sums[i], err = addInt64(sums[i], r.Tokens); err != nil {
 			return fmt.Errorf("restoring ledger: %w", err)
 		}
+		if values[i], err = values[i].Add(r.Value); err != nil {
+			return fmt.Errorf("restoring ledger: %w", err)
+		}
+	}
+	if sums[0] != sums[1] {
+		return fmt.Errorf("restoring ledger: clients used %d tokens and workers served %d", sums[0], sums[1])
+	}
+	commission, err := values[0].Sub(values[1])
+	if err != nil || commission < 0 {
+		return fmt.Errorf("restoring ledger: clients were charged %s and workers earned %s", values[0], values[1])
 	}
 	l.clients, l.workers, l.restored = books[KindClient], books[KindWorker], sums
+	l.totals = Totals{Tokens: sums[0], Charged: values[0], Earned: values[1], Commission: commission}
 	l.seqno, l.chainSeqno = seqno, chainSeqno
 	return nil
 }
@@ -228,6 +256,10 @@ func checkRecord(r Record, seqno uint32) error {
 		return fmt.Errorf("%s %s: tokens %d below committed-to-chain %d", r.Kind, r.Address, r.Tokens, r.CommittedToChain)
 	case r.Seqno > seqno:
 		return fmt.Errorf("%s %s: written at seqno %d after the last flush %d", r.Kind, r.Address, r.Seqno, seqno)
+	case r.ValueUnknown:
+		return fmt.Errorf("%s %s: the value of its tokens is unknown", r.Kind, r.Address)
+	case r.Value < 0:
+		return fmt.Errorf("%s %s: negative value %s", r.Kind, r.Address, r.Value)
 	}
 	return nil
 }
@@ -446,14 +478,17 @@ func (l *Ledger) SettleAt(h *Hold, worker string, tokens int64, o Outcome, p Pri
 		return Settlement{}, fmt.Errorf("settling request: %w", err)
 	}
 	next := l.totals
-	var errs [6]error
+	var errs [8]error
 	var ct, wt int64
+	var cv, wv NanoTON
 	next.Tokens, errs[0] = addInt64(next.Tokens, s.Tokens)
 	next.Charged, errs[1] = next.Charged.Add(s.Charged)
 	next.Earned, errs[2] = next.Earned.Add(s.Earned)
 	next.Commission, errs[3] = next.Commission.Add(s.Commission)
 	ct, errs[4] = addInt64(c.Tokens, s.Tokens)
 	wt, errs[5] = addInt64(w.Tokens, s.Tokens)
+	cv, errs[6] = c.Value.Add(s.Charged)
+	wv, errs[7] = w.Value.Add(s.Earned)
 	if err := errors.Join(errs[:]...); err != nil {
 		return Settlement{}, fmt.Errorf("settling request: %w", err)
 	}
@@ -461,6 +496,7 @@ func (l *Ledger) SettleAt(h *Hold, worker string, tokens int64, o Outcome, p Pri
 	h.settled = true
 	c.Reserved -= h.limit
 	c.Tokens, w.Tokens = ct, wt
+	c.Value, w.Value = cv, wv
 	if s.Tokens != 0 {
 		c.dirty, w.dirty = true, true
 	}
@@ -484,7 +520,8 @@ func (l *Ledger) Release(h *Hold) error {
 	return nil
 }
 
-// Totals returns the sums over every settled request.
+// Totals returns the sums over every settled request since the ledger
+// began, the restored accounts' included.
 func (l *Ledger) Totals() Totals {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -515,7 +552,7 @@ func (l *Ledger) PrepareFlush() (f Flush, ok bool) {
 			f.Records = append(f.Records, Record{
 				Kind: a.Kind, Address: a.Address, Owner: a.Owner,
 				Tokens: a.Tokens, CommittedToChain: a.CommittedToChain,
-				Seqno: f.Seqno, Chain: a.Chain,
+				Seqno: f.Seqno, Chain: a.Chain, Value: a.Value,
 			})
 		}
 	}
@@ -535,14 +572,14 @@ func (l *Ledger) Flushed(f Flush) error {
 		if a == nil {
 			return fmt.Errorf("applying flush %d: %s %s: %w", f.Seqno, r.Kind, r.Address, ErrNotFound)
 		}
-		if r.Tokens < a.CommittedToDB || r.Tokens > a.Tokens {
-			return fmt.Errorf("applying flush %d: %s %s: tokens %d outside [%d, %d]", f.Seqno, r.Kind, r.Address, r.Tokens, a.CommittedToDB, a.Tokens)
+		if r.Tokens < a.CommittedToDB || r.Tokens > a.Tokens || r.Value > a.Value {
+			return fmt.Errorf("applying flush %d: %s %s: tokens %d (value %s) outside [%d, %d] (value up to %s)", f.Seqno, r.Kind, r.Address, r.Tokens, r.Value, a.CommittedToDB, a.Tokens, a.Value)
 		}
 	}
 	for _, r := range f.Records {
 		a := l.book(r.Kind)[r.Address]
 		a.CommittedToDB = r.Tokens
-		a.dirty = a.Tokens != r.Tokens || a.Owner != r.Owner || a.Chain != r.Chain
+		a.dirty = a.Tokens != r.Tokens || a.Value != r.Value || a.Owner != r.Owner || a.Chain != r.Chain
 		if r.Tokens > a.CommittedToChain {
 			a.pending = append(a.pending, pendingCommit{f.Seqno, r.Tokens})
 		}
@@ -582,11 +619,14 @@ func (l *Ledger) CommittedToChain(seqno uint32) error {
 // Check verifies the ledger's invariants: for every account
 // 0 ≤ committed-to-chain ≤ committed-to-database ≤ tokens and no negative
 // reservation; the tokens clients and workers gained since Restore both
-// equal the tokens billed; and charged = earned + commission.
+// equal the tokens billed since; the clients' values sum to what was
+// charged and the workers' to what was earned; and charged = earned +
+// commission.
 func (l *Ledger) Check() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var clientTokens, workerTokens int64
+	var clientValue, workerValue NanoTON
 	for _, m := range []map[string]*account{l.clients, l.workers} {
 		for _, a := range m {
 			if a.CommittedToChain < 0 || a.CommittedToDB < a.CommittedToChain || a.Tokens < a.CommittedToDB {
@@ -597,14 +637,20 @@ func (l *Ledger) Check() error {
 			}
 			if a.Kind == KindClient {
 				clientTokens += a.Tokens
+				clientValue += a.Value
 			} else {
 				workerTokens += a.Tokens
+				workerValue += a.Value
 			}
 		}
 	}
 	t := l.totals
-	if clientTokens-l.restored[0] != t.Tokens || workerTokens-l.restored[1] != t.Tokens {
-		return fmt.Errorf("billed %d tokens, but clients gained %d and workers %d", t.Tokens, clientTokens-l.restored[0], workerTokens-l.restored[1])
+	billed := t.Tokens - l.restored[0]
+	if clientTokens-l.restored[0] != billed || workerTokens-l.restored[1] != billed {
+		return fmt.Errorf("billed %d tokens, but clients gained %d and workers %d", billed, clientTokens-l.restored[0], workerTokens-l.restored[1])
+	}
+	if clientValue != t.Charged || workerValue != t.Earned {
+		return fmt.Errorf("charged %s and earned %s, but the clients' values sum to %s and the workers' to %s", t.Charged, t.Earned, clientValue, workerValue)
 	}
 	if sum, err := t.Earned.Add(t.Commission); err != nil || sum != t.Charged {
 		return fmt.Errorf("charged %s differs from earned %s plus commission %s", t.Charged, t.Earned, t.Commission)

@@ -95,6 +95,13 @@ func TestLedgerSettleAt(t *testing.T) {
 	if got := l.Totals(); got.Tokens != 20 || got.Charged != 100 || got.Earned != 60 || got.Commission != 40 {
 		t.Errorf("totals %+v, want 20 tokens charged 100, earned 60, commission 40", got)
 	}
+	// Each account keeps the value of its tokens at the prices they were
+	// settled at, whatever the ledger's prices.
+	c, _ := l.Client("client-a")
+	w, _ := l.Worker("worker-a")
+	if c.Value != 100 || w.Value != 60 {
+		t.Errorf("client value %s, worker value %s; want 100 and 60", c.Value, w.Value)
+	}
 	if err := l.Check(); err != nil {
 		t.Error(err)
 	}
@@ -219,9 +226,10 @@ func TestLedgerFlushAndCommit(t *testing.T) {
 }
 
 func TestLedgerRestore(t *testing.T) {
+	// 40 tokens, 30 of them at 2 and 1, then 10 at 4 and 1.
 	recs := []Record{
-		{Kind: KindClient, Address: "c", Owner: "o", Tokens: 40, CommittedToChain: 20, Seqno: 7, Chain: ClientChain{Balance: 1000, Stake: 1000, TokensUsed: 20}},
-		{Kind: KindWorker, Address: "w", Owner: "o", Tokens: 40, CommittedToChain: 30, Seqno: 5},
+		{Kind: KindClient, Address: "c", Owner: "o", Tokens: 40, CommittedToChain: 20, Seqno: 7, Chain: ClientChain{Balance: 1000, Stake: 1000, TokensUsed: 20}, Value: 100},
+		{Kind: KindWorker, Address: "w", Owner: "o", Tokens: 40, CommittedToChain: 30, Seqno: 5, Value: 40},
 	}
 	l, err := NewLedger(DefaultPrices(2, 1))
 	if err != nil {
@@ -244,8 +252,28 @@ func TestLedgerRestore(t *testing.T) {
 	if c, _ = l.Client("c"); c.CommittedToChain != 40 {
 		t.Errorf("client committed to chain after 7 = %d, want 40", c.CommittedToChain)
 	}
+	// The totals start from the restored values, not from the ledger's
+	// prices, and go on at the prices of each settlement.
+	if got, want := l.Totals(), (Totals{Tokens: 40, Charged: 100, Earned: 40, Commission: 60}); got != want {
+		t.Errorf("restored totals %+v, want %+v", got, want)
+	}
+	h, err := l.Hold("c", mustReserve(t, 5, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.SettleAt(h, "w", 5, Succeeded, DefaultPrices(3, 2)); err != nil {
+		t.Fatal(err)
+	}
+	tot := l.Totals()
+	tot.Requests = [numOutcomes]int64{}
+	if want := (Totals{Tokens: 45, Charged: 115, Earned: 50, Commission: 65}); tot != want {
+		t.Errorf("totals after a settlement %+v, want %+v", tot, want)
+	}
 	if err := l.Check(); err != nil {
 		t.Error(err)
+	}
+	if f, ok := l.PrepareFlush(); !ok || len(f.Records) != 2 || f.Records[0].Value != 115 || f.Records[1].Value != 50 {
+		t.Errorf("flush %+v: want both accounts with their values 115 and 50", f)
 	}
 	if err := l.Restore(7, 5, recs); err == nil {
 		t.Error("Restore into a non-empty ledger succeeded, want an error")
@@ -263,6 +291,10 @@ func TestLedgerRestore(t *testing.T) {
 		{"written in the future", 1, 0, []Record{{Kind: KindClient, Address: "x", Seqno: 2}}},
 		{"duplicate", 1, 0, []Record{{Kind: KindWorker, Address: "x"}, {Kind: KindWorker, Address: "x"}}},
 		{"bad record after good ones", 1, 0, []Record{{Kind: KindWorker, Address: "y"}, {Kind: KindClient, Address: "x", Seqno: 2}}},
+		{"value unknown", 1, 0, []Record{{Kind: KindClient, Address: "x", ValueUnknown: true}}},
+		{"negative value", 1, 0, []Record{{Kind: KindClient, Address: "x", Value: -1}}},
+		{"clients and workers disagree", 1, 0, []Record{{Kind: KindClient, Address: "x", Tokens: 2, Value: 4}, {Kind: KindWorker, Address: "y", Tokens: 1, Value: 1}}},
+		{"workers earned more than was charged", 1, 0, []Record{{Kind: KindClient, Address: "x", Tokens: 2, Value: 2}, {Kind: KindWorker, Address: "y", Tokens: 2, Value: 3}}},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {

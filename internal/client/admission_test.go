@@ -108,7 +108,7 @@ func TestClientRefusesUnboundProxyKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.readRoot(context.Background())
-	err = c.serveProxy(context.Background(), addr)
+	err = c.serveProxy(context.Background(), addr, 0)
 	if !errors.Is(err, trust.ErrKeyNotBound) || !strings.Contains(err.Error(), "not the proxy it claims to be") {
 		t.Errorf("got %v, want the proxy refused for a key its attestation does not bind", err)
 	}

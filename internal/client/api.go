@@ -82,6 +82,10 @@ type network interface {
 // errNoProxy reports that no proxy connection is ready.
 var errNoProxy = errors.New("no working proxy connections")
 
+// errStopped reports a request that came or waited as the client
+// stopped: no connection comes any more.
+var errStopped = fmt.Errorf("%w: the client is stopping", errNoProxy)
+
 // errProxyLost ends the requests of a proxy connection that dropped.
 var errProxyLost = &answerError{wire.CodeNotReady, "proxy connection lost"}
 
@@ -327,11 +331,17 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request, rec *obs.Request
 	if err != nil {
 		return invalid(err)
 	}
-	// The network forces usage on every stream, for metering; a caller
-	// that did not ask for it does not see it, as from OpenAI.
+	// The network forces usage on every stream, for metering, in every
+	// chunk where the engine can (to bill a stream cut short); a caller
+	// that did not ask for it does not see it, and one that asked for it
+	// at the end sees it there, as from OpenAI.
 	var strip *openai.UsageStripper
-	if b.IsStream() && !b.WantsStreamUsage() {
+	switch {
+	case !b.IsStream():
+	case !b.WantsStreamUsage():
 		strip = &openai.UsageStripper{}
+	case !b.WantsContinuousUsage():
+		strip = &openai.UsageStripper{KeepUsageEvent: true}
 	}
 	b.DropMaxTokensIfCompletionLimit()
 	return a.forward(w, r, start, model, b.Bytes(), maxTokens, params, strip, rec)
@@ -607,9 +617,15 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 		return &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, code: "request_too_large",
 			message: "the request does not fit in one message of the network (16 MiB with its headers)", cause: err}
 	}
+	if npe, ok := errors.AsType[*noProxyError](err); ok && npe.short {
+		// The client could not fund a new contract: its wallet must be
+		// topped up.
+		return &apiError{status: http.StatusPaymentRequired, typ: openai.ErrorTypeInvalidRequest, code: "insufficient_funds", message: err.Error(), cause: err}
+	}
 	if errors.Is(err, errNoProxy) {
-		// The message says why, when the root gave the cause: a proxy
-		// endpoint or image it does not list, or a reading too old.
+		// The message says why: the root's cause when it gave one (a proxy
+		// endpoint or image it does not list, a reading too old), and
+		// each proxy's (its contract closed, a new one opening, …).
 		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: err.Error(), cause: err}
 	}
 	var ae *answerError

@@ -147,6 +147,8 @@ func TestInferenceErrors(t *testing.T) {
 		{"bad timeout", `{"model":"m","messages":[{"role":"user","content":"x"}],"timeout":"x"}`, &fakeNetwork{script: sseScript}, nil, nil, 400, "invalid_value"},
 		{"oversized", `{"model":"m","messages":"` + strings.Repeat("x", 2000) + `"}`, &fakeNetwork{script: sseScript}, nil, nil, 413, "request_too_large"},
 		{"no proxy", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{err: errNoProxy}, nil, nil, 503, "no_proxy"},
+		{"contract closed", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{err: &noProxyError{msg: "no working proxy connections: our client contract at proxy p:1 is closed"}}, nil, nil, 503, "no_proxy"},
+		{"wallet short", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{err: &noProxyError{msg: "no working proxy connections: top up the client's cocoon wallet", short: true}}, nil, nil, 402, "insufficient_funds"},
 		{"unknown model", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&answerError{wire.CodeProtoViolation, "unknown model m"})}, nil, nil, 404, "model_not_found"},
 		{"rejected", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&answerError{wire.CodeProtoViolation, "model name mismatch"})}, nil, nil, 400, "rejected"},
 		{"not ready", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&answerError{wire.CodeNotReady, "no ready workers"})}, nil, nil, 503, "not_ready"},

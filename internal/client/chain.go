@@ -15,15 +15,27 @@ import (
 // active) on the chain.
 var ErrNoContract = errors.New("contract not deployed")
 
-// ProxyID names a proxy as its contracts are derived: its owner address,
-// its signing key and its proxy contract. A client has one contract per
-// proxy contract, derived from the params that contract stores.
+// ErrInsufficientFunds reports a wallet of the client that cannot pay for
+// an operation: its cocoon wallet needs topping up.
+var ErrInsufficientFunds = errors.New("the client's wallet has insufficient funds")
+
+// ProxyID names a client contract by its proxy, as the contracts are
+// derived: the proxy's owner address, its signing key and its proxy
+// contract, and the generation of the client's contracts there. A client
+// has one contract per proxy contract and generation, derived from the
+// params that proxy contract stores and the generation's owner.
 type ProxyID struct {
 	Owner *address.Address
 	Key   ed25519.PublicKey
 	// Contract is the proxy contract the proxy named and the client
 	// checked; nil names the one derived from the root's current params.
 	Contract *address.Address
+	// Generation is which of the client's contracts at the proxy this
+	// is: generation 0 is owned by the client's cocoon wallet, generation
+	// g by its subwallet g (Chain.Owner). A closed contract takes nothing
+	// more (not even a deployment at its address), so the client opens
+	// the next generation's, at a new address, to carry on at the proxy.
+	Generation uint32
 }
 
 // Chain is the client's view of TON: its contract at each proxy, operated
@@ -32,7 +44,10 @@ type ProxyID struct {
 // Chain the client runs with the reference's fake-TON semantics.
 //
 // Every operation returns once its message was sent (on a real chain:
-// queued); its effect shows in Contract later.
+// queued); its effect shows in Contract later. One that the client's
+// wallet cannot pay for returns an error wrapping ErrInsufficientFunds.
+// Operations that need the contract's owner go from the owner of its
+// generation, which the client's wallet funds as needed.
 type Chain interface {
 	// Contract reads this client's contract at the proxy; ErrNoContract
 	// when it is not deployed, returned with the contract as it would be
@@ -59,6 +74,13 @@ type Chain interface {
 	// Charge relays the proxy's signed charge (a BoC as the proxy sent
 	// it) to the contract.
 	Charge(ctx context.Context, p ProxyID, signed []byte) error
+	// Owner is the owner of the client's contracts of generation gen: the
+	// address the client names to proxies to use them.
+	Owner(gen uint32) (*address.Address, error)
+	// Reclaim sends back to the client's cocoon wallet what the owner of
+	// generation gen ≥ 1 holds beyond what it needs to send (refunds of
+	// its closed contracts land there); nothing for generation 0.
+	Reclaim(ctx context.Context, gen uint32) error
 }
 
 // ClientContract is the client contract's on-chain state.

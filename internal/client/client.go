@@ -125,17 +125,26 @@ type Client struct {
 	secretHash [32]byte
 	checkEvery time.Duration
 
-	// chainMu guards chainAccts and orders the writes of the state file.
+	// chainMu guards chainAccts and lastSaved and orders the writes of
+	// the state file.
 	chainMu    sync.Mutex
 	chainAccts map[string]*chainAccount // by client contract address; never removed
+	lastSaved  []byte                   // the state file as last written
 
 	// mu guards the fields below.
 	mu       sync.Mutex
-	accounts map[accountKey]*account // entries are never removed
-	proxies  []string                // the proxies to choose from
-	conns    []*proxyConn            // ready connections
-	changed  chan struct{}           // closed and replaced whenever conns changes
-	turn     int
+	accounts map[string]*account // by client contract; entries are never removed
+	// endpoints are the client's standing at each proxy endpoint; needed
+	// is closed and replaced when something needs a proxy whose contract
+	// was closed (wantOpen).
+	endpoints map[string]*endpoint
+	needed    chan struct{}
+	// stopped is closed when Run returns: no connection comes after it.
+	stopped chan struct{}
+	proxies []string      // the proxies to choose from
+	conns   []*proxyConn  // ready connections
+	changed chan struct{} // closed and replaced whenever conns changes
+	turn    int
 	// refusal is the latest proxy refused for a cause the root gives (an
 	// endpoint it does not register, an image it does not list, a reading
 	// too old); a request that finds no proxy says it.
@@ -157,7 +166,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), listed: make(chan struct{}),
 		root: deps.Root, rootEvery: time.Duration(cmp.Or(cfg.RootPollEvery, chainconf.DefaultRootPollEvery)), proxyPeers: deps.ProxyPeers,
 		proxies: append([]string(nil), cfg.Proxies...), contracts: deps.Contracts, prices: deps.Prices,
-		accounts: map[accountKey]*account{}, chain: deps.Chain, secretHash: sha256.Sum256([]byte(cfg.SecretString)),
+		accounts: map[string]*account{}, chain: deps.Chain, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{}), secretHash: sha256.Sum256([]byte(cfg.SecretString)),
 		checkEvery: time.Duration(cfg.ChainCheckEvery), chainAccts: map[string]*chainAccount{}}
 	if c.checkEvery <= 0 {
 		c.checkEvery = time.Duration(DefaultChainCheckEvery)
@@ -180,6 +189,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("building the client: %w", err)
 		}
+		c.restoreGenerations()
 	}
 	if c.dial == nil {
 		c.dial = (&net.Dialer{}).DialContext
@@ -220,6 +230,7 @@ func (c *Client) Handler() http.Handler {
 // Run keeps ProxyConnections proxies connected until ctx ends, then
 // closes every connection and waits for every goroutine it started.
 func (c *Client) Run(ctx context.Context) error {
+	defer close(c.stopped)
 	var wg sync.WaitGroup
 	if c.root != nil {
 		c.readRoot(ctx)
@@ -243,6 +254,12 @@ func (c *Client) Run(ctx context.Context) error {
 		wg.Go(func() { c.keepConnected(ctx, slot) })
 	}
 	wg.Wait()
+	// Every connection has ended: keep their last reports.
+	if c.chain != nil {
+		if err := c.persist(); err != nil {
+			c.log.Error("writing the client state file", "err", err)
+		}
+	}
 	return nil
 }
 
@@ -280,14 +297,31 @@ func (c *Client) keepConnected(ctx context.Context, slot int) {
 			}
 			continue
 		}
+		gen := c.generation(addr)
 		start := c.now()
-		err := c.serveProxy(ctx, addr)
+		err := c.serveProxy(ctx, addr, gen)
 		if ctx.Err() != nil {
 			return
+		}
+		if errors.Is(err, errContractClosing) {
+			// Our contract there is closing or closed: on to the next
+			// generation's, at once or once something needs the proxy,
+			// at the same proxy.
+			next := gen + 1
+			if ce, ok := errors.AsType[*closedError](err); ok {
+				next = ce.next
+			}
+			if !c.reopen(ctx, addr, gen, next) {
+				return
+			}
+			backoff = minBackoff
+			i--
+			continue
 		}
 		if c.now().Sub(start) > time.Minute {
 			backoff = minBackoff
 		}
+		c.setStatus(addr, fmt.Sprintf("the connection to proxy %s failed: %v", addr, err), errors.Is(err, ErrInsufficientFunds))
 		if trust.IsRefusal(err) {
 			c.refused(err)
 		}
@@ -331,16 +365,19 @@ func (c *Client) setReady(pc *proxyConn, ready bool) {
 }
 
 // ready returns the ready connections, starting at the next in turn, so
-// that requests spread over them; it waits up to readyWait for one. When
-// none comes, the error says why, if the root gave a cause.
+// that requests spread over them. Finding none, it asks for a new
+// contract where the client's was closed (wantOpen) and waits up to
+// readyWait for one, or openWait while a new contract is being opened;
+// then it fails with why none is ready: the root's cause, if it gave
+// one, and each proxy's.
 func (c *Client) ready(ctx context.Context) ([]*proxyConn, error) {
 	if c.trust != nil {
 		if err := c.trust.Ready(); err != nil {
 			return nil, fmt.Errorf("%w: %w", errNoProxy, err)
 		}
 	}
-	timer := time.NewTimer(readyWait)
-	defer timer.Stop()
+	start := time.Now()
+	asked := false
 	for {
 		c.mu.Lock()
 		n := len(c.conns)
@@ -353,18 +390,32 @@ func (c *Client) ready(ctx context.Context) ([]*proxyConn, error) {
 			c.mu.Unlock()
 			return out, nil
 		}
-		changed, refusal := c.changed, c.refusal
+		changed, opening := c.changed, c.openingLocked()
 		c.mu.Unlock()
+		if !asked {
+			asked = true
+			opening = c.wantOpen() || opening
+		}
+		limit := readyWait
+		if opening {
+			limit = openWait
+		}
+		wait := time.Until(start.Add(limit))
+		if wait <= 0 {
+			return nil, c.noProxy()
+		}
+		timer := time.NewTimer(wait)
 		select {
 		case <-changed:
 		case <-timer.C:
-			if refusal != nil {
-				return nil, fmt.Errorf("%w: %w", errNoProxy, refusal)
-			}
-			return nil, errNoProxy
+		case <-c.stopped:
+			timer.Stop()
+			return nil, errStopped
 		case <-ctx.Done():
+			timer.Stop()
 			return nil, ctx.Err()
 		}
+		timer.Stop()
 	}
 }
 
@@ -454,6 +505,7 @@ func (pc *proxyConn) modelEndpoints(ctx context.Context) map[string][]string {
 type proxyConn struct {
 	c    *Client
 	addr string
+	gen  uint32 // the generation of our contracts it is under
 	sess *wire.Session
 	ext  bool // the proxy is a cocoon-go node and takes our extensions
 	// certs are the proxy's RA-TLS certificates; image its attested image
@@ -476,8 +528,9 @@ type proxyConn struct {
 	evicted error
 }
 
-// serveProxy runs one connection to a proxy until it or ctx ends.
-func (c *Client) serveProxy(ctx context.Context, addr string) error {
+// serveProxy runs one connection to a proxy, under the client's contracts
+// of generation gen there, until it or ctx ends.
+func (c *Client) serveProxy(ctx context.Context, addr string, gen uint32) error {
 	hctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	raw, err := c.dial(hctx, "tcp", addr)
@@ -488,7 +541,7 @@ func (c *Client) serveProxy(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("connecting to proxy %s: %w", addr, err)
 	}
-	pc := &proxyConn{c: c, addr: addr, streams: map[[32]byte]*stream{}, certs: conn.ConnectionState().PeerCertificates}
+	pc := &proxyConn{c: c, addr: addr, gen: gen, streams: map[[32]byte]*stream{}, certs: conn.ConnectionState().PeerCertificates}
 	pc.sess = wire.NewSession(conn, wire.Config{Outbound: true, Handler: pc, Logger: c.log, BorrowPackets: true})
 	defer func() {
 		pc.sess.Close()
@@ -517,7 +570,8 @@ func (c *Client) serveProxy(ctx context.Context, addr string) error {
 		}
 		return fmt.Errorf("client handshake with proxy %s: %w", addr, err)
 	}
-	c.log.Info("connected to proxy", "proxy", addr, "cocoon_go_peer", pc.ext)
+	c.log.Info("connected to proxy", "proxy", addr, "cocoon_go_peer", pc.ext, "generation", gen)
+	c.setStatus(addr, "", false)
 	c.setReady(pc, true)
 	defer c.setReady(pc, false)
 	poll := time.NewTicker(paymentPollEvery)
@@ -537,14 +591,14 @@ func (c *Client) serveProxy(ctx context.Context, addr string) error {
 // handshake runs client.connectToProxy and the authorisation.
 func (pc *proxyConn) handshake(ctx context.Context) error {
 	c := pc.c
+	ownerStr, owner, err := c.ownerFor(pc.gen)
+	if err != nil {
+		return err
+	}
 	qctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	owner := c.cfg.OwnerAddress
-	if c.owner != nil {
-		owner = c.cfg.WireAddress(c.owner)
-	}
 	b, err := pc.sess.Query(qctx, tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
-		Flags: 1 | 2 | tl.ExtFlag, ClientOwnerAddress: owner, IsTest: c.cfg.IsTest,
+		Flags: 1 | 2 | tl.ExtFlag, ClientOwnerAddress: ownerStr, IsTest: c.cfg.IsTest,
 		MinProtoVersion: minProto, MaxProtoVersion: maxProto,
 	}}))
 	if err != nil {
@@ -568,7 +622,7 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 			return fmt.Errorf("checking the proxy: %w", err)
 		}
 	}
-	if pc.account, pc.tracker, err = c.checkProxy(qctx, pc.addr, p, connected.ClientSCAddress); err != nil {
+	if pc.account, pc.tracker, err = c.checkProxy(qctx, pc.addr, p, connected.ClientSCAddress, owner); err != nil {
 		return fmt.Errorf("checking the proxy: %w", err)
 	}
 	if pc.tracker != nil {
@@ -778,6 +832,11 @@ type Snapshot struct {
 	Paid     PaidSnapshot      `json:"paid"`
 	// Contracts are the client's contracts on chain, with a chain.
 	Contracts []ContractSnapshot `json:"contracts,omitempty"`
+	// ProxyStatus is, with a chain, the client's standing at each proxy:
+	// the generation of its contracts there, their owner, whether it
+	// waits for a request or POST /control/open to open a new one where
+	// its contract was closed, and why it is not connected.
+	ProxyStatus []ProxyStatusSnapshot `json:"proxy_status,omitempty"`
 	// Root is the root contract as the client last read it, by which it
 	// chooses and checks proxies (absent without one); LastRefusal the
 	// latest proxy it refused for the root's cause.
@@ -813,6 +872,7 @@ func (c *Client) Snapshot() Snapshot {
 	s.Accounts, s.Paid = c.accountsSnapshot()
 	if c.chain != nil {
 		s.Contracts = c.contractsSnapshot()
+		s.ProxyStatus = c.endpointsSnapshot()
 	}
 	if c.trust != nil {
 		r := c.trust.Snapshot()

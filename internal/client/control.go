@@ -20,14 +20,18 @@ type ControlAnswer struct {
 
 // mountControl registers the control endpoints, guarded like the stats
 // pages: POST /control/withdraw takes back every contract's balance above
-// its stake, POST /control/close closes every contract.
+// its stake, POST /control/close closes every contract, POST /control/open
+// deploys and funds a new one where the client's was closed and waits for
+// a connection under it.
 func (c *Client) mountControl(mux *http.ServeMux) {
 	mux.Handle("POST /control/withdraw", obs.RequireAccessHash(c.cfg.HTTPAccessHash, c.control(c.Withdraw)))
 	mux.Handle("POST /control/close", obs.RequireAccessHash(c.cfg.HTTPAccessHash, c.control(c.Close)))
+	mux.Handle("POST /control/open", obs.RequireAccessHash(c.cfg.HTTPAccessHash, c.control(c.Open)))
 }
 
 // control runs op for a request and answers JSON: 200 when it went
-// through, 409 without a chain, 502 when the chain failed.
+// through, 409 without a chain, 503 when no proxy connection came, 502
+// when the chain failed.
 func (c *Client) control(op func(ctx context.Context) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := op(r.Context())
@@ -36,6 +40,8 @@ func (c *Client) control(op func(ctx context.Context) error) http.Handler {
 		switch {
 		case errors.Is(err, ErrNoChain):
 			status = http.StatusConflict
+		case errors.Is(err, errNoProxy):
+			status = http.StatusServiceUnavailable
 		case err != nil:
 			status = http.StatusBadGateway
 		}

@@ -1,9 +1,11 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -30,6 +32,38 @@ var ErrNoChain = errors.New("the client runs without a chain (fake TON): it has 
 // errContractClosing reports a proxy at which our contract is closing or
 // closed, so that it can no longer be used.
 var errContractClosing = errors.New("our contract at this proxy is closing or closed")
+
+// closedError is errContractClosing from a handshake, with the
+// generation to go on with at the proxy: the latest known there when it
+// runs, else the one after.
+type closedError struct{ next uint32 }
+
+func (e *closedError) Error() string { return errContractClosing.Error() }
+func (e *closedError) Unwrap() error { return errContractClosing }
+
+// closed is the handshake's error for the closing or closed contract of
+// generation id.Generation at the proxy id.
+func (c *Client) closed(id ProxyID) error {
+	next := id.Generation + 1
+	latest, running := id.Generation, false
+	for _, ca := range c.chainAccounts() {
+		if !ca.id.Owner.Equals(id.Owner) || !ca.id.Key.Equal(id.Key) || ca.id.Generation < latest {
+			continue
+		}
+		ca.mu.Lock()
+		phase := ca.phase
+		ca.mu.Unlock()
+		if ca.id.Generation > latest || phase == PhaseRunning {
+			latest, running = ca.id.Generation, phase == PhaseRunning
+		}
+	}
+	if running {
+		next = max(next, latest)
+	} else {
+		next = max(next, latest+1)
+	}
+	return &closedError{next: next}
+}
 
 // chainAccount is the client's contract at one proxy: what the chain last
 // showed of it and where it stands in fund recovery. Entries are never
@@ -80,29 +114,52 @@ type chainAccount struct {
 	lastErr                                                                                         string
 }
 
-// persisted is the account's state as the state file keeps it; the
+// persisted is the account's state as the state file keeps it, with the
+// client's account at the proxy for the contract once there is one; the
 // caller holds mu.
 func (ca *chainAccount) persisted() contractState {
 	st := contractState{Address: ca.address.String(), ProxyOwner: ca.id.Owner.String(), ProxyKey: hex.EncodeToString(ca.id.Key),
-		Proxy: ca.proxy, Phase: ca.phase, UnlockTS: ca.unlockTS}
+		Generation: ca.id.Generation, Proxy: ca.proxy, Phase: ca.phase, UnlockTS: ca.unlockTS}
 	if ca.id.Contract != nil {
 		st.ProxySC = ca.id.Contract.String()
 	}
 	if !ca.supersededAt.IsZero() {
 		st.SupersededAt = ca.supersededAt.Unix()
 	}
+	if ca.observed {
+		st.PriceNano, st.PriceKnown = int64(ca.contract.PricePerToken), true
+	}
+	if a := ca.acct; a != nil && st.ProxySC != "" {
+		a.mu.Lock()
+		if a.best != nil {
+			st.BestCharge = base64.StdEncoding.EncodeToString(a.best)
+		}
+		st.SignedTokens, st.DBTokens, st.MaxTokens, st.Requests = a.signed, a.db, a.max, a.requests
+		a.mu.Unlock()
+	}
 	return st
 }
 
-// observe records a read of the contract and returns the phase.
+// observe records a read of the contract and returns the phase. The
+// tokens charged on chain are part of the proxy's total for the
+// contract: the account's figure is raised to them, so that it shows
+// what a proxy charged after its last report reached the client (a
+// closed contract's final tokens, after its connection is gone).
 func (ca *chainAccount) observe(ct ClientContract, at time.Time) Phase {
 	ca.mu.Lock()
 	defer ca.mu.Unlock()
 	ca.contract, ca.deployed, ca.observed, ca.readAt = ct, true, true, at
+	if a := ca.acct; a != nil {
+		a.mu.Lock()
+		a.max = max(a.max, ct.TokensUsed)
+		a.mu.Unlock()
+	}
 	return ca.phase
 }
 
-// restoreAccounts builds the accounts a state file lists.
+// restoreAccounts builds the contracts a state file lists, and the
+// client's accounts at their proxies, whose best charge must verify as
+// the proxy's for the contract.
 func (c *Client) restoreAccounts(saved []contractState) error {
 	for _, s := range saved {
 		id, err := s.proxyID()
@@ -117,9 +174,46 @@ func (c *Client) restoreAccounts(saved []contractState) error {
 		if s.SupersededAt != 0 {
 			ca.supersededAt = time.Unix(s.SupersededAt, 0)
 		}
+		if s.PriceKnown {
+			ca.contract.PricePerToken, ca.observed = billing.NanoTON(s.PriceNano), true
+		}
+		if s.hasAccount() {
+			if ca.acct, err = restoreAccount(s, id, addr); err != nil {
+				return fmt.Errorf("contract %s: %w", addr, err)
+			}
+			c.accounts[addr.String()] = ca.acct
+		}
 		c.chainAccts[addr.String()] = ca
 	}
 	return nil
+}
+
+// restoreAccount builds the client's account at contract clientSC of the
+// proxy id from its state entry.
+func restoreAccount(s contractState, id ProxyID, clientSC *address.Address) (*account, error) {
+	a := &account{key: id.Key, proxySC: id.Contract, clientSC: clientSC, endpoint: s.Proxy,
+		signed: s.SignedTokens, db: s.DBTokens, max: s.MaxTokens, requests: s.Requests}
+	if s.BestCharge == "" {
+		if s.SignedTokens != 0 {
+			return nil, fmt.Errorf("signed_tokens %d without a charge", s.SignedTokens)
+		}
+		return a, nil
+	}
+	var err error
+	if a.best, err = base64.StdEncoding.DecodeString(s.BestCharge); err != nil {
+		return nil, fmt.Errorf("best_charge: %w", err)
+	}
+	t, err := payment.NewTracker(id.Key, clientSC, clientOps...)
+	if err == nil {
+		err = t.Update(a.best, 0, 0)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("best_charge: %w", err)
+	}
+	if f := t.Figures(); f.Signed != s.SignedTokens {
+		return nil, fmt.Errorf("best_charge signs %d tokens, signed_tokens says %d", f.Signed, s.SignedTokens)
+	}
+	return a, nil
 }
 
 // chainAccounts lists the contracts in address order.
@@ -140,7 +234,7 @@ func (c *Client) chainAccounts() []*chainAccount {
 }
 
 // persist writes every contract's state to the state file, if there is
-// one.
+// one and it changed since the last write.
 func (c *Client) persist() error {
 	if c.cfg.StateFile == "" {
 		return nil
@@ -159,7 +253,15 @@ func (c *Client) persist() error {
 		}
 		return 1
 	})
-	return saveState(c.cfg.StateFile, c.owner, list)
+	b := encodeState(c.owner, list)
+	if bytes.Equal(b, c.lastSaved) {
+		return nil
+	}
+	if err := saveState(c.cfg.StateFile, b); err != nil {
+		return err
+	}
+	c.lastSaved = b
+	return nil
 }
 
 // setPhase moves a contract to phase (with unlock, when known) and
@@ -275,7 +377,7 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 	if err != nil {
 		return fmt.Errorf("proxy owner address %q: %w", p.ProxyOwnerAddress, err)
 	}
-	id := ProxyID{Owner: payment.Canonical(owner), Key: ed25519.PublicKey(slices.Clone(p.ProxyPublicKey[:]))}
+	id := ProxyID{Owner: payment.Canonical(owner), Key: ed25519.PublicKey(slices.Clone(p.ProxyPublicKey[:])), Generation: pc.gen}
 	if pc.account != nil {
 		id.Contract = pc.account.proxySC
 	}
@@ -289,7 +391,7 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 	phase := ca.phase
 	ca.mu.Unlock()
 	if phase != PhaseRunning {
-		return errContractClosing
+		return c.closed(id)
 	}
 	ct, err := c.chain.Contract(ctx, id)
 	switch {
@@ -301,7 +403,7 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 		if err := c.chain.Deploy(ctx, id, amount, c.secretHash); err != nil {
 			return c.failed(ca, "deploying the client contract", err)
 		}
-		c.log.Info("deployed the client contract", "contract", ca.address.String(), "proxy", pc.addr, "deposit", amount.String())
+		c.log.Info("deployed the client contract", "contract", ca.address.String(), "proxy", pc.addr, "deposit", amount.String(), "generation", id.Generation)
 		ca.mu.Lock()
 		ca.deploys++
 		ca.mu.Unlock()
@@ -319,7 +421,7 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 			if err := c.adopt(ca, ct); err != nil {
 				return err
 			}
-			return errContractClosing
+			return c.closed(id)
 		}
 		if err := c.keepSecret(ctx, ca, ct); err != nil {
 			return err
@@ -387,6 +489,10 @@ func (c *Client) checkLoop(ctx context.Context) {
 			for _, ca := range c.chainAccounts() {
 				c.checkContract(ctx, ca)
 			}
+			// The proxy's reports since the last turn.
+			if err := c.persist(); err != nil {
+				c.log.Warn("writing the client state file", "err", err)
+			}
 		}
 	}
 }
@@ -421,6 +527,16 @@ func (c *Client) checkContract(ctx context.Context, ca *chainAccount) {
 		if ct.State != billing.ClientRunning {
 			if err := c.adopt(ca, ct); err != nil {
 				c.failed(ca, "following the contract's state", err)
+			}
+			// Closed under us, as by its owner: the connections to its
+			// proxy can no longer be used, and the next request or
+			// POST /control/open opens a new contract there.
+			ca.mu.Lock()
+			proxy := ca.proxy
+			ca.mu.Unlock()
+			if c.isCurrent(ca) {
+				c.park(proxy, "closed on chain, as by its owner")
+				c.dropConnections(proxy)
 			}
 			return
 		}
@@ -542,9 +658,16 @@ func (c *Client) followRefund(ctx context.Context, ca *chainAccount, ct ClientCo
 		ca.mu.Lock()
 		unlock := ca.unlockTS
 		ca.mu.Unlock()
-		c.log.Info("client contract closed: its balance went back to the owner", "contract", ca.address.String())
+		c.log.Info("client contract closed: its balance went back to the owner", "contract", ca.address.String(), "generation", ca.id.Generation)
 		if err := c.setPhase(ca, PhaseClosed, unlock); err != nil {
 			c.failed(ca, "recording the contract closed", err)
+		}
+		// A later generation's owner passes the refund on to the
+		// client's wallet.
+		if ca.id.Generation > 0 {
+			if err := c.chain.Reclaim(ctx, ca.id.Generation); err != nil {
+				c.failed(ca, "sending the refund on to the client's wallet", err)
+			}
 		}
 	case billing.ClientRunning:
 		ca.mu.Lock()
@@ -644,21 +767,32 @@ func (c *Client) refresh(ctx context.Context, ca *chainAccount) {
 // recorded as refund-requested and sent the first refund request; the
 // check loop then follows it to closed, claiming the refund by force after
 // unlock_ts if the proxy does not grant it. Connections to those proxies
-// are dropped. A request that fails to send is repeated by the check
+// are dropped, and the client opens a new contract at each on the next
+// request or Open. A request that fails to send is repeated by the check
 // loop; Close returns the failures joined.
 func (c *Client) Close(ctx context.Context) error {
 	if c.chain == nil {
 		return ErrNoChain
 	}
 	var errs []error
+	var closed []string // the proxies whose contract in use is closing
 	for _, ca := range c.chainAccounts() {
+		current := c.isCurrent(ca)
 		errs = append(errs, c.closeContract(ctx, ca))
 		ca.mu.Lock()
 		proxy, phase := ca.proxy, ca.phase
 		ca.mu.Unlock()
-		if phase != PhaseRunning {
-			c.dropConnections(proxy)
+		if current && phase != PhaseRunning {
+			closed = append(closed, proxy)
 		}
+	}
+	// Parked first, so that a slot whose connection drops waits for a
+	// need instead of opening a new contract at once.
+	for _, proxy := range closed {
+		c.park(proxy, "closed by POST /control/close")
+	}
+	for _, proxy := range closed {
+		c.dropConnections(proxy)
 	}
 	return errors.Join(errs...)
 }
@@ -695,6 +829,15 @@ func (c *Client) closeContract(ctx context.Context, ca *chainAccount) error {
 	return nil
 }
 
+// isCurrent reports whether ca is of the generation the client uses at
+// its proxy.
+func (c *Client) isCurrent(ca *chainAccount) bool {
+	ca.mu.Lock()
+	proxy := ca.proxy
+	ca.mu.Unlock()
+	return c.generation(proxy) == ca.id.Generation
+}
+
 // dropConnections ends the connections to the proxy at addr.
 func (c *Client) dropConnections(addr string) {
 	c.mu.Lock()
@@ -716,6 +859,9 @@ type ContractSnapshot struct {
 	Address    string `json:"client_sc_address"`
 	Proxy      string `json:"proxy"`
 	ProxyOwner string `json:"proxy_owner_address"`
+	// Generation is which of the client's contracts at the proxy this is
+	// (0 first; one more for each new contract opened after a close).
+	Generation uint32 `json:"generation"`
 	Phase      Phase  `json:"phase"`
 	// Deployed is whether the last read found the contract; ReadAt when
 	// that was (RFC 3339, empty before the first read).
@@ -748,7 +894,7 @@ func (c *Client) contractsSnapshot() []ContractSnapshot {
 		ca.mu.Lock()
 		ct := ca.contract
 		s := ContractSnapshot{
-			Address: ca.address.String(), Proxy: ca.proxy, ProxyOwner: ca.id.Owner.String(), Phase: ca.phase,
+			Address: ca.address.String(), Proxy: ca.proxy, ProxyOwner: ca.id.Owner.String(), Generation: ca.id.Generation, Phase: ca.phase,
 			Deployed: ca.deployed, State: ct.State, BalanceNano: int64(ct.Balance), StakeNano: int64(ct.Stake),
 			TokensUsed: ct.TokensUsed, UnlockTS: ca.unlockTS,
 			SecretMatches: ca.deployed && subtle.ConstantTimeCompare(ct.SecretHash[:], c.secretHash[:]) == 1,

@@ -92,14 +92,34 @@ func (f *fakeChain) get(p ProxyID) *ClientContract {
 	return f.contracts[slot(p)]
 }
 
-// slot names the contract at p: one per proxy key, and one more per
-// contract the proxy moved to from its derived one.
+// slot names the contract at p: one per proxy key, one more per contract
+// the proxy moved to from its derived one, and one more per generation.
 func slot(p ProxyID) string {
 	k := hex.EncodeToString(p.Key)
 	if derived, _ := (fakeContracts{}).ProxyAddress(p.Owner, p.Key); p.Contract != nil && !p.Contract.Equals(derived) {
 		k += "/" + p.Contract.String()
 	}
+	if p.Generation > 0 {
+		k += fmt.Sprintf("/gen %d", p.Generation)
+	}
 	return k
+}
+
+// genOwner is the owner of the fake client's contracts of generation gen:
+// the configured owner for the first.
+func genOwner(gen uint32) *address.Address {
+	if gen == 0 {
+		return hashAddr([]byte("client owner"))
+	}
+	return hashAddr([]byte("client owner"), []byte{byte(gen)})
+}
+
+func (f *fakeChain) Owner(gen uint32) (*address.Address, error) { return genOwner(gen), nil }
+
+func (f *fakeChain) Reclaim(ctx context.Context, gen uint32) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.record("reclaim %d", gen)
 }
 
 // set deploys or replaces the contract at p.
@@ -309,9 +329,16 @@ func (p *fakeProxy) ServeQuery(ctx context.Context, b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch obj.(type) {
+	switch q := obj.(type) {
 	case *tl.ClientConnectToProxy:
-		return tl.Marshal(&tl.ClientConnectedToProxy{Params: p.f.params, ClientSCAddress: p.f.clientSC, Auth: p.auth,
+		// The client contract derives from the owner the client names:
+		// its generation's.
+		owner, err := address.ParseAddr(q.Params.ClientOwnerAddress)
+		if err != nil {
+			return nil, err
+		}
+		csc, _ := fakeContracts{}.ClientAddress(owner, p.f.id.Owner, p.f.id.Key)
+		return tl.Marshal(&tl.ClientConnectedToProxy{Params: p.f.params, ClientSCAddress: csc.String(), Auth: p.auth,
 			SignedPayment: &tl.ProxySignedPaymentEmpty{}}), nil
 	case *tl.ClientAuthorizeWithProxyLong, *tl.ClientAuthorizeWithProxyShort:
 		p.mu.Lock()
@@ -902,7 +929,7 @@ func TestCheckLoopUnderRun(t *testing.T) {
 		owner := hashAddr([]byte("client owner"))
 		path := filepath.Join(t.TempDir(), "state.json")
 		saved := []contractState{{Address: f.clientSC, ProxyOwner: f.id.Owner.String(), ProxyKey: hex.EncodeToString(f.id.Key), Proxy: "proxy:1", Phase: PhaseRunning}}
-		if err := saveState(path, owner, saved); err != nil {
+		if err := saveState(path, encodeState(owner, saved)); err != nil {
 			t.Fatal(err)
 		}
 		cfg := f.c.cfg
@@ -942,6 +969,7 @@ func FuzzStateFile(f *testing.F) {
 		owner.String(), hashAddr([]byte("c")).String(), hashAddr([]byte("p")).String(), hex.EncodeToString(pub))
 	f.Add([]byte(good))
 	f.Add([]byte(strings.Replace(good, `"unlock_ts":7`, `"unlock_ts":0,"superseded_at":1800000000,"proxy_sc_address":"`+hashAddr([]byte("psc")).String()+`"`, 1)))
+	f.Add([]byte(strings.Replace(good, `"unlock_ts":7`, `"unlock_ts":7,"proxy_sc_address":"`+hashAddr([]byte("psc")).String()+`","tokens_committed_to_db":3,"max_tokens":5,"requests":2,"price_per_token_nano":"4","price_known":true`, 1)))
 	f.Add([]byte(`{"version":1,"owner_address":"` + owner.String() + `","contracts":[]}`))
 	f.Add([]byte("{"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -954,7 +982,7 @@ func FuzzStateFile(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if err := saveState(path, owner, got); err != nil {
+		if err := saveState(path, encodeState(owner, got)); err != nil {
 			t.Fatal(err)
 		}
 		again, err := loadState(path, owner)
@@ -1107,5 +1135,46 @@ func TestLeaveResumesAfterRestart(t *testing.T) {
 		return s.Address == f.clientSC && s.Phase == PhaseRefundRequested
 	}) {
 		t.Errorf("contracts after the deadline: %+v, want %s refund-requested", got, f.clientSC)
+	}
+}
+
+// TestStateFileKeepsAccount restarts a client with a state file: its
+// account at the proxy for its contract comes back with the proxy's
+// figures, its best signed charge, the requests billed and its
+// contract's price, so that /jsonstats shows what it paid, as the proxy's
+// ledger does, before and after the restart.
+func TestStateFileKeepsAccount(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	f := newChainFixture(t, func(cfg *Config) { cfg.StateFile = path })
+	f.deployed(testStake, testSecret)
+	pc, _, err := f.connect(t, &tl.ClientProxyConnectionAuthShort{SecretHash: sha256.Sum256([]byte(testSecret))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.signedCharge(t, pc, 30, 40)
+	pc.requestPayment(&tl.ProxyClientRequestPayment{SignedPayment: &tl.ProxySignedPaymentEmpty{}, DBTokens: 30, MaxTokens: 40, RequestTokens: 40})
+	// The root's price changed since the contract was deployed: the
+	// contract's counts, once read.
+	f.c.prices = billing.DefaultPrices(7*testPrice, 1)
+	f.check(t)
+	before := f.c.Snapshot()
+	if before.Paid.Tokens != 40 || before.Paid.Requests != 1 || before.Paid.PaidNano != int64(40*testPrice) {
+		t.Fatalf("paid %+v, want the proxy's 40 tokens at the contract's price %d", before.Paid, testPrice)
+	}
+	if err := f.c.persist(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(f.c.cfg, Deps{TLS: &tls.Config{}, Logger: discard(), Contracts: fakeContracts{}, Prices: billing.DefaultPrices(7*testPrice, 1), Chain: f.chain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := c.Snapshot()
+	if after.Paid != before.Paid || !slices.Equal(after.Accounts, before.Accounts) {
+		t.Errorf("after a restart: paid %+v, accounts %+v; want %+v, %+v", after.Paid, after.Accounts, before.Paid, before.Accounts)
+	}
+	// The best charge came back: the restarted client can still submit
+	// it itself.
+	if a := c.accounts[f.clientSC]; a == nil || a.best == nil || a.signed != 30 {
+		t.Errorf("restored account %+v, want the signed charge of 30 tokens", a)
 	}
 }

@@ -235,7 +235,7 @@ func TestInteropAddressFormsShareAccounts(t *testing.T) {
 		params := f.params
 		params.ProxySCAddress = form(address.MustParseAddr(f.params.ProxySCAddress)).String()
 		params.ProxyOwnerAddress = form(address.MustParseAddr(f.params.ProxyOwnerAddress)).String()
-		a, _, err := f.c.checkProxy(context.Background(), "proxy:1", params, form(address.MustParseAddr(f.clientSC)).String())
+		a, _, err := f.c.checkProxy(context.Background(), "proxy:1", params, form(address.MustParseAddr(f.clientSC)).String(), f.c.owner)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -318,7 +318,7 @@ func (r *referenceProxy) ServePacket(b []byte) { r.received <- bytes.Clone(b) }
 func TestInteropReferenceProxyHandshake(t *testing.T) {
 	const owner = "UQAuz15H1ZHrZ_psVrAra7HealMIVeFq0wguqlmFno1f3B-m"
 	c := &Client{cfg: Config{IsTest: true, OwnerAddress: owner}, log: discard(), contracts: newRefContracts(t),
-		owner: address.MustParseAddr(owner), accounts: map[accountKey]*account{}, secretHash: sha256.Sum256(nil)}
+		owner: address.MustParseAddr(owner), accounts: map[string]*account{}, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{}), secretHash: sha256.Sum256(nil)}
 	rp := &referenceProxy{t: t, received: make(collect, 4)}
 	a, b := net.Pipe()
 	far := wire.NewSession(b, wire.Config{Handler: rp})

@@ -38,58 +38,64 @@ type Contracts interface {
 // backwards or whose payment does not verify.
 var errProxyRolledBack = errors.New("proxy's account of this client is not to be trusted")
 
-// account is what the client knows of its account at one proxy, kept
-// across reconnections: the proxy's key and contracts as first seen, the
-// highest verified charge and the proxy's figures.
+// account is what the client knows of its account at one client
+// contract, kept across reconnections and, with a state file, restarts:
+// the proxy's key and contracts as first seen, the highest verified
+// charge and the proxy's figures. Accounts are keyed by the client
+// contract: a proxy that moves to a new contract, as after a change of
+// the root's params (reference §4.7 close_all), opens a new account under
+// it, as does a new contract of the client at the same proxy; the old
+// one keeps what the old contract owes.
 type account struct {
 	key      ed25519.PublicKey
 	proxySC  *address.Address
 	clientSC *address.Address
+
+	// endpoint is the proxy's client endpoint last connected; the
+	// Client's mu guards it.
+	endpoint string
 
 	// mu guards the fields below.
 	mu sync.Mutex
 	// best is the BoC of the highest verified signed charge, nil if none.
 	best []byte
 	// signed, db and max are the highest figures the proxy has reported:
-	// the signed charge, tokens committed to its database, all tokens.
+	// the signed charge, tokens committed to its database, all tokens
+	// (max follows the proxy's report, which falls when the proxy lost
+	// tokens it had not committed).
 	signed, db, max int64
-	// requests and tokens count the settled requests and their tokens
-	// from proxy.clientRequestPayment.
-	requests, tokens int64
+	// requests counts the settled requests the proxy reported
+	// (proxy.clientRequestPayment).
+	requests int64
 }
-
-// accountKey names an account: the proxy's client endpoint and the proxy
-// contract it named. A proxy that moves to a new contract, as after a
-// change of the root's params (reference §4.7 close_all), opens a new
-// account under it; the old one keeps what the old contract owes.
-type accountKey struct{ proxy, contract string }
 
 // checkProxy verifies the proxy's contracts as the reference does: the
 // proxy contract the proxy names must be its owner's and key's (deployed
 // with them under our root, or derived from the root's current params),
-// and the client contract the proxy names must derive from ours under it;
-// a proxy whose key changed since first seen is refused, and one that
-// names another contract than before is a new account under it. It
-// returns the account at the proxy contract and a fresh tracker for this
+// and the client contract the proxy names must derive from owner (that
+// of the generation of our contracts we named) under it; a proxy whose
+// key changed since first seen is refused, and one that names another
+// contract than before is a new account under it. It returns the account
+// at the client contract and a fresh tracker for this
 // connection, which starts from the highest payment and committed figure
 // seen before, so that a proxy that restarted may have lost usage it had
 // not committed, but nothing it had.
-func (c *Client) checkProxy(ctx context.Context, addr string, p tl.ProxyParams, clientSC string) (*account, *payment.Tracker, error) {
+func (c *Client) checkProxy(ctx context.Context, addr string, p tl.ProxyParams, clientSC string, owner *address.Address) (*account, *payment.Tracker, error) {
 	if c.contracts == nil {
 		return nil, nil, nil
 	}
 	pc, err := payment.CheckProxyContracts(p.ProxyPublicKey[:], p.ProxyOwnerAddress, p.ProxySCAddress, clientSC,
 		func(proxyOwner *address.Address, key ed25519.PublicKey, sc *address.Address) (*address.Address, error) {
-			return c.contracts.ClientContract(ctx, c.owner, proxyOwner, key, sc)
+			return c.contracts.ClientContract(ctx, owner, proxyOwner, key, sc)
 		})
 	if err != nil {
 		return nil, nil, err
 	}
 	key, wantProxy, wantClient := pc.Key, pc.Proxy, pc.Own
-	k := accountKey{proxy: addr, contract: wantProxy.String()}
+	k := wantClient.String()
 	c.mu.Lock()
-	for ok, other := range c.accounts {
-		if ok.proxy == addr && !other.key.Equal(key) {
+	for _, other := range c.accounts {
+		if other.endpoint == addr && !other.key.Equal(key) {
 			c.mu.Unlock()
 			return nil, nil, fmt.Errorf("proxy changed its key since first seen: %w", errProxyRolledBack)
 		}
@@ -98,7 +104,11 @@ func (c *Client) checkProxy(ctx context.Context, addr string, p tl.ProxyParams, 
 	if a == nil {
 		a = &account{key: key, proxySC: wantProxy, clientSC: wantClient}
 		c.accounts[k] = a
+	} else if !a.key.Equal(key) {
+		c.mu.Unlock()
+		return nil, nil, fmt.Errorf("client contract %s belongs to a proxy with another key: %w", wantClient, errProxyRolledBack)
 	}
+	a.endpoint = addr
 	c.mu.Unlock()
 	t, err := payment.NewTracker(key, wantClient, clientOps...)
 	if err != nil {
@@ -230,7 +240,6 @@ func (pc *proxyConn) requestPayment(m *tl.ProxyClientRequestPayment) {
 	a := pc.account
 	a.mu.Lock()
 	a.requests++
-	a.tokens += m.RequestTokens
 	a.mu.Unlock()
 }
 
@@ -245,41 +254,48 @@ type AccountSnapshot struct {
 	SignedTokens int64 `json:"signed_tokens"`
 	DBTokens     int64 `json:"tokens_committed_to_db"`
 	MaxTokens    int64 `json:"max_tokens"`
-	Requests     int64 `json:"requests"`
-	Tokens       int64 `json:"tokens"`
+	// Requests counts the requests the proxy reported billing, since the
+	// client's state file began (since start without one).
+	Requests int64 `json:"requests"`
+	// Tokens is what the proxy's ledger holds for this client contract
+	// (MaxTokens): every token billed there, across restarts of either.
+	Tokens int64 `json:"tokens"`
 	// PaidNano is Tokens valued at the price of the account's client
-	// contract's params once read from the chain, else at the client's
-	// own.
+	// contract's params once read from the chain (and kept in the state
+	// file), else at the client's own.
 	PaidNano int64 `json:"paid_nano,string"`
 }
 
-// PaidSnapshot sums what the client paid at every proxy since it started.
+// PaidSnapshot sums what the client paid at every client contract.
 type PaidSnapshot struct {
 	Requests int64 `json:"requests"`
 	Tokens   int64 `json:"tokens"`
 	PaidNano int64 `json:"paid_nano,string"`
 }
 
-// accountsSnapshot lists the accounts by proxy and their sums.
+// accountsSnapshot lists the accounts by proxy endpoint, then client
+// contract, and their sums.
 func (c *Client) accountsSnapshot() ([]AccountSnapshot, PaidSnapshot) {
 	c.mu.Lock()
-	keys := slices.SortedFunc(maps.Keys(c.accounts), func(a, b accountKey) int {
-		return cmp.Or(cmp.Compare(a.proxy, b.proxy), cmp.Compare(a.contract, b.contract))
+	keys := slices.SortedFunc(maps.Keys(c.accounts), func(a, b string) int {
+		return cmp.Or(cmp.Compare(c.accounts[a].endpoint, c.accounts[b].endpoint), cmp.Compare(a, b))
 	})
 	accts := make([]*account, len(keys))
+	endpoints := make([]string, len(keys))
 	for i, k := range keys {
 		accts[i] = c.accounts[k]
+		endpoints[i] = accts[i].endpoint
 	}
 	c.mu.Unlock()
 	contracts := c.chainAccounts()
 	out := make([]AccountSnapshot, 0, len(keys))
 	var sum PaidSnapshot
 	for i, a := range accts {
-		addr := keys[i].proxy
+		addr := endpoints[i]
 		a.mu.Lock()
 		s := AccountSnapshot{
 			Proxy: addr, ProxySCAddress: a.proxySC.String(), ClientSCAddress: a.clientSC.String(),
-			SignedTokens: a.signed, DBTokens: a.db, MaxTokens: a.max, Requests: a.requests, Tokens: a.tokens,
+			SignedTokens: a.signed, DBTokens: a.db, MaxTokens: a.max, Requests: a.requests, Tokens: a.max,
 		}
 		a.mu.Unlock()
 		paid, err := c.priceOf(a, contracts).Mul(s.Tokens)

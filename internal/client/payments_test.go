@@ -60,7 +60,7 @@ func newPaymentFixture(t *testing.T) *paymentFixture {
 	pub, key, _ := ed25519.GenerateKey(nil)
 	owner, proxyOwner := hashAddr([]byte("client owner")), hashAddr([]byte("proxy owner"))
 	f := &paymentFixture{
-		c:   &Client{log: discard(), contracts: fakeContracts{}, owner: owner, accounts: map[accountKey]*account{}},
+		c:   &Client{log: discard(), contracts: fakeContracts{}, owner: owner, accounts: map[string]*account{}, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{})},
 		key: key,
 	}
 	f.params = tl.ProxyParams{Flags: 3, ProxyOwnerAddress: proxyOwner.String(), IsTest: true, ProtoVersion: 2}
@@ -88,7 +88,7 @@ func (f *paymentFixture) conn(t *testing.T) *proxyConn {
 	}
 	pc := &proxyConn{c: f.c, addr: "proxy:1", sess: near, streams: map[[32]byte]*stream{}}
 	var err error
-	if pc.account, pc.tracker, err = f.c.checkProxy(context.Background(), pc.addr, f.params, f.clientSC); err != nil {
+	if pc.account, pc.tracker, err = f.c.checkProxy(context.Background(), pc.addr, f.params, f.clientSC, f.c.owner); err != nil {
 		t.Fatalf("checkProxy: %v", err)
 	}
 	return pc
@@ -210,7 +210,7 @@ func TestCheckProxy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newPaymentFixture(t)
 			tt.change(f)
-			if _, _, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, f.clientSC); err == nil {
+			if _, _, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, f.clientSC, f.c.owner); err == nil {
 				t.Error("checkProxy accepted the proxy")
 			}
 		})
@@ -221,7 +221,7 @@ func TestCheckProxy(t *testing.T) {
 		g := newPaymentFixture(t)
 		f.params, f.clientSC = g.params, g.clientSC
 		f.c.owner = g.c.owner
-		if _, _, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, f.clientSC); !errors.Is(err, errProxyRolledBack) {
+		if _, _, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, f.clientSC, f.c.owner); !errors.Is(err, errProxyRolledBack) {
 			t.Errorf("checkProxy = %v, want %v", err, errProxyRolledBack)
 		}
 	})
@@ -249,7 +249,7 @@ func TestCheckProxyMovedContract(t *testing.T) {
 	old := pc.account
 	f.params.ProxySCAddress = moved.String()
 	newClient := hashAddr([]byte("client"), f.c.owner.Data(), moved.Data())
-	a, tr, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, newClient.String())
+	a, tr, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, newClient.String(), f.c.owner)
 	if err != nil {
 		t.Fatalf("the proxy's new contract was refused: %v", err)
 	}
@@ -269,7 +269,7 @@ func TestCheckProxyMovedContract(t *testing.T) {
 	// Another key at the same address is still refused.
 	pub, _, _ := ed25519.GenerateKey(nil)
 	copy(f.params.ProxyPublicKey[:], pub)
-	if _, _, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, newClient.String()); !errors.Is(err, errProxyRolledBack) {
+	if _, _, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, newClient.String(), f.c.owner); !errors.Is(err, errProxyRolledBack) {
 		t.Errorf("a proxy with another key: %v, want %v", err, errProxyRolledBack)
 	}
 }

@@ -51,6 +51,10 @@ type contractState struct {
 	// ProxySC is the proxy contract the client contract is at; files
 	// written before it was kept lack it.
 	ProxySC string `json:"proxy_sc_address,omitempty"`
+	// Generation is the generation of the client's contracts the contract
+	// belongs to (ProxyID.Generation); files written before generations
+	// lack it, their contracts are generation 0.
+	Generation uint32 `json:"generation,omitempty"`
 	// Proxy is the proxy's client endpoint as last connected.
 	Proxy    string `json:"proxy"`
 	Phase    Phase  `json:"phase"`
@@ -61,6 +65,26 @@ type contractState struct {
 	// this one itself, across restarts; files written before it was kept
 	// lack it.
 	SupersededAt int64 `json:"superseded_at,omitempty"`
+	// The client's account at the proxy for this contract, as the
+	// proxy's verified reports gave it: the highest signed charge (a BoC,
+	// base64), the signed, committed and total tokens and the requests
+	// the proxy reported billing. Files written before they were kept
+	// lack them, as do contracts whose proxy has not reported yet.
+	BestCharge   string `json:"best_charge,omitempty"`
+	SignedTokens int64  `json:"signed_tokens,omitempty"`
+	DBTokens     int64  `json:"tokens_committed_to_db,omitempty"`
+	MaxTokens    int64  `json:"max_tokens,omitempty"`
+	Requests     int64  `json:"requests,omitempty"`
+	// PriceNano is the price per token of the contract's params, at
+	// which its tokens are valued, once read (PriceKnown).
+	PriceNano  int64 `json:"price_per_token_nano,string,omitempty"`
+	PriceKnown bool  `json:"price_known,omitempty"`
+}
+
+// hasAccount reports whether the entry keeps the client's account at the
+// proxy.
+func (c contractState) hasAccount() bool {
+	return c.BestCharge != "" || c.SignedTokens != 0 || c.DBTokens != 0 || c.MaxTokens != 0 || c.Requests != 0
 }
 
 // loadState reads the state file at path; a missing file is an empty
@@ -119,6 +143,12 @@ func (f *stateFile) check(owner *address.Address) error {
 		if c.SupersededAt < 0 {
 			return fmt.Errorf("contract %d: negative superseded_at %d", i, c.SupersededAt)
 		}
+		if c.SignedTokens < 0 || c.DBTokens < 0 || c.MaxTokens < 0 || c.Requests < 0 || c.PriceNano < 0 {
+			return fmt.Errorf("contract %d: negative figures", i)
+		}
+		if c.hasAccount() && c.ProxySC == "" {
+			return fmt.Errorf("contract %d: an account without proxy_sc_address", i)
+		}
 	}
 	return nil
 }
@@ -133,7 +163,7 @@ func (c contractState) proxyID() (ProxyID, error) {
 	if err != nil || len(key) != ed25519.PublicKeySize {
 		return ProxyID{}, fmt.Errorf("proxy_public_key is not %d bytes of hex", ed25519.PublicKeySize)
 	}
-	id := ProxyID{Owner: owner, Key: ed25519.PublicKey(key)}
+	id := ProxyID{Owner: owner, Key: ed25519.PublicKey(key), Generation: c.Generation}
 	if c.ProxySC != "" {
 		if id.Contract, err = address.ParseAddr(c.ProxySC); err != nil {
 			return ProxyID{}, fmt.Errorf("proxy_sc_address %q: %w", c.ProxySC, err)
@@ -142,19 +172,21 @@ func (c contractState) proxyID() (ProxyID, error) {
 	return id, nil
 }
 
+// encodeState is the state file's content.
+func encodeState(owner *address.Address, contracts []contractState) []byte {
+	b, _ := json.MarshalIndent(stateFile{Version: stateFileVersion, Owner: owner.String(), Contracts: contracts}, "", "  ") // plain structs always marshal
+	return append(b, '\n')
+}
+
 // saveState writes the state file atomically: a temporary file beside it,
 // synced, then renamed over it.
-func saveState(path string, owner *address.Address, contracts []contractState) error {
-	b, err := json.MarshalIndent(stateFile{Version: stateFileVersion, Owner: owner.String(), Contracts: contracts}, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding the client state: %w", err)
-	}
+func saveState(path string, b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("writing the client state file: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(append(b, '\n'))
+	_, err = tmp.Write(b)
 	if err == nil {
 		err = tmp.Sync()
 	}

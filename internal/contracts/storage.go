@@ -272,15 +272,15 @@ type WalletMessage struct {
 }
 
 // WalletExternalBody builds the body of an external to a cocoon wallet
-// (contracts.md §7.2): the signature by key over subwallet 0, valid_until,
-// seqno and each message's mode and reference.
-func WalletExternalBody(key ed25519.PrivateKey, seqno uint32, validUntil time.Time, msgs ...WalletMessage) (*cell.Cell, error) {
+// (contracts.md §7.2): the signature by key over the wallet's subwallet
+// id, valid_until, seqno and each message's mode and reference.
+func WalletExternalBody(key ed25519.PrivateKey, subwallet, seqno uint32, validUntil time.Time, msgs ...WalletMessage) (*cell.Cell, error) {
 	if len(msgs) > MaxWalletMessages {
 		return nil, fmt.Errorf("building wallet external: %d messages, at most %d", len(msgs), MaxWalletMessages)
 	}
 	signed := cell.BeginCell()
 	sw := writer{b: signed}
-	sw.uint(0, 32)
+	sw.uint(uint64(subwallet), 32)
 	sw.uint(uint64(validUntil.Unix()), 32)
 	sw.uint(uint64(seqno), 32)
 	for _, m := range msgs {

@@ -96,7 +96,11 @@ func (n *Network) PrintBanner(w io.Writer, bin, dataDir string, keys []string) {
 		}
 		row("root", a.Root, "admin wallet %s", a.Admin)
 		row("proxy contract", a.ProxyContract, "wallet %s, owner %s", a.ProxyWallet, a.ProxyOwner)
-		row("client contract", a.ClientContract, "wallet and owner %s", a.ClientWallet)
+		if a.ClientGeneration == 0 {
+			row("client contract", a.ClientContract, "wallet and owner %s", a.ClientWallet)
+		} else {
+			row("client contract", a.ClientContract, "generation %d: owner %s, funded by the wallet %s", a.ClientGeneration, a.ClientContractOwner, a.ClientWallet)
+		}
 		for i := range a.WorkerContracts {
 			row(fmt.Sprintf("worker %d contract", i), a.WorkerContracts[i], "wallet %s, owner %s", a.WorkerWallets[i], a.WorkerOwners[i])
 		}

@@ -85,6 +85,12 @@ type Addresses struct {
 	// it); ClientOwner the owner_address of client.json, which owns the
 	// wallet.
 	ClientContract, ClientWallet, ClientOwner *address.Address
+	// ClientGeneration is the generation of ClientContract (0 unless the
+	// client opened a new contract after closing one: see
+	// client.ProxyID); from 1 on, ClientContractOwner is the wallet's
+	// subwallet that owns it, which the wallet funds.
+	ClientGeneration    uint32
+	ClientContractOwner *address.Address
 	// WorkerContracts, WorkerWallets and WorkerOwners are per worker: the
 	// contract at the proxy, the cocoon wallet that relays payouts and the
 	// owner_address of worker-N.json, which owns both and receives the

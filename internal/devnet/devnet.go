@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
@@ -100,7 +101,8 @@ type Options struct {
 	// the owner only as they may hold secrets) and, on the emulated chain,
 	// the node keys (KeysFile, AdminKeyFile and each node's wallet key
 	// file), the chain state (ChainStateFile), the proxy's ledger
-	// (LedgerFile) and the client's contract states (ClientStateFile), so
+	// (LedgerFile), the client's contract states and accounts
+	// (ClientStateFile) and each worker's accounts (WorkerStateFile), so
 	// that a devnet restarted on the same directory finds its contracts
 	// and accounts again.
 	//
@@ -255,9 +257,73 @@ type Network struct {
 	prices          billing.Prices
 	servers         []*http.Server
 	closers         []func()
-	// workerStops stops worker i alone.
-	workerStops []context.CancelFunc
-	closeOnce   sync.Once
+	// The roles' runs, and what builds each anew from its config and
+	// runs it (the first start and every restart); only the goroutine
+	// that starts, restarts and closes the network touches them.
+	proxyRole, clientRole   *role
+	workerRoles             []*role
+	startProxy, startClient func(ctx context.Context) error
+	startWorkers            []func(ctx context.Context) error
+	closeOnce               sync.Once
+}
+
+// role is one run of a node of the network, until the network closes or
+// a restart stops it; its HTTP server serves the handler of the run.
+type role struct {
+	handler atomic.Pointer[http.Handler]
+	stop    context.CancelFunc
+	done    chan struct{} // closed once the run and its pages have stopped
+}
+
+func (r *role) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	(*r.handler.Load()).ServeHTTP(w, req)
+}
+
+// run runs node and its pages site until the network closes or the role
+// is stopped by a restart, serving the pages in front of the node's
+// handler h.
+func (n *Network) run(r *role, site *web.Site, h http.Handler, node func(context.Context)) {
+	ctx, cancel := context.WithCancel(n.runCtx)
+	done := make(chan struct{})
+	handler := site.Handler(h)
+	r.handler.Store(&handler)
+	r.stop, r.done = cancel, done
+	n.wg.Go(func() {
+		defer close(done)
+		var pages sync.WaitGroup
+		pages.Go(func() { site.Run(ctx) })
+		node(ctx)
+		cancel()
+		pages.Wait()
+	})
+}
+
+// restart stops the run of r and waits for it, then starts the node
+// again with start.
+func restart(ctx context.Context, r *role, start func(context.Context) error) error {
+	r.stop()
+	<-r.done
+	return start(ctx)
+}
+
+// RestartProxy stops the proxy as its process ending would (it closes
+// its connections, settling their requests, and flushes its ledger) and
+// builds it again from its config, as `cocoon proxy` would: on the same
+// endpoints, ledger, keys and chain. It returns once the new proxy runs;
+// its peers reconnect on their own.
+func (n *Network) RestartProxy(ctx context.Context) error {
+	return restart(ctx, n.proxyRole, n.startProxy)
+}
+
+// RestartWorker stops worker i and builds it again from its config.
+func (n *Network) RestartWorker(ctx context.Context, i int) error {
+	return restart(ctx, n.workerRoles[i], n.startWorkers[i])
+}
+
+// RestartClient stops the client and builds it again from its config,
+// with its state file.
+func (n *Network) RestartClient(ctx context.Context) error {
+	return restart(ctx, n.clientRole, n.startClient)
 }
 
 // listen opens a loopback listener on port, or a free one when port is 0.
@@ -550,62 +616,91 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	// of the contract its ledger is at, which it keeps across changes of
 	// the root's params, and the client's and worker's from the proxy
 	// contract the proxy names, as the chain holds it.
-	proxyContracts := derivation
 	var roleContracts interface {
 		client.Contracts
 		worker.Contracts
 	} = derivation
 	if tn != nil {
-		pc, err := tn.proxyChain(pdeps.Logger)
-		if err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, err
-		}
-		params, err := pc.Locate(ctx, ledgerStore)
-		if err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, err
-		}
-		if proxyContracts, err = contracts.NewDerivation(tn.root, params); err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, err
-		}
-		if n.Addresses, err = tn.addresses(proxyContracts); err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, err
-		}
 		if roleContracts, err = onchain.NewContracts(tn.chain, tn.root); err != nil {
 			wln.Close()
 			cln.Close()
 			return nil, err
 		}
-		pdeps.Chain, pdeps.Prices, pdeps.Wallet = pc, params.Prices(), n.Addresses.ProxyWallet
-		root, err := ton.ReadRootConfig(ctx, tn.chain, tn.root)
-		if err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, fmt.Errorf("starting devnet: %w", err)
-		}
-		pdeps.RootVersion = root.Version
 	}
-	pdeps.Contracts = proxyContracts
-	p, err := proxy.New(pcfg, pdeps)
+	// newProxy builds the proxy as `cocoon proxy` does from its config:
+	// on the emulated chain its adapter, the contract its ledger is at
+	// and the root's version.
+	newProxy := func(ctx context.Context) (*proxy.Proxy, *contracts.Derivation, error) {
+		deps, derive := pdeps, derivation
+		if tn != nil {
+			pc, err := tn.proxyChain(deps.Logger)
+			if err != nil {
+				return nil, nil, err
+			}
+			params, err := pc.Locate(ctx, ledgerStore)
+			if err != nil {
+				return nil, nil, err
+			}
+			if derive, err = contracts.NewDerivation(tn.root, params); err != nil {
+				return nil, nil, err
+			}
+			deps.Chain, deps.Prices, deps.Wallet = pc, params.Prices(), tn.proxyWallet.Address()
+			root, err := ton.ReadRootConfig(ctx, tn.chain, tn.root)
+			if err != nil {
+				return nil, nil, fmt.Errorf("starting devnet: %w", err)
+			}
+			deps.RootVersion = root.Version
+		}
+		deps.Contracts = derive
+		p, err := proxy.New(pcfg, deps)
+		return p, derive, err
+	}
+	p, proxyContracts, err := newProxy(ctx)
 	if err != nil {
 		wln.Close()
 		cln.Close()
 		return nil, err
 	}
-	n.Proxy, n.ProxyKey = p, pnode.key.Public().(ed25519.PublicKey)
-	n.wg.Go(func() { p.Run(runCtx, wln, cln) })
-	psite, err := web.NewProxySite(p, n.siteOptions(opts, tn, pcfg.HTTPAccessHash, pdeps.Logger))
-	if err != nil {
+	if tn != nil {
+		if n.Addresses, err = tn.addresses(proxyContracts); err != nil {
+			wln.Close()
+			cln.Close()
+			return nil, err
+		}
+	}
+	n.ProxyKey = pnode.key.Public().(ed25519.PublicKey)
+	n.proxyRole = &role{}
+	runProxy := func(p *proxy.Proxy, wln, cln net.Listener) error {
+		site, err := web.NewProxySite(p, n.siteOptions(opts, tn, pcfg.HTTPAccessHash, pdeps.Logger))
+		if err != nil {
+			wln.Close()
+			cln.Close()
+			return err
+		}
+		n.Proxy = p
+		n.run(n.proxyRole, site, p.Handler(), func(ctx context.Context) { p.Run(ctx, wln, cln) })
+		return nil
+	}
+	if err := runProxy(p, wln, cln); err != nil {
 		return nil, err
 	}
-	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), n.pages(runCtx, psite, p.Handler())); err != nil {
+	n.startProxy = func(ctx context.Context) error {
+		p, _, err := newProxy(ctx)
+		if err != nil {
+			return err
+		}
+		wln, err := net.Listen("tcp", n.ProxyWorkersAddr)
+		if err != nil {
+			return fmt.Errorf("restarting the proxy: %w", err)
+		}
+		cln, err := net.Listen("tcp", n.ProxyClientsAddr)
+		if err != nil {
+			wln.Close()
+			return fmt.Errorf("restarting the proxy: %w", err)
+		}
+		return runProxy(p, wln, cln)
+	}
+	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), n.proxyRole); err != nil {
 		return nil, err
 	}
 	n.ExplorerURL = n.ProxyURL + "/explorer"
@@ -622,7 +717,12 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 		wlog := log.With("node", fmt.Sprintf("worker-%d", i))
 		var wchain worker.Chain
 		if tn != nil {
-			settle.worker(&wcfg)
+			settle.worker(&wcfg, opts.DataDir, i)
+			if wcfg.StateFile != "" {
+				if wcfg.StateFile, err = filepath.Abs(wcfg.StateFile); err != nil {
+					return nil, fmt.Errorf("writing the node configs: %w", err)
+				}
+			}
 			if wcfg.ChainState, wcfg.RootContractAddress, wcfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, WorkerWalletKeyFile(i), keys.workerWallets[i]); err != nil {
 				return nil, err
 			}
@@ -671,33 +771,43 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cdeps := client.Deps{
-		TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: roleContracts,
-		Prices: prices,
-	}
-	if tn != nil {
-		// The client learns its proxy from the root, as on TON, and checks
-		// it against the root's lists.
-		cdeps.Root, cdeps.ProxyPeers = tn.rootLists, pv
-		if cdeps.Chain, err = tn.clientChain(cdeps.Logger); err != nil {
-			return nil, err
-		}
-	}
 	runCfg := ccfg
 	if tn != nil {
 		runCfg.OwnerAddress = tn.clientWallet.Address().String()
 	}
-	c, err := client.New(runCfg, cdeps)
-	if err != nil {
+	n.clientRole = &role{}
+	// startClient builds the client as `cocoon client` does from its
+	// config and runs it.
+	n.startClient = func(ctx context.Context) error {
+		cdeps := client.Deps{
+			TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: roleContracts,
+			Prices: prices,
+		}
+		if tn != nil {
+			// The client learns its proxy from the root, as on TON, and
+			// checks it against the root's lists.
+			cdeps.Root, cdeps.ProxyPeers = tn.rootLists, pv
+			var err error
+			if cdeps.Chain, err = tn.clientChain(cdeps.Logger); err != nil {
+				return err
+			}
+		}
+		c, err := client.New(runCfg, cdeps)
+		if err != nil {
+			return err
+		}
+		site, err := web.NewClientSite(c, n.siteOptions(opts, tn, ccfg.HTTPAccessHash, cdeps.Logger))
+		if err != nil {
+			return err
+		}
+		n.Client = c
+		n.run(n.clientRole, site, c.Handler(), func(ctx context.Context) { c.Run(ctx) })
+		return nil
+	}
+	if err := n.startClient(ctx); err != nil {
 		return nil, err
 	}
-	n.Client = c
-	n.wg.Go(func() { c.Run(runCtx) })
-	csite, err := web.NewClientSite(c, n.siteOptions(opts, tn, ccfg.HTTPAccessHash, cdeps.Logger))
-	if err != nil {
-		return nil, err
-	}
-	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), n.pages(runCtx, csite, c.Handler())); err != nil {
+	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), n.clientRole); err != nil {
 		return nil, err
 	}
 	ccfg.HTTPPort = urlPort(n.ClientURL)
@@ -711,7 +821,33 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	if err := n.waitReady(ctx, len(specs)); err != nil {
 		return nil, err
 	}
+	n.currentClientContract()
 	return n, nil
+}
+
+// currentClientContract points Addresses at the client's contract in use
+// when it is a later generation's than the first: one the client opened
+// after its first was closed, as in a data directory whose contract was.
+func (n *Network) currentClientContract() {
+	if n.Addresses == nil {
+		return
+	}
+	s := n.Client.Snapshot()
+	for _, ps := range s.ProxyStatus {
+		if ps.Generation == 0 {
+			continue
+		}
+		for _, c := range s.Contracts {
+			if c.Generation != ps.Generation || c.Phase != client.PhaseRunning {
+				continue
+			}
+			addr, err1 := address.ParseAddr(c.Address)
+			owner, err2 := address.ParseAddr(ps.Owner)
+			if err1 == nil && err2 == nil {
+				n.Addresses.ClientContract, n.Addresses.ClientGeneration, n.Addresses.ClientContractOwner = addr, ps.Generation, owner
+			}
+		}
+	}
 }
 
 // openChain opens the emulated chain of opts and deploys what is missing;
@@ -728,9 +864,17 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys, w
 	}
 	n.tn = tn
 	if tn.deployed && opts.DataDir != "" {
-		// A new chain: the proxy's ledger and the client's contract states
-		// of a previous run belong to contracts that are gone.
-		for _, name := range []string{LedgerFile, ClientStateFile} {
+		// A new chain: the proxy's ledger and the client's and workers'
+		// states of a previous run belong to contracts that are gone.
+		names := []string{LedgerFile, ClientStateFile}
+		workers, err := filepath.Glob(filepath.Join(opts.DataDir, workerStateGlob))
+		if err != nil {
+			return nil, fmt.Errorf("listing the workers' state files: %w", err)
+		}
+		for _, w := range workers {
+			names = append(names, filepath.Base(w))
+		}
+		for _, name := range names {
 			if err := os.Remove(filepath.Join(opts.DataDir, name)); err == nil {
 				n.log.Info("new chain: removed the state of the previous one", "file", name)
 			} else if !errors.Is(err, fs.ErrNotExist) {
@@ -762,8 +906,9 @@ func (n *Network) workerConfig(i int, opts Options, owner, model string, endpoin
 // startWorker builds a worker from cfg as `cocoon worker --config …
 // --insecure-fake-tdx` does, attesting with issuer, relaying payouts on
 // chain (nil: none), and runs it and its HTTP server until the network
-// closes. On the emulated chain it reads the root and checks the proxy
-// and itself against its lists.
+// closes; RestartWorker, with the index of its start, builds it again.
+// On the emulated chain it reads the root and checks the proxy and
+// itself against its lists.
 func (n *Network) startWorker(ctx context.Context, opts Options, cfg worker.Config, issuer attest.Issuer, chain worker.Chain, log *slog.Logger) (*worker.Worker, string, error) {
 	wnode, err := newNodeKey(ctx, nil, issuer, log)
 	if err != nil {
@@ -773,34 +918,47 @@ func (n *Network) startWorker(ctx context.Context, opts Options, cfg worker.Conf
 	if err != nil {
 		return nil, "", err
 	}
-	eng, err := worker.NewEngine(cfg.ForwardRequestsTo, nil)
+	r, i := &role{}, len(n.workerRoles)
+	var first *worker.Worker
+	start := func(ctx context.Context) error {
+		eng, err := worker.NewEngine(cfg.ForwardRequestsTo, nil)
+		if err != nil {
+			return err
+		}
+		deps := worker.Deps{
+			TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
+			Prices: n.prices, Logger: log,
+			Contracts: n.workerContracts, Chain: chain,
+		}
+		if n.tn != nil {
+			deps.Root, deps.ProxyPeers, deps.ImageHash = n.tn.rootLists, pv, fakeImage(issuer)
+		}
+		w, err := worker.New(cfg, deps)
+		if err != nil {
+			return err
+		}
+		site, err := web.NewWorkerSite(w, n.siteOptions(opts, n.tn, cfg.HTTPAccessHash, log))
+		if err != nil {
+			return err
+		}
+		if first == nil {
+			first = w
+		} else if i < len(n.Workers) {
+			n.Workers[i] = w
+		}
+		n.run(r, site, w.Handler(), func(ctx context.Context) { w.Run(ctx) })
+		return nil
+	}
+	n.workerRoles = append(n.workerRoles, r)
+	n.startWorkers = append(n.startWorkers, start)
+	if err := start(ctx); err != nil {
+		return nil, "", err
+	}
+	u, err := n.serveHTTP(cfg.HTTPPort, r)
 	if err != nil {
 		return nil, "", err
 	}
-	deps := worker.Deps{
-		TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
-		Prices: n.prices, Logger: log,
-		Contracts: n.workerContracts, Chain: chain,
-	}
-	if n.tn != nil {
-		deps.Root, deps.ProxyPeers, deps.ImageHash = n.tn.rootLists, pv, fakeImage(issuer)
-	}
-	w, err := worker.New(cfg, deps)
-	if err != nil {
-		return nil, "", err
-	}
-	wctx, stop := context.WithCancel(n.runCtx)
-	n.workerStops = append(n.workerStops, stop)
-	n.wg.Go(func() { w.Run(wctx) })
-	wsite, err := web.NewWorkerSite(w, n.siteOptions(opts, n.tn, cfg.HTTPAccessHash, log))
-	if err != nil {
-		return nil, "", err
-	}
-	u, err := n.serveHTTP(cfg.HTTPPort, n.pages(n.runCtx, wsite, w.Handler()))
-	if err != nil {
-		return nil, "", err
-	}
-	return w, u, nil
+	return first, u, nil
 }
 
 // fakeImage is the image hash of every node that issuer attests: its
@@ -938,13 +1096,6 @@ func (n *Network) siteOptions(o Options, tn *tonNet, accessHash string, log *slo
 	return opts
 }
 
-// pages runs a node's pages until the network closes and returns the
-// handler that serves them in front of the node's own.
-func (n *Network) pages(ctx context.Context, site *web.Site, role http.Handler) http.Handler {
-	n.wg.Go(func() { site.Run(ctx) })
-	return site.Handler(role)
-}
-
 // serveHTTP serves h on a loopback port until Close and returns its URL.
 func (n *Network) serveHTTP(p int, h http.Handler) (string, error) {
 	ln, err := listen(p)
@@ -1046,7 +1197,7 @@ func (n *Network) waitReady(ctx context.Context, workers int) error {
 
 // StopWorker stops worker i: its proxy connections close at once, with
 // whatever requests they carried.
-func (n *Network) StopWorker(i int) { n.workerStops[i]() }
+func (n *Network) StopWorker(i int) { n.workerRoles[i].stop() }
 
 // Close stops every node and waits for all of them.
 func (n *Network) Close() error {

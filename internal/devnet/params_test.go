@@ -258,6 +258,11 @@ func TestParamsChangeOnChain(t *testing.T) {
 	if s := again.Proxy.Snapshot().Chain; s.Rollovers != 0 || s.CloseRequests != 0 {
 		t.Errorf("restarted proxy chain stats %+v, want no rollover and nothing to wind down", s)
 	}
+	// The restarted ledger values each round at its own contract's
+	// prices, as before the restart, not every token at the new ones.
+	if got := again.Proxy.Snapshot().Totals; got.Charged < charged || got.Earned < earned || got.Charged-charged != int64(price)*(got.Tokens-tot.Tokens) || got.Earned-earned != int64(fee)*(got.Tokens-tot.Tokens) {
+		t.Errorf("totals after the restart %+v, want the %d charged and %d earned before it plus the request after it at the new prices", got, charged, earned)
+	}
 }
 
 // accountAt finds the ledger account of contract a.

@@ -1,6 +1,7 @@
 package devnet
 
 import (
+	"fmt"
 	"path/filepath"
 	"time"
 
@@ -13,8 +14,16 @@ import (
 )
 
 // ClientStateFile, in a devnet's data directory, keeps the state of the
-// client's contracts (running, refund requested, closed) across restarts.
+// client's contracts (running, refund requested, closed) and its account
+// at each, across restarts.
 const ClientStateFile = "client-state.json"
+
+// WorkerStateFile is the file, in a devnet's data directory, that keeps
+// worker i's accounts at the proxy contracts across restarts.
+func WorkerStateFile(i int) string { return fmt.Sprintf("worker-%d-state.json", i) }
+
+// workerStateGlob matches every worker's state file.
+const workerStateGlob = "worker-*-state.json"
 
 // Settlement sets how fast money moves on the emulated chain: how often
 // the roles commit, poll and check, and the least value worth a message.
@@ -97,11 +106,16 @@ func (s Settlement) proxy(c *proxy.Config) {
 	c.RootPollEvery = config.Duration(s.RootPollEvery)
 }
 
-func (s Settlement) worker(c *worker.Config) {
+// worker configures worker i; with a data directory its accounts are kept
+// there.
+func (s Settlement) worker(c *worker.Config, dataDir string, i int) {
 	c.PayoutEvery, c.MinPayoutNano = config.Duration(s.PayoutEvery), int64(s.MinPayout)
 	// The worker learns of new signed payments as often as it pays out.
 	c.PaymentPollEvery = config.Duration(s.PayoutEvery)
 	c.RootPollEvery = config.Duration(s.RootPollEvery)
+	if dataDir != "" {
+		c.StateFile = filepath.Join(dataDir, WorkerStateFile(i))
+	}
 }
 
 // client configures the client; with a data directory its contracts'

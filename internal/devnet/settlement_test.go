@@ -264,13 +264,30 @@ func TestEmulatedRestart(t *testing.T) {
 			t.Errorf("%s after a restart %s, want %s", c.name, c.got, c.want)
 		}
 	}
-	if c := second.Proxy.Snapshot().Clients; len(c) != 1 || c[0].Tokens != 7 {
-		t.Errorf("restored ledger clients %+v, want the client's 7 tokens", c)
+	if c := second.Proxy.Snapshot().Clients; len(c) != 1 || c[0].Tokens != 7 || c[0].ValueNano != 7*int64(contracts.FakePricePerToken) {
+		t.Errorf("restored ledger clients %+v, want the client's 7 tokens worth %d", c, 7*contracts.FakePricePerToken)
 	}
+	// The client and the worker kept what they paid and earned at these
+	// contracts, as the proxy did.
+	agree := func(n *Network, tokens int64) {
+		t.Helper()
+		paid, earned := n.Client.Snapshot().Paid, n.Workers[0].Snapshot().Earned
+		if paid.Tokens != tokens || paid.PaidNano != tokens*int64(contracts.FakePricePerToken) {
+			t.Errorf("the client paid %+v, want %d tokens at %d", paid, tokens, contracts.FakePricePerToken)
+		}
+		if earned.Tokens != tokens || earned.EarnedNano != tokens*int64(contracts.FakeWorkerFeePerToken) {
+			t.Errorf("the worker earned %+v, want %d tokens at %d", earned, tokens, contracts.FakeWorkerFeePerToken)
+		}
+	}
+	agree(second, 7)
 	if res, got := post(t, ctx, second.ClientURL, chatStream); res.StatusCode != 200 {
 		t.Fatalf("second run: %d %s", res.StatusCode, got)
 	}
 	charged(second, 14)
+	within(t, 10*time.Second, "the client and the worker told of the second request", func() bool {
+		return second.Client.Snapshot().Paid.Tokens == 14 && second.Workers[0].Snapshot().Earned.Tokens == 14
+	})
+	agree(second, 14)
 	r := chainReader{tb: t, n: second}
 	if got := r.deposits(after.ClientContract); got != billing.TON {
 		t.Errorf("client deposits after a restart %d, want the one stake %d", got, billing.TON)

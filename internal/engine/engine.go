@@ -178,7 +178,17 @@ func (e *Engine) Generate(ctx context.Context, req Request, onText func(string) 
 // Stream is a generation accepted by Start.
 type Stream struct {
 	s *sequence
+	// delivered is how many tokens had been generated when the text
+	// handed to onText so far was published; only Wait's goroutine
+	// touches it.
+	delivered int
 }
+
+// Delivered returns how many tokens the text handed to Wait's onText so
+// far came from: the tokens generated up to the last piece, without
+// those held back (a partial character, the beginning of a stop string).
+// It is for onText to call, on Wait's goroutine.
+func (st *Stream) Delivered() int { return st.delivered }
 
 // Start checks req and queues it, failing at once with ErrBusy when the
 // queue is full. The generation runs until it ends or ctx is done; the
@@ -249,7 +259,10 @@ func (st *Stream) Wait(onText func(string) error) (Result, error) {
 		case <-s.ctx.Done():
 			return Result{}, s.ctx.Err()
 		}
-		text, done, res, err := s.take()
+		text, tokens, done, res, err := s.take()
+		if text != "" {
+			st.delivered = tokens
+		}
 		if text != "" && onText != nil {
 			if err := onText(text); err != nil {
 				s.abandon()
@@ -389,10 +402,13 @@ type sequence struct {
 
 	mu      sync.Mutex
 	pending []byte
-	done    bool
-	gone    bool // the caller stopped listening
-	result  Result
-	err     error
+	// pendingTokens is the count of tokens generated when pending was
+	// last extended.
+	pendingTokens int
+	done          bool
+	gone          bool // the caller stopped listening
+	result        Result
+	err           error
 }
 
 // stopIndex returns where the first stop string begins in the text, or -1.
@@ -438,6 +454,7 @@ func (s *sequence) publish(end int) {
 	}
 	s.mu.Lock()
 	s.pending = append(s.pending, s.text[s.emitted:end]...)
+	s.pendingTokens = s.generated
 	s.mu.Unlock()
 	s.emitted = end
 	s.wake()
@@ -474,13 +491,14 @@ func (s *sequence) wake() {
 	}
 }
 
-// take collects what the worker has published since the last call.
-func (s *sequence) take() (string, bool, Result, error) {
+// take collects what the worker has published since the last call, with
+// the count of tokens generated when it was.
+func (s *sequence) take() (string, int, bool, Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	text := string(s.pending)
 	s.pending = s.pending[:0]
-	return text, s.done, s.result, s.err
+	return text, s.pendingTokens, s.done, s.result, s.err
 }
 
 func (s *sequence) abandon() {

@@ -299,6 +299,7 @@ func TestStreamingHoldsBack(t *testing.T) {
 			}
 			stopped := false
 			for i, p := range tt.pieces {
+				s.generated++
 				s.text = append(s.text, p...)
 				if j := s.stopIndex(); j >= 0 {
 					s.text = s.text[:j]
@@ -306,19 +307,24 @@ func TestStreamingHoldsBack(t *testing.T) {
 				} else {
 					s.publish(s.safeEnd())
 				}
-				got, _, _, _ := s.take()
+				got, tokens, _, _, _ := s.take()
 				if stopped {
 					got = ""
 				}
 				if got != tt.want[i] {
 					t.Errorf("piece %d: got %q through, want %q", i, got, tt.want[i])
 				}
+				// Text that goes through came from every token so far,
+				// those held back before it included.
+				if got != "" && tokens != i+1 {
+					t.Errorf("piece %d: text of %d tokens, want %d", i, tokens, i+1)
+				}
 				if stopped {
 					break
 				}
 			}
 			s.complete(openai.FinishStop)
-			_, _, res, _ := s.take()
+			_, _, _, res, _ := s.take()
 			if res.Text != tt.wantText {
 				t.Errorf("got text %q, want %q", res.Text, tt.wantText)
 			}

@@ -352,7 +352,14 @@ func (h *handler) chat(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sse := startSSE(w)
-	if err := sse.WriteJSON(chunk(openai.ChatDelta{Role: "assistant"}, nil)); err != nil {
+	// With continuous usage every chunk carries the usage so far: the
+	// prompt from the first, and the completion tokens whose text went
+	// out, so that a stream cut short is billed for what it delivered.
+	role := chunk(openai.ChatDelta{Role: "assistant"}, nil)
+	if cr.ContinuousUsage() {
+		role.Usage = openai.NewUsage(int64(len(req.Prompt)), 0)
+	}
+	if err := sse.WriteJSON(role); err != nil {
 		return err
 	}
 	first := true
@@ -364,13 +371,21 @@ func (h *handler) chat(w http.ResponseWriter, r *http.Request) error {
 				return nil
 			}
 		}
-		return sse.WriteJSON(chunk(openai.ChatDelta{Content: text}, nil))
+		c := chunk(openai.ChatDelta{Content: text}, nil)
+		if cr.ContinuousUsage() {
+			c.Usage = openai.NewUsage(int64(len(req.Prompt)), int64(st.Delivered()))
+		}
+		return sse.WriteJSON(c)
 	})
 	if err != nil {
 		return failStream(sse, err)
 	}
 	reason := res.FinishReason
-	if err := sse.WriteJSON(chunk(openai.ChatDelta{}, &reason)); err != nil {
+	end := chunk(openai.ChatDelta{}, &reason)
+	if cr.ContinuousUsage() {
+		end.Usage = openai.NewUsage(int64(res.PromptTokens), int64(res.CompletionTokens))
+	}
+	if err := sse.WriteJSON(end); err != nil {
 		return err
 	}
 	if cr.IncludeUsage() {
@@ -434,12 +449,20 @@ func (h *handler) completions(w http.ResponseWriter, r *http.Request) error {
 	}
 	sse := startSSE(w)
 	res, err := st.Wait(func(text string) error {
-		return sse.WriteJSON(completion(text, nil))
+		c := completion(text, nil)
+		if cr.ContinuousUsage() {
+			c.Usage = openai.NewUsage(int64(len(req.Prompt)), int64(st.Delivered()))
+		}
+		return sse.WriteJSON(c)
 	})
 	if err != nil {
 		return failStream(sse, err)
 	}
-	if err := sse.WriteJSON(completion("", &res.FinishReason)); err != nil {
+	end := completion("", &res.FinishReason)
+	if cr.ContinuousUsage() {
+		end.Usage = openai.NewUsage(int64(res.PromptTokens), int64(res.CompletionTokens))
+	}
+	if err := sse.WriteJSON(end); err != nil {
 		return err
 	}
 	if cr.IncludeUsage() {

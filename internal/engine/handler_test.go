@@ -305,3 +305,55 @@ func TestStreamEndsWithErrorEventOnClose(t *testing.T) {
 		t.Errorf("last event %s: want an engine_closed error", last.Data)
 	}
 }
+
+// TestChatContinuousUsage checks that with continuous_usage_stats every
+// chunk carries the usage so far: the prompt from the first chunk, and
+// completion tokens that grow with the text and end at the answer's
+// final figures, so that the usage counter of a stream cut after any
+// chunk reads the tokens delivered up to it.
+func TestChatContinuousUsage(t *testing.T) {
+	srv := newServer(t, synthModel(t), Options{})
+	body := `{"model":"synth","messages":[{"role":"user","content":"abc"}],"max_tokens":12,"seed":7,"stream":true,"stream_options":{"include_usage":true,"continuous_usage_stats":true}}`
+	events, done := readStream(t, post(t, srv.URL+"/v1/chat/completions", body))
+	if !done || len(events) < 4 {
+		t.Fatalf("got %d events, done %v", len(events), done)
+	}
+	var final openai.ChatCompletionChunk
+	if err := json.Unmarshal(events[len(events)-1], &final); err != nil || final.Usage == nil || len(final.Choices) != 0 {
+		t.Fatalf("last event %s: want the usage alone (%v)", events[len(events)-1], err)
+	}
+	var prev int64
+	for i, data := range events {
+		var ch openai.ChatCompletionChunk
+		if err := json.Unmarshal(data, &ch); err != nil {
+			t.Fatal(err)
+		}
+		u := ch.Usage
+		if u == nil {
+			t.Fatalf("event %d %s carries no usage", i, data)
+		}
+		if u.PromptTokens != final.Usage.PromptTokens {
+			t.Errorf("event %d: got %d prompt tokens, want %d from the first chunk", i, u.PromptTokens, final.Usage.PromptTokens)
+		}
+		content := len(ch.Choices) == 1 && ch.Choices[0].Delta.Content != ""
+		switch {
+		case i == 0 && u.CompletionTokens != 0:
+			t.Errorf("first event: got %d completion tokens, want 0", u.CompletionTokens)
+		case content && u.CompletionTokens <= prev:
+			t.Errorf("event %d delivers text with %d completion tokens, want more than the %d before", i, u.CompletionTokens, prev)
+		case u.CompletionTokens < prev || u.CompletionTokens > final.Usage.CompletionTokens:
+			t.Errorf("event %d: got %d completion tokens, want between %d and %d", i, u.CompletionTokens, prev, final.Usage.CompletionTokens)
+		}
+		prev = u.CompletionTokens
+		c := openai.NewUsageCounter()
+		for _, e := range events[:i+1] {
+			c.Write([]byte("data: " + string(e) + "\n\n"))
+		}
+		if got := c.Counts(); got.PromptTokens != u.PromptTokens || got.CompletionTokens != u.CompletionTokens {
+			t.Errorf("stream cut after event %d: the usage counter reads %+v, want %d prompt and %d completion tokens", i, got, u.PromptTokens, u.CompletionTokens)
+		}
+	}
+	if prev != final.Usage.CompletionTokens {
+		t.Errorf("chunks end at %d completion tokens, the answer's usage says %d", prev, final.Usage.CompletionTokens)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
@@ -23,18 +24,143 @@ type ClientConfig struct {
 	// Chain is the TON chain; Root the network's root contract.
 	Chain ton.Chain
 	Root  *address.Address
-	// Wallet is the client's cocoon wallet, the owner of its contracts.
+	// Wallet is the client's cocoon wallet: the owner of its contracts
+	// of generation 0, and what funds its subwallets, which own those of
+	// later generations.
 	Wallet *Wallet
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
 
-// Client is one client's view of TON (client.Chain): its contract at each
-// proxy, owned and operated by its cocoon wallet.
+// Client is one client's view of TON (client.Chain): its contracts at
+// each proxy. Those of generation 0 are owned and operated by its cocoon
+// wallet; those of generation g by the wallet's subwallet g (same key and
+// owner), which the wallet funds for the operations only an owner may
+// send and to which the contracts' refunds go, and which passes those on
+// to the wallet (Reclaim). Top-ups and charges, which anyone may send,
+// go from the wallet.
 type Client struct {
 	net    *network
 	wallet *Wallet
 	log    *slog.Logger
+
+	// mu guards subwallets, made on first use.
+	mu         sync.Mutex
+	subwallets map[uint32]*Wallet
+}
+
+// subwalletMargin is what the wallet funds a subwallet with beyond
+// WalletMinimum and the value of an operation, for the fees of receiving
+// the funds and of sending the operation: the subwallet stays above
+// WalletMinimum after them.
+const subwalletMargin = billing.TON / 10
+
+// fundWait bounds the wait for the wallet's funding to show in a
+// subwallet.
+const fundWait = 2 * time.Minute
+
+// Owner returns the owner of the client's contracts of generation gen:
+// the wallet for generation 0, its subwallet gen after.
+func (c *Client) Owner(gen uint32) (*address.Address, error) {
+	w, err := c.owner(gen)
+	if err != nil {
+		return nil, err
+	}
+	return w.Address(), nil
+}
+
+// owner returns the wallet that owns the contracts of generation gen.
+func (c *Client) owner(gen uint32) (*Wallet, error) {
+	if gen == 0 {
+		return c.wallet, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w := c.subwallets[gen]; w != nil {
+		return w, nil
+	}
+	w, err := c.wallet.Subwallet(gen)
+	if err != nil {
+		return nil, err
+	}
+	if c.subwallets == nil {
+		c.subwallets = map[uint32]*Wallet{}
+	}
+	c.subwallets[gen] = w
+	return w, nil
+}
+
+// funded returns the owner of generation gen with enough to send value
+// and stay above WalletMinimum after the fees: a subwallet holding less
+// than WalletMinimum + value + half subwalletMargin is first sent by the
+// wallet what brings it to WalletMinimum + value + subwalletMargin (the
+// fees of receiving it come out of the margin), and the funding awaited.
+func (c *Client) funded(ctx context.Context, gen uint32, value billing.NanoTON) (*Wallet, error) {
+	w, err := c.owner(gen)
+	if err != nil || gen == 0 {
+		return w, err
+	}
+	enough := WalletMinimum + value + subwalletMargin/2
+	bal, err := w.Balance(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if bal >= enough {
+		return w, nil
+	}
+	amount := WalletMinimum + value + subwalletMargin - bal
+	if err := c.wallet.Send(ctx, ton.Transfer{To: w.Address(), Amount: amount, Mode: ton.ModePayFeesSeparately}); err != nil {
+		return nil, fmt.Errorf("funding subwallet %d (%s) with %s TON: %w", gen, w.Address(), amount, insufficient(err))
+	}
+	c.log.Info("funded the owner of a later generation of client contracts", "generation", gen, "subwallet", w.Address().String(), "amount", amount.String())
+	wctx, cancel := context.WithTimeout(ctx, fundWait)
+	defer cancel()
+	t := time.NewTicker(w.poll)
+	defer t.Stop()
+	for {
+		if bal, err := w.Balance(wctx); err == nil && bal >= enough {
+			return w, nil
+		}
+		select {
+		case <-wctx.Done():
+			return nil, fmt.Errorf("waiting for subwallet %d (%s) to hold %s TON: %w", gen, w.Address(), enough, wctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// insufficient marks a wallet's lack of funds as the client's
+// (client.ErrInsufficientFunds), for the client to say what to do.
+func insufficient(err error) error {
+	if errors.Is(err, ErrInsufficientFunds) {
+		return fmt.Errorf("%w: %w", client.ErrInsufficientFunds, err)
+	}
+	return err
+}
+
+// Reclaim sends what subwallet gen holds beyond WalletMinimum and
+// subwalletMargin to the wallet: the refunds of its closed contracts.
+func (c *Client) Reclaim(ctx context.Context, gen uint32) error {
+	if gen == 0 {
+		return nil
+	}
+	w, err := c.owner(gen)
+	if err != nil {
+		return err
+	}
+	bal, err := w.Balance(ctx)
+	if err != nil {
+		return err
+	}
+	amount := bal - WalletMinimum - subwalletMargin
+	if amount <= 0 {
+		return nil
+	}
+	if err := w.Send(ctx, ton.Transfer{To: c.wallet.Address(), Amount: amount, Mode: ton.ModePayFeesSeparately}); err != nil {
+		return fmt.Errorf("sending %s TON from subwallet %d to the client's wallet: %w", amount, gen, err)
+	}
+	c.log.Info("sent a closed contract's refund on to the client's wallet", "generation", gen, "amount", amount.String())
+	return nil
 }
 
 var _ client.Chain = (*Client)(nil)
@@ -70,7 +196,11 @@ func (c *Client) contract(ctx context.Context, p client.ProxyID) (*address.Addre
 	if info.data.Params.ClientCode == nil {
 		return nil, nil, proxyInfo{}, errors.New("deriving client contract: the proxy's params carry no client code")
 	}
-	data, err := contracts.NewClientData(c.wallet.Address(), info.addr, info.data).Cell()
+	owner, err := c.owner(p.Generation)
+	if err != nil {
+		return nil, nil, proxyInfo{}, fmt.Errorf("deriving client contract: %w", err)
+	}
+	data, err := contracts.NewClientData(owner.Address(), info.addr, info.data).Cell()
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving client contract: %w", err)
 	}
@@ -118,7 +248,7 @@ func closeWait(p contracts.Params) time.Duration {
 }
 
 // Deploy deploys the contract at p with a top-up of amount and the secret
-// hash, sending amount plus ClientOpGas.
+// hash, sending amount plus ClientOpGas from the contract's owner.
 func (c *Client) Deploy(ctx context.Context, p client.ProxyID, amount billing.NanoTON, secretHash [32]byte) error {
 	if amount < 0 {
 		return fmt.Errorf("deploying client contract: negative amount %d", int64(amount))
@@ -127,45 +257,50 @@ func (c *Client) Deploy(ctx context.Context, p client.ProxyID, amount billing.Na
 	if err != nil {
 		return err
 	}
-	body, err := contracts.ClientSecretAndTopUpBody(queryID(), amount, secretHash, c.wallet.Address())
+	w, err := c.funded(ctx, p.Generation, amount+ClientOpGas)
 	if err != nil {
 		return fmt.Errorf("deploying client contract %s: %w", addr, err)
 	}
-	if err := c.wallet.Send(ctx, ton.Transfer{To: addr, Amount: amount + ClientOpGas, StateInit: init, Body: body}); err != nil {
+	body, err := contracts.ClientSecretAndTopUpBody(queryID(), amount, secretHash, w.Address())
+	if err != nil {
 		return fmt.Errorf("deploying client contract %s: %w", addr, err)
 	}
-	c.log.Info("client contract deployed", "contract", addr.String(), "amount", amount.String())
+	if err := w.Send(ctx, ton.Transfer{To: addr, Amount: amount + ClientOpGas, StateInit: init, Body: body}); err != nil {
+		return fmt.Errorf("deploying client contract %s: %w", addr, insufficient(err))
+	}
+	c.log.Info("client contract deployed", "contract", addr.String(), "amount", amount.String(), "generation", p.Generation)
 	return nil
 }
 
 // Register sends owner_client_register with nonce.
 func (c *Client) Register(ctx context.Context, p client.ProxyID, nonce uint64) error {
-	return c.op(ctx, p, "registering", 0, func(excess *address.Address) (*cell.Cell, error) {
+	return c.op(ctx, p, "registering", 0, true, func(excess *address.Address) (*cell.Cell, error) {
 		return contracts.ClientRegisterBody(queryID(), nonce, excess)
 	})
 }
 
 // TopUp adds amount to the contract's balance, sending amount plus
-// ClientOpGas.
+// ClientOpGas from the wallet: anyone may top a contract up.
 func (c *Client) TopUp(ctx context.Context, p client.ProxyID, amount billing.NanoTON) error {
 	if amount <= 0 {
 		return fmt.Errorf("topping up client contract: amount %d, want positive", int64(amount))
 	}
-	return c.op(ctx, p, "topping up", amount, func(excess *address.Address) (*cell.Cell, error) {
+	return c.op(ctx, p, "topping up", amount, false, func(excess *address.Address) (*cell.Cell, error) {
 		return contracts.ClientTopUpBody(queryID(), amount, excess)
 	})
 }
 
 // ChangeSecret sets the contract's secret hash.
 func (c *Client) ChangeSecret(ctx context.Context, p client.ProxyID, secretHash [32]byte) error {
-	return c.op(ctx, p, "changing the secret of", 0, func(excess *address.Address) (*cell.Cell, error) {
+	return c.op(ctx, p, "changing the secret of", 0, true, func(excess *address.Address) (*cell.Cell, error) {
 		return contracts.ClientChangeSecretBody(queryID(), secretHash, excess)
 	})
 }
 
-// Withdraw takes the balance above the stake back to the wallet.
+// Withdraw takes the balance above the stake back to the contract's
+// owner.
 func (c *Client) Withdraw(ctx context.Context, p client.ProxyID) error {
-	return c.op(ctx, p, "withdrawing from", 0, func(excess *address.Address) (*cell.Cell, error) {
+	return c.op(ctx, p, "withdrawing from", 0, true, func(excess *address.Address) (*cell.Cell, error) {
 		return contracts.ClientWithdrawBody(queryID(), excess)
 	})
 }
@@ -173,7 +308,7 @@ func (c *Client) Withdraw(ctx context.Context, p client.ProxyID) error {
 // RequestRefund starts closing the contract or, after its unlock time,
 // claims the refund by force.
 func (c *Client) RequestRefund(ctx context.Context, p client.ProxyID) error {
-	return c.op(ctx, p, "requesting a refund from", 0, func(excess *address.Address) (*cell.Cell, error) {
+	return c.op(ctx, p, "requesting a refund from", 0, true, func(excess *address.Address) (*cell.Cell, error) {
 		return contracts.ClientRequestRefundBody(queryID(), excess)
 	})
 }
@@ -198,9 +333,10 @@ func (c *Client) Charge(ctx context.Context, p client.ProxyID, signed []byte) er
 	return relay(ctx, c.wallet, pay, nil)
 }
 
-// op sends an owner op with ClientOpGas plus amount to the deployed
-// contract at p; client.ErrNoContract when it is not deployed.
-func (c *Client) op(ctx context.Context, p client.ProxyID, what string, amount billing.NanoTON, build func(excess *address.Address) (*cell.Cell, error)) error {
+// op sends an op with ClientOpGas plus amount to the deployed contract at
+// p, from its owner (funded as needed) when owner is set, else from the
+// wallet; client.ErrNoContract when it is not deployed.
+func (c *Client) op(ctx context.Context, p client.ProxyID, what string, amount billing.NanoTON, owner bool, build func(excess *address.Address) (*cell.Cell, error)) error {
 	addr, _, _, err := c.contract(ctx, p)
 	if err != nil {
 		return err
@@ -210,12 +346,18 @@ func (c *Client) op(ctx context.Context, p client.ProxyID, what string, amount b
 	} else if err != nil {
 		return fmt.Errorf("%s client contract: %w", what, err)
 	}
-	body, err := build(c.wallet.Address())
+	from := c.wallet
+	if owner {
+		if from, err = c.funded(ctx, p.Generation, amount+ClientOpGas); err != nil {
+			return fmt.Errorf("%s client contract %s: %w", what, addr, err)
+		}
+	}
+	body, err := build(from.Address())
 	if err != nil {
 		return fmt.Errorf("%s client contract %s: %w", what, addr, err)
 	}
-	if err := c.wallet.Send(ctx, ton.Transfer{To: addr, Amount: amount + ClientOpGas, Bounce: true, Body: body}); err != nil {
-		return fmt.Errorf("%s client contract %s: %w", what, addr, err)
+	if err := from.Send(ctx, ton.Transfer{To: addr, Amount: amount + ClientOpGas, Bounce: true, Body: body}); err != nil {
+		return fmt.Errorf("%s client contract %s: %w", what, addr, insufficient(err))
 	}
 	return nil
 }

@@ -164,3 +164,38 @@ func TestAdaptersRefuseIncompleteConfigs(t *testing.T) {
 		t.Error("NewClient without a root: got nil error")
 	}
 }
+
+// TestProxyPaysUndeployedWorker has the proxy pay the last payout to the
+// worker contract of an owner that never deployed it: PayWorker deploys
+// it with the payout, the owner is paid every token at the fee, and the
+// contract ends closed. A payout for another worker's contract is
+// refused.
+func TestProxyPaysUndeployedWorker(t *testing.T) {
+	n := newNet(t)
+	ctx := context.Background()
+	proxyAddr := n.open(t)
+	c, _ := n.newClient(t, 0x2a)
+	if err := c.Deploy(ctx, n.clientID(), 5*billing.TON, [32]byte{}); err != nil {
+		t.Fatal(err)
+	}
+	owner := testAddr(0x57)
+	addr, err := contracts.WorkerAddress(owner, proxyAddr, n.proxyData(t, proxyAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.proxy.PayWorker(ctx, signPayment(t, n.proxyKey, payment.OpWorkerLastPayout, 70, addr), proxyAddr, testAddr(0x58)); err == nil {
+		t.Error("a payout for the contract of another owner: got no error")
+	}
+	lt := n.lastLT(t, owner)
+	if err := n.proxy.PayWorker(ctx, signPayment(t, n.proxyKey, payment.OpWorkerLastPayout, 70, addr), proxyAddr, owner); err != nil {
+		t.Fatal(err)
+	}
+	onePayout(t, n.payouts(t, owner, proxyAddr, lt), 70*testFee)
+	d, err := readWorker(ctx, n.chain, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.State != contracts.StateClosed || d.Tokens != 70 || !d.Owner.Equals(owner) {
+		t.Errorf("the worker contract after the last payout: %+v, want closed with 70 tokens, owned by %s", d, owner)
+	}
+}

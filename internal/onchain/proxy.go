@@ -643,6 +643,55 @@ func (p *Proxy) Submit(ctx context.Context, signed []byte) error {
 	return relay(ctx, p.wallet, pay, nil)
 }
 
+// PayWorker relays a signed payout or last payout to the worker contract
+// of owner under the proxy contract proxySC, deploying it with the payout
+// when it is not deployed: a worker deploys its contract with its first
+// payout, but one that holds no signed payout of its final tokens at a
+// proxy contract being wound down (its connection dropped before the
+// proxy signed them) cannot, and its last payout must still land.
+func (p *Proxy) PayWorker(ctx context.Context, signed []byte, proxySC, owner *address.Address) error {
+	pay, err := payment.Parse(signed)
+	if err != nil {
+		return fmt.Errorf("paying a worker: %w", err)
+	}
+	if pay.Op != payment.OpWorkerPayout && pay.Op != payment.OpWorkerLastPayout {
+		return fmt.Errorf("paying a worker: %v is not a payout", pay.Op)
+	}
+	if err := pay.Verify(p.key, pay.Op, pay.Target); err != nil {
+		return fmt.Errorf("paying a worker: %w", err)
+	}
+	pd, err := ton.ReadProxyData(ctx, p.chain, proxySC)
+	if err != nil {
+		return fmt.Errorf("paying a worker: %w", err)
+	}
+	if pd.Params.WorkerCode == nil {
+		return fmt.Errorf("paying a worker: the params of proxy contract %s carry no worker code", proxySC)
+	}
+	data, err := contracts.NewWorkerData(owner, proxySC, pd).Cell()
+	if err != nil {
+		return fmt.Errorf("paying a worker: %w", err)
+	}
+	addr, err := contracts.AddressOf(pd.Params.WorkerCode, data)
+	if err != nil {
+		return fmt.Errorf("paying a worker: %w", err)
+	}
+	if !addr.Equals(pay.Target) {
+		return fmt.Errorf("paying a worker: the payout is for %s, not the worker contract %s of %s under %s", pay.Target, addr, owner, proxySC)
+	}
+	var init *tlb.StateInit
+	switch _, err := ton.Active(ctx, p.chain, addr); {
+	case errors.Is(err, ton.ErrNotFound):
+		init = contracts.StateInit(pd.Params.WorkerCode, data)
+	case err != nil:
+		return fmt.Errorf("paying a worker: %w", err)
+	}
+	if err := relay(ctx, p.wallet, pay, init); err != nil {
+		return err
+	}
+	p.log.Info("worker payout relayed", "contract", addr.String(), "tokens", pay.Tokens, "deployed", init != nil)
+	return nil
+}
+
 // Earnings reads the proxy contract's balance field: the commission
 // credited by worker payouts and not yet paid to the owner.
 func (p *Proxy) Earnings(ctx context.Context) (billing.NanoTON, error) {

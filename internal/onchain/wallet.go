@@ -41,6 +41,7 @@ var ErrInsufficientFunds = errors.New("wallet has insufficient funds")
 type Wallet struct {
 	chain  ton.Chain
 	w      *ton.CocoonWallet
+	base   *slog.Logger // the logger given, for subwallets
 	log    *slog.Logger
 	poll   time.Duration
 	resend time.Duration
@@ -83,8 +84,23 @@ func NewWallet(chain ton.Chain, key ed25519.PrivateKey, owner *address.Address, 
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Wallet{chain: chain, w: w, log: opts.Logger.With("component", "wallet", "wallet", w.Address().String()),
-		poll: opts.Poll, resend: opts.Resend}, nil
+	return newWallet(chain, w, opts), nil
+}
+
+func newWallet(chain ton.Chain, w *ton.CocoonWallet, opts WalletOptions) *Wallet {
+	return &Wallet{chain: chain, w: w, base: opts.Logger, log: opts.Logger.With("component", "wallet", "wallet", w.Address().String()),
+		poll: opts.Poll, resend: opts.Resend}
+}
+
+// Subwallet returns the cocoon wallet of the same key and owner with
+// subwallet id id, at its own address, on the same chain with the same
+// timing.
+func (w *Wallet) Subwallet(id uint32) (*Wallet, error) {
+	sw, err := w.w.Subwallet(id)
+	if err != nil {
+		return nil, fmt.Errorf("deriving cocoon subwallet %d: %w", id, err)
+	}
+	return newWallet(w.chain, sw, WalletOptions{Poll: w.poll, Resend: w.resend, Logger: w.base}), nil
 }
 
 // Address returns the wallet's address.

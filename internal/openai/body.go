@@ -79,6 +79,37 @@ func (b *Body) drop(key string) {
 	b.changed = true
 }
 
+// AskContinuousUsage asks a streaming request for the usage so far in
+// every chunk, not only in a last one: stream_options gets
+// continuous_usage_stats=true, as vLLM and SGLang name it (engines that
+// do not know it ignore it). A stream cut short then shows the prompt and
+// the completion tokens it delivered. Bodies that do not stream stay as
+// they are; call it after ForceIncludeUsage.
+func (b *Body) AskContinuousUsage() error {
+	stream := false
+	if v, ok := b.m["stream"]; ok && !isNull(v) {
+		if err := json.Unmarshal(v, &stream); err != nil {
+			return fmt.Errorf("reading stream: want a boolean, got %s", clip(v))
+		}
+	}
+	if !stream {
+		return nil
+	}
+	o := map[string]json.RawMessage{}
+	if opts, ok := b.m["stream_options"]; ok && !isNull(opts) {
+		var err error
+		if o, err = DecodeObject(opts); err != nil {
+			return fmt.Errorf("reading stream_options: %w", err)
+		}
+	}
+	if bytes.Equal(o["continuous_usage_stats"], []byte("true")) {
+		return nil
+	}
+	o["continuous_usage_stats"] = json.RawMessage("true")
+	b.set("stream_options", EncodeObject(o))
+	return nil
+}
+
 // ExtractCocoonParams reads max_coefficient, timeout, enable_debug and
 // request_guid, applying the defaults for absent ones, and removes them.
 // The body must have a string model.

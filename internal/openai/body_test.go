@@ -308,3 +308,32 @@ func FuzzBody(f *testing.F) {
 		}
 	})
 }
+
+func TestAskContinuousUsage(t *testing.T) {
+	tests := []struct{ name, body, want string }{
+		{"stream", `{"stream":true,"stream_options":{"include_usage":true}}`, `{"stream":true,"stream_options":{"continuous_usage_stats":true,"include_usage":true}}`},
+		{"already asked", `{"stream":true,"stream_options":{"continuous_usage_stats":true,"include_usage":true}}`, `{"stream":true,"stream_options":{"continuous_usage_stats":true,"include_usage":true}}`},
+		{"not streaming", `{"model":"m"}`, `{"model":"m"}`},
+		{"stream false", `{"stream":false}`, `{"stream":false}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := ParseBody([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.AskContinuousUsage(); err != nil || string(b.Bytes()) != tt.want {
+				t.Errorf("got %s, %v, want %s", b.Bytes(), err, tt.want)
+			}
+		})
+	}
+	for _, bad := range []string{`{"stream":"yes"}`, `{"stream":true,"stream_options":[]}`} {
+		b, err := ParseBody([]byte(bad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.AskContinuousUsage(); err == nil {
+			t.Errorf("%s: got no error", bad)
+		}
+	}
+}

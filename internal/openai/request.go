@@ -45,10 +45,13 @@ type CompletionRequest struct {
 	Extra Extra `json:"-"`
 }
 
-// StreamOptions is the stream_options member.
+// StreamOptions is the stream_options member. ContinuousUsageStats, as
+// vLLM and SGLang name it, asks for the usage so far in every chunk, not
+// only in a last one.
 type StreamOptions struct {
-	IncludeUsage bool  `json:"include_usage,omitempty"`
-	Extra        Extra `json:"-"`
+	IncludeUsage         bool  `json:"include_usage,omitempty"`
+	ContinuousUsageStats bool  `json:"continuous_usage_stats,omitempty"`
+	Extra                Extra `json:"-"`
 }
 
 // Message is one chat message. Content may be a string or an array of
@@ -390,8 +393,20 @@ func (r *ChatRequest) EffectiveMaxTokens(def int64) int64 {
 // includeUsage reports whether the options ask for usage in a stream.
 func (o *StreamOptions) includeUsage() bool { return o != nil && o.IncludeUsage }
 
+func (o *StreamOptions) continuousUsage() bool {
+	return o != nil && o.IncludeUsage && o.ContinuousUsageStats
+}
+
 // IncludeUsage reports whether a streamed answer must carry usage.
 func (r *ChatRequest) IncludeUsage() bool { return r.StreamOptions.includeUsage() }
 
 // IncludeUsage reports whether a streamed answer must carry usage.
 func (r *CompletionRequest) IncludeUsage() bool { return r.StreamOptions.includeUsage() }
+
+// ContinuousUsage reports whether every chunk of a streamed answer must
+// carry the usage so far: include_usage and continuous_usage_stats.
+func (r *ChatRequest) ContinuousUsage() bool { return r.StreamOptions.continuousUsage() }
+
+// ContinuousUsage reports whether every chunk of a streamed answer must
+// carry the usage so far: include_usage and continuous_usage_stats.
+func (r *CompletionRequest) ContinuousUsage() bool { return r.StreamOptions.continuousUsage() }

@@ -1,6 +1,9 @@
 package openai
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // UsageStripper removes from a Server-Sent Events stream the usage that
 // the caller did not ask for: the network forces usage on every stream so
@@ -14,8 +17,21 @@ import "bytes"
 // bytes of one; a longer event passes through unchanged. A UsageStripper
 // is not safe for concurrent use.
 type UsageStripper struct {
+	// KeepUsageEvent keeps the usage at the end of the stream: the caller
+	// asked for it there (include_usage), as OpenAI sends it, and only
+	// the usage the other events carry is removed (which the network asks
+	// of the engine in every chunk, continuous_usage_stats, to bill a
+	// stream cut short). The end's usage is the usage-only event, or,
+	// where an engine sends none (llama.cpp puts its usage on the finish
+	// chunk), the usage of the chunk that gives a finish_reason: that
+	// chunk is held until the next event says which.
+	KeepUsageEvent bool
+
 	pending []byte // the event that has not ended yet
 	over    bool   // pending overflowed: pass the rest of the event through
+	// held is a finish chunk with usage, as it came and without its
+	// usage, until the next event shows whether a usage-only event follows.
+	held, heldStripped []byte
 }
 
 // Write takes the next bytes of the stream and returns those ready to be
@@ -43,11 +59,12 @@ func (s *UsageStripper) Write(p []byte) []byte {
 			if end < 0 {
 				break
 			}
-			out = append(out, stripEvent(s.pending[:end])...)
+			out = s.event(out, s.pending[:end])
 			s.pending = s.pending[end:]
 			from = 0
 		}
 		if len(s.pending) > MaxUsageValue {
+			out = s.release(out, true)
 			out = append(out, s.pending...)
 			s.pending = s.pending[:0]
 			s.over = true
@@ -66,10 +83,41 @@ func (s *UsageStripper) Write(p []byte) []byte {
 func (s *UsageStripper) Flush() []byte {
 	rest := s.pending
 	s.pending = nil
-	if len(rest) == 0 {
-		return nil
+	var out []byte
+	if len(rest) > 0 {
+		out = s.event(out, rest)
 	}
-	return stripEvent(rest)
+	return s.release(out, true)
+}
+
+// event appends to out what is sent on of the complete event ev.
+func (s *UsageStripper) event(out, ev []byte) []byte {
+	stripped, kind := stripEvent(ev, s.KeepUsageEvent)
+	out = s.release(out, kind != usageOnly)
+	switch {
+	case kind == usageOnly && !s.KeepUsageEvent:
+		return out
+	case kind == finishUsage && s.KeepUsageEvent:
+		s.held = append([]byte(nil), ev...)
+		s.heldStripped = append([]byte(nil), stripped...)
+		return out
+	}
+	return append(out, stripped...)
+}
+
+// release appends the held finish chunk to out: with its usage when no
+// usage-only event follows it.
+func (s *UsageStripper) release(out []byte, withUsage bool) []byte {
+	if s.held == nil {
+		return out
+	}
+	if withUsage {
+		out = append(out, s.held...)
+	} else {
+		out = append(out, s.heldStripped...)
+	}
+	s.held, s.heldStripped = nil, nil
+	return out
 }
 
 // eventEnd returns the index after the blank line that ends the first
@@ -90,11 +138,23 @@ func eventEnd(b []byte, from int) int {
 	return -1
 }
 
+// eventKind is what usage an event carries.
+type eventKind int
+
+const (
+	noUsage     eventKind = iota // none, or usage:null
+	usageOnly                    // choices [] and a usage object
+	chunkUsage                   // a usage member beside the choices
+	finishUsage                  // the same, in a chunk with a finish_reason
+)
+
 // stripEvent returns one event (its lines and the blank line after them)
-// without the usage the caller did not ask for.
-func stripEvent(ev []byte) []byte {
+// without its usage member (the usage-only event unchanged), and what
+// usage it carried; a chunk with a finish_reason is told apart only with
+// keep.
+func stripEvent(ev []byte, keep bool) ([]byte, eventKind) {
 	if !bytes.Contains(ev, usageKey) && !bytes.Contains(ev, []byte(`\u`)) {
-		return ev
+		return ev, noUsage
 	}
 	// The event's data: its data lines joined by newlines.
 	var data []byte
@@ -113,17 +173,21 @@ func stripEvent(ev []byte) []byte {
 		n++
 	}
 	if !hasUsageKey(data) && !bytes.Contains(data, []byte(`"usage":null`)) {
-		return ev
+		return ev, noUsage
 	}
 	m, err := DecodeObject(data)
 	if err != nil {
-		return ev
+		return ev, noUsage
 	}
-	if _, ok := m["usage"]; !ok {
-		return ev
+	u, ok := m["usage"]
+	if !ok {
+		return ev, noUsage
 	}
+	kind := chunkUsage
 	if c, ok := m["choices"]; ok && bytes.Equal(bytes.TrimSpace(c), []byte("[]")) {
-		return nil // the usage chunk
+		return ev, usageOnly
+	} else if keep && ok && !isNull(u) && finishes(c) {
+		kind = finishUsage
 	}
 	delete(m, "usage")
 	stripped := EncodeObject(m)
@@ -149,7 +213,24 @@ func stripEvent(ev []byte) []byte {
 		out = append(out, line...)
 		out = append(out, '\n')
 	}
-	return out
+	return out, kind
+}
+
+// finishes reports whether choices (a JSON array of choices) has one
+// with a finish_reason.
+func finishes(choices json.RawMessage) bool {
+	var cs []struct {
+		FinishReason json.RawMessage `json:"finish_reason"`
+	}
+	if json.Unmarshal(choices, &cs) != nil {
+		return false
+	}
+	for _, c := range cs {
+		if len(c.FinishReason) > 0 && !isNull(c.FinishReason) {
+			return true
+		}
+	}
+	return false
 }
 
 // WantsStreamUsage reports whether the body asks for usage in its
@@ -164,6 +245,21 @@ func (b *Body) WantsStreamUsage() bool {
 		return false
 	}
 	return bytes.Equal(bytes.TrimSpace(o["include_usage"]), []byte("true"))
+}
+
+// WantsContinuousUsage reports whether the body asks for the usage so far
+// in every chunk of a stream (stream_options.continuous_usage_stats, as
+// vLLM and SGLang name it).
+func (b *Body) WantsContinuousUsage() bool {
+	raw, ok := b.m["stream_options"]
+	if !ok || isNull(raw) {
+		return false
+	}
+	o, err := DecodeObject(raw)
+	if err != nil {
+		return false
+	}
+	return bytes.Equal(bytes.TrimSpace(o["continuous_usage_stats"]), []byte("true"))
 }
 
 // IsStream reports whether the body asks for a stream.

@@ -13,8 +13,10 @@ const (
 )
 
 // strip runs a stream through a stripper in pieces of n bytes.
-func strip(stream string, n int) string {
-	var s UsageStripper
+func strip(stream string, n int) string { return stripWith(UsageStripper{}, stream, n) }
+
+// stripWith runs a stream through s in pieces of n bytes.
+func stripWith(s UsageStripper, stream string, n int) string {
 	var out []byte
 	for b := []byte(stream); len(b) > 0; {
 		k := min(n, len(b))
@@ -46,6 +48,34 @@ func TestUsageStripper(t *testing.T) {
 	}
 }
 
+// TestUsageStripperKeepsTheUsageEvent: a caller that asked for the usage
+// at the end gets it there, as from OpenAI, and not in every chunk where
+// the engine reported it for the network's metering; an engine that puts
+// the end's usage on its finish chunk (llama.cpp) keeps it there.
+func TestUsageStripperKeepsTheUsageEvent(t *testing.T) {
+	const u = `"usage":{"completion_tokens":1,"prompt_tokens":2,"total_tokens":3}`
+	continuous := `data: {"choices":[{"delta":{"content":"a"},"index":0}],"id":"x",` + u + "}\n\n"
+	finish := `data: {"choices":[{"delta":{},"finish_reason":"stop","index":0}],"id":"x"}` + "\n\n"
+	finishUsage := `data: {"choices":[{"delta":{},"finish_reason":"stop","index":0}],"id":"x",` + u + "}\n\n"
+	tests := []struct {
+		name, in, want string
+	}{
+		{"continuous", continuous + finishUsage + usageChunk + doneChunk, textChunk + finish + usageChunk + doneChunk},
+		{"usage on the finish chunk", textChunk + finishUsage + doneChunk, textChunk + finishUsage + doneChunk},
+		{"usage on the finish chunk, no done", textChunk + finishUsage, textChunk + finishUsage},
+		{"finish chunk cut short", textChunk + strings.TrimSuffix(finishUsage, "\n\n"), textChunk + strings.TrimSuffix(finishUsage, "\n\n")},
+		{"null usage", `data: {"choices":[{"finish_reason":"stop","index":0}],"usage":null}` + "\n\n" + doneChunk,
+			`data: {"choices":[{"finish_reason":"stop","index":0}]}` + "\n\n" + doneChunk},
+	}
+	for _, tt := range tests {
+		for _, n := range []int{1, 5, 1 << 20} {
+			if got := stripWith(UsageStripper{KeepUsageEvent: true}, tt.in, n); got != tt.want {
+				t.Errorf("%s in pieces of %d: got %q, want %q", tt.name, n, got, tt.want)
+			}
+		}
+	}
+}
+
 // FuzzUsageStripper checks that stripping leaves no usage for a counter
 // to find, never grows the stream, does not depend on how the bytes were
 // split, and is idempotent (strip → strip gives the same bytes).
@@ -58,6 +88,14 @@ func FuzzUsageStripper(f *testing.F) {
 		whole := strip(string(in), len(in)+1)
 		if got := strip(string(in), n); got != whole {
 			t.Fatalf("pieces of %d: %q, whole: %q", n, got, whole)
+		}
+		keep := UsageStripper{KeepUsageEvent: true}
+		kept := stripWith(keep, string(in), len(in)+1)
+		if got := stripWith(keep, string(in), n); got != kept {
+			t.Fatalf("keeping the usage event, pieces of %d: %q, whole: %q", n, got, kept)
+		}
+		if len(kept) > len(in) {
+			t.Fatalf("keeping the usage event grew %q to %q", in, kept)
 		}
 		if again := strip(whole, len(whole)+1); again != whole {
 			t.Fatalf("not idempotent: %q then %q", whole, again)

@@ -33,6 +33,23 @@ type TokenCounts struct {
 	// whose usage object could not be decoded.
 	Values  int64
 	Skipped int64
+	// ContentValues counts the values without a usage object that carry
+	// generated text: a member content, text, reasoning_content,
+	// reasoning, refusal or arguments holding a non-empty string, as a
+	// streamed chunk of completion tokens does (not counted by an audio
+	// counter, whose answers are billed by their audio).
+	ContentValues int64
+}
+
+// Delivered returns the counts to bill a response by when it may have
+// been cut short before its final usage: the completion tokens are at
+// least the values of generated text seen, since an engine streams each
+// such chunk for one token or more. The prompt tokens are those a usage
+// object reported, none when no usage came: an engine that reports usage
+// in every chunk (continuous_usage_stats) makes both exact.
+func (c TokenCounts) Delivered() TokenCounts {
+	c.CompletionTokens = max(c.CompletionTokens, c.ContentValues)
+	return c
 }
 
 // UsageCounter extracts token usage from a response body fed to it chunk
@@ -389,6 +406,13 @@ func (c *UsageCounter) value(data []byte) {
 		}
 	}
 	if !hasUsageKey(data) {
+		// Chunks of text are counted where no usage comes with them: a
+		// usage object counts what delivered them, exactly. An audio
+		// answer is whole and billed by its audio, its text not tokens
+		// generated.
+		if !c.audio && hasContent(data) {
+			c.counts.ContentValues++
+		}
 		return
 	}
 	u, err := decodeUsage(data)
@@ -520,3 +544,62 @@ func objectFollows(s []byte) bool {
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// contentKeys are the members that carry generated text in OpenAI's
+// streamed chunks and answers, quoted as keys.
+var contentKeys = [][]byte{[]byte(`"content"`), []byte(`"text"`), []byte(`"reasoning_content"`), []byte(`"reasoning"`), []byte(`"refusal"`), []byte(`"arguments"`)}
+
+// contentMember is how the usual chunk spells its text's member.
+var contentMember = []byte(`"content":"`)
+
+// hasContent reports whether data holds one of contentKeys as a key
+// whose value is a non-empty string. A key is a quoted word not preceded
+// by a backslash (inside a string, quotes are escaped) and followed by a
+// colon, which no string value is. The usual chunk is found by one
+// search; any other takes a pass that visits each quote once.
+func hasContent(data []byte) bool {
+	if i := bytes.Index(data, contentMember); i >= 0 && (i == 0 || data[i-1] != '\\') &&
+		i+len(contentMember) < len(data) && data[i+len(contentMember)] != '"' {
+		return true
+	}
+	for i := 0; i < len(data); {
+		j := bytes.IndexByte(data[i:], '"')
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		i = at + 1
+		if i == len(data) || (at > 0 && data[at-1] == '\\') {
+			continue
+		}
+		switch data[i] {
+		case 'c', 't', 'r', 'a':
+		default:
+			continue
+		}
+		for _, key := range contentKeys {
+			if bytes.HasPrefix(data[at:], key) && nonEmptyStringFollows(data[at+len(key):]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nonEmptyStringFollows reports whether s starts with a colon and a
+// string of at least one character, with optional whitespace around the
+// colon.
+func nonEmptyStringFollows(s []byte) bool {
+	i := 0
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	if i == len(s) || s[i] != ':' {
+		return false
+	}
+	i++
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return i+1 < len(s) && s[i] == '"' && s[i+1] != '"'
+}

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -22,10 +23,10 @@ func TestUsageCounterShapes(t *testing.T) {
 		body string
 		want TokenCounts
 	}{
-		{"sse", sseStream, TokenCounts{PromptTokens: 34, CachedTokens: 11, CompletionTokens: 100, ReasoningTokens: 10, Values: 5}},
+		{"sse", sseStream, TokenCounts{PromptTokens: 34, CachedTokens: 11, CompletionTokens: 100, ReasoningTokens: 10, Values: 5, ContentValues: 3}},
 		{"sse without final blank line", "data: {\"usage\":{\"prompt_tokens\":3}}", TokenCounts{PromptTokens: 3, Values: 1}},
 		{"sse with usage null in every chunk", "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}],\"usage\":null}\n\n" +
-			"data: {\"choices\":[],\"usage\" : {\"completion_tokens\":4}}\n\n", TokenCounts{CompletionTokens: 4, Values: 2}},
+			"data: {\"choices\":[],\"usage\" : {\"completion_tokens\":4}}\n\n", TokenCounts{CompletionTokens: 4, Values: 2, ContentValues: 1}},
 		{"ndjson", "{\"delta\":\"x\",\"i\":0}\n{\"delta\":\"y\",\"i\":1}\n" + usageLine + "\n", TokenCounts{PromptTokens: 34, CachedTokens: 11, CompletionTokens: 100, ReasoningTokens: 12, Values: 3}},
 		{"pretty json", "\n{\n  \"object\": \"text_completion\",\n  \"choices\": [{\"text\": \"a }\"}],\n  \"usage\": {\"prompt_tokens\": 5.0, \"completion_tokens\": 7}\n}\n", TokenCounts{PromptTokens: 5, CompletionTokens: 7, Values: 1}},
 		{"maxima over values", "{\"usage\":{\"completion_tokens\":9}}{\"usage\":{\"completion_tokens\":4}}", TokenCounts{CompletionTokens: 9, Values: 2}},
@@ -36,6 +37,11 @@ func TestUsageCounterShapes(t *testing.T) {
 		{"malformed values skipped", "data: {nope\n\ndata: {\"usage\":{nope}}\n\ndata: {\"usage\":{\"prompt_tokens\":-3,\"completion_tokens\":\"x\"}}\n\n", TokenCounts{Values: 3, Skipped: 1}},
 		{"unfinished json", "{\"usage\":{\"prompt_tokens\":3}", TokenCounts{Skipped: 1}},
 		{"empty", "", TokenCounts{}},
+		{"content without usage", "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\": {\"tool_calls\":[{\"function\":{\"arguments\" : \"{\"}}]}}]}\n\n" +
+			"data: {\"choices\":[{\"text\":\" b\"}]}\n\n", TokenCounts{Values: 3, ContentValues: 3}},
+		{"no generated text", "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n" +
+			"data: {\"choices\":[{\"delta\":{\"content\":null},\"logprobs\":{\"content\":[]}}]}\n\n" +
+			"data: {\"choices\":[{\"delta\":{\"role\":\"\\\"content\\\":\\\"x\"}}]}\n\n", TokenCounts{Values: 3}},
 		{"transcription duration", `{"text":"hi","usage":{"type":"duration","seconds":9}}`, TokenCounts{AudioMillis: 9000, Values: 1}},
 		{"fractional duration rounds up", `{"text":"hi","usage":{"type":"duration","seconds":2.0001}}`, TokenCounts{AudioMillis: 2001, Values: 1}},
 		{"duration with an exponent", `{"usage":{"type":"duration","seconds":1.5e1}}`, TokenCounts{AudioMillis: 15000, Values: 1}},
@@ -80,6 +86,10 @@ func TestAudioUsageCounter(t *testing.T) {
 			c.Finish()
 			if got := c.Counts().AudioMillis; got != tt.want {
 				t.Errorf("AudioMillis = %d, want %d", got, tt.want)
+			}
+			// The answer's text is not tokens to bill.
+			if got := c.Counts().Delivered().CompletionTokens; got != 0 {
+				t.Errorf("delivered %d completion tokens, want none from an audio answer", got)
 			}
 			plain := NewUsageCounter()
 			plain.Write([]byte(tt.body))
@@ -200,4 +210,74 @@ func FuzzHasUsageKey(f *testing.F) {
 			t.Fatalf("%q: decoded usage %+v, but the scan found no usage key", data, *u)
 		}
 	})
+}
+
+func TestDelivered(t *testing.T) {
+	tests := []struct {
+		name     string
+		in, want TokenCounts
+	}{
+		{"final usage", TokenCounts{PromptTokens: 5, CompletionTokens: 9, ContentValues: 7}, TokenCounts{PromptTokens: 5, CompletionTokens: 9, ContentValues: 7}},
+		{"cut before any usage", TokenCounts{ContentValues: 7}, TokenCounts{CompletionTokens: 7, ContentValues: 7}},
+		{"usage of the prompt only", TokenCounts{PromptTokens: 5, ContentValues: 3}, TokenCounts{PromptTokens: 5, CompletionTokens: 3, ContentValues: 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.in.Delivered(); got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzHasContent checks that the byte scan counting values of generated
+// text counts none that does not hold a member of contentKeys with a
+// non-empty string, so that a stream cut short is never billed for
+// chunks it did not deliver.
+func FuzzHasContent(f *testing.F) {
+	f.Add([]byte(`{"choices":[{"delta":{"content":"a"}}]}`))
+	f.Add([]byte(`{"choices":[{"delta":{"role":"\"content\":\"x"}}]}`))
+	f.Add([]byte(`{"choices":[{"text" : "", "logprobs":{"content":[{"token":"a"}]}}]}`))
+	f.Add([]byte(`{"x":"a\\","arguments":"{}"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v any
+		if json.Unmarshal(data, &v) != nil {
+			return
+		}
+		// Decoding and encoding again must not change the verdict of a
+		// value that has content.
+		if hasContent(data) && !contentIn(v) {
+			t.Fatalf("%q: counted as generated text, but no content member holds a non-empty string", data)
+		}
+		if again, err := json.Marshal(v); err == nil && contentIn(v) != hasContent(again) {
+			t.Fatalf("%q re-encoded as %q: scan says %v, decoded value %v", data, again, hasContent(again), contentIn(v))
+		}
+	})
+}
+
+// contentIn reports whether a decoded JSON value holds, at any depth, a
+// member named as contentKeys with a non-empty string.
+func contentIn(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok && s != "" {
+				for _, key := range contentKeys {
+					if `"`+k+`"` == string(key) {
+						return true
+					}
+				}
+			}
+			if contentIn(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if contentIn(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -45,6 +45,10 @@ type Chain interface {
 	// contract from the proxy's wallet, paying the gas, and returns once
 	// the message was sent (on a real chain: queued).
 	Submit(ctx context.Context, signed []byte) error
+	// PayWorker relays a signed payout or last payout to the worker
+	// contract of owner under the proxy contract proxySC as Submit does,
+	// deploying the worker contract with it when it is not deployed yet.
+	PayWorker(ctx context.Context, signed []byte, proxySC, owner *address.Address) error
 	// Earnings reads the proxy contract's balance field: the operator's
 	// commission credited by worker payouts and not yet paid to its owner.
 	Earnings(ctx context.Context) (billing.NanoTON, error)

@@ -43,6 +43,9 @@ type fakeChain struct {
 	registered map[string]uint64 // client contract → nonce registered
 	commits    []uint32
 	submitted  []payment.Payment
+	// deployedWorkers are the owners of the worker contracts PayWorker
+	// was asked to pay, deploying them where needed.
+	deployedWorkers []string
 	// onCommit, if set, runs inside CommitSeqno before it returns.
 	onCommit func(seqno uint32)
 	// earned is the proxy contract's balance field; earnedErr and
@@ -152,6 +155,13 @@ func (f *fakeChain) Submit(_ context.Context, signed []byte) error {
 	}
 	f.submitted = append(f.submitted, pay)
 	return nil
+}
+
+func (f *fakeChain) PayWorker(ctx context.Context, signed []byte, proxySC, owner *address.Address) error {
+	f.mu.Lock()
+	f.deployedWorkers = append(f.deployedWorkers, owner.String())
+	f.mu.Unlock()
+	return f.Submit(ctx, signed)
 }
 
 func (f *fakeChain) Earnings(context.Context) (billing.NanoTON, error) {
@@ -741,7 +751,7 @@ func TestNewChainNeedsContracts(t *testing.T) {
 	}
 }
 
-func TestRunRestoresAtRootPricesAndCommitsRestoredSeqno(t *testing.T) {
+func TestRunValuesOlderRecordsAtTheContractsPricesAndCommitsRestoredSeqno(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, key, _ := ed25519.GenerateKey(nil)
 		file := store.NewMemoryFile()
@@ -749,14 +759,17 @@ func TestRunRestoresAtRootPricesAndCommitsRestoredSeqno(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A previous run flushed 30 tokens at seqno 1 and never saw it on
-		// chain.
+		// A previous run, older than the records' values, flushed 30
+		// tokens at seqno 1 and never saw it on chain.
 		recs := []billing.Record{
 			{Kind: billing.KindClient, Address: "c", Owner: "c", Tokens: 30, Seqno: 1, Chain: rich},
 			{Kind: billing.KindWorker, Address: "w", Owner: "w", Tokens: 30, Seqno: 1},
 		}
 		if err := st.Save(t.Context(), billing.Flush{Seqno: 1, Records: recs}); err != nil {
 			t.Fatal(err)
+		}
+		for i := range recs {
+			recs[i].ValueUnknown = true
 		}
 		owner := hashAddr([]byte("owner"))
 		cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + owner.String() + `"}`))
@@ -767,7 +780,7 @@ func TestRunRestoresAtRootPricesAndCommitsRestoredSeqno(t *testing.T) {
 		fc := newFakeChain(sc)
 		fc.root.Prices = billing.DefaultPrices(5, 3)
 		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
-			Prices: billing.DefaultPrices(2, 1), Store: st, Chain: fc, WorkerPeers: newFakePeers(t)})
+			Prices: billing.DefaultPrices(2, 1), Store: legacyStore{st, recs}, Chain: fc, WorkerPeers: newFakePeers(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -783,7 +796,7 @@ func TestRunRestoresAtRootPricesAndCommitsRestoredSeqno(t *testing.T) {
 			t.Errorf("restored client committed to chain = %d, want 30 after the first commit", a.CommittedToChain)
 		}
 		if tot := p.Snapshot().Totals; tot.Charged != 150 || tot.Earned != 90 || tot.Commission != 60 {
-			t.Errorf("restored totals = %+v, want 150 charged, 90 earned, 60 commission at the root's prices", tot)
+			t.Errorf("restored totals = %+v, want 150 charged, 90 earned, 60 commission at the prices of the proxy contract read from the root", tot)
 		}
 		cancel()
 		if err := <-done; err != nil {
@@ -973,7 +986,12 @@ func TestWindDownClosingContract(t *testing.T) {
 // TestWindDownWaitsForUndeployedWorker keeps a closing proxy contract
 // open while a worker with earnings has not deployed its contract, which
 // its payouts from the proxy contract need.
-func TestWindDownWaitsForUndeployedWorker(t *testing.T) {
+// TestWindDownDeploysUndeployedWorker winds down a contract whose worker
+// earned tokens but never deployed its contract (it deploys it with its
+// first payout, and may hold no signed payout of its final tokens): the
+// proxy deploys it with the last payout itself, and the close waits until
+// the worker contract shows it.
+func TestWindDownDeploysUndeployedWorker(t *testing.T) {
 	cp := newChainProxy(t, "")
 	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
 	worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
@@ -988,10 +1006,33 @@ func TestWindDownWaitsForUndeployedWorker(t *testing.T) {
 	for range 2 * resubmitPolls {
 		cp.pollChain(t.Context())
 	}
+	var last []payment.Payment
 	for _, pay := range cp.chain.payments() {
-		if pay.Op == payment.OpProxyCloseComplete {
+		switch pay.Op {
+		case payment.OpProxyCloseComplete:
 			t.Fatal("close completed while a worker with earnings has no contract")
+		case payment.OpWorkerLastPayout:
+			last = append(last, pay)
 		}
+	}
+	cp.chain.mu.Lock()
+	deployed := cp.chain.deployedWorkers
+	cp.chain.mu.Unlock()
+	if len(last) == 0 || last[0].Tokens != 5 || last[0].Verify(cp.pub, payment.OpWorkerLastPayout, worker) != nil || len(deployed) == 0 || deployed[0] != worker.String() {
+		t.Fatalf("last payouts %+v deploying the contracts of %v, want the final 5 tokens to the worker contract, deploying it for its owner", last, deployed)
+	}
+	cp.chain.mu.Lock()
+	cp.chain.workers[worker.String()] = WorkerContract{State: 2, Tokens: 5}
+	cp.chain.mu.Unlock()
+	for range resubmitPolls {
+		cp.pollChain(t.Context())
+	}
+	completed := false
+	for _, pay := range cp.chain.payments() {
+		completed = completed || pay.Op == payment.OpProxyCloseComplete
+	}
+	if !completed {
+		t.Error("no close completion once the worker contract is paid and closed")
 	}
 }
 

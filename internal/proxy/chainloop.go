@@ -570,7 +570,17 @@ func (p *Proxy) checkWorker(ctx context.Context, a billing.Account, in *instance
 	w, err := p.chain.Worker(ctx, addr)
 	if errors.Is(err, ErrNoContract) {
 		// The worker deploys its contract with its first payout, which
-		// it holds signed; the close waits for it.
+		// it holds signed. Once the proxy winds its contract down and
+		// nothing of it runs, the proxy deploys it with the last payout
+		// itself: a worker whose connection dropped before the proxy
+		// signed its final tokens holds no payout of them.
+		if a.Tokens > 0 && last && a.CommittedToChain == a.Tokens {
+			if owner, err := address.ParseAddr(a.Owner); err == nil {
+				p.sign(ctx, payment.OpWorkerLastPayout, addr, a.Tokens, &p.onChain.payouts, func(boc []byte) error {
+					return p.chain.PayWorker(ctx, boc, in.sc, owner)
+				})
+			}
+		}
 		return a.Tokens == 0
 	}
 	if err != nil {
@@ -594,6 +604,12 @@ func (p *Proxy) checkWorker(ctx context.Context, a billing.Account, in *instance
 // submit signs a payment of op for tokens to contract and relays it,
 // unless the same payment was submitted within the last few polls.
 func (p *Proxy) submit(ctx context.Context, op payment.Op, contract *address.Address, tokens int64, count *atomic.Int64) {
+	p.sign(ctx, op, contract, tokens, count, func(boc []byte) error { return p.chain.Submit(ctx, boc) })
+}
+
+// sign signs a payment of op for tokens to contract and sends it with
+// send, unless the same payment was sent within the last few polls.
+func (p *Proxy) sign(ctx context.Context, op payment.Op, contract *address.Address, tokens int64, count *atomic.Int64, send func(boc []byte) error) {
 	k := pendingKey{op: op, contract: contract.String()}
 	now := p.now()
 	if last, ok := p.onChain.pending[k]; ok && last.tokens == tokens && now.Sub(last.at) < resubmitPolls*time.Duration(p.cfg.ChainPollEvery) {
@@ -608,7 +624,7 @@ func (p *Proxy) submit(ctx context.Context, op payment.Op, contract *address.Add
 		p.log.Error("signing a payment for the chain", "op", op, "contract", k.contract, "err", err)
 		return
 	}
-	if err := p.chain.Submit(ctx, boc); err != nil {
+	if err := send(boc); err != nil {
 		if ctx.Err() == nil {
 			p.chainFailed(fmt.Sprintf("submitting %v to %s", op, k.contract), err)
 		}

@@ -24,7 +24,9 @@ const (
 	flushJitter = time.Second
 )
 
-// restoreLedger loads the stored ledger before any peer is served.
+// restoreLedger loads the stored ledger before any peer is served. Its
+// totals start from the records' values: what each account's tokens were
+// billed at the prices of the contract it is under.
 func (p *Proxy) restoreLedger(ctx context.Context) error {
 	if p.store == nil {
 		return nil
@@ -33,49 +35,51 @@ func (p *Proxy) restoreLedger(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading the ledger: %w", err)
 	}
+	if n, err := p.valueLegacy(st.Records); err != nil {
+		return fmt.Errorf("valuing the ledger's older records: %w", err)
+	} else if n > 0 {
+		p.log.Warn("ledger records stored before their values were kept: valued at the prices of the proxy contract they are under where it is known, else at today's",
+			"records", n)
+	}
 	if err := p.ledger.Restore(st.Seqno, st.ChainSeqno, st.Records); err != nil {
 		return err
 	}
-	t, err := restoredTotals(st.Records, p.ledger.Prices())
-	if err != nil {
-		return fmt.Errorf("summing the restored ledger: %w", err)
-	}
-	p.mu.Lock()
-	p.restored = t
-	p.mu.Unlock()
-	p.log.Info("ledger restored", "seqno", st.Seqno, "accounts", len(st.Records), "tokens", t.Tokens)
+	t := p.ledger.Totals()
+	p.log.Info("ledger restored", "seqno", st.Seqno, "accounts", len(st.Records), "tokens", t.Tokens, "charged_nano", int64(t.Charged))
 	return nil
 }
 
-// restoredTotals prices the usage of restored records: every settled
-// token was billed once to a client and once to a worker, and a flush
-// writes both sides together, so the client and worker sums agree. The
-// prices are the ones the proxy bills at: with a chain, the root
-// contract's, read before the ledger is restored.
-func restoredTotals(recs []billing.Record, prices billing.Prices) (billing.Totals, error) {
-	var clients, workers int64
-	for _, r := range recs {
-		if r.Kind == billing.KindClient {
-			clients += r.Tokens
-		} else {
-			workers += r.Tokens
+// valueLegacy values the records a store kept before values were (their
+// ValueUnknown set), in place, and returns how many there were: a
+// client's tokens at the price, a worker's at the fee, of the proxy
+// contract the account is under when the proxy knows it (the one it
+// serves under, or an older one it winds down), else at the ledger's
+// prices. It runs before the chain loop starts.
+func (p *Proxy) valueLegacy(recs []billing.Record) (int, error) {
+	n := 0
+	cur := p.inst.Load()
+	for i := range recs {
+		r := &recs[i]
+		if !r.ValueUnknown {
+			continue
 		}
+		n++
+		prices := p.ledger.Prices()
+		if cur != nil {
+			prices = p.instanceOf(r.Kind, billing.Account{Kind: r.Kind, Address: r.Address, Owner: r.Owner}, cur).prices
+		}
+		var err error
+		if r.Kind == billing.KindClient {
+			r.Value, err = prices.Cost(r.Tokens)
+		} else {
+			r.Value, err = prices.Earning(r.Tokens)
+		}
+		if err != nil {
+			return n, fmt.Errorf("%s %s: %w", r.Kind, r.Address, err)
+		}
+		r.ValueUnknown = false
 	}
-	if clients != workers {
-		return billing.Totals{}, fmt.Errorf("clients used %d tokens and workers served %d", clients, workers)
-	}
-	t := billing.Totals{Tokens: clients}
-	var err error
-	if t.Charged, err = prices.Cost(clients); err != nil {
-		return billing.Totals{}, err
-	}
-	if t.Earned, err = prices.Earning(workers); err != nil {
-		return billing.Totals{}, err
-	}
-	if t.Commission, err = t.Charged.Sub(t.Earned); err != nil {
-		return billing.Totals{}, err
-	}
-	return t, nil
+	return n, nil
 }
 
 // flushLedger writes what changed since the last flush. Without a chain,

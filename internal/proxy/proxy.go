@@ -175,9 +175,6 @@ type Proxy struct {
 	barred map[string]string
 	// lastRefusal is the latest refusal or eviction of a worker.
 	lastRefusal string
-	// restored are the totals of the usage the ledger was restored with;
-	// Snapshot adds them to the ledger's own.
-	restored billing.Totals
 }
 
 // New builds a proxy.

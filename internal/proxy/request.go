@@ -385,9 +385,11 @@ func (r *request) noteTokens(final *tl.ProxyQueryFinalInfo) {
 	}
 }
 
-// counted is the usage the answer has reported so far, adjusted.
+// counted is what the answer has delivered so far, adjusted: the usage
+// it reported, at least one completion token per chunk of text that came
+// without one (openai.TokenCounts.Delivered).
 func (r *request) counted() (billing.Adjusted, error) {
-	c := r.usage.Counts()
+	c := r.usage.Counts().Delivered()
 	u, err := billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}.WithAudio(c.AudioMillis, r.audioRate)
 	if err != nil {
 		return billing.Adjusted{}, err
@@ -396,11 +398,13 @@ func (r *request) counted() (billing.Adjusted, error) {
 }
 
 // overReservation reads the usage an answer part reports, records it as
-// what the request has produced so far, and tells whether the request
-// has outgrown the tokens reserved for it; the worker
-// reports usage as the engine does, so the check is as fine as the
+// what the request has delivered so far (openai.TokenCounts.Delivered:
+// the usage in the chunks, which the worker asks the engine to report in
+// every one, else the chunks of text), and tells whether the request has
+// outgrown the tokens reserved for it; the check is as fine as the
 // engine's usage updates. Such a request is billed its whole reservation.
-// The reference never enforces the reservation while streaming.
+// The reference never enforces the reservation while streaming, and bills
+// a request cut short at nothing.
 func (r *request) overReservation(part []byte) bool {
 	r.usage.Write(part)
 	a, err := r.counted()

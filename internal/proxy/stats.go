@@ -73,19 +73,23 @@ type ChainSnapshot struct {
 	LastError            string    `json:"last_error,omitempty"`
 }
 
-// AccountSnapshot is one ledger account.
+// AccountSnapshot is one ledger account. ValueNano is what its tokens were
+// billed, each request at the prices of the contract it was billed under:
+// charged to a client, earned by a worker.
 type AccountSnapshot struct {
 	Address          string `json:"address"`
 	Tokens           int64  `json:"tokens"`
 	CommittedToDB    int64  `json:"tokens_committed_to_db"`
 	CommittedToChain int64  `json:"tokens_committed_to_blockchain"`
 	Reserved         int64  `json:"reserved_tokens,omitempty"`
+	ValueNano        int64  `json:"value_nano,string"`
 }
 
 // TotalsSnapshot sums every settled request since the ledger began,
-// across restarts: Charged = Earned + Commission to the nanoTON. Amounts
-// are JSON strings of integer nanoTON, so that no reader rounds them
-// through a float.
+// across restarts, each at the prices of the contract it was billed
+// under: Charged = Earned + Commission to the nanoTON. Amounts are JSON
+// strings of integer nanoTON, so that no reader rounds them through a
+// float.
 type TotalsSnapshot struct {
 	Tokens     int64 `json:"tokens"`
 	Charged    int64 `json:"client_charged_nano,string"`
@@ -96,7 +100,7 @@ type TotalsSnapshot struct {
 func accounts(as []billing.Account) []AccountSnapshot {
 	out := make([]AccountSnapshot, 0, len(as))
 	for _, a := range as {
-		out = append(out, AccountSnapshot{Address: a.Address, Tokens: a.Tokens, CommittedToDB: a.CommittedToDB, CommittedToChain: a.CommittedToChain, Reserved: a.Reserved})
+		out = append(out, AccountSnapshot{Address: a.Address, Tokens: a.Tokens, CommittedToDB: a.CommittedToDB, CommittedToChain: a.CommittedToChain, Reserved: a.Reserved, ValueNano: int64(a.Value)})
 	}
 	return out
 }
@@ -171,13 +175,7 @@ func (p *Proxy) Snapshot() Snapshot {
 	}
 	s.Admission = p.admissionSnapshot()
 	t := p.ledger.Totals()
-	p.mu.Lock()
-	r := p.restored
-	p.mu.Unlock()
-	s.Totals = TotalsSnapshot{
-		Tokens: t.Tokens + r.Tokens, Charged: int64(t.Charged + r.Charged),
-		Earned: int64(t.Earned + r.Earned), Commission: int64(t.Commission + r.Commission),
-	}
+	s.Totals = TotalsSnapshot{Tokens: t.Tokens, Charged: int64(t.Charged), Earned: int64(t.Earned), Commission: int64(t.Commission)}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, ws := range p.models {

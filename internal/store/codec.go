@@ -11,15 +11,22 @@ import (
 // Record bodies are a compact big-endian layout; the address is the key's
 // and is not repeated:
 //
-//	version:u8 (=1) kind:u8 seqno:u32 tokens:i64 committed_to_chain:i64
+//	version:u8 (=2) kind:u8 seqno:u32 tokens:i64 committed_to_chain:i64
 //	chain_state:u8 chain_balance:i64 chain_stake:i64 chain_tokens_used:i64
-//	owner_len:u8 owner:bytes
+//	value:i64 owner_len:u8 owner:bytes
+//
+// where value is what the tokens were billed in nanoTON. Version 1, the
+// same without value, is still read: its records come back with
+// ValueUnknown set, for the proxy to value.
 //
 // Config bodies are version:u8 (=1) seqno:u32 chain_seqno:u32.
 const (
-	recordVersion   = 1
-	recordFixedSize = 1 + 1 + 4 + 8 + 8 + 1 + 8 + 8 + 8 + 1
-	configSize      = 1 + 4 + 4
+	recordVersion     = 2
+	recordV1          = 1
+	recordFixedSize   = 1 + 1 + 4 + 8 + 8 + 1 + 8 + 8 + 8 + 8 + 1
+	recordV1FixedSize = recordFixedSize - 8
+	configVersion     = 1
+	configSize        = 1 + 4 + 4
 )
 
 func checkRecord(r billing.Record) error {
@@ -34,6 +41,8 @@ func checkRecord(r billing.Record) error {
 		return fmt.Errorf("%s %s: chain state %d out of range", r.Kind, r.Address, r.Chain.State)
 	case r.Tokens < 0 || r.CommittedToChain < 0 || r.CommittedToChain > r.Tokens:
 		return fmt.Errorf("%s %s: tokens %d, committed to chain %d out of order", r.Kind, r.Address, r.Tokens, r.CommittedToChain)
+	case r.Value < 0:
+		return fmt.Errorf("%s %s: negative value %d", r.Kind, r.Address, r.Value)
 	}
 	return nil
 }
@@ -41,6 +50,9 @@ func checkRecord(r billing.Record) error {
 func encodeRecord(r billing.Record) ([]byte, error) {
 	if err := checkRecord(r); err != nil {
 		return nil, fmt.Errorf("encoding record: %w", err)
+	}
+	if r.ValueUnknown {
+		return nil, fmt.Errorf("encoding record: %s %s: the value of its tokens is unknown", r.Kind, r.Address)
 	}
 	b := make([]byte, 0, recordFixedSize+len(r.Owner))
 	b = append(b, recordVersion, byte(r.Kind))
@@ -51,6 +63,7 @@ func encodeRecord(r billing.Record) ([]byte, error) {
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Chain.Balance))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Chain.Stake))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Chain.TokensUsed))
+	b = binary.BigEndian.AppendUint64(b, uint64(r.Value))
 	b = append(b, byte(len(r.Owner)))
 	return append(b, r.Owner...), nil
 }
@@ -60,11 +73,17 @@ func decodeRecord(key string, b []byte) (billing.Record, error) {
 	if err != nil {
 		return billing.Record{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	if len(b) < recordFixedSize {
-		return billing.Record{}, fmt.Errorf("%w: %d bytes, want at least %d", ErrCorrupt, len(b), recordFixedSize)
-	}
-	if b[0] != recordVersion {
+	fixed := recordFixedSize
+	switch {
+	case len(b) == 0:
+		return billing.Record{}, fmt.Errorf("%w: empty", ErrCorrupt)
+	case b[0] == recordV1:
+		fixed = recordV1FixedSize
+	case b[0] != recordVersion:
 		return billing.Record{}, fmt.Errorf("%w: unknown version %d", ErrCorrupt, b[0])
+	}
+	if len(b) < fixed {
+		return billing.Record{}, fmt.Errorf("%w: %d bytes, want at least %d", ErrCorrupt, len(b), fixed)
 	}
 	if billing.Kind(b[1]) != kind {
 		return billing.Record{}, fmt.Errorf("%w: kind %d does not match the key", ErrCorrupt, b[1])
@@ -82,11 +101,16 @@ func decodeRecord(key string, b []byte) (billing.Record, error) {
 			TokensUsed: int64(binary.BigEndian.Uint64(b[39:])),
 		},
 	}
-	n := int(b[47])
-	if len(b) != recordFixedSize+n {
-		return billing.Record{}, fmt.Errorf("%w: owner of %d bytes in %d remaining", ErrCorrupt, n, len(b)-recordFixedSize)
+	if b[0] == recordV1 {
+		r.ValueUnknown = true
+	} else {
+		r.Value = billing.NanoTON(binary.BigEndian.Uint64(b[47:]))
 	}
-	r.Owner = string(b[recordFixedSize:])
+	n := int(b[fixed-1])
+	if len(b) != fixed+n {
+		return billing.Record{}, fmt.Errorf("%w: owner of %d bytes in %d remaining", ErrCorrupt, n, len(b)-fixed)
+	}
+	r.Owner = string(b[fixed:])
 	if err := checkRecord(r); err != nil {
 		return billing.Record{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
@@ -95,13 +119,13 @@ func decodeRecord(key string, b []byte) (billing.Record, error) {
 
 func encodeConfig(seqno, chainSeqno uint32) []byte {
 	b := make([]byte, 0, configSize)
-	b = append(b, recordVersion)
+	b = append(b, configVersion)
 	b = binary.BigEndian.AppendUint32(b, seqno)
 	return binary.BigEndian.AppendUint32(b, chainSeqno)
 }
 
 func decodeConfig(b []byte) (seqno, chainSeqno uint32, err error) {
-	if len(b) != configSize || b[0] != recordVersion {
+	if len(b) != configSize || b[0] != configVersion {
 		return 0, 0, fmt.Errorf("%w: config of %d bytes", ErrCorrupt, len(b))
 	}
 	seqno, chainSeqno = binary.BigEndian.Uint32(b[1:]), binary.BigEndian.Uint32(b[5:])

@@ -19,19 +19,21 @@ func TestRecordLayout(t *testing.T) {
 		Kind: billing.KindClient, Address: "0:aa", Owner: "ow",
 		Tokens: 0x0102030405060708, CommittedToChain: 9, Seqno: 0x0a0b0c0d,
 		Chain: billing.ClientChain{State: 1, Balance: 2, Stake: 3, TokensUsed: 4},
+		Value: 0x0102,
 	}
 	got, err := encodeRecord(r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []byte{
-		1, 1, 0x0a, 0x0b, 0x0c, 0x0d,
+		2, 1, 0x0a, 0x0b, 0x0c, 0x0d,
 		1, 2, 3, 4, 5, 6, 7, 8,
 		0, 0, 0, 0, 0, 0, 0, 9,
 		1,
 		0, 0, 0, 0, 0, 0, 0, 2,
 		0, 0, 0, 0, 0, 0, 0, 3,
 		0, 0, 0, 0, 0, 0, 0, 4,
+		0, 0, 0, 0, 0, 0, 1, 2,
 		2, 'o', 'w',
 	}
 	if !bytes.Equal(got, want) {
@@ -43,6 +45,36 @@ func TestRecordLayout(t *testing.T) {
 	}
 	if !reflect.DeepEqual(back, r) {
 		t.Errorf("decoded %+v, want %+v", back, r)
+	}
+}
+
+// TestDecodeRecordV1 reads a record as version 1 wrote it, without a
+// value: it comes back with ValueUnknown, for the proxy to value, and
+// cannot be written back until it is.
+func TestDecodeRecordV1(t *testing.T) {
+	v1 := []byte{
+		1, 2, 0, 0, 0, 7,
+		0, 0, 0, 0, 0, 0, 0, 40,
+		0, 0, 0, 0, 0, 0, 0, 30,
+		0,
+		0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0,
+		1, 'o',
+	}
+	r, err := decodeRecord("worker_0:bb", v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := billing.Record{Kind: billing.KindWorker, Address: "0:bb", Owner: "o", Tokens: 40, CommittedToChain: 30, Seqno: 7, ValueUnknown: true}
+	if !reflect.DeepEqual(r, want) {
+		t.Errorf("decoded %+v, want %+v", r, want)
+	}
+	if _, err := encodeRecord(r); err == nil {
+		t.Error("a record whose value is unknown encoded, want an error")
+	}
+	if _, err := decodeRecord("worker_0:bb", v1[:len(v1)-1]); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("a short version 1 record: got %v, want ErrCorrupt", err)
 	}
 }
 
@@ -61,8 +93,10 @@ func TestDecodeRecordRefuses(t *testing.T) {
 		{"unknown kind prefix", "proxy_0:bb", good},
 		{"kind differs from key", "client_0:bb", good},
 		{"short", "worker_0:bb", good[:10]},
-		{"unknown version", "worker_0:bb", withByte(0, 2)},
-		{"owner length too long", "worker_0:bb", withByte(47, 9)},
+		{"unknown version", "worker_0:bb", withByte(0, 3)},
+		{"empty", "worker_0:bb", nil},
+		{"owner length too long", "worker_0:bb", withByte(55, 9)},
+		{"negative value", "worker_0:bb", withByte(47, 0x80)},
 		{"trailing byte", "worker_0:bb", append(bytes.Clone(good), 0)},
 		{"negative tokens", "worker_0:bb", withByte(6, 0x80)},
 	}
@@ -127,10 +161,16 @@ func FuzzDecodeRecord(f *testing.F) {
 	}
 	f.Add("client_0:aa", good)
 	f.Add("worker_x", []byte{1, 2})
+	f.Add("worker_0:bb", append([]byte{1, 2}, make([]byte, 46)...))
 	f.Fuzz(func(t *testing.T, key string, body []byte) {
 		r, err := decodeRecord(key, body)
 		if err != nil {
 			return
+		}
+		if r.ValueUnknown {
+			// A version 1 record is written back as version 2 once the
+			// proxy has valued it.
+			r.ValueUnknown, r.Value = false, billing.NanoTON(r.Tokens)
 		}
 		out, err := encodeRecord(r)
 		if err != nil {

@@ -80,19 +80,28 @@ func (t Transfer) Cell() (*cell.Cell, error) {
 // CocoonWallet signs externals for a cocoon wallet contract (the node's hot
 // wallet, contracts.md §7).
 type CocoonWallet struct {
-	key  ed25519.PrivateKey
-	code *cell.Cell
-	data *cell.Cell
-	addr *address.Address
+	key       ed25519.PrivateKey
+	owner     *address.Address
+	subwallet uint32
+	code      *cell.Cell
+	data      *cell.Cell
+	addr      *address.Address
 }
 
 // NewCocoonWallet returns the cocoon wallet with the given code for key,
 // owned by owner (subwallet 0).
 func NewCocoonWallet(code *cell.Cell, key ed25519.PrivateKey, owner *address.Address) (*CocoonWallet, error) {
+	return NewCocoonSubwallet(code, key, owner, 0)
+}
+
+// NewCocoonSubwallet returns the cocoon wallet with the given code for
+// key, owned by owner, with subwallet id subwallet: the same key and owner
+// give another wallet, at another address, for every id.
+func NewCocoonSubwallet(code *cell.Cell, key ed25519.PrivateKey, owner *address.Address, subwallet uint32) (*CocoonWallet, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("wallet key of %d bytes, want %d", len(key), ed25519.PrivateKeySize)
 	}
-	data, err := contracts.WalletData{PublicKey: key.Public().(ed25519.PublicKey), Owner: owner}.Cell()
+	data, err := contracts.WalletData{Subwallet: subwallet, PublicKey: key.Public().(ed25519.PublicKey), Owner: owner}.Cell()
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +109,13 @@ func NewCocoonWallet(code *cell.Cell, key ed25519.PrivateKey, owner *address.Add
 	if err != nil {
 		return nil, err
 	}
-	return &CocoonWallet{key: key, code: code, data: data, addr: addr}, nil
+	return &CocoonWallet{key: key, owner: owner, subwallet: subwallet, code: code, data: data, addr: addr}, nil
+}
+
+// Subwallet returns the wallet of the same code, key and owner with
+// subwallet id id.
+func (w *CocoonWallet) Subwallet(id uint32) (*CocoonWallet, error) {
+	return NewCocoonSubwallet(w.code, w.key, w.owner, id)
 }
 
 // Address returns the wallet's address.
@@ -121,7 +136,7 @@ func (w *CocoonWallet) External(seqno uint32, validUntil time.Time, msgs ...Tran
 		}
 		list[i] = contracts.WalletMessage{Mode: m.Mode, Message: c}
 	}
-	body, err := contracts.WalletExternalBody(w.key, seqno, validUntil, list...)
+	body, err := contracts.WalletExternalBody(w.key, w.subwallet, seqno, validUntil, list...)
 	if err != nil {
 		return nil, err
 	}

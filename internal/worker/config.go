@@ -79,6 +79,12 @@ type Config struct {
 	// PaymentPollEvery is how often the worker asks each proxy for its
 	// latest signed payment (default 15 s, the reference's period).
 	PaymentPollEvery config.Duration `json:"payment_poll_every"`
+	// StateFile, when set, keeps the worker's account at each proxy
+	// contract across restarts: the proxy's figures and best signed
+	// payout, so that /jsonstats shows what every contract earned and a
+	// proxy that lost committed tokens is caught; empty keeps them in
+	// memory.
+	StateFile string `json:"state_file"`
 	// Endpoints are the OpenAI endpoints the engine serves, of
 	// /v1/chat/completions, /v1/completions, /v1/embeddings,
 	// /v1/audio/transcriptions and /v1/audio/translations (default the

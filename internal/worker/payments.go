@@ -32,14 +32,19 @@ type Contracts interface {
 var errUntrustedProxy = errors.New("proxy's account of this worker is not to be trusted")
 
 // account is what the worker knows of its account at one proxy, kept
-// across reconnections: the proxy's key and contracts as first seen, the
-// highest verified payout and the proxy's figures.
+// across reconnections and, with a state file, restarts: the proxy's key
+// and contracts as first seen, the highest verified payout and the
+// proxy's figures.
 type account struct {
 	// Set when the account is made, then read-only; nil without contracts.
 	key        ed25519.PublicKey
 	proxyOwner *address.Address
 	proxySC    *address.Address
 	workerSC   *address.Address
+
+	// endpoint is the proxy's worker endpoint last connected; the
+	// Worker's mu guards it.
+	endpoint string
 
 	// mu guards the fields below.
 	mu sync.Mutex
@@ -49,9 +54,9 @@ type account struct {
 	// highest signed payout.
 	balance billing.Balance
 	signed  int64
-	// requests and tokens count the settled requests and their tokens
-	// from proxy.workerRequestPayment.
-	requests, tokens int64
+	// requests counts the settled requests the proxy reported
+	// (proxy.workerRequestPayment).
+	requests int64
 	// onChain is the worker contract as the payout loop last saw it and
 	// what the loop submitted.
 	onChain chainView
@@ -59,13 +64,24 @@ type account struct {
 	// account's: the payout loop then pays out what is left, whatever it
 	// adds.
 	superseded bool
+	// fee is the worker fee per token of the contract's params, at which
+	// its tokens are valued, once feeKnown: read by the payout loop or
+	// kept in the state file.
+	fee      billing.NanoTON
+	feeKnown bool
 }
 
-// accountKey names an account: the proxy's worker endpoint and the proxy
-// contract it named. A proxy that moves to a new contract, as after a
+// accountKey names an account: its worker contract, or without contracts
+// the proxy's endpoint. A proxy that moves to a new contract, as after a
 // change of the root's params (reference §4.7 close_all), opens a new
-// account under it; the old one keeps what the old contract owes.
-type accountKey struct{ proxy, contract string }
+// account under it, as the worker contract derives from the proxy's; the
+// old one keeps what the old contract owes.
+func accountKey(endpoint string, workerSC *address.Address) string {
+	if workerSC == nil {
+		return "endpoint " + endpoint
+	}
+	return workerSC.String()
+}
 
 // accountAt returns the account at the proxy at addr, checking the
 // proxy's contracts as the reference does: the proxy contract the proxy
@@ -82,10 +98,10 @@ func (w *Worker) accountAt(ctx context.Context, addr string, p tl.ProxyParams, w
 	if w.contracts == nil {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		k := accountKey{proxy: addr}
+		k := accountKey(addr, nil)
 		a := w.accounts[k]
 		if a == nil {
-			a = &account{}
+			a = &account{endpoint: addr}
 			w.accounts[k] = a
 		}
 		return a, nil, nil
@@ -98,10 +114,10 @@ func (w *Worker) accountAt(ctx context.Context, addr string, p tl.ProxyParams, w
 		return nil, nil, err
 	}
 	key, proxyOwner, wantProxy, wantWorker := pc.Key, pc.Owner, pc.Proxy, pc.Own
-	k := accountKey{proxy: addr, contract: wantProxy.String()}
+	k := accountKey(addr, wantWorker)
 	w.mu.Lock()
-	for ok, other := range w.accounts {
-		if ok.proxy == addr && !other.key.Equal(key) {
+	for _, other := range w.accounts {
+		if other.endpoint == addr && !other.key.Equal(key) {
 			w.mu.Unlock()
 			return nil, nil, fmt.Errorf("proxy changed its key since first seen: %w", errUntrustedProxy)
 		}
@@ -110,16 +126,20 @@ func (w *Worker) accountAt(ctx context.Context, addr string, p tl.ProxyParams, w
 	if a == nil {
 		a = &account{key: key, proxyOwner: proxyOwner, proxySC: wantProxy, workerSC: wantWorker}
 		w.accounts[k] = a
+	} else if !a.key.Equal(key) {
+		w.mu.Unlock()
+		return nil, nil, fmt.Errorf("worker contract %s belongs to a proxy with another key: %w", wantWorker, errUntrustedProxy)
 	}
-	for ok, other := range w.accounts {
-		if ok.proxy == addr {
+	a.endpoint = addr
+	for _, other := range w.accounts {
+		if other.endpoint == addr {
 			other.mu.Lock()
-			was, now := other.superseded, ok != k
+			was, now := other.superseded, other != a
 			other.superseded = now
 			other.mu.Unlock()
 			if now && !was {
 				w.log.Info("the proxy moved to a new contract: paying out what is left at the old one",
-					"proxy", addr, "old_proxy_contract", ok.contract, "proxy_contract", k.contract)
+					"proxy", addr, "old_proxy_contract", other.proxySC.String(), "proxy_contract", wantProxy.String())
 			}
 		}
 	}
@@ -269,7 +289,6 @@ func (pc *proxyConn) requestPayment(m *tl.ProxyWorkerRequestPayment) {
 	a := pc.account
 	a.mu.Lock()
 	a.requests++
-	a.tokens += m.RequestTokens
 	a.mu.Unlock()
 }
 
@@ -282,17 +301,21 @@ type AccountSnapshot struct {
 	SignedTokens    int64  `json:"signed_tokens"`
 	DBTokens        int64  `json:"tokens_committed_to_db"`
 	MaxTokens       int64  `json:"max_tokens"`
-	Requests        int64  `json:"requests"`
-	Tokens          int64  `json:"tokens"`
+	// Requests counts the requests the proxy reported paying for, since
+	// the worker's state file began (since start without one).
+	Requests int64 `json:"requests"`
+	// Tokens is what the proxy's ledger holds for this worker contract
+	// (MaxTokens): every token earned there, across restarts of either.
+	Tokens int64 `json:"tokens"`
 	// EarnedNano is Tokens valued at the worker fee of the account's
-	// contract once read from the chain, else at the worker's own.
+	// contract once read from the chain (and kept in the state file),
+	// else at the worker's own.
 	EarnedNano int64 `json:"earned_nano,string"`
 	// Chain is the worker contract as last read, with a chain only.
 	Chain *AccountChainSnapshot `json:"chain,omitempty"`
 }
 
-// EarnedSnapshot sums what the worker earned at every proxy since it
-// started.
+// EarnedSnapshot sums what the worker earned at every proxy contract.
 type EarnedSnapshot struct {
 	Requests   int64 `json:"requests"`
 	Tokens     int64 `json:"tokens"`
@@ -300,18 +323,18 @@ type EarnedSnapshot struct {
 }
 
 func (w *Worker) accountsSnapshot() ([]AccountSnapshot, EarnedSnapshot) {
-	keys, accts := w.accountList()
-	out := make([]AccountSnapshot, 0, len(keys))
+	endpoints, accts := w.accountList()
+	out := make([]AccountSnapshot, 0, len(accts))
 	var sum EarnedSnapshot
 	for i, a := range accts {
-		addr := keys[i].proxy
+		addr := endpoints[i]
 		s := AccountSnapshot{Proxy: addr}
 		if a.proxySC != nil {
 			s.ProxySCAddress, s.WorkerSCAddress = a.proxySC.String(), a.workerSC.String()
 		}
 		a.mu.Lock()
 		s.SignedTokens, s.DBTokens, s.MaxTokens = a.signed, a.balance.CommittedToDB, a.balance.Tokens
-		s.Requests, s.Tokens = a.requests, a.tokens
+		s.Requests, s.Tokens = a.requests, a.balance.Tokens
 		if w.chain != nil {
 			s.Chain = w.chainSnapshot(a)
 		}
@@ -330,17 +353,19 @@ func (w *Worker) accountsSnapshot() ([]AccountSnapshot, EarnedSnapshot) {
 	return out, sum
 }
 
-// accountList lists the accounts in the order of the proxies' addresses,
-// then of their contracts.
-func (w *Worker) accountList() ([]accountKey, []*account) {
+// accountList lists the accounts with their proxies' endpoints, in the
+// order of the endpoints, then of the accounts' keys.
+func (w *Worker) accountList() ([]string, []*account) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	keys := slices.SortedFunc(maps.Keys(w.accounts), func(a, b accountKey) int {
-		return cmp.Or(cmp.Compare(a.proxy, b.proxy), cmp.Compare(a.contract, b.contract))
+	keys := slices.SortedFunc(maps.Keys(w.accounts), func(a, b string) int {
+		return cmp.Or(cmp.Compare(w.accounts[a].endpoint, w.accounts[b].endpoint), cmp.Compare(a, b))
 	})
+	endpoints := make([]string, len(keys))
 	accts := make([]*account, len(keys))
 	for i, k := range keys {
 		accts[i] = w.accounts[k]
+		endpoints[i] = accts[i].endpoint
 	}
-	return keys, accts
+	return endpoints, accts
 }

@@ -66,10 +66,10 @@ func (p *fakeProxy) sc() (proxySC, workerSC *address.Address) {
 	return proxySC, workerSC
 }
 
-// accountKey names the worker's account at p, connected as proxy:1.
-func (p *fakeProxy) accountKey() accountKey {
-	proxySC, _ := p.sc()
-	return accountKey{proxy: "proxy:1", contract: proxySC.String()}
+// accountKey names the worker's account at p: its worker contract.
+func (p *fakeProxy) accountKey() string {
+	_, workerSC := p.sc()
+	return accountKey("proxy:1", workerSC)
 }
 
 func (p *fakeProxy) ServeQuery(_ context.Context, payload []byte) ([]byte, error) {

@@ -28,12 +28,11 @@ const contractClosed = 2
 // account's mu guards it.
 type chainView struct {
 	// read is set once the contract was read; state and tokens are then
-	// its state and paid-out tokens (0 and 0 while not deployed), and fee
-	// the worker fee of its params, at which its tokens are valued.
+	// its state and paid-out tokens (0 and 0 while not deployed); the
+	// read also sets the account's fee.
 	read   bool
 	state  int
 	tokens int64
-	fee    billing.NanoTON
 	// submitted is the tokens of the last payout submitted, at
 	// submittedAt.
 	submitted   int64
@@ -65,7 +64,7 @@ func (w *Worker) payoutLoop(ctx context.Context) {
 // payoutAll runs payoutTo on every account, in the order of the proxies'
 // addresses.
 func (w *Worker) payoutAll(ctx context.Context) {
-	keys, accts := w.accountList()
+	endpoints, accts := w.accountList()
 	for i, a := range accts {
 		if ctx.Err() != nil {
 			return
@@ -74,7 +73,7 @@ func (w *Worker) payoutAll(ctx context.Context) {
 			a.mu.Lock()
 			a.onChain.errors++
 			a.mu.Unlock()
-			w.log.Warn("worker payout failed", "proxy", keys[i].proxy, "proxy_contract", keys[i].contract, "err", err)
+			w.log.Warn("worker payout failed", "proxy", endpoints[i], "proxy_contract", a.proxySC.String(), "err", err)
 		}
 	}
 }
@@ -88,15 +87,19 @@ func (w *Worker) payoutAll(ctx context.Context) {
 // Nothing is submitted without a signed payout, to a closed contract, or
 // while the payout submitted last has not shown on chain for
 // max(4 periods, minResubmit); nothing is read while the contract is
-// known to hold the signed tokens.
+// known to hold the signed tokens, unless the proxy has left it (its last
+// payout, which the worker may not be told of, closes it: the contract is
+// read until then, signed payout or not). The tokens paid out are part of
+// the proxy's total for the contract: the account's figure is raised to
+// them.
 func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	a.mu.Lock()
 	best, signed, view, superseded := a.best, a.signed, a.onChain, a.superseded
 	a.mu.Unlock()
 	// A contract's tokens only grow, and a closed contract stays closed:
-	// there is nothing to read while it holds the signed tokens, nor ever
-	// once it is closed.
-	if best == nil || a.key == nil || (view.read && (signed <= view.tokens || view.state == contractClosed)) {
+	// there is nothing to read while it holds the signed tokens and the
+	// proxy serves under it, nor ever once it is closed.
+	if a.key == nil || (best == nil && !superseded) || (view.read && (view.state == contractClosed || (signed <= view.tokens && !superseded))) {
 		return nil
 	}
 	id := ProxyID{Owner: a.proxyOwner, Key: a.key, Contract: a.proxySC}
@@ -109,9 +112,11 @@ func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 		return fmt.Errorf("reading the worker contract %s: %w", a.workerSC, err)
 	}
 	a.mu.Lock()
-	a.onChain.read, a.onChain.state, a.onChain.tokens, a.onChain.fee = true, c.State, c.Tokens, c.FeePerToken
+	a.onChain.read, a.onChain.state, a.onChain.tokens = true, c.State, c.Tokens
+	a.fee, a.feeKnown = c.FeePerToken, true
+	a.balance.Tokens = max(a.balance.Tokens, c.Tokens)
 	a.mu.Unlock()
-	if c.State == contractClosed {
+	if c.State == contractClosed || best == nil {
 		return nil
 	}
 	delta := signed - c.Tokens
@@ -183,12 +188,12 @@ func (w *Worker) chainSnapshot(a *account) *AccountChainSnapshot {
 }
 
 // feeOf is the worker fee at which the account's tokens are valued: its
-// contract's, once the payout loop has read it, else the worker's own
-// (without a chain, as on fake TON, there is no contract to read). The
-// caller holds a.mu.
+// contract's, once the payout loop has read it (or the state file kept
+// it), else the worker's own (without a chain, as on fake TON, there is
+// no contract to read). The caller holds a.mu.
 func (w *Worker) feeOf(a *account) billing.NanoTON {
-	if a.onChain.read {
-		return a.onChain.fee
+	if a.feeKnown {
+		return a.fee
 	}
 	return w.prices.WorkerFeePerToken
 }

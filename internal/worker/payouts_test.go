@@ -237,7 +237,7 @@ func TestValuedAtContractFee(t *testing.T) {
 	w.prices = billing.DefaultPrices(100*testFee, 10*testFee)
 	holdPayout(t, w, p, payment.OpWorkerPayout, 10)
 	a := w.accounts[p.accountKey()]
-	a.tokens = 10
+	a.balance.Tokens = 10
 	if got, want := w.Snapshot().Earned.EarnedNano, int64(10*10*testFee); got != want {
 		t.Errorf("earned before the contract was read: got %d nanoTON, want %d at the worker's fee", got, want)
 	}
@@ -402,5 +402,36 @@ func TestParseChainConfig(t *testing.T) {
 				t.Errorf("got every %v, min %d, on chain %v; want %v, %d, %v", time.Duration(c.PayoutEvery), c.MinPayoutNano, c.OnChain(), tt.wantEvery, tt.wantMin, tt.wantOnChain)
 			}
 		})
+	}
+}
+
+// TestLeftContractFollowedToItsClose: the proxy moved from a contract
+// whose tokens the worker holds no payout of (its connection dropped
+// first); the proxy pays them itself with its last payout. The worker
+// reads the contract until it is closed and shows its final tokens.
+func TestLeftContractFollowedToItsClose(t *testing.T) {
+	chain := &fakeChain{}
+	w, p := newChainWorker(t, chain, 1)
+	holdPayout(t, w, p, payment.OpWorkerPayout, 0)
+	a := w.accounts[p.accountKey()]
+	a.mu.Lock()
+	a.superseded, a.balance.Tokens = true, 4
+	a.mu.Unlock()
+	w.payoutAll(context.Background())
+	if got := chain.submitted(); len(got) != 0 {
+		t.Fatalf("payouts %v without a signed payout, want none", got)
+	}
+	// The proxy's last payout of 9 tokens lands.
+	chain.mu.Lock()
+	chain.deployed, chain.state, chain.tokens = true, contractClosed, 9
+	chain.mu.Unlock()
+	w.payoutAll(context.Background())
+	if s := w.Snapshot().Accounts[0]; s.Tokens != 9 || s.EarnedNano != 9*testFee || s.Chain == nil || s.Chain.State != contractClosed {
+		t.Errorf("account %+v (chain %+v), want the final 9 tokens of the closed contract", s, s.Chain)
+	}
+	reads := chain.reads
+	w.payoutAll(context.Background())
+	if chain.reads != reads {
+		t.Error("the closed contract was read again")
 	}
 }

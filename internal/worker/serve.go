@@ -192,10 +192,12 @@ func (e *queryError) Error() string { return e.message }
 // body to send to the engine. The path must be one of the worker's
 // endpoints and the body must name the worker's model. A completion's
 // limit is capped (a body without one gets the default that the proxy
-// reserved for) and usage reporting is forced on streams; an embedding
-// request is passed as it is; an upload is checked in place and a plain
-// text answer asked for as JSON (asText). Every other OpenAI field is
-// passed through; the engine judges what it supports.
+// reserved for) and usage reporting is forced on streams, in every chunk
+// where the engine can (so that a stream cut short is billed for what it
+// delivered); an embedding request is passed as it is; an upload is
+// checked in place and a plain text answer asked for as JSON (asText).
+// Every other OpenAI field is passed through; the engine judges what it
+// supports.
 func prepare(q *query, baseModel string) (path string, body []byte, err error) {
 	path = openai.RequestPath(q.url)
 	endpoints := q.endpoints
@@ -248,6 +250,9 @@ func prepare(q *query, baseModel string) (path string, body []byte, err error) {
 		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
 	if err := b.ForceIncludeUsage(); err != nil {
+		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
+	}
+	if err := b.AskContinuousUsage(); err != nil {
 		return "", nil, &queryError{wire.CodeProtoViolation, err.Error()}
 	}
 	return path, b.Bytes(), nil
@@ -463,8 +468,10 @@ func serveQuery(ctx context.Context, eng *Engine, baseModel string, prices billi
 	if openai.IsAudio(path) {
 		usage = openai.NewAudioUsageCounter()
 	}
+	// The tokens are those the answer delivered: exact where the engine
+	// reports usage in every chunk, the chunks of text otherwise.
 	tokens := func() billing.Adjusted {
-		c := usage.Counts()
+		c := usage.Counts().Delivered()
 		u, err := billing.Usage{Prompt: c.PromptTokens, Cached: c.CachedTokens, Completion: c.CompletionTokens, Reasoning: c.ReasoningTokens}.WithAudio(c.AudioMillis, q.audioRate)
 		if err != nil {
 			return billing.Adjusted{}

@@ -140,8 +140,8 @@ func TestServeQueryStreams(t *testing.T) {
 	if got["max_tokens"] != float64(1000) {
 		t.Errorf("engine got max_tokens = %v, want the default 1000 injected", got["max_tokens"])
 	}
-	if so, _ := got["stream_options"].(map[string]any); so["include_usage"] != true {
-		t.Errorf("engine got stream_options = %v, want include_usage forced", got["stream_options"])
+	if so, _ := got["stream_options"].(map[string]any); so["include_usage"] != true || so["continuous_usage_stats"] != true {
+		t.Errorf("engine got stream_options = %v, want include_usage forced and continuous_usage_stats asked for", got["stream_options"])
 	}
 	for _, k := range []string{"tools", "seed", "user"} {
 		if _, ok := got[k]; !ok {
@@ -225,6 +225,11 @@ func TestServeQueryCancelAbortsEngine(t *testing.T) {
 	}
 	if sink.failCode != wire.CodeCancelled {
 		t.Errorf("cancelled query failed with %d %q, want %d", sink.failCode, sink.failMsg, wire.CodeCancelled)
+	}
+	// The engine's usage never came: the worker reports the one chunk of
+	// text it delivered.
+	if sink.tokens.Completion != 1 || sink.tokens.Total != 1 {
+		t.Errorf("cancelled query reported %+v, want the 1 completion token it delivered", sink.tokens)
 	}
 }
 

@@ -146,11 +146,15 @@ type Worker struct {
 	forceOff    bool                    // the operator disabled the worker
 	healthy     bool                    // the engine answered its last probe
 	coefficient int32
-	accounts    map[accountKey]*account // entries are never removed
+	accounts    map[string]*account // by accountKey; entries are never removed
 	// barred is why the root does not admit this worker now, nil while it
 	// does; judged is closed, and replaced, whenever barred is judged.
 	barred error
 	judged chan struct{}
+
+	// lastSaved is the state file's content as last written or read;
+	// only restoreAccounts and then saveLoop touch it.
+	lastSaved []byte
 }
 
 // New builds a worker.
@@ -169,7 +173,7 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		dial: deps.Dial, log: deps.Logger, now: deps.Clock, healthEvery: deps.HealthEvery,
 		metrics: obs.NewMetrics("worker"), conns: map[*proxyConn]struct{}{},
 		coefficient: int32(cfg.Coefficient), healthy: true, contracts: deps.Contracts,
-		accounts: map[accountKey]*account{}, chain: deps.Chain,
+		accounts: map[string]*account{}, chain: deps.Chain,
 		payoutEvery:      time.Duration(cmp.Or(cfg.PayoutEvery, DefaultPayoutEvery)),
 		paymentPollEvery: time.Duration(cmp.Or(cfg.PaymentPollEvery, DefaultPaymentPollEvery)),
 		minPayout:        billing.NanoTON(cmp.Or(cfg.MinPayoutNano, DefaultMinPayoutNano)),
@@ -185,6 +189,9 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 			return nil, fmt.Errorf("building the worker: owner_address %q is not a TON address: %w", cfg.OwnerAddress, err)
 		}
 		w.owner = owner
+		if err := w.restoreAccounts(); err != nil {
+			return nil, fmt.Errorf("building the worker: %w", err)
+		}
 	}
 	w.health = w.eng.Health
 	if w.dial == nil {
@@ -211,6 +218,21 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 // every connection, the engine's included, and waits for every goroutine
 // it started.
 func (w *Worker) Run(ctx context.Context) error {
+	// The state file is written while the worker runs and once more when
+	// every connection has ended, so that it holds their last reports.
+	stopped, saved := make(chan struct{}), make(chan struct{})
+	if w.cfg.StateFile != "" && w.contracts != nil {
+		go func() {
+			defer close(saved)
+			w.saveLoop(ctx, stopped)
+		}()
+	} else {
+		close(saved)
+	}
+	defer func() {
+		close(stopped)
+		<-saved
+	}()
 	var wg sync.WaitGroup
 	for _, addr := range w.cfg.Proxies {
 		wg.Go(func() { w.keepConnected(ctx, addr) })

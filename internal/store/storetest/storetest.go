@@ -331,6 +331,12 @@ func testLedgerRestore(t *testing.T, open Opener) {
 			t.Errorf("restored account %+v, want %+v", got, want)
 		}
 	}
+	// The values the records carry give back what was charged and earned.
+	got, want := restored.Totals(), l.Totals()
+	want.Requests = got.Requests
+	if got != want {
+		t.Errorf("restored totals %+v, want %+v", got, want)
+	}
 }
 
 // testProxyContract records the proxy contract beside the ledger: absent

@@ -1,0 +1,252 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/payment"
+)
+
+// stateFileVersion is the layout of the worker's state file.
+const stateFileVersion = 1
+
+// saveEvery is how often the worker writes its state file when an
+// account changed; it also writes it when it stops.
+const saveEvery = 2 * time.Second
+
+// stateFile is the persisted form of the worker's accounts.
+type stateFile struct {
+	Version  int            `json:"version"`
+	Owner    string         `json:"owner_address"`
+	Accounts []accountState `json:"accounts"`
+}
+
+// accountState is one account at a proxy contract as persisted: the
+// proxy and the contracts as checked, the proxy's figures and the best
+// signed payout.
+type accountState struct {
+	// Proxy is the proxy's worker endpoint as last connected.
+	Proxy      string `json:"proxy"`
+	ProxyOwner string `json:"proxy_owner_address"`
+	ProxyKey   string `json:"proxy_public_key"` // hex
+	ProxySC    string `json:"proxy_sc_address"`
+	// WorkerSC is the worker contract, the key.
+	WorkerSC string `json:"worker_sc_address"`
+	// BestPayout is the BoC of the highest signed payout, base64; empty
+	// when none came.
+	BestPayout   string `json:"best_payout,omitempty"`
+	SignedTokens int64  `json:"signed_tokens"`
+	DBTokens     int64  `json:"tokens_committed_to_db"`
+	MaxTokens    int64  `json:"max_tokens"`
+	Requests     int64  `json:"requests"`
+	// FeeNano is the worker fee per token of the contract's params, when
+	// read (FeeKnown).
+	FeeNano    int64 `json:"fee_per_token_nano,string"`
+	FeeKnown   bool  `json:"fee_known"`
+	Superseded bool  `json:"superseded"`
+}
+
+// loadState reads the worker's state file; a missing file is an empty
+// state. The file must name owner.
+func loadState(path string, owner *address.Address) ([]accountState, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the worker state file: %w", err)
+	}
+	var f stateFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("reading the worker state file %s: %w", path, err)
+	}
+	if f.Version != stateFileVersion {
+		return nil, fmt.Errorf("reading the worker state file %s: version %d, want %d", path, f.Version, stateFileVersion)
+	}
+	o, err := address.ParseAddr(f.Owner)
+	if err != nil || !o.Equals(owner) {
+		return nil, fmt.Errorf("reading the worker state file %s: it holds the accounts of owner %q, not of this worker's %s", path, f.Owner, owner)
+	}
+	return f.Accounts, nil
+}
+
+// restore builds the account a state entry describes: its contracts must
+// parse and the best payout, if any, verify as the proxy's for the
+// worker contract.
+func (st accountState) restore() (*account, error) {
+	a := &account{endpoint: st.Proxy, requests: st.Requests, superseded: st.Superseded,
+		fee: billing.NanoTON(st.FeeNano), feeKnown: st.FeeKnown, signed: st.SignedTokens,
+		balance: billing.Balance{CommittedToDB: st.DBTokens, Tokens: st.MaxTokens}}
+	var err error
+	if a.proxyOwner, err = address.ParseAddr(st.ProxyOwner); err != nil {
+		return nil, fmt.Errorf("proxy_owner_address %q: %w", st.ProxyOwner, err)
+	}
+	if a.proxySC, err = address.ParseAddr(st.ProxySC); err != nil {
+		return nil, fmt.Errorf("proxy_sc_address %q: %w", st.ProxySC, err)
+	}
+	if a.workerSC, err = address.ParseAddr(st.WorkerSC); err != nil {
+		return nil, fmt.Errorf("worker_sc_address %q: %w", st.WorkerSC, err)
+	}
+	key, err := hex.DecodeString(st.ProxyKey)
+	if err != nil || len(key) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("proxy_public_key is not %d bytes of hex", ed25519.PublicKeySize)
+	}
+	a.key = ed25519.PublicKey(key)
+	switch {
+	case st.SignedTokens < 0 || st.DBTokens < 0 || st.MaxTokens < 0 || st.Requests < 0 || st.FeeNano < 0:
+		return nil, errors.New("negative figures")
+	case st.DBTokens > st.MaxTokens:
+		return nil, fmt.Errorf("%d tokens committed of %d", st.DBTokens, st.MaxTokens)
+	}
+	if st.BestPayout != "" {
+		if a.best, err = base64.StdEncoding.DecodeString(st.BestPayout); err != nil {
+			return nil, fmt.Errorf("best_payout: %w", err)
+		}
+		t, err := payment.NewTracker(a.key, a.workerSC, workerOps...)
+		if err == nil {
+			err = t.Update(a.best, 0, 0)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("best_payout: %w", err)
+		}
+		if f := t.Figures(); f.Signed != st.SignedTokens {
+			return nil, fmt.Errorf("best_payout signs %d tokens, signed_tokens says %d", f.Signed, st.SignedTokens)
+		}
+	} else if st.SignedTokens != 0 {
+		return nil, fmt.Errorf("signed_tokens %d without a payout", st.SignedTokens)
+	}
+	return a, nil
+}
+
+// persisted is the state entry of an account with contracts; the caller
+// holds a.mu and the Worker's mu.
+func (a *account) persisted() accountState {
+	st := accountState{
+		Proxy: a.endpoint, ProxyOwner: a.proxyOwner.String(), ProxyKey: hex.EncodeToString(a.key),
+		ProxySC: a.proxySC.String(), WorkerSC: a.workerSC.String(),
+		SignedTokens: a.signed, DBTokens: a.balance.CommittedToDB, MaxTokens: a.balance.Tokens,
+		Requests: a.requests, FeeNano: int64(a.fee), FeeKnown: a.feeKnown, Superseded: a.superseded,
+	}
+	if a.best != nil {
+		st.BestPayout = base64.StdEncoding.EncodeToString(a.best)
+	}
+	return st
+}
+
+// restoreAccounts loads the state file into the accounts, before Run.
+func (w *Worker) restoreAccounts() error {
+	if w.cfg.StateFile == "" || w.contracts == nil {
+		return nil
+	}
+	saved, err := loadState(w.cfg.StateFile, w.owner)
+	if err != nil {
+		return err
+	}
+	for i, st := range saved {
+		a, err := st.restore()
+		if err != nil {
+			return fmt.Errorf("reading the worker state file %s: account %d: %w", w.cfg.StateFile, i, err)
+		}
+		k := accountKey(a.endpoint, a.workerSC)
+		if w.accounts[k] != nil {
+			return fmt.Errorf("reading the worker state file %s: account %d: %s is listed twice", w.cfg.StateFile, i, a.workerSC)
+		}
+		w.accounts[k] = a
+	}
+	w.lastSaved = w.stateBytes()
+	return nil
+}
+
+// stateBytes encodes the accounts with contracts as the state file keeps
+// them, in the order of their keys.
+func (w *Worker) stateBytes() []byte {
+	w.mu.Lock()
+	var list []accountState
+	for _, k := range slices.Sorted(maps.Keys(w.accounts)) {
+		a := w.accounts[k]
+		if a.workerSC == nil {
+			continue
+		}
+		a.mu.Lock()
+		list = append(list, a.persisted())
+		a.mu.Unlock()
+	}
+	w.mu.Unlock()
+	b, _ := json.MarshalIndent(stateFile{Version: stateFileVersion, Owner: w.owner.String(), Accounts: list}, "", "  ") // plain structs always marshal
+	return append(b, '\n')
+}
+
+// saveState writes the state file when the accounts changed since the
+// last write. Only saveLoop calls it.
+func (w *Worker) saveState() error {
+	b := w.stateBytes()
+	if bytes.Equal(b, w.lastSaved) {
+		return nil
+	}
+	if err := writeFile(w.cfg.StateFile, b); err != nil {
+		return err
+	}
+	w.lastSaved = b
+	return nil
+}
+
+// saveLoop writes the state file every saveEvery while ctx lasts, and
+// once more after done is closed, when every connection has ended.
+func (w *Worker) saveLoop(ctx context.Context, done <-chan struct{}) {
+	t := time.NewTicker(saveEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			if err := w.saveState(); err != nil {
+				w.log.Error("writing the worker state file", "err", err)
+			}
+			return
+		case <-t.C:
+			if err := w.saveState(); err != nil && ctx.Err() == nil {
+				w.log.Warn("writing the worker state file", "err", err)
+			}
+		}
+	}
+}
+
+// writeFile writes data to path atomically: a temporary file beside it,
+// synced, then renamed over it.
+func writeFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing the worker state file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the worker state file: %w", err)
+	}
+	return nil
+}
