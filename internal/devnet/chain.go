@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,15 +18,11 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/billing"
-	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
-	"github.com/cocoon-go/cocoon/internal/onchain"
-	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/trust"
-	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
 // The chains a devnet runs on.
@@ -568,53 +563,7 @@ func (t *tonNet) addresses(c *contracts.Derivation) (*Addresses, error) {
 	return a, nil
 }
 
-// rootLists reads the root's lists and registered proxies, as the roles
-// do every root poll.
-func (t *tonNet) rootLists(ctx context.Context) (trust.Lists, error) {
-	return onchain.RootLists(ctx, t.chain, t.root)
-}
-
 // chainPoll is how often the adapters read an awaited chain state; the
 // emulated chain applies a message before SendExternal returns, so the
 // first read normally finds it.
 const chainPoll = 100 * time.Millisecond
-
-// wallet returns the adapter's view of a node's cocoon wallet, owned by
-// owner: what `cocoon proxy|worker|client` opens from the node's config.
-func (t *tonNet) wallet(key ed25519.PrivateKey, owner *address.Address, log *slog.Logger) (*onchain.Wallet, error) {
-	return onchain.NewWallet(t.chain, key, owner, onchain.WalletOptions{Poll: chainPoll, Logger: log})
-}
-
-// proxyChain is the proxy's chain: its wallet sends, its owner owns its
-// contract, as `cocoon proxy` has it.
-func (t *tonNet) proxyChain(log *slog.Logger) (*onchain.Proxy, error) {
-	w, err := t.wallet(t.keys.proxyWallet, t.keys.proxyOwner, log)
-	if err != nil {
-		return nil, err
-	}
-	return onchain.NewProxy(onchain.ProxyConfig{
-		Chain: t.chain, Root: t.root, Wallet: w, Owner: t.keys.proxyOwner,
-		Key: t.keys.proxy.Public().(ed25519.PublicKey), Poll: chainPoll, Logger: log,
-		Derive: func(params contracts.Params) (proxy.Contracts, error) { return contracts.NewDerivation(t.root, params) },
-	})
-}
-
-// clientChain is the client's chain: its wallet owns its contracts, as
-// `cocoon client` on a chain has it.
-func (t *tonNet) clientChain(log *slog.Logger) (client.Chain, error) {
-	w, err := t.wallet(t.keys.clientWallet, t.keys.clientOwner, log)
-	if err != nil {
-		return nil, err
-	}
-	return onchain.NewClient(onchain.ClientConfig{Chain: t.chain, Root: t.root, Wallet: w, Logger: log})
-}
-
-// workerChain is worker i's chain: its wallet relays payouts to the
-// contracts of its owner.
-func (t *tonNet) workerChain(i int, log *slog.Logger) (worker.Chain, error) {
-	w, err := t.wallet(t.keys.workerWallets[i], t.keys.workerOwners[i], log)
-	if err != nil {
-		return nil, err
-	}
-	return onchain.NewWorker(onchain.WorkerConfig{Chain: t.chain, Root: t.root, Wallet: w, Owner: t.keys.workerOwners[i], Logger: log})
-}

@@ -32,22 +32,16 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
-	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
-	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/engine"
 	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
-	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/proxy"
-	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/store"
-	"github.com/cocoon-go/cocoon/internal/store/boltstore"
 	"github.com/cocoon-go/cocoon/internal/ton"
-	"github.com/cocoon-go/cocoon/internal/web"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -244,19 +238,21 @@ type Network struct {
 	// emulated chain: a node the root stops listing is refused within it.
 	RootPollEvery time.Duration
 
+	opts   Options
 	log    *slog.Logger
 	runCtx context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	// tn is the emulated chain, nil on fake TON; settle its pace.
-	tn     *tonNet
-	settle Settlement
-	// workerContracts derives the workers' contracts; prices are the
-	// network's until a chain's root is read.
-	workerContracts worker.Contracts
-	prices          billing.Prices
-	servers         []*http.Server
-	closers         []func()
+	// tn is the emulated chain, nil on fake TON; settle its pace; keys
+	// the nodes' keys on it; fake the chain fields of the nodes' configs
+	// on the reference's fake TON.
+	tn      *tonNet
+	settle  Settlement
+	keys    *nodeKeys
+	fake    chainconf.Chain
+	ledger  store.Store
+	servers []*http.Server
+	closers []func()
 	// The roles' runs, and what builds each anew from its config and
 	// runs it (the first start and every restart); only the goroutine
 	// that starts, restarts and closes the network touches them.
@@ -279,22 +275,23 @@ func (r *role) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	(*r.handler.Load()).ServeHTTP(w, req)
 }
 
-// run runs node and its pages site until the network closes or the role
-// is stopped by a restart, serving the pages in front of the node's
-// handler h.
-func (n *Network) run(r *role, site *web.Site, h http.Handler, node func(context.Context)) {
+// run runs nd (the role and its pages) until the network closes or the
+// role is stopped by a restart; r serves nd's handler.
+func (n *Network) run(r *role, nd interface {
+	Run(context.Context) error
+	Handler() http.Handler
+}) {
 	ctx, cancel := context.WithCancel(n.runCtx)
 	done := make(chan struct{})
-	handler := site.Handler(h)
-	r.handler.Store(&handler)
+	h := nd.Handler()
+	r.handler.Store(&h)
 	r.stop, r.done = cancel, done
 	n.wg.Go(func() {
 		defer close(done)
-		var pages sync.WaitGroup
-		pages.Go(func() { site.Run(ctx) })
-		node(ctx)
+		if err := nd.Run(ctx); err != nil {
+			n.log.Error("a node of the devnet stopped", "err", err)
+		}
 		cancel()
-		pages.Wait()
 	})
 }
 
@@ -342,90 +339,42 @@ func port(base, off int) int {
 	return base + off
 }
 
-// node is one node's RA-TLS material with fake quotes.
-type node struct {
-	cert *ratls.Certifier
-	key  ed25519.PrivateKey
-}
-
-// newNode returns a node with a fresh key attesting with fake TDX quotes.
-func newNode(ctx context.Context, log *slog.Logger) (*node, error) {
-	return newNodeKey(ctx, nil, faketdx.NewIssuer(), log)
-}
-
-// newNodeKey returns a node with key, or with a fresh key when key is nil,
-// attesting with issuer.
-func newNodeKey(ctx context.Context, key ed25519.PrivateKey, issuer attest.Issuer, log *slog.Logger) (*node, error) {
-	if key == nil {
-		var err error
-		if _, key, err = ed25519.GenerateKey(nil); err != nil {
-			return nil, fmt.Errorf("generating a node key: %w", err)
-		}
-	}
-	c, err := ratls.NewCertifier(ctx, key, issuer, time.Now, log)
-	if err != nil {
-		return nil, err
-	}
-	return &node{cert: c, key: key}, nil
-}
-
-// verifier accepts peers with fake TDX quotes or fake SEV-SNP evidence as
-// policy allows, or anyone for policy "any". It remembers validated
-// evidence for one root poll, so that what the root or the collateral says
-// is never older than that.
-func verifier(policy string, rootPoll time.Duration) (*ratls.Verifier, error) {
-	p, err := attest.ParsePolicy(policy)
-	if err != nil {
-		return nil, err
-	}
-	if p.Require == attest.KindNone {
-		return ratls.NewVerifier(attest.NoVerification, p)
-	}
-	return ratls.NewVerifier(faketdx.NewValidator(), p, ratls.WithSEVSNP(fakesevsnp.NewValidator()), ratls.WithCache(rootPoll, ratls.DefaultCacheSize))
-}
-
-// workerTEEs returns the issuer of each worker, the Workers' and then
-// the Extra ones' (fake TDX), and the proxy's worker policy for opts.
-func workerTEEs(opts Options) ([]attest.Issuer, string, error) {
+// workerTEEs returns the TEE of each worker, the Workers' and then the
+// Extra ones' (fake TDX), and the proxy's worker policy for opts.
+func workerTEEs(opts Options) ([]string, string, error) {
 	if len(opts.WorkerTEEs) > opts.Workers {
 		return nil, "", fmt.Errorf("starting devnet: %d worker TEEs for %d workers", len(opts.WorkerTEEs), opts.Workers)
 	}
-	issuers := make([]attest.Issuer, opts.Workers+len(opts.Extra))
+	tees := make([]string, opts.Workers+len(opts.Extra))
 	policy := "fake_tdx"
-	for i := range issuers {
-		tee := TEEFakeTDX
+	for i := range tees {
+		tees[i] = TEEFakeTDX
 		if i < len(opts.WorkerTEEs) && opts.WorkerTEEs[i] != "" {
-			tee = opts.WorkerTEEs[i]
+			tees[i] = opts.WorkerTEEs[i]
 		}
-		switch tee {
+		switch tees[i] {
 		case TEEFakeTDX:
-			issuers[i] = faketdx.NewIssuer()
 		case TEEFakeSEVSNP:
-			issuers[i] = fakesevsnp.NewIssuer()
 			policy = "fake_tdx_or_fake_sev_snp"
 		default:
-			return nil, "", fmt.Errorf("starting devnet: worker %d: unknown TEE %q: want %q or %q", i, tee, TEEFakeTDX, TEEFakeSEVSNP)
+			return nil, "", fmt.Errorf("starting devnet: worker %d: unknown TEE %q: want %q or %q", i, tees[i], TEEFakeTDX, TEEFakeSEVSNP)
 		}
 	}
-	return issuers, policy, nil
+	return tees, policy, nil
 }
 
 // Start starts a network and returns once the client has a ready proxy
 // connection and every worker is registered with the proxy. ctx bounds
-// only the start; Close stops the network.
+// only the start; Close stops the network. Each node is built by package
+// node from the config the devnet writes for it, as `cocoon
+// proxy|worker|client --config … --insecure-fake-tdx` builds it.
 func Start(ctx context.Context, opts Options) (_ *Network, err error) {
-	if opts.Workers <= 0 {
-		opts.Workers = 1
-	}
-	if opts.PoWDifficulty == 0 {
-		opts.PoWDifficulty = DefaultPoWDifficulty
-	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	opts.Workers, opts.PoWDifficulty = cmp.Or(max(opts.Workers, 0), 1), cmp.Or(opts.PoWDifficulty, DefaultPoWDifficulty)
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	n := &Network{log: log, runCtx: runCtx, cancel: cancel, settle: opts.Settlement.withDefaults()}
+	n := &Network{opts: opts, log: opts.Logger, runCtx: runCtx, cancel: cancel, settle: opts.Settlement.withDefaults()}
 	n.RootPollEvery = n.settle.RootPollEvery
 	defer func() {
 		if err != nil {
@@ -437,384 +386,55 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 			return nil, fmt.Errorf("creating the data directory: %w", err)
 		}
 	}
-
-	workerIssuers, workerPolicy, err := workerTEEs(opts)
+	tees, workerPolicy, err := workerTEEs(opts)
 	if err != nil {
 		return nil, err
 	}
-	var keys *nodeKeys
-	switch opts.Chain {
-	case "", ChainFake:
-		n.ChainKind = ChainFake
-		if opts.ChainStatePath != "" {
-			return nil, errors.New("starting devnet: a chain state file needs the emulated chain")
-		}
-	case ChainEmulated:
-		n.ChainKind = ChainEmulated
-		if keys, err = loadKeys(opts.DataDir, opts.Workers+len(opts.Extra)); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("starting devnet: unknown chain %q: want %q or %q", opts.Chain, ChainEmulated, ChainFake)
+	if err := n.chooseChain(); err != nil {
+		return nil, err
 	}
-
-	engines, model, err := n.startEngines(opts)
+	specs, err := n.startEngines(opts)
 	if err != nil {
 		return nil, err
 	}
-	n.Model, n.EngineURLs = model, engines
-	endpoints := opts.Endpoints
-	if len(endpoints) == 0 && opts.Engine == nil && opts.EngineURL == "" {
-		endpoints = []string{openai.PathChatCompletions, openai.PathCompletions, openai.PathEmbeddings}
-	}
-	type spec struct {
-		model     string
-		endpoints []string
-		rate      int64
-	}
-	specs := make([]spec, 0, opts.Workers+len(opts.Extra))
-	for range opts.Workers {
-		specs = append(specs, spec{model, endpoints, 0})
-	}
-	for _, x := range opts.Extra {
-		u := x.EngineURL
-		if x.Engine != nil {
-			if u, err = n.serveHTTP(0, x.Engine); err != nil {
-				return nil, err
-			}
-		}
-		if x.Model == "" || u == "" {
-			return nil, errors.New("starting devnet: an extra worker needs a model name and an engine")
-		}
-		n.EngineURLs = append(n.EngineURLs, u)
-		n.ExtraModels = append(n.ExtraModels, x.Model)
-		specs = append(specs, spec{x.Model, x.Endpoints, x.AudioTokensPerSecond})
-	}
-	// Fake TON: ours, or the reference's from its config file. On the
-	// emulated chain the chain's root replaces it below.
-	fake, err := contracts.BuiltinFakeTON()
-	if err != nil {
-		return nil, err
-	}
-	var fakeChain chainconf.Chain
-	if opts.FakeTONConfig != "" {
-		if n.ChainKind != ChainFake {
-			return nil, errors.New("starting devnet: a fake-TON config needs the fake chain")
-		}
-		if fakeChain.FakeTONConfig, err = filepath.Abs(opts.FakeTONConfig); err != nil {
-			return nil, fmt.Errorf("starting devnet: %w", err)
-		}
-		fakeChain.RootContractAddress = cmp.Or(opts.FakeTONRoot, contracts.ReferenceLocalRoot)
-		root, err := address.ParseAddr(fakeChain.RootContractAddress)
-		if err != nil {
-			return nil, fmt.Errorf("starting devnet: the fake-TON root %q: %w", fakeChain.RootContractAddress, err)
-		}
-		if fake, err = contracts.LoadFakeTON(fakeChain.FakeTONConfig, root); err != nil {
-			return nil, fmt.Errorf("starting devnet: %w", err)
-		}
-	} else if opts.FakeTONRoot != "" {
-		return nil, errors.New("starting devnet: a fake-TON root needs the fake-TON config it is the root of")
-	}
-	derivation, err := fake.Derivation()
-	if err != nil {
-		return nil, err
-	}
-	prices := fake.Prices()
-
-	// The proxy.
+	// The proxy's endpoints, which the root registers on the emulated
+	// chain.
 	wln, err := listen(port(opts.PortsBase, 1001))
 	if err != nil {
 		return nil, err
 	}
+	n.closers = append(n.closers, func() { wln.Close() })
 	cln, err := listen(port(opts.PortsBase, 1002))
 	if err != nil {
-		wln.Close()
 		return nil, err
 	}
+	n.closers = append(n.closers, func() { cln.Close() })
 	n.ProxyWorkersAddr, n.ProxyClientsAddr = wln.Addr().String(), cln.Addr().String()
-	var tn *tonNet
-	if keys != nil {
-		images := make([]contracts.Hash, len(workerIssuers))
-		for i, is := range workerIssuers {
-			images[i] = fakeImage(is)
+	if n.keys != nil {
+		images, models := make([]contracts.Hash, len(tees)), make([]string, 0, len(specs))
+		for i, tee := range tees {
+			images[i] = fakeImage(tee)
 		}
-		models := []string{model}
-		for _, sp := range specs[opts.Workers:] {
-			models = append(models, sp.model)
-		}
-		if tn, err = n.openChain(ctx, opts, keys, images, models); err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, err
-		}
-		for _, w := range keys.olderWallets {
-			log.Info("keys of an older devnet: this wallet, owned by the admin, is no longer a node's and keeps its funds", "wallet", w.String())
-		}
-	}
-	// owner names the owner of a node's contract: on the emulated chain
-	// the given account, on fake TON a random address.
-	owner := func(a func(*tonNet) *address.Address) string {
-		if tn == nil {
-			return contracts.NewOwnerAddress().String()
-		}
-		return a(tn).String()
-	}
-	settle := n.settle
-	pcfg := proxy.Config{
-		IsTest: true, WorkersListen: n.ProxyWorkersAddr, ClientsListen: n.ProxyClientsAddr,
-		HTTPPort: port(opts.PortsBase, 1000), PoWDifficulty: opts.PoWDifficulty,
-		WorkerPolicy: workerPolicy, ClientPolicy: "any",
-		OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.proxyOwner }),
-		Chain:        fakeChain,
-	}
-	if tn != nil {
-		settle.proxy(&pcfg)
-		if pcfg.ChainState, pcfg.RootContractAddress, pcfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, ProxyWalletKeyFile, keys.proxyWallet); err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, err
-		}
-		if pcfg.MachineSpecificPrivateKey, pcfg.DBPath, err = proxySigning(opts.DataDir, keys.proxy); err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, err
-		}
-	}
-	var proxyKey ed25519.PrivateKey
-	if keys != nil {
-		proxyKey = keys.proxy
-	}
-	pnode, err := newNodeKey(ctx, proxyKey, faketdx.NewIssuer(), log)
-	if err != nil {
-		wln.Close()
-		cln.Close()
-		return nil, err
-	}
-	wv, err := verifier(pcfg.WorkerPolicy, settle.RootPollEvery)
-	if err != nil {
-		return nil, err
-	}
-	cv, err := verifier(pcfg.ClientPolicy, settle.RootPollEvery)
-	if err != nil {
-		return nil, err
-	}
-	ledgerStore, err := n.openLedger(opts, pnode.key)
-	if err != nil {
-		wln.Close()
-		cln.Close()
-		return nil, err
-	}
-	pdeps := proxy.Deps{
-		WorkerTLS: ratls.ServerConfig(pnode.cert, wv), ClientTLS: ratls.ServerConfig(pnode.cert, cv),
-		SigningKey: pnode.key, Logger: log.With("node", "proxy"),
-		Prices: prices, RootVersion: fake.Config.Version,
-		Store: ledgerStore, ClientStake: opts.ClientStake,
-		WorkerPeers: wv, ImageHash: FakeImageHash,
-	}
-	// The roles' derivations of the contracts: on fake TON from the
-	// fake-TON params; on the emulated chain the proxy's from the params
-	// of the contract its ledger is at, which it keeps across changes of
-	// the root's params, and the client's and worker's from the proxy
-	// contract the proxy names, as the chain holds it.
-	var roleContracts interface {
-		client.Contracts
-		worker.Contracts
-	} = derivation
-	if tn != nil {
-		if roleContracts, err = onchain.NewContracts(tn.chain, tn.root); err != nil {
-			wln.Close()
-			cln.Close()
-			return nil, err
-		}
-	}
-	// newProxy builds the proxy as `cocoon proxy` does from its config:
-	// on the emulated chain its adapter, the contract its ledger is at
-	// and the root's version.
-	newProxy := func(ctx context.Context) (*proxy.Proxy, *contracts.Derivation, error) {
-		deps, derive := pdeps, derivation
-		if tn != nil {
-			pc, err := tn.proxyChain(deps.Logger)
-			if err != nil {
-				return nil, nil, err
+		for i, sp := range specs {
+			if i == 0 || i >= opts.Workers {
+				models = append(models, sp.model)
 			}
-			params, err := pc.Locate(ctx, ledgerStore)
-			if err != nil {
-				return nil, nil, err
-			}
-			if derive, err = contracts.NewDerivation(tn.root, params); err != nil {
-				return nil, nil, err
-			}
-			deps.Chain, deps.Prices, deps.Wallet = pc, params.Prices(), tn.proxyWallet.Address()
-			root, err := ton.ReadRootConfig(ctx, tn.chain, tn.root)
-			if err != nil {
-				return nil, nil, fmt.Errorf("starting devnet: %w", err)
-			}
-			deps.RootVersion = root.Version
 		}
-		deps.Contracts = derive
-		p, err := proxy.New(pcfg, deps)
-		return p, derive, err
-	}
-	p, proxyContracts, err := newProxy(ctx)
-	if err != nil {
-		wln.Close()
-		cln.Close()
-		return nil, err
-	}
-	if tn != nil {
-		if n.Addresses, err = tn.addresses(proxyContracts); err != nil {
-			wln.Close()
-			cln.Close()
+		if err := n.openChain(ctx, images, models); err != nil {
 			return nil, err
 		}
 	}
-	n.ProxyKey = pnode.key.Public().(ed25519.PublicKey)
-	n.proxyRole = &role{}
-	runProxy := func(p *proxy.Proxy, wln, cln net.Listener) error {
-		site, err := web.NewProxySite(p, n.siteOptions(opts, tn, pcfg.HTTPAccessHash, pdeps.Logger))
-		if err != nil {
-			wln.Close()
-			cln.Close()
-			return err
-		}
-		n.Proxy = p
-		n.run(n.proxyRole, site, p.Handler(), func(ctx context.Context) { p.Run(ctx, wln, cln) })
-		return nil
-	}
-	if err := runProxy(p, wln, cln); err != nil {
+	if err := n.startProxyNode(ctx, workerPolicy, wln, cln); err != nil {
 		return nil, err
 	}
-	n.startProxy = func(ctx context.Context) error {
-		p, _, err := newProxy(ctx)
-		if err != nil {
-			return err
-		}
-		wln, err := net.Listen("tcp", n.ProxyWorkersAddr)
-		if err != nil {
-			return fmt.Errorf("restarting the proxy: %w", err)
-		}
-		cln, err := net.Listen("tcp", n.ProxyClientsAddr)
-		if err != nil {
-			wln.Close()
-			return fmt.Errorf("restarting the proxy: %w", err)
-		}
-		return runProxy(p, wln, cln)
-	}
-	if n.ProxyURL, err = n.serveHTTP(port(opts.PortsBase, 1000), n.proxyRole); err != nil {
-		return nil, err
-	}
-	n.ExplorerURL = n.ProxyURL + "/explorer"
-	pcfg.HTTPPort = urlPort(n.ProxyURL)
-	if err := writeConfig(opts.DataDir, "proxy.json", pcfg); err != nil {
-		return nil, err
-	}
-
-	// The workers.
-	n.workerContracts, n.prices = roleContracts, prices
 	for i, sp := range specs {
-		wcfg := n.workerConfig(i, opts, owner(func(t *tonNet) *address.Address { return t.keys.workerOwners[i] }), sp.model, sp.endpoints, sp.rate)
-		wcfg.Chain = fakeChain
-		wlog := log.With("node", fmt.Sprintf("worker-%d", i))
-		var wchain worker.Chain
-		if tn != nil {
-			settle.worker(&wcfg, opts.DataDir, i)
-			if wcfg.StateFile != "" {
-				if wcfg.StateFile, err = filepath.Abs(wcfg.StateFile); err != nil {
-					return nil, fmt.Errorf("writing the node configs: %w", err)
-				}
-			}
-			if wcfg.ChainState, wcfg.RootContractAddress, wcfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, WorkerWalletKeyFile(i), keys.workerWallets[i]); err != nil {
-				return nil, err
-			}
-			if wchain, err = tn.workerChain(i, wlog); err != nil {
-				return nil, err
-			}
-		}
-		w, u, err := n.startWorker(ctx, opts, wcfg, workerIssuers[i], wchain, wlog)
-		if err != nil {
-			return nil, err
-		}
-		n.Workers = append(n.Workers, w)
-		n.WorkerURLs = append(n.WorkerURLs, u)
-		wcfg.HTTPPort = urlPort(u)
-		if err := writeConfig(opts.DataDir, fmt.Sprintf("worker-%d.json", i), wcfg); err != nil {
+		if err := n.startWorkerNode(ctx, i, sp, tees[i]); err != nil {
 			return nil, err
 		}
 	}
-
-	// The client. Its config names the owner of its cocoon wallet; the
-	// client runs with that wallet as its owner, which owns its contracts,
-	// as `cocoon client` on a chain does.
-	ccfg := client.Config{
-		IsTest: true, OwnerAddress: owner(func(t *tonNet) *address.Address { return t.keys.clientOwner }), Proxies: []string{n.ProxyClientsAddr}, ProxyConnections: 1,
-		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: client.DefaultMaxPoWDifficulty, MaxBodyBytes: client.DefaultMaxBodyBytes,
-		MaxUploadBytes: cmp.Or(opts.MaxUploadBytes, client.DefaultMaxUploadBytes),
-		APIKeys:        opts.APIKeys, HTTPPort: port(opts.PortsBase, 0), Chain: fakeChain,
-	}
-	if tn != nil {
-		ccfg.SecretString = keys.clientSecret
-		settle.client(&ccfg, opts.DataDir)
-		if ccfg.StateFile != "" {
-			if ccfg.StateFile, err = filepath.Abs(ccfg.StateFile); err != nil {
-				return nil, fmt.Errorf("writing the node configs: %w", err)
-			}
-		}
-		if ccfg.ChainState, ccfg.RootContractAddress, ccfg.NodeWalletKey, err = n.nodeChain(opts.DataDir, tn, ClientWalletKeyFile, keys.clientWallet); err != nil {
-			return nil, err
-		}
-	}
-	cnode, err := newNode(ctx, log)
-	if err != nil {
+	if err := n.startClientNode(ctx); err != nil {
 		return nil, err
 	}
-	pv, err := verifier(ccfg.ProxyPolicy, settle.RootPollEvery)
-	if err != nil {
-		return nil, err
-	}
-	runCfg := ccfg
-	if tn != nil {
-		runCfg.OwnerAddress = tn.clientWallet.Address().String()
-	}
-	n.clientRole = &role{}
-	// startClient builds the client as `cocoon client` does from its
-	// config and runs it.
-	n.startClient = func(ctx context.Context) error {
-		cdeps := client.Deps{
-			TLS: ratls.ClientConfig(cnode.cert, pv), Logger: log.With("node", "client"), Contracts: roleContracts,
-			Prices: prices,
-		}
-		if tn != nil {
-			// The client learns its proxy from the root, as on TON, and
-			// checks it against the root's lists.
-			cdeps.Root, cdeps.ProxyPeers = tn.rootLists, pv
-			var err error
-			if cdeps.Chain, err = tn.clientChain(cdeps.Logger); err != nil {
-				return err
-			}
-		}
-		c, err := client.New(runCfg, cdeps)
-		if err != nil {
-			return err
-		}
-		site, err := web.NewClientSite(c, n.siteOptions(opts, tn, ccfg.HTTPAccessHash, cdeps.Logger))
-		if err != nil {
-			return err
-		}
-		n.Client = c
-		n.run(n.clientRole, site, c.Handler(), func(ctx context.Context) { c.Run(ctx) })
-		return nil
-	}
-	if err := n.startClient(ctx); err != nil {
-		return nil, err
-	}
-	if n.ClientURL, err = n.serveHTTP(port(opts.PortsBase, 0), n.clientRole); err != nil {
-		return nil, err
-	}
-	ccfg.HTTPPort = urlPort(n.ClientURL)
-	if err := writeConfig(opts.DataDir, "client.json", ccfg); err != nil {
-		return nil, err
-	}
-
 	if err := removeStaleConfigs(opts.DataDir, len(specs)); err != nil {
 		return nil, err
 	}
@@ -823,6 +443,46 @@ func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	}
 	n.currentClientContract()
 	return n, nil
+}
+
+// chooseChain sets the chain the network runs on: fake TON (ours, or the
+// reference's root config) or the emulated chain, whose keys it loads.
+func (n *Network) chooseChain() error {
+	opts := n.opts
+	switch opts.Chain {
+	case "", ChainFake:
+		n.ChainKind = ChainFake
+		if opts.ChainStatePath != "" {
+			return errors.New("starting devnet: a chain state file needs the emulated chain")
+		}
+	case ChainEmulated:
+		n.ChainKind = ChainEmulated
+		var err error
+		if n.keys, err = loadKeys(opts.DataDir, opts.Workers+len(opts.Extra)); err != nil {
+			return err
+		}
+		for _, w := range n.keys.olderWallets {
+			n.log.Info("keys of an older devnet: this wallet, owned by the admin, is no longer a node's and keeps its funds", "wallet", w.String())
+		}
+	default:
+		return fmt.Errorf("starting devnet: unknown chain %q: want %q or %q", opts.Chain, ChainEmulated, ChainFake)
+	}
+	switch {
+	case opts.FakeTONConfig != "" && n.ChainKind != ChainFake:
+		return errors.New("starting devnet: a fake-TON config needs the fake chain")
+	case opts.FakeTONConfig != "":
+		file, err := filepath.Abs(opts.FakeTONConfig)
+		if err != nil {
+			return fmt.Errorf("starting devnet: %w", err)
+		}
+		n.fake = chainconf.Chain{FakeTONConfig: file, RootContractAddress: cmp.Or(opts.FakeTONRoot, contracts.ReferenceLocalRoot)}
+		if _, err := address.ParseAddr(n.fake.RootContractAddress); err != nil {
+			return fmt.Errorf("starting devnet: the fake-TON root %q: %w", n.fake.RootContractAddress, err)
+		}
+	case opts.FakeTONRoot != "":
+		return errors.New("starting devnet: a fake-TON root needs the fake-TON config it is the root of")
+	}
+	return nil
 }
 
 // currentClientContract points Addresses at the client's contract in use
@@ -850,17 +510,18 @@ func (n *Network) currentClientContract() {
 	}
 }
 
-// openChain opens the emulated chain of opts and deploys what is missing;
-// its root lists workerImages, the image hashes of the workers, and
-// models, their full model names.
-func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys, workerImages []contracts.Hash, models []string) (*tonNet, error) {
+// openChain opens the emulated chain and deploys what is missing; its
+// root lists workerImages, the image hashes of the workers, and models,
+// their full model names.
+func (n *Network) openChain(ctx context.Context, workerImages []contracts.Hash, models []string) error {
+	opts := n.opts
 	n.ChainStatePath = opts.ChainStatePath
 	if n.ChainStatePath == "" && opts.DataDir != "" {
 		n.ChainStatePath = filepath.Join(opts.DataDir, ChainStateFile)
 	}
-	tn, err := openChain(ctx, n.ChainStatePath, opts.DataDir, keys, n.ProxyWorkersAddr+" "+n.ProxyClientsAddr, models, workerImages, opts.Settlement, opts.ChainClock)
+	tn, err := openChain(ctx, n.ChainStatePath, opts.DataDir, n.keys, n.ProxyWorkersAddr+" "+n.ProxyClientsAddr, models, workerImages, opts.Settlement, opts.ChainClock)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n.tn = tn
 	if tn.deployed && opts.DataDir != "" {
@@ -869,7 +530,7 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys, w
 		names := []string{LedgerFile, ClientStateFile}
 		workers, err := filepath.Glob(filepath.Join(opts.DataDir, workerStateGlob))
 		if err != nil {
-			return nil, fmt.Errorf("listing the workers' state files: %w", err)
+			return fmt.Errorf("listing the workers' state files: %w", err)
 		}
 		for _, w := range workers {
 			names = append(names, filepath.Base(w))
@@ -878,115 +539,68 @@ func (n *Network) openChain(ctx context.Context, opts Options, keys *nodeKeys, w
 			if err := os.Remove(filepath.Join(opts.DataDir, name)); err == nil {
 				n.log.Info("new chain: removed the state of the previous one", "file", name)
 			} else if !errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("removing the state of a previous chain: %w", err)
+				return fmt.Errorf("removing the state of a previous chain: %w", err)
 			}
 		}
 	}
 	n.Chain = tn.chain
-	return tn, nil
+	return nil
 }
 
-// workerConfig is the config of worker i, whose owner is owner, of model
-// on endpoints (audio billed at audioRate), before its chain fields.
-func (n *Network) workerConfig(i int, opts Options, owner, model string, endpoints []string, audioRate int64) worker.Config {
-	c := worker.Config{
-		IsTest: true, OwnerAddress: owner, Proxies: []string{n.ProxyWorkersAddr},
-		ProxyConnections: 1, ModelName: model, Coefficient: billing.CoefficientOne,
-		Endpoints: endpoints, AudioTokensPerSecond: audioRate,
-		ForwardRequestsTo: n.EngineURLs[i], MaxActiveRequests: opts.MaxActiveRequests,
-		ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
-		HTTPPort: port(opts.PortsBase, 2000+10*i),
+// fakeImage is the image hash of every node that attests with the fake
+// TEE tee: its measurements are all zero.
+func fakeImage(tee string) contracts.Hash {
+	kind := attest.KindFakeTDX
+	if tee == TEEFakeSEVSNP {
+		kind = attest.KindFakeSEVSNP
 	}
-	if c.MaxActiveRequests == 0 {
-		c.MaxActiveRequests = worker.DefaultMaxActiveRequests
-	}
-	return c
+	return contracts.Hash(attest.Measurements{Kind: kind}.ImageHash())
 }
 
-// startWorker builds a worker from cfg as `cocoon worker --config …
-// --insecure-fake-tdx` does, attesting with issuer, relaying payouts on
-// chain (nil: none), and runs it and its HTTP server until the network
-// closes; RestartWorker, with the index of its start, builds it again.
-// On the emulated chain it reads the root and checks the proxy and
-// itself against its lists.
-func (n *Network) startWorker(ctx context.Context, opts Options, cfg worker.Config, issuer attest.Issuer, chain worker.Chain, log *slog.Logger) (*worker.Worker, string, error) {
-	wnode, err := newNodeKey(ctx, nil, issuer, log)
+// workerSpec is what one worker serves: its model, on endpoints of its
+// engine at engineURL, audio billed at rate.
+type workerSpec struct {
+	model, engineURL string
+	endpoints        []string
+	rate             int64
+}
+
+// startEngines starts the engines of the Workers and of the Extra ones,
+// and returns what each worker serves.
+func (n *Network) startEngines(opts Options) ([]workerSpec, error) {
+	engines, model, err := n.mainEngines(opts)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	pv, err := verifier(cfg.ProxyPolicy, n.settle.RootPollEvery)
-	if err != nil {
-		return nil, "", err
+	n.Model, n.EngineURLs = model, engines
+	endpoints := opts.Endpoints
+	if len(endpoints) == 0 && opts.Engine == nil && opts.EngineURL == "" {
+		endpoints = []string{openai.PathChatCompletions, openai.PathCompletions, openai.PathEmbeddings}
 	}
-	r, i := &role{}, len(n.workerRoles)
-	var first *worker.Worker
-	start := func(ctx context.Context) error {
-		eng, err := worker.NewEngine(cfg.ForwardRequestsTo, nil)
-		if err != nil {
-			return err
-		}
-		deps := worker.Deps{
-			TLS: ratls.ClientConfig(wnode.cert, pv), Engine: eng,
-			Prices: n.prices, Logger: log,
-			Contracts: n.workerContracts, Chain: chain,
-		}
-		if n.tn != nil {
-			deps.Root, deps.ProxyPeers, deps.ImageHash = n.tn.rootLists, pv, fakeImage(issuer)
-		}
-		w, err := worker.New(cfg, deps)
-		if err != nil {
-			return err
-		}
-		site, err := web.NewWorkerSite(w, n.siteOptions(opts, n.tn, cfg.HTTPAccessHash, log))
-		if err != nil {
-			return err
-		}
-		if first == nil {
-			first = w
-		} else if i < len(n.Workers) {
-			n.Workers[i] = w
-		}
-		n.run(r, site, w.Handler(), func(ctx context.Context) { w.Run(ctx) })
-		return nil
+	specs := make([]workerSpec, 0, opts.Workers+len(opts.Extra))
+	for i := range opts.Workers {
+		specs = append(specs, workerSpec{model, engines[i], endpoints, 0})
 	}
-	n.workerRoles = append(n.workerRoles, r)
-	n.startWorkers = append(n.startWorkers, start)
-	if err := start(ctx); err != nil {
-		return nil, "", err
+	for _, x := range opts.Extra {
+		u := x.EngineURL
+		if x.Engine != nil {
+			if u, err = n.serveHTTP(0, x.Engine); err != nil {
+				return nil, err
+			}
+		}
+		if x.Model == "" || u == "" {
+			return nil, errors.New("starting devnet: an extra worker needs a model name and an engine")
+		}
+		n.EngineURLs = append(n.EngineURLs, u)
+		n.ExtraModels = append(n.ExtraModels, x.Model)
+		specs = append(specs, workerSpec{x.Model, u, x.Endpoints, x.AudioTokensPerSecond})
 	}
-	u, err := n.serveHTTP(cfg.HTTPPort, r)
-	if err != nil {
-		return nil, "", err
-	}
-	return first, u, nil
+	return specs, nil
 }
 
-// fakeImage is the image hash of every node that issuer attests: its
-// fake TEE's measurements are all zero.
-func fakeImage(issuer attest.Issuer) contracts.Hash {
-	return contracts.Hash(attest.Measurements{Kind: attest.IssuedKind(issuer)}.ImageHash())
-}
-
-// openLedger opens the proxy's ledger. On the emulated chain with a data
-// directory it is a database there, so that a restarted devnet continues
-// the accounts its contracts hold; otherwise it is kept in memory,
-// flushed as to a database, so that the proxy signs payments for
-// committed tokens.
-func (n *Network) openLedger(opts Options, key ed25519.PrivateKey) (store.Store, error) {
-	if n.ChainKind == ChainEmulated && opts.DataDir != "" {
-		b, err := boltstore.Open(filepath.Join(opts.DataDir, LedgerFile), key, 5*time.Second)
-		if err != nil {
-			return nil, err
-		}
-		n.closers = append(n.closers, func() { b.Close() })
-		return b, nil
-	}
-	return store.OpenMemory(store.NewMemoryFile(), key)
-}
-
-// startEngines returns the base URL of each worker's engine and the model
-// name.
-func (n *Network) startEngines(opts Options) ([]string, string, error) {
+// mainEngines returns the base URL of each of the Workers' engines and
+// the model name.
+func (n *Network) mainEngines(opts Options) ([]string, string, error) {
 	urls := make([]string, opts.Workers)
 	switch {
 	case opts.Engine != nil:
@@ -1084,16 +698,6 @@ func removeStaleConfigs(dir string, n int) error {
 			return fmt.Errorf("removing the config of a worker this devnet does not run: %w", err)
 		}
 	}
-}
-
-// siteOptions are the options of a node's pages: the emulated chain and
-// its root, or none on fake TON.
-func (n *Network) siteOptions(o Options, tn *tonNet, accessHash string, log *slog.Logger) web.Options {
-	opts := web.Options{AccessHash: accessHash, Logger: log, SampleEvery: o.SampleEvery}
-	if tn != nil {
-		opts.Chain, opts.Root = tn.chain, tn.root
-	}
-	return opts
 }
 
 // serveHTTP serves h on a loopback port until Close and returns its URL.

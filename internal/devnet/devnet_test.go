@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,8 +19,10 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"go.uber.org/goleak"
 
+	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/trust"
@@ -602,4 +605,23 @@ func TestOneRequestID(t *testing.T) {
 	if ids := res.Header.Values("X-Request-Id"); res.StatusCode != 200 || len(ids) != 1 || ids[0] == "engine-id" {
 		t.Errorf("got status %d and X-Request-Id %q, want 200 and one id of the client's own", res.StatusCode, ids)
 	}
+}
+
+// testNode is the RA-TLS certificate of a node a test runs beside a
+// devnet, attesting with fake TDX quotes.
+type testNode struct{ cert *ratls.Certifier }
+
+func newNode(ctx context.Context, log *slog.Logger) (*testNode, error) {
+	c, err := node.Certifier(ctx, nil, faketdx.NewIssuer(), log)
+	if err != nil {
+		return nil, err
+	}
+	return &testNode{cert: c}, nil
+}
+
+// verifier accepts peers with fake TDX quotes or fake SEV-SNP evidence as
+// policy allows, as the devnet's nodes do.
+func verifier(policy string, rootPoll time.Duration) (*ratls.Verifier, error) {
+	a := node.Attestation{InsecureFakeTDX: true, InsecureFakeSEVSNP: true}
+	return a.Verifier(policy, rootPoll, slog.New(slog.DiscardHandler))
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cocoon-go/cocoon/internal/attest/fakesevsnp"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
@@ -36,7 +35,7 @@ func mixedTEEWorkers(t *testing.T, chain string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if snpImage := fakeImage(fakesevsnp.NewIssuer()); !root.HasWorkerHash(FakeImageHash) || !root.HasWorkerHash(snpImage) || snpImage == FakeImageHash {
+		if snpImage := fakeImage(TEEFakeSEVSNP); !root.HasWorkerHash(FakeImageHash) || !root.HasWorkerHash(snpImage) || snpImage == FakeImageHash {
 			t.Errorf("root worker hashes %x, want the fake TDX image %x and the fake SEV-SNP one %x", root.WorkerHashes, FakeImageHash, snpImage)
 		}
 	}

@@ -18,12 +18,13 @@ import (
 
 	"github.com/xssnick/tonutils-go/tvm/cell"
 
-	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/trust"
+	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
 // meteredEngine streams three chunks, each reporting the usage so far, as
@@ -229,11 +230,33 @@ func TestRootIsLivePolicy(t *testing.T) {
 		// A worker that does not check itself connects, and the proxy
 		// refuses it with the cause.
 		var log syncBuffer
-		cfg := n.workerConfig(0, Options{}, contracts.NewOwnerAddress().String(), n.Model, nil, 0)
+		cfg := worker.Config{
+			IsTest: true, OwnerAddress: contracts.NewOwnerAddress().String(), Proxies: []string{n.ProxyWorkersAddr}, ProxyConnections: 1,
+			ModelName: n.Model, Coefficient: billing.CoefficientOne, ForwardRequestsTo: n.EngineURLs[0],
+			MaxActiveRequests: worker.DefaultMaxActiveRequests, ProxyPolicy: "fake_tdx", MaxPoWDifficulty: worker.DefaultMaxPoWDifficulty,
+		}
 		cfg.InsecureSkipHashChecks = true
-		if _, _, err := n.startWorker(context.Background(), Options{}, cfg, faketdx.NewIssuer(), nil, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
+		key, err := newKey()
+		if err != nil {
 			t.Fatal(err)
 		}
+		walletKey, err := newKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := n.nodeOptions("stray worker", TEEFakeTDX, key, walletKey)
+		o.Logger = slog.New(slog.NewTextHandler(&log, nil))
+		w, err := node.NewWorker(context.Background(), cfg, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		defer func() {
+			stop()
+			<-done
+		}()
 		want := "proxy refuses this worker: worker image hash " + fakeHex + " is not in the root's worker_hashes (root " + n.Addresses.Root.String()
 		deadline := time.Now().Add(20 * time.Second)
 		for !strings.Contains(log.String(), want) {

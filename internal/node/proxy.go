@@ -26,6 +26,7 @@ const ledgerLockTimeout = 5 * time.Second
 // opened. Run it with Run, which releases all of it.
 type Proxy struct {
 	role                   *proxy.Proxy
+	derivation             *contracts.Derivation
 	site                   *web.Site
 	http, workers, clients net.Listener
 	closers
@@ -33,6 +34,10 @@ type Proxy struct {
 
 // Role is the proxy role the node runs.
 func (p *Proxy) Role() *proxy.Proxy { return p.role }
+
+// Derivation derives the contracts under the proxy contract the proxy
+// runs at: fake TON's, or the one its ledger is at on a chain.
+func (p *Proxy) Derivation() *contracts.Derivation { return p.derivation }
 
 // HTTPAddr, WorkersAddr and ClientsAddr are where the node listens; the
 // first is nil with Options.NoHTTP.
@@ -105,7 +110,7 @@ func NewProxy(ctx context.Context, cfg proxy.Config, o Options) (_ *Proxy, err e
 		if err != nil {
 			return nil, err
 		}
-		if deps.Contracts, err = ft.Derivation(); err != nil {
+		if n.derivation, err = ft.Derivation(); err != nil {
 			return nil, err
 		}
 		deps.Prices, deps.RootVersion = ft.Prices(), ft.Config.Version
@@ -150,11 +155,12 @@ func NewProxy(ctx context.Context, cfg proxy.Config, o Options) (_ *Proxy, err e
 		if err != nil {
 			return nil, err
 		}
-		if deps.Prices, deps.Contracts, err = rc.Derivation(params); err != nil {
+		if deps.Prices, n.derivation, err = rc.Derivation(params); err != nil {
 			return nil, err
 		}
 		deps.Chain = pc
 	}
+	deps.Contracts = n.derivation
 	if n.role, err = proxy.New(cfg, deps); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package liteclient
+package liteclient_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
+	"github.com/cocoon-go/cocoon/internal/ton/liteclient"
 	"github.com/cocoon-go/cocoon/internal/web"
 )
 
@@ -53,7 +54,7 @@ func TestExplorerThroughLiteclient(t *testing.T) {
 	}
 	// Nothing moves on the devnet without requests: both reads see one
 	// state.
-	direct, lite := read(ec), read(offlineClient(ec))
+	direct, lite := read(ec), read(liteclient.OfflineClient(ec))
 	if len(direct.Errors) != 0 || len(lite.Errors) != 0 {
 		t.Fatalf("errors: emulated %q, liteclient %q", direct.Errors, lite.Errors)
 	}
