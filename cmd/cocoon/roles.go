@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 
+	"github.com/cocoon-go/cocoon/client"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
-	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/proxy"
@@ -114,7 +116,7 @@ func (r *roleFlags) apply(c *chainconf.Chain, isTest bool) error {
 var (
 	runProxy  = roleCommand("proxy", proxy.LoadConfig, func(c *proxy.Config) (*chainconf.Chain, bool) { return &c.Chain, c.IsTest }, node.NewProxy)
 	runWorker = roleCommand("worker", worker.LoadConfig, func(c *worker.Config) (*chainconf.Chain, bool) { return &c.Chain, c.IsTest }, node.NewWorker)
-	runClient = roleCommand("client", client.LoadConfig, func(c *client.Config) (*chainconf.Chain, bool) { return &c.Chain, c.IsTest }, node.NewClient)
+	runClient = roleCommand("client", client.LoadConfig, func(c *client.Config) (*chainconf.Chain, bool) { return &c.Chain, c.IsTest }, openClient)
 )
 
 func roleCommand[C any, N interface{ Run(context.Context) error }](name string, load func(string) (C, error), chain func(*C) (*chainconf.Chain, bool),
@@ -147,4 +149,37 @@ func roleCommand[C any, N interface{ Run(context.Context) error }](name string, 
 		}
 		return n.Run(ctx)
 	}
+}
+
+// servedClient is `cocoon client`: the client library (package client)
+// with its handler served on the config's HTTP port.
+type servedClient struct {
+	c  *client.Client
+	ln net.Listener
+}
+
+// openClient opens the client with the library and listens on its HTTP
+// port.
+func openClient(ctx context.Context, cfg client.Config, o node.Options) (*servedClient, error) {
+	a := o.Attestation
+	c, err := client.Open(ctx, cfg, client.Options{TEE: a.TEE, InsecureFakeTDX: a.InsecureFakeTDX, InsecureFakeSEVSNP: a.InsecureFakeSEVSNP,
+		InsecureSkipAttestation: a.InsecureSkipAttestation, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr())
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("listening for HTTP: %w", err), c.Close())
+	}
+	o.Logger.Info("HTTP listening", "addr", ln.Addr().String())
+	return &servedClient{c: c, ln: ln}, nil
+}
+
+// Run serves the client's API until ctx ends, then stops the client and
+// the server within node.ShutdownTimeout.
+func (s *servedClient) Run(ctx context.Context) error {
+	return node.Serve(ctx, s.ln, s.c.Handler(), func(ctx context.Context) error {
+		<-ctx.Done()
+		return s.c.Close()
+	}, nil)
 }

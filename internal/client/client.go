@@ -364,6 +364,23 @@ func (c *Client) setReady(pc *proxyConn, ready bool) {
 	c.metrics.SetConnections(len(c.conns))
 }
 
+// WaitReady waits until a proxy connection is ready, or ctx ends.
+func (c *Client) WaitReady(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		n, changed := len(c.conns), c.changed
+		c.mu.Unlock()
+		if n > 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // ready returns the ready connections, starting at the next in turn, so
 // that requests spread over them. Finding none, it asks for a new
 // contract where the client's was closed (wantOpen) and waits up to
