@@ -24,6 +24,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
@@ -131,7 +132,7 @@ func holdIdleSessions(ctx context.Context, n int) (idleFigures, error) {
 	p, err := proxy.New(proxy.Config{
 		IsTest: true, WorkersListen: wln.Addr().String(), ClientsListen: cln.Addr().String(),
 		PoWDifficulty: idlePoW, WorkerPolicy: "fake_tdx", ClientPolicy: "any", OwnerAddress: "bench-proxy",
-	}, proxy.Deps{WorkerTLS: ratls.ServerConfig(cert, wv), ClientTLS: ratls.ServerConfig(cert, cv), SigningKey: key, RootVersion: contracts.FakeTONVersion})
+	}, proxy.Deps{Mode: chainconf.FakeTON, WorkerTLS: ratls.ServerConfig(cert, wv), ClientTLS: ratls.ServerConfig(cert, cv), SigningKey: key, RootVersion: contracts.FakeTONVersion})
 	if err != nil {
 		wln.Close()
 		cln.Close()

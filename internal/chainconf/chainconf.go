@@ -169,3 +169,51 @@ func ParseImageHash(s string) ([32]byte, error) {
 	}
 	return [32]byte{}, fmt.Errorf("image_hash %q: want 32 bytes in base64 or 64 hex digits", s)
 }
+
+// Mode is where a role's money moves, which its composition names in the
+// role's Deps: the zero value names none, and the roles refuse it, so
+// that fake TON is never chosen by a chain left out.
+type Mode int
+
+const (
+	// OnChain moves the role's money on a chain (TON, or an emulated
+	// one) through the role's Chain: contracts deployed, topped up,
+	// charged and paid out.
+	OnChain Mode = iota + 1
+	// FakeTON is the reference's fake TON (its runners' --disable-ton):
+	// no contract exists on any chain and nothing moves; the contracts'
+	// addresses are derived under the fake root, and clients hold the
+	// fake-TON pseudo state. The role has no Chain.
+	FakeTON
+	// ReadOnly is a client on a chain without its node wallet: it reads
+	// the root's proxies and lists there but operates no contract, so it
+	// has no Chain either.
+	ReadOnly
+)
+
+func (m Mode) String() string {
+	switch m {
+	case OnChain:
+		return "on chain"
+	case FakeTON:
+		return "fake TON"
+	case ReadOnly:
+		return "read-only chain"
+	}
+	return fmt.Sprintf("no mode (%d)", int(m))
+}
+
+// CheckMode checks the mode a composition named for role: named (ReadOnly
+// only where readOnly allows it), and with a chain (hasChain) exactly
+// when it is OnChain.
+func CheckMode(role string, m Mode, hasChain, readOnly bool) error {
+	switch {
+	case m != OnChain && m != FakeTON && (m != ReadOnly || !readOnly):
+		return fmt.Errorf("building the %s: Deps.Mode is %v: name chainconf.OnChain (with a Chain) or chainconf.FakeTON", role, m)
+	case m == OnChain && !hasChain:
+		return fmt.Errorf("building the %s: Deps.Mode is on chain but Deps.Chain is nil", role)
+	case m != OnChain && hasChain:
+		return fmt.Errorf("building the %s: Deps.Mode is %v but Deps.Chain is set", role, m)
+	}
+	return nil
+}

@@ -122,3 +122,36 @@ func TestParseImageHash(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckMode(t *testing.T) {
+	tests := []struct {
+		name               string
+		mode               Mode
+		hasChain, readOnly bool
+		wantErr            string
+	}{
+		{"on chain", OnChain, true, false, ""},
+		{"fake TON", FakeTON, false, false, ""},
+		{"read-only client", ReadOnly, false, true, ""},
+		{"no mode named", 0, false, false, "Deps.Mode is no mode"},
+		{"no mode, a chain", 0, true, true, "Deps.Mode is no mode"},
+		{"on chain without one", OnChain, false, false, "Deps.Chain is nil"},
+		{"fake TON with a chain", FakeTON, true, false, "Deps.Chain is set"},
+		{"read-only where none may be", ReadOnly, false, false, "name chainconf.OnChain"},
+		{"read-only with a chain", ReadOnly, true, true, "Deps.Chain is set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckMode("role", tt.mode, tt.hasChain, tt.readOnly)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "building the role") {
+				t.Fatalf("got %v, want an error building the role that says %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/trust"
@@ -100,7 +101,7 @@ func TestClientRefusesUnboundProxyKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := fakeVerifier(t)
-	c, err := New(cfg, Deps{TLS: ratls.ClientConfig(certifier(t, nil), v), ProxyPeers: v, Logger: discard(),
+	c, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: ratls.ClientConfig(certifier(t, nil), v), ProxyPeers: v, Logger: discard(),
 		Root: func(context.Context) (trust.Lists, error) {
 			return trust.Lists{Root: "EQr", Version: 1, AsOf: time.Now(), ProxyHashes: [][32]byte{fakeImage}, Proxies: []trust.Endpoint{{Clients: addr}}}, nil
 		}})
@@ -127,7 +128,7 @@ func TestClientDialsOnlyRegisteredProxies(t *testing.T) {
 		var dialled []string
 		read := make(chan struct{})
 		v := fakeVerifier(t)
-		c, err := New(cfg, Deps{TLS: &tls.Config{}, ProxyPeers: v, Logger: discard(),
+		c, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, ProxyPeers: v, Logger: discard(),
 			Root: func(ctx context.Context) (trust.Lists, error) {
 				select {
 				case <-read:
@@ -192,7 +193,7 @@ func TestNoRequestToADroppedProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	lists := trust.Lists{Root: "EQr", Version: 1, AsOf: time.Now(), ProxyHashes: [][32]byte{fakeImage}, Proxies: []trust.Endpoint{{Clients: "10.0.0.1:11002"}}}
-	c, err := New(cfg, Deps{TLS: &tls.Config{}, ProxyPeers: fakeVerifier(t), Logger: discard(),
+	c, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, ProxyPeers: fakeVerifier(t), Logger: discard(),
 		Root: func(context.Context) (trust.Lists, error) { return lists, nil }})
 	if err != nil {
 		t.Fatal(err)

@@ -81,11 +81,15 @@ type Deps struct {
 	// the tokens it is charged at a contract whose price it has not read
 	// (on fake TON, every one); the zero value values them at nothing.
 	Prices billing.Prices
-	// Chain, if set, is the client's contracts on TON: the client deploys
-	// its contract at each proxy, registers for the long authorisation,
-	// tops up, submits the proxy's signed charges and recovers its funds
-	// (Withdraw, Close). It needs Contracts. Nil runs the reference's
-	// fake-TON semantics.
+	// Mode names where the client's money moves, and must be set:
+	// chainconf.OnChain with Chain, the client's contracts on TON (the
+	// client deploys its contract at each proxy, registers for the long
+	// authorisation, tops up, submits the proxy's signed charges and
+	// recovers its funds: Withdraw, Close; it needs Contracts), or without
+	// Chain chainconf.FakeTON (the reference's fake-TON semantics) or
+	// chainconf.ReadOnly (on a chain, its proxies from the root, no
+	// contract operated).
+	Mode  chainconf.Mode
 	Chain Chain
 }
 
@@ -161,6 +165,9 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	}
 	if deps.TLS == nil {
 		return nil, errors.New("building the client: a TLS config is required")
+	}
+	if err := chainconf.CheckMode("client", deps.Mode, deps.Chain != nil, true); err != nil {
+		return nil, err
 	}
 	c := &Client{cfg: cfg, tls: deps.TLS, dial: deps.Dial, log: deps.Logger, now: deps.Clock,
 		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), listed: make(chan struct{}),

@@ -24,6 +24,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
@@ -296,7 +297,7 @@ func newChainFixture(t *testing.T, mod func(cfg *Config)) *chainFixture {
 	if mod != nil {
 		mod(&cfg)
 	}
-	c, err := New(cfg, Deps{TLS: &tls.Config{}, Logger: discard(), Clock: clock.now, Contracts: fakeContracts{},
+	c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: clock.now, Contracts: fakeContracts{},
 		Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
@@ -759,7 +760,7 @@ func TestStateFileResumes(t *testing.T) {
 
 	// A new client on the same file, chain and clock resumes the machine
 	// without connecting anywhere.
-	g, err := New(f.c.cfg, Deps{TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.now, Contracts: fakeContracts{},
+	g, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.now, Contracts: fakeContracts{},
 		Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
@@ -779,7 +780,7 @@ func TestStateFileResumes(t *testing.T) {
 	if got, want := f.chain.called(), []string{"refund"}; !slices.Equal(got, want) {
 		t.Errorf("restarted client: chain calls = %q, want the forced claim %q", got, want)
 	}
-	h, err := New(f.c.cfg, Deps{TLS: &tls.Config{}, Clock: f.clock.now, Contracts: fakeContracts{}, Chain: f.chain})
+	h, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Clock: f.clock.now, Contracts: fakeContracts{}, Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -814,7 +815,7 @@ func TestCorruptStateFile(t *testing.T) {
 			}
 			cfg := Config{IsTest: true, OwnerAddress: owner, Proxies: []string{"proxy:1"}, ProxyConnections: 1,
 				ProxyPolicy: "fake_tdx", MaxBodyBytes: 1, StateFile: path}
-			_, err := New(cfg, Deps{TLS: &tls.Config{}, Contracts: fakeContracts{}, Chain: newFakeChain(&fakeClock{})})
+			_, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Contracts: fakeContracts{}, Chain: newFakeChain(&fakeClock{})})
 			if err == nil || !strings.Contains(err.Error(), "state file") || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("New error = %v, want one about the state file mentioning %q", err, tt.want)
 			}
@@ -825,7 +826,7 @@ func TestCorruptStateFile(t *testing.T) {
 		os.WriteFile(path, []byte(`{"version":1,"owner_address":"`+owner+`","contracts":[`+good+`]}`), 0o600)
 		cfg := Config{IsTest: true, OwnerAddress: owner, Proxies: []string{"proxy:1"}, ProxyConnections: 1,
 			ProxyPolicy: "fake_tdx", MaxBodyBytes: 1, StateFile: path}
-		c, err := New(cfg, Deps{TLS: &tls.Config{}, Contracts: fakeContracts{}, Chain: newFakeChain(&fakeClock{})})
+		c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Contracts: fakeContracts{}, Chain: newFakeChain(&fakeClock{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -837,7 +838,7 @@ func TestCorruptStateFile(t *testing.T) {
 
 func TestChainNeedsContracts(t *testing.T) {
 	cfg := Config{IsTest: true, OwnerAddress: "x", Proxies: []string{"proxy:1"}, ProxyConnections: 1, ProxyPolicy: "fake_tdx", MaxBodyBytes: 1}
-	if _, err := New(cfg, Deps{TLS: &tls.Config{}, Chain: newFakeChain(&fakeClock{})}); err == nil || !strings.Contains(err.Error(), "Contracts") {
+	if _, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Chain: newFakeChain(&fakeClock{})}); err == nil || !strings.Contains(err.Error(), "Contracts") {
 		t.Errorf("New error = %v, want one asking for Contracts", err)
 	}
 }
@@ -909,7 +910,7 @@ func TestControlEndpoints(t *testing.T) {
 	})
 	t.Run("no chain", func(t *testing.T) {
 		c, err := New(Config{IsTest: true, Proxies: []string{"proxy:1"}, ProxyConnections: 1, ProxyPolicy: "fake_tdx", MaxBodyBytes: 1},
-			Deps{TLS: &tls.Config{}})
+			Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -934,7 +935,7 @@ func TestCheckLoopUnderRun(t *testing.T) {
 		}
 		cfg := f.c.cfg
 		cfg.StateFile, cfg.ChainCheckEvery = path, config.Duration(time.Second)
-		c, err := New(cfg, Deps{TLS: &tls.Config{}, Logger: discard(), Contracts: fakeContracts{}, Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain,
+		c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Contracts: fakeContracts{}, Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain,
 			Dial: func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("no network") }})
 		if err != nil {
 			t.Fatal(err)
@@ -1105,7 +1106,7 @@ func TestLeaveResumesAfterRestart(t *testing.T) {
 
 	// Restarted 60 s into the wait, without connecting to the proxy.
 	f.clock.advance(60 * time.Second)
-	g, err := New(f.c.cfg, Deps{TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.now, Contracts: fakeContracts{},
+	g, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.now, Contracts: fakeContracts{},
 		Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
@@ -1164,7 +1165,7 @@ func TestStateFileKeepsAccount(t *testing.T) {
 	if err := f.c.persist(); err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(f.c.cfg, Deps{TLS: &tls.Config{}, Logger: discard(), Contracts: fakeContracts{}, Prices: billing.DefaultPrices(7*testPrice, 1), Chain: f.chain})
+	c, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Contracts: fakeContracts{}, Prices: billing.DefaultPrices(7*testPrice, 1), Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
 	}

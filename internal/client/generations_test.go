@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 )
 
 // TestReopenWaitsForNeed follows one proxy endpoint through a close: its
@@ -115,7 +117,7 @@ func TestHandshakeClosedContractNamesNext(t *testing.T) {
 // HTTP server's shutdown) for the whole wait.
 func TestReadyFailsOnceStopped(t *testing.T) {
 	c, err := New(Config{IsTest: true, Proxies: []string{"127.0.0.1:1"}, ProxyConnections: 1, ProxyPolicy: "fake_tdx", MaxBodyBytes: 1},
-		Deps{TLS: &tls.Config{}, Logger: discard(), Dial: func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("no network") }})
+		Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Logger: discard(), Dial: func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("no network") }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/proxy"
@@ -64,7 +65,7 @@ func runClient(t *testing.T, n *Network, owner, secret string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.New(cfg, client.Deps{TLS: ratls.ClientConfig(node.cert, v)})
+	c, err := client.New(cfg, client.Deps{Mode: chainconf.FakeTON, TLS: ratls.ClientConfig(node.cert, v)})
 	if err != nil {
 		t.Fatal(err)
 	}

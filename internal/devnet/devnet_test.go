@@ -20,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/node"
@@ -461,7 +462,7 @@ func TestClientFromRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reads atomic.Int64
-	c, err := client.New(cfg, client.Deps{TLS: ratls.ClientConfig(node.cert, v), ProxyPeers: v, Root: func(context.Context) (trust.Lists, error) {
+	c, err := client.New(cfg, client.Deps{Mode: chainconf.FakeTON, TLS: ratls.ClientConfig(node.cert, v), ProxyPeers: v, Root: func(context.Context) (trust.Lists, error) {
 		reads.Add(1)
 		return trust.Lists{Root: "EQroot", Version: 1, AsOf: time.Now(), ProxyHashes: [][32]byte{FakeImageHash},
 			Proxies: []trust.Endpoint{{Workers: n.ProxyWorkersAddr, Clients: n.ProxyClientsAddr}}}, nil

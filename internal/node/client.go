@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
@@ -66,7 +67,7 @@ func NewClient(ctx context.Context, cfg client.Config, o Options) (_ *Client, er
 		if deps.Contracts, err = ft.Derivation(); err != nil {
 			return nil, err
 		}
-		deps.Prices = ft.Prices()
+		deps.Mode, deps.Prices = chainconf.FakeTON, ft.Prices()
 		// The reference's fake TON lists its proxies, as a root
 		// contract would; they do not change.
 		if cfg.FakeTONConfig != "" && len(cfg.Proxies) == 0 {
@@ -89,11 +90,13 @@ func NewClient(ctx context.Context, cfg client.Config, o Options) (_ *Client, er
 		deps.Root, deps.ProxyPeers = rc.Lists, v
 		if rc.Wallet == nil {
 			log.Warn("no node_wallet_key (--node-wallet-key): the proxies come from the root contract, but the client's contracts are not operated")
+			deps.Mode = chainconf.ReadOnly
 		} else {
 			// The client's contracts are owned by its cocoon wallet
 			// (reference.md §4.5): that is the owner it names to proxies.
 			cfg.OwnerAddress = rc.Wallet.Address().String()
 			log.Info("the client's contracts are owned by its cocoon wallet", "owner", cfg.OwnerAddress)
+			deps.Mode = chainconf.OnChain
 			deps.Chain, err = onchain.NewClient(onchain.ClientConfig{Chain: rc.Chain, Root: rc.Root, Wallet: rc.Wallet, Logger: log})
 			if err != nil {
 				return nil, err

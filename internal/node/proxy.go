@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/proxy"
@@ -113,7 +114,7 @@ func NewProxy(ctx context.Context, cfg proxy.Config, o Options) (_ *Proxy, err e
 		if n.derivation, err = ft.Derivation(); err != nil {
 			return nil, err
 		}
-		deps.Prices, deps.RootVersion = ft.Prices(), ft.Config.Version
+		deps.Mode, deps.Prices, deps.RootVersion = chainconf.FakeTON, ft.Prices(), ft.Config.Version
 		// The payments the proxy signs send their excess to its cocoon
 		// wallet, which fake TON does not deploy but whose address the
 		// key fixes.
@@ -158,7 +159,7 @@ func NewProxy(ctx context.Context, cfg proxy.Config, o Options) (_ *Proxy, err e
 		if deps.Prices, n.derivation, err = rc.Derivation(params); err != nil {
 			return nil, err
 		}
-		deps.Chain = pc
+		deps.Mode, deps.Chain = chainconf.OnChain, pc
 	}
 	deps.Contracts = n.derivation
 	if n.role, err = proxy.New(cfg, deps); err != nil {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/web"
@@ -73,7 +74,7 @@ func NewWorker(ctx context.Context, cfg worker.Config, o Options) (_ *Worker, er
 		if deps.Contracts, err = ft.Derivation(); err != nil {
 			return nil, err
 		}
-		deps.Prices = ft.Prices()
+		deps.Mode, deps.Prices = chainconf.FakeTON, ft.Prices()
 	} else {
 		n.add(rc.Close)
 		if deps.Prices, err = rc.Prices(rc.Config.Params); err != nil {
@@ -84,6 +85,7 @@ func NewWorker(ctx context.Context, cfg worker.Config, o Options) (_ *Worker, er
 		if deps.Contracts, err = onchain.NewContracts(rc.Chain, rc.Root); err != nil {
 			return nil, err
 		}
+		deps.Mode = chainconf.OnChain
 		deps.Chain, err = onchain.NewWorker(onchain.WorkerConfig{Chain: rc.Chain, Root: rc.Root, Wallet: rc.Wallet, Owner: rc.Owner, Logger: log})
 		if err != nil {
 			return nil, err

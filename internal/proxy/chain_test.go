@@ -18,6 +18,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/store"
 	"github.com/cocoon-go/cocoon/internal/tl"
@@ -288,7 +289,7 @@ func newChainProxyWith(t *testing.T, extra string, peers PeerVerifier) chainProx
 	}
 	sc, _ := fakeContracts{}.ProxyAddress(owner, pub)
 	fc := newFakeChain(sc)
-	p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
+	p, err := New(cfg, Deps{Mode: chainconf.OnChain, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
 		Prices: billing.DefaultPrices(2, 1), Chain: fc, WorkerPeers: peers})
 	if err != nil {
 		t.Fatal(err)
@@ -745,7 +746,7 @@ func TestNewChainNeedsContracts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, Chain: newFakeChain(nil)})
+	_, err = New(cfg, Deps{Mode: chainconf.OnChain, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, Chain: newFakeChain(nil)})
 	if err == nil || !strings.Contains(err.Error(), "Contracts") {
 		t.Errorf("New with a chain and no contracts = %v, want an error naming Contracts", err)
 	}
@@ -779,7 +780,7 @@ func TestRunValuesOlderRecordsAtTheContractsPricesAndCommitsRestoredSeqno(t *tes
 		sc, _ := fakeContracts{}.ProxyAddress(owner, key.Public().(ed25519.PublicKey))
 		fc := newFakeChain(sc)
 		fc.root.Prices = billing.DefaultPrices(5, 3)
-		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
+		p, err := New(cfg, Deps{Mode: chainconf.OnChain, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
 			Prices: billing.DefaultPrices(2, 1), Store: legacyStore{st, recs}, Chain: fc, WorkerPeers: newFakePeers(t)})
 		if err != nil {
 			t.Fatal(err)

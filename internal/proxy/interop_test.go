@@ -15,6 +15,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
@@ -57,7 +58,7 @@ func interopProxy(t *testing.T, extra string, wallet ...*address.Address) *Proxy
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{}}
+	deps := Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{}}
 	if len(wallet) > 0 {
 		deps.Wallet = wallet[0]
 	}
@@ -495,7 +496,7 @@ func TestInteropRootConfigVersion(t *testing.T) {
 		version uint32
 		ok      bool
 	}{{testRootVersion, true}, {testRootVersion + 1, true}, {testRootVersion - 1, false}} {
-		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: tc.version, Contracts: fakeContracts{}})
+		p, err := New(cfg, Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: tc.version, Contracts: fakeContracts{}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -504,7 +505,7 @@ func TestInteropRootConfigVersion(t *testing.T) {
 			t.Errorf("a reference client at version 3, proxy at %d: got %v, want accepted %v", tc.version, err, tc.ok)
 		}
 	}
-	if _, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, Contracts: fakeContracts{}}); err == nil {
+	if _, err := New(cfg, Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, Contracts: fakeContracts{}}); err == nil {
 		t.Error("a proxy without a root config version was built")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/store"
 )
 
@@ -22,7 +23,7 @@ func TestLedgerSurvivesRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key,
+		p, err := New(cfg, Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key,
 			Prices: billing.DefaultPrices(2, 1), Store: st})
 		if err != nil {
 			t.Fatal(err)
@@ -129,7 +130,7 @@ func TestRestoredTotalsKeepTheirPrices(t *testing.T) {
 			if err := st.Save(ctx, billing.Flush{Seqno: 1, ChainSeqno: 1, Records: recs}); err != nil {
 				t.Fatal(err)
 			}
-			p, err := New(cfg, Deps{WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key,
+			p, err := New(cfg, Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key,
 				Prices: billing.DefaultPrices(4, 1), Store: legacyStore{st, tt.recs}})
 			if err != nil {
 				t.Fatal(err)

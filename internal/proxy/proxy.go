@@ -98,11 +98,14 @@ type Deps struct {
 	// bounds the usage not yet charged on chain; zero means
 	// DefaultClientStake.
 	ClientStake billing.NanoTON
-	// Chain, if set, is TON: Run reads the root contract, opens the
-	// proxy's contract and commits its ledger seqno before serving, and
-	// a chain loop commits, charges clients, pays workers and grants
-	// refunds; clients authorise against their contracts. It needs
-	// Contracts and WorkerPeers. Nil keeps the fake-TON semantics.
+	// Mode names where the proxy's money moves, and must be set:
+	// chainconf.OnChain with Chain, TON (Run reads the root contract,
+	// opens the proxy's contract and commits its ledger seqno before
+	// serving, and a chain loop commits, charges clients, pays workers
+	// and grants refunds; clients authorise against their contracts; it
+	// needs Contracts and WorkerPeers), or chainconf.FakeTON without, the
+	// reference's fake-TON semantics.
+	Mode  chainconf.Mode
 	Chain Chain
 	// WorkerPeers is the verifier behind WorkerTLS. With a Chain the
 	// proxy keeps its live list at the root's worker_hashes, admits each
@@ -184,6 +187,9 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 	}
 	if deps.WorkerTLS == nil || deps.ClientTLS == nil {
 		return nil, errors.New("building the proxy: both TLS configs are required")
+	}
+	if err := chainconf.CheckMode("proxy", deps.Mode, deps.Chain != nil, false); err != nil {
+		return nil, err
 	}
 	if deps.RootVersion == 0 || deps.RootVersion > math.MaxInt32 {
 		return nil, fmt.Errorf("building the proxy: root config version %d: want the fake-TON root config's or the root contract's, from 1", deps.RootVersion)

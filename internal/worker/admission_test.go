@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/trust"
 )
@@ -94,7 +95,7 @@ func TestWorkerFollowsTheRoot(t *testing.T) {
 		var log syncBuffer
 		peers := &fakePeers{}
 		peers.p, _ = attest.NamedPolicy("fake_tdx")
-		w, err := New(cfg, Deps{TLS: &tls.Config{}, Engine: eng, ImageHash: fakeImage, ProxyPeers: peers,
+		w, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, ImageHash: fakeImage, ProxyPeers: peers,
 			Logger: slog.New(slog.NewTextHandler(&log, nil)),
 			Root: func(context.Context) (trust.Lists, error) {
 				mu.Lock()
@@ -199,9 +200,9 @@ func TestWorkerTrustSetUp(t *testing.T) {
 		deps Deps
 		want string
 	}{
-		{"no verifier", Deps{Root: root}, "needs ProxyPeers"},
-		{"another image", Deps{Root: root, ProxyPeers: peers, ImageHash: [32]byte{1}}, "is not the image hash the worker attests"},
-		{"policy any", Deps{Root: root, ProxyPeers: anyPeers}, "attests nothing"},
+		{"no verifier", Deps{Mode: chainconf.FakeTON, Root: root}, "needs ProxyPeers"},
+		{"another image", Deps{Mode: chainconf.FakeTON, Root: root, ProxyPeers: peers, ImageHash: [32]byte{1}}, "is not the image hash the worker attests"},
+		{"policy any", Deps{Mode: chainconf.FakeTON, Root: root, ProxyPeers: anyPeers}, "attests nothing"},
 	}
 	for _, tc := range tests {
 		tc.deps.TLS, tc.deps.Engine = &tls.Config{}, eng
@@ -210,7 +211,7 @@ func TestWorkerTrustSetUp(t *testing.T) {
 		}
 	}
 	// The image stated in the config stands for the attested one.
-	if _, err := New(cfg, Deps{TLS: &tls.Config{}, Engine: eng, Root: root, ProxyPeers: peers}); err != nil {
+	if _, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, Root: root, ProxyPeers: peers}); err != nil {
 		t.Errorf("stated image: %v", err)
 	}
 	for _, bad := range []string{`"insecure_skip_hash_checks":true`, `"image_hash":"zz"`} {

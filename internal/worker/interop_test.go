@@ -18,6 +18,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/openai"
@@ -264,7 +265,7 @@ func TestInteropReferenceProxyHandshake(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
-	w, err := New(cfg, Deps{TLS: &tls.Config{}, Engine: eng, Contracts: refContracts{root: address.MustParseAddr("EQBT4hy4vMEZ9uxSCuhw_gBKh9_AwmHXLe7Wo0O4Vh-4kRjJ"), params: rc.Params}})
+	w, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, Contracts: refContracts{root: address.MustParseAddr("EQBT4hy4vMEZ9uxSCuhw_gBKh9_AwmHXLe7Wo0O4Vh-4kRjJ"), params: rc.Params}})
 	if err != nil {
 		t.Fatal(err)
 	}

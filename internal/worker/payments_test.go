@@ -13,6 +13,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
@@ -116,7 +117,7 @@ func newPaymentWorker(t *testing.T, owner *address.Address) *Worker {
 		t.Fatal(err)
 	}
 	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
-	w, err := New(cfg, Deps{TLS: &tls.Config{}, Engine: eng, Contracts: fakeContracts{}})
+	w, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, Contracts: fakeContracts{}})
 	if err != nil {
 		t.Fatal(err)
 	}

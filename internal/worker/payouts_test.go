@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
 )
@@ -108,7 +109,7 @@ func newChainWorker(t *testing.T, chain *fakeChain, min int64) (*Worker, *fakePr
 	}
 	cfg.MinPayoutNano = min
 	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
-	w, err := New(cfg, Deps{TLS: &tls.Config{}, Engine: eng, Contracts: fakeContracts{}, Chain: chain,
+	w, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Engine: eng, Contracts: fakeContracts{}, Chain: chain,
 		Prices: billing.DefaultPrices(2*testFee, testFee)})
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +357,7 @@ func TestNewChainNeedsContracts(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
-	if _, err := New(cfg, Deps{TLS: &tls.Config{}, Engine: eng, Chain: &fakeChain{}}); err == nil || !strings.Contains(err.Error(), "Contracts") {
+	if _, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Engine: eng, Chain: &fakeChain{}}); err == nil || !strings.Contains(err.Error(), "Contracts") {
 		t.Errorf("New with a chain and no contract derivation: got %v, want an error naming Contracts", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 )
 
 // newStateWorker is a worker of owner with a state file at path.
@@ -27,7 +28,7 @@ func newStateWorker(t *testing.T, owner *address.Address, path string) (*Worker,
 	}
 	cfg.StateFile = path
 	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
-	return New(cfg, Deps{TLS: &tls.Config{}, Engine: eng, Contracts: fakeContracts{}, Prices: billing.DefaultPrices(9, 7)})
+	return New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, Contracts: fakeContracts{}, Prices: billing.DefaultPrices(9, 7)})
 }
 
 // TestStateFileKeepsAccounts restarts a worker with a state file: its

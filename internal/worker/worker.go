@@ -73,9 +73,11 @@ type Deps struct {
 	// payout it sends. Nil trusts the proxy's figures unchecked: for
 	// tests of other matters only.
 	Contracts Contracts
-	// Chain, if set, is where the worker submits the proxies' signed
-	// payouts to its worker contracts; it needs Contracts. Nil keeps the
-	// payouts off chain (fake TON).
+	// Mode names where the worker's money moves, and must be set:
+	// chainconf.OnChain with Chain, where the worker submits the proxies'
+	// signed payouts to its worker contracts (it needs Contracts), or
+	// chainconf.FakeTON without, which keeps the payouts off chain.
+	Mode  chainconf.Mode
 	Chain Chain
 	// Root, if set, reads the root contract's lists, every
 	// root_poll_every: the worker then accepts a proxy only if the root
@@ -167,6 +169,9 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	}
 	if deps.TLS == nil || deps.Engine == nil {
 		return nil, errors.New("building the worker: TLS config and engine are required")
+	}
+	if err := chainconf.CheckMode("worker", deps.Mode, deps.Chain != nil, false); err != nil {
+		return nil, err
 	}
 	w := &Worker{
 		cfg: cfg, baseModel: cfg.BaseModel(), tls: deps.TLS, eng: deps.Engine, prices: deps.Prices,

@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/openai"
 )
 
@@ -23,11 +25,27 @@ func newTestWorker(t *testing.T) *Worker {
 		t.Fatal(err)
 	}
 	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
-	w, err := New(cfg, Deps{TLS: &tls.Config{}, Engine: eng})
+	w, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return w
+}
+
+// TestNewNamesItsMode: a worker built without a named mode, or with a
+// mode its Chain contradicts, is refused: fake TON is chosen by name,
+// never by a Chain left out.
+func TestNewNamesItsMode(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"is_test":true,"model_name":"m@c:v","forward_requests_to":"127.0.0.1:1","proxies":["127.0.0.1:2"],"proxy_policy":"fake_tdx"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
+	for _, mode := range []chainconf.Mode{0, chainconf.OnChain, chainconf.ReadOnly} {
+		if _, err := New(cfg, Deps{Mode: mode, TLS: &tls.Config{}, Engine: eng}); err == nil || !strings.Contains(err.Error(), "Deps.") {
+			t.Errorf("mode %v without a chain: got %v, want a refusal naming the mode", mode, err)
+		}
+	}
 }
 
 func TestControlEndpoints(t *testing.T) {
