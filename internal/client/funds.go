@@ -131,10 +131,10 @@ func (ca *chainAccount) persisted() contractState {
 	}
 	if a := ca.acct; a != nil && st.ProxySC != "" {
 		a.mu.Lock()
-		if a.best != nil {
-			st.BestCharge = base64.StdEncoding.EncodeToString(a.best)
+		if a.Best != nil {
+			st.BestCharge = base64.StdEncoding.EncodeToString(a.Best)
 		}
-		st.SignedTokens, st.DBTokens, st.MaxTokens, st.Requests = a.signed, a.db, a.max, a.requests
+		st.SignedTokens, st.DBTokens, st.MaxTokens, st.Requests = a.Signed, a.DB, a.Max, a.Requests
 		a.mu.Unlock()
 	}
 	return st
@@ -151,7 +151,7 @@ func (ca *chainAccount) observe(ct ClientContract, at time.Time) Phase {
 	ca.contract, ca.deployed, ca.observed, ca.readAt = ct, true, true, at
 	if a := ca.acct; a != nil {
 		a.mu.Lock()
-		a.max = max(a.max, ct.TokensUsed)
+		a.Max = max(a.Max, ct.TokensUsed)
 		a.mu.Unlock()
 	}
 	return ca.phase
@@ -191,27 +191,16 @@ func (c *Client) restoreAccounts(saved []contractState) error {
 // restoreAccount builds the client's account at contract clientSC of the
 // proxy id from its state entry.
 func restoreAccount(s contractState, id ProxyID, clientSC *address.Address) (*account, error) {
-	a := &account{key: id.Key, proxySC: id.Contract, clientSC: clientSC, endpoint: s.Proxy,
-		signed: s.SignedTokens, db: s.DBTokens, max: s.MaxTokens, requests: s.Requests}
-	if s.BestCharge == "" {
-		if s.SignedTokens != 0 {
-			return nil, fmt.Errorf("signed_tokens %d without a charge", s.SignedTokens)
+	a := &account{Holding: payment.Holding{Key: id.Key, ProxySC: id.Contract, Own: clientSC, Endpoint: s.Proxy,
+		Signed: s.SignedTokens, DB: s.DBTokens, Max: s.MaxTokens, Requests: s.Requests}}
+	if s.BestCharge != "" {
+		var err error
+		if a.Best, err = base64.StdEncoding.DecodeString(s.BestCharge); err != nil {
+			return nil, fmt.Errorf("best_charge: %w", err)
 		}
-		return a, nil
 	}
-	var err error
-	if a.best, err = base64.StdEncoding.DecodeString(s.BestCharge); err != nil {
-		return nil, fmt.Errorf("best_charge: %w", err)
-	}
-	t, err := payment.NewTracker(id.Key, clientSC, clientOps...)
-	if err == nil {
-		err = t.Update(a.best, 0, 0)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("best_charge: %w", err)
-	}
-	if f := t.Figures(); f.Signed != s.SignedTokens {
-		return nil, fmt.Errorf("best_charge signs %d tokens, signed_tokens says %d", f.Signed, s.SignedTokens)
+	if err := a.CheckBest("best_charge", "charge", clientOps...); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -379,7 +368,7 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 	}
 	id := ProxyID{Owner: payment.Canonical(owner), Key: ed25519.PublicKey(slices.Clone(p.ProxyPublicKey[:])), Generation: pc.gen}
 	if pc.account != nil {
-		id.Contract = pc.account.proxySC
+		id.Contract = pc.account.ProxySC
 	}
 	ca, err := c.chainAccountFor(id, clientSC, pc.addr, pc.account)
 	if err != nil {
@@ -584,7 +573,7 @@ func (c *Client) topUp(ctx context.Context, ca *chainAccount, ct ClientContract)
 	used := ct.TokensUsed
 	if ca.acct != nil {
 		ca.acct.mu.Lock()
-		used = max(used, ca.acct.max)
+		used = max(used, ca.acct.Max)
 		ca.acct.mu.Unlock()
 	}
 	pending := now.Sub(ca.topUpAt) < resendAfter && ct.Balance <= ca.topUpFrom
@@ -619,7 +608,7 @@ func (c *Client) selfCharge(ctx context.Context, ca *chainAccount, ct ClientCont
 		return
 	}
 	acct.mu.Lock()
-	signed, best := acct.signed, acct.best
+	signed, best := acct.Signed, acct.Best
 	acct.mu.Unlock()
 	if best == nil || signed <= ct.TokensUsed {
 		return

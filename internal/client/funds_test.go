@@ -1175,7 +1175,7 @@ func TestStateFileKeepsAccount(t *testing.T) {
 	}
 	// The best charge came back: the restarted client can still submit
 	// it itself.
-	if a := c.accounts[f.clientSC]; a == nil || a.best == nil || a.signed != 30 {
+	if a := c.accounts[f.clientSC]; a == nil || a.Best == nil || a.Signed != 30 {
 		t.Errorf("restored account %+v, want the signed charge of 30 tokens", a)
 	}
 }

@@ -239,8 +239,8 @@ func TestInteropAddressFormsShareAccounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a != pc.account || a.proxySC.String() != f.params.ProxySCAddress {
-			t.Errorf("proxy contract %s named as %s is another account (%s), want the one of %s", a.proxySC, params.ProxySCAddress, a.proxySC, f.params.ProxySCAddress)
+		if a != pc.account || a.ProxySC.String() != f.params.ProxySCAddress {
+			t.Errorf("proxy contract %s named as %s is another account (%s), want the one of %s", a.ProxySC, params.ProxySCAddress, a.ProxySC, f.params.ProxySCAddress)
 		}
 	}
 	if got, _ := f.c.accountsSnapshot(); len(got) != 1 {
@@ -347,8 +347,8 @@ func TestInteropReferenceProxyHandshake(t *testing.T) {
 	if pc.tracker == nil || pc.account == nil {
 		t.Fatal("no account at the reference's proxy")
 	}
-	if pc.account.best == nil || pc.tracker.Figures().Signed != 0 {
-		t.Errorf("payment %x, figures %+v after the handshake, want the signed payment of 0 taken", pc.account.best, pc.tracker.Figures())
+	if pc.account.Best == nil || pc.tracker.Figures().Signed != 0 {
+		t.Errorf("payment %x, figures %+v after the handshake, want the signed payment of 0 taken", pc.account.Best, pc.tracker.Figures())
 	}
 	s, err := pc.start(&query{model: "Qwen/Qwen3-8B", method: "POST", url: "/v1/chat/completions", body: []byte(`{}`), timeout: time.Second})
 	if err != nil {

@@ -47,26 +47,11 @@ var errProxyRolledBack = errors.New("proxy's account of this client is not to be
 // it, as does a new contract of the client at the same proxy; the old
 // one keeps what the old contract owes.
 type account struct {
-	key      ed25519.PublicKey
-	proxySC  *address.Address
-	clientSC *address.Address
-
-	// endpoint is the proxy's client endpoint last connected; the
-	// Client's mu guards it.
-	endpoint string
-
-	// mu guards the fields below.
+	// Holding is the account at the client contract (Own), its best
+	// signed charge and the proxy's figures; the Client's mu guards its
+	// Endpoint (the proxy's client endpoint last connected), mu the rest.
+	payment.Holding
 	mu sync.Mutex
-	// best is the BoC of the highest verified signed charge, nil if none.
-	best []byte
-	// signed, db and max are the highest figures the proxy has reported:
-	// the signed charge, tokens committed to its database, all tokens
-	// (max follows the proxy's report, which falls when the proxy lost
-	// tokens it had not committed).
-	signed, db, max int64
-	// requests counts the settled requests the proxy reported
-	// (proxy.clientRequestPayment).
-	requests int64
 }
 
 // checkProxy verifies the proxy's contracts as the reference does: the
@@ -91,32 +76,31 @@ func (c *Client) checkProxy(ctx context.Context, addr string, p tl.ProxyParams, 
 	if err != nil {
 		return nil, nil, err
 	}
-	key, wantProxy, wantClient := pc.Key, pc.Proxy, pc.Own
-	k := wantClient.String()
+	k := pc.Own.String()
 	c.mu.Lock()
-	for _, other := range c.accounts {
-		if other.endpoint == addr && !other.key.Equal(key) {
-			c.mu.Unlock()
-			return nil, nil, fmt.Errorf("proxy changed its key since first seen: %w", errProxyRolledBack)
-		}
-	}
 	a := c.accounts[k]
-	if a == nil {
-		a = &account{key: key, proxySC: wantProxy, clientSC: wantClient}
-		c.accounts[k] = a
-	} else if !a.key.Equal(key) {
-		c.mu.Unlock()
-		return nil, nil, fmt.Errorf("client contract %s belongs to a proxy with another key: %w", wantClient, errProxyRolledBack)
+	var at *payment.Holding
+	if a != nil {
+		at = &a.Holding
 	}
-	a.endpoint = addr
-	c.mu.Unlock()
-	t, err := payment.NewTracker(key, wantClient, clientOps...)
-	if err != nil {
+	holdings := make([]*payment.Holding, 0, len(c.accounts))
+	for _, other := range c.accounts {
+		holdings = append(holdings, &other.Holding)
+	}
+	if err := payment.CheckProxyKey(holdings, at, addr, pc.Key, errProxyRolledBack); err != nil {
+		c.mu.Unlock()
 		return nil, nil, err
 	}
+	if a == nil {
+		a = &account{Holding: payment.NewHolding(pc)}
+		c.accounts[k] = a
+	}
+	a.Endpoint = addr
+	c.mu.Unlock()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := t.Update(a.best, a.db, a.db); err != nil {
+	t, err := a.Tracker(clientOps...)
+	if err != nil {
 		return nil, nil, err
 	}
 	return a, t, nil
@@ -130,18 +114,11 @@ func (pc *proxyConn) payment(sp tl.ProxySignedPaymentT, db, total int64) error {
 	}
 	pc.payMu.Lock()
 	defer pc.payMu.Unlock()
-	return pc.paymentLocked(bocOf(sp), db, total)
+	return pc.paymentLocked(payment.BOC(sp), db, total)
 }
 
 // clientOps are the signed payments a client contract accepts.
 var clientOps = []payment.Op{payment.OpClientCharge, payment.OpClientGrantRefund}
-
-func bocOf(sp tl.ProxySignedPaymentT) []byte {
-	if s, ok := sp.(*tl.ProxySignedPayment); ok {
-		return s.Data
-	}
-	return nil
-}
 
 // refuse drops the connection to a proxy whose report cannot be trusted.
 func (pc *proxyConn) refuse(err error) error {
@@ -163,7 +140,7 @@ func (pc *proxyConn) pollAnswer(sp tl.ProxySignedPaymentT, db, total int64, aske
 	pc.payMu.Lock()
 	defer pc.payMu.Unlock()
 	cur := pc.tracker.Figures()
-	boc := bocOf(sp)
+	boc := payment.BOC(sp)
 	signed := cur.Signed
 	if boc != nil {
 		p, err := payment.Parse(boc)
@@ -172,19 +149,14 @@ func (pc *proxyConn) pollAnswer(sp tl.ProxySignedPaymentT, db, total int64, aske
 		}
 		signed = p.Tokens
 	}
-	if signed >= cur.Signed && db >= cur.DB && total >= cur.Max {
+	apply, err := payment.PollAnswer(cur, asked, signed, db, total, payment.ErrWentBackwards)
+	switch {
+	case err != nil:
+		return pc.refuse(err)
+	case apply:
 		return pc.paymentLocked(boc, db, total)
-	}
-	if signed < asked.Signed || db < asked.DB || total < asked.Max {
-		return pc.refuse(fmt.Errorf("payment status: signed %d, committed %d, total %d below %d, %d, %d reported before the poll: %w",
-			signed, db, total, asked.Signed, asked.DB, asked.Max, payment.ErrWentBackwards))
-	}
-	if boc != nil {
-		check, err := payment.NewTracker(pc.account.key, pc.account.clientSC, clientOps...)
-		if err == nil {
-			err = check.Update(boc, 0, 0)
-		}
-		if err != nil {
+	case boc != nil:
+		if err := pc.account.Verify(boc, clientOps...); err != nil {
 			return pc.refuse(err)
 		}
 	}
@@ -196,18 +168,10 @@ func (pc *proxyConn) paymentLocked(boc []byte, db, total int64) error {
 	if err := pc.tracker.Update(boc, db, total); err != nil {
 		return pc.refuse(err)
 	}
-	f := pc.tracker.Figures()
 	a := pc.account
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if f.Signed > a.signed || a.best == nil {
-		if best, err := pc.tracker.Best(); err == nil {
-			if b, err := best.BOC(); err == nil {
-				a.best = b
-			}
-		}
-	}
-	a.signed, a.db, a.max = max(a.signed, f.Signed), max(a.db, f.DB), f.Max
+	a.Record(pc.tracker)
 	return nil
 }
 
@@ -239,7 +203,7 @@ func (pc *proxyConn) requestPayment(m *tl.ProxyClientRequestPayment) {
 	}
 	a := pc.account
 	a.mu.Lock()
-	a.requests++
+	a.Requests++
 	a.mu.Unlock()
 }
 
@@ -278,13 +242,13 @@ type PaidSnapshot struct {
 func (c *Client) accountsSnapshot() ([]AccountSnapshot, PaidSnapshot) {
 	c.mu.Lock()
 	keys := slices.SortedFunc(maps.Keys(c.accounts), func(a, b string) int {
-		return cmp.Or(cmp.Compare(c.accounts[a].endpoint, c.accounts[b].endpoint), cmp.Compare(a, b))
+		return cmp.Or(cmp.Compare(c.accounts[a].Endpoint, c.accounts[b].Endpoint), cmp.Compare(a, b))
 	})
 	accts := make([]*account, len(keys))
 	endpoints := make([]string, len(keys))
 	for i, k := range keys {
 		accts[i] = c.accounts[k]
-		endpoints[i] = accts[i].endpoint
+		endpoints[i] = accts[i].Endpoint
 	}
 	c.mu.Unlock()
 	contracts := c.chainAccounts()
@@ -294,8 +258,8 @@ func (c *Client) accountsSnapshot() ([]AccountSnapshot, PaidSnapshot) {
 		addr := endpoints[i]
 		a.mu.Lock()
 		s := AccountSnapshot{
-			Proxy: addr, ProxySCAddress: a.proxySC.String(), ClientSCAddress: a.clientSC.String(),
-			SignedTokens: a.signed, DBTokens: a.db, MaxTokens: a.max, Requests: a.requests, Tokens: a.max,
+			Proxy: addr, ProxySCAddress: a.ProxySC.String(), ClientSCAddress: a.Own.String(),
+			SignedTokens: a.Signed, DBTokens: a.DB, MaxTokens: a.Max, Requests: a.Requests, Tokens: a.Max,
 		}
 		a.mu.Unlock()
 		paid, err := c.priceOf(a, contracts).Mul(s.Tokens)
@@ -317,7 +281,7 @@ func (c *Client) accountsSnapshot() ([]AccountSnapshot, PaidSnapshot) {
 // fake TON, there is no contract to read).
 func (c *Client) priceOf(a *account, contracts []*chainAccount) billing.NanoTON {
 	for _, ca := range contracts {
-		if !ca.address.Equals(a.clientSC) {
+		if !ca.address.Equals(a.Own) {
 			continue
 		}
 		ca.mu.Lock()

@@ -172,7 +172,7 @@ func TestPaymentReports(t *testing.T) {
 					t.Error("connection kept after a refused report")
 				}
 			}
-			if got := pc.account.signed; !tt.refused && got < 10 || tt.refused && got != 10 {
+			if got := pc.account.Signed; !tt.refused && got < 10 || tt.refused && got != 10 {
 				t.Errorf("signed tokens kept = %d", got)
 			}
 		})
@@ -253,15 +253,15 @@ func TestCheckProxyMovedContract(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the proxy's new contract was refused: %v", err)
 	}
-	if a == old || !a.proxySC.Equals(moved) || !a.clientSC.Equals(newClient) {
+	if a == old || !a.ProxySC.Equals(moved) || !a.Own.Equals(newClient) {
 		t.Errorf("account under the new contract: %+v, want a new one at %s", a, newClient)
 	}
 	// The new account starts from nothing; the old keeps its figures.
 	if got := tr.Figures(); got != (payment.Figures{}) {
 		t.Errorf("new account's tracker starts at %+v, want zero", got)
 	}
-	if old.signed != 10 || old.db != 10 || old.max != 15 {
-		t.Errorf("old account: signed %d, committed %d, total %d; want 10, 10, 15", old.signed, old.db, old.max)
+	if old.Signed != 10 || old.DB != 10 || old.Max != 15 {
+		t.Errorf("old account: signed %d, committed %d, total %d; want 10, 10, 15", old.Signed, old.DB, old.Max)
 	}
 	if got, _ := f.c.accountsSnapshot(); len(got) != 2 || got[0].ProxySCAddress == got[1].ProxySCAddress {
 		t.Errorf("accounts = %+v, want one under each contract", got)

@@ -289,7 +289,7 @@ func TestInteropReferenceProxyHandshake(t *testing.T) {
 	if got := rp.queries[0].(*tl.WorkerConnectToProxy).Params.WorkerOwnerAddress; got != owner {
 		t.Errorf("we named our owner %q, the reference's worker %q", got, owner)
 	}
-	if pc.account == nil || pc.account.signed != 0 || pc.tracker.Figures() != (payment.Figures{}) {
+	if pc.account == nil || pc.account.Signed != 0 || pc.tracker.Figures() != (payment.Figures{}) {
 		t.Errorf("account after the handshake: %+v, want the signed payment of 0 taken", pc.account)
 	}
 }

@@ -36,27 +36,14 @@ var errUntrustedProxy = errors.New("proxy's account of this worker is not to be 
 // and contracts as first seen, the highest verified payout and the
 // proxy's figures.
 type account struct {
-	// Set when the account is made, then read-only; nil without contracts.
-	key        ed25519.PublicKey
-	proxyOwner *address.Address
-	proxySC    *address.Address
-	workerSC   *address.Address
-
-	// endpoint is the proxy's worker endpoint last connected; the
-	// Worker's mu guards it.
-	endpoint string
-
-	// mu guards the fields below.
+	// Holding is the account at the worker contract (Own), its best
+	// signed payout and the proxy's figures (DB and Max are the balance
+	// the worker compares with the proxy's); its contracts and key are
+	// nil without contracts. The Worker's mu guards its Endpoint (the
+	// proxy's worker endpoint last connected), mu the rest and the fields
+	// below.
+	payment.Holding
 	mu sync.Mutex
-	// best is the BoC of the highest verified signed payout, nil if none.
-	best []byte
-	// balance holds the highest figures the proxy reported; signed the
-	// highest signed payout.
-	balance billing.Balance
-	signed  int64
-	// requests counts the settled requests the proxy reported
-	// (proxy.workerRequestPayment).
-	requests int64
 	// onChain is the worker contract as the payout loop last saw it and
 	// what the loop submitted.
 	onChain chainView
@@ -101,7 +88,7 @@ func (w *Worker) accountAt(ctx context.Context, addr string, p tl.ProxyParams, w
 		k := accountKey(addr, nil)
 		a := w.accounts[k]
 		if a == nil {
-			a = &account{endpoint: addr}
+			a = &account{Holding: payment.Holding{Endpoint: addr}}
 			w.accounts[k] = a
 		}
 		return a, nil, nil
@@ -113,44 +100,43 @@ func (w *Worker) accountAt(ctx context.Context, addr string, p tl.ProxyParams, w
 	if err != nil {
 		return nil, nil, err
 	}
-	key, proxyOwner, wantProxy, wantWorker := pc.Key, pc.Owner, pc.Proxy, pc.Own
-	k := accountKey(addr, wantWorker)
+	k := accountKey(addr, pc.Own)
 	w.mu.Lock()
-	for _, other := range w.accounts {
-		if other.endpoint == addr && !other.key.Equal(key) {
-			w.mu.Unlock()
-			return nil, nil, fmt.Errorf("proxy changed its key since first seen: %w", errUntrustedProxy)
-		}
-	}
 	a := w.accounts[k]
-	if a == nil {
-		a = &account{key: key, proxyOwner: proxyOwner, proxySC: wantProxy, workerSC: wantWorker}
-		w.accounts[k] = a
-	} else if !a.key.Equal(key) {
-		w.mu.Unlock()
-		return nil, nil, fmt.Errorf("worker contract %s belongs to a proxy with another key: %w", wantWorker, errUntrustedProxy)
+	var at *payment.Holding
+	if a != nil {
+		at = &a.Holding
 	}
-	a.endpoint = addr
+	holdings := make([]*payment.Holding, 0, len(w.accounts))
 	for _, other := range w.accounts {
-		if other.endpoint == addr {
+		holdings = append(holdings, &other.Holding)
+	}
+	if err := payment.CheckProxyKey(holdings, at, addr, pc.Key, errUntrustedProxy); err != nil {
+		w.mu.Unlock()
+		return nil, nil, err
+	}
+	if a == nil {
+		a = &account{Holding: payment.NewHolding(pc)}
+		w.accounts[k] = a
+	}
+	a.Endpoint = addr
+	for _, other := range w.accounts {
+		if other.Endpoint == addr {
 			other.mu.Lock()
 			was, now := other.superseded, other != a
 			other.superseded = now
 			other.mu.Unlock()
 			if now && !was {
 				w.log.Info("the proxy moved to a new contract: paying out what is left at the old one",
-					"proxy", addr, "old_proxy_contract", other.proxySC.String(), "proxy_contract", wantProxy.String())
+					"proxy", addr, "old_proxy_contract", other.ProxySC.String(), "proxy_contract", pc.Proxy.String())
 			}
 		}
 	}
 	w.mu.Unlock()
-	t, err := payment.NewTracker(key, wantWorker, workerOps...)
-	if err != nil {
-		return nil, nil, err
-	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := t.Update(a.best, a.balance.CommittedToDB, a.balance.CommittedToDB); err != nil {
+	t, err := a.Tracker(workerOps...)
+	if err != nil {
 		return nil, nil, err
 	}
 	return a, t, nil
@@ -160,7 +146,7 @@ func (w *Worker) accountAt(ctx context.Context, addr string, p tl.ProxyParams, w
 func (a *account) mine() billing.Balance {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.balance
+	return billing.Balance{CommittedToDB: a.DB, Tokens: a.Max}
 }
 
 // forgetUncommitted lowers the total to what a restarted proxy reports,
@@ -168,18 +154,11 @@ func (a *account) mine() billing.Balance {
 func (a *account) forgetUncommitted(total int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.balance.Tokens = min(a.balance.Tokens, total)
+	a.Max = min(a.Max, total)
 }
 
 // workerOps are the signed payments a worker contract accepts.
 var workerOps = []payment.Op{payment.OpWorkerPayout, payment.OpWorkerLastPayout}
-
-func bocOf(sp tl.ProxySignedPaymentT) []byte {
-	if s, ok := sp.(*tl.ProxySignedPayment); ok {
-		return s.Data
-	}
-	return nil
-}
 
 // figures are the proxy's latest accepted figures on this connection.
 func (pc *proxyConn) figures() payment.Figures {
@@ -195,7 +174,7 @@ func (pc *proxyConn) figures() payment.Figures {
 func (pc *proxyConn) payment(sp tl.ProxySignedPaymentT, db, total int64) error {
 	pc.payMu.Lock()
 	defer pc.payMu.Unlock()
-	return pc.paymentLocked(bocOf(sp), db, total)
+	return pc.paymentLocked(payment.BOC(sp), db, total)
 }
 
 // pollAnswer takes the answer to a payment status poll sent while the
@@ -207,7 +186,7 @@ func (pc *proxyConn) pollAnswer(sp tl.ProxySignedPaymentT, db, total int64, aske
 	pc.payMu.Lock()
 	defer pc.payMu.Unlock()
 	cur := pc.figures()
-	boc := bocOf(sp)
+	boc := payment.BOC(sp)
 	signed := cur.Signed
 	if boc != nil && pc.tracker != nil {
 		p, err := payment.Parse(boc)
@@ -216,19 +195,14 @@ func (pc *proxyConn) pollAnswer(sp tl.ProxySignedPaymentT, db, total int64, aske
 		}
 		signed = p.Tokens
 	}
-	if signed >= cur.Signed && db >= cur.DB && total >= cur.Max {
+	apply, err := payment.PollAnswer(cur, asked, signed, db, total, billing.ErrRollback)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %w", errUntrustedProxy, err)
+	case apply:
 		return pc.paymentLocked(boc, db, total)
-	}
-	if signed < asked.Signed || db < asked.DB || total < asked.Max {
-		return fmt.Errorf("%w: payment status: signed %d, committed %d, total %d below %d, %d, %d reported before the poll: %w",
-			errUntrustedProxy, signed, db, total, asked.Signed, asked.DB, asked.Max, billing.ErrRollback)
-	}
-	if boc != nil && pc.tracker != nil {
-		check, err := payment.NewTracker(pc.account.key, pc.account.workerSC, workerOps...)
-		if err == nil {
-			err = check.Update(boc, 0, 0)
-		}
-		if err != nil {
+	case boc != nil && pc.tracker != nil:
+		if err := pc.account.Verify(boc, workerOps...); err != nil {
 			return fmt.Errorf("%w: %w", errUntrustedProxy, err)
 		}
 	}
@@ -241,27 +215,18 @@ func (pc *proxyConn) paymentLocked(boc []byte, db, total int64) error {
 	if pc.tracker == nil {
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		if db < a.balance.CommittedToDB || total < a.balance.Tokens {
-			return fmt.Errorf("figures %d committed, %d total below %d, %d: %w", db, total, a.balance.CommittedToDB, a.balance.Tokens, billing.ErrRollback)
+		if db < a.DB || total < a.Max {
+			return fmt.Errorf("figures %d committed, %d total below %d, %d: %w", db, total, a.DB, a.Max, billing.ErrRollback)
 		}
-		a.balance.CommittedToDB, a.balance.Tokens = db, total
+		a.DB, a.Max = db, total
 		return nil
 	}
 	if err := pc.tracker.Update(boc, db, total); err != nil {
 		return fmt.Errorf("%w: %w", errUntrustedProxy, err)
 	}
-	f := pc.tracker.Figures()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if f.Signed > a.signed || a.best == nil {
-		if best, err := pc.tracker.Best(); err == nil {
-			if b, err := best.BOC(); err == nil {
-				a.best = b
-			}
-		}
-	}
-	a.signed = max(a.signed, f.Signed)
-	a.balance.CommittedToDB, a.balance.Tokens = max(a.balance.CommittedToDB, f.DB), f.Max
+	a.Record(pc.tracker)
 	return nil
 }
 
@@ -288,7 +253,7 @@ func (pc *proxyConn) requestPayment(m *tl.ProxyWorkerRequestPayment) {
 	}
 	a := pc.account
 	a.mu.Lock()
-	a.requests++
+	a.Requests++
 	a.mu.Unlock()
 }
 
@@ -329,12 +294,12 @@ func (w *Worker) accountsSnapshot() ([]AccountSnapshot, EarnedSnapshot) {
 	for i, a := range accts {
 		addr := endpoints[i]
 		s := AccountSnapshot{Proxy: addr}
-		if a.proxySC != nil {
-			s.ProxySCAddress, s.WorkerSCAddress = a.proxySC.String(), a.workerSC.String()
+		if a.ProxySC != nil {
+			s.ProxySCAddress, s.WorkerSCAddress = a.ProxySC.String(), a.Own.String()
 		}
 		a.mu.Lock()
-		s.SignedTokens, s.DBTokens, s.MaxTokens = a.signed, a.balance.CommittedToDB, a.balance.Tokens
-		s.Requests, s.Tokens = a.requests, a.balance.Tokens
+		s.SignedTokens, s.DBTokens, s.MaxTokens = a.Signed, a.DB, a.Max
+		s.Requests, s.Tokens = a.Requests, a.Max
 		if w.chain != nil {
 			s.Chain = w.chainSnapshot(a)
 		}
@@ -359,13 +324,13 @@ func (w *Worker) accountList() ([]string, []*account) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	keys := slices.SortedFunc(maps.Keys(w.accounts), func(a, b string) int {
-		return cmp.Or(cmp.Compare(w.accounts[a].endpoint, w.accounts[b].endpoint), cmp.Compare(a, b))
+		return cmp.Or(cmp.Compare(w.accounts[a].Endpoint, w.accounts[b].Endpoint), cmp.Compare(a, b))
 	})
 	endpoints := make([]string, len(keys))
 	accts := make([]*account, len(keys))
 	for i, k := range keys {
 		accts[i] = w.accounts[k]
-		endpoints[i] = accts[i].endpoint
+		endpoints[i] = accts[i].Endpoint
 	}
 	return endpoints, accts
 }

@@ -151,8 +151,8 @@ func TestHandshakeBalanceComparison(t *testing.T) {
 	if _, err := handshakeWith(t, w, p); err != nil {
 		t.Fatalf("first handshake: %v", err)
 	}
-	if a := w.accounts[p.accountKey()]; a.signed != 10 || a.balance.CommittedToDB != 10 || a.balance.Tokens != 15 {
-		t.Fatalf("account after the first handshake: signed %d, balance %+v; want 10 signed, 10 committed of 15", a.signed, a.balance)
+	if a := w.accounts[p.accountKey()]; a.Signed != 10 || a.DB != 10 || a.Max != 15 {
+		t.Fatalf("account after the first handshake: signed %d, %d committed of %d; want 10 signed, 10 committed of 15", a.Signed, a.DB, a.Max)
 	}
 	tests := []struct {
 		name         string
@@ -213,8 +213,8 @@ func TestHandshakeRefusesForgedPayout(t *testing.T) {
 	if !errors.Is(pc.sess.Err(), errUntrustedProxy) {
 		t.Errorf("connection ended with %v, want %v", pc.sess.Err(), errUntrustedProxy)
 	}
-	if a := w.accounts[p.accountKey()]; a.signed != 10 || a.requests != 0 {
-		t.Errorf("account after the forged payout: signed %d, %d requests; want 10 and none", a.signed, a.requests)
+	if a := w.accounts[p.accountKey()]; a.Signed != 10 || a.Requests != 0 {
+		t.Errorf("account after the forged payout: signed %d, %d requests; want 10 and none", a.Signed, a.Requests)
 	}
 }
 
@@ -286,7 +286,7 @@ func TestAccountAtProxyMovedContract(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the proxy's new contract was refused: %v", err)
 	}
-	if a == old || !a.proxySC.Equals(moved) || !a.workerSC.Equals(newWorker) || a.superseded {
+	if a == old || !a.ProxySC.Equals(moved) || !a.Own.Equals(newWorker) || a.superseded {
 		t.Errorf("account under the new contract: %+v, want a new current account at %s", a, newWorker)
 	}
 	if !old.superseded {

@@ -73,7 +73,7 @@ func (w *Worker) payoutAll(ctx context.Context) {
 			a.mu.Lock()
 			a.onChain.errors++
 			a.mu.Unlock()
-			w.log.Warn("worker payout failed", "proxy", endpoints[i], "proxy_contract", a.proxySC.String(), "err", err)
+			w.log.Warn("worker payout failed", "proxy", endpoints[i], "proxy_contract", a.ProxySC.String(), "err", err)
 		}
 	}
 }
@@ -94,27 +94,27 @@ func (w *Worker) payoutAll(ctx context.Context) {
 // them.
 func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 	a.mu.Lock()
-	best, signed, view, superseded := a.best, a.signed, a.onChain, a.superseded
+	best, signed, view, superseded := a.Best, a.Signed, a.onChain, a.superseded
 	a.mu.Unlock()
 	// A contract's tokens only grow, and a closed contract stays closed:
 	// there is nothing to read while it holds the signed tokens and the
 	// proxy serves under it, nor ever once it is closed.
-	if a.key == nil || (best == nil && !superseded) || (view.read && (view.state == contractClosed || (signed <= view.tokens && !superseded))) {
+	if a.Key == nil || (best == nil && !superseded) || (view.read && (view.state == contractClosed || (signed <= view.tokens && !superseded))) {
 		return nil
 	}
-	id := ProxyID{Owner: a.proxyOwner, Key: a.key, Contract: a.proxySC}
+	id := ProxyID{Owner: a.ProxyOwner, Key: a.Key, Contract: a.ProxySC}
 	cctx, cancel := context.WithTimeout(ctx, chainTimeout)
 	defer cancel()
 	// Not deployed, the contract comes as it would be deployed: nothing
 	// paid out yet.
 	c, err := w.chain.Contract(cctx, id)
 	if err != nil && !errors.Is(err, ErrNoContract) {
-		return fmt.Errorf("reading the worker contract %s: %w", a.workerSC, err)
+		return fmt.Errorf("reading the worker contract %s: %w", a.Own, err)
 	}
 	a.mu.Lock()
 	a.onChain.read, a.onChain.state, a.onChain.tokens = true, c.State, c.Tokens
 	a.fee, a.feeKnown = c.FeePerToken, true
-	a.balance.Tokens = max(a.balance.Tokens, c.Tokens)
+	a.Max = max(a.Max, c.Tokens)
 	a.mu.Unlock()
 	if c.State == contractClosed || best == nil {
 		return nil
@@ -138,13 +138,13 @@ func (w *Worker) payoutTo(ctx context.Context, a *account) error {
 		return nil
 	}
 	if err := w.chain.Payout(cctx, id, best); err != nil {
-		return fmt.Errorf("submitting the payout of %d tokens to %s: %w", signed, a.workerSC, err)
+		return fmt.Errorf("submitting the payout of %d tokens to %s: %w", signed, a.Own, err)
 	}
 	a.mu.Lock()
 	a.onChain.submitted, a.onChain.submittedAt = signed, now
 	a.onChain.payouts++
 	a.mu.Unlock()
-	w.log.Info("worker payout submitted", "contract", a.workerSC.String(), "tokens", signed, "new_tokens", delta,
+	w.log.Info("worker payout submitted", "contract", a.Own.String(), "tokens", signed, "new_tokens", delta,
 		"value_nano", int64(value), "last", p.Op == payment.OpWorkerLastPayout)
 	return nil
 }
@@ -179,7 +179,7 @@ func (w *Worker) chainSnapshot(a *account) *AccountChainSnapshot {
 	v := a.onChain
 	paid, err := w.feeOf(a).Mul(v.tokens)
 	if err != nil {
-		w.log.Error("valuing the tokens paid out", "contract", a.workerSC, "err", err)
+		w.log.Error("valuing the tokens paid out", "contract", a.Own, "err", err)
 	}
 	return &AccountChainSnapshot{
 		Read: v.read, State: v.state, Tokens: v.tokens, PaidOutNano: int64(paid),

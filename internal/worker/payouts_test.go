@@ -123,16 +123,16 @@ func holdPayout(t *testing.T, w *Worker, p *fakeProxy, op payment.Op, tokens int
 	t.Helper()
 	_, workerSC := p.sc()
 	proxySC, _ := p.sc()
-	a := &account{key: p.key.Public().(ed25519.PublicKey), proxyOwner: p.owner, proxySC: proxySC, workerSC: workerSC}
+	a := &account{Holding: payment.Holding{Key: p.key.Public().(ed25519.PublicKey), ProxyOwner: p.owner, ProxySC: proxySC, Own: workerSC}}
 	if tokens > 0 {
 		pay, err := payment.Sign(p.key, op, 7, tokens, workerSC, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.best, err = pay.BOC(); err != nil {
+		if a.Best, err = pay.BOC(); err != nil {
 			t.Fatal(err)
 		}
-		a.signed = tokens
+		a.Signed = tokens
 	}
 	w.mu.Lock()
 	w.accounts[p.accountKey()] = a
@@ -238,7 +238,7 @@ func TestValuedAtContractFee(t *testing.T) {
 	w.prices = billing.DefaultPrices(100*testFee, 10*testFee)
 	holdPayout(t, w, p, payment.OpWorkerPayout, 10)
 	a := w.accounts[p.accountKey()]
-	a.balance.Tokens = 10
+	a.Max = 10
 	if got, want := w.Snapshot().Earned.EarnedNano, int64(10*10*testFee); got != want {
 		t.Errorf("earned before the contract was read: got %d nanoTON, want %d at the worker's fee", got, want)
 	}
@@ -416,7 +416,7 @@ func TestLeftContractFollowedToItsClose(t *testing.T) {
 	holdPayout(t, w, p, payment.OpWorkerPayout, 0)
 	a := w.accounts[p.accountKey()]
 	a.mu.Lock()
-	a.superseded, a.balance.Tokens = true, 4
+	a.superseded, a.Max = true, 4
 	a.mu.Unlock()
 	w.payoutAll(context.Background())
 	if got := chain.submitted(); len(got) != 0 {

@@ -91,24 +91,23 @@ func loadState(path string, owner *address.Address) ([]accountState, error) {
 // parse and the best payout, if any, verify as the proxy's for the
 // worker contract.
 func (st accountState) restore() (*account, error) {
-	a := &account{endpoint: st.Proxy, requests: st.Requests, superseded: st.Superseded,
-		fee: billing.NanoTON(st.FeeNano), feeKnown: st.FeeKnown, signed: st.SignedTokens,
-		balance: billing.Balance{CommittedToDB: st.DBTokens, Tokens: st.MaxTokens}}
+	a := &account{Holding: payment.Holding{Endpoint: st.Proxy, Requests: st.Requests, Signed: st.SignedTokens, DB: st.DBTokens, Max: st.MaxTokens},
+		superseded: st.Superseded, fee: billing.NanoTON(st.FeeNano), feeKnown: st.FeeKnown}
 	var err error
-	if a.proxyOwner, err = address.ParseAddr(st.ProxyOwner); err != nil {
+	if a.ProxyOwner, err = address.ParseAddr(st.ProxyOwner); err != nil {
 		return nil, fmt.Errorf("proxy_owner_address %q: %w", st.ProxyOwner, err)
 	}
-	if a.proxySC, err = address.ParseAddr(st.ProxySC); err != nil {
+	if a.ProxySC, err = address.ParseAddr(st.ProxySC); err != nil {
 		return nil, fmt.Errorf("proxy_sc_address %q: %w", st.ProxySC, err)
 	}
-	if a.workerSC, err = address.ParseAddr(st.WorkerSC); err != nil {
+	if a.Own, err = address.ParseAddr(st.WorkerSC); err != nil {
 		return nil, fmt.Errorf("worker_sc_address %q: %w", st.WorkerSC, err)
 	}
 	key, err := hex.DecodeString(st.ProxyKey)
 	if err != nil || len(key) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("proxy_public_key is not %d bytes of hex", ed25519.PublicKeySize)
 	}
-	a.key = ed25519.PublicKey(key)
+	a.Key = ed25519.PublicKey(key)
 	switch {
 	case st.SignedTokens < 0 || st.DBTokens < 0 || st.MaxTokens < 0 || st.Requests < 0 || st.FeeNano < 0:
 		return nil, errors.New("negative figures")
@@ -116,21 +115,12 @@ func (st accountState) restore() (*account, error) {
 		return nil, fmt.Errorf("%d tokens committed of %d", st.DBTokens, st.MaxTokens)
 	}
 	if st.BestPayout != "" {
-		if a.best, err = base64.StdEncoding.DecodeString(st.BestPayout); err != nil {
+		if a.Best, err = base64.StdEncoding.DecodeString(st.BestPayout); err != nil {
 			return nil, fmt.Errorf("best_payout: %w", err)
 		}
-		t, err := payment.NewTracker(a.key, a.workerSC, workerOps...)
-		if err == nil {
-			err = t.Update(a.best, 0, 0)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("best_payout: %w", err)
-		}
-		if f := t.Figures(); f.Signed != st.SignedTokens {
-			return nil, fmt.Errorf("best_payout signs %d tokens, signed_tokens says %d", f.Signed, st.SignedTokens)
-		}
-	} else if st.SignedTokens != 0 {
-		return nil, fmt.Errorf("signed_tokens %d without a payout", st.SignedTokens)
+	}
+	if err := a.CheckBest("best_payout", "payout", workerOps...); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -139,13 +129,13 @@ func (st accountState) restore() (*account, error) {
 // holds a.mu and the Worker's mu.
 func (a *account) persisted() accountState {
 	st := accountState{
-		Proxy: a.endpoint, ProxyOwner: a.proxyOwner.String(), ProxyKey: hex.EncodeToString(a.key),
-		ProxySC: a.proxySC.String(), WorkerSC: a.workerSC.String(),
-		SignedTokens: a.signed, DBTokens: a.balance.CommittedToDB, MaxTokens: a.balance.Tokens,
-		Requests: a.requests, FeeNano: int64(a.fee), FeeKnown: a.feeKnown, Superseded: a.superseded,
+		Proxy: a.Endpoint, ProxyOwner: a.ProxyOwner.String(), ProxyKey: hex.EncodeToString(a.Key),
+		ProxySC: a.ProxySC.String(), WorkerSC: a.Own.String(),
+		SignedTokens: a.Signed, DBTokens: a.DB, MaxTokens: a.Max,
+		Requests: a.Requests, FeeNano: int64(a.fee), FeeKnown: a.feeKnown, Superseded: a.superseded,
 	}
-	if a.best != nil {
-		st.BestPayout = base64.StdEncoding.EncodeToString(a.best)
+	if a.Best != nil {
+		st.BestPayout = base64.StdEncoding.EncodeToString(a.Best)
 	}
 	return st
 }
@@ -164,9 +154,9 @@ func (w *Worker) restoreAccounts() error {
 		if err != nil {
 			return fmt.Errorf("reading the worker state file %s: account %d: %w", w.cfg.StateFile, i, err)
 		}
-		k := accountKey(a.endpoint, a.workerSC)
+		k := accountKey(a.Endpoint, a.Own)
 		if w.accounts[k] != nil {
-			return fmt.Errorf("reading the worker state file %s: account %d: %s is listed twice", w.cfg.StateFile, i, a.workerSC)
+			return fmt.Errorf("reading the worker state file %s: account %d: %s is listed twice", w.cfg.StateFile, i, a.Own)
 		}
 		w.accounts[k] = a
 	}
@@ -181,7 +171,7 @@ func (w *Worker) stateBytes() []byte {
 	var list []accountState
 	for _, k := range slices.Sorted(maps.Keys(w.accounts)) {
 		a := w.accounts[k]
-		if a.workerSC == nil {
+		if a.Own == nil {
 			continue
 		}
 		a.mu.Lock()

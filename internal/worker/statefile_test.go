@@ -50,7 +50,7 @@ func TestStateFileKeepsAccounts(t *testing.T) {
 	}
 	a := w.accounts[p.accountKey()]
 	a.mu.Lock()
-	a.requests, a.fee, a.feeKnown = 3, 2, true
+	a.Requests, a.fee, a.feeKnown = 3, 2, true
 	a.mu.Unlock()
 	before := w.Snapshot()
 	if before.Earned.Tokens != 15 || before.Earned.EarnedNano != 30 {

@@ -1,0 +1,154 @@
+package payment
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cocoon-go/cocoon/internal/tl"
+)
+
+func TestCheckProxyKey(t *testing.T) {
+	pub := testKey.Public().(ed25519.PublicKey)
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32)).Public().(ed25519.PublicKey)
+	untrusted := errors.New("untrusted")
+	known := []*Holding{{Key: pub, Own: testAddr(1), Endpoint: "p:1"}, {Key: other, Own: testAddr(2), Endpoint: "p:2"}}
+	tests := []struct {
+		name     string
+		at       *Holding
+		endpoint string
+		key      ed25519.PublicKey
+		want     string
+	}{
+		{"a known proxy at its contract", known[0], "p:1", pub, ""},
+		{"a new contract of a known proxy", nil, "p:1", pub, ""},
+		{"a new proxy", nil, "p:3", other, ""},
+		{"a proxy whose key changed", nil, "p:1", other, "changed its key"},
+		{"another proxy's contract", known[1], "p:3", pub, "belongs to a proxy with another key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckProxyKey(known, tt.at, tt.endpoint, tt.key, untrusted)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, untrusted) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want the holder's untrusted error saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestHoldingAcrossConnections keeps a holding over two connections: the
+// second's tracker starts from the best payment and committed figure the
+// first recorded, and refuses a proxy that lost committed tokens.
+func TestHoldingAcrossConnections(t *testing.T) {
+	pub := testKey.Public().(ed25519.PublicKey)
+	h := NewHolding(ProxyContracts{Key: pub, Owner: testAddr(3), Proxy: testAddr(4), Own: testAddr(0x10)})
+	first, err := h.Tracker(OpWorkerPayout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Update(signedBOC(t, testKey, OpWorkerPayout, 100, 0x10), 150, 200); err != nil {
+		t.Fatal(err)
+	}
+	h.Record(first)
+	if h.Signed != 100 || h.DB != 150 || h.Max != 200 || h.Best == nil {
+		t.Fatalf("recorded %d signed, %d committed of %d, best %x; want 100, 150 of 200 and the payment", h.Signed, h.DB, h.Max, h.Best)
+	}
+	second, err := h.Tracker(OpWorkerPayout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := second.Figures(); f.Signed != 100 || f.DB != 150 {
+		t.Errorf("a new connection starts from %+v, want 100 signed, 150 committed", f)
+	}
+	if err := second.Update(nil, 140, 160); !errors.Is(err, ErrWentBackwards) {
+		t.Errorf("a proxy that lost committed tokens: got %v, want ErrWentBackwards", err)
+	}
+	// A restarted proxy that lost uncommitted tokens lowers the total.
+	if err := second.Update(nil, 150, 160); err != nil {
+		t.Fatal(err)
+	}
+	h.Record(second)
+	if h.Signed != 100 || h.DB != 150 || h.Max != 160 {
+		t.Errorf("after a restart: %d signed, %d committed of %d; want 100, 150 of 160", h.Signed, h.DB, h.Max)
+	}
+	if err := h.Verify(signedBOC(t, testKey, OpWorkerPayout, 50, 0x10), OpWorkerPayout); err != nil {
+		t.Errorf("an older payout of the proxy's: %v", err)
+	}
+	if err := h.Verify(signedBOC(t, testKey, OpWorkerPayout, 50, 0x11), OpWorkerPayout); err == nil {
+		t.Error("a payout to another contract verified")
+	}
+}
+
+func TestHoldingCheckBest(t *testing.T) {
+	pub := testKey.Public().(ed25519.PublicKey)
+	best := signedBOC(t, testKey, OpClientCharge, 30, 0x10)
+	tests := []struct {
+		name   string
+		best   []byte
+		signed int64
+		want   string
+	}{
+		{"none", nil, 0, ""},
+		{"the best charge", best, 30, ""},
+		{"signed without a charge", nil, 5, "signed_tokens 5 without a charge"},
+		{"figures that disagree", best, 20, "signs 30 tokens, signed_tokens says 20"},
+		{"not a payment", []byte{1, 2, 3}, 30, "best_charge: "},
+		{"another contract's", signedBOC(t, testKey, OpClientCharge, 30, 0x11), 30, "best_charge: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := Holding{Key: pub, Own: testAddr(0x10), Best: tt.best, Signed: tt.signed}
+			err := h.CheckBest("best_charge", "charge", OpClientCharge)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPollAnswer(t *testing.T) {
+	asked, cur := Figures{Signed: 10, DB: 10, Max: 15}, Figures{Signed: 20, DB: 20, Max: 25}
+	backwards := errors.New("backwards")
+	tests := []struct {
+		name              string
+		signed, db, total int64
+		apply             bool
+		err               bool
+	}{
+		{"newer than the connection's", 30, 30, 35, true, false},
+		{"as the connection's", 20, 20, 25, true, false},
+		{"overtaken by later reports", 10, 10, 17, false, false},
+		{"below what was held when asked", 10, 9, 17, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			apply, err := PollAnswer(cur, asked, tt.signed, tt.db, tt.total, backwards)
+			if apply != tt.apply || (err != nil) != tt.err || (err != nil && !errors.Is(err, backwards)) {
+				t.Fatalf("got %v, %v; want apply %v, error %v wrapping the holder's", apply, err, tt.apply, tt.err)
+			}
+		})
+	}
+}
+
+func TestBOC(t *testing.T) {
+	if b := BOC(&tl.ProxySignedPayment{Data: []byte{1}}); !bytes.Equal(b, []byte{1}) {
+		t.Errorf("a signed payment: got %x", b)
+	}
+	if b := BOC(&tl.ProxySignedPaymentEmpty{}); b != nil {
+		t.Errorf("no payment: got %x, want nil", b)
+	}
+}
