@@ -16,6 +16,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/trust"
@@ -173,7 +174,7 @@ func TestClientDialsOnlyRegisteredProxies(t *testing.T) {
 			t.Errorf("dialled %v, want only the registered one of the configured proxies", got)
 		}
 		_, err = c.ready(ctx)
-		if !errors.Is(err, errNoProxy) || !strings.Contains(err.Error(), "proxy endpoint 10.0.0.1:11002 is not registered on the root (root EQr, version 7)") {
+		if !errors.Is(err, gateway.ErrNoProxy) || !strings.Contains(err.Error(), "proxy endpoint 10.0.0.1:11002 is not registered on the root (root EQr, version 7)") {
 			t.Errorf("a request with no proxy: got %v, want it to name the unregistered one", err)
 		}
 		if s := c.Snapshot(); s.Root == nil || s.Root.Version != 7 || !strings.Contains(s.LastRefusal, "10.0.0.1:11002") {
@@ -200,7 +201,7 @@ func TestNoRequestToADroppedProxy(t *testing.T) {
 	}
 	// The connection has no session: a request that got past the check
 	// would fail on it.
-	pc := &proxyConn{c: c, addr: "10.0.0.1:11002", image: fakeImage, streams: map[[32]byte]*stream{}}
+	pc := &proxyConn{c: c, addr: "10.0.0.1:11002", image: fakeImage, streams: map[[32]byte]*gateway.Stream{}}
 	for _, tc := range []struct {
 		name string
 		drop func(l *trust.Lists)
@@ -215,7 +216,7 @@ func TestNoRequestToADroppedProxy(t *testing.T) {
 		if err := c.trust.Update(l); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := pc.start(&query{model: "m"}); !errors.Is(err, tc.want) {
+		if _, err := pc.start(&gateway.Query{Model: "m"}); !errors.Is(err, tc.want) {
 			t.Errorf("%s dropped: got %v, want %v", tc.name, err, tc.want)
 		}
 		lists.Version = l.Version

@@ -24,6 +24,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/ratls"
@@ -113,7 +114,7 @@ type Client struct {
 	now     func() time.Time
 	metrics *obs.Metrics
 	stats   obs.RequestRates
-	api     *api
+	api     *gateway.API
 	// root reads the root, every rootEvery, into trust, by which
 	// proxyPeers checks proxies; root and trust are nil without a root.
 	root       func(ctx context.Context) (trust.Lists, error)
@@ -211,17 +212,15 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	if err := c.setUpTrust(); err != nil {
 		return nil, err
 	}
-	c.api = &api{net: c, log: c.log, maxBody: cfg.MaxBodyBytes, maxUpload: cmp.Or(cfg.MaxUploadBytes, DefaultMaxUploadBytes), now: c.now, metrics: c.metrics, counters: &c.stats,
-		cost: func(tokens int64) int64 {
+	c.api = gateway.New(c, gateway.Options{Logger: c.log, Keys: cfg.APIKeys, MaxBody: cfg.MaxBodyBytes, MaxUpload: cmp.Or(cfg.MaxUploadBytes, DefaultMaxUploadBytes),
+		Clock: c.now, Metrics: c.metrics, Counters: &c.stats,
+		Cost: func(tokens int64) int64 {
 			v, err := c.prices.Cost(tokens)
 			if err != nil {
 				return 0
 			}
 			return int64(v)
-		}}
-	for _, k := range cfg.APIKeys {
-		c.api.keys = append(c.api.keys, []byte(k))
-	}
+		}})
 	return c, nil
 }
 
@@ -230,7 +229,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 func (c *Client) Handler() http.Handler {
 	mux := http.NewServeMux()
 	c.mountControl(mux)
-	mux.Handle("/", c.api.handler(func() any { return c.Snapshot() }, c.cfg.HTTPAccessHash))
+	mux.Handle("/", c.api.Handler(func() any { return c.Snapshot() }, c.cfg.HTTPAccessHash))
 	return mux
 }
 
@@ -397,7 +396,7 @@ func (c *Client) WaitReady(ctx context.Context) error {
 func (c *Client) ready(ctx context.Context) ([]*proxyConn, error) {
 	if c.trust != nil {
 		if err := c.trust.Ready(); err != nil {
-			return nil, fmt.Errorf("%w: %w", errNoProxy, err)
+			return nil, fmt.Errorf("%w: %w", gateway.ErrNoProxy, err)
 		}
 	}
 	start := time.Now()
@@ -434,7 +433,7 @@ func (c *Client) ready(ctx context.Context) ([]*proxyConn, error) {
 		case <-timer.C:
 		case <-c.stopped:
 			timer.Stop()
-			return nil, errStopped
+			return nil, gateway.ErrStopped
 		case <-ctx.Done():
 			timer.Stop()
 			return nil, ctx.Err()
@@ -445,7 +444,7 @@ func (c *Client) ready(ctx context.Context) ([]*proxyConn, error) {
 
 // send forwards q on a ready proxy connection, failing over to the next
 // when one cannot take it.
-func (c *Client) send(ctx context.Context, q *query) (*stream, error) {
+func (c *Client) Send(ctx context.Context, q *gateway.Query) (*gateway.Stream, error) {
 	conns, err := c.ready(ctx)
 	if err != nil {
 		return nil, err
@@ -465,13 +464,13 @@ func (c *Client) send(ctx context.Context, q *query) (*stream, error) {
 		c.log.Debug("proxy connection refused a request", "proxy", pc.addr, "err", err)
 	}
 	if refusal != nil {
-		return nil, fmt.Errorf("%w: %w", errNoProxy, refusal)
+		return nil, fmt.Errorf("%w: %w", gateway.ErrNoProxy, refusal)
 	}
-	return nil, errNoProxy
+	return nil, gateway.ErrNoProxy
 }
 
 // models lists the models behind a ready proxy.
-func (c *Client) models(ctx context.Context) ([]modelInfo, error) {
+func (c *Client) Models(ctx context.Context) ([]gateway.ModelInfo, error) {
 	conns, err := c.ready(ctx)
 	if err != nil {
 		return nil, err
@@ -489,11 +488,11 @@ func (c *Client) models(ctx context.Context) ([]modelInfo, error) {
 			continue
 		}
 		endpoints := pc.modelEndpoints(ctx)
-		out := make([]modelInfo, 0, len(types.Types))
+		out := make([]gateway.ModelInfo, 0, len(types.Types))
 		for _, t := range types.Types {
-			m := modelInfo{name: t.Name, endpoints: endpoints[t.Name]}
+			m := gateway.ModelInfo{Name: t.Name, Endpoints: endpoints[t.Name]}
 			for _, w := range t.Workers {
-				m.workers = append(m.workers, workerInstance{Coefficient: w.Coefficient, RunningRequests: w.ActiveRequests, MaxRunningRequests: w.MaxActiveRequests})
+				m.Workers = append(m.Workers, gateway.WorkerInstance{Coefficient: w.Coefficient, RunningRequests: w.ActiveRequests, MaxRunningRequests: w.MaxActiveRequests})
 			}
 			out = append(out, m)
 		}
@@ -546,7 +545,7 @@ type proxyConn struct {
 
 	// mu guards streams.
 	mu      sync.Mutex
-	streams map[[32]byte]*stream // requests whose answer has not ended
+	streams map[[32]byte]*gateway.Stream // requests whose answer has not ended
 	// evicted is why the client closed the connection, if the root no
 	// longer admits the proxy.
 	evicted error
@@ -565,7 +564,7 @@ func (c *Client) serveProxy(ctx context.Context, addr string, gen uint32) error 
 	if err != nil {
 		return fmt.Errorf("connecting to proxy %s: %w", addr, err)
 	}
-	pc := &proxyConn{c: c, addr: addr, gen: gen, streams: map[[32]byte]*stream{}, certs: conn.ConnectionState().PeerCertificates}
+	pc := &proxyConn{c: c, addr: addr, gen: gen, streams: map[[32]byte]*gateway.Stream{}, certs: conn.ConnectionState().PeerCertificates}
 	pc.sess = wire.NewSession(conn, wire.Config{Outbound: true, Handler: pc, Logger: c.log, BorrowPackets: true})
 	defer func() {
 		pc.sess.Close()
@@ -573,10 +572,10 @@ func (c *Client) serveProxy(ctx context.Context, addr string, gen uint32) error 
 		why := pc.evicted
 		pc.mu.Unlock()
 		if why != nil {
-			pc.failAll(&answerError{wire.CodeNotReady, "proxy connection closed: " + why.Error()})
+			pc.failAll(&gateway.AnswerError{Code: wire.CodeNotReady, Message: "proxy connection closed: " + why.Error()})
 			return
 		}
-		pc.failAll(errProxyLost)
+		pc.failAll(gateway.ErrProxyLost)
 	}()
 	if c.trust != nil {
 		peer, err := c.proxyPeers.Recheck(hctx, pc.certs)
@@ -704,23 +703,23 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 }
 
 // start sends one request on this connection.
-func (pc *proxyConn) start(q *query) (*stream, error) {
+func (pc *proxyConn) start(q *gateway.Query) (*gateway.Stream, error) {
 	if err := pc.c.admitted(pc); err != nil {
 		return nil, err
 	}
 	var id [32]byte
 	rand.Read(id[:])
-	s := newStream(func() { pc.abandon(id) })
-	req := &tl.HTTPRequest{Method: q.method, URL: q.url, HTTPVersion: "HTTP/1.1", Payload: q.body}
-	for _, h := range q.header {
-		req.Headers = append(req.Headers, tl.HTTPHeader{Name: h.name, Value: h.value})
+	s := gateway.NewStream(func() { pc.abandon(id) })
+	req := &tl.HTTPRequest{Method: q.Method, URL: q.URL, HTTPVersion: "HTTP/1.1", Payload: q.Body}
+	for _, h := range q.Header {
+		req.Headers = append(req.Headers, tl.HTTPHeader{Name: h.Name, Value: h.Value})
 	}
-	req.Headers = append(req.Headers, tl.HTTPHeader{Name: "Content-Length", Value: strconv.Itoa(len(q.body))})
+	req.Headers = append(req.Headers, tl.HTTPHeader{Name: "Content-Length", Value: strconv.Itoa(len(q.Body))})
 	msg := &tl.ClientRunQueryEx{
-		ModelName: q.model, MaxCoefficient: int32(min(q.maxCoefficient, math.MaxInt32)),
-		MaxTokens: int32(min(q.maxTokens, math.MaxInt32)), Timeout: q.timeout.Seconds(), RequestID: id,
+		ModelName: q.Model, MaxCoefficient: int32(min(q.MaxCoefficient, math.MaxInt32)),
+		MaxTokens: int32(min(q.MaxTokens, math.MaxInt32)), Timeout: q.Timeout.Seconds(), RequestID: id,
 	}
-	if q.debug {
+	if q.Debug {
 		msg.Flags, msg.EnableDebug = 1, true
 	}
 	pc.mu.Lock()
@@ -751,7 +750,7 @@ func (pc *proxyConn) abandon(id [32]byte) {
 
 // take returns the stream of a request; when final, the request's answer
 // has ended and the stream is forgotten.
-func (pc *proxyConn) take(id [32]byte, final bool) *stream {
+func (pc *proxyConn) take(id [32]byte, final bool) *gateway.Stream {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	s := pc.streams[id]
@@ -764,20 +763,20 @@ func (pc *proxyConn) take(id [32]byte, final bool) *stream {
 func (pc *proxyConn) failAll(err error) {
 	pc.mu.Lock()
 	streams := pc.streams
-	pc.streams = map[[32]byte]*stream{}
+	pc.streams = map[[32]byte]*gateway.Stream{}
 	pc.mu.Unlock()
 	for _, s := range streams {
-		s.fail(err)
+		s.Fail(err)
 	}
 }
 
-func final(f *tl.ClientQueryFinalInfo) *finalInfo {
+func final(f *tl.ClientQueryFinalInfo) *gateway.FinalInfo {
 	if f == nil {
-		return &finalInfo{}
+		return &gateway.FinalInfo{}
 	}
-	fi := &finalInfo{tokens: f.TokensUsed.TotalTokensUsed}
+	fi := &gateway.FinalInfo{Tokens: f.TokensUsed.TotalTokensUsed}
 	if f.Flags&1 != 0 {
-		fi.workerDebug, fi.proxyDebug = f.WorkerDebug, f.ProxyDebug
+		fi.WorkerDebug, fi.ProxyDebug = f.WorkerDebug, f.ProxyDebug
 	}
 	return fi
 }
@@ -806,38 +805,38 @@ func (pc *proxyConn) ServePacket(payload []byte) {
 		var resp tl.HTTPResponse
 		if err := tl.UnmarshalAs(m.Answer, &resp); err != nil {
 			pc.take(m.RequestID, true)
-			s.fail(&answerError{wire.CodeProtoViolation, "proxy sent an undecodable answer head"})
+			s.Fail(&gateway.AnswerError{Code: wire.CodeProtoViolation, Message: "proxy sent an undecodable answer head"})
 			return
 		}
-		h := head{status: int(resp.StatusCode), reason: resp.Reason}
+		h := gateway.Head{Status: int(resp.StatusCode), Reason: resp.Reason}
 		for _, kv := range resp.Headers {
-			h.header = append(h.header, header{kv.Name, kv.Value})
+			h.Header = append(h.Header, gateway.Header{Name: kv.Name, Value: kv.Value})
 		}
-		s.pushHead(h, resp.Payload)
+		s.PushHead(h, resp.Payload)
 		if last {
-			s.finish(final(m.FinalInfo))
+			s.Finish(final(m.FinalInfo))
 		}
 	case *tl.ClientQueryAnswerPartEx:
 		last := m.Flags&1 != 0
 		if s := pc.take(m.RequestID, last); s != nil {
-			s.pushData(m.Answer)
+			s.PushData(m.Answer)
 			if last {
-				s.finish(final(m.FinalInfo))
+				s.Finish(final(m.FinalInfo))
 			}
 		}
 	case *tl.ClientQueryAnswerErrorEx:
 		if s := pc.take(m.RequestID, true); s != nil {
-			s.fail(&answerError{m.ErrorCode, m.Error})
+			s.Fail(&gateway.AnswerError{Code: m.ErrorCode, Message: m.Error})
 		}
 	// Reference proxies send their own failures in the older forms, which
 	// the reference client drops; we end the request with them instead.
 	case *tl.ClientQueryAnswerError:
 		if s := pc.take(m.RequestID, true); s != nil {
-			s.fail(&answerError{m.ErrorCode, m.Error})
+			s.Fail(&gateway.AnswerError{Code: m.ErrorCode, Message: m.Error})
 		}
 	case *tl.ClientQueryAnswerPartError:
 		if s := pc.take(m.RequestID, true); s != nil {
-			s.fail(&answerError{m.ErrorCode, m.Error})
+			s.Fail(&gateway.AnswerError{Code: m.ErrorCode, Message: m.Error})
 		}
 	default:
 		pc.c.log.Debug("ignoring packet from proxy", "proxy", pc.addr, "type", tl.Name(obj.TLID()))

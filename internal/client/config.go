@@ -10,6 +10,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/config"
+	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -84,6 +85,21 @@ type Config struct {
 	// in memory.
 	StateFile string `json:"state_file"`
 }
+
+// DefaultMaxBodyBytes bounds a request body unless the config says
+// otherwise: the most the network carries.
+const DefaultMaxBodyBytes = openai.MaxRequestBody
+
+// MaxBodyLimit is the highest max_body_bytes a config may set.
+const MaxBodyLimit = openai.MaxRequestBody
+
+// DefaultMaxUploadBytes bounds an audio upload unless the config says
+// otherwise; MaxUploadBytesLimit is the most one frame carries with room
+// for the request's head.
+const (
+	DefaultMaxUploadBytes = 15 << 20
+	MaxUploadBytesLimit   = wire.MaxFrameSize - 64<<10
+)
 
 // Defaults of the client.
 const (

@@ -5,15 +5,16 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
-func testConn() (*proxyConn, [32]byte, *stream) {
+func testConn() (*proxyConn, [32]byte, *gateway.Stream) {
 	c := &Client{}
-	pc := &proxyConn{c: c, addr: "test", streams: map[[32]byte]*stream{}}
+	pc := &proxyConn{c: c, addr: "test", streams: map[[32]byte]*gateway.Stream{}}
 	id := [32]byte{7}
-	s := newStream(nil)
+	s := gateway.NewStream(nil)
 	pc.streams[id] = s
 	return pc, id, s
 }
@@ -39,16 +40,16 @@ func TestServePacketRoutesAnswer(t *testing.T) {
 	lend(pc, tl.Marshal(&tl.ClientQueryAnswerPartEx{RequestID: id, Answer: []byte("b")}))
 	lend(pc, tl.Marshal(&tl.ClientQueryAnswerPartEx{RequestID: id, Answer: []byte("c"), Flags: 1,
 		FinalInfo: &tl.ClientQueryFinalInfo{TokensUsed: tl.TokensUsed{TotalTokensUsed: 9}}}))
-	h, err := s.waitHead(context.Background())
-	if err != nil || h.status != 200 || len(h.header) != 1 {
+	h, err := s.WaitHead(context.Background())
+	if err != nil || h.Status != 200 || len(h.Header) != 1 {
 		t.Fatalf("head = %+v, %v", h, err)
 	}
-	if got := h.header[0]; got != (header{"Content-Type", "text/event-stream"}) {
+	if got := h.Header[0]; got != (gateway.Header{Name: "Content-Type", Value: "text/event-stream"}) {
 		t.Errorf("header = %+v, want Content-Type: text/event-stream", got)
 	}
 	var body []byte
 	for {
-		chunks, done, err := s.next(context.Background())
+		chunks, done, err := s.Next(context.Background())
 		for _, c := range chunks {
 			body = append(body, c...)
 		}
@@ -90,25 +91,12 @@ func TestServePacketErrors(t *testing.T) {
 			pc, id, s := testConn()
 			pc.c.log = discard()
 			pc.ServePacket(tl.Marshal(tt.msg(id)))
-			_, err := s.waitHead(context.Background())
-			var ae *answerError
-			if !errors.As(err, &ae) || ae.code != tt.code {
+			_, err := s.WaitHead(context.Background())
+			var ae *gateway.AnswerError
+			if !errors.As(err, &ae) || ae.Code != tt.code {
 				t.Errorf("waitHead error = %v, want code %d", err, tt.code)
 			}
 		})
-	}
-}
-
-func TestStreamOverflowFails(t *testing.T) {
-	s := newStream(nil)
-	s.pushHead(head{status: 200}, nil)
-	big := make([]byte, 1<<20)
-	for range maxBuffered>>20 + 1 {
-		s.pushData(big)
-	}
-	_, done, err := s.next(context.Background())
-	if !done || err == nil {
-		t.Errorf("after %d MiB unread: done=%v err=%v, want a failure", maxBuffered>>20+1, done, err)
 	}
 }
 

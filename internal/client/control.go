@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/cocoon-go/cocoon/internal/obs"
 )
 
@@ -40,7 +41,7 @@ func (c *Client) control(op func(ctx context.Context) error) http.Handler {
 		switch {
 		case errors.Is(err, ErrNoChain):
 			status = http.StatusConflict
-		case errors.Is(err, errNoProxy):
+		case errors.Is(err, gateway.ErrNoProxy):
 			status = http.StatusServiceUnavailable
 		case err != nil:
 			status = http.StatusBadGateway

@@ -25,6 +25,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
@@ -375,7 +376,7 @@ func (f *chainFixture) connect(t *testing.T, auth tl.ClientProxyConnectionAuth) 
 	if err := near.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	pc := &proxyConn{c: f.c, addr: "proxy:1", sess: near, streams: map[[32]byte]*stream{}}
+	pc := &proxyConn{c: f.c, addr: "proxy:1", sess: near, streams: map[[32]byte]*gateway.Stream{}}
 	err := pc.handshake(context.Background())
 	return pc, fp, err
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/xssnick/tonutils-go/address"
 )
 
@@ -169,8 +170,9 @@ func (c *Client) reopen(ctx context.Context, addr string, gen, next uint32) bool
 	}
 }
 
-// noProxyError is errNoProxy with why no proxy is connected: the root's
-// cause, if it gave one (cause), and each proxy's.
+// noProxyError is gateway.ErrNoProxy with why no proxy is connected: the
+// root's cause, if it gave one (cause), and each proxy's; it is
+// gateway.ErrUnfunded too when a wallet's lack of funds is why (short).
 type noProxyError struct {
 	msg   string
 	short bool // a wallet's lack of funds is why
@@ -179,14 +181,18 @@ type noProxyError struct {
 
 func (e *noProxyError) Error() string { return e.msg }
 func (e *noProxyError) Unwrap() []error {
-	if e.cause == nil {
-		return []error{errNoProxy}
+	errs := []error{gateway.ErrNoProxy}
+	if e.short {
+		errs = append(errs, gateway.ErrUnfunded)
 	}
-	return []error{errNoProxy, e.cause}
+	if e.cause != nil {
+		errs = append(errs, e.cause)
+	}
+	return errs
 }
 
-// noProxy is the error of a request that found no connection: errNoProxy
-// with the latest refusal for the root's cause and the reasons the
+// noProxy is the error of a request that found no connection:
+// gateway.ErrNoProxy with the latest refusal for the root's cause and the reasons the
 // endpoints give.
 func (c *Client) noProxy() error {
 	c.mu.Lock()
@@ -203,9 +209,9 @@ func (c *Client) noProxy() error {
 		}
 	}
 	if len(why) == 0 {
-		return errNoProxy
+		return gateway.ErrNoProxy
 	}
-	return &noProxyError{msg: errNoProxy.Error() + ": " + strings.Join(why, "; "), short: short, cause: c.refusal}
+	return &noProxyError{msg: gateway.ErrNoProxy.Error() + ": " + strings.Join(why, "; "), short: short, cause: c.refusal}
 }
 
 // Open makes the client deploy and fund a new contract at every proxy

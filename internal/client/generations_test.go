@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/client/gateway"
 )
 
 // TestReopenWaitsForNeed follows one proxy endpoint through a close: its
@@ -21,7 +22,7 @@ func TestReopenWaitsForNeed(t *testing.T) {
 	c := &Client{log: discard(), endpoints: map[string]*endpoint{}, needed: make(chan struct{}), changed: make(chan struct{}), stopped: make(chan struct{})}
 	c.park("p:1", "closed by POST /control/close")
 	err := c.noProxy()
-	if !errors.Is(err, errNoProxy) || !strings.Contains(err.Error(), "closed by POST /control/close") || !strings.Contains(err.Error(), "next request or POST /control/open") {
+	if !errors.Is(err, gateway.ErrNoProxy) || !strings.Contains(err.Error(), "closed by POST /control/close") || !strings.Contains(err.Error(), "next request or POST /control/open") {
 		t.Errorf("a request while parked: %v, want why and what to do", err)
 	}
 	done := make(chan bool, 2)
@@ -54,8 +55,8 @@ func TestReopenWaitsForNeed(t *testing.T) {
 		t.Error("the endpoint is not opening")
 	}
 	c.setStatus("p:1", "", false)
-	if err := c.noProxy(); err != errNoProxy {
-		t.Errorf("once connected: %v, want plain %v", err, errNoProxy)
+	if err := c.noProxy(); err != gateway.ErrNoProxy {
+		t.Errorf("once connected: %v, want plain %v", err, gateway.ErrNoProxy)
 	}
 	if c.wantOpen() {
 		t.Error("wantOpen found a parked endpoint after the need")
@@ -131,10 +132,31 @@ func TestReadyFailsOnceStopped(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if !errors.Is(err, errStopped) || !errors.Is(err, errNoProxy) {
-			t.Errorf("got %v, want %v", err, errStopped)
+		if !errors.Is(err, gateway.ErrStopped) || !errors.Is(err, gateway.ErrNoProxy) {
+			t.Errorf("got %v, want %v", err, gateway.ErrStopped)
 		}
 	case <-time.After(readyWait / 2):
 		t.Fatal("a request still waits after the client stopped")
+	}
+}
+
+// TestNoProxyErrorSaysWhy: a request that finds no connection fails with
+// gateway.ErrNoProxy, which the API answers 503, and when the wallet
+// cannot fund the next contract with gateway.ErrUnfunded too, which it
+// answers 402; the root's cause stays reachable.
+func TestNoProxyErrorSaysWhy(t *testing.T) {
+	cause := errors.New("proxy endpoint p:1 is not registered on the root")
+	for _, tc := range []struct {
+		err              *noProxyError
+		unfunded, causal bool
+	}{
+		{&noProxyError{msg: "no working proxy connections: closed"}, false, false},
+		{&noProxyError{msg: "no working proxy connections: top up", short: true}, true, false},
+		{&noProxyError{msg: "no working proxy connections: " + cause.Error(), cause: cause}, false, true},
+	} {
+		if !errors.Is(tc.err, gateway.ErrNoProxy) || errors.Is(tc.err, gateway.ErrUnfunded) != tc.unfunded || errors.Is(tc.err, cause) != tc.causal {
+			t.Errorf("%q: ErrNoProxy %v, ErrUnfunded %v, the root's cause %v; want true, %v, %v", tc.err, errors.Is(tc.err, gateway.ErrNoProxy),
+				errors.Is(tc.err, gateway.ErrUnfunded), errors.Is(tc.err, cause), tc.unfunded, tc.causal)
+		}
 	}
 }

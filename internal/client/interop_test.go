@@ -20,8 +20,8 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/cocoon-go/cocoon/internal/contracts"
-	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
@@ -69,8 +69,9 @@ func TestInteropHostHeader(t *testing.T) {
 		t.Fatalf("the reference's request has headers %+v: the fixture changed", ref.Headers)
 	}
 
-	f := &fakeNetwork{script: sseScript}
-	srv := newTestAPI(t, f)
+	f := &captureNetwork{}
+	srv := httptest.NewServer(gateway.New(f, gateway.Options{MaxBody: 1 << 10}).Handler(func() any { return nil }, ""))
+	defer srv.Close()
 	req, _ := http.NewRequest("POST", srv.URL+ref.URL, bytes.NewReader(ref.Payload))
 	for _, h := range ref.Headers[1 : n-1] {
 		req.Header.Set(h.Name, h.Value)
@@ -86,7 +87,7 @@ func TestInteropHostHeader(t *testing.T) {
 	a, b := net.Pipe()
 	got := make(collect, 1)
 	far := wire.NewSession(b, wire.Config{Handler: got})
-	pc := &proxyConn{c: &Client{log: discard()}, addr: "test", streams: map[[32]byte]*stream{}}
+	pc := &proxyConn{c: &Client{log: discard()}, addr: "test", streams: map[[32]byte]*gateway.Stream{}}
 	pc.sess = wire.NewSession(a, wire.Config{Outbound: true, Handler: pc})
 	t.Cleanup(func() {
 		pc.sess.Close()
@@ -139,9 +140,9 @@ type replayNetwork struct {
 	wg      sync.WaitGroup
 }
 
-func (r *replayNetwork) send(context.Context, *query) (*stream, error) {
-	pc := &proxyConn{c: &Client{log: discard()}, addr: "test", streams: map[[32]byte]*stream{}}
-	s := newStream(nil)
+func (r *replayNetwork) Send(context.Context, *gateway.Query) (*gateway.Stream, error) {
+	pc := &proxyConn{c: &Client{log: discard()}, addr: "test", streams: map[[32]byte]*gateway.Stream{}}
+	s := gateway.NewStream(nil)
 	pc.streams[r.id] = s
 	r.wg.Go(func() {
 		for _, p := range r.packets {
@@ -151,7 +152,27 @@ func (r *replayNetwork) send(context.Context, *query) (*stream, error) {
 	return s, nil
 }
 
-func (r *replayNetwork) models(context.Context) ([]modelInfo, error) { return nil, nil }
+func (r *replayNetwork) Models(context.Context) ([]gateway.ModelInfo, error) { return nil, nil }
+
+// captureNetwork records the queries the API forwards and answers each
+// with an event stream.
+type captureNetwork struct {
+	mu      sync.Mutex
+	queries []*gateway.Query
+}
+
+func (c *captureNetwork) Send(_ context.Context, q *gateway.Query) (*gateway.Stream, error) {
+	c.mu.Lock()
+	c.queries = append(c.queries, q)
+	c.mu.Unlock()
+	s := gateway.NewStream(nil)
+	s.PushHead(gateway.Head{Status: 200, Reason: "OK", Header: []gateway.Header{{Name: "Content-Type", Value: "text/event-stream"}}}, nil)
+	s.PushData([]byte("data: [DONE]\n\n"))
+	s.Finish(&gateway.FinalInfo{Tokens: 3})
+	return s, nil
+}
+
+func (c *captureNetwork) Models(context.Context) ([]gateway.ModelInfo, error) { return nil, nil }
 
 func refObjectOf(t *testing.T, b []byte) tl.Object {
 	t.Helper()
@@ -195,8 +216,7 @@ func TestInteropAnswerFraming(t *testing.T) {
 					want = append(want, m.Answer...)
 				}
 			}
-			a := &api{net: rn, log: discard(), maxBody: 1 << 10, now: time.Now, metrics: obs.NewMetrics("client"), counters: &obs.RequestRates{}}
-			srv := httptest.NewServer(a.handler(func() any { return nil }, ""))
+			srv := httptest.NewServer(gateway.New(rn, gateway.Options{MaxBody: 1 << 10}).Handler(func() any { return nil }, ""))
 			defer srv.Close()
 			defer rn.wg.Wait()
 			res, err := http.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"Qwen/Qwen3-8B","messages":[{"role":"user","content":"hi"}]}`))
@@ -322,7 +342,7 @@ func TestInteropReferenceProxyHandshake(t *testing.T) {
 	rp := &referenceProxy{t: t, received: make(collect, 4)}
 	a, b := net.Pipe()
 	far := wire.NewSession(b, wire.Config{Handler: rp})
-	pc := &proxyConn{c: c, addr: "127.0.0.1:11002", streams: map[[32]byte]*stream{}}
+	pc := &proxyConn{c: c, addr: "127.0.0.1:11002", streams: map[[32]byte]*gateway.Stream{}}
 	pc.sess = wire.NewSession(a, wire.Config{Outbound: true, Handler: pc})
 	t.Cleanup(func() {
 		pc.sess.Close()
@@ -350,12 +370,12 @@ func TestInteropReferenceProxyHandshake(t *testing.T) {
 	if pc.account.Best == nil || pc.tracker.Figures().Signed != 0 {
 		t.Errorf("payment %x, figures %+v after the handshake, want the signed payment of 0 taken", pc.account.Best, pc.tracker.Figures())
 	}
-	s, err := pc.start(&query{model: "Qwen/Qwen3-8B", method: "POST", url: "/v1/chat/completions", body: []byte(`{}`), timeout: time.Second})
+	s, err := pc.start(&gateway.Query{Model: "Qwen/Qwen3-8B", Method: "POST", URL: "/v1/chat/completions", Body: []byte(`{}`), Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.close() // abandoned before its answer ended
-	if _, err := pc.start(&query{model: "Qwen/Qwen3-8B", method: "POST", url: "/v1/chat/completions", body: []byte(`{}`), timeout: time.Second}); err != nil {
+	s.Close() // abandoned before its answer ended
+	if _, err := pc.start(&gateway.Query{Model: "Qwen/Qwen3-8B", Method: "POST", URL: "/v1/chat/completions", Body: []byte(`{}`), Timeout: time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 2 {

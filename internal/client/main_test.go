@@ -1,6 +1,7 @@
 package client
 
 import (
+	"log/slog"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -13,3 +14,5 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
 	)
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
@@ -86,7 +87,7 @@ func (f *paymentFixture) conn(t *testing.T) *proxyConn {
 	if err := near.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	pc := &proxyConn{c: f.c, addr: "proxy:1", sess: near, streams: map[[32]byte]*stream{}}
+	pc := &proxyConn{c: f.c, addr: "proxy:1", sess: near, streams: map[[32]byte]*gateway.Stream{}}
 	var err error
 	if pc.account, pc.tracker, err = f.c.checkProxy(context.Background(), pc.addr, f.params, f.clientSC, f.c.owner); err != nil {
 		t.Fatalf("checkProxy: %v", err)

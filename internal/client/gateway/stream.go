@@ -1,4 +1,4 @@
-package client
+package gateway
 
 import (
 	"context"
@@ -13,62 +13,65 @@ import (
 // than stalling the proxy connection that other requests share.
 const maxBuffered = 32 << 20
 
-// header is one HTTP header as http.response carries it.
-type header struct{ name, value string }
+// Header is one HTTP header as http.response carries it.
+type Header struct{ Name, Value string }
 
-// head is the start of an answer: the engine's status and headers as the
+// Head is the start of an answer: the engine's status and headers as the
 // hops passed them on.
-type head struct {
-	status int
-	reason string
-	header []header
+type Head struct {
+	Status int
+	Reason string
+	Header []Header
 }
 
-// answerError is a failure reported by the network with a TON error code.
-type answerError struct {
-	code    int32
-	message string
+// AnswerError is a failure reported by the network with a TON error code.
+type AnswerError struct {
+	Code    int32
+	Message string
 }
 
-func (e *answerError) Error() string { return fmt.Sprintf("%s (code %d)", e.message, e.code) }
+func (e *AnswerError) Error() string { return fmt.Sprintf("%s (code %d)", e.Message, e.Code) }
 
-// finalInfo is what the last message of an answer says.
-type finalInfo struct {
-	tokens int64 // adjusted tokens billed for the request
-	// workerDebug and proxyDebug are the hops' timing as JSON objects,
+// FinalInfo is what the last message of an answer says.
+type FinalInfo struct {
+	Tokens int64 // adjusted tokens billed for the request
+	// WorkerDebug and ProxyDebug are the hops' timing as JSON objects,
 	// present when the request asked for enable_debug.
-	workerDebug, proxyDebug string
+	WorkerDebug, ProxyDebug string
 }
 
-// stream is the answer to one request as it arrives from a proxy
-// connection: the connection pushes, the HTTP handler pulls. Pushing never
+// Stream is the answer to one request as it arrives from a proxy
+// connection: the connection pushes (PushHead, PushData, Finish, Fail),
+// the HTTP handler pulls. Pushing never
 // blocks; a stream that holds more than maxBuffered bytes fails.
-type stream struct {
+type Stream struct {
 	mu       sync.Mutex // guards the fields below
-	h        *head
+	h        *Head
 	chunks   [][]byte
 	buffered int
 	done     bool
 	err      error
-	final    *finalInfo
+	final    *FinalInfo
 	wake     chan struct{} // 1-buffered; signalled on every change
 	onClose  func()        // called once by close
 	closed   bool
 }
 
-func newStream(onClose func()) *stream {
-	return &stream{wake: make(chan struct{}, 1), onClose: onClose}
+// NewStream returns the stream of a request; onClose, if set, runs once
+// when the handler closes it.
+func NewStream(onClose func()) *Stream {
+	return &Stream{wake: make(chan struct{}, 1), onClose: onClose}
 }
 
-func (s *stream) signal() {
+func (s *Stream) signal() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
 }
 
-// pushHead records the answer's head and its first body bytes.
-func (s *stream) pushHead(h head, data []byte) {
+// PushHead records the answer's head and its first body bytes.
+func (s *Stream) PushHead(h Head, data []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done || s.h != nil {
@@ -79,8 +82,8 @@ func (s *stream) pushHead(h head, data []byte) {
 	s.signal()
 }
 
-// pushData appends body bytes.
-func (s *stream) pushData(data []byte) {
+// PushData appends body bytes.
+func (s *Stream) PushData(data []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done {
@@ -90,13 +93,13 @@ func (s *stream) pushData(data []byte) {
 	s.signal()
 }
 
-func (s *stream) appendLocked(data []byte) {
+func (s *Stream) appendLocked(data []byte) {
 	if len(data) == 0 {
 		return
 	}
 	if s.buffered+len(data) > maxBuffered {
 		s.done = true
-		s.err = &answerError{wire.CodeError, "client: caller reads too slowly, answer buffer overflowed"}
+		s.err = &AnswerError{wire.CodeError, "client: caller reads too slowly, answer buffer overflowed"}
 		s.chunks = nil
 		return
 	}
@@ -104,8 +107,8 @@ func (s *stream) appendLocked(data []byte) {
 	s.buffered += len(data)
 }
 
-// finish ends the answer successfully.
-func (s *stream) finish(f *finalInfo) {
+// Finish ends the answer successfully.
+func (s *Stream) Finish(f *FinalInfo) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done {
@@ -115,8 +118,8 @@ func (s *stream) finish(f *finalInfo) {
 	s.signal()
 }
 
-// fail ends the answer with err.
-func (s *stream) fail(err error) {
+// Fail ends the answer with err.
+func (s *Stream) Fail(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done {
@@ -126,9 +129,9 @@ func (s *stream) fail(err error) {
 	s.signal()
 }
 
-// waitHead returns the head once it has arrived, or the error that ended
+// WaitHead returns the head once it has arrived, or the error that ended
 // the answer before it, or ctx's error.
-func (s *stream) waitHead(ctx context.Context) (head, error) {
+func (s *Stream) WaitHead(ctx context.Context) (Head, error) {
 	for {
 		s.mu.Lock()
 		h, done, err := s.h, s.done, s.err
@@ -138,22 +141,22 @@ func (s *stream) waitHead(ctx context.Context) (head, error) {
 		}
 		if done {
 			if err == nil {
-				err = &answerError{wire.CodeError, "answer ended without a head"}
+				err = &AnswerError{wire.CodeError, "answer ended without a head"}
 			}
-			return head{}, err
+			return Head{}, err
 		}
 		select {
 		case <-s.wake:
 		case <-ctx.Done():
-			return head{}, ctx.Err()
+			return Head{}, ctx.Err()
 		}
 	}
 }
 
-// next returns the body bytes that arrived since the last call, waiting
+// Next returns the body bytes that arrived since the last call, waiting
 // for some. At the end it returns nil with done true, and the error that
 // ended the answer, if any.
-func (s *stream) next(ctx context.Context) (chunks [][]byte, done bool, err error) {
+func (s *Stream) Next(ctx context.Context) (chunks [][]byte, done bool, err error) {
 	for {
 		s.mu.Lock()
 		chunks, s.chunks, s.buffered = s.chunks, nil, 0
@@ -173,23 +176,23 @@ func (s *stream) next(ctx context.Context) (chunks [][]byte, done bool, err erro
 	}
 }
 
-// ready reports whether next would return without waiting.
-func (s *stream) ready() bool {
+// Ready reports whether Next would return without waiting.
+func (s *Stream) Ready() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.chunks) > 0 || s.done
 }
 
-// finalInfo returns the final info of an answer that ended well, or nil.
-func (s *stream) finalInfo() *finalInfo {
+// FinalInfo returns the final info of an answer that ended well, or nil.
+func (s *Stream) FinalInfo() *FinalInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.final
 }
 
-// close releases the stream: the connection forgets the request and, if
+// Close releases the stream: the connection forgets the request and, if
 // it was still running, tells the proxy where the proxy understands it.
-func (s *stream) close() {
+func (s *Stream) Close() {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

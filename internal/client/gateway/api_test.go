@@ -1,10 +1,10 @@
-package client
+package gateway
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
@@ -20,23 +19,23 @@ import (
 // against the stream.
 type fakeNetwork struct {
 	mu      sync.Mutex
-	queries []*query
+	queries []*Query
 	closed  int
 	err     error // returned by send when set
-	script  func(q *query, s *stream)
-	list    []modelInfo
+	script  func(q *Query, s *Stream)
+	list    []ModelInfo
 	onClose func() // called when a stream closes, if set
 	wg      sync.WaitGroup
 }
 
-func (f *fakeNetwork) send(ctx context.Context, q *query) (*stream, error) {
+func (f *fakeNetwork) Send(ctx context.Context, q *Query) (*Stream, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
 	f.mu.Lock()
 	f.queries = append(f.queries, q)
 	f.mu.Unlock()
-	s := newStream(func() {
+	s := NewStream(func() {
 		f.mu.Lock()
 		f.closed++
 		f.mu.Unlock()
@@ -52,17 +51,14 @@ func (f *fakeNetwork) send(ctx context.Context, q *query) (*stream, error) {
 	return s, nil
 }
 
-func (f *fakeNetwork) models(ctx context.Context) ([]modelInfo, error) {
+func (f *fakeNetwork) Models(ctx context.Context) ([]ModelInfo, error) {
 	return f.list, f.err
 }
 
 func newTestAPI(t *testing.T, f *fakeNetwork, keys ...string) *httptest.Server {
 	t.Helper()
-	a := &api{net: f, log: slog.New(slog.DiscardHandler), maxBody: 1 << 10, now: time.Now, metrics: obs.NewMetrics("client"), counters: &obs.RequestRates{}}
-	for _, k := range keys {
-		a.keys = append(a.keys, []byte(k))
-	}
-	srv := httptest.NewServer(a.handler(func() any { return map[string]any{"ok": true} }, ""))
+	a := New(f, Options{MaxBody: 1 << 10, Keys: keys})
+	srv := httptest.NewServer(a.Handler(func() any { return map[string]any{"ok": true} }, ""))
 	t.Cleanup(func() {
 		srv.Close()
 		f.wg.Wait()
@@ -70,11 +66,11 @@ func newTestAPI(t *testing.T, f *fakeNetwork, keys ...string) *httptest.Server {
 	return srv
 }
 
-func sseScript(q *query, s *stream) {
-	s.pushHead(head{status: 200, reason: "OK", header: []header{{"Content-Type", "text/event-stream"}, {"Content-Length", "999"}, {"X-Cocoon-Worker-Start", "1.0"}}}, nil)
-	s.pushData([]byte("data: {\"a\":1}\n\n"))
-	s.pushData([]byte("data: [DONE]\n\n"))
-	s.finish(&finalInfo{tokens: 3})
+func sseScript(q *Query, s *Stream) {
+	s.PushHead(Head{Status: 200, Reason: "OK", Header: []Header{{"Content-Type", "text/event-stream"}, {"Content-Length", "999"}, {"X-Cocoon-Worker-Start", "1.0"}}}, nil)
+	s.PushData([]byte("data: {\"a\":1}\n\n"))
+	s.PushData([]byte("data: [DONE]\n\n"))
+	s.Finish(&FinalInfo{Tokens: 3})
 }
 
 func post(t *testing.T, srv *httptest.Server, path, body string, hdr ...string) (*http.Response, string) {
@@ -109,18 +105,18 @@ func TestInferenceStreams(t *testing.T) {
 		t.Error("the engine's Content-Length was passed through")
 	}
 	q := f.queries[0]
-	if q.model != "m" || q.maxCoefficient != 2000 || q.maxTokens != 50 || q.timeout != 28500*time.Millisecond {
-		t.Errorf("query = model %q coef %d tokens %d timeout %v, want m 2000 50 28.5s", q.model, q.maxCoefficient, q.maxTokens, q.timeout)
+	if q.Model != "m" || q.MaxCoefficient != 2000 || q.MaxTokens != 50 || q.Timeout != 28500*time.Millisecond {
+		t.Errorf("query = model %q coef %d tokens %d timeout %v, want m 2000 50 28.5s", q.Model, q.MaxCoefficient, q.MaxTokens, q.Timeout)
 	}
 	var sent map[string]any
-	json.Unmarshal(q.body, &sent)
+	json.Unmarshal(q.Body, &sent)
 	for _, k := range []string{"max_coefficient", "timeout", "max_tokens"} {
 		if _, ok := sent[k]; ok {
-			t.Errorf("forwarded body still has %q: %s", k, q.body)
+			t.Errorf("forwarded body still has %q: %s", k, q.Body)
 		}
 	}
-	for _, h := range q.header {
-		if h.name == "Authorization" {
+	for _, h := range q.Header {
+		if h.Name == "Authorization" {
 			t.Error("the caller's API key was forwarded into the network")
 		}
 	}
@@ -130,8 +126,8 @@ func TestInferenceStreams(t *testing.T) {
 }
 
 func TestInferenceErrors(t *testing.T) {
-	failWith := func(err error) func(*query, *stream) {
-		return func(q *query, s *stream) { s.fail(err) }
+	failWith := func(err error) func(*Query, *Stream) {
+		return func(q *Query, s *Stream) { s.Fail(err) }
 	}
 	tests := []struct {
 		name       string
@@ -146,14 +142,14 @@ func TestInferenceErrors(t *testing.T) {
 		{"no model", `{"messages":[]}`, &fakeNetwork{script: sseScript}, nil, nil, 400, "missing_required_parameter"},
 		{"bad timeout", `{"model":"m","messages":[{"role":"user","content":"x"}],"timeout":"x"}`, &fakeNetwork{script: sseScript}, nil, nil, 400, "invalid_value"},
 		{"oversized", `{"model":"m","messages":"` + strings.Repeat("x", 2000) + `"}`, &fakeNetwork{script: sseScript}, nil, nil, 413, "request_too_large"},
-		{"no proxy", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{err: errNoProxy}, nil, nil, 503, "no_proxy"},
-		{"contract closed", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{err: &noProxyError{msg: "no working proxy connections: our client contract at proxy p:1 is closed"}}, nil, nil, 503, "no_proxy"},
-		{"wallet short", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{err: &noProxyError{msg: "no working proxy connections: top up the client's cocoon wallet", short: true}}, nil, nil, 402, "insufficient_funds"},
-		{"unknown model", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&answerError{wire.CodeProtoViolation, "unknown model m"})}, nil, nil, 404, "model_not_found"},
-		{"rejected", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&answerError{wire.CodeProtoViolation, "model name mismatch"})}, nil, nil, 400, "rejected"},
-		{"not ready", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&answerError{wire.CodeNotReady, "no ready workers"})}, nil, nil, 503, "not_ready"},
-		{"proxy timeout", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&answerError{wire.CodeTimeout, "timeout in proxy"})}, nil, nil, 504, "timeout"},
-		{"own deadline", `{"model":"m","messages":[{"role":"user","content":"x"}],"timeout":0.2}`, &fakeNetwork{script: func(*query, *stream) {}}, nil, nil, 504, "timeout"},
+		{"no proxy", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{err: ErrNoProxy}, nil, nil, 503, "no_proxy"},
+		{"contract closed", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{err: fmt.Errorf("%w: our client contract at proxy p:1 is closed", ErrNoProxy)}, nil, nil, 503, "no_proxy"},
+		{"wallet short", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{err: fmt.Errorf("%w: top up the client's cocoon wallet: %w", ErrNoProxy, ErrUnfunded)}, nil, nil, 402, "insufficient_funds"},
+		{"unknown model", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&AnswerError{Code: wire.CodeProtoViolation, Message: "unknown model m"})}, nil, nil, 404, "model_not_found"},
+		{"rejected", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&AnswerError{Code: wire.CodeProtoViolation, Message: "model name mismatch"})}, nil, nil, 400, "rejected"},
+		{"not ready", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&AnswerError{Code: wire.CodeNotReady, Message: "no ready workers"})}, nil, nil, 503, "not_ready"},
+		{"proxy timeout", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: failWith(&AnswerError{Code: wire.CodeTimeout, Message: "timeout in proxy"})}, nil, nil, 504, "timeout"},
+		{"own deadline", `{"model":"m","messages":[{"role":"user","content":"x"}],"timeout":0.2}`, &fakeNetwork{script: func(*Query, *Stream) {}}, nil, nil, 504, "timeout"},
 		{"missing key", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: sseScript}, []string{"k1"}, nil, 401, "invalid_api_key"},
 		{"wrong key", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, &fakeNetwork{script: sseScript}, []string{"k1"}, []string{"Authorization", "Bearer k2"}, 401, "invalid_api_key"},
 	}
@@ -185,9 +181,9 @@ func TestInferenceKeyAccepted(t *testing.T) {
 }
 
 func TestInferenceFailsMidStream(t *testing.T) {
-	script := func(q *query, s *stream) {
-		s.pushHead(head{status: 200, header: []header{{"Content-Type", "text/event-stream"}}}, []byte("data: {\"a\":1}\n\n"))
-		s.fail(&answerError{wire.CodeNotReady, "worker connection lost"})
+	script := func(q *Query, s *Stream) {
+		s.PushHead(Head{Status: 200, Header: []Header{{"Content-Type", "text/event-stream"}}}, []byte("data: {\"a\":1}\n\n"))
+		s.Fail(&AnswerError{Code: wire.CodeNotReady, Message: "worker connection lost"})
 	}
 	srv := newTestAPI(t, &fakeNetwork{script: script})
 	res, body := post(t, srv, "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`)
@@ -195,9 +191,9 @@ func TestInferenceFailsMidStream(t *testing.T) {
 		t.Errorf("got %d %q, want the stream ended by an error event", res.StatusCode, body)
 	}
 
-	plain := func(q *query, s *stream) {
-		s.pushHead(head{status: 200, header: []header{{"Content-Type", "application/json"}}}, []byte("{\"a\":"))
-		s.fail(&answerError{wire.CodeNotReady, "worker connection lost"})
+	plain := func(q *Query, s *Stream) {
+		s.PushHead(Head{Status: 200, Header: []Header{{"Content-Type", "application/json"}}}, []byte("{\"a\":"))
+		s.Fail(&AnswerError{Code: wire.CodeNotReady, Message: "worker connection lost"})
 	}
 	srv = newTestAPI(t, &fakeNetwork{script: plain})
 	req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
@@ -213,8 +209,8 @@ func TestInferenceFailsMidStream(t *testing.T) {
 
 func TestCallerDisconnectClosesStream(t *testing.T) {
 	released := make(chan struct{})
-	script := func(q *query, s *stream) {
-		s.pushHead(head{status: 200, header: []header{{"Content-Type", "text/event-stream"}}}, []byte("data: 1\n\n"))
+	script := func(q *Query, s *Stream) {
+		s.PushHead(Head{Status: 200, Header: []Header{{"Content-Type", "text/event-stream"}}}, []byte("data: 1\n\n"))
 	}
 	f := &fakeNetwork{script: script, onClose: func() { close(released) }}
 	srv := newTestAPI(t, f)
@@ -236,9 +232,9 @@ func TestCallerDisconnectClosesStream(t *testing.T) {
 }
 
 func TestModelsAndCORS(t *testing.T) {
-	f := &fakeNetwork{list: []modelInfo{
-		{name: "b", workers: []workerInstance{{Coefficient: 2000}, {Coefficient: 1000, MaxRunningRequests: 5}}},
-		{name: "a"},
+	f := &fakeNetwork{list: []ModelInfo{
+		{Name: "b", Workers: []WorkerInstance{{Coefficient: 2000}, {Coefficient: 1000, MaxRunningRequests: 5}}},
+		{Name: "a"},
 	}}
 	srv := newTestAPI(t, f)
 	res, err := http.Get(srv.URL + "/v1/models")
@@ -276,8 +272,6 @@ func TestModelsAndCORS(t *testing.T) {
 	}
 }
 
-func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
 func TestWithDebug(t *testing.T) {
 	d := []byte(`{"x":1}`)
 	tests := []struct {
@@ -300,13 +294,13 @@ func TestWithDebug(t *testing.T) {
 func TestRetryOnLostProxy(t *testing.T) {
 	var mu sync.Mutex
 	calls := 0
-	script := func(q *query, s *stream) {
+	script := func(q *Query, s *Stream) {
 		mu.Lock()
 		calls++
 		first := calls == 1
 		mu.Unlock()
 		if first {
-			s.fail(errProxyLost)
+			s.Fail(ErrProxyLost)
 			return
 		}
 		sseScript(q, s)
@@ -327,13 +321,13 @@ func TestRetryOnLostProxy(t *testing.T) {
 // then each chunk while the next one has not arrived.
 func TestInferenceFlushesBeforeWaiting(t *testing.T) {
 	step := make(chan struct{})
-	script := func(q *query, s *stream) {
-		s.pushHead(head{status: 200, header: []header{{"Content-Type", "text/event-stream"}}}, nil)
+	script := func(q *Query, s *Stream) {
+		s.PushHead(Head{Status: 200, Header: []Header{{"Content-Type", "text/event-stream"}}}, nil)
 		<-step
-		s.pushData([]byte("data: 1\n\n"))
+		s.PushData([]byte("data: 1\n\n"))
 		<-step
-		s.pushData([]byte("data: 2\n\n"))
-		s.finish(&finalInfo{})
+		s.PushData([]byte("data: 2\n\n"))
+		s.Finish(&FinalInfo{})
 	}
 	srv := newTestAPI(t, &fakeNetwork{script: script})
 	res, err := http.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`))
@@ -355,11 +349,11 @@ func TestInferenceFlushesBeforeWaiting(t *testing.T) {
 
 // usageScript answers with a stream that carries usage, as the network
 // forces it on every stream.
-func usageScript(q *query, s *stream) {
-	s.pushHead(head{status: 200, header: []header{{"Content-Type", "text/event-stream"}}}, nil)
-	s.pushData([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"},\"index\":0}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":1}}\n"))
-	s.pushData([]byte("\ndata: [DONE]\n\n"))
-	s.finish(&finalInfo{tokens: 3})
+func usageScript(q *Query, s *Stream) {
+	s.PushHead(Head{Status: 200, Header: []Header{{"Content-Type", "text/event-stream"}}}, nil)
+	s.PushData([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"},\"index\":0}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":1}}\n"))
+	s.PushData([]byte("\ndata: [DONE]\n\n"))
+	s.Finish(&FinalInfo{Tokens: 3})
 }
 
 func TestStreamUsageOnlyWhenAsked(t *testing.T) {

@@ -1,4 +1,4 @@
-package client
+package gateway
 
 import (
 	"bytes"
@@ -20,21 +20,6 @@ import (
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
-// DefaultMaxBodyBytes bounds a request body unless the config says
-// otherwise: the most the network carries.
-const DefaultMaxBodyBytes = openai.MaxRequestBody
-
-// MaxBodyLimit is the highest max_body_bytes a config may set.
-const MaxBodyLimit = openai.MaxRequestBody
-
-// DefaultMaxUploadBytes bounds an audio upload unless the config says
-// otherwise; MaxUploadBytesLimit is the most one frame carries with room
-// for the request's head.
-const (
-	DefaultMaxUploadBytes = 15 << 20
-	MaxUploadBytesLimit   = wire.MaxFrameSize - 64<<10
-)
-
 // modelsTimeout bounds the proxy's answer to GET /v1/models, as in the
 // reference.
 const modelsTimeout = 10 * time.Second
@@ -42,52 +27,57 @@ const modelsTimeout = 10 * time.Second
 // bodyTimeout bounds the upload of a request body, as in the reference.
 const bodyTimeout = 60 * time.Second
 
-// query is one inference request as the client forwards it to a proxy.
-type query struct {
-	model          string
-	method, url    string
-	header         []header
-	body           []byte
-	maxCoefficient uint32
-	maxTokens      int64
-	timeout        time.Duration // the budget the proxy gets
-	debug          bool
+// Query is one inference request as the client forwards it to a proxy.
+type Query struct {
+	Model          string
+	Method, URL    string
+	Header         []Header
+	Body           []byte
+	MaxCoefficient uint32
+	MaxTokens      int64
+	Timeout        time.Duration // the budget the proxy gets
+	Debug          bool
 }
 
-// workerInstance is one worker of a model as the proxy lists it.
-type workerInstance struct {
+// WorkerInstance is one worker of a model as the proxy lists it.
+type WorkerInstance struct {
 	Coefficient        int32 `json:"coefficient"`
 	RunningRequests    int32 `json:"running_requests"`
 	MaxRunningRequests int32 `json:"max_running_requests"`
 }
 
-// modelInfo is one model the proxy serves.
-type modelInfo struct {
-	name    string
-	workers []workerInstance
-	// endpoints are those its workers serve; nil when the proxy cannot
+// ModelInfo is one model the proxy serves.
+type ModelInfo struct {
+	Name    string
+	Workers []WorkerInstance
+	// Endpoints are those its workers serve; nil when the proxy cannot
 	// say (a reference proxy).
-	endpoints []string
+	Endpoints []string
 }
 
-// network is what the HTTP API needs from the proxy connections.
-type network interface {
-	// send forwards q on a ready proxy connection and returns the answer
+// Network is what the HTTP API needs from the proxy connections.
+type Network interface {
+	// Send forwards q on a ready proxy connection and returns the answer
 	// stream, which the caller closes.
-	send(ctx context.Context, q *query) (*stream, error)
-	// models lists the models and workers behind a ready proxy.
-	models(ctx context.Context) ([]modelInfo, error)
+	Send(ctx context.Context, q *Query) (*Stream, error)
+	// Models lists the models and workers behind a ready proxy.
+	Models(ctx context.Context) ([]ModelInfo, error)
 }
 
-// errNoProxy reports that no proxy connection is ready.
-var errNoProxy = errors.New("no working proxy connections")
+// ErrNoProxy reports that no proxy connection is ready; the error says
+// why when the client knows (answered 503).
+var ErrNoProxy = errors.New("no working proxy connections")
 
-// errStopped reports a request that came or waited as the client
+// ErrUnfunded marks an ErrNoProxy whose cause is a wallet too poor to
+// fund the client's next contract (answered 402).
+var ErrUnfunded = errors.New("the wallet cannot fund a new contract")
+
+// ErrStopped reports a request that came or waited as the client
 // stopped: no connection comes any more.
-var errStopped = fmt.Errorf("%w: the client is stopping", errNoProxy)
+var ErrStopped = fmt.Errorf("%w: the client is stopping", ErrNoProxy)
 
-// errProxyLost ends the requests of a proxy connection that dropped.
-var errProxyLost = &answerError{wire.CodeNotReady, "proxy connection lost"}
+// ErrProxyLost ends the requests of a proxy connection that dropped.
+var ErrProxyLost = &AnswerError{wire.CodeNotReady, "proxy connection lost"}
 
 // apiError is an error answered to the HTTP caller.
 type apiError struct {
@@ -115,9 +105,9 @@ func invalid(err error) error {
 	return err
 }
 
-// api is the OpenAI-compatible HTTP API of the client.
-type api struct {
-	net     network
+// API is the OpenAI-compatible HTTP API of the client.
+type API struct {
+	net     Network
 	log     *slog.Logger
 	keys    [][]byte // accepted bearer keys; empty means no authentication
 	maxBody int64
@@ -131,8 +121,49 @@ type api struct {
 	cost func(tokens int64) int64
 }
 
-// handler returns the API with stats mounted beside it.
-func (a *api) handler(snapshot func() any, accessHash string) http.Handler {
+// Options configure the API besides the network it forwards to.
+type Options struct {
+	// Logger receives one line per request and the causes of errors
+	// (never prompts or completions); nil discards them.
+	Logger *slog.Logger
+	// Keys, if set, are the bearer keys a request must carry.
+	Keys []string
+	// MaxBody bounds a request body, MaxUpload an audio upload, in bytes.
+	MaxBody, MaxUpload int64
+	// Clock is the time source; nil means time.Now.
+	Clock func() time.Time
+	// Metrics and Counters count the requests, by model.
+	Metrics  *obs.Metrics
+	Counters *obs.RequestRates
+	// Cost values billed tokens in nanoTON for the request log and the
+	// metrics; nil values nothing.
+	Cost func(tokens int64) int64
+}
+
+// New returns the API in front of net.
+func New(net Network, o Options) *API {
+	a := &API{net: net, log: o.Logger, maxBody: o.MaxBody, maxUpload: o.MaxUpload, now: o.Clock, metrics: o.Metrics, counters: o.Counters, cost: o.Cost}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.metrics == nil {
+		a.metrics = obs.NewMetrics("client")
+	}
+	if a.counters == nil {
+		a.counters = &obs.RequestRates{}
+	}
+	for _, k := range o.Keys {
+		a.keys = append(a.keys, []byte(k))
+	}
+	return a
+}
+
+// Handler returns the API with the stats (snapshot, guarded by
+// accessHash) mounted beside it.
+func (a *API) Handler(snapshot func() any, accessHash string) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/chat/completions", a.wrapInference(a.inference))
 	mux.Handle("POST /v1/completions", a.wrapInference(a.inference))
@@ -161,7 +192,7 @@ func (a *api) handler(snapshot func() any, accessHash string) http.Handler {
 // wrap turns a handler that returns an error into an http.Handler: it
 // checks the bearer key, gives the request an id, and writes errors as
 // OpenAI error JSON.
-func (a *api) wrap(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+func (a *API) wrap(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
@@ -183,7 +214,7 @@ func (a *api) wrap(h func(http.ResponseWriter, *http.Request) error) http.Handle
 
 // wrapInference is wrap for the inference endpoints, which write their
 // own log line per request (see inference).
-func (a *api) wrapInference(h func(http.ResponseWriter, *http.Request, *obs.Request) error) http.Handler {
+func (a *API) wrapInference(h func(http.ResponseWriter, *http.Request, *obs.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
@@ -232,7 +263,7 @@ func writeError(w http.ResponseWriter, ae *apiError) {
 	w.Write(b)
 }
 
-func (a *api) authorize(r *http.Request) error {
+func (a *API) authorize(r *http.Request) error {
 	if len(a.keys) == 0 {
 		return nil
 	}
@@ -298,7 +329,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, setting strin
 // inference forwards a chat or text completion or an embedding request
 // and streams the answer back, filling rec with what the request log and
 // metrics report.
-func (a *api) inference(w http.ResponseWriter, r *http.Request, rec *obs.Request) error {
+func (a *API) inference(w http.ResponseWriter, r *http.Request, rec *obs.Request) error {
 	start := a.now()
 	body, err := readBody(w, r, a.maxBody, "max_body_bytes")
 	if err != nil {
@@ -354,7 +385,7 @@ func (a *api) inference(w http.ResponseWriter, r *http.Request, rec *obs.Request
 // default completion allowance plus the upload's size, which bounds its
 // audio's tokens at any rate a proxy accepts for audio compressed to no
 // fewer bytes per second than that rate.
-func (a *api) upload(w http.ResponseWriter, r *http.Request, rec *obs.Request) error {
+func (a *API) upload(w http.ResponseWriter, r *http.Request, rec *obs.Request) error {
 	start := a.now()
 	body, err := readBody(w, r, a.maxUpload, "max_upload_bytes")
 	if err != nil {
@@ -382,32 +413,32 @@ func (a *api) upload(w http.ResponseWriter, r *http.Request, rec *obs.Request) e
 // forward sends a request body for model through the network and streams
 // the answer back, without the usage events strip removes (nil: all of
 // it), filling rec.
-func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, model string, body []byte, maxTokens int64, params openai.CocoonParams, strip *openai.UsageStripper, rec *obs.Request) error {
+func (a *API) forward(w http.ResponseWriter, r *http.Request, start time.Time, model string, body []byte, maxTokens int64, params openai.CocoonParams, strip *openai.UsageStripper, rec *obs.Request) error {
 	rc := http.NewResponseController(w)
-	var hdrs []header
+	var hdrs []Header
 	for k, vs := range r.Header {
 		if requestHopHeaders[k] {
 			continue
 		}
 		for _, v := range vs {
-			hdrs = append(hdrs, header{k, v})
+			hdrs = append(hdrs, Header{k, v})
 		}
 	}
-	sort.Slice(hdrs, func(i, j int) bool { return hdrs[i].name < hdrs[j].name })
+	sort.Slice(hdrs, func(i, j int) bool { return hdrs[i].Name < hdrs[j].Name })
 	// The caller's Host goes first, as the reference's client forwards
 	// the headers in the order they came and callers send Host first:
 	// its worker passes headers to the engine as they are, and an engine
 	// answers a request without Host with 400. net/http keeps it in
 	// r.Host.
 	if r.Host != "" {
-		hdrs = append([]header{{"Host", r.Host}}, hdrs...)
+		hdrs = append([]Header{{"Host", r.Host}}, hdrs...)
 	}
 
 	a.metrics.RequestStarted()
 	outcome := obs.OutcomeFailed
 	// The answer's usage, counted before any of it is stripped.
 	usage := openai.NewUsageCounter()
-	var final *finalInfo
+	var final *FinalInfo
 	defer func() {
 		a.metrics.RequestFinished(outcome, a.now().Sub(start))
 		a.counters.Finished(a.now(), outcome == obs.OutcomeSuccess, a.now().Sub(start))
@@ -416,38 +447,38 @@ func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, m
 		rec.Outcome = outcome
 		rec.PromptTokens, rec.CachedTokens, rec.CompletionTokens, rec.ReasoningTokens = u.PromptTokens, u.CachedTokens, u.CompletionTokens, u.ReasoningTokens
 		if final != nil && a.cost != nil {
-			rec.Nano = a.cost(final.tokens)
+			rec.Nano = a.cost(final.Tokens)
 		}
 	}()
 
 	ctx, cancel := context.WithTimeout(r.Context(), params.Timeout)
 	defer cancel()
-	q := &query{
-		model: model, method: r.Method, url: r.URL.RequestURI(), header: hdrs, body: body,
-		maxCoefficient: params.MaxCoefficient, maxTokens: maxTokens,
-		timeout: params.Timeout * 95 / 100, debug: params.EnableDebug,
+	q := &Query{
+		Model: model, Method: r.Method, URL: r.URL.RequestURI(), Header: hdrs, Body: body,
+		MaxCoefficient: params.MaxCoefficient, MaxTokens: maxTokens,
+		Timeout: params.Timeout * 95 / 100, Debug: params.EnableDebug,
 	}
 	s, h, err := a.exchange(ctx, q)
 	if err != nil {
 		return a.networkError(ctx, err, params.Timeout)
 	}
-	defer s.close()
+	defer s.Close()
 	out := w.Header()
 	sse := false
-	for _, kv := range h.header {
+	for _, kv := range h.Header {
 		// The request's id is ours, set by wrap; an engine's own id would
 		// make a second X-Request-Id.
-		if name := http.CanonicalHeaderKey(kv.name); responseHopHeaders[name] || name == "X-Request-Id" {
+		if name := http.CanonicalHeaderKey(kv.Name); responseHopHeaders[name] || name == "X-Request-Id" {
 			continue
 		}
-		out.Add(kv.name, kv.value)
-		if strings.EqualFold(kv.name, "Content-Type") && strings.HasPrefix(kv.value, "text/event-stream") {
+		out.Add(kv.Name, kv.Value)
+		if strings.EqualFold(kv.Name, "Content-Type") && strings.HasPrefix(kv.Value, "text/event-stream") {
 			sse = true
 		}
 	}
 	out.Set("X-Cocoon-Client-Start", unixTime(start))
 	out.Set("X-Cocoon-Client-End", unixTime(a.now()))
-	status := h.status
+	status := h.Status
 	if status < 100 || status > 999 {
 		status = http.StatusBadGateway
 	}
@@ -467,11 +498,11 @@ func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, m
 	// answered is set once the first body byte has gone to the caller.
 	answered := false
 	for {
-		if unflushed && !s.ready() {
+		if unflushed && !s.Ready() {
 			rc.Flush()
 			unflushed = false
 		}
-		chunks, done, err := s.next(ctx)
+		chunks, done, err := s.Next(ctx)
 		for i, c := range chunks {
 			usage.Write(c)
 			if strip != nil {
@@ -508,7 +539,7 @@ func (a *api) forward(w http.ResponseWriter, r *http.Request, start time.Time, m
 			continue
 		}
 		if err == nil {
-			final = s.finalInfo()
+			final = s.FinalInfo()
 			if params.EnableDebug {
 				w.Write(withDebug(held, sse, debugJSON(final, start, headAt, a.now())))
 			}
@@ -545,29 +576,29 @@ const maxProxyAttempts = 2
 // exchange sends q and waits for the answer's head. A request whose proxy
 // connection drops before the head goes to another ready proxy: nothing
 // has reached the caller yet.
-func (a *api) exchange(ctx context.Context, q *query) (*stream, head, error) {
+func (a *API) exchange(ctx context.Context, q *Query) (*Stream, Head, error) {
 	var err error
 	for range maxProxyAttempts {
-		var s *stream
-		if s, err = a.net.send(ctx, q); err != nil {
-			return nil, head{}, err
+		var s *Stream
+		if s, err = a.net.Send(ctx, q); err != nil {
+			return nil, Head{}, err
 		}
-		var h head
-		if h, err = s.waitHead(ctx); err == nil {
+		var h Head
+		if h, err = s.WaitHead(ctx); err == nil {
 			return s, h, nil
 		}
-		s.close()
-		if !errors.Is(err, errProxyLost) || ctx.Err() != nil {
+		s.Close()
+		if !errors.Is(err, ErrProxyLost) || ctx.Err() != nil {
 			break
 		}
 		a.log.Info("proxy connection lost before the answer; trying another proxy")
 	}
-	return nil, head{}, err
+	return nil, Head{}, err
 }
 
 // debugJSON is the reference's debug object: each hop's start time and
 // when its answer started and finished passing.
-func debugJSON(f *finalInfo, start, headAt, end time.Time) []byte {
+func debugJSON(f *FinalInfo, start, headAt, end time.Time) []byte {
 	hop := func(s string) json.RawMessage {
 		if s == "" || !json.Valid([]byte(s)) {
 			return json.RawMessage("{}")
@@ -576,7 +607,7 @@ func debugJSON(f *finalInfo, start, headAt, end time.Time) []byte {
 	}
 	var worker, proxy string
 	if f != nil {
-		worker, proxy = f.workerDebug, f.proxyDebug
+		worker, proxy = f.WorkerDebug, f.ProxyDebug
 	}
 	b, _ := json.Marshal(map[string]json.RawMessage{ // raw JSON and plain values always marshal
 		"worker": hop(worker),
@@ -608,7 +639,7 @@ func withDebug(last []byte, sse bool, debug []byte) []byte {
 
 // networkError turns a failure of the network into an HTTP error: the
 // caller's mistakes are 4xx, the network's 502/503/504.
-func (a *api) networkError(ctx context.Context, err error, timeout time.Duration) *apiError {
+func (a *API) networkError(ctx context.Context, err error, timeout time.Duration) *apiError {
 	if errors.Is(err, context.DeadlineExceeded) || (ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded)) {
 		return &apiError{status: http.StatusGatewayTimeout, typ: openai.ErrorTypeServer, code: "timeout",
 			message: fmt.Sprintf("no answer within the request's deadline of %v", timeout), cause: err}
@@ -617,49 +648,49 @@ func (a *api) networkError(ctx context.Context, err error, timeout time.Duration
 		return &apiError{status: http.StatusRequestEntityTooLarge, typ: openai.ErrorTypeInvalidRequest, code: "request_too_large",
 			message: "the request does not fit in one message of the network (16 MiB with its headers)", cause: err}
 	}
-	if npe, ok := errors.AsType[*noProxyError](err); ok && npe.short {
+	if errors.Is(err, ErrUnfunded) {
 		// The client could not fund a new contract: its wallet must be
 		// topped up.
 		return &apiError{status: http.StatusPaymentRequired, typ: openai.ErrorTypeInvalidRequest, code: "insufficient_funds", message: err.Error(), cause: err}
 	}
-	if errors.Is(err, errNoProxy) {
+	if errors.Is(err, ErrNoProxy) {
 		// The message says why: the root's cause when it gave one (a proxy
 		// endpoint or image it does not list, a reading too old), and
 		// each proxy's (its contract closed, a new one opening, …).
 		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "no_proxy", message: err.Error(), cause: err}
 	}
-	var ae *answerError
+	var ae *AnswerError
 	if !errors.As(err, &ae) {
 		return &apiError{status: http.StatusBadGateway, typ: openai.ErrorTypeServer, code: "network_error", message: "the request failed in the network", cause: err}
 	}
 	switch {
-	case strings.HasPrefix(ae.message, "unknown model") || strings.HasPrefix(ae.message, "no workers for model"):
-		return &apiError{status: http.StatusNotFound, typ: openai.ErrorTypeNotFound, code: "model_not_found", message: ae.message}
-	case strings.Contains(ae.message, "balance is too low"):
+	case strings.HasPrefix(ae.Message, "unknown model") || strings.HasPrefix(ae.Message, "no workers for model"):
+		return &apiError{status: http.StatusNotFound, typ: openai.ErrorTypeNotFound, code: "model_not_found", message: ae.Message}
+	case strings.Contains(ae.Message, "balance is too low"):
 		// The proxy refused to reserve the request's worst-case cost
 		// against the client contract's balance and stake; the reference
 		// proxy says "balance is too low" too.
 		return &apiError{status: http.StatusPaymentRequired, typ: openai.ErrorTypeInvalidRequest, code: "insufficient_balance",
-			message: ae.message + " (top up the client contract or lower max_tokens)"}
-	case strings.Contains(ae.message, "exceeded its token reservation"):
+			message: ae.Message + " (top up the client contract or lower max_tokens)"}
+	case strings.Contains(ae.Message, "exceeded its token reservation"):
 		return &apiError{status: http.StatusBadRequest, typ: openai.ErrorTypeInvalidRequest, code: "reservation_exceeded",
-			message: ae.message + " (the answer used more tokens than max_tokens and the prompt allow; it was stopped and billed up to them)"}
-	case strings.HasPrefix(ae.message, "unsupported endpoint"):
+			message: ae.Message + " (the answer used more tokens than max_tokens and the prompt allow; it was stopped and billed up to them)"}
+	case strings.HasPrefix(ae.Message, "unsupported endpoint"):
 		// OpenAI answers a model asked of an endpoint it does not serve
 		// with a 404 too.
-		return &apiError{status: http.StatusNotFound, typ: openai.ErrorTypeInvalidRequest, code: "unsupported_endpoint", message: ae.message}
-	case strings.HasPrefix(ae.message, "can run this query with coefficient"):
-		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "coefficient_too_low", message: ae.message + " (raise max_coefficient)"}
+		return &apiError{status: http.StatusNotFound, typ: openai.ErrorTypeInvalidRequest, code: "unsupported_endpoint", message: ae.Message}
+	case strings.HasPrefix(ae.Message, "can run this query with coefficient"):
+		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "coefficient_too_low", message: ae.Message + " (raise max_coefficient)"}
 	}
-	switch ae.code {
+	switch ae.Code {
 	case wire.CodeError, wire.CodeWarning, wire.CodeProtoViolation:
-		return badRequest("rejected", ae.message)
+		return badRequest("rejected", ae.Message)
 	case wire.CodeNotReady:
-		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "not_ready", message: ae.message}
+		return &apiError{status: http.StatusServiceUnavailable, typ: openai.ErrorTypeServer, code: "not_ready", message: ae.Message}
 	case wire.CodeTimeout:
-		return &apiError{status: http.StatusGatewayTimeout, typ: openai.ErrorTypeServer, code: "timeout", message: ae.message}
+		return &apiError{status: http.StatusGatewayTimeout, typ: openai.ErrorTypeServer, code: "timeout", message: ae.Message}
 	}
-	return &apiError{status: http.StatusBadGateway, typ: openai.ErrorTypeServer, code: "upstream_error", message: ae.message}
+	return &apiError{status: http.StatusBadGateway, typ: openai.ErrorTypeServer, code: "upstream_error", message: ae.Message}
 }
 
 // modelEntry is one /v1/models entry: OpenAI's fields plus the workers
@@ -669,14 +700,14 @@ type modelEntry struct {
 	Object    string           `json:"object"`
 	Created   int64            `json:"created"`
 	OwnedBy   string           `json:"owned_by"`
-	Workers   []workerInstance `json:"workers"`
+	Workers   []WorkerInstance `json:"workers"`
 	Endpoints []string         `json:"endpoints,omitempty"`
 }
 
-func (a *api) listModels(w http.ResponseWriter, r *http.Request) error {
+func (a *API) listModels(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), modelsTimeout)
 	defer cancel()
-	ms, err := a.net.models(ctx)
+	ms, err := a.net.Models(ctx)
 	if err != nil {
 		return a.networkError(ctx, err, modelsTimeout)
 	}
@@ -685,9 +716,9 @@ func (a *api) listModels(w http.ResponseWriter, r *http.Request) error {
 		Data   []modelEntry `json:"data"`
 	}{Object: "list", Data: []modelEntry{}}
 	for _, m := range ms {
-		ws := append([]workerInstance{}, m.workers...)
+		ws := append([]WorkerInstance{}, m.Workers...)
 		sort.Slice(ws, func(i, j int) bool { return ws[i].Coefficient < ws[j].Coefficient })
-		list.Data = append(list.Data, modelEntry{ID: m.name, Object: "model", OwnedBy: "cocoon", Workers: ws, Endpoints: m.endpoints})
+		list.Data = append(list.Data, modelEntry{ID: m.Name, Object: "model", OwnedBy: "cocoon", Workers: ws, Endpoints: m.Endpoints})
 	}
 	sort.Slice(list.Data, func(i, j int) bool { return list.Data[i].ID < list.Data[j].ID })
 	b, err := json.Marshal(list)
