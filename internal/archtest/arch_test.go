@@ -261,3 +261,21 @@ func TestDevnetOnlyForTheDevnet(t *testing.T) {
 		}
 	}
 }
+
+// TestRolesDoNotLinkBbolt: the roles keep their ledger behind
+// store.Store; only what composes a proxy with a db_path (package node,
+// through store/boltstore) links bbolt.
+func TestRolesDoNotLinkBbolt(t *testing.T) {
+	for _, role := range []string{"proxy", "client", "worker", "store"} {
+		cmd := exec.Command("go", "list", "-deps", module+"/internal/"+role)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", role, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if strings.HasPrefix(dep, "go.etcd.io/bbolt") {
+				t.Errorf("internal/%s links %s: the ledger's bbolt file belongs to store/boltstore, which only the composition imports", role, dep)
+			}
+		}
+	}
+}
