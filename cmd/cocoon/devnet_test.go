@@ -51,6 +51,29 @@ func TestDevnetChainState(t *testing.T) {
 			t.Errorf("devnet banner lacks %q:\n%s", want, out.String())
 		}
 	}
+	// Every command the banner prints names the binary as it was started,
+	// so that each runs as printed.
+	var started bytes.Buffer
+	n.PrintBanner(&started, "./bin/cocoon", dir, nil)
+	commands := 0
+	for line := range strings.Lines(started.String()) {
+		f := strings.Fields(line)
+		if len(f) == 0 || !strings.HasSuffix(f[0], "cocoon") {
+			continue
+		}
+		commands++
+		if f[0] != "./bin/cocoon" {
+			t.Errorf("banner command %q names %q, want ./bin/cocoon as the devnet was started", strings.TrimSpace(line), f[0])
+		}
+	}
+	for _, want := range []string{"./bin/cocoon probe ", "./bin/cocoon root del-worker-hash ", "./bin/cocoon root add-worker-hash ", "./bin/cocoon chain state ", "./bin/cocoon proxy --config "} {
+		if !strings.Contains(started.String(), want) {
+			t.Errorf("devnet banner started as ./bin/cocoon lacks %q:\n%s", want, started.String())
+		}
+	}
+	if commands < 9 {
+		t.Errorf("the banner printed %d commands, want the chain's, the probe's, the root's and each node's:\n%s", commands, started.String())
+	}
 	res, err := http.Post(n.ClientURL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
 	if err != nil {
 		t.Fatal(err)

@@ -113,7 +113,7 @@ func (n *Network) PrintBanner(w io.Writer, bin, dataDir string, keys []string) {
 			fmt.Fprintf(w, "Explore the chain on its own (while the devnet runs, or after):\n  %s explorer%s --root %s --policy fake_tdx --insecure-fake-tdx\n", bin, state, a.Root)
 		}
 	}
-	n.printTrust(w, dataDir)
+	n.printTrust(w, bin, dataDir)
 	if dataDir != "" {
 		n.printRerun(w, bin, dataDir)
 	}
@@ -130,20 +130,21 @@ func (n *Network) PrintBanner(w io.Writer, bin, dataDir string, keys []string) {
 }
 
 // printTrust says how to probe the proxy as a client judges it and, on the
-// emulated chain, how the root's lists admit and evict nodes.
-func (n *Network) printTrust(w io.Writer, dataDir string) {
+// emulated chain, how the root's lists admit and evict nodes (with bin,
+// the binary as it was started).
+func (n *Network) printTrust(w io.Writer, bin, dataDir string) {
 	root := ""
 	if a := n.Addresses; a != nil && n.ChainStatePath != "" {
 		root = fmt.Sprintf(" --chain-state %s --root %s", n.ChainStatePath, a.Root)
 	}
 	fmt.Fprintf(w, "\nProbe the proxy as a client would, by its attestation and the root's lists:\n")
-	fmt.Fprintf(w, "  cocoon probe --test --policy fake_tdx --insecure-fake-tdx%s %s\n", root, n.ProxyClientsAddr)
+	fmt.Fprintf(w, "  %s probe --test --policy fake_tdx --insecure-fake-tdx%s %s\n", bin, root, n.ProxyClientsAddr)
 	if root == "" || dataDir == "" {
 		return
 	}
 	fmt.Fprintf(w, "The root admits nodes by their image and model hashes, read every %v; take the workers' image off it, and put it back:\n", n.RootPollEvery)
 	for _, op := range []string{"del-worker-hash", "add-worker-hash"} {
-		fmt.Fprintf(w, "  cocoon root %s --root %s --state %s --key %s %x\n", op, n.Addresses.Root, n.ChainStatePath, filepath.Join(dataDir, AdminKeyFile), FakeImageHash)
+		fmt.Fprintf(w, "  %s root %s --root %s --state %s --key %s %x\n", bin, op, n.Addresses.Root, n.ChainStatePath, filepath.Join(dataDir, AdminKeyFile), FakeImageHash)
 	}
 }
 
