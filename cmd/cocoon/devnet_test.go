@@ -151,27 +151,54 @@ func TestExplorerAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
+	// With the flags the banner prints, and with the devnet's defaults:
+	// its root, and its proxies' fake TDX accepted, saying so.
+	for _, tc := range []struct {
+		name, notice string
+		args         []string
+	}{
+		{"flags", "", []string{"--root", n.Addresses.Root.String(), "--policy", "fake_tdx", "--insecure-fake-tdx"}},
+		{"devnet defaults", "devnet root (" + filepath.Join(dir, "proxy.json") + "): INSECURE fake TDX accepted", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) { exploreDevnet(t, n, append([]string{"--data-dir", dir}, tc.args...), tc.notice) })
+	}
+}
+
+// exploreDevnet runs `cocoon explorer` with args on the devnet n's chain
+// and checks that it shows the devnet's proxy, worker and client, after
+// printing notice (when not empty).
+func exploreDevnet(t *testing.T, n *devnet.Network, args []string, notice string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := newLineWriter()
 	done := make(chan error, 1)
 	go func() {
-		done <- runExplorer(ctx, []string{"--data-dir", dir, "--root", n.Addresses.Root.String(), "--listen", "127.0.0.1:0",
-			"--policy", "fake_tdx", "--insecure-fake-tdx", "--log-level", "error"}, out, io.Discard)
+		done <- runExplorer(ctx, append(args, "--listen", "127.0.0.1:0", "--log-level", "error"), out, io.Discard)
 	}()
+	ended := false
 	defer func() {
 		cancel()
-		if err := <-done; err != nil {
+		if err := <-done; !ended && err != nil {
 			t.Errorf("explorer: %v", err)
 		}
 	}()
-	var url string
-	select {
-	case line := <-out.lines:
-		url = strings.TrimPrefix(strings.TrimSpace(line), "explorer on ")
-	case err := <-done:
-		t.Fatalf("explorer ended before serving: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("the explorer printed no address")
+	var url, printed string
+	for url == "" {
+		select {
+		case line := <-out.lines:
+			printed += line
+			if u, ok := strings.CutPrefix(strings.TrimSpace(line), "explorer on "); ok {
+				url = u
+			}
+		case err := <-done:
+			ended = true
+			done <- err
+			t.Fatalf("explorer ended before serving: %v", err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("the explorer printed no address")
+		}
+	}
+	if notice != "" && !strings.Contains(printed, notice) {
+		t.Errorf("the explorer printed %q, want %q first", printed, notice)
 	}
 	var net struct {
 		Proxies []struct {

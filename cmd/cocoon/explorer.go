@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/xssnick/tonutils-go/address"
 
@@ -35,7 +36,7 @@ func (p *proxyContracts) Set(s string) error {
 func runExplorer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("explorer", stdout, stderr)
 	src := newChainSource(fs)
-	rootFlag := fs.String("root", "", "`address` of the COCOON root contract (required)")
+	rootFlag := fs.String("root", "", "`address` of the COCOON root contract (default: the devnet's, on a devnet's chain)")
 	var cfg node.ExplorerConfig
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "`address` to serve the explorer on")
 	fs.StringVar(&cfg.AccessHash, "access-hash", "", "demand ?access_hash=`VALUE` on every page, as a role's http_access_hash does")
@@ -55,15 +56,22 @@ func runExplorer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if cfg.State, cfg.TonConfig, err = src.resolve("explorer"); err != nil {
 		return err
 	}
+	if err := found(cfg.State); err != nil {
+		return err
+	}
+	if *rootFlag == "" && cfg.State != "" {
+		dir := filepath.Dir(cfg.State)
+		if *rootFlag = devnetRoot(dir); *rootFlag != "" && !flagGiven(fs, "policy") && !flagGiven(fs, "insecure-fake-tdx") {
+			cfg.Policy, cfg.Attestation.InsecureFakeTDX = "fake_tdx", true
+			fmt.Fprintf(stdout, "devnet root (%s): INSECURE fake TDX accepted from its proxies, as the devnet's clients accept it; for development only\n", filepath.Join(dir, "proxy.json"))
+		}
+	}
 	if cfg.Root, err = rootParseAddr("root", *rootFlag); err != nil {
 		return err
 	}
 	log, err := obs.NewLogger(stderr, "text", *logLevel)
 	if err != nil {
 		return usageError{err.Error()}
-	}
-	if err := found(cfg.State); err != nil {
-		return err
 	}
 	e, err := node.NewExplorer(ctx, cfg, log)
 	var choice node.ChoiceError

@@ -100,6 +100,13 @@ func printCommandHelp(w io.Writer, fs *flag.FlagSet) {
 	}
 }
 
+// flagGiven reports whether the command line set the flag name.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
 // printFlag writes one flag as "--name TYPE", its usage and its default.
 func printFlag(w io.Writer, f *flag.Flag) {
 	typ, usage := flag.UnquoteUsage(f)
@@ -208,9 +215,9 @@ var helps = map[string]help{
 	},
 	"explorer": {
 		purpose: "serve the network explorer: the root, its proxies, their workers and clients, the value locked",
-		notes:   []string{"Without --state or --ton-config it reads the devnet's emulated chain in the default data directory."},
+		notes:   []string{"Without --state or --ton-config it reads the devnet's emulated chain in the default data directory. On a devnet's chain --root defaults to the devnet's root, whose proxies are then asked as the devnet's clients ask them: fake TDX accepted, and the output says so, unless --policy or --insecure-fake-tdx is given."},
 		examples: []example{
-			{"cocoon explorer --root EQ… --policy fake_tdx --insecure-fake-tdx", "the devnet's network on http://127.0.0.1:8080 (the devnet prints the exact command)"},
+			{"cocoon explorer", "the devnet's network on http://127.0.0.1:8080"},
 			{"cocoon explorer --ton-config global.config.json --root EQ… --listen 127.0.0.1:9090", "a network on TON"},
 		},
 	},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -42,9 +41,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{fmt.Sprintf("probe: %q is not HOST:PORT", o.Addr)}
 	}
 	if devnetProxy(*dataDir, o.Addr) {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if !set["policy"] && !set["insecure-fake-tdx"] && !set["test"] {
+		if !flagGiven(fs, "policy") && !flagGiven(fs, "insecure-fake-tdx") && !flagGiven(fs, "test") {
 			o.Policy, a.InsecureFakeTDX, o.IsTest = "fake_tdx", true, true
 			fmt.Fprintf(stdout, "devnet proxy (%s): INSECURE fake TDX accepted, as a test-network client, as the devnet's clients connect; for development only\n",
 				filepath.Join(*dataDir, "proxy.json"))
