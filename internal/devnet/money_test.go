@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -308,5 +309,23 @@ func TestFirstAnswerRecorded(t *testing.T) {
 	}
 	if s := n.Client.Snapshot().Stats; s.FirstAnswerTime.Total <= 0 || s.FirstAnswerTime.Total > s.Time.Total {
 		t.Errorf("client's first-answer time %v s, want positive and at most the requests' %v s", s.FirstAnswerTime.Total, s.Time.Total)
+	}
+	// One metric of it, by model and worker (the worker's address at the
+	// proxy), on every role.
+	for role, url := range map[string]string{"client": n.ClientURL, "proxy": n.ProxyURL, "worker": n.WorkerURLs[0]} {
+		want := regexp.MustCompile(`cocoon_time_to_first_token_seconds_count\{model="` + regexp.QuoteMeta(n.Model) + `",role="` + role + `",worker="[^"]*"\} 2\n`)
+		var body []byte
+		eventually(t, role+" counts every first token in its metrics", func() bool {
+			res, err := http.Get(url + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ = io.ReadAll(res.Body)
+			return want.Match(body)
+		})
+		if bytes.Contains(body, []byte("time_to_first_answer_byte")) {
+			t.Errorf("%s's metrics keep a second time to first token metric:\n%s", role, body)
+		}
 	}
 }

@@ -23,7 +23,6 @@ type Metrics struct {
 	reg         *prometheus.Registry
 	requests    *prometheus.CounterVec
 	duration    prometheus.Histogram
-	firstAnswer prometheus.Histogram
 	active      prometheus.Gauge
 	bytes       prometheus.Counter
 	connections prometheus.Gauge
@@ -48,11 +47,6 @@ func NewMetrics(role string) *Metrics {
 			Help:    "Time from receiving an inference request to its last byte.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 16),
 		}),
-		firstAnswer: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: "cocoon", Name: "time_to_first_answer_byte_seconds", ConstLabels: labels,
-			Help:    "Time from receiving an inference request to the first byte of its answer's body (time to first token).",
-			Buckets: prometheus.ExponentialBuckets(0.005, 2, 16),
-		}),
 		active: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "cocoon", Name: "active_requests", ConstLabels: labels,
 			Help: "Inference requests in flight.",
@@ -70,7 +64,7 @@ func NewMetrics(role string) *Metrics {
 			Help: "Requests sent again to another peer after a failure before the first byte.",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.firstAnswer, m.active, m.bytes, m.connections, m.retries,
+	m.reg.MustRegister(m.requests, m.duration, m.active, m.bytes, m.connections, m.retries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(m.perRequest.collectors()...)
 	return m
@@ -85,10 +79,6 @@ func (m *Metrics) RequestFinished(outcome string, d time.Duration) {
 	m.requests.WithLabelValues(outcome).Inc()
 	m.duration.Observe(d.Seconds())
 }
-
-// FirstAnswer records a request's time to the first byte of its answer's
-// body.
-func (m *Metrics) FirstAnswer(d time.Duration) { m.firstAnswer.Observe(d.Seconds()) }
 
 // AddBytes counts answer bytes.
 func (m *Metrics) AddBytes(n int) { m.bytes.Add(float64(n)) }

@@ -153,15 +153,18 @@ func TestMetrics(t *testing.T) {
 	m.AddBytes(123)
 	m.SetConnections(2)
 	m.Retried()
-	m.FirstAnswer(20 * time.Millisecond)
+	m.Observe(Request{Model: "m", Outcome: OutcomeSuccess, FirstToken: 20 * time.Millisecond})
 	_, body := get(t, m.Handler(), "/metrics")
+	if strings.Contains(body, "time_to_first_answer_byte") {
+		t.Errorf("metrics keep the unlabelled time to first answer byte beside cocoon_time_to_first_token_seconds")
+	}
 	for _, want := range []string{
 		`cocoon_requests_total{outcome="success",role="client"} 1`,
 		`cocoon_answer_bytes_total{role="client"} 123`,
 		`cocoon_ready_connections{role="client"} 2`,
 		`cocoon_retries_total{role="client"} 1`,
 		`cocoon_active_requests{role="client"} 0`,
-		`cocoon_time_to_first_answer_byte_seconds_count{role="client"} 1`,
+		`cocoon_time_to_first_token_seconds_count{model="m",role="client",worker=""} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)

@@ -136,7 +136,7 @@ func newRequestMetrics(labels prometheus.Labels) *requestMetrics {
 		}, []string{"model", "worker", "kind"}),
 		firstToken: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "cocoon", Name: "time_to_first_token_seconds", ConstLabels: labels,
-			Help: "Time from a request's arrival to the first byte of its answer.", Buckets: buckets,
+			Help: "Time from a request's arrival to the first byte of its answer's body (time to first token).", Buckets: buckets,
 		}, []string{"model", "worker"}),
 		queue: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "cocoon", Name: "queue_seconds", ConstLabels: labels,

@@ -58,7 +58,7 @@ type request struct {
 	tried     []*workerConn
 	headSent  bool
 	headAt    time.Time // when the head passed the proxy
-	answered  bool      // the first body byte passed the proxy
+	answered  time.Time // when the first body byte passed the proxy
 	done      bool
 	// lastFailure is the error of the latest failed attempt, reported when
 	// no other worker is left to try.
@@ -249,8 +249,8 @@ func (r *request) endLocked(outcome string) {
 	if !r.sentAt.IsZero() {
 		rec.Queue = r.sentAt.Sub(r.start) // until a worker took it, retries included
 	}
-	if !r.headAt.IsZero() {
-		rec.FirstToken = r.headAt.Sub(r.start)
+	if !r.answered.IsZero() {
+		rec.FirstToken = r.answered.Sub(r.start)
 	}
 	if r.lastFailure != nil {
 		rec.Error = r.lastFailure.message
@@ -468,13 +468,11 @@ func (r *request) workerPart(wc *workerConn, wid [32]byte, answer []byte, flags 
 // answerLocked records the time to the first body byte when data holds
 // it; the caller holds r.mu.
 func (r *request) answerLocked(data []byte) {
-	if r.answered || len(data) == 0 {
+	if !r.answered.IsZero() || len(data) == 0 {
 		return
 	}
-	r.answered = true
-	now := r.p.now()
-	r.p.metrics.FirstAnswer(now.Sub(r.start))
-	r.p.stats.FirstAnswer(now, now.Sub(r.start))
+	r.answered = r.p.now()
+	r.p.stats.FirstAnswer(r.answered, r.answered.Sub(r.start))
 }
 
 // retriable reports whether a worker's failure may succeed elsewhere: the

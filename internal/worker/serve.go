@@ -315,10 +315,9 @@ type sessionSink struct {
 	debug  bool      // the request asked for timing details
 	headAt time.Time // when the engine's head arrived
 	failed bool
-	// start is when the request arrived; answered is set once the first
-	// body byte went to the proxy.
-	start    time.Time
-	answered bool
+	// start is when the request arrived; answered when the first body
+	// byte went to the proxy.
+	start, answered time.Time
 	// What the request log reports: the engine's status, the billed
 	// tokens of the last message and the failure's message.
 	status int
@@ -328,14 +327,11 @@ type sessionSink struct {
 
 // answer records the time to the first body byte when data holds it.
 func (s *sessionSink) answer(data []byte) {
-	if s.answered || len(data) == 0 {
+	if !s.answered.IsZero() || len(data) == 0 {
 		return
 	}
-	s.answered = true
-	w := s.pc.w
-	now := w.now()
-	w.metrics.FirstAnswer(now.Sub(s.start))
-	w.stats.FirstAnswer(now, now.Sub(s.start))
+	s.answered = s.pc.w.now()
+	s.pc.w.stats.FirstAnswer(s.answered, s.answered.Sub(s.start))
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }

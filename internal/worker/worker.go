@@ -693,7 +693,9 @@ func (pc *proxyConn) start(id [32]byte, rawQuery []byte, coefficient int64, time
 		}
 		if !sink.headAt.IsZero() {
 			rec.Queue = sink.headAt.Sub(start)
-			rec.FirstToken = rec.Queue
+		}
+		if !sink.answered.IsZero() {
+			rec.FirstToken = sink.answered.Sub(sink.start)
 		}
 		w.metrics.Observe(rec)
 		obs.LogRequest(w.log, rec)

@@ -529,7 +529,6 @@ func (a *API) forward(w http.ResponseWriter, r *http.Request, start time.Time, m
 				answered = true
 				now := a.now()
 				rec.FirstToken = now.Sub(start)
-				a.metrics.FirstAnswer(now.Sub(start))
 				a.counters.FirstAnswer(now, now.Sub(start))
 			}
 			a.metrics.AddBytes(len(c))
