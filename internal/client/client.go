@@ -78,6 +78,13 @@ type Deps struct {
 	// payment it sends. Nil trusts the proxy's figures unchecked: for
 	// tests of other matters only.
 	Contracts Contracts
+	// RootVersion is the version of the root config the client runs
+	// under, as the composition read it: the fake-TON root config's (3
+	// in the reference's) or the root contract's; with Root, each
+	// reading replaces it. The client sends it as min_config_version
+	// when it connects and with every request, as the reference's client
+	// does, so that a proxy on an older root config refuses it.
+	RootVersion uint32
 	// Prices are the root config's prices, with which the client values
 	// the tokens it is charged at a contract whose price it has not read
 	// (on fake TON, every one); the zero value values them at nothing.
@@ -117,10 +124,12 @@ type Client struct {
 	api     *gateway.API
 	// root reads the root, every rootEvery, into trust, by which
 	// proxyPeers checks proxies; root and trust are nil without a root.
-	root       func(ctx context.Context) (trust.Lists, error)
-	rootEvery  time.Duration
-	trust      *trust.Gate
-	proxyPeers PeerVerifier
+	root      func(ctx context.Context) (trust.Lists, error)
+	rootEvery time.Duration
+	trust     *trust.Gate
+	// rootVersion is Deps.RootVersion, until trust holds a reading.
+	rootVersion uint32
+	proxyPeers  PeerVerifier
 	// contracts and owner are set when payments are checked.
 	contracts Contracts
 	owner     *address.Address
@@ -172,7 +181,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, tls: deps.TLS, dial: deps.Dial, log: deps.Logger, now: deps.Clock,
 		metrics: obs.NewMetrics("client"), changed: make(chan struct{}), listed: make(chan struct{}),
-		root: deps.Root, rootEvery: time.Duration(cmp.Or(cfg.RootPollEvery, chainconf.DefaultRootPollEvery)), proxyPeers: deps.ProxyPeers,
+		root: deps.Root, rootVersion: deps.RootVersion, rootEvery: time.Duration(cmp.Or(cfg.RootPollEvery, chainconf.DefaultRootPollEvery)), proxyPeers: deps.ProxyPeers,
 		proxies: append([]string(nil), cfg.Proxies...), contracts: deps.Contracts, prices: deps.Prices,
 		accounts: map[string]*account{}, chain: deps.Chain, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{}), secretHash: sha256.Sum256([]byte(cfg.SecretString)),
 		checkEvery: time.Duration(cfg.ChainCheckEvery), chainAccts: map[string]*chainAccount{}}
@@ -623,7 +632,7 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	b, err := pc.sess.Query(qctx, tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
 		Flags: 1 | 2 | tl.ExtFlag, ClientOwnerAddress: ownerStr, IsTest: c.cfg.IsTest,
 		MinProtoVersion: minProto, MaxProtoVersion: maxProto,
-	}}))
+	}, MinConfigVersion: c.configVersion()}))
 	if err != nil {
 		return fmt.Errorf("client.connectToProxy: %w", err)
 	}
@@ -702,6 +711,18 @@ func (pc *proxyConn) handshake(ctx context.Context) error {
 	return fmt.Errorf("authorising with proxy: unexpected answer %s", tl.Name(obj.TLID()))
 }
 
+// configVersion is the version of the root config the client last read,
+// which it sends proxies as min_config_version.
+func (c *Client) configVersion() int32 {
+	v := c.rootVersion
+	if c.trust != nil {
+		if l, ok := c.trust.Current(); ok {
+			v = l.Version
+		}
+	}
+	return int32(min(v, math.MaxInt32))
+}
+
 // start sends one request on this connection.
 func (pc *proxyConn) start(q *gateway.Query) (*gateway.Stream, error) {
 	if err := pc.c.admitted(pc); err != nil {
@@ -718,6 +739,7 @@ func (pc *proxyConn) start(q *gateway.Query) (*gateway.Stream, error) {
 	msg := &tl.ClientRunQueryEx{
 		ModelName: q.Model, MaxCoefficient: int32(min(q.MaxCoefficient, math.MaxInt32)),
 		MaxTokens: int32(min(q.MaxTokens, math.MaxInt32)), Timeout: q.Timeout.Seconds(), RequestID: id,
+		MinConfigVersion: pc.c.configVersion(),
 	}
 	if q.Debug {
 		msg.Flags, msg.EnableDebug = 1, true

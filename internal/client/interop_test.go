@@ -332,12 +332,23 @@ func (r *referenceProxy) ServePacket(b []byte) { r.received <- bytes.Clone(b) }
 // proxy's contracts (named non-bounceable), authenticates the short way
 // (secret "" as the reference's config has it) and takes its signed
 // payment of 0. It names its owner exactly as the reference's nodes write
-// it, and, the reference proxy not announcing our extensions, sends it
+// it, sends the fake-TON root config's version as min_config_version
+// when it connects and with each request, as the reference's client does
+// (a-0001, a-0005), and, the reference proxy not announcing our extensions, sends it
 // none: an abandoned request is not cancelled, and the next packet the
 // proxy sees is the next request.
 func TestInteropReferenceProxyHandshake(t *testing.T) {
 	const owner = "UQAuz15H1ZHrZ_psVrAra7HealMIVeFq0wguqlmFno1f3B-m"
-	c := &Client{cfg: Config{IsTest: true, OwnerAddress: owner}, log: discard(), contracts: newRefContracts(t),
+	rootConfig, err := contracts.ParsePseudoRootConfig(refBytes(t, "fake-ton-config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refHello := refObject(t, "a-proxy-client-0001-client.connectToProxy.bin").(*tl.ClientConnectToProxy)
+	refRun := refObject(t, "a-proxy-client-0005-client.runQueryEx.bin").(*tl.ClientRunQueryEx)
+	if refHello.MinConfigVersion != int32(rootConfig.Version) || refRun.MinConfigVersion != int32(rootConfig.Version) {
+		t.Fatalf("the reference's client sent min_config_version %d and %d under a root config of version %d: the fixtures changed", refHello.MinConfigVersion, refRun.MinConfigVersion, rootConfig.Version)
+	}
+	c := &Client{cfg: Config{IsTest: true, OwnerAddress: owner}, log: discard(), contracts: newRefContracts(t), rootVersion: rootConfig.Version,
 		owner: address.MustParseAddr(owner), accounts: map[string]*account{}, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{}), secretHash: sha256.Sum256(nil)}
 	rp := &referenceProxy{t: t, received: make(collect, 4)}
 	a, b := net.Pipe()
@@ -357,6 +368,9 @@ func TestInteropReferenceProxyHandshake(t *testing.T) {
 	}
 	if rp.hello.Params.ClientOwnerAddress != owner {
 		t.Errorf("we named our owner %q, the reference's nodes write %q", rp.hello.Params.ClientOwnerAddress, owner)
+	}
+	if rp.hello.MinConfigVersion != refHello.MinConfigVersion {
+		t.Errorf("we connected with min_config_version %d, the reference's client with %d", rp.hello.MinConfigVersion, refHello.MinConfigVersion)
 	}
 	if _, ok := rp.auth.(*tl.ClientAuthorizeWithProxyShort); !ok {
 		t.Errorf("we authorised with %T, want the short way the proxy offered", rp.auth)
@@ -380,8 +394,12 @@ func TestInteropReferenceProxyHandshake(t *testing.T) {
 	}
 	for i := range 2 {
 		obj, err := tl.Unmarshal(<-rp.received)
-		if _, ok := obj.(*tl.ClientRunQueryEx); err != nil || !ok {
+		run, ok := obj.(*tl.ClientRunQueryEx)
+		if err != nil || !ok {
 			t.Fatalf("packet %d the reference's proxy received: %T (%v), want client.runQueryEx only", i, obj, err)
+		}
+		if run.MinConfigVersion != refRun.MinConfigVersion {
+			t.Errorf("request %d: min_config_version %d, the reference's client sends %d", i, run.MinConfigVersion, refRun.MinConfigVersion)
 		}
 	}
 }

@@ -67,7 +67,7 @@ func NewClient(ctx context.Context, cfg client.Config, o Options) (_ *Client, er
 		if deps.Contracts, err = ft.Derivation(); err != nil {
 			return nil, err
 		}
-		deps.Mode, deps.Prices = chainconf.FakeTON, ft.Prices()
+		deps.Mode, deps.Prices, deps.RootVersion = chainconf.FakeTON, ft.Prices(), ft.Config.Version
 		// The reference's fake TON lists its proxies, as a root
 		// contract would; they do not change.
 		if cfg.FakeTONConfig != "" && len(cfg.Proxies) == 0 {
@@ -77,6 +77,7 @@ func NewClient(ctx context.Context, cfg client.Config, o Options) (_ *Client, er
 		}
 	} else {
 		n.add(rc.Close)
+		deps.RootVersion = rc.Config.Version
 		if deps.Prices, err = rc.Prices(rc.Config.Params); err != nil {
 			return nil, err
 		}
