@@ -414,8 +414,9 @@ func writeClientCfg(t *testing.T, dir, owner string) string {
 // TestProxyKeepsItsContractAcrossParams runs `cocoon proxy` with a
 // database on an emulated chain, changes the root's fees while it is
 // stopped, and runs it again: it starts on the contract its database
-// records (contracts.md §8.9), then rolls over to one under the new
-// params, which a third run locates.
+// records (a proxy contract's stored params never change on chain, so
+// it keeps serving its clients under the old ones), then rolls over to
+// one under the new params, which a third run locates.
 func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 	node := newChainNode(0x24)
 	state, root := chainRolesState(t, node)

@@ -99,7 +99,7 @@ type ClientContract struct {
 	// CloseWait is how long the client waits, once the proxy has moved
 	// to a new contract, before it closes this one itself: half of
 	// proxy_delay_before_close less client_delay_before_close of the
-	// contract's params (reference §4.5 step 1), so that the proxy's
+	// contract's params (the reference's client waits as long), so that the proxy's
 	// refund, which charges the final tokens, comes first.
 	CloseWait time.Duration
 }

@@ -326,7 +326,8 @@ func (c *Client) chainAccountFor(id ProxyID, clientSC, proxy string, acct *accou
 // supersede marks the running contracts of the proxy id other than cur,
 // under another proxy contract than id's, as left by the proxy: it has
 // moved to a new contract, as after a change of the root's params
-// (reference §4.7 close_all). It reports whether it marked any, for the
+// (the reference's proxy moves to a new contract when params_version
+// changes). It reports whether it marked any, for the
 // caller to persist.
 func (c *Client) supersede(id ProxyID, cur *chainAccount) bool {
 	// Rounded up, so that the wait restored from the state file ends
@@ -488,7 +489,10 @@ func (c *Client) checkLoop(ctx context.Context) {
 
 // checkContract reads one contract and acts on it: while running, keeps
 // its secret, tops it up and submits the proxy's signed charge when due
-// (reference §4.5); while its refund is requested, follows it to closed,
+// (as the reference's client does every check: a changed secret, a top-up
+// when prepaid tokens fall below half its stake, the proxy's charge when
+// usage runs more than half a stake ahead of the chain); while its refund
+// is requested, follows it to closed,
 // claiming the refund by force once unlock_ts has passed.
 func (c *Client) checkContract(ctx context.Context, ca *chainAccount) {
 	ca.opMu.Lock()

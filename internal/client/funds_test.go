@@ -57,7 +57,7 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// fakeChain acts as the client contracts do (contracts.md §5.3), one per
+// fakeChain acts as the client contracts do (top-ups, charges, withdrawals, refunds), one per
 // proxy key, at the price testPrice unless one set holds another, and
 // records the operations sent.
 type fakeChain struct {

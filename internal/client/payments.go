@@ -43,7 +43,8 @@ var errProxyRolledBack = errors.New("proxy's account of this client is not to be
 // the proxy's key and contracts as first seen, the highest verified
 // charge and the proxy's figures. Accounts are keyed by the client
 // contract: a proxy that moves to a new contract, as after a change of
-// the root's params (reference §4.7 close_all), opens a new account under
+// the root's params (the reference's proxy then deploys a new contract),
+// opens a new account under
 // it, as does a new contract of the client at the same proxy; the old
 // one keeps what the old contract owes.
 type account struct {

@@ -60,7 +60,8 @@ func StateInit(code, data *cell.Cell) *tlb.StateInit {
 }
 
 // AddressOf returns the workchain-0 address of a contract: the hash of
-// its StateInit cell (contracts.md §1.6).
+// its StateInit cell (code and data as refs, no split depth, special or
+// library).
 func AddressOf(code, data *cell.Cell) (*address.Address, error) {
 	c, err := tlb.ToCell(StateInit(code, data))
 	if err != nil {
@@ -70,7 +71,8 @@ func AddressOf(code, data *cell.Cell) (*address.Address, error) {
 }
 
 // ClientAddress derives the client contract of owner at a proxy contract
-// from the proxy's stored data (contracts.md §1.6, §8.9).
+// from the proxy's stored data: its params stay those it was deployed
+// with, whatever the root's are now.
 func ClientAddress(owner, proxyAddr *address.Address, proxy ProxyData) (*address.Address, error) {
 	data, err := NewClientData(owner, proxyAddr, proxy).Cell()
 	if err != nil {
@@ -122,7 +124,7 @@ func RootAddress(cfg RootConfig) (*address.Address, *tlb.StateInit, error) {
 
 // Derivation derives the addresses of the proxy, client and worker
 // contracts under one root contract, as the root deploys them and as the
-// reference recomputes them (reference.md §4.8): the hash of the StateInit
+// reference recomputes them: the hash of the StateInit
 // of the contract's code from the root params and its initial data. It
 // needs no chain: the params are given (a fake-TON root's, or those a
 // deployed proxy contract stores). It serves the roles' Contracts

@@ -2,7 +2,7 @@ package contracts
 
 // ExitCode is the code a contract's compute phase ends with when it
 // refuses a message (a transaction's exit code). The contracts' own codes
-// (contracts.md §2) are declared here under their Tolk names,
+// are declared here under their Tolk names,
 // ERR_OLD_MESSAGE as ExitOldMessage; TestExitCodesMatch checks them
 // against the Tolk sources and the TypeScript wrappers. Codes below 256
 // are the TVM's.

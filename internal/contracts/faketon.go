@@ -35,7 +35,8 @@ func FakeTONRoot() *address.Address {
 	return address.NewAddress(0, 0, h[:])
 }
 
-// FakeTONParams returns the fake-TON root params (reference.md §4.10):
+// FakeTONParams returns the fake-TON root params, fixed as the
+// reference's fake-TON mode fixes them:
 // unique_id 13, is_test, price 2 and fee 1 nanoTON per token, multipliers
 // 1.0, close delays 600 and 300 s, 1 TON minimum stakes, and the compiled
 // child contract codes.

@@ -20,7 +20,8 @@ type ClientState struct {
 
 // ClientReport is a client_proxy_request: the body of every message a
 // client contract sends its proxy. The off-chain proxy follows its
-// clients through these (reference.md §4.8, contracts.md §8.11).
+// clients through these, as the reference's proxy does (it reads the
+// register nonce and the whole state cell from them).
 type ClientReport struct {
 	QueryID uint64
 	Owner   *address.Address

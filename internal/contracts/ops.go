@@ -18,7 +18,7 @@ const (
 	OpDoNotProcess Op = 0x9a1247c0
 )
 
-// The root's owner operations (contracts.md §3.2).
+// The root's owner operations.
 const (
 	OpAddWorkerType    Op = 0xe34b1c60
 	OpDelWorkerType    Op = 0x8d94a79a
@@ -38,7 +38,7 @@ const (
 	OpChangeOwner      Op = 0xc4a1ae54
 )
 
-// Worker and proxy (contracts.md §4.2, §6.2).
+// Worker and proxy.
 const (
 	// OpWorkerProxyRequest starts every report a worker contract sends
 	// its proxy; OpWorkerProxyPayoutRequest its payout payload.
@@ -49,7 +49,7 @@ const (
 	OpWorkerLastPayoutSigned   Op = 0xf5f26a36
 )
 
-// Client and proxy (contracts.md §4.2, §5.2).
+// Client and proxy.
 const (
 	// OpClientProxyRequest starts every report a client contract sends
 	// its proxy; the four after it are the kinds of its payload.
@@ -60,7 +60,7 @@ const (
 	OpClientProxyRefundForce   Op = 0xf4c354c9
 )
 
-// The proxy contract's own operations (contracts.md §4.2).
+// The proxy contract's own operations.
 const (
 	OpExtProxyPayoutRequest    Op = 0x7610e6eb
 	OpExtProxyIncreaseStake    Op = 0x9713f187
@@ -69,7 +69,7 @@ const (
 	OpProxyCloseCompleteSigned Op = 0xe511abc7
 )
 
-// The client contract's operations (contracts.md §5.3).
+// The client contract's operations.
 const (
 	OpExtClientTopUp                      Op = 0xf172e6c2
 	OpOwnerClientChangeSecretHashAndTopUp Op = 0x8473b408
@@ -82,7 +82,7 @@ const (
 	OpClientGrantRefundSigned             Op = 0xefd711e1
 )
 
-// The cocoon wallet's owner operation (contracts.md §7.3).
+// The cocoon wallet's owner operation: send a message as it is.
 const OpOwnerWalletSendMessage Op = 0x9c69f376
 
 // opNames are the ops as the contracts name them, without OP_ and in

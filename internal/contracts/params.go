@@ -20,7 +20,7 @@ const (
 )
 
 // Params is the CocoonParams cell: the network's economic parameters and
-// the code of the child contracts (contracts.md §1.5, reference.md §4.8).
+// the code of the child contracts.
 type Params struct {
 	// StructVersion is 3 on the deployed network; versions 0–2 are read
 	// with the C++ reader's defaults and written back in their own layout.

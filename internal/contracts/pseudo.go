@@ -20,8 +20,8 @@ import (
 )
 
 // The fixed parts of a pseudo root config, as the reference's fake-TON
-// mode sets them (RootContractConfig::load_from_tl of rootConfig.pseudo,
-// reference.md §4.10).
+// mode sets them (RootContractConfig::load_from_tl of rootConfig.pseudo):
+// unique_id 13, is_test, delays 600 and 300 s, 1 TON stakes, multipliers 1.0.
 const (
 	pseudoStructVersion = 1
 	pseudoUniqueID      = 13

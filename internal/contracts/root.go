@@ -41,7 +41,7 @@ func (p RegisteredProxy) ClientAddr() string {
 }
 
 // RootConfig is the root contract's storage: the network configuration
-// (contracts.md §3.1, reference.md §4.8). Hash lists are sorted and
+// (owner, version, a ref to the lists and a ref to the params). Hash lists are sorted and
 // proxies are ordered by seqno.
 type RootConfig struct {
 	Owner          *address.Address

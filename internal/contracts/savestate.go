@@ -7,9 +7,9 @@ import (
 )
 
 // SaveStateRecord is the op of the proxy's save-state record, which
-// follows OpDoNotProcess (contracts.md §1.2, §8.7; reference.md §4.3). It
-// is no contract's op: the contracts never read past do_not_process, and
-// the record is read back off chain.
+// follows OpDoNotProcess. It is no contract's op: every COCOON contract
+// returns at once on do_not_process, and the record is read back off
+// chain, where the proxy accepts it only from its own wallet.
 const SaveStateRecord uint32 = 0x53109c0f
 
 // SaveState is the proxy's save-state record: the ledger seqno the proxy

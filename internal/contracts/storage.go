@@ -19,7 +19,8 @@ const (
 	StateClosed  uint8 = 2
 )
 
-// ProxyData is a proxy contract's storage (contracts.md §4.1).
+// ProxyData is a proxy contract's storage: owner, public key, root
+// address, state, balance, stake, unlock_ts and a ref to its params.
 type ProxyData struct {
 	Owner     *address.Address
 	PublicKey ed25519.PublicKey
@@ -78,7 +79,9 @@ func ParseProxyData(c *cell.Cell) (ProxyData, error) {
 	return d, nil
 }
 
-// ClientData is a client contract's storage (contracts.md §5.1).
+// ClientData is a client contract's storage: state, balance, stake,
+// tokens used, unlock_ts, secret hash, a ref to (owner, proxy, proxy key)
+// and a ref to its params.
 type ClientData struct {
 	State          uint8
 	Balance        billing.NanoTON
@@ -161,7 +164,8 @@ func ParseClientData(c *cell.Cell) (ClientData, error) {
 	return d, nil
 }
 
-// WorkerData is a worker contract's storage (contracts.md §6.1).
+// WorkerData is a worker contract's storage: owner, proxy, proxy key,
+// state, tokens and a ref to its params.
 type WorkerData struct {
 	Owner          *address.Address
 	Proxy          *address.Address
@@ -219,7 +223,8 @@ func ParseWorkerData(c *cell.Cell) (WorkerData, error) {
 	return d, nil
 }
 
-// WalletData is the cocoon wallet's storage (contracts.md §7.1).
+// WalletData is the cocoon wallet's storage: seqno, subwallet id, public
+// key, status (bit 0: blocked) and owner, in one cell without refs.
 type WalletData struct {
 	Seqno     uint32
 	Subwallet uint32
@@ -271,9 +276,10 @@ type WalletMessage struct {
 	Message *cell.Cell
 }
 
-// WalletExternalBody builds the body of an external to a cocoon wallet
-// (contracts.md §7.2): the signature by key over the wallet's subwallet
-// id, valid_until, seqno and each message's mode and reference.
+// WalletExternalBody builds the body of an external to a cocoon wallet:
+// the signature by key over the hash of the signed part (the wallet's
+// subwallet id, valid_until, seqno and each message's mode and
+// reference), then that part.
 func WalletExternalBody(key ed25519.PrivateKey, subwallet, seqno uint32, validUntil time.Time, msgs ...WalletMessage) (*cell.Cell, error) {
 	if len(msgs) > MaxWalletMessages {
 		return nil, fmt.Errorf("building wallet external: %d messages, at most %d", len(msgs), MaxWalletMessages)

@@ -108,7 +108,7 @@ func (r chainReader) lastLT(a *address.Address) uint64 {
 	return acc.LastLT
 }
 
-// The two standard replies of the COCOON contracts (contracts.md §1.2).
+// The two standard replies of the COCOON contracts: excesses and payout.
 const (
 	opExcesses uint64 = 0x2565934c
 	opPayout   uint64 = 0xc59a7cd3
@@ -173,7 +173,8 @@ func (r chainReader) flows(txs []ton.Tx, peer *address.Address) flows {
 }
 
 // deposits sums the top-ups a client contract passed on to its proxy: the
-// amounts of its top-up reports (contracts.md §5.2).
+// amounts of its top-up reports (the reports a client contract sends its
+// proxy after every op).
 func (r chainReader) deposits(client *address.Address) billing.NanoTON {
 	r.tb.Helper()
 	var sum billing.NanoTON

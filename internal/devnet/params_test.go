@@ -83,7 +83,8 @@ func round(t *testing.T, n *Network, requests int) (client proxy.AccountSnapshot
 
 // TestParamsChangeOnChain changes the root's prices through the admin
 // wallet between two rounds of requests, on a root with short close
-// delays. The proxy rolls over (reference §4.7 close_all): it deploys a
+// delays. The proxy rolls over, as the reference's does when
+// params_version changes: it deploys a
 // contract under the new params and bills the second round at its
 // prices, the client and the worker follow it with new contracts, and
 // the old contract is wound down: the client's old contract is refunded

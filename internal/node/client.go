@@ -93,8 +93,8 @@ func NewClient(ctx context.Context, cfg client.Config, o Options) (_ *Client, er
 			log.Warn("no node_wallet_key (--node-wallet-key): the proxies come from the root contract, but the client's contracts are not operated")
 			deps.Mode = chainconf.ReadOnly
 		} else {
-			// The client's contracts are owned by its cocoon wallet
-			// (reference.md §4.5): that is the owner it names to proxies.
+			// The client's contracts are owned by its cocoon wallet, as
+			// the reference's are: that is the owner it names to proxies.
 			cfg.OwnerAddress = rc.Wallet.Address().String()
 			log.Info("the client's contracts are owned by its cocoon wallet", "owner", cfg.OwnerAddress)
 			deps.Mode = chainconf.OnChain

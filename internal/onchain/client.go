@@ -238,8 +238,9 @@ func (c *Client) Contract(ctx context.Context, p client.ProxyID) (client.ClientC
 
 // closeWait is how long a client waits, once its proxy has moved to a new
 // contract, before it closes its contract under the old one itself:
-// half of proxy_delay_before_close less client_delay_before_close
-// (reference §4.5 step 1), none where the client's delay is the longer.
+// half of proxy_delay_before_close less client_delay_before_close, as
+// the reference's client waits once its contract's params version is
+// outdated, none where the client's delay is the longer.
 func closeWait(p contracts.Params) time.Duration {
 	if p.ProxyDelayBeforeClose <= p.ClientDelayBeforeClose {
 		return 0

@@ -16,7 +16,7 @@ import (
 // Contracts checks the proxy contracts that proxies name and derives the
 // client and worker contracts under them from what the chain holds: a
 // deployed proxy contract's stored params, which stay those it was
-// deployed with when the root's params change (contracts.md §8.9), or,
+// deployed with when the root's params change (no op changes them), or,
 // for one not deployed yet, the root's current params.
 type Contracts struct {
 	net *network

@@ -29,7 +29,10 @@ const (
 	// its stake.
 	ProxyDeployGas = 7 * billing.TON / 10
 	// SaveStateValue is the value of a save-state record: a notice the
-	// proxy contract cannot even run (contracts.md §8.1).
+	// proxy contract cannot even run: a message of 1 nanoTON buys no
+	// gas, so its compute phase is skipped and nothing bounces, but the
+	// transaction is on the proxy's account for the off-chain proxy to
+	// read.
 	SaveStateValue billing.NanoTON = 1
 )
 
@@ -38,7 +41,7 @@ const maxCachedProxies = 1024
 
 // network derives COCOON contract addresses under one root. A proxy's
 // children derive from the params its contract stores, which never change
-// on chain (contracts.md §8.9): a proxy contract deployed before a change
+// on chain (no op changes them): a proxy contract deployed before a change
 // of the root's params keeps its address and its children theirs. The
 // storage of deployed proxy contracts is cached by address.
 type network struct {

@@ -65,7 +65,8 @@ func (n *net) changeFees(t *testing.T, price, fee billing.NanoTON) contracts.Par
 }
 
 // TestProxyKeepsItsContractAcrossParams opens the proxy contract, changes
-// the root's params, and checks contracts.md §8.9 from every side: the
+// the root's params, and checks from every side that a proxy contract
+// keeps the params it was deployed with and its children derive from them: the
 // proxy located from its record keeps its contract and its prices, the
 // client and worker contracts derive from the params the proxy contract
 // stores, and only the contract a proxy is deployed with, or the one the
@@ -180,7 +181,7 @@ func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 
 // TestCloseWait checks the wait of a client whose proxy moved to a new
 // contract before it closes its old one: half of proxy_delay_before_close
-// less client_delay_before_close (reference §4.5 step 1).
+// less client_delay_before_close, as the reference's client waits.
 func TestCloseWait(t *testing.T) {
 	tests := []struct {
 		proxy, client uint32
@@ -216,7 +217,7 @@ func (derivedFrom) WorkerAddress(*address.Address, *address.Address, ed25519.Pub
 }
 
 // TestProxyRollover rolls a proxy over to the contract of the root's new
-// params (reference §4.7 close_all): the new contract is deployed and
+// params, as the reference's proxy does when params_version changes: the new contract is deployed and
 // recorded, with the old one recorded to wind down; Root then gives the
 // new contract's params version and prices, and Winding lists the old
 // contract with its own prices until it is closed, then forgets it.

@@ -213,7 +213,7 @@ type ProxyRecord interface {
 // derivation of its clients' and workers' contracts takes: the contract
 // rec names, while it is deployed for this proxy's owner and key under
 // this root and not closed, so that a change of the root's params
-// (contracts.md §8.9) does not move the proxy to a new contract on a
+// (a deployed proxy contract keeps its own) does not move the proxy to a new contract on a
 // restart and abandon its clients' deposits (it rolls over, winding the
 // old one down, once running); else the one derived from the root's
 // current params, which it records in rec. A nil rec keeps no record:
@@ -341,7 +341,8 @@ func (p *Proxy) openAt(ctx context.Context, params contracts.Params) (*address.A
 }
 
 // Rollover moves the proxy to the contract of the root's current params
-// (reference §4.7 close_all): it records the contract open so far as one
+// (as the reference's proxy moves when params_version changes, winding
+// the old contract down): it records the contract open so far as one
 // to wind down, deploys the new one when it is not, records it as the
 // proxy's and makes it the one CommitSeqno, Registered, Earnings and
 // Withdraw act on. The old one is recorded first, so that a restart in

@@ -17,11 +17,12 @@ import (
 )
 
 // WalletMinimum is the balance below which the cocoon wallet refuses every
-// external (contracts.md §7.2, exit 1035); a send needs it on top of the
-// value it carries.
+// external (exit 1035, checked before it accepts the message); a send
+// needs it on top of the value it carries.
 const WalletMinimum = 2 * billing.TON
 
-// Defaults of a wallet's timing (reference.md §4.9).
+// Defaults of a wallet's timing, near the reference's (an external valid
+// for an hour, a batch resent every 30 s until it lands).
 const (
 	// DefaultPoll is how often a send checks whether the wallet's seqno
 	// advanced, and how often awaited contract states are read.
@@ -62,7 +63,7 @@ type WalletOptions struct {
 }
 
 // NewWallet returns the cocoon wallet of key owned by owner (the owner can
-// block it and sweep it, contracts.md §7.3) on chain.
+// block it, unblock it and sweep all but 0.01 TON to itself) on chain.
 func NewWallet(chain ton.Chain, key ed25519.PrivateKey, owner *address.Address, opts WalletOptions) (*Wallet, error) {
 	if chain == nil {
 		return nil, errors.New("creating cocoon wallet: no chain")

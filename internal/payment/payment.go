@@ -1,7 +1,9 @@
 // Package payment owns the proxy-signed payment messages of COCOON: the
 // payload and wrapper cells that a client or worker contract accepts as a
 // charge, refund or payout, and that a proxy contract accepts as a close
-// request or close completion (contracts.md §1.4), their signing with the proxy's Ed25519 key,
+// request or close completion (the signed envelope: op, query id, excess address, a signature
+// over the payload cell's hash, and the payload, which repeats op and query id and names the
+// contract it is for), their signing with the proxy's Ed25519 key,
 // their BoC form as carried in proxy.signedPayment, strict parsing and
 // verification, and the Tracker with which a client or worker keeps the
 // highest payment a proxy has signed and refuses a proxy that goes back.

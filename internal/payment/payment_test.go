@@ -142,7 +142,7 @@ func TestPaymentGolden(t *testing.T) {
 }
 
 // TestProxyClosePayload checks the proxy close ops' payload against an
-// independent build of contracts.md §1.4: op, query id and the proxy
+// independent build of the contracts' layout: op, query id and the proxy
 // contract's address, no token count.
 func TestProxyClosePayload(t *testing.T) {
 	target := testAddr(0xcc)

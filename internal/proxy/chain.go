@@ -61,13 +61,14 @@ type Chain interface {
 	Withdraw(ctx context.Context) error
 	// State reads the state of a proxy contract of this proxy: the one
 	// it serves under, whose owner may start its close, or an older one
-	// it winds down (contracts.md §4.3).
+	// it winds down (closing in two phases: the close request, then after
+	// proxy_delay_before_close the close completion).
 	State(ctx context.Context, contract *address.Address) (ProxyContract, error)
 	// Rollover deploys or opens the proxy contract under the root's
 	// current params and makes it the one the proxy commits to, reads the
 	// earnings of and registers clients at; it records it, and the one it
 	// replaces as one to wind down, so that a restart finds both
-	// (reference §4.7 close_all).
+	// (as the reference's proxy does when params_version changes).
 	Rollover(ctx context.Context) (Instance, error)
 	// Winding lists the older proxy contracts recorded to wind down that
 	// are not closed yet.
@@ -86,7 +87,8 @@ type Instance struct {
 	Derive Contracts
 }
 
-// The states of a proxy contract (contracts.md §4.3).
+// The states of a proxy contract: running, closing (after the close
+// request, until the close completion) and closed.
 const (
 	ContractNormal  = 0
 	ContractClosing = 1

@@ -147,7 +147,7 @@ func (p *Proxy) openChain(ctx context.Context) error {
 }
 
 // firstCommit commits the restored ledger's seqno under this run's fresh
-// session hash and returns once the chain shows it (reference §4.3: the
+// session hash and returns once the chain shows it (as the reference's: the
 // proxy serves nobody before), retrying as openChain does.
 func (p *Proxy) firstCommit(ctx context.Context) error {
 	rand.Read(p.onChain.session[:]) // crypto/rand.Read never fails; it panics if the system source does
@@ -213,7 +213,7 @@ func (p *Proxy) keepChain(ctx context.Context) {
 // workers from now on, and clients that have seen a newer root version
 // are accepted. When the root's params version is not that of the proxy
 // contract, the proxy rolls over to a contract under the root's params
-// (reference §4.7 close_all).
+// (as the reference's proxy does when params_version changes).
 func (p *Proxy) refreshRoot(ctx context.Context) {
 	root, err := p.chain.Root(ctx)
 	if err != nil {
@@ -236,7 +236,7 @@ func (p *Proxy) refreshRoot(ctx context.Context) {
 // new connections derive their contracts under it and are billed at its
 // prices, every connection under the old one is dropped so that its peer
 // reconnects under the new one, and the chain loop winds the old one down
-// as the reference's old instance (reference §4.7): its close request,
+// as the reference's old instance: its close request,
 // every client's refund of its final tokens, every worker's last payout,
 // then after proxy_delay_before_close the close completion, which pays
 // the rest to the owner.
@@ -326,7 +326,7 @@ func (p *Proxy) commitChain(ctx context.Context) {
 // then the proxy contract's earnings. A proxy contract being wound down —
 // an older one after a rollover, or the one it serves under once its
 // owner started its close — is wound down as the reference's old instance
-// (reference §4.7): every client of it gets a grant refund of its final
+// (as the reference's): every client of it gets a grant refund of its final
 // tokens once nothing of it runs and all is committed, every worker a
 // last payout of its final tokens once no request of it runs and all is
 // committed, and once every client and worker contract of it has been
@@ -462,8 +462,8 @@ func (p *Proxy) windOld(ctx context.Context, o *instance) bool {
 
 // checkEarnings reads the proxy contract's balance field, the commission
 // credited to it and not yet paid out, and asks the contract to pay it to
-// its owner once it reaches WithdrawThresholdNano (reference §4.7). A
-// withdrawal is in flight until the balance field falls below what it
+// its owner once it reaches WithdrawThresholdNano (10 TON by default, as
+// the reference's). A withdrawal is in flight until the balance field falls below what it
 // asked for, or for resubmitPolls polls: a request that lands late finds
 // the balance already paid and moves nothing but gas, so nothing is lost
 // or paid twice either way.

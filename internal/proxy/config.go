@@ -99,7 +99,9 @@ const (
 	// DefaultChainCommitEvery and DefaultChainPollEvery are the periods of
 	// the chain loop; DefaultChargeThresholdNano,
 	// DefaultPayoutThresholdNano and DefaultWithdrawThresholdNano the
-	// reference's thresholds of §4.7.
+	// reference's thresholds: a client is charged once its ready tokens
+	// are worth 1 TON, a worker paid once worth 10 TON, the proxy's
+	// earnings withdrawn at 10 TON.
 	DefaultChainCommitEvery      = config.Duration(45 * time.Second)
 	DefaultChainPollEvery        = config.Duration(5 * time.Second)
 	DefaultChargeThresholdNano   = int64(billing.TON)

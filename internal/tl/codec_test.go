@@ -153,8 +153,10 @@ func mustHex(t *testing.T, s string) []byte {
 	return b
 }
 
-// TestGolden checks encodings worked out by hand from the rules in
-// reference.md §2.2.
+// TestGolden checks encodings worked out by hand from TON's TL rules:
+// little-endian integers, bytes with a 1-byte length (or 0xfe and 3 bytes)
+// padded to 4, raw int256, Bool as boolTrue/boolFalse, vectors as
+// 0x1cb5c415 and a count.
 func TestGolden(t *testing.T) {
 	tests := []struct {
 		name string

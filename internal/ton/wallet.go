@@ -78,7 +78,7 @@ func (t Transfer) Cell() (*cell.Cell, error) {
 }
 
 // CocoonWallet signs externals for a cocoon wallet contract (the node's hot
-// wallet, contracts.md §7).
+// wallet: a seqno wallet whose owner can block and sweep it).
 type CocoonWallet struct {
 	key       ed25519.PrivateKey
 	owner     *address.Address

@@ -30,8 +30,9 @@ const tonConnectValidity = 10 * time.Minute
 
 // TopUp is a top-up of one client contract as a wallet sends it: an
 // internal message to the contract carrying amount plus TopUpGas with an
-// ext_client_top_up body (contracts.md §5.3, §8.3) whose excesses go to
-// the contract's owner.
+// ext_client_top_up body whose excesses go to the contract's owner (the
+// contract credits the amount and passes the rest through its proxy,
+// which returns it as excesses).
 type TopUp struct {
 	Contract string          `json:"contract"`
 	Amount   billing.NanoTON `json:"amount_ton"`

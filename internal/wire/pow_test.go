@@ -23,7 +23,9 @@ func TestMain(m *testing.M) {
 var testSalt = [16]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
 
 // The vectors were found with an independent implementation (Python's
-// hashlib) of the rule in reference.md §2.1.
+// hashlib) of the reference's rule: the first 8 bytes of
+// SHA256(salt‖nonce_le), read as a little-endian uint64, have at least
+// difficulty leading zero bits.
 func TestCheckPoW(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -60,7 +60,8 @@ type account struct {
 
 // accountKey names an account: its worker contract, or without contracts
 // the proxy's endpoint. A proxy that moves to a new contract, as after a
-// change of the root's params (reference §4.7 close_all), opens a new
+// change of the root's params (the reference's proxy then deploys a new
+// contract and winds the old one down), opens a new
 // account under it, as the worker contract derives from the proxy's; the
 // old one keeps what the old contract owes.
 func accountKey(endpoint string, workerSC *address.Address) string {
@@ -77,7 +78,7 @@ func accountKey(endpoint string, workerSC *address.Address) string {
 // proxy names must derive from ours under it; a proxy whose key changed
 // since first seen is refused, and one that names another contract than
 // before is a new account under it, its older accounts left to pay out
-// what is left (reference §4.6). It also returns a fresh tracker for
+// what is left, as the reference's worker does after a params change. It also returns a fresh tracker for
 // this connection that starts from the highest payment and committed
 // figure seen before: a proxy that restarted may have lost usage it had
 // not committed, but nothing it had.

@@ -17,12 +17,12 @@ import (
 const (
 	// KindV5R1 is a standard wallet v5r1.
 	KindV5R1 = "v5r1"
-	// KindCocoon is a cocoon wallet (contracts.md §7).
+	// KindCocoon is a cocoon wallet, the nodes' hot wallet.
 	KindCocoon = "cocoon"
 )
 
 // CocoonWalletMinimum is the balance below which a cocoon wallet refuses
-// every external (contracts.md §7.2, exit code 1035).
+// every external (exit code 1035, before it accepts the message).
 const CocoonWalletMinimum = 2 * billing.TON
 
 // Wallet is the root owner's wallet: its address, the balance below which

@@ -20,7 +20,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
-// Opcodes of contracts.md used by these tests.
+// Opcodes of the COCOON contracts used by these tests.
 const (
 	opExcesses       = 0x2565934c
 	opPayout         = 0xc59a7cd3
@@ -158,7 +158,8 @@ func TestRootDeployAndAdminister(t *testing.T) {
 		t.Fatalf("deployed root reads back as %+v, want %+v", got, want)
 	}
 
-	// Getters see the same dictionaries (FunC layout, contracts.md §9.1).
+	// Getters see the same dictionaries (the FunC field order: proxy
+	// hashes, registered proxies, last seqno, worker hashes, model hashes).
 	res, err := c.RunGetMethod(ctx, root, "get_cocoon_data")
 	if err != nil {
 		t.Fatal(err)
@@ -238,8 +239,8 @@ func TestRootDeployAndAdminister(t *testing.T) {
 	}
 }
 
-// signed builds the envelope of contracts.md §1.4 around a payload
-// signed by key.
+// signed builds the signed envelope (op, query id, excess address,
+// signature, ref to the payload) around a payload signed by key.
 func signed(key ed25519.PrivateKey, opcode, queryID uint64, excessTo *address.Address, fill func(*cell.Builder)) *cell.Cell {
 	p := cell.BeginCell().MustStoreUInt(opcode, 32).MustStoreUInt(queryID, 64)
 	fill(p)
@@ -249,7 +250,7 @@ func signed(key ed25519.PrivateKey, opcode, queryID uint64, excessTo *address.Ad
 }
 
 // TestPaymentsMoveBalances routes real contract messages through the chain
-// and checks that TON moves as contracts.md says: a client top-up parks
+// and checks that TON moves as the contracts move it: a client top-up parks
 // the deposit in the proxy, a signed charge lowers the client's balance by
 // tokens × price, a signed worker payout pays tokens × worker fee to the
 // worker's owner out of the proxy and credits the rest to the operator.

@@ -16,7 +16,8 @@ import (
 // TestReportsAsTheProxySeesThem drives the client and worker contracts with
 // the message builders of internal/contracts, sent by their owners' cocoon
 // wallets, and reads the reports from the proxy's transactions as the
-// off-chain proxy does (contracts.md §8.2, §8.6, §8.11).
+// off-chain proxy does: the client's register nonce and state cell, the
+// worker's token count from its report's header.
 func TestReportsAsTheProxySeesThem(t *testing.T) {
 	ctx := context.Background()
 	c := newChain(t, "")
