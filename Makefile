@@ -2,12 +2,12 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: check fmt vet staticcheck test bench contracts sdk-deps build devnet screenshots
+.PHONY: check fmt vet staticcheck deadcode test bench contracts sdk-deps build devnet screenshots
 
 # sdk-deps comes before test: internal/devnet's TestOpenAINodeSDK runs
 # OpenAI's Node SDK (examples/node) against a devnet, and cmd/cocoon's
 # TestFirstHour its chat conformance test (examples/node/chat.test.mjs).
-check: fmt vet staticcheck sdk-deps test bench contracts
+check: fmt vet staticcheck deadcode sdk-deps test bench contracts
 
 # The version and revision come from git, so that a binary built from a
 # clone says which one it is (cocoon --version).
@@ -27,6 +27,13 @@ vet:
 
 staticcheck:
 	$(GO) tool staticcheck $(PKGS)
+
+# Every function is reached from a main package (the binary, tlgen, the
+# examples): what only tests use lives in a _test.go file or in a
+# test-helper package (attesttest, storetest, tontest, gguftest, ...).
+MAINS = $(shell $(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' $(PKGS))
+deadcode:
+	@out=$$($(GO) tool deadcode $(MAINS) 2>&1); if [ -n "$$out" ]; then echo "deadcode: functions no main package reaches (delete them, or move what only tests use into a _test.go file or a test-helper package):"; echo "$$out"; exit 1; fi
 
 test:
 	$(GO) test -race -timeout 30m $(PKGS)

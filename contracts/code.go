@@ -6,7 +6,6 @@ package contracts
 import (
 	"embed"
 	"fmt"
-	"strings"
 )
 
 //go:embed build/*.boc build/*.hash
@@ -32,14 +31,4 @@ func BOC(name string) ([]byte, error) {
 		return nil, fmt.Errorf("reading the code of contract %q: %w", name, err)
 	}
 	return b, nil
-}
-
-// Hash returns the hex hash of the named contract's code cell, as the
-// build recorded it.
-func Hash(name string) (string, error) {
-	b, err := build.ReadFile("build/" + name + ".hash")
-	if err != nil {
-		return "", fmt.Errorf("reading the code hash of contract %q: %w", name, err)
-	}
-	return strings.TrimSpace(string(b)), nil
 }

@@ -2,6 +2,8 @@ package contracts
 
 import (
 	"encoding/hex"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/xssnick/tonutils-go/tvm/cell"
@@ -36,4 +38,14 @@ func TestUnknownContract(t *testing.T) {
 	if _, err := Hash("nonesuch"); err == nil {
 		t.Error("Hash(nonesuch) succeeded, want an error")
 	}
+}
+
+// Hash returns the hex hash of the named contract's code cell, as the
+// build recorded it.
+func Hash(name string) (string, error) {
+	b, err := build.ReadFile("build/" + name + ".hash")
+	if err != nil {
+		return "", fmt.Errorf("reading the code hash of contract %q: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }

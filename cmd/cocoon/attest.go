@@ -109,6 +109,8 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&in.OfflineKDS, "offline-kds", "", "SEV-SNP: read VCEKs and CRLs only from this directory (written by --kds-cache)")
 	fs.BoolVar(&in.InsecureSkipCRL, "insecure-skip-crl", false, "SEV-SNP: do not consult AMD's CRL, so that revoked keys go unnoticed")
 	fs.BoolVar(&in.InsecureAllowDebug, "insecure-allow-debug", false, "SEV-SNP: accept a guest whose policy lets the host debug it (for inspecting test reports)")
+	fs.BoolVar(&in.AllowMigrationAgent, "snp-allow-migration-agent", false, "SEV-SNP: accept a guest whose policy allows a migration agent, which can move it and its memory to another host")
+	fs.StringVar(&in.SNPMinABI, "snp-min-abi", "", "SEV-SNP: refuse a guest whose policy allows firmware older than this ABI, MAJOR.MINOR such as 1.51")
 	minTCB := fs.String("snp-min-tcb", "", "SEV-SNP: lowest reported TCB the policy accepts, e.g. bl=3,tee=0,snp=8,ucode=115")
 	rootf := newRootFlags(fs)
 	peerKind := fs.String("peer", "proxy", "with a root, the list the image must be in: proxy (proxy_hashes) or worker (worker_hashes)")

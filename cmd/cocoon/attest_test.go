@@ -222,6 +222,16 @@ func TestAttestInspectRealSEVSNPReport(t *testing.T) {
 	if err == nil || !strings.Contains(out, "below the minimum") {
 		t.Errorf("TCB minimum above the report's: got %v, want refusal:\n%s", err, out)
 	}
+	// The guest's policy (0xb0000) allows firmware of any ABI, from 0.0,
+	// and no migration agent.
+	out, err = runCmd(t, append(args, "--insecure-allow-debug", "--snp-min-abi", "1.51", snpFixture)...)
+	if err == nil || !strings.Contains(out, "guest allows ABI 0.0, minimum 1.51") {
+		t.Errorf("ABI minimum above the policy's: got %v, want refusal:\n%s", err, out)
+	}
+	out, err = runCmd(t, append(args, "--insecure-allow-debug", "--snp-min-abi", "0.0", "--snp-allow-migration-agent", snpFixture)...)
+	if err != nil || !strings.Contains(out, "verdict:       OK (policy sev_snp)") {
+		t.Errorf("ABI minimum 0.0 and a migration agent allowed: got %v, want OK:\n%s", err, out)
+	}
 	out, err = runCmd(t, "attest", "inspect", "--verify", "--at", "2030-06-01T00:00:00Z", "--insecure-skip-crl", "--insecure-allow-debug", snpFixture)
 	if err == nil || !strings.Contains(out, "not valid at this time") {
 		t.Errorf("after the VCEK's expiry: got %v, want refusal:\n%s", err, out)
@@ -273,6 +283,7 @@ func TestAttestTEEFlags(t *testing.T) {
 		{"tee and tdx", []string{"attest", "gen-cert", "--tee", "fake-tdx", "--tdx", "fake", "--out", "x"}, 2},
 		{"neither", []string{"attest", "gen-cert", "--out", "x"}, 2},
 		{"bad TCB minimum", []string{"attest", "inspect", "--verify", "--snp-min-tcb", "bl", snpFixture}, 2},
+		{"bad ABI minimum", []string{"attest", "inspect", "--verify", "--snp-min-abi", "1.300", snpFixture}, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

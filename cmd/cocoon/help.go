@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 )
 
@@ -119,16 +118,6 @@ func printFlag(w io.Writer, f *flag.Flag) {
 		fmt.Fprintf(w, " (default %s)", f.DefValue)
 	}
 	fmt.Fprintln(w)
-}
-
-// helpNames lists the commands that have a help, in order, for tests.
-func helpNames() []string {
-	names := make([]string, 0, len(helps))
-	for n := range helps {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // sendNote explains the flags of the root operations that send a message.

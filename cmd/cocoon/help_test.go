@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,4 +57,14 @@ func TestEveryCommandHelp(t *testing.T) {
 			}
 		})
 	}
+}
+
+// helpNames lists the commands that have a help, in order, for tests.
+func helpNames() []string {
+	names := make([]string, 0, len(helps))
+	for n := range helps {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }

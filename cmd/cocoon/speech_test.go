@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/engine/enginetest"
 	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/worker"
@@ -70,7 +71,7 @@ func TestVLLMWhisperWorkerConfig(t *testing.T) {
 	w := multipart.NewWriter(&body)
 	w.WriteField("model", model)
 	fw, _ := w.CreateFormFile("file", "voice.wav")
-	fw.Write(fakespeech.WAV(1.5))
+	fw.Write(enginetest.WAV(1.5))
 	w.Close()
 	res, err := http.Post(n.ClientURL+"/v1/audio/transcriptions", w.FormDataContentType(), &body)
 	if err != nil {

@@ -8,6 +8,9 @@
 // config of your own (a client config names its wallet, which pays):
 //
 //	go run ./examples/openai-go --config ~/.cache/cocoon/devnet/client.json --insecure-fake-tdx "Once upon a time"
+//
+// --config - reads the config from standard input, for a program that
+// holds it rather than a file.
 package main
 
 import (
@@ -32,7 +35,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	fs := flag.NewFlagSet("openai-go", flag.ContinueOnError)
-	config := fs.String("config", "", "the client config `file` (as `cocoon client --config` reads it)")
+	config := fs.String("config", "", "the client config `file` (as `cocoon client --config` reads it); - reads it from standard input")
 	model := fs.String("model", "", "the model to ask (default: the first the network serves)")
 	maxTokens := fs.Int64("max-tokens", 64, "the most tokens to generate")
 	fake := fs.Bool("insecure-fake-tdx", false, "accept proxies' fake TDX quotes, which prove nothing (a devnet's)")
@@ -43,7 +46,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: openai-go --config FILE [--model M] [--insecure-fake-tdx] PROMPT")
 		os.Exit(2)
 	}
-	cfg, err := client.LoadConfig(*config)
+	cfg, err := loadConfig(*config, os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "openai-go:", err)
 		os.Exit(1)
@@ -54,6 +57,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "openai-go:", err)
 		os.Exit(1)
 	}
+}
+
+// loadConfig reads the client config in the file path, or from stdin
+// when path is "-".
+func loadConfig(path string, stdin io.Reader) (client.Config, error) {
+	if path != "-" {
+		return client.LoadConfig(path)
+	}
+	b, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
+	if err != nil {
+		return client.Config{}, fmt.Errorf("reading the client config from standard input: %w", err)
+	}
+	return client.ParseConfig(b)
 }
 
 // question is what run asks.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +78,29 @@ func TestOnADevnet(t *testing.T) {
 	}
 	if strings.TrimSpace(answer) == "" {
 		t.Errorf("no answer streamed:\n%s", text)
+	}
+}
+
+// TestLoadConfig reads a config from a file and the same from standard
+// input (--config -), and refuses a misspelt field from either.
+func TestLoadConfig(t *testing.T) {
+	raw := `{"is_test":true,"proxies":["127.0.0.1:1"],"api_keys":["sk-from-stdin"]}`
+	path := filepath.Join(t.TempDir(), "client.json")
+	if err := os.WriteFile(path, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := loadConfig(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromStdin, err := loadConfig("-", strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromFile, fromStdin) || apiKey(fromStdin) != "sk-from-stdin" {
+		t.Errorf("from standard input %+v, from the file %+v: want the same config", fromStdin, fromFile)
+	}
+	if _, err := loadConfig("-", strings.NewReader(`{"is_tset":true}`)); err == nil || !strings.Contains(err.Error(), "is_tset") {
+		t.Errorf("a misspelt field from standard input: got %v, want an error naming it", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/engine/enginetest"
 	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
@@ -62,7 +63,7 @@ func TestRecipes(t *testing.T) {
 	}
 	os.WriteFile(chat, []byte(strings.Join(lines, "\n")), 0o600)
 	voice := filepath.Join(dir, "voice.wav")
-	os.WriteFile(voice, fakespeech.WAV(4), 0o600)
+	os.WriteFile(voice, enginetest.WAV(4), 0o600)
 
 	tests := []struct {
 		name  string

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/openai"
+	"github.com/cocoon-go/cocoon/internal/openai/openaitest"
 )
 
 func post(t *testing.T, b *Backend, target string) *httptest.ResponseRecorder {
@@ -98,7 +99,7 @@ func TestBackendSSE(t *testing.T) {
 	if got := rec.Header().Get("Content-Type"); got != "text/event-stream" {
 		t.Errorf("content type: got %q, want text/event-stream", got)
 	}
-	r := openai.NewSSEReader(bytes.NewReader(rec.Body.Bytes()))
+	r := openaitest.NewSSEReader(bytes.NewReader(rec.Body.Bytes()))
 	var content strings.Builder
 	var chunks int
 	var usage *openai.Usage

@@ -37,16 +37,6 @@ const (
 // error_code for this outcome.
 func (c Comparison) ErrorCode() int32 { return int32(c) }
 
-func (c Comparison) String() string {
-	switch c {
-	case BalanceConsistent:
-		return "consistent"
-	case BalanceUncommittedAhead:
-		return "worker ahead on uncommitted tokens"
-	}
-	return fmt.Sprintf("Comparison(%d)", int(c))
-}
-
 // CompareBalance compares a worker's view of its account with the proxy's.
 // Both sides run it: the proxy on worker.compareBalanceWithProxy, the worker
 // on the proxy's reply. A worker ahead on committed figures is ErrRollback.

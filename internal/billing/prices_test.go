@@ -2,6 +2,7 @@ package billing
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 )
@@ -281,4 +282,14 @@ func TestAudioTokens(t *testing.T) {
 	if err != nil || u != (Usage{Prompt: 18, Completion: 4}) {
 		t.Errorf("WithAudio = %+v, %v; want prompt 3+15", u, err)
 	}
+}
+
+func (c Comparison) String() string {
+	switch c {
+	case BalanceConsistent:
+		return "consistent"
+	case BalanceUncommittedAhead:
+		return "worker ahead on uncommitted tokens"
+	}
+	return fmt.Sprintf("Comparison(%d)", int(c))
 }

@@ -43,7 +43,8 @@ func TestQueryFrameCopiesOnce(t *testing.T) {
 	msg := &tl.ClientRunQueryEx{ModelName: "whisper"}
 	buf := make([]byte, 0, 9<<20)
 	allocs := testing.AllocsPerRun(5, func() {
-		w := tl.NewWriter(buf[:0])
+		var w tl.Writer
+		w.Reset(buf[:0])
 		w.Boxed(&queryFrame{msg: msg, req: req})
 		if len(w.Data()) < len(body) || cap(w.Data()) != cap(buf) {
 			t.Fatal("the encoding did not go into the given buffer")

@@ -242,11 +242,6 @@ func ClientChangeSecretBody(queryID uint64, secretHash Hash, excessTo *address.A
 	return body(OpOwnerClientChangeSecretHash, queryID, func(w *writer) { w.slice(secretHash[:], 256); w.addr(excessTo) })
 }
 
-// ClientIncreaseStakeBody builds owner_client_increase_stake.
-func ClientIncreaseStakeBody(queryID uint64, newStake billing.NanoTON, excessTo *address.Address) (*cell.Cell, error) {
-	return body(OpOwnerClientIncreaseStake, queryID, func(w *writer) { w.coins(newStake); w.addr(excessTo) })
-}
-
 // ClientWithdrawBody builds owner_client_withdraw.
 func ClientWithdrawBody(queryID uint64, excessTo *address.Address) (*cell.Cell, error) {
 	return body(OpOwnerClientWithdraw, queryID, func(w *writer) { w.addr(excessTo) })
@@ -255,11 +250,6 @@ func ClientWithdrawBody(queryID uint64, excessTo *address.Address) (*cell.Cell, 
 // ClientRequestRefundBody builds owner_client_request_refund.
 func ClientRequestRefundBody(queryID uint64, excessTo *address.Address) (*cell.Cell, error) {
 	return body(OpOwnerClientRequestRefund, queryID, func(w *writer) { w.addr(excessTo) })
-}
-
-// WorkerRegisterBody builds owner_worker_register.
-func WorkerRegisterBody(queryID uint64, excessTo *address.Address) (*cell.Cell, error) {
-	return body(OpOwnerWorkerRegister, queryID, func(w *writer) { w.addr(excessTo) })
 }
 
 // ProxyPayoutRequestBody builds ext_proxy_payout_request: pay the

@@ -5,6 +5,11 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"strings"
@@ -183,4 +188,69 @@ func samePseudo(a, b RootConfig) bool {
 	return a.Owner.Equals(b.Owner) && a.Version == b.Version && a.LastProxySeqno == b.LastProxySeqno &&
 		reflect.DeepEqual(a.ProxyHashes, b.ProxyHashes) && reflect.DeepEqual(a.WorkerHashes, b.WorkerHashes) &&
 		reflect.DeepEqual(a.ModelHashes, b.ModelHashes) && reflect.DeepEqual(a.Proxies, b.Proxies) && ac == bc
+}
+
+// MarshalPseudoRootConfig writes cfg as the reference's fake-TON root
+// config. Only what rootConfig.pseudo holds is written: the params'
+// struct version, unique id, delays, stakes and multipliers are the fixed
+// ones of ParsePseudoRootConfig, and model hashes are written as hashes.
+// It fails for a config that rootConfig.pseudo cannot hold.
+func MarshalPseudoRootConfig(cfg RootConfig) ([]byte, error) {
+	p := cfg.Params
+	if p.PricePerToken > math.MaxInt32 || p.WorkerFeePerToken > math.MaxInt32 || p.PricePerToken < 0 || p.WorkerFeePerToken < 0 ||
+		cfg.Version > math.MaxInt32 || cfg.LastProxySeqno > math.MaxInt32 || p.ParamsVersion > math.MaxInt32 {
+		return nil, errors.New("writing pseudo root config: a figure beyond a 32-bit int")
+	}
+	if cfg.Owner == nil {
+		return nil, errors.New("writing pseudo root config: no owner")
+	}
+	type out struct {
+		ProxyHashes       []string      `json:"proxy_hashes"`
+		WorkerHashes      []string      `json:"worker_hashes"`
+		ModelHashes       []string      `json:"model_hashes"`
+		RegisteredProxies []pseudoProxy `json:"registered_proxies"`
+		PricePerToken     int64         `json:"price_per_token"`
+		WorkerFeePerToken int64         `json:"worker_fee_per_token"`
+		LastProxySeqno    uint32        `json:"last_proxy_seqno"`
+		Version           uint32        `json:"version"`
+		ParamsVersion     uint32        `json:"params_version"`
+		ProxySCCode       string        `json:"proxy_sc_code"`
+		WorkerSCCode      string        `json:"worker_sc_code"`
+		ClientSCCode      string        `json:"client_sc_code"`
+		RootOwnerAddress  string        `json:"root_owner_address"`
+	}
+	o := out{
+		PricePerToken: int64(p.PricePerToken), WorkerFeePerToken: int64(p.WorkerFeePerToken),
+		LastProxySeqno: cfg.LastProxySeqno, Version: cfg.Version, ParamsVersion: p.ParamsVersion,
+		RootOwnerAddress: cfg.Owner.String(),
+	}
+	for _, l := range []struct {
+		in  []Hash
+		out *[]string
+	}{{cfg.ProxyHashes, &o.ProxyHashes}, {cfg.WorkerHashes, &o.WorkerHashes}, {cfg.ModelHashes, &o.ModelHashes}} {
+		*l.out = []string{}
+		for _, h := range l.in {
+			*l.out = append(*l.out, base64.StdEncoding.EncodeToString(h[:]))
+		}
+	}
+	o.RegisteredProxies = []pseudoProxy{}
+	for _, rp := range cfg.Proxies {
+		if rp.Seqno > math.MaxInt32 {
+			return nil, errors.New("writing pseudo root config: a proxy seqno beyond a 32-bit int")
+		}
+		o.RegisteredProxies = append(o.RegisteredProxies, pseudoProxy{Seqno: jsonInt(rp.Seqno), Address: rp.Desc})
+	}
+	for _, c := range []struct {
+		in  *cell.Cell
+		out *string
+	}{{p.ProxyCode, &o.ProxySCCode}, {p.WorkerCode, &o.WorkerSCCode}, {p.ClientCode, &o.ClientSCCode}} {
+		if c.in != nil && (c.in.BitsSize() > 0 || c.in.RefsNum() > 0) {
+			*c.out = hex.EncodeToString(c.in.ToBOC())
+		}
+	}
+	b, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("writing pseudo root config: %w", err)
+	}
+	return b, nil
 }

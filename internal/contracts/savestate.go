@@ -20,14 +20,9 @@ type SaveState struct {
 	Session Hash
 }
 
-// ProxySaveStateBody builds the body of a save-state record:
-// do_not_process:uint32 query_id:uint64 proxy_save_state:uint32
-// seqno:int32 session:bits256. The seqno is written as its 32 bits.
-func ProxySaveStateBody(queryID uint64, seqno uint32, session Hash) (*cell.Cell, error) {
-	return SaveState{QueryID: queryID, Seqno: seqno, Session: session}.Cell()
-}
-
-// Cell encodes the record as ProxySaveStateBody does.
+// Cell encodes the record: do_not_process:uint32 query_id:uint64
+// proxy_save_state:uint32 seqno:int32 session:bits256, the seqno written
+// as its 32 bits.
 func (s SaveState) Cell() (*cell.Cell, error) {
 	return body(OpDoNotProcess, s.QueryID, func(w *writer) {
 		w.uint(uint64(SaveStateRecord), 32)

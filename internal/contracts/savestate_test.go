@@ -14,7 +14,7 @@ func TestSaveStateGolden(t *testing.T) {
 	for i := range session {
 		session[i] = byte(i)
 	}
-	c, err := ProxySaveStateBody(0x0102030405060708, 0xfffffffe, session)
+	c, err := SaveState{QueryID: 0x0102030405060708, Seqno: 0xfffffffe, Session: session}.Cell()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestSaveStateGolden(t *testing.T) {
 }
 
 func TestSaveStateErrors(t *testing.T) {
-	good, err := ProxySaveStateBody(1, 2, Hash{3})
+	good, err := SaveState{QueryID: 1, Seqno: 2, Session: Hash{3}}.Cell()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,8 +70,8 @@ func TestSaveStateErrors(t *testing.T) {
 }
 
 func FuzzSaveState(f *testing.F) {
-	seedBOC(f, func() (*cell.Cell, error) { return ProxySaveStateBody(9, 1, Hash{1, 2}) })
-	seedBOC(f, func() (*cell.Cell, error) { return ProxySaveStateBody(0, 0, Hash{}) })
+	seedBOC(f, func() (*cell.Cell, error) { return SaveState{QueryID: 9, Seqno: 1, Session: Hash{1, 2}}.Cell() })
+	seedBOC(f, func() (*cell.Cell, error) { return SaveState{QueryID: 0, Seqno: 0, Session: Hash{}}.Cell() })
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		roundTrip(t, raw, ParseSaveState, SaveState.Cell, func(a, b SaveState) bool { return a == b })
 	})

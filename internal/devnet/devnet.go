@@ -295,34 +295,6 @@ func (n *Network) run(r *role, nd interface {
 	})
 }
 
-// restart stops the run of r and waits for it, then starts the node
-// again with start.
-func restart(ctx context.Context, r *role, start func(context.Context) error) error {
-	r.stop()
-	<-r.done
-	return start(ctx)
-}
-
-// RestartProxy stops the proxy as its process ending would (it closes
-// its connections, settling their requests, and flushes its ledger) and
-// builds it again from its config, as `cocoon proxy` would: on the same
-// endpoints, ledger, keys and chain. It returns once the new proxy runs;
-// its peers reconnect on their own.
-func (n *Network) RestartProxy(ctx context.Context) error {
-	return restart(ctx, n.proxyRole, n.startProxy)
-}
-
-// RestartWorker stops worker i and builds it again from its config.
-func (n *Network) RestartWorker(ctx context.Context, i int) error {
-	return restart(ctx, n.workerRoles[i], n.startWorkers[i])
-}
-
-// RestartClient stops the client and builds it again from its config,
-// with its state file.
-func (n *Network) RestartClient(ctx context.Context) error {
-	return restart(ctx, n.clientRole, n.startClient)
-}
-
 // listen opens a loopback listener on port, or a free one when port is 0.
 func listen(port int) (net.Listener, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
@@ -798,10 +770,6 @@ func (n *Network) waitReady(ctx context.Context, workers int) error {
 		}
 	}
 }
-
-// StopWorker stops worker i: its proxy connections close at once, with
-// whatever requests they carried.
-func (n *Network) StopWorker(i int) { n.workerRoles[i].stop() }
 
 // Close stops every node and waits for all of them.
 func (n *Network) Close() error {

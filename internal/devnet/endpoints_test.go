@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cocoon-go/cocoon/internal/engine/enginetest"
 	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
@@ -134,7 +135,7 @@ func TestEmbeddingsThroughTheNetwork(t *testing.T) {
 
 func TestTranscriptionThroughTheNetwork(t *testing.T) {
 	n := speechNet(t)
-	audio := fakespeech.WAV(2.5)
+	audio := enginetest.WAV(2.5)
 	tests := []struct {
 		name, path, format string
 		wantText           string
@@ -169,7 +170,7 @@ func TestTranscriptionThroughTheNetwork(t *testing.T) {
 
 func TestEndpointMismatch(t *testing.T) {
 	n := speechNet(t)
-	ct, form := audioForm(t, fakespeech.WAV(1), "model", "stories260K")
+	ct, form := audioForm(t, enginetest.WAV(1), "model", "stories260K")
 	tests := []struct {
 		name        string
 		path, ct    string
@@ -202,7 +203,7 @@ func TestEndpointMismatch(t *testing.T) {
 // per hop, billed its duration.
 func TestLargeUpload(t *testing.T) {
 	n := start(t, Options{ModelPath: sharedtest.Path(t, "models/stories260K.gguf"), Extra: []ExtraWorker{FakeSpeechWorker()}})
-	audio := fakespeech.WAV(458.752) // 14 MiB of samples
+	audio := enginetest.WAV(458.752) // 14 MiB of samples
 	ct, form := audioForm(t, audio, "model", FakeSpeechModel)
 	var status int
 	var body []byte

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/cocoon-go/cocoon/internal/openai"
+	"github.com/cocoon-go/cocoon/internal/openai/openaitest"
 )
 
 func newServer(t *testing.T, m *Model, opts Options) *httptest.Server {
@@ -67,7 +68,7 @@ func readStream(t *testing.T, resp *http.Response) ([][]byte, bool) {
 		t.Fatalf("got content type %q, want text/event-stream", ct)
 	}
 	var events [][]byte
-	r := openai.NewSSEReader(resp.Body)
+	r := openaitest.NewSSEReader(resp.Body)
 	for {
 		ev, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -279,14 +280,14 @@ func TestStreamEndsWithErrorEventOnClose(t *testing.T) {
 	defer srv.Close()
 	defer e.Close()
 	resp := post(t, srv.URL+"/v1/completions", `{"model":"stories260K","prompt":"Once upon a time","max_tokens":2000,"stream":true}`)
-	r := openai.NewSSEReader(resp.Body)
+	r := openaitest.NewSSEReader(resp.Body)
 	if _, err := r.Next(); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var last openai.SSEEvent
+	var last openaitest.SSEEvent
 	for {
 		ev, err := r.Next()
 		if errors.Is(err, io.EOF) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cocoon-go/cocoon/internal/engine/gguf"
+	"github.com/cocoon-go/cocoon/internal/engine/gguf/gguftest"
 )
 
 // synthConfig is the shape of the synthetic test model.
@@ -53,14 +54,14 @@ func synthArch(t testing.TB, seed uint64, typ gguf.TensorType, arch string) []by
 	weights := func(n int, scale float64) []float32 {
 		w := make([]float32, n)
 		for i := range w {
-			w[i] = gguf.HalfToFloat(gguf.FloatToHalf(float32(rng.NormFloat64() * scale)))
+			w[i] = gguf.HalfToFloat(gguftest.FloatToHalf(float32(rng.NormFloat64() * scale)))
 		}
 		return w
 	}
 	norm := func(n int) []float32 {
 		w := make([]float32, n)
 		for i := range w {
-			w[i] = gguf.HalfToFloat(gguf.FloatToHalf(float32(1 + 0.1*rng.NormFloat64())))
+			w[i] = gguf.HalfToFloat(gguftest.FloatToHalf(float32(1 + 0.1*rng.NormFloat64())))
 		}
 		return w
 	}
@@ -68,7 +69,7 @@ func synthArch(t testing.TB, seed uint64, typ gguf.TensorType, arch string) []by
 		var b []byte
 		for _, v := range w {
 			if typ == gguf.TensorF16 {
-				b = binary.LittleEndian.AppendUint16(b, gguf.FloatToHalf(v))
+				b = binary.LittleEndian.AppendUint16(b, gguftest.FloatToHalf(v))
 			} else {
 				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 			}
@@ -123,7 +124,7 @@ func synthArch(t testing.TB, seed uint64, typ gguf.TensorType, arch string) []by
 		},
 		Tensors: tensors,
 	}
-	b, err := gguf.Encode(f)
+	b, err := gguftest.Encode(f)
 	if err != nil {
 		t.Fatalf("writing synthetic model: %v", err)
 	}

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -336,4 +337,82 @@ func TestAskContinuousUsage(t *testing.T) {
 			t.Errorf("%s: got no error", bad)
 		}
 	}
+}
+
+// ExtractCocoonParams reads max_coefficient, timeout, enable_debug and
+// request_guid from a request body, applying the defaults for absent
+// ones, and returns the body without them. The body must be a JSON object
+// with a string model.
+func ExtractCocoonParams(body []byte) (CocoonParams, []byte, error) {
+	b, err := ParseBody(body)
+	if err != nil {
+		return CocoonParams{MaxCoefficient: DefaultMaxCoefficient, Timeout: DefaultTimeout}, nil, fmt.Errorf("reading request body: %w", err)
+	}
+	p, err := b.ExtractCocoonParams()
+	if err != nil {
+		return p, nil, err
+	}
+	return p, b.Bytes(), nil
+}
+
+// RequestModel returns the model a request body names.
+func RequestModel(body []byte) (string, error) {
+	b, err := ParseBody(body)
+	if err != nil {
+		return "", fmt.Errorf("reading request body: %w", err)
+	}
+	return b.Model()
+}
+
+// MaxTokens returns the effective completion limit of a request body:
+// max_completion_tokens if present, otherwise max_tokens, otherwise def.
+func MaxTokens(body []byte, def int64) (int64, error) {
+	b, err := ParseBody(body)
+	if err != nil {
+		return 0, fmt.Errorf("reading request body: %w", err)
+	}
+	return b.MaxTokens(def)
+}
+
+// DropMaxTokensIfCompletionLimit removes max_tokens from a body that also
+// sets max_completion_tokens, which then governs alone.
+func DropMaxTokensIfCompletionLimit(body []byte) ([]byte, error) {
+	b, err := ParseBody(body)
+	if err != nil {
+		return nil, fmt.Errorf("reading request body: %w", err)
+	}
+	b.DropMaxTokensIfCompletionLimit()
+	return b.Bytes(), nil
+}
+
+// CapMaxTokens bounds the completion limit of a body at limit: a larger
+// max_completion_tokens or max_tokens is lowered to it, and a body with
+// neither gets max_tokens set to it.
+func CapMaxTokens(body []byte, limit int64) ([]byte, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("capping max tokens: negative limit %d", limit)
+	}
+	b, err := ParseBody(body)
+	if err != nil {
+		return nil, fmt.Errorf("reading request body: %w", err)
+	}
+	if err := b.CapMaxTokens(limit); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// ForceIncludeUsage makes a streaming request report usage: a body with
+// stream_options but no stream is made streaming, and a streaming body
+// gets stream_options.include_usage=true. Non-streaming bodies are
+// returned unchanged.
+func ForceIncludeUsage(body []byte) ([]byte, error) {
+	b, err := ParseBody(body)
+	if err != nil {
+		return nil, fmt.Errorf("reading request body: %w", err)
+	}
+	if err := b.ForceIncludeUsage(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

@@ -144,9 +144,6 @@ func clipString(s string) string {
 	return s
 }
 
-// Parts returns the parts in order.
-func (f *Form) Parts() []Part { return f.parts }
-
 // Bytes returns the body with its rewrites.
 func (f *Form) Bytes() []byte { return f.body }
 
@@ -249,24 +246,6 @@ func (f *Form) reslice() {
 		p.header = f.body[p.start-2-n : p.start-2]
 	}
 }
-
-// EncodeForm writes parts as a multipart/form-data body with boundary:
-// each part's header lines and content as they were read.
-func EncodeForm(boundary string, f *Form) []byte {
-	var b bytes.Buffer
-	for _, p := range f.parts {
-		b.WriteString("--" + boundary + "\r\n")
-		b.Write(p.header)
-		b.WriteString("\r\n")
-		b.Write(f.Content(p))
-		b.WriteString("\r\n")
-	}
-	b.WriteString("--" + boundary + "--\r\n")
-	return b.Bytes()
-}
-
-// Boundary returns the form's boundary.
-func (f *Form) Boundary() string { return f.boundary }
 
 // cocoonFields are COCOON's own request fields.
 var cocoonFields = []string{"max_coefficient", "timeout", "enable_debug", "request_guid"}

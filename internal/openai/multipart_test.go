@@ -183,3 +183,24 @@ func TestFormCocoonParams(t *testing.T) {
 		}
 	}
 }
+
+// Parts returns the parts in order.
+func (f *Form) Parts() []Part { return f.parts }
+
+// EncodeForm writes parts as a multipart/form-data body with boundary:
+// each part's header lines and content as they were read.
+func EncodeForm(boundary string, f *Form) []byte {
+	var b bytes.Buffer
+	for _, p := range f.parts {
+		b.WriteString("--" + boundary + "\r\n")
+		b.Write(p.header)
+		b.WriteString("\r\n")
+		b.Write(f.Content(p))
+		b.WriteString("\r\n")
+	}
+	b.WriteString("--" + boundary + "--\r\n")
+	return b.Bytes()
+}
+
+// Boundary returns the form's boundary.
+func (f *Form) Boundary() string { return f.boundary }

@@ -75,9 +75,3 @@ func (c *cache) put(key [32]byte, m attest.Measurements, now time.Time) {
 	}
 	c.byKey[key] = c.lru.PushFront(&cacheEntry{key: key, m: m, expires: now.Add(c.ttl)})
 }
-
-func (c *cache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lru.Len()
-}

@@ -472,3 +472,13 @@ func TestValidateTimeout(t *testing.T) {
 		t.Errorf("got %v, want the validation cut off by its timeout", err)
 	}
 }
+
+// WithValidateTimeout bounds one quote validation, including any
+// collateral fetch (default 30 seconds).
+func WithValidateTimeout(d time.Duration) Option { return func(v *Verifier) { v.timeout = d } }
+
+func (c *cache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
+}

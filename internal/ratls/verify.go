@@ -90,10 +90,6 @@ func WithCache(ttl time.Duration, size int) Option {
 // (attest.NoVerification).
 func WithSEVSNP(v attest.Validator) Option { return func(ver *Verifier) { ver.snp = v } }
 
-// WithValidateTimeout bounds one quote validation, including any
-// collateral fetch (default 30 seconds).
-func WithValidateTimeout(d time.Duration) Option { return func(v *Verifier) { v.timeout = d } }
-
 // NewVerifier returns a Verifier that accepts peers whose quotes validator
 // verifies and whose measurements policy accepts. A nil validator is an
 // error: pass attest.NoVerification to attest nothing.

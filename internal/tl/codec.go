@@ -40,9 +40,6 @@ type Writer struct {
 // such an encoding is never mistaken for a valid one.
 func (w *Writer) Err() error { return w.err }
 
-// NewWriter returns a Writer that appends to dst.
-func NewWriter(dst []byte) *Writer { return &Writer{buf: dst} }
-
 // Data returns everything written so far.
 func (w *Writer) Data() []byte { return w.buf }
 
@@ -345,12 +342,6 @@ func MarshalScratch(o Object, f func(b []byte) error) error {
 var scratchWriters = sync.Pool{New: func() any { return new(Writer) }}
 
 const maxScratch = 256 << 10
-
-// AppendBoxed appends the boxed encoding of o to dst.
-func AppendBoxed(dst []byte, o Object) []byte {
-	b, _ := encode(dst, o)
-	return b
-}
 
 // Encode appends the boxed encoding of o to dst like AppendBoxed, and
 // fails if o holds a value that TL cannot represent (see Writer.Err).

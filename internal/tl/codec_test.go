@@ -416,3 +416,12 @@ func TestMarshalScratch(t *testing.T) {
 		t.Errorf("MarshalScratch returned %v, want f's error", err)
 	}
 }
+
+// NewWriter returns a Writer that appends to dst.
+func NewWriter(dst []byte) *Writer { return &Writer{buf: dst} }
+
+// AppendBoxed appends the boxed encoding of o to dst.
+func AppendBoxed(dst []byte, o Object) []byte {
+	b, _ := encode(dst, o)
+	return b
+}

@@ -18,7 +18,7 @@
 // ClientProxyConnectionAuth), which only those constructors implement.
 //
 // Every constructor is a pointer type implementing Object. Marshal and
-// AppendBoxed write id and body; Unmarshal decodes any registered boxed
+// Encode write id and body; Unmarshal decodes any registered boxed
 // object and UnmarshalAs an expected one. Decoding never panics and never
 // allocates more than a small multiple of its input; []byte fields of a
 // decoded object alias the input, which the caller must leave unchanged

@@ -39,8 +39,6 @@ type liveWorker struct {
 
 // node is a role as the pages see it.
 type node interface {
-	// kind is "proxy", "client" or "worker".
-	kind() string
 	counters() counters
 	// proxies are the proxy contracts the node knows, children the
 	// client and worker contracts.
@@ -75,8 +73,6 @@ func addrs(list ...string) []*address.Address {
 }
 
 type proxyNode struct{ src ProxySource }
-
-func (proxyNode) kind() string { return "proxy" }
 
 func (n proxyNode) counters() counters {
 	s := n.src.Snapshot()
@@ -132,8 +128,6 @@ func (n proxyNode) live(proxyRaw string) map[string]liveWorker {
 
 type clientNode struct{ src ClientSource }
 
-func (clientNode) kind() string { return "client" }
-
 func (n clientNode) counters() counters {
 	s := n.src.Snapshot()
 	return counters{requests: s.Stats.Queries.Total, tokens: s.Paid.Tokens,
@@ -163,8 +157,6 @@ func (n clientNode) children() []*address.Address {
 func (clientNode) live(string) map[string]liveWorker { return nil }
 
 type workerNode struct{ src WorkerSource }
-
-func (workerNode) kind() string { return "worker" }
 
 func (n workerNode) counters() counters {
 	s := n.src.Snapshot()

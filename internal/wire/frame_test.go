@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"testing/iotest"
@@ -222,4 +223,33 @@ func FuzzFrameReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FrameWriter writes frames to w, numbering them from 0. It is not safe
+// for concurrent use.
+type FrameWriter struct {
+	w     io.Writer
+	seqno int32
+	hdr   [frameHeaderSize]byte
+}
+
+// NewFrameWriter returns a FrameWriter over w.
+func NewFrameWriter(w io.Writer) *FrameWriter { return &FrameWriter{w: w} }
+
+// WriteFrame writes payload as the next frame. A payload outside the size
+// limits is refused with ErrFrameTooLarge or ErrFrameTooSmall before
+// anything is written; a write error leaves the stream unusable.
+func (fw *FrameWriter) WriteFrame(payload []byte) error {
+	if err := checkFrameSize(len(payload)); err != nil {
+		return err
+	}
+	putFrameHeader(fw.hdr[:], len(payload), fw.seqno)
+	if _, err := fw.w.Write(fw.hdr[:]); err != nil {
+		return fmt.Errorf("writing frame %d header: %w", fw.seqno, err)
+	}
+	if _, err := fw.w.Write(payload); err != nil {
+		return fmt.Errorf("writing frame %d body: %w", fw.seqno, err)
+	}
+	fw.seqno++
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/engine/enginetest"
 	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/wire"
@@ -34,7 +35,7 @@ func audioQuery(t testing.TB, path string, audio []byte, fields ...string) *quer
 
 func TestServeAudio(t *testing.T) {
 	eng := newEngine(t, fakespeech.NewHandler("whisper"))
-	audio := fakespeech.WAV(2.5)
+	audio := enginetest.WAV(2.5)
 	tests := []struct {
 		name, path, format string
 		wantBody, wantType string
@@ -74,7 +75,7 @@ func TestServeAudio(t *testing.T) {
 }
 
 func TestPrepareRefuses(t *testing.T) {
-	audio := fakespeech.WAV(1)
+	audio := enginetest.WAV(1)
 	tests := []struct {
 		name  string
 		q     *query
@@ -141,7 +142,7 @@ func TestConfigEndpoints(t *testing.T) {
 // FuzzPrepareUpload checks arbitrary uploads: never a panic, and an
 // upload prepared once is prepared again unchanged.
 func FuzzPrepareUpload(f *testing.F) {
-	seed := audioQuery(f, openai.PathTranscriptions, fakespeech.WAV(0.01), "model", "whisper", "response_format", "text")
+	seed := audioQuery(f, openai.PathTranscriptions, enginetest.WAV(0.01), "model", "whisper", "response_format", "text")
 	f.Add(seed.header[0].value, seed.body)
 	f.Add("multipart/form-data; boundary=b", []byte("--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper\r\n--b--\r\n"))
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {

@@ -20,6 +20,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/engine/enginetest"
 	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/payment"
@@ -179,7 +180,7 @@ func TestInteropAnswerFraming(t *testing.T) {
 	// framed the same.
 	t.Run("rewritten as text", func(t *testing.T) {
 		sink := &recordSink{}
-		q := audioQuery(t, openai.PathTranscriptions, fakespeech.WAV(1), "model", "whisper", "response_format", "text")
+		q := audioQuery(t, openai.PathTranscriptions, enginetest.WAV(1), "model", "whisper", "response_format", "text")
 		if err := serveQuery(context.Background(), newEngine(t, fakespeech.NewHandler("whisper")), "whisper", billing.DefaultPrices(2, 1), q, sink, time.Now); err != nil {
 			t.Fatal(err)
 		}

@@ -105,9 +105,11 @@ type Inspection struct {
 	// The real SEV-SNP validator's VCEKs and CRLs: fetched from KDS
 	// instead of AMD's, cached in KDSCache, read only from OfflineKDS;
 	// InsecureSkipCRL consults no CRL, InsecureAllowDebug accepts a guest
-	// the host may debug.
-	KDS, KDSCache, OfflineKDS           string
-	InsecureSkipCRL, InsecureAllowDebug bool
+	// the host may debug. AllowMigrationAgent accepts a guest whose
+	// policy allows a migration agent; SNPMinABI ("MAJOR.MINOR") refuses
+	// one whose policy allows firmware older than that ABI.
+	KDS, KDSCache, OfflineKDS, SNPMinABI                     string
+	InsecureSkipCRL, InsecureAllowDebug, AllowMigrationAgent bool
 	// Root, if set, is the root whose list of Peers a certificate's image
 	// must be in, as a role on that chain judges it.
 	Root  *trust.Lists
@@ -146,9 +148,13 @@ func Inspect(ctx context.Context, w io.Writer, name string, raw []byte, in Inspe
 	} else if validator, err = tdx.NewValidator(clock, in.tdxOptions()...); err != nil {
 		return fmt.Errorf("inspecting: %w", err)
 	}
+	snpOptions, err := in.sevsnpOptions()
+	if err != nil {
+		return err
+	}
 	if in.InsecureFakeSEVSNP {
 		snpValidator = fakesevsnp.NewValidator()
-	} else if snpValidator, err = sevsnp.NewValidator(clock, in.sevsnpOptions()...); err != nil {
+	} else if snpValidator, err = sevsnp.NewValidator(clock, snpOptions...); err != nil {
 		return fmt.Errorf("inspecting: %w", err)
 	}
 	policy := in.Policy
@@ -217,7 +223,13 @@ func (in Inspection) tdxOptions() []tdx.Option {
 	return opts
 }
 
-func (in Inspection) sevsnpOptions() []sevsnp.Option {
+func (in Inspection) sevsnpOptions() ([]sevsnp.Option, error) {
+	var major, minor uint8
+	if in.SNPMinABI != "" {
+		if _, err := fmt.Sscanf(in.SNPMinABI, "%d.%d", &major, &minor); err != nil || fmt.Sprintf("%d.%d", major, minor) != in.SNPMinABI {
+			return nil, Misuse{fmt.Errorf("SEV-SNP minimum ABI %q: want MAJOR.MINOR, each 0 to 255, such as 1.51", in.SNPMinABI)}
+		}
+	}
 	var opts []sevsnp.Option
 	for _, o := range []struct {
 		set bool
@@ -225,11 +237,12 @@ func (in Inspection) sevsnpOptions() []sevsnp.Option {
 	}{
 		{in.KDS != "", sevsnp.WithKDS(in.KDS)}, {in.KDSCache != "", sevsnp.WithKDSCache(in.KDSCache)},
 		{in.OfflineKDS != "", sevsnp.WithOfflineKDS(in.OfflineKDS)}, {in.InsecureSkipCRL, sevsnp.InsecureSkipCRL()},
-		{in.InsecureAllowDebug, sevsnp.InsecureAllowDebug()},
+		{in.InsecureAllowDebug, sevsnp.InsecureAllowDebug()}, {in.AllowMigrationAgent, sevsnp.AllowMigrationAgent()},
+		{in.SNPMinABI != "", sevsnp.WithMinimumABI(major, minor)},
 	} {
 		if o.set {
 			opts = append(opts, o.opt)
 		}
 	}
-	return opts
+	return opts, nil
 }

@@ -379,3 +379,12 @@ func TestAMDRoots(t *testing.T) {
 		}
 	}
 }
+
+// WithHTTPClient sets the client that fetches from the KDS.
+func WithHTTPClient(c *http.Client) Option { return func(v *Validator) { v.kds.client = c } }
+
+// WithTrustedRoots replaces AMD's roots by roots, by product line; tests
+// use it to trust a test chain or to show that a foreign one is refused.
+func WithTrustedRoots(roots map[string]ProductRoots) Option {
+	return func(v *Validator) { v.roots = roots }
+}

@@ -69,15 +69,6 @@ func WithOfflineKDS(dir string) Option {
 	return func(v *Validator) { v.kds.dir, v.kds.offline = dir, true }
 }
 
-// WithHTTPClient sets the client that fetches from the KDS.
-func WithHTTPClient(c *http.Client) Option { return func(v *Validator) { v.kds.client = c } }
-
-// WithTrustedRoots replaces AMD's roots by roots, by product line; tests
-// use it to trust a test chain or to show that a foreign one is refused.
-func WithTrustedRoots(roots map[string]ProductRoots) Option {
-	return func(v *Validator) { v.roots = roots }
-}
-
 // AllowMigrationAgent accepts guests whose policy allows a migration
 // agent, which can move the guest (and its memory) to another host.
 func AllowMigrationAgent() Option { return func(v *Validator) { v.allowMigration = true } }

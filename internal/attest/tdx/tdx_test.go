@@ -517,3 +517,6 @@ func TestValidateConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// WithHTTPClient sets the client that fetches collateral.
+func WithHTTPClient(c *http.Client) Option { return func(v *Validator) { v.getter.client = c } }

@@ -88,9 +88,6 @@ func WithOfflineCollateral(dir string) Option {
 	return func(v *Validator) { v.getter.dir, v.getter.offline = dir, true }
 }
 
-// WithHTTPClient sets the client that fetches collateral.
-func WithHTTPClient(c *http.Client) Option { return func(v *Validator) { v.getter.client = c } }
-
 // WithTrustedRoots replaces the Intel root as trust anchor; tests use it
 // to show that a foreign root is refused.
 func WithTrustedRoots(roots ...*x509.Certificate) Option {

@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/cocoon-go/cocoon/internal/engine/enginetest"
 )
 
 func post(t *testing.T, url string, fields map[string]string, audio []byte) *http.Response {
@@ -34,7 +36,7 @@ func post(t *testing.T, url string, fields map[string]string, audio []byte) *htt
 func TestFormats(t *testing.T) {
 	srv := httptest.NewServer(NewHandler("whisper"))
 	defer srv.Close()
-	audio := WAV(2.5)
+	audio := enginetest.WAV(2.5)
 	tests := []struct {
 		name, path, format string
 		check              func(t *testing.T, body []byte)
@@ -87,11 +89,11 @@ func TestRefuses(t *testing.T) {
 		audio  []byte
 		status int
 	}{
-		{"other model", map[string]string{"model": "x"}, WAV(1), http.StatusNotFound},
+		{"other model", map[string]string{"model": "x"}, enginetest.WAV(1), http.StatusNotFound},
 		{"no file", map[string]string{"model": "whisper"}, nil, http.StatusBadRequest},
-		{"srt", map[string]string{"model": "whisper", "response_format": "srt"}, WAV(1), http.StatusBadRequest},
-		{"stream", map[string]string{"model": "whisper", "stream": "true"}, WAV(1), http.StatusBadRequest},
-		{"wav without data", map[string]string{"model": "whisper"}, WAV(1)[:36], http.StatusBadRequest},
+		{"srt", map[string]string{"model": "whisper", "response_format": "srt"}, enginetest.WAV(1), http.StatusBadRequest},
+		{"stream", map[string]string{"model": "whisper", "stream": "true"}, enginetest.WAV(1), http.StatusBadRequest},
+		{"wav without data", map[string]string{"model": "whisper"}, enginetest.WAV(1)[:36], http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,7 +109,7 @@ func TestDuration(t *testing.T) {
 		audio []byte
 		want  float64
 	}{
-		"wav":        {WAV(1.25), 1.25},
+		"wav":        {enginetest.WAV(1.25), 1.25},
 		"other file": {bytes.Repeat([]byte{1}, 40000), 2.5},
 		"tiny file":  {[]byte("ab"), 2.0 / 16000},
 	} {
@@ -122,7 +124,7 @@ func TestDuration(t *testing.T) {
 }
 
 func FuzzDuration(f *testing.F) {
-	f.Add(WAV(0.5))
+	f.Add(enginetest.WAV(0.5))
 	f.Add([]byte("RIFF\x00\x00\x00\x00WAVEdata\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := Duration(bytes.NewReader(b))

@@ -159,7 +159,7 @@ func Decode(data []byte) (*File, error) {
 	section := data[start:]
 	for i := range f.Tensors {
 		t := &f.Tensors[i]
-		size, err := t.size()
+		size, err := t.Size()
 		if err != nil {
 			return nil, fmt.Errorf("reading tensor %q: %w", t.Name, err)
 		}
@@ -201,14 +201,14 @@ func (r *reader) tensorInfo() (Tensor, error) {
 	if t.Offset, err = r.u64(); err != nil {
 		return t, err
 	}
-	if _, err := t.size(); err != nil {
+	if _, err := t.Size(); err != nil {
 		return t, fmt.Errorf("tensor %q: %w", t.Name, err)
 	}
 	return t, nil
 }
 
-// size returns the bytes the tensor occupies, checking for overflow.
-func (t *Tensor) size() (uint64, error) {
+// Size returns the bytes the tensor's data occupies, checking for overflow.
+func (t *Tensor) Size() (uint64, error) {
 	elems, bytes, ok := t.Type.layout()
 	if !ok {
 		return 0, fmt.Errorf("unknown tensor type %d", uint32(t.Type))
@@ -301,7 +301,7 @@ func (r *reader) array(depth int) (Value, error) {
 	}
 	v := Value{Type: TypeArray, Elem: elem}
 	// Every element takes at least this many bytes.
-	minSize := uint64(elem.scalarSize())
+	minSize := uint64(elem.ScalarSize())
 	switch elem {
 	case TypeString:
 		minSize = 8

@@ -10,7 +10,7 @@ import (
 // BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K data.
 func (t *Tensor) Float32() ([]float32, error) {
 	n := t.Elements()
-	size, err := t.size()
+	size, err := t.Size()
 	if err != nil || uint64(len(t.Data)) != size {
 		return nil, fmt.Errorf("dequantizing tensor %q: data does not match its shape", t.Name)
 	}
@@ -187,39 +187,4 @@ func HalfToFloat(h uint16) float32 {
 		return math.Float32frombits(sign | 0xff<<23 | mant<<13)
 	}
 	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
-}
-
-// FloatToHalf converts to IEEE 754 half precision, rounding to nearest
-// even; values too large become infinities.
-func FloatToHalf(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int32(b>>23&0xff) - 127 + 15
-	mant := b & 0x7fffff
-	switch {
-	case b&0x7fffffff > 0x7f800000: // NaN
-		return sign | 0x7e00
-	case exp >= 0x1f:
-		return sign | 0x7c00
-	case exp <= 0:
-		if exp < -10 {
-			return sign
-		}
-		mant |= 0x800000
-		shift := uint32(14 - exp)
-		half := uint32(1) << (shift - 1)
-		rem := mant & (1<<shift - 1)
-		m := mant >> shift
-		if rem > half || (rem == half && m&1 == 1) {
-			m++
-		}
-		return sign | uint16(m)
-	}
-	m := mant >> 13
-	rem := mant & 0x1fff
-	h := uint32(exp)<<10 | m
-	if rem > 0x1000 || (rem == 0x1000 && m&1 == 1) {
-		h++
-	}
-	return sign | uint16(h)
 }

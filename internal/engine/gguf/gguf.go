@@ -1,8 +1,7 @@
 // Package gguf owns the GGUF model file format (versions 2 and 3): it
 // decodes the header, metadata and tensor directory of a file held in
 // memory, dequantizes tensors to float32 (F32, F16, BF16, Q4_0, Q4_1,
-// Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K), and encodes files (for tests and
-// tools that write models).
+// Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K); gguftest writes files, for tests.
 //
 // Decoding treats the file as untrusted: every count and length is
 // checked against the bytes that remain before anything is allocated, so
@@ -44,8 +43,8 @@ const (
 	TypeFloat64 ValueType = 12
 )
 
-// scalarSize is the encoded size of fixed-size value types, 0 otherwise.
-func (t ValueType) scalarSize() int {
+// ScalarSize is the encoded size of fixed-size value types, 0 otherwise.
+func (t ValueType) ScalarSize() int {
 	switch t {
 	case TypeUint8, TypeInt8, TypeBool:
 		return 1

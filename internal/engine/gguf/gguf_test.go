@@ -1,4 +1,4 @@
-package gguf
+package gguf_test
 
 import (
 	"encoding/binary"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	. "github.com/cocoon-go/cocoon/internal/engine/gguf"
+	"github.com/cocoon-go/cocoon/internal/engine/gguf/gguftest"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
@@ -22,17 +24,17 @@ func f32bytes(v ...float32) []byte {
 
 func sample() *File {
 	q8 := []byte{0, 0}
-	binary.LittleEndian.PutUint16(q8, FloatToHalf(0.5))
+	binary.LittleEndian.PutUint16(q8, gguftest.FloatToHalf(0.5))
 	for j := range 32 {
 		q8 = append(q8, byte(int8(j-16)))
 	}
 	q4 := []byte{0, 0}
-	binary.LittleEndian.PutUint16(q4, FloatToHalf(2))
+	binary.LittleEndian.PutUint16(q4, gguftest.FloatToHalf(2))
 	for j := range 16 {
 		q4 = append(q4, byte(j)|byte(15-j)<<4)
 	}
-	f16 := binary.LittleEndian.AppendUint16(nil, FloatToHalf(1.5))
-	f16 = binary.LittleEndian.AppendUint16(f16, FloatToHalf(-0.25))
+	f16 := binary.LittleEndian.AppendUint16(nil, gguftest.FloatToHalf(1.5))
+	f16 = binary.LittleEndian.AppendUint16(f16, gguftest.FloatToHalf(-0.25))
 	return &File{
 		Version:   3,
 		Alignment: DefaultAlignment,
@@ -56,7 +58,7 @@ func sample() *File {
 }
 
 func TestRoundTrip(t *testing.T) {
-	b, err := Encode(sample())
+	b, err := gguftest.Encode(sample())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,17 +110,17 @@ func TestRoundTrip(t *testing.T) {
 
 func TestHalf(t *testing.T) {
 	for _, f := range []float32{0, 1, -2, 0.5, 65504, 6.1035156e-05, 5.9604645e-08, 1e-3} {
-		if got := HalfToFloat(FloatToHalf(f)); math.Abs(float64(got-f)) > math.Abs(float64(f))*1e-3 {
+		if got := HalfToFloat(gguftest.FloatToHalf(f)); math.Abs(float64(got-f)) > math.Abs(float64(f))*1e-3 {
 			t.Errorf("half round trip of %g: got %g", f, got)
 		}
 	}
-	if got := HalfToFloat(FloatToHalf(1e6)); !math.IsInf(float64(got), 1) {
+	if got := HalfToFloat(gguftest.FloatToHalf(1e6)); !math.IsInf(float64(got), 1) {
 		t.Errorf("1e6 as half: got %g, want +Inf", got)
 	}
 }
 
 func TestDecodeRejects(t *testing.T) {
-	good, err := Encode(sample())
+	good, err := gguftest.Encode(sample())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +166,7 @@ func TestDecodeStories(t *testing.T) {
 	if err != nil || len(toks) != 512 {
 		t.Errorf("tokens: got %d, %v, want 512", len(toks), err)
 	}
-	again, err := Encode(f)
+	again, err := gguftest.Encode(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +176,7 @@ func TestDecodeStories(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	good, err := Encode(sample())
+	good, err := gguftest.Encode(sample())
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -188,7 +190,7 @@ func FuzzDecode(f *testing.F) {
 		for i := range file.Tensors {
 			_, _ = file.Tensors[i].Float32()
 		}
-		enc, err := Encode(file)
+		enc, err := gguftest.Encode(file)
 		if err != nil {
 			t.Fatalf("encoding a decoded file: %v", err)
 		}

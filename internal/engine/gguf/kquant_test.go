@@ -1,11 +1,14 @@
-package gguf
+package gguf_test
 
 import (
 	"encoding/binary"
 	"testing"
+
+	. "github.com/cocoon-go/cocoon/internal/engine/gguf"
+	"github.com/cocoon-go/cocoon/internal/engine/gguf/gguftest"
 )
 
-func half(f float32) []byte { return binary.LittleEndian.AppendUint16(nil, FloatToHalf(f)) }
+func half(f float32) []byte { return binary.LittleEndian.AppendUint16(nil, gguftest.FloatToHalf(f)) }
 
 func dequant(t *testing.T, typ TensorType, n uint64, data []byte) []float32 {
 	t.Helper()

@@ -43,9 +43,6 @@ const (
 // faucet is the source of minted value (Fund, Deploy).
 var faucet = address.NewAddress(0, 0, make([]byte, 32))
 
-// FaucetAddress returns the address minted value comes from.
-func FaucetAddress() *address.Address { return faucet }
-
 // Options configure a Chain.
 type Options struct {
 	// Path is the state file; empty keeps the chain in memory only. An
@@ -487,7 +484,7 @@ type Faucet struct{ c *Chain }
 // Faucet returns the chain's faucet.
 func (c *Chain) Faucet() *Faucet { return &Faucet{c: c} }
 
-// Address returns FaucetAddress.
+// Address returns the address minted value comes from.
 func (f *Faucet) Address() *address.Address { return faucet }
 
 // Send delivers msgs from the faucet, each with everything it causes, in

@@ -18,6 +18,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/ton/tontest"
 )
 
 // Opcodes of the COCOON contracts used by these tests.
@@ -169,12 +170,12 @@ func TestRootDeployAndAdminister(t *testing.T) {
 			t.Errorf("get_cocoon_data[%d] = %v (%v), want %d", i, v, err, w)
 		}
 	}
-	if sl, err := ton.SliceResult(res, 9); err != nil {
+	if sl, err := tontest.SliceResult(res, 9); err != nil {
 		t.Errorf("get_cocoon_data[9]: %v", err)
 	} else if a, err := sl.LoadAddr(); err != nil || !a.Equals(owner.Address()) {
 		t.Errorf("get_cocoon_data owner %v (%v), want %s", a, err, owner.Address())
 	}
-	if _, err := ton.SliceResult(res, 0); err == nil {
+	if _, err := tontest.SliceResult(res, 0); err == nil {
 		t.Error("SliceResult accepted an integer")
 	}
 	checks := []struct {

@@ -129,7 +129,7 @@ func TestReportsAsTheProxySeesThem(t *testing.T) {
 	}
 	send(
 		ton.Transfer{To: worker, Amount: billing.TON / 2, StateInit: contracts.StateInit(proxyData.Params.WorkerCode, wd)},
-		ton.Transfer{To: worker, Amount: billing.TON / 2, Bounce: true, Body: must(contracts.WorkerRegisterBody(5, owner.Address()))},
+		ton.Transfer{To: worker, Amount: billing.TON / 2, Bounce: true, Body: cell.BeginCell().MustStoreUInt(uint64(contracts.OpOwnerWorkerRegister), 32).MustStoreUInt(5, 64).MustStoreAddr(owner.Address()).EndCell()},
 	)
 	tx = proxyReport()
 	wrep, err := contracts.ParseWorkerReport(tx.In.Body)

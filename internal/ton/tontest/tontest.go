@@ -1,17 +1,20 @@
 // Package tontest is the conformance suite every ton.Chain implementation
 // passes: account reads, get-methods, absent accounts, transaction
 // listing, and (when the fixture can pay) sending wallet externals and
-// seeing their transactions.
+// seeing their transactions; and SliceResult, with which tests read a
+// get-method's slice results.
 package tontest
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
+	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
@@ -254,4 +257,19 @@ func testSendStale(t *testing.T, f Fixture) {
 	if got := seqno(ctx, t, f); got != cur {
 		t.Errorf("seqno %d after a stale external, want %d", got, cur)
 	}
+}
+
+// SliceResult returns get-method result i as a slice (addresses come as
+// slices).
+func SliceResult(res []any, i int) (*cell.Slice, error) {
+	if i < 0 || i >= len(res) {
+		return nil, fmt.Errorf("result %d of %d", i, len(res))
+	}
+	switch v := res[i].(type) {
+	case *cell.Slice:
+		return v.Copy(), nil
+	case *cell.Cell:
+		return v.BeginParse()
+	}
+	return nil, fmt.Errorf("result %d is %T, want a slice", i, res[i])
 }

@@ -1,26 +1,31 @@
-package gguf
+// Package gguftest writes GGUF files, for the tests that need a model
+// file: Encode, the inverse of gguf.Decode, and FloatToHalf, which tests
+// use to write F16 and quantized tensors.
+package gguftest
 
 import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/cocoon-go/cocoon/internal/engine/gguf"
 )
 
 // Encode writes f as a GGUF file. Tensor offsets are recomputed from
 // the order of f.Tensors and the alignment (general.alignment if set,
 // DefaultAlignment otherwise); f is not modified.
-func Encode(f *File) ([]byte, error) {
+func Encode(f *gguf.File) ([]byte, error) {
 	if f.Version != 2 && f.Version != 3 {
 		return nil, fmt.Errorf("encoding gguf: version %d is not supported", f.Version)
 	}
-	align := uint64(DefaultAlignment)
+	align := uint64(gguf.DefaultAlignment)
 	if f.Alignment != 0 {
 		align = f.Alignment
 	}
 	var b bytes.Buffer
 	w := writer{&b}
-	w.u32(Magic)
+	w.u32(gguf.Magic)
 	w.u32(f.Version)
 	w.u64(uint64(len(f.Tensors)))
 	w.u64(uint64(len(f.Metadata)))
@@ -34,7 +39,7 @@ func Encode(f *File) ([]byte, error) {
 	offset := uint64(0)
 	for i := range f.Tensors {
 		t := &f.Tensors[i]
-		size, err := t.size()
+		size, err := t.Size()
 		if err != nil {
 			return nil, fmt.Errorf("encoding tensor %q: %w", t.Name, err)
 		}
@@ -48,7 +53,7 @@ func Encode(f *File) ([]byte, error) {
 		}
 		w.u32(uint32(t.Type))
 		w.u64(offset)
-		offset = alignUp(offset+size, align)
+		offset = (offset + size + align - 1) / align * align
 	}
 	pad := func() {
 		for uint64(b.Len())%align != 0 {
@@ -72,7 +77,7 @@ func (w writer) str(s string) {
 	w.b.WriteString(s)
 }
 
-func (w writer) value(v Value) error {
+func (w writer) value(v gguf.Value) error {
 	switch x := v.V.(type) {
 	case uint8:
 		w.b.WriteByte(x)
@@ -105,22 +110,22 @@ func (w writer) value(v Value) error {
 	default:
 		return w.array(v)
 	}
-	if v.Type == TypeArray {
+	if v.Type == gguf.TypeArray {
 		return fmt.Errorf("array value holds a scalar %T", v.V)
 	}
 	return nil
 }
 
-func (w writer) array(v Value) error {
-	if v.Type != TypeArray {
+func (w writer) array(v gguf.Value) error {
+	if v.Type != gguf.TypeArray {
 		return fmt.Errorf("value of type %d holds %T", v.Type, v.V)
 	}
 	w.u32(uint32(v.Elem))
 	switch s := v.V.(type) {
-	case []Value:
+	case []gguf.Value:
 		w.u64(uint64(len(s)))
 		for _, e := range s {
-			if e.Type != TypeArray {
+			if e.Type != gguf.TypeArray {
 				return fmt.Errorf("nested array element of type %d", e.Type)
 			}
 			if err := w.array(e); err != nil {
@@ -138,7 +143,7 @@ func (w writer) array(v Value) error {
 	return nil
 }
 
-func (w writer) scalars(elem ValueType, s any) error {
+func (w writer) scalars(elem gguf.ValueType, s any) error {
 	var buf bytes.Buffer
 	le := binary.LittleEndian
 	var n int
@@ -203,10 +208,45 @@ func (w writer) scalars(elem ValueType, s any) error {
 	default:
 		return fmt.Errorf("unsupported array %T", s)
 	}
-	if sz := elem.scalarSize(); sz == 0 || buf.Len() != n*sz {
+	if sz := elem.ScalarSize(); sz == 0 || buf.Len() != n*sz {
 		return fmt.Errorf("array %T does not match element type %d", s, elem)
 	}
 	w.u64(uint64(n))
 	w.b.Write(buf.Bytes())
 	return nil
+}
+
+// FloatToHalf converts to IEEE 754 half precision, rounding to nearest
+// even; values too large become infinities.
+func FloatToHalf(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int32(b>>23&0xff) - 127 + 15
+	mant := b & 0x7fffff
+	switch {
+	case b&0x7fffffff > 0x7f800000: // NaN
+		return sign | 0x7e00
+	case exp >= 0x1f:
+		return sign | 0x7c00
+	case exp <= 0:
+		if exp < -10 {
+			return sign
+		}
+		mant |= 0x800000
+		shift := uint32(14 - exp)
+		half := uint32(1) << (shift - 1)
+		rem := mant & (1<<shift - 1)
+		m := mant >> shift
+		if rem > half || (rem == half && m&1 == 1) {
+			m++
+		}
+		return sign | uint16(m)
+	}
+	m := mant >> 13
+	rem := mant & 0x1fff
+	h := uint32(exp)<<10 | m
+	if rem > 0x1000 || (rem == 0x1000 && m&1 == 1) {
+		h++
+	}
+	return sign | uint16(h)
 }
