@@ -19,6 +19,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 
@@ -108,6 +109,16 @@ func (c *Client) Close() error {
 // stats, the control endpoints and the pages, as `cocoon client` serves
 // them on its port.
 func (c *Client) Handler() http.Handler { return c.h }
+
+// Serve serves Handler on ln until ctx ends, then closes the client and
+// stops serving within node.ShutdownTimeout: what `cocoon client` runs on
+// its HTTP port. It returns what Close returns.
+func (c *Client) Serve(ctx context.Context, ln net.Listener) error {
+	return node.Serve(ctx, ln, c.h, func(ctx context.Context) error {
+		<-ctx.Done()
+		return c.Close()
+	}, nil)
+}
 
 // Transport is an http.RoundTripper that serves every request with
 // Handler in this process, whatever its URL's host: the request goes

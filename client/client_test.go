@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -97,5 +98,64 @@ func TestOpenAIGoThroughTheLibrary(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"param":"messages"`) {
 		t.Errorf("a request without messages: got %d %s, want a 400 naming messages", res.StatusCode, body)
+	}
+}
+
+// TestServe serves a client's API on a listener, as `cocoon client` does:
+// its models answer over HTTP, and once ctx ends Serve closes the client
+// and returns.
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n, err := devnet.Start(ctx, devnet.Options{Model: "m", Engine: func(int) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"object":"list","data":[]}`)) })
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	raw, _ := json.Marshal(map[string]any{"is_test": true, "proxies": []string{n.ProxyClientsAddr}, "proxy_policy": "fake_tdx",
+		"owner_address": contracts.NewOwnerAddress().String()})
+	cfg, err := client.ParseConfig(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Open(ctx, cfg, client.Options{InsecureFakeTDX: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- c.Serve(sctx, ln) }()
+	res, err := http.Get("http://" + ln.Addr().String() + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"id":"m"`) {
+		t.Errorf("GET /v1/models: %d %s, want the devnet's model m", res.StatusCode, body)
+	}
+	stop()
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if _, err := http.Get("http://" + ln.Addr().String() + "/v1/models"); err == nil {
+		t.Error("the listener still serves after Serve returned")
+	}
+	res, err = c.HTTPClient().Post(client.BaseURL+"chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+	if err == nil {
+		body, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+	}
+	if err == nil && res.StatusCode == http.StatusOK {
+		t.Errorf("a request after Serve returned: %d %s, want the client closed", res.StatusCode, body)
 	}
 }

@@ -2,20 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
-	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/evidence"
+	"github.com/cocoon-go/cocoon/internal/cli"
 	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/obs"
-	"github.com/cocoon-go/cocoon/internal/trust"
 )
 
 func init() {
@@ -31,21 +27,7 @@ evidence (a report, optionally followed by its certificate table).
 gen-cert's older spelling --tdx fake|tdx still works.`
 
 func runAttest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, attestUsage)
-		return usageError{"attest needs a subcommand: gen-cert or inspect"}
-	}
-	switch args[0] {
-	case "gen-cert":
-		return runGenCert(ctx, args[1:], stdout, stderr)
-	case "inspect":
-		return runInspect(ctx, args[1:], stdout, stderr)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(stdout, attestUsage)
-		return nil
-	}
-	fmt.Fprintln(stderr, attestUsage)
-	return usageError{fmt.Sprintf("unknown attest subcommand %q", args[0])}
+	return cli.Group(ctx, "attest", attestUsage, ": gen-cert or inspect", map[string]cli.Command{"gen-cert": runGenCert, "inspect": runInspect}, args, stdout, stderr)
 }
 
 func runGenCert(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,10 +36,10 @@ func runGenCert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	kind := fs.String("tdx", "", "older spelling of --tee: tdx or fake (fake-tdx)")
 	out := fs.String("out", "", "directory for cert.pem, key.pem and image_hash")
 	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+		return cli.FlagError(err)
 	}
 	if fs.NArg() != 0 || *out == "" || (*tee == "") == (*kind == "") {
-		return usageError{"gen-cert takes one of --tee and --tdx, and --out, and no arguments"}
+		return cli.UsageError{Msg: "gen-cert takes one of --tee and --tdx, and --out, and no arguments"}
 	}
 	if *kind != "" {
 		switch *kind {
@@ -66,12 +48,12 @@ func runGenCert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		case "tdx":
 			*tee = node.TEETDX
 		default:
-			return usageError{fmt.Sprintf("--tdx must be fake or tdx, not %q", *kind)}
+			return cli.Usagef("--tdx must be fake or tdx, not %q", *kind)
 		}
 	}
 	a := node.Attestation{TEE: *tee, InsecureFakeTDX: true, InsecureFakeSEVSNP: true}
 	if err := a.Check(); err != nil {
-		return usageError{err.Error()}
+		return cli.UsageError{Msg: err.Error()}
 	}
 	switch *tee {
 	case node.TEEFakeTDX:
@@ -110,101 +92,28 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.BoolVar(&in.InsecureSkipCRL, "insecure-skip-crl", false, "SEV-SNP: do not consult AMD's CRL, so that revoked keys go unnoticed")
 	fs.BoolVar(&in.InsecureAllowDebug, "insecure-allow-debug", false, "SEV-SNP: accept a guest whose policy lets the host debug it (for inspecting test reports)")
 	fs.BoolVar(&in.AllowMigrationAgent, "snp-allow-migration-agent", false, "SEV-SNP: accept a guest whose policy allows a migration agent, which can move it and its memory to another host")
-	fs.StringVar(&in.SNPMinABI, "snp-min-abi", "", "SEV-SNP: refuse a guest whose policy allows firmware older than this ABI, MAJOR.MINOR such as 1.51")
+	fs.StringVar(&in.SNPMinABI, "snp-min-abi", "", "SEV-SNP: refuse a guest whose policy allows firmware older than this ABI, `MAJOR.MINOR` such as 1.51")
 	minTCB := fs.String("snp-min-tcb", "", "SEV-SNP: lowest reported TCB the policy accepts, e.g. bl=3,tee=0,snp=8,ucode=115")
-	rootf := newRootFlags(fs)
+	rootf := cli.NewRootLists(fs)
 	peerKind := fs.String("peer", "proxy", "with a root, the list the image must be in: proxy (proxy_hashes) or worker (worker_hashes)")
 	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+		return cli.FlagError(err)
 	}
-	switch in.Peers = trust.Proxies; *peerKind {
-	case "proxy":
-	case "worker":
-		in.Peers = trust.Workers
-	default:
-		return usageError{fmt.Sprintf("--peer %q: want proxy or worker", *peerKind)}
+	if err := in.SetFlags(*policySpec, *at, *allowTCB, *minTCB, *peerKind); err != nil {
+		return cli.Misuse(err)
 	}
 	if fs.NArg() != 1 {
-		return usageError{"inspect takes one FILE"}
+		return cli.UsageError{Msg: "inspect takes one FILE"}
 	}
 	raw, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
 		return fmt.Errorf("inspecting: %w", err)
 	}
-	if *at != "" {
-		if in.At, err = time.Parse(time.RFC3339, *at); err != nil {
-			return usageError{fmt.Sprintf("--at: %v", err)}
-		}
-	}
-	if *policySpec != "" {
-		if in.Policy, err = attest.ParsePolicy(*policySpec); err != nil {
-			return usageError{err.Error()}
-		}
-	}
-	if *allowTCB != "" {
-		if in.Policy.TCBStatuses, err = attest.ParseTCBStatuses(*allowTCB); err != nil {
-			return usageError{err.Error()}
-		}
-	}
-	if *minTCB != "" {
-		if in.Policy.SNPMinTCB, err = attest.ParseSNPTCB(*minTCB); err != nil {
-			return usageError{err.Error()}
-		}
-	}
 	if in.Verify {
 		log, _ := obs.NewLogger(stderr, "text", "warn")
-		if in.Root, err = rootf.lists(ctx, log); err != nil {
+		if in.Root, err = rootf.Read(ctx, log); err != nil {
 			return err
 		}
 	}
-	return misuse(evidence.Inspect(ctx, stdout, fs.Arg(0), raw, in))
-}
-
-// misuse reports evidence's Misuse, a mistake in what was asked, as a
-// usage error.
-func misuse(err error) error {
-	var m evidence.Misuse
-	if errors.As(err, &m) {
-		return usageError{err.Error()}
-	}
-	return err
-}
-
-// rootFlags name a root contract whose lists a verdict applies, as a role
-// on that chain applies them: its chain and its address.
-type rootFlags struct {
-	state, tonConfig, root *string
-}
-
-func newRootFlags(fs *flag.FlagSet) rootFlags {
-	return rootFlags{
-		state:     fs.String("chain-state", "", "judge by the root of the emulated chain kept in this state `file` (a devnet's)"),
-		tonConfig: fs.String("ton-config", "", "judge by the root on real TON, through the liteservers of this global config `file`"),
-		root:      fs.String("root", "", "`address` of the COCOON root contract whose lists the verdict applies"),
-	}
-}
-
-// lists reads the root's lists; nil when no root is named.
-func (f rootFlags) lists(ctx context.Context, log *slog.Logger) (*trust.Lists, error) {
-	switch {
-	case *f.state == "" && *f.tonConfig == "" && *f.root == "":
-		return nil, nil
-	case *f.root == "":
-		return nil, usageError{"--chain-state and --ton-config need --root ADDRESS"}
-	case *f.state == "" && *f.tonConfig == "":
-		return nil, usageError{"--root needs a chain: --chain-state FILE or --ton-config FILE"}
-	}
-	l, err := node.ReadRootLists(ctx, *f.state, *f.tonConfig, *f.root, log)
-	if err != nil {
-		return nil, err
-	}
-	return &l, nil
-}
-
-// usageErr passes -h through and marks other flag errors as usage errors.
-func usageErr(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return err
-	}
-	return usageError{err.Error()}
+	return cli.Misuse(evidence.Inspect(ctx, stdout, fs.Arg(0), raw, in))
 }

@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/bench"
+	"github.com/cocoon-go/cocoon/internal/cli"
 )
 
 func init() {
@@ -35,50 +30,32 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, `print {"routed": {...}, "direct": {...}, "ratio": R, ...}`)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file (use with --mode routed to profile our hops)")
 	verbose := fs.Bool("v", false, "log the network's diagnostics to stderr")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
 	}
 	switch {
-	case fs.NArg() != 0:
-		return usageError{fmt.Sprintf("bench takes no arguments, got %q", fs.Args())}
 	case *requests < 1 || *concurrency < 1 || *rounds < 1 || *workers < 1:
-		return usageError{"--requests, --concurrency, --rounds and --workers must be at least 1"}
+		return cli.UsageError{Msg: "--requests, --concurrency, --rounds and --workers must be at least 1"}
 	case *timeout <= 0:
-		return usageError{"--timeout must be positive"}
+		return cli.UsageError{Msg: "--timeout must be positive"}
 	}
 	cfg := bench.Config{
 		Requests: *requests, Concurrency: *concurrency, Rounds: *rounds, KeepAlive: *keepAlive, Mode: *mode,
 		Backend: bench.BackendOptions{Format: *format, Chunks: *chunks, ChunkBytes: *chunkBytes, Delay: *delay},
-		Workers: *workers,
+		Workers: *workers, CPUProfile: *cpuProfile,
 	}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("creating the CPU profile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("starting the CPU profile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
-	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return fmt.Errorf("printing the report: %w", err)
+		if err := rep.PrintJSON(stdout); err != nil {
+			return err
 		}
 	} else {
 		rep.Print(stdout)

@@ -2,19 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"io"
-	"os"
 	"time"
-
-	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainview"
-	"github.com/cocoon-go/cocoon/internal/contracts"
-	"github.com/cocoon-go/cocoon/internal/node"
-	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/cli"
 )
 
 func init() {
@@ -34,106 +27,12 @@ another devnet's directory, --state an emulated chain state file, and
 global config.`
 
 func runChain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, chainUsage)
-		return usageError{"chain needs a subcommand: state"}
-	}
-	switch args[0] {
-	case "state":
-		return runChainState(ctx, args[1:], stdout, stderr)
-	case "wait":
-		return runChainWait(ctx, args[1:], stdout, stderr)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(stdout, chainUsage)
-		return nil
-	}
-	fmt.Fprintln(stderr, chainUsage)
-	return usageError{fmt.Sprintf("unknown chain subcommand %q", args[0])}
-}
-
-// chainSource is the flags of the commands that read a chain: an
-// emulated chain's state file, a devnet's data directory (its chain) or a
-// TON global config, the devnet's in the default data directory when none
-// is given.
-type chainSource struct {
-	state, dataDir, tonConfig *string
-}
-
-func newChainSource(fs *flag.FlagSet) chainSource {
-	return chainSource{
-		state:     fs.String("state", "", "emulated chain state `file` (as a devnet writes it)"),
-		dataDir:   fs.String("data-dir", "", "a devnet's data `directory`, whose emulated chain to read (default "+defaultDevnetDir()+")"),
-		tonConfig: fs.String("ton-config", "", "TON global config `file` of a real network"),
-	}
-}
-
-// resolve returns the state file or the TON config the flags name.
-func (c chainSource) resolve(cmd string) (state, tonConfig string, err error) {
-	sources := 0
-	for _, s := range []string{*c.state, *c.dataDir, *c.tonConfig} {
-		if s != "" {
-			sources++
-		}
-	}
-	switch {
-	case sources > 1:
-		return "", "", usageError{cmd + " takes at most one of --data-dir, --state and --ton-config"}
-	case *c.dataDir != "":
-		*c.state = devnetChainState(*c.dataDir)
-	case sources == 0:
-		*c.state = devnetChainState(defaultDevnetDir())
-	}
-	return *c.state, *c.tonConfig, nil
-}
-
-// found checks that the state file resolve named exists, saying where a
-// devnet's comes from when it does not.
-func found(state string) error {
-	if state == "" {
-		return nil
-	}
-	if _, err := os.Stat(state); err != nil {
-		return fmt.Errorf("opening chain state (is a devnet with --chain emulated using this directory? start one with `cocoon devnet`, or name a chain with --state or --ton-config): %w", err)
-	}
-	return nil
-}
-
-// parseChainArgs defines the chain flags on fs, parses args (flags may
-// come before or after the address) and the one ADDRESS, and opens the
-// chain; close releases it.
-func parseChainArgs(ctx context.Context, fs *flag.FlagSet, name string, args []string, check func() error) (addr *address.Address, chain ton.Chain, poll time.Duration, close func(), err error) {
-	src := newChainSource(fs)
-	positional, err := rootParse(fs, args)
-	if err != nil {
-		return nil, nil, 0, nil, err
-	}
-	if len(positional) != 1 {
-		return nil, nil, 0, nil, usageError{name + " takes exactly one ADDRESS"}
-	}
-	state, tonConfig, err := src.resolve(name)
-	if err != nil {
-		return nil, nil, 0, nil, err
-	}
-	if addr, err = contracts.ParseAddress(positional[0]); err != nil {
-		return nil, nil, 0, nil, usageError{fmt.Sprintf("bad address %q", positional[0])}
-	}
-	if err := check(); err != nil {
-		return nil, nil, 0, nil, err
-	}
-	if err := found(state); err != nil {
-		return nil, nil, 0, nil, err
-	}
-	poll = 3 * time.Second
-	if state != "" {
-		poll = 200 * time.Millisecond
-	}
-	chain, close, err = node.OpenChain(ctx, state, tonConfig, nil)
-	return addr, chain, poll, close, err
+	return cli.Group(ctx, "chain", chainUsage, ": state", map[string]cli.Command{"state": runChainState, "wait": runChainWait}, args, stdout, stderr)
 }
 
 func runChainState(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("chain state", stdout, stderr)
-	addr, chain, _, closeChain, err := parseChainArgs(ctx, fs, "chain state", args, func() error { return nil })
+	addr, chain, _, closeChain, err := cli.NewChainSource(fs, devnetDirs).OpenAddress(ctx, fs, args, func() error { return nil })
 	if err != nil {
 		return err
 	}
@@ -154,13 +53,13 @@ func runChainWait(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	want := fs.String("balance", "", "the balance to wait for, in TON (required)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "how long to wait")
 	var target billing.NanoTON
-	addr, chain, poll, closeChain, err := parseChainArgs(ctx, fs, "chain wait", args, func() error {
+	addr, chain, poll, closeChain, err := cli.NewChainSource(fs, devnetDirs).OpenAddress(ctx, fs, args, func() error {
 		var err error
 		if target, err = billing.ParseTON(*want); err != nil || target <= 0 {
-			return usageError{fmt.Sprintf("chain wait needs --balance TON, a positive amount such as 2.5 (got %q)", *want)}
+			return cli.Usagef("chain wait needs --balance TON, a positive amount such as 2.5 (got %q)", *want)
 		}
 		if *timeout <= 0 {
-			return usageError{"--timeout must be positive"}
+			return cli.UsageError{Msg: "--timeout must be positive"}
 		}
 		return nil
 	})

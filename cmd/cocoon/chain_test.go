@@ -88,7 +88,7 @@ func TestChainStateDefault(t *testing.T) {
 		t.Errorf("without a devnet: got %v, want an error opening the chain state", err)
 	}
 	path, plain, _ := chainState(t)
-	dir := defaultDevnetDir()
+	dir := devnetDirs.Dir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/cocoon-go/cocoon/internal/cli"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/obs"
@@ -35,34 +35,30 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fakeSpeech := fs.Bool("fake-speech", false, "add a worker in front of the FAKE speech engine (model "+devnet.FakeSpeechModel+"): vLLM's Whisper API, recognising nothing; for development only")
 	speechURL := fs.String("speech-engine-url", "", "add a worker in front of this speech engine (vLLM serving Whisper) for /v1/audio/transcriptions and /translations")
 	speechModel := fs.String("speech-model", "", "the model name the speech engine serves (required with --speech-engine-url)")
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
 	}
 	switch {
-	case fs.NArg() != 0:
-		return usageError{fmt.Sprintf("devnet takes no arguments, got %q", fs.Args())}
 	case *workers < 1 || *workers > 100:
-		return usageError{"--workers must be between 1 and 100"}
+		return cli.UsageError{Msg: "--workers must be between 1 and 100"}
 	case *speechURL != "" && *speechModel == "":
-		return usageError{"--speech-engine-url needs --speech-model"}
+		return cli.UsageError{Msg: "--speech-engine-url needs --speech-model"}
 	case *speechURL == "" && *speechModel != "":
-		return usageError{"--speech-model needs --speech-engine-url"}
+		return cli.UsageError{Msg: "--speech-model needs --speech-engine-url"}
 	case *portsBase < 0 || *portsBase+2000+10*(*workers+2) > 65535:
-		return usageError{"--ports-base leaves no room for every port"}
+		return cli.UsageError{Msg: "--ports-base leaves no room for every port"}
 	case *engineURL != "" && *modelName == "":
-		return usageError{"--engine-url needs --model-name"}
+		return cli.UsageError{Msg: "--engine-url needs --model-name"}
 	case *engineURL != "" && *model != "":
-		return usageError{"give --model or --engine-url, not both"}
+		return cli.UsageError{Msg: "give --model or --engine-url, not both"}
 	case *chain != devnet.ChainEmulated && *chain != devnet.ChainFake:
-		return usageError{fmt.Sprintf("unknown --chain %q: want emulated or fake", *chain)}
+		return cli.Usagef("unknown --chain %q: want emulated or fake", *chain)
 	case *fakeTON != "" && *chain != devnet.ChainFake:
-		return usageError{"--disable-ton needs --chain fake"}
+		return cli.UsageError{Msg: "--disable-ton needs --chain fake"}
 	case *fakeRoot != "" && *fakeTON == "":
-		return usageError{"--fake-ton-root needs --disable-ton"}
+		return cli.UsageError{Msg: "--fake-ton-root needs --disable-ton"}
 	}
-	explicit := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
-	if *chain == devnet.ChainFake && !explicit["data-dir"] {
+	if *chain == devnet.ChainFake && !cli.Given(fs, "data-dir") {
 		// Fake TON's configs name no chain: they go beside, not over, the
 		// emulated devnet's.
 		*dataDir = filepath.Join(devnet.DefaultDir(), "fake")
@@ -73,7 +69,7 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	log, err := obs.NewLogger(stderr, "text", *logLevel)
 	if err != nil {
-		return usageError{err.Error()}
+		return cli.UsageError{Msg: err.Error()}
 	}
 	if *engineURL == "" && *model == "" {
 		if *model, err = devnet.FindModel(); err != nil {
@@ -103,14 +99,15 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// The devnet's data directory, as the commands that read a devnet (chain,
-// explorer, probe, root) default to it; only this file of the command
-// imports package devnet.
-func defaultDevnetDir() string           { return devnet.DefaultDir() }
-func devnetChainState(dir string) string { return filepath.Join(dir, devnet.ChainStateFile) }
-func devnetAdminKey(dir string) string   { return filepath.Join(dir, devnet.AdminKeyFile) }
-func devnetProxy(dir, addr string) bool  { return devnet.IsProxy(dir, addr) }
-func devnetRoot(dir string) string       { return devnet.RootOf(dir) }
+// devnetDirs is the devnet's data directory, as the commands that read a
+// devnet (chain, explorer, probe, root) default to it; only this file of
+// the command imports package devnet.
+var devnetDirs = cli.Devnet{
+	Dir:        devnet.DefaultDir,
+	ChainState: func(dir string) string { return filepath.Join(dir, devnet.ChainStateFile) },
+	AdminKey:   func(dir string) string { return filepath.Join(dir, devnet.AdminKeyFile) },
+	Root:       devnet.RootOf, IsProxy: devnet.IsProxy,
+}
 
 // selfCommand is how the banner names this binary so that its commands
 // run as printed: the path it was started by (./bin/cocoon from make

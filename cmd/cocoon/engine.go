@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 
+	"github.com/cocoon-go/cocoon/internal/cli"
 	"github.com/cocoon-go/cocoon/internal/node"
 )
 
@@ -24,21 +23,14 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	queue := fs.Int("queue", 64, "requests that may wait before the engine answers busy")
 	name := fs.String("name", "", "model name to serve (default: the file's base name without .gguf)")
 	cacheDir := fs.String("cache-dir", "", "where downloaded models are kept (default: the user cache directory)")
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
 	}
 	switch {
-	case fs.NArg() != 0:
-		return usageError{fmt.Sprintf("engine takes no arguments, got %q", fs.Args())}
 	case *model == "":
-		return usageError{"engine needs --model"}
+		return cli.UsageError{Msg: "engine needs --model"}
 	case *threads < 1 || *maxSeq < 1 || *queue < 1:
-		return usageError{"--threads, --max-sequences and --queue must be at least 1"}
-	}
-	if *cacheDir == "" {
-		if d, err := os.UserCacheDir(); err == nil {
-			*cacheDir = filepath.Join(d, "cocoon", "models")
-		}
+		return cli.UsageError{Msg: "--threads, --max-sequences and --queue must be at least 1"}
 	}
 	e, err := node.NewEngine(ctx, node.EngineConfig{
 		Model: *model, CacheDir: *cacheDir, Name: *name, Listen: *listen, Threads: *threads, MaxSequences: *maxSeq, Queue: *queue,

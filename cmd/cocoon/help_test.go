@@ -38,19 +38,19 @@ func TestEveryCommandHelp(t *testing.T) {
 				return
 			}
 			h := helps[name]
-			if h.purpose == "" || strings.Contains(h.purpose, "\n") {
-				t.Errorf("purpose %q: want one line", h.purpose)
+			if h.Purpose == "" || strings.Contains(h.Purpose, "\n") {
+				t.Errorf("purpose %q: want one line", h.Purpose)
 			}
-			for _, want := range []string{"cocoon " + name + ": " + h.purpose + "\n", "\nUsage: cocoon " + name, "\nExamples:\n"} {
+			for _, want := range []string{"cocoon " + name + ": " + h.Purpose + "\n", "\nUsage: cocoon " + name, "\nExamples:\n"} {
 				if !strings.Contains(help, want) {
 					t.Errorf("help lacks %q:\n%s", want, help)
 				}
 			}
-			if len(h.examples) < 2 {
-				t.Errorf("%d examples, want 2 or more", len(h.examples))
+			if len(h.Examples) < 2 {
+				t.Errorf("%d examples, want 2 or more", len(h.Examples))
 			}
-			if h.args != "" && !strings.Contains(help, "\nArguments:\n") {
-				t.Errorf("help takes %s but does not explain it:\n%s", h.args, help)
+			if h.Args != "" && !strings.Contains(help, "\nArguments:\n") {
+				t.Errorf("help takes %s but does not explain it:\n%s", h.Args, help)
 			}
 			if strings.Contains(help, "Usage of") || errOut.Len() != 0 {
 				t.Errorf("the flag package's bare usage, or output on stderr: %q %q", help, errOut.String())

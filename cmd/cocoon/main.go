@@ -11,40 +11,22 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
-	"strings"
 	"syscall"
 
+	"github.com/cocoon-go/cocoon/internal/cli"
 	"github.com/cocoon-go/cocoon/internal/obs"
 )
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "cocoon:", err)
-		var u usageError
-		if errors.As(err, &u) && len(os.Args) > 1 {
-			cmd := os.Args[1]
-			if len(os.Args) > 2 && (cmd == "root" || cmd == "chain" || cmd == "attest") && !strings.HasPrefix(os.Args[2], "-") {
-				cmd += " " + os.Args[2]
-			}
-			fmt.Fprintf(os.Stderr, "Run 'cocoon %s -h' for help.\n", cmd)
-		}
-		os.Exit(exitCode(err))
+		os.Exit(cli.Report(os.Stderr, err, os.Args[1:]))
 	}
 }
 
 // usageError marks a mistake in the command line, reported with exit code 2.
-type usageError struct{ msg string }
+type usageError = cli.UsageError
 
-func (e usageError) Error() string { return e.msg }
-
-func exitCode(err error) int {
-	var u usageError
-	if errors.As(err, &u) {
-		return 2
-	}
-	return 1
-}
+func exitCode(err error) int { return cli.ExitCode(err) }
 
 // command is one subcommand of the binary.
 type command struct {
@@ -60,7 +42,7 @@ var commands = map[string]command{
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		printHelp(stderr)
-		return usageError{"no command given"}
+		return cli.UsageError{Msg: "no command given"}
 	}
 	name, rest := args[0], args[1:]
 	switch name {
@@ -76,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if !ok {
 		printHelp(stderr)
-		return usageError{fmt.Sprintf("unknown command %q", name)}
+		return cli.Usagef("unknown command %q", name)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -88,23 +70,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func printHelp(w io.Writer) {
-	fmt.Fprintln(w, "cocoon: confidential AI inference on TON (client, proxy and worker of the COCOON network)")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Usage: cocoon COMMAND [flags]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
+	summaries := map[string]string{}
+	for n, c := range commands {
+		summaries[n] = c.summary
 	}
-	sort.Strings(names)
-	fmt.Fprintf(w, "  %-10s %s\n", "help", "show this help")
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'cocoon COMMAND -h' for a command's purpose, arguments, flags and examples;")
-	fmt.Fprintln(w, "'cocoon --version' for the version. Start with 'cocoon devnet' (README.md).")
+	cli.Overview(w, summaries)
 }
 
 func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
@@ -114,7 +84,7 @@ func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
 		return nil
 	}
 	if len(args) != 0 {
-		return usageError{"version takes no arguments"}
+		return cli.UsageError{Msg: "version takes no arguments"}
 	}
 	fmt.Fprintln(stdout, "cocoon", version())
 	return nil

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/cli"
 	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/probe"
@@ -28,20 +29,20 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.MaxPoW, "max-pow-difficulty", wire.DefaultMaxPoWDifficulty, "hardest proof of work to solve")
 	fs.BoolVar(&o.IsTest, "test", false, "claim to be a test-network client (is_test)")
 	timeout := fs.Duration("timeout", 30*time.Second, "time allowed for the whole probe")
-	dataDir := fs.String("data-dir", defaultDevnetDir(), "a devnet's data directory: a HOST:PORT its proxy.json names is probed as that devnet's clients connect")
-	rootf := newRootFlags(fs)
+	dataDir := fs.String("data-dir", devnetDirs.Dir(), "a devnet's data directory: a HOST:PORT its proxy.json names is probed as that devnet's clients connect")
+	rootf := cli.NewRootLists(fs)
 	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+		return cli.FlagError(err)
 	}
 	if fs.NArg() != 1 {
-		return usageError{"probe takes one argument: the proxy's HOST:PORT"}
+		return cli.UsageError{Msg: "probe takes one argument: the proxy's HOST:PORT"}
 	}
 	o.Addr = fs.Arg(0)
 	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
-		return usageError{fmt.Sprintf("probe: %q is not HOST:PORT", o.Addr)}
+		return cli.Usagef("probe: %q is not HOST:PORT", o.Addr)
 	}
-	if devnetProxy(*dataDir, o.Addr) {
-		if !flagGiven(fs, "policy") && !flagGiven(fs, "insecure-fake-tdx") && !flagGiven(fs, "test") {
+	if devnetDirs.IsProxy(*dataDir, o.Addr) {
+		if !cli.Given(fs, "policy") && !cli.Given(fs, "insecure-fake-tdx") && !cli.Given(fs, "test") {
 			o.Policy, a.InsecureFakeTDX, o.IsTest = "fake_tdx", true, true
 			fmt.Fprintf(stdout, "devnet proxy (%s): INSECURE fake TDX accepted, as a test-network client, as the devnet's clients connect; for development only\n",
 				filepath.Join(*dataDir, "proxy.json"))
@@ -51,7 +52,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	o.Logger, o.Skipped = log, a.InsecureSkipAttestation
 	var err error
 	if o.Verifier, err = a.Verifier(o.Policy, 0, log); err != nil {
-		return usageError{err.Error()}
+		return cli.UsageError{Msg: err.Error()}
 	}
 	issuer, err := a.ClientIssuer(log)
 	if err != nil {
@@ -62,8 +63,8 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if o.Certifier, err = node.Certifier(ctx, nil, issuer, log); err != nil {
 		return err
 	}
-	if o.Root, err = rootf.lists(ctx, log); err != nil {
+	if o.Root, err = rootf.Read(ctx, log); err != nil {
 		return err
 	}
-	return misuse(probe.Run(ctx, stdout, o))
+	return cli.Misuse(probe.Run(ctx, stdout, o))
 }

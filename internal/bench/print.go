@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -17,6 +18,16 @@ func (r Report) Failures() error {
 	}
 	if n > 0 {
 		return fmt.Errorf("%d of the measured requests failed", n)
+	}
+	return nil
+}
+
+// PrintJSON writes the report as indented JSON: `cocoon bench --json`.
+func (r Report) PrintJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("printing the report: %w", err)
 	}
 	return nil
 }

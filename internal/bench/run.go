@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -50,6 +52,9 @@ type Config struct {
 	Workers int
 	// Logger receives the network's diagnostics; nil discards them.
 	Logger *slog.Logger
+	// CPUProfile, if set, is the file a CPU profile of the run is
+	// written to.
+	CPUProfile string
 }
 
 // Report is the outcome of a Run, as `cocoon bench --json` prints it.
@@ -115,6 +120,17 @@ func ChatBody(model string) []byte {
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err := cfg.check(); err != nil {
 		return Report{}, fmt.Errorf("starting the benchmark: %w", err)
+	}
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return Report{}, fmt.Errorf("creating the CPU profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return Report{}, fmt.Errorf("starting the CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	be, err := NewBackend(cfg.Backend)
 	if err != nil {

@@ -8,15 +8,17 @@ package chainview
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"time"
 
+	"github.com/xssnick/tonutils-go/address"
+
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
-	"github.com/xssnick/tonutils-go/address"
 )
 
 // Friendly is an address in the form wallets show for a transfer to an
@@ -165,6 +167,18 @@ func RootConfigJSON(root *address.Address, r contracts.RootConfig) RootJSON {
 		ProxyHashes: hashes(r.ProxyHashes), WorkerHashes: hashes(r.WorkerHashes), ModelHashes: hashes(r.ModelHashes),
 		Proxies: proxies, LastProxySeqno: r.LastProxySeqno,
 	}
+}
+
+// PrintRootConfig writes the root's configuration as RootConfig does, or
+// with asJSON as indented JSON (RootConfigJSON): `cocoon root show`.
+func PrintRootConfig(w io.Writer, root *address.Address, r contracts.RootConfig, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(RootConfigJSON(root, r))
+	}
+	RootConfig(w, root, r)
+	return nil
 }
 
 // RootConfig prints the root config r of the root at root.

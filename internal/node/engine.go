@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 
 	"github.com/cocoon-go/cocoon/internal/engine"
 )
@@ -14,7 +16,8 @@ import (
 // built-in engine, as an OpenAI-compatible server.
 type EngineConfig struct {
 	// Model is a GGUF file, or an http(s) URL ending in #sha256=<hex>,
-	// downloaded into CacheDir.
+	// downloaded into CacheDir (empty: cocoon/models in the user cache
+	// directory).
 	Model, CacheDir string
 	// Name is the model name served; empty means the model's own.
 	Name string
@@ -37,6 +40,11 @@ type Engine struct {
 // NewEngine loads the model (downloading it, with progress to progress,
 // when it is a URL) and listens.
 func NewEngine(ctx context.Context, cfg EngineConfig, progress io.Writer, log *slog.Logger) (*Engine, error) {
+	if cfg.CacheDir == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			cfg.CacheDir = filepath.Join(d, "cocoon", "models")
+		}
+	}
 	m, err := engine.Load(ctx, cfg.Model, cfg.CacheDir, progress)
 	if err != nil {
 		return nil, err

@@ -116,6 +116,44 @@ type Inspection struct {
 	Peers trust.Peers
 }
 
+// SetFlags reads what the command line gives in words: policy, "type[:hash,…]"
+// (default: tdx, sev_snp, fake_tdx or fake_sev_snp, after the evidence);
+// at, an RFC 3339 time; allowTCB, the TDX TCB statuses the policy
+// accepts; snpMinTCB, the lowest SEV-SNP TCB it accepts; peer, the list
+// of a root the image must be in: proxy or worker. Each is left as it is
+// when empty; a word that does not read is a Misuse.
+func (in *Inspection) SetFlags(policy, at, allowTCB, snpMinTCB, peer string) error {
+	var err error
+	switch in.Peers = trust.Proxies; peer {
+	case "proxy":
+	case "worker":
+		in.Peers = trust.Workers
+	default:
+		return Misuse{fmt.Errorf("--peer %q: want proxy or worker", peer)}
+	}
+	if at != "" {
+		if in.At, err = time.Parse(time.RFC3339, at); err != nil {
+			return Misuse{fmt.Errorf("--at: %w", err)}
+		}
+	}
+	if policy != "" {
+		if in.Policy, err = attest.ParsePolicy(policy); err != nil {
+			return Misuse{err}
+		}
+	}
+	if allowTCB != "" {
+		if in.Policy.TCBStatuses, err = attest.ParseTCBStatuses(allowTCB); err != nil {
+			return Misuse{err}
+		}
+	}
+	if snpMinTCB != "" {
+		if in.Policy.SNPMinTCB, err = attest.ParseSNPTCB(snpMinTCB); err != nil {
+			return Misuse{err}
+		}
+	}
+	return nil
+}
+
 // Inspect prints what raw (a certificate or bare evidence) carries and,
 // when asked, verifies it and prints the verdict; a rejection returns
 // ErrRejected. name names raw in errors.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/xssnick/tonutils-go/address"
@@ -11,6 +12,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
+	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
 
 // Sender sends internal messages from one account and returns once they
@@ -70,4 +72,47 @@ func DeployRoot(ctx context.Context, chain ton.Chain, from Sender, cfg contracts
 		case <-t.C:
 		}
 	}
+}
+
+// Deployment is a root `cocoon root deploy` deploys on an emulated chain.
+type Deployment struct {
+	// State is the chain's state file, created when absent.
+	State string
+	// Wallet owns the root; Params are its params without the child
+	// codes, which the binary's compiled ones complete.
+	Wallet *Wallet
+	Params contracts.Params
+	// Balance is what the root is deployed with; Fund what the faucet
+	// then sends the owner's wallet (zero for nothing).
+	Balance, Fund billing.NanoTON
+}
+
+// DeployEmulated deploys d's root (version 1) from the emulated chain's
+// faucet, funds the owner's wallet, and prints both to w.
+func DeployEmulated(ctx context.Context, w io.Writer, d Deployment) error {
+	params, err := contracts.ChildCodes(d.Params)
+	if err != nil {
+		return err
+	}
+	chain, err := emulated.New(emulated.Options{Path: d.State})
+	if err != nil {
+		return err
+	}
+	cfg := contracts.RootConfig{Owner: d.Wallet.Address(), Version: 1, Params: params}
+	r, err := DeployRoot(ctx, chain, chain.Faucet(), cfg, d.Balance, 0)
+	if err != nil {
+		return err
+	}
+	if r.Existed {
+		fmt.Fprintf(w, "root:         %s (already deployed)\n", r.Root)
+	} else {
+		fmt.Fprintf(w, "root:         %s\n", r.Root)
+	}
+	if d.Fund > 0 {
+		if err := chain.Fund(ctx, d.Wallet.Address(), d.Fund); err != nil {
+			return fmt.Errorf("funding owner wallet %s: %w", d.Wallet.Address(), err)
+		}
+	}
+	fmt.Fprintf(w, "owner wallet: %s (%s), funded with %s TON\n", d.Wallet.Address(), d.Wallet.Kind(), d.Fund)
+	return nil
 }
