@@ -114,7 +114,7 @@ func (c *Client) Handler() http.Handler { return c.h }
 // stops serving within node.ShutdownTimeout: what `cocoon client` runs on
 // its HTTP port. It returns what Close returns.
 func (c *Client) Serve(ctx context.Context, ln net.Listener) error {
-	return node.Serve(ctx, ln, c.h, func(ctx context.Context) error {
+	return node.Serve(ctx, ln, c.Handler(), func(ctx context.Context) error {
 		<-ctx.Done()
 		return c.Close()
 	}, nil)

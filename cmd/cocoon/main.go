@@ -26,8 +26,6 @@ func main() {
 // usageError marks a mistake in the command line, reported with exit code 2.
 type usageError = cli.UsageError
 
-func exitCode(err error) int { return cli.ExitCode(err) }
-
 // command is one subcommand of the binary.
 type command struct {
 	summary string

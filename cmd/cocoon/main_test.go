@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/cocoon-go/cocoon/internal/cli"
 )
 
 func TestRun(t *testing.T) {
@@ -36,3 +38,5 @@ func TestRun(t *testing.T) {
 		})
 	}
 }
+
+func exitCode(err error) int { return cli.ExitCode(err) }
