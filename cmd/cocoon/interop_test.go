@@ -19,21 +19,12 @@ import (
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/tl/tltest"
 )
 
 // refOwner is the owner_address of every node of the reference's local
 // network (its scripts/cocoon-launch --local-all).
 const refOwner = "UQAuz15H1ZHrZ_psVrAra7HealMIVeFq0wguqlmFno1f3B-m"
-
-func refObject(t *testing.T, name string) tl.Object {
-	t.Helper()
-	b := readShared(t, "testdata/reference/"+name)
-	obj, err := tl.Unmarshal(b)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return obj
-}
 
 func readShared(t *testing.T, rel string) []byte {
 	t.Helper()
@@ -60,8 +51,8 @@ func TestInteropFakeTONRoles(t *testing.T) {
 	if p := ft.Prices(); ft.Config.Version != 3 || p.PricePerToken != 2 || p.WorkerFeePerToken != 1 {
 		t.Errorf("root config version %d, prices %+v: want 3, 2 and 1", ft.Config.Version, p)
 	}
-	connected := refObject(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy)
-	workerConnected := refObject(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy)
+	connected := tltest.Reference(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy)
+	workerConnected := tltest.Reference(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy)
 	d, err := ft.Derivation()
 	if err != nil {
 		t.Fatal(err)

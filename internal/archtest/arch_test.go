@@ -121,6 +121,8 @@ var testHelpers = []string{
 	"internal/engine/gguf/gguftest",
 	"internal/engine/enginetest",
 	"internal/openai/openaitest",
+	"internal/tl/tltest",
+	"internal/config/configtest",
 }
 
 // heavy lists third-party modules that only some trees may import, by

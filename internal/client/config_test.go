@@ -1,9 +1,10 @@
 package client
 
 import (
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/cocoon-go/cocoon/internal/config/configtest"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -25,15 +26,9 @@ func TestParseConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := ParseConfig([]byte(tt.json))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseConfig error = %v, want one mentioning %q", err, tt.wantErr)
-				}
+			c, ok := configtest.Parse(t, ParseConfig, tt.json, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if c.HTTPAddr() != "127.0.0.1:10000" || c.MaxBodyBytes != DefaultMaxBodyBytes || c.ProxyConnections != 1 {
 				t.Errorf("defaults: got %+v", c)
@@ -71,15 +66,9 @@ func TestParseConfigChain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := ParseConfig([]byte(tt.json))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseConfig error = %v, want one mentioning %q", err, tt.wantErr)
-				}
+			c, ok := configtest.Parse(t, ParseConfig, tt.json, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := time.Duration(c.ChainCheckEvery); got != tt.wantEvery {
 				t.Errorf("chain_check_every = %v, want %v", got, tt.wantEvery)

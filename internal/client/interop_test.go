@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,27 +23,9 @@ import (
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/tl/tltest"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
-
-// refBytes returns the bytes of one fixture of ../shared/testdata/reference.
-func refBytes(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(sharedtest.Path(t, "testdata/reference/"+name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func refObject(t *testing.T, name string) tl.Object {
-	t.Helper()
-	obj, err := tl.Unmarshal(refBytes(t, name))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return obj
-}
 
 // collect is the far side of a session: it keeps the packets it
 // receives.
@@ -59,7 +40,7 @@ func (c collect) ServePacket(b []byte)                             { c <- bytes.
 // engine as they are, and an engine refuses a request without Host. Ours
 // sends the request of a curl-like caller in the same form.
 func TestInteropHostHeader(t *testing.T) {
-	run := refObject(t, "a-proxy-client-0005-client.runQueryEx.bin").(*tl.ClientRunQueryEx)
+	run := tltest.Reference(t, "a-proxy-client-0005-client.runQueryEx.bin").(*tl.ClientRunQueryEx)
 	var ref tl.HTTPRequest
 	if err := tl.UnmarshalAs(run.Query, &ref); err != nil {
 		t.Fatal(err)
@@ -202,7 +183,7 @@ func TestInteropAnswerFraming(t *testing.T) {
 			rn := &replayNetwork{}
 			var want []byte
 			for _, name := range tc.packets {
-				b := refBytes(t, name)
+				b := sharedtest.Reference(t, name)
 				rn.packets = append(rn.packets, b)
 				switch m := refObjectOf(t, b).(type) {
 				case *tl.ClientQueryAnswerEx:
@@ -278,7 +259,7 @@ type refContracts struct {
 
 func newRefContracts(t *testing.T) refContracts {
 	t.Helper()
-	cfg, err := contracts.ParsePseudoRootConfig(refBytes(t, "fake-ton-config.json"))
+	cfg, err := contracts.ParsePseudoRootConfig(sharedtest.Reference(t, "fake-ton-config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,10 +297,10 @@ func (r *referenceProxy) ServeQuery(_ context.Context, b []byte) ([]byte, error)
 	switch q := obj.(type) {
 	case *tl.ClientConnectToProxy:
 		r.hello = q
-		return refBytes(r.t, "b-client-proxy-0001-client.connectedToProxy.bin"), nil
+		return sharedtest.Reference(r.t, "b-client-proxy-0001-client.connectedToProxy.bin"), nil
 	case *tl.ClientAuthorizeWithProxyShort, *tl.ClientAuthorizeWithProxyLong:
 		r.auth = q
-		return refBytes(r.t, "b-client-proxy-0002-client.authorizationWithProxySuccess.bin"), nil
+		return sharedtest.Reference(r.t, "b-client-proxy-0002-client.authorizationWithProxySuccess.bin"), nil
 	}
 	return nil, wire.ErrProtocol
 }
@@ -339,12 +320,12 @@ func (r *referenceProxy) ServePacket(b []byte) { r.received <- bytes.Clone(b) }
 // proxy sees is the next request.
 func TestInteropReferenceProxyHandshake(t *testing.T) {
 	const owner = "UQAuz15H1ZHrZ_psVrAra7HealMIVeFq0wguqlmFno1f3B-m"
-	rootConfig, err := contracts.ParsePseudoRootConfig(refBytes(t, "fake-ton-config.json"))
+	rootConfig, err := contracts.ParsePseudoRootConfig(sharedtest.Reference(t, "fake-ton-config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	refHello := refObject(t, "a-proxy-client-0001-client.connectToProxy.bin").(*tl.ClientConnectToProxy)
-	refRun := refObject(t, "a-proxy-client-0005-client.runQueryEx.bin").(*tl.ClientRunQueryEx)
+	refHello := tltest.Reference(t, "a-proxy-client-0001-client.connectToProxy.bin").(*tl.ClientConnectToProxy)
+	refRun := tltest.Reference(t, "a-proxy-client-0005-client.runQueryEx.bin").(*tl.ClientRunQueryEx)
 	if refHello.MinConfigVersion != int32(rootConfig.Version) || refRun.MinConfigVersion != int32(rootConfig.Version) {
 		t.Fatalf("the reference's client sent min_config_version %d and %d under a root config of version %d: the fixtures changed", refHello.MinConfigVersion, refRun.MinConfigVersion, rootConfig.Version)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/tl/tltest"
 )
 
 // The reference's local network (its scripts/cocoon-launch --local-all):
@@ -31,31 +32,13 @@ const (
 	refOwner = "UQAuz15H1ZHrZ_psVrAra7HealMIVeFq0wguqlmFno1f3B-m"
 )
 
-func refFile(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(sharedtest.Path(t, "testdata/reference/"+name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func refObject(t *testing.T, name string) tl.Object {
-	t.Helper()
-	obj, err := tl.Unmarshal(refFile(t, name))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return obj
-}
-
 // TestInteropFakeTONConfig pins mismatch 8: the reference's fake-TON root
 // config (fake-ton-config.json) read as the reference reads it, and the
 // contracts derived under it and the reference's root are the ones its
 // proxy named on the wire: its own (b-0001, d-0001), a client's (b-0001)
 // and a worker's (d-0001), all owned by the launch script's owner.
 func TestInteropFakeTONConfig(t *testing.T) {
-	cfg, err := ParsePseudoRootConfig(refFile(t, "fake-ton-config.json"))
+	cfg, err := ParsePseudoRootConfig(sharedtest.Reference(t, "fake-ton-config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +61,8 @@ func TestInteropFakeTONConfig(t *testing.T) {
 		t.Errorf("owner %v, want the file's", cfg.Owner)
 	}
 
-	connected := refObject(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy)
-	workerConnected := refObject(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy)
+	connected := tltest.Reference(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy)
+	workerConnected := tltest.Reference(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy)
 	root, owner := address.MustParseAddr(refRoot), address.MustParseAddr(refOwner)
 	if !address.MustParseAddr(connected.Params.ProxyOwnerAddress).Equals(owner) {
 		t.Fatalf("the reference's proxy owner is %s, not the launch script's: the fixture changed", connected.Params.ProxyOwnerAddress)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/tl/tltest"
 )
 
 // refProxySeed is the signing key of the reference's proxy in the
@@ -21,24 +22,6 @@ import (
 // gives the proxy (its machine_specific_private_key), whose public key is
 // the proxy_public_key of b-0001 and d-0001.
 const refProxySeed = "ml+7xELuOQtfp9q9mSWtHiSWx5aSBV6p3xCfwPmHOwY="
-
-func refFile(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(sharedtest.Path(t, "testdata/reference/"+name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func refObject(t *testing.T, name string) tl.Object {
-	t.Helper()
-	obj, err := tl.Unmarshal(refFile(t, name))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return obj
-}
 
 // report is what one payment report of the reference's proxy carries.
 type report struct {
@@ -49,7 +32,7 @@ type report struct {
 // reportOf returns the payment report of a reference message.
 func reportOf(t *testing.T, name string) report {
 	t.Helper()
-	switch m := refObject(t, name).(type) {
+	switch m := tltest.Reference(t, name).(type) {
 	case *tl.ClientConnectedToProxy:
 		return report{sp: m.SignedPayment}
 	case *tl.ClientAuthorizationWithProxySuccess:
@@ -93,8 +76,8 @@ func TestInteropReferencePayments(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := ed25519.NewKeyFromSeed(seed)
-	connected := refObject(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy)
-	workerConnected := refObject(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy)
+	connected := tltest.Reference(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy)
+	workerConnected := tltest.Reference(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy)
 	pub := ed25519.PublicKey(connected.Params.ProxyPublicKey[:])
 	if !pub.Equal(key.Public()) {
 		t.Fatalf("the launch script's proxy key is not the one the reference's proxy announced")
@@ -172,8 +155,8 @@ func TestInteropReferencePayments(t *testing.T) {
 // tokens the reference committed, lagging its database's count on the way
 // (b-0019, d-0012).
 func TestInteropPaymentReports(t *testing.T) {
-	connected := refObject(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy)
-	workerConnected := refObject(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy)
+	connected := tltest.Reference(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy)
+	workerConnected := tltest.Reference(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy)
 	pub := ed25519.PublicKey(connected.Params.ProxyPublicKey[:])
 	for _, tc := range []struct {
 		name    string

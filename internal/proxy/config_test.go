@@ -1,11 +1,11 @@
 package proxy
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/config"
+	"github.com/cocoon-go/cocoon/internal/config/configtest"
 )
 
 // chainTestOwner is a TON address for the chain configs of the tests.
@@ -49,15 +49,9 @@ func TestParseConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := ParseConfig([]byte(tt.json))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseConfig error = %v, want one mentioning %q", err, tt.wantErr)
-				}
+			c, ok := configtest.Parse(t, ParseConfig, tt.json, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if c.OnChain() != (c.ChainState != "" || c.TonConfigFilename != "") {
 				t.Errorf("OnChain() = %v with chain_state %q, ton_config_filename %q", c.OnChain(), c.ChainState, c.TonConfigFilename)

@@ -19,23 +19,9 @@ import (
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/tl/tltest"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
-
-// refObject decodes one TL object the reference sent, from
-// ../shared/testdata/reference.
-func refObject(t *testing.T, name string) tl.Object {
-	t.Helper()
-	b, err := os.ReadFile(sharedtest.Path(t, "testdata/reference/"+name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := tl.Unmarshal(b)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return obj
-}
 
 // addrTag returns the tag byte of a user-friendly address: 0x11
 // bounceable, 0x51 non-bounceable, plus 0x80 on testnet.
@@ -74,8 +60,8 @@ func interopProxy(t *testing.T, extra string, wallet ...*address.Address) *Proxy
 // and non-bounceable (b-0001, d-0001: tag 0x51), with the testnet flag of
 // is_testnet; the reference compares them flags included.
 func TestInteropNonBounceableAddresses(t *testing.T) {
-	ref := refObject(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy)
-	refWorker := refObject(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy)
+	ref := tltest.Reference(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy)
+	refWorker := tltest.Reference(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy)
 	want := addrTag(t, ref.Params.ProxySCAddress)
 	for _, s := range []string{ref.Params.ProxyOwnerAddress, ref.ClientSCAddress, refWorker.Params.ProxySCAddress, refWorker.WorkerSCAddress} {
 		if addrTag(t, s) != want || want != 0x51 {
@@ -243,7 +229,7 @@ func (rp *readyPair) runQuery(t *testing.T, p *Proxy) tl.ProxyRunQueryEx {
 // has no account of yet; its workers refuse an empty one ("tokens
 // committed to blockchain is too low"). Ours does the same.
 func TestInteropZeroTokenPaymentSigned(t *testing.T) {
-	if _, ok := refObject(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy).SignedPayment.(*tl.ProxySignedPaymentEmpty); !ok {
+	if _, ok := tltest.Reference(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy).SignedPayment.(*tl.ProxySignedPaymentEmpty); !ok {
 		t.Error("the reference's client.connectedToProxy carries a signed payment: the fixture changed")
 	}
 	zero := map[string]func(tl.Object) tl.ProxySignedPaymentT{
@@ -258,7 +244,7 @@ func TestInteropZeroTokenPaymentSigned(t *testing.T) {
 		"d-worker-proxy-0006-proxy.runQueryEx.bin":     func(o tl.Object) tl.ProxySignedPaymentT { return o.(*tl.ProxyRunQueryEx).SignedPayment },
 	}
 	for name, get := range zero {
-		if pay := signedTokens(t, "reference "+name, get(refObject(t, name))); pay.Tokens != 0 {
+		if pay := signedTokens(t, "reference "+name, get(tltest.Reference(t, name))); pay.Tokens != 0 {
 			t.Errorf("reference %s signs %d tokens, want 0", name, pay.Tokens)
 		}
 	}
@@ -357,16 +343,6 @@ func TestInteropExcessAddress(t *testing.T) {
 	}
 }
 
-// refBytes returns the bytes of one fixture of ../shared/testdata/reference.
-func refBytes(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(sharedtest.Path(t, "testdata/reference/"+name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestInteropReferencePeersThroughOurProxy replays the reference's client
 // (scenario a) and worker (scenario c) through our proxy, byte for byte:
 // their handshakes, the client's streamed request and the worker's answer.
@@ -382,7 +358,7 @@ func TestInteropReferencePeersThroughOurProxy(t *testing.T) {
 	wc.sess, worker = pipeSession(t, wc)
 	serve := func(conn wire.Handler, name string, want tl.Object) {
 		t.Helper()
-		b, err := conn.ServeQuery(context.Background(), refBytes(t, name))
+		b, err := conn.ServeQuery(context.Background(), sharedtest.Reference(t, name))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -401,8 +377,8 @@ func TestInteropReferencePeersThroughOurProxy(t *testing.T) {
 	}
 	serve(wc, "c-proxy-worker-0003-worker.proxyHandshakeComplete.bin", &tl.WorkerProxyHandshakeCompleted{})
 
-	query := refObject(t, "a-proxy-client-0005-client.runQueryEx.bin").(*tl.ClientRunQueryEx)
-	cc.ServePacket(refBytes(t, "a-proxy-client-0005-client.runQueryEx.bin"))
+	query := tltest.Reference(t, "a-proxy-client-0005-client.runQueryEx.bin").(*tl.ClientRunQueryEx)
+	cc.ServePacket(sharedtest.Reference(t, "a-proxy-client-0005-client.runQueryEx.bin"))
 	next := func(ch packets, what string) tl.Object {
 		t.Helper()
 		select {
@@ -426,7 +402,7 @@ func TestInteropReferencePeersThroughOurProxy(t *testing.T) {
 	var sent [][]byte
 	for _, name := range []string{"c-proxy-worker-0005-proxy.queryAnswerEx.bin", "c-proxy-worker-0006-proxy.queryAnswerPartEx.bin",
 		"c-proxy-worker-0007-proxy.queryAnswerPartEx.bin", "c-proxy-worker-0010-proxy.queryAnswerPartEx.bin"} {
-		switch m := refObject(t, name).(type) {
+		switch m := tltest.Reference(t, name).(type) {
 		case *tl.ProxyQueryAnswerEx:
 			m.RequestID = run.RequestID
 			sent = append(sent, nil)
@@ -446,7 +422,7 @@ func TestInteropReferencePeersThroughOurProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	var refHead tl.HTTPResponse
-	if err := tl.UnmarshalAs(refObject(t, "b-client-proxy-0005-client.queryAnswerEx.bin").(*tl.ClientQueryAnswerEx).Answer, &refHead); err != nil {
+	if err := tl.UnmarshalAs(tltest.Reference(t, "b-client-proxy-0005-client.queryAnswerEx.bin").(*tl.ClientQueryAnswerEx).Answer, &refHead); err != nil {
 		t.Fatal(err)
 	}
 	headerNames := func(h []tl.HTTPHeader) (out []string) {
@@ -473,7 +449,7 @@ func TestInteropReferencePeersThroughOurProxy(t *testing.T) {
 		t.Errorf("the client got body %q, want %q", body, want)
 	}
 	pay, ok := next(client, "proxy.clientRequestPayment").(*tl.ProxyClientRequestPayment)
-	ref := refObject(t, "b-client-proxy-0012-proxy.clientRequestPayment.bin").(*tl.ProxyClientRequestPayment)
+	ref := tltest.Reference(t, "b-client-proxy-0012-proxy.clientRequestPayment.bin").(*tl.ProxyClientRequestPayment)
 	if !ok || pay.RequestID != query.RequestID || pay.RequestTokens != ref.RequestTokens || pay.MaxTokens != ref.MaxTokens {
 		t.Errorf("request payment %+v, want request and max tokens %d and %d as the reference's", pay, ref.RequestTokens, ref.MaxTokens)
 	}
@@ -484,8 +460,8 @@ func TestInteropReferencePeersThroughOurProxy(t *testing.T) {
 // (a-0001: 3) and is refused by a proxy under an older one ("active config
 // version is too low"); a proxy is given its version, never a default 0.
 func TestInteropRootConfigVersion(t *testing.T) {
-	hello := refBytes(t, "a-proxy-client-0001-client.connectToProxy.bin")
-	if v := refObject(t, "a-proxy-client-0001-client.connectToProxy.bin").(*tl.ClientConnectToProxy).MinConfigVersion; v != testRootVersion {
+	hello := sharedtest.Reference(t, "a-proxy-client-0001-client.connectToProxy.bin")
+	if v := tltest.Reference(t, "a-proxy-client-0001-client.connectToProxy.bin").(*tl.ClientConnectToProxy).MinConfigVersion; v != testRootVersion {
 		t.Fatalf("the reference's client is at root config version %d: the fixture changed", v)
 	}
 	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + hashAddr([]byte("owner")).String() + `"}`))
@@ -519,10 +495,10 @@ func TestInteropRootConfigVersion(t *testing.T) {
 // next request. A cocoon-go worker is told.
 func TestInteropNoExtensionsToReferencePeers(t *testing.T) {
 	for name, flags := range map[string]uint32{
-		"a-proxy-client-0001-client.connectToProxy.bin":   refObject(t, "a-proxy-client-0001-client.connectToProxy.bin").(*tl.ClientConnectToProxy).Params.Flags,
-		"c-proxy-worker-0001-worker.connectToProxy.bin":   refObject(t, "c-proxy-worker-0001-worker.connectToProxy.bin").(*tl.WorkerConnectToProxy).Params.Flags,
-		"b-client-proxy-0001-client.connectedToProxy.bin": refObject(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy).Params.Flags,
-		"d-worker-proxy-0001-worker.connectedToProxy.bin": refObject(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy).Params.Flags,
+		"a-proxy-client-0001-client.connectToProxy.bin":   tltest.Reference(t, "a-proxy-client-0001-client.connectToProxy.bin").(*tl.ClientConnectToProxy).Params.Flags,
+		"c-proxy-worker-0001-worker.connectToProxy.bin":   tltest.Reference(t, "c-proxy-worker-0001-worker.connectToProxy.bin").(*tl.WorkerConnectToProxy).Params.Flags,
+		"b-client-proxy-0001-client.connectedToProxy.bin": tltest.Reference(t, "b-client-proxy-0001-client.connectedToProxy.bin").(*tl.ClientConnectedToProxy).Params.Flags,
+		"d-worker-proxy-0001-worker.connectedToProxy.bin": tltest.Reference(t, "d-worker-proxy-0001-worker.connectedToProxy.bin").(*tl.WorkerConnectedToProxy).Params.Flags,
 	} {
 		if flags&tl.ExtFlag != 0 || flags != 3 {
 			t.Errorf("%s: flags %#x, want the reference's 0x3 without our extension bit", name, flags)
@@ -533,9 +509,9 @@ func TestInteropNoExtensionsToReferencePeers(t *testing.T) {
 		worker []byte // worker.connectToProxy
 		cancel bool   // the worker is told
 	}{
-		{"reference worker", refBytes(t, "c-proxy-worker-0001-worker.connectToProxy.bin"), false},
+		{"reference worker", sharedtest.Reference(t, "c-proxy-worker-0001-worker.connectToProxy.bin"), false},
 		{"cocoon-go worker", func() []byte {
-			w := refObject(t, "c-proxy-worker-0001-worker.connectToProxy.bin").(*tl.WorkerConnectToProxy)
+			w := tltest.Reference(t, "c-proxy-worker-0001-worker.connectToProxy.bin").(*tl.WorkerConnectToProxy)
 			w.Params.Flags |= tl.ExtFlag
 			return tl.Marshal(w)
 		}(), true},
@@ -550,18 +526,18 @@ func TestInteropNoExtensionsToReferencePeers(t *testing.T) {
 				conn wire.Handler
 				b    []byte
 			}{
-				{cc, refBytes(t, "a-proxy-client-0001-client.connectToProxy.bin")},
-				{cc, refBytes(t, "a-proxy-client-0002-client.authorizeWithProxyLong.bin")},
+				{cc, sharedtest.Reference(t, "a-proxy-client-0001-client.connectToProxy.bin")},
+				{cc, sharedtest.Reference(t, "a-proxy-client-0002-client.authorizeWithProxyLong.bin")},
 				{wc, tc.worker},
-				{wc, refBytes(t, "c-proxy-worker-0002-worker.compareBalanceWithProxy.bin")},
-				{wc, refBytes(t, "c-proxy-worker-0003-worker.proxyHandshakeComplete.bin")},
+				{wc, sharedtest.Reference(t, "c-proxy-worker-0002-worker.compareBalanceWithProxy.bin")},
+				{wc, sharedtest.Reference(t, "c-proxy-worker-0003-worker.proxyHandshakeComplete.bin")},
 			} {
 				if _, err := q.conn.ServeQuery(context.Background(), q.b); err != nil {
 					t.Fatal(err)
 				}
 			}
-			first := refObject(t, "a-proxy-client-0005-client.runQueryEx.bin").(*tl.ClientRunQueryEx)
-			cc.ServePacket(refBytes(t, "a-proxy-client-0005-client.runQueryEx.bin"))
+			first := tltest.Reference(t, "a-proxy-client-0005-client.runQueryEx.bin").(*tl.ClientRunQueryEx)
+			cc.ServePacket(sharedtest.Reference(t, "a-proxy-client-0005-client.runQueryEx.bin"))
 			next := func() tl.Object {
 				t.Helper()
 				select {
@@ -584,7 +560,7 @@ func TestInteropNoExtensionsToReferencePeers(t *testing.T) {
 				t.Fatal("the proxy holds no request of the client")
 			}
 			r.clientCancelled()
-			cc.ServePacket(refBytes(t, "a-proxy-client-0006-client.runQueryEx.bin"))
+			cc.ServePacket(sharedtest.Reference(t, "a-proxy-client-0006-client.runQueryEx.bin"))
 			// Until the next request: the first one's settlement and, to
 			// a cocoon-go worker only, its cancellation.
 			cancelled := false

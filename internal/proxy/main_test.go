@@ -3,16 +3,10 @@ package proxy
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-	)
-}
+func TestMain(m *testing.M) { sharedtest.VerifyTestMain(m) }
 
 // testRootVersion is the root config version test proxies run under: the
 // reference's fake-TON config's.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
+	"github.com/cocoon-go/cocoon/internal/config/configtest"
 )
 
 // setEarned sets the proxy contract's balance field on the fake chain.
@@ -92,15 +93,9 @@ func TestWithdrawThresholdConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := ParseConfig([]byte(tt.json))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseConfig(%s) = %v, want an error naming %q", tt.json, err, tt.wantErr)
-				}
+			c, ok := configtest.Parse(t, ParseConfig, tt.json, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if c.WithdrawThresholdNano != tt.want {
 				t.Errorf("withdraw_threshold_nano = %d, want %d", c.WithdrawThresholdNano, tt.want)

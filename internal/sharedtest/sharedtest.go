@@ -1,14 +1,18 @@
-// Package sharedtest locates the reference material that sits in ../shared
-// beside the repository (schemas, a real TDX quote, the stories260K model)
-// for tests. The material is read in place, never copied into the repo.
-// A test that needs it is skipped when it is absent, except under CI=true,
-// where its absence is a failure.
+// Package sharedtest holds what the tests of many packages share: it
+// locates the reference material that sits in ../shared beside the
+// repository (schemas, a real TDX quote, the stories260K model, the bytes
+// the reference sent), and checks that a package's tests leave no
+// goroutine running (VerifyTestMain). The material is read in place,
+// never copied into the repo. A test that needs it is skipped when it is
+// absent, except under CI=true, where its absence is a failure.
 package sharedtest
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // Dir returns the shared directory: $COCOON_SHARED if set, otherwise
@@ -56,4 +60,27 @@ func Path(t testing.TB, rel string) string {
 	}
 	t.Skip(msg)
 	return ""
+}
+
+// Reference returns the bytes of one file of testdata/reference, what
+// the running C++ reference sent (its README.md and DECODED.txt describe
+// each), as Path finds it.
+func Reference(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(Path(t, "testdata/reference/"+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// VerifyTestMain runs a package's tests, then fails them if a goroutine
+// they started is still running: a TestMain for the packages that run
+// servers and sessions. Idle HTTP keep-alive connections are let be.
+func VerifyTestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+	)
 }

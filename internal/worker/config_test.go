@@ -1,8 +1,9 @@
 package worker
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/cocoon-go/cocoon/internal/config/configtest"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -23,15 +24,9 @@ func TestParseConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := ParseConfig([]byte(tt.json))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseConfig error = %v, want one mentioning %q", err, tt.wantErr)
-				}
+			c, ok := configtest.Parse(t, ParseConfig, tt.json, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if c.MaxActiveRequests != DefaultMaxActiveRequests || c.ProxyConnections != 1 || c.HTTPAddr() != "127.0.0.1:12000" || c.BaseModel() != "Org/M" {
 				t.Errorf("defaults: got %+v, base %q, want max 200, 1 proxy, 127.0.0.1:12000, base Org/M", c, c.BaseModel())

@@ -26,23 +26,9 @@ import (
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
+	"github.com/cocoon-go/cocoon/internal/tl/tltest"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
-
-// refObject decodes one TL object the reference sent, from
-// ../shared/testdata/reference.
-func refObject(t *testing.T, name string) tl.Object {
-	t.Helper()
-	b, err := os.ReadFile(sharedtest.Path(t, "testdata/reference/"+name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := tl.Unmarshal(b)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return obj
-}
 
 // hostEngine answers a chat request with a whole JSON body and records
 // the Host and headers it was asked with.
@@ -67,7 +53,7 @@ func (e *hostEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // request's headers to the engine as they came. Our worker serves the
 // reference proxy's proxy.runQueryEx (d-0006) with the Host it carries.
 func TestInteropHostHeader(t *testing.T) {
-	run := refObject(t, "d-worker-proxy-0006-proxy.runQueryEx.bin").(*tl.ProxyRunQueryEx)
+	run := tltest.Reference(t, "d-worker-proxy-0006-proxy.runQueryEx.bin").(*tl.ProxyRunQueryEx)
 	var req tl.HTTPRequest
 	if err := tl.UnmarshalAs(run.Query, &req); err != nil {
 		t.Fatal(err)
@@ -118,7 +104,7 @@ func (p framedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestInteropAnswerFraming(t *testing.T) {
 	for _, name := range []string{"c-proxy-worker-0005-proxy.queryAnswerEx.bin", "c-proxy-worker-0011-proxy.queryAnswerEx.bin"} {
 		var resp tl.HTTPResponse
-		if err := tl.UnmarshalAs(refObject(t, name).(*tl.ProxyQueryAnswerEx).Answer, &resp); err != nil {
+		if err := tl.UnmarshalAs(tltest.Reference(t, name).(*tl.ProxyQueryAnswerEx).Answer, &resp); err != nil {
 			t.Fatal(err)
 		}
 		n := len(resp.Headers)
@@ -251,7 +237,7 @@ func (r *referenceProxy) ServePacket([]byte) {}
 // owner exactly as the reference's worker does (c-0001), and takes the
 // proxy for a reference node, to which it sends no extension.
 func TestInteropReferenceProxyHandshake(t *testing.T) {
-	refWorker := refObject(t, "c-proxy-worker-0001-worker.connectToProxy.bin").(*tl.WorkerConnectToProxy)
+	refWorker := tltest.Reference(t, "c-proxy-worker-0001-worker.connectToProxy.bin").(*tl.WorkerConnectToProxy)
 	owner := refWorker.Params.WorkerOwnerAddress
 	pseudo, err := os.ReadFile(sharedtest.Path(t, "testdata/reference/fake-ton-config.json"))
 	if err != nil {

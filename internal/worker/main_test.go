@@ -3,13 +3,7 @@ package worker
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-	)
-}
+func TestMain(m *testing.M) { sharedtest.VerifyTestMain(m) }

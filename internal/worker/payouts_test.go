@@ -14,6 +14,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/config/configtest"
 	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/tl"
 )
@@ -389,15 +390,9 @@ func TestParseChainConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := ParseConfig([]byte(tt.json))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseConfig error = %v, want one mentioning %q", err, tt.wantErr)
-				}
+			c, ok := configtest.Parse(t, ParseConfig, tt.json, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if time.Duration(c.PayoutEvery) != tt.wantEvery || c.MinPayoutNano != tt.wantMin || c.OnChain() != tt.wantOnChain {
 				t.Errorf("got every %v, min %d, on chain %v; want %v, %d, %v", time.Duration(c.PayoutEvery), c.MinPayoutNano, c.OnChain(), tt.wantEvery, tt.wantMin, tt.wantOnChain)
