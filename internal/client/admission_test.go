@@ -18,6 +18,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/wire"
@@ -148,12 +149,7 @@ func TestClientDialsOnlyRegisteredProxies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			c.Run(ctx)
-			close(done)
-		}()
+		ctx, stop := sharedtest.Go(func(ctx context.Context) { c.Run(ctx) })
 		time.Sleep(5 * time.Second)
 		synctest.Wait()
 		mu.Lock()
@@ -180,8 +176,7 @@ func TestClientDialsOnlyRegisteredProxies(t *testing.T) {
 		if s := c.Snapshot(); s.Root == nil || s.Root.Version != 7 || !strings.Contains(s.LastRefusal, "10.0.0.1:11002") {
 			t.Errorf("stats root %+v, last refusal %q", s.Root, s.LastRefusal)
 		}
-		cancel()
-		<-done
+		stop()
 	})
 }
 

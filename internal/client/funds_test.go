@@ -28,6 +28,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
@@ -941,12 +942,7 @@ func TestCheckLoopUnderRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			c.Run(ctx)
-			close(done)
-		}()
+		_, stop := sharedtest.Go(func(ctx context.Context) { c.Run(ctx) })
 		time.Sleep(time.Second / 2)
 		synctest.Wait()
 		if got := f.chain.called(); len(got) != 0 {
@@ -957,8 +953,7 @@ func TestCheckLoopUnderRun(t *testing.T) {
 		if got, want := f.chain.called(), []string{fmt.Sprintf("topup %d", testStake)}; !slices.Equal(got, want) {
 			t.Errorf("after three checks: chain calls %q, want %q", got, want)
 		}
-		cancel()
-		<-done
+		stop()
 	})
 }
 

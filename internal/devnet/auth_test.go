@@ -12,6 +12,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
 // TestClientShortAuth connects one client owner three times in turn: new,
@@ -69,16 +70,8 @@ func runClient(t *testing.T, n *Network, owner, secret string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		c.Run(ctx)
-		close(done)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	_, stop := sharedtest.Go(func(ctx context.Context) { c.Run(ctx) })
+	defer stop()
 	srv := httptest.NewServer(c.Handler())
 	defer srv.Close()
 	if res, body := post(t, context.Background(), srv.URL, chatStream); res.StatusCode != 200 {

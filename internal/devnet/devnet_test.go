@@ -470,16 +470,8 @@ func TestClientFromRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		c.Run(ctx)
-		close(done)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	_, stop := sharedtest.Go(func(ctx context.Context) { c.Run(ctx) })
+	defer stop()
 	srv := httptest.NewServer(c.Handler())
 	defer srv.Close()
 	res, body := post(t, context.Background(), srv.URL, chatStream)

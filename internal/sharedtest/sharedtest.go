@@ -8,6 +8,7 @@
 package sharedtest
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,4 +84,20 @@ func VerifyTestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
 		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
 	)
+}
+
+// Go runs run in a goroutine with a context of its own, as a test runs a
+// node's loop: stop cancels that context and returns once run has
+// returned.
+func Go(run func(ctx context.Context)) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(ctx)
+	}()
+	return ctx, func() {
+		cancel()
+		<-done
+	}
 }

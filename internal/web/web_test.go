@@ -27,6 +27,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/obs"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -81,9 +82,7 @@ func TestSeriesRing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var f fakeCounters
 		s := newSeries(f.read, time.Now, SampleEvery)
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() { s.run(ctx); close(done) }()
+		_, stop := sharedtest.Go(func(ctx context.Context) { s.run(ctx) })
 		synctest.Wait()
 		// Each interval: 5 requests, 100 tokens, 2 first answers taking 0.5 s.
 		for range SeriesLen + 10 {
@@ -91,8 +90,7 @@ func TestSeriesRing(t *testing.T) {
 			time.Sleep(SampleEvery)
 			synctest.Wait()
 		}
-		cancel()
-		<-done
+		stop()
 		list := s.samples()
 		if len(list) != SeriesLen {
 			t.Fatalf("ring holds %d samples, want its bound %d", len(list), SeriesLen)
@@ -263,9 +261,7 @@ func TestEstimateWithoutChain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() { s.Run(ctx); close(done) }()
+		_, stop := sharedtest.Go(func(ctx context.Context) { s.Run(ctx) })
 		// 30 tokens every 10 s, earned at 3 nanoTON each.
 		synctest.Wait()
 		for range 6 {
@@ -277,8 +273,7 @@ func TestEstimateWithoutChain(t *testing.T) {
 			synctest.Wait()
 		}
 		e := s.earnings(t.Context())
-		cancel()
-		<-done
+		stop()
 		est := e.Estimate
 		// 180 tokens in 60 s = 3 tokens/s × 3 nanoTON × 86400 s.
 		if !est.OK || est.PerSecond != "3.00" || est.Fee != 3 || est.PerDay != 3*3*86400 || est.PerMonth != 30*3*3*86400 {

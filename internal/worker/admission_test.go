@@ -17,6 +17,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/ratls"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/trust"
 )
 
@@ -115,12 +116,7 @@ func TestWorkerFollowsTheRoot(t *testing.T) {
 		if err := w.admitted(); !errors.Is(err, trust.ErrNotRead) {
 			t.Errorf("before the first reading: got %v, want %v", err, trust.ErrNotRead)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			w.Run(ctx)
-			close(done)
-		}()
+		_, stop := sharedtest.Go(func(ctx context.Context) { w.Run(ctx) })
 		dialsNow := func() int {
 			mu.Lock()
 			defer mu.Unlock()
@@ -173,8 +169,7 @@ func TestWorkerFollowsTheRoot(t *testing.T) {
 				t.Errorf("%s listed again: no dial, want the worker connecting again", tc.name)
 			}
 		}
-		cancel()
-		<-done
+		stop()
 		for _, want := range []string{"the root does not admit this worker: taking no requests until it does", "the root admits this worker: taking requests", "not connecting to a proxy"} {
 			if !strings.Contains(log.String(), want) {
 				t.Errorf("log lacks %q", want)

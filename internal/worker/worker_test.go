@@ -16,6 +16,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/openai"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
 func newTestWorker(t *testing.T) *Worker {
@@ -114,12 +115,7 @@ func TestProbeEngineTogglesAvailability(t *testing.T) {
 			}
 			return nil
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			w.probeEngine(ctx)
-			close(done)
-		}()
+		_, stop := sharedtest.Go(func(ctx context.Context) { w.probeEngine(ctx) })
 		synctest.Wait()
 		if w.disabled() {
 			t.Fatal("disabled while the engine is healthy")
@@ -145,8 +141,7 @@ func TestProbeEngineTogglesAvailability(t *testing.T) {
 			t.Errorf("%d probes in two periods, want 3", probes)
 		}
 		mu.Unlock()
-		cancel()
-		<-done
+		stop()
 	})
 }
 
@@ -161,15 +156,9 @@ func TestReconnectBackoff(t *testing.T) {
 			dials = append(dials, time.Now())
 			return nil, errors.New("connection refused")
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			w.keepConnected(ctx, "127.0.0.1:2")
-			close(done)
-		}()
+		_, stop := sharedtest.Go(func(ctx context.Context) { w.keepConnected(ctx, "127.0.0.1:2") })
 		time.Sleep(2 * time.Minute)
-		cancel()
-		<-done
+		stop()
 		mu.Lock()
 		defer mu.Unlock()
 		if len(dials) < 10 {
@@ -234,17 +223,11 @@ func TestRunClosesEngineConnections(t *testing.T) {
 		}
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		w.Run(ctx)
-		close(done)
-	}()
+	_, stop := sharedtest.Go(func(ctx context.Context) { w.Run(ctx) })
 	if err := <-probed; err != nil {
 		t.Fatalf("probing the engine: %v", err)
 	}
-	cancel()
-	<-done
+	stop()
 	mu.Lock()
 	defer mu.Unlock()
 	if len(conns) == 0 {
