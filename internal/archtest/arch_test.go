@@ -29,6 +29,8 @@ var layers = map[string]int{
 	// config: the strict JSON loader and the Duration type every role's
 	// config reads with.
 	"internal/config": 0,
+	// loop: periodic work until a node stops, on the standard library.
+	"internal/loop": 0,
 	// The contracts' compiled code, embedded: read through
 	// internal/contracts only (see compiled).
 	"contracts": 0,

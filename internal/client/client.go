@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/loop"
+
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
@@ -249,18 +251,7 @@ func (c *Client) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	if c.root != nil {
 		c.readRoot(ctx)
-		wg.Go(func() {
-			t := time.NewTicker(c.rootEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					c.readRoot(ctx)
-				}
-			}
-		})
+		wg.Go(func() { loop.Every(ctx, c.rootEvery, c.readRoot) })
 	}
 	if c.chain != nil {
 		wg.Go(func() { c.checkLoop(ctx) })
@@ -606,18 +597,10 @@ func (c *Client) serveProxy(ctx context.Context, addr string, gen uint32) error 
 	c.setStatus(addr, "", false)
 	c.setReady(pc, true)
 	defer c.setReady(pc, false)
-	poll := time.NewTicker(paymentPollEvery)
-	defer poll.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-pc.sess.Done():
-			return pc.sess.Err()
-		case <-poll.C:
-			pc.pollPayment(ctx)
-		}
+	if err := loop.EveryWhile(ctx, pc.sess.Done(), paymentPollEvery, pc.pollPayment); err != nil {
+		return err
 	}
+	return pc.sess.Err()
 }
 
 // handshake runs client.connectToProxy and the authorisation.

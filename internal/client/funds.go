@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/loop"
+
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
@@ -469,22 +471,15 @@ func (c *Client) adopt(ca *chainAccount, ct ClientContract) error {
 
 // checkLoop checks every contract each ChainCheckEvery until ctx ends.
 func (c *Client) checkLoop(ctx context.Context) {
-	t := time.NewTicker(c.checkEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			for _, ca := range c.chainAccounts() {
-				c.checkContract(ctx, ca)
-			}
-			// The proxy's reports since the last turn.
-			if err := c.persist(); err != nil {
-				c.log.Warn("writing the client state file", "err", err)
-			}
+	loop.Every(ctx, c.checkEvery, func(ctx context.Context) {
+		for _, ca := range c.chainAccounts() {
+			c.checkContract(ctx, ca)
 		}
-	}
+		// The proxy's reports since the last turn.
+		if err := c.persist(); err != nil {
+			c.log.Warn("writing the client state file", "err", err)
+		}
+	})
 }
 
 // checkContract reads one contract and acts on it: while running, keeps

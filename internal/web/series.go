@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/cocoon-go/cocoon/internal/loop"
 )
 
 // The charts' samples: one every SampleEvery, the last SeriesLen of them
@@ -52,16 +54,7 @@ func (s *series) take() {
 // run samples at once and then every s.every until ctx ends.
 func (s *series) run(ctx context.Context) {
 	s.take()
-	t := time.NewTicker(s.every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.take()
-		}
-	}
+	loop.Every(ctx, s.every, func(context.Context) { s.take() })
 }
 
 // samples returns the samples held, oldest first.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/loop"
+
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/payment"
 )
@@ -49,16 +51,7 @@ type chainView struct {
 // pays out what is left when the params version changes; the proxy's last
 // payout, once it winds the old contract down, closes it.
 func (w *Worker) payoutLoop(ctx context.Context) {
-	t := time.NewTicker(w.payoutEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		w.payoutAll(ctx)
-	}
+	loop.Every(ctx, w.payoutEvery, w.payoutAll)
 }
 
 // payoutAll runs payoutTo on every account, in the order of the proxies'

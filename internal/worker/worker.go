@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/loop"
+
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
@@ -451,18 +453,10 @@ func (w *Worker) serveProxy(ctx context.Context, addr string) error {
 		w.mu.Unlock()
 		w.metrics.SetConnections(n)
 	}()
-	poll := time.NewTicker(w.paymentPollEvery)
-	defer poll.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-pc.sess.Done():
-			return pc.sess.Err()
-		case <-poll.C:
-			pc.pollPayment(ctx)
-		}
+	if err := loop.EveryWhile(ctx, pc.sess.Done(), w.paymentPollEvery, pc.pollPayment); err != nil {
+		return err
 	}
+	return pc.sess.Err()
 }
 
 // query sends a handshake query and decodes the answer into ans.
