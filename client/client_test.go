@@ -19,6 +19,28 @@ import (
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
+// openReady opens a client with the library on the devnet's proxy, with
+// a config of its own (a fresh owner, the devnet's fake attestation), and
+// waits until it is ready. The caller closes it.
+func openReady(ctx context.Context, t *testing.T, n *devnet.Network) *client.Client {
+	t.Helper()
+	raw, _ := json.Marshal(map[string]any{"is_test": true, "proxies": []string{n.ProxyClientsAddr}, "proxy_policy": "fake_tdx",
+		"owner_address": contracts.NewOwnerAddress().String()})
+	cfg, err := client.ParseConfig(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Open(ctx, cfg, client.Options{InsecureFakeTDX: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ready(ctx); err != nil {
+		c.Close()
+		t.Fatal(err)
+	}
+	return c
+}
+
 // TestOpenAIGoThroughTheLibrary opens a client on a devnet's proxy with
 // the library and sends it OpenAI's Go SDK's requests through Transport:
 // the model list, a chat completion and a stream with its usage, then
@@ -32,24 +54,12 @@ func TestOpenAIGoThroughTheLibrary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	raw, _ := json.Marshal(map[string]any{"is_test": true, "proxies": []string{n.ProxyClientsAddr}, "proxy_policy": "fake_tdx",
-		"owner_address": contracts.NewOwnerAddress().String()})
-	cfg, err := client.ParseConfig(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.Open(ctx, cfg, client.Options{InsecureFakeTDX: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := openReady(ctx, t, n)
 	defer func() {
 		if err := c.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	}()
-	if err := c.Ready(ctx); err != nil {
-		t.Fatal(err)
-	}
 	ai := sdk.NewClient(option.WithBaseURL(client.BaseURL), option.WithHTTPClient(c.HTTPClient()), option.WithAPIKey("unused"), option.WithMaxRetries(0))
 	models, err := ai.Models.List(ctx)
 	if err != nil || len(models.Data) != 1 || models.Data[0].ID != n.Model {
@@ -114,19 +124,7 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	raw, _ := json.Marshal(map[string]any{"is_test": true, "proxies": []string{n.ProxyClientsAddr}, "proxy_policy": "fake_tdx",
-		"owner_address": contracts.NewOwnerAddress().String()})
-	cfg, err := client.ParseConfig(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.Open(ctx, cfg, client.Options{InsecureFakeTDX: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Ready(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := openReady(ctx, t, n)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
