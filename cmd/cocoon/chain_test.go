@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"os"
 	"path/filepath"
@@ -16,34 +17,69 @@ import (
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
 	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
+
+// funding is an account that a test chain funds before its root is
+// deployed.
+type funding struct {
+	to     *address.Address
+	amount billing.NanoTON
+}
+
+// rootOnChain writes an emulated chain (opts, in a file of its own) on
+// which each of funds is funded and then a root of cfg is deployed with
+// 1 TON from the faucet. It returns the state file and the root's address.
+func rootOnChain(t testing.TB, opts emulated.Options, cfg contracts.RootConfig, funds ...funding) (path string, root *address.Address) {
+	t.Helper()
+	ctx := context.Background()
+	opts.Path = filepath.Join(t.TempDir(), "chain.json")
+	c, err := emulated.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range funds {
+		if err := c.Fund(ctx, f.to, f.amount); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := rootadmin.DeployRoot(ctx, c, c.Faucet(), cfg, billing.TON, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts.Path, d.Root
+}
+
+// cocoonWalletAddress is the address of the cocoon wallet of key owned by
+// owner, as the wallet contract's code derives it.
+func cocoonWalletAddress(t testing.TB, key ed25519.PrivateKey, owner *address.Address) *address.Address {
+	t.Helper()
+	code, err := contracts.Code(contracts.Wallet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := ton.NewCocoonWallet(code, key, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.Address()
+}
 
 // chainState writes an emulated chain with a plain funded account and a
 // deployed root, and returns the file and the two addresses.
 func chainState(t *testing.T) (path string, plain, root *address.Address) {
 	t.Helper()
-	ctx := context.Background()
-	path = filepath.Join(t.TempDir(), "chain.json")
-	c, err := emulated.New(emulated.Options{Path: path, Clock: func() time.Time { return time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
 	plain = address.NewAddress(0, 0, bytes.Repeat([]byte{0x12}, 32))
-	if err := c.Fund(ctx, plain, 1_500_000_001); err != nil {
-		t.Fatal(err)
-	}
 	cfg := contracts.RootConfig{
 		Owner:   plain,
 		Version: 4,
 		Proxies: []contracts.RegisteredProxy{{Seqno: 1, Desc: "127.0.0.1:5222"}},
 		Params:  contracts.Params{StructVersion: 3, ParamsVersion: 2, PricePerToken: 20, WorkerFeePerToken: 10},
 	}
-	d, err := rootadmin.DeployRoot(ctx, c, c.Faucet(), cfg, billing.TON, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return path, plain, d.Root
+	path, root = rootOnChain(t, emulated.Options{Clock: func() time.Time { return time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) }}, cfg,
+		funding{plain, 1_500_000_001})
+	return path, plain, root
 }
 
 func TestChainState(t *testing.T) {

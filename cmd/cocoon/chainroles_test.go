@@ -19,7 +19,6 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
-	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/onchain"
@@ -48,15 +47,7 @@ func (n chainNode) seedHex() string { return hex.EncodeToString(n.key.Seed()) }
 // wallet is the address of the node's cocoon wallet.
 func (n chainNode) wallet(t *testing.T) *address.Address {
 	t.Helper()
-	c, err := emulated.New(emulated.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := onchain.NewWallet(c, n.key, n.owner, onchain.WalletOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w.Address()
+	return cocoonWalletAddress(t, n.key, n.owner)
 }
 
 // chainRolesState writes an emulated chain with a root (the fake-TON
@@ -65,12 +56,6 @@ func (n chainNode) wallet(t *testing.T) *address.Address {
 // file and the root's address.
 func chainRolesState(t *testing.T, nodes ...chainNode) (string, *address.Address) {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "chain.json")
-	c, err := emulated.New(emulated.Options{Path: path})
-	if err != nil {
-		t.Fatal(err)
-	}
 	params, err := contracts.FakeTONParams()
 	if err != nil {
 		t.Fatal(err)
@@ -78,21 +63,11 @@ func chainRolesState(t *testing.T, nodes ...chainNode) (string, *address.Address
 	admin := address.NewAddress(0, 0, bytes.Repeat([]byte{0x01}, 32))
 	cfg := contracts.RootConfig{Owner: admin, Version: 1, Params: params,
 		Proxies: []contracts.RegisteredProxy{{Seqno: 1, Desc: "127.0.0.1:1"}}, LastProxySeqno: 1}
-	d, err := rootadmin.DeployRoot(ctx, c, c.Faucet(), cfg, billing.TON, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := d.Root
+	var funds []funding
 	for _, n := range nodes {
-		w, err := onchain.NewWallet(c, n.key, n.owner, onchain.WalletOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Fund(ctx, w.Address(), 100*billing.TON); err != nil {
-			t.Fatal(err)
-		}
+		funds = append(funds, funding{n.wallet(t), 100 * billing.TON})
 	}
-	return path, root
+	return rootOnChain(t, emulated.Options{}, cfg, funds...)
 }
 
 // startRole runs a role command until the test ends, then checks that it

@@ -19,7 +19,6 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainview"
 	"github.com/cocoon-go/cocoon/internal/contracts"
-	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
@@ -57,17 +56,6 @@ func rootV5(t *testing.T, key ed25519.PrivateKey) *address.Address {
 // the root's address.
 func rootTestChain(t testing.TB, owner, stranger *address.Address) (string, *address.Address) {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "chain.json")
-	c, err := emulated.New(emulated.Options{Path: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range []*address.Address{owner, stranger} {
-		if err := c.Fund(ctx, a, 10*billing.TON); err != nil {
-			t.Fatal(err)
-		}
-	}
 	cfg := contracts.RootConfig{
 		Owner:   owner,
 		Version: 1,
@@ -76,11 +64,7 @@ func rootTestChain(t testing.TB, owner, stranger *address.Address) (string, *add
 			ProxyDelayBeforeClose: 600, ClientDelayBeforeClose: 300, MinProxyStake: billing.TON, MinClientStake: billing.TON,
 		},
 	}
-	d, err := rootadmin.DeployRoot(ctx, c, c.Faucet(), cfg, billing.TON, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return path, d.Root
+	return rootOnChain(t, emulated.Options{}, cfg, funding{owner, 10 * billing.TON}, funding{stranger, 10 * billing.TON})
 }
 
 func rootConfigOf(t *testing.T, path string, root *address.Address) contracts.RootConfig {
@@ -238,16 +222,9 @@ func TestRootDeployAndShow(t *testing.T) {
 		t.Fatalf("add-worker-hash through the cocoon wallet: %v\n%s", err, out)
 	}
 	r := rootConfigOf(t, path, root)
-	code, err := contracts.Code(contracts.Wallet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := ton.NewCocoonWallet(code, key, owner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !r.Owner.Equals(w.Address()) {
-		t.Errorf("got root owner %s, want the cocoon wallet %s", r.Owner, w.Address())
+	w := cocoonWalletAddress(t, key, owner)
+	if !r.Owner.Equals(w) {
+		t.Errorf("got root owner %s, want the cocoon wallet %s", r.Owner, w)
 	}
 
 	out, err = rootRun("root", "show", "--state", path, "--root", root.String())
@@ -258,7 +235,7 @@ func TestRootDeployAndShow(t *testing.T) {
 		"version:               2", "unique id:             13", "price per token:       0.00000002 TON (20 nanoTON)",
 		"worker fee per token:  0.000000019 TON (19 nanoTON)", "close delays:          proxy 600 s, client 300 s",
 		"worker hashes: 1\n  " + strings.Repeat("e5", 32), "proxy hashes: 0", "registered proxies: 0 (last seqno 0)",
-		"owner:                 " + w.Address().String(),
+		"owner:                 " + w.String(),
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("show output lacks %q:\n%s", want, out)
@@ -278,7 +255,7 @@ func TestRootDeployAndShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxyHash := hex.EncodeToString(proxyCode.Hash())
-	if got.Root != root.String() || got.Owner != w.Address().String() || got.Version != 2 || got.PricePerToken != "20" ||
+	if got.Root != root.String() || got.Owner != w.String() || got.Version != 2 || got.PricePerToken != "20" ||
 		got.WorkerFeePerToken != "19" || got.MinClientStake != "1000000000" || got.Multipliers["reasoning"] != 10000 ||
 		!slices.Equal(got.WorkerHashes, []string{strings.Repeat("e5", 32)}) || len(got.ProxyHashes) != 0 ||
 		got.CodeHashes["proxy"] != proxyHash || len(got.Proxies) != 0 {
@@ -382,14 +359,6 @@ func TestRootChainSources(t *testing.T) {
 func TestRootWalletAddress(t *testing.T) {
 	keyPath, key := rootKeyFile(t, 10)
 	owner := address.NewAddress(0, 0, bytes.Repeat([]byte{0x43}, 32))
-	code, err := contracts.Code(contracts.Wallet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cw, err := ton.NewCocoonWallet(code, key, owner)
-	if err != nil {
-		t.Fatal(err)
-	}
 	testnet, err := ton.NewV5R1(key, -3)
 	if err != nil {
 		t.Fatal(err)
@@ -401,7 +370,7 @@ func TestRootWalletAddress(t *testing.T) {
 	}{
 		{"v5r1", nil, rootV5(t, key)},
 		{"v5r1 on testnet", []string{"--network-id", "-3"}, testnet.Address()},
-		{"cocoon", []string{"--wallet", "cocoon", "--wallet-owner", owner.StringRaw()}, cw.Address()},
+		{"cocoon", []string{"--wallet", "cocoon", "--wallet-owner", owner.StringRaw()}, cocoonWalletAddress(t, key, owner)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
