@@ -14,15 +14,27 @@ import (
 	"github.com/cocoon-go/cocoon/internal/devnet"
 )
 
-// plainEngine answers every chat request with one JSON body of 3 tokens.
+// plainEngine serves model m and answers every chat request with one JSON
+// body of 2 prompt and 1 completion tokens.
 var plainEngine = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/v1/models" {
-		w.Write([]byte(`{"object":"list","data":[]}`))
+		w.Write([]byte(`{"object":"list","data":[{"id":"m","object":"model"}]}`))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write([]byte(`{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":2,"completion_tokens":1,"total_tokens":3}}`))
 })
+
+// emulatedDevnet starts a devnet of model m served by plainEngine, on the
+// emulated chain, with its data directory dir. The caller closes it.
+func emulatedDevnet(t *testing.T, dir string) *devnet.Network {
+	t.Helper()
+	n, err := devnet.Start(context.Background(), devnet.Options{Model: "m", Engine: func(int) http.Handler { return plainEngine }, Chain: devnet.ChainEmulated, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
 
 func TestDevnetChainFlag(t *testing.T) {
 	var out, errOut bytes.Buffer
@@ -37,10 +49,7 @@ func TestDevnetChainFlag(t *testing.T) {
 // addresses it prints invite a user to.
 func TestDevnetChainState(t *testing.T) {
 	dir := t.TempDir()
-	n, err := devnet.Start(context.Background(), devnet.Options{Model: "m", Engine: func(int) http.Handler { return plainEngine }, Chain: devnet.ChainEmulated, DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := emulatedDevnet(t, dir)
 	defer n.Close()
 	var out bytes.Buffer
 	n.PrintBanner(&out, "cocoon", dir, nil)
@@ -140,10 +149,7 @@ func TestDevnetChainState(t *testing.T) {
 // shows it with its worker and client.
 func TestExplorerAlone(t *testing.T) {
 	dir := t.TempDir()
-	n, err := devnet.Start(context.Background(), devnet.Options{Model: "m", Engine: func(int) http.Handler { return plainEngine }, Chain: devnet.ChainEmulated, DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := emulatedDevnet(t, dir)
 	defer n.Close()
 	// A worker deploys its contract with its first payout.
 	res, err := http.Post(n.ClientURL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))

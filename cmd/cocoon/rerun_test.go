@@ -22,16 +22,6 @@ import (
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
 
-// rerunEngine answers every chat with 2 prompt and 1 completion tokens.
-var rerunEngine = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/v1/models" {
-		w.Write([]byte(`{"object":"list","data":[{"id":"m","object":"model"}]}`))
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write([]byte(`{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":2,"completion_tokens":1,"total_tokens":3}}`))
-})
-
 const rerunChat = `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
 
 // usage reads the tokens the client contract has been charged for and the
@@ -91,7 +81,7 @@ func chat(url string) bool {
 func TestDevnetConfigsRerun(t *testing.T) {
 	dir := t.TempDir()
 	// The engine outlives the devnet, as a separate engine process would.
-	eng := httptest.NewServer(rerunEngine)
+	eng := httptest.NewServer(plainEngine)
 	defer eng.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

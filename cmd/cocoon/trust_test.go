@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -34,18 +33,7 @@ func bannerCommand(t *testing.T, banner, name string) []string {
 // inspect --verify` give the same verdict on a proxy image the root drops.
 func TestDevnetBannerTrust(t *testing.T) {
 	dir := t.TempDir()
-	engine := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1/models" {
-			w.Write([]byte(`{"object":"list","data":[]}`))
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":2,"completion_tokens":1,"total_tokens":3}}`))
-	})
-	n, err := devnet.Start(context.Background(), devnet.Options{Model: "m", Engine: func(int) http.Handler { return engine }, Chain: devnet.ChainEmulated, DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := emulatedDevnet(t, dir)
 	defer n.Close()
 	var banner bytes.Buffer
 	n.PrintBanner(&banner, "cocoon", dir, nil)
