@@ -28,6 +28,20 @@ func runCmd(t *testing.T, args ...string) (string, error) {
 	return out.String() + errOut.String(), err
 }
 
+// pemBlock reads the PEM file at path and returns its first block's bytes.
+func pemBlock(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		t.Fatalf("%s holds no PEM block", path)
+	}
+	return block.Bytes
+}
+
 func TestAttestInspectReferenceQuote(t *testing.T) {
 	path := sharedtest.Path(t, "testdata/tdx/quote.dat")
 	out, err := runCmd(t, "attest", "inspect", path)
@@ -76,21 +90,11 @@ func TestAttestGenCertFake(t *testing.T) {
 	if got, want := strings.TrimSpace(string(hash)), hex.EncodeToString(zero[:]); got != want {
 		t.Errorf("got image hash %s, want the fake constant %s", got, want)
 	}
-	keyPEM, err := os.ReadFile(filepath.Join(dir, "key.pem"))
+	key, err := x509.ParsePKCS8PrivateKey(pemBlock(t, filepath.Join(dir, "key.pem")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := pem.Decode(keyPEM)
-	key, err := x509.ParsePKCS8PrivateKey(b.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM, err := os.ReadFile(filepath.Join(dir, "cert.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb, _ := pem.Decode(certPEM)
-	cert, err := x509.ParseCertificate(cb.Bytes)
+	cert, err := x509.ParseCertificate(pemBlock(t, filepath.Join(dir, "cert.pem")))
 	if err != nil {
 		t.Fatal(err)
 	}
