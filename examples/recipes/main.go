@@ -70,64 +70,55 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	model := fs.String("model", "", "the model to use (see GET /v1/models and its endpoints)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "how long to wait for the answer")
 	a := &api{http: &http.Client{}, stderr: stderr}
+	// call asks the API for the recipe's answer to its input: the
+	// argument itself for translate, the file it names (- for stdin) for
+	// the others.
+	var call func(ctx context.Context, input []byte) (string, error)
+	fromFile := true
 	switch args[0] {
 	case "translate":
 		to := fs.String("to", "English", "the language to translate into")
 		maxTokens := fs.Int("max-tokens", 0, "the longest translation in tokens (default: 3 per word of the message, at least 64)")
-		if err := parse(fs, args[1:], 1); err != nil {
-			return err
+		fromFile = false
+		call = func(ctx context.Context, text []byte) (string, error) {
+			return a.translate(ctx, *model, *to, string(text), *maxTokens)
 		}
-		a.base, a.key = strings.TrimSuffix(*base, "/"), *key
-		ctx, cancel := context.WithTimeout(ctx, *timeout)
-		defer cancel()
-		out, err := a.translate(ctx, *model, *to, fs.Arg(0), *maxTokens)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, out)
-		return nil
 	case "summarize":
 		points := fs.Int("points", 5, "at most this many bullet points")
 		chunk := fs.Int("chunk-chars", 6000, "a chat longer than this many characters is summarised in parts first (keep it within the model's context)")
 		maxTokens := fs.Int("max-tokens", 300, "the longest summary in tokens")
-		if err := parse(fs, args[1:], 1); err != nil {
-			return err
+		call = func(ctx context.Context, chat []byte) (string, error) {
+			return a.summarize(ctx, *model, string(chat), *points, *chunk, *maxTokens)
 		}
-		a.base, a.key = strings.TrimSuffix(*base, "/"), *key
-		chat, err := readInput(fs.Arg(0), stdin)
-		if err != nil {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(ctx, *timeout)
-		defer cancel()
-		out, err := a.summarize(ctx, *model, string(chat), *points, *chunk, *maxTokens)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, out)
-		return nil
 	case "transcribe":
 		language := fs.String("language", "", "the language spoken, as ISO 639-1 (such as ru or en): faster and more accurate than detection")
 		translate := fs.Bool("into-english", false, "translate the speech into English (/v1/audio/translations) instead of transcribing it")
 		prompt := fs.String("prompt", "", "words the speech may contain, such as names, to guide the recognition")
-		if err := parse(fs, args[1:], 1); err != nil {
-			return err
+		call = func(ctx context.Context, audio []byte) (string, error) {
+			return a.transcribe(ctx, *model, filepath.Base(fs.Arg(0)), audio, *language, *prompt, *translate)
 		}
-		a.base, a.key = strings.TrimSuffix(*base, "/"), *key
-		audio, err := readInput(fs.Arg(0), stdin)
-		if err != nil {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(ctx, *timeout)
-		defer cancel()
-		out, err := a.transcribe(ctx, *model, filepath.Base(fs.Arg(0)), audio, *language, *prompt, *translate)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, out)
-		return nil
+	default:
+		return fmt.Errorf("unknown recipe %q: want translate, summarize or transcribe", args[0])
 	}
-	return fmt.Errorf("unknown recipe %q: want translate, summarize or transcribe", args[0])
+	if err := parse(fs, args[1:], 1); err != nil {
+		return err
+	}
+	a.base, a.key = strings.TrimSuffix(*base, "/"), *key
+	input := []byte(fs.Arg(0))
+	if fromFile {
+		var err error
+		if input, err = readInput(fs.Arg(0), stdin); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	out, err := call(ctx, input)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, out)
+	return nil
 }
 
 // parse reads a recipe's flags and checks its arguments.
