@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/proxy"
 )
 
 // proc is a cocoon command run as a process of its own.
@@ -115,23 +116,13 @@ func writeJSON(t *testing.T, path string, v any) {
 	}
 }
 
-// crashStats are the parts of the proxy's /jsonstats the crash test reads.
+// crashStats are the parts of the proxy's /jsonstats the crash test
+// reads, its ledger's accounts and totals in the proxy's own types.
 type crashStats struct {
-	WorkerConnections []json.RawMessage `json:"worker_connections"`
-	Clients           []crashAccount    `json:"clients"`
-	Workers           []crashAccount    `json:"workers"`
-	Totals            struct {
-		Tokens     int64 `json:"tokens"`
-		Charged    int64 `json:"client_charged_nano,string"`
-		Earned     int64 `json:"worker_earned_nano,string"`
-		Commission int64 `json:"commission_nano,string"`
-	} `json:"totals"`
-}
-
-type crashAccount struct {
-	Address       string `json:"address"`
-	Tokens        int64  `json:"tokens"`
-	CommittedToDB int64  `json:"tokens_committed_to_db"`
+	WorkerConnections []json.RawMessage       `json:"worker_connections"`
+	Clients           []proxy.AccountSnapshot `json:"clients"`
+	Workers           []proxy.AccountSnapshot `json:"workers"`
+	Totals            proxy.TotalsSnapshot    `json:"totals"`
 }
 
 // holderStats are the parts of a client's or worker's /jsonstats the
@@ -353,7 +344,7 @@ func TestProxyCrash(t *testing.T) {
 // account's committed figure and no committed total may fall.
 func checkNotBackwards(t *testing.T, when string, before, after crashStats) {
 	t.Helper()
-	committed := func(as []crashAccount) (map[string]int64, int64) {
+	committed := func(as []proxy.AccountSnapshot) (map[string]int64, int64) {
 		m, sum := map[string]int64{}, int64(0)
 		for _, a := range as {
 			m[a.Address] = a.CommittedToDB
@@ -361,7 +352,7 @@ func checkNotBackwards(t *testing.T, when string, before, after crashStats) {
 		}
 		return m, sum
 	}
-	for kind, pair := range map[string][2][]crashAccount{"client": {before.Clients, after.Clients}, "worker": {before.Workers, after.Workers}} {
+	for kind, pair := range map[string][2][]proxy.AccountSnapshot{"client": {before.Clients, after.Clients}, "worker": {before.Workers, after.Workers}} {
 		b, _ := committed(pair[0])
 		a, _ := committed(pair[1])
 		for addr, v := range b {
