@@ -15,8 +15,8 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
-	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
 
@@ -47,11 +47,7 @@ func TestOnADevnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := contracts.NewOwnerAddress()
-	code, err := contracts.Code(contracts.Wallet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wallet, err := ton.NewCocoonWallet(code, key, owner)
+	wallet, err := onchain.NewWallet(n.Chain, key, owner, onchain.WalletOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
