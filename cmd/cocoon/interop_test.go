@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,15 +24,6 @@ import (
 // refOwner is the owner_address of every node of the reference's local
 // network (its scripts/cocoon-launch --local-all).
 const refOwner = "UQAuz15H1ZHrZ_psVrAra7HealMIVeFq0wguqlmFno1f3B-m"
-
-func readShared(t *testing.T, rel string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(sharedtest.Path(t, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // TestInteropFakeTONRoles pins mismatch 8 for the role commands: given
 // the reference's fake-TON config and root (fake_ton_config or
