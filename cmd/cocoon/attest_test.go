@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/x509"
@@ -20,13 +19,6 @@ import (
 // referenceImageHash is SHA-256 over the reference quote's MRTD,
 // MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0-3 and 64 zero bytes.
 const referenceImageHash = "04b3afd931d28680af91a15b09d672c40ad6b141f7f9089a8d67d595220f7436"
-
-func runCmd(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	err := run(args, &out, &errOut)
-	return out.String() + errOut.String(), err
-}
 
 // pemBlock reads the PEM file at path and returns its first block's bytes.
 func pemBlock(t *testing.T, path string) []byte {

@@ -40,3 +40,11 @@ func TestRun(t *testing.T) {
 }
 
 func exitCode(err error) int { return cli.ExitCode(err) }
+
+// runCmd runs cocoon with args and returns stdout and stderr together.
+func runCmd(t testing.TB, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(args, &out, &errOut)
+	return out.String() + errOut.String(), err
+}

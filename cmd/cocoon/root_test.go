@@ -23,13 +23,6 @@ import (
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
 
-// rootRun runs cocoon with args and returns stdout and stderr together.
-func rootRun(args ...string) (string, error) {
-	var out, errOut bytes.Buffer
-	err := run(args, &out, &errOut)
-	return out.String() + errOut.String(), err
-}
-
 // rootKeyFile writes the hex seed of a test key (every byte b) and
 // returns the file and the key.
 func rootKeyFile(t testing.TB, b byte) (string, ed25519.PrivateKey) {
@@ -131,7 +124,7 @@ func TestRootAdministration(t *testing.T) {
 		{"set owner", send("set-owner", "--new-owner", newOwner.String()), func(r contracts.RootConfig) bool { return r.Owner.Equals(newOwner) }},
 	}
 	for i, s := range steps {
-		out, err := rootRun(s.args...)
+		out, err := runCmd(t, s.args...)
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", s.name, err, out)
 		}
@@ -153,7 +146,7 @@ func TestRootAdministration(t *testing.T) {
 	// The owner is now newOwner: the old owner's key is a stranger's.
 	for _, k := range []string{ownerKey, strangerKey} {
 		before := rootConfigOf(t, path, root)
-		_, err := rootRun("root", "add-proxy-hash", hex.EncodeToString(bytes.Repeat([]byte{0xd4}, 32)), "--root", root.String(), "--state", path, "--key", k)
+		_, err := runCmd(t, "root", "add-proxy-hash", hex.EncodeToString(bytes.Repeat([]byte{0xd4}, 32)), "--root", root.String(), "--state", path, "--key", k)
 		if err == nil || !strings.Contains(err.Error(), "exit code 1010") {
 			t.Errorf("a stranger's add-proxy-hash: got error %v, want exit code 1010", err)
 		}
@@ -181,7 +174,7 @@ func TestRootContractErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := rootRun(tt.args...)
+			out, err := runCmd(t, tt.args...)
 			if err == nil {
 				t.Fatalf("succeeded, want an error containing %q\n%s", tt.want, out)
 			}
@@ -202,7 +195,7 @@ func TestRootDeployAndShow(t *testing.T) {
 	keyPath, key := rootKeyFile(t, 5)
 	owner := address.NewAddress(0, 0, bytes.Repeat([]byte{0x42}, 32))
 	deploy := []string{"root", "deploy", "--state", path, "--owner-key", keyPath, "--wallet", "cocoon", "--wallet-owner", owner.String(), "--price", "0.00000002", "--fee", "0.000000019"}
-	out, err := rootRun(deploy...)
+	out, err := runCmd(t, deploy...)
 	if err != nil {
 		t.Fatalf("deploy: %v\n%s", err, out)
 	}
@@ -211,12 +204,12 @@ func TestRootDeployAndShow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("deploy printed no root address: %v\n%s", err, out)
 	}
-	again, err := rootRun(append(deploy, "--fund", "0")...)
+	again, err := runCmd(t, append(deploy, "--fund", "0")...)
 	if err != nil || !strings.Contains(again, "already deployed") {
 		t.Errorf("second deploy: got %v\n%s, want an already deployed root", err, again)
 	}
 
-	out, err = rootRun("root", "add-worker-hash", strings.Repeat("e5", 32), "--root", root.String(), "--state", path,
+	out, err = runCmd(t, "root", "add-worker-hash", strings.Repeat("e5", 32), "--root", root.String(), "--state", path,
 		"--key", keyPath, "--wallet", "cocoon", "--wallet-owner", owner.String())
 	if err != nil {
 		t.Fatalf("add-worker-hash through the cocoon wallet: %v\n%s", err, out)
@@ -227,7 +220,7 @@ func TestRootDeployAndShow(t *testing.T) {
 		t.Errorf("got root owner %s, want the cocoon wallet %s", r.Owner, w)
 	}
 
-	out, err = rootRun("root", "show", "--state", path, "--root", root.String())
+	out, err = runCmd(t, "root", "show", "--state", path, "--root", root.String())
 	if err != nil {
 		t.Fatalf("show: %v\n%s", err, out)
 	}
@@ -242,7 +235,7 @@ func TestRootDeployAndShow(t *testing.T) {
 		}
 	}
 
-	out, err = rootRun("root", "show", "--state", path, "--root", root.String(), "--json")
+	out, err = runCmd(t, "root", "show", "--state", path, "--root", root.String(), "--json")
 	if err != nil {
 		t.Fatalf("show --json: %v\n%s", err, out)
 	}
@@ -311,7 +304,7 @@ func TestRootUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := rootRun(append([]string{"root"}, tt.args...)...)
+			out, err := runCmd(t, append([]string{"root"}, tt.args...)...)
 			if err == nil {
 				t.Fatalf("succeeded, want a usage error\n%s", out)
 			}
@@ -348,7 +341,7 @@ func TestRootChainSources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := rootRun(tt.args...)
+			_, err := runCmd(t, tt.args...)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got error %v, want one containing %q", err, tt.want)
 			}
@@ -374,7 +367,7 @@ func TestRootWalletAddress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := rootRun(append([]string{"root", "wallet-address", "--key", keyPath}, tt.args...)...)
+			out, err := runCmd(t, append([]string{"root", "wallet-address", "--key", keyPath}, tt.args...)...)
 			if err != nil {
 				t.Fatalf("wallet-address: %v\n%s", err, out)
 			}
@@ -383,7 +376,7 @@ func TestRootWalletAddress(t *testing.T) {
 			}
 		})
 	}
-	if _, err := rootRun("root", "wallet-address"); exitCode(err) != 2 {
+	if _, err := runCmd(t, "root", "wallet-address"); exitCode(err) != 2 {
 		t.Errorf("wallet-address without --key: got %v, want a usage error", err)
 	}
 }
@@ -401,7 +394,7 @@ func BenchmarkRootAddWorkerHash(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		h := sha256.Sum256([]byte{byte(i), byte(i >> 8), byte(i >> 16)})
-		if out, err := rootRun("root", "add-worker-hash", hex.EncodeToString(h[:]), "--root", root.String(), "--state", path, "--key", ownerKey); err != nil {
+		if out, err := runCmd(b, "root", "add-worker-hash", hex.EncodeToString(h[:]), "--root", root.String(), "--state", path, "--key", ownerKey); err != nil {
 			b.Fatalf("%v\n%s", err, out)
 		}
 	}
