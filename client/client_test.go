@@ -41,6 +41,18 @@ func openReady(ctx context.Context, t *testing.T, n *devnet.Network) *client.Cli
 	return c
 }
 
+// readAll reads and closes the body of a response that must have come
+// (err nil), and returns its status code and body.
+func readAll(t *testing.T, res *http.Response, err error) (int, string) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
 // TestOpenAIGoThroughTheLibrary opens a client on a devnet's proxy with
 // the library and sends it OpenAI's Go SDK's requests through Transport:
 // the model list, a chat completion and a stream with its usage, then
@@ -101,13 +113,8 @@ func TestOpenAIGoThroughTheLibrary(t *testing.T) {
 	// The same API through plain net/http, with a bad request refused as
 	// OpenAI refuses it.
 	res, err := c.HTTPClient().Post(client.BaseURL+"chat/completions", "application/json", strings.NewReader(`{"model":"`+n.Model+`"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"param":"messages"`) {
-		t.Errorf("a request without messages: got %d %s, want a 400 naming messages", res.StatusCode, body)
+	if code, body := readAll(t, res, err); code != http.StatusBadRequest || !strings.Contains(body, `"param":"messages"`) {
+		t.Errorf("a request without messages: got %d %s, want a 400 naming messages", code, body)
 	}
 }
 
@@ -133,13 +140,8 @@ func TestServe(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- c.Serve(sctx, ln) }()
 	res, err := http.Get("http://" + ln.Addr().String() + "/v1/models")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"id":"m"`) {
-		t.Errorf("GET /v1/models: %d %s, want the devnet's model m", res.StatusCode, body)
+	if code, body := readAll(t, res, err); code != http.StatusOK || !strings.Contains(body, `"id":"m"`) {
+		t.Errorf("GET /v1/models: %d %s, want the devnet's model m", code, body)
 	}
 	stop()
 	if err := <-served; err != nil {
@@ -150,10 +152,8 @@ func TestServe(t *testing.T) {
 	}
 	res, err = c.HTTPClient().Post(client.BaseURL+"chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
 	if err == nil {
-		body, _ = io.ReadAll(res.Body)
-		res.Body.Close()
-	}
-	if err == nil && res.StatusCode == http.StatusOK {
-		t.Errorf("a request after Serve returned: %d %s, want the client closed", res.StatusCode, body)
+		if code, body := readAll(t, res, err); code == http.StatusOK {
+			t.Errorf("a request after Serve returned: %d %s, want the client closed", code, body)
+		}
 	}
 }
