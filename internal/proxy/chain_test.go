@@ -20,6 +20,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/store"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/trust"
@@ -282,14 +283,14 @@ func newChainProxy(t *testing.T, extra string) chainProxy {
 func newChainProxyWith(t *testing.T, extra string, peers PeerVerifier) chainProxy {
 	t.Helper()
 	pub, key, _ := ed25519.GenerateKey(nil)
-	owner := hashAddr([]byte("owner"))
+	owner := paymenttest.Addr([]byte("owner"))
 	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + owner.String() + `"` + extra + `}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, _ := fakeContracts{}.ProxyAddress(owner, pub)
+	sc, _ := paymenttest.Contracts{}.ProxyAddress(owner, pub)
 	fc := newFakeChain(sc)
-	p, err := New(cfg, Deps{Mode: chainconf.OnChain, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
+	p, err := New(cfg, Deps{Mode: chainconf.OnChain, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: paymenttest.Contracts{},
 		Prices: billing.DefaultPrices(2, 1), Chain: fc, WorkerPeers: peers})
 	if err != nil {
 		t.Fatal(err)
@@ -381,7 +382,7 @@ func TestRunCommitsBeforeAccepting(t *testing.T) {
 		}
 		// Usage flushed during the run is committed at the next commit
 		// period, and the ledger promotes it.
-		client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String()).String()
+		client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String()).String()
 		if err := cp.ledger.UpdateClient(client, "c", rich); err != nil {
 			t.Fatal(err)
 		}
@@ -424,7 +425,7 @@ func TestRunStoppedWhileStarting(t *testing.T) {
 
 func TestRunRefusesAnotherProxyContract(t *testing.T) {
 	cp := newChainProxy(t, "")
-	cp.chain.sc = hashAddr([]byte("elsewhere"))
+	cp.chain.sc = paymenttest.Addr([]byte("elsewhere"))
 	err := cp.Run(t.Context(), newFakeListener(), newFakeListener())
 	if err == nil || !strings.Contains(err.Error(), "derives to") {
 		t.Errorf("Run with another proxy contract = %v, want an error naming the derived address", err)
@@ -433,7 +434,7 @@ func TestRunRefusesAnotherProxyContract(t *testing.T) {
 
 func TestCommittedToChainOnlyAfterCommit(t *testing.T) {
 	cp := newChainProxy(t, "")
-	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String()).String()
+	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String()).String()
 	if err := cp.ledger.UpdateClient(client, "c", rich); err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +466,7 @@ func TestCommittedToChainOnlyAfterCommit(t *testing.T) {
 func TestLongAuthWaitsForRegistration(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cp := newChainProxy(t, "")
-		owner := hashAddr([]byte("new client")).String()
+		owner := paymenttest.Addr([]byte("new client")).String()
 		contract := cp.contractOf(t, billing.KindClient, owner)
 		cc, auth := connectClient(t, cp.Proxy, owner)
 		long, ok := auth.(*tl.ClientProxyConnectionAuthLong)
@@ -508,7 +509,7 @@ func TestLongAuthWaitsForRegistration(t *testing.T) {
 func TestLongAuthTimesOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cp := newChainProxy(t, "")
-		owner := hashAddr([]byte("silent client")).String()
+		owner := paymenttest.Addr([]byte("silent client")).String()
 		cc, _ := connectClient(t, cp.Proxy, owner)
 		// Another nonce from the same contract does not count.
 		cp.chain.mu.Lock()
@@ -553,7 +554,7 @@ func TestShortAuthWithContractSecret(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cp := newChainProxy(t, "")
-			owner := hashAddr([]byte("client")).String()
+			owner := paymenttest.Addr([]byte("client")).String()
 			contract := cp.contractOf(t, billing.KindClient, owner)
 			state := billing.ClientChain{State: tt.state, Balance: 2 * billing.TON, Stake: billing.TON, TokensUsed: 9}
 			cp.chain.setClient(contract, ClientContract{ClientChain: state, SecretHash: hash})
@@ -606,8 +607,8 @@ func TestChargeAndPayoutThresholds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cp := newChainProxy(t, `,"charge_threshold_nano":1000,"payout_threshold_nano":500`)
-			client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
-			worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
+			client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
+			worker := cp.contractOf(t, billing.KindWorker, paymenttest.Addr([]byte("w")).String())
 			if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
 				t.Fatal(err)
 			}
@@ -668,7 +669,7 @@ func TestGrantRefund(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cp := newChainProxy(t, "")
-			client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+			client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
 			if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
 				t.Fatal(err)
 			}
@@ -712,7 +713,7 @@ func TestGrantRefund(t *testing.T) {
 
 func TestChainErrorsTolerated(t *testing.T) {
 	cp := newChainProxy(t, `,"charge_threshold_nano":1`)
-	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
 	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
 		t.Fatal(err)
 	}
@@ -734,7 +735,7 @@ func TestChainErrorsTolerated(t *testing.T) {
 	}
 	// A failing chain at connect falls back to the long path.
 	cp.chain.readErr = errors.New("liteserver timeout")
-	if _, auth := connectClient(t, cp.Proxy, hashAddr([]byte("c")).String()); auth == nil {
+	if _, auth := connectClient(t, cp.Proxy, paymenttest.Addr([]byte("c")).String()); auth == nil {
 		t.Error("no auth offered")
 	} else if _, ok := auth.(*tl.ClientProxyConnectionAuthLong); !ok {
 		t.Errorf("auth offered while the chain fails = %T, want long", auth)
@@ -772,15 +773,15 @@ func TestRunValuesOlderRecordsAtTheContractsPricesAndCommitsRestoredSeqno(t *tes
 		for i := range recs {
 			recs[i].ValueUnknown = true
 		}
-		owner := hashAddr([]byte("owner"))
+		owner := paymenttest.Addr([]byte("owner"))
 		cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + owner.String() + `"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc, _ := fakeContracts{}.ProxyAddress(owner, key.Public().(ed25519.PublicKey))
+		sc, _ := paymenttest.Contracts{}.ProxyAddress(owner, key.Public().(ed25519.PublicKey))
 		fc := newFakeChain(sc)
 		fc.root.Prices = billing.DefaultPrices(5, 3)
-		p, err := New(cfg, Deps{Mode: chainconf.OnChain, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
+		p, err := New(cfg, Deps{Mode: chainconf.OnChain, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: paymenttest.Contracts{},
 			Prices: billing.DefaultPrices(2, 1), Store: legacyStore{st, recs}, Chain: fc, WorkerPeers: newFakePeers(t)})
 		if err != nil {
 			t.Fatal(err)
@@ -816,7 +817,7 @@ func TestRootVersionFollowsTheChain(t *testing.T) {
 		<-clients.accepted
 		connectAt := func(version int32) error {
 			cc := newClientConn(cp.Proxy)
-			_, err := clientAsk(cc, &tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, ClientOwnerAddress: hashAddr([]byte("c")).String(), IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}, MinConfigVersion: version})
+			_, err := clientAsk(cc, &tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, ClientOwnerAddress: paymenttest.Addr([]byte("c")).String(), IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}, MinConfigVersion: version})
 			return err
 		}
 		if err := connectAt(4); err == nil {
@@ -843,7 +844,7 @@ func TestRootVersionFollowsTheChain(t *testing.T) {
 func TestPendingPaymentResubmitted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cp := newChainProxy(t, `,"charge_threshold_nano":1,"chain_poll_every":"1s"`)
-		client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+		client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
 		if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
 			t.Fatal(err)
 		}
@@ -861,8 +862,8 @@ func TestPendingPaymentResubmitted(t *testing.T) {
 
 func TestNoPayoutToClosedWorker(t *testing.T) {
 	cp := newChainProxy(t, `,"payout_threshold_nano":1`)
-	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
-	worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
+	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
+	worker := cp.contractOf(t, billing.KindWorker, paymenttest.Addr([]byte("w")).String())
 	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
 		t.Fatal(err)
 	}
@@ -883,8 +884,8 @@ func TestNoPayoutToClosedWorker(t *testing.T) {
 // once both contracts are closed and the contract unlocked.
 func TestWindDownClosingContract(t *testing.T) {
 	cp := newChainProxy(t, "")
-	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
-	worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
+	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
+	worker := cp.contractOf(t, billing.KindWorker, paymenttest.Addr([]byte("w")).String())
 	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
 		t.Fatal(err)
 	}
@@ -994,8 +995,8 @@ func TestWindDownClosingContract(t *testing.T) {
 // the worker contract shows it.
 func TestWindDownDeploysUndeployedWorker(t *testing.T) {
 	cp := newChainProxy(t, "")
-	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
-	worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
+	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
+	worker := cp.contractOf(t, billing.KindWorker, paymenttest.Addr([]byte("w")).String())
 	closed := rich
 	closed.State = billing.ClientClosed
 	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
@@ -1052,7 +1053,7 @@ func (p packets) ServePacket(payload []byte) {
 // contract is seen closing, and leaves nothing reserved.
 func TestWindDownRefusesRequests(t *testing.T) {
 	cp := newChainProxy(t, "")
-	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
+	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
 	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
 		t.Fatal(err)
 	}
@@ -1072,19 +1073,19 @@ func TestWindDownRefusesRequests(t *testing.T) {
 }
 
 // movedContracts derives the contracts under the proxy contract a proxy
-// rolled over to: other addresses than fakeContracts'.
+// rolled over to: other addresses than paymenttest.Contracts'.
 type movedContracts struct{}
 
 func (movedContracts) ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("moved proxy"), owner.Data(), key), nil
+	return paymenttest.Addr([]byte("moved proxy"), owner.Data(), key), nil
 }
 
 func (movedContracts) ClientAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("moved client"), owner.Data(), proxyOwner.Data(), key), nil
+	return paymenttest.Addr([]byte("moved client"), owner.Data(), proxyOwner.Data(), key), nil
 }
 
 func (movedContracts) WorkerAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("moved worker"), owner.Data(), proxyOwner.Data(), key), nil
+	return paymenttest.Addr([]byte("moved worker"), owner.Data(), proxyOwner.Data(), key), nil
 }
 
 // TestRolloverWindsOldContractDown changes the root's params under a
@@ -1098,7 +1099,7 @@ func TestRolloverWindsOldContractDown(t *testing.T) {
 	cp := newChainProxy(t, "")
 	oldSC := cp.inst.Load().sc
 	oldIn := cp.inst.Load()
-	clientOwner, workerOwner := hashAddr([]byte("c")).String(), hashAddr([]byte("w")).String()
+	clientOwner, workerOwner := paymenttest.Addr([]byte("c")).String(), paymenttest.Addr([]byte("w")).String()
 	client := cp.contractOf(t, billing.KindClient, clientOwner)
 	worker := cp.contractOf(t, billing.KindWorker, workerOwner)
 	if err := cp.ledger.UpdateClient(client.String(), clientOwner, rich); err != nil {
@@ -1199,7 +1200,7 @@ func TestRolloverWindsOldContractDown(t *testing.T) {
 func TestRequestAcrossRolloverBilledAtItsContract(t *testing.T) {
 	cp := newChainProxy(t, "")
 	oldIn := cp.inst.Load()
-	clientOwner, workerOwner := hashAddr([]byte("c")).String(), hashAddr([]byte("w")).String()
+	clientOwner, workerOwner := paymenttest.Addr([]byte("c")).String(), paymenttest.Addr([]byte("w")).String()
 	client := cp.contractOf(t, billing.KindClient, clientOwner)
 	worker := cp.contractOf(t, billing.KindWorker, workerOwner)
 	if err := cp.ledger.UpdateClient(client.String(), clientOwner, rich); err != nil {
