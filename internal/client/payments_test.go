@@ -199,21 +199,10 @@ func TestCheckProxy(t *testing.T) {
 	})
 }
 
-// movedContracts accepts, besides the proxy's derived contract, the
-// contract moved to, as after a change of the root's params.
-type movedContracts struct{ moved *address.Address }
-
-func (m movedContracts) ClientContract(ctx context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
-	if proxySC.Equals(m.moved) {
-		return paymenttest.Addr([]byte("client"), owner.Data(), proxySC.Data()), nil
-	}
-	return paymenttest.Contracts{}.ClientContract(ctx, owner, proxyOwner, key, proxySC)
-}
-
 func TestCheckProxyMovedContract(t *testing.T) {
 	f := newPaymentFixture(t)
 	moved := paymenttest.Addr([]byte("moved proxy contract"))
-	f.c.contracts = movedContracts{moved: moved}
+	f.c.contracts = paymenttest.Moved{Proxy: moved}
 	pc := f.conn(t)
 	if err := pc.payment(charge(t, f.key, payment.OpClientCharge, f.clientSC, 10), 10, 15); err != nil {
 		t.Fatal(err)

@@ -165,17 +165,26 @@ func TestHandshakeBalanceComparison(t *testing.T) {
 // errAny stands for any error in the table above.
 var errAny = errors.New("any error")
 
-func TestHandshakeRefusesForgedPayout(t *testing.T) {
-	_, key, _ := ed25519.GenerateKey(nil)
-	_, other, _ := ed25519.GenerateKey(nil)
+// connectedWorker is a payment worker after its handshake with a fake
+// proxy that introduces itself with key and reports 10 tokens committed
+// of 15: the worker, the proxy and the worker's side of the connection.
+func connectedWorker(t *testing.T, key ed25519.PrivateKey) (*Worker, *fakeProxy, *proxyConn) {
+	t.Helper()
 	workerOwner := paymenttest.Addr([]byte("worker owner"))
 	w := newPaymentWorker(t, workerOwner)
-	// The proxy introduces itself with key but signs with other.
 	p := &fakeProxy{key: key, owner: paymenttest.Addr([]byte("proxy owner")), workerOwner: workerOwner, db: 10, total: 15}
 	pc, err := handshakeWith(t, w, p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return w, p, pc
+}
+
+func TestHandshakeRefusesForgedPayout(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	_, other, _ := ed25519.GenerateKey(nil)
+	// The proxy introduces itself with key but signs with other.
+	w, p, pc := connectedWorker(t, key)
 	_, workerSC := p.sc()
 	forged, _ := payment.Sign(other, payment.OpWorkerPayout, 2, 20, workerSC, nil)
 	b, _ := forged.BOC()
@@ -191,13 +200,7 @@ func TestHandshakeRefusesForgedPayout(t *testing.T) {
 
 func TestPollAnswerOvertaken(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
-	workerOwner := paymenttest.Addr([]byte("worker owner"))
-	w := newPaymentWorker(t, workerOwner)
-	p := &fakeProxy{key: key, owner: paymenttest.Addr([]byte("proxy owner")), workerOwner: workerOwner, db: 10, total: 15}
-	pc, err := handshakeWith(t, w, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p, pc := connectedWorker(t, key)
 	_, workerSC := p.sc()
 	payout := func(k ed25519.PrivateKey, tokens int64) tl.ProxySignedPaymentT {
 		pay, _ := payment.Sign(k, payment.OpWorkerPayout, 3, tokens, workerSC, nil)
@@ -223,24 +226,13 @@ func TestPollAnswerOvertaken(t *testing.T) {
 	}
 }
 
-// movedContracts accepts, besides the proxy's derived contract, the
-// contract moved to, as after a change of the root's params.
-type movedContracts struct{ moved *address.Address }
-
-func (m movedContracts) WorkerContract(ctx context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
-	if proxySC.Equals(m.moved) {
-		return paymenttest.Addr([]byte("worker"), owner.Data(), proxySC.Data()), nil
-	}
-	return paymenttest.Contracts{}.WorkerContract(ctx, owner, proxyOwner, key, proxySC)
-}
-
 func TestAccountAtProxyMovedContract(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
 	workerOwner := paymenttest.Addr([]byte("worker owner"))
 	w := newPaymentWorker(t, workerOwner)
 	p := &fakeProxy{key: key, owner: paymenttest.Addr([]byte("proxy owner")), workerOwner: workerOwner}
 	moved := paymenttest.Addr([]byte("moved proxy contract"))
-	w.contracts = movedContracts{moved: moved}
+	w.contracts = paymenttest.Moved{Proxy: moved}
 	oldSC, oldWorker := p.sc()
 	params := func(sc *address.Address, key ed25519.PublicKey) tl.ProxyParams {
 		pp := tl.ProxyParams{Flags: 3, ProxyOwnerAddress: p.owner.String(), ProxySCAddress: sc.String(), IsTest: true, ProtoVersion: 2}

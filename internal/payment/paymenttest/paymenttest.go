@@ -68,3 +68,25 @@ func (c Contracts) checkProxy(proxyOwner *address.Address, key ed25519.PublicKey
 	}
 	return nil
 }
+
+// Moved accepts, besides the proxy's derived contract, the contract
+// Proxy that the proxy moved to, as after a change of the root's params;
+// under Proxy the client's and worker's contracts hash their owner and
+// Proxy.
+type Moved struct{ Proxy *address.Address }
+
+// ClientContract is Contracts' ClientContract but for a proxy at Proxy.
+func (m Moved) ClientContract(ctx context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	if proxySC.Equals(m.Proxy) {
+		return Addr([]byte("client"), owner.Data(), proxySC.Data()), nil
+	}
+	return Contracts{}.ClientContract(ctx, owner, proxyOwner, key, proxySC)
+}
+
+// WorkerContract is Contracts' WorkerContract but for a proxy at Proxy.
+func (m Moved) WorkerContract(ctx context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	if proxySC.Equals(m.Proxy) {
+		return Addr([]byte("worker"), owner.Data(), proxySC.Data()), nil
+	}
+	return Contracts{}.WorkerContract(ctx, owner, proxyOwner, key, proxySC)
+}
