@@ -113,27 +113,26 @@ func (f *fakeChain) CommitSeqno(_ context.Context, seqno uint32, _ [32]byte) err
 }
 
 func (f *fakeChain) Client(_ context.Context, c *address.Address) (ClientContract, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.readErr != nil {
-		return ClientContract{}, f.readErr
-	}
-	s, ok := f.clients[c.String()]
-	if !ok {
-		return ClientContract{}, ErrNoContract
-	}
-	return s, nil
+	return readContract(f, f.clients, c)
 }
 
 func (f *fakeChain) Worker(_ context.Context, c *address.Address) (WorkerContract, error) {
+	return readContract(f, f.workers, c)
+}
+
+// readContract is the state of contract c in m (f's clients or workers,
+// which are set once), read under f's lock: f's read error, or
+// ErrNoContract where m holds none.
+func readContract[S any](f *fakeChain, m map[string]S, c *address.Address) (S, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	var none S
 	if f.readErr != nil {
-		return WorkerContract{}, f.readErr
+		return none, f.readErr
 	}
-	s, ok := f.workers[c.String()]
+	s, ok := m[c.String()]
 	if !ok {
-		return WorkerContract{}, ErrNoContract
+		return none, ErrNoContract
 	}
 	return s, nil
 }
@@ -252,6 +251,22 @@ func newFakeListener() *fakeListener {
 	return &fakeListener{closed: make(chan struct{}), accepted: make(chan struct{})}
 }
 
+// startRun runs p on workers and clients in a goroutine; the stop it
+// returns cancels the run and wants Run to return no error.
+func startRun(t *testing.T, p *Proxy, workers, clients net.Listener) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, workers, clients) }()
+	return func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	}
+}
+
 func (l *fakeListener) Accept() (net.Conn, error) {
 	l.first.Do(func() { close(l.accepted) })
 	<-l.closed
@@ -362,9 +377,7 @@ func TestRunCommitsBeforeAccepting(t *testing.T) {
 			default:
 			}
 		}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error, 1)
-		go func() { done <- cp.Run(ctx, workers, clients) }()
+		stop := startRun(t, cp.Proxy, workers, clients)
 		<-clients.accepted
 		<-workers.accepted
 		if acceptedAtCommit {
@@ -398,10 +411,7 @@ func TestRunCommitsBeforeAccepting(t *testing.T) {
 		if got := cp.Snapshot().Chain.CommittedSeqno; got != 1 {
 			t.Errorf("stats committed seqno = %d, want 1", got)
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
+		stop()
 	})
 }
 
@@ -411,15 +421,10 @@ func TestRunStoppedWhileStarting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cp := newChainProxy(t, "")
 		cp.chain.rootFails = 1 << 30
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error, 1)
-		go func() { done <- cp.Run(ctx, newFakeListener(), newFakeListener()) }()
+		stop := startRun(t, cp.Proxy, newFakeListener(), newFakeListener())
 		time.Sleep(time.Minute)
 		synctest.Wait()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run stopped while starting = %v, want nil", err)
-		}
+		stop()
 	})
 }
 
@@ -786,10 +791,8 @@ func TestRunValuesOlderRecordsAtTheContractsPricesAndCommitsRestoredSeqno(t *tes
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(t.Context())
 		workers, clients := newFakeListener(), newFakeListener()
-		done := make(chan error, 1)
-		go func() { done <- p.Run(ctx, workers, clients) }()
+		stop := startRun(t, p, workers, clients)
 		<-clients.accepted
 		if got := fc.commitList(); len(got) != 1 || got[0] != 1 {
 			t.Errorf("first commit = %v, want the restored seqno [1]", got)
@@ -800,20 +803,15 @@ func TestRunValuesOlderRecordsAtTheContractsPricesAndCommitsRestoredSeqno(t *tes
 		if tot := p.Snapshot().Totals; tot.Charged != 150 || tot.Earned != 90 || tot.Commission != 60 {
 			t.Errorf("restored totals = %+v, want 150 charged, 90 earned, 60 commission at the prices of the proxy contract read from the root", tot)
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
+		stop()
 	})
 }
 
 func TestRootVersionFollowsTheChain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cp := newChainProxy(t, `,"root_poll_every":"10s"`)
-		ctx, cancel := context.WithCancel(t.Context())
 		workers, clients := newFakeListener(), newFakeListener()
-		done := make(chan error, 1)
-		go func() { done <- cp.Run(ctx, workers, clients) }()
+		stop := startRun(t, cp.Proxy, workers, clients)
 		<-clients.accepted
 		connectAt := func(version int32) error {
 			cc := newClientConn(cp.Proxy)
@@ -834,10 +832,7 @@ func TestRootVersionFollowsTheChain(t *testing.T) {
 		if got := cp.ledger.Prices(); got != billing.DefaultPrices(2, 1) {
 			t.Errorf("prices after a params change = %+v, want those of the start", got)
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
+		stop()
 	})
 }
 
@@ -1209,24 +1204,12 @@ func TestRequestAcrossRolloverBilledAtItsContract(t *testing.T) {
 	if err := cp.ledger.AddWorker(worker.String(), workerOwner); err != nil {
 		t.Fatal(err)
 	}
-	session := func() *wire.Session {
-		a, b := net.Pipe()
-		far := wire.NewSession(b, wire.Config{Outbound: true, Handler: make(packets, 4)})
-		near := wire.NewSession(a, wire.Config{Handler: make(packets, 4)})
-		t.Cleanup(func() {
-			near.Close()
-			far.Close()
-		})
-		go near.Start(t.Context())
-		if err := far.Start(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		return near
-	}
 	cc := newClientConn(cp.Proxy)
-	cc.account, cc.contract, cc.inst, cc.sess = client.String(), client, oldIn, session()
+	cc.account, cc.contract, cc.inst = client.String(), client, oldIn
+	cc.sess, _ = pipeSession(t, make(packets, 4))
 	wc := newWorkerConn(cp.Proxy)
-	wc.account, wc.contract, wc.inst, wc.sess = worker.String(), worker, oldIn, session()
+	wc.account, wc.contract, wc.inst = worker.String(), worker, oldIn
+	wc.sess, _ = pipeSession(t, make(packets, 4))
 
 	r := &request{p: cp.Proxy, cc: cc, prices: cp.pricesOf(cc)}
 	hold, err := cp.reserve(cc.account, &tl.ClientRunQueryEx{MaxTokens: 100, MaxCoefficient: billing.CoefficientOne}, r.prices)

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -178,10 +177,8 @@ func TestRunWithdrawsEarnings(t *testing.T) {
 		cp := newChainProxy(t, `,"chain_commit_every":"1m","chain_poll_every":"1s","withdraw_threshold_nano":100`)
 		cp.chain.payOnWithdraw = true
 		cp.chain.setEarned(250)
-		ctx, cancel := context.WithCancel(t.Context())
 		workers, clients := newFakeListener(), newFakeListener()
-		done := make(chan error, 1)
-		go func() { done <- cp.Run(ctx, workers, clients) }()
+		stop := startRun(t, cp.Proxy, workers, clients)
 		<-clients.accepted
 		started := time.Now()
 		time.Sleep(1500 * time.Millisecond)
@@ -208,9 +205,6 @@ func TestRunWithdrawsEarnings(t *testing.T) {
 		if s.Earned != "0" || s.Count != 1 || s.Last != "250" || s.InFlight || s.At.Before(started) {
 			t.Errorf("chain stats JSON %s: want 0 earned, one withdrawal of \"250\" at the poll, landed", b)
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
+		stop()
 	})
 }
