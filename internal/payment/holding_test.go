@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,6 +42,51 @@ func TestCheckProxyKey(t *testing.T) {
 				t.Fatalf("got %v, want the holder's untrusted error saying %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// heldAccount is a holder's account as the client and worker keep one.
+type heldAccount struct{ Holding }
+
+func TestAdmitAndSorted(t *testing.T) {
+	pub := testKey.Public().(ed25519.PublicKey)
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32)).Public().(ed25519.PublicKey)
+	untrusted := errors.New("untrusted")
+	opened := 0
+	open := func(h Holding) *heldAccount {
+		opened++
+		return &heldAccount{Holding: h}
+	}
+	accounts := map[string]*heldAccount{}
+	at := func(key, endpoint string, pc ProxyContracts) (*heldAccount, error) {
+		return Admit(accounts, key, endpoint, pc, untrusted, open)
+	}
+	pcA := ProxyContracts{Key: pub, Owner: testAddr(3), Proxy: testAddr(4), Own: testAddr(0x10)}
+	a, err := at("a", "p:2", pcA)
+	if err != nil || opened != 1 || accounts["a"] != a || !a.Own.Equals(pcA.Own) || !a.Key.Equal(pub) || a.Endpoint != "p:2" {
+		t.Fatalf("first admission: %+v, %v, %d opened; want a new account at %s from p:2", a, err, opened, pcA.Own)
+	}
+	again, err := at("a", "p:1", pcA)
+	if err != nil || again != a || opened != 1 || a.Endpoint != "p:1" {
+		t.Errorf("the same contract from another endpoint: %+v, %v, %d opened; want the same account, now at p:1", again, err, opened)
+	}
+	b, err := at("b", "p:3", ProxyContracts{Key: other, Owner: testAddr(5), Proxy: testAddr(6), Own: testAddr(0x11)})
+	if err != nil || b == a || opened != 2 {
+		t.Errorf("another proxy's contract: %+v, %v, %d opened; want a second account", b, err, opened)
+	}
+	if _, err := at("c", "p:1", ProxyContracts{Key: other, Own: testAddr(0x12)}); !errors.Is(err, untrusted) || accounts["c"] != nil || opened != 2 {
+		t.Errorf("a proxy whose key changed: %v, %d opened; want the untrusted error and no account", err, opened)
+	}
+	if _, err := at("b", "p:4", pcA); !errors.Is(err, untrusted) || b.Endpoint != "p:3" {
+		t.Errorf("another proxy's contract under this key: %v, endpoint %s; want the untrusted error, the endpoint kept", err, b.Endpoint)
+	}
+	accounts["d"] = &heldAccount{Holding: Holding{Endpoint: "p:1"}}
+	endpoints, accts := Sorted(accounts)
+	if want := []string{"p:1", "p:1", "p:3"}; !slices.Equal(endpoints, want) {
+		t.Errorf("Sorted endpoints %v, want %v", endpoints, want)
+	}
+	if len(accts) != 3 || accts[0] != a || accts[1] != accounts["d"] || accts[2] != b {
+		t.Errorf("Sorted accounts %+v, want a, d (same endpoint, by key), b", accts)
 	}
 }
 
