@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/config"
 )
 
 func TestProblems(t *testing.T) {
@@ -120,6 +121,39 @@ func TestParseImageHash(t *testing.T) {
 		if _, err := ParseImageHash(in); err == nil {
 			t.Errorf("%q: got nil error, want one", in)
 		}
+	}
+}
+
+func TestOwnImage(t *testing.T) {
+	const stated = "5c55000000000000000000000000000000000000000000000000000000000000"
+	statedHash, attested := [32]byte{0x5c, 0x55}, [32]byte{1}
+	tests := []struct {
+		name     string
+		stated   string
+		attested [32]byte
+		want     [32]byte
+		wantErr  string
+	}{
+		{"neither", "", [32]byte{}, [32]byte{}, ""},
+		{"stated only", stated, [32]byte{}, statedHash, ""},
+		{"attested only", "", attested, attested, ""},
+		{"both, agreeing", stated, statedHash, statedHash, ""},
+		{"both, disagreeing", stated, attested, [32]byte{}, "is not the image hash the worker attests"},
+		{"not a hash", "5c55", attested, [32]byte{}, "want 32 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := OwnImage(tt.stated, tt.attested, "worker")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("got %x, %v; want an error saying %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %x, %v; want %x", got, err, tt.want)
+			}
+		})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 )
 
 // DefaultMaxAge bounds how old a node's reading of the root may be before
@@ -36,6 +37,26 @@ type Config struct {
 	// Logger, the role's, receives the root's changes; nil discards
 	// them.
 	Logger *slog.Logger
+}
+
+// ForChain returns the gate of a role whose chain settings are c: it
+// checks unless c.InsecureSkipHashChecks, and bounds the root's age by
+// c.MaxRootAge.
+func ForChain(c chainconf.Chain, clock func() time.Time, log *slog.Logger) *Gate {
+	return New(Config{InsecureSkipHashChecks: c.InsecureSkipHashChecks, MaxAge: time.Duration(c.MaxRootAge), Clock: clock, Logger: log})
+}
+
+// Announce logs how the gate checks a role's peers (peers: "proxies" or
+// "workers"): loudly, naming what goes unchecked (unchecked), when it
+// skips the checks; otherwise, when the role's reference switch (check,
+// named checkName; nil when absent) is false, that the switch changes
+// nothing.
+func (g *Gate) Announce(check *bool, checkName, peers, unchecked string) {
+	if !g.enforce {
+		g.log.Warn("INSECURE: " + unchecked + " (insecure_skip_hash_checks)")
+	} else if check != nil && !*check {
+		g.log.Info(checkName + " is false: " + peers + " are checked against the root anyway (only insecure_skip_hash_checks, on a test network, stops it)")
+	}
 }
 
 // Gate is a node's live view of the root: the lists it last read, which
