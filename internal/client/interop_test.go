@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -64,19 +63,8 @@ func TestInteropHostHeader(t *testing.T) {
 	res.Body.Close()
 
 	// What the client sends the proxy for that query.
-	a, b := net.Pipe()
 	got := make(collect, 1)
-	far := wire.NewSession(b, wire.Config{Handler: got})
-	pc := &proxyConn{c: &Client{log: discard()}, addr: "test", streams: map[[32]byte]*gateway.Stream{}}
-	pc.sess = wire.NewSession(a, wire.Config{Outbound: true, Handler: pc})
-	t.Cleanup(func() {
-		pc.sess.Close()
-		far.Close()
-	})
-	go far.Start(t.Context())
-	if err := pc.sess.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	pc := pipeConn(t, &Client{log: discard()}, "test", got)
 	if _, err := pc.start(f.queries[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -303,18 +291,7 @@ func TestInteropReferenceProxyHandshake(t *testing.T) {
 	c := &Client{cfg: Config{IsTest: true, OwnerAddress: owner}, log: discard(), contracts: paymenttest.ReferenceDerivation(t), rootVersion: rootConfig.Version,
 		owner: address.MustParseAddr(owner), accounts: map[string]*account{}, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{}), secretHash: sha256.Sum256(nil)}
 	rp := &referenceProxy{t: t, received: make(collect, 4)}
-	a, b := net.Pipe()
-	far := wire.NewSession(b, wire.Config{Handler: rp})
-	pc := &proxyConn{c: c, addr: "127.0.0.1:11002", streams: map[[32]byte]*gateway.Stream{}}
-	pc.sess = wire.NewSession(a, wire.Config{Outbound: true, Handler: pc})
-	t.Cleanup(func() {
-		pc.sess.Close()
-		far.Close()
-	})
-	go far.Start(t.Context())
-	if err := pc.sess.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	pc := pipeConn(t, c, "127.0.0.1:11002", rp)
 	if err := pc.handshake(t.Context()); err != nil {
 		t.Fatalf("handshake with the reference's proxy: %v", err)
 	}

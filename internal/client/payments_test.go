@@ -47,21 +47,29 @@ func newPaymentFixture(t *testing.T) *paymentFixture {
 // far side takes everything.
 func (f *paymentFixture) conn(t *testing.T) *proxyConn {
 	t.Helper()
-	a, b := net.Pipe()
-	far := wire.NewSession(b, wire.Config{Handler: nopHandler{}})
-	near := wire.NewSession(a, wire.Config{Outbound: true, Handler: nopHandler{}})
-	t.Cleanup(func() {
-		near.Close()
-		far.Close()
-	})
-	go far.Start(context.Background())
-	if err := near.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	pc := &proxyConn{c: f.c, addr: "proxy:1", sess: near, streams: map[[32]byte]*gateway.Stream{}}
+	pc := pipeConn(t, f.c, "proxy:1", nopHandler{})
 	var err error
 	if pc.account, pc.tracker, err = f.c.checkProxy(context.Background(), pc.addr, f.params, f.clientSC, f.c.owner); err != nil {
 		t.Fatalf("checkProxy: %v", err)
+	}
+	return pc
+}
+
+// pipeConn is a connection of c to the proxy at addr over a pipe whose
+// far end far serves; both ends close when the test ends.
+func pipeConn(t *testing.T, c *Client, addr string, far wire.Handler) *proxyConn {
+	t.Helper()
+	a, b := net.Pipe()
+	farSess := wire.NewSession(b, wire.Config{Handler: far})
+	pc := &proxyConn{c: c, addr: addr, streams: map[[32]byte]*gateway.Stream{}}
+	pc.sess = wire.NewSession(a, wire.Config{Outbound: true, Handler: pc})
+	t.Cleanup(func() {
+		pc.sess.Close()
+		farSess.Close()
+	})
+	go farSess.Start(t.Context())
+	if err := pc.sess.Start(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	return pc
 }
