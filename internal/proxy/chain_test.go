@@ -232,6 +232,39 @@ func (f *fakeChain) payments() []payment.Payment {
 	return append([]payment.Payment(nil), f.submitted...)
 }
 
+// paymentsByOp is what was submitted, by op.
+func (f *fakeChain) paymentsByOp() map[payment.Op][]payment.Payment {
+	out := map[payment.Op][]payment.Payment{}
+	for _, pay := range f.payments() {
+		out[pay.Op] = append(out[pay.Op], pay)
+	}
+	return out
+}
+
+// closeAccounts has the client and worker contracts closed after their
+// final tokens.
+func (f *fakeChain) closeAccounts(client, worker *address.Address, tokens int64) {
+	closedClient := rich
+	closedClient.State, closedClient.TokensUsed = billing.ClientClosed, tokens
+	f.setClient(client, ClientContract{ClientChain: closedClient})
+	f.mu.Lock()
+	f.workers[worker.String()] = WorkerContract{State: 2, Tokens: tokens}
+	f.mu.Unlock()
+}
+
+// wantFinalPayments wants got to hold one grant refund of the final
+// tokens to client and one last payout of them to worker, signed with
+// pub; whose names the contracts in failures ("the", "the old").
+func wantFinalPayments(t *testing.T, got map[payment.Op][]payment.Payment, pub ed25519.PublicKey, tokens int64, client, worker *address.Address, whose string) {
+	t.Helper()
+	if r := got[payment.OpClientGrantRefund]; len(r) != 1 || r[0].Tokens != tokens || r[0].Verify(pub, payment.OpClientGrantRefund, client) != nil {
+		t.Errorf("grant refunds %+v, want one of the final %d tokens to %s client contract", r, tokens, whose)
+	}
+	if l := got[payment.OpWorkerLastPayout]; len(l) != 1 || l[0].Tokens != tokens || l[0].Verify(pub, payment.OpWorkerLastPayout, worker) != nil {
+		t.Errorf("last payouts %+v, want one of the final %d tokens to %s worker contract", l, tokens, whose)
+	}
+}
+
 func (f *fakeChain) commitList() []uint32 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -887,19 +920,12 @@ func TestWindDownClosingContract(t *testing.T) {
 	cp.use(t, client.String(), worker.String(), 40, true)
 	cp.chain.setClient(client, ClientContract{ClientChain: rich})
 	cp.chain.workers[worker.String()] = WorkerContract{}
-	ops := func() map[payment.Op][]payment.Payment {
-		out := map[payment.Op][]payment.Payment{}
-		for _, pay := range cp.chain.payments() {
-			out[pay.Op] = append(out[pay.Op], pay)
-		}
-		return out
-	}
 	windDownOps := func(got map[payment.Op][]payment.Payment) int {
 		return len(got[payment.OpClientGrantRefund]) + len(got[payment.OpWorkerLastPayout]) + len(got[payment.OpProxyCloseComplete])
 	}
 
 	cp.pollChain(t.Context())
-	if got := ops(); windDownOps(got) != 0 || cp.Snapshot().Chain.Closing {
+	if got := cp.chain.paymentsByOp(); windDownOps(got) != 0 || cp.Snapshot().Chain.Closing {
 		t.Fatalf("a normal proxy contract: submitted %v, closing %v; want no wind-down", got, cp.Snapshot().Chain.Closing)
 	}
 
@@ -916,7 +942,7 @@ func TestWindDownClosingContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	cp.pollChain(t.Context())
-	if got := ops(); windDownOps(got) != 0 {
+	if got := cp.chain.paymentsByOp(); windDownOps(got) != 0 {
 		t.Errorf("wind-down with a request running: submitted %v, want nothing yet", got)
 	}
 	if !cp.Snapshot().Chain.Closing {
@@ -925,7 +951,7 @@ func TestWindDownClosingContract(t *testing.T) {
 	cp.ledger.Release(hold)
 	cp.use(t, client.String(), worker.String(), 2, false)
 	cp.pollChain(t.Context())
-	if got := ops(); windDownOps(got) != 0 {
+	if got := cp.chain.paymentsByOp(); windDownOps(got) != 0 {
 		t.Errorf("wind-down with usage not committed on chain: submitted %v, want nothing yet", got)
 	}
 
@@ -934,25 +960,15 @@ func TestWindDownClosingContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	cp.pollChain(t.Context())
-	got := ops()
-	if r := got[payment.OpClientGrantRefund]; len(r) != 1 || r[0].Tokens != 42 || r[0].Verify(cp.pub, payment.OpClientGrantRefund, client) != nil {
-		t.Errorf("grant refunds %+v, want one of the final 42 tokens to the client", r)
-	}
-	if l := got[payment.OpWorkerLastPayout]; len(l) != 1 || l[0].Tokens != 42 || l[0].Verify(cp.pub, payment.OpWorkerLastPayout, worker) != nil {
-		t.Errorf("last payouts %+v, want one of the final 42 tokens to the worker", l)
-	}
+	got := cp.chain.paymentsByOp()
+	wantFinalPayments(t, got, cp.pub, 42, client, worker, "the")
 	if c := got[payment.OpProxyCloseComplete]; len(c) != 0 {
 		t.Errorf("close completed %+v before the client and worker contracts closed", c)
 	}
 
-	closedClient := rich
-	closedClient.State, closedClient.TokensUsed = billing.ClientClosed, 42
-	cp.chain.setClient(client, ClientContract{ClientChain: closedClient})
-	cp.chain.mu.Lock()
-	cp.chain.workers[worker.String()] = WorkerContract{State: 2, Tokens: 42}
-	cp.chain.mu.Unlock()
+	cp.chain.closeAccounts(client, worker, 42)
 	cp.pollChain(t.Context())
-	if c := ops()[payment.OpProxyCloseComplete]; len(c) != 0 {
+	if c := cp.chain.paymentsByOp()[payment.OpProxyCloseComplete]; len(c) != 0 {
 		t.Errorf("close completed %+v before the contract unlocked", c)
 	}
 
@@ -964,18 +980,18 @@ func TestWindDownClosingContract(t *testing.T) {
 	for range resubmitPolls - 2 {
 		cp.pollChain(t.Context())
 	}
-	if c := ops()[payment.OpProxyCloseComplete]; len(c) != 0 {
+	if c := cp.chain.paymentsByOp()[payment.OpProxyCloseComplete]; len(c) != 0 {
 		t.Fatalf("close completed %+v after %d polls of settled contracts, want %d", c, resubmitPolls-1, resubmitPolls)
 	}
 	cp.pollChain(t.Context())
-	c := ops()[payment.OpProxyCloseComplete]
+	c := cp.chain.paymentsByOp()[payment.OpProxyCloseComplete]
 	if len(c) != 1 || c[0].Tokens != 0 || c[0].Verify(cp.pub, payment.OpProxyCloseComplete, cp.inst.Load().sc) != nil {
 		t.Fatalf("close completions %+v, want one signed for the proxy contract %s", c, cp.inst.Load().sc)
 	}
 	if got := cp.Snapshot().Chain.CloseCompletions; got != 1 {
 		t.Errorf("close completions submitted = %d, want 1", got)
 	}
-	if got := ops(); len(got[payment.OpClientGrantRefund]) != 1 || len(got[payment.OpWorkerLastPayout]) != 1 {
+	if got := cp.chain.paymentsByOp(); len(got[payment.OpClientGrantRefund]) != 1 || len(got[payment.OpWorkerLastPayout]) != 1 {
 		t.Errorf("settled contracts were paid again: %v", got)
 	}
 }
@@ -1135,38 +1151,23 @@ func TestRolloverWindsOldContractDown(t *testing.T) {
 		t.Errorf("client reserves %d tokens (%v) after a refused request, want 0", acc.Reserved, err)
 	}
 
-	ops := func() map[payment.Op][]payment.Payment {
-		out := map[payment.Op][]payment.Payment{}
-		for _, pay := range cp.chain.payments() {
-			out[pay.Op] = append(out[pay.Op], pay)
-		}
-		return out
-	}
 	cp.pollChain(t.Context())
-	ops1 := ops()
+	ops1 := cp.chain.paymentsByOp()
 	if r := ops1[payment.OpProxyCloseRequest]; len(r) != 1 || r[0].Verify(cp.pub, payment.OpProxyCloseRequest, oldSC) != nil {
 		t.Errorf("close requests %+v, want one signed for the old contract %s", r, oldSC)
 	}
-	if r := ops1[payment.OpClientGrantRefund]; len(r) != 1 || r[0].Tokens != 40 || r[0].Verify(cp.pub, payment.OpClientGrantRefund, client) != nil {
-		t.Errorf("grant refunds %+v, want one of the final 40 tokens to the old client contract", r)
-	}
-	if l := ops1[payment.OpWorkerLastPayout]; len(l) != 1 || l[0].Tokens != 40 || l[0].Verify(cp.pub, payment.OpWorkerLastPayout, worker) != nil {
-		t.Errorf("last payouts %+v, want one of the final 40 tokens to the old worker contract", l)
-	}
+	wantFinalPayments(t, ops1, cp.pub, 40, client, worker, "the old")
 
 	// The old contract closing, its accounts closed and unlocked: the
 	// completion after resubmitPolls settled polls.
-	closedClient := rich
-	closedClient.State, closedClient.TokensUsed = billing.ClientClosed, 40
-	cp.chain.setClient(client, ClientContract{ClientChain: closedClient})
+	cp.chain.closeAccounts(client, worker, 40)
 	cp.chain.mu.Lock()
-	cp.chain.workers[worker.String()] = WorkerContract{State: 2, Tokens: 40}
 	cp.chain.olds[oldSC.String()] = ProxyContract{State: ContractClosing, UnlockTS: cp.now().Unix()}
 	cp.chain.mu.Unlock()
 	for range resubmitPolls {
 		cp.pollChain(t.Context())
 	}
-	c := ops()[payment.OpProxyCloseComplete]
+	c := cp.chain.paymentsByOp()[payment.OpProxyCloseComplete]
 	if len(c) != 1 || c[0].Verify(cp.pub, payment.OpProxyCloseComplete, oldSC) != nil {
 		t.Fatalf("close completions %+v, want one signed for the old contract %s", c, oldSC)
 	}
