@@ -280,6 +280,18 @@ type fakeListener struct {
 	first    sync.Once
 }
 
+// richClient is the contract of the client owned by
+// paymenttest.Addr("c"), in the ledger under owner with a rich client
+// contract.
+func (cp *chainProxy) richClient(t *testing.T, owner string) *address.Address {
+	t.Helper()
+	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
+	if err := cp.ledger.UpdateClient(client.String(), owner, rich); err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
+
 func newFakeListener() *fakeListener {
 	return &fakeListener{closed: make(chan struct{}), accepted: make(chan struct{})}
 }
@@ -428,10 +440,7 @@ func TestRunCommitsBeforeAccepting(t *testing.T) {
 		}
 		// Usage flushed during the run is committed at the next commit
 		// period, and the ledger promotes it.
-		client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String()).String()
-		if err := cp.ledger.UpdateClient(client, "c", rich); err != nil {
-			t.Fatal(err)
-		}
+		client := cp.richClient(t, "c").String()
 		cp.use(t, client, "w", 10, false)
 		time.Sleep(11 * time.Second)
 		synctest.Wait()
@@ -472,10 +481,7 @@ func TestRunRefusesAnotherProxyContract(t *testing.T) {
 
 func TestCommittedToChainOnlyAfterCommit(t *testing.T) {
 	cp := newChainProxy(t, "")
-	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String()).String()
-	if err := cp.ledger.UpdateClient(client, "c", rich); err != nil {
-		t.Fatal(err)
-	}
+	client := cp.richClient(t, "c").String()
 	cp.use(t, client, "w", 7, false)
 	var during int64 = -1
 	cp.chain.onCommit = func(uint32) {
@@ -645,11 +651,8 @@ func TestChargeAndPayoutThresholds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cp := newChainProxy(t, `,"charge_threshold_nano":1000,"payout_threshold_nano":500`)
-			client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
+			client := cp.richClient(t, "c")
 			worker := cp.contractOf(t, billing.KindWorker, paymenttest.Addr([]byte("w")).String())
-			if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-				t.Fatal(err)
-			}
 			cp.use(t, client.String(), worker.String(), tt.tokens, true)
 			cp.use(t, client.String(), worker.String(), 1000, false) // in the database, not on chain
 			onChain := rich
@@ -707,10 +710,7 @@ func TestGrantRefund(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cp := newChainProxy(t, "")
-			client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
-			if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-				t.Fatal(err)
-			}
+			client := cp.richClient(t, "c")
 			cp.use(t, client.String(), "w", 40, true)
 			if tt.uncommited {
 				cp.use(t, client.String(), "w", 2, false)
@@ -751,10 +751,7 @@ func TestGrantRefund(t *testing.T) {
 
 func TestChainErrorsTolerated(t *testing.T) {
 	cp := newChainProxy(t, `,"charge_threshold_nano":1`)
-	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
-	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-		t.Fatal(err)
-	}
+	client := cp.richClient(t, "c")
 	cp.use(t, client.String(), "w", 10, true)
 	cp.chain.setClient(client, ClientContract{ClientChain: rich})
 	cp.chain.readErr = errors.New("liteserver timeout")
@@ -872,10 +869,7 @@ func TestRootVersionFollowsTheChain(t *testing.T) {
 func TestPendingPaymentResubmitted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cp := newChainProxy(t, `,"charge_threshold_nano":1,"chain_poll_every":"1s"`)
-		client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
-		if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-			t.Fatal(err)
-		}
+		client := cp.richClient(t, "c")
 		cp.use(t, client.String(), "w", 10, true)
 		cp.chain.setClient(client, ClientContract{ClientChain: rich}) // the charge never lands
 		for i := range resubmitPolls + 1 {
@@ -890,11 +884,8 @@ func TestPendingPaymentResubmitted(t *testing.T) {
 
 func TestNoPayoutToClosedWorker(t *testing.T) {
 	cp := newChainProxy(t, `,"payout_threshold_nano":1`)
-	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
+	client := cp.richClient(t, "c")
 	worker := cp.contractOf(t, billing.KindWorker, paymenttest.Addr([]byte("w")).String())
-	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-		t.Fatal(err)
-	}
 	cp.use(t, client.String(), worker.String(), 10, true)
 	cp.chain.workers[worker.String()] = WorkerContract{State: 2}
 	cp.pollChain(t.Context())
@@ -912,11 +903,8 @@ func TestNoPayoutToClosedWorker(t *testing.T) {
 // once both contracts are closed and the contract unlocked.
 func TestWindDownClosingContract(t *testing.T) {
 	cp := newChainProxy(t, "")
-	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
+	client := cp.richClient(t, "c")
 	worker := cp.contractOf(t, billing.KindWorker, paymenttest.Addr([]byte("w")).String())
-	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-		t.Fatal(err)
-	}
 	cp.use(t, client.String(), worker.String(), 40, true)
 	cp.chain.setClient(client, ClientContract{ClientChain: rich})
 	cp.chain.workers[worker.String()] = WorkerContract{}
@@ -1064,10 +1052,7 @@ func (p packets) ServePacket(payload []byte) {
 // contract is seen closing, and leaves nothing reserved.
 func TestWindDownRefusesRequests(t *testing.T) {
 	cp := newChainProxy(t, "")
-	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
-	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-		t.Fatal(err)
-	}
+	client := cp.richClient(t, "c")
 	cp.chain.setClient(client, ClientContract{ClientChain: rich})
 	cp.chain.contract = ProxyContract{State: ContractClosing, UnlockTS: cp.now().Unix() + 3600}
 	cp.pollChain(t.Context())
@@ -1111,11 +1096,8 @@ func TestRolloverWindsOldContractDown(t *testing.T) {
 	oldSC := cp.inst.Load().sc
 	oldIn := cp.inst.Load()
 	clientOwner, workerOwner := paymenttest.Addr([]byte("c")).String(), paymenttest.Addr([]byte("w")).String()
-	client := cp.contractOf(t, billing.KindClient, clientOwner)
+	client := cp.richClient(t, clientOwner)
 	worker := cp.contractOf(t, billing.KindWorker, workerOwner)
-	if err := cp.ledger.UpdateClient(client.String(), clientOwner, rich); err != nil {
-		t.Fatal(err)
-	}
 	cp.use(t, client.String(), worker.String(), 40, true)
 	if err := cp.ledger.AddWorker(worker.String(), workerOwner); err != nil {
 		t.Fatal(err)
@@ -1197,11 +1179,8 @@ func TestRequestAcrossRolloverBilledAtItsContract(t *testing.T) {
 	cp := newChainProxy(t, "")
 	oldIn := cp.inst.Load()
 	clientOwner, workerOwner := paymenttest.Addr([]byte("c")).String(), paymenttest.Addr([]byte("w")).String()
-	client := cp.contractOf(t, billing.KindClient, clientOwner)
+	client := cp.richClient(t, clientOwner)
 	worker := cp.contractOf(t, billing.KindWorker, workerOwner)
-	if err := cp.ledger.UpdateClient(client.String(), clientOwner, rich); err != nil {
-		t.Fatal(err)
-	}
 	if err := cp.ledger.AddWorker(worker.String(), workerOwner); err != nil {
 		t.Fatal(err)
 	}
