@@ -7,8 +7,7 @@ import (
 )
 
 func TestWrite(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "state.json")
+	path := filepath.Join(t.TempDir(), "state.json")
 	for _, content := range []string{"first\n", "second, longer\n", ""} {
 		if err := Write(path, []byte(content)); err != nil {
 			t.Fatal(err)
@@ -21,7 +20,7 @@ func TestWrite(t *testing.T) {
 			t.Errorf("after writing %q the file holds %q", content, got)
 		}
 	}
-	entries, err := os.ReadDir(dir)
+	entries, err := os.ReadDir(filepath.Dir(path))
 	if err != nil {
 		t.Fatal(err)
 	}
