@@ -216,39 +216,32 @@ func (g *Gate) ready() (*Lists, error) {
 
 // CheckImage reports whether image is on the root's list of peers.
 func (g *Gate) CheckImage(p Peers, image [32]byte) error {
-	if !g.enforce {
-		return nil
-	}
-	l := g.cur.Load()
-	if l == nil {
-		return refuse(ErrNotRead, "the root contract has not been read yet: no %s can be admitted until it is", p)
-	}
-	return l.AllowList(p).Check(image)
+	return g.check(func(l *Lists) error { return l.AllowList(p).Check(image) }, "no %s can be admitted until it is", p)
 }
 
 // CheckModel reports whether a full model name is registered on the root.
 func (g *Gate) CheckModel(fullName string) error {
-	if !g.enforce {
-		return nil
-	}
-	l := g.cur.Load()
-	if l == nil {
-		return refuse(ErrNotRead, "the root contract has not been read yet: no model can be admitted until it is")
-	}
-	return l.CheckModel(fullName)
+	return g.check(func(l *Lists) error { return l.CheckModel(fullName) }, "no model can be admitted until it is")
 }
 
 // CheckClientEndpoint reports whether addr is a registered proxy's client
 // endpoint.
 func (g *Gate) CheckClientEndpoint(addr string) error {
+	return g.check(func(l *Lists) error { return l.CheckClientEndpoint(addr) }, "no proxy endpoint is known to be registered")
+}
+
+// check runs c on the reading in force when the gate checks; before the
+// first reading it refuses with ErrNotRead, saying what cannot be until
+// then (unknown, formatted with args).
+func (g *Gate) check(c func(*Lists) error, unknown string, args ...any) error {
 	if !g.enforce {
 		return nil
 	}
 	l := g.cur.Load()
 	if l == nil {
-		return refuse(ErrNotRead, "the root contract has not been read yet: no proxy endpoint is known to be registered")
+		return refuse(ErrNotRead, "the root contract has not been read yet: %s", fmt.Sprintf(unknown, args...))
 	}
-	return l.CheckClientEndpoint(addr)
+	return c(l)
 }
 
 // CheckProxyKey is CheckProxyKey when the gate checks, else nil.
