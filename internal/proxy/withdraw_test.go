@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
-	"github.com/cocoon-go/cocoon/internal/config/configtest"
 )
 
 // setEarned sets the proxy contract's balance field on the fake chain.
@@ -76,33 +75,6 @@ func TestWithdrawDefaultThreshold(t *testing.T) {
 	cp.pollChain(t.Context())
 	if got := cp.chain.withdrawCount(); got != 1 {
 		t.Errorf("withdrawals at 10 TON = %d, want 1", got)
-	}
-}
-
-func TestWithdrawThresholdConfig(t *testing.T) {
-	tests := []struct {
-		name    string
-		json    string
-		want    int64
-		wantErr string
-	}{
-		{"default", `{}`, DefaultWithdrawThresholdNano, ""},
-		{"set", `{"withdraw_threshold_nano":1}`, 1, ""},
-		{"negative", `{"withdraw_threshold_nano":-1}`, 0, "withdraw_threshold_nano"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, ok := configtest.Parse(t, ParseConfig, tt.json, tt.wantErr)
-			if !ok {
-				return
-			}
-			if c.WithdrawThresholdNano != tt.want {
-				t.Errorf("withdraw_threshold_nano = %d, want %d", c.WithdrawThresholdNano, tt.want)
-			}
-		})
-	}
-	if DefaultWithdrawThresholdNano != int64(10*billing.TON) {
-		t.Errorf("DefaultWithdrawThresholdNano = %d, want the reference's 10 TON", DefaultWithdrawThresholdNano)
 	}
 }
 
