@@ -290,11 +290,7 @@ func newChainFixture(t *testing.T, mod func(cfg *Config)) *chainFixture {
 	f.key = key
 	owner, proxyOwner := paymenttest.Addr([]byte("client owner")), paymenttest.Addr([]byte("proxy owner"))
 	f.id = ProxyID{Owner: proxyOwner, Key: pub}
-	f.params = tl.ProxyParams{Flags: 3, ProxyOwnerAddress: proxyOwner.String(), IsTest: true, ProtoVersion: 2}
-	copy(f.params.ProxyPublicKey[:], pub)
-	psc, _ := paymenttest.Contracts{}.ProxyAddress(proxyOwner, pub)
-	csc, _ := paymenttest.Contracts{}.ClientAddress(owner, proxyOwner, pub)
-	f.params.ProxySCAddress, f.clientSC = psc.String(), csc.String()
+	f.params, f.clientSC = honestParams(owner, proxyOwner, pub)
 	cfg := Config{IsTest: true, OwnerAddress: owner.String(), Proxies: []string{"proxy:1"}, ProxyConnections: 1,
 		ProxyPolicy: "fake_tdx", MaxBodyBytes: 1 << 10, SecretString: testSecret}
 	if mod != nil {

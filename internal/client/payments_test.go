@@ -27,6 +27,18 @@ type paymentFixture struct {
 	clientSC string
 }
 
+// honestParams are the parameters that an honest proxy owned by
+// proxyOwner with key pub sends the client owned by owner, and the client
+// contract it names.
+func honestParams(owner, proxyOwner *address.Address, pub ed25519.PublicKey) (tl.ProxyParams, string) {
+	p := tl.ProxyParams{Flags: 3, ProxyOwnerAddress: proxyOwner.String(), IsTest: true, ProtoVersion: 2}
+	copy(p.ProxyPublicKey[:], pub)
+	psc, _ := paymenttest.Contracts{}.ProxyAddress(proxyOwner, pub)
+	csc, _ := paymenttest.Contracts{}.ClientAddress(owner, proxyOwner, pub)
+	p.ProxySCAddress = psc.String()
+	return p, csc.String()
+}
+
 func newPaymentFixture(t *testing.T) *paymentFixture {
 	t.Helper()
 	pub, key, _ := ed25519.GenerateKey(nil)
@@ -35,11 +47,7 @@ func newPaymentFixture(t *testing.T) *paymentFixture {
 		c:   &Client{log: discard(), contracts: paymenttest.Contracts{}, owner: owner, accounts: map[string]*account{}, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{})},
 		key: key,
 	}
-	f.params = tl.ProxyParams{Flags: 3, ProxyOwnerAddress: proxyOwner.String(), IsTest: true, ProtoVersion: 2}
-	copy(f.params.ProxyPublicKey[:], pub)
-	psc, _ := paymenttest.Contracts{}.ProxyAddress(proxyOwner, pub)
-	csc, _ := paymenttest.Contracts{}.ClientAddress(owner, proxyOwner, pub)
-	f.params.ProxySCAddress, f.clientSC = psc.String(), csc.String()
+	f.params, f.clientSC = honestParams(owner, proxyOwner, pub)
 	return f
 }
 
