@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -53,24 +52,6 @@ func (f *fakePeers) Recheck(context.Context, []*x509.Certificate) (*ratls.Peer, 
 	return &ratls.Peer{Measurements: m, ImageHash: m.ImageHash()}, nil
 }
 
-// syncBuffer is a log shared by goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestWorkerFollowsTheRoot: a worker on a root takes requests (and dials
 // its proxy) only while the root lists its image and model and its
 // reading is fresh; otherwise it says why, in its log and stats, and
@@ -93,7 +74,9 @@ func TestWorkerFollowsTheRoot(t *testing.T) {
 		}
 		dials := 0
 		eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
-		var log syncBuffer
+		// log is read once Run, which waits for every goroutine it
+		// started, has returned.
+		var log strings.Builder
 		peers := &fakePeers{}
 		peers.p, _ = attest.NamedPolicy("fake_tdx")
 		w, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, ImageHash: fakeImage, ProxyPeers: peers,
