@@ -124,26 +124,13 @@ func (pc *proxyConn) pollAnswer(sp tl.ProxySignedPaymentT, db, total int64, aske
 	}
 	pc.payMu.Lock()
 	defer pc.payMu.Unlock()
-	cur := pc.tracker.Figures()
 	boc := payment.BOC(sp)
-	signed := cur.Signed
-	if boc != nil {
-		p, err := payment.Parse(boc)
-		if err != nil {
-			return pc.refuse(err)
-		}
-		signed = p.Tokens
-	}
-	apply, err := payment.PollAnswer(cur, asked, signed, db, total, payment.ErrWentBackwards)
+	apply, err := pc.account.JudgePollAnswer(pc.tracker.Figures(), asked, boc, db, total, payment.ErrWentBackwards, clientOps...)
 	switch {
 	case err != nil:
 		return pc.refuse(err)
 	case apply:
 		return pc.paymentLocked(boc, db, total)
-	case boc != nil:
-		if err := pc.account.Verify(boc, clientOps...); err != nil {
-			return pc.refuse(err)
-		}
 	}
 	return nil
 }

@@ -181,6 +181,29 @@ func PollAnswer(cur, asked Figures, signed, db, total int64, backwards error) (a
 	return false, nil
 }
 
+// JudgePollAnswer judges, as PollAnswer does, the answer to a payment
+// status poll whose payment is boc (nil for none, or for a holder that
+// checks no payments) and whose figures are db and total: apply says to
+// take the answer as a report; otherwise its payment, if any, is only
+// verified as the proxy's for the holder's contract, one of ops. A
+// payment that does not parse or verify is an error, as is an answer
+// below asked (wrapping backwards).
+func (h *Holding) JudgePollAnswer(cur, asked Figures, boc []byte, db, total int64, backwards error, ops ...Op) (apply bool, err error) {
+	signed := cur.Signed
+	if boc != nil {
+		p, err := Parse(boc)
+		if err != nil {
+			return false, err
+		}
+		signed = p.Tokens
+	}
+	apply, err = PollAnswer(cur, asked, signed, db, total, backwards)
+	if err != nil || apply || boc == nil {
+		return apply, err
+	}
+	return false, h.Verify(boc, ops...)
+}
+
 // CheckBest checks a holding read back from a state file: its best
 // payment, if any, must verify as the proxy's for the holder's contract
 // (one of ops) and sign the tokens Signed says; without one, Signed must

@@ -190,6 +190,49 @@ func TestPollAnswer(t *testing.T) {
 	}
 }
 
+func TestJudgePollAnswer(t *testing.T) {
+	pub := testKey.Public().(ed25519.PublicKey)
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
+	h := NewHolding(ProxyContracts{Key: pub, Owner: testAddr(3), Proxy: testAddr(4), Own: testAddr(0x10)})
+	asked, cur := Figures{Signed: 10, DB: 10, Max: 15}, Figures{Signed: 20, DB: 20, Max: 25}
+	backwards := errors.New("backwards")
+	tests := []struct {
+		name      string
+		boc       []byte
+		db, total int64
+		apply     bool
+		// want is what the error says; "" for none.
+		want string
+	}{
+		{"a newer payment", signedBOC(t, testKey, OpWorkerPayout, 30, 0x10), 30, 35, true, ""},
+		{"no payment, newer figures", nil, 30, 35, true, ""},
+		{"an overtaken payment, verified", signedBOC(t, testKey, OpWorkerPayout, 12, 0x10), 12, 17, false, ""},
+		{"an overtaken payment signed by another key", signedBOC(t, other, OpWorkerPayout, 12, 0x10), 12, 17, false, "signature"},
+		{"an overtaken payment for another contract", signedBOC(t, testKey, OpWorkerPayout, 12, 0x11), 12, 17, false, "another contract"},
+		{"an overtaken payment of another op", signedBOC(t, testKey, OpClientCharge, 12, 0x10), 12, 17, false, "unexpected op"},
+		{"a payment below what was held when asked", signedBOC(t, testKey, OpWorkerPayout, 9, 0x10), 12, 17, false, "backwards"},
+		{"figures below what was held when asked", nil, 9, 17, false, "backwards"},
+		{"bytes that are no payment", []byte{1, 2, 3}, 30, 35, false, "malformed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			apply, err := h.JudgePollAnswer(cur, asked, tt.boc, tt.db, tt.total, backwards, OpWorkerPayout, OpWorkerLastPayout)
+			if tt.want == "" {
+				if apply != tt.apply || err != nil {
+					t.Fatalf("got %v, %v; want apply %v and no error", apply, err, tt.apply)
+				}
+				return
+			}
+			if apply || err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, %v; want an error saying %q", apply, err, tt.want)
+			}
+		})
+	}
+	if _, err := h.JudgePollAnswer(cur, asked, nil, 9, 17, backwards); !errors.Is(err, backwards) {
+		t.Errorf("an answer below asked: %v, want the holder's backwards error", err)
+	}
+}
+
 func TestBOC(t *testing.T) {
 	if b := BOC(&tl.ProxySignedPayment{Data: []byte{1}}); !bytes.Equal(b, []byte{1}) {
 		t.Errorf("a signed payment: got %x", b)
