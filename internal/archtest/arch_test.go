@@ -125,6 +125,7 @@ var testHelpers = []string{
 	"internal/openai/openaitest",
 	"internal/tl/tltest",
 	"internal/config/configtest",
+	"internal/payment/paymenttest",
 }
 
 // heavy lists third-party modules that only some trees may import, by

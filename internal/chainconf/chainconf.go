@@ -12,8 +12,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/config"
 )
 
 // Defaults of the root's reading.
@@ -168,6 +169,22 @@ func ParseImageHash(s string) ([32]byte, error) {
 		}
 	}
 	return [32]byte{}, fmt.Errorf("image_hash %q: want 32 bytes in base64 or 64 hex digits", s)
+}
+
+// OwnImage is a role's own image hash: the one it attests, when known,
+// else the one its config states (image_hash, parsed). Both known, they
+// must agree; role names the node ("worker") in the error.
+func OwnImage(stated string, attested [32]byte, role string) ([32]byte, error) {
+	s, err := ParseImageHash(stated)
+	switch {
+	case err != nil:
+		return [32]byte{}, err
+	case s != [32]byte{} && attested != [32]byte{} && s != attested:
+		return [32]byte{}, fmt.Errorf("image_hash %x is not the image hash the %s attests, %x", s, role, attested)
+	case attested != [32]byte{}:
+		return attested, nil
+	}
+	return s, nil
 }
 
 // Mode is where a role's money moves, which its composition names in the

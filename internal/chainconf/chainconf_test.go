@@ -7,9 +7,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/config"
 )
+
+// checkProblems wants the problems got of case name to be as many as
+// wanted, each wanted one contained in one of them.
+func checkProblems(t *testing.T, name string, got, wanted []string) {
+	t.Helper()
+	if len(got) != len(wanted) {
+		t.Errorf("%s: problems %q, want %d", name, got, len(wanted))
+		return
+	}
+	for _, w := range wanted {
+		if !slices.ContainsFunc(got, func(p string) bool { return strings.Contains(p, w) }) {
+			t.Errorf("%s: problems %q, want one containing %q", name, got, w)
+		}
+	}
+}
 
 func TestProblems(t *testing.T) {
 	owner := address.NewAddress(0, 0, bytes.Repeat([]byte{7}, 32)).String()
@@ -33,16 +49,7 @@ func TestProblems(t *testing.T) {
 		{"every fault", Chain{ChainState: "s", TonConfigFilename: "g"}, "", "moves money", []string{"name one chain", "root_contract_address", "node_wallet_key", "owner_address"}},
 	}
 	for _, c := range cases {
-		got := c.c.Problems(c.owner, c.use)
-		if len(got) != len(c.wanted) {
-			t.Errorf("%s: problems %q, want %d", c.name, got, len(c.wanted))
-			continue
-		}
-		for _, w := range c.wanted {
-			if !slices.ContainsFunc(got, func(p string) bool { return strings.Contains(p, w) }) {
-				t.Errorf("%s: problems %q, want one containing %q", c.name, got, w)
-			}
-		}
+		checkProblems(t, c.name, c.c.Problems(c.owner, c.use), c.wanted)
 	}
 	if (Chain{ChainState: "s"}).OnChain() != true || (Chain{RootContractAddress: "r"}).OnChain() {
 		t.Error("OnChain: want true exactly when a chain is named")
@@ -88,16 +95,7 @@ func TestTrustProblems(t *testing.T) {
 		{"age within a poll", Chain{RootPollEvery: config.Duration(time.Minute), MaxRootAge: config.Duration(time.Minute)}, false, nil, []string{"no longer than root_poll_every"}},
 	}
 	for _, c := range cases {
-		got := c.c.TrustProblems(c.isTest, c.check, "check_worker_hashes")
-		if len(got) != len(c.wanted) {
-			t.Errorf("%s: problems %q, want %d", c.name, got, len(c.wanted))
-			continue
-		}
-		for _, w := range c.wanted {
-			if !slices.ContainsFunc(got, func(p string) bool { return strings.Contains(p, w) }) {
-				t.Errorf("%s: problems %q, want one containing %q", c.name, got, w)
-			}
-		}
+		checkProblems(t, c.name, c.c.TrustProblems(c.isTest, c.check, "check_worker_hashes"), c.wanted)
 	}
 	var c Chain
 	c.RootDefaults()
@@ -120,6 +118,39 @@ func TestParseImageHash(t *testing.T) {
 		if _, err := ParseImageHash(in); err == nil {
 			t.Errorf("%q: got nil error, want one", in)
 		}
+	}
+}
+
+func TestOwnImage(t *testing.T) {
+	const stated = "5c55000000000000000000000000000000000000000000000000000000000000"
+	statedHash, attested := [32]byte{0x5c, 0x55}, [32]byte{1}
+	tests := []struct {
+		name     string
+		stated   string
+		attested [32]byte
+		want     [32]byte
+		wantErr  string
+	}{
+		{"neither", "", [32]byte{}, [32]byte{}, ""},
+		{"stated only", stated, [32]byte{}, statedHash, ""},
+		{"attested only", "", attested, attested, ""},
+		{"both, agreeing", stated, statedHash, statedHash, ""},
+		{"both, disagreeing", stated, attested, [32]byte{}, "is not the image hash the worker attests"},
+		{"not a hash", "5c55", attested, [32]byte{}, "want 32 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := OwnImage(tt.stated, tt.attested, "worker")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("got %x, %v; want an error saying %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %x, %v; want %x", got, err, tt.want)
+			}
+		})
 	}
 }
 

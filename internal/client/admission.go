@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/cocoon-go/cocoon/internal/trust"
 )
@@ -19,15 +18,9 @@ func (c *Client) setUpTrust() error {
 	if c.proxyPeers == nil {
 		return errors.New("building the client: a root needs ProxyPeers, the verifier of the proxies, to check them against the root's proxy_hashes")
 	}
-	c.trust = trust.New(trust.Config{
-		InsecureSkipHashChecks: c.cfg.InsecureSkipHashChecks, MaxAge: time.Duration(c.cfg.MaxRootAge),
-		Clock: c.now, Logger: c.log,
-	})
-	if c.cfg.InsecureSkipHashChecks {
-		c.log.Warn("INSECURE: proxies are not checked against the root's proxy_hashes and registered endpoints (insecure_skip_hash_checks)")
-	} else if v := c.cfg.CheckProxyHashes; v != nil && !*v {
-		c.log.Info("check_proxy_hashes is false: proxies are checked against the root anyway (only insecure_skip_hash_checks, on a test network, stops it)")
-	}
+	c.trust = trust.ForChain(c.cfg.Chain, c.now, c.log)
+	c.trust.Announce(c.cfg.CheckProxyHashes, "check_proxy_hashes", "proxies",
+		"proxies are not checked against the root's proxy_hashes and registered endpoints")
 	if err := c.trust.Bind(trust.Proxies, c.proxyPeers); err != nil {
 		return fmt.Errorf("building the client: proxy_policy: %w", err)
 	}

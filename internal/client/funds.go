@@ -52,9 +52,7 @@ func (c *Client) closed(id ProxyID) error {
 		if !ca.id.Owner.Equals(id.Owner) || !ca.id.Key.Equal(id.Key) || ca.id.Generation < latest {
 			continue
 		}
-		ca.mu.Lock()
-		phase := ca.phase
-		ca.mu.Unlock()
+		phase := ca.currentPhase()
 		if ca.id.Generation > latest || phase == PhaseRunning {
 			latest, running = ca.id.Generation, phase == PhaseRunning
 		}
@@ -114,6 +112,13 @@ type chainAccount struct {
 	// Counters of what was sent, and of failures.
 	deploys, registers, secretChanges, topUps, charges, withdrawals, refundRequests, claims, errors int64
 	lastErr                                                                                         string
+}
+
+// currentPhase is the account's phase; the caller does not hold mu.
+func (ca *chainAccount) currentPhase() Phase {
+	ca.mu.Lock()
+	defer ca.mu.Unlock()
+	return ca.phase
 }
 
 // persisted is the account's state as the state file keeps it, with the
@@ -379,9 +384,7 @@ func (c *Client) prepareContract(ctx context.Context, pc *proxyConn, p tl.ProxyP
 	}
 	ca.opMu.Lock()
 	defer ca.opMu.Unlock()
-	ca.mu.Lock()
-	phase := ca.phase
-	ca.mu.Unlock()
+	phase := ca.currentPhase()
 	if phase != PhaseRunning {
 		return c.closed(id)
 	}
@@ -492,9 +495,7 @@ func (c *Client) checkLoop(ctx context.Context) {
 func (c *Client) checkContract(ctx context.Context, ca *chainAccount) {
 	ca.opMu.Lock()
 	defer ca.opMu.Unlock()
-	ca.mu.Lock()
-	phase := ca.phase
-	ca.mu.Unlock()
+	phase := ca.currentPhase()
 	if phase == PhaseClosed {
 		return
 	}
@@ -715,9 +716,7 @@ func (c *Client) Withdraw(ctx context.Context) error {
 func (c *Client) withdraw(ctx context.Context, ca *chainAccount) error {
 	ca.opMu.Lock()
 	defer ca.opMu.Unlock()
-	ca.mu.Lock()
-	phase := ca.phase
-	ca.mu.Unlock()
+	phase := ca.currentPhase()
 	if phase != PhaseRunning {
 		return nil
 	}

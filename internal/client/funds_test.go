@@ -28,6 +28,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
@@ -99,7 +100,7 @@ func (f *fakeChain) get(p ProxyID) *ClientContract {
 // the proxy moved to from its derived one, and one more per generation.
 func slot(p ProxyID) string {
 	k := hex.EncodeToString(p.Key)
-	if derived, _ := (fakeContracts{}).ProxyAddress(p.Owner, p.Key); p.Contract != nil && !p.Contract.Equals(derived) {
+	if derived, _ := (paymenttest.Contracts{}).ProxyAddress(p.Owner, p.Key); p.Contract != nil && !p.Contract.Equals(derived) {
 		k += "/" + p.Contract.String()
 	}
 	if p.Generation > 0 {
@@ -112,9 +113,9 @@ func slot(p ProxyID) string {
 // the configured owner for the first.
 func genOwner(gen uint32) *address.Address {
 	if gen == 0 {
-		return hashAddr([]byte("client owner"))
+		return paymenttest.Addr([]byte("client owner"))
 	}
-	return hashAddr([]byte("client owner"), []byte{byte(gen)})
+	return paymenttest.Addr([]byte("client owner"), []byte{byte(gen)})
 }
 
 func (f *fakeChain) Owner(gen uint32) (*address.Address, error) { return genOwner(gen), nil }
@@ -287,19 +288,15 @@ func newChainFixture(t *testing.T, mod func(cfg *Config)) *chainFixture {
 	f := &chainFixture{chain: newFakeChain(clock), clock: clock}
 	pub, key, _ := ed25519.GenerateKey(nil)
 	f.key = key
-	owner, proxyOwner := hashAddr([]byte("client owner")), hashAddr([]byte("proxy owner"))
+	owner, proxyOwner := paymenttest.Addr([]byte("client owner")), paymenttest.Addr([]byte("proxy owner"))
 	f.id = ProxyID{Owner: proxyOwner, Key: pub}
-	f.params = tl.ProxyParams{Flags: 3, ProxyOwnerAddress: proxyOwner.String(), IsTest: true, ProtoVersion: 2}
-	copy(f.params.ProxyPublicKey[:], pub)
-	psc, _ := fakeContracts{}.ProxyAddress(proxyOwner, pub)
-	csc, _ := fakeContracts{}.ClientAddress(owner, proxyOwner, pub)
-	f.params.ProxySCAddress, f.clientSC = psc.String(), csc.String()
+	f.params, f.clientSC = honestParams(owner, proxyOwner, pub)
 	cfg := Config{IsTest: true, OwnerAddress: owner.String(), Proxies: []string{"proxy:1"}, ProxyConnections: 1,
 		ProxyPolicy: "fake_tdx", MaxBodyBytes: 1 << 10, SecretString: testSecret}
 	if mod != nil {
 		mod(&cfg)
 	}
-	c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: clock.now, Contracts: fakeContracts{},
+	c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: clock.now, Contracts: paymenttest.Contracts{},
 		Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +337,7 @@ func (p *fakeProxy) ServeQuery(ctx context.Context, b []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		csc, _ := fakeContracts{}.ClientAddress(owner, p.f.id.Owner, p.f.id.Key)
+		csc, _ := paymenttest.Contracts{}.ClientAddress(owner, p.f.id.Owner, p.f.id.Key)
 		return tl.Marshal(&tl.ClientConnectedToProxy{Params: p.f.params, ClientSCAddress: csc.String(), Auth: p.auth,
 			SignedPayment: &tl.ProxySignedPaymentEmpty{}}), nil
 	case *tl.ClientAuthorizeWithProxyLong, *tl.ClientAuthorizeWithProxyShort:
@@ -762,7 +759,7 @@ func TestStateFileResumes(t *testing.T) {
 
 	// A new client on the same file, chain and clock resumes the machine
 	// without connecting anywhere.
-	g, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.now, Contracts: fakeContracts{},
+	g, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.now, Contracts: paymenttest.Contracts{},
 		Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
@@ -782,7 +779,7 @@ func TestStateFileResumes(t *testing.T) {
 	if got, want := f.chain.called(), []string{"refund"}; !slices.Equal(got, want) {
 		t.Errorf("restarted client: chain calls = %q, want the forced claim %q", got, want)
 	}
-	h, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Clock: f.clock.now, Contracts: fakeContracts{}, Chain: f.chain})
+	h, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Clock: f.clock.now, Contracts: paymenttest.Contracts{}, Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -792,17 +789,17 @@ func TestStateFileResumes(t *testing.T) {
 }
 
 func TestCorruptStateFile(t *testing.T) {
-	owner := hashAddr([]byte("client owner")).String()
+	owner := paymenttest.Addr([]byte("client owner")).String()
 	pub, _, _ := ed25519.GenerateKey(nil)
 	good := fmt.Sprintf(`{"client_sc_address":%q,"proxy_owner_address":%q,"proxy_public_key":%q,"proxy":"p:1","phase":"running","unlock_ts":0}`,
-		hashAddr([]byte("c")).String(), hashAddr([]byte("p")).String(), hex.EncodeToString(pub))
+		paymenttest.Addr([]byte("c")).String(), paymenttest.Addr([]byte("p")).String(), hex.EncodeToString(pub))
 	tests := []struct {
 		name, content, want string
 	}{
 		{"not JSON", "{", "unexpected EOF"},
 		{"unknown field", `{"version":1,"owner_address":"` + owner + `","contracts":[],"x":1}`, "unknown field"},
 		{"wrong version", `{"version":9,"owner_address":"` + owner + `","contracts":[]}`, "version 9"},
-		{"another owner", `{"version":1,"owner_address":"` + hashAddr([]byte("x")).String() + `","contracts":[]}`, "not of this client"},
+		{"another owner", `{"version":1,"owner_address":"` + paymenttest.Addr([]byte("x")).String() + `","contracts":[]}`, "not of this client"},
 		{"bad phase", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, `"running"`, `"open"`, 1) + `]}`, "unknown phase"},
 		{"bad key", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, hex.EncodeToString(pub), "abcd", 1) + `]}`, "proxy_public_key"},
 		{"bad proxy contract", `{"version":1,"owner_address":"` + owner + `","contracts":[` + strings.Replace(good, `"proxy":`, `"proxy_sc_address":"zz","proxy":`, 1) + `]}`, "proxy_sc_address"},
@@ -817,7 +814,7 @@ func TestCorruptStateFile(t *testing.T) {
 			}
 			cfg := Config{IsTest: true, OwnerAddress: owner, Proxies: []string{"proxy:1"}, ProxyConnections: 1,
 				ProxyPolicy: "fake_tdx", MaxBodyBytes: 1, StateFile: path}
-			_, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Contracts: fakeContracts{}, Chain: newFakeChain(&fakeClock{})})
+			_, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Contracts: paymenttest.Contracts{}, Chain: newFakeChain(&fakeClock{})})
 			if err == nil || !strings.Contains(err.Error(), "state file") || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("New error = %v, want one about the state file mentioning %q", err, tt.want)
 			}
@@ -828,7 +825,7 @@ func TestCorruptStateFile(t *testing.T) {
 		os.WriteFile(path, []byte(`{"version":1,"owner_address":"`+owner+`","contracts":[`+good+`]}`), 0o600)
 		cfg := Config{IsTest: true, OwnerAddress: owner, Proxies: []string{"proxy:1"}, ProxyConnections: 1,
 			ProxyPolicy: "fake_tdx", MaxBodyBytes: 1, StateFile: path}
-		c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Contracts: fakeContracts{}, Chain: newFakeChain(&fakeClock{})})
+		c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Contracts: paymenttest.Contracts{}, Chain: newFakeChain(&fakeClock{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -929,7 +926,7 @@ func TestCheckLoopUnderRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newChainFixture(t, nil)
 		f.deployed(0, testSecret)
-		owner := hashAddr([]byte("client owner"))
+		owner := paymenttest.Addr([]byte("client owner"))
 		path := filepath.Join(t.TempDir(), "state.json")
 		saved := []contractState{{Address: f.clientSC, ProxyOwner: f.id.Owner.String(), ProxyKey: hex.EncodeToString(f.id.Key), Proxy: "proxy:1", Phase: PhaseRunning}}
 		if err := saveState(path, encodeState(owner, saved)); err != nil {
@@ -937,7 +934,7 @@ func TestCheckLoopUnderRun(t *testing.T) {
 		}
 		cfg := f.c.cfg
 		cfg.StateFile, cfg.ChainCheckEvery = path, config.Duration(time.Second)
-		c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Contracts: fakeContracts{}, Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain,
+		c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Contracts: paymenttest.Contracts{}, Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain,
 			Dial: func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("no network") }})
 		if err != nil {
 			t.Fatal(err)
@@ -960,13 +957,13 @@ func TestCheckLoopUnderRun(t *testing.T) {
 // FuzzStateFile feeds arbitrary bytes to the state file reader: it must
 // never panic, and a state it accepts must survive a write and a read.
 func FuzzStateFile(f *testing.F) {
-	owner := hashAddr([]byte("client owner"))
+	owner := paymenttest.Addr([]byte("client owner"))
 	pub := make([]byte, ed25519.PublicKeySize)
 	good := fmt.Sprintf(`{"version":1,"owner_address":%q,"contracts":[{"client_sc_address":%q,"proxy_owner_address":%q,"proxy_public_key":%q,"proxy":"p:1","phase":"refund-requested","unlock_ts":7}]}`,
-		owner.String(), hashAddr([]byte("c")).String(), hashAddr([]byte("p")).String(), hex.EncodeToString(pub))
+		owner.String(), paymenttest.Addr([]byte("c")).String(), paymenttest.Addr([]byte("p")).String(), hex.EncodeToString(pub))
 	f.Add([]byte(good))
-	f.Add([]byte(strings.Replace(good, `"unlock_ts":7`, `"unlock_ts":0,"superseded_at":1800000000,"proxy_sc_address":"`+hashAddr([]byte("psc")).String()+`"`, 1)))
-	f.Add([]byte(strings.Replace(good, `"unlock_ts":7`, `"unlock_ts":7,"proxy_sc_address":"`+hashAddr([]byte("psc")).String()+`","tokens_committed_to_db":3,"max_tokens":5,"requests":2,"price_per_token_nano":"4","price_known":true`, 1)))
+	f.Add([]byte(strings.Replace(good, `"unlock_ts":7`, `"unlock_ts":0,"superseded_at":1800000000,"proxy_sc_address":"`+paymenttest.Addr([]byte("psc")).String()+`"`, 1)))
+	f.Add([]byte(strings.Replace(good, `"unlock_ts":7`, `"unlock_ts":7,"proxy_sc_address":"`+paymenttest.Addr([]byte("psc")).String()+`","tokens_committed_to_db":3,"max_tokens":5,"requests":2,"price_per_token_nano":"4","price_known":true`, 1)))
 	f.Add([]byte(`{"version":1,"owner_address":"` + owner.String() + `","contracts":[]}`))
 	f.Add([]byte("{"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -1006,8 +1003,8 @@ func TestLeaveContractProxyMovedFrom(t *testing.T) {
 				t.Fatal(err)
 			}
 			moved := old
-			moved.Contract = hashAddr([]byte("moved proxy contract"))
-			newCA, err := f.c.chainAccountFor(moved, hashAddr([]byte("client under the moved contract")).String(), "proxy:1", nil)
+			moved.Contract = paymenttest.Addr([]byte("moved proxy contract"))
+			newCA, err := f.c.chainAccountFor(moved, paymenttest.Addr([]byte("client under the moved contract")).String(), "proxy:1", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1084,8 +1081,8 @@ func TestLeaveResumesAfterRestart(t *testing.T) {
 	}
 	start := f.clock.now()
 	moved := old
-	moved.Contract = hashAddr([]byte("moved proxy contract"))
-	if _, err := f.c.chainAccountFor(moved, hashAddr([]byte("client under the moved contract")).String(), "proxy:1", nil); err != nil {
+	moved.Contract = paymenttest.Addr([]byte("moved proxy contract"))
+	if _, err := f.c.chainAccountFor(moved, paymenttest.Addr([]byte("client under the moved contract")).String(), "proxy:1", nil); err != nil {
 		t.Fatal(err)
 	}
 	saved, err := loadState(path, f.c.owner)
@@ -1102,7 +1099,7 @@ func TestLeaveResumesAfterRestart(t *testing.T) {
 
 	// Restarted 60 s into the wait, without connecting to the proxy.
 	f.clock.advance(60 * time.Second)
-	g, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.now, Contracts: fakeContracts{},
+	g, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.now, Contracts: paymenttest.Contracts{},
 		Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
@@ -1161,7 +1158,7 @@ func TestStateFileKeepsAccount(t *testing.T) {
 	if err := f.c.persist(); err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Contracts: fakeContracts{}, Prices: billing.DefaultPrices(7*testPrice, 1), Chain: f.chain})
+	c, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Contracts: paymenttest.Contracts{}, Prices: billing.DefaultPrices(7*testPrice, 1), Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -227,19 +227,10 @@ func (c *Client) Open(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, openWait)
 	defer cancel()
-	for {
-		c.mu.Lock()
-		n, changed := len(c.conns), c.changed
-		c.mu.Unlock()
-		if n > 0 {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return fmt.Errorf("no proxy connection within %v: %w", openWait, c.noProxy())
-		}
+	if c.WaitReady(ctx) != nil {
+		return fmt.Errorf("no proxy connection within %v: %w", openWait, c.noProxy())
 	}
+	return nil
 }
 
 // ProxyStatusSnapshot is the client's standing at one proxy endpoint: the

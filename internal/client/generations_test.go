@@ -12,6 +12,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client/gateway"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 )
 
 // TestReopenWaitsForNeed follows one proxy endpoint through a close: its
@@ -78,7 +79,7 @@ func TestHandshakeClosedContractNamesNext(t *testing.T) {
 	for gen := range uint32(3) {
 		id := f.id
 		id.Generation = gen
-		csc, _ := fakeContracts{}.ClientAddress(genOwner(gen), f.id.Owner, f.id.Key)
+		csc, _ := paymenttest.Contracts{}.ClientAddress(genOwner(gen), f.id.Owner, f.id.Key)
 		ca, err := f.c.chainAccountFor(id, csc.String(), "proxy:1", nil)
 		if err != nil {
 			t.Fatal(err)

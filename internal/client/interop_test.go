@@ -3,11 +3,8 @@ package client
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -21,6 +18,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/tl/tltest"
@@ -65,19 +63,8 @@ func TestInteropHostHeader(t *testing.T) {
 	res.Body.Close()
 
 	// What the client sends the proxy for that query.
-	a, b := net.Pipe()
 	got := make(collect, 1)
-	far := wire.NewSession(b, wire.Config{Handler: got})
-	pc := &proxyConn{c: &Client{log: discard()}, addr: "test", streams: map[[32]byte]*gateway.Stream{}}
-	pc.sess = wire.NewSession(a, wire.Config{Outbound: true, Handler: pc})
-	t.Cleanup(func() {
-		pc.sess.Close()
-		far.Close()
-	})
-	go far.Start(t.Context())
-	if err := pc.sess.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	pc := pipeConn(t, &Client{log: discard()}, "test", got)
 	if _, err := pc.start(f.queries[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -249,34 +236,6 @@ func TestInteropAddressFormsShareAccounts(t *testing.T) {
 	}
 }
 
-// refContracts derives the contracts as the reference's fake-TON runners
-// do, under its fake-TON config (fake-ton-config.json) and the root of its
-// local network.
-type refContracts struct {
-	root   *address.Address
-	params contracts.Params
-}
-
-func newRefContracts(t *testing.T) refContracts {
-	t.Helper()
-	cfg, err := contracts.ParsePseudoRootConfig(sharedtest.Reference(t, "fake-ton-config.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return refContracts{root: address.MustParseAddr("EQBT4hy4vMEZ9uxSCuhw_gBKh9_AwmHXLe7Wo0O4Vh-4kRjJ"), params: cfg.Params}
-}
-
-func (r refContracts) ClientContract(_ context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
-	want, err := contracts.ProxyAddress(proxyOwner, r.root, key, r.params)
-	if err != nil {
-		return nil, err
-	}
-	if !want.Equals(proxySC) {
-		return nil, fmt.Errorf("proxy contract %s is not %s", proxySC, want)
-	}
-	return contracts.ClientAddress(owner, proxySC, contracts.NewProxyData(proxyOwner, r.root, key, r.params))
-}
-
 // referenceProxy answers our client's handshake with the reference's
 // proxy's own answers (b-0001, b-0002) and keeps what it receives.
 type referenceProxy struct {
@@ -329,21 +288,10 @@ func TestInteropReferenceProxyHandshake(t *testing.T) {
 	if refHello.MinConfigVersion != int32(rootConfig.Version) || refRun.MinConfigVersion != int32(rootConfig.Version) {
 		t.Fatalf("the reference's client sent min_config_version %d and %d under a root config of version %d: the fixtures changed", refHello.MinConfigVersion, refRun.MinConfigVersion, rootConfig.Version)
 	}
-	c := &Client{cfg: Config{IsTest: true, OwnerAddress: owner}, log: discard(), contracts: newRefContracts(t), rootVersion: rootConfig.Version,
+	c := &Client{cfg: Config{IsTest: true, OwnerAddress: owner}, log: discard(), contracts: paymenttest.ReferenceDerivation(t), rootVersion: rootConfig.Version,
 		owner: address.MustParseAddr(owner), accounts: map[string]*account{}, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{}), secretHash: sha256.Sum256(nil)}
 	rp := &referenceProxy{t: t, received: make(collect, 4)}
-	a, b := net.Pipe()
-	far := wire.NewSession(b, wire.Config{Handler: rp})
-	pc := &proxyConn{c: c, addr: "127.0.0.1:11002", streams: map[[32]byte]*gateway.Stream{}}
-	pc.sess = wire.NewSession(a, wire.Config{Outbound: true, Handler: pc})
-	t.Cleanup(func() {
-		pc.sess.Close()
-		far.Close()
-	})
-	go far.Start(t.Context())
-	if err := pc.sess.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	pc := pipeConn(t, c, "127.0.0.1:11002", rp)
 	if err := pc.handshake(t.Context()); err != nil {
 		t.Fatalf("handshake with the reference's proxy: %v", err)
 	}

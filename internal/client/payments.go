@@ -1,13 +1,10 @@
 package client
 
 import (
-	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"sync"
 	"time"
 
@@ -55,6 +52,8 @@ type account struct {
 	mu sync.Mutex
 }
 
+func newAccount(h payment.Holding) *account { return &account{Holding: h} }
+
 // checkProxy verifies the proxy's contracts as the reference does: the
 // proxy contract the proxy names must be its owner's and key's (deployed
 // with them under our root, or derived from the root's current params),
@@ -77,27 +76,12 @@ func (c *Client) checkProxy(ctx context.Context, addr string, p tl.ProxyParams, 
 	if err != nil {
 		return nil, nil, err
 	}
-	k := pc.Own.String()
 	c.mu.Lock()
-	a := c.accounts[k]
-	var at *payment.Holding
-	if a != nil {
-		at = &a.Holding
-	}
-	holdings := make([]*payment.Holding, 0, len(c.accounts))
-	for _, other := range c.accounts {
-		holdings = append(holdings, &other.Holding)
-	}
-	if err := payment.CheckProxyKey(holdings, at, addr, pc.Key, errProxyRolledBack); err != nil {
-		c.mu.Unlock()
+	a, err := payment.Admit(c.accounts, pc.Own.String(), addr, pc, errProxyRolledBack, newAccount)
+	c.mu.Unlock()
+	if err != nil {
 		return nil, nil, err
 	}
-	if a == nil {
-		a = &account{Holding: payment.NewHolding(pc)}
-		c.accounts[k] = a
-	}
-	a.Endpoint = addr
-	c.mu.Unlock()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	t, err := a.Tracker(clientOps...)
@@ -140,26 +124,13 @@ func (pc *proxyConn) pollAnswer(sp tl.ProxySignedPaymentT, db, total int64, aske
 	}
 	pc.payMu.Lock()
 	defer pc.payMu.Unlock()
-	cur := pc.tracker.Figures()
 	boc := payment.BOC(sp)
-	signed := cur.Signed
-	if boc != nil {
-		p, err := payment.Parse(boc)
-		if err != nil {
-			return pc.refuse(err)
-		}
-		signed = p.Tokens
-	}
-	apply, err := payment.PollAnswer(cur, asked, signed, db, total, payment.ErrWentBackwards)
+	apply, err := pc.account.JudgePollAnswer(pc.tracker.Figures(), asked, boc, db, total, payment.ErrWentBackwards, clientOps...)
 	switch {
 	case err != nil:
 		return pc.refuse(err)
 	case apply:
 		return pc.paymentLocked(boc, db, total)
-	case boc != nil:
-		if err := pc.account.Verify(boc, clientOps...); err != nil {
-			return pc.refuse(err)
-		}
 	}
 	return nil
 }
@@ -242,18 +213,10 @@ type PaidSnapshot struct {
 // contract, and their sums.
 func (c *Client) accountsSnapshot() ([]AccountSnapshot, PaidSnapshot) {
 	c.mu.Lock()
-	keys := slices.SortedFunc(maps.Keys(c.accounts), func(a, b string) int {
-		return cmp.Or(cmp.Compare(c.accounts[a].Endpoint, c.accounts[b].Endpoint), cmp.Compare(a, b))
-	})
-	accts := make([]*account, len(keys))
-	endpoints := make([]string, len(keys))
-	for i, k := range keys {
-		accts[i] = c.accounts[k]
-		endpoints[i] = accts[i].Endpoint
-	}
+	endpoints, accts := payment.Sorted(c.accounts)
 	c.mu.Unlock()
 	contracts := c.chainAccounts()
-	out := make([]AccountSnapshot, 0, len(keys))
+	out := make([]AccountSnapshot, 0, len(accts))
 	var sum PaidSnapshot
 	for i, a := range accts {
 		addr := endpoints[i]

@@ -3,9 +3,7 @@ package client
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"errors"
-	"fmt"
 	"net"
 	"testing"
 
@@ -13,39 +11,12 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/client/gateway"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
-// fakeContracts derives addresses by hashing what they depend on, as the
-// real derivation does, without contract code.
-type fakeContracts struct{}
-
-func hashAddr(parts ...[]byte) *address.Address {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write(p)
-	}
-	return address.NewAddress(0, 0, h.Sum(nil))
-}
-
-func (fakeContracts) ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("proxy"), owner.Data(), key), nil
-}
-
-func (fakeContracts) ClientAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("client"), owner.Data(), proxyOwner.Data(), key), nil
-}
-
-// ClientContract checks that proxySC is the proxy's derived contract.
-func (f fakeContracts) ClientContract(_ context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
-	if want, _ := f.ProxyAddress(proxyOwner, key); !proxySC.Equals(want) {
-		return nil, fmt.Errorf("proxy contract %s is not %s", proxySC, want)
-	}
-	return f.ClientAddress(owner, proxyOwner, key)
-}
-
-var _ Contracts = fakeContracts{}
+var _ Contracts = paymenttest.Contracts{}
 
 // paymentFixture is a client with a proxy key and the parameters an
 // honest proxy sends.
@@ -56,19 +27,27 @@ type paymentFixture struct {
 	clientSC string
 }
 
+// honestParams are the parameters that an honest proxy owned by
+// proxyOwner with key pub sends the client owned by owner, and the client
+// contract it names.
+func honestParams(owner, proxyOwner *address.Address, pub ed25519.PublicKey) (tl.ProxyParams, string) {
+	p := tl.ProxyParams{Flags: 3, ProxyOwnerAddress: proxyOwner.String(), IsTest: true, ProtoVersion: 2}
+	copy(p.ProxyPublicKey[:], pub)
+	psc, _ := paymenttest.Contracts{}.ProxyAddress(proxyOwner, pub)
+	csc, _ := paymenttest.Contracts{}.ClientAddress(owner, proxyOwner, pub)
+	p.ProxySCAddress = psc.String()
+	return p, csc.String()
+}
+
 func newPaymentFixture(t *testing.T) *paymentFixture {
 	t.Helper()
 	pub, key, _ := ed25519.GenerateKey(nil)
-	owner, proxyOwner := hashAddr([]byte("client owner")), hashAddr([]byte("proxy owner"))
+	owner, proxyOwner := paymenttest.Addr([]byte("client owner")), paymenttest.Addr([]byte("proxy owner"))
 	f := &paymentFixture{
-		c:   &Client{log: discard(), contracts: fakeContracts{}, owner: owner, accounts: map[string]*account{}, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{})},
+		c:   &Client{log: discard(), contracts: paymenttest.Contracts{}, owner: owner, accounts: map[string]*account{}, endpoints: map[string]*endpoint{}, needed: make(chan struct{}), stopped: make(chan struct{})},
 		key: key,
 	}
-	f.params = tl.ProxyParams{Flags: 3, ProxyOwnerAddress: proxyOwner.String(), IsTest: true, ProtoVersion: 2}
-	copy(f.params.ProxyPublicKey[:], pub)
-	psc, _ := fakeContracts{}.ProxyAddress(proxyOwner, pub)
-	csc, _ := fakeContracts{}.ClientAddress(owner, proxyOwner, pub)
-	f.params.ProxySCAddress, f.clientSC = psc.String(), csc.String()
+	f.params, f.clientSC = honestParams(owner, proxyOwner, pub)
 	return f
 }
 
@@ -76,21 +55,29 @@ func newPaymentFixture(t *testing.T) *paymentFixture {
 // far side takes everything.
 func (f *paymentFixture) conn(t *testing.T) *proxyConn {
 	t.Helper()
-	a, b := net.Pipe()
-	far := wire.NewSession(b, wire.Config{Handler: nopHandler{}})
-	near := wire.NewSession(a, wire.Config{Outbound: true, Handler: nopHandler{}})
-	t.Cleanup(func() {
-		near.Close()
-		far.Close()
-	})
-	go far.Start(context.Background())
-	if err := near.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	pc := &proxyConn{c: f.c, addr: "proxy:1", sess: near, streams: map[[32]byte]*gateway.Stream{}}
+	pc := pipeConn(t, f.c, "proxy:1", nopHandler{})
 	var err error
 	if pc.account, pc.tracker, err = f.c.checkProxy(context.Background(), pc.addr, f.params, f.clientSC, f.c.owner); err != nil {
 		t.Fatalf("checkProxy: %v", err)
+	}
+	return pc
+}
+
+// pipeConn is a connection of c to the proxy at addr over a pipe whose
+// far end far serves; both ends close when the test ends.
+func pipeConn(t *testing.T, c *Client, addr string, far wire.Handler) *proxyConn {
+	t.Helper()
+	a, b := net.Pipe()
+	farSess := wire.NewSession(b, wire.Config{Handler: far})
+	pc := &proxyConn{c: c, addr: addr, streams: map[[32]byte]*gateway.Stream{}}
+	pc.sess = wire.NewSession(a, wire.Config{Outbound: true, Handler: pc})
+	t.Cleanup(func() {
+		pc.sess.Close()
+		farSess.Close()
+	})
+	go farSess.Start(t.Context())
+	if err := pc.sess.Start(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	return pc
 }
@@ -228,28 +215,17 @@ func TestCheckProxy(t *testing.T) {
 	})
 }
 
-// movedContracts accepts, besides the proxy's derived contract, the
-// contract moved to, as after a change of the root's params.
-type movedContracts struct{ moved *address.Address }
-
-func (m movedContracts) ClientContract(ctx context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
-	if proxySC.Equals(m.moved) {
-		return hashAddr([]byte("client"), owner.Data(), proxySC.Data()), nil
-	}
-	return fakeContracts{}.ClientContract(ctx, owner, proxyOwner, key, proxySC)
-}
-
 func TestCheckProxyMovedContract(t *testing.T) {
 	f := newPaymentFixture(t)
-	moved := hashAddr([]byte("moved proxy contract"))
-	f.c.contracts = movedContracts{moved: moved}
+	moved := paymenttest.Addr([]byte("moved proxy contract"))
+	f.c.contracts = paymenttest.Moved{Proxy: moved}
 	pc := f.conn(t)
 	if err := pc.payment(charge(t, f.key, payment.OpClientCharge, f.clientSC, 10), 10, 15); err != nil {
 		t.Fatal(err)
 	}
 	old := pc.account
 	f.params.ProxySCAddress = moved.String()
-	newClient := hashAddr([]byte("client"), f.c.owner.Data(), moved.Data())
+	newClient := paymenttest.Addr([]byte("client"), f.c.owner.Data(), moved.Data())
 	a, tr, err := f.c.checkProxy(context.Background(), "proxy:1", f.params, newClient.String(), f.c.owner)
 	if err != nil {
 		t.Fatalf("the proxy's new contract was refused: %v", err)

@@ -9,9 +9,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/xssnick/tonutils-go/address"
+
+	"github.com/cocoon-go/cocoon/internal/store/statefile"
 )
 
 // Phase is where a client contract stands in the client's fund recovery.
@@ -178,25 +179,9 @@ func encodeState(owner *address.Address, contracts []contractState) []byte {
 	return append(b, '\n')
 }
 
-// saveState writes the state file atomically: a temporary file beside it,
-// synced, then renamed over it.
+// saveState writes the state file atomically.
 func saveState(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing the client state file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
+	if err := statefile.Write(path, b); err != nil {
 		return fmt.Errorf("writing the client state file: %w", err)
 	}
 	return nil

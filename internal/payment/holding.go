@@ -1,8 +1,11 @@
 package payment
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/xssnick/tonutils-go/address"
 
@@ -59,6 +62,56 @@ func CheckProxyKey(holdings []*Holding, at *Holding, endpoint string, key ed2551
 		return fmt.Errorf("contract %s belongs to a proxy with another key: %w", at.Own, untrusted)
 	}
 	return nil
+}
+
+// Holder is a holder's account: a type that embeds a Holding, as the
+// client's and the worker's accounts do.
+type Holder interface{ holding() *Holding }
+
+func (h *Holding) holding() *Holding { return h }
+
+// Admit returns the account at key among accounts for the proxy at
+// endpoint, whose contracts pc are those CheckProxyContracts returned:
+// the account there, or one that open makes around NewHolding(pc), added
+// under key. It refuses, as CheckProxyKey does, a proxy whose key is not
+// the one the accounts record, and otherwise sets the account's Endpoint.
+// The caller holds the lock that guards accounts and their Endpoints.
+func Admit[A Holder](accounts map[string]A, key, endpoint string, pc ProxyContracts, untrusted error, open func(Holding) A) (A, error) {
+	a, ok := accounts[key]
+	var at *Holding
+	if ok {
+		at = a.holding()
+	}
+	holdings := make([]*Holding, 0, len(accounts))
+	for _, other := range accounts {
+		holdings = append(holdings, other.holding())
+	}
+	if err := CheckProxyKey(holdings, at, endpoint, pc.Key, untrusted); err != nil {
+		var none A
+		return none, err
+	}
+	if !ok {
+		a = open(NewHolding(pc))
+		accounts[key] = a
+	}
+	a.holding().Endpoint = endpoint
+	return a, nil
+}
+
+// Sorted lists accounts with their proxies' endpoints, in the order of
+// the endpoints, then of the accounts' keys. The caller holds the lock
+// that guards accounts and their Endpoints.
+func Sorted[A Holder](accounts map[string]A) (endpoints []string, accts []A) {
+	keys := slices.SortedFunc(maps.Keys(accounts), func(a, b string) int {
+		return cmp.Or(cmp.Compare(accounts[a].holding().Endpoint, accounts[b].holding().Endpoint), cmp.Compare(a, b))
+	})
+	endpoints = make([]string, len(keys))
+	accts = make([]A, len(keys))
+	for i, k := range keys {
+		accts[i] = accounts[k]
+		endpoints[i] = accts[i].holding().Endpoint
+	}
+	return endpoints, accts
 }
 
 // Tracker is the tracker of a new connection to the proxy, which starts
@@ -126,6 +179,29 @@ func PollAnswer(cur, asked Figures, signed, db, total int64, backwards error) (a
 			signed, db, total, asked.Signed, asked.DB, asked.Max, backwards)
 	}
 	return false, nil
+}
+
+// JudgePollAnswer judges, as PollAnswer does, the answer to a payment
+// status poll whose payment is boc (nil for none, or for a holder that
+// checks no payments) and whose figures are db and total: apply says to
+// take the answer as a report; otherwise its payment, if any, is only
+// verified as the proxy's for the holder's contract, one of ops. A
+// payment that does not parse or verify is an error, as is an answer
+// below asked (wrapping backwards).
+func (h *Holding) JudgePollAnswer(cur, asked Figures, boc []byte, db, total int64, backwards error, ops ...Op) (apply bool, err error) {
+	signed := cur.Signed
+	if boc != nil {
+		p, err := Parse(boc)
+		if err != nil {
+			return false, err
+		}
+		signed = p.Tokens
+	}
+	apply, err = PollAnswer(cur, asked, signed, db, total, backwards)
+	if err != nil || apply || boc == nil {
+		return apply, err
+	}
+	return false, h.Verify(boc, ops...)
 }
 
 // CheckBest checks a holding read back from a state file: its best

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,6 +42,51 @@ func TestCheckProxyKey(t *testing.T) {
 				t.Fatalf("got %v, want the holder's untrusted error saying %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// heldAccount is a holder's account as the client and worker keep one.
+type heldAccount struct{ Holding }
+
+func TestAdmitAndSorted(t *testing.T) {
+	pub := testKey.Public().(ed25519.PublicKey)
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32)).Public().(ed25519.PublicKey)
+	untrusted := errors.New("untrusted")
+	opened := 0
+	open := func(h Holding) *heldAccount {
+		opened++
+		return &heldAccount{Holding: h}
+	}
+	accounts := map[string]*heldAccount{}
+	at := func(key, endpoint string, pc ProxyContracts) (*heldAccount, error) {
+		return Admit(accounts, key, endpoint, pc, untrusted, open)
+	}
+	pcA := ProxyContracts{Key: pub, Owner: testAddr(3), Proxy: testAddr(4), Own: testAddr(0x10)}
+	a, err := at("a", "p:2", pcA)
+	if err != nil || opened != 1 || accounts["a"] != a || !a.Own.Equals(pcA.Own) || !a.Key.Equal(pub) || a.Endpoint != "p:2" {
+		t.Fatalf("first admission: %+v, %v, %d opened; want a new account at %s from p:2", a, err, opened, pcA.Own)
+	}
+	again, err := at("a", "p:1", pcA)
+	if err != nil || again != a || opened != 1 || a.Endpoint != "p:1" {
+		t.Errorf("the same contract from another endpoint: %+v, %v, %d opened; want the same account, now at p:1", again, err, opened)
+	}
+	b, err := at("b", "p:3", ProxyContracts{Key: other, Owner: testAddr(5), Proxy: testAddr(6), Own: testAddr(0x11)})
+	if err != nil || b == a || opened != 2 {
+		t.Errorf("another proxy's contract: %+v, %v, %d opened; want a second account", b, err, opened)
+	}
+	if _, err := at("c", "p:1", ProxyContracts{Key: other, Own: testAddr(0x12)}); !errors.Is(err, untrusted) || accounts["c"] != nil || opened != 2 {
+		t.Errorf("a proxy whose key changed: %v, %d opened; want the untrusted error and no account", err, opened)
+	}
+	if _, err := at("b", "p:4", pcA); !errors.Is(err, untrusted) || b.Endpoint != "p:3" {
+		t.Errorf("another proxy's contract under this key: %v, endpoint %s; want the untrusted error, the endpoint kept", err, b.Endpoint)
+	}
+	accounts["d"] = &heldAccount{Holding: Holding{Endpoint: "p:1"}}
+	endpoints, accts := Sorted(accounts)
+	if want := []string{"p:1", "p:1", "p:3"}; !slices.Equal(endpoints, want) {
+		t.Errorf("Sorted endpoints %v, want %v", endpoints, want)
+	}
+	if len(accts) != 3 || accts[0] != a || accts[1] != accounts["d"] || accts[2] != b {
+		t.Errorf("Sorted accounts %+v, want a, d (same endpoint, by key), b", accts)
 	}
 }
 
@@ -141,6 +187,49 @@ func TestPollAnswer(t *testing.T) {
 				t.Fatalf("got %v, %v; want apply %v, error %v wrapping the holder's", apply, err, tt.apply, tt.err)
 			}
 		})
+	}
+}
+
+func TestJudgePollAnswer(t *testing.T) {
+	pub := testKey.Public().(ed25519.PublicKey)
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
+	h := NewHolding(ProxyContracts{Key: pub, Owner: testAddr(3), Proxy: testAddr(4), Own: testAddr(0x10)})
+	asked, cur := Figures{Signed: 10, DB: 10, Max: 15}, Figures{Signed: 20, DB: 20, Max: 25}
+	backwards := errors.New("backwards")
+	tests := []struct {
+		name      string
+		boc       []byte
+		db, total int64
+		apply     bool
+		// want is what the error says; "" for none.
+		want string
+	}{
+		{"a newer payment", signedBOC(t, testKey, OpWorkerPayout, 30, 0x10), 30, 35, true, ""},
+		{"no payment, newer figures", nil, 30, 35, true, ""},
+		{"an overtaken payment, verified", signedBOC(t, testKey, OpWorkerPayout, 12, 0x10), 12, 17, false, ""},
+		{"an overtaken payment signed by another key", signedBOC(t, other, OpWorkerPayout, 12, 0x10), 12, 17, false, "signature"},
+		{"an overtaken payment for another contract", signedBOC(t, testKey, OpWorkerPayout, 12, 0x11), 12, 17, false, "another contract"},
+		{"an overtaken payment of another op", signedBOC(t, testKey, OpClientCharge, 12, 0x10), 12, 17, false, "unexpected op"},
+		{"a payment below what was held when asked", signedBOC(t, testKey, OpWorkerPayout, 9, 0x10), 12, 17, false, "backwards"},
+		{"figures below what was held when asked", nil, 9, 17, false, "backwards"},
+		{"bytes that are no payment", []byte{1, 2, 3}, 30, 35, false, "malformed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			apply, err := h.JudgePollAnswer(cur, asked, tt.boc, tt.db, tt.total, backwards, OpWorkerPayout, OpWorkerLastPayout)
+			if tt.want == "" {
+				if apply != tt.apply || err != nil {
+					t.Fatalf("got %v, %v; want apply %v and no error", apply, err, tt.apply)
+				}
+				return
+			}
+			if apply || err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, %v; want an error saying %q", apply, err, tt.want)
+			}
+		})
+	}
+	if _, err := h.JudgePollAnswer(cur, asked, nil, 9, 17, backwards); !errors.Is(err, backwards) {
+		t.Errorf("an answer below asked: %v, want the holder's backwards error", err)
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func signedBOC(t *testing.T, key ed25519.PrivateKey, op Op, tokens int64, target byte) []byte {
+func signedBOC(t testing.TB, key ed25519.PrivateKey, op Op, tokens int64, target byte) []byte {
 	t.Helper()
 	p, err := Sign(key, op, uint64(tokens)*31, tokens, testAddr(target), nil)
 	if err != nil {
@@ -131,14 +131,7 @@ func BenchmarkTrackerUpdateRepeated(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := Sign(testKey, OpWorkerPayout, 1, 100, testAddr(0x10), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	boc, err := p.BOC()
-	if err != nil {
-		b.Fatal(err)
-	}
+	boc := signedBOC(b, testKey, OpWorkerPayout, 100, 0x10)
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := tr.Update(boc, 100, 200); err != nil {

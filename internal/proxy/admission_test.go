@@ -13,6 +13,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/openai"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/trust"
@@ -28,7 +29,7 @@ func joinWorker(t *testing.T, cp chainProxy, owner, model string, certs []*x509.
 	wc.certs = certs
 	wc.sess, _ = pipeSession(t, wc)
 	w := workerParams()
-	w.Model, w.WorkerOwnerAddress = model, hashAddr([]byte(owner)).String()
+	w.Model, w.WorkerOwnerAddress = model, paymenttest.Addr([]byte(owner)).String()
 	var connected tl.WorkerConnectedToProxy
 	if err := ask(t, wc, &tl.WorkerConnectToProxy{Params: w}, &connected); err != nil {
 		return wc, err

@@ -20,6 +20,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/store"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/trust"
@@ -112,27 +113,26 @@ func (f *fakeChain) CommitSeqno(_ context.Context, seqno uint32, _ [32]byte) err
 }
 
 func (f *fakeChain) Client(_ context.Context, c *address.Address) (ClientContract, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.readErr != nil {
-		return ClientContract{}, f.readErr
-	}
-	s, ok := f.clients[c.String()]
-	if !ok {
-		return ClientContract{}, ErrNoContract
-	}
-	return s, nil
+	return readContract(f, f.clients, c)
 }
 
 func (f *fakeChain) Worker(_ context.Context, c *address.Address) (WorkerContract, error) {
+	return readContract(f, f.workers, c)
+}
+
+// readContract is the state of contract c in m (f's clients or workers,
+// which are set once), read under f's lock: f's read error, or
+// ErrNoContract where m holds none.
+func readContract[S any](f *fakeChain, m map[string]S, c *address.Address) (S, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	var none S
 	if f.readErr != nil {
-		return WorkerContract{}, f.readErr
+		return none, f.readErr
 	}
-	s, ok := f.workers[c.String()]
+	s, ok := m[c.String()]
 	if !ok {
-		return WorkerContract{}, ErrNoContract
+		return none, ErrNoContract
 	}
 	return s, nil
 }
@@ -232,6 +232,39 @@ func (f *fakeChain) payments() []payment.Payment {
 	return append([]payment.Payment(nil), f.submitted...)
 }
 
+// paymentsByOp is what was submitted, by op.
+func (f *fakeChain) paymentsByOp() map[payment.Op][]payment.Payment {
+	out := map[payment.Op][]payment.Payment{}
+	for _, pay := range f.payments() {
+		out[pay.Op] = append(out[pay.Op], pay)
+	}
+	return out
+}
+
+// closeAccounts has the client and worker contracts closed after their
+// final tokens.
+func (f *fakeChain) closeAccounts(client, worker *address.Address, tokens int64) {
+	closedClient := rich
+	closedClient.State, closedClient.TokensUsed = billing.ClientClosed, tokens
+	f.setClient(client, ClientContract{ClientChain: closedClient})
+	f.mu.Lock()
+	f.workers[worker.String()] = WorkerContract{State: 2, Tokens: tokens}
+	f.mu.Unlock()
+}
+
+// wantFinalPayments wants got to hold one grant refund of the final
+// tokens to client and one last payout of them to worker, signed with
+// pub; whose names the contracts in failures ("the", "the old").
+func wantFinalPayments(t *testing.T, got map[payment.Op][]payment.Payment, pub ed25519.PublicKey, tokens int64, client, worker *address.Address, whose string) {
+	t.Helper()
+	if r := got[payment.OpClientGrantRefund]; len(r) != 1 || r[0].Tokens != tokens || r[0].Verify(pub, payment.OpClientGrantRefund, client) != nil {
+		t.Errorf("grant refunds %+v, want one of the final %d tokens to %s client contract", r, tokens, whose)
+	}
+	if l := got[payment.OpWorkerLastPayout]; len(l) != 1 || l[0].Tokens != tokens || l[0].Verify(pub, payment.OpWorkerLastPayout, worker) != nil {
+		t.Errorf("last payouts %+v, want one of the final %d tokens to %s worker contract", l, tokens, whose)
+	}
+}
+
 func (f *fakeChain) commitList() []uint32 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -247,8 +280,36 @@ type fakeListener struct {
 	first    sync.Once
 }
 
+// richClient is the contract of the client owned by
+// paymenttest.Addr("c"), in the ledger under owner with a rich client
+// contract.
+func (cp *chainProxy) richClient(t *testing.T, owner string) *address.Address {
+	t.Helper()
+	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
+	if err := cp.ledger.UpdateClient(client.String(), owner, rich); err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
+
 func newFakeListener() *fakeListener {
 	return &fakeListener{closed: make(chan struct{}), accepted: make(chan struct{})}
+}
+
+// startRun runs p on workers and clients in a goroutine; the stop it
+// returns cancels the run and wants Run to return no error.
+func startRun(t *testing.T, p *Proxy, workers, clients net.Listener) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, workers, clients) }()
+	return func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	}
 }
 
 func (l *fakeListener) Accept() (net.Conn, error) {
@@ -282,14 +343,14 @@ func newChainProxy(t *testing.T, extra string) chainProxy {
 func newChainProxyWith(t *testing.T, extra string, peers PeerVerifier) chainProxy {
 	t.Helper()
 	pub, key, _ := ed25519.GenerateKey(nil)
-	owner := hashAddr([]byte("owner"))
+	owner := paymenttest.Addr([]byte("owner"))
 	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + owner.String() + `"` + extra + `}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, _ := fakeContracts{}.ProxyAddress(owner, pub)
+	sc, _ := paymenttest.Contracts{}.ProxyAddress(owner, pub)
 	fc := newFakeChain(sc)
-	p, err := New(cfg, Deps{Mode: chainconf.OnChain, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
+	p, err := New(cfg, Deps{Mode: chainconf.OnChain, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: paymenttest.Contracts{},
 		Prices: billing.DefaultPrices(2, 1), Chain: fc, WorkerPeers: peers})
 	if err != nil {
 		t.Fatal(err)
@@ -361,9 +422,7 @@ func TestRunCommitsBeforeAccepting(t *testing.T) {
 			default:
 			}
 		}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error, 1)
-		go func() { done <- cp.Run(ctx, workers, clients) }()
+		stop := startRun(t, cp.Proxy, workers, clients)
 		<-clients.accepted
 		<-workers.accepted
 		if acceptedAtCommit {
@@ -381,10 +440,7 @@ func TestRunCommitsBeforeAccepting(t *testing.T) {
 		}
 		// Usage flushed during the run is committed at the next commit
 		// period, and the ledger promotes it.
-		client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String()).String()
-		if err := cp.ledger.UpdateClient(client, "c", rich); err != nil {
-			t.Fatal(err)
-		}
+		client := cp.richClient(t, "c").String()
 		cp.use(t, client, "w", 10, false)
 		time.Sleep(11 * time.Second)
 		synctest.Wait()
@@ -397,10 +453,7 @@ func TestRunCommitsBeforeAccepting(t *testing.T) {
 		if got := cp.Snapshot().Chain.CommittedSeqno; got != 1 {
 			t.Errorf("stats committed seqno = %d, want 1", got)
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
+		stop()
 	})
 }
 
@@ -410,21 +463,16 @@ func TestRunStoppedWhileStarting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cp := newChainProxy(t, "")
 		cp.chain.rootFails = 1 << 30
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error, 1)
-		go func() { done <- cp.Run(ctx, newFakeListener(), newFakeListener()) }()
+		stop := startRun(t, cp.Proxy, newFakeListener(), newFakeListener())
 		time.Sleep(time.Minute)
 		synctest.Wait()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run stopped while starting = %v, want nil", err)
-		}
+		stop()
 	})
 }
 
 func TestRunRefusesAnotherProxyContract(t *testing.T) {
 	cp := newChainProxy(t, "")
-	cp.chain.sc = hashAddr([]byte("elsewhere"))
+	cp.chain.sc = paymenttest.Addr([]byte("elsewhere"))
 	err := cp.Run(t.Context(), newFakeListener(), newFakeListener())
 	if err == nil || !strings.Contains(err.Error(), "derives to") {
 		t.Errorf("Run with another proxy contract = %v, want an error naming the derived address", err)
@@ -433,10 +481,7 @@ func TestRunRefusesAnotherProxyContract(t *testing.T) {
 
 func TestCommittedToChainOnlyAfterCommit(t *testing.T) {
 	cp := newChainProxy(t, "")
-	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String()).String()
-	if err := cp.ledger.UpdateClient(client, "c", rich); err != nil {
-		t.Fatal(err)
-	}
+	client := cp.richClient(t, "c").String()
 	cp.use(t, client, "w", 7, false)
 	var during int64 = -1
 	cp.chain.onCommit = func(uint32) {
@@ -465,7 +510,7 @@ func TestCommittedToChainOnlyAfterCommit(t *testing.T) {
 func TestLongAuthWaitsForRegistration(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cp := newChainProxy(t, "")
-		owner := hashAddr([]byte("new client")).String()
+		owner := paymenttest.Addr([]byte("new client")).String()
 		contract := cp.contractOf(t, billing.KindClient, owner)
 		cc, auth := connectClient(t, cp.Proxy, owner)
 		long, ok := auth.(*tl.ClientProxyConnectionAuthLong)
@@ -508,7 +553,7 @@ func TestLongAuthWaitsForRegistration(t *testing.T) {
 func TestLongAuthTimesOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cp := newChainProxy(t, "")
-		owner := hashAddr([]byte("silent client")).String()
+		owner := paymenttest.Addr([]byte("silent client")).String()
 		cc, _ := connectClient(t, cp.Proxy, owner)
 		// Another nonce from the same contract does not count.
 		cp.chain.mu.Lock()
@@ -553,7 +598,7 @@ func TestShortAuthWithContractSecret(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cp := newChainProxy(t, "")
-			owner := hashAddr([]byte("client")).String()
+			owner := paymenttest.Addr([]byte("client")).String()
 			contract := cp.contractOf(t, billing.KindClient, owner)
 			state := billing.ClientChain{State: tt.state, Balance: 2 * billing.TON, Stake: billing.TON, TokensUsed: 9}
 			cp.chain.setClient(contract, ClientContract{ClientChain: state, SecretHash: hash})
@@ -606,11 +651,8 @@ func TestChargeAndPayoutThresholds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cp := newChainProxy(t, `,"charge_threshold_nano":1000,"payout_threshold_nano":500`)
-			client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
-			worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
-			if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-				t.Fatal(err)
-			}
+			client := cp.richClient(t, "c")
+			worker := cp.contractOf(t, billing.KindWorker, paymenttest.Addr([]byte("w")).String())
 			cp.use(t, client.String(), worker.String(), tt.tokens, true)
 			cp.use(t, client.String(), worker.String(), 1000, false) // in the database, not on chain
 			onChain := rich
@@ -668,10 +710,7 @@ func TestGrantRefund(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cp := newChainProxy(t, "")
-			client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
-			if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-				t.Fatal(err)
-			}
+			client := cp.richClient(t, "c")
 			cp.use(t, client.String(), "w", 40, true)
 			if tt.uncommited {
 				cp.use(t, client.String(), "w", 2, false)
@@ -712,10 +751,7 @@ func TestGrantRefund(t *testing.T) {
 
 func TestChainErrorsTolerated(t *testing.T) {
 	cp := newChainProxy(t, `,"charge_threshold_nano":1`)
-	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
-	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-		t.Fatal(err)
-	}
+	client := cp.richClient(t, "c")
 	cp.use(t, client.String(), "w", 10, true)
 	cp.chain.setClient(client, ClientContract{ClientChain: rich})
 	cp.chain.readErr = errors.New("liteserver timeout")
@@ -734,7 +770,7 @@ func TestChainErrorsTolerated(t *testing.T) {
 	}
 	// A failing chain at connect falls back to the long path.
 	cp.chain.readErr = errors.New("liteserver timeout")
-	if _, auth := connectClient(t, cp.Proxy, hashAddr([]byte("c")).String()); auth == nil {
+	if _, auth := connectClient(t, cp.Proxy, paymenttest.Addr([]byte("c")).String()); auth == nil {
 		t.Error("no auth offered")
 	} else if _, ok := auth.(*tl.ClientProxyConnectionAuthLong); !ok {
 		t.Errorf("auth offered while the chain fails = %T, want long", auth)
@@ -772,23 +808,21 @@ func TestRunValuesOlderRecordsAtTheContractsPricesAndCommitsRestoredSeqno(t *tes
 		for i := range recs {
 			recs[i].ValueUnknown = true
 		}
-		owner := hashAddr([]byte("owner"))
+		owner := paymenttest.Addr([]byte("owner"))
 		cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + owner.String() + `"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc, _ := fakeContracts{}.ProxyAddress(owner, key.Public().(ed25519.PublicKey))
+		sc, _ := paymenttest.Contracts{}.ProxyAddress(owner, key.Public().(ed25519.PublicKey))
 		fc := newFakeChain(sc)
 		fc.root.Prices = billing.DefaultPrices(5, 3)
-		p, err := New(cfg, Deps{Mode: chainconf.OnChain, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{},
+		p, err := New(cfg, Deps{Mode: chainconf.OnChain, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: paymenttest.Contracts{},
 			Prices: billing.DefaultPrices(2, 1), Store: legacyStore{st, recs}, Chain: fc, WorkerPeers: newFakePeers(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(t.Context())
 		workers, clients := newFakeListener(), newFakeListener()
-		done := make(chan error, 1)
-		go func() { done <- p.Run(ctx, workers, clients) }()
+		stop := startRun(t, p, workers, clients)
 		<-clients.accepted
 		if got := fc.commitList(); len(got) != 1 || got[0] != 1 {
 			t.Errorf("first commit = %v, want the restored seqno [1]", got)
@@ -799,24 +833,19 @@ func TestRunValuesOlderRecordsAtTheContractsPricesAndCommitsRestoredSeqno(t *tes
 		if tot := p.Snapshot().Totals; tot.Charged != 150 || tot.Earned != 90 || tot.Commission != 60 {
 			t.Errorf("restored totals = %+v, want 150 charged, 90 earned, 60 commission at the prices of the proxy contract read from the root", tot)
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
+		stop()
 	})
 }
 
 func TestRootVersionFollowsTheChain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cp := newChainProxy(t, `,"root_poll_every":"10s"`)
-		ctx, cancel := context.WithCancel(t.Context())
 		workers, clients := newFakeListener(), newFakeListener()
-		done := make(chan error, 1)
-		go func() { done <- cp.Run(ctx, workers, clients) }()
+		stop := startRun(t, cp.Proxy, workers, clients)
 		<-clients.accepted
 		connectAt := func(version int32) error {
 			cc := newClientConn(cp.Proxy)
-			_, err := clientAsk(cc, &tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, ClientOwnerAddress: hashAddr([]byte("c")).String(), IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}, MinConfigVersion: version})
+			_, err := clientAsk(cc, &tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 1 | 2, ClientOwnerAddress: paymenttest.Addr([]byte("c")).String(), IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}, MinConfigVersion: version})
 			return err
 		}
 		if err := connectAt(4); err == nil {
@@ -833,20 +862,14 @@ func TestRootVersionFollowsTheChain(t *testing.T) {
 		if got := cp.ledger.Prices(); got != billing.DefaultPrices(2, 1) {
 			t.Errorf("prices after a params change = %+v, want those of the start", got)
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
+		stop()
 	})
 }
 
 func TestPendingPaymentResubmitted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cp := newChainProxy(t, `,"charge_threshold_nano":1,"chain_poll_every":"1s"`)
-		client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
-		if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-			t.Fatal(err)
-		}
+		client := cp.richClient(t, "c")
 		cp.use(t, client.String(), "w", 10, true)
 		cp.chain.setClient(client, ClientContract{ClientChain: rich}) // the charge never lands
 		for i := range resubmitPolls + 1 {
@@ -861,11 +884,8 @@ func TestPendingPaymentResubmitted(t *testing.T) {
 
 func TestNoPayoutToClosedWorker(t *testing.T) {
 	cp := newChainProxy(t, `,"payout_threshold_nano":1`)
-	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
-	worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
-	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-		t.Fatal(err)
-	}
+	client := cp.richClient(t, "c")
+	worker := cp.contractOf(t, billing.KindWorker, paymenttest.Addr([]byte("w")).String())
 	cp.use(t, client.String(), worker.String(), 10, true)
 	cp.chain.workers[worker.String()] = WorkerContract{State: 2}
 	cp.pollChain(t.Context())
@@ -883,27 +903,17 @@ func TestNoPayoutToClosedWorker(t *testing.T) {
 // once both contracts are closed and the contract unlocked.
 func TestWindDownClosingContract(t *testing.T) {
 	cp := newChainProxy(t, "")
-	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
-	worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
-	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-		t.Fatal(err)
-	}
+	client := cp.richClient(t, "c")
+	worker := cp.contractOf(t, billing.KindWorker, paymenttest.Addr([]byte("w")).String())
 	cp.use(t, client.String(), worker.String(), 40, true)
 	cp.chain.setClient(client, ClientContract{ClientChain: rich})
 	cp.chain.workers[worker.String()] = WorkerContract{}
-	ops := func() map[payment.Op][]payment.Payment {
-		out := map[payment.Op][]payment.Payment{}
-		for _, pay := range cp.chain.payments() {
-			out[pay.Op] = append(out[pay.Op], pay)
-		}
-		return out
-	}
 	windDownOps := func(got map[payment.Op][]payment.Payment) int {
 		return len(got[payment.OpClientGrantRefund]) + len(got[payment.OpWorkerLastPayout]) + len(got[payment.OpProxyCloseComplete])
 	}
 
 	cp.pollChain(t.Context())
-	if got := ops(); windDownOps(got) != 0 || cp.Snapshot().Chain.Closing {
+	if got := cp.chain.paymentsByOp(); windDownOps(got) != 0 || cp.Snapshot().Chain.Closing {
 		t.Fatalf("a normal proxy contract: submitted %v, closing %v; want no wind-down", got, cp.Snapshot().Chain.Closing)
 	}
 
@@ -920,7 +930,7 @@ func TestWindDownClosingContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	cp.pollChain(t.Context())
-	if got := ops(); windDownOps(got) != 0 {
+	if got := cp.chain.paymentsByOp(); windDownOps(got) != 0 {
 		t.Errorf("wind-down with a request running: submitted %v, want nothing yet", got)
 	}
 	if !cp.Snapshot().Chain.Closing {
@@ -929,7 +939,7 @@ func TestWindDownClosingContract(t *testing.T) {
 	cp.ledger.Release(hold)
 	cp.use(t, client.String(), worker.String(), 2, false)
 	cp.pollChain(t.Context())
-	if got := ops(); windDownOps(got) != 0 {
+	if got := cp.chain.paymentsByOp(); windDownOps(got) != 0 {
 		t.Errorf("wind-down with usage not committed on chain: submitted %v, want nothing yet", got)
 	}
 
@@ -938,25 +948,15 @@ func TestWindDownClosingContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	cp.pollChain(t.Context())
-	got := ops()
-	if r := got[payment.OpClientGrantRefund]; len(r) != 1 || r[0].Tokens != 42 || r[0].Verify(cp.pub, payment.OpClientGrantRefund, client) != nil {
-		t.Errorf("grant refunds %+v, want one of the final 42 tokens to the client", r)
-	}
-	if l := got[payment.OpWorkerLastPayout]; len(l) != 1 || l[0].Tokens != 42 || l[0].Verify(cp.pub, payment.OpWorkerLastPayout, worker) != nil {
-		t.Errorf("last payouts %+v, want one of the final 42 tokens to the worker", l)
-	}
+	got := cp.chain.paymentsByOp()
+	wantFinalPayments(t, got, cp.pub, 42, client, worker, "the")
 	if c := got[payment.OpProxyCloseComplete]; len(c) != 0 {
 		t.Errorf("close completed %+v before the client and worker contracts closed", c)
 	}
 
-	closedClient := rich
-	closedClient.State, closedClient.TokensUsed = billing.ClientClosed, 42
-	cp.chain.setClient(client, ClientContract{ClientChain: closedClient})
-	cp.chain.mu.Lock()
-	cp.chain.workers[worker.String()] = WorkerContract{State: 2, Tokens: 42}
-	cp.chain.mu.Unlock()
+	cp.chain.closeAccounts(client, worker, 42)
 	cp.pollChain(t.Context())
-	if c := ops()[payment.OpProxyCloseComplete]; len(c) != 0 {
+	if c := cp.chain.paymentsByOp()[payment.OpProxyCloseComplete]; len(c) != 0 {
 		t.Errorf("close completed %+v before the contract unlocked", c)
 	}
 
@@ -968,18 +968,18 @@ func TestWindDownClosingContract(t *testing.T) {
 	for range resubmitPolls - 2 {
 		cp.pollChain(t.Context())
 	}
-	if c := ops()[payment.OpProxyCloseComplete]; len(c) != 0 {
+	if c := cp.chain.paymentsByOp()[payment.OpProxyCloseComplete]; len(c) != 0 {
 		t.Fatalf("close completed %+v after %d polls of settled contracts, want %d", c, resubmitPolls-1, resubmitPolls)
 	}
 	cp.pollChain(t.Context())
-	c := ops()[payment.OpProxyCloseComplete]
+	c := cp.chain.paymentsByOp()[payment.OpProxyCloseComplete]
 	if len(c) != 1 || c[0].Tokens != 0 || c[0].Verify(cp.pub, payment.OpProxyCloseComplete, cp.inst.Load().sc) != nil {
 		t.Fatalf("close completions %+v, want one signed for the proxy contract %s", c, cp.inst.Load().sc)
 	}
 	if got := cp.Snapshot().Chain.CloseCompletions; got != 1 {
 		t.Errorf("close completions submitted = %d, want 1", got)
 	}
-	if got := ops(); len(got[payment.OpClientGrantRefund]) != 1 || len(got[payment.OpWorkerLastPayout]) != 1 {
+	if got := cp.chain.paymentsByOp(); len(got[payment.OpClientGrantRefund]) != 1 || len(got[payment.OpWorkerLastPayout]) != 1 {
 		t.Errorf("settled contracts were paid again: %v", got)
 	}
 }
@@ -994,8 +994,8 @@ func TestWindDownClosingContract(t *testing.T) {
 // the worker contract shows it.
 func TestWindDownDeploysUndeployedWorker(t *testing.T) {
 	cp := newChainProxy(t, "")
-	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
-	worker := cp.contractOf(t, billing.KindWorker, hashAddr([]byte("w")).String())
+	client := cp.contractOf(t, billing.KindClient, paymenttest.Addr([]byte("c")).String())
+	worker := cp.contractOf(t, billing.KindWorker, paymenttest.Addr([]byte("w")).String())
 	closed := rich
 	closed.State = billing.ClientClosed
 	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
@@ -1052,10 +1052,7 @@ func (p packets) ServePacket(payload []byte) {
 // contract is seen closing, and leaves nothing reserved.
 func TestWindDownRefusesRequests(t *testing.T) {
 	cp := newChainProxy(t, "")
-	client := cp.contractOf(t, billing.KindClient, hashAddr([]byte("c")).String())
-	if err := cp.ledger.UpdateClient(client.String(), "c", rich); err != nil {
-		t.Fatal(err)
-	}
+	client := cp.richClient(t, "c")
 	cp.chain.setClient(client, ClientContract{ClientChain: rich})
 	cp.chain.contract = ProxyContract{State: ContractClosing, UnlockTS: cp.now().Unix() + 3600}
 	cp.pollChain(t.Context())
@@ -1072,19 +1069,19 @@ func TestWindDownRefusesRequests(t *testing.T) {
 }
 
 // movedContracts derives the contracts under the proxy contract a proxy
-// rolled over to: other addresses than fakeContracts'.
+// rolled over to: other addresses than paymenttest.Contracts'.
 type movedContracts struct{}
 
 func (movedContracts) ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("moved proxy"), owner.Data(), key), nil
+	return paymenttest.Addr([]byte("moved proxy"), owner.Data(), key), nil
 }
 
 func (movedContracts) ClientAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("moved client"), owner.Data(), proxyOwner.Data(), key), nil
+	return paymenttest.Addr([]byte("moved client"), owner.Data(), proxyOwner.Data(), key), nil
 }
 
 func (movedContracts) WorkerAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("moved worker"), owner.Data(), proxyOwner.Data(), key), nil
+	return paymenttest.Addr([]byte("moved worker"), owner.Data(), proxyOwner.Data(), key), nil
 }
 
 // TestRolloverWindsOldContractDown changes the root's params under a
@@ -1098,12 +1095,9 @@ func TestRolloverWindsOldContractDown(t *testing.T) {
 	cp := newChainProxy(t, "")
 	oldSC := cp.inst.Load().sc
 	oldIn := cp.inst.Load()
-	clientOwner, workerOwner := hashAddr([]byte("c")).String(), hashAddr([]byte("w")).String()
-	client := cp.contractOf(t, billing.KindClient, clientOwner)
+	clientOwner, workerOwner := paymenttest.Addr([]byte("c")).String(), paymenttest.Addr([]byte("w")).String()
+	client := cp.richClient(t, clientOwner)
 	worker := cp.contractOf(t, billing.KindWorker, workerOwner)
-	if err := cp.ledger.UpdateClient(client.String(), clientOwner, rich); err != nil {
-		t.Fatal(err)
-	}
 	cp.use(t, client.String(), worker.String(), 40, true)
 	if err := cp.ledger.AddWorker(worker.String(), workerOwner); err != nil {
 		t.Fatal(err)
@@ -1139,38 +1133,23 @@ func TestRolloverWindsOldContractDown(t *testing.T) {
 		t.Errorf("client reserves %d tokens (%v) after a refused request, want 0", acc.Reserved, err)
 	}
 
-	ops := func() map[payment.Op][]payment.Payment {
-		out := map[payment.Op][]payment.Payment{}
-		for _, pay := range cp.chain.payments() {
-			out[pay.Op] = append(out[pay.Op], pay)
-		}
-		return out
-	}
 	cp.pollChain(t.Context())
-	ops1 := ops()
+	ops1 := cp.chain.paymentsByOp()
 	if r := ops1[payment.OpProxyCloseRequest]; len(r) != 1 || r[0].Verify(cp.pub, payment.OpProxyCloseRequest, oldSC) != nil {
 		t.Errorf("close requests %+v, want one signed for the old contract %s", r, oldSC)
 	}
-	if r := ops1[payment.OpClientGrantRefund]; len(r) != 1 || r[0].Tokens != 40 || r[0].Verify(cp.pub, payment.OpClientGrantRefund, client) != nil {
-		t.Errorf("grant refunds %+v, want one of the final 40 tokens to the old client contract", r)
-	}
-	if l := ops1[payment.OpWorkerLastPayout]; len(l) != 1 || l[0].Tokens != 40 || l[0].Verify(cp.pub, payment.OpWorkerLastPayout, worker) != nil {
-		t.Errorf("last payouts %+v, want one of the final 40 tokens to the old worker contract", l)
-	}
+	wantFinalPayments(t, ops1, cp.pub, 40, client, worker, "the old")
 
 	// The old contract closing, its accounts closed and unlocked: the
 	// completion after resubmitPolls settled polls.
-	closedClient := rich
-	closedClient.State, closedClient.TokensUsed = billing.ClientClosed, 40
-	cp.chain.setClient(client, ClientContract{ClientChain: closedClient})
+	cp.chain.closeAccounts(client, worker, 40)
 	cp.chain.mu.Lock()
-	cp.chain.workers[worker.String()] = WorkerContract{State: 2, Tokens: 40}
 	cp.chain.olds[oldSC.String()] = ProxyContract{State: ContractClosing, UnlockTS: cp.now().Unix()}
 	cp.chain.mu.Unlock()
 	for range resubmitPolls {
 		cp.pollChain(t.Context())
 	}
-	c := ops()[payment.OpProxyCloseComplete]
+	c := cp.chain.paymentsByOp()[payment.OpProxyCloseComplete]
 	if len(c) != 1 || c[0].Verify(cp.pub, payment.OpProxyCloseComplete, oldSC) != nil {
 		t.Fatalf("close completions %+v, want one signed for the old contract %s", c, oldSC)
 	}
@@ -1199,33 +1178,18 @@ func TestRolloverWindsOldContractDown(t *testing.T) {
 func TestRequestAcrossRolloverBilledAtItsContract(t *testing.T) {
 	cp := newChainProxy(t, "")
 	oldIn := cp.inst.Load()
-	clientOwner, workerOwner := hashAddr([]byte("c")).String(), hashAddr([]byte("w")).String()
-	client := cp.contractOf(t, billing.KindClient, clientOwner)
+	clientOwner, workerOwner := paymenttest.Addr([]byte("c")).String(), paymenttest.Addr([]byte("w")).String()
+	client := cp.richClient(t, clientOwner)
 	worker := cp.contractOf(t, billing.KindWorker, workerOwner)
-	if err := cp.ledger.UpdateClient(client.String(), clientOwner, rich); err != nil {
-		t.Fatal(err)
-	}
 	if err := cp.ledger.AddWorker(worker.String(), workerOwner); err != nil {
 		t.Fatal(err)
 	}
-	session := func() *wire.Session {
-		a, b := net.Pipe()
-		far := wire.NewSession(b, wire.Config{Outbound: true, Handler: make(packets, 4)})
-		near := wire.NewSession(a, wire.Config{Handler: make(packets, 4)})
-		t.Cleanup(func() {
-			near.Close()
-			far.Close()
-		})
-		go near.Start(t.Context())
-		if err := far.Start(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		return near
-	}
 	cc := newClientConn(cp.Proxy)
-	cc.account, cc.contract, cc.inst, cc.sess = client.String(), client, oldIn, session()
+	cc.account, cc.contract, cc.inst = client.String(), client, oldIn
+	cc.sess, _ = pipeSession(t, make(packets, 4))
 	wc := newWorkerConn(cp.Proxy)
-	wc.account, wc.contract, wc.inst, wc.sess = worker.String(), worker, oldIn, session()
+	wc.account, wc.contract, wc.inst = worker.String(), worker, oldIn
+	wc.sess, _ = pipeSession(t, make(packets, 4))
 
 	r := &request{p: cp.Proxy, cc: cc, prices: cp.pricesOf(cc)}
 	hold, err := cp.reserve(cc.account, &tl.ClientRunQueryEx{MaxTokens: 100, MaxCoefficient: billing.CoefficientOne}, r.prices)

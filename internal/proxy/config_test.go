@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/config"
 	"github.com/cocoon-go/cocoon/internal/config/configtest"
 )
@@ -31,6 +32,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "chain period unparsable", json: `{"chain_commit_every":"soon"}`, wantErr: "parsing duration"},
 		{name: "negative charge threshold", json: `{"charge_threshold_nano":-1}`, wantErr: "charge_threshold_nano"},
 		{name: "negative payout threshold", json: `{"payout_threshold_nano":-1}`, wantErr: "payout_threshold_nano"},
+		{name: "negative withdraw threshold", json: `{"withdraw_threshold_nano":-1}`, wantErr: "withdraw_threshold_nano"},
 		{name: "emulated chain", json: `{"chain_state":"/data/chain.json","root_contract_address":"r","node_wallet_key":"/data/proxy-wallet.key","owner_address":"` + chainTestOwner + `"}`},
 		{name: "real chain", json: `{"ton_config_filename":"/etc/global.json","root_contract_address":"r","node_wallet_key":"00","owner_address":"` + chainTestOwner + `"}`},
 		{name: "root and key without a chain", json: `{"root_contract_address":"r","node_wallet_key":"k"}`},
@@ -70,9 +72,12 @@ func TestChainDefaults(t *testing.T) {
 		want Config
 	}{
 		{"defaults", `{}`, Config{ChainCommitEvery: DefaultChainCommitEvery, ChainPollEvery: DefaultChainPollEvery,
-			ChargeThresholdNano: DefaultChargeThresholdNano, PayoutThresholdNano: DefaultPayoutThresholdNano}},
+			ChargeThresholdNano: DefaultChargeThresholdNano, PayoutThresholdNano: DefaultPayoutThresholdNano, WithdrawThresholdNano: DefaultWithdrawThresholdNano}},
 		{"devnet's short ones", `{"chain_commit_every":"2s","chain_poll_every":0.5,"charge_threshold_nano":1,"payout_threshold_nano":2}`,
-			Config{ChainCommitEvery: config.Duration(2 * time.Second), ChainPollEvery: config.Duration(500 * time.Millisecond), ChargeThresholdNano: 1, PayoutThresholdNano: 2}},
+			Config{ChainCommitEvery: config.Duration(2 * time.Second), ChainPollEvery: config.Duration(500 * time.Millisecond), ChargeThresholdNano: 1, PayoutThresholdNano: 2,
+				WithdrawThresholdNano: DefaultWithdrawThresholdNano}},
+		{"withdraw threshold set", `{"withdraw_threshold_nano":1}`, Config{ChainCommitEvery: DefaultChainCommitEvery, ChainPollEvery: DefaultChainPollEvery,
+			ChargeThresholdNano: DefaultChargeThresholdNano, PayoutThresholdNano: DefaultPayoutThresholdNano, WithdrawThresholdNano: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,6 +91,12 @@ func TestChainDefaults(t *testing.T) {
 					time.Duration(c.ChainCommitEvery), time.Duration(c.ChainPollEvery), c.ChargeThresholdNano, c.PayoutThresholdNano,
 					time.Duration(tt.want.ChainCommitEvery), time.Duration(tt.want.ChainPollEvery), tt.want.ChargeThresholdNano, tt.want.PayoutThresholdNano)
 			}
+			if c.WithdrawThresholdNano != tt.want.WithdrawThresholdNano {
+				t.Errorf("withdraw_threshold_nano = %d, want %d", c.WithdrawThresholdNano, tt.want.WithdrawThresholdNano)
+			}
 		})
+	}
+	if DefaultWithdrawThresholdNano != int64(10*billing.TON) {
+		t.Errorf("DefaultWithdrawThresholdNano = %d, want the reference's 10 TON", DefaultWithdrawThresholdNano)
 	}
 }

@@ -191,13 +191,7 @@ func FuzzWorkerQuery(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			obj, err := tl.Unmarshal(ans)
-			if err != nil {
-				t.Fatalf("answer %x does not decode: %v", ans, err)
-			}
-			if again := tl.Marshal(obj); !bytes.Equal(again, ans) {
-				t.Fatalf("answer re-encodes as %x, want %x", again, ans)
-			}
+			checkRoundTrip(t, ans)
 		}
 		p.removeWorker(wc)
 	})
@@ -327,16 +321,23 @@ func FuzzClientQuery(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			obj, err := tl.Unmarshal(ans)
-			if err != nil {
-				t.Fatalf("answer %x does not decode: %v", ans, err)
-			}
-			if again := tl.Marshal(obj); !bytes.Equal(again, ans) {
-				t.Fatalf("answer re-encodes as %x, want %x", again, ans)
-			}
+			checkRoundTrip(t, ans)
 		}
 		p.mu.Lock()
 		delete(p.clients, cc)
 		p.mu.Unlock()
 	})
+}
+
+// checkRoundTrip fails t unless the answer ans decodes and re-encodes to
+// the same bytes.
+func checkRoundTrip(t *testing.T, ans []byte) {
+	t.Helper()
+	obj, err := tl.Unmarshal(ans)
+	if err != nil {
+		t.Fatalf("answer %x does not decode: %v", ans, err)
+	}
+	if again := tl.Marshal(obj); !bytes.Equal(again, ans) {
+		t.Fatalf("answer re-encodes as %x, want %x", again, ans)
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/tl/tltest"
@@ -40,11 +41,11 @@ func addrTag(t *testing.T, s string) byte {
 func interopProxy(t *testing.T, extra string, wallet ...*address.Address) *Proxy {
 	t.Helper()
 	_, key, _ := ed25519.GenerateKey(nil)
-	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + hashAddr([]byte("owner")).String() + `"` + extra + `}`))
+	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + paymenttest.Addr([]byte("owner")).String() + `"` + extra + `}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{}}
+	deps := Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: paymenttest.Contracts{}}
 	if len(wallet) > 0 {
 		deps.Wallet = wallet[0]
 	}
@@ -75,7 +76,7 @@ func TestInteropNonBounceableAddresses(t *testing.T) {
 	}{{"mainnet", ``, want}, {"testnet", `,"is_testnet":true`, want | 0x80}} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := interopProxy(t, tc.extra)
-			owner := hashAddr([]byte("client owner"))
+			owner := paymenttest.Addr([]byte("client owner"))
 			cc := newClientConn(p)
 			b, err := cc.ServeQuery(context.Background(), tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
 				Flags: 3, ClientOwnerAddress: owner.Bounce(false).String(), IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}}))
@@ -93,8 +94,8 @@ func TestInteropNonBounceableAddresses(t *testing.T) {
 			if err := ask(t, wc, &tl.WorkerConnectToProxy{Params: w}, &wk); err != nil {
 				t.Fatal(err)
 			}
-			clientSC, _ := fakeContracts{}.ClientAddress(owner, p.contracts.owner, p.pub[:])
-			workerSC, _ := fakeContracts{}.WorkerAddress(owner, p.contracts.owner, p.pub[:])
+			clientSC, _ := paymenttest.Contracts{}.ClientAddress(owner, p.contracts.owner, p.pub[:])
+			workerSC, _ := paymenttest.Contracts{}.WorkerAddress(owner, p.contracts.owner, p.pub[:])
 			for _, c := range []struct {
 				what string
 				got  string
@@ -181,12 +182,12 @@ func connectPair(t *testing.T, p *Proxy) *readyPair {
 			t.Fatal(err)
 		}
 	}
-	owner := hashAddr([]byte("client owner")).Bounce(false).String()
+	owner := paymenttest.Addr([]byte("client owner")).Bounce(false).String()
 	clientAsk(&tl.ClientConnectToProxy{Params: tl.ClientParams{Flags: 3, ClientOwnerAddress: owner, IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}}, &rp.connected)
 	clientAsk(&tl.ClientAuthorizeWithProxyLong{}, &rp.auth)
 	clientAsk(&tl.ClientUpdatePaymentStatus{}, &rp.status)
 	w := workerParams()
-	w.Flags, w.WorkerOwnerAddress = 3, hashAddr([]byte("worker owner")).Bounce(false).String()
+	w.Flags, w.WorkerOwnerAddress = 3, paymenttest.Addr([]byte("worker owner")).Bounce(false).String()
 	var wconn tl.WorkerConnectedToProxy
 	if err := ask(t, rp.wc, &tl.WorkerConnectToProxy{Params: w}, &wconn); err != nil {
 		t.Fatal(err)
@@ -278,7 +279,7 @@ func TestInteropZeroTokenPaymentSigned(t *testing.T) {
 	// client.connectedToProxy already, as from the reference.
 	again := newClientConn(p)
 	b, err := again.ServeQuery(context.Background(), tl.Marshal(&tl.ClientConnectToProxy{Params: tl.ClientParams{
-		Flags: 3, ClientOwnerAddress: hashAddr([]byte("client owner")).String(), IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}}))
+		Flags: 3, ClientOwnerAddress: paymenttest.Addr([]byte("client owner")).String(), IsTest: true, MinProtoVersion: 1, MaxProtoVersion: 2}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +320,7 @@ func TestInteropExcessAddress(t *testing.T) {
 		}
 	}
 
-	wallet := hashAddr([]byte("proxy wallet"))
+	wallet := paymenttest.Addr([]byte("proxy wallet"))
 	for _, tc := range []struct {
 		name   string
 		wallet []*address.Address
@@ -464,7 +465,7 @@ func TestInteropRootConfigVersion(t *testing.T) {
 	if v := tltest.Reference(t, "a-proxy-client-0001-client.connectToProxy.bin").(*tl.ClientConnectToProxy).MinConfigVersion; v != testRootVersion {
 		t.Fatalf("the reference's client is at root config version %d: the fixture changed", v)
 	}
-	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + hashAddr([]byte("owner")).String() + `"}`))
+	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + paymenttest.Addr([]byte("owner")).String() + `"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,7 +473,7 @@ func TestInteropRootConfigVersion(t *testing.T) {
 		version uint32
 		ok      bool
 	}{{testRootVersion, true}, {testRootVersion + 1, true}, {testRootVersion - 1, false}} {
-		p, err := New(cfg, Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: tc.version, Contracts: fakeContracts{}})
+		p, err := New(cfg, Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: tc.version, Contracts: paymenttest.Contracts{}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -481,7 +482,7 @@ func TestInteropRootConfigVersion(t *testing.T) {
 			t.Errorf("a reference client at version 3, proxy at %d: got %v, want accepted %v", tc.version, err, tc.ok)
 		}
 	}
-	if _, err := New(cfg, Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, Contracts: fakeContracts{}}); err == nil {
+	if _, err := New(cfg, Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, Contracts: paymenttest.Contracts{}}); err == nil {
 		t.Error("a proxy without a root config version was built")
 	}
 }

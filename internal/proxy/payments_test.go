@@ -2,52 +2,26 @@ package proxy
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
 	"crypto/tls"
 	"testing"
-
-	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/tl"
 )
 
-// fakeContracts derives addresses by hashing what they depend on, as the
-// real derivation does, without contract code.
-type fakeContracts struct{}
-
-func hashAddr(parts ...[]byte) *address.Address {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write(p)
-	}
-	return address.NewAddress(0, 0, h.Sum(nil))
-}
-
-func (fakeContracts) ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("proxy"), owner.Data(), key), nil
-}
-
-func (fakeContracts) ClientAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("client"), owner.Data(), proxyOwner.Data(), key), nil
-}
-
-func (fakeContracts) WorkerAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("worker"), owner.Data(), proxyOwner.Data(), key), nil
-}
-
-var _ Contracts = fakeContracts{}
+var _ Contracts = paymenttest.Contracts{}
 
 func newSigningProxy(t testing.TB) (*Proxy, ed25519.PublicKey) {
 	t.Helper()
 	pub, key, _ := ed25519.GenerateKey(nil)
-	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + hashAddr([]byte("owner")).String() + `"}`))
+	cfg, err := ParseConfig([]byte(`{"is_test":true,"worker_policy":"fake_tdx","owner_address":"` + paymenttest.Addr([]byte("owner")).String() + `"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(cfg, Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: fakeContracts{}})
+	p, err := New(cfg, Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, SigningKey: key, Contracts: paymenttest.Contracts{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +33,7 @@ func TestSignedPayment(t *testing.T) {
 	if got := p.params(2, p.inst.Load()).ProxySCAddress; got != p.inst.Load().sc.Bounce(false).String() || got == "" {
 		t.Errorf("proxy.params carries contract %q, want %s, non-bounceable", got, p.inst.Load().sc.Bounce(false))
 	}
-	owner := hashAddr([]byte("peer"))
+	owner := paymenttest.Addr([]byte("peer"))
 	tests := []struct {
 		kind      billing.Kind
 		committed int64
@@ -107,7 +81,7 @@ func TestNewNeedsTONOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(cfg, Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, Contracts: fakeContracts{}}); err == nil {
+	if _, err := New(cfg, Deps{Mode: chainconf.FakeTON, WorkerTLS: &tls.Config{}, ClientTLS: &tls.Config{}, RootVersion: testRootVersion, Contracts: paymenttest.Contracts{}}); err == nil {
 		t.Error("New accepted an owner_address that is not a TON address")
 	}
 }
@@ -116,7 +90,7 @@ func TestNewNeedsTONOwner(t *testing.T) {
 // its two payment messages when the committed count has not changed.
 func BenchmarkSignedPayment(b *testing.B) {
 	p, _ := newSigningProxy(b)
-	contract, _, _ := p.peerContract(billing.KindClient, hashAddr([]byte("peer")).String())
+	contract, _, _ := p.peerContract(billing.KindClient, paymenttest.Addr([]byte("peer")).String())
 	a := billing.Account{Tokens: 100, CommittedToDB: 70}
 	for b.Loop() {
 		p.signed(billing.KindClient, contract, a)

@@ -254,30 +254,20 @@ func New(cfg Config, deps Deps) (*Proxy, error) {
 // setUpTrust makes, with a chain, the gate that admits workers by the
 // root's lists, bound to the worker port's verifier.
 func (p *Proxy) setUpTrust(deps Deps) error {
-	stated, _ := chainconf.ParseImageHash(p.cfg.ImageHash) // Validate checked it
-	switch {
-	case stated != [32]byte{} && deps.ImageHash != [32]byte{} && stated != deps.ImageHash:
-		return fmt.Errorf("building the proxy: image_hash %x is not the image hash the proxy attests, %x", stated, deps.ImageHash)
-	case deps.ImageHash != [32]byte{}:
-		p.image = deps.ImageHash
-	default:
-		p.image = stated
+	image, err := chainconf.OwnImage(p.cfg.ImageHash, deps.ImageHash, "proxy")
+	if err != nil {
+		return fmt.Errorf("building the proxy: %w", err)
 	}
+	p.image = image
 	if p.chain == nil {
 		return nil
 	}
 	if deps.WorkerPeers == nil {
 		return errors.New("building the proxy: a chain needs WorkerPeers, the worker port's verifier, to admit workers by the root's worker_hashes")
 	}
-	p.trust = trust.New(trust.Config{
-		InsecureSkipHashChecks: p.cfg.InsecureSkipHashChecks, MaxAge: time.Duration(p.cfg.MaxRootAge),
-		Clock: p.now, Logger: p.log,
-	})
-	if p.cfg.InsecureSkipHashChecks {
-		p.log.Warn("INSECURE: workers are not checked against the root's worker_hashes and model_hashes (insecure_skip_hash_checks)")
-	} else if c := p.cfg.CheckWorkerHashes; c != nil && !*c {
-		p.log.Info("check_worker_hashes is false: workers are checked against the root anyway (only insecure_skip_hash_checks, on a test network, stops it)")
-	}
+	p.trust = trust.ForChain(p.cfg.Chain, p.now, p.log)
+	p.trust.Announce(p.cfg.CheckWorkerHashes, "check_worker_hashes", "workers",
+		"workers are not checked against the root's worker_hashes and model_hashes")
 	if err := p.trust.Bind(trust.Workers, deps.WorkerPeers); err != nil {
 		return fmt.Errorf("building the proxy: worker_policy: %w", err)
 	}

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
-	"github.com/cocoon-go/cocoon/internal/config/configtest"
 )
 
 // setEarned sets the proxy contract's balance field on the fake chain.
@@ -77,33 +75,6 @@ func TestWithdrawDefaultThreshold(t *testing.T) {
 	cp.pollChain(t.Context())
 	if got := cp.chain.withdrawCount(); got != 1 {
 		t.Errorf("withdrawals at 10 TON = %d, want 1", got)
-	}
-}
-
-func TestWithdrawThresholdConfig(t *testing.T) {
-	tests := []struct {
-		name    string
-		json    string
-		want    int64
-		wantErr string
-	}{
-		{"default", `{}`, DefaultWithdrawThresholdNano, ""},
-		{"set", `{"withdraw_threshold_nano":1}`, 1, ""},
-		{"negative", `{"withdraw_threshold_nano":-1}`, 0, "withdraw_threshold_nano"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, ok := configtest.Parse(t, ParseConfig, tt.json, tt.wantErr)
-			if !ok {
-				return
-			}
-			if c.WithdrawThresholdNano != tt.want {
-				t.Errorf("withdraw_threshold_nano = %d, want %d", c.WithdrawThresholdNano, tt.want)
-			}
-		})
-	}
-	if DefaultWithdrawThresholdNano != int64(10*billing.TON) {
-		t.Errorf("DefaultWithdrawThresholdNano = %d, want the reference's 10 TON", DefaultWithdrawThresholdNano)
 	}
 }
 
@@ -178,10 +149,8 @@ func TestRunWithdrawsEarnings(t *testing.T) {
 		cp := newChainProxy(t, `,"chain_commit_every":"1m","chain_poll_every":"1s","withdraw_threshold_nano":100`)
 		cp.chain.payOnWithdraw = true
 		cp.chain.setEarned(250)
-		ctx, cancel := context.WithCancel(t.Context())
 		workers, clients := newFakeListener(), newFakeListener()
-		done := make(chan error, 1)
-		go func() { done <- cp.Run(ctx, workers, clients) }()
+		stop := startRun(t, cp.Proxy, workers, clients)
 		<-clients.accepted
 		started := time.Now()
 		time.Sleep(1500 * time.Millisecond)
@@ -208,9 +177,6 @@ func TestRunWithdrawsEarnings(t *testing.T) {
 		if s.Earned != "0" || s.Count != 1 || s.Last != "250" || s.InFlight || s.At.Before(started) {
 			t.Errorf("chain stats JSON %s: want 0 earned, one withdrawal of \"250\" at the poll, landed", b)
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
+		stop()
 	})
 }

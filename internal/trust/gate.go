@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
 )
 
 // DefaultMaxAge bounds how old a node's reading of the root may be before
@@ -36,6 +37,26 @@ type Config struct {
 	// Logger, the role's, receives the root's changes; nil discards
 	// them.
 	Logger *slog.Logger
+}
+
+// ForChain returns the gate of a role whose chain settings are c: it
+// checks unless c.InsecureSkipHashChecks, and bounds the root's age by
+// c.MaxRootAge.
+func ForChain(c chainconf.Chain, clock func() time.Time, log *slog.Logger) *Gate {
+	return New(Config{InsecureSkipHashChecks: c.InsecureSkipHashChecks, MaxAge: time.Duration(c.MaxRootAge), Clock: clock, Logger: log})
+}
+
+// Announce logs how the gate checks a role's peers (peers: "proxies" or
+// "workers"): loudly, naming what goes unchecked (unchecked), when it
+// skips the checks; otherwise, when the role's reference switch (check,
+// named checkName; nil when absent) is false, that the switch changes
+// nothing.
+func (g *Gate) Announce(check *bool, checkName, peers, unchecked string) {
+	if !g.enforce {
+		g.log.Warn("INSECURE: " + unchecked + " (insecure_skip_hash_checks)")
+	} else if check != nil && !*check {
+		g.log.Info(checkName + " is false: " + peers + " are checked against the root anyway (only insecure_skip_hash_checks, on a test network, stops it)")
+	}
 }
 
 // Gate is a node's live view of the root: the lists it last read, which
@@ -195,39 +216,32 @@ func (g *Gate) ready() (*Lists, error) {
 
 // CheckImage reports whether image is on the root's list of peers.
 func (g *Gate) CheckImage(p Peers, image [32]byte) error {
-	if !g.enforce {
-		return nil
-	}
-	l := g.cur.Load()
-	if l == nil {
-		return refuse(ErrNotRead, "the root contract has not been read yet: no %s can be admitted until it is", p)
-	}
-	return l.AllowList(p).Check(image)
+	return g.check(func(l *Lists) error { return l.AllowList(p).Check(image) }, "no %s can be admitted until it is", p)
 }
 
 // CheckModel reports whether a full model name is registered on the root.
 func (g *Gate) CheckModel(fullName string) error {
-	if !g.enforce {
-		return nil
-	}
-	l := g.cur.Load()
-	if l == nil {
-		return refuse(ErrNotRead, "the root contract has not been read yet: no model can be admitted until it is")
-	}
-	return l.CheckModel(fullName)
+	return g.check(func(l *Lists) error { return l.CheckModel(fullName) }, "no model can be admitted until it is")
 }
 
 // CheckClientEndpoint reports whether addr is a registered proxy's client
 // endpoint.
 func (g *Gate) CheckClientEndpoint(addr string) error {
+	return g.check(func(l *Lists) error { return l.CheckClientEndpoint(addr) }, "no proxy endpoint is known to be registered")
+}
+
+// check runs c on the reading in force when the gate checks; before the
+// first reading it refuses with ErrNotRead, saying what cannot be until
+// then (unknown, formatted with args).
+func (g *Gate) check(c func(*Lists) error, unknown string, args ...any) error {
 	if !g.enforce {
 		return nil
 	}
 	l := g.cur.Load()
 	if l == nil {
-		return refuse(ErrNotRead, "the root contract has not been read yet: no proxy endpoint is known to be registered")
+		return refuse(ErrNotRead, "the root contract has not been read yet: %s", fmt.Sprintf(unknown, args...))
 	}
-	return l.CheckClientEndpoint(addr)
+	return c(l)
 }
 
 // CheckProxyKey is CheckProxyKey when the gate checks, else nil.

@@ -3,11 +3,14 @@ package trust
 import (
 	"crypto/ed25519"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/config"
 )
 
 var (
@@ -183,5 +186,51 @@ func TestGateSkip(t *testing.T) {
 	}
 	if s := g.Snapshot(); s.HashChecks != "off (insecure_skip_hash_checks)" || s.NotReady != "" {
 		t.Errorf("snapshot = %+v", s)
+	}
+}
+
+func TestAnnounce(t *testing.T) {
+	yes, no := true, false
+	tests := []struct {
+		name string
+		skip bool
+		// check is the role's reference switch.
+		check *bool
+		want  string
+	}{
+		{"checking", false, nil, ""},
+		{"checking, switch on", false, &yes, ""},
+		{"checking, switch off", false, &no, "level=INFO msg=\"check_worker_hashes is false: workers are checked against the root anyway"},
+		{"skipping", true, nil, "level=WARN msg=\"INSECURE: workers are not checked (insecure_skip_hash_checks)\""},
+		{"skipping, switch off", true, &no, "level=WARN msg=\"INSECURE: workers are not checked (insecure_skip_hash_checks)\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var log strings.Builder
+			g := ForChain(chainconf.Chain{InsecureSkipHashChecks: tt.skip}, nil, slog.New(slog.NewTextHandler(&log, nil)))
+			g.Announce(tt.check, "check_worker_hashes", "workers", "workers are not checked")
+			if got := log.String(); tt.want == "" && got != "" || !strings.Contains(got, tt.want) || strings.Count(got, "\n") > 1 {
+				t.Errorf("logged %q, want one line with %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestForChain(t *testing.T) {
+	c := chainconf.Chain{MaxRootAge: config.Duration(time.Minute)}
+	now := t0
+	g := ForChain(c, func() time.Time { return now }, nil)
+	if err := g.Update(lists(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Ready(); err != nil {
+		t.Fatalf("a fresh reading: %v, want ready", err)
+	}
+	now = t0.Add(2 * time.Minute)
+	if err := g.Ready(); !errors.Is(err, ErrStale) {
+		t.Errorf("a reading older than max_root_age: %v, want %v", err, ErrStale)
+	}
+	if s := ForChain(chainconf.Chain{InsecureSkipHashChecks: true}, nil, nil).Snapshot(); s.HashChecks != "off (insecure_skip_hash_checks)" {
+		t.Errorf("insecure_skip_hash_checks: snapshot %+v, want the checks off", s)
 	}
 }

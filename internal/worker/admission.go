@@ -14,30 +14,20 @@ import (
 // setUpTrust makes, with a root, the gate that judges proxies and this
 // worker by the root's lists, bound to the proxies' verifier.
 func (w *Worker) setUpTrust(deps Deps) error {
-	stated, _ := chainconf.ParseImageHash(w.cfg.ImageHash) // Validate checked it
-	switch {
-	case stated != [32]byte{} && deps.ImageHash != [32]byte{} && stated != deps.ImageHash:
-		return fmt.Errorf("building the worker: image_hash %x is not the image hash the worker attests, %x", stated, deps.ImageHash)
-	case deps.ImageHash != [32]byte{}:
-		w.image = deps.ImageHash
-	default:
-		w.image = stated
+	image, err := chainconf.OwnImage(w.cfg.ImageHash, deps.ImageHash, "worker")
+	if err != nil {
+		return fmt.Errorf("building the worker: %w", err)
 	}
+	w.image = image
 	if w.root == nil {
 		return nil
 	}
 	if deps.ProxyPeers == nil {
 		return errors.New("building the worker: a root needs ProxyPeers, the verifier of the proxies, to check them against the root's proxy_hashes")
 	}
-	w.trust = trust.New(trust.Config{
-		InsecureSkipHashChecks: w.cfg.InsecureSkipHashChecks, MaxAge: time.Duration(w.cfg.MaxRootAge),
-		Clock: w.now, Logger: w.log,
-	})
-	if w.cfg.InsecureSkipHashChecks {
-		w.log.Warn("INSECURE: proxies and this worker are not checked against the root's proxy_hashes, worker_hashes and model_hashes (insecure_skip_hash_checks)")
-	} else if c := w.cfg.CheckProxyHashes; c != nil && !*c {
-		w.log.Info("check_proxy_hashes is false: proxies are checked against the root anyway (only insecure_skip_hash_checks, on a test network, stops it)")
-	}
+	w.trust = trust.ForChain(w.cfg.Chain, w.now, w.log)
+	w.trust.Announce(w.cfg.CheckProxyHashes, "check_proxy_hashes", "proxies",
+		"proxies and this worker are not checked against the root's proxy_hashes, worker_hashes and model_hashes")
 	if w.trust.Enforcing() && w.image == [32]byte{} {
 		return errors.New("building the worker: checking this worker against the root's worker_hashes needs its own image hash (ImageHash)")
 	}

@@ -1,10 +1,8 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"log/slog"
 	"net"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/attest/faketdx"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/ratls"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
@@ -23,52 +22,19 @@ import (
 
 var fakeImage = attest.Measurements{Kind: attest.KindFakeTDX}.ImageHash()
 
-// fakePeers is the proxies' verifier in these tests: every proxy attests
-// the fake TDX image, which the policy in force judges.
-type fakePeers struct {
-	mu sync.Mutex
-	p  attest.Policy
-}
-
-var _ PeerVerifier = (*fakePeers)(nil)
-
-func (f *fakePeers) Policy() attest.Policy {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.p
-}
-
-func (f *fakePeers) SetPolicy(p attest.Policy) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.p = p
-	return nil
-}
-
-func (f *fakePeers) Recheck(context.Context, []*x509.Certificate) (*ratls.Peer, error) {
-	m := attest.Measurements{Kind: attest.KindFakeTDX}
-	if err := f.Policy().Check(m); err != nil {
-		return nil, err
+// verifierOf is the proxies' RA-TLS verifier under the named policy,
+// for peers that attest with fake TDX.
+func verifierOf(t *testing.T, policy string) *ratls.Verifier {
+	t.Helper()
+	p, err := attest.NamedPolicy(policy)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return &ratls.Peer{Measurements: m, ImageHash: m.ImageHash()}, nil
-}
-
-// syncBuffer is a log shared by goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	v, err := ratls.NewVerifier(faketdx.NewValidator(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // TestWorkerFollowsTheRoot: a worker on a root takes requests (and dials
@@ -93,9 +59,10 @@ func TestWorkerFollowsTheRoot(t *testing.T) {
 		}
 		dials := 0
 		eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
-		var log syncBuffer
-		peers := &fakePeers{}
-		peers.p, _ = attest.NamedPolicy("fake_tdx")
+		// log is read once Run, which waits for every goroutine it
+		// started, has returned.
+		var log strings.Builder
+		peers := verifierOf(t, "fake_tdx")
 		w, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, ImageHash: fakeImage, ProxyPeers: peers,
 			Logger: slog.New(slog.NewTextHandler(&log, nil)),
 			Root: func(context.Context) (trust.Lists, error) {
@@ -186,10 +153,7 @@ func TestWorkerTrustSetUp(t *testing.T) {
 	}
 	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
 	root := func(context.Context) (trust.Lists, error) { return trust.Lists{}, nil }
-	peers := &fakePeers{}
-	peers.p, _ = attest.NamedPolicy("fake_tdx")
-	anyPeers := &fakePeers{}
-	anyPeers.p, _ = attest.NamedPolicy("any")
+	peers, anyPeers := verifierOf(t, "fake_tdx"), verifierOf(t, "any")
 	tests := []struct {
 		name string
 		deps Deps

@@ -2,9 +2,7 @@ package worker
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/tls"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,15 +13,13 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/xssnick/tonutils-go/address"
-
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
-	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/engine/enginetest"
 	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
 	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/tl/tltest"
@@ -177,24 +173,6 @@ func TestInteropAnswerFraming(t *testing.T) {
 	})
 }
 
-// refContracts derives the contracts as the reference's fake-TON runners
-// do, under its fake-TON config and the root of its local network.
-type refContracts struct {
-	root   *address.Address
-	params contracts.Params
-}
-
-func (r refContracts) WorkerContract(_ context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
-	want, err := contracts.ProxyAddress(proxyOwner, r.root, key, r.params)
-	if err != nil {
-		return nil, err
-	}
-	if !want.Equals(proxySC) {
-		return nil, fmt.Errorf("proxy contract %s is not %s", proxySC, want)
-	}
-	return contracts.WorkerAddress(owner, proxySC, contracts.NewProxyData(proxyOwner, r.root, key, r.params))
-}
-
 // referenceProxy answers our worker's handshake with the reference's
 // proxy's own answers (d-0001, d-0002, d-0003) and keeps the queries.
 type referenceProxy struct {
@@ -239,20 +217,12 @@ func (r *referenceProxy) ServePacket([]byte) {}
 func TestInteropReferenceProxyHandshake(t *testing.T) {
 	refWorker := tltest.Reference(t, "c-proxy-worker-0001-worker.connectToProxy.bin").(*tl.WorkerConnectToProxy)
 	owner := refWorker.Params.WorkerOwnerAddress
-	pseudo, err := os.ReadFile(sharedtest.Path(t, "testdata/reference/fake-ton-config.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := contracts.ParsePseudoRootConfig(pseudo)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := ParseConfig([]byte(`{"is_test":true,"model_name":"Qwen/Qwen3-8B@abc:v","forward_requests_to":"127.0.0.1:1","proxies":["127.0.0.1:11001"],"proxy_policy":"fake_tdx","owner_address":"` + owner + `"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
-	w, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, Contracts: refContracts{root: address.MustParseAddr("EQBT4hy4vMEZ9uxSCuhw_gBKh9_AwmHXLe7Wo0O4Vh-4kRjJ"), params: rc.Params}})
+	w, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, Contracts: paymenttest.ReferenceDerivation(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

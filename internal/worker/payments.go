@@ -1,13 +1,10 @@
 package worker
 
 import (
-	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"sync"
 
 	"github.com/xssnick/tonutils-go/address"
@@ -58,6 +55,8 @@ type account struct {
 	feeKnown bool
 }
 
+func newAccount(h payment.Holding) *account { return &account{Holding: h} }
+
 // accountKey names an account: its worker contract, or without contracts
 // the proxy's endpoint. A proxy that moves to a new contract, as after a
 // change of the root's params (the reference's proxy then deploys a new
@@ -101,26 +100,12 @@ func (w *Worker) accountAt(ctx context.Context, addr string, p tl.ProxyParams, w
 	if err != nil {
 		return nil, nil, err
 	}
-	k := accountKey(addr, pc.Own)
 	w.mu.Lock()
-	a := w.accounts[k]
-	var at *payment.Holding
-	if a != nil {
-		at = &a.Holding
-	}
-	holdings := make([]*payment.Holding, 0, len(w.accounts))
-	for _, other := range w.accounts {
-		holdings = append(holdings, &other.Holding)
-	}
-	if err := payment.CheckProxyKey(holdings, at, addr, pc.Key, errUntrustedProxy); err != nil {
+	a, err := payment.Admit(w.accounts, accountKey(addr, pc.Own), addr, pc, errUntrustedProxy, newAccount)
+	if err != nil {
 		w.mu.Unlock()
 		return nil, nil, err
 	}
-	if a == nil {
-		a = &account{Holding: payment.NewHolding(pc)}
-		w.accounts[k] = a
-	}
-	a.Endpoint = addr
 	for _, other := range w.accounts {
 		if other.Endpoint == addr {
 			other.mu.Lock()
@@ -186,26 +171,18 @@ func (pc *proxyConn) payment(sp tl.ProxySignedPaymentT, db, total int64) error {
 func (pc *proxyConn) pollAnswer(sp tl.ProxySignedPaymentT, db, total int64, asked payment.Figures) error {
 	pc.payMu.Lock()
 	defer pc.payMu.Unlock()
-	cur := pc.figures()
 	boc := payment.BOC(sp)
-	signed := cur.Signed
-	if boc != nil && pc.tracker != nil {
-		p, err := payment.Parse(boc)
-		if err != nil {
-			return fmt.Errorf("%w: %w", errUntrustedProxy, err)
-		}
-		signed = p.Tokens
+	// Without contracts the worker checks no payments: only the figures.
+	checked := boc
+	if pc.tracker == nil {
+		checked = nil
 	}
-	apply, err := payment.PollAnswer(cur, asked, signed, db, total, billing.ErrRollback)
+	apply, err := pc.account.JudgePollAnswer(pc.figures(), asked, checked, db, total, billing.ErrRollback, workerOps...)
 	switch {
 	case err != nil:
 		return fmt.Errorf("%w: %w", errUntrustedProxy, err)
 	case apply:
 		return pc.paymentLocked(boc, db, total)
-	case boc != nil && pc.tracker != nil:
-		if err := pc.account.Verify(boc, workerOps...); err != nil {
-			return fmt.Errorf("%w: %w", errUntrustedProxy, err)
-		}
 	}
 	return nil
 }
@@ -324,14 +301,5 @@ func (w *Worker) accountsSnapshot() ([]AccountSnapshot, EarnedSnapshot) {
 func (w *Worker) accountList() ([]string, []*account) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	keys := slices.SortedFunc(maps.Keys(w.accounts), func(a, b string) int {
-		return cmp.Or(cmp.Compare(w.accounts[a].Endpoint, w.accounts[b].Endpoint), cmp.Compare(a, b))
-	})
-	endpoints := make([]string, len(keys))
-	accts := make([]*account, len(keys))
-	for i, k := range keys {
-		accts[i] = w.accounts[k]
-		endpoints[i] = accts[i].Endpoint
-	}
-	return endpoints, accts
+	return payment.Sorted(w.accounts)
 }

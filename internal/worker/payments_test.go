@@ -3,10 +3,8 @@ package worker
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"net"
 	"testing"
 
@@ -15,39 +13,12 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/tl"
 	"github.com/cocoon-go/cocoon/internal/wire"
 )
 
-// fakeContracts derives addresses by hashing what they depend on, as the
-// real derivation does, without contract code.
-type fakeContracts struct{}
-
-func hashAddr(parts ...[]byte) *address.Address {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write(p)
-	}
-	return address.NewAddress(0, 0, h.Sum(nil))
-}
-
-func (fakeContracts) ProxyAddress(owner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("proxy"), owner.Data(), key), nil
-}
-
-func (fakeContracts) WorkerAddress(owner, proxyOwner *address.Address, key ed25519.PublicKey) (*address.Address, error) {
-	return hashAddr([]byte("worker"), owner.Data(), proxyOwner.Data(), key), nil
-}
-
-// WorkerContract checks that proxySC is the proxy's derived contract.
-func (f fakeContracts) WorkerContract(_ context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
-	if want, _ := f.ProxyAddress(proxyOwner, key); !proxySC.Equals(want) {
-		return nil, fmt.Errorf("proxy contract %s is not %s", proxySC, want)
-	}
-	return f.WorkerAddress(owner, proxyOwner, key)
-}
-
-var _ Contracts = fakeContracts{}
+var _ Contracts = paymenttest.Contracts{}
 
 // fakeProxy answers the worker handshake with the figures it is given and
 // payouts signed with its key.
@@ -62,8 +33,8 @@ type fakeProxy struct {
 
 func (p *fakeProxy) sc() (proxySC, workerSC *address.Address) {
 	pub := p.key.Public().(ed25519.PublicKey)
-	proxySC, _ = fakeContracts{}.ProxyAddress(p.owner, pub)
-	workerSC, _ = fakeContracts{}.WorkerAddress(p.workerOwner, p.owner, pub)
+	proxySC, _ = paymenttest.Contracts{}.ProxyAddress(p.owner, pub)
+	workerSC, _ = paymenttest.Contracts{}.WorkerAddress(p.workerOwner, p.owner, pub)
 	return proxySC, workerSC
 }
 
@@ -117,7 +88,7 @@ func newPaymentWorker(t *testing.T, owner *address.Address) *Worker {
 		t.Fatal(err)
 	}
 	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
-	w, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, Contracts: fakeContracts{}})
+	w, err := New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, Contracts: paymenttest.Contracts{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,9 +116,9 @@ func handshakeWith(t *testing.T, w *Worker, p wire.Handler) (*proxyConn, error) 
 
 func TestHandshakeBalanceComparison(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
-	workerOwner := hashAddr([]byte("worker owner"))
+	workerOwner := paymenttest.Addr([]byte("worker owner"))
 	w := newPaymentWorker(t, workerOwner)
-	p := &fakeProxy{key: key, owner: hashAddr([]byte("proxy owner")), workerOwner: workerOwner, db: 10, total: 15}
+	p := &fakeProxy{key: key, owner: paymenttest.Addr([]byte("proxy owner")), workerOwner: workerOwner, db: 10, total: 15}
 	if _, err := handshakeWith(t, w, p); err != nil {
 		t.Fatalf("first handshake: %v", err)
 	}
@@ -194,17 +165,26 @@ func TestHandshakeBalanceComparison(t *testing.T) {
 // errAny stands for any error in the table above.
 var errAny = errors.New("any error")
 
-func TestHandshakeRefusesForgedPayout(t *testing.T) {
-	_, key, _ := ed25519.GenerateKey(nil)
-	_, other, _ := ed25519.GenerateKey(nil)
-	workerOwner := hashAddr([]byte("worker owner"))
+// connectedWorker is a payment worker after its handshake with a fake
+// proxy that introduces itself with key and reports 10 tokens committed
+// of 15: the worker, the proxy and the worker's side of the connection.
+func connectedWorker(t *testing.T, key ed25519.PrivateKey) (*Worker, *fakeProxy, *proxyConn) {
+	t.Helper()
+	workerOwner := paymenttest.Addr([]byte("worker owner"))
 	w := newPaymentWorker(t, workerOwner)
-	// The proxy introduces itself with key but signs with other.
-	p := &fakeProxy{key: key, owner: hashAddr([]byte("proxy owner")), workerOwner: workerOwner, db: 10, total: 15}
+	p := &fakeProxy{key: key, owner: paymenttest.Addr([]byte("proxy owner")), workerOwner: workerOwner, db: 10, total: 15}
 	pc, err := handshakeWith(t, w, p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return w, p, pc
+}
+
+func TestHandshakeRefusesForgedPayout(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	_, other, _ := ed25519.GenerateKey(nil)
+	// The proxy introduces itself with key but signs with other.
+	w, p, pc := connectedWorker(t, key)
 	_, workerSC := p.sc()
 	forged, _ := payment.Sign(other, payment.OpWorkerPayout, 2, 20, workerSC, nil)
 	b, _ := forged.BOC()
@@ -220,13 +200,7 @@ func TestHandshakeRefusesForgedPayout(t *testing.T) {
 
 func TestPollAnswerOvertaken(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
-	workerOwner := hashAddr([]byte("worker owner"))
-	w := newPaymentWorker(t, workerOwner)
-	p := &fakeProxy{key: key, owner: hashAddr([]byte("proxy owner")), workerOwner: workerOwner, db: 10, total: 15}
-	pc, err := handshakeWith(t, w, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p, pc := connectedWorker(t, key)
 	_, workerSC := p.sc()
 	payout := func(k ed25519.PrivateKey, tokens int64) tl.ProxySignedPaymentT {
 		pay, _ := payment.Sign(k, payment.OpWorkerPayout, 3, tokens, workerSC, nil)
@@ -252,24 +226,13 @@ func TestPollAnswerOvertaken(t *testing.T) {
 	}
 }
 
-// movedContracts accepts, besides the proxy's derived contract, the
-// contract moved to, as after a change of the root's params.
-type movedContracts struct{ moved *address.Address }
-
-func (m movedContracts) WorkerContract(ctx context.Context, owner, proxyOwner *address.Address, key ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
-	if proxySC.Equals(m.moved) {
-		return hashAddr([]byte("worker"), owner.Data(), proxySC.Data()), nil
-	}
-	return fakeContracts{}.WorkerContract(ctx, owner, proxyOwner, key, proxySC)
-}
-
 func TestAccountAtProxyMovedContract(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
-	workerOwner := hashAddr([]byte("worker owner"))
+	workerOwner := paymenttest.Addr([]byte("worker owner"))
 	w := newPaymentWorker(t, workerOwner)
-	p := &fakeProxy{key: key, owner: hashAddr([]byte("proxy owner")), workerOwner: workerOwner}
-	moved := hashAddr([]byte("moved proxy contract"))
-	w.contracts = movedContracts{moved: moved}
+	p := &fakeProxy{key: key, owner: paymenttest.Addr([]byte("proxy owner")), workerOwner: workerOwner}
+	moved := paymenttest.Addr([]byte("moved proxy contract"))
+	w.contracts = paymenttest.Moved{Proxy: moved}
 	oldSC, oldWorker := p.sc()
 	params := func(sc *address.Address, key ed25519.PublicKey) tl.ProxyParams {
 		pp := tl.ProxyParams{Flags: 3, ProxyOwnerAddress: p.owner.String(), ProxySCAddress: sc.String(), IsTest: true, ProtoVersion: 2}
@@ -281,7 +244,7 @@ func TestAccountAtProxyMovedContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newWorker := hashAddr([]byte("worker"), workerOwner.Data(), moved.Data())
+	newWorker := paymenttest.Addr([]byte("worker"), workerOwner.Data(), moved.Data())
 	a, _, err := w.accountAt(context.Background(), "proxy:1", params(moved, pub), newWorker.String())
 	if err != nil {
 		t.Fatalf("the proxy's new contract was refused: %v", err)

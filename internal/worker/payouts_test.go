@@ -16,6 +16,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/config/configtest"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/tl"
 )
 
@@ -101,8 +102,8 @@ const testFee = 3
 func newChainWorker(t *testing.T, chain *fakeChain, min int64) (*Worker, *fakeProxy) {
 	t.Helper()
 	_, key, _ := ed25519.GenerateKey(nil)
-	workerOwner := hashAddr([]byte("worker owner"))
-	p := &fakeProxy{key: key, owner: hashAddr([]byte("proxy owner")), workerOwner: workerOwner}
+	workerOwner := paymenttest.Addr([]byte("worker owner"))
+	p := &fakeProxy{key: key, owner: paymenttest.Addr([]byte("proxy owner")), workerOwner: workerOwner}
 	chain.want = ProxyID{Owner: p.owner, Key: key.Public().(ed25519.PublicKey)}
 	cfg, err := ParseConfig([]byte(`{"is_test":true,"model_name":"m@c:v","forward_requests_to":"127.0.0.1:1","proxies":["127.0.0.1:2"],"proxy_policy":"fake_tdx","owner_address":"` + workerOwner.String() + `"}`))
 	if err != nil {
@@ -110,7 +111,7 @@ func newChainWorker(t *testing.T, chain *fakeChain, min int64) (*Worker, *fakePr
 	}
 	cfg.MinPayoutNano = min
 	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
-	w, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Engine: eng, Contracts: fakeContracts{}, Chain: chain,
+	w, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Engine: eng, Contracts: paymenttest.Contracts{}, Chain: chain,
 		Prices: billing.DefaultPrices(2*testFee, testFee)})
 	if err != nil {
 		t.Fatal(err)
@@ -365,7 +366,7 @@ func TestNewChainNeedsContracts(t *testing.T) {
 
 func TestParseChainConfig(t *testing.T) {
 	const base = `"is_test":true,"model_name":"m","forward_requests_to":"h:1","proxies":["h:1"],"proxy_policy":"fake_tdx"`
-	owner := hashAddr([]byte("owner")).String()
+	owner := paymenttest.Addr([]byte("owner")).String()
 	tests := []struct {
 		name        string
 		json        string

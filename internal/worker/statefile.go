@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/store/statefile"
 )
 
 // stateFileVersion is the layout of the worker's state file.
@@ -190,8 +190,8 @@ func (w *Worker) saveState() error {
 	if bytes.Equal(b, w.lastSaved) {
 		return nil
 	}
-	if err := writeFile(w.cfg.StateFile, b); err != nil {
-		return err
+	if err := statefile.Write(w.cfg.StateFile, b); err != nil {
+		return fmt.Errorf("writing the worker state file: %w", err)
 	}
 	w.lastSaved = b
 	return nil
@@ -215,28 +215,4 @@ func (w *Worker) saveLoop(ctx context.Context, done <-chan struct{}) {
 			}
 		}
 	}
-}
-
-// writeFile writes data to path atomically: a temporary file beside it,
-// synced, then renamed over it.
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing the worker state file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing the worker state file: %w", err)
-	}
-	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/chainconf"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 )
 
 // newStateWorker is a worker of owner with a state file at path.
@@ -28,7 +29,7 @@ func newStateWorker(t *testing.T, owner *address.Address, path string) (*Worker,
 	}
 	cfg.StateFile = path
 	eng, _ := NewEngine(cfg.ForwardRequestsTo, nil)
-	return New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, Contracts: fakeContracts{}, Prices: billing.DefaultPrices(9, 7)})
+	return New(cfg, Deps{Mode: chainconf.FakeTON, TLS: &tls.Config{}, Engine: eng, Contracts: paymenttest.Contracts{}, Prices: billing.DefaultPrices(9, 7)})
 }
 
 // TestStateFileKeepsAccounts restarts a worker with a state file: its
@@ -38,13 +39,13 @@ func newStateWorker(t *testing.T, owner *address.Address, path string) (*Worker,
 // has lost committed tokens.
 func TestStateFileKeepsAccounts(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
-	owner := hashAddr([]byte("worker owner"))
+	owner := paymenttest.Addr([]byte("worker owner"))
 	path := filepath.Join(t.TempDir(), "worker-state.json")
 	w, err := newStateWorker(t, owner, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &fakeProxy{key: key, owner: hashAddr([]byte("proxy owner")), workerOwner: owner, db: 10, total: 15}
+	p := &fakeProxy{key: key, owner: paymenttest.Addr([]byte("proxy owner")), workerOwner: owner, db: 10, total: 15}
 	if _, err := handshakeWith(t, w, p); err != nil {
 		t.Fatal(err)
 	}
@@ -80,9 +81,9 @@ func TestStateFileKeepsAccounts(t *testing.T) {
 }
 
 func TestStateFileRefused(t *testing.T) {
-	owner := hashAddr([]byte("worker owner"))
+	owner := paymenttest.Addr([]byte("worker owner"))
 	_, key, _ := ed25519.GenerateKey(nil)
-	p := &fakeProxy{key: key, owner: hashAddr([]byte("proxy owner")), workerOwner: owner, db: 10, total: 15}
+	p := &fakeProxy{key: key, owner: paymenttest.Addr([]byte("proxy owner")), workerOwner: owner, db: 10, total: 15}
 	proxySC, workerSC := p.sc()
 	keyHex := func(k ed25519.PrivateKey) string { return hex.EncodeToString(k.Public().(ed25519.PublicKey)) }
 	entry := `{"proxy":"proxy:1","proxy_owner_address":"` + p.owner.String() + `","proxy_public_key":"` + keyHex(key) + `","proxy_sc_address":"` + proxySC.String() +
@@ -120,8 +121,8 @@ func TestStateFileRefused(t *testing.T) {
 // that restores writes back as one that restores to the same account.
 func FuzzStateEntry(f *testing.F) {
 	_, key, _ := ed25519.GenerateKey(nil)
-	owner := hashAddr([]byte("worker owner"))
-	p := &fakeProxy{key: key, owner: hashAddr([]byte("proxy owner")), workerOwner: owner}
+	owner := paymenttest.Addr([]byte("worker owner"))
+	p := &fakeProxy{key: key, owner: paymenttest.Addr([]byte("proxy owner")), workerOwner: owner}
 	proxySC, workerSC := p.sc()
 	f.Add([]byte(`{"proxy":"proxy:1","proxy_owner_address":"` + p.owner.String() + `","proxy_public_key":"` + hex.EncodeToString(key.Public().(ed25519.PublicKey)) +
 		`","proxy_sc_address":"` + proxySC.String() + `","worker_sc_address":"` + workerSC.String() + `","tokens_committed_to_db":1,"max_tokens":2,"fee_per_token_nano":"3","fee_known":true}`))

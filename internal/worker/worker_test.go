@@ -120,19 +120,20 @@ func TestProbeEngineTogglesAvailability(t *testing.T) {
 		if w.disabled() {
 			t.Fatal("disabled while the engine is healthy")
 		}
-		mu.Lock()
-		healthy = false
-		mu.Unlock()
-		time.Sleep(w.healthEvery)
-		synctest.Wait()
+		// setHealthy turns the engine up or down and lets one probe
+		// period pass.
+		setHealthy := func(v bool) {
+			mu.Lock()
+			healthy = v
+			mu.Unlock()
+			time.Sleep(w.healthEvery)
+			synctest.Wait()
+		}
+		setHealthy(false)
 		if !w.disabled() {
 			t.Error("still enabled one probe period after the engine failed")
 		}
-		mu.Lock()
-		healthy = true
-		mu.Unlock()
-		time.Sleep(w.healthEvery)
-		synctest.Wait()
+		setHealthy(true)
 		if w.disabled() {
 			t.Error("still disabled one probe period after the engine recovered")
 		}

@@ -1,0 +1,30 @@
+// Package statefile writes a node's state file (the client's contracts,
+// the worker's accounts) atomically, so that a crash leaves the old
+// content or the new, never part of either.
+package statefile
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Write writes data to path atomically: a temporary file beside it,
+// synced, then renamed over it.
+func Write(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	return err
+}
