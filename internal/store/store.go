@@ -1,8 +1,9 @@
 // Package store owns the proxy's durable ledger: the Store interface the
 // proxy flushes its billing records through, and Ledger, its one
 // implementation, over a Backend of sealed values: in memory here (for
-// tests and devnet) or in a bbolt file (package store/boltstore, for
-// production, so that only what composes a proxy with it links bbolt).
+// tests, and a devnet on fake TON or without a data directory) or in a
+// bbolt file (package store/boltstore, for production and a devnet's data
+// directory, so that only what composes a proxy with it links bbolt).
 // Every record is signed with the proxy's Ed25519 key and verified on
 // load; every flush is written as one atomic batch.
 package store

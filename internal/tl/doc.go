@@ -31,9 +31,9 @@
 // is not what tlgen makes. Everything else here is hand-written: Writer,
 // Reader, the entry points, and the constructors of our own (cocoon.go).
 // The codec is not taken from tonutils-go: that library is reserved to the
-// ton, payment and store packages, and its reflection-based encoder is too
-// slow for the answer parts the proxy forwards thousands of times per
-// second.
+// packages that handle the chain's cells (contracts, ton, payment and
+// onchain), and its reflection-based encoder is too slow for the answer
+// parts the proxy forwards thousands of times per second.
 package tl
 
 //go:generate go run ../../cmd/tlgen -schema ../../../shared/reference/cocoon_api.tl -list constructors.txt -out zz_generated.go

@@ -3,7 +3,7 @@
 // people: its measurements printed, its verification against a policy
 // (and a root's lists) told as a verdict, and certificates generated with
 // their image hash. `cocoon attest` and `cocoon probe` print with it; the
-// roles read their own image hash with it.
+// composition (package node) reads each node's own image hash with it.
 package evidence
 
 import (

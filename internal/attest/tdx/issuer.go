@@ -4,7 +4,8 @@
 // collateral from Intel PCS or a PCCS, cached on disk with its expiry or
 // read from an offline directory, and the platform's TCB status).
 //
-// It is the only package that imports go-tdx-guest and go-configfs-tsm.
+// It is the only package that imports go-tdx-guest; go-configfs-tsm it
+// shares with attest/sevsnp.
 package tdx
 
 import (
