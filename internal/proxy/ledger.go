@@ -10,8 +10,8 @@ import (
 	"github.com/cocoon-go/cocoon/internal/store"
 )
 
-// LedgerStore keeps the proxy's ledger across restarts; store.Bolt and
-// store.Memory are two.
+// LedgerStore keeps the proxy's ledger across restarts; a *store.Ledger
+// is one, over bbolt (boltstore.Open) or over memory (store.OpenMemory).
 type LedgerStore interface {
 	Load(ctx context.Context) (store.State, error)
 	Save(ctx context.Context, f billing.Flush) error
