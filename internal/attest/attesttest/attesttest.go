@@ -1,5 +1,7 @@
 // Package attesttest owns the conformance suite that every attest.Validator
-// which verifies something must pass, whatever the TEE behind it.
+// which verifies something must pass, whatever the TEE behind it, and a
+// fake of the kernel's configfs-tsm report interface that the issuers are
+// tested against.
 package attesttest
 
 import (
