@@ -20,6 +20,30 @@ func TestMain(m *testing.M) {
 	os.Exit(0)
 }
 
+// pipe returns the two ends of a net.Pipe, closed when the test ends.
+func pipe(t *testing.T) (server, client net.Conn) {
+	server, client = net.Pipe()
+	t.Cleanup(func() {
+		server.Close()
+		client.Close()
+	})
+	return server, client
+}
+
+// answerWith reads the server's challenge from client, in a goroutine,
+// and writes what answer returns for it.
+func answerWith(client net.Conn, answer func(PoWChallenge) []byte) {
+	go func() {
+		var buf [24]byte
+		if _, err := io.ReadFull(client, buf[:]); err != nil {
+			return
+		}
+		var c PoWChallenge
+		_ = c.UnmarshalBinary(buf[:])
+		_, _ = client.Write(answer(c))
+	}()
+}
+
 var testSalt = [16]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
 
 // The vectors were found with an independent implementation (Python's
@@ -77,9 +101,7 @@ func TestPoWMessagesGolden(t *testing.T) {
 }
 
 func TestPoWExchange(t *testing.T) {
-	server, client := net.Pipe()
-	defer server.Close()
-	defer client.Close()
+	server, client := pipe(t)
 	errc := make(chan error, 1)
 	go func() { errc <- ServePoW(context.Background(), server, 12) }()
 	if err := SolvePoW(context.Background(), client, DefaultMaxPoWDifficulty); err != nil {
@@ -91,9 +113,7 @@ func TestPoWExchange(t *testing.T) {
 }
 
 func TestSolvePoWRefusesHardChallenge(t *testing.T) {
-	server, client := net.Pipe()
-	defer server.Close()
-	defer client.Close()
+	server, client := pipe(t)
 	go func() {
 		b, _ := PoWChallenge{Difficulty: 29, Salt: testSalt}.MarshalBinary()
 		_, _ = server.Write(b)
@@ -104,40 +124,24 @@ func TestSolvePoWRefusesHardChallenge(t *testing.T) {
 }
 
 func TestServePoWRejectsWrongNonce(t *testing.T) {
-	server, client := net.Pipe()
-	defer server.Close()
-	defer client.Close()
-	go func() {
-		var buf [24]byte
-		if _, err := io.ReadFull(client, buf[:]); err != nil {
-			return
-		}
+	server, client := pipe(t)
+	answerWith(client, func(c PoWChallenge) []byte {
 		// Find a nonce that fails difficulty 16 for this salt.
-		var c PoWChallenge
-		_ = c.UnmarshalBinary(buf[:])
 		nonce := int64(0)
 		for CheckPoW(c.Salt, nonce, 16) {
 			nonce++
 		}
 		b, _ := PoWAnswer{Nonce: nonce}.MarshalBinary()
-		_, _ = client.Write(b)
-	}()
+		return b
+	})
 	if err := ServePoW(context.Background(), server, 16); !errors.Is(err, ErrPoWInvalid) {
 		t.Errorf("wrong nonce: got %v, want ErrPoWInvalid", err)
 	}
 }
 
 func TestServePoWRejectsBadMagic(t *testing.T) {
-	server, client := net.Pipe()
-	defer server.Close()
-	defer client.Close()
-	go func() {
-		var buf [24]byte
-		if _, err := io.ReadFull(client, buf[:]); err != nil {
-			return
-		}
-		_, _ = client.Write(make([]byte, 12))
-	}()
+	server, client := pipe(t)
+	answerWith(client, func(PoWChallenge) []byte { return make([]byte, 12) })
 	if err := ServePoW(context.Background(), server, 1); err == nil {
 		t.Error("answer with a zero magic: got no error")
 	}
@@ -147,9 +151,7 @@ func TestServePoWRejectsBadMagic(t *testing.T) {
 // default deadline.
 func TestServePoWDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		server, client := net.Pipe()
-		defer server.Close()
-		defer client.Close()
+		server, client := pipe(t)
 		go func() { _, _ = io.Copy(io.Discard, client) }()
 		start := time.Now()
 		err := ServePoW(context.Background(), server, 20)
@@ -164,9 +166,7 @@ func TestServePoWDeadline(t *testing.T) {
 
 func TestSolvePoWCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		server, client := net.Pipe()
-		defer server.Close()
-		defer client.Close()
+		_, client := pipe(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		// The server never sends its challenge.
