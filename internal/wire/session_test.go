@@ -631,55 +631,46 @@ func TestBorrowedPackets(t *testing.T) {
 	}
 }
 
-// TestSlowPeerFailsEverySender: senders that find the pending frames full
-// wait, and all of them fail when the flusher's write times out.
-func TestSlowPeerFailsEverySender(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s, _ := startAgainstRaw(t, Config{WriteTimeout: 5 * time.Second, IdleTimeout: time.Hour, PingAfter: time.Hour})
-		start := time.Now()
-		var wg sync.WaitGroup
-		errs := make(chan error, 8)
-		for range 8 {
-			wg.Go(func() {
-				var err error
-				for err == nil {
-					err = s.Send(bytes.Repeat([]byte{1}, 32<<10))
+// TestSlowPeer: a peer that stops reading makes Send block, not buffer,
+// and the session ends after WriteTimeout; senders that find the pending
+// frames full wait, and all of them fail when the flusher's write times out.
+func TestSlowPeer(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		senders int
+	}{
+		{"blocks then fails", 1},
+		{"fails every sender", 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s, _ := startAgainstRaw(t, Config{WriteTimeout: 5 * time.Second, IdleTimeout: time.Hour, PingAfter: time.Hour})
+				start := time.Now()
+				var wg sync.WaitGroup
+				errs := make(chan error, tc.senders)
+				for range tc.senders {
+					wg.Go(func() {
+						var err error
+						for err == nil {
+							err = s.Send(bytes.Repeat([]byte{1}, 32<<10))
+						}
+						errs <- err
+					})
 				}
-				errs <- err
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					if !errors.Is(err, ErrClosed) && !strings.Contains(err.Error(), "timeout") {
+						t.Errorf("got %v, want a write timeout", err)
+					}
+				}
+				if d := time.Since(start); d != 5*time.Second {
+					t.Errorf("%d senders failed after %v, want 5s", tc.senders, d)
+				}
+				<-s.Done()
 			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if !errors.Is(err, ErrClosed) && !strings.Contains(err.Error(), "timeout") {
-				t.Errorf("got %v, want a write timeout", err)
-			}
-		}
-		if d := time.Since(start); d != 5*time.Second {
-			t.Errorf("senders failed after %v, want 5s", d)
-		}
-		<-s.Done()
-	})
-}
-
-// TestSlowPeerBlocksThenFails: a peer that stops reading makes Send block,
-// not buffer, and the session ends after WriteTimeout.
-func TestSlowPeerBlocksThenFails(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s, _ := startAgainstRaw(t, Config{WriteTimeout: 5 * time.Second, IdleTimeout: time.Hour, PingAfter: time.Hour})
-		start := time.Now()
-		var err error
-		for err == nil {
-			err = s.Send(bytes.Repeat([]byte{1}, 32<<10))
-		}
-		if !errors.Is(err, ErrClosed) && !strings.Contains(err.Error(), "timeout") {
-			t.Errorf("got %v, want a write timeout", err)
-		}
-		if d := time.Since(start); d != 5*time.Second {
-			t.Errorf("failed after %v, want 5s", d)
-		}
-		<-s.Done()
-	})
+		})
+	}
 }
 
 func FuzzSessionPacket(f *testing.F) {
