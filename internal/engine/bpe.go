@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"strings"
@@ -92,43 +91,12 @@ func (t *Tokenizer) initBPE(f *gguf.File) error {
 func (t *Tokenizer) appendBPE(out []int32, text string) []int32 {
 	for _, word := range t.split(text) {
 		w := mapBytes(word)
-		syms := make([]symbol, 0, len(w))
-		for i := 0; i < len(w); {
-			_, n := utf8.DecodeRuneInString(w[i:])
-			syms = append(syms, symbol{start: i, end: i + n, prev: len(syms) - 1, next: len(syms) + 1})
-			i += n
-		}
+		syms := mergeRunes(w, func(l, r symbol) (float32, bool) {
+			rank, ok := t.ranks[w[l.start:l.end]+" "+w[r.start:r.end]]
+			return -float32(rank), ok
+		})
 		if len(syms) == 0 {
 			continue
-		}
-		syms[len(syms)-1].next = -1
-		q := &bigramQueue{}
-		try := func(l, r int) {
-			if l < 0 || r < 0 {
-				return
-			}
-			key := w[syms[l].start:syms[l].end] + " " + w[syms[r].start:syms[r].end]
-			if rank, ok := t.ranks[key]; ok {
-				heap.Push(q, bigram{left: l, right: r, score: -float32(rank), size: syms[r].end - syms[l].start})
-			}
-		}
-		for i := 1; i < len(syms); i++ {
-			try(i-1, i)
-		}
-		for q.Len() > 0 {
-			b := heap.Pop(q).(bigram)
-			l, r := &syms[b.left], &syms[b.right]
-			if l.end == l.start || r.end == r.start || l.next != b.right || r.end-l.start != b.size {
-				continue // one side was merged away since
-			}
-			l.end = r.end
-			l.next = r.next
-			r.start, r.end = 0, 0
-			if l.next >= 0 {
-				syms[l.next].prev = b.left
-			}
-			try(l.prev, b.left)
-			try(b.left, l.next)
 		}
 		for i := 0; i >= 0; i = syms[i].next {
 			piece := w[syms[i].start:syms[i].end]
