@@ -165,26 +165,14 @@ func spaceRun(r []rune, i int) int {
 	return n
 }
 
-// splitGPT2 is GPT-2's pre-tokenizer:
-// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-func splitGPT2(s string) []string {
+// splitRuns splits s into pieces: at each rune, the length that match
+// returns (in runes), or else a whitespace run (\s+(?!\S)|\s+), or else
+// the one rune.
+func splitRuns(s string, match func(r []rune, i int) int) []string {
 	r := []rune(s)
 	var out []string
-	other := func(c rune) bool { return !isS(c) && !isL(c) && !isN(c) }
 	for i := 0; i < len(r); {
-		n := contraction(r[i:], false)
-		if n == 0 {
-			j := i
-			if r[j] == ' ' && j+1 < len(r) {
-				j++
-			}
-			for _, class := range []func(rune) bool{isL, isN, other} {
-				if k := run(r, j, class); k > 0 {
-					n = j - i + k
-					break
-				}
-			}
-		}
+		n := match(r, i)
 		if n == 0 {
 			n = spaceRun(r, i)
 		}
@@ -197,58 +185,67 @@ func splitGPT2(s string) []string {
 	return out
 }
 
+// isOther reports a rune that is no whitespace, letter or number.
+func isOther(c rune) bool { return !isS(c) && !isL(c) && !isN(c) }
+
+// isNL reports a line break.
+func isNL(c rune) bool { return c == '\r' || c == '\n' }
+
+// splitGPT2 is GPT-2's pre-tokenizer:
+// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+func splitGPT2(s string) []string {
+	return splitRuns(s, func(r []rune, i int) int {
+		if n := contraction(r[i:], false); n > 0 {
+			return n
+		}
+		j := i
+		if r[j] == ' ' && j+1 < len(r) {
+			j++
+		}
+		for _, class := range []func(rune) bool{isL, isN, isOther} {
+			if k := run(r, j, class); k > 0 {
+				return j - i + k
+			}
+		}
+		return 0
+	})
+}
+
 // splitLlama3 is the Llama 3 pre-tokenizer (Qwen2's with maxDigits 1):
 // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
 // ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 func splitLlama3(s string, maxDigits int) []string {
-	r := []rune(s)
-	var out []string
-	isNL := func(c rune) bool { return c == '\r' || c == '\n' }
-	other := func(c rune) bool { return !isS(c) && !isL(c) && !isN(c) }
-	for i := 0; i < len(r); {
-		n := contraction(r[i:], true)
-		if n == 0 {
-			// [^\r\n\p{L}\p{N}]?\p{L}+
-			j := i
-			if c := r[j]; !isNL(c) && !isL(c) && !isN(c) && j+1 < len(r) && isL(r[j+1]) {
-				j++
-			}
-			if k := run(r, j, isL); k > 0 {
-				n = j - i + k
-			}
+	return splitRuns(s, func(r []rune, i int) int {
+		if n := contraction(r[i:], true); n > 0 {
+			return n
 		}
-		if n == 0 {
-			n = min(run(r, i, isN), maxDigits)
+		// [^\r\n\p{L}\p{N}]?\p{L}+
+		j := i
+		if c := r[j]; !isNL(c) && !isL(c) && !isN(c) && j+1 < len(r) && isL(r[j+1]) {
+			j++
 		}
-		if n == 0 {
-			// ?[^\s\p{L}\p{N}]+[\r\n]*
-			j := i
-			if r[j] == ' ' && j+1 < len(r) && other(r[j+1]) {
-				j++
-			}
-			if k := run(r, j, other); k > 0 {
-				n = j - i + k
-				n += run(r, i+n, isNL)
-			}
+		if k := run(r, j, isL); k > 0 {
+			return j - i + k
 		}
-		if n == 0 {
-			// \s*[\r\n]+: through the last newline of the whitespace run.
-			ws := run(r, i, isS)
-			for k := ws; k > 0; k-- {
-				if isNL(r[i+k-1]) {
-					n = k
-					break
-				}
+		if n := min(run(r, i, isN), maxDigits); n > 0 {
+			return n
+		}
+		// ?[^\s\p{L}\p{N}]+[\r\n]*
+		j = i
+		if r[j] == ' ' && j+1 < len(r) && isOther(r[j+1]) {
+			j++
+		}
+		if k := run(r, j, isOther); k > 0 {
+			n := j - i + k
+			return n + run(r, i+n, isNL)
+		}
+		// \s*[\r\n]+: through the last newline of the whitespace run.
+		ws := run(r, i, isS)
+		for k := ws; k > 0; k-- {
+			if isNL(r[i+k-1]) {
+				return k
 			}
 		}
-		if n == 0 {
-			n = spaceRun(r, i)
-		}
-		if n == 0 {
-			n = 1
-		}
-		out = append(out, string(r[i:i+n]))
-		i += n
-	}
-	return out
+		return 0
+	})
 }
