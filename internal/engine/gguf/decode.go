@@ -350,11 +350,7 @@ func scalarArray(elem ValueType, raw []byte, n int) (any, error) {
 	case TypeUint8:
 		return append([]uint8(nil), raw...), nil
 	case TypeInt8:
-		s := make([]int8, n)
-		for i := range s {
-			s[i] = int8(raw[i])
-		}
-		return s, nil
+		return decodeEach(raw, n, 1, func(b []byte) int8 { return int8(b[0]) }), nil
 	case TypeBool:
 		s := make([]bool, n)
 		for i := range s {
@@ -365,55 +361,33 @@ func scalarArray(elem ValueType, raw []byte, n int) (any, error) {
 		}
 		return s, nil
 	case TypeUint16:
-		s := make([]uint16, n)
-		for i := range s {
-			s[i] = le.Uint16(raw[2*i:])
-		}
-		return s, nil
+		return decodeEach(raw, n, 2, le.Uint16), nil
 	case TypeInt16:
-		s := make([]int16, n)
-		for i := range s {
-			s[i] = int16(le.Uint16(raw[2*i:]))
-		}
-		return s, nil
+		return decodeEach(raw, n, 2, func(b []byte) int16 { return int16(le.Uint16(b)) }), nil
 	case TypeUint32:
-		s := make([]uint32, n)
-		for i := range s {
-			s[i] = le.Uint32(raw[4*i:])
-		}
-		return s, nil
+		return decodeEach(raw, n, 4, le.Uint32), nil
 	case TypeInt32:
-		s := make([]int32, n)
-		for i := range s {
-			s[i] = int32(le.Uint32(raw[4*i:]))
-		}
-		return s, nil
+		return decodeEach(raw, n, 4, func(b []byte) int32 { return int32(le.Uint32(b)) }), nil
 	case TypeFloat32:
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
-		}
-		return s, nil
+		return decodeEach(raw, n, 4, func(b []byte) float32 { return math.Float32frombits(le.Uint32(b)) }), nil
 	case TypeUint64:
-		s := make([]uint64, n)
-		for i := range s {
-			s[i] = le.Uint64(raw[8*i:])
-		}
-		return s, nil
+		return decodeEach(raw, n, 8, le.Uint64), nil
 	case TypeInt64:
-		s := make([]int64, n)
-		for i := range s {
-			s[i] = int64(le.Uint64(raw[8*i:]))
-		}
-		return s, nil
+		return decodeEach(raw, n, 8, func(b []byte) int64 { return int64(le.Uint64(b)) }), nil
 	case TypeFloat64:
-		s := make([]float64, n)
-		for i := range s {
-			s[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
-		}
-		return s, nil
+		return decodeEach(raw, n, 8, func(b []byte) float64 { return math.Float64frombits(le.Uint64(b)) }), nil
 	}
 	return nil, fmt.Errorf("unknown array element type %d", uint32(elem))
+}
+
+// decodeEach decodes n elements of size bytes each from raw, the element
+// at raw[size*i:] by at.
+func decodeEach[T any](raw []byte, n, size int, at func([]byte) T) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = at(raw[size*i:])
+	}
+	return s
 }
 
 func alignUp(n, a uint64) uint64 {

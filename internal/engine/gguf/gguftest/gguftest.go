@@ -144,76 +144,56 @@ func (w writer) array(v gguf.Value) error {
 }
 
 func (w writer) scalars(elem gguf.ValueType, s any) error {
-	var buf bytes.Buffer
 	le := binary.LittleEndian
 	var n int
+	var b []byte
 	switch x := s.(type) {
 	case []uint8:
-		n = len(x)
-		buf.Write(x)
+		n, b = len(x), x
 	case []int8:
-		n = len(x)
-		for _, e := range x {
-			buf.WriteByte(byte(e))
-		}
+		n, b = encodeEach(x, func(b []byte, e int8) []byte { return append(b, byte(e)) })
 	case []bool:
-		n = len(x)
-		for _, e := range x {
+		n, b = encodeEach(x, func(b []byte, e bool) []byte {
 			if e {
-				buf.WriteByte(1)
-			} else {
-				buf.WriteByte(0)
+				return append(b, 1)
 			}
-		}
+			return append(b, 0)
+		})
 	case []uint16:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint16(nil, e))
-		}
+		n, b = encodeEach(x, le.AppendUint16)
 	case []int16:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint16(nil, uint16(e)))
-		}
+		n, b = encodeEach(x, func(b []byte, e int16) []byte { return le.AppendUint16(b, uint16(e)) })
 	case []uint32:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint32(nil, e))
-		}
+		n, b = encodeEach(x, le.AppendUint32)
 	case []int32:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint32(nil, uint32(e)))
-		}
+		n, b = encodeEach(x, func(b []byte, e int32) []byte { return le.AppendUint32(b, uint32(e)) })
 	case []float32:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint32(nil, math.Float32bits(e)))
-		}
+		n, b = encodeEach(x, func(b []byte, e float32) []byte { return le.AppendUint32(b, math.Float32bits(e)) })
 	case []uint64:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint64(nil, e))
-		}
+		n, b = encodeEach(x, le.AppendUint64)
 	case []int64:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint64(nil, uint64(e)))
-		}
+		n, b = encodeEach(x, func(b []byte, e int64) []byte { return le.AppendUint64(b, uint64(e)) })
 	case []float64:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint64(nil, math.Float64bits(e)))
-		}
+		n, b = encodeEach(x, func(b []byte, e float64) []byte { return le.AppendUint64(b, math.Float64bits(e)) })
 	default:
 		return fmt.Errorf("unsupported array %T", s)
 	}
-	if sz := elem.ScalarSize(); sz == 0 || buf.Len() != n*sz {
+	if sz := elem.ScalarSize(); sz == 0 || len(b) != n*sz {
 		return fmt.Errorf("array %T does not match element type %d", s, elem)
 	}
 	w.u64(uint64(n))
-	w.b.Write(buf.Bytes())
+	w.b.Write(b)
 	return nil
+}
+
+// encodeEach encodes the elements of s one after another with put, and
+// returns their count and bytes.
+func encodeEach[T any](s []T, put func([]byte, T) []byte) (int, []byte) {
+	var b []byte
+	for _, e := range s {
+		b = put(b, e)
+	}
+	return len(s), b
 }
 
 // FloatToHalf converts to IEEE 754 half precision, rounding to nearest
