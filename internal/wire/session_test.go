@@ -21,6 +21,9 @@ import (
 // record packets.
 type testHandler struct {
 	query func(ctx context.Context, payload []byte) ([]byte, error)
+	// borrowed records copies of the packets, which a session with
+	// BorrowPackets lends only for the call.
+	borrowed bool
 
 	mu      sync.Mutex
 	packets [][]byte
@@ -35,6 +38,9 @@ func (h *testHandler) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 }
 
 func (h *testHandler) ServePacket(payload []byte) {
+	if h.borrowed {
+		payload = bytes.Clone(payload)
+	}
 	h.mu.Lock()
 	h.packets = append(h.packets, payload)
 	h.mu.Unlock()
@@ -178,24 +184,37 @@ func TestQueryErrors(t *testing.T) {
 	}
 }
 
+// TestPacketsInOrder: packets arrive in the order sent, the handler owning
+// each or, with BorrowPackets, borrowing it.
 func TestPacketsInOrder(t *testing.T) {
-	h := &testHandler{got: make(chan struct{}, 1000)}
-	a, b := tcpPair(t)
-	out, _ := startPair(t, a, b, Config{}, Config{Handler: h})
-	for i := range 1000 {
-		if err := out.Send(fmt.Appendf(nil, "packet %04d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range 1000 {
-		<-h.got
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for i, p := range h.packets {
-		if want := fmt.Sprintf("packet %04d", i); string(p) != want {
-			t.Fatalf("packet %d: got %q, want %q", i, p, want)
-		}
+	for _, tc := range []struct {
+		name    string
+		borrow  bool
+		payload func(i int) string
+	}{
+		{"owned", false, func(i int) string { return fmt.Sprintf("packet %04d", i) }},
+		{"borrowed", true, func(i int) string { return fmt.Sprintf("packet %04d %s", i, bytes.Repeat([]byte{'x'}, i*37)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &testHandler{got: make(chan struct{}, 1000), borrowed: tc.borrow}
+			a, b := tcpPair(t)
+			out, _ := startPair(t, a, b, Config{}, Config{Handler: h, BorrowPackets: tc.borrow})
+			for i := range 1000 {
+				if err := out.Send([]byte(tc.payload(i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 1000 {
+				<-h.got
+			}
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			for i, p := range h.packets {
+				if want := tc.payload(i); string(p) != want {
+					t.Fatalf("packet %d: got %.20q (%d bytes), want %.20q (%d bytes)", i, p, len(p), want, len(want))
+				}
+			}
+		})
 	}
 }
 
@@ -592,43 +611,6 @@ func TestInboundIdleTimeout(t *testing.T) {
 			t.Errorf("got %v, want ErrIdleTimeout", s.Err())
 		}
 	})
-}
-
-// borrowingHandler keeps copies of borrowed packets.
-type borrowingHandler struct {
-	mu      sync.Mutex
-	packets []string
-	got     chan struct{}
-}
-
-func (h *borrowingHandler) ServeQuery(context.Context, []byte) ([]byte, error) { return nil, nil }
-
-func (h *borrowingHandler) ServePacket(payload []byte) {
-	h.mu.Lock()
-	h.packets = append(h.packets, string(payload))
-	h.mu.Unlock()
-	h.got <- struct{}{}
-}
-
-func TestBorrowedPackets(t *testing.T) {
-	h := &borrowingHandler{got: make(chan struct{}, 1000)}
-	a, b := tcpPair(t)
-	out, _ := startPair(t, a, b, Config{}, Config{Handler: h, BorrowPackets: true})
-	for i := range 1000 {
-		if err := out.Send(fmt.Appendf(nil, "packet %04d %s", i, bytes.Repeat([]byte{'x'}, i*37))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range 1000 {
-		<-h.got
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for i, p := range h.packets {
-		if want := fmt.Sprintf("packet %04d %s", i, bytes.Repeat([]byte{'x'}, i*37)); p != want {
-			t.Fatalf("packet %d: got %.20q (%d bytes), want %.20q (%d bytes)", i, p, len(p), want, len(want))
-		}
-	}
 }
 
 // TestSlowPeer: a peer that stops reading makes Send block, not buffer,
