@@ -392,6 +392,21 @@ func (p *rawPeer) read() tl.Object {
 	return o
 }
 
+// startingAgainstRaw starts a session with cfg against a raw peer, in a
+// goroutine: errc receives what Start returns. Both ends close when the
+// test ends.
+func startingAgainstRaw(t *testing.T, cfg Config) (s *Session, peer *rawPeer, errc <-chan error) {
+	a, b := net.Pipe()
+	s = NewSession(a, cfg)
+	t.Cleanup(func() {
+		s.Close()
+		b.Close()
+	})
+	started := make(chan error, 1)
+	go func() { started <- s.Start(context.Background()) }()
+	return s, newRawPeer(t, b), started
+}
+
 // startAgainstRaw starts an outbound session against a raw inbound peer.
 func startAgainstRaw(t *testing.T, cfg Config) (*Session, *rawPeer) {
 	t.Helper()
@@ -460,13 +475,7 @@ func TestPeerDeath(t *testing.T) {
 
 func TestOpeningExchange(t *testing.T) {
 	t.Run("inbound answers with the same id", func(t *testing.T) {
-		a, b := net.Pipe()
-		defer b.Close()
-		s := NewSession(a, Config{})
-		defer s.Close()
-		peer := newRawPeer(t, b)
-		errc := make(chan error, 1)
-		go func() { errc <- s.Start(context.Background()) }()
+		_, peer, errc := startingAgainstRaw(t, Config{})
 		peer.write(&tl.TCPConnect{ID: 42})
 		if c, ok := peer.read().(*tl.TCPConnected); !ok || c.ID != 42 {
 			t.Errorf("got %+v, want tcp.connected 42", c)
@@ -476,13 +485,7 @@ func TestOpeningExchange(t *testing.T) {
 		}
 	})
 	t.Run("outbound rejects a wrong id", func(t *testing.T) {
-		a, b := net.Pipe()
-		defer b.Close()
-		s := NewSession(a, Config{Outbound: true})
-		defer s.Close()
-		peer := newRawPeer(t, b)
-		errc := make(chan error, 1)
-		go func() { errc <- s.Start(context.Background()) }()
+		_, peer, errc := startingAgainstRaw(t, Config{Outbound: true})
 		c := peer.read().(*tl.TCPConnect)
 		peer.write(&tl.TCPConnected{ID: c.ID + 1})
 		if err := <-errc; !errors.Is(err, ErrProtocol) {
@@ -490,13 +493,7 @@ func TestOpeningExchange(t *testing.T) {
 		}
 	})
 	t.Run("inbound rejects anything but tcp.connect", func(t *testing.T) {
-		a, b := net.Pipe()
-		defer b.Close()
-		s := NewSession(a, Config{})
-		defer s.Close()
-		peer := newRawPeer(t, b)
-		errc := make(chan error, 1)
-		go func() { errc <- s.Start(context.Background()) }()
+		_, peer, errc := startingAgainstRaw(t, Config{})
 		peer.write(&tl.TCPPing{ID: 1})
 		if err := <-errc; !errors.Is(err, ErrProtocol) {
 			t.Errorf("got %v, want ErrProtocol", err)
@@ -572,13 +569,7 @@ func TestPongKeepsSessionAlive(t *testing.T) {
 // session after 60 s of silence.
 func TestInboundIdleTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a, b := net.Pipe()
-		defer b.Close()
-		s := NewSession(a, Config{})
-		defer s.Close()
-		peer := newRawPeer(t, b)
-		errc := make(chan error, 1)
-		go func() { errc <- s.Start(context.Background()) }()
+		s, peer, errc := startingAgainstRaw(t, Config{})
 		peer.write(&tl.TCPConnect{ID: 7})
 		peer.read()
 		if err := <-errc; err != nil {
