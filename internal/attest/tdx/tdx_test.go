@@ -27,6 +27,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/attesttest"
+	"github.com/cocoon-go/cocoon/internal/attest/vendorcache"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
@@ -133,7 +134,7 @@ func offlineCollateral(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	for url, r := range tdxtesting.TestGetter.Responses {
-		if err := writeCached(dir, cachedResponse{URL: url, Header: r.Header, Body: r.Body, Expires: expiry(r.Body, v4Time)}); err != nil {
+		if err := vendorcache.Write(dir, vendorcache.Response{URL: url, Header: r.Header, Body: r.Body, Expires: expiry(r.Body, v4Time)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -328,7 +329,7 @@ func TestCollateralCache(t *testing.T) {
 	if got := hits.Load(); got != 1 {
 		t.Errorf("got %d fetches for two gets within expiry, want 1", got)
 	}
-	c, err := readCached(dir, url)
+	c, err := vendorcache.Read(dir, url)
 	if err != nil {
 		t.Fatal(err)
 	}
