@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"context"
+	"encoding"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -184,28 +185,34 @@ func FuzzPoWMessages(f *testing.F) {
 	f.Add(a)
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var c PoWChallenge
-		if err := c.UnmarshalBinary(b); err == nil {
-			enc, _ := c.MarshalBinary()
-			if !bytes.Equal(enc, b) {
-				t.Fatalf("challenge re-encoded as %x, read from %x", enc, b)
-			}
-			var c2 PoWChallenge
-			if err := c2.UnmarshalBinary(enc); err != nil || c2 != c {
-				t.Fatalf("challenge round trip: %v, %+v != %+v", err, c2, c)
-			}
-		}
-		var a PoWAnswer
-		if err := a.UnmarshalBinary(b); err == nil {
-			enc, _ := a.MarshalBinary()
-			if !bytes.Equal(enc, b) {
-				t.Fatalf("answer re-encoded as %x, read from %x", enc, b)
-			}
-			var a2 PoWAnswer
-			if err := a2.UnmarshalBinary(enc); err != nil || a2 != a {
-				t.Fatalf("answer round trip: %v", err)
-			}
+		roundTrip[PoWChallenge](t, "challenge", b)
+		if a, ok := roundTrip[PoWAnswer](t, "answer", b); ok {
 			_ = CheckPoW(testSalt, a.Nonce, int(binary.LittleEndian.Uint32(b)%70))
 		}
 	})
+}
+
+// roundTrip decodes b as a T and, if that succeeds, checks that it
+// encodes back to b and decodes again to the same T, which it returns.
+func roundTrip[T interface {
+	comparable
+	encoding.BinaryMarshaler
+}, P interface {
+	*T
+	encoding.BinaryUnmarshaler
+}](t *testing.T, name string, b []byte) (T, bool) {
+	t.Helper()
+	var v T
+	if err := P(&v).UnmarshalBinary(b); err != nil {
+		return v, false
+	}
+	enc, _ := v.MarshalBinary()
+	if !bytes.Equal(enc, b) {
+		t.Fatalf("%s re-encoded as %x, read from %x", name, enc, b)
+	}
+	var v2 T
+	if err := P(&v2).UnmarshalBinary(enc); err != nil || v2 != v {
+		t.Fatalf("%s round trip: %v, %+v != %+v", name, err, v2, v)
+	}
+	return v, true
 }
