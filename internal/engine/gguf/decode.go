@@ -240,25 +240,17 @@ func (r *reader) value(t ValueType, depth int) (Value, error) {
 	case TypeUint8:
 		v.V, err = r.u8()
 	case TypeInt8:
-		var x uint8
-		x, err = r.u8()
-		v.V = int8(x)
+		v.V, err = convert(r.u8, func(x uint8) int8 { return int8(x) })
 	case TypeUint16:
 		v.V, err = r.u16()
 	case TypeInt16:
-		var x uint16
-		x, err = r.u16()
-		v.V = int16(x)
+		v.V, err = convert(r.u16, func(x uint16) int16 { return int16(x) })
 	case TypeUint32:
 		v.V, err = r.u32()
 	case TypeInt32:
-		var x uint32
-		x, err = r.u32()
-		v.V = int32(x)
+		v.V, err = convert(r.u32, func(x uint32) int32 { return int32(x) })
 	case TypeFloat32:
-		var x uint32
-		x, err = r.u32()
-		v.V = math.Float32frombits(x)
+		v.V, err = convert(r.u32, math.Float32frombits)
 	case TypeBool:
 		var x uint8
 		x, err = r.u8()
@@ -271,19 +263,21 @@ func (r *reader) value(t ValueType, depth int) (Value, error) {
 	case TypeUint64:
 		v.V, err = r.u64()
 	case TypeInt64:
-		var x uint64
-		x, err = r.u64()
-		v.V = int64(x)
+		v.V, err = convert(r.u64, func(x uint64) int64 { return int64(x) })
 	case TypeFloat64:
-		var x uint64
-		x, err = r.u64()
-		v.V = math.Float64frombits(x)
+		v.V, err = convert(r.u64, math.Float64frombits)
 	case TypeArray:
 		return r.array(depth)
 	default:
 		return v, fmt.Errorf("unknown value type %d", uint32(t))
 	}
 	return v, err
+}
+
+// convert reads a value with read and returns it converted by conv.
+func convert[T, U any](read func() (T, error), conv func(T) U) (U, error) {
+	x, err := read()
+	return conv(x), err
 }
 
 func (r *reader) array(depth int) (Value, error) {
