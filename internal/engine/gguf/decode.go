@@ -33,36 +33,22 @@ func (r *reader) take(n uint64) ([]byte, error) {
 	return s, nil
 }
 
-func (r *reader) u8() (uint8, error) {
-	b, err := r.take(1)
-	if err != nil {
-		return 0, err
-	}
-	return b[0], nil
-}
+func (r *reader) u8() (uint8, error) { return fixed(r, 1, func(b []byte) uint8 { return b[0] }) }
 
-func (r *reader) u16() (uint16, error) {
-	b, err := r.take(2)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint16(b), nil
-}
+func (r *reader) u16() (uint16, error) { return fixed(r, 2, binary.LittleEndian.Uint16) }
 
-func (r *reader) u32() (uint32, error) {
-	b, err := r.take(4)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint32(b), nil
-}
+func (r *reader) u32() (uint32, error) { return fixed(r, 4, binary.LittleEndian.Uint32) }
 
-func (r *reader) u64() (uint64, error) {
-	b, err := r.take(8)
+func (r *reader) u64() (uint64, error) { return fixed(r, 8, binary.LittleEndian.Uint64) }
+
+// fixed reads the next size bytes and decodes them with decode.
+func fixed[T any](r *reader, size uint64, decode func([]byte) T) (T, error) {
+	b, err := r.take(size)
 	if err != nil {
-		return 0, err
+		var zero T
+		return zero, err
 	}
-	return binary.LittleEndian.Uint64(b), nil
+	return decode(b), nil
 }
 
 func (r *reader) str() (string, error) {
