@@ -91,20 +91,28 @@ func TestReferenceQuoteImageHash(t *testing.T) {
 	}
 }
 
+// realQuotes are every real quote we have: the reference's v4 and
+// go-tdx-guest's v4 and v5, each with a date at which its PCK chain is
+// valid.
+var realQuotes = []struct {
+	name    string
+	raw     func(testing.TB) []byte
+	at      time.Time
+	version int
+	flip    int // a byte inside the TD quote body, outside report data
+	// stale is the verdict with go-tdx-guest's sample collateral.
+	stale error
+}{
+	{"reference v4", referenceQuote, referenceQuoteTime, 4, 0x3C, ErrCollateralExpired},
+	// Current, but no TCB level matches.
+	{"go-tdx-guest v4", func(testing.TB) []byte { return v4Quote }, v4Time, 4, 0x3C, ErrCollateralInvalid},
+	{"go-tdx-guest v5", func(testing.TB) []byte { return testdata.RawQuoteV5 }, v5Time, 5, 0x3C + 6, ErrCollateralExpired},
+}
+
 func TestValidateWithoutCollateral(t *testing.T) {
-	tests := []struct {
-		name    string
-		quote   func(testing.TB) []byte
-		at      time.Time
-		version int
-	}{
-		{"reference quote v4", referenceQuote, referenceQuoteTime, 4},
-		{"go-tdx-guest v4", func(testing.TB) []byte { return v4Quote }, v4Time, 4},
-		{"go-tdx-guest v5", func(testing.TB) []byte { return testdata.RawQuoteV5 }, v5Time, 5},
-	}
-	for _, tc := range tests {
+	for _, tc := range realQuotes {
 		t.Run(tc.name, func(t *testing.T) {
-			raw := tc.quote(t)
+			raw := tc.raw(t)
 			v, err := NewValidator(fixed(tc.at), InsecureSkipCollateral())
 			if err != nil {
 				t.Fatal(err)
@@ -414,20 +422,7 @@ func benchmarkValidate(b *testing.B, wantErr error, opts ...Option) {
 // TestRejectsEachQuote applies the quote-level attacks to every real
 // quote we have: the reference's v4, go-tdx-guest's v4 and v5.
 func TestRejectsEachQuote(t *testing.T) {
-	quotes := []struct {
-		name string
-		raw  func(testing.TB) []byte
-		at   time.Time
-		flip int // a byte inside the TD quote body, outside report data
-		// stale is the verdict with go-tdx-guest's sample collateral.
-		stale error
-	}{
-		{"reference v4", referenceQuote, referenceQuoteTime, 0x3C, ErrCollateralExpired},
-		// Current, but no TCB level matches.
-		{"go-tdx-guest v4", func(testing.TB) []byte { return v4Quote }, v4Time, 0x3C, ErrCollateralInvalid},
-		{"go-tdx-guest v5", func(testing.TB) []byte { return testdata.RawQuoteV5 }, v5Time, 0x3C + 6, ErrCollateralExpired},
-	}
-	for _, q := range quotes {
+	for _, q := range realQuotes {
 		raw := q.raw(t)
 		rd := reportDataOf(t, raw)
 		flipped := append([]byte(nil), raw...)
