@@ -1,7 +1,8 @@
 // Package attesttest owns the conformance suite that every attest.Validator
-// which verifies something must pass, whatever the TEE behind it, and a
-// fake of the kernel's configfs-tsm report interface that the issuers are
-// tested against.
+// which verifies something must pass, whatever the TEE behind it, and the
+// fakes of the far sides that the TEE packages are tested against: the
+// kernel's configfs-tsm report interface (the issuers) and a vendor's
+// endorsement service (the validators' fetching).
 package attesttest
 
 import (

@@ -297,29 +297,17 @@ func TestCheckQEReport(t *testing.T) {
 // serves, counting requests.
 func fakePCCS(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
-	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		for url, resp := range tdxtesting.TestGetter.Responses {
-			rest, ok := strings.CutPrefix(url, intelPCS)
-			if url == intelRootCRL {
-				rest, ok = pccsRootCRL, true
-			}
-			if !ok || rest != r.URL.RequestURI() {
-				continue
-			}
-			for k, vs := range resp.Header {
-				for _, v := range vs {
-					w.Header().Add(k, v)
-				}
-			}
-			w.Write(resp.Body)
-			return
+	docs := map[string]attesttest.Document{}
+	for url, resp := range tdxtesting.TestGetter.Responses {
+		rest, ok := strings.CutPrefix(url, intelPCS)
+		if url == intelRootCRL {
+			rest, ok = pccsRootCRL, true
 		}
-		http.NotFound(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &hits
+		if ok {
+			docs[rest] = attesttest.Document{Header: resp.Header, Body: resp.Body}
+		}
+	}
+	return attesttest.VendorServer(t, docs)
 }
 
 func TestCollateralCache(t *testing.T) {
