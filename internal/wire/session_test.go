@@ -76,6 +76,13 @@ func tcpPair(t testing.TB) (net.Conn, net.Conn) {
 	return out, r.c
 }
 
+// startPipePair starts an outbound session and an inbound one with inCfg
+// over the two ends of a net.Pipe, as startPair does.
+func startPipePair(t testing.TB, inCfg Config) (out, in *Session) {
+	a, b := net.Pipe()
+	return startPair(t, a, b, Config{}, inCfg)
+}
+
 // startPair starts an outbound and an inbound session over the two ends
 // and closes both when the test ends.
 func startPair(t testing.TB, outConn, inConn net.Conn, outCfg, inCfg Config) (*Session, *Session) {
@@ -154,8 +161,7 @@ func TestQueryErrors(t *testing.T) {
 		}
 		return nil, errors.New("something broke")
 	}}
-	a, b := net.Pipe()
-	out, _ := startPair(t, a, b, Config{}, Config{Handler: h})
+	out, _ := startPipePair(t, Config{Handler: h})
 	tests := []struct {
 		payload string
 		want    QueryError
@@ -229,8 +235,7 @@ func TestQueryCancellation(t *testing.T) {
 				return nil, ctx.Err()
 			}
 		}}
-		a, b := net.Pipe()
-		out, _ := startPair(t, a, b, Config{}, Config{Handler: h})
+		out, _ := startPipePair(t, Config{Handler: h})
 
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
@@ -268,8 +273,7 @@ func TestTooManyConcurrentQueries(t *testing.T) {
 			}
 			return []byte("ok"), nil
 		}}
-		a, b := net.Pipe()
-		out, _ := startPair(t, a, b, Config{}, Config{Handler: h, MaxConcurrentQueries: 2})
+		out, _ := startPipePair(t, Config{Handler: h, MaxConcurrentQueries: 2})
 		var wg sync.WaitGroup
 		for range 2 {
 			wg.Go(func() { _, _ = out.Query(context.Background(), []byte("x")) })
@@ -298,8 +302,7 @@ func TestCloseCancelsHandlers(t *testing.T) {
 			finished = true
 			return nil, ctx.Err()
 		}}
-		a, b := net.Pipe()
-		out, in := startPair(t, a, b, Config{}, Config{Handler: h})
+		out, in := startPipePair(t, Config{Handler: h})
 		errc := make(chan error, 1)
 		go func() {
 			_, err := out.Query(context.Background(), []byte("x"))
@@ -324,8 +327,7 @@ func TestCloseCancelsHandlers(t *testing.T) {
 }
 
 func TestSendAfterClose(t *testing.T) {
-	a, b := net.Pipe()
-	out, _ := startPair(t, a, b, Config{}, Config{})
+	out, _ := startPipePair(t, Config{})
 	out.Close()
 	if err := out.Send([]byte("abcd")); !errors.Is(err, ErrClosed) {
 		t.Errorf("Send after Close: got %v, want ErrClosed", err)
@@ -552,8 +554,7 @@ func drain(p *rawPeer) error {
 // up indefinitely, and the inbound side only answers.
 func TestPongKeepsSessionAlive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a, b := net.Pipe()
-		out, in := startPair(t, a, b, Config{}, Config{})
+		out, in := startPipePair(t, Config{})
 		time.Sleep(5 * time.Minute)
 		select {
 		case <-out.Done():
@@ -870,8 +871,7 @@ func (h *slowHandler) ServeQuery(context.Context, []byte) ([]byte, error) { retu
 func (h *slowHandler) ServePacket([]byte)                                 { time.Sleep(h.d) }
 
 func TestUnencodableObjectRefused(t *testing.T) {
-	a, b := net.Pipe()
-	out, _ := startPair(t, a, b, Config{}, Config{})
+	out, _ := startPipePair(t, Config{})
 	if err := out.SendObject(&tl.ClientConnectedToProxy{}); err == nil {
 		t.Error("SendObject with a nil boxed field: got no error")
 	}
