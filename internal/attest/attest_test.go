@@ -57,14 +57,6 @@ func TestPolicyCheck(t *testing.T) {
 	tdx.MRTD[0] = 7
 	tdx.RTMR[3][0] = 9
 	fake := Measurements{Kind: KindFakeTDX}
-	named := func(name string) Policy {
-		p, err := NamedPolicy(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	with := func(p Policy, f func(*Policy)) Policy { f(&p); return p }
 	otherMRTD := Measurement{1}
 	tests := []struct {
 		name    string
@@ -72,24 +64,24 @@ func TestPolicyCheck(t *testing.T) {
 		m       Measurements
 		wantErr error
 	}{
-		{"any accepts nothing attested", named("any"), Measurements{}, nil},
-		{"any accepts tdx", named("any"), tdx, nil},
-		{"fake_tdx accepts fake", named("fake_tdx"), fake, nil},
-		{"fake_tdx refuses tdx", named("fake_tdx"), tdx, ErrKindMismatch},
-		{"tdx accepts tdx", named("tdx"), tdx, nil},
-		{"tdx refuses fake", named("tdx"), fake, ErrKindMismatch},
-		{"tdx refuses unattested", named("tdx"), Measurements{}, ErrKindMismatch},
-		{"MRTD allowed", with(named("tdx"), func(p *Policy) { p.MRTDs = []Measurement{otherMRTD, tdx.MRTD} }), tdx, nil},
-		{"MRTD not allowed", with(named("tdx"), func(p *Policy) { p.MRTDs = []Measurement{otherMRTD} }), tdx, ErrMRTDNotAllowed},
-		{"RTMR allowed", with(named("tdx"), func(p *Policy) { p.RTMRs = [][4]Measurement{tdx.RTMR} }), tdx, nil},
-		{"RTMR not allowed", with(named("tdx"), func(p *Policy) { p.RTMRs = [][4]Measurement{{}} }), tdx, ErrRTMRNotAllowed},
-		{"image hash allowed", with(named("fake_tdx"), func(p *Policy) { p.ImageHashes = [][32]byte{fake.ImageHash()} }), fake, nil},
-		{"image hash not allowed", with(named("tdx"), func(p *Policy) { p.ImageHashes = [][32]byte{fake.ImageHash()} }), tdx, ErrImageHashNotAllowed},
-		{"foreign root", named("tdx"), with2(tdx, func(m *Measurements) { m.RootKeyID = Measurement{1} }), ErrRootKeyNotAllowed},
-		{"any root", with(named("tdx"), func(p *Policy) { p.RootKeyIDs = nil }), with2(tdx, func(m *Measurements) { m.RootKeyID = Measurement{1} }), nil},
-		{"out of date", named("tdx"), with2(tdx, func(m *Measurements) { m.TCBStatus = TCBOutOfDate }), ErrTCBStatusNotAllowed},
-		{"out of date tolerated", with(named("tdx"), func(p *Policy) { p.TCBStatuses = []TCBStatus{TCBUpToDate, TCBOutOfDate} }), with2(tdx, func(m *Measurements) { m.TCBStatus = TCBOutOfDate }), nil},
-		{"not evaluated", named("tdx"), with2(tdx, func(m *Measurements) { m.TCBStatus = TCBNotEvaluated }), ErrTCBStatusNotAllowed},
+		{"any accepts nothing attested", namedPolicy(t, "any"), Measurements{}, nil},
+		{"any accepts tdx", namedPolicy(t, "any"), tdx, nil},
+		{"fake_tdx accepts fake", namedPolicy(t, "fake_tdx"), fake, nil},
+		{"fake_tdx refuses tdx", namedPolicy(t, "fake_tdx"), tdx, ErrKindMismatch},
+		{"tdx accepts tdx", namedPolicy(t, "tdx"), tdx, nil},
+		{"tdx refuses fake", namedPolicy(t, "tdx"), fake, ErrKindMismatch},
+		{"tdx refuses unattested", namedPolicy(t, "tdx"), Measurements{}, ErrKindMismatch},
+		{"MRTD allowed", with(namedPolicy(t, "tdx"), func(p *Policy) { p.MRTDs = []Measurement{otherMRTD, tdx.MRTD} }), tdx, nil},
+		{"MRTD not allowed", with(namedPolicy(t, "tdx"), func(p *Policy) { p.MRTDs = []Measurement{otherMRTD} }), tdx, ErrMRTDNotAllowed},
+		{"RTMR allowed", with(namedPolicy(t, "tdx"), func(p *Policy) { p.RTMRs = [][4]Measurement{tdx.RTMR} }), tdx, nil},
+		{"RTMR not allowed", with(namedPolicy(t, "tdx"), func(p *Policy) { p.RTMRs = [][4]Measurement{{}} }), tdx, ErrRTMRNotAllowed},
+		{"image hash allowed", with(namedPolicy(t, "fake_tdx"), func(p *Policy) { p.ImageHashes = [][32]byte{fake.ImageHash()} }), fake, nil},
+		{"image hash not allowed", with(namedPolicy(t, "tdx"), func(p *Policy) { p.ImageHashes = [][32]byte{fake.ImageHash()} }), tdx, ErrImageHashNotAllowed},
+		{"foreign root", namedPolicy(t, "tdx"), with2(tdx, func(m *Measurements) { m.RootKeyID = Measurement{1} }), ErrRootKeyNotAllowed},
+		{"any root", with(namedPolicy(t, "tdx"), func(p *Policy) { p.RootKeyIDs = nil }), with2(tdx, func(m *Measurements) { m.RootKeyID = Measurement{1} }), nil},
+		{"out of date", namedPolicy(t, "tdx"), with2(tdx, func(m *Measurements) { m.TCBStatus = TCBOutOfDate }), ErrTCBStatusNotAllowed},
+		{"out of date tolerated", with(namedPolicy(t, "tdx"), func(p *Policy) { p.TCBStatuses = []TCBStatus{TCBUpToDate, TCBOutOfDate} }), with2(tdx, func(m *Measurements) { m.TCBStatus = TCBOutOfDate }), nil},
+		{"not evaluated", namedPolicy(t, "tdx"), with2(tdx, func(m *Measurements) { m.TCBStatus = TCBNotEvaluated }), ErrTCBStatusNotAllowed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,6 +92,19 @@ func TestPolicyCheck(t *testing.T) {
 		})
 	}
 }
+
+// namedPolicy returns the policy called name, failing t if there is none.
+func namedPolicy(t *testing.T, name string) Policy {
+	t.Helper()
+	p, err := NamedPolicy(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// with returns p changed by f.
+func with(p Policy, f func(*Policy)) Policy { f(&p); return p }
 
 func with2(m Measurements, f func(*Measurements)) Measurements { f(&m); return m }
 
@@ -176,27 +181,20 @@ func TestAllowList(t *testing.T) {
 		t.Errorf("empty list: got %v, want the image refused", err)
 	}
 
-	named := func(name string) Policy {
-		p, err := NamedPolicy(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	tests := []struct {
 		name    string
 		policy  Policy
 		m       Measurements
 		wantErr error
 	}{
-		{"fake listed", with3(named("fake_tdx"), &AllowList{Hashes: [][32]byte{fake.ImageHash()}}), fake, nil},
-		{"fake not listed", with3(named("fake_tdx"), &AllowList{}), fake, ErrImageHashNotAllowed},
-		{"tdx listed", with3(named("tdx"), list), tdx, nil},
-		{"tdx not listed", with3(named("tdx"), &AllowList{Hashes: [][32]byte{fake.ImageHash()}}), tdx, ErrImageHashNotAllowed},
+		{"fake listed", with3(namedPolicy(t, "fake_tdx"), &AllowList{Hashes: [][32]byte{fake.ImageHash()}}), fake, nil},
+		{"fake not listed", with3(namedPolicy(t, "fake_tdx"), &AllowList{}), fake, ErrImageHashNotAllowed},
+		{"tdx listed", with3(namedPolicy(t, "tdx"), list), tdx, nil},
+		{"tdx not listed", with3(namedPolicy(t, "tdx"), &AllowList{Hashes: [][32]byte{fake.ImageHash()}}), tdx, ErrImageHashNotAllowed},
 		// The list is checked last: a wrong kind says so, not that its
 		// image is unlisted.
-		{"kind first", with3(named("tdx"), &AllowList{}), fake, ErrKindMismatch},
-		{"TCB first", with3(named("tdx"), list), with2(tdx, func(m *Measurements) { m.TCBStatus = TCBOutOfDate }), ErrTCBStatusNotAllowed},
+		{"kind first", with3(namedPolicy(t, "tdx"), &AllowList{}), fake, ErrKindMismatch},
+		{"TCB first", with3(namedPolicy(t, "tdx"), list), with2(tdx, func(m *Measurements) { m.TCBStatus = TCBOutOfDate }), ErrTCBStatusNotAllowed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,7 +207,7 @@ func TestAllowList(t *testing.T) {
 			}
 		})
 	}
-	if err := with3(named("any"), list).Validate(); err == nil {
+	if err := with3(namedPolicy(t, "any"), list).Validate(); err == nil {
 		t.Error("policy any with a live list: got nil error, want one (it attests nothing to check)")
 	}
 }

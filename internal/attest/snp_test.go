@@ -132,34 +132,26 @@ func TestPolicyCheckSEVSNP(t *testing.T) {
 	snp := Measurements{Kind: KindSEVSNP, SNP: SNP{ReportedTCB: SNPTCB{Bootloader: 4, TEE: 1, SNP: 22, Microcode: 213}}}
 	snp.SNP.Measurement[0] = 7
 	tdx := Measurements{Kind: KindTDX, TCBStatus: TCBUpToDate, RootKeyID: IntelRootKeyID}
-	named := func(name string) Policy {
-		p, err := NamedPolicy(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	with := func(p Policy, f func(*Policy)) Policy { f(&p); return p }
 	tests := []struct {
 		name    string
 		policy  Policy
 		m       Measurements
 		wantErr error
 	}{
-		{"sev_snp accepts an SEV-SNP peer", named("sev_snp"), snp, nil},
-		{"sev_snp refuses a TDX peer", named("sev_snp"), tdx, ErrKindMismatch},
-		{"tdx refuses an SEV-SNP peer", named("tdx"), snp, ErrKindMismatch},
-		{"tdx_or_sev_snp accepts both", named("tdx_or_sev_snp"), snp, nil},
-		{"tdx_or_sev_snp keeps TDX's rules", named("tdx_or_sev_snp"), Measurements{Kind: KindTDX, TCBStatus: TCBOutOfDate, RootKeyID: IntelRootKeyID}, ErrTCBStatusNotAllowed},
-		{"tdx_or_sev_snp accepts TDX", named("tdx_or_sev_snp"), tdx, nil},
-		{"fake policy refuses a real peer", named("fake_sev_snp"), snp, ErrKindMismatch},
-		{"measurement allowed", with(named("sev_snp"), func(p *Policy) { p.SNPMeasurements = []Measurement{snp.SNP.Measurement} }), snp, nil},
-		{"measurement not allowed", with(named("sev_snp"), func(p *Policy) { p.SNPMeasurements = []Measurement{{1}} }), snp, ErrSNPMeasurementNotAllowed},
-		{"MRTD list does not bind SEV-SNP peers", with(named("tdx_or_sev_snp"), func(p *Policy) { p.MRTDs = []Measurement{{1}} }), snp, nil},
-		{"SEV-SNP list does not bind TDX peers", with(named("tdx_or_sev_snp"), func(p *Policy) { p.SNPMeasurements = []Measurement{{1}} }), tdx, nil},
-		{"TCB at the minimum", with(named("sev_snp"), func(p *Policy) { p.SNPMinTCB = snp.SNP.ReportedTCB }), snp, nil},
-		{"TCB below the minimum", with(named("sev_snp"), func(p *Policy) { p.SNPMinTCB = SNPTCB{Microcode: 214} }), snp, ErrTCBTooOld},
-		{"TCB minimum on any", with(named("any"), func(p *Policy) { p.SNPMinTCB = SNPTCB{SNP: 1} }), snp, nil},
+		{"sev_snp accepts an SEV-SNP peer", namedPolicy(t, "sev_snp"), snp, nil},
+		{"sev_snp refuses a TDX peer", namedPolicy(t, "sev_snp"), tdx, ErrKindMismatch},
+		{"tdx refuses an SEV-SNP peer", namedPolicy(t, "tdx"), snp, ErrKindMismatch},
+		{"tdx_or_sev_snp accepts both", namedPolicy(t, "tdx_or_sev_snp"), snp, nil},
+		{"tdx_or_sev_snp keeps TDX's rules", namedPolicy(t, "tdx_or_sev_snp"), Measurements{Kind: KindTDX, TCBStatus: TCBOutOfDate, RootKeyID: IntelRootKeyID}, ErrTCBStatusNotAllowed},
+		{"tdx_or_sev_snp accepts TDX", namedPolicy(t, "tdx_or_sev_snp"), tdx, nil},
+		{"fake policy refuses a real peer", namedPolicy(t, "fake_sev_snp"), snp, ErrKindMismatch},
+		{"measurement allowed", with(namedPolicy(t, "sev_snp"), func(p *Policy) { p.SNPMeasurements = []Measurement{snp.SNP.Measurement} }), snp, nil},
+		{"measurement not allowed", with(namedPolicy(t, "sev_snp"), func(p *Policy) { p.SNPMeasurements = []Measurement{{1}} }), snp, ErrSNPMeasurementNotAllowed},
+		{"MRTD list does not bind SEV-SNP peers", with(namedPolicy(t, "tdx_or_sev_snp"), func(p *Policy) { p.MRTDs = []Measurement{{1}} }), snp, nil},
+		{"SEV-SNP list does not bind TDX peers", with(namedPolicy(t, "tdx_or_sev_snp"), func(p *Policy) { p.SNPMeasurements = []Measurement{{1}} }), tdx, nil},
+		{"TCB at the minimum", with(namedPolicy(t, "sev_snp"), func(p *Policy) { p.SNPMinTCB = snp.SNP.ReportedTCB }), snp, nil},
+		{"TCB below the minimum", with(namedPolicy(t, "sev_snp"), func(p *Policy) { p.SNPMinTCB = SNPTCB{Microcode: 214} }), snp, ErrTCBTooOld},
+		{"TCB minimum on any", with(namedPolicy(t, "any"), func(p *Policy) { p.SNPMinTCB = SNPTCB{SNP: 1} }), snp, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

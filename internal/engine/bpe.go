@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"strings"
@@ -92,43 +91,12 @@ func (t *Tokenizer) initBPE(f *gguf.File) error {
 func (t *Tokenizer) appendBPE(out []int32, text string) []int32 {
 	for _, word := range t.split(text) {
 		w := mapBytes(word)
-		syms := make([]symbol, 0, len(w))
-		for i := 0; i < len(w); {
-			_, n := utf8.DecodeRuneInString(w[i:])
-			syms = append(syms, symbol{start: i, end: i + n, prev: len(syms) - 1, next: len(syms) + 1})
-			i += n
-		}
+		syms := mergeRunes(w, func(l, r symbol) (float32, bool) {
+			rank, ok := t.ranks[w[l.start:l.end]+" "+w[r.start:r.end]]
+			return -float32(rank), ok
+		})
 		if len(syms) == 0 {
 			continue
-		}
-		syms[len(syms)-1].next = -1
-		q := &bigramQueue{}
-		try := func(l, r int) {
-			if l < 0 || r < 0 {
-				return
-			}
-			key := w[syms[l].start:syms[l].end] + " " + w[syms[r].start:syms[r].end]
-			if rank, ok := t.ranks[key]; ok {
-				heap.Push(q, bigram{left: l, right: r, score: -float32(rank), size: syms[r].end - syms[l].start})
-			}
-		}
-		for i := 1; i < len(syms); i++ {
-			try(i-1, i)
-		}
-		for q.Len() > 0 {
-			b := heap.Pop(q).(bigram)
-			l, r := &syms[b.left], &syms[b.right]
-			if l.end == l.start || r.end == r.start || l.next != b.right || r.end-l.start != b.size {
-				continue // one side was merged away since
-			}
-			l.end = r.end
-			l.next = r.next
-			r.start, r.end = 0, 0
-			if l.next >= 0 {
-				syms[l.next].prev = b.left
-			}
-			try(l.prev, b.left)
-			try(b.left, l.next)
 		}
 		for i := 0; i >= 0; i = syms[i].next {
 			piece := w[syms[i].start:syms[i].end]
@@ -197,26 +165,14 @@ func spaceRun(r []rune, i int) int {
 	return n
 }
 
-// splitGPT2 is GPT-2's pre-tokenizer:
-// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-func splitGPT2(s string) []string {
+// splitRuns splits s into pieces: at each rune, the length that match
+// returns (in runes), or else a whitespace run (\s+(?!\S)|\s+), or else
+// the one rune.
+func splitRuns(s string, match func(r []rune, i int) int) []string {
 	r := []rune(s)
 	var out []string
-	other := func(c rune) bool { return !isS(c) && !isL(c) && !isN(c) }
 	for i := 0; i < len(r); {
-		n := contraction(r[i:], false)
-		if n == 0 {
-			j := i
-			if r[j] == ' ' && j+1 < len(r) {
-				j++
-			}
-			for _, class := range []func(rune) bool{isL, isN, other} {
-				if k := run(r, j, class); k > 0 {
-					n = j - i + k
-					break
-				}
-			}
-		}
+		n := match(r, i)
 		if n == 0 {
 			n = spaceRun(r, i)
 		}
@@ -229,58 +185,67 @@ func splitGPT2(s string) []string {
 	return out
 }
 
+// isOther reports a rune that is no whitespace, letter or number.
+func isOther(c rune) bool { return !isS(c) && !isL(c) && !isN(c) }
+
+// isNL reports a line break.
+func isNL(c rune) bool { return c == '\r' || c == '\n' }
+
+// splitGPT2 is GPT-2's pre-tokenizer:
+// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+func splitGPT2(s string) []string {
+	return splitRuns(s, func(r []rune, i int) int {
+		if n := contraction(r[i:], false); n > 0 {
+			return n
+		}
+		j := i
+		if r[j] == ' ' && j+1 < len(r) {
+			j++
+		}
+		for _, class := range []func(rune) bool{isL, isN, isOther} {
+			if k := run(r, j, class); k > 0 {
+				return j - i + k
+			}
+		}
+		return 0
+	})
+}
+
 // splitLlama3 is the Llama 3 pre-tokenizer (Qwen2's with maxDigits 1):
 // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
 // ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 func splitLlama3(s string, maxDigits int) []string {
-	r := []rune(s)
-	var out []string
-	isNL := func(c rune) bool { return c == '\r' || c == '\n' }
-	other := func(c rune) bool { return !isS(c) && !isL(c) && !isN(c) }
-	for i := 0; i < len(r); {
-		n := contraction(r[i:], true)
-		if n == 0 {
-			// [^\r\n\p{L}\p{N}]?\p{L}+
-			j := i
-			if c := r[j]; !isNL(c) && !isL(c) && !isN(c) && j+1 < len(r) && isL(r[j+1]) {
-				j++
-			}
-			if k := run(r, j, isL); k > 0 {
-				n = j - i + k
-			}
+	return splitRuns(s, func(r []rune, i int) int {
+		if n := contraction(r[i:], true); n > 0 {
+			return n
 		}
-		if n == 0 {
-			n = min(run(r, i, isN), maxDigits)
+		// [^\r\n\p{L}\p{N}]?\p{L}+
+		j := i
+		if c := r[j]; !isNL(c) && !isL(c) && !isN(c) && j+1 < len(r) && isL(r[j+1]) {
+			j++
 		}
-		if n == 0 {
-			// ?[^\s\p{L}\p{N}]+[\r\n]*
-			j := i
-			if r[j] == ' ' && j+1 < len(r) && other(r[j+1]) {
-				j++
-			}
-			if k := run(r, j, other); k > 0 {
-				n = j - i + k
-				n += run(r, i+n, isNL)
-			}
+		if k := run(r, j, isL); k > 0 {
+			return j - i + k
 		}
-		if n == 0 {
-			// \s*[\r\n]+: through the last newline of the whitespace run.
-			ws := run(r, i, isS)
-			for k := ws; k > 0; k-- {
-				if isNL(r[i+k-1]) {
-					n = k
-					break
-				}
+		if n := min(run(r, i, isN), maxDigits); n > 0 {
+			return n
+		}
+		// ?[^\s\p{L}\p{N}]+[\r\n]*
+		j = i
+		if r[j] == ' ' && j+1 < len(r) && isOther(r[j+1]) {
+			j++
+		}
+		if k := run(r, j, isOther); k > 0 {
+			n := j - i + k
+			return n + run(r, i+n, isNL)
+		}
+		// \s*[\r\n]+: through the last newline of the whitespace run.
+		ws := run(r, i, isS)
+		for k := ws; k > 0; k-- {
+			if isNL(r[i+k-1]) {
+				return k
 			}
 		}
-		if n == 0 {
-			n = spaceRun(r, i)
-		}
-		if n == 0 {
-			n = 1
-		}
-		out = append(out, string(r[i:i+n]))
-		i += n
-	}
-	return out
+		return 0
+	})
 }

@@ -372,30 +372,20 @@ func (h *handler) chat(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		c := chunk(openai.ChatDelta{Content: text}, nil)
-		if cr.ContinuousUsage() {
-			c.Usage = openai.NewUsage(int64(len(req.Prompt)), int64(st.Delivered()))
-		}
+		c.Usage = usageSoFar(cr.ContinuousUsage(), len(req.Prompt), st)
 		return sse.WriteJSON(c)
 	})
 	if err != nil {
 		return failStream(sse, err)
 	}
+	usage := openai.NewUsage(int64(res.PromptTokens), int64(res.CompletionTokens))
 	reason := res.FinishReason
 	end := chunk(openai.ChatDelta{}, &reason)
 	if cr.ContinuousUsage() {
-		end.Usage = openai.NewUsage(int64(res.PromptTokens), int64(res.CompletionTokens))
+		end.Usage = usage
 	}
-	if err := sse.WriteJSON(end); err != nil {
-		return err
-	}
-	if cr.IncludeUsage() {
-		u := openai.ChatCompletionChunk{ID: id, Object: openai.ObjectChatCompletionChunk, Created: created, Model: h.name,
-			Choices: []openai.ChatChunkChoice{}, Usage: openai.NewUsage(int64(res.PromptTokens), int64(res.CompletionTokens))}
-		if err := sse.WriteJSON(u); err != nil {
-			return err
-		}
-	}
-	return sse.WriteDone()
+	return finishStream(sse, end, cr.IncludeUsage(), openai.ChatCompletionChunk{ID: id, Object: openai.ObjectChatCompletionChunk,
+		Created: created, Model: h.name, Choices: []openai.ChatChunkChoice{}, Usage: usage})
 }
 
 func (h *handler) completions(w http.ResponseWriter, r *http.Request) error {
@@ -450,25 +440,40 @@ func (h *handler) completions(w http.ResponseWriter, r *http.Request) error {
 	sse := startSSE(w)
 	res, err := st.Wait(func(text string) error {
 		c := completion(text, nil)
-		if cr.ContinuousUsage() {
-			c.Usage = openai.NewUsage(int64(len(req.Prompt)), int64(st.Delivered()))
-		}
+		c.Usage = usageSoFar(cr.ContinuousUsage(), len(req.Prompt), st)
 		return sse.WriteJSON(c)
 	})
 	if err != nil {
 		return failStream(sse, err)
 	}
+	usage := openai.NewUsage(int64(res.PromptTokens), int64(res.CompletionTokens))
 	end := completion("", &res.FinishReason)
 	if cr.ContinuousUsage() {
-		end.Usage = openai.NewUsage(int64(res.PromptTokens), int64(res.CompletionTokens))
+		end.Usage = usage
 	}
+	return finishStream(sse, end, cr.IncludeUsage(), openai.Completion{ID: id, Object: openai.ObjectTextCompletion,
+		Created: created, Model: h.name, Choices: []openai.CompletionChoice{}, Usage: usage})
+}
+
+// usageSoFar is the usage of a stream's events with continuous usage: the
+// prompt tokens, and the completion tokens whose text went out; nil
+// without.
+func usageSoFar(continuous bool, prompt int, st *Stream) *openai.Usage {
+	if !continuous {
+		return nil
+	}
+	return openai.NewUsage(int64(prompt), int64(st.Delivered()))
+}
+
+// finishStream writes the last events of a stream: end, with the finish
+// reason, then, when the request asked for usage, usageOnly (no choices,
+// the answer's usage), then [DONE].
+func finishStream(sse *openai.SSEWriter, end any, includeUsage bool, usageOnly any) error {
 	if err := sse.WriteJSON(end); err != nil {
 		return err
 	}
-	if cr.IncludeUsage() {
-		u := openai.Completion{ID: id, Object: openai.ObjectTextCompletion, Created: created, Model: h.name,
-			Choices: []openai.CompletionChoice{}, Usage: openai.NewUsage(int64(res.PromptTokens), int64(res.CompletionTokens))}
-		if err := sse.WriteJSON(u); err != nil {
+	if includeUsage {
+		if err := sse.WriteJSON(usageOnly); err != nil {
 			return err
 		}
 	}

@@ -67,8 +67,14 @@ func readStream(t *testing.T, resp *http.Response) ([][]byte, bool) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("got content type %q, want text/event-stream", ct)
 	}
+	return readEvents(t, openaitest.NewSSEReader(resp.Body))
+}
+
+// readEvents reads the rest of a stream from r, returning the data of
+// every event before [DONE] and whether [DONE] came.
+func readEvents(t *testing.T, r *openaitest.SSEReader) ([][]byte, bool) {
+	t.Helper()
 	var events [][]byte
-	r := openaitest.NewSSEReader(resp.Body)
 	for {
 		ev, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -287,23 +293,17 @@ func TestStreamEndsWithErrorEventOnClose(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var last openaitest.SSEEvent
-	for {
-		ev, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.IsDone() {
-			t.Fatal("got [DONE] from a stream cut off by Close")
-		}
-		last = ev
+	events, done := readEvents(t, r)
+	if done {
+		t.Fatal("got [DONE] from a stream cut off by Close")
+	}
+	var last []byte
+	if len(events) > 0 {
+		last = events[len(events)-1]
 	}
 	var body openai.ErrorResponse
-	if err := json.Unmarshal(last.Data, &body); err != nil || body.Error.Code == nil || *body.Error.Code != "engine_closed" {
-		t.Errorf("last event %s: want an engine_closed error", last.Data)
+	if err := json.Unmarshal(last, &body); err != nil || body.Error.Code == nil || *body.Error.Code != "engine_closed" {
+		t.Errorf("last event %s: want an engine_closed error", last)
 	}
 }
 

@@ -247,15 +247,20 @@ func (q *bigramQueue) Pop() any {
 	return x
 }
 
-// appendPieces runs the SentencePiece merge: start from single
-// characters and repeatedly merge the adjacent pair whose union is the
-// best-scoring piece, leftmost first on ties.
-func (t *Tokenizer) appendPieces(out []int32, text string) []int32 {
+// mergeRunes splits text into runes and repeatedly merges the adjacent
+// pair of symbols that score ranks best (highest first, leftmost on
+// ties), in O(n log n); score says whether the pair l, r may merge at all,
+// and with what score. The merged symbols are a list from syms[0] through
+// next; it is empty for empty text.
+func mergeRunes(text string, score func(l, r symbol) (float32, bool)) []symbol {
 	syms := make([]symbol, 0, len(text))
 	for i := 0; i < len(text); {
 		_, n := utf8.DecodeRuneInString(text[i:])
 		syms = append(syms, symbol{start: i, end: i + n, prev: len(syms) - 1, next: len(syms) + 1})
 		i += n
+	}
+	if len(syms) == 0 {
+		return nil
 	}
 	syms[len(syms)-1].next = -1
 	q := &bigramQueue{}
@@ -263,9 +268,8 @@ func (t *Tokenizer) appendPieces(out []int32, text string) []int32 {
 		if l < 0 || r < 0 {
 			return
 		}
-		piece := text[syms[l].start:syms[r].end]
-		if id, ok := t.ids[piece]; ok {
-			heap.Push(q, bigram{left: l, right: r, score: t.scores[id], size: len(piece)})
+		if s, ok := score(syms[l], syms[r]); ok {
+			heap.Push(q, bigram{left: l, right: r, score: s, size: syms[r].end - syms[l].start})
 		}
 	}
 	for i := 1; i < len(syms); i++ {
@@ -286,6 +290,20 @@ func (t *Tokenizer) appendPieces(out []int32, text string) []int32 {
 		try(l.prev, b.left)
 		try(b.left, l.next)
 	}
+	return syms
+}
+
+// appendPieces runs the SentencePiece merge: start from single
+// characters and repeatedly merge the adjacent pair whose union is the
+// best-scoring piece, leftmost first on ties.
+func (t *Tokenizer) appendPieces(out []int32, text string) []int32 {
+	syms := mergeRunes(text, func(l, r symbol) (float32, bool) {
+		id, ok := t.ids[text[l.start:r.end]]
+		if !ok {
+			return 0, false
+		}
+		return t.scores[id], true
+	})
 	for i := 0; i >= 0 && i < len(syms); i = syms[i].next {
 		piece := text[syms[i].start:syms[i].end]
 		if id, ok := t.ids[piece]; ok {

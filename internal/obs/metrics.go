@@ -31,6 +31,17 @@ type Metrics struct {
 	perRequest  *requestMetrics
 }
 
+// metricOpts are the options of a cocoon metric: the cocoon namespace, the
+// role's constant labels, name and help.
+func metricOpts(labels prometheus.Labels, name, help string) prometheus.Opts {
+	return prometheus.Opts{Namespace: "cocoon", Name: name, Help: help, ConstLabels: labels}
+}
+
+// histogramOpts are metricOpts for a histogram with buckets.
+func histogramOpts(labels prometheus.Labels, name, help string, buckets []float64) prometheus.HistogramOpts {
+	return prometheus.HistogramOpts{Namespace: "cocoon", Name: name, Help: help, ConstLabels: labels, Buckets: buckets}
+}
+
 // NewMetrics builds the metrics of role ("client", "proxy" or "worker"),
 // plus the Go runtime and process collectors.
 func NewMetrics(role string) *Metrics {
@@ -38,31 +49,18 @@ func NewMetrics(role string) *Metrics {
 	m := &Metrics{
 		role: role, perRequest: newRequestMetrics(labels),
 		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "cocoon", Name: "requests_total", ConstLabels: labels,
-			Help: "Inference requests finished, by outcome.",
-		}, []string{"outcome"}),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: "cocoon", Name: "request_duration_seconds", ConstLabels: labels,
-			Help:    "Time from receiving an inference request to its last byte.",
-			Buckets: prometheus.ExponentialBuckets(0.005, 2, 16),
-		}),
-		active: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "cocoon", Name: "active_requests", ConstLabels: labels,
-			Help: "Inference requests in flight.",
-		}),
-		bytes: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "cocoon", Name: "answer_bytes_total", ConstLabels: labels,
-			Help: "Answer bytes passed on toward the caller.",
-		}),
-		connections: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "cocoon", Name: "ready_connections", ConstLabels: labels,
-			Help: "Peer connections that completed their handshake.",
-		}),
-		retries: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "cocoon", Name: "retries_total", ConstLabels: labels,
-			Help: "Requests sent again to another peer after a failure before the first byte.",
-		}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts(metricOpts(labels, "requests_total",
+			"Inference requests finished, by outcome.")), []string{"outcome"}),
+		duration: prometheus.NewHistogram(histogramOpts(labels, "request_duration_seconds",
+			"Time from receiving an inference request to its last byte.", prometheus.ExponentialBuckets(0.005, 2, 16))),
+		active: prometheus.NewGauge(prometheus.GaugeOpts(metricOpts(labels, "active_requests",
+			"Inference requests in flight."))),
+		bytes: prometheus.NewCounter(prometheus.CounterOpts(metricOpts(labels, "answer_bytes_total",
+			"Answer bytes passed on toward the caller."))),
+		connections: prometheus.NewGauge(prometheus.GaugeOpts(metricOpts(labels, "ready_connections",
+			"Peer connections that completed their handshake."))),
+		retries: prometheus.NewCounter(prometheus.CounterOpts(metricOpts(labels, "retries_total",
+			"Requests sent again to another peer after a failure before the first byte."))),
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.active, m.bytes, m.connections, m.retries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -122,26 +122,16 @@ func nanoKind(role string) string {
 func newRequestMetrics(labels prometheus.Labels) *requestMetrics {
 	buckets := prometheus.ExponentialBuckets(0.001, 2, 18)
 	return &requestMetrics{
-		byModel: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "cocoon", Name: "model_requests_total", ConstLabels: labels,
-			Help: "Inference requests finished, by outcome, model and worker (the worker label is the worker's address at the proxy, empty at the client and the worker).",
-		}, []string{"outcome", "model", "worker"}),
-		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "cocoon", Name: "tokens_total", ConstLabels: labels,
-			Help: "Tokens of finished requests as their usage reported them, by kind: prompt, cached (of the prompt), completion, reasoning (of the completion).",
-		}, []string{"model", "worker", "kind"}),
-		nano: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "cocoon", Name: "nanoton_total", ConstLabels: labels,
-			Help: "Value of finished requests in nanoTON (1 TON = 1e9): kind paid at the client, charged at the proxy, earned at the worker.",
-		}, []string{"model", "worker", "kind"}),
-		firstToken: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "cocoon", Name: "time_to_first_token_seconds", ConstLabels: labels,
-			Help: "Time from a request's arrival to the first byte of its answer's body (time to first token).", Buckets: buckets,
-		}, []string{"model", "worker"}),
-		queue: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "cocoon", Name: "queue_seconds", ConstLabels: labels,
-			Help: "Time a request waited before its answer started: for a worker at the proxy, for the engine's head at the worker.", Buckets: buckets,
-		}, []string{"model", "worker"}),
+		byModel: prometheus.NewCounterVec(prometheus.CounterOpts(metricOpts(labels, "model_requests_total",
+			"Inference requests finished, by outcome, model and worker (the worker label is the worker's address at the proxy, empty at the client and the worker).")), []string{"outcome", "model", "worker"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts(metricOpts(labels, "tokens_total",
+			"Tokens of finished requests as their usage reported them, by kind: prompt, cached (of the prompt), completion, reasoning (of the completion).")), []string{"model", "worker", "kind"}),
+		nano: prometheus.NewCounterVec(prometheus.CounterOpts(metricOpts(labels, "nanoton_total",
+			"Value of finished requests in nanoTON (1 TON = 1e9): kind paid at the client, charged at the proxy, earned at the worker.")), []string{"model", "worker", "kind"}),
+		firstToken: prometheus.NewHistogramVec(histogramOpts(labels, "time_to_first_token_seconds",
+			"Time from a request's arrival to the first byte of its answer's body (time to first token).", buckets), []string{"model", "worker"}),
+		queue: prometheus.NewHistogramVec(histogramOpts(labels, "queue_seconds",
+			"Time a request waited before its answer started: for a worker at the proxy, for the engine's head at the worker.", buckets), []string{"model", "worker"}),
 	}
 }
 

@@ -132,39 +132,56 @@ func TestBodyOnceMatchesSteps(t *testing.T) {
 		`{"model":"m","stream":null,"max_completion_tokens":null,"max_tokens":3}`,
 	}
 	for _, body := range bodies {
-		p1, stepped, err := ExtractCocoonParams([]byte(body))
+		p1, stepped, err := rewriteSteps([]byte(body), 100)
 		if err != nil {
-			t.Fatalf("ExtractCocoonParams(%s): %v", body, err)
+			t.Fatalf("steps on %s: %v", body, err)
 		}
-		if stepped, err = DropMaxTokensIfCompletionLimit(stepped); err != nil {
-			t.Fatal(err)
-		}
-		if stepped, err = CapMaxTokens(stepped, 100); err != nil {
-			t.Fatal(err)
-		}
-		if stepped, err = ForceIncludeUsage(stepped); err != nil {
-			t.Fatal(err)
-		}
-
-		b, err := ParseBody([]byte(body))
+		p2, got, err := rewriteOnce([]byte(body), 100)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("once on %s: %v", body, err)
 		}
-		p2, err := b.ExtractCocoonParams()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.DropMaxTokensIfCompletionLimit()
-		if err := b.CapMaxTokens(100); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.ForceIncludeUsage(); err != nil {
-			t.Fatal(err)
-		}
-		if got := b.Bytes(); string(got) != string(stepped) || p1 != p2 {
+		if string(got) != string(stepped) || p1 != p2 {
 			t.Errorf("%s: once gives %+v %s, steps give %+v %s", body, p2, got, p1, stepped)
 		}
 	}
+}
+
+// rewriteSteps applies a hop's rewrites with the one-step functions
+// chained: the client's (extract, drop) and the worker's (cap at limit,
+// force usage).
+func rewriteSteps(body []byte, limit int64) (CocoonParams, []byte, error) {
+	p, b, err := ExtractCocoonParams(body)
+	if err != nil {
+		return p, nil, err
+	}
+	if b, err = DropMaxTokensIfCompletionLimit(b); err != nil {
+		return p, nil, err
+	}
+	if b, err = CapMaxTokens(b, limit); err != nil {
+		return p, nil, err
+	}
+	b, err = ForceIncludeUsage(b)
+	return p, b, err
+}
+
+// rewriteOnce applies the same rewrites to one decoded Body.
+func rewriteOnce(body []byte, limit int64) (CocoonParams, []byte, error) {
+	b, err := ParseBody(body)
+	if err != nil {
+		return CocoonParams{}, nil, err
+	}
+	p, err := b.ExtractCocoonParams()
+	if err != nil {
+		return p, nil, err
+	}
+	b.DropMaxTokensIfCompletionLimit()
+	if err := b.CapMaxTokens(limit); err != nil {
+		return p, nil, err
+	}
+	if err := b.ForceIncludeUsage(); err != nil {
+		return p, nil, err
+	}
+	return p, b.Bytes(), nil
 }
 
 func TestBodyUnchangedKeepsBytes(t *testing.T) {
@@ -271,36 +288,8 @@ func FuzzBody(f *testing.F) {
 		if limit < 0 {
 			limit = -limit
 		}
-		stepped, stepErr := func() ([]byte, error) {
-			_, b, err := ExtractCocoonParams(body)
-			if err != nil {
-				return nil, err
-			}
-			if b, err = DropMaxTokensIfCompletionLimit(b); err != nil {
-				return nil, err
-			}
-			if b, err = CapMaxTokens(b, limit); err != nil {
-				return nil, err
-			}
-			return ForceIncludeUsage(b)
-		}()
-		once, onceErr := func() ([]byte, error) {
-			b, err := ParseBody(body)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := b.ExtractCocoonParams(); err != nil {
-				return nil, err
-			}
-			b.DropMaxTokensIfCompletionLimit()
-			if err := b.CapMaxTokens(limit); err != nil {
-				return nil, err
-			}
-			if err := b.ForceIncludeUsage(); err != nil {
-				return nil, err
-			}
-			return b.Bytes(), nil
-		}()
+		_, stepped, stepErr := rewriteSteps(body, limit)
+		_, once, onceErr := rewriteOnce(body, limit)
 		if (stepErr == nil) != (onceErr == nil) {
 			t.Fatalf("steps: %v, once: %v", stepErr, onceErr)
 		}

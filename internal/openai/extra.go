@@ -30,28 +30,16 @@ func DecodeObject(data []byte) (map[string]json.RawMessage, error) {
 		}
 		return nil, fmt.Errorf("reading JSON object: %w", err)
 	}
-	raw := bytes.Clone(data)
-	i := skipSpace(raw, 0)
-	if i == len(raw) || raw[i] != '{' {
-		return nil, errors.New("reading JSON object: not an object")
-	}
 	m := make(map[string]json.RawMessage)
-	for i = skipSpace(raw, i+1); raw[i] != '}'; i = skipSpace(raw, i) {
-		if raw[i] == ',' {
-			i = skipSpace(raw, i+1)
-		}
-		end := endOfString(raw, i)
-		key, err := objectKey(raw[i:end])
-		if err != nil {
-			return nil, fmt.Errorf("reading JSON object key: %w", err)
-		}
-		i = skipSpace(raw, skipSpace(raw, end)+1) // past the colon
-		end = endOfValue(raw, i)
+	err := members(bytes.Clone(data), func(key string, v json.RawMessage) error {
 		if _, dup := m[key]; dup {
-			return nil, fmt.Errorf("reading JSON object: %w %q", ErrDuplicateKey, key)
+			return fmt.Errorf("reading JSON object: %w %q", ErrDuplicateKey, key)
 		}
-		m[key] = raw[i:end:end]
-		i = end
+		m[key] = v
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -63,28 +51,44 @@ func objectMember(data []byte, key string) (json.RawMessage, error) {
 	if !json.Valid(data) {
 		return nil, errors.New("reading JSON object: invalid JSON")
 	}
-	i := skipSpace(data, 0)
-	if data[i] != '{' {
-		return nil, errors.New("reading JSON object: not an object")
-	}
 	var found json.RawMessage
+	err := members(data, func(k string, v json.RawMessage) error {
+		if k == key {
+			found = v
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+// members calls yield with the key and value of each top-level member of
+// data, a JSON value that json.Valid has accepted, in order, and stops at
+// the first error yield returns. The values share data.
+func members(data []byte, yield func(key string, value json.RawMessage) error) error {
+	i := skipSpace(data, 0)
+	if i == len(data) || data[i] != '{' {
+		return errors.New("reading JSON object: not an object")
+	}
 	for i = skipSpace(data, i+1); data[i] != '}'; i = skipSpace(data, i) {
 		if data[i] == ',' {
 			i = skipSpace(data, i+1)
 		}
 		end := endOfString(data, i)
-		k, err := objectKey(data[i:end])
+		key, err := objectKey(data[i:end])
 		if err != nil {
-			return nil, fmt.Errorf("reading JSON object key: %w", err)
+			return fmt.Errorf("reading JSON object key: %w", err)
 		}
-		i = skipSpace(data, skipSpace(data, end)+1)
+		i = skipSpace(data, skipSpace(data, end)+1) // past the colon
 		end = endOfValue(data, i)
-		if k == key {
-			found = data[i:end:end]
+		if err := yield(key, data[i:end:end]); err != nil {
+			return err
 		}
 		i = end
 	}
-	return found, nil
+	return nil
 }
 
 // The helpers below scan JSON that json.Valid has accepted.

@@ -139,16 +139,26 @@ func jsonNames(t reflect.Type) []string {
 	return names
 }
 
+// decodeKeeping decodes data into known, a pointer to a fresh value's plain
+// twin (the same fields without the JSON methods), and stores the members
+// whose keys are not in names in extra; what names the value in an error.
+func decodeKeeping(data []byte, known any, extra *Extra, names []string, what string) error {
+	e, err := splitExtra(data, known, names)
+	if err != nil {
+		return fmt.Errorf("decoding %s: %w", what, err)
+	}
+	*extra = e
+	return nil
+}
+
 // UnmarshalJSON decodes a chat request, keeping unknown members.
 func (r *ChatRequest) UnmarshalJSON(data []byte) error {
 	type plain ChatRequest
-	var p plain
-	extra, err := splitExtra(data, &p, chatNames)
-	if err != nil {
-		return fmt.Errorf("decoding chat completion request: %w", err)
+	var v ChatRequest
+	if err := decodeKeeping(data, (*plain)(&v), &v.Extra, chatNames, "chat completion request"); err != nil {
+		return err
 	}
-	*r = ChatRequest(p)
-	r.Extra = extra
+	*r = v
 	return nil
 }
 
@@ -161,13 +171,11 @@ func (r ChatRequest) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes a completion request, keeping unknown members.
 func (r *CompletionRequest) UnmarshalJSON(data []byte) error {
 	type plain CompletionRequest
-	var p plain
-	extra, err := splitExtra(data, &p, completionNames)
-	if err != nil {
-		return fmt.Errorf("decoding completion request: %w", err)
+	var v CompletionRequest
+	if err := decodeKeeping(data, (*plain)(&v), &v.Extra, completionNames, "completion request"); err != nil {
+		return err
 	}
-	*r = CompletionRequest(p)
-	r.Extra = extra
+	*r = v
 	return nil
 }
 
@@ -180,13 +188,11 @@ func (r CompletionRequest) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes stream_options, keeping unknown members.
 func (o *StreamOptions) UnmarshalJSON(data []byte) error {
 	type plain StreamOptions
-	var p plain
-	extra, err := splitExtra(data, &p, streamOptionsNames)
-	if err != nil {
-		return fmt.Errorf("decoding stream_options: %w", err)
+	var v StreamOptions
+	if err := decodeKeeping(data, (*plain)(&v), &v.Extra, streamOptionsNames, "stream_options"); err != nil {
+		return err
 	}
-	*o = StreamOptions(p)
-	o.Extra = extra
+	*o = v
 	return nil
 }
 
@@ -199,13 +205,11 @@ func (o StreamOptions) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes a message, keeping unknown members.
 func (m *Message) UnmarshalJSON(data []byte) error {
 	type plain Message
-	p := plain{Content: Content{IsNull: true}}
-	extra, err := splitExtra(data, &p, messageNames)
-	if err != nil {
-		return fmt.Errorf("decoding message: %w", err)
+	v := Message{Content: Content{IsNull: true}}
+	if err := decodeKeeping(data, (*plain)(&v), &v.Extra, messageNames, "message"); err != nil {
+		return err
 	}
-	*m = Message(p)
-	m.Extra = extra
+	*m = v
 	return nil
 }
 
@@ -218,13 +222,11 @@ func (m Message) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes a content part, keeping unknown members.
 func (p *ContentPart) UnmarshalJSON(data []byte) error {
 	type plain ContentPart
-	var q plain
-	extra, err := splitExtra(data, &q, partNames)
-	if err != nil {
-		return fmt.Errorf("decoding content part: %w", err)
+	var v ContentPart
+	if err := decodeKeeping(data, (*plain)(&v), &v.Extra, partNames, "content part"); err != nil {
+		return err
 	}
-	*p = ContentPart(q)
-	p.Extra = extra
+	*p = v
 	return nil
 }
 

@@ -235,22 +235,16 @@ func finishes(choices json.RawMessage) bool {
 
 // WantsStreamUsage reports whether the body asks for usage in its
 // stream: stream_options.include_usage is true.
-func (b *Body) WantsStreamUsage() bool {
-	raw, ok := b.m["stream_options"]
-	if !ok || isNull(raw) {
-		return false
-	}
-	o, err := DecodeObject(raw)
-	if err != nil {
-		return false
-	}
-	return bytes.Equal(bytes.TrimSpace(o["include_usage"]), []byte("true"))
-}
+func (b *Body) WantsStreamUsage() bool { return b.streamOption("include_usage") }
 
 // WantsContinuousUsage reports whether the body asks for the usage so far
 // in every chunk of a stream (stream_options.continuous_usage_stats, as
 // vLLM and SGLang name it).
-func (b *Body) WantsContinuousUsage() bool {
+func (b *Body) WantsContinuousUsage() bool { return b.streamOption("continuous_usage_stats") }
+
+// streamOption reports whether the body's stream_options object sets the
+// member name to true.
+func (b *Body) streamOption(name string) bool {
 	raw, ok := b.m["stream_options"]
 	if !ok || isNull(raw) {
 		return false
@@ -259,7 +253,7 @@ func (b *Body) WantsContinuousUsage() bool {
 	if err != nil {
 		return false
 	}
-	return bytes.Equal(bytes.TrimSpace(o["continuous_usage_stats"]), []byte("true"))
+	return bytes.Equal(bytes.TrimSpace(o[name]), []byte("true"))
 }
 
 // IsStream reports whether the body asks for a stream.

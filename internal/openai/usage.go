@@ -529,18 +529,26 @@ func unhex4(h []byte) int {
 // objectFollows reports whether s starts with a colon and an opening
 // brace, with optional whitespace around the colon.
 func objectFollows(s []byte) bool {
+	i := afterColon(s)
+	return i >= 0 && i < len(s) && s[i] == '{'
+}
+
+// afterColon returns the index of what follows the colon that starts s,
+// with optional whitespace around the colon, or -1 when s does not start
+// with one.
+func afterColon(s []byte) int {
 	i := 0
 	for i < len(s) && isSpace(s[i]) {
 		i++
 	}
 	if i == len(s) || s[i] != ':' {
-		return false
+		return -1
 	}
 	i++
 	for i < len(s) && isSpace(s[i]) {
 		i++
 	}
-	return i < len(s) && s[i] == '{'
+	return i
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
@@ -590,16 +598,6 @@ func hasContent(data []byte) bool {
 // string of at least one character, with optional whitespace around the
 // colon.
 func nonEmptyStringFollows(s []byte) bool {
-	i := 0
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	if i == len(s) || s[i] != ':' {
-		return false
-	}
-	i++
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	return i+1 < len(s) && s[i] == '"' && s[i+1] != '"'
+	i := afterColon(s)
+	return i >= 0 && i+1 < len(s) && s[i] == '"' && s[i+1] != '"'
 }

@@ -251,26 +251,26 @@ func (v *validator) integer(key string, lo, hi int64) {
 		v.wrongType(key, "an integer", raw)
 		return
 	}
-	n, err := strconv.ParseInt(string(raw), 10, 64)
+	got := string(raw)
+	n, err := strconv.ParseInt(got, 10, 64)
+	above, below := n > hi, n < lo
 	if err != nil {
 		// A number that is not a 64-bit integer: a fraction, an exponent
 		// or too many digits. Say where it falls.
-		f, ferr := strconv.ParseFloat(string(raw), 64)
-		switch {
-		case ferr == nil && f > float64(hi):
-			v.fail(key, CodeAboveMax, fmt.Sprintf("Invalid '%s': integer above maximum value. Expected a value <= %d, but got %s instead.", key, hi, raw))
-		case ferr == nil && f < float64(lo):
-			v.fail(key, CodeBelowMin, fmt.Sprintf("Invalid '%s': integer below minimum value. Expected a value >= %d, but got %s instead.", key, lo, raw))
-		default:
+		f, ferr := strconv.ParseFloat(got, 64)
+		above, below = ferr == nil && f > float64(hi), ferr == nil && f < float64(lo)
+		if !above && !below {
 			v.fail(key, CodeInvalidType, fmt.Sprintf("Invalid type for '%s': expected an integer between %d and %d, but got %s instead.", key, lo, hi, raw))
+			return
 		}
-		return
+	} else {
+		got = strconv.FormatInt(n, 10)
 	}
 	switch {
-	case n > hi:
-		v.fail(key, CodeAboveMax, fmt.Sprintf("Invalid '%s': integer above maximum value. Expected a value <= %d, but got %d instead.", key, hi, n))
-	case n < lo:
-		v.fail(key, CodeBelowMin, fmt.Sprintf("Invalid '%s': integer below minimum value. Expected a value >= %d, but got %d instead.", key, lo, n))
+	case above:
+		v.fail(key, CodeAboveMax, fmt.Sprintf("Invalid '%s': integer above maximum value. Expected a value <= %d, but got %s instead.", key, hi, got))
+	case below:
+		v.fail(key, CodeBelowMin, fmt.Sprintf("Invalid '%s': integer below minimum value. Expected a value >= %d, but got %s instead.", key, lo, got))
 	}
 }
 

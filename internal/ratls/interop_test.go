@@ -202,9 +202,9 @@ func v1Of(t testing.TB, der []byte, key ed25519.PrivateKey) []byte {
 func TestV1CertificateChecks(t *testing.T) {
 	key := newKey(t)
 	pub := key.Public().(ed25519.PublicKey)
-	quote, _ := faketdx.NewIssuer().Issue(context.Background(), attest.ReportData(pub))
+	quote := fakeQuote(t, pub)
 	other := newKey(t)
-	otherQuote, _ := faketdx.NewIssuer().Issue(context.Background(), attest.ReportData(other.Public().(ed25519.PublicKey)))
+	otherQuote := fakeQuote(t, other.Public().(ed25519.PublicKey))
 	v1 := func(ev Evidence, notBefore time.Time, extra ...pkix.Extension) *x509.Certificate {
 		der, err := buildCertificate(key, ev, notBefore, extra...)
 		if err != nil {

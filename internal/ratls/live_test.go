@@ -67,10 +67,7 @@ func TestLiveListDialerAndAcceptor(t *testing.T) {
 func TestRecheckKeepsTheHandshakeValidity(t *testing.T) {
 	key := newKey(t)
 	pub := key.Public().(ed25519.PublicKey)
-	quote, err := faketdx.NewIssuer().Issue(context.Background(), attest.ReportData(pub))
-	if err != nil {
-		t.Fatal(err)
-	}
+	quote := fakeQuote(t, pub)
 	old := certWith(t, key, Evidence{Quote: quote, Claims: pub}, now.Add(-2*Validity))
 	v := mustVerifier(t, faketdx.NewValidator(), "fake_tdx")
 	certs := []*x509.Certificate{old.Leaf}
@@ -154,10 +151,7 @@ func (v *tcbValidator) Validate(ctx context.Context, quote []byte, rd [attest.Re
 func TestRecheckJudgesTheTCBAgain(t *testing.T) {
 	key := newKey(t)
 	pub := key.Public().(ed25519.PublicKey)
-	quote, err := faketdx.NewIssuer().Issue(context.Background(), attest.ReportData(pub))
-	if err != nil {
-		t.Fatal(err)
-	}
+	quote := fakeQuote(t, pub)
 	c := certWith(t, key, Evidence{Quote: append(quote, 0), Claims: pub}, now)
 	tv := &tcbValidator{status: attest.TCBUpToDate}
 	at := now

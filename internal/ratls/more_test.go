@@ -150,6 +150,16 @@ func TestPeerKeyIsCertificateKey(t *testing.T) {
 	}
 }
 
+// fakeQuote returns the fake TDX quote that binds pub.
+func fakeQuote(t testing.TB, pub ed25519.PublicKey) []byte {
+	t.Helper()
+	q, err := faketdx.NewIssuer().Issue(context.Background(), attest.ReportData(pub))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
 func attestReportData(k ed25519.PrivateKey) [64]byte {
 	return attest.ReportData(k.Public().(ed25519.PublicKey))
 }

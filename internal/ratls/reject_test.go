@@ -30,10 +30,7 @@ func parse(t *testing.T, der []byte) *x509.Certificate {
 func TestVerifyCertificatesRejects(t *testing.T) {
 	key := newKey(t)
 	pub := key.Public().(ed25519.PublicKey)
-	quote := func(k ed25519.PrivateKey) []byte {
-		q, _ := faketdx.NewIssuer().Issue(context.Background(), attestReportData(k))
-		return q
-	}
+	quote := func(k ed25519.PrivateKey) []byte { return fakeQuote(t, k.Public().(ed25519.PublicKey)) }
 	goodCert := certWith(t, key, Evidence{Quote: quote(key), Claims: pub}, now).Leaf
 
 	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -75,6 +75,18 @@ func Reference(t testing.TB, name string) []byte {
 	return b
 }
 
+// References returns the paths of the files of testdata/reference whose
+// names match pattern (as filepath.Match reads it), sorted, as Path finds
+// the directory.
+func References(t testing.TB, pattern string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(Path(t, "testdata/reference"), pattern))
+	if err != nil {
+		t.Fatalf("finding reference files %s: %v", pattern, err)
+	}
+	return files
+}
+
 // VerifyTestMain runs a package's tests, then fails them if a goroutine
 // they started is still running: a TestMain for the packages that run
 // servers and sessions. Idle HTTP keep-alive connections are let be.

@@ -15,13 +15,9 @@ import (
 // checks that re-encoding gives its bytes back exactly, for the object and
 // for the http.request or http.response nested in its query or answer.
 func TestReferenceFixturesRoundTrip(t *testing.T) {
-	dir := sharedtest.Path(t, "testdata/reference")
-	files, err := filepath.Glob(filepath.Join(dir, "*.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := sharedtest.References(t, "*.bin")
 	if len(files) < 60 {
-		t.Fatalf("found %d fixtures in %s, want at least 60", len(files), dir)
+		t.Fatalf("found %d fixtures in testdata/reference, want at least 60", len(files))
 	}
 	nested := 0
 	for _, f := range files {

@@ -12,16 +12,7 @@ import (
 // cfg (which carries the attestation checks). ctx bounds both steps. On
 // failure raw is closed.
 func ServerHandshake(ctx context.Context, raw net.Conn, cfg *tls.Config, difficulty int) (*tls.Conn, error) {
-	if err := ServePoW(ctx, raw, difficulty); err != nil {
-		raw.Close()
-		return nil, err
-	}
-	c := tls.Server(raw, cfg)
-	if err := c.HandshakeContext(ctx); err != nil {
-		raw.Close()
-		return nil, fmt.Errorf("TLS server handshake: %w", err)
-	}
-	return c, nil
+	return handshake(ctx, raw, ServePoW(ctx, raw, difficulty), tls.Server(raw, cfg), "server")
 }
 
 // ClientHandshake opens a connection as the reference's router does: it
@@ -29,14 +20,20 @@ func ServerHandshake(ctx context.Context, raw net.Conn, cfg *tls.Config, difficu
 // maxDifficulty), then runs a TLS client handshake with cfg. ctx bounds
 // both steps. On failure raw is closed.
 func ClientHandshake(ctx context.Context, raw net.Conn, cfg *tls.Config, maxDifficulty int) (*tls.Conn, error) {
-	if err := SolvePoW(ctx, raw, maxDifficulty); err != nil {
+	return handshake(ctx, raw, SolvePoW(ctx, raw, maxDifficulty), tls.Client(raw, cfg), "client")
+}
+
+// handshake finishes either side's handshake once the proof of work is
+// done (powErr nil): the TLS handshake of c, on raw, as side. On failure
+// raw is closed.
+func handshake(ctx context.Context, raw net.Conn, powErr error, c *tls.Conn, side string) (*tls.Conn, error) {
+	if powErr != nil {
 		raw.Close()
-		return nil, err
+		return nil, powErr
 	}
-	c := tls.Client(raw, cfg)
 	if err := c.HandshakeContext(ctx); err != nil {
 		raw.Close()
-		return nil, fmt.Errorf("TLS client handshake: %w", err)
+		return nil, fmt.Errorf("TLS %s handshake: %w", side, err)
 	}
 	return c, nil
 }

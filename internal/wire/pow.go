@@ -56,14 +56,23 @@ func (c PoWChallenge) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary decodes the 24-byte encoding.
 func (c *PoWChallenge) UnmarshalBinary(b []byte) error {
-	if len(b) != powChallengeSize {
-		return fmt.Errorf("decoding proof-of-work challenge: got %d bytes, want %d", len(b), powChallengeSize)
-	}
-	if m := binary.LittleEndian.Uint32(b); m != PoWChallengeMagic {
-		return fmt.Errorf("decoding proof-of-work challenge: got magic %#08x, want %#08x", m, PoWChallengeMagic)
+	if err := checkFraming(b, powChallengeSize, PoWChallengeMagic, "challenge"); err != nil {
+		return err
 	}
 	c.Difficulty = int32(binary.LittleEndian.Uint32(b[4:]))
 	copy(c.Salt[:], b[8:])
+	return nil
+}
+
+// checkFraming checks that b, a proof-of-work message (what), is size
+// bytes and starts with magic.
+func checkFraming(b []byte, size int, magic uint32, what string) error {
+	if len(b) != size {
+		return fmt.Errorf("decoding proof-of-work %s: got %d bytes, want %d", what, len(b), size)
+	}
+	if m := binary.LittleEndian.Uint32(b); m != magic {
+		return fmt.Errorf("decoding proof-of-work %s: got magic %#08x, want %#08x", what, m, magic)
+	}
 	return nil
 }
 
@@ -81,11 +90,8 @@ func (a PoWAnswer) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary decodes the 12-byte encoding.
 func (a *PoWAnswer) UnmarshalBinary(b []byte) error {
-	if len(b) != powAnswerSize {
-		return fmt.Errorf("decoding proof-of-work answer: got %d bytes, want %d", len(b), powAnswerSize)
-	}
-	if m := binary.LittleEndian.Uint32(b); m != PoWAnswerMagic {
-		return fmt.Errorf("decoding proof-of-work answer: got magic %#08x, want %#08x", m, PoWAnswerMagic)
+	if err := checkFraming(b, powAnswerSize, PoWAnswerMagic, "answer"); err != nil {
+		return err
 	}
 	a.Nonce = int64(binary.LittleEndian.Uint64(b[4:]))
 	return nil

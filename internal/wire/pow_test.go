@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"context"
+	"encoding"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -18,6 +19,30 @@ import (
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 	os.Exit(0)
+}
+
+// pipe returns the two ends of a net.Pipe, closed when the test ends.
+func pipe(t *testing.T) (server, client net.Conn) {
+	server, client = net.Pipe()
+	t.Cleanup(func() {
+		server.Close()
+		client.Close()
+	})
+	return server, client
+}
+
+// answerWith reads the server's challenge from client, in a goroutine,
+// and writes what answer returns for it.
+func answerWith(client net.Conn, answer func(PoWChallenge) []byte) {
+	go func() {
+		var buf [24]byte
+		if _, err := io.ReadFull(client, buf[:]); err != nil {
+			return
+		}
+		var c PoWChallenge
+		_ = c.UnmarshalBinary(buf[:])
+		_, _ = client.Write(answer(c))
+	}()
 }
 
 var testSalt = [16]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
@@ -77,9 +102,7 @@ func TestPoWMessagesGolden(t *testing.T) {
 }
 
 func TestPoWExchange(t *testing.T) {
-	server, client := net.Pipe()
-	defer server.Close()
-	defer client.Close()
+	server, client := pipe(t)
 	errc := make(chan error, 1)
 	go func() { errc <- ServePoW(context.Background(), server, 12) }()
 	if err := SolvePoW(context.Background(), client, DefaultMaxPoWDifficulty); err != nil {
@@ -91,9 +114,7 @@ func TestPoWExchange(t *testing.T) {
 }
 
 func TestSolvePoWRefusesHardChallenge(t *testing.T) {
-	server, client := net.Pipe()
-	defer server.Close()
-	defer client.Close()
+	server, client := pipe(t)
 	go func() {
 		b, _ := PoWChallenge{Difficulty: 29, Salt: testSalt}.MarshalBinary()
 		_, _ = server.Write(b)
@@ -104,40 +125,24 @@ func TestSolvePoWRefusesHardChallenge(t *testing.T) {
 }
 
 func TestServePoWRejectsWrongNonce(t *testing.T) {
-	server, client := net.Pipe()
-	defer server.Close()
-	defer client.Close()
-	go func() {
-		var buf [24]byte
-		if _, err := io.ReadFull(client, buf[:]); err != nil {
-			return
-		}
+	server, client := pipe(t)
+	answerWith(client, func(c PoWChallenge) []byte {
 		// Find a nonce that fails difficulty 16 for this salt.
-		var c PoWChallenge
-		_ = c.UnmarshalBinary(buf[:])
 		nonce := int64(0)
 		for CheckPoW(c.Salt, nonce, 16) {
 			nonce++
 		}
 		b, _ := PoWAnswer{Nonce: nonce}.MarshalBinary()
-		_, _ = client.Write(b)
-	}()
+		return b
+	})
 	if err := ServePoW(context.Background(), server, 16); !errors.Is(err, ErrPoWInvalid) {
 		t.Errorf("wrong nonce: got %v, want ErrPoWInvalid", err)
 	}
 }
 
 func TestServePoWRejectsBadMagic(t *testing.T) {
-	server, client := net.Pipe()
-	defer server.Close()
-	defer client.Close()
-	go func() {
-		var buf [24]byte
-		if _, err := io.ReadFull(client, buf[:]); err != nil {
-			return
-		}
-		_, _ = client.Write(make([]byte, 12))
-	}()
+	server, client := pipe(t)
+	answerWith(client, func(PoWChallenge) []byte { return make([]byte, 12) })
 	if err := ServePoW(context.Background(), server, 1); err == nil {
 		t.Error("answer with a zero magic: got no error")
 	}
@@ -147,9 +152,7 @@ func TestServePoWRejectsBadMagic(t *testing.T) {
 // default deadline.
 func TestServePoWDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		server, client := net.Pipe()
-		defer server.Close()
-		defer client.Close()
+		server, client := pipe(t)
 		go func() { _, _ = io.Copy(io.Discard, client) }()
 		start := time.Now()
 		err := ServePoW(context.Background(), server, 20)
@@ -164,9 +167,7 @@ func TestServePoWDeadline(t *testing.T) {
 
 func TestSolvePoWCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		server, client := net.Pipe()
-		defer server.Close()
-		defer client.Close()
+		_, client := pipe(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		// The server never sends its challenge.
@@ -184,28 +185,34 @@ func FuzzPoWMessages(f *testing.F) {
 	f.Add(a)
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var c PoWChallenge
-		if err := c.UnmarshalBinary(b); err == nil {
-			enc, _ := c.MarshalBinary()
-			if !bytes.Equal(enc, b) {
-				t.Fatalf("challenge re-encoded as %x, read from %x", enc, b)
-			}
-			var c2 PoWChallenge
-			if err := c2.UnmarshalBinary(enc); err != nil || c2 != c {
-				t.Fatalf("challenge round trip: %v, %+v != %+v", err, c2, c)
-			}
-		}
-		var a PoWAnswer
-		if err := a.UnmarshalBinary(b); err == nil {
-			enc, _ := a.MarshalBinary()
-			if !bytes.Equal(enc, b) {
-				t.Fatalf("answer re-encoded as %x, read from %x", enc, b)
-			}
-			var a2 PoWAnswer
-			if err := a2.UnmarshalBinary(enc); err != nil || a2 != a {
-				t.Fatalf("answer round trip: %v", err)
-			}
+		roundTrip[PoWChallenge](t, "challenge", b)
+		if a, ok := roundTrip[PoWAnswer](t, "answer", b); ok {
 			_ = CheckPoW(testSalt, a.Nonce, int(binary.LittleEndian.Uint32(b)%70))
 		}
 	})
+}
+
+// roundTrip decodes b as a T and, if that succeeds, checks that it
+// encodes back to b and decodes again to the same T, which it returns.
+func roundTrip[T interface {
+	comparable
+	encoding.BinaryMarshaler
+}, P interface {
+	*T
+	encoding.BinaryUnmarshaler
+}](t *testing.T, name string, b []byte) (T, bool) {
+	t.Helper()
+	var v T
+	if err := P(&v).UnmarshalBinary(b); err != nil {
+		return v, false
+	}
+	enc, _ := v.MarshalBinary()
+	if !bytes.Equal(enc, b) {
+		t.Fatalf("%s re-encoded as %x, read from %x", name, enc, b)
+	}
+	var v2 T
+	if err := P(&v2).UnmarshalBinary(enc); err != nil || v2 != v {
+		t.Fatalf("%s round trip: %v, %+v != %+v", name, err, v2, v)
+	}
+	return v, true
 }

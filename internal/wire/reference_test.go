@@ -22,10 +22,9 @@ import (
 // query id and the TL length of the index, and encodes back to the same
 // bytes; the whole tcp.* objects have the index's length.
 func TestReferenceFrames(t *testing.T) {
-	dir := sharedtest.Path(t, "testdata/reference")
-	indexes, err := filepath.Glob(filepath.Join(dir, "*-index.tsv"))
-	if err != nil || len(indexes) != 4 {
-		t.Fatalf("found %d connection indexes (%v), want 4", len(indexes), err)
+	indexes := sharedtest.References(t, "*-index.tsv")
+	if len(indexes) != 4 {
+		t.Fatalf("found %d connection indexes, want 4", len(indexes))
 	}
 	kinds := map[string]int{}
 	for _, index := range indexes {
@@ -55,9 +54,7 @@ func TestReferenceFrames(t *testing.T) {
 			what := filepath.Base(index) + " frame " + c[0] + " " + c[7]
 			var body []byte
 			if fixture != "-" {
-				if body, err = os.ReadFile(filepath.Join(dir, fixture)); err != nil {
-					t.Fatal(err)
-				}
+				body = sharedtest.Reference(t, fixture)
 				if len(body) != n {
 					t.Errorf("%s: %d bytes kept, the index says %d", what, len(body), n)
 				}

@@ -271,31 +271,38 @@ func (s *Session) openingExchange(ctx context.Context) error {
 		if err := s.send(&tl.TCPConnect{ID: id}); err != nil {
 			return fmt.Errorf("sending tcp.connect: %w", ctxErr(ctx, err))
 		}
-		p, err := s.readPacket()
+		c, err := readOpening[*tl.TCPConnected](ctx, s, "waiting for tcp.connected")
 		if err != nil {
-			return fmt.Errorf("waiting for tcp.connected: %w", ctxErr(ctx, err))
-		}
-		c, ok := p.(*tl.TCPConnected)
-		if !ok {
-			return fmt.Errorf("waiting for tcp.connected: got %s: %w", tl.Name(p.TLID()), ErrProtocol)
+			return err
 		}
 		if c.ID != id {
 			return fmt.Errorf("waiting for tcp.connected: got id %d, want %d: %w", c.ID, id, ErrProtocol)
 		}
 		return nil
 	}
-	p, err := s.readPacket()
+	c, err := readOpening[*tl.TCPConnect](ctx, s, "waiting for tcp.connect")
 	if err != nil {
-		return fmt.Errorf("waiting for tcp.connect: %w", ctxErr(ctx, err))
-	}
-	c, ok := p.(*tl.TCPConnect)
-	if !ok {
-		return fmt.Errorf("waiting for tcp.connect: got %s: %w", tl.Name(p.TLID()), ErrProtocol)
+		return err
 	}
 	if err := s.send(&tl.TCPConnected{ID: c.ID}); err != nil {
 		return fmt.Errorf("sending tcp.connected: %w", ctxErr(ctx, err))
 	}
 	return nil
+}
+
+// readOpening reads the next packet of the opening exchange, which must
+// be a T; doing names the step in errors.
+func readOpening[T tl.Object](ctx context.Context, s *Session, doing string) (T, error) {
+	var zero T
+	p, err := s.readPacket()
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", doing, ctxErr(ctx, err))
+	}
+	v, ok := p.(T)
+	if !ok {
+		return zero, fmt.Errorf("%s: got %s: %w", doing, tl.Name(p.TLID()), ErrProtocol)
+	}
+	return v, nil
 }
 
 func (s *Session) readPacket() (tl.TCPPacketT, error) {

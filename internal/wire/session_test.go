@@ -21,6 +21,9 @@ import (
 // record packets.
 type testHandler struct {
 	query func(ctx context.Context, payload []byte) ([]byte, error)
+	// borrowed records copies of the packets, which a session with
+	// BorrowPackets lends only for the call.
+	borrowed bool
 
 	mu      sync.Mutex
 	packets [][]byte
@@ -35,6 +38,9 @@ func (h *testHandler) ServeQuery(ctx context.Context, payload []byte) ([]byte, e
 }
 
 func (h *testHandler) ServePacket(payload []byte) {
+	if h.borrowed {
+		payload = bytes.Clone(payload)
+	}
 	h.mu.Lock()
 	h.packets = append(h.packets, payload)
 	h.mu.Unlock()
@@ -68,6 +74,13 @@ func tcpPair(t testing.TB) (net.Conn, net.Conn) {
 		t.Fatal(r.err)
 	}
 	return out, r.c
+}
+
+// startPipePair starts an outbound session and an inbound one with inCfg
+// over the two ends of a net.Pipe, as startPair does.
+func startPipePair(t testing.TB, inCfg Config) (out, in *Session) {
+	a, b := net.Pipe()
+	return startPair(t, a, b, Config{}, inCfg)
 }
 
 // startPair starts an outbound and an inbound session over the two ends
@@ -148,8 +161,7 @@ func TestQueryErrors(t *testing.T) {
 		}
 		return nil, errors.New("something broke")
 	}}
-	a, b := net.Pipe()
-	out, _ := startPair(t, a, b, Config{}, Config{Handler: h})
+	out, _ := startPipePair(t, Config{Handler: h})
 	tests := []struct {
 		payload string
 		want    QueryError
@@ -178,24 +190,37 @@ func TestQueryErrors(t *testing.T) {
 	}
 }
 
+// TestPacketsInOrder: packets arrive in the order sent, the handler owning
+// each or, with BorrowPackets, borrowing it.
 func TestPacketsInOrder(t *testing.T) {
-	h := &testHandler{got: make(chan struct{}, 1000)}
-	a, b := tcpPair(t)
-	out, _ := startPair(t, a, b, Config{}, Config{Handler: h})
-	for i := range 1000 {
-		if err := out.Send(fmt.Appendf(nil, "packet %04d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range 1000 {
-		<-h.got
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for i, p := range h.packets {
-		if want := fmt.Sprintf("packet %04d", i); string(p) != want {
-			t.Fatalf("packet %d: got %q, want %q", i, p, want)
-		}
+	for _, tc := range []struct {
+		name    string
+		borrow  bool
+		payload func(i int) string
+	}{
+		{"owned", false, func(i int) string { return fmt.Sprintf("packet %04d", i) }},
+		{"borrowed", true, func(i int) string { return fmt.Sprintf("packet %04d %s", i, bytes.Repeat([]byte{'x'}, i*37)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &testHandler{got: make(chan struct{}, 1000), borrowed: tc.borrow}
+			a, b := tcpPair(t)
+			out, _ := startPair(t, a, b, Config{}, Config{Handler: h, BorrowPackets: tc.borrow})
+			for i := range 1000 {
+				if err := out.Send([]byte(tc.payload(i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 1000 {
+				<-h.got
+			}
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			for i, p := range h.packets {
+				if want := tc.payload(i); string(p) != want {
+					t.Fatalf("packet %d: got %.20q (%d bytes), want %.20q (%d bytes)", i, p, len(p), want, len(want))
+				}
+			}
+		})
 	}
 }
 
@@ -210,8 +235,7 @@ func TestQueryCancellation(t *testing.T) {
 				return nil, ctx.Err()
 			}
 		}}
-		a, b := net.Pipe()
-		out, _ := startPair(t, a, b, Config{}, Config{Handler: h})
+		out, _ := startPipePair(t, Config{Handler: h})
 
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
@@ -249,8 +273,7 @@ func TestTooManyConcurrentQueries(t *testing.T) {
 			}
 			return []byte("ok"), nil
 		}}
-		a, b := net.Pipe()
-		out, _ := startPair(t, a, b, Config{}, Config{Handler: h, MaxConcurrentQueries: 2})
+		out, _ := startPipePair(t, Config{Handler: h, MaxConcurrentQueries: 2})
 		var wg sync.WaitGroup
 		for range 2 {
 			wg.Go(func() { _, _ = out.Query(context.Background(), []byte("x")) })
@@ -279,8 +302,7 @@ func TestCloseCancelsHandlers(t *testing.T) {
 			finished = true
 			return nil, ctx.Err()
 		}}
-		a, b := net.Pipe()
-		out, in := startPair(t, a, b, Config{}, Config{Handler: h})
+		out, in := startPipePair(t, Config{Handler: h})
 		errc := make(chan error, 1)
 		go func() {
 			_, err := out.Query(context.Background(), []byte("x"))
@@ -305,8 +327,7 @@ func TestCloseCancelsHandlers(t *testing.T) {
 }
 
 func TestSendAfterClose(t *testing.T) {
-	a, b := net.Pipe()
-	out, _ := startPair(t, a, b, Config{}, Config{})
+	out, _ := startPipePair(t, Config{})
 	out.Close()
 	if err := out.Send([]byte("abcd")); !errors.Is(err, ErrClosed) {
 		t.Errorf("Send after Close: got %v, want ErrClosed", err)
@@ -371,6 +392,21 @@ func (p *rawPeer) read() tl.Object {
 		p.t.Fatalf("raw peer decoding: %v", err)
 	}
 	return o
+}
+
+// startingAgainstRaw starts a session with cfg against a raw peer, in a
+// goroutine: errc receives what Start returns. Both ends close when the
+// test ends.
+func startingAgainstRaw(t *testing.T, cfg Config) (s *Session, peer *rawPeer, errc <-chan error) {
+	a, b := net.Pipe()
+	s = NewSession(a, cfg)
+	t.Cleanup(func() {
+		s.Close()
+		b.Close()
+	})
+	started := make(chan error, 1)
+	go func() { started <- s.Start(context.Background()) }()
+	return s, newRawPeer(t, b), started
 }
 
 // startAgainstRaw starts an outbound session against a raw inbound peer.
@@ -441,13 +477,7 @@ func TestPeerDeath(t *testing.T) {
 
 func TestOpeningExchange(t *testing.T) {
 	t.Run("inbound answers with the same id", func(t *testing.T) {
-		a, b := net.Pipe()
-		defer b.Close()
-		s := NewSession(a, Config{})
-		defer s.Close()
-		peer := newRawPeer(t, b)
-		errc := make(chan error, 1)
-		go func() { errc <- s.Start(context.Background()) }()
+		_, peer, errc := startingAgainstRaw(t, Config{})
 		peer.write(&tl.TCPConnect{ID: 42})
 		if c, ok := peer.read().(*tl.TCPConnected); !ok || c.ID != 42 {
 			t.Errorf("got %+v, want tcp.connected 42", c)
@@ -457,13 +487,7 @@ func TestOpeningExchange(t *testing.T) {
 		}
 	})
 	t.Run("outbound rejects a wrong id", func(t *testing.T) {
-		a, b := net.Pipe()
-		defer b.Close()
-		s := NewSession(a, Config{Outbound: true})
-		defer s.Close()
-		peer := newRawPeer(t, b)
-		errc := make(chan error, 1)
-		go func() { errc <- s.Start(context.Background()) }()
+		_, peer, errc := startingAgainstRaw(t, Config{Outbound: true})
 		c := peer.read().(*tl.TCPConnect)
 		peer.write(&tl.TCPConnected{ID: c.ID + 1})
 		if err := <-errc; !errors.Is(err, ErrProtocol) {
@@ -471,13 +495,7 @@ func TestOpeningExchange(t *testing.T) {
 		}
 	})
 	t.Run("inbound rejects anything but tcp.connect", func(t *testing.T) {
-		a, b := net.Pipe()
-		defer b.Close()
-		s := NewSession(a, Config{})
-		defer s.Close()
-		peer := newRawPeer(t, b)
-		errc := make(chan error, 1)
-		go func() { errc <- s.Start(context.Background()) }()
+		_, peer, errc := startingAgainstRaw(t, Config{})
 		peer.write(&tl.TCPPing{ID: 1})
 		if err := <-errc; !errors.Is(err, ErrProtocol) {
 			t.Errorf("got %v, want ErrProtocol", err)
@@ -536,8 +554,7 @@ func drain(p *rawPeer) error {
 // up indefinitely, and the inbound side only answers.
 func TestPongKeepsSessionAlive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a, b := net.Pipe()
-		out, in := startPair(t, a, b, Config{}, Config{})
+		out, in := startPipePair(t, Config{})
 		time.Sleep(5 * time.Minute)
 		select {
 		case <-out.Done():
@@ -553,13 +570,7 @@ func TestPongKeepsSessionAlive(t *testing.T) {
 // session after 60 s of silence.
 func TestInboundIdleTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a, b := net.Pipe()
-		defer b.Close()
-		s := NewSession(a, Config{})
-		defer s.Close()
-		peer := newRawPeer(t, b)
-		errc := make(chan error, 1)
-		go func() { errc <- s.Start(context.Background()) }()
+		s, peer, errc := startingAgainstRaw(t, Config{})
 		peer.write(&tl.TCPConnect{ID: 7})
 		peer.read()
 		if err := <-errc; err != nil {
@@ -594,92 +605,46 @@ func TestInboundIdleTimeout(t *testing.T) {
 	})
 }
 
-// borrowingHandler keeps copies of borrowed packets.
-type borrowingHandler struct {
-	mu      sync.Mutex
-	packets []string
-	got     chan struct{}
-}
-
-func (h *borrowingHandler) ServeQuery(context.Context, []byte) ([]byte, error) { return nil, nil }
-
-func (h *borrowingHandler) ServePacket(payload []byte) {
-	h.mu.Lock()
-	h.packets = append(h.packets, string(payload))
-	h.mu.Unlock()
-	h.got <- struct{}{}
-}
-
-func TestBorrowedPackets(t *testing.T) {
-	h := &borrowingHandler{got: make(chan struct{}, 1000)}
-	a, b := tcpPair(t)
-	out, _ := startPair(t, a, b, Config{}, Config{Handler: h, BorrowPackets: true})
-	for i := range 1000 {
-		if err := out.Send(fmt.Appendf(nil, "packet %04d %s", i, bytes.Repeat([]byte{'x'}, i*37))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range 1000 {
-		<-h.got
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for i, p := range h.packets {
-		if want := fmt.Sprintf("packet %04d %s", i, bytes.Repeat([]byte{'x'}, i*37)); p != want {
-			t.Fatalf("packet %d: got %.20q (%d bytes), want %.20q (%d bytes)", i, p, len(p), want, len(want))
-		}
-	}
-}
-
-// TestSlowPeerFailsEverySender: senders that find the pending frames full
-// wait, and all of them fail when the flusher's write times out.
-func TestSlowPeerFailsEverySender(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s, _ := startAgainstRaw(t, Config{WriteTimeout: 5 * time.Second, IdleTimeout: time.Hour, PingAfter: time.Hour})
-		start := time.Now()
-		var wg sync.WaitGroup
-		errs := make(chan error, 8)
-		for range 8 {
-			wg.Go(func() {
-				var err error
-				for err == nil {
-					err = s.Send(bytes.Repeat([]byte{1}, 32<<10))
+// TestSlowPeer: a peer that stops reading makes Send block, not buffer,
+// and the session ends after WriteTimeout; senders that find the pending
+// frames full wait, and all of them fail when the flusher's write times out.
+func TestSlowPeer(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		senders int
+	}{
+		{"blocks then fails", 1},
+		{"fails every sender", 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s, _ := startAgainstRaw(t, Config{WriteTimeout: 5 * time.Second, IdleTimeout: time.Hour, PingAfter: time.Hour})
+				start := time.Now()
+				var wg sync.WaitGroup
+				errs := make(chan error, tc.senders)
+				for range tc.senders {
+					wg.Go(func() {
+						var err error
+						for err == nil {
+							err = s.Send(bytes.Repeat([]byte{1}, 32<<10))
+						}
+						errs <- err
+					})
 				}
-				errs <- err
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					if !errors.Is(err, ErrClosed) && !strings.Contains(err.Error(), "timeout") {
+						t.Errorf("got %v, want a write timeout", err)
+					}
+				}
+				if d := time.Since(start); d != 5*time.Second {
+					t.Errorf("%d senders failed after %v, want 5s", tc.senders, d)
+				}
+				<-s.Done()
 			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if !errors.Is(err, ErrClosed) && !strings.Contains(err.Error(), "timeout") {
-				t.Errorf("got %v, want a write timeout", err)
-			}
-		}
-		if d := time.Since(start); d != 5*time.Second {
-			t.Errorf("senders failed after %v, want 5s", d)
-		}
-		<-s.Done()
-	})
-}
-
-// TestSlowPeerBlocksThenFails: a peer that stops reading makes Send block,
-// not buffer, and the session ends after WriteTimeout.
-func TestSlowPeerBlocksThenFails(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s, _ := startAgainstRaw(t, Config{WriteTimeout: 5 * time.Second, IdleTimeout: time.Hour, PingAfter: time.Hour})
-		start := time.Now()
-		var err error
-		for err == nil {
-			err = s.Send(bytes.Repeat([]byte{1}, 32<<10))
-		}
-		if !errors.Is(err, ErrClosed) && !strings.Contains(err.Error(), "timeout") {
-			t.Errorf("got %v, want a write timeout", err)
-		}
-		if d := time.Since(start); d != 5*time.Second {
-			t.Errorf("failed after %v, want 5s", d)
-		}
-		<-s.Done()
-	})
+		})
+	}
 }
 
 func FuzzSessionPacket(f *testing.F) {
@@ -906,8 +871,7 @@ func (h *slowHandler) ServeQuery(context.Context, []byte) ([]byte, error) { retu
 func (h *slowHandler) ServePacket([]byte)                                 { time.Sleep(h.d) }
 
 func TestUnencodableObjectRefused(t *testing.T) {
-	a, b := net.Pipe()
-	out, _ := startPair(t, a, b, Config{}, Config{})
+	out, _ := startPipePair(t, Config{})
 	if err := out.SendObject(&tl.ClientConnectedToProxy{}); err == nil {
 		t.Error("SendObject with a nil boxed field: got no error")
 	}

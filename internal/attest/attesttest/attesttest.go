@@ -1,5 +1,8 @@
 // Package attesttest owns the conformance suite that every attest.Validator
-// which verifies something must pass, whatever the TEE behind it.
+// which verifies something must pass, whatever the TEE behind it, and the
+// fakes of the far sides that the TEE packages are tested against: the
+// kernel's configfs-tsm report interface (the issuers) and a vendor's
+// endorsement service (the validators' fetching).
 package attesttest
 
 import (
@@ -57,4 +60,40 @@ func TestValidator(t *testing.T, v attest.Validator, quote []byte, reportData [a
 			}
 		}
 	})
+}
+
+// TestFake checks a fake attestation, whose quote is the report data
+// itself: iss issues a quote that v passes TestValidator with, and v
+// refuses no quote, another key's report data, and a quote one byte short
+// or one byte long, with the shared errors where the cause has one.
+func TestFake(t *testing.T, iss attest.Issuer, v attest.Validator) {
+	t.Helper()
+	rd := attest.ReportData([]byte("claims"))
+	q, err := iss.Issue(context.Background(), rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	TestValidator(t, v, q, rd, []int{0, 31, 63})
+	other := attest.ReportData([]byte("other"))
+	tests := []struct {
+		name    string
+		quote   []byte
+		wantErr error
+	}{
+		{"empty", nil, attest.ErrNoQuote},
+		{"other key", other[:], attest.ErrReportDataMismatch},
+		{"short", rd[:63], nil},
+		{"long", append(rd[:], 0), nil},
+	}
+	for _, tc := range tests {
+		t.Run("rejects "+tc.name, func(t *testing.T) {
+			_, err := v.Validate(context.Background(), tc.quote, rd)
+			if err == nil {
+				t.Fatal("got nil error, want rejection")
+			}
+			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Errorf("got %v, want %v", err, tc.wantErr)
+			}
+		})
+	}
 }

@@ -245,20 +245,28 @@ func Inspect(ctx context.Context, w io.Writer, name string, raw []byte, in Inspe
 	return nil
 }
 
-func (in Inspection) tdxOptions() []tdx.Option {
-	var opts []tdx.Option
-	for _, o := range []struct {
-		set bool
-		opt tdx.Option
-	}{
-		{in.PCCS != "", tdx.WithPCCS(in.PCCS)}, {in.CollateralCache != "", tdx.WithCollateralCache(in.CollateralCache)},
-		{in.OfflineCollateral != "", tdx.WithOfflineCollateral(in.OfflineCollateral)}, {in.InsecureSkipCollateral, tdx.InsecureSkipCollateral()},
-	} {
+// option is a validator's option, chosen when set.
+type option[O any] struct {
+	set bool
+	opt O
+}
+
+// chosen returns the options that are set, in order.
+func chosen[O any](options []option[O]) []O {
+	var opts []O
+	for _, o := range options {
 		if o.set {
 			opts = append(opts, o.opt)
 		}
 	}
 	return opts
+}
+
+func (in Inspection) tdxOptions() []tdx.Option {
+	return chosen([]option[tdx.Option]{
+		{in.PCCS != "", tdx.WithPCCS(in.PCCS)}, {in.CollateralCache != "", tdx.WithCollateralCache(in.CollateralCache)},
+		{in.OfflineCollateral != "", tdx.WithOfflineCollateral(in.OfflineCollateral)}, {in.InsecureSkipCollateral, tdx.InsecureSkipCollateral()},
+	})
 }
 
 func (in Inspection) sevsnpOptions() ([]sevsnp.Option, error) {
@@ -268,19 +276,10 @@ func (in Inspection) sevsnpOptions() ([]sevsnp.Option, error) {
 			return nil, Misuse{fmt.Errorf("SEV-SNP minimum ABI %q: want MAJOR.MINOR, each 0 to 255, such as 1.51", in.SNPMinABI)}
 		}
 	}
-	var opts []sevsnp.Option
-	for _, o := range []struct {
-		set bool
-		opt sevsnp.Option
-	}{
+	return chosen([]option[sevsnp.Option]{
 		{in.KDS != "", sevsnp.WithKDS(in.KDS)}, {in.KDSCache != "", sevsnp.WithKDSCache(in.KDSCache)},
 		{in.OfflineKDS != "", sevsnp.WithOfflineKDS(in.OfflineKDS)}, {in.InsecureSkipCRL, sevsnp.InsecureSkipCRL()},
 		{in.InsecureAllowDebug, sevsnp.InsecureAllowDebug()}, {in.AllowMigrationAgent, sevsnp.AllowMigrationAgent()},
 		{in.SNPMinABI != "", sevsnp.WithMinimumABI(major, minor)},
-	} {
-		if o.set {
-			opts = append(opts, o.opt)
-		}
-	}
-	return opts, nil
+	}), nil
 }

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/attest/vendorcache"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -186,7 +187,7 @@ func (c *chain) offlineKDS(t testing.TB, crl []byte) string {
 		vcekURL(c.product, testChipID[:], c.tcb): c.signer.Vcek.Raw,
 		crlURL(c.product, abi.VcekReportSigner):  crl,
 	} {
-		if err := writeCached(dir, cachedResponse{URL: url, Body: body, Expires: expiry(body, testTime)}); err != nil {
+		if err := vendorcache.Write(dir, vendorcache.Response{URL: url, Body: body, Expires: expiry(body, testTime)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,55 +5,15 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"io/fs"
 	"os"
-	"path"
 	"testing"
 
 	labi "github.com/google/go-sev-guest/client/linuxabi"
 	sevtest "github.com/google/go-sev-guest/testing"
 
 	"github.com/cocoon-go/cocoon/internal/attest"
+	"github.com/cocoon-go/cocoon/internal/attest/attesttest"
 )
-
-// fakeTSM is the kernel's configfs-tsm report subsystem as seen through
-// configfsi.Client: one entry whose outblob is report and auxblob certs,
-// reported by provider.
-type fakeTSM struct {
-	provider      string
-	report, certs []byte
-	inblob        []byte
-	generation    int
-}
-
-func (f *fakeTSM) MkdirTemp(dir, _ string) (string, error) { return path.Join(dir, "entry0"), nil }
-
-func (f *fakeTSM) ReadFile(name string) ([]byte, error) {
-	switch path.Base(name) {
-	case "generation":
-		return fmt.Appendf(nil, "%d\n", f.generation), nil
-	case "outblob":
-		return f.report, nil
-	case "auxblob":
-		return f.certs, nil
-	case "provider":
-		return []byte(f.provider + "\n"), nil
-	}
-	return nil, fs.ErrNotExist
-}
-
-func (f *fakeTSM) WriteFile(name string, contents []byte) error {
-	if path.Base(name) != "inblob" {
-		return fs.ErrPermission
-	}
-	f.inblob = append([]byte(nil), contents...)
-	f.generation++
-	return nil
-}
-
-func (f *fakeTSM) RemoveAll(string) error                { return nil }
-func (f *fakeTSM) ReadDir(string) ([]os.DirEntry, error) { return nil, nil }
 
 func TestIssuerConfigfsTSM(t *testing.T) {
 	c := newChain(t, "Milan", testTCB)
@@ -65,14 +25,14 @@ func TestIssuerConfigfsTSM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tsm := &fakeTSM{provider: "sev_guest", report: rep, certs: append(table, make([]byte, 512)...)}
+	tsm := &attesttest.FakeTSM{Provider: "sev_guest", OutBlob: rep, AuxBlob: append(table, make([]byte, 512)...)}
 	i := &Issuer{tsm: tsm}
 	ev, err := i.Issue(context.Background(), rd)
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
-	if !bytes.Equal(tsm.inblob, rd[:]) {
-		t.Errorf("got in blob %x, want the report data %x", tsm.inblob, rd)
+	if !bytes.Equal(tsm.InBlob, rd[:]) {
+		t.Errorf("got in blob %x, want the report data %x", tsm.InBlob, rd)
 	}
 	v, _ := NewValidator(fixed(testTime), WithTrustedRoots(c.roots()), InsecureSkipCRL())
 	if _, err := v.Validate(context.Background(), ev, rd); err != nil {
@@ -82,7 +42,7 @@ func TestIssuerConfigfsTSM(t *testing.T) {
 		t.Errorf("got kind %s, want sev_snp", i.Kind())
 	}
 
-	tdx := &Issuer{tsm: &fakeTSM{provider: "tdx_guest", report: rep}}
+	tdx := &Issuer{tsm: &attesttest.FakeTSM{Provider: "tdx_guest", OutBlob: rep}}
 	if _, err := tdx.Issue(context.Background(), rd); !errors.Is(err, ErrNotInGuest) {
 		t.Errorf("provider tdx_guest: got %v, want %v", err, ErrNotInGuest)
 	}

@@ -293,22 +293,10 @@ func TestVersion2ReportNamesProductThroughVCEK(t *testing.T) {
 // requests.
 func fakeKDS(t *testing.T, c *chain, crl []byte) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
-	var hits atomic.Int64
-	bodies := map[string][]byte{
-		strings.TrimPrefix(vcekURL(c.product, testChipID[:], c.tcb), amdKDS): c.signer.Vcek.Raw,
-		strings.TrimPrefix(crlURL(c.product, abi.VcekReportSigner), amdKDS):  crl,
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		b, ok := bodies[r.URL.RequestURI()]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Write(b)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &hits
+	return attesttest.VendorServer(t, map[string]attesttest.Document{
+		strings.TrimPrefix(vcekURL(c.product, testChipID[:], c.tcb), amdKDS): {Body: c.signer.Vcek.Raw},
+		strings.TrimPrefix(crlURL(c.product, abi.VcekReportSigner), amdKDS):  {Body: crl},
+	})
 }
 
 func TestKDSFetchAndCache(t *testing.T) {

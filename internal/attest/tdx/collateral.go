@@ -2,19 +2,16 @@ package tdx
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/cocoon-go/cocoon/internal/attest/vendorcache"
 )
 
 // intelPCS is the host go-tdx-guest builds collateral URLs on; a PCCS
@@ -50,18 +47,7 @@ type collateralGetter struct {
 	offline bool   // never fetch; read dir regardless of expiry
 	client  *http.Client
 	clock   func() time.Time
-
-	// mu guards memory.
-	mu     sync.Mutex
-	memory map[string]cachedResponse
-}
-
-// cachedResponse is one collateral response on disk.
-type cachedResponse struct {
-	URL     string              `json:"url"`
-	Header  map[string][]string `json:"header"`
-	Body    []byte              `json:"body"`
-	Expires time.Time           `json:"expires"`
+	memory  vendorcache.Memory
 }
 
 func (g *collateralGetter) Get(url string) (map[string][]string, []byte, error) {
@@ -70,15 +56,12 @@ func (g *collateralGetter) Get(url string) (map[string][]string, []byte, error) 
 
 func (g *collateralGetter) GetContext(ctx context.Context, url string) (map[string][]string, []byte, error) {
 	if !g.offline {
-		g.mu.Lock()
-		c, ok := g.memory[url]
-		g.mu.Unlock()
-		if ok && g.clock().Before(c.Expires) {
+		if c, ok := g.memory.Get(url, g.clock()); ok {
 			return c.Header, c.Body, nil
 		}
 	}
 	if g.dir != "" {
-		c, err := readCached(g.dir, url)
+		c, err := vendorcache.Read(g.dir, url)
 		switch {
 		case err == nil && (g.offline || g.clock().Before(c.Expires)):
 			return c.Header, c.Body, nil
@@ -90,15 +73,10 @@ func (g *collateralGetter) GetContext(ctx context.Context, url string) (map[stri
 	if err != nil {
 		return nil, nil, err
 	}
-	c := cachedResponse{URL: url, Header: header, Body: body, Expires: expiry(body, g.clock())}
-	g.mu.Lock()
-	if g.memory == nil || len(g.memory) >= maxMemoryCached {
-		g.memory = make(map[string]cachedResponse)
-	}
-	g.memory[url] = c
-	g.mu.Unlock()
+	c := vendorcache.Response{URL: url, Header: header, Body: body, Expires: expiry(body, g.clock())}
+	g.memory.Put(c, maxMemoryCached)
 	if g.dir != "" {
-		if err := writeCached(g.dir, c); err != nil {
+		if err := vendorcache.Write(g.dir, c); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -115,29 +93,14 @@ func (g *collateralGetter) fetch(ctx context.Context, url string) (map[string][]
 			target = base + pccsRootCRL
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	header, body, err := vendorcache.Get(ctx, g.client, target, maxCollateralSize, ErrCollateralUnavailable)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fetching collateral %s: %w", target, err)
-	}
-	resp, err := g.client.Do(req)
-	if err != nil {
-		return nil, nil, fmt.Errorf("fetching collateral %s: %w: %w", target, ErrCollateralUnavailable, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxCollateralSize+1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("fetching collateral %s: %w: %w", target, ErrCollateralUnavailable, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("fetching collateral %s: %w: HTTP status %s", target, ErrCollateralUnavailable, resp.Status)
-	}
-	if len(body) > maxCollateralSize {
-		return nil, nil, fmt.Errorf("fetching collateral %s: response larger than %d bytes", target, maxCollateralSize)
+		return nil, nil, fmt.Errorf("fetching collateral: %w", err)
 	}
 	if url == intelRootCRL {
 		body = derCRL(body)
 	}
-	return resp.Header, body, nil
+	return header, body, nil
 }
 
 // derCRL returns a CRL as DER: some PCCS versions serve the root CA CRL
@@ -178,50 +141,4 @@ func expiry(body []byte, now time.Time) time.Time {
 		return crl.NextUpdate
 	}
 	return now.Add(time.Hour)
-}
-
-func cachePath(dir, url string) string {
-	sum := sha256.Sum256([]byte(url))
-	return filepath.Join(dir, hex.EncodeToString(sum[:])+".json")
-}
-
-func readCached(dir, url string) (cachedResponse, error) {
-	b, err := os.ReadFile(cachePath(dir, url))
-	if err != nil {
-		return cachedResponse{}, err
-	}
-	var c cachedResponse
-	if err := json.Unmarshal(b, &c); err != nil {
-		return cachedResponse{}, fmt.Errorf("reading cached collateral for %s: %w", url, err)
-	}
-	if c.URL != url {
-		return cachedResponse{}, fmt.Errorf("reading cached collateral for %s: file holds %s", url, c.URL)
-	}
-	return c, nil
-}
-
-func writeCached(dir string, c cachedResponse) error {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("caching collateral for %s: %w", c.URL, err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("caching collateral for %s: %w", c.URL, err)
-	}
-	p := cachePath(dir, c.URL)
-	tmp, err := os.CreateTemp(dir, ".collateral-*")
-	if err != nil {
-		return fmt.Errorf("caching collateral for %s: %w", c.URL, err)
-	}
-	_, werr := tmp.Write(b)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("caching collateral for %s: %w", c.URL, err)
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("caching collateral for %s: %w", c.URL, err)
-	}
-	return nil
 }

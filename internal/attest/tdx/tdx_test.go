@@ -27,6 +27,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/attest"
 	"github.com/cocoon-go/cocoon/internal/attest/attesttest"
+	"github.com/cocoon-go/cocoon/internal/attest/vendorcache"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
@@ -90,20 +91,28 @@ func TestReferenceQuoteImageHash(t *testing.T) {
 	}
 }
 
+// realQuotes are every real quote we have: the reference's v4 and
+// go-tdx-guest's v4 and v5, each with a date at which its PCK chain is
+// valid.
+var realQuotes = []struct {
+	name    string
+	raw     func(testing.TB) []byte
+	at      time.Time
+	version int
+	flip    int // a byte inside the TD quote body, outside report data
+	// stale is the verdict with go-tdx-guest's sample collateral.
+	stale error
+}{
+	{"reference v4", referenceQuote, referenceQuoteTime, 4, 0x3C, ErrCollateralExpired},
+	// Current, but no TCB level matches.
+	{"go-tdx-guest v4", func(testing.TB) []byte { return v4Quote }, v4Time, 4, 0x3C, ErrCollateralInvalid},
+	{"go-tdx-guest v5", func(testing.TB) []byte { return testdata.RawQuoteV5 }, v5Time, 5, 0x3C + 6, ErrCollateralExpired},
+}
+
 func TestValidateWithoutCollateral(t *testing.T) {
-	tests := []struct {
-		name    string
-		quote   func(testing.TB) []byte
-		at      time.Time
-		version int
-	}{
-		{"reference quote v4", referenceQuote, referenceQuoteTime, 4},
-		{"go-tdx-guest v4", func(testing.TB) []byte { return v4Quote }, v4Time, 4},
-		{"go-tdx-guest v5", func(testing.TB) []byte { return testdata.RawQuoteV5 }, v5Time, 5},
-	}
-	for _, tc := range tests {
+	for _, tc := range realQuotes {
 		t.Run(tc.name, func(t *testing.T) {
-			raw := tc.quote(t)
+			raw := tc.raw(t)
 			v, err := NewValidator(fixed(tc.at), InsecureSkipCollateral())
 			if err != nil {
 				t.Fatal(err)
@@ -133,7 +142,7 @@ func offlineCollateral(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	for url, r := range tdxtesting.TestGetter.Responses {
-		if err := writeCached(dir, cachedResponse{URL: url, Header: r.Header, Body: r.Body, Expires: expiry(r.Body, v4Time)}); err != nil {
+		if err := vendorcache.Write(dir, vendorcache.Response{URL: url, Header: r.Header, Body: r.Body, Expires: expiry(r.Body, v4Time)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -288,29 +297,17 @@ func TestCheckQEReport(t *testing.T) {
 // serves, counting requests.
 func fakePCCS(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
-	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		for url, resp := range tdxtesting.TestGetter.Responses {
-			rest, ok := strings.CutPrefix(url, intelPCS)
-			if url == intelRootCRL {
-				rest, ok = pccsRootCRL, true
-			}
-			if !ok || rest != r.URL.RequestURI() {
-				continue
-			}
-			for k, vs := range resp.Header {
-				for _, v := range vs {
-					w.Header().Add(k, v)
-				}
-			}
-			w.Write(resp.Body)
-			return
+	docs := map[string]attesttest.Document{}
+	for url, resp := range tdxtesting.TestGetter.Responses {
+		rest, ok := strings.CutPrefix(url, intelPCS)
+		if url == intelRootCRL {
+			rest, ok = pccsRootCRL, true
 		}
-		http.NotFound(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &hits
+		if ok {
+			docs[rest] = attesttest.Document{Header: resp.Header, Body: resp.Body}
+		}
+	}
+	return attesttest.VendorServer(t, docs)
 }
 
 func TestCollateralCache(t *testing.T) {
@@ -328,7 +325,7 @@ func TestCollateralCache(t *testing.T) {
 	if got := hits.Load(); got != 1 {
 		t.Errorf("got %d fetches for two gets within expiry, want 1", got)
 	}
-	c, err := readCached(dir, url)
+	c, err := vendorcache.Read(dir, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,22 +381,19 @@ func TestCollateralMemoryCache(t *testing.T) {
 }
 
 func BenchmarkValidateSignatureAndChain(b *testing.B) {
-	v, err := NewValidator(fixed(v4Time), InsecureSkipCollateral())
-	if err != nil {
-		b.Fatal(err)
-	}
-	rd := reportDataOf(b, v4Quote)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := v.Validate(ctx, v4Quote, rd); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchmarkValidate(b, nil, InsecureSkipCollateral())
 }
 
 func BenchmarkValidateWithOfflineCollateral(b *testing.B) {
-	v, err := NewValidator(fixed(v4Time), WithOfflineCollateral(offlineCollateral(b)))
+	// Ends at the TCB level match, after all signature, chain, CRL and
+	// collateral checks.
+	benchmarkValidate(b, ErrCollateralInvalid, WithOfflineCollateral(offlineCollateral(b)))
+}
+
+// benchmarkValidate measures the validation of go-tdx-guest's v4 quote at
+// v4Time with opts, which must end in wantErr (nil: accepted).
+func benchmarkValidate(b *testing.B, wantErr error, opts ...Option) {
+	v, err := NewValidator(fixed(v4Time), opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -407,10 +401,8 @@ func BenchmarkValidateWithOfflineCollateral(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		// Ends at the TCB level match, after all signature, chain, CRL
-		// and collateral checks.
-		if _, err := v.Validate(ctx, v4Quote, rd); !errors.Is(err, ErrCollateralInvalid) {
-			b.Fatal(err)
+		if _, err := v.Validate(ctx, v4Quote, rd); !errors.Is(err, wantErr) {
+			b.Fatalf("got %v, want %v", err, wantErr)
 		}
 	}
 }
@@ -418,20 +410,7 @@ func BenchmarkValidateWithOfflineCollateral(b *testing.B) {
 // TestRejectsEachQuote applies the quote-level attacks to every real
 // quote we have: the reference's v4, go-tdx-guest's v4 and v5.
 func TestRejectsEachQuote(t *testing.T) {
-	quotes := []struct {
-		name string
-		raw  func(testing.TB) []byte
-		at   time.Time
-		flip int // a byte inside the TD quote body, outside report data
-		// stale is the verdict with go-tdx-guest's sample collateral.
-		stale error
-	}{
-		{"reference v4", referenceQuote, referenceQuoteTime, 0x3C, ErrCollateralExpired},
-		// Current, but no TCB level matches.
-		{"go-tdx-guest v4", func(testing.TB) []byte { return v4Quote }, v4Time, 0x3C, ErrCollateralInvalid},
-		{"go-tdx-guest v5", func(testing.TB) []byte { return testdata.RawQuoteV5 }, v5Time, 0x3C + 6, ErrCollateralExpired},
-	}
-	for _, q := range quotes {
+	for _, q := range realQuotes {
 		raw := q.raw(t)
 		rd := reportDataOf(t, raw)
 		flipped := append([]byte(nil), raw...)

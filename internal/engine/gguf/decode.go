@@ -33,36 +33,22 @@ func (r *reader) take(n uint64) ([]byte, error) {
 	return s, nil
 }
 
-func (r *reader) u8() (uint8, error) {
-	b, err := r.take(1)
-	if err != nil {
-		return 0, err
-	}
-	return b[0], nil
-}
+func (r *reader) u8() (uint8, error) { return fixed(r, 1, func(b []byte) uint8 { return b[0] }) }
 
-func (r *reader) u16() (uint16, error) {
-	b, err := r.take(2)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint16(b), nil
-}
+func (r *reader) u16() (uint16, error) { return fixed(r, 2, binary.LittleEndian.Uint16) }
 
-func (r *reader) u32() (uint32, error) {
-	b, err := r.take(4)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint32(b), nil
-}
+func (r *reader) u32() (uint32, error) { return fixed(r, 4, binary.LittleEndian.Uint32) }
 
-func (r *reader) u64() (uint64, error) {
-	b, err := r.take(8)
+func (r *reader) u64() (uint64, error) { return fixed(r, 8, binary.LittleEndian.Uint64) }
+
+// fixed reads the next size bytes and decodes them with decode.
+func fixed[T any](r *reader, size uint64, decode func([]byte) T) (T, error) {
+	b, err := r.take(size)
 	if err != nil {
-		return 0, err
+		var zero T
+		return zero, err
 	}
-	return binary.LittleEndian.Uint64(b), nil
+	return decode(b), nil
 }
 
 func (r *reader) str() (string, error) {
@@ -240,25 +226,17 @@ func (r *reader) value(t ValueType, depth int) (Value, error) {
 	case TypeUint8:
 		v.V, err = r.u8()
 	case TypeInt8:
-		var x uint8
-		x, err = r.u8()
-		v.V = int8(x)
+		v.V, err = convert(r.u8, func(x uint8) int8 { return int8(x) })
 	case TypeUint16:
 		v.V, err = r.u16()
 	case TypeInt16:
-		var x uint16
-		x, err = r.u16()
-		v.V = int16(x)
+		v.V, err = convert(r.u16, func(x uint16) int16 { return int16(x) })
 	case TypeUint32:
 		v.V, err = r.u32()
 	case TypeInt32:
-		var x uint32
-		x, err = r.u32()
-		v.V = int32(x)
+		v.V, err = convert(r.u32, func(x uint32) int32 { return int32(x) })
 	case TypeFloat32:
-		var x uint32
-		x, err = r.u32()
-		v.V = math.Float32frombits(x)
+		v.V, err = convert(r.u32, math.Float32frombits)
 	case TypeBool:
 		var x uint8
 		x, err = r.u8()
@@ -271,19 +249,21 @@ func (r *reader) value(t ValueType, depth int) (Value, error) {
 	case TypeUint64:
 		v.V, err = r.u64()
 	case TypeInt64:
-		var x uint64
-		x, err = r.u64()
-		v.V = int64(x)
+		v.V, err = convert(r.u64, func(x uint64) int64 { return int64(x) })
 	case TypeFloat64:
-		var x uint64
-		x, err = r.u64()
-		v.V = math.Float64frombits(x)
+		v.V, err = convert(r.u64, math.Float64frombits)
 	case TypeArray:
 		return r.array(depth)
 	default:
 		return v, fmt.Errorf("unknown value type %d", uint32(t))
 	}
 	return v, err
+}
+
+// convert reads a value with read and returns it converted by conv.
+func convert[T, U any](read func() (T, error), conv func(T) U) (U, error) {
+	x, err := read()
+	return conv(x), err
 }
 
 func (r *reader) array(depth int) (Value, error) {
@@ -350,11 +330,7 @@ func scalarArray(elem ValueType, raw []byte, n int) (any, error) {
 	case TypeUint8:
 		return append([]uint8(nil), raw...), nil
 	case TypeInt8:
-		s := make([]int8, n)
-		for i := range s {
-			s[i] = int8(raw[i])
-		}
-		return s, nil
+		return decodeEach(raw, n, 1, func(b []byte) int8 { return int8(b[0]) }), nil
 	case TypeBool:
 		s := make([]bool, n)
 		for i := range s {
@@ -365,55 +341,33 @@ func scalarArray(elem ValueType, raw []byte, n int) (any, error) {
 		}
 		return s, nil
 	case TypeUint16:
-		s := make([]uint16, n)
-		for i := range s {
-			s[i] = le.Uint16(raw[2*i:])
-		}
-		return s, nil
+		return decodeEach(raw, n, 2, le.Uint16), nil
 	case TypeInt16:
-		s := make([]int16, n)
-		for i := range s {
-			s[i] = int16(le.Uint16(raw[2*i:]))
-		}
-		return s, nil
+		return decodeEach(raw, n, 2, func(b []byte) int16 { return int16(le.Uint16(b)) }), nil
 	case TypeUint32:
-		s := make([]uint32, n)
-		for i := range s {
-			s[i] = le.Uint32(raw[4*i:])
-		}
-		return s, nil
+		return decodeEach(raw, n, 4, le.Uint32), nil
 	case TypeInt32:
-		s := make([]int32, n)
-		for i := range s {
-			s[i] = int32(le.Uint32(raw[4*i:]))
-		}
-		return s, nil
+		return decodeEach(raw, n, 4, func(b []byte) int32 { return int32(le.Uint32(b)) }), nil
 	case TypeFloat32:
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
-		}
-		return s, nil
+		return decodeEach(raw, n, 4, func(b []byte) float32 { return math.Float32frombits(le.Uint32(b)) }), nil
 	case TypeUint64:
-		s := make([]uint64, n)
-		for i := range s {
-			s[i] = le.Uint64(raw[8*i:])
-		}
-		return s, nil
+		return decodeEach(raw, n, 8, le.Uint64), nil
 	case TypeInt64:
-		s := make([]int64, n)
-		for i := range s {
-			s[i] = int64(le.Uint64(raw[8*i:]))
-		}
-		return s, nil
+		return decodeEach(raw, n, 8, func(b []byte) int64 { return int64(le.Uint64(b)) }), nil
 	case TypeFloat64:
-		s := make([]float64, n)
-		for i := range s {
-			s[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
-		}
-		return s, nil
+		return decodeEach(raw, n, 8, func(b []byte) float64 { return math.Float64frombits(le.Uint64(b)) }), nil
 	}
 	return nil, fmt.Errorf("unknown array element type %d", uint32(elem))
+}
+
+// decodeEach decodes n elements of size bytes each from raw, the element
+// at raw[size*i:] by at.
+func decodeEach[T any](raw []byte, n, size int, at func([]byte) T) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = at(raw[size*i:])
+	}
+	return s
 }
 
 func alignUp(n, a uint64) uint64 {

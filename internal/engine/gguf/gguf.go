@@ -195,16 +195,21 @@ func (f *File) Tensor(name string) (*Tensor, error) {
 }
 
 // String returns a string value.
-func (f *File) String(key string) (string, error) {
+func (f *File) String(key string) (string, error) { return valueAs[string](f, key, "a string") }
+
+// valueAs returns the value of key as a T, or an error saying that key
+// holds no want.
+func valueAs[T any](f *File, key, want string) (T, error) {
+	var zero T
 	v, err := f.Lookup(key)
 	if err != nil {
-		return "", err
+		return zero, err
 	}
-	s, ok := v.V.(string)
+	x, ok := v.V.(T)
 	if !ok {
-		return "", fmt.Errorf("metadata %q: want a string, got type %d", key, v.Type)
+		return zero, fmt.Errorf("metadata %q: want %s, got type %d", key, want, v.Type)
 	}
-	return s, nil
+	return x, nil
 }
 
 // Uint returns a non-negative integer value of any integer type.
@@ -260,42 +265,16 @@ func (f *File) Float(key string) (float64, error) {
 }
 
 // Bool returns a boolean value.
-func (f *File) Bool(key string) (bool, error) {
-	v, err := f.Lookup(key)
-	if err != nil {
-		return false, err
-	}
-	b, ok := v.V.(bool)
-	if !ok {
-		return false, fmt.Errorf("metadata %q: want a boolean, got type %d", key, v.Type)
-	}
-	return b, nil
-}
+func (f *File) Bool(key string) (bool, error) { return valueAs[bool](f, key, "a boolean") }
 
 // Strings returns an array of strings.
 func (f *File) Strings(key string) ([]string, error) {
-	v, err := f.Lookup(key)
-	if err != nil {
-		return nil, err
-	}
-	s, ok := v.V.([]string)
-	if !ok {
-		return nil, fmt.Errorf("metadata %q: want an array of strings", key)
-	}
-	return s, nil
+	return valueAs[[]string](f, key, "an array of strings")
 }
 
 // Float32s returns an array of float32.
 func (f *File) Float32s(key string) ([]float32, error) {
-	v, err := f.Lookup(key)
-	if err != nil {
-		return nil, err
-	}
-	s, ok := v.V.([]float32)
-	if !ok {
-		return nil, fmt.Errorf("metadata %q: want an array of float32", key)
-	}
-	return s, nil
+	return valueAs[[]float32](f, key, "an array of float32")
 }
 
 // Int32s returns an array of int32 (or uint32 reinterpreted).

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"reflect"
 
 	"github.com/cocoon-go/cocoon/internal/engine/gguf"
 )
@@ -78,42 +79,51 @@ func (w writer) str(s string) {
 }
 
 func (w writer) value(v gguf.Value) error {
-	switch x := v.V.(type) {
-	case uint8:
-		w.b.WriteByte(x)
-	case int8:
-		w.b.WriteByte(byte(x))
-	case bool:
-		if x {
-			w.b.WriteByte(1)
-		} else {
-			w.b.WriteByte(0)
-		}
-	case uint16:
-		w.b.Write(binary.LittleEndian.AppendUint16(nil, x))
-	case int16:
-		w.b.Write(binary.LittleEndian.AppendUint16(nil, uint16(x)))
-	case uint32:
-		w.u32(x)
-	case int32:
-		w.u32(uint32(x))
-	case float32:
-		w.u32(math.Float32bits(x))
-	case uint64:
-		w.u64(x)
-	case int64:
-		w.u64(uint64(x))
-	case float64:
-		w.u64(math.Float64bits(x))
-	case string:
+	if x, ok := v.V.(string); ok {
 		w.str(x)
-	default:
+	} else if b, ok := appendScalar(nil, v.V); ok {
+		w.b.Write(b)
+	} else {
 		return w.array(v)
 	}
 	if v.Type == gguf.TypeArray {
 		return fmt.Errorf("array value holds a scalar %T", v.V)
 	}
 	return nil
+}
+
+// appendScalar appends the encoding of x, a number or a boolean; ok is
+// false for anything else.
+func appendScalar(b []byte, x any) (_ []byte, ok bool) {
+	le := binary.LittleEndian
+	switch x := x.(type) {
+	case uint8:
+		return append(b, x), true
+	case int8:
+		return append(b, byte(x)), true
+	case bool:
+		if x {
+			return append(b, 1), true
+		}
+		return append(b, 0), true
+	case uint16:
+		return le.AppendUint16(b, x), true
+	case int16:
+		return le.AppendUint16(b, uint16(x)), true
+	case uint32:
+		return le.AppendUint32(b, x), true
+	case int32:
+		return le.AppendUint32(b, uint32(x)), true
+	case float32:
+		return le.AppendUint32(b, math.Float32bits(x)), true
+	case uint64:
+		return le.AppendUint64(b, x), true
+	case int64:
+		return le.AppendUint64(b, uint64(x)), true
+	case float64:
+		return le.AppendUint64(b, math.Float64bits(x)), true
+	}
+	return b, false
 }
 
 func (w writer) array(v gguf.Value) error {
@@ -144,75 +154,23 @@ func (w writer) array(v gguf.Value) error {
 }
 
 func (w writer) scalars(elem gguf.ValueType, s any) error {
-	var buf bytes.Buffer
-	le := binary.LittleEndian
-	var n int
-	switch x := s.(type) {
-	case []uint8:
-		n = len(x)
-		buf.Write(x)
-	case []int8:
-		n = len(x)
-		for _, e := range x {
-			buf.WriteByte(byte(e))
-		}
-	case []bool:
-		n = len(x)
-		for _, e := range x {
-			if e {
-				buf.WriteByte(1)
-			} else {
-				buf.WriteByte(0)
-			}
-		}
-	case []uint16:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint16(nil, e))
-		}
-	case []int16:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint16(nil, uint16(e)))
-		}
-	case []uint32:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint32(nil, e))
-		}
-	case []int32:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint32(nil, uint32(e)))
-		}
-	case []float32:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint32(nil, math.Float32bits(e)))
-		}
-	case []uint64:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint64(nil, e))
-		}
-	case []int64:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint64(nil, uint64(e)))
-		}
-	case []float64:
-		n = len(x)
-		for _, e := range x {
-			buf.Write(le.AppendUint64(nil, math.Float64bits(e)))
-		}
-	default:
+	rv := reflect.ValueOf(s)
+	if rv.Kind() != reflect.Slice {
 		return fmt.Errorf("unsupported array %T", s)
 	}
-	if sz := elem.ScalarSize(); sz == 0 || buf.Len() != n*sz {
+	if _, ok := appendScalar(nil, reflect.Zero(rv.Type().Elem()).Interface()); !ok {
+		return fmt.Errorf("unsupported array %T", s)
+	}
+	var b []byte
+	n := rv.Len()
+	for i := range n {
+		b, _ = appendScalar(b, rv.Index(i).Interface())
+	}
+	if sz := elem.ScalarSize(); sz == 0 || len(b) != n*sz {
 		return fmt.Errorf("array %T does not match element type %d", s, elem)
 	}
 	w.u64(uint64(n))
-	w.b.Write(buf.Bytes())
+	w.b.Write(b)
 	return nil
 }
 
