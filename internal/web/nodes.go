@@ -4,6 +4,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
@@ -73,12 +74,17 @@ func addrsOf[T any](items []T, field func(T) string) []*address.Address {
 	return out
 }
 
+// countersOf are the counters of a role's request rates and its tokens.
+func countersOf(st obs.RequestRatesSnapshot, tokens int64) counters {
+	return counters{requests: st.Queries.Total, tokens: tokens,
+		answers: st.FirstAnswers.Total, answerSeconds: st.FirstAnswerTime.Total}
+}
+
 type proxyNode struct{ src ProxySource }
 
 func (n proxyNode) counters() counters {
 	s := n.src.Snapshot()
-	return counters{requests: s.Stats.Queries.Total, tokens: s.Totals.Tokens,
-		answers: s.Stats.FirstAnswers.Total, answerSeconds: s.Stats.FirstAnswerTime.Total}
+	return countersOf(s.Stats, s.Totals.Tokens)
 }
 
 func (n proxyNode) proxies() []*address.Address {
@@ -128,8 +134,7 @@ type clientNode struct{ src ClientSource }
 
 func (n clientNode) counters() counters {
 	s := n.src.Snapshot()
-	return counters{requests: s.Stats.Queries.Total, tokens: s.Paid.Tokens,
-		answers: s.Stats.FirstAnswers.Total, answerSeconds: s.Stats.FirstAnswerTime.Total}
+	return countersOf(s.Stats, s.Paid.Tokens)
 }
 
 func (n clientNode) proxies() []*address.Address {
@@ -148,8 +153,7 @@ type workerNode struct{ src WorkerSource }
 
 func (n workerNode) counters() counters {
 	s := n.src.Snapshot()
-	return counters{requests: s.Stats.Queries.Total, tokens: s.Earned.Tokens,
-		answers: s.Stats.FirstAnswers.Total, answerSeconds: s.Stats.FirstAnswerTime.Total}
+	return countersOf(s.Stats, s.Earned.Tokens)
 }
 
 func (n workerNode) proxies() []*address.Address {
