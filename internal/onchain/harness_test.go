@@ -131,16 +131,22 @@ func (n *net) open(t *testing.T) *address.Address {
 	return addr
 }
 
-func (n *net) balance(t *testing.T, a *address.Address) billing.NanoTON {
+// account reads a; an account that does not exist is the zero one.
+func (n *net) account(t *testing.T, a *address.Address) ton.Account {
 	t.Helper()
 	acc, err := n.chain.Account(context.Background(), a)
 	if errors.Is(err, ton.ErrNotFound) {
-		return 0
+		return ton.Account{}
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	return acc.Balance
+	return acc
+}
+
+func (n *net) balance(t *testing.T, a *address.Address) billing.NanoTON {
+	t.Helper()
+	return n.account(t, a).Balance
 }
 
 func (n *net) proxyData(t *testing.T, a *address.Address) contracts.ProxyData {
@@ -164,12 +170,5 @@ func (n *net) txsAfter(t *testing.T, a *address.Address, after uint64) []ton.Tx 
 
 func (n *net) lastLT(t *testing.T, a *address.Address) uint64 {
 	t.Helper()
-	acc, err := n.chain.Account(context.Background(), a)
-	if errors.Is(err, ton.ErrNotFound) {
-		return 0
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return acc.LastLT
+	return n.account(t, a).LastLT
 }
