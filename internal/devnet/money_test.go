@@ -67,9 +67,7 @@ func TestJSONStatsTotals(t *testing.T) {
 	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 2})})
 	const requests = 3
 	for range requests {
-		if res, _ := post(t, context.Background(), n.ClientURL, chatStream); res.StatusCode != 200 {
-			t.Fatalf("status %d", res.StatusCode)
-		}
+		chat(t, context.Background(), n.ClientURL, chatStream, "a request")
 	}
 	// Each request is 7 tokens at coefficient 1.0; the fake-TON prices
 	// charge 2 and pay the worker 1 nanoTON per token.
@@ -295,9 +293,7 @@ func TestFirstAnswerRecorded(t *testing.T) {
 	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 2})})
 	const requests = 2
 	for range requests {
-		if res, _ := post(t, context.Background(), n.ClientURL, chatStream); res.StatusCode != 200 {
-			t.Fatalf("status %d", res.StatusCode)
-		}
+		chat(t, context.Background(), n.ClientURL, chatStream, "a request")
 	}
 	roles := map[string]func() float64{
 		"client": func() float64 { return n.Client.Snapshot().Stats.FirstAnswers.Total },
