@@ -368,13 +368,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 func TestBounceFromMissingAccount(t *testing.T) {
 	ctx := context.Background()
 	c := newChain(t, "")
-	w, err := ton.NewV5R1(testKey(4), -239)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Fund(ctx, w.Address(), 3*billing.TON); err != nil {
-		t.Fatal(err)
-	}
+	w := fundedWallet(t, c, 4, 3*billing.TON)
 	if err := w.Send(ctx, c, ton.Transfer{To: w.Address(), Amount: 1, Mode: ton.ModePayFeesSeparately}); err != nil {
 		t.Fatal(err)
 	}

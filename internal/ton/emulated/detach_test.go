@@ -180,17 +180,8 @@ func TestHandsOutDetachedCells(t *testing.T) {
 // are copied once per transaction, not per read.
 func BenchmarkAccountRead(b *testing.B) {
 	ctx := context.Background()
-	c, err := New(Options{Clock: fixedClock})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := ton.NewV5R1(testKey(4), -239)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Fund(ctx, w.Address(), billing.TON); err != nil {
-		b.Fatal(err)
-	}
+	c := newChain(b, "")
+	w := fundedWallet(b, c, 4, billing.TON)
 	for b.Loop() {
 		if _, err := c.Account(ctx, w.Address()); err != nil {
 			b.Fatal(err)
