@@ -35,14 +35,7 @@ func BenchmarkRootGetter(b *testing.B) {
 	ctx := context.Background()
 	c := newChain(b, "")
 	root := contracts.RootConfig{Owner: addr(1), Version: 1, WorkerHashes: []contracts.Hash{hashOf(1)}, Params: params(b)}
-	data, err := root.Cell()
-	if err != nil {
-		b.Fatal(err)
-	}
-	a, err := c.Deploy(ctx, code(b, "root"), data, billing.TON, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	a := deployRoot(b, c, root)
 	for b.Loop() {
 		if _, err := c.RunGetMethod(ctx, a, "get_cocoon_data"); err != nil {
 			b.Fatal(err)

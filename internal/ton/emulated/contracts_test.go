@@ -51,6 +51,34 @@ func code(t testing.TB, name string) *cell.Cell {
 	return c
 }
 
+// fundedOwner is the cocoon wallet of testKey(seed), owned by
+// addr(0x66), funded with amount on c.
+func fundedOwner(tb testing.TB, c *Chain, seed byte, amount billing.NanoTON) *ton.CocoonWallet {
+	tb.Helper()
+	w, err := ton.NewCocoonWallet(code(tb, "wallet"), testKey(seed), addr(0x66))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := c.Fund(context.Background(), w.Address(), amount); err != nil {
+		tb.Fatal(err)
+	}
+	return w
+}
+
+// deployRoot deploys a root contract holding cfg on c, with 1 TON.
+func deployRoot(tb testing.TB, c *Chain, cfg contracts.RootConfig) *address.Address {
+	tb.Helper()
+	data, err := cfg.Cell()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := c.Deploy(context.Background(), code(tb, "root"), data, billing.TON, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
+
 func addr(b byte) *address.Address {
 	return address.NewAddress(0, 0, bytes.Repeat([]byte{b}, 32))
 }
@@ -122,13 +150,7 @@ func op(body *cell.Cell) uint64 {
 func TestRootDeployAndAdminister(t *testing.T) {
 	ctx := context.Background()
 	c := newChain(t, "")
-	owner, err := ton.NewCocoonWallet(code(t, "wallet"), testKey(1), addr(0x66))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Fund(ctx, owner.Address(), 10*billing.TON); err != nil {
-		t.Fatal(err)
-	}
+	owner := fundedOwner(t, c, 1, 10*billing.TON)
 	want := contracts.RootConfig{
 		Owner:          owner.Address(),
 		Version:        7,
@@ -139,14 +161,7 @@ func TestRootDeployAndAdminister(t *testing.T) {
 		ModelHashes:    []contracts.Hash{hashOf(4), hashOf(5)},
 		Params:         params(t),
 	}
-	rootData, err := want.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := c.Deploy(ctx, code(t, "root"), rootData, billing.TON, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := deployRoot(t, c, want)
 	got, err := ton.ReadRootConfig(ctx, c, root)
 	if err != nil {
 		t.Fatal(err)

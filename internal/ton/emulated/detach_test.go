@@ -67,22 +67,9 @@ func walk(c *cell.Cell) error {
 func TestHandsOutDetachedCells(t *testing.T) {
 	ctx := context.Background()
 	c := newChain(t, "")
-	owner, err := ton.NewCocoonWallet(code(t, "wallet"), testKey(9), addr(0x66))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Fund(ctx, owner.Address(), 100*billing.TON); err != nil {
-		t.Fatal(err)
-	}
+	owner := fundedOwner(t, c, 9, 100*billing.TON)
 	start := contracts.RootConfig{Owner: owner.Address(), Version: 1, WorkerHashes: []contracts.Hash{hashOf(1)}, Params: params(t)}
-	data, err := start.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := c.Deploy(ctx, code(t, "root"), data, billing.TON, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := deployRoot(t, c, start)
 	send := func(i int) error {
 		body, err := contracts.RootRegisterProxyBody(uint64(i), fmt.Sprintf("10.1.1.%d:5222", i))
 		if err != nil {

@@ -31,13 +31,7 @@ func TestReportsAsTheProxySeesThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner, err := ton.NewCocoonWallet(code(t, "wallet"), testKey(3), addr(0x66))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Fund(ctx, owner.Address(), 20*billing.TON); err != nil {
-		t.Fatal(err)
-	}
+	owner := fundedOwner(t, c, 3, 20*billing.TON)
 	must := func(b *cell.Cell, err error) *cell.Cell {
 		t.Helper()
 		if err != nil {
