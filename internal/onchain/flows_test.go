@@ -165,9 +165,7 @@ func TestClientLifecycle(t *testing.T) {
 	}
 
 	// The proxy charges 1000 tokens; the client relays a charge of 1500.
-	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpClientCharge, 1000, cc.Address)); err != nil {
-		t.Fatal(err)
-	}
+	n.submit(t, payment.OpClientCharge, 1000, cc.Address)
 	if d := n.clientData(t, cc.Address); d.TokensUsed != 1000 || d.Balance != 7*billing.TON-1000*testPrice {
 		t.Errorf("after the proxy's charge: tokens %d balance %v, want 1000 and %v", d.TokensUsed, d.Balance, 7*billing.TON-1000*testPrice)
 	}
@@ -201,9 +199,7 @@ func TestClientLifecycle(t *testing.T) {
 		t.Errorf("after the refund request: state %d unlock %d, want closing and %d", cc.State, cc.UnlockTS, testStartUTC+testDelay)
 	}
 	lt = n.lastLT(t, cw.Address())
-	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpClientGrantRefund, 1600, cc.Address)); err != nil {
-		t.Fatal(err)
-	}
+	n.submit(t, payment.OpClientGrantRefund, 1600, cc.Address)
 	onePayout(t, n.payouts(t, cw.Address(), proxyAddr, lt), testStake-100*testPrice)
 	if d := n.clientData(t, cc.Address); d.State != contracts.StateClosed || d.Balance != 0 || d.TokensUsed != 1600 {
 		t.Errorf("after the grant: state %d balance %v tokens %d, want closed, 0, 1600", d.State, d.Balance, d.TokensUsed)

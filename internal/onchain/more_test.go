@@ -89,9 +89,7 @@ func TestProxyRelaysPayoutsAndLastPayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	lt := n.lastLT(t, owner)
-	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpWorkerPayout, 110, addr)); err != nil {
-		t.Fatal(err)
-	}
+	n.submit(t, payment.OpWorkerPayout, 110, addr)
 	onePayout(t, n.payouts(t, owner, proxyAddr, lt), 100*testFee)
 	lt = n.lastLT(t, owner)
 	if err := w.Payout(ctx, id, signPayment(t, n.proxyKey, payment.OpWorkerLastPayout, 160, addr)); err != nil {

@@ -24,10 +24,7 @@ func TestProxyWithdrawsEarnings(t *testing.T) {
 	ctx := context.Background()
 	owner := testAddr(0x5a)
 	key := n.proxyKey.Public().(ed25519.PublicKey)
-	p, err := NewProxy(ProxyConfig{Chain: n.chain, Root: n.root, Wallet: n.pw, Owner: owner, Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := n.newProxy(t, owner)
 	if _, err := p.Earnings(ctx); err == nil {
 		t.Error("Earnings before Open: got no error")
 	}
