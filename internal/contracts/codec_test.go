@@ -118,16 +118,23 @@ func TestGoldenEncodings(t *testing.T) {
 	}
 }
 
+// reparse encodes v into its cell and parses that back with parse.
+func reparse[T interface{ Cell() (*cell.Cell, error) }](t *testing.T, v T, parse func(*cell.Cell) (T, error)) T {
+	t.Helper()
+	c, err := v.Cell()
+	if err != nil {
+		t.Fatalf("encoding %T %+v: %v", v, v, err)
+	}
+	got, err := parse(c)
+	if err != nil {
+		t.Fatalf("parsing %T %+v: %v", v, v, err)
+	}
+	return got
+}
+
 func TestRootConfigRoundTrip(t *testing.T) {
 	want := fixtureRoot(t)
-	c, err := want.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := ParseRootConfig(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := reparse(t, want, ParseRootConfig)
 	assertSameRoot(t, got, want)
 	for _, h := range []byte{1, 2} {
 		if !got.HasProxyHash(hashOf(h)) {
@@ -199,14 +206,7 @@ func TestParamsVersions(t *testing.T) {
 			in := base
 			in.StructVersion = tt.version
 			in.MinProxyStake, in.MinClientStake = 3*billing.TON, 4*billing.TON
-			c, err := in.Cell()
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := ParseParams(c)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := reparse(t, in, ParseParams)
 			want := tt.want(in)
 			if got != want {
 				t.Errorf("got %+v\nwant %+v", got, want)
@@ -297,52 +297,24 @@ func TestContractDataRoundTrip(t *testing.T) {
 	worker := WorkerData{Owner: addr(5), Proxy: addr(6), ProxyPublicKey: proxyKey, State: StateClosed, Tokens: 13, Params: p.WithoutCode()}
 	wallet := WalletData{Seqno: 14, Subwallet: 15, PublicKey: proxyKey, Status: 1, Owner: addr(7)}
 
-	pc, err := proxy.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gp, err := ParseProxyData(pc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gp := reparse(t, proxy, ParseProxyData)
 	assertSameParams(t, gp.Params, proxy.Params)
 	gp.Params, proxy.Params = Params{}, Params{}
 	if !reflect.DeepEqual(gp, proxy) {
 		t.Errorf("proxy data\n got %+v\nwant %+v", gp, proxy)
 	}
 
-	cc, err := client.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gc, err := ParseClientData(cc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gc := reparse(t, client, ParseClientData)
 	if !reflect.DeepEqual(gc, client) {
 		t.Errorf("client data\n got %+v\nwant %+v", gc, client)
 	}
 
-	wc, err := worker.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := ParseWorkerData(wc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gw := reparse(t, worker, ParseWorkerData)
 	if !reflect.DeepEqual(gw, worker) {
 		t.Errorf("worker data\n got %+v\nwant %+v", gw, worker)
 	}
 
-	lc, err := wallet.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gl, err := ParseWalletData(lc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gl := reparse(t, wallet, ParseWalletData)
 	if !reflect.DeepEqual(gl, wallet) {
 		t.Errorf("wallet data\n got %+v\nwant %+v", gl, wallet)
 	}

@@ -28,27 +28,13 @@ func sampleWorkerReports() []WorkerReport {
 
 func TestReportsRoundTrip(t *testing.T) {
 	for _, want := range sampleReports() {
-		c, err := want.Cell()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := ParseClientReport(c)
-		if err != nil {
-			t.Fatalf("kind %#x: %v", want.Kind, err)
-		}
+		got := reparse(t, want, ParseClientReport)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("client report\n got %+v\nwant %+v", got, want)
 		}
 	}
 	for _, want := range sampleWorkerReports() {
-		c, err := want.Cell()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := ParseWorkerReport(c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := reparse(t, want, ParseWorkerReport)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("worker report\n got %+v\nwant %+v", got, want)
 		}
