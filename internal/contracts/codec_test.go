@@ -118,6 +118,25 @@ func TestGoldenEncodings(t *testing.T) {
 	}
 }
 
+// errorCase is a call that must fail with an error containing want.
+type errorCase struct {
+	name string
+	call func() error
+	want string
+}
+
+// testErrors runs each case as a subtest.
+func testErrors(t *testing.T, tests []errorCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.call(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
 // reparse encodes v into its cell and parses that back with parse.
 func reparse[T interface{ Cell() (*cell.Cell, error) }](t *testing.T, v T, parse func(*cell.Cell) (T, error)) T {
 	t.Helper()
@@ -223,11 +242,7 @@ func TestParseErrors(t *testing.T) {
 	trailing := cell.BeginCell().MustStoreBuilder(good.ToBuilder()).MustStoreUInt(1, 1).EndCell()
 	v4 := cell.BeginCell().MustStoreUInt(4, 8).EndCell()
 	badDesc := cell.BeginCell().MustStoreUInt(1, 1).MustStoreUInt(0, 7).EndCell()
-	tests := []struct {
-		name  string
-		parse func() error
-		want  string
-	}{
+	testErrors(t, []errorCase{
 		{"params with trailing bits", func() error { _, err := ParseParams(trailing); return err }, "left over"},
 		{"params version 4", func() error { _, err := ParseParams(v4); return err }, "struct version 4"},
 		{"truncated params", func() error { _, err := ParseParams(cell.BeginCell().MustStoreUInt(3, 8).EndCell()); return err }, "reading params"},
@@ -241,24 +256,12 @@ func TestParseErrors(t *testing.T) {
 		{"empty client data", func() error { _, err := ParseClientData(cell.BeginCell().EndCell()); return err }, "reading client data"},
 		{"empty worker data", func() error { _, err := ParseWorkerData(cell.BeginCell().EndCell()); return err }, "reading worker data"},
 		{"empty wallet data", func() error { _, err := ParseWalletData(cell.BeginCell().EndCell()); return err }, "reading wallet data"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.parse()
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got error %v, want one containing %q", err, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestEncodeErrors(t *testing.T) {
 	long := strings.Repeat("x", 128)
-	tests := []struct {
-		name   string
-		encode func() error
-		want   string
-	}{
+	testErrors(t, []errorCase{
 		{"long proxy description", func() error {
 			r := fixtureRoot(t)
 			r.Proxies = []RegisteredProxy{{1, long}}
@@ -279,15 +282,7 @@ func TestEncodeErrors(t *testing.T) {
 			_, err := ProxyAddress(addr(1), addr(2), proxyKey, fixtureParams(t).WithoutCode())
 			return err
 		}, "no proxy code"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.encode()
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got error %v, want one containing %q", err, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestContractDataRoundTrip(t *testing.T) {
