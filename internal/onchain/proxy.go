@@ -668,22 +668,18 @@ func (p *Proxy) PayWorker(ctx context.Context, signed []byte, proxySC, owner *ad
 	if pd.Params.WorkerCode == nil {
 		return fmt.Errorf("paying a worker: the params of proxy contract %s carry no worker code", proxySC)
 	}
-	data, err := contracts.NewWorkerData(owner, proxySC, pd).Cell()
-	if err != nil {
-		return fmt.Errorf("paying a worker: %w", err)
-	}
-	addr, err := contracts.AddressOf(pd.Params.WorkerCode, data)
+	addr, init, err := contracts.WorkerInit(owner, proxySC, pd)
 	if err != nil {
 		return fmt.Errorf("paying a worker: %w", err)
 	}
 	if !addr.Equals(pay.Target) {
 		return fmt.Errorf("paying a worker: the payout is for %s, not the worker contract %s of %s under %s", pay.Target, addr, owner, proxySC)
 	}
-	var init *tlb.StateInit
+	// The payout deploys the worker contract when it is not active yet.
 	switch _, err := ton.Active(ctx, p.chain, addr); {
-	case errors.Is(err, ton.ErrNotFound):
-		init = contracts.StateInit(pd.Params.WorkerCode, data)
-	case err != nil:
+	case err == nil:
+		init = nil
+	case !errors.Is(err, ton.ErrNotFound):
 		return fmt.Errorf("paying a worker: %w", err)
 	}
 	if err := relay(ctx, p.wallet, pay, init); err != nil {

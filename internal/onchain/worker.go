@@ -74,15 +74,11 @@ func (w *Worker) contract(ctx context.Context, p worker.ProxyID) (*address.Addre
 	if info.data.Params.WorkerCode == nil {
 		return nil, nil, proxyInfo{}, errors.New("deriving worker contract: the proxy's params carry no worker code")
 	}
-	data, err := contracts.NewWorkerData(w.owner, info.addr, info.data).Cell()
+	addr, init, err := contracts.WorkerInit(w.owner, info.addr, info.data)
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving worker contract: %w", err)
 	}
-	addr, err := contracts.AddressOf(info.data.Params.WorkerCode, data)
-	if err != nil {
-		return nil, nil, proxyInfo{}, fmt.Errorf("deriving worker contract: %w", err)
-	}
-	return addr, contracts.StateInit(info.data.Params.WorkerCode, data), info, nil
+	return addr, init, info, nil
 }
 
 // Contract reads this worker's contract at p.
