@@ -675,18 +675,7 @@ func (p *Proxy) PayWorker(ctx context.Context, signed []byte, proxySC, owner *ad
 	if !addr.Equals(pay.Target) {
 		return fmt.Errorf("paying a worker: the payout is for %s, not the worker contract %s of %s under %s", pay.Target, addr, owner, proxySC)
 	}
-	// The payout deploys the worker contract when it is not active yet.
-	switch _, err := ton.Active(ctx, p.chain, addr); {
-	case err == nil:
-		init = nil
-	case !errors.Is(err, ton.ErrNotFound):
-		return fmt.Errorf("paying a worker: %w", err)
-	}
-	if err := relay(ctx, p.wallet, pay, init); err != nil {
-		return err
-	}
-	p.log.Info("worker payout relayed", "contract", addr.String(), "tokens", pay.Tokens, "deployed", init != nil)
-	return nil
+	return relayPayout(ctx, p.chain, p.wallet, p.log, "paying a worker", "worker payout relayed", pay, addr, init)
 }
 
 // Earnings reads the proxy contract's balance field: the commission
@@ -754,6 +743,23 @@ func relay(ctx context.Context, w *Wallet, pay payment.Payment, init *tlb.StateI
 	if err := w.Send(ctx, t); err != nil {
 		return fmt.Errorf("relaying %v of %d tokens to %s: %w", pay.Op, pay.Tokens, pay.Target, err)
 	}
+	return nil
+}
+
+// relayPayout relays the signed worker payout pay to the worker contract
+// at addr, deploying it with init when it is not active yet, and logs it
+// as done; what names the step in errors.
+func relayPayout(ctx context.Context, chain ton.Chain, w *Wallet, log *slog.Logger, what, done string, pay payment.Payment, addr *address.Address, init *tlb.StateInit) error {
+	switch _, err := ton.Active(ctx, chain, addr); {
+	case err == nil:
+		init = nil
+	case !errors.Is(err, ton.ErrNotFound):
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := relay(ctx, w, pay, init); err != nil {
+		return err
+	}
+	log.Info(done, "contract", addr.String(), "tokens", pay.Tokens, "deployed", init != nil)
 	return nil
 }
 

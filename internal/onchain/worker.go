@@ -120,16 +120,5 @@ func (w *Worker) Payout(ctx context.Context, p worker.ProxyID, signed []byte) er
 	if err := pay.Verify(info.data.PublicKey, op, addr); err != nil {
 		return fmt.Errorf("relaying a payout to %s: %w", addr, err)
 	}
-	_, err = ton.Active(ctx, w.net.chain, addr)
-	switch {
-	case err == nil:
-		init = nil
-	case !errors.Is(err, ton.ErrNotFound):
-		return fmt.Errorf("relaying a payout: %w", err)
-	}
-	if err := relay(ctx, w.wallet, pay, init); err != nil {
-		return err
-	}
-	w.log.Info("payout relayed", "contract", addr.String(), "tokens", pay.Tokens, "deployed", init != nil)
-	return nil
+	return relayPayout(ctx, w.net.chain, w.wallet, w.log, "relaying a payout", "payout relayed", pay, addr, init)
 }
