@@ -766,33 +766,29 @@ func relayPayout(ctx context.Context, chain ton.Chain, w *Wallet, log *slog.Logg
 // readClient reads and parses a client contract; ton.ErrNotFound when it
 // is not active.
 func readClient(ctx context.Context, chain ton.Chain, addr *address.Address) (contracts.ClientData, error) {
-	if addr == nil {
-		return contracts.ClientData{}, errors.New("reading client contract: no address")
-	}
-	acc, err := ton.Active(ctx, chain, addr)
-	if err != nil {
-		return contracts.ClientData{}, err
-	}
-	d, err := contracts.ParseClientData(acc.Data)
-	if err != nil {
-		return contracts.ClientData{}, fmt.Errorf("reading client contract %s: %w", addr, err)
-	}
-	return d, nil
+	return readActive(ctx, chain, "client", addr, contracts.ParseClientData)
 }
 
 // readWorker reads and parses a worker contract; ton.ErrNotFound when it
 // is not active.
 func readWorker(ctx context.Context, chain ton.Chain, addr *address.Address) (contracts.WorkerData, error) {
+	return readActive(ctx, chain, "worker", addr, contracts.ParseWorkerData)
+}
+
+// readActive reads the contract (what, for errors) at addr and parses
+// its data with parse; ton.ErrNotFound when it is not active.
+func readActive[D any](ctx context.Context, chain ton.Chain, what string, addr *address.Address, parse func(*cell.Cell) (D, error)) (D, error) {
+	var zero D
 	if addr == nil {
-		return contracts.WorkerData{}, errors.New("reading worker contract: no address")
+		return zero, fmt.Errorf("reading %s contract: no address", what)
 	}
 	acc, err := ton.Active(ctx, chain, addr)
 	if err != nil {
-		return contracts.WorkerData{}, err
+		return zero, err
 	}
-	d, err := contracts.ParseWorkerData(acc.Data)
+	d, err := parse(acc.Data)
 	if err != nil {
-		return contracts.WorkerData{}, fmt.Errorf("reading worker contract %s: %w", addr, err)
+		return zero, fmt.Errorf("reading %s contract %s: %w", what, addr, err)
 	}
 	return d, nil
 }
