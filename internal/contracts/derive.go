@@ -186,27 +186,26 @@ func (d *Derivation) proxy(owner *address.Address, key ed25519.PublicKey) (*addr
 // ClientAddress is the contract of the client owned by owner at the proxy
 // owned by proxyOwner with key proxyKey.
 func (d *Derivation) ClientAddress(owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error) {
-	pa, pd, err := d.proxy(proxyOwner, proxyKey)
-	if err != nil {
-		return nil, err
-	}
-	a, err := ClientAddress(owner, pa, pd)
-	if err != nil {
-		return nil, fmt.Errorf("deriving the client contract address: %w", err)
-	}
-	return a, nil
+	return d.child("client", ClientAddress, owner, proxyOwner, proxyKey)
 }
 
 // WorkerAddress is the contract of the worker owned by owner at the proxy
 // owned by proxyOwner with key proxyKey.
 func (d *Derivation) WorkerAddress(owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error) {
+	return d.child("worker", WorkerAddress, owner, proxyOwner, proxyKey)
+}
+
+// child is the contract (a client's or a worker's, what) that derive
+// derives for owner at the proxy owned by proxyOwner with key proxyKey.
+func (d *Derivation) child(what string, derive func(owner, proxyAddr *address.Address, proxy ProxyData) (*address.Address, error),
+	owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error) {
 	pa, pd, err := d.proxy(proxyOwner, proxyKey)
 	if err != nil {
 		return nil, err
 	}
-	a, err := WorkerAddress(owner, pa, pd)
+	a, err := derive(owner, pa, pd)
 	if err != nil {
-		return nil, fmt.Errorf("deriving the worker contract address: %w", err)
+		return nil, fmt.Errorf("deriving the %s contract address: %w", what, err)
 	}
 	return a, nil
 }
