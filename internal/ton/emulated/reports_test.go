@@ -56,17 +56,12 @@ func TestReportsAsTheProxySeesThem(t *testing.T) {
 
 	// The owner's wallet deploys its client contract and registers with
 	// a long-auth nonce, in one external.
-	clientData := contracts.NewClientData(owner.Address(), proxy, proxyData)
-	cd, err := clientData.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := contracts.ClientAddress(owner.Address(), proxy, proxyData)
+	client, clientInit, err := contracts.ClientInit(owner.Address(), proxy, proxyData)
 	if err != nil {
 		t.Fatal(err)
 	}
 	send(
-		ton.Transfer{To: client, Amount: billing.TON, StateInit: contracts.StateInit(proxyData.Params.ClientCode, cd)},
+		ton.Transfer{To: client, Amount: billing.TON, StateInit: clientInit},
 		ton.Transfer{To: client, Amount: billing.TON / 2, Bounce: true, Body: must(contracts.ClientRegisterBody(1, 0xabcdef0123, owner.Address()))},
 	)
 	tx := proxyReport()
@@ -112,17 +107,12 @@ func TestReportsAsTheProxySeesThem(t *testing.T) {
 	}
 
 	// Worker register: the notice without payload.
-	workerData := contracts.NewWorkerData(owner.Address(), proxy, proxyData)
-	wd, err := workerData.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	worker, err := contracts.WorkerAddress(owner.Address(), proxy, proxyData)
+	worker, workerInit, err := contracts.WorkerInit(owner.Address(), proxy, proxyData)
 	if err != nil {
 		t.Fatal(err)
 	}
 	send(
-		ton.Transfer{To: worker, Amount: billing.TON / 2, StateInit: contracts.StateInit(proxyData.Params.WorkerCode, wd)},
+		ton.Transfer{To: worker, Amount: billing.TON / 2, StateInit: workerInit},
 		ton.Transfer{To: worker, Amount: billing.TON / 2, Bounce: true, Body: cell.BeginCell().MustStoreUInt(uint64(contracts.OpOwnerWorkerRegister), 32).MustStoreUInt(5, 64).MustStoreAddr(owner.Address()).EndCell()},
 	)
 	tx = proxyReport()
