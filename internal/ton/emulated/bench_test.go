@@ -35,7 +35,7 @@ func BenchmarkRootGetter(b *testing.B) {
 	ctx := context.Background()
 	c := newChain(b, "")
 	root := contracts.RootConfig{Owner: addr(1), Version: 1, WorkerHashes: []contracts.Hash{hashOf(1)}, Params: params(b)}
-	a := deployRoot(b, c, root)
+	a := deploy(b, c, code(b, "root"), root, billing.TON)
 	for b.Loop() {
 		if _, err := c.RunGetMethod(ctx, a, "get_cocoon_data"); err != nil {
 			b.Fatal(err)

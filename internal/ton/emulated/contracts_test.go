@@ -65,14 +65,14 @@ func fundedOwner(tb testing.TB, c *Chain, seed byte, amount billing.NanoTON) *to
 	return w
 }
 
-// deployRoot deploys a root contract holding cfg on c, with 1 TON.
-func deployRoot(tb testing.TB, c *Chain, cfg contracts.RootConfig) *address.Address {
+// deploy deploys a contract of code with v's data cell on c, with amount.
+func deploy(tb testing.TB, c *Chain, code *cell.Cell, v interface{ Cell() (*cell.Cell, error) }, amount billing.NanoTON) *address.Address {
 	tb.Helper()
-	data, err := cfg.Cell()
+	data, err := v.Cell()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a, err := c.Deploy(context.Background(), code(tb, "root"), data, billing.TON, nil)
+	a, err := c.Deploy(context.Background(), code, data, amount, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestRootDeployAndAdminister(t *testing.T) {
 		ModelHashes:    []contracts.Hash{hashOf(4), hashOf(5)},
 		Params:         params(t),
 	}
-	root := deployRoot(t, c, want)
+	root := deploy(t, c, code(t, "root"), want, billing.TON)
 	got, err := ton.ReadRootConfig(ctx, c, root)
 	if err != nil {
 		t.Fatal(err)
@@ -277,24 +277,10 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	proxyOwner, workerOwner, clientOwner, relay := addr(0x11), addr(0x44), addr(0x55), addr(0x88)
 
 	proxyData := contracts.NewProxyData(proxyOwner, addr(0x22), proxyKey.Public().(ed25519.PublicKey), params(t))
-	pd, err := proxyData.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy, err := c.Deploy(ctx, params(t).ProxyCode, pd, proxyDepositSeed, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	proxy := deploy(t, c, params(t).ProxyCode, proxyData, proxyDepositSeed)
 
 	// Client: deploy, top up 5 TON.
-	cd, err := contracts.NewClientData(clientOwner, proxy, proxyData).Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := c.Deploy(ctx, proxyData.Params.ClientCode, cd, billing.TON, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := deploy(t, c, proxyData.Params.ClientCode, contracts.NewClientData(clientOwner, proxy, proxyData), billing.TON)
 	if derived, err := contracts.ClientAddress(clientOwner, proxy, proxyData); err != nil || !derived.Equals(client) {
 		t.Fatalf("derived client address %v (%v), want %s", derived, err, client)
 	}
@@ -336,14 +322,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	}
 
 	// Worker: deploy, signed payout of 1000 tokens.
-	wd, err := contracts.NewWorkerData(workerOwner, proxy, proxyData).Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	worker, err := c.Deploy(ctx, proxyData.Params.WorkerCode, wd, billing.TON, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	worker := deploy(t, c, proxyData.Params.WorkerCode, contracts.NewWorkerData(workerOwner, proxy, proxyData), billing.TON)
 	proxyBefore = balance(t, c, proxy)
 	payout := signed(proxyKey, opWorkerPayout, 8, relay, func(b *cell.Builder) {
 		b.MustStoreUInt(1000, 64).MustStoreAddr(worker)

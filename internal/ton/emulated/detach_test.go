@@ -69,7 +69,7 @@ func TestHandsOutDetachedCells(t *testing.T) {
 	c := newChain(t, "")
 	owner := fundedOwner(t, c, 9, 100*billing.TON)
 	start := contracts.RootConfig{Owner: owner.Address(), Version: 1, WorkerHashes: []contracts.Hash{hashOf(1)}, Params: params(t)}
-	root := deployRoot(t, c, start)
+	root := deploy(t, c, code(t, "root"), start, billing.TON)
 	send := func(i int) error {
 		body, err := contracts.RootRegisterProxyBody(uint64(i), fmt.Sprintf("10.1.1.%d:5222", i))
 		if err != nil {

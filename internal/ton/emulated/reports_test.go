@@ -23,14 +23,7 @@ func TestReportsAsTheProxySeesThem(t *testing.T) {
 	c := newChain(t, "")
 	proxyKey := testKey(2)
 	proxyData := contracts.NewProxyData(addr(0x11), addr(0x22), proxyKey.Public().(ed25519.PublicKey), params(t))
-	pd, err := proxyData.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy, err := c.Deploy(ctx, params(t).ProxyCode, pd, 10*billing.TON, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	proxy := deploy(t, c, params(t).ProxyCode, proxyData, 10*billing.TON)
 	owner := fundedOwner(t, c, 3, 20*billing.TON)
 	must := func(b *cell.Cell, err error) *cell.Cell {
 		t.Helper()
