@@ -36,10 +36,7 @@ func TestProxyCloseSigned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := n.newClient(t, 0x2c)
-	if err := c.Deploy(ctx, client.ProxyID{Owner: owner, Key: key}, 5*billing.TON, [32]byte{}); err != nil {
-		t.Fatal(err)
-	}
+	n.deposit(t, 0x2c, client.ProxyID{Owner: owner, Key: key})
 	closeOp := func(op payment.Op, signed []byte) {
 		t.Helper()
 		if err := p.Submit(ctx, signed); err != nil {
@@ -122,10 +119,7 @@ func TestWindDownOnChain(t *testing.T) {
 	}
 	n.submit(t, payment.OpClientCharge, 1000, cc.Address)
 	workerOwner := testAddr(0x5d)
-	w, err := NewWorker(WorkerConfig{Chain: n.chain, Root: n.root, Wallet: fundedWallet(t, n.chain, testKey(0x2e)), Owner: workerOwner})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := n.newWorker(t, 0x2e, workerOwner)
 	waddr, err := w.Address(ctx, n.workerID())
 	if err != nil {
 		t.Fatal(err)

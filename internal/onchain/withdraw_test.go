@@ -40,14 +40,8 @@ func TestProxyWithdrawsEarnings(t *testing.T) {
 	}
 
 	// A client's deposit funds a worker payout, which credits the operator.
-	c, _ := n.newClient(t, 0x2a)
-	if err := c.Deploy(ctx, client.ProxyID{Owner: owner, Key: key}, 5*billing.TON, [32]byte{}); err != nil {
-		t.Fatal(err)
-	}
-	w, err := NewWorker(WorkerConfig{Chain: n.chain, Root: n.root, Wallet: fundedWallet(t, n.chain, testKey(0x2b)), Owner: testAddr(0x5b)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n.deposit(t, 0x2a, client.ProxyID{Owner: owner, Key: key})
+	w := n.newWorker(t, 0x2b, testAddr(0x5b))
 	wid := worker.ProxyID{Owner: owner, Key: key}
 	waddr, err := w.Address(ctx, wid)
 	if err != nil {
