@@ -41,22 +41,10 @@ func (t totals) ints(tb testing.TB) (charged, earned, commission, tokens int64) 
 // jsonTotals fetches the proxy's /jsonstats totals over HTTP.
 func jsonTotals(tb testing.TB, proxyURL string) totals {
 	tb.Helper()
-	res, err := http.Get(proxyURL + "/jsonstats")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		tb.Fatalf("GET /jsonstats: status %d", res.StatusCode)
-	}
-	dec := json.NewDecoder(res.Body)
-	dec.UseNumber()
 	var s struct {
 		Totals *totals `json:"totals"`
 	}
-	if err := dec.Decode(&s); err != nil {
-		tb.Fatalf("decoding /jsonstats: %v", err)
-	}
+	jsonStats(tb, proxyURL, &s)
 	if s.Totals == nil {
 		tb.Fatal("/jsonstats has no totals")
 	}
