@@ -90,13 +90,13 @@ type payee struct {
 	fake contracts.FakeTON
 }
 
-// openPayee is what a client or a worker is paid under: on fake TON (rc
-// nil) the config's fake TON; on the chain rc, which c then closes, the
-// contracts the proxies name, deployed under the params of their day,
-// from which ours derive.
-func openPayee(log *slog.Logger, fake chainconf.Chain, rc *Chain, c *closers) (payee, error) {
+// openPayee is what a client or a worker is paid under: without a chain
+// (rc nil) the fake TON its chain config cfg names; on the chain rc,
+// which c then closes, the contracts the proxies name, deployed under the
+// params of their day, from which ours derive.
+func openPayee(log *slog.Logger, cfg chainconf.Chain, rc *Chain, c *closers) (payee, error) {
 	if rc == nil {
-		ft, err := FakeTON(log, fake)
+		ft, err := FakeTON(log, cfg)
 		if err != nil {
 			return payee{}, err
 		}
