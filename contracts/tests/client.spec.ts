@@ -3,8 +3,8 @@ import { internal } from '@ton/sandbox';
 import '@ton/test-utils';
 import { ClientConfig, ClientMsg, CocoonClient, clientStateToCell, initialClientConfig } from '../wrappers/Client';
 import { CHILD_FLOOR, COMMISSION, Err, excessesBody, Op, payoutBody, proxyParams, signCell, signedEnvelope, State, STORAGE_FLOOR } from '../wrappers/common';
-import { accountData, codes, defaultParams, expectActions, findTx, keepOf, NOW, ONE_TON, otherKey, proxyKey, pubkeyInt } from './helpers';
-import { computeSkippedNoGas, Network, newNetwork } from './network';
+import { codes, defaultParams, expectActions, findTx, keepOf, NOW, ONE_TON, otherKey, proxyKey, pubkeyInt } from './helpers';
+import { computeSkippedNoGas, expectFailsAt, Network, newNetwork, sendTo } from './network';
 
 describe('CocoonClient', () => {
     let n: Network;
@@ -13,12 +13,7 @@ describe('CocoonClient', () => {
         n = await newNetwork();
     });
 
-    async function send(from: Address, value: bigint, body: Cell) {
-        const before = (await n.chain.getContract(n.client.address)).balance;
-        const r = await n.chain.sendMessage(internal({ from, to: n.client.address, value, body }));
-        const tx = findTx(r.transactions, n.client.address, from);
-        return { r, txs: r.transactions, tx, keep: keepOf(tx, before, CHILD_FLOOR) };
-    }
+    const send = (from: Address, value: bigint, body: Cell) => sendTo(n, n.client.address, CHILD_FLOOR, from, value, body);
 
     async function stateCell(): Promise<Cell> {
         const d = await n.client.getData();
@@ -33,12 +28,8 @@ describe('CocoonClient', () => {
         return send(n.stranger.address, amount + COMMISSION + ONE_TON / 10n, ClientMsg.topUp(queryId, amount, n.relay.address));
     }
 
-    async function expectFails(from: Address, value: bigint, body: Cell, code: number) {
-        const before = await accountData(n.chain, n.client.address);
-        const { tx } = await send(from, value, body);
-        expect(tx).toHaveTransaction({ exitCode: code, aborted: true });
-        expect((await accountData(n.chain, n.client.address)).equals(before)).toBe(true);
-    }
+    const expectFails = (from: Address, value: bigint, body: Cell, code: number) =>
+        expectFailsAt(n, n.client.address, CHILD_FLOOR, from, value, body, code);
 
     it('starts with the derived initial state', async () => {
         const d = await n.client.getData();

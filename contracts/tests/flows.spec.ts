@@ -8,7 +8,7 @@ import { CocoonRoot, RootMsg } from '../wrappers/Root';
 import { CocoonWallet, walletExternalBody, walletSignedPart } from '../wrappers/Wallet';
 import { WorkerMsg } from '../wrappers/Worker';
 import { ProxyMsg } from '../wrappers/Proxy';
-import { codes, defaultParams, expectActions, keyFromSeedByte, NOW, ONE_TON, proxyKey, pubkeyInt } from './helpers';
+import { codes, defaultParams, expectActions, keyFromSeedByte, NOW, ONE_TON, proxyKey, pubkeyInt, rootConfig } from './helpers';
 import { computeSkippedNoGas, Network, newNetwork } from './network';
 
 const walletKey = keyFromSeedByte(3);
@@ -36,19 +36,7 @@ describe('flows', () => {
     it('root administration: register a proxy and the allowed hashes that nodes check', async () => {
         const n = await newNetwork();
         const root = n.chain.openContract(
-            CocoonRoot.createFromConfig(
-                {
-                    owner: n.proxyOwner.address,
-                    version: 0,
-                    proxyHashes: [],
-                    registeredProxies: new Map(),
-                    lastProxySeqno: 0,
-                    workerHashes: [],
-                    modelHashes: [],
-                    params: defaultParams({ proxyScCode: codes.proxy }),
-                },
-                codes.root,
-            ),
+            CocoonRoot.createFromConfig(rootConfig(n.proxyOwner.address), codes.root),
         );
         await root.sendDeploy(n.proxyOwner.getSender(), ONE_TON);
         const v = toNano('0.01');

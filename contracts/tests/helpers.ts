@@ -6,6 +6,7 @@ import { Blockchain, BlockchainTransaction, SandboxContract, TreasuryContract } 
 import { flattenTransaction } from '@ton/test-utils';
 import { CocoonParams, ONE_TON } from '../wrappers/common';
 import { loadCode } from '../wrappers/compile';
+import { RootConfig } from '../wrappers/Root';
 
 export const NOW = 1_800_000_000;
 
@@ -48,6 +49,22 @@ export function defaultParams(over: Partial<CocoonParams> = {}): CocoonParams {
         proxyScCode: null,
         workerScCode: codes.worker,
         clientScCode: codes.client,
+        ...over,
+    };
+}
+
+// A root owned by owner with no lists, no proxies and the default params
+// with the proxy code, changed by over.
+export function rootConfig(owner: Address, over: Partial<RootConfig> = {}): RootConfig {
+    return {
+        owner,
+        version: 0,
+        proxyHashes: [],
+        registeredProxies: new Map(),
+        lastProxySeqno: 0,
+        workerHashes: [],
+        modelHashes: [],
+        params: defaultParams({ proxyScCode: codes.proxy }),
         ...over,
     };
 }

@@ -5,7 +5,7 @@ import { CocoonClient, initialClientConfig } from '../wrappers/Client';
 import { CocoonParams, proxyParams } from '../wrappers/common';
 import { clientAddressFor, CocoonProxy, ProxyConfig, workerAddressFor } from '../wrappers/Proxy';
 import { CocoonWorker, initialWorkerConfig } from '../wrappers/Worker';
-import { codes, defaultParams, newChain, ONE_TON, proxyKey, pubkeyInt, Treasury } from './helpers';
+import { accountData, codes, defaultParams, findTx, keepOf, newChain, ONE_TON, proxyKey, pubkeyInt, Treasury } from './helpers';
 
 export type Network = {
     chain: Blockchain;
@@ -63,6 +63,23 @@ export async function newNetwork(opts: NetworkOptions = {}): Promise<Network> {
     }
     await worker.sendDeploy(workerOwner.getSender(), opts.workerFunds ?? ONE_TON);
     return { chain, proxyOwner, clientOwner, workerOwner, relay, stranger, rootAddress, proxyConfig, proxy, client, worker };
+}
+
+// Sends body from `from` to the contract at `to`: the result, its transactions, the contract's
+// transaction and what the contract keeps during it (keepOf, at least floor).
+export async function sendTo(n: Network, to: Address, floor: bigint, from: Address, value: bigint, body: Cell) {
+    const before = (await n.chain.getContract(to)).balance;
+    const r = await n.chain.sendMessage(internal({ from, to, value, body }));
+    const tx = findTx(r.transactions, to, from);
+    return { r, txs: r.transactions, tx, keep: keepOf(tx, before, floor) };
+}
+
+// Expects body from `from` to abort at the contract at `to` with code, leaving its data as it was.
+export async function expectFailsAt(n: Network, to: Address, floor: bigint, from: Address, value: bigint, body: Cell, code: number) {
+    const before = await accountData(n.chain, to);
+    const { tx } = await sendTo(n, to, floor, from, value, body);
+    expect(tx).toHaveTransaction({ exitCode: code, aborted: true });
+    expect((await accountData(n.chain, to)).equals(before)).toBe(true);
 }
 
 // Sends a message with an arbitrary sender (a forged child, for proxy checks).

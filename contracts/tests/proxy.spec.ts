@@ -6,7 +6,7 @@ import { COMMISSION, Err, excessesBody, Op, payoutBody, proxyParams, signCell, s
 import { CocoonProxy, ProxyMsg } from '../wrappers/Proxy';
 import { WorkerMsg } from '../wrappers/Worker';
 import { accountData, codes, defaultParams, expectActions, findTx, keepOf, NOW, ONE_TON, otherKey, proxyKey, pubkeyInt } from './helpers';
-import { Network, newNetwork, sendFrom } from './network';
+import { expectFailsAt, Network, newNetwork, sendFrom, sendTo } from './network';
 
 describe('CocoonProxy', () => {
     let n: Network;
@@ -15,19 +15,10 @@ describe('CocoonProxy', () => {
         n = await newNetwork();
     });
 
-    async function send(from: Address, value: bigint, body: Cell) {
-        const before = (await n.chain.getContract(n.proxy.address)).balance;
-        const r = await n.chain.sendMessage(internal({ from, to: n.proxy.address, value, body }));
-        const tx = findTx(r.transactions, n.proxy.address, from);
-        return { txs: r.transactions, tx, keep: keepOf(tx, before, STORAGE_FLOOR) };
-    }
+    const send = (from: Address, value: bigint, body: Cell) => sendTo(n, n.proxy.address, STORAGE_FLOOR, from, value, body);
 
-    async function expectFails(from: Address, value: bigint, body: Cell, code: number) {
-        const before = await accountData(n.chain, n.proxy.address);
-        const { tx } = await send(from, value, body);
-        expect(tx).toHaveTransaction({ exitCode: code, aborted: true });
-        expect((await accountData(n.chain, n.proxy.address)).equals(before)).toBe(true);
-    }
+    const expectFails = (from: Address, value: bigint, body: Cell, code: number) =>
+        expectFailsAt(n, n.proxy.address, STORAGE_FLOOR, from, value, body, code);
 
     const owner = () => n.proxyOwner.address;
     const close = (complete: boolean, q = 1n, key = proxyKey.secretKey, addr?: Address) =>

@@ -3,23 +3,9 @@ import { Blockchain, internal, SandboxContract } from '@ton/sandbox';
 import '@ton/test-utils';
 import { CocoonRoot, RootConfig, rootConfigToCell, RootMsg } from '../wrappers/Root';
 import { Err, excessesBody, Op, paramsToCell, STORAGE_FLOOR } from '../wrappers/common';
-import { codes, defaultParams, expectActions, findTx, keepOf, newChain, Treasury, ONE_TON } from './helpers';
+import { codes, defaultParams, expectActions, findTx, keepOf, newChain, rootConfig, Treasury, ONE_TON } from './helpers';
 
 const VALUE = ONE_TON / 100n;
-
-function rootConfig(owner: Address, over: Partial<RootConfig> = {}): RootConfig {
-    return {
-        owner,
-        version: 0,
-        proxyHashes: [],
-        registeredProxies: new Map(),
-        lastProxySeqno: 0,
-        workerHashes: [],
-        modelHashes: [],
-        params: defaultParams({ proxyScCode: codes.proxy }),
-        ...over,
-    };
-}
 
 describe('CocoonRoot', () => {
     let chain: Blockchain;
@@ -192,47 +178,29 @@ describe('CocoonRoot', () => {
         await expectAdminOk(RootMsg.changeFees(1n, 5n, 3n), 1n);
         let p = await root.getCurParams();
         expect([p.paramsVersion, p.pricePerToken, p.workerFeePerToken]).toEqual([2, 5n, 3n]);
-        await expectAdminOk(
-            RootMsg.changeParams(2n, {
-                pricePerToken: 20n,
-                workerFeePerToken: 19n,
-                proxyDelayBeforeClose: 100,
-                clientDelayBeforeClose: 200,
-                minProxyStake: 15n * ONE_TON,
-                minClientStake: 14n * ONE_TON,
-            }),
-            2n,
-        );
+        const changed = {
+            pricePerToken: 20n,
+            workerFeePerToken: 19n,
+            proxyDelayBeforeClose: 100,
+            clientDelayBeforeClose: 200,
+            minProxyStake: 15n * ONE_TON,
+            minClientStake: 14n * ONE_TON,
+        };
+        await expectAdminOk(RootMsg.changeParams(2n, changed), 2n);
         p = await root.getCurParams();
         expect(p).toMatchObject({
             paramsVersion: 3,
             uniqueId: 12345,
             isTest: true,
-            pricePerToken: 20n,
-            workerFeePerToken: 19n,
             cachedTokensPriceMultiplier: 12000,
             reasoningTokensPriceMultiplier: 14000,
-            proxyDelayBeforeClose: 100,
-            clientDelayBeforeClose: 200,
-            minProxyStake: 15n * ONE_TON,
-            minClientStake: 14n * ONE_TON,
+            ...changed,
         });
         const cfg = await root.getConfig();
         expect(cfg.version).toBe(2);
         // Fields not named by the ops are untouched, the codes included.
         expect(paramsToCell(cfg.params).hash()).toEqual(
-            paramsToCell(
-                defaultParams({
-                    proxyScCode: codes.proxy,
-                    paramsVersion: 3,
-                    pricePerToken: 20n,
-                    workerFeePerToken: 19n,
-                    proxyDelayBeforeClose: 100,
-                    clientDelayBeforeClose: 200,
-                    minProxyStake: 15n * ONE_TON,
-                    minClientStake: 14n * ONE_TON,
-                }),
-            ).hash(),
+            paramsToCell(defaultParams({ proxyScCode: codes.proxy, paramsVersion: 3, ...changed })).hash(),
         );
     });
 

@@ -4,8 +4,8 @@ import '@ton/test-utils';
 import { CHILD_FLOOR, COMMISSION, Err, excessesBody, Op, payoutBody, proxyParams, signCell, signedEnvelope, State, STORAGE_FLOOR } from '../wrappers/common';
 import { workerAddressFor } from '../wrappers/Proxy';
 import { CocoonWorker, initialWorkerConfig, WorkerMsg } from '../wrappers/Worker';
-import { accountData, codes, defaultParams, expectActions, findTx, keepOf, ONE_TON, otherKey, proxyKey, pubkeyInt } from './helpers';
-import { computeSkippedNoGas, Network, newNetwork } from './network';
+import { codes, defaultParams, expectActions, findTx, ONE_TON, otherKey, proxyKey, pubkeyInt } from './helpers';
+import { computeSkippedNoGas, expectFailsAt, Network, newNetwork, sendTo } from './network';
 
 describe('CocoonWorker', () => {
     let n: Network;
@@ -14,19 +14,10 @@ describe('CocoonWorker', () => {
         n = await newNetwork();
     });
 
-    async function send(from: Address, value: bigint, body: Cell, to: Address = n.worker.address) {
-        const before = (await n.chain.getContract(to)).balance;
-        const r = await n.chain.sendMessage(internal({ from, to, value, body }));
-        const tx = findTx(r.transactions, to, from);
-        return { txs: r.transactions, tx, keep: keepOf(tx, before, CHILD_FLOOR) };
-    }
+    const send = (from: Address, value: bigint, body: Cell, to: Address = n.worker.address) => sendTo(n, to, CHILD_FLOOR, from, value, body);
 
-    async function expectFails(from: Address, value: bigint, body: Cell, code: number) {
-        const before = await accountData(n.chain, n.worker.address);
-        const { tx } = await send(from, value, body);
-        expect(tx).toHaveTransaction({ exitCode: code, aborted: true });
-        expect((await accountData(n.chain, n.worker.address)).equals(before)).toBe(true);
-    }
+    const expectFails = (from: Address, value: bigint, body: Cell, code: number) =>
+        expectFailsAt(n, n.worker.address, CHILD_FLOOR, from, value, body, code);
 
     const payout = (last: boolean, q: bigint, tokens: bigint, key = proxyKey.secretKey, addr?: Address) =>
         WorkerMsg.payout(last, q, tokens, addr ?? n.worker.address, n.relay.address, key);

@@ -118,16 +118,42 @@ func TestGoldenEncodings(t *testing.T) {
 	}
 }
 
+// errorCase is a call that must fail with an error containing want.
+type errorCase struct {
+	name string
+	call func() error
+	want string
+}
+
+// testErrors runs each case as a subtest.
+func testErrors(t *testing.T, tests []errorCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.call(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// reparse encodes v into its cell and parses that back with parse.
+func reparse[T interface{ Cell() (*cell.Cell, error) }](t *testing.T, v T, parse func(*cell.Cell) (T, error)) T {
+	t.Helper()
+	c, err := v.Cell()
+	if err != nil {
+		t.Fatalf("encoding %T %+v: %v", v, v, err)
+	}
+	got, err := parse(c)
+	if err != nil {
+		t.Fatalf("parsing %T %+v: %v", v, v, err)
+	}
+	return got
+}
+
 func TestRootConfigRoundTrip(t *testing.T) {
 	want := fixtureRoot(t)
-	c, err := want.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := ParseRootConfig(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := reparse(t, want, ParseRootConfig)
 	assertSameRoot(t, got, want)
 	for _, h := range []byte{1, 2} {
 		if !got.HasProxyHash(hashOf(h)) {
@@ -199,14 +225,7 @@ func TestParamsVersions(t *testing.T) {
 			in := base
 			in.StructVersion = tt.version
 			in.MinProxyStake, in.MinClientStake = 3*billing.TON, 4*billing.TON
-			c, err := in.Cell()
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := ParseParams(c)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := reparse(t, in, ParseParams)
 			want := tt.want(in)
 			if got != want {
 				t.Errorf("got %+v\nwant %+v", got, want)
@@ -223,11 +242,7 @@ func TestParseErrors(t *testing.T) {
 	trailing := cell.BeginCell().MustStoreBuilder(good.ToBuilder()).MustStoreUInt(1, 1).EndCell()
 	v4 := cell.BeginCell().MustStoreUInt(4, 8).EndCell()
 	badDesc := cell.BeginCell().MustStoreUInt(1, 1).MustStoreUInt(0, 7).EndCell()
-	tests := []struct {
-		name  string
-		parse func() error
-		want  string
-	}{
+	testErrors(t, []errorCase{
 		{"params with trailing bits", func() error { _, err := ParseParams(trailing); return err }, "left over"},
 		{"params version 4", func() error { _, err := ParseParams(v4); return err }, "struct version 4"},
 		{"truncated params", func() error { _, err := ParseParams(cell.BeginCell().MustStoreUInt(3, 8).EndCell()); return err }, "reading params"},
@@ -241,24 +256,12 @@ func TestParseErrors(t *testing.T) {
 		{"empty client data", func() error { _, err := ParseClientData(cell.BeginCell().EndCell()); return err }, "reading client data"},
 		{"empty worker data", func() error { _, err := ParseWorkerData(cell.BeginCell().EndCell()); return err }, "reading worker data"},
 		{"empty wallet data", func() error { _, err := ParseWalletData(cell.BeginCell().EndCell()); return err }, "reading wallet data"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.parse()
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got error %v, want one containing %q", err, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestEncodeErrors(t *testing.T) {
 	long := strings.Repeat("x", 128)
-	tests := []struct {
-		name   string
-		encode func() error
-		want   string
-	}{
+	testErrors(t, []errorCase{
 		{"long proxy description", func() error {
 			r := fixtureRoot(t)
 			r.Proxies = []RegisteredProxy{{1, long}}
@@ -279,15 +282,7 @@ func TestEncodeErrors(t *testing.T) {
 			_, err := ProxyAddress(addr(1), addr(2), proxyKey, fixtureParams(t).WithoutCode())
 			return err
 		}, "no proxy code"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.encode()
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got error %v, want one containing %q", err, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestContractDataRoundTrip(t *testing.T) {
@@ -297,52 +292,24 @@ func TestContractDataRoundTrip(t *testing.T) {
 	worker := WorkerData{Owner: addr(5), Proxy: addr(6), ProxyPublicKey: proxyKey, State: StateClosed, Tokens: 13, Params: p.WithoutCode()}
 	wallet := WalletData{Seqno: 14, Subwallet: 15, PublicKey: proxyKey, Status: 1, Owner: addr(7)}
 
-	pc, err := proxy.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gp, err := ParseProxyData(pc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gp := reparse(t, proxy, ParseProxyData)
 	assertSameParams(t, gp.Params, proxy.Params)
 	gp.Params, proxy.Params = Params{}, Params{}
 	if !reflect.DeepEqual(gp, proxy) {
 		t.Errorf("proxy data\n got %+v\nwant %+v", gp, proxy)
 	}
 
-	cc, err := client.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gc, err := ParseClientData(cc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gc := reparse(t, client, ParseClientData)
 	if !reflect.DeepEqual(gc, client) {
 		t.Errorf("client data\n got %+v\nwant %+v", gc, client)
 	}
 
-	wc, err := worker.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := ParseWorkerData(wc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gw := reparse(t, worker, ParseWorkerData)
 	if !reflect.DeepEqual(gw, worker) {
 		t.Errorf("worker data\n got %+v\nwant %+v", gw, worker)
 	}
 
-	lc, err := wallet.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gl, err := ParseWalletData(lc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gl := reparse(t, wallet, ParseWalletData)
 	if !reflect.DeepEqual(gl, wallet) {
 		t.Errorf("wallet data\n got %+v\nwant %+v", gl, wallet)
 	}

@@ -74,21 +74,43 @@ func AddressOf(code, data *cell.Cell) (*address.Address, error) {
 // from the proxy's stored data: its params stay those it was deployed
 // with, whatever the root's are now.
 func ClientAddress(owner, proxyAddr *address.Address, proxy ProxyData) (*address.Address, error) {
-	data, err := NewClientData(owner, proxyAddr, proxy).Cell()
-	if err != nil {
-		return nil, err
-	}
-	return AddressOf(proxy.Params.ClientCode, data)
+	a, _, err := ClientInit(owner, proxyAddr, proxy)
+	return a, err
+}
+
+// ClientInit derives the client contract of owner at a proxy contract
+// from the proxy's stored data, as ClientAddress does: its address and
+// the StateInit that deploys it.
+func ClientInit(owner, proxyAddr *address.Address, proxy ProxyData) (*address.Address, *tlb.StateInit, error) {
+	return childInit(proxy.Params.ClientCode, NewClientData(owner, proxyAddr, proxy))
 }
 
 // WorkerAddress derives the worker contract of owner at a proxy contract
 // from the proxy's stored data.
 func WorkerAddress(owner, proxyAddr *address.Address, proxy ProxyData) (*address.Address, error) {
-	data, err := NewWorkerData(owner, proxyAddr, proxy).Cell()
+	a, _, err := WorkerInit(owner, proxyAddr, proxy)
+	return a, err
+}
+
+// WorkerInit derives the worker contract of owner at a proxy contract
+// from the proxy's stored data, as WorkerAddress does: its address and
+// the StateInit that deploys it.
+func WorkerInit(owner, proxyAddr *address.Address, proxy ProxyData) (*address.Address, *tlb.StateInit, error) {
+	return childInit(proxy.Params.WorkerCode, NewWorkerData(owner, proxyAddr, proxy))
+}
+
+// childInit is the address and StateInit of a proxy's child contract of
+// code with data.
+func childInit(code *cell.Cell, data interface{ Cell() (*cell.Cell, error) }) (*address.Address, *tlb.StateInit, error) {
+	c, err := data.Cell()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return AddressOf(proxy.Params.WorkerCode, data)
+	a, err := AddressOf(code, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, StateInit(code, c), nil
 }
 
 // ProxyAddress derives a proxy contract deployed from the root's current
@@ -164,27 +186,26 @@ func (d *Derivation) proxy(owner *address.Address, key ed25519.PublicKey) (*addr
 // ClientAddress is the contract of the client owned by owner at the proxy
 // owned by proxyOwner with key proxyKey.
 func (d *Derivation) ClientAddress(owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error) {
-	pa, pd, err := d.proxy(proxyOwner, proxyKey)
-	if err != nil {
-		return nil, err
-	}
-	a, err := ClientAddress(owner, pa, pd)
-	if err != nil {
-		return nil, fmt.Errorf("deriving the client contract address: %w", err)
-	}
-	return a, nil
+	return d.child("client", ClientAddress, owner, proxyOwner, proxyKey)
 }
 
 // WorkerAddress is the contract of the worker owned by owner at the proxy
 // owned by proxyOwner with key proxyKey.
 func (d *Derivation) WorkerAddress(owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error) {
+	return d.child("worker", WorkerAddress, owner, proxyOwner, proxyKey)
+}
+
+// child is the contract (a client's or a worker's, what) that derive
+// derives for owner at the proxy owned by proxyOwner with key proxyKey.
+func (d *Derivation) child(what string, derive func(owner, proxyAddr *address.Address, proxy ProxyData) (*address.Address, error),
+	owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey) (*address.Address, error) {
 	pa, pd, err := d.proxy(proxyOwner, proxyKey)
 	if err != nil {
 		return nil, err
 	}
-	a, err := WorkerAddress(owner, pa, pd)
+	a, err := derive(owner, pa, pd)
 	if err != nil {
-		return nil, fmt.Errorf("deriving the worker contract address: %w", err)
+		return nil, fmt.Errorf("deriving the %s contract address: %w", what, err)
 	}
 	return a, nil
 }

@@ -2,7 +2,6 @@ package contracts
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/xssnick/tonutils-go/tvm/cell"
@@ -28,27 +27,13 @@ func sampleWorkerReports() []WorkerReport {
 
 func TestReportsRoundTrip(t *testing.T) {
 	for _, want := range sampleReports() {
-		c, err := want.Cell()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := ParseClientReport(c)
-		if err != nil {
-			t.Fatalf("kind %#x: %v", want.Kind, err)
-		}
+		got := reparse(t, want, ParseClientReport)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("client report\n got %+v\nwant %+v", got, want)
 		}
 	}
 	for _, want := range sampleWorkerReports() {
-		c, err := want.Cell()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := ParseWorkerReport(c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := reparse(t, want, ParseWorkerReport)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("worker report\n got %+v\nwant %+v", got, want)
 		}
@@ -62,11 +47,7 @@ func TestReportErrors(t *testing.T) {
 		return cell.BeginCell().MustStoreUInt(uint64(OpClientProxyRequest), 32).MustStoreUInt(0, 64).MustStoreAddr(addr(1)).
 			MustStoreRef(state).MustStoreMaybeRef(p).EndCell()
 	}
-	tests := []struct {
-		name  string
-		parse func() error
-		want  string
-	}{
+	testErrors(t, []errorCase{
 		{"client report with another op", func() error {
 			_, err := ParseClientReport(cell.BeginCell().MustStoreUInt(1, 32).EndCell())
 			return err
@@ -80,14 +61,7 @@ func TestReportErrors(t *testing.T) {
 			_, err := ParseWorkerReport(cell.BeginCell().MustStoreUInt(1, 32).EndCell())
 			return err
 		}, "want 0x4d725d2c"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.parse(); err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got error %v, want one containing %q", err, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func FuzzParseClientReport(f *testing.F) {

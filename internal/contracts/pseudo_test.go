@@ -187,24 +187,11 @@ func MarshalPseudoRootConfig(cfg RootConfig) ([]byte, error) {
 	if cfg.Owner == nil {
 		return nil, errors.New("writing pseudo root config: no owner")
 	}
-	type out struct {
-		ProxyHashes       []string      `json:"proxy_hashes"`
-		WorkerHashes      []string      `json:"worker_hashes"`
-		ModelHashes       []string      `json:"model_hashes"`
-		RegisteredProxies []pseudoProxy `json:"registered_proxies"`
-		PricePerToken     int64         `json:"price_per_token"`
-		WorkerFeePerToken int64         `json:"worker_fee_per_token"`
-		LastProxySeqno    uint32        `json:"last_proxy_seqno"`
-		Version           uint32        `json:"version"`
-		ParamsVersion     uint32        `json:"params_version"`
-		ProxySCCode       string        `json:"proxy_sc_code"`
-		WorkerSCCode      string        `json:"worker_sc_code"`
-		ClientSCCode      string        `json:"client_sc_code"`
-		RootOwnerAddress  string        `json:"root_owner_address"`
-	}
-	o := out{
-		PricePerToken: int64(p.PricePerToken), WorkerFeePerToken: int64(p.WorkerFeePerToken),
-		LastProxySeqno: cfg.LastProxySeqno, Version: cfg.Version, ParamsVersion: p.ParamsVersion,
+	// The writer uses the reader's keys; model_types, which the reader
+	// does not use either, is written as null.
+	o := pseudoJSON{
+		PricePerToken: jsonInt(p.PricePerToken), WorkerFeePerToken: jsonInt(p.WorkerFeePerToken),
+		LastProxySeqno: jsonInt(cfg.LastProxySeqno), Version: jsonInt(cfg.Version), ParamsVersion: jsonInt(p.ParamsVersion),
 		RootOwnerAddress: cfg.Owner.String(),
 	}
 	for _, l := range []struct {

@@ -3,16 +3,12 @@ package devnet
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/proxy"
-	"github.com/cocoon-go/cocoon/internal/ratls"
-	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
 
 // TestClientShortAuth connects one client owner three times in turn: new,
@@ -47,14 +43,7 @@ func TestClientShortAuth(t *testing.T) {
 // one request has been answered.
 func runClient(t *testing.T, n *Network, owner, secret string) {
 	t.Helper()
-	node, err := newNode(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := verifier("fake_tdx", time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tlsConf, _ := fakeTDXClient(t)
 	raw, err := json.Marshal(map[string]any{
 		"is_test": true, "proxies": []string{n.ProxyClientsAddr}, "proxy_connections": 1, "proxy_policy": "fake_tdx",
 		"owner_address": owner, "secret_string": secret,
@@ -66,15 +55,9 @@ func runClient(t *testing.T, n *Network, owner, secret string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.New(cfg, client.Deps{Mode: chainconf.FakeTON, TLS: ratls.ClientConfig(node.cert, v)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, stop := sharedtest.Go(func(ctx context.Context) { c.Run(ctx) })
+	url, stop := serveClient(t, cfg, client.Deps{Mode: chainconf.FakeTON, TLS: tlsConf})
 	defer stop()
-	srv := httptest.NewServer(c.Handler())
-	defer srv.Close()
-	if res, body := post(t, context.Background(), srv.URL, chatStream); res.StatusCode != 200 {
+	if res, body := post(t, context.Background(), url, chatStream); res.StatusCode != 200 {
 		t.Fatalf("request through a client with secret %q: %d %q", secret, res.StatusCode, body)
 	}
 }

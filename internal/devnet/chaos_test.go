@@ -220,18 +220,18 @@ func (l *load) end() {
 // jsonStats fetches a role's /jsonstats as a stranger reads it, into a
 // fresh v: a field the answer leaves out (omitempty) would keep what an
 // earlier answer put there.
-func jsonStats(t *testing.T, url string, v any) {
-	t.Helper()
+func jsonStats(tb testing.TB, url string, v any) {
+	tb.Helper()
 	res, err := http.Get(url + "/jsonstats")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s/jsonstats: status %d", url, res.StatusCode)
+		tb.Fatalf("GET %s/jsonstats: status %d", url, res.StatusCode)
 	}
 	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-		t.Fatalf("decoding %s/jsonstats: %v", url, err)
+		tb.Fatalf("decoding %s/jsonstats: %v", url, err)
 	}
 }
 

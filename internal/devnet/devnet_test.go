@@ -3,6 +3,7 @@ package devnet
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -449,32 +450,19 @@ func TestBilling(t *testing.T) {
 // against them.
 func TestClientFromRoot(t *testing.T) {
 	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1})})
-	node, err := newNode(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := verifier("fake_tdx", time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tlsConf, v := fakeTDXClient(t)
 	cfg, err := client.ParseConfig([]byte(`{"is_test":true,"root_contract_address":"EQroot","ton_config_filename":"unused","proxy_policy":"fake_tdx","owner_address":"` + contracts.NewOwnerAddress().String() + `"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var reads atomic.Int64
-	c, err := client.New(cfg, client.Deps{Mode: chainconf.FakeTON, TLS: ratls.ClientConfig(node.cert, v), ProxyPeers: v, Root: func(context.Context) (trust.Lists, error) {
+	url, stop := serveClient(t, cfg, client.Deps{Mode: chainconf.FakeTON, TLS: tlsConf, ProxyPeers: v, Root: func(context.Context) (trust.Lists, error) {
 		reads.Add(1)
 		return trust.Lists{Root: "EQroot", Version: 1, AsOf: time.Now(), ProxyHashes: [][32]byte{FakeImageHash},
 			Proxies: []trust.Endpoint{{Workers: n.ProxyWorkersAddr, Clients: n.ProxyClientsAddr}}}, nil
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, stop := sharedtest.Go(func(ctx context.Context) { c.Run(ctx) })
 	defer stop()
-	srv := httptest.NewServer(c.Handler())
-	defer srv.Close()
-	res, body := post(t, context.Background(), srv.URL, chatStream)
+	res, body := post(t, context.Background(), url, chatStream)
 	if res.StatusCode != 200 || reads.Load() == 0 {
 		t.Errorf("request through a root-fed client: %d %q after %d root reads", res.StatusCode, body, reads.Load())
 	}
@@ -600,21 +588,54 @@ func TestOneRequestID(t *testing.T) {
 	}
 }
 
-// testNode is the RA-TLS certificate of a node a test runs beside a
-// devnet, attesting with fake TDX quotes.
-type testNode struct{ cert *ratls.Certifier }
-
-func newNode(ctx context.Context, log *slog.Logger) (*testNode, error) {
-	c, err := node.Certifier(ctx, nil, faketdx.NewIssuer(), log)
-	if err != nil {
-		return nil, err
+// chat posts body through the client at url and fails the test, naming
+// the request what, unless it is answered.
+func chat(t *testing.T, ctx context.Context, url, body, what string) {
+	t.Helper()
+	if res, got := post(t, ctx, url, body); res.StatusCode != 200 {
+		t.Fatalf("%s: %d %s", what, res.StatusCode, got)
 	}
-	return &testNode{cert: c}, nil
 }
 
-// verifier accepts peers with fake TDX quotes or fake SEV-SNP evidence as
-// policy allows, as the devnet's nodes do.
-func verifier(policy string, rootPoll time.Duration) (*ratls.Verifier, error) {
+// alternating is the body of a test's request i: streamed when i is
+// even, plain when odd.
+func alternating(i int) string {
+	if i%2 == 1 {
+		return chatPlain
+	}
+	return chatStream
+}
+
+// serveClient runs a client built from cfg and deps beside a devnet and
+// serves its API at url; stop stops the server and the client.
+func serveClient(t *testing.T, cfg client.Config, deps client.Deps) (url string, stop func()) {
+	t.Helper()
+	c, err := client.New(cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stopRun := sharedtest.Go(func(ctx context.Context) { c.Run(ctx) })
+	srv := httptest.NewServer(c.Handler())
+	return srv.URL, func() {
+		srv.Close()
+		stopRun()
+	}
+}
+
+// fakeTDXClient is the RA-TLS configuration of a client a test runs
+// beside a devnet: it attests with fake TDX quotes and accepts proxies
+// with fake TDX quotes or fake SEV-SNP evidence, as the devnet's nodes do.
+// The verifier is returned too, for the client's proxy checks.
+func fakeTDXClient(t *testing.T) (*tls.Config, *ratls.Verifier) {
+	t.Helper()
+	cert, err := node.Certifier(context.Background(), nil, faketdx.NewIssuer(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := node.Attestation{InsecureFakeTDX: true, InsecureFakeSEVSNP: true}
-	return a.Verifier(policy, rootPoll, slog.New(slog.DiscardHandler))
+	v, err := a.Verifier("fake_tdx", time.Second, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ratls.ClientConfig(cert, v), v
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tlb"
+	"github.com/xssnick/tonutils-go/tvm/cell"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/contracts"
@@ -39,46 +40,37 @@ func (r chainReader) balance(a *address.Address) billing.NanoTON {
 	return acc.Balance
 }
 
-// client reads the client contract; ok is false until it is deployed.
-func (r chainReader) client() (d contracts.ClientData, ok bool) {
+// contractAt reads the contract at a with parse; ok is false until it is
+// deployed.
+func contractAt[D any](r chainReader, a *address.Address, parse func(*cell.Cell) (D, error)) (d D, ok bool) {
 	r.tb.Helper()
-	acc, ok := r.account(r.n.Addresses.ClientContract)
+	acc, ok := r.account(a)
 	if !ok || acc.Status != ton.StatusActive {
-		return contracts.ClientData{}, false
+		return d, false
 	}
-	d, err := contracts.ParseClientData(acc.Data)
+	d, err := parse(acc.Data)
 	if err != nil {
 		r.tb.Fatal(err)
 	}
 	return d, true
+}
+
+// client reads the client contract; ok is false until it is deployed.
+func (r chainReader) client() (contracts.ClientData, bool) {
+	r.tb.Helper()
+	return contractAt(r, r.n.Addresses.ClientContract, contracts.ParseClientData)
 }
 
 // worker reads worker i's contract; ok is false until it is deployed.
-func (r chainReader) worker(i int) (d contracts.WorkerData, ok bool) {
+func (r chainReader) worker(i int) (contracts.WorkerData, bool) {
 	r.tb.Helper()
-	acc, ok := r.account(r.n.Addresses.WorkerContracts[i])
-	if !ok || acc.Status != ton.StatusActive {
-		return contracts.WorkerData{}, false
-	}
-	d, err := contracts.ParseWorkerData(acc.Data)
-	if err != nil {
-		r.tb.Fatal(err)
-	}
-	return d, true
+	return contractAt(r, r.n.Addresses.WorkerContracts[i], contracts.ParseWorkerData)
 }
 
 // proxy reads the proxy contract; ok is false until it is deployed.
-func (r chainReader) proxy() (d contracts.ProxyData, ok bool) {
+func (r chainReader) proxy() (contracts.ProxyData, bool) {
 	r.tb.Helper()
-	acc, ok := r.account(r.n.Addresses.ProxyContract)
-	if !ok || acc.Status != ton.StatusActive {
-		return contracts.ProxyData{}, false
-	}
-	d, err := contracts.ParseProxyData(acc.Data)
-	if err != nil {
-		r.tb.Fatal(err)
-	}
-	return d, true
+	return contractAt(r, r.n.Addresses.ProxyContract, contracts.ParseProxyData)
 }
 
 // txs lists every transaction of a after afterLT, oldest first.

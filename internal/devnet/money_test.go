@@ -41,22 +41,10 @@ func (t totals) ints(tb testing.TB) (charged, earned, commission, tokens int64) 
 // jsonTotals fetches the proxy's /jsonstats totals over HTTP.
 func jsonTotals(tb testing.TB, proxyURL string) totals {
 	tb.Helper()
-	res, err := http.Get(proxyURL + "/jsonstats")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		tb.Fatalf("GET /jsonstats: status %d", res.StatusCode)
-	}
-	dec := json.NewDecoder(res.Body)
-	dec.UseNumber()
 	var s struct {
 		Totals *totals `json:"totals"`
 	}
-	if err := dec.Decode(&s); err != nil {
-		tb.Fatalf("decoding /jsonstats: %v", err)
-	}
+	jsonStats(tb, proxyURL, &s)
 	if s.Totals == nil {
 		tb.Fatal("/jsonstats has no totals")
 	}
@@ -67,9 +55,7 @@ func TestJSONStatsTotals(t *testing.T) {
 	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 2})})
 	const requests = 3
 	for range requests {
-		if res, _ := post(t, context.Background(), n.ClientURL, chatStream); res.StatusCode != 200 {
-			t.Fatalf("status %d", res.StatusCode)
-		}
+		chat(t, context.Background(), n.ClientURL, chatStream, "a request")
 	}
 	// Each request is 7 tokens at coefficient 1.0; the fake-TON prices
 	// charge 2 and pay the worker 1 nanoTON per token.
@@ -295,9 +281,7 @@ func TestFirstAnswerRecorded(t *testing.T) {
 	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 2})})
 	const requests = 2
 	for range requests {
-		if res, _ := post(t, context.Background(), n.ClientURL, chatStream); res.StatusCode != 200 {
-			t.Fatalf("status %d", res.StatusCode)
-		}
+		chat(t, context.Background(), n.ClientURL, chatStream, "a request")
 	}
 	roles := map[string]func() float64{
 		"client": func() float64 { return n.Client.Snapshot().Stats.FirstAnswers.Total },

@@ -2,11 +2,7 @@ package devnet
 
 import (
 	"context"
-	"crypto/ed25519"
-	"encoding/hex"
-	"os"
-	"path/filepath"
-	"strings"
+	"fmt"
 	"testing"
 	"time"
 
@@ -23,35 +19,11 @@ import (
 // shows the new params version.
 func changeFees(t *testing.T, n *Network, dir string, price, fee billing.NanoTON) contracts.Params {
 	t.Helper()
-	ctx := context.Background()
-	b, err := os.ReadFile(filepath.Join(dir, AdminKeyFile))
+	newRootAdmin(t, n, dir).send(contracts.RootChangeFeesBody(1, price, fee))
+	after, err := ton.ReadRootConfig(context.Background(), n.Chain, n.Addresses.Root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seed, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || len(seed) != ed25519.SeedSize {
-		t.Fatalf("admin key file: %v", err)
-	}
-	admin, err := ton.NewV5R1(ed25519.NewKeyFromSeed(seed), adminNetworkID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, err := ton.ReadRootConfig(ctx, n.Chain, n.Addresses.Root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := contracts.RootChangeFeesBody(1, price, fee)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.Send(ctx, n.Chain, ton.Transfer{To: n.Addresses.Root, Amount: billing.TON / 10, Bounce: true, Body: body}); err != nil {
-		t.Fatalf("changing the root's fees: %v", err)
-	}
-	var after contracts.RootConfig
-	within(t, 10*time.Second, "the root's new params", func() bool {
-		after, err = ton.ReadRootConfig(ctx, n.Chain, n.Addresses.Root)
-		return err == nil && after.Params.ParamsVersion > before.Params.ParamsVersion
-	})
 	if after.Params.PricePerToken != price || after.Params.WorkerFeePerToken != fee {
 		t.Fatalf("root params price %d, fee %d after the change; want %d, %d", after.Params.PricePerToken, after.Params.WorkerFeePerToken, price, fee)
 	}
@@ -64,13 +36,7 @@ func round(t *testing.T, n *Network, requests int) (client proxy.AccountSnapshot
 	t.Helper()
 	ctx := context.Background()
 	for i := range requests {
-		body := chatStream
-		if i%2 == 1 {
-			body = chatPlain
-		}
-		if res, got := post(t, ctx, n.ClientURL, body); res.StatusCode != 200 {
-			t.Fatalf("request %d: %d %s", i, res.StatusCode, got)
-		}
+		chat(t, ctx, n.ClientURL, alternating(i), fmt.Sprintf("request %d", i))
 	}
 	r := chainReader{tb: t, n: n}
 	within(t, 30*time.Second, "settlement on chain", func() bool {
@@ -135,13 +101,7 @@ func TestParamsChangeOnChain(t *testing.T) {
 	})
 	ctx := context.Background()
 	for i := range 4 {
-		body := chatStream
-		if i%2 == 1 {
-			body = chatPlain
-		}
-		if res, got := post(t, ctx, n.ClientURL, body); res.StatusCode != 200 {
-			t.Fatalf("request %d under the new contract: %d %s", i, res.StatusCode, got)
-		}
+		chat(t, ctx, n.ClientURL, alternating(i), fmt.Sprintf("request %d under the new contract", i))
 	}
 
 	// The new contracts settle; the old ones close.
@@ -279,27 +239,11 @@ func accountAt(list []proxy.AccountSnapshot, a *address.Address) (proxy.AccountS
 // clientAt reads the client contract at a; ok is false until deployed.
 func clientAt(r chainReader, a *address.Address) (contracts.ClientData, bool) {
 	r.tb.Helper()
-	acc, ok := r.account(a)
-	if !ok || acc.Status != ton.StatusActive {
-		return contracts.ClientData{}, false
-	}
-	d, err := contracts.ParseClientData(acc.Data)
-	if err != nil {
-		r.tb.Fatal(err)
-	}
-	return d, true
+	return contractAt(r, a, contracts.ParseClientData)
 }
 
 // workerAt reads the worker contract at a; ok is false until deployed.
 func workerAt(r chainReader, a *address.Address) (contracts.WorkerData, bool) {
 	r.tb.Helper()
-	acc, ok := r.account(a)
-	if !ok || acc.Status != ton.StatusActive {
-		return contracts.WorkerData{}, false
-	}
-	d, err := contracts.ParseWorkerData(acc.Data)
-	if err != nil {
-		r.tb.Fatal(err)
-	}
-	return d, true
+	return contractAt(r, a, contracts.ParseWorkerData)
 }

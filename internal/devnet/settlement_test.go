@@ -2,6 +2,7 @@ package devnet
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -86,13 +87,7 @@ func TestSettlementOnChain(t *testing.T) {
 				return len(c) == 1 && c[0].CommittedToDB == c[0].Tokens
 			})
 		}
-		body := chatStream
-		if i%2 == 1 {
-			body = chatPlain
-		}
-		if res, got := post(t, ctx, n.ClientURL, body); res.StatusCode != 200 {
-			t.Fatalf("request %d: %d %s", i, res.StatusCode, got)
-		}
+		chat(t, ctx, n.ClientURL, alternating(i), fmt.Sprintf("request %d", i))
 	}
 	var client proxy.AccountSnapshot
 	var workers []proxy.AccountSnapshot

@@ -275,31 +275,53 @@ func TestRootIsLivePolicy(t *testing.T) {
 		}
 	})
 
+	// Each of these takes from the root what the request needs, waits
+	// for the refusal naming it and the root's version, then restores it.
 	model := contracts.Hash(trust.ModelHash("m"))
-	t.Run("unregistered model", func(t *testing.T) {
-		version := admin.hash(contracts.OpDelModelType, model)
-		refused(t, n, "a request once the root drops the model",
-			fmt.Sprintf("model m is not registered: its hash %x is not in the root's model_hashes (root %s, version %d)", model, n.Addresses.Root, version))
-		admin.hash(contracts.OpAddModelType, model)
-		served(t, n, "a request once the root registers the model again")
-	})
-
-	t.Run("unregistered proxy image", func(t *testing.T) {
-		version := admin.hash(contracts.OpDelProxyType, FakeImageHash)
-		refused(t, n, "a request once the root drops the proxy's image",
-			fmt.Sprintf("proxy image hash %s is not in the root's proxy_hashes (root %s, version %d)", fakeHex, n.Addresses.Root, version))
-		admin.hash(contracts.OpAddProxyType, FakeImageHash)
-		served(t, n, "a request once the root lists the proxy again")
-	})
-
-	t.Run("proxy endpoint not on the root", func(t *testing.T) {
-		desc := n.ProxyWorkersAddr + " " + n.ProxyClientsAddr
-		version := admin.send(contracts.RootUpdateProxyBody(1, rootProxySeqno, "127.0.0.1:1 127.0.0.1:2"))
-		refused(t, n, "a request once the root moves the proxy elsewhere",
-			fmt.Sprintf("proxy endpoint %s is not registered on the root (root %s, version %d)", n.ProxyClientsAddr, n.Addresses.Root, version))
-		admin.send(contracts.RootUpdateProxyBody(1, rootProxySeqno, desc))
-		served(t, n, "a request once the root registers the proxy again")
-	})
+	desc := n.ProxyWorkersAddr + " " + n.ProxyClientsAddr
+	for _, tt := range []struct {
+		name            string
+		drop            func() uint32
+		restore         func() uint32
+		dropped, served string
+		want            func(version uint32) string
+	}{
+		{
+			name:    "unregistered model",
+			drop:    func() uint32 { return admin.hash(contracts.OpDelModelType, model) },
+			restore: func() uint32 { return admin.hash(contracts.OpAddModelType, model) },
+			dropped: "a request once the root drops the model", served: "a request once the root registers the model again",
+			want: func(version uint32) string {
+				return fmt.Sprintf("model m is not registered: its hash %x is not in the root's model_hashes (root %s, version %d)", model, n.Addresses.Root, version)
+			},
+		},
+		{
+			name:    "unregistered proxy image",
+			drop:    func() uint32 { return admin.hash(contracts.OpDelProxyType, FakeImageHash) },
+			restore: func() uint32 { return admin.hash(contracts.OpAddProxyType, FakeImageHash) },
+			dropped: "a request once the root drops the proxy's image", served: "a request once the root lists the proxy again",
+			want: func(version uint32) string {
+				return fmt.Sprintf("proxy image hash %s is not in the root's proxy_hashes (root %s, version %d)", fakeHex, n.Addresses.Root, version)
+			},
+		},
+		{
+			name: "proxy endpoint not on the root",
+			drop: func() uint32 {
+				return admin.send(contracts.RootUpdateProxyBody(1, rootProxySeqno, "127.0.0.1:1 127.0.0.1:2"))
+			},
+			restore: func() uint32 { return admin.send(contracts.RootUpdateProxyBody(1, rootProxySeqno, desc)) },
+			dropped: "a request once the root moves the proxy elsewhere", served: "a request once the root registers the proxy again",
+			want: func(version uint32) string {
+				return fmt.Sprintf("proxy endpoint %s is not registered on the root (root %s, version %d)", n.ProxyClientsAddr, n.Addresses.Root, version)
+			},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			refused(t, n, tt.dropped, tt.want(tt.drop()))
+			tt.restore()
+			served(t, n, tt.served)
+		})
+	}
 }
 
 // billingAccount is a client's billed tokens and the workers' accounts.

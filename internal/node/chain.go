@@ -241,11 +241,7 @@ func fakeWallet(walletKey string, owner string) (*address.Address, error) {
 	if err != nil {
 		return nil, fmt.Errorf("owner_address %q: the node's cocoon wallet names its owner: %w", owner, err)
 	}
-	code, err := contracts.Code(contracts.Wallet)
-	if err != nil {
-		return nil, err
-	}
-	w, err := ton.NewCocoonWallet(code, key, o)
+	w, err := ton.NewBuiltinCocoonWallet(key, o)
 	if err != nil {
 		return nil, err
 	}

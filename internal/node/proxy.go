@@ -6,8 +6,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/chainconf"
@@ -26,41 +26,35 @@ const ledgerLockTimeout = 5 * time.Second
 // Proxy is a proxy node: the role, its pages, its listeners and what it
 // opened. Run it with Run, which releases all of it.
 type Proxy struct {
-	role                   *proxy.Proxy
-	derivation             *contracts.Derivation
-	site                   *web.Site
-	http, workers, clients net.Listener
-	closers
+	roleNode[*proxy.Proxy]
+	derivation       *contracts.Derivation
+	workers, clients net.Listener
 }
-
-// Role is the proxy role the node runs.
-func (p *Proxy) Role() *proxy.Proxy { return p.role }
 
 // Derivation derives the contracts under the proxy contract the proxy
 // runs at: fake TON's, or the one its ledger is at on a chain.
 func (p *Proxy) Derivation() *contracts.Derivation { return p.derivation }
 
-// HTTPAddr, WorkersAddr and ClientsAddr are where the node listens; the
-// first is nil with Options.NoHTTP.
-func (p *Proxy) HTTPAddr() net.Addr    { return addrOf(p.http) }
+// WorkersAddr and ClientsAddr are where the node listens for workers and
+// clients.
 func (p *Proxy) WorkersAddr() net.Addr { return p.workers.Addr() }
 func (p *Proxy) ClientsAddr() net.Addr { return p.clients.Addr() }
-
-// Handler serves the proxy's stats and pages.
-func (p *Proxy) Handler() http.Handler { return p.site.Handler(p.role.Handler()) }
 
 // NewProxy builds a proxy from cfg as `cocoon proxy` does: its signing
 // key (machine_specific_private_key, or a fresh one), its attestation,
 // its chain, contract and ledger (db_path), or fake TON, and its
 // listeners.
-func NewProxy(ctx context.Context, cfg proxy.Config, o Options) (_ *Proxy, err error) {
-	log := o.logger()
+func NewProxy(ctx context.Context, cfg proxy.Config, o Options) (*Proxy, error) {
 	n := &Proxy{}
-	defer func() {
-		if err != nil {
-			n.close()
-		}
-	}()
+	if err := n.build(o, cfg.HTTPAddr(), func(log *slog.Logger) (*web.Site, error) { return n.compose(ctx, cfg, o, log) }); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// compose builds the proxy role of NewProxy and its listeners and
+// returns its pages.
+func (p *Proxy) compose(ctx context.Context, cfg proxy.Config, o Options, log *slog.Logger) (*web.Site, error) {
 	issuer, err := o.Attestation.Issuer(log)
 	if err != nil {
 		return nil, err
@@ -111,7 +105,7 @@ func NewProxy(ctx context.Context, cfg proxy.Config, o Options) (_ *Proxy, err e
 		if err != nil {
 			return nil, err
 		}
-		if n.derivation, err = ft.Derivation(); err != nil {
+		if p.derivation, err = ft.Derivation(); err != nil {
 			return nil, err
 		}
 		deps.Mode, deps.Prices, deps.RootVersion = chainconf.FakeTON, ft.Prices(), ft.Config.Version
@@ -122,7 +116,7 @@ func NewProxy(ctx context.Context, cfg proxy.Config, o Options) (_ *Proxy, err e
 			return nil, err
 		}
 	} else {
-		n.add(rc.Close)
+		p.add(rc.Close)
 		if cfg.MachineSpecificPrivateKey == "" && o.Key == nil {
 			return nil, errors.New("a proxy on a chain needs machine_specific_private_key: its contract stores the proxy's key")
 		}
@@ -134,7 +128,7 @@ func NewProxy(ctx context.Context, cfg proxy.Config, o Options) (_ *Proxy, err e
 		if err != nil {
 			return nil, err
 		}
-		n.add(func() { st.Close() })
+		p.add(func() { st.Close() })
 		ledger = st
 	}
 	deps.Store = ledger
@@ -156,51 +150,41 @@ func NewProxy(ctx context.Context, cfg proxy.Config, o Options) (_ *Proxy, err e
 		if err != nil {
 			return nil, err
 		}
-		if deps.Prices, n.derivation, err = rc.Derivation(params); err != nil {
+		if deps.Prices, p.derivation, err = rc.Derivation(params); err != nil {
 			return nil, err
 		}
 		deps.Mode, deps.Chain = chainconf.OnChain, pc
 	}
-	deps.Contracts = n.derivation
-	if n.role, err = proxy.New(cfg, deps); err != nil {
+	deps.Contracts = p.derivation
+	if p.role, err = proxy.New(cfg, deps); err != nil {
 		return nil, err
 	}
-	if n.workers, err = listen(o.Workers, cfg.WorkersListen, "workers"); err != nil {
+	if p.workers, err = listen(o.Workers, cfg.WorkersListen, "workers"); err != nil {
 		return nil, err
 	}
-	n.add(func() { n.workers.Close() })
-	if n.clients, err = listen(o.Clients, cfg.ClientsListen, "clients"); err != nil {
+	p.add(func() { p.workers.Close() })
+	if p.clients, err = listen(o.Clients, cfg.ClientsListen, "clients"); err != nil {
 		return nil, err
 	}
-	n.add(func() { n.clients.Close() })
-	log.Info("proxy listening", "workers", n.workers.Addr().String(), "clients", n.clients.Addr().String())
+	p.add(func() { p.clients.Close() })
+	log.Info("proxy listening", "workers", p.workers.Addr().String(), "clients", p.clients.Addr().String())
 	if rc != nil {
-		if seqno, ok := registeredAt(rc.Config.Proxies, n.workers.Addr(), n.clients.Addr()); !ok {
+		if seqno, ok := registeredAt(rc.Config.Proxies, p.workers.Addr(), p.clients.Addr()); !ok {
 			log.Warn("the root registers no proxy at the ports this proxy listens on: workers and clients that follow the root cannot reach it; have the root's owner run cocoon root update-proxy (or register-proxy) with these ports, or listen where the root says",
-				"workers", n.workers.Addr().String(), "clients", n.clients.Addr().String(), "registered", rc.Config.Proxies)
+				"workers", p.workers.Addr().String(), "clients", p.clients.Addr().String(), "registered", rc.Config.Proxies)
 		} else {
 			log.Info("the root registers this proxy's endpoints", "seqno", seqno)
 		}
 	}
-	if n.site, err = web.NewProxySite(n.role, pageOptions(rc, cfg.HTTPAccessHash, o, log)); err != nil {
-		return nil, err
-	}
-	if n.http, err = httpListener(o, cfg.HTTPAddr(), &n.closers, log); err != nil {
-		return nil, err
-	}
-	return n, nil
+	return web.NewProxySite(p.role, pageOptions(rc, cfg.HTTPAccessHash, o, log))
 }
 
 // Run runs the proxy, its pages and its HTTP server until ctx ends or one
 // of them fails, then stops them within ShutdownTimeout and releases
 // what NewProxy opened.
 func (p *Proxy) Run(ctx context.Context) error {
-	defer p.close()
-	return run(ctx, p.http, p.Handler(), withPages(p.site, func(ctx context.Context) error { return p.role.Run(ctx, p.workers, p.clients) }))
+	return p.run(ctx, func(ctx context.Context) error { return p.role.Run(ctx, p.workers, p.clients) })
 }
-
-// Close releases what NewProxy opened, for a node that is never run.
-func (p *Proxy) Close() { p.close() }
 
 // registeredAt reports whether a proxy the root registers has the ports
 // of the workers and clients listeners (the hosts are public addresses the

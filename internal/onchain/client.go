@@ -200,15 +200,11 @@ func (c *Client) contract(ctx context.Context, p client.ProxyID) (*address.Addre
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving client contract: %w", err)
 	}
-	data, err := contracts.NewClientData(owner.Address(), info.addr, info.data).Cell()
+	addr, init, err := contracts.ClientInit(owner.Address(), info.addr, info.data)
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving client contract: %w", err)
 	}
-	addr, err := contracts.AddressOf(info.data.Params.ClientCode, data)
-	if err != nil {
-		return nil, nil, proxyInfo{}, fmt.Errorf("deriving client contract: %w", err)
-	}
-	return addr, contracts.StateInit(info.data.Params.ClientCode, data), info, nil
+	return addr, init, info, nil
 }
 
 // Contract reads this client's contract at p. When it is not deployed

@@ -31,18 +31,12 @@ func TestProxyCloseSigned(t *testing.T) {
 	ctx := context.Background()
 	owner := testAddr(0x5c)
 	key := n.proxyKey.Public().(ed25519.PublicKey)
-	p, err := NewProxy(ProxyConfig{Chain: n.chain, Root: n.root, Wallet: n.pw, Owner: owner, Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := n.newProxy(t, owner)
 	proxyAddr, err := p.Open(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := n.newClient(t, 0x2c)
-	if err := c.Deploy(ctx, client.ProxyID{Owner: owner, Key: key}, 5*billing.TON, [32]byte{}); err != nil {
-		t.Fatal(err)
-	}
+	n.deposit(t, 0x2c, client.ProxyID{Owner: owner, Key: key})
 	closeOp := func(op payment.Op, signed []byte) {
 		t.Helper()
 		if err := p.Submit(ctx, signed); err != nil {
@@ -123,14 +117,9 @@ func TestWindDownOnChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpClientCharge, 1000, cc.Address)); err != nil {
-		t.Fatal(err)
-	}
+	n.submit(t, payment.OpClientCharge, 1000, cc.Address)
 	workerOwner := testAddr(0x5d)
-	w, err := NewWorker(WorkerConfig{Chain: n.chain, Root: n.root, Wallet: fundedWallet(t, n.chain, testKey(0x2e)), Owner: workerOwner})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := n.newWorker(t, 0x2e, workerOwner)
 	waddr, err := w.Address(ctx, n.workerID())
 	if err != nil {
 		t.Fatal(err)
@@ -150,18 +139,14 @@ func TestWindDownOnChain(t *testing.T) {
 	}
 
 	lt := n.lastLT(t, cw.Address())
-	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpClientGrantRefund, 1500, cc.Address)); err != nil {
-		t.Fatal(err)
-	}
+	n.submit(t, payment.OpClientGrantRefund, 1500, cc.Address)
 	onePayout(t, n.payouts(t, cw.Address(), proxyAddr, lt), 5*billing.TON-1500*testPrice)
 	if d := n.clientData(t, cc.Address); d.State != contracts.StateClosed || d.Balance != 0 || d.TokensUsed != 1500 {
 		t.Errorf("client contract after the grant refund: state %d, balance %v, tokens %d; want closed, 0, 1500", d.State, d.Balance, d.TokensUsed)
 	}
 
 	lt = n.lastLT(t, workerOwner)
-	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpWorkerLastPayout, 1000, waddr)); err != nil {
-		t.Fatal(err)
-	}
+	n.submit(t, payment.OpWorkerLastPayout, 1000, waddr)
 	onePayout(t, n.payouts(t, workerOwner, proxyAddr, lt), (1000-400)*testFee)
 	if d, err := readWorker(ctx, n.chain, waddr); err != nil || d.State != contracts.StateClosed || d.Tokens != 1000 {
 		t.Errorf("worker contract after the last payout: %+v (%v), want closed with 1000 tokens", d, err)
@@ -170,9 +155,7 @@ func TestWindDownOnChain(t *testing.T) {
 	n.clock.Advance(testDelay * time.Second)
 	lt = n.lastLT(t, n.pw.Address())
 	held := n.balance(t, proxyAddr)
-	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpProxyCloseComplete, 0, proxyAddr)); err != nil {
-		t.Fatal(err)
-	}
+	n.submit(t, payment.OpProxyCloseComplete, 0, proxyAddr)
 	if st, err := n.proxy.State(ctx, proxyAddr); err != nil || st.State != proxy.ContractClosed {
 		t.Errorf("proxy contract state after the completion: %+v (%v), want closed", st, err)
 	}

@@ -40,28 +40,28 @@ func NewContracts(chain ton.Chain, root *address.Address) (*Contracts, error) {
 // by proxyOwner with key proxyKey and returns the client contract of
 // owner under it.
 func (c *Contracts) ClientContract(ctx context.Context, owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
-	info, err := c.net.proxy(ctx, proxyOwner, proxyKey, proxySC)
-	if err != nil {
-		return nil, err
-	}
-	a, err := contracts.ClientAddress(owner, info.addr, info.data)
-	if err != nil {
-		return nil, fmt.Errorf("deriving the client contract address: %w", err)
-	}
-	return a, nil
+	return c.child(ctx, "client", contracts.ClientAddress, owner, proxyOwner, proxyKey, proxySC)
 }
 
 // WorkerContract checks that proxySC is the contract of the proxy owned
 // by proxyOwner with key proxyKey and returns the worker contract of
 // owner under it.
 func (c *Contracts) WorkerContract(ctx context.Context, owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
+	return c.child(ctx, "worker", contracts.WorkerAddress, owner, proxyOwner, proxyKey, proxySC)
+}
+
+// child checks the proxy contract proxySC as ClientContract and
+// WorkerContract do and returns the contract (a client's or a worker's,
+// what) that derive derives for owner under it.
+func (c *Contracts) child(ctx context.Context, what string, derive func(owner, proxyAddr *address.Address, proxy contracts.ProxyData) (*address.Address, error),
+	owner, proxyOwner *address.Address, proxyKey ed25519.PublicKey, proxySC *address.Address) (*address.Address, error) {
 	info, err := c.net.proxy(ctx, proxyOwner, proxyKey, proxySC)
 	if err != nil {
 		return nil, err
 	}
-	a, err := contracts.WorkerAddress(owner, info.addr, info.data)
+	a, err := derive(owner, info.addr, info.data)
 	if err != nil {
-		return nil, fmt.Errorf("deriving the worker contract address: %w", err)
+		return nil, fmt.Errorf("deriving the %s contract address: %w", what, err)
 	}
 	return a, nil
 }

@@ -30,6 +30,28 @@ func (n *net) newClient(t *testing.T, key byte) (*Client, *Wallet) {
 	return c, w
 }
 
+// deposit is a client of key whose contract at the proxy id is deployed
+// with 5 TON: a deposit that funds the proxy's payouts.
+func (n *net) deposit(t *testing.T, key byte, id client.ProxyID) *Client {
+	t.Helper()
+	c, _ := n.newClient(t, key)
+	if err := c.Deploy(context.Background(), id, 5*billing.TON, [32]byte{}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// newWorker is the worker adapter of owner's contracts, relaying through
+// a funded wallet of key.
+func (n *net) newWorker(t *testing.T, key byte, owner *address.Address) *Worker {
+	t.Helper()
+	w, err := NewWorker(WorkerConfig{Chain: n.chain, Root: n.root, Wallet: fundedWallet(t, n.chain, testKey(key)), Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 func (n *net) clientID() client.ProxyID {
 	return client.ProxyID{Owner: n.pw.Address(), Key: n.proxyKey.Public().(ed25519.PublicKey)}
 }
@@ -165,9 +187,7 @@ func TestClientLifecycle(t *testing.T) {
 	}
 
 	// The proxy charges 1000 tokens; the client relays a charge of 1500.
-	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpClientCharge, 1000, cc.Address)); err != nil {
-		t.Fatal(err)
-	}
+	n.submit(t, payment.OpClientCharge, 1000, cc.Address)
 	if d := n.clientData(t, cc.Address); d.TokensUsed != 1000 || d.Balance != 7*billing.TON-1000*testPrice {
 		t.Errorf("after the proxy's charge: tokens %d balance %v, want 1000 and %v", d.TokensUsed, d.Balance, 7*billing.TON-1000*testPrice)
 	}
@@ -201,9 +221,7 @@ func TestClientLifecycle(t *testing.T) {
 		t.Errorf("after the refund request: state %d unlock %d, want closing and %d", cc.State, cc.UnlockTS, testStartUTC+testDelay)
 	}
 	lt = n.lastLT(t, cw.Address())
-	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpClientGrantRefund, 1600, cc.Address)); err != nil {
-		t.Fatal(err)
-	}
+	n.submit(t, payment.OpClientGrantRefund, 1600, cc.Address)
 	onePayout(t, n.payouts(t, cw.Address(), proxyAddr, lt), testStake-100*testPrice)
 	if d := n.clientData(t, cc.Address); d.State != contracts.StateClosed || d.Balance != 0 || d.TokensUsed != 1600 {
 		t.Errorf("after the grant: state %d balance %v tokens %d, want closed, 0, 1600", d.State, d.Balance, d.TokensUsed)
@@ -257,10 +275,7 @@ func TestWorkerPayout(t *testing.T) {
 	ctx := context.Background()
 	proxyAddr := n.open(t)
 	// Clients' deposits fund the payouts.
-	c, _ := n.newClient(t, 0x24)
-	if err := c.Deploy(ctx, n.clientID(), 5*billing.TON, [32]byte{}); err != nil {
-		t.Fatal(err)
-	}
+	n.deposit(t, 0x24, n.clientID())
 	ww := fundedWallet(t, n.chain, testKey(0x25))
 	owner := testAddr(0x55)
 	w, err := NewWorker(WorkerConfig{Chain: n.chain, Root: n.root, Wallet: ww, Owner: owner})

@@ -31,9 +31,7 @@ func TestClientGenerations(t *testing.T) {
 	if err := c.RequestRefund(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpClientGrantRefund, 10, firstAddr)); err != nil {
-		t.Fatal(err)
-	}
+	n.submit(t, payment.OpClientGrantRefund, 10, firstAddr)
 	if d := n.clientData(t, firstAddr); d.State != contracts.StateClosed {
 		t.Fatalf("the first contract is in state %d, want closed", d.State)
 	}
@@ -89,9 +87,7 @@ func TestClientGenerations(t *testing.T) {
 	if err := c.RequestRefund(ctx, second); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpClientGrantRefund, 0, secondAddr)); err != nil {
-		t.Fatal(err)
-	}
+	n.submit(t, payment.OpClientGrantRefund, 0, secondAddr)
 	if d := n.clientData(t, secondAddr); d.State != contracts.StateClosed {
 		t.Fatalf("generation 1's contract in state %d, want closed", d.State)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
+	"github.com/cocoon-go/cocoon/internal/payment"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
@@ -114,11 +115,28 @@ func newNet(t *testing.T) *net {
 	root := d.Root
 	n := &net{chain: c, clock: clk, root: root, proxyKey: testKey(2)}
 	n.pw = fundedWallet(t, c, testKey(3))
-	n.proxy, err = NewProxy(ProxyConfig{Chain: c, Root: root, Wallet: n.pw, Owner: n.pw.Address(), Key: n.proxyKey.Public().(ed25519.PublicKey)})
+	n.proxy = n.newProxy(t, n.pw.Address())
+	return n
+}
+
+// newProxy is a proxy adapter of the net's proxy key and wallet for the
+// proxy contract owned by owner.
+func (n *net) newProxy(t *testing.T, owner *address.Address) *Proxy {
+	t.Helper()
+	p, err := NewProxy(ProxyConfig{Chain: n.chain, Root: n.root, Wallet: n.pw, Owner: owner, Key: n.proxyKey.Public().(ed25519.PublicKey)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return p
+}
+
+// submit sends the proxy's signed payment op for tokens at a, as the
+// proxy does.
+func (n *net) submit(t *testing.T, op payment.Op, tokens int64, a *address.Address) {
+	t.Helper()
+	if err := n.proxy.Submit(context.Background(), signPayment(t, n.proxyKey, op, tokens, a)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // open opens the proxy contract.
@@ -131,16 +149,22 @@ func (n *net) open(t *testing.T) *address.Address {
 	return addr
 }
 
-func (n *net) balance(t *testing.T, a *address.Address) billing.NanoTON {
+// account reads a; an account that does not exist is the zero one.
+func (n *net) account(t *testing.T, a *address.Address) ton.Account {
 	t.Helper()
 	acc, err := n.chain.Account(context.Background(), a)
 	if errors.Is(err, ton.ErrNotFound) {
-		return 0
+		return ton.Account{}
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	return acc.Balance
+	return acc
+}
+
+func (n *net) balance(t *testing.T, a *address.Address) billing.NanoTON {
+	t.Helper()
+	return n.account(t, a).Balance
 }
 
 func (n *net) proxyData(t *testing.T, a *address.Address) contracts.ProxyData {
@@ -164,12 +188,5 @@ func (n *net) txsAfter(t *testing.T, a *address.Address, after uint64) []ton.Tx 
 
 func (n *net) lastLT(t *testing.T, a *address.Address) uint64 {
 	t.Helper()
-	acc, err := n.chain.Account(context.Background(), a)
-	if errors.Is(err, ton.ErrNotFound) {
-		return 0
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return acc.LastLT
+	return n.account(t, a).LastLT
 }

@@ -71,15 +71,9 @@ func TestProxyRelaysPayoutsAndLastPayout(t *testing.T) {
 	n := newNet(t)
 	ctx := context.Background()
 	proxyAddr := n.open(t)
-	c, _ := n.newClient(t, 0x28)
-	if err := c.Deploy(ctx, n.clientID(), 5*billing.TON, [32]byte{}); err != nil {
-		t.Fatal(err)
-	}
+	n.deposit(t, 0x28, n.clientID())
 	owner := testAddr(0x56)
-	w, err := NewWorker(WorkerConfig{Chain: n.chain, Root: n.root, Wallet: fundedWallet(t, n.chain, testKey(0x29)), Owner: owner})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := n.newWorker(t, 0x29, owner)
 	id := n.workerID()
 	addr, err := w.Address(ctx, id)
 	if err != nil {
@@ -89,9 +83,7 @@ func TestProxyRelaysPayoutsAndLastPayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	lt := n.lastLT(t, owner)
-	if err := n.proxy.Submit(ctx, signPayment(t, n.proxyKey, payment.OpWorkerPayout, 110, addr)); err != nil {
-		t.Fatal(err)
-	}
+	n.submit(t, payment.OpWorkerPayout, 110, addr)
 	onePayout(t, n.payouts(t, owner, proxyAddr, lt), 100*testFee)
 	lt = n.lastLT(t, owner)
 	if err := w.Payout(ctx, id, signPayment(t, n.proxyKey, payment.OpWorkerLastPayout, 160, addr)); err != nil {
@@ -174,10 +166,7 @@ func TestProxyPaysUndeployedWorker(t *testing.T) {
 	n := newNet(t)
 	ctx := context.Background()
 	proxyAddr := n.open(t)
-	c, _ := n.newClient(t, 0x2a)
-	if err := c.Deploy(ctx, n.clientID(), 5*billing.TON, [32]byte{}); err != nil {
-		t.Fatal(err)
-	}
+	n.deposit(t, 0x2a, n.clientID())
 	owner := testAddr(0x57)
 	addr, err := contracts.WorkerAddress(owner, proxyAddr, n.proxyData(t, proxyAddr))
 	if err != nil {

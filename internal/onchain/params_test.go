@@ -97,10 +97,7 @@ func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 
 	// A restarted proxy: located from its record, it opens the same
 	// contract without sending anything and bills at its prices.
-	again, err := NewProxy(ProxyConfig{Chain: n.chain, Root: n.root, Wallet: n.pw, Owner: owner, Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := n.newProxy(t, owner)
 	located, err := again.Locate(ctx, rec)
 	if err != nil {
 		t.Fatal(err)
@@ -125,10 +122,7 @@ func TestProxyKeepsItsContractAcrossParams(t *testing.T) {
 
 	// Without a record the proxy derives from the root's current params;
 	// a record of a contract that is not deployed gives way to them too.
-	bare, err := NewProxy(ProxyConfig{Chain: n.chain, Root: n.root, Wallet: n.pw, Owner: owner, Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bare := n.newProxy(t, owner)
 	if p, err := bare.Locate(ctx, nil); err != nil || p.ParamsVersion != params.ParamsVersion {
 		t.Errorf("Locate without a record = version %d, %v; want the root's %d", p.ParamsVersion, err, params.ParamsVersion)
 	}

@@ -668,29 +668,14 @@ func (p *Proxy) PayWorker(ctx context.Context, signed []byte, proxySC, owner *ad
 	if pd.Params.WorkerCode == nil {
 		return fmt.Errorf("paying a worker: the params of proxy contract %s carry no worker code", proxySC)
 	}
-	data, err := contracts.NewWorkerData(owner, proxySC, pd).Cell()
-	if err != nil {
-		return fmt.Errorf("paying a worker: %w", err)
-	}
-	addr, err := contracts.AddressOf(pd.Params.WorkerCode, data)
+	addr, init, err := contracts.WorkerInit(owner, proxySC, pd)
 	if err != nil {
 		return fmt.Errorf("paying a worker: %w", err)
 	}
 	if !addr.Equals(pay.Target) {
 		return fmt.Errorf("paying a worker: the payout is for %s, not the worker contract %s of %s under %s", pay.Target, addr, owner, proxySC)
 	}
-	var init *tlb.StateInit
-	switch _, err := ton.Active(ctx, p.chain, addr); {
-	case errors.Is(err, ton.ErrNotFound):
-		init = contracts.StateInit(pd.Params.WorkerCode, data)
-	case err != nil:
-		return fmt.Errorf("paying a worker: %w", err)
-	}
-	if err := relay(ctx, p.wallet, pay, init); err != nil {
-		return err
-	}
-	p.log.Info("worker payout relayed", "contract", addr.String(), "tokens", pay.Tokens, "deployed", init != nil)
-	return nil
+	return relayPayout(ctx, p.chain, p.wallet, p.log, "paying a worker", "worker payout relayed", pay, addr, init)
 }
 
 // Earnings reads the proxy contract's balance field: the commission
@@ -761,36 +746,49 @@ func relay(ctx context.Context, w *Wallet, pay payment.Payment, init *tlb.StateI
 	return nil
 }
 
+// relayPayout relays the signed worker payout pay to the worker contract
+// at addr, deploying it with init when it is not active yet, and logs it
+// as done; what names the step in errors.
+func relayPayout(ctx context.Context, chain ton.Chain, w *Wallet, log *slog.Logger, what, done string, pay payment.Payment, addr *address.Address, init *tlb.StateInit) error {
+	switch _, err := ton.Active(ctx, chain, addr); {
+	case err == nil:
+		init = nil
+	case !errors.Is(err, ton.ErrNotFound):
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := relay(ctx, w, pay, init); err != nil {
+		return err
+	}
+	log.Info(done, "contract", addr.String(), "tokens", pay.Tokens, "deployed", init != nil)
+	return nil
+}
+
 // readClient reads and parses a client contract; ton.ErrNotFound when it
 // is not active.
 func readClient(ctx context.Context, chain ton.Chain, addr *address.Address) (contracts.ClientData, error) {
-	if addr == nil {
-		return contracts.ClientData{}, errors.New("reading client contract: no address")
-	}
-	acc, err := ton.Active(ctx, chain, addr)
-	if err != nil {
-		return contracts.ClientData{}, err
-	}
-	d, err := contracts.ParseClientData(acc.Data)
-	if err != nil {
-		return contracts.ClientData{}, fmt.Errorf("reading client contract %s: %w", addr, err)
-	}
-	return d, nil
+	return readActive(ctx, chain, "client", addr, contracts.ParseClientData)
 }
 
 // readWorker reads and parses a worker contract; ton.ErrNotFound when it
 // is not active.
 func readWorker(ctx context.Context, chain ton.Chain, addr *address.Address) (contracts.WorkerData, error) {
+	return readActive(ctx, chain, "worker", addr, contracts.ParseWorkerData)
+}
+
+// readActive reads the contract (what, for errors) at addr and parses
+// its data with parse; ton.ErrNotFound when it is not active.
+func readActive[D any](ctx context.Context, chain ton.Chain, what string, addr *address.Address, parse func(*cell.Cell) (D, error)) (D, error) {
+	var zero D
 	if addr == nil {
-		return contracts.WorkerData{}, errors.New("reading worker contract: no address")
+		return zero, fmt.Errorf("reading %s contract: no address", what)
 	}
 	acc, err := ton.Active(ctx, chain, addr)
 	if err != nil {
-		return contracts.WorkerData{}, err
+		return zero, err
 	}
-	d, err := contracts.ParseWorkerData(acc.Data)
+	d, err := parse(acc.Data)
 	if err != nil {
-		return contracts.WorkerData{}, fmt.Errorf("reading worker contract %s: %w", addr, err)
+		return zero, fmt.Errorf("reading %s contract %s: %w", what, addr, err)
 	}
 	return d, nil
 }

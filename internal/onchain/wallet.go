@@ -68,11 +68,7 @@ func NewWallet(chain ton.Chain, key ed25519.PrivateKey, owner *address.Address, 
 	if chain == nil {
 		return nil, errors.New("creating cocoon wallet: no chain")
 	}
-	code, err := contracts.Code(contracts.Wallet)
-	if err != nil {
-		return nil, fmt.Errorf("creating cocoon wallet: %w", err)
-	}
-	w, err := ton.NewCocoonWallet(code, key, owner)
+	w, err := ton.NewBuiltinCocoonWallet(key, owner)
 	if err != nil {
 		return nil, fmt.Errorf("creating cocoon wallet: %w", err)
 	}

@@ -24,10 +24,7 @@ func TestProxyWithdrawsEarnings(t *testing.T) {
 	ctx := context.Background()
 	owner := testAddr(0x5a)
 	key := n.proxyKey.Public().(ed25519.PublicKey)
-	p, err := NewProxy(ProxyConfig{Chain: n.chain, Root: n.root, Wallet: n.pw, Owner: owner, Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := n.newProxy(t, owner)
 	if _, err := p.Earnings(ctx); err == nil {
 		t.Error("Earnings before Open: got no error")
 	}
@@ -43,14 +40,8 @@ func TestProxyWithdrawsEarnings(t *testing.T) {
 	}
 
 	// A client's deposit funds a worker payout, which credits the operator.
-	c, _ := n.newClient(t, 0x2a)
-	if err := c.Deploy(ctx, client.ProxyID{Owner: owner, Key: key}, 5*billing.TON, [32]byte{}); err != nil {
-		t.Fatal(err)
-	}
-	w, err := NewWorker(WorkerConfig{Chain: n.chain, Root: n.root, Wallet: fundedWallet(t, n.chain, testKey(0x2b)), Owner: testAddr(0x5b)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n.deposit(t, 0x2a, client.ProxyID{Owner: owner, Key: key})
+	w := n.newWorker(t, 0x2b, testAddr(0x5b))
 	wid := worker.ProxyID{Owner: owner, Key: key}
 	waddr, err := w.Address(ctx, wid)
 	if err != nil {

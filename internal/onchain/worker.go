@@ -74,15 +74,11 @@ func (w *Worker) contract(ctx context.Context, p worker.ProxyID) (*address.Addre
 	if info.data.Params.WorkerCode == nil {
 		return nil, nil, proxyInfo{}, errors.New("deriving worker contract: the proxy's params carry no worker code")
 	}
-	data, err := contracts.NewWorkerData(w.owner, info.addr, info.data).Cell()
+	addr, init, err := contracts.WorkerInit(w.owner, info.addr, info.data)
 	if err != nil {
 		return nil, nil, proxyInfo{}, fmt.Errorf("deriving worker contract: %w", err)
 	}
-	addr, err := contracts.AddressOf(info.data.Params.WorkerCode, data)
-	if err != nil {
-		return nil, nil, proxyInfo{}, fmt.Errorf("deriving worker contract: %w", err)
-	}
-	return addr, contracts.StateInit(info.data.Params.WorkerCode, data), info, nil
+	return addr, init, info, nil
 }
 
 // Contract reads this worker's contract at p.
@@ -124,16 +120,5 @@ func (w *Worker) Payout(ctx context.Context, p worker.ProxyID, signed []byte) er
 	if err := pay.Verify(info.data.PublicKey, op, addr); err != nil {
 		return fmt.Errorf("relaying a payout to %s: %w", addr, err)
 	}
-	_, err = ton.Active(ctx, w.net.chain, addr)
-	switch {
-	case err == nil:
-		init = nil
-	case !errors.Is(err, ton.ErrNotFound):
-		return fmt.Errorf("relaying a payout: %w", err)
-	}
-	if err := relay(ctx, w.wallet, pay, init); err != nil {
-		return err
-	}
-	w.log.Info("payout relayed", "contract", addr.String(), "tokens", pay.Tokens, "deployed", init != nil)
-	return nil
+	return relayPayout(ctx, w.net.chain, w.wallet, w.log, "relaying a payout", "payout relayed", pay, addr, init)
 }

@@ -164,6 +164,20 @@ func Coins(n billing.NanoTON) (tlb.Coins, error) {
 	return tlb.FromNanoTONU(uint64(n)), nil
 }
 
+// TxsFromTLB converts the transactions of addr that a chain lists, in
+// their order.
+func TxsFromTLB(addr *address.Address, list []*tlb.Transaction) ([]Tx, error) {
+	out := make([]Tx, 0, len(list))
+	for _, t := range list {
+		tx, err := TxFromTLB(t)
+		if err != nil {
+			return nil, fmt.Errorf("listing transactions of %s: %w", addr, err)
+		}
+		out = append(out, tx)
+	}
+	return out, nil
+}
+
 // TxFromTLB converts a parsed transaction into a Tx.
 func TxFromTLB(t *tlb.Transaction) (Tx, error) {
 	fees, err := Nano(t.TotalFees.Coins)

@@ -88,6 +88,17 @@ type CocoonWallet struct {
 	addr      *address.Address
 }
 
+// NewBuiltinCocoonWallet returns the cocoon wallet with the code built
+// into the binary (contracts.Wallet) for key, owned by owner (subwallet
+// 0).
+func NewBuiltinCocoonWallet(key ed25519.PrivateKey, owner *address.Address) (*CocoonWallet, error) {
+	code, err := contracts.Code(contracts.Wallet)
+	if err != nil {
+		return nil, err
+	}
+	return NewCocoonWallet(code, key, owner)
+}
+
 // NewCocoonWallet returns the cocoon wallet with the given code for key,
 // owned by owner (subwallet 0).
 func NewCocoonWallet(code *cell.Cell, key ed25519.PrivateKey, owner *address.Address) (*CocoonWallet, error) {

@@ -4,6 +4,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/obs"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
@@ -61,23 +62,29 @@ func parseAddr(s string) *address.Address {
 	return nil
 }
 
-// addrs parses the addresses of list that parse.
-func addrs(list ...string) []*address.Address {
+// addrsOf parses the address that field names in each of items, leaving
+// out those that do not parse.
+func addrsOf[T any](items []T, field func(T) string) []*address.Address {
 	var out []*address.Address
-	for _, s := range list {
-		if a := parseAddr(s); a != nil {
+	for _, it := range items {
+		if a := parseAddr(field(it)); a != nil {
 			out = append(out, a)
 		}
 	}
 	return out
 }
 
+// countersOf are the counters of a role's request rates and its tokens.
+func countersOf(st obs.RequestRatesSnapshot, tokens int64) counters {
+	return counters{requests: st.Queries.Total, tokens: tokens,
+		answers: st.FirstAnswers.Total, answerSeconds: st.FirstAnswerTime.Total}
+}
+
 type proxyNode struct{ src ProxySource }
 
 func (n proxyNode) counters() counters {
 	s := n.src.Snapshot()
-	return counters{requests: s.Stats.Queries.Total, tokens: s.Totals.Tokens,
-		answers: s.Stats.FirstAnswers.Total, answerSeconds: s.Stats.FirstAnswerTime.Total}
+	return countersOf(s.Stats, s.Totals.Tokens)
 }
 
 func (n proxyNode) proxies() []*address.Address {
@@ -85,19 +92,16 @@ func (n proxyNode) proxies() []*address.Address {
 	if s.Chain == nil {
 		return nil
 	}
-	return addrs(s.Chain.ProxyContract)
+	if a := parseAddr(s.Chain.ProxyContract); a != nil {
+		return []*address.Address{a}
+	}
+	return nil
 }
 
 func (n proxyNode) children() []*address.Address {
 	s := n.src.Snapshot()
-	var list []string
-	for _, a := range s.Clients {
-		list = append(list, a.Address)
-	}
-	for _, a := range s.Workers {
-		list = append(list, a.Address)
-	}
-	return addrs(list...)
+	addr := func(a proxy.AccountSnapshot) string { return a.Address }
+	return append(addrsOf(s.Clients, addr), addrsOf(s.Workers, addr)...)
 }
 
 func (n proxyNode) live(proxyRaw string) map[string]liveWorker {
@@ -130,28 +134,17 @@ type clientNode struct{ src ClientSource }
 
 func (n clientNode) counters() counters {
 	s := n.src.Snapshot()
-	return counters{requests: s.Stats.Queries.Total, tokens: s.Paid.Tokens,
-		answers: s.Stats.FirstAnswers.Total, answerSeconds: s.Stats.FirstAnswerTime.Total}
+	return countersOf(s.Stats, s.Paid.Tokens)
 }
 
 func (n clientNode) proxies() []*address.Address {
-	var list []string
-	for _, a := range n.src.Snapshot().Accounts {
-		list = append(list, a.ProxySCAddress)
-	}
-	return addrs(list...)
+	return addrsOf(n.src.Snapshot().Accounts, func(a client.AccountSnapshot) string { return a.ProxySCAddress })
 }
 
 func (n clientNode) children() []*address.Address {
 	s := n.src.Snapshot()
-	var list []string
-	for _, c := range s.Contracts {
-		list = append(list, c.Address)
-	}
-	for _, a := range s.Accounts {
-		list = append(list, a.ClientSCAddress)
-	}
-	return addrs(list...)
+	return append(addrsOf(s.Contracts, func(c client.ContractSnapshot) string { return c.Address }),
+		addrsOf(s.Accounts, func(a client.AccountSnapshot) string { return a.ClientSCAddress })...)
 }
 
 func (clientNode) live(string) map[string]liveWorker { return nil }
@@ -160,24 +153,15 @@ type workerNode struct{ src WorkerSource }
 
 func (n workerNode) counters() counters {
 	s := n.src.Snapshot()
-	return counters{requests: s.Stats.Queries.Total, tokens: s.Earned.Tokens,
-		answers: s.Stats.FirstAnswers.Total, answerSeconds: s.Stats.FirstAnswerTime.Total}
+	return countersOf(s.Stats, s.Earned.Tokens)
 }
 
 func (n workerNode) proxies() []*address.Address {
-	var list []string
-	for _, a := range n.src.Snapshot().Accounts {
-		list = append(list, a.ProxySCAddress)
-	}
-	return addrs(list...)
+	return addrsOf(n.src.Snapshot().Accounts, func(a worker.AccountSnapshot) string { return a.ProxySCAddress })
 }
 
 func (n workerNode) children() []*address.Address {
-	var list []string
-	for _, a := range n.src.Snapshot().Accounts {
-		list = append(list, a.WorkerSCAddress)
-	}
-	return addrs(list...)
+	return addrsOf(n.src.Snapshot().Accounts, func(a worker.AccountSnapshot) string { return a.WorkerSCAddress })
 }
 
 // live reports the worker itself at the proxy contract proxyRaw: its

@@ -18,6 +18,14 @@ import (
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
 
+// wantError fails t unless err contains want.
+func wantError(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got error %v, want one containing %q", err, want)
+	}
+}
+
 func testKey(b byte) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize))
 }
@@ -107,9 +115,7 @@ func TestDeployRootFailures(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
 			_, err := DeployRoot(ctx, c, tt.from, cfg, billing.TON, tt.poll)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got error %v, want one containing %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 		})
 	}
 }
@@ -179,9 +185,7 @@ func TestOwnerRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := run(tt.wallet, tt.amount, tt.name, tt.build)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got error %v, want one containing %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 		})
 	}
 }

@@ -123,9 +123,7 @@ func TestRootOutcome(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got error %v, want one containing %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 		})
 	}
 }

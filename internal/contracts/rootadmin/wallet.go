@@ -9,7 +9,6 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
-	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -53,11 +52,7 @@ func NewCocoonWallet(key ed25519.PrivateKey, owner *address.Address) (*Wallet, e
 	if owner == nil {
 		return nil, errors.New("opening a cocoon wallet: it needs its owner's address")
 	}
-	code, err := contracts.Code(contracts.Wallet)
-	if err != nil {
-		return nil, err
-	}
-	w, err := ton.NewCocoonWallet(code, key, owner)
+	w, err := ton.NewBuiltinCocoonWallet(key, owner)
 	if err != nil {
 		return nil, err
 	}

@@ -16,17 +16,8 @@ import (
 // two transactions (wallet, destination) on the TVM.
 func BenchmarkWalletTransfer(b *testing.B) {
 	ctx := context.Background()
-	c, err := New(Options{Clock: fixedClock})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := ton.NewV5R1(testKey(8), -239)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Fund(ctx, w.Address(), 1_000_000*billing.TON); err != nil {
-		b.Fatal(err)
-	}
+	c := newChain(b, "")
+	w := fundedWallet(b, c, 8, 1_000_000*billing.TON)
 	dst := address.NewAddress(0, 0, bytes.Repeat([]byte{0xee}, 32))
 	for i := 0; b.Loop(); i++ {
 		ext, err := w.External(ctx, uint32(i), ton.Transfer{To: dst, Amount: 1})
@@ -42,19 +33,9 @@ func BenchmarkWalletTransfer(b *testing.B) {
 // BenchmarkRootGetter measures get_cocoon_data on a deployed root.
 func BenchmarkRootGetter(b *testing.B) {
 	ctx := context.Background()
-	c, err := New(Options{Clock: fixedClock})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := newChain(b, "")
 	root := contracts.RootConfig{Owner: addr(1), Version: 1, WorkerHashes: []contracts.Hash{hashOf(1)}, Params: params(b)}
-	data, err := root.Cell()
-	if err != nil {
-		b.Fatal(err)
-	}
-	a, err := c.Deploy(ctx, code(b, "root"), data, billing.TON, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	a := deploy(b, c, code(b, "root"), root, billing.TON)
 	for b.Loop() {
 		if _, err := c.RunGetMethod(ctx, a, "get_cocoon_data"); err != nil {
 			b.Fatal(err)

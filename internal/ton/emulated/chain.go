@@ -692,13 +692,5 @@ func (c *Chain) Transactions(ctx context.Context, addr *address.Address, afterLT
 		}
 	}
 	end()
-	out := make([]ton.Tx, 0, len(list))
-	for _, t := range list {
-		tx, err := ton.TxFromTLB(t)
-		if err != nil {
-			return nil, fmt.Errorf("listing transactions of %s: %w", addr, err)
-		}
-		out = append(out, tx)
-	}
-	return out, nil
+	return ton.TxsFromTLB(addr, list)
 }

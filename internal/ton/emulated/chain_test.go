@@ -23,11 +23,11 @@ var epoch = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 func fixedClock() time.Time { return epoch }
 
-func newChain(t *testing.T, path string) *Chain {
-	t.Helper()
+func newChain(tb testing.TB, path string) *Chain {
+	tb.Helper()
 	c, err := New(Options{Path: path, Clock: fixedClock})
 	if err != nil {
-		t.Fatalf("New: %v", err)
+		tb.Fatalf("New: %v", err)
 	}
 	return c
 }
@@ -36,16 +36,24 @@ func testKey(b byte) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize))
 }
 
+// fundedWallet is the v5r1 wallet of testKey(seed) on c, funded with
+// amount.
+func fundedWallet(tb testing.TB, c *Chain, seed byte, amount billing.NanoTON) *ton.V5Wallet {
+	tb.Helper()
+	w, err := ton.NewV5R1(testKey(seed), -239)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := c.Fund(context.Background(), w.Address(), amount); err != nil {
+		tb.Fatal(err)
+	}
+	return w
+}
+
 func TestV5WalletTransfer(t *testing.T) {
 	ctx := context.Background()
 	c := newChain(t, "")
-	w, err := ton.NewV5R1(testKey(1), -239)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Fund(ctx, w.Address(), 10*billing.TON); err != nil {
-		t.Fatal(err)
-	}
+	w := fundedWallet(t, c, 1, 10*billing.TON)
 	dst := address.NewAddress(0, 0, bytes.Repeat([]byte{0xab}, 32))
 	for i := range 2 {
 		err := w.Send(ctx, c, ton.Transfer{To: dst, Amount: billing.TON, Mode: ton.ModePayFeesSeparately | ton.ModeIgnoreErrors})
@@ -81,13 +89,7 @@ func TestPersistAcrossRestart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "chain.json")
 	c := newChain(t, path)
-	w, err := ton.NewV5R1(testKey(5), -239)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Fund(ctx, w.Address(), 4*billing.TON); err != nil {
-		t.Fatal(err)
-	}
+	w := fundedWallet(t, c, 5, 4*billing.TON)
 	dst := address.NewAddress(0, 0, bytes.Repeat([]byte{0xcd}, 32))
 	send := ton.Transfer{To: dst, Amount: billing.TON, Mode: ton.ModePayFeesSeparately}
 	if err := w.Send(ctx, c, send); err != nil {

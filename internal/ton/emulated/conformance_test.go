@@ -18,13 +18,7 @@ func fixture(t *testing.T) tontest.Fixture {
 	t.Helper()
 	ctx := context.Background()
 	c := newChain(t, "")
-	w, err := ton.NewV5R1(testKey(7), -239)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Fund(ctx, w.Address(), 5*billing.TON); err != nil {
-		t.Fatal(err)
-	}
+	w := fundedWallet(t, c, 7, 5*billing.TON)
 	other := address.NewAddress(0, 0, bytes.Repeat([]byte{0x42}, 32))
 	if err := w.Send(ctx, c, ton.Transfer{To: other, Amount: billing.TON / 10, Mode: ton.ModePayFeesSeparately}); err != nil {
 		t.Fatal(err)

@@ -51,6 +51,34 @@ func code(t testing.TB, name string) *cell.Cell {
 	return c
 }
 
+// fundedOwner is the cocoon wallet of testKey(seed), owned by
+// addr(0x66), funded with amount on c.
+func fundedOwner(tb testing.TB, c *Chain, seed byte, amount billing.NanoTON) *ton.CocoonWallet {
+	tb.Helper()
+	w, err := ton.NewCocoonWallet(code(tb, "wallet"), testKey(seed), addr(0x66))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := c.Fund(context.Background(), w.Address(), amount); err != nil {
+		tb.Fatal(err)
+	}
+	return w
+}
+
+// deploy deploys a contract of code with v's data cell on c, with amount.
+func deploy(tb testing.TB, c *Chain, code *cell.Cell, v interface{ Cell() (*cell.Cell, error) }, amount billing.NanoTON) *address.Address {
+	tb.Helper()
+	data, err := v.Cell()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := c.Deploy(context.Background(), code, data, amount, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
+
 func addr(b byte) *address.Address {
 	return address.NewAddress(0, 0, bytes.Repeat([]byte{b}, 32))
 }
@@ -122,13 +150,7 @@ func op(body *cell.Cell) uint64 {
 func TestRootDeployAndAdminister(t *testing.T) {
 	ctx := context.Background()
 	c := newChain(t, "")
-	owner, err := ton.NewCocoonWallet(code(t, "wallet"), testKey(1), addr(0x66))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Fund(ctx, owner.Address(), 10*billing.TON); err != nil {
-		t.Fatal(err)
-	}
+	owner := fundedOwner(t, c, 1, 10*billing.TON)
 	want := contracts.RootConfig{
 		Owner:          owner.Address(),
 		Version:        7,
@@ -139,14 +161,7 @@ func TestRootDeployAndAdminister(t *testing.T) {
 		ModelHashes:    []contracts.Hash{hashOf(4), hashOf(5)},
 		Params:         params(t),
 	}
-	rootData, err := want.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := c.Deploy(ctx, code(t, "root"), rootData, billing.TON, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := deploy(t, c, code(t, "root"), want, billing.TON)
 	got, err := ton.ReadRootConfig(ctx, c, root)
 	if err != nil {
 		t.Fatal(err)
@@ -262,24 +277,10 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	proxyOwner, workerOwner, clientOwner, relay := addr(0x11), addr(0x44), addr(0x55), addr(0x88)
 
 	proxyData := contracts.NewProxyData(proxyOwner, addr(0x22), proxyKey.Public().(ed25519.PublicKey), params(t))
-	pd, err := proxyData.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy, err := c.Deploy(ctx, params(t).ProxyCode, pd, proxyDepositSeed, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	proxy := deploy(t, c, params(t).ProxyCode, proxyData, proxyDepositSeed)
 
 	// Client: deploy, top up 5 TON.
-	cd, err := contracts.NewClientData(clientOwner, proxy, proxyData).Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := c.Deploy(ctx, proxyData.Params.ClientCode, cd, billing.TON, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := deploy(t, c, proxyData.Params.ClientCode, contracts.NewClientData(clientOwner, proxy, proxyData), billing.TON)
 	if derived, err := contracts.ClientAddress(clientOwner, proxy, proxyData); err != nil || !derived.Equals(client) {
 		t.Fatalf("derived client address %v (%v), want %s", derived, err, client)
 	}
@@ -321,14 +322,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 	}
 
 	// Worker: deploy, signed payout of 1000 tokens.
-	wd, err := contracts.NewWorkerData(workerOwner, proxy, proxyData).Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	worker, err := c.Deploy(ctx, proxyData.Params.WorkerCode, wd, billing.TON, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	worker := deploy(t, c, proxyData.Params.WorkerCode, contracts.NewWorkerData(workerOwner, proxy, proxyData), billing.TON)
 	proxyBefore = balance(t, c, proxy)
 	payout := signed(proxyKey, opWorkerPayout, 8, relay, func(b *cell.Builder) {
 		b.MustStoreUInt(1000, 64).MustStoreAddr(worker)
@@ -368,13 +362,7 @@ func TestPaymentsMoveBalances(t *testing.T) {
 func TestBounceFromMissingAccount(t *testing.T) {
 	ctx := context.Background()
 	c := newChain(t, "")
-	w, err := ton.NewV5R1(testKey(4), -239)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Fund(ctx, w.Address(), 3*billing.TON); err != nil {
-		t.Fatal(err)
-	}
+	w := fundedWallet(t, c, 4, 3*billing.TON)
 	if err := w.Send(ctx, c, ton.Transfer{To: w.Address(), Amount: 1, Mode: ton.ModePayFeesSeparately}); err != nil {
 		t.Fatal(err)
 	}

@@ -67,22 +67,9 @@ func walk(c *cell.Cell) error {
 func TestHandsOutDetachedCells(t *testing.T) {
 	ctx := context.Background()
 	c := newChain(t, "")
-	owner, err := ton.NewCocoonWallet(code(t, "wallet"), testKey(9), addr(0x66))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Fund(ctx, owner.Address(), 100*billing.TON); err != nil {
-		t.Fatal(err)
-	}
+	owner := fundedOwner(t, c, 9, 100*billing.TON)
 	start := contracts.RootConfig{Owner: owner.Address(), Version: 1, WorkerHashes: []contracts.Hash{hashOf(1)}, Params: params(t)}
-	data, err := start.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := c.Deploy(ctx, code(t, "root"), data, billing.TON, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := deploy(t, c, code(t, "root"), start, billing.TON)
 	send := func(i int) error {
 		body, err := contracts.RootRegisterProxyBody(uint64(i), fmt.Sprintf("10.1.1.%d:5222", i))
 		if err != nil {
@@ -180,17 +167,8 @@ func TestHandsOutDetachedCells(t *testing.T) {
 // are copied once per transaction, not per read.
 func BenchmarkAccountRead(b *testing.B) {
 	ctx := context.Background()
-	c, err := New(Options{Clock: fixedClock})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := ton.NewV5R1(testKey(4), -239)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Fund(ctx, w.Address(), billing.TON); err != nil {
-		b.Fatal(err)
-	}
+	c := newChain(b, "")
+	w := fundedWallet(b, c, 4, billing.TON)
 	for b.Loop() {
 		if _, err := c.Account(ctx, w.Address()); err != nil {
 			b.Fatal(err)

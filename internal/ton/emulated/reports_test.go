@@ -23,21 +23,8 @@ func TestReportsAsTheProxySeesThem(t *testing.T) {
 	c := newChain(t, "")
 	proxyKey := testKey(2)
 	proxyData := contracts.NewProxyData(addr(0x11), addr(0x22), proxyKey.Public().(ed25519.PublicKey), params(t))
-	pd, err := proxyData.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy, err := c.Deploy(ctx, params(t).ProxyCode, pd, 10*billing.TON, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, err := ton.NewCocoonWallet(code(t, "wallet"), testKey(3), addr(0x66))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Fund(ctx, owner.Address(), 20*billing.TON); err != nil {
-		t.Fatal(err)
-	}
+	proxy := deploy(t, c, params(t).ProxyCode, proxyData, 10*billing.TON)
+	owner := fundedOwner(t, c, 3, 20*billing.TON)
 	must := func(b *cell.Cell, err error) *cell.Cell {
 		t.Helper()
 		if err != nil {
@@ -62,17 +49,12 @@ func TestReportsAsTheProxySeesThem(t *testing.T) {
 
 	// The owner's wallet deploys its client contract and registers with
 	// a long-auth nonce, in one external.
-	clientData := contracts.NewClientData(owner.Address(), proxy, proxyData)
-	cd, err := clientData.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := contracts.ClientAddress(owner.Address(), proxy, proxyData)
+	client, clientInit, err := contracts.ClientInit(owner.Address(), proxy, proxyData)
 	if err != nil {
 		t.Fatal(err)
 	}
 	send(
-		ton.Transfer{To: client, Amount: billing.TON, StateInit: contracts.StateInit(proxyData.Params.ClientCode, cd)},
+		ton.Transfer{To: client, Amount: billing.TON, StateInit: clientInit},
 		ton.Transfer{To: client, Amount: billing.TON / 2, Bounce: true, Body: must(contracts.ClientRegisterBody(1, 0xabcdef0123, owner.Address()))},
 	)
 	tx := proxyReport()
@@ -118,17 +100,12 @@ func TestReportsAsTheProxySeesThem(t *testing.T) {
 	}
 
 	// Worker register: the notice without payload.
-	workerData := contracts.NewWorkerData(owner.Address(), proxy, proxyData)
-	wd, err := workerData.Cell()
-	if err != nil {
-		t.Fatal(err)
-	}
-	worker, err := contracts.WorkerAddress(owner.Address(), proxy, proxyData)
+	worker, workerInit, err := contracts.WorkerInit(owner.Address(), proxy, proxyData)
 	if err != nil {
 		t.Fatal(err)
 	}
 	send(
-		ton.Transfer{To: worker, Amount: billing.TON / 2, StateInit: contracts.StateInit(proxyData.Params.WorkerCode, wd)},
+		ton.Transfer{To: worker, Amount: billing.TON / 2, StateInit: workerInit},
 		ton.Transfer{To: worker, Amount: billing.TON / 2, Bounce: true, Body: cell.BeginCell().MustStoreUInt(uint64(contracts.OpOwnerWorkerRegister), 32).MustStoreUInt(5, 64).MustStoreAddr(owner.Address()).EndCell()},
 	)
 	tx = proxyReport()

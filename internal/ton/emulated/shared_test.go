@@ -46,13 +46,7 @@ func TestSharedStateFile(t *testing.T) {
 	}
 
 	// A wallet used through both: each send sees the seqno the other left.
-	w, err := ton.NewV5R1(testKey(6), -239)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Fund(ctx, w.Address(), 10*billing.TON); err != nil {
-		t.Fatal(err)
-	}
+	w := fundedWallet(t, a, 6, 10*billing.TON)
 	dst := address.NewAddress(0, 0, bytes.Repeat([]byte{0x5b}, 32))
 	for i, c := range []*Chain{a, b, a, b} {
 		if err := w.Send(ctx, c, ton.Transfer{To: dst, Amount: billing.TON, Mode: ton.ModePayFeesSeparately}); err != nil {

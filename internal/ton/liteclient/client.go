@@ -260,13 +260,5 @@ walk:
 	if len(found) > limit {
 		found = found[:limit]
 	}
-	out := make([]ton.Tx, 0, len(found))
-	for _, t := range found {
-		tx, err := ton.TxFromTLB(t)
-		if err != nil {
-			return nil, fmt.Errorf("listing transactions of %s: %w", addr, err)
-		}
-		out = append(out, tx)
-	}
-	return out, nil
+	return ton.TxsFromTLB(addr, found)
 }
