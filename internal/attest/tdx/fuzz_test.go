@@ -3,6 +3,7 @@ package tdx
 import (
 	"testing"
 
+	"github.com/google/go-tdx-guest/abi"
 	"github.com/google/go-tdx-guest/testing/testdata"
 )
 
@@ -20,9 +21,9 @@ func FuzzParseQuote(f *testing.F) {
 		if err != nil {
 			return
 		}
-		enc, err := q.Marshal()
+		enc, err := abi.QuoteToAbiBytes(q.proto)
 		if err != nil {
-			t.Fatalf("Marshal of a parsed quote: %v", err)
+			t.Fatalf("encoding a parsed quote: %v", err)
 		}
 		q2, err := ParseQuote(enc)
 		if err != nil {

@@ -117,12 +117,3 @@ func decode(raw []byte) (p any, err error) {
 	}
 	return p, nil
 }
-
-// Marshal encodes the quote back into its raw form.
-func (q *Quote) Marshal() ([]byte, error) {
-	b, err := abi.QuoteToAbiBytes(q.proto)
-	if err != nil {
-		return nil, fmt.Errorf("encoding TDX quote: %w", err)
-	}
-	return b, nil
-}
