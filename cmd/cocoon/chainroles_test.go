@@ -23,6 +23,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/proxy"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/worker"
@@ -72,10 +73,10 @@ func chainRolesState(t *testing.T, nodes ...chainNode) (string, *address.Address
 
 // startRole runs a role command until the test ends, then checks that it
 // stopped cleanly. It waits until the role's log shows every one of want.
-func startRole(t *testing.T, role func(context.Context, []string, io.Writer, io.Writer) error, args []string, want ...string) *lockedBuffer {
+func startRole(t *testing.T, role func(context.Context, []string, io.Writer, io.Writer) error, args []string, want ...string) *sharedtest.Log {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	errOut := &lockedBuffer{}
+	errOut := &sharedtest.Log{}
 	done := make(chan error, 1)
 	go func() { done <- role(ctx, append(args, "--log-level", "debug"), io.Discard, errOut) }()
 	ended := false

@@ -97,7 +97,7 @@ func TestInteropProxyOnReferenceFakeTON(t *testing.T) {
 	writeJSON(t, cfgPath, map[string]any{"is_test": true, "workers_listen": "127.0.0.1:0", "clients_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
 		"owner_address": refOwner, "worker_policy": "fake_tdx", "client_policy": "any"})
 	ctx, cancel := context.WithCancel(t.Context())
-	var logs lockedBuffer
+	var logs sharedtest.Log
 	done := make(chan error, 1)
 	go func() {
 		done <- runProxy(ctx, []string{"--config", cfgPath, "--insecure-fake-tdx", "--disable-ton", file, "--root", contracts.ReferenceLocalRoot}, io.Discard, &logs)

@@ -18,6 +18,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/devnet"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
@@ -125,7 +126,7 @@ func TestDevnetConfigsRerun(t *testing.T) {
 	flags := func(name string) []string {
 		return []string{"--config", filepath.Join(dir, name), "--insecure-fake-tdx"}
 	}
-	logs := []*lockedBuffer{
+	logs := []*sharedtest.Log{
 		startRole(t, runProxy, flags("proxy.json"), "wallet="+a.ProxyWallet.String(), "contract="+a.ProxyContract.String(), "ledger restored", "proxy listening", "the root registers this proxy's endpoints"),
 		startRole(t, runWorker, flags("worker-0.json"), "wallet="+a.WorkerWallets[0].String(), "HTTP listening"),
 	}

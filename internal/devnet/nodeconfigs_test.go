@@ -1,7 +1,6 @@
 package devnet
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/xssnick/tonutils-go/address"
@@ -18,26 +16,9 @@ import (
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/proxy"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
-
-// syncBuffer is a log sink the nodes may write to concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // chainFields are a node config's chain fields.
 type chainFields struct{ state, tonConfig, root, walletKey string }
@@ -49,7 +30,7 @@ type chainFields struct{ state, tonConfig, root, walletKey string }
 // config's owner_address as the role commands derive it.
 func TestNodeConfigsCarryChain(t *testing.T) {
 	dir := t.TempDir()
-	var logs syncBuffer
+	var logs sharedtest.Log
 	n := start(t, Options{Workers: 2, Engine: engines(&fakeEngine{chunks: 1}, &fakeEngine{chunks: 1}), Chain: ChainEmulated, DataDir: dir,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a := n.Addresses
@@ -165,7 +146,7 @@ func TestNodeConfigsWithoutChain(t *testing.T) {
 // by its owner only, and the signing key is not logged.
 func TestNodeConfigsRerun(t *testing.T) {
 	dir := t.TempDir()
-	var logs syncBuffer
+	var logs sharedtest.Log
 	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1}), Chain: ChainEmulated, DataDir: dir,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a := n.Addresses

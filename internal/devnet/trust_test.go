@@ -22,6 +22,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/proxy"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/worker"
@@ -229,7 +230,7 @@ func TestRootIsLivePolicy(t *testing.T) {
 	t.Run("worker started with an unlisted image", func(t *testing.T) {
 		// A worker that does not check itself connects, and the proxy
 		// refuses it with the cause.
-		var log syncBuffer
+		var log sharedtest.Log
 		cfg := worker.Config{
 			IsTest: true, OwnerAddress: contracts.NewOwnerAddress().String(), Proxies: []string{n.ProxyWorkersAddr}, ProxyConnections: 1,
 			ModelName: n.Model, Coefficient: billing.CoefficientOne, ForwardRequestsTo: n.EngineURLs[0],

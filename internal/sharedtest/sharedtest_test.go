@@ -3,6 +3,8 @@ package sharedtest
 import (
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -26,5 +28,29 @@ func TestReferencesMatch(t *testing.T) {
 		if filepath.Ext(f) != ".boc" || filepath.Dir(f) != Path(t, "testdata/reference") {
 			t.Errorf("got %s, want a .boc file of testdata/reference", f)
 		}
+	}
+}
+
+func TestLog(t *testing.T) {
+	var l Log
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 100 {
+				if n, err := l.Write([]byte("line\n")); n != 5 || err != nil {
+					t.Errorf("Write = %d, %v, want 5, nil", n, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := strings.Count(l.String(), "line\n"); got != 400 {
+		t.Errorf("the log holds %d lines, want 400", got)
+	}
+	big := make([]byte, logLimit)
+	l.Write(big)
+	l.Write([]byte("past the limit"))
+	if s := l.String(); strings.Contains(s, "past the limit") || !strings.HasSuffix(s, "[14 more bytes dropped]") {
+		t.Errorf("a log past its limit ends %q, want what came after dropped and counted", s[len(s)-40:])
 	}
 }
