@@ -482,6 +482,13 @@ func TestClientFromRoot(t *testing.T) {
 	}()
 	srv := httptest.NewServer(c.Handler())
 	defer srv.Close()
+	// Run reads the root and then dials the proxy it names, in its own
+	// goroutine: wait for that connection before asking.
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	if err := c.WaitReady(wctx); err != nil {
+		t.Fatalf("the root-fed client reaching the proxy the root names: %v after %d root reads", err, reads.Load())
+	}
 	res, body := post(t, context.Background(), srv.URL, chatStream)
 	if res.StatusCode != 200 || reads.Load() == 0 {
 		t.Errorf("request through a root-fed client: %d %q after %d root reads", res.StatusCode, body, reads.Load())
