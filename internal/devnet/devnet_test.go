@@ -607,7 +607,8 @@ func alternating(i int) string {
 }
 
 // serveClient runs a client built from cfg and deps beside a devnet and
-// serves its API at url; stop stops the server and the client.
+// serves its API at url once it has a proxy connection; stop stops the
+// server and the client.
 func serveClient(t *testing.T, cfg client.Config, deps client.Deps) (url string, stop func()) {
 	t.Helper()
 	c, err := client.New(cfg, deps)
@@ -616,10 +617,20 @@ func serveClient(t *testing.T, cfg client.Config, deps client.Deps) (url string,
 	}
 	_, stopRun := sharedtest.Go(func(ctx context.Context) { c.Run(ctx) })
 	srv := httptest.NewServer(c.Handler())
-	return srv.URL, func() {
+	stop = func() {
 		srv.Close()
 		stopRun()
 	}
+	// Run reads the root (when it learns its proxies there) and dials a
+	// proxy in its own goroutine: wait for that connection before the
+	// test asks anything.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.WaitReady(ctx); err != nil {
+		stop()
+		t.Fatalf("the client reaching a proxy: %v", err)
+	}
+	return srv.URL, stop
 }
 
 // fakeTDXClient is the RA-TLS configuration of a client a test runs
