@@ -20,6 +20,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
+	"github.com/cocoon-go/cocoon/internal/store/statefile"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/trust"
@@ -296,33 +297,11 @@ func writeKeys(dir string, kf keyFile) error {
 		return fmt.Errorf("writing devnet keys: %w", err)
 	}
 	for name, data := range map[string][]byte{KeysFile: append(b, '\n'), AdminKeyFile: []byte(kf.Admin + "\n")} {
-		if err := writePrivate(filepath.Join(dir, name), data); err != nil {
+		if err := statefile.Write(filepath.Join(dir, name), data); err != nil {
 			return fmt.Errorf("writing devnet keys: %w", err)
 		}
 	}
 	return nil
-}
-
-// writePrivate writes data to path readable by the owner only, through a
-// new temporary file in the same directory and a rename, so that path
-// never holds part of it nor, for a moment, wider permissions.
-func writePrivate(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode 0600
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
 
 // tonNet is a devnet's emulated chain with its root contract and the

@@ -41,6 +41,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/store"
+	"github.com/cocoon-go/cocoon/internal/store/statefile"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
@@ -710,7 +711,7 @@ func (n *Network) nodeChain(dir string, tn *tonNet, keyName string, key ed25519.
 	if keyFile, err = filepath.Abs(filepath.Join(dir, keyName)); err != nil {
 		return "", "", "", fmt.Errorf("writing the node configs: %w", err)
 	}
-	if err := writePrivate(keyFile, []byte(hex.EncodeToString(key.Seed())+"\n")); err != nil {
+	if err := statefile.Write(keyFile, []byte(hex.EncodeToString(key.Seed())+"\n")); err != nil {
 		return "", "", "", fmt.Errorf("writing a node wallet key: %w", err)
 	}
 	return state, tn.root.String(), keyFile, nil
@@ -745,7 +746,7 @@ func writeConfig(dir, name string, cfg any) error {
 		return nil
 	}
 	b, _ := json.MarshalIndent(cfg, "", "  ") // plain config structs always marshal
-	if err := writePrivate(filepath.Join(dir, name), append(b, '\n')); err != nil {
+	if err := statefile.Write(filepath.Join(dir, name), append(b, '\n')); err != nil {
 		return fmt.Errorf("writing the node config %s: %w", name, err)
 	}
 	return nil

@@ -1,5 +1,5 @@
 // Package statefile writes a node's state file (the client's contracts,
-// the worker's accounts) atomically, so that a crash leaves the old
+// the worker's accounts, the emulated chain, the devnet's keys) atomically, so that a crash leaves the old
 // content or the new, never part of either.
 package statefile
 
@@ -9,7 +9,9 @@ import (
 )
 
 // Write writes data to path atomically: a temporary file beside it,
-// synced, then renamed over it.
+// synced, then renamed over it. The file is readable by its owner only
+// (os.CreateTemp's 0600), and path never holds part of data nor, for a
+// moment, wider permissions.
 func Write(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {

@@ -19,6 +19,13 @@ func TestWrite(t *testing.T) {
 		if string(got) != content {
 			t.Errorf("after writing %q the file holds %q", content, got)
 		}
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("after writing %q the file's mode is %v, want 0600 (keys are written with it)", content, st.Mode().Perm())
+		}
 	}
 	entries, err := os.ReadDir(filepath.Dir(path))
 	if err != nil {

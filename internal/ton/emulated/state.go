@@ -8,9 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 
+	"github.com/cocoon-go/cocoon/internal/store/statefile"
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tlb"
 	"github.com/xssnick/tonutils-go/tvm"
@@ -104,7 +104,7 @@ func (c *Chain) save() error {
 	if err != nil {
 		return fmt.Errorf("saving chain: %w", err)
 	}
-	if err := writeAtomic(c.path, raw); err != nil {
+	if err := statefile.Write(c.path, raw); err != nil {
 		return fmt.Errorf("saving chain: %w", err)
 	}
 	var gen [genSize]byte
@@ -117,28 +117,6 @@ func (c *Chain) save() error {
 	}
 	c.gen = gen
 	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-	}
-	return err
 }
 
 // load reads the state file when it exists.
