@@ -41,29 +41,11 @@ const (
 	testDelay = 600
 )
 
-// fakeClock is a settable time source.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // fakeChain acts as the client contracts do (top-ups, charges, withdrawals, refunds), one per
 // proxy key, at the price testPrice unless one set holds another, and
 // records the operations sent.
 type fakeChain struct {
-	clock *fakeClock
+	clock *sharedtest.Clock
 
 	mu        sync.Mutex
 	contracts map[string]*ClientContract // by proxy key, hex
@@ -72,7 +54,7 @@ type fakeChain struct {
 	fail      error // returned by every call when set
 }
 
-func newFakeChain(clock *fakeClock) *fakeChain {
+func newFakeChain(clock *sharedtest.Clock) *fakeChain {
 	return &fakeChain{clock: clock, contracts: map[string]*ClientContract{}}
 }
 
@@ -228,10 +210,10 @@ func (f *fakeChain) RequestRefund(ctx context.Context, p ProxyID) error {
 	ct := f.get(p)
 	switch ct.State {
 	case billing.ClientRunning:
-		ct.State, ct.UnlockTS = billing.ClientClosing, f.clock.now().Unix()+testDelay
+		ct.State, ct.UnlockTS = billing.ClientClosing, f.clock.Now().Unix()+testDelay
 		ct.Balance = min(ct.Balance, ct.Stake)
 	case billing.ClientClosing:
-		if ct.UnlockTS >= f.clock.now().Unix() {
+		if ct.UnlockTS >= f.clock.Now().Unix() {
 			return errors.New("exit code 1011")
 		}
 		ct.State, ct.Balance = billing.ClientClosed, 0
@@ -272,7 +254,7 @@ func (f *fakeChain) grant(p ProxyID) {
 type chainFixture struct {
 	c      *Client
 	chain  *fakeChain
-	clock  *fakeClock
+	clock  *sharedtest.Clock
 	key    ed25519.PrivateKey
 	id     ProxyID
 	params tl.ProxyParams
@@ -284,7 +266,7 @@ const testSecret = "our secret"
 
 func newChainFixture(t *testing.T, mod func(cfg *Config)) *chainFixture {
 	t.Helper()
-	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	clock := sharedtest.NewClock(time.Unix(1_800_000_000, 0))
 	f := &chainFixture{chain: newFakeChain(clock), clock: clock}
 	pub, key, _ := ed25519.GenerateKey(nil)
 	f.key = key
@@ -296,7 +278,7 @@ func newChainFixture(t *testing.T, mod func(cfg *Config)) *chainFixture {
 	if mod != nil {
 		mod(&cfg)
 	}
-	c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: clock.now, Contracts: paymenttest.Contracts{},
+	c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: clock.Now, Contracts: paymenttest.Contracts{},
 		Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
@@ -551,7 +533,7 @@ func TestTopUpNotRepeatedWhilePending(t *testing.T) {
 	if got := f.chain.called(); len(got) != 1 {
 		t.Errorf("chain calls = %q, want one top-up", got)
 	}
-	f.clock.advance(resendAfter)
+	f.clock.Advance(resendAfter)
 	f.check(t)
 	if got := f.chain.called(); len(got) != 1 {
 		t.Errorf("after %v: chain calls = %q, want the top-up again", resendAfter, got)
@@ -647,9 +629,9 @@ func TestCloseClaimsAfterUnlock(t *testing.T) {
 		t.Fatalf("phase after Close = %s, want %s", got, PhaseRefundRequested)
 	}
 	// The proxy grants nothing; until unlock_ts the client waits.
-	unlock := f.clock.now().Unix() + testDelay
+	unlock := f.clock.Now().Unix() + testDelay
 	f.check(t)
-	f.clock.advance(testDelay * time.Second)
+	f.clock.Advance(testDelay * time.Second)
 	f.check(t)
 	if got := f.chain.called(); len(got) != 0 {
 		t.Errorf("before unlock_ts: chain calls = %q, want none", got)
@@ -657,7 +639,7 @@ func TestCloseClaimsAfterUnlock(t *testing.T) {
 	if got := f.c.Snapshot().Contracts[0].UnlockTS; got != unlock {
 		t.Errorf("unlock_ts = %d, want %d", got, unlock)
 	}
-	f.clock.advance(time.Second)
+	f.clock.Advance(time.Second)
 	f.check(t)
 	if got, want := f.chain.called(), []string{"refund"}; !slices.Equal(got, want) {
 		t.Errorf("after unlock_ts: chain calls = %q, want the forced claim %q", got, want)
@@ -759,7 +741,7 @@ func TestStateFileResumes(t *testing.T) {
 
 	// A new client on the same file, chain and clock resumes the machine
 	// without connecting anywhere.
-	g, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.now, Contracts: paymenttest.Contracts{},
+	g, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.Now, Contracts: paymenttest.Contracts{},
 		Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
@@ -769,7 +751,7 @@ func TestStateFileResumes(t *testing.T) {
 		t.Fatalf("restored contracts = %+v, want %s refund-requested with its unlock_ts", snap, f.clientSC)
 	}
 	f.chain.called()
-	f.clock.advance((testDelay + 1) * time.Second)
+	f.clock.Advance((testDelay + 1) * time.Second)
 	ca := g.chainAccounts()[0]
 	if ca.id.Contract == nil || ca.id.Contract.String() != f.params.ProxySCAddress {
 		t.Errorf("restored contract at proxy contract %v, want %s", ca.id.Contract, f.params.ProxySCAddress)
@@ -779,7 +761,7 @@ func TestStateFileResumes(t *testing.T) {
 	if got, want := f.chain.called(), []string{"refund"}; !slices.Equal(got, want) {
 		t.Errorf("restarted client: chain calls = %q, want the forced claim %q", got, want)
 	}
-	h, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Clock: f.clock.now, Contracts: paymenttest.Contracts{}, Chain: f.chain})
+	h, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Clock: f.clock.Now, Contracts: paymenttest.Contracts{}, Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -814,7 +796,7 @@ func TestCorruptStateFile(t *testing.T) {
 			}
 			cfg := Config{IsTest: true, OwnerAddress: owner, Proxies: []string{"proxy:1"}, ProxyConnections: 1,
 				ProxyPolicy: "fake_tdx", MaxBodyBytes: 1, StateFile: path}
-			_, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Contracts: paymenttest.Contracts{}, Chain: newFakeChain(&fakeClock{})})
+			_, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Contracts: paymenttest.Contracts{}, Chain: newFakeChain(&sharedtest.Clock{})})
 			if err == nil || !strings.Contains(err.Error(), "state file") || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("New error = %v, want one about the state file mentioning %q", err, tt.want)
 			}
@@ -825,7 +807,7 @@ func TestCorruptStateFile(t *testing.T) {
 		os.WriteFile(path, []byte(`{"version":1,"owner_address":"`+owner+`","contracts":[`+good+`]}`), 0o600)
 		cfg := Config{IsTest: true, OwnerAddress: owner, Proxies: []string{"proxy:1"}, ProxyConnections: 1,
 			ProxyPolicy: "fake_tdx", MaxBodyBytes: 1, StateFile: path}
-		c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Contracts: paymenttest.Contracts{}, Chain: newFakeChain(&fakeClock{})})
+		c, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Contracts: paymenttest.Contracts{}, Chain: newFakeChain(&sharedtest.Clock{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -837,7 +819,7 @@ func TestCorruptStateFile(t *testing.T) {
 
 func TestChainNeedsContracts(t *testing.T) {
 	cfg := Config{IsTest: true, OwnerAddress: "x", Proxies: []string{"proxy:1"}, ProxyConnections: 1, ProxyPolicy: "fake_tdx", MaxBodyBytes: 1}
-	if _, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Chain: newFakeChain(&fakeClock{})}); err == nil || !strings.Contains(err.Error(), "Contracts") {
+	if _, err := New(cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Chain: newFakeChain(&sharedtest.Clock{})}); err == nil || !strings.Contains(err.Error(), "Contracts") {
 		t.Errorf("New error = %v, want one asking for Contracts", err)
 	}
 }
@@ -1015,7 +997,7 @@ func TestLeaveContractProxyMovedFrom(t *testing.T) {
 			if granted {
 				f.chain.grant(old)
 			}
-			f.clock.advance(100 * time.Second)
+			f.clock.Advance(100 * time.Second)
 			f.c.checkContract(context.Background(), oldCA)
 			want, phase := []string{"refund"}, PhaseRefundRequested
 			if granted {
@@ -1079,7 +1061,7 @@ func TestLeaveResumesAfterRestart(t *testing.T) {
 	if _, err := f.c.chainAccountFor(old, f.clientSC, "proxy:1", nil); err != nil {
 		t.Fatal(err)
 	}
-	start := f.clock.now()
+	start := f.clock.Now()
 	moved := old
 	moved.Contract = paymenttest.Addr([]byte("moved proxy contract"))
 	if _, err := f.c.chainAccountFor(moved, paymenttest.Addr([]byte("client under the moved contract")).String(), "proxy:1", nil); err != nil {
@@ -1098,8 +1080,8 @@ func TestLeaveResumesAfterRestart(t *testing.T) {
 	}
 
 	// Restarted 60 s into the wait, without connecting to the proxy.
-	f.clock.advance(60 * time.Second)
-	g, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.now, Contracts: paymenttest.Contracts{},
+	f.clock.Advance(60 * time.Second)
+	g, err := New(f.c.cfg, Deps{Mode: chainconf.OnChain, TLS: &tls.Config{}, Logger: discard(), Clock: f.clock.Now, Contracts: paymenttest.Contracts{},
 		Prices: billing.DefaultPrices(testPrice, 1), Chain: f.chain})
 	if err != nil {
 		t.Fatal(err)
@@ -1115,12 +1097,12 @@ func TestLeaveResumesAfterRestart(t *testing.T) {
 	}
 	f.chain.called()
 	g.checkContract(context.Background(), ca)
-	f.clock.advance(39 * time.Second)
+	f.clock.Advance(39 * time.Second)
 	g.checkContract(context.Background(), ca)
 	if got := f.chain.called(); len(got) != 0 {
 		t.Errorf("calls before the original deadline: %v, want none (no top-up, no refund)", got)
 	}
-	f.clock.advance(time.Second)
+	f.clock.Advance(time.Second)
 	g.checkContract(context.Background(), ca)
 	if got, want := f.chain.called(), []string{"refund"}; !slices.Equal(got, want) {
 		t.Errorf("calls at the original deadline: %v, want %v", got, want)

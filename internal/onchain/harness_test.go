@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 )
@@ -37,29 +37,11 @@ func testAddr(b byte) *address.Address {
 	return address.NewAddress(0, 0, bytes.Repeat([]byte{b}, 32))
 }
 
-// clock is the emulated chain's adjustable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // net is a root deployed on an emulated chain, with a funded proxy wallet
 // and the proxy adapter.
 type net struct {
 	chain    *emulated.Chain
-	clock    *clock
+	clock    *sharedtest.Clock // the emulated chain's
 	root     *address.Address
 	proxyKey ed25519.PrivateKey
 	pw       *Wallet
@@ -98,7 +80,7 @@ func fundedWallet(t *testing.T, c *emulated.Chain, key ed25519.PrivateKey) *Wall
 func newNet(t *testing.T) *net {
 	t.Helper()
 	ctx := context.Background()
-	clk := &clock{now: time.Unix(testStartUTC, 0)}
+	clk := sharedtest.NewClock(time.Unix(testStartUTC, 0))
 	c, err := emulated.New(emulated.Options{Clock: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,8 @@
 // repository (schemas, a real TDX quote, the stories260K model, the bytes
 // the reference sent), and checks that a package's tests leave no
 // goroutine running (VerifyTestMain); Log collects what nodes write
-// concurrently, for a test to search or print. The material is read in place,
+// concurrently, for a test to search or print; Clock is a time source
+// that a test advances. The material is read in place,
 // never copied into the repo. A test that needs it is skipped when it is
 // absent, except under CI=true, where its absence is a failure.
 package sharedtest

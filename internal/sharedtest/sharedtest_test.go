@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestPathFindsModel(t *testing.T) {
@@ -52,5 +53,25 @@ func TestLog(t *testing.T) {
 	l.Write([]byte("past the limit"))
 	if s := l.String(); strings.Contains(s, "past the limit") || !strings.HasSuffix(s, "[14 more bytes dropped]") {
 		t.Errorf("a log past its limit ends %q, want what came after dropped and counted", s[len(s)-40:])
+	}
+}
+
+func TestClock(t *testing.T) {
+	start := time.Unix(1_800_000_000, 0)
+	c := NewClock(start)
+	if got := c.Now(); !got.Equal(start) {
+		t.Fatalf("got %v, want %v", got, start)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { c.Advance(time.Second) })
+	}
+	wg.Wait()
+	if got, want := c.Now(), start.Add(4*time.Second); !got.Equal(want) {
+		t.Errorf("after four advances of a second: got %v, want %v", got, want)
+	}
+	var zero Clock
+	if got := zero.Now(); !got.IsZero() {
+		t.Errorf("zero clock: got %v, want the zero time", got)
 	}
 }
