@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -99,26 +97,17 @@ func TestBackendSSE(t *testing.T) {
 	if got := rec.Header().Get("Content-Type"); got != "text/event-stream" {
 		t.Errorf("content type: got %q, want text/event-stream", got)
 	}
-	r := openaitest.NewSSEReader(bytes.NewReader(rec.Body.Bytes()))
+	events, done, err := openaitest.NewSSEReader(bytes.NewReader(rec.Body.Bytes())).Rest()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var content strings.Builder
 	var chunks int
 	var usage *openai.Usage
-	done := false
-	for {
-		ev, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.IsDone() {
-			done = true
-			continue
-		}
+	for _, data := range events {
 		var c openai.ChatCompletionChunk
-		if err := json.Unmarshal(ev.Data, &c); err != nil {
-			t.Fatalf("event %q: %v", ev.Data, err)
+		if err := json.Unmarshal(data, &c); err != nil {
+			t.Fatalf("event %q: %v", data, err)
 		}
 		if c.Object != "chat.completion.chunk" || c.Model != "qwen" {
 			t.Errorf("chunk object %q model %q, want chat.completion.chunk and qwen", c.Object, c.Model)

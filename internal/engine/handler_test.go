@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -67,27 +66,11 @@ func readStream(t *testing.T, resp *http.Response) ([][]byte, bool) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("got content type %q, want text/event-stream", ct)
 	}
-	return readEvents(t, openaitest.NewSSEReader(resp.Body))
-}
-
-// readEvents reads the rest of a stream from r, returning the data of
-// every event before [DONE] and whether [DONE] came.
-func readEvents(t *testing.T, r *openaitest.SSEReader) ([][]byte, bool) {
-	t.Helper()
-	var events [][]byte
-	for {
-		ev, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return events, false
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.IsDone() {
-			return events, true
-		}
-		events = append(events, ev.Data)
+	events, done, err := openaitest.NewSSEReader(resp.Body).Rest()
+	if err != nil {
+		t.Fatal(err)
 	}
+	return events, done
 }
 
 func TestCompletionsStream(t *testing.T) {
@@ -293,7 +276,10 @@ func TestStreamEndsWithErrorEventOnClose(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	events, done := readEvents(t, r)
+	events, done, err := r.Rest()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if done {
 		t.Fatal("got [DONE] from a stream cut off by Close")
 	}

@@ -1,5 +1,6 @@
 // Package openaitest reads what the OpenAI API sends, for tests: an
-// SSEReader of a stream's events, as an SDK reads them.
+// SSEReader of a stream's events, as an SDK reads them, one at a time
+// or the rest of a stream at once.
 package openaitest
 
 import (
@@ -15,6 +16,10 @@ import (
 // MaxSSELine bounds one line, and the data of one event, read by an
 // SSEReader.
 const MaxSSELine = 1 << 20
+
+// ErrEventAfterDone reports an event that follows OpenAI's end-of-stream
+// marker.
+var ErrEventAfterDone = errors.New("sse event after [DONE]")
 
 // ErrSSELineTooLong reports an event line or data longer than MaxSSELine.
 var ErrSSELineTooLong = errors.New("sse line too long")
@@ -110,6 +115,28 @@ func (s *SSEReader) Next() (SSEEvent, error) {
 			ev.Event = string(value)
 		case "id":
 			ev.ID = string(value)
+		}
+	}
+}
+
+// Rest reads the rest of the stream: the data of every event before
+// [DONE], and whether [DONE] came. An event after [DONE] is an error.
+func (s *SSEReader) Rest() (data [][]byte, done bool, err error) {
+	for {
+		ev, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			return data, done, nil
+		}
+		if err != nil {
+			return data, done, err
+		}
+		switch {
+		case done:
+			return data, done, fmt.Errorf("reading sse stream: %w: %q", ErrEventAfterDone, ev.Data)
+		case ev.IsDone():
+			done = true
+		default:
+			data = append(data, ev.Data)
 		}
 	}
 }

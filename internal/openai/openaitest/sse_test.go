@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,6 +31,37 @@ func TestSSEReader(t *testing.T) {
 	}
 	if _, err := r.Next(); !errors.Is(err, io.EOF) {
 		t.Errorf("after the last event: got %v, want io.EOF", err)
+	}
+}
+
+func TestSSEReaderRest(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		want     []string
+		wantDone bool
+		wantErr  error
+	}{
+		{name: "done", in: "data: a\n\n: c\ndata: b\n\ndata: [DONE]\n\n", want: []string{"a", "b"}, wantDone: true},
+		{name: "cut off", in: "data: a\n\ndata: b", want: []string{"a", "b"}},
+		{name: "empty", in: ""},
+		{name: "event after done", in: "data: a\n\ndata: [DONE]\n\ndata: b\n\n", want: []string{"a"}, wantDone: true, wantErr: ErrEventAfterDone},
+		{name: "line too long", in: "data: a\n\ndata: " + strings.Repeat("x", MaxSSELine+10) + "\n\n", want: []string{"a"}, wantErr: ErrSSELineTooLong},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, done, err := NewSSEReader(strings.NewReader(tt.in)).Rest()
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got error %v, want %v", err, tt.wantErr)
+			}
+			var got []string
+			for _, d := range data {
+				got = append(got, string(d))
+			}
+			if !slices.Equal(got, tt.want) || done != tt.wantDone {
+				t.Errorf("got %q, done %v; want %q, done %v", got, done, tt.want, tt.wantDone)
+			}
+		})
 	}
 }
 
