@@ -90,15 +90,7 @@ func (nopHandler) ServePacket([]byte)                                 {}
 // charge signs a charge of tokens for target with key.
 func charge(t *testing.T, key ed25519.PrivateKey, op payment.Op, target string, tokens int64) tl.ProxySignedPaymentT {
 	t.Helper()
-	p, err := payment.Sign(key, op, 1, tokens, address.MustParseAddr(target), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := p.BOC()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tl.ProxySignedPayment{Data: b}
+	return &tl.ProxySignedPayment{Data: paymenttest.SignedBOC(t, key, op, 1, tokens, address.MustParseAddr(target))}
 }
 
 func TestPaymentReports(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
@@ -49,21 +50,21 @@ func TestProxyCloseSigned(t *testing.T) {
 	}
 
 	// A request signed by another key is refused.
-	if err := p.Submit(ctx, signPayment(t, testKey(0x77), payment.OpProxyCloseRequest, 0, proxyAddr)); err == nil {
+	if err := p.Submit(ctx, paymenttest.SignedBOC(t, testKey(0x77), payment.OpProxyCloseRequest, payment.RandomQueryID(), 0, proxyAddr)); err == nil {
 		t.Error("Submit of a close request signed by another key: got no error")
 	}
 	if d := state(); d.State != contracts.StateNormal {
 		t.Fatalf("proxy contract after a refused close request: state %d, want normal", d.State)
 	}
 
-	closeOp(payment.OpProxyCloseRequest, signPayment(t, n.proxyKey, payment.OpProxyCloseRequest, 0, proxyAddr))
+	closeOp(payment.OpProxyCloseRequest, paymenttest.SignedBOC(t, n.proxyKey, payment.OpProxyCloseRequest, payment.RandomQueryID(), 0, proxyAddr))
 	d := state()
 	if want := uint32(n.clock.Now().Unix()) + testDelay; d.State != contracts.StateClosing || d.UnlockTS != want {
 		t.Fatalf("proxy contract after the close request: state %d, unlock_ts %d; want closing, %d", d.State, d.UnlockTS, want)
 	}
 
 	// The completion before unlock_ts fails on chain (1011).
-	closeOp(payment.OpProxyCloseComplete, signPayment(t, n.proxyKey, payment.OpProxyCloseComplete, 0, proxyAddr))
+	closeOp(payment.OpProxyCloseComplete, paymenttest.SignedBOC(t, n.proxyKey, payment.OpProxyCloseComplete, payment.RandomQueryID(), 0, proxyAddr))
 	if d := state(); d.State != contracts.StateClosing {
 		t.Fatalf("proxy contract after an early close completion: state %d, want still closing", d.State)
 	}
@@ -71,7 +72,7 @@ func TestProxyCloseSigned(t *testing.T) {
 	n.clock.Advance(testDelay * time.Second)
 	ownerLT := n.lastLT(t, owner)
 	held := n.balance(t, proxyAddr)
-	closeOp(payment.OpProxyCloseComplete, signPayment(t, n.proxyKey, payment.OpProxyCloseComplete, 0, proxyAddr))
+	closeOp(payment.OpProxyCloseComplete, paymenttest.SignedBOC(t, n.proxyKey, payment.OpProxyCloseComplete, payment.RandomQueryID(), 0, proxyAddr))
 	if d := state(); d.State != contracts.StateClosed || d.Balance != 0 || d.Stake != 0 || d.UnlockTS != 0 {
 		t.Errorf("proxy contract after the close completion: state %d, balance %v, stake %v, unlock_ts %d; want closed and zeroes", d.State, d.Balance, d.Stake, d.UnlockTS)
 	}
@@ -92,7 +93,7 @@ func TestProxyCloseSigned(t *testing.T) {
 	}
 
 	// A closed contract refuses another completion.
-	closeOp(payment.OpProxyCloseComplete, signPayment(t, n.proxyKey, payment.OpProxyCloseComplete, 0, proxyAddr))
+	closeOp(payment.OpProxyCloseComplete, paymenttest.SignedBOC(t, n.proxyKey, payment.OpProxyCloseComplete, payment.RandomQueryID(), 0, proxyAddr))
 	if got := n.payouts(t, owner, proxyAddr, ownerLT); len(got) != 1 {
 		t.Errorf("owner payouts after a second completion %v, want still one", got)
 	}
@@ -124,7 +125,7 @@ func TestWindDownOnChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Payout(ctx, n.workerID(), signPayment(t, n.proxyKey, payment.OpWorkerPayout, 400, waddr)); err != nil {
+	if err := w.Payout(ctx, n.workerID(), paymenttest.SignedBOC(t, n.proxyKey, payment.OpWorkerPayout, payment.RandomQueryID(), 400, waddr)); err != nil {
 		t.Fatal(err)
 	}
 

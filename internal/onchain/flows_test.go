@@ -14,6 +14,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -191,7 +192,7 @@ func TestClientLifecycle(t *testing.T) {
 	if d := n.clientData(t, cc.Address); d.TokensUsed != 1000 || d.Balance != 7*billing.TON-1000*testPrice {
 		t.Errorf("after the proxy's charge: tokens %d balance %v, want 1000 and %v", d.TokensUsed, d.Balance, 7*billing.TON-1000*testPrice)
 	}
-	if err := c.Charge(ctx, id, signPayment(t, n.proxyKey, payment.OpClientCharge, 1500, cc.Address)); err != nil {
+	if err := c.Charge(ctx, id, paymenttest.SignedBOC(t, n.proxyKey, payment.OpClientCharge, payment.RandomQueryID(), 1500, cc.Address)); err != nil {
 		t.Fatal(err)
 	}
 	balance := 7*billing.TON - 1500*testPrice
@@ -297,7 +298,7 @@ func TestWorkerPayout(t *testing.T) {
 	for _, s := range steps {
 		lt := n.lastLT(t, owner)
 		before := n.proxyData(t, proxyAddr).Balance
-		if err := w.Payout(ctx, id, signPayment(t, n.proxyKey, payment.OpWorkerPayout, s.tokens, addr)); err != nil {
+		if err := w.Payout(ctx, id, paymenttest.SignedBOC(t, n.proxyKey, payment.OpWorkerPayout, payment.RandomQueryID(), s.tokens, addr)); err != nil {
 			t.Fatal(err)
 		}
 		onePayout(t, n.payouts(t, owner, proxyAddr, lt), s.delta*testFee)
@@ -327,9 +328,9 @@ func TestWorkerPayout(t *testing.T) {
 		signed []byte
 		want   string
 	}{
-		{"other target", signPayment(t, n.proxyKey, payment.OpWorkerPayout, 4000, testAddr(0x66)), "another contract"},
-		{"other key", signPayment(t, testKey(0x67), payment.OpWorkerPayout, 4000, addr), "bad signature"},
-		{"charge", signPayment(t, n.proxyKey, payment.OpClientCharge, 4000, addr), "unexpected op"},
+		{"other target", paymenttest.SignedBOC(t, n.proxyKey, payment.OpWorkerPayout, payment.RandomQueryID(), 4000, testAddr(0x66)), "another contract"},
+		{"other key", paymenttest.SignedBOC(t, testKey(0x67), payment.OpWorkerPayout, payment.RandomQueryID(), 4000, addr), "bad signature"},
+		{"charge", paymenttest.SignedBOC(t, n.proxyKey, payment.OpClientCharge, payment.RandomQueryID(), 4000, addr), "unexpected op"},
 		{"garbage", []byte{1, 2, 3}, "malformed"},
 	}
 	for _, r := range refused {

@@ -14,6 +14,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
@@ -116,7 +117,7 @@ func (n *net) newProxy(t *testing.T, owner *address.Address) *Proxy {
 // proxy does.
 func (n *net) submit(t *testing.T, op payment.Op, tokens int64, a *address.Address) {
 	t.Helper()
-	if err := n.proxy.Submit(context.Background(), signPayment(t, n.proxyKey, op, tokens, a)); err != nil {
+	if err := n.proxy.Submit(context.Background(), paymenttest.SignedBOC(t, n.proxyKey, op, payment.RandomQueryID(), tokens, a)); err != nil {
 		t.Fatal(err)
 	}
 }

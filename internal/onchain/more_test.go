@@ -9,6 +9,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
 
@@ -79,14 +80,14 @@ func TestProxyRelaysPayoutsAndLastPayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Payout(ctx, id, signPayment(t, n.proxyKey, payment.OpWorkerPayout, 10, addr)); err != nil {
+	if err := w.Payout(ctx, id, paymenttest.SignedBOC(t, n.proxyKey, payment.OpWorkerPayout, payment.RandomQueryID(), 10, addr)); err != nil {
 		t.Fatal(err)
 	}
 	lt := n.lastLT(t, owner)
 	n.submit(t, payment.OpWorkerPayout, 110, addr)
 	onePayout(t, n.payouts(t, owner, proxyAddr, lt), 100*testFee)
 	lt = n.lastLT(t, owner)
-	if err := w.Payout(ctx, id, signPayment(t, n.proxyKey, payment.OpWorkerLastPayout, 160, addr)); err != nil {
+	if err := w.Payout(ctx, id, paymenttest.SignedBOC(t, n.proxyKey, payment.OpWorkerLastPayout, payment.RandomQueryID(), 160, addr)); err != nil {
 		t.Fatal(err)
 	}
 	onePayout(t, n.payouts(t, owner, proxyAddr, lt), 50*testFee)
@@ -112,7 +113,7 @@ func TestClientChargeRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Charge(ctx, id, signPayment(t, n.proxyKey, payment.OpClientCharge, 5, addr)); !errors.Is(err, client.ErrNoContract) {
+	if err := c.Charge(ctx, id, paymenttest.SignedBOC(t, n.proxyKey, payment.OpClientCharge, payment.RandomQueryID(), 5, addr)); !errors.Is(err, client.ErrNoContract) {
 		t.Errorf("charge of an undeployed contract: got %v, want ErrNoContract", err)
 	}
 	if err := c.Deploy(ctx, id, billing.TON, [32]byte{}); err != nil {
@@ -123,10 +124,10 @@ func TestClientChargeRefused(t *testing.T) {
 		signed []byte
 		want   error
 	}{
-		{"other key", signPayment(t, testKey(0x68), payment.OpClientCharge, 5, addr), payment.ErrBadSignature},
-		{"other target", signPayment(t, n.proxyKey, payment.OpClientCharge, 5, testAddr(0x69)), payment.ErrWrongTarget},
-		{"grant refund", signPayment(t, n.proxyKey, payment.OpClientGrantRefund, 5, addr), payment.ErrWrongOp},
-		{"truncated", signPayment(t, n.proxyKey, payment.OpClientCharge, 5, addr)[:20], payment.ErrMalformed},
+		{"other key", paymenttest.SignedBOC(t, testKey(0x68), payment.OpClientCharge, payment.RandomQueryID(), 5, addr), payment.ErrBadSignature},
+		{"other target", paymenttest.SignedBOC(t, n.proxyKey, payment.OpClientCharge, payment.RandomQueryID(), 5, testAddr(0x69)), payment.ErrWrongTarget},
+		{"grant refund", paymenttest.SignedBOC(t, n.proxyKey, payment.OpClientGrantRefund, payment.RandomQueryID(), 5, addr), payment.ErrWrongOp},
+		{"truncated", paymenttest.SignedBOC(t, n.proxyKey, payment.OpClientCharge, payment.RandomQueryID(), 5, addr)[:20], payment.ErrMalformed},
 	}
 	for _, r := range refused {
 		if err := c.Charge(ctx, id, r.signed); !errors.Is(err, r.want) {
@@ -172,11 +173,11 @@ func TestProxyPaysUndeployedWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.proxy.PayWorker(ctx, signPayment(t, n.proxyKey, payment.OpWorkerLastPayout, 70, addr), proxyAddr, testAddr(0x58)); err == nil {
+	if err := n.proxy.PayWorker(ctx, paymenttest.SignedBOC(t, n.proxyKey, payment.OpWorkerLastPayout, payment.RandomQueryID(), 70, addr), proxyAddr, testAddr(0x58)); err == nil {
 		t.Error("a payout for the contract of another owner: got no error")
 	}
 	lt := n.lastLT(t, owner)
-	if err := n.proxy.PayWorker(ctx, signPayment(t, n.proxyKey, payment.OpWorkerLastPayout, 70, addr), proxyAddr, owner); err != nil {
+	if err := n.proxy.PayWorker(ctx, paymenttest.SignedBOC(t, n.proxyKey, payment.OpWorkerLastPayout, payment.RandomQueryID(), 70, addr), proxyAddr, owner); err != nil {
 		t.Fatal(err)
 	}
 	onePayout(t, n.payouts(t, owner, proxyAddr, lt), 70*testFee)

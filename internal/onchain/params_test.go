@@ -13,6 +13,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
@@ -268,11 +269,11 @@ func TestProxyRollover(t *testing.T) {
 	}
 
 	// The old contract closed, Winding forgets it.
-	if err := p.Submit(ctx, signPayment(t, n.proxyKey, payment.OpProxyCloseRequest, 0, old)); err != nil {
+	if err := p.Submit(ctx, paymenttest.SignedBOC(t, n.proxyKey, payment.OpProxyCloseRequest, payment.RandomQueryID(), 0, old)); err != nil {
 		t.Fatal(err)
 	}
 	n.clock.Advance(testDelay * time.Second)
-	if err := p.Submit(ctx, signPayment(t, n.proxyKey, payment.OpProxyCloseComplete, 0, old)); err != nil {
+	if err := p.Submit(ctx, paymenttest.SignedBOC(t, n.proxyKey, payment.OpProxyCloseComplete, payment.RandomQueryID(), 0, old)); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := p.State(ctx, old); err != nil || st.State != proxy.ContractClosed {

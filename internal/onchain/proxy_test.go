@@ -9,6 +9,8 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 )
 
@@ -148,7 +150,7 @@ func TestSubmitRefusesBadPayments(t *testing.T) {
 	n.open(t)
 	lt := n.lastLT(t, n.pw.Address())
 	other := testKey(9)
-	forged := signPayment(t, other, 0xbb63ff93, 10, testAddr(0x41))
+	forged := paymenttest.SignedBOC(t, other, 0xbb63ff93, payment.RandomQueryID(), 10, testAddr(0x41))
 	tests := []struct {
 		name   string
 		signed []byte

@@ -9,6 +9,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
@@ -47,7 +48,7 @@ func TestProxyWithdrawsEarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Payout(ctx, wid, signPayment(t, n.proxyKey, payment.OpWorkerPayout, 1000, waddr)); err != nil {
+	if err := w.Payout(ctx, wid, paymenttest.SignedBOC(t, n.proxyKey, payment.OpWorkerPayout, payment.RandomQueryID(), 1000, waddr)); err != nil {
 		t.Fatal(err)
 	}
 	commission := 1000 * (testPrice - testFee)

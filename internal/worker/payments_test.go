@@ -186,8 +186,7 @@ func TestHandshakeRefusesForgedPayout(t *testing.T) {
 	// The proxy introduces itself with key but signs with other.
 	w, p, pc := connectedWorker(t, key)
 	_, workerSC := p.sc()
-	forged, _ := payment.Sign(other, payment.OpWorkerPayout, 2, 20, workerSC, nil)
-	b, _ := forged.BOC()
+	b := paymenttest.SignedBOC(t, other, payment.OpWorkerPayout, 2, 20, workerSC)
 	pc.ServePacket(tl.Marshal(&tl.ProxyWorkerRequestPayment{SignedPayment: &tl.ProxySignedPayment{Data: b}, DBTokens: 20, MaxTokens: 20, RequestTokens: 5}))
 	<-pc.sess.Done()
 	if !errors.Is(pc.sess.Err(), errUntrustedProxy) {
@@ -203,9 +202,7 @@ func TestPollAnswerOvertaken(t *testing.T) {
 	_, p, pc := connectedWorker(t, key)
 	_, workerSC := p.sc()
 	payout := func(k ed25519.PrivateKey, tokens int64) tl.ProxySignedPaymentT {
-		pay, _ := payment.Sign(k, payment.OpWorkerPayout, 3, tokens, workerSC, nil)
-		b, _ := pay.BOC()
-		return &tl.ProxySignedPayment{Data: b}
+		return &tl.ProxySignedPayment{Data: paymenttest.SignedBOC(t, k, payment.OpWorkerPayout, 3, tokens, workerSC)}
 	}
 	asked := pc.figures()
 	if err := pc.payment(payout(key, 20), 20, 25); err != nil {

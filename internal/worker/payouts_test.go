@@ -127,13 +127,7 @@ func holdPayout(t *testing.T, w *Worker, p *fakeProxy, op payment.Op, tokens int
 	proxySC, _ := p.sc()
 	a := &account{Holding: payment.Holding{Key: p.key.Public().(ed25519.PublicKey), ProxyOwner: p.owner, ProxySC: proxySC, Own: workerSC}}
 	if tokens > 0 {
-		pay, err := payment.Sign(p.key, op, 7, tokens, workerSC, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a.Best, err = pay.BOC(); err != nil {
-			t.Fatal(err)
-		}
+		a.Best = paymenttest.SignedBOC(t, p.key, op, 7, tokens, workerSC)
 		a.Signed = tokens
 	}
 	w.mu.Lock()
@@ -303,8 +297,7 @@ func TestPayoutFromReportedPayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, workerSC := p.sc()
-	pay, _ := payment.Sign(p.key, payment.OpWorkerPayout, 9, 20, workerSC, nil)
-	b, _ := pay.BOC()
+	b := paymenttest.SignedBOC(t, p.key, payment.OpWorkerPayout, 9, 20, workerSC)
 	if err := pc.payment(&tl.ProxySignedPayment{Data: b}, 20, 20); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 // Package paymenttest holds the roles' tests' stand-in for the contracts'
 // address derivation: addresses made by hashing what they depend on, as
-// the real derivation does, without contract code.
+// the real derivation does, without contract code; and the payments a
+// proxy signs, as BoCs (SignedBOC).
 package paymenttest
 
 import (
