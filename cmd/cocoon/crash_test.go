@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/engine/enginetest"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 )
@@ -139,27 +140,6 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
-// crashEngine streams a short answer, 3 prompt and 4 completion tokens,
-// slowly enough that requests are in flight whenever the proxy dies.
-var crashEngine = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/v1/models" {
-		fmt.Fprint(w, `{"object":"list","data":[]}`)
-		return
-	}
-	io.ReadAll(r.Body)
-	w.Header().Set("Content-Type", "text/event-stream")
-	for i := range 3 {
-		fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"t%d \"}}]}\n\n", i)
-		w.(http.Flusher).Flush()
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(30 * time.Millisecond):
-		}
-	}
-	fmt.Fprint(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,\"total_tokens\":7}}\n\ndata: [DONE]\n\n")
-})
-
 // TestProxyCrash kills the proxy process under load, restarts it on its
 // database, and checks that no committed figure went backwards, that no
 // client or worker holds a payment for more than the proxy recorded, and
@@ -175,7 +155,9 @@ func TestProxyCrash(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building cocoon: %v\n%s", err, out)
 	}
-	engine := httptest.NewServer(crashEngine)
+	// The engine streams a short answer, 3 prompt and 4 completion tokens,
+	// slowly enough that requests are in flight whenever the proxy dies.
+	engine := httptest.NewServer(&enginetest.Stream{Pause: 30 * time.Millisecond})
 	defer engine.Close()
 
 	var seed [32]byte

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/engine/enginetest"
 	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
@@ -27,31 +28,6 @@ import (
 	"github.com/cocoon-go/cocoon/internal/trust"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
-
-// meteredEngine streams three chunks, each reporting the usage so far, as
-// vLLM's continuous usage stats do; with stall set it holds the stream
-// after its second chunk until the request ends.
-type meteredEngine struct {
-	stall atomic.Bool
-}
-
-func (e *meteredEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/v1/models" {
-		fmt.Fprint(w, `{"object":"list","data":[]}`)
-		return
-	}
-	io.ReadAll(r.Body)
-	w.Header().Set("Content-Type", "text/event-stream")
-	for i := range 3 {
-		if i == 2 && e.stall.Load() {
-			<-r.Context().Done()
-			return
-		}
-		fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"t%d \"}}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":%d,\"total_tokens\":%d}}\n\n", i, i+1, i+4)
-		w.(http.Flusher).Flush()
-	}
-	fmt.Fprint(w, "data: [DONE]\n\n")
-}
 
 // rootAdmin sends operations to the devnet's root from its admin wallet,
 // as `cocoon root … --key DIR/admin.key` does, each waiting until the root
@@ -155,7 +131,7 @@ var fakeHex = fmt.Sprintf("%x", FakeImageHash)
 // exactly the tokens the client received, which the worker is paid, and
 // each hash put back is admitted again without a restart.
 func TestRootIsLivePolicy(t *testing.T) {
-	eng := &meteredEngine{}
+	eng := &enginetest.Stream{ContinuousUsage: true}
 	dir := t.TempDir()
 	n := start(t, Options{Engine: func(int) http.Handler { return eng }, Chain: ChainEmulated, DataDir: dir})
 	admin := newRootAdmin(t, n, dir)
@@ -167,8 +143,8 @@ func TestRootIsLivePolicy(t *testing.T) {
 	before, _, _ := settled(r)
 
 	t.Run("worker image removed while a stream runs", func(t *testing.T) {
-		eng.stall.Store(true)
-		defer eng.stall.Store(false)
+		eng.Stall.Store(true)
+		defer eng.Stall.Store(false)
 		res, err := http.Post(n.ClientURL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}`))
 		if err != nil {
 			t.Fatal(err)
@@ -336,7 +312,7 @@ type billingAccount struct {
 // saying why, until the chain catches up.
 func TestStaleRootStopsNewWork(t *testing.T) {
 	var lag atomic.Int64
-	n := start(t, Options{Engine: func(int) http.Handler { return &meteredEngine{} }, Chain: ChainEmulated,
+	n := start(t, Options{Engine: func(int) http.Handler { return &enginetest.Stream{ContinuousUsage: true} }, Chain: ChainEmulated,
 		ChainClock: func() time.Time { return time.Now().Add(-time.Duration(lag.Load())) }})
 	served(t, n, "a request on a fresh root")
 	lag.Store(int64(3 * time.Hour))

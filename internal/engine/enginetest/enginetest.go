@@ -1,6 +1,7 @@
 // Package enginetest holds what the tests of several packages need of an
 // inference engine's far side: WAV, test audio whose length a speech
-// engine reads exactly.
+// engine reads exactly, and Stream, an OpenAI-compatible engine that
+// streams a short answer.
 package enginetest
 
 import "encoding/binary"
