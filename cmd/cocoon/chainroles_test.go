@@ -18,6 +18,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/config/configtest"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/node"
@@ -245,18 +246,9 @@ func TestDevnetConfigsKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	pcfg, err := proxy.LoadConfig(filepath.Join(dir, "proxy.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ccfg, err := client.LoadConfig(filepath.Join(dir, "client.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wcfg, err := worker.LoadConfig(filepath.Join(dir, "worker-0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcfg := configtest.Load(t, proxy.LoadConfig, filepath.Join(dir, "proxy.json"))
+	ccfg := configtest.Load(t, client.LoadConfig, filepath.Join(dir, "client.json"))
+	wcfg := configtest.Load(t, worker.LoadConfig, filepath.Join(dir, "worker-0.json"))
 	a := n.Addresses
 	for _, c := range []struct {
 		name, key, owner string

@@ -16,6 +16,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/config/configtest"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/devnet"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
@@ -132,10 +133,7 @@ func TestDevnetConfigsRerun(t *testing.T) {
 	}
 	clientLog := startRole(t, runClient, flags("client.json"), "owner="+a.ClientWallet.String(), "HTTP listening")
 	logs = append(logs, clientLog)
-	ccfg, err := client.LoadConfig(filepath.Join(dir, "client.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ccfg := configtest.Load(t, client.LoadConfig, filepath.Join(dir, "client.json"))
 	clientURL := "http://" + ccfg.HTTPAddr()
 	waitFor(t, "a chat through the re-run nodes", 60*time.Second, func() bool { return chat(clientURL) })
 	waitFor(t, "the re-run nodes' request settled on the devnet's contracts", 60*time.Second, func() bool {

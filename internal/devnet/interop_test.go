@@ -9,7 +9,10 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
+	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/config/configtest"
 	"github.com/cocoon-go/cocoon/internal/contracts"
+	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/sharedtest"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
@@ -50,11 +53,9 @@ func TestInteropFakeTONDevnet(t *testing.T) {
 		t.Errorf("totals %+v, want 35 charged and 21 earned at the file's prices", tot)
 	}
 
-	pcfg, ccfg := loadProxyClientConfigs(t, filepath.Join(dir, "net"))
-	wcfg, err := worker.LoadConfig(filepath.Join(dir, "net", "worker-0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcfg := configtest.Load(t, proxy.LoadConfig, filepath.Join(dir, "net", "proxy.json"))
+	ccfg := configtest.Load(t, client.LoadConfig, filepath.Join(dir, "net", "client.json"))
+	wcfg := configtest.Load(t, worker.LoadConfig, filepath.Join(dir, "net", "worker-0.json"))
 	for name, c := range map[string][2]string{
 		"proxy": {pcfg.FakeTONConfig, pcfg.RootContractAddress}, "client": {ccfg.FakeTONConfig, ccfg.RootContractAddress},
 		"worker": {wcfg.FakeTONConfig, wcfg.RootContractAddress},

@@ -13,6 +13,7 @@ import (
 	"github.com/xssnick/tonutils-go/address"
 
 	"github.com/cocoon-go/cocoon/internal/client"
+	"github.com/cocoon-go/cocoon/internal/config/configtest"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/onchain"
 	"github.com/cocoon-go/cocoon/internal/proxy"
@@ -39,7 +40,8 @@ func TestNodeConfigsCarryChain(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	pcfg, ccfg := loadProxyClientConfigs(t, dir)
+	pcfg := configtest.Load(t, proxy.LoadConfig, filepath.Join(dir, "proxy.json"))
+	ccfg := configtest.Load(t, client.LoadConfig, filepath.Join(dir, "client.json"))
 	type node struct {
 		name          string
 		fields        chainFields
@@ -52,10 +54,7 @@ func TestNodeConfigsCarryChain(t *testing.T) {
 		{"client", chainFields{ccfg.ChainState, ccfg.TonConfigFilename, ccfg.RootContractAddress, ccfg.NodeWalletKey}, ClientWalletKeyFile, ccfg.OwnerAddress, a.ClientWallet, a.ClientOwner},
 	}
 	for i := range 2 {
-		wcfg, err := worker.LoadConfig(filepath.Join(dir, fmt.Sprintf("worker-%d.json", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		wcfg := configtest.Load(t, worker.LoadConfig, filepath.Join(dir, fmt.Sprintf("worker-%d.json", i)))
 		if !wcfg.OnChain() {
 			t.Errorf("worker-%d.json is not on a chain", i)
 		}
@@ -118,11 +117,9 @@ func TestNodeConfigsCarryChain(t *testing.T) {
 func TestNodeConfigsWithoutChain(t *testing.T) {
 	dir := t.TempDir()
 	start(t, Options{Engine: engines(&fakeEngine{chunks: 1}), DataDir: dir})
-	pcfg, ccfg := loadProxyClientConfigs(t, dir)
-	wcfg, err := worker.LoadConfig(filepath.Join(dir, "worker-0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcfg := configtest.Load(t, proxy.LoadConfig, filepath.Join(dir, "proxy.json"))
+	ccfg := configtest.Load(t, client.LoadConfig, filepath.Join(dir, "client.json"))
+	wcfg := configtest.Load(t, worker.LoadConfig, filepath.Join(dir, "worker-0.json"))
 	for name, f := range map[string]chainFields{
 		"proxy":    {pcfg.ChainState, pcfg.TonConfigFilename, pcfg.RootContractAddress, pcfg.NodeWalletKey},
 		"client":   {ccfg.ChainState, ccfg.TonConfigFilename, ccfg.RootContractAddress, ccfg.NodeWalletKey},
@@ -150,11 +147,9 @@ func TestNodeConfigsRerun(t *testing.T) {
 	n := start(t, Options{Engine: engines(&fakeEngine{chunks: 1}), Chain: ChainEmulated, DataDir: dir,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a := n.Addresses
-	pcfg, ccfg := loadProxyClientConfigs(t, dir)
-	wcfg, err := worker.LoadConfig(filepath.Join(dir, "worker-0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcfg := configtest.Load(t, proxy.LoadConfig, filepath.Join(dir, "proxy.json"))
+	ccfg := configtest.Load(t, client.LoadConfig, filepath.Join(dir, "client.json"))
+	wcfg := configtest.Load(t, worker.LoadConfig, filepath.Join(dir, "worker-0.json"))
 
 	// The proxy signs with the devnet's proxy key and keeps its ledger.
 	seed, err := pcfg.SigningSeed()
@@ -254,19 +249,4 @@ func TestNodeConfigsRerun(t *testing.T) {
 			t.Errorf("%s mode %v, want 0600", name, fi.Mode().Perm())
 		}
 	}
-}
-
-// loadProxyClientConfigs loads the proxy and client configs a devnet wrote
-// into dir.
-func loadProxyClientConfigs(t *testing.T, dir string) (proxy.Config, client.Config) {
-	t.Helper()
-	pcfg, err := proxy.LoadConfig(filepath.Join(dir, "proxy.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ccfg, err := client.LoadConfig(filepath.Join(dir, "client.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pcfg, ccfg
 }

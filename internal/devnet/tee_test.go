@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cocoon-go/cocoon/internal/config/configtest"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/ton"
 )
@@ -39,10 +40,7 @@ func mixedTEEWorkers(t *testing.T, chain string) {
 			t.Errorf("root worker hashes %x, want the fake TDX image %x and the fake SEV-SNP one %x", root.WorkerHashes, FakeImageHash, snpImage)
 		}
 	}
-	pcfg, err := proxy.LoadConfig(filepath.Join(dir, "proxy.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcfg := configtest.Load(t, proxy.LoadConfig, filepath.Join(dir, "proxy.json"))
 	if pcfg.WorkerPolicy != "fake_tdx_or_fake_sev_snp" {
 		t.Errorf("got proxy worker policy %q, want fake_tdx_or_fake_sev_snp", pcfg.WorkerPolicy)
 	}

@@ -1,6 +1,7 @@
 // Package configtest runs the cases of the roles' config tables: each
 // role's ParseConfig, given a JSON document, either refuses it with an
-// error that names the cause, or fills in its defaults.
+// error that names the cause, or fills in its defaults; and loads the
+// config files a test's nodes were given (Load).
 package configtest
 
 import (
@@ -24,4 +25,15 @@ func Parse[C any](t *testing.T, parse func([]byte) (C, error), raw, wantErr stri
 		t.Fatal(err)
 	}
 	return c, true
+}
+
+// Load loads the config file at path with load, a role's LoadConfig,
+// failing the test when it cannot.
+func Load[C any](t testing.TB, load func(path string) (C, error), path string) C {
+	t.Helper()
+	c, err := load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
