@@ -1,33 +1,40 @@
-package payment
+package payment_test
 
 import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"testing"
+
+	"github.com/cocoon-go/cocoon/internal/payment"
+	"github.com/cocoon-go/cocoon/internal/payment/paymenttest"
+	"github.com/xssnick/tonutils-go/address"
 )
 
-func signedBOC(t testing.TB, key ed25519.PrivateKey, op Op, tokens int64, target byte) []byte {
+// The tests of the Tracker and the Holding stand outside the package, so
+// that they can sign with paymenttest, which imports it; their key and
+// addresses are payment_test.go's.
+var testKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x42}, ed25519.SeedSize))
+
+func testAddr(b byte) *address.Address {
+	return address.NewAddress(0, 0, bytes.Repeat([]byte{b}, 32))
+}
+
+// signedBOC is a payment of op for tokens to testAddr(target), its query
+// id drawn from tokens.
+func signedBOC(t testing.TB, key ed25519.PrivateKey, op payment.Op, tokens int64, target byte) []byte {
 	t.Helper()
-	p, err := Sign(key, op, uint64(tokens)*31, tokens, testAddr(target), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := p.BOC()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return paymenttest.SignedBOC(t, key, op, uint64(tokens)*31, tokens, testAddr(target))
 }
 
 func TestTracker(t *testing.T) {
 	pub := testKey.Public().(ed25519.PublicKey)
 	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
-	tr, err := NewTracker(pub, testAddr(0x10), OpWorkerPayout, OpWorkerLastPayout)
+	tr, err := payment.NewTracker(pub, testAddr(0x10), payment.OpWorkerPayout, payment.OpWorkerLastPayout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tr.Best(); !errors.Is(err, ErrNoPayment) {
+	if _, err := tr.Best(); !errors.Is(err, payment.ErrNoPayment) {
 		t.Fatalf("Best before any update = %v, want ErrNoPayment", err)
 	}
 	steps := []struct {
@@ -37,18 +44,18 @@ func TestTracker(t *testing.T) {
 		want    error // nil: accepted
 		best    int64 // signed tokens kept afterwards
 	}{
-		{"first", signedBOC(t, testKey, OpWorkerPayout, 100, 0x10), 150, 200, nil, 100},
+		{"first", signedBOC(t, testKey, payment.OpWorkerPayout, 100, 0x10), 150, 200, nil, 100},
 		{"empty payment, figures grow", nil, 160, 210, nil, 100},
-		{"higher", signedBOC(t, testKey, OpWorkerPayout, 150, 0x10), 160, 220, nil, 150},
-		{"same again", signedBOC(t, testKey, OpWorkerPayout, 150, 0x10), 160, 220, nil, 150},
-		{"signed tokens go back", signedBOC(t, testKey, OpWorkerPayout, 140, 0x10), 170, 230, ErrWentBackwards, 150},
-		{"database figure goes back", nil, 159, 230, ErrWentBackwards, 150},
-		{"total figure goes back", signedBOC(t, testKey, OpWorkerPayout, 160, 0x10), 160, 219, ErrWentBackwards, 150},
-		{"wrong key", signedBOC(t, other, OpWorkerPayout, 500, 0x10), 500, 500, ErrBadSignature, 150},
-		{"wrong target", signedBOC(t, testKey, OpWorkerPayout, 500, 0x11), 500, 500, ErrWrongTarget, 150},
-		{"op for clients", signedBOC(t, testKey, OpClientCharge, 500, 0x10), 500, 500, ErrWrongOp, 150},
-		{"garbage", []byte{1, 2, 3}, 500, 500, ErrMalformed, 150},
-		{"last payout", signedBOC(t, testKey, OpWorkerLastPayout, 300, 0x10), 300, 300, nil, 300},
+		{"higher", signedBOC(t, testKey, payment.OpWorkerPayout, 150, 0x10), 160, 220, nil, 150},
+		{"same again", signedBOC(t, testKey, payment.OpWorkerPayout, 150, 0x10), 160, 220, nil, 150},
+		{"signed tokens go back", signedBOC(t, testKey, payment.OpWorkerPayout, 140, 0x10), 170, 230, payment.ErrWentBackwards, 150},
+		{"database figure goes back", nil, 159, 230, payment.ErrWentBackwards, 150},
+		{"total figure goes back", signedBOC(t, testKey, payment.OpWorkerPayout, 160, 0x10), 160, 219, payment.ErrWentBackwards, 150},
+		{"wrong key", signedBOC(t, other, payment.OpWorkerPayout, 500, 0x10), 500, 500, payment.ErrBadSignature, 150},
+		{"wrong target", signedBOC(t, testKey, payment.OpWorkerPayout, 500, 0x11), 500, 500, payment.ErrWrongTarget, 150},
+		{"op for clients", signedBOC(t, testKey, payment.OpClientCharge, 500, 0x10), 500, 500, payment.ErrWrongOp, 150},
+		{"garbage", []byte{1, 2, 3}, 500, 500, payment.ErrMalformed, 150},
+		{"last payout", signedBOC(t, testKey, payment.OpWorkerLastPayout, 300, 0x10), 300, 300, nil, 300},
 	}
 	for _, s := range steps {
 		err := tr.Update(s.boc, s.db, s.max)
@@ -66,7 +73,7 @@ func TestTracker(t *testing.T) {
 			t.Fatalf("%s: best payment %d tokens, figures %+v, want %d", s.name, best.Tokens, tr.Figures(), s.best)
 		}
 	}
-	if got, want := tr.Figures(), (Figures{Signed: 300, DB: 300, Max: 300}); got != want {
+	if got, want := tr.Figures(), (payment.Figures{Signed: 300, DB: 300, Max: 300}); got != want {
 		t.Errorf("Figures() = %+v, want %+v", got, want)
 	}
 	if err := tr.Update(nil, 400, 350); err == nil {
@@ -76,16 +83,16 @@ func TestTracker(t *testing.T) {
 
 func TestNewTrackerRefuses(t *testing.T) {
 	pub := testKey.Public().(ed25519.PublicKey)
-	if _, err := NewTracker(pub[:5], testAddr(1), OpClientCharge); err == nil {
+	if _, err := payment.NewTracker(pub[:5], testAddr(1), payment.OpClientCharge); err == nil {
 		t.Error("NewTracker with a short key succeeded")
 	}
-	if _, err := NewTracker(pub, nil, OpClientCharge); err == nil {
+	if _, err := payment.NewTracker(pub, nil, payment.OpClientCharge); err == nil {
 		t.Error("NewTracker without a target succeeded")
 	}
-	if _, err := NewTracker(pub, testAddr(1)); err == nil {
+	if _, err := payment.NewTracker(pub, testAddr(1)); err == nil {
 		t.Error("NewTracker without ops succeeded")
 	}
-	if _, err := NewTracker(pub, testAddr(1), 7); !errors.Is(err, ErrWrongOp) {
+	if _, err := payment.NewTracker(pub, testAddr(1), 7); !errors.Is(err, payment.ErrWrongOp) {
 		t.Errorf("NewTracker with an unknown op = %v, want ErrWrongOp", err)
 	}
 }
@@ -94,17 +101,17 @@ func TestNewTrackerRefuses(t *testing.T) {
 // again without a second verification, and that any other bytes, such
 // as the same payment with its signature altered, are still checked.
 func TestTrackerRepeatedPayment(t *testing.T) {
-	tr, err := NewTracker(testKey.Public().(ed25519.PublicKey), testAddr(0x10), OpWorkerPayout)
+	tr, err := payment.NewTracker(testKey.Public().(ed25519.PublicKey), testAddr(0x10), payment.OpWorkerPayout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	boc := signedBOC(t, testKey, OpWorkerPayout, 100, 0x10)
+	boc := signedBOC(t, testKey, payment.OpWorkerPayout, 100, 0x10)
 	for i := range 3 {
 		if err := tr.Update(boc, int64(100+i), 200); err != nil {
 			t.Fatalf("report %d: Update = %v, want success", i, err)
 		}
 	}
-	p, err := Parse(boc)
+	p, err := payment.Parse(boc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +120,8 @@ func TestTrackerRepeatedPayment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tr.Update(forged, 110, 200); !errors.Is(err, ErrBadSignature) {
-		t.Errorf("altered signature after the genuine BoC: Update = %v, want %v", err, ErrBadSignature)
+	if err := tr.Update(forged, 110, 200); !errors.Is(err, payment.ErrBadSignature) {
+		t.Errorf("altered signature after the genuine BoC: Update = %v, want %v", err, payment.ErrBadSignature)
 	}
 	if err := tr.Update(boc, 110, 200); err != nil {
 		t.Errorf("genuine BoC after a forged one: Update = %v, want success", err)
@@ -127,11 +134,11 @@ func TestTrackerRepeatedPayment(t *testing.T) {
 // BenchmarkTrackerUpdateRepeated is a report that carries the signed
 // payment of the report before, as most do.
 func BenchmarkTrackerUpdateRepeated(b *testing.B) {
-	tr, err := NewTracker(testKey.Public().(ed25519.PublicKey), testAddr(0x10), OpWorkerPayout)
+	tr, err := payment.NewTracker(testKey.Public().(ed25519.PublicKey), testAddr(0x10), payment.OpWorkerPayout)
 	if err != nil {
 		b.Fatal(err)
 	}
-	boc := signedBOC(b, testKey, OpWorkerPayout, 100, 0x10)
+	boc := signedBOC(b, testKey, payment.OpWorkerPayout, 100, 0x10)
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := tr.Update(boc, 100, 200); err != nil {
