@@ -462,9 +462,16 @@ func TestDevnetOnlyForTheDevnet(t *testing.T) {
 }
 
 // TestRolesDoNotLinkBbolt: the roles keep their ledger behind
-// store.Store; only what composes a proxy with a db_path (package node,
-// through store/boltstore) links bbolt.
+// store.Store; only what composes a proxy with a db_path links bbolt:
+// package node, the one production importer of store/boltstore (the
+// devnet opens its proxy's ledger file through node too).
 func TestRolesDoNotLinkBbolt(t *testing.T) {
+	boltstore, composer := module+"/internal/store/boltstore", module+"/internal/node"
+	for _, p := range listPackages(t) {
+		if p.ImportPath != composer && slices.Contains(p.Imports, boltstore) {
+			t.Errorf("%s imports %s: only %s opens a ledger file (a proxy's db_path); compose the proxy with node.NewProxy", p.ImportPath, boltstore, composer)
+		}
+	}
 	for _, role := range []string{"proxy", "client", "worker", "store"} {
 		cmd := exec.Command("go", "list", "-deps", module+"/internal/"+role)
 		out, err := cmd.Output()

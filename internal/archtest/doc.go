@@ -7,6 +7,6 @@
 // helper, examples use the module through its public client library only,
 // the contracts' compiled code is read through internal/contracts only,
 // no production path but the devnet command (and the benchmark that runs
-// devnets) imports the devnet, and the roles do not link bbolt. It has no
-// code of its own.
+// devnets) imports the devnet, and the roles do not link bbolt: only
+// internal/node imports store/boltstore. It has no code of its own.
 package archtest

@@ -4,7 +4,10 @@
 // OpenAI-compatible engine URL), and either the reference's fake-TON
 // semantics or an emulated TON chain on which the COCOON contracts are
 // deployed at start and the roles move money. It is what `cocoon devnet`
-// runs and what the integration tests start.
+// runs and what the integration tests start. Each node, the built-in
+// engine and the proxy's ledger file included, is built by package node
+// as the command of its role builds it; the devnet adds what the nodes
+// share in one process (the emulated chain, keys, loopback listeners).
 package devnet
 
 import (
@@ -36,11 +39,10 @@ import (
 	"github.com/cocoon-go/cocoon/internal/chainconf"
 	"github.com/cocoon-go/cocoon/internal/client"
 	"github.com/cocoon-go/cocoon/internal/contracts"
-	"github.com/cocoon-go/cocoon/internal/engine"
 	"github.com/cocoon-go/cocoon/internal/engine/fakespeech"
+	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/proxy"
-	"github.com/cocoon-go/cocoon/internal/store"
 	"github.com/cocoon-go/cocoon/internal/store/statefile"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/worker"
@@ -251,7 +253,6 @@ type Network struct {
 	settle  Settlement
 	keys    *nodeKeys
 	fake    chainconf.Chain
-	ledger  store.Store
 	servers []*http.Server
 	closers []func()
 	// The roles' runs, and what builds each anew from its config and
@@ -340,7 +341,8 @@ func workerTEEs(opts Options) ([]string, string, error) {
 // connection and every worker is registered with the proxy. ctx bounds
 // only the start; Close stops the network. Each node is built by package
 // node from the config the devnet writes for it, as `cocoon
-// proxy|worker|client --config … --insecure-fake-tdx` builds it.
+// proxy|worker|client --config … --insecure-fake-tdx` builds it, and the
+// built-in engine as `cocoon engine` builds it.
 func Start(ctx context.Context, opts Options) (_ *Network, err error) {
 	opts.Workers, opts.PoWDifficulty = cmp.Or(max(opts.Workers, 0), 1), cmp.Or(opts.PoWDifficulty, DefaultPoWDifficulty)
 	if opts.Logger == nil {
@@ -600,25 +602,23 @@ func (n *Network) mainEngines(opts Options) ([]string, string, error) {
 		}
 		return urls, opts.Model, nil
 	case opts.ModelPath != "":
-		m, err := engine.Load(context.Background(), opts.ModelPath, "", nil)
+		// The built-in engine, as `cocoon engine --model … --threads 1`
+		// builds it, on a free loopback port until the network closes.
+		cfg := node.EngineConfig{Model: opts.ModelPath, Name: opts.Model, Listen: "127.0.0.1:0", Threads: 1}
+		e, err := node.NewEngine(context.Background(), cfg, nil, n.log.With("node", "engine"))
 		if err != nil {
 			return nil, "", fmt.Errorf("starting devnet: %w", err)
 		}
-		name := opts.Model
-		if name == "" {
-			name = m.Name()
-		}
 		n.ModelPath = opts.ModelPath
-		e := engine.New(m, engine.Options{Threads: 1, Logger: n.log.With("node", "engine")})
-		n.closers = append(n.closers, func() { e.Close() })
-		u, err := n.serveHTTP(0, engine.NewHandler(e, name))
-		if err != nil {
-			return nil, "", err
-		}
+		n.wg.Go(func() {
+			if err := e.Run(n.runCtx); err != nil {
+				n.log.Error("the devnet's engine stopped", "err", err)
+			}
+		})
 		for i := range urls {
-			urls[i] = u
+			urls[i] = "http://" + e.Addr().String()
 		}
-		return urls, name, nil
+		return urls, e.Name(), nil
 	}
 	return nil, "", errors.New("starting devnet: no engine: give a GGUF model or an engine URL")
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
-	"time"
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/client"
@@ -15,7 +14,6 @@ import (
 	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/proxy"
 	"github.com/cocoon-go/cocoon/internal/store"
-	"github.com/cocoon-go/cocoon/internal/store/boltstore"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )
 
@@ -79,11 +77,19 @@ func (n *Network) startProxyNode(ctx context.Context, workerPolicy string, wln, 
 	} else if key, err = newKey(); err != nil {
 		return err
 	}
-	if n.ledger, err = n.openLedger(key); err != nil {
-		return err
-	}
 	o := n.nodeOptions("proxy", TEEFakeTDX, key, walletKey)
-	o.Store, o.ClientStake = n.ledger, opts.ClientStake
+	o.ClientStake = opts.ClientStake
+	// On the emulated chain with a data directory the ledger is the
+	// database of cfg.DBPath, which package node opens at each start of
+	// the proxy (a restarted devnet continues the accounts its contracts
+	// hold). Otherwise it is kept in memory across the proxy's restarts,
+	// flushed as to a database, so that the proxy signs payments for
+	// committed tokens.
+	if cfg.DBPath == "" {
+		if o.Store, err = store.OpenMemory(store.NewMemoryFile(), key); err != nil {
+			return err
+		}
+	}
 	n.ProxyKey = key.Public().(ed25519.PublicKey)
 	n.proxyRole = &role{}
 	start := func(ctx context.Context, wln, cln net.Listener) error {
@@ -125,23 +131,6 @@ func (n *Network) startProxyNode(ctx context.Context, workerPolicy string, wln, 
 	n.ExplorerURL = n.ProxyURL + "/explorer"
 	cfg.HTTPPort = urlPort(n.ProxyURL)
 	return writeConfig(opts.DataDir, "proxy.json", cfg)
-}
-
-// openLedger opens the proxy's ledger, which its restarts keep. On the
-// emulated chain with a data directory it is a database there, so that a
-// restarted devnet continues the accounts its contracts hold; otherwise
-// it is kept in memory, flushed as to a database, so that the proxy signs
-// payments for committed tokens.
-func (n *Network) openLedger(key ed25519.PrivateKey) (store.Store, error) {
-	if n.ChainKind == ChainEmulated && n.opts.DataDir != "" {
-		b, err := boltstore.Open(filepath.Join(n.opts.DataDir, LedgerFile), key, 5*time.Second)
-		if err != nil {
-			return nil, err
-		}
-		n.closers = append(n.closers, func() { b.Close() })
-		return b, nil
-	}
-	return store.OpenMemory(store.NewMemoryFile(), key)
 }
 
 // startWorkerNode writes worker i's config and starts it: sp's model on

@@ -8,8 +8,11 @@
 //
 // `cocoon proxy|worker|client|engine` parse their flags into a config and
 // Options and call it; the devnet composes a whole network out of the
-// same constructors, passing in what it shares in one process (the
-// emulated chain, keys, listeners bound on loopback). Insecure choices
+// same constructors (NewProxy, with the ledger file of its db_path;
+// NewWorker; NewClient; NewEngine for the built-in engine), passing in
+// what it shares in one process (the emulated chain, keys, listeners
+// bound on loopback, a ledger in memory). Only this package opens a
+// ledger file (store/boltstore), so only it links bbolt. Insecure choices
 // are loud names here (Attestation's Insecure fields, FakeTON), never a
 // nil that slips through.
 package node

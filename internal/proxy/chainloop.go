@@ -188,6 +188,13 @@ func retry[T any](ctx context.Context, p *Proxy, what string, f func() (T, error
 // keepChain reads the root every RootPollEvery, commits the latest
 // flushed seqno every ChainCommitEvery and polls the contracts every
 // ChainPollEvery, until ctx ends.
+//
+// The three share one goroutine, so they are not three loop.Every: the
+// root read's rollover appends to onChain.old, which the poll walks and
+// whose instances' wind-down fields it writes, without a lock, as state
+// of the chain loop's goroutine alone (chainState, instance); and a
+// commit runs wholly before or after a rollover, never across the switch
+// of the contract it commits to.
 func (p *Proxy) keepChain(ctx context.Context) {
 	root := time.NewTicker(time.Duration(p.cfg.RootPollEvery))
 	defer root.Stop()
