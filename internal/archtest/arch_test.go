@@ -31,11 +31,16 @@ var layers = map[string]int{
 	"internal/config": 0,
 	// loop: periodic work until a node stops, on the standard library.
 	"internal/loop": 0,
+	// statefile: a file replaced atomically (state files, keys, caches).
+	"internal/statefile": 0,
 	// The contracts' compiled code, embedded: read through
 	// internal/contracts only (see compiled).
 	"contracts": 0,
 	// chainconf: the roles' shared chain settings.
 	"internal/chainconf": 1,
+	// vendorcache: the TEE verifiers' fetches and caches of their
+	// vendor's documents, which it writes with statefile.
+	"internal/attest/vendorcache": 1,
 	// contracts: everything the code knows about the COCOON contracts
 	// (opcodes, exit codes, storage codecs, messages, derivation), on the
 	// vocabulary and nothing else: what mechanisms, adapters and roles

@@ -12,7 +12,7 @@ import (
 
 	"github.com/xssnick/tonutils-go/address"
 
-	"github.com/cocoon-go/cocoon/internal/store/statefile"
+	"github.com/cocoon-go/cocoon/internal/statefile"
 )
 
 // Phase is where a client contract stands in the client's fund recovery.

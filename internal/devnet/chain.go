@@ -20,7 +20,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/contracts"
 	"github.com/cocoon-go/cocoon/internal/contracts/rootadmin"
-	"github.com/cocoon-go/cocoon/internal/store/statefile"
+	"github.com/cocoon-go/cocoon/internal/statefile"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/ton/emulated"
 	"github.com/cocoon-go/cocoon/internal/trust"

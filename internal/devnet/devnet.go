@@ -43,7 +43,7 @@ import (
 	"github.com/cocoon-go/cocoon/internal/node"
 	"github.com/cocoon-go/cocoon/internal/openai"
 	"github.com/cocoon-go/cocoon/internal/proxy"
-	"github.com/cocoon-go/cocoon/internal/store/statefile"
+	"github.com/cocoon-go/cocoon/internal/statefile"
 	"github.com/cocoon-go/cocoon/internal/ton"
 	"github.com/cocoon-go/cocoon/internal/worker"
 )

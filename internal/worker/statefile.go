@@ -19,7 +19,7 @@ import (
 
 	"github.com/cocoon-go/cocoon/internal/billing"
 	"github.com/cocoon-go/cocoon/internal/payment"
-	"github.com/cocoon-go/cocoon/internal/store/statefile"
+	"github.com/cocoon-go/cocoon/internal/statefile"
 )
 
 // stateFileVersion is the layout of the worker's state file.

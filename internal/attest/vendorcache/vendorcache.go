@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +17,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/cocoon-go/cocoon/internal/statefile"
 )
 
 // Response is one fetched document, under the vendor's URL for it, as
@@ -110,18 +111,7 @@ func Write(dir string, r Response) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("caching %s: %w", r.URL, err)
 	}
-	tmp, err := os.CreateTemp(dir, ".vendorcache-*")
-	if err != nil {
-		return fmt.Errorf("caching %s: %w", r.URL, err)
-	}
-	_, werr := tmp.Write(b)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("caching %s: %w", r.URL, err)
-	}
-	if err := os.Rename(tmp.Name(), file(dir, r.URL)); err != nil {
-		os.Remove(tmp.Name())
+	if err := statefile.Write(file(dir, r.URL), b); err != nil {
 		return fmt.Errorf("caching %s: %w", r.URL, err)
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 	"os"
 	"slices"
 
-	"github.com/cocoon-go/cocoon/internal/store/statefile"
+	"github.com/cocoon-go/cocoon/internal/statefile"
 	"github.com/xssnick/tonutils-go/address"
 	"github.com/xssnick/tonutils-go/tlb"
 	"github.com/xssnick/tonutils-go/tvm"

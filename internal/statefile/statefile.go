@@ -1,6 +1,7 @@
-// Package statefile writes a node's state file (the client's contracts,
-// the worker's accounts, the emulated chain, the devnet's keys) atomically, so that a crash leaves the old
-// content or the new, never part of either.
+// Package statefile writes a file atomically: a node's state (the
+// client's contracts, the worker's accounts, the emulated chain), the
+// devnet's keys and configs, the TEE vendors' cached documents; a crash
+// leaves the old content or the new, never part of either.
 package statefile
 
 import (
