@@ -7,13 +7,20 @@
 //
 // Each id is the schema's explicit #id where it gives one, otherwise the
 // CRC32 (IEEE) of the normalized declaration. The schema is read from
-// ../shared and never copied into the repository. go generate in
-// internal/tl runs it there:
+// ../shared and never copied into the repository.
 //
-//	go run ../../cmd/tlgen -schema ../../../shared/reference/cocoon_api.tl -list constructors.txt -out zz_generated.go
+// With -own, tlgen also writes the constructors of cocoon-go's own schema,
+// internal/tl/cocoon.tl, into a second file: every declaration of it, with
+// its doc from the comment above it, an exported constant for its id (the
+// CRC32 of the declaration as written there, parentheses kept), and its
+// registration beside the reference's, marked as our own. go generate in
+// internal/tl runs both:
 //
-// A test in this directory regenerates internal/tl/zz_generated.go in
-// memory and fails if it differs from the committed file.
+//	go run ../../cmd/tlgen -schema ../../../shared/reference/cocoon_api.tl -list constructors.txt -out zz_generated.go -own cocoon.tl -ownout zz_cocoon_generated.go
+//
+// A test in this directory regenerates internal/tl/zz_generated.go and
+// zz_cocoon_generated.go in memory and fails if either differs from the
+// committed file.
 package main
 
 import (
@@ -34,6 +41,8 @@ func run(args []string) error {
 	schemaPath := fs.String("schema", "", "the reference's TL schema, ../shared/reference/cocoon_api.tl")
 	listPath := fs.String("list", "constructors.txt", "the list of declarations to generate")
 	out := fs.String("out", "zz_generated.go", "the Go file to write")
+	ownPath := fs.String("own", "", "cocoon-go's own schema, cocoon.tl; none if empty")
+	ownOut := fs.String("ownout", "zz_cocoon_generated.go", "the Go file to write from -own")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +63,20 @@ func run(args []string) error {
 	}
 	if err := os.WriteFile(*out, src, 0o644); err != nil {
 		return fmt.Errorf("writing the generated code: %w", err)
+	}
+	if *ownPath == "" {
+		return nil
+	}
+	own, err := os.ReadFile(*ownPath)
+	if err != nil {
+		return fmt.Errorf("reading our own schema: %w", err)
+	}
+	src, err = generateOwn(own, schema)
+	if err != nil {
+		return fmt.Errorf("generating from our own schema: %w", err)
+	}
+	if err := os.WriteFile(*ownOut, src, 0o644); err != nil {
+		return fmt.Errorf("writing the code generated from our own schema: %w", err)
 	}
 	return nil
 }

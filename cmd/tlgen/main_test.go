@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,8 +15,10 @@ import (
 )
 
 const (
-	listPath      = "../../internal/tl/constructors.txt"
-	generatedPath = "../../internal/tl/zz_generated.go"
+	listPath         = "../../internal/tl/constructors.txt"
+	generatedPath    = "../../internal/tl/zz_generated.go"
+	ownSchemaPath    = "../../internal/tl/cocoon.tl"
+	ownGeneratedPath = "../../internal/tl/zz_cocoon_generated.go"
 )
 
 func readSchema(t *testing.T) []byte {
@@ -26,21 +30,37 @@ func readSchema(t *testing.T) []byte {
 	return b
 }
 
-// TestGeneratedCodeIsCommitted regenerates internal/tl/zz_generated.go in
-// memory and fails if the committed file differs.
+// TestGeneratedCodeIsCommitted regenerates internal/tl/zz_generated.go and
+// zz_cocoon_generated.go in memory and fails if a committed file differs.
 func TestGeneratedCodeIsCommitted(t *testing.T) {
 	schema := readSchema(t)
 	list, err := os.ReadFile(listPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	committed, err := os.ReadFile(generatedPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	got, err := generate(schema, list)
 	if err != nil {
 		t.Fatalf("generate: %v", err)
+	}
+	sameAsCommitted(t, generatedPath, got)
+	own, err := os.ReadFile(ownSchemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = generateOwn(own, schema)
+	if err != nil {
+		t.Fatalf("generateOwn: %v", err)
+	}
+	sameAsCommitted(t, ownGeneratedPath, got)
+}
+
+// sameAsCommitted fails with the first differing line if got is not the
+// committed file at path.
+func sameAsCommitted(t *testing.T, path string, got []byte) {
+	t.Helper()
+	committed, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if bytes.Equal(got, committed) {
 		return
@@ -55,7 +75,102 @@ func TestGeneratedCodeIsCommitted(t *testing.T) {
 			c = cl[i]
 		}
 		if g != c {
-			t.Fatalf("internal/tl/zz_generated.go is not what tlgen makes (run go generate ./internal/tl); first difference at line %d:\ncommitted   %q\ntlgen makes %q", i+1, c, g)
+			t.Fatalf("%s is not what tlgen makes (run go generate ./internal/tl); first difference at line %d:\ncommitted   %q\ntlgen makes %q", strings.TrimPrefix(path, "../../"), i+1, c, g)
+		}
+	}
+}
+
+// TestOwnIDs pins the ids of cocoon.tl's declarations: peers speak them,
+// so they must stay what the hand-written constructors gave them, the
+// CRC32 of each declaration with its parentheses kept.
+func TestOwnIDs(t *testing.T) {
+	own, err := os.ReadFile(ownSchemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := generateOwn(own, readSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]uint32{
+		"CocoonCancelQuery":             0x65f4e9e4,
+		"CocoonWorkerEndpoints":         0xabfebc22,
+		"CocoonWorkerEndpointsAccepted": 0x98033fd6,
+		"CocoonGetModelEndpoints":       0xec00c09c,
+		"CocoonModelEndpoint":           0xa37e85ba,
+		"CocoonModelEndpoints":          0x08847e1a,
+	}
+	got := make(map[string]uint32)
+	for _, m := range regexp.MustCompile(`(?m)^const (\w+)ID uint32 = 0x([0-9a-f]{8})$`).FindAllSubmatch(src, -1) {
+		id, _ := strconv.ParseUint(string(m[2]), 16, 32)
+		got[string(m[1])] = uint32(id)
+	}
+	if len(got) != len(want) {
+		t.Errorf("cocoon.tl gives %d ids, want %d: %v", len(got), len(want), got)
+	}
+	for name, id := range want {
+		if got[name] != id {
+			t.Errorf("id of %s: got %#08x, want %#08x", name, got[name], id)
+		}
+	}
+	// The reference's rule, which drops parentheses, would give another id.
+	d, err := parseDecl("cocoon.modelEndpoint name:string endpoints:(vector string) = cocoon.ModelEndpoint", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.id == want["CocoonModelEndpoint"] {
+		t.Errorf("the reference's rule gives cocoon.modelEndpoint the id %#08x too; the parentheses test says nothing", d.id)
+	}
+}
+
+func TestOwnRefused(t *testing.T) {
+	const ref = "a.x y:int = a.X;\n"
+	tests := []struct{ name, own, want string }{
+		{"explicit id", "b.x#12345678 y:int = b.X;", "explicit #id"},
+		{"name of the reference", "a.x y:long = a.X;", "declares it too"},
+		{"unknown field type", "b.x y:float = b.X;", "does not know"},
+		{"bad schema", "b.x y:int;", "no result type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := generateOwn([]byte(tt.own), []byte(ref))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("generateOwn: got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	// A declaration whose CRC32 is a reference's id under another name.
+	const clash = "b.y z:int = b.Y"
+	refIDs := fmt.Sprintf("r.z#%08x = r.Z;\n", crc32.ChecksumIEEE([]byte(clash)))
+	if _, err := generateOwn([]byte(clash+";"), []byte(refIDs)); err == nil || !strings.Contains(err.Error(), "is that of the reference's r.z") {
+		t.Errorf("generateOwn with a clashing id: got %v", err)
+	}
+}
+
+func TestSchemaDocs(t *testing.T) {
+	const src = `// the file's header, nobody's doc
+
+// it is one
+// over two lines
+a.one x:int = a.One;
+a.two = a.Two; // a trailing comment
+---functions---
+// it is three,
+// written across
+a.three x:int
+  y:long = a.Three;
+// a comment before a blank line
+
+a.four = a.Four;
+`
+	got := schemaDocs(src)
+	want := map[string]string{"a.one": "it is one over two lines", "a.three": "it is three, written across"}
+	if len(got) != len(want) {
+		t.Errorf("got docs %q, want %q", got, want)
+	}
+	for name, doc := range want {
+		if got[name] != doc {
+			t.Errorf("doc of %s: got %q, want %q", name, got[name], doc)
 		}
 	}
 }
@@ -233,6 +348,23 @@ func TestRun(t *testing.T) {
 	for _, want := range []string{"// AX is the TL constructor a.x: it is a test.", "type AX struct {\n\tY int32\n}", "m.Y = r.Int32()"} {
 		if !strings.Contains(string(src), want) {
 			t.Errorf("the generated file lacks %q:\n%s", want, src)
+		}
+	}
+	own := filepath.Join(dir, "own.tl")
+	ownOut := filepath.Join(dir, "own.go")
+	if err := os.WriteFile(own, []byte("// it is ours\nb.y z:long = b.Y;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run([]string{"-schema", schema, "-list", list, "-out", out, "-own", own, "-ownout", ownOut}); err != nil {
+		t.Fatal(err)
+	}
+	src, err = os.ReadFile(ownOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"// BY is the TL constructor b.y: it is ours.", fmt.Sprintf("const BYID uint32 = %#08x", crc32.ChecksumIEEE([]byte("b.y z:long = b.Y"))), "registry[BYID] = constructor{", "var ownConstructors = map[uint32]bool{"} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("the file generated from -own lacks %q:\n%s", want, src)
 		}
 	}
 }

@@ -141,3 +141,36 @@ func parseDecl(text string, function bool) (*decl, error) {
 	}
 	return d, nil
 }
+
+// schemaDocs returns the doc of every declaration of src that has one: the
+// text of the comment lines directly above its first line, joined by
+// spaces. A blank line or a section marker ends a comment without
+// attaching it, so a file's header comment is nobody's doc.
+func schemaDocs(src string) map[string]string {
+	docs := make(map[string]string)
+	var pending []string
+	start := true // whether the next declaration begins on this line
+	for line := range strings.SplitSeq(src, "\n") {
+		code, comment, _ := strings.Cut(line, "//")
+		code = strings.TrimSpace(code)
+		switch {
+		case code == "" && strings.TrimSpace(line) == "":
+			pending = nil
+		case code == "":
+			pending = append(pending, strings.TrimSpace(comment))
+		case section.MatchString(code):
+			pending = nil
+		default:
+			if start && len(pending) > 0 {
+				name := strings.Fields(code)[0]
+				if m := declName.FindStringSubmatch(name); m != nil {
+					name = m[1]
+				}
+				docs[name] = strings.Join(pending, " ")
+			}
+			pending = nil
+			start = strings.HasSuffix(code, ";")
+		}
+	}
+	return docs
+}

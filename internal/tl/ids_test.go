@@ -73,7 +73,7 @@ func TestIDsMatchReferenceSchema(t *testing.T) {
 	ref := schemaIDs(t, string(src))
 	for id, c := range registry {
 		if ownConstructors[id] {
-			continue // ours, not the reference's; see cocoon.go
+			continue // ours, not the reference's; see cocoon.tl
 		}
 		want, ok := ref[c.name]
 		if !ok {
